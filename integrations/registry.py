@@ -1,0 +1,14 @@
+"""Which adapter module serves which source `kind`."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+KINDS = ("helpscout", "zendesk", "intercom", "freshdesk", "front", "generic")
+
+
+def adapter(kind: str) -> ModuleType:
+    if kind not in KINDS:
+        raise KeyError(kind)
+    return importlib.import_module(f"integrations.{kind}")

@@ -1,0 +1,104 @@
+"""POST /webhooks/<source>: every status code of the contract."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import Session, select
+
+from tests.support import generic_delivery, post_signed
+from voice_router.models import Delivery
+
+
+def stored(runtime) -> list[Delivery]:
+    with Session(runtime.engine) as session:
+        return list(session.exec(select(Delivery)).all())
+
+
+def test_signed_delivery_is_stored_and_accepted(client, runtime):
+    response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", ["pain-x"]))
+    assert response.status_code == 202
+    assert response.get_json()["duplicate"] is False
+    [delivery] = stored(runtime)
+    assert delivery.source == "generic" and delivery.status == "processed"
+
+
+def test_provider_retry_is_stored_once_and_counted_once(client, runtime):
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"], delivery_id="same-id")
+    first = post_signed(client, "generic", body)
+    again = post_signed(client, "generic", body)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.get_json()["duplicate"] is True
+    assert len(stored(runtime)) == 1
+
+
+def test_bad_signature_is_401_and_nothing_is_stored(client, runtime):
+    raw = json.dumps(generic_delivery("T1", "a@acme.com", ["pain-x"])).encode()
+    headers = {"X-Voice-Router-Timestamp": "1", "X-Voice-Router-Signature": "sha256=00"}
+    response = client.post("/webhooks/generic", data=raw, headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+    assert stored(runtime) == []
+
+
+def test_missing_signature_is_401(client, runtime):
+    raw = json.dumps(generic_delivery("T1", "a@acme.com", ["pain-x"])).encode()
+    assert client.post("/webhooks/helpscout", data=raw).status_code == 401
+    assert stored(runtime) == []
+
+
+def test_signature_made_with_another_source_secret_is_401(client, runtime):
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"])
+    response = post_signed(client, "generic", body, secret="not-the-secret")
+    assert response.status_code == 401
+
+
+def test_unknown_source_is_404(client):
+    response = post_signed(client, "generic", {"id": "x"}, source="nope")
+    assert response.status_code == 404
+
+
+def test_signed_but_not_json_is_400_and_kept_for_inspection(client, runtime):
+    response = post_signed(client, "generic", b"this is not json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_payload"
+    [delivery] = stored(runtime)
+    assert delivery.status == "invalid" and delivery.body == b"this is not json"
+
+
+def test_signed_json_of_the_wrong_shape_is_400(client, runtime):
+    response = post_signed(client, "generic", [1, 2, 3])
+    assert response.status_code == 400
+    assert [d.status for d in stored(runtime)] == ["invalid"]
+
+
+def test_body_over_the_limit_is_413(make_settings):
+    from voice_router.runtime import build_runtime
+    from voice_router.web import create_app
+
+    runtime = build_runtime(make_settings(max_body_bytes=200))
+    client = create_app(runtime=runtime).test_client()
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"], subject="x" * 500)
+    response = post_signed(client, "generic", body)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "payload_too_large"
+    assert stored(runtime) == []
+    runtime.engine.dispose()
+
+
+def test_stored_headers_never_hold_the_signature(client, runtime):
+    post_signed(client, "generic", generic_delivery("T1", "a@acme.com", ["pain-x"]))
+    [delivery] = stored(runtime)
+    assert "signature" not in delivery.headers.lower()
+    assert "x-voice-router-timestamp" in delivery.headers
+
+
+def test_every_kind_accepts_its_own_signed_samples(client, runtime):
+    from voice_router.demo import sample_files
+
+    seen = set()
+    for kind, name, sample in sample_files():
+        response = post_signed(client, kind, sample["body"], headers=sample.get("headers"))
+        assert response.status_code == 202, (kind, name, response.get_json())
+        seen.add(kind)
+    assert seen == {"helpscout", "zendesk", "intercom", "freshdesk", "front", "generic"}

@@ -1,0 +1,189 @@
+"""The `voice-router` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlmodel import Session, col, select
+
+from voice_router.settings import ConfigError, Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    if ctx.obj is None:
+        ctx.obj = load_settings(ctx.find_root().params.get("config"))
+    return ctx.obj
+
+
+def _runtime(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from voice_router.runtime import build_runtime
+
+    return build_runtime(_settings(ctx))
+
+
+@click.group()
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    help="TOML file (default: $VOICE_ROUTER_CONFIG or ./voice-router.toml)",
+)
+def cli(config: str | None) -> None:
+    """voice-router: helpdesk pain-point tags become ranked product problems."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web app (development server; use gunicorn in production)."""
+    from voice_router.db import upgrade
+    from voice_router.web import create_app
+
+    rt = _runtime(ctx)
+    if rt.engine.dialect.name == "sqlite":
+        upgrade(rt.engine)
+    create_app(runtime=rt).run(host=host, port=port)
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run an rq worker for all voice-router queues (needs redis_url)."""
+    from workers.runner import run_worker
+
+    run_worker(_runtime(ctx), burst=burst)
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply all migrations."""
+    from voice_router.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(_settings(ctx).database_url)
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["agent", "pm", "admin"]), required=True)
+@click.option("--name", required=True, help="Who uses it (shown as the author of notes).")
+@click.pass_context
+def token_create(ctx: click.Context, role: str, name: str) -> None:
+    """Print a new API token (shown once; only its hash is stored)."""
+    from voice_router.db import make_engine, upgrade
+    from voice_router.tokens import create_token
+
+    engine = make_engine(_settings(ctx).database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+    click.echo(create_token(engine, role, name))
+
+
+@cli.command("import-accounts")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_accounts(ctx: click.Context, csv_file: Path) -> None:
+    """Load account revenue from a CSV with columns domain,name,plan,mrr."""
+    from tqdm import tqdm
+
+    from voice_router.accounts_import import import_accounts as run_import
+    from voice_router.db import make_engine
+
+    engine = make_engine(_settings(ctx).database_url)
+    total = max(0, sum(1 for _ in csv_file.open(encoding="utf-8-sig")) - 1)
+    with tqdm(total=total, unit="row", desc="accounts", file=sys.stderr) as bar:
+        report = run_import(engine, csv_file, progress=bar.update)
+    for line, message in report.errors:
+        click.echo(f"{csv_file}:{line}: {message}", err=True)
+    click.echo(f"imported {report.imported} account(s), {len(report.errors)} bad row(s)")
+    if report.errors:
+        sys.exit(1)
+
+
+@cli.group()
+def deliveries() -> None:
+    """Webhook deliveries whose processing failed."""
+
+
+@deliveries.command("failed")
+@click.pass_context
+def deliveries_failed(ctx: click.Context) -> None:
+    """List deliveries that failed for good (or were not valid payloads)."""
+    from voice_router.clock import iso
+    from voice_router.db import make_engine
+    from voice_router.models import Delivery
+
+    engine = make_engine(_settings(ctx).database_url)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Delivery)
+            .where(col(Delivery.status).in_(("failed", "invalid")))
+            .order_by(col(Delivery.id))
+        ).all()
+    if not rows:
+        click.echo("no failed deliveries")
+        return
+    click.echo(f"{'ID':>6}  {'SOURCE':<16} {'STATUS':<8} {'TRIES':>5}  {'RECEIVED':<20}  ERROR")
+    for d in rows:
+        click.echo(
+            f"{d.id:>6}  {d.source:<16} {d.status:<8} {d.attempts:>5}  {iso(d.received_at):<20}  "
+            f"{(d.last_error or '').splitlines()[0][:80] if d.last_error else ''}"
+        )
+
+
+@deliveries.command("replay")
+@click.argument("delivery_id", required=False, type=int)
+@click.option("--all", "replay_all", is_flag=True, help="Replay every failed delivery.")
+@click.pass_context
+def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: bool) -> None:
+    """Put failed deliveries back in the inbox and process them again."""
+    from voice_router.processing import replay
+
+    if (delivery_id is None) == (not replay_all):
+        raise click.UsageError("give one delivery ID or --all")
+    rt = _runtime(ctx)
+    count = replay(rt.engine, None if replay_all else [delivery_id])
+    if count == 0:
+        click.echo(
+            "nothing to replay"
+            + (f": delivery {delivery_id} has not failed" if delivery_id else "")
+        )
+        return
+    rt.queue.enqueue_drain()
+    click.echo(f"replaying {count} delivery(ies)")
+
+
+@cli.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo database in this folder.",
+)
+def demo(keep: Path | None) -> None:
+    """The whole loop on embedded defaults, with no setup."""
+    from voice_router.demo import run_demo
+
+    run_demo(keep)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"voice-router: configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,108 @@
+"""`voice-router demo`: sample deliveries from every helpdesk, signed and posted to the real
+HTTP endpoint of a throwaway instance, processed, and the problems printed by impact."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlmodel import Session
+from werkzeug.serving import make_server
+
+from integrations import registry
+from voice_router.problems import list_problems
+from voice_router.runtime import build_runtime
+from voice_router.settings import parse_settings
+
+
+def sample_files() -> Iterator[tuple[str, str, Any]]:
+    """(kind, file name, parsed sample) for every sample shipped with the package."""
+    root = resources.files("voice_router") / "samples"
+    for kind in registry.KINDS:
+        folder = root / kind
+        if not folder.is_dir():
+            continue
+        for item in sorted(folder.iterdir(), key=lambda p: p.name):
+            if item.name.endswith(".json"):
+                yield kind, item.name, json.loads(item.read_text(encoding="utf-8"))
+
+
+def demo_config(database_url: str) -> dict[str, Any]:
+    return {
+        "database_url": database_url,
+        "base_url": "http://localhost:8000",
+        "sources": {
+            kind: {"kind": kind, "secret": secrets.token_hex(16)} for kind in registry.KINDS
+        },
+    }
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def post_sample(base: str, kind: str, secret: str, sample: dict[str, Any]) -> int:
+    body = json.dumps(sample["body"]).encode()
+    headers = {"Content-Type": "application/json", **sample.get("headers", {})}
+    headers.update(registry.adapter(kind).sign(body, secret))
+    request = urllib.request.Request(f"{base}/webhooks/{kind}", data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def render_table(problems: list[dict[str, Any]]) -> str:
+    header = (
+        f"{'#':>2}  {'PROBLEM':<28} {'CUSTOMERS':>9} {'ACCOUNTS':>8} {'MRR':>9} "
+        f"{'TICKETS':>7}  {'TREND 7D':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for rank, p in enumerate(problems, 1):
+        lines.append(
+            f"{rank:>2}  {p['title'][:28]:<28} {p['customers']:>9} {p['accounts']:>8} "
+            f"{p['mrr']:>9,.0f} {p['tickets']:>7}  {p['trend_7d']:>+8}"
+        )
+    return "\n".join(lines)
+
+
+def run_demo(keep: Path | None = None) -> None:
+    from voice_router.web import create_app
+
+    with tempfile.TemporaryDirectory(prefix="voice-router-demo-") as tmp:
+        folder = keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        database = folder / "demo.db"
+        settings = parse_settings(demo_config(f"sqlite:///{database}"), {}, "demo")
+        runtime = build_runtime(settings)
+        app = create_app(runtime=runtime)
+        click.echo(f"voice-router demo: a fresh SQLite database at {database}")
+        with serving(app) as base:
+            click.echo(f"posting signed sample webhooks to {base}/webhooks/<source>")
+            for kind, name, sample in sample_files():
+                status = post_sample(base, kind, settings.sources[kind].secret, sample)
+                click.echo(f"  {kind:<10} {name:<40} -> {status}")
+        with Session(runtime.engine) as session:
+            problems = list_problems(session, sort="impact")
+        click.echo("\nProblems ranked by impact (customers, then accounts, MRR, tickets):\n")
+        click.echo(render_table(problems))
+        runtime.engine.dispose()

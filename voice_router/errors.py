@@ -1,0 +1,37 @@
+"""Named errors at the core's boundary; the web layer maps them to HTTP in one handler."""
+
+from __future__ import annotations
+
+
+class VoiceRouterError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+
+
+class BadRequest(VoiceRouterError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(VoiceRouterError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(VoiceRouterError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(VoiceRouterError):
+    status = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(VoiceRouterError):
+    status = 413
+    code = "payload_too_large"

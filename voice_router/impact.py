@@ -1,0 +1,150 @@
+"""Impact of a problem, counted from its active pain points and those of every problem
+merged into it:
+
+- customers: distinct people (one person through two helpdesks is one customer);
+- accounts: distinct companies (free-mail senders have none);
+- mrr: the sum of MRR over those distinct accounts;
+- tickets: distinct helpdesk conversations (source + ticket id);
+- first_seen / last_seen: the earliest report and the latest event on those tickets;
+- trend_7d / trend_30d: tickets first reported in the last 7 (30) days minus those first
+  reported in the 7 (30) days before that — positive means the problem is growing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from voice_router.clock import utcnow
+from voice_router.models import Account, PainPoint, Problem
+
+
+def merge_children(session: Session) -> dict[int, list[int]]:
+    rows = session.exec(
+        select(Problem.id, Problem.merged_into_id).where(col(Problem.merged_into_id).is_not(None))
+    ).all()
+    children: dict[int, list[int]] = defaultdict(list)
+    for problem_id, parent_id in rows:
+        children[parent_id].append(problem_id)
+    return children
+
+
+def group_of(problem_id: int, children: dict[int, list[int]]) -> list[int]:
+    """The problem and every problem merged into it, at any depth."""
+    group, todo = [], [problem_id]
+    while todo:
+        current = todo.pop()
+        group.append(current)
+        todo.extend(children.get(current, ()))
+    return group
+
+
+def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
+    """The problems themselves and every problem they were merged into."""
+    parents = dict(
+        session.exec(
+            select(Problem.id, Problem.merged_into_id).where(
+                col(Problem.merged_into_id).is_not(None)
+            )
+        ).all()
+    )
+    found: set[int] = set()
+    for problem_id in problem_ids:
+        current: int | None = problem_id
+        while current is not None and current not in found:
+            found.add(current)
+            current = parents.get(current)
+    return found
+
+
+def _active(group: Sequence[int]) -> list[sa.ColumnElement[bool]]:
+    return [col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None)]
+
+
+def recompute(session: Session, problem_ids: Iterable[int]) -> None:
+    """Store fresh impact counts on each problem (and the problems it was merged into)."""
+    targets = ancestors(session, problem_ids)
+    if not targets:
+        return
+    children = merge_children(session)
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise concurrent recomputes of one problem so the last writer sees all rows.
+        session.exec(
+            select(Problem.id).where(col(Problem.id).in_(sorted(targets))).with_for_update()
+        ).all()
+    ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
+    for problem_id in sorted(targets):
+        group = group_of(problem_id, children)
+        customers, accounts, tickets, first_seen, last_seen = session.exec(
+            select(
+                sa.func.count(sa.distinct(PainPoint.customer_id)),
+                sa.func.count(sa.distinct(PainPoint.account_id)),
+                sa.func.count(sa.distinct(ticket)),
+                sa.func.min(PainPoint.reported_at),
+                sa.func.max(PainPoint.last_event_at),
+            ).where(*_active(group))
+        ).one()
+        account_ids = select(PainPoint.account_id).where(*_active(group)).distinct()
+        mrr = session.exec(
+            select(sa.func.coalesce(sa.func.sum(Account.mrr), 0)).where(
+                col(Account.id).in_(account_ids)
+            )
+        ).one()
+        problem = session.get(Problem, problem_id)
+        if problem is None:
+            continue
+        problem.customers = customers
+        problem.accounts = accounts
+        problem.tickets = tickets
+        problem.mrr = Decimal(mrr)
+        problem.first_seen = first_seen
+        problem.last_seen = last_seen
+        problem.updated_at = utcnow()
+        session.add(problem)
+
+
+def trends(
+    session: Session, problem_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """problem id -> (trend_7d, trend_30d). A ticket counts once per problem, at its first
+    report (one ticket tagged for two problems that were later merged counts for each)."""
+    if not problem_ids:
+        return {}
+    now = now or utcnow()
+    children = merge_children(session)
+    owner = {member: pid for pid in problem_ids for member in group_of(pid, children)}
+    first = (
+        select(
+            PainPoint.problem_id.label("problem_id"),
+            sa.func.min(PainPoint.reported_at).label("reported"),
+        )
+        .where(
+            col(PainPoint.problem_id).in_(list(owner)),
+            col(PainPoint.removed_at).is_(None),
+            col(PainPoint.reported_at) >= now - timedelta(days=60),
+        )
+        .group_by(PainPoint.problem_id, PainPoint.source, PainPoint.ticket_id)
+        .subquery()
+    )
+
+    def within(newest: int, oldest: int) -> sa.ColumnElement[int]:
+        after, before = now - timedelta(days=oldest), now - timedelta(days=newest)
+        hit = sa.and_(first.c.reported >= after, first.c.reported < before)
+        return sa.func.sum(sa.case((hit, 1), else_=0))
+
+    rows = session.exec(
+        select(
+            first.c.problem_id, within(0, 7), within(7, 14), within(0, 30), within(30, 60)
+        ).group_by(first.c.problem_id)
+    ).all()
+    totals: dict[int, list[int]] = {pid: [0, 0] for pid in problem_ids}
+    for member, last7, prior7, last30, prior30 in rows:
+        total = totals[owner[member]]
+        total[0] += (last7 or 0) - (prior7 or 0)
+        total[1] += (last30 or 0) - (prior30 or 0)
+    return {pid: (t[0], t[1]) for pid, t in totals.items()}

@@ -1,0 +1,89 @@
+"""Receiving a webhook delivery: verify the raw bytes, store them, say what happened.
+
+Pure of Flask: the web view hands over the source name, headers and body and turns the
+returned Receipt (or a raised IntakeError) into an HTTP answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from integrations import registry
+from integrations.events import Handshake, PayloadError
+from voice_router.db import session_scope
+from voice_router.errors import NotFound, Unauthorized
+from voice_router.models import Delivery
+from voice_router.settings import Settings
+from voice_router.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+_SECRET_HEADER_WORDS = ("signature", "authorization", "cookie", "token", "secret")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    delivery_id: int
+    status: str  # "pending" (to process) or "invalid" (kept for inspection)
+    duplicate: bool
+    error: str | None = None
+    handshake: Handshake | None = None
+
+
+def stored_headers(headers: Mapping[str, str]) -> str:
+    """The headers worth keeping for processing and inspection, never a credential."""
+    kept = {
+        key.lower(): value
+        for key, value in headers.items()
+        if not any(word in key.lower() for word in _SECRET_HEADER_WORDS)
+    }
+    return json.dumps(kept, sort_keys=True)
+
+
+def receive(
+    engine: Engine, settings: Settings, source_name: str, headers: Mapping[str, str], body: bytes
+) -> Receipt:
+    source = settings.sources.get(source_name)
+    if source is None:
+        raise NotFound(f"no source named {source_name!r}")
+    adapter = registry.adapter(source.kind)
+    try:
+        adapter.verify(headers, body, source.secret)
+    except Exception as exc:  # whatever made verification fail, the sender is not proven
+        raise Unauthorized(str(exc) or "signature does not match") from exc
+    handshake_fn = getattr(adapter, "handshake", None)
+    handshake = handshake_fn(headers, body) if handshake_fn else None
+    error: str | None = None
+    try:
+        adapter.parse(headers, body)
+    except PayloadError as exc:
+        error = str(exc) or "not this provider's payload"
+    except Exception as exc:  # an adapter bug must not lose the delivery or answer 500
+        log.exception("intake.parse_crashed", extra={"source": source_name})
+        error = f"adapter error: {type(exc).__name__}"
+    key = adapter.delivery_id(headers, body)[:255]
+    status = "invalid" if error else "pending"
+    with session_scope(engine) as session:
+        inserted = insert_ignore(
+            session,
+            Delivery,
+            {
+                "source": source_name,
+                "kind": source.kind,
+                "delivery_key": key,
+                "headers": stored_headers(headers),
+                "body": body,
+                "status": status,
+                "last_error": error,
+            },
+        )
+        stored = session.exec(
+            select(Delivery).where(Delivery.source == source_name, Delivery.delivery_key == key)
+        ).one()
+    return Receipt(stored.id or 0, stored.status, not inserted, stored.last_error, handshake)

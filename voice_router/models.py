@@ -1,0 +1,118 @@
+"""Table models. Every datetime is timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from voice_router.clock import utcnow
+
+
+class Delivery(SQLModel, table=True):
+    """The inbox: one raw webhook delivery, stored before the 202."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "delivery_key", name="uq_delivery_source_key"),
+        sa.Index("ix_delivery_status_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    kind: str = Field(max_length=20)
+    delivery_key: str = Field(max_length=255)
+    headers: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    body: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    received_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+
+
+class Account(SQLModel, table=True):
+    """A paying company; `key` is its domain, or `name:<name>` when only a name is known."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=255, unique=True)
+    domain: str | None = Field(default=None, max_length=255)
+    name: str | None = Field(default=None, max_length=255)
+    plan: str | None = Field(default=None, max_length=100)
+    mrr: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(14, 2)))
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str | None = Field(default=None, max_length=320, unique=True)
+    name: str | None = Field(default=None, max_length=255)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomerIdentity(SQLModel, table=True):
+    """The id a helpdesk gives a customer, so one person through two helpdesks is one row."""
+
+    __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_identity_source_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    source: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+
+
+class Problem(SQLModel, table=True):
+    """A product problem; impact columns are recomputed from its active pain points."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    title: str = Field(max_length=300)
+    status: str = Field(default="open", max_length=20)
+    merged_into_id: int | None = Field(default=None, foreign_key="problem.id", index=True)
+    customers: int = 0
+    accounts: int = 0
+    mrr: Decimal = Field(
+        default=Decimal(0),
+        sa_column=sa.Column(sa.Numeric(14, 2), nullable=False, default=0, server_default="0"),
+    )
+    tickets: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PainPoint(SQLModel, table=True):
+    """One helpdesk ticket tagged with one problem's pain tag. `problem_id` is the problem its
+    tag names and never changes; merges are followed through Problem.merged_into_id."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("source", "ticket_id", "problem_id", name="uq_painpoint_ticket"),
+        sa.Index("ix_painpoint_problem_active", "problem_id", "removed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id")
+    source: str = Field(max_length=100)
+    ticket_id: str = Field(max_length=255)
+    ticket_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    subject: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    tag: str = Field(max_length=255)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    account_id: int | None = Field(default=None, foreign_key="account.id")
+    agent_email: str | None = Field(default=None, max_length=320)
+    agent_name: str | None = Field(default=None, max_length=255)
+    reported_at: datetime
+    last_event_at: datetime
+    removed_at: datetime | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None

@@ -1,0 +1,140 @@
+"""Attach and detach pain points: the idempotent heart of processing.
+
+Every change is keyed by (source, ticket, problem) and ordered by the event's time, so a
+delivery applied twice, or an old event arriving late, changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from integrations.events import PainPointEvent
+from voice_router.clock import to_utc
+from voice_router.identity import Directory
+from voice_router.models import Account, PainPoint, Problem
+from voice_router.tags import TagMatcher, title_from_key
+from voice_router.upsert import insert_ignore
+
+
+class Attacher:
+    """Applies one source's events within a unit of work; remembers touched problems."""
+
+    def __init__(self, session: Session, source: str, matcher: TagMatcher) -> None:
+        self.session = session
+        self.source = source
+        self.matcher = matcher
+        self.directory = Directory(session)
+        self.touched: set[int] = set()
+        self.changes = 0
+        self._problems: dict[str, int] = {}
+
+    def forget_cache(self) -> None:
+        self.directory.forget_cache()
+        self._problems.clear()
+
+    def apply(self, event: PainPointEvent) -> None:
+        present = self.matcher.keys(event.tags)
+        removed = {k for k in self.matcher.keys(event.removed_tags) if k not in present}
+        existing = self._ticket_pain_points(event.ticket_id)
+        if event.tags_complete:
+            removed |= {key for key, pp in existing.items() if pp.removed_at is None} - set(present)
+        if not present and not any(key in existing for key in removed):
+            return
+        when = to_utc(event.occurred_at)
+        account = self.directory.account(event.company, event.customer.email)
+        customer = self.directory.customer(self.source, event.customer, account)
+        if customer is None:
+            return
+        for key, tag in present.items():
+            self._attach(event, key, tag, existing.get(key), customer.id, account, when)
+        for key in removed:
+            self._detach(event, key, existing.get(key), customer.id, when)
+
+    def _ticket_pain_points(self, ticket_id: str) -> dict[str, PainPoint]:
+        rows = self.session.exec(
+            select(Problem.key, PainPoint)
+            .join(Problem, col(Problem.id) == PainPoint.problem_id)
+            .where(PainPoint.source == self.source, PainPoint.ticket_id == ticket_id)
+        ).all()
+        return dict(rows)
+
+    def problem_id(self, key: str) -> int:
+        problem_id = self._problems.get(key)
+        if problem_id is None:
+            problem_id = self.session.exec(select(Problem.id).where(Problem.key == key)).first()
+            if problem_id is None:
+                insert_ignore(self.session, Problem, {"key": key, "title": title_from_key(key)})
+                problem_id = self.session.exec(select(Problem.id).where(Problem.key == key)).one()
+            self._problems[key] = problem_id
+        return problem_id
+
+    def _attach(
+        self,
+        event: PainPointEvent,
+        key: str,
+        tag: str,
+        pain_point: PainPoint | None,
+        customer_id: int,
+        account: Account | None,
+        when: datetime,
+    ) -> None:
+        if pain_point is None:
+            pain_point = PainPoint(
+                problem_id=self.problem_id(key),
+                source=self.source,
+                ticket_id=event.ticket_id,
+                tag=tag,
+                customer_id=customer_id,
+                reported_at=when,
+                last_event_at=when,
+            )
+        elif to_utc(pain_point.last_event_at) > when:
+            return
+        elif pain_point.removed_at is not None:
+            pain_point.reported_at = min(to_utc(pain_point.reported_at), when)
+        pain_point.removed_at = None
+        pain_point.last_event_at = when
+        pain_point.customer_id = customer_id
+        pain_point.account_id = account.id if account is not None else None
+        pain_point.ticket_url = event.ticket_url or pain_point.ticket_url
+        pain_point.subject = event.subject or pain_point.subject
+        if event.agent is not None:
+            pain_point.agent_email = (event.agent.email or "").lower() or pain_point.agent_email
+            pain_point.agent_name = event.agent.name or pain_point.agent_name
+        self._save(pain_point)
+
+    def _detach(
+        self,
+        event: PainPointEvent,
+        key: str,
+        pain_point: PainPoint | None,
+        customer_id: int,
+        when: datetime,
+    ) -> None:
+        if pain_point is None:
+            # Removal seen before the tag: keep a tombstone so the late add stays out.
+            values = {
+                "problem_id": self.problem_id(key),
+                "source": self.source,
+                "ticket_id": event.ticket_id,
+                "tag": key,
+                "customer_id": customer_id,
+                "reported_at": when,
+                "last_event_at": when,
+                "removed_at": when,
+            }
+            insert_ignore(self.session, PainPoint, values)
+            return
+        if pain_point.removed_at is not None or to_utc(pain_point.last_event_at) > when:
+            return
+        pain_point.removed_at = when
+        pain_point.last_event_at = when
+        self._save(pain_point)
+
+    def _save(self, pain_point: PainPoint) -> None:
+        self.session.add(pain_point)
+        self.session.flush()
+        self.touched.add(pain_point.problem_id)
+        self.changes += 1

@@ -1,0 +1,114 @@
+"""Reading problems for the API: listing, one problem, and their JSON shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from voice_router import impact
+from voice_router.clock import iso
+from voice_router.errors import BadRequest, NotFound
+from voice_router.models import Account, Customer, PainPoint, Problem
+
+SORTS = {
+    "impact": (
+        col(Problem.customers).desc(),
+        col(Problem.accounts).desc(),
+        col(Problem.mrr).desc(),
+        col(Problem.tickets).desc(),
+        col(Problem.id),
+    ),
+    "mrr": (col(Problem.mrr).desc(), col(Problem.customers).desc(), col(Problem.id)),
+    "recent": (col(Problem.last_seen).desc(), col(Problem.id).desc()),
+}
+STATUSES = ("open", "in_progress", "shipped", "wont_fix", "regressed")
+MAX_LIMIT = 1000
+
+
+def problem_json(problem: Problem, trend: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "id": problem.id,
+        "key": problem.key,
+        "title": problem.title,
+        "status": problem.status,
+        "customers": problem.customers,
+        "accounts": problem.accounts,
+        "mrr": float(problem.mrr),
+        "tickets": problem.tickets,
+        "first_seen": iso(problem.first_seen),
+        "last_seen": iso(problem.last_seen),
+        "trend_7d": trend[0],
+        "trend_30d": trend[1],
+        "merged_into": problem.merged_into_id,
+        "jira": None,
+    }
+
+
+def list_problems(
+    session: Session,
+    sort: str = "impact",
+    status: str | None = None,
+    q: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    if sort not in SORTS:
+        raise BadRequest(f"sort must be one of {', '.join(SORTS)}")
+    if status is not None and status not in STATUSES:
+        raise BadRequest(f"status must be one of {', '.join(STATUSES)}")
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise BadRequest(f"limit must be 1..{MAX_LIMIT} and offset at least 0")
+    statement = select(Problem).where(col(Problem.merged_into_id).is_(None))
+    if status:
+        statement = statement.where(Problem.status == status)
+    if q:
+        needle = f"%{q.strip().lower()}%"
+        statement = statement.where(
+            sa.or_(
+                sa.func.lower(Problem.title).like(needle),
+                col(Problem.key).like(needle.replace(" ", "-")),
+            )
+        )
+    problems = session.exec(statement.order_by(*SORTS[sort]).limit(limit).offset(offset)).all()
+    trends = impact.trends(session, [p.id for p in problems])
+    return [problem_json(p, trends[p.id]) for p in problems]
+
+
+def problem_detail(
+    session: Session, problem_id: int, pain_point_limit: int = 200
+) -> dict[str, Any]:
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound(f"no problem {problem_id}")
+    data = problem_json(problem, impact.trends(session, [problem_id])[problem_id])
+    group = impact.group_of(problem_id, impact.merge_children(session))
+    rows = session.exec(
+        select(PainPoint, Customer, Account)
+        .join(Customer, col(Customer.id) == PainPoint.customer_id)
+        .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
+        .where(col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
+        .order_by(col(PainPoint.last_event_at).desc())
+        .limit(pain_point_limit)
+    ).all()
+    data["pain_points"] = [
+        {
+            "id": pp.id,
+            "source": pp.source,
+            "ticket_id": pp.ticket_id,
+            "ticket_url": pp.ticket_url,
+            "subject": pp.subject,
+            "tag": pp.tag,
+            "customer_email": customer.email,
+            "customer_name": customer.name,
+            "account": account.name or account.domain if account else None,
+            "agent_email": pp.agent_email,
+            "agent_name": pp.agent_name,
+            "reported_at": iso(pp.reported_at),
+            "last_event_at": iso(pp.last_event_at),
+        }
+        for pp, customer, account in rows
+    ]
+    data["notes"] = []
+    return data

@@ -1,0 +1,57 @@
+"""Which tags are pain points, and which problem each one names.
+
+Tags and patterns are compared in one normal form: lower case, every run of `-`, `_`, `:`
+and white space folded to one `-`, surrounding punctuation stripped. So `pain-jira-login`,
+`pain:Jira_Login` and `PAIN jira login` all read `pain-jira-login` and name the problem
+key `jira-login` under the default patterns `pain-*` and `pain:*`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+
+_SEPARATORS = re.compile(r"[-_:\s]+")
+_EDGE_PUNCTUATION = "-.,;!?'\"()[]{}<>#*/\\|`~"
+
+
+def normalise(text: str) -> str:
+    folded = _SEPARATORS.sub("-", text.strip().lower())
+    return folded.strip(_EDGE_PUNCTUATION)
+
+
+class TagMatcher:
+    """Turns raw tags into problem keys according to a source's `tag_patterns`."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self._patterns: list[tuple[str, str]] = []
+        for pattern in patterns:
+            star = pattern.find("*")
+            prefix = pattern if star < 0 else pattern[:star]
+            norm_prefix = _SEPARATORS.sub("-", prefix.lower())
+            norm_pattern = norm_prefix + ("" if star < 0 else "*" + pattern[star + 1 :].lower())
+            self._patterns.append((norm_pattern, norm_prefix))
+
+    def problem_key(self, tag: str) -> str | None:
+        """The problem key a tag names, or None when the tag is not a pain point."""
+        norm = normalise(tag)
+        for pattern, prefix in self._patterns:
+            if fnmatchcase(norm, pattern):
+                key = normalise(norm[len(prefix) :])
+                return key or None
+        return None
+
+    def keys(self, tags: Iterable[str]) -> dict[str, str]:
+        """Problem key -> the first raw tag that named it."""
+        found: dict[str, str] = {}
+        for tag in tags:
+            key = self.problem_key(tag)
+            if key and key not in found:
+                found[key] = tag
+        return found
+
+
+def title_from_key(key: str) -> str:
+    words = key.replace("-", " ")
+    return words[:1].upper() + words[1:]

@@ -1,0 +1,34 @@
+"""POST /webhooks/<source>: size check, verify, store, enqueue, answer."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+
+from voice_router import inbox
+from voice_router.web.context import runtime
+from voice_router.web.errors import error_response
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.post("/webhooks/<source>")
+def receive(source: str):  # type: ignore[no-untyped-def]
+    rt = runtime()
+    if source not in rt.settings.sources:
+        return error_response(404, "not_found", f"no source named {source!r}")
+    body = request.get_data(cache=False)
+    receipt = inbox.receive(rt.engine, rt.settings, source, request.headers, body)
+    if receipt.handshake is not None:
+        hs = receipt.handshake
+        return Response(hs.body, status=hs.status, content_type=hs.content_type, headers=hs.headers)
+    if receipt.status == "invalid":
+        return error_response(400, "bad_payload", receipt.error or "not this provider's payload")
+    if not receipt.duplicate:
+        try:
+            rt.queue.enqueue_drain()
+        except Exception:  # stored already: the worker's sweep will process it
+            log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
+    return jsonify({"delivery_id": receipt.delivery_id, "duplicate": receipt.duplicate}), 202

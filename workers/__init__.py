@@ -1,0 +1,1 @@
+"""rq queues and job functions, the embedded queue, and the periodic sweep."""

@@ -1,0 +1,100 @@
+"""Where jobs run: rq on Redis when `redis_url` is set, else in-process, inline.
+
+Processing is one coalesced job: however many deliveries arrive, at most one `drain_inbox`
+job waits in the queue (a Redis flag with a TTL guards the enqueue), and it drains the
+inbox in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from voice_router.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "voice-router"
+DRAIN_FLAG = "voice-router:drain-scheduled"
+DRAIN_FLAG_TTL = 120
+
+
+class JobQueue(Protocol):
+    def enqueue_drain(self) -> None: ...
+    def drain_started(self) -> None: ...
+    def schedule_drain(self, wait: timedelta) -> None: ...
+    def ping(self) -> bool: ...
+
+
+class EmbeddedQueue:
+    """Runs the job right away in the calling thread: no Redis, no worker to start."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._running = False
+
+    def enqueue_drain(self) -> None:
+        if self._running:
+            return
+        from workers.jobs import drain_inbox
+
+        self._running = True
+        try:
+            drain_inbox(self.runtime)
+        except Exception:  # the deliveries are stored; the next drain picks them up
+            log.exception("inbox.drain_crashed")
+        finally:
+            self._running = False
+
+    def drain_started(self) -> None:
+        return None
+
+    def schedule_drain(self, wait: timedelta) -> None:
+        return None  # retried on the next delivery, `deliveries replay` or the serve sweep
+
+    def ping(self) -> bool:
+        return True
+
+
+class RedisQueue:
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.redis = Redis.from_url(redis_url)
+        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+
+    def enqueue_drain(self) -> None:
+        if self.redis.set(DRAIN_FLAG, b"1", nx=True, ex=DRAIN_FLAG_TTL):
+            self.queue.enqueue(
+                "workers.jobs.drain_inbox",
+                job_timeout=600,
+                result_ttl=60,
+                failure_ttl=7 * 24 * 3600,
+                retry=_retry(),
+            )
+
+    def drain_started(self) -> None:
+        self.redis.delete(DRAIN_FLAG)
+
+    def schedule_drain(self, wait: timedelta) -> None:
+        self.queue.enqueue_in(
+            wait + timedelta(seconds=1), "workers.jobs.drain_inbox", job_timeout=600, result_ttl=60
+        )
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+
+def _retry():  # type: ignore[no-untyped-def]
+    from rq import Retry
+
+    return Retry(max=5, interval=[5, 15, 60, 300, 900])
+
+
+def make_queue(runtime: Runtime) -> JobQueue:
+    if runtime.settings.redis_url:
+        return RedisQueue(runtime.settings.redis_url)
+    return EmbeddedQueue(runtime)
