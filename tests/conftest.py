@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
+from tests.support import SECRETS
 from voice_router.db import make_engine, upgrade
 from voice_router.runtime import Runtime, build_runtime
-from tests.support import SECRETS
 from voice_router.settings import Settings, parse_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -67,9 +67,7 @@ def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "voice_router.db"
         shutil.copy(sqlite_template, path)

@@ -51,8 +51,14 @@ def generic_delivery(
     }
 
 
-def post_signed(client: Any, kind: str, body: Any, headers: dict[str, str] | None = None,
-                source: str | None = None, secret: str | None = None) -> Any:
+def post_signed(
+    client: Any,
+    kind: str,
+    body: Any,
+    headers: dict[str, str] | None = None,
+    source: str | None = None,
+    secret: str | None = None,
+) -> Any:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     signed = {"Content-Type": "application/json", **(headers or {})}
     signed.update(registry.adapter(kind).sign(raw, secret or SECRETS[kind]))

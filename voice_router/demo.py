@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 from sqlmodel import Session
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from integrations import registry
 from voice_router.problems import list_problems
@@ -47,9 +47,14 @@ def demo_config(database_url: str) -> dict[str, Any]:
     }
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

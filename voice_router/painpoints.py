@@ -40,7 +40,7 @@ class Attacher:
         existing = self._ticket_pain_points(event.ticket_id)
         if event.tags_complete:
             removed |= {key for key, pp in existing.items() if pp.removed_at is None} - set(present)
-        if not present and not any(key in existing for key in removed):
+        if not present and not removed:
             return
         when = to_utc(event.occurred_at)
         account = self.directory.account(event.company, event.customer.email)

@@ -1,0 +1,160 @@
+"""GET /api/v1/problems and /api/v1/problems/<id>: tokens, roles, sorting, filters."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import generic_delivery, post_signed, token
+from voice_router.tokens import create_token
+
+
+@pytest.fixture
+def seeded(client):
+    deliveries = [
+        generic_delivery(
+            "T1",
+            "a@acme.com",
+            ["pain-login"],
+            company="Acme",
+            mrr=100,
+            occurred_at="2026-11-01T10:00:00Z",
+        ),
+        generic_delivery(
+            "T2",
+            "b@globex.io",
+            ["pain-login"],
+            company="Globex",
+            mrr=50,
+            occurred_at="2026-11-02T10:00:00Z",
+        ),
+        generic_delivery(
+            "T3",
+            "c@umbrella.co",
+            ["pain-export"],
+            company="Umbrella",
+            mrr=9000,
+            occurred_at="2026-11-03T10:00:00Z",
+            subject="CSV export hangs",
+        ),
+        generic_delivery(
+            "T4", "d@gmail.com", ["pain-pdf-invoice"], occurred_at="2026-11-10T10:00:00Z"
+        ),
+    ]
+    for body in deliveries:
+        assert post_signed(client, "generic", body).status_code == 202
+
+
+def keys(response) -> list[str]:
+    assert response.status_code == 200, response.get_json()
+    return [p["key"] for p in response.get_json()["problems"]]
+
+
+def test_no_token_is_401(client):
+    response = client.get("/api/v1/problems")
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+def test_bad_token_is_401(client):
+    response = client.get("/api/v1/problems", headers={"Authorization": "Bearer vr_nope"})
+    assert response.status_code == 401
+
+
+def test_every_role_may_read(client, runtime):
+    for role in ("agent", "pm", "admin"):
+        assert client.get("/api/v1/problems", headers=token(runtime, role)).status_code == 200
+
+
+def test_tokens_are_stored_only_as_hashes(runtime):
+    from sqlmodel import Session, select
+
+    from voice_router.models import ApiToken
+
+    plain = create_token(runtime.engine, "pm", "Priya")
+    with Session(runtime.engine) as session:
+        row = session.exec(select(ApiToken)).one()
+    assert plain not in (row.token_hash, row.name) and len(row.token_hash) == 64
+
+
+def test_sort_by_impact_mrr_and_recent(client, runtime, seeded):
+    auth = token(runtime)
+    assert keys(client.get("/api/v1/problems?sort=impact", headers=auth)) == [
+        "login",
+        "export",
+        "pdf-invoice",
+    ]
+    assert keys(client.get("/api/v1/problems?sort=mrr", headers=auth))[:2] == ["export", "login"]
+    assert keys(client.get("/api/v1/problems?sort=recent", headers=auth)) == [
+        "pdf-invoice",
+        "export",
+        "login",
+    ]
+
+
+def test_unknown_sort_is_400(client, runtime):
+    response = client.get("/api/v1/problems?sort=loudest", headers=token(runtime))
+    assert response.status_code == 400
+    assert "sort" in response.get_json()["message"]
+
+
+def test_status_filter(client, runtime, seeded):
+    auth = token(runtime)
+    assert len(keys(client.get("/api/v1/problems?status=open", headers=auth))) == 3
+    assert keys(client.get("/api/v1/problems?status=shipped", headers=auth)) == []
+    assert client.get("/api/v1/problems?status=bogus", headers=auth).status_code == 400
+
+
+def test_text_search(client, runtime, seeded):
+    auth = token(runtime)
+    assert keys(client.get("/api/v1/problems?q=pdf invoice", headers=auth)) == ["pdf-invoice"]
+    assert keys(client.get("/api/v1/problems?q=EXPORT", headers=auth)) == ["export"]
+
+
+def test_problem_fields_follow_the_contract(client, runtime, seeded):
+    [login] = [
+        p
+        for p in client.get("/api/v1/problems", headers=token(runtime)).get_json()["problems"]
+        if p["key"] == "login"
+    ]
+    assert set(login) >= {
+        "id",
+        "key",
+        "title",
+        "status",
+        "customers",
+        "accounts",
+        "mrr",
+        "tickets",
+        "first_seen",
+        "last_seen",
+        "trend_7d",
+        "trend_30d",
+        "jira",
+    }
+    assert (login["customers"], login["accounts"], login["mrr"], login["tickets"]) == (
+        2,
+        2,
+        150.0,
+        2,
+    )
+    assert login["status"] == "open" and login["jira"] is None
+
+
+def test_one_problem_with_its_pain_points(client, runtime, seeded):
+    auth = token(runtime)
+    export_id = next(
+        p["id"]
+        for p in client.get("/api/v1/problems", headers=auth).get_json()["problems"]
+        if p["key"] == "export"
+    )
+    detail = client.get(f"/api/v1/problems/{export_id}", headers=auth).get_json()
+    [pain_point] = detail["pain_points"]
+    assert pain_point["customer_email"] == "c@umbrella.co"
+    assert pain_point["subject"] == "CSV export hangs"
+    assert pain_point["ticket_url"] == "https://desk.example/t/T3"
+    assert detail["notes"] == []
+
+
+def test_missing_problem_is_404(client, runtime):
+    response = client.get("/api/v1/problems/999", headers=token(runtime))
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"

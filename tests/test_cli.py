@@ -1,0 +1,123 @@
+"""The voice-router command line, run as a user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlmodel import Session, select
+
+from tests.support import SECRETS, by_key, generic_delivery, post_signed
+from voice_router.cli import cli
+from voice_router.models import Account, Delivery
+from voice_router.tokens import authenticate
+
+
+def config_file(tmp_path: Path, database_url: str) -> Path:
+    path = tmp_path / "vr.toml"
+    path.write_text(
+        f'database_url = "{database_url}"\n[sources.generic]\nkind = "generic"\n'
+        f'secret = "{SECRETS["generic"]}"\n'
+    )
+    return path
+
+
+def run(tmp_path, settings, *args):
+    result = CliRunner().invoke(
+        cli, ["--config", str(config_file(tmp_path, settings.database_url)), *args]
+    )
+    return result
+
+
+def test_db_upgrade_reports_the_revision(tmp_path, settings):
+    result = run(tmp_path, settings, "db", "upgrade")
+    assert result.exit_code == 0 and "revision 0001" in result.output
+
+
+def test_token_create_prints_a_working_token_once(tmp_path, settings, runtime):
+    result = run(tmp_path, settings, "token", "create", "--role", "pm", "--name", "Priya")
+    assert result.exit_code == 0
+    plain = result.output.strip()
+    caller = authenticate(runtime.engine, plain)
+    assert caller is not None and (caller.name, caller.role) == ("Priya", "pm")
+
+
+def test_token_create_refuses_an_unknown_role(tmp_path, settings):
+    result = run(tmp_path, settings, "token", "create", "--role", "boss", "--name", "X")
+    assert result.exit_code == 2 and "boss" in result.output
+
+
+def test_import_accounts_keeps_good_rows_and_reports_bad_ones(tmp_path, settings, runtime, client):
+    assert (
+        post_signed(
+            client, "generic", generic_delivery("T1", "a@acme.com", ["pain-sso"])
+        ).status_code
+        == 202
+    )
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text(
+        "domain,name,plan,mrr\n"
+        "acme.com,Acme Corp,Business,1200\n"
+        "not a domain,Broken,Pro,10\n"
+        "globex.io,Globex,Growth,abc\n"
+        "gmail.com,Google Mail,Free,0\n"
+        "initech.com,Initech,,800.50\n"
+    )
+    result = run(tmp_path, settings, "import-accounts", str(csv_file))
+    assert result.exit_code == 1
+    assert f"{csv_file}:3: domain 'not a domain' is not a domain name" in result.output
+    assert f"{csv_file}:4: mrr 'abc' is not a number" in result.output
+    assert f"{csv_file}:5: gmail.com is a free-mail domain" in result.output
+    assert "imported 2 account(s), 3 bad row(s)" in result.output
+    with Session(runtime.engine) as session:
+        accounts = {a.key: a for a in session.exec(select(Account)).all()}
+    assert accounts["acme.com"].mrr == 1200 and accounts["acme.com"].plan == "Business"
+    assert str(accounts["initech.com"].mrr) == "800.50"
+    assert by_key(client, runtime)["sso"]["mrr"] == 1200.0  # impact recomputed
+
+
+def test_import_accounts_without_the_columns_says_so(tmp_path, settings):
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text("company,revenue\nacme,1\n")
+    result = run(tmp_path, settings, "import-accounts", str(csv_file))
+    assert result.exit_code == 1 and "missing column(s): domain, name, plan, mrr" in result.output
+
+
+def test_failed_deliveries_are_listed_and_replayed(tmp_path, settings, runtime, client):
+    post_signed(client, "generic", b"{broken")
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"])
+    post_signed(client, "generic", body)
+    with Session(runtime.engine) as session:
+        good = session.exec(select(Delivery).where(Delivery.status == "processed")).one()
+        good.status, good.attempts, good.last_error = "failed", 5, "RuntimeError: boom"
+        session.add(good)
+        session.commit()
+        good_id = good.id
+    listing = run(tmp_path, settings, "deliveries", "failed")
+    assert listing.exit_code == 0
+    assert "invalid" in listing.output and "RuntimeError: boom" in listing.output
+    replayed = run(tmp_path, settings, "deliveries", "replay", str(good_id))
+    assert replayed.exit_code == 0 and "replaying 1" in replayed.output
+    with Session(runtime.engine) as session:
+        assert session.get(Delivery, good_id).status == "processed"
+    assert by_key(client, runtime)["x"]["tickets"] == 1
+    again = run(tmp_path, settings, "deliveries", "replay", str(good_id))
+    assert "nothing to replay" in again.output
+
+
+def test_replay_needs_an_id_or_all(tmp_path, settings):
+    result = run(tmp_path, settings, "deliveries", "replay")
+    assert result.exit_code == 2 and "--all" in result.output
+
+
+def test_demo_runs_every_helpdesk_and_ranks_the_problems():
+    result = CliRunner().invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    for kind in ("helpscout", "zendesk", "intercom", "freshdesk", "front", "generic"):
+        assert f"  {kind} " in result.output
+    assert "-> 202" in result.output and "-> 4" not in result.output
+    table = result.output.split("Problems ranked by impact")[1].splitlines()
+    first = next(line for line in table if line.strip().startswith("1 "))
+    assert "Sso login loop" in first
+    # Maria (two helpdesks), Dev, Tom, Li, Sam, Anna; accounts Acme, Globex, Initech, Umbrella
+    assert first.split()[4:6] == ["6", "4"]

@@ -1,0 +1,86 @@
+"""Configuration: TOML plus environment overrides; bad config is one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from voice_router.settings import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "voice-router.toml"
+    path.write_text(text)
+    return path
+
+
+def test_no_file_and_no_variables_gives_the_embedded_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={})
+    assert settings.database_url == "sqlite:///voice_router.db"
+    assert settings.redis_url == "" and settings.sources == {}
+    assert settings.jira.project == "PROD" and settings.jira.min_customers == 1
+
+
+def test_a_source_gets_default_tag_patterns(tmp_path):
+    path = write(tmp_path, '[sources.hs]\nkind = "helpscout"\nsecret = "s"\n')
+    source = load_settings(path, env={}).sources["hs"]
+    assert source.tag_patterns == ("pain-*", "pain:*") and source.writeback is False
+
+
+def test_environment_overrides_top_level_and_jira_keys(tmp_path):
+    path = write(tmp_path, 'redis_url = "redis://file"\n[jira]\nproject = "FILE"\n')
+    env = {
+        "VOICE_ROUTER_REDIS_URL": "redis://env",
+        "VOICE_ROUTER_MAX_BODY_BYTES": "2048",
+        "VOICE_ROUTER_JIRA_PROJECT": "ENV",
+        "VOICE_ROUTER_JIRA_LABELS": "vr, customer-voice",
+        "VOICE_ROUTER_JIRA_MIN_CUSTOMERS": "3",
+    }
+    settings = load_settings(path, env=env)
+    assert settings.redis_url == "redis://env" and settings.max_body_bytes == 2048
+    assert settings.jira.project == "ENV" and settings.jira.min_customers == 3
+    assert settings.jira.labels == ("vr", "customer-voice")
+
+
+def test_config_file_named_by_environment(tmp_path):
+    path = write(tmp_path, 'base_url = "https://vr.example"\n')
+    assert load_settings(env={"VOICE_ROUTER_CONFIG": str(path)}).base_url == "https://vr.example"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("database_url = ", "not valid TOML"),
+        ('databse_url = "x"\n', "unknown key 'databse_url'"),
+        ('[sources.hs]\nkind = "hubspot"\nsecret = "s"\n', "[sources.hs].kind"),
+        ('[sources.hs]\nkind = "helpscout"\n', "[sources.hs].secret"),
+        ('[sources.hs]\nkind = "helpscout"\nsecret = "s"\ncolour = 1\n', "unknown key 'colour'"),
+        ('[jira]\nshipped_when = "soon"\n', "shipped_when"),
+        ('max_body_bytes = "big"\n', "max_body_bytes"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def test_bad_config_stops_the_cli_with_one_line_and_no_traceback(tmp_path):
+    path = write(tmp_path, '[sources.hs]\nkind = "hubspot"\nsecret = "s"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "voice_router", "db", "upgrade"],
+        env={**os.environ, "VOICE_ROUTER_CONFIG": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "kind" in lines[0]
+    assert "Traceback" not in result.stderr

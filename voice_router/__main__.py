@@ -1,0 +1,3 @@
+from voice_router.cli import main
+
+main()
