@@ -1,0 +1,195 @@
+"""Readers for the three Zendesk body shapes; each turns one body into one PainPointEvent.
+
+Template bodies are rendered by Zendesk from placeholders, so every value arrives as a
+string, an unknown placeholder may arrive verbatim (`{{...}}`), and missing data arrives
+as an empty string: all of those read as "absent".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from integrations.events import Company, PainPointEvent, PayloadError, Person
+
+EVENT_TYPE_PREFIX = "zen:event-type:"
+TAG_DELTA_EVENT = "ticket.tags_changed"
+# Ticket events whose ticket no longer stands on its own: acknowledged, nothing to record.
+IGNORED_TICKET_EVENTS = frozenset(
+    {"ticket.merged", "ticket.marked_as_spam", "ticket.soft_deleted", "ticket.permanently_deleted"}
+)
+
+
+def read(data: dict[str, Any]) -> PainPointEvent | None:
+    """The body's event (customer e-mail possibly absent), or None for an ignored event."""
+    event_type = data.get("type")
+    if isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX):
+        return _from_event(event_type.removeprefix(EVENT_TYPE_PREFIX), data)
+    ticket = data.get("ticket")
+    if isinstance(ticket, dict):
+        return _from_voice_router_template(ticket)
+    if "ticket_id" in data:
+        return _from_zulip_template(data)
+    raise PayloadError("neither a Zendesk event nor a known trigger template")
+
+
+def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
+    if not name.startswith("ticket.") or name in IGNORED_TICKET_EVENTS:
+        return None
+    detail = data.get("detail")
+    if not isinstance(detail, dict):
+        raise PayloadError("ticket event has no detail object")
+    ticket_id = ident(detail.get("id")) or _subject_ticket_id(data.get("subject"))
+    if ticket_id is None:
+        raise PayloadError("ticket event names no ticket")
+    occurred_at = utc(data.get("time")) or utc(detail.get("updated_at"))
+    if occurred_at is None:
+        raise PayloadError("ticket event has no time")
+    removed: tuple[str, ...] = ()
+    if name == TAG_DELTA_EVENT:
+        change = data.get("event")
+        if not isinstance(change, dict):
+            raise PayloadError("tags_changed event has no event object")
+        tags, complete = _tags(change.get("tags_added"))[0], False
+        removed = _tags(change.get("tags_removed"))[0]
+    else:
+        tags, complete = _tags(detail.get("tags"))
+    requester = _object(detail.get("requester"))
+    customer = Person(
+        email=text(requester.get("email")) or text(detail.get("requester_email")),
+        name=text(requester.get("name")),
+        external_id=ident(detail.get("requester_id")),
+    )
+    return PainPointEvent(
+        ticket_id=ticket_id,
+        customer=customer,
+        occurred_at=occurred_at,
+        tags=tags,
+        removed_tags=removed,
+        tags_complete=complete,
+        subject=text(detail.get("subject")),
+    )
+
+
+def _from_voice_router_template(ticket: dict[str, Any]) -> PainPointEvent:
+    requester = _object(ticket.get("requester"))
+    assignee = _object(ticket.get("assignee"))
+    organization = text(_object(ticket.get("organization")).get("name"))
+    tags, complete = _tags(ticket.get("tags"))
+    return PainPointEvent(
+        ticket_id=_ticket_id(ticket.get("id")),
+        customer=Person(
+            email=text(requester.get("email")),
+            name=text(requester.get("name")),
+            external_id=ident(requester.get("id")),
+        ),
+        occurred_at=_when(ticket.get("updated_at")),
+        tags=tags,
+        tags_complete=complete,
+        ticket_url=_agent_url(ticket.get("url")),
+        subject=text(ticket.get("title")),
+        company=Company(name=organization) if organization else None,
+        agent=_person(assignee.get("email"), assignee.get("name")),
+    )
+
+
+def _from_zulip_template(data: dict[str, Any]) -> PainPointEvent:
+    tags, complete = _tags(data.get("tags"))
+    return PainPointEvent(
+        ticket_id=_ticket_id(data.get("ticket_id")),
+        customer=Person(
+            email=text(data.get("requester_email")), name=text(data.get("requester_full_name"))
+        ),
+        occurred_at=_when(data.get("updated_at")),
+        tags=tags,
+        tags_complete=complete,
+        ticket_url=_agent_url(data.get("link")) or _agent_url(data.get("ticket_url")),
+        subject=text(data.get("ticket_title")),
+        agent=_person(data.get("assignee_email"), data.get("assignee_full_name")),
+    )
+
+
+def _tags(value: object) -> tuple[tuple[str, ...], bool]:
+    """Tags from `{{ticket.tags}}` (space-separated) or a JSON list; complete when present."""
+    if value is None or _unrendered(value):
+        return (), False
+    if isinstance(value, str):
+        return tuple(value.split()), True
+    if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
+        return tuple(tag.strip() for tag in value if tag.strip()), True
+    raise PayloadError("tags are neither a string nor a list of strings")
+
+
+def _ticket_id(value: object) -> str:
+    ticket_id = ident(value)
+    if ticket_id is None:
+        raise PayloadError("trigger body has no ticket id")
+    return ticket_id
+
+
+def _when(value: object) -> datetime:
+    """The rendered update time; a template without a readable one is dated when parsed."""
+    return utc(value) or datetime.now(UTC)
+
+
+def _subject_ticket_id(value: object) -> str | None:
+    subject = text(value)
+    if subject and subject.startswith("zen:ticket:"):
+        return text(subject.removeprefix("zen:ticket:"))
+    return None
+
+
+def _agent_url(value: object) -> str | None:
+    """`{{ticket.url}}` renders without a scheme (`acme.zendesk.com/agent/tickets/7`)."""
+    url = text(value)
+    if url is None or "://" in url:
+        return url
+    return "https://" + url.lstrip("/")
+
+
+def _person(email: object, name: object) -> Person | None:
+    person = Person(email=text(email), name=text(name))
+    return person if person != Person() else None
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def load_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError("body is not a JSON object")
+    return data
+
+
+def text(value: object) -> str | None:
+    """A non-empty string; an unrendered `{{placeholder}}` reads as absent."""
+    if not isinstance(value, str) or _unrendered(value):
+        return None
+    return value.strip() or None
+
+
+def _unrendered(value: object) -> bool:
+    stripped = value.strip() if isinstance(value, str) else ""
+    return stripped.startswith("{{") and stripped.endswith("}}")
+
+
+def ident(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return text(value)
+
+
+def utc(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None

@@ -1,0 +1,365 @@
+"""Help Scout adapter: signature, delivery ids and parsing of legacy and V2 conversations."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from integrations import helpscout
+from integrations.events import PainPointEvent, PayloadError, Person, SignatureError
+from integrations.registry import adapter
+from integrations.signing import body_fingerprint
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "helpscout"
+SAMPLES = ROOT / "voice_router" / "samples" / "helpscout"
+SECRET = "hs-test-secret-0123456789"
+TAGS = {"X-HelpScout-Event": "convo.tags"}
+
+# fixture file -> (ticket id, customer email, tags, agent email)
+FIXTURE_EVENTS = {
+    "convo.created__legacy_doc_example.json": (
+        "291938",
+        "vbear@mywork.com",
+        ("tag1", "tag2"),
+        "jack.sprout@gmail.com",
+    ),
+    "convo.customer.reply.created__SYNTHETIC_pipedream.json": (
+        "1755285686",
+        "customer@example.com",
+        ("account", "customer"),
+        "agent@company.com",
+    ),
+    "convo.note.created__SYNTHETIC_pipedream.json": (
+        "1755285724",
+        "customer@example.com",
+        ("account", "customer"),
+        "agent@company.com",
+    ),
+}
+
+# sample ticket -> (customer email, name, tags, subject)
+SCENARIO = {
+    "1001": (
+        "maria.lopez@acme-corp.com",
+        "Maria Lopez",
+        ("pain-sso-login-loop", "billing"),
+        "Stuck in a login loop after SSO",
+    ),
+    "1002": (
+        "kenji.sato@hooli.dev",
+        "Kenji Sato",
+        ("pain-csv-export-timeout",),
+        "CSV export never finishes",
+    ),
+    "1003": (
+        "sam.okafor@gmail.com",
+        "Sam Okafor",
+        ("pain-invoice-pdf-missing",),
+        "Where is my invoice PDF?",
+    ),
+}
+
+
+def v2_conversation(**changes: object) -> dict:
+    convo = {
+        "id": 555,
+        "number": 77,
+        "subject": "Export is slow",
+        "userUpdatedAt": "2026-03-02T09:15:40Z",
+        "createdAt": "2026-03-01T08:00:00Z",
+        "tags": [{"id": 1, "color": "#929499", "tag": "pain-slow-export"}, {"tag": "vip"}],
+        "primaryCustomer": {"id": 9, "first": "Ada", "last": "Byron", "email": "ada@example.org"},
+        "assignee": {"id": 4, "first": "Alice", "last": "Moreno", "email": "alice@support.example"},
+        "_embedded": {"threads": [{"id": 1, "type": "customer", "body": "It is slow."}]},
+    }
+    convo.update(changes)
+    return convo
+
+
+def stored_headers(headers: dict[str, str]) -> dict[str, str]:
+    """What the core hands `parse` after intake: lower-case names, credentials dropped."""
+    return {
+        name.lower(): value
+        for name, value in headers.items()
+        if "signature" not in name.lower() and "authorization" not in name.lower()
+    }
+
+
+def encode(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)
+def test_every_fixture_parses_into_its_expected_event(path: Path) -> None:
+    ticket_id, email, tags, agent_email = FIXTURE_EVENTS[path.name]
+    event_name = path.name.split("__")[0]
+
+    events = helpscout.parse({"X-HelpScout-Event": event_name}, path.read_bytes())
+
+    assert [(e.ticket_id, e.customer.email, e.tags, e.tags_complete) for e in events] == [
+        (ticket_id, email, tags, True)
+    ]
+    assert events[0].agent is not None and events[0].agent.email == agent_email
+
+
+def test_fixture_folder_holds_exactly_the_described_fixtures() -> None:
+    assert {p.name for p in FIXTURES.glob("*.json")} == set(FIXTURE_EVENTS)
+
+
+def test_legacy_conversation_gives_url_names_and_modified_time() -> None:
+    body = (FIXTURES / "convo.created__legacy_doc_example.json").read_bytes()
+
+    (event,) = helpscout.parse({"X-HelpScout-Event": "convo.created"}, body)
+
+    assert event.ticket_url == "https://secure.helpscout.net/conversation/291938/349"
+    assert event.customer == Person("vbear@mywork.com", "Vernon Bear", "29418")
+    assert event.agent == Person("jack.sprout@gmail.com", "Jack Sprout", "1234")
+    assert event.subject == "I need help!"
+    assert event.occurred_at == datetime(2012, 7, 24, 20, 18, 33, tzinfo=UTC)
+
+
+def test_v2_conversation_reads_tag_objects_primary_customer_and_assignee() -> None:
+    (event,) = helpscout.parse(TAGS, encode(v2_conversation()))
+
+    assert event.ticket_id == "555"
+    assert event.tags == ("pain-slow-export", "vip")
+    assert event.tags_complete is True
+    assert event.removed_tags == ()
+    assert event.customer == Person("ada@example.org", "Ada Byron", "9")
+    assert event.agent == Person("alice@support.example", "Alice Moreno", "4")
+    assert event.ticket_url == "https://secure.helpscout.net/conversation/555/77"
+    assert event.occurred_at == datetime(2026, 3, 2, 9, 15, 40, tzinfo=UTC)
+
+
+def test_an_empty_tag_list_is_a_complete_set_that_removes_every_tag() -> None:
+    (event,) = helpscout.parse(TAGS, encode(v2_conversation(tags=[])))
+
+    assert (event.tags, event.tags_complete) == ((), True)
+
+
+def test_a_conversation_without_a_tags_field_says_nothing_about_tags() -> None:
+    convo = v2_conversation()
+    del convo["tags"]
+
+    (event,) = helpscout.parse(TAGS, encode(convo))
+
+    assert (event.tags, event.tags_complete) == ((), False)
+
+
+def test_created_time_stands_in_when_no_modified_time_is_given() -> None:
+    convo = v2_conversation()
+    del convo["userUpdatedAt"]
+
+    (event,) = helpscout.parse(TAGS, encode(convo))
+
+    assert event.occurred_at == datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_customer_without_email_yields_no_event() -> None:
+    body = encode(v2_conversation(primaryCustomer={"id": 9, "first": "Ada"}))
+
+    assert helpscout.parse(TAGS, body) == []
+
+
+def test_an_unassigned_conversation_has_no_agent() -> None:
+    convo = v2_conversation()
+    del convo["assignee"]
+
+    (event,) = helpscout.parse(TAGS, encode(convo))
+
+    assert event.agent is None
+
+
+@pytest.mark.parametrize("body", [b"{}", b"not json at all"])
+def test_the_test_event_is_acknowledged_whatever_its_body(body: bytes) -> None:
+    assert helpscout.parse({"X-HelpScout-Event": "helpscout.test"}, body) == []
+
+
+def test_known_events_without_a_conversation_yield_nothing() -> None:
+    assert helpscout.parse({"x-helpscout-event": "convo.deleted"}, b'{"id": 555}') == []
+    assert helpscout.parse({"X-HelpScout-Event": "customer.created"}, b'{"id": 9}') == []
+
+
+def test_an_unknown_event_is_acknowledged_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="integrations.helpscout")
+
+    events = helpscout.parse({"X-HelpScout-Event": "convo.teleported"}, encode(v2_conversation()))
+
+    assert events == []
+    assert "helpscout.parse.unknown_event" in caplog.messages
+
+
+def test_a_body_without_the_event_header_is_not_help_scout() -> None:
+    with pytest.raises(PayloadError):
+        helpscout.parse({}, encode(v2_conversation()))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"conversation"',
+        encode({"subject": "no id"}),
+        encode(v2_conversation(id=None)),
+        encode(v2_conversation(id=True)),
+        encode(v2_conversation(tags="pain-a,pain-b")),
+        encode(v2_conversation(tags=[{"id": 1}])),
+        encode(v2_conversation(tags=[7])),
+        encode(v2_conversation(userUpdatedAt="yesterday")),
+        encode(v2_conversation(userUpdatedAt=1700000000)),
+        encode({"id": 1, "primaryCustomer": {"email": "a@b.c"}}),
+    ],
+)
+def test_malformed_conversations_are_payload_errors(body: bytes) -> None:
+    with pytest.raises(PayloadError):
+        helpscout.parse(TAGS, body)
+
+
+KEYS = st.sampled_from(
+    [
+        "id",
+        "number",
+        "tags",
+        "tag",
+        "email",
+        "first",
+        "last",
+        "primaryCustomer",
+        "customer",
+        "assignee",
+        "owner",
+        "userUpdatedAt",
+        "modifiedAt",
+        "createdAt",
+        "subject",
+    ]
+)
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["2026-03-02T09:15:40Z", "a@b.example", "pain-x"]),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(), inner, max_size=6)
+    ),
+    max_leaves=25,
+)
+
+
+@given(value=JSON)
+def test_any_json_value_parses_or_is_a_payload_error(value: object) -> None:
+    try:
+        events = helpscout.parse(TAGS, encode(value))
+    except PayloadError:
+        return
+    assert all(isinstance(e, PainPointEvent) and e.occurred_at.tzinfo for e in events)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_every_demo_sample_parses_into_its_scenario_row(path: Path) -> None:
+    sample = json.loads(path.read_text())
+    raw = json.dumps(sample["body"]).encode()
+    headers = {**sample["headers"], **helpscout.sign(raw, SECRET)}
+    helpscout.verify(headers, raw, SECRET)
+
+    (event,) = helpscout.parse(stored_headers(headers), raw)
+
+    email, name, tags, subject = SCENARIO[event.ticket_id]
+    assert (event.customer.email, event.customer.name) == (email, name)
+    assert (event.tags, event.tags_complete, event.subject) == (tags, True, subject)
+    assert event.agent is not None
+    assert (event.agent.email, event.agent.name) == ("alice@support.example", "Alice Moreno")
+    assert event.company is None
+
+
+def test_the_samples_cover_every_scenario_ticket_once() -> None:
+    tickets = [json.loads(p.read_text())["body"]["id"] for p in sorted(SAMPLES.glob("*.json"))]
+    assert sorted(str(t) for t in tickets) == sorted(SCENARIO)
+
+
+def test_signature_is_base64_hmac_sha1_of_the_body() -> None:
+    body = encode(v2_conversation())
+    expected = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha1).digest()).decode()
+
+    assert helpscout.sign(body, SECRET) == {"X-HelpScout-Signature": expected}
+
+
+def test_a_signed_body_verifies_with_any_header_case() -> None:
+    body = encode(v2_conversation())
+    signature = helpscout.sign(body, SECRET)["X-HelpScout-Signature"]
+
+    helpscout.verify({"x-helpscout-signature": signature}, body, SECRET)
+
+
+def test_a_wrong_secret_fails() -> None:
+    body = encode(v2_conversation())
+
+    with pytest.raises(SignatureError):
+        helpscout.verify(helpscout.sign(body, "another-secret"), body, SECRET)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-HelpScout-Signature": ""}, {"X-HelpScout-Signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}],
+)
+def test_a_missing_or_changed_signature_fails(headers: dict[str, str]) -> None:
+    with pytest.raises(SignatureError):
+        helpscout.verify(headers, encode(v2_conversation()), SECRET)
+
+
+@given(data=st.data())
+def test_any_single_changed_byte_fails(data: st.DataObject) -> None:
+    body = encode(v2_conversation())
+    headers = helpscout.sign(body, SECRET)
+    at = data.draw(st.integers(0, len(body) - 1))
+    new = data.draw(st.integers(0, 255).filter(lambda b: b != body[at]))
+
+    with pytest.raises(SignatureError):
+        helpscout.verify(headers, body[:at] + bytes([new]) + body[at + 1 :], SECRET)
+
+
+def test_a_retry_of_the_same_delivery_has_the_same_id() -> None:
+    body = encode(v2_conversation())
+    retry = json.dumps(v2_conversation(), indent=2).encode()
+
+    assert helpscout.delivery_id(TAGS, body) == helpscout.delivery_id(TAGS, retry)
+
+
+@pytest.mark.parametrize(
+    ("headers", "changes"),
+    [
+        ({"X-HelpScout-Event": "convo.assigned"}, {}),
+        (TAGS, {"id": 556}),
+        (TAGS, {"userUpdatedAt": "2026-03-02T09:15:41Z"}),
+        (TAGS, {"tags": [{"tag": "vip"}]}),
+    ],
+)
+def test_a_different_delivery_has_a_different_id(headers: dict, changes: dict) -> None:
+    first = helpscout.delivery_id(TAGS, encode(v2_conversation()))
+
+    assert helpscout.delivery_id(headers, encode(v2_conversation(**changes))) != first
+
+
+@given(body=st.binary(max_size=64))
+def test_delivery_id_never_raises_and_falls_back_to_the_bytes(body: bytes) -> None:
+    assert helpscout.delivery_id({}, body) == body_fingerprint(body)
+    assert isinstance(helpscout.delivery_id(TAGS, body), str)
+
+
+def test_the_registry_serves_this_adapter() -> None:
+    module = adapter("helpscout")
+
+    assert module is helpscout and module.KIND == "helpscout"

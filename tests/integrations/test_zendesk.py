@@ -1,0 +1,449 @@
+"""Zendesk adapter: timestamped signature, delivery ids, trigger templates and event webhooks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from integrations import zendesk
+from integrations.events import (
+    Company,
+    PainPointEvent,
+    PayloadError,
+    Person,
+    SignatureError,
+    StaleDeliveryError,
+)
+from integrations.registry import adapter
+from integrations.signing import body_fingerprint
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "zendesk"
+SAMPLES = ROOT / "voice_router" / "samples" / "zendesk"
+SECRET = "zd-test-signing-secret"
+SENT = datetime(2026, 3, 2, 11, 5, 0, tzinfo=UTC)
+
+# fixture file -> events (ticket id, customer email, tags). Neither names a requester e-mail.
+FIXTURE_EVENTS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    "ticket.created__event_subscription_captured.json": [],
+    "trigger__ticket_create_update_zulip.json": [],
+}
+
+# sample ticket -> (customer email, name, company, tags, subject)
+SCENARIO = {
+    "2001": (
+        "dev.patel@globex.io",
+        "Dev Patel",
+        "Globex",
+        ("pain_sso_login_loop", "vip"),
+        "SSO sends me back to the login page",
+    ),
+    "2002": (
+        "tom.reed@acme-corp.com",
+        "Tom Reed",
+        "Acme Corp",
+        ("pain-sso-login-loop", "pain-csv-export-timeout"),
+        "Login loop and export timeouts",
+    ),
+    "2003": (
+        "anna.berg@umbrella.co",
+        "Anna Berg",
+        "Umbrella",
+        ("pain-mobile-sync-crash",),
+        "App crashes while syncing",
+    ),
+}
+
+
+def template_body(**changes: object) -> dict:
+    """A delivery of the recommended trigger template, as Zendesk renders it."""
+    ticket = {
+        "id": "7",
+        "url": "acme.zendesk.com/agent/tickets/7",
+        "title": "Export is slow",
+        "tags": "pain-slow-export vip",
+        "updated_at": "2026-03-02T11:04:27Z",
+        "requester": {"email": "ada@example.org", "name": "Ada Byron", "id": "361"},
+        "organization": {"name": "Analytical Engines"},
+        "assignee": {"email": "bob@support.example", "name": "Bob Chen"},
+    }
+    ticket.update(changes)
+    return {"ticket": ticket}
+
+
+def captured_event(**changes: object) -> dict:
+    event = json.loads((FIXTURES / "ticket.created__event_subscription_captured.json").read_text())
+    event.update(changes)
+    return event
+
+
+def stored_headers(headers: dict[str, str]) -> dict[str, str]:
+    """What the core hands `parse` after intake: lower-case names, credentials dropped."""
+    return {
+        name.lower(): value
+        for name, value in headers.items()
+        if "signature" not in name.lower() and "authorization" not in name.lower()
+    }
+
+
+def encode(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)
+def test_every_fixture_parses_into_its_expected_events(path: Path) -> None:
+    events = zendesk.parse({}, path.read_bytes())
+
+    assert [(e.ticket_id, e.customer.email, e.tags) for e in events] == FIXTURE_EVENTS[path.name]
+
+
+def test_fixture_folder_holds_exactly_the_described_fixtures() -> None:
+    assert {p.name for p in FIXTURES.glob("*.json")} == set(FIXTURE_EVENTS)
+
+
+def test_an_event_webhook_without_requester_email_is_acknowledged_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="integrations.zendesk")
+    body = (FIXTURES / "ticket.created__event_subscription_captured.json").read_bytes()
+
+    assert zendesk.parse({}, body) == []
+    assert "zendesk.parse.no_requester_email" in caplog.messages
+
+
+def test_a_ticket_event_carrying_a_requester_email_gives_the_full_tag_set() -> None:
+    event = captured_event()
+    event["detail"]["requester"] = {"email": "ada@example.org", "name": "Ada Byron"}
+
+    (parsed,) = zendesk.parse({}, encode(event))
+
+    assert parsed.ticket_id == "5158"
+    assert parsed.customer == Person("ada@example.org", "Ada Byron", "8447388090494")
+    assert (parsed.tags, parsed.tags_complete) == (("ticket-info-test-tag",), True)
+    assert parsed.subject == "ticketinfo_2294a6e9ece2"
+    assert parsed.occurred_at == datetime(2025, 1, 8, 10, 12, 7, 672717, tzinfo=UTC)
+
+
+def test_tags_changed_gives_deltas_not_a_full_set() -> None:
+    event = captured_event(
+        type="zen:event-type:ticket.tags_changed",
+        event={"tags_added": ["pain-slow-export"], "tags_removed": ["pain-old-bug"]},
+    )
+    event["detail"]["requester_email"] = "ada@example.org"
+
+    (parsed,) = zendesk.parse({}, encode(event))
+
+    assert parsed.tags == ("pain-slow-export",)
+    assert parsed.removed_tags == ("pain-old-bug",)
+    assert parsed.tags_complete is False
+
+
+def test_the_ticket_id_comes_from_the_subject_when_detail_has_none() -> None:
+    event = captured_event()
+    del event["detail"]["id"]
+    event["detail"]["requester_email"] = "ada@example.org"
+
+    (parsed,) = zendesk.parse({}, encode(event))
+
+    assert parsed.ticket_id == "5158"
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    ["zen:event-type:user.created", "zen:event-type:ticket.permanently_deleted"],
+)
+def test_events_about_other_things_are_acknowledged(event_type: str) -> None:
+    assert zendesk.parse({}, encode(captured_event(type=event_type))) == []
+
+
+def test_the_recommended_template_gives_everything_the_core_needs() -> None:
+    (event,) = zendesk.parse({}, encode(template_body()))
+
+    assert event.ticket_id == "7"
+    assert event.customer == Person("ada@example.org", "Ada Byron", "361")
+    assert event.company == Company(name="Analytical Engines")
+    assert event.agent == Person("bob@support.example", "Bob Chen")
+    assert (event.tags, event.tags_complete) == (("pain-slow-export", "vip"), True)
+    assert event.ticket_url == "https://acme.zendesk.com/agent/tickets/7"
+    assert event.subject == "Export is slow"
+    assert event.occurred_at == datetime(2026, 3, 2, 11, 4, 27, tzinfo=UTC)
+
+
+def test_empty_and_unrendered_placeholders_read_as_absent() -> None:
+    body = template_body(
+        tags="",
+        organization={"name": ""},
+        assignee={"email": "{{ticket.assignee.email}}", "name": ""},
+        updated_at="{{ticket.updated_at_with_timestamp}}",
+    )
+
+    before = datetime.now(UTC)
+
+    (event,) = zendesk.parse({}, encode(body))
+
+    assert (event.tags, event.tags_complete) == ((), True)
+    assert event.company is None and event.agent is None
+    assert before <= event.occurred_at <= datetime.now(UTC)
+
+
+def test_an_unrendered_tags_placeholder_says_nothing_about_tags() -> None:
+    (event,) = zendesk.parse({}, encode(template_body(tags="{{ticket.tags}}")))
+
+    assert (event.tags, event.tags_complete) == ((), False)
+
+
+def test_a_template_without_requester_email_yields_no_event() -> None:
+    body = template_body(requester={"email": "", "name": "Ada Byron", "id": "361"})
+
+    assert zendesk.parse({}, encode(body)) == []
+
+
+def test_zulips_template_with_a_requester_email_added_is_read() -> None:
+    fixture = FIXTURES / "trigger__ticket_create_update_zulip.json"
+    body = {**json.loads(fixture.read_text()), "requester_email": "tester@example.org"}
+    before = datetime.now(UTC)
+
+    (event,) = zendesk.parse({}, encode(body))
+
+    assert event.ticket_id == "7"
+    assert event.customer == Person("tester@example.org", "testerzulip")
+    assert (event.tags, event.tags_complete) == (("change_address", "help", "order"), True)
+    assert event.ticket_url == "https://asdf1640.zendesk.com/agent/tickets/7"
+    assert event.agent == Person(name="Apoorva Pendse")
+    assert before <= event.occurred_at <= datetime.now(UTC), "its dates are not ISO-8601"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"\xff",
+        b"[]",
+        b"null",
+        encode({"hello": "world"}),
+        encode(template_body(id="")),
+        encode(template_body(id=None)),
+        encode(template_body(tags=["ok", 3])),
+        encode(template_body(tags={"a": 1})),
+        encode(captured_event(detail="5158")),
+        encode(captured_event(detail={"requester_email": "a@b.example"}, subject=None)),
+        encode(captured_event(time="yesterday", detail={"id": "1", "requester_email": "a@b.c"})),
+        encode(
+            captured_event(
+                type="zen:event-type:ticket.tags_changed",
+                event=["pain-a"],
+                detail={"id": "1", "requester_email": "a@b.c"},
+            )
+        ),
+    ],
+)
+def test_malformed_bodies_are_payload_errors(body: bytes) -> None:
+    with pytest.raises(PayloadError):
+        zendesk.parse({}, body)
+
+
+KEYS = st.sampled_from(
+    [
+        "type",
+        "id",
+        "time",
+        "detail",
+        "event",
+        "tags",
+        "tags_added",
+        "tags_removed",
+        "requester",
+        "requester_email",
+        "email",
+        "ticket",
+        "ticket_id",
+        "updated_at",
+        "subject",
+        "url",
+        "link",
+        "organization",
+        "name",
+    ]
+)
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.sampled_from(
+        ["zen:event-type:ticket.tags_changed", "zen:ticket:12", "a@b.example", "{{x}}"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(), inner, max_size=6)
+    ),
+    max_leaves=25,
+)
+
+
+@given(value=JSON)
+def test_any_json_value_parses_or_is_a_payload_error(value: object) -> None:
+    try:
+        events = zendesk.parse({}, encode(value))
+    except PayloadError:
+        return
+    assert all(isinstance(e, PainPointEvent) and e.customer.email for e in events)
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_every_demo_sample_parses_into_its_scenario_row(path: Path) -> None:
+    sample = json.loads(path.read_text())
+    raw = json.dumps(sample["body"]).encode()
+    headers = {**sample["headers"], **zendesk.sign(raw, SECRET)}
+    zendesk.verify(headers, raw, SECRET)
+
+    (event,) = zendesk.parse(stored_headers(headers), raw)
+
+    email, name, company, tags, subject = SCENARIO[event.ticket_id]
+    assert (event.customer.email, event.customer.name) == (email, name)
+    assert event.company == Company(name=company)
+    assert (event.tags, event.tags_complete, event.subject) == (tags, True, subject)
+    assert event.agent == Person("bob@support.example", "Bob Chen")
+
+
+def test_the_samples_cover_every_scenario_ticket_once() -> None:
+    tickets = [
+        json.loads(p.read_text())["body"]["ticket"]["id"] for p in sorted(SAMPLES.glob("*.json"))
+    ]
+    assert sorted(tickets) == sorted(SCENARIO)
+
+
+def test_signature_is_base64_hmac_sha256_of_timestamp_then_body() -> None:
+    body = encode(template_body())
+    digest = hmac.new(SECRET.encode(), b"2026-03-02T11:05:00Z" + body, hashlib.sha256).digest()
+
+    assert zendesk.sign(body, SECRET, now=SENT) == {
+        "X-Zendesk-Webhook-Signature-Timestamp": "2026-03-02T11:05:00Z",
+        "X-Zendesk-Webhook-Signature": base64.b64encode(digest).decode(),
+    }
+
+
+def test_a_signed_body_verifies_within_the_window() -> None:
+    body = encode(template_body())
+    headers = zendesk.sign(body, SECRET, now=SENT)
+
+    zendesk.verify(headers, body, SECRET, now=SENT + timedelta(minutes=4, seconds=59))
+    zendesk.verify(headers, body, SECRET, now=SENT - timedelta(minutes=4))
+    zendesk.verify({k.lower(): v for k, v in headers.items()}, body, SECRET, now=SENT)
+
+
+def test_a_wrong_secret_fails() -> None:
+    body = encode(template_body())
+
+    with pytest.raises(SignatureError):
+        zendesk.verify(zendesk.sign(body, "other", now=SENT), body, SECRET, now=SENT)
+
+
+@pytest.mark.parametrize("age", [timedelta(minutes=6), timedelta(minutes=-6)])
+def test_a_delivery_six_minutes_old_or_ahead_is_stale(age: timedelta) -> None:
+    body = encode(template_body())
+    headers = zendesk.sign(body, SECRET, now=SENT)
+
+    with pytest.raises(StaleDeliveryError):
+        zendesk.verify(headers, body, SECRET, now=SENT + age)
+
+
+def test_a_changed_timestamp_fails_as_a_bad_signature() -> None:
+    body = encode(template_body())
+    headers = zendesk.sign(body, SECRET, now=SENT)
+    headers["X-Zendesk-Webhook-Signature-Timestamp"] = "2026-03-02T11:05:01Z"
+
+    with pytest.raises(SignatureError) as raised:
+        zendesk.verify(headers, body, SECRET, now=SENT)
+    assert type(raised.value) is SignatureError
+
+
+def test_an_unreadable_timestamp_is_a_bad_signature_even_when_signed() -> None:
+    body = encode(template_body())
+    stamp = "last tuesday"
+    digest = hmac.new(SECRET.encode(), stamp.encode() + body, hashlib.sha256).digest()
+    headers = {
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+        "X-Zendesk-Webhook-Signature": base64.b64encode(digest).decode(),
+    }
+
+    with pytest.raises(SignatureError) as raised:
+        zendesk.verify(headers, body, SECRET, now=SENT)
+    assert type(raised.value) is SignatureError
+
+
+@pytest.mark.parametrize(
+    "missing", ["X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"]
+)
+def test_a_missing_signature_header_fails(missing: str) -> None:
+    body = encode(template_body())
+    headers = zendesk.sign(body, SECRET, now=SENT)
+    del headers[missing]
+
+    with pytest.raises(SignatureError):
+        zendesk.verify(headers, body, SECRET, now=SENT)
+
+
+def test_a_changed_signature_fails() -> None:
+    body = encode(template_body())
+    headers = zendesk.sign(body, SECRET, now=SENT)
+    headers["X-Zendesk-Webhook-Signature"] = zendesk.sign(b"{}", SECRET, now=SENT)[
+        "X-Zendesk-Webhook-Signature"
+    ]
+
+    with pytest.raises(SignatureError):
+        zendesk.verify(headers, body, SECRET, now=SENT)
+
+
+@given(data=st.data())
+def test_any_single_changed_byte_fails(data: st.DataObject) -> None:
+    body = encode(template_body())
+    headers = zendesk.sign(body, SECRET, now=SENT)
+    at = data.draw(st.integers(0, len(body) - 1))
+    new = data.draw(st.integers(0, 255).filter(lambda b: b != body[at]))
+
+    with pytest.raises(SignatureError):
+        zendesk.verify(headers, body[:at] + bytes([new]) + body[at + 1 :], SECRET, now=SENT)
+
+
+def test_an_event_delivery_is_identified_by_its_event_id() -> None:
+    body = (FIXTURES / "ticket.created__event_subscription_captured.json").read_bytes()
+    headers = {"X-Zendesk-Webhook-Invocation-Id": "999"}
+
+    assert zendesk.delivery_id(headers, body) == "cbe4028c-7239-495d-b020-f22348516046"
+
+
+def test_a_trigger_delivery_is_identified_by_its_invocation_id() -> None:
+    body = encode(template_body())
+    first = zendesk.delivery_id({"X-Zendesk-Webhook-Invocation-Id": "8650173921"}, body)
+    retry = zendesk.delivery_id({"x-zendesk-webhook-invocation-id": "8650173921"}, body)
+    other = zendesk.delivery_id({"X-Zendesk-Webhook-Invocation-Id": "8650173922"}, body)
+
+    assert first == retry == "8650173921"
+    assert other != first
+
+
+def test_without_any_id_the_bytes_identify_the_delivery() -> None:
+    body = encode(template_body())
+
+    assert zendesk.delivery_id({}, body) == body_fingerprint(body)
+    assert zendesk.delivery_id({}, encode(template_body(tags="vip"))) != body_fingerprint(body)
+
+
+@given(body=st.binary(max_size=64))
+def test_delivery_id_never_raises(body: bytes) -> None:
+    assert zendesk.delivery_id({}, body) == body_fingerprint(body)
+
+
+def test_the_registry_serves_this_adapter() -> None:
+    module = adapter("zendesk")
+
+    assert module is zendesk and module.KIND == "zendesk"
