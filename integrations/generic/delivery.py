@@ -1,0 +1,139 @@
+"""The generic delivery body -> PainPointEvents. The shape is fixed by DESIGN.md:
+
+    {"id", "ticket": {"id", "url", "subject"}, "customer": {"email", "name", "company", "mrr"},
+     "agent": {"email", "name"}, "tags": [...], "removed_tags": [...], "occurred_at"}
+
+plus two optional fields: `tags_complete` (true: `tags` is the ticket's whole tag set) and
+`customer.id` (the sender's own id for the person). Unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from integrations.events import Company, PainPointEvent, PayloadError, Person
+from integrations.generic.fields import (
+    as_list,
+    epoch,
+    identifier,
+    money,
+    obj,
+    optional_obj,
+    text,
+)
+
+log = logging.getLogger(__name__)
+
+_UNIX_SECONDS = re.compile(r"[0-9]{1,11}(\.[0-9]+)?")
+
+
+def parse_delivery(body: bytes, sent_at: str | None) -> list[PainPointEvent]:
+    """`sent_at` is the X-Voice-Router-Timestamp value, the fallback for `occurred_at`."""
+    document = _decode(body)
+    delivery = identifier(document.get("id"), "id")
+    if delivery is None:
+        raise PayloadError("id is required")
+    ticket = obj(document.get("ticket"), "ticket")
+    ticket_id = identifier(ticket.get("id"), "ticket.id")
+    if ticket_id is None:
+        raise PayloadError("ticket.id is required")
+    customer_doc = obj(document.get("customer"), "customer")
+    customer = Person(
+        email=text(customer_doc.get("email"), "customer.email"),
+        name=text(customer_doc.get("name"), "customer.name"),
+        external_id=identifier(customer_doc.get("id"), "customer.id"),
+    )
+    if not (customer.email or customer.external_id):
+        raise PayloadError("customer.email (or customer.id) is required")
+    tags = _tags(document.get("tags"), "tags")
+    removed = _tags(document.get("removed_tags"), "removed_tags")
+    complete = document.get("tags_complete", False)
+    if not isinstance(complete, bool):
+        raise PayloadError("tags_complete is not true or false")
+    occurred_at = _occurred_at(document.get("occurred_at"), sent_at)
+    if not (tags or removed or complete):
+        log.info("generic.delivery.ignored", extra={"delivery_id": delivery})
+        return []
+    return [
+        PainPointEvent(
+            ticket_id=ticket_id,
+            customer=customer,
+            occurred_at=occurred_at,
+            tags=tags,
+            removed_tags=removed,
+            tags_complete=complete,
+            ticket_url=_url(ticket.get("url"), "ticket.url"),
+            subject=text(ticket.get("subject"), "ticket.subject"),
+            company=_company(customer_doc),
+            agent=_agent(optional_obj(document.get("agent"), "agent")),
+        )
+    ]
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise PayloadError("body is not JSON") from error
+    return obj(document, "body")
+
+
+def _tags(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    names = (text(tag, f"{where}[{index}]") for index, tag in enumerate(as_list(value, where)))
+    return tuple(name for name in names if name)
+
+
+def _url(value: object, where: str) -> str | None:
+    url = text(value, where)
+    if url is not None and not url.lower().startswith(("https://", "http://")):
+        raise PayloadError(f"{where} is not an http(s) URL")
+    return url
+
+
+def _company(customer: dict[str, Any]) -> Company | None:
+    name = text(customer.get("company"), "customer.company")
+    mrr = money(customer.get("mrr"), "customer.mrr")
+    if mrr is not None and mrr < Decimal(0):
+        raise PayloadError("customer.mrr is negative")
+    if name is None and mrr is None:
+        return None
+    return Company(name=name, mrr=mrr)
+
+
+def _agent(agent: dict[str, Any] | None) -> Person | None:
+    if agent is None:
+        return None
+    person = Person(
+        email=text(agent.get("email"), "agent.email"),
+        name=text(agent.get("name"), "agent.name"),
+    )
+    return person if person.email or person.name else None
+
+
+def _occurred_at(value: object, sent_at: str | None) -> datetime:
+    """ISO-8601 with an offset (or Z), or Unix seconds; absent: when the delivery was sent."""
+    if value is None:
+        if sent_at is None or not _UNIX_SECONDS.fullmatch(sent_at):
+            raise PayloadError("occurred_at is missing and there is no timestamp header")
+        return epoch(float(sent_at), "X-Voice-Router-Timestamp")
+    if isinstance(value, str) and _UNIX_SECONDS.fullmatch(value.strip()):
+        return epoch(float(value), "occurred_at")
+    if not isinstance(value, str):
+        return epoch(value, "occurred_at")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise PayloadError("occurred_at is not ISO-8601 or Unix seconds") from error
+    if moment.tzinfo is None:
+        raise PayloadError("occurred_at has no UTC offset (add Z or +hh:mm)")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise PayloadError("occurred_at is out of range") from error

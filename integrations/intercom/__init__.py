@@ -1,0 +1,50 @@
+"""Intercom webhooks: a Developer Hub app's topic subscriptions.
+
+Every delivery is a `notification_event` envelope; `X-Hub-Signature` is `sha1=` + the hex
+HMAC-SHA1 of the raw body keyed with the app's client secret. Nothing is timestamped, so the
+notification id (`notif_...`) is what identifies a delivery across Intercom's retries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from integrations.events import PainPointEvent, SignatureError
+from integrations.intercom.notification import parse_notification
+from integrations.signing import body_fingerprint, header, hmac_hex, require_equal
+
+KIND = "intercom"
+SIGNATURE_HEADER = "X-Hub-Signature"
+
+
+def _signature(body: bytes, secret: str) -> str:
+    return "sha1=" + hmac_hex("sha1", secret, body)
+
+
+def verify(
+    headers: Mapping[str, str], body: bytes, secret: str, now: datetime | None = None
+) -> None:
+    if not secret:
+        raise SignatureError("no secret is configured for this source")
+    require_equal(_signature(body, secret), header(headers, SIGNATURE_HEADER))
+
+
+def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str]:
+    return {SIGNATURE_HEADER: _signature(body, secret)}
+
+
+def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
+    try:
+        envelope = json.loads(body)
+    except (ValueError, RecursionError):
+        return body_fingerprint(body)
+    notification_id = envelope.get("id") if isinstance(envelope, dict) else None
+    if isinstance(notification_id, str) and notification_id.strip():
+        return notification_id.strip()
+    return body_fingerprint(body)
+
+
+def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
+    return parse_notification(body)
