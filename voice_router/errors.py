@@ -35,3 +35,8 @@ class NotFound(VoiceRouterError):
 class PayloadTooLarge(VoiceRouterError):
     status = 413
     code = "payload_too_large"
+
+
+class ServiceUnavailable(VoiceRouterError):
+    status = 503
+    code = "service_unavailable"

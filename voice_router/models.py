@@ -82,6 +82,24 @@ class Problem(SQLModel, table=True):
     last_seen: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    jira_key: str | None = Field(default=None, max_length=50, index=True)
+    jira_url: str | None = Field(default=None, max_length=500)
+    jira_status: str | None = Field(default=None, max_length=100)
+    jira_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    jira_content_hash: str | None = Field(default=None, max_length=64)
+    jira_merge_notice_for: int | None = None
+
+
+class Note(SQLModel, table=True):
+    """A business note on a problem; posted once as a Jira comment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id", index=True)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    author: str = Field(max_length=100)
+    arr_at_risk: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(14, 2)))
+    created_at: datetime = Field(default_factory=utcnow)
+    jira_comment_id: str | None = Field(default=None, max_length=50)
 
 
 class PainPoint(SQLModel, table=True):

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from voice_router import impact
 from voice_router.clock import iso
 from voice_router.errors import BadRequest, NotFound
-from voice_router.models import Account, Customer, PainPoint, Problem
+from voice_router.models import Account, Customer, Note, PainPoint, Problem
 
 SORTS = {
     "impact": (
@@ -42,7 +42,28 @@ def problem_json(problem: Problem, trend: tuple[int, int]) -> dict[str, Any]:
         "trend_7d": trend[0],
         "trend_30d": trend[1],
         "merged_into": problem.merged_into_id,
-        "jira": None,
+        "jira": jira_json(problem),
+    }
+
+
+def jira_json(problem: Problem) -> dict[str, Any] | None:
+    if problem.jira_key is None and problem.jira_error is None:
+        return None
+    return {
+        "key": problem.jira_key,
+        "url": problem.jira_url,
+        "status": problem.jira_status,
+        "error": problem.jira_error,
+    }
+
+
+def note_json(note: Note) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "body": note.body,
+        "author": note.author,
+        "arr_at_risk": float(note.arr_at_risk) if note.arr_at_risk is not None else None,
+        "created_at": iso(note.created_at),
     }
 
 
@@ -110,5 +131,8 @@ def problem_detail(
         }
         for pp, customer, account in rows
     ]
-    data["notes"] = []
+    notes = session.exec(
+        select(Note).where(col(Note.problem_id).in_(group)).order_by(col(Note.id))
+    ).all()
+    data["notes"] = [note_json(n) for n in notes]
     return data

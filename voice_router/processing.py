@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -35,6 +35,7 @@ class BatchResult:
     retrying: int = 0
     failed: int = 0
     changes: int = 0
+    touched: set[int] = field(default_factory=set)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -69,6 +70,7 @@ def process_batch(engine: Engine, settings: Settings, limit: int | None = None) 
             _process_one(session, settings, delivery, attacher, result)
         touched = set().union(*(a.touched for a in attachers.values())) if attachers else set()
         impact.recompute(session, touched)
+        result.touched = impact.ancestors(session, touched)
         result.changes = sum(a.changes for a in attachers.values())
     return result
 
@@ -137,6 +139,7 @@ def drain(engine: Engine, settings: Settings, max_batches: int | None = None) ->
         batches += 1
         for name in ("claimed", "processed", "retrying", "failed", "changes"):
             setattr(total, name, getattr(total, name) + getattr(batch, name))
+        total.touched |= batch.touched
         if batch.claimed < settings.process_batch_size:
             break
     return total

@@ -15,6 +15,8 @@ def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
     runtime = runtime or process_runtime()
     runtime.queue.drain_started()
     result = processing.drain(runtime.engine, runtime.settings)
+    if result.touched and runtime.settings.jira.url:
+        runtime.queue.enqueue_sync(sorted(result.touched))
     wait = processing.next_retry_in(runtime.engine)
     if wait is not None:
         runtime.queue.schedule_drain(wait)
@@ -28,3 +30,18 @@ def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
     if result.claimed:
         log.info("inbox.drained", extra=summary)
     return summary
+
+
+def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
+    """Bring one problem's Jira issue up to date; transient failures come back later."""
+    from integrations.jira.errors import JiraError
+    from voice_router import jira_sync
+
+    runtime = runtime or process_runtime()
+    runtime.queue.sync_started(problem_id)
+    try:
+        return jira_sync.sync_with_retries(runtime.engine, runtime.settings, problem_id).action
+    except JiraError as exc:
+        jira_sync.note_transient(runtime.engine, problem_id, exc)
+        runtime.queue.schedule_sync(problem_id, jira_sync.retry_delay(exc))
+        return "retry-scheduled"

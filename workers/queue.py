@@ -21,10 +21,17 @@ DRAIN_FLAG = "voice-router:drain-scheduled"
 DRAIN_FLAG_TTL = 120
 
 
+SYNC_FLAG = "voice-router:jira-sync:{}"
+SYNC_DELAY = timedelta(seconds=2)
+
+
 class JobQueue(Protocol):
     def enqueue_drain(self) -> None: ...
     def drain_started(self) -> None: ...
     def schedule_drain(self, wait: timedelta) -> None: ...
+    def enqueue_sync(self, problem_ids: list[int]) -> None: ...
+    def sync_started(self, problem_id: int) -> None: ...
+    def schedule_sync(self, problem_id: int, wait: float) -> None: ...
     def ping(self) -> bool: ...
 
 
@@ -54,6 +61,21 @@ class EmbeddedQueue:
     def schedule_drain(self, wait: timedelta) -> None:
         return None  # retried on the next delivery, `deliveries replay` or the serve sweep
 
+    def enqueue_sync(self, problem_ids: list[int]) -> None:
+        from workers.jobs import sync_jira
+
+        for problem_id in problem_ids:
+            try:
+                sync_jira(problem_id, self.runtime)
+            except Exception:  # one problem's sync must not stop the others
+                log.exception("jira.sync_crashed", extra={"problem_id": problem_id})
+
+    def sync_started(self, problem_id: int) -> None:
+        return None
+
+    def schedule_sync(self, problem_id: int, wait: float) -> None:
+        return None  # the next change or reconcile syncs it again
+
     def ping(self) -> bool:
         return True
 
@@ -82,6 +104,25 @@ class RedisQueue:
     def schedule_drain(self, wait: timedelta) -> None:
         self.queue.enqueue_in(
             wait + timedelta(seconds=1), "workers.jobs.drain_inbox", job_timeout=600, result_ttl=60
+        )
+
+    def enqueue_sync(self, problem_ids: list[int]) -> None:
+        """One pending sync per problem, started a moment later so a burst folds into it."""
+        for problem_id in problem_ids:
+            if self.redis.set(SYNC_FLAG.format(problem_id), b"1", nx=True, ex=DRAIN_FLAG_TTL):
+                self.schedule_sync(problem_id, SYNC_DELAY.total_seconds())
+
+    def sync_started(self, problem_id: int) -> None:
+        self.redis.delete(SYNC_FLAG.format(problem_id))
+
+    def schedule_sync(self, problem_id: int, wait: float) -> None:
+        self.queue.enqueue_in(
+            timedelta(seconds=wait),
+            "workers.jobs.sync_jira",
+            problem_id,
+            job_timeout=300,
+            result_ttl=60,
+            failure_ttl=7 * 24 * 3600,
         )
 
     def ping(self) -> bool:

@@ -1,0 +1,107 @@
+"""The bot-owned impact block in an issue description (Jira wiki markup, REST API v2).
+
+The block sits between two marker lines; everything outside them belongs to people and is
+never touched. Customer-supplied text is escaped so it cannot open markup, mentions, macros
+or links.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+BEGIN = "{anchor:voice-router-begin}"
+END = "{anchor:voice-router-end}"
+_HEADER = (
+    "h4. Customer impact (kept current by voice-router; edits between the markers are replaced)"
+)
+
+# Characters that start wiki markup (text effects, links, macros, mentions, tables, emoticons,
+# headings and lists at line start); each gets a backslash so Jira shows it literally.
+_SPECIAL = re.compile(r"([\\{}\[\]|*_+\-^~?!#@:;()<>=&%$'\"`])")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def escape(text: str | None, limit: int = 200) -> str:
+    """Customer text made inert: one line, at most `limit` characters, markup escaped."""
+    if not text:
+        return ""
+    flat = _WHITESPACE.sub(" ", text).strip()
+    flat = "".join(ch for ch in flat if ch.isprintable())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return _SPECIAL.sub(r"\\\1", flat)
+
+
+def money(amount: Decimal | float | None) -> str:
+    return f"${Decimal(amount or 0):,.0f}"
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    name: str
+    mrr: Decimal | None
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    subject: str | None
+    url: str | None
+    source: str
+    ticket_id: str
+
+
+@dataclass(frozen=True)
+class Impact:
+    problem_url: str
+    customers: int
+    accounts: int
+    mrr: Decimal
+    tickets: int
+    trend_7d: int
+    trend_30d: int
+    first_seen: str | None
+    last_seen: str | None
+    arr_at_risk: Decimal
+    top_accounts: list[AccountLine] = field(default_factory=list)
+    recent_tickets: list[TicketLine] = field(default_factory=list)
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url or not re.fullmatch(r"https?://[^\s\[\]|{}<>\"'`^\\]+", url):
+        return None
+    return url
+
+
+def render_block(impact: Impact) -> str:
+    lines = [
+        BEGIN,
+        _HEADER,
+        "||Customers||Accounts||MRR||Tickets||Trend 7 days||Trend 30 days||",
+        f"|{impact.customers}|{impact.accounts}|{money(impact.mrr)}|{impact.tickets}"
+        f"|{impact.trend_7d:+d}|{impact.trend_30d:+d}|",
+        f"First seen {impact.first_seen or 'never'}; last seen {impact.last_seen or 'never'}.",
+        f"ARR at risk (business notes): {money(impact.arr_at_risk)}",
+    ]
+    if impact.top_accounts:
+        lines.append("*Top accounts by MRR*")
+        lines += [f"* {escape(a.name, 80)} — {money(a.mrr)}" for a in impact.top_accounts]
+    if impact.recent_tickets:
+        lines.append("*Most recent tickets*")
+        for t in impact.recent_tickets:
+            label = escape(t.subject, 120) or f"{t.source} ticket {escape(t.ticket_id, 40)}"
+            url = _safe_url(t.url)
+            lines.append(f"* [{label}|{url}]" if url else f"* {label}")
+    lines.append(f"[Open this problem in voice-router|{impact.problem_url}]")
+    lines.append(END)
+    return "\n".join(lines)
+
+
+def splice(description: str | None, block: str) -> str:
+    """Replace the bot-owned block in `description`, or append it; keep everything else."""
+    text = description or ""
+    start, end = text.find(BEGIN), text.find(END)
+    if start != -1 and end > start:
+        return text[:start] + block + text[end + len(END) :]
+    return (text.rstrip() + "\n\n" + block) if text.strip() else block

@@ -1,0 +1,44 @@
+"""A Jira sandbox per test, and settings pointing voice-router at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from voice_router import jira_sync
+from voice_router.jira_sandbox import JiraSandbox
+from voice_router.runtime import build_runtime
+
+EMAIL, TOKEN = "bot@example.com", "sandbox-token"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[JiraSandbox]:
+    jira_sync._cached_client.cache_clear()
+    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
+        yield running
+    jira_sync._cached_client.cache_clear()
+
+
+def jira_table(sandbox: JiraSandbox, **overrides: object) -> dict[str, object]:
+    return {
+        "url": sandbox.url,
+        "email": EMAIL,
+        "api_token": TOKEN,
+        "project": "PROD",
+        "labels": ["voice-router"],
+        **overrides,
+    }
+
+
+@pytest.fixture
+def settings(make_settings, sandbox):
+    return make_settings(jira=jira_table(sandbox), base_url="https://vr.example")
+
+
+@pytest.fixture
+def runtime(settings):
+    rt = build_runtime(settings)
+    yield rt
+    rt.engine.dispose()

@@ -1,0 +1,355 @@
+"""One Jira issue per problem: created, kept current, never duplicated, frugal with calls.
+The real `jira` library talks HTTP to the sandbox throughout."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from integrations.jira.errors import JiraUnavailable
+from integrations.jira.render import BEGIN, END
+from tests.jira_sync.conftest import jira_table
+from tests.support import by_key, generic_delivery, post_signed, token
+from voice_router import jira_sync
+from voice_router.models import Problem
+from voice_router.runtime import build_runtime
+from voice_router.web import create_app
+
+
+def report(client, ticket, email, tag="pain-sso-login", **kwargs):
+    body = generic_delivery(ticket, email, [tag], **kwargs)
+    assert post_signed(client, "generic", body).status_code == 202
+
+
+def only_issue(sandbox):
+    [issue] = sandbox.issues()
+    return issue
+
+
+def problem_row(runtime, key="sso-login") -> Problem:
+    with Session(runtime.engine) as session:
+        return session.exec(select(Problem).where(Problem.key == key)).one()
+
+
+def test_a_reported_problem_gets_one_issue_with_labels_and_impact(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com", company="Acme", mrr=1200, subject="SSO loops")
+    issue = only_issue(sandbox)
+    problem = problem_row(runtime)
+    fields = issue["fields"]
+    assert fields["summary"] == "Sso login"
+    assert set(fields["labels"]) == {"voice-router", f"vr-problem-{problem.id}"}
+    assert BEGIN in fields["description"] and END in fields["description"]
+    assert "|1|1|$1,200|1|" in fields["description"]
+    assert f"https://vr.example/problems/{problem.id}" in fields["description"]
+    assert sandbox.remote_links(issue["key"])[0]["object"]["url"].endswith(
+        f"/problems/{problem.id}"
+    )
+    api = by_key(client, runtime)["sso-login"]["jira"]
+    assert api["key"] == issue["key"] and api["error"] is None
+    assert api["url"] == f"{sandbox.url}/browse/{issue['key']}"
+
+
+def test_no_issue_below_min_customers(make_settings, sandbox):
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, min_customers=2)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    assert sandbox.issues() == []
+    report(client, "T2", "b@globex.io")
+    assert len(sandbox.issues()) == 1
+    runtime.engine.dispose()
+
+
+def test_impact_changes_update_the_block_and_keep_what_people_wrote(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    key = only_issue(sandbox)["key"]
+    current = sandbox.issue(key)["fields"]["description"]
+    sandbox.edit(
+        key, {"description": "Repro: log in with Okta.\n\n" + current + "\n\nPM: P1"}, send=False
+    )
+    report(client, "T2", "b@globex.io")
+    description = sandbox.issue(key)["fields"]["description"]
+    assert description.startswith("Repro: log in with Okta.")
+    assert description.endswith("PM: P1")
+    assert "|2|2|" in description and description.count(BEGIN) == 1
+    assert len(sandbox.issues()) == 1
+
+
+def test_a_sync_with_nothing_changed_makes_no_call(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    sandbox.reset_calls()
+    outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    assert outcome.action == "unchanged"
+    assert sandbox.count_calls() == 0
+
+
+def test_a_burst_on_one_problem_gives_a_handful_of_calls(client, runtime, sandbox):
+    import json
+
+    from integrations import registry
+    from voice_router import inbox, processing
+    from workers.jobs import drain_inbox
+
+    report(client, "T0", "first@acme.com")
+    sandbox.reset_calls()
+    adapter = registry.adapter("generic")
+    for i in range(1000):
+        body = json.dumps(generic_delivery(f"B{i}", f"p{i}@acme.com", ["pain-sso-login"])).encode()
+        inbox.receive(
+            runtime.engine, runtime.settings, "generic", adapter.sign(body, "gen-secret-ghi"), body
+        )
+    drain_inbox(runtime)
+    assert problem_row(runtime).customers == 1001
+    assert sandbox.count_calls() <= 4
+    assert len(sandbox.issues()) == 1
+    assert processing.next_retry_in(runtime.engine) is None
+
+
+def test_each_business_note_becomes_exactly_one_comment(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    auth = token(runtime, "agent", "Dana from Sales")
+    response = client.post(
+        f"/api/v1/problems/{problem.id}/notes",
+        json={"body": "Acme renewal depends on this", "arr_at_risk": 48000},
+        headers=auth,
+    )
+    assert response.status_code == 201
+    note = response.get_json()
+    assert (note["author"], note["arr_at_risk"], note["body"]) == (
+        "Dana from Sales",
+        48000.0,
+        "Acme renewal depends on this",
+    )
+    jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    key = problem.jira_key
+    [comment] = sandbox.comments(key)
+    assert "Acme renewal depends on this" in comment["body"]
+    assert "Dana from Sales" in comment["body"]
+    assert "$48,000" in sandbox.issue(key)["fields"]["description"]  # ARR at risk in block
+    detail = client.get(f"/api/v1/problems/{problem.id}", headers=auth).get_json()
+    assert [n["body"] for n in detail["notes"]] == ["Acme renewal depends on this"]
+
+
+def test_bad_note_input_is_400(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    auth = token(runtime)
+    for bad in (
+        {},
+        {"body": ""},
+        {"body": "x", "arr_at_risk": "lots"},
+        {"body": "x", "arr_at_risk": -5},
+        [],
+    ):
+        response = client.post(f"/api/v1/problems/{problem.id}/notes", json=bad, headers=auth)
+        assert response.status_code == 400, bad
+
+
+def test_link_an_existing_issue_instead_of_creating(make_settings, sandbox):
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, min_customers=5)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    existing = sandbox.state  # create an issue as a person would, through the API
+    import requests
+
+    created = requests.post(
+        f"{sandbox.url}/rest/api/2/issue",
+        json={
+            "fields": {
+                "project": {"key": "PROD"},
+                "issuetype": {"name": "Bug"},
+                "summary": "Login loop (filed by hand)",
+                "description": "Ours",
+            }
+        },
+        auth=("bot@example.com", "sandbox-token"),
+        timeout=5,
+    ).json()
+    problem = problem_row(runtime)
+    pm = token(runtime, "pm")
+    response = client.post(
+        f"/api/v1/problems/{problem.id}/jira", json={"key": created["key"]}, headers=pm
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["jira"]["key"] == created["key"]
+    description = sandbox.issue(created["key"])["fields"]["description"]
+    assert description.startswith("Ours") and BEGIN in description
+    assert len(sandbox.issues()) == 1
+    bad = client.post(f"/api/v1/problems/{problem.id}/jira", json={"key": "PROD-999"}, headers=pm)
+    assert bad.status_code == 400
+    assert "Issue does not exist" in bad.get_json()["message"]
+    agent = client.post(
+        f"/api/v1/problems/{problem.id}/jira",
+        json={"key": created["key"]},
+        headers=token(runtime, "agent"),
+    )
+    assert agent.status_code == 403
+    assert existing is sandbox.state
+    runtime.engine.dispose()
+
+
+def test_merge_keeps_the_survivors_issue_and_comments_once_on_the_other(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com", tag="pain-sso-login")
+    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
+    report(client, "T3", "c@initech.com", tag="pain-okta-loop")
+    survivor, merged = problem_row(runtime, "okta-loop"), problem_row(runtime, "sso-login")
+    pm = token(runtime, "pm")
+    response = client.post(
+        f"/api/v1/problems/{merged.id}/merge", json={"into": survivor.id}, headers=pm
+    )
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["id"], body["customers"]) == (survivor.id, 3)
+    [comment] = sandbox.comments(merged.jira_key)
+    assert survivor.jira_key in comment["body"]
+    jira_sync.sync_problem(runtime.engine, runtime.settings, merged.id)
+    assert len(sandbox.comments(merged.jira_key)) == 1
+    assert "|3|3|" in sandbox.issue(survivor.jira_key)["fields"]["description"]
+    assert [p["key"] for p in by_key(client, runtime).values()] == ["okta-loop"]
+
+
+def test_unmerge_restores_the_exact_counts(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com", tag="pain-sso-login", company="Acme", mrr=100)
+    report(client, "T2", "a@acme.com", tag="pain-okta-loop", company="Acme", mrr=100)
+    report(client, "T3", "c@initech.com", tag="pain-okta-loop")
+    before = by_key(client, runtime)
+    a, b = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
+    pm = token(runtime, "pm")
+    merged = client.post(f"/api/v1/problems/{a.id}/merge", json={"into": b.id}, headers=pm)
+    assert (merged.get_json()["customers"], merged.get_json()["tickets"]) == (2, 3)
+    restored = client.post(f"/api/v1/problems/{a.id}/unmerge", headers=pm)
+    assert restored.status_code == 200
+    after = by_key(client, runtime)
+    fields = ("customers", "accounts", "mrr", "tickets", "first_seen", "last_seen")
+    for key in ("sso-login", "okta-loop"):
+        assert {f: after[key][f] for f in fields} == {f: before[key][f] for f in fields}
+
+
+def test_merge_rejects_nonsense(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com", tag="pain-a")
+    a = problem_row(runtime, "a")
+    pm = token(runtime, "pm")
+    assert (
+        client.post(f"/api/v1/problems/{a.id}/merge", json={"into": a.id}, headers=pm).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/api/v1/problems/{a.id}/merge", json={"into": 999}, headers=pm).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/api/v1/problems/{a.id}/merge", json={"into": "x"}, headers=pm).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/api/v1/problems/{a.id}/merge", json={"into": 2}, headers=token(runtime, "agent")
+        ).status_code
+        == 403
+    )
+
+
+def test_crash_after_create_then_retry_makes_exactly_one_issue(make_settings, sandbox):
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, min_customers=9)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    sandbox.drop_after_commit_next("POST", r"/rest/api/2/issue$")
+    settings = make_settings(jira=jira_table(sandbox, min_customers=1))
+    with pytest.raises(JiraUnavailable):
+        jira_sync.sync_problem(runtime.engine, settings, problem.id)
+    assert len(sandbox.issues()) == 1 and problem_row(runtime).jira_key is None
+    outcome = jira_sync.sync_problem(runtime.engine, settings, problem.id)
+    assert outcome.action == "adopted"
+    jira_sync.sync_problem(runtime.engine, settings, problem.id)
+    assert len(sandbox.issues()) == 1
+    assert problem_row(runtime).jira_key == sandbox.issues()[0]["key"]
+    runtime.engine.dispose()
+
+
+def test_429_waits_at_least_retry_after(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    report(client, "T2", "b@globex.io", tag="pain-other")
+    problem = problem_row(runtime, "other")
+    with Session(runtime.engine) as session:  # make the block differ so an update is due
+        row = session.get(Problem, problem.id)
+        row.jira_content_hash = "stale"
+        session.add(row)
+        session.commit()
+    sandbox.fail_next("PUT", r"/rest/api/2/issue/[^/]+", 429, retry_after=7)
+    waits: list[float] = []
+    outcome = jira_sync.sync_with_retries(
+        runtime.engine, runtime.settings, problem.id, sleep=waits.append
+    )
+    assert outcome.action == "updated"
+    assert waits == [7.0]
+
+
+def test_long_retry_after_is_handed_back_to_the_queue(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    with Session(runtime.engine) as session:
+        row = session.get(Problem, problem.id)
+        row.jira_content_hash = "stale"
+        session.add(row)
+        session.commit()
+    sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 429, retry_after=120)
+    from workers.jobs import sync_jira
+
+    assert sync_jira(problem.id, runtime) == "retry-scheduled"
+    error = by_key(client, runtime)["sso-login"]["jira"]["error"]
+    assert error.startswith("rate_limited (retrying)")
+
+
+def test_503_is_retried_with_backoff(client, runtime, sandbox):
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    with Session(runtime.engine) as session:
+        row = session.get(Problem, problem.id)
+        row.jira_content_hash = "stale"
+        session.add(row)
+        session.commit()
+    sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 503, times=2)
+    waits: list[float] = []
+    outcome = jira_sync.sync_with_retries(
+        runtime.engine, runtime.settings, problem.id, sleep=waits.append
+    )
+    assert outcome.action == "updated" and len(waits) == 2
+    assert 0.5 <= waits[0] <= 1.5 and 1.0 <= waits[1] <= 3.0
+
+
+def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
+    monkeypatch.setattr(jira_sync, "CLIENT_TIMEOUT", 0.5)
+    jira_sync._cached_client.cache_clear()
+    report(client, "T1", "a@acme.com", tag="pain-slow")
+    problem = problem_row(runtime, "slow")
+    with Session(runtime.engine) as session:
+        row = session.get(Problem, problem.id)
+        row.jira_content_hash = "stale"
+        session.add(row)
+        session.commit()
+    sandbox.delay_next("GET", r"/rest/api/2/issue/[^/]+", 2.0)
+    with pytest.raises(JiraUnavailable, match="in time"):
+        jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+
+
+def test_401_stops_and_shows_the_error_on_the_problem(make_settings, sandbox):
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, api_token="wrong")))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    jira = by_key(client, runtime)["sso-login"]["jira"]
+    assert jira["key"] is None and jira["error"].startswith("unauthorized")
+    assert sandbox.issues() == []
+    runtime.engine.dispose()
+
+
+def test_400_from_jira_is_recorded_not_retried(make_settings, sandbox):
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, project="NOPE")))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    jira = by_key(client, runtime)["sso-login"]["jira"]
+    assert jira["error"].startswith("bad_request")
+    assert sandbox.issues() == []
+    runtime.engine.dispose()

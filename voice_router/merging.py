@@ -1,0 +1,91 @@
+"""Merging duplicate problems, undoing a merge, and business notes.
+
+A merge only points the merged problem at its survivor; pain points never move, so an
+unmerge restores the exact counts by recomputing from the same rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from voice_router import impact
+from voice_router.db import session_scope
+from voice_router.errors import BadRequest, NotFound
+from voice_router.models import Note, Problem
+
+
+def _problem(session: Any, problem_id: int) -> Problem:
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound(f"no problem {problem_id}")
+    return problem
+
+
+def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
+    """Fold `problem_id` into `into_id`; returns the problems whose Jira issues need a sync."""
+    if problem_id == into_id:
+        raise BadRequest("a problem cannot be merged into itself")
+    with session_scope(engine) as session:
+        problem = _problem(session, problem_id)
+        survivor = _problem(session, into_id)
+        if problem.merged_into_id is not None:
+            raise BadRequest(
+                f"problem {problem_id} is already merged into {problem.merged_into_id}"
+            )
+        if problem_id in impact.ancestors(session, [into_id]):
+            raise BadRequest(f"problem {into_id} is already merged into {problem_id}")
+        if survivor.merged_into_id is not None:
+            raise BadRequest(f"problem {into_id} is itself merged; merge into its survivor")
+        problem.merged_into_id = into_id
+        if survivor.jira_key is None and problem.jira_key is not None:
+            # The survivor had no issue yet: it takes over the merged problem's issue.
+            survivor.jira_key, survivor.jira_url = problem.jira_key, problem.jira_url
+            survivor.jira_status, survivor.jira_content_hash = problem.jira_status, None
+            problem.jira_key = problem.jira_url = problem.jira_status = None
+        session.add(problem)
+        session.add(survivor)
+        session.flush()
+        impact.recompute(session, [problem_id, into_id])
+    return [into_id, problem_id]
+
+
+def unmerge(engine: Engine, problem_id: int) -> list[int]:
+    with session_scope(engine) as session:
+        problem = _problem(session, problem_id)
+        former = problem.merged_into_id
+        if former is None:
+            raise BadRequest(f"problem {problem_id} is not merged")
+        ancestors = impact.ancestors(session, [former])
+        problem.merged_into_id = None
+        problem.jira_merge_notice_for = None
+        session.add(problem)
+        session.flush()
+        impact.recompute(session, [problem_id, *ancestors])
+    return [problem_id, former]
+
+
+def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, author: str) -> Note:
+    if not isinstance(body, str) or not body.strip():
+        raise BadRequest("body must be non-empty text")
+    if len(body) > 10000:
+        raise BadRequest("body must be at most 10,000 characters")
+    amount = None
+    if arr_at_risk is not None:
+        if isinstance(arr_at_risk, bool) or not isinstance(arr_at_risk, int | float | str):
+            raise BadRequest("arr_at_risk must be a number")
+        try:
+            amount = Decimal(str(arr_at_risk))
+        except InvalidOperation:
+            raise BadRequest("arr_at_risk must be a number") from None
+        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
+            raise BadRequest("arr_at_risk must be zero or more (and below 10^12)")
+    with session_scope(engine) as session:
+        _problem(session, problem_id)
+        note = Note(problem_id=problem_id, body=body.strip(), author=author, arr_at_risk=amount)
+        session.add(note)
+        session.flush()
+        session.refresh(note)
+    return note
