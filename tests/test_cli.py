@@ -121,3 +121,6 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     assert "Sso login loop" in first
     # Maria (two helpdesks), Dev, Tom, Li, Sam, Anna; accounts Acme, Globex, Initech, Umbrella
     assert first.split()[4:6] == ["6", "4"]
+    assert "using the built-in Jira sandbox" in result.output
+    assert "PROD-1   Sso login loop" in result.output
+    assert "|6|4|$4,500|7|" in result.output  # the block written into the top issue

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from integrations import registry
+from voice_router.jira_sandbox import JiraSandbox
 from voice_router.problems import list_problems
 from voice_router.runtime import build_runtime
 from voice_router.settings import parse_settings
@@ -37,13 +38,17 @@ def sample_files() -> Iterator[tuple[str, str, Any]]:
                 yield kind, item.name, json.loads(item.read_text(encoding="utf-8"))
 
 
-def demo_config(database_url: str) -> dict[str, Any]:
+DEMO_JIRA_EMAIL = "voice-router@demo.invalid"
+
+
+def demo_config(database_url: str, jira_url: str, jira_token: str) -> dict[str, Any]:
     return {
         "database_url": database_url,
         "base_url": "http://localhost:8000",
         "sources": {
             kind: {"kind": kind, "secret": secrets.token_hex(16)} for kind in registry.KINDS
         },
+        "jira": {"url": jira_url, "email": DEMO_JIRA_EMAIL, "api_token": jira_token},
     }
 
 
@@ -90,6 +95,18 @@ def render_table(problems: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def show_jira(sandbox: JiraSandbox, problems: list[dict[str, Any]]) -> None:
+    click.echo("\nJira issues kept by voice-router (one per problem):\n")
+    for p in problems:
+        jira = p["jira"] or {}
+        click.echo(f"  {jira.get('key') or '-':<8} {p['title']}")
+    top = problems[0]["jira"] if problems else None
+    if top and top.get("key"):
+        description = sandbox.issue(top["key"])["fields"]["description"] or ""
+        click.echo(f"\nThe impact block voice-router wrote into {top['key']}:\n")
+        click.echo("\n".join("    " + line for line in description.splitlines()))
+
+
 def run_demo(keep: Path | None = None) -> None:
     from voice_router.web import create_app
 
@@ -97,10 +114,19 @@ def run_demo(keep: Path | None = None) -> None:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         database = folder / "demo.db"
-        settings = parse_settings(demo_config(f"sqlite:///{database}"), {}, "demo")
+        jira_token = secrets.token_hex(8)
+        sandbox = JiraSandbox(email=DEMO_JIRA_EMAIL, api_token=jira_token, project="PROD")
+        sandbox.start()
+        settings = parse_settings(
+            demo_config(f"sqlite:///{database}", sandbox.url, jira_token), {}, "demo"
+        )
         runtime = build_runtime(settings)
         app = create_app(runtime=runtime)
         click.echo(f"voice-router demo: a fresh SQLite database at {database}")
+        click.echo(
+            f"No Jira configured ([jira].url is empty): using the built-in Jira sandbox "
+            f"at {sandbox.url}, project PROD"
+        )
         with serving(app) as base:
             click.echo(f"posting signed sample webhooks to {base}/webhooks/<source>")
             for kind, name, sample in sample_files():
@@ -110,4 +136,6 @@ def run_demo(keep: Path | None = None) -> None:
             problems = list_problems(session, sort="impact")
         click.echo("\nProblems ranked by impact (customers, then accounts, MRR, tickets):\n")
         click.echo(render_table(problems))
+        show_jira(sandbox, problems)
         runtime.engine.dispose()
+        sandbox.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from datetime import UTC, datetime
 
 from voice_router.runtime import Runtime, set_process_runtime
 from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
@@ -12,6 +14,7 @@ from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 5.0
+BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this many seconds
 
 
 def _sweep(queue: RedisQueue, stop: threading.Event) -> None:
@@ -36,6 +39,25 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
         threading.Thread(target=_sweep, args=(queue, stop), daemon=True).start()
     worker = SimpleWorker([QUEUE_NAME], connection=queue.redis)
     try:
-        worker.work(burst=burst, with_scheduler=not burst, logging_level="WARNING")
+        if not burst:
+            worker.work(with_scheduler=True, logging_level="WARNING")
+            return
+        while True:
+            worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+            wait = _next_scheduled_in(queue)
+            if wait is None or wait > BURST_WAIT_LIMIT:
+                return
+            time.sleep(max(0.0, wait) + 0.2)
     finally:
         stop.set()
+
+
+def _next_scheduled_in(queue: RedisQueue) -> float | None:
+    """Seconds until the earliest scheduled job (a coalesced Jira sync, a retry) is due."""
+    from rq.registry import ScheduledJobRegistry
+
+    registry = ScheduledJobRegistry(queue=queue.queue)
+    times = [registry.get_scheduled_time(job_id) for job_id in registry.get_job_ids()]
+    if not times:
+        return None
+    return (min(times) - datetime.now(UTC)).total_seconds()

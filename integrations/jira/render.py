@@ -86,7 +86,10 @@ def render_block(impact: Impact) -> str:
     ]
     if impact.top_accounts:
         lines.append("*Top accounts by MRR*")
-        lines += [f"* {escape(a.name, 80)} — {money(a.mrr)}" for a in impact.top_accounts]
+        lines += [
+            f"* {escape(a.name, 80)} — {money(a.mrr) if a.mrr is not None else 'MRR unknown'}"
+            for a in impact.top_accounts
+        ]
     if impact.recent_tickets:
         lines.append("*Most recent tickets*")
         for t in impact.recent_tickets:

@@ -353,3 +353,37 @@ def test_400_from_jira_is_recorded_not_retried(make_settings, sandbox):
     assert jira["error"].startswith("bad_request")
     assert sandbox.issues() == []
     runtime.engine.dispose()
+
+
+def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.support import SECRETS
+
+    settings = make_settings(jira=jira_table(sandbox), redis_url=redis_url)
+    runtime = build_runtime(settings)
+    client = create_app(runtime=runtime).test_client()
+    for i in range(5):
+        report(client, f"T{i}", f"p{i}@acme.com")
+    assert sandbox.issues() == []  # the web process only stores and enqueues
+    config = tmp_path / "vr.toml"
+    config.write_text(
+        f'database_url = "{settings.database_url}"\nredis_url = "{redis_url}"\n'
+        f'[sources.generic]\nkind = "generic"\nsecret = "{SECRETS["generic"]}"\n'
+        f'[jira]\nurl = "{sandbox.url}"\nemail = "bot@example.com"\n'
+        f'api_token = "sandbox-token"\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "voice_router", "worker", "--burst"],
+        env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    issue = only_issue(sandbox)
+    assert "|5|1|" in issue["fields"]["description"]  # five people, one company
+    assert by_key(client, runtime)["sso-login"]["jira"]["key"] == issue["key"]
+    runtime.engine.dispose()
