@@ -1,0 +1,127 @@
+"""The Flask app: auth, the request log, fault injection, Jira-shaped errors."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import routes_issues, routes_meta, routes_search
+from .context import EXTENSION
+from .errors import DEFAULT_MESSAGES, UNAUTHENTICATED, JiraError, error_body
+from .state import SandboxState
+from .traffic import DROPPED, Call
+
+ANONYMOUS_PATHS = ("/serverInfo",)  # Jira Cloud answers serverInfo without credentials
+DROP_FLAG = "jira_sandbox.drop"
+
+
+def create_app(state: SandboxState | None = None, *, base_path: str = "") -> Flask:
+    """A Jira Cloud emulator app; `base_path` emulates a context path like /ex/jira/<cloudId>."""
+    app = Flask(__name__, static_folder=None)
+    app.extensions[EXTENSION] = state if state is not None else SandboxState()
+    app.config["SANDBOX_BASE_PATH"] = base_path.rstrip("/")
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    for module in (routes_meta, routes_issues, routes_search):
+        prefix = f"{app.config['SANDBOX_BASE_PATH']}{module.bp.url_prefix}"
+        app.register_blueprint(module.bp, url_prefix=prefix)
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(JiraError, _jira_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.wsgi_app = _DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _state() -> SandboxState:
+    from flask import current_app
+
+    return current_app.extensions[EXTENSION]
+
+
+def error_response(
+    status: int, body: Any = None, headers: dict[str, str] | None = None
+) -> Response:
+    if body is None:
+        body = error_body([DEFAULT_MESSAGES.get(status, "Error")])
+    text = body if isinstance(body, str | bytes) else json.dumps(body)
+    response = Response(text, status=status, content_type="application/json;charset=UTF-8")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _authorized(state: SandboxState) -> bool:
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return False
+    return hmac.compare_digest(auth.username or "", state.bot.email) and hmac.compare_digest(
+        auth.password or "", state.bot.api_token or ""
+    )
+
+
+def _before() -> Response | None:
+    state = _state()
+    anonymous = request.authorization is None and request.path.endswith(ANONYMOUS_PATHS)
+    if not anonymous and not _authorized(state):
+        return error_response(401, error_body([UNAUTHENTICATED]))
+    traffic = state.traffic
+    method, path = request.method, request.path
+    if delay := traffic.take("delay", method, path):
+        traffic.wake.wait(delay.seconds)
+    if fault := traffic.take("fail", method, path):
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(fault.retry_after)
+        if fault.status == 429:
+            headers["RateLimit-Reason"] = "jira-burst-based"
+        return error_response(fault.status, fault.body, headers)
+    if drop := traffic.take("drop", method, path):
+        g.drop_mode = drop.mode
+    return None
+
+
+def _after(response: Response) -> Response:
+    mode = g.pop("drop_mode", None)
+    if mode is not None and response.status_code < 400:
+        if mode == "drop" and "werkzeug.socket" in request.environ:
+            request.environ[DROP_FLAG] = True
+        else:
+            response = error_response(503)
+    status = DROPPED if request.environ.get(DROP_FLAG) else response.status_code
+    query = request.query_string.decode("latin-1")
+    _state().traffic.record(Call(request.method, request.path, query, status))
+    return response
+
+
+def _jira_error(exc: JiraError) -> Response:
+    return error_response(exc.status, exc.body())
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = "null for uri: " + request.url if status == 404 else (exc.description or "")
+    return error_response(status, error_body([message]))
+
+
+class _DropMiddleware:
+    """After the app has done its work, cut the TCP connection instead of answering."""
+
+    def __init__(self, wsgi: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi = wsgi
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        result = self.wsgi(environ, start_response)
+        if not environ.get(DROP_FLAG):
+            return result
+        if hasattr(result, "close"):
+            result.close()
+        with contextlib.suppress(OSError):  # the client may already be gone
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+        return []

@@ -1,0 +1,54 @@
+"""Per-request helpers shared by the route modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, request
+
+from .errors import JiraError
+from .state import SandboxState
+
+EXTENSION = "jira_sandbox"
+API_VERSIONS = ("2", "3", "latest")
+
+
+def api_blueprint(name: str) -> Blueprint:
+    """Routes registered once, served under /rest/api/2, /rest/api/3 and /rest/api/latest."""
+    bp = Blueprint(name, __name__, url_prefix="/rest/api/<any('2','3','latest'):api_version>")
+
+    @bp.url_value_preprocessor
+    def _pop_version(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        g.api_version = (values or {}).pop("api_version", "2")
+
+    return bp
+
+
+def state() -> SandboxState:
+    return current_app.extensions[EXTENSION]
+
+
+def api_version() -> str:
+    """'3' for /rest/api/3, else '2' (latest is v2 on Jira Cloud)."""
+    return "3" if g.get("api_version") == "3" else "2"
+
+
+def api_base() -> str:
+    site = request.root_url.rstrip("/") + current_app.config["SANDBOX_BASE_PATH"]
+    return f"{site}/rest/api/{g.get('api_version', '2')}"
+
+
+def json_body() -> Any:
+    if not request.get_data():
+        return {}
+    if not request.is_json:
+        raise JiraError(415, "Unsupported Media Type: send Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise JiraError(400, "Unexpected character in the request body: it is not valid JSON.")
+    return body
+
+
+def flag(name: str, default: bool = False) -> bool:
+    value = request.args.get(name)
+    return default if value is None else value.lower() == "true"
