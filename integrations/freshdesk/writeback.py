@@ -1,0 +1,68 @@
+"""Freshdesk write-back: a private note on a ticket, through API v2.
+
+    POST {api_base}/api/v2/tickets/{ticket_id}/notes
+    Authorization: Basic base64(<api_key>:X)
+    Content-Type: application/json
+    {"body": "<the note as HTML>", "private": true}
+    -> 201 Created, the note: {"id": ..., "body": ..., "private": true, ...}
+
+`"private": true` keeps the note to agents; no `notify_emails` are sent, so nobody is
+e-mailed. The note body is HTML, so the text is HTML-escaped and line breaks become
+`<br>`. `api_base` is `https://<domain>.freshdesk.com`; `api_token` is an agent's API key
+(Profile settings > View API key), sent as the Basic user name with the password `X`.
+
+Sources:
+* https://developers.freshdesk.com/api/#add_note_to_a_ticket (`body` HTML, `private`)
+* https://developers.freshdesk.com/api/#authentication and
+  https://support.freshdesk.com/en/support/solutions/articles/50000003346-api-key-based-authentication
+  (API key as the Basic user name, `X` as password)
+* https://support.freshdesk.com/support/solutions/articles/225440-status-codes-and-its-reasons
+  (400 validation, 401 authentication, 403 access denied, 404, 429)
+* Error bodies (`description` plus `errors: [{field, message, code}]`, or `{code, message}`):
+  Freshdesk's API reference, section "Error"; not confirmed from the pages above.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from integrations.writeback import HttpNoteClient, NoteResult, html_note, json_body, ticket_segment
+
+TICKET_ID = re.compile(r"[0-9]+")
+
+
+class Client(HttpNoteClient):
+    kind = "freshdesk"
+
+    def __init__(self, api_base: str, api_token: str, timeout: float = 10.0) -> None:
+        super().__init__(api_base, timeout)
+        self.session.auth = (api_token.strip(), "X")
+
+    def post_internal_note(self, ticket_id: str, text: str) -> NoteResult:
+        ticket = ticket_segment(self.kind, ticket_id, TICKET_ID)
+        body = {"body": html_note(text), "private": True}
+        response = self.request("POST", f"/api/v2/tickets/{ticket}/notes", json=body)
+        return NoteResult(_note_id(response))
+
+    def error_text(self, data: Any) -> str | None:
+        if not isinstance(data, dict):
+            return None
+        parts = [str(data[k]) for k in ("description", "message") if data.get(k)]
+        errors = data.get("errors")
+        for error in errors if isinstance(errors, list) else []:
+            if isinstance(error, dict) and error.get("message"):
+                field = f"{error['field']}: " if error.get("field") else ""
+                code = f" ({error['code']})" if error.get("code") else ""
+                parts.append(f"{field}{error['message']}{code}")
+        if not parts and data.get("code"):
+            parts.append(str(data["code"]))
+        return "; ".join(parts) or None
+
+
+def _note_id(response: requests.Response) -> str | None:
+    data = json_body(response)
+    note = data.get("id") if isinstance(data, dict) else None
+    return str(note) if note is not None and not isinstance(note, bool) else None

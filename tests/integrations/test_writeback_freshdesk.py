@@ -1,0 +1,218 @@
+"""integrations/freshdesk/writeback.py against a real HTTP server on loopback: one private note
+per call, `POST /api/v2/tickets/{id}/notes` with Basic auth (API key, password `X`) and an HTML
+body, the note id from the answer, and every failure mapped."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from integrations.freshdesk.writeback import Client
+from integrations.writeback import (
+    NoteResult,
+    WritebackPermanent,
+    WritebackTransient,
+    make_client,
+)
+
+API_KEY = "sFv3xQ9LkTn2Wd7YpR4b"
+BASIC = "Basic " + base64.b64encode(b"sFv3xQ9LkTn2Wd7YpR4b:X").decode("ascii")
+SENT_HEADERS = {"Authorization": BASIC, "Content-Type": "application/json"}
+NOTES = "/api/v2/tickets/4001/notes"
+
+
+def created(note_id: int = 43001) -> dict:
+    return {"id": note_id, "ticket_id": 4001, "private": True, "body": "...", "incoming": False}
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer) -> Iterator[Client]:
+    made = make_client("freshdesk", httpserver.url_for("/"), API_KEY, timeout=0.5)
+    assert isinstance(made, Client)
+    yield made
+    made.close()
+
+
+def test_posts_one_private_html_note_and_returns_its_id(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request(
+        NOTES,
+        method="POST",
+        headers=SENT_HEADERS,
+        json={"body": "The SSO login loop is fixed.<br>Tell Li Wei.", "private": True},
+    ).respond_with_json(created(), status=201)
+
+    result = client.post_internal_note("4001", "The SSO login loop is fixed.\nTell Li Wei.")
+
+    assert result == NoteResult(note_id="43001")
+    httpserver.check_assertions()
+    (request, _), *others = httpserver.log
+    assert others == []
+    assert request.headers["Authorization"] == BASIC
+
+
+def test_hostile_text_arrives_html_escaped_with_line_breaks(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request(
+        NOTES,
+        method="POST",
+        json={
+            "body": "Li &lt;img src=x onerror=alert(1)&gt; &amp; Olga<br><br>"
+            "https://initech.example/?a=1&amp;b=2",
+            "private": True,
+        },
+    ).respond_with_json(created(), status=201)
+
+    client.post_internal_note(
+        "4001", "Li <img src=x onerror=alert(1)> & Olga\r\n\nhttps://initech.example/?a=1&b=2"
+    )
+
+    httpserver.check_assertions()
+    assert "<img" not in httpserver.log[0][0].get_json()["body"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason", "said"),
+    [
+        (
+            400,
+            {
+                "description": "Validation failed",
+                "errors": [
+                    {"field": "body", "message": "It should not be blank", "code": "missing_field"}
+                ],
+            },
+            "bad_request",
+            "Validation failed; body: It should not be blank (missing_field)",
+        ),
+        (
+            401,
+            {"code": "invalid_credentials", "message": "You have to be logged in to perform this"},
+            "unauthorized",
+            "You have to be logged in to perform this",
+        ),
+        (
+            403,
+            {"code": "access_denied", "message": "You are not authorized to perform this action."},
+            "forbidden",
+            "You are not authorized",
+        ),
+        (404, {}, "not_found", "NOT FOUND"),  # no body: the HTTP reason phrase is reported
+        (
+            422,
+            {"description": "Unprocessable", "errors": [{"message": "Ticket is closed"}]},
+            "invalid",
+            "Unprocessable; Ticket is closed",
+        ),
+    ],
+)
+def test_refusals_are_permanent_and_say_what_freshdesk_said(
+    client: Client, httpserver: HTTPServer, status: int, body: dict, reason: str, said: str
+) -> None:
+    if body:
+        httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_json(
+            body, status=status
+        )
+    else:
+        httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_data("", status=status)
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("4001", "shipped")
+
+    error = caught.value
+    assert (error.transient, error.status, error.reason) == (False, status, reason)
+    assert f"freshdesk answered {status}: " in error.message
+    assert said in error.message
+    assert API_KEY not in error.message
+    httpserver.check_assertions()
+
+
+def test_rate_limiting_is_transient_with_retry_after(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_json(
+        {"code": "rate_limit_exceeded", "message": "You have exceeded the limit"},
+        status=429,
+        headers={"Retry-After": "45"},
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("4001", "shipped")
+
+    error = caught.value
+    assert (error.reason, error.status, error.retry_after) == ("rate_limited", 429, 45.0)
+    assert "You have exceeded the limit" in error.message
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_transient(client: Client, httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_data(
+        "<html>Bad gateway</html>", status=status, content_type="text/html"
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("4001", "shipped")
+
+    assert (caught.value.status, caught.value.reason, caught.value.retry_after) == (
+        status,
+        "unavailable",
+        None,
+    )
+
+
+def test_an_answer_slower_than_the_timeout_is_transient(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    answered = threading.Event()
+
+    def slow(request: Request) -> Response:
+        time.sleep(1.0)
+        answered.set()
+        return Response("{}", status=201, content_type="application/json")
+
+    httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_handler(slow)
+
+    started = time.monotonic()
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("4001", "shipped")
+
+    assert time.monotonic() - started < 0.9
+    assert caught.value.reason == "timeout"
+    assert answered.wait(5)
+
+
+def test_a_closed_port_is_transient() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client("freshdesk", f"http://127.0.0.1:{port}", API_KEY, timeout=0.5)
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("4001", "shipped")
+
+    assert caught.value.reason == "connection_failed"
+
+
+@pytest.mark.parametrize("ticket_id", ["", "4001/reply", "../4001", "T-4001"])
+def test_an_id_that_is_not_a_ticket_number_is_refused_unsent(
+    client: Client, httpserver: HTTPServer, ticket_id: str
+) -> None:
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note(ticket_id, "shipped")
+
+    assert caught.value.reason == "bad_ticket_id"
+    assert httpserver.log == []
+
+
+def test_make_client_needs_the_account_url() -> None:
+    with pytest.raises(ValueError, match="api_base"):
+        make_client("freshdesk", "", API_KEY)

@@ -1,0 +1,280 @@
+"""integrations/intercom/writeback.py against a real HTTP server on loopback: the token's admin
+from `GET /me` (asked once per client), then one admin note per call through
+`POST /conversations/{id}/reply` with an HTML body, and every failure mapped."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from integrations.intercom.writeback import API_VERSION, Client
+from integrations.writeback import (
+    NoteResult,
+    WritebackPermanent,
+    WritebackTransient,
+    make_client,
+)
+
+TOKEN = "dG9rOmludGVyY29tLXRlc3Q="
+READ_HEADERS = {
+    "Authorization": f"Bearer {TOKEN}",
+    "Intercom-Version": API_VERSION,
+    "Accept": "application/json",
+}
+SENT_HEADERS = {**READ_HEADERS, "Content-Type": "application/json"}
+REPLY = "/conversations/3001/reply"
+ME = {
+    "type": "admin",
+    "id": "991",
+    "name": "Carol Diaz",
+    "email": "carol@support.example",
+    "app": {"type": "app", "id_code": "abc123"},
+}
+
+
+def conversation(*parts: dict) -> dict:
+    return {
+        "type": "conversation",
+        "id": "3001",
+        "conversation_parts": {
+            "type": "conversation_part.list",
+            "conversation_parts": list(parts),
+            "total_count": len(parts),
+        },
+    }
+
+
+def note(body: str) -> dict:
+    return {"message_type": "note", "type": "admin", "admin_id": "991", "body": body}
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer) -> Iterator[Client]:
+    made = make_client("intercom", httpserver.url_for("/"), TOKEN, timeout=0.5)
+    assert isinstance(made, Client)
+    yield made
+    made.close()
+
+
+def test_asks_me_once_then_posts_one_admin_note_per_call(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET", headers=READ_HEADERS).respond_with_json(
+        ME
+    )
+    httpserver.expect_ordered_request(
+        REPLY,
+        method="POST",
+        headers=SENT_HEADERS,
+        json=note("The SSO login loop is fixed.<br>Tell Maria Lopez."),
+    ).respond_with_json(
+        conversation(
+            {"type": "conversation_part", "id": "5550000", "part_type": "comment"},
+            {"type": "conversation_part", "id": "5550001", "part_type": "note"},
+        )
+    )
+    httpserver.expect_ordered_request(
+        "/conversations/3002/reply", method="POST", headers=SENT_HEADERS, json=note("second")
+    ).respond_with_json(
+        conversation({"type": "conversation_part", "id": "5550002", "part_type": "note"})
+    )
+
+    first = client.post_internal_note("3001", "The SSO login loop is fixed.\nTell Maria Lopez.")
+    second = client.post_internal_note("3002", "second")
+
+    assert (first, second) == (NoteResult("5550001"), NoteResult("5550002"))
+    httpserver.check_assertions()
+    assert [r.path for r, _ in httpserver.log] == ["/me", REPLY, "/conversations/3002/reply"]
+    for request, _ in httpserver.log:
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert request.headers["Intercom-Version"] == API_VERSION
+
+
+def test_hostile_text_arrives_html_escaped_with_line_breaks(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(
+        REPLY,
+        method="POST",
+        json=note(
+            "Maria &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co<br>"
+            "https://acme.example/?a=1&amp;b=2"
+        ),
+    ).respond_with_json(conversation())
+
+    result = client.post_internal_note(
+        "3001", "Maria <script>alert(1)</script> & Co\r\nhttps://acme.example/?a=1&b=2"
+    )
+
+    assert result == NoteResult(note_id=None)
+    httpserver.check_assertions()
+    assert "<script>" not in httpserver.log[1][0].get_json()["body"]
+
+
+@pytest.mark.parametrize(
+    ("me", "status"),
+    [
+        ({"type": "error.list", "errors": [{"code": "unauthorized", "message": "x"}]}, 401),
+        ({"type": "admin", "name": "No id"}, 200),
+    ],
+)
+def test_without_an_admin_no_note_is_sent(
+    client: Client, httpserver: HTTPServer, me: dict, status: int
+) -> None:
+    httpserver.expect_oneshot_request("/me", method="GET").respond_with_json(me, status=status)
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    assert caught.value.reason == ("unauthorized" if status == 401 else "no_admin")
+    assert [r.path for r, _ in httpserver.log] == ["/me"]
+
+
+def test_a_failed_admin_lookup_is_asked_again_next_time(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_data("", status=503)
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST", json=note("x")).respond_with_json(
+        conversation({"type": "conversation_part", "id": "8", "part_type": "note"})
+    )
+
+    with pytest.raises(WritebackTransient):
+        client.post_internal_note("3001", "x")
+    assert client.post_internal_note("3001", "x") == NoteResult("8")
+    httpserver.check_assertions()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "reason"),
+    [
+        (400, "parameter_invalid", "Body is required", "bad_request"),
+        (401, "unauthorized", "Access Token Invalid", "unauthorized"),
+        (403, "action_forbidden", "This admin does not have Inbox access", "forbidden"),
+        (404, "conversation_not_found", "Resource Not Found", "not_found"),
+        (422, "unprocessable_entity", "Conversation is closed", "invalid"),
+    ],
+)
+def test_refusals_are_permanent_and_say_what_intercom_said(
+    client: Client, httpserver: HTTPServer, status: int, code: str, message: str, reason: str
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST").respond_with_json(
+        {"type": "error.list", "request_id": "r-1", "errors": [{"code": code, "message": message}]},
+        status=status,
+    )
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    error = caught.value
+    assert (error.transient, error.status, error.reason) == (False, status, reason)
+    assert f"{code}: {message}" in error.message and f"intercom answered {status}" in error.message
+    assert TOKEN not in error.message
+    httpserver.check_assertions()
+
+
+def test_rate_limiting_is_transient_with_retry_after(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST").respond_with_json(
+        {"type": "error.list", "errors": [{"code": "rate_limit_exceeded", "message": "Slow"}]},
+        status=429,
+        headers={"Retry-After": "12"},
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    error = caught.value
+    assert (error.reason, error.retry_after) == ("rate_limited", 12.0)
+    assert "rate_limit_exceeded: Slow" in error.message
+
+
+def test_rate_limiting_without_retry_after_waits_until_the_reset_time(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST").respond_with_json(
+        {"type": "error.list", "errors": [{"code": "rate_limit_exceeded"}]},
+        status=429,
+        headers={"X-RateLimit-Reset": str(int(time.time()) + 40)},
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    assert caught.value.retry_after is not None and 35 <= caught.value.retry_after <= 40
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_transient(client: Client, httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST").respond_with_json(
+        {"type": "error.list", "errors": [{"code": "server_error", "message": "Oops"}]},
+        status=status,
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    assert (caught.value.status, caught.value.reason) == (status, "unavailable")
+    assert "server_error: Oops" in caught.value.message
+
+
+def test_an_answer_slower_than_the_timeout_is_transient(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    answered = threading.Event()
+
+    def slow(request: Request) -> Response:
+        time.sleep(1.0)
+        answered.set()
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST").respond_with_handler(slow)
+
+    started = time.monotonic()
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    assert time.monotonic() - started < 0.9
+    assert caught.value.reason == "timeout"
+    assert answered.wait(5)
+
+
+def test_a_closed_port_is_transient() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client("intercom", f"http://127.0.0.1:{port}", TOKEN, timeout=0.5)
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    assert caught.value.reason == "connection_failed"
+
+
+@pytest.mark.parametrize("ticket_id", ["", "last", "3001/parts", "..", "30 01"])
+def test_an_id_that_is_not_a_conversation_id_is_refused_unsent(
+    client: Client, httpserver: HTTPServer, ticket_id: str
+) -> None:
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note(ticket_id, "shipped")
+
+    assert caught.value.reason == "bad_ticket_id"
+    assert httpserver.log == []
+
+
+def test_make_client_defaults_to_the_intercom_api() -> None:
+    client = make_client("intercom", "", TOKEN)
+    assert isinstance(client, Client) and client.api_base == "https://api.intercom.io"

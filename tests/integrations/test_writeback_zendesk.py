@@ -1,0 +1,277 @@
+"""integrations/zendesk/writeback.py against a real HTTP server on loopback: one ticket update
+per call, `PUT /api/v2/tickets/{id}.json` with a private plain-text comment, API-token (Basic)
+or OAuth (Bearer) auth, the comment id from the audit, and every failure mapped."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from integrations.writeback import (
+    NoteResult,
+    WritebackPermanent,
+    WritebackTransient,
+    make_client,
+)
+from integrations.zendesk.writeback import Client
+
+API_TOKEN = "bob@support.example/token:6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"
+BASIC = "Basic " + base64.b64encode(
+    b"bob@support.example/token:6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"
+).decode("ascii")
+OAUTH_TOKEN = "zd-oauth-3f0a9b"
+TICKET = "/api/v2/tickets/2001.json"
+UPDATED = {
+    "ticket": {"id": 2001, "status": "open"},
+    "audit": {
+        "id": 7001,
+        "ticket_id": 2001,
+        "events": [
+            {"id": 9001, "type": "Change", "field_name": "status", "value": "open"},
+            {"id": 9002, "type": "Comment", "public": False, "body": "..."},
+        ],
+    },
+}
+
+
+def private(body: str) -> dict:
+    return {"ticket": {"comment": {"body": body, "public": False}}}
+
+
+@pytest.fixture
+def client(httpserver: HTTPServer) -> Iterator[Client]:
+    made = make_client("zendesk", httpserver.url_for("/"), API_TOKEN, timeout=0.5)
+    assert isinstance(made, Client)
+    yield made
+    made.close()
+
+
+def test_adds_one_private_comment_with_api_token_auth_and_returns_its_id(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request(
+        TICKET,
+        method="PUT",
+        headers={"Authorization": BASIC, "Content-Type": "application/json"},
+        json=private("The SSO login loop is fixed.\nTell Dev Patel."),
+    ).respond_with_json(UPDATED)
+
+    result = client.post_internal_note("2001", "The SSO login loop is fixed.\r\nTell Dev Patel.")
+
+    assert result == NoteResult(note_id="9002")
+    httpserver.check_assertions()
+    (request, _), *others = httpserver.log
+    assert others == []
+    assert request.headers["Authorization"] == BASIC
+
+
+def test_a_token_without_the_api_token_form_is_sent_as_an_oauth_bearer_token(
+    httpserver: HTTPServer,
+) -> None:
+    client = make_client("zendesk", httpserver.url_for("/"), OAUTH_TOKEN, timeout=0.5)
+    httpserver.expect_oneshot_request(
+        TICKET,
+        method="PUT",
+        headers={"Authorization": f"Bearer {OAUTH_TOKEN}", "Content-Type": "application/json"},
+        json=private("shipped"),
+    ).respond_with_json(UPDATED)
+
+    assert client.post_internal_note("2001", "shipped") == NoteResult(note_id="9002")
+    httpserver.check_assertions()
+    assert httpserver.log[0][0].headers["Authorization"] == f"Bearer {OAUTH_TOKEN}"
+
+
+def test_hostile_text_is_sent_as_plain_text_not_html(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    hostile = 'Dev <script>alert("x")</script> & Co\nhttps://globex.example/?a=1&b=2'
+    httpserver.expect_oneshot_request(
+        TICKET, method="PUT", json=private(hostile)
+    ).respond_with_json(UPDATED)
+
+    client.post_internal_note("2001", hostile)
+
+    httpserver.check_assertions()
+    comment = httpserver.log[0][0].get_json()["ticket"]["comment"]
+    assert comment == {"body": hostile, "public": False}
+    assert "html_body" not in comment
+
+
+def test_an_update_answer_without_a_comment_event_gives_no_note_id(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json({"ticket": {}})
+
+    assert client.post_internal_note("2001", "shipped") == NoteResult(note_id=None)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason", "said"),
+    [
+        (
+            400,
+            {"error": "InvalidValue", "description": "Comment body is malformed"},
+            "bad_request",
+            "InvalidValue; Comment body is malformed",
+        ),
+        (401, {"error": "Couldn't authenticate you"}, "unauthorized", "Couldn't authenticate you"),
+        (
+            403,
+            {"error": {"title": "Forbidden", "message": "You do not have access to this page"}},
+            "forbidden",
+            "Forbidden; You do not have access to this page",
+        ),
+        (
+            404,
+            {"error": "RecordNotFound", "description": "Not found"},
+            "not_found",
+            "RecordNotFound; Not found",
+        ),
+        (
+            422,
+            {
+                "error": "RecordInvalid",
+                "description": "Record validation errors",
+                "details": {
+                    "status": [
+                        {
+                            "description": "Status: closed prevents ticket update",
+                            "error": "InvalidValue",
+                        }
+                    ]
+                },
+            },
+            "invalid",
+            "Record validation errors; status: Status: closed prevents ticket update",
+        ),
+    ],
+)
+def test_refusals_are_permanent_and_say_what_zendesk_said(
+    client: Client, httpserver: HTTPServer, status: int, body: dict, reason: str, said: str
+) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json(body, status=status)
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    error = caught.value
+    assert (error.transient, error.status, error.reason) == (False, status, reason)
+    assert said in error.message and f"zendesk answered {status}" in error.message
+    assert "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv" not in error.message
+    httpserver.check_assertions()
+
+
+def test_rate_limiting_is_transient_with_retry_after_seconds(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_data(
+        "Number of allowed API requests per minute exceeded",
+        status=429,
+        headers={"Retry-After": "93"},
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    error = caught.value
+    assert (error.reason, error.status, error.retry_after) == ("rate_limited", 429, 93.0)
+    assert "Number of allowed API requests per minute exceeded" in error.message
+
+
+def test_a_retry_after_date_becomes_the_seconds_until_then(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": later}
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    assert caught.value.retry_after is not None and 55 <= caught.value.retry_after <= 60
+
+
+def test_a_concurrent_update_conflict_is_transient(client: Client, httpserver: HTTPServer) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json(
+        {"error": "Conflict", "description": "The ticket was updated by someone else"}, status=409
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    assert (caught.value.reason, caught.value.retry_after) == ("conflict", None)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_are_transient(client: Client, httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json(
+        {"error": "ServiceUnavailable", "description": "Maintenance"},
+        status=status,
+        headers={"Retry-After": "120"},
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    error = caught.value
+    assert (error.status, error.reason, error.retry_after) == (status, "unavailable", 120.0)
+    assert "Maintenance" in error.message
+
+
+def test_an_answer_slower_than_the_timeout_is_transient(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    answered = threading.Event()
+
+    def slow(request: Request) -> Response:
+        time.sleep(1.0)
+        answered.set()
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_handler(slow)
+
+    started = time.monotonic()
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    assert time.monotonic() - started < 0.9
+    assert caught.value.reason == "timeout"
+    assert answered.wait(5)
+
+
+def test_a_closed_port_is_transient() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = make_client("zendesk", f"http://127.0.0.1:{port}", API_TOKEN, timeout=0.5)
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    assert caught.value.reason == "connection_failed"
+
+
+@pytest.mark.parametrize("ticket_id", ["", "..", "2001.json", "2001/comments", "#2001"])
+def test_an_id_that_is_not_a_ticket_number_is_refused_unsent(
+    client: Client, httpserver: HTTPServer, ticket_id: str
+) -> None:
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note(ticket_id, "shipped")
+
+    assert caught.value.reason == "bad_ticket_id"
+    assert httpserver.log == []
+
+
+def test_make_client_needs_the_account_url() -> None:
+    with pytest.raises(ValueError, match="api_base"):
+        make_client("zendesk", "", API_TOKEN)
