@@ -41,10 +41,14 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     """Run the web app (development server; use gunicorn in production)."""
     from voice_router.db import upgrade
     from voice_router.web import create_app
+    from workers.queue import EmbeddedQueue
+    from workers.runner import start_embedded_sweep
 
     rt = _runtime(ctx)
     if rt.engine.dialect.name == "sqlite":
         upgrade(rt.engine)
+    if isinstance(rt.queue, EmbeddedQueue):
+        start_embedded_sweep(rt.queue)  # retries come due without a worker
     create_app(runtime=rt).run(host=host, port=port)
 
 

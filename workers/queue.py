@@ -8,6 +8,7 @@ inbox in batches.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -40,20 +41,19 @@ class EmbeddedQueue:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._running = False
+        self._draining = threading.Lock()
 
     def enqueue_drain(self) -> None:
-        if self._running:
-            return
         from workers.jobs import drain_inbox
 
-        self._running = True
+        if not self._draining.acquire(blocking=False):
+            return  # a drain is running in another thread; it will take this delivery too
         try:
             drain_inbox(self.runtime)
         except Exception:  # the deliveries are stored; the next drain picks them up
             log.exception("inbox.drain_crashed")
         finally:
-            self._running = False
+            self._draining.release()
 
     def drain_started(self) -> None:
         return None

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 
 from voice_router.runtime import Runtime, set_process_runtime
-from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
+from workers.queue import DRAIN_FLAG, QUEUE_NAME, EmbeddedQueue, RedisQueue
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,18 @@ def _sweep(queue: RedisQueue, stop: threading.Event) -> None:
             queue.enqueue_drain()
         except Exception:  # Redis away for a moment: the next sweep tries again
             log.warning("worker.sweep_failed", exc_info=True)
+
+
+def start_embedded_sweep(queue: EmbeddedQueue, every: float = 30.0) -> threading.Event:
+    """`voice-router serve` without Redis: drain due retries now and then."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(every):
+            queue.enqueue_drain()
+
+    threading.Thread(target=loop, daemon=True, name="voice-router-sweep").start()
+    return stop
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:
@@ -43,13 +55,27 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
             worker.work(with_scheduler=True, logging_level="WARNING")
             return
         while True:
-            worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+            worker.work(burst=True, logging_level="WARNING")
             wait = _next_scheduled_in(queue)
             if wait is None or wait > BURST_WAIT_LIMIT:
                 return
-            time.sleep(max(0.0, wait) + 0.2)
+            time.sleep(max(0.0, wait) + 0.1)
+            _enqueue_due(queue)
     finally:
         stop.set()
+
+
+def _enqueue_due(queue: RedisQueue) -> None:
+    """Move scheduled jobs that are due onto the queue (burst mode runs no scheduler)."""
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    registry = ScheduledJobRegistry(queue=queue.queue)
+    now = int(datetime.now(UTC).timestamp())
+    for job_id in registry.get_jobs_to_schedule(now):
+        job = Job.fetch(job_id, connection=queue.redis)
+        registry.remove(job)
+        queue.queue.enqueue_job(job)
 
 
 def _next_scheduled_in(queue: RedisQueue) -> float | None:

@@ -383,6 +383,7 @@ def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_pa
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+    assert len(sandbox.issues()) == 1, proc.stderr + proc.stdout
     issue = only_issue(sandbox)
     assert "|5|1|" in issue["fields"]["description"]  # five people, one company
     assert by_key(client, runtime)["sso-login"]["jira"]["key"] == issue["key"]
