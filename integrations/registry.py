@@ -9,6 +9,9 @@ KINDS = ("helpscout", "zendesk", "intercom", "freshdesk", "front", "generic")
 
 
 def adapter(kind: str) -> ModuleType:
+    """The helpdesk adapter for `kind`, or Jira's webhook module for `jira`."""
+    if kind == "jira":
+        return importlib.import_module("integrations.jira.webhook")
     if kind not in KINDS:
         raise KeyError(kind)
     return importlib.import_module(f"integrations.{kind}")

@@ -26,7 +26,7 @@ from integrations.jira.client import JiraClient
 from integrations.jira.errors import JiraError, JiraRateLimited
 from integrations.jira.render import AccountLine, Impact, TicketLine, escape, render_block, splice
 from voice_router import impact as impact_mod
-from voice_router.clock import iso
+from voice_router.clock import iso, utcnow
 from voice_router.db import session_scope
 from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.settings import JiraSettings, Settings
@@ -131,6 +131,8 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
             return SyncOutcome("gone")
         if problem.merged_into_id is not None:
             return _merge_notice(engine, settings, problem)
+        if problem.jira_key is None and problem.jira_unlinked_at is not None:
+            return SyncOutcome("unlinked")  # its issue was deleted: a person decides now
         if problem.jira_key is None and problem.customers < jira.min_customers:
             return SyncOutcome("waiting")
         block = render_block(_impact(session, problem, settings.base_url))
@@ -148,6 +150,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         _store(engine, problem_id, jira_content_hash=digest, jira_status=current.status)
         action = "updated"
     _post_notes(engine, client, problem_id)
+    _regression_notice(engine, settings, client, problem_id)
     _store(engine, problem_id, jira_error=None)
     with Session(engine) as session:
         key = session.get(Problem, problem_id).jira_key
@@ -245,6 +248,25 @@ def _set_note(engine: Engine, note_id: int, value: str) -> None:
         session.add(note)
 
 
+def _regression_notice(
+    engine: Engine, settings: Settings, client: JiraClient, problem_id: int
+) -> None:
+    """A shipped problem that got new reports says so on its issue, once per ship."""
+    with Session(engine) as session:
+        problem = session.get(Problem, problem_id)
+    if problem is None or problem.jira_key is None or problem.status != "regressed":
+        return
+    if problem.regression_noticed_at is not None:
+        return
+    client.add_comment(
+        problem.jira_key,
+        f"voice-router: customers reported this problem again after the fix shipped "
+        f"({problem.customers} customers in all now). "
+        f"[See the new reports|{settings.base_url.rstrip('/')}/problems/{problem_id}]",
+    )
+    _store(engine, problem_id, regression_noticed_at=utcnow())
+
+
 def _merge_notice(engine: Engine, settings: Settings, problem: Problem) -> SyncOutcome:
     with Session(engine) as session:
         survivor = session.get(Problem, problem.merged_into_id)
@@ -277,6 +299,7 @@ def link_issue(engine: Engine, settings: Settings, problem_id: int, key: str) ->
         problem.jira_status = issue.status
         problem.jira_content_hash = None
         problem.jira_error = None
+        problem.jira_unlinked_at = None
         session.add(problem)
     return problem
 

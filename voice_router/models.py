@@ -88,6 +88,13 @@ class Problem(SQLModel, table=True):
     jira_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     jira_content_hash: str | None = Field(default=None, max_length=64)
     jira_merge_notice_for: int | None = None
+    jira_status_category: str | None = Field(default=None, max_length=20)
+    jira_resolution: str | None = Field(default=None, max_length=100)
+    jira_event_at: datetime | None = None
+    jira_unlinked_at: datetime | None = None
+    shipped_at: datetime | None = None
+    regressed_at: datetime | None = None
+    regression_noticed_at: datetime | None = None
 
 
 class Note(SQLModel, table=True):
@@ -134,3 +141,46 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class CustomerNotice(SQLModel, table=True):
+    """An agent told this customer that this problem's fix shipped (mark-sent)."""
+
+    __table_args__ = (sa.UniqueConstraint("problem_id", "customer_id", name="uq_notice"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id")
+    customer_id: int = Field(foreign_key="customer.id")
+    notified_at: datetime = Field(default_factory=utcnow)
+    notified_by: str | None = Field(default=None, max_length=100)
+
+
+class Outbound(SQLModel, table=True):
+    """One message we owe someone because a problem shipped: an internal note on a ticket
+    (`channel` writeback, `target` source:ticket) or an agent digest (`channel` digest,
+    `target` agent e-mail). Unique, so it is sent at most once."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("problem_id", "channel", "target", name="uq_outbound"),
+        sa.Index("ix_outbound_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    problem_id: int = Field(foreign_key="problem.id", index=True)
+    channel: str = Field(max_length=20)
+    target: str = Field(max_length=400)
+    outcome: str = Field(max_length=20)
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    result_id: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Setting(SQLModel, table=True):
+    """Small pieces of state the service keeps for itself (the reconcile cursor)."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

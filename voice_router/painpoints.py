@@ -28,6 +28,7 @@ class Attacher:
         self.directory = Directory(session)
         self.touched: set[int] = set()
         self.changes = 0
+        self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
         self._problems: dict[str, int] = {}
 
     def forget_cache(self) -> None:
@@ -94,6 +95,8 @@ class Attacher:
             return
         elif pain_point.removed_at is not None:
             pain_point.reported_at = min(to_utc(pain_point.reported_at), when)
+        if pain_point.id is None or pain_point.removed_at is not None:
+            self.attached.append((pain_point.problem_id, when))
         pain_point.removed_at = None
         pain_point.last_event_at = when
         pain_point.customer_id = customer_id

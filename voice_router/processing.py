@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 
 from integrations import registry
 from integrations.events import PayloadError
-from voice_router import impact
+from voice_router import impact, shipping
 from voice_router.clock import utcnow
 from voice_router.db import session_scope
+from voice_router.jira_events import JiraOutcome, apply_event
 from voice_router.models import Delivery
 from voice_router.painpoints import Attacher
 from voice_router.settings import Settings
@@ -36,6 +37,7 @@ class BatchResult:
     failed: int = 0
     changes: int = 0
     touched: set[int] = field(default_factory=set)
+    shipped: set[int] = field(default_factory=set)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -61,7 +63,11 @@ def process_batch(engine: Engine, settings: Settings, limit: int | None = None) 
         deliveries = _claim(session, limit or settings.process_batch_size)
         result.claimed = len(deliveries)
         attachers: dict[str, Attacher] = {}
+        jira = JiraOutcome()
         for delivery in deliveries:
+            if delivery.kind == "jira":
+                _process_jira(session, settings, delivery, jira, result)
+                continue
             attacher = attachers.get(delivery.source)
             source = settings.sources.get(delivery.source)
             if attacher is None and source is not None:
@@ -70,9 +76,36 @@ def process_batch(engine: Engine, settings: Settings, limit: int | None = None) 
             _process_one(session, settings, delivery, attacher, result)
         touched = set().union(*(a.touched for a in attachers.values())) if attachers else set()
         impact.recompute(session, touched)
-        result.touched = impact.ancestors(session, touched)
-        result.changes = sum(a.changes for a in attachers.values())
+        attached = [pair for a in attachers.values() for pair in a.attached]
+        regressed = shipping.detect_regressions(session, attached)
+        result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
+        result.shipped = {t.problem_id for t in jira.transitions}
+        result.changes = sum(a.changes for a in attachers.values()) + len(jira.transitions)
     return result
+
+
+def _process_jira(
+    session: Session,
+    settings: Settings,
+    delivery: Delivery,
+    outcome: JiraOutcome,
+    result: BatchResult,
+) -> None:
+    savepoint = session.begin_nested()
+    try:
+        event = registry.adapter("jira").parse(json.loads(delivery.headers), delivery.body)
+        if event is not None:
+            apply_event(session, settings, event, outcome)
+        savepoint.commit()
+    except Exception as exc:
+        savepoint.rollback()
+        _record_failure(session, settings, delivery, exc, result)
+        return
+    delivery.status = "processed"
+    delivery.processed_at = utcnow()
+    delivery.last_error = None
+    session.add(delivery)
+    result.processed += 1
 
 
 def _process_one(
@@ -83,6 +116,7 @@ def _process_one(
     result: BatchResult,
 ) -> None:
     savepoint = session.begin_nested()
+    mark = len(attacher.attached) if attacher is not None else 0
     try:
         if attacher is None:
             raise PayloadError(f"source {delivery.source!r} is no longer configured")
@@ -95,6 +129,7 @@ def _process_one(
         savepoint.rollback()
         if attacher is not None:
             attacher.forget_cache()
+            del attacher.attached[mark:]
         _record_failure(session, settings, delivery, exc, result)
         return
     delivery.status = "processed"
@@ -140,6 +175,7 @@ def drain(engine: Engine, settings: Settings, max_batches: int | None = None) ->
         for name in ("claimed", "processed", "retrying", "failed", "changes"):
             setattr(total, name, getattr(total, name) + getattr(batch, name))
         total.touched |= batch.touched
+        total.shipped |= batch.shipped
         if batch.claimed < settings.process_batch_size:
             break
     return total

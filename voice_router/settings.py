@@ -63,6 +63,7 @@ class Settings:
     max_body_bytes: int = 1048576
     process_batch_size: int = 500
     delivery_max_attempts: int = 5
+    reconcile_seconds: int = 300
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     jira: JiraSettings = field(default_factory=JiraSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)

@@ -23,6 +23,9 @@ DRAIN_FLAG_TTL = 120
 
 
 SYNC_FLAG = "voice-router:jira-sync:{}"
+OUTBOUND_FLAG = "voice-router:outbound-sweep"
+RECONCILE_FLAG = "voice-router:reconcile"
+RECONCILE_LOCK_SECONDS = 50
 SYNC_DELAY = timedelta(seconds=2)
 
 
@@ -33,6 +36,8 @@ class JobQueue(Protocol):
     def enqueue_sync(self, problem_ids: list[int]) -> None: ...
     def sync_started(self, problem_id: int) -> None: ...
     def schedule_sync(self, problem_id: int, wait: float) -> None: ...
+    def enqueue_outbound(self, problem_ids: list[int]) -> None: ...
+    def schedule_outbound_sweep(self) -> None: ...
     def ping(self) -> bool: ...
 
 
@@ -75,6 +80,18 @@ class EmbeddedQueue:
 
     def schedule_sync(self, problem_id: int, wait: float) -> None:
         return None  # the next change or reconcile syncs it again
+
+    def enqueue_outbound(self, problem_ids: list[int]) -> None:
+        from workers.jobs import deliver_outbound
+
+        for problem_id in problem_ids:
+            try:
+                deliver_outbound(problem_id, self.runtime)
+            except Exception:
+                log.exception("outbound.crashed", extra={"problem_id": problem_id})
+
+    def schedule_outbound_sweep(self) -> None:
+        return None  # reconcile (or the serve sweep) sends what is due
 
     def ping(self) -> bool:
         return True
@@ -124,6 +141,27 @@ class RedisQueue:
             result_ttl=60,
             failure_ttl=7 * 24 * 3600,
         )
+
+    def enqueue_reconcile(self) -> None:
+        """One reconcile at a time across every worker replica."""
+        if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):
+            self.queue.enqueue("workers.jobs.reconcile", job_timeout=900, result_ttl=300)
+
+    def enqueue_outbound(self, problem_ids: list[int]) -> None:
+        for problem_id in problem_ids:
+            self.queue.enqueue(
+                "workers.jobs.deliver_outbound",
+                problem_id,
+                job_timeout=600,
+                result_ttl=60,
+                failure_ttl=7 * 24 * 3600,
+            )
+
+    def schedule_outbound_sweep(self) -> None:
+        if self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=60):
+            self.queue.enqueue_in(
+                timedelta(seconds=60), "workers.jobs.deliver_outbound", job_timeout=600
+            )
 
     def ping(self) -> bool:
         return bool(self.redis.ping())

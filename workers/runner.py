@@ -17,10 +17,14 @@ SWEEP_SECONDS = 5.0
 BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this many seconds
 
 
-def _sweep(queue: RedisQueue, stop: threading.Event) -> None:
+def _sweep(queue: RedisQueue, stop: threading.Event, reconcile_every: float) -> None:
+    last_reconcile = 0.0
     while not stop.wait(SWEEP_SECONDS):
         try:
             queue.enqueue_drain()
+            if time.monotonic() - last_reconcile >= reconcile_every:
+                queue.enqueue_reconcile()
+                last_reconcile = time.monotonic()
         except Exception:  # Redis away for a moment: the next sweep tries again
             log.warning("worker.sweep_failed", exc_info=True)
 
@@ -48,7 +52,8 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue.enqueue_drain()
     stop = threading.Event()
     if not burst:
-        threading.Thread(target=_sweep, args=(queue, stop), daemon=True).start()
+        every = runtime.settings.reconcile_seconds
+        threading.Thread(target=_sweep, args=(queue, stop, every), daemon=True).start()
     worker = SimpleWorker([QUEUE_NAME], connection=queue.redis)
     try:
         if not burst:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlmodel import Session
 
-from voice_router import merging, problems
+from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, ServiceUnavailable
 from voice_router.web.auth import caller, require_role
 from voice_router.web.context import runtime
@@ -115,3 +115,29 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
         raise BadRequest(f"Jira says: {exc.message}") from exc
     _sync_later([problem_id])
     return _problem_response(problem_id)
+
+
+@bp.get("/problems/<int:problem_id>/notify")
+@require_role("agent")
+def notify_list(problem_id: int):  # type: ignore[no-untyped-def]
+    with Session(runtime().engine) as session:
+        return jsonify(notify.notify_json(session, problem_id))
+
+
+@bp.get("/problems/<int:problem_id>/notify.csv")
+@require_role("agent")
+def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
+    with Session(runtime().engine) as session:
+        text = notify.notify_csv(session, problem_id)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="problem-{problem_id}-notify.csv"'},
+    )
+
+
+@bp.post("/problems/<int:problem_id>/notify/mark-sent")
+@require_role("agent")
+def notify_mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
+    emails = _json_object().get("customer_emails")
+    return jsonify(notify.mark_sent(runtime().engine, problem_id, emails, caller().name))

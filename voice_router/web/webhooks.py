@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 
 from voice_router import inbox
+from voice_router.errors import NotFound
 from voice_router.web.context import runtime
 from voice_router.web.errors import error_response
 
@@ -17,8 +18,10 @@ log = logging.getLogger(__name__)
 @bp.post("/webhooks/<source>")
 def receive(source: str):  # type: ignore[no-untyped-def]
     rt = runtime()
-    if source not in rt.settings.sources:
-        return error_response(404, "not_found", f"no source named {source!r}")
+    try:
+        inbox.source_kind_and_secret(rt.settings, source)
+    except NotFound as exc:
+        return error_response(404, "not_found", exc.message)
     body = request.get_data(cache=False)
     receipt = inbox.receive(rt.engine, rt.settings, source, request.headers, body)
     if receipt.handshake is not None:

@@ -1,0 +1,317 @@
+"""Inbound Jira admin webhooks: verify the signature, name the delivery, read the event.
+
+Pure: no Flask, no database, no network. `X-Hub-Signature` is `sha256=` + the hex
+HMAC-SHA256 of the raw body, keyed with `[jira].webhook_secret`; no timestamp is signed
+(Jira resends the same body on retries), so replays are stopped by de-duplicating on
+`X-Atlassian-Webhook-Identifier`, which stays the same across Jira's retries.
+
+Bodies are the REST v2 representation, as in tests/fixtures/jira/. Only the issue's *current*
+fields decide anything; the changelog says what moved in this event. Category keys are
+Jira's stable `statusCategory.key` ("new", "indeterminate", "done"); status names are
+customised and localised, so they are passed on for display, never for decisions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from integrations.events import PayloadError, SignatureError
+from integrations.signing import body_fingerprint, header, hmac_hex, require_equal
+
+SIGNATURE_HEADER = "X-Hub-Signature"
+IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
+STATUS_CATEGORIES = frozenset({"new", "indeterminate", "done"})
+# Known events we acknowledge and drop: issues we did not create are not ours, and comments,
+# worklogs, links and other version moves say nothing about whether a fix shipped.
+IGNORED_EVENTS = frozenset(
+    {
+        "jira:issue_created",
+        "comment_created",
+        "comment_updated",
+        "comment_deleted",
+        "worklog_created",
+        "worklog_updated",
+        "worklog_deleted",
+        "issuelink_created",
+        "issuelink_deleted",
+        "attachment_created",
+        "attachment_deleted",
+        "jira:version_created",
+        "jira:version_updated",
+        "jira:version_unreleased",
+        "jira:version_deleted",
+        "jira:version_moved",
+        "jira:version_merged",
+        "jira:version_archived",
+        "jira:version_unarchived",
+    }
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FixVersion:
+    id: str
+    name: str
+    released: bool
+
+
+@dataclass(frozen=True)
+class IssueUpdated:
+    """The issue as it is now, plus what this event changed (`changed_fields`, lower-cased)."""
+
+    issue_key: str
+    issue_id: str
+    timestamp: datetime
+    status_name: str | None
+    status_category: str | None
+    resolution: str | None
+    fix_versions: tuple[FixVersion, ...]
+    labels: tuple[str, ...]
+    changed_fields: frozenset[str]
+    status_from: str | None
+    status_to: str | None
+    actor: str | None
+
+
+@dataclass(frozen=True)
+class IssueDeleted:
+    issue_key: str
+    issue_id: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class VersionReleased:
+    """Jira names no issues and no project key here: find issues by `fixVersion = <id>`."""
+
+    version_id: str
+    version_name: str
+    project_id: str | None
+    timestamp: datetime
+
+
+JiraEvent = IssueUpdated | IssueDeleted | VersionReleased
+
+
+def _signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac_hex("sha256", secret, body)
+
+
+def verify(
+    headers: Mapping[str, str], body: bytes, secret: str, now: datetime | None = None
+) -> None:
+    """`now` is accepted for the shared adapter signature; Jira signs no timestamp."""
+    if not secret:
+        raise SignatureError("no Jira webhook secret is configured")
+    require_equal(_signature(body, secret), header(headers, SIGNATURE_HEADER))
+
+
+def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str]:
+    """The headers a genuine delivery of `body` carries (tests and `voice-router demo`)."""
+    return {SIGNATURE_HEADER: _signature(body, secret), IDENTIFIER_HEADER: str(uuid.uuid4())}
+
+
+def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
+    given = header(headers, IDENTIFIER_HEADER)
+    if isinstance(given, str) and given.strip():
+        return given.strip()
+    return body_fingerprint(body)
+
+
+def parse(headers: Mapping[str, str], body: bytes) -> JiraEvent | None:
+    """The event, or None for one we acknowledge and ignore. Raises PayloadError only."""
+    document = _decode(body)
+    name = document.get("webhookEvent")
+    if not isinstance(name, str) or not name.strip():
+        raise PayloadError("not a Jira webhook: no webhookEvent")
+    reader = _READERS.get(name)
+    if reader is None:
+        log.info(
+            "jira.webhook.ignored", extra={"jira_event": name, "known": name in IGNORED_EVENTS}
+        )
+        return None
+    return reader(document)
+
+
+def _decode(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise PayloadError("body is not JSON") from error
+    return _obj(document, "body")
+
+
+def _issue_updated(document: dict[str, Any]) -> IssueUpdated:
+    issue = _obj(document.get("issue"), "issue")
+    fields = _obj(issue.get("fields"), "issue.fields")
+    status = _optional_obj(fields.get("status"), "issue.fields.status")
+    changelog = _optional_obj(document.get("changelog"), "changelog") or {}
+    items = [
+        _obj(item, f"changelog.items[{index}]")
+        for index, item in enumerate(_list(changelog.get("items", []), "changelog.items"))
+    ]
+    changes = {
+        _required_text(item.get("field"), "changelog item field").lower(): item for item in items
+    }
+    status_change = changes.get("status", {})
+    return IssueUpdated(
+        issue_key=_required_text(issue.get("key"), "issue.key"),
+        issue_id=_required_id(issue.get("id"), "issue.id"),
+        timestamp=_timestamp(document.get("timestamp")),
+        status_name=_text(status.get("name"), "status.name") if status else None,
+        status_category=_category(status),
+        resolution=_resolution(fields.get("resolution")),
+        fix_versions=_fix_versions(fields.get("fixVersions")),
+        labels=_labels(fields, changes.get("labels")),
+        changed_fields=frozenset(changes),
+        status_from=_text(status_change.get("fromString"), "status fromString"),
+        status_to=_text(status_change.get("toString"), "status toString"),
+        actor=_actor(document.get("user")),
+    )
+
+
+def _issue_deleted(document: dict[str, Any]) -> IssueDeleted:
+    issue = _obj(document.get("issue"), "issue")
+    return IssueDeleted(
+        issue_key=_required_text(issue.get("key"), "issue.key"),
+        issue_id=_required_id(issue.get("id"), "issue.id"),
+        timestamp=_timestamp(document.get("timestamp")),
+    )
+
+
+def _version_released(document: dict[str, Any]) -> VersionReleased:
+    version = _obj(document.get("version"), "version")
+    return VersionReleased(
+        version_id=_required_id(version.get("id"), "version.id"),
+        version_name=_required_text(version.get("name"), "version.name"),
+        project_id=_id(version.get("projectId"), "version.projectId"),
+        timestamp=_timestamp(document.get("timestamp")),
+    )
+
+
+_READERS: dict[str, Callable[[dict[str, Any]], JiraEvent]] = {
+    "jira:issue_updated": _issue_updated,
+    "jira:issue_deleted": _issue_deleted,
+    "jira:version_released": _version_released,
+}
+
+
+def _category(status: dict[str, Any] | None) -> str | None:
+    """None when Jira gives no category (old self-hosted bodies) or one outside the three
+    known keys (e.g. "undefined"): the caller then re-reads the issue."""
+    if status is None:
+        return None
+    category = _optional_obj(status.get("statusCategory"), "status.statusCategory")
+    key = _text(category.get("key"), "statusCategory.key") if category else None
+    return key if key in STATUS_CATEGORIES else None
+
+
+def _resolution(value: object) -> str | None:
+    resolution = _optional_obj(value, "issue.fields.resolution")
+    if resolution is None:
+        return None
+    return _required_text(resolution.get("name"), "issue.fields.resolution.name")
+
+
+def _fix_versions(value: object) -> tuple[FixVersion, ...]:
+    versions = []
+    for index, item in enumerate(_list(value if value is not None else [], "fixVersions")):
+        version = _obj(item, f"fixVersions[{index}]")
+        released = version.get("released", False)
+        if not isinstance(released, bool):
+            raise PayloadError(f"fixVersions[{index}].released is not true or false")
+        versions.append(
+            FixVersion(
+                id=_required_id(version.get("id"), f"fixVersions[{index}].id"),
+                name=_required_text(version.get("name"), f"fixVersions[{index}].name"),
+                released=released,
+            )
+        )
+    return tuple(versions)
+
+
+def _labels(fields: dict[str, Any], change: dict[str, Any] | None) -> tuple[str, ...]:
+    """The current labels; when the issue omits them, the labels changelog item's
+    `toString`, which holds the whole new label set separated by spaces."""
+    if fields.get("labels") is not None:
+        values = _list(fields["labels"], "issue.fields.labels")
+        return tuple(_required_text(label, "issue.fields.labels[]") for label in values)
+    if change is not None:
+        return tuple((_text(change.get("toString"), "labels toString") or "").split())
+    return ()
+
+
+def _actor(value: object) -> str | None:
+    user = _optional_obj(value, "user")
+    if user is None:
+        return None
+    for key in ("accountId", "emailAddress", "name"):
+        found = _text(user.get(key), f"user.{key}")
+        if found:
+            return found
+    return None
+
+
+def _timestamp(value: object) -> datetime:
+    """Jira's `timestamp`: epoch milliseconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PayloadError("timestamp is missing or not epoch milliseconds")
+    try:
+        return _EPOCH + timedelta(milliseconds=value)
+    except (OverflowError, ValueError) as error:  # ValueError: NaN
+        raise PayloadError("timestamp is out of range") from error
+
+
+def _obj(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where} is missing or not an object")
+    return value
+
+
+def _optional_obj(value: object, where: str) -> dict[str, Any] | None:
+    return None if value is None else _obj(value, where)
+
+
+def _list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise PayloadError(f"{where} is not a list")
+    return value
+
+
+def _text(value: object, where: str) -> str | None:
+    """An optional string; blank counts as absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where} is not a string")
+    return value.strip() or None
+
+
+def _required_text(value: object, where: str) -> str:
+    found = _text(value, where)
+    if found is None:
+        raise PayloadError(f"{where} is missing")
+    return found
+
+
+def _id(value: object, where: str) -> str | None:
+    """Jira ids arrive as strings ("10040") or, in places such as `projectId`, numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value, where)
+
+
+def _required_id(value: object, where: str) -> str:
+    found = _id(value, where)
+    if found is None:
+        raise PayloadError(f"{where} is missing")
+    return found

@@ -1,0 +1,76 @@
+"""A whole loop on loopback: the app served on a real port, a Jira sandbox that sends it
+signed webhooks, and helpdesk APIs / Slack as real HTTP servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.jira_sync.conftest import EMAIL, TOKEN
+from tests.support import SECRETS
+from voice_router import jira_sync
+from voice_router.demo import serving
+from voice_router.jira_sandbox import JiraSandbox
+from voice_router.runtime import Runtime, build_runtime
+from voice_router.web import create_app
+
+JIRA_SECRET = "jira-webhook-secret"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[JiraSandbox]:
+    jira_sync._cached_client.cache_clear()
+    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
+        yield running
+    jira_sync._cached_client.cache_clear()
+
+
+class Loop:
+    def __init__(self, runtime: Runtime, client: Any, base: str, sandbox: JiraSandbox) -> None:
+        self.runtime, self.client, self.base, self.sandbox = runtime, client, base, sandbox
+
+
+@pytest.fixture
+def make_loop(make_settings, sandbox) -> Iterator[Callable[..., Loop]]:
+    started: list[tuple[Runtime, Any]] = []
+
+    def build(
+        shipped_when: str = "done",
+        sources: dict[str, dict[str, Any]] | None = None,
+        notify: dict[str, Any] | None = None,
+        webhooks: bool = True,
+        **top: Any,
+    ) -> Loop:
+        source_tables = {
+            kind: {"kind": kind, "secret": secret, **(sources or {}).get(kind, {})}
+            for kind, secret in SECRETS.items()
+        }
+        settings = make_settings(
+            sources=source_tables,
+            jira={
+                "url": sandbox.url,
+                "email": EMAIL,
+                "api_token": TOKEN,
+                "project": "PROD",
+                "webhook_secret": JIRA_SECRET,
+                "shipped_when": shipped_when,
+            },
+            notify=notify or {},
+            base_url="https://vr.example",
+            **top,
+        )
+        runtime = build_runtime(settings)
+        app = create_app(runtime=runtime)
+        context = serving(app)
+        base = context.__enter__()
+        started.append((runtime, context))
+        if webhooks:
+            sandbox.register_webhook(f"{base}/webhooks/jira", JIRA_SECRET)
+        return Loop(runtime, app.test_client(), base, sandbox)
+
+    yield build
+    for runtime, context in started:
+        context.__exit__(None, None, None)
+        runtime.engine.dispose()

@@ -1,0 +1,77 @@
+"""Applying what Jira tells us (webhook deliveries and reconcile results) to problems."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from voice_router import shipping
+from voice_router.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JiraOutcome:
+    transitions: list[shipping.Transition] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
+
+
+def state_from_issue_json(issue: dict[str, Any], at: datetime) -> shipping.IssueState:
+    fields = issue.get("fields") or {}
+    status = fields.get("status") or {}
+    resolution = fields.get("resolution") or {}
+    versions = fields.get("fixVersions") or []
+    return shipping.IssueState(
+        status_name=status.get("name"),
+        status_category=(status.get("statusCategory") or {}).get("key"),
+        resolution=resolution.get("name") if isinstance(resolution, dict) else None,
+        fix_versions_released=tuple(bool(v.get("released")) for v in versions),
+        at=at,
+    )
+
+
+def apply_issue_state(
+    session: Session,
+    settings: Settings,
+    key: str,
+    state: shipping.IssueState,
+    outcome: JiraOutcome,
+) -> None:
+    for problem in shipping.problems_for_issue(session, key):
+        transition = shipping.apply_state(session, settings, problem, state)
+        outcome.touched.add(problem.id)
+        if transition is not None:
+            outcome.transitions.append(transition)
+
+
+def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraOutcome) -> None:
+    """Route one parsed Jira webhook event (see integrations.jira.webhook)."""
+    from integrations.jira import webhook
+
+    if isinstance(event, webhook.IssueUpdated):
+        if not shipping.touches_status(event.changed_fields):
+            return  # description, labels, our own block: nothing about shipping
+        state = shipping.IssueState(
+            status_name=event.status_name,
+            status_category=event.status_category,
+            resolution=event.resolution,
+            fix_versions_released=tuple(v.released for v in event.fix_versions),
+            at=event.timestamp,
+        )
+        apply_issue_state(session, settings, event.issue_key, state, outcome)
+    elif isinstance(event, webhook.IssueDeleted):
+        outcome.touched |= set(shipping.unlink_deleted(session, event.issue_key, event.timestamp))
+    elif isinstance(event, webhook.VersionReleased):
+        if settings.jira.shipped_when != "released" or not settings.jira.url:
+            return
+        from voice_router.jira_sync import client_for
+
+        issues = client_for(settings.jira).search_updated(f"fixVersion = {event.version_id}")
+        for issue in issues:
+            state = state_from_issue_json(issue, event.timestamp)
+            apply_issue_state(session, settings, issue.get("key", ""), state, outcome)

@@ -1,0 +1,205 @@
+"""Who to tell when a problem ships, and telling them once.
+
+The notify list is every customer who reported the problem (through merged problems too),
+one entry per customer with their latest ticket and the agent who handled it. Outbound
+messages (an internal note on each ticket, one digest per agent) are rows in `Outbound`,
+unique per problem and target, claimed before sending and recorded after: at most once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from voice_router import impact
+from voice_router.clock import iso, utcnow
+from voice_router.db import session_scope
+from voice_router.errors import BadRequest, NotFound
+from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+SENDING_STALE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    customer_id: int
+    customer_email: str | None
+    customer_name: str | None
+    account: str | None
+    agent_email: str | None
+    agent_name: str | None
+    source: str
+    ticket_id: str
+    ticket_url: str | None
+    subject: str | None
+    reported_at: str | None
+    notified: bool
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "customer_email": self.customer_email,
+            "customer_name": self.customer_name,
+            "account": self.account,
+            "agent_email": self.agent_email,
+            "source": self.source,
+            "ticket_id": self.ticket_id,
+            "ticket_url": self.ticket_url,
+            "reported_at": self.reported_at,
+            "notified": self.notified,
+        }
+
+
+def _problem(session: Session, problem_id: int) -> Problem:
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound(f"no problem {problem_id}")
+    return problem
+
+
+def recipients(session: Session, problem_id: int) -> list[Recipient]:
+    _problem(session, problem_id)
+    group = impact.group_of(problem_id, impact.merge_children(session))
+    rows = session.exec(
+        select(PainPoint, Customer, Account)
+        .join(Customer, col(Customer.id) == PainPoint.customer_id)
+        .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
+        .where(col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
+        .order_by(col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc())
+    ).all()
+    notified = set(
+        session.exec(
+            select(CustomerNotice.customer_id).where(CustomerNotice.problem_id == problem_id)
+        ).all()
+    )
+    latest: dict[int, Recipient] = {}
+    for pp, customer, account in rows:
+        if customer.id in latest:
+            continue
+        latest[customer.id] = Recipient(
+            customer_id=customer.id,
+            customer_email=customer.email,
+            customer_name=customer.name,
+            account=(account.name or account.domain) if account else None,
+            agent_email=pp.agent_email,
+            agent_name=pp.agent_name,
+            source=pp.source,
+            ticket_id=pp.ticket_id,
+            ticket_url=pp.ticket_url,
+            subject=pp.subject,
+            reported_at=iso(pp.reported_at),
+            notified=customer.id in notified,
+        )
+    return sorted(
+        latest.values(), key=lambda r: (r.agent_email or "~", (r.customer_email or "").lower())
+    )
+
+
+def notify_json(session: Session, problem_id: int) -> dict[str, Any]:
+    problem = _problem(session, problem_id)
+    shipped = problem.status in ("shipped", "regressed")
+    listed = [] if problem.status == "wont_fix" else recipients(session, problem_id)
+    return {"shipped": shipped, "status": problem.status, "recipients": [r.json() for r in listed]}
+
+
+CSV_COLUMNS = (
+    "agent_email",
+    "customer_email",
+    "customer_name",
+    "account",
+    "source",
+    "ticket_id",
+    "ticket_url",
+    "reported_at",
+    "notified",
+)
+
+
+def notify_csv(session: Session, problem_id: int) -> str:
+    """The notify list as CSV, grouped by agent (rows sorted by agent, then customer)."""
+    data = notify_json(session, problem_id)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in data["recipients"]:
+        writer.writerow({k: _csv_safe(row.get(k)) for k in CSV_COLUMNS})
+    return buffer.getvalue()
+
+
+def _csv_safe(value: Any) -> str:
+    """Customer text must not become a spreadsheet formula."""
+    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str, Any]:
+    if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails) or not emails:
+        raise BadRequest("customer_emails must be a non-empty list of e-mail addresses")
+    wanted = {e.strip().lower() for e in emails}
+    with session_scope(engine) as session:
+        known = {r.customer_email: r for r in recipients(session, problem_id) if r.customer_email}
+        marked = []
+        for email in sorted(wanted & set(known)):
+            recipient = known[email]
+            if recipient.notified:
+                continue
+            session.add(
+                CustomerNotice(
+                    problem_id=problem_id, customer_id=recipient.customer_id, notified_by=by
+                )
+            )
+            marked.append(email)
+    return {"marked": marked, "unknown": sorted(wanted - set(known))}
+
+
+def plan_outbound(
+    session: Session, settings: Settings, problem: Problem, outcome: str
+) -> list[tuple[str, str]]:
+    """(channel, target) for every message this outcome owes: a write-back note per ticket
+    on sources with write-back on (shipped only), a digest per agent when notify is set."""
+    planned: list[tuple[str, str]] = []
+    listed = recipients(session, problem.id)
+    if outcome == "shipped":
+        group = impact.group_of(problem.id, impact.merge_children(session))
+        tickets = session.exec(
+            select(PainPoint.source, PainPoint.ticket_id)
+            .where(col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
+            .distinct()
+        ).all()
+        for source, ticket_id in sorted(tickets):
+            config = settings.sources.get(source)
+            if config and config.writeback and config.api_token:
+                planned.append(("writeback", f"{source}:{ticket_id}"))
+    agents = sorted({r.agent_email for r in listed if r.agent_email})
+    if settings.notify.slack_webhook_url:
+        planned += [("slack", agent) for agent in agents]
+    if settings.notify.smtp_url:
+        planned += [("email", agent) for agent in agents]
+    return planned
+
+
+def pending_outbound(engine: Engine) -> list[int]:
+    """Ids of outbound messages due now; stale claims are given up as uncertain."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        for row in session.exec(select(Outbound).where(Outbound.status == "sending")):
+            if row.next_attempt_at and now - row.next_attempt_at > SENDING_STALE:
+                row.status = "failed"
+                row.last_error = "interrupted while sending; not retried to avoid a duplicate"
+                session.add(row)
+        return list(
+            session.exec(
+                select(Outbound.id).where(
+                    Outbound.status == "pending", col(Outbound.next_attempt_at) <= now
+                )
+            ).all()
+        )

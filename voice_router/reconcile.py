@@ -1,0 +1,85 @@
+"""One reconcile pass: ask Jira what changed on our issues since the last pass and apply it
+as the webhooks would have, then send what is still owed. With every Jira webhook lost,
+problems still ship within one reconcile interval."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from voice_router import notify, outbound
+from voice_router.clock import to_utc, utcnow
+from voice_router.db import session_scope
+from voice_router.jira_events import JiraOutcome, apply_issue_state, state_from_issue_json
+from voice_router.models import Setting
+from voice_router.settings import Settings
+
+log = logging.getLogger(__name__)
+CURSOR_KEY = "jira_reconcile_cursor"
+OVERLAP = timedelta(minutes=2)
+FIRST_LOOKBACK = timedelta(days=30)
+
+
+@dataclass
+class ReconcileResult:
+    issues_seen: int = 0
+    transitions: list[str] = field(default_factory=list)
+    shipped: set[int] = field(default_factory=set)
+    outbound: dict[str, int] = field(default_factory=dict)
+
+
+def _cursor(session: Session) -> datetime | None:
+    row = session.get(Setting, CURSOR_KEY)
+    return to_utc(datetime.fromisoformat(row.value)) if row else None
+
+
+def _updated_at(issue: dict) -> datetime:
+    raw = (issue.get("fields") or {}).get("updated")
+    if isinstance(raw, str):
+        try:
+            return to_utc(datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z"))
+        except ValueError:
+            pass
+    return utcnow()
+
+
+def jql_since(settings: Settings, since: datetime, now: datetime) -> str:
+    """Relative minutes keep the query independent of the Jira user's time zone."""
+    minutes = int((now - since + OVERLAP).total_seconds() // 60) + 1
+    label = settings.jira.labels[0] if settings.jira.labels else "voice-router"
+    return (
+        f'project = "{settings.jira.project}" AND labels = "{label}" '
+        f'AND updated >= "-{minutes}m" ORDER BY updated ASC'
+    )
+
+
+def reconcile(engine: Engine, settings: Settings) -> ReconcileResult:
+    from voice_router.jira_sync import client_for
+
+    result = ReconcileResult()
+    now = utcnow()
+    if settings.jira.url:
+        with Session(engine) as session:
+            since = _cursor(session) or now - FIRST_LOOKBACK
+        issues = client_for(settings.jira).search_updated(jql_since(settings, since, now))
+        result.issues_seen = len(issues)
+        outcome = JiraOutcome()
+        with session_scope(engine) as session:
+            for issue in issues:
+                state = state_from_issue_json(issue, _updated_at(issue))
+                apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+            row = session.get(Setting, CURSOR_KEY) or Setting(key=CURSOR_KEY, value="")
+            row.value = now.isoformat()
+            session.add(row)
+        result.transitions = [f"{t.problem_id}:{t.before}->{t.after}" for t in outcome.transitions]
+        result.shipped = {t.problem_id for t in outcome.transitions}
+    result.outbound = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
+    log.info(
+        "reconcile.done",
+        extra={"issues": result.issues_seen, "transitions": len(result.transitions)},
+    )
+    return result
