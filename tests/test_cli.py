@@ -124,3 +124,6 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     assert "using the built-in Jira sandbox" in result.output
     assert "PROD-1   Sso login loop" in result.output
     assert "|6|4|$4,500|7|" in result.output  # the block written into the top issue
+    after = result.output.split("is now shipped. Who tells whom:")[1]
+    assert "  carol@support.example\n    - Maria Lopez at Acme Corp" in after
+    assert after.count("    - ") == 6  # one line per customer, none twice

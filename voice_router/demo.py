@@ -21,8 +21,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from integrations import registry
 from voice_router.jira_sandbox import JiraSandbox
+from voice_router.notify import notify_json
 from voice_router.problems import list_problems
-from voice_router.runtime import build_runtime
+from voice_router.runtime import Runtime, build_runtime
 from voice_router.settings import parse_settings
 
 
@@ -48,7 +49,12 @@ def demo_config(database_url: str, jira_url: str, jira_token: str) -> dict[str, 
         "sources": {
             kind: {"kind": kind, "secret": secrets.token_hex(16)} for kind in registry.KINDS
         },
-        "jira": {"url": jira_url, "email": DEMO_JIRA_EMAIL, "api_token": jira_token},
+        "jira": {
+            "url": jira_url,
+            "email": DEMO_JIRA_EMAIL,
+            "api_token": jira_token,
+            "webhook_secret": secrets.token_hex(16),
+        },
     }
 
 
@@ -107,6 +113,25 @@ def show_jira(sandbox: JiraSandbox, problems: list[dict[str, Any]]) -> None:
         click.echo("\n".join("    " + line for line in description.splitlines()))
 
 
+def show_notify_list(runtime: Runtime, problem: dict[str, Any]) -> None:
+    with Session(runtime.engine) as session:
+        data = notify_json(session, problem["id"])
+    status = "shipped" if data["shipped"] else data["status"]
+    click.echo(f"\n{problem['title']} is now {status}. Who tells whom:\n")
+    by_agent: dict[str, list[dict[str, Any]]] = {}
+    for recipient in data["recipients"]:
+        by_agent.setdefault(recipient["agent_email"] or "(no agent)", []).append(recipient)
+    for agent, people in by_agent.items():
+        click.echo(f"  {agent}")
+        for r in people:
+            who = r["customer_name"] or r["customer_email"]
+            where = f" at {r['account']}" if r["account"] else ""
+            click.echo(
+                f"    - {who}{where} <{r['customer_email']}>, {r['source']} ticket "
+                f"{r['ticket_id']}: {r['ticket_url'] or ''}"
+            )
+
+
 def run_demo(keep: Path | None = None) -> None:
     from voice_router.web import create_app
 
@@ -132,10 +157,20 @@ def run_demo(keep: Path | None = None) -> None:
             for kind, name, sample in sample_files():
                 status = post_sample(base, kind, settings.sources[kind].secret, sample)
                 click.echo(f"  {kind:<10} {name:<40} -> {status}")
-        with Session(runtime.engine) as session:
-            problems = list_problems(session, sort="impact")
-        click.echo("\nProblems ranked by impact (customers, then accounts, MRR, tickets):\n")
-        click.echo(render_table(problems))
-        show_jira(sandbox, problems)
+            with Session(runtime.engine) as session:
+                problems = list_problems(session, sort="impact")
+            click.echo("\nProblems ranked by impact (customers, then accounts, MRR, tickets):\n")
+            click.echo(render_table(problems))
+            show_jira(sandbox, problems)
+            top = problems[0]
+            key = (top["jira"] or {}).get("key")
+            if key:
+                sandbox.register_webhook(f"{base}/webhooks/jira", settings.jira.webhook_secret)
+                click.echo(
+                    f"\nIn the sandbox, {key} moves to Done (resolution Done); Jira sends its "
+                    f"signed webhook to {base}/webhooks/jira"
+                )
+                sandbox.transition(key, "Done", resolution="Done")
+                show_notify_list(runtime, top)
         runtime.engine.dispose()
         sandbox.stop()

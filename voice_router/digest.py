@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 OUTCOMES = ("shipped", "wont_fix", "regressed")
 # Characters that reorder text on screen (Trojan Source style); never worth keeping.
-BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Kept as is when quoting a URL: the reserved set and `%` (existing escapes). Everything else
 # (spaces, quotes, `<`, `>`, `|`, non-ASCII ...) is percent-encoded.
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"

@@ -13,9 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from voice_router.clock import utcnow
+from voice_router.clock import to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.models import Outbound, Problem
 from voice_router.notify import MAX_ATTEMPTS, Recipient, recipients
@@ -35,8 +35,8 @@ class Message:
 def _claim(engine: Engine, outbound_id: int) -> Message | None:
     with session_scope(engine) as session:
         row = session.get(Outbound, outbound_id)
-        if row is None or row.status != "pending":
-            return None
+        if row is None or row.status != "pending" or to_utc(row.next_attempt_at) > utcnow():
+            return None  # gone, taken, sent, or waiting for its retry time
         problem = session.get(Problem, row.problem_id)
         if problem is None:
             return None
@@ -184,8 +184,6 @@ def deliver_due(engine: Engine, settings: Settings, outbound_ids: list[int]) -> 
 
 
 def outbound_ids_for(engine: Engine, problem_id: int) -> list[int]:
-    from sqlmodel import select
-
     with Session(engine) as session:
         return list(
             session.exec(

@@ -50,6 +50,7 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue = runtime.queue
     queue.redis.delete(DRAIN_FLAG)
     queue.enqueue_drain()
+    queue.queue.enqueue("workers.jobs.deliver_outbound", job_timeout=600, result_ttl=60)
     stop = threading.Event()
     if not burst:
         every = runtime.settings.reconcile_seconds

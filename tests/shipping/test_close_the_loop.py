@@ -332,3 +332,145 @@ def test_reopen_cancels_unsent_writebacks(make_loop, httpserver):
         [row] = session.exec(select(Outbound)).all()
     assert row.status == "cancelled"
     assert processing.next_retry_in(loop.runtime.engine) is None
+
+
+def test_every_jira_fixture_is_accepted_and_none_crashes_processing(make_loop):
+    from pathlib import Path
+
+    from voice_router.models import Delivery
+
+    loop = make_loop()
+    seed(loop)
+    folder = Path(__file__).parents[1] / "fixtures" / "jira"
+    names = sorted(p.name for p in folder.glob("*.json"))
+    assert len(names) >= 11
+    for name in names:
+        raw = (folder / name).read_bytes()
+        response = loop.client.post(
+            "/webhooks/jira", data=raw, headers=webhook.sign(raw, JIRA_SECRET)
+        )
+        assert response.status_code == 202, (name, response.get_json())
+    with Session(loop.runtime.engine) as session:
+        statuses = {
+            d.status for d in session.exec(select(Delivery).where(Delivery.source == "jira"))
+        }
+    assert statuses == {"processed"}
+    assert problem(loop).status == "open"  # none of them is about our issue
+
+
+def test_a_fixture_about_our_issue_ships_it(make_loop):
+    from pathlib import Path
+
+    loop = make_loop()
+    p = seed(loop)
+    raw = (
+        Path(__file__).parents[1]
+        / "fixtures"
+        / "jira"
+        / "jira_issue_updated__status_done_resolution_set_mattermost.json"
+    ).read_bytes()
+    document = json.loads(raw)
+    with Session(loop.runtime.engine) as session:
+        row = session.get(Problem, p.id)
+        row.jira_key = document["issue"]["key"]
+        session.add(row)
+        session.commit()
+    response = loop.client.post("/webhooks/jira", data=raw, headers=webhook.sign(raw, JIRA_SECRET))
+    assert response.status_code == 202
+    assert problem(loop).status == "shipped"
+    reopened = (
+        Path(__file__).parents[1]
+        / "fixtures"
+        / "jira"
+        / "jira_issue_updated__reopened_resolution_cleared_mattermost.json"
+    ).read_bytes()
+    later = json.loads(reopened)
+    later["timestamp"] = document["timestamp"] + 1000
+    body = json.dumps(later).encode()
+    assert (
+        loop.client.post(
+            "/webhooks/jira", data=body, headers=webhook.sign(body, JIRA_SECRET)
+        ).status_code
+        == 202
+    )
+    assert problem(loop).status == "in_progress"
+
+
+def test_nobody_is_notified_twice_across_retries_and_worker_restarts(
+    make_loop, httpserver, redis_url, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+
+    from tests.jira_sync.conftest import EMAIL, TOKEN
+    from tests.support import SECRETS
+
+    calls = {"n": 0}
+
+    def zendesk(request):
+        from werkzeug import Response
+
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response("busy", status=503)
+        return Response(
+            json.dumps({"audit": {"events": [{"type": "Comment", "id": 5}]}}),
+            status=200,
+            content_type="application/json",
+        )
+
+    httpserver.expect_request("/api/v2/tickets/2002.json", method="PUT").respond_with_handler(
+        zendesk
+    )
+    api_base = httpserver.url_for("").rstrip("/")
+    loop = make_loop(
+        redis_url=redis_url,
+        sources={"zendesk": {"writeback": True, "api_token": "zd-token", "api_base": api_base}},
+    )
+    settings = loop.runtime.settings
+    config = tmp_path / "vr.toml"
+    config.write_text(
+        f'database_url = "{settings.database_url}"\nredis_url = "{redis_url}"\n'
+        f'[sources.zendesk]\nkind = "zendesk"\nsecret = "{SECRETS["zendesk"]}"\n'
+        f'writeback = true\napi_token = "zd-token"\napi_base = "{api_base}"\n'
+        f'[jira]\nurl = "{loop.sandbox.url}"\nemail = "{EMAIL}"\napi_token = "{TOKEN}"\n'
+        f'webhook_secret = "{JIRA_SECRET}"\n'
+    )
+
+    def burst():
+        proc = subprocess.run(
+            [sys.executable, "-m", "voice_router", "worker", "--burst"],
+            env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+
+    body = {
+        "ticket": {
+            "id": "2002",
+            "title": "Login loop",
+            "tags": "pain-sso-login",
+            "updated_at": "2026-11-20T10:00:00Z",
+            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
+        }
+    }
+    assert post_signed(loop.client, "zendesk", body).status_code == 202
+    burst()  # processes the ticket, creates the Jira issue
+    key = problem(loop).jira_key
+    done = loop.sandbox.transition(key, "Done", resolution="Done")  # webhook -> inbox
+    loop.sandbox.send_webhook(done)  # and Jira delivers it twice
+    burst()  # ships; the write-back meets a 503 and waits
+    assert calls["n"] == 1
+    with Session(loop.runtime.engine) as session:
+        row = session.exec(select(Outbound)).one()
+        row.next_attempt_at = row.created_at
+        session.add(row)
+        session.commit()
+    burst()  # a new worker sends what is due
+    burst()  # and another finds nothing left to send
+    assert calls["n"] == 2
+    with Session(loop.runtime.engine) as session:
+        assert session.exec(select(Outbound.status)).all() == ["sent"]
