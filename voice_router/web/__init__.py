@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from voice_router import logs, metrics
 from voice_router.db import upgrade
 from voice_router.runtime import Runtime, build_runtime
 from voice_router.settings import Settings, load_settings
@@ -12,16 +13,20 @@ from voice_router.settings import Settings, load_settings
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     if runtime is None:
         runtime = build_runtime(settings or load_settings())
+    logs.configure(runtime.settings)  # JSON lines, secrets masked; once per process
     if runtime.engine.dialect.name == "sqlite":
         upgrade(runtime.engine)  # the embedded database keeps itself current
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.extensions["voice_router"] = runtime
+    logs.init_app(app)  # X-Request-ID in and out, one http.request event per request
+    metrics.init_sources(runtime.settings)
 
-    from voice_router.web import api, errors, health, webhooks
+    from voice_router.web import api, errors, health, openapi, webhooks
 
     errors.register(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    openapi.register(app)
     return app

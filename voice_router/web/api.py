@@ -1,48 +1,27 @@
-"""JSON API, /api/v1: parse input, call the core, serialise."""
+"""JSON API, /api/v1: parse input, call the core, serialise. Every route is described in
+the OpenAPI document through its spectree models (voice_router.web.schemas)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
+from spectree import Response as Responses
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
-from voice_router.errors import BadRequest, ServiceUnavailable
+from voice_router.errors import BadRequest, NotFound, ServiceUnavailable
+from voice_router.web import schemas
 from voice_router.web.auth import caller, require_role
 from voice_router.web.context import runtime
+from voice_router.web.openapi import api_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number") from None
-
-
-@bp.get("/problems")
-@require_role("agent")
-def list_problems():  # type: ignore[no-untyped-def]
-    with Session(runtime().engine) as session:
-        found = problems.list_problems(
-            session,
-            sort=request.args.get("sort", "impact"),
-            status=request.args.get("status") or None,
-            q=request.args.get("q") or None,
-            limit=_int_arg("limit", 100),
-            offset=_int_arg("offset", 0),
-        )
-    return jsonify({"problems": found})
-
-
-@bp.get("/problems/<int:problem_id>")
-@require_role("agent")
-def get_problem(problem_id: int):  # type: ignore[no-untyped-def]
-    with Session(runtime().engine) as session:
-        return jsonify(problems.problem_detail(session, problem_id))
+ERRORS = {
+    "HTTP_400": schemas.ErrorOut,
+    "HTTP_401": schemas.ErrorOut,
+    "HTTP_403": schemas.ErrorOut,
+    "HTTP_404": schemas.ErrorOut,
+}
 
 
 def _json_object() -> dict:
@@ -63,9 +42,43 @@ def _sync_later(problem_ids: list[int]) -> None:
         rt.queue.enqueue_sync(problem_ids)
 
 
+@bp.get("/problems")
+@require_role("agent")
+@api_spec.validate(
+    query=schemas.ProblemsQuery,
+    resp=Responses(HTTP_200=schemas.ProblemList, **ERRORS),
+    tags=["problems"],
+)
+def list_problems():  # type: ignore[no-untyped-def]
+    """Problems ranked by impact, MRR or recency (role: agent)."""
+    query = schemas.ProblemsQuery.model_validate(request.args.to_dict())
+    with Session(runtime().engine) as session:
+        found = problems.list_problems(
+            session,
+            sort=query.sort,
+            status=query.status,
+            q=query.q or None,
+            limit=query.limit,
+            offset=query.offset,
+        )
+    return jsonify({"problems": found})
+
+
+@bp.get("/problems/<int:problem_id>")
+@require_role("agent")
+@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["problems"])
+def get_problem(problem_id: int):  # type: ignore[no-untyped-def]
+    """One problem with its pain points and business notes (role: agent)."""
+    return _problem_response(problem_id)
+
+
 @bp.post("/problems/<int:problem_id>/notes")
 @require_role("agent")
+@api_spec.validate(
+    json=schemas.NoteIn, resp=Responses(HTTP_201=schemas.NoteOut, **ERRORS), tags=["notes"]
+)
 def add_note(problem_id: int):  # type: ignore[no-untyped-def]
+    """Add a business note; it appears once as a comment on the Jira issue (role: agent)."""
     data = _json_object()
     note = merging.add_note(
         runtime().engine, problem_id, data.get("body"), data.get("arr_at_risk"), caller().name
@@ -76,7 +89,11 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/merge")
 @require_role("pm")
+@api_spec.validate(
+    json=schemas.MergeIn, resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"]
+)
 def merge(problem_id: int):  # type: ignore[no-untyped-def]
+    """Fold this problem into another; returns the survivor (role: pm)."""
     into = _json_object().get("into")
     if not isinstance(into, int) or isinstance(into, bool):
         raise BadRequest("into must be a problem id")
@@ -86,14 +103,48 @@ def merge(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/unmerge")
 @require_role("pm")
+@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"])
 def unmerge(problem_id: int):  # type: ignore[no-untyped-def]
+    """Undo a merge; counts are recomputed from the unchanged pain points (role: pm)."""
     _sync_later(merging.unmerge(runtime().engine, problem_id))
     return _problem_response(problem_id)
 
 
+@bp.get("/problems/<int:problem_id>/suggestions")
+@require_role("agent")
+@api_spec.validate(resp=Responses(HTTP_200=schemas.SuggestionList, **ERRORS), tags=["merge"])
+def suggestions(problem_id: int):  # type: ignore[no-untyped-def]
+    """Likely duplicates of this problem, each with the reasons (role: agent)."""
+    from voice_router import impact
+    from voice_router.suggestions import suggest
+
+    with Session(runtime().engine) as session:
+        if session.get(problems.Problem, problem_id) is None:
+            raise NotFound(f"no problem {problem_id}")
+        found = suggest(session, problem_id)
+        trends = impact.trends(session, [s.problem_id for s in found])
+        items = [
+            {
+                "problem": problems.problem_json(
+                    session.get(problems.Problem, s.problem_id), trends[s.problem_id]
+                ),
+                "score": round(s.score, 3),
+                "reasons": list(s.reasons),
+            }
+            for s in found
+        ]
+    return jsonify({"suggestions": items})
+
+
 @bp.post("/problems/<int:problem_id>/jira")
 @require_role("pm")
+@api_spec.validate(
+    json=schemas.JiraKeyIn,
+    resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS),
+    tags=["jira"],
+)
 def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
+    """Link an existing Jira issue instead of creating one (role: pm)."""
     from integrations.jira.errors import JiraError, JiraNotFound
     from voice_router import jira_sync
 
@@ -119,14 +170,18 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/problems/<int:problem_id>/notify")
 @require_role("agent")
+@api_spec.validate(resp=Responses(HTTP_200=schemas.NotifyOut, **ERRORS), tags=["notify"])
 def notify_list(problem_id: int):  # type: ignore[no-untyped-def]
+    """Customers to tell, one per customer with their latest ticket and agent (role: agent)."""
     with Session(runtime().engine) as session:
         return jsonify(notify.notify_json(session, problem_id))
 
 
 @bp.get("/problems/<int:problem_id>/notify.csv")
 @require_role("agent")
+@api_spec.validate(resp=Responses("HTTP_200", **ERRORS), tags=["notify"])
 def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
+    """The notify list as CSV, grouped by agent (role: agent)."""
     with Session(runtime().engine) as session:
         text = notify.notify_csv(session, problem_id)
     return Response(
@@ -138,6 +193,12 @@ def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/notify/mark-sent")
 @require_role("agent")
+@api_spec.validate(
+    json=schemas.MarkSentIn,
+    resp=Responses(HTTP_200=schemas.MarkSentOut, **ERRORS),
+    tags=["notify"],
+)
 def notify_mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
+    """Flag customers as told (role: agent)."""
     emails = _json_object().get("customer_emails")
     return jsonify(notify.mark_sent(runtime().engine, problem_id, emails, caller().name))
