@@ -31,13 +31,17 @@ it is parsed.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person, SignatureError
+from integrations.lenient import ident as _ident
+from integrations.lenient import load_object as _load_object
+from integrations.lenient import text as _text
+from integrations.lenient import unrendered as _unrendered
+from integrations.lenient import utc as _utc
 from integrations.signing import body_fingerprint, header, require_equal
 
 KIND = "freshdesk"
@@ -126,41 +130,3 @@ def _tags(value: object) -> tuple[tuple[str, ...], bool]:
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
         return tuple(tag.strip() for tag in value if tag.strip()), True
     raise PayloadError("ticket_tags is neither a string nor a list of strings")
-
-
-def _load_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("body is not a JSON object")
-    return data
-
-
-def _text(value: object) -> str | None:
-    """A non-empty string; an unrendered `{{placeholder}}` reads as absent."""
-    if not isinstance(value, str) or _unrendered(value):
-        return None
-    return value.strip() or None
-
-
-def _unrendered(value: object) -> bool:
-    stripped = value.strip() if isinstance(value, str) else ""
-    return stripped.startswith("{{") and stripped.endswith("}}")
-
-
-def _ident(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _text(value)
-
-
-def _utc(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.events import PainPointEvent, PayloadError, Person
-from integrations.front.fields import as_list, epoch, identifier, obj, optional_obj, text
+from integrations.jsonfields import as_list, epoch, identifier, obj, optional_obj, text
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
-from integrations.generic.fields import (
+from integrations.jsonfields import (
     as_list,
     epoch,
     identifier,

@@ -15,10 +15,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from integrations.events import PainPointEvent, PayloadError, Person
+from integrations.lenient import load_object as _load_object
+from integrations.lenient import utc as _utc
 from integrations.signing import body_fingerprint, header, hmac_base64, require_equal
 
 KIND = "helpscout"
@@ -167,16 +169,6 @@ def _person(value: object) -> Person | None:
     return person if person != Person() else None
 
 
-def _load_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("body is not a JSON object")
-    return data
-
-
 def _text(value: object) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else None
 
@@ -185,13 +177,3 @@ def _ident(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _text(value)
-
-
-def _utc(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None

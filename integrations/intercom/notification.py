@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
-from integrations.intercom.fields import (
+from integrations.jsonfields import (
     as_list,
     epoch,
     identifier,

@@ -82,19 +82,33 @@ def translate(exc: Exception) -> JiraError:
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def _translated(observe: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Map library errors to JiraError; tell `observe` each call's result ("ok" or a reason)."""
     try:
         yield
     except (JIRAError, requests.RequestException) as exc:
-        raise translate(exc) from exc
+        error = translate(exc)
+        if observe is not None:
+            observe(error.reason)
+        raise error from exc
+    if observe is not None:
+        observe("ok")
 
 
 class JiraClient:
     """Built once per process: construction asks the server for its info."""
 
-    def __init__(self, url: str, email: str, api_token: str, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        email: str,
+        api_token: str,
+        timeout: float = 10.0,
+        observe: Callable[[str], None] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
-        with _translated():
+        self._observe = observe
+        with _translated(observe):
             self._jira = JIRA(
                 server=self.url, basic_auth=(email, api_token), timeout=timeout, max_retries=0
             )
@@ -103,7 +117,7 @@ class JiraClient:
         return f"{self.url}/browse/{key}"
 
     def _call(self, fn: Callable[[], T]) -> T:
-        with _translated():
+        with _translated(self._observe):
             return fn()
 
     def search_keys(self, jql: str, limit: int = 50) -> list[str]:

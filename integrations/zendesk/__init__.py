@@ -40,6 +40,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from integrations.events import PainPointEvent, PayloadError, SignatureError
+from integrations.lenient import load_object, utc
 from integrations.signing import (
     body_fingerprint,
     header,
@@ -47,7 +48,7 @@ from integrations.signing import (
     require_equal,
     require_fresh,
 )
-from integrations.zendesk.shapes import EVENT_TYPE_PREFIX, load_object, read, utc
+from integrations.zendesk.shapes import EVENT_TYPE_PREFIX, read
 
 KIND = "zendesk"
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"

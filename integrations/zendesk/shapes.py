@@ -7,11 +7,12 @@ as an empty string: all of those read as "absent".
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
+from integrations.lenient import ident, text, utc
+from integrations.lenient import unrendered as _unrendered
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
 TAG_DELTA_EVENT = "ticket.tags_changed"
@@ -155,41 +156,3 @@ def _person(email: object, name: object) -> Person | None:
 
 def _object(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def load_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"body is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("body is not a JSON object")
-    return data
-
-
-def text(value: object) -> str | None:
-    """A non-empty string; an unrendered `{{placeholder}}` reads as absent."""
-    if not isinstance(value, str) or _unrendered(value):
-        return None
-    return value.strip() or None
-
-
-def _unrendered(value: object) -> bool:
-    stripped = value.strip() if isinstance(value, str) else ""
-    return stripped.startswith("{{") and stripped.endswith("}}")
-
-
-def ident(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return text(value)
-
-
-def utc(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
