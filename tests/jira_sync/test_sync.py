@@ -388,3 +388,14 @@ def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_pa
     assert "|5|1|" in issue["fields"]["description"]  # five people, one company
     assert by_key(client, runtime)["sso-login"]["jira"]["key"] == issue["key"]
     runtime.engine.dispose()
+
+
+def test_impact_field_receives_the_customer_count(make_settings, sandbox):
+    runtime = build_runtime(
+        make_settings(jira=jira_table(sandbox, impact_field="customfield_10050"))
+    )
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    report(client, "T2", "b@globex.io")
+    assert only_issue(sandbox)["fields"]["customfield_10050"] == 2
+    runtime.engine.dispose()
