@@ -231,3 +231,17 @@ def test_replay_reprocesses_a_failed_delivery(client, runtime):
     result = processing.drain(runtime.engine, runtime.settings)
     assert result.processed == 1
     assert by_key(client, runtime)["x"]["tickets"] == 1  # applied twice, counted once
+
+
+def test_an_account_mrr_change_reprices_every_problem_it_appears_in(client, runtime):
+    send(
+        client,
+        generic_delivery("T1", "a@umbrella.co", ["pain-sync"], company="Umbrella"),
+        generic_delivery("T2", "b@umbrella.co", ["pain-export"], company="Umbrella", mrr=2500),
+    )
+    found = by_key(client, runtime)
+    assert found["sync"]["mrr"] == found["export"]["mrr"] == 2500.0
+    send(client, generic_delivery("T3", "b@umbrella.co", ["pain-export"], company="Umbrella",
+                                  mrr=3000))
+    found = by_key(client, runtime)
+    assert found["sync"]["mrr"] == found["export"]["mrr"] == 3000.0

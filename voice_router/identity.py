@@ -44,6 +44,7 @@ class Directory:
         self.session = session
         self._accounts: dict[str, Account] = {}
         self._customers: dict[str, Customer] = {}
+        self.mrr_changed: set[int] = set()  # accounts whose MRR moved: their problems too
 
     def forget_cache(self) -> None:
         self._accounts.clear()
@@ -72,6 +73,8 @@ class Directory:
             account.plan = company.plan
         if company.mrr is not None and account.mrr != company.mrr:
             account.mrr = Decimal(company.mrr)
+            if account.id is not None:
+                self.mrr_changed.add(account.id)
         self.session.add(account)
 
     def customer(self, source: str, person: Person, account: Account | None) -> Customer | None:

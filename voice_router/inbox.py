@@ -10,17 +10,18 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from integrations import registry
 from integrations.events import Handshake, PayloadError
-from voice_router.db import session_scope
+from voice_router.clock import utcnow
 from voice_router.errors import NotFound, Unauthorized
 from voice_router.models import Delivery
 from voice_router.settings import Settings
-from voice_router.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,16 @@ def stored_headers(headers: Mapping[str, str]) -> str:
         if not any(word in key.lower() for word in _SECRET_HEADER_WORDS)
     }
     return json.dumps(kept, sort_keys=True)
+
+
+_TABLE = Delivery.__table__  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=2)
+def _insert_statement(dialect_name: str) -> sa.Insert:
+    """Built once: INSERT … ON CONFLICT DO NOTHING RETURNING id, values bound per call."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id)
 
 
 def source_kind_and_secret(settings: Settings, source_name: str) -> tuple[str, str]:
@@ -77,21 +88,27 @@ def receive(
         error = f"adapter error: {type(exc).__name__}"
     key = adapter.delivery_id(headers, body)[:255]
     status = "invalid" if error else "pending"
-    with session_scope(engine) as session:
-        inserted = insert_ignore(
-            session,
-            Delivery,
-            {
-                "source": source_name,
-                "kind": kind,
-                "delivery_key": key,
-                "headers": stored_headers(headers),
-                "body": body,
-                "status": status,
-                "last_error": error,
-            },
-        )
-        stored = session.exec(
-            select(Delivery).where(Delivery.source == source_name, Delivery.delivery_key == key)
+    now = utcnow()
+    row = {
+        "source": source_name,
+        "kind": kind,
+        "delivery_key": key,
+        "headers": stored_headers(headers),
+        "body": body,
+        "status": status,
+        "last_error": error,
+        "attempts": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+    }
+    # Core, one statement and one commit: this is the hot path every delivery takes.
+    with engine.begin() as connection:
+        new_id = connection.execute(_insert_statement(engine.dialect.name), row).scalar()
+        if new_id is not None:
+            return Receipt(new_id, status, False, error, handshake)
+        stored = connection.execute(
+            sa.select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.last_error).where(
+                _TABLE.c.source == source_name, _TABLE.c.delivery_key == key
+            )
         ).one()
-    return Receipt(stored.id or 0, stored.status, not inserted, stored.last_error, handshake)
+    return Receipt(stored.id, stored.status, True, stored.last_error, handshake)

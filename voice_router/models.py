@@ -184,3 +184,16 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=100)
     value: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Something done to personal data (`forget`), recorded without the personal data:
+    `subject_hash` is the sha256 of the lower-cased e-mail, `details` a JSON object of
+    counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    action: str = Field(max_length=50)
+    subject_hash: str = Field(max_length=64, index=True)
+    details: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    actor: str = Field(max_length=255)

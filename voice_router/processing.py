@@ -17,11 +17,11 @@ from sqlmodel import Session, col, select
 
 from integrations import registry
 from integrations.events import PayloadError
-from voice_router import impact, shipping
+from voice_router import impact, metrics, shipping
 from voice_router.clock import utcnow
 from voice_router.db import session_scope
 from voice_router.jira_events import JiraOutcome, apply_event
-from voice_router.models import Delivery
+from voice_router.models import Delivery, PainPoint
 from voice_router.painpoints import Attacher
 from voice_router.settings import Settings
 from voice_router.tags import TagMatcher
@@ -75,12 +75,23 @@ def process_batch(engine: Engine, settings: Settings, limit: int | None = None) 
                 attachers[delivery.source] = attacher
             _process_one(session, settings, delivery, attacher, result)
         touched = set().union(*(a.touched for a in attachers.values())) if attachers else set()
+        repriced = set().union(*(a.directory.mrr_changed for a in attachers.values()))
+        if repriced:
+            session.flush()
+            touched |= set(
+                session.exec(
+                    select(PainPoint.problem_id)
+                    .where(col(PainPoint.account_id).in_(repriced))
+                    .distinct()
+                ).all()
+            )
         impact.recompute(session, touched)
         attached = [pair for a in attachers.values() for pair in a.attached]
         regressed = shipping.detect_regressions(session, attached)
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
         result.shipped = {t.problem_id for t in jira.transitions}
         result.changes = sum(a.changes for a in attachers.values()) + len(jira.transitions)
+    metrics.batch(result)  # committed: count it
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "voice-router"
 DRAIN_FLAG = "voice-router:drain-scheduled"
 DRAIN_FLAG_TTL = 120
+DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
 
 
 SYNC_FLAG = "voice-router:jira-sync:{}"
@@ -104,8 +106,16 @@ class RedisQueue:
 
         self.redis = Redis.from_url(redis_url)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
+        self._last_drain_request = float("-inf")
 
     def enqueue_drain(self) -> None:
+        """Ask for a drain, at most once a second per process: a drain that is queued or
+        running takes every delivery stored before it finishes, and the worker's sweep
+        catches the rest within SWEEP_SECONDS."""
+        now = time.monotonic()
+        if now - self._last_drain_request < DRAIN_REQUEST_INTERVAL:
+            return
+        self._last_drain_request = now
         if self.redis.set(DRAIN_FLAG, b"1", nx=True, ex=DRAIN_FLAG_TTL):
             self.queue.enqueue(
                 "workers.jobs.drain_inbox",
