@@ -124,10 +124,11 @@ def show_notify_list(runtime: Runtime, problem: dict[str, Any]) -> None:
     for agent, people in by_agent.items():
         click.echo(f"  {agent}")
         for r in people:
-            who = r["customer_name"] or r["customer_email"]
+            who = r["customer_name"] or r["customer_email"] or "(a forgotten customer)"
             where = f" at {r['account']}" if r["account"] else ""
+            email = f" <{r['customer_email']}>" if r["customer_email"] else ""
             click.echo(
-                f"    - {who}{where} <{r['customer_email']}>, {r['source']} ticket "
+                f"    - {who}{where}{email}, {r['source']} ticket "
                 f"{r['ticket_id']}: {r['ticket_url'] or ''}"
             )
 
