@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from voice_router.settings import ConfigError, Settings, load_settings
 
 def _settings(ctx: click.Context) -> Settings:
     if ctx.obj is None:
+        from voice_router import logs
+
         ctx.obj = load_settings(ctx.find_root().params.get("config"))
+        # JSON lines on stderr with secrets masked; one-shot commands only say what went wrong.
+        chatty = ctx.command.name in ("worker", "serve")
+        logs.configure(ctx.obj, level=logging.INFO if chatty else logging.WARNING)
     return ctx.obj
 
 

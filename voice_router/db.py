@@ -31,7 +31,14 @@ def make_engine(database_url: str) -> Engine:
         engine = sa.create_engine(database_url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return sa.create_engine(
+        database_url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
 
 
 def is_postgres(engine: Engine) -> bool:

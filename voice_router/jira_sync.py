@@ -26,6 +26,7 @@ from integrations.jira.client import JiraClient
 from integrations.jira.errors import JiraError, JiraRateLimited
 from integrations.jira.render import AccountLine, Impact, TicketLine, escape, render_block, splice
 from voice_router import impact as impact_mod
+from voice_router import metrics
 from voice_router.clock import iso, utcnow
 from voice_router.db import session_scope
 from voice_router.models import Account, Note, PainPoint, Problem
@@ -38,7 +39,7 @@ CLIENT_TIMEOUT = 10.0  # seconds, on every call to Jira
 
 @lru_cache(maxsize=4)
 def _cached_client(url: str, email: str, api_token: str) -> JiraClient:
-    return JiraClient(url, email, api_token, timeout=CLIENT_TIMEOUT)
+    return JiraClient(url, email, api_token, timeout=CLIENT_TIMEOUT, observe=metrics.jira_call)
 
 
 def client_for(jira: JiraSettings) -> JiraClient:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from voice_router import metrics
 from voice_router.clock import to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.models import Outbound, Problem
@@ -68,6 +69,7 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
         engine, outbound_id, status="sent", sent_at=utcnow(), result_id=result_id, last_error=None
     )
     log.info("outbound.sent", extra={"outbound_id": outbound_id, "channel": message.row.channel})
+    metrics.notification(message.row.channel, "sent")
     return "sent"
 
 
@@ -85,11 +87,13 @@ def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
             next_attempt_at=utcnow() + timedelta(seconds=min(float(wait), 3600)),
         )
         log.info("outbound.retry", extra={"outbound_id": row.id, "reason": reason})
+        metrics.notification(row.channel, "retry")
         return "retry"
     if reason in AMBIGUOUS:
         error += " (it may have gone through; not retried to avoid a duplicate)"
     _record(engine, row.id, status="failed", last_error=error)
     log.warning("outbound.failed", extra={"outbound_id": row.id, "reason": reason})
+    metrics.notification(row.channel, "failed")
     return "failed"
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from voice_router import processing
+from voice_router import metrics, processing
 from voice_router.runtime import Runtime, process_runtime
 
 log = logging.getLogger(__name__)
 
 
+@metrics.counts_failures("drain_inbox")
 def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
     """Process every due delivery in batches; schedule the next retry if one is waiting."""
     runtime = runtime or process_runtime()
@@ -34,6 +35,7 @@ def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
     return summary
 
 
+@metrics.counts_failures("sync_jira")
 def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     """Bring one problem's Jira issue up to date; transient failures come back later."""
     from integrations.jira.errors import JiraError
@@ -49,6 +51,7 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
         return "retry-scheduled"
 
 
+@metrics.counts_failures("deliver_outbound")
 def deliver_outbound(problem_id: int | None = None, runtime: Runtime | None = None) -> dict:
     """Send what shipped problems owe (write-back notes, agent digests), at most once each;
     with no id, everything that is due."""
@@ -65,6 +68,7 @@ def deliver_outbound(problem_id: int | None = None, runtime: Runtime | None = No
     return counts
 
 
+@metrics.counts_failures("reconcile")
 def reconcile(runtime: Runtime | None = None) -> dict:
     """The periodic pass: Jira state since the last cursor, then what is owed."""
     from voice_router import reconcile as reconcile_mod

@@ -104,7 +104,7 @@ class RedisQueue:
         from redis import Redis
         from rq import Queue
 
-        self.redis = Redis.from_url(redis_url)
+        self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
         self._last_drain_request = float("-inf")
 

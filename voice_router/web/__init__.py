@@ -22,11 +22,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     logs.init_app(app)  # X-Request-ID in and out, one http.request event per request
     metrics.init_sources(runtime.settings)
 
-    from voice_router.web import api, errors, health, openapi, webhooks
+    from voice_router.web import api, errors, health, openapi, ui, webhooks
 
     errors.register(app)
+    app.secret_key = ui.secret_key()  # $VOICE_ROUTER_SECRET_KEY, else random per process
+    ui.csrf.init_app(app)  # CSRF on every form post, except:
+    ui.csrf.exempt(webhooks.bp)  # signed webhooks
+    ui.csrf.exempt(api.bp)  # the bearer-token API (no cookies)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(ui.bp)  # the UI at /, session cookie flags
     openapi.register(app)
     return app

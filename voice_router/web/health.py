@@ -1,13 +1,76 @@
-"""Liveness and readiness."""
+"""Liveness, readiness and Prometheus metrics.
+
+Readiness and the scrape-time gauges use their own connections with short timeouts, so a
+stopped or hung PostgreSQL or Redis turns into a quick 503 (or `voice_router_state_up 0`)
+instead of a probe that hangs: PostgreSQL through a pool-less engine with `connect_timeout`
+and `tcp_user_timeout`, Redis through a client with socket timeouts and no retries.
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, jsonify
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy.pool import NullPool
+
+from voice_router import metrics
 from voice_router.web.context import runtime
 
+if TYPE_CHECKING:
+    from redis import Redis
+    from sqlalchemy.engine import Engine
+
 bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = 2  # seconds, for connecting and for each answer
+
+
+@dataclass
+class Probes:
+    engine: Engine
+    redis: Redis | None
+
+
+def _probe_engine(engine: Engine) -> Engine:
+    if engine.dialect.name != "postgresql":
+        return engine  # SQLite: a local file, nothing to wait for
+    return sa.create_engine(
+        engine.url,
+        poolclass=NullPool,  # a fresh connection per probe: never a stale one to wait on
+        connect_args={
+            "connect_timeout": PROBE_TIMEOUT,
+            "tcp_user_timeout": PROBE_TIMEOUT * 1000,
+            "application_name": "voice-router-probe",
+        },
+    )
+
+
+def _probe_redis(redis_url: str) -> Redis | None:
+    if not redis_url:
+        return None
+    from redis import Redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return Redis.from_url(
+        redis_url,
+        socket_connect_timeout=PROBE_TIMEOUT,
+        socket_timeout=PROBE_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def probes() -> Probes:
+    found = current_app.extensions.get("voice_router_probes")
+    if found is None:
+        rt = runtime()
+        found = Probes(_probe_engine(rt.engine), _probe_redis(rt.settings.redis_url))
+        current_app.extensions["voice_router_probes"] = found
+    return found
 
 
 @bp.get("/healthz")
@@ -17,17 +80,31 @@ def healthz():  # type: ignore[no-untyped-def]
 
 @bp.get("/readyz")
 def readyz():  # type: ignore[no-untyped-def]
-    rt = runtime()
+    found = probes()
     checks: dict[str, str] = {}
     try:
-        with rt.engine.connect() as connection:
+        with found.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    try:
-        checks["queue"] = "ok" if rt.queue.ping() else "unreachable"
-    except Exception as exc:
-        checks["queue"] = f"unreachable: {type(exc).__name__}"
-    ready = all(value == "ok" for value in checks.values())
-    return jsonify({"ready": ready, "checks": checks}), 200 if ready else 503
+    if found.redis is not None:
+        try:
+            checks["redis"] = "ok" if found.redis.ping() else "unreachable"
+        except Exception as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+    failed = [name for name, value in checks.items() if value != "ok"]
+    if failed:
+        log.warning("health.not_ready", extra={"failed": failed})
+    body = {"ready": not failed, "checks": checks, "failed": failed}
+    return jsonify(body), 503 if failed else 200
+
+
+@bp.get("/metrics")
+def metrics_view():  # type: ignore[no-untyped-def]
+    from workers.queue import QUEUE_NAME
+
+    found = probes()
+    state = metrics.StateCollector(found.engine, found.redis, QUEUE_NAME)
+    text, content_type = metrics.generate(state)
+    return Response(text, content_type=content_type)

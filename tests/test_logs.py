@@ -1,0 +1,270 @@
+"""Logs are JSON events with ids as fields and a request id, and no configured secret, token,
+signature or payload body ever reaches them, whatever the code logs."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from integrations import registry
+from tests.conftest import source_table
+from tests.support import SECRETS, generic_delivery
+from voice_router import inbox, jira_sync, logs
+from voice_router.jira_sandbox import JiraSandbox
+from voice_router.runtime import build_runtime
+from voice_router.settings import parse_settings
+from voice_router.tokens import create_token
+from voice_router.web import create_app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+JIRA_EMAIL, JIRA_TOKEN = "bot@example.com", "jira-api-token-5f2c9e"
+JIRA_WEBHOOK_SECRET = "jira-webhook-secret-a81d"
+SLACK_URL = "https://hooks.slack.com/services/T0001/B0002/slackpathsecret9"
+SMTP_PASSWORD = "smtp-pass-77e1"
+WRITEBACK_TOKEN = "zd-writeback-token-3c4d"
+DB_PASSWORD = "db-pass-0b9f"
+SAMPLES = {
+    "helpscout": "convo.created__legacy_doc_example.json",
+    "zendesk": "trigger__ticket_create_update_zulip.json",
+    "intercom": "conversation_part.tag.created__zulip.json",
+    "freshdesk": "automation__ticket_created_zulip.json",
+    "front": "tag__rule_webhook_zulip.json",
+}
+
+
+@pytest.fixture
+def sandbox() -> Iterator[JiraSandbox]:
+    jira_sync._cached_client.cache_clear()
+    with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD") as running:
+        yield running
+    jira_sync._cached_client.cache_clear()
+
+
+class Sent:
+    """Everything secret that went over the wire, to look for afterwards."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.bodies: list[bytes] = []
+
+    def post(self, client, kind: str, raw: bytes, secret: str, **headers: str):  # type: ignore[no-untyped-def]
+        signed = registry.adapter(kind).sign(raw, secret)
+        self.values += [v for k, v in signed.items() if "timestamp" not in k.lower()]
+        self.bodies.append(raw)
+        all_headers = {"Content-Type": "application/json", **signed, **headers}
+        return client.post(f"/webhooks/{kind}", data=raw, headers=all_headers)
+
+
+def lines_of(text: str) -> list[dict[str, Any]]:
+    parsed = []
+    for line in text.splitlines():
+        if line.strip():
+            parsed.append(json.loads(line))  # every line is one JSON object
+    return parsed
+
+
+def test_a_whole_run_logs_json_events_and_never_a_secret_or_body(
+    database_url, sandbox, capsys, monkeypatch
+):
+    sources = source_table(zendesk={"api_token": WRITEBACK_TOKEN, "writeback": True})
+    settings = parse_settings(
+        {
+            "database_url": database_url,
+            "sources": sources,
+            "jira": {
+                "url": sandbox.url,
+                "email": JIRA_EMAIL,
+                "api_token": JIRA_TOKEN,
+                "project": "PROD",
+                "webhook_secret": JIRA_WEBHOOK_SECRET,
+            },
+            "notify": {
+                "slack_webhook_url": SLACK_URL,
+                "smtp_url": f"smtp://mailer:{SMTP_PASSWORD}@127.0.0.1:2525",
+            },
+        },
+        {},
+        "test",
+    )
+    runtime = build_runtime(settings)
+    client = create_app(runtime=runtime).test_client()
+    sent = Sent()
+    capsys.readouterr()
+
+    # Signed deliveries from every kind, a bad signature, and one with the caller's request id.
+    for number in range(3):
+        body = generic_delivery(f"T{number}", f"p{number}@acme.com", ["pain-sso-login"])
+        raw = json.dumps(body).encode()
+        response = sent.post(client, "generic", raw, SECRETS["generic"], **{"X-Request-ID": "rq-1"})
+        assert response.status_code == 202
+        assert response.headers["X-Request-ID"] == "rq-1"
+    for kind, name in SAMPLES.items():
+        raw = (FIXTURES / kind / name).read_bytes()
+        assert sent.post(client, kind, raw, SECRETS[kind]).status_code in (202, 400)
+    raw = json.dumps(generic_delivery("T9", "x@acme.com", ["pain-other"])).encode()
+    assert sent.post(client, "generic", raw, "a-wrong-secret").status_code == 401
+
+    # A Jira refusal on the next sync, logged as jira.sync.error.
+    sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 401)
+    raw = json.dumps(generic_delivery("T3", "q@globex.io", ["pain-sso-login"])).encode()
+    assert sent.post(client, "generic", raw, SECRETS["generic"]).status_code == 202
+
+    # The API with a bearer token, and with a wrong one.
+    api_token = create_token(runtime.engine, "agent", "Ann")
+    bearer = {"Authorization": f"Bearer {api_token}"}
+    assert client.get("/api/v1/problems", headers=bearer).status_code == 200
+    wrong = "vr_" + "W" * 43
+    bearer = {"Authorization": f"Bearer {wrong}"}
+    assert client.get("/api/v1/problems", headers=bearer).status_code == 401
+
+    # A crash whose message carries secrets: the traceback is logged, the secrets are not.
+    def crash(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError(f"cannot reach {SLACK_URL} with {JIRA_TOKEN} and {SECRETS['generic']}")
+
+    monkeypatch.setattr(inbox, "receive", crash)
+    raw = json.dumps(generic_delivery("T4", "z@acme.com", ["pain-sso-login"])).encode()
+    assert sent.post(client, "generic", raw, SECRETS["generic"]).status_code == 500
+    runtime.engine.dispose()
+
+    text = capsys.readouterr().err
+    lines = lines_of(text)
+    events = [line["event"] for line in lines]
+    for line in lines:
+        assert {"timestamp", "level", "event", "logger", "pid"} <= set(line)
+        assert line["timestamp"].endswith("Z")
+    requests = [line for line in lines if line["event"] == "http.request"]
+    assert len(requests) >= 13
+    assert all(line.get("request_id") for line in requests)
+    assert len({line["request_id"] for line in requests}) >= 10  # one id per request
+    assert [r["request_id"] for r in requests if r["path"] == "/webhooks/generic"][:3] == [
+        "rq-1"
+    ] * 3
+    assert "jira.sync.created" in events and "jira.sync.error" in events
+    created = next(line for line in lines if line["event"] == "jira.sync.created")
+    assert created["request_id"] and created["problem_id"] and created["issue"]
+    [crashed] = [line for line in lines if line["event"] == "http.unhandled_error"]
+    assert "RuntimeError" in crashed["exc_info"] and logs.MASK in crashed["exc_info"]
+
+    secrets = [
+        *SECRETS.values(),
+        JIRA_TOKEN,
+        JIRA_WEBHOOK_SECRET,
+        SLACK_URL,
+        "slackpathsecret9",
+        SMTP_PASSWORD,
+        WRITEBACK_TOKEN,
+        api_token,
+        wrong,
+        *sent.values,
+    ]
+    for secret in secrets:
+        assert secret not in text, f"a secret reached the logs: {secret[:6]}..."
+    for raw in sent.bodies:
+        body = raw.decode()
+        assert body not in text and json.dumps(body)[1:-1] not in text
+
+
+@pytest.fixture
+def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("tests.logs.captured")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    yield logger, stream
+    logger.removeHandler(handler)
+
+
+def only_line(stream: io.StringIO) -> dict[str, Any]:
+    [line] = lines_of(stream.getvalue())
+    return line
+
+
+def test_existing_call_sites_become_events_with_their_fields(captured):
+    logger, stream = captured
+    logger.info("jira.sync.%s", "created", extra={"problem_id": 7, "issue": "PROD-1"})
+    line = only_line(stream)
+    assert line["event"] == "jira.sync.created"
+    assert (line["level"], line["problem_id"], line["issue"]) == ("info", 7, "PROD-1")
+    assert line["logger"] == "tests.logs.captured"
+    assert "request_id" not in line  # outside a request
+
+
+def test_an_extra_cannot_overwrite_the_event_name(captured):
+    logger, stream = captured
+    logger.warning("delivery.failed", extra={"event": "something else", "level": "debug"})
+    line = only_line(stream)
+    assert (line["event"], line["level"]) == ("delivery.failed", "warning")
+
+
+def test_credentials_and_payloads_are_masked_by_key_by_value_and_by_shape(captured):
+    logger, stream = captured
+    logs.register_secrets(["configured-secret-42"])
+    logger.info(
+        "scrub.check",
+        extra={
+            "authorization": "Basic dXNlcjpwYXNz",
+            "x_hub_signature": "sha256=" + "ab" * 32,
+            "api_token": "anything",
+            "body": b'{"customer": "everything"}',
+            "payload": {"customer": {"email": "a@b.c"}},
+            "headers": {"X-Zendesk-Webhook-Signature": "c2lnbmF0dXJl", "Accept": "json"},
+            "note": "retrying with configured-secret-42 now",
+            "url": "postgresql://vr:hunter2-pw@db:5432/vr",
+            "said": "Authorization: Bearer abcdef123456 and sha1=" + "0f" * 20,
+            "raw_bytes": b"\x00\x01secret-bytes",
+            "delivery_id": 12,
+        },
+    )
+    line = only_line(stream)
+    text = stream.getvalue()
+    assert line["authorization"] == line["x_hub_signature"] == line["api_token"] == logs.MASK
+    assert line["body"] == line["payload"] == logs.DROPPED
+    assert line["headers"] == {"X-Zendesk-Webhook-Signature": logs.MASK, "Accept": "json"}
+    assert line["note"] == f"retrying with {logs.MASK} now"
+    assert line["url"] == f"postgresql://vr:{logs.MASK}@db:5432/vr"
+    assert line["raw_bytes"] == "[14 bytes]"
+    assert line["delivery_id"] == 12
+    for leaked in ("configured-secret-42", "hunter2-pw", "abcdef123456", "0f0f0f", "everything"):
+        assert leaked not in text
+
+
+def test_secrets_of_settings_include_every_credential_and_url_password():
+    settings = parse_settings(
+        {
+            "database_url": f"postgresql+psycopg://vr:{DB_PASSWORD}@db/vr",
+            "sources": {"hs": {"kind": "helpscout", "secret": "s1", "api_token": "t1"}},
+            "jira": {"api_token": "t2", "webhook_secret": "s2"},
+            "notify": {"slack_webhook_url": SLACK_URL, "smtp_url": "smtp://u:p3@h:25"},
+        },
+        {},
+        "test",
+    )
+    assert {"s1", "t1", "t2", "s2", SLACK_URL, "p3", DB_PASSWORD} <= logs.secrets_of(settings)
+
+
+@pytest.mark.parametrize(
+    ("incoming", "kept"),
+    [
+        ("abc-123", True),
+        ("x" * 129, False),
+        ("has space", False),
+        ("semi;colon", False),
+        ("", False),
+    ],
+)
+def test_request_id_is_the_callers_when_sane_else_a_new_one(client, incoming, kept):
+    response = client.get("/healthz", headers={"X-Request-ID": incoming} if incoming else {})
+    returned = response.headers["X-Request-ID"]
+    if kept:
+        assert returned == incoming
+    else:
+        assert returned != incoming and len(returned) == 32

@@ -1,0 +1,322 @@
+"""/metrics: every counter moves when its event happens, state gauges come from the database
+and Redis, and under gunicorn the counts of several workers add up exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+from redis import Redis
+from sqlmodel import Session, select
+
+from integrations import registry
+from tests.shipping.conftest import make_loop, sandbox  # noqa: F401 - fixtures used below
+from tests.support import SECRETS, generic_delivery, post_signed
+from voice_router import processing
+from voice_router.clock import utcnow
+from voice_router.db import make_engine, upgrade
+from voice_router.models import Delivery, Outbound, Problem
+from voice_router.runtime import build_runtime
+from voice_router.web import create_app
+from workers import jobs
+
+ROOT = Path(__file__).parents[1]
+REDIS_METRICS_URL = "redis://127.0.0.1:6379/11"
+
+
+def scrape(get) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:  # type: ignore[no-untyped-def]
+    """Sample name and sorted labels -> value, from one /metrics answer."""
+    response = get("/metrics")
+    assert response.status_code == 200
+    text = response.text if hasattr(response, "text") else response.get_data(as_text=True)
+    assert response.headers["Content-Type"].startswith("text/plain; version=")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples, name: str, **labels: str) -> float:  # type: ignore[no-untyped-def]
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def deliveries(samples, source: str, outcome: str) -> float:  # type: ignore[no-untyped-def]
+    return value(samples, "voice_router_deliveries_total", source=source, outcome=outcome)
+
+
+def signed_bad(client, body: dict):  # type: ignore[no-untyped-def]
+    return post_signed(client, "generic", body, secret="not-the-secret")
+
+
+# -- in one process -----------------------------------------------------------------------
+
+
+def test_each_delivery_outcome_is_counted_once(client):
+    before = scrape(client.get)
+    body = generic_delivery("T1", "a@acme.com", ["pain-export"])
+    assert post_signed(client, "generic", body).status_code == 202
+    assert post_signed(client, "generic", body).status_code == 202  # the provider's retry
+    assert signed_bad(client, generic_delivery("T2", "b@acme.com")).status_code == 401
+    assert post_signed(client, "generic", b"{not json").status_code == 400
+    assert post_signed(client, "generic", b"x" * (1024 * 1024 + 1)).status_code == 413
+    assert client.post("/webhooks/no-such-source", data=b"{}").status_code == 404
+    after = scrape(client.get)
+
+    for outcome in ("accepted", "duplicate", "bad_signature", "bad_payload", "too_large"):
+        assert deliveries(after, "generic", outcome) - deliveries(before, "generic", outcome) == 1
+    unknown = deliveries(after, "unknown", "unknown_source")
+    assert unknown - deliveries(before, "unknown", "unknown_source") == 1
+    assert not any(dict(labels).get("source") == "no-such-source" for _, labels in after)
+    processed = value(after, "voice_router_deliveries_processed_total", outcome="processed")
+    assert processed - value(before, "voice_router_deliveries_processed_total", outcome="processed")
+
+
+@pytest.fixture
+def redis11() -> Iterator[str]:
+    connection = Redis.from_url(REDIS_METRICS_URL)
+    connection.flushdb()
+    yield REDIS_METRICS_URL
+    connection.flushdb()
+
+
+def test_state_gauges_are_read_from_the_database_and_redis_at_scrape_time(make_settings, redis11):
+    runtime = build_runtime(make_settings(redis_url=redis11))  # jobs wait in rq: no worker here
+    client = create_app(runtime=runtime).test_client()
+    empty = scrape(client.get)
+    assert value(empty, "voice_router_processing_lag_seconds") == 0
+    assert value(empty, "voice_router_deliveries_stored", status="pending") == 0
+
+    for ticket in ("T1", "T2", "T3"):
+        body = generic_delivery(ticket, f"{ticket}@acme.com", ["pain-export"])
+        assert post_signed(client, "generic", body).status_code == 202
+    with Session(runtime.engine) as session:
+        rows = session.exec(select(Delivery).order_by(Delivery.id)).all()
+        rows[0].received_at = utcnow() - timedelta(minutes=10)
+        rows[2].status = "failed"
+        session.add_all([rows[0], rows[2]])
+        session.commit()
+
+    samples = scrape(client.get)
+    assert 600 <= value(samples, "voice_router_processing_lag_seconds") < 660
+    assert value(samples, "voice_router_deliveries_stored", status="pending") == 2
+    assert value(samples, "voice_router_deliveries_stored", status="failed") == 1
+    assert value(samples, "voice_router_queue_jobs", state="queued") == 1  # one coalesced drain
+    assert value(samples, "voice_router_state_up", check="database") == 1
+    assert value(samples, "voice_router_state_up", check="redis") == 1
+    runtime.engine.dispose()
+
+
+def test_a_job_that_raises_counts_as_failed(runtime, monkeypatch):
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("database went away")
+
+    get = create_app(runtime=runtime).test_client().get
+    before = value(scrape(get), "voice_router_jobs_failed_total", job="drain_inbox")
+    monkeypatch.setattr(processing, "drain", broken)
+    with pytest.raises(RuntimeError):
+        jobs.drain_inbox(runtime)
+    assert value(scrape(get), "voice_router_jobs_failed_total", job="drain_inbox") == before + 1
+
+
+def test_jira_calls_and_notifications_are_counted_by_result(make_loop, httpserver):  # noqa: F811
+    httpserver.expect_ordered_request("/api/v2/tickets/2002.json", method="PUT").respond_with_data(
+        "busy", status=503
+    )
+    httpserver.expect_ordered_request("/api/v2/tickets/2002.json", method="PUT").respond_with_json(
+        {"audit": {"events": [{"type": "Comment", "id": 77}]}}
+    )
+    api_base = httpserver.url_for("").rstrip("/")
+    loop = make_loop(
+        sources={"zendesk": {"writeback": True, "api_token": "zd-token", "api_base": api_base}}
+    )
+    before = scrape(loop.client.get)
+    loop.sandbox.fail_next("POST", r"/rest/api/2/issue$", 400)
+    body = {
+        "ticket": {
+            "id": "2002",
+            "url": "acme.zendesk.com/agent/tickets/2002",
+            "title": "Login loop",
+            "tags": "pain-sso-login",
+            "updated_at": "2026-11-20T10:00:00Z",
+            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
+            "assignee": {"email": "bob@support.example", "name": "Bob"},
+        }
+    }
+    assert post_signed(loop.client, "zendesk", body).status_code == 202  # create refused: 400
+    second = dict(body, ticket={**body["ticket"], "updated_at": "2026-11-20T11:00:00Z"})
+    assert post_signed(loop.client, "zendesk", second).status_code == 202  # created this time
+    with Session(loop.runtime.engine) as session:
+        key = session.exec(select(Problem.jira_key)).one()
+    loop.sandbox.transition(key, "Done", resolution="Done")  # ships: write-back gets a 503
+    with Session(loop.runtime.engine) as session:
+        [row] = session.exec(select(Outbound)).all()
+        row.next_attempt_at = row.created_at
+        session.add(row)
+        session.commit()
+    from voice_router.reconcile import reconcile
+
+    reconcile(loop.runtime.engine, loop.runtime.settings)  # the retry goes through
+    after = scrape(loop.client.get)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("voice_router_jira_calls_total", result="bad_request") == 1
+    assert grew("voice_router_jira_calls_total", result="ok") >= 3  # search, create, link, ...
+    assert grew("voice_router_jira_calls_total", result="unauthorized") == 0
+    assert grew("voice_router_notifications_total", channel="writeback", outcome="retry") == 1
+    assert grew("voice_router_notifications_total", channel="writeback", outcome="sent") == 1
+    assert grew("voice_router_notifications_total", channel="writeback", outcome="failed") == 0
+
+
+# -- under gunicorn, two workers ----------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, tmp_path: Path) -> None:
+        database = tmp_path / "vr.db"
+        upgrade(make_engine(f"sqlite:///{database}"))  # before two workers race to migrate
+        config = tmp_path / "vr.toml"
+        config.write_text(
+            f'database_url = "sqlite:///{database}"\n'
+            f'[sources.generic]\nkind = "generic"\nsecret = "{SECRETS["generic"]}"\n'
+        )
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / "gunicorn.log"
+        self.multiproc = tmp_path / "metrics"
+        self.multiproc.mkdir()
+        env = {
+            **os.environ,
+            "VOICE_ROUTER_CONFIG": str(config),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.multiproc),
+        }
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+            "-b", f"127.0.0.1:{self.port}", "-w", "2",
+        ]  # fmt: skip
+        if _gunicorn_major() >= 27:  # its control socket defaults to one path per user
+            command += ["--control-socket", str(tmp_path / "gunicorn.ctl")]
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [*command, "voice_router.web:create_app()"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            self.wait_until_up()
+        except BaseException:
+            self.stop()  # never leave a server behind a failed start
+            raise
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:  # listening, workers still booting
+                pass
+            time.sleep(0.1)
+        raise AssertionError("gunicorn did not come up:\n" + self.log.read_text())
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.base + path, timeout=10)
+
+    def lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+    def worker_pids(self) -> set[int]:
+        return {
+            line["pid"]
+            for line in self.lines()
+            if line["event"] == "http.request" and line.get("path") == "/webhooks/generic"
+        }
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def _gunicorn_major() -> int:
+    import gunicorn
+
+    return int(gunicorn.__version__.split(".")[0])
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[Gunicorn]:
+    server = Gunicorn(tmp_path)
+    yield server
+    server.stop()
+
+
+def post_generic(base: str, ticket: str, secret: str = SECRETS["generic"]) -> int:
+    body = generic_delivery(ticket, f"{ticket.lower()}@company.example", ["pain-export"])
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **registry.adapter("generic").sign(raw, secret)}
+    return requests.post(
+        f"{base}/webhooks/generic", data=raw, headers=headers, timeout=30
+    ).status_code
+
+
+def test_counts_from_two_gunicorn_workers_add_up_exactly(gunicorn):
+    sent = 0
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(10):  # until both workers took some, and at least 40 in all
+            tickets = [f"T{uuid.uuid4().hex[:8]}" for _ in range(20)]
+            statuses = list(pool.map(lambda t: post_generic(gunicorn.base, t), tickets))
+            assert statuses == [202] * len(tickets)
+            sent += len(tickets)
+            if sent >= 40 and len(gunicorn.worker_pids()) == 2:
+                break
+    assert len(gunicorn.worker_pids()) == 2, "one worker took every delivery"
+    assert post_generic(gunicorn.base, "TBAD", secret="wrong") == 401
+
+    scrapes = [scrape(gunicorn.get) for _ in range(6)]  # answered by either worker
+    for samples in scrapes:
+        assert deliveries(samples, "generic", "accepted") == sent
+        assert deliveries(samples, "generic", "bad_signature") == 1
+        processed = value(samples, "voice_router_deliveries_processed_total", outcome="processed")
+        pending = value(samples, "voice_router_deliveries_stored", status="pending")
+        # Not exact: on SQLite two workers' drains can both apply one delivery (idempotent,
+        # so the data stays right, but each counts it), and a drain may leave one pending.
+        assert processed + pending >= sent
+    assert len(list(gunicorn.multiproc.glob("counter_*.db"))) == 2
+
+    # A worker that dies takes none of its counts with it.
+    os.kill(min(gunicorn.worker_pids()), signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while len(list(gunicorn.multiproc.glob("counter_*.db"))) < 3 and time.monotonic() < deadline:
+        gunicorn.get("/healthz")
+        time.sleep(0.1)
+    assert post_generic(gunicorn.base, f"T{uuid.uuid4().hex[:8]}") == 202
+    for _ in range(4):
+        assert deliveries(scrape(gunicorn.get), "generic", "accepted") == sent + 1

@@ -1,0 +1,278 @@
+"""Logs are events: one JSON line per record, a stable event name, ids as fields.
+
+Call sites stay plain stdlib logging, `log.info("jira.sync.created", extra={"problem_id": 7})`;
+the formatter (python-json-logger) turns each record into
+
+    {"timestamp": "...Z", "level": "info", "event": "jira.sync.created", "logger": "...",
+     "request_id": "...", "pid": 12, "problem_id": 7}
+
+and scrubs it on the way out: every configured secret is masked wherever it appears (field
+values, the message, tracebacks), values under credential-like keys (`authorization`,
+`*signature*`, `*token*`, `*secret*`, `*password*`, `cookie`) are masked, payload-like keys
+(`body`, `payload`, `raw`, ...) are dropped, and bearer/basic credentials, URL passwords,
+`sha256=` signatures and API tokens are masked by shape even when nobody configured them.
+
+`configure(settings)` runs once per process (the app factory, the CLI); `init_app(app)` gives
+each request an id (the caller's `X-Request-ID` when it is sane, else a new one), puts it on
+every line logged while the request runs, and returns it in the `X-Request-ID` header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pythonjsonlogger.core import RESERVED_ATTRS, merge_record_extra
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from voice_router.settings import Settings
+
+MASK = "[redacted]"
+DROPPED = "[dropped]"
+REQUEST_ID_HEADER = "X-Request-ID"
+MAX_VALUE_CHARS = 4000
+MAX_TRACE_CHARS = 20000
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes: logged at debug
+
+_DROP_KEYS = frozenset(
+    {"body", "payload", "raw", "raw_body", "request_body", "response_body", "content", "data"}
+)
+_SECRET_KEY_WORDS = (
+    "authorization",
+    "signature",
+    "secret",
+    "token",
+    "password",
+    "passwd",
+    "cookie",
+    "api_key",
+    "apikey",
+    "credential",
+)
+_SHAPES = (
+    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=:-]{6,}"), rf"\1\2{MASK}"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@"), rf"\1{MASK}@"),
+    (re.compile(r"(?i)\b(sha1|sha256|sha512)=[0-9a-f]{16,}"), rf"\1={MASK}"),
+    (re.compile(r"\bvr_[A-Za-z0-9_-]{16,}"), f"vr_{MASK}"),  # our API tokens
+    (re.compile(r"(?i)hooks\.slack\.com/\S+"), f"hooks.slack.com/{MASK}"),
+)
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_SKIP = set(RESERVED_ATTRS) | {"message", "asctime", "request_id"}
+
+request_id_var: ContextVar[str | None] = ContextVar("voice_router_request_id", default=None)
+
+_secrets: set[str] = set()
+_secret_pattern: re.Pattern[str] | None = None
+_lock = threading.Lock()
+
+
+# -- secrets ------------------------------------------------------------------------------
+
+
+def secrets_of(settings: Settings) -> set[str]:
+    """Every credential a configuration holds, including the password inside a URL."""
+    found: set[str] = set()
+    for source in settings.sources.values():
+        found.update((source.secret, source.api_token))
+    found.update((settings.jira.api_token, settings.jira.webhook_secret))
+    found.update((settings.notify.slack_webhook_url, settings.notify.smtp_url))
+    for url in (settings.database_url, settings.redis_url, settings.notify.smtp_url):
+        found.add(_url_password(url))
+    slack = urlsplit(settings.notify.slack_webhook_url)
+    if slack.path.strip("/"):
+        found.add(slack.path)  # the path is the credential of a Slack incoming webhook
+    return {value for value in found if value}
+
+
+def _url_password(url: str) -> str:
+    try:
+        return urlsplit(url).password or ""
+    except ValueError:
+        return ""
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Mask these values in every line from now on (the set only grows)."""
+    global _secret_pattern
+    with _lock:
+        _secrets.update(v for v in values if v)
+        long_enough = sorted((s for s in _secrets if len(s) >= 4), key=len, reverse=True)
+        _secret_pattern = (
+            re.compile("|".join(re.escape(s) for s in long_enough)) if long_enough else None
+        )
+
+
+# -- scrubbing ----------------------------------------------------------------------------
+
+
+def scrub_text(text: str, limit: int = MAX_VALUE_CHARS) -> str:
+    if text in _secrets:
+        return MASK
+    pattern = _secret_pattern
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    for shape, replacement in _SHAPES:
+        text = shape.sub(replacement, text)
+    if len(text) > limit:
+        text = text[:limit] + f"...[{len(text) - limit} more chars]"
+    return text
+
+
+def _is_secret_key(key: str) -> bool:
+    low = key.lower()
+    return any(word in low for word in _SECRET_KEY_WORDS)
+
+
+def scrub(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """A JSON-ready copy of `value` with no secret, credential or payload in it."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return scrub_text(value, limit)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"[{len(value)} bytes]"  # raw bytes are bodies: never their content
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return scrub_fields(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub(item, limit) for item in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return scrub_fields(asdict(value))
+    return scrub_text(str(value), limit)
+
+
+def scrub_fields(fields: Mapping[Any, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for raw_key, value in fields.items():
+        key = str(raw_key)
+        if key.lower() in _DROP_KEYS:
+            clean[key] = DROPPED
+        elif _is_secret_key(key) and value not in (None, ""):
+            clean[key] = MASK
+        elif key in ("exc_info", "stack_info"):
+            clean[key] = scrub(value, MAX_TRACE_CHARS)
+        else:
+            clean[key] = scrub(value)
+    return clean
+
+
+# -- formatting ---------------------------------------------------------------------------
+
+
+class JsonFormatter(_JsonFormatter):
+    """timestamp, level, event, logger, request_id, pid, then the record's `extra` fields."""
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        log_data["timestamp"] = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        log_data["level"] = record.levelname.lower()
+        log_data["event"] = record.message
+        log_data["logger"] = record.name
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id:
+            log_data["request_id"] = request_id
+        log_data["pid"] = record.process
+        extra: dict[str, Any] = dict(message_dict)
+        merge_record_extra(record, extra, reserved=_SKIP)
+        for key, value in extra.items():
+            log_data.setdefault(key, value)  # an extra never overrides the fields above
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return scrub_fields(log_data)
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time (test capture, a redirected stream)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+def configure(settings: Settings | None = None, level: int = logging.INFO) -> None:
+    """JSON lines on stderr for this process; safe to call again (secrets accumulate, the
+    handler is installed once, and a JSON handler someone else set up, such as gunicorn's
+    `logconfig_dict`, is kept)."""
+    if settings is not None:
+        register_secrets(secrets_of(settings))
+    root = logging.getLogger()
+    with _lock:
+        root.setLevel(level)  # the latest caller decides (a CLI command, the app, a test)
+        if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+            return
+        handler = StderrHandler()
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
+    logging.captureWarnings(True)
+
+
+# -- request ids --------------------------------------------------------------------------
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def init_app(app: Flask) -> None:
+    """Request ids in and out, and one `http.request` event per request."""
+    from flask import g, request
+
+    log = logging.getLogger("voice_router.web.requests")
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else new_request_id()
+        g.request_id_token = request_id_var.set(g.request_id)
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):  # type: ignore[no-untyped-def]
+        request_id = g.get("request_id")
+        if request_id:
+            response.headers[REQUEST_ID_HEADER] = request_id
+            started = g.get("request_started", time.perf_counter())
+            log.log(
+                logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
+                "http.request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "endpoint": request.endpoint,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def _clear(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            try:
+                request_id_var.reset(token)
+            except ValueError:  # set in another context (a copied one): just clear it
+                request_id_var.set(None)

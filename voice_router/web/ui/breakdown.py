@@ -1,0 +1,170 @@
+"""Read-only views over a problem's pain points that the API does not serve itself: the
+accounts behind a problem, and what a merge would add up to before anyone confirms it.
+
+Counting follows `impact.recompute` exactly (active pain points of the problem and of every
+problem merged into it; distinct customers, accounts and conversations; MRR summed over
+distinct accounts), so the preview shows the numbers the merge will store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from voice_router import impact
+from voice_router.errors import NotFound
+from voice_router.models import Account, PainPoint, Problem
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    name: str
+    domain: str | None
+    plan: str | None
+    mrr: Decimal | None
+    customers: int
+    tickets: int
+
+
+@dataclass(frozen=True)
+class Counts:
+    customers: int
+    accounts: int
+    mrr: Decimal
+    tickets: int
+
+
+def _active(group: Sequence[int]) -> tuple[sa.ColumnElement[bool], ...]:
+    return (col(PainPoint.problem_id).in_(list(group)), col(PainPoint.removed_at).is_(None))
+
+
+def _group(session: Session, problem_id: int) -> list[int]:
+    return impact.group_of(problem_id, impact.merge_children(session))
+
+
+def accounts_for(session: Session, problem_id: int) -> tuple[list[AccountRow], int]:
+    """The accounts whose people reported the problem, by MRR; and how many customers
+    reported it without an account (free-mail senders)."""
+    group = _group(session, problem_id)
+    ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
+    rows = session.exec(
+        select(
+            Account.id,
+            Account.name,
+            Account.domain,
+            Account.plan,
+            Account.mrr,
+            sa.func.count(sa.distinct(PainPoint.customer_id)),
+            sa.func.count(sa.distinct(ticket)),
+        )
+        .join(Account, col(Account.id) == PainPoint.account_id)
+        .where(*_active(group))
+        .group_by(Account.id, Account.name, Account.domain, Account.plan, Account.mrr)
+        .order_by(col(Account.mrr).desc().nulls_last(), col(Account.id))
+    ).all()
+    without = session.exec(
+        select(sa.func.count(sa.distinct(PainPoint.customer_id))).where(
+            *_active(group), col(PainPoint.account_id).is_(None)
+        )
+    ).one()
+    accounts = [
+        AccountRow(name or domain or "?", domain, plan, mrr, customers, tickets)
+        for _id, name, domain, plan, mrr, customers, tickets in rows
+    ]
+    return accounts, without
+
+
+def counts_of(session: Session, group: Sequence[int]) -> Counts:
+    ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
+    customers, accounts, tickets = session.exec(
+        select(
+            sa.func.count(sa.distinct(PainPoint.customer_id)),
+            sa.func.count(sa.distinct(PainPoint.account_id)),
+            sa.func.count(sa.distinct(ticket)),
+        ).where(*_active(group))
+    ).one()
+    account_ids = select(PainPoint.account_id).where(*_active(group)).distinct()
+    mrr = session.exec(
+        select(sa.func.coalesce(sa.func.sum(Account.mrr), 0)).where(
+            col(Account.id).in_(account_ids)
+        )
+    ).one()
+    return Counts(customers, accounts, Decimal(mrr), tickets)
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    merged: Problem  # disappears into `survivor`
+    survivor: Problem
+    merged_counts: Counts
+    survivor_counts: Counts
+    combined: Counts
+    refusal: str | None  # why the merge would be refused, or None
+
+
+def _refusal(session: Session, merged: Problem, survivor: Problem) -> str | None:
+    """The same rules `merging.merge` enforces, checked without writing."""
+    if merged.id == survivor.id:
+        return "A problem cannot be merged into itself."
+    if merged.merged_into_id is not None:
+        return f"{merged.title} is already merged into problem {merged.merged_into_id}."
+    if merged.id in impact.ancestors(session, [survivor.id]):
+        return f"{survivor.title} is already merged into {merged.title}."
+    if survivor.merged_into_id is not None:
+        return f"{survivor.title} is itself merged; merge into its survivor instead."
+    return None
+
+
+def merge_preview(session: Session, problem_id: int, into_id: int) -> MergePreview:
+    merged = session.get(Problem, problem_id)
+    survivor = session.get(Problem, into_id)
+    if merged is None or survivor is None:
+        raise NotFound(f"no problem {problem_id if merged is None else into_id}")
+    children = impact.merge_children(session)
+    merged_group = impact.group_of(problem_id, children)
+    survivor_group = impact.group_of(into_id, children)
+    return MergePreview(
+        merged=merged,
+        survivor=survivor,
+        merged_counts=counts_of(session, merged_group),
+        survivor_counts=counts_of(session, survivor_group),
+        combined=counts_of(session, sorted(set(merged_group) | set(survivor_group))),
+        refusal=_refusal(session, merged, survivor),
+    )
+
+
+def merge_targets(session: Session, problem_id: int, limit: int = 500) -> list[Problem]:
+    """Problems this one could be merged into: the others still standing, by impact."""
+    return list(
+        session.exec(
+            select(Problem)
+            .where(col(Problem.merged_into_id).is_(None), Problem.id != problem_id)
+            .order_by(col(Problem.customers).desc(), col(Problem.tickets).desc(), col(Problem.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def merged_into_this(session: Session, problem_id: int) -> list[Problem]:
+    return list(
+        session.exec(
+            select(Problem).where(Problem.merged_into_id == problem_id).order_by(col(Problem.id))
+        ).all()
+    )
+
+
+def survivor_first(session: Session, problem_id: int, other_id: int) -> tuple[int, int]:
+    """(merged, survivor) for a suggested pair: the problem with more impact survives
+    (more customers, then more tickets, then the older one)."""
+    a, b = session.get(Problem, problem_id), session.get(Problem, other_id)
+    if a is None or b is None:
+        return problem_id, other_id
+
+    def rank(p: Problem) -> tuple[int, int, int]:
+        return (p.customers, p.tickets, -(p.id or 0))
+
+    return (problem_id, other_id) if rank(b) >= rank(a) else (other_id, problem_id)

@@ -1,0 +1,51 @@
+"""The UI's forms. Every one carries a CSRF token (Flask-WTF); buttons without fields use
+`csrf_token()` in the template, checked by CSRFProtect all the same."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import HiddenInput
+
+
+class LoginForm(FlaskForm):
+    token = PasswordField("API token", validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Note", validators=[DataRequired(), Length(max=10000)])
+    arr_at_risk = DecimalField(
+        "ARR at risk (optional)",
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=999_999_999_999)],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, prefix="note", **kwargs)
+
+
+class JiraLinkForm(FlaskForm):
+    key = StringField(
+        "Existing Jira issue key",
+        validators=[
+            DataRequired(),
+            Length(max=50),
+            Regexp(r"^\s*[A-Za-z][A-Za-z0-9_]*-\d+\s*$", message="Use a key such as PROD-12."),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, prefix="jira", **kwargs)
+
+
+class MergeForm(FlaskForm):
+    into = IntegerField(widget=HiddenInput(), validators=[DataRequired()])

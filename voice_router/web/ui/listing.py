@@ -1,0 +1,63 @@
+"""GET /: the problem list, sortable and filterable like GET /api/v1/problems."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlmodel import Session
+
+from voice_router import problems
+from voice_router.errors import BadRequest
+from voice_router.web.context import runtime
+from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.pages import bp
+from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
+
+PAGE_SIZE = 50
+SORT_LABELS = {"impact": "Impact", "mrr": "MRR", "recent": "Most recent"}
+STATUS_LABELS = {
+    "open": "Open",
+    "in_progress": "In progress",
+    "shipped": "Shipped",
+    "wont_fix": "Won't fix",
+    "regressed": "Regressed",
+}
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        raise BadRequest("page must be a whole number") from None
+
+
+@bp.get("/")
+@role_required("agent")
+def problem_list():  # type: ignore[no-untyped-def]
+    sort = request.args.get("sort") or "impact"
+    status = request.args.get("status") or None
+    q = (request.args.get("q") or "").strip()
+    page = _page()
+    with Session(runtime().engine) as session:
+        found = problems.list_problems(
+            session,
+            sort=sort,
+            status=status,
+            q=q or None,
+            limit=PAGE_SIZE + 1,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+        shown = found[:PAGE_SIZE]
+        daily = daily_new_tickets(session, [p["id"] for p in shown])
+    return render_template(
+        "ui/problems.html",
+        caller=current_caller(),
+        problems=shown,
+        sparks={pid: sparkline(counts) for pid, counts in daily.items()},
+        sort=sort,
+        status=status or "",
+        q=q,
+        page=page,
+        more=len(found) > PAGE_SIZE,
+        sort_labels=SORT_LABELS,
+        status_labels=STATUS_LABELS,
+    )

@@ -1,0 +1,71 @@
+"""Merging (through a preview of the combined counts) and unmerging; pm and up."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlmodel import Session
+
+from voice_router import merging
+from voice_router.errors import BadRequest, NotFound
+from voice_router.models import Problem
+from voice_router.web.context import runtime
+from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.breakdown import merge_preview, merge_targets
+from voice_router.web.ui.forms import MergeForm
+from voice_router.web.ui.pages import bp
+from voice_router.web.ui.problem_views import sync_later
+
+
+@bp.get("/problems/<int:problem_id>/merge")
+@role_required("pm")
+def merge_preview_page(problem_id: int):  # type: ignore[no-untyped-def]
+    """Choose a target (`?into=`), then see both problems and the combined counts; nothing
+    is written until the confirm form posts."""
+    raw = request.args.get("into", "").strip()
+    if raw and not raw.isdigit():
+        raise BadRequest("into must be a problem id")
+    with Session(runtime().engine) as session:
+        preview = merge_preview(session, problem_id, int(raw)) if raw else None
+        targets = merge_targets(session, problem_id)
+        this = preview.merged if preview else session.get(Problem, problem_id)
+        if this is None:
+            raise NotFound(f"no problem {problem_id}")
+    form = MergeForm(formdata=None, into=int(raw) if raw else None)
+    return render_template(
+        "ui/merge.html",
+        caller=current_caller(),
+        this=this,
+        preview=preview,
+        targets=targets,
+        form=form,
+    )
+
+
+@bp.post("/problems/<int:problem_id>/merge")
+@role_required("pm")
+def merge(problem_id: int):  # type: ignore[no-untyped-def]
+    form = MergeForm()
+    if not form.validate_on_submit():
+        raise BadRequest("Choose the problem to merge into.")
+    into = form.into.data
+    try:
+        changed = merging.merge(runtime().engine, problem_id, into)
+    except BadRequest as exc:
+        flash(f"Not merged: {exc.message}", "error")
+        return redirect(url_for("ui.problem", problem_id=problem_id), code=303)
+    sync_later(changed)
+    flash("Merged. The counts below include the merged problem.", "success")
+    return redirect(url_for("ui.problem", problem_id=into), code=303)
+
+
+@bp.post("/problems/<int:problem_id>/unmerge")
+@role_required("pm")
+def unmerge(problem_id: int):  # type: ignore[no-untyped-def]
+    try:
+        changed = merging.unmerge(runtime().engine, problem_id)
+    except BadRequest as exc:
+        flash(f"Not unmerged: {exc.message}", "error")
+        return redirect(url_for("ui.problem", problem_id=problem_id), code=303)
+    sync_later(changed)
+    flash("Unmerged: both problems count on their own again.", "success")
+    return redirect(url_for("ui.problem", problem_id=problem_id), code=303)

@@ -1,0 +1,140 @@
+"""The UI blueprint itself: session cookie flags, CSRF, security headers, HTML error pages
+and the template filters that make customer text safe to show."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, render_template
+from flask.blueprints import BlueprintSetupState
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from voice_router.clock import iso
+from voice_router.errors import VoiceRouterError
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+SESSION_LIFETIME = timedelta(hours=12)
+SECRET_KEY_VARIABLE = "VOICE_ROUTER_SECRET_KEY"
+
+bp = Blueprint("ui", __name__, template_folder=str(TEMPLATES))
+csrf = CSRFProtect()
+
+# Nothing on these pages needs a script: forbid every script, and anything from elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@functools.cache
+def _process_key() -> str:
+    log.warning(
+        "ui.secret_key.generated",
+        extra={"hint": f"set {SECRET_KEY_VARIABLE} when more than one process serves the UI"},
+    )
+    return secrets.token_hex(32)
+
+
+def secret_key(env: Any = None) -> str:
+    """The key that signs UI session cookies and CSRF tokens: $VOICE_ROUTER_SECRET_KEY, else
+    one random key for this process (sessions then do not survive a restart, and several
+    processes behind one address must share a configured key)."""
+    env = os.environ if env is None else env
+    configured = (env.get(SECRET_KEY_VARIABLE) or "").strip()
+    return configured or _process_key()
+
+
+@bp.record_once
+def configure_app(state: BlueprintSetupState) -> None:
+    app = state.app
+    base_url = app.extensions["voice_router"].settings.base_url
+    app.config.update(
+        SESSION_COOKIE_NAME="voice_router_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=base_url.lower().startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # A form stays usable as long as the session that issued it.
+        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),
+    )
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def error_page(status: int, title: str, message: str):  # type: ignore[no-untyped-def]
+    return render_template("ui/error.html", status=status, title=title, message=message), status
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(exc: CSRFError):  # type: ignore[no-untyped-def]
+    log.info("ui.csrf_rejected", extra={"reason": exc.description})
+    return error_page(
+        400,
+        "This form could not be accepted",
+        "It has expired or did not come from this site. Go back, reload the page and try again.",
+    )
+
+
+@bp.errorhandler(VoiceRouterError)
+def _ours(exc: VoiceRouterError):  # type: ignore[no-untyped-def]
+    titles = {403: "Not allowed", 404: "Not found", 400: "That did not work"}
+    return error_page(exc.status, titles.get(exc.status, "Something went wrong"), exc.message)
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+    return error_page(exc.code or 500, exc.name, exc.description or exc.name)
+
+
+@bp.app_template_filter("http_url")
+def http_url(url: Any) -> str | None:
+    """The URL when it is an absolute http(s) address, else None: customer-supplied links
+    (`javascript:`, `data:`, relative paths) are shown as text, never as links."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url.strip()
+    return None
+
+
+@bp.app_template_filter("moment")
+def moment(value: Any) -> str:
+    """An ISO timestamp (as the core serialises it) for people: `2026-11-20 10:00 UTC`."""
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else iso(value) or ""
+    return text.replace("T", " ")[:16] + " UTC" if len(text) >= 16 else text
+
+
+@bp.app_template_filter("money")
+def money(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{float(value):,.0f}"
+
+
+@bp.app_template_filter("signed")
+def signed(value: Any) -> str:
+    return f"{int(value):+d}" if value else "0"

@@ -1,0 +1,147 @@
+"""One problem's page and what agents do on it: notes, the notify list (CSV, mark sent),
+and linking an existing Jira issue (pm)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from sqlmodel import Session
+
+from voice_router import merging, notify, problems
+from voice_router.errors import BadRequest
+from voice_router.web.context import runtime
+from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
+from voice_router.web.ui.forms import JiraLinkForm, NoteForm
+from voice_router.web.ui.listing import STATUS_LABELS
+from voice_router.web.ui.pages import bp
+from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
+from voice_router.web.ui.suggested import suggestions_for
+
+log = logging.getLogger(__name__)
+
+
+def sync_later(problem_ids: list[int]) -> None:
+    """Queue a Jira sync for the problems an action changed (as the API does)."""
+    rt = runtime()
+    if rt.settings.jira.url:
+        rt.queue.enqueue_sync(problem_ids)
+
+
+def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
+    caller = current_caller()
+    with Session(runtime().engine) as session:
+        detail = problems.problem_detail(session, problem_id)
+        accounts, without_account = accounts_for(session, problem_id)
+        notify_list = notify.notify_json(session, problem_id)
+        trend = sparkline(daily_new_tickets(session, [problem_id])[problem_id])
+        merged_here = merged_into_this(session, problem_id)
+        survivor = None
+        if detail["merged_into"] is not None:
+            survivor = problems.problem_detail(session, detail["merged_into"], pain_point_limit=0)
+        may_merge = caller is not None and caller.may("pm") and survivor is None
+        targets = merge_targets(session, problem_id) if may_merge else []
+        suggestions = suggestions_for(session, problem_id) if survivor is None else None
+    page = render_template(
+        "ui/problem.html",
+        caller=caller,
+        problem=detail,
+        accounts=accounts,
+        without_account=without_account,
+        notify=notify_list,
+        trend=trend,
+        merged_here=merged_here,
+        survivor=survivor,
+        targets=targets,
+        suggestions=suggestions,
+        jira_configured=bool(runtime().settings.jira.url),
+        note_form=forms.get("note_form") or NoteForm(formdata=None),
+        jira_form=forms.get("jira_form") or JiraLinkForm(formdata=None),
+        status_labels=STATUS_LABELS,
+    )
+    return page, status
+
+
+@bp.get("/problems/<int:problem_id>")
+@role_required("agent")
+def problem(problem_id: int):  # type: ignore[no-untyped-def]
+    return _page(problem_id)
+
+
+def _back(problem_id: int, anchor: str) -> Response:
+    return redirect(url_for("ui.problem", problem_id=problem_id, _anchor=anchor), code=303)
+
+
+@bp.post("/problems/<int:problem_id>/notes")
+@role_required("agent")
+def add_note(problem_id: int):  # type: ignore[no-untyped-def]
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _page(problem_id, 400, note_form=form)
+    caller = current_caller()
+    amount = form.arr_at_risk.data
+    merging.add_note(
+        runtime().engine,
+        problem_id,
+        form.body.data,
+        str(amount) if amount is not None else None,
+        caller.name if caller else "?",
+    )
+    sync_later([problem_id])
+    flash("Note added.", "success")
+    return _back(problem_id, "notes")
+
+
+@bp.post("/problems/<int:problem_id>/jira")
+@role_required("pm")
+def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
+    from integrations.jira.errors import JiraError
+    from voice_router import jira_sync
+
+    rt = runtime()
+    form = JiraLinkForm()
+    if not form.validate_on_submit():
+        return _page(problem_id, 400, jira_form=form)
+    if not rt.settings.jira.url:
+        raise BadRequest("Jira is not configured ([jira].url is empty).")
+    with Session(rt.engine) as session:
+        problems.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
+    key = form.key.data.strip().upper()
+    try:
+        jira_sync.link_issue(rt.engine, rt.settings, problem_id, key)
+    except JiraError as exc:
+        form.key.errors.append(f"Jira says: {exc.message}")
+        return _page(problem_id, 503 if exc.transient else 400, jira_form=form)
+    sync_later([problem_id])
+    flash(f"Linked {key}.", "success")
+    return _back(problem_id, "jira")
+
+
+@bp.post("/problems/<int:problem_id>/notify/mark-sent")
+@role_required("agent")
+def mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
+    emails = [e for e in request.form.getlist("customer_emails") if e.strip()]
+    if not emails:
+        flash("Choose at least one customer to mark as told.", "error")
+        return _back(problem_id, "notify")
+    caller = current_caller()
+    result = notify.mark_sent(runtime().engine, problem_id, emails, caller.name if caller else "?")
+    marked = len(result["marked"])
+    flash(f"Marked {marked} customer{'s' if marked != 1 else ''} as told.", "success")
+    if result["unknown"]:
+        flash(f"Not on this list: {', '.join(result['unknown'])}", "error")
+    return _back(problem_id, "notify")
+
+
+@bp.get("/problems/<int:problem_id>/notify.csv")
+@role_required("agent")
+def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
+    with Session(runtime().engine) as session:
+        text = notify.notify_csv(session, problem_id)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="problem-{problem_id}-notify.csv"'},
+    )
