@@ -29,11 +29,8 @@ problems with the most similar names and those sharing the most accounts or cust
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz
@@ -42,15 +39,16 @@ from sqlmodel import Session, col, select
 
 from voice_router.errors import NotFound
 from voice_router.models import Account, Customer, PainPoint, Problem
+from voice_router.names import (
+    Name,
+    as_name,
+    idf,
+    name_similarity,
+    significant,
+)
 
 SUBJECTS = 10  # ticket subjects read per problem
 CLOSED = ("shipped", "wont_fix")
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP_WORDS = """a an and are as at be been but by can cannot cant could did didn do does doesn
-    don for from get gets got has have i if in into is isn it its me my no not of on or our so still
-    than that the their them then there this to too us was wasn we were what when where which
-    while why will with won would you your"""
-_STOP = frozenset(_STOP_WORDS.split())
 
 
 @dataclass(frozen=True)
@@ -83,149 +81,6 @@ class Suggestion:
 
 
 # ---------------------------------------------------------------- words
-
-
-def fold(text: str) -> str:
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """A light English stemmer: plural and -ing/-ed endings, a final e, doubled consonants."""
-    if len(word) <= 3 or not word.isalpha():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    if word.endswith("ing") and len(word) >= 6:
-        word = word[:-3]
-    elif word.endswith("ed") and len(word) >= 5:
-        word = word[:-2]
-    if word.endswith("e") and len(word) >= 4:
-        word = word[:-1]
-    if len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "lsz":
-        word = word[:-1]
-    return word
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(fold(text))
-
-
-def _significant(subject: str) -> frozenset[str]:
-    """The stems of a subject's words, without stop words and single letters."""
-    return frozenset(stem(w) for w in words(subject) if len(w) > 1 and w not in _STOP)
-
-
-# ---------------------------------------------------------------- names
-
-
-@dataclass(frozen=True)
-class Name:
-    """A problem name (its key, or a title) as words, their stems, and where each initial
-    letter occurs."""
-
-    text: str
-    words: tuple[str, ...]
-    stems: tuple[str, ...]
-    at: dict[str, tuple[int, ...]]
-    distinct: frozenset[str]  # the stems
-
-
-@lru_cache(maxsize=16384)
-def as_name(text: str) -> Name:
-    found = tuple(words(text))
-    stems = tuple(stem(w) for w in found)
-    at: dict[str, list[int]] = defaultdict(list)
-    for index, word in enumerate(found):
-        at[word[0]].append(index)
-    return Name(text, found, stems, {k: tuple(v) for k, v in at.items()}, frozenset(stems))
-
-
-def _spells(token: str, run: tuple[str, ...]) -> bool:
-    """Whether `token` is a non-empty prefix of each word of `run` in turn."""
-    if not run:
-        return not token
-    word, rest = run[0], run[1:]
-    longest = min(len(word), len(token) - len(rest))
-    return any(
-        word[:size] == token[:size] and _spells(token[size:], rest)
-        for size in range(longest, 0, -1)
-    )
-
-
-@lru_cache(maxsize=262144)
-def stands_for(token: str, run: tuple[str, ...]) -> float:
-    """How well one word stands for a run of other words that start with the same letter
-    (0 when it does not): an acronym ("sso": single sign on), a joined spelling
-    ("loginloop", "email": e mail), a shortening ("gcal": google calendar, "notif":
-    notification, "invite": invitation), letters in order ("pwd": password) or a typo."""
-    if len(run) > 1:
-        return 0.9 if _spells(token, run) else 0.0
-    word, token_stem = run[0], stem(token)
-    if len(token_stem) >= 3 and len(word) > len(token_stem) and word.startswith(token_stem):
-        return 0.9
-    if 3 <= len(token) < len(word) - 1:
-        letters = iter(word)
-        if all(letter in letters for letter in token):
-            return 0.8
-    if len(token) >= 4 and len(word) >= 4:
-        return fuzz.ratio(token, word, score_cutoff=75) / 100
-    return 0.0
-
-
-def name_similarity(a: Name, b: Name, weight: dict[str, float]) -> float:
-    """Weighted Dice coefficient of two names: the share of both names' word weight that
-    found a counterpart (see the module docstring)."""
-    if a.at.keys().isdisjoint(b.at):
-        return 0.0  # every kind of match pairs words with the same initial
-    got_a, got_b = [0.0] * len(a.words), [0.0] * len(b.words)
-    for i, s in enumerate(a.stems):
-        for j, t in enumerate(b.stems):
-            if s == t and not got_b[j]:
-                got_a[i] = got_b[j] = 1.0
-                break
-    if not (all(got_a) and all(got_b)):
-        for left, right, got_l, got_r in ((a, b, got_a, got_b), (b, a, got_b, got_a)):
-            for i, token in enumerate(left.words):
-                if got_l[i] or len(token) < 2:
-                    continue
-                for j in right.at.get(token[0], ()):
-                    for size in (4, 3, 2, 1):
-                        if j + size > len(right.words) or any(got_r[j : j + size]):
-                            continue
-                        quality = stands_for(token, right.words[j : j + size])
-                        if quality:
-                            got_l[i] = quality
-                            got_r[j : j + size] = [quality] * size
-                            break
-                    if got_l[i]:
-                        break
-    total = matched = 0.0
-    for stems, got in ((a.stems, got_a), (b.stems, got_b)):
-        for s, g in zip(stems, got, strict=True):
-            w = weight.get(s, 1.0)
-            total += w
-            matched += w * g
-    return matched / total if total else 0.0
-
-
-def _idf(documents: list[frozenset[str]] | list[set[str]], power: float = 1.0) -> dict[str, float]:
-    """Inverse document frequency, log(1 + N / df), raised to `power`."""
-    df: Counter[str] = Counter()
-    for document in documents:
-        df.update(document)
-    n = max(len(documents), 1)
-    return {w: math.log(1 + n / count) ** power for w, count in df.items()}
-
-
-# ---------------------------------------------------------------- loading
 
 
 @dataclass
@@ -310,7 +165,7 @@ def _read_subjects(
         group = groups[roots[pid]]
         if subject not in group.subjects:
             group.subjects.append(subject)
-            group.words.update(_significant(subject))
+            group.words.update(significant(subject))
 
 
 def _shared(
@@ -382,7 +237,7 @@ def compare(
         return {}, groups
     members = [pid for pid, root in roots.items() if root == problem_id]
     names = [n.distinct for g in groups.values() for n in g.names]
-    name_weights = _idf(names, weights.rarity)
+    name_weights = idf(names, weights.rarity)
     own_accounts, accounts = _shared(session, members, roots, accounts=True)
     own_customers, customers = _shared(session, members, roots, accounts=False)
     found: dict[int, Signals] = {}
@@ -411,14 +266,14 @@ def compare(
     shortlist = {pid for pid, _ in by_name[: weights.shortlist] + by_overlap[: weights.shortlist]}
     wanted = {problem_id} | shortlist
     _read_subjects(session, [pid for pid, root in roots.items() if root in wanted], groups, roots)
-    idf = _idf([set(groups[pid].words) for pid in wanted if groups[pid].words])
-    mine = {w: (1 + math.log(n)) * idf[w] for w, n in target.words.items()}
+    rarity = idf([set(groups[pid].words) for pid in wanted if groups[pid].words])
+    mine = {w: (1 + math.log(n)) * rarity[w] for w, n in target.words.items()}
     mine_norm = math.sqrt(sum(v * v for v in mine.values()))
     for pid in shortlist:
         theirs = groups[pid].words
-        dot = sum(v * (1 + math.log(theirs[w])) * idf[w] for w, v in mine.items() if w in theirs)
+        dot = sum(v * (1 + math.log(theirs[w])) * rarity[w] for w, v in mine.items() if w in theirs)
         if dot:
-            norm = math.sqrt(sum(((1 + math.log(n)) * idf[w]) ** 2 for w, n in theirs.items()))
+            norm = math.sqrt(sum(((1 + math.log(n)) * rarity[w]) ** 2 for w, n in theirs.items()))
             fewer = min(len(target.subjects), len(groups[pid].subjects))
             confidence = fewer / (fewer + weights.subjects_prior)
             found[pid].subjects = dot / (mine_norm * norm) * confidence
@@ -487,9 +342,9 @@ def _listing(noun: str, ids: set[int], names: dict[int, str], shown: int = 3) ->
 def _best_subjects(mine: list[str], theirs: list[str]) -> tuple[str, str] | None:
     best, pair = (0, 0.0), None
     for a in mine:
-        words_a = _significant(a)
+        words_a = significant(a)
         for b in theirs:
-            common = len(words_a & _significant(b))
+            common = len(words_a & significant(b))
             if common:
                 rank = (common, fuzz.token_set_ratio(a, b))
                 if rank > best:
