@@ -227,11 +227,11 @@ def test_a_similar_email_is_someone_else(client, runtime):
     assert b"xmaria.lopez@acme-corp.com" in dump(runtime.engine)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_file_keeps_no_copy(client, runtime, settings):
     """Rows updated before forget leave old copies in free space of the file; forget runs
-    with secure_delete, then VACUUM and a truncating WAL checkpoint, so none survives."""
-    if not settings.database_url.startswith("sqlite"):
-        pytest.skip("a file-level check: for PostgreSQL see docs/privacy.md")
+    with secure_delete, then VACUUM and a truncating WAL checkpoint, so none survives.
+    (A file-level check, so SQLite only; for PostgreSQL see docs/privacy.md.)"""
     runtime.engine.dispose()  # as with a SQLite built without SQLITE_SECURE_DELETE:
     sa.event.listen(runtime.engine, "connect", lambda c, _: c.execute("PRAGMA secure_delete=0"))
     seed(client, runtime)

@@ -126,7 +126,7 @@ class ThrowawayRedis:
 def postgres() -> Iterator[ThrowawayPostgres]:
     bin_dir = postgres_bin()
     if bin_dir is None:
-        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
+        pytest.fail("no PostgreSQL server binaries under /usr/lib/postgresql")
     cluster = ThrowawayPostgres(bin_dir)
     try:
         cluster.start()
@@ -138,7 +138,7 @@ def postgres() -> Iterator[ThrowawayPostgres]:
 @pytest.fixture
 def redis_server(tmp_path: Path) -> Iterator[ThrowawayRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("no redis-server on this machine")
+        pytest.fail("no redis-server on this machine")
     server = ThrowawayRedis(tmp_path)
     server.start()
     yield server

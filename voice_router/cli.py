@@ -242,7 +242,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
             err=True,
         )
     if report.jira_problems and _settings(ctx).jira.url:
-        rt.queue.enqueue_sync(report.jira_problems)
+        rt.queue.enqueue_sync(report.jira_problems, urgent=True)
         click.echo(f"Jira descriptions of {len(report.jira_problems)} problem(s) re-synced")
     outside = [
         f"{len(report.jira_comments)} note(s) already posted as Jira comments "

@@ -54,6 +54,7 @@ def demo_config(database_url: str, jira_url: str, jira_token: str) -> dict[str, 
             "email": DEMO_JIRA_EMAIL,
             "api_token": jira_token,
             "webhook_secret": secrets.token_hex(16),
+            "update_interval_seconds": 0,  # show every change at once
         },
     }
 

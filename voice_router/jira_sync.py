@@ -139,6 +139,13 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         block = render_block(_impact(session, problem, settings.base_url))
         fields = _fields(jira, problem)
         digest = _content_hash(fields, block)
+    if (
+        problem.jira_key is not None
+        and problem.jira_content_hash == digest
+        and not _notes_pending(engine, problem_id)
+        and not _regression_due(problem)
+    ):
+        return SyncOutcome("unchanged", problem.jira_key)  # nothing to say: no call at all
     client = client_for(jira)
     action = "unchanged"
     if problem.jira_key is None:
@@ -206,6 +213,23 @@ def _create_or_adopt(
         f"voice-router problem #{problem.id}",
     )
     return "created"
+
+
+def _notes_pending(engine: Engine, problem_id: int) -> bool:
+    with Session(engine) as session:
+        return (
+            session.exec(
+                select(Note.id).where(
+                    Note.problem_id == problem_id,
+                    col(Note.jira_comment_id).is_(None) | (Note.jira_comment_id == PENDING),
+                )
+            ).first()
+            is not None
+        )
+
+
+def _regression_due(problem: Problem) -> bool:
+    return problem.status == "regressed" and problem.regression_noticed_at is None
 
 
 def _note_text(note: Note) -> str:

@@ -46,6 +46,7 @@ class JiraSettings:
     shipped_when: str = "done"
     impact_field: str = ""
     min_customers: int = 1
+    update_interval_seconds: int = 300
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
 
 
 SYNC_FLAG = "voice-router:jira-sync:{}"
+SYNC_LAST = "voice-router:jira-synced-at:{}"
 OUTBOUND_FLAG = "voice-router:outbound-sweep"
 RECONCILE_FLAG = "voice-router:reconcile"
 RECONCILE_LOCK_SECONDS = 50
@@ -35,7 +36,7 @@ class JobQueue(Protocol):
     def enqueue_drain(self) -> None: ...
     def drain_started(self) -> None: ...
     def schedule_drain(self, wait: timedelta) -> None: ...
-    def enqueue_sync(self, problem_ids: list[int]) -> None: ...
+    def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None: ...
     def sync_started(self, problem_id: int) -> None: ...
     def schedule_sync(self, problem_id: int, wait: float) -> None: ...
     def enqueue_outbound(self, problem_ids: list[int]) -> None: ...
@@ -49,6 +50,8 @@ class EmbeddedQueue:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._draining = threading.Lock()
+        self._synced_at: dict[int, float] = {}
+        self._waiting: set[int] = set()
 
     def enqueue_drain(self) -> None:
         from workers.jobs import drain_inbox
@@ -68,14 +71,34 @@ class EmbeddedQueue:
     def schedule_drain(self, wait: timedelta) -> None:
         return None  # retried on the next delivery, `deliveries replay` or the serve sweep
 
-    def enqueue_sync(self, problem_ids: list[int]) -> None:
+    def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None:
+        """Sync now, unless this problem's block was rewritten less than the update
+        interval ago: then remember it, and `run_due_syncs` (the serve sweep) catches up."""
+        interval = self.runtime.settings.jira.update_interval_seconds
+        now = time.monotonic()
+        for problem_id in problem_ids:
+            last = self._synced_at.get(problem_id)
+            if urgent or interval <= 0 or last is None or now - last >= interval:
+                self._sync(problem_id, now)
+            else:
+                self._waiting.add(problem_id)
+
+    def run_due_syncs(self) -> None:
+        interval = self.runtime.settings.jira.update_interval_seconds
+        now = time.monotonic()
+        for problem_id in sorted(self._waiting):
+            if now - self._synced_at.get(problem_id, float("-inf")) >= interval:
+                self._sync(problem_id, now)
+
+    def _sync(self, problem_id: int, now: float) -> None:
         from workers.jobs import sync_jira
 
-        for problem_id in problem_ids:
-            try:
-                sync_jira(problem_id, self.runtime)
-            except Exception:  # one problem's sync must not stop the others
-                log.exception("jira.sync_crashed", extra={"problem_id": problem_id})
+        self._waiting.discard(problem_id)
+        self._synced_at[problem_id] = now
+        try:
+            sync_jira(problem_id, self.runtime)
+        except Exception:  # one problem's sync must not stop the others
+            log.exception("jira.sync_crashed", extra={"problem_id": problem_id})
 
     def sync_started(self, problem_id: int) -> None:
         return None
@@ -100,13 +123,14 @@ class EmbeddedQueue:
 
 
 class RedisQueue:
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, update_interval: int = 300) -> None:
         from redis import Redis
         from rq import Queue
 
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
         self._last_drain_request = float("-inf")
+        self.settings_interval = max(0, update_interval)
 
     def enqueue_drain(self) -> None:
         """Ask for a drain, at most once a second per process: a drain that is queued or
@@ -133,14 +157,25 @@ class RedisQueue:
             wait + timedelta(seconds=1), "workers.jobs.drain_inbox", job_timeout=600, result_ttl=60
         )
 
-    def enqueue_sync(self, problem_ids: list[int]) -> None:
-        """One pending sync per problem, started a moment later so a burst folds into it."""
+    def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None:
+        """One pending sync per problem, a moment later so a burst folds into it, and no
+        sooner than the update interval after the last one (urgent: a person is waiting)."""
+        interval = self.settings_interval
+        now = time.time()
         for problem_id in problem_ids:
-            if self.redis.set(SYNC_FLAG.format(problem_id), b"1", nx=True, ex=DRAIN_FLAG_TTL):
-                self.schedule_sync(problem_id, SYNC_DELAY.total_seconds())
+            wait = SYNC_DELAY.total_seconds()
+            last = None if urgent else self.redis.get(SYNC_LAST.format(problem_id))
+            if last is not None:
+                wait = max(wait, float(last) + interval - now)
+            flag = SYNC_FLAG.format(problem_id) + (":urgent" if urgent else "")
+            if self.redis.set(flag, b"1", nx=True, ex=int(wait) + DRAIN_FLAG_TTL):
+                self.schedule_sync(problem_id, wait)
 
     def sync_started(self, problem_id: int) -> None:
-        self.redis.delete(SYNC_FLAG.format(problem_id))
+        self.redis.delete(SYNC_FLAG.format(problem_id), SYNC_FLAG.format(problem_id) + ":urgent")
+        self.redis.set(
+            SYNC_LAST.format(problem_id), str(time.time()), ex=self.settings_interval + 60
+        )
 
     def schedule_sync(self, problem_id: int, wait: float) -> None:
         self.queue.enqueue_in(
@@ -185,5 +220,5 @@ def _retry():  # type: ignore[no-untyped-def]
 
 def make_queue(runtime: Runtime) -> JobQueue:
     if runtime.settings.redis_url:
-        return RedisQueue(runtime.settings.redis_url)
+        return RedisQueue(runtime.settings.redis_url, runtime.settings.jira.update_interval_seconds)
     return EmbeddedQueue(runtime)

@@ -36,6 +36,7 @@ def start_embedded_sweep(queue: EmbeddedQueue, every: float = 30.0) -> threading
     def loop() -> None:
         while not stop.wait(every):
             queue.enqueue_drain()
+            queue.run_due_syncs()
 
     threading.Thread(target=loop, daemon=True, name="voice-router-sweep").start()
     return stop

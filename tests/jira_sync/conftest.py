@@ -28,6 +28,7 @@ def jira_table(sandbox: JiraSandbox, **overrides: object) -> dict[str, object]:
         "api_token": TOKEN,
         "project": "PROD",
         "labels": ["voice-router"],
+        "update_interval_seconds": 0,  # tests look at each change; pacing has its own tests
         **overrides,
     }
 

@@ -399,3 +399,56 @@ def test_impact_field_receives_the_customer_count(make_settings, sandbox):
     report(client, "T2", "b@globex.io")
     assert only_issue(sandbox)["fields"]["customfield_10050"] == 2
     runtime.engine.dispose()
+
+
+def test_a_burst_becomes_one_trailing_update_per_interval_without_redis(make_settings, sandbox):
+    from voice_router.jira_sync import sync_problem  # noqa: F401  (the path under test)
+
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")  # creates the issue at once
+    key = only_issue(sandbox)["key"]
+    sandbox.reset_calls()
+    for i in range(20):
+        report(client, f"B{i}", f"b{i}@globex.io")
+    assert sandbox.count_calls() == 0  # within the interval: waiting, no call
+    assert "|1|1|" in sandbox.issue(key)["fields"]["description"]
+    runtime.queue._synced_at[problem_row(runtime).id] -= 3600  # the interval has passed
+    runtime.queue.run_due_syncs()
+    assert "|21|2|" in sandbox.issue(key)["fields"]["description"]
+    assert sandbox.count_calls() == 2  # read the description, write the block
+    runtime.engine.dispose()
+
+
+def test_notes_sync_at_once_even_inside_the_interval(make_settings, sandbox):
+    runtime = build_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    response = client.post(
+        f"/api/v1/problems/{problem.id}/notes", json={"body": "Churn risk"}, headers=token(runtime)
+    )
+    assert response.status_code == 201
+    assert len(sandbox.comments(problem.jira_key)) == 1
+    runtime.engine.dispose()
+
+
+def test_redis_queue_paces_block_rewrites(redis_url):
+    from redis import Redis
+    from rq.registry import ScheduledJobRegistry
+
+    from workers.queue import RedisQueue
+
+    queue = RedisQueue(redis_url, update_interval=600)
+    registry = ScheduledJobRegistry(queue=queue.queue)
+    queue.enqueue_sync([7])
+    queue.enqueue_sync([7])  # coalesced into the pending one
+    assert registry.count == 1
+    queue.sync_started(7)  # the job runs…
+    queue.enqueue_sync([7])  # …and a new change waits for the interval
+    times = sorted(registry.get_scheduled_time(j) for j in registry.get_job_ids())
+    assert len(times) == 2
+    assert (times[-1] - times[0]).total_seconds() > 590
+    queue.enqueue_sync([7], urgent=True)  # a person added a note: soon, not in 10 minutes
+    assert registry.count == 3
+    Redis.from_url(redis_url).flushdb()

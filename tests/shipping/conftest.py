@@ -56,6 +56,7 @@ def make_loop(make_settings, sandbox) -> Iterator[Callable[..., Loop]]:
                 "project": "PROD",
                 "webhook_secret": JIRA_SECRET,
                 "shipped_when": shipped_when,
+                "update_interval_seconds": 0,
             },
             notify=notify or {},
             base_url="https://vr.example",

@@ -39,7 +39,7 @@ def _problem_response(problem_id: int):  # type: ignore[no-untyped-def]
 def _sync_later(problem_ids: list[int]) -> None:
     rt = runtime()
     if rt.settings.jira.url:
-        rt.queue.enqueue_sync(problem_ids)
+        rt.queue.enqueue_sync(problem_ids, urgent=True)
 
 
 @bp.get("/problems")

@@ -27,7 +27,7 @@ def sync_later(problem_ids: list[int]) -> None:
     """Queue a Jira sync for the problems an action changed (as the API does)."""
     rt = runtime()
     if rt.settings.jira.url:
-        rt.queue.enqueue_sync(problem_ids)
+        rt.queue.enqueue_sync(problem_ids, urgent=True)
 
 
 def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]

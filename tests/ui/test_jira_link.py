@@ -1,0 +1,72 @@
+"""A pm links an existing Jira issue from the problem page (against the Jira sandbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.ui.ui_support import form_post, problem_ids, seed_three_problems, sign_in
+from voice_router import jira_sync
+from voice_router.jira_sandbox import JiraSandbox
+from voice_router.runtime import build_runtime
+from voice_router.web import create_app
+
+EMAIL, TOKEN = "bot@example.com", "sandbox-token"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[JiraSandbox]:
+    jira_sync._cached_client.cache_clear()
+    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
+        yield running
+    jira_sync._cached_client.cache_clear()
+
+
+@pytest.fixture
+def pm(make_settings, sandbox):
+    # min_customers is high so that no issue is created on its own: we link one by hand.
+    jira = {"url": sandbox.url, "email": EMAIL, "api_token": TOKEN, "min_customers": 50}
+    runtime = build_runtime(make_settings(jira=jira))
+    client = create_app(runtime=runtime).test_client()
+    seed_three_problems(client)
+    sign_in(client, runtime, "pm")
+    yield client, problem_ids(runtime)["sso-login"]
+    runtime.engine.dispose()
+
+
+def file_by_hand(sandbox: JiraSandbox) -> str:
+    fields = {"project": {"key": "PROD"}, "issuetype": {"name": "Bug"}, "summary": "SSO"}
+    response = requests.post(
+        f"{sandbox.url}/rest/api/2/issue",
+        json={"fields": fields},
+        auth=(EMAIL, TOKEN),
+        timeout=5,
+    )
+    return response.json()["key"]
+
+
+def test_a_pm_links_an_existing_issue(pm, sandbox):
+    client, login = pm
+    key = file_by_hand(sandbox)
+    response = form_post(
+        client, f"/problems/{login}", f"/problems/{login}/jira", {"jira-key": key.lower()}
+    )
+    assert response.status_code == 303, response.text
+    html = client.get(response.headers["Location"]).text
+    assert f"Linked {key}." in html
+    jira = html.split('id="jira-h"')[1].split("</section>")[0]
+    assert f">{key}</a>" in jira
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [("PROD-999", "Jira says:"), ("not a key", "Use a key such as PROD-12.")],
+)
+def test_a_bad_key_is_shown_back_on_the_form(pm, key, message):
+    client, login = pm
+    response = form_post(client, f"/problems/{login}", f"/problems/{login}/jira", {"jira-key": key})
+    assert response.status_code == 400
+    jira = response.text.split('id="jira-h"')[1].split("</section>")[0]
+    assert message in jira and 'aria-invalid="true"' in jira

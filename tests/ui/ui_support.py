@@ -1,0 +1,161 @@
+"""Seeding problems through signed webhooks, and signing in to the UI like a browser does."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from tests.support import generic_delivery, post_signed
+from voice_router.models import Problem
+from voice_router.tokens import create_token
+
+CSRF = re.compile(r'name="(?:[a-z]+-)?csrf_token"[^>]*value="([^"]+)"')
+
+# Hostile customer text: each would run or navigate if it were ever rendered as markup.
+SCRIPT = "<script>window.__pwned = 'script'; alert('pwned')</script>"
+IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"
+JS_URL = "javascript:window.__pwned='link'"
+
+
+def days_ago(days: int, hour: int = 10) -> str:
+    moment = datetime.now(UTC) - timedelta(days=days)
+    return moment.replace(hour=hour, minute=0, second=0, microsecond=0).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def post(client: Any, ticket: str, email: str | None, tag: str, **fields: Any) -> None:
+    response = post_signed(client, "generic", generic_delivery(ticket, email, [tag], **fields))
+    assert response.status_code == 202, response.get_data(as_text=True)
+
+
+def seed_three_problems(client: Any) -> None:
+    """sso-login (3 customers, 2 accounts), csv-export (2 customers, one of them also on
+    sso-login, through Northwind), pdf-invoice (1 small account, reported today)."""
+    post(
+        client,
+        "L1",
+        "ana@northwind.example",
+        "pain-sso-login",
+        name="Ana Northwind",
+        company="Northwind",
+        mrr=1200,
+        occurred_at=days_ago(20),
+        subject="SSO loops back to the login page",
+    )
+    post(
+        client,
+        "L2",
+        "bo@contoso.example",
+        "pain-sso-login",
+        name="Bo Contoso",
+        company="Contoso",
+        mrr=300,
+        occurred_at=days_ago(9),
+        subject="Cannot sign in with Okta",
+    )
+    post(
+        client,
+        "L3",
+        "cy@gmail.com",
+        "pain-sso-login",
+        name="Cy Free",
+        occurred_at=days_ago(2),
+        subject="Login page keeps reloading",
+    )
+    post(
+        client,
+        "E1",
+        "dee@tyrell.example",
+        "pain-csv-export",
+        name="Dee Tyrell",
+        company="Tyrell",
+        mrr=9000,
+        occurred_at=days_ago(12),
+        subject="Export hangs",
+    )
+    post(
+        client,
+        "E2",
+        "ana@northwind.example",
+        "pain-csv-export",
+        name="Ana Northwind",
+        company="Northwind",
+        mrr=1200,
+        occurred_at=days_ago(3),
+        subject="CSV export times out",
+        agent_email="zoe@support.example",
+    )
+    post(
+        client,
+        "P1",
+        "eve@soylent.example",
+        "pain-pdf-invoice",
+        name="Eve Soylent",
+        company="Soylent",
+        mrr=50,
+        occurred_at=days_ago(0),
+        subject="Invoice PDF is blank",
+    )
+
+
+def seed_hostile(client: Any) -> None:
+    post(
+        client,
+        "X1",
+        "mallory@evil.example",
+        "pain-sso-login",
+        name=IMG,
+        company=SCRIPT,
+        mrr=10,
+        subject=SCRIPT,
+        occurred_at=days_ago(1),
+    )
+    # The generic source refuses non-http ticket URLs; Freshdesk passes its field through.
+    freshdesk = {
+        "freshdesk_webhook": {
+            "ticket_id": "X2",
+            "ticket_url": JS_URL,
+            "ticket_subject": IMG,
+            "ticket_tags": "pain-sso-login",
+            "ticket_updated_at": days_ago(1),
+            "requester_email": "trudy@evil.example",
+            "requester_name": SCRIPT,
+            "agent_email": "agent@support.example",
+            "agent_name": IMG,
+        }
+    }
+    assert post_signed(client, "freshdesk", freshdesk).status_code == 202
+
+
+def problem_ids(runtime: Any) -> dict[str, int]:
+    with Session(runtime.engine) as session:
+        return {p.key: p.id for p in session.exec(select(Problem)).all()}
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client: Any, runtime: Any, role: str = "agent", name: str | None = None) -> str:
+    token = create_token(runtime.engine, role, name or f"{role.title()} Person")
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"token": token, "csrf_token": csrf_token(page.get_data(as_text=True))}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return token
+
+
+def form_post(client: Any, page_url: str, url: str, data: dict[str, Any] | None = None) -> Any:
+    """POST a form the way the browser would: with the CSRF token from the page it is on."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.status_code
+    return client.post(
+        url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **(data or {})}
+    )
