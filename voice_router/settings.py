@@ -61,6 +61,7 @@ class Settings:
     database_url: str = "sqlite:///voice_router.db"
     redis_url: str = ""
     base_url: str = "http://localhost:8000"
+    secret_key: str = ""
     max_body_bytes: int = 1048576
     process_batch_size: int = 500
     delivery_max_attempts: int = 5

@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from voice_router.web import api, errors, health, openapi, ui, webhooks
 
     errors.register(app)
-    app.secret_key = ui.secret_key()  # $VOICE_ROUTER_SECRET_KEY, else random per process
+    app.secret_key = ui.secret_key(runtime.settings.secret_key)  # else random per process
     ui.csrf.init_app(app)  # CSRF on every form post, except:
     ui.csrf.exempt(webhooks.bp)  # signed webhooks
     ui.csrf.exempt(api.bp)  # the bearer-token API (no cookies)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +23,6 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SESSION_LIFETIME = timedelta(hours=12)
-SECRET_KEY_VARIABLE = "VOICE_ROUTER_SECRET_KEY"
 
 bp = Blueprint("ui", __name__, template_folder=str(TEMPLATES))
 csrf = CSRFProtect()
@@ -40,18 +38,16 @@ CONTENT_SECURITY_POLICY = (
 def _process_key() -> str:
     log.warning(
         "ui.secret_key.generated",
-        extra={"hint": f"set {SECRET_KEY_VARIABLE} when more than one process serves the UI"},
+        extra={"hint": "set secret_key (VOICE_ROUTER_SECRET_KEY) when several processes serve"},
     )
     return secrets.token_hex(32)
 
 
-def secret_key(env: Any = None) -> str:
-    """The key that signs UI session cookies and CSRF tokens: $VOICE_ROUTER_SECRET_KEY, else
+def secret_key(configured: str) -> str:
+    """The key that signs UI session cookies and CSRF tokens: the `secret_key` setting, else
     one random key for this process (sessions then do not survive a restart, and several
     processes behind one address must share a configured key)."""
-    env = os.environ if env is None else env
-    configured = (env.get(SECRET_KEY_VARIABLE) or "").strip()
-    return configured or _process_key()
+    return configured.strip() or _process_key()
 
 
 @bp.record_once
