@@ -67,4 +67,6 @@ def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
 control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)

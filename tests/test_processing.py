@@ -241,7 +241,9 @@ def test_an_account_mrr_change_reprices_every_problem_it_appears_in(client, runt
     )
     found = by_key(client, runtime)
     assert found["sync"]["mrr"] == found["export"]["mrr"] == 2500.0
-    send(client, generic_delivery("T3", "b@umbrella.co", ["pain-export"], company="Umbrella",
-                                  mrr=3000))
+    send(
+        client,
+        generic_delivery("T3", "b@umbrella.co", ["pain-export"], company="Umbrella", mrr=3000),
+    )
     found = by_key(client, runtime)
     assert found["sync"]["mrr"] == found["export"]["mrr"] == 3000.0
