@@ -83,6 +83,7 @@ def test_a_whole_run_logs_json_events_and_never_a_secret_or_body(
                 "api_token": JIRA_TOKEN,
                 "project": "PROD",
                 "webhook_secret": JIRA_WEBHOOK_SECRET,
+                "update_interval_seconds": 0,  # every change syncs, so the refusal is seen
             },
             "notify": {
                 "slack_webhook_url": SLACK_URL,
