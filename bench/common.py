@@ -1,0 +1,284 @@
+"""Shared helpers for the benchmark scripts in bench/ (not a test module).
+
+Every script builds its own throw-away databases (a temp SQLite file, or a PostgreSQL
+database named `vr_bench_*` that it drops again), uses Redis db 14 (flushed before and
+after) and writes its figures to bench/results/<name>.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "VOICE_ROUTER_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("VOICE_ROUTER_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+GENERIC_SECRET = "bench-generic-secret"
+
+
+# ---------------------------------------------------------------- figures
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in samples_s]
+    return {
+        "n": len(ms),
+        "median_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "min_ms": round(min(ms), 2),
+        "max_ms": round(max(ms), 2),
+    }
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    commit = changed = ""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):  # read-only git queries
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        changed = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(ROOT),
+                "status",
+                "--porcelain",
+                "--",
+                "voice_router",
+                "workers",
+                "integrations",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_head": commit,
+        "core_has_uncommitted_changes": bool(changed),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_result(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- databases
+
+
+@contextlib.contextmanager
+def temp_dir(prefix: str) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _admin():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True)
+
+
+def postgres_url(name: str) -> str:
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def create_postgres(prefix: str, template: str | None = None) -> str:
+    """A new, empty (or cloned from `template`) database; returns its name."""
+    name = f"vr_bench_{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with _admin() as admin:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{name}"{clause}')
+    return name
+
+
+def drop_postgres(name: str) -> None:
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_version() -> str:
+    with _admin() as admin:
+        row = admin.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else ""
+
+
+def flush_redis() -> None:
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+def write_config(path: Path, database_url: str, redis_url: str = "", **top: int | str) -> Path:
+    lines = [f'database_url = "{database_url}"', f'redis_url = "{redis_url}"']
+    for key, value in top.items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    lines += ["", "[sources.generic]", 'kind = "generic"', f'secret = "{GENERIC_SECRET}"']
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def settings_for(database_url: str, redis_url: str = "", **top: Any):  # type: ignore[no-untyped-def]
+    from voice_router.settings import parse_settings
+
+    data = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "sources": {"generic": {"kind": "generic", "secret": GENERIC_SECRET}},
+        **top,
+    }
+    return parse_settings(data, {}, "bench")
+
+
+def sqlite_checkpoint(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+# ---------------------------------------------------------------- data
+
+
+class Population:
+    """Who reports what: problems with a skewed (Zipf-like) popularity, customers spread over
+    company domains (every tenth customer on free mail, so without an account)."""
+
+    def __init__(
+        self, problems: int = 100, customers: int = 2000, domains: int = 300, seed: int = 7
+    ) -> None:
+        self.problems = problems
+        self.customers = customers
+        self.domains = domains
+        self.rng = random.Random(seed)
+        self._cumulative = list(itertools.accumulate(1 / (k + 1) ** 0.8 for k in range(problems)))
+
+    def problem_key(self, index: int) -> str:
+        return f"problem-{index:04d}"
+
+    def pick_problem(self) -> int:
+        return self.rng.choices(range(self.problems), cum_weights=self._cumulative)[0]
+
+    def pick_customer(self) -> int:
+        return self.rng.randrange(self.customers)
+
+    def email(self, customer: int) -> str:
+        if customer % 10 == 9:
+            return f"person{customer}@gmail.com"
+        return f"person{customer}@company{customer % self.domains}.example"
+
+    def company(self, customer: int) -> tuple[str | None, float | None]:
+        if customer % 10 == 9:
+            return None, None
+        domain = customer % self.domains
+        return f"Company {domain}", float(50 + (domain * 37) % 2000)
+
+
+def generic_body(pop: Population, index: int, occurred_at: str) -> bytes:
+    """One generic delivery: ticket `B<index>`, one pain tag, a customer of `pop`."""
+    customer = pop.pick_customer()
+    company, mrr = pop.company(customer)
+    person: dict[str, Any] = {"email": pop.email(customer), "name": f"Person {customer}"}
+    if company is not None:
+        person["company"] = company
+        person["mrr"] = mrr
+    document = {
+        "id": f"bench-{uuid.uuid4().hex}",
+        "ticket": {
+            "id": f"B{index}",
+            "url": f"https://desk.example/t/B{index}",
+            "subject": f"Ticket {index} about something broken",
+        },
+        "customer": person,
+        "agent": {"email": f"agent{index % 12}@support.example", "name": "Agent"},
+        "tags": [f"pain-{pop.problem_key(pop.pick_problem())}", "billing"],
+        "removed_tags": [],
+        "occurred_at": occurred_at,
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def sign_generic(body: bytes, now: datetime | None = None) -> dict[str, str]:
+    from integrations.generic import sign
+
+    return sign(body, GENERIC_SECRET, now)
+
+
+# ---------------------------------------------------------------- processes
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers; any status will do
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up in {timeout:.0f} s") from None
+            time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 15.0) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

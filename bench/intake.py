@@ -1,0 +1,403 @@
+"""Webhook intake under gunicorn on loopback, against a bare Flask endpoint in the same run.
+
+    /work/venv/bin/python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres]
+
+For every round it serves, one after the other and with the same gunicorn settings,
+
+- `bare`: bench/bare_app.py, a route that reads the body and answers 202;
+- `sqlite`: `gunicorn 'voice_router.web:create_app()'` on a fresh SQLite file (WAL) with
+  `redis_url` set, so each accepted delivery is verified, stored and a drain job is
+  (coalesced-)enqueued in Redis, but nothing is processed in the web process;
+- `postgresql`: the same on a fresh PostgreSQL database (unless --no-postgres).
+
+wrk (2 threads, 32 connections by default, on the same 2 cores) POSTs pre-signed, all
+distinct generic deliveries (bench/intake.lua), signed just before each run because the
+generic scheme allows 5 minutes of clock skew. The figures per target: accepted/s (202s per
+second; for voice-router also checked against the rows that landed in the inbox), wrk's
+p50/p99 latency, and the server's CPU time per request. The headline is the ratio of
+voice-router's accepted/s to the bare app's (target ≥ 0.5); the ratio of CPU time per
+request is given too, as it moves far less with other load on a shared machine. `--app`
+serves another app factory in voice-router's place, to A/B a candidate change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from common import (
+    BIN,
+    REDIS_URL,
+    ROOT,
+    Population,
+    create_postgres,
+    drop_postgres,
+    flush_redis,
+    generic_body,
+    log,
+    machine,
+    postgres_url,
+    postgres_version,
+    sign_generic,
+    stop,
+    temp_dir,
+    wait_http,
+    write_config,
+    write_result,
+)
+
+BENCH = ROOT / "bench"
+LUA = BENCH / "intake.lua"
+TICK = os.sysconf("SC_CLK_TCK")
+DEFAULT_APP = "voice_router.web:create_app()"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tree_cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process and its direct children (gunicorn master and
+    workers)."""
+    user = system = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid = int(fields[1])
+        if int(entry.name) == pid or ppid == pid:
+            user += int(fields[11]) / TICK
+            system += int(fields[12]) / TICK
+    return user, system
+
+
+class Requests:
+    """Writes pre-signed distinct deliveries, one file per wrk thread."""
+
+    def __init__(self, directory: Path, threads: int) -> None:
+        self.directory = directory
+        self.threads = threads
+        self.population = Population()
+        self.next_ticket = 0
+        self.files = 0
+
+    def write(self, count: int) -> tuple[str, str]:
+        """Returns (file prefix, timestamp); signs with the current time."""
+        occurred = datetime.now(UTC).isoformat(timespec="seconds")
+        bodies = [
+            generic_body(self.population, self.next_ticket + i, occurred) for i in range(count)
+        ]
+        self.next_ticket += count
+        now = datetime.now(UTC)
+        self.files += 1
+        prefix = self.directory / f"requests-{self.files}"
+        handles = [open(f"{prefix}.{n}", "wb") for n in range(self.threads)]  # noqa: SIM115
+        timestamp = ""
+        try:
+            for i, body in enumerate(bodies):
+                headers = sign_generic(body, now)
+                timestamp = headers["X-Voice-Router-Timestamp"]
+                signature = headers["X-Voice-Router-Signature"].encode()
+                handles[i % self.threads].write(signature + b"\t" + body + b"\n")
+        finally:
+            for handle in handles:
+                handle.close()
+        return str(prefix), timestamp
+
+    def remove(self, prefix: str) -> None:
+        for n in range(self.threads):
+            Path(f"{prefix}.{n}").unlink(missing_ok=True)
+
+
+def run_wrk(
+    url: str, prefix: str, timestamp: str, threads: int, connections: int, seconds: float
+) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "BENCH_REQUESTS": prefix,
+        "BENCH_TIMESTAMP": timestamp,
+        "BENCH_PATH": "/webhooks/generic",
+    }
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 120)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed: {done.stderr or done.stdout}")
+    line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH_JSON "))
+    result = json.loads(line.removeprefix("BENCH_JSON "))
+    result["wrk_cpu_s"] = round(
+        (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2
+    )
+    return result
+
+
+def count_deliveries(database_url: str) -> int:
+    import sqlalchemy as sa
+
+    from voice_router.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(sa.text("SELECT count(*) FROM delivery")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def prepare_database(database_url: str) -> None:
+    from voice_router.db import make_engine, upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)  # before gunicorn starts, so its workers do not race to migrate
+    engine.dispose()
+
+
+def measure(
+    target: str, args: argparse.Namespace, requests: Requests, workdir: Path
+) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    gunicorn = [
+        str(BIN / "gunicorn"),
+        f"--workers={args.workers}",
+        f"--worker-class={args.worker_class}",
+        f"--threads={args.gthreads}",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+    ]
+    env = dict(os.environ)
+    database_url = ""
+    pg_name = ""
+    if target == "bare":
+        command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
+    else:
+        if target == "sqlite":
+            database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
+        else:
+            pg_name = create_postgres("intake")
+            database_url = postgres_url(pg_name)
+        prepare_database(database_url)
+        flush_redis()
+        config = write_config(workdir / f"{target}.toml", database_url, REDIS_URL)
+        env["VOICE_ROUTER_CONFIG"] = str(config)
+        extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
+        command = [*gunicorn, *extra, args.app]
+    # The server's own log lines (one JSON `http.request` event per request at INFO) go to a
+    # file, as they would in production, not to this script's terminal.
+    server_log = open(workdir / f"{target}-server.log", "ab")  # noqa: SIM115
+    server = subprocess.Popen(
+        command, env=env, cwd=workdir, stdout=server_log, stderr=subprocess.STDOUT
+    )
+    try:
+        try:
+            wait_http(f"{url}/healthz")
+        except RuntimeError:
+            server_log.flush()
+            tail = (workdir / f"{target}-server.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{target} server did not start:\n{tail}") from None
+        time.sleep(1.0)  # let every worker finish booting
+        threads, connections = args.wrk_threads, args.connections
+        prefix, stamp = requests.write(int(args.warmup * args.max_rate))
+        warm = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.warmup)
+        requests.remove(prefix)
+        time.sleep(1.0)  # let warm-up requests still in flight land before counting
+        stored_before = count_deliveries(database_url) if database_url else 0
+        prefix, stamp = requests.write(int(args.duration * args.max_rate))
+        cpu_before = tree_cpu_seconds(server.pid)
+        run = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.duration)
+        cpu_after = tree_cpu_seconds(server.pid)
+        requests.remove(prefix)
+        time.sleep(1.0)
+        stored = count_deliveries(database_url) - stored_before if database_url else None
+    finally:
+        stop(server)
+        server_log.close()
+        if pg_name:
+            drop_postgres(pg_name)
+    user, system = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
+    seconds = run["duration_us"] / 1e6
+    errors = sum(run[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    accepted = run["requests"] - run["status_errors"] - errors
+    result = {
+        "target": target,
+        "requests": run["requests"],
+        "accepted": accepted,
+        "stored": stored,
+        "non_2xx": run["status_errors"],
+        "socket_errors": errors,
+        "seconds": round(seconds, 2),
+        "accepted_per_s": round(accepted / seconds, 1),
+        "p50_ms": round(run["p50_us"] / 1000, 2),
+        "p90_ms": round(run["p90_us"] / 1000, 2),
+        "p99_ms": round(run["p99_us"] / 1000, 2),
+        "max_ms": round(run["max_us"] / 1000, 2),
+        "server_cpu_s": round(user + system, 2),
+        "server_user_cpu_s": round(user, 2),
+        "server_system_cpu_s": round(system, 2),
+        "server_cpu_us_per_request": round((user + system) / max(1, run["requests"]) * 1e6),
+        "wrk_cpu_s": run["wrk_cpu_s"],
+        "wraps": run["wraps"] + warm["wraps"],
+    }
+    if result["wraps"]:
+        log(f"  warning: {target}: wrk ran out of distinct deliveries; raise --max-rate")
+    # wrk stops counting with up to one request per connection still in flight, which the
+    # server may still store; anything beyond that is a real mismatch.
+    if stored is not None and not accepted <= stored <= accepted + args.connections:
+        log(f"  warning: {target}: {accepted} answered 2xx but {stored} rows were stored")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per run")
+    parser.add_argument("--rounds", type=int, default=2, help="bare/sqlite/postgresql rounds")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
+    parser.add_argument("--gthreads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--max-rate", type=float, default=9000, help="deliveries signed per second of run"
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL target")
+    parser.add_argument(
+        "--app",
+        default=DEFAULT_APP,
+        help="gunicorn app spec for voice-router (to A/B a candidate change)",
+    )
+    parser.add_argument("--pythonpath", default="", help="extra gunicorn --pythonpath for --app")
+    parser.add_argument(
+        "--output",
+        default="",
+        help="bench/results/<OUTPUT>.json (default: intake, or intake-<module> with --app)",
+    )
+    args = parser.parse_args()
+
+    targets = ["bare", "sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    runs: list[dict[str, Any]] = []
+    info = machine()
+    with temp_dir("vr-bench-intake-") as workdir:
+        requests = Requests(workdir, args.wrk_threads)
+        try:
+            for round_no in range(1, args.rounds + 1):
+                for target in targets:
+                    log(f"round {round_no}: {target} ...")
+                    result = measure(target, args, requests, workdir)
+                    result["round"] = round_no
+                    runs.append(result)
+                    log(
+                        f"  {result['accepted_per_s']:>8.0f} accepted/s  "
+                        f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
+                        f"server CPU {result['server_cpu_us_per_request']} µs/request "
+                        f"({result['server_system_cpu_s'] / max(result['server_cpu_s'], 1e-9):.0%} "
+                        "system)"
+                    )
+        finally:
+            flush_redis()
+
+    medians = {
+        t: statistics.median(r["accepted_per_s"] for r in runs if r["target"] == t) for t in targets
+    }
+    ratios = {t: round(medians[t] / medians["bare"], 2) for t in targets if t != "bare"}
+    # CPU per request is far less sensitive to other load on a shared machine than
+    # requests/s: bare's CPU per request over the target's estimates the same ratio for a
+    # CPU-bound server.
+    cpu = {
+        t: statistics.median(r["server_cpu_us_per_request"] for r in runs if r["target"] == t)
+        for t in targets
+    }
+    cpu_ratios = {t: round(cpu["bare"] / cpu[t], 2) for t in targets if t != "bare"}
+    per_round = [
+        {
+            "round": n,
+            **{
+                t: round(
+                    next(r for r in runs if r["round"] == n and r["target"] == t)["accepted_per_s"]
+                    / next(r for r in runs if r["round"] == n and r["target"] == "bare")[
+                        "accepted_per_s"
+                    ],
+                    2,
+                )
+                for t in targets
+                if t != "bare"
+            },
+        }
+        for n in range(1, args.rounds + 1)
+    ]
+    data = {
+        "benchmark": "intake",
+        "machine": info,
+        "postgres": None if args.no_postgres else postgres_version(),
+        "settings": {
+            "app": args.app,
+            "gunicorn": (
+                f"--workers={args.workers} --worker-class={args.worker_class} "
+                f"--threads={args.gthreads}"
+            ),
+            "wrk": f"-t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s",
+            "warmup_s": args.warmup,
+            "rounds": args.rounds,
+        },
+        "runs": runs,
+        "median_accepted_per_s": medians,
+        "ratio_to_bare": ratios,
+        "ratio_to_bare_per_round": per_round,
+        "median_server_cpu_us_per_request": cpu,
+        "cpu_ratio_to_bare": cpu_ratios,
+        "target_ratio": 0.5,
+        "meets_target": all(r >= 0.5 for r in ratios.values()),
+    }
+    output = args.output or (
+        "intake" if args.app == DEFAULT_APP else "intake-" + args.app.split(":")[0]
+    )
+    path = write_result(output, data)
+
+    print(f"intake: gunicorn {data['settings']['gunicorn']}, wrk {data['settings']['wrk']}")
+    print(
+        f"{'target':<12}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'cpu µs/req':>12}"
+    )
+    for r in runs:
+        print(
+            f"{r['target']:<12}{r['round']:>6}{r['accepted_per_s']:>12.0f}{r['p50_ms']:>9.1f}"
+            f"{r['p99_ms']:>9.1f}{r['server_cpu_us_per_request']:>12}"
+        )
+    for target, ratio in ratios.items():
+        verdict = "meets" if ratio >= 0.5 else "MISSES"
+        print(
+            f"{target}: {ratio:.2f}x bare (median of rounds) — {verdict} the 0.5 target; "
+            f"CPU-per-request ratio {cpu_ratios[target]:.2f}"
+        )
+    print(f"-> {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""Processing throughput: stored deliveries -> pain points through ONE rq worker.
+
+    /work/venv/bin/python bench/processing.py [--deliveries 5000] [--batch-sizes 200,500,1000]
+        [--sqlite-batch-sizes 500] [--databases postgresql,sqlite] [--max-seconds 60]
+
+For each database it stores N generic deliveries once through `voice_router.inbox.receive`
+(not timed; each a distinct ticket with one pain tag over ~100 problems of skewed
+popularity, ~2,000 customers, ~300 company domains, every tenth customer on free mail,
+reported over the last 90 days), then for each batch size clones that inbox (PostgreSQL:
+CREATE DATABASE … TEMPLATE; SQLite: a file copy), starts `python -m voice_router worker
+--burst` with `process_batch_size` set and times it until it exits — or, to keep the script
+bounded, kills it after --max-seconds and reports the run as partial, over the batches it
+committed. Checked afterwards: one pain point per processed delivery, problem ticket counts
+adding up (and, for a complete run, every delivery processed).
+
+Reported per run: pain points/s and deliveries/s over the worker's life (start-up
+included), the same over the processing span alone (first to last `processed_at`), and the
+worker's start-up time. Also, unless --statements 0, SQL statements per delivery by kind,
+counted over an in-process `processing.drain` of a small inbox. Target: ≥ 1,000 pain
+points/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from common import (
+    PYTHON,
+    REDIS_URL,
+    ROOT,
+    Population,
+    create_postgres,
+    drop_postgres,
+    flush_redis,
+    generic_body,
+    log,
+    machine,
+    postgres_url,
+    postgres_version,
+    settings_for,
+    sign_generic,
+    sqlite_checkpoint,
+    temp_dir,
+    write_config,
+    write_result,
+)
+
+
+def fill_inbox(database_url: str, count: int, seed: int) -> float:
+    """Store `count` signed deliveries through inbox.receive; returns seconds taken."""
+    from voice_router import inbox
+    from voice_router.db import make_engine, upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    settings = settings_for(database_url)
+    population = Population(seed=seed)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    for i in range(count):
+        occurred = now - timedelta(seconds=population.rng.randrange(90 * 24 * 3600))
+        body = generic_body(population, i, occurred.isoformat(timespec="seconds"))
+        receipt = inbox.receive(engine, settings, "generic", sign_generic(body), body)
+        if receipt.status != "pending" or receipt.duplicate:
+            raise RuntimeError(f"delivery {i} was not stored as new and pending: {receipt}")
+    elapsed = time.perf_counter() - started
+    if engine.dialect.name == "sqlite":
+        sqlite_checkpoint(engine)
+    engine.dispose()
+    return elapsed
+
+
+def check(database_url: str, count: int | None) -> dict[str, Any]:
+    """Counts after a run; `ok` when every processed delivery made exactly one pain point
+    and the problems' ticket counts add up (and, with `count`, all of them were processed)."""
+    import sqlalchemy as sa
+
+    from voice_router.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+
+            def one(sql: str) -> Any:
+                return connection.execute(sa.text(sql)).scalar_one()
+
+            facts = {
+                "processed": one("SELECT count(*) FROM delivery WHERE status = 'processed'"),
+                "not_processed": one("SELECT count(*) FROM delivery WHERE status <> 'processed'"),
+                "pain_points": one("SELECT count(*) FROM painpoint"),
+                "problems": one("SELECT count(*) FROM problem"),
+                "customers": one("SELECT count(*) FROM customer"),
+                "accounts": one("SELECT count(*) FROM account"),
+                "tickets_summed": one("SELECT coalesce(sum(tickets), 0) FROM problem"),
+            }
+            first, last = connection.execute(
+                sa.text("SELECT min(processed_at), max(processed_at) FROM delivery")
+            ).one()
+    finally:
+        engine.dispose()
+    facts["first_processed_at"] = _aware(first)
+    facts["last_processed_at"] = _aware(last)
+    expected = facts["processed"] if count is None else count
+    facts["ok"] = (
+        facts["processed"] == expected
+        and facts["pain_points"] == expected
+        and facts["tickets_summed"] == expected
+    )
+    return facts
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands back text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def run_worker(
+    database_url: str, batch: int, count: int, workdir: Path, max_seconds: float
+) -> dict[str, Any]:
+    """One `worker --burst` over the inbox. A worker still busy after `max_seconds` is killed
+    (SIGKILL: the batch in flight commits nothing, by design) and the run is reported as
+    partial, over the deliveries its committed batches processed."""
+    flush_redis()
+    config = write_config(
+        workdir / f"worker-{batch}.toml", database_url, REDIS_URL, process_batch_size=batch
+    )
+    env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
+    output = workdir / f"worker-{batch}.log"
+    wall_start = datetime.now(UTC)
+    started = time.perf_counter()
+    with output.open("wb") as sink:
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "voice_router", "worker", "--burst"],
+            env=env,
+            cwd=workdir,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            worker.wait(timeout=max_seconds)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait(timeout=30)
+    elapsed = time.perf_counter() - started
+    complete = worker.returncode == 0
+    flush_redis()
+    if not complete and worker.returncode != -signal.SIGKILL:
+        tail = output.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"worker exited {worker.returncode}:\n{tail}")
+    facts = check(database_url, count if complete else None)
+    first, last = facts.pop("first_processed_at"), facts.pop("last_processed_at")
+    span = (last - first).total_seconds() if first and last else 0.0
+    startup = (first - wall_start).total_seconds() if first else 0.0
+    # A complete run is timed over the worker's whole life; a killed one up to the last
+    # delivery its committed batches processed (start-up included either way).
+    seconds = elapsed if complete else ((last - wall_start).total_seconds() if last else elapsed)
+    return {
+        "batch_size": batch,
+        "complete": complete,
+        "worker_seconds": round(elapsed, 2),
+        "timed_seconds": round(seconds, 2),
+        "startup_seconds": round(startup, 2),
+        "processing_span_seconds": round(span, 2),
+        "pain_points_per_s": round(facts["pain_points"] / seconds, 1) if seconds else None,
+        "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
+        "pain_points_per_s_span": round(facts["pain_points"] / span, 1) if span else None,
+        **facts,
+    }
+
+
+def count_statements(database_url: str, batch: int) -> dict[str, Any]:
+    """Process an already filled inbox in this process, counting SQL statements by kind."""
+    import re
+    from collections import Counter
+
+    import sqlalchemy as sa
+
+    from voice_router import processing
+    from voice_router.db import make_engine
+
+    engine = make_engine(database_url)
+    counts: Counter[str] = Counter()
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        words = re.sub(r"\s+", " ", statement).strip()
+        if words.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            words = words.rsplit(" ", 1)[0]
+        counts[re.sub(r"\b(WHERE|VALUES|SET)\b.*", r"\1 …", words)[:90]] += 1
+
+    started = time.perf_counter()
+    result = processing.drain(engine, settings_for(database_url, process_batch_size=batch))
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    processed = max(1, result.processed)
+    return {
+        "deliveries": result.processed,
+        "batch_size": batch,
+        "seconds_in_process": round(elapsed, 2),
+        "statements": sum(counts.values()),
+        "statements_per_delivery": round(sum(counts.values()) / processed, 2),
+        "by_kind_per_delivery": {
+            kind: round(n / processed, 3) for kind, n in counts.most_common(15)
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--deliveries", type=int, default=5000)
+    parser.add_argument("--batch-sizes", default="200,500,1000")
+    parser.add_argument(
+        "--sqlite-batch-sizes", default="500", help="batch sizes for the SQLite comparison"
+    )
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=60,
+        help="stop a worker run after this long and report it as partial",
+    )
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=1000,
+        help="also process this many deliveries in-process counting SQL statements (0: skip)",
+    )
+    parser.add_argument("--output", default="processing", help="bench/results/<OUTPUT>.json")
+    args = parser.parse_args()
+    batches = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
+    sqlite_batches = [int(b) for b in args.sqlite_batch_sizes.split(",") if b.strip()]
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    count = args.deliveries
+
+    info = machine()
+    runs: list[dict[str, Any]] = []
+    fill: dict[str, float] = {}
+    statements: dict[str, dict[str, Any]] = {}
+    with temp_dir("vr-bench-processing-") as workdir:
+        for database in databases:
+            log(f"{database}: storing {count} deliveries through inbox.receive (not timed) ...")
+            if database == "postgresql":
+                template = create_postgres("proc_inbox")
+                try:
+                    fill[database] = fill_inbox(postgres_url(template), count, args.seed)
+                    for batch in batches:
+                        clone = create_postgres("proc", template=template)
+                        try:
+                            log(f"{database}: worker --burst, process_batch_size={batch} ...")
+                            result = run_worker(
+                                postgres_url(clone), batch, count, workdir, args.max_seconds
+                            )
+                        finally:
+                            drop_postgres(clone)
+                        runs.append({"database": database, **result})
+                        _say(runs[-1])
+                finally:
+                    drop_postgres(template)
+            elif database == "sqlite":
+                template = workdir / "inbox.db"
+                fill[database] = fill_inbox(f"sqlite:///{template}", count, args.seed)
+                for batch in sqlite_batches:
+                    clone = workdir / f"proc-{batch}.db"
+                    shutil.copy(template, clone)
+                    log(f"{database}: worker --burst, process_batch_size={batch} ...")
+                    result = run_worker(
+                        f"sqlite:///{clone}", batch, count, workdir, args.max_seconds
+                    )
+                    runs.append({"database": database, **result})
+                    _say(runs[-1])
+                    clone.unlink()
+            else:
+                parser.error(f"unknown database {database!r}")
+            log(f"  (storing took {fill[database]:.1f} s, {count / fill[database]:.0f}/s)")
+            if args.statements:
+                statements[database] = _statements(database, workdir, args)
+
+    data = {
+        "benchmark": "processing",
+        "machine": info,
+        "postgres": postgres_version() if "postgresql" in databases else None,
+        "deliveries": count,
+        "population": {"problems": 100, "customers": 2000, "domains": 300, "seed": args.seed},
+        "inbox_fill_seconds": {k: round(v, 1) for k, v in fill.items()},
+        "runs": runs,
+        "target_pain_points_per_s": 1000,
+        "statement_counts": statements,
+    }
+    path = write_result(args.output, data)
+    print(f"processing: {count} deliveries (1 pain point each), one `worker --burst`")
+    print(
+        f"{'database':<12}{'batch':>6}{'timed s':>10}{'pp/s':>9}{'deliv/s':>9}"
+        f"{'pp/s span':>11}{'start s':>9}  ok"
+    )
+    for r in runs:
+        span = f"{r['pain_points_per_s_span']:.0f}" if r["pain_points_per_s_span"] else "-"
+        print(
+            f"{r['database']:<12}{r['batch_size']:>6}{r['timed_seconds']:>10.1f}"
+            f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
+            f"{r['startup_seconds']:>9.1f}  {'yes' if r['ok'] else 'NO'}"
+            f"{_partial(r)}"
+        )
+    for database, found in statements.items():
+        print(
+            f"{database}: {found['statements_per_delivery']} SQL statements per delivery "
+            f"(in-process drain of {found['deliveries']}, batch {found['batch_size']})"
+        )
+    best = max((r["pain_points_per_s"] for r in runs), default=0)
+    verdict = "meets" if best >= 1000 else "MISSES"
+    print(f"best {best:.0f} pain points/s — {verdict} the 1,000/s target")
+    print(f"-> {path.relative_to(ROOT)}")
+    return 0 if all(r["ok"] for r in runs) else 1
+
+
+def _statements(database: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    count, batch = args.statements, 500
+    log(f"{database}: counting SQL statements over {count} deliveries, in process ...")
+    if database == "postgresql":
+        name = create_postgres("proc_sql")
+        try:
+            fill_inbox(postgres_url(name), count, args.seed)
+            return count_statements(postgres_url(name), batch)
+        finally:
+            drop_postgres(name)
+    path = workdir / "statements.db"
+    fill_inbox(f"sqlite:///{path}", count, args.seed)
+    try:
+        return count_statements(f"sqlite:///{path}", batch)
+    finally:
+        path.unlink()
+
+
+def _partial(r: dict[str, Any]) -> str:
+    return "" if r["complete"] else f"  (stopped after {r['processed']} deliveries)"
+
+
+def _say(r: dict[str, Any]) -> None:
+    log(
+        f"  {r['pain_points_per_s']:.0f} pain points/s over {r['timed_seconds']:.1f} s "
+        f"(start-up {r['startup_seconds']:.1f} s)"
+        f"{_partial(r)}"
+        f"{'' if r['ok'] else '  CHECK FAILED'}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,322 @@
+"""Reading: `GET /api/v1/problems?sort=impact` over 100,000 pain points on 1,000 problems.
+
+    /work/venv/bin/python bench/reading.py [--requests 50] [--databases sqlite,postgresql]
+
+For each database it migrates a fresh schema (`voice_router.db.upgrade`), bulk-inserts with
+SQLAlchemy core 1,000 problems, ~3,000 accounts, ~20,000 customers and 100,000 pain points
+(skewed over the problems, reported over the last 90 days, 5% of them removed), then calls
+`voice_router.impact.recompute` for every problem so the stored impact columns are right
+(timed and reported too). Then, through the Flask test client of `create_app()` with a
+bearer token from `voice_router.tokens.create_token`, it times the request for
+limit=100 (the default) and limit=1000: 3 warm-up calls and N timed ones each, and also
+`impact.trends` alone for the same problem ids (the part of the request that reads pain
+points). Target: median < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from common import (
+    ROOT,
+    create_postgres,
+    drop_postgres,
+    log,
+    machine,
+    postgres_url,
+    postgres_version,
+    settings_for,
+    summary_ms,
+    temp_dir,
+    write_result,
+)
+
+PROBLEMS = 1000
+ACCOUNTS = 3000
+CUSTOMERS = 20000
+SOURCES = ("zendesk-main", "helpscout-eu", "generic")
+
+
+def bulk_load(engine: Any, pain_points: int, seed: int) -> dict[str, float]:
+    """Insert the data set with SQLAlchemy core and recompute every problem's impact."""
+    import sqlalchemy as sa
+
+    from voice_router import impact
+    from voice_router.db import session_scope
+    from voice_router.models import Account, Customer, PainPoint, Problem
+
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(Problem.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "id": p + 1,
+                    "key": f"problem-{p:04d}",
+                    "title": f"Problem {p:04d}: something customers keep hitting",
+                    "status": "open",
+                    "customers": 0,
+                    "accounts": 0,
+                    "mrr": Decimal(0),
+                    "tickets": 0,
+                    "created_at": now - timedelta(days=120),
+                    "updated_at": now - timedelta(days=120),
+                }
+                for p in range(PROBLEMS)
+            ],
+        )
+        connection.execute(
+            sa.insert(Account.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "id": a + 1,
+                    "key": f"company{a}.example",
+                    "domain": f"company{a}.example",
+                    "name": f"Company {a}",
+                    "plan": rng.choice(("free", "team", "business", "enterprise")),
+                    "mrr": Decimal(rng.randrange(0, 500000)) / 100,
+                }
+                for a in range(ACCOUNTS)
+            ],
+        )
+        customer_account: list[int | None] = []
+        rows = []
+        for c in range(CUSTOMERS):
+            account = None if c % 10 == 9 else (c % ACCOUNTS) + 1
+            customer_account.append(account)
+            domain = "gmail.com" if account is None else f"company{account - 1}.example"
+            rows.append(
+                {
+                    "id": c + 1,
+                    "email": f"person{c}@{domain}",
+                    "name": f"Person {c}",
+                    "account_id": account,
+                    "created_at": now - timedelta(days=100),
+                }
+            )
+        connection.execute(sa.insert(Customer.__table__), rows)  # type: ignore[attr-defined]
+        weights = [1 / (k + 1) ** 0.9 for k in range(PROBLEMS)]
+        picks = rng.choices(range(PROBLEMS), weights=weights, k=pain_points)
+        rows = []
+        for i, problem in enumerate(picks):
+            customer = rng.randrange(CUSTOMERS)
+            reported = now - timedelta(seconds=rng.randrange(90 * 24 * 3600))
+            last = min(now, reported + timedelta(seconds=rng.randrange(3 * 24 * 3600)))
+            rows.append(
+                {
+                    "problem_id": problem + 1,
+                    "source": SOURCES[i % len(SOURCES)],
+                    "ticket_id": f"T{i}",
+                    "ticket_url": f"https://desk.example/t/T{i}",
+                    "subject": f"Ticket {i}",
+                    "tag": f"pain-problem-{problem:04d}",
+                    "customer_id": customer + 1,
+                    "account_id": customer_account[customer],
+                    "agent_email": f"agent{i % 25}@support.example",
+                    "agent_name": f"Agent {i % 25}",
+                    "reported_at": reported,
+                    "last_event_at": last,
+                    "removed_at": last if rng.random() < 0.05 else None,
+                }
+            )
+            if len(rows) == 10000:
+                connection.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]
+                rows = []
+        if rows:
+            connection.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for table in ("problem", "account", "customer", "painpoint"):
+                connection.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+        with engine.connect() as connection:  # what autovacuum would have done by now
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            for table in ("problem", "account", "customer", "painpoint"):
+                autocommit.execute(sa.text(f"VACUUM ANALYZE {table}"))
+    else:
+        with engine.begin() as connection:
+            connection.execute(sa.text("ANALYZE"))
+    timings["insert_s"] = round(time.perf_counter() - started, 2)
+
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        impact.recompute(session, range(1, PROBLEMS + 1))
+    timings["recompute_all_s"] = round(time.perf_counter() - started, 2)
+    return timings
+
+
+def time_calls(call: Callable[[], Any], warmup: int, count: int) -> list[float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _swap_in_candidate(engine: Any) -> bool:
+    """bench/candidate_trends.py in place of impact.trends, after checking that both give
+    the same figures for every problem."""
+    import candidate_trends
+    from sqlmodel import Session
+
+    from voice_router import impact
+    from voice_router.clock import utcnow
+
+    now = utcnow()
+    ids = list(range(1, PROBLEMS + 1))
+    with Session(engine) as session:
+        before = impact.trends(session, ids, now)
+    candidate_trends.apply(engine)
+    with Session(engine) as session:
+        after = candidate_trends.trends(session, ids, now)
+    if before != after:
+        raise RuntimeError("candidate trends differ from impact.trends")
+    return True
+
+
+def bench_database(
+    database: str, database_url: str, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    from sqlmodel import Session
+
+    from voice_router import impact, problems
+    from voice_router.db import upgrade
+    from voice_router.runtime import build_runtime
+    from voice_router.tokens import create_token
+    from voice_router.web import create_app
+
+    runtime = build_runtime(settings_for(database_url))
+    upgrade(runtime.engine)
+    log(f"{database}: bulk-loading {args.pain_points} pain points over {PROBLEMS} problems ...")
+    timings = bulk_load(runtime.engine, args.pain_points, args.seed)
+    log(f"  insert {timings['insert_s']} s, recompute all {timings['recompute_all_s']} s")
+    if args.candidate:
+        timings["candidate_same_trends"] = _swap_in_candidate(runtime.engine)
+        log("  candidate trends in place (same figures as impact.trends: checked)")
+    token = create_token(runtime.engine, "agent", "bench")
+    client = create_app(runtime=runtime).test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    results = []
+    for limit in args.limits:
+        url = f"/api/v1/problems?sort=impact&limit={limit}"
+
+        def get(url: str = url, limit: int = limit) -> None:
+            response = client.get(url, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code} {response.get_data()!r}")
+            found = response.get_json()["problems"]
+            if len(found) != limit:
+                raise RuntimeError(f"{url}: {len(found)} problems, expected {limit}")
+            counts = [p["customers"] for p in found]
+            if counts != sorted(counts, reverse=True) or counts[0] == 0:
+                raise RuntimeError(f"{url}: not ranked by impact")
+
+        request = summary_ms(time_calls(get, 3, args.requests))
+        with Session(runtime.engine) as session:
+            ids = [p["id"] for p in problems.list_problems(session, "impact", limit=limit)]
+        with Session(runtime.engine) as session:
+            trends = summary_ms(
+                time_calls(lambda ids=ids: impact.trends(session, ids), 3, args.requests)
+            )
+        result = {
+            "database": database,
+            "limit": limit,
+            "request": request,
+            "trends_only": trends,
+            **timings,
+            "meets_target": request["median_ms"] < 100,
+        }
+        results.append(result)
+        log(
+            f"  limit={limit}: median {request['median_ms']} ms, p95 {request['p95_ms']} ms "
+            f"(trends alone: median {trends['median_ms']} ms)"
+        )
+    runtime.engine.dispose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--requests", type=int, default=50, help="timed requests per case")
+    parser.add_argument("--pain-points", type=int, default=100000)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--limits", default="100,1000")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--candidate",
+        action="store_true",
+        help="A/B: use bench/candidate_trends.py (flat query + covering index)",
+    )
+    args = parser.parse_args()
+    args.limits = [int(x) for x in args.limits.split(",") if x.strip()]
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+
+    info = machine()
+    results: list[dict[str, Any]] = []
+    with temp_dir("vr-bench-reading-") as workdir:
+        for database in databases:
+            if database == "sqlite":
+                results += bench_database(database, f"sqlite:///{workdir / 'read.db'}", args)
+            elif database == "postgresql":
+                name = create_postgres("read")
+                try:
+                    results += bench_database(database, postgres_url(name), args)
+                finally:
+                    drop_postgres(name)
+            else:
+                parser.error(f"unknown database {database!r}")
+
+    data = {
+        "benchmark": "reading",
+        "machine": info,
+        "postgres": postgres_version() if "postgresql" in databases else None,
+        "data": {
+            "problems": PROBLEMS,
+            "pain_points": args.pain_points,
+            "customers": CUSTOMERS,
+            "accounts": ACCOUNTS,
+            "reported_over_days": 90,
+        },
+        "client": "Flask test client, in process",
+        "results": results,
+        "target_median_ms": 100,
+    }
+    data["candidate_trends"] = args.candidate
+    path = write_result("reading-candidate" if args.candidate else "reading", data)
+    print(
+        f"reading: GET /api/v1/problems?sort=impact, {args.pain_points} pain points over "
+        f"{PROBLEMS} problems, {args.requests} timed requests per case"
+    )
+    print(f"{'database':<12}{'limit':>6}{'median ms':>11}{'p95 ms':>9}{'trends median ms':>18}")
+    for r in results:
+        print(
+            f"{r['database']:<12}{r['limit']:>6}{r['request']['median_ms']:>11.1f}"
+            f"{r['request']['p95_ms']:>9.1f}{r['trends_only']['median_ms']:>18.1f}"
+        )
+    medians = [r["request"]["median_ms"] for r in results]
+    worst = max(medians, default=0.0)
+    verdict = "meets" if worst < 100 else "MISSES"
+    print(f"worst median {worst:.1f} ms — {verdict} the < 100 ms target")
+    print(f"-> {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
