@@ -111,36 +111,29 @@ def recompute(session: Session, problem_ids: Iterable[int]) -> None:
 def trends(
     session: Session, problem_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, tuple[int, int]]:
-    """problem id -> (trend_7d, trend_30d). A ticket counts once per problem, at its first
-    report (one ticket tagged for two problems that were later merged counts for each)."""
+    """problem id -> (trend_7d, trend_30d). A ticket counts once per problem, at its report
+    (one row per (source, ticket, problem) by the unique constraint, so one flat aggregate
+    per problem, answered from the (problem_id, removed_at, reported_at) index). One ticket
+    tagged for two problems that were later merged counts for each."""
     if not problem_ids:
         return {}
     now = now or utcnow()
     children = merge_children(session)
     owner = {member: pid for pid in problem_ids for member in group_of(pid, children)}
-    first = (
-        select(
-            PainPoint.problem_id.label("problem_id"),
-            sa.func.min(PainPoint.reported_at).label("reported"),
-        )
+
+    def within(newest: int, oldest: int) -> sa.ColumnElement[int]:
+        after, before = now - timedelta(days=oldest), now - timedelta(days=newest)
+        hit = sa.and_(col(PainPoint.reported_at) >= after, col(PainPoint.reported_at) < before)
+        return sa.func.sum(sa.case((hit, 1), else_=0))
+
+    rows = session.exec(
+        select(PainPoint.problem_id, within(0, 7), within(7, 14), within(0, 30), within(30, 60))
         .where(
             col(PainPoint.problem_id).in_(list(owner)),
             col(PainPoint.removed_at).is_(None),
             col(PainPoint.reported_at) >= now - timedelta(days=60),
         )
-        .group_by(PainPoint.problem_id, PainPoint.source, PainPoint.ticket_id)
-        .subquery()
-    )
-
-    def within(newest: int, oldest: int) -> sa.ColumnElement[int]:
-        after, before = now - timedelta(days=oldest), now - timedelta(days=newest)
-        hit = sa.and_(first.c.reported >= after, first.c.reported < before)
-        return sa.func.sum(sa.case((hit, 1), else_=0))
-
-    rows = session.exec(
-        select(
-            first.c.problem_id, within(0, 7), within(7, 14), within(0, 30), within(30, 60)
-        ).group_by(first.c.problem_id)
+        .group_by(PainPoint.problem_id)
     ).all()
     totals: dict[int, list[int]] = {pid: [0, 0] for pid in problem_ids}
     for member, last7, prior7, last30, prior30 in rows:
