@@ -140,12 +140,16 @@ def test_a_whole_run_logs_json_events_and_never_a_secret_or_body(
         assert {"timestamp", "level", "event", "logger", "pid"} <= set(line)
         assert line["timestamp"].endswith("Z")
     requests = [line for line in lines if line["event"] == "http.request"]
-    assert len(requests) >= 13
+    # Accepted webhooks are counted, not logged line by line; refusals and the API are.
+    assert len(requests) >= 4
     assert all(line.get("request_id") for line in requests)
-    assert len({line["request_id"] for line in requests}) >= 10  # one id per request
-    assert [r["request_id"] for r in requests if r["path"] == "/webhooks/generic"][:3] == [
-        "rq-1"
-    ] * 3
+    assert len({line["request_id"] for line in requests}) == len(requests)  # one id each
+    assert any(r["path"] == "/webhooks/generic" and r["status"] == 401 for r in requests)
+    assert not any(r["path"].startswith("/webhooks/") and r["status"] == 202 for r in requests)
+    # What happens while a webhook is handled carries the sender's X-Request-ID.
+    assert any(
+        line.get("request_id") == "rq-1" for line in lines if line["event"] != "http.request"
+    )
     assert "jira.sync.created" in events and "jira.sync.error" in events
     created = next(line for line in lines if line["event"] == "jira.sync.created")
     assert created["request_id"] and created["problem_id"] and created["issue"]

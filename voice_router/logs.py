@@ -255,17 +255,23 @@ def init_app(app: Flask) -> None:
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
             started = g.get("request_started", time.perf_counter())
-            log.log(
-                logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
-                "http.request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "endpoint": request.endpoint,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
+            quiet = request.path in QUIET_PATHS or (
+                # Accepted webhooks are high-volume machine traffic, already counted in
+                # metrics and stored as deliveries; only their refusals are worth a line.
+                request.path.startswith("/webhooks/") and response.status_code == 202
             )
+            if not quiet or log.isEnabledFor(logging.DEBUG):
+                log.log(
+                    logging.DEBUG if quiet else logging.INFO,
+                    "http.request",
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "endpoint": request.endpoint,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
         return response
 
     @app.teardown_request
