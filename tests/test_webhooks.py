@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.support import generic_delivery, post_signed
@@ -102,3 +103,24 @@ def test_every_kind_accepts_its_own_signed_samples(client, runtime):
         assert response.status_code == 202, (kind, name, response.get_json())
         seen.add(kind)
     assert seen == {"helpscout", "zendesk", "intercom", "freshdesk", "front", "generic"}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_dropped_database_connection_is_retried_not_a_500(client, runtime):
+    """PostgreSQL restarted, or an idle connection was cut: the next delivery still lands."""
+    import psycopg
+
+    from tests.conftest import POSTGRES_ADMIN_URL
+
+    first = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", []))
+    assert first.status_code == 202
+    database = runtime.engine.url.database
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (database,),
+        )
+    response = post_signed(client, "generic", generic_delivery("T2", "b@acme.com", []))
+    assert response.status_code == 202
+    assert len(stored(runtime)) == 2

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -31,9 +34,11 @@ def make_engine(database_url: str) -> Engine:
         engine = sa.create_engine(database_url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    # No pre-ping (a round trip per checkout on the intake path): stale connections are
+    # recycled, and a connection found dead is retried once (see `retry_on_disconnect`).
     return sa.create_engine(
         database_url,
-        pool_pre_ping=True,
+        pool_recycle=300,
         pool_size=10,
         max_overflow=10,
         pool_timeout=10,
@@ -73,3 +78,14 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def retry_on_disconnect(action: Callable[[], T]) -> T:
+    """Run `action`; if the database connection turned out to be dead (a restart, an idle
+    timeout), run it once more on a fresh connection."""
+    try:
+        return action()
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        return action()

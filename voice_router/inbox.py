@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from integrations import registry
 from integrations.events import Handshake, PayloadError
 from voice_router.clock import utcnow
+from voice_router.db import retry_on_disconnect
 from voice_router.errors import NotFound, Unauthorized
 from voice_router.models import Delivery
 from voice_router.settings import Settings
@@ -101,14 +102,18 @@ def receive(
         "received_at": now,
         "next_attempt_at": now,
     }
-    # Core, one statement and one commit: this is the hot path every delivery takes.
-    with engine.begin() as connection:
-        new_id = connection.execute(_insert_statement(engine.dialect.name), row).scalar()
-        if new_id is not None:
-            return Receipt(new_id, status, False, error, handshake)
-        stored = connection.execute(
-            sa.select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.last_error).where(
-                _TABLE.c.source == source_name, _TABLE.c.delivery_key == key
-            )
-        ).one()
-    return Receipt(stored.id, stored.status, True, stored.last_error, handshake)
+
+    def store() -> Receipt:
+        # Core, one statement and one commit: this is the hot path every delivery takes.
+        with engine.begin() as connection:
+            new_id = connection.execute(_insert_statement(engine.dialect.name), row).scalar()
+            if new_id is not None:
+                return Receipt(new_id, status, False, error, handshake)
+            stored = connection.execute(
+                sa.select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.last_error).where(
+                    _TABLE.c.source == source_name, _TABLE.c.delivery_key == key
+                )
+            ).one()
+        return Receipt(stored.id, stored.status, True, stored.last_error, handshake)
+
+    return retry_on_disconnect(store)
