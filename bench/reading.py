@@ -170,27 +170,6 @@ def time_calls(call: Callable[[], Any], warmup: int, count: int) -> list[float]:
     return samples
 
 
-def _swap_in_candidate(engine: Any) -> bool:
-    """bench/candidate_trends.py in place of impact.trends, after checking that both give
-    the same figures for every problem."""
-    import candidate_trends
-    from sqlmodel import Session
-
-    from voice_router import impact
-    from voice_router.clock import utcnow
-
-    now = utcnow()
-    ids = list(range(1, PROBLEMS + 1))
-    with Session(engine) as session:
-        before = impact.trends(session, ids, now)
-    candidate_trends.apply(engine)
-    with Session(engine) as session:
-        after = candidate_trends.trends(session, ids, now)
-    if before != after:
-        raise RuntimeError("candidate trends differ from impact.trends")
-    return True
-
-
 def bench_database(
     database: str, database_url: str, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
@@ -207,9 +186,6 @@ def bench_database(
     log(f"{database}: bulk-loading {args.pain_points} pain points over {PROBLEMS} problems ...")
     timings = bulk_load(runtime.engine, args.pain_points, args.seed)
     log(f"  insert {timings['insert_s']} s, recompute all {timings['recompute_all_s']} s")
-    if args.candidate:
-        timings["candidate_same_trends"] = _swap_in_candidate(runtime.engine)
-        log("  candidate trends in place (same figures as impact.trends: checked)")
     token = create_token(runtime.engine, "agent", "bench")
     client = create_app(runtime=runtime).test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -259,11 +235,6 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--limits", default="100,1000")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument(
-        "--candidate",
-        action="store_true",
-        help="A/B: use bench/candidate_trends.py (flat query + covering index)",
-    )
     args = parser.parse_args()
     args.limits = [int(x) for x in args.limits.split(",") if x.strip()]
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]

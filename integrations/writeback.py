@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import requests
 
+from integrations.outbound_errors import OutboundError, OutboundTransient
+
 WRITEBACK_KINDS = ("helpscout", "zendesk", "intercom", "freshdesk", "front")
 USER_AGENT = "voice-router"
 MAX_SAID_CHARS = 300
@@ -38,39 +40,16 @@ PERMANENT_REASONS = {
 }
 
 
-class WritebackError(Exception):
-    """A note could not be posted. `reason` is a stable machine code, `status` the HTTP status."""
+class WritebackError(OutboundError):
+    """A note could not be posted."""
 
     reason = "writeback_error"
-    transient = False
-
-    def __init__(self, message: str, *, reason: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        if reason is not None:
-            self.reason = reason
 
 
-class WritebackTransient(WritebackError):
-    """429, 5xx, 408/409, a timeout or a failed connection: worth another try later.
-
-    `retry_after` is the wait in seconds the helpdesk asked for, or None when it said nothing.
-    """
+class WritebackTransient(WritebackError, OutboundTransient):
+    """429, 5xx, 408/409, a timeout or a failed connection: worth another try later."""
 
     reason = "unavailable"
-    transient = True
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        reason: str | None = None,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ):
-        super().__init__(message, reason=reason, status=status)
-        self.retry_after = retry_after
 
 
 class WritebackPermanent(WritebackError):
