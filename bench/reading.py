@@ -269,8 +269,7 @@ def main() -> int:
         "results": results,
         "target_median_ms": 100,
     }
-    data["candidate_trends"] = args.candidate
-    path = write_result("reading-candidate" if args.candidate else "reading", data)
+    path = write_result("reading", data)
     print(
         f"reading: GET /api/v1/problems?sort=impact, {args.pain_points} pain points over "
         f"{PROBLEMS} problems, {args.requests} timed requests per case"
