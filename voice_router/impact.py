@@ -13,9 +13,10 @@ merged into it:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -24,14 +25,26 @@ from voice_router.clock import utcnow
 from voice_router.models import Account, PainPoint, Problem
 
 
-def merge_children(session: Session) -> dict[int, list[int]]:
-    rows = session.exec(
-        select(Problem.id, Problem.merged_into_id).where(col(Problem.merged_into_id).is_not(None))
-    ).all()
+def merge_parents(session: Session) -> dict[int, int]:
+    """problem id -> the problem it was merged into, for every merged problem."""
+    return dict(
+        session.exec(
+            select(Problem.id, Problem.merged_into_id).where(
+                col(Problem.merged_into_id).is_not(None)
+            )
+        ).all()
+    )
+
+
+def children_of(parents: dict[int, int]) -> dict[int, list[int]]:
     children: dict[int, list[int]] = defaultdict(list)
-    for problem_id, parent_id in rows:
+    for problem_id, parent_id in parents.items():
         children[parent_id].append(problem_id)
     return children
+
+
+def merge_children(session: Session) -> dict[int, list[int]]:
+    return children_of(merge_parents(session))
 
 
 def group_of(problem_id: int, children: dict[int, list[int]]) -> list[int]:
@@ -44,15 +57,7 @@ def group_of(problem_id: int, children: dict[int, list[int]]) -> list[int]:
     return group
 
 
-def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
-    """The problems themselves and every problem they were merged into."""
-    parents = dict(
-        session.exec(
-            select(Problem.id, Problem.merged_into_id).where(
-                col(Problem.merged_into_id).is_not(None)
-            )
-        ).all()
-    )
+def ancestors_in(parents: dict[int, int], problem_ids: Iterable[int]) -> set[int]:
     found: set[int] = set()
     for problem_id in problem_ids:
         current: int | None = problem_id
@@ -62,46 +67,97 @@ def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
     return found
 
 
-def _active(group: Sequence[int]) -> list[sa.ColumnElement[bool]]:
-    return [col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None)]
+def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
+    """The problems themselves and every problem they were merged into."""
+    return ancestors_in(merge_parents(session), problem_ids)
 
 
-def recompute(session: Session, problem_ids: Iterable[int]) -> None:
-    """Store fresh impact counts on each problem (and the problems it was merged into)."""
-    targets = ancestors(session, problem_ids)
-    if not targets:
-        return
-    children = merge_children(session)
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise concurrent recomputes of one problem so the last writer sees all rows.
-        session.exec(
-            select(Problem.id).where(col(Problem.id).in_(sorted(targets))).with_for_update()
-        ).all()
+def _owner_chunks(
+    targets: Iterable[int], children: dict[int, list[int]], size: int = 400
+) -> Iterator[sa.Subquery]:
+    """(owner, member) rows: each target problem with every member of its group, in chunks
+    small enough for SQLite's limit on compound SELECTs."""
+    rows: list[sa.Select[tuple[int, int]]] = []
+    for owner in targets:
+        group = group_of(owner, children)
+        if rows and len(rows) + len(group) > size:
+            yield sa.union_all(*rows).subquery("owners")
+            rows = []
+        rows += [
+            sa.select(sa.literal(owner).label("owner"), sa.literal(member).label("member"))
+            for member in group
+        ]
+    if rows:
+        yield (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("owners")
+
+
+def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict[int, Any]]:
+    """owner -> (customers, accounts, tickets, first_seen, last_seen), and owner -> mrr."""
+    active = sa.and_(PainPoint.problem_id == owners.c.member, col(PainPoint.removed_at).is_(None))
     ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
-    for problem_id in sorted(targets):
-        group = group_of(problem_id, children)
-        customers, accounts, tickets, first_seen, last_seen = session.exec(
+    counts = {
+        row[0]: tuple(row[1:])
+        for row in session.exec(
             select(
+                owners.c.owner,
                 sa.func.count(sa.distinct(PainPoint.customer_id)),
                 sa.func.count(sa.distinct(PainPoint.account_id)),
                 sa.func.count(sa.distinct(ticket)),
                 sa.func.min(PainPoint.reported_at),
                 sa.func.max(PainPoint.last_event_at),
-            ).where(*_active(group))
-        ).one()
-        account_ids = select(PainPoint.account_id).where(*_active(group)).distinct()
-        mrr = session.exec(
-            select(sa.func.coalesce(sa.func.sum(Account.mrr), 0)).where(
-                col(Account.id).in_(account_ids)
             )
-        ).one()
-        problem = session.get(Problem, problem_id)
-        if problem is None:
-            continue
+            .select_from(owners)
+            .join(PainPoint, active)
+            .group_by(owners.c.owner)
+        ).all()
+    }
+    accounts = (
+        select(owners.c.owner.label("owner"), PainPoint.account_id.label("account_id"))
+        .select_from(owners)
+        .join(PainPoint, active)
+        .where(col(PainPoint.account_id).is_not(None))
+        .distinct()
+        .subquery()
+    )
+    mrrs = dict(
+        session.exec(
+            select(accounts.c.owner, sa.func.coalesce(sa.func.sum(Account.mrr), 0))
+            .select_from(accounts)
+            .join(Account, col(Account.id) == accounts.c.account_id)
+            .group_by(accounts.c.owner)
+        ).all()
+    )
+    return counts, mrrs
+
+
+def recompute(session: Session, problem_ids: Iterable[int]) -> None:
+    """Store fresh impact counts on each problem (and the problems it was merged into)."""
+    parents = merge_parents(session)
+    targets = sorted(ancestors_in(parents, problem_ids))
+    if not targets:
+        return
+    statement = select(Problem).where(col(Problem.id).in_(targets)).order_by(col(Problem.id))
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise concurrent recomputes of one problem so the last writer sees all rows.
+        statement = statement.with_for_update()
+    problems = list(session.exec(statement).all())
+    if not problems:
+        return
+    counts: dict[int, Any] = {}
+    mrrs: dict[int, Any] = {}
+    children = children_of(parents)
+    for owners in _owner_chunks([p.id for p in problems if p.id is not None], children):
+        chunk_counts, chunk_mrrs = _impact(session, owners)
+        counts.update(chunk_counts)
+        mrrs.update(chunk_mrrs)
+    for problem in problems:
+        customers, accounts_n, tickets, first_seen, last_seen = counts.get(
+            problem.id, (0, 0, 0, None, None)
+        )
         problem.customers = customers
-        problem.accounts = accounts
+        problem.accounts = accounts_n
         problem.tickets = tickets
-        problem.mrr = Decimal(mrr)
+        problem.mrr = Decimal(mrrs.get(problem.id, 0))
         problem.first_seen = first_seen
         problem.last_seen = last_seen
         problem.updated_at = utcnow()

@@ -6,16 +6,17 @@ delivery applied twice, or an old event arriving late, changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from integrations.events import PainPointEvent
 from voice_router.clock import to_utc
-from voice_router.identity import Directory
+from voice_router.identity import Directory, email_of
 from voice_router.models import Account, PainPoint, Problem
 from voice_router.tags import TagMatcher, title_from_key
-from voice_router.upsert import insert_ignore
+from voice_router.upsert import insert_ignore, insert_missing
 
 
 class Attacher:
@@ -30,10 +31,60 @@ class Attacher:
         self.changes = 0
         self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
         self._problems: dict[str, int] = {}
+        self._tickets: dict[str, dict[str, PainPoint]] = {}  # ticket id -> key -> pain point
 
     def forget_cache(self) -> None:
         self.directory.forget_cache()
         self._problems.clear()
+        self._tickets.clear()
+
+    def preload(self, events: Iterable[PainPointEvent], create: bool = False) -> None:
+        """Fetch what a batch's events name (their tickets' pain points, problems, customers,
+        accounts) in a few queries instead of a few per event. With `create`, also create
+        the problems, accounts and customers applying the events is sure to create, one
+        INSERT each (the caller undoes the whole batch should anything fail)."""
+        events = list(events)
+        tickets = sorted({event.ticket_id for event in events})
+        keys = sorted({key for e in events for key in self._keys(e)})
+        for start in range(0, len(tickets), 500):
+            chunk = tickets[start : start + 500]
+            for ticket_id in chunk:
+                self._tickets.setdefault(ticket_id, {})
+            for key, pain_point in self.session.exec(
+                select(Problem.key, PainPoint)
+                .join(Problem, col(Problem.id) == PainPoint.problem_id)
+                .where(PainPoint.source == self.source, col(PainPoint.ticket_id).in_(chunk))
+            ):
+                self._tickets[pain_point.ticket_id][key] = pain_point
+        self._load_problems(keys)
+        # An event naming a pain tag always reaches the customer step; with an e-mail or
+        # an external id it always has a customer, and so a problem for each tag it names.
+        sure = [e for e in events if self._keys(e)] if create else []
+        if sure:
+            missing = {
+                key
+                for e in sure
+                if email_of(e.customer) or e.customer.external_id
+                for key in self._keys(e)
+                if key not in self._problems
+            }
+            rows = [{"key": k, "title": title_from_key(k)} for k in sorted(missing)]
+            insert_missing(self.session, Problem, rows)
+            self._load_problems(sorted(missing))
+        self.directory.preload(self.source, events, sure)
+
+    def _keys(self, event: PainPointEvent) -> dict[str, str]:
+        return self.matcher.keys((*event.tags, *event.removed_tags))
+
+    def _load_problems(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 500):
+            self._problems.update(
+                self.session.exec(
+                    select(Problem.key, Problem.id).where(
+                        col(Problem.key).in_(keys[start : start + 500])
+                    )
+                ).all()
+            )
 
     def apply(self, event: PainPointEvent) -> None:
         present = self.matcher.keys(event.tags)
@@ -54,12 +105,17 @@ class Attacher:
             self._detach(event, key, existing.get(key), customer.id, when)
 
     def _ticket_pain_points(self, ticket_id: str) -> dict[str, PainPoint]:
+        cached = self._tickets.get(ticket_id)
+        if cached is not None:
+            return cached
+        self.session.flush()  # pending pain points count too, autoflush or not
         rows = self.session.exec(
             select(Problem.key, PainPoint)
             .join(Problem, col(Problem.id) == PainPoint.problem_id)
             .where(PainPoint.source == self.source, PainPoint.ticket_id == ticket_id)
         ).all()
-        return dict(rows)
+        self._tickets[ticket_id] = dict(rows)
+        return self._tickets[ticket_id]
 
     def problem_id(self, key: str) -> int:
         problem_id = self._problems.get(key)
@@ -81,6 +137,7 @@ class Attacher:
         account: Account | None,
         when: datetime,
     ) -> None:
+        new = pain_point is None
         if pain_point is None:
             pain_point = PainPoint(
                 problem_id=self.problem_id(key),
@@ -91,11 +148,12 @@ class Attacher:
                 reported_at=when,
                 last_event_at=when,
             )
+            self._ticket_pain_points(event.ticket_id)[key] = pain_point
         elif to_utc(pain_point.last_event_at) > when:
             return
         elif pain_point.removed_at is not None:
             pain_point.reported_at = min(to_utc(pain_point.reported_at), when)
-        if pain_point.id is None or pain_point.removed_at is not None:
+        if new or pain_point.removed_at is not None:
             self.attached.append((pain_point.problem_id, when))
         pain_point.removed_at = None
         pain_point.last_event_at = when
@@ -129,6 +187,7 @@ class Attacher:
                 "removed_at": when,
             }
             insert_ignore(self.session, PainPoint, values)
+            self._tickets.pop(event.ticket_id, None)  # ask again: the tombstone is not cached
             return
         if pain_point.removed_at is not None or to_utc(pain_point.last_event_at) > when:
             return
@@ -137,7 +196,6 @@ class Attacher:
         self._save(pain_point)
 
     def _save(self, pain_point: PainPoint) -> None:
-        self.session.add(pain_point)
-        self.session.flush()
+        self.session.add(pain_point)  # flushed with the delivery's savepoint
         self.touched.add(pain_point.problem_id)
         self.changes += 1

@@ -150,18 +150,34 @@ def _cancel_outbound(session: Session, problem_id: int) -> None:
 
 def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]]) -> list[int]:
     """A new report on a shipped problem marks it regressed (its Jira issue hears once)."""
+    attached = list(attached)
+    if not attached:
+        return []
+    parents = impact.merge_parents(session)
+    latest: dict[int, datetime] = {}  # root -> the newest report on it or its merged problems
+    for problem_id, at in attached:
+        when = to_utc(at)
+        for root_id in impact.ancestors_in(parents, [problem_id]) - parents.keys():
+            latest[root_id] = max(latest.get(root_id, when), when)
+    if not latest:
+        return []
+    roots = session.exec(
+        select(Problem)
+        .where(
+            col(Problem.id).in_(sorted(latest)),
+            col(Problem.merged_into_id).is_(None),
+            Problem.status == "shipped",
+        )
+        .order_by(col(Problem.id))
+    ).all()
     regressed = []
-    for problem_id, when in attached:
-        for root_id in impact.ancestors(session, [problem_id]):
-            root = session.get(Problem, root_id)
-            if root is None or root.merged_into_id is not None or root.status != "shipped":
-                continue
-            if root.shipped_at is not None and to_utc(when) > to_utc(root.shipped_at):
-                root.status = "regressed"
-                root.regressed_at = utcnow()
-                session.add(root)
-                regressed.append(root.id)
-                log.info("problem.regressed", extra={"problem_id": root.id})
+    for root in roots:
+        if root.shipped_at is not None and latest[root.id] > to_utc(root.shipped_at):
+            root.status = "regressed"
+            root.regressed_at = utcnow()
+            session.add(root)
+            regressed.append(root.id)
+            log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed
 
 

@@ -1,0 +1,204 @@
+"""Applying a claimed batch of deliveries: parsed first (no database), then applied either
+all in one go or each in its own savepoint, and marked processed with one UPDATE."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col
+
+from integrations import registry
+from integrations.events import PainPointEvent, PayloadError
+from voice_router.clock import utcnow
+from voice_router.jira_events import JiraOutcome, apply_event
+from voice_router.models import Delivery
+from voice_router.painpoints import Attacher
+from voice_router.settings import Settings
+from voice_router.tags import TagMatcher
+
+log = logging.getLogger(__name__)
+
+Parsed = dict[int | None, list[PainPointEvent] | Exception]
+
+
+class Counts(Protocol):
+    processed: int
+    retrying: int
+    failed: int
+
+
+@dataclass
+class Run:
+    """What applying a batch's deliveries did."""
+
+    processed: int = 0
+    retrying: int = 0
+    failed: int = 0
+    attachers: list[Attacher] = field(default_factory=list)
+    jira: JiraOutcome = field(default_factory=JiraOutcome)
+    done: list[Delivery] = field(default_factory=list)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 10 s, 20 s, 40 s … capped at one hour."""
+    return timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
+
+
+def parse(settings: Settings, deliveries: list[Delivery]) -> Parsed:
+    """Each helpdesk delivery's events, or why they cannot be applied (pure: no database)."""
+    parsed: Parsed = {}
+    for delivery in deliveries:
+        if delivery.kind == "jira":
+            continue
+        if delivery.source not in settings.sources:
+            parsed[delivery.id] = PayloadError(
+                f"source {delivery.source!r} is no longer configured"
+            )
+            continue
+        try:
+            adapter = registry.adapter(delivery.kind)
+            headers = json.loads(delivery.headers)
+            parsed[delivery.id] = list(adapter.parse(headers, delivery.body))
+        except Exception as exc:
+            parsed[delivery.id] = exc
+    return parsed
+
+
+def _events(parsed: Parsed, delivery: Delivery) -> list[PainPointEvent]:
+    events = parsed.get(delivery.id, [])
+    return [] if isinstance(events, Exception) else events
+
+
+def apply(
+    session: Session,
+    settings: Settings,
+    deliveries: list[Delivery],
+    parsed: Parsed,
+    savepoints: bool,
+) -> Run:
+    """Apply deliveries that parsed. Without savepoints any failure propagates (the caller
+    undoes the lot); with them, a failing delivery is undone and recorded on its own."""
+    run = Run()
+    attachers: dict[str, Attacher] = {}
+    for delivery in deliveries:
+        source = settings.sources.get(delivery.source)
+        if delivery.kind != "jira" and source is not None and delivery.source not in attachers:
+            attachers[delivery.source] = Attacher(
+                session, delivery.source, TagMatcher(source.tag_patterns)
+            )
+    for name, attacher in attachers.items():
+        attacher.preload(
+            (event for d in deliveries if d.source == name for event in _events(parsed, d)),
+            create=not savepoints,
+        )
+    run.attachers = list(attachers.values())
+    for delivery in deliveries:
+        if delivery.kind == "jira":
+            ok = _process_jira(session, settings, delivery, run.jira, run)
+        elif savepoints:
+            ok = _process_one(session, settings, delivery, attachers[delivery.source], parsed, run)
+        else:
+            # No autoflush, so new pain points go out in one multi-row INSERT. The queries
+            # that could miss a pending row flush first; any other miss ends in a unique-key
+            # clash, which sends the batch down the one-by-one path.
+            with session.no_autoflush:
+                for event in _events(parsed, delivery):
+                    attachers[delivery.source].apply(event)
+            ok = True
+        if ok:
+            run.done.append(delivery)
+            run.processed += 1
+    return run
+
+
+def _process_jira(
+    session: Session,
+    settings: Settings,
+    delivery: Delivery,
+    outcome: JiraOutcome,
+    counts: Counts,
+) -> bool:
+    savepoint = session.begin_nested()
+    try:
+        event = registry.adapter("jira").parse(json.loads(delivery.headers), delivery.body)
+        if event is not None:
+            apply_event(session, settings, event, outcome)
+        savepoint.commit()
+    except Exception as exc:
+        savepoint.rollback()
+        record_failure(session, settings, delivery, exc, counts)
+        return False
+    return True
+
+
+def _process_one(
+    session: Session,
+    settings: Settings,
+    delivery: Delivery,
+    attacher: Attacher,
+    parsed: Parsed,
+    counts: Counts,
+) -> bool:
+    """Apply one delivery inside its own savepoint; True when it went through."""
+    savepoint = session.begin_nested()
+    mark = len(attacher.attached)
+    try:
+        for event in _events(parsed, delivery):
+            attacher.apply(event)
+        savepoint.commit()
+    except Exception as exc:
+        savepoint.rollback()
+        attacher.forget_cache()
+        del attacher.attached[mark:]
+        record_failure(session, settings, delivery, exc, counts)
+        return False
+    return True
+
+
+def mark_processed(session: Session, deliveries: list[Delivery]) -> None:
+    """One UPDATE for every delivery the batch processed (one per 500 of them)."""
+    now = utcnow()
+    for start in range(0, len(deliveries), 500):
+        chunk = deliveries[start : start + 500]
+        session.execute(
+            sa.update(Delivery)
+            .where(col(Delivery.id).in_([d.id for d in chunk]))
+            .values(status="processed", processed_at=now, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+        for delivery in chunk:  # the objects say what the row now says
+            set_committed_value(delivery, "status", "processed")
+            set_committed_value(delivery, "processed_at", now)
+            set_committed_value(delivery, "last_error", None)
+
+
+def record_failure(
+    session: Session, settings: Settings, delivery: Delivery, exc: Exception, counts: Counts
+) -> None:
+    delivery.attempts += 1
+    delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    permanent = isinstance(exc, PayloadError)
+    if permanent or delivery.attempts >= settings.delivery_max_attempts:
+        delivery.status = "failed"
+        counts.failed += 1
+        log.warning(
+            "delivery.failed",
+            extra={
+                "delivery_id": delivery.id,
+                "attempts": delivery.attempts,
+                "error": type(exc).__name__,
+            },
+        )
+    else:
+        delivery.next_attempt_at = utcnow() + retry_delay(delivery.attempts)
+        counts.retrying += 1
+        log.info(
+            "delivery.retry", extra={"delivery_id": delivery.id, "attempts": delivery.attempts}
+        )
+    session.add(delivery)
