@@ -18,8 +18,8 @@ def _settings(ctx: click.Context) -> Settings:
 
         ctx.obj = load_settings(ctx.find_root().params.get("config"))
         # JSON lines on stderr with secrets masked; one-shot commands only say what went wrong.
-        chatty = ctx.command.name in ("worker", "serve")
-        logs.configure(ctx.obj, level=logging.INFO if chatty else logging.WARNING)
+        chatty = ctx.command.name in ("worker", "serve") or ctx.obj.log_level == "debug"
+        logs.configure(ctx.obj, level=None if chatty else logging.WARNING)
     return ctx.obj
 
 

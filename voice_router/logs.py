@@ -212,12 +212,15 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure(settings: Settings | None = None, level: int = logging.INFO) -> None:
+def configure(settings: Settings | None = None, level: int | None = None) -> None:
     """JSON lines on stderr for this process; safe to call again (secrets accumulate, the
     handler is installed once, and a JSON handler someone else set up, such as gunicorn's
     `logconfig_dict`, is kept)."""
     if settings is not None:
         register_secrets(secrets_of(settings))
+    if level is None:
+        name = settings.log_level.upper() if settings is not None else "INFO"
+        level = logging.getLevelNamesMapping().get(name, logging.INFO)
     root = logging.getLogger()
     with _lock:
         root.setLevel(level)  # the latest caller decides (a CLI command, the app, a test)

@@ -62,6 +62,7 @@ class Settings:
     redis_url: str = ""
     base_url: str = "http://localhost:8000"
     secret_key: str = ""
+    log_level: str = "info"
     max_body_bytes: int = 1048576
     process_batch_size: int = 500
     delivery_max_attempts: int = 5
@@ -166,6 +167,8 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     }
     if "jira" in sources:
         raise ConfigError(f"{origin}: [sources.jira]: 'jira' is reserved for Jira's own webhook")
+    if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"{origin}: log_level: must be debug, info, warning or error")
     if settings.max_body_bytes <= 0 or settings.process_batch_size <= 0:
         raise ConfigError(f"{origin}: max_body_bytes and process_batch_size must be positive")
     return Settings(
