@@ -64,7 +64,7 @@ class Settings:
     secret_key: str = ""
     log_level: str = "info"
     max_body_bytes: int = 1048576
-    process_batch_size: int = 500
+    process_batch_size: int = 1000
     delivery_max_attempts: int = 5
     reconcile_seconds: int = 300
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
