@@ -11,7 +11,7 @@ from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, NotFound, ServiceUnavailable
 from voice_router.web import schemas
 from voice_router.web.auth import caller, require_role
-from voice_router.web.context import runtime
+from voice_router.web.context import runtime, sync_later
 from voice_router.web.openapi import api_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -34,12 +34,6 @@ def _json_object() -> dict:
 def _problem_response(problem_id: int):  # type: ignore[no-untyped-def]
     with Session(runtime().engine) as session:
         return jsonify(problems.problem_detail(session, problem_id))
-
-
-def _sync_later(problem_ids: list[int]) -> None:
-    rt = runtime()
-    if rt.settings.jira.url:
-        rt.queue.enqueue_sync(problem_ids, urgent=True)
 
 
 @bp.get("/problems")
@@ -83,7 +77,7 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
     note = merging.add_note(
         runtime().engine, problem_id, data.get("body"), data.get("arr_at_risk"), caller().name
     )
-    _sync_later([problem_id])
+    sync_later([problem_id])
     return jsonify(problems.note_json(note)), 201
 
 
@@ -97,7 +91,7 @@ def merge(problem_id: int):  # type: ignore[no-untyped-def]
     into = _json_object().get("into")
     if not isinstance(into, int) or isinstance(into, bool):
         raise BadRequest("into must be a problem id")
-    _sync_later(merging.merge(runtime().engine, problem_id, into))
+    sync_later(merging.merge(runtime().engine, problem_id, into))
     return _problem_response(into)
 
 
@@ -106,7 +100,7 @@ def merge(problem_id: int):  # type: ignore[no-untyped-def]
 @api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"])
 def unmerge(problem_id: int):  # type: ignore[no-untyped-def]
     """Undo a merge; counts are recomputed from the unchanged pain points (role: pm)."""
-    _sync_later(merging.unmerge(runtime().engine, problem_id))
+    sync_later(merging.unmerge(runtime().engine, problem_id))
     return _problem_response(problem_id)
 
 
@@ -164,7 +158,7 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
         if exc.transient:
             raise ServiceUnavailable(f"Jira is unavailable: {exc.message}") from exc
         raise BadRequest(f"Jira says: {exc.message}") from exc
-    _sync_later([problem_id])
+    sync_later([problem_id])
     return _problem_response(problem_id)
 
 

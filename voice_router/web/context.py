@@ -9,3 +9,10 @@ from voice_router.runtime import Runtime
 
 def runtime() -> Runtime:
     return current_app.extensions["voice_router"]
+
+
+def sync_later(problem_ids: list[int]) -> None:
+    """A person changed these problems (note, merge, link): sync their Jira issues soon."""
+    rt = runtime()
+    if rt.settings.jira.url:
+        rt.queue.enqueue_sync(problem_ids, urgent=True)

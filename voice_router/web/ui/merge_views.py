@@ -8,12 +8,11 @@ from sqlmodel import Session
 from voice_router import merging
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Problem
-from voice_router.web.context import runtime
+from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.breakdown import merge_preview, merge_targets
 from voice_router.web.ui.forms import MergeForm
 from voice_router.web.ui.pages import bp
-from voice_router.web.ui.problem_views import sync_later
 
 
 @bp.get("/problems/<int:problem_id>/merge")

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest
-from voice_router.web.context import runtime
+from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
 from voice_router.web.ui.forms import JiraLinkForm, NoteForm
@@ -21,13 +21,6 @@ from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
 from voice_router.web.ui.suggested import suggestions_for
 
 log = logging.getLogger(__name__)
-
-
-def sync_later(problem_ids: list[int]) -> None:
-    """Queue a Jira sync for the problems an action changed (as the API does)."""
-    rt = runtime()
-    if rt.settings.jira.url:
-        rt.queue.enqueue_sync(problem_ids, urgent=True)
 
 
 def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
