@@ -105,7 +105,14 @@ def init_sources(settings: Settings) -> None:
 def delivery(source: str, outcome: str) -> None:
     if outcome == "unknown_source":
         source = UNKNOWN_SOURCE
-    DELIVERIES.labels(source, outcome).inc()
+    _delivery_counter(source, outcome).inc()
+
+
+@functools.lru_cache(maxsize=1024)
+def _delivery_counter(source: str, outcome: str) -> Any:
+    """The labelled child, looked up once: every webhook counts one (unknown names all
+    share one label, so the cache stays small)."""
+    return DELIVERIES.labels(source, outcome)
 
 
 def intake_outcome(exc: BaseException) -> str:
