@@ -124,3 +124,51 @@ def test_a_dropped_database_connection_is_retried_not_a_500(client, runtime):
     response = post_signed(client, "generic", generic_delivery("T2", "b@acme.com", []))
     assert response.status_code == 202
     assert len(stored(runtime)) == 2
+
+
+def test_front_challenge_is_echoed_by_the_endpoint(client, runtime):
+    response = post_signed(
+        client, "front", {"type": "sync"}, headers={"X-Front-Challenge": "r4nd0m-ch4llenge"}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    assert response.get_data() == b"r4nd0m-ch4llenge"
+
+
+def test_webhook_answers_carry_a_request_id_and_never_a_cookie(client):
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"])
+    accepted = post_signed(client, "generic", body, headers={"X-Request-ID": "helpdesk-42"})
+    refused = client.post("/webhooks/generic", data=b"{}", headers={"X-Request-ID": "bad id"})
+    assert accepted.headers["X-Request-ID"] == "helpdesk-42"
+    assert refused.status_code == 401 and len(refused.headers["X-Request-ID"]) == 32
+    assert "Set-Cookie" not in accepted.headers and "Set-Cookie" not in refused.headers
+
+
+def test_a_webhook_url_answers_other_methods_with_405(client):
+    response = client.get("/webhooks/generic")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.get_json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/webhooks/", "/webhooks/generic/extra"])
+def test_paths_that_are_not_a_source_are_404(client, path):
+    response = client.post(path, data=b"{}")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_a_database_failure_is_a_500_the_sender_retries_not_a_lost_202(client, runtime):
+    """The delivery could not be stored: never answer 202 (the provider would not resend)."""
+    import sqlalchemy as sa
+
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE delivery RENAME TO delivery_moved"))
+    try:
+        response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", []))
+    finally:
+        with runtime.engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE delivery_moved RENAME TO delivery"))
+    assert response.status_code == 500
+    assert response.get_json()["error"] == "internal_error"
+    assert stored(runtime) == []

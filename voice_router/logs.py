@@ -239,16 +239,44 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+def request_id_for(incoming: str | None) -> str:
+    """The caller's `X-Request-ID` when it is sane, else a new one."""
+    return incoming if incoming and _REQUEST_ID.fullmatch(incoming) else new_request_id()
+
+
+_request_log = logging.getLogger("voice_router.web.requests")
+
+
+def request_finished(
+    method: str, path: str, endpoint: str | None, status: int, started: float
+) -> None:
+    """The `http.request` event of one answered request (at debug for probes and accepted
+    webhooks: high-volume machine traffic, already counted in metrics and, for webhooks,
+    stored as deliveries; their refusals are worth a line)."""
+    quiet = path in QUIET_PATHS or (path.startswith("/webhooks/") and status == 202)
+    level = logging.DEBUG if quiet else logging.INFO
+    if not _request_log.isEnabledFor(level):
+        return
+    _request_log.log(
+        level,
+        "http.request",
+        extra={
+            "method": method,
+            "path": path,
+            "endpoint": endpoint,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+
+
 def init_app(app: Flask) -> None:
     """Request ids in and out, and one `http.request` event per request."""
     from flask import g, request
 
-    log = logging.getLogger("voice_router.web.requests")
-
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else new_request_id()
+        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
         g.request_id_token = request_id_var.set(g.request_id)
         g.request_started = time.perf_counter()
 
@@ -258,23 +286,9 @@ def init_app(app: Flask) -> None:
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
             started = g.get("request_started", time.perf_counter())
-            quiet = request.path in QUIET_PATHS or (
-                # Accepted webhooks are high-volume machine traffic, already counted in
-                # metrics and stored as deliveries; only their refusals are worth a line.
-                request.path.startswith("/webhooks/") and response.status_code == 202
+            request_finished(
+                request.method, request.path, request.endpoint, response.status_code, started
             )
-            if not quiet or log.isEnabledFor(logging.DEBUG):
-                log.log(
-                    logging.DEBUG if quiet else logging.INFO,
-                    "http.request",
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "endpoint": request.endpoint,
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    },
-                )
         return response
 
     @app.teardown_request

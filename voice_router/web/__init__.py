@@ -27,11 +27,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     errors.register(app)
     app.secret_key = ui.secret_key(runtime.settings.secret_key)  # else random per process
     ui.csrf.init_app(app)  # CSRF on every form post, except:
-    ui.csrf.exempt(webhooks.bp)  # signed webhooks
     ui.csrf.exempt(api.bp)  # the bearer-token API (no cookies)
-    app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(ui.bp)  # the UI at /, session cookie flags
     openapi.register(app)
+    # Signed webhooks are answered in front of Flask: no session, CSRF or UI hooks.
+    app.wsgi_app = webhooks.Webhooks(app.wsgi_app, runtime)  # type: ignore[method-assign]
     return app

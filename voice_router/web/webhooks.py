@@ -1,45 +1,136 @@
-"""POST /webhooks/<source>: size check, verify, store, enqueue, answer."""
+"""POST /webhooks/<source>: size check, verify, store, enqueue, answer.
+
+Webhooks are answered by plain WSGI in front of the Flask app (`create_app` wraps
+`app.wsgi_app`, the way werkzeug's ProxyFix does): they are machine traffic with no cookie,
+session, CSRF token, template or API token, and Flask's request context with the UI's hooks
+cost more than verifying and storing a delivery does (docs/benchmarks.md). Everything else,
+and any path that is not exactly `/webhooks/<name>`, goes on to Flask. The answers keep the
+shapes of the rest of the service: `{"error": code, "message": text}`, `X-Request-ID`, one
+`http.request` log event, and the delivery metrics.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, jsonify, request
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import get_input_stream
 
-from voice_router import inbox, metrics
-from voice_router.errors import NotFound
-from voice_router.web.context import runtime
-from voice_router.web.errors import error_response
+from voice_router import inbox, logs, metrics
+from voice_router.errors import NotFound, VoiceRouterError
 
-bp = Blueprint("webhooks", __name__)
+if TYPE_CHECKING:
+    from voice_router.runtime import Runtime
+
 log = logging.getLogger(__name__)
 
+PREFIX = "/webhooks/"
+ENDPOINT = "webhooks.receive"  # the `endpoint` of its log events
+JSON = "application/json"
 
-@bp.post("/webhooks/<source>")
-def receive(source: str):  # type: ignore[no-untyped-def]
-    rt = runtime()
-    try:
-        inbox.source_kind_and_secret(rt.settings, source)
-    except NotFound as exc:
-        metrics.delivery(source, "unknown_source")
-        return error_response(404, "not_found", exc.message)
-    try:
-        body = request.get_data(cache=False)
-        receipt = inbox.receive(rt.engine, rt.settings, source, request.headers, body)
-    except Exception as exc:  # counted (too_large, bad_signature, error), then answered as before
-        metrics.delivery(source, metrics.intake_outcome(exc))
-        raise
-    if receipt.handshake is not None:
-        hs = receipt.handshake
-        metrics.delivery(source, "handshake")
-        return Response(hs.body, status=hs.status, content_type=hs.content_type, headers=hs.headers)
-    if receipt.status == "invalid":
-        metrics.delivery(source, "bad_payload")
-        return error_response(400, "bad_payload", receipt.error or "not this provider's payload")
-    metrics.delivery(source, "duplicate" if receipt.duplicate else "accepted")
-    if not receipt.duplicate:
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    content_type: str = JSON
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_answer(status: int, document: dict[str, Any]) -> Answer:
+    return Answer(status, json.dumps(document, separators=(",", ":")).encode())
+
+
+def error_answer(status: int, code: str, message: str) -> Answer:
+    answer = json_answer(status, {"error": code, "message": message})
+    if status == 401:
+        answer.headers.append(("WWW-Authenticate", "Bearer"))
+    return answer
+
+
+class Webhooks:
+    """The WSGI middleware: `/webhooks/<name>` here, the rest to `app`."""
+
+    def __init__(self, app: WSGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX):
+            return self.app(environ, start_response)
+        # WSGI hands the path over as latin-1; URLs are UTF-8 (what werkzeug does too).
+        source = path[len(PREFIX) :].encode("latin-1").decode("utf-8", "replace")
+        if not source or "/" in source:
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        request_id = logs.request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        token = logs.request_id_var.set(request_id)
+        method = environ.get("REQUEST_METHOD", "GET")
         try:
-            rt.queue.enqueue_drain()
-        except Exception:  # stored already: the worker's sweep will process it
-            log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
-    return jsonify({"delivery_id": receipt.delivery_id, "duplicate": receipt.duplicate}), 202
+            if method != "POST":
+                answer = error_answer(405, "method_not_allowed", "webhooks are POSTed")
+                answer.headers.append(("Allow", "POST"))
+            else:
+                answer = self.receive(environ, source)
+            logs.request_finished(method, PREFIX + source, ENDPOINT, answer.status, started)
+        finally:
+            logs.request_id_var.reset(token)
+        headers = [
+            ("Content-Type", answer.content_type),
+            ("Content-Length", str(len(answer.body))),
+            (logs.REQUEST_ID_HEADER, request_id),
+            *answer.headers,
+        ]
+        start_response(f"{answer.status} {HTTP_STATUS_CODES.get(answer.status, '')}", headers)
+        return [answer.body]
+
+    def receive(self, environ: dict[str, Any], source: str) -> Answer:
+        settings = self.runtime.settings
+        try:
+            inbox.source_kind_and_secret(settings, source)
+        except NotFound as exc:
+            metrics.delivery(source, "unknown_source")
+            return error_answer(404, "not_found", exc.message)
+        try:
+            body = get_input_stream(environ, max_content_length=settings.max_body_bytes).read()
+            receipt = inbox.receive(
+                self.runtime.engine, settings, source, EnvironHeaders(environ), body
+            )
+        except Exception as exc:
+            metrics.delivery(source, metrics.intake_outcome(exc))
+            return refusal(exc, settings.max_body_bytes)
+        if receipt.handshake is not None:
+            hs = receipt.handshake
+            metrics.delivery(source, "handshake")
+            return Answer(hs.status, hs.body.encode(), hs.content_type, list(hs.headers.items()))
+        if receipt.status == "invalid":
+            metrics.delivery(source, "bad_payload")
+            return error_answer(400, "bad_payload", receipt.error or "not this provider's payload")
+        metrics.delivery(source, "duplicate" if receipt.duplicate else "accepted")
+        if not receipt.duplicate:
+            try:
+                self.runtime.queue.enqueue_drain()
+            except Exception:  # stored already: the worker's sweep will process it
+                log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
+        return json_answer(
+            202, {"delivery_id": receipt.delivery_id, "duplicate": receipt.duplicate}
+        )
+
+
+def refusal(exc: Exception, limit: int) -> Answer:
+    if isinstance(exc, RequestEntityTooLarge):
+        return error_answer(413, "payload_too_large", f"the body is over {limit} bytes")
+    if isinstance(exc, VoiceRouterError):
+        return error_answer(exc.status, exc.code, exc.message)
+    log.exception("http.unhandled_error")
+    return error_answer(500, "internal_error", "something went wrong on our side")
