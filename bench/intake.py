@@ -8,13 +8,17 @@ For every round it serves, one after the other and with the same gunicorn settin
 - `sqlite`: `gunicorn 'voice_router.web:create_app()'` on a fresh SQLite file (WAL) with
   `redis_url` set, so each accepted delivery is verified, stored and a drain job is
   (coalesced-)enqueued in Redis, but nothing is processed in the web process;
-- `postgresql`: the same on a fresh PostgreSQL database (unless --no-postgres).
+- `postgresql`: the same on a fresh PostgreSQL database (unless --no-postgres);
+- with --reference, `minimal-sqlite` and `minimal-postgresql`: bench/minimal_app.py, the
+  "minimal signed intake" of notes/performance.md (HMAC check + one INSERT, nothing else) on
+  the same fresh databases: the least any implementation that verifies and stores pays.
 
 wrk (2 threads, 32 connections by default, on the same 2 cores) POSTs pre-signed, all
 distinct generic deliveries (bench/intake.lua), signed just before each run because the
 generic scheme allows 5 minutes of clock skew. The figures per target: accepted/s (202s per
 second; for voice-router also checked against the rows that landed in the inbox), wrk's
-p50/p99 latency, and the server's CPU time per request. The headline is the ratio of
+p50/p99 latency, the server's CPU time per request and, on PostgreSQL, the database
+server's CPU time per request (PostgreSQL shares the 2 cores). The headline is the ratio of
 voice-router's accepted/s to the bare app's (target ≥ 0.5); the ratio of CPU time per
 request is given too, as it moves far less with other load on a shared machine. `--app`
 serves another app factory in voice-router's place, to A/B a candidate change.
@@ -85,6 +89,23 @@ def tree_cpu_seconds(pid: int) -> tuple[float, float]:
             user += int(fields[11]) / TICK
             system += int(fields[12]) / TICK
     return user, system
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of every PostgreSQL server process on this machine."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
 
 
 class Requests:
@@ -198,7 +219,8 @@ def measure(
     if target == "bare":
         command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
     else:
-        if target == "sqlite":
+        database = target.removeprefix("minimal-")
+        if database == "sqlite":
             database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
         else:
             pg_name = create_postgres("intake")
@@ -207,8 +229,11 @@ def measure(
         flush_redis()
         config = write_config(workdir / f"{target}.toml", database_url, REDIS_URL)
         env["VOICE_ROUTER_CONFIG"] = str(config)
-        extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
-        command = [*gunicorn, *extra, args.app]
+        if target.startswith("minimal-"):
+            command = [*gunicorn, f"--pythonpath={BENCH}", "minimal_app:app"]
+        else:
+            extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
+            command = [*gunicorn, *extra, args.app]
     # The server's own log lines (one JSON `http.request` event per request at INFO) go to a
     # file, as they would in production, not to this script's terminal.
     server_log = open(workdir / f"{target}-server.log", "ab")  # noqa: SIM115
@@ -231,8 +256,10 @@ def measure(
         stored_before = count_deliveries(database_url) if database_url else 0
         prefix, stamp = requests.write(int(args.duration * args.max_rate))
         cpu_before = tree_cpu_seconds(server.pid)
+        postgres_before = postgres_cpu_seconds()
         run = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.duration)
         cpu_after = tree_cpu_seconds(server.pid)
+        postgres_spent = postgres_cpu_seconds() - postgres_before
         requests.remove(prefix)
         time.sleep(1.0)
         stored = count_deliveries(database_url) - stored_before if database_url else None
@@ -263,6 +290,9 @@ def measure(
         "server_system_cpu_s": round(system, 2),
         "server_cpu_us_per_request": round((user + system) / max(1, run["requests"]) * 1e6),
         "wrk_cpu_s": run["wrk_cpu_s"],
+        "database_cpu_us_per_request": (
+            round(postgres_spent / max(1, run["requests"]) * 1e6) if pg_name else None
+        ),
         "wraps": run["wraps"] + warm["wraps"],
     }
     if result["wraps"]:
@@ -289,6 +319,11 @@ def main() -> int:
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL target")
     parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also serve bench/minimal_app.py (HMAC check + one INSERT) on each database",
+    )
+    parser.add_argument(
         "--app",
         default=DEFAULT_APP,
         help="gunicorn app spec for voice-router (to A/B a candidate change)",
@@ -301,7 +336,10 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    targets = ["bare", "sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    databases = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    targets = ["bare"]
+    for database in databases:
+        targets += [database, f"minimal-{database}"] if args.reference else [database]
     runs: list[dict[str, Any]] = []
     info = machine()
     with temp_dir("vr-bench-intake-") as workdir:
@@ -373,7 +411,7 @@ def main() -> int:
         "median_server_cpu_us_per_request": cpu,
         "cpu_ratio_to_bare": cpu_ratios,
         "target_ratio": 0.5,
-        "meets_target": all(r >= 0.5 for r in ratios.values()),
+        "meets_target": all(ratios[d] >= 0.5 for d in databases),
     }
     output = args.output or (
         "intake" if args.app == DEFAULT_APP else "intake-" + args.app.split(":")[0]
@@ -382,17 +420,22 @@ def main() -> int:
 
     print(f"intake: gunicorn {data['settings']['gunicorn']}, wrk {data['settings']['wrk']}")
     print(
-        f"{'target':<12}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'cpu µs/req':>12}"
+        f"{'target':<20}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'cpu µs/req':>12}{'db cpu µs/req':>15}"
     )
     for r in runs:
         print(
-            f"{r['target']:<12}{r['round']:>6}{r['accepted_per_s']:>12.0f}{r['p50_ms']:>9.1f}"
+            f"{r['target']:<20}{r['round']:>6}{r['accepted_per_s']:>12.0f}{r['p50_ms']:>9.1f}"
             f"{r['p99_ms']:>9.1f}{r['server_cpu_us_per_request']:>12}"
+            f"{r['database_cpu_us_per_request'] or '':>15}"
         )
     for target, ratio in ratios.items():
-        verdict = "meets" if ratio >= 0.5 else "MISSES"
+        if target.startswith("minimal-"):
+            verdict = "the reference (HMAC check + one INSERT)"
+        else:
+            verdict = ("meets" if ratio >= 0.5 else "MISSES") + " the 0.5 target"
         print(
-            f"{target}: {ratio:.2f}x bare (median of rounds) — {verdict} the 0.5 target; "
+            f"{target}: {ratio:.2f}x bare (median of rounds), {verdict}; "
             f"CPU-per-request ratio {cpu_ratios[target]:.2f}"
         )
     print(f"-> {path.relative_to(ROOT)}")
