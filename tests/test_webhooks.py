@@ -172,3 +172,28 @@ def test_a_database_failure_is_a_500_the_sender_retries_not_a_lost_202(client, r
     assert response.status_code == 500
     assert response.get_json()["error"] == "internal_error"
     assert stored(runtime) == []
+
+
+def test_a_sender_that_hangs_up_mid_body_gets_a_400_and_nothing_is_stored(client, runtime):
+    import io
+
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    class HungUp(io.RawIOBase):
+        """What the server's socket does when the sender goes away mid-body."""
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+            raise ConnectionResetError("connection reset by peer")
+
+    environ = EnvironBuilder(
+        path="/webhooks/generic", method="POST", content_type="application/json"
+    ).get_environ()
+    environ["wsgi.input"] = HungUp()
+    environ["CONTENT_LENGTH"] = "500"
+    body, status, _headers = run_wsgi_app(client.application, environ)
+    assert status.startswith("400")
+    assert json.loads(b"".join(body))["error"] == "bad_request"
+    assert stored(runtime) == []

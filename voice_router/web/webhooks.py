@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
@@ -132,5 +132,8 @@ def refusal(exc: Exception, limit: int) -> Answer:
         return error_answer(413, "payload_too_large", f"the body is over {limit} bytes")
     if isinstance(exc, VoiceRouterError):
         return error_answer(exc.status, exc.code, exc.message)
+    if isinstance(exc, HTTPException):  # e.g. the sender hung up while sending the body
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_answer(exc.code or 400, code, exc.description or code)
     log.exception("http.unhandled_error")
     return error_answer(500, "internal_error", "something went wrong on our side")
