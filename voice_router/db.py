@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import TypeVar
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-
-T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,9 +33,10 @@ def make_engine(database_url: str) -> Engine:
         engine = sa.create_engine(database_url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No pre-ping (a round trip per checkout on the intake path): stale connections are
-    # recycled, and a connection found dead is retried once (see `retry_on_disconnect`).
-    return sa.create_engine(
+    # No ping on every checkout (a round trip per webhook): only a connection that sat idle
+    # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
+    # retries a connection found dead once (`inbox`).
+    engine = sa.create_engine(
         database_url,
         pool_recycle=300,
         pool_size=10,
@@ -44,6 +44,31 @@ def make_engine(database_url: str) -> Engine:
         pool_timeout=10,
         connect_args={"connect_timeout": 5},
     )
+    sa.event.listen(engine.pool, "checkin", _stamp_checkin)
+    sa.event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+IDLE_PING_SECONDS = 10.0  # a database restart or an idle timeout usually happens in a lull
+
+
+def _stamp_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    """A pooled connection unused for IDLE_PING_SECONDS is pinged before it is handed out;
+    a dead one is replaced by the pool (DisconnectionError), so the first API request after a
+    database restart does not fail. Busy connections (a stream of webhooks) are not pinged."""
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, dbapi_connection, None):
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        raise
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -78,14 +103,3 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
-
-
-def retry_on_disconnect(action: Callable[[], T]) -> T:
-    """Run `action`; if the database connection turned out to be dead (a restart, an idle
-    timeout), run it once more on a fresh connection."""
-    try:
-        return action()
-    except sa.exc.DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        return action()
