@@ -158,8 +158,8 @@ def test_paths_that_are_not_a_source_are_404(client, path):
     assert response.get_json()["error"] == "not_found"
 
 
-def test_a_database_failure_is_a_500_the_sender_retries_not_a_lost_202(client, runtime):
-    """The delivery could not be stored: never answer 202 (the provider would not resend)."""
+def test_a_delivery_that_cannot_be_stored_is_never_acknowledged(client, runtime):
+    """A broken schema (the table is missing): a 5xx, so the provider resends; never a 202."""
     import sqlalchemy as sa
 
     with runtime.engine.begin() as connection:
@@ -169,9 +169,26 @@ def test_a_database_failure_is_a_500_the_sender_retries_not_a_lost_202(client, r
     finally:
         with runtime.engine.begin() as connection:
             connection.execute(sa.text("ALTER TABLE delivery_moved RENAME TO delivery"))
-    assert response.status_code == 500
-    assert response.get_json()["error"] == "internal_error"
+    assert response.status_code >= 500
+    assert response.get_json()["error"] in ("internal_error", "service_unavailable")
     assert stored(runtime) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_unreachable_database_is_a_503_with_retry_after(make_settings):
+    from voice_router.runtime import build_runtime
+    from voice_router.web import create_app
+
+    runtime = build_runtime(make_settings(database_url="postgresql://postgres@127.0.0.1:1/none"))
+    client = create_app(runtime=runtime).test_client()
+    response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", []))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json() == {
+        "error": "service_unavailable",
+        "message": "the delivery could not be stored now; send it again later",
+    }
+    runtime.engine.dispose()
 
 
 def test_a_sender_that_hangs_up_mid_body_gets_a_400_and_nothing_is_stored(client, runtime):

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Dialect, Engine
 from integrations import registry
 from integrations.events import Handshake, PayloadError
 from voice_router.clock import utcnow
-from voice_router.errors import NotFound, Unauthorized
+from voice_router.errors import NotFound, ServiceUnavailable, Unauthorized
 from voice_router.models import Delivery
 from voice_router.settings import Settings
 
@@ -194,9 +194,20 @@ def receive(
     }
 
     try:
-        new_id = _insert(engine, row)
-    except _Disconnected:
-        new_id = _insert(engine, row)  # once more, on a fresh connection
+        try:
+            new_id = _insert(engine, row)
+        except _Disconnected:
+            new_id = _insert(engine, row)  # once more, on a fresh connection
+    except (
+        _Disconnected,
+        sa.exc.OperationalError,
+        engine.dialect.loaded_dbapi.OperationalError,
+    ) as exc:
+        # Down, unreachable, locked: not stored, so not acknowledged; the sender resends.
+        log.warning("intake.database_unavailable", extra={"source": source_name, "error": str(exc)})
+        raise ServiceUnavailable(
+            "the delivery could not be stored now; send it again later"
+        ) from exc
     if new_id is not None:
         return Receipt(new_id, status, False, error, handshake)
     with engine.connect() as connection:

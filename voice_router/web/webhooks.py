@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/webhooks/"
 ENDPOINT = "webhooks.receive"  # the `endpoint` of its log events
 JSON = "application/json"
+RETRY_AFTER_SECONDS = "30"  # when the database cannot take a delivery
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -54,6 +55,8 @@ def error_answer(status: int, code: str, message: str) -> Answer:
     answer = json_answer(status, {"error": code, "message": message})
     if status == 401:
         answer.headers.append(("WWW-Authenticate", "Bearer"))
+    elif status == 503:
+        answer.headers.append(("Retry-After", RETRY_AFTER_SECONDS))
     return answer
 
 
