@@ -13,7 +13,8 @@ merged into it:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -72,14 +73,11 @@ def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
     return ancestors_in(merge_parents(session), problem_ids)
 
 
-def _owner_chunks(
-    targets: Iterable[int], children: dict[int, list[int]], size: int = 400
-) -> Iterator[sa.Subquery]:
-    """(owner, member) rows: each target problem with every member of its group, in chunks
-    small enough for SQLite's limit on compound SELECTs."""
+def _owner_chunks(groups: Mapping[int, Sequence[int]], size: int = 400) -> Iterator[sa.Subquery]:
+    """(owner, member) rows: each owner with every member of its group, in chunks small
+    enough for SQLite's limit on compound SELECTs."""
     rows: list[sa.Select[tuple[int, int]]] = []
-    for owner in targets:
-        group = group_of(owner, children)
+    for owner, group in groups.items():
         if rows and len(rows) + len(group) > size:
             yield sa.union_all(*rows).subquery("owners")
             rows = []
@@ -89,6 +87,33 @@ def _owner_chunks(
         ]
     if rows:
         yield (rows[0] if len(rows) == 1 else sa.union_all(*rows)).subquery("owners")
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a group of problems adds up to: distinct customers, accounts and tickets among
+    its active pain points, MRR summed over the distinct accounts, first and last report."""
+
+    customers: int = 0
+    accounts: int = 0
+    tickets: int = 0
+    mrr: Decimal = Decimal(0)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+
+def group_impact(session: Session, groups: Mapping[int, Sequence[int]]) -> dict[int, Impact]:
+    """The impact of each group (key -> problem ids), counted the one way the stored
+    counts are: `recompute` stores these for each problem's merge group, and the merge
+    preview shows them for a group that does not exist yet."""
+    found: dict[int, Impact] = {}
+    for owners in _owner_chunks(groups):
+        counts, mrrs = _impact(session, owners)
+        for owner, (customers, accounts_n, tickets, first_seen, last_seen) in counts.items():
+            found[owner] = Impact(
+                customers, accounts_n, tickets, Decimal(mrrs.get(owner, 0)), first_seen, last_seen
+            )
+    return {key: found.get(key, Impact()) for key in groups}
 
 
 def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict[int, Any]]:
@@ -143,23 +168,18 @@ def recompute(session: Session, problem_ids: Iterable[int]) -> None:
     problems = list(session.exec(statement).all())
     if not problems:
         return
-    counts: dict[int, Any] = {}
-    mrrs: dict[int, Any] = {}
     children = children_of(parents)
-    for owners in _owner_chunks([p.id for p in problems if p.id is not None], children):
-        chunk_counts, chunk_mrrs = _impact(session, owners)
-        counts.update(chunk_counts)
-        mrrs.update(chunk_mrrs)
+    impacts = group_impact(
+        session, {p.id: group_of(p.id, children) for p in problems if p.id is not None}
+    )
     for problem in problems:
-        customers, accounts_n, tickets, first_seen, last_seen = counts.get(
-            problem.id, (0, 0, 0, None, None)
-        )
-        problem.customers = customers
-        problem.accounts = accounts_n
-        problem.tickets = tickets
-        problem.mrr = Decimal(mrrs.get(problem.id, 0))
-        problem.first_seen = first_seen
-        problem.last_seen = last_seen
+        found = impacts.get(problem.id, Impact())  # type: ignore[arg-type]
+        problem.customers = found.customers
+        problem.accounts = found.accounts
+        problem.tickets = found.tickets
+        problem.mrr = found.mrr
+        problem.first_seen = found.first_seen
+        problem.last_seen = found.last_seen
         problem.updated_at = utcnow()
         session.add(problem)
 

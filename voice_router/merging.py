@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from voice_router import impact
 from voice_router.db import session_scope
@@ -17,28 +18,39 @@ from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Note, Problem
 
 
-def _problem(session: Any, problem_id: int) -> Problem:
+def _problem(session: Session, problem_id: int) -> Problem:
     problem = session.get(Problem, problem_id)
     if problem is None:
         raise NotFound(f"no problem {problem_id}")
     return problem
 
 
+def refusal(session: Session, problem: Problem, survivor: Problem) -> str | None:
+    """Why `problem` may not be folded into `survivor`, or None: the rules `merge` enforces,
+    also shown by the UI's merge preview before anyone confirms."""
+    if problem.id == survivor.id:
+        return "a problem cannot be merged into itself"
+    if problem.merged_into_id is not None:
+        return f"{_named(problem)} is already merged into problem {problem.merged_into_id}"
+    if problem.id in impact.ancestors(session, [survivor.id]):  # type: ignore[list-item]
+        return f"{_named(survivor)} is already merged into {_named(problem)}"
+    if survivor.merged_into_id is not None:
+        return f"{_named(survivor)} is itself merged; merge into its survivor instead"
+    return None
+
+
+def _named(problem: Problem) -> str:
+    return f"problem {problem.id} ({problem.title})"
+
+
 def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
     """Fold `problem_id` into `into_id`; returns the problems whose Jira issues need a sync."""
-    if problem_id == into_id:
-        raise BadRequest("a problem cannot be merged into itself")
     with session_scope(engine) as session:
         problem = _problem(session, problem_id)
         survivor = _problem(session, into_id)
-        if problem.merged_into_id is not None:
-            raise BadRequest(
-                f"problem {problem_id} is already merged into {problem.merged_into_id}"
-            )
-        if problem_id in impact.ancestors(session, [into_id]):
-            raise BadRequest(f"problem {into_id} is already merged into {problem_id}")
-        if survivor.merged_into_id is not None:
-            raise BadRequest(f"problem {into_id} is itself merged; merge into its survivor")
+        refused = refusal(session, problem, survivor)
+        if refused is not None:
+            raise BadRequest(refused)
         problem.merged_into_id = into_id
         if survivor.jira_key is None and problem.jira_key is not None:
             # The survivor had no issue yet: it takes over the merged problem's issue.

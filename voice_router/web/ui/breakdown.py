@@ -1,9 +1,9 @@
 """Read-only views over a problem's pain points that the API does not serve itself: the
 accounts behind a problem, and what a merge would add up to before anyone confirms it.
 
-Counting follows `impact.recompute` exactly (active pain points of the problem and of every
-problem merged into it; distinct customers, accounts and conversations; MRR summed over
-distinct accounts), so the preview shows the numbers the merge will store.
+The preview counts with `impact.group_impact` and checks `merging.refusal`, the very
+functions the merge itself uses, so it shows the numbers the merge will store and refuses
+what the merge would refuse.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from voice_router import impact
+from voice_router import impact, merging
 from voice_router.errors import NotFound
 from voice_router.models import Account, PainPoint, Problem
 
@@ -27,14 +27,6 @@ class AccountRow:
     plan: str | None
     mrr: Decimal | None
     customers: int
-    tickets: int
-
-
-@dataclass(frozen=True)
-class Counts:
-    customers: int
-    accounts: int
-    mrr: Decimal
     tickets: int
 
 
@@ -78,45 +70,14 @@ def accounts_for(session: Session, problem_id: int) -> tuple[list[AccountRow], i
     return accounts, without
 
 
-def counts_of(session: Session, group: Sequence[int]) -> Counts:
-    ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
-    customers, accounts, tickets = session.exec(
-        select(
-            sa.func.count(sa.distinct(PainPoint.customer_id)),
-            sa.func.count(sa.distinct(PainPoint.account_id)),
-            sa.func.count(sa.distinct(ticket)),
-        ).where(*_active(group))
-    ).one()
-    account_ids = select(PainPoint.account_id).where(*_active(group)).distinct()
-    mrr = session.exec(
-        select(sa.func.coalesce(sa.func.sum(Account.mrr), 0)).where(
-            col(Account.id).in_(account_ids)
-        )
-    ).one()
-    return Counts(customers, accounts, Decimal(mrr), tickets)
-
-
 @dataclass(frozen=True)
 class MergePreview:
     merged: Problem  # disappears into `survivor`
     survivor: Problem
-    merged_counts: Counts
-    survivor_counts: Counts
-    combined: Counts
+    merged_counts: impact.Impact
+    survivor_counts: impact.Impact
+    combined: impact.Impact
     refusal: str | None  # why the merge would be refused, or None
-
-
-def _refusal(session: Session, merged: Problem, survivor: Problem) -> str | None:
-    """The same rules `merging.merge` enforces, checked without writing."""
-    if merged.id == survivor.id:
-        return "A problem cannot be merged into itself."
-    if merged.merged_into_id is not None:
-        return f"{merged.title} is already merged into problem {merged.merged_into_id}."
-    if merged.id in impact.ancestors(session, [survivor.id]):
-        return f"{survivor.title} is already merged into {merged.title}."
-    if survivor.merged_into_id is not None:
-        return f"{survivor.title} is itself merged; merge into its survivor instead."
-    return None
 
 
 def merge_preview(session: Session, problem_id: int, into_id: int) -> MergePreview:
@@ -127,13 +88,18 @@ def merge_preview(session: Session, problem_id: int, into_id: int) -> MergePrevi
     children = impact.merge_children(session)
     merged_group = impact.group_of(problem_id, children)
     survivor_group = impact.group_of(into_id, children)
+    counts = impact.group_impact(
+        session,
+        {0: merged_group, 1: survivor_group, 2: sorted(set(merged_group) | set(survivor_group))},
+    )
+    refused = merging.refusal(session, merged, survivor)
     return MergePreview(
         merged=merged,
         survivor=survivor,
-        merged_counts=counts_of(session, merged_group),
-        survivor_counts=counts_of(session, survivor_group),
-        combined=counts_of(session, sorted(set(merged_group) | set(survivor_group))),
-        refusal=_refusal(session, merged, survivor),
+        merged_counts=counts[0],
+        survivor_counts=counts[1],
+        combined=counts[2],
+        refusal=refused[0].upper() + refused[1:] + "." if refused else None,
     )
 
 
