@@ -104,9 +104,10 @@ def apply(
         elif savepoints:
             ok = _process_one(session, settings, delivery, attachers[delivery.source], parsed, run)
         else:
-            # No autoflush, so new pain points go out in one multi-row INSERT. The queries
-            # that could miss a pending row flush first; any other miss ends in a unique-key
-            # clash, which sends the batch down the one-by-one path.
+            # No autoflush, and new pain points wait for `flush_new`: the batch's writes go
+            # out in a few statements. The lookups that could miss a pending row flush
+            # first; any other miss ends in a unique-key clash, which sends the batch down
+            # the one-by-one path.
             with session.no_autoflush:
                 for event in _events(parsed, delivery):
                     attachers[delivery.source].apply(event)
@@ -114,6 +115,8 @@ def apply(
         if ok:
             run.done.append(delivery)
             run.processed += 1
+    for attacher in attachers.values():
+        attacher.flush_new()
     return run
 
 
@@ -151,6 +154,7 @@ def _process_one(
     try:
         for event in _events(parsed, delivery):
             attacher.apply(event)
+        attacher.flush_new()
         savepoint.commit()
     except Exception as exc:
         savepoint.rollback()

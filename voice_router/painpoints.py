@@ -7,8 +7,10 @@ delivery applied twice, or an old event arriving late, changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from integrations.events import PainPointEvent
@@ -19,8 +21,34 @@ from voice_router.tags import TagMatcher, title_from_key
 from voice_router.upsert import insert_ignore, insert_missing
 
 
+@dataclass
+class NewPainPoint:
+    """A pain point first seen in this unit of work: a plain record, written by
+    `Attacher.flush_new` with one executemany. Building a SQLModel object per pain point and
+    flushing it through the ORM cost more than all the rest of applying an event."""
+
+    problem_id: int
+    source: str
+    ticket_id: str
+    tag: str
+    customer_id: int
+    account_id: int | None
+    reported_at: datetime
+    last_event_at: datetime
+    removed_at: datetime | None = None
+    ticket_url: str | None = None
+    subject: str | None = None
+    agent_email: str | None = None
+    agent_name: str | None = None
+
+
+Known = PainPoint | NewPainPoint
+
+
 class Attacher:
-    """Applies one source's events within a unit of work; remembers touched problems."""
+    """Applies one source's events within a unit of work; remembers touched problems.
+    New pain points wait in `_new` until `flush_new`, which the caller runs before anything
+    reads pain points back (and which runs itself before a ticket is looked up)."""
 
     def __init__(self, session: Session, source: str, matcher: TagMatcher) -> None:
         self.session = session
@@ -31,12 +59,26 @@ class Attacher:
         self.changes = 0
         self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
         self._problems: dict[str, int] = {}
-        self._tickets: dict[str, dict[str, PainPoint]] = {}  # ticket id -> key -> pain point
+        self._tickets: dict[str, dict[str, Known]] = {}  # ticket id -> key -> pain point
+        self._new: list[NewPainPoint] = []
 
     def forget_cache(self) -> None:
+        """After a rollback: nothing remembered may be trusted, and nothing pending written."""
         self.directory.forget_cache()
         self._problems.clear()
         self._tickets.clear()
+        self._new.clear()
+
+    def flush_new(self) -> None:
+        """Insert the pending new pain points. Their tickets are looked up again afterwards,
+        so a later change to one of them goes through the ORM."""
+        if not self._new:
+            return
+        rows = [asdict(pain_point) for pain_point in self._new]
+        self.session.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]
+        for pain_point in self._new:
+            self._tickets.pop(pain_point.ticket_id, None)
+        self._new.clear()
 
     def preload(self, events: Iterable[PainPointEvent], create: bool = False) -> None:
         """Fetch what a batch's events name (their tickets' pain points, problems, customers,
@@ -104,10 +146,11 @@ class Attacher:
         for key in removed:
             self._detach(event, key, existing.get(key), customer.id, when)
 
-    def _ticket_pain_points(self, ticket_id: str) -> dict[str, PainPoint]:
+    def _ticket_pain_points(self, ticket_id: str) -> dict[str, Known]:
         cached = self._tickets.get(ticket_id)
         if cached is not None:
             return cached
+        self.flush_new()
         self.session.flush()  # pending pain points count too, autoflush or not
         rows = self.session.exec(
             select(Problem.key, PainPoint)
@@ -132,28 +175,37 @@ class Attacher:
         event: PainPointEvent,
         key: str,
         tag: str,
-        pain_point: PainPoint | None,
+        pain_point: Known | None,
         customer_id: int,
         account: Account | None,
         when: datetime,
     ) -> None:
-        new = pain_point is None
         if pain_point is None:
-            pain_point = PainPoint(
+            agent = event.agent
+            fresh = NewPainPoint(
                 problem_id=self.problem_id(key),
                 source=self.source,
                 ticket_id=event.ticket_id,
                 tag=tag,
                 customer_id=customer_id,
+                account_id=account.id if account is not None else None,
                 reported_at=when,
                 last_event_at=when,
+                ticket_url=event.ticket_url or None,
+                subject=event.subject or None,
+                agent_email=((agent.email or "").lower() or None) if agent else None,
+                agent_name=(agent.name or None) if agent else None,
             )
-            self._ticket_pain_points(event.ticket_id)[key] = pain_point
-        elif to_utc(pain_point.last_event_at) > when:
+            self._ticket_pain_points(event.ticket_id)[key] = fresh
+            self._new.append(fresh)
+            self.attached.append((fresh.problem_id, when))
+            self._save(fresh)
+            return
+        if to_utc(pain_point.last_event_at) > when:
             return
         elif pain_point.removed_at is not None:
             pain_point.reported_at = min(to_utc(pain_point.reported_at), when)
-        if new or pain_point.removed_at is not None:
+        if pain_point.removed_at is not None:
             self.attached.append((pain_point.problem_id, when))
         pain_point.removed_at = None
         pain_point.last_event_at = when
@@ -170,7 +222,7 @@ class Attacher:
         self,
         event: PainPointEvent,
         key: str,
-        pain_point: PainPoint | None,
+        pain_point: Known | None,
         customer_id: int,
         when: datetime,
     ) -> None:
@@ -195,7 +247,8 @@ class Attacher:
         pain_point.last_event_at = when
         self._save(pain_point)
 
-    def _save(self, pain_point: PainPoint) -> None:
-        self.session.add(pain_point)  # flushed with the delivery's savepoint
+    def _save(self, pain_point: Known) -> None:
+        if isinstance(pain_point, PainPoint):
+            self.session.add(pain_point)  # flushed with the delivery's savepoint
         self.touched.add(pain_point.problem_id)
         self.changes += 1

@@ -14,6 +14,8 @@ from fnmatch import fnmatchcase
 
 _SEPARATORS = re.compile(r"[-_:\s]+")
 _EDGE_PUNCTUATION = "-.,;!?'\"()[]{}<>#*/\\|`~"
+_KNOWN_TAGS = 10_000
+_UNSEEN = object()
 
 
 def normalise(text: str) -> str:
@@ -32,9 +34,18 @@ class TagMatcher:
             norm_prefix = _SEPARATORS.sub("-", prefix.lower())
             norm_pattern = norm_prefix + ("" if star < 0 else "*" + pattern[star + 1 :].lower())
             self._patterns.append((norm_pattern, norm_prefix))
+        self._known: dict[str, str | None] = {}  # tag -> key: a helpdesk reuses few tags
 
     def problem_key(self, tag: str) -> str | None:
         """The problem key a tag names, or None when the tag is not a pain point."""
+        known = self._known.get(tag, _UNSEEN)
+        if known is _UNSEEN:
+            if len(self._known) >= _KNOWN_TAGS:
+                self._known.clear()
+            known = self._known[tag] = self._problem_key(tag)
+        return known  # type: ignore[return-value]
+
+    def _problem_key(self, tag: str) -> str | None:
         norm = normalise(tag)
         for pattern, prefix in self._patterns:
             if fnmatchcase(norm, pattern):

@@ -1,0 +1,90 @@
+"""A batch of deliveries ends exactly where the same deliveries processed one by one end,
+however they add, remove and re-add tags on the same tickets, and in whatever order their
+events happened."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from integrations.generic import sign
+from tests.conftest import source_table
+from tests.support import SECRETS, generic_delivery
+from voice_router import inbox, processing
+from voice_router.runtime import build_runtime
+
+TAGS = ["pain-login", "pain-export", "PAIN Export", "pain-pdf", "billing"]
+START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def scenario(seed: int, count: int = 40) -> list[dict[str, Any]]:
+    """Deliveries over a few tickets: tags added, removed, whole tag sets, late events."""
+    rng = random.Random(seed)
+    deliveries = []
+    for n in range(count):
+        ticket = f"T{rng.randint(1, 5)}"
+        tags = rng.sample(TAGS, rng.randint(0, 2))
+        removed = [t for t in rng.sample(TAGS, rng.randint(0, 1)) if t not in tags]
+        body = generic_delivery(
+            ticket,
+            f"person{ticket}@acme{rng.randint(1, 2)}.example",
+            tags,
+            removed,
+            company=rng.choice([None, "Acme"]),
+            subject=rng.choice([None, f"Subject {n}"]),
+            occurred_at=(START + timedelta(minutes=rng.randint(0, 600))).isoformat(),
+            delivery_id=f"d{n}",
+        )
+        if rng.random() < 0.2:
+            body["tags_complete"] = True
+        deliveries.append(body)
+    return deliveries
+
+
+def store(runtime, source: str, bodies: list[dict[str, Any]]) -> None:  # type: ignore[no-untyped-def]
+    for body in bodies:
+        raw = json.dumps(body).encode()
+        headers = sign(raw, SECRETS["generic"])
+        receipt = inbox.receive(runtime.engine, runtime.settings, source, headers, raw)
+        assert receipt.status == "pending"
+
+
+def pain_points(runtime, source: str) -> set[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT pp.ticket_id, p.key, pp.tag, pp.removed_at IS NULL, pp.reported_at,"
+                " pp.last_event_at, pp.subject, pp.ticket_url, pp.agent_email,"
+                " c.email, a.key FROM painpoint pp JOIN problem p ON p.id = pp.problem_id"
+                " JOIN customer c ON c.id = pp.customer_id"
+                " LEFT JOIN account a ON a.id = pp.account_id WHERE pp.source = :source"
+            ),
+            {"source": source},
+        ).all()
+    return {tuple(row) for row in rows}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_one_batch_ends_where_one_by_one_ends(make_settings, seed, caplog):
+    sources = {**source_table(), "batched": {"kind": "generic", "secret": SECRETS["generic"]}}
+    runtime = build_runtime(make_settings(sources=sources, process_batch_size=1000))
+    try:
+        bodies = scenario(seed)
+        store(runtime, "generic", bodies)
+        while processing.process_batch(runtime.engine, runtime.settings, limit=1).claimed:
+            pass
+        store(runtime, "batched", bodies)
+        with caplog.at_level("INFO", logger="voice_router.processing"):
+            result = processing.drain(runtime.engine, runtime.settings)
+        assert result.processed == len(bodies) and result.failed == 0
+        assert "batch.one_by_one" not in caplog.messages  # the whole batch in one go
+        one_by_one = pain_points(runtime, "generic")
+        assert one_by_one  # the scenario does attach something
+        assert pain_points(runtime, "batched") == one_by_one
+    finally:
+        runtime.engine.dispose()
