@@ -115,7 +115,6 @@ class PainPoint(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("source", "ticket_id", "problem_id", name="uq_painpoint_ticket"),
-        sa.Index("ix_painpoint_problem_active", "problem_id", "removed_at"),
         sa.Index("ix_painpoint_trends", "problem_id", "removed_at", "reported_at"),
         sa.Index("ix_painpoint_account", "account_id"),
     )
