@@ -1,7 +1,7 @@
 """Processing throughput: stored deliveries -> pain points through ONE rq worker.
 
-    /work/venv/bin/python bench/processing.py [--deliveries 5000] [--batch-sizes 200,500,1000]
-        [--sqlite-batch-sizes 500] [--databases postgresql,sqlite] [--max-seconds 60]
+    /work/venv/bin/python bench/processing.py [--deliveries 20000] [--batch-sizes 500,1000]
+        [--sqlite-batch-sizes 500] [--databases postgresql,sqlite] [--max-seconds 120]
 
 For each database it stores N generic deliveries once through `voice_router.inbox.receive`
 (not timed; each a distinct ticket with one pain tag over ~100 problems of skewed
@@ -14,8 +14,11 @@ committed. Checked afterwards: one pain point per processed delivery, problem ti
 adding up (and, for a complete run, every delivery processed).
 
 Reported per run: pain points/s and deliveries/s over the worker's life (start-up
-included), the same over the processing span alone (first to last `processed_at`), and the
-worker's start-up time. Also, unless --statements 0, SQL statements per delivery by kind,
+included: the headline), the same over the processing span alone (first to last
+`processed_at`), and the worker's start-up time. A `worker --burst` over an empty inbox of
+the same database is timed too: its life (imports, connections, rq's start and stop) is
+what every run pays before and after processing, and the run's rate without it is reported
+as the steady rate. Also, unless --statements 0, SQL statements per delivery by kind,
 counted over an in-process `processing.drain` of a small inbox. Target: ≥ 1,000 pain
 points/s.
 """
@@ -77,6 +80,24 @@ def fill_inbox(database_url: str, count: int, seed: int) -> float:
         sqlite_checkpoint(engine)
     engine.dispose()
     return elapsed
+
+
+def empty_worker_seconds(database_url: str, workdir: Path) -> float:
+    """The life of a `worker --burst` with nothing to do: the fixed cost of every run."""
+    from voice_router.db import make_engine, upgrade
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    return run_worker(database_url, 1000, 0, workdir, 60)["worker_seconds"]
+
+
+def steady(runs: list[dict[str, Any]], fixed: dict[str, float]) -> None:
+    """Add each run's rate without the empty worker's life (start-up and stop)."""
+    for r in runs:
+        busy = r["timed_seconds"] - fixed.get(r["database"], 0.0)
+        r["empty_worker_seconds"] = fixed.get(r["database"])
+        r["pain_points_per_s_steady"] = round(r["pain_points"] / busy, 1) if busy > 0 else None
 
 
 def check(database_url: str, count: int | None) -> dict[str, Any]:
@@ -219,8 +240,8 @@ def count_statements(database_url: str, batch: int) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--deliveries", type=int, default=5000)
-    parser.add_argument("--batch-sizes", default="200,500,1000")
+    parser.add_argument("--deliveries", type=int, default=20000)
+    parser.add_argument("--batch-sizes", default="500,1000")
     parser.add_argument(
         "--sqlite-batch-sizes", default="500", help="batch sizes for the SQLite comparison"
     )
@@ -229,7 +250,7 @@ def main() -> int:
     parser.add_argument(
         "--max-seconds",
         type=float,
-        default=60,
+        default=120,
         help="stop a worker run after this long and report it as partial",
     )
     parser.add_argument(
@@ -249,10 +270,16 @@ def main() -> int:
     runs: list[dict[str, Any]] = []
     fill: dict[str, float] = {}
     statements: dict[str, dict[str, Any]] = {}
+    fixed: dict[str, float] = {}
     with temp_dir("vr-bench-processing-") as workdir:
         for database in databases:
             log(f"{database}: storing {count} deliveries through inbox.receive (not timed) ...")
             if database == "postgresql":
+                empty = create_postgres("proc_empty")
+                try:
+                    fixed[database] = empty_worker_seconds(postgres_url(empty), workdir)
+                finally:
+                    drop_postgres(empty)
                 template = create_postgres("proc_inbox")
                 try:
                     fill[database] = fill_inbox(postgres_url(template), count, args.seed)
@@ -270,6 +297,7 @@ def main() -> int:
                 finally:
                     drop_postgres(template)
             elif database == "sqlite":
+                fixed[database] = empty_worker_seconds(f"sqlite:///{workdir / 'empty.db'}", workdir)
                 template = workdir / "inbox.db"
                 fill[database] = fill_inbox(f"sqlite:///{template}", count, args.seed)
                 for batch in sqlite_batches:
@@ -288,6 +316,7 @@ def main() -> int:
             if args.statements:
                 statements[database] = _statements(database, workdir, args)
 
+    steady(runs, fixed)
     data = {
         "benchmark": "processing",
         "machine": info,
@@ -295,6 +324,7 @@ def main() -> int:
         "deliveries": count,
         "population": {"problems": 100, "customers": 2000, "domains": 300, "seed": args.seed},
         "inbox_fill_seconds": {k: round(v, 1) for k, v in fill.items()},
+        "empty_worker_seconds": fixed,
         "runs": runs,
         "target_pain_points_per_s": 1000,
         "statement_counts": statements,
@@ -303,24 +333,31 @@ def main() -> int:
     print(f"processing: {count} deliveries (1 pain point each), one `worker --burst`")
     print(
         f"{'database':<12}{'batch':>6}{'timed s':>10}{'pp/s':>9}{'deliv/s':>9}"
-        f"{'pp/s span':>11}{'start s':>9}  ok"
+        f"{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}  ok"
     )
     for r in runs:
         span = f"{r['pain_points_per_s_span']:.0f}" if r["pain_points_per_s_span"] else "-"
+        rate = r["pain_points_per_s_steady"]
+        steady_rate = f"{rate:.0f}" if rate else "-"
         print(
             f"{r['database']:<12}{r['batch_size']:>6}{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
-            f"{r['startup_seconds']:>9.1f}  {'yes' if r['ok'] else 'NO'}"
+            f"{steady_rate:>13}{r['startup_seconds']:>9.1f}  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
         )
+    for database, seconds in fixed.items():
+        print(f"{database}: an empty `worker --burst` lives {seconds:.1f} s (left out of 'steady')")
     for database, found in statements.items():
         print(
             f"{database}: {found['statements_per_delivery']} SQL statements per delivery "
             f"(in-process drain of {found['deliveries']}, batch {found['batch_size']})"
         )
-    best = max((r["pain_points_per_s"] for r in runs), default=0)
+    # The target is for one worker on PostgreSQL with Redis; SQLite is the comparison.
+    judged = [r for r in runs if r["database"] == "postgresql"] or runs
+    best = max((r["pain_points_per_s"] for r in judged), default=0)
     verdict = "meets" if best >= 1000 else "MISSES"
-    print(f"best {best:.0f} pain points/s — {verdict} the 1,000/s target")
+    where = judged[0]["database"] if judged else "-"
+    print(f"best on {where}: {best:.0f} pain points/s — {verdict} the 1,000/s target")
     print(f"-> {path.relative_to(ROOT)}")
     return 0 if all(r["ok"] for r in runs) else 1
 
