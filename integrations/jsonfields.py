@@ -27,12 +27,13 @@ def as_list(value: object, where: str) -> list[Any]:
 
 
 def text(value: object, where: str) -> str | None:
-    """An optional string; blank counts as absent."""
+    """An optional string; blank counts as absent. NUL characters are dropped: they mean
+    nothing in a name or a subject, and PostgreSQL's text cannot hold them."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise PayloadError(f"{where} is not a string")
-    return value.strip() or None
+    return value.replace("\x00", "").strip() or None
 
 
 def identifier(value: object, where: str) -> str | None:

@@ -84,6 +84,8 @@ def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, autho
         raise BadRequest("body must be non-empty text")
     if len(body) > 10000:
         raise BadRequest("body must be at most 10,000 characters")
+    if "\x00" in body:
+        raise BadRequest("body must not contain NUL characters")
     amount = None
     if arr_at_risk is not None:
         if isinstance(arr_at_risk, bool) or not isinstance(arr_at_risk, int | float | str):

@@ -84,7 +84,9 @@ def list_problems(
     statement = select(Problem).where(col(Problem.merged_into_id).is_(None))
     if status:
         statement = statement.where(Problem.status == status)
-    if q:
+    if q and "\x00" in q:
+        statement = statement.where(sa.false())  # no text holds NUL (PostgreSQL cannot)
+    elif q:
         needle = f"%{q.strip().lower()}%"
         statement = statement.where(
             sa.or_(

@@ -110,6 +110,26 @@ def test_text_search(client, runtime, seeded):
     assert keys(client.get("/api/v1/problems?q=EXPORT", headers=auth)) == ["export"]
 
 
+def test_a_search_or_a_note_with_a_nul_character_is_answered_not_a_500(client, runtime, seeded):
+    """PostgreSQL's text cannot hold NUL: a search for one finds nothing, a note is refused."""
+    auth = token(runtime, "pm")
+    found = client.get("/api/v1/problems", query_string={"q": "pdf\x00"}, headers=auth)
+    assert found.status_code == 200 and found.get_json()["problems"] == []
+    problem_id = client.get("/api/v1/problems", headers=auth).get_json()["problems"][0]["id"]
+    note = client.post(
+        f"/api/v1/problems/{problem_id}/notes", json={"body": "a\x00b"}, headers=auth
+    )
+    assert note.status_code == 400 and "NUL" in note.get_json()["message"]
+
+
+def test_a_ticket_subject_with_a_nul_character_is_stored_without_it(client, runtime):
+    body = generic_delivery("T9", "nul@acme.com", ["pain-nul"], subject="Export\x00 fails")
+    assert post_signed(client, "generic", body).status_code == 202
+    [problem] = client.get("/api/v1/problems", headers=token(runtime)).get_json()["problems"]
+    detail = client.get(f"/api/v1/problems/{problem['id']}", headers=token(runtime)).get_json()
+    assert [p["subject"] for p in detail["pain_points"]] == ["Export fails"]
+
+
 def test_problem_fields_follow_the_contract(client, runtime, seeded):
     [login] = [
         p
