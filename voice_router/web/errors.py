@@ -1,4 +1,9 @@
-"""One place where errors become HTTP answers: `{"error": code, "message": text}`."""
+"""One place where errors become HTTP answers: `{"error": code, "message": text}`.
+
+`describe` turns an exception into (status, code, message) and `error_headers` adds what a
+status needs; the Flask app's handlers and the webhook layer in front of it (webhooks.py)
+both answer through them.
+"""
 
 from __future__ import annotations
 
@@ -11,31 +16,41 @@ from voice_router.errors import VoiceRouterError
 
 log = logging.getLogger(__name__)
 
+RETRY_AFTER_SECONDS = "30"  # a 503: the database or Jira could not take it now
+
+
+def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, str]:
+    """(status, code, message) for an exception raised while answering a request; anything
+    unexpected is logged with its traceback and answered as a 500."""
+    if isinstance(exc, RequestEntityTooLarge):
+        return 413, "payload_too_large", f"the body is over {max_body_bytes} bytes"
+    if isinstance(exc, VoiceRouterError):
+        return exc.status, exc.code, exc.message
+    if isinstance(exc, HTTPException):  # e.g. 405, or a sender that hung up mid-body
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return exc.code or 500, code, exc.description or code
+    log.exception("http.unhandled_error")
+    return 500, "internal_error", "something went wrong on our side"
+
+
+def error_headers(status: int) -> list[tuple[str, str]]:
+    if status == 401:
+        return [("WWW-Authenticate", "Bearer")]
+    if status == 503:
+        return [("Retry-After", RETRY_AFTER_SECONDS)]
+    return []
+
 
 def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
     response = jsonify({"error": code, "message": message})
     response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
+    response.headers.extend(error_headers(status))
     return response
 
 
 def register(app: Flask) -> None:
-    @app.errorhandler(VoiceRouterError)
-    def _ours(exc: VoiceRouterError):  # type: ignore[no-untyped-def]
-        return error_response(exc.status, exc.code, exc.message)
+    def answer(exc: Exception):  # type: ignore[no-untyped-def]
+        return error_response(*describe(exc, app.config.get("MAX_CONTENT_LENGTH")))
 
-    @app.errorhandler(RequestEntityTooLarge)
-    def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
-        limit = app.config.get("MAX_CONTENT_LENGTH")
-        return error_response(413, "payload_too_large", f"the body is over {limit} bytes")
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or code)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        log.exception("http.unhandled_error")
-        return error_response(500, "internal_error", "something went wrong on our side")
+    for kind in (VoiceRouterError, RequestEntityTooLarge, HTTPException, Exception):
+        app.register_error_handler(kind, answer)

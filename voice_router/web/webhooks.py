@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import EnvironHeaders
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from voice_router import inbox, logs, metrics
-from voice_router.errors import NotFound, VoiceRouterError
+from voice_router.errors import NotFound
+from voice_router.web.errors import describe, error_headers
 
 if TYPE_CHECKING:
     from voice_router.runtime import Runtime
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 PREFIX = "/webhooks/"
 ENDPOINT = "webhooks.receive"  # the `endpoint` of its log events
 JSON = "application/json"
-RETRY_AFTER_SECONDS = "30"  # when the database cannot take a delivery
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -53,10 +52,7 @@ def json_answer(status: int, document: dict[str, Any]) -> Answer:
 
 def error_answer(status: int, code: str, message: str) -> Answer:
     answer = json_answer(status, {"error": code, "message": message})
-    if status == 401:
-        answer.headers.append(("WWW-Authenticate", "Bearer"))
-    elif status == 503:
-        answer.headers.append(("Retry-After", RETRY_AFTER_SECONDS))
+    answer.headers.extend(error_headers(status))
     return answer
 
 
@@ -111,7 +107,7 @@ class Webhooks:
             )
         except Exception as exc:
             metrics.delivery(source, metrics.intake_outcome(exc))
-            return refusal(exc, settings.max_body_bytes)
+            return error_answer(*describe(exc, settings.max_body_bytes))
         if receipt.handshake is not None:
             hs = receipt.handshake
             metrics.delivery(source, "handshake")
@@ -128,15 +124,3 @@ class Webhooks:
         return json_answer(
             202, {"delivery_id": receipt.delivery_id, "duplicate": receipt.duplicate}
         )
-
-
-def refusal(exc: Exception, limit: int) -> Answer:
-    if isinstance(exc, RequestEntityTooLarge):
-        return error_answer(413, "payload_too_large", f"the body is over {limit} bytes")
-    if isinstance(exc, VoiceRouterError):
-        return error_answer(exc.status, exc.code, exc.message)
-    if isinstance(exc, HTTPException):  # e.g. the sender hung up while sending the body
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return error_answer(exc.code or 400, code, exc.description or code)
-    log.exception("http.unhandled_error")
-    return error_answer(500, "internal_error", "something went wrong on our side")
