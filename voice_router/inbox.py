@@ -148,6 +148,28 @@ class _Disconnected(Exception):
     """The pooled connection was dead (a database restart, an idle timeout)."""
 
 
+def _store(engine: Engine, row: dict[str, Any]) -> int | None:
+    """`_insert`, once more on a fresh connection if the pooled one was dead. A database that
+    is down, unreachable or locked is a ServiceUnavailable: not stored, so not acknowledged,
+    and the sender resends."""
+    try:
+        try:
+            return _insert(engine, row)
+        except _Disconnected:
+            return _insert(engine, row)
+    except (
+        _Disconnected,
+        sa.exc.OperationalError,
+        engine.dialect.loaded_dbapi.OperationalError,
+    ) as exc:
+        log.warning(
+            "intake.database_unavailable", extra={"source": row["source"], "error": str(exc)}
+        )
+        raise ServiceUnavailable(
+            "the delivery could not be stored now; send it again later"
+        ) from exc
+
+
 def source_kind_and_secret(settings: Settings, source_name: str) -> tuple[str, str]:
     """The adapter kind and secret for a webhook URL segment; `jira` is Jira's own webhook."""
     if source_name == "jira" and settings.jira.webhook_secret:
@@ -192,22 +214,7 @@ def receive(
         "received_at": now,
         "next_attempt_at": now,
     }
-
-    try:
-        try:
-            new_id = _insert(engine, row)
-        except _Disconnected:
-            new_id = _insert(engine, row)  # once more, on a fresh connection
-    except (
-        _Disconnected,
-        sa.exc.OperationalError,
-        engine.dialect.loaded_dbapi.OperationalError,
-    ) as exc:
-        # Down, unreachable, locked: not stored, so not acknowledged; the sender resends.
-        log.warning("intake.database_unavailable", extra={"source": source_name, "error": str(exc)})
-        raise ServiceUnavailable(
-            "the delivery could not be stored now; send it again later"
-        ) from exc
+    new_id = _store(engine, row)
     if new_id is not None:
         return Receipt(new_id, status, False, error, handshake)
     with engine.connect() as connection:
