@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[-_:\s]+")
 _EDGE_PUNCTUATION = "-.,;!?'\"()[]{}<>#*/\\|`~"
-_KNOWN_TAGS = 10_000
-_UNSEEN = object()
 
 
 def normalise(text: str) -> str:
@@ -34,18 +33,14 @@ class TagMatcher:
             norm_prefix = _SEPARATORS.sub("-", prefix.lower())
             norm_pattern = norm_prefix + ("" if star < 0 else "*" + pattern[star + 1 :].lower())
             self._patterns.append((norm_pattern, norm_prefix))
-        self._known: dict[str, str | None] = {}  # tag -> key: a helpdesk reuses few tags
+        # A helpdesk reuses few tags: each is worked out once per matcher.
+        self._key_of = lru_cache(maxsize=10_000)(self._find_key)
 
     def problem_key(self, tag: str) -> str | None:
         """The problem key a tag names, or None when the tag is not a pain point."""
-        known = self._known.get(tag, _UNSEEN)
-        if known is _UNSEEN:
-            if len(self._known) >= _KNOWN_TAGS:
-                self._known.clear()
-            known = self._known[tag] = self._problem_key(tag)
-        return known  # type: ignore[return-value]
+        return self._key_of(tag)
 
-    def _problem_key(self, tag: str) -> str | None:
+    def _find_key(self, tag: str) -> str | None:
         norm = normalise(tag)
         for pattern, prefix in self._patterns:
             if fnmatchcase(norm, pattern):
