@@ -41,7 +41,7 @@ class Account(SQLModel, table=True):
     domain: str | None = Field(default=None, max_length=255)
     name: str | None = Field(default=None, max_length=255)
     plan: str | None = Field(default=None, max_length=100)
-    mrr: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(14, 2)))
+    mrr: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(20, 2)))
 
 
 class Customer(SQLModel, table=True):
@@ -75,7 +75,7 @@ class Problem(SQLModel, table=True):
     accounts: int = 0
     mrr: Decimal = Field(
         default=Decimal(0),
-        sa_column=sa.Column(sa.Numeric(14, 2), nullable=False, default=0, server_default="0"),
+        sa_column=sa.Column(sa.Numeric(20, 2), nullable=False, default=0, server_default="0"),
     )
     tickets: int = 0
     first_seen: datetime | None = None
@@ -104,7 +104,7 @@ class Note(SQLModel, table=True):
     problem_id: int = Field(foreign_key="problem.id", index=True)
     body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     author: str = Field(max_length=100)
-    arr_at_risk: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(14, 2)))
+    arr_at_risk: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(20, 2)))
     created_at: datetime = Field(default_factory=utcnow)
     jira_comment_id: str | None = Field(default=None, max_length=50)
 
@@ -142,6 +142,17 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+
+
+class UiSession(SQLModel, table=True):
+    """A signed-in UI session. The cookie holds a random id whose SHA-256 is `session_hash`;
+    sign-out sets `ended_at`, so a copied cookie stops working at once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_hash: str = Field(max_length=64, unique=True)
+    token_id: int = Field(foreign_key="apitoken.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
 
 
 class CustomerNotice(SQLModel, table=True):
