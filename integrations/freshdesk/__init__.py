@@ -37,11 +37,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person, SignatureError
-from integrations.lenient import ident as _ident
-from integrations.lenient import load_object as _load_object
-from integrations.lenient import text as _text
-from integrations.lenient import unrendered as _unrendered
-from integrations.lenient import utc as _utc
+from integrations.payload import lenient_ident as _ident
+from integrations.payload import lenient_text as _text
+from integrations.payload import lenient_utc as _utc
+from integrations.payload import load_object as _load_object
+from integrations.payload import unrendered as _unrendered
 from integrations.signing import body_fingerprint, header, require_equal
 
 KIND = "freshdesk"

@@ -7,14 +7,21 @@ A rule webhook's body is the Event itself; an application webhook wraps it as
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from integrations.events import PainPointEvent, PayloadError, Person
-from integrations.jsonfields import as_list, epoch, identifier, obj, optional_obj, text
+from integrations.payload import (
+    as_list,
+    epoch,
+    identifier,
+    load_object,
+    obj,
+    optional_obj,
+    text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +31,7 @@ TagChange = tuple[tuple[str, ...], tuple[str, ...], bool]
 
 
 def parse_event(body: bytes) -> list[PainPointEvent]:
-    document = _decode(body)
+    document = load_object(body)
     if "authorization" in document:
         if document.get("type") == "sync":
             log.info("front.sync.ignored")
@@ -43,14 +50,6 @@ def parse_event(body: bytes) -> list[PainPointEvent]:
         log.info("front.conversation.ignored", extra={"event_type": event_type})
         return []
     return [event]
-
-
-def _decode(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise PayloadError("body is not JSON") from error
-    return obj(document, "body")
 
 
 def _conversation_event(

@@ -19,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from integrations.events import PainPointEvent, PayloadError, Person
-from integrations.lenient import load_object as _load_object
-from integrations.lenient import utc as _utc
+from integrations.payload import lenient_ident as _ident
+from integrations.payload import lenient_text as _text
+from integrations.payload import lenient_utc as _utc
+from integrations.payload import load_object as _load_object
 from integrations.signing import body_fingerprint, header, hmac_base64, require_equal
 
 KIND = "helpscout"
@@ -167,13 +169,3 @@ def _person(value: object) -> Person | None:
     name = " ".join(part for part in (first, last) if part) or _text(value.get("name"))
     person = Person(email=_text(value.get("email")), name=name, external_id=_ident(value.get("id")))
     return person if person != Person() else None
-
-
-def _text(value: object) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _ident(value: object) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _text(value)

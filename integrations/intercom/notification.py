@@ -8,7 +8,6 @@ shape (`user` with `companies`, `assignee`, `conversation_message`, `tags_added`
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -16,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
-from integrations.jsonfields import (
+from integrations.payload import (
     as_list,
     epoch,
     identifier,
+    load_object,
     money,
     obj,
     optional_obj,
@@ -38,7 +38,7 @@ TagReader = Callable[[dict[str, Any]], tuple[tuple[str, ...], bool]]
 
 
 def parse_notification(body: bytes) -> list[PainPointEvent]:
-    envelope = _decode(body)
+    envelope = load_object(body)
     if envelope.get("type") != "notification_event":
         raise PayloadError("not an Intercom notification_event")
     topic = envelope.get("topic")
@@ -58,14 +58,6 @@ def parse_notification(body: bytes) -> list[PainPointEvent]:
         log.info("intercom.conversation.ignored", extra={"topic": topic})
         return []
     return [event]
-
-
-def _decode(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise PayloadError("body is not JSON") from error
-    return obj(document, "body")
 
 
 def _conversation_event(

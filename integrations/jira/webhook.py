@@ -13,7 +13,6 @@ customised and localised, so they are passed on for display, never for decisions
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,6 +21,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from integrations.events import PayloadError, SignatureError
+from integrations.payload import (
+    as_list,
+    identifier,
+    load_object,
+    obj,
+    optional_obj,
+    required_identifier,
+    required_text,
+    text,
+)
 from integrations.signing import body_fingerprint, header, hmac_hex, require_equal
 
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -129,7 +138,7 @@ def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
 
 def parse(headers: Mapping[str, str], body: bytes) -> JiraEvent | None:
     """The event, or None for one we acknowledge and ignore. Raises PayloadError only."""
-    document = _decode(body)
+    document = load_object(body)
     name = document.get("webhookEvent")
     if not isinstance(name, str) or not name.strip():
         raise PayloadError("not a Jira webhook: no webhookEvent")
@@ -142,58 +151,50 @@ def parse(headers: Mapping[str, str], body: bytes) -> JiraEvent | None:
     return reader(document)
 
 
-def _decode(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise PayloadError("body is not JSON") from error
-    return _obj(document, "body")
-
-
 def _issue_updated(document: dict[str, Any]) -> IssueUpdated:
-    issue = _obj(document.get("issue"), "issue")
-    fields = _obj(issue.get("fields"), "issue.fields")
-    status = _optional_obj(fields.get("status"), "issue.fields.status")
-    changelog = _optional_obj(document.get("changelog"), "changelog") or {}
+    issue = obj(document.get("issue"), "issue")
+    fields = obj(issue.get("fields"), "issue.fields")
+    status = optional_obj(fields.get("status"), "issue.fields.status")
+    changelog = optional_obj(document.get("changelog"), "changelog") or {}
     items = [
-        _obj(item, f"changelog.items[{index}]")
-        for index, item in enumerate(_list(changelog.get("items", []), "changelog.items"))
+        obj(item, f"changelog.items[{index}]")
+        for index, item in enumerate(as_list(changelog.get("items", []), "changelog.items"))
     ]
     changes = {
-        _required_text(item.get("field"), "changelog item field").lower(): item for item in items
+        required_text(item.get("field"), "changelog item field").lower(): item for item in items
     }
     status_change = changes.get("status", {})
     return IssueUpdated(
-        issue_key=_required_text(issue.get("key"), "issue.key"),
-        issue_id=_required_id(issue.get("id"), "issue.id"),
+        issue_key=required_text(issue.get("key"), "issue.key"),
+        issue_id=required_identifier(issue.get("id"), "issue.id"),
         timestamp=_timestamp(document.get("timestamp")),
-        status_name=_text(status.get("name"), "status.name") if status else None,
+        status_name=text(status.get("name"), "status.name") if status else None,
         status_category=_category(status),
         resolution=_resolution(fields.get("resolution")),
         fix_versions=_fix_versions(fields.get("fixVersions")),
         labels=_labels(fields, changes.get("labels")),
         changed_fields=frozenset(changes),
-        status_from=_text(status_change.get("fromString"), "status fromString"),
-        status_to=_text(status_change.get("toString"), "status toString"),
+        status_from=text(status_change.get("fromString"), "status fromString"),
+        status_to=text(status_change.get("toString"), "status toString"),
         actor=_actor(document.get("user")),
     )
 
 
 def _issue_deleted(document: dict[str, Any]) -> IssueDeleted:
-    issue = _obj(document.get("issue"), "issue")
+    issue = obj(document.get("issue"), "issue")
     return IssueDeleted(
-        issue_key=_required_text(issue.get("key"), "issue.key"),
-        issue_id=_required_id(issue.get("id"), "issue.id"),
+        issue_key=required_text(issue.get("key"), "issue.key"),
+        issue_id=required_identifier(issue.get("id"), "issue.id"),
         timestamp=_timestamp(document.get("timestamp")),
     )
 
 
 def _version_released(document: dict[str, Any]) -> VersionReleased:
-    version = _obj(document.get("version"), "version")
+    version = obj(document.get("version"), "version")
     return VersionReleased(
-        version_id=_required_id(version.get("id"), "version.id"),
-        version_name=_required_text(version.get("name"), "version.name"),
-        project_id=_id(version.get("projectId"), "version.projectId"),
+        version_id=required_identifier(version.get("id"), "version.id"),
+        version_name=required_text(version.get("name"), "version.name"),
+        project_id=identifier(version.get("projectId"), "version.projectId"),
         timestamp=_timestamp(document.get("timestamp")),
     )
 
@@ -210,29 +211,29 @@ def _category(status: dict[str, Any] | None) -> str | None:
     known keys (e.g. "undefined"): the caller then re-reads the issue."""
     if status is None:
         return None
-    category = _optional_obj(status.get("statusCategory"), "status.statusCategory")
-    key = _text(category.get("key"), "statusCategory.key") if category else None
+    category = optional_obj(status.get("statusCategory"), "status.statusCategory")
+    key = text(category.get("key"), "statusCategory.key") if category else None
     return key if key in STATUS_CATEGORIES else None
 
 
 def _resolution(value: object) -> str | None:
-    resolution = _optional_obj(value, "issue.fields.resolution")
+    resolution = optional_obj(value, "issue.fields.resolution")
     if resolution is None:
         return None
-    return _required_text(resolution.get("name"), "issue.fields.resolution.name")
+    return required_text(resolution.get("name"), "issue.fields.resolution.name")
 
 
 def _fix_versions(value: object) -> tuple[FixVersion, ...]:
     versions = []
-    for index, item in enumerate(_list(value if value is not None else [], "fixVersions")):
-        version = _obj(item, f"fixVersions[{index}]")
+    for index, item in enumerate(as_list(value if value is not None else [], "fixVersions")):
+        version = obj(item, f"fixVersions[{index}]")
         released = version.get("released", False)
         if not isinstance(released, bool):
             raise PayloadError(f"fixVersions[{index}].released is not true or false")
         versions.append(
             FixVersion(
-                id=_required_id(version.get("id"), f"fixVersions[{index}].id"),
-                name=_required_text(version.get("name"), f"fixVersions[{index}].name"),
+                id=required_identifier(version.get("id"), f"fixVersions[{index}].id"),
+                name=required_text(version.get("name"), f"fixVersions[{index}].name"),
                 released=released,
             )
         )
@@ -243,19 +244,19 @@ def _labels(fields: dict[str, Any], change: dict[str, Any] | None) -> tuple[str,
     """The current labels; when the issue omits them, the labels changelog item's
     `toString`, which holds the whole new label set separated by spaces."""
     if fields.get("labels") is not None:
-        values = _list(fields["labels"], "issue.fields.labels")
-        return tuple(_required_text(label, "issue.fields.labels[]") for label in values)
+        values = as_list(fields["labels"], "issue.fields.labels")
+        return tuple(required_text(label, "issue.fields.labels[]") for label in values)
     if change is not None:
-        return tuple((_text(change.get("toString"), "labels toString") or "").split())
+        return tuple((text(change.get("toString"), "labels toString") or "").split())
     return ()
 
 
 def _actor(value: object) -> str | None:
-    user = _optional_obj(value, "user")
+    user = optional_obj(value, "user")
     if user is None:
         return None
     for key in ("accountId", "emailAddress", "name"):
-        found = _text(user.get(key), f"user.{key}")
+        found = text(user.get(key), f"user.{key}")
         if found:
             return found
     return None
@@ -269,49 +270,3 @@ def _timestamp(value: object) -> datetime:
         return _EPOCH + timedelta(milliseconds=value)
     except (OverflowError, ValueError) as error:  # ValueError: NaN
         raise PayloadError("timestamp is out of range") from error
-
-
-def _obj(value: object, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PayloadError(f"{where} is missing or not an object")
-    return value
-
-
-def _optional_obj(value: object, where: str) -> dict[str, Any] | None:
-    return None if value is None else _obj(value, where)
-
-
-def _list(value: object, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise PayloadError(f"{where} is not a list")
-    return value
-
-
-def _text(value: object, where: str) -> str | None:
-    """An optional string; blank counts as absent."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PayloadError(f"{where} is not a string")
-    return value.strip() or None
-
-
-def _required_text(value: object, where: str) -> str:
-    found = _text(value, where)
-    if found is None:
-        raise PayloadError(f"{where} is missing")
-    return found
-
-
-def _id(value: object, where: str) -> str | None:
-    """Jira ids arrive as strings ("10040") or, in places such as `projectId`, numbers."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _text(value, where)
-
-
-def _required_id(value: object, where: str) -> str:
-    found = _id(value, where)
-    if found is None:
-        raise PayloadError(f"{where} is missing")
-    return found

@@ -40,7 +40,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from integrations.events import PainPointEvent, PayloadError, SignatureError
-from integrations.lenient import load_object, utc
+from integrations.payload import lenient_utc as utc
+from integrations.payload import load_object
 from integrations.signing import (
     body_fingerprint,
     header,

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
-from integrations.lenient import ident, text, utc
-from integrations.lenient import unrendered as _unrendered
+from integrations.payload import lenient_ident as ident
+from integrations.payload import lenient_text as text
+from integrations.payload import lenient_utc as utc
+from integrations.payload import unrendered as _unrendered
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
 TAG_DELTA_EVENT = "ticket.tags_changed"

@@ -1,0 +1,161 @@
+"""Reading values out of webhook JSON: the one reader every helpdesk adapter and Jira's
+webhook use, so that whatever a sender puts in a payload reaches the core as text a
+database can hold.
+
+Every string read here is cleaned: NUL and other control characters are dropped (tab and
+newline are kept), lone surrogates (JSON allows `"\\ud800"`) become U+FFFD, surrounding
+white space goes, and blank reads as absent. Two families of readers share that:
+
+- strict (`obj`, `text`, `identifier`, `epoch`, `money`, ...): a value of the wrong type is
+  a PayloadError naming where it was — for payloads whose shape we define or document
+  (the generic kind, Intercom, Front, Jira);
+- lenient (`lenient_text`, `lenient_ident`, `lenient_utc`, `unrendered`): a missing or
+  oddly typed value reads as absent — for bodies rendered from templates by the helpdesk
+  (Zendesk triggers, Freshdesk automations) and for Help Scout, where we only pick facts.
+
+Messages name fields, never their values: they are stored and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from integrations.events import PayloadError
+
+# C0 controls but tab and newline, DEL, C1 controls; and lone UTF-16 surrogates.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def clean(value: str) -> str:
+    """`value` without control characters (tab and newline stay), lone surrogates replaced
+    by U+FFFD, stripped."""
+    if not value.isprintable():
+        value = _SURROGATES.sub("\ufffd", _CONTROLS.sub("", value.replace("\r\n", "\n")))
+    return value.strip()
+
+
+def load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; anything else is a PayloadError."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # ValueError covers bad UTF-8 and huge integers
+        raise PayloadError("body is not JSON") from None
+    if not isinstance(document, dict):
+        raise PayloadError("body is not a JSON object")
+    return document
+
+
+# Strict readers ------------------------------------------------------------------------
+
+
+def obj(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where} is missing or not an object")
+    return value
+
+
+def optional_obj(value: object, where: str) -> dict[str, Any] | None:
+    return None if value is None else obj(value, where)
+
+
+def as_list(value: object, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise PayloadError(f"{where} is not a list")
+    return value
+
+
+def text(value: object, where: str) -> str | None:
+    """An optional string, cleaned; blank counts as absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(f"{where} is not a string")
+    return clean(value) or None
+
+
+def required_text(value: object, where: str) -> str:
+    found = text(value, where)
+    if found is None:
+        raise PayloadError(f"{where} is missing")
+    return found
+
+
+def identifier(value: object, where: str) -> str | None:
+    """An id given as a string or a whole number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return text(value, where)
+
+
+def required_identifier(value: object, where: str) -> str:
+    found = identifier(value, where)
+    if found is None:
+        raise PayloadError(f"{where} is missing")
+    return found
+
+
+def epoch(value: object, where: str) -> datetime:
+    """Unix seconds (a number) as an aware UTC datetime."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PayloadError(f"{where} is not a Unix timestamp")
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise PayloadError(f"{where} is out of range") from error
+
+
+def money(value: object, where: str) -> Decimal | None:
+    """An amount given as a number or a numeric string; its range is the core's business."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PayloadError(f"{where} is not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PayloadError(f"{where} is not a finite number")
+    try:
+        amount = Decimal(clean(str(value)))
+    except InvalidOperation as error:
+        raise PayloadError(f"{where} is not a number") from error
+    if not amount.is_finite():
+        raise PayloadError(f"{where} is not a finite number")
+    return amount
+
+
+# Lenient readers -----------------------------------------------------------------------
+
+
+def unrendered(value: object) -> bool:
+    """A template placeholder the helpdesk did not fill in (`{{ticket.id}}`)."""
+    stripped = value.strip() if isinstance(value, str) else ""
+    return stripped.startswith("{{") and stripped.endswith("}}")
+
+
+def lenient_text(value: object) -> str | None:
+    """A non-empty string, cleaned; anything else, or an unrendered placeholder, is absent."""
+    if not isinstance(value, str) or unrendered(value):
+        return None
+    return clean(value) or None
+
+
+def lenient_ident(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return lenient_text(value)
+
+
+def lenient_utc(value: object) -> datetime | None:
+    """An ISO-8601 time (naive means UTC) as an aware UTC datetime; else absent."""
+    found = lenient_text(value)
+    if found is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(found)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
