@@ -45,7 +45,7 @@ def account_key(company: Company | None, email: str | None) -> tuple[str, str | 
     if domain and not is_free_mail(domain):
         return domain, domain
     if company and company.name and company.name.strip():
-        return "name:" + company.name.strip().lower(), None
+        return ("name:" + company.name.strip().lower())[:255], None  # Account.key
     return None
 
 
@@ -61,12 +61,6 @@ class Directory:
         self._by_email: dict[str, Customer | None] = {}
         self._identities: dict[tuple[str, str], Customer | None] = {}
         self.mrr_changed: set[int] = set()  # accounts whose MRR moved: their problems too
-
-    def forget_cache(self) -> None:
-        self._accounts.clear()
-        self._customers.clear()
-        self._by_email.clear()
-        self._identities.clear()
 
     def preload(
         self,

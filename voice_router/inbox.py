@@ -6,6 +6,7 @@ returned Receipt (or a raised IntakeError) into an HTTP answer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Dialect, Engine
 
 from integrations import registry
 from integrations.events import Handshake, PayloadError
+from voice_router.admission import read_events
 from voice_router.clock import utcnow
 from voice_router.errors import NotFound, ServiceUnavailable, Unauthorized
 from voice_router.models import Delivery
@@ -27,6 +29,7 @@ from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
 
+KEY_CHARS = 255  # Delivery.delivery_key
 _SECRET_HEADER_WORDS = ("signature", "authorization", "cookie", "token", "secret")
 
 
@@ -170,6 +173,15 @@ def _store(engine: Engine, row: dict[str, Any]) -> int | None:
         ) from exc
 
 
+def delivery_key(given: str) -> str:
+    """The provider's delivery id as stored: as given when the column can hold it, else its
+    SHA-256 (never cut: two long ids sharing a prefix are two deliveries). The id itself
+    stays readable in the stored body or headers."""
+    if len(given) <= KEY_CHARS and given.isprintable():
+        return given
+    return "sha256:" + hashlib.sha256(given.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def source_kind_and_secret(settings: Settings, source_name: str) -> tuple[str, str]:
     """The adapter kind and secret for a webhook URL segment; `jira` is Jira's own webhook."""
     if source_name == "jira" and settings.jira.webhook_secret:
@@ -193,13 +205,16 @@ def receive(
     handshake = handshake_fn(headers, body) if handshake_fn else None
     error: str | None = None
     try:
-        adapter.parse(headers, body)
+        if kind == "jira":
+            adapter.parse(headers, body)
+        else:
+            read_events(settings, source_name, kind, headers, body)
     except PayloadError as exc:
         error = str(exc) or "not this provider's payload"
     except Exception as exc:  # an adapter bug must not lose the delivery or answer 500
         log.exception("intake.parse_crashed", extra={"source": source_name})
         error = f"adapter error: {type(exc).__name__}"
-    key = adapter.delivery_id(headers, body)[:255]
+    key = delivery_key(adapter.delivery_id(headers, body))
     status = "invalid" if error else "pending"
     now = utcnow()
     row = {

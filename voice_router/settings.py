@@ -64,6 +64,7 @@ class Settings:
     secret_key: str = ""
     log_level: str = "info"
     max_body_bytes: int = 1048576
+    max_pain_tags: int = 20
     process_batch_size: int = 1000
     delivery_max_attempts: int = 5
     reconcile_seconds: int = 300
@@ -169,8 +170,9 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         raise ConfigError(f"{origin}: [sources.jira]: 'jira' is reserved for Jira's own webhook")
     if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{origin}: log_level: must be debug, info, warning or error")
-    if settings.max_body_bytes <= 0 or settings.process_batch_size <= 0:
-        raise ConfigError(f"{origin}: max_body_bytes and process_batch_size must be positive")
+    for name in ("max_body_bytes", "process_batch_size", "max_pain_tags"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{origin}: {name}: must be positive")
     return Settings(
         **{f.name: getattr(settings, f.name) for f in fields(Settings) if f.name not in _TABLES},
         sources=sources,

@@ -95,9 +95,10 @@ def apply_state(
     if problem.jira_event_at is not None and to_utc(problem.jira_event_at) > at:
         return None
     problem.jira_event_at = at
-    problem.jira_status = state.status_name or problem.jira_status
+    # Jira caps these names well below our columns; a signed body may still say anything.
+    problem.jira_status = (state.status_name or problem.jira_status or "")[:100] or None
     problem.jira_status_category = category(state)
-    problem.jira_resolution = state.resolution
+    problem.jira_resolution = (state.resolution or "")[:100] or None
     before = problem.status
     after = decide(settings, before, state)
     if before == "regressed" and after == "shipped":

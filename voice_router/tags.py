@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[-_:\s]+")
+KEY_CHARS = 200  # Problem.key; a longer tag names the problem of its first 200 characters
 _EDGE_PUNCTUATION = "-.,;!?'\"()[]{}<>#*/\\|`~"
 
 
@@ -44,7 +45,7 @@ class TagMatcher:
         norm = normalise(tag)
         for pattern, prefix in self._patterns:
             if fnmatchcase(norm, pattern):
-                key = normalise(norm[len(prefix) :])
+                key = normalise(normalise(norm[len(prefix) :])[:KEY_CHARS])
                 return key or None
         return None
 
