@@ -82,7 +82,7 @@ def test_one_batch_ends_where_one_by_one_ends(make_settings, seed, caplog):
         with caplog.at_level("INFO", logger="voice_router.processing"):
             result = processing.drain(runtime.engine, runtime.settings)
         assert result.processed == len(bodies) and result.failed == 0
-        assert "batch.one_by_one" not in caplog.messages  # the whole batch in one go
+        assert "batch.split" not in caplog.messages  # the whole batch in one go
         one_by_one = pain_points(runtime, "generic")
         assert one_by_one  # the scenario does attach something
         assert pain_points(runtime, "batched") == one_by_one

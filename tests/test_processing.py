@@ -211,7 +211,7 @@ def test_a_failing_delivery_is_retried_with_backoff_then_marked_failed(
             seen.append((row.status, row.attempts, row.next_attempt_at > row.received_at))
     assert seen[0] == ("pending", 1, True)
     assert seen[-1][:2] == ("failed", runtime.settings.delivery_max_attempts)
-    assert "blew up" in row.last_error
+    assert row.last_error == "RuntimeError"  # the class: an error's text may hold payload values
     assert problems(client, runtime) == []
     monkeypatch.setattr(generic, "parse", real_parse)
     assert processing.replay(runtime.engine, [delivery_id]) == 1

@@ -1,5 +1,6 @@
-"""Applying a claimed batch of deliveries: parsed first (no database), then applied either
-all in one go or each in its own savepoint, and marked processed with one UPDATE."""
+"""Applying a claimed batch of deliveries: parsed first (no database), then applied all in
+one go and marked processed with one UPDATE. A failure propagates: processing.py undoes the
+transaction and narrows the batch down to the delivery that caused it."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from integrations import registry
-from integrations.events import PainPointEvent, PayloadError
+from integrations.events import IntegrationError, PainPointEvent, PayloadError
+from voice_router.admission import matcher_for, read_events
 from voice_router.clock import utcnow
 from voice_router.jira_events import JiraOutcome, apply_event
 from voice_router.models import Delivery
 from voice_router.painpoints import Attacher
 from voice_router.settings import Settings
-from voice_router.tags import TagMatcher
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,10 @@ def parse(settings: Settings, deliveries: list[Delivery]) -> Parsed:
             )
             continue
         try:
-            adapter = registry.adapter(delivery.kind)
             headers = json.loads(delivery.headers)
-            parsed[delivery.id] = list(adapter.parse(headers, delivery.body))
+            parsed[delivery.id] = read_events(
+                settings, delivery.source, delivery.kind, headers, delivery.body
+            )
         except Exception as exc:
             parsed[delivery.id] = exc
     return parsed
@@ -75,39 +77,29 @@ def _events(parsed: Parsed, delivery: Delivery) -> list[PainPointEvent]:
     return [] if isinstance(events, Exception) else events
 
 
-def apply(
-    session: Session,
-    settings: Settings,
-    deliveries: list[Delivery],
-    parsed: Parsed,
-    savepoints: bool,
-) -> Run:
-    """Apply deliveries that parsed. Without savepoints any failure propagates (the caller
-    undoes the lot); with them, a failing delivery is undone and recorded on its own."""
+def apply(session: Session, settings: Settings, deliveries: list[Delivery], parsed: Parsed) -> Run:
+    """Apply deliveries that parsed. Any failure propagates; the caller undoes the lot."""
     run = Run()
     attachers: dict[str, Attacher] = {}
     for delivery in deliveries:
         source = settings.sources.get(delivery.source)
         if delivery.kind != "jira" and source is not None and delivery.source not in attachers:
             attachers[delivery.source] = Attacher(
-                session, delivery.source, TagMatcher(source.tag_patterns)
+                session, delivery.source, matcher_for(source.tag_patterns)
             )
     for name, attacher in attachers.items():
         attacher.preload(
             (event for d in deliveries if d.source == name for event in _events(parsed, d)),
-            create=not savepoints,
+            create=True,
         )
     run.attachers = list(attachers.values())
     for delivery in deliveries:
         if delivery.kind == "jira":
             ok = _process_jira(session, settings, delivery, run.jira, run)
-        elif savepoints:
-            ok = _process_one(session, settings, delivery, attachers[delivery.source], parsed, run)
         else:
             # No autoflush, and new pain points wait for `flush_new`: the batch's writes go
             # out in a few statements. The lookups that could miss a pending row flush
-            # first; any other miss ends in a unique-key clash, which sends the batch down
-            # the one-by-one path.
+            # first; any other miss ends in a unique-key clash, which fails the batch.
             with session.no_autoflush:
                 for event in _events(parsed, delivery):
                     attachers[delivery.source].apply(event)
@@ -127,6 +119,8 @@ def _process_jira(
     outcome: JiraOutcome,
     counts: Counts,
 ) -> bool:
+    """A Jira event that cannot be read or applied is recorded on its own: its savepoint
+    keeps the rest of the batch."""
     savepoint = session.begin_nested()
     try:
         event = registry.adapter("jira").parse(json.loads(delivery.headers), delivery.body)
@@ -135,31 +129,6 @@ def _process_jira(
         savepoint.commit()
     except Exception as exc:
         savepoint.rollback()
-        record_failure(session, settings, delivery, exc, counts)
-        return False
-    return True
-
-
-def _process_one(
-    session: Session,
-    settings: Settings,
-    delivery: Delivery,
-    attacher: Attacher,
-    parsed: Parsed,
-    counts: Counts,
-) -> bool:
-    """Apply one delivery inside its own savepoint; True when it went through."""
-    savepoint = session.begin_nested()
-    mark = len(attacher.attached)
-    try:
-        for event in _events(parsed, delivery):
-            attacher.apply(event)
-        attacher.flush_new()
-        savepoint.commit()
-    except Exception as exc:
-        savepoint.rollback()
-        attacher.forget_cache()
-        del attacher.attached[mark:]
         record_failure(session, settings, delivery, exc, counts)
         return False
     return True
@@ -182,11 +151,24 @@ def mark_processed(session: Session, deliveries: list[Delivery]) -> None:
             set_committed_value(delivery, "last_error", None)
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What is stored and logged about a failure: the error's class, and for a payload
+    error its message, which names the field and never its value. A database error's text
+    holds the row's values (someone's e-mail, name): only its class and the driver's are
+    kept."""
+    if isinstance(exc, IntegrationError):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    origin = getattr(exc, "orig", None)
+    if origin is not None:
+        return f"{type(exc).__name__} ({type(origin).__name__})"
+    return type(exc).__name__
+
+
 def record_failure(
     session: Session, settings: Settings, delivery: Delivery, exc: Exception, counts: Counts
 ) -> None:
     delivery.attempts += 1
-    delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    delivery.last_error = failure_reason(exc)
     permanent = isinstance(exc, PayloadError)
     if permanent or delivery.attempts >= settings.delivery_max_attempts:
         delivery.status = "failed"
@@ -196,13 +178,18 @@ def record_failure(
             extra={
                 "delivery_id": delivery.id,
                 "attempts": delivery.attempts,
-                "error": type(exc).__name__,
+                "error": delivery.last_error,
             },
         )
     else:
         delivery.next_attempt_at = utcnow() + retry_delay(delivery.attempts)
         counts.retrying += 1
         log.info(
-            "delivery.retry", extra={"delivery_id": delivery.id, "attempts": delivery.attempts}
+            "delivery.retry",
+            extra={
+                "delivery_id": delivery.id,
+                "attempts": delivery.attempts,
+                "error": delivery.last_error,
+            },
         )
     session.add(delivery)

@@ -62,13 +62,6 @@ class Attacher:
         self._tickets: dict[str, dict[str, Known]] = {}  # ticket id -> key -> pain point
         self._new: list[NewPainPoint] = []
 
-    def forget_cache(self) -> None:
-        """After a rollback: nothing remembered may be trusted, and nothing pending written."""
-        self.directory.forget_cache()
-        self._problems.clear()
-        self._tickets.clear()
-        self._new.clear()
-
     def flush_new(self) -> None:
         """Insert the pending new pain points. Their tickets are looked up again afterwards,
         so a later change to one of them goes through the ORM."""

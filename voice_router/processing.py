@@ -1,9 +1,15 @@
 """Turning stored deliveries into pain points, a batch per transaction.
 
-A batch claims due deliveries, parses them, applies them all inside one savepoint (or, when
-that fails, each inside its own), recomputes the impact of the problems it touched once,
-and commits. A worker killed mid-batch commits nothing, so
+A batch claims due deliveries, parses them, applies them all at once, recomputes the impact
+of the problems it touched once, and commits. A worker killed mid-batch commits nothing, so
 the same deliveries are simply claimed again; applying them twice changes nothing.
+
+Should anything in a batch fail — reading, applying, recounting, the regression check, the
+commit — the transaction is undone and the batch is tried again in halves, each half in its
+own transaction, down to the one delivery that fails. That delivery alone is charged an
+attempt (retried with backoff, then failed with a reason that holds no personal data);
+every other delivery goes through. No failure leaves a delivery claimable with its attempt
+count unchanged.
 """
 
 from __future__ import annotations
@@ -35,17 +41,27 @@ class BatchResult:
     touched: set[int] = field(default_factory=set)
     shipped: set[int] = field(default_factory=set)
 
+    def add(self, other: BatchResult) -> None:
+        for name in ("claimed", "processed", "retrying", "failed", "changes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.touched |= other.touched
+        self.shipped |= other.shipped
+
 
 __all__ = ["BatchResult", "drain", "next_retry_in", "process_batch", "replay", "retry_delay"]
 
 
-def _claim(session: Session, limit: int) -> list[Delivery]:
+def _claim(session: Session, limit: int, only: list[int] | None) -> list[Delivery]:
+    """Due deliveries, oldest first (`only`: among these ids). On PostgreSQL the rows stay
+    locked until the transaction ends and rows another worker holds are skipped."""
     statement = (
         select(Delivery)
         .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= utcnow())
         .order_by(col(Delivery.id))
         .limit(limit)
     )
+    if only is not None:
+        statement = statement.where(col(Delivery.id).in_(only))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
     return list(session.exec(statement).all())
@@ -53,8 +69,59 @@ def _claim(session: Session, limit: int) -> list[Delivery]:
 
 def process_batch(engine: Engine, settings: Settings, limit: int | None = None) -> BatchResult:
     result = BatchResult()
+    claimed: list[int] = []
+    try:
+        result.add(_run(engine, settings, limit or settings.process_batch_size, None, claimed))
+    except Exception as exc:
+        if not claimed:
+            raise  # nothing was claimed: the database itself is the trouble
+        log.info("batch.split", extra={"claimed": len(claimed), "error": type(exc).__name__})
+        result.claimed += len(claimed)
+        _narrow(engine, settings, claimed, exc, result)
+    metrics.batch(result)  # committed: count it
+    return result
+
+
+def _narrow(
+    engine: Engine, settings: Settings, ids: list[int], exc: Exception, result: BatchResult
+) -> None:
+    """`ids` failed together with `exc`: try each half on its own, down to one delivery."""
+    if len(ids) == 1:
+        _charge(engine, settings, ids[0], exc, result)
+        return
+    middle = len(ids) // 2
+    for half in (ids[:middle], ids[middle:]):
+        claimed: list[int] = []
+        try:
+            part = _run(engine, settings, len(half), half, claimed)
+        except Exception as error:
+            if not claimed:
+                raise  # the claim itself failed: the database, not a delivery
+            _narrow(engine, settings, claimed, error, result)
+            continue
+        part.claimed = 0  # counted when the whole batch was claimed
+        result.add(part)
+
+
+def _charge(
+    engine: Engine, settings: Settings, delivery_id: int, exc: Exception, result: BatchResult
+) -> None:
+    """Record one attempt that failed with `exc` on the delivery that caused it."""
     with session_scope(engine) as session:
-        deliveries = _claim(session, limit or settings.process_batch_size)
+        claimed = _claim(session, 1, [delivery_id])
+        if claimed:
+            applying.record_failure(session, settings, claimed[0], exc, result)
+
+
+def _run(
+    engine: Engine, settings: Settings, limit: int, only: list[int] | None, claimed: list[int]
+) -> BatchResult:
+    """One transaction: claim, apply, recount, commit. `claimed` receives the ids taken,
+    so a caller whose transaction failed knows which deliveries were in it."""
+    result = BatchResult()
+    with session_scope(engine) as session:
+        deliveries = _claim(session, limit, only)
+        claimed.extend(d.id for d in deliveries if d.id is not None)
         result.claimed = len(deliveries)
         parsed = applying.parse(settings, deliveries)
         good = []
@@ -64,22 +131,12 @@ def process_batch(engine: Engine, settings: Settings, limit: int | None = None) 
                 applying.record_failure(session, settings, delivery, failure, result)
             else:
                 good.append(delivery)
-        # Fast path: the whole batch in one savepoint, flushed once. Should anything fail,
-        # undo it and apply each delivery in its own savepoint, so one bad delivery is
-        # recorded as failed and the others still go through.
-        batch = session.begin_nested()
-        try:
-            run = applying.apply(session, settings, good, parsed, savepoints=False)
-            session.flush()
-            batch.commit()
-        except Exception as exc:
-            batch.rollback()
-            log.info("batch.one_by_one", extra={"error": type(exc).__name__})
-            run = applying.apply(session, settings, good, parsed, savepoints=True)
+        run = applying.apply(session, settings, good, parsed)
+        session.flush()
         applying.mark_processed(session, run.done)
-        attachers, jira = run.attachers, run.jira
         for name in ("processed", "retrying", "failed"):
             setattr(result, name, getattr(result, name) + getattr(run, name))
+        attachers, jira = run.attachers, run.jira
         touched = set().union(*(a.touched for a in attachers)) if attachers else set()
         repriced = set().union(*(a.directory.mrr_changed for a in attachers))
         if repriced:
@@ -97,7 +154,6 @@ def process_batch(engine: Engine, settings: Settings, limit: int | None = None) 
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
         result.shipped = {t.problem_id for t in jira.transitions}
         result.changes = sum(a.changes for a in attachers) + len(jira.transitions)
-    metrics.batch(result)  # committed: count it
     return result
 
 
@@ -108,10 +164,7 @@ def drain(engine: Engine, settings: Settings, max_batches: int | None = None) ->
     while max_batches is None or batches < max_batches:
         batch = process_batch(engine, settings)
         batches += 1
-        for name in ("claimed", "processed", "retrying", "failed", "changes"):
-            setattr(total, name, getattr(total, name) + getattr(batch, name))
-        total.touched |= batch.touched
-        total.shipped |= batch.shipped
+        total.add(batch)
         if batch.claimed < settings.process_batch_size:
             break
     return total
