@@ -14,3 +14,11 @@ from voice_router.settings import Settings
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings], redis_url: str) -> Settings:
     return make_settings(redis_url=redis_url)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    from tests.hostile.test_hostile_suite import OUTCOMES, pytest_terminal_summary_lines
+
+    if OUTCOMES:
+        for line in pytest_terminal_summary_lines():
+            terminalreporter.write_line(line)

@@ -35,8 +35,23 @@ class Report:
 
 def body_and_headers(kind: str, report: Report) -> tuple[bytes, dict[str, str]]:
     document, headers = _BUILDERS[kind](report)
-    raw = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return raw, headers
+    return _dumps(document).encode(), headers
+
+
+def _dumps(document: Any) -> str:
+    """JSON text; a value with a `depth` becomes lists nested that deep (deeper than
+    json.dumps itself could write)."""
+    deep: dict[str, int] = {}
+
+    def placeholder(value: Any) -> str:
+        marker = f"__deep_{len(deep)}__"
+        deep[marker] = value.depth
+        return marker
+
+    text = json.dumps(document, default=placeholder)
+    for marker, depth in deep.items():
+        text = text.replace(f'"{marker}"', "[" * depth + "]" * depth)
+    return text
 
 
 def post(client: Any, kind: str, report: Report, secret: str) -> Any:

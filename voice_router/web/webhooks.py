@@ -114,7 +114,15 @@ class Webhooks:
             return Answer(hs.status, hs.body.encode(), hs.content_type, list(hs.headers.items()))
         if receipt.status == "invalid":
             metrics.delivery(source, "bad_payload")
-            return error_answer(400, "bad_payload", receipt.error or "not this provider's payload")
+            answer = json_answer(
+                400,
+                {
+                    "error": "bad_payload",
+                    "message": receipt.error or "not this provider's payload",
+                    "delivery_id": receipt.delivery_id,  # kept for inspection
+                },
+            )
+            return answer
         metrics.delivery(source, "duplicate" if receipt.duplicate else "accepted")
         if not receipt.duplicate:
             try:
