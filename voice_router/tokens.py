@@ -38,11 +38,16 @@ def create_token(engine: Engine, role: str, name: str) -> str:
     return token
 
 
+def active_token(session: Session, token: str) -> ApiToken | None:
+    """The row of a token that is known and not revoked."""
+    return session.exec(
+        select(ApiToken).where(
+            ApiToken.token_hash == _hash(token), col(ApiToken.revoked_at).is_(None)
+        )
+    ).first()
+
+
 def authenticate(engine: Engine, token: str) -> Caller | None:
     with Session(engine) as session:
-        row = session.exec(
-            select(ApiToken).where(
-                ApiToken.token_hash == _hash(token), col(ApiToken.revoked_at).is_(None)
-            )
-        ).first()
+        row = active_token(session, token)
     return Caller(row.name, row.role) if row else None

@@ -16,8 +16,8 @@ from flask import request
 from werkzeug.routing import IntegerConverter, Map
 
 from voice_router.errors import BadRequest
+from voice_router.models import MAX_ID
 
-MAX_ID = 2**31 - 1
 _WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII only: int() also takes "٣" and " 7 "
 
 

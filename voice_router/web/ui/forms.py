@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
-from voice_router.web.params import MAX_ID
+from voice_router.models import MAX_ID
 
 
 class LoginForm(FlaskForm):

@@ -7,9 +7,9 @@ from sqlmodel import Session
 
 from voice_router import merging
 from voice_router.errors import BadRequest, NotFound
-from voice_router.models import Problem
+from voice_router.models import MAX_ID, Problem
 from voice_router.web.context import runtime, sync_later
-from voice_router.web.params import MAX_ID, query_int
+from voice_router.web.params import query_int
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.breakdown import merge_preview, merge_targets
 from voice_router.web.ui.forms import MergeForm

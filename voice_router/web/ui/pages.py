@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,12 +15,13 @@ from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.http import HTTP_STATUS_CODES
 
+from voice_router import ui_sessions
 from voice_router.clock import iso
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-SESSION_LIFETIME = timedelta(hours=12)
+SESSION_LIFETIME = ui_sessions.LIFETIME  # the cookie lasts as long as the server's session
 
 bp = Blueprint("ui", __name__, template_folder=str(TEMPLATES))
 csrf = CSRFProtect()
