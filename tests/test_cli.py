@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from tests.support import SECRETS, by_key, generic_delivery, post_signed
+from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
-from voice_router.models import Account, Delivery
-from voice_router.tokens import authenticate
+from voice_router.models import Account, ApiToken, Delivery, UiSession
+from voice_router.tokens import authenticate, create_token
 
 
 def config_file(tmp_path: Path, database_url: str) -> Path:
@@ -50,6 +52,69 @@ def test_token_create_prints_a_working_token_once(tmp_path, settings, runtime):
 def test_token_create_refuses_an_unknown_role(tmp_path, settings):
     result = run(tmp_path, settings, "token", "create", "--role", "boss", "--name", "X")
     assert result.exit_code == 2 and "boss" in result.output
+
+
+def token_id(runtime, name: str) -> int:
+    with Session(runtime.engine) as session:
+        return session.exec(select(ApiToken.id).where(ApiToken.name == name)).one()
+
+
+def test_token_list_shows_each_token_but_never_its_value_or_hash(tmp_path, settings, runtime):
+    assert run(tmp_path, settings, "token", "list").output.startswith("no tokens")
+    priya = run(tmp_path, settings, "token", "create", "--role", "pm", "--name", "Priya").output
+    ann = run(tmp_path, settings, "token", "create", "--role", "agent", "--name", "Ann").output
+    assert run(tmp_path, settings, "token", "revoke", str(token_id(runtime, "Ann"))).exit_code == 0
+    result = run(tmp_path, settings, "token", "list")
+    assert result.exit_code == 0
+    header, first, second = result.output.strip().splitlines()
+    assert header.split() == ["ID", "NAME", "ROLE", "CREATED", "REVOKED"]
+    assert first.split()[:3] == [str(token_id(runtime, "Priya")), "Priya", "pm"]
+    assert first.split()[-1] == "-"
+    assert second.split()[:3] == [str(token_id(runtime, "Ann")), "Ann", "agent"]
+    assert second.split()[-1].endswith("Z")
+    with Session(runtime.engine) as session:
+        hashes = session.exec(select(ApiToken.token_hash)).all()
+    for secret in [priya.strip(), ann.strip(), *hashes]:
+        assert secret not in result.output
+
+
+def test_a_revoked_token_stops_working_for_the_api_and_the_ui_at_once(
+    tmp_path, settings, runtime, client
+):
+    plain = sign_in(client, runtime, "pm", name="Priya")
+    auth = {"Authorization": f"Bearer {plain}"}
+    assert client.get("/api/v1/problems", headers=auth).status_code == 200
+    assert client.get("/").status_code == 200
+
+    result = run(tmp_path, settings, "token", "revoke", str(token_id(runtime, "Priya")))
+    assert result.exit_code == 0 and "revoked token" in result.output and "Priya" in result.output
+    assert client.get("/api/v1/problems", headers=auth).status_code == 401
+    signed_out = client.get("/")
+    assert signed_out.status_code == 303 and signed_out.headers["Location"].startswith("/login")
+    with Session(runtime.engine) as session:
+        assert session.exec(select(UiSession.ended_at)).one() is not None
+
+
+def test_revoking_twice_is_harmless(tmp_path, settings, runtime):
+    create_token(runtime.engine, "agent", "Ann")
+    ann = str(token_id(runtime, "Ann"))
+    assert run(tmp_path, settings, "token", "revoke", ann).exit_code == 0
+    with Session(runtime.engine) as session:
+        revoked_at = session.exec(select(ApiToken.revoked_at)).one()
+    again = run(tmp_path, settings, "token", "revoke", ann)
+    assert again.exit_code == 0 and "already revoked" in again.output
+    with Session(runtime.engine) as session:
+        assert session.exec(select(ApiToken.revoked_at)).one() == revoked_at
+
+
+@pytest.mark.parametrize("unknown", ["999", "0", "99999999999999999999"])
+def test_revoking_an_unknown_token_says_so_and_fails(tmp_path, settings, runtime, unknown):
+    create_token(runtime.engine, "agent", "Ann")
+    result = run(tmp_path, settings, "token", "revoke", unknown)
+    assert result.exit_code == 1
+    assert f"no token with id {unknown}" in result.output
+    with Session(runtime.engine) as session:
+        assert session.exec(select(ApiToken.revoked_at)).one() is None
 
 
 def test_import_accounts_keeps_good_rows_and_reports_bad_ones(tmp_path, settings, runtime, client):

@@ -95,13 +95,54 @@ def token() -> None:
 @click.pass_context
 def token_create(ctx: click.Context, role: str, name: str) -> None:
     """Print a new API token (shown once; only its hash is stored)."""
-    from voice_router.db import make_engine, upgrade
     from voice_router.tokens import create_token
+
+    click.echo(create_token(_token_engine(ctx), role, name))
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """List API tokens: id, name, role, created, revoked (never a token or its hash)."""
+    from voice_router.clock import iso
+    from voice_router.tokens import list_tokens
+
+    rows = list_tokens(_token_engine(ctx))
+    if not rows:
+        click.echo("no tokens (voice-router token create --role ROLE --name NAME)")
+        return
+    click.echo(f"{'ID':>5}  {'NAME':<24} {'ROLE':<6} {'CREATED':<20}  REVOKED")
+    for t in rows:
+        revoked = iso(t.revoked_at) if t.revoked_at else "-"
+        click.echo(f"{t.id:>5}  {t.name:<24} {t.role:<6} {iso(t.created_at):<20}  {revoked}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token at once: the API refuses it and its UI sessions end."""
+    from voice_router.clock import iso
+    from voice_router.tokens import revoke_token
+
+    result = revoke_token(_token_engine(ctx), token_id)
+    if result is None:
+        click.echo(f"no token with id {token_id} (see: voice-router token list)", err=True)
+        sys.exit(1)
+    info, revoked_now = result
+    if revoked_now:
+        click.echo(f"revoked token {info.id} ({info.name}, {info.role})")
+    else:
+        click.echo(f"token {info.id} ({info.name}) was already revoked at {iso(info.revoked_at)}")
+
+
+def _token_engine(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from voice_router.db import make_engine, upgrade
 
     engine = make_engine(_settings(ctx).database_url)
     if engine.dialect.name == "sqlite":
-        upgrade(engine)
-    click.echo(create_token(engine, role, name))
+        upgrade(engine)  # the embedded database keeps itself current
+    return engine
 
 
 @cli.command("import-accounts")

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from voice_router.clock import utcnow
 
+MAX_ID = 2**31 - 1  # ids are 32-bit `integer` columns on PostgreSQL
+
 
 class Delivery(SQLModel, table=True):
     """The inbox: one raw webhook delivery, stored before the 202."""

@@ -178,3 +178,44 @@ def test_one_problem_with_its_pain_points(client, runtime, seeded):
 def test_missing_problem_is_404(client, runtime):
     response = client.get("/api/v1/problems/999", headers=token(runtime))
     assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def problem_routes(app, prefix: str) -> list[tuple[str, str]]:
+    """(method, path with `{id}`) for every route under `prefix` that takes a problem id."""
+    return sorted(
+        (method, rule.rule.replace("<int:problem_id>", "{id}"))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(prefix) and "<int:problem_id>" in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+@pytest.mark.parametrize("problem_id", ["2147483648", "99999999999999999999"])
+def test_an_id_too_large_for_the_id_column_is_404_json_on_every_route(client, runtime, problem_id):
+    auth = token(runtime, "admin")
+    routes = problem_routes(client.application, "/api/")
+    assert len(routes) >= 9
+    for method, path in routes:
+        response = client.open(path.format(id=problem_id), method=method, headers=auth, json={})
+        assert response.status_code == 404, (method, path, response.status_code)
+        assert response.get_json()["error"] == "not_found", (method, path)
+
+
+def test_the_largest_id_is_looked_up_and_not_found(client, runtime):
+    response = client.get("/api/v1/problems/2147483647", headers=token(runtime))
+    assert response.status_code == 404
+    assert response.get_json()["message"] == "no problem 2147483647"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/problems/abc", "/api/v1/problems/٣", "/api/v1/nothing"])
+def test_a_path_that_matches_no_route_is_404_json(client, runtime, path):
+    response = client.get(path, headers=token(runtime))
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("into", [2**31, 10**20, 0, -1, "²", True])
+def test_merge_into_an_impossible_id_is_400_json(client, runtime, seeded, into):
+    auth = token(runtime, "pm")
+    login = client.get("/api/v1/problems?q=login", headers=auth).get_json()["problems"][0]["id"]
+    response = client.post(f"/api/v1/problems/{login}/merge", headers=auth, json={"into": into})
+    assert response.status_code == 400 and response.get_json()["error"] == "bad_request"

@@ -108,3 +108,27 @@ def test_without_a_target_the_preview_page_lets_you_choose_one(pm, runtime):
     assert 'id="preview-h"' not in html
     assert pm.get(f"/problems/{ids['csv-export']}/merge?into=abc").status_code == 400
     assert pm.get(f"/problems/{ids['csv-export']}/merge?into=99999").status_code == 404
+
+
+@pytest.mark.parametrize("into", ["²", "99999999999999999999", "2147483648", "0", "-1", "1e3"])
+def test_an_impossible_merge_target_is_a_400_page(pm, runtime, into):
+    ids = problem_ids(runtime)
+    response = pm.get(f"/problems/{ids['csv-export']}/merge", query_string={"into": into})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "into must be a problem id" in response.text
+
+
+@pytest.mark.parametrize("into", ["99999999999999999999", "2147483648", "0"])
+def test_posting_an_impossible_merge_target_is_a_400_page_and_merges_nothing(pm, runtime, into):
+    ids = problem_ids(runtime)
+    before = counts(runtime, ids["csv-export"])
+    response = form_post(
+        pm,
+        f"/problems/{ids['csv-export']}/merge",
+        f"/problems/{ids['csv-export']}/merge",
+        {"into": into},
+    )
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    with Session(runtime.engine) as session:
+        assert session.get(Problem, ids["csv-export"]).merged_into_id is None
+    assert counts(runtime, ids["csv-export"]) == before

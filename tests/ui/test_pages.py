@@ -262,3 +262,57 @@ def test_ui_pages_forbid_scripts_and_framing(agent):
     assert "script-src" not in policy  # falls back to default-src 'none': no script at all
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def ui_problem_routes(app) -> list[tuple[str, str]]:
+    """(method, path with `{id}`) for every UI route that takes a problem id."""
+    return sorted(
+        (method, rule.rule.replace("<int:problem_id>", "{id}"))
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("ui.") and "<int:problem_id>" in rule.rule
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+def assert_html_error(response, status: int, text: str = "") -> None:
+    assert response.status_code == status, (response.status_code, response.text[:200])
+    assert response.mimetype == "text/html" and "<h1>" in response.text
+    assert text in response.text
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("problem_id", ["2147483648", "99999999999999999999"])
+def test_an_id_too_large_for_the_id_column_is_a_404_page_on_every_route(agent, problem_id):
+    routes = ui_problem_routes(agent.application)
+    assert len(routes) >= 8
+    for method, path in routes:
+        response = agent.open(path.format(id=problem_id), method=method)
+        assert_html_error(response, 404, "Not found")
+
+
+@pytest.mark.parametrize("path", ["/problems/abc", "/problems/٣", "/problems/-1", "/nothing"])
+def test_a_path_that_matches_no_route_is_a_404_page(agent, path):
+    assert_html_error(agent.get(path), 404, "Not found")
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "200002", "0", "-1", "abc", "٣", "1.5"])
+def test_a_page_number_out_of_range_is_a_400_page(agent, page):
+    assert_html_error(agent.get(f"/?page={page}"), 400, "page must be a whole number from 1 to")
+
+
+def test_the_last_page_allowed_is_empty_not_an_error(agent):
+    response = agent.get("/?page=200001")
+    assert response.status_code == 200 and titles(response.text) == []
+    assert titles(agent.get("/?page=1").text) == ["Sso login", "Csv export", "Pdf invoice"]
+
+
+def test_an_unexpected_failure_in_a_ui_view_is_a_500_page(agent, monkeypatch):
+    from voice_router import problems
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(problems, "list_problems", broken)
+    response = agent.get("/")
+    assert_html_error(response, 500, "something went wrong on our side")
+    assert "boom" not in response.text

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
 from tests.support import generic_delivery, post_signed, token
 from tests.ui.ui_support import csrf_token, form_post, problem_ids, seed_three_problems, sign_in
 from voice_router.clock import utcnow
-from voice_router.models import ApiToken, Note
+from voice_router.models import ApiToken, Note, UiSession
 from voice_router.runtime import build_runtime
 from voice_router.tokens import create_token
 from voice_router.web import create_app
@@ -151,3 +154,69 @@ def test_revoking_the_token_ends_its_ui_sessions(client, runtime):
             session.add(row)
         session.commit()
     assert client.get("/").status_code == 303
+
+
+def copy_of_the_cookie(app, client):
+    """A second browser holding a copy of `client`'s session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("voice_router_session", client.get_cookie("voice_router_session").value)
+    return thief
+
+
+def test_a_copied_session_cookie_stops_working_at_sign_out(app, client, runtime):
+    sign_in(client, runtime, name="Ann")
+    thief = copy_of_the_cookie(app, client)
+    assert thief.get("/").status_code == 200
+
+    assert form_post(client, "/", "/logout").status_code == 303
+    assert thief.get("/").status_code == 303
+    assert thief.get("/problems/1").headers["Location"].startswith("/login")
+
+
+def test_signing_in_again_ends_the_session_the_cookie_held(app, client, runtime):
+    sign_in(client, runtime, name="Ann")
+    thief = copy_of_the_cookie(app, client)
+    other = create_token(runtime.engine, "pm", "Priya")
+    response = form_post(client, "/", "/login", {"token": other})
+    assert response.status_code == 303
+    assert "Priya" in client.get("/").text
+    assert thief.get("/").status_code == 303
+
+
+def test_the_cookie_names_a_session_whose_hash_alone_is_stored(app, client, runtime):
+    plain = sign_in(client, runtime)
+    cookie = client.get_cookie("voice_router_session")
+    data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    session_id = data["ui_session"]
+    assert plain not in repr(data) and hashlib.sha256(plain.encode()).hexdigest() not in repr(data)
+    with Session(runtime.engine) as session:
+        [row] = session.exec(select(UiSession)).all()
+        token_row = session.exec(select(ApiToken)).one()
+    assert row.session_hash == hashlib.sha256(session_id.encode()).hexdigest()
+    assert session_id not in repr(row.model_dump())
+    assert row.token_id == token_row.id and row.ended_at is None
+
+
+def test_sign_out_ends_the_session_on_the_server(client, runtime):
+    sign_in(client, runtime)
+    form_post(client, "/", "/logout")
+    with Session(runtime.engine) as session:
+        [row] = session.exec(select(UiSession)).all()
+    assert row.ended_at is not None
+
+
+def test_a_session_older_than_its_lifetime_signs_nobody_in(client, runtime):
+    sign_in(client, runtime)
+    assert client.get("/").status_code == 200
+    with Session(runtime.engine) as session:
+        row = session.exec(select(UiSession)).one()
+        row.created_at = utcnow() - timedelta(hours=12, minutes=1)
+        session.add(row)
+        session.commit()
+    assert client.get("/").status_code == 303
+
+
+def test_after_sign_out_the_flash_message_is_shown_on_the_sign_in_page(client, runtime):
+    sign_in(client, runtime)
+    response = form_post(client, "/", "/logout")
+    assert "You are signed out." in client.get(response.headers["Location"]).text

@@ -22,9 +22,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     logs.init_app(app)  # X-Request-ID in and out, one http.request event per request
     metrics.init_sources(runtime.settings)
 
-    from voice_router.web import api, errors, health, openapi, ui, webhooks
+    from voice_router.web import api, errors, health, openapi, params, ui, webhooks
 
-    errors.register(app)
+    # Before any route is added: ids in paths are 32-bit, a larger one is not found (404).
+    app.url_map.converters["int"] = params.IdConverter
+    errors.register(app, page=ui.page_for_error)  # JSON on the API, HTML pages on the UI
     app.secret_key = ui.secret_key(runtime.settings.secret_key)  # else random per process
     ui.csrf.init_app(app)  # CSRF on every form post, except:
     ui.csrf.exempt(api.bp)  # the bearer-token API (no cookies)

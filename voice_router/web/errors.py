@@ -2,14 +2,18 @@
 
 `describe` turns an exception into (status, code, message) and `error_headers` adds what a
 status needs; the Flask app's handlers and the webhook layer in front of it (webhooks.py)
-both answer through them.
+both answer through them. Below the machine paths (`JSON_PATHS`) errors are always JSON;
+everywhere else is the UI, whose errors are HTML pages when the app registers a `page`
+renderer — also for a URL that matched no route, such as an id out of range.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from voice_router.errors import VoiceRouterError
@@ -17,6 +21,9 @@ from voice_router.errors import VoiceRouterError
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = "30"  # a 503: the database or Jira could not take it now
+JSON_PATHS = ("/api/", "/webhooks/", "/apidoc/", "/openapi.json", "/healthz", "/readyz", "/metrics")
+
+PageRenderer = Callable[[int, str, str], Any]  # (status, code, message) -> response
 
 
 def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, str]:
@@ -48,9 +55,14 @@ def error_response(status: int, code: str, message: str):  # type: ignore[no-unt
     return response
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, page: PageRenderer | None = None) -> None:
     def answer(exc: Exception):  # type: ignore[no-untyped-def]
-        return error_response(*describe(exc, app.config.get("MAX_CONTENT_LENGTH")))
+        status, code, message = describe(exc, app.config.get("MAX_CONTENT_LENGTH"))
+        if page is None or request.path.startswith(JSON_PATHS):
+            return error_response(status, code, message)
+        response = page(status, code, message)
+        response.headers.extend(error_headers(status))
+        return response
 
     for kind in (VoiceRouterError, RequestEntityTooLarge, HTTPException, Exception):
         app.register_error_handler(kind, answer)

@@ -4,6 +4,11 @@ spectree was chosen because it decorates ordinary Flask views and blueprints (ou
 factory, error handler and bearer-token decorator stay as they are), speaks pydantic v2,
 validates requests before a view runs, and is maintained. The document is served at
 /openapi.json; request validation errors become our usual 400 `{"error", "message"}`.
+
+spectree's documentation pages (/apidoc/swagger/, /apidoc/redoc/, /apidoc/scalar/) are
+turned off (`page_templates={}`): each loads unpinned scripts from a public CDN onto the
+UI's origin, with no subresource integrity and outside the UI's no-script CSP. Any OpenAPI
+viewer can show /openapi.json instead (docs: README, "API").
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ api_spec = SpecTree(
     title="voice-router API",
     version=__version__,
     path="apidoc",
+    page_templates={},  # no documentation pages: see the module docstring
     mode="strict",
     annotations=False,
     before=_as_bad_request,

@@ -1,61 +1,63 @@
 """Who is signed in to the UI, and what they may do.
 
-The session cookie holds the SHA-256 of the API token, never the token: each request looks
-the hash up again, so revoking the token ends its UI sessions too.
+The session cookie holds a random session id, never the token; the session itself lives in
+the database (voice_router.ui_sessions), so signing out, an expired session or a revoked
+token ends it at once, wherever the cookie has been copied to.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import g, redirect, request, session, url_for
-from sqlmodel import Session, col, select
 
+from voice_router import ui_sessions
 from voice_router.errors import Forbidden
-from voice_router.models import ApiToken
-from voice_router.tokens import Caller, authenticate
+from voice_router.tokens import Caller
 from voice_router.web.context import runtime
 
-SESSION_KEY = "token_sha256"
+SESSION_KEY = "ui_session"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()  # as voice_router.tokens stores it
+def _session_id() -> str | None:
+    value = session.get(SESSION_KEY)
+    return value if isinstance(value, str) else None
 
 
 def sign_in(token: str) -> Caller | None:
-    caller = authenticate(runtime().engine, token)
-    if caller is None:
+    started = ui_sessions.start(runtime().engine, token)
+    if started is None:
         return None
+    previous = _session_id()
+    if previous is not None:  # signing in again, maybe as someone else: one session per cookie
+        ui_sessions.end(runtime().engine, previous)
+    session_id, caller = started
     session.clear()  # a fresh session: nothing from before sign-in carries over
-    session[SESSION_KEY] = _digest(token)
+    session[SESSION_KEY] = session_id
     session.permanent = True
+    g.ui_caller = caller
     return caller
 
 
 def sign_out() -> None:
+    session_id = _session_id()
+    if session_id is not None:
+        ui_sessions.end(runtime().engine, session_id)
     session.clear()
+    g.ui_caller = None
 
 
 def current_caller() -> Caller | None:
     if "ui_caller" in g:
         return g.ui_caller
     found = None
-    digest = session.get(SESSION_KEY)
-    if isinstance(digest, str):
-        with Session(runtime().engine) as db:
-            row = db.exec(
-                select(ApiToken).where(
-                    ApiToken.token_hash == digest, col(ApiToken.revoked_at).is_(None)
-                )
-            ).first()
-        if row is None:
-            session.clear()
-        else:
-            found = Caller(row.name, row.role)
+    session_id = _session_id()
+    if session_id is not None:
+        found = ui_sessions.caller(runtime().engine, session_id)
+        if found is None:
+            session.clear()  # the session ended, expired or lost its token
     g.ui_caller = found
     return found
 

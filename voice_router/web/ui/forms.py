@@ -15,6 +15,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from voice_router.models import MAX_ID
+
 
 class LoginForm(FlaskForm):
     token = PasswordField("API token", validators=[DataRequired(), Length(max=200)])
@@ -48,4 +50,6 @@ class JiraLinkForm(FlaskForm):
 
 
 class MergeForm(FlaskForm):
-    into = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    into = IntegerField(
+        widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)]
+    )

@@ -6,13 +6,14 @@ from flask import render_template, request
 from sqlmodel import Session
 
 from voice_router import problems
-from voice_router.errors import BadRequest
 from voice_router.web.context import runtime
+from voice_router.web.params import query_int
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.pages import bp
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
 
 PAGE_SIZE = 50
+MAX_PAGE = 10_000_000 // PAGE_SIZE + 1  # the API's largest offset, in pages
 SORT_LABELS = {"impact": "Impact", "mrr": "MRR", "recent": "Most recent"}
 STATUS_LABELS = {
     "open": "Open",
@@ -23,20 +24,13 @@ STATUS_LABELS = {
 }
 
 
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        raise BadRequest("page must be a whole number") from None
-
-
 @bp.get("/")
 @role_required("agent")
 def problem_list():  # type: ignore[no-untyped-def]
     sort = request.args.get("sort") or "impact"
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip()
-    page = _page()
+    page = query_int("page", 1, 1, MAX_PAGE, f"a whole number from 1 to {MAX_PAGE}")
     with Session(runtime().engine) as session:
         found = problems.list_problems(
             session,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from sqlmodel import Session
 
 from voice_router import merging
 from voice_router.errors import BadRequest, NotFound
-from voice_router.models import Problem
+from voice_router.models import MAX_ID, Problem
 from voice_router.web.context import runtime, sync_later
+from voice_router.web.params import query_int
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.breakdown import merge_preview, merge_targets
 from voice_router.web.ui.forms import MergeForm
@@ -20,16 +21,14 @@ from voice_router.web.ui.pages import bp
 def merge_preview_page(problem_id: int):  # type: ignore[no-untyped-def]
     """Choose a target (`?into=`), then see both problems and the combined counts; nothing
     is written until the confirm form posts."""
-    raw = request.args.get("into", "").strip()
-    if raw and not raw.isdigit():
-        raise BadRequest("into must be a problem id")
+    into = query_int("into", None, 1, MAX_ID, "a problem id")
     with Session(runtime().engine) as session:
-        preview = merge_preview(session, problem_id, int(raw)) if raw else None
+        preview = merge_preview(session, problem_id, into) if into is not None else None
         targets = merge_targets(session, problem_id)
         this = preview.merged if preview else session.get(Problem, problem_id)
         if this is None:
             raise NotFound(f"no problem {problem_id}")
-    form = MergeForm(formdata=None, into=int(raw) if raw else None)
+    form = MergeForm(formdata=None, into=into)
     return render_template(
         "ui/merge.html",
         caller=current_caller(),

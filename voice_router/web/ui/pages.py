@@ -6,23 +6,22 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, make_response, render_template
 from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
+from voice_router import ui_sessions
 from voice_router.clock import iso
-from voice_router.errors import VoiceRouterError
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-SESSION_LIFETIME = timedelta(hours=12)
+SESSION_LIFETIME = ui_sessions.LIFETIME  # the cookie lasts as long as the server's session
 
 bp = Blueprint("ui", __name__, template_folder=str(TEMPLATES))
 csrf = CSRFProtect()
@@ -75,8 +74,24 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def error_page(status: int, title: str, message: str):  # type: ignore[no-untyped-def]
-    return render_template("ui/error.html", status=status, title=title, message=message), status
+TITLES = {
+    400: "That did not work",
+    403: "Not allowed",
+    404: "Not found",
+    500: "Something went wrong",
+}
+
+
+def error_page(status: int, title: str, message: str) -> Response:
+    page = render_template("ui/error.html", status=status, title=title, message=message)
+    # Also for URLs that matched no UI route, where the blueprint's after_request does not run.
+    return security_headers(make_response(page, status))
+
+
+def page_for_error(status: int, code: str, message: str) -> Response:
+    """Every error under the UI's paths, as an HTML page (registered by `create_app` with
+    voice_router.web.errors, which decides status and message for the API too)."""
+    return error_page(status, TITLES.get(status) or HTTP_STATUS_CODES.get(status, code), message)
 
 
 @bp.errorhandler(CSRFError)
@@ -87,17 +102,6 @@ def _csrf_failed(exc: CSRFError):  # type: ignore[no-untyped-def]
         "This form could not be accepted",
         "It has expired or did not come from this site. Go back, reload the page and try again.",
     )
-
-
-@bp.errorhandler(VoiceRouterError)
-def _ours(exc: VoiceRouterError):  # type: ignore[no-untyped-def]
-    titles = {403: "Not allowed", 404: "Not found", 400: "That did not work"}
-    return error_page(exc.status, titles.get(exc.status, "Something went wrong"), exc.message)
-
-
-@bp.errorhandler(HTTPException)
-def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
-    return error_page(exc.code or 500, exc.name, exc.description or exc.name)
 
 
 @bp.app_template_filter("http_url")
