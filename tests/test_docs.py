@@ -1,5 +1,5 @@
-"""docs/configuration.md lists every setting, its default and its variable, so it cannot
-drift from the settings code."""
+"""docs/configuration.md lists every setting, its default and its variable, and
+docs/privacy.md every text column of every table, so neither can drift from the code."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
 
+from voice_router import models  # noqa: F401  (registers every table)
 from voice_router.settings import JiraSettings, NotifySettings, Settings, SourceSettings
 
 DOC = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
@@ -57,3 +60,17 @@ def test_every_setting_is_documented_with_default_and_variable(section, cls, pre
             assert default == shown(f.default), f.name
         if prefix:
             assert cells[2] == f"`{prefix}{f.name.upper()}`"
+
+
+def test_privacy_lists_every_text_column_of_every_table():
+    """Where personal data lives: a column added later must be placed in the table too."""
+    doc = (Path(__file__).parents[1] / "docs" / "privacy.md").read_text()
+    section = doc.split("## Where personal data lives", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", section))
+    text_columns = {
+        f"{table.name}.{column.name}"
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(getattr(column.type, "impl_instance", column.type), sa.String)
+    }
+    assert sorted(text_columns - listed) == []

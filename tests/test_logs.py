@@ -273,3 +273,46 @@ def test_request_id_is_the_callers_when_sane_else_a_new_one(client, incoming, ke
         assert returned == incoming
     else:
         assert returned != incoming and len(returned) == 32
+
+
+def test_an_email_never_reaches_a_log_line_whatever_carries_it(captured):
+    """Customers' e-mails are personal data that `forget` cannot erase from logs: they are
+    masked by shape in fields, the message and tracebacks, in any letter case."""
+    logger, stream = captured
+    try:
+        raise ValueError("no customer Maria.Lopez@Acme-Corp.com in batch")
+    except ValueError:
+        logger.exception(
+            "scrub.emails",
+            extra={
+                "customer": "maria.lopez@acme-corp.com",
+                "nested": {"to": ["a.b+tag@sub.example.co.uk"]},
+                "said": "mail x_y%z@example.org now",
+                "url": "postgresql://vr:hunter2-pw@db:5432/vr",
+            },
+        )
+    line = only_line(stream)
+    text = stream.getvalue().lower()
+    for email in ("maria.lopez@acme-corp.com", "a.b+tag@sub.example.co.uk", "x_y%z@example.org"):
+        assert email not in text
+    assert line["customer"] == logs.EMAIL_MASK
+    assert line["nested"] == {"to": [logs.EMAIL_MASK]}
+    assert line["said"] == f"mail {logs.EMAIL_MASK} now"
+    assert f"no customer {logs.EMAIL_MASK} in batch" in line["exc_info"]
+    assert line["url"] == f"postgresql://vr:{logs.MASK}@db:5432/vr"  # a URL is no e-mail
+
+
+def test_an_ignored_intercom_item_is_logged_without_its_contents(caplog):
+    """Adapters log event names and ids, never values from the payload."""
+    from integrations import intercom
+
+    caplog.set_level(logging.INFO, logger="integrations.intercom")
+    document = {
+        "type": "notification_event",
+        "topic": "contact.user.created",
+        "data": {"item": {"type": "Maria Lopez <maria.lopez@acme-corp.com>", "id": "c1"}},
+    }
+    body = json.dumps(document).encode()
+    assert intercom.parse(intercom.sign(body, SECRETS["intercom"]), body) == []
+    [record] = [r for r in caplog.records if r.getMessage() == "intercom.item.ignored"]
+    assert "maria" not in json.dumps(record.__dict__, default=str).lower()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from redis import Redis
 from rq import Queue
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, func, select
 
 from integrations import registry
@@ -19,7 +23,7 @@ from tests.support import SECRETS, generic_delivery
 from voice_router import inbox
 from voice_router.models import Delivery, PainPoint, Problem
 from voice_router.runtime import build_runtime
-from workers.queue import QUEUE_NAME
+from workers.queue import QUEUE_NAME, RedisQueue
 
 
 def write_config(path: Path, database_url: str, redis_url: str, batch: int) -> Path:
@@ -116,3 +120,56 @@ def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, re
     assert pain_points == total
     assert (problem.customers, problem.tickets, problem.accounts) == (total, total, 50)
     runtime.engine.dispose()
+
+
+RESULT_TTL_MAX = 60  # seconds a job's return value stays in Redis
+FAILURE_TTL_MAX = 7 * 24 * 3600  # a failed job's record (its traceback text), at most a week
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_kind_of_job_keeps_its_result_briefly_and_its_failure_for_a_bounded_time(
+    redis_url,
+):
+    """rq keeps results and failure records (with the exception text) in Redis, which
+    `voice-router forget` cannot reach: rq's defaults are 500 s and one year."""
+    queue = RedisQueue(redis_url)
+    queue.enqueue_drain()
+    queue.schedule_drain(timedelta(seconds=30))
+    queue.enqueue_sync([1], urgent=True)
+    queue.schedule_sync(2, 30)
+    queue.enqueue_reconcile()
+    queue.enqueue_outbound([3])
+    queue.schedule_outbound_sweep()
+    ids = queue.queue.get_job_ids() + ScheduledJobRegistry(queue=queue.queue).get_job_ids()
+    jobs = Job.fetch_many(ids, connection=queue.redis)
+    assert sorted(job.func_name.rsplit(".", 1)[1] for job in jobs if job) == [
+        "deliver_outbound",
+        "deliver_outbound",
+        "drain_inbox",
+        "drain_inbox",
+        "reconcile",
+        "sync_jira",
+        "sync_jira",
+    ]
+    for job in jobs:
+        assert job is not None
+        assert job.result_ttl is not None and 0 < job.result_ttl <= RESULT_TTL_MAX, job.func_name
+        assert job.failure_ttl is not None and 0 < job.failure_ttl <= FAILURE_TTL_MAX, job.func_name
+
+
+def test_every_enqueue_in_the_code_says_how_long_rq_keeps_results_and_failures():
+    """Also the enqueues no test drives (the worker's start-up job): each passes both TTLs."""
+    missing = []
+    for path in [
+        *ROOT.joinpath("workers").glob("*.py"),
+        *ROOT.joinpath("voice_router").rglob("*.py"),
+    ]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr not in ("enqueue", "enqueue_in", "enqueue_at", "enqueue_call"):
+                continue
+            given = {keyword.arg for keyword in node.keywords}
+            if not {"result_ttl", "failure_ttl"} <= given:
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert missing == []

@@ -301,6 +301,12 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         click.echo("Not reachable from here (erase it where it lives, see docs/privacy.md):")
         for line in filter(None, outside):
             click.echo(f"  - {line}")
+    if report.name_mentions_kept:
+        where = ", ".join(f"{column} {n}" for column, n in report.name_mentions_kept.items())
+        click.echo(
+            f"Left as they are: other people's rows that contain the same full name ({where}); "
+            "it may be a namesake's (docs/privacy.md says how to review them)"
+        )
 
 
 def _echo_counts(report) -> None:  # type: ignore[no-untyped-def]

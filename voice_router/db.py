@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlmodel import Session
 
 if TYPE_CHECKING:
@@ -29,10 +30,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def make_engine(database_url: str) -> Engine:
+    """The process's engine. Errors never show the values bound into a statement
+    (`hide_parameters`, and PostgreSQL's own quoting cut, see `_without_values`): an error's
+    text goes to logs, `delivery.last_error` and rq failure records, which forget cannot
+    reach, and the values are customers' e-mails and names."""
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     if database_url.startswith("sqlite"):
-        engine = sa.create_engine(database_url, connect_args={"check_same_thread": False})
+        engine = sa.create_engine(
+            database_url, hide_parameters=True, connect_args={"check_same_thread": False}
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No ping on every checkout (a round trip per webhook): only a connection that sat idle
@@ -40,6 +47,7 @@ def make_engine(database_url: str) -> Engine:
     # retries a connection found dead once (`inbox`).
     engine = sa.create_engine(
         database_url,
+        hide_parameters=True,
         # Positional parameters: psycopg turns `%s` into `$n` in about half the time it
         # takes for `%(name)s`, which shows on the multi-row INSERTs of a processing batch.
         paramstyle="format",
@@ -50,6 +58,7 @@ def make_engine(database_url: str) -> Engine:
         connect_args={"connect_timeout": 5},
     )
     sa.event.listen(engine, "connect", _postgres_session)
+    sa.event.listen(engine, "handle_error", _without_values)
     sa.event.listen(engine.pool, "checkin", _stamp_checkin)
     sa.event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine
@@ -66,6 +75,30 @@ def _postgres_session(dbapi_connection, _record) -> None:  # type: ignore[no-unt
         dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
     finally:
         dbapi_connection.autocommit = autocommit
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _without_values(context: ExceptionContext) -> None:
+    """PostgreSQL writes values into the text of its errors: `DETAIL:  Key (email)=(…)
+    already exists`, `Failing row contains (…)` for integrity errors (class 23), and the
+    offending value itself for data errors (class 22: `invalid input syntax for type
+    integer: "…"`). Those keep their first line only, a data error's quoted parts become
+    "…"; the fields stay on `exc.orig.diag` for code that needs them. Other errors (a
+    deadlock, a lost connection) keep their whole text: it names no value."""
+    error = context.original_exception
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    if sqlstate[:2] not in ("22", "23") or len(error.args) != 1:
+        return
+    said = str(error.args[0])
+    message = said.split("\n", 1)[0]
+    if sqlstate.startswith("22"):
+        message = _QUOTED.sub('"…"', message)
+    error.args = (message,)
+    wrapper = context.sqlalchemy_exception  # its text was made from the driver's already
+    if wrapper is not None and wrapper.args and isinstance(wrapper.args[0], str):
+        wrapper.args = (wrapper.args[0].replace(said, message), *wrapper.args[1:])
 
 
 IDLE_PING_SECONDS = 10.0  # a database restart or an idle timeout usually happens in a lull

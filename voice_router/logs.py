@@ -11,6 +11,8 @@ values, the message, tracebacks), values under credential-like keys (`authorizat
 `*signature*`, `*token*`, `*secret*`, `*password*`, `cookie`) are masked, payload-like keys
 (`body`, `payload`, `raw`, ...) are dropped, and bearer/basic credentials, URL passwords,
 `sha256=` signatures and API tokens are masked by shape even when nobody configured them.
+E-mail addresses are masked by shape too (`[email]`): they are customers' personal data,
+and `voice-router forget` cannot reach a log file.
 
 `configure(settings)` runs once per process (the app factory, the CLI); `init_app(app)` gives
 each request an id (the caller's `X-Request-ID` when it is sane, else a new one), puts it on
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from voice_router.settings import Settings
 
 MASK = "[redacted]"
+EMAIL_MASK = "[email]"
 DROPPED = "[dropped]"
 REQUEST_ID_HEADER = "X-Request-ID"
 MAX_VALUE_CHARS = 4000
@@ -68,6 +71,12 @@ _SHAPES = (
     (re.compile(r"(?i)\b(sha1|sha256|sha512)=[0-9a-f]{16,}"), rf"\1={MASK}"),
     (re.compile(r"\bvr_[A-Za-z0-9_-]{16,}"), f"vr_{MASK}"),  # our API tokens
     (re.compile(r"(?i)hooks\.slack\.com/\S+"), f"hooks.slack.com/{MASK}"),
+    # After the URL password: `user:[redacted]@host` is no longer e-mail shaped.
+    # Starts only where a run of address characters starts: linear on long runs without `@`.
+    (
+        re.compile(r"(?<![\w.+%'-])[\w.+%'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}", re.I),
+        EMAIL_MASK,
+    ),
 )
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SKIP = set(RESERVED_ATTRS) | {"message", "asctime", "request_id"}

@@ -5,6 +5,10 @@ their pain points keep their ids, tickets and times, so every problem's impact c
 unchanged; what identifies the person goes: identities, subjects, raw webhook bodies,
 mentions in staff-written text. An AuditEntry records the request without the e-mail.
 What is kept, and what forget cannot reach, is in docs/privacy.md.
+
+It matches people, not strings: a delivery is theirs when the customer it names is them (by
+e-mail or helpdesk id), and a full name is looked for only in text that belongs to no
+customer, since anywhere else it may be a namesake's.
 """
 
 from __future__ import annotations
@@ -14,20 +18,18 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from contextlib import suppress
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import unquote, unquote_plus
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
-from integrations import registry
-from integrations.events import IntegrationError, Person
 from voice_router import impact
+from voice_router.delivery_erasure import FORGOTTEN_BODY, FORGOTTEN_NOTE, erase_deliveries
 from voice_router.errors import BadRequest
+from voice_router.mentions import FORGOTTEN, Mentions
 from voice_router.models import (
     Account,
     AuditEntry,
@@ -41,22 +43,14 @@ from voice_router.models import (
 
 log = logging.getLogger(__name__)
 
-FORGOTTEN = "[forgotten]"
-FORGOTTEN_BODY = b'{"forgotten": true}'
-FORGOTTEN_NOTE = "forgotten: personal data erased by `voice-router forget`; never processed again"
-# Staff-written free text, scrubbed of the person's name as well as their e-mail. Every other
-# text column of every table is scrubbed of the e-mail only: a name there may be a namesake.
-FREE_TEXT = frozenset(
-    {
-        "note.body",
-        "painpoint.subject",
-        "painpoint.ticket_url",
-        "outbound.last_error",
-        "problem.jira_error",
-        "delivery.last_error",
-    }
-)
-NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # stubbed whole / holds no e-mail
+__all__ = ["FORGOTTEN", "FORGOTTEN_BODY", "FORGOTTEN_NOTE", "ForgetReport", "forget"]
+
+# Staff-written text, which belongs to no customer: scrubbed of the person's full name as well
+# as their e-mail. Every other text column is scrubbed of the e-mail only: a name there (a
+# customer's own subject, another customer's name, an error text about their delivery) may
+# be a namesake's, and the person's own rows are emptied by who they belong to.
+FREE_TEXT = frozenset({"note.body", "problem.title"})
+NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # see delivery_erasure / no e-mail
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -77,6 +71,8 @@ class ForgetReport:
     writebacks_sent: int = 0
     digests_sent: int = 0
     jira_problems: list[int] = field(default_factory=list)  # descriptions worth a re-sync
+    # Other people's rows that contain the same full name, left alone (a namesake's?).
+    name_mentions_kept: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
     audit_id: int | None = None
     sqlite_file: str | None = None  # "compacted", "wal-busy", "not-compacted"
 
@@ -105,29 +101,6 @@ def normalise_email(email: str) -> str:
     if not _EMAIL.fullmatch(email):
         raise BadRequest("not an e-mail address")
     return email
-
-
-class Mentions:
-    """Finds the person in text: their e-mail in any case, and their full names (two words
-    or more; a lone first name is too ambiguous to scrub from other people's text)."""
-
-    def __init__(self, email: str, names: Iterable[str] = ()) -> None:
-        mail = r"(?<![\w.+%-])" + re.escape(email) + r"(?![\w-]|\.\w)"
-        self.email = re.compile(mail, re.IGNORECASE)
-        full = sorted({" ".join(n.split()) for n in names if len(n.split()) >= 2}, key=len)
-        spelled = [r"\s+".join(map(re.escape, n.split())) for n in reversed(full)]
-        self.any = re.compile(
-            "|".join([mail, *(r"(?<!\w)" + s + r"(?!\w)" for s in spelled)]), re.IGNORECASE
-        )
-
-    def in_raw(self, raw: bytes | str) -> bool:
-        """In raw webhook bytes, also when JSON-escaped or URL-encoded."""
-        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-        variants = [text, unquote(text), unquote_plus(text)]
-        if "\\" in text:  # JSON escapes (\u00e9, \/): search the decoded text too
-            with suppress(ValueError, RecursionError):
-                variants.append(json.dumps(json.loads(text), ensure_ascii=False))
-        return any(self.any.search(v) for v in variants)
 
 
 def forget(
@@ -202,9 +175,10 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
     known_ids: dict[str, set[str]] = {}
     for identity in identities:
         known_ids.setdefault(identity.source, set()).add(identity.external_id)
-    # Raw deliveries first: their parsed events can name the person in more ways.
-    stubbed, names = _forget_deliveries(session, email, names, known_ids)
-    mentions = Mentions(email, names)
+    # Raw deliveries first: the ones that are theirs spell their name in more ways.
+    erased = erase_deliveries(session, email, names, known_ids)
+    report.deliveries, scrubbed, kept = erased.stubbed, erased.scrubbed, erased.kept
+    mentions = Mentions(email, erased.names)
     pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
     _outside_reach(session, pain_points, mentions, report)
     accounts = {c.account_id for c in customers} | {p.account_id for p in pain_points}
@@ -212,9 +186,13 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
         pp.subject = None
         if pp.ticket_url and mentions.any.search(pp.ticket_url):
             pp.ticket_url = None
-        if (pp.agent_email or "").lower() == email:  # the person was also an agent
-            pp.agent_email = pp.agent_name = None
         session.add(pp)
+    # The person was also an agent: their address and name leave every ticket they handled.
+    handled = session.exec(select(PainPoint).where(func.lower(PainPoint.agent_email) == email))
+    for pp in handled:
+        pp.agent_email = pp.agent_name = None
+        session.add(pp)
+        scrubbed["painpoint.agent_email"] += 1
     for identity in identities:
         session.delete(identity)
     for customer in customers:
@@ -225,66 +203,9 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
     report.accounts = _forget_accounts(session, accounts - {None}, mentions)
     report.outbound = _forget_outbound(session, mentions)
     session.flush()
-    report.scrubbed = _sweep(session, mentions)
-    report.deliveries = len(stubbed)
-
-
-def _forget_deliveries(
-    session: Session, email: str, names: set[str], known_ids: dict[str, set[str]]
-) -> tuple[set[int], set[str]]:
-    """Stub every delivery that mentions the person or carries one of their helpdesk ids.
-    A stubbed delivery keeps its key (a provider's retry stays a duplicate) and never goes
-    back to processing: `processed` stays, anything else becomes `forgotten`, which neither
-    the worker nor `deliveries replay` picks up."""
-    table = SQLModel.metadata.tables["delivery"]
-    stubbed: set[int] = set()
-    while True:  # again when a delivery taught us a name we had not searched for
-        mentions = Mentions(email, names)
-        found: dict[int, tuple[str, str, str, bytes]] = {}
-        rows = session.execute(
-            sa.select(table.c.id, table.c.source, table.c.kind, table.c.headers, table.c.body)
-        )
-        for delivery_id, source, kind, headers, raw in rows:
-            body = bytes(raw)
-            if delivery_id in stubbed or body == FORGOTTEN_BODY:
-                continue
-            carries = any(e.encode() in body for e in known_ids.get(source, ()))
-            if carries or mentions.in_raw(body) or mentions.in_raw(headers):
-                found[delivery_id] = (source, kind, headers, body)
-        learned: set[str] = set()
-        for delivery_id, (source, kind, headers, body) in found.items():
-            ext = known_ids.get(source, set())
-            people = _people(kind, headers, body)
-            mine = [p for p in people if (p.email or "").lower() == email or p.external_id in ext]
-            if mine or mentions.in_raw(body) or mentions.in_raw(headers):
-                stubbed.add(delivery_id)
-                learned |= {p.name for p in mine if p.name}
-        if learned <= names:
-            break
-        names = names | learned
-    for chunk in _chunks(sorted(stubbed)):
-        session.execute(
-            sa.update(table)
-            .where(table.c.id.in_(chunk))
-            .values(
-                body=FORGOTTEN_BODY,
-                headers="{}",
-                last_error=FORGOTTEN_NOTE,
-                status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
-            )
-        )
-    return stubbed, names
-
-
-def _people(kind: str, headers: str, body: bytes) -> list[Person]:
-    """The customers a helpdesk delivery names (none for Jira or an unparseable body)."""
-    if kind not in registry.KINDS:
-        return []
-    try:
-        events = registry.adapter(kind).parse(json.loads(headers), body)
-    except (IntegrationError, ValueError, RecursionError):
-        return []  # its text was searched; an unparseable body names nobody more
-    return [event.customer for event in events]
+    _sweep(session, mentions, scrubbed, kept)
+    report.scrubbed = dict(sorted(scrubbed.items()))
+    report.name_mentions_kept = dict(sorted(kept.items()))
 
 
 def _outside_reach(
@@ -336,17 +257,17 @@ def _forget_outbound(session: Session, mentions: Mentions) -> int:
     return changed
 
 
-def _sweep(session: Session, mentions: Mentions) -> dict[str, int]:
+def _sweep(
+    session: Session, mentions: Mentions, scrubbed: Counter[str], kept: Counter[str]
+) -> None:
     """Every text column of every table (so a table added later is covered too): the
-    e-mail anywhere, the full name in staff-written free text, become `[forgotten]`."""
-    scrubbed: Counter[str] = Counter()
+    e-mail anywhere, the full name in staff-written text, become `[forgotten]`. A full name
+    anywhere else is left and counted in `kept`: there it may be a namesake's."""
     for table in SQLModel.metadata.sorted_tables:
         if table.name in NOT_SWEPT:
             continue
         columns = [
-            c
-            for c in table.columns
-            if isinstance(c.type, sa.String) and f"{table.name}.{c.name}" not in NOT_SWEPT
+            c for c in table.columns if _is_text(c) and f"{table.name}.{c.name}" not in NOT_SWEPT
         ]
         if not columns:
             continue
@@ -356,15 +277,23 @@ def _sweep(session: Session, mentions: Mentions) -> dict[str, int]:
             values = {}
             for column in columns:
                 text, name = row[column], f"{table.name}.{column.name}"
+                if not text:
+                    continue
                 pattern = mentions.any if name in FREE_TEXT else mentions.email
-                if text and pattern.search(text):
-                    values[column.name] = pattern.sub(FORGOTTEN, text)
+                if pattern.search(text):
+                    values[column.name] = text = pattern.sub(FORGOTTEN, text)
                     scrubbed[name] += 1
+                if mentions.name is not None and mentions.name.search(text):
+                    kept[name] += 1
             if values:
                 updates.append(([k == row[k] for k in keys], values))
         for where, values in updates:
             session.execute(sa.update(table).where(*where).values(**values))
-    return dict(sorted(scrubbed.items()))
+
+
+def _is_text(column: sa.Column[Any]) -> bool:
+    """A string column, also behind a type decorator (SQLModel's AutoString for `str`)."""
+    return isinstance(getattr(column.type, "impl_instance", column.type), sa.String)
 
 
 def _compact(engine: Engine) -> str:
@@ -379,7 +308,3 @@ def _compact(engine: Engine) -> str:
         log.warning("privacy.compact_failed", extra={"error": type(exc).__name__})
         return "not-compacted"
     return "wal-busy" if busy else "compacted"
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]

@@ -30,6 +30,10 @@ OUTBOUND_FLAG = "voice-router:outbound-sweep"
 RECONCILE_FLAG = "voice-router:reconcile"
 RECONCILE_LOCK_SECONDS = 50
 SYNC_DELAY = timedelta(seconds=2)
+# How long rq keeps a job's return value, and a failed job's record with its traceback text:
+# Redis is out of `voice-router forget`'s reach, so both expire (rq's defaults: 500 s, a year).
+RESULT_TTL = 60
+FAILURE_TTL = 7 * 24 * 3600
 
 
 class JobQueue(Protocol):
@@ -144,8 +148,8 @@ class RedisQueue:
             self.queue.enqueue(
                 "workers.jobs.drain_inbox",
                 job_timeout=600,
-                result_ttl=60,
-                failure_ttl=7 * 24 * 3600,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
                 retry=_retry(),
             )
 
@@ -154,7 +158,11 @@ class RedisQueue:
 
     def schedule_drain(self, wait: timedelta) -> None:
         self.queue.enqueue_in(
-            wait + timedelta(seconds=1), "workers.jobs.drain_inbox", job_timeout=600, result_ttl=60
+            wait + timedelta(seconds=1),
+            "workers.jobs.drain_inbox",
+            job_timeout=600,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
         )
 
     def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None:
@@ -183,14 +191,19 @@ class RedisQueue:
             "workers.jobs.sync_jira",
             problem_id,
             job_timeout=300,
-            result_ttl=60,
-            failure_ttl=7 * 24 * 3600,
+            result_ttl=RESULT_TTL,
+            failure_ttl=FAILURE_TTL,
         )
 
     def enqueue_reconcile(self) -> None:
         """One reconcile at a time across every worker replica."""
         if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):
-            self.queue.enqueue("workers.jobs.reconcile", job_timeout=900, result_ttl=300)
+            self.queue.enqueue(
+                "workers.jobs.reconcile",
+                job_timeout=900,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+            )
 
     def enqueue_outbound(self, problem_ids: list[int]) -> None:
         for problem_id in problem_ids:
@@ -198,14 +211,18 @@ class RedisQueue:
                 "workers.jobs.deliver_outbound",
                 problem_id,
                 job_timeout=600,
-                result_ttl=60,
-                failure_ttl=7 * 24 * 3600,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
             )
 
     def schedule_outbound_sweep(self) -> None:
         if self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=60):
             self.queue.enqueue_in(
-                timedelta(seconds=60), "workers.jobs.deliver_outbound", job_timeout=600
+                timedelta(seconds=60),
+                "workers.jobs.deliver_outbound",
+                job_timeout=600,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
             )
 
     def ping(self) -> bool:

@@ -9,7 +9,14 @@ import time
 from datetime import UTC, datetime
 
 from voice_router.runtime import Runtime, set_process_runtime
-from workers.queue import DRAIN_FLAG, QUEUE_NAME, EmbeddedQueue, RedisQueue
+from workers.queue import (
+    DRAIN_FLAG,
+    FAILURE_TTL,
+    QUEUE_NAME,
+    RESULT_TTL,
+    EmbeddedQueue,
+    RedisQueue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +58,12 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue = runtime.queue
     queue.redis.delete(DRAIN_FLAG)
     queue.enqueue_drain()
-    queue.queue.enqueue("workers.jobs.deliver_outbound", job_timeout=600, result_ttl=60)
+    queue.queue.enqueue(
+        "workers.jobs.deliver_outbound",
+        job_timeout=600,
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+    )
     stop = threading.Event()
     if not burst:
         every = runtime.settings.reconcile_seconds

@@ -49,8 +49,7 @@ def parse_notification(body: bytes) -> list[PainPointEvent]:
         return []
     item = obj(obj(envelope.get("data"), "data").get("item"), "data.item")
     if item.get("type") != "conversation":
-        item_type = str(item.get("type"))[:64]
-        log.info("intercom.item.ignored", extra={"topic": topic, "item_type": item_type})
+        log.info("intercom.item.ignored", extra={"topic": topic})
         return []
     read_tags = TAG_READERS.get(topic, _full_tag_set)
     event = _conversation_event(envelope, item, read_tags)

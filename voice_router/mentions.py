@@ -1,0 +1,81 @@
+"""Finding one person in text, and cutting them out of it, for `voice-router forget`.
+
+A person is found by their e-mail address (in any letter case, never as part of a longer
+address) and by their full names (two words or more: a lone first name is too ambiguous).
+Raw webhook bodies spell text in more ways than a column does: JSON escapes, URL encoding,
+Jira's wiki-markup escapes (`\\@`, `\\-`); both the search and the cut see through them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from contextlib import suppress
+from functools import partial
+from urllib.parse import unquote, unquote_plus
+
+FORGOTTEN = "[forgotten]"
+_MARKUP_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+# A JSON string literal, and whether it is an object key (a `:` follows).
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?', re.DOTALL)
+
+
+class Mentions:
+    """The person's e-mail (`email`), their full names (`name`, None when none is known), or
+    either (`any`), as case-insensitive patterns."""
+
+    def __init__(self, email: str, names: Iterable[str] = ()) -> None:
+        mail = r"(?<![\w.+%-])" + re.escape(email) + r"(?![\w-]|\.\w)"
+        self.email = re.compile(mail, re.IGNORECASE)
+        full = sorted({" ".join(n.split()) for n in names if len(n.split()) >= 2}, key=len)
+        spelled = [r"(?<!\w)" + r"\s+".join(map(re.escape, n.split())) + r"(?!\w)" for n in full]
+        spelled.reverse()  # the longest first
+        self.name = re.compile("|".join(spelled), re.IGNORECASE) if spelled else None
+        self.any = re.compile("|".join([mail, *spelled]), re.IGNORECASE)
+
+    def in_raw(self, raw: bytes | str, pattern: re.Pattern[str] | None = None) -> bool:
+        """`pattern` (default: either) in raw webhook bytes, also when JSON-escaped,
+        URL-encoded or markup-escaped."""
+        pattern = pattern or self.any
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        variants = [text, unquote(text), unquote_plus(text)]
+        if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
+            variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
+            with suppress(ValueError, RecursionError):
+                decoded = json.dumps(json.loads(text), ensure_ascii=False)
+                variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded)]
+        return any(pattern.search(v) for v in variants)
+
+
+def cut_text(text: str, pattern: re.Pattern[str]) -> str:
+    """Every match replaced by `[forgotten]`, also where the text spells it URL-encoded or
+    markup-escaped (that text is then kept decoded)."""
+    text = pattern.sub(FORGOTTEN, text)
+    for decode in (unquote, unquote_plus, partial(_MARKUP_ESCAPE.sub, r"\1")):
+        decoded = decode(text)
+        if decoded != text and pattern.search(decoded):
+            text = pattern.sub(FORGOTTEN, decoded)
+    return text
+
+
+def cut_json(text: str, pattern: re.Pattern[str]) -> str:
+    """`text` with the pattern cut out of every JSON string in it, every other character as
+    it was. A value that was nothing but the match becomes null (an emptied field, not a
+    made-up value that a payload reader would trip over); a key becomes "[forgotten]"."""
+
+    def one(match: re.Match[str]) -> str:
+        colon = match.group(1) or ""
+        literal = match.group(0)[: len(match.group(0)) - len(colon)]
+        try:
+            value = json.loads(literal)
+        except ValueError:
+            return match.group(0)
+        clean = cut_text(value, pattern)
+        if clean == value:
+            return match.group(0)
+        if not colon and clean.strip() == FORGOTTEN:
+            return "null"
+        return json.dumps(clean) + colon
+
+    return _JSON_STRING.sub(one, text)
