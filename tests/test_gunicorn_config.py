@@ -1,8 +1,11 @@
 """deploy/gunicorn.conf.py under real gunicorn, as the image, compose and Kubernetes run it:
-a chunked body over `max_body_bytes` is a 413 on every path, like one with a Content-Length."""
+slow senders do not starve /healthz, a sender that stalls gets an answer, and a chunked body
+over `max_body_bytes` is a 413 on every path, like one with a Content-Length."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
 import re
@@ -10,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +113,96 @@ def request_head(path: str, content_length: int) -> bytes:
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {content_length}\r\n\r\n"
     ).encode()
+
+
+# -- slow senders ---------------------------------------------------------------------------
+
+
+class Trickle:
+    """Connections that each announce a large body and then send it a byte at a time, every
+    `every` seconds, from one background thread, until stopped."""
+
+    def __init__(self, connections: list[socket.socket], every: float = 0.2) -> None:
+        self.connections = connections
+        self.every = every
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            for connection in self.connections:
+                with contextlib.suppress(OSError):  # closed by the server: see `pending`
+                    connection.sendall(b" ")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(10)
+
+
+def pending(connection: socket.socket) -> bool:
+    """Still open, and not answered yet."""
+    connection.setblocking(False)
+    try:
+        connection.recv(1)  # the first byte of an answer, or b"" once closed
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.setblocking(True)
+    return False
+
+
+def healthz_seconds(base: str) -> float:
+    """How long GET /healthz took, on a new connection; infinity when it did not answer 200
+    within 5 s."""
+    started = time.monotonic()
+    try:
+        response = requests.get(f"{base}/healthz", timeout=5)
+    except requests.RequestException:
+        return float("inf")
+    elapsed = time.monotonic() - started
+    return elapsed if response.status_code == 200 else float("inf")
+
+
+def test_healthz_answers_in_under_a_second_while_50_senders_trickle_their_bodies(server):
+    slow = []
+    try:
+        for _ in range(50):
+            connection = server.connect()
+            connection.sendall(request_head("/webhooks/generic", 1_000_000) + b"{")
+            slow.append(connection)
+        trickle = Trickle(slow)
+        time.sleep(1.0)  # every sender's headers read, every body being waited for
+        timings = []
+        for _ in range(5):
+            timings.append(healthz_seconds(server.base))
+            if timings[-1] == float("inf"):
+                break
+        trickle.stop()
+        assert max(timings) < 1.0, f"/healthz took {timings} s"
+        assert all(pending(connection) for connection in slow), "a slow sender was dropped"
+    finally:
+        for connection in slow:
+            connection.close()
+
+
+def test_a_sender_that_stalls_mid_body_is_answered_408_after_the_timeout(tmp_path):
+    """A sync worker's heartbeat killed a request stuck on its sender after `timeout`
+    seconds; with threads, the socket timeout set per request does it, and answers."""
+    server = Gunicorn(tmp_path, "--timeout", "2")
+    try:
+        with server.connect() as connection:
+            connection.settimeout(30)
+            connection.sendall(request_head("/webhooks/generic", 1000) + b'{"id": ')
+            answer = http.client.HTTPResponse(connection)
+            answer.begin()  # http.client.RemoteDisconnected: closed without an answer
+            assert answer.status == 408
+            assert json.loads(answer.read())["error"] == "request_timeout"
+        assert healthz_seconds(server.base) < 5  # the worker lives on
+    finally:
+        server.stop()
 
 
 # -- bodies without a Content-Length -----------------------------------------------------------
