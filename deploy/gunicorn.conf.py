@@ -2,6 +2,24 @@
 
     gunicorn -c deploy/gunicorn.conf.py 'voice_router.web:create_app()'
 
+- Threads (`gthread`), 64 per worker process: a request holds its thread for as long as its
+  sender takes to send the body. With sync workers (one request per process), two clients
+  trickling a body were enough to leave nobody to answer `/healthz` (the liveness probe
+  would restart a healthy pod) or the next webhook. A thread waiting on a socket costs next to
+  nothing, and 64 let one worker alone sit out 50 slow senders and still answer at once
+  (tests/test_gunicorn_config.py). They do not need 64 database connections: a thread takes
+  one from the pool only while it stores or queries (a few ms, never while a body is still
+  arriving), so the pool (voice_router/db.py: 10 + 10 overflow per process) bounds the
+  requests that use the database at once and the others queue for at most `pool_timeout`
+  (10 s, then 503 with Retry-After). PostgreSQL sees at most 20 connections per worker
+  process, 40 per web container by default.
+- A sender that stalls is cut: each request's socket gets `timeout` (60 s) as its timeout,
+  so a read of the body (or a write of the answer) that waits longer ends the request (a
+  body: 408). A sync worker's heartbeat used to bound a stuck request this way; a threaded
+  worker's main loop keeps beating whatever its threads wait on.
+- More than that is for a proxy: a sender that keeps trickling still holds its thread. Put
+  a reverse proxy that buffers whole request bodies in front of a public endpoint (nginx and
+  ingress-nginx do by default); see docs/deploy.md.
 - Metrics from every worker add up: PROMETHEUS_MULTIPROC_DIR is set here, before any worker
   imports prometheus_client (a fresh private directory when the environment does not name
   one). At start-up the files of processes that are gone are removed (their counts reset,
@@ -21,7 +39,9 @@ import tempfile
 
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-timeout = 60  # a webhook with the embedded queue processes inline; rq keeps requests short
+worker_class = "gthread"
+threads = 64
+timeout = 60  # also what a request may wait on its sender at a time (`pre_request`)
 graceful_timeout = 20
 if os.path.isdir("/dev/shm"):
     worker_tmp_dir = "/dev/shm"  # the heartbeat file off a possibly slow container disk
@@ -61,6 +81,14 @@ def on_starting(server) -> None:  # type: ignore[no-untyped-def]
         found = re.search(r"_(\d+)\.db$", path)
         if found and not _alive(int(found.group(1))):
             os.remove(path)
+
+
+def pre_request(worker, req) -> None:  # type: ignore[no-untyped-def]
+    """Bound every socket operation of this request (reading the body, writing the answer)
+    by `timeout`; the worker resets the socket to blocking before the next request."""
+    sock = getattr(getattr(req, "unreader", None), "sock", None)
+    if sock is not None and hasattr(sock, "settimeout"):
+        sock.settimeout(worker.cfg.timeout)
 
 
 def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]

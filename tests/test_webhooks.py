@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from tests.support import generic_delivery, post_signed
@@ -188,6 +189,26 @@ def test_an_unreachable_database_is_a_503_with_retry_after(make_settings):
         "error": "service_unavailable",
         "message": "the delivery could not be stored now; send it again later",
     }
+    runtime.engine.dispose()
+
+
+def test_a_request_that_finds_every_pooled_connection_busy_is_a_503(make_settings):
+    """gunicorn's threads outnumber a process's pooled connections (deploy/gunicorn.conf.py):
+    one that waited `pool_timeout` in vain is told to come back later, not answered 500."""
+    from voice_router.runtime import build_runtime
+    from voice_router.web import create_app
+
+    runtime = build_runtime(make_settings())
+    url = runtime.engine.url
+    runtime.engine.dispose()
+    runtime.engine = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    client = create_app(runtime=runtime).test_client()
+    with runtime.engine.connect():  # the pool's only connection
+        response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", ["p"]))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert response.get_json()["error"] == "service_unavailable"
+    assert stored(runtime) == []
     runtime.engine.dispose()
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -33,6 +34,9 @@ def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, 
         return 413, "payload_too_large", f"the body is over {max_body_bytes} bytes"
     if isinstance(exc, VoiceRouterError):
         return exc.status, exc.code, exc.message
+    if isinstance(exc, sa.exc.TimeoutError):  # every pooled connection busy for pool_timeout
+        log.warning("db.pool_exhausted")
+        return 503, "service_unavailable", "the database is busy; try again later"
     if isinstance(exc, HTTPException):  # e.g. 405, or a sender that hung up mid-body
         code = (exc.name or "error").lower().replace(" ", "_")
         return exc.code or 500, code, exc.description or code

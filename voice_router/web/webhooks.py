@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.wsgi import get_input_stream
 
 from voice_router import inbox, logs, metrics
 from voice_router.errors import NotFound
+from voice_router.web.bodies import input_stream
 from voice_router.web.errors import describe, error_headers
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class Webhooks:
             metrics.delivery(source, "unknown_source")
             return error_answer(404, "not_found", exc.message)
         try:
-            body = get_input_stream(environ, max_content_length=settings.max_body_bytes).read()
+            body = input_stream(environ, settings.max_body_bytes).read()  # 413 past the limit
             receipt = inbox.receive(
                 self.runtime.engine, settings, source, EnvironHeaders(environ), body
             )

@@ -1,0 +1,283 @@
+"""deploy/gunicorn.conf.py under real gunicorn, as the image, compose and Kubernetes run it:
+slow senders do not starve /healthz, a sender that stalls gets an answer, and a chunked body
+over `max_body_bytes` is a 413 on every path, like one with a Content-Length."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from integrations import registry
+from tests.support import SECRETS, generic_delivery
+from voice_router.db import make_engine, upgrade
+from voice_router.tokens import create_token
+
+ROOT = Path(__file__).parents[1]
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn with the shipped config on a loopback port and a fresh SQLite database;
+    `flags` are added to the command line the way an operator would add them."""
+
+    def __init__(self, tmp_path: Path, *flags: str, max_body_bytes: int = 1048576) -> None:
+        database = tmp_path / "vr.db"
+        self.engine = make_engine(f"sqlite:///{database}")
+        upgrade(self.engine)  # before the workers race to migrate
+        config = tmp_path / "vr.toml"
+        config.write_text(
+            f'database_url = "sqlite:///{database}"\n'
+            f"max_body_bytes = {max_body_bytes}\n"
+            f'secret_key = "{"5e" * 32}"\n'  # one for every worker: their CSRF tokens agree
+            f'[sources.generic]\nkind = "generic"\nsecret = "{SECRETS["generic"]}"\n'
+        )
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = tmp_path / "gunicorn.log"
+        metrics = tmp_path / "metrics"
+        metrics.mkdir()
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS")  # the shipped defaults
+        }
+        env.update(VOICE_ROUTER_CONFIG=str(config), PROMETHEUS_MULTIPROC_DIR=str(metrics))
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+            "-b", f"127.0.0.1:{self.port}", *flags, "voice_router.web:create_app()",
+        ]  # fmt: skip
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        try:
+            self.wait_until_up()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_until_up(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise AssertionError("gunicorn did not come up:\n" + self.log.read_text())
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.engine.dispose()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Gunicorn]:
+    started = Gunicorn(tmp_path)
+    yield started
+    started.stop()
+
+
+def request_head(path: str, content_length: int) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {content_length}\r\n\r\n"
+    ).encode()
+
+
+# -- slow senders ---------------------------------------------------------------------------
+
+
+class Trickle:
+    """Connections that each announce a large body and then send it a byte at a time, every
+    `every` seconds, from one background thread, until stopped."""
+
+    def __init__(self, connections: list[socket.socket], every: float = 0.2) -> None:
+        self.connections = connections
+        self.every = every
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            for connection in self.connections:
+                with contextlib.suppress(OSError):  # closed by the server: see `pending`
+                    connection.sendall(b" ")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(10)
+
+
+def pending(connection: socket.socket) -> bool:
+    """Still open, and not answered yet."""
+    connection.setblocking(False)
+    try:
+        connection.recv(1)  # the first byte of an answer, or b"" once closed
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.setblocking(True)
+    return False
+
+
+def healthz_seconds(base: str) -> float:
+    """How long GET /healthz took, on a new connection; infinity when it did not answer 200
+    within 5 s."""
+    started = time.monotonic()
+    try:
+        response = requests.get(f"{base}/healthz", timeout=5)
+    except requests.RequestException:
+        return float("inf")
+    elapsed = time.monotonic() - started
+    return elapsed if response.status_code == 200 else float("inf")
+
+
+def test_healthz_answers_in_under_a_second_while_50_senders_trickle_their_bodies(server):
+    slow = []
+    try:
+        for _ in range(50):
+            connection = server.connect()
+            connection.sendall(request_head("/webhooks/generic", 1_000_000) + b"{")
+            slow.append(connection)
+        trickle = Trickle(slow)
+        time.sleep(1.0)  # every sender's headers read, every body being waited for
+        timings = []
+        for _ in range(5):
+            timings.append(healthz_seconds(server.base))
+            if timings[-1] == float("inf"):
+                break
+        trickle.stop()
+        assert max(timings) < 1.0, f"/healthz took {timings} s"
+        assert all(pending(connection) for connection in slow), "a slow sender was dropped"
+    finally:
+        for connection in slow:
+            connection.close()
+
+
+def test_a_sender_that_stalls_mid_body_is_answered_408_after_the_timeout(tmp_path):
+    """A sync worker's heartbeat killed a request stuck on its sender after `timeout`
+    seconds; with threads, the socket timeout set per request does it, and answers."""
+    server = Gunicorn(tmp_path, "--timeout", "2")
+    try:
+        with server.connect() as connection:
+            connection.settimeout(30)
+            connection.sendall(request_head("/webhooks/generic", 1000) + b'{"id": ')
+            answer = http.client.HTTPResponse(connection)
+            answer.begin()  # http.client.RemoteDisconnected: closed without an answer
+            assert answer.status == 408
+            assert json.loads(answer.read())["error"] == "request_timeout"
+        assert healthz_seconds(server.base) < 5  # the worker lives on
+    finally:
+        server.stop()
+
+
+# -- bodies without a Content-Length -----------------------------------------------------------
+
+
+def signed_of_length(length: int) -> tuple[bytes, dict[str, str]]:
+    """A generic delivery padded with JSON whitespace to exactly `length` bytes, and the
+    headers that sign it."""
+    raw = json.dumps(generic_delivery("T1", "a@acme.example", ["pain-export"])).encode()
+    assert len(raw) <= length
+    raw = raw[:-1] + b" " * (length - len(raw)) + b"}"
+    headers = {"Content-Type": "application/json"}
+    headers.update(registry.adapter("generic").sign(raw, SECRETS["generic"]))
+    return raw, headers
+
+
+def chunked(raw: bytes) -> Iterator[bytes]:
+    """A body requests sends with Transfer-Encoding: chunked (no Content-Length)."""
+    for start in range(0, len(raw), 1000):
+        yield raw[start : start + 1000]
+
+
+@pytest.fixture
+def small_server(tmp_path: Path) -> Iterator[Gunicorn]:
+    started = Gunicorn(tmp_path, max_body_bytes=4096)
+    yield started
+    started.stop()
+
+
+def test_a_chunked_webhook_of_exactly_the_limit_is_accepted(small_server):
+    raw, headers = signed_of_length(4096)
+    url = f"{small_server.base}/webhooks/generic"
+    response = requests.post(url, data=chunked(raw), headers=headers, timeout=30)
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert response.status_code == 202, response.text
+
+
+def test_a_chunked_webhook_one_byte_over_the_limit_is_413(small_server):
+    raw, headers = signed_of_length(4097)
+    url = f"{small_server.base}/webhooks/generic"
+    response = requests.post(url, data=chunked(raw), headers=headers, timeout=30)
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "payload_too_large"
+    with small_server.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM delivery").scalar_one() == 0
+
+
+def test_a_chunked_api_body_over_the_limit_is_413(small_server):
+    token = create_token(small_server.engine, "agent", "Agent")
+    body = json.dumps({"body": "x" * 5000}).encode()
+    response = requests.post(
+        f"{small_server.base}/api/v1/problems/1/notes",
+        data=chunked(body),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "payload_too_large"
+
+
+def test_a_chunked_form_post_over_the_limit_is_413_not_a_cut_form(small_server):
+    """The fields the server would read first fit under the limit: a form cut at the limit
+    would sign in."""
+    browser = requests.Session()
+    page = browser.get(f"{small_server.base}/login", timeout=30)
+    csrf = CSRF.search(page.text)
+    assert csrf, "no CSRF token on the sign-in page"
+    token = create_token(small_server.engine, "agent", "Agent")
+    form = f"csrf_token={csrf.group(1)}&token={token}&next=&padding={'x' * 5000}".encode()
+    response = browser.post(
+        f"{small_server.base}/login",
+        data=chunked(form),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert response.status_code == 413, response.text
