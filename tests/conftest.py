@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
-from tests.support import SECRETS
+from tests.support import SECRETS, inline_runtime
 from voice_router.db import make_engine, upgrade
-from voice_router.runtime import Runtime, build_runtime
+from voice_router.runtime import Runtime
 from voice_router.settings import Settings, parse_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -101,7 +101,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = build_runtime(settings)
+    rt = inline_runtime(settings)
     yield rt
     rt.engine.dispose()
 

@@ -14,9 +14,8 @@ import sqlalchemy as sa
 
 from integrations.generic import sign
 from tests.conftest import source_table
-from tests.support import SECRETS, generic_delivery
+from tests.support import SECRETS, generic_delivery, inline_runtime
 from voice_router import inbox, processing
-from voice_router.runtime import build_runtime
 
 TAGS = ["pain-login", "pain-export", "PAIN Export", "pain-pdf", "billing"]
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -72,7 +71,7 @@ def pain_points(runtime, source: str) -> set[tuple[Any, ...]]:  # type: ignore[n
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_one_batch_ends_where_one_by_one_ends(make_settings, seed, caplog):
     sources = {**source_table(), "batched": {"kind": "generic", "secret": SECRETS["generic"]}}
-    runtime = build_runtime(make_settings(sources=sources, process_batch_size=1000))
+    runtime = inline_runtime(make_settings(sources=sources, process_batch_size=1000))
     try:
         bodies = scenario(seed)
         store(runtime, "generic", bodies)

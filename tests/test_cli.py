@@ -168,6 +168,10 @@ def test_failed_deliveries_are_listed_and_replayed(tmp_path, settings, runtime, 
     assert "invalid" in listing.output and "RuntimeError: boom" in listing.output
     replayed = run(tmp_path, settings, "deliveries", "replay", str(good_id))
     assert replayed.exit_code == 0 and "replaying 1" in replayed.output
+    with Session(runtime.engine) as session:  # back in the inbox, for the job runner
+        row = session.get(Delivery, good_id)
+        assert (row.status, row.attempts) == ("pending", 0)
+    runtime.queue.signal_drain()  # what the running service's runner does next
     with Session(runtime.engine) as session:
         assert session.get(Delivery, good_id).status == "processed"
     assert by_key(client, runtime)["x"]["tickets"] == 1

@@ -14,10 +14,9 @@ import pytest
 
 from integrations import registry
 from tests.conftest import source_table
-from tests.support import SECRETS, generic_delivery
+from tests.support import SECRETS, generic_delivery, inline_runtime
 from voice_router import inbox, jira_sync, logs
 from voice_router.jira_sandbox import JiraSandbox
-from voice_router.runtime import build_runtime
 from voice_router.settings import parse_settings
 from voice_router.tokens import create_token
 from voice_router.web import create_app
@@ -93,7 +92,7 @@ def test_a_whole_run_logs_json_events_and_never_a_secret_or_body(
         {},
         "test",
     )
-    runtime = build_runtime(settings)
+    runtime = inline_runtime(settings)
     client = create_app(runtime=runtime).test_client()
     sent = Sent()
     capsys.readouterr()

@@ -24,12 +24,11 @@ from sqlmodel import Session, select
 
 from integrations import registry
 from tests.shipping.conftest import make_loop, sandbox  # noqa: F401 - fixtures used below
-from tests.support import SECRETS, generic_delivery, post_signed
+from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed
 from voice_router import processing
 from voice_router.clock import utcnow
 from voice_router.db import make_engine, upgrade
 from voice_router.models import Delivery, Outbound, Problem
-from voice_router.runtime import build_runtime
 from voice_router.web import create_app
 from workers import jobs
 
@@ -94,7 +93,7 @@ def redis11() -> Iterator[str]:
 
 
 def test_state_gauges_are_read_from_the_database_and_redis_at_scrape_time(make_settings, redis11):
-    runtime = build_runtime(make_settings(redis_url=redis11))  # jobs wait in rq: no worker here
+    runtime = inline_runtime(make_settings(redis_url=redis11))  # jobs wait in rq: no worker here
     client = create_app(runtime=runtime).test_client()
     empty = scrape(client.get)
     assert value(empty, "voice_router_processing_lag_seconds") == 0

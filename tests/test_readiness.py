@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from voice_router.runtime import build_runtime
+from tests.support import inline_runtime
 from voice_router.settings import parse_settings
 from voice_router.web import create_app
 from voice_router.web.health import PROBE_TIMEOUT
@@ -153,7 +153,7 @@ def readiness(client) -> tuple[int, dict, float]:  # type: ignore[no-untyped-def
 
 def make_client(database_url: str, redis_url: str = ""):  # type: ignore[no-untyped-def]
     settings = parse_settings({"database_url": database_url, "redis_url": redis_url}, {}, "test")
-    return create_app(runtime=build_runtime(settings)).test_client()
+    return create_app(runtime=inline_runtime(settings)).test_client()
 
 
 def test_postgres_stopping_flips_readiness_to_503_and_back(postgres):

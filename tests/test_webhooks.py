@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from tests.support import generic_delivery, post_signed
+from tests.support import generic_delivery, inline_runtime, post_signed
 from voice_router.models import Delivery
 
 
@@ -75,10 +75,10 @@ def test_signed_json_of_the_wrong_shape_is_400(client, runtime):
 
 
 def test_body_over_the_limit_is_413(make_settings):
-    from voice_router.runtime import build_runtime
+
     from voice_router.web import create_app
 
-    runtime = build_runtime(make_settings(max_body_bytes=200))
+    runtime = inline_runtime(make_settings(max_body_bytes=200))
     client = create_app(runtime=runtime).test_client()
     body = generic_delivery("T1", "a@acme.com", ["pain-x"], subject="x" * 500)
     response = post_signed(client, "generic", body)
@@ -177,10 +177,10 @@ def test_a_delivery_that_cannot_be_stored_is_never_acknowledged(client, runtime)
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_an_unreachable_database_is_a_503_with_retry_after(make_settings):
-    from voice_router.runtime import build_runtime
+
     from voice_router.web import create_app
 
-    runtime = build_runtime(make_settings(database_url="postgresql://postgres@127.0.0.1:1/none"))
+    runtime = inline_runtime(make_settings(database_url="postgresql://postgres@127.0.0.1:1/none"))
     client = create_app(runtime=runtime).test_client()
     response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", []))
     assert response.status_code == 503
@@ -195,10 +195,10 @@ def test_an_unreachable_database_is_a_503_with_retry_after(make_settings):
 def test_a_request_that_finds_every_pooled_connection_busy_is_a_503(make_settings):
     """gunicorn's threads outnumber a process's pooled connections (deploy/gunicorn.conf.py):
     one that waited `pool_timeout` in vain is told to come back later, not answered 500."""
-    from voice_router.runtime import build_runtime
+
     from voice_router.web import create_app
 
-    runtime = build_runtime(make_settings())
+    runtime = inline_runtime(make_settings())
     url = runtime.engine.url
     runtime.engine.dispose()
     runtime.engine = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.1)

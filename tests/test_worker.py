@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from redis import Redis
@@ -19,10 +18,9 @@ from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, func, select
 
 from integrations import registry
-from tests.support import SECRETS, generic_delivery
+from tests.support import SECRETS, generic_delivery, inline_runtime
 from voice_router import inbox
 from voice_router.models import Delivery, PainPoint, Problem
-from voice_router.runtime import build_runtime
 from workers.queue import QUEUE_NAME, RedisQueue
 
 
@@ -67,7 +65,7 @@ def processed(engine) -> int:
 
 
 def test_a_burst_of_deliveries_enqueues_one_coalesced_job(make_settings, redis_url):
-    runtime = build_runtime(make_settings(redis_url=redis_url))
+    runtime = inline_runtime(make_settings(redis_url=redis_url))
     from tests.support import post_signed
     from voice_router.web import create_app
 
@@ -82,7 +80,7 @@ def test_a_burst_of_deliveries_enqueues_one_coalesced_job(make_settings, redis_u
 
 def test_worker_processes_the_inbox_through_redis(make_settings, redis_url, tmp_path):
     settings = make_settings(redis_url=redis_url)
-    runtime = build_runtime(settings)
+    runtime = inline_runtime(settings)
     store(runtime, 30)
     config = write_config(tmp_path / "vr.toml", settings.database_url, redis_url, 500)
     proc = worker(config, "--burst")
@@ -98,7 +96,7 @@ def test_worker_processes_the_inbox_through_redis(make_settings, redis_url, tmp_
 def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, redis_url, tmp_path):
     total = 1500
     settings = make_settings(redis_url=redis_url)
-    runtime = build_runtime(settings)
+    runtime = inline_runtime(settings)
     store(runtime, total)
     config = write_config(tmp_path / "vr.toml", settings.database_url, redis_url, 100)
     first = worker(config)
@@ -133,19 +131,18 @@ def test_every_kind_of_job_keeps_its_result_briefly_and_its_failure_for_a_bounde
     """rq keeps results and failure records (with the exception text) in Redis, which
     `voice-router forget` cannot reach: rq's defaults are 500 s and one year."""
     queue = RedisQueue(redis_url)
-    queue.enqueue_drain()
-    queue.schedule_drain(timedelta(seconds=30))
-    queue.enqueue_sync([1], urgent=True)
-    queue.schedule_sync(2, 30)
-    queue.enqueue_reconcile()
-    queue.enqueue_outbound([3])
-    queue.schedule_outbound_sweep()
+    queue.signal_drain()
+    queue.signal_sync([1])
+    queue.signal_sync([2], 30)
+    queue.signal_reconcile()
+    queue.signal_outbound()
+    queue.outbound_started()
+    queue.signal_outbound(60)
     ids = queue.queue.get_job_ids() + ScheduledJobRegistry(queue=queue.queue).get_job_ids()
     jobs = Job.fetch_many(ids, connection=queue.redis)
     assert sorted(job.func_name.rsplit(".", 1)[1] for job in jobs if job) == [
         "deliver_outbound",
         "deliver_outbound",
-        "drain_inbox",
         "drain_inbox",
         "reconcile",
         "sync_jira",

@@ -42,20 +42,27 @@ def cli(config: str | None) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Web processes (default: $WEB_CONCURRENCY or 2).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Run the web app (development server; use gunicorn in production)."""
-    from voice_router.db import upgrade
-    from voice_router.web import create_app
-    from workers.queue import EmbeddedQueue
-    from workers.runner import start_embedded_sweep
+def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
+    """Run voice-router on this machine: gunicorn, and (without redis_url) the job runner."""
+    from voice_router.db import make_engine, upgrade
+    from voice_router.web.server import Server
 
-    rt = _runtime(ctx)
-    if rt.engine.dialect.name == "sqlite":
-        upgrade(rt.engine)
-    if isinstance(rt.queue, EmbeddedQueue):
-        start_embedded_sweep(rt.queue)  # retries come due without a worker
-    create_app(runtime=rt).run(host=host, port=port)
+    settings = _settings(ctx)
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)  # once, before the web processes start
+    engine.dispose()
+    if settings.redis_url:
+        click.echo(
+            "redis_url is set: jobs run in `voice-router worker` processes, not here", err=True
+        )
+    Server(f"[{host}]:{port}" if ":" in host else f"{host}:{port}", workers).run()
 
 
 @cli.command()
@@ -215,7 +222,7 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
             + (f": delivery {delivery_id} has not failed" if delivery_id else "")
         )
         return
-    rt.queue.enqueue_drain()
+    rt.queue.signal_drain()
     click.echo(f"replaying {count} delivery(ies)")
 
 
@@ -247,6 +254,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     from voice_router.errors import BadRequest
     from voice_router.privacy import forget as run_forget
     from voice_router.privacy import normalise_email
+    from voice_router.runtime import mark_sync_due
 
     try:
         email = normalise_email(email)
@@ -283,7 +291,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
             err=True,
         )
     if report.jira_problems and _settings(ctx).jira.url:
-        rt.queue.enqueue_sync(report.jira_problems, urgent=True)
+        mark_sync_due(rt, report.jira_problems)
         click.echo(f"Jira descriptions of {len(report.jira_problems)} problem(s) re-synced")
     outside = [
         f"{len(report.jira_comments)} note(s) already posted as Jira comments "

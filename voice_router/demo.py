@@ -136,6 +136,7 @@ def show_notify_list(runtime: Runtime, problem: dict[str, Any]) -> None:
 
 def run_demo(keep: Path | None = None) -> None:
     from voice_router.web import create_app
+    from workers.embedded import JobRunner
 
     with tempfile.TemporaryDirectory(prefix="voice-router-demo-") as tmp:
         folder = keep or Path(tmp)
@@ -149,6 +150,7 @@ def run_demo(keep: Path | None = None) -> None:
         )
         runtime = build_runtime(settings)
         app = create_app(runtime=runtime)
+        runner = JobRunner(runtime, poll=0.2).start()  # what `voice-router serve` runs
         click.echo(f"voice-router demo: a fresh SQLite database at {database}")
         click.echo(
             f"No Jira configured ([jira].url is empty): using the built-in Jira sandbox "
@@ -159,6 +161,7 @@ def run_demo(keep: Path | None = None) -> None:
             for kind, name, sample in sample_files():
                 status = post_sample(base, kind, settings.sources[kind].secret, sample)
                 click.echo(f"  {kind:<10} {name:<40} -> {status}")
+            runner.settle()  # processed, and each problem's Jira issue written
             with Session(runtime.engine) as session:
                 problems = list_problems(session, sort="impact")
             click.echo("\nProblems ranked by impact (customers, then accounts, MRR, tickets):\n")
@@ -173,6 +176,9 @@ def run_demo(keep: Path | None = None) -> None:
                     f"signed webhook to {base}/webhooks/jira"
                 )
                 sandbox.transition(key, "Done", resolution="Done")
+                sandbox.flush_webhooks()
+                runner.settle()
                 show_notify_list(runtime, top)
+        runner.stop()
         runtime.engine.dispose()
         sandbox.stop()

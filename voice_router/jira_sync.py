@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -23,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from integrations.jira.client import JiraClient
-from integrations.jira.errors import JiraError, JiraRateLimited
+from integrations.jira.errors import JiraError
 from integrations.jira.render import AccountLine, Impact, TicketLine, escape, render_block, splice
 from voice_router import impact as impact_mod
 from voice_router import metrics
@@ -327,41 +324,6 @@ def link_issue(engine: Engine, settings: Settings, problem_id: int, key: str) ->
         problem.jira_unlinked_at = None
         session.add(problem)
     return problem
-
-
-def sync_with_retries(
-    engine: Engine,
-    settings: Settings,
-    problem_id: int,
-    sleep: Callable[[float], None] = time.sleep,
-    max_inline_wait: float = 30.0,
-    attempts: int = 4,
-) -> SyncOutcome:
-    """Retry transient failures in place: a 429 waits at least its Retry-After, 5xx and
-    timeouts back off with jitter. A wait longer than `max_inline_wait`, or the last
-    failure, is raised so the job can be scheduled again instead of holding a worker."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return sync_problem(engine, settings, problem_id)
-        except JiraError as exc:
-            if attempt == attempts:
-                raise
-            if isinstance(exc, JiraRateLimited):
-                wait = max(exc.retry_after, 1.0)
-            else:
-                wait = min(30.0, 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.5)
-            if wait > max_inline_wait:
-                raise
-            log.info("jira.sync.retry", extra={"problem_id": problem_id, "wait": wait})
-            sleep(wait)
-    raise AssertionError("unreachable")
-
-
-def retry_delay(exc: JiraError) -> float:
-    """When to try a transiently failed sync again, from a job."""
-    if isinstance(exc, JiraRateLimited):
-        return max(exc.retry_after, 1.0)
-    return 60.0 * random.uniform(0.5, 1.5)
 
 
 def note_transient(engine: Engine, problem_id: int, exc: JiraError) -> None:

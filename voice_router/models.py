@@ -97,6 +97,12 @@ class Problem(SQLModel, table=True):
     shipped_at: datetime | None = None
     regressed_at: datetime | None = None
     regression_noticed_at: datetime | None = None
+    jira_sync_due_at: datetime | None = Field(default=None, index=True)
+    jira_sync_claimed_at: datetime | None = None
+    jira_synced_at: datetime | None = None
+    jira_sync_attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
 
 
 class Note(SQLModel, table=True):
@@ -191,6 +197,15 @@ class Outbound(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """Who may do a job that one process at a time must do (the job runner, a reconcile
+    pass), until when. A holder that dies simply stops renewing it."""
+
+    name: str = Field(primary_key=True, max_length=50)
+    holder: str = Field(max_length=200)
+    expires_at: datetime
 
 
 class Setting(SQLModel, table=True):

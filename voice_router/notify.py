@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router import impact
-from voice_router.clock import iso, utcnow
+from voice_router.clock import iso, to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
@@ -187,15 +187,26 @@ def plan_outbound(
     return planned
 
 
-def pending_outbound(engine: Engine) -> list[int]:
-    """Ids of outbound messages due now; stale claims are given up as uncertain."""
+def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:
+    """Messages whose sending began longer ago than `older_than` and never finished (the
+    sender died) may have gone out: recorded as failed, never sent again."""
     now = utcnow()
+    given_up = 0
     with session_scope(engine) as session:
         for row in session.exec(select(Outbound).where(Outbound.status == "sending")):
-            if row.next_attempt_at and now - row.next_attempt_at > SENDING_STALE:
+            if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
                 row.status = "failed"
                 row.last_error = "interrupted while sending; not retried to avoid a duplicate"
                 session.add(row)
+                given_up += 1
+    return given_up
+
+
+def pending_outbound(engine: Engine) -> list[int]:
+    """Ids of outbound messages due now; stale claims are given up as uncertain."""
+    give_up_interrupted(engine)
+    now = utcnow()
+    with session_scope(engine) as session:
         return list(
             session.exec(
                 select(Outbound.id).where(

@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router import applying, impact, metrics, shipping
+from voice_router import applying, impact, metrics, schedule, shipping
 from voice_router.applying import retry_delay
 from voice_router.clock import utcnow
 from voice_router.db import session_scope
@@ -152,6 +152,7 @@ def _run(
         attached = [pair for a in attachers for pair in a.attached]
         regressed = shipping.detect_regressions(session, attached)
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
+        schedule.sync_due(session, settings, result.touched)  # committed with the batch
         result.shipped = {t.problem_id for t in jira.transitions}
         result.changes = sum(a.changes for a in attachers) + len(jira.transitions)
     return result

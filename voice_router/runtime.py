@@ -40,6 +40,17 @@ def process_runtime() -> Runtime:
     return _process_runtime
 
 
+def mark_sync_due(runtime: Runtime, problem_ids: list[int]) -> None:
+    """A person changed these problems: their Jira syncs are due now (not paced), recorded
+    in the database first, then the job runner is told."""
+    from voice_router import schedule
+    from voice_router.db import session_scope
+
+    with session_scope(runtime.engine) as session:
+        schedule.sync_due(session, runtime.settings, problem_ids, urgent=True)
+    runtime.queue.signal_sync(sorted(problem_ids), schedule.SYNC_DELAY.total_seconds())
+
+
 def set_process_runtime(runtime: Runtime) -> None:
     global _process_runtime
     _process_runtime = runtime

@@ -1,28 +1,34 @@
-"""Job functions: importable, argument-free or id-taking, idempotent."""
+"""Job functions: importable, argument-free or id-taking, idempotent. rq workers and
+`voice-router serve`'s own runner run exactly these; what is due is read from the database,
+so running one twice, or after a crash, does the right thing."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from datetime import timedelta
 
-from voice_router import metrics, processing
+from voice_router import metrics, processing, schedule
 from voice_router.runtime import Runtime, process_runtime
 
 log = logging.getLogger(__name__)
 
+RECONCILE_LEASE = "reconcile"
+
 
 @metrics.counts_failures("drain_inbox")
 def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
-    """Process every due delivery in batches; schedule the next retry if one is waiting."""
+    """Process every due delivery in batches (each batch marks the Jira syncs it makes
+    due), then nudge the Jira syncs and outbound messages it made due."""
     runtime = runtime or process_runtime()
-    runtime.queue.drain_started()
+    started = getattr(runtime.queue, "drain_started", None)
+    if started is not None:
+        started()
     result = processing.drain(runtime.engine, runtime.settings)
     if result.touched and runtime.settings.jira.url:
-        runtime.queue.enqueue_sync(sorted(result.touched))
+        runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:
-        runtime.queue.enqueue_outbound(sorted(result.shipped))
-    wait = processing.next_retry_in(runtime.engine)
-    if wait is not None:
-        runtime.queue.schedule_drain(wait)
+        runtime.queue.signal_outbound()
     summary = {
         "claimed": result.claimed,
         "processed": result.processed,
@@ -37,18 +43,44 @@ def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
 
 @metrics.counts_failures("sync_jira")
 def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
-    """Bring one problem's Jira issue up to date; transient failures come back later."""
-    from integrations.jira.errors import JiraError
+    """Bring one problem's Jira issue up to date, if its sync is due; a transient failure
+    makes it due again later (Retry-After, else backoff), and `jira.error` says so until
+    a later try succeeds."""
+    from integrations.jira.errors import JiraError, JiraRateLimited
     from voice_router import jira_sync
 
     runtime = runtime or process_runtime()
-    runtime.queue.sync_started(problem_id)
+    started = getattr(runtime.queue, "sync_started", None)
+    if started is not None:
+        started(problem_id)
+    claimed = schedule.claim_sync(runtime.engine, problem_id)
+    if claimed is None:
+        return "not-due"
     try:
-        return jira_sync.sync_with_retries(runtime.engine, runtime.settings, problem_id).action
-    except JiraError as exc:
-        jira_sync.note_transient(runtime.engine, problem_id, exc)
-        runtime.queue.schedule_sync(problem_id, jira_sync.retry_delay(exc))
+        outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem_id)
+    except Exception as exc:
+        retry_after = exc.retry_after if isinstance(exc, JiraRateLimited) else None
+        wait = schedule.retry_sync(runtime.engine, problem_id, claimed, retry_after)
+        if isinstance(exc, JiraError):
+            jira_sync.note_transient(runtime.engine, problem_id, exc)
+            log.info("jira.sync.retry", extra={"problem_id": problem_id, "wait": wait})
+        else:
+            log.exception("jira.sync.crashed", extra={"problem_id": problem_id, "wait": wait})
+        runtime.queue.signal_sync([problem_id], wait)
         return "retry-scheduled"
+    schedule.finish_sync(runtime.engine, problem_id, claimed)
+    return outcome.action
+
+
+def run_due_syncs(runtime: Runtime | None = None) -> int:
+    """Every sync due now, one after the other. Returns how many ran."""
+    runtime = runtime or process_runtime()
+    if not runtime.settings.jira.url:
+        return 0
+    return sum(
+        sync_jira(problem_id, runtime) != "not-due"
+        for problem_id in schedule.due_syncs(runtime.engine)
+    )
 
 
 @metrics.counts_failures("deliver_outbound")
@@ -58,23 +90,33 @@ def deliver_outbound(problem_id: int | None = None, runtime: Runtime | None = No
     from voice_router import notify, outbound
 
     runtime = runtime or process_runtime()
+    started = getattr(runtime.queue, "outbound_started", None)
+    if started is not None:
+        started()
     if problem_id is None:
         ids = notify.pending_outbound(runtime.engine)
     else:
         ids = outbound.outbound_ids_for(runtime.engine, problem_id)
     counts = outbound.deliver_due(runtime.engine, runtime.settings, ids)
     if counts.get("retry"):
-        runtime.queue.schedule_outbound_sweep()
+        runtime.queue.signal_outbound(wait=60)
     return counts
 
 
 @metrics.counts_failures("reconcile")
-def reconcile(runtime: Runtime | None = None) -> dict:
-    """The periodic pass: Jira state since the last cursor, then what is owed."""
+def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict:
+    """The periodic pass: Jira state since the last cursor, then what is owed. One pass per
+    `reconcile_seconds` across every worker and runner of the deployment (a lease in the
+    database), unless `force`d (`voice-router reconcile`)."""
     from voice_router import reconcile as reconcile_mod
 
     runtime = runtime or process_runtime()
+    every = timedelta(seconds=max(1, runtime.settings.reconcile_seconds))
+    if not force and not schedule.take_lease(
+        runtime.engine, RECONCILE_LEASE, uuid.uuid4().hex, every
+    ):
+        return {"skipped": 1}
     result = reconcile_mod.reconcile(runtime.engine, runtime.settings)
     if result.shipped:
-        runtime.queue.enqueue_outbound(sorted(result.shipped))
-    return {"issues": result.issues_seen, "transitions": result.transitions}
+        runtime.queue.signal_outbound()
+    return {"issues": result.issues_seen, "transitions": len(result.transitions)}

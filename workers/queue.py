@@ -1,8 +1,11 @@
-"""Where jobs run: rq on Redis when `redis_url` is set, else in-process, inline.
+"""How the web side tells the job runner that work is waiting: rq on Redis when `redis_url`
+is set, else `voice-router serve`'s own runner (workers/embedded.py).
 
-Processing is one coalesced job: however many deliveries arrive, at most one `drain_inbox`
-job waits in the queue (a Redis flag with a TTL guards the enqueue), and it drains the
-inbox in batches.
+A signal is only a nudge. What is due lives in the database (voice_router/schedule.py):
+stored deliveries, problems whose Jira sync is due, outbound messages owed. A lost signal
+costs a few seconds — the rq worker's sweep and the embedded runner both look at the
+database every few seconds — never a delivery or a sync. Nothing here runs a job in the
+caller's thread: a webhook's 202 never waits on processing, Jira, a helpdesk, Slack or SMTP.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 import threading
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from voice_router.runtime import Runtime
@@ -22,14 +25,11 @@ QUEUE_NAME = "voice-router"
 DRAIN_FLAG = "voice-router:drain-scheduled"
 DRAIN_FLAG_TTL = 120
 DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
-
-
 SYNC_FLAG = "voice-router:jira-sync:{}"
-SYNC_LAST = "voice-router:jira-synced-at:{}"
 OUTBOUND_FLAG = "voice-router:outbound-sweep"
 RECONCILE_FLAG = "voice-router:reconcile"
 RECONCILE_LOCK_SECONDS = 50
-SYNC_DELAY = timedelta(seconds=2)
+COALESCE_SECONDS = 10  # signals for sooner than this fold into one pending job
 # How long rq keeps a job's return value, and a failed job's record with its traceback text:
 # Redis is out of `voice-router forget`'s reach, so both expire (rq's defaults: 500 s, a year).
 RESULT_TTL = 60
@@ -37,193 +37,108 @@ FAILURE_TTL = 7 * 24 * 3600
 
 
 class JobQueue(Protocol):
-    def enqueue_drain(self) -> None: ...
-    def drain_started(self) -> None: ...
-    def schedule_drain(self, wait: timedelta) -> None: ...
-    def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None: ...
-    def sync_started(self, problem_id: int) -> None: ...
-    def schedule_sync(self, problem_id: int, wait: float) -> None: ...
-    def enqueue_outbound(self, problem_ids: list[int]) -> None: ...
-    def schedule_outbound_sweep(self) -> None: ...
+    def signal_drain(self) -> None:
+        """Deliveries were stored (or put back): process the inbox soon."""
+
+    def signal_sync(self, problem_ids: list[int], wait: float = 0.0) -> None:
+        """These problems' Jira syncs are due (see schedule.sync_due), about `wait` from now."""
+
+    def signal_outbound(self, wait: float = 0.0) -> None:
+        """Outbound messages are owed (or will be due in `wait` seconds)."""
+
     def ping(self) -> bool: ...
 
 
 class EmbeddedQueue:
-    """Runs the job right away in the calling thread: no Redis, no worker to start."""
+    """Without Redis: a signal wakes this process's runner, if it holds the runner lease;
+    a runner in another process finds the work on its next look at the database."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._draining = threading.Lock()
-        self._synced_at: dict[int, float] = {}
-        self._waiting: set[int] = set()
+        self.inbox = threading.Event()  # deliveries to process
+        self.outside = threading.Event()  # Jira syncs, outbound messages
 
-    def enqueue_drain(self) -> None:
-        from workers.jobs import drain_inbox
+    def signal_drain(self) -> None:
+        self.inbox.set()
 
-        if not self._draining.acquire(blocking=False):
-            return  # a drain is running in another thread; it will take this delivery too
-        try:
-            drain_inbox(self.runtime)
-        except Exception:  # the deliveries are stored; the next drain picks them up
-            log.exception("inbox.drain_crashed")
-        finally:
-            self._draining.release()
+    def signal_sync(self, problem_ids: list[int], wait: float = 0.0) -> None:
+        self.outside.set()
 
-    def drain_started(self) -> None:
-        return None
-
-    def schedule_drain(self, wait: timedelta) -> None:
-        return None  # retried on the next delivery, `deliveries replay` or the serve sweep
-
-    def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None:
-        """Sync now, unless this problem's block was rewritten less than the update
-        interval ago: then remember it, and `run_due_syncs` (the serve sweep) catches up."""
-        interval = self.runtime.settings.jira.update_interval_seconds
-        now = time.monotonic()
-        for problem_id in problem_ids:
-            last = self._synced_at.get(problem_id)
-            if urgent or interval <= 0 or last is None or now - last >= interval:
-                self._sync(problem_id, now)
-            else:
-                self._waiting.add(problem_id)
-
-    def run_due_syncs(self) -> None:
-        interval = self.runtime.settings.jira.update_interval_seconds
-        now = time.monotonic()
-        for problem_id in sorted(self._waiting):
-            if now - self._synced_at.get(problem_id, float("-inf")) >= interval:
-                self._sync(problem_id, now)
-
-    def _sync(self, problem_id: int, now: float) -> None:
-        from workers.jobs import sync_jira
-
-        self._waiting.discard(problem_id)
-        self._synced_at[problem_id] = now
-        try:
-            sync_jira(problem_id, self.runtime)
-        except Exception:  # one problem's sync must not stop the others
-            log.exception("jira.sync_crashed", extra={"problem_id": problem_id})
-
-    def sync_started(self, problem_id: int) -> None:
-        return None
-
-    def schedule_sync(self, problem_id: int, wait: float) -> None:
-        return None  # the next change or reconcile syncs it again
-
-    def enqueue_outbound(self, problem_ids: list[int]) -> None:
-        from workers.jobs import deliver_outbound
-
-        for problem_id in problem_ids:
-            try:
-                deliver_outbound(problem_id, self.runtime)
-            except Exception:
-                log.exception("outbound.crashed", extra={"problem_id": problem_id})
-
-    def schedule_outbound_sweep(self) -> None:
-        return None  # reconcile (or the serve sweep) sends what is due
+    def signal_outbound(self, wait: float = 0.0) -> None:
+        self.outside.set()
 
     def ping(self) -> bool:
         return True
 
 
 class RedisQueue:
-    def __init__(self, redis_url: str, update_interval: int = 300) -> None:
+    """rq jobs, coalesced by short-lived Redis flags so a burst of signals is one job."""
+
+    def __init__(self, redis_url: str) -> None:
         from redis import Redis
         from rq import Queue
 
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
         self._last_drain_request = float("-inf")
-        self.settings_interval = max(0, update_interval)
 
-    def enqueue_drain(self) -> None:
-        """Ask for a drain, at most once a second per process: a drain that is queued or
-        running takes every delivery stored before it finishes, and the worker's sweep
-        catches the rest within SWEEP_SECONDS."""
+    def _enqueue(self, function: str, *args: Any, wait: float = 0.0, **options: Any) -> None:
+        if wait > 0:
+            self.queue.enqueue_in(
+                timedelta(seconds=wait),
+                function,
+                *args,
+                result_ttl=RESULT_TTL,
+                failure_ttl=FAILURE_TTL,
+                **options,
+            )
+        else:
+            self.queue.enqueue(
+                function, *args, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, **options
+            )
+
+    def signal_drain(self) -> None:
+        """At most one request a second per process: a drain that is queued or running takes
+        every delivery stored before it finishes, and the worker's sweep the rest."""
         now = time.monotonic()
         if now - self._last_drain_request < DRAIN_REQUEST_INTERVAL:
             return
         self._last_drain_request = now
+        self.request_drain()
+
+    def request_drain(self) -> None:
         if self.redis.set(DRAIN_FLAG, b"1", nx=True, ex=DRAIN_FLAG_TTL):
-            self.queue.enqueue(
-                "workers.jobs.drain_inbox",
-                job_timeout=600,
-                result_ttl=RESULT_TTL,
-                failure_ttl=FAILURE_TTL,
-                retry=_retry(),
-            )
+            self._enqueue("workers.jobs.drain_inbox", job_timeout=600, retry=_retry())
 
     def drain_started(self) -> None:
         self.redis.delete(DRAIN_FLAG)
 
-    def schedule_drain(self, wait: timedelta) -> None:
-        self.queue.enqueue_in(
-            wait + timedelta(seconds=1),
-            "workers.jobs.drain_inbox",
-            job_timeout=600,
-            result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
-        )
-
-    def enqueue_sync(self, problem_ids: list[int], urgent: bool = False) -> None:
-        """One pending sync per problem, a moment later so a burst folds into it, and no
-        sooner than the update interval after the last one (urgent: a person is waiting)."""
-        interval = self.settings_interval
-        now = time.time()
+    def signal_sync(self, problem_ids: list[int], wait: float = 0.0) -> None:
+        """A job per problem, which checks the database for what is due; signals for the
+        next few seconds fold into one pending job (a flag), a later one (a retry's time)
+        is enqueued for then without blocking sooner ones. rq schedules to the second: a
+        second later, so the job never runs just before it is due."""
         for problem_id in problem_ids:
-            wait = SYNC_DELAY.total_seconds()
-            last = None if urgent else self.redis.get(SYNC_LAST.format(problem_id))
-            if last is not None:
-                wait = max(wait, float(last) + interval - now)
-            flag = SYNC_FLAG.format(problem_id) + (":urgent" if urgent else "")
-            if self.redis.set(flag, b"1", nx=True, ex=int(wait) + DRAIN_FLAG_TTL):
-                self.schedule_sync(problem_id, wait)
+            later = wait and wait + 1
+            if wait > COALESCE_SECONDS or self.redis.set(
+                SYNC_FLAG.format(problem_id), b"1", nx=True, ex=30
+            ):
+                self._enqueue("workers.jobs.sync_jira", problem_id, wait=later, job_timeout=300)
 
     def sync_started(self, problem_id: int) -> None:
-        self.redis.delete(SYNC_FLAG.format(problem_id), SYNC_FLAG.format(problem_id) + ":urgent")
-        self.redis.set(
-            SYNC_LAST.format(problem_id), str(time.time()), ex=self.settings_interval + 60
-        )
+        self.redis.delete(SYNC_FLAG.format(problem_id))
 
-    def schedule_sync(self, problem_id: int, wait: float) -> None:
-        self.queue.enqueue_in(
-            timedelta(seconds=wait),
-            "workers.jobs.sync_jira",
-            problem_id,
-            job_timeout=300,
-            result_ttl=RESULT_TTL,
-            failure_ttl=FAILURE_TTL,
-        )
+    def signal_outbound(self, wait: float = 0.0) -> None:
+        """Folded like signal_sync; a later one (a retry's time) sends whatever is due then."""
+        if wait > COALESCE_SECONDS or self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=30):
+            self._enqueue("workers.jobs.deliver_outbound", wait=wait, job_timeout=600)
 
-    def enqueue_reconcile(self) -> None:
-        """One reconcile at a time across every worker replica."""
+    def outbound_started(self) -> None:
+        self.redis.delete(OUTBOUND_FLAG)
+
+    def signal_reconcile(self) -> None:
         if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):
-            self.queue.enqueue(
-                "workers.jobs.reconcile",
-                job_timeout=900,
-                result_ttl=RESULT_TTL,
-                failure_ttl=FAILURE_TTL,
-            )
-
-    def enqueue_outbound(self, problem_ids: list[int]) -> None:
-        for problem_id in problem_ids:
-            self.queue.enqueue(
-                "workers.jobs.deliver_outbound",
-                problem_id,
-                job_timeout=600,
-                result_ttl=RESULT_TTL,
-                failure_ttl=FAILURE_TTL,
-            )
-
-    def schedule_outbound_sweep(self) -> None:
-        if self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=60):
-            self.queue.enqueue_in(
-                timedelta(seconds=60),
-                "workers.jobs.deliver_outbound",
-                job_timeout=600,
-                result_ttl=RESULT_TTL,
-                failure_ttl=FAILURE_TTL,
-            )
+            self._enqueue("workers.jobs.reconcile", job_timeout=900)
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
@@ -237,5 +152,5 @@ def _retry():  # type: ignore[no-untyped-def]
 
 def make_queue(runtime: Runtime) -> JobQueue:
     if runtime.settings.redis_url:
-        return RedisQueue(runtime.settings.redis_url, runtime.settings.jira.update_interval_seconds)
+        return RedisQueue(runtime.settings.redis_url)
     return EmbeddedQueue(runtime)

@@ -1,5 +1,6 @@
-"""`voice-router worker`: an rq worker for our queue plus a sweep that keeps the inbox moving
-even when an enqueue was lost (a crashed worker, a Redis restart)."""
+"""`voice-router worker`: an rq worker for our queue plus a sweep that reads what is due from
+the database every few seconds and enqueues it, so a lost enqueue (a crashed worker, a Redis
+restart, a retry that came due) costs seconds, never work."""
 
 from __future__ import annotations
 
@@ -7,16 +8,11 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
+from voice_router import schedule
 from voice_router.runtime import Runtime, set_process_runtime
-from workers.queue import (
-    DRAIN_FLAG,
-    FAILURE_TTL,
-    QUEUE_NAME,
-    RESULT_TTL,
-    EmbeddedQueue,
-    RedisQueue,
-)
+from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
 
 log = logging.getLogger(__name__)
 
@@ -24,29 +20,23 @@ SWEEP_SECONDS = 5.0
 BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this many seconds
 
 
-def _sweep(queue: RedisQueue, stop: threading.Event, reconcile_every: float) -> None:
-    last_reconcile = 0.0
+def sweep_once(runtime: Runtime, queue: RedisQueue) -> None:
+    """Enqueue what the database says is due: the inbox, Jira syncs, outbound messages."""
+    queue.request_drain()
+    queue.signal_outbound()
+    if runtime.settings.jira.url:
+        due = schedule.due_syncs(runtime.engine)
+        if due:
+            queue.signal_sync(due)
+        queue.signal_reconcile()  # the job runs only once per reconcile_seconds (a lease)
+
+
+def _sweep(runtime: Runtime, queue: RedisQueue, stop: threading.Event) -> None:
     while not stop.wait(SWEEP_SECONDS):
         try:
-            queue.enqueue_drain()
-            if time.monotonic() - last_reconcile >= reconcile_every:
-                queue.enqueue_reconcile()
-                last_reconcile = time.monotonic()
-        except Exception:  # Redis away for a moment: the next sweep tries again
+            sweep_once(runtime, queue)
+        except Exception:  # Redis or the database away for a moment: the next sweep tries
             log.warning("worker.sweep_failed", exc_info=True)
-
-
-def start_embedded_sweep(queue: EmbeddedQueue, every: float = 30.0) -> threading.Event:
-    """`voice-router serve` without Redis: drain due retries now and then."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(every):
-            queue.enqueue_drain()
-            queue.run_due_syncs()
-
-    threading.Thread(target=loop, daemon=True, name="voice-router-sweep").start()
-    return stop
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:
@@ -57,24 +47,17 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     set_process_runtime(runtime)
     queue = runtime.queue
     queue.redis.delete(DRAIN_FLAG)
-    queue.enqueue_drain()
-    queue.queue.enqueue(
-        "workers.jobs.deliver_outbound",
-        job_timeout=600,
-        result_ttl=RESULT_TTL,
-        failure_ttl=FAILURE_TTL,
-    )
+    sweep_once(runtime, queue)
     stop = threading.Event()
     if not burst:
-        every = runtime.settings.reconcile_seconds
-        threading.Thread(target=_sweep, args=(queue, stop, every), daemon=True).start()
+        threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
     worker = SimpleWorker([QUEUE_NAME], connection=queue.redis)
     try:
         if not burst:
             worker.work(with_scheduler=True, logging_level="WARNING")
             return
         while True:
-            worker.work(burst=True, logging_level="WARNING")
+            _work_off(worker, queue)
             wait = _next_scheduled_in(queue)
             if wait is None or wait > BURST_WAIT_LIMIT:
                 return
@@ -82,6 +65,16 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
             _enqueue_due(queue)
     finally:
         stop.set()
+
+
+def _work_off(worker: Any, queue: RedisQueue) -> None:
+    """Perform every queued job (--burst). Not `Worker.work(burst=True)`: its teardown can
+    wait up to a minute on a pub/sub thread, every time it is called."""
+    from rq import Queue
+
+    while (found := Queue.dequeue_any([queue.queue], None, connection=queue.redis)) is not None:
+        job, from_queue = found
+        worker.execute_job(job, from_queue)
 
 
 def _enqueue_due(queue: RedisQueue) -> None:

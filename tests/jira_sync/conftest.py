@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import inline_runtime
 from voice_router import jira_sync
 from voice_router.jira_sandbox import JiraSandbox
-from voice_router.runtime import build_runtime
 
 EMAIL, TOKEN = "bot@example.com", "sandbox-token"
 
@@ -40,6 +40,6 @@ def settings(make_settings, sandbox):
 
 @pytest.fixture
 def runtime(settings):
-    rt = build_runtime(settings)
+    rt = inline_runtime(settings)
     yield rt
     rt.engine.dispose()

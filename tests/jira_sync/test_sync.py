@@ -9,11 +9,12 @@ from sqlmodel import Session, select
 from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
 from tests.jira_sync.conftest import jira_table
-from tests.support import by_key, generic_delivery, post_signed, token
+from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
 from voice_router import jira_sync
+from voice_router.clock import to_utc, utcnow
 from voice_router.models import Problem
-from voice_router.runtime import build_runtime
 from voice_router.web import create_app
+from workers.jobs import sync_jira
 
 
 def report(client, ticket, email, tag="pain-sso-login", **kwargs):
@@ -50,7 +51,7 @@ def test_a_reported_problem_gets_one_issue_with_labels_and_impact(client, runtim
 
 
 def test_no_issue_below_min_customers(make_settings, sandbox):
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, min_customers=2)))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, min_customers=2)))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     assert sandbox.issues() == []
@@ -148,7 +149,7 @@ def test_bad_note_input_is_400(client, runtime, sandbox):
 
 
 def test_link_an_existing_issue_instead_of_creating(make_settings, sandbox):
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, min_customers=5)))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, min_customers=5)))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     existing = sandbox.state  # create an issue as a person would, through the API
@@ -252,7 +253,7 @@ def test_merge_rejects_nonsense(client, runtime, sandbox):
 
 
 def test_crash_after_create_then_retry_makes_exactly_one_issue(make_settings, sandbox):
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, min_customers=9)))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, min_customers=9)))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     problem = problem_row(runtime)
@@ -269,55 +270,71 @@ def test_crash_after_create_then_retry_makes_exactly_one_issue(make_settings, sa
     runtime.engine.dispose()
 
 
-def test_429_waits_at_least_retry_after(client, runtime, sandbox):
+def stale_block(runtime, problem_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Make the stored block differ from what voice-router would write: an update is due."""
+    with Session(runtime.engine) as session:
+        row = session.get(Problem, problem_id)
+        row.jira_content_hash = "stale"
+        row.jira_sync_due_at = utcnow()
+        session.add(row)
+        session.commit()
+
+
+def due_in(runtime, problem_id: int) -> float | None:  # type: ignore[no-untyped-def]
+    with Session(runtime.engine) as session:
+        due = session.get(Problem, problem_id).jira_sync_due_at
+    return None if due is None else (to_utc(due) - utcnow()).total_seconds()
+
+
+def make_due_now(runtime, problem_id: int) -> None:  # type: ignore[no-untyped-def]
+    with Session(runtime.engine) as session:
+        row = session.get(Problem, problem_id)
+        row.jira_sync_due_at = utcnow()
+        session.add(row)
+        session.commit()
+
+
+def test_a_429_waits_its_retry_after_and_success_clears_the_error(client, runtime, sandbox):
+    """No new delivery needed: the schedule brings the sync back, and the error goes."""
     report(client, "T1", "a@acme.com")
     report(client, "T2", "b@globex.io", tag="pain-other")
     problem = problem_row(runtime, "other")
-    with Session(runtime.engine) as session:  # make the block differ so an update is due
-        row = session.get(Problem, problem.id)
-        row.jira_content_hash = "stale"
-        session.add(row)
-        session.commit()
+    stale_block(runtime, problem.id)
     sandbox.fail_next("PUT", r"/rest/api/2/issue/[^/]+", 429, retry_after=7)
-    waits: list[float] = []
-    outcome = jira_sync.sync_with_retries(
-        runtime.engine, runtime.settings, problem.id, sleep=waits.append
-    )
-    assert outcome.action == "updated"
-    assert waits == [7.0]
+    assert sync_jira(problem.id, runtime) == "retry-scheduled"
+    assert by_key(client, runtime)["other"]["jira"]["error"].startswith("rate_limited (retrying)")
+    assert 6 <= due_in(runtime, problem.id) <= 7
+    assert sync_jira(problem.id, runtime) == "not-due"  # not before Retry-After
+    make_due_now(runtime, problem.id)
+    assert sync_jira(problem.id, runtime) == "updated"
+    assert by_key(client, runtime)["other"]["jira"]["error"] is None
+    assert due_in(runtime, problem.id) is None
 
 
-def test_long_retry_after_is_handed_back_to_the_queue(client, runtime, sandbox):
+def test_a_long_retry_after_is_kept_by_the_schedule(client, runtime, sandbox):
     report(client, "T1", "a@acme.com")
     problem = problem_row(runtime)
-    with Session(runtime.engine) as session:
-        row = session.get(Problem, problem.id)
-        row.jira_content_hash = "stale"
-        session.add(row)
-        session.commit()
+    stale_block(runtime, problem.id)
     sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 429, retry_after=120)
-    from workers.jobs import sync_jira
-
     assert sync_jira(problem.id, runtime) == "retry-scheduled"
+    assert 119 <= due_in(runtime, problem.id) <= 120
     error = by_key(client, runtime)["sso-login"]["jira"]["error"]
     assert error.startswith("rate_limited (retrying)")
 
 
-def test_503_is_retried_with_backoff(client, runtime, sandbox):
+def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
     report(client, "T1", "a@acme.com")
     problem = problem_row(runtime)
-    with Session(runtime.engine) as session:
-        row = session.get(Problem, problem.id)
-        row.jira_content_hash = "stale"
-        session.add(row)
-        session.commit()
+    stale_block(runtime, problem.id)
     sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 503, times=2)
-    waits: list[float] = []
-    outcome = jira_sync.sync_with_retries(
-        runtime.engine, runtime.settings, problem.id, sleep=waits.append
-    )
-    assert outcome.action == "updated" and len(waits) == 2
-    assert 0.5 <= waits[0] <= 1.5 and 1.0 <= waits[1] <= 3.0
+    waits = []
+    for _ in range(2):
+        assert sync_jira(problem.id, runtime) == "retry-scheduled"
+        waits.append(due_in(runtime, problem.id))
+        make_due_now(runtime, problem.id)
+    assert 29 <= waits[0] <= 30 and 59 <= waits[1] <= 60
+    assert sync_jira(problem.id, runtime) == "updated"
+    assert by_key(client, runtime)["sso-login"]["jira"]["error"] is None
 
 
 def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
@@ -336,7 +353,7 @@ def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
 
 
 def test_401_stops_and_shows_the_error_on_the_problem(make_settings, sandbox):
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, api_token="wrong")))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, api_token="wrong")))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     jira = by_key(client, runtime)["sso-login"]["jira"]
@@ -346,7 +363,7 @@ def test_401_stops_and_shows_the_error_on_the_problem(make_settings, sandbox):
 
 
 def test_400_from_jira_is_recorded_not_retried(make_settings, sandbox):
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, project="NOPE")))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, project="NOPE")))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     jira = by_key(client, runtime)["sso-login"]["jira"]
@@ -363,7 +380,7 @@ def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_pa
     from tests.support import SECRETS
 
     settings = make_settings(jira=jira_table(sandbox), redis_url=redis_url)
-    runtime = build_runtime(settings)
+    runtime = inline_runtime(settings)
     client = create_app(runtime=runtime).test_client()
     for i in range(5):
         report(client, f"T{i}", f"p{i}@acme.com")
@@ -391,7 +408,7 @@ def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_pa
 
 
 def test_impact_field_receives_the_customer_count(make_settings, sandbox):
-    runtime = build_runtime(
+    runtime = inline_runtime(
         make_settings(jira=jira_table(sandbox, impact_field="customfield_10050"))
     )
     client = create_app(runtime=runtime).test_client()
@@ -404,7 +421,7 @@ def test_impact_field_receives_the_customer_count(make_settings, sandbox):
 def test_a_burst_becomes_one_trailing_update_per_interval_without_redis(make_settings, sandbox):
     from voice_router.jira_sync import sync_problem  # noqa: F401  (the path under test)
 
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")  # creates the issue at once
     key = only_issue(sandbox)["key"]
@@ -413,7 +430,8 @@ def test_a_burst_becomes_one_trailing_update_per_interval_without_redis(make_set
         report(client, f"B{i}", f"b{i}@globex.io")
     assert sandbox.count_calls() == 0  # within the interval: waiting, no call
     assert "|1|1|" in sandbox.issue(key)["fields"]["description"]
-    runtime.queue._synced_at[problem_row(runtime).id] -= 3600  # the interval has passed
+    assert 3590 < due_in(runtime, problem_row(runtime).id) <= 3600  # one sync, an hour on
+    make_due_now(runtime, problem_row(runtime).id)  # the interval has passed
     runtime.queue.run_due_syncs()
     assert "|21|2|" in sandbox.issue(key)["fields"]["description"]
     assert sandbox.count_calls() == 2  # read the description, write the block
@@ -421,7 +439,7 @@ def test_a_burst_becomes_one_trailing_update_per_interval_without_redis(make_set
 
 
 def test_notes_sync_at_once_even_inside_the_interval(make_settings, sandbox):
-    runtime = build_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     problem = problem_row(runtime)
@@ -433,22 +451,35 @@ def test_notes_sync_at_once_even_inside_the_interval(make_settings, sandbox):
     runtime.engine.dispose()
 
 
-def test_redis_queue_paces_block_rewrites(redis_url):
+def test_rq_signals_for_one_problem_fold_into_one_job_and_a_retry_does_not_block(redis_url):
     from redis import Redis
     from rq.registry import ScheduledJobRegistry
 
     from workers.queue import RedisQueue
 
-    queue = RedisQueue(redis_url, update_interval=600)
+    queue = RedisQueue(redis_url)
     registry = ScheduledJobRegistry(queue=queue.queue)
-    queue.enqueue_sync([7])
-    queue.enqueue_sync([7])  # coalesced into the pending one
+    queue.signal_sync([7], 2)
+    queue.signal_sync([7], 2)  # folded into the pending one
     assert registry.count == 1
     queue.sync_started(7)  # the job runs…
-    queue.enqueue_sync([7])  # …and a new change waits for the interval
-    times = sorted(registry.get_scheduled_time(j) for j in registry.get_job_ids())
-    assert len(times) == 2
-    assert (times[-1] - times[0]).total_seconds() > 590
-    queue.enqueue_sync([7], urgent=True)  # a person added a note: soon, not in 10 minutes
+    queue.signal_sync([7], 600)  # …fails, and comes back in ten minutes
+    queue.signal_sync([7], 2)  # while a person's note still goes out now
     assert registry.count == 3
     Redis.from_url(redis_url).flushdb()
+
+
+def test_the_update_interval_paces_changes_but_not_people(make_settings, sandbox):
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=600)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")  # first sync at once
+    problem_id = problem_row(runtime).id
+    assert due_in(runtime, problem_id) is None
+    report(client, "T2", "b@globex.io")  # a change: after the interval
+    assert 590 < due_in(runtime, problem_id) <= 600
+    from voice_router.runtime import mark_sync_due
+
+    mark_sync_due(runtime, [problem_id])  # a person: now, and the pending one goes with it
+    assert due_in(runtime, problem_id) is None
+    assert "|2|2|" in only_issue(sandbox)["fields"]["description"]
+    runtime.engine.dispose()

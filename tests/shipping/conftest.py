@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from tests.jira_sync.conftest import EMAIL, TOKEN
-from tests.support import SECRETS
+from tests.support import SECRETS, inline_runtime
 from voice_router import jira_sync
 from voice_router.demo import serving
 from voice_router.jira_sandbox import JiraSandbox
-from voice_router.runtime import Runtime, build_runtime
+from voice_router.runtime import Runtime
 from voice_router.web import create_app
 
 JIRA_SECRET = "jira-webhook-secret"
@@ -62,7 +62,7 @@ def make_loop(make_settings, sandbox) -> Iterator[Callable[..., Loop]]:
             base_url="https://vr.example",
             **top,
         )
-        runtime = build_runtime(settings)
+        runtime = inline_runtime(settings)
         app = create_app(runtime=runtime)
         context = serving(app)
         base = context.__enter__()

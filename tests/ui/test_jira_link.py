@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from tests.support import inline_runtime
 from tests.ui.ui_support import form_post, problem_ids, seed_three_problems, sign_in
 from voice_router import jira_sync
 from voice_router.jira_sandbox import JiraSandbox
-from voice_router.runtime import build_runtime
 from voice_router.web import create_app
 
 EMAIL, TOKEN = "bot@example.com", "sandbox-token"
@@ -28,7 +28,7 @@ def sandbox() -> Iterator[JiraSandbox]:
 def pm(make_settings, sandbox):
     # min_customers is high so that no issue is created on its own: we link one by hand.
     jira = {"url": sandbox.url, "email": EMAIL, "api_token": TOKEN, "min_customers": 50}
-    runtime = build_runtime(make_settings(jira=jira))
+    runtime = inline_runtime(make_settings(jira=jira))
     client = create_app(runtime=runtime).test_client()
     seed_three_problems(client)
     sign_in(client, runtime, "pm")

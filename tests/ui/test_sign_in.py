@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from tests.support import generic_delivery, post_signed, token
+from tests.support import generic_delivery, inline_runtime, post_signed, token
 from tests.ui.ui_support import csrf_token, form_post, problem_ids, seed_three_problems, sign_in
 from voice_router.clock import utcnow
 from voice_router.models import ApiToken, Note, UiSession
-from voice_router.runtime import build_runtime
 from voice_router.tokens import create_token
 from voice_router.web import create_app
 
@@ -49,7 +48,7 @@ def test_session_cookie_is_httponly_lax_and_not_secure_on_http(client, runtime):
 
 
 def test_session_cookie_is_secure_when_base_url_is_https(make_settings):
-    runtime = build_runtime(make_settings(base_url="https://vr.example"))
+    runtime = inline_runtime(make_settings(base_url="https://vr.example"))
     try:
         app = create_app(runtime=runtime)
         client = app.test_client()

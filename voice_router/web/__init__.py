@@ -12,6 +12,10 @@ from voice_router.web import bodies
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """The app. Built from settings (as gunicorn and `voice-router serve` build it) and with
+    no `redis_url`, it also starts this process's job runner; given a runtime, it leaves
+    running jobs to the caller."""
+    runner_wanted = runtime is None
     if runtime is None:
         runtime = build_runtime(settings or load_settings())
     logs.configure(runtime.settings)  # JSON lines, secrets masked; once per process
@@ -38,4 +42,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     openapi.register(app)
     # Signed webhooks are answered in front of Flask: no session, CSRF or UI hooks.
     app.wsgi_app = webhooks.Webhooks(app.wsgi_app, runtime)  # type: ignore[method-assign]
+    if runner_wanted and not runtime.settings.redis_url:
+        from workers.embedded import start_runner
+
+        app.extensions["voice_router_runner"] = start_runner(runtime)
     return app

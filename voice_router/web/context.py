@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from voice_router.runtime import Runtime
+from voice_router.runtime import Runtime, mark_sync_due
 
 
 def runtime() -> Runtime:
@@ -12,7 +12,8 @@ def runtime() -> Runtime:
 
 
 def sync_later(problem_ids: list[int]) -> None:
-    """A person changed these problems (note, merge, link): sync their Jira issues soon."""
+    """A person changed these problems (note, merge, link): sync their Jira issues soon,
+    without waiting out the update interval."""
     rt = runtime()
     if rt.settings.jira.url:
-        rt.queue.enqueue_sync(problem_ids, urgent=True)
+        mark_sync_due(rt, problem_ids)

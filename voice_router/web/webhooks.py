@@ -126,7 +126,7 @@ class Webhooks:
         metrics.delivery(source, "duplicate" if receipt.duplicate else "accepted")
         if not receipt.duplicate:
             try:
-                self.runtime.queue.enqueue_drain()
+                self.runtime.queue.signal_drain()
             except Exception:  # stored already: the worker's sweep will process it
                 log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
         return json_answer(

@@ -1,0 +1,172 @@
+"""voice-router as an operator runs it, for tests: `voice-router serve` (SQLite, no Redis),
+or gunicorn with the shipped config plus `voice-router worker` (PostgreSQL or SQLite, rq on
+Redis) — real processes on loopback ports, with a config file like an operator's."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from integrations import registry
+from tests.support import SECRETS
+
+ROOT = Path(__file__).parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.1)
+
+
+class BlackHole:
+    """A server that accepts connections and never answers: a Jira that hangs."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        self.listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                continue
+            self.held.append(connection)
+
+    def close(self) -> None:
+        self._stop.set()
+        for connection in self.held:
+            connection.close()
+        self.listener.close()
+
+
+def write_config(path: Path, database_url: str, **extra: Any) -> Path:
+    """A config file: the generic and Zendesk sources, plus top-level keys and tables."""
+    lines = [f'database_url = "{database_url}"', f'secret_key = "{"5e" * 32}"']
+    tables: dict[str, dict[str, Any]] = {}
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            tables[key] = value
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")
+    for kind in ("generic", "zendesk"):
+        lines += [f"[sources.{kind}]", f'kind = "{kind}"', f'secret = "{SECRETS[kind]}"']
+        for key, value in tables.pop(f"sources.{kind}", {}).items():
+            lines.append(f"{key} = {json.dumps(value)}")
+    for name, table in tables.items():
+        lines.append(f"[{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Process:
+    """One long-running voice-router process (serve, gunicorn or a worker)."""
+
+    def __init__(self, command: list[str], config: Path, log: Path, port: int | None) -> None:
+        self.command, self.config, self.log, self.port = command, config, log, port
+        self.base = f"http://127.0.0.1:{port}" if port else ""
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Process:
+        env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY",)}
+        env["VOICE_ROUTER_CONFIG"] = str(self.config)
+        env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+        metrics = self.log.with_suffix(".metrics")
+        metrics.mkdir(exist_ok=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, web workers included
+            )
+        if self.port:
+            wait_until(self._healthy, 60, f"{self.command[:3]} to answer:\n{self.output()}")
+        return self
+
+    def _healthy(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, self.output()
+        try:
+            return requests.get(f"{self.base}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL every process of it (gunicorn's workers too): no shutdown, no cleanup,
+        as a power cut would."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def serve(config: Path, log: Path, workers: int = 2) -> Process:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "voice_router", "serve", "--port", str(port),
+        "--workers", str(workers),
+    ]  # fmt: skip
+    return Process(command, config, log, port)
+
+
+def gunicorn(config: Path, log: Path, workers: int = 2) -> Process:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        "-b", f"127.0.0.1:{port}", "-w", str(workers), "voice_router.web:create_app()",
+    ]  # fmt: skip
+    return Process(command, config, log, port)
+
+
+def worker(config: Path, log: Path) -> Process:
+    return Process([sys.executable, "-m", "voice_router", "worker"], config, log, None)
+
+
+def post_delivery(base: str, kind: str, body: dict[str, Any], timeout: float = 10) -> Any:
+    raw = json.dumps(body).encode()
+    headers = {
+        "Content-Type": "application/json",
+        **registry.adapter(kind).sign(raw, SECRETS[kind]),
+    }
+    return requests.post(f"{base}/webhooks/{kind}", data=raw, headers=headers, timeout=timeout)

@@ -1,0 +1,276 @@
+"""Both production set-ups, run as an operator runs them: `voice-router serve` (SQLite, no
+Redis) and gunicorn + `voice-router worker` (PostgreSQL, rq on Redis). A webhook's 202 never
+waits on Jira; a SIGKILL mid-drain or mid-sync loses nothing and repeats nothing; reconcile
+ships what a lost Jira webhook did not; gunicorn without Redis runs one job runner."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+from werkzeug import Response
+
+from integrations import registry
+from tests.serving import (
+    BlackHole,
+    Process,
+    gunicorn,
+    post_delivery,
+    serve,
+    wait_until,
+    worker,
+    write_config,
+)
+from tests.support import SECRETS, generic_delivery
+from voice_router import inbox, jira_sync
+from voice_router.db import make_engine, upgrade
+from voice_router.jira_sandbox import JiraSandbox
+from voice_router.settings import load_settings
+from voice_router.tokens import create_token
+
+JIRA_EMAIL, JIRA_TOKEN, JIRA_SECRET = "bot@example.com", "sandbox-token", "jira-hook-secret"
+
+
+class Deployment:
+    """One set-up, its database, and an API token to read it with."""
+
+    def __init__(self, setup: str, tmp_path: Path, database_url: str, redis_url: str) -> None:
+        self.setup, self.tmp_path = setup, tmp_path
+        self.database_url, self.redis_url = database_url, redis_url
+        self.engine = make_engine(database_url)
+        upgrade(self.engine)
+        self.headers = {"Authorization": f"Bearer {create_token(self.engine, 'pm', 'Test')}"}
+        self.processes: list[Process] = []
+        self.web: Process | None = None
+
+    def configure(self, **extra: Any) -> Path:
+        if self.setup == "rq":
+            extra["redis_url"] = self.redis_url
+        return write_config(self.tmp_path / "vr.toml", self.database_url, **extra)
+
+    def start(self, config: Path) -> Deployment:
+        log = self.tmp_path / f"{self.setup}.log"
+        if self.setup == "serve":
+            self.web = serve(config, log).start()
+            self.processes = [self.web]
+        else:
+            self.web = gunicorn(config, log).start()
+            self.processes = [self.web, worker(config, self.tmp_path / "worker.log").start()]
+        return self
+
+    def kill(self) -> None:
+        for process in self.processes:
+            process.kill()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def output(self) -> str:
+        return "\n".join(process.output() for process in self.processes)
+
+    def problems(self) -> dict[str, dict[str, Any]]:
+        assert self.web is not None
+        answer = requests.get(f"{self.web.base}/api/v1/problems", headers=self.headers, timeout=10)
+        return {p["key"]: p for p in answer.json()["problems"]}
+
+    def scalar(self, sql: str) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.text(sql)).scalar()
+
+
+@pytest.fixture(params=["serve", "rq"])
+def deployment(request, tmp_path, sqlite_template, redis_url) -> Iterator[Deployment]:  # type: ignore[no-untyped-def]
+    """`serve` on SQLite without Redis; gunicorn + worker on PostgreSQL with Redis."""
+    if request.param == "serve":
+        database_url = f"sqlite:///{tmp_path / 'vr.db'}"
+    else:
+        from tests.conftest import _truncate_postgres
+
+        database_url = request.getfixturevalue("postgres_database")
+        _truncate_postgres(database_url)
+    found = Deployment(request.param, tmp_path, database_url, redis_url)
+    yield found
+    found.stop()
+    found.engine.dispose()
+
+
+@pytest.fixture
+def sandbox() -> Iterator[JiraSandbox]:
+    jira_sync._cached_client.cache_clear()
+    with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD") as running:
+        yield running
+
+
+def jira_table(url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "url": url,
+        "email": JIRA_EMAIL,
+        "api_token": JIRA_TOKEN,
+        "webhook_secret": JIRA_SECRET,
+        "update_interval_seconds": 0,
+        **extra,
+    }
+
+
+def test_webhooks_never_wait_on_a_jira_that_does_not_answer(deployment):
+    hole = BlackHole()
+    try:
+        config = deployment.configure(jira=jira_table(hole.url))
+        deployment.start(config)
+        took = []
+        for n in range(20):
+            body = generic_delivery(f"T{n}", f"p{n}@acme{n}.com", [f"pain-problem-{n}"])
+            started = time.monotonic()
+            answer = post_delivery(deployment.web.base, "generic", body)
+            took.append(time.monotonic() - started)
+            assert answer.status_code == 202, answer.text
+        assert max(took) < 1.0, took
+        # Processed meanwhile, while every Jira sync hangs on the black hole.
+        wait_until(lambda: len(deployment.problems()) == 20, 60, "the deliveries processed")
+        wait_until(lambda: hole.held, 30, "voice-router to try Jira")
+        started = time.monotonic()
+        assert requests.get(f"{deployment.web.base}/healthz", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1.0
+    finally:
+        deployment.stop()
+        hole.close()
+
+
+def test_reconcile_ships_a_problem_whose_jira_webhook_was_lost(deployment, sandbox):
+    config = deployment.configure(reconcile_seconds=2, jira=jira_table(sandbox.url))
+    deployment.start(config)
+    body = generic_delivery("T1", "ann@acme.com", ["pain-sso-login"])
+    assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+    key = wait_until(
+        lambda: (deployment.problems().get("sso-login", {}).get("jira") or {}).get("key"),
+        60,
+        "the Jira issue",
+    )
+    sandbox.transition(key, "Done", resolution="Done")  # no webhook registered: it is lost
+    wait_until(
+        lambda: deployment.problems()["sso-login"]["status"] == "shipped",
+        60,
+        "reconcile to ship the problem:\n" + deployment.output(),
+    )
+
+
+def store_deliveries(database_url: str, config: Path, tags: list[str]) -> None:
+    """Deliveries already in the inbox (as if received just before), fast: ticket n tagged
+    `tags[n]`."""
+    settings = load_settings(config)
+    engine = make_engine(database_url)
+    secret = SECRETS["zendesk"]
+    for n, tag in enumerate(tags):
+        body = {
+            "ticket": {
+                "id": f"{n}",
+                "title": f"Ticket {n}",
+                "tags": tag,
+                "updated_at": "2026-11-20T10:00:00Z",
+                "requester": {"email": f"c{n}@corp{n % 7}.com", "name": f"Customer {n}"},
+            }
+        }
+        raw = json.dumps(body).encode()
+        headers = {**registry.adapter("zendesk").sign(raw, secret)}
+        headers["X-Zendesk-Webhook-Invocation-Id"] = f"inv-{n}"
+        inbox.receive(engine, settings, "zendesk", headers, raw)
+    engine.dispose()
+
+
+def test_serve_killed_mid_drain_and_mid_sync_loses_nothing_and_repeats_nothing(
+    tmp_path, sqlite_template, sandbox, httpserver
+):
+    """SIGKILL while a batch is being applied, while Jira is creating an issue (its answer
+    never arrives), and while a write-back note is being posted; after each restart: exact
+    counts, one issue per problem, and nobody notified twice."""
+    count, problems = 3000, 3
+    tags = [f"pain-problem-{n % problems}" for n in range(count)] + ["pain-ship-me"] * 3
+    shipped = [f"/api/v2/tickets/{n}.json" for n in range(count, count + 3)]
+    notes: list[str] = []
+    hold = threading.Event()
+
+    def helpdesk(request):  # type: ignore[no-untyped-def]
+        notes.append(request.path)
+        if request.path == shipped[1]:
+            hold.wait(30)  # this note is in flight when serve dies
+        body = {"audit": {"events": [{"type": "Comment", "id": len(notes)}]}}
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    for path in shipped:
+        httpserver.expect_request(path, method="PUT").respond_with_handler(helpdesk)
+    deployment = Deployment("serve", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+    zendesk = {"writeback": True, "api_token": "zd", "api_base": httpserver.url_for("").rstrip("/")}
+    config = deployment.configure(
+        process_batch_size=200,
+        reconcile_seconds=3600,
+        jira=jira_table(sandbox.url),
+        **{"sources.zendesk": zendesk},
+    )
+    store_deliveries(deployment.database_url, config, tags)
+    processed = "SELECT count(*) FROM delivery WHERE status = 'processed'"
+    sandbox.delay_next("POST", r"/rest/api/2/issue", 3.0)  # Jira is slow to create the first
+    try:
+        deployment.start(config)
+        wait_until(lambda: 0 < deployment.scalar(processed) < count, 60, "processing under way")
+        deployment.kill()  # mid-drain
+        assert deployment.scalar(processed) < count
+        deployment.start(config)
+        wait_until(lambda: sandbox.state.traffic.pending_faults == 0, 60, "a create in flight")
+        deployment.kill()  # mid-sync: Jira creates the issue, and the answer is lost
+        time.sleep(3.5)
+        deployment.start(config)
+        wait_until(lambda: deployment.scalar(processed) == count + 3, 90, "the inbox drained")
+        linked = "SELECT count(*) FROM problem WHERE jira_key IS NOT NULL"
+        wait_until(lambda: deployment.scalar(linked) == problems + 1, 90, "every issue")
+        found = deployment.problems()
+        assert sorted(p["tickets"] for p in found.values()) == [3] + [count // problems] * 3
+        assert len(sandbox.issues()) == problems + 1  # one issue each: no second create
+        # Ship a problem; kill serve while the note on its second ticket is in flight.
+        sandbox.register_webhook(f"{deployment.web.base}/webhooks/jira", JIRA_SECRET)
+        sandbox.transition(found["ship-me"]["jira"]["key"], "Done", resolution="Done")
+        wait_until(lambda: shipped[1] in notes, 60, "the note in flight")
+        deployment.kill()
+        hold.set()
+        deployment.start(config)
+        unsettled = "SELECT count(*) FROM outbound WHERE status IN ('pending', 'sending')"
+        wait_until(lambda: deployment.scalar(unsettled) == 0, 120, "the notes to settle")
+        assert sorted(notes) == sorted(shipped), notes  # each ticket's note once, none twice
+    finally:
+        hold.set()
+        deployment.stop()
+        deployment.engine.dispose()
+
+
+def test_gunicorn_without_redis_runs_one_job_runner_and_hands_it_over(tmp_path, sqlite_template):
+    deployment = Deployment("gunicorn", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+    config = deployment.configure()
+    web = gunicorn(config, tmp_path / "gunicorn.log", workers=2).start()
+    deployment.web, deployment.processes = web, [web]
+    try:
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_delivery(web.base, "generic", body).status_code == 202
+        wait_until(lambda: "export" in deployment.problems(), 30, "the runner to process it")
+        holder = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
+        pid = int(holder.split(":")[1])
+        logs = web.output()
+        assert logs.count('"runner.leading"') == 1, logs  # one runner works, the other waits
+        import os
+        import signal
+
+        os.kill(pid, signal.SIGKILL)  # the leading web process dies; gunicorn starts another
+        body = generic_delivery("T2", "bob@globex.com", ["pain-import"])
+        wait_until(lambda: post_delivery(web.base, "generic", body).status_code == 202, 30, "a 202")
+        wait_until(lambda: "import" in deployment.problems(), 60, "another runner to take over")
+        successor = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
+        assert successor != holder
+    finally:
+        web.stop()
+        deployment.engine.dispose()

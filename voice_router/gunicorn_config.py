@@ -1,0 +1,103 @@
+"""gunicorn settings for voice-router, used by `voice-router serve` and by
+
+    gunicorn -c deploy/gunicorn.conf.py 'voice_router.web:create_app()'
+
+Either way, without `redis_url` the web processes also run the job runner
+(workers/embedded.py; one of them works at a time).
+
+- Threads (`gthread`), 64 per worker process: a request holds its thread for as long as its
+  sender takes to send the body. With sync workers (one request per process), two clients
+  trickling a body were enough to leave nobody to answer `/healthz` (the liveness probe
+  would restart a healthy pod) or the next webhook. A thread waiting on a socket costs next to
+  nothing, and 64 let one worker alone sit out 50 slow senders and still answer at once
+  (tests/test_gunicorn_config.py). They do not need 64 database connections: a thread takes
+  one from the pool only while it stores or queries (a few ms, never while a body is still
+  arriving), so the pool (voice_router/db.py: 10 + 10 overflow per process) bounds the
+  requests that use the database at once and the others queue for at most `pool_timeout`
+  (10 s, then 503 with Retry-After). PostgreSQL sees at most 20 connections per worker
+  process, 40 per web container by default.
+- A sender that stalls is cut: each request's socket gets `timeout` (60 s) as its timeout,
+  so a read of the body (or a write of the answer) that waits longer ends the request (a
+  body: 408). A sync worker's heartbeat used to bound a stuck request this way; a threaded
+  worker's main loop keeps beating whatever its threads wait on.
+- More than that is for a proxy: a sender that keeps trickling still holds its thread. Put
+  a reverse proxy that buffers whole request bodies in front of a public endpoint (nginx and
+  ingress-nginx do by default); see docs/deploy.md.
+- Metrics from every worker add up: PROMETHEUS_MULTIPROC_DIR is set here, before any worker
+  imports prometheus_client (a fresh private directory when the environment does not name
+  one). At start-up the files of processes that are gone are removed (their counts reset,
+  which Prometheus' rate() handles); files of live processes sharing the directory, such as
+  an rq worker on this host, are kept. A worker that exits is marked dead.
+- Logs: gunicorn's own lines and the app's go to stderr as JSON (voice_router.logs); the
+  access log stays off, the app logs one `http.request` event per request with its id.
+- Command-line flags (`-b`, `-w`) and GUNICORN_CMD_ARGS override what is set here.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import tempfile
+
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = 64
+timeout = 60  # also what a request may wait on its sender at a time (`pre_request`)
+graceful_timeout = 20
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"  # the heartbeat file off a possibly slow container disk
+
+accesslog = None
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+    "handlers": {"json": {"class": "voice_router.logs.StderrHandler", "formatter": "json"}},
+    "formatters": {"json": {"()": "voice_router.logs.JsonFormatter"}},
+}
+
+_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+if not os.environ.get(_MULTIPROC):
+    os.environ[_MULTIPROC] = tempfile.mkdtemp(prefix="voice-router-metrics-")
+os.makedirs(os.environ[_MULTIPROC], exist_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def on_starting(server) -> None:  # type: ignore[no-untyped-def]
+    """Drop the metric files of processes that no longer run (a previous gunicorn)."""
+    for path in glob.glob(os.path.join(os.environ[_MULTIPROC], "*.db")):
+        found = re.search(r"_(\d+)\.db$", path)
+        if found and not _alive(int(found.group(1))):
+            os.remove(path)
+
+
+def pre_request(worker, req) -> None:  # type: ignore[no-untyped-def]
+    """Bound every socket operation of this request (reading the body, writing the answer)
+    by `timeout`; the worker resets the socket to blocking before the next request."""
+    sock = getattr(getattr(req, "unreader", None), "sock", None)
+    if sock is not None and hasattr(sock, "settimeout"):
+        sock.settimeout(worker.cfg.timeout)
+
+
+def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)

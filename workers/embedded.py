@@ -1,0 +1,161 @@
+"""The job runner of a deployment without Redis (`voice-router serve`, or gunicorn with no
+`redis_url`): the job functions rq workers run (workers/jobs.py), with the same retries,
+backoff, Retry-After handling, Jira pacing and periodic reconcile, in threads of one process.
+
+Every web process starts one; a lease in the database lets one of them work at a time, and
+passes to another within LEASE_TTL when its process dies. Two threads, so a Jira that does
+not answer never holds up the inbox:
+
+- inbox: drains due deliveries;
+- outside: due Jira syncs, due outbound messages, reconcile every `reconcile_seconds`.
+
+Both wake on a signal from this process (workers.queue.EmbeddedQueue) and otherwise look at
+the database every POLL_SECONDS, so work signalled in another process, retries that come
+due and anything left by a crash are found without one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from voice_router import schedule
+from voice_router.runtime import Runtime
+from workers import jobs
+from workers.queue import EmbeddedQueue
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "job-runner"
+LEASE_TTL = timedelta(seconds=10)
+LEASE_RENEW_SECONDS = 2.0
+POLL_SECONDS = 1.0
+
+
+class JobRunner:
+    def __init__(self, runtime: Runtime, poll: float = POLL_SECONDS) -> None:
+        if not isinstance(runtime.queue, EmbeddedQueue):
+            raise ValueError("the embedded job runner is for deployments without redis_url")
+        self.runtime = runtime
+        self.queue: EmbeddedQueue = runtime.queue
+        self.poll = poll
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.leading = threading.Event()
+        self.stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.passes = {"inbox": 0, "outside": 0}  # completed idle passes, for `settle`
+
+    def start(self) -> JobRunner:
+        for name, loop in (
+            ("lease", self._keep_lease),
+            ("inbox", self._inbox),
+            ("outside", self._outside),
+        ):
+            thread = threading.Thread(target=loop, name=f"voice-router-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        self.queue.inbox.set()
+        self.queue.outside.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        if self.leading.is_set():
+            schedule.release_lease(self.runtime.engine, LEASE_NAME, self.holder)
+            self.leading.clear()
+
+    def _keep_lease(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._renew()
+            except Exception:  # the database is away: stop working until it is back
+                log.warning("runner.lease_failed", exc_info=True)
+                self.leading.clear()
+            self.stopping.wait(LEASE_RENEW_SECONDS)
+
+    def _renew(self) -> None:
+        held = schedule.take_lease(self.runtime.engine, LEASE_NAME, self.holder, LEASE_TTL)
+        if held and not self.leading.is_set():
+            self._take_over()
+            log.info("runner.leading", extra={"holder": self.holder})
+            self.leading.set()
+            self.queue.inbox.set()
+            self.queue.outside.set()
+        elif not held and self.leading.is_set():
+            log.info("runner.standing_by", extra={"holder": self.holder})
+            self.leading.clear()
+
+    def _take_over(self) -> None:
+        """This runner alone syncs and sends now: whatever a previous one was in the middle
+        of when it died is its to finish — a sync claimed is tried again at once, a message
+        being sent is given up (it may have gone out; nobody hears twice)."""
+        from voice_router import notify
+
+        released = schedule.release_sync_claims(self.runtime.engine)
+        given_up = notify.give_up_interrupted(self.runtime.engine, timedelta(0))
+        if released or given_up:
+            log.warning(
+                "runner.took_over", extra={"syncs_resumed": released, "messages_given_up": given_up}
+            )
+
+    def _inbox(self) -> None:
+        self._loop("inbox", self.queue.inbox, self._inbox_pass)
+
+    def _inbox_pass(self) -> bool:
+        return bool(jobs.drain_inbox(self.runtime)["claimed"])
+
+    def _outside(self) -> None:
+        self._loop("outside", self.queue.outside, self._outside_pass)
+
+    def _outside_pass(self) -> bool:
+        worked = jobs.run_due_syncs(self.runtime) > 0
+        worked = any(jobs.deliver_outbound(None, self.runtime).values()) or worked
+        if self.runtime.settings.jira.url:
+            worked = "skipped" not in jobs.reconcile(self.runtime) or worked
+        return worked
+
+    def _loop(self, name: str, wake: threading.Event, one_pass: Callable[[], bool]) -> None:
+        """Run passes while they find work; between idle passes, wait for a signal or the
+        poll interval. A failing pass is logged and tried again after the interval."""
+        while not self.stopping.is_set():
+            worked = False
+            if self.leading.is_set():
+                wake.clear()
+                try:
+                    worked = one_pass()
+                except Exception:
+                    log.exception("runner.pass_failed", extra={"loop": name})
+                if not worked:
+                    self.passes[name] += 1
+            if not worked:
+                wake.wait(self.poll)
+
+    def settle(self, timeout: float = 60.0) -> bool:
+        """Wait until both loops made an idle pass after this call and nothing is due within
+        the sync fold delay (the demo and tests use it). False on timeout."""
+        deadline = time.monotonic() + timeout
+        seen = dict(self.passes)
+        while time.monotonic() < deadline:
+            idle = all(self.passes[name] > seen[name] for name in seen)
+            if idle and not schedule.anything_due(self.runtime.engine, schedule.SYNC_DELAY * 2):
+                return True
+            self.queue.inbox.set()
+            self.queue.outside.set()
+            time.sleep(0.05)
+        return False
+
+
+def start_runner(runtime: Runtime) -> JobRunner:
+    """Start a runner for this process; at exit it hands the lease over at once."""
+    runner = JobRunner(runtime).start()
+    atexit.register(runner.stop, 2.0)
+    return runner
