@@ -469,3 +469,21 @@ def test_gunicorn_logs_follow_log_format_from_its_first_line(tmp_path, monkeypat
         for line in starts
     ), lines
     assert not [line for line in lines if line.startswith("{")]
+
+
+def test_to_file_takes_the_log_lines_off_stderr_and_gives_them_back(tmp_path, capsys, log_format):
+    """The demo's terminal shows its story; its lines go to the file, and afterwards the
+    process logs where it did before."""
+    logs.configure(parse_settings({}, {}, "test"))
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    target = tmp_path / "demo.log"
+    with logs.to_file(target):
+        logs.configure(parse_settings({"log_level": "debug"}, {}, "test"))  # the app's own
+        logging.getLogger("tests.logs.file").info("demo.step", extra={"problem_id": 1})
+    assert "demo.step" not in capsys.readouterr().err
+    [line] = [json.loads(text) for text in target.read_text().splitlines()]
+    assert (line["event"], line["problem_id"]) == ("demo.step", 1)
+    assert (list(root.handlers), root.level) == before
+    logging.getLogger("tests.logs.file").warning("after.demo")
+    assert "after.demo" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -223,13 +224,29 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
 @click.option(
     "--keep",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep the demo database in this folder.",
+    help="Keep the demo database and its log file in this folder.",
 )
 def demo(keep: Path | None) -> None:
-    """The whole loop on embedded defaults, with no setup."""
+    """The whole loop on embedded defaults, with no setup.
+
+    The terminal shows the story; the log lines go to a file named at the end."""
+    import tempfile
+
+    from voice_router import logs
     from voice_router.demo import run_demo
 
-    run_demo(keep)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        log_file = keep / "voice-router-demo.log"
+    else:  # outlives the demo's throwaway folder
+        handle, name = tempfile.mkstemp(prefix="voice-router-demo-", suffix=".log")
+        os.close(handle)
+        log_file = Path(name)
+    try:
+        with logs.to_file(log_file):
+            run_demo(keep)
+    finally:
+        click.echo(f"\nlogs: {log_file}")
 
 
 @cli.command()
