@@ -98,7 +98,7 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
     """Print a new API token (shown once; only its hash is stored)."""
     from voice_router.tokens import create_token
 
-    click.echo(create_token(_token_engine(ctx), role, name))
+    click.echo(create_token(_engine(ctx), role, name))
 
 
 @token.command("list")
@@ -108,7 +108,7 @@ def token_list(ctx: click.Context) -> None:
     from voice_router.clock import iso
     from voice_router.tokens import list_tokens
 
-    rows = list_tokens(_token_engine(ctx))
+    rows = list_tokens(_engine(ctx))
     if not rows:
         click.echo("no tokens (voice-router token create --role ROLE --name NAME)")
         return
@@ -126,7 +126,7 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
     from voice_router.clock import iso
     from voice_router.tokens import revoke_token
 
-    result = revoke_token(_token_engine(ctx), token_id)
+    result = revoke_token(_engine(ctx), token_id)
     if result is None:
         click.echo(f"no token with id {token_id} (see: voice-router token list)", err=True)
         sys.exit(1)
@@ -137,13 +137,74 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
         click.echo(f"token {info.id} ({info.name}) was already revoked at {iso(info.revoked_at)}")
 
 
-def _token_engine(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _engine(ctx: click.Context):  # type: ignore[no-untyped-def]
     from voice_router.db import make_engine, upgrade
 
     engine = make_engine(_settings(ctx).database_url)
     if engine.dialect.name == "sqlite":
         upgrade(engine)  # the embedded database keeps itself current
     return engine
+
+
+MANY_ISSUES = 100  # one page of Jira's search: past it, reconcile shows a progress bar
+
+
+class _IssueCounter:
+    """A tqdm counter on stderr of the Jira issues read, shown once there are many (Jira's
+    search says no total)."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self._bar = None
+
+    def update(self, count: int) -> None:
+        from tqdm import tqdm
+
+        self.read += count
+        if self._bar is None:
+            if self.read <= MANY_ISSUES:
+                return
+            self._bar = tqdm(desc="Jira issues read", unit=" issues", file=sys.stderr)
+            count = self.read
+        self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@cli.command()
+@click.pass_context
+def reconcile(ctx: click.Context) -> None:
+    """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
+    would have), then send the messages still owed."""
+    from integrations.jira.errors import JiraError
+    from voice_router.logs import scrub_text
+    from voice_router.reconcile import reconcile as reconcile_once
+
+    settings = _settings(ctx)
+    engine = _engine(ctx)
+    if not settings.jira.url:
+        click.echo("Jira is not configured ([jira].url is empty): no issues to read")
+    counter = _IssueCounter()
+    try:
+        result = reconcile_once(engine, settings, progress=counter.update)
+    except JiraError as exc:
+        counter.close()  # the bar's last line before the error's
+        first = (scrub_text(exc.message).strip().splitlines() or [""])[0]
+        click.echo(f"voice-router: reconcile stopped, Jira error ({exc.reason}): {first}", err=True)
+        sys.exit(1)
+    finally:
+        counter.close()
+        engine.dispose()
+    shipped = sum(1 for t in result.transitions if t.endswith("->shipped"))
+    sent = result.outbound
+    click.echo(
+        f"reconcile: {result.issues_seen} issue(s) read, {len(result.transitions)} status "
+        f"change(s) ({shipped} shipped), outbound: {sent.get('sent', 0)} sent, "
+        f"{sent.get('retry', 0)} retrying, {sent.get('failed', 0)} failed"
+    )
 
 
 @cli.command("import-accounts")
