@@ -368,8 +368,8 @@ def to_file(path: str | Path) -> Iterator[Path]:
     root = logging.getLogger()
     with _lock:
         level = root.level
-        replaced = [h for h in root.handlers if isinstance(h, StderrHandler)]
-        for old in replaced:
+        replaced = [(i, h) for i, h in enumerate(root.handlers) if isinstance(h, StderrHandler)]
+        for _, old in replaced:
             root.removeHandler(old)
         root.addHandler(handler)
     logging.captureWarnings(True)
@@ -378,8 +378,9 @@ def to_file(path: str | Path) -> Iterator[Path]:
     finally:
         with _lock:
             root.removeHandler(handler)
-            for old in replaced:
-                root.addHandler(old)
+            for index, old in replaced:  # where they were, ahead of handlers added since
+                if old not in root.handlers:
+                    root.handlers.insert(index, old)
             root.setLevel(level)
         handler.close()
 
