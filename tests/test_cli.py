@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -201,3 +205,30 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     after = result.output.split("is now shipped. Who tells whom:")[1]
     assert "  carol@support.example\n    - Maria Lopez at Acme Corp" in after
     assert after.count("    - ") == 6  # one line per customer, none twice
+
+
+def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path):
+    """As a user runs it: the terminal shows the story, not log lines; they are in a file
+    named on the last line (in the temporary folder, which outlives the demo)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "voice_router", "demo"],
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    for line in result.stdout.splitlines():
+        assert not line.startswith('{"'), line  # a JSON log line
+        assert '"event"' not in line and "inbox.drained" not in line, line
+    assert "Problems ranked by impact" in result.stdout
+    assert "is now shipped. Who tells whom:" in result.stdout
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("logs: ")
+    log_file = Path(last.removeprefix("logs: "))
+    assert log_file.parent == tmp_path and log_file.is_file()
+    events = [json.loads(line)["event"] for line in log_file.read_text().splitlines()]
+    for event in ("inbox.drained", "jira.sync.created", "problem.status_changed"):
+        assert event in events

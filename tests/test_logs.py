@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -315,3 +317,172 @@ def test_an_ignored_intercom_item_is_logged_without_its_contents(caplog):
     assert intercom.parse(intercom.sign(body, SECRETS["intercom"]), body) == []
     [record] = [r for r in caplog.records if r.getMessage() == "intercom.item.ignored"]
     assert "maria" not in json.dumps(record.__dict__, default=str).lower()
+
+
+# -- log_format: JSON for machines, readable lines for a person at a terminal ---------------
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a console's stderr does."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+TEXT_LINE = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARNING|ERROR|CRITICAL) +\S"
+)
+
+
+@pytest.fixture
+def log_format(monkeypatch) -> Iterator[None]:
+    """Whatever a test configures, later tests start from the format they found."""
+    monkeypatch.setattr(logs, "_format", logs._format)
+    yield
+
+
+def log_through_stderr(monkeypatch, stream: io.StringIO, log_format: str) -> str:
+    monkeypatch.setattr(sys, "stderr", stream)
+    logs.configure(parse_settings({"log_format": log_format}, {}, "test"))
+    logging.getLogger("tests.logs.format").warning(
+        "jira.sync.error", extra={"problem_id": 3, "issue": "PROD-9"}
+    )
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("setting", "terminal", "expected"),
+    [
+        ("auto", True, "text"),
+        ("auto", False, "json"),
+        ("text", False, "text"),
+        ("json", True, "json"),
+    ],
+)
+def test_log_format_auto_is_text_on_a_terminal_and_json_otherwise(
+    monkeypatch, log_format, setting, terminal, expected
+):
+    stream = Terminal() if terminal else io.StringIO()
+    [line] = log_through_stderr(monkeypatch, stream, setting).splitlines()
+    if expected == "json":
+        assert json.loads(line)["problem_id"] == 3
+    else:
+        assert TEXT_LINE.match(line), line
+        assert line.split(" ", 1)[1].split() == [
+            "WARNING",
+            "jira.sync.error",
+            "problem_id=3",
+            "issue=PROD-9",
+        ]
+
+
+def test_text_lines_are_masked_exactly_as_json_lines(log_format):
+    """One scrubber for both formats: secrets, credentials, payloads and e-mails."""
+    logs.register_secrets(["configured-secret-42"])
+    streams = {"json": io.StringIO(), "text": io.StringIO()}
+    logger = logging.getLogger("tests.logs.both")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    handlers = []
+    for name, formatter in (("json", logs.JsonFormatter()), ("text", logs.TextFormatter())):
+        handler = logging.StreamHandler(streams[name])
+        handler.setFormatter(formatter)
+        logger.addHandler(handler)
+        handlers.append(handler)
+    try:
+        try:
+            raise ValueError("no customer maria.lopez@acme-corp.com with configured-secret-42")
+        except ValueError:
+            logger.exception(
+                "scrub.both",
+                extra={
+                    "customer": "Maria.Lopez@Acme-Corp.com",
+                    "api_token": "anything",
+                    "body": b'{"customer": "everything"}',
+                    "note": "retrying with configured-secret-42 now",
+                    "said": "Authorization: Bearer abcdef123456",
+                    "url": "postgresql://vr:hunter2-pw@db:5432/vr",
+                    "nested": {"to": ["a.b+tag@sub.example.co.uk"]},
+                    "delivery_id": 12,
+                },
+            )
+    finally:
+        for handler in handlers:
+            logger.removeHandler(handler)
+    as_json = json.loads(streams["json"].getvalue())
+    text = streams["text"].getvalue()
+    first, *trace = text.splitlines()
+    assert TEXT_LINE.match(first) and " ERROR   scrub.both " in first
+    assert as_json["customer"] == logs.EMAIL_MASK and f"customer={logs.EMAIL_MASK}" in first
+    assert f"api_token={logs.MASK}" in first and f"body={logs.DROPPED}" in first
+    assert f'note="retrying with {logs.MASK} now"' in first
+    assert f'said="Authorization: Bearer {logs.MASK}"' in first
+    assert f"url=postgresql://vr:{logs.MASK}@db:5432/vr" in first
+    assert f'nested={{"to":["{logs.EMAIL_MASK}"]}}' in first
+    assert "delivery_id=12" in first
+    assert trace[0] == "    Traceback (most recent call last):"
+    assert trace[-1] == f"    ValueError: no customer {logs.EMAIL_MASK} with {logs.MASK}"
+    for leaked in ("configured-secret-42", "hunter2-pw", "abcdef123456", "everything", "@acme"):
+        assert leaked not in text.lower()
+        assert leaked not in streams["json"].getvalue().lower()
+
+
+def test_text_lines_spell_out_control_characters_a_terminal_would_obey(log_format):
+    """A customer's name or subject can hold escape sequences; on a terminal they are shown,
+    never acted on, and one event stays one line."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.TextFormatter())
+    logger = logging.getLogger("tests.logs.controls")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        odd = {"customer_name": "Eve\x1b[2J\rX", "subject": 'say "hi"', "csi": "\x9b1m"}
+        logger.warning("odd\nevent", extra=odd)
+    finally:
+        logger.removeHandler(handler)
+    [line] = stream.getvalue().splitlines()
+    assert not any(ch in line for ch in "\x1b\r\x9b")
+    assert '"odd\\nevent"' in line
+    assert 'customer_name="Eve\\x1b[2J\\rX"' in line and 'subject="say \\"hi\\""' in line
+    assert 'csi="\\x9b1m"' in line
+
+
+def test_gunicorn_logs_follow_log_format_from_its_first_line(tmp_path, monkeypatch):
+    """deploy/gunicorn.conf.py names voice_router.logs' handler and JsonFormatter; with
+    log_format = text every line is text, gunicorn's own start-up lines too (its master
+    never builds the app, so the handler reads the settings itself)."""
+    from tests.test_metrics import Gunicorn
+
+    monkeypatch.setenv("VOICE_ROUTER_LOG_FORMAT", "text")
+    server = Gunicorn(tmp_path)
+    try:
+        assert server.get("/api/v1/problems").status_code == 401
+    finally:
+        server.stop()
+    lines = [line for line in server.log.read_text().splitlines() if line.strip()]
+    starts = [line for line in lines if TEXT_LINE.match(line)]
+    assert any("INFO    Starting gunicorn" in line for line in starts), lines
+    assert any(
+        "http.request method=GET path=/api/v1/problems " in line and " status=401 " in line
+        for line in starts
+    ), lines
+    assert not [line for line in lines if line.startswith("{")]
+
+
+def test_to_file_takes_the_log_lines_off_stderr_and_gives_them_back(tmp_path, capsys, log_format):
+    """The demo's terminal shows its story; its lines go to the file, and afterwards the
+    process logs where it did before."""
+    logs.configure(parse_settings({}, {}, "test"))
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    target = tmp_path / "demo.log"
+    with logs.to_file(target):
+        logs.configure(parse_settings({"log_level": "debug"}, {}, "test"))  # the app's own
+        logging.getLogger("tests.logs.file").info("demo.step", extra={"problem_id": 1})
+    assert "demo.step" not in capsys.readouterr().err
+    [line] = [json.loads(text) for text in target.read_text().splitlines()]
+    assert (line["event"], line["problem_id"]) == ("demo.step", 1)
+    assert (list(root.handlers), root.level) == before
+    logging.getLogger("tests.logs.file").warning("after.demo")
+    assert "after.demo" in capsys.readouterr().err

@@ -47,6 +47,13 @@ def test_environment_overrides_top_level_and_jira_keys(tmp_path):
     assert settings.jira.labels == ("vr", "customer-voice")
 
 
+def test_log_format_is_auto_unless_the_file_or_the_environment_says(tmp_path):
+    assert load_settings(write(tmp_path, ""), env={}).log_format == "auto"
+    path = write(tmp_path, 'log_format = "text"\n')
+    assert load_settings(path, env={}).log_format == "text"
+    assert load_settings(path, env={"VOICE_ROUTER_LOG_FORMAT": " JSON "}).log_format == "json"
+
+
 def test_config_file_named_by_environment(tmp_path):
     path = write(tmp_path, 'base_url = "https://vr.example"\n')
     assert load_settings(env={"VOICE_ROUTER_CONFIG": str(path)}).base_url == "https://vr.example"
@@ -62,6 +69,7 @@ def test_config_file_named_by_environment(tmp_path):
         ('[sources.hs]\nkind = "helpscout"\nsecret = "s"\ncolour = 1\n', "unknown key 'colour'"),
         ('[jira]\nshipped_when = "soon"\n', "shipped_when"),
         ('max_body_bytes = "big"\n', "max_body_bytes"),
+        ('log_format = "xml"\n', "log_format: must be auto, json or text"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
     """Print a new API token (shown once; only its hash is stored)."""
     from voice_router.tokens import create_token
 
-    click.echo(create_token(_token_engine(ctx), role, name))
+    click.echo(create_token(_engine(ctx), role, name))
 
 
 @token.command("list")
@@ -114,7 +115,7 @@ def token_list(ctx: click.Context) -> None:
     from voice_router.clock import iso
     from voice_router.tokens import list_tokens
 
-    rows = list_tokens(_token_engine(ctx))
+    rows = list_tokens(_engine(ctx))
     if not rows:
         click.echo("no tokens (voice-router token create --role ROLE --name NAME)")
         return
@@ -132,7 +133,7 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
     from voice_router.clock import iso
     from voice_router.tokens import revoke_token
 
-    result = revoke_token(_token_engine(ctx), token_id)
+    result = revoke_token(_engine(ctx), token_id)
     if result is None:
         click.echo(f"no token with id {token_id} (see: voice-router token list)", err=True)
         sys.exit(1)
@@ -143,13 +144,74 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
         click.echo(f"token {info.id} ({info.name}) was already revoked at {iso(info.revoked_at)}")
 
 
-def _token_engine(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _engine(ctx: click.Context):  # type: ignore[no-untyped-def]
     from voice_router.db import make_engine, upgrade
 
     engine = make_engine(_settings(ctx).database_url)
     if engine.dialect.name == "sqlite":
         upgrade(engine)  # the embedded database keeps itself current
     return engine
+
+
+MANY_ISSUES = 100  # one page of Jira's search: past it, reconcile shows a progress bar
+
+
+class _IssueCounter:
+    """A tqdm counter on stderr of the Jira issues read, shown once there are many (Jira's
+    search says no total)."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self._bar = None
+
+    def update(self, count: int) -> None:
+        from tqdm import tqdm
+
+        self.read += count
+        if self._bar is None:
+            if self.read <= MANY_ISSUES:
+                return
+            self._bar = tqdm(desc="Jira issues read", unit=" issues", file=sys.stderr)
+            count = self.read
+        self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@cli.command()
+@click.pass_context
+def reconcile(ctx: click.Context) -> None:
+    """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
+    would have), then send the messages still owed."""
+    from integrations.jira.errors import JiraError
+    from voice_router.logs import scrub_text
+    from voice_router.reconcile import reconcile as reconcile_once
+
+    settings = _settings(ctx)
+    engine = _engine(ctx)
+    if not settings.jira.url:
+        click.echo("Jira is not configured ([jira].url is empty): no issues to read")
+    counter = _IssueCounter()
+    try:
+        result = reconcile_once(engine, settings, progress=counter.update)
+    except JiraError as exc:
+        counter.close()  # the bar's last line before the error's
+        first = (scrub_text(exc.message).strip().splitlines() or [""])[0]
+        click.echo(f"voice-router: reconcile stopped, Jira error ({exc.reason}): {first}", err=True)
+        sys.exit(1)
+    finally:
+        counter.close()
+        engine.dispose()
+    shipped = sum(1 for t in result.transitions if t.endswith("->shipped"))
+    sent = result.outbound
+    click.echo(
+        f"reconcile: {result.issues_seen} issue(s) read, {len(result.transitions)} status "
+        f"change(s) ({shipped} shipped), outbound: {sent.get('sent', 0)} sent, "
+        f"{sent.get('retry', 0)} retrying, {sent.get('failed', 0)} failed"
+    )
 
 
 @cli.command("import-accounts")
@@ -230,13 +292,29 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
 @click.option(
     "--keep",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Keep the demo database in this folder.",
+    help="Keep the demo database and its log file in this folder.",
 )
 def demo(keep: Path | None) -> None:
-    """The whole loop on embedded defaults, with no setup."""
+    """The whole loop on embedded defaults, with no setup.
+
+    The terminal shows the story; the log lines go to a file named at the end."""
+    import tempfile
+
+    from voice_router import logs
     from voice_router.demo import run_demo
 
-    run_demo(keep)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        log_file = keep / "voice-router-demo.log"
+    else:  # outlives the demo's throwaway folder
+        handle, name = tempfile.mkstemp(prefix="voice-router-demo-", suffix=".log")
+        os.close(handle)
+        log_file = Path(name)
+    try:
+        with logs.to_file(log_file):
+            run_demo(keep)
+    finally:
+        click.echo(f"\nlogs: {log_file}")
 
 
 @cli.command()

@@ -5,6 +5,7 @@ problems still ship within one reconcile interval."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -57,7 +58,10 @@ def jql_since(settings: Settings, since: datetime, now: datetime) -> str:
     )
 
 
-def reconcile(engine: Engine, settings: Settings) -> ReconcileResult:
+def reconcile(
+    engine: Engine, settings: Settings, progress: Callable[[int], None] | None = None
+) -> ReconcileResult:
+    """`progress` hears how many issues each page of Jira's answer brought."""
     from voice_router.jira_sync import client_for
 
     result = ReconcileResult()
@@ -65,7 +69,9 @@ def reconcile(engine: Engine, settings: Settings) -> ReconcileResult:
     if settings.jira.url:
         with Session(engine) as session:
             since = _cursor(session) or now - FIRST_LOOKBACK
-        issues = client_for(settings.jira).search_updated(jql_since(settings, since, now))
+        issues = client_for(settings.jira).search_updated(
+            jql_since(settings, since, now), progress=progress
+        )
         result.issues_seen = len(issues)
         outcome = JiraOutcome()
         with session_scope(engine) as session:

@@ -63,6 +63,7 @@ class Settings:
     base_url: str = "http://localhost:8000"
     secret_key: str = ""
     log_level: str = "info"
+    log_format: str = "auto"
     max_body_bytes: int = 1048576
     max_pain_tags: int = 20
     process_batch_size: int = 1000
@@ -75,6 +76,7 @@ class Settings:
 
 _TABLES = {"sources", "jira", "notify"}
 _SHIPPED_WHEN = ("done", "released")
+LOG_FORMATS = ("auto", "json", "text")
 
 
 def _scalar_fields(cls: type) -> dict[str, Any]:
@@ -170,11 +172,19 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         raise ConfigError(f"{origin}: [sources.jira]: 'jira' is reserved for Jira's own webhook")
     if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
         raise ConfigError(f"{origin}: log_level: must be debug, info, warning or error")
+    log_format = settings.log_format.strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"{origin}: log_format: must be auto, json or text")
     for name in ("max_body_bytes", "process_batch_size", "max_pain_tags"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{origin}: {name}: must be positive")
     return Settings(
-        **{f.name: getattr(settings, f.name) for f in fields(Settings) if f.name not in _TABLES},
+        **{
+            f.name: getattr(settings, f.name)
+            for f in fields(Settings)
+            if f.name not in _TABLES and f.name != "log_format"
+        },
+        log_format=log_format,
         sources=sources,
         jira=jira,
         notify=notify,

@@ -127,8 +127,11 @@ class JiraClient:
         )
         return [issue.key for issue in result]
 
-    def search_updated(self, jql: str) -> list[dict[str, Any]]:
-        """Every matching issue as raw JSON, following nextPageToken to the end."""
+    def search_updated(
+        self, jql: str, progress: Callable[[int], None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every matching issue as raw JSON, following nextPageToken to the end; `progress`
+        hears how many issues each page brought."""
         issues: list[dict[str, Any]] = []
         token: str | None = None
         while True:
@@ -141,7 +144,10 @@ class JiraClient:
                     fields="status,resolution,fixVersions,labels,updated",
                 )
             )
-            issues.extend(page.get("issues", []))
+            found = page.get("issues", [])
+            issues.extend(found)
+            if progress is not None:
+                progress(len(found))
             token = page.get("nextPageToken")
             if not token or page.get("isLast", True):
                 return issues
