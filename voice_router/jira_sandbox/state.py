@@ -169,8 +169,10 @@ class SandboxState:
         self.index.set_lag(seconds)
 
     def reindex(self, issue: Issue, *, deleted: bool = False) -> None:
-        """Hand the issue's new state (or its deletion) to the search index."""
-        self.index.record(issue, self.now(), deleted=deleted)
+        """Hand the issue's new state (or its deletion) to the search index, as of the
+        change's time (`updated`; a deletion: now)."""
+        at = max(self.clock().astimezone(UTC), issue.updated) if deleted else issue.updated
+        self.index.record(issue, at, deleted=deleted)
 
     def add_account(self, email: str, api_token: str | None, display_name: str = "") -> Account:
         """Another user; with an API token (or PAT) it can call the REST API."""
