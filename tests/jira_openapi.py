@@ -165,11 +165,14 @@ def jira_openapi_check() -> Iterator[list[Call]]:
     teardown if any of them is not what Atlassian's OpenAPI description allows."""
     with tap() as calls:
         yield calls
-    problems = violations(list(calls))
+    fail_on_violations(list(calls))
+
+
+def fail_on_violations(calls: list[Call]) -> None:
+    problems = list(dict.fromkeys(violations(calls)))
     if problems:
-        unique = list(dict.fromkeys(problems))
         pytest.fail(
             "Jira requests that Atlassian's OpenAPI description does not allow:\n  "
-            + "\n  ".join(unique),
+            + "\n  ".join(problems),
             pytrace=False,
         )
