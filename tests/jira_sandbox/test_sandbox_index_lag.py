@@ -140,3 +140,13 @@ def test_the_classic_search_lags_too_on_data_center(clock: Clock, bug: Bug) -> N
     assert hidden == []
     assert found == [issue.key]
     assert total == 1
+
+
+@pytest.mark.parametrize("sandbox", [{"index_lag": 30}], indirect=True)
+def test_a_test_asks_for_a_lagging_sandbox_in_one_line(
+    sandbox: JiraSandbox, jira: JIRA, bug: Bug
+) -> None:
+    jira.create_issue(fields=bug(labels=["voice-router"]), prefetch=False)
+
+    assert sandbox.state.search_lag == 30
+    assert keys(jira) == []
