@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
+from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
 from tests.support import SECRETS, inline_runtime
 from voice_router.db import make_engine, upgrade
 from voice_router.runtime import Runtime

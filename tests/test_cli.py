@@ -18,6 +18,8 @@ from voice_router.cli import cli
 from voice_router.models import Account, ApiToken, Delivery, UiSession
 from voice_router.tokens import authenticate, create_token
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 
 def config_file(tmp_path: Path, database_url: str) -> Path:
     path = tmp_path / "vr.toml"

@@ -23,6 +23,8 @@ from voice_router.settings import parse_settings
 from voice_router.tokens import create_token
 from voice_router.web import create_app
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 JIRA_EMAIL, JIRA_TOKEN = "bot@example.com", "jira-api-token-5f2c9e"
 JIRA_WEBHOOK_SECRET = "jira-webhook-secret-a81d"

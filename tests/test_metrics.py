@@ -32,6 +32,8 @@ from voice_router.models import Delivery, Outbound, Problem
 from voice_router.web import create_app
 from workers import jobs
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 ROOT = Path(__file__).parents[1]
 REDIS_METRICS_URL = "redis://127.0.0.1:6379/11"
 

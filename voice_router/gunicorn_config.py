@@ -28,7 +28,7 @@ Either way, without `redis_url` the web processes also run the job runner
   one). At start-up the files of processes that are gone are removed (their counts reset,
   which Prometheus' rate() handles); files of live processes sharing the directory, such as
   an rq worker on this host, are kept. A worker that exits is marked dead.
-- Logs: gunicorn's own lines and the app's go to stderr as JSON (voice_router.logs); the
+- Logs: gunicorn's own lines and the app's go to stderr in `log_format` (voice_router.logs); the
   access log stays off, the app logs one `http.request` event per request with its id.
 - Command-line flags (`-b`, `-w`) and GUNICORN_CMD_ARGS override what is set here.
 """

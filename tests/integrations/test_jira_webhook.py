@@ -22,6 +22,8 @@ from integrations.signing import body_fingerprint
 from voice_router.jira_sandbox import JiraSandbox
 from voice_router.jira_sandbox import sign as sandbox_sign
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "jira"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.json"))
 SECRET = "jira-test-secret"

@@ -13,8 +13,10 @@ TOKEN = "t0k"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[JiraSandbox]:
-    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
+def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
+    """Options by indirect parametrisation, e.g. `{"index_lag": 5}`."""
+    options = getattr(request, "param", {})
+    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD", **options) as running:
         yield running
 
 

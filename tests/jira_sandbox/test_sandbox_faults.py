@@ -12,6 +12,8 @@ from jira import JIRA, JIRAError
 
 from voice_router.jira_sandbox import DROPPED, JiraSandbox
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 Bug = Callable[..., dict[str, Any]]
 
 

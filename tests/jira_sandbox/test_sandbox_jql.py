@@ -14,6 +14,8 @@ from voice_router.jira_sandbox.jql import BoolOp, Clause, JqlSyntaxError, Not, p
 from voice_router.jira_sandbox.jql_eval import compile_query
 from voice_router.jira_sandbox.lifecycle import create_issue
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 
 def test_and_binds_tighter_than_or() -> None:
     query = parse("labels = a OR labels = b AND project = PROD")

@@ -1,4 +1,4 @@
-"""The sandbox against Atlassian's OpenAPI description (via `openapi_extract.json`):
+"""The sandbox against Atlassian's OpenAPI description (via tests/fixtures/specs/):
 every served path and method exists in the spec, and every JSON answer uses only keys the
 spec's response schema declares, so the emulator cannot drift from Jira Cloud's REST API."""
 
@@ -16,7 +16,9 @@ from jira import JIRA
 
 from voice_router.jira_sandbox import JiraSandbox, create_app
 
-EXTRACT = json.loads((Path(__file__).parent / "openapi_extract.json").read_text())
+EXTRACT = json.loads(
+    (Path(__file__).parents[1] / "fixtures/specs/jira-platform-openapi.extract.json").read_text()
+)
 PATHS: dict[str, dict[str, dict[str, str | None]]] = EXTRACT["paths"]
 SCHEMAS: dict[str, dict[str, Any]] = EXTRACT["schemas"]
 ISSUE_FIELD_SCHEMAS = {

@@ -16,6 +16,8 @@ from werkzeug import Request
 
 from voice_router.jira_sandbox import JiraSandbox
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 Bug = Callable[..., dict[str, Any]]
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "jira"
 SECRET = "whsec-test"

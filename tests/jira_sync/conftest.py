@@ -14,9 +14,13 @@ EMAIL, TOKEN = "bot@example.com", "sandbox-token"
 
 
 @pytest.fixture
-def sandbox() -> Iterator[JiraSandbox]:
+def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
+    """A sandbox per test; options by indirect parametrisation, e.g. a lagging search index:
+    `@pytest.mark.parametrize("sandbox", [{"index_lag": 5}], indirect=True)` (also
+    `deployment="datacenter"`, `clock=...`)."""
     jira_sync._cached_client.cache_clear()
-    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
+    options = getattr(request, "param", {})
+    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD", **options) as running:
         yield running
     jira_sync._cached_client.cache_clear()
 

@@ -16,6 +16,8 @@ from voice_router.models import Problem
 from voice_router.web import create_app
 from workers.jobs import sync_jira
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 
 def report(client, ticket, email, tag="pain-sso-login", **kwargs):
     body = generic_delivery(ticket, email, [tag], **kwargs)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import pytest
 from sqlmodel import Session, select
 
 from integrations.jira import webhook
@@ -13,6 +14,8 @@ from tests.shipping.conftest import JIRA_SECRET
 from tests.support import by_key, generic_delivery, post_signed, token
 from voice_router import processing
 from voice_router.models import Outbound, Problem
+
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
 
 def report(loop, ticket, email, tag="pain-sso-login", source="generic", **kwargs):

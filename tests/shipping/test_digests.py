@@ -13,6 +13,8 @@ from tests.shipping.test_close_the_loop import problem, seed
 from voice_router.models import Outbound
 from voice_router.reconcile import reconcile
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 
 class Inbox:
     def __init__(self) -> None:

@@ -13,6 +13,8 @@ from voice_router import jira_sync
 from voice_router.jira_sandbox import JiraSandbox
 from voice_router.web import create_app
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 EMAIL, TOKEN = "bot@example.com", "sandbox-token"
 
 

@@ -9,16 +9,16 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import routes_issues, routes_meta, routes_search
+from . import routes_issues, routes_meta, routes_search, routes_workflow
 from .context import EXTENSION
 from .errors import DEFAULT_MESSAGES, UNAUTHENTICATED, JiraError, error_body
-from .state import SandboxState
+from .state import Account, SandboxState
 from .traffic import DROPPED, Call
 
-ANONYMOUS_PATHS = ("/serverInfo",)  # Jira Cloud answers serverInfo without credentials
+ANONYMOUS_PATHS = ("/serverInfo",)  # Jira answers serverInfo without credentials
 DROP_FLAG = "jira_sandbox.drop"
 
 
@@ -28,7 +28,7 @@ def create_app(state: SandboxState | None = None, *, base_path: str = "") -> Fla
     app.extensions[EXTENSION] = state if state is not None else SandboxState()
     app.config["SANDBOX_BASE_PATH"] = base_path.rstrip("/")
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    for module in (routes_meta, routes_issues, routes_search):
+    for module in (routes_meta, routes_issues, routes_workflow, routes_search):
         prefix = f"{app.config['SANDBOX_BASE_PATH']}{module.bp.url_prefix}"
         app.register_blueprint(module.bp, url_prefix=prefix)
     app.before_request(_before)
@@ -57,19 +57,46 @@ def error_response(
     return response
 
 
-def _authorized(state: SandboxState) -> bool:
+def _same(given: str | None, expected: str | None) -> bool:
+    return expected is not None and hmac.compare_digest((given or "").encode(), expected.encode())
+
+
+def authenticate(state: SandboxState) -> Account | None:
+    """The account the request's credentials belong to.
+
+    Cloud: HTTP Basic with the account's e-mail and API token (a Bearer token is an OAuth
+    2.0 access token there, which the sandbox does not issue). Data Center: a personal access
+    token as `Authorization: Bearer <token>`, or Basic with the e-mail or user name and the
+    same secret as password.
+    """
     auth = request.authorization
-    if auth is None or auth.type != "basic":
-        return False
-    return hmac.compare_digest(auth.username or "", state.bot.email) and hmac.compare_digest(
-        auth.password or "", state.bot.api_token or ""
-    )
+    if auth is None:
+        return None
+    for account in state.accounts:
+        if account.api_token is None:
+            continue
+        if auth.type == "basic":
+            names = [account.email]
+            if state.deployment == "datacenter":
+                names.append(account.email.split("@")[0])
+            if any(_same(auth.username, n) for n in names) and _same(
+                auth.password, account.api_token
+            ):
+                return account
+        elif (
+            auth.type == "bearer"
+            and state.deployment == "datacenter"
+            and _same(auth.token, account.api_token)
+        ):
+            return account
+    return None
 
 
 def _before() -> Response | None:
     state = _state()
+    g.actor = authenticate(state)
     anonymous = request.authorization is None and request.path.endswith(ANONYMOUS_PATHS)
-    if not anonymous and not _authorized(state):
+    if not anonymous and g.actor is None:
         return error_response(401, error_body([UNAUTHENTICATED]))
     traffic = state.traffic
     method, path = request.method, request.path
@@ -96,7 +123,17 @@ def _after(response: Response) -> Response:
             response = error_response(503)
     status = DROPPED if request.environ.get(DROP_FLAG) else response.status_code
     query = request.query_string.decode("latin-1")
-    _state().traffic.record(Call(request.method, request.path, query, status))
+    call = Call(
+        request.method,
+        request.path,
+        query,
+        status,
+        request.get_data(cache=True),
+        request.content_type or "",
+        current_app.config["SANDBOX_BASE_PATH"],
+        _state().deployment,
+    )
+    _state().traffic.record(call)
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog
+from . import catalog, richtext
 from .editing import Draft
 from .state import SandboxState
 
@@ -28,9 +28,7 @@ def item(
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
+    return richtext.plain(value)
 
 
 def _number(value: float | None) -> str | None:

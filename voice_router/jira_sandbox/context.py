@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, abort, current_app, g, request
 
+from . import permissions
 from .errors import JiraError
-from .state import SandboxState
+from .state import Account, Issue, SandboxState
 
 EXTENSION = "jira_sandbox"
 API_VERSIONS = ("2", "3", "latest")
@@ -20,6 +21,8 @@ def api_blueprint(name: str) -> Blueprint:
     @bp.url_value_preprocessor
     def _pop_version(endpoint: str | None, values: dict[str, Any] | None) -> None:
         g.api_version = (values or {}).pop("api_version", "2")
+        if g.api_version == "3" and state().deployment == "datacenter":
+            abort(404)  # Jira Data Center has REST v2 only
 
     return bp
 
@@ -52,3 +55,23 @@ def json_body() -> Any:
 def flag(name: str, default: bool = False) -> bool:
     value = request.args.get(name)
     return default if value is None else value.lower() == "true"
+
+
+def actor() -> Account:
+    """The authenticated user (the API user for anonymous requests)."""
+    return g.get("actor") or state().bot
+
+
+def visible_issue(ref: str) -> Issue:
+    """The issue, if the caller may browse its project; else Jira's 404."""
+    s = state()
+    issue = s.get_issue(ref)
+    may(issue, permissions.BROWSE)
+    return issue
+
+
+def may(issue: Issue, *needed: str, status: int = 0) -> None:
+    """Raise Jira's refusal unless the caller holds `needed` in the issue's project."""
+    s = state()
+    project = s.projects[issue.project_id].key
+    s.permissions.require(actor().account_id, project, *needed, key=issue.key, status=status)

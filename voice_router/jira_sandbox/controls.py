@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from . import catalog, lifecycle, linking, payloads, render
+from .controls_site import SiteControls
 from .issue_json import issue_json
 from .state import Event, Issue, Project, SandboxState, Version
 from .traffic import Call
 
 
-class SandboxControls:
+class SandboxControls(SiteControls):
     """Person-made changes (`transition`, `edit`, `release_version`, `delete_issue`, ...)
     return the webhook body Jira would send for them; `_deliver` decides whether it goes out."""
 

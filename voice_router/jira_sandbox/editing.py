@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import catalog
+from . import catalog, richtext
 from .errors import NOT_ON_SCREEN, JiraError, field_errors
 from .state import Issue, SandboxState
 
@@ -20,6 +20,9 @@ BAD_OPERATION = (
     "Can not deserialize instance of com.atlassian.jira.rest.v2.issue.FieldOperation "
     "out of VALUE_STRING token"
 )
+# The rule is Atlassian's ("Fields included in here cannot be included in `update`", 400);
+# the wording is the sandbox's: no capture of Jira's message was found.
+IN_BOTH = "Field '{}' cannot be set in both 'fields' and 'update'."
 
 
 @dataclass
@@ -64,6 +67,9 @@ def operations(fields: Any, update: Any) -> list[tuple[str, str, Any]]:
     """Flatten both request forms into `(field id, verb, value)` triples."""
     if not isinstance(fields or {}, dict) or not isinstance(update or {}, dict):
         raise JiraError(400, "Can not deserialize instance of java.util.LinkedHashMap")
+    both = sorted(set(fields or {}) & set(update or {}))
+    if both:
+        raise field_errors({fid: IN_BOTH.format(fid) for fid in both})
     ops = [(fid, "set", value) for fid, value in (fields or {}).items()]
     for fid, items in (update or {}).items():
         if not isinstance(items, list):
@@ -107,8 +113,9 @@ def _apply(
 ) -> None:
     if fid == "comment" and verb == "add":
         body = value.get("body") if isinstance(value, dict) else None
-        if not body:
-            raise ValueError("Comment body can not be empty!")
+        problem = richtext.comment_problem(body, api_version, state.deployment)
+        if problem is not None:
+            raise ValueError(problem)
         draft.new_comments.append(body)
         return
     if fid not in SETTABLE and fid not in catalog.NUMBER_CUSTOM_FIELDS:
@@ -134,10 +141,7 @@ def _set_single(state: SandboxState, draft: Draft, fid: str, value: Any, api: st
             raise ValueError("Summary must be less than 255 characters.")
         draft.summary = value
     elif fid == "description":
-        if api == "3" and value is not None and not isinstance(value, dict):
-            raise ValueError("Operation value must be an Atlassian Document (see the ADF spec)")
-        if api != "3" and value is not None and not isinstance(value, str):
-            raise ValueError("Operation value must be a string")
+        richtext.check_description(value, api, state.deployment)
         draft.description = value
     elif fid == "priority":
         found = _named(catalog.PRIORITIES, value)

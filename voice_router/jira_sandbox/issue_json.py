@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import catalog, render
+from . import catalog, render, richtext
 from .state import Issue, SandboxState
 
 
@@ -43,7 +43,7 @@ def issue_fields(api: str, state: SandboxState, issue: Issue) -> dict[str, Any]:
         "updated": render.ts(issue.updated),
         "status": render.status(api, issue.status),
         "components": [],
-        "description": issue.description,
+        "description": richtext.for_version(issue.description, richtext.version_of(api)),
         "summary": issue.summary,
         "creator": reporter,
         "reporter": reporter,

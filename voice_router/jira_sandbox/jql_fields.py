@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import catalog, jql
+from . import catalog, jql, richtext
 from .errors import JiraError
 from .state import Issue, SandboxState
 
@@ -111,8 +111,8 @@ class FieldTable:
                 "resolved", "date", lambda i: i.resolution_date, sort=lambda i: i.resolution_date
             ),
             Field("summary", "text", lambda i: i.summary, sort=lambda i: i.summary.lower()),
-            Field("description", "text", lambda i: i.description),
-            Field("text", "text", lambda i: f"{i.summary} {i.description or ''}"),
+            Field("description", "text", lambda i: richtext.plain(i.description)),
+            Field("text", "text", lambda i: f"{i.summary} {richtext.plain(i.description) or ''}"),
             Field(
                 catalog.IMPACT_FIELD_ID,
                 "number",

@@ -6,18 +6,19 @@ the sandbox's Python API with `via_api=False`.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from . import catalog, changelog, payloads
+from . import catalog, changelog, payloads, richtext
 from .editing import Draft, apply_operations, operations
 from .errors import NOT_ON_SCREEN, JiraError, field_errors
 from .state import Account, Comment, Event, Issue, SandboxState
 
 
 def _emit(
-    state: SandboxState, name: str, payload: dict[str, Any], via_api: bool, key: str
+    state: SandboxState, name: str, payload: dict[str, Any], via_api: bool, issue: Issue
 ) -> Event:
-    event = Event(name, payloads.encode(payload), via_api, key)
+    event = Event(name, payloads.encode(payload), via_api, issue.key, copy.deepcopy(issue))
     state.emit(event)
     return event
 
@@ -54,6 +55,8 @@ def create_issue(
                 state, Draft(), ops, project.id if project else -1, api_version
             )
         except JiraError as exc:
+            if exc.messages:
+                raise
             draft = None
             errors = {**exc.errors, **errors}
         if errors or draft is None or project is None:
@@ -74,13 +77,14 @@ def create_issue(
         state.issues[issue.id] = issue
         for body in draft.new_comments:
             _add_comment(state, issue, body, actor, via_api)
+        state.reindex(issue)
         items = changelog.diff(state, Draft(issuetype_id=issue.issuetype_id), Draft.of(issue))
         status = issue.status
         items.append(changelog.item("Status", "status", (None, None), (status.id, status.name)))
         payload = payloads.issue_event(
             state, "jira:issue_created", issue, actor, items, "issue_created"
         )
-        _emit(state, "jira:issue_created", payload, via_api, issue.key)
+        _emit(state, "jira:issue_created", payload, via_api, issue)
         return issue
 
 
@@ -108,9 +112,10 @@ def edit_issue(
         issue.updated = state.now()
         for body in after.new_comments:
             _add_comment(state, issue, body, actor, via_api)
+        state.reindex(issue)
         type_name = "issue_updated" if items else "issue_commented"
         payload = payloads.issue_event(state, "jira:issue_updated", issue, actor, items, type_name)
-        return _emit(state, "jira:issue_updated", payload, via_api, issue.key)
+        return _emit(state, "jira:issue_updated", payload, via_api, issue)
 
 
 def transition(
@@ -144,11 +149,12 @@ def transition(
         issue.updated = now
         for body in comments or []:
             _add_comment(state, issue, body, actor, via_api)
+        state.reindex(issue)
         items = changelog.workflow(old_status, target, old_resolution, new_resolution)
         payload = payloads.issue_event(
             state, "jira:issue_updated", issue, actor, items, "issue_generic"
         )
-        return _emit(state, "jira:issue_updated", payload, via_api, issue.key)
+        return _emit(state, "jira:issue_updated", payload, via_api, issue)
 
 
 def _add_comment(
@@ -158,28 +164,35 @@ def _add_comment(
     comment = Comment(state.next_id("comment"), issue.id, body, actor.account_id, now, now)
     state.comments.append(comment)
     payload = payloads.comment_event(state, "comment_created", issue, comment)
-    _emit(state, "comment_created", payload, via_api, issue.key)
+    _emit(state, "comment_created", payload, via_api, issue)
     return comment
 
 
 def add_comment(
-    state: SandboxState, issue: Issue, body: Any, actor: Account, *, via_api: bool = True
+    state: SandboxState,
+    issue: Issue,
+    body: Any,
+    actor: Account,
+    *,
+    via_api: bool = True,
+    api_version: str = "2",
 ) -> Comment:
-    if body is None or (isinstance(body, str) and not body.strip()):
-        raise field_errors({"comment": "Comment body can not be empty!"})
+    richtext.check_comment(body, api_version, state.deployment)
     with state.lock:
         comment = _add_comment(state, issue, body, actor, via_api)
         issue.updated = comment.created
+        state.reindex(issue)
         return comment
 
 
 def delete_issue(state: SandboxState, issue: Issue, actor: Account, *, via_api: bool) -> Event:
     with state.lock:
         payload = payloads.issue_event(state, "jira:issue_deleted", issue, actor)
+        state.reindex(issue, deleted=True)
         del state.issues[issue.id]
         state.comments = [c for c in state.comments if c.issue_id != issue.id]
         state.remote_links = [r for r in state.remote_links if r.issue_id != issue.id]
         state.issue_links = [
             link for link in state.issue_links if issue.id not in (link.inward_id, link.outward_id)
         ]
-        return _emit(state, "jira:issue_deleted", payload, via_api, issue.key)
+        return _emit(state, "jira:issue_deleted", payload, via_api, issue)

@@ -6,8 +6,9 @@ from datetime import date
 from typing import Any
 
 from . import catalog, payloads
+from . import permissions as perm
 from .errors import JiraError, field_errors
-from .state import Event, Issue, IssueLink, Project, RemoteLink, SandboxState, Version
+from .state import Account, Event, Issue, IssueLink, Project, RemoteLink, SandboxState, Version
 
 
 def upsert_remote_link(state: SandboxState, issue: Issue, body: Any) -> tuple[RemoteLink, bool]:
@@ -38,6 +39,7 @@ def upsert_remote_link(state: SandboxState, issue: Issue, body: Any) -> tuple[Re
         if existing is None:
             state.remote_links.append(link)
         issue.updated = state.now()
+        state.reindex(issue)
         return link, existing is None
 
 
@@ -52,9 +54,12 @@ def delete_remote_links(state: SandboxState, issue: Issue, keep: Any) -> None:
     with state.lock:
         state.remote_links = [r for r in state.remote_links if r.issue_id != issue.id or keep(r)]
         issue.updated = state.now()
+        state.reindex(issue)
 
 
-def link_issues(state: SandboxState, body: Any) -> IssueLink:
+def link_issues(state: SandboxState, body: Any, actor: Account) -> IssueLink:
+    """Browse projects on both issues and Link issues on the outward one are needed; Jira
+    answers 404 for either (Atlassian's description of `POST /issueLink`)."""
     if not isinstance(body, dict):
         raise JiraError(400, "Can not deserialize instance of LinkIssueRequestJsonBean")
     type_ref = body.get("type") or {}
@@ -68,14 +73,24 @@ def link_issues(state: SandboxState, body: Any) -> IssueLink:
             value = body.get(side)
             key = value.get("key", value.get("id")) if isinstance(value, dict) else None
             issue = state.find_issue(key) if key is not None else None
-            if issue is None:
+            project = state.projects[issue.project_id].key if issue is not None else ""
+            if issue is None or not state.permissions.has(actor.account_id, project, perm.BROWSE):
                 raise JiraError(404, "Issue Does Not Exist")
             sides.append(issue)
+        outward = sides[1]
+        state.permissions.require(
+            actor.account_id,
+            state.projects[outward.project_id].key,
+            perm.LINK,
+            key=outward.key,
+            status=404,
+        )
         link = IssueLink(state.next_id("issuelink"), kind.id, sides[0].id, sides[1].id)
         state.issue_links.append(link)
         now = state.now()
         for issue in sides:
             issue.updated = now
+            state.reindex(issue)
         return link
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from . import catalog
+from . import catalog, richtext
 from .state import Account, Comment, Issue, IssueLink, Project, RemoteLink, SandboxState, Version
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
@@ -142,7 +142,7 @@ def comment(api: str, state: SandboxState, value: Comment) -> dict[str, Any]:
         "self": f"{api}/issue/{value.issue_id}/comment/{value.id}",
         "id": str(value.id),
         "author": author,
-        "body": value.body,
+        "body": richtext.for_version(value.body, richtext.version_of(api)),
         "updateAuthor": author,
         "created": ts(value.created),
         "updated": ts(value.updated),

@@ -1,4 +1,4 @@
-"""Issues and what hangs off them: comments, remote links, transitions."""
+"""Issues and what hangs off them: comments and remote links (transitions: routes_workflow)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,20 @@ from typing import Any
 
 from flask import request
 
-from . import catalog, lifecycle, linking, render
-from .context import api_base, api_blueprint, api_version, flag, json_body, state
-from .errors import NOT_ON_SCREEN, JiraError, field_errors
+from . import lifecycle, linking, render
+from . import permissions as perm
+from .context import (
+    actor,
+    api_base,
+    api_blueprint,
+    api_version,
+    flag,
+    json_body,
+    may,
+    state,
+    visible_issue,
+)
+from .errors import JiraError, field_errors
 from .issue_json import issue_json, parse_field_spec
 
 bp = api_blueprint("jira_issues")
@@ -23,12 +34,27 @@ def _body_dict() -> dict[str, Any]:
     return body
 
 
+def _check_create(fields: Any) -> None:
+    """A project the caller cannot browse does not exist for them; Create issues is needed."""
+    s = state()
+    ref = fields.get("project") if isinstance(fields, dict) else None
+    ref = ref.get("id", ref.get("key")) if isinstance(ref, dict) else None
+    project = s.project(ref) if ref is not None else None
+    if project is None:
+        return  # lifecycle.create_issue answers Jira's "Specify a valid project ID or key"
+    who = actor().account_id
+    if not s.permissions.has(who, project.key, perm.BROWSE):
+        raise field_errors({"project": "Specify a valid project ID or key"})
+    s.permissions.require(who, project.key, perm.CREATE)
+
+
 @bp.post("/issue")
 def create_issue() -> Answer:
     body = _body_dict()
     s = state()
+    _check_create(body.get("fields"))
     issue = lifecycle.create_issue(
-        s, body.get("fields"), body.get("update"), s.bot, api_version=api_version()
+        s, body.get("fields"), body.get("update"), actor(), api_version=api_version()
     )
     return {"id": str(issue.id), "key": issue.key, "self": f"{api_base()}/issue/{issue.id}"}, 201
 
@@ -37,7 +63,7 @@ def create_issue() -> Answer:
 def get_issue(issue_ref: str) -> dict[str, Any]:
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
         spec = parse_field_spec(request.args.getlist("fields"), "*all")
         return issue_json(api_base(), s, issue, spec)
 
@@ -47,9 +73,14 @@ def edit_issue(issue_ref: str) -> Answer:
     body = _body_dict()
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
+        may(issue, perm.EDIT)
+        if not flag("notifyUsers", default=True):
+            may(issue, perm.ADMIN_PROJECT)
+        if isinstance(body.get("update"), dict) and "comment" in body["update"]:
+            may(issue, perm.COMMENT)
         lifecycle.edit_issue(
-            s, issue, body.get("fields"), body.get("update"), s.bot, api_version=api_version()
+            s, issue, body.get("fields"), body.get("update"), actor(), api_version=api_version()
         )
         if flag("returnIssue"):
             return issue_json(api_base(), s, issue), 200
@@ -60,7 +91,9 @@ def edit_issue(issue_ref: str) -> Answer:
 def delete_issue(issue_ref: str) -> Answer:
     s = state()
     with s.lock:
-        lifecycle.delete_issue(s, s.get_issue(issue_ref), s.bot, via_api=True)
+        issue = visible_issue(issue_ref)
+        may(issue, perm.DELETE)
+        lifecycle.delete_issue(s, issue, actor(), via_api=True)
     return "", 204
 
 
@@ -71,7 +104,7 @@ def delete_issue(issue_ref: str) -> Answer:
 def comments(issue_ref: str) -> dict[str, Any]:
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
         found = [render.comment(api_base(), s, c) for c in s.issue_comments(issue.id)]
     start = max(0, request.args.get("startAt", 0, type=int))
     limit = max(0, request.args.get("maxResults", 5000, type=int))
@@ -84,8 +117,11 @@ def add_comment(issue_ref: str) -> Answer:
     body = _body_dict()
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
-        comment = lifecycle.add_comment(s, issue, body.get("body"), s.bot)
+        issue = visible_issue(issue_ref)
+        may(issue, perm.COMMENT)
+        comment = lifecycle.add_comment(
+            s, issue, body.get("body"), actor(), api_version=api_version()
+        )
         return render.comment(api_base(), s, comment), 201
 
 
@@ -93,7 +129,7 @@ def add_comment(issue_ref: str) -> Answer:
 def get_comment(issue_ref: str, comment_id: str) -> dict[str, Any]:
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
         found = next((c for c in s.issue_comments(issue.id) if str(c.id) == comment_id), None)
         if found is None:
             raise JiraError(404, "Can not find a comment for the id: " + comment_id)
@@ -107,7 +143,7 @@ def get_comment(issue_ref: str, comment_id: str) -> dict[str, Any]:
 def remote_links(issue_ref: str) -> Any:
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
         links = s.issue_remote_links(issue.id)
         global_id = request.args.get("globalId")
         if global_id is not None:
@@ -123,7 +159,8 @@ def add_remote_link(issue_ref: str) -> Answer:
     body = _body_dict()
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
+        may(issue, perm.LINK)
         link, created = linking.upsert_remote_link(s, issue, body)
         return {"id": link.id, "self": f"{api_base()}/issue/{issue.key}/remotelink/{link.id}"}, (
             201 if created else 200
@@ -137,7 +174,8 @@ def delete_remote_link_by_global_id(issue_ref: str) -> Answer:
         raise JiraError(400, "The globalId parameter is required.")
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
+        may(issue, perm.LINK)
         if not any(r.global_id == global_id for r in s.issue_remote_links(issue.id)):
             raise JiraError(404, "No remote link with the given globalId was found.")
         linking.delete_remote_links(s, issue, keep=lambda r: r.global_id != global_id)
@@ -148,7 +186,7 @@ def delete_remote_link_by_global_id(issue_ref: str) -> Answer:
 def remote_link(issue_ref: str, link_id: str) -> dict[str, Any]:
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
         return render.remote_link(api_base(), s, linking.find_remote_link(s, issue, link_id))
 
 
@@ -156,73 +194,8 @@ def remote_link(issue_ref: str, link_id: str) -> dict[str, Any]:
 def delete_remote_link(issue_ref: str, link_id: str) -> Answer:
     s = state()
     with s.lock:
-        issue = s.get_issue(issue_ref)
+        issue = visible_issue(issue_ref)
+        may(issue, perm.LINK)
         linking.find_remote_link(s, issue, link_id)
         linking.delete_remote_links(s, issue, keep=lambda r: str(r.id) != link_id)
-    return "", 204
-
-
-# -- transitions -------------------------------------------------------------------------
-
-
-def available(current: catalog.Status) -> list[catalog.Status]:
-    """Every project uses one workflow with a global transition into each other status."""
-    return [st for st in catalog.STATUSES if st.id != current.id]
-
-
-@bp.get("/issue/<issue_ref>/transitions")
-def transitions(issue_ref: str) -> dict[str, Any]:
-    s = state()
-    with s.lock:
-        issue = s.get_issue(issue_ref)
-        options = available(issue.status)
-    wanted = request.args.get("transitionId")
-    return {
-        "expand": "transitions",
-        "transitions": [
-            {
-                "id": st.transition_id,
-                "name": st.name,
-                "to": render.status(api_base(), st),
-                "hasScreen": False,
-                "isGlobal": True,
-                "isInitial": False,
-                "isAvailable": True,
-                "isConditional": False,
-                "looped": False,
-            }
-            for st in options
-            if wanted is None or st.transition_id == wanted
-        ],
-    }
-
-
-@bp.post("/issue/<issue_ref>/transitions")
-def do_transition(issue_ref: str) -> Answer:
-    body = _body_dict()
-    ref = body.get("transition")
-    tid = str(ref.get("id")) if isinstance(ref, dict) and ref.get("id") is not None else None
-    if tid is None:
-        raise JiraError(400, "Missing 'transition' identifier")
-    s = state()
-    with s.lock:
-        issue = s.get_issue(issue_ref)
-        target = next((st for st in available(issue.status) if st.transition_id == tid), None)
-        if target is None:
-            raise JiraError(400, f"Transition id '{tid}' is not valid for this issue.")
-        fields = dict(body.get("fields") or {})
-        res = fields.pop("resolution", None)
-        res_name = res.get("name", res.get("id")) if isinstance(res, dict) else None
-        if res_name is not None and target.category is not catalog.DONE:
-            raise field_errors({"resolution": NOT_ON_SCREEN.format("resolution")})
-        if res_name is not None and catalog.find_named(catalog.RESOLUTIONS, res_name) is None:
-            raise field_errors({"resolution": f"Resolution '{res_name}' is not valid."})
-        if fields:
-            lifecycle.edit_issue(s, issue, fields, None, s.bot, api_version=api_version())
-        notes = [
-            op["add"].get("body")
-            for op in (body.get("update") or {}).get("comment", [])
-            if isinstance(op, dict) and isinstance(op.get("add"), dict)
-        ]
-        lifecycle.transition(s, issue, target, s.bot, resolution=res_name, comments=notes)
     return "", 204

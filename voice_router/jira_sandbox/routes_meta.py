@@ -5,24 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog, linking, render
-from .context import api_base, api_blueprint, json_body, state
+from . import permissions as perm
+from .context import actor, api_base, api_blueprint, json_body, state
 from .errors import JiraError
+from .state import Project
 
 bp = api_blueprint("jira_meta")
 
 BUILD = {"versionNumbers": [1001, 0, 0], "version": "1001.0.0-SNAPSHOT", "buildNumber": 100280}
 
 
+def _build(version: str) -> dict[str, Any]:
+    """Data Center's build fields for a version such as "9.12.15" or "10.3.4"."""
+    numbers = [int(part) for part in version.split(".")[:3]]
+    numbers += [0] * (3 - len(numbers))
+    number = numbers[0] * 1_000_000 + numbers[1] * 1_000 + numbers[2]
+    return {"versionNumbers": numbers, "version": version, "buildNumber": number}
+
+
 @bp.get("/serverInfo")
 def server_info() -> dict[str, Any]:
+    """Cloud says `deploymentType: "Cloud"`; Data Center and Server say "Server" (the `jira`
+    library picks its search endpoint by this)."""
     site = render.site(api_base())
+    s = state()
+    cloud = s.deployment == "cloud"
     return {
         "baseUrl": site,
-        "displayUrl": site,
-        **BUILD,
-        "deploymentType": "Cloud",
+        **({"displayUrl": site} if cloud else {}),
+        **(BUILD if cloud else _build(s.server_version)),
+        "deploymentType": "Cloud" if cloud else "Server",
         "buildDate": "2025-09-24T00:00:00.000+0000",
-        "serverTime": render.ts(state().clock()),
+        "serverTime": render.ts(s.clock()),
         "scmInfo": "5330f7d9b6410d68235d4366868d44403ee65a1a",
         "serverTitle": "Jira (voice-router sandbox)",
         "serverTimeZone": "Etc/UTC",
@@ -60,9 +74,13 @@ def fields() -> list[dict[str, Any]]:
     ]
 
 
+def _browsable(project: Project) -> bool:
+    return state().permissions.has(actor().account_id, project.key, perm.BROWSE)
+
+
 def _project(ref: str) -> Any:
     found = state().project(ref)
-    if found is None:
+    if found is None or not _browsable(found):
         raise JiraError(404, f"No project could be found with key '{ref}'.")
     return found
 
@@ -70,7 +88,7 @@ def _project(ref: str) -> Any:
 @bp.get("/project")
 def projects() -> list[dict[str, Any]]:
     with state().lock:
-        return [render.project(api_base(), p) for p in state().projects.values()]
+        return [render.project(api_base(), p) for p in state().projects.values() if _browsable(p)]
 
 
 @bp.get("/project/<project_ref>")
@@ -107,7 +125,7 @@ def issue_link_types() -> dict[str, Any]:
 
 @bp.post("/issueLink")
 def create_issue_link() -> tuple[str, int]:
-    linking.link_issues(state(), json_body())
+    linking.link_issues(state(), json_body(), actor())
     return "", 201
 
 

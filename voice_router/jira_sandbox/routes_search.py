@@ -1,4 +1,5 @@
-"""Enhanced search, approximate count, and the removed legacy search (410, as on Cloud)."""
+"""Search: Cloud's enhanced search and approximate count (the classic search answers 410
+there, as on Jira Cloud since 2025); Data Center's classic search (the only one it has)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from typing import Any
 from flask import request
 
 from . import search
-from .context import api_base, api_blueprint, json_body, state
+from .context import actor, api_base, api_blueprint, json_body, state
 from .errors import SEARCH_REMOVED, JiraError
 
 bp = api_blueprint("jira_search")
+
+
+def _cloud_only() -> None:
+    if state().deployment != "cloud":
+        raise JiraError(404, "null for uri: " + request.url)
 
 
 def _ids(values: Any) -> list[int]:
@@ -26,10 +32,12 @@ def _ids(values: Any) -> list[int]:
 
 @bp.get("/search/jql")
 def search_get() -> dict[str, Any]:
+    _cloud_only()
     args = request.args
     return search.search(
         state(),
         api_base(),
+        actor(),
         jql=args.get("jql", ""),
         next_page_token=args.get("nextPageToken"),
         max_results=args.get("maxResults"),
@@ -40,6 +48,7 @@ def search_get() -> dict[str, Any]:
 
 @bp.post("/search/jql")
 def search_post() -> dict[str, Any]:
+    _cloud_only()
     body = json_body()
     if not isinstance(body, dict):
         raise JiraError(400, "Can not deserialize instance of SearchAndReconcileRequestBean")
@@ -47,6 +56,7 @@ def search_post() -> dict[str, Any]:
     return search.search(
         state(),
         api_base(),
+        actor(),
         jql=body.get("jql") or "",
         next_page_token=body.get("nextPageToken"),
         max_results=body.get("maxResults"),
@@ -57,11 +67,36 @@ def search_post() -> dict[str, Any]:
 
 @bp.post("/search/approximate-count")
 def approximate_count() -> dict[str, int]:
+    _cloud_only()
     body = json_body()
     jql = body.get("jql") if isinstance(body, dict) else None
-    return {"count": search.approximate_count(state(), jql or "")}
+    return {"count": search.approximate_count(state(), actor(), jql or "")}
 
 
 @bp.route("/search", methods=["GET", "POST"])
-def legacy_search() -> tuple[dict[str, Any], int]:
-    raise JiraError(410, SEARCH_REMOVED)
+def classic_search() -> dict[str, Any]:
+    if state().deployment == "cloud":
+        raise JiraError(410, SEARCH_REMOVED)
+    if request.method == "GET":
+        args = request.args
+        query: dict[str, Any] = {
+            "jql": args.get("jql", ""),
+            "startAt": args.get("startAt"),
+            "maxResults": args.get("maxResults"),
+            "fields": args.getlist("fields"),
+        }
+    else:
+        body = json_body()
+        if not isinstance(body, dict):
+            raise JiraError(400, "Can not deserialize instance of SearchRequestBean")
+        fields = body.get("fields")
+        query = {**body, "fields": [fields] if isinstance(fields, str) else fields}
+    return search.classic(
+        state(),
+        api_base(),
+        actor(),
+        jql=query.get("jql") or "",
+        start_at=query.get("startAt"),
+        max_results=query.get("maxResults"),
+        fields=query.get("fields"),
+    )

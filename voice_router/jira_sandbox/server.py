@@ -10,6 +10,8 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
 from .controls import SandboxControls
+from .errors import JiraError
+from .jql_eval import compile_query
 from .state import Event, SandboxState
 from .webhooks import DEFAULT_EVENTS, Delivery, Dispatcher, WebhookTarget, post
 
@@ -20,7 +22,11 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class JiraSandbox(SandboxControls):
-    """A stateful Jira Cloud emulator served on 127.0.0.1 with an ephemeral port.
+    """A stateful Jira emulator served on 127.0.0.1 with an ephemeral port.
+
+    `deployment="cloud"` (default) emulates Jira Cloud; `"datacenter"` Jira Data Center /
+    Server 9.x-10.x (`server_version`): REST v2 only, classic search, personal access tokens.
+    `index_lag` is how many seconds searches lag behind changes (see `set_index_lag`).
 
     Person-made changes (`transition`, `edit`, `release_version`, `delete_issue`) return the
     webhook body Jira would send and deliver it synchronously to the registered target.
@@ -35,10 +41,19 @@ class JiraSandbox(SandboxControls):
         state: SandboxState | None = None,
         base_path: str = "",
         clock: Callable[[], datetime] | None = None,
+        deployment: str = "cloud",
+        index_lag: float = 0.0,
+        server_version: str = "9.12.15",
     ) -> None:
         if state is None:
             state = SandboxState(
-                email, api_token, (project,), **({"clock": clock} if clock else {})
+                email,
+                api_token,
+                (project,),
+                deployment=deployment,
+                index_lag=index_lag,
+                server_version=server_version,
+                **({"clock": clock} if clock else {}),
             )
         super().__init__(state, project)
         self.base_path = base_path.rstrip("/")
@@ -97,15 +112,25 @@ class JiraSandbox(SandboxControls):
     def register_webhook(
         self,
         url: str,
-        secret: str,
+        secret: str | None = None,
         *,
         events: Iterable[str] = DEFAULT_EVENTS,
+        jql: str | None = None,
         api_changes: bool = False,
         timeout: float = 5.0,
     ) -> None:
-        """One admin webhook. `api_changes=True` also delivers changes made through REST
-        (in the background, in order; see `flush_webhooks`), as real Jira does."""
-        self._target = WebhookTarget(url, secret, tuple(events), api_changes, timeout)
+        """One admin webhook; unsigned without a `secret`. With `jql`, issue and comment
+        events are sent only for issues the query matches at the time of the change (an
+        invalid query is refused here, as Jira refuses to save it: ValueError). `api_changes`
+        also delivers changes made through REST (in the background, in order; see
+        `flush_webhooks`), as real Jira does."""
+        if jql is not None:
+            try:
+                with self.state.lock:
+                    compile_query(self.state, jql)
+            except JiraError as exc:
+                raise ValueError(f"invalid webhook JQL: {exc.messages}") from None
+        self._target = WebhookTarget(url, secret, tuple(events), api_changes, timeout, jql)
 
     def unregister_webhook(self) -> None:
         self._target = None
@@ -131,11 +156,27 @@ class JiraSandbox(SandboxControls):
 
     def _deliver(self, event: Event, send: bool) -> bytes:
         target = self._target
-        if send and target is not None and target.wants(event.name):
+        if send and target is not None and self._wanted(target, event):
             self.send_webhook(event.payload)
         return event.payload
 
     def _on_event(self, event: Event) -> None:
         target = self._target
-        if event.via_api and target is not None and target.api_changes and target.wants(event.name):
+        if not event.via_api or target is None or not target.api_changes:
+            return
+        if self._wanted(target, event):
             self._dispatcher.submit(target, event.payload)
+
+    def _wanted(self, target: WebhookTarget, event: Event) -> bool:
+        """Subscribed to the event, and its issue matches the webhook's JQL filter (Jira
+        evaluates the filter against the issue as the change left it, not the index)."""
+        if not target.wants(event.name):
+            return False
+        if target.jql is None or event.issue is None:
+            return True
+        with self.state.lock:
+            try:
+                predicate, _ = compile_query(self.state, target.jql)
+            except JiraError:  # e.g. a version named in the filter was deleted
+                return False
+            return predicate(event.issue)

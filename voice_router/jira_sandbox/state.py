@@ -12,7 +12,11 @@ from typing import Any
 
 from . import catalog
 from .errors import issue_not_found
+from .index import SearchIndex
+from .permissions import Permissions
 from .traffic import Traffic
+
+DEPLOYMENTS = ("cloud", "datacenter")
 
 
 @dataclass
@@ -97,12 +101,14 @@ class Issue:
 
 @dataclass(frozen=True)
 class Event:
-    """One change as Jira would announce it by webhook; `payload` is the exact body."""
+    """One change as Jira would announce it by webhook; `payload` is the exact body, `issue`
+    a copy of the issue as the change left it (for webhook JQL filters)."""
 
     name: str
     payload: bytes
     via_api: bool
     issue_key: str | None = None
+    issue: Issue | None = None
 
 
 def _account_id(seed: str) -> str:
@@ -122,12 +128,22 @@ class SandboxState:
         *,
         clock: Callable[[], datetime] = _utcnow,
         base_url: str = "http://127.0.0.1",
+        deployment: str = "cloud",
+        index_lag: float = 0.0,
+        server_version: str = "9.12.15",
     ) -> None:
+        if deployment not in DEPLOYMENTS:
+            raise ValueError(f"deployment must be one of {DEPLOYMENTS}")
         self.lock = threading.RLock()
         self.clock = clock
         self.base_url = base_url
+        self.deployment = deployment
+        self.server_version = server_version  # reported by serverInfo on Data Center
         self.bot = Account(_account_id(email), email, email.split("@")[0], api_token)
         self.human = Account(_account_id("pat@example.com"), "pat@example.com", "Pat Human")
+        self.accounts = [self.bot, self.human]
+        self.permissions = Permissions()
+        self.index = SearchIndex(index_lag)
         self.projects: dict[int, Project] = {}
         self.issues: dict[int, Issue] = {}
         self.comments: list[Comment] = []
@@ -137,12 +153,35 @@ class SandboxState:
         self.events: list[Event] = []
         self.listeners: list[Callable[[Event], None]] = []
         self.traffic = Traffic()
-        self.search_lag = 0.0  # seconds a new issue stays invisible to search (index lag)
         self._counters: dict[str, itertools.count[int]] = {}
         self._issue_numbers: dict[int, itertools.count[int]] = {}
         self._last_now: datetime | None = None
         for key in projects:
             self.add_project(key)
+
+    @property
+    def search_lag(self) -> float:
+        """Seconds the search index is behind the issues (see index.py)."""
+        return self.index.lag
+
+    @search_lag.setter
+    def search_lag(self, seconds: float) -> None:
+        self.index.set_lag(seconds)
+
+    def reindex(self, issue: Issue, *, deleted: bool = False) -> None:
+        """Hand the issue's new state (or its deletion) to the search index, as of the
+        change's time (`updated`; a deletion: now)."""
+        at = max(self.clock().astimezone(UTC), issue.updated) if deleted else issue.updated
+        self.index.record(issue, at, deleted=deleted)
+
+    def add_account(self, email: str, api_token: str | None, display_name: str = "") -> Account:
+        """Another user; with an API token (or PAT) it can call the REST API."""
+        with self.lock:
+            account = Account(
+                _account_id(email), email, display_name or email.split("@")[0], api_token
+            )
+            self.accounts.append(account)
+            return account
 
     def next_id(self, kind: str, start: int = 10000) -> int:
         return next(self._counters.setdefault(kind, itertools.count(start)))
@@ -189,7 +228,7 @@ class SandboxState:
         return issue
 
     def account(self, account_id: str | None) -> Account | None:
-        return next((a for a in (self.bot, self.human) if a.account_id == account_id), None)
+        return next((a for a in self.accounts if a.account_id == account_id), None)
 
     def project_versions(self, project_id: int) -> list[Version]:
         return [v for v in self.versions.values() if v.project_id == project_id]

@@ -1,4 +1,8 @@
-"""The request log and the fault plan (fail / delay / drop-after-commit).
+"""The request log, process-wide request taps, and the fault plan (fail / delay / drop).
+
+Every request a sandbox answers becomes a `Call` in its own log and is handed to each open
+`tap()` in the process, whichever sandbox served it: a test fixture can look at all the Jira
+traffic of one test (tests/jira_openapi.py checks it against Atlassian's OpenAPI description).
 
 Paths are matched with `re.fullmatch` against the request path without the query string,
 so `r"/rest/api/2/issue"` means issue creation only and `r"/rest/api/2/issue/[^/]+"` one issue.
@@ -9,6 +13,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -19,9 +25,36 @@ FaultKind = Literal["fail", "delay", "drop"]
 
 class Call(NamedTuple):
     method: str
-    path: str
+    path: str  # the full request path, `base_path` included
     query: str
     status: int
+    body: bytes = b""
+    content_type: str = ""
+    base_path: str = ""  # the sandbox's context path (e.g. /ex/jira/<cloudId>), or ""
+    deployment: str = "cloud"  # "cloud" or "datacenter": which Jira answered
+
+
+_taps: list[list[Call]] = []
+_taps_lock = threading.Lock()
+
+
+@contextmanager
+def tap() -> Iterator[list[Call]]:
+    """Collect every request any sandbox in this process answers while the block runs."""
+    seen: list[Call] = []
+    with _taps_lock:
+        _taps.append(seen)
+    try:
+        yield seen
+    finally:
+        with _taps_lock:
+            _taps.remove(seen)
+
+
+def _publish(call: Call) -> None:
+    with _taps_lock:
+        for seen in _taps:
+            seen.append(call)
 
 
 @dataclass
@@ -57,6 +90,7 @@ class Traffic:
     def record(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+        _publish(call)
 
     @property
     def calls(self) -> list[Call]:

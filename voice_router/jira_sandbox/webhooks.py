@@ -1,4 +1,10 @@
-"""Outgoing webhook deliveries, signed as Jira Cloud admin webhooks with a secret are."""
+"""Outgoing webhook deliveries, as Jira's admin webhooks send them.
+
+With a secret, a delivery carries `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>`
+(Jira Cloud, and Data Center 10 when a secret is set); without one it is unsigned, as from
+older Data Center releases (which authenticate by a secret token in the URL, if at all).
+A JQL filter limits issue and comment events to issues it matches; version events ignore it.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +38,11 @@ def new_identifier() -> str:
 @dataclass
 class WebhookTarget:
     url: str
-    secret: str
+    secret: str | None  # None: deliveries are not signed
     events: tuple[str, ...] = DEFAULT_EVENTS
     api_changes: bool = False  # also deliver changes made through the REST API
     timeout: float = 5.0
+    jql: str | None = None  # only issues matching it (issue and comment events)
 
     def wants(self, event: str) -> bool:
         return "*" in self.events or event in self.events
@@ -78,8 +85,10 @@ def post(
         "X-Atlassian-Webhook-Identifier": identifier or new_identifier(),
         "X-Atlassian-Webhook-Retry": str(retry),
         "X-Atlassian-Webhook-Flow": "Primary" if retry == 0 else "Secondary",
-        "X-Hub-Signature": sign(body, target.secret if secret is None else secret),
     }
+    key = target.secret if secret is None else secret
+    if key is not None:
+        headers["X-Hub-Signature"] = sign(body, key)
     delivery = Delivery(headers["X-Atlassian-Webhook-Identifier"], event_name(body), body, headers)
     request = urllib.request.Request(target.url, data=body, headers=headers, method="POST")
     try:
