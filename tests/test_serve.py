@@ -37,6 +37,8 @@ from voice_router.tokens import create_token
 
 JIRA_EMAIL, JIRA_TOKEN, JIRA_SECRET = "bot@example.com", "sandbox-token", "jira-hook-secret"
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 
 class Deployment:
     """One set-up, its database, and an API token to read it with."""

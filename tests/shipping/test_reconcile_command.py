@@ -25,6 +25,8 @@ from voice_router.models import Outbound
 
 SLACK_PATH = "/hooks/T000/B000"
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 
 def toml(data: dict[str, Any], name: str = "") -> str:
     """Strings, numbers and (nested) tables of them: JSON's string escapes are TOML's."""
