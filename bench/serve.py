@@ -15,7 +15,8 @@ Per round:
 
 Then, once: the 202's latency while Jira never answers — `serve` with `[jira].url` pointing at
 a socket that accepts connections and never answers, deliveries for ever new problems (each a
-Jira create that hangs), posted by 4 threads at a steady ~100/s for --jira-seconds; p50/p99.
+Jira create that hangs), posted by 4 threads at a steady --jira-rate (20/s) for --jira-seconds;
+p50/p99.
 
 Targets (issue 11): serve ≥ 0.3x bare; every accepted delivery processed within 60 s after
 the run; the 202's p99 while Jira hangs under 50 ms.
@@ -209,7 +210,7 @@ def jira_hangs(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             with lock:
                 latencies.append(took)
                 statuses.append(status)
-            time.sleep(max(0.0, 0.04 - took))  # ~25/s per thread
+            time.sleep(max(0.0, 4 / args.jira_rate - took))
             n += 4
 
     from common import Population
@@ -243,6 +244,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--max-rate", type=float, default=6000)
     parser.add_argument("--jira-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--jira-rate", type=float, default=20.0, help="deliveries/s while Jira hangs"
+    )
     args = parser.parse_args()
     runs: list[dict[str, Any]] = []
     with temp_dir("vr-bench-serve-") as workdir:

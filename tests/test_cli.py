@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -202,7 +203,14 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     # Maria (two helpdesks), Dev, Tom, Li, Sam, Anna; accounts Acme, Globex, Initech, Umbrella
     assert first.split()[4:6] == ["6", "4"]
     assert "using the built-in Jira sandbox" in result.output
-    assert "PROD-1   Sso login loop" in result.output
+    issues = re.findall(r"^  (PROD-\d+) +(.+)$", result.output, re.MULTILINE)
+    assert sorted(title for _, title in issues) == [  # one issue per problem
+        "Csv export timeout",
+        "Invoice pdf missing",
+        "Mobile sync crash",
+        "Sso login loop",
+    ]
+    assert len({key for key, _ in issues}) == 4
     assert "|6|4|$4,500|7|" in result.output  # the block written into the top issue
     after = result.output.split("is now shipped. Who tells whom:")[1]
     assert "  carol@support.example\n    - Maria Lopez at Acme Corp" in after

@@ -22,6 +22,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # BEGIN is ours to say (`_sqlite_begin`)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -42,6 +43,7 @@ def make_engine(database_url: str) -> Engine:
             database_url, hide_parameters=True, connect_args={"check_same_thread": False}
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     # No ping on every checkout (a round trip per webhook): only a connection that sat idle
     # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
@@ -63,6 +65,17 @@ def make_engine(database_url: str) -> Engine:
     sa.event.listen(engine.pool, "checkin", _stamp_checkin)
     sa.event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine
+
+
+def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    """`BEGIN`, or `BEGIN IMMEDIATE` for a unit of work that writes (session_scope). In WAL
+    mode a transaction that read first and then writes fails at once with "database is
+    locked" — no waiting — when another connection committed since its read: webhooks are
+    stored by other threads all the time, so a writer takes the lock when it begins."""
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":  # VACUUM and the like
+        return
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
 
 
 def _postgres_session(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +143,10 @@ def is_postgres(engine: Engine) -> bool:
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. On SQLite it holds the
+    write lock from its start (`_sqlite_begin`)."""
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

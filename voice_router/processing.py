@@ -15,6 +15,7 @@ count unchanged.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -158,15 +159,26 @@ def _run(
     return result
 
 
-def drain(engine: Engine, settings: Settings, max_batches: int | None = None) -> BatchResult:
-    """Process batches until nothing is due (or `max_batches` ran)."""
+def drain(
+    engine: Engine,
+    settings: Settings,
+    max_batches: int | None = None,
+    batch_size: int | None = None,
+    pause: float = 0.0,
+) -> BatchResult:
+    """Process batches until nothing is due (or `max_batches` ran). `batch_size` overrides
+    `process_batch_size`; `pause` seconds between batches let other writers in (SQLite has
+    one writer at a time, and webhooks are stored by other threads of the same service)."""
+    size = batch_size or settings.process_batch_size
     total = BatchResult()
     batches = 0
     while max_batches is None or batches < max_batches:
-        batch = process_batch(engine, settings)
+        if batches and pause:
+            time.sleep(pause)
+        batch = process_batch(engine, settings, size)
         batches += 1
         total.add(batch)
-        if batch.claimed < settings.process_batch_size:
+        if batch.claimed < size:
             break
     return total
 

@@ -17,14 +17,16 @@ RECONCILE_LEASE = "reconcile"
 
 
 @metrics.counts_failures("drain_inbox")
-def drain_inbox(runtime: Runtime | None = None) -> dict[str, int]:
+def drain_inbox(
+    runtime: Runtime | None = None, batch_size: int | None = None, pause: float = 0.0
+) -> dict[str, int]:
     """Process every due delivery in batches (each batch marks the Jira syncs it makes
     due), then nudge the Jira syncs and outbound messages it made due."""
     runtime = runtime or process_runtime()
     started = getattr(runtime.queue, "drain_started", None)
     if started is not None:
         started()
-    result = processing.drain(runtime.engine, runtime.settings)
+    result = processing.drain(runtime.engine, runtime.settings, None, batch_size, pause)
     if result.touched and runtime.settings.jira.url:
         runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:
