@@ -1,11 +1,18 @@
 """Write-back: one internal (agent-only) note on a helpdesk ticket, e.g. when its fix ships.
 
 Each helpdesk has a client in `integrations/<kind>/writeback.py` built on `HttpNoteClient`
-below; `make_client` picks it by source kind. A client sends exactly one request per note
-(Intercom adds one `GET /me` per client, cached) and never retries: the caller retries
-`WritebackTransient` errors, honouring `retry_after`, and records `WritebackPermanent` ones
-with their `reason`. A timeout after the request went out does not prove the note was not
-created, so a retry after `reason == "timeout"` can, rarely, leave the note twice.
+below; `make_client` picks it by source kind. A client posts one note per call and retries
+nothing that might have created it: the caller retries `WritebackTransient` errors,
+honouring `retry_after`, and records `WritebackPermanent` ones with their `reason`. The
+extra requests a client may make are the ones its helpdesk documents: Intercom's `GET /me`
+(once per process and token), Help Scout's token endpoint and its lookup of a merged
+conversation, and, for a merged conversation, the same note posted on the surviving one. A
+timeout after the request went out does not prove the note was not created, so a retry
+after `reason == "timeout"` can, rarely, leave the note twice.
+
+What each status means comes from the helpdesk's own docs: every client module holds a
+`STATUSES` table quoting them (`STATUS_DOCS` names the page); a status its table does not
+list falls back to `GENERIC_STATUSES`, then to "5xx transient, anything else refused".
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ from __future__ import annotations
 import html
 import importlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import TracebackType
 from typing import Any, ClassVar, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
@@ -26,17 +35,39 @@ from integrations.outbound_errors import OutboundError, OutboundTransient
 WRITEBACK_KINDS = ("helpscout", "zendesk", "intercom", "freshdesk", "front")
 USER_AGENT = "voice-router"
 MAX_SAID_CHARS = 300
+MAX_MERGE_HOPS = 3  # a merged ticket merged again, and again: followed this many times at most
 
-# Statuses worth another try later; every other 4xx means the request itself is refused.
-TRANSIENT_REASONS = {408: "timeout", 409: "conflict", 425: "too_early", 429: "rate_limited"}
-PERMANENT_REASONS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    410: "not_found",
-    413: "too_large",
-    422: "invalid",
+
+@dataclass(frozen=True)
+class Status:
+    """What one HTTP status from a helpdesk means for a note: worth another try later
+    (`transient`) or refused for good, with the `reason` recorded and what the docs say."""
+
+    transient: bool
+    reason: str
+    doc: str = ""
+
+
+def transient(reason: str, doc: str = "") -> Status:
+    return Status(True, reason, doc)
+
+
+def permanent(reason: str, doc: str = "") -> Status:
+    return Status(False, reason, doc)
+
+
+# For statuses a helpdesk's own table does not list (HTTP's meanings, RFC 9110 / RFC 6585).
+GENERIC_STATUSES: Mapping[int, Status] = {
+    400: permanent("bad_request"),
+    401: permanent("unauthorized"),
+    403: permanent("forbidden"),
+    404: permanent("not_found"),
+    408: transient("timeout"),
+    410: permanent("not_found"),
+    413: permanent("too_large"),
+    422: permanent("invalid"),
+    425: transient("too_early"),
+    429: transient("rate_limited"),
 }
 
 
@@ -60,24 +91,52 @@ class WritebackPermanent(WritebackError):
 
 @dataclass(frozen=True)
 class NoteResult:
+    """The note's id, if the helpdesk said it. `ticket_id` and `ticket_url` are set only when
+    the note went to another ticket than the one asked for: the ticket it had been merged
+    into, where the customer's conversation lives now."""
+
     note_id: str | None
+    ticket_id: str | None = None
+    ticket_url: str | None = None
 
 
 class WritebackClient(Protocol):
     def post_internal_note(self, ticket_id: str, text: str) -> NoteResult: ...
 
+    def close(self) -> None: ...
 
-def make_client(kind: str, api_base: str, api_token: str, timeout: float = 10.0) -> WritebackClient:
+
+def make_client(
+    kind: str,
+    api_base: str,
+    api_token: str,
+    timeout: float = 10.0,
+    *,
+    app_id: str = "",
+    app_secret: str = "",
+) -> WritebackClient:
     """The write-back client for a source; `api_base` may be empty where the kind has a default.
+    Close it when done (it is a context manager too).
 
-    Raises ValueError for a kind without write-back (`generic`) or a missing token or base URL.
+    `app_id` and `app_secret` are Help Scout's OAuth2 client credentials: the client then
+    fetches its own access tokens and `api_token` is not needed. Raises ValueError for a kind
+    without write-back (`generic`), for missing or half-given credentials, or a bad base URL.
     """
     if kind not in WRITEBACK_KINDS:
         raise ValueError(f"no write-back client for kind {kind!r}")
+    module = importlib.import_module(f"integrations.{kind}.writeback")
+    if app_id.strip() or app_secret.strip():
+        if kind != "helpscout":
+            raise ValueError(f"{kind}: app_id and app_secret are for Help Scout sources only")
+        if not (app_id.strip() and app_secret.strip()):
+            raise ValueError(f"{kind}: app_id and app_secret go together")
+        client: WritebackClient = module.Client(
+            api_base, "", timeout=timeout, app_id=app_id, app_secret=app_secret
+        )
+        return client
     if not api_token.strip():
         raise ValueError(f"{kind}: api_token is empty, so write-back is off for this source")
-    module = importlib.import_module(f"integrations.{kind}.writeback")
-    client: WritebackClient = module.Client(api_base, api_token, timeout=timeout)
+    client = module.Client(api_base, api_token, timeout=timeout)
     return client
 
 
@@ -136,13 +195,15 @@ def squeeze(text: str, limit: int = MAX_SAID_CHARS) -> str:
 class HttpNoteClient:
     """One `requests.Session` per client, a timeout on every call, errors mapped by status.
 
-    Subclasses set `kind` (and `default_api_base` where the helpdesk has one host), add their
-    auth to `self.session`, and may override `error_text` (what the helpdesk said, from its
-    JSON error body) and `retry_after` (for a rate-limit header other than Retry-After).
+    Subclasses set `kind` (and `default_api_base` where the helpdesk has one host) and
+    `STATUSES` from their docs, add their auth to `self.session`, and may override
+    `error_text` (what the helpdesk said, from its JSON error body) and `retry_after` (for a
+    rate-limit header other than Retry-After). Close a client when done; `with` does it.
     """
 
     kind: ClassVar[str] = "helpdesk"
     default_api_base: ClassVar[str] = ""
+    statuses: ClassVar[Mapping[int, Status]] = {}
 
     def __init__(self, api_base: str, timeout: float = 10.0) -> None:
         base = (api_base or self.default_api_base).strip().rstrip("/")
@@ -156,17 +217,41 @@ class HttpNoteClient:
     def close(self) -> None:
         self.session.close()
 
+    def __enter__(self) -> HttpNoteClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
     def request(self, method: str, path: str, json: Any = None) -> requests.Response:
-        """Send one request; a 2xx answer is returned, anything else raised as WritebackError.
+        """Send one request; a 2xx answer is returned, anything else raised as WritebackError."""
+        return self.checked(self.send(method, path, json))
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request and return whatever the helpdesk answered; only a failure to get
+        an answer (timeout, connection) is raised.
 
         Redirects are not followed: re-sending a POST elsewhere (or as a GET) is never right
-        for a note, so a 3xx is reported with its Location instead.
+        for a note without knowing why, so a 3xx is the caller's to read (a merged ticket)
+        and is otherwise reported with its Location.
         """
         try:
-            response = self.session.request(
+            return self.session.request(
                 method,
                 self.api_base + path,
                 json=json,
+                headers=dict(headers) if headers else None,
                 timeout=self.timeout,
                 allow_redirects=False,
             )
@@ -184,26 +269,49 @@ class HttpNoteClient:
                 f"could not send the request to {self.kind} ({exc.__class__.__name__})",
                 reason="bad_request",
             ) from exc
+
+    def checked(self, response: requests.Response) -> requests.Response:
         if not 200 <= response.status_code < 300:
             raise self.error_for(response)
         return response
 
+    def status(self, code: int) -> Status | None:
+        """What `code` means here: this helpdesk's table, then HTTP's; None for a 3xx or a
+        status nobody describes (a 5xx is then transient, anything else refused)."""
+        return self.statuses.get(code) or GENERIC_STATUSES.get(code)
+
     def error_for(self, response: requests.Response) -> WritebackError:
-        status = response.status_code
-        message = f"{self.kind} answered {status}: {self.said(response)}"
-        if status in TRANSIENT_REASONS or status >= 500:
+        code = response.status_code
+        message = f"{self.kind} answered {code}: {self.said(response)}"
+        meaning = self.status(code)
+        if 300 <= code < 400:
+            message += f" (-> {response.headers.get('Location', 'no Location')})"
+            meaning = meaning or permanent("redirected")
+        if meaning is None:
+            meaning = transient("unavailable") if code >= 500 else permanent("rejected")
+        if meaning.transient:
             return WritebackTransient(
                 message,
-                reason=TRANSIENT_REASONS.get(status, "unavailable"),
-                status=status,
+                reason=meaning.reason,
+                status=code,
                 retry_after=self.retry_after(response),
             )
-        if 300 <= status < 400:
-            where = response.headers.get("Location", "no Location")
-            return WritebackPermanent(f"{message} (-> {where})", reason="redirected", status=status)
-        return WritebackPermanent(
-            message, reason=PERMANENT_REASONS.get(status, "rejected"), status=status
-        )
+        return WritebackPermanent(message, reason=meaning.reason, status=code)
+
+    def moved_to(self, response: requests.Response, pattern: re.Pattern[str]) -> str | None:
+        """The ticket id a redirect points at: its Location, on this client's own host and
+        under its `api_base`, must match `pattern` (whose first group is the id)."""
+        location = response.headers.get("Location", "").strip()
+        if not location:
+            return None
+        target = urlsplit(urljoin(response.url or self.api_base + "/", location))
+        base = urlsplit(self.api_base)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc) or target.query:
+            return None
+        if not target.path.startswith(base.path + "/"):
+            return None
+        found = pattern.fullmatch(target.path[len(base.path) :])
+        return found.group(1) if found else None
 
     def said(self, response: requests.Response) -> str:
         """What the helpdesk said: its error message if it sent a known shape, else the body."""

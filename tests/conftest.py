@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 
+from integrations.helpscout.oauth import forget_tokens
+from integrations.intercom.writeback import forget_admins
 from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
 from tests.support import SECRETS, inline_runtime
 from voice_router.db import make_engine, upgrade
@@ -125,3 +127,14 @@ def redis_url() -> Iterator[str]:
     connection.flushdb()
     yield REDIS_TEST_URL
     connection.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def fresh_writeback_caches() -> Iterator[None]:
+    """Write-back clients share what they learn for the whole process (Intercom's admin per
+    token, Help Scout's access tokens per app); every test starts without it."""
+    forget_admins()
+    forget_tokens()
+    yield
+    forget_admins()
+    forget_tokens()

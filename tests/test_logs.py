@@ -249,14 +249,18 @@ def test_secrets_of_settings_include_every_credential_and_url_password():
     settings = parse_settings(
         {
             "database_url": f"postgresql+psycopg://vr:{DB_PASSWORD}@db/vr",
-            "sources": {"hs": {"kind": "helpscout", "secret": "s1", "api_token": "t1"}},
+            "sources": {
+                "hs": {"kind": "helpscout", "secret": "s1", "api_token": "t1"},
+                "hs-app": {"kind": "helpscout", "secret": "s3", "app_id": "a", "app_secret": "s4"},
+            },
             "jira": {"api_token": "t2", "webhook_secret": "s2"},
             "notify": {"slack_webhook_url": SLACK_URL, "smtp_url": "smtp://u:p3@h:25"},
         },
         {},
         "test",
     )
-    assert {"s1", "t1", "t2", "s2", SLACK_URL, "p3", DB_PASSWORD} <= logs.secrets_of(settings)
+    expected = {"s1", "t1", "t2", "s2", "s3", "s4", SLACK_URL, "p3", DB_PASSWORD}
+    assert expected <= logs.secrets_of(settings)
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,18 @@ def test_config_file_named_by_environment(tmp_path):
         ('[jira]\nshipped_when = "soon"\n', "shipped_when"),
         ('max_body_bytes = "big"\n', "max_body_bytes"),
         ('log_format = "xml"\n', "log_format: must be auto, json or text"),
+        (
+            '[sources.hs]\nkind = "helpscout"\nsecret = "s"\napp_id = "a"\n',
+            "[sources.hs].app_secret: app_id and app_secret go together",
+        ),
+        (
+            '[sources.hs]\nkind = "helpscout"\nsecret = "s"\napp_secret = "x"\n',
+            "[sources.hs].app_id: app_id and app_secret go together",
+        ),
+        (
+            '[sources.zd]\nkind = "zendesk"\nsecret = "s"\napp_id = "a"\napp_secret = "x"\n',
+            "[sources.zd].app_id: app_id and app_secret are for Help Scout sources",
+        ),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path, text, message):
@@ -77,6 +89,17 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
     assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def test_a_help_scout_source_can_write_back_with_app_credentials_alone(tmp_path):
+    path = write(
+        tmp_path,
+        '[sources.hs]\nkind = "helpscout"\nsecret = "s"\nwriteback = true\n'
+        'app_id = "app-1"\napp_secret = "shh"\n',
+    )
+    source = load_settings(path, env={}).sources["hs"]
+    assert (source.app_id, source.app_secret, source.api_token) == ("app-1", "shh", "")
+    assert source.has_api_credentials
 
 
 def test_bad_config_stops_the_cli_with_one_line_and_no_traceback(tmp_path):

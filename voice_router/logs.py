@@ -102,7 +102,7 @@ def secrets_of(settings: Settings) -> set[str]:
     """Every credential a configuration holds, including the password inside a URL."""
     found: set[str] = set()
     for source in settings.sources.values():
-        found.update((source.secret, source.api_token))
+        found.update((source.secret, source.api_token, source.app_secret))
     found.update((settings.jira.api_token, settings.jira.webhook_secret, settings.secret_key))
     found.update((settings.notify.slack_webhook_url, settings.notify.smtp_url))
     for url in (settings.database_url, settings.redis_url, settings.notify.smtp_url):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +29,60 @@ from voice_router.settings import Settings
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 SENDING_STALE = timedelta(minutes=15)
+RESULT_CHARS = 200  # Outbound.result_id
+
+
+def writeback_result(
+    note_id: str | None, ticket_id: str | None = None, ticket_url: str | None = None
+) -> str | None:
+    """What `Outbound.result_id` records for a sent note: the note's id; or, when the note
+    went to the ticket the reported one had been merged into, a JSON object
+    `{"note", "ticket", "url"}` that the notify list reads (`moved_tickets`)."""
+    if ticket_id is None:
+        return note_id[:RESULT_CHARS] if note_id else None
+    for shown in (
+        {"note": note_id, "ticket": ticket_id, "url": ticket_url},
+        {"note": note_id, "ticket": ticket_id},
+        {"ticket": ticket_id},
+    ):
+        text = json.dumps(shown, separators=(",", ":"))
+        if len(text) <= RESULT_CHARS:
+            return text
+    return note_id[:RESULT_CHARS] if note_id else None  # an id this long is not a ticket's
+
+
+def moved_ticket(result_id: str | None) -> tuple[str, str | None] | None:
+    """(surviving ticket id, its URL) from a result that records a merged ticket."""
+    if not result_id or not result_id.startswith("{"):
+        return None
+    try:
+        data = json.loads(result_id)
+    except ValueError:
+        return None
+    ticket = data.get("ticket") if isinstance(data, dict) else None
+    if not isinstance(ticket, str) or not ticket:
+        return None
+    url = data.get("url")
+    return ticket, url if isinstance(url, str) and url else None
+
+
+def moved_tickets(session: Session, problem_ids: list[int]) -> dict[str, tuple[str, str | None]]:
+    """`source:ticket` -> (surviving ticket, URL) for every sent note that found its ticket
+    merged into another."""
+    rows = session.exec(
+        select(Outbound.target, Outbound.result_id).where(
+            col(Outbound.problem_id).in_(sorted(problem_ids)),
+            Outbound.channel == "writeback",
+            Outbound.status == "sent",
+            col(Outbound.result_id).startswith("{"),
+        )
+    ).all()
+    found = {}
+    for target, result_id in rows:
+        moved = moved_ticket(result_id)
+        if moved is not None:
+            found[target] = moved
+    return found
 
 
 @dataclass(frozen=True)
@@ -81,10 +136,12 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
             select(CustomerNotice.customer_id).where(CustomerNotice.problem_id == problem_id)
         ).all()
     )
+    moved = moved_tickets(session, group)
     latest: dict[int, Recipient] = {}
     for pp, customer, account in rows:
         if customer.id in latest:
             continue
+        ticket_id, ticket_url = moved.get(f"{pp.source}:{pp.ticket_id}", (None, None))
         latest[customer.id] = Recipient(
             customer_id=customer.id,
             customer_email=customer.email,
@@ -93,8 +150,8 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
             agent_email=pp.agent_email,
             agent_name=pp.agent_name,
             source=pp.source,
-            ticket_id=pp.ticket_id,
-            ticket_url=pp.ticket_url,
+            ticket_id=ticket_id or pp.ticket_id,
+            ticket_url=ticket_url if ticket_id else pp.ticket_url,
             subject=pp.subject,
             reported_at=iso(pp.reported_at),
             notified=customer.id in notified,
@@ -177,7 +234,7 @@ def plan_outbound(
         ).all()
         for source, ticket_id in sorted(tickets):
             config = settings.sources.get(source)
-            if config and config.writeback and config.api_token:
+            if config and config.writeback and config.has_api_credentials:
                 planned.append(("writeback", f"{source}:{ticket_id}"))
     agents = sorted({r.agent_email for r in listed if r.agent_email})
     if settings.notify.slack_webhook_url:

@@ -8,6 +8,7 @@ never sent again, so nobody hears twice.
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from voice_router import metrics
 from voice_router.clock import to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.models import Outbound, Problem
-from voice_router.notify import MAX_ATTEMPTS, Recipient, recipients
+from voice_router.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
 from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,18 +108,37 @@ def _send(settings: Settings, message: Message) -> str | None:
 
 
 def _writeback(settings: Settings, message: Message) -> str | None:
+    """Post the note; the result names the note, and the surviving ticket when the one
+    reported had been merged into another (the notify list shows that one from then on)."""
     from integrations.writeback import make_client
 
     source_name, _, ticket_id = message.row.target.partition(":")
     source = settings.sources[source_name]
-    client = make_client(source.kind, source.api_base, source.api_token)
     customer = next(
         (r for r in message.recipients if r.source == source_name and r.ticket_id == ticket_id),
         None,
     )
-    return client.post_internal_note(
-        ticket_id, writeback_text(settings, message.problem, customer)
-    ).note_id
+    text = writeback_text(settings, message.problem, customer)
+    client = make_client(
+        source.kind,
+        source.api_base,
+        source.api_token,
+        app_id=source.app_id,
+        app_secret=source.app_secret,
+    )
+    with closing(client):
+        result = client.post_internal_note(ticket_id, text)
+    if result.ticket_id is not None:
+        log.info(
+            "outbound.writeback.merged_ticket",
+            extra={
+                "outbound_id": message.row.id,
+                "source": source_name,
+                "ticket_id": ticket_id,
+                "surviving_ticket_id": result.ticket_id,
+            },
+        )
+    return writeback_result(result.note_id, result.ticket_id, result.ticket_url)
 
 
 def writeback_text(settings: Settings, problem: Problem, customer: Recipient | None) -> str:

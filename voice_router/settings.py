@@ -31,7 +31,14 @@ class SourceSettings:
     tag_patterns: tuple[str, ...] = ("pain-*", "pain:*")
     api_base: str = ""
     api_token: str = ""
+    app_id: str = ""  # Help Scout OAuth2 app (client credentials), instead of api_token
+    app_secret: str = ""
     writeback: bool = False
+
+    @property
+    def has_api_credentials(self) -> bool:
+        """Whether write-back can authenticate: a token, or Help Scout app credentials."""
+        return bool(self.api_token.strip() or (self.app_id.strip() and self.app_secret.strip()))
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,12 @@ def _source(name: str, table: Any, where: str) -> SourceSettings:
     source = _build(SourceSettings, table, where, name=name)
     if not source.tag_patterns:
         raise ConfigError(f"{where}.tag_patterns: needs at least one pattern")
+    app_id, app_secret = source.app_id.strip(), source.app_secret.strip()
+    if (app_id or app_secret) and kind != "helpscout":
+        raise ConfigError(f"{where}.app_id: app_id and app_secret are for Help Scout sources")
+    if bool(app_id) != bool(app_secret):
+        missing = "app_secret" if app_id else "app_id"
+        raise ConfigError(f"{where}.{missing}: app_id and app_secret go together")
     return source
 
 

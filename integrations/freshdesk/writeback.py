@@ -16,8 +16,8 @@ Sources:
 * https://developers.freshdesk.com/api/#authentication and
   https://support.freshdesk.com/en/support/solutions/articles/50000003346-api-key-based-authentication
   (API key as the Basic user name, `X` as password)
-* https://support.freshdesk.com/support/solutions/articles/225440-status-codes-and-its-reasons
-  (400 validation, 401 authentication, 403 access denied, 404, 429)
+* STATUS_DOCS (400 validation, 401 authentication, 403 access denied, 404, 409, 429: the
+  table below)
 * Error bodies (`description` plus `errors: [{field, message, code}]`, or `{code, message}`):
   Freshdesk's API reference, section "Error"; not confirmed from the pages above.
 """
@@ -29,13 +29,54 @@ from typing import Any
 
 import requests
 
-from integrations.writeback import HttpNoteClient, NoteResult, html_note, json_body, ticket_segment
+from integrations.writeback import (
+    HttpNoteClient,
+    NoteResult,
+    html_note,
+    json_body,
+    permanent,
+    ticket_segment,
+    transient,
+)
 
 TICKET_ID = re.compile(r"[0-9]+")
+
+STATUS_DOCS = (
+    "https://support.freshdesk.com/support/solutions/articles/225440-status-codes-and-its-reasons"
+)
+# Freshdesk's "Status codes and its reasons" article, for adding a note.
+STATUSES = {
+    400: permanent(
+        "bad_request",
+        "Client or Validation Error: The request body/query string is not in the correct format.",
+    ),
+    401: permanent(
+        "unauthorized",
+        "Authentication Failure: Indicates that the Authorization header is either missing "
+        "or incorrect.",
+    ),
+    403: permanent(
+        "forbidden",
+        "Access Denied: This indicates that the agent whose credentials were used in making "
+        "this request was not authorized to perform this API call.",
+    ),
+    404: permanent("not_found", "Requested Resource not Found"),
+    405: permanent("method_not_allowed", "Method not allowed"),
+    406: permanent("not_acceptable", "Unsupported Accept Header"),
+    409: permanent(
+        "conflict",
+        "Inconsistent/Conflicting State: the resource being created/updated is in an "
+        "inconsistent or conflicting state",
+    ),
+    415: permanent("unsupported_media_type", "Unsupported Content-type"),
+    429: transient("rate_limited", "Rate Limit Exceeded: wait for Retry-After seconds"),
+    500: transient("unavailable", "Unexpected Server Error: worth another try later"),
+}
 
 
 class Client(HttpNoteClient):
     kind = "freshdesk"
+    statuses = STATUSES
 
     def __init__(self, api_base: str, api_token: str, timeout: float = 10.0) -> None:
         super().__init__(api_base, timeout)

@@ -1,6 +1,6 @@
 """Intercom write-back: an admin note on a conversation, through the REST API.
 
-    GET  {api_base}/me                                  (once per client: the token's admin)
+    GET  {api_base}/me                       (once per process and token: the token's admin)
     POST {api_base}/conversations/{conversation_id}/reply
     Authorization: Bearer <api_token>
     Intercom-Version: 2.14
@@ -11,8 +11,11 @@
 
 A reply with `message_type` `note` is visible to teammates only. Note bodies accept HTML,
 so the text is HTML-escaped and line breaks become `<br>`. Intercom requires an author
-(`admin_id`): the admin the access token belongs to, looked up once with `GET /me` and
-cached for the client's lifetime.
+(`admin_id`): the admin the access token belongs to, looked up with `GET /me` once per
+process and token (every client of a source shares it; a failed lookup is not remembered).
+
+Intercom does not redirect a merged conversation: the surviving one is a new reply target
+only if the agent starts from it, so the note goes to the conversation reported.
 
 `Intercom-Version` pins the API version instead of relying on the app's default; 2.14 is
 the version the current API reference documents, and the reply and `/me` shapes used here
@@ -29,10 +32,14 @@ Sources:
 * https://developers.intercom.com/docs/references/rest-api/errors/error-objects/ (`errors`)
 * https://developers.intercom.com/docs/references/rest-api/errors/rate-limiting.md
   (429 with `X-RateLimit-Reset`, a UNIX timestamp)
+* STATUS_DOCS (the table below)
+* the request body and `/me` are checked against Intercom's OpenAPI description (2.14):
+  tests/fixtures/specs/intercom-api-2.14.extract.json
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -46,43 +53,89 @@ from integrations.writeback import (
     WritebackPermanent,
     html_note,
     json_body,
+    permanent,
     ticket_segment,
+    transient,
 )
 
 API_VERSION = "2.14"
 CONVERSATION_ID = re.compile(r"[0-9]+")
 
+STATUS_DOCS = "https://developers.intercom.com/docs/references/rest-api/errors/http-responses"
+# Intercom's "HTTP responses" page; "4xx and 5xx responses may be returned for any request".
+STATUSES = {
+    400: permanent("bad_request", "Bad Request -- General client error, possibly malformed data."),
+    401: permanent(
+        "unauthorized", "Unauthorized -- The API Key was not authorised (or no API Key was found)."
+    ),
+    403: permanent("forbidden", "Forbidden -- The request is not allowed."),
+    404: permanent("not_found", "Not Found -- The resource was not found."),
+    405: permanent(
+        "method_not_allowed", "Method Not Allowed -- The action is not allowed for this admin."
+    ),
+    406: permanent(
+        "not_acceptable", "Not Acceptable -- The resource cannot return the client's content type."
+    ),
+    408: transient(
+        "timeout", "Request Timeout -- The server would not wait any longer for the client."
+    ),
+    409: permanent(
+        "conflict",
+        "Conflict - Multiple existing users match this email address - must be more specific "
+        "using user_id",
+    ),
+    422: permanent("invalid", "Unprocessable Entity -- The data was well-formed but invalid."),
+    429: transient(
+        "rate_limited", "Too Many Requests -- The client has reached or exceeded a rate limit"
+    ),
+    500: transient("unavailable", "Internal Server Error: worth another try later"),
+    502: transient("unavailable", "Bad Gateway: worth another try later"),
+    503: transient("unavailable", "Service Unavailable: worth another try later"),
+    504: transient("unavailable", "Gateway Timeout: worth another try later"),
+}
+
+_admins: dict[tuple[str, str], str] = {}  # (api_base, token digest) -> admin id
+_admins_lock = threading.Lock()
+
+
+def forget_admins() -> None:
+    """Drop every remembered admin id (tests; a token that moved to another admin)."""
+    with _admins_lock:
+        _admins.clear()
+
 
 class Client(HttpNoteClient):
     kind = "intercom"
     default_api_base = "https://api.intercom.io"
+    statuses = STATUSES
 
     def __init__(
         self, api_base: str, api_token: str, timeout: float = 10.0, api_version: str = API_VERSION
     ) -> None:
         super().__init__(api_base, timeout)
+        token = api_token.strip()
         self.session.headers.update(
             {
-                "Authorization": f"Bearer {api_token.strip()}",
+                "Authorization": f"Bearer {token}",
                 "Intercom-Version": api_version,
                 "Accept": "application/json",
             }
         )
-        self._admin_id: str | None = None
-        self._admin_lock = threading.Lock()
+        self._admin_key = (self.api_base, hashlib.sha256(token.encode()).hexdigest())
 
     def admin_id(self) -> str:
-        """The id of the admin who owns the token; asked once, then remembered."""
-        with self._admin_lock:
-            if self._admin_id is None:
+        """The id of the admin who owns the token: asked once per process and token."""
+        with _admins_lock:
+            known = _admins.get(self._admin_key)
+            if known is None:
                 data = json_body(self.request("GET", "/me"))
                 admin = data.get("id") if isinstance(data, dict) else None
                 if admin is None or isinstance(admin, bool) or str(admin).strip() == "":
                     raise WritebackPermanent(
                         "intercom answered GET /me without an admin id", reason="no_admin"
                     )
-                self._admin_id = str(admin)
-            return self._admin_id
+                known = _admins[self._admin_key] = str(admin)
+            return known
 
     def post_internal_note(self, ticket_id: str, text: str) -> NoteResult:
         conversation = ticket_segment(self.kind, ticket_id, CONVERSATION_ID)

@@ -1,6 +1,7 @@
 """Zendesk write-back: a private comment (internal note) added through a ticket update.
 
     PUT {api_base}/api/v2/tickets/{ticket_id}.json
+    Accept: application/json
     Content-Type: application/json
     {"ticket": {"comment": {"body": "<the note, plain text>", "public": false}}}
     -> 200 {"ticket": {...}, "audit": {"events": [{"type": "Comment", "id": ...}, ...]}}
@@ -16,7 +17,12 @@ as is (Zendesk escapes it when it renders the note). The note id is the id of th
   and the API token as password (Zendesk's API token authentication);
 * anything else: an OAuth access token, sent as `Authorization: Bearer <api_token>`.
 
+Zendesk has no merged-ticket redirect: a merged ticket is closed, and a private comment on
+it is still accepted (or refused with 422 when the ticket can no longer be updated).
+
 Sources:
+* STATUS_DOCS ("You must set an Accept: application/json header on all requests", the
+  status codes; the table below)
 * https://developer.zendesk.com/rest_api/docs/support/ticket_comments/ ("Creating ticket
   comments": a `comment` object in a ticket update, `PUT /api/v2/tickets/{id}.json`;
   `public` false makes a private comment)
@@ -35,17 +41,48 @@ from typing import Any
 
 import requests
 
-from integrations.writeback import HttpNoteClient, NoteResult, json_body, plain_note, ticket_segment
+from integrations.writeback import (
+    HttpNoteClient,
+    NoteResult,
+    json_body,
+    permanent,
+    plain_note,
+    ticket_segment,
+    transient,
+)
 
 TICKET_ID = re.compile(r"[0-9]+")
 API_TOKEN_FORM = re.compile(r"(?P<user>[^\s:]+/token):(?P<token>\S+)")
 
+STATUS_DOCS = "https://developer.zendesk.com/api-reference/introduction/requests/"
+# The status codes section of Zendesk's "Requests" page, for a ticket update.
+STATUSES = {
+    400: permanent("bad_request", "400 range: the request was not successful (bad request)"),
+    401: permanent("unauthorized", "the credentials are missing or wrong"),
+    403: permanent("forbidden", "the agent may not update this ticket"),
+    404: permanent("not_found", "no such ticket (or deleted)"),
+    409: transient(
+        "conflict",
+        "another update of the same ticket was being applied at the same time; retry later",
+    ),
+    422: permanent("invalid", "Unprocessable Entity: the update is refused (e.g. closed ticket)"),
+    429: transient(
+        "rate_limited",
+        "Too Many Requests: wait for Retry-After seconds (https://developer.zendesk.com/"
+        "documentation/api-basics/best-practices/best-practices-for-avoiding-rate-limiting)",
+    ),
+    500: transient("unavailable", "500 range: a problem at Zendesk; worth another try later"),
+    503: transient("unavailable", "Service Unavailable: maintenance or overload; retry later"),
+}
+
 
 class Client(HttpNoteClient):
     kind = "zendesk"
+    statuses = STATUSES
 
     def __init__(self, api_base: str, api_token: str, timeout: float = 10.0) -> None:
         super().__init__(api_base, timeout)
+        self.session.headers["Accept"] = "application/json"
         credential = api_token.strip()
         basic = API_TOKEN_FORM.fullmatch(credential)
         if basic:

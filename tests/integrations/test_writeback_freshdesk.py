@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from integrations.freshdesk.writeback import Client
+from integrations.freshdesk.writeback import STATUS_DOCS, STATUSES, Client
 from integrations.writeback import (
     NoteResult,
     WritebackPermanent,
@@ -179,3 +179,65 @@ def test_an_id_that_is_not_a_ticket_number_is_refused_unsent(
 def test_make_client_needs_the_account_url() -> None:
     with pytest.raises(ValueError, match="api_base"):
         make_client("freshdesk", "", API_KEY)
+
+
+@pytest.mark.parametrize("status", sorted(STATUSES))
+def test_every_status_means_what_the_table_says(
+    client: Client, httpserver: HTTPServer, status: int
+) -> None:
+    httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_json(
+        {"description": f"status {status}", "errors": []}, status=status
+    )
+
+    with pytest.raises((WritebackPermanent, WritebackTransient)) as caught:
+        client.post_internal_note("4001", "shipped")
+
+    error, rule = caught.value, STATUSES[status]
+    assert (error.transient, error.reason, error.status) == (rule.transient, rule.reason, status)
+    assert f"status {status}" in error.message
+
+
+def test_the_status_table_quotes_freshdesks_status_codes_article() -> None:
+    assert STATUS_DOCS.startswith("https://support.freshdesk.com/support/solutions/articles/225440")
+    assert STATUSES[409].doc.startswith("Inconsistent/Conflicting State")
+    assert not STATUSES[409].transient
+    assert all(rule.doc for rule in STATUSES.values())
+
+
+# Create a Note as documented at https://developers.freshdesk.com/api/#add_note_to_a_ticket,
+# authenticated as https://developers.freshdesk.com/api/#authentication says.
+DOCUMENTED = {
+    "method": "POST",
+    "path": "/api/v2/tickets/{id}/notes",
+    "headers": {"Authorization": BASIC, "Content-Type": "application/json"},
+    "required fields": {"body": str},
+    "optional fields": {
+        "private": bool,
+        "incoming": bool,
+        "notify_emails": list,
+        "user_id": int,
+        "attachments": list,
+    },
+}
+
+
+def test_the_note_request_is_the_documented_add_note(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_json(created(), 201)
+
+    client.post_internal_note("4001", "shipped")
+
+    ((request, _),) = httpserver.log
+    assert request.method == DOCUMENTED["method"]
+    assert request.path == DOCUMENTED["path"].format(id="4001")
+    for name, value in DOCUMENTED["headers"].items():
+        assert request.headers[name] == value
+    sent = request.get_json()
+    for field, kind in DOCUMENTED["required fields"].items():
+        assert isinstance(sent[field], kind)
+    allowed = DOCUMENTED["required fields"] | DOCUMENTED["optional fields"]
+    assert set(sent) <= set(allowed)
+    for field in sent:
+        assert isinstance(sent[field], allowed[field])
+    assert sent["private"] is True and "notify_emails" not in sent

@@ -1,6 +1,8 @@
 """integrations/front/writeback.py against a real HTTP server on loopback: one teammate comment
 per call, `POST /conversations/{cnv_id}/comments` with a Bearer token and the text as the
-Markdown body, the comment id from the answer, and every failure mapped."""
+Markdown body, the comment id from the answer, a merged conversation's 301 followed to the
+surviving one, and every failure mapped. Every request every test sends is checked against
+Front's OpenAPI description (tests/helpdesk_openapi.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +11,17 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from integrations.front.writeback import Client
+from integrations.front.writeback import STATUS_DOCS, STATUSES, Client
 from integrations.writeback import (
+    MAX_MERGE_HOPS,
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
     make_client,
 )
+from tests.helpdesk_openapi import description, requests_match_openapi
+
+openapi_check = requests_match_openapi("front")
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.front-test"
 SENT_HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
@@ -175,3 +181,116 @@ def test_an_id_that_is_not_a_conversation_id_is_refused_unsent(
 def test_make_client_defaults_to_the_front_api() -> None:
     client = make_client("front", "", TOKEN)
     assert isinstance(client, Client) and client.api_base == "https://api2.frontapp.com"
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "/conversations/cnv_9z8y/comments",
+        "/conversations/cnv_9z8y",
+        "{base}/conversations/cnv_9z8y/comments",
+    ],
+    ids=["comments", "conversation", "absolute"],
+)
+def test_a_merged_conversation_gets_its_comment_on_the_surviving_one(
+    client: Client, httpserver: HTTPServer, location: str
+) -> None:
+    """Front answers 301 for a merged conversation, redirecting to the surviving one."""
+    base = httpserver.url_for("").rstrip("/")
+    httpserver.expect_ordered_request(COMMENTS, method="POST").respond_with_data(
+        "", status=301, headers={"Location": location.format(base=base)}
+    )
+    httpserver.expect_ordered_request(
+        "/conversations/cnv_9z8y/comments",
+        method="POST",
+        headers=SENT_HEADERS,
+        json={"body": "The fix shipped."},
+    ).respond_with_json(comment("com_77"), status=201)
+
+    result = client.post_internal_note("cnv_5001", "The fix shipped.")
+
+    assert result == NoteResult(
+        note_id="com_77",
+        ticket_id="cnv_9z8y",
+        ticket_url="https://app.frontapp.com/open/cnv_9z8y",
+    )
+    httpserver.check_assertions()
+    assert [r.method for r, _ in httpserver.log] == ["POST", "POST"]
+
+
+def test_front_documents_the_merge_redirect_it_is_followed_for() -> None:
+    add_comment = description("front").operation("post", "/conversations/cnv_1/comments")
+    assert add_comment is not None
+    assert "merged" in add_comment["responses"]["301"]
+    assert add_comment["scopes"] == ["comments:write"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://elsewhere.example/conversations/cnv_9z8y/comments",
+        "/conversations/cnv_5001/comments",
+        "/contacts/crd_1",
+        "",
+    ],
+    ids=["another-host", "itself", "not-a-conversation", "no-location"],
+)
+def test_a_merge_redirect_off_the_host_or_in_a_loop_is_not_followed(
+    client: Client, httpserver: HTTPServer, location: str
+) -> None:
+    httpserver.expect_request(COMMENTS, method="POST").respond_with_data(
+        "", status=301, headers={"Location": location} if location else {}
+    )
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("cnv_5001", "shipped")
+
+    assert (caught.value.reason, caught.value.status) == ("merged", 301)
+    assert len(httpserver.log) == 1
+    if location:
+        assert location in caught.value.message
+
+
+def test_a_merge_chain_is_followed_a_bounded_number_of_times(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    for hop in range(10):
+        httpserver.expect_request(
+            f"/conversations/cnv_{hop}/comments", method="POST"
+        ).respond_with_data(
+            "", status=301, headers={"Location": f"/conversations/cnv_{hop + 1}/comments"}
+        )
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("cnv_0", "shipped")
+
+    assert caught.value.reason == "merged"
+    assert len(httpserver.log) == MAX_MERGE_HOPS + 1
+
+
+@pytest.mark.parametrize("status", sorted(STATUSES))
+def test_every_status_means_what_the_table_says(
+    client: Client, httpserver: HTTPServer, status: int
+) -> None:
+    """301 here: one that cannot be followed (its Location is on another host)."""
+    httpserver.expect_request(COMMENTS, method="POST").respond_with_json(
+        {"_error": {"status": status, "title": f"status {status}"}},
+        status=status,
+        headers={"Location": "https://elsewhere.example/conversations/cnv_1"},
+    )
+
+    with pytest.raises((WritebackPermanent, WritebackTransient)) as caught:
+        client.post_internal_note("cnv_5001", "shipped")
+
+    error, rule = caught.value, STATUSES[status]
+    assert (error.transient, error.reason, error.status) == (rule.transient, rule.reason, status)
+    assert f"status {status}" in error.message
+    assert len(httpserver.log) == 1
+
+
+def test_the_status_table_cites_front_and_quotes_its_merge_answer() -> None:
+    assert STATUS_DOCS == "https://dev.frontapp.com/reference/add-comment"
+    add_comment = description("front").operation("post", "/conversations/cnv_1/comments")
+    assert add_comment is not None
+    assert STATUSES[301].doc == add_comment["responses"]["301"]
+    assert all(rule.doc for rule in STATUSES.values())

@@ -1,6 +1,8 @@
 """integrations/helpscout/writeback.py against a real HTTP server on loopback: one note thread
 per call, `POST /v2/conversations/{id}/notes` with a Bearer token and an HTML `text`, the
-thread id from `Resource-ID`, and every failure mapped to a transient or permanent error."""
+thread id from `Resource-ID`, a merged conversation followed to the surviving one, and every
+status mapped as Help Scout's status codes page says. (OAuth2 client credentials:
+test_writeback_helpscout_oauth.py.)"""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from integrations.helpscout.writeback import Client
+from integrations.helpscout.writeback import STATUS_DOCS, STATUSES, Client
 from integrations.writeback import (
+    MAX_MERGE_HOPS,
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
@@ -19,6 +22,7 @@ from integrations.writeback import (
 
 TOKEN = "hs-oauth-access-token-5f2c"
 NOTES = "/v2/conversations/1001/notes"
+CONVERSATION = "/v2/conversations/1001"
 SENT_HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 HOSTILE = 'Maria <script>alert("x")</script> & Co\nsee https://acme.example/a?b=1&c=2\r\nthanks'
 HOSTILE_HTML = (
@@ -93,7 +97,7 @@ def test_a_created_answer_without_resource_id_still_succeeds(
         ),
         (401, {"message": "Unauthorized"}, "unauthorized", "Unauthorized"),
         (403, {"message": "Access denied to mailbox 55"}, "forbidden", "Access denied to mailbox"),
-        (404, {"logRef": "9a1", "message": "Conversation not found"}, "not_found", "not found"),
+        (409, {"message": "Conflict"}, "conflict", "Conflict"),
         (422, {"message": "Unprocessable thread"}, "invalid", "Unprocessable thread"),
     ],
 )
@@ -146,6 +150,215 @@ def test_server_errors_are_transient(client: Client, httpserver: HTTPServer, sta
 
     assert (caught.value.status, caught.value.reason) == (status, "unavailable")
     assert "upstream down" in caught.value.message
+
+
+def test_a_deleted_conversation_is_not_found_after_one_lookup(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request(NOTES, method="POST").respond_with_json(
+        {"logRef": "9a1", "message": "Conversation not found"}, status=404
+    )
+    httpserver.expect_ordered_request(CONVERSATION, method="GET").respond_with_json(
+        {"message": "Conversation not found"}, status=404
+    )
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("1001", "shipped")
+
+    assert (caught.value.reason, caught.value.status) == ("not_found", 404)
+    assert "Conversation not found" in caught.value.message
+    httpserver.check_assertions()
+    assert len(httpserver.log) == 2
+
+
+def test_a_404_on_a_conversation_that_was_not_merged_stands(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request(NOTES, method="POST").respond_with_json(
+        {"message": "Not found"}, status=404
+    )
+    httpserver.expect_ordered_request(CONVERSATION, method="GET").respond_with_json(
+        {"id": 1001, "number": 51}
+    )
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("1001", "shipped")
+
+    assert caught.value.reason == "not_found"
+    assert [r.method for r, _ in httpserver.log] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative", "absolute"])
+def test_a_merged_conversation_gets_its_note_on_the_surviving_one(
+    client: Client, httpserver: HTTPServer, absolute: bool
+) -> None:
+    """Help Scout: the old id answers 404; Get Conversation answers 301 to the new one."""
+    survivor = "/v2/conversations/2002"
+    location = httpserver.url_for(survivor) if absolute else survivor
+    httpserver.expect_ordered_request(NOTES, method="POST").respond_with_data("", status=404)
+    httpserver.expect_ordered_request(CONVERSATION, method="GET").respond_with_data(
+        "", status=301, headers={"Location": location}
+    )
+    httpserver.expect_ordered_request(survivor, method="GET").respond_with_json(
+        {"id": 2002, "number": 88, "subject": "Login loop"}
+    )
+    httpserver.expect_ordered_request(
+        survivor + "/notes",
+        method="POST",
+        headers=SENT_HEADERS,
+        json={"text": "The fix shipped.<br>Tell Maria."},
+    ).respond_with_data("", status=201, headers={"Resource-ID": "31"})
+
+    result = client.post_internal_note("1001", "The fix shipped.\nTell Maria.")
+
+    assert result == NoteResult(
+        note_id="31",
+        ticket_id="2002",
+        ticket_url="https://secure.helpscout.net/conversation/2002/88",
+    )
+    httpserver.check_assertions()
+
+
+def test_a_conversation_merged_twice_is_followed_to_the_end(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request(NOTES, method="POST").respond_with_data("", status=404)
+    httpserver.expect_ordered_request(CONVERSATION, method="GET").respond_with_data(
+        "", status=301, headers={"Location": "/v2/conversations/2002"}
+    )
+    httpserver.expect_ordered_request("/v2/conversations/2002", method="GET").respond_with_data(
+        "", status=301, headers={"Location": "/v2/conversations/3003"}
+    )
+    httpserver.expect_ordered_request("/v2/conversations/3003", method="GET").respond_with_json(
+        {"id": 3003, "number": 9}
+    )
+    httpserver.expect_ordered_request(
+        "/v2/conversations/3003/notes", method="POST"
+    ).respond_with_data("", status=201, headers={"Resource-ID": "5"})
+
+    result = client.post_internal_note("1001", "shipped")
+
+    assert (result.ticket_id, result.note_id) == ("3003", "5")
+    httpserver.check_assertions()
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://elsewhere.example/v2/conversations/2002",
+        "/v2/customers/2002",
+        "/v2/conversations/2002?x=1",
+        "/v2/conversations/1001",
+        "",
+    ],
+    ids=["another-host", "not-a-conversation", "query", "itself", "no-location"],
+)
+def test_a_merge_is_not_followed_off_the_host_or_in_a_loop(
+    client: Client, httpserver: HTTPServer, location: str
+) -> None:
+    httpserver.expect_ordered_request(NOTES, method="POST").respond_with_data("", status=404)
+    httpserver.expect_ordered_request(CONVERSATION, method="GET").respond_with_data(
+        "", status=301, headers={"Location": location} if location else {}
+    )
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("1001", "shipped")
+
+    assert (caught.value.reason, caught.value.status) == ("merged", 301)
+    assert len(httpserver.log) == 2
+
+
+def test_a_merge_chain_is_followed_a_bounded_number_of_times(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(NOTES, method="POST").respond_with_data("", status=404)
+    for hop in range(10):
+        httpserver.expect_request(
+            f"/v2/conversations/{1001 + hop}", method="GET"
+        ).respond_with_data("", status=301, headers={"Location": f"/v2/conversations/{1002 + hop}"})
+
+    with pytest.raises(WritebackPermanent) as caught:
+        client.post_internal_note("1001", "shipped")
+
+    assert caught.value.reason == "merged"
+    lookups = [r.path for r, _ in httpserver.log if r.method == "GET"]
+    assert len(lookups) == MAX_MERGE_HOPS + 1
+
+
+def test_a_failing_lookup_is_reported_as_what_it_is(client: Client, httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request(NOTES, method="POST").respond_with_data("", status=404)
+    httpserver.expect_ordered_request(CONVERSATION, method="GET").respond_with_json(
+        {"message": "Rate limit exceeded"}, status=429, headers={"X-RateLimit-Retry-After": "7"}
+    )
+
+    with pytest.raises(WritebackTransient) as caught:
+        client.post_internal_note("1001", "shipped")
+
+    assert (caught.value.reason, caught.value.retry_after) == ("rate_limited", 7.0)
+
+
+def test_the_status_table_quotes_help_scouts_status_codes_page() -> None:
+    assert STATUS_DOCS == "https://developer.helpscout.com/mailbox-api/overview/status_codes/"
+    assert STATUSES[409].doc.startswith("Conflict: Resource cannot be created because")
+    assert all(rule.doc for rule in STATUSES.values())
+
+
+@pytest.mark.parametrize("status", sorted(STATUSES))
+def test_every_status_means_what_the_table_says(
+    client: Client, httpserver: HTTPServer, status: int
+) -> None:
+    httpserver.expect_request(NOTES, method="POST").respond_with_json(
+        {"message": f"status {status}"}, status=status
+    )
+    httpserver.expect_request(CONVERSATION, method="GET").respond_with_json(
+        {"message": "Not found"}, status=404
+    )
+
+    with pytest.raises((WritebackPermanent, WritebackTransient)) as caught:
+        client.post_internal_note("1001", "shipped")
+
+    error, rule = caught.value, STATUSES[status]
+    assert (error.transient, error.reason, error.status) == (rule.transient, rule.reason, status)
+    assert f"status {status}" in error.message
+
+
+# Create Note as documented at
+# https://developer.helpscout.com/mailbox-api/endpoints/conversations/threads/note/
+DOCUMENTED = {
+    "method": "POST",
+    "path": "/v2/conversations/{conversationId}/notes",
+    "headers": {"Authorization": "Bearer <token>", "Content-Type": "application/json"},
+    "required fields": {"text": str},
+    "optional fields": {
+        "user": int,
+        "status": str,
+        "imported": bool,
+        "createdAt": str,
+        "attachments": list,
+    },
+}
+
+
+def test_the_note_request_is_the_documented_create_note(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request(NOTES, method="POST").respond_with_data(
+        "", status=201, headers={"Resource-ID": "1"}
+    )
+
+    client.post_internal_note("1001", "shipped")
+
+    ((request, _),) = httpserver.log
+    assert request.method == DOCUMENTED["method"]
+    assert request.path == DOCUMENTED["path"].replace("{conversationId}", "1001")
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["Content-Type"] == DOCUMENTED["headers"]["Content-Type"]
+    sent = request.get_json()
+    for field, kind in DOCUMENTED["required fields"].items():
+        assert isinstance(sent[field], kind)
+    allowed = DOCUMENTED["required fields"] | DOCUMENTED["optional fields"]
+    assert set(sent) <= set(allowed)
+    assert "status" not in sent and "user" not in sent  # Help Scout's defaults apply
 
 
 def test_a_redirect_is_reported_not_followed(client: Client, httpserver: HTTPServer) -> None:

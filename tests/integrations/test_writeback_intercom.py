@@ -1,6 +1,7 @@
 """integrations/intercom/writeback.py against a real HTTP server on loopback: the token's admin
-from `GET /me` (asked once per client), then one admin note per call through
-`POST /conversations/{id}/reply` with an HTML body, and every failure mapped."""
+from `GET /me` (asked once per process and token), then one admin note per call through
+`POST /conversations/{id}/reply` with an HTML body, and every failure mapped. Every request
+every test sends is checked against Intercom's OpenAPI description (tests/helpdesk_openapi.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from collections.abc import Iterator
 import pytest
 from pytest_httpserver import HTTPServer
 
-from integrations.intercom.writeback import API_VERSION, Client
+from integrations.intercom.writeback import API_VERSION, STATUS_DOCS, STATUSES, Client
 from integrations.writeback import (
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
     make_client,
 )
+from tests.helpdesk_openapi import description, requests_match_openapi
+
+openapi_check = requests_match_openapi("intercom")
 
 TOKEN = "dG9rOmludGVyY29tLXRlc3Q="
 READ_HEADERS = {
@@ -241,3 +245,61 @@ def test_an_id_that_is_not_a_conversation_id_is_refused_unsent(
 def test_make_client_defaults_to_the_intercom_api() -> None:
     client = make_client("intercom", "", TOKEN)
     assert isinstance(client, Client) and client.api_base == "https://api.intercom.io"
+
+
+def test_me_is_asked_once_per_process_and_token_whatever_the_number_of_clients(
+    httpserver: HTTPServer,
+) -> None:
+    """Outbound makes a client per note: the admin is still looked up once per token."""
+    other = "dG9rOnNlY29uZC1pbnRlcmNvbS10b2tlbg=="
+    httpserver.expect_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_request(REPLY, method="POST").respond_with_json(conversation())
+
+    for token in (TOKEN, TOKEN, TOKEN, other, other):
+        with make_client("intercom", httpserver.url_for("/"), token, timeout=0.5) as client:
+            client.post_internal_note("3001", "shipped")
+
+    asked = [r.headers["Authorization"] for r, _ in httpserver.log if r.path == "/me"]
+    assert asked == [f"Bearer {TOKEN}", f"Bearer {other}"]
+    assert sum(r.path == REPLY for r, _ in httpserver.log) == 5
+
+
+def test_a_client_closes_its_session(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_request(REPLY, method="POST").respond_with_json(conversation())
+    closed: list[bool] = []
+
+    with make_client("intercom", httpserver.url_for("/"), TOKEN, timeout=0.5) as client:
+        client.session.close = lambda: closed.append(True)  # type: ignore[method-assign]
+        client.post_internal_note("3001", "shipped")
+
+    assert closed == [True]
+
+
+@pytest.mark.parametrize("status", sorted(STATUSES))
+def test_every_status_means_what_the_table_says(
+    client: Client, httpserver: HTTPServer, status: int
+) -> None:
+    httpserver.expect_ordered_request("/me", method="GET").respond_with_json(ME)
+    httpserver.expect_ordered_request(REPLY, method="POST").respond_with_json(
+        {"type": "error.list", "errors": [{"code": f"status_{status}"}]}, status=status
+    )
+
+    with pytest.raises((WritebackPermanent, WritebackTransient)) as caught:
+        client.post_internal_note("3001", "shipped")
+
+    error, rule = caught.value, STATUSES[status]
+    assert (error.transient, error.reason, error.status) == (rule.transient, rule.reason, status)
+    assert f"status_{status}" in error.message
+
+
+def test_the_status_table_quotes_intercoms_http_responses_page() -> None:
+    assert STATUS_DOCS.endswith("/rest-api/errors/http-responses")
+    assert STATUSES[409].doc.startswith("Conflict - Multiple existing users match")
+    assert all(rule.doc for rule in STATUSES.values())
+
+
+def test_the_pinned_api_version_is_one_intercom_describes() -> None:
+    version = description("intercom").extract["schemas"]["intercom_version"]
+    assert API_VERSION in version["enum"]
+    assert description("intercom").extract["info"]["version"] == API_VERSION

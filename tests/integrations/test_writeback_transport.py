@@ -58,7 +58,7 @@ def test_an_answer_slower_than_the_timeout_is_transient(case: Case, httpserver: 
     client = make_client(case.kind, httpserver.url_for("/"), case.token, timeout=0.5)
 
     started = time.monotonic()
-    with pytest.raises(WritebackTransient) as caught:
+    with client, pytest.raises(WritebackTransient) as caught:
         client.post_internal_note(case.ticket, "shipped")
 
     assert time.monotonic() - started < 0.9
@@ -73,7 +73,7 @@ def test_a_closed_port_is_transient(case: Case) -> None:
         port = probe.getsockname()[1]
     client = make_client(case.kind, f"http://127.0.0.1:{port}", case.token, timeout=0.5)
 
-    with pytest.raises(WritebackTransient) as caught:
+    with client, pytest.raises(WritebackTransient) as caught:
         client.post_internal_note(case.ticket, "shipped")
 
     assert caught.value.reason == "connection_failed"

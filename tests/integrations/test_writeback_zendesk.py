@@ -18,7 +18,7 @@ from integrations.writeback import (
     WritebackTransient,
     make_client,
 )
-from integrations.zendesk.writeback import Client
+from integrations.zendesk.writeback import STATUS_DOCS, STATUSES, Client
 
 API_TOKEN = "bob@support.example/token:6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"
 BASIC = "Basic " + base64.b64encode(
@@ -233,6 +233,74 @@ def test_an_id_that_is_not_a_ticket_number_is_refused_unsent(
 
     assert caught.value.reason == "bad_ticket_id"
     assert httpserver.log == []
+
+
+def test_every_request_asks_for_json(client: Client, httpserver: HTTPServer) -> None:
+    """Zendesk: "You must set an Accept: application/json header on all requests"."""
+    httpserver.expect_oneshot_request(
+        TICKET, method="PUT", headers={"Accept": "application/json"}
+    ).respond_with_json(UPDATED)
+
+    client.post_internal_note("2001", "shipped")
+
+    httpserver.check_assertions()
+    assert httpserver.log[0][0].headers["Accept"] == "application/json"
+
+
+@pytest.mark.parametrize("status", sorted(STATUSES))
+def test_every_status_means_what_the_table_says(
+    client: Client, httpserver: HTTPServer, status: int
+) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json(
+        {"error": f"status {status}"}, status=status
+    )
+
+    with pytest.raises((WritebackPermanent, WritebackTransient)) as caught:
+        client.post_internal_note("2001", "shipped")
+
+    error, rule = caught.value, STATUSES[status]
+    assert (error.transient, error.reason, error.status) == (rule.transient, rule.reason, status)
+    assert f"status {status}" in error.message
+    assert len(httpserver.log) == 1
+
+
+def test_the_status_table_cites_zendesks_requests_page() -> None:
+    assert STATUS_DOCS == "https://developer.zendesk.com/api-reference/introduction/requests/"
+    assert {400, 401, 403, 404, 409, 422, 429, 500, 503} <= set(STATUSES)
+    assert all(rule.doc for rule in STATUSES.values())
+
+
+# The private comment as documented at
+# https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/ ("Creating
+# ticket comments": through Update Ticket, `comment` with `body` and `public`) and
+# https://developer.zendesk.com/api-reference/introduction/requests/ (headers).
+DOCUMENTED = {
+    "method": "PUT",
+    "path": "/api/v2/tickets/{ticket_id}.json",
+    "headers": {"Accept": "application/json", "Content-Type": "application/json"},
+    "fields": {"ticket.comment.body": str, "ticket.comment.public": bool},
+}
+
+
+def test_the_note_request_is_the_documented_private_comment(
+    client: Client, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json(UPDATED)
+
+    client.post_internal_note("2001", "shipped")
+
+    ((request, _),) = httpserver.log
+    assert request.method == DOCUMENTED["method"]
+    assert request.path == DOCUMENTED["path"].format(ticket_id="2001")
+    for name, value in DOCUMENTED["headers"].items():
+        assert request.headers[name] == value
+    sent = request.get_json()
+    assert list(sent) == ["ticket"] and list(sent["ticket"]) == ["comment"]
+    comment = sent["ticket"]["comment"]
+    assert set(comment) == {path.rsplit(".", 1)[1] for path in DOCUMENTED["fields"]}
+    for path, kind in DOCUMENTED["fields"].items():
+        assert isinstance(comment[path.rsplit(".", 1)[1]], kind)
+    assert comment["public"] is False
 
 
 def test_make_client_needs_the_account_url() -> None:
