@@ -242,3 +242,8 @@ def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path
     events = [json.loads(line)["event"] for line in log_file.read_text().splitlines()]
     for event in ("inbox.drained", "jira.sync.created", "problem.status_changed"):
         assert event in events
+
+
+def test_replaying_an_id_beyond_any_delivery_is_a_usage_error_not_a_crash(tmp_path, settings):
+    result = run(tmp_path, settings, "deliveries", "replay", "99999999999999999999")
+    assert result.exit_code == 2 and "99999999999999999999" in result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlmodel import Session, col, select
 
+from voice_router.models import MAX_ID
 from voice_router.settings import ConfigError, Settings, load_settings
 
 
@@ -267,7 +268,7 @@ def deliveries_failed(ctx: click.Context) -> None:
 
 
 @deliveries.command("replay")
-@click.argument("delivery_id", required=False, type=int)
+@click.argument("delivery_id", required=False, type=click.IntRange(1, MAX_ID))
 @click.option("--all", "replay_all", is_flag=True, help="Replay every failed delivery.")
 @click.pass_context
 def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: bool) -> None:

@@ -40,6 +40,7 @@ def _probe_engine(engine: Engine) -> Engine:
         return engine  # SQLite: a local file, nothing to wait for
     return sa.create_engine(
         engine.url,
+        hide_parameters=True,  # as every engine (voice_router/db.py)
         poolclass=NullPool,  # a fresh connection per probe: never a stale one to wait on
         connect_args={
             "connect_timeout": PROBE_TIMEOUT,
