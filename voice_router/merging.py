@@ -53,10 +53,18 @@ def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
             raise BadRequest(refused)
         problem.merged_into_id = into_id
         if survivor.jira_key is None and problem.jira_key is not None:
-            # The survivor had no issue yet: it takes over the merged problem's issue.
-            survivor.jira_key, survivor.jira_url = problem.jira_key, problem.jira_url
-            survivor.jira_status, survivor.jira_content_hash = problem.jira_status, None
+            # The survivor had no issue yet: it takes over the merged problem's issue (one
+            # issue, one problem: the merged problem lets go of it first).
+            key, url, status = problem.jira_key, problem.jira_url, problem.jira_status
+            person = problem.jira_person_issue
             problem.jira_key = problem.jira_url = problem.jira_status = None
+            problem.jira_person_issue = False
+            session.add(problem)
+            session.flush()
+            survivor.jira_key, survivor.jira_url, survivor.jira_status = key, url, status
+            survivor.jira_person_issue = person
+            survivor.jira_content_hash = survivor.jira_remote_link_at = None
+            survivor.jira_create_sent_at = survivor.jira_unlinked_at = None
         session.add(problem)
         session.add(survivor)
         session.flush()
