@@ -1,4 +1,4 @@
-"""Merging duplicate problems, undoing a merge, and business notes.
+"""Merging duplicate problems, undoing a merge, renaming, and business notes.
 
 A merge only points the merged problem at its survivor; pain points never move, so an
 unmerge restores the exact counts by recomputing from the same rows.
@@ -111,3 +111,19 @@ def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, autho
         session.flush()
         session.refresh(note)
     return note
+
+
+def rename(engine: Engine, problem_id: int, title: Any) -> None:
+    """A new title; it reaches the summary of the issue voice-router created for the problem
+    at its next sync, never a person's linked issue."""
+    if not isinstance(title, str) or not title.strip():
+        raise BadRequest("title must be non-empty text")
+    title = " ".join(title.split())
+    if len(title) > 300:
+        raise BadRequest("title must be at most 300 characters")
+    if not title.isprintable():
+        raise BadRequest("title must not contain control characters")
+    with session_scope(engine) as session:
+        problem = _problem(session, problem_id)
+        problem.title = title
+        session.add(problem)
