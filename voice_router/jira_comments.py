@@ -42,12 +42,13 @@ def note_text(note: Note) -> str:
     )
 
 
-def post_notes(engine: Engine, client: JiraClient, problem_id: int, key: str) -> None:
+def post_notes(engine: Engine, client: JiraClient, problem_id: int, key: str) -> bool:
     """Each note exactly once: mark it pending before posting; a pending note found on a
     retry is looked up among the issue's comments before it is posted again."""
     with Session(engine) as session:
         notes = session.exec(_unposted(problem_id).order_by(col(Note.id))).all()
     comments: list[tuple[str, str]] | None = None
+    posted = False
     for note in notes:
         marker = f"voice-router note #{note.id})"
         if note.jira_comment_id == PENDING:
@@ -59,6 +60,8 @@ def post_notes(engine: Engine, client: JiraClient, problem_id: int, key: str) ->
                 continue
         _set_note(engine, note.id, PENDING)
         _set_note(engine, note.id, client.add_comment(key, note_text(note)))
+        posted = True
+    return posted
 
 
 def _set_note(engine: Engine, note_id: int, value: str) -> None:
@@ -75,10 +78,10 @@ def regression_due(problem: Problem) -> bool:
 
 def regression_notice(
     engine: Engine, settings: Settings, client: JiraClient, problem: Problem, key: str
-) -> None:
+) -> bool:
     """A shipped problem that got new reports says so on its issue, once per regression."""
     if not regression_due(problem):
-        return
+        return False
     marker = f"(voice-router regression {iso(problem.regressed_at) or problem.id})"
     if client.find_comment(key, marker) is None:
         client.add_comment(
@@ -89,6 +92,7 @@ def regression_notice(
             f"_{marker}_",
         )
     store_for_issue(engine, problem.id, key, regression_noticed_at=utcnow())
+    return True
 
 
 def merge_notice(

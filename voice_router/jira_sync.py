@@ -206,10 +206,13 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
     if problem.jira_content_hash != digest:
         _rewrite(engine, jira, client, problem, fields, impact, labels, digest)
         action = "updated" if action == "unchanged" else action
+    done = False
     if problem.jira_remote_link_at is None:
-        _link_back(engine, settings, client, problem, known_absent=action == "created")
-    jira_comments.post_notes(engine, client, problem_id, key)
-    jira_comments.regression_notice(engine, settings, client, problem, key)
+        done |= _link_back(engine, settings, client, problem, known_absent=action == "created")
+    done |= jira_comments.post_notes(engine, client, problem_id, key)
+    done |= jira_comments.regression_notice(engine, settings, client, problem, key)
+    if done and action == "unchanged":
+        action = "updated"
     store_for_issue(engine, problem_id, key, jira_error=None)
     log.info("jira.sync.%s", action, extra={"problem_id": problem_id, "issue": key})
     return SyncOutcome(action, key)
@@ -242,7 +245,7 @@ def _rewrite(
 
 def _link_back(
     engine: Engine, settings: Settings, client: JiraClient, problem: Problem, known_absent: bool
-) -> None:
+) -> bool:
     """The remote link from the issue to the problem page; an issue voice-router did not
     just create may have it already (linked before, without a global id)."""
     key, url = problem.jira_key, problem_url(settings.base_url, problem.id)
@@ -257,6 +260,7 @@ def _link_back(
             f"voice-router problem #{problem.id}",
         )
     store_for_issue(engine, problem.id, key, jira_remote_link_at=utcnow())
+    return not there
 
 
 def _merge_notice(engine: Engine, settings: Settings, problem: Problem) -> SyncOutcome:
