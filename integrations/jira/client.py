@@ -212,9 +212,6 @@ class JiraClient:
             body["update"] = update
         self._send("put", f"issue/{key}", body, None if notify else {"notifyUsers": "false"})
 
-    def update_fields(self, key: str, fields: dict[str, Any]) -> None:
-        self.edit_issue(key, fields=fields)
-
     # -- comments, links, transitions --------------------------------------------------
 
     def add_comment(self, key: str, body: str) -> str:
