@@ -23,6 +23,8 @@ from tests.support import SECRETS
 from voice_router.clock import utcnow
 from voice_router.models import Outbound
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
 SLACK_PATH = "/hooks/T000/B000"
 
 
