@@ -1,39 +1,52 @@
-"""Jira API calls for a burst of pain points, through the real code path, against the sandbox.
+"""Jira API calls for a burst of pain points, and issues per problem when create answers are
+lost under a lagging search index, through the real code path, against the sandbox.
 
-    /work/venv/bin/python bench/jira_calls.py [--pain-points 10000] [--problems 100]
+    python bench/jira_calls.py [--pain-points 10000] [--problems 100]
         [--waves 5] [--gap S] [--database auto|sqlite|postgresql] [--timeout 240]
+        [--lost-problems 20] [--lags 0,5,30] [--only embedded|redis|lost]
 
 A burst of generic-signed deliveries (by default 10,000 pain points spread evenly over 100
 problems, 3,000 customers) is stored through `voice_router.inbox.receive` and processed by
 the real code, while an in-process `JiraSandbox` (voice_router.jira_sandbox) logs every
 request it gets. Two runs, each on a fresh database and a fresh sandbox (`--database auto`:
 a SQLite file for the embedded run, a PostgreSQL database for the worker run, as each is
-deployed; a SQLite file shared by two writing processes makes drain jobs fail with
-"database is locked" now and then, which only slows the run down):
+deployed):
 
-- `embedded`: no Redis. Every delivery is stored, then one `workers.jobs.drain_inbox(runtime)`
-  processes them and syncs each touched problem inline (EmbeddedQueue).
+- `embedded`: no Redis. Every delivery is stored, then one `workers.jobs.drain_inbox`
+  processes them and marks each touched problem's sync due; then, as `voice-router serve`'s
+  runner does, `workers.jobs.run_due_syncs` once they are due (2 s later).
 - `redis`: Redis db 12 (flushed before and after) and one real worker subprocess,
-  `python -m voice_router worker` (with its rq scheduler: `enqueue_sync` schedules each sync
-  2 s later). The deliveries are posted while the worker runs, in `--waves` waves, each
-  stored and followed by `enqueue_drain()` exactly as POST /webhooks/<source> does; before
-  the next wave the script waits until every delivery is processed and no job is queued,
-  scheduled or running (so each wave changes every problem's impact again; `--gap S` posts
-  the next wave S seconds after the last instead). After the last wave it waits for that
-  same idle state, then stops the worker with SIGTERM.
+  `python -m voice_router worker` (with its rq scheduler and its sweep). The deliveries are
+  posted while the worker runs, in `--waves` waves, each stored and followed by
+  `signal_drain()` exactly as POST /webhooks/<source> does; before the next wave the script
+  waits until every delivery is processed, no Jira sync is owed in the database (due, paced
+  for later, or running) and no job is queued, scheduled or running (so each wave changes
+  every problem's impact again; `--gap S` posts the next wave S seconds after the last
+  instead). After the last wave it waits for that same idle state, then stops the worker
+  with SIGTERM.
 
 Per run it reports every Jira call by method and path (issue keys folded to {key}) with
 where in the code it comes from, and two figures:
 
 - calls per problem beyond the create: all calls attributed to a problem (its issue's
   paths, its label search) minus the create itself (label search + POST issue + remote
-  link) — target <= 3;
+  link) — target <= 2;
 - calls made by a second `jira_sync.sync_problem` of every problem with nothing changed
   (after `sandbox.reset_calls()`, in this process) — target 0.
 
-Figures go to bench/results/jira_calls.json; a summary is printed. Both runs take two to
-four minutes on a 2-CPU machine; `--timeout` bounds the worker run, and a run cut short by it
-is reported as incomplete.
+A third run, `lost`, asks whether a create whose answer is lost can make a second issue:
+for each search-index lag in `--lags` (seconds), on Jira Cloud and on Data Center, and for
+two retry policies (the job's own: Retry-After, else 30 s doubling; and an eager runner
+retrying after 1 s), `--lost-problems` problems each get their issue while the answer to
+their create is lost (the connection cut after Jira committed it, or a 503 after the
+commit, alternately). The sandbox's clock and voice-router's create timing share a
+simulated clock, so a 30 s lag costs no real time; each sync that asks to come back later
+is run again after exactly the wait it asked for. Figure: issues per problem — target
+exactly 1 (no reconcile sweep is run: that is the fallback, not the answer).
+
+Figures go to bench/results/jira_calls.json; a summary is printed. The first two runs take
+two to four minutes on a 2-CPU machine; `--timeout` bounds the worker run, and a run cut
+short by it is reported as incomplete. The `lost` run takes seconds.
 """
 
 from __future__ import annotations
@@ -50,7 +63,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -74,12 +87,14 @@ REDIS_URL = os.environ.get("VOICE_ROUTER_BENCH_JIRA_REDIS", "redis://127.0.0.1:6
 SECRET = "bench-jira-generic-secret"
 EMAIL, TOKEN, PROJECT = "bot@example.com", "bench-sandbox-token", "PROD"
 BASE_URL = "https://vr.example"
-TARGET_BEYOND_CREATE = 3
+TARGET_BEYOND_CREATE = 2
 TARGET_SECOND_SYNC = 0
+TARGET_ISSUES_PER_PROBLEM = 1
 
 KEY = re.compile(r"(?<=/)[A-Z][A-Z0-9_]*-\d+(?=/|$)")
 LABEL = re.compile(r"vr-problem-(\d+)")
 SEARCH = "/rest/api/2/search/jql"
+CLASSIC_SEARCH = "/rest/api/2/search"
 LABEL_SEARCH = SEARCH + " (vr-problem label)"
 UPDATED_SEARCH = SEARCH + " (updated since)"
 CREATE = {
@@ -90,20 +105,23 @@ CREATE = {
 SETUP = {("GET", "/rest/api/2/serverInfo"), ("GET", "/rest/api/2/field")}
 ORIGIN = {
     ("GET", "/rest/api/2/serverInfo"): "JiraClient() -> jira.JIRA() construction, once a process "
-    "(jira_sync.client_for, called on every sync before the hash check)",
-    ("GET", "/rest/api/2/field"): "jira library's field-name cache, filled by the first "
-    "search_keys (enhanced_search_issues) of a process",
-    ("GET", LABEL_SEARCH): "jira_sync._create_or_adopt: label search before create",
-    ("GET", UPDATED_SEARCH): "reconcile.reconcile: search_updated, the worker's periodic pass "
+    "(jira_sync.client_for, called only when a sync has something to do)",
+    ("GET", LABEL_SEARCH): "jira_create.create_or_adopt: label search before a create "
+    "(and while a lost create is being confirmed)",
+    ("GET", UPDATED_SEARCH): "reconcile.reconcile: search_all, the worker's periodic pass "
     "(not per problem)",
-    ("POST", "/rest/api/2/issue"): "jira_sync._create_or_adopt: client.create_issue",
-    ("POST", "/rest/api/2/issue/{key}/remotelink"): "jira_sync._create_or_adopt: client.add_link",
-    ("GET", "/rest/api/2/issue/{key}"): "jira_sync._sync: client.get_issue before every update "
-    "(to splice the block into the current description)",
-    ("PUT", "/rest/api/2/issue/{key}"): "jira_sync._sync: client.update_fields when the content "
+    ("POST", "/rest/api/2/issue"): "jira_create.create_or_adopt: client.create_issue",
+    ("POST", "/rest/api/2/issue/{key}/remotelink"): "jira_sync._link_back: client.add_remote_link",
+    ("GET", "/rest/api/2/issue/{key}/remotelink"): "jira_sync._link_back: an issue voice-router "
+    "did not just create may carry the link already",
+    ("GET", "/rest/api/2/issue/{key}"): "jira_sync._rewrite: client.get_issue before every block "
+    "rewrite (to splice the block into the current description)",
+    ("PUT", "/rest/api/2/issue/{key}"): "jira_sync._rewrite: client.edit_issue when the content "
     "hash changed",
-    ("POST", "/rest/api/2/issue/{key}/comment"): "jira_sync._post_notes / _merge_notice",
-    ("GET", "/rest/api/2/issue/{key}/comment"): "jira_sync._post_notes: find_comment (retry)",
+    ("POST", "/rest/api/2/issue/{key}/comment"): "jira_comments: notes, merge and regression "
+    "notices",
+    ("GET", "/rest/api/2/issue/{key}/comment"): "jira_comments: a pending note or notice looked "
+    "for before it is posted again",
 }
 
 
@@ -167,7 +185,7 @@ def post(
             raise RuntimeError(f"delivery {index} not accepted: {receipt}")
         stored += 1
         if enqueue:
-            runtime.queue.enqueue_drain()
+            runtime.queue.signal_drain()
         if tick is not None and stored % 100 == 0:
             tick()
     return stored
@@ -438,10 +456,12 @@ def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[
                 post(runtime, burst, range(len(burst.items)), enqueue=False)
                 stored_s = time.monotonic() - started
                 drained = drain_inbox(runtime)
+                synced = run_syncs_when_due(runtime)
                 seconds = time.monotonic() - started
                 result = summarize("embedded", sandbox, runtime, sandbox.calls, seconds, args)
                 result["store_seconds"] = round(stored_s, 1)
                 result["drain"] = drained
+                result["syncs_run"] = synced
                 ids = [r.id for r in problem_rows(runtime.engine)]
                 result["second_sync"] = second_sync(sandbox, runtime, ids)
             finally:
@@ -450,6 +470,21 @@ def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[
         database.drop()
         jira_sync._cached_client.cache_clear()
     return result
+
+
+def run_syncs_when_due(runtime: Any) -> int:
+    """What `voice-router serve`'s runner does after a drain: the syncs it made due, once
+    they are due (schedule.SYNC_DELAY later), until none is left."""
+    from voice_router import schedule
+    from workers.jobs import run_due_syncs
+
+    ran = 0
+    while True:
+        time.sleep(schedule.SYNC_DELAY.total_seconds())
+        done = run_due_syncs(runtime)
+        ran += done
+        if not done and not schedule.anything_due(runtime.engine, schedule.SYNC_DELAY):
+            return ran
 
 
 # ---------------------------------------------------------------- run (b): Redis + worker
@@ -526,19 +561,38 @@ def error_lines(output: str) -> dict[str, int]:
     return dict(Counter(line[:160] for line in found).most_common(8))
 
 
+def syncs_owed(engine: Any) -> int:
+    """Problems whose Jira sync is due or running: the schedule lives in the database, and
+    a paced trailing sync may be due only `update_interval_seconds` later."""
+    import sqlalchemy as sa
+
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM problem WHERE jira_sync_due_at IS NOT NULL "
+                    "OR jira_sync_claimed_at IS NOT NULL"
+                )
+            ).scalar_one()
+        )
+
+
 def wait_quiet(rq: Rq, engine: Any, expected: int, deadline: float, worker: Any) -> None:
-    """Until every stored delivery is processed and the queue, the scheduled and started
-    registries and the per-problem sync flags are all empty, twice in a row."""
+    """Until every stored delivery is processed, no Jira sync is owed (due, paced for later
+    or running) and the queue, the scheduled and started registries and the per-problem sync
+    flags are all empty, twice in a row."""
     quiet = 0
     while quiet < 2:
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode}")
         if time.monotonic() > deadline:
             raise TimeoutError(
-                f"still busy at the deadline: {delivery_counts(engine)} {rq.pending()}"
+                f"still busy at the deadline: {delivery_counts(engine)} {rq.pending()} "
+                f"syncs owed: {syncs_owed(engine)}"
             )
         counts = delivery_counts(engine)
         done = counts.get("pending", 0) == 0 and sum(counts.values()) >= expected
+        done = done and syncs_owed(engine) == 0
         quiet = quiet + 1 if done and not any(rq.pending().values()) else 0
         rq.collect()
         time.sleep(0.5)
@@ -668,6 +722,167 @@ def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str
     return result
 
 
+# ---------------------------------------------------------------- run (c): lost create answers
+
+
+class SimulatedClock:
+    """The sandbox's clock (its index lag, `created`, `updated`) and voice-router's create
+    timing (jira_create.utcnow), stepped instead of slept."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def sync_until_linked(
+    runtime: Any, problem_id: int, clock: SimulatedClock, policy: str
+) -> dict[str, Any]:
+    """Sync one problem until it has its issue, waiting as the job runner would: after a
+    transient error Retry-After or the job's backoff (30 s, doubling) — or 1 s with the
+    "eager" policy; after a sync that asks to come back, exactly the wait it asked for."""
+    from integrations.jira.errors import JiraError, JiraRateLimited
+    from voice_router import jira_sync
+
+    started, actions = clock.now, Counter[str]()
+    for attempt in range(1, 200):
+        try:
+            outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem_id)
+        except JiraError as exc:
+            if not exc.transient:
+                raise
+            actions["transient error"] += 1
+            if policy == "eager":
+                clock.advance(1.0)
+            elif isinstance(exc, JiraRateLimited):
+                clock.advance(exc.retry_after)
+            else:
+                clock.advance(30 * 2 ** min(attempt - 1, 10))
+            continue
+        actions[outcome.action] += 1
+        if outcome.retry_in is None:
+            break
+        clock.advance(outcome.retry_in)
+    return {
+        "actions": dict(actions),
+        "simulated_seconds": (clock.now - started).total_seconds(),
+    }
+
+
+def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
+    from voice_router import jira_create, jira_sync, processing
+    from voice_router.jira_sandbox import JiraSandbox
+    from voice_router.runtime import build_runtime
+    from voice_router.settings import parse_settings
+
+    lost = Burst(args.lost_problems, args.lost_problems, args.lost_problems, seed=5)
+    cells = []
+    real_clock = jira_create.utcnow
+    try:
+        for lag in args.lags:
+            for deployment in ("cloud", "datacenter"):
+                for policy in ("job backoff", "eager"):
+                    jira_sync._cached_client.cache_clear()
+                    clock = SimulatedClock()
+                    jira_create.utcnow = clock  # type: ignore[assignment]
+                    name = f"lost_{lag:g}_{deployment}_{policy.split()[0]}".replace(".", "_")
+                    database = Database("sqlite", workdir, name)
+                    try:
+                        with JiraSandbox(
+                            email=EMAIL,
+                            api_token=TOKEN,
+                            project=PROJECT,
+                            clock=clock,
+                            index_lag=lag,
+                            deployment=deployment,
+                        ) as sandbox:
+                            jira = {**jira_table(sandbox), "update_interval_seconds": 0}
+                            if deployment == "datacenter":
+                                jira["auth"] = "token"
+                            settings = parse_settings(
+                                {
+                                    "database_url": database.url,
+                                    "base_url": BASE_URL,
+                                    "sources": {"generic": {"kind": "generic", "secret": SECRET}},
+                                    "jira": jira,
+                                },
+                                {},
+                                "bench/jira_calls.py",
+                            )
+                            runtime = build_runtime(settings)
+                            try:
+                                post(runtime, lost, range(len(lost.items)), enqueue=False)
+                                processing.drain(runtime.engine, settings)
+                                ids = [r.id for r in problem_rows(runtime.engine)]
+                                sandbox.reset_calls()
+                                per = []
+                                for n, problem_id in enumerate(ids):
+                                    mode = "drop" if n % 2 == 0 else "503"
+                                    sandbox.drop_after_commit_next(
+                                        "POST", r"/rest/api/2/issue", mode=mode
+                                    )
+                                    per.append(
+                                        sync_until_linked(runtime, problem_id, clock, policy)
+                                    )
+                                cells.append(
+                                    lost_cell(lag, deployment, policy, sandbox, runtime, ids, per)
+                                )
+                            finally:
+                                runtime.engine.dispose()
+                    finally:
+                        database.drop()
+                    log(f"  lost: lag {lag:g} s, {deployment}, {policy}: {cells[-1]['verdict']}")
+    finally:
+        jira_create.utcnow = real_clock  # type: ignore[assignment]
+        jira_sync._cached_client.cache_clear()
+    return {"run": "lost", "problems_per_cell": args.lost_problems, "cells": cells}
+
+
+def lost_cell(
+    lag: float,
+    deployment: str,
+    policy: str,
+    sandbox: Any,
+    runtime: Any,
+    ids: Sequence[int],
+    per: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    issues = Counter(issue_keys(sandbox).values())
+    counts = [issues.get(pid, 0) for pid in ids]
+    rows = problem_rows(runtime.engine)
+    creates = sum(
+        1 for c in sandbox.calls if c.method == "POST" and shape(c.path) == "/rest/api/2/issue"
+    )
+    searches = sum(1 for c in sandbox.calls if endpoint(c)[1] in (LABEL_SEARCH, CLASSIC_SEARCH))
+    waits = sorted(p["simulated_seconds"] for p in per)
+    actions: Counter[str] = Counter()
+    for p in per:
+        actions.update(p["actions"])
+    ok = min(counts) == max(counts) == TARGET_ISSUES_PER_PROBLEM
+    return {
+        "lag_seconds": lag,
+        "deployment": deployment,
+        "retry_policy": policy,
+        "problems": len(ids),
+        "issues_per_problem_min": min(counts),
+        "issues_per_problem_max": max(counts),
+        "issues_in_jira": len(sandbox.issues()),
+        "creates_sent": creates,
+        "label_searches": searches,
+        "searches_per_problem": round(searches / max(1, len(ids)), 2),
+        "problems_pointing_at_their_issue": sum(1 for r in rows if r.jira_key),
+        "simulated_seconds_to_issue_median": waits[len(waits) // 2],
+        "simulated_seconds_to_issue_max": waits[-1],
+        "actions": dict(actions),
+        "verdict": "exactly 1 issue per problem" if ok else f"issues per problem {Counter(counts)}",
+        "meets_target": ok,
+    }
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -747,6 +962,31 @@ def print_run(run: dict[str, Any]) -> None:
             )
 
 
+def print_lost(lost: dict[str, Any]) -> None:
+    print(
+        f"\n[lost] every create's answer lost (cut connection / 503 after the commit, "
+        f"alternately), {lost['problems_per_cell']} problems per cell, no reconcile sweep"
+    )
+    print(
+        f"  {'lag s':>5}  {'Jira':<10} {'retries':<11} {'issues/problem':>14} {'creates':>7} "
+        f"{'searches/problem':>16} {'simulated s to issue (median/max)':>34}"
+    )
+    for c in lost["cells"]:
+        issues = f"{c['issues_per_problem_min']}..{c['issues_per_problem_max']}"
+        waits = (
+            f"{c['simulated_seconds_to_issue_median']:g} / {c['simulated_seconds_to_issue_max']:g}"
+        )
+        print(
+            f"  {c['lag_seconds']:>5g}  {c['deployment']:<10} {c['retry_policy']:<11} "
+            f"{issues:>14} {c['creates_sent']:>7} {c['searches_per_problem']:>16} {waits:>34}"
+        )
+    ok = all(c["meets_target"] for c in lost["cells"])
+    print(
+        f"  issues per problem: target exactly {TARGET_ISSUES_PER_PROBLEM}: "
+        f"{'met' if ok else 'MISSED'}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pain-points", type=int, default=10_000)
@@ -766,8 +1006,15 @@ def main() -> int:
     )
     parser.add_argument("--redis-url", default=REDIS_URL)
     parser.add_argument("--timeout", type=float, default=240.0, help="redis run deadline (s)")
-    parser.add_argument("--only", choices=("embedded", "redis"), help="run one of the two")
+    parser.add_argument(
+        "--lost-problems", type=int, default=20, help="problems per cell of the lost run"
+    )
+    parser.add_argument(
+        "--lags", default="0,5,30", help="search index lags (s) of the lost run, comma-separated"
+    )
+    parser.add_argument("--only", choices=("embedded", "redis", "lost"), help="run one of three")
     args = parser.parse_args()
+    args.lags = [float(lag) for lag in args.lags.split(",") if lag.strip()]
 
     burst = Burst(args.pain_points, args.problems, args.customers)
     info = machine()
@@ -779,6 +1026,10 @@ def main() -> int:
         if args.only in (None, "redis"):
             log(f"redis: {args.waves} waves with a worker subprocess ...")
             runs["redis"] = run_redis(args, burst, workdir)
+        lost = None
+        if args.only in (None, "lost"):
+            log(f"lost: lost create answers, lags {args.lags} s ...")
+            lost = run_lost(args, burst, workdir)
 
     databases = {name: database_for(args, name) for name in runs}
     data = {
@@ -798,10 +1049,18 @@ def main() -> int:
         "targets": {
             "beyond_create_per_problem_max": TARGET_BEYOND_CREATE,
             "second_sync_calls": TARGET_SECOND_SYNC,
+            "issues_per_problem_with_lost_create_answers": TARGET_ISSUES_PER_PROBLEM,
         },
         "runs": runs,
         "verdicts": {name: verdicts(run) for name, run in runs.items()},
     }
+    if lost is not None:
+        data["lost_create_answers"] = lost
+        data["verdicts"]["lost"] = {
+            "issues_per_problem_max": max(c["issues_per_problem_max"] for c in lost["cells"]),
+            "issues_per_problem_min": min(c["issues_per_problem_min"] for c in lost["cells"]),
+            "meets_target": all(c["meets_target"] for c in lost["cells"]),
+        }
     path = write_result("jira_calls", data)
 
     print(
@@ -810,6 +1069,8 @@ def main() -> int:
     )
     for run in runs.values():
         print_run(run)
+    if lost is not None:
+        print_lost(lost)
     print(f"\n-> {path.relative_to(ROOT)}")
     return 0
 

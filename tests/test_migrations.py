@@ -35,3 +35,49 @@ def test_newest_migration_goes_down_and_up_again(database_url: str) -> None:
         assert _drift(engine) == []
     finally:
         engine.dispose()
+
+
+def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str) -> None:
+    """Linking used to let several problems point at one issue; the unique key cannot hold
+    until they are told apart: the oldest keeps it, the others say why they lost it."""
+    import sqlalchemy as sa
+
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0008")
+        insert = sa.text(
+            "INSERT INTO problem (id, key, title, status, customers, accounts, mrr, tickets, "
+            "created_at, updated_at, jira_sync_attempts, jira_key, jira_content_hash) VALUES "
+            "(:id, :key, :key, 'open', 0, 0, 0, 0, :now, :now, 0, :jira, 'h')"
+        )
+        now = "2026-12-01 10:00:00"
+        with engine.begin() as connection:
+            for problem_id, jira in ((3, "PROD-1"), (5, "PROD-1"), (9, "PROD-1"), (4, "PROD-2")):
+                connection.execute(
+                    insert, {"id": problem_id, "key": f"p{problem_id}", "now": now, "jira": jira}
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            rows = {
+                r.id: r
+                for r in connection.execute(
+                    sa.text(
+                        "SELECT id, jira_key, jira_error, jira_unlinked_at, jira_content_hash "
+                        "FROM problem"
+                    )
+                )
+            }
+        assert {i: r.jira_key for i, r in rows.items()} == {
+            3: "PROD-1",
+            4: "PROD-2",
+            5: None,
+            9: None,
+        }
+        assert rows[3].jira_content_hash is None  # its block is rewritten at its next sync
+        assert rows[4].jira_content_hash == "h" and rows[4].jira_error is None
+        for lost in (5, 9):
+            assert "PROD-1 is problem 3's issue" in rows[lost].jira_error
+            assert rows[lost].jira_unlinked_at is not None
+        assert _drift(engine) == []
+    finally:
+        engine.dispose()

@@ -35,9 +35,9 @@ from voice_router.jira_sandbox import JiraSandbox
 from voice_router.settings import load_settings
 from voice_router.tokens import create_token
 
-JIRA_EMAIL, JIRA_TOKEN, JIRA_SECRET = "bot@example.com", "sandbox-token", "jira-hook-secret"
-
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
+JIRA_EMAIL, JIRA_TOKEN, JIRA_SECRET = "bot@example.com", "sandbox-token", "jira-hook-secret"
 
 
 class Deployment:

@@ -32,6 +32,11 @@ class NotFound(VoiceRouterError):
     code = "not_found"
 
 
+class Conflict(VoiceRouterError):
+    status = 409
+    code = "conflict"
+
+
 class PayloadTooLarge(VoiceRouterError):
     status = 413
     code = "payload_too_large"

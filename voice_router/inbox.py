@@ -193,12 +193,22 @@ def source_kind_and_secret(settings: Settings, source_name: str) -> tuple[str, s
 
 
 def receive(
-    engine: Engine, settings: Settings, source_name: str, headers: Mapping[str, str], body: bytes
+    engine: Engine,
+    settings: Settings,
+    source_name: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    url_secret: str | None = None,
 ) -> Receipt:
+    """`url_secret`: the `secret` query parameter of Jira's webhook URL (Data Center
+    webhooks that sign nothing); ignored for every other source."""
     kind, secret = source_kind_and_secret(settings, source_name)
     adapter = registry.adapter(kind)
     try:
-        adapter.verify(headers, body, secret)
+        if kind == "jira":
+            adapter.verify(headers, body, secret, url_secret=url_secret)
+        else:
+            adapter.verify(headers, body, secret)
     except Exception as exc:  # whatever made verification fail, the sender is not proven
         raise Unauthorized(str(exc) or "signature does not match") from exc
     handshake_fn = getattr(adapter, "handshake", None)

@@ -69,9 +69,14 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
     elif isinstance(event, webhook.VersionReleased):
         if settings.jira.shipped_when != "released" or not settings.jira.url:
             return
+        from voice_router.jira_search import search_all
         from voice_router.jira_sync import client_for
 
-        issues = client_for(settings.jira).search_updated(f"fixVersion = {event.version_id}")
+        issues = search_all(
+            client_for(settings.jira),
+            f"fixVersion = {event.version_id}",
+            "status,resolution,fixVersions,labels,updated",
+        )
         for issue in issues:
             state = state_from_issue_json(issue, event.timestamp)
             apply_issue_state(session, settings, issue.get("key", ""), state, outcome)

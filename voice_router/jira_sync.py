@@ -1,11 +1,19 @@
 """Keeping one Jira issue per problem current: the decisions over the boring client.
 
-- create once a problem has `min_customers` customers, after looking for an issue already
-  labelled for it (a crash between "Jira created it" and "we stored the key" must not
-  create a second one);
-- rewrite the impact block only when its rendered content changed (no call otherwise);
-- post each business note once, and one comment on a merged problem's issue;
-- 401/403/400 stop and put the error on the problem; 429 and 5xx are raised as transient.
+A sync makes every side effect true, each confirmed in the database once Jira took it, and
+is "unchanged" — makes no call at all — only when all of them are in place:
+
+- the issue exists: created once a problem has `min_customers` customers, never twice
+  (jira_create.py), or linked by a person (jira_links.py);
+- issues the problem let go of lost voice-router's block and per-problem label;
+- the fields, impact block and labels match what voice-router would write now (a content
+  hash); on a person's issue only the block and the labels are voice-router's;
+- the remote link back to the problem is there;
+- each business note is a comment, and a regression was said (jira_comments.py).
+
+401/403/400 stop and put the error on the problem; 429 and 5xx are raised as transient (the
+job comes back after Retry-After or a backoff). A sync that has to wait for Jira's search
+(a create whose answer was lost) returns `retry_in` instead of sleeping.
 """
 
 from __future__ import annotations
@@ -21,37 +29,54 @@ from sqlmodel import Session, col, select
 
 from integrations.jira.client import JiraClient
 from integrations.jira.errors import JiraError
-from integrations.jira.render import AccountLine, Impact, TicketLine, escape, render_block, splice
+from integrations.jira.render import (
+    AccountLine,
+    Impact,
+    TicketLine,
+    TooLong,
+    fit_description,
+    render_block,
+)
 from voice_router import impact as impact_mod
-from voice_router import metrics
+from voice_router import jira_comments, jira_links, metrics
 from voice_router.clock import iso, utcnow
-from voice_router.db import session_scope
+from voice_router.jira_create import create_or_adopt
+from voice_router.jira_rows import (
+    TEXT_LIMIT,
+    detach_keys,
+    load,
+    problem_label,
+    problem_url,
+    record_error,
+    remote_link_id,
+    store_for_issue,
+)
 from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.settings import JiraSettings, Settings
 
 log = logging.getLogger(__name__)
-PENDING = "pending"
 CLIENT_TIMEOUT = 10.0  # seconds, on every call to Jira
 
 
 @lru_cache(maxsize=4)
-def _cached_client(url: str, email: str, api_token: str) -> JiraClient:
-    return JiraClient(url, email, api_token, timeout=CLIENT_TIMEOUT, observe=metrics.jira_call)
+def _cached_client(url: str, email: str, api_token: str, auth: str = "basic") -> JiraClient:
+    return JiraClient(
+        url, email, api_token, timeout=CLIENT_TIMEOUT, observe=metrics.jira_call, auth=auth
+    )
 
 
 def client_for(jira: JiraSettings) -> JiraClient:
     """One client per process and Jira site (construction calls the server)."""
-    return _cached_client(jira.url, jira.email, jira.api_token)
-
-
-def problem_label(problem_id: int) -> str:
-    return f"vr-problem-{problem_id}"
+    return _cached_client(jira.url, jira.email, jira.api_token, jira.auth)
 
 
 @dataclass
 class SyncOutcome:
-    action: str  # off | gone | waiting | created | adopted | updated | unchanged | merged | error
+    # off | gone | waiting | unlinked | created | adopted | updated | unchanged | merged |
+    # confirming (come back in `retry_in` seconds) | error
+    action: str
     key: str | None = None
+    retry_in: float | None = None
 
 
 def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
@@ -69,7 +94,7 @@ def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
     notes_arr = session.exec(select(Note.arr_at_risk).where(col(Note.problem_id).in_(group))).all()
     trend7, trend30 = impact_mod.trends(session, [problem.id])[problem.id]
     return Impact(
-        problem_url=f"{base_url.rstrip('/')}/problems/{problem.id}",
+        problem_url=problem_url(base_url, problem.id),
         customers=problem.customers,
         accounts=problem.accounts,
         mrr=Decimal(problem.mrr),
@@ -87,15 +112,22 @@ def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
 
 
 def _fields(jira: JiraSettings, problem: Problem) -> dict[str, object]:
-    """Summary (plain text in Jira, one line) and the optional impact field."""
+    """What voice-router owns besides the block: on its own issues the summary (plain text,
+    one line) and the optional impact field; on a person's issue nothing."""
+    if problem.jira_person_issue:
+        return {}
     fields: dict[str, object] = {"summary": " ".join(problem.title.split())[:250]}
     if jira.impact_field:
         fields[jira.impact_field] = problem.customers
     return fields
 
 
-def _content_hash(fields: dict[str, object], block: str) -> str:
-    return hashlib.sha256(repr((sorted(fields.items()), block)).encode()).hexdigest()
+def _labels(jira: JiraSettings, problem_id: int) -> list[str]:
+    return list(dict.fromkeys([*jira.labels, problem_label(problem_id)]))
+
+
+def _content_hash(fields: dict[str, object], block: str, labels: list[str]) -> str:
+    return hashlib.sha256(repr((sorted(fields.items()), block, labels)).encode()).hexdigest()
 
 
 def sync_problem(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
@@ -108,17 +140,24 @@ def sync_problem(engine: Engine, settings: Settings, problem_id: int) -> SyncOut
     except JiraError as exc:
         if exc.transient:
             raise
-        _record_error(engine, problem_id, f"{exc.reason}: {exc.message}")
+        record_error(engine, problem_id, f"{exc.reason}: {exc.message}")
         log.warning("jira.sync.error", extra={"problem_id": problem_id, "reason": exc.reason})
+        return SyncOutcome("error")
+    except TooLong as exc:
+        record_error(engine, problem_id, f"too_long: the issue's description leaves no room: {exc}")
+        log.warning("jira.sync.error", extra={"problem_id": problem_id, "reason": "too_long"})
         return SyncOutcome("error")
 
 
-def _record_error(engine: Engine, problem_id: int, message: str) -> None:
-    with session_scope(engine) as session:
-        problem = session.get(Problem, problem_id)
-        if problem is not None:
-            problem.jira_error = message[:2000]
-            session.add(problem)
+def _in_place(problem: Problem, digest: str) -> bool:
+    return (
+        problem.jira_key is not None
+        and problem.jira_content_hash == digest
+        and problem.jira_remote_link_at is not None
+        and problem.jira_create_sent_at is None
+        and not detach_keys(problem)
+        and not jira_comments.regression_due(problem)
+    )
 
 
 def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
@@ -127,166 +166,101 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         problem = session.get(Problem, problem_id)
         if problem is None:
             return SyncOutcome("gone")
-        if problem.merged_into_id is not None:
-            return _merge_notice(engine, settings, problem)
-        if problem.jira_key is None and problem.jira_unlinked_at is not None:
-            return SyncOutcome("unlinked")  # its issue was deleted: a person decides now
-        if problem.jira_key is None and problem.customers < jira.min_customers:
-            return SyncOutcome("waiting")
-        block = render_block(_impact(session, problem, settings.base_url))
-        fields = _fields(jira, problem)
-        digest = _content_hash(fields, block)
-    if (
-        problem.jira_key is not None
-        and problem.jira_content_hash == digest
-        and not _notes_pending(engine, problem_id)
-        and not _regression_due(problem)
-    ):
+        impact = None
+        if problem.merged_into_id is None and (
+            problem.jira_key is not None or problem.customers >= jira.min_customers
+        ):
+            impact = _impact(session, problem, settings.base_url)
+    if detach_keys(problem):
+        jira_links.detach_pending(engine, settings, client_for(jira), problem)
+    if problem.merged_into_id is not None:
+        return _merge_notice(engine, settings, problem)
+    if problem.jira_key is None and problem.jira_unlinked_at is not None:
+        return SyncOutcome("unlinked")  # a person unlinked it, or it was deleted: they decide
+    if impact is None:
+        return SyncOutcome("waiting")
+    fields, labels = _fields(jira, problem), _labels(jira, problem_id)
+    digest = _content_hash(fields, render_block(impact), labels)
+    if _in_place(problem, digest) and not jira_comments.notes_pending(engine, problem_id):
         return SyncOutcome("unchanged", problem.jira_key)  # nothing to say: no call at all
     client = client_for(jira)
     action = "unchanged"
     if problem.jira_key is None:
-        action = _create_or_adopt(engine, settings, client, problem, fields, block, digest)
-    elif problem.jira_content_hash != digest:
-        current = client.get_issue(problem.jira_key)
-        client.update_fields(
-            problem.jira_key, {**fields, "description": splice(current.description, block)}
+        description = fit_description(None, impact, TEXT_LIMIT)
+        step = create_or_adopt(
+            engine,
+            settings,
+            client,
+            problem,
+            {**fields, "labels": labels, "description": description},
         )
-        _store(engine, problem_id, jira_content_hash=digest, jira_status=current.status)
+        if step.action == "confirming":
+            return SyncOutcome("confirming", retry_in=step.retry_in)
+        if step.action == "created":
+            store_for_issue(engine, problem_id, step.key, jira_content_hash=digest)
+        action = step.action
+        problem = load(engine, problem_id)
+        if problem is None or problem.jira_key is None:
+            return SyncOutcome("gone")
+    key = problem.jira_key
+    if problem.jira_content_hash != digest:
+        _rewrite(engine, jira, client, problem, fields, impact, labels, digest)
+        action = "updated" if action == "unchanged" else action
+    done = False
+    if problem.jira_remote_link_at is None:
+        done |= _link_back(engine, settings, client, problem, known_absent=action == "created")
+    done |= jira_comments.post_notes(engine, client, problem_id, key)
+    done |= jira_comments.regression_notice(engine, settings, client, problem, key)
+    if done and action == "unchanged":
         action = "updated"
-    _post_notes(engine, client, problem_id)
-    _regression_notice(engine, settings, client, problem_id)
-    _store(engine, problem_id, jira_error=None)
-    with Session(engine) as session:
-        key = session.get(Problem, problem_id).jira_key
+    store_for_issue(engine, problem_id, key, jira_error=None)
     log.info("jira.sync.%s", action, extra={"problem_id": problem_id, "issue": key})
     return SyncOutcome(action, key)
 
 
-def _store(engine: Engine, problem_id: int, **values: object) -> None:
-    with session_scope(engine) as session:
-        problem = session.get(Problem, problem_id)
-        for name, value in values.items():
-            setattr(problem, name, value)
-        session.add(problem)
-
-
-def _create_or_adopt(
+def _rewrite(
     engine: Engine,
-    settings: Settings,
+    jira: JiraSettings,
     client: JiraClient,
     problem: Problem,
     fields: dict[str, object],
-    block: str,
+    impact: Impact,
+    labels: list[str],
     digest: str,
-) -> str:
-    jira = settings.jira
-    label = problem_label(problem.id)
-    found = client.search_keys(f'project = "{jira.project}" AND labels = "{label}"', limit=1)
-    if found:
-        key = found[0]
-        _store(engine, problem.id, jira_key=key, jira_url=client.browse_url(key))
-        return "adopted"  # the next sync rewrites the block if it differs
-    created = client.create_issue(
-        {
-            **fields,
-            "project": {"key": jira.project},
-            "issuetype": {"name": jira.issue_type},
-            "labels": [*jira.labels, label],
-            "description": block,
-        }
-    )
-    _store(
-        engine,
-        problem.id,
-        jira_key=created.key,
-        jira_url=created.url,
-        jira_content_hash=digest,
-        jira_status="To Do",
-    )
-    client.add_link(
-        created.key,
-        f"{settings.base_url.rstrip('/')}/problems/{problem.id}",
-        f"voice-router problem #{problem.id}",
-    )
-    return "created"
-
-
-def _notes_pending(engine: Engine, problem_id: int) -> bool:
-    with Session(engine) as session:
-        return (
-            session.exec(
-                select(Note.id).where(
-                    Note.problem_id == problem_id,
-                    col(Note.jira_comment_id).is_(None) | (Note.jira_comment_id == PENDING),
-                )
-            ).first()
-            is not None
-        )
-
-
-def _regression_due(problem: Problem) -> bool:
-    return problem.status == "regressed" and problem.regression_noticed_at is None
-
-
-def _note_text(note: Note) -> str:
-    arr = f" ARR at risk: ${Decimal(note.arr_at_risk):,.0f}." if note.arr_at_risk else ""
-    return (
-        f"Business note from {escape(note.author, 80)}:{arr}\n"
-        f"bq. {escape(note.body, 4000)}\n"
-        f"_(voice-router note #{note.id})_"
-    )
-
-
-def _post_notes(engine: Engine, client: JiraClient, problem_id: int) -> None:
-    """Each note exactly once: mark it pending before posting; a pending note found on a
-    retry is looked up among the issue's comments before it is posted again."""
-    with Session(engine) as session:
-        problem = session.get(Problem, problem_id)
-        notes = session.exec(
-            select(Note)
-            .where(
-                Note.problem_id == problem_id,
-                col(Note.jira_comment_id).is_(None) | (Note.jira_comment_id == PENDING),
-            )
-            .order_by(col(Note.id))
-        ).all()
-    if not notes or problem is None or problem.jira_key is None:
-        return
-    for note in notes:
-        if note.jira_comment_id == PENDING:
-            existing = client.find_comment(problem.jira_key, f"voice-router note #{note.id})")
-            if existing:
-                _set_note(engine, note.id, existing)
-                continue
-        _set_note(engine, note.id, PENDING)
-        _set_note(engine, note.id, client.add_comment(problem.jira_key, _note_text(note)))
-
-
-def _set_note(engine: Engine, note_id: int, value: str) -> None:
-    with session_scope(engine) as session:
-        note = session.get(Note, note_id)
-        note.jira_comment_id = value
-        session.add(note)
-
-
-def _regression_notice(
-    engine: Engine, settings: Settings, client: JiraClient, problem_id: int
 ) -> None:
-    """A shipped problem that got new reports says so on its issue, once per ship."""
-    with Session(engine) as session:
-        problem = session.get(Problem, problem_id)
-    if problem is None or problem.jira_key is None or problem.status != "regressed":
-        return
-    if problem.regression_noticed_at is not None:
-        return
-    client.add_comment(
-        problem.jira_key,
-        f"voice-router: customers reported this problem again after the fix shipped "
-        f"({problem.customers} customers in all now). "
-        f"[See the new reports|{settings.base_url.rstrip('/')}/problems/{problem_id}]",
+    """Splice the block into the issue's current description, add missing labels, and
+    (on voice-router's own issues) set the summary and impact field: one GET, one PUT."""
+    key = problem.jira_key
+    current = client.get_issue(key, fields="description,labels,status")
+    missing = [label for label in labels if label not in current.labels]
+    jira_links.edit(
+        client,
+        key,
+        fields={**fields, "description": fit_description(current.description, impact, TEXT_LIMIT)},
+        update={"labels": [{"add": label} for label in missing]} if missing else None,
+        notify=jira.notify_watchers,
     )
-    _store(engine, problem_id, regression_noticed_at=utcnow())
+    store_for_issue(engine, problem.id, key, jira_content_hash=digest, jira_status=current.status)
+
+
+def _link_back(
+    engine: Engine, settings: Settings, client: JiraClient, problem: Problem, known_absent: bool
+) -> bool:
+    """The remote link from the issue to the problem page; an issue voice-router did not
+    just create may have it already (linked before, without a global id)."""
+    key, url = problem.jira_key, problem_url(settings.base_url, problem.id)
+    there = not known_absent and any(
+        (link.get("object") or {}).get("url") == url for link in client.remote_links(key)
+    )
+    if not there:
+        client.add_remote_link(
+            key,
+            remote_link_id(settings.base_url, problem.id),
+            url,
+            f"voice-router problem #{problem.id}",
+        )
+    store_for_issue(engine, problem.id, key, jira_remote_link_at=utcnow())
+    return not there
 
 
 def _merge_notice(engine: Engine, settings: Settings, problem: Problem) -> SyncOutcome:
@@ -294,37 +268,10 @@ def _merge_notice(engine: Engine, settings: Settings, problem: Problem) -> SyncO
         survivor = session.get(Problem, problem.merged_into_id)
     if survivor is None or problem.jira_key is None:
         return SyncOutcome("merged", problem.jira_key)
-    if problem.jira_merge_notice_for == survivor.id:
-        return SyncOutcome("merged", problem.jira_key)
-    client = client_for(settings.jira)
-    problem_url = f"{settings.base_url.rstrip('/')}/problems/{survivor.id}"
-    where = (
-        f"[{survivor.jira_key}|{survivor.jira_url}]"
-        if survivor.jira_key
-        else f"[voice-router problem #{survivor.id}|{problem_url}]"
-    )
-    client.add_comment(
-        problem.jira_key,
-        f"voice-router merged this problem into {where}; its customers are counted there now.",
-    )
-    _store(engine, problem.id, jira_merge_notice_for=survivor.id)
+    if problem.jira_merge_notice_for != survivor.id:
+        jira_comments.merge_notice(engine, settings, client_for(settings.jira), problem, survivor)
     return SyncOutcome("merged", problem.jira_key)
 
 
-def link_issue(engine: Engine, settings: Settings, problem_id: int, key: str) -> Problem:
-    """Link an existing issue (checked to exist) instead of creating one."""
-    issue = client_for(settings.jira).get_issue(key)
-    with session_scope(engine) as session:
-        problem = session.get(Problem, problem_id)
-        problem.jira_key = issue.key
-        problem.jira_url = issue.url
-        problem.jira_status = issue.status
-        problem.jira_content_hash = None
-        problem.jira_error = None
-        problem.jira_unlinked_at = None
-        session.add(problem)
-    return problem
-
-
 def note_transient(engine: Engine, problem_id: int, exc: JiraError) -> None:
-    _record_error(engine, problem_id, f"{exc.reason} (retrying): {exc.message}")
+    record_error(engine, problem_id, f"{exc.reason} (retrying): {exc.message}")

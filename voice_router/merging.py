@@ -1,4 +1,4 @@
-"""Merging duplicate problems, undoing a merge, and business notes.
+"""Merging duplicate problems, undoing a merge, renaming, and business notes.
 
 A merge only points the merged problem at its survivor; pain points never move, so an
 unmerge restores the exact counts by recomputing from the same rows.
@@ -53,10 +53,18 @@ def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
             raise BadRequest(refused)
         problem.merged_into_id = into_id
         if survivor.jira_key is None and problem.jira_key is not None:
-            # The survivor had no issue yet: it takes over the merged problem's issue.
-            survivor.jira_key, survivor.jira_url = problem.jira_key, problem.jira_url
-            survivor.jira_status, survivor.jira_content_hash = problem.jira_status, None
+            # The survivor had no issue yet: it takes over the merged problem's issue (one
+            # issue, one problem: the merged problem lets go of it first).
+            key, url, status = problem.jira_key, problem.jira_url, problem.jira_status
+            person = problem.jira_person_issue
             problem.jira_key = problem.jira_url = problem.jira_status = None
+            problem.jira_person_issue = False
+            session.add(problem)
+            session.flush()
+            survivor.jira_key, survivor.jira_url, survivor.jira_status = key, url, status
+            survivor.jira_person_issue = person
+            survivor.jira_content_hash = survivor.jira_remote_link_at = None
+            survivor.jira_create_sent_at = survivor.jira_unlinked_at = None
         session.add(problem)
         session.add(survivor)
         session.flush()
@@ -103,3 +111,19 @@ def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, autho
         session.flush()
         session.refresh(note)
     return note
+
+
+def rename(engine: Engine, problem_id: int, title: Any) -> None:
+    """A new title; it reaches the summary of the issue voice-router created for the problem
+    at its next sync, never a person's linked issue."""
+    if not isinstance(title, str) or not title.strip():
+        raise BadRequest("title must be non-empty text")
+    title = " ".join(title.split())
+    if len(title) > 300:
+        raise BadRequest("title must be at most 300 characters")
+    if not title.isprintable():
+        raise BadRequest("title must not contain control characters")
+    with session_scope(engine) as session:
+        problem = _problem(session, problem_id)
+        problem.title = title
+        session.add(problem)

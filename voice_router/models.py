@@ -84,7 +84,7 @@ class Problem(SQLModel, table=True):
     last_seen: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    jira_key: str | None = Field(default=None, max_length=50, index=True)
+    jira_key: str | None = Field(default=None, max_length=50, index=True, unique=True)
     jira_url: str | None = Field(default=None, max_length=500)
     jira_status: str | None = Field(default=None, max_length=100)
     jira_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
@@ -103,6 +103,18 @@ class Problem(SQLModel, table=True):
     jira_sync_attempts: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
+    # A create was sent at this time and its answer not seen yet: no second create before
+    # a search has had the chance to show the first one (jira_create.py).
+    jira_create_sent_at: datetime | None = None
+    # Jira holds the remote link back to this problem on the linked issue.
+    jira_remote_link_at: datetime | None = None
+    # A person linked this issue: voice-router writes its block and labels only.
+    jira_person_issue: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # Issues voice-router still has to take its block and per-problem label off
+    # (unlinked, or replaced by another link), space-separated.
+    jira_detach_keys: str | None = Field(default=None, max_length=500)
 
 
 class Note(SQLModel, table=True):

@@ -1,6 +1,8 @@
 """One reconcile pass: ask Jira what changed on our issues since the last pass and apply it
 as the webhooks would have, then send what is still owed. With every Jira webhook lost,
-problems still ship within one reconcile interval."""
+problems still ship within one reconcile interval. The same issues are swept for a problem's
+label on two issues (jira_duplicates.py) before their states are applied, so a duplicate
+being closed is never taken for the problem's own issue."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from voice_router import notify, outbound
+from voice_router import jira_duplicates, jira_search, notify, outbound
 from voice_router.clock import to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.jira_events import JiraOutcome, apply_issue_state, state_from_issue_json
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 CURSOR_KEY = "jira_reconcile_cursor"
 OVERLAP = timedelta(minutes=2)
 FIRST_LOOKBACK = timedelta(days=30)
+FIELDS = "status,resolution,fixVersions,labels,updated,created"
 
 
 @dataclass
@@ -31,6 +34,7 @@ class ReconcileResult:
     transitions: list[str] = field(default_factory=list)
     shipped: set[int] = field(default_factory=set)
     outbound: dict[str, int] = field(default_factory=dict)
+    duplicates: list[int] = field(default_factory=list)  # problems whose duplicates settled
 
 
 def _cursor(session: Session) -> datetime | None:
@@ -69,10 +73,12 @@ def reconcile(
     if settings.jira.url:
         with Session(engine) as session:
             since = _cursor(session) or now - FIRST_LOOKBACK
-        issues = client_for(settings.jira).search_updated(
-            jql_since(settings, since, now), progress=progress
+        client = client_for(settings.jira)
+        issues = jira_search.search_all(
+            client, jql_since(settings, since, now), FIELDS, progress=progress
         )
         result.issues_seen = len(issues)
+        result.duplicates = jira_duplicates.sweep(engine, settings, client, issues)
         outcome = JiraOutcome()
         with session_scope(engine) as session:
             for issue in issues:

@@ -54,6 +54,8 @@ class JiraSettings:
     impact_field: str = ""
     min_customers: int = 1
     update_interval_seconds: int = 300
+    auth: str = "basic"
+    notify_watchers: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Settings:
 
 _TABLES = {"sources", "jira", "notify"}
 _SHIPPED_WHEN = ("done", "released")
+JIRA_AUTH = ("basic", "token")
 LOG_FORMATS = ("auto", "json", "text")
 
 
@@ -175,6 +178,11 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     jira = _build(JiraSettings, jira_values, f"{origin}: [jira]")
     if jira.shipped_when not in _SHIPPED_WHEN:
         raise ConfigError(f"{origin}: [jira].shipped_when: must be 'done' or 'released'")
+    if jira.auth not in JIRA_AUTH:
+        raise ConfigError(
+            f"{origin}: [jira].auth: must be 'basic' (e-mail and API token) or 'token' "
+            "(a personal access token)"
+        )
     notify_values = {**notify_table, **_env_overrides(env, ENV_PREFIX + "NOTIFY_", NotifySettings)}
     notify = _build(NotifySettings, notify_values, f"{origin}: [notify]")
     sources = {

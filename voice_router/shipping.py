@@ -191,7 +191,8 @@ def unlink_deleted(session: Session, key: str, at: datetime) -> list[int]:
     ids = []
     for problem in session.exec(select(Problem).where(col(Problem.jira_key) == key)):
         problem.jira_key = problem.jira_url = problem.jira_status = None
-        problem.jira_content_hash = None
+        problem.jira_content_hash = problem.jira_remote_link_at = None
+        problem.jira_person_issue = False
         problem.jira_unlinked_at = to_utc(at)
         problem.jira_error = f"the linked issue {key} was deleted in Jira; link one again"
         session.add(problem)

@@ -47,7 +47,7 @@ def drain_inbox(
 def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     """Bring one problem's Jira issue up to date, if its sync is due; a transient failure
     makes it due again later (Retry-After, else backoff), and `jira.error` says so until
-    a later try succeeds."""
+    a later try succeeds. A sync waiting on Jira (`retry_in`) is due again after that wait."""
     from integrations.jira.errors import JiraError, JiraRateLimited
     from voice_router import jira_sync
 
@@ -70,6 +70,10 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
             log.exception("jira.sync.crashed", extra={"problem_id": problem_id, "wait": wait})
         runtime.queue.signal_sync([problem_id], wait)
         return "retry-scheduled"
+    if outcome.retry_in is not None:  # waiting on Jira (its search), not failing: no error
+        wait = schedule.retry_sync(runtime.engine, problem_id, claimed, outcome.retry_in)
+        runtime.queue.signal_sync([problem_id], wait)
+        return outcome.action
     schedule.finish_sync(runtime.engine, problem_id, claimed)
     return outcome.action
 

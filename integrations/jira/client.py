@@ -1,6 +1,11 @@
-"""One short method per Jira endpoint over the `jira` library, errors mapped to JiraError.
+"""One short method per Jira endpoint, errors mapped to JiraError; no decisions here.
 
-The library is built with `max_retries=0`: its own backoff retries POSTs on 503 and can
+The `jira` library supplies the session (auth, headers, timeouts) and the `serverInfo` read
+at construction (`deployment`: "Cloud", or "Server" for Data Center / Server). Requests are
+sent through its session directly: several of its helpers send bodies or call paths that
+are not in Atlassian's description (`create_issue_link`, `transition_issue`,
+`add_remote_link`, `enhanced_search_issues(use_post=True)`), and its reload-after-write
+doubles the calls. Built with `max_retries=0`: its own backoff retries POSTs on 503 and can
 retry before Retry-After has passed; retries are decided by voice_router.jira_sync instead.
 """
 
@@ -9,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
@@ -25,14 +30,22 @@ from integrations.jira.errors import (
 )
 
 T = TypeVar("T")
+AUTH_KINDS = ("basic", "token")
 
 
 @dataclass(frozen=True)
 class IssueRef:
+    """An issue as voice-router reads it (REST v2: rich text is a wiki-markup string)."""
+
     key: str
     url: str
     status: str | None = None
     description: str | None = None
+    id: str | None = None
+    labels: tuple[str, ...] = ()
+    status_category: str | None = None
+    created: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _message(exc: JIRAError) -> str:
@@ -95,8 +108,27 @@ def _translated(observe: Callable[[str], None] | None = None) -> Iterator[None]:
         observe("ok")
 
 
+def _issue_ref(browse: Callable[[str], str], raw: dict[str, Any]) -> IssueRef:
+    fields = raw.get("fields") or {}
+    status = fields.get("status") or {}
+    description = fields.get("description")
+    return IssueRef(
+        key=raw["key"],
+        url=browse(raw["key"]),
+        status=status.get("name"),
+        description=description if isinstance(description, str) else None,
+        id=str(raw.get("id")) if raw.get("id") is not None else None,
+        labels=tuple(fields.get("labels") or ()),
+        status_category=(status.get("statusCategory") or {}).get("key"),
+        created=fields.get("created"),
+        extra=fields,
+    )
+
+
 class JiraClient:
-    """Built once per process: construction asks the server for its info."""
+    """Built once per process: construction asks the server for its info. `auth` is
+    "basic" (e-mail + API token, Jira Cloud) or "token" (a personal access token sent as
+    `Authorization: Bearer`, Jira Data Center / Server)."""
 
     def __init__(
         self,
@@ -105,13 +137,18 @@ class JiraClient:
         api_token: str,
         timeout: float = 10.0,
         observe: Callable[[str], None] | None = None,
+        auth: str = "basic",
     ) -> None:
+        if auth not in AUTH_KINDS:
+            raise ValueError(f"auth must be one of {AUTH_KINDS}")
         self.url = url.rstrip("/")
         self._observe = observe
+        credentials: dict[str, Any] = (
+            {"token_auth": api_token} if auth == "token" else {"basic_auth": (email, api_token)}
+        )
         with _translated(observe):
-            self._jira = JIRA(
-                server=self.url, basic_auth=(email, api_token), timeout=timeout, max_retries=0
-            )
+            self._jira = JIRA(server=self.url, timeout=timeout, max_retries=0, **credentials)
+        self.deployment: str | None = self._jira.deploymentType  # "Cloud", "Server", None
 
     def browse_url(self, key: str) -> str:
         return f"{self.url}/browse/{key}"
@@ -120,61 +157,101 @@ class JiraClient:
         with _translated(self._observe):
             return fn()
 
-    def search_keys(self, jql: str, limit: int = 50) -> list[str]:
-        """Issue keys matching `jql`, through the enhanced search (`/search/jql`)."""
-        result = self._call(
-            lambda: self._jira.enhanced_search_issues(jql, maxResults=limit, fields="summary")
-        )
-        return [issue.key for issue in result]
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        url = self._jira._get_url(path)
+        response = self._call(lambda: self._jira._session.get(url, params=params))
+        return response.json() if response.content else {}
 
-    def search_updated(
-        self, jql: str, progress: Callable[[int], None] | None = None
-    ) -> list[dict[str, Any]]:
-        """Every matching issue as raw JSON, following nextPageToken to the end; `progress`
-        hears how many issues each page brought."""
-        issues: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            page = self._call(
-                lambda t=token: self._jira.enhanced_search_issues(
-                    jql,
-                    nextPageToken=t,
-                    maxResults=100,
-                    json_result=True,
-                    fields="status,resolution,fixVersions,labels,updated",
-                )
-            )
-            found = page.get("issues", [])
-            issues.extend(found)
-            if progress is not None:
-                progress(len(found))
-            token = page.get("nextPageToken")
-            if not token or page.get("isLast", True):
-                return issues
+    def _send(self, method: str, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
+        url = self._jira._get_url(path)
+        send = getattr(self._jira._session, method)
+        response = self._call(lambda: send(url, data=json.dumps(body), params=params))
+        return response.json() if response.content else {}
+
+    # -- search ------------------------------------------------------------------------
+
+    def search_jql(
+        self, jql: str, fields: str, max_results: int, next_page_token: str | None = None
+    ) -> dict[str, Any]:
+        """`GET /search/jql` (Jira Cloud's enhanced search): `issues`, `nextPageToken`."""
+        params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": max_results}
+        if next_page_token:
+            params["nextPageToken"] = next_page_token
+        return self._get("search/jql", params)
+
+    def search_classic(
+        self, jql: str, fields: str, max_results: int, start_at: int = 0
+    ) -> dict[str, Any]:
+        """`GET /search` (Data Center / Server): `issues`, `startAt`, `total`."""
+        params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
+        return self._get("search", params)
+
+    # -- issues ------------------------------------------------------------------------
 
     def create_issue(self, fields: dict[str, Any]) -> IssueRef:
-        issue = self._call(lambda: self._jira.create_issue(fields=fields, prefetch=False))
-        return IssueRef(issue.key, self.browse_url(issue.key))
+        created = self._send("post", "issue", {"fields": fields})
+        return IssueRef(created["key"], self.browse_url(created["key"]), id=created.get("id"))
 
-    def get_issue(self, key: str) -> IssueRef:
-        issue = self._call(lambda: self._jira.issue(key, fields="description,status"))
-        status = getattr(getattr(issue.fields, "status", None), "name", None)
-        description = getattr(issue.fields, "description", None)
-        return IssueRef(issue.key, self.browse_url(issue.key), status, description)
+    def get_issue(
+        self, key: str, fields: str = "summary,description,status,labels,created"
+    ) -> IssueRef:
+        return _issue_ref(self.browse_url, self._get(f"issue/{key}", {"fields": fields}))
 
-    def update_fields(self, key: str, fields: dict[str, Any]) -> None:
-        """PUT the fields without the library's reload GET (one call, not two)."""
-        url = self._jira._get_url(f"issue/{key}")
-        self._call(lambda: self._jira._session.put(url, data=json.dumps({"fields": fields})))
+    def edit_issue(
+        self,
+        key: str,
+        fields: dict[str, Any] | None = None,
+        update: dict[str, Any] | None = None,
+        notify: bool = True,
+    ) -> None:
+        """`PUT /issue/{key}` (204); `notify=False` adds `notifyUsers=false`."""
+        body: dict[str, Any] = {}
+        if fields:
+            body["fields"] = fields
+        if update:
+            body["update"] = update
+        self._send("put", f"issue/{key}", body, None if notify else {"notifyUsers": "false"})
+
+    # -- comments, links, transitions --------------------------------------------------
 
     def add_comment(self, key: str, body: str) -> str:
-        comment = self._call(lambda: self._jira.add_comment(key, body))
-        return str(comment.id)
+        return str(self._send("post", f"issue/{key}/comment", {"body": body})["id"])
+
+    def comments(self, key: str) -> list[tuple[str, str]]:
+        """(id, body) of the issue's comments, oldest first."""
+        found = self._get(f"issue/{key}/comment", {"maxResults": 5000}).get("comments", [])
+        return [(str(c["id"]), c.get("body") or "") for c in found]
 
     def find_comment(self, key: str, marker: str) -> str | None:
         """The id of the issue's first comment containing `marker`, if any."""
-        comments = self._call(lambda: self._jira.comments(key))
-        return next((str(c.id) for c in comments if marker in (c.body or "")), None)
+        return next((cid for cid, body in self.comments(key) if marker in str(body)), None)
 
-    def add_link(self, key: str, url: str, title: str) -> None:
-        self._call(lambda: self._jira.add_simple_link(key, {"url": url, "title": title}))
+    def add_remote_link(self, key: str, global_id: str, url: str, title: str) -> None:
+        """`POST /issue/{key}/remotelink`: Jira updates the link with the same `globalId`
+        instead of adding a second one, so sending it again is harmless."""
+        body = {"globalId": global_id, "object": {"url": url, "title": title}}
+        self._send("post", f"issue/{key}/remotelink", body)
+
+    def remote_links(self, key: str) -> list[dict[str, Any]]:
+        return list(self._get(f"issue/{key}/remotelink"))
+
+    def link_issues(self, link_type: str, inward_key: str, outward_key: str) -> None:
+        """`POST /issueLink`. As Jira's UI then shows it, the *inward* issue gets the type's
+        outward phrase: inward "duplicates" / "blocks" outward."""
+        body = {
+            "type": {"name": link_type},
+            "inwardIssue": {"key": inward_key},
+            "outwardIssue": {"key": outward_key},
+        }
+        self._send("post", "issueLink", body)
+
+    def transitions(self, key: str) -> list[dict[str, Any]]:
+        return list(self._get(f"issue/{key}/transitions").get("transitions", []))
+
+    def transition(
+        self, key: str, transition_id: str, fields: dict[str, Any] | None = None
+    ) -> None:
+        body: dict[str, Any] = {"transition": {"id": transition_id}}
+        if fields:
+            body["fields"] = fields
+        self._send("post", f"issue/{key}/transitions", body)

@@ -74,7 +74,22 @@ def _safe_url(url: str | None) -> str | None:
     return url
 
 
-def render_block(impact: Impact) -> str:
+class TooLong(ValueError):
+    """Even the smallest block does not fit in the room the description leaves."""
+
+
+def jira_length(text: str) -> int:
+    """Length as Jira counts it (Java strings: UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _more(count: int, noun: str) -> str:
+    return f"* … and {count} more {noun}"
+
+
+def _lines(impact: Impact, accounts: int, tickets: int) -> list[str]:
+    """The block with the first `accounts` top accounts and `tickets` recent tickets; the
+    rest are counted in an "and N more" line."""
     lines = [
         BEGIN,
         _HEADER,
@@ -84,21 +99,63 @@ def render_block(impact: Impact) -> str:
         f"First seen {impact.first_seen or 'never'}; last seen {impact.last_seen or 'never'}.",
         f"ARR at risk (business notes): {money(impact.arr_at_risk)}",
     ]
+    shown_accounts = impact.top_accounts[:accounts]
     if impact.top_accounts:
         lines.append("*Top accounts by MRR*")
         lines += [
             f"* {escape(a.name, 80)} — {money(a.mrr) if a.mrr is not None else 'MRR unknown'}"
-            for a in impact.top_accounts
+            for a in shown_accounts
         ]
+        hidden = max(impact.accounts, len(impact.top_accounts)) - len(shown_accounts)
+        if hidden > 0:
+            lines.append(_more(hidden, "accounts"))
+    shown_tickets = impact.recent_tickets[:tickets]
     if impact.recent_tickets:
         lines.append("*Most recent tickets*")
-        for t in impact.recent_tickets:
+        for t in shown_tickets:
             label = escape(t.subject, 120) or f"{t.source} ticket {escape(t.ticket_id, 40)}"
             url = _safe_url(t.url)
             lines.append(f"* [{label}|{url}]" if url else f"* {label}")
+        hidden = max(impact.tickets, len(impact.recent_tickets)) - len(shown_tickets)
+        if hidden > 0:
+            lines.append(_more(hidden, "tickets"))
     lines.append(f"[Open this problem in voice-router|{impact.problem_url}]")
     lines.append(END)
-    return "\n".join(lines)
+    return lines
+
+
+def render_block(impact: Impact, max_chars: int | None = None) -> str:
+    """The block; with `max_chars`, lists are shortened (the rest counted as "and N more")
+    until it fits, else TooLong."""
+    accounts, tickets = len(impact.top_accounts), len(impact.recent_tickets)
+    while True:
+        block = "\n".join(_lines(impact, accounts, tickets))
+        if max_chars is None or jira_length(block) <= max_chars:
+            return block
+        if tickets > 0:
+            tickets -= 1
+        elif accounts > 0:
+            accounts -= 1
+        else:
+            raise TooLong(f"the impact block needs {jira_length(block)} characters")
+
+
+def fit_description(description: str | None, impact: Impact, limit: int) -> str:
+    """`description` with the block spliced in, shortened to stay within `limit`."""
+    text = splice(description, render_block(impact))
+    if jira_length(text) <= limit:
+        return text
+    outside = jira_length(splice(description, ""))
+    return splice(description, render_block(impact, max_chars=max(0, limit - outside)))
+
+
+def fit_comment(text: str, limit: int) -> str:
+    if jira_length(text) <= limit:
+        return text
+    cut = text[: max(0, limit - 1)]
+    while jira_length(cut) > limit - 1:
+        cut = cut[:-1]
+    return cut + "…"
 
 
 def splice(description: str | None, block: str) -> str:
@@ -108,3 +165,19 @@ def splice(description: str | None, block: str) -> str:
     if start != -1 and end > start:
         return text[:start] + block + text[end + len(END) :]
     return (text.rstrip() + "\n\n" + block) if text.strip() else block
+
+
+def unsplice(description: str | None) -> str:
+    """`description` without the bot-owned block (and the blank line that set it apart)."""
+    text = description or ""
+    start, end = text.find(BEGIN), text.find(END)
+    if start == -1 or end < start:
+        return text
+    before, after = text[:start].rstrip(), text[end + len(END) :].lstrip("\n")
+    return (before + "\n\n" + after).strip("\n") if before and after else (before or after)
+
+
+def has_block(description: str | None) -> bool:
+    text = description or ""
+    start = text.find(BEGIN)
+    return start != -1 and text.find(END) > start

@@ -1,9 +1,12 @@
 """Inbound Jira admin webhooks: verify the signature, name the delivery, read the event.
 
 Pure: no Flask, no database, no network. `X-Hub-Signature` is `sha256=` + the hex
-HMAC-SHA256 of the raw body, keyed with `[jira].webhook_secret`; no timestamp is signed
-(Jira resends the same body on retries), so replays are stopped by de-duplicating on
-`X-Atlassian-Webhook-Identifier`, which stays the same across Jira's retries.
+HMAC-SHA256 of the raw body, keyed with `[jira].webhook_secret` (Jira Cloud, and Jira Data
+Center 10 when the webhook has a secret); Data Center webhooks that sign nothing prove
+themselves with the same secret as a token in the URL (`/webhooks/jira?secret=…`). No
+timestamp is signed (Jira resends the same body on retries), so replays are stopped by
+de-duplicating on `X-Atlassian-Webhook-Identifier`, which stays the same across Jira's
+retries.
 
 Bodies are the REST v2 representation, as in tests/fixtures/jira/. Only the issue's *current*
 fields decide anything; the changelog says what moved in this event. Category keys are
@@ -13,6 +16,7 @@ customised and localised, so they are passed on for display, never for decisions
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -116,12 +120,24 @@ def _signature(body: bytes, secret: str) -> str:
 
 
 def verify(
-    headers: Mapping[str, str], body: bytes, secret: str, now: datetime | None = None
+    headers: Mapping[str, str],
+    body: bytes,
+    secret: str,
+    now: datetime | None = None,
+    url_secret: str | None = None,
 ) -> None:
-    """`now` is accepted for the shared adapter signature; Jira signs no timestamp."""
+    """A signed delivery must carry the right `X-Hub-Signature`. An unsigned one (Jira Data
+    Center before 10 signs nothing) is accepted only with the secret itself in the webhook
+    URL (`url_secret`, from `?secret=`), compared in constant time. `now` is accepted for the
+    shared adapter signature; Jira signs no timestamp."""
     if not secret:
         raise SignatureError("no Jira webhook secret is configured")
-    require_equal(_signature(body, secret), header(headers, SIGNATURE_HEADER))
+    given = header(headers, SIGNATURE_HEADER)
+    if given is None and url_secret is not None:
+        if not hmac.compare_digest(secret.encode(), url_secret.encode()):
+            raise SignatureError("the secret in the webhook URL does not match")
+        return
+    require_equal(_signature(body, secret), given)
 
 
 def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str]:

@@ -11,6 +11,7 @@ from voice_router.tokens import create_token
 ROUTES = [
     ("GET", "/api/v1/problems", None, "agent"),
     ("GET", "/api/v1/problems/{a}", None, "agent"),
+    ("PATCH", "/api/v1/problems/{a}", {"title": "Login loop"}, "pm"),
     ("POST", "/api/v1/problems/{a}/notes", {"body": "Renewal at risk"}, "agent"),
     ("GET", "/api/v1/problems/{a}/suggestions", None, "agent"),
     ("GET", "/api/v1/problems/{a}/notify", None, "agent"),
@@ -19,6 +20,7 @@ ROUTES = [
     ("POST", "/api/v1/problems/{a}/merge", {"into": "{b}"}, "pm"),
     ("POST", "/api/v1/problems/{a}/unmerge", None, "pm"),
     ("POST", "/api/v1/problems/{a}/jira", {"key": "PROD-1"}, "pm"),
+    ("DELETE", "/api/v1/problems/{a}/jira", None, "pm"),
 ]
 RANK = {"agent": 0, "pm": 1, "admin": 2}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,9 +14,15 @@ from integrations.jira.render import (
     AccountLine,
     Impact,
     TicketLine,
+    TooLong,
     escape,
+    fit_comment,
+    fit_description,
+    has_block,
+    jira_length,
     render_block,
     splice,
+    unsplice,
 )
 
 SPECIAL = set("\\{}[]|*_+-^~?!#@:;()<>=&%$'\"`")
@@ -107,3 +114,65 @@ def test_splice_replaces_only_the_block():
     assert result == f"Written by a person.\n\n{new}\n\nAnd after."
     assert splice(None, new) == new
     assert splice("Only people text", new) == f"Only people text\n\n{new}"
+
+
+def crowded(accounts: int = 40, tickets: int = 70) -> Impact:
+    return Impact(
+        problem_url="https://vr.example/problems/1",
+        customers=90,
+        accounts=accounts,
+        mrr=Decimal(5000),
+        tickets=tickets,
+        trend_7d=3,
+        trend_30d=9,
+        first_seen=None,
+        last_seen=None,
+        arr_at_risk=Decimal(0),
+        top_accounts=[AccountLine(f"Company {i}", Decimal(100 - i)) for i in range(5)],
+        recent_tickets=[
+            TicketLine(f"Ticket {i}", f"https://desk.example/t/{i}", "generic", str(i))
+            for i in range(5)
+        ],
+    )
+
+
+def test_lists_longer_than_shown_end_with_and_n_more():
+    block = render_block(crowded())
+    assert "* … and 35 more accounts" in block and "* … and 65 more tickets" in block
+    assert "more" not in render_block(crowded(accounts=5, tickets=5))
+
+
+def test_a_block_shortens_its_lists_to_fit_and_refuses_when_nothing_fits():
+    full = render_block(crowded())
+    short = render_block(crowded(), max_chars=jira_length(full) - 1)
+    assert jira_length(short) < jira_length(full)
+    assert "and 66 more tickets" in short  # one ticket fewer, counted
+    smallest = render_block(crowded(), max_chars=500)
+    assert smallest.startswith(BEGIN) and smallest.endswith(END)
+    assert "and 70 more tickets" in smallest and "more accounts" in smallest  # tickets go first
+    with pytest.raises(TooLong):
+        render_block(crowded(), max_chars=100)
+
+
+def test_a_description_with_the_block_stays_within_the_limit():
+    theirs = "é" * 31_500
+    text = fit_description(theirs, crowded(), 32_767)
+    assert jira_length(text) <= 32_767 and text.startswith(theirs) and text.endswith(END)
+    with pytest.raises(TooLong):
+        fit_description("x" * 32_700, crowded(), 32_767)
+
+
+def test_length_is_counted_as_jira_counts_it():
+    assert jira_length("a😀") == 3  # UTF-16 code units, as in Java
+    comment = fit_comment("😀" * 20_000, 32_767)
+    assert jira_length(comment) <= 32_767 and comment.endswith("…")
+    assert fit_comment("short", 32_767) == "short"
+
+
+def test_unsplice_takes_off_the_block_and_nothing_else():
+    block = render_block(impact_with("x"))
+    assert unsplice(f"Before.\n\n{block}\n\nAfter.") == "Before.\n\nAfter."
+    assert unsplice(splice("Theirs", block)) == "Theirs"
+    assert unsplice(block) == ""
+    assert unsplice("No block here") == "No block here"
+    assert has_block(splice(None, block)) and not has_block("Theirs")

@@ -374,6 +374,37 @@ def test_any_changed_signature_character_fails(data: st.DataObject) -> None:
         webhook.verify({"X-Hub-Signature": changed}, body, SECRET)
 
 
+# -- unsigned deliveries: the secret in the webhook URL (Data Center before 10) --------------
+
+
+def test_an_unsigned_delivery_with_the_secret_in_the_url_verifies() -> None:
+    webhook.verify({}, raw(DONE), SECRET, url_secret=SECRET)
+
+
+@pytest.mark.parametrize("given", ["", "jira-test-secre", "jira-test-secret ", SECRET.upper()])
+def test_an_unsigned_delivery_with_another_url_secret_fails(given: str) -> None:
+    with pytest.raises(SignatureError):
+        webhook.verify({}, raw(DONE), SECRET, url_secret=given)
+
+
+def test_an_unsigned_delivery_without_a_url_secret_fails() -> None:
+    with pytest.raises(SignatureError):
+        webhook.verify({}, raw(DONE), SECRET)
+
+
+def test_a_signed_delivery_must_match_its_signature_even_with_the_url_secret() -> None:
+    body = raw(DONE)
+    with pytest.raises(SignatureError):
+        webhook.verify(webhook.sign(body, "another-secret"), body, SECRET, url_secret=SECRET)
+    webhook.verify(webhook.sign(body, SECRET), body, SECRET, url_secret="anything")
+
+
+@pytest.mark.parametrize("secret", ["", None])
+def test_no_configured_secret_fails_whatever_the_url_says(secret: str | None) -> None:
+    with pytest.raises(SignatureError):
+        webhook.verify({}, raw(DONE), secret, url_secret="")  # type: ignore[arg-type]
+
+
 # -- delivery ids ----------------------------------------------------------------------------
 
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from sqlmodel import Session, select
 
-from tests.support import inline_runtime
-from voice_router import jira_sync
+from integrations.jira.errors import JiraUnavailable
+from tests.support import generic_delivery, inline_runtime, post_signed
+from voice_router import jira_create, jira_sync
+from voice_router.clock import utcnow
 from voice_router.jira_sandbox import JiraSandbox
+from voice_router.models import Problem
+from voice_router.web import create_app
 
 EMAIL, TOKEN = "bot@example.com", "sandbox-token"
 
@@ -47,3 +53,73 @@ def runtime(settings):
     rt = inline_runtime(settings)
     yield rt
     rt.engine.dispose()
+
+
+class Clock:
+    """One clock for the sandbox (its search index lag, `created`, `updated`) and for
+    voice-router's create timing: the lag is stepped through without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    monkeypatch.setattr(jira_create, "utcnow", clock)
+    return clock
+
+
+@pytest.fixture
+def jira(request, clock) -> Iterator[JiraSandbox]:  # type: ignore[no-untyped-def]
+    """A sandbox on the test clock; `index_lag` and `deployment` by indirect parameters."""
+    jira_sync._cached_client.cache_clear()
+    with JiraSandbox(EMAIL, TOKEN, "PROD", clock=clock, **getattr(request, "param", {})) as box:
+        yield box
+    jira_sync._cached_client.cache_clear()
+
+
+def one_problem(make_settings, jira: JiraSandbox, **jira_options):  # type: ignore[no-untyped-def]
+    """A reported problem below `min_customers` (no issue yet), and settings under which it
+    gets one (a Data Center sandbox is reached with a personal access token)."""
+    options = {"auth": "token"} if jira.state.deployment == "datacenter" else {}
+    options.update(jira_options)
+    waiting = inline_runtime(make_settings(jira=jira_table(jira, min_customers=9, **options)))
+    client = create_app(runtime=waiting).test_client()
+    body = generic_delivery("T1", "a@acme.com", ["pain-sso-login"])
+    assert post_signed(client, "generic", body).status_code == 202
+    with Session(waiting.engine) as session:
+        problem_id = session.exec(select(Problem.id)).one()
+    settings = make_settings(jira=jira_table(jira, **options), base_url="https://vr.example")
+    return waiting, settings, problem_id
+
+
+def drive(engine, settings, problem_id, clock: Clock, step: float) -> list[str]:  # type: ignore[no-untyped-def]
+    """Sync until the problem has its issue, as the job runner would: a transient error
+    comes back after `step` seconds, a sync waiting on Jira's search after the `retry_in`
+    it asked for."""
+    actions = []
+    for _ in range(200):
+        try:
+            outcome = jira_sync.sync_problem(engine, settings, problem_id)
+        except JiraUnavailable:
+            actions.append("unavailable")
+            clock.advance(step)
+            continue
+        actions.append(outcome.action)
+        if outcome.action != "confirming":
+            return actions
+        assert outcome.retry_in is not None and outcome.retry_in > 0
+        clock.advance(outcome.retry_in)
+    raise AssertionError(f"no end: {actions[-10:]}")
+
+
+def problem_row(engine, problem_id: int) -> Problem:  # type: ignore[no-untyped-def]
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(Problem, problem_id)

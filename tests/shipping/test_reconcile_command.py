@@ -23,9 +23,9 @@ from tests.support import SECRETS
 from voice_router.clock import utcnow
 from voice_router.models import Outbound
 
-SLACK_PATH = "/hooks/T000/B000"
-
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
+SLACK_PATH = "/hooks/T000/B000"
 
 
 def toml(data: dict[str, Any], name: str = "") -> str:

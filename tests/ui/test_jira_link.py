@@ -27,15 +27,21 @@ def sandbox() -> Iterator[JiraSandbox]:
 
 
 @pytest.fixture
-def pm(make_settings, sandbox):
+def signed_in(make_settings, sandbox):
     # min_customers is high so that no issue is created on its own: we link one by hand.
     jira = {"url": sandbox.url, "email": EMAIL, "api_token": TOKEN, "min_customers": 50}
     runtime = inline_runtime(make_settings(jira=jira))
     client = create_app(runtime=runtime).test_client()
     seed_three_problems(client)
     sign_in(client, runtime, "pm")
-    yield client, problem_ids(runtime)["sso-login"]
+    yield client, problem_ids(runtime)
     runtime.engine.dispose()
+
+
+@pytest.fixture
+def pm(signed_in):
+    client, ids = signed_in
+    return client, ids["sso-login"]
 
 
 def file_by_hand(sandbox: JiraSandbox) -> str:
@@ -72,3 +78,35 @@ def test_a_bad_key_is_shown_back_on_the_form(pm, key, message):
     assert response.status_code == 400
     jira = response.text.split('id="jira-h"')[1].split("</section>")[0]
     assert message in jira and 'aria-invalid="true"' in jira
+
+
+def test_a_pm_unlinks_the_issue_and_voice_router_takes_its_marks_off(pm, sandbox):
+    client, login = pm
+    key = file_by_hand(sandbox)
+    form_post(client, f"/problems/{login}", f"/problems/{login}/jira", {"jira-key": key})
+    assert "voice-router-begin" in sandbox.issue(key)["fields"]["description"]
+    html = client.get(f"/problems/{login}").text
+    assert f"Unlink {key}" in html
+
+    response = form_post(client, f"/problems/{login}", f"/problems/{login}/jira/unlink")
+
+    assert response.status_code == 303, response.text
+    html = client.get(response.headers["Location"]).text
+    assert f"Unlinked {key}" in html and "No Jira issue yet." in html
+    fields = sandbox.issue(key)["fields"]
+    assert "voice-router-begin" not in (fields["description"] or "")
+    assert fields["summary"] == "SSO"
+    assert f"vr-problem-{login}" not in fields["labels"]
+
+
+def test_an_issue_another_problem_holds_is_refused_on_the_form(signed_in, sandbox):
+    client, ids = signed_in
+    key = file_by_hand(sandbox)
+    login, other = ids["sso-login"], ids["csv-export"]
+    form_post(client, f"/problems/{login}", f"/problems/{login}/jira", {"jira-key": key})
+
+    response = form_post(client, f"/problems/{other}", f"/problems/{other}/jira", {"jira-key": key})
+
+    assert response.status_code == 409
+    jira = response.text.split('id="jira-h"')[1].split("</section>")[0]
+    assert f"already linked to problem {login}" in jira and 'aria-invalid="true"' in jira

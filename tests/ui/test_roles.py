@@ -83,6 +83,9 @@ ACTIONS = {
         lambda ids: f"/problems/{ids['sso-login']}/jira",
         lambda ids: {"jira-key": "PROD-1"},
     ),
+    "unlink the jira issue": Action(
+        "pm", "POST", lambda ids: f"/problems/{ids['sso-login']}/jira/unlink"
+    ),
 }
 ALLOWED = {(name, role) for name, a in ACTIONS.items() for role in ROLES[ROLES.index(a.needs) :]}
 

@@ -66,6 +66,21 @@ def get_problem(problem_id: int):  # type: ignore[no-untyped-def]
     return _problem_response(problem_id)
 
 
+@bp.patch("/problems/<int:problem_id>")
+@require_role("pm")
+@api_spec.validate(
+    json=schemas.TitleIn,
+    resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS),
+    tags=["problems"],
+)
+def rename_problem(problem_id: int):  # type: ignore[no-untyped-def]
+    """Rename a problem; the new title reaches the summary of the Jira issue voice-router
+    created for it, never a person's linked issue (role: pm)."""
+    merging.rename(runtime().engine, problem_id, _json_object().get("title"))
+    sync_later([problem_id])
+    return _problem_response(problem_id)
+
+
 @bp.post("/problems/<int:problem_id>/notes")
 @require_role("agent")
 @api_spec.validate(
@@ -134,13 +149,15 @@ def suggestions(problem_id: int):  # type: ignore[no-untyped-def]
 @require_role("pm")
 @api_spec.validate(
     json=schemas.JiraKeyIn,
-    resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS),
+    resp=Responses(HTTP_200=schemas.ProblemDetail, HTTP_409=schemas.ErrorOut, **ERRORS),
     tags=["jira"],
 )
 def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
-    """Link an existing Jira issue instead of creating one (role: pm)."""
-    from integrations.jira.errors import JiraError, JiraNotFound
-    from voice_router import jira_sync
+    """Link an existing Jira issue instead of creating one; voice-router adds its labels
+    and its impact block to it and leaves the rest alone. An issue another problem holds
+    is refused with 409 naming that problem (merge the two instead) (role: pm)."""
+    from integrations.jira.errors import JiraError
+    from voice_router import jira_links
 
     rt = runtime()
     key = _json_object().get("key")
@@ -148,16 +165,26 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
         raise BadRequest("key must be a Jira issue key such as PROD-12")
     if not rt.settings.jira.url:
         raise BadRequest("Jira is not configured ([jira].url is empty)")
-    with Session(rt.engine) as session:
-        problems.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
     try:
-        jira_sync.link_issue(rt.engine, rt.settings, problem_id, key.strip())
-    except JiraNotFound as exc:
-        raise BadRequest(f"Jira says: {exc.message}") from exc
+        jira_links.link_issue(rt.engine, rt.settings, problem_id, key.strip())
     except JiraError as exc:
         if exc.transient:
             raise ServiceUnavailable(f"Jira is unavailable: {exc.message}") from exc
         raise BadRequest(f"Jira says: {exc.message}") from exc
+    sync_later([problem_id])
+    return _problem_response(problem_id)
+
+
+@bp.delete("/problems/<int:problem_id>/jira")
+@require_role("pm")
+@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["jira"])
+def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
+    """Unlink the problem's Jira issue: its next sync takes voice-router's impact block and
+    per-problem label off the issue, nothing else, and no new issue is created for the
+    problem by itself (role: pm)."""
+    from voice_router import jira_links
+
+    jira_links.unlink_issue(runtime().engine, problem_id)
     sync_later([problem_id])
     return _problem_response(problem_id)
 

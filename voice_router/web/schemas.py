@@ -93,6 +93,10 @@ class MergeIn(BaseModel):
     into: int = Field(ge=1, lt=2**31, description="id of the problem that survives")
 
 
+class TitleIn(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+
+
 class JiraKeyIn(BaseModel):
     key: str = Field(min_length=1, max_length=50, pattern=r"^\s*[A-Za-z][A-Za-z0-9_]*-\d+\s*$")
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
@@ -54,6 +55,12 @@ def error_answer(status: int, code: str, message: str) -> Answer:
     answer = json_answer(status, {"error": code, "message": message})
     answer.headers.extend(error_headers(status))
     return answer
+
+
+def _url_secret(environ: dict[str, Any]) -> str | None:
+    """`?secret=` of Jira's webhook URL (never logged: log lines carry the path only)."""
+    values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("secret")
+    return values[-1] if values else None
 
 
 class Webhooks:
@@ -103,7 +110,12 @@ class Webhooks:
         try:
             body = input_stream(environ, settings.max_body_bytes).read()  # 413 past the limit
             receipt = inbox.receive(
-                self.runtime.engine, settings, source, EnvironHeaders(environ), body
+                self.runtime.engine,
+                settings,
+                source,
+                EnvironHeaders(environ),
+                body,
+                url_secret=_url_secret(environ) if source == "jira" else None,
             )
         except Exception as exc:
             metrics.delivery(source, metrics.intake_outcome(exc))

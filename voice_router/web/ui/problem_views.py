@@ -1,5 +1,5 @@
 """One problem's page and what agents do on it: notes, the notify list (CSV, mark sent),
-and linking an existing Jira issue (pm)."""
+and linking an existing Jira issue or unlinking it (pm)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
-from voice_router.errors import BadRequest
+from voice_router.errors import BadRequest, Conflict
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
@@ -91,7 +91,7 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
 @role_required("pm")
 def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
     from integrations.jira.errors import JiraError
-    from voice_router import jira_sync
+    from voice_router import jira_links
 
     rt = runtime()
     form = JiraLinkForm()
@@ -103,12 +103,34 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
         problems.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
     key = form.key.data.strip().upper()
     try:
-        jira_sync.link_issue(rt.engine, rt.settings, problem_id, key)
+        jira_links.link_issue(rt.engine, rt.settings, problem_id, key)
+    except Conflict as exc:
+        form.key.errors.append(exc.message)
+        return _page(problem_id, 409, jira_form=form)
     except JiraError as exc:
         form.key.errors.append(f"Jira says: {exc.message}")
         return _page(problem_id, 503 if exc.transient else 400, jira_form=form)
     sync_later([problem_id])
     flash(f"Linked {key}.", "success")
+    return _back(problem_id, "jira")
+
+
+@bp.post("/problems/<int:problem_id>/jira/unlink")
+@role_required("pm")
+def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
+    from voice_router import jira_links
+
+    try:
+        key = jira_links.unlink_issue(runtime().engine, problem_id)
+    except BadRequest as exc:
+        flash(f"Not unlinked: {exc.message}", "error")
+        return _back(problem_id, "jira")
+    sync_later([problem_id])
+    flash(
+        f"Unlinked {key}: voice-router takes its impact block and "
+        "label off it and creates no new issue by itself.",
+        "success",
+    )
     return _back(problem_id, "jira")
 
 
