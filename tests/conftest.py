@@ -18,7 +18,7 @@ from redis import Redis
 from integrations.helpscout.oauth import forget_tokens
 from integrations.intercom.writeback import forget_admins
 from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
-from tests.support import SECRETS, inline_runtime
+from tests.support import SECRETS, inline_runtime, redis_db_url
 from voice_router.db import make_engine, upgrade
 from voice_router.runtime import Runtime
 from voice_router.settings import Settings, parse_settings
@@ -26,7 +26,7 @@ from voice_router.settings import Settings, parse_settings
 POSTGRES_ADMIN_URL = os.environ.get(
     "VOICE_ROUTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REDIS_TEST_URL = os.environ.get("VOICE_ROUTER_TEST_REDIS", "redis://127.0.0.1:6379/13")
+REDIS_TEST_URL = redis_db_url(0)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
@@ -144,3 +145,13 @@ def inline_runtime(settings: Any) -> Any:
     if not settings.redis_url:
         runtime.queue = InlineJobs(runtime)
     return runtime
+
+
+def redis_db_url(offset: int) -> str:
+    """A Redis database of this test process's own: VOICE_ROUTER_TEST_REDIS names the first
+    (default db 12); each pytest-xdist worker takes the next two (one for rq and the queue,
+    one for the metrics tests), so parallel workers never flush each other's jobs."""
+    base = os.environ.get("VOICE_ROUTER_TEST_REDIS", "redis://127.0.0.1:6379/12")
+    server, _, db = base.rpartition("/")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    return f"{server}/{(int(db) + 2 * worker + offset) % 16}"

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from integrations import registry
 from tests.shipping.conftest import make_loop, sandbox  # noqa: F401 - fixtures used below
-from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed
+from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed, redis_db_url
 from voice_router import processing
 from voice_router.clock import utcnow
 from voice_router.db import make_engine, upgrade
@@ -35,7 +35,7 @@ from workers import jobs
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
 ROOT = Path(__file__).parents[1]
-REDIS_METRICS_URL = "redis://127.0.0.1:6379/11"
+REDIS_METRICS_URL = redis_db_url(1)
 
 
 def scrape(get) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:  # type: ignore[no-untyped-def]
@@ -87,15 +87,15 @@ def test_each_delivery_outcome_is_counted_once(client):
 
 
 @pytest.fixture
-def redis11() -> Iterator[str]:
+def redis_m() -> Iterator[str]:
     connection = Redis.from_url(REDIS_METRICS_URL)
     connection.flushdb()
     yield REDIS_METRICS_URL
     connection.flushdb()
 
 
-def test_state_gauges_are_read_from_the_database_and_redis_at_scrape_time(make_settings, redis11):
-    runtime = inline_runtime(make_settings(redis_url=redis11))  # jobs wait in rq: no worker here
+def test_state_gauges_are_read_from_the_database_and_redis_at_scrape_time(make_settings, redis_m):
+    runtime = inline_runtime(make_settings(redis_url=redis_m))  # jobs wait in rq: no worker here
     client = create_app(runtime=runtime).test_client()
     empty = scrape(client.get)
     assert value(empty, "voice_router_processing_lag_seconds") == 0
@@ -217,6 +217,9 @@ class Gunicorn:
         command = [
             sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
             "-b", f"127.0.0.1:{self.port}", "-w", "2",
+            # Sync workers take one request at a time, so concurrent senders reach both (a
+            # gthread worker on a busy machine can accept every connection itself).
+            "-k", "sync",
         ]  # fmt: skip
         if _gunicorn_major() >= 27:  # its control socket defaults to one path per user
             command += ["--control-socket", str(tmp_path / "gunicorn.ctl")]
@@ -293,7 +296,8 @@ def post_generic(base: str, ticket: str, secret: str = SECRETS["generic"]) -> in
 def test_counts_from_two_gunicorn_workers_add_up_exactly(gunicorn):
     sent = 0
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for _ in range(10):  # until both workers took some, and at least 40 in all
+        deadline = time.monotonic() + 90  # a worker still booting on a busy machine takes none
+        while time.monotonic() < deadline:  # until both workers took some, and at least 40 in all
             tickets = [f"T{uuid.uuid4().hex[:8]}" for _ in range(20)]
             statuses = list(pool.map(lambda t: post_generic(gunicorn.base, t), tickets))
             assert statuses == [202] * len(tickets)
