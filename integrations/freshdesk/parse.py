@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
+from integrations.payload import clean as _clean
 from integrations.payload import lenient_ident as _ident
 from integrations.payload import lenient_text as _text
 from integrations.payload import lenient_utc as _utc
@@ -62,5 +63,5 @@ def _tags(value: object) -> tuple[tuple[str, ...], bool]:
     if isinstance(value, str):
         value = value.split(",")
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return tuple(tag.strip() for tag in value if tag.strip()), True
+        return tuple(tag for tag in map(_clean, value) if tag), True
     raise PayloadError("ticket_tags is neither a string nor a list of strings")

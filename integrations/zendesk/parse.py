@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
+from integrations.payload import clean as _clean
 from integrations.payload import lenient_ident as ident
 from integrations.payload import lenient_obj as _object
 from integrations.payload import lenient_text as text
@@ -138,9 +139,9 @@ def _tags(value: object) -> tuple[tuple[str, ...], bool]:
     if value is None or _unrendered(value):
         return (), False
     if isinstance(value, str):
-        return tuple(value.split()), True
+        return tuple(tag for tag in map(_clean, value.split()) if tag), True
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return tuple(tag.strip() for tag in value if tag.strip()), True
+        return tuple(tag for tag in map(_clean, value) if tag), True
     raise PayloadError("tags are neither a string nor a list of strings")
 
 
