@@ -1,6 +1,6 @@
 """The data every helpdesk adapter produces: plain values, no I/O.
 
-The adapter contract (functions, samples, demo scenario, tests) is in integrations/README.md.
+How an adapter is written and tested: integrations/README.md.
 """
 
 from __future__ import annotations

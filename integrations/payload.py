@@ -51,6 +51,24 @@ def load_object(body: bytes) -> dict[str, Any]:
     return document
 
 
+def delivery_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object for `delivery_id`, which never raises: `{}` when it is not."""
+    try:
+        return load_object(body)
+    except PayloadError:
+        return {}
+
+
+def given_id(value: object, numbers: bool = False) -> str | None:
+    """A delivery id as the sender gave it (a string, or with `numbers` a whole number),
+    only stripped: it keys a delivery, and the inbox makes it storable."""
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
 # Strict readers ------------------------------------------------------------------------
 
 
@@ -128,6 +146,11 @@ def money(value: object, where: str) -> Decimal | None:
 
 
 # Lenient readers -----------------------------------------------------------------------
+
+
+def lenient_obj(value: object) -> dict[str, Any]:
+    """An object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def unrendered(value: object) -> bool:

@@ -1,9 +1,10 @@
 """Write-back: one internal (agent-only) note on a helpdesk ticket, e.g. when its fix ships.
 
 Each helpdesk has a client in `integrations/<kind>/writeback.py` built on `HttpNoteClient`
-below; `make_client` picks it by source kind. A client posts one note per call and retries
-nothing that might have created it: the caller retries `WritebackTransient` errors,
-honouring `retry_after`, and records `WritebackPermanent` ones with their `reason`. The
+below (its adapter's `writeback`); `make_client` picks it through the registry. A client
+posts one note per call and retries nothing that might have created it: the caller retries
+`WritebackTransient` errors, honouring `retry_after`, and records `WritebackPermanent` ones
+with their `reason`. The
 extra requests a client may make are the ones its helpdesk documents: Intercom's `GET /me`
 (once per process and token), Help Scout's token endpoint and its lookup of a merged
 conversation, and, for a merged conversation, the same note posted on the surviving one. A
@@ -18,10 +19,9 @@ list falls back to `GENERIC_STATUSES`, then to "5xx transient, anything else ref
 from __future__ import annotations
 
 import html
-import importlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -32,7 +32,6 @@ import requests
 
 from integrations.outbound_errors import OutboundError, OutboundTransient
 
-WRITEBACK_KINDS = ("helpscout", "zendesk", "intercom", "freshdesk", "front")
 USER_AGENT = "voice-router"
 MAX_SAID_CHARS = 300
 MAX_MERGE_HOPS = 3  # a merged ticket merged again, and again: followed this many times at most
@@ -100,6 +99,29 @@ class NoteResult:
     ticket_url: str | None = None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """One request a client sends (`path` under `api_base`) and the answer the helpdesk
+    documents for it."""
+
+    method: str
+    path: str
+    status: int = 200
+    answer: Any = None  # the JSON body; None for an empty one
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NoteExample:
+    """One note as the helpdesk's docs show it: the requests `post_internal_note(ticket_id,
+    ...)` sends, in order (the note last), and the note id read from the answers. Every
+    client module has one; the contract test replays it on a loopback server."""
+
+    ticket_id: str
+    exchanges: tuple[Exchange, ...]
+    note_id: str | None
+
+
 class WritebackClient(Protocol):
     def post_internal_note(self, ticket_id: str, text: str) -> NoteResult: ...
 
@@ -115,28 +137,32 @@ def make_client(
     app_id: str = "",
     app_secret: str = "",
 ) -> WritebackClient:
-    """The write-back client for a source; `api_base` may be empty where the kind has a default.
-    Close it when done (it is a context manager too).
+    """The write-back client of the helpdesk registered as `kind`; `api_base` may be empty
+    where the kind has a default. Close it when done (it is a context manager too).
 
-    `app_id` and `app_secret` are Help Scout's OAuth2 client credentials: the client then
-    fetches its own access tokens and `api_token` is not needed. Raises ValueError for a kind
-    without write-back (`generic`), for missing or half-given credentials, or a bad base URL.
+    `app_id` and `app_secret` are OAuth2 client credentials, for a client that takes them
+    (`app_credentials`, Help Scout's): it then fetches its own access tokens and `api_token`
+    is not needed. Raises ValueError for a kind without write-back (`generic`), for missing
+    or half-given credentials, or a bad base URL.
     """
-    if kind not in WRITEBACK_KINDS:
+    from integrations import registry
+
+    client_class = registry.helpdesk(kind).writeback if kind in registry.kinds() else None
+    if client_class is None:
         raise ValueError(f"no write-back client for kind {kind!r}")
-    module = importlib.import_module(f"integrations.{kind}.writeback")
     if app_id.strip() or app_secret.strip():
-        if kind != "helpscout":
-            raise ValueError(f"{kind}: app_id and app_secret are for Help Scout sources only")
+        if not client_class.app_credentials:
+            titles = " and ".join(registry.app_credential_titles())
+            raise ValueError(f"{kind}: app_id and app_secret are for {titles} sources only")
         if not (app_id.strip() and app_secret.strip()):
             raise ValueError(f"{kind}: app_id and app_secret go together")
-        client: WritebackClient = module.Client(
+        client: WritebackClient = client_class(  # type: ignore[call-arg]  # Help Scout's
             api_base, "", timeout=timeout, app_id=app_id, app_secret=app_secret
         )
         return client
     if not api_token.strip():
         raise ValueError(f"{kind}: api_token is empty, so write-back is off for this source")
-    client = module.Client(api_base, api_token, timeout=timeout)
+    client = client_class(api_base, api_token, timeout=timeout)  # type: ignore[call-arg]
     return client
 
 
@@ -203,6 +229,7 @@ class HttpNoteClient:
 
     kind: ClassVar[str] = "helpdesk"
     default_api_base: ClassVar[str] = ""
+    app_credentials: ClassVar[bool] = False  # takes `app_id`/`app_secret` instead of a token
     statuses: ClassVar[Mapping[int, Status]] = {}
 
     def __init__(self, api_base: str, timeout: float = 10.0) -> None:

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
+from integrations import registry
 from tests.support import SECRETS, by_key, generic_delivery, post_signed
 from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
@@ -194,7 +195,7 @@ def test_replay_needs_an_id_or_all(tmp_path, settings):
 def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
-    for kind in ("helpscout", "zendesk", "intercom", "freshdesk", "front", "generic"):
+    for kind in registry.kinds():
         assert f"  {kind} " in result.output
     assert "-> 202" in result.output and "-> 4" not in result.output
     table = result.output.split("Problems ranked by impact")[1].splitlines()

@@ -127,7 +127,7 @@ def _is_them(person: Person, email: str, ids: set[str]) -> bool:
 
 def _people(kind: str, headers: str, body: bytes) -> list[Person]:
     """The customers a helpdesk delivery names (none for an unparseable body)."""
-    if kind not in registry.KINDS:
+    if kind not in registry.kinds():
         return []
     try:
         events = registry.adapter(kind).parse(json.loads(headers), body)

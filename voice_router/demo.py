@@ -30,7 +30,7 @@ from voice_router.settings import parse_settings
 def sample_files() -> Iterator[tuple[str, str, Any]]:
     """(kind, file name, parsed sample) for every sample shipped with the package."""
     root = resources.files("voice_router") / "samples"
-    for kind in registry.KINDS:
+    for kind in registry.kinds():
         folder = root / kind
         if not folder.is_dir():
             continue
@@ -47,7 +47,7 @@ def demo_config(database_url: str, jira_url: str, jira_token: str) -> dict[str, 
         "database_url": database_url,
         "base_url": "http://localhost:8000",
         "sources": {
-            kind: {"kind": kind, "secret": secrets.token_hex(16)} for kind in registry.KINDS
+            kind: {"kind": kind, "secret": secrets.token_hex(16)} for kind in registry.kinds()
         },
         "jira": {
             "url": jira_url,

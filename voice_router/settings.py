@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from integrations.registry import KINDS
+from integrations import registry
 
 DEFAULT_CONFIG_FILE = "voice-router.toml"
 ENV_PREFIX = "VOICE_ROUTER_"
@@ -147,16 +147,19 @@ def _source(name: str, table: Any, where: str) -> SourceSettings:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
     kind = table.get("kind")
-    if kind not in KINDS:
-        raise ConfigError(f"{where}.kind: unknown source kind {kind!r} (one of {', '.join(KINDS)})")
+    kinds = registry.kinds()
+    if kind not in kinds:
+        raise ConfigError(f"{where}.kind: unknown source kind {kind!r} (one of {', '.join(kinds)})")
     if not table.get("secret"):
         raise ConfigError(f"{where}.secret: a source needs its webhook secret")
     source = _build(SourceSettings, table, where, name=name)
     if not source.tag_patterns:
         raise ConfigError(f"{where}.tag_patterns: needs at least one pattern")
     app_id, app_secret = source.app_id.strip(), source.app_secret.strip()
-    if (app_id or app_secret) and kind != "helpscout":
-        raise ConfigError(f"{where}.app_id: app_id and app_secret are for Help Scout sources")
+    client = registry.helpdesk(kind).writeback
+    if (app_id or app_secret) and not (client and client.app_credentials):
+        titles = " and ".join(registry.app_credential_titles())
+        raise ConfigError(f"{where}.app_id: app_id and app_secret are for {titles} sources")
     if bool(app_id) != bool(app_secret):
         missing = "app_secret" if app_id else "app_id"
         raise ConfigError(f"{where}.{missing}: app_id and app_secret go together")

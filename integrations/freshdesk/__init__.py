@@ -31,25 +31,20 @@ it is parsed.
 from __future__ import annotations
 
 import base64
-import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from integrations.events import Company, PainPointEvent, PayloadError, Person, SignatureError
-from integrations.payload import lenient_ident as _ident
-from integrations.payload import lenient_text as _text
-from integrations.payload import lenient_utc as _utc
-from integrations.payload import load_object as _load_object
-from integrations.payload import unrendered as _unrendered
+from integrations.adapter import Helpdesk
+from integrations.events import SignatureError
+from integrations.payload import delivery_object, lenient_ident
 from integrations.signing import body_fingerprint, header, require_equal
+
+from .parse import ENVELOPE, parse
+from .writeback import Client
 
 KIND = "freshdesk"
 AUTH_HEADER = "Authorization"
 USER_NAME = "voice-router"
-ENVELOPE = "freshdesk_webhook"
-
-log = logging.getLogger(__name__)
 
 
 def verify(
@@ -65,39 +60,10 @@ def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str
 
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
-    try:
-        ticket_id = _ident(_fields(_load_object(body)).get("ticket_id"))
-    except PayloadError:
-        ticket_id = None
+    fields = delivery_object(body).get(ENVELOPE)
+    ticket_id = lenient_ident(fields.get("ticket_id")) if isinstance(fields, dict) else None
     fingerprint = body_fingerprint(body)
     return f"{ticket_id}:{fingerprint}" if ticket_id else fingerprint
-
-
-def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
-    fields = _fields(_load_object(body))
-    ticket_id = _ident(fields.get("ticket_id"))
-    if ticket_id is None:
-        raise PayloadError("freshdesk_webhook has no ticket_id")
-    email = _text(fields.get("requester_email"))
-    if email is None:
-        log.info("freshdesk.parse.no_requester_email", extra={"ticket_id": ticket_id})
-        return []
-    tags, complete = _tags(fields.get("ticket_tags"))
-    company = _text(fields.get("company_name"))
-    agent = Person(email=_text(fields.get("agent_email")), name=_text(fields.get("agent_name")))
-    return [
-        PainPointEvent(
-            ticket_id=ticket_id,
-            customer=Person(email=email, name=_text(fields.get("requester_name"))),
-            occurred_at=_utc(fields.get("ticket_updated_at")) or datetime.now(UTC),
-            tags=tags,
-            tags_complete=complete,
-            ticket_url=_text(fields.get("ticket_url")),
-            subject=_text(fields.get("ticket_subject")),
-            company=Company(name=company) if company else None,
-            agent=agent if agent != Person() else None,
-        )
-    ]
 
 
 def _basic_password(value: str | None) -> str:
@@ -114,19 +80,13 @@ def _basic_password(value: str | None) -> str:
     return password
 
 
-def _fields(data: dict[str, Any]) -> dict[str, Any]:
-    fields = data.get(ENVELOPE)
-    if not isinstance(fields, dict):
-        raise PayloadError(f"body has no {ENVELOPE} object")
-    return fields
-
-
-def _tags(value: object) -> tuple[tuple[str, ...], bool]:
-    """`{{ticket.tags}}` renders comma-separated; complete only when the field is there."""
-    if value is None or _unrendered(value):
-        return (), False
-    if isinstance(value, str):
-        value = value.split(",")
-    if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return tuple(tag.strip() for tag in value if tag.strip()), True
-    raise PayloadError("ticket_tags is neither a string nor a list of strings")
+ADAPTER = Helpdesk(
+    kind=KIND,
+    title="Freshdesk",
+    verify=verify,
+    sign=sign,
+    delivery_id=delivery_id,
+    parse=parse,
+    writeback=Client,
+    signs_body=False,
+)

@@ -30,7 +30,9 @@ from typing import Any
 import requests
 
 from integrations.writeback import (
+    Exchange,
     HttpNoteClient,
+    NoteExample,
     NoteResult,
     html_note,
     json_body,
@@ -72,6 +74,20 @@ STATUSES = {
     429: transient("rate_limited", "Rate Limit Exceeded: wait for Retry-After seconds"),
     500: transient("unavailable", "Unexpected Server Error: worth another try later"),
 }
+
+
+EXAMPLE = NoteExample(
+    "4001",
+    (
+        Exchange(
+            "POST",
+            "/api/v2/tickets/4001/notes",
+            201,
+            answer={"id": 43001, "ticket_id": 4001, "private": True, "body": "..."},
+        ),
+    ),
+    note_id="43001",
+)
 
 
 class Client(HttpNoteClient):

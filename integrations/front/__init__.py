@@ -12,13 +12,13 @@ Saving an application webhook makes Front send a `sync` request carrying `X-Fron
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from integrations.events import Handshake, PainPointEvent, SignatureError
-from integrations.front.event import parse_event
+from integrations.adapter import Helpdesk
+from integrations.events import Handshake, SignatureError
+from integrations.payload import delivery_object, given_id
 from integrations.signing import (
     body_fingerprint,
     header,
@@ -26,6 +26,9 @@ from integrations.signing import (
     require_equal,
     require_fresh,
 )
+
+from .parse import parse
+from .writeback import Client
 
 KIND = "front"
 SIGNATURE_HEADER = "X-Front-Signature"
@@ -82,17 +85,18 @@ def handshake(headers: Mapping[str, str], body: bytes) -> Handshake | None:
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
     """The event id (`evt_...`); application webhooks wrap the event in `payload`."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return body_fingerprint(body)
-    if isinstance(document, dict) and isinstance(document.get("payload"), dict):
-        document = document["payload"]
-    event_id = document.get("id") if isinstance(document, dict) else None
-    if isinstance(event_id, str) and event_id.strip():
-        return event_id.strip()
-    return body_fingerprint(body)
+    document = delivery_object(body)
+    event = document.get("payload") if isinstance(document.get("payload"), dict) else document
+    return given_id(event.get("id")) or body_fingerprint(body)
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
-    return parse_event(body)
+ADAPTER = Helpdesk(
+    kind=KIND,
+    title="Front",
+    verify=verify,
+    sign=sign,
+    delivery_id=delivery_id,
+    parse=parse,
+    writeback=Client,
+    handshake=handshake,
+)

@@ -41,10 +41,11 @@ from typing import Any
 
 import requests
 
-from integrations.front.event import APP_URL
 from integrations.writeback import (
     MAX_MERGE_HOPS,
+    Exchange,
     HttpNoteClient,
+    NoteExample,
     NoteResult,
     json_body,
     permanent,
@@ -52,6 +53,8 @@ from integrations.writeback import (
     ticket_segment,
     transient,
 )
+
+from .parse import APP_URL
 
 CONVERSATION_ID = re.compile(r"cnv_[0-9A-Za-z]+")
 MERGED_INTO = re.compile(r"/conversations/(cnv_[0-9A-Za-z]{1,64})(?:/comments)?/?")
@@ -81,6 +84,13 @@ STATUSES = {
     500: transient("unavailable", "server error: worth another try later"),
     503: transient("unavailable", "service unavailable: worth another try later"),
 }
+
+
+EXAMPLE = NoteExample(
+    "cnv_5001",
+    (Exchange("POST", "/conversations/cnv_5001/comments", 201, answer={"id": "com_1a2b3c"}),),
+    note_id="com_1a2b3c",
+)
 
 
 class Client(HttpNoteClient):

@@ -7,17 +7,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from integrations.events import PainPointEvent, SignatureError
-from integrations.generic.delivery import parse_delivery
+from integrations.adapter import Helpdesk
+from integrations.events import SignatureError
+from integrations.payload import delivery_object, given_id
 from integrations.signing import body_fingerprint, header, hmac_hex, require_equal, require_fresh
 
+from .parse import TIMESTAMP_HEADER, parse
+from .writeback import Client
+
 KIND = "generic"
-TIMESTAMP_HEADER = "X-Voice-Router-Timestamp"
 SIGNATURE_HEADER = "X-Voice-Router-Signature"
 _SECONDS = re.compile(r"[0-9]{1,11}")
 
@@ -48,17 +50,15 @@ def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
     """The sender's `id`; a sender that retries must resend the same id."""
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return body_fingerprint(body)
-    given = document.get("id") if isinstance(document, dict) else None
-    if isinstance(given, int) and not isinstance(given, bool):
-        return str(given)
-    if isinstance(given, str) and given.strip():
-        return given.strip()
-    return body_fingerprint(body)
+    return given_id(delivery_object(body).get("id"), numbers=True) or body_fingerprint(body)
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
-    return parse_delivery(body, sent_at=header(headers, TIMESTAMP_HEADER))
+ADAPTER = Helpdesk(
+    kind=KIND,
+    title="generic",
+    verify=verify,
+    sign=sign,
+    delivery_id=delivery_id,
+    parse=parse,
+    writeback=Client,
+)

@@ -42,11 +42,11 @@ from typing import Any
 
 import requests
 
-from integrations.helpscout import WEB_URL
-from integrations.helpscout.oauth import TokenSource, token_source
 from integrations.writeback import (
     MAX_MERGE_HOPS,
+    Exchange,
     HttpNoteClient,
+    NoteExample,
     NoteResult,
     WritebackPermanent,
     html_note,
@@ -56,6 +56,9 @@ from integrations.writeback import (
     ticket_segment,
     transient,
 )
+
+from .oauth import TokenSource, token_source
+from .parse import WEB_URL
 
 CONVERSATION_ID = re.compile(r"[0-9]+")
 CONVERSATION_PATH = re.compile(r"/v2/conversations/([0-9]{1,20})/?")
@@ -102,8 +105,16 @@ STATUSES = {
 }
 
 
+EXAMPLE = NoteExample(
+    "1001",
+    (Exchange("POST", "/v2/conversations/1001/notes", 201, headers={"Resource-ID": "2279051"}),),
+    note_id="2279051",
+)
+
+
 class Client(HttpNoteClient):
     kind = "helpscout"
+    app_credentials = True
     default_api_base = "https://api.helpscout.net"
     statuses = STATUSES
 

@@ -7,13 +7,16 @@ notification id (`notif_...`) is what identifies a delivery across Intercom's re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from integrations.events import PainPointEvent, SignatureError
-from integrations.intercom.notification import parse_notification
+from integrations.adapter import Helpdesk
+from integrations.events import SignatureError
+from integrations.payload import delivery_object, given_id
 from integrations.signing import body_fingerprint, header, hmac_hex, require_equal
+
+from .parse import parse
+from .writeback import Client
 
 KIND = "intercom"
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -36,15 +39,15 @@ def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str
 
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
-    try:
-        envelope = json.loads(body)
-    except (ValueError, RecursionError):
-        return body_fingerprint(body)
-    notification_id = envelope.get("id") if isinstance(envelope, dict) else None
-    if isinstance(notification_id, str) and notification_id.strip():
-        return notification_id.strip()
-    return body_fingerprint(body)
+    return given_id(delivery_object(body).get("id")) or body_fingerprint(body)
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
-    return parse_notification(body)
+ADAPTER = Helpdesk(
+    kind=KIND,
+    title="Intercom",
+    verify=verify,
+    sign=sign,
+    delivery_id=delivery_id,
+    parse=parse,
+    writeback=Client,
+)

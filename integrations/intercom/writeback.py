@@ -48,7 +48,9 @@ from typing import Any
 import requests
 
 from integrations.writeback import (
+    Exchange,
     HttpNoteClient,
+    NoteExample,
     NoteResult,
     WritebackPermanent,
     html_note,
@@ -102,6 +104,29 @@ def forget_admins() -> None:
     """Drop every remembered admin id (tests; a token that moved to another admin)."""
     with _admins_lock:
         _admins.clear()
+
+
+EXAMPLE = NoteExample(
+    "3001",
+    (
+        Exchange("GET", "/me", answer={"type": "admin", "id": "991", "name": "Carol Diaz"}),
+        Exchange(
+            "POST",
+            "/conversations/3001/reply",
+            answer={
+                "type": "conversation",
+                "id": "3001",
+                "conversation_parts": {
+                    "type": "conversation_part.list",
+                    "conversation_parts": [
+                        {"type": "conversation_part", "id": "5550001", "part_type": "note"}
+                    ],
+                },
+            },
+        ),
+    ),
+    note_id="5550001",
+)
 
 
 class Client(HttpNoteClient):

@@ -35,13 +35,13 @@ delivery without a readable ISO-8601 update time is therefore dated when it is p
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from integrations.events import PainPointEvent, PayloadError, SignatureError
+from integrations.adapter import Helpdesk
+from integrations.events import SignatureError
+from integrations.payload import delivery_object, given_id
 from integrations.payload import lenient_utc as utc
-from integrations.payload import load_object
 from integrations.signing import (
     body_fingerprint,
     header,
@@ -49,14 +49,14 @@ from integrations.signing import (
     require_equal,
     require_fresh,
 )
-from integrations.zendesk.shapes import EVENT_TYPE_PREFIX, read
+
+from .parse import EVENT_TYPE_PREFIX, parse
+from .writeback import Client
 
 KIND = "zendesk"
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
-
-log = logging.getLogger(__name__)
 
 
 def verify(
@@ -87,25 +87,20 @@ def sign(body: bytes, secret: str, now: datetime | None = None) -> dict[str, str
 
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
     """The event's `id`, else the invocation id Zendesk keeps across retries, else the bytes."""
-    try:
-        data = load_object(body)
-    except PayloadError:
-        data = {}
-    event_type, event_id = data.get("type"), data.get("id")
-    is_event = isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX)
-    if is_event and isinstance(event_id, str) and event_id.strip():
-        return event_id.strip()
+    data = delivery_object(body)
+    event_type, event_id = data.get("type"), given_id(data.get("id"))
+    if isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX) and event_id:
+        return event_id
     invocation = (header(headers, INVOCATION_HEADER) or "").strip()
     return invocation or body_fingerprint(body)
 
 
-def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
-    data = load_object(body)
-    event = read(data)
-    if event is None:
-        log.info("zendesk.parse.ignored", extra={"zendesk_event": data.get("type")})
-        return []
-    if event.customer.email is None:
-        log.info("zendesk.parse.no_requester_email", extra={"ticket_id": event.ticket_id})
-        return []
-    return [event]
+ADAPTER = Helpdesk(
+    kind=KIND,
+    title="Zendesk",
+    verify=verify,
+    sign=sign,
+    delivery_id=delivery_id,
+    parse=parse,
+    writeback=Client,
+)

@@ -42,7 +42,9 @@ from typing import Any
 import requests
 
 from integrations.writeback import (
+    Exchange,
     HttpNoteClient,
+    NoteExample,
     NoteResult,
     json_body,
     permanent,
@@ -74,6 +76,22 @@ STATUSES = {
     500: transient("unavailable", "500 range: a problem at Zendesk; worth another try later"),
     503: transient("unavailable", "Service Unavailable: maintenance or overload; retry later"),
 }
+
+
+EXAMPLE = NoteExample(
+    "2001",
+    (
+        Exchange(
+            "PUT",
+            "/api/v2/tickets/2001.json",
+            answer={
+                "ticket": {"id": 2001},
+                "audit": {"id": 7001, "events": [{"id": 9002, "type": "Comment"}]},
+            },
+        ),
+    ),
+    note_id="9002",
+)
 
 
 class Client(HttpNoteClient):

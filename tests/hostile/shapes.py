@@ -205,4 +205,4 @@ _BUILDERS = {
     "front": _front,
     "generic": _generic,
 }
-assert set(_BUILDERS) == set(KINDS) == set(registry.KINDS)
+assert set(_BUILDERS) == set(KINDS) == set(registry.kinds())

@@ -8,12 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from integrations import freshdesk
-from integrations.events import Company, PainPointEvent, PayloadError, Person, SignatureError
-from integrations.registry import adapter
+from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,44 +164,6 @@ def test_malformed_bodies_are_payload_errors(body: bytes) -> None:
         freshdesk.parse({}, body)
 
 
-KEYS = st.sampled_from(
-    [
-        "freshdesk_webhook",
-        "ticket_id",
-        "ticket_tags",
-        "ticket_updated_at",
-        "requester_email",
-        "requester_name",
-        "company_name",
-        "agent_email",
-        "agent_name",
-        "ticket_url",
-        "ticket_subject",
-    ]
-)
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=30)
-    | st.sampled_from(["a@b.example", "pain-x, vip", "2026-03-02T13:12:09Z", "{{ticket.tags}}"]),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(), inner, max_size=6)
-    ),
-    max_leaves=25,
-)
-
-
-@given(value=JSON)
-def test_any_json_value_parses_or_is_a_payload_error(value: object) -> None:
-    try:
-        events = freshdesk.parse({}, encode(value))
-    except PayloadError:
-        return
-    assert all(isinstance(e, PainPointEvent) and e.occurred_at.tzinfo for e in events)
-
-
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.name)
 def test_every_demo_sample_parses_into_its_scenario_row(path: Path) -> None:
     sample = json.loads(path.read_text())
@@ -268,13 +227,6 @@ def test_missing_malformed_or_wrong_credentials_fail(headers: dict[str, str]) ->
         freshdesk.verify(headers, b"{}", SECRET)
 
 
-def test_the_body_itself_is_not_signed() -> None:
-    """Freshdesk proves only the password, so a changed body still verifies."""
-    headers = freshdesk.sign(b'{"a": 1}', SECRET)
-
-    freshdesk.verify(headers, b'{"a": 2}', SECRET)
-
-
 def test_delivery_id_is_the_ticket_id_and_the_bytes() -> None:
     body = encode(template_body())
 
@@ -289,14 +241,3 @@ def test_a_different_delivery_has_a_different_id(changes: dict) -> None:
     first = freshdesk.delivery_id({}, encode(template_body()))
 
     assert freshdesk.delivery_id({}, encode(template_body(**changes))) != first
-
-
-@given(body=st.binary(max_size=64))
-def test_delivery_id_never_raises(body: bytes) -> None:
-    assert freshdesk.delivery_id({}, body) == body_fingerprint(body)
-
-
-def test_the_registry_serves_this_adapter() -> None:
-    module = adapter("freshdesk")
-
-    assert module is freshdesk and module.KIND == "freshdesk"

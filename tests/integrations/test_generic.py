@@ -3,20 +3,16 @@ body shape fixed by DESIGN.md, documented in docs/helpdesks/generic.md."""
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from integrations import generic
-from integrations.events import Company, PayloadError, Person, SignatureError, StaleDeliveryError
+from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
 
 SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples" / "generic"
@@ -39,12 +35,6 @@ SCENARIO = {
         "agent": ("frank@support.example", "Frank Osei"),
     },
 }
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12,
-)
 
 
 def delivery(**changes: Any) -> dict[str, Any]:
@@ -90,11 +80,6 @@ def test_each_sample_parses_into_its_scenario_row(path: Path) -> None:
     assert event.occurred_at.year == 2026
 
 
-def test_a_signed_delivery_verifies_within_five_minutes() -> None:
-    headers = generic.sign(b"{}", SECRET, now=NOW)
-    generic.verify(headers, b"{}", SECRET, now=NOW + timedelta(minutes=4, seconds=59))
-
-
 def test_the_documented_test_vector_holds() -> None:
     body = b'{"id":"dlv-1"}'
     assert generic.sign(body, "s3cr3t", now=datetime.fromtimestamp(1772791800, UTC)) == {
@@ -105,41 +90,6 @@ def test_the_documented_test_vector_holds() -> None:
     }
 
 
-@pytest.mark.parametrize("age", [timedelta(minutes=6), timedelta(minutes=-6)])
-def test_a_delivery_outside_five_minutes_is_stale(age: timedelta) -> None:
-    headers = generic.sign(b"{}", SECRET, now=NOW - age)
-    with pytest.raises(StaleDeliveryError):
-        generic.verify(headers, b"{}", SECRET, now=NOW)
-
-
-def test_a_wrong_secret_fails() -> None:
-    with pytest.raises(SignatureError):
-        generic.verify(generic.sign(b"{}", "other", now=NOW), b"{}", SECRET, now=NOW)
-
-
-def test_a_changed_timestamp_fails() -> None:
-    headers = generic.sign(b"{}", SECRET, now=NOW)
-    headers["X-Voice-Router-Timestamp"] = str(int(headers["X-Voice-Router-Timestamp"]) - 1)
-    with pytest.raises(SignatureError):
-        generic.verify(headers, b"{}", SECRET, now=NOW)
-
-
-def test_a_changed_signature_fails() -> None:
-    headers = generic.sign(b"{}", SECRET, now=NOW)
-    signature = headers["X-Voice-Router-Signature"]
-    headers["X-Voice-Router-Signature"] = signature[:-1] + ("0" if signature[-1] != "0" else "1")
-    with pytest.raises(SignatureError):
-        generic.verify(headers, b"{}", SECRET, now=NOW)
-
-
-@pytest.mark.parametrize("missing", ["X-Voice-Router-Timestamp", "X-Voice-Router-Signature"])
-def test_a_missing_header_fails(missing: str) -> None:
-    headers = generic.sign(b"{}", SECRET, now=NOW)
-    del headers[missing]
-    with pytest.raises(SignatureError):
-        generic.verify(headers, b"{}", SECRET, now=NOW)
-
-
 @pytest.mark.parametrize("timestamp", ["", "noon", "1.5", "-60", "1e9", "2026-03-06T12:00:00Z"])
 def test_a_timestamp_that_is_not_unix_seconds_fails(timestamp: str) -> None:
     headers = generic.sign(b"{}", SECRET, now=NOW)
@@ -148,24 +98,9 @@ def test_a_timestamp_that_is_not_unix_seconds_fails(timestamp: str) -> None:
         generic.verify(headers, b"{}", SECRET, now=NOW)
 
 
-def test_header_names_are_matched_regardless_of_case() -> None:
-    headers = {key.lower(): value for key, value in generic.sign(b"{}", SECRET, now=NOW).items()}
-    generic.verify(headers, b"{}", SECRET, now=NOW)
-
-
 def test_an_empty_configured_secret_never_verifies() -> None:
     with pytest.raises(SignatureError):
         generic.verify(generic.sign(b"{}", "", now=NOW), b"{}", "", now=NOW)
-
-
-@given(st.data())
-def test_any_changed_byte_of_the_body_fails(data: st.DataObject) -> None:
-    body = json.dumps(delivery()).encode()
-    index = data.draw(st.integers(0, len(body) - 1))
-    tampered = bytearray(body)
-    tampered[index] ^= data.draw(st.integers(1, 255))
-    with pytest.raises(SignatureError):
-        generic.verify(generic.sign(body, SECRET, now=NOW), bytes(tampered), SECRET, now=NOW)
 
 
 def test_delivery_id_is_the_senders_id() -> None:
@@ -298,38 +233,3 @@ def test_without_occurred_at_or_a_send_time_the_delivery_is_a_payload_error() ->
 def test_a_malformed_delivery_is_a_payload_error(changes: dict[str, Any]) -> None:
     with pytest.raises(PayloadError):
         parse(delivery(**changes))
-
-
-@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b"null", b"{}", b"[" * 100_000])
-def test_a_body_that_is_not_a_delivery_object_is_a_payload_error(body: bytes) -> None:
-    with pytest.raises(PayloadError):
-        generic.parse({}, body)
-
-
-@given(JSON)
-def test_any_json_value_parses_or_is_a_payload_error(document: object) -> None:
-    with contextlib.suppress(PayloadError):
-        assert isinstance(parse(document), list)
-
-
-def paths(node: object, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += paths(value, (*prefix, index))
-    return found
-
-
-@given(st.data())
-def test_any_part_of_a_delivery_may_be_replaced_without_a_crash(data: st.DataObject) -> None:
-    document = copy.deepcopy(delivery(tags_complete=False, customer={"email": "a@b.c", "mrr": 1}))
-    path = data.draw(st.sampled_from(paths(document)[1:]))
-    parent = document
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = data.draw(JSON)
-    with contextlib.suppress(PayloadError):
-        assert isinstance(parse(document), list)

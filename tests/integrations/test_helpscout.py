@@ -14,8 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from integrations import helpscout
-from integrations.events import PainPointEvent, PayloadError, Person, SignatureError
-from integrations.registry import adapter
+from integrations.events import PayloadError, Person
 from integrations.signing import body_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -226,48 +225,6 @@ def test_malformed_conversations_are_payload_errors(body: bytes) -> None:
         helpscout.parse(TAGS, body)
 
 
-KEYS = st.sampled_from(
-    [
-        "id",
-        "number",
-        "tags",
-        "tag",
-        "email",
-        "first",
-        "last",
-        "primaryCustomer",
-        "customer",
-        "assignee",
-        "owner",
-        "userUpdatedAt",
-        "modifiedAt",
-        "createdAt",
-        "subject",
-    ]
-)
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=30)
-    | st.sampled_from(["2026-03-02T09:15:40Z", "a@b.example", "pain-x"]),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(), inner, max_size=6)
-    ),
-    max_leaves=25,
-)
-
-
-@given(value=JSON)
-def test_any_json_value_parses_or_is_a_payload_error(value: object) -> None:
-    try:
-        events = helpscout.parse(TAGS, encode(value))
-    except PayloadError:
-        return
-    assert all(isinstance(e, PainPointEvent) and e.occurred_at.tzinfo for e in events)
-
-
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.name)
 def test_every_demo_sample_parses_into_its_scenario_row(path: Path) -> None:
     sample = json.loads(path.read_text())
@@ -297,40 +254,6 @@ def test_signature_is_base64_hmac_sha1_of_the_body() -> None:
     assert helpscout.sign(body, SECRET) == {"X-HelpScout-Signature": expected}
 
 
-def test_a_signed_body_verifies_with_any_header_case() -> None:
-    body = encode(v2_conversation())
-    signature = helpscout.sign(body, SECRET)["X-HelpScout-Signature"]
-
-    helpscout.verify({"x-helpscout-signature": signature}, body, SECRET)
-
-
-def test_a_wrong_secret_fails() -> None:
-    body = encode(v2_conversation())
-
-    with pytest.raises(SignatureError):
-        helpscout.verify(helpscout.sign(body, "another-secret"), body, SECRET)
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [{}, {"X-HelpScout-Signature": ""}, {"X-HelpScout-Signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}],
-)
-def test_a_missing_or_changed_signature_fails(headers: dict[str, str]) -> None:
-    with pytest.raises(SignatureError):
-        helpscout.verify(headers, encode(v2_conversation()), SECRET)
-
-
-@given(data=st.data())
-def test_any_single_changed_byte_fails(data: st.DataObject) -> None:
-    body = encode(v2_conversation())
-    headers = helpscout.sign(body, SECRET)
-    at = data.draw(st.integers(0, len(body) - 1))
-    new = data.draw(st.integers(0, 255).filter(lambda b: b != body[at]))
-
-    with pytest.raises(SignatureError):
-        helpscout.verify(headers, body[:at] + bytes([new]) + body[at + 1 :], SECRET)
-
-
 def test_a_retry_of_the_same_delivery_has_the_same_id() -> None:
     body = encode(v2_conversation())
     retry = json.dumps(v2_conversation(), indent=2).encode()
@@ -357,9 +280,3 @@ def test_a_different_delivery_has_a_different_id(headers: dict, changes: dict) -
 def test_delivery_id_never_raises_and_falls_back_to_the_bytes(body: bytes) -> None:
     assert helpscout.delivery_id({}, body) == body_fingerprint(body)
     assert isinstance(helpscout.delivery_id(TAGS, body), str)
-
-
-def test_the_registry_serves_this_adapter() -> None:
-    module = adapter("helpscout")
-
-    assert module is helpscout and module.KIND == "helpscout"

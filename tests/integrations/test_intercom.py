@@ -4,7 +4,6 @@ bodies in both the API 1.x and the 2.x conversation shape."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from integrations import intercom
 from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
+from tests.integrations.helpdesks import JSON, paths, replaced
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "intercom"
 SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples" / "intercom"
@@ -48,12 +48,6 @@ SCENARIO = {
         "agent": ("carol@support.example", "Carol Diaz"),
     },
 }
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=12,
-)
 
 
 def fixture(name: str) -> dict[str, Any]:
@@ -166,54 +160,15 @@ def test_each_sample_parses_into_its_scenario_row(path: Path) -> None:
     assert event.occurred_at.year == 2026
 
 
-def test_a_signed_body_verifies() -> None:
-    body = b'{"type":"notification_event"}'
-    intercom.verify(intercom.sign(body, SECRET), body, SECRET)
-
-
 def test_the_signature_is_sha1_hex_with_a_prefix() -> None:
     assert intercom.sign(b"{}", "s") == {
         "X-Hub-Signature": "sha1=850413ce2dee4c4142838bab9e9086cb305da54d"
     }
 
 
-def test_header_names_are_matched_regardless_of_case() -> None:
-    body = b"{}"
-    intercom.verify(
-        {"x-hub-signature": intercom.sign(body, SECRET)["X-Hub-Signature"]}, body, SECRET
-    )
-
-
-def test_a_wrong_secret_fails() -> None:
-    with pytest.raises(SignatureError):
-        intercom.verify(intercom.sign(b"{}", "other"), b"{}", SECRET)
-
-
-def test_a_missing_signature_fails() -> None:
-    with pytest.raises(SignatureError):
-        intercom.verify({}, b"{}", SECRET)
-
-
-def test_a_changed_signature_fails() -> None:
-    signature = intercom.sign(b"{}", SECRET)["X-Hub-Signature"]
-    tampered = signature[:-1] + ("0" if signature[-1] != "0" else "1")
-    with pytest.raises(SignatureError):
-        intercom.verify({"X-Hub-Signature": tampered}, b"{}", SECRET)
-
-
 def test_an_empty_configured_secret_never_verifies() -> None:
     with pytest.raises(SignatureError):
         intercom.verify(intercom.sign(b"{}", ""), b"{}", "")
-
-
-@given(st.data())
-def test_any_changed_byte_of_the_body_fails(data: st.DataObject) -> None:
-    body = (FIXTURES / "conversation_part.tag.created__zulip.json").read_bytes()
-    index = data.draw(st.integers(0, len(body) - 1))
-    tampered = bytearray(body)
-    tampered[index] ^= data.draw(st.integers(1, 255))
-    with pytest.raises(SignatureError):
-        intercom.verify(intercom.sign(body, SECRET), bytes(tampered), SECRET)
 
 
 def test_delivery_id_is_the_notification_id() -> None:
@@ -366,12 +321,6 @@ def malformed(change: str) -> object:
     return document
 
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'"text"', b"{}", b"[" * 100_000])
-def test_a_body_that_is_not_a_notification_object_is_a_payload_error(body: bytes) -> None:
-    with pytest.raises(PayloadError):
-        intercom.parse({}, body)
-
-
 @pytest.mark.parametrize(
     "change",
     [
@@ -395,38 +344,12 @@ def test_a_malformed_notification_is_a_payload_error(change: str) -> None:
         parse(malformed(change))
 
 
-@given(JSON)
-def test_any_json_value_parses_or_is_a_payload_error(document: object) -> None:
-    with contextlib.suppress(PayloadError):
-        assert isinstance(parse(document), list)
-
-
-def paths(node: object, prefix: tuple = ()) -> list[tuple]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found += paths(value, (*prefix, index))
-    return found
-
-
-def real_notifications() -> list[dict[str, Any]]:
-    samples = [json.loads(path.read_bytes())["body"] for path in sorted(SAMPLES.glob("*.json"))]
-    fixtures = [fixture(name) for name in sorted(EXPECTED)]
-    return [*fixtures, *samples, v2_conversation("conversation_part.tag.created")]
-
-
 @given(st.data())
-def test_any_part_of_a_real_notification_may_be_replaced_without_a_crash(
+def test_any_part_of_an_api_2_notification_may_be_replaced_without_a_crash(
     data: st.DataObject,
 ) -> None:
-    document = copy.deepcopy(data.draw(st.sampled_from(real_notifications())))
+    """The contract replays fixtures and samples (API 1.x); the 2.x shape is Intercom's own."""
+    document = v2_conversation("conversation_part.tag.created")
     path = data.draw(st.sampled_from(paths(document)[1:]))
-    parent = document
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = data.draw(JSON)
     with contextlib.suppress(PayloadError):
-        assert isinstance(parse(document), list)
+        assert isinstance(parse(replaced(document, path, data.draw(JSON))), list)

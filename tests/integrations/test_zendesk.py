@@ -6,23 +6,18 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from integrations import zendesk
 from integrations.events import (
     Company,
-    PainPointEvent,
     PayloadError,
     Person,
     SignatureError,
-    StaleDeliveryError,
 )
-from integrations.registry import adapter
 from integrations.signing import body_fingerprint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -250,54 +245,6 @@ def test_malformed_bodies_are_payload_errors(body: bytes) -> None:
         zendesk.parse({}, body)
 
 
-KEYS = st.sampled_from(
-    [
-        "type",
-        "id",
-        "time",
-        "detail",
-        "event",
-        "tags",
-        "tags_added",
-        "tags_removed",
-        "requester",
-        "requester_email",
-        "email",
-        "ticket",
-        "ticket_id",
-        "updated_at",
-        "subject",
-        "url",
-        "link",
-        "organization",
-        "name",
-    ]
-)
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False)
-    | st.text(max_size=30)
-    | st.sampled_from(
-        ["zen:event-type:ticket.tags_changed", "zen:ticket:12", "a@b.example", "{{x}}"]
-    ),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(KEYS | st.text(), inner, max_size=6)
-    ),
-    max_leaves=25,
-)
-
-
-@given(value=JSON)
-def test_any_json_value_parses_or_is_a_payload_error(value: object) -> None:
-    try:
-        events = zendesk.parse({}, encode(value))
-    except PayloadError:
-        return
-    assert all(isinstance(e, PainPointEvent) and e.customer.email for e in events)
-
-
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda p: p.name)
 def test_every_demo_sample_parses_into_its_scenario_row(path: Path) -> None:
     sample = json.loads(path.read_text())
@@ -331,41 +278,6 @@ def test_signature_is_base64_hmac_sha256_of_timestamp_then_body() -> None:
     }
 
 
-def test_a_signed_body_verifies_within_the_window() -> None:
-    body = encode(template_body())
-    headers = zendesk.sign(body, SECRET, now=SENT)
-
-    zendesk.verify(headers, body, SECRET, now=SENT + timedelta(minutes=4, seconds=59))
-    zendesk.verify(headers, body, SECRET, now=SENT - timedelta(minutes=4))
-    zendesk.verify({k.lower(): v for k, v in headers.items()}, body, SECRET, now=SENT)
-
-
-def test_a_wrong_secret_fails() -> None:
-    body = encode(template_body())
-
-    with pytest.raises(SignatureError):
-        zendesk.verify(zendesk.sign(body, "other", now=SENT), body, SECRET, now=SENT)
-
-
-@pytest.mark.parametrize("age", [timedelta(minutes=6), timedelta(minutes=-6)])
-def test_a_delivery_six_minutes_old_or_ahead_is_stale(age: timedelta) -> None:
-    body = encode(template_body())
-    headers = zendesk.sign(body, SECRET, now=SENT)
-
-    with pytest.raises(StaleDeliveryError):
-        zendesk.verify(headers, body, SECRET, now=SENT + age)
-
-
-def test_a_changed_timestamp_fails_as_a_bad_signature() -> None:
-    body = encode(template_body())
-    headers = zendesk.sign(body, SECRET, now=SENT)
-    headers["X-Zendesk-Webhook-Signature-Timestamp"] = "2026-03-02T11:05:01Z"
-
-    with pytest.raises(SignatureError) as raised:
-        zendesk.verify(headers, body, SECRET, now=SENT)
-    assert type(raised.value) is SignatureError
-
-
 def test_an_unreadable_timestamp_is_a_bad_signature_even_when_signed() -> None:
     body = encode(template_body())
     stamp = "last tuesday"
@@ -378,40 +290,6 @@ def test_an_unreadable_timestamp_is_a_bad_signature_even_when_signed() -> None:
     with pytest.raises(SignatureError) as raised:
         zendesk.verify(headers, body, SECRET, now=SENT)
     assert type(raised.value) is SignatureError
-
-
-@pytest.mark.parametrize(
-    "missing", ["X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp"]
-)
-def test_a_missing_signature_header_fails(missing: str) -> None:
-    body = encode(template_body())
-    headers = zendesk.sign(body, SECRET, now=SENT)
-    del headers[missing]
-
-    with pytest.raises(SignatureError):
-        zendesk.verify(headers, body, SECRET, now=SENT)
-
-
-def test_a_changed_signature_fails() -> None:
-    body = encode(template_body())
-    headers = zendesk.sign(body, SECRET, now=SENT)
-    headers["X-Zendesk-Webhook-Signature"] = zendesk.sign(b"{}", SECRET, now=SENT)[
-        "X-Zendesk-Webhook-Signature"
-    ]
-
-    with pytest.raises(SignatureError):
-        zendesk.verify(headers, body, SECRET, now=SENT)
-
-
-@given(data=st.data())
-def test_any_single_changed_byte_fails(data: st.DataObject) -> None:
-    body = encode(template_body())
-    headers = zendesk.sign(body, SECRET, now=SENT)
-    at = data.draw(st.integers(0, len(body) - 1))
-    new = data.draw(st.integers(0, 255).filter(lambda b: b != body[at]))
-
-    with pytest.raises(SignatureError):
-        zendesk.verify(headers, body[:at] + bytes([new]) + body[at + 1 :], SECRET, now=SENT)
 
 
 def test_an_event_delivery_is_identified_by_its_event_id() -> None:
@@ -436,14 +314,3 @@ def test_without_any_id_the_bytes_identify_the_delivery() -> None:
 
     assert zendesk.delivery_id({}, body) == body_fingerprint(body)
     assert zendesk.delivery_id({}, encode(template_body(tags="vip"))) != body_fingerprint(body)
-
-
-@given(body=st.binary(max_size=64))
-def test_delivery_id_never_raises(body: bytes) -> None:
-    assert zendesk.delivery_id({}, body) == body_fingerprint(body)
-
-
-def test_the_registry_serves_this_adapter() -> None:
-    module = adapter("zendesk")
-
-    assert module is zendesk and module.KIND == "zendesk"

@@ -8,7 +8,7 @@ A rule webhook's body is the Event itself; an application webhook wraps it as
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ APP_URL = "https://app.frontapp.com/open/{id}"
 TagChange = tuple[tuple[str, ...], tuple[str, ...], bool]
 
 
-def parse_event(body: bytes) -> list[PainPointEvent]:
+def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     document = load_object(body)
     if "authorization" in document:
         if document.get("type") == "sync":

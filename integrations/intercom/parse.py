@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +37,7 @@ _HTML_TAG = re.compile(r"<[^>]*>")
 TagReader = Callable[[dict[str, Any]], tuple[tuple[str, ...], bool]]
 
 
-def parse_notification(body: bytes) -> list[PainPointEvent]:
+def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     envelope = load_object(body)
     if envelope.get("type") != "notification_event":
         raise PayloadError("not an Intercom notification_event")

@@ -1,4 +1,6 @@
-"""Readers for the three Zendesk body shapes; each turns one body into one PainPointEvent.
+"""Zendesk bodies -> PainPointEvents: readers for the three body shapes (event
+subscriptions, voice-router's trigger template, Zulip's), each turning one body into one
+PainPointEvent.
 
 Template bodies are rendered by Zendesk from placeholders, so every value arrives as a
 string, an unknown placeholder may arrive verbatim (`{{...}}`), and missing data arrives
@@ -7,13 +9,18 @@ as an empty string: all of those read as "absent".
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
+from integrations.payload import clean as _clean
 from integrations.payload import lenient_ident as ident
+from integrations.payload import lenient_obj as _object
 from integrations.payload import lenient_text as text
 from integrations.payload import lenient_utc as utc
+from integrations.payload import load_object
 from integrations.payload import unrendered as _unrendered
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
@@ -22,6 +29,20 @@ TAG_DELTA_EVENT = "ticket.tags_changed"
 IGNORED_TICKET_EVENTS = frozenset(
     {"ticket.merged", "ticket.marked_as_spam", "ticket.soft_deleted", "ticket.permanently_deleted"}
 )
+
+log = logging.getLogger(__name__)
+
+
+def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
+    data = load_object(body)
+    event = read(data)
+    if event is None:
+        log.info("zendesk.parse.ignored", extra={"zendesk_event": data.get("type")})
+        return []
+    if event.customer.email is None:
+        log.info("zendesk.parse.no_requester_email", extra={"ticket_id": event.ticket_id})
+        return []
+    return [event]
 
 
 def read(data: dict[str, Any]) -> PainPointEvent | None:
@@ -118,9 +139,9 @@ def _tags(value: object) -> tuple[tuple[str, ...], bool]:
     if value is None or _unrendered(value):
         return (), False
     if isinstance(value, str):
-        return tuple(value.split()), True
+        return tuple(tag for tag in map(_clean, value.split()) if tag), True
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return tuple(tag.strip() for tag in value if tag.strip()), True
+        return tuple(tag for tag in map(_clean, value) if tag), True
     raise PayloadError("tags are neither a string nor a list of strings")
 
 
@@ -154,7 +175,3 @@ def _agent_url(value: object) -> str | None:
 def _person(email: object, name: object) -> Person | None:
     person = Person(email=text(email), name=text(name))
     return person if person != Person() else None
-
-
-def _object(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
@@ -24,14 +25,18 @@ from integrations.payload import (
     optional_obj,
     text,
 )
+from integrations.signing import header
+
+TIMESTAMP_HEADER = "X-Voice-Router-Timestamp"
 
 log = logging.getLogger(__name__)
 
 _UNIX_SECONDS = re.compile(r"[0-9]{1,11}(\.[0-9]+)?")
 
 
-def parse_delivery(body: bytes, sent_at: str | None) -> list[PainPointEvent]:
-    """`sent_at` is the X-Voice-Router-Timestamp value, the fallback for `occurred_at`."""
+def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
+    """The `X-Voice-Router-Timestamp` value is the fallback for `occurred_at`."""
+    sent_at = header(headers, TIMESTAMP_HEADER)
     document = load_object(body)
     delivery = identifier(document.get("id"), "id")
     if delivery is None:

@@ -1,0 +1,129 @@
+"""Help Scout bodies -> PainPointEvents: the conversation itself, legacy or V2 ("Mailbox API
+2.0") shape, its event named only by the `X-HelpScout-Event` header."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from integrations.events import PainPointEvent, PayloadError, Person
+from integrations.payload import lenient_ident as _ident
+from integrations.payload import lenient_text as _text
+from integrations.payload import lenient_utc as _utc
+from integrations.payload import load_object as _load_object
+from integrations.signing import header
+
+EVENT_HEADER = "X-HelpScout-Event"
+WEB_URL = "https://secure.helpscout.net/conversation/"
+
+CONVERSATION_EVENTS = frozenset(
+    {
+        "convo.agent.reply.created",
+        "convo.assigned",
+        "convo.created",
+        "convo.custom-fields",
+        "convo.customer.reply.created",
+        "convo.moved",
+        "convo.note.created",
+        "convo.status",
+        "convo.tags",
+    }
+)
+# Known, acknowledged, and of no use to us: the body is not a conversation we can read.
+IGNORED_EVENTS = frozenset(
+    {
+        "helpscout.test",
+        "convo.deleted",
+        "convo.merged",
+        "customer.created",
+        "customer.updated",
+        "customer.deleted",
+        "satisfaction.ratings",
+        "beacon.chat.created",
+        "beacon.chat.customer.replied",
+        "tag.created",
+        "tag.updated",
+        "tag.deleted",
+    }
+)
+# Most specific first: when the conversation last changed.
+MODIFIED_KEYS = ("userUpdatedAt", "userModifiedAt", "modifiedAt", "updatedAt", "createdAt")
+
+log = logging.getLogger(__name__)
+
+
+def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
+    event = (header(headers, EVENT_HEADER) or "").strip()
+    if not event:
+        raise PayloadError(f"missing {EVENT_HEADER} header")
+    if event in IGNORED_EVENTS:
+        log.info("helpscout.parse.ignored", extra={"helpscout_event": event})
+        return []
+    if event not in CONVERSATION_EVENTS:
+        log.warning("helpscout.parse.unknown_event", extra={"helpscout_event": event})
+        return []
+    return _conversation_events(_load_object(body))
+
+
+def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
+    ticket_id = _ident(convo.get("id"))
+    if ticket_id is None:
+        raise PayloadError("conversation has no id")
+    occurred_at = _modified_at(convo)
+    customer = _person(convo.get("primaryCustomer")) or _person(convo.get("customer"))
+    if customer is None or customer.email is None:
+        log.info("helpscout.parse.no_customer_email", extra={"ticket_id": ticket_id})
+        return []
+    tags, complete = _tags(convo.get("tags"))
+    number = _ident(convo.get("number"))
+    return [
+        PainPointEvent(
+            ticket_id=ticket_id,
+            customer=customer,
+            occurred_at=occurred_at,
+            tags=tags,
+            tags_complete=complete,
+            ticket_url=WEB_URL + ticket_id + (f"/{number}" if number else ""),
+            subject=_text(convo.get("subject")),
+            agent=_person(convo.get("assignee")) or _person(convo.get("owner")),
+        )
+    ]
+
+
+def _modified_at(convo: dict[str, Any]) -> datetime:
+    for key in MODIFIED_KEYS:
+        value = convo.get(key)
+        if value is None:
+            continue
+        moment = _utc(value)
+        if moment is None:
+            raise PayloadError(f"conversation {key} is not an ISO-8601 time")
+        return moment
+    raise PayloadError("conversation has no modified or created time")
+
+
+def _tags(value: object) -> tuple[tuple[str, ...], bool]:
+    """The conversation's tags; complete only when the body carries the field at all."""
+    if value is None:
+        return (), False
+    if not isinstance(value, list):
+        raise PayloadError("conversation tags is not a list")
+    tags = []
+    for item in value:
+        tag = _text(item.get("tag") or item.get("name")) if isinstance(item, dict) else _text(item)
+        if tag is None:
+            raise PayloadError("conversation tag is neither a string nor a tag object")
+        tags.append(tag)
+    return tuple(tags), True
+
+
+def _person(value: object) -> Person | None:
+    if not isinstance(value, dict):
+        return None
+    first = _text(value.get("first")) or _text(value.get("firstName"))
+    last = _text(value.get("last")) or _text(value.get("lastName"))
+    name = " ".join(part for part in (first, last) if part) or _text(value.get("name"))
+    person = Person(email=_text(value.get("email")), name=name, external_id=_ident(value.get("id")))
+    return person if person != Person() else None

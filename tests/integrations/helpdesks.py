@@ -1,0 +1,116 @@
+"""What the helpdesk tests share: the helpdesks under test (a registered kind with its
+fixtures and demo samples), arbitrary JSON for property tests, and "replace any part of a
+real body" for hostile ones."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from integrations import registry
+from integrations.adapter import Adapter
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "contract-test-secret-4f1e"
+
+# Any JSON value; `keys` adds a helpdesk's own field names so that dictionaries sometimes
+# look like its payloads.
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["2026-03-02T09:15:40Z", "1772442000", "a@b.example", "pain-x", "{{x}}"])
+)
+
+
+def json_values(*keys: str, max_leaves: int = 12) -> st.SearchStrategy[Any]:
+    names = st.sampled_from(keys) | st.text(max_size=12) if keys else st.text(max_size=12)
+    return st.recursive(
+        SCALARS,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=6),
+        max_leaves=max_leaves,
+    )
+
+
+JSON = json_values()
+
+
+def paths(node: object, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a JSON document, as the keys and indexes leading to it."""
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += paths(value, (*prefix, index))
+    return found
+
+
+def replaced(document: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """A copy of `document` with the part at `path` (not the root) replaced by `value`."""
+    changed = copy.deepcopy(document)
+    parent = changed
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return changed
+
+
+@dataclass(frozen=True)
+class Delivery:
+    name: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A helpdesk as the contract test sees it: its adapter, the captured payloads in
+    `fixtures` (`<event>[__variant].json`) and the demo samples in `samples`
+    (`{"headers", "body"}`)."""
+
+    kind: str
+    fixtures: Path
+    samples: Path
+
+    @property
+    def adapter(self) -> Adapter:
+        return registry.helpdesk(self.kind)
+
+    def fixture_deliveries(self) -> list[Delivery]:
+        header = self.adapter.event_header
+        found = []
+        for path in sorted(self.fixtures.glob("*.json")):
+            event = path.name.removesuffix(".json").split("__")[0]
+            found.append(Delivery(path.name, {header: event} if header else {}, path.read_bytes()))
+        return found
+
+    def sample_deliveries(self) -> list[Delivery]:
+        found = []
+        for path in sorted(self.samples.glob("*.json")):
+            sample = json.loads(path.read_text())
+            body = json.dumps(sample["body"]).encode()
+            found.append(Delivery(path.name, dict(sample.get("headers", {})), body))
+        return found
+
+    def deliveries(self) -> list[Delivery]:
+        return [*self.fixture_deliveries(), *self.sample_deliveries()]
+
+
+def registered_desk(kind: str) -> Desk:
+    return Desk(
+        kind,
+        fixtures=ROOT / "tests" / "fixtures" / kind,
+        samples=ROOT / "voice_router" / "samples" / kind,
+    )
+
+
+DESKS = [registered_desk(kind) for kind in registry.kinds()]
