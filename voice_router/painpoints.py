@@ -7,7 +7,7 @@ delivery applied twice, or an old event arriving late, changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -82,7 +82,7 @@ class Attacher:
         so a later change to one of them goes through the ORM."""
         if not self._new:
             return
-        rows = [asdict(pain_point) for pain_point in self._new]
+        rows = [dict(vars(pain_point)) for pain_point in self._new]  # asdict deep-copies
         self.session.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]
         for pain_point in self._new:
             self._tickets.pop(pain_point.ticket_id, None)
