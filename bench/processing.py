@@ -19,13 +19,15 @@ included: the headline), the same over the processing span alone (first to last
 the same database is timed too: its life (imports, connections, rq's start and stop) is
 what every run pays before and after processing, and the run's rate without it is reported
 as the steady rate. Also, unless --statements 0, SQL statements per delivery by kind,
-counted over an in-process `processing.drain` of a small inbox. Target: ≥ 1,000 pain
-points/s.
+counted over an in-process `processing.drain` of a small inbox. Target: ≥ 5,000 pain
+points/s (issue 15). `--compare-with REF` runs REF's code on a clone of the same inbox
+right after each run: the same-run baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -59,9 +61,16 @@ from common import (
 
 
 def fill_inbox(database_url: str, count: int, seed: int) -> float:
-    """Store `count` signed deliveries through inbox.receive; returns seconds taken."""
+    """Store `count` signed deliveries; returns seconds taken. The first goes through
+    inbox.receive (verify, parse, store); the rest are written as it writes them (the same
+    row shape, `inbox.stored_headers`), 1,000 to a multi-row INSERT, so that 200,000 or a
+    million deliveries are stored in minutes."""
+    import sqlalchemy as sa
+
     from voice_router import inbox
+    from voice_router.clock import utcnow
     from voice_router.db import make_engine, upgrade
+    from voice_router.models import Delivery
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -69,15 +78,42 @@ def fill_inbox(database_url: str, count: int, seed: int) -> float:
     population = Population(seed=seed)
     now = datetime.now(UTC)
     started = time.perf_counter()
+    rows: list[dict[str, Any]] = []
     for i in range(count):
         occurred = now - timedelta(seconds=population.rng.randrange(90 * 24 * 3600))
         body = generic_body(population, i, occurred.isoformat(timespec="seconds"))
-        receipt = inbox.receive(engine, settings, "generic", sign_generic(body), body)
-        if receipt.status != "pending" or receipt.duplicate:
-            raise RuntimeError(f"delivery {i} was not stored as new and pending: {receipt}")
+        headers = sign_generic(body)
+        if i == 0:
+            receipt = inbox.receive(engine, settings, "generic", headers, body)
+            if receipt.status != "pending" or receipt.duplicate:
+                raise RuntimeError(f"delivery {i} was not stored as new and pending: {receipt}")
+            continue
+        received = utcnow()
+        rows.append(
+            {
+                "source": "generic",
+                "kind": "generic",
+                "delivery_key": json.loads(body)["id"],
+                "headers": inbox.stored_headers(headers),
+                "body": body,
+                "status": "pending",
+                "attempts": 0,
+                "received_at": received,
+                "next_attempt_at": received,
+            }
+        )
+        if len(rows) == 1000 or i == count - 1:
+            with engine.begin() as connection:
+                connection.execute(sa.insert(Delivery.__table__), rows)  # type: ignore[attr-defined]
+            rows = []
     elapsed = time.perf_counter() - started
     if engine.dialect.name == "sqlite":
         sqlite_checkpoint(engine)
+    else:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                "VACUUM ANALYZE delivery"
+            )
     engine.dispose()
     return elapsed
 
@@ -147,8 +183,27 @@ def _aware(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def export_code(ref: str, workdir: Path) -> Path:
+    """The tree of git `ref` (voice_router, integrations, workers) in a directory of its
+    own: a same-run baseline worker imports it first through PYTHONPATH."""
+    target = workdir / f"code-{ref.replace('/', '_')}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "voice_router", "integrations", "workers"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def run_worker(
-    database_url: str, batch: int, count: int, workdir: Path, max_seconds: float
+    database_url: str,
+    batch: int,
+    count: int,
+    workdir: Path,
+    max_seconds: float,
+    code: Path | None = None,
 ) -> dict[str, Any]:
     """One `worker --burst` over the inbox. A worker still busy after `max_seconds` is killed
     (SIGKILL: the batch in flight commits nothing, by design) and the run is reported as
@@ -158,6 +213,8 @@ def run_worker(
         workdir / f"worker-{batch}.toml", database_url, REDIS_URL, process_batch_size=batch
     )
     env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     output = workdir / f"worker-{batch}.log"
     wall_start = datetime.now(UTC)
     started = time.perf_counter()
@@ -259,6 +316,11 @@ def main() -> int:
         default=1000,
         help="also process this many deliveries in-process counting SQL statements (0: skip)",
     )
+    parser.add_argument(
+        "--compare-with",
+        default="",
+        help="also run each worker with the code of this git ref (a same-run baseline)",
+    )
     parser.add_argument("--output", default="processing", help="bench/results/<OUTPUT>.json")
     args = parser.parse_args()
     batches = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
@@ -272,6 +334,9 @@ def main() -> int:
     statements: dict[str, dict[str, Any]] = {}
     fixed: dict[str, float] = {}
     with temp_dir("vr-bench-processing-") as workdir:
+        codes: list[tuple[str, Path | None]] = [("this", None)]
+        if args.compare_with:
+            codes.append((args.compare_with, export_code(args.compare_with, workdir)))
         for database in databases:
             log(f"{database}: storing {count} deliveries through inbox.receive (not timed) ...")
             if database == "postgresql":
@@ -284,16 +349,22 @@ def main() -> int:
                 try:
                     fill[database] = fill_inbox(postgres_url(template), count, args.seed)
                     for batch in batches:
-                        clone = create_postgres("proc", template=template)
-                        try:
-                            log(f"{database}: worker --burst, process_batch_size={batch} ...")
-                            result = run_worker(
-                                postgres_url(clone), batch, count, workdir, args.max_seconds
-                            )
-                        finally:
-                            drop_postgres(clone)
-                        runs.append({"database": database, **result})
-                        _say(runs[-1])
+                        for name, code in codes:
+                            clone = create_postgres("proc", template=template)
+                            try:
+                                log(f"{database}: worker --burst ({name}), batch {batch} ...")
+                                result = run_worker(
+                                    postgres_url(clone),
+                                    batch,
+                                    count,
+                                    workdir,
+                                    args.max_seconds,
+                                    code,
+                                )
+                            finally:
+                                drop_postgres(clone)
+                            runs.append({"database": database, "code": name, **result})
+                            _say(runs[-1])
                 finally:
                     drop_postgres(template)
             elif database == "sqlite":
@@ -301,15 +372,16 @@ def main() -> int:
                 template = workdir / "inbox.db"
                 fill[database] = fill_inbox(f"sqlite:///{template}", count, args.seed)
                 for batch in sqlite_batches:
-                    clone = workdir / f"proc-{batch}.db"
-                    shutil.copy(template, clone)
-                    log(f"{database}: worker --burst, process_batch_size={batch} ...")
-                    result = run_worker(
-                        f"sqlite:///{clone}", batch, count, workdir, args.max_seconds
-                    )
-                    runs.append({"database": database, **result})
-                    _say(runs[-1])
-                    clone.unlink()
+                    for name, code in codes:
+                        clone = workdir / f"proc-{batch}.db"
+                        shutil.copy(template, clone)
+                        log(f"{database}: worker --burst ({name}), batch {batch} ...")
+                        result = run_worker(
+                            f"sqlite:///{clone}", batch, count, workdir, args.max_seconds, code
+                        )
+                        runs.append({"database": database, "code": name, **result})
+                        _say(runs[-1])
+                        clone.unlink()
             else:
                 parser.error(f"unknown database {database!r}")
             log(f"  (storing took {fill[database]:.1f} s, {count / fill[database]:.0f}/s)")
@@ -326,13 +398,13 @@ def main() -> int:
         "inbox_fill_seconds": {k: round(v, 1) for k, v in fill.items()},
         "empty_worker_seconds": fixed,
         "runs": runs,
-        "target_pain_points_per_s": 1000,
+        "target_pain_points_per_s": 5000,
         "statement_counts": statements,
     }
     path = write_result(args.output, data)
     print(f"processing: {count} deliveries (1 pain point each), one `worker --burst`")
     print(
-        f"{'database':<12}{'batch':>6}{'timed s':>10}{'pp/s':>9}{'deliv/s':>9}"
+        f"{'database':<12}{'code':<10}{'batch':>6}{'timed s':>10}{'pp/s':>9}{'deliv/s':>9}"
         f"{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}  ok"
     )
     for r in runs:
@@ -340,7 +412,7 @@ def main() -> int:
         rate = r["pain_points_per_s_steady"]
         steady_rate = f"{rate:.0f}" if rate else "-"
         print(
-            f"{r['database']:<12}{r['batch_size']:>6}{r['timed_seconds']:>10.1f}"
+            f"{r['database']:<12}{r['code'][:9]:<10}{r['batch_size']:>6}{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
             f"{steady_rate:>13}{r['startup_seconds']:>9.1f}  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
@@ -353,11 +425,11 @@ def main() -> int:
             f"(in-process drain of {found['deliveries']}, batch {found['batch_size']})"
         )
     # The target is for one worker on PostgreSQL with Redis; SQLite is the comparison.
-    judged = [r for r in runs if r["database"] == "postgresql"] or runs
+    judged = [r for r in runs if r["database"] == "postgresql" and r["code"] == "this"] or runs
     best = max((r["pain_points_per_s"] for r in judged), default=0)
-    verdict = "meets" if best >= 1000 else "MISSES"
+    verdict = "meets" if best >= 5000 else "MISSES"
     where = judged[0]["database"] if judged else "-"
-    print(f"best on {where}: {best:.0f} pain points/s — {verdict} the 1,000/s target")
+    print(f"best on {where}: {best:.0f} pain points/s — {verdict} the 5,000/s target")
     print(f"-> {path.relative_to(ROOT)}")
     return 0 if all(r["ok"] for r in runs) else 1
 

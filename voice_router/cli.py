@@ -215,6 +215,45 @@ def reconcile(ctx: click.Context) -> None:
     )
 
 
+MANY_PROBLEMS = 1000  # past this many, recompute shows a progress bar
+
+
+@cli.command()
+@click.option("--check", "mode", flag_value="check", help="Report drift only; exit 1 if any.")
+@click.option("--fix", "mode", flag_value="fix", default=True, help="Report drift and fix it.")
+@click.pass_context
+def recompute(ctx: click.Context, mode: str) -> None:
+    """Recount every problem's impact from its pain points; report any drift from the
+    stored counts and (unless --check) replace them with the recount."""
+    from tqdm import tqdm
+
+    from voice_router.impact_check import problem_ids, recompute_all
+
+    engine = _engine(ctx)
+    fix = mode == "fix"
+    try:
+        total = len(problem_ids(engine))
+        with tqdm(
+            total=total,
+            unit=" problems",
+            desc="recount",
+            file=sys.stderr,
+            disable=total <= MANY_PROBLEMS,
+        ) as bar:
+            drift = recompute_all(engine, fix, progress=bar.update)
+    finally:
+        engine.dispose()
+    for found in drift:
+        click.echo(f"problem {found.problem_id} ({found.key}): " + "; ".join(found.differences))
+    outcome = "fixed" if fix else "not fixed: run recompute --fix"
+    click.echo(
+        f"recompute: {total} problem(s) recounted, {len(drift)} with drift"
+        + (f" ({outcome})" if drift else "")
+    )
+    if drift and not fix:
+        sys.exit(1)
+
+
 @cli.command("import-accounts")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context

@@ -7,7 +7,11 @@ merged into it:
 - tickets: distinct helpdesk conversations (source + ticket id);
 - first_seen / last_seen: the earliest report and the latest event on those tickets;
 - trend_7d / trend_30d: tickets first reported in the last 7 (30) days minus those first
-  reported in the 7 (30) days before that — positive means the problem is growing.
+  reported in the 7 (30) days before that — positive means the problem is growing. A
+  ticket counts once per group, as in `tickets`, on the day of its earliest report there.
+
+Processing keeps these by difference (`impact_delta`); `recompute` counts them afresh
+(`impact_recount`), and `voice-router recompute --check` compares the two.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from voice_router.clock import utcnow
-from voice_router.models import Account, PainPoint, Problem
+from voice_router.clock import to_utc, utcnow
+from voice_router.models import Account, ImpactDay, PainPoint, Problem
 
 
 def merge_parents(session: Session) -> dict[int, int]:
@@ -156,64 +160,70 @@ def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict
 
 
 def recompute(session: Session, problem_ids: Iterable[int]) -> None:
-    """Store fresh impact counts on each problem (and the problems it was merged into)."""
-    parents = merge_parents(session)
-    targets = sorted(ancestors_in(parents, problem_ids))
-    if not targets:
-        return
-    statement = select(Problem).where(col(Problem.id).in_(targets)).order_by(col(Problem.id))
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise concurrent recomputes of one problem so the last writer sees all rows.
-        statement = statement.with_for_update()
-    problems = list(session.exec(statement).all())
+    """Count each problem (and the problems it was merged into) afresh from its pain points
+    and store the counts, tallies and new tickets per day: after a merge, an unmerge, an
+    account import, or `voice-router recompute --fix`. Processing keeps them by difference
+    (`impact_delta`)."""
+    from voice_router import impact_recount
+
+    parents, problems = lock_owners(session, problem_ids)
     if not problems:
         return
     children = children_of(parents)
-    impacts = group_impact(
-        session, {p.id: group_of(p.id, children) for p in problems if p.id is not None}
-    )
-    for problem in problems:
-        found = impacts.get(problem.id, Impact())  # type: ignore[arg-type]
-        problem.customers = found.customers
-        problem.accounts = found.accounts
-        problem.tickets = found.tickets
-        problem.mrr = found.mrr
-        problem.first_seen = found.first_seen
-        problem.last_seen = found.last_seen
-        problem.updated_at = utcnow()
-        session.add(problem)
+    groups = {pid: group_of(pid, children) for pid in problems}
+    impact_recount.store(session, problems, impact_recount.recount(session, groups))
+
+
+def lock_owners(
+    session: Session, problem_ids: Iterable[int]
+) -> tuple[dict[int, int], dict[int, Problem]]:
+    """The merge parents and the problems whose counts `problem_ids` feed (themselves and
+    every problem they are merged into), locked on PostgreSQL in id order so concurrent
+    writers of one problem's counts take turns. A merge committed meanwhile is seen: the
+    owners are read again until they hold still."""
+    wanted = set(problem_ids)
+    parents = merge_parents(session)
+    locked: dict[int, Problem] = {}
+    while True:
+        targets = ancestors_in(parents, wanted) - locked.keys()
+        if targets:
+            statement = select(Problem).where(col(Problem.id).in_(sorted(targets)))
+            if session.get_bind().dialect.name == "postgresql":
+                statement = statement.with_for_update()
+            for problem in session.exec(statement.order_by(col(Problem.id))):
+                locked[problem.id] = problem  # type: ignore[index]
+            again = merge_parents(session)
+            if again != parents:
+                parents = again
+                continue
+        return parents, {pid: locked[pid] for pid in ancestors_in(parents, wanted) if pid in locked}
 
 
 def trends(
     session: Session, problem_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, tuple[int, int]]:
-    """problem id -> (trend_7d, trend_30d). A ticket counts once per problem, at its report
-    (one row per (source, ticket, problem) by the unique constraint, so one flat aggregate
-    per problem, answered from the (problem_id, removed_at, reported_at) index). One ticket
-    tagged for two problems that were later merged counts for each."""
+    """problem id -> (trend_7d, trend_30d): tickets first reported in the last 7 (30) UTC
+    days, today included, minus those of the 7 (30) days before. Read from `impactday`,
+    where a ticket counts once per merge group, as in `tickets`."""
+    totals: dict[int, list[int]] = {pid: [0, 0] for pid in problem_ids}
     if not problem_ids:
         return {}
-    now = now or utcnow()
-    children = merge_children(session)
-    owner = {member: pid for pid in problem_ids for member in group_of(pid, children)}
-
-    def within(newest: int, oldest: int) -> sa.ColumnElement[int]:
-        after, before = now - timedelta(days=oldest), now - timedelta(days=newest)
-        hit = sa.and_(col(PainPoint.reported_at) >= after, col(PainPoint.reported_at) < before)
-        return sa.func.sum(sa.case((hit, 1), else_=0))
-
+    today = to_utc(now or utcnow()).date()
     rows = session.exec(
-        select(PainPoint.problem_id, within(0, 7), within(7, 14), within(0, 30), within(30, 60))
-        .where(
-            col(PainPoint.problem_id).in_(list(owner)),
-            col(PainPoint.removed_at).is_(None),
-            col(PainPoint.reported_at) >= now - timedelta(days=60),
+        select(ImpactDay.owner_id, ImpactDay.day, ImpactDay.tickets).where(
+            col(ImpactDay.owner_id).in_(list(problem_ids)),
+            col(ImpactDay.day) > today - timedelta(days=60),
         )
-        .group_by(PainPoint.problem_id)
     ).all()
-    totals: dict[int, list[int]] = {pid: [0, 0] for pid in problem_ids}
-    for member, last7, prior7, last30, prior30 in rows:
-        total = totals[owner[member]]
-        total[0] += (last7 or 0) - (prior7 or 0)
-        total[1] += (last30 or 0) - (prior30 or 0)
+    for owner, day, tickets in rows:
+        age = (today - day).days
+        total = totals[owner]
+        if age < 7:
+            total[0] += tickets
+        elif age < 14:
+            total[0] -= tickets
+        if age < 30:
+            total[1] += tickets
+        elif age < 60:
+            total[1] -= tickets
     return {pid: (t[0], t[1]) for pid, t in totals.items()}

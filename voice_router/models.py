@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -153,6 +153,28 @@ class PainPoint(SQLModel, table=True):
     reported_at: datetime
     last_event_at: datetime
     removed_at: datetime | None = None
+
+
+class ImpactMember(SQLModel, table=True):
+    """How many active pain points of `owner_id`'s merge group (the problem and every problem
+    merged into it, at any depth) name one customer (`kind` "c") or account ("a"). The
+    problem's `customers` and `accounts` count the rows with `n` above zero; processing
+    keeps both by difference, `voice-router recompute` checks them against a recount."""
+
+    owner_id: int = Field(foreign_key="problem.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=1)
+    member_id: int = Field(primary_key=True)
+    n: int
+
+
+class ImpactDay(SQLModel, table=True):
+    """Tickets of `owner_id`'s merge group first reported on `day` (UTC): a ticket counts once
+    per group, on the day of its earliest active pain point there. Trends and sparklines
+    read these instead of the pain points; they add up to the problem's `tickets`."""
+
+    owner_id: int = Field(foreign_key="problem.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    tickets: int
 
 
 class ApiToken(SQLModel, table=True):

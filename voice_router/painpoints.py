@@ -7,7 +7,7 @@ delivery applied twice, or an old event arriving late, changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from integrations.events import PainPointEvent
 from voice_router.clock import to_utc
 from voice_router.identity import Directory, email_of
+from voice_router.impact_delta import Change, Report, report_of, reports_now
 from voice_router.models import Account, PainPoint, Problem
 from voice_router.tags import TagMatcher, title_from_key
 from voice_router.upsert import insert_ignore, insert_missing
@@ -56,18 +57,32 @@ class Attacher:
         self.matcher = matcher
         self.directory = Directory(session)
         self.touched: set[int] = set()
-        self.changes = 0
+        self.changed = 0  # pain points written
         self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
         self._problems: dict[str, int] = {}
         self._tickets: dict[str, dict[str, Known]] = {}  # ticket id -> key -> pain point
         self._new: list[NewPainPoint] = []
+        # Each ticket's active pain points as first read (before this unit of work changed
+        # them), and the tickets it changed: `changes` turns them into impact differences.
+        self._before: dict[str, list[Report]] = {}
+        self._changed: set[str] = set()
+
+    def _remember(self, ticket_id: str, pain_points: Iterable[PainPoint]) -> None:
+        if ticket_id not in self._before:
+            self._before[ticket_id] = [r for pp in pain_points if (r := report_of(pp))]
+
+    def changes(self) -> list[Change]:
+        """(before, after) active pain points of each ticket this unit of work changed; call
+        after `flush_new` and a session flush."""
+        after = reports_now(self.session, self.source, self._changed)
+        return [(self._before.get(t, []), after.get(t, [])) for t in sorted(self._changed)]
 
     def flush_new(self) -> None:
         """Insert the pending new pain points. Their tickets are looked up again afterwards,
         so a later change to one of them goes through the ORM."""
         if not self._new:
             return
-        rows = [asdict(pain_point) for pain_point in self._new]
+        rows = [dict(vars(pain_point)) for pain_point in self._new]  # asdict deep-copies
         self.session.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]
         for pain_point in self._new:
             self._tickets.pop(pain_point.ticket_id, None)
@@ -85,12 +100,16 @@ class Attacher:
             chunk = tickets[start : start + 500]
             for ticket_id in chunk:
                 self._tickets.setdefault(ticket_id, {})
+            found: dict[str, list[PainPoint]] = {ticket_id: [] for ticket_id in chunk}
             for key, pain_point in self.session.exec(
                 select(Problem.key, PainPoint)
                 .join(Problem, col(Problem.id) == PainPoint.problem_id)
                 .where(PainPoint.source == self.source, col(PainPoint.ticket_id).in_(chunk))
             ):
                 self._tickets[pain_point.ticket_id][key] = pain_point
+                found[pain_point.ticket_id].append(pain_point)
+            for ticket_id, pain_points in found.items():
+                self._remember(ticket_id, pain_points)
         self._load_problems(keys)
         # An event naming a pain tag always reaches the customer step; with an e-mail or
         # an external id it always has a customer, and so a problem for each tag it names.
@@ -150,6 +169,7 @@ class Attacher:
             .join(Problem, col(Problem.id) == PainPoint.problem_id)
             .where(PainPoint.source == self.source, PainPoint.ticket_id == ticket_id)
         ).all()
+        self._remember(ticket_id, [pp for _, pp in rows])  # unchanged yet, if not seen before
         self._tickets[ticket_id] = dict(rows)
         return self._tickets[ticket_id]
 
@@ -244,4 +264,5 @@ class Attacher:
         if isinstance(pain_point, PainPoint):
             self.session.add(pain_point)  # flushed with the delivery's savepoint
         self.touched.add(pain_point.problem_id)
-        self.changes += 1
+        self._changed.add(pain_point.ticket_id)
+        self.changed += 1

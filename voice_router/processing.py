@@ -1,8 +1,9 @@
 """Turning stored deliveries into pain points, a batch per transaction.
 
-A batch claims due deliveries, parses them, applies them all at once, recomputes the impact
-of the problems it touched once, and commits. A worker killed mid-batch commits nothing, so
-the same deliveries are simply claimed again; applying them twice changes nothing.
+A batch claims due deliveries, parses them, applies them all at once, moves the impact
+counts of the problems it touched by what it changed (`impact_delta`), and commits. A
+worker killed mid-batch commits nothing, so the same deliveries are simply claimed again;
+applying them twice changes nothing.
 
 Should anything in a batch fail — reading, applying, recounting, the regression check, the
 commit — the transaction is undone and the batch is tried again in halves, each half in its
@@ -22,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router import applying, impact, metrics, schedule, shipping
+from voice_router import applying, impact, impact_delta, metrics, schedule, shipping
 from voice_router.applying import retry_delay
 from voice_router.clock import utcnow
 from voice_router.db import session_scope
@@ -140,22 +141,24 @@ def _run(
         attachers, jira = run.attachers, run.jira
         touched = set().union(*(a.touched for a in attachers)) if attachers else set()
         repriced = set().union(*(a.directory.mrr_changed for a in attachers))
+        repriced_problems: set[int] = set()
         if repriced:
-            session.flush()
-            touched |= set(
+            repriced_problems = set(
                 session.exec(
                     select(PainPoint.problem_id)
                     .where(col(PainPoint.account_id).in_(repriced))
                     .distinct()
                 ).all()
             )
-        impact.recompute(session, touched)
+        changes = [change for a in attachers for change in a.changes()]
+        impact_delta.apply(session, changes, repriced_problems)
+        touched |= repriced_problems
         attached = [pair for a in attachers for pair in a.attached]
         regressed = shipping.detect_regressions(session, attached)
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
         schedule.sync_due(session, settings, result.touched)  # committed with the batch
         result.shipped = {t.problem_id for t in jira.transitions}
-        result.changes = sum(a.changes for a in attachers) + len(jira.transitions)
+        result.changes = sum(a.changed for a in attachers) + len(jira.transitions)
     return result
 
 

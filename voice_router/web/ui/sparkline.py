@@ -1,20 +1,19 @@
 """The 30-day sparkline: new tickets per day, drawn as inline SVG coordinates.
 
-A ticket counts on the day of its first report, once per problem it was tagged for (the
-same rule as `impact.trends`), and merged problems count toward their survivor.
+A ticket counts once per merge group, on the day of its first report there (the rule of
+`impact.trends` and of `tickets`): both read the new tickets per day kept in `impactday`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from voice_router import impact
 from voice_router.clock import to_utc, utcnow
-from voice_router.models import PainPoint
+from voice_router.models import ImpactDay
 
 DAYS = 30
 WIDTH = 120
@@ -26,26 +25,21 @@ def daily_new_tickets(
     session: Session, problem_ids: Sequence[int], days: int = DAYS, now: datetime | None = None
 ) -> dict[int, list[int]]:
     """problem id -> counts of tickets first reported on each of the last `days` UTC days,
-    oldest first (the last entry is today)."""
+    oldest first (the last entry is today), from `impactday`."""
     counts = {pid: [0] * days for pid in problem_ids}
     if not problem_ids:
         return counts
     today = to_utc(now or utcnow()).date()
     start = today - timedelta(days=days - 1)
-    since = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    children = impact.merge_children(session)
-    owner = {m: pid for pid in problem_ids for m in impact.group_of(pid, children)}
     rows = session.exec(
-        select(PainPoint.problem_id, PainPoint.reported_at).where(
-            col(PainPoint.problem_id).in_(list(owner)),
-            col(PainPoint.removed_at).is_(None),
-            col(PainPoint.reported_at) >= since,
+        select(ImpactDay.owner_id, ImpactDay.day, ImpactDay.tickets).where(
+            col(ImpactDay.owner_id).in_(list(problem_ids)), col(ImpactDay.day) >= start
         )
     ).all()
-    for member, reported in rows:
-        day = (to_utc(reported).date() - start).days
-        if 0 <= day < days:
-            counts[owner[member]][day] += 1
+    for owner, day, tickets in rows:
+        index = (day - start).days
+        if 0 <= index < days:
+            counts[owner][index] += tickets
     return counts
 
 

@@ -1,0 +1,156 @@
+"""Impact counts kept by difference equal a recount from the pain points, whatever happens:
+tags added, removed and added again (in order or late, one batch or many), account MRR
+changing, problems merged and unmerged, customers forgotten."""
+
+from __future__ import annotations
+
+import json
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, SQLModel, select
+
+from integrations import generic
+from tests.support import SECRETS, by_key, generic_delivery, post_signed
+from voice_router import impact_check, inbox, merging, privacy, processing
+from voice_router.db import make_engine
+from voice_router.errors import BadRequest
+from voice_router.models import Problem
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+TICKETS = ["T1", "T2", "T3", "T4"]
+TAGS = ["pain-x", "pain-y", "pain-z"]
+PEOPLE = {  # e-mail -> (company, mrr choices); free mail has no company
+    "ann@acme.com": "Acme",
+    "bob@acme.com": "Acme",
+    "cat@beta.io": "Beta",
+    "dan@gmail.com": None,
+}
+
+tag_event = st.tuples(
+    st.just("tag"),
+    st.sampled_from(TICKETS),
+    st.sampled_from(sorted(PEOPLE)),
+    st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
+    st.lists(st.sampled_from(TAGS), max_size=1),
+    st.integers(0, 70),  # days ago: both trend windows and before them
+    st.sampled_from([100, 250]),
+    st.booleans(),  # tags_complete
+)
+operation = st.one_of(
+    tag_event,
+    tag_event,
+    st.tuples(st.just("drain")),
+    st.tuples(st.just("merge"), st.sampled_from(TAGS), st.sampled_from(TAGS)),
+    st.tuples(st.just("unmerge"), st.sampled_from(TAGS)),
+    st.tuples(st.just("forget"), st.sampled_from(sorted(PEOPLE))),
+)
+
+
+def _empty(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+def _problem_id(engine: sa.Engine, tag: str) -> int | None:
+    with Session(engine) as session:
+        return session.exec(select(Problem.id).where(Problem.key == tag[5:])).first()
+
+
+def _deliver(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-untyped-def]
+    _, ticket, email, tags, removed, days_ago, mrr, complete = op
+    company = PEOPLE[email]
+    customer = {"email": email, "name": email.split("@")[0]}
+    if company:
+        customer |= {"company": company, "mrr": mrr}
+    when = NOW - timedelta(days=days_ago, minutes=n)
+    body = json.dumps(
+        {
+            "id": f"d{n}",
+            "ticket": {"id": ticket},
+            "customer": customer,
+            "tags": tags,
+            "removed_tags": removed,
+            "tags_complete": complete,
+            "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    ).encode()
+    inbox.receive(engine, config, "generic", generic.sign(body, SECRETS["generic"]), body)
+
+
+def _apply(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-untyped-def]
+    if op[0] == "tag":
+        _deliver(engine, config, n, op)
+        return
+    if op[0] == "drain":
+        processing.drain(engine, config)
+    elif op[0] == "merge":
+        merged, survivor = _problem_id(engine, op[1]), _problem_id(engine, op[2])
+        if merged is not None and survivor is not None:
+            with suppress(BadRequest):  # refused (itself, merged already, a cycle): go on
+                merging.merge(engine, merged, survivor)
+    elif op[0] == "unmerge":
+        problem_id = _problem_id(engine, op[1])
+        if problem_id is not None:
+            with suppress(BadRequest):  # not merged
+                merging.unmerge(engine, problem_id)
+    elif op[0] == "forget":
+        privacy.forget(engine, op[1], "test", compact=False)
+    assert impact_check.recompute_all(engine, fix=False) == []
+
+
+@settings(
+    max_examples=10,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=st.lists(operation, min_size=1, max_size=9))
+def test_counts_kept_by_difference_equal_a_recount(make_settings, history) -> None:
+    config = make_settings()
+    engine = make_engine(config.database_url)
+    try:
+        _empty(engine)
+        for n, op in enumerate(history):
+            _apply(engine, config, n, op)
+        processing.drain(engine, config)
+        assert impact_check.recompute_all(engine, fix=False) == []
+    finally:
+        engine.dispose()
+
+
+def test_one_ticket_under_two_merged_tags_counts_once_in_tickets_and_trends(client, runtime):
+    today = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = generic_delivery("T1", "a@acme.com", ["pain-x", "pain-y"], occurred_at=today)
+    assert post_signed(client, "generic", body).status_code == 202
+    found = by_key(client, runtime)
+    merging.merge(runtime.engine, found["y"]["id"], found["x"]["id"])
+    x = by_key(client, runtime)["x"]
+    assert (x["tickets"], x["trend_7d"], x["trend_30d"]) == (1, 1, 1)
+
+
+def test_recompute_reports_drift_and_fixes_it(client, runtime, settings, monkeypatch):
+    from click.testing import CliRunner
+
+    from voice_router.cli import cli
+
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"], occurred_at="2026-11-20T10:00:00Z")
+    assert post_signed(client, "generic", body).status_code == 202
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE problem SET tickets = 7"))
+        connection.execute(sa.text("DELETE FROM impactday"))
+    monkeypatch.setenv("VOICE_ROUTER_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    checked = runner.invoke(cli, ["recompute", "--check"])
+    assert checked.exit_code == 1, checked.output
+    assert "problem 1 (x): tickets 7 (recount 1); new tickets per day (trends)" in checked.output
+    assert by_key(client, runtime)["x"]["tickets"] == 7  # --check changes nothing
+    fixed = runner.invoke(cli, ["recompute", "--fix"])
+    assert fixed.exit_code == 0, fixed.output
+    assert "1 with drift (fixed)" in fixed.output
+    assert runner.invoke(cli, ["recompute", "--check"]).exit_code == 0
+    assert by_key(client, runtime)["x"]["tickets"] == 1
