@@ -400,6 +400,13 @@ def _reasons(
     signals: Signals, target: _Group, group: _Group, namer: _Namer, weights: Weights
 ) -> tuple[str, ...]:
     ranked: list[tuple[float, str]] = []
+    if signals.meaning >= weights.min_score / 2:
+        said = len(group.subjects)
+        text = f"alike in meaning ({round(signals.meaning * 100)}%)"
+        if said:
+            verb = "tickets say" if said != 1 else "ticket says"
+            text += f": {said} {verb} '{group.subjects[0]}'"
+        ranked.append((signals.meaning * 0.2, text))  # after the signals that show why
     if _evidence(signals.name, weights.name_floor):
         mine, theirs = signals.names
         text = f"similar name: '{mine}' ~ '{theirs}' ({round(signals.name * 100)}%)"
