@@ -300,7 +300,7 @@ def _meaning(
     session: Session, problem_id: int, roots: dict[int, int], found: dict[int, Signals]
 ) -> None:
     """Each group's meaning similarity to the problem's group (sums of its members'
-    cached vectors; see voice_router.meaning)."""
+    vectors, kept in memory by voice_router.problem_vectors; see voice_router.meaning)."""
     vectors = problem_vectors.load(session)
     sums: dict[int, np.ndarray] = {}
     for pid, vector in vectors.items():
