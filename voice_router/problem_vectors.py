@@ -34,6 +34,7 @@ CHUNK = 500
 # database identity -> problem id -> (version, vector); version: the row's updated_at, or
 # ("unstored", ticket count) for a vector computed in memory.
 _CACHE: dict[str, dict[int, tuple[object, np.ndarray]]] = {}
+_STAMPS: dict[str, tuple[object, ...]] = {}  # (vectors, their latest write, problems)
 _LOCK = threading.Lock()
 
 
@@ -58,11 +59,24 @@ def update(engine: Engine, touched: Iterable[int] = ()) -> int:
 
 
 def load(session: Session) -> dict[int, np.ndarray]:
-    """problem id -> its vector (unnormalised), for every problem. Reads only."""
-    versions = dict(session.exec(select(ProblemVector.problem_id, ProblemVector.updated_at)).all())
+    """problem id -> its vector (unnormalised), for every problem. Reads only: two small
+    counts when nothing was written since the last call, else the rows that changed."""
+    stamp = (
+        *session.exec(
+            select(sa.func.count(), sa.func.max(ProblemVector.updated_at)).select_from(
+                ProblemVector
+            )
+        ).one(),
+        session.exec(select(sa.func.count()).select_from(Problem)).one(),
+    )
+    identity = _identity(session)
     with _LOCK:
-        cache = _CACHE.setdefault(_identity(session), {})
+        seen = _STAMPS.get(identity)
+        cache = _CACHE.setdefault(identity, {})
+        if seen == stamp:
+            return {pid: vector for pid, (_, vector) in cache.items()}
         known = {pid: version for pid, (version, _) in cache.items()}
+    versions = dict(session.exec(select(ProblemVector.problem_id, ProblemVector.updated_at)).all())
     changed = [pid for pid, version in versions.items() if known.get(pid) != version]
     fresh: dict[int, tuple[object, np.ndarray]] = {}
     for start in range(0, len(changed), CHUNK):
@@ -73,13 +87,14 @@ def load(session: Session) -> dict[int, np.ndarray]:
             )
         ).all():
             fresh[pid] = (version, np.frombuffer(blob, dtype=np.float32, count=DIM))
-    unstored = _unstored(session, versions, known)
+    unstored = _unstored(session, versions, known) if stamp[0] < stamp[2] else {}
     with _LOCK:
         cache.update(fresh)
         cache.update(unstored)
         for pid in [pid for pid, (v, _) in cache.items() if not _current(pid, v, versions)]:
             if pid not in unstored:
                 del cache[pid]
+        _STAMPS[identity] = stamp
         return {pid: vector for pid, (_, vector) in cache.items()}
 
 
