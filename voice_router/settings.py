@@ -78,6 +78,7 @@ class Settings:
     process_batch_size: int = 1000
     delivery_max_attempts: int = 5
     reconcile_seconds: int = 300
+    auto_merge_above: float = 0.0  # 0: off; else merge suggestions scoring at least this
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     jira: JiraSettings = field(default_factory=JiraSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
@@ -105,6 +106,15 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, str):
+            try:
+                return float(value.strip() or 0)
+            except ValueError:
+                raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
     if isinstance(default, int):
         if isinstance(value, str):
             try:
@@ -202,6 +212,8 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     for name in ("max_body_bytes", "process_batch_size", "max_pain_tags"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{origin}: {name}: must be positive")
+    if not 0 <= settings.auto_merge_above <= 1:
+        raise ConfigError(f"{origin}: auto_merge_above: must be 0 (off) or a score up to 1")
     return Settings(
         **{
             f.name: getattr(settings, f.name)
