@@ -5,7 +5,7 @@ count it was computed at) for merge suggestions by meaning; new column
 `problem.merged_by` ("auto" when the auto-merge job merged it).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-09 09:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
