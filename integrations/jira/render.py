@@ -35,7 +35,8 @@ def escape(text: str | None, limit: int = 200) -> str:
 
 
 def money(amount: Decimal | float | None) -> str:
-    return f"${Decimal(amount or 0):,.0f}"
+    """A whole amount with separators; its currency is named next to it (`currency`)."""
+    return f"{Decimal(amount or 0):,.0f}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def _lines(impact: Impact, accounts: int, tickets: int) -> list[str]:
     if impact.top_accounts:
         lines.append(f"*Top accounts by MRR ({impact.currency})*")
         lines += [
-            f"* {escape(a.name, 80)} — {money(a.mrr) if a.mrr is not None else 'MRR unknown'}"
+            f"* {escape(a.name, 80)} — "
+            f"{money(a.mrr) + ' ' + impact.currency if a.mrr is not None else 'MRR unknown'}"
             for a in shown_accounts
         ]
         hidden = max(impact.accounts, len(impact.top_accounts)) - len(shown_accounts)
