@@ -79,7 +79,7 @@ class SyncOutcome:
     retry_in: float | None = None
 
 
-def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
+def _impact(session: Session, problem: Problem, base_url: str, currency: str) -> Impact:
     group = impact_mod.group_of(problem.id, impact_mod.merge_children(session))
     active = (col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
     accounts = session.exec(
@@ -108,6 +108,7 @@ def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
         recent_tickets=[
             TicketLine(t.subject, t.ticket_url, t.source, t.ticket_id) for t in tickets
         ],
+        currency=currency,
     )
 
 
@@ -170,7 +171,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         if problem.merged_into_id is None and (
             problem.jira_key is not None or problem.customers >= jira.min_customers
         ):
-            impact = _impact(session, problem, settings.base_url)
+            impact = _impact(session, problem, settings.base_url, settings.currency)
     if detach_keys(problem):
         jira_links.detach_pending(engine, settings, client_for(jira), problem)
     if problem.merged_into_id is not None:

@@ -42,7 +42,7 @@ def test_a_reported_problem_gets_one_issue_with_labels_and_impact(client, runtim
     assert fields["summary"] == "Sso login"
     assert set(fields["labels"]) == {"voice-router", f"vr-problem-{problem.id}"}
     assert BEGIN in fields["description"] and END in fields["description"]
-    assert "|1|1|$1,200|1|" in fields["description"]
+    assert "|1|1|1,200|1|" in fields["description"]
     assert f"https://vr.example/problems/{problem.id}" in fields["description"]
     assert sandbox.remote_links(issue["key"])[0]["object"]["url"].endswith(
         f"/problems/{problem.id}"
@@ -130,7 +130,9 @@ def test_each_business_note_becomes_exactly_one_comment(client, runtime, sandbox
     [comment] = sandbox.comments(key)
     assert "Acme renewal depends on this" in comment["body"]
     assert "Dana from Sales" in comment["body"]
-    assert "$48,000" in sandbox.issue(key)["fields"]["description"]  # ARR at risk in block
+    assert (
+        "ARR at risk (business notes): 48,000 USD" in sandbox.issue(key)["fields"]["description"]
+    )  # ARR at risk in block
     detail = client.get(f"/api/v1/problems/{problem.id}", headers=auth).get_json()
     assert [n["body"] for n in detail["notes"]] == ["Acme renewal depends on this"]
 

@@ -66,6 +66,7 @@ def test_a_pm_links_an_existing_issue(pm, sandbox):
     assert f"Linked {key}." in html
     jira = html.split('id="jira-h"')[1].split("</section>")[0]
     assert f">{key}</a>" in jira
+    assert f"Unlink {key}" in jira and "Link existing issue" not in jira  # one issue at a time
 
 
 @pytest.mark.parametrize(
