@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from voice_router import impact
+from voice_router import impact, impact_recount
 from voice_router.db import session_scope
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Note, Problem
@@ -83,7 +83,7 @@ def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None =
         session.add(problem)
         session.add(survivor)
         session.flush()
-        impact.recompute(session, [problem_id, into_id])
+        impact_recount.recompute(session, [problem_id, into_id])
     return [into_id, problem_id]
 
 
@@ -100,7 +100,7 @@ def unmerge(engine: Engine, problem_id: int) -> list[int]:
             problem.merged_by = "auto-undone"
         session.add(problem)
         session.flush()
-        impact.recompute(session, [problem_id, *ancestors])
+        impact_recount.recompute(session, [problem_id, *ancestors])
     return [problem_id, former]
 
 

@@ -79,11 +79,8 @@ class Settings:
     process_batch_size: int = 1000
     delivery_max_attempts: int = 5
     reconcile_seconds: int = 300
-<<<<<<< HEAD
     auto_merge_above: float = 0.0  # 0: off; else merge suggestions scoring at least this
-=======
     currency: str = "USD"  # ISO 4217 code that MRR and ARR amounts are in
->>>>>>> issue17-screens
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     jira: JiraSettings = field(default_factory=JiraSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
