@@ -7,7 +7,7 @@ lost under a lagging search index, through the real code path, against the sandb
 
 A burst of generic-signed deliveries (by default 10,000 pain points spread evenly over 100
 problems, 3,000 customers) is stored through `voice_router.inbox.receive` and processed by
-the real code, while an in-process `JiraSandbox` (voice_router.jira_sandbox) logs every
+the real code, while an in-process `JiraSandbox` (jira_sandbox) logs every
 request it gets. Two runs, each on a fresh database and a fresh sandbox (`--database auto`:
 a SQLite file for the embedded run, a PostgreSQL database for the worker run, as each is
 deployed):
@@ -430,8 +430,8 @@ def summarize(
 
 
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
+    from jira_sandbox import JiraSandbox
     from voice_router import jira_sync
-    from voice_router.jira_sandbox import JiraSandbox
     from voice_router.runtime import build_runtime
     from voice_router.settings import parse_settings
     from workers.jobs import drain_inbox
@@ -617,8 +617,8 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 
 
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
+    from jira_sandbox import JiraSandbox
     from voice_router import jira_sync
-    from voice_router.jira_sandbox import JiraSandbox
     from voice_router.runtime import build_runtime
     from voice_router.settings import load_settings
 
@@ -774,8 +774,8 @@ def sync_until_linked(
 
 
 def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
+    from jira_sandbox import JiraSandbox
     from voice_router import jira_create, jira_sync, processing
-    from voice_router.jira_sandbox import JiraSandbox
     from voice_router.runtime import build_runtime
     from voice_router.settings import parse_settings
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from werkzeug import Response
 
 from integrations import registry
+from jira_sandbox import JiraSandbox
 from tests.serving import (
     BlackHole,
     Process,
@@ -31,7 +32,6 @@ from tests.serving import (
 from tests.support import SECRETS, generic_delivery
 from voice_router import inbox, jira_sync
 from voice_router.db import make_engine, upgrade
-from voice_router.jira_sandbox import JiraSandbox
 from voice_router.settings import load_settings
 from voice_router.tokens import create_token
 

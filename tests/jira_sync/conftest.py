@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraUnavailable
+from jira_sandbox import JiraSandbox
 from tests.support import generic_delivery, inline_runtime, post_signed
 from voice_router import jira_create, jira_sync
 from voice_router.clock import utcnow
-from voice_router.jira_sandbox import JiraSandbox
 from voice_router.models import Problem
 from voice_router.web import create_app
 

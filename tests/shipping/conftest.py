@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from jira_sandbox import JiraSandbox
 from tests.jira_sync.conftest import EMAIL, TOKEN
 from tests.support import SECRETS, inline_runtime
 from voice_router import jira_sync
 from voice_router.demo import serving
-from voice_router.jira_sandbox import JiraSandbox
 from voice_router.runtime import Runtime
 from voice_router.web import create_app
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from jira_sandbox import JiraSandbox
 from tests.support import inline_runtime
 from tests.ui.ui_support import form_post, problem_ids, seed_three_problems, sign_in
 from voice_router import jira_sync
-from voice_router.jira_sandbox import JiraSandbox
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
