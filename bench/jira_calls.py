@@ -105,7 +105,7 @@ CREATE = {
 SETUP = {("GET", "/rest/api/2/serverInfo"), ("GET", "/rest/api/2/field")}
 ORIGIN = {
     ("GET", "/rest/api/2/serverInfo"): "JiraClient() -> jira.JIRA() construction, once a process "
-    "(jira_sync.client_for, called only when a sync has something to do)",
+    "(jira_client.client_for, called only when a sync has something to do)",
     ("GET", LABEL_SEARCH): "jira_create.create_or_adopt: label search before a create "
     "(and while a lost create is being confirmed)",
     ("GET", UPDATED_SEARCH): "reconcile.reconcile: search_all, the worker's periodic pass "
@@ -431,12 +431,12 @@ def summarize(
 
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
-    from voice_router import jira_sync
+    from voice_router import jira_client
     from voice_router.runtime import build_runtime
     from voice_router.settings import parse_settings
     from workers.jobs import drain_inbox
 
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     database = Database(database_for(args, "embedded"), workdir, "embedded")
     try:
         with JiraSandbox(email=EMAIL, api_token=TOKEN, project=PROJECT) as sandbox:
@@ -468,7 +468,7 @@ def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[
                 runtime.engine.dispose()
     finally:
         database.drop()
-        jira_sync._cached_client.cache_clear()
+        jira_client._cached_client.cache_clear()
     return result
 
 
@@ -618,11 +618,11 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
-    from voice_router import jira_sync
+    from voice_router import jira_client
     from voice_router.runtime import build_runtime
     from voice_router.settings import load_settings
 
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     rq = Rq(args.redis_url)
     rq.redis.flushdb()
     database = Database(database_for(args, "redis"), workdir, "redis")
@@ -718,7 +718,7 @@ def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str
     finally:
         rq.redis.flushdb()
         database.drop()
-        jira_sync._cached_client.cache_clear()
+        jira_client._cached_client.cache_clear()
     return result
 
 
@@ -775,7 +775,7 @@ def sync_until_linked(
 
 def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
-    from voice_router import jira_create, jira_sync, processing
+    from voice_router import jira_client, jira_create, processing
     from voice_router.runtime import build_runtime
     from voice_router.settings import parse_settings
 
@@ -786,7 +786,7 @@ def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str,
         for lag in args.lags:
             for deployment in ("cloud", "datacenter"):
                 for policy in ("job backoff", "eager"):
-                    jira_sync._cached_client.cache_clear()
+                    jira_client._cached_client.cache_clear()
                     clock = SimulatedClock()
                     jira_create.utcnow = clock  # type: ignore[assignment]
                     name = f"lost_{lag:g}_{deployment}_{policy.split()[0]}".replace(".", "_")
@@ -838,7 +838,7 @@ def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str,
                     log(f"  lost: lag {lag:g} s, {deployment}, {policy}: {cells[-1]['verdict']}")
     finally:
         jira_create.utcnow = real_clock  # type: ignore[assignment]
-        jira_sync._cached_client.cache_clear()
+        jira_client._cached_client.cache_clear()
     return {"run": "lost", "problems_per_cell": args.lost_problems, "cells": cells}
 
 
