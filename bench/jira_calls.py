@@ -432,9 +432,9 @@ def summarize(
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
     from voice_router import jira_client
-    from voice_router.runtime import build_runtime
     from voice_router.settings import parse_settings
     from workers.jobs import drain_inbox
+    from workers.runtime import build_runtime
 
     jira_client._cached_client.cache_clear()
     database = Database(database_for(args, "embedded"), workdir, "embedded")
@@ -619,8 +619,8 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
     from voice_router import jira_client
-    from voice_router.runtime import build_runtime
     from voice_router.settings import load_settings
+    from workers.runtime import build_runtime
 
     jira_client._cached_client.cache_clear()
     rq = Rq(args.redis_url)
@@ -776,8 +776,8 @@ def sync_until_linked(
 def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
     from voice_router import jira_client, jira_create, processing
-    from voice_router.runtime import build_runtime
     from voice_router.settings import parse_settings
+    from workers.runtime import build_runtime
 
     lost = Burst(args.lost_problems, args.lost_problems, args.lost_problems, seed=5)
     cells = []

@@ -6,9 +6,10 @@ from flask import Flask
 
 from voice_router import logs, metrics
 from voice_router.db import upgrade
-from voice_router.runtime import Runtime, build_runtime
+from voice_router.runtime import Runtime
 from voice_router.settings import Settings, load_settings
 from voice_router.web import bodies, request_ids
+from workers.runtime import build_runtime
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
