@@ -178,9 +178,9 @@ def bench_database(
 
     from voice_router import impact, problems
     from voice_router.db import upgrade
-    from voice_router.runtime import build_runtime
     from voice_router.tokens import create_token
     from voice_router.web import create_app
+    from workers.runtime import build_runtime
 
     runtime = build_runtime(settings_for(database_url))
     upgrade(runtime.engine)

@@ -22,7 +22,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -38,8 +37,9 @@ from integrations.jira.render import (
     render_block,
 )
 from voice_router import impact as impact_mod
-from voice_router import jira_comments, jira_links, metrics
+from voice_router import jira_comments, jira_links
 from voice_router.clock import iso, utcnow
+from voice_router.jira_client import client_for
 from voice_router.jira_create import create_or_adopt
 from voice_router.jira_rows import (
     TEXT_LIMIT,
@@ -55,19 +55,6 @@ from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.settings import JiraSettings, Settings
 
 log = logging.getLogger(__name__)
-CLIENT_TIMEOUT = 10.0  # seconds, on every call to Jira
-
-
-@lru_cache(maxsize=4)
-def _cached_client(url: str, email: str, api_token: str, auth: str = "basic") -> JiraClient:
-    return JiraClient(
-        url, email, api_token, timeout=CLIENT_TIMEOUT, observe=metrics.jira_call, auth=auth
-    )
-
-
-def client_for(jira: JiraSettings) -> JiraClient:
-    """One client per process and Jira site (construction calls the server)."""
-    return _cached_client(jira.url, jira.email, jira.api_token, jira.auth)
 
 
 @dataclass

@@ -9,7 +9,8 @@ import uuid
 from datetime import timedelta
 
 from voice_router import metrics, processing, schedule
-from voice_router.runtime import Runtime, process_runtime
+from voice_router.runtime import Runtime
+from workers.runtime import process_runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
 from tests.jira_sync.conftest import jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
-from voice_router import jira_sync
+from voice_router import jira_client, jira_sync
 from voice_router.clock import to_utc, utcnow
 from voice_router.models import Problem
 from voice_router.web import create_app
@@ -342,8 +342,8 @@ def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
 
 
 def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
-    monkeypatch.setattr(jira_sync, "CLIENT_TIMEOUT", 0.5)
-    jira_sync._cached_client.cache_clear()
+    monkeypatch.setattr(jira_client, "CLIENT_TIMEOUT", 0.5)
+    jira_client._cached_client.cache_clear()
     report(client, "T1", "a@acme.com", tag="pain-slow")
     problem = problem_row(runtime, "slow")
     with Session(runtime.engine) as session:

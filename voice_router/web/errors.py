@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from voice_router.errors import VoiceRouterError
+from voice_router.errors import Unauthorized, VoiceRouterError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,16 @@ def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, 
         return exc.code or 500, code, exc.description or code
     log.exception("http.unhandled_error")
     return 500, "internal_error", "something went wrong on our side"
+
+
+def intake_outcome(exc: BaseException) -> str:
+    """The `voice_router_deliveries` outcome of a webhook whose reading or verification
+    raised."""
+    if isinstance(exc, RequestEntityTooLarge):
+        return "too_large"
+    if isinstance(exc, Unauthorized):
+        return "bad_signature"
+    return "error"
 
 
 def error_headers(status: int) -> list[tuple[str, str]]:
