@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from types import ModuleType
 
 KINDS = ("helpscout", "zendesk", "intercom", "freshdesk", "front", "generic")
 
 
+@cache  # looked up several times per webhook; import_module takes an import lock each time
 def adapter(kind: str) -> ModuleType:
     """The helpdesk adapter for `kind`, or Jira's webhook module for `jira`."""
     if kind == "jira":
