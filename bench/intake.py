@@ -318,6 +318,7 @@ def main() -> int:
         "--max-rate", type=float, default=9000, help="deliveries signed per second of run"
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL target")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite target")
     parser.add_argument(
         "--reference",
         action="store_true",
@@ -336,7 +337,11 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    databases = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    databases = [
+        database
+        for database, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
+        if not skip
+    ]
     targets = ["bare"]
     for database in databases:
         targets += [database, f"minimal-{database}"] if args.reference else [database]

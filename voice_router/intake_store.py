@@ -3,10 +3,12 @@
 A 202 means the delivery is committed. One commit per delivery made the commit the cost of
 intake: a round trip and a WAL flush each on PostgreSQL, a turn at SQLite's single write lock
 each. Here the deliveries of concurrent request threads (gunicorn `gthread`) are written
-together: the first thread to arrive leads and writes every delivery waiting at that moment in
-one transaction, the others wait for that commit; whoever arrives during it is in the next
+together: a thread that arrives while fewer than `max_writers` groups are being written leads
+one and writes its delivery with every one waiting at that moment in one transaction; the
+others wait for the commit that holds theirs, and whoever arrives meanwhile waits for the next
 group, led by the first of them. No thread of its own and no timer: a request alone is written
-at once, as before; under load, groups grow with the time a commit takes.
+at once, as before; under load, groups grow with the time a commit takes. SQLite writes one
+group at a time (it has one writer), PostgreSQL POSTGRES_WRITERS per process.
 
 Each request still gets its own answer: its new id, None when (source, delivery_key) is
 stored already — by an earlier group or by an earlier row of its own group — or its own
@@ -37,6 +39,10 @@ from voice_router.sqlite_lock import writing
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 256  # deliveries written in one transaction at most
+# Groups written at once by one process. SQLite has one writer anyway; PostgreSQL flushes
+# concurrent commits together itself, and a process writing one group at a time left it
+# waiting on round trips (measured: fewer deliveries/s than a commit per request).
+POSTGRES_WRITERS = 4
 TABLE = Delivery.__table__  # type: ignore[attr-defined]
 COLUMNS = (
     "source",
@@ -218,25 +224,28 @@ class _Waiting:
 class GroupCommit:
     """The group commit of one engine (one per process, see `for_engine`)."""
 
-    def __init__(self, max_group: int = MAX_GROUP) -> None:
+    def __init__(self, max_writers: int = 1, max_group: int = MAX_GROUP) -> None:
+        self.max_writers = max_writers
         self.max_group = max_group
         self.transactions = 0  # groups written (a group written again row by row: once)
         self._lock = threading.Lock()
-        self._waiting: list[_Waiting] = []
-        self._writing = False  # a leader is writing a group
+        self._waiting: list[_Waiting] = []  # for the next group
+        self._writers = 0  # leaders writing a group now
 
     def store(self, engine: Engine, row: Row) -> int | None:
         """Commit one delivery; its new id, or None when it is stored already."""
         me = _Waiting(row)
         with self._lock:
-            self._waiting.append(me)
-            lead = not self._writing
-            self._writing = True
+            lead = self._writers < self.max_writers
+            if lead:
+                self._writers += 1
+            else:
+                self._waiting.append(me)
         if not lead:
             me.done.wait()
             lead = me.lead
         if lead:
-            self._lead(engine)
+            self._lead(engine, me)
         if me.error is not None:
             raise me.error
         return me.new_id
@@ -246,18 +255,19 @@ class GroupCommit:
         with self._lock:
             return len(self._waiting)
 
-    def _lead(self, engine: Engine) -> None:
-        """Write the waiting deliveries (the leader's own first), then hand the lead to the
-        first delivery that arrived meanwhile, or step down."""
+    def _lead(self, engine: Engine, me: _Waiting) -> None:
+        """Write this delivery and those waiting, then hand the lead to the first delivery
+        that arrived meanwhile, or step down."""
         with self._lock:
-            group = self._waiting[: self.max_group]
-            del self._waiting[: self.max_group]
+            group = [me, *self._waiting[: self.max_group - 1]]
+            del self._waiting[: self.max_group - 1]
         try:
             self._write_group(engine, group)
         finally:
             with self._lock:
-                following = self._waiting[0] if self._waiting else None
-                self._writing = following is not None
+                following = self._waiting.pop(0) if self._waiting else None
+                if following is None:
+                    self._writers -= 1
             for waiting in group:
                 waiting.done.set()
             if following is not None:
@@ -294,7 +304,8 @@ def group_commit(engine: Engine) -> GroupCommit:
     group = _groups.get(engine)
     if group is None:
         with _groups_lock:
-            group = _groups.setdefault(engine, GroupCommit())
+            writers = POSTGRES_WRITERS if engine.dialect.name == "postgresql" else 1
+            group = _groups.setdefault(engine, GroupCommit(writers))
     return group
 
 
