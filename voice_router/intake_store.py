@@ -125,16 +125,16 @@ def _write(
     plan: _InsertPlan, connection: Any, cursor: Any, rows: Sequence[Row], database: str
 ) -> list[Any]:
     """The rows in one transaction on the DBAPI connection; the id of each, None if stored
-    already. One row is one autocommitted statement (a single round trip on PostgreSQL)."""
+    already."""
     parameters = [plan.parameters(row) for row in rows]
     if plan.postgres:
+        # One statement in autocommit is its own transaction: one round trip, no BEGIN/COMMIT.
+        connection.autocommit = True
         if len(rows) == 1:
-            connection.autocommit = True
             cursor.execute(plan.sql, parameters[0])
             return [cursor.fetchone()]
         cursor.execute(plan.many_sql, [list(column) for column in zip(*parameters, strict=True)])
         stored = {(source, key): (new_id,) for new_id, source, key in cursor.fetchall()}
-        connection.commit()
         # A key twice in one group: its first row was inserted, the next one is a duplicate.
         return [stored.pop((row["source"], row["delivery_key"]), None) for row in rows]
     # pysqlite runs in autocommit here (voice_router.db): a transaction is ours to begin.
@@ -172,9 +172,6 @@ def insert_rows(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
             if engine.dialect.is_disconnect(exc, connection, cursor):
                 pooled.invalidate(exc)
                 raise _Disconnected from exc
-            if plan.postgres:
-                with suppress(Exception):
-                    connection.rollback()  # type: ignore[union-attr]
             raise
         finally:
             if cursor is not None:
