@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlmodel import Session
 
+from voice_router.sqlite_lock import write_lock
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -44,6 +46,7 @@ def make_engine(database_url: str) -> Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        sa.event.listen(engine.pool, "checkin", _release_write_lock)
         return engine
     # No ping on every checkout (a round trip per webhook): only a connection that sat idle
     # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
@@ -75,7 +78,28 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     options = connection.get_execution_options()
     if options.get("isolation_level") == "AUTOCOMMIT":  # VACUUM and the like
         return
-    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
+    begin = options.get("sqlite_begin", "")
+    if begin == "IMMEDIATE":
+        _take_write_lock(connection)
+    connection.exec_driver_sql(f"BEGIN {begin}".strip())
+
+
+def _take_write_lock(connection) -> None:  # type: ignore[no-untyped-def]
+    """Queue for the write lock (voice_router.sqlite_lock) before `BEGIN IMMEDIATE`; held
+    until the connection goes back to the pool, which a session does right after its
+    commit or rollback."""
+    info = connection.connection.info  # the pooled connection's, seen again at checkin
+    if "write_lock" in info:  # a second transaction before going back to the pool
+        return
+    lock = write_lock(connection.engine.url.database or "")
+    if lock is not None and lock.acquire():
+        info["write_lock"] = lock
+
+
+def _release_write_lock(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    lock = record.info.pop("write_lock", None)
+    if lock is not None:
+        lock.release()
 
 
 def _postgres_session(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
