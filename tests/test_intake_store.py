@@ -20,7 +20,7 @@ import pytest
 from tests.support import generic_delivery, post_signed
 from voice_router import intake_store
 from voice_router.db import make_engine
-from voice_router.runtime import build_runtime
+from workers.runtime import build_runtime
 
 
 @contextmanager
