@@ -7,7 +7,7 @@ import hmac
 import json
 import socket
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -42,7 +42,7 @@ def create_app(state: SandboxState | None = None, *, base_path: str = "") -> Fla
 def _state() -> SandboxState:
     from flask import current_app
 
-    return current_app.extensions[EXTENSION]
+    return cast(SandboxState, current_app.extensions[EXTENSION])
 
 
 def error_response(
