@@ -53,7 +53,7 @@ class Request(FlaskRequest):
     """Flask's request, reading its body through `input_stream` (MAX_CONTENT_LENGTH)."""
 
     @cached_property
-    def stream(self) -> IO[bytes]:  # type: ignore[override]
+    def stream(self) -> IO[bytes]:
         if self.shallow:
             raise RuntimeError("This request was created with 'shallow=True', reading is disabled.")
         return input_stream(self.environ, self.max_content_length)
