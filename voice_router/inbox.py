@@ -60,7 +60,7 @@ def _kept_header_name(key: str) -> str | None:
     return None if any(word in name for word in _SECRET_HEADER_WORDS) else name
 
 
-_TABLE = Delivery.__table__  # type: ignore[attr-defined]
+_TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 _COLUMNS = (
     "source",
     "kind",
@@ -100,7 +100,7 @@ def _insert_plan(dialect: Dialect) -> _InsertPlan:
     if plan is None:
         module = postgresql if dialect.name == "postgresql" else sqlite
         statement = module.insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id)
-        positional = dialect if dialect.positional else type(dialect)(paramstyle="format")
+        positional = dialect if dialect.positional else type(dialect)(paramstyle="format")  # type: ignore[call-arg]  # a DefaultDialect
         compiled = statement.compile(dialect=positional, column_keys=list(_COLUMNS))
         assert tuple(compiled.positiontup or ()) == _COLUMNS, compiled.positiontup
         plan = _InsertPlan(
@@ -126,8 +126,8 @@ def _insert(engine: Engine, row: dict[str, Any]) -> int | None:
         cursor = None
         try:
             if plan.autocommit:
-                connection.autocommit = True  # type: ignore[union-attr]
-            cursor = connection.cursor()  # type: ignore[union-attr]
+                connection.autocommit = True  # type: ignore[union-attr]  # a checked-out connection has one
+            cursor = connection.cursor()  # type: ignore[union-attr]  # a checked-out connection has one
             cursor.execute(plan.sql, plan.parameters(row))
             returned = cursor.fetchall()
             connection.commit()  # type: ignore[union-attr]  # pysqlite's implicit BEGIN
@@ -141,7 +141,7 @@ def _insert(engine: Engine, row: dict[str, Any]) -> int | None:
                 with suppress(Exception):
                     cursor.close()
             if plan.autocommit and pooled.is_valid:
-                connection.autocommit = False  # type: ignore[union-attr]
+                connection.autocommit = False  # type: ignore[union-attr]  # a checked-out connection has one
     finally:
         pooled.close()
     return returned[0][0] if returned else None
@@ -206,7 +206,7 @@ def receive(
     adapter = registry.adapter(kind)
     try:
         if kind == "jira":
-            adapter.verify(headers, body, secret, url_secret=url_secret)
+            adapter.verify(headers, body, secret, url_secret=url_secret)  # type: ignore[call-arg]  # Jira's verify takes it
         else:
             adapter.verify(headers, body, secret)
     except Exception as exc:  # whatever made verification fail, the sender is not proven

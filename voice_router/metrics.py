@@ -206,20 +206,22 @@ class StateCollector(Collector):
     def _database(self) -> list[Metric]:
         from voice_router.models import Delivery, Outbound
 
+        delivery_table: sa.Table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+        outbound_table: sa.Table = Outbound.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(
-                    Delivery.__table__.c.status,
+                    delivery_table.c.status,
                     sa.func.count(),
-                    sa.func.min(Delivery.__table__.c.received_at),
+                    sa.func.min(delivery_table.c.received_at),
                 )
-                .where(Delivery.__table__.c.status.in_(("pending", "failed", "invalid")))
-                .group_by(Delivery.__table__.c.status)
+                .where(delivery_table.c.status.in_(("pending", "failed", "invalid")))
+                .group_by(delivery_table.c.status)
             ).all()
             outbound = connection.execute(
                 sa.select(sa.func.count())
-                .select_from(Outbound.__table__)
-                .where(Outbound.__table__.c.status == "pending")
+                .select_from(outbound_table)
+                .where(outbound_table.c.status == "pending")
             ).scalar_one()
         counts = {row[0]: row[1] for row in rows}
         oldest = next((row[2] for row in rows if row[0] == "pending"), None)
