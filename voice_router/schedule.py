@@ -144,7 +144,7 @@ def retry_sync(engine: Engine, problem_id: int, claimed: datetime, wait: float |
         due = utcnow() + delay
         current = problem.jira_sync_due_at
         changed = current is not None and to_utc(current) > to_utc(claimed)
-        if not changed or to_utc(current) > due:  # type: ignore[arg-type]
+        if not changed or to_utc(current) > due:  # type: ignore[arg-type]  # changed: not None
             problem.jira_sync_due_at = due
         problem.jira_sync_attempts = attempts
         problem.jira_sync_claimed_at = None

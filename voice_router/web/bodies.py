@@ -29,7 +29,7 @@ class CappedStream(LimitedStream):
         super().__init__(stream, max_bytes + 1, is_max=True)
         self.max_bytes = max_bytes
 
-    def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]
+    def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]  # as LimitedStream's
         read = super().readinto(b)
         if self.tell() > self.max_bytes:
             raise RequestEntityTooLarge()
