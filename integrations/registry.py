@@ -82,11 +82,9 @@ def make_client(
             raise ValueError(f"{kind}: app_id and app_secret are for {titles} sources only")
         if not (app_id.strip() and app_secret.strip()):
             raise ValueError(f"{kind}: app_id and app_secret go together")
-        client: WritebackClient = client_class(  # type: ignore[call-arg]  # Help Scout's
+        return client_class(  # type: ignore[call-arg]  # app_credentials: takes app_id/secret
             api_base, "", timeout=timeout, app_id=app_id, app_secret=app_secret
         )
-        return client
     if not api_token.strip():
         raise ValueError(f"{kind}: api_token is empty, so write-back is off for this source")
-    client = client_class(api_base, api_token, timeout=timeout)  # type: ignore[call-arg]
-    return client
+    return client_class(api_base, api_token, timeout=timeout)

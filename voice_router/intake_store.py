@@ -43,7 +43,7 @@ MAX_GROUP = 256  # deliveries written in one transaction at most
 # concurrent commits together itself, and a process writing one group at a time left it
 # waiting on round trips (measured: fewer deliveries/s than a commit per request).
 POSTGRES_WRITERS = 4
-TABLE = Delivery.__table__  # type: ignore[attr-defined]
+TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
     "source",
     "kind",
@@ -85,7 +85,9 @@ def _insert_plan(dialect: Dialect) -> _InsertPlan:
     if plan is None:
         module = postgresql if dialect.name == "postgresql" else sqlite
         statement = module.insert(TABLE).on_conflict_do_nothing().returning(TABLE.c.id)
-        positional = dialect if dialect.positional else type(dialect)(paramstyle="format")
+        positional = (
+            dialect if dialect.positional else type(dialect)(paramstyle="format")  # type: ignore[call-arg]  # a DefaultDialect
+        )
         compiled = statement.compile(dialect=positional, column_keys=list(COLUMNS))
         assert tuple(compiled.positiontup or ()) == COLUMNS, compiled.positiontup
         plan = _InsertPlan(
