@@ -32,6 +32,7 @@ from integrations.jira.errors import JiraError
 from integrations.jira.render import (
     AccountLine,
     Impact,
+    QuoteLine,
     TicketLine,
     TooLong,
     fit_description,
@@ -52,6 +53,7 @@ from voice_router.jira_rows import (
     store_for_issue,
 )
 from voice_router.models import Account, Note, PainPoint, Problem
+from voice_router.quotes import quotes_for
 from voice_router.settings import JiraSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
         recent_tickets=[
             TicketLine(t.subject, t.ticket_url, t.source, t.ticket_id) for t in tickets
         ],
+        quotes=[QuoteLine(q.text, q.account, q.date) for q in quotes_for(session, group)],
     )
 
 

@@ -14,7 +14,7 @@ from voice_router.errors import BadRequest, Conflict
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
-from voice_router.web.ui.forms import JiraLinkForm, NoteForm
+from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm
 from voice_router.web.ui.listing import STATUS_LABELS
 from voice_router.web.ui.pages import bp
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
@@ -52,6 +52,7 @@ def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-
         jira_configured=bool(runtime().settings.jira.url),
         note_form=forms.get("note_form") or NoteForm(formdata=None),
         jira_form=forms.get("jira_form") or JiraLinkForm(formdata=None),
+        rename_form=forms.get("rename_form") or RenameForm(formdata=None, title=detail["title"]),
         status_labels=STATUS_LABELS,
     )
     return page, status
@@ -85,6 +86,27 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
     sync_later([problem_id])
     flash("Note added.", "success")
     return _back(problem_id, "notes")
+
+
+@bp.post("/problems/<int:problem_id>/rename")
+@role_required("pm")
+def rename(problem_id: int):  # type: ignore[no-untyped-def]
+    """A PM names the problem as people know it; the title reaches the summary of the Jira
+    issue voice-router created (never a person's linked issue) at its next sync."""
+    form = RenameForm()
+    if not form.validate_on_submit():
+        return _page(problem_id, 400, rename_form=form)
+    caller = current_caller()
+    try:
+        merging.rename(
+            runtime().engine, problem_id, form.title.data, caller.name if caller else "?"
+        )
+    except BadRequest as exc:
+        form.title.errors.append(exc.message)
+        return _page(problem_id, 400, rename_form=form)
+    sync_later([problem_id])
+    flash("Renamed.", "success")
+    return _back(problem_id, "rename")
 
 
 @bp.post("/problems/<int:problem_id>/jira")
