@@ -98,11 +98,16 @@ def _first_message(threads: object) -> str | None:
     """The earliest customer thread's text (Help Scout lists threads newest first)."""
     if not isinstance(threads, list):
         return None
-    said = [
-        t for t in threads if isinstance(t, dict) and t.get("type") == "customer" and t.get("body")
-    ]
+    said = [t for t in threads if isinstance(t, dict) and _by_customer(t) and t.get("body")]
     earliest = min(said, key=lambda t: str(t.get("createdAt") or ""), default=None)
     return message_text(earliest.get("body"), markup=True) if earliest else None
+
+
+def _by_customer(thread: dict[str, Any]) -> bool:
+    author = thread.get("createdBy")
+    return thread.get("type") == "customer" or (
+        isinstance(author, dict) and author.get("type") == "customer"
+    )
 
 
 def _modified_at(convo: dict[str, Any]) -> datetime:
