@@ -102,11 +102,15 @@ def _money(amount: Decimal) -> str:
     return f"${amount:,.0f}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _trend(value: int) -> str:
     if value > 0:
-        return f"↑ {value} more new tickets than the week before"
+        return f"↑ {_count(value, 'more new ticket')} than the week before"
     if value < 0:
-        return f"↓ {-value} fewer new tickets than the week before"
+        return f"↓ {_count(-value, 'fewer new ticket')} than the week before"
     return "→ as many new tickets as the week before"
 
 
