@@ -113,8 +113,8 @@ def bench_database(database: str, url: str, args: argparse.Namespace) -> dict[st
     import bare_app
 
     from voice_router.db import upgrade
-    from voice_router.runtime import build_runtime
     from voice_router.web import create_app
+    from workers.runtime import build_runtime
 
     flush_redis()
     runtime = build_runtime(settings_for(url, REDIS_URL))

@@ -7,7 +7,7 @@ lost under a lagging search index, through the real code path, against the sandb
 
 A burst of generic-signed deliveries (by default 10,000 pain points spread evenly over 100
 problems, 3,000 customers) is stored through `voice_router.inbox.receive` and processed by
-the real code, while an in-process `JiraSandbox` (voice_router.jira_sandbox) logs every
+the real code, while an in-process `JiraSandbox` (jira_sandbox) logs every
 request it gets. Two runs, each on a fresh database and a fresh sandbox (`--database auto`:
 a SQLite file for the embedded run, a PostgreSQL database for the worker run, as each is
 deployed):
@@ -105,7 +105,7 @@ CREATE = {
 SETUP = {("GET", "/rest/api/2/serverInfo"), ("GET", "/rest/api/2/field")}
 ORIGIN = {
     ("GET", "/rest/api/2/serverInfo"): "JiraClient() -> jira.JIRA() construction, once a process "
-    "(jira_sync.client_for, called only when a sync has something to do)",
+    "(jira_client.client_for, called only when a sync has something to do)",
     ("GET", LABEL_SEARCH): "jira_create.create_or_adopt: label search before a create "
     "(and while a lost create is being confirmed)",
     ("GET", UPDATED_SEARCH): "reconcile.reconcile: search_all, the worker's periodic pass "
@@ -430,13 +430,13 @@ def summarize(
 
 
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
-    from voice_router import jira_sync
-    from voice_router.jira_sandbox import JiraSandbox
-    from voice_router.runtime import build_runtime
+    from jira_sandbox import JiraSandbox
+    from voice_router import jira_client
     from voice_router.settings import parse_settings
     from workers.jobs import drain_inbox
+    from workers.runtime import build_runtime
 
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     database = Database(database_for(args, "embedded"), workdir, "embedded")
     try:
         with JiraSandbox(email=EMAIL, api_token=TOKEN, project=PROJECT) as sandbox:
@@ -468,7 +468,7 @@ def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[
                 runtime.engine.dispose()
     finally:
         database.drop()
-        jira_sync._cached_client.cache_clear()
+        jira_client._cached_client.cache_clear()
     return result
 
 
@@ -617,12 +617,12 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 
 
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
-    from voice_router import jira_sync
-    from voice_router.jira_sandbox import JiraSandbox
-    from voice_router.runtime import build_runtime
+    from jira_sandbox import JiraSandbox
+    from voice_router import jira_client
     from voice_router.settings import load_settings
+    from workers.runtime import build_runtime
 
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     rq = Rq(args.redis_url)
     rq.redis.flushdb()
     database = Database(database_for(args, "redis"), workdir, "redis")
@@ -718,7 +718,7 @@ def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str
     finally:
         rq.redis.flushdb()
         database.drop()
-        jira_sync._cached_client.cache_clear()
+        jira_client._cached_client.cache_clear()
     return result
 
 
@@ -774,10 +774,10 @@ def sync_until_linked(
 
 
 def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
-    from voice_router import jira_create, jira_sync, processing
-    from voice_router.jira_sandbox import JiraSandbox
-    from voice_router.runtime import build_runtime
+    from jira_sandbox import JiraSandbox
+    from voice_router import jira_client, jira_create, processing
     from voice_router.settings import parse_settings
+    from workers.runtime import build_runtime
 
     lost = Burst(args.lost_problems, args.lost_problems, args.lost_problems, seed=5)
     cells = []
@@ -786,7 +786,7 @@ def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str,
         for lag in args.lags:
             for deployment in ("cloud", "datacenter"):
                 for policy in ("job backoff", "eager"):
-                    jira_sync._cached_client.cache_clear()
+                    jira_client._cached_client.cache_clear()
                     clock = SimulatedClock()
                     jira_create.utcnow = clock  # type: ignore[assignment]
                     name = f"lost_{lag:g}_{deployment}_{policy.split()[0]}".replace(".", "_")
@@ -838,7 +838,7 @@ def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str,
                     log(f"  lost: lag {lag:g} s, {deployment}, {policy}: {cells[-1]['verdict']}")
     finally:
         jira_create.utcnow = real_clock  # type: ignore[assignment]
-        jira_sync._cached_client.cache_clear()
+        jira_client._cached_client.cache_clear()
     return {"run": "lost", "problems_per_cell": args.lost_problems, "cells": cells}
 
 

@@ -5,7 +5,7 @@
 For each database it migrates a fresh schema (`voice_router.db.upgrade`), bulk-inserts with
 SQLAlchemy core 1,000 problems, ~3,000 accounts, ~20,000 customers and 100,000 pain points
 (skewed over the problems, reported over the last 90 days, 5% of them removed), then calls
-`voice_router.impact.recompute` for every problem so the stored impact columns are right
+`voice_router.impact_recount.recompute` for every problem so the stored impact columns are right
 (timed and reported too). Then, through the Flask test client of `create_app()` with a
 bearer token from `voice_router.tokens.create_token`, it times the request for
 limit=100 (the default) and limit=1000: 3 warm-up calls and N timed ones each, and also
@@ -49,7 +49,7 @@ def bulk_load(engine: Any, pain_points: int, seed: int) -> dict[str, float]:
     """Insert the data set with SQLAlchemy core and recompute every problem's impact."""
     import sqlalchemy as sa
 
-    from voice_router import impact
+    from voice_router import impact_recount
     from voice_router.db import session_scope
     from voice_router.models import Account, Customer, PainPoint, Problem
 
@@ -155,7 +155,7 @@ def bulk_load(engine: Any, pain_points: int, seed: int) -> dict[str, float]:
 
     started = time.perf_counter()
     with session_scope(engine) as session:
-        impact.recompute(session, range(1, PROBLEMS + 1))
+        impact_recount.recompute(session, range(1, PROBLEMS + 1))
     timings["recompute_all_s"] = round(time.perf_counter() - started, 2)
     return timings
 
@@ -178,9 +178,9 @@ def bench_database(
 
     from voice_router import impact, problems
     from voice_router.db import upgrade
-    from voice_router.runtime import build_runtime
     from voice_router.tokens import create_token
     from voice_router.web import create_app
+    from workers.runtime import build_runtime
 
     runtime = build_runtime(settings_for(database_url))
     upgrade(runtime.engine)

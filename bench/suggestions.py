@@ -6,7 +6,7 @@
 Quality. tests/data/suggestions.json (see tests/data/README.md) is loaded into a fresh
 SQLite database through the real models: one Account per company, one Customer per
 person, one Problem per pain tag (key from `TagMatcher`, title from `title_from_key`), one
-PainPoint per ticket; then `impact.recompute` for all. For every problem that has at least
+PainPoint per ticket; then `impact_recount.recompute` for all. For every problem that has at least
 one true duplicate (another tag of its cluster), `suggest(session, id, limit=3)` is asked
 once and each returned suggestion is judged correct when it is in the same cluster.
 
@@ -71,7 +71,7 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
     """Insert the labelled set through the models; returns problem id -> its record."""
     from sqlmodel import Session
 
-    from voice_router import impact
+    from voice_router import impact_recount
     from voice_router.models import Account, Customer, PainPoint, Problem
     from voice_router.tags import TagMatcher, title_from_key
 
@@ -125,7 +125,7 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
                     )
                 )
         session.flush()
-        impact.recompute(session, list(by_id))
+        impact_recount.recompute(session, list(by_id))
         session.commit()
     return by_id
 
@@ -220,7 +220,7 @@ def bulk_load(engine: Any, data: dict[str, Any], pain_points: int, seed: int) ->
     """1,000 problems (the labelled keys first, then generated ones from their words)."""
     import sqlalchemy as sa
 
-    from voice_router import impact
+    from voice_router import impact_recount
     from voice_router.db import session_scope
     from voice_router.models import Account, Customer, PainPoint, Problem
 
@@ -292,7 +292,7 @@ def bulk_load(engine: Any, data: dict[str, Any], pain_points: int, seed: int) ->
         else:
             connection.execute(sa.text("ANALYZE"))
     with session_scope(engine) as session:
-        impact.recompute(session, range(1, PROBLEMS + 1))
+        impact_recount.recompute(session, range(1, PROBLEMS + 1))
     return rng.sample(range(1, PROBLEMS + 1), PROBLEMS)
 
 

@@ -8,6 +8,7 @@ import importlib
 from types import ModuleType
 
 from integrations.adapter import Adapter
+from integrations.writeback import WritebackClient
 
 # kind -> the package whose `ADAPTER` serves it
 HELPDESKS: dict[str, str] = {
@@ -50,3 +51,39 @@ def app_credential_titles() -> list[str]:
         if found.writeback is not None and found.writeback.app_credentials:
             titles.append(found.title)
     return titles
+
+
+def make_client(
+    kind: str,
+    api_base: str,
+    api_token: str,
+    timeout: float = 10.0,
+    *,
+    app_id: str = "",
+    app_secret: str = "",
+) -> WritebackClient:
+    """The write-back client of the helpdesk registered as `kind`; `api_base` may be empty
+    where the kind has a default. Close it when done (it is a context manager too).
+
+    `app_id` and `app_secret` are OAuth2 client credentials, for a client that takes them
+    (`app_credentials`, Help Scout's): it then fetches its own access tokens and `api_token`
+    is not needed. Raises ValueError for a kind without write-back (`generic`), for missing
+    or half-given credentials, or a bad base URL.
+    """
+    client_class = helpdesk(kind).writeback if kind in kinds() else None
+    if client_class is None:
+        raise ValueError(f"no write-back client for kind {kind!r}")
+    if app_id.strip() or app_secret.strip():
+        if not client_class.app_credentials:
+            titles = " and ".join(app_credential_titles())
+            raise ValueError(f"{kind}: app_id and app_secret are for {titles} sources only")
+        if not (app_id.strip() and app_secret.strip()):
+            raise ValueError(f"{kind}: app_id and app_secret go together")
+        client: WritebackClient = client_class(  # type: ignore[call-arg]  # Help Scout's
+            api_base, "", timeout=timeout, app_id=app_id, app_secret=app_secret
+        )
+        return client
+    if not api_token.strip():
+        raise ValueError(f"{kind}: api_token is empty, so write-back is off for this source")
+    client = client_class(api_base, api_token, timeout=timeout)  # type: ignore[call-arg]
+    return client

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl
 import pytest
 from openapi_schema_validator import OAS30WriteValidator
 
-from voice_router.jira_sandbox.traffic import Call, tap
+from jira_sandbox.traffic import Call, tap
 
 EXTRACT = Path(__file__).parent / "fixtures" / "specs" / "jira-platform-openapi.extract.json"
 API_PREFIX = re.compile(r"^/rest/api/(?:2|3|latest)(?=/|$)")

@@ -141,7 +141,7 @@ SYNC_FOLD_SECONDS = 2.0
 
 def inline_runtime(settings: Any) -> Any:
     """build_runtime, with jobs run at once (InlineJobs) when there is no Redis."""
-    from voice_router.runtime import build_runtime
+    from workers.runtime import build_runtime
 
     runtime = build_runtime(settings)
     if not settings.redis_url:

@@ -212,7 +212,7 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
         "SSO login loop",
     ]
     assert len({key for key, _ in issues}) == 4
-    assert "|6|4|$4,500|7|" in result.output  # the block written into the top issue
+    assert "|6|4|4,500|7|" in result.output  # the block written into the top issue
     after = result.output.split("is now shipped. Who tells whom:")[1]
     assert "  carol@support.example\n    - Maria Lopez at Acme Corp" in after
     assert after.count("    - ") == 6  # one line per customer, none twice

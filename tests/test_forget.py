@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, SQLModel, col, select
 
 from tests.support import SECRETS, by_key, generic_delivery, post_signed, token
-from voice_router import impact, processing
+from voice_router import impact_recount, processing
 from voice_router.cli import cli
 from voice_router.demo import sample_files
 from voice_router.models import (
@@ -97,7 +97,7 @@ def recomputed(engine) -> dict[int, tuple]:
     """Impact counted afresh from the pain points (rolled back, the stored columns stay)."""
     with Session(engine) as session:
         problems = session.exec(select(Problem).order_by(col(Problem.id))).all()
-        impact.recompute(session, [p.id for p in problems if p.id])
+        impact_recount.recompute(session, [p.id for p in problems if p.id])
         session.flush()
         fresh = {p.id: tuple(getattr(p, name) for name in IMPACT) for p in problems}
         session.rollback()

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
+from jira_sandbox import Call, JiraSandbox
+from jira_sandbox.traffic import tap
 from tests.jira_openapi import contract, fail_on_violations, violations
-from voice_router.jira_sandbox import Call, JiraSandbox
-from voice_router.jira_sandbox.traffic import tap
 
 TESTS = Path(__file__).parent
 CHECK = re.compile(r"""pytestmark\s*=.*usefixtures\(\s*["']jira_openapi_check["']""", re.S)

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from integrations import registry
+from jira_sandbox import JiraSandbox
 from tests.conftest import source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime
-from voice_router import inbox, jira_sync, logs
-from voice_router.jira_sandbox import JiraSandbox
+from voice_router import inbox, jira_client, logs
 from voice_router.settings import parse_settings
 from voice_router.tokens import create_token
 from voice_router.web import create_app
@@ -43,10 +43,10 @@ SAMPLES = {
 
 @pytest.fixture
 def sandbox() -> Iterator[JiraSandbox]:
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD") as running:
         yield running
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
 
 
 class Sent:

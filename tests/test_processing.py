@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlmodel import Session, select
 
@@ -187,9 +189,9 @@ def test_a_failing_delivery_is_retried_with_backoff_then_marked_failed(
     def broken(headers, body):
         raise RuntimeError("helpdesk adapter blew up")
 
-    real_parse = generic.parse
+    real_adapter = generic.ADAPTER
     # Intake accepts the delivery (the view's shape check passes), then processing breaks.
-    monkeypatch.setattr(generic, "parse", lambda h, b: [])
+    monkeypatch.setattr(generic, "ADAPTER", replace(real_adapter, parse=lambda h, b: []))
     response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", ["pain-x"]))
     delivery_id = response.get_json()["delivery_id"]
     with Session(runtime.engine) as session:
@@ -197,7 +199,7 @@ def test_a_failing_delivery_is_retried_with_backoff_then_marked_failed(
         row.status = "pending"
         session.add(row)
         session.commit()
-    monkeypatch.setattr(generic, "parse", broken)
+    monkeypatch.setattr(generic, "ADAPTER", replace(real_adapter, parse=broken))
     seen = []
     for _ in range(runtime.settings.delivery_max_attempts):
         with Session(runtime.engine) as session:  # make the retry due now
@@ -213,7 +215,7 @@ def test_a_failing_delivery_is_retried_with_backoff_then_marked_failed(
     assert seen[-1][:2] == ("failed", runtime.settings.delivery_max_attempts)
     assert row.last_error == "RuntimeError"  # the class: an error's text may hold payload values
     assert problems(client, runtime) == []
-    monkeypatch.setattr(generic, "parse", real_parse)
+    monkeypatch.setattr(generic, "ADAPTER", real_adapter)
     assert processing.replay(runtime.engine, [delivery_id]) == 1
     processing.drain(runtime.engine, runtime.settings)
     assert by_key(client, runtime)["x"]["tickets"] == 1

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from werkzeug import Response
 
 from integrations import registry
+from jira_sandbox import JiraSandbox
 from tests.serving import (
     BlackHole,
     Process,
@@ -29,9 +30,8 @@ from tests.serving import (
     write_config,
 )
 from tests.support import SECRETS, generic_delivery
-from voice_router import inbox, jira_sync
+from voice_router import inbox, jira_client
 from voice_router.db import make_engine, upgrade
-from voice_router.jira_sandbox import JiraSandbox
 from voice_router.settings import load_settings
 from voice_router.tokens import create_token
 
@@ -106,7 +106,7 @@ def deployment(request, tmp_path, sqlite_template, redis_url) -> Iterator[Deploy
 
 @pytest.fixture
 def sandbox() -> Iterator[JiraSandbox]:
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD") as running:
         yield running
 

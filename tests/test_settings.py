@@ -54,6 +54,20 @@ def test_log_format_is_auto_unless_the_file_or_the_environment_says(tmp_path):
     assert load_settings(path, env={"VOICE_ROUTER_LOG_FORMAT": " JSON "}).log_format == "json"
 
 
+def test_auto_merge_is_off_unless_a_score_is_set(tmp_path):
+    assert load_settings(write(tmp_path, ""), env={}).auto_merge_above == 0.0
+    env = {"VOICE_ROUTER_AUTO_MERGE_ABOVE": "0.9"}
+    assert load_settings(write(tmp_path, ""), env=env).auto_merge_above == 0.9
+    assert load_settings(write(tmp_path, "auto_merge_above = 1\n"), env={}).auto_merge_above == 1.0
+
+
+def test_currency_is_usd_unless_set_and_is_upper_cased(tmp_path):
+    assert load_settings(write(tmp_path, ""), env={}).currency == "USD"
+    path = write(tmp_path, 'currency = "eur"\n')
+    assert load_settings(path, env={}).currency == "EUR"
+    assert load_settings(path, env={"VOICE_ROUTER_CURRENCY": "GBP"}).currency == "GBP"
+
+
 def test_config_file_named_by_environment(tmp_path):
     path = write(tmp_path, 'base_url = "https://vr.example"\n')
     assert load_settings(env={"VOICE_ROUTER_CONFIG": str(path)}).base_url == "https://vr.example"
@@ -70,6 +84,9 @@ def test_config_file_named_by_environment(tmp_path):
         ('[jira]\nshipped_when = "soon"\n', "shipped_when"),
         ('max_body_bytes = "big"\n', "max_body_bytes"),
         ('log_format = "xml"\n', "log_format: must be auto, json or text"),
+        ("auto_merge_above = 1.5\n", "auto_merge_above: must be 0 (off) or a score up to 1"),
+        ('auto_merge_above = "sure"\n', "auto_merge_above: expected a number"),
+        ('currency = "dollars"\n', "currency: must be a three-letter ISO 4217 code"),
         (
             '[sources.hs]\nkind = "helpscout"\nsecret = "s"\napp_id = "a"\n',
             "[sources.hs].app_secret: app_id and app_secret go together",

@@ -13,11 +13,11 @@ from tests.shipping.test_digests import smtp  # noqa: F401  (the loopback SMTP s
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from voice_router import weekly
 from voice_router.clock import utcnow
-from voice_router.runtime import build_runtime, set_process_runtime
 from voice_router.web import create_app
 from workers import jobs
 from workers.embedded import JobRunner
 from workers.runner import run_worker
+from workers.runtime import build_runtime, set_process_runtime
 
 HOOK = "/hooks/T000/B000/weekly"
 
@@ -76,7 +76,7 @@ def test_product_hears_the_top_problems_once_a_week_on_slack_and_by_email(
     [text] = slack_texts(httpserver)
     assert "Top 2 customer problems, week" in text
     assert "SSO login" in text and "CSV export" in text and "PDF invoice" not in text
-    assert "3 customers, 3 accounts, MRR $1,200 · ARR at risk $48,000" in text
+    assert "3 customers, 3 accounts, MRR 1,200 USD · ARR at risk 48,000 USD" in text
     assert "→ as many new tickets as the week before" in text  # reported weeks ago
     assert "“&lt;!channel&gt; help” — Initech" in text  # a quote, escaped for Slack
     assert "<!channel>" not in text

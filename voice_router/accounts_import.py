@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from voice_router import impact
+from voice_router import impact_recount
 from voice_router.db import session_scope
 from voice_router.identity import is_free_mail
 from voice_router.models import Account, PainPoint
@@ -92,7 +92,7 @@ def _store(engine: Engine, rows: list[AccountRow]) -> None:
         touched = session.exec(
             select(PainPoint.problem_id).where(col(PainPoint.account_id).in_(ids)).distinct()
         ).all()
-        impact.recompute(session, touched)
+        impact_recount.recompute(session, touched)
 
 
 def import_accounts(

@@ -26,7 +26,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _runtime(ctx: click.Context):  # type: ignore[no-untyped-def]
-    from voice_router.runtime import build_runtime
+    from workers.runtime import build_runtime
 
     return build_runtime(_settings(ctx))
 

@@ -20,11 +20,12 @@ from sqlmodel import Session
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from integrations import registry
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 from voice_router.notify import notify_json
 from voice_router.problems import list_problems
-from voice_router.runtime import Runtime, build_runtime
+from voice_router.runtime import Runtime
 from voice_router.settings import parse_settings
+from workers.runtime import build_runtime
 
 
 def sample_files() -> Iterator[tuple[str, str, Any]]:

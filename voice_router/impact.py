@@ -159,21 +159,6 @@ def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict
     return counts, mrrs
 
 
-def recompute(session: Session, problem_ids: Iterable[int]) -> None:
-    """Count each problem (and the problems it was merged into) afresh from its pain points
-    and store the counts, tallies and new tickets per day: after a merge, an unmerge, an
-    account import, or `voice-router recompute --fix`. Processing keeps them by difference
-    (`impact_delta`)."""
-    from voice_router import impact_recount
-
-    parents, problems = lock_owners(session, problem_ids)
-    if not problems:
-        return
-    children = children_of(parents)
-    groups = {pid: group_of(pid, children) for pid in problems}
-    impact_recount.store(session, problems, impact_recount.recount(session, groups))
-
-
 def lock_owners(
     session: Session, problem_ids: Iterable[int]
 ) -> tuple[dict[int, int], dict[int, Problem]]:

@@ -1,4 +1,4 @@
-"""Impact counted from scratch: what `impact.recompute` stores and what
+"""Impact counted from scratch: what `impact_recount.recompute` stores and what
 `voice-router recompute --check` holds the stored counts against.
 
 For a merge group it is the problem's columns (customers, accounts, mrr, tickets, first and
@@ -9,7 +9,7 @@ from the group's active pain points.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -17,7 +17,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from voice_router.clock import to_utc, utcnow
-from voice_router.impact import Impact, _owner_chunks, group_impact
+from voice_router.impact import (
+    Impact,
+    _owner_chunks,
+    children_of,
+    group_impact,
+    group_of,
+    lock_owners,
+)
 from voice_router.models import ImpactDay, ImpactMember, PainPoint, Problem
 
 Members = dict[tuple[str, int], int]
@@ -128,3 +135,16 @@ def store(session: Session, problems: Mapping[int, Problem], counts: Mapping[int
         problem.first_seen, problem.last_seen = found.first_seen, found.last_seen
         problem.updated_at = now
         session.add(problem)
+
+
+def recompute(session: Session, problem_ids: Iterable[int]) -> None:
+    """Count each problem (and the problems it was merged into) afresh from its pain points
+    and store the counts, tallies and new tickets per day: after a merge, an unmerge, an
+    account import, or `voice-router recompute --fix`. Processing keeps them by difference
+    (`impact_delta`)."""
+    parents, problems = lock_owners(session, problem_ids)
+    if not problems:
+        return
+    children = children_of(parents)
+    groups = {pid: group_of(pid, children) for pid in problems}
+    store(session, problems, recount(session, groups))

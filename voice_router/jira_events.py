@@ -71,8 +71,8 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
     elif isinstance(event, webhook.VersionReleased):
         if settings.jira.shipped_when != "released" or not settings.jira.url:
             return
+        from voice_router.jira_client import client_for
         from voice_router.jira_search import search_all
-        from voice_router.jira_sync import client_for
 
         issues = search_all(
             client_for(settings.jira),

@@ -23,6 +23,7 @@ from integrations.jira.render import has_block, unsplice
 from voice_router.clock import utcnow
 from voice_router.db import session_scope
 from voice_router.errors import BadRequest, Conflict, NotFound
+from voice_router.jira_client import client_for
 from voice_router.jira_rows import (
     detach_keys,
     holder_of,
@@ -49,8 +50,6 @@ def _refuse_held(holder: Problem, key: str) -> Conflict:
 
 def link_issue(engine: Engine, settings: Settings, problem_id: int, key: str) -> Problem:
     """Link an existing issue (checked to exist in Jira) instead of creating one."""
-    from voice_router.jira_sync import client_for
-
     with session_scope(engine) as session:
         if session.get(Problem, problem_id) is None:
             raise NotFound(f"no problem {problem_id}")

@@ -22,7 +22,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -39,8 +38,9 @@ from integrations.jira.render import (
     render_block,
 )
 from voice_router import impact as impact_mod
-from voice_router import jira_comments, jira_links, metrics
+from voice_router import jira_comments, jira_links
 from voice_router.clock import iso, utcnow
+from voice_router.jira_client import client_for
 from voice_router.jira_create import create_or_adopt
 from voice_router.jira_rows import (
     TEXT_LIMIT,
@@ -57,19 +57,6 @@ from voice_router.quotes import mask_contacts, quotes_for
 from voice_router.settings import JiraSettings, Settings
 
 log = logging.getLogger(__name__)
-CLIENT_TIMEOUT = 10.0  # seconds, on every call to Jira
-
-
-@lru_cache(maxsize=4)
-def _cached_client(url: str, email: str, api_token: str, auth: str = "basic") -> JiraClient:
-    return JiraClient(
-        url, email, api_token, timeout=CLIENT_TIMEOUT, observe=metrics.jira_call, auth=auth
-    )
-
-
-def client_for(jira: JiraSettings) -> JiraClient:
-    """One client per process and Jira site (construction calls the server)."""
-    return _cached_client(jira.url, jira.email, jira.api_token, jira.auth)
 
 
 @dataclass
@@ -81,7 +68,7 @@ class SyncOutcome:
     retry_in: float | None = None
 
 
-def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
+def _impact(session: Session, problem: Problem, base_url: str, currency: str) -> Impact:
     group = impact_mod.group_of(problem.id, impact_mod.merge_children(session))
     active = (col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
     accounts = session.exec(
@@ -112,6 +99,7 @@ def _impact(session: Session, problem: Problem, base_url: str) -> Impact:
             for t in tickets
         ],
         quotes=[QuoteLine(q.text, q.account, q.date) for q in quotes_for(session, group)],
+        currency=currency,
     )
 
 
@@ -174,7 +162,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         if problem.merged_into_id is None and (
             problem.jira_key is not None or problem.customers >= jira.min_customers
         ):
-            impact = _impact(session, problem, settings.base_url)
+            impact = _impact(session, problem, settings.base_url, settings.currency)
     if detach_keys(problem):
         jira_links.detach_pending(engine, settings, client_for(jira), problem)
     if problem.merged_into_id is not None:

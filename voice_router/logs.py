@@ -18,9 +18,9 @@ and `voice-router forget` cannot reach a log file.
 scrubbed by the same code, as `timestamp level event key=value ...` for a person to read),
 or `auto`: text when the stream is a terminal, JSON otherwise.
 
-`configure(settings)` runs once per process (the app factory, the CLI); `init_app(app)` gives
-each request an id (the caller's `X-Request-ID` when it is sane, else a new one), puts it on
-every line logged while the request runs, and returns it in the `X-Request-ID` header.
+`configure(settings)` runs once per process (the app factory, the CLI). A request's id
+(`request_id_var`) is on every line logged while the request runs; voice_router/web sets it
+(request_ids.py for the Flask app, webhooks.py for the WSGI layer in front of it).
 """
 
 from __future__ import annotations
@@ -45,8 +45,6 @@ from pythonjsonlogger.core import RESERVED_ATTRS, merge_record_extra
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 if TYPE_CHECKING:
-    from flask import Flask
-
     from voice_router.settings import Settings
 
 MASK = "[redacted]"
@@ -421,34 +419,3 @@ def request_finished(
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
-
-
-def init_app(app: Flask) -> None:
-    """Request ids in and out, and one `http.request` event per request."""
-    from flask import g, request
-
-    @app.before_request
-    def _start() -> None:
-        g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
-        g.request_id_token = request_id_var.set(g.request_id)
-        g.request_started = time.perf_counter()
-
-    @app.after_request
-    def _finish(response):  # type: ignore[no-untyped-def]
-        request_id = g.get("request_id")
-        if request_id:
-            response.headers[REQUEST_ID_HEADER] = request_id
-            started = g.get("request_started", time.perf_counter())
-            request_finished(
-                request.method, request.path, request.endpoint, response.status_code, started
-            )
-        return response
-
-    @app.teardown_request
-    def _clear(_exc: BaseException | None) -> None:
-        token = g.pop("request_id_token", None)
-        if token is not None:
-            try:
-                request_id_var.reset(token)
-            except ValueError:  # set in another context (a copied one): just clear it
-                request_id_var.set(None)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from voice_router import impact
+from voice_router import impact, impact_recount
 from voice_router.db import session_scope
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Note, Problem
@@ -43,8 +43,22 @@ def _named(problem: Problem) -> str:
     return f"problem {problem.id} ({problem.title})"
 
 
-def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
-    """Fold `problem_id` into `into_id`; returns the problems whose Jira issues need a sync."""
+def survivor_first(session: Session, problem_id: int, other_id: int) -> tuple[int, int]:
+    """(merged, survivor) for a suggested pair: the problem with more impact survives
+    (more customers, then more tickets, then the older one)."""
+    a, b = session.get(Problem, problem_id), session.get(Problem, other_id)
+    if a is None or b is None:
+        return problem_id, other_id
+
+    def rank(p: Problem) -> tuple[int, int, int]:
+        return (p.customers, p.tickets, -(p.id or 0))
+
+    return (problem_id, other_id) if rank(b) >= rank(a) else (other_id, problem_id)
+
+
+def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None = None) -> list[int]:
+    """Fold `problem_id` into `into_id` (`merged_by`: "auto" for the auto-merge job, None
+    for a person); returns the problems whose Jira issues need a sync."""
     with session_scope(engine) as session:
         problem = _problem(session, problem_id)
         survivor = _problem(session, into_id)
@@ -52,6 +66,7 @@ def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
         if refused is not None:
             raise BadRequest(refused)
         problem.merged_into_id = into_id
+        problem.merged_by = merged_by
         if survivor.jira_key is None and problem.jira_key is not None:
             # The survivor had no issue yet: it takes over the merged problem's issue (one
             # issue, one problem: the merged problem lets go of it first).
@@ -68,7 +83,7 @@ def merge(engine: Engine, problem_id: int, into_id: int) -> list[int]:
         session.add(problem)
         session.add(survivor)
         session.flush()
-        impact.recompute(session, [problem_id, into_id])
+        impact_recount.recompute(session, [problem_id, into_id])
     return [into_id, problem_id]
 
 
@@ -81,9 +96,11 @@ def unmerge(engine: Engine, problem_id: int) -> list[int]:
         ancestors = impact.ancestors(session, [former])
         problem.merged_into_id = None
         problem.jira_merge_notice_for = None
+        if problem.merged_by == "auto":  # a person said no: never merged automatically again
+            problem.merged_by = "auto-undone"
         session.add(problem)
         session.flush()
-        impact.recompute(session, [problem_id, *ancestors])
+        impact_recount.recompute(session, [problem_id, *ancestors])
     return [problem_id, former]
 
 

@@ -9,9 +9,10 @@ Two kinds, kept apart on purpose:
   and 4 deliveries report 7. rq workers on the same host that share the directory are added
   in too.
 - **State gauges** (processing lag, pending and failed deliveries, queue depth) are not
-  counted anywhere: `StateCollector` reads them from the database and Redis when `/metrics`
-  is scraped. It is registered only on the registry built for that scrape, never in the
-  multiprocess files, so every worker reports the same truth and nothing is summed twice.
+  counted anywhere: `StateCollector` reads them from the database, and from Redis through
+  the check workers/metrics.py gives it, when `/metrics` is scraped. It is registered only
+  on the registry built for that scrape, never in the multiprocess files, so every worker
+  reports the same truth and nothing is summed twice.
 
 docs/operating.md lists every metric, its labels and what it means.
 """
@@ -21,8 +22,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter
@@ -35,10 +36,8 @@ from voice_router.clock import to_utc, utcnow
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
-    from redis import Redis
     from sqlalchemy.engine import Engine
 
-    from voice_router.processing import BatchResult
     from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -115,20 +114,15 @@ def _delivery_counter(source: str, outcome: str) -> Any:
     return DELIVERIES.labels(source, outcome)
 
 
-def intake_outcome(exc: BaseException) -> str:
-    """The outcome of a webhook whose reading or verification raised."""
-    from werkzeug.exceptions import RequestEntityTooLarge
+class BatchCounts(Protocol):
+    """What a processing batch counted (voice_router.processing.BatchResult)."""
 
-    from voice_router.errors import Unauthorized
-
-    if isinstance(exc, RequestEntityTooLarge):
-        return "too_large"
-    if isinstance(exc, Unauthorized):
-        return "bad_signature"
-    return "error"
+    processed: int
+    retrying: int
+    failed: int
 
 
-def batch(result: BatchResult) -> None:
+def batch(result: BatchCounts) -> None:
     """Count a committed processing batch."""
     for outcome, amount in (
         ("processed", result.processed),
@@ -168,17 +162,20 @@ def counts_failures(job: str) -> Callable[[F], F]:
 # -- state read at scrape time ------------------------------------------------------------
 
 
+StateCheck = Callable[[], list["Metric"]]  # gauges read from one state source at a scrape
+
+
 class StateCollector(Collector):
-    """Gauges computed from the database and Redis on each scrape (never stored per process).
+    """Gauges computed from the database, and from whatever `checks` read (the job queue in
+    Redis: workers/metrics.py), on each scrape (never stored per process).
 
     Give it connections with short timeouts (see voice_router.web.health): a scrape while
     PostgreSQL or Redis is down answers quickly with `voice_router_state_up{check} 0`.
     """
 
-    def __init__(self, engine: Engine, redis: Redis | None = None, queue_name: str = "") -> None:
+    def __init__(self, engine: Engine, checks: Mapping[str, StateCheck] | None = None) -> None:
         self.engine = engine
-        self.redis = redis
-        self.queue_name = queue_name
+        self.checks = dict(checks or {})
 
     def describe(self) -> Iterable[Metric]:
         return []  # computed on collect; nothing to check at registration
@@ -196,14 +193,14 @@ class StateCollector(Collector):
         except Exception as exc:
             up.add_metric(["database"], 0)
             log.warning("metrics.state_unavailable", extra={"check": "database", "error": _n(exc)})
-        if self.redis is not None:
+        for check, read in self.checks.items():
             try:
-                families = self._queue()
-                up.add_metric(["redis"], 1)
+                families = read()
+                up.add_metric([check], 1)
                 yield from families
             except Exception as exc:
-                up.add_metric(["redis"], 0)
-                log.warning("metrics.state_unavailable", extra={"check": "redis", "error": _n(exc)})
+                up.add_metric([check], 0)
+                log.warning("metrics.state_unavailable", extra={"check": check, "error": _n(exc)})
         yield up
 
     def _database(self) -> list[Metric]:
@@ -248,27 +245,6 @@ class StateCollector(Collector):
                 value=outbound,
             ),
         ]
-
-    def _queue(self) -> list[Metric]:
-        from rq import Queue
-        from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
-
-        queue = Queue(self.queue_name, connection=self.redis)
-        depth = GaugeMetricFamily(
-            "voice_router_queue_jobs",
-            "rq jobs of the voice-router queue by state: queued (waiting for a worker), "
-            "scheduled (a retry or a coalesced sync, due later), started, failed (kept 7 days).",
-            labels=["state"],
-        )
-        depth.add_metric(["queued"], queue.count)
-        for state, registry_class in (
-            ("scheduled", ScheduledJobRegistry),
-            ("started", StartedJobRegistry),
-            ("failed", FailedJobRegistry),
-        ):
-            registry = registry_class(queue=queue)
-            depth.add_metric([state], registry.get_job_count(cleanup=False))
-        return [depth]
 
 
 def _n(exc: BaseException) -> str:

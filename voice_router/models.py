@@ -119,6 +119,20 @@ class Problem(SQLModel, table=True):
     jira_fix_version: str | None = Field(default=None, max_length=255)
     # A PM renamed the problem: its title is theirs, no longer derived from the tag.
     renamed_by: str | None = Field(default=None, max_length=100)
+    # Who merged this problem into `merged_into_id`: "auto" for the auto-merge job, else
+    # empty (a person, through the API or the UI).
+    merged_by: str | None = Field(default=None, max_length=20)
+
+
+class ProblemVector(SQLModel, table=True):
+    """The meaning of one problem's own words (its key and up to SUBJECTS ticket subjects) as
+    an unnormalised sum of word vectors (voice_router.meaning), cached for suggestions;
+    `tickets` is the problem's ticket count when it was computed (stale once it differs)."""
+
+    problem_id: int = Field(foreign_key="problem.id", primary_key=True)
+    vector: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    tickets: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Note(SQLModel, table=True):

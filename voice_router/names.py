@@ -18,7 +18,7 @@ _STOP_WORDS = """a an and are as at be been but by can cannot cant could did did
     don for from get gets got has have i if in into is isn it its me my no not of on or our so still
     than that the their them then there this to too us was wasn we were what when where which
     while why will with won would you your"""
-_STOP = frozenset(_STOP_WORDS.split())
+STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 
 def fold(text: str) -> str:
@@ -56,7 +56,7 @@ def words(text: str) -> list[str]:
 
 def significant(subject: str) -> frozenset[str]:
     """The stems of a subject's words, without stop words and single letters."""
-    return frozenset(stem(w) for w in words(subject) if len(w) > 1 and w not in _STOP)
+    return frozenset(stem(w) for w in words(subject) if len(w) > 1 and w not in STOP_WORDS)
 
 
 # ---------------------------------------------------------------- names

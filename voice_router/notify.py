@@ -173,11 +173,17 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     )
 
 
-def notify_json(session: Session, problem_id: int) -> dict[str, Any]:
+def notify_list(session: Session, problem_id: int) -> dict[str, Any]:
+    """Whether the fix shipped, the problem's status and its recipients (objects)."""
     problem = _problem(session, problem_id)
     shipped = problem.status in ("shipped", "regressed")
     listed = [] if problem.status == "wont_fix" else recipients(session, problem_id)
-    return {"shipped": shipped, "status": problem.status, "recipients": [r.json() for r in listed]}
+    return {"shipped": shipped, "status": problem.status, "recipients": listed}
+
+
+def notify_json(session: Session, problem_id: int) -> dict[str, Any]:
+    found = notify_list(session, problem_id)
+    return {**found, "recipients": [r.json() for r in found["recipients"]]}
 
 
 CSV_COLUMNS = (

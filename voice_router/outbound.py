@@ -110,7 +110,7 @@ def _send(settings: Settings, message: Message) -> str | None:
 def _writeback(settings: Settings, message: Message) -> str | None:
     """Post the note; the result names the note, and the surviving ticket when the one
     reported had been merged into another (the notify list shows that one from then on)."""
-    from integrations.writeback import make_client
+    from integrations.registry import make_client
 
     source_name, _, ticket_id = message.row.target.partition(":")
     source = settings.sources[source_name]

@@ -66,7 +66,7 @@ def reconcile(
     engine: Engine, settings: Settings, progress: Callable[[int], None] | None = None
 ) -> ReconcileResult:
     """`progress` hears how many issues each page of Jira's answer brought."""
-    from voice_router.jira_sync import client_for
+    from voice_router.jira_client import client_for
 
     result = ReconcileResult()
     now = utcnow()

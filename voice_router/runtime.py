@@ -1,17 +1,32 @@
-"""What a process holds once: settings, the database engine and the job queue."""
+"""What a process holds once: settings, the database engine and the job queue.
+
+The core only signals the queue (`JobQueue`); the entry points (the web factory, the CLI,
+the rq worker, `voice-router serve`) build the runtime and choose the queue for it, through
+workers/runtime.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
-from voice_router.db import make_engine
-from voice_router.settings import Settings, load_settings
+from voice_router.settings import Settings
 
-if TYPE_CHECKING:
-    from workers.queue import JobQueue
+
+class JobQueue(Protocol):
+    """How the core tells the job runner that work is waiting (workers/queue.py)."""
+
+    def signal_drain(self) -> None:
+        """Deliveries were stored (or put back): process the inbox soon."""
+
+    def signal_sync(self, problem_ids: list[int], wait: float = 0.0) -> None:
+        """These problems' Jira syncs are due (see schedule.sync_due), about `wait` from now."""
+
+    def signal_outbound(self, wait: float = 0.0) -> None:
+        """Outbound messages are owed (or will be due in `wait` seconds)."""
+
+    def ping(self) -> bool: ...
 
 
 @dataclass
@@ -19,25 +34,6 @@ class Runtime:
     settings: Settings
     engine: Engine
     queue: JobQueue
-
-
-def build_runtime(settings: Settings) -> Runtime:
-    from workers.queue import make_queue
-
-    runtime = Runtime(settings=settings, engine=make_engine(settings.database_url), queue=None)  # type: ignore[arg-type]
-    runtime.queue = make_queue(runtime)
-    return runtime
-
-
-_process_runtime: Runtime | None = None
-
-
-def process_runtime() -> Runtime:
-    """The runtime of a worker process, built from the environment on first use."""
-    global _process_runtime
-    if _process_runtime is None:
-        _process_runtime = build_runtime(load_settings())
-    return _process_runtime
 
 
 def mark_sync_due(runtime: Runtime, problem_ids: list[int]) -> None:
@@ -49,8 +45,3 @@ def mark_sync_due(runtime: Runtime, problem_ids: list[int]) -> None:
     with session_scope(runtime.engine) as session:
         schedule.sync_due(session, runtime.settings, problem_ids, urgent=True)
     runtime.queue.signal_sync(sorted(problem_ids), schedule.SYNC_DELAY.total_seconds())
-
-
-def set_process_runtime(runtime: Runtime) -> None:
-    global _process_runtime
-    _process_runtime = runtime

@@ -7,6 +7,7 @@ prints that line and exits, never a traceback.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -80,6 +81,8 @@ class Settings:
     process_batch_size: int = 1000
     delivery_max_attempts: int = 5
     reconcile_seconds: int = 300
+    auto_merge_above: float = 0.0  # 0: off; else merge suggestions scoring at least this
+    currency: str = "USD"  # ISO 4217 code that MRR and ARR amounts are in
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
     jira: JiraSettings = field(default_factory=JiraSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
@@ -107,6 +110,15 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, str):
+            try:
+                return float(value.strip() or 0)
+            except ValueError:
+                raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{where}: expected a number, got {value!r}")
     if isinstance(default, int):
         if isinstance(value, str):
             try:
@@ -201,16 +213,22 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     log_format = settings.log_format.strip().lower()
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"{origin}: log_format: must be auto, json or text")
+    currency = settings.currency.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise ConfigError(f"{origin}: currency: must be a three-letter ISO 4217 code, e.g. USD")
     for name in ("max_body_bytes", "process_batch_size", "max_pain_tags"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{origin}: {name}: must be positive")
+    if not 0 <= settings.auto_merge_above <= 1:
+        raise ConfigError(f"{origin}: auto_merge_above: must be 0 (off) or a score up to 1")
     return Settings(
         **{
             f.name: getattr(settings, f.name)
             for f in fields(Settings)
-            if f.name not in _TABLES and f.name != "log_format"
+            if f.name not in _TABLES and f.name not in ("log_format", "currency")
         },
         log_format=log_format,
+        currency=currency,
         sources=sources,
         jira=jira,
         notify=notify,

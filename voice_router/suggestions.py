@@ -32,11 +32,13 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import sqlalchemy as sa
 from rapidfuzz import fuzz
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from voice_router import meaning, problem_vectors
 from voice_router.errors import NotFound
 from voice_router.models import Account, Customer, PainPoint, Problem
 from voice_router.names import (
@@ -56,7 +58,7 @@ class Weights:
     """How the signals combine (see the module docstring); tuned on the tuning half of
     tests/data/suggestions.json with bench/suggestions.py."""
 
-    name: float = 0.95  # the most one signal can add
+    name: float = 0.5  # the most one signal can add
     name_floor: float = 0.4  # a similarity at or below its floor is no evidence
     subjects: float = 0.7
     subjects_floor: float = 0.2
@@ -66,7 +68,11 @@ class Weights:
     overlap_smoothing: float = 2.0  # added to the union of shared accounts / customers
     rarity: float = 0.5  # exponent on a name word's inverse document frequency
     closed_factor: float = 0.9  # shipped and won't-fix problems score a little lower
+    lift: float = 0.5  # how far the signals above lift the meaning similarity towards 1
     min_score: float = 0.5
+    margin: float = 0.2  # a suggestion stands this far above the background ...
+    background: tuple[int, int] = (3, 10)  # ... the mean score of these ranks (0-based)
+    background_prior: float = 0.4  # the score of ranks there are no problems for yet
     shortlist: int = 30  # problems whose subjects are read, per name and per overlap
 
 
@@ -205,6 +211,7 @@ class Signals:
     account_overlap: float = 0.0
     customers: set[int] = field(default_factory=set)
     customer_overlap: float = 0.0
+    meaning: float = 0.0
 
 
 def _evidence(value: float, floor: float) -> float:
@@ -217,12 +224,20 @@ def _overlap(shared: int, mine: int, theirs: int, smoothing: float) -> float:
 
 
 def score(signals: Signals, status: str, weights: Weights = WEIGHTS) -> float:
+    """The meaning similarity, lifted towards 1 by the other signals' noisy-or."""
+    lift = _lift(signals, weights)
+    value = max(signals.meaning, 0.0)
+    value = value + (1 - value) * weights.lift * lift if weights.lift else value
+    return min(value, 1.0) * (weights.closed_factor if status in CLOSED else 1.0)
+
+
+def _lift(signals: Signals, weights: Weights) -> float:
     doubt = 1.0
     doubt *= 1 - weights.name * _evidence(signals.name, weights.name_floor)
     doubt *= 1 - weights.subjects * _evidence(signals.subjects, weights.subjects_floor)
     doubt *= 1 - weights.accounts * signals.account_overlap
     doubt *= 1 - weights.customers * signals.customer_overlap
-    return (1 - doubt) * (weights.closed_factor if status in CLOSED else 1.0)
+    return 1 - doubt
 
 
 def compare(
@@ -258,6 +273,7 @@ def compare(
         sig.customer_overlap = _overlap(
             len(sig.customers), own_customers, group.customers, weights.overlap_smoothing
         )
+    _meaning(session, problem_id, roots, found)
     by_name = sorted((s for s in found.items() if s[1].name), key=lambda s: -s[1].name)
     by_overlap = sorted(
         (s for s in found.items() if s[1].accounts or s[1].customers),
@@ -280,6 +296,26 @@ def compare(
     return found, groups
 
 
+def _meaning(
+    session: Session, problem_id: int, roots: dict[int, int], found: dict[int, Signals]
+) -> None:
+    """Each group's meaning similarity to the problem's group (sums of its members'
+    vectors, kept in memory by voice_router.problem_vectors; see voice_router.meaning)."""
+    vectors = problem_vectors.load(session)
+    sums: dict[int, np.ndarray] = {}
+    for pid, vector in vectors.items():
+        root = roots.get(pid)
+        if root is not None:
+            sums[root] = sums[root] + vector if root in sums else vector.copy()
+    others = [pid for pid in found if pid in sums]
+    if problem_id not in sums or not others:
+        return
+    matrix = np.stack([sums[pid] for pid in others])
+    alike = meaning.similarities(sums[problem_id], matrix, meaning.background(matrix))
+    for pid, value in zip(others, alike.tolist(), strict=True):
+        found[pid].meaning = value
+
+
 def suggest(
     session: Session, problem_id: int, limit: int = 3, *, weights: Weights = WEIGHTS
 ) -> list[Suggestion]:
@@ -290,7 +326,15 @@ def suggest(
         ((round(score(sig, groups[pid].status, weights), 3), pid) for pid, sig in found.items()),
         key=lambda item: (-item[0], item[1]),
     )
-    best = [(value, pid) for value, pid in ranked if value >= weights.min_score][: max(limit, 0)]
+    low, high = weights.background
+    around = [v for v, _ in ranked[low:high]]
+    around += [weights.background_prior] * (high - low - len(around))  # few problems yet
+    background = sum(around) / len(around)
+    best = [
+        (value, pid)
+        for value, pid in ranked[: max(limit, 0)]
+        if value >= weights.min_score and value - background >= weights.margin
+    ]
     if not best:
         return []
     namer = _Namer(session, [found[pid] for _, pid in best])
@@ -356,6 +400,13 @@ def _reasons(
     signals: Signals, target: _Group, group: _Group, namer: _Namer, weights: Weights
 ) -> tuple[str, ...]:
     ranked: list[tuple[float, str]] = []
+    if signals.meaning >= weights.min_score / 2:
+        said = len(group.subjects)
+        text = f"alike in meaning ({round(signals.meaning * 100)}%)"
+        if said:
+            verb = "tickets say" if said != 1 else "ticket says"
+            text += f": {said} {verb} '{group.subjects[0]}'"
+        ranked.append((signals.meaning * 0.2, text))  # after the signals that show why
     if _evidence(signals.name, weights.name_floor):
         mine, theirs = signals.names
         text = f"similar name: '{mine}' ~ '{theirs}' ({round(signals.name * 100)}%)"

@@ -98,8 +98,8 @@ def top_problems(session: Session, settings: Settings, n: int) -> list[TopProble
     return found
 
 
-def _money(amount: Decimal) -> str:
-    return f"${amount:,.0f}"
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.0f} {currency}"
 
 
 def _count(n: int, noun: str) -> str:
@@ -114,7 +114,7 @@ def _trend(value: int) -> str:
     return "→ as many new tickets as the week before"
 
 
-def render(week: str, top: list[TopProblem], slack: bool) -> str:
+def render(week: str, top: list[TopProblem], slack: bool, currency: str = "USD") -> str:
     """The digest as Slack mrkdwn (`slack`) or plain text. Every title and quote is
     customer or staff text: one line, shortened, and Slack-escaped for Slack."""
     esc = slack_escape if slack else (lambda text: text)
@@ -131,8 +131,9 @@ def render(week: str, top: list[TopProblem], slack: bool) -> str:
         title = one_line(p.title, 200)
         name = link(p.url, title) if slack else title
         lines.append(f"{number}. {'*' + name + '*' if slack else name}")
-        arr = f" · ARR at risk {_money(p.arr_at_risk)}" if p.arr_at_risk else ""
-        lines.append(f"   {p.customers} customers, {p.accounts} accounts, MRR {_money(p.mrr)}{arr}")
+        arr = f" · ARR at risk {_money(p.arr_at_risk, currency)}" if p.arr_at_risk else ""
+        counts = f"{_count(p.customers, 'customer')}, {_count(p.accounts, 'account')}"
+        lines.append(f"   {counts}, MRR {_money(p.mrr, currency)}{arr}")
         lines.append(f"   {_trend(p.trend_7d)}")
         if p.quote:
             where = f" — {esc(one_line(p.quote_from, 120))}" if p.quote_from else ""
@@ -233,10 +234,11 @@ def _deliver(settings: Settings, channel: str, week: str, top: list[TopProblem])
     if channel == "slack":
         from integrations.slack import post_message
 
-        post_message(notify.slack_webhook_url, render(week, top, slack=True))
+        post_message(notify.slack_webhook_url, render(week, top, True, settings.currency))
         return
     from integrations.email import send_mail
 
     address = channel.removeprefix("email:")
     subject = f"Top {len(top)} customer problems, week {week}"
-    send_mail(notify.smtp_url, notify.from_addr, address, subject, render(week, top, False))
+    text = render(week, top, False, settings.currency)
+    send_mail(notify.smtp_url, notify.from_addr, address, subject, text)

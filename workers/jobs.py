@@ -9,7 +9,8 @@ import uuid
 from datetime import timedelta
 
 from voice_router import metrics, processing, schedule
-from voice_router.runtime import Runtime, process_runtime
+from voice_router.runtime import Runtime
+from workers.runtime import process_runtime
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ def drain_inbox(
         runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:
         runtime.queue.signal_outbound()
+    if result.touched:
+        _after_drain(runtime, result.touched)
     summary = {
         "claimed": result.claimed,
         "processed": result.processed,
@@ -41,6 +44,20 @@ def drain_inbox(
     if result.claimed:
         log.info("inbox.drained", extra=summary)
     return summary
+
+
+def _after_drain(runtime: Runtime, touched: set[int]) -> None:
+    """The touched problems' meaning vectors, then auto-merge (when `auto_merge_above` is
+    set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
+    from voice_router import auto_merge, problem_vectors
+    from voice_router.db import session_scope
+
+    problem_vectors.update(runtime.engine, touched)
+    merged = auto_merge.run(runtime.engine, runtime.settings, touched)
+    if merged and runtime.settings.jira.url:
+        with session_scope(runtime.engine) as session:
+            schedule.sync_due(session, runtime.settings, merged)
+        runtime.queue.signal_sync(sorted(merged), schedule.SYNC_DELAY.total_seconds())
 
 
 @metrics.counts_failures("sync_jira")

@@ -14,10 +14,12 @@ import logging
 import threading
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from voice_router.runtime import JobQueue
 
 if TYPE_CHECKING:
-    from voice_router.runtime import Runtime
+    from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +40,11 @@ RESULT_TTL = 60
 FAILURE_TTL = 7 * 24 * 3600
 
 
-class JobQueue(Protocol):
-    def signal_drain(self) -> None:
-        """Deliveries were stored (or put back): process the inbox soon."""
-
-    def signal_sync(self, problem_ids: list[int], wait: float = 0.0) -> None:
-        """These problems' Jira syncs are due (see schedule.sync_due), about `wait` from now."""
-
-    def signal_outbound(self, wait: float = 0.0) -> None:
-        """Outbound messages are owed (or will be due in `wait` seconds)."""
-
-    def ping(self) -> bool: ...
-
-
 class EmbeddedQueue:
     """Without Redis: a signal wakes this process's runner, if it holds the runner lease;
     a runner in another process finds the work on its next look at the database."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self) -> None:
         self.inbox = threading.Event()  # deliveries to process
         self.outside = threading.Event()  # Jira syncs, outbound messages
 
@@ -157,7 +145,9 @@ def _retry():  # type: ignore[no-untyped-def]
     return Retry(max=5, interval=[5, 15, 60, 300, 900])
 
 
-def make_queue(runtime: Runtime) -> JobQueue:
-    if runtime.settings.redis_url:
-        return RedisQueue(runtime.settings.redis_url)
-    return EmbeddedQueue(runtime)
+def make_queue(settings: Settings) -> JobQueue:
+    """The queue `voice_router.runtime.JobQueue` signals: rq with `redis_url`, else the
+    embedded runner's."""
+    if settings.redis_url:
+        return RedisQueue(settings.redis_url)
+    return EmbeddedQueue()

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from voice_router import schedule
-from voice_router.runtime import Runtime, set_process_runtime
+from voice_router.runtime import Runtime
 from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
+from workers.runtime import set_process_runtime
 
 log = logging.getLogger(__name__)
 

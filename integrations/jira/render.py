@@ -35,7 +35,8 @@ def escape(text: str | None, limit: int = 200) -> str:
 
 
 def money(amount: Decimal | float | None) -> str:
-    return f"${Decimal(amount or 0):,.0f}"
+    """A whole amount with separators; its currency is named next to it (`currency`)."""
+    return f"{Decimal(amount or 0):,.0f}"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Impact:
     top_accounts: list[AccountLine] = field(default_factory=list)
     recent_tickets: list[TicketLine] = field(default_factory=list)
     quotes: list[QuoteLine] = field(default_factory=list)
+    currency: str = "USD"  # what MRR and ARR are in (the `currency` setting)
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -109,20 +111,21 @@ def _lines(impact: Impact, accounts: int, tickets: int, quotes: int) -> list[str
     lines = [
         BEGIN,
         _HEADER,
-        "||Customers||Accounts||MRR||Tickets||Trend 7 days||Trend 30 days||",
+        f"||Customers||Accounts||MRR ({impact.currency})||Tickets||Trend 7 days||Trend 30 days||",
         f"|{impact.customers}|{impact.accounts}|{money(impact.mrr)}|{impact.tickets}"
         f"|{impact.trend_7d:+d}|{impact.trend_30d:+d}|",
         f"First seen {impact.first_seen or 'never'}; last seen {impact.last_seen or 'never'}.",
-        f"ARR at risk (business notes): {money(impact.arr_at_risk)}",
+        f"ARR at risk (business notes): {money(impact.arr_at_risk)} {impact.currency}",
     ]
     if impact.quotes[:quotes]:
         lines.append("*In their words*")
         lines += [_quote(q) for q in impact.quotes[:quotes]]
     shown_accounts = impact.top_accounts[:accounts]
     if impact.top_accounts:
-        lines.append("*Top accounts by MRR*")
+        lines.append(f"*Top accounts by MRR ({impact.currency})*")
         lines += [
-            f"* {escape(a.name, 80)} — {money(a.mrr) if a.mrr is not None else 'MRR unknown'}"
+            f"* {escape(a.name, 80)} — "
+            f"{money(a.mrr) + ' ' + impact.currency if a.mrr is not None else 'MRR unknown'}"
             for a in shown_accounts
         ]
         hidden = max(impact.accounts, len(impact.top_accounts)) - len(shown_accounts)

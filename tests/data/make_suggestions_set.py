@@ -26,6 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from voice_router.tags import TagMatcher
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suggestions_more import (
+    MORE_HARD_NEGATIVES,
+    MORE_TAGS,
+    NEW_CLUSTERS,
+)
+
 SEED = 20261125
 OUT = Path(__file__).with_name("suggestions.json")
 
@@ -1282,6 +1289,19 @@ HARD_NEGATIVES: list[tuple[str, str]] = [
     ("pain-email-lands-in-spam", "pain-email-signature-formatting-lost"),
     ("pain-custom-domain-email-bounces", "pain-invoice-email-missing"),
 ]
+
+
+def _grow() -> None:
+    """Fold the additions of suggestions_more.py (issue 14) into the lists above."""
+    for _, subjects, tags in CLUSTERS:
+        more_subjects, more_tags = MORE_TAGS.get(tags[0][0], ([], []))
+        subjects.extend(more_subjects)
+        tags.extend(more_tags)
+    CLUSTERS.extend(NEW_CLUSTERS)
+    HARD_NEGATIVES.extend(MORE_HARD_NEGATIVES)
+
+
+_grow()
 
 # Generic subjects that say nothing about the problem (agents tag them anyway).
 FILLER_SUBJECTS = [

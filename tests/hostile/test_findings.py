@@ -234,8 +234,8 @@ def test_more_pain_tags_than_max_pain_tags_is_refused(client, runtime, kind):
 
 
 def test_max_pain_tags_is_a_setting(make_settings, redis_url):
-    from voice_router.runtime import build_runtime
     from voice_router.web import create_app
+    from workers.runtime import build_runtime
 
     runtime = build_runtime(make_settings(max_pain_tags=2, redis_url=redis_url))
     try:

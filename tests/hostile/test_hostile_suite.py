@@ -28,7 +28,7 @@ from tests.hostile.shapes import KINDS, Report, post
 from tests.hostile.values import changes
 from tests.support import SECRETS, token
 from voice_router.models import Account, Customer, Delivery, PainPoint, Problem
-from voice_router.runtime import build_runtime, set_process_runtime
+from workers.runtime import build_runtime, set_process_runtime
 
 OUTCOMES: dict[str, Counter[str]] = {}  # kind -> outcome -> deliveries (the closing table)
 _ORDINARY_STATUS = 202

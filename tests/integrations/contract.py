@@ -28,12 +28,12 @@ from werkzeug import Request, Response
 from integrations import registry
 from integrations.events import PainPointEvent, PayloadError, SignatureError, StaleDeliveryError
 from integrations.payload import clean
+from integrations.registry import make_client
 from integrations.writeback import (
     NoteExample,
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 from tests.integrations.helpdesks import JSON, SECRET, Delivery, Desk, paths, replaced
 from voice_router.inbox import stored_headers

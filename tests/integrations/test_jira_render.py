@@ -194,3 +194,11 @@ def test_unsplice_takes_off_the_block_and_nothing_else():
     assert unsplice(block) == ""
     assert unsplice("No block here") == "No block here"
     assert has_block(splice(None, block)) and not has_block("Theirs")
+
+
+def test_the_block_names_the_currency_of_every_amount():
+    impact = replace(impact_with("Subject"), currency="EUR", arr_at_risk=Decimal(1200))
+    impact = replace(impact, top_accounts=[AccountLine("Northwind", Decimal(300))])
+    block = render_block(impact)
+    assert "||MRR (EUR)||" in block and "ARR at risk (business notes): 1,200 EUR" in block
+    assert "*Top accounts by MRR (EUR)*\n* Northwind — 300 EUR" in block

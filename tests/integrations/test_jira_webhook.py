@@ -19,8 +19,8 @@ from integrations.events import PayloadError, SignatureError
 from integrations.jira import webhook
 from integrations.jira.webhook import FixVersion, IssueDeleted, IssueUpdated, VersionReleased
 from integrations.signing import body_fingerprint
-from voice_router.jira_sandbox import JiraSandbox
-from voice_router.jira_sandbox import sign as sandbox_sign
+from jira_sandbox import JiraSandbox
+from jira_sandbox import sign as sandbox_sign
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -11,11 +11,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.freshdesk.writeback import STATUS_DOCS, STATUSES, Client
+from integrations.registry import make_client
 from integrations.writeback import (
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 
 API_KEY = "sFv3xQ9LkTn2Wd7YpR4b"

@@ -12,12 +12,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.front.writeback import STATUS_DOCS, STATUSES, Client
+from integrations.registry import make_client
 from integrations.writeback import (
     MAX_MERGE_HOPS,
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 from tests.helpdesk_openapi import description, requests_match_openapi
 

@@ -12,12 +12,12 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.helpscout.writeback import STATUS_DOCS, STATUSES, Client
+from integrations.registry import make_client
 from integrations.writeback import (
     MAX_MERGE_HOPS,
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 
 TOKEN = "hs-oauth-access-token-5f2c"

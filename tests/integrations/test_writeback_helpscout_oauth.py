@@ -19,11 +19,11 @@ from werkzeug import Request, Response
 
 from integrations.helpscout.oauth import TokenSource, token_source
 from integrations.helpscout.writeback import Client
+from integrations.registry import make_client
 from integrations.writeback import (
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 
 APP_ID = "hs-app-7a1c0e"

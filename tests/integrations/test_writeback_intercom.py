@@ -12,11 +12,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.intercom.writeback import API_VERSION, STATUS_DOCS, STATUSES, Client
+from integrations.registry import make_client
 from integrations.writeback import (
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 from tests.helpdesk_openapi import description, requests_match_openapi
 

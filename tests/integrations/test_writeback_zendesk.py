@@ -12,11 +12,11 @@ from email.utils import format_datetime
 import pytest
 from pytest_httpserver import HTTPServer
 
+from integrations.registry import make_client
 from integrations.writeback import (
     NoteResult,
     WritebackPermanent,
     WritebackTransient,
-    make_client,
 )
 from integrations.zendesk.writeback import STATUS_DOCS, STATUSES, Client
 

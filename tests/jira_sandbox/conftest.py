@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from jira import JIRA
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 EMAIL = "bot@example.com"
 TOKEN = "t0k"

@@ -11,7 +11,7 @@ import requests
 from jira import JIRA
 from pytest_httpserver import HTTPServer
 
-from voice_router.jira_sandbox import JiraSandbox, sign
+from jira_sandbox import JiraSandbox, sign
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 from jira import JIRA
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

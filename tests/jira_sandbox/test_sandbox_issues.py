@@ -9,7 +9,7 @@ import pytest
 import requests
 from jira import JIRA, JIRAError
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 
 def test_construction_detects_cloud_with_one_server_info_call(

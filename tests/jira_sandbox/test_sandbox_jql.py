@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voice_router.jira_sandbox import SandboxState
-from voice_router.jira_sandbox.errors import JiraError
-from voice_router.jira_sandbox.jql import BoolOp, Clause, JqlSyntaxError, Not, parse
-from voice_router.jira_sandbox.jql_eval import compile_query
-from voice_router.jira_sandbox.lifecycle import create_issue
+from jira_sandbox import SandboxState
+from jira_sandbox.errors import JiraError
+from jira_sandbox.jql import BoolOp, Clause, JqlSyntaxError, Not, parse
+from jira_sandbox.jql_eval import compile_query
+from jira_sandbox.lifecycle import create_issue
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

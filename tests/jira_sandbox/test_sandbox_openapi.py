@@ -14,7 +14,7 @@ import pytest
 import requests
 from jira import JIRA
 
-from voice_router.jira_sandbox import JiraSandbox, create_app
+from jira_sandbox import JiraSandbox, create_app
 
 EXTRACT = json.loads(
     (Path(__file__).parents[1] / "fixtures/specs/jira-platform-openapi.extract.json").read_text()

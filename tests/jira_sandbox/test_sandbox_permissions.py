@@ -10,7 +10,7 @@ import pytest
 import requests
 from jira import JIRA, JIRAError
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

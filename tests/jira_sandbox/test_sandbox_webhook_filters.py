@@ -11,7 +11,7 @@ import pytest
 from jira import JIRA
 from pytest_httpserver import HTTPServer
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -14,7 +14,7 @@ from jira import JIRA
 from pytest_httpserver import HTTPServer
 from werkzeug import Request
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from jira import JIRA, JIRAError
 
-from voice_router.jira_sandbox import JiraSandbox
+from jira_sandbox import JiraSandbox
 
 Bug = Callable[..., dict[str, Any]]
 

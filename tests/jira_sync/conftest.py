@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraUnavailable
+from jira_sandbox import JiraSandbox
 from tests.support import generic_delivery, inline_runtime, post_signed
-from voice_router import jira_create, jira_sync
+from voice_router import jira_client, jira_create, jira_sync
 from voice_router.clock import utcnow
-from voice_router.jira_sandbox import JiraSandbox
 from voice_router.models import Problem
 from voice_router.web import create_app
 
@@ -24,11 +24,11 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
     """A sandbox per test; options by indirect parametrisation, e.g. a lagging search index:
     `@pytest.mark.parametrize("sandbox", [{"index_lag": 5}], indirect=True)` (also
     `deployment="datacenter"`, `clock=...`)."""
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     options = getattr(request, "param", {})
     with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD", **options) as running:
         yield running
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
 
 
 def jira_table(sandbox: JiraSandbox, **overrides: object) -> dict[str, object]:
@@ -79,10 +79,10 @@ def clock(monkeypatch) -> Clock:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def jira(request, clock) -> Iterator[JiraSandbox]:  # type: ignore[no-untyped-def]
     """A sandbox on the test clock; `index_lag` and `deployment` by indirect parameters."""
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     with JiraSandbox(EMAIL, TOKEN, "PROD", clock=clock, **getattr(request, "param", {})) as box:
         yield box
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
 
 
 def one_problem(make_settings, jira: JiraSandbox, **jira_options):  # type: ignore[no-untyped-def]

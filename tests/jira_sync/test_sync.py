@@ -10,7 +10,7 @@ from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
 from tests.jira_sync.conftest import jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
-from voice_router import jira_sync
+from voice_router import jira_client, jira_sync
 from voice_router.clock import to_utc, utcnow
 from voice_router.models import Problem
 from voice_router.web import create_app
@@ -42,7 +42,7 @@ def test_a_reported_problem_gets_one_issue_with_labels_and_impact(client, runtim
     assert fields["summary"] == "SSO login"
     assert set(fields["labels"]) == {"voice-router", f"vr-problem-{problem.id}"}
     assert BEGIN in fields["description"] and END in fields["description"]
-    assert "|1|1|$1,200|1|" in fields["description"]
+    assert "|1|1|1,200|1|" in fields["description"]
     assert f"https://vr.example/problems/{problem.id}" in fields["description"]
     assert sandbox.remote_links(issue["key"])[0]["object"]["url"].endswith(
         f"/problems/{problem.id}"
@@ -130,7 +130,9 @@ def test_each_business_note_becomes_exactly_one_comment(client, runtime, sandbox
     [comment] = sandbox.comments(key)
     assert "Acme renewal depends on this" in comment["body"]
     assert "Dana from Sales" in comment["body"]
-    assert "$48,000" in sandbox.issue(key)["fields"]["description"]  # ARR at risk in block
+    assert (
+        "ARR at risk (business notes): 48,000 USD" in sandbox.issue(key)["fields"]["description"]
+    )  # ARR at risk in block
     detail = client.get(f"/api/v1/problems/{problem.id}", headers=auth).get_json()
     assert [n["body"] for n in detail["notes"]] == ["Acme renewal depends on this"]
 
@@ -340,8 +342,8 @@ def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
 
 
 def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
-    monkeypatch.setattr(jira_sync, "CLIENT_TIMEOUT", 0.5)
-    jira_sync._cached_client.cache_clear()
+    monkeypatch.setattr(jira_client, "CLIENT_TIMEOUT", 0.5)
+    jira_client._cached_client.cache_clear()
     report(client, "T1", "a@acme.com", tag="pain-slow")
     problem = problem_row(runtime, "slow")
     with Session(runtime.engine) as session:

@@ -18,11 +18,14 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlmodel import Session, select
 
 from tests.support import post_signed
 from tests.support import problems as api_problems
+from tests.ui.a11y import DESKTOP, PHONE, Audit
 from tests.ui.ui_support import IMG, SCRIPT, problem_ids, seed_hostile, seed_three_problems
 from voice_router.demo import sample_files, serving
+from voice_router.models import Problem
 from voice_router.tokens import create_token
 
 CHROMIUM = os.environ.get("VOICE_ROUTER_CHROMIUM", "/usr/bin/chromium")
@@ -37,8 +40,6 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
 
 
@@ -88,16 +89,35 @@ def page(browser: Browser, live: Live) -> Iterator[Page]:
     opened = context.new_page()
     dialogs: list[str] = []
     opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    # Checked in the SQLite run: the same pages, one set of checks (like the screenshots).
+    AUDITS[opened] = audit = Audit(opened, SEEN if live.sqlite else None)
     yield opened
+    del AUDITS[opened]
     context.close()
     assert dialogs == [], dialogs
+    audit.assert_all_checked()
+
+
+AUDITS: dict[Page, Audit] = {}
+SEEN: set[str] = set()  # kinds of page already checked in this module
+
+
+def checked(page: Page) -> None:
+    """axe-core on the page now shown, at 1280 and 390 px: no violation."""
+    AUDITS[page].check()
+
+
+def visit(page: Page, path: str) -> None:
+    page.goto(path)
+    checked(page)
 
 
 def sign_in(page: Page, token: str) -> None:
-    page.goto("/login")
+    visit(page, "/login")
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Problems", level=1)).to_be_visible()
+    checked(page)
 
 
 def listed_titles(page: Page) -> list[str]:
@@ -133,10 +153,12 @@ def test_sign_in_by_keyboard_sort_filter_and_sign_out(page: Page, live: Live):
     post_demo_samples(live)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login\?next=/"))
+    checked(page)
     assert page.evaluate("document.activeElement.id") == "token"  # focus starts in the field
     page.keyboard.type(live.agent)
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Problems", level=1)).to_be_visible()
+    checked(page)
 
     def api_titles(**params: str) -> list[str]:
         return [p["title"] for p in api_problems(live.client, live.runtime, **params)]
@@ -146,47 +168,104 @@ def test_sign_in_by_keyboard_sort_filter_and_sign_out(page: Page, live: Live):
     page.get_by_role("button", name="Apply").press("Enter")
     expect(page).to_have_url(re.compile(r"sort=mrr"))
     assert listed_titles(page) == api_titles(sort="mrr")
+    # The sorted column: aria-sort for assistive technology, an arrow for the eye.
+    sorted_by = page.locator('thead th[aria-sort="descending"]')
+    expect(sorted_by).to_have_text("MRR (USD)▼")
+    checked(page)
     page.get_by_role("link", name="Last seen").click()
     expect(page).to_have_url(re.compile(r"sort=recent"))
     assert listed_titles(page) == api_titles(sort="recent")
     assert listed_titles(page)[0] == "PDF invoice"
+    checked(page)
 
     page.get_by_label("Search").fill("export")
     page.get_by_label("Status").select_option("open")
     page.get_by_role("button", name="Apply").click()
     assert listed_titles(page) == api_titles(sort="recent", q="export", status="open")
+    checked(page)
 
-    page.goto("/?sort=impact")
+    visit(page, "/?sort=impact")
     row = page.locator("table.problems tbody tr").filter(
         has=page.get_by_role("link", name="SSO login", exact=True)
     )
     expect(row.locator("svg.spark")).to_have_attribute(
         "aria-label", re.compile(r"^3 new tickets in the last 30 days")
     )
+    one_line = "el => el.getClientRects().length === 1"  # not wrapped onto a second line
+    assert all(k.evaluate(one_line) for k in page.locator("table.problems .key").all())
     screenshot(page, live, "problems")
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
+    checked(page)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login"))
+    checked(page)
 
 
-def test_open_a_problem_add_a_note_mark_sent_and_download_the_csv(page: Page, live: Live):
+def in_view(page: Page, selector: str) -> bool:
+    """Whether the element is inside the viewport: what the person sees first."""
+    box = page.locator(selector).bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+def ship(live: Live, key: str) -> None:
+    """Set directly: the shipping transition itself is tested in tests/shipping."""
+    with Session(live.runtime.engine) as session:
+        problem = session.exec(select(Problem).where(Problem.key == key)).one()
+        problem.status = "shipped"
+        session.add(problem)
+        session.commit()
+
+
+def test_open_a_shipped_problem_tell_customers_add_a_note_and_download_the_csv(
+    page: Page, live: Live
+):
+    ship(live, "sso-login")
     sign_in(page, live.agent)
     page.get_by_role("link", name="SSO login", exact=True).click()
     expect(page.get_by_role("heading", name="SSO login", level=1)).to_be_visible()
+    checked(page)
+    # The task after a ship comes right after the impact, before what customers said.
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings[:4] == ["Impact", "Tell these customers", "In their words", "Pain points"]
+    assert headings.index("Business notes") < headings.index("Jira")
     expect(page.locator("#accounts")).to_contain_text("Northwind")
+    notify = page.locator("#notify")
+    expect(notify.locator("tr", has_text="Ana Northwind")).to_contain_text("Agent Smith")
 
-    page.get_by_label("Note", exact=True).fill("Northwind renewal is at risk")
-    page.get_by_label("ARR at risk (optional)").fill("12000")
-    page.get_by_role("button", name="Add note").click()
-    expect(page.get_by_text("Note added.")).to_be_visible()
-    expect(page.locator("#notes")).to_contain_text("Northwind renewal is at risk")
-    expect(page.locator("#notes")).to_contain_text("ARR at risk 12,000")
-
+    # Nothing ticked: the answer says so where the button is.
+    page.get_by_role("button", name="Mark selected as told").click()
+    expect(page.locator("#notify-answer")).to_have_text(re.compile("Nobody was marked"))
+    assert in_view(page, "#notify-answer")
+    assert page.evaluate("document.activeElement.id") == "notify-answer"
+    checked(page)
     page.get_by_label("Mark Ana Northwind as told").check()
     page.get_by_role("button", name="Mark selected as told").click()
-    expect(page.get_by_text("Marked 1 customer as told.")).to_be_visible()
+    expect(page.locator("#notify-answer")).to_have_text("Marked 1 customer as told.")
+    assert in_view(page, "#notify-answer")
+    checked(page)
+
+    page.get_by_label("Note", exact=True).fill("Northwind renewal is at risk")
+    page.get_by_label("ARR at risk in USD (optional)").fill("1e15")  # over the maximum
+    page.get_by_role("button", name="Add note").click()
+    answer = page.locator("#notes-answer")
+    expect(answer).to_have_attribute("role", "alert")
+    assert in_view(page, "#notes-answer")
+    assert page.evaluate("document.activeElement.id") == "notes-answer"
+    expect(page.get_by_label("ARR at risk in USD (optional)")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    checked(page)
+    page.get_by_label("ARR at risk in USD (optional)").fill("12000")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes-answer")).to_have_text("Note added.")
+    assert in_view(page, "#notes-answer")
+    expect(page.locator("#notes")).to_contain_text("Northwind renewal is at risk")
+    expect(page.locator("#notes")).to_contain_text("ARR at risk 12,000 USD")
+    checked(page)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()
@@ -199,13 +278,54 @@ def test_open_a_problem_add_a_note_mark_sent_and_download_the_csv(page: Page, li
         "cy@gmail.com": "false",
     }
     assert rows[0]["ticket_url"].startswith("https://desk.example/t/")
+    visit(page, f"/problems/{live.ids()['sso-login']}")
     screenshot(page, live, "problem")
+
+
+def test_errors_are_pages_of_the_app_and_focus_is_visible(page: Page, live: Live):
+    sign_in(page, live.agent)
+    for path, heading in (
+        ("/no-such-page", "Page not found"),
+        ("/problems/abc", "Page not found"),
+        ("/problems/99999", "Page not found"),
+        ("/?sort=loudest", "That did not work"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        checked(page)
+    page.get_by_role("link", name="Back to the problems").click()
+    expect(page.get_by_role("heading", name="Problems", level=1)).to_be_visible()
+    checked(page)
+
+    # WCAG 2.1 non-text contrast: the focus outline is >= 3:1 against the page, a card
+    # (white) and the header.
+    page.keyboard.press("Tab")  # the skip link, on the page background
+    contrast = """el => {
+      const rgb = c => c.match(/\\d+/g).slice(0, 3).map(Number);
+      const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+        return (x + 0.05) / (y + 0.05); };
+      const ring = getComputedStyle(el).outlineColor;
+      const bg = n => getComputedStyle(n).backgroundColor;
+      const header = bg(document.querySelector('header.top'));
+      const card = bg(document.querySelector('table.problems'));
+      const body = getComputedStyle(document.documentElement).backgroundColor;
+      return Math.min(ratio(ring, body), ratio(ring, card), ratio(ring, header));
+    }"""
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    assert page.evaluate_handle("document.activeElement").evaluate(contrast) >= 3.0
+    page.locator("button", has_text="Apply").focus()
+    assert page.locator("button", has_text="Apply").evaluate(contrast) >= 3.0
 
 
 def test_merge_through_the_preview_then_unmerge(page: Page, live: Live):
     sign_in(page, live.pm)
     ids = live.ids()
-    page.goto(f"/problems/{ids['csv-export']}")
+    visit(page, f"/problems/{ids['csv-export']}")
     page.get_by_label("Merge this problem into").select_option(str(ids["sso-login"]))
     page.get_by_role("button", name="Preview merge").click()
     expect(page.get_by_role("heading", name="CSV export → SSO login")).to_be_visible()
@@ -214,18 +334,21 @@ def test_merge_through_the_preview_then_unmerge(page: Page, live: Live):
         for name in ("customers", "accounts", "mrr", "tickets")
     }
     assert together == {"customers": "4", "accounts": "3", "mrr": "10,500", "tickets": "5"}
+    checked(page)
     screenshot(page, live, "merge-preview", sizes=(("1280", DESKTOP),))
 
     page.get_by_role("button", name="Merge CSV export into SSO login").click()
     expect(page).to_have_url(re.compile(rf"/problems/{ids['sso-login']}$"))
     expect(page.get_by_text("Merged. The counts below")).to_be_visible()
     expect(page.locator("dl.impact")).to_contain_text("Customers4")
+    checked(page)
 
     page.get_by_role("button", name="Unmerge CSV export").click()
     expect(page).to_have_url(re.compile(rf"/problems/{ids['csv-export']}$"))
     expect(page.get_by_text("Unmerged")).to_be_visible()
     expect(page.locator("dl.impact")).to_contain_text("Customers2")
-    page.goto(f"/problems/{ids['sso-login']}")
+    checked(page)
+    visit(page, f"/problems/{ids['sso-login']}")
     expect(page.locator("dl.impact")).to_contain_text("Customers3")
 
 
@@ -234,9 +357,11 @@ def test_hostile_text_never_runs_in_the_browser(page: Page, live: Live):
     sign_in(page, live.agent)
     assert_nothing_ran(page)
     page.get_by_role("link", name="SSO login", exact=True).click()
+    checked(page)
     page.get_by_label("Note", exact=True).fill(SCRIPT)
     page.get_by_role("button", name="Add note").click()
     expect(page.get_by_text("Note added.")).to_be_visible()
+    checked(page)
 
     # The markup is on the page as text, where people can read it …
     expect(page.locator("#notes .note-body")).to_have_text(SCRIPT)
@@ -261,9 +386,9 @@ def test_every_control_has_a_label_and_the_keyboard_reaches_it(page: Page, live:
                     && !(el.tagName === 'BUTTON' && el.innerText.trim()))
       .map(el => el.outerHTML)"""
     for path in ("/", f"/problems/{ids['sso-login']}", f"/problems/{ids['csv-export']}/merge"):
-        page.goto(path)
+        visit(page, path)
         assert page.evaluate(unlabelled) == [], path
-    page.goto(f"/problems/{ids['sso-login']}")
+    visit(page, f"/problems/{ids['sso-login']}")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Enter")
@@ -280,3 +405,4 @@ def test_every_control_has_a_label_and_the_keyboard_reaches_it(page: Page, live:
     page.keyboard.press("Tab")  # Add note
     page.keyboard.press("Enter")
     expect(page.get_by_text("Note added.")).to_be_visible()
+    checked(page)

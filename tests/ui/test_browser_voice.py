@@ -112,7 +112,9 @@ def test_the_weekly_digest_reads_in_thirty_seconds(page: Page, live: Live, smtp)
     text = message_from_bytes(content, policy=default).get_content()
     assert "1. SSO login" in text and "2. CSV export" in text and "PDF invoice" not in text
     assert "“Every time I sign in with Okta" in text and "[phone]" in text
-    assert "ARR at risk $48,000" in text and "PROD-12: https://jira.example/browse/PROD-12" in text
+    assert (
+        "ARR at risk 48,000 USD" in text and "PROD-12: https://jira.example/browse/PROD-12" in text
+    )
     page.set_viewport_size(DESKTOP)
     page.set_content(
         "<!doctype html><meta charset=utf-8><body style='font:15px/1.45 sans-serif;"

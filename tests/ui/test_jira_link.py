@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from jira_sandbox import JiraSandbox
 from tests.support import inline_runtime
 from tests.ui.ui_support import form_post, problem_ids, seed_three_problems, sign_in
-from voice_router import jira_sync
-from voice_router.jira_sandbox import JiraSandbox
+from voice_router import jira_client
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -20,10 +20,10 @@ EMAIL, TOKEN = "bot@example.com", "sandbox-token"
 
 @pytest.fixture
 def sandbox() -> Iterator[JiraSandbox]:
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
     with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
         yield running
-    jira_sync._cached_client.cache_clear()
+    jira_client._cached_client.cache_clear()
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def test_a_pm_links_an_existing_issue(pm, sandbox):
     assert f"Linked {key}." in html
     jira = html.split('id="jira-h"')[1].split("</section>")[0]
     assert f">{key}</a>" in jira
+    assert f"Unlink {key}" in jira and "Link existing issue" not in jira  # one issue at a time
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ def test_an_impossible_merge_target_is_a_400_page(pm, runtime, into):
     ids = problem_ids(runtime)
     response = pm.get(f"/problems/{ids['csv-export']}/merge", query_string={"into": into})
     assert response.status_code == 400 and response.mimetype == "text/html"
-    assert "into must be a problem id" in response.text
+    assert "Into must be a problem id" in response.text
 
 
 @pytest.mark.parametrize("into", ["99999999999999999999", "2147483648", "0"])

@@ -54,7 +54,7 @@ def test_the_list_filters_by_status_and_search(agent, runtime):
 
 def test_a_bad_sort_is_a_400_page_not_a_crash(agent):
     response = agent.get("/?sort=loudest")
-    assert response.status_code == 400 and "sort must be one of" in response.text
+    assert response.status_code == 400 and "Sort must be one of" in response.text
 
 
 def test_each_row_shows_counts_jira_and_a_30_day_sparkline(agent, runtime):
@@ -68,7 +68,7 @@ def test_each_row_shows_counts_jira_and_a_30_day_sparkline(agent, runtime):
     assert '<a href="https://j.example/7" rel="noopener noreferrer nofollow">PROD-7</a>' in row
     assert "To Do" in row
     assert re.search(r'data-label="Customers" class="num">3<', row)
-    assert re.search(r'data-label="MRR" class="num">1,500<', row)
+    assert re.search(r'data-label="MRR \(USD\)" class="num">1,500<', row)
     assert 'aria-label="3 new tickets in the last 30 days, at most 1 a day, 0 today"' in row
     assert re.search(r'<polyline points="(\d+(\.\d)?,\d+(\.\d)? ){29}\d', row)
 
@@ -96,7 +96,7 @@ def test_a_sparkline_of_nothing_is_a_flat_line():
 def test_the_problem_page_shows_impact_accounts_pain_points_and_notify_list(agent, runtime):
     login = problem_ids(runtime)["sso-login"]
     html = agent.get(f"/problems/{login}").text
-    assert "<dt>Customers</dt><dd>3</dd>" in html and "<dt>MRR</dt><dd>1,500</dd>" in html
+    assert "<dt>Customers</dt><dd>3</dd>" in html and "<dt>MRR (USD)</dt><dd>1,500</dd>" in html
     assert 'aria-label="3 new tickets in the last 30 days' in html and "(3 in all)" in html
     accounts = html.split('id="accounts-h"')[1].split("</section>")[0]
     assert accounts.index("Northwind") < accounts.index("Contoso")  # by MRR
@@ -121,10 +121,13 @@ def test_an_agent_adds_a_note(agent, runtime):
         {"note-body": "Northwind threatens to churn", "note-arr_at_risk": "14400"},
     )
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/problems/{login}#notes"
+    assert response.headers["Location"] == f"/problems/{login}#notes-answer"
     html = agent.get(response.headers["Location"]).text
-    assert "Note added." in html and "Northwind threatens to churn" in html
-    assert "Ann Agent" in html and "ARR at risk 14,400" in html
+    notes = html.split('id="notes-h"')[1].split("</section>")[0]
+    answer = notes.split('id="notes-answer"')[1].split("</div>")[0]  # above the form
+    assert "Note added." in answer and "Note added." not in html.split('id="notes-h"')[0]
+    assert "Northwind threatens to churn" in notes
+    assert "Ann Agent" in notes and "ARR at risk 14,400 USD" in notes
 
 
 @pytest.mark.parametrize(
@@ -164,8 +167,11 @@ def test_an_agent_marks_customers_as_told(agent, runtime):
 def test_marking_nobody_says_so(agent, runtime):
     login = problem_ids(runtime)["sso-login"]
     response = form_post(agent, f"/problems/{login}", f"/problems/{login}/notify/mark-sent")
+    assert response.headers["Location"] == f"/problems/{login}#notify-answer"
     html = agent.get(response.headers["Location"]).text
-    assert "Choose at least one customer" in html
+    answer = html.split('id="notify-answer"')[1].split("</div>")[0]
+    assert 'role="alert"' in html.split('id="notify-answer"')[1][:60]
+    assert "Nobody was marked: tick the customers you told first." in answer
 
 
 def test_the_notify_csv_downloads_with_the_session(agent, runtime):
@@ -189,7 +195,11 @@ def test_a_shipped_problem_says_who_to_tell(agent, runtime):
         problem.status = "shipped"
         session.add(problem)
         session.commit()
-    assert "The fix shipped: tell these customers." in agent.get(f"/problems/{login}").text
+    html = agent.get(f"/problems/{login}").text
+    assert "The fix shipped: tell these customers, then mark them as told." in html
+    # The task comes right after the impact, before what customers said and the tools.
+    order = [html.index(f'id="{s}-h"') for s in ("impact", "notify", "tickets", "notes", "jira")]
+    assert order == sorted(order)
 
 
 def test_jira_key_status_and_sync_error_are_shown(agent, runtime):
@@ -253,8 +263,7 @@ def test_the_problem_page_works_with_the_suggestions_module_as_installed(agent, 
 
 def test_an_unknown_problem_is_a_404_page(agent):
     response = agent.get("/problems/999999")
-    assert response.status_code == 404 and "no problem 999999" in response.text
-    assert response.mimetype == "text/html"
+    assert_html_error(response, 404, "There is nothing at /problems/999999")
 
 
 def test_ui_pages_forbid_scripts_and_framing(agent):
@@ -278,8 +287,13 @@ def ui_problem_routes(app) -> list[tuple[str, str]]:
 
 def assert_html_error(response, status: int, text: str = "") -> None:
     assert response.status_code == status, (response.status_code, response.text[:200])
-    assert response.mimetype == "text/html" and "<h1>" in response.text
-    assert text in response.text
+    html = response.text
+    assert response.mimetype == "text/html" and '<html lang="en">' in html
+    assert re.search(r"<title>[^<]+ · voice-router</title>", html) and "<h1>" in html
+    # The app's layout for the signed-in caller, and a way back.
+    assert '<nav aria-label="Main">' in html and ">Sign out</button>" in html
+    assert "Back to the problems</a>" in html
+    assert text in html
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
 
 
@@ -289,17 +303,17 @@ def test_an_id_too_large_for_the_id_column_is_a_404_page_on_every_route(agent, p
     assert len(routes) >= 8
     for method, path in routes:
         response = agent.open(path.format(id=problem_id), method=method)
-        assert_html_error(response, 404, "Not found")
+        assert_html_error(response, 404, "Page not found")
 
 
 @pytest.mark.parametrize("path", ["/problems/abc", "/problems/٣", "/problems/-1", "/nothing"])
 def test_a_path_that_matches_no_route_is_a_404_page(agent, path):
-    assert_html_error(agent.get(path), 404, "Not found")
+    assert_html_error(agent.get(path), 404, f"There is nothing at {path}")
 
 
 @pytest.mark.parametrize("page", ["99999999999999999999", "200002", "0", "-1", "abc", "٣", "1.5"])
 def test_a_page_number_out_of_range_is_a_400_page(agent, page):
-    assert_html_error(agent.get(f"/?page={page}"), 400, "page must be a whole number from 1 to")
+    assert_html_error(agent.get(f"/?page={page}"), 400, "Page must be a whole number from 1 to")
 
 
 def test_the_last_page_allowed_is_empty_not_an_error(agent):
@@ -316,5 +330,5 @@ def test_an_unexpected_failure_in_a_ui_view_is_a_500_page(agent, monkeypatch):
 
     monkeypatch.setattr(problems, "list_problems", broken)
     response = agent.get("/")
-    assert_html_error(response, 500, "something went wrong on our side")
+    assert_html_error(response, 500, "Something went wrong on our side")
     assert "boom" not in response.text

@@ -6,9 +6,10 @@ from flask import Flask
 
 from voice_router import logs, metrics
 from voice_router.db import upgrade
-from voice_router.runtime import Runtime, build_runtime
+from voice_router.runtime import Runtime
 from voice_router.settings import Settings, load_settings
-from voice_router.web import bodies
+from voice_router.web import bodies, request_ids
+from workers.runtime import build_runtime
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.request_class = bodies.Request  # 413 for any body over the limit, chunked or not
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.extensions["voice_router"] = runtime
-    logs.init_app(app)  # X-Request-ID in and out, one http.request event per request
+    request_ids.init_app(app)  # X-Request-ID in and out, one http.request event per request
     metrics.init_sources(runtime.settings)
 
     from voice_router.web import api, errors, health, openapi, params, ui, webhooks

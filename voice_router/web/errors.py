@@ -4,7 +4,8 @@
 status needs; the Flask app's handlers and the webhook layer in front of it (webhooks.py)
 both answer through them. Below the machine paths (`JSON_PATHS`) errors are always JSON;
 everywhere else is the UI, whose errors are HTML pages when the app registers a `page`
-renderer — also for a URL that matched no route, such as an id out of range.
+renderer — also for a URL that matched no route, such as an id out of range — unless the
+client asks for JSON rather than HTML.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from voice_router.errors import VoiceRouterError
+from voice_router.errors import Unauthorized, VoiceRouterError
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,16 @@ def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, 
     return 500, "internal_error", "something went wrong on our side"
 
 
+def intake_outcome(exc: BaseException) -> str:
+    """The `voice_router_deliveries` outcome of a webhook whose reading or verification
+    raised."""
+    if isinstance(exc, RequestEntityTooLarge):
+        return "too_large"
+    if isinstance(exc, Unauthorized):
+        return "bad_signature"
+    return "error"
+
+
 def error_headers(status: int) -> list[tuple[str, str]]:
     if status == 401:
         return [("WWW-Authenticate", "Bearer")]
@@ -59,13 +70,30 @@ def error_response(status: int, code: str, message: str):  # type: ignore[no-unt
     return response
 
 
+def wants_json() -> bool:
+    """The machine paths always; elsewhere a client that prefers JSON to HTML."""
+    if request.path.startswith(JSON_PATHS):
+        return True
+    accept = request.accept_mimetypes
+    return accept.quality("application/json") > accept.quality("text/html")
+
+
+def allow_header(exc: BaseException) -> list[tuple[str, str]]:
+    """A 405 names the methods the path takes (werkzeug puts them on the exception)."""
+    if isinstance(exc, HTTPException):
+        return [(k, v) for k, v in exc.get_headers() if k == "Allow"]
+    return []
+
+
 def register(app: Flask, page: PageRenderer | None = None) -> None:
     def answer(exc: Exception):  # type: ignore[no-untyped-def]
         status, code, message = describe(exc, app.config.get("MAX_CONTENT_LENGTH"))
-        if page is None or request.path.startswith(JSON_PATHS):
-            return error_response(status, code, message)
-        response = page(status, code, message)
-        response.headers.extend(error_headers(status))
+        if page is None or wants_json():
+            response = error_response(status, code, message)
+        else:
+            response = page(status, code, message)
+            response.headers.extend(error_headers(status))
+        response.headers.extend(allow_header(exc))
         return response
 
     for kind in (VoiceRouterError, RequestEntityTooLarge, HTTPException, Exception):

@@ -8,6 +8,7 @@ and `tcp_user_timeout`, Redis through a client with socket timeouts and no retri
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -103,9 +104,12 @@ def readyz():  # type: ignore[no-untyped-def]
 
 @bp.get("/metrics")
 def metrics_view():  # type: ignore[no-untyped-def]
-    from workers.queue import QUEUE_NAME
-
     found = probes()
-    state = metrics.StateCollector(found.engine, found.redis, QUEUE_NAME)
+    checks: dict[str, metrics.StateCheck] = {}
+    if found.redis is not None:
+        from workers.metrics import queue_gauges
+
+        checks["redis"] = functools.partial(queue_gauges, found.redis)
+    state = metrics.StateCollector(found.engine, checks)
     text, content_type = metrics.generate(state)
     return Response(text, content_type=content_type)

@@ -25,7 +25,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from voice_router import inbox, logs, metrics
 from voice_router.errors import NotFound
 from voice_router.web.bodies import input_stream
-from voice_router.web.errors import describe, error_headers
+from voice_router.web.errors import describe, error_headers, intake_outcome
 
 if TYPE_CHECKING:
     from voice_router.runtime import Runtime
@@ -118,7 +118,7 @@ class Webhooks:
                 url_secret=_url_secret(environ) if source == "jira" else None,
             )
         except Exception as exc:
-            metrics.delivery(source, metrics.intake_outcome(exc))
+            metrics.delivery(source, intake_outcome(exc))
             return error_answer(*describe(exc, settings.max_body_bytes))
         if receipt.handshake is not None:
             hs = receipt.handshake

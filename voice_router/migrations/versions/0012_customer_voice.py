@@ -10,7 +10,7 @@ Titles still as the tag key made them ("Sso login loop") are spelled again the w
 tickets spell the words, or as common acronyms ("SSO login loop"): voice_router/titles.py.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05 07:10:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

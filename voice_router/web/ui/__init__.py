@@ -7,7 +7,7 @@ cookie flags (see `pages.configure_app`).
 
 from __future__ import annotations
 
-from voice_router.web.ui import listing, merge_views, problem_views, sign_in  # noqa: F401
+from voice_router.web.ui import assets, listing, merge_views, problem_views, sign_in  # noqa: F401
 from voice_router.web.ui.pages import bp, csrf, page_for_error, secret_key
 
 __all__ = ["bp", "csrf", "page_for_error", "secret_key"]

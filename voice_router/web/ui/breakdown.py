@@ -121,16 +121,3 @@ def merged_into_this(session: Session, problem_id: int) -> list[Problem]:
             select(Problem).where(Problem.merged_into_id == problem_id).order_by(col(Problem.id))
         ).all()
     )
-
-
-def survivor_first(session: Session, problem_id: int, other_id: int) -> tuple[int, int]:
-    """(merged, survivor) for a suggested pair: the problem with more impact survives
-    (more customers, then more tickets, then the older one)."""
-    a, b = session.get(Problem, problem_id), session.get(Problem, other_id)
-    if a is None or b is None:
-        return problem_id, other_id
-
-    def rank(p: Problem) -> tuple[int, int, int]:
-        return (p.customers, p.tickets, -(p.id or 0))
-
-    return (problem_id, other_id) if rank(b) >= rank(a) else (other_id, problem_id)

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, make_response, render_template
+from flask import Blueprint, Response, g, make_response, render_template, request
 from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.http import HTTP_STATUS_CODES
 
 from voice_router import ui_sessions
 from voice_router.clock import iso
+from voice_router.web.context import runtime
+from voice_router.web.ui.access import current_caller
+from voice_router.web.ui.answers import messages
+from voice_router.web.ui.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +81,48 @@ def security_headers(response: Response) -> Response:
 TITLES = {
     400: "That did not work",
     403: "Not allowed",
-    404: "Not found",
+    404: "Page not found",
+    405: "Not something this page does",
+    413: "Too much at once",
     500: "Something went wrong",
+    503: "Busy right now",
+}
+# What a person can do about it, where the API's message is for programs.
+ADVICE = {
+    404: "There is nothing at {path}: the link may be mistyped or out of date, or what it "
+    "pointed to was merged away or erased.",
+    405: "{path} does not take that kind of request. Use the buttons and links on the pages.",
+    500: "Something went wrong on our side and it has been logged. Try again in a moment; if "
+    "it keeps happening, tell whoever runs voice-router.",
+    503: "voice-router cannot answer right now. Wait a minute and try again.",
 }
 
 
+def _signed_in() -> Any:
+    """Who is signed in, for the error page's header; nobody when that cannot be known
+    without the database the error may be about."""
+    if "ui_caller" in g:
+        return g.ui_caller
+    try:
+        return current_caller()
+    except Exception:  # a failing database: the page still answers, without a name
+        log.warning("ui.error_page.caller_unknown", exc_info=True)
+        return None
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def error_page(status: int, title: str, message: str) -> Response:
-    page = render_template("ui/error.html", status=status, title=title, message=message)
+    caller = None if status == 503 else _signed_in()  # 503: the database may be the trouble
+    page = render_template(
+        "ui/error.html", caller=caller, status=status, title=title, message=message
+    )
     # Also for URLs that matched no UI route, where the blueprint's after_request does not run.
     return security_headers(make_response(page, status))
 
@@ -91,7 +130,10 @@ def error_page(status: int, title: str, message: str) -> Response:
 def page_for_error(status: int, code: str, message: str) -> Response:
     """Every error under the UI's paths, as an HTML page (registered by `create_app` with
     voice_router.web.errors, which decides status and message for the API too)."""
-    return error_page(status, TITLES.get(status) or HTTP_STATUS_CODES.get(status, code), message)
+    title = TITLES.get(status) or HTTP_STATUS_CODES.get(status, code)
+    advice = ADVICE.get(status)
+    text = advice.format(path=request.path) if advice else sentence(message)
+    return error_page(status, title, text)
 
 
 @bp.errorhandler(CSRFError)
@@ -126,6 +168,15 @@ def moment(value: Any) -> str:
         return "—"
     text = value if isinstance(value, str) else iso(value) or ""
     return text.replace("T", " ")[:16] + " UTC" if len(text) >= 16 else text
+
+
+bp.add_app_template_global(messages, "messages")
+bp.add_app_template_filter(plural, "plural")
+
+
+@bp.app_context_processor
+def _currency() -> dict[str, str]:
+    return {"currency": runtime().settings.currency}
 
 
 @bp.app_template_filter("money")

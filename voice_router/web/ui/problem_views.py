@@ -6,19 +6,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, render_template, request
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, Conflict
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.answers import answer_at, back_to
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
 from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm
 from voice_router.web.ui.listing import STATUS_LABELS
 from voice_router.web.ui.pages import bp
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
 from voice_router.web.ui.suggested import suggestions_for
+from voice_router.web.ui.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-
     with Session(runtime().engine) as session:
         detail = problems.problem_detail(session, problem_id)
         accounts, without_account = accounts_for(session, problem_id)
-        notify_list = notify.notify_json(session, problem_id)
+        notify_list = notify.notify_list(session, problem_id)
         trend = sparkline(daily_new_tickets(session, [problem_id])[problem_id])
         merged_here = merged_into_this(session, problem_id)
         survivor = None
@@ -64,10 +66,6 @@ def problem(problem_id: int):  # type: ignore[no-untyped-def]
     return _page(problem_id)
 
 
-def _back(problem_id: int, anchor: str) -> Response:
-    return redirect(url_for("ui.problem", problem_id=problem_id, _anchor=anchor), code=303)
-
-
 @bp.post("/problems/<int:problem_id>/notes")
 @role_required("agent")
 def add_note(problem_id: int):  # type: ignore[no-untyped-def]
@@ -84,8 +82,8 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
         caller.name if caller else "?",
     )
     sync_later([problem_id])
-    flash("Note added.", "success")
-    return _back(problem_id, "notes")
+    answer_at("notes", "Note added.")
+    return back_to(problem_id, "notes")
 
 
 @bp.post("/problems/<int:problem_id>/rename")
@@ -97,16 +95,15 @@ def rename(problem_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return _page(problem_id, 400, rename_form=form)
     caller = current_caller()
+    by = caller.name if caller else "?"
     try:
-        merging.rename(
-            runtime().engine, problem_id, form.title.data, caller.name if caller else "?"
-        )
+        merging.rename(runtime().engine, problem_id, form.title.data, by)
     except BadRequest as exc:
         form.title.errors.append(exc.message)
         return _page(problem_id, 400, rename_form=form)
     sync_later([problem_id])
-    flash("Renamed.", "success")
-    return _back(problem_id, "rename")
+    answer_at("rename", "Renamed. The Jira issue voice-router created takes the new title.")
+    return back_to(problem_id, "rename")
 
 
 @bp.post("/problems/<int:problem_id>/jira")
@@ -133,8 +130,8 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
         form.key.errors.append(f"Jira says: {exc.message}")
         return _page(problem_id, 503 if exc.transient else 400, jira_form=form)
     sync_later([problem_id])
-    flash(f"Linked {key}.", "success")
-    return _back(problem_id, "jira")
+    answer_at("jira", f"Linked {key}.")
+    return back_to(problem_id, "jira")
 
 
 @bp.post("/problems/<int:problem_id>/jira/unlink")
@@ -145,15 +142,15 @@ def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
     try:
         key = jira_links.unlink_issue(runtime().engine, problem_id)
     except BadRequest as exc:
-        flash(f"Not unlinked: {exc.message}", "error")
-        return _back(problem_id, "jira")
+        answer_at("jira", f"Not unlinked: {exc.message}", "error")
+        return back_to(problem_id, "jira")
     sync_later([problem_id])
-    flash(
+    answer_at(
+        "jira",
         f"Unlinked {key}: voice-router takes its impact block and "
         "label off it and creates no new issue by itself.",
-        "success",
     )
-    return _back(problem_id, "jira")
+    return back_to(problem_id, "jira")
 
 
 @bp.post("/problems/<int:problem_id>/notify/mark-sent")
@@ -161,15 +158,14 @@ def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
 def mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
     emails = [e for e in request.form.getlist("customer_emails") if e.strip()]
     if not emails:
-        flash("Choose at least one customer to mark as told.", "error")
-        return _back(problem_id, "notify")
+        answer_at("notify", "Nobody was marked: tick the customers you told first.", "error")
+        return back_to(problem_id, "notify")
     caller = current_caller()
     result = notify.mark_sent(runtime().engine, problem_id, emails, caller.name if caller else "?")
-    marked = len(result["marked"])
-    flash(f"Marked {marked} customer{'s' if marked != 1 else ''} as told.", "success")
+    answer_at("notify", f"Marked {plural(len(result['marked']), 'customer')} as told.")
     if result["unknown"]:
-        flash(f"Not on this list: {', '.join(result['unknown'])}", "error")
-    return _back(problem_id, "notify")
+        answer_at("notify", f"Not on this list: {', '.join(result['unknown'])}", "error")
+    return back_to(problem_id, "notify")
 
 
 @bp.get("/problems/<int:problem_id>/notify.csv")

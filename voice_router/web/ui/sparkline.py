@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.clock import to_utc, utcnow
 from voice_router.models import ImpactDay
+from voice_router.web.ui.wording import plural
 
 DAYS = 30
 WIDTH = 120
@@ -63,7 +64,7 @@ class Sparkline:
     @property
     def label(self) -> str:
         return (
-            f"{self.total} new tickets in the last {len(self.counts)} days, "
+            f"{plural(self.total, 'new ticket')} in the last {len(self.counts)} days, "
             f"at most {self.peak} a day, {self.counts[-1] if self.counts else 0} today"
         )
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from voice_router.merging import survivor_first
 from voice_router.models import Problem
-from voice_router.web.ui.breakdown import survivor_first
 
 log = logging.getLogger(__name__)
 

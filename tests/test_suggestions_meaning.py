@@ -1,0 +1,134 @@
+"""Duplicates found by meaning (issue 14): problems reported under different tags in different
+words find each other; a merged problem's tag keeps counting toward its survivor."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from tests.test_suggestions import ids, report
+from voice_router.merging import merge
+from voice_router.models import Problem, ProblemVector
+from voice_router.suggestions import compare, suggest
+
+# How tickets read in practice: each side of a pair in its own words, some of them shared
+# ("loop", "export", "charged"), and two companies that reported it under both tags.
+PAIRS = [
+    (
+        (
+            "pain-sso-login-loop",
+            ["Stuck in a login loop after SSO", "SSO redirects back to login", "Login loop"],
+        ),
+        (
+            "pain-okta-signin",
+            [
+                "Okta sign-in loops forever",
+                "Signing in with Okta never ends",
+                "SSO login loops",
+                "Okta login keeps redirecting",
+            ],
+        ),
+    ),
+    (
+        (
+            "pain-csv-export-timeout",
+            ["CSV export times out", "Large export never finishes", "Export timeout"],
+        ),
+        (
+            "pain-report-download-hangs",
+            [
+                "Report download hangs",
+                "Downloading the export hangs",
+                "Export times out",
+                "CSV download never finishes",
+            ],
+        ),
+    ),
+    (
+        (
+            "pain-double-charge",
+            ["I was charged twice this month", "Duplicate payment taken", "Charged twice"],
+        ),
+        (
+            "pain-billed-twice",
+            ["Billed twice for one subscription", "Two payments on my card", "Charged twice"],
+        ),
+    ),
+]
+OTHERS = [
+    ("pain-search-no-results", ["Search shows 0 results", "Search can't find contacts"]),
+    ("pain-android-app-crash", ["Android app crashes on start", "App closes on my Samsung"]),
+    ("pain-dark-mode-unreadable", ["Dark mode text unreadable", "Labels invisible in dark mode"]),
+    ("pain-vat-not-applied", ["VAT ID ignored on invoice", "We still pay VAT"]),
+    ("pain-calendar-sync-broken", ["Google Calendar events missing", "Calendar stopped syncing"]),
+    ("pain-slack-alerts-missing", ["No Slack alerts any more", "Slack channel gets nothing"]),
+    ("pain-dashboard-slow", ["Dashboard takes forever to load", "Home page is very slow"]),
+    ("pain-viewer-can-edit", ["Viewers can edit records", "Read-only users change deals"]),
+]
+
+
+def test_pairs_in_other_words_under_other_tags_find_each_other(client, runtime):
+    n = 0
+    for i, pair in enumerate(PAIRS):
+        for tag, subjects in pair:
+            for k, subject in enumerate(subjects):
+                n += 1
+                company = f"pair{i}-{k}" if k < 2 else f"c{n}"  # two companies saw both
+                report(client, f"T{n}", tag, email=f"p{n}@{company}.example", subject=subject)
+    for tag, subjects in OTHERS:
+        for subject in subjects:
+            n += 1
+            report(client, f"T{n}", tag, email=f"p{n}@c{n}.example", subject=subject)
+
+    key_ids = ids(runtime)
+    for first, second in PAIRS:
+        a, b = first[0].removeprefix("pain-"), second[0].removeprefix("pain-")
+        assert offered(runtime, key_ids[a]) == [key_ids[b]], a
+        assert offered(runtime, key_ids[b]) == [key_ids[a]], b
+
+
+def offered(runtime, problem_id: int) -> list[int]:
+    """What the problem page and the API offer as likely duplicates."""
+    with Session(runtime.engine) as session:
+        return [s.problem_id for s in suggest(session, problem_id)]
+
+
+def test_a_merged_tag_counts_toward_the_survivor_at_once(client, runtime):
+    report(client, "T1", "pain-sso-login-loop", email="ana@acme.example")
+    report(client, "T2", "pain-okta-signin", email="ben@globex.example")
+    key_ids = ids(runtime)
+    merge(runtime.engine, key_ids["okta-signin"], key_ids["sso-login-loop"])
+
+    report(client, "T3", "pain-okta-signin", email="cem@initech.example")  # signed webhook
+
+    with Session(runtime.engine) as session:
+        survivor = session.exec(select(Problem).where(Problem.key == "sso-login-loop")).one()
+        assert (survivor.customers, survivor.tickets, survivor.accounts) == (3, 3, 3)
+
+
+def stored_vectors(runtime) -> dict[int, tuple[int, object]]:
+    with Session(runtime.engine) as session:
+        rows = session.exec(select(ProblemVector)).all()
+        return {row.problem_id: (row.tickets, row.updated_at) for row in rows}
+
+
+def test_vectors_are_stored_as_pain_points_arrive_and_suggestions_only_read(client, runtime):
+    report(client, "T1", "pain-sso-login-loop", subject="Login loop after SSO")
+    report(client, "T2", "pain-okta-signin", email="ben@globex.example", subject="Okta loops")
+    okta = ids(runtime)["okta-signin"]
+    before = stored_vectors(runtime)
+    assert sorted(tickets for tickets, _ in before.values()) == [1, 1]
+
+    report(client, "T3", "pain-okta-signin", email="cem@initech.example", subject="SSO loop")
+
+    after = stored_vectors(runtime)
+    assert after[okta][0] == 2 and after[okta][1] != before[okta][1]
+    with Session(runtime.engine) as session:
+        session.execute(sa.delete(ProblemVector))  # as after an upgrade: no vectors yet
+        session.commit()
+    with Session(runtime.engine) as session:
+        suggest(session, okta)
+        found, _ = compare(session, okta)
+        assert not session.new and not session.dirty and not session.deleted
+    assert stored_vectors(runtime) == {}  # computed in memory, never written by a read
+    assert found[ids(runtime)["sso-login-loop"]].meaning > 0.1

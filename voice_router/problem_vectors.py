@@ -1,0 +1,173 @@
+"""The meaning vector of each problem (table `problemvector`), for merge suggestions.
+
+Written only by jobs: `update` runs after each inbox drain (workers/jobs.py) and recomputes
+the vectors of the problems the drain touched, plus any that are missing or were computed
+at another ticket count (a pain point removed by `forget`, a replay, an upgrade).
+
+Read by suggestions without writing: `load` keeps every vector in memory per process,
+keyed by (problem id, the row's `updated_at`), and reads from the database only the
+problems whose row changed since; a problem with no row yet gets a vector computed in
+memory (never stored by a request).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from voice_router.clock import utcnow
+from voice_router.db import session_scope
+from voice_router.meaning import DIM, text_vector
+from voice_router.models import PainPoint, Problem, ProblemVector
+from voice_router.tags import title_from_key
+from voice_router.upsert import insert_missing
+
+SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
+CHUNK = 500
+
+# database identity -> problem id -> (version, vector); version: the row's updated_at, or
+# ("unstored", ticket count) for a vector computed in memory.
+_CACHE: dict[str, dict[int, tuple[object, np.ndarray]]] = {}
+_STAMPS: dict[str, tuple[object, ...]] = {}  # (vectors, their latest write, problems)
+_LOCK = threading.Lock()
+
+
+def update(engine: Engine, touched: Iterable[int] = ()) -> int:
+    """Recompute and store the vectors of `touched` problems and of every problem whose
+    vector is missing or stale (ticket count moved). Returns how many were written."""
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Problem.id, Problem.key, Problem.tickets, ProblemVector.tickets).join(
+                ProblemVector, col(ProblemVector.problem_id) == Problem.id, isouter=True
+            )
+        ).all()
+        wanted = set(touched)
+        due = {
+            pid: (key, tickets)
+            for pid, key, tickets, cached in rows
+            if pid in wanted or cached != tickets
+        }
+        if due:
+            _store(session, _compute(session, due), due)
+    return len(due)
+
+
+def load(session: Session) -> dict[int, np.ndarray]:
+    """problem id -> its vector (unnormalised), for every problem. Reads only: two small
+    counts when nothing was written since the last call, else the rows that changed."""
+    stamp = (
+        *session.exec(
+            select(sa.func.count(), sa.func.max(ProblemVector.updated_at)).select_from(
+                ProblemVector
+            )
+        ).one(),
+        session.exec(select(sa.func.count()).select_from(Problem)).one(),
+    )
+    identity = _identity(session)
+    with _LOCK:
+        seen = _STAMPS.get(identity)
+        cache = _CACHE.setdefault(identity, {})
+        if seen == stamp:
+            return {pid: vector for pid, (_, vector) in cache.items()}
+        known = {pid: version for pid, (version, _) in cache.items()}
+    versions = dict(session.exec(select(ProblemVector.problem_id, ProblemVector.updated_at)).all())
+    changed = [pid for pid, version in versions.items() if known.get(pid) != version]
+    fresh: dict[int, tuple[object, np.ndarray]] = {}
+    for start in range(0, len(changed), CHUNK):
+        chunk = changed[start : start + CHUNK]
+        for pid, version, blob in session.exec(
+            select(ProblemVector.problem_id, ProblemVector.updated_at, ProblemVector.vector).where(
+                col(ProblemVector.problem_id).in_(chunk)
+            )
+        ).all():
+            fresh[pid] = (version, np.frombuffer(blob, dtype=np.float32, count=DIM))
+    unstored = _unstored(session, versions, known) if stamp[0] < stamp[2] else {}
+    with _LOCK:
+        cache.update(fresh)
+        cache.update(unstored)
+        for pid in [pid for pid, (v, _) in cache.items() if not _current(pid, v, versions)]:
+            if pid not in unstored:
+                del cache[pid]
+        _STAMPS[identity] = stamp
+        return {pid: vector for pid, (_, vector) in cache.items()}
+
+
+def _current(pid: int, version: object, versions: dict[int, datetime]) -> bool:
+    return versions.get(pid) == version or (isinstance(version, tuple) and pid not in versions)
+
+
+def _unstored(
+    session: Session, versions: dict[int, datetime], known: dict[int, object]
+) -> dict[int, tuple[object, np.ndarray]]:
+    """Vectors, computed here and not stored, of problems no job has given one yet."""
+    rows = session.exec(select(Problem.id, Problem.key, Problem.tickets)).all()
+    due = {
+        pid: (key, tickets)
+        for pid, key, tickets in rows
+        if pid not in versions and known.get(pid) != ("unstored", tickets)
+    }
+    if not due:
+        return {}
+    vectors = _compute(session, due)
+    return {pid: (("unstored", due[pid][1]), vectors[pid]) for pid in due}
+
+
+def _identity(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=True)
+
+
+def _compute(session: Session, problems: dict[int, tuple[str, int]]) -> dict[int, np.ndarray]:
+    """The vectors of these problems (id -> (key, ticket count)): the name counts twice."""
+    subjects = _subjects(session, list(problems))
+    vectors = {}
+    for pid, (key, _) in problems.items():
+        name = title_from_key(key)
+        vectors[pid] = text_vector([name, name, *subjects.get(pid, [])])
+    return vectors
+
+
+def _store(
+    session: Session, vectors: dict[int, np.ndarray], problems: dict[int, tuple[str, int]]
+) -> None:
+    now = utcnow()
+    ids = list(vectors)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        session.execute(sa.delete(ProblemVector).where(col(ProblemVector.problem_id).in_(chunk)))
+    rows = [
+        {"problem_id": pid, "vector": vector.tobytes(), "tickets": problems[pid][1],
+         "updated_at": now}
+        for pid, vector in vectors.items()
+    ]  # fmt: skip
+    insert_missing(session, ProblemVector, rows)
+
+
+def _subjects(session: Session, problem_ids: list[int]) -> dict[int, list[str]]:
+    """Up to SUBJECTS distinct subjects of each problem's active pain points, latest first."""
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(problem_ids), CHUNK):
+        chunk = problem_ids[start : start + CHUNK]
+        ranked = (
+            select(
+                PainPoint.problem_id,
+                PainPoint.subject,
+                sa.func.row_number()
+                .over(partition_by=PainPoint.problem_id, order_by=col(PainPoint.id).desc())
+                .label("n"),
+            )
+            .where(col(PainPoint.problem_id).in_(chunk), col(PainPoint.removed_at).is_(None))
+            .where(col(PainPoint.subject).is_not(None))
+            .subquery()
+        )
+        query = select(ranked.c.problem_id, ranked.c.subject).where(ranked.c.n <= SUBJECTS * 2)
+        for pid, subject in session.exec(query).all():
+            mine = found.setdefault(pid, [])
+            if subject not in mine and len(mine) < SUBJECTS:
+                mine.append(subject)
+    return found

@@ -1,0 +1,32 @@
+"""Building a process's runtime: the settings, one engine, and the job queue the settings
+ask for (rq on Redis with `redis_url`, else the embedded runner's). The entry points call
+`build_runtime`; the core only receives the result (voice_router/runtime.py)."""
+
+from __future__ import annotations
+
+from voice_router.db import make_engine
+from voice_router.runtime import Runtime
+from voice_router.settings import Settings, load_settings
+from workers.queue import make_queue
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    return Runtime(
+        settings=settings, engine=make_engine(settings.database_url), queue=make_queue(settings)
+    )
+
+
+_process_runtime: Runtime | None = None
+
+
+def process_runtime() -> Runtime:
+    """The runtime of a worker process, built from the environment on first use."""
+    global _process_runtime
+    if _process_runtime is None:
+        _process_runtime = build_runtime(load_settings())
+    return _process_runtime
+
+
+def set_process_runtime(runtime: Runtime) -> None:
+    global _process_runtime
+    _process_runtime = runtime
