@@ -14,7 +14,16 @@ from sqlmodel import Session
 
 from tests.shipping.test_digests import smtp  # noqa: F401  (the loopback SMTP server)
 from tests.support import post_signed
-from tests.ui.test_browser import DESKTOP, Live, browser, live, page, screenshot, sign_in
+from tests.ui.test_browser import (
+    DESKTOP,
+    Live,
+    browser,
+    checked,
+    live,
+    page,
+    screenshot,
+    sign_in,
+)
 from tests.ui.ui_support import days_ago
 from voice_router import weekly
 from voice_router.models import Note, Problem
@@ -66,6 +75,7 @@ def test_quotes_a_rename_and_ready_to_send_drafts(page: Page, live: Live):
     jira_and_arr(live, "sso-login", "shipped", "2026.12")
     sign_in(page, live.pm)
     page.get_by_role("link", name="SSO login", exact=True).click()
+    checked(page)
 
     quotes = page.locator("#quotes")
     expect(quotes).to_contain_text("Every time I sign in with Okta I end up on the login page")
@@ -73,10 +83,11 @@ def test_quotes_a_rename_and_ready_to_send_drafts(page: Page, live: Live):
     expect(quotes).to_contain_text("[phone]")
     assert "7946" not in quotes.inner_text() and quotes.locator("li").count() == 3
 
-    page.get_by_text("Rename", exact=True).click()
-    page.get_by_label("New title").fill("Okta sign-in loop")
-    page.get_by_role("button", name="Save title").click()
+    page.get_by_label("Title", exact=True).fill("Okta sign-in loop")
+    page.get_by_role("button", name="Rename", exact=True).click()
     expect(page.get_by_role("heading", name="Okta sign-in loop", level=1)).to_be_visible()
+    expect(page.locator("#rename-answer")).to_contain_text("Renamed.")
+    checked(page)
 
     draft = page.locator("#notify pre.draft").filter(has_text="Hi Fay,")
     expect(draft).to_contain_text("Every time I sign in with Okta")
@@ -116,13 +127,18 @@ def test_the_weekly_digest_reads_in_thirty_seconds(page: Page, live: Live, smtp)
         "ARR at risk 48,000 USD" in text and "PROD-12: https://jira.example/browse/PROD-12" in text
     )
     page.set_viewport_size(DESKTOP)
-    page.set_content(
-        "<!doctype html><meta charset=utf-8><body style='font:15px/1.45 sans-serif;"
-        "max-width:52rem;margin:1.5rem auto;color:#1d1d1f'>"
-        "<p style='color:#666'>From: voice-router · To: product@example.com</p>"
-        f"<pre style='white-space:pre-wrap;font:inherit'>{html.escape(text)}</pre></body>"
+    subject = message_from_bytes(content, policy=default)["Subject"]
+    page.set_content(  # the e-mail as a mail client shows it: subject, sender, text
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Weekly digest</title>"
+        "<body style='font:15px/1.45 sans-serif;max-width:52rem;margin:1.5rem auto;"
+        "color:#1d1d1f'><main>"
+        f"<h1 style='font-size:1.2rem;margin:0'>{html.escape(subject)}</h1>"
+        "<p style='color:#555;margin:0.2rem 0 1rem'>From voice-router to product@example.com</p>"
+        f"<pre style='white-space:pre-wrap;font:inherit'>{html.escape(text)}</pre>"
+        "</main></body></html>"
     )
     expect(page.locator("pre")).to_contain_text("Top 2 customer problems")
+    checked(page)
     page.set_viewport_size({"width": 1000, "height": 200})
     if live.sqlite:
         page.screenshot(path=str(screenshot_path("weekly-digest-1280")), full_page=True)

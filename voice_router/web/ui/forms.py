@@ -50,7 +50,7 @@ class JiraLinkForm(FlaskForm):
 
 
 class RenameForm(FlaskForm):
-    title = StringField("New title", validators=[DataRequired(), Length(max=300)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, prefix="rename", **kwargs)
