@@ -238,15 +238,18 @@ def bench_voice(
 ) -> dict[str, Any]:
     """The customer's voice on the biggest problem: its page's API (quotes), its notify list
     (a draft per customer), quotes alone, and the weekly digest's top five."""
+    import sqlalchemy as sa
     from sqlmodel import Session
 
     from voice_router import impact, problems, weekly
-    from voice_router.quotes import quotes_for
+    from voice_router.drafts import draft_message
+    from voice_router.models import Customer, PainPoint
+    from voice_router.quotes import quote_of, quotes_for
 
     with Session(runtime.engine) as session:
         top = problems.list_problems(session, "impact", limit=1)[0]
-        group = impact.group_of(top.id, impact.merge_children(session))
-        customers = top.customers
+        top_id, customers = top["id"], top["customers"]
+        group = impact.group_of(top_id, impact.merge_children(session))
 
     def get(url: str) -> Callable[[], None]:
         def call() -> None:
@@ -257,9 +260,22 @@ def bench_voice(
         return call
 
     timed: dict[str, Any] = {"database": database, "case": "voice", "customers": customers}
-    timed["detail"] = summary_ms(time_calls(get(f"/api/v1/problems/{top.id}"), 3, requests))
-    notify_url = f"/api/v1/problems/{top.id}/notify"
+    timed["detail"] = summary_ms(time_calls(get(f"/api/v1/problems/{top_id}"), 3, requests))
+    notify_url = f"/api/v1/problems/{top_id}/notify"
     timed["notify_with_drafts"] = summary_ms(time_calls(get(notify_url), 3, requests))
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            sa.select(Customer.name, PainPoint.first_message, PainPoint.subject)
+            .join(Customer, Customer.id == PainPoint.customer_id)  # type: ignore[arg-type]
+            .where(PainPoint.problem_id.in_(group))  # type: ignore[attr-defined]
+        ).all()
+
+    def drafts() -> None:
+        for name, message, subject in rows:
+            draft_message(name, quote_of(message, subject), "A title", "shipped", "4.2", "Sam")
+
+    timed["drafts_only"] = summary_ms(time_calls(drafts, 1, max(3, requests // 5)))
+    timed["drafts_count"] = len(rows)
     with Session(runtime.engine) as session:
         timed["quotes_only"] = summary_ms(
             time_calls(lambda: quotes_for(session, group), 3, requests)
@@ -270,7 +286,8 @@ def bench_voice(
     log(
         f"  voice ({customers} customers on the top problem): detail "
         f"{timed['detail']['median_ms']} ms, notify with drafts "
-        f"{timed['notify_with_drafts']['median_ms']} ms, quotes alone "
+        f"{timed['notify_with_drafts']['median_ms']} ms (drafts alone, {len(rows)} of them: "
+        f"{timed['drafts_only']['median_ms']} ms), quotes alone "
         f"{timed['quotes_only']['median_ms']} ms, "
         f"weekly top 5 {timed['weekly_top5']['median_ms']} ms"
     )
@@ -333,7 +350,7 @@ def main() -> int:
         )
     # The target is for the request as a client sends it: the default page (limit 100).
     # Larger pages are measured to show how the cost grows, not judged.
-    default = [r["request"]["median_ms"] for r in results if r["limit"] == DEFAULT_LIMIT]
+    default = [r["request"]["median_ms"] for r in results if r.get("limit") == DEFAULT_LIMIT]
     worst = max(default, default=0.0)
     verdict = "meets" if worst < 100 else "MISSES"
     print(
