@@ -19,7 +19,7 @@ generic scheme allows 5 minutes of clock skew. The figures per target: accepted/
 second; for voice-router also checked against the rows that landed in the inbox), wrk's
 p50/p99 latency, the server's CPU time per request and, on PostgreSQL, the database
 server's CPU time per request (PostgreSQL shares the 2 cores). The headline is the ratio of
-voice-router's accepted/s to the bare app's (target ≥ 0.5); the ratio of CPU time per
+voice-router's accepted/s to the bare app's (target ≥ 0.7, issue 15); the ratio of CPU time per
 request is given too, as it moves far less with other load on a shared machine. `--app`
 serves another app factory in voice-router's place, to A/B a candidate change.
 """
@@ -64,6 +64,7 @@ BENCH = ROOT / "bench"
 LUA = BENCH / "intake.lua"
 TICK = os.sysconf("SC_CLK_TCK")
 DEFAULT_APP = "voice_router.web:create_app()"
+TARGET_RATIO = 0.7
 
 
 def free_port() -> int:
@@ -310,14 +311,18 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds per run")
     parser.add_argument("--rounds", type=int, default=2, help="bare/sqlite/postgresql rounds")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
-    parser.add_argument("--gthreads", type=int, default=1, help="threads per gthread worker")
+    # The worker class voice-router ships (deploy/gunicorn.conf.py): threads, whose
+    # concurrent webhooks the group commit writes together. `--worker-class sync
+    # --gthreads 1` measures the figures of 2026-11-25.
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
+    parser.add_argument("--gthreads", type=int, default=64, help="threads per gthread worker")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
         "--max-rate", type=float, default=9000, help="deliveries signed per second of run"
     )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL target")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite target")
     parser.add_argument(
         "--reference",
         action="store_true",
@@ -336,7 +341,11 @@ def main() -> int:
     )
     args = parser.parse_args()
 
-    databases = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
+    databases = [
+        database
+        for database, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
+        if not skip
+    ]
     targets = ["bare"]
     for database in databases:
         targets += [database, f"minimal-{database}"] if args.reference else [database]
@@ -410,8 +419,8 @@ def main() -> int:
         "ratio_to_bare_per_round": per_round,
         "median_server_cpu_us_per_request": cpu,
         "cpu_ratio_to_bare": cpu_ratios,
-        "target_ratio": 0.5,
-        "meets_target": all(ratios[d] >= 0.5 for d in databases),
+        "target_ratio": TARGET_RATIO,
+        "meets_target": all(ratios[d] >= TARGET_RATIO for d in databases),
     }
     output = args.output or (
         "intake" if args.app == DEFAULT_APP else "intake-" + args.app.split(":")[0]
@@ -433,7 +442,8 @@ def main() -> int:
         if target.startswith("minimal-"):
             verdict = "the reference (HMAC check + one INSERT)"
         else:
-            verdict = ("meets" if ratio >= 0.5 else "MISSES") + " the 0.5 target"
+            meets = "meets" if ratio >= TARGET_RATIO else "MISSES"
+            verdict = f"{meets} the {TARGET_RATIO} target"
         print(
             f"{target}: {ratio:.2f}x bare (median of rounds), {verdict}; "
             f"CPU-per-request ratio {cpu_ratios[target]:.2f}"

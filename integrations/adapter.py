@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from integrations.events import Handshake, PainPointEvent
 
 if TYPE_CHECKING:
-    from integrations.writeback import HttpNoteClient
+    from integrations.writeback import WritebackClientClass
 
 
 class Verify(Protocol):
@@ -70,7 +70,7 @@ class Adapter(Protocol):
         """A reply the helpdesk expects instead of the usual 202, or None."""
 
     @property
-    def writeback(self) -> type[HttpNoteClient] | None:
+    def writeback(self) -> WritebackClientClass | None:
         """The write-back client class, or None for a kind with nothing to post to."""
 
     @property
@@ -97,7 +97,7 @@ class Helpdesk:
     sign: Sign
     delivery_id: DeliveryId
     parse: Parse
-    writeback: type[HttpNoteClient] | None
+    writeback: WritebackClientClass | None
     handshake: ReadHandshake = no_handshake
     signs_body: bool = True
     event_header: str | None = None

@@ -155,7 +155,7 @@ def parse_address(value: str, what: str) -> Address:
         addresses, header = (), None
     if header is None or len(addresses) != 1 or header.defects:
         raise NotifyPermanent(f"{what} must be one e-mail address", reason="bad_address")
-    address = addresses[0]
+    address: Address = addresses[0]
     if not address.username or not address.domain:
         raise NotifyPermanent(f"{what} must be one e-mail address", reason="bad_address")
     return address

@@ -128,6 +128,23 @@ class WritebackClient(Protocol):
     def close(self) -> None: ...
 
 
+class WritebackClientClass(Protocol):
+    """A helpdesk's `writeback.Client` class as the registry builds it (an `HttpNoteClient`
+    subclass that adds its token to the base's constructor)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def app_credentials(self) -> bool:
+        """Also takes `app_id`/`app_secret` keywords (Help Scout)."""
+
+    @property
+    def statuses(self) -> Mapping[int, Status]: ...
+
+    def __call__(self, api_base: str, api_token: str, timeout: float = ...) -> WritebackClient: ...
+
+
 def plain_note(text: str) -> str:
     """The text with line breaks normalised to `\\n`, for APIs that take plain text."""
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -7,7 +7,7 @@ import hmac
 import json
 import socket
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -27,7 +27,7 @@ def create_app(state: SandboxState | None = None, *, base_path: str = "") -> Fla
     app = Flask(__name__, static_folder=None)
     app.extensions[EXTENSION] = state if state is not None else SandboxState()
     app.config["SANDBOX_BASE_PATH"] = base_path.rstrip("/")
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # a DefaultJSONProvider
     for module in (routes_meta, routes_issues, routes_workflow, routes_search):
         prefix = f"{app.config['SANDBOX_BASE_PATH']}{module.bp.url_prefix}"
         app.register_blueprint(module.bp, url_prefix=prefix)
@@ -35,14 +35,14 @@ def create_app(state: SandboxState | None = None, *, base_path: str = "") -> Fla
     app.after_request(_after)
     app.register_error_handler(JiraError, _jira_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.wsgi_app = _DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]  # Flask's way
     return app
 
 
 def _state() -> SandboxState:
     from flask import current_app
 
-    return current_app.extensions[EXTENSION]
+    return cast(SandboxState, current_app.extensions[EXTENSION])
 
 
 def error_response(

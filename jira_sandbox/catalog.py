@@ -7,6 +7,7 @@ To Do 10001 / In Progress 3 / Done 10002, resolution Done 10000).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Named:
 class FieldDef:
     id: str
     name: str
-    schema: dict
+    schema: dict[str, Any]
     custom: bool = False
     clause_names: tuple[str, ...] = ()
     orderable: bool = True

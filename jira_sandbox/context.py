@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, current_app, g, request
 
@@ -28,7 +28,7 @@ def api_blueprint(name: str) -> Blueprint:
 
 
 def state() -> SandboxState:
-    return current_app.extensions[EXTENSION]
+    return cast(SandboxState, current_app.extensions[EXTENSION])
 
 
 def api_version() -> str:

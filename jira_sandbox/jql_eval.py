@@ -39,6 +39,11 @@ def _bad(message: str) -> JiraError:
     return JiraError(400, message)
 
 
+def _nones_first(get: Callable[[Issue], Any]) -> Callable[[Issue], tuple[bool, Any]]:
+    """A sort key on `get` that puts issues without a value before the rest."""
+    return lambda issue: (get(issue) is not None, get(issue))
+
+
 class Compiler:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -140,7 +145,7 @@ class Compiler:
         def sort(issues: list[Issue]) -> list[Issue]:
             result = sorted(issues, key=lambda i: i.id, reverse=True)
             for get, descending in reversed(keys):
-                result.sort(key=lambda i, g=get: (g(i) is not None, g(i)), reverse=descending)
+                result.sort(key=_nones_first(get), reverse=descending)
             return result
 
         return sort

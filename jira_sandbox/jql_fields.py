@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from . import catalog, jql, richtext
 from .errors import JiraError
 from .state import Issue, SandboxState
+
+_T = TypeVar("_T")
 
 # Real Jira fields this emulator cannot search on: say so instead of "does not exist".
 JIRA_FIELDS_NOT_EMULATED = {
@@ -141,7 +143,7 @@ class FieldTable:
     # -- literal resolution --------------------------------------------------------------
 
     @staticmethod
-    def _lookup(found: Any, value: jql.Value, label: str) -> Any:
+    def _lookup(found: _T | None, value: jql.Value, label: str) -> _T:
         if found is None:
             raise _bad(f"The value '{value.text}' does not exist for the field '{label}'.")
         return found

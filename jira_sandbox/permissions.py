@@ -12,6 +12,7 @@ was available (issue not found, notifications) and otherwise modelled on it (see
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Iterable
 
@@ -78,7 +79,8 @@ class Permissions:
                 self._admins.discard(account_id)
         self.set(account_id, self.held(account_id, project) - set(permissions), project)
 
-    def held(self, account_id: str, project: str = EVERY_PROJECT) -> set[str]:
+    def held(self, account_id: str, project: str = EVERY_PROJECT) -> builtins.set[str]:
+        # builtins.: inside this class, `set` names the method above
         """The project permissions in force: a project's own grant, else the "*" grant."""
         with self._lock:
             key = (account_id, project.upper())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -46,6 +47,7 @@ class JiraSandbox(SandboxControls):
         server_version: str = "9.12.15",
     ) -> None:
         if state is None:
+            optional: dict[str, Any] = {"clock": clock} if clock else {}
             state = SandboxState(
                 email,
                 api_token,
@@ -53,7 +55,7 @@ class JiraSandbox(SandboxControls):
                 deployment=deployment,
                 index_lag=index_lag,
                 server_version=server_version,
-                **({"clock": clock} if clock else {}),
+                **optional,
             )
         super().__init__(state, project)
         self.base_path = base_path.rstrip("/")

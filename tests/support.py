@@ -151,9 +151,9 @@ def inline_runtime(settings: Any) -> Any:
 
 def redis_db_url(offset: int) -> str:
     """A Redis database of this test process's own: VOICE_ROUTER_TEST_REDIS names the first
-    (default db 12); each pytest-xdist worker takes the next two (one for rq and the queue,
+    (default db 10); each pytest-xdist worker takes the next two (one for rq and the queue,
     one for the metrics tests), so parallel workers never flush each other's jobs."""
-    base = os.environ.get("VOICE_ROUTER_TEST_REDIS", "redis://127.0.0.1:6379/12")
+    base = os.environ.get("VOICE_ROUTER_TEST_REDIS", "redis://127.0.0.1:6379/10")
     server, _, db = base.rpartition("/")
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     return f"{server}/{(int(db) + 2 * worker + offset) % 16}"

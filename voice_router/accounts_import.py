@@ -96,7 +96,7 @@ def _store(engine: Engine, rows: list[AccountRow]) -> None:
 
 
 def import_accounts(
-    engine: Engine, path: Path, progress: Callable[[int], None] | None = None
+    engine: Engine, path: Path, progress: Callable[[int], object] | None = None
 ) -> ImportReport:
     report = ImportReport()
     chunk: list[AccountRow] = []

@@ -6,12 +6,20 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Never, cast
 
 import click
 from sqlmodel import Session, col, select
 
 from voice_router.models import MAX_ID
 from voice_router.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from tqdm import tqdm
+
+    from voice_router.privacy import ForgetReport
+    from voice_router.runtime import Runtime
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -22,10 +30,10 @@ def _settings(ctx: click.Context) -> Settings:
         # JSON lines on stderr with secrets masked; one-shot commands only say what went wrong.
         chatty = ctx.command.name in ("worker", "serve") or ctx.obj.log_level == "debug"
         logs.configure(ctx.obj, level=None if chatty else logging.WARNING)
-    return ctx.obj
+    return cast(Settings, ctx.obj)
 
 
-def _runtime(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _runtime(ctx: click.Context) -> Runtime:
     from workers.runtime import build_runtime
 
     return build_runtime(_settings(ctx))
@@ -145,7 +153,7 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
         click.echo(f"token {info.id} ({info.name}) was already revoked at {iso(info.revoked_at)}")
 
 
-def _engine(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _engine(ctx: click.Context) -> Engine:
     from voice_router.db import make_engine, upgrade
 
     engine = make_engine(_settings(ctx).database_url)
@@ -163,7 +171,7 @@ class _IssueCounter:
 
     def __init__(self) -> None:
         self.read = 0
-        self._bar = None
+        self._bar: tqdm[Never] | None = None
 
     def update(self, count: int) -> None:
         from tqdm import tqdm
@@ -317,7 +325,7 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
     if (delivery_id is None) == (not replay_all):
         raise click.UsageError("give one delivery ID or --all")
     rt = _runtime(ctx)
-    count = replay(rt.engine, None if replay_all else [delivery_id])
+    count = replay(rt.engine, None if replay_all or delivery_id is None else [delivery_id])
     if count == 0:
         click.echo(
             "nothing to replay"
@@ -435,7 +443,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         )
 
 
-def _echo_counts(report) -> None:  # type: ignore[no-untyped-def]
+def _echo_counts(report: ForgetReport) -> None:
     rows = [
         ("customer records made anonymous", report.customers),
         ("helpdesk identities deleted", report.identities),

@@ -9,19 +9,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlmodel import Session
 
+from voice_router.sqlite_lock import write_lock
+
 if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
     from alembic.config import Config
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # BEGIN is ours to say (`_sqlite_begin`)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -44,6 +52,7 @@ def make_engine(database_url: str) -> Engine:
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        sa.event.listen(engine.pool, "checkin", _release_write_lock)
         return engine
     # No ping on every checkout (a round trip per webhook): only a connection that sat idle
     # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
@@ -67,7 +76,7 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
-def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_begin(connection: Connection) -> None:
     """`BEGIN`, or `BEGIN IMMEDIATE` for a unit of work that writes (session_scope). In WAL
     mode a transaction that read first and then writes fails at once with "database is
     locked" — no waiting — when another connection committed since its read: webhooks are
@@ -75,10 +84,33 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     options = connection.get_execution_options()
     if options.get("isolation_level") == "AUTOCOMMIT":  # VACUUM and the like
         return
-    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
+    begin = options.get("sqlite_begin", "")
+    if begin == "IMMEDIATE":
+        _take_write_lock(connection)
+    connection.exec_driver_sql(f"BEGIN {begin}".strip())
 
 
-def _postgres_session(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _take_write_lock(connection) -> None:  # type: ignore[no-untyped-def]
+    """Queue for the write lock (voice_router.sqlite_lock) before `BEGIN IMMEDIATE`; held
+    until the connection goes back to the pool, which a session does right after its
+    commit or rollback."""
+    info = connection.connection.info  # the pooled connection's, seen again at checkin
+    if "write_lock" in info:  # a second transaction before going back to the pool
+        return
+    lock = write_lock(connection.engine.url.database or "")
+    if lock is not None and lock.acquire():
+        info["write_lock"] = lock
+
+
+def _release_write_lock(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    lock = record.info.pop("write_lock", None)
+    if lock is not None:
+        lock.release()
+
+
+def _postgres_session(
+    dbapi_connection: psycopg.Connection[Any], _record: ConnectionPoolEntry
+) -> None:
     """psycopg prepares a statement run five times on a connection, and PostgreSQL may then
     keep one generic plan for it. For a batch's `ticket_id IN (…500 values…)` lookups, a
     plan made while the table was small turned 3 ms into 200 ms once it had grown: plan
@@ -118,11 +150,16 @@ def _without_values(context: ExceptionContext) -> None:
 IDLE_PING_SECONDS = 10.0  # a database restart or an idle timeout usually happens in a lull
 
 
-def _stamp_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+def _stamp_checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
     record.info["checked_in_at"] = time.monotonic()
 
 
-def _ping_if_idle(dialect, dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+def _ping_if_idle(
+    dialect: Dialect,
+    dbapi_connection: DBAPIConnection,
+    record: ConnectionPoolEntry,
+    _proxy: PoolProxiedConnection,
+) -> None:
     """A pooled connection unused for IDLE_PING_SECONDS is pinged before it is handed out;
     a dead one is replaced by the pool (DisconnectionError), so the first API request after a
     database restart does not fail. Busy connections (a stream of webhooks) are not pinged."""

@@ -63,7 +63,7 @@ def erase_deliveries(
     names = set(names)
     mail = Mentions(email)
     stubs: set[int] = set()
-    cuts: dict[int, dict[str, Any]] = {}
+    cuts: dict[int, dict[str, Any] | None] = {}
     for row in _stored(session, table, table.c.kind != "jira"):
         ids = known_ids.get(row.source, set())
         has_mail = mail.in_raw(row.body) or mail.in_raw(row.headers)

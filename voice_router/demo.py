@@ -84,7 +84,8 @@ def post_sample(base: str, kind: str, secret: str, sample: dict[str, Any]) -> in
     request = urllib.request.Request(f"{base}/webhooks/{kind}", data=body, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
+            status: int = response.status
+            return status
     except urllib.error.HTTPError as exc:
         return exc.code
 

@@ -39,6 +39,12 @@ import glob
 import os
 import re
 import tempfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.http.message import Request
+    from gunicorn.workers.base import Worker
 
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -78,7 +84,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def on_starting(server) -> None:  # type: ignore[no-untyped-def]
+def on_starting(server: Arbiter) -> None:
     """Drop the metric files of processes that no longer run (a previous gunicorn)."""
     for path in glob.glob(os.path.join(os.environ[_MULTIPROC], "*.db")):
         found = re.search(r"_(\d+)\.db$", path)
@@ -86,7 +92,7 @@ def on_starting(server) -> None:  # type: ignore[no-untyped-def]
             os.remove(path)
 
 
-def pre_request(worker, req) -> None:  # type: ignore[no-untyped-def]
+def pre_request(worker: Worker, req: Request) -> None:
     """Bound every socket operation of this request (reading the body, writing the answer)
     by `timeout`; the worker resets the socket to blocking before the next request."""
     sock = getattr(getattr(req, "unreader", None), "sock", None)
@@ -94,7 +100,7 @@ def pre_request(worker, req) -> None:  # type: ignore[no-untyped-def]
         sock.settimeout(worker.cfg.timeout)
 
 
-def child_exit(server, worker) -> None:  # type: ignore[no-untyped-def]
+def child_exit(server: Arbiter, worker: Worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

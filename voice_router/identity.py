@@ -86,7 +86,7 @@ class Directory:
         if sure:
             domains = dict(filter(None, (account_key(e.company, e.customer.email) for e in sure)))
             missing = sorted(k for k in domains if k not in self._accounts)
-            rows = [{"key": k, "domain": domains[k]} for k in missing]
+            rows: list[dict[str, Any]] = [{"key": k, "domain": domains[k]} for k in missing]
             insert_missing(self.session, Account, rows)
             self._load_accounts(missing)
         self._load_customers(emails)
@@ -106,7 +106,7 @@ class Directory:
             self._identities.update({(source, e): None for e in chunk})
             for external_id, customer in self.session.exec(
                 select(CustomerIdentity.external_id, Customer)
-                .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+                .join(CustomerIdentity, col(CustomerIdentity.customer_id) == Customer.id)
                 .where(
                     CustomerIdentity.source == source,
                     col(CustomerIdentity.external_id).in_(chunk),
@@ -207,7 +207,7 @@ class Directory:
             return self._identities[(source, external_id)]
         statement = (
             select(Customer)
-            .join(CustomerIdentity, CustomerIdentity.customer_id == Customer.id)
+            .join(CustomerIdentity, col(CustomerIdentity.customer_id) == Customer.id)
             .where(CustomerIdentity.source == source, CustomerIdentity.external_id == external_id)
         )
         return self.session.exec(statement).first()

@@ -33,7 +33,7 @@ from voice_router.models import Account, ImpactDay, PainPoint, Problem
 def merge_parents(session: Session) -> dict[int, int]:
     """problem id -> the problem it was merged into, for every merged problem."""
     return dict(
-        session.exec(
+        session.exec(  # type: ignore[arg-type]  # the query drops null parents
             select(Problem.id, Problem.merged_into_id).where(
                 col(Problem.merged_into_id).is_not(None)
             )
@@ -80,7 +80,7 @@ def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
 def _owner_chunks(groups: Mapping[int, Sequence[int]], size: int = 400) -> Iterator[sa.Subquery]:
     """(owner, member) rows: each owner with every member of its group, in chunks small
     enough for SQLite's limit on compound SELECTs."""
-    rows: list[sa.Select[tuple[int, int]]] = []
+    rows: list[sa.Select[int, int]] = []
     for owner, group in groups.items():
         if rows and len(rows) + len(group) > size:
             yield sa.union_all(*rows).subquery("owners")
@@ -122,15 +122,17 @@ def group_impact(session: Session, groups: Mapping[int, Sequence[int]]) -> dict[
 
 def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict[int, Any]]:
     """owner -> (customers, accounts, tickets, first_seen, last_seen), and owner -> mrr."""
-    active = sa.and_(PainPoint.problem_id == owners.c.member, col(PainPoint.removed_at).is_(None))
+    active = sa.and_(
+        col(PainPoint.problem_id) == owners.c.member, col(PainPoint.removed_at).is_(None)
+    )
     ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
     counts = {
         row[0]: tuple(row[1:])
         for row in session.exec(
-            select(
+            select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
                 owners.c.owner,
-                sa.func.count(sa.distinct(PainPoint.customer_id)),
-                sa.func.count(sa.distinct(PainPoint.account_id)),
+                sa.func.count(sa.distinct(col(PainPoint.customer_id))),
+                sa.func.count(sa.distinct(col(PainPoint.account_id))),
                 sa.func.count(sa.distinct(ticket)),
                 sa.func.min(PainPoint.reported_at),
                 sa.func.max(PainPoint.last_event_at),
@@ -141,7 +143,7 @@ def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict
         ).all()
     }
     accounts = (
-        select(owners.c.owner.label("owner"), PainPoint.account_id.label("account_id"))
+        select(owners.c.owner.label("owner"), col(PainPoint.account_id).label("account_id"))
         .select_from(owners)
         .join(PainPoint, active)
         .where(col(PainPoint.account_id).is_not(None))
@@ -176,7 +178,7 @@ def lock_owners(
             if session.get_bind().dialect.name == "postgresql":
                 statement = statement.with_for_update()
             for problem in session.exec(statement.order_by(col(Problem.id))):
-                locked[problem.id] = problem  # type: ignore[index]
+                locked[problem.id] = problem
             again = merge_parents(session)
             if again != parents:
                 parents = again
@@ -195,7 +197,7 @@ def trends(
         return {}
     today = to_utc(now or utcnow()).date()
     rows = session.exec(
-        select(ImpactDay.owner_id, ImpactDay.day, ImpactDay.tickets).where(
+        select(ImpactDay.owner_id, col(ImpactDay.day), ImpactDay.tickets).where(
             col(ImpactDay.owner_id).in_(list(problem_ids)),
             col(ImpactDay.day) > today - timedelta(days=60),
         )

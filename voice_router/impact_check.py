@@ -29,11 +29,11 @@ class Drift:
 
 def problem_ids(engine: Engine) -> list[int]:
     with Session(engine) as session:
-        return list(session.exec(select(Problem.id).order_by(col(Problem.id))).all())  # type: ignore[arg-type]
+        return list(session.exec(select(Problem.id).order_by(col(Problem.id))).all())
 
 
 def recompute_all(
-    engine: Engine, fix: bool, progress: Callable[[int], None] | None = None
+    engine: Engine, fix: bool, progress: Callable[[int], object] | None = None
 ) -> list[Drift]:
     """Drift of every problem (fixed, with `fix`); `progress` gets the problems done."""
     ids = problem_ids(engine)

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -68,7 +69,7 @@ def reports_now(session: Session, source: str, tickets: Iterable[str]) -> dict[s
     tickets = sorted(tickets)
     for start in range(0, len(tickets), 500):
         rows = session.exec(
-            select(
+            select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
                 PainPoint.ticket_id,
                 PainPoint.problem_id,
                 PainPoint.customer_id,
@@ -172,7 +173,9 @@ def _chain(parents: dict[int, int], problem_id: int) -> list[int]:
     return chain
 
 
-def _tally(session: Session, deltas: dict[tuple[int, str, int], int]) -> dict[int, dict]:
+def _tally(
+    session: Session, deltas: dict[tuple[int, str, int], int]
+) -> dict[int, dict[tuple[str, int], int]]:
     """Apply the tally changes; owner -> {(kind, member): +1 or -1} for tallies that reached
     or left zero."""
     deltas = {key: d for key, d in deltas.items() if d}
@@ -192,51 +195,56 @@ def _tally(session: Session, deltas: dict[tuple[int, str, int], int]) -> dict[in
             ).all()
             current.update({(o, kind, m): n for o, m, n in rows})
     flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
-    rows, emptied = [], []
+    upserts: list[dict[str, Any]] = []
+    emptied: list[tuple[int, str, int]] = []
     for (owner, kind, member), step in sorted(deltas.items()):
         old = current.get((owner, kind, member), 0)
         new = max(0, old + step)  # below zero only if counts had drifted: --check says so
         if (old > 0) != (new > 0):
             flips[owner][(kind, member)] = 1 if new else -1
         if new:
-            rows.append({"owner_id": owner, "kind": kind, "member_id": member, "n": new})
+            upserts.append({"owner_id": owner, "kind": kind, "member_id": member, "n": new})
         elif old:
             emptied.append((owner, kind, member))
-    if rows:
+    if upserts:
         insert = dialect(session).insert(ImpactMember)
         session.execute(
             insert.on_conflict_do_update(
                 index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
             ),
-            rows,
+            upserts,
         )
     for owner, kind, member in emptied:
         session.execute(
             sa.delete(ImpactMember).where(
-                ImpactMember.owner_id == owner,
-                ImpactMember.kind == kind,
-                ImpactMember.member_id == member,
+                col(ImpactMember.owner_id) == owner,
+                col(ImpactMember.kind) == kind,
+                col(ImpactMember.member_id) == member,
             )
         )
     return flips
 
 
 def _add_days(session: Session, deltas: dict[tuple[int, date], int]) -> None:
-    rows = [{"owner_id": o, "day": d, "tickets": n} for (o, d), n in sorted(deltas.items()) if n]
+    rows: list[dict[str, Any]] = [
+        {"owner_id": o, "day": d, "tickets": n} for (o, d), n in sorted(deltas.items()) if n
+    ]
     if not rows:
         return
     insert = dialect(session).insert(ImpactDay)
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["owner_id", "day"],
-            set_={"tickets": ImpactDay.__table__.c.tickets + insert.excluded.tickets},  # type: ignore[attr-defined]
+            set_={"tickets": ImpactDay.__table__.c.tickets + insert.excluded.tickets},  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         ),
         rows,
     )
     if any(n < 0 for n in (r["tickets"] for r in rows)):
         owners = sorted({r["owner_id"] for r in rows})
         session.execute(
-            sa.delete(ImpactDay).where(col(ImpactDay.owner_id).in_(owners), ImpactDay.tickets <= 0)
+            sa.delete(ImpactDay).where(
+                col(ImpactDay.owner_id).in_(owners), col(ImpactDay.tickets) <= 0
+            )
         )
 
 
@@ -249,7 +257,9 @@ def _account_mrr(session: Session, accounts: set[int]) -> dict[int, Decimal]:
         found.update(
             (account, Decimal(mrr or 0))
             for account, mrr in session.exec(
-                select(Account.id, Account.mrr).where(col(Account.id).in_(ids[start : start + 500]))
+                select(Account.id, col(Account.mrr)).where(
+                    col(Account.id).in_(ids[start : start + 500])
+                )
             )
         )
     return found
@@ -305,9 +315,9 @@ def _sum_mrr(session: Session, problems: dict[int, Problem]) -> None:
                 ImpactMember.kind == "a",
                 ImpactMember.n > 0,
             )
-            .group_by(ImpactMember.owner_id)
+            .group_by(col(ImpactMember.owner_id))
         ).all()
     )
     for owner, problem in problems.items():
-        problem.mrr = Decimal(sums.get(owner, 0))
+        problem.mrr = Decimal(sums.get(owner, 0))  # type: ignore[arg-type]  # coalesce: no None
         session.add(problem)

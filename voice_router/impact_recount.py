@@ -64,18 +64,18 @@ def recount(session: Session, groups: Mapping[int, Sequence[int]]) -> dict[int, 
     ticket = (PainPoint.source, PainPoint.ticket_id)
     for owners in _owner_chunks(groups):
         active = sa.and_(
-            PainPoint.problem_id == owners.c.member, col(PainPoint.removed_at).is_(None)
+            col(PainPoint.problem_id) == owners.c.member, col(PainPoint.removed_at).is_(None)
         )
-        for kind, column in (("c", PainPoint.customer_id), ("a", PainPoint.account_id)):
+        for kind, column in (("c", col(PainPoint.customer_id)), ("a", col(PainPoint.account_id))):
             rows = session.exec(
                 select(owners.c.owner, column, sa.func.count())
                 .select_from(owners)
                 .join(PainPoint, active)
-                .where(column.is_not(None))  # type: ignore[union-attr]
+                .where(column.is_not(None))
                 .group_by(owners.c.owner, column)
             ).all()
             for owner, member, n in rows:
-                counts[owner].members[(kind, member)] = n
+                counts[owner].members[(kind, member)] = n  # type: ignore[index]  # no nulls: where
         firsts = session.exec(
             select(owners.c.owner, sa.func.min(PainPoint.reported_at))
             .select_from(owners)
@@ -95,7 +95,7 @@ def stored(session: Session, owners: Sequence[int]) -> dict[int, Counts]:
     for start in range(0, len(owners), 500):
         chunk = list(owners[start : start + 500])
         for p in session.exec(select(Problem).where(col(Problem.id).in_(chunk))):
-            counts[p.id].impact = Impact(  # type: ignore[index]
+            counts[p.id].impact = Impact(
                 p.customers, p.accounts, p.tickets, p.mrr, p.first_seen, p.last_seen
             )
         for m in session.exec(select(ImpactMember).where(col(ImpactMember.owner_id).in_(chunk))):
@@ -126,7 +126,7 @@ def store(session: Session, problems: Mapping[int, Problem], counts: Mapping[int
     ]
     for model, rows in ((ImpactMember, members), (ImpactDay, days)):
         if rows:
-            session.execute(sa.insert(model.__table__), rows)  # type: ignore[attr-defined]
+            session.execute(sa.insert(model.__table__), rows)  # type: ignore[union-attr]  # SQLModel leaves __table__ undeclared
     now = utcnow()
     for owner, problem in problems.items():
         found = counts[owner].impact

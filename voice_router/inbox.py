@@ -9,22 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Engine
 
 from integrations import registry
 from integrations.events import Handshake, PayloadError
+from voice_router import intake_store
 from voice_router.admission import read_events
 from voice_router.clock import utcnow
-from voice_router.errors import NotFound, ServiceUnavailable, Unauthorized
-from voice_router.models import Delivery
+from voice_router.errors import NotFound, Unauthorized
+from voice_router.intake_store import TABLE
 from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,119 +58,6 @@ def _kept_header_name(key: str) -> str | None:
     return None if any(word in name for word in _SECRET_HEADER_WORDS) else name
 
 
-_TABLE = Delivery.__table__  # type: ignore[attr-defined]
-_COLUMNS = (
-    "source",
-    "kind",
-    "delivery_key",
-    "headers",
-    "body",
-    "status",
-    "attempts",
-    "last_error",
-    "received_at",
-    "next_attempt_at",
-)
-
-
-@dataclass(frozen=True)
-class _InsertPlan:
-    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, compiled once per dialect by
-    SQLAlchemy with positional parameters (the cheapest for the driver to bind), and the
-    column types' own bind processors, to run on the DBAPI cursor."""
-
-    sql: str
-    processors: tuple[Callable[[Any], Any] | None, ...]  # one per column of _COLUMNS
-    autocommit: bool  # the driver has an autocommit switch (psycopg): one round trip
-
-    def parameters(self, row: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            row[name] if process is None else process(row[name])
-            for name, process in zip(_COLUMNS, self.processors, strict=True)
-        )
-
-
-_plans: dict[str, _InsertPlan] = {}
-
-
-def _insert_plan(dialect: Dialect) -> _InsertPlan:
-    plan = _plans.get(dialect.name)
-    if plan is None:
-        module = postgresql if dialect.name == "postgresql" else sqlite
-        statement = module.insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id)
-        positional = dialect if dialect.positional else type(dialect)(paramstyle="format")
-        compiled = statement.compile(dialect=positional, column_keys=list(_COLUMNS))
-        assert tuple(compiled.positiontup or ()) == _COLUMNS, compiled.positiontup
-        plan = _InsertPlan(
-            sql=compiled.string,
-            processors=tuple(
-                _TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-                for name in _COLUMNS
-            ),
-            autocommit=dialect.name == "postgresql",
-        )
-        _plans[dialect.name] = plan
-    return plan
-
-
-def _insert(engine: Engine, row: dict[str, Any]) -> int | None:
-    """Store one delivery through the pooled DBAPI connection, skipping SQLAlchemy's
-    execution layer: this runs for every webhook and is most of its cost. Returns the new id,
-    or None when (source, delivery_key) is stored already."""
-    plan = _insert_plan(engine.dialect)
-    pooled = engine.raw_connection()
-    try:
-        connection = pooled.dbapi_connection
-        cursor = None
-        try:
-            if plan.autocommit:
-                connection.autocommit = True  # type: ignore[union-attr]
-            cursor = connection.cursor()  # type: ignore[union-attr]
-            cursor.execute(plan.sql, plan.parameters(row))
-            returned = cursor.fetchall()
-            connection.commit()  # type: ignore[union-attr]  # pysqlite's implicit BEGIN
-        except engine.dialect.loaded_dbapi.Error as exc:
-            if engine.dialect.is_disconnect(exc, connection, cursor):
-                pooled.invalidate(exc)
-                raise _Disconnected from exc
-            raise
-        finally:
-            if cursor is not None:
-                with suppress(Exception):
-                    cursor.close()
-            if plan.autocommit and pooled.is_valid:
-                connection.autocommit = False  # type: ignore[union-attr]
-    finally:
-        pooled.close()
-    return returned[0][0] if returned else None
-
-
-class _Disconnected(Exception):
-    """The pooled connection was dead (a database restart, an idle timeout)."""
-
-
-def _store(engine: Engine, row: dict[str, Any]) -> int | None:
-    """`_insert`, once more on a fresh connection if the pooled one was dead. A database that
-    is down, unreachable or locked is a ServiceUnavailable: not stored, so not acknowledged,
-    and the sender resends."""
-    try:
-        try:
-            return _insert(engine, row)
-        except _Disconnected:
-            return _insert(engine, row)
-    except (
-        _Disconnected,
-        sa.exc.OperationalError,
-        engine.dialect.loaded_dbapi.OperationalError,
-    ) as exc:
-        log.warning(
-            "intake.database_unavailable", extra={"source": row["source"], "error": str(exc)}
-        )
-        raise ServiceUnavailable(
-            "the delivery could not be stored now; send it again later"
-        ) from exc
-
-
 def delivery_key(given: str) -> str:
     """The provider's delivery id as stored: as given when the column can hold it, else its
     SHA-256 (never cut: two long ids sharing a prefix are two deliveries). The id itself
@@ -206,7 +91,7 @@ def receive(
     adapter = registry.adapter(kind)
     try:
         if kind == "jira":
-            adapter.verify(headers, body, secret, url_secret=url_secret)
+            adapter.verify(headers, body, secret, url_secret=url_secret)  # type: ignore[call-arg]  # Jira's verify takes it
         else:
             adapter.verify(headers, body, secret)
     except Exception as exc:  # whatever made verification fail, the sender is not proven
@@ -239,13 +124,13 @@ def receive(
         "received_at": now,
         "next_attempt_at": now,
     }
-    new_id = _store(engine, row)
+    new_id = intake_store.store(engine, row)
     if new_id is not None:
         return Receipt(new_id, status, False, error, handshake)
     with engine.connect() as connection:
         stored = connection.execute(
-            sa.select(_TABLE.c.id, _TABLE.c.status, _TABLE.c.last_error).where(
-                _TABLE.c.source == source_name, _TABLE.c.delivery_key == key
+            sa.select(TABLE.c.id, TABLE.c.status, TABLE.c.last_error).where(
+                TABLE.c.source == source_name, TABLE.c.delivery_key == key
             )
         ).one()
     return Receipt(stored.id, stored.status, True, stored.last_error, handshake)

@@ -97,7 +97,7 @@ def settle(
         return False
     with Session(engine) as session:
         found = [i for i in found if holder_of(session, i["key"], problem_id) is None]
-    keys = [i["key"] for i in found]
+    keys: list[str] = [i["key"] for i in found]
     current = problem.jira_key
     if current is not None and current not in keys:
         try:  # the search may not show the label on it yet

@@ -55,7 +55,7 @@ def store_for_issue(engine: Engine, problem_id: int, key: str, **values: object)
             sa.update(Problem)
             .where(col(Problem.id) == problem_id, col(Problem.jira_key) == key)
             .values(**values)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
     return bool(done)
 
 

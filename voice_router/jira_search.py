@@ -62,7 +62,7 @@ def created_order(issue: dict[str, Any]) -> tuple[datetime, int]:
     """Jira writes `created` in the user's time zone ("2026-12-05T10:00:00.000+0100")."""
     raw = (issue.get("fields") or {}).get("created")
     try:
-        created = to_utc(datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z"))
+        created = to_utc(datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z"))  # type: ignore[arg-type]  # not a str: TypeError
     except (TypeError, ValueError):
         created = LATEST
     try:

@@ -80,7 +80,9 @@ def _impact(session: Session, problem: Problem, base_url: str, currency: str) ->
     tickets = session.exec(
         select(PainPoint).where(*active).order_by(col(PainPoint.last_event_at).desc()).limit(5)
     ).all()
-    notes_arr = session.exec(select(Note.arr_at_risk).where(col(Note.problem_id).in_(group))).all()
+    notes_arr = session.exec(
+        select(col(Note.arr_at_risk)).where(col(Note.problem_id).in_(group))
+    ).all()
     trend7, trend30 = impact_mod.trends(session, [problem.id])[problem.id]
     return Impact(
         problem_url=problem_url(base_url, problem.id),
@@ -189,7 +191,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         if step.action == "confirming":
             return SyncOutcome("confirming", retry_in=step.retry_in)
         if step.action == "created":
-            store_for_issue(engine, problem_id, step.key, jira_content_hash=digest)
+            store_for_issue(engine, problem_id, step.key, jira_content_hash=digest)  # type: ignore[arg-type]  # a created step has its key
         action = step.action
         problem = load(engine, problem_id)
         if problem is None or problem.jira_key is None:
@@ -223,6 +225,7 @@ def _rewrite(
     """Splice the block into the issue's current description, add missing labels, and
     (on voice-router's own issues) set the summary and impact field: one GET, one PUT."""
     key = problem.jira_key
+    assert key is not None  # sync() syncs linked problems only
     current = client.get_issue(key, fields="description,labels,status")
     missing = [label for label in labels if label not in current.labels]
     jira_links.edit(
@@ -241,6 +244,7 @@ def _link_back(
     """The remote link from the issue to the problem page; an issue voice-router did not
     just create may have it already (linked before, without a global id)."""
     key, url = problem.jira_key, problem_url(settings.base_url, problem.id)
+    assert key is not None  # sync() syncs linked problems only
     there = not known_absent and any(
         (link.get("object") or {}).get("url") == url for link in client.remote_links(key)
     )

@@ -38,7 +38,7 @@ from contextvars import ContextVar
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from pythonjsonlogger.core import RESERVED_ATTRS, merge_record_extra
@@ -305,7 +305,7 @@ def formatter_for(stream: IO[str] | None, log_format: str | None = None) -> Json
     return _JSON
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stderr` is at the time (test capture, a redirected stream),
     in the process's `log_format` (auto: text when stderr is a terminal, JSON otherwise).
 
@@ -316,12 +316,12 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__()
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
+    @property
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, _value: TextIO) -> None:
         pass
 
     def format(self, record: logging.LogRecord) -> str:

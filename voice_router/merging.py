@@ -32,7 +32,7 @@ def refusal(session: Session, problem: Problem, survivor: Problem) -> str | None
         return "a problem cannot be merged into itself"
     if problem.merged_into_id is not None:
         return f"{_named(problem)} is already merged into problem {problem.merged_into_id}"
-    if problem.id in impact.ancestors(session, [survivor.id]):  # type: ignore[list-item]
+    if problem.id in impact.ancestors(session, [survivor.id]):
         return f"{_named(survivor)} is already merged into {_named(problem)}"
     if survivor.merged_into_id is not None:
         return f"{_named(survivor)} is itself merged; merge into its survivor instead"

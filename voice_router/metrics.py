@@ -23,7 +23,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DELIVERY_OUTCOMES = (
     "accepted",
@@ -142,19 +143,19 @@ def notification(channel: str, outcome: str) -> None:
     NOTIFICATIONS.labels(channel, outcome).inc()
 
 
-def counts_failures(job: str) -> Callable[[F], F]:
+def counts_failures(job: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a job function: an exception escaping it counts in voice_router_jobs_failed."""
 
-    def decorate(fn: F) -> F:
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
-        def run(*args: Any, **kwargs: Any) -> Any:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
             except Exception:  # rq's JobTimeoutException included
                 JOBS_FAILED.labels(job).inc()
                 raise
 
-        return run  # type: ignore[return-value]
+        return run
 
     return decorate
 
@@ -206,20 +207,22 @@ class StateCollector(Collector):
     def _database(self) -> list[Metric]:
         from voice_router.models import Delivery, Outbound
 
+        delivery_table: sa.Table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+        outbound_table: sa.Table = Outbound.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         with self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(
-                    Delivery.__table__.c.status,
+                    delivery_table.c.status,
                     sa.func.count(),
-                    sa.func.min(Delivery.__table__.c.received_at),
+                    sa.func.min(delivery_table.c.received_at),
                 )
-                .where(Delivery.__table__.c.status.in_(("pending", "failed", "invalid")))
-                .group_by(Delivery.__table__.c.status)
+                .where(delivery_table.c.status.in_(("pending", "failed", "invalid")))
+                .group_by(delivery_table.c.status)
             ).all()
             outbound = connection.execute(
                 sa.select(sa.func.count())
-                .select_from(Outbound.__table__)
-                .where(Outbound.__table__.c.status == "pending")
+                .select_from(outbound_table)
+                .where(outbound_table.c.status == "pending")
             ).scalar_one()
         counts = {row[0]: row[1] for row in rows}
         oldest = next((row[2] for row in rows if row[0] == "pending"), None)

@@ -1,4 +1,9 @@
-"""Table models. Every datetime is timezone-aware UTC."""
+"""Table models. Every datetime is timezone-aware UTC.
+
+Primary keys are typed `int` though they default to None: the database assigns them at the
+first flush, so only a row built and not yet flushed lacks one, and code reads ids of rows it
+loaded or flushed. (The column is NOT NULL either way: SQLModel makes a primary key so.)
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ class Delivery(SQLModel, table=True):
         sa.Index("ix_delivery_status_due", "status", "next_attempt_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     source: str = Field(max_length=100)
     kind: str = Field(max_length=20)
     delivery_key: str = Field(max_length=255)
@@ -38,7 +43,7 @@ class Delivery(SQLModel, table=True):
 class Account(SQLModel, table=True):
     """A paying company; `key` is its domain, or `name:<name>` when only a name is known."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key: str = Field(max_length=255, unique=True)
     domain: str | None = Field(default=None, max_length=255)
     name: str | None = Field(default=None, max_length=255)
@@ -47,7 +52,7 @@ class Account(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str | None = Field(default=None, max_length=320, unique=True)
     name: str | None = Field(default=None, max_length=255)
     account_id: int | None = Field(default=None, foreign_key="account.id")
@@ -59,7 +64,7 @@ class CustomerIdentity(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("source", "external_id", name="uq_identity_source_ext"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     source: str = Field(max_length=100)
     external_id: str = Field(max_length=255)
@@ -68,7 +73,7 @@ class CustomerIdentity(SQLModel, table=True):
 class Problem(SQLModel, table=True):
     """A product problem; impact columns are recomputed from its active pain points."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     title: str = Field(max_length=300)
     status: str = Field(default="open", max_length=20)
@@ -138,7 +143,7 @@ class ProblemVector(SQLModel, table=True):
 class Note(SQLModel, table=True):
     """A business note on a problem; posted once as a Jira comment."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id", index=True)
     body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     author: str = Field(max_length=100)
@@ -157,7 +162,7 @@ class PainPoint(SQLModel, table=True):
         sa.Index("ix_painpoint_account", "account_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id")
     source: str = Field(max_length=100)
     ticket_id: str = Field(max_length=255)
@@ -198,7 +203,7 @@ class ImpactDay(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
     role: str = Field(max_length=20)
     token_hash: str = Field(max_length=64, unique=True)
@@ -210,7 +215,7 @@ class UiSession(SQLModel, table=True):
     """A signed-in UI session. The cookie holds a random id whose SHA-256 is `session_hash`;
     sign-out sets `ended_at`, so a copied cookie stops working at once."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     session_hash: str = Field(max_length=64, unique=True)
     token_id: int = Field(foreign_key="apitoken.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
@@ -222,7 +227,7 @@ class CustomerNotice(SQLModel, table=True):
 
     __table_args__ = (sa.UniqueConstraint("problem_id", "customer_id", name="uq_notice"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id")
     customer_id: int = Field(foreign_key="customer.id")
     notified_at: datetime = Field(default_factory=utcnow)
@@ -239,7 +244,7 @@ class Outbound(SQLModel, table=True):
         sa.Index("ix_outbound_due", "status", "next_attempt_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     problem_id: int = Field(foreign_key="problem.id", index=True)
     channel: str = Field(max_length=20)
     target: str = Field(max_length=400)
@@ -274,7 +279,7 @@ class AuditEntry(SQLModel, table=True):
     `subject_hash` is the sha256 of the lower-cased e-mail, `details` a JSON object of
     counts."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
     action: str = Field(max_length=50)
     subject_hash: str = Field(max_length=64, index=True)

@@ -85,7 +85,7 @@ class Attacher:
         if not self._new:
             return
         rows = [dict(vars(pain_point)) for pain_point in self._new]  # asdict deep-copies
-        self.session.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]
+        self.session.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         for pain_point in self._new:
             self._tickets.pop(pain_point.ticket_id, None)
         self._new.clear()

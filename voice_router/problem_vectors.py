@@ -158,7 +158,7 @@ def _subjects(session: Session, problem_ids: list[int]) -> dict[int, list[str]]:
                 PainPoint.problem_id,
                 PainPoint.subject,
                 sa.func.row_number()
-                .over(partition_by=PainPoint.problem_id, order_by=col(PainPoint.id).desc())
+                .over(partition_by=col(PainPoint.problem_id), order_by=col(PainPoint.id).desc())
                 .label("n"),
             )
             .where(col(PainPoint.problem_id).in_(chunk), col(PainPoint.removed_at).is_(None))

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -42,7 +43,7 @@ def _cursor(session: Session) -> datetime | None:
     return to_utc(datetime.fromisoformat(row.value)) if row else None
 
 
-def _updated_at(issue: dict) -> datetime:
+def _updated_at(issue: dict[str, Any]) -> datetime:
     raw = (issue.get("fields") or {}).get("updated")
     if isinstance(raw, str):
         try:

@@ -65,7 +65,7 @@ def sync_due(
             if due is None or claimed is not None or to_utc(due) > when:
                 changed.append({"pid": problem_id, "due": when})
     if changed:
-        table = Problem.__table__  # type: ignore[attr-defined]
+        table = Problem.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         column = table.c.jira_sync_due_at
         session.execute(
             sa.update(table)
@@ -109,7 +109,7 @@ def claim_sync(engine: Engine, problem_id: int) -> datetime | None:
                 _unclaimed(now),
             )
             .values(jira_sync_claimed_at=now)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
     return now if taken else None
 
 
@@ -144,7 +144,7 @@ def retry_sync(engine: Engine, problem_id: int, claimed: datetime, wait: float |
         due = utcnow() + delay
         current = problem.jira_sync_due_at
         changed = current is not None and to_utc(current) > to_utc(claimed)
-        if not changed or to_utc(current) > due:  # type: ignore[arg-type]
+        if not changed or to_utc(current) > due:  # type: ignore[arg-type]  # changed: not None
             problem.jira_sync_due_at = due
         problem.jira_sync_attempts = attempts
         problem.jira_sync_claimed_at = None
@@ -156,11 +156,12 @@ def release_sync_claims(engine: Engine) -> int:
     """Give up every running claim: for a runner that runs all syncs of a deployment on its
     own, any claim it finds at start was left by a runner that died."""
     with session_scope(engine) as session:
-        return session.execute(
+        released: int = session.execute(
             sa.update(Problem)
             .where(col(Problem.jira_sync_claimed_at).is_not(None))
             .values(jira_sync_claimed_at=None)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
+    return released
 
 
 def take_lease(engine: Engine, name: str, holder: str, ttl: timedelta) -> bool:
@@ -175,7 +176,7 @@ def take_lease(engine: Engine, name: str, holder: str, ttl: timedelta) -> bool:
                 (col(Lease.holder) == holder) | (col(Lease.expires_at) <= now),
             )
             .values(holder=holder, expires_at=now + ttl)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
     return bool(taken)
 
 

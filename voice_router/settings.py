@@ -12,12 +12,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from integrations import registry
 
 DEFAULT_CONFIG_FILE = "voice-router.toml"
 ENV_PREFIX = "VOICE_ROUTER_"
+
+_T = TypeVar("_T")
 
 
 class ConfigError(Exception):
@@ -139,7 +141,7 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     raise ConfigError(f"{where}: expected a string, got {value!r}")
 
 
-def _build(cls: type, table: Mapping[str, Any], where: str, **fixed: Any) -> Any:
+def _build(cls: type[_T], table: Mapping[str, Any], where: str, **fixed: Any) -> _T:
     known = _scalar_fields(cls)
     values: dict[str, Any] = dict(fixed)
     for key, value in table.items():

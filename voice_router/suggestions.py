@@ -105,7 +105,7 @@ class _Group:
 def _load(session: Session, problem_id: int) -> tuple[dict[int, _Group], dict[int, int]]:
     """Every unmerged problem's group, and each problem's group (its root)."""
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
             Problem.id,
             Problem.key,
             Problem.title,
@@ -195,7 +195,7 @@ def _shared(
         .distinct()
     ).all()
     for pid, value in rows:
-        shared[roots[pid]].add(value)
+        shared[roots[pid]].add(value)  # type: ignore[arg-type]  # the query drops nulls
     return own, shared
 
 

@@ -64,6 +64,8 @@ def end(engine: Engine, session_id: str) -> None:
     with session_scope(engine) as db:
         db.execute(
             sa.update(UiSession)
-            .where(UiSession.session_hash == _hash(session_id), col(UiSession.ended_at).is_(None))
+            .where(
+                col(UiSession.session_hash) == _hash(session_id), col(UiSession.ended_at).is_(None)
+            )
             .values(ended_at=utcnow())
         )

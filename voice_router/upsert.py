@@ -13,7 +13,7 @@ M = TypeVar("M", bound=SQLModel)
 
 def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
     """Insert the row unless it clashes with a unique key; True when it was inserted."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = model.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
     statement = (
         dialect(session)
         .insert(table)

@@ -107,7 +107,9 @@ def run_due_syncs(runtime: Runtime | None = None) -> int:
 
 
 @metrics.counts_failures("deliver_outbound")
-def deliver_outbound(problem_id: int | None = None, runtime: Runtime | None = None) -> dict:
+def deliver_outbound(
+    problem_id: int | None = None, runtime: Runtime | None = None
+) -> dict[str, int]:
     """Send what shipped problems owe (write-back notes, agent digests), at most once each;
     with no id, everything that is due."""
     from voice_router import notify, outbound
@@ -137,7 +139,7 @@ def weekly_digest(runtime: Runtime | None = None) -> dict:
 
 
 @metrics.counts_failures("reconcile")
-def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict:
+def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, int]:
     """The periodic pass: Jira state since the last cursor, then what is owed. One pass per
     `reconcile_seconds` across every worker and runner of the deployment (a lease in the
     database), unless `force`d (`voice-router reconcile`)."""

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from voice_router.runtime import JobQueue
 
 if TYPE_CHECKING:
+    from rq import Retry
+
     from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -139,7 +141,7 @@ class RedisQueue:
         return bool(self.redis.ping())
 
 
-def _retry():  # type: ignore[no-untyped-def]
+def _retry() -> Retry:
     from rq import Retry
 
     return Retry(max=5, interval=[5, 15, 60, 300, 900])

@@ -86,7 +86,8 @@ def handshake(headers: Mapping[str, str], body: bytes) -> Handshake | None:
 def delivery_id(headers: Mapping[str, str], body: bytes) -> str:
     """The event id (`evt_...`); application webhooks wrap the event in `payload`."""
     document = delivery_object(body)
-    event = document.get("payload") if isinstance(document.get("payload"), dict) else document
+    payload = document.get("payload")
+    event = payload if isinstance(payload, dict) else document
     return given_id(event.get("id")) or body_fingerprint(body)
 
 

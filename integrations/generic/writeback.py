@@ -4,6 +4,6 @@ voice-router could post a note to. `make_client` refuses the kind, and a source 
 
 from __future__ import annotations
 
-from integrations.writeback import HttpNoteClient
+from integrations.writeback import WritebackClientClass
 
-Client: type[HttpNoteClient] | None = None
+Client: WritebackClientClass | None = None

@@ -177,14 +177,16 @@ class JiraClient:
         params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": max_results}
         if next_page_token:
             params["nextPageToken"] = next_page_token
-        return self._get("search/jql", params)
+        found: dict[str, Any] = self._get("search/jql", params)
+        return found
 
     def search_classic(
         self, jql: str, fields: str, max_results: int, start_at: int = 0
     ) -> dict[str, Any]:
         """`GET /search` (Data Center / Server): `issues`, `startAt`, `total`."""
         params = {"jql": jql, "fields": fields, "maxResults": max_results, "startAt": start_at}
-        return self._get("search", params)
+        found: dict[str, Any] = self._get("search", params)
+        return found
 
     # -- issues ------------------------------------------------------------------------
 

@@ -3,6 +3,8 @@ The real `jira` library talks HTTP to the sandbox throughout."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
@@ -305,9 +307,13 @@ def test_a_429_waits_its_retry_after_and_success_clears_the_error(client, runtim
     problem = problem_row(runtime, "other")
     stale_block(runtime, problem.id)
     sandbox.fail_next("PUT", r"/rest/api/2/issue/[^/]+", 429, retry_after=7)
+    before = utcnow()
     assert sync_jira(problem.id, runtime) == "retry-scheduled"
+    after = utcnow()
     assert by_key(client, runtime)["other"]["jira"]["error"].startswith("rate_limited (retrying)")
-    assert 6 <= due_in(runtime, problem.id) <= 7
+    with Session(runtime.engine) as session:  # Retry-After counted from when Jira answered
+        due = to_utc(session.get(Problem, problem.id).jira_sync_due_at)
+    assert before + timedelta(seconds=7) <= due <= after + timedelta(seconds=7)
     assert sync_jira(problem.id, runtime) == "not-due"  # not before Retry-After
     make_due_now(runtime, problem.id)
     assert sync_jira(problem.id, runtime) == "updated"

@@ -181,6 +181,7 @@ def test_sign_in_by_keyboard_sort_filter_and_sign_out(page: Page, live: Live):
     page.get_by_label("Search").fill("export")
     page.get_by_label("Status").select_option("open")
     page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"q=export&status=open"))
     assert listed_titles(page) == api_titles(sort="recent", q="export", status="open")
     checked(page)
 

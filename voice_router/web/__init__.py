@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(ui.bp)  # the UI at /, session cookie flags
     openapi.register(app)
     # Signed webhooks are answered in front of Flask: no session, CSRF or UI hooks.
-    app.wsgi_app = webhooks.Webhooks(app.wsgi_app, runtime)  # type: ignore[method-assign]
+    app.wsgi_app = webhooks.Webhooks(app.wsgi_app, runtime)  # type: ignore[method-assign]  # Flask's way
     if runner_wanted and not runtime.settings.redis_url:
         from workers.embedded import start_runner
 

@@ -3,12 +3,16 @@ the OpenAPI document through its spectree models (voice_router.web.schemas)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from spectree import Response as Responses
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, NotFound, ServiceUnavailable
+from voice_router.models import Problem
 from voice_router.web import schemas
 from voice_router.web.auth import caller, require_role
 from voice_router.web.context import runtime, sync_later
@@ -24,14 +28,14 @@ ERRORS = {
 }
 
 
-def _json_object() -> dict:
+def _json_object() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("send a JSON object")
     return data
 
 
-def _problem_response(problem_id: int):  # type: ignore[no-untyped-def]
+def _problem_response(problem_id: int) -> Response:
     with Session(runtime().engine) as session:
         return jsonify(problems.problem_detail(session, problem_id))
 
@@ -43,7 +47,7 @@ def _problem_response(problem_id: int):  # type: ignore[no-untyped-def]
     resp=Responses(HTTP_200=schemas.ProblemList, **ERRORS),
     tags=["problems"],
 )
-def list_problems():  # type: ignore[no-untyped-def]
+def list_problems() -> ResponseReturnValue:
     """Problems ranked by impact, MRR or recency (role: agent)."""
     query = schemas.ProblemsQuery.model_validate(request.args.to_dict())
     with Session(runtime().engine) as session:
@@ -61,7 +65,7 @@ def list_problems():  # type: ignore[no-untyped-def]
 @bp.get("/problems/<int:problem_id>")
 @require_role("agent")
 @api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["problems"])
-def get_problem(problem_id: int):  # type: ignore[no-untyped-def]
+def get_problem(problem_id: int) -> ResponseReturnValue:
     """One problem with its pain points and business notes (role: agent)."""
     return _problem_response(problem_id)
 
@@ -73,7 +77,7 @@ def get_problem(problem_id: int):  # type: ignore[no-untyped-def]
     resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS),
     tags=["problems"],
 )
-def rename_problem(problem_id: int):  # type: ignore[no-untyped-def]
+def rename_problem(problem_id: int) -> ResponseReturnValue:
     """Rename a problem; the new title reaches the summary of the Jira issue voice-router
     created for it, never a person's linked issue (role: pm)."""
     merging.rename(runtime().engine, problem_id, _json_object().get("title"), caller().name)
@@ -86,7 +90,7 @@ def rename_problem(problem_id: int):  # type: ignore[no-untyped-def]
 @api_spec.validate(
     json=schemas.NoteIn, resp=Responses(HTTP_201=schemas.NoteOut, **ERRORS), tags=["notes"]
 )
-def add_note(problem_id: int):  # type: ignore[no-untyped-def]
+def add_note(problem_id: int) -> ResponseReturnValue:
     """Add a business note; it appears once as a comment on the Jira issue (role: agent)."""
     data = _json_object()
     note = merging.add_note(
@@ -101,7 +105,7 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
 @api_spec.validate(
     json=schemas.MergeIn, resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"]
 )
-def merge(problem_id: int):  # type: ignore[no-untyped-def]
+def merge(problem_id: int) -> ResponseReturnValue:
     """Fold this problem into another; returns the survivor (role: pm)."""
     into = _json_object().get("into")
     if not isinstance(into, int) or isinstance(into, bool):
@@ -113,7 +117,7 @@ def merge(problem_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/problems/<int:problem_id>/unmerge")
 @require_role("pm")
 @api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"])
-def unmerge(problem_id: int):  # type: ignore[no-untyped-def]
+def unmerge(problem_id: int) -> ResponseReturnValue:
     """Undo a merge; counts are recomputed from the unchanged pain points (role: pm)."""
     sync_later(merging.unmerge(runtime().engine, problem_id))
     return _problem_response(problem_id)
@@ -122,20 +126,20 @@ def unmerge(problem_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/problems/<int:problem_id>/suggestions")
 @require_role("agent")
 @api_spec.validate(resp=Responses(HTTP_200=schemas.SuggestionList, **ERRORS), tags=["merge"])
-def suggestions(problem_id: int):  # type: ignore[no-untyped-def]
+def suggestions(problem_id: int) -> ResponseReturnValue:
     """Likely duplicates of this problem, each with the reasons (role: agent)."""
     from voice_router import impact
     from voice_router.suggestions import suggest
 
     with Session(runtime().engine) as session:
-        if session.get(problems.Problem, problem_id) is None:
+        if session.get(Problem, problem_id) is None:
             raise NotFound(f"no problem {problem_id}")
         found = suggest(session, problem_id)
         trends = impact.trends(session, [s.problem_id for s in found])
         items = [
             {
                 "problem": problems.problem_json(
-                    session.get(problems.Problem, s.problem_id), trends[s.problem_id]
+                    session.get_one(Problem, s.problem_id), trends[s.problem_id]
                 ),
                 "score": round(s.score, 3),
                 "reasons": list(s.reasons),
@@ -152,7 +156,7 @@ def suggestions(problem_id: int):  # type: ignore[no-untyped-def]
     resp=Responses(HTTP_200=schemas.ProblemDetail, HTTP_409=schemas.ErrorOut, **ERRORS),
     tags=["jira"],
 )
-def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
+def link_jira(problem_id: int) -> ResponseReturnValue:
     """Link an existing Jira issue instead of creating one; voice-router adds its labels
     and its impact block to it and leaves the rest alone. An issue another problem holds
     is refused with 409 naming that problem (merge the two instead) (role: pm)."""
@@ -178,7 +182,7 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
 @bp.delete("/problems/<int:problem_id>/jira")
 @require_role("pm")
 @api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["jira"])
-def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
+def unlink_jira(problem_id: int) -> ResponseReturnValue:
     """Unlink the problem's Jira issue: its next sync takes voice-router's impact block and
     per-problem label off the issue, nothing else, and no new issue is created for the
     problem by itself (role: pm)."""
@@ -192,7 +196,7 @@ def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/problems/<int:problem_id>/notify")
 @require_role("agent")
 @api_spec.validate(resp=Responses(HTTP_200=schemas.NotifyOut, **ERRORS), tags=["notify"])
-def notify_list(problem_id: int):  # type: ignore[no-untyped-def]
+def notify_list(problem_id: int) -> ResponseReturnValue:
     """Customers to tell, one per customer with their latest ticket and agent (role: agent)."""
     with Session(runtime().engine) as session:
         return jsonify(notify.notify_json(session, problem_id))
@@ -201,7 +205,7 @@ def notify_list(problem_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/problems/<int:problem_id>/notify.csv")
 @require_role("agent")
 @api_spec.validate(resp=Responses("HTTP_200", **ERRORS), tags=["notify"])
-def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
+def notify_csv(problem_id: int) -> ResponseReturnValue:
     """The notify list as CSV, grouped by agent (role: agent)."""
     with Session(runtime().engine) as session:
         text = notify.notify_csv(session, problem_id)
@@ -219,7 +223,7 @@ def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
     resp=Responses(HTTP_200=schemas.MarkSentOut, **ERRORS),
     tags=["notify"],
 )
-def notify_mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
+def notify_mark_sent(problem_id: int) -> ResponseReturnValue:
     """Flag customers as told (role: agent)."""
     emails = _json_object().get("customer_emails")
     return jsonify(notify.mark_sent(runtime().engine, problem_id, emails, caller().name))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from flask import g, request
 
@@ -34,4 +34,4 @@ def require_role(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
 
 def caller() -> Caller:
-    return g.caller
+    return cast(Caller, g.caller)

@@ -29,7 +29,7 @@ class CappedStream(LimitedStream):
         super().__init__(stream, max_bytes + 1, is_max=True)
         self.max_bytes = max_bytes
 
-    def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]
+    def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]  # as LimitedStream's
         read = super().readinto(b)
         if self.tell() > self.max_bytes:
             raise RequestEntityTooLarge()
@@ -53,7 +53,7 @@ class Request(FlaskRequest):
     """Flask's request, reading its body through `input_stream` (MAX_CONTENT_LENGTH)."""
 
     @cached_property
-    def stream(self) -> IO[bytes]:  # type: ignore[override]
+    def stream(self) -> IO[bytes]:
         if self.shallow:
             raise RuntimeError("This request was created with 'shallow=True', reading is disabled.")
         return input_stream(self.environ, self.max_content_length)

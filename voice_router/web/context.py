@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app
 
 from voice_router.runtime import Runtime, mark_sync_due
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["voice_router"]
+    return cast(Runtime, current_app.extensions["voice_router"])
 
 
 def sync_later(problem_ids: list[int]) -> None:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from voice_router.errors import Unauthorized, VoiceRouterError
@@ -25,7 +24,7 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "30"  # a 503: the database or Jira could not take it now
 JSON_PATHS = ("/api/", "/webhooks/", "/apidoc/", "/openapi.json", "/healthz", "/readyz", "/metrics")
 
-PageRenderer = Callable[[int, str, str], Any]  # (status, code, message) -> response
+PageRenderer = Callable[[int, str, str], Response]  # (status, code, message) -> page
 
 
 def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, str]:
@@ -63,7 +62,7 @@ def error_headers(status: int) -> list[tuple[str, str]]:
     return []
 
 
-def error_response(status: int, code: str, message: str):  # type: ignore[no-untyped-def]
+def error_response(status: int, code: str, message: str) -> Response:
     response = jsonify({"error": code, "message": message})
     response.status_code = status
     response.headers.extend(error_headers(status))
@@ -86,7 +85,7 @@ def allow_header(exc: BaseException) -> list[tuple[str, str]]:
 
 
 def register(app: Flask, page: PageRenderer | None = None) -> None:
-    def answer(exc: Exception):  # type: ignore[no-untyped-def]
+    def answer(exc: Exception) -> Response:
         status, code, message = describe(exc, app.config.get("MAX_CONTENT_LENGTH"))
         if page is None or wants_json():
             response = error_response(status, code, message)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
 from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
@@ -61,5 +62,5 @@ def register(app: Flask) -> None:
     api_spec.register(app)
 
     @app.get("/openapi.json")
-    def openapi_document():  # type: ignore[no-untyped-def]
+    def openapi_document() -> ResponseReturnValue:
         return jsonify(api_spec.spec)

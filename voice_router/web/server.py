@@ -10,7 +10,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class Server(BaseApplication):
     def __init__(self, bind: str, workers: int | None = None) -> None:
         self.bind = bind
         self.workers = workers

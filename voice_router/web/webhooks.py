@@ -113,7 +113,7 @@ class Webhooks:
                 self.runtime.engine,
                 settings,
                 source,
-                EnvironHeaders(environ),
+                EnvironHeaders(environ),  # type: ignore[arg-type]  # only get() and items() used
                 body,
                 url_secret=_url_secret(environ) if source == "jira" else None,
             )

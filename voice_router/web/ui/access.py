@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from flask import g, redirect, request, session, url_for
 
@@ -51,7 +51,7 @@ def sign_out() -> None:
 
 def current_caller() -> Caller | None:
     if "ui_caller" in g:
-        return g.ui_caller
+        return cast("Caller | None", g.ui_caller)
     found = None
     session_id = _session_id()
     if session_id is not None:

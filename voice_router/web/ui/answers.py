@@ -9,8 +9,10 @@ page does not have, are shown at the top of the page as before.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from flask import Response, flash, get_flashed_messages, redirect, url_for
+from flask import flash, get_flashed_messages, redirect, url_for
+from werkzeug.wrappers import Response
 
 SEPARATOR = "@"
 
@@ -24,7 +26,8 @@ def messages(section: str | None = None, placed: Iterable[str] = ()) -> list[tup
     those whose section is not in `placed`, the sections this page shows answers in."""
     placed = set(placed)
     found = []
-    for category, text in get_flashed_messages(with_categories=True):
+    flashed = cast(list[tuple[str, str]], get_flashed_messages(with_categories=True))
+    for category, text in flashed:
         kind, _, where = category.partition(SEPARATOR)
         if where == (section or "") or (section is None and where not in placed):
             found.append((kind, text))

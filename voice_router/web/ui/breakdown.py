@@ -44,13 +44,13 @@ def accounts_for(session: Session, problem_id: int) -> tuple[list[AccountRow], i
     group = _group(session, problem_id)
     ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
             Account.id,
             Account.name,
             Account.domain,
             Account.plan,
             Account.mrr,
-            sa.func.count(sa.distinct(PainPoint.customer_id)),
+            sa.func.count(sa.distinct(col(PainPoint.customer_id))),
             sa.func.count(sa.distinct(ticket)),
         )
         .join(Account, col(Account.id) == PainPoint.account_id)
@@ -59,7 +59,7 @@ def accounts_for(session: Session, problem_id: int) -> tuple[list[AccountRow], i
         .order_by(col(Account.mrr).desc().nulls_last(), col(Account.id))
     ).all()
     without = session.exec(
-        select(sa.func.count(sa.distinct(PainPoint.customer_id))).where(
+        select(sa.func.count(sa.distinct(col(PainPoint.customer_id)))).where(
             *_active(group), col(PainPoint.account_id).is_(None)
         )
     ).one()

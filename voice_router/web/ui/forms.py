@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DecimalField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -31,7 +34,7 @@ class NoteForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=999_999_999_999)],
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="note", **kwargs)
 
 
@@ -45,7 +48,7 @@ class JiraLinkForm(FlaskForm):
         ],
     )
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="jira", **kwargs)
 
 
@@ -60,3 +63,9 @@ class MergeForm(FlaskForm):
     into = IntegerField(
         widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)]
     )
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show `message` under `field` of a form that validated (its `errors` is then a list;
+    WTForms' stubs say Sequence)."""
+    cast(list[str], field.errors).append(message)

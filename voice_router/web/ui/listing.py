@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from voice_router import problems
@@ -26,7 +27,7 @@ STATUS_LABELS = {
 
 @bp.get("/")
 @role_required("agent")
-def problem_list():  # type: ignore[no-untyped-def]
+def problem_list() -> ResponseReturnValue:
     sort = request.args.get("sort") or "impact"
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip()

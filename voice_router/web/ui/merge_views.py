@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from voice_router import merging
@@ -18,7 +19,7 @@ from voice_router.web.ui.pages import bp
 
 @bp.get("/problems/<int:problem_id>/merge")
 @role_required("pm")
-def merge_preview_page(problem_id: int):  # type: ignore[no-untyped-def]
+def merge_preview_page(problem_id: int) -> ResponseReturnValue:
     """Choose a target (`?into=`), then see both problems and the combined counts; nothing
     is written until the confirm form posts."""
     into = query_int("into", None, 1, MAX_ID, "a problem id")
@@ -41,9 +42,9 @@ def merge_preview_page(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/merge")
 @role_required("pm")
-def merge(problem_id: int):  # type: ignore[no-untyped-def]
+def merge(problem_id: int) -> ResponseReturnValue:
     form = MergeForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or form.into.data is None:
         raise BadRequest("Choose the problem to merge into.")
     into = form.into.data
     try:
@@ -58,7 +59,7 @@ def merge(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/unmerge")
 @role_required("pm")
-def unmerge(problem_id: int):  # type: ignore[no-untyped-def]
+def unmerge(problem_id: int) -> ResponseReturnValue:
     try:
         changed = merging.unmerge(runtime().engine, problem_id)
     except BadRequest as exc:

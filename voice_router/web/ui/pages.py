@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, g, make_response, render_template, request
 from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -137,7 +138,7 @@ def page_for_error(status: int, code: str, message: str) -> Response:
 
 
 @bp.errorhandler(CSRFError)
-def _csrf_failed(exc: CSRFError):  # type: ignore[no-untyped-def]
+def _csrf_failed(exc: CSRFError) -> ResponseReturnValue:
     log.info("ui.csrf_rejected", extra={"reason": exc.description})
     return error_page(
         400,

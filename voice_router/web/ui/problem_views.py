@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from flask import Response, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
@@ -15,7 +16,7 @@ from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.answers import answer_at, back_to
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
-from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm
+from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm, add_error
 from voice_router.web.ui.listing import STATUS_LABELS
 from voice_router.web.ui.pages import bp
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
@@ -25,7 +26,7 @@ from voice_router.web.ui.wording import plural
 log = logging.getLogger(__name__)
 
 
-def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-untyped-def]
+def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
     caller = current_caller()
     with Session(runtime().engine) as session:
         detail = problems.problem_detail(session, problem_id)
@@ -62,13 +63,13 @@ def _page(problem_id: int, status: int = 200, **forms: Any):  # type: ignore[no-
 
 @bp.get("/problems/<int:problem_id>")
 @role_required("agent")
-def problem(problem_id: int):  # type: ignore[no-untyped-def]
+def problem(problem_id: int) -> ResponseReturnValue:
     return _page(problem_id)
 
 
 @bp.post("/problems/<int:problem_id>/notes")
 @role_required("agent")
-def add_note(problem_id: int):  # type: ignore[no-untyped-def]
+def add_note(problem_id: int) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
         return _page(problem_id, 400, note_form=form)
@@ -88,7 +89,7 @@ def add_note(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/rename")
 @role_required("pm")
-def rename(problem_id: int):  # type: ignore[no-untyped-def]
+def rename(problem_id: int) -> ResponseReturnValue:
     """A PM names the problem as people know it; the title reaches the summary of the Jira
     issue voice-router created (never a person's linked issue) at its next sync."""
     form = RenameForm()
@@ -99,7 +100,7 @@ def rename(problem_id: int):  # type: ignore[no-untyped-def]
     try:
         merging.rename(runtime().engine, problem_id, form.title.data, by)
     except BadRequest as exc:
-        form.title.errors.append(exc.message)
+        add_error(form.title, exc.message)
         return _page(problem_id, 400, rename_form=form)
     sync_later([problem_id])
     answer_at("rename", "Renamed. The Jira issue voice-router created takes the new title.")
@@ -108,7 +109,7 @@ def rename(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/jira")
 @role_required("pm")
-def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
+def link_jira(problem_id: int) -> ResponseReturnValue:
     from integrations.jira.errors import JiraError
     from voice_router import jira_links
 
@@ -120,14 +121,14 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
         raise BadRequest("Jira is not configured ([jira].url is empty).")
     with Session(rt.engine) as session:
         problems.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
-    key = form.key.data.strip().upper()
+    key = (form.key.data or "").strip().upper()
     try:
         jira_links.link_issue(rt.engine, rt.settings, problem_id, key)
     except Conflict as exc:
-        form.key.errors.append(exc.message)
+        add_error(form.key, exc.message)
         return _page(problem_id, 409, jira_form=form)
     except JiraError as exc:
-        form.key.errors.append(f"Jira says: {exc.message}")
+        add_error(form.key, f"Jira says: {exc.message}")
         return _page(problem_id, 503 if exc.transient else 400, jira_form=form)
     sync_later([problem_id])
     answer_at("jira", f"Linked {key}.")
@@ -136,7 +137,7 @@ def link_jira(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/jira/unlink")
 @role_required("pm")
-def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
+def unlink_jira(problem_id: int) -> ResponseReturnValue:
     from voice_router import jira_links
 
     try:
@@ -155,7 +156,7 @@ def unlink_jira(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/problems/<int:problem_id>/notify/mark-sent")
 @role_required("agent")
-def mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
+def mark_sent(problem_id: int) -> ResponseReturnValue:
     emails = [e for e in request.form.getlist("customer_emails") if e.strip()]
     if not emails:
         answer_at("notify", "Nobody was marked: tick the customers you told first.", "error")
@@ -170,7 +171,7 @@ def mark_sent(problem_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/problems/<int:problem_id>/notify.csv")
 @role_required("agent")
-def notify_csv(problem_id: int):  # type: ignore[no-untyped-def]
+def notify_csv(problem_id: int) -> ResponseReturnValue:
     with Session(runtime().engine) as session:
         text = notify.notify_csv(session, problem_id)
     return Response(

@@ -33,7 +33,7 @@ def daily_new_tickets(
     today = to_utc(now or utcnow()).date()
     start = today - timedelta(days=days - 1)
     rows = session.exec(
-        select(ImpactDay.owner_id, ImpactDay.day, ImpactDay.tickets).where(
+        select(ImpactDay.owner_id, col(ImpactDay.day), ImpactDay.tickets).where(
             col(ImpactDay.owner_id).in_(list(problem_ids)), col(ImpactDay.day) >= start
         )
     ).all()

@@ -1,0 +1,171 @@
+"""Group commit: concurrent webhooks share a transaction, and each still gets its own answer
+only after its delivery is committed (voice_router/intake_store.py).
+
+Each test holds the delivery table's write lock from another connection, so the first request
+blocks in its INSERT and the next ones queue behind it: they are then written as one group
+when the lock goes, whatever the machine's timing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.support import generic_delivery, post_signed
+from voice_router import intake_store
+from voice_router.db import make_engine
+from workers.runtime import build_runtime
+
+
+@contextmanager
+def table_locked(database_url: str) -> Iterator[None]:
+    """Another connection holds the write lock on the delivery table until the block ends."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                connection.exec_driver_sql("COMMIT")  # leave the BEGIN SQLAlchemy just sent
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                connection.exec_driver_sql("LOCK TABLE delivery IN EXCLUSIVE MODE")
+            yield
+            connection.rollback()
+    finally:
+        engine.dispose()
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def in_thread(function: Callable[[], Any]) -> dict[str, Any]:
+    """Runs `function` in a thread; the dict gets its "value" or "error", then "done"."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = function()
+        except Exception as exc:
+            outcome["error"] = exc
+        outcome["done"] = True
+
+    thread = threading.Thread(target=run, daemon=True)
+    outcome["thread"] = thread
+    thread.start()
+    return outcome
+
+
+def queued(group: intake_store.GroupCommit, function: Callable[[], Any]) -> dict[str, Any]:
+    """`in_thread`, once the call waits in the group commit's queue (so queued in order)."""
+    before = group.waiting()
+    outcome = in_thread(function)
+    wait_until(lambda: group.waiting() == before + 1)
+    return outcome
+
+
+def visible_ids(database_url: str) -> set[int]:
+    """Delivery ids as a connection of its own sees them (committed rows only)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.exec_driver_sql("SELECT id FROM delivery").scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def intake(settings):  # type: ignore[no-untyped-def]
+    """The web app with the embedded queue (signals only: nothing is processed)."""
+    from voice_router.web import create_app
+
+    runtime = build_runtime(settings)
+    yield create_app(runtime=runtime), intake_store.group_commit(runtime.engine)
+    runtime.engine.dispose()
+
+
+def test_concurrent_webhooks_share_one_commit_and_answer_only_after_it(intake, database_url):
+    app, group = intake
+    bodies = [generic_delivery(f"T{n}", f"c{n}@acme.com", ["pain-x"]) for n in range(8)]
+    bodies.append(bodies[-1])  # a provider retry queued right behind the original
+    with table_locked(database_url):
+        leaders = [  # each writes its own group (PostgreSQL writes several at once), blocked
+            in_thread(lambda b=body: post_signed(app.test_client(), "generic", b))
+            for body in bodies[: group.max_writers]
+        ]
+        wait_until(lambda: group.transactions == group.max_writers)
+        posts = [
+            queued(group, lambda b=body: post_signed(app.test_client(), "generic", b))
+            for body in bodies[group.max_writers :]
+        ]
+        time.sleep(0.1)
+        assert not any("done" in post for post in [*leaders, *posts])  # nobody answered yet
+        assert visible_ids(database_url) == set()
+    for post in [*leaders, *posts]:
+        post["thread"].join(10)
+    answers = [post["value"] for post in [*leaders, *posts]]
+    assert [answer.status_code for answer in answers] == [202] * 9
+    documents = [answer.get_json() for answer in answers]
+    *distinct, original, again = documents
+    assert [d["duplicate"] for d in distinct] == [False] * 7
+    assert {original["duplicate"], again["duplicate"]} == {False, True}  # either may win
+    assert original["delivery_id"] == again["delivery_id"]
+    assert visible_ids(database_url) == {d["delivery_id"] for d in documents}
+    # Then the others, in one group per leader at most (the leaders finish together when the
+    # lock goes, and each takes whoever waits then): with SQLite's one writer, one group.
+    assert group.max_writers < group.transactions <= 2 * group.max_writers < len(bodies)
+
+
+def row(key: str, **overrides: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "source": "generic",
+        "kind": "generic",
+        "delivery_key": key,
+        "headers": "{}",
+        "body": b"{}",
+        "status": "pending",
+        "attempts": 0,
+        "last_error": None,
+        "received_at": now,
+        "next_attempt_at": now,
+        **overrides,
+    }
+
+
+def test_a_refused_delivery_costs_the_rest_of_its_group_nothing(settings, database_url):
+    engine = make_engine(database_url)
+    group = intake_store.GroupCommit(max_writers=1)
+    rows = [
+        row("b"),
+        row("refused", headers=None),  # NOT NULL: the database refuses this one
+        row("b"),  # the same delivery again, in the same group
+        row("a"),  # stored by the group before
+        row("c"),
+    ]
+    try:
+        with table_locked(database_url):
+            first = in_thread(lambda: group.store(engine, row("a")))
+            wait_until(lambda: group.transactions == 1)
+            stores = [queued(group, lambda r=r: group.store(engine, r)) for r in rows]
+        for outcome in [first, *stores]:
+            outcome["thread"].join(10)
+        b, refused, b_again, a_again, c = stores
+        assert isinstance(first["value"], int)
+        assert isinstance(b["value"], int) and isinstance(c["value"], int)
+        assert isinstance(refused["error"], engine.dialect.loaded_dbapi.IntegrityError)
+        for duplicate in (b_again, a_again):
+            assert duplicate["value"] is None and "error" not in duplicate
+        assert visible_ids(database_url) == {first["value"], b["value"], c["value"]}
+        # the group, then its deliveries one by one when one was refused
+        assert group.transactions == 2 + len(rows)
+    finally:
+        engine.dispose()
