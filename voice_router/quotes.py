@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from voice_router.clock import to_utc
 from voice_router.models import Account, PainPoint
@@ -81,14 +82,14 @@ def quote_of(first_message: str | None, subject: str | None) -> str:
 def quotes_for(session: Session, group: list[int], limit: int = MAX_QUOTES) -> list[Quote]:
     """Up to `limit` quotes from the active tickets of a merge group: newest first, one per
     customer and text, different accounts before a second quote from one account."""
-    rows = session.exec(
-        select(
-            PainPoint.customer_id,
-            PainPoint.first_message,
-            PainPoint.subject,
-            PainPoint.reported_at,
-            Account.name,
-            Account.domain,
+    rows = session.execute(
+        sa.select(
+            col(PainPoint.customer_id),
+            col(PainPoint.first_message),
+            col(PainPoint.subject),
+            col(PainPoint.reported_at),
+            col(Account.name),
+            col(Account.domain),
         )
         .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
         .where(
@@ -110,7 +111,9 @@ def quotes_for(session: Session, group: list[int], limit: int = MAX_QUOTES) -> l
         texts.add(text.casefold())
         day = to_utc(reported_at).date().isoformat()
         candidates.append(Quote(text, name or domain, day))
-    first, rest, accounts = [], [], set()
+    first: list[Quote] = []
+    rest: list[Quote] = []
+    accounts: set[str | None] = set()
     for quote in candidates:
         again = quote.account is not None and quote.account in accounts
         (rest if again else first).append(quote)

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -66,12 +67,12 @@ def top_problems(session: Session, settings: Settings, n: int) -> list[TopProble
         .order_by(*SORTS["impact"])
         .limit(min(n, MAX_TOP))
     ).all()
-    trends = impact.trends(session, [p.id for p in rows])  # type: ignore[misc]
+    trends = impact.trends(session, [p.id for p in rows])
     children = impact.merge_children(session)
     base = settings.base_url.rstrip("/")
     found = []
     for problem in rows:
-        group = impact.group_of(problem.id, children)  # type: ignore[arg-type]
+        group = impact.group_of(problem.id, children)
         arr = session.exec(
             select(func.coalesce(func.sum(Note.arr_at_risk), 0)).where(
                 col(Note.problem_id).in_(group)
@@ -84,7 +85,7 @@ def top_problems(session: Session, settings: Settings, n: int) -> list[TopProble
                 customers=problem.customers,
                 accounts=problem.accounts,
                 mrr=Decimal(problem.mrr),
-                trend_7d=trends[problem.id][0],  # type: ignore[index]
+                trend_7d=trends[problem.id][0],
                 arr_at_risk=Decimal(arr or 0),
                 quote=quotes[0].text if quotes else None,
                 quote_from=", ".join(p for p in (quotes[0].account, quotes[0].date) if p)
@@ -198,7 +199,7 @@ def _send_channel(
     return "sent"
 
 
-def _claim(engine: Engine, key: str, now: datetime) -> dict | None:
+def _claim(engine: Engine, key: str, now: datetime) -> dict[str, Any] | None:
     """Take the week's send for this channel: the state claimed, or None when it was sent,
     failed for good, is being sent elsewhere, or waits for a retry."""
     with session_scope(engine) as session:
@@ -208,21 +209,21 @@ def _claim(engine: Engine, key: str, now: datetime) -> dict | None:
         row = session.get(Setting, key)
         if row is None:
             return None
-        state = json.loads(row.value)
+        state: dict[str, Any] = json.loads(row.value)
         if row.value == sending:
             return state
         if state.get("status") != "retry" or datetime.fromisoformat(state["next"]) > now:
             return None
-        claim = json.dumps(state | {"status": "sending", "at": now.isoformat()})
+        claimed = state | {"status": "sending", "at": now.isoformat()}
         taken = session.execute(
             sa.update(Setting)
             .where(col(Setting.key) == key, col(Setting.value) == row.value)
-            .values(value=claim)
-        ).rowcount
-        return json.loads(claim) if taken else None
+            .values(value=json.dumps(claimed))
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
+        return claimed if taken else None
 
 
-def _store(engine: Engine, key: str, state: dict) -> None:
+def _store(engine: Engine, key: str, state: dict[str, Any]) -> None:
     with session_scope(engine) as session:
         session.execute(
             sa.update(Setting).where(col(Setting.key) == key).values(value=json.dumps(state))

@@ -129,7 +129,7 @@ def deliver_outbound(
 
 
 @metrics.counts_failures("weekly_digest")
-def weekly_digest(runtime: Runtime | None = None) -> dict:
+def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
     """This week's digest for product (`[notify].weekly_top`), once per week and channel:
     what was sent is recorded in the database, so any number of runs sends it once."""
     from voice_router import weekly
