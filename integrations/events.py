@@ -71,6 +71,7 @@ class PainPointEvent:
     subject: str | None = None
     company: Company | None = None
     agent: Person | None = None
+    first_message: str | None = None  # the customer's first message, where the body has it
 
 
 @dataclass(frozen=True)

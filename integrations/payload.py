@@ -166,6 +166,31 @@ def lenient_text(value: object) -> str | None:
     return clean(value) or None
 
 
+_HTML_BREAK = re.compile(r"<\s*(?:br|/p|/div|/li|/h\d)\b[^>]*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^>]*>")
+_RULE = re.compile(r"^\s*-{5,}\s*$")
+MESSAGE_READ = 20_000  # characters of a message body read (a quote needs the start)
+
+
+def message_text(value: object, markup: bool = False) -> str | None:
+    """A customer's message as plain text, leniently: HTML (`markup`) unwrapped, entities
+    decoded, a leading rule and "Name, date" header (Zendesk's comment placeholders)
+    dropped; absent when it is not a string or says nothing."""
+    raw = lenient_text(value)
+    if raw is None:
+        return None
+    raw = raw[:MESSAGE_READ]
+    if markup:
+        import html
+
+        raw = html.unescape(_HTML_TAG.sub(" ", _HTML_BREAK.sub("\n", raw)))
+    lines = [line.strip() for line in clean(raw).split("\n")]
+    if lines and _RULE.match(lines[0]):
+        body = "\n".join(lines[1:]).strip().split("\n\n", 1)
+        lines = body[1].split("\n") if len(body) == 2 else body[0].split("\n")
+    return " ".join(" ".join(lines).split()) or None
+
+
 def lenient_ident(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)

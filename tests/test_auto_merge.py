@@ -49,7 +49,7 @@ def test_a_sure_duplicate_is_merged_marked_listed_and_undone(client, runtime):
     sign_in(client, runtime, "pm")
     page = client.get(f"/problems/{survivor.id}").text
     listed = page.split("Merged automatically", 1)[1].split("</ul>", 1)[0]
-    assert "Login loop sso" in listed and "Undo: unmerge Login loop sso" in listed
+    assert "Login loop SSO" in listed and "Undo: unmerge Login loop SSO" in listed
 
     form_post(client, f"/problems/{survivor.id}", f"/problems/{merged.id}/unmerge")
     undone = problem(runtime, "login-loop-sso")

@@ -200,16 +200,16 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     assert "-> 202" in result.output and "-> 4" not in result.output
     table = result.output.split("Problems ranked by impact")[1].splitlines()
     first = next(line for line in table if line.strip().startswith("1 "))
-    assert "Sso login loop" in first
+    assert "SSO login loop" in first
     # Maria (two helpdesks), Dev, Tom, Li, Sam, Anna; accounts Acme, Globex, Initech, Umbrella
     assert first.split()[4:6] == ["6", "4"]
     assert "using the built-in Jira sandbox" in result.output
     issues = re.findall(r"^  (PROD-\d+) +(.+)$", result.output, re.MULTILINE)
     assert sorted(title for _, title in issues) == [  # one issue per problem
-        "Csv export timeout",
-        "Invoice pdf missing",
+        "CSV export timeout",
+        "Invoice PDF missing",
         "Mobile sync crash",
-        "Sso login loop",
+        "SSO login loop",
     ]
     assert len({key for key, _ in issues}) == 4
     assert "|6|4|4,500|7|" in result.output  # the block written into the top issue

@@ -13,6 +13,7 @@ nothing reaches the database that it cannot hold, whatever a sender puts in a pa
 | names, company name and domain | 255 characters | trimmed |
 | plan | 100 characters | trimmed |
 | subject | 1,000 characters | trimmed |
+| first customer message | 1,000 characters, e-mail addresses and phone numbers masked | trimmed |
 | ticket URL | 2,000 characters | dropped (a cut URL leads nowhere) |
 | tag | 255 characters | trimmed (a problem key keeps its first 200) |
 | company MRR | 0 to 10,000,000,000 | refused |
@@ -34,6 +35,7 @@ from email_validator import EmailNotValidError, validate_email
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import clean
+from voice_router.quotes import mask_contacts
 from voice_router.settings import Settings
 from voice_router.tags import TagMatcher
 
@@ -41,6 +43,7 @@ ID_CHARS = 255
 NAME_CHARS = 255
 PLAN_CHARS = 100
 SUBJECT_CHARS = 1000
+MESSAGE_CHARS = 1000
 URL_CHARS = 2000
 TAG_CHARS = 255
 MAX_MRR = Decimal(10) ** 10
@@ -94,9 +97,16 @@ def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> Pa
         removed_tags=removed,
         ticket_url=_url(event.ticket_url),
         subject=_trimmed(event.subject, SUBJECT_CHARS),
+        first_message=_message(event.first_message),
         company=_company(event.company),
         agent=_agent(event.agent),
     )
+
+
+def _message(text: str | None) -> str | None:
+    """Only what a quote needs: the start of the message, with contact details masked."""
+    trimmed = _trimmed(text, MESSAGE_CHARS)
+    return mask_contacts(trimmed) if trimmed else None
 
 
 def _customer(person: Person) -> Person:

@@ -32,6 +32,7 @@ def state_from_issue_json(issue: dict[str, Any], at: datetime) -> shipping.Issue
         resolution=resolution.get("name") if isinstance(resolution, dict) else None,
         fix_versions_released=tuple(bool(v.get("released")) for v in versions),
         at=at,
+        fix_version_names=tuple(str(v.get("name") or "") for v in versions),
     )
 
 
@@ -62,6 +63,7 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
             resolution=event.resolution,
             fix_versions_released=tuple(v.released for v in event.fix_versions),
             at=event.timestamp,
+            fix_version_names=tuple(v.name for v in event.fix_versions),
         )
         apply_issue_state(session, settings, event.issue_key, state, outcome)
     elif isinstance(event, webhook.IssueDeleted):

@@ -31,6 +31,7 @@ from integrations.jira.errors import JiraError
 from integrations.jira.render import (
     AccountLine,
     Impact,
+    QuoteLine,
     TicketLine,
     TooLong,
     fit_description,
@@ -52,6 +53,7 @@ from voice_router.jira_rows import (
     store_for_issue,
 )
 from voice_router.models import Account, Note, PainPoint, Problem
+from voice_router.quotes import mask_contacts, quotes_for
 from voice_router.settings import JiraSettings, Settings
 
 log = logging.getLogger(__name__)
@@ -95,8 +97,10 @@ def _impact(session: Session, problem: Problem, base_url: str, currency: str) ->
         arr_at_risk=sum((a or Decimal(0) for a in notes_arr), Decimal(0)),
         top_accounts=[AccountLine(a.name or a.domain or a.key, a.mrr) for a in accounts],
         recent_tickets=[
-            TicketLine(t.subject, t.ticket_url, t.source, t.ticket_id) for t in tickets
+            TicketLine(t.subject and mask_contacts(t.subject), t.ticket_url, t.source, t.ticket_id)
+            for t in tickets
         ],
+        quotes=[QuoteLine(q.text, q.account, q.date) for q in quotes_for(session, group)],
         currency=currency,
     )
 

@@ -130,9 +130,9 @@ def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, autho
     return note
 
 
-def rename(engine: Engine, problem_id: int, title: Any) -> None:
-    """A new title; it reaches the summary of the issue voice-router created for the problem
-    at its next sync, never a person's linked issue."""
+def rename(engine: Engine, problem_id: int, title: Any, by: str | None = None) -> None:
+    """A new title, a person's from now on; it reaches the summary of the issue
+    voice-router created for the problem at its next sync, never a person's linked issue."""
     if not isinstance(title, str) or not title.strip():
         raise BadRequest("title must be non-empty text")
     title = " ".join(title.split())
@@ -143,4 +143,5 @@ def rename(engine: Engine, problem_id: int, title: Any) -> None:
     with session_scope(engine) as session:
         problem = _problem(session, problem_id)
         problem.title = title
+        problem.renamed_by = (by or "?")[:100]
         session.add(problem)

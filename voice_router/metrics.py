@@ -59,7 +59,7 @@ PROCESS_OUTCOMES = ("processed", "retry", "failed")
 JIRA_RESULTS = ("ok", "rate_limited", "unavailable", "unauthorized", "bad_request", "not_found")
 CHANNELS = ("writeback", "slack", "email")
 NOTIFY_OUTCOMES = ("sent", "retry", "failed")
-JOBS = ("drain_inbox", "sync_jira", "deliver_outbound", "reconcile")
+JOBS = ("drain_inbox", "sync_jira", "deliver_outbound", "reconcile", "weekly_digest")
 
 DELIVERIES = Counter(
     "voice_router_deliveries",

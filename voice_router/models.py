@@ -120,6 +120,10 @@ class Problem(SQLModel, table=True):
     # Issues voice-router still has to take its block and per-problem label off
     # (unlinked, or replaced by another link), space-separated.
     jira_detach_keys: str | None = Field(default=None, max_length=500)
+    # The fix version(s) Jira names for the issue, for the notify list's message drafts.
+    jira_fix_version: str | None = Field(default=None, max_length=255)
+    # A PM renamed the problem: its title is theirs, no longer derived from the tag.
+    renamed_by: str | None = Field(default=None, max_length=100)
     # Who merged this problem into `merged_into_id`: "auto" for the auto-merge job, else
     # empty (a person, through the API or the UI).
     merged_by: str | None = Field(default=None, max_length=20)
@@ -164,6 +168,8 @@ class PainPoint(SQLModel, table=True):
     ticket_id: str = Field(max_length=255)
     ticket_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     subject: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    # The customer's first message on the ticket, where the payload carries it (admission.py).
+    first_message: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     tag: str = Field(max_length=255)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     account_id: int | None = Field(default=None, foreign_key="account.id")

@@ -22,8 +22,10 @@ from sqlmodel import Session, col, select
 from voice_router import impact
 from voice_router.clock import iso, to_utc, utcnow
 from voice_router.db import session_scope
+from voice_router.drafts import draft_message
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.quotes import quote_of
 from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class Recipient:
     subject: str | None
     reported_at: str | None
     notified: bool
+    draft: str = ""  # a message for the agent to send (drafts.py)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -111,6 +114,7 @@ class Recipient:
             "ticket_url": self.ticket_url,
             "reported_at": self.reported_at,
             "notified": self.notified,
+            "draft": self.draft,
         }
 
 
@@ -122,7 +126,7 @@ def _problem(session: Session, problem_id: int) -> Problem:
 
 
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
-    _problem(session, problem_id)
+    problem = _problem(session, problem_id)
     group = impact.group_of(problem_id, impact.merge_children(session))
     rows = session.exec(
         select(PainPoint, Customer, Account)
@@ -155,6 +159,14 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
             subject=pp.subject,
             reported_at=iso(pp.reported_at),
             notified=customer.id in notified,
+            draft=draft_message(
+                customer.name,
+                quote_of(pp.first_message, pp.subject),
+                problem.title,
+                problem.status,
+                problem.jira_fix_version,
+                pp.agent_name,
+            ),
         )
     return sorted(
         latest.values(), key=lambda r: (r.agent_email or "~", (r.customer_email or "").lower())
@@ -184,6 +196,7 @@ CSV_COLUMNS = (
     "ticket_url",
     "reported_at",
     "notified",
+    "draft",
 )
 
 

@@ -18,7 +18,8 @@ from voice_router.clock import to_utc
 from voice_router.identity import Directory, email_of
 from voice_router.impact_delta import Change, Report, report_of, reports_now
 from voice_router.models import Account, PainPoint, Problem
-from voice_router.tags import TagMatcher, title_from_key
+from voice_router.tags import TagMatcher
+from voice_router.titles import title_for
 from voice_router.upsert import insert_ignore, insert_missing
 
 
@@ -39,6 +40,7 @@ class NewPainPoint:
     removed_at: datetime | None = None
     ticket_url: str | None = None
     subject: str | None = None
+    first_message: str | None = None
     agent_email: str | None = None
     agent_name: str | None = None
 
@@ -122,7 +124,12 @@ class Attacher:
                 for key in self._keys(e)
                 if key not in self._problems
             }
-            rows = [{"key": k, "title": title_from_key(k)} for k in sorted(missing)]
+            texts: dict[str, list[str | None]] = {}
+            for e in sure:
+                for key, tag in self._keys(e).items():
+                    if key in missing:
+                        texts.setdefault(key, []).extend((e.subject, e.first_message, tag))
+            rows = [{"key": k, "title": title_for(k, texts[k])} for k in sorted(missing)]
             insert_missing(self.session, Problem, rows)
             self._load_problems(sorted(missing))
         self.directory.preload(self.source, events, sure)
@@ -173,12 +180,14 @@ class Attacher:
         self._tickets[ticket_id] = dict(rows)
         return self._tickets[ticket_id]
 
-    def problem_id(self, key: str) -> int:
+    def problem_id(self, key: str, texts: Iterable[str | None] = ()) -> int:
+        """The id of the problem `key` names, created (titled from `texts`) if need be."""
         problem_id = self._problems.get(key)
         if problem_id is None:
             problem_id = self.session.exec(select(Problem.id).where(Problem.key == key)).first()
             if problem_id is None:
-                insert_ignore(self.session, Problem, {"key": key, "title": title_from_key(key)})
+                title = title_for(key, texts)
+                insert_ignore(self.session, Problem, {"key": key, "title": title})
                 problem_id = self.session.exec(select(Problem.id).where(Problem.key == key)).one()
             self._problems[key] = problem_id
         return problem_id
@@ -196,7 +205,7 @@ class Attacher:
         if pain_point is None:
             agent = event.agent
             fresh = NewPainPoint(
-                problem_id=self.problem_id(key),
+                problem_id=self.problem_id(key, (event.subject, event.first_message, tag)),
                 source=self.source,
                 ticket_id=event.ticket_id,
                 tag=tag,
@@ -206,6 +215,7 @@ class Attacher:
                 last_event_at=when,
                 ticket_url=event.ticket_url or None,
                 subject=event.subject or None,
+                first_message=event.first_message or None,
                 agent_email=((agent.email or "").lower() or None) if agent else None,
                 agent_name=(agent.name or None) if agent else None,
             )
@@ -226,6 +236,7 @@ class Attacher:
         pain_point.account_id = account.id if account is not None else None
         pain_point.ticket_url = event.ticket_url or pain_point.ticket_url
         pain_point.subject = event.subject or pain_point.subject
+        pain_point.first_message = pain_point.first_message or event.first_message or None
         if event.agent is not None:
             pain_point.agent_email = (event.agent.email or "").lower() or pain_point.agent_email
             pain_point.agent_name = event.agent.name or pain_point.agent_name

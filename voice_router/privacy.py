@@ -183,7 +183,7 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
     _outside_reach(session, pain_points, mentions, report)
     accounts = {c.account_id for c in customers} | {p.account_id for p in pain_points}
     for pp in pain_points:
-        pp.subject = None
+        pp.subject = pp.first_message = None  # their quotes go with them
         if pp.ticket_url and mentions.any.search(pp.ticket_url):
             pp.ticket_url = None
         session.add(pp)

@@ -11,6 +11,7 @@ from voice_router import impact
 from voice_router.clock import iso
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import Account, Customer, Note, PainPoint, Problem
+from voice_router.quotes import quotes_for
 
 SORTS = {
     "impact": (
@@ -137,4 +138,5 @@ def problem_detail(
         select(Note).where(col(Note.problem_id).in_(group)).order_by(col(Note.id))
     ).all()
     data["notes"] = [note_json(n) for n in notes]
+    data["quotes"] = [q.json() for q in quotes_for(session, group)]
     return data

@@ -66,6 +66,8 @@ class NotifySettings:
     slack_webhook_url: str = ""
     smtp_url: str = ""
     from_addr: str = "voice-router@localhost"
+    weekly_top: int = 0
+    weekly_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class IssueState:
     resolution: str | None
     fix_versions_released: tuple[bool, ...]
     at: datetime
+    fix_version_names: tuple[str, ...] = ()  # in the order of fix_versions_released
 
 
 def category(state: IssueState) -> str:
@@ -75,6 +76,16 @@ def decide(settings: Settings, current: str, state: IssueState) -> str:
     return "open" if current in ("open", "in_progress") and cat == "new" else "in_progress"
 
 
+def fix_version(state: IssueState) -> str | None:
+    """The versions a fix is in, for the message drafts: the released ones if any, else all
+    Jira names; None when it names none."""
+    pairs = list(zip(state.fix_version_names, state.fix_versions_released, strict=False))
+    released = [name for name, done in pairs if done and name]
+    names = released or [name for name, _ in pairs if name]
+    text = ", ".join(" ".join(name.split()) for name in names)
+    return text[:255] or None
+
+
 def touches_status(changed_fields: Iterable[str]) -> bool:
     return bool(_STATUS_FIELDS & {f.lower() for f in changed_fields})
 
@@ -99,6 +110,7 @@ def apply_state(
     problem.jira_status = (state.status_name or problem.jira_status or "")[:100] or None
     problem.jira_status_category = category(state)
     problem.jira_resolution = (state.resolution or "")[:100] or None
+    problem.jira_fix_version = fix_version(state)
     before = problem.status
     after = decide(settings, before, state)
     if before == "regressed" and after == "shipped":

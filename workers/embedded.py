@@ -7,7 +7,8 @@ passes to another within LEASE_TTL when its process dies. Two threads, so a Jira
 not answer never holds up the inbox:
 
 - inbox: drains due deliveries;
-- outside: due Jira syncs, due outbound messages, reconcile every `reconcile_seconds`.
+- outside: due Jira syncs, due outbound messages, reconcile every `reconcile_seconds`,
+  the weekly digest for product once a week.
 
 Both wake on a signal from this process (workers.queue.EmbeddedQueue) and otherwise look at
 the database every POLL_SECONDS, so work signalled in another process, retries that come
@@ -138,6 +139,7 @@ class JobRunner:
     def _outside_pass(self) -> bool:
         worked = jobs.run_due_syncs(self.runtime) > 0
         worked = any(jobs.deliver_outbound(None, self.runtime).values()) or worked
+        worked = "sent" in jobs.weekly_digest(self.runtime) or worked
         if self.runtime.settings.jira.url:
             worked = "skipped" not in jobs.reconcile(self.runtime) or worked
         return worked

@@ -128,6 +128,16 @@ def deliver_outbound(
     return counts
 
 
+@metrics.counts_failures("weekly_digest")
+def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
+    """This week's digest for product (`[notify].weekly_top`), once per week and channel:
+    what was sent is recorded in the database, so any number of runs sends it once."""
+    from voice_router import weekly
+
+    runtime = runtime or process_runtime()
+    return weekly.send_weekly(runtime.engine, runtime.settings)
+
+
 @metrics.counts_failures("reconcile")
 def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, int]:
     """The periodic pass: Jira state since the last cursor, then what is owed. One pass per

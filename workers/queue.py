@@ -32,6 +32,8 @@ DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
 SYNC_FLAG = "voice-router:jira-sync:{}"
 OUTBOUND_FLAG = "voice-router:outbound-sweep"
 RECONCILE_FLAG = "voice-router:reconcile"
+WEEKLY_FLAG = "voice-router:weekly"  # at most one weekly-digest job a minute
+WEEKLY_FLAG_SECONDS = 60
 RECONCILE_LOCK_SECONDS = 50
 COALESCE_SECONDS = 10  # signals for sooner than this fold into one pending job
 # How long rq keeps a job's return value, and a failed job's record with its traceback text:
@@ -129,6 +131,11 @@ class RedisQueue:
     def signal_reconcile(self) -> None:
         if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):
             self._enqueue("workers.jobs.reconcile", job_timeout=900)
+
+    def signal_weekly(self) -> None:
+        """The weekly digest job; it sends only what this week has not had (weekly.py)."""
+        if self.redis.set(WEEKLY_FLAG, b"1", nx=True, ex=WEEKLY_FLAG_SECONDS):
+            self._enqueue("workers.jobs.weekly_digest", job_timeout=300)
 
     def ping(self) -> bool:
         return bool(self.redis.ping())

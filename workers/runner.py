@@ -25,6 +25,8 @@ def sweep_once(runtime: Runtime, queue: RedisQueue) -> None:
     """Enqueue what the database says is due: the inbox, Jira syncs, outbound messages."""
     queue.request_drain()
     queue.signal_outbound()
+    if runtime.settings.notify.weekly_top > 0:
+        queue.signal_weekly()
     if runtime.settings.jira.url:
         due = schedule.due_syncs(runtime.engine)
         if due:

@@ -15,6 +15,7 @@ from integrations.payload import lenient_ident as _ident
 from integrations.payload import lenient_text as _text
 from integrations.payload import lenient_utc as _utc
 from integrations.payload import load_object as _load_object
+from integrations.payload import message_text
 from integrations.payload import unrendered as _unrendered
 
 ENVELOPE = "freshdesk_webhook"
@@ -43,6 +44,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
             tags_complete=complete,
             ticket_url=_text(fields.get("ticket_url")),
             subject=_text(fields.get("ticket_subject")),
+            first_message=message_text(fields.get("ticket_description"), markup=True),
             company=Company(name=company) if company else None,
             agent=agent if agent != Person() else None,
         )

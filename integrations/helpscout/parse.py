@@ -13,6 +13,7 @@ from integrations.payload import lenient_ident as _ident
 from integrations.payload import lenient_text as _text
 from integrations.payload import lenient_utc as _utc
 from integrations.payload import load_object as _load_object
+from integrations.payload import message_text
 from integrations.signing import header
 
 EVENT_HEADER = "X-HelpScout-Event"
@@ -88,8 +89,25 @@ def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
             ticket_url=WEB_URL + ticket_id + (f"/{number}" if number else ""),
             subject=_text(convo.get("subject")),
             agent=_person(convo.get("assignee")) or _person(convo.get("owner")),
+            first_message=_first_message(convo.get("threads")),
         )
     ]
+
+
+def _first_message(threads: object) -> str | None:
+    """The earliest customer thread's text (Help Scout lists threads newest first)."""
+    if not isinstance(threads, list):
+        return None
+    said = [t for t in threads if isinstance(t, dict) and _by_customer(t) and t.get("body")]
+    earliest = min(said, key=lambda t: str(t.get("createdAt") or ""), default=None)
+    return message_text(earliest.get("body"), markup=True) if earliest else None
+
+
+def _by_customer(thread: dict[str, Any]) -> bool:
+    author = thread.get("createdBy")
+    return thread.get("type") == "customer" or (
+        isinstance(author, dict) and author.get("type") == "customer"
+    )
 
 
 def _modified_at(convo: dict[str, Any]) -> datetime:

@@ -20,6 +20,7 @@ from integrations.payload import (
     epoch,
     identifier,
     load_object,
+    message_text,
     money,
     obj,
     optional_obj,
@@ -79,7 +80,22 @@ def _conversation_event(
         subject=_subject(item),
         company=company,
         agent=_agent(item),
+        first_message=_first_message(item),
     )
+
+
+def _first_message(item: dict[str, Any]) -> str | None:
+    """The message that opened the conversation, when a customer wrote it (`source` in API
+    2.x, `conversation_message` before)."""
+    for name in ("source", "conversation_message"):
+        message = item.get(name)
+        if not isinstance(message, dict):
+            continue
+        author = message.get("author")
+        kind = author.get("type") if isinstance(author, dict) else None
+        if kind in ("user", "lead", "contact"):
+            return message_text(message.get("body"), markup=True)
+    return None
 
 
 def _tag_names(value: object, where: str) -> tuple[str, ...]:

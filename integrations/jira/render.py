@@ -54,6 +54,15 @@ class TicketLine:
 
 
 @dataclass(frozen=True)
+class QuoteLine:
+    """A customer's own words (already trimmed, contacts masked), their account, a date."""
+
+    text: str
+    account: str | None
+    date: str
+
+
+@dataclass(frozen=True)
 class Impact:
     problem_url: str
     customers: int
@@ -67,6 +76,7 @@ class Impact:
     arr_at_risk: Decimal
     top_accounts: list[AccountLine] = field(default_factory=list)
     recent_tickets: list[TicketLine] = field(default_factory=list)
+    quotes: list[QuoteLine] = field(default_factory=list)
     currency: str = "USD"  # what MRR and ARR are in (the `currency` setting)
 
 
@@ -89,9 +99,15 @@ def _more(count: int, noun: str) -> str:
     return f"* … and {count} more {noun}"
 
 
-def _lines(impact: Impact, accounts: int, tickets: int) -> list[str]:
-    """The block with the first `accounts` top accounts and `tickets` recent tickets; the
-    rest are counted in an "and N more" line."""
+def _quote(quote: QuoteLine) -> str:
+    who = ", ".join(p for p in (escape(quote.account, 80), escape(quote.date, 10)) if p)
+    return f"* “{escape(quote.text, 200)}”" + (f" — {who}" if who else "")
+
+
+def _lines(impact: Impact, accounts: int, tickets: int, quotes: int) -> list[str]:
+    """The block with the first `accounts` top accounts, `tickets` recent tickets and
+    `quotes` quotes; the rest of the accounts and tickets are counted in an "and N more"
+    line."""
     lines = [
         BEGIN,
         _HEADER,
@@ -101,6 +117,9 @@ def _lines(impact: Impact, accounts: int, tickets: int) -> list[str]:
         f"First seen {impact.first_seen or 'never'}; last seen {impact.last_seen or 'never'}.",
         f"ARR at risk (business notes): {money(impact.arr_at_risk)} {impact.currency}",
     ]
+    if impact.quotes[:quotes]:
+        lines.append("*In their words*")
+        lines += [_quote(q) for q in impact.quotes[:quotes]]
     shown_accounts = impact.top_accounts[:accounts]
     if impact.top_accounts:
         lines.append(f"*Top accounts by MRR ({impact.currency})*")
@@ -131,14 +150,17 @@ def render_block(impact: Impact, max_chars: int | None = None) -> str:
     """The block; with `max_chars`, lists are shortened (the rest counted as "and N more")
     until it fits, else TooLong."""
     accounts, tickets = len(impact.top_accounts), len(impact.recent_tickets)
+    quotes = len(impact.quotes)
     while True:
-        block = "\n".join(_lines(impact, accounts, tickets))
+        block = "\n".join(_lines(impact, accounts, tickets, quotes))
         if max_chars is None or jira_length(block) <= max_chars:
             return block
         if tickets > 0:
             tickets -= 1
         elif accounts > 0:
             accounts -= 1
+        elif quotes > 0:
+            quotes -= 1
         else:
             raise TooLong(f"the impact block needs {jira_length(block)} characters")
 

@@ -20,7 +20,7 @@ from integrations.payload import lenient_ident as ident
 from integrations.payload import lenient_obj as _object
 from integrations.payload import lenient_text as text
 from integrations.payload import lenient_utc as utc
-from integrations.payload import load_object
+from integrations.payload import load_object, message_text
 from integrations.payload import unrendered as _unrendered
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
@@ -93,6 +93,7 @@ def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
         removed_tags=removed,
         tags_complete=complete,
         subject=text(detail.get("subject")),
+        first_message=message_text(detail.get("description")),
     )
 
 
@@ -113,6 +114,7 @@ def _from_voice_router_template(ticket: dict[str, Any]) -> PainPointEvent:
         tags_complete=complete,
         ticket_url=_agent_url(ticket.get("url")),
         subject=text(ticket.get("title")),
+        first_message=message_text(ticket.get("description")),
         company=Company(name=organization) if organization else None,
         agent=_person(assignee.get("email"), assignee.get("name")),
     )
@@ -130,6 +132,7 @@ def _from_zulip_template(data: dict[str, Any]) -> PainPointEvent:
         tags_complete=complete,
         ticket_url=_agent_url(data.get("link")) or _agent_url(data.get("ticket_url")),
         subject=text(data.get("ticket_title")),
+        first_message=message_text(data.get("ticket_description")),
         agent=_person(data.get("assignee_email"), data.get("assignee_full_name")),
     )
 

@@ -14,6 +14,7 @@ from integrations.jira.render import (
     END,
     AccountLine,
     Impact,
+    QuoteLine,
     TicketLine,
     TooLong,
     escape,
@@ -153,6 +154,22 @@ def test_a_block_shortens_its_lists_to_fit_and_refuses_when_nothing_fits():
     assert "and 70 more tickets" in smallest and "more accounts" in smallest  # tickets go first
     with pytest.raises(TooLong):
         render_block(crowded(), max_chars=100)
+
+
+def test_quotes_are_escaped_and_the_last_to_go_when_the_block_must_shrink():
+    quotes = [
+        QuoteLine(f"{{color:red}}[x|javascript:1] quote {n}", "Acme *", "2026-11-20")
+        for n in range(3)
+    ]
+    impact = replace(crowded(), quotes=quotes)
+    full = render_block(impact)
+    assert "*In their words*" in full
+    quote = "“\\{color\\:red\\}\\[x\\|javascript\\:1\\] quote 0”"
+    assert f"* {quote} — Acme \\*, 2026\\-11\\-20" in full
+    assert links(full) == [link for link in links(full) if "javascript" not in link]
+    small = render_block(impact, max_chars=jira_length(render_block(crowded(), max_chars=900)))
+    assert small.count("quote ") == 3 and "and 70 more tickets" in small  # tickets went first
+    assert "quote" not in render_block(impact, max_chars=500)  # then the rest, quotes last
 
 
 def test_a_description_with_the_block_stays_within_the_limit():

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 LAGS = [{"index_lag": 0}, {"index_lag": 5}, {"index_lag": 30}]
 
 
-def file_issue(jira, labels: list[str], summary: str = "Sso login") -> str:  # type: ignore[no-untyped-def]
+def file_issue(jira, labels: list[str], summary: str = "SSO login") -> str:  # type: ignore[no-untyped-def]
     """An issue made through REST as the API user (as a create whose answer was lost is)."""
     response = requests.post(
         f"{jira.url}/rest/api/2/issue",

@@ -41,7 +41,7 @@ def test_a_reported_problem_gets_one_issue_with_labels_and_impact(client, runtim
     issue = only_issue(sandbox)
     problem = problem_row(runtime)
     fields = issue["fields"]
-    assert fields["summary"] == "Sso login"
+    assert fields["summary"] == "SSO login"
     assert set(fields["labels"]) == {"voice-router", f"vr-problem-{problem.id}"}
     assert BEGIN in fields["description"] and END in fields["description"]
     assert "|1|1|1,200|1|" in fields["description"]

@@ -296,7 +296,7 @@ def test_writeback_leaves_one_note_per_ticket_even_across_retries(make_loop, htt
     sent = json.loads(httpserver.log[-1][0].get_data())
     note = sent["ticket"]["comment"]
     assert note["public"] is False
-    assert "Sso login" in note["body"] and p.jira_key in note["body"]
+    assert "SSO login" in note["body"] and p.jira_key in note["body"]
     assert "Tom Reed" in note["body"]
     # Jira says done again (a duplicate webhook, a reopen and re-ship): still one note.
     loop.sandbox.transition(p.jira_key, "To Do")

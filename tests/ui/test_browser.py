@@ -175,7 +175,7 @@ def test_sign_in_by_keyboard_sort_filter_and_sign_out(page: Page, live: Live):
     page.get_by_role("link", name="Last seen").click()
     expect(page).to_have_url(re.compile(r"sort=recent"))
     assert listed_titles(page) == api_titles(sort="recent")
-    assert listed_titles(page)[0] == "Pdf invoice"
+    assert listed_titles(page)[0] == "PDF invoice"
     checked(page)
 
     page.get_by_label("Search").fill("export")
@@ -187,7 +187,7 @@ def test_sign_in_by_keyboard_sort_filter_and_sign_out(page: Page, live: Live):
 
     visit(page, "/?sort=impact")
     row = page.locator("table.problems tbody tr").filter(
-        has=page.get_by_role("link", name="Sso login", exact=True)
+        has=page.get_by_role("link", name="SSO login", exact=True)
     )
     expect(row.locator("svg.spark")).to_have_attribute(
         "aria-label", re.compile(r"^3 new tickets in the last 30 days")
@@ -226,12 +226,12 @@ def test_open_a_shipped_problem_tell_customers_add_a_note_and_download_the_csv(
 ):
     ship(live, "sso-login")
     sign_in(page, live.agent)
-    page.get_by_role("link", name="Sso login", exact=True).click()
-    expect(page.get_by_role("heading", name="Sso login", level=1)).to_be_visible()
+    page.get_by_role("link", name="SSO login", exact=True).click()
+    expect(page.get_by_role("heading", name="SSO login", level=1)).to_be_visible()
     checked(page)
     # The task after a ship comes right after the impact, before what customers said.
     headings = page.locator("main h2").all_inner_texts()
-    assert headings[:4] == ["Impact", "Tell these customers", "Pain points", "Accounts"]
+    assert headings[:4] == ["Impact", "Tell these customers", "In their words", "Pain points"]
     assert headings.index("Business notes") < headings.index("Jira")
     expect(page.locator("#accounts")).to_contain_text("Northwind")
     notify = page.locator("#notify")
@@ -329,7 +329,7 @@ def test_merge_through_the_preview_then_unmerge(page: Page, live: Live):
     visit(page, f"/problems/{ids['csv-export']}")
     page.get_by_label("Merge this problem into").select_option(str(ids["sso-login"]))
     page.get_by_role("button", name="Preview merge").click()
-    expect(page.get_by_role("heading", name="Csv export → Sso login")).to_be_visible()
+    expect(page.get_by_role("heading", name="CSV export → SSO login")).to_be_visible()
     together = {
         name: page.locator(f'[data-combined="{name}"]').inner_text()
         for name in ("customers", "accounts", "mrr", "tickets")
@@ -338,13 +338,13 @@ def test_merge_through_the_preview_then_unmerge(page: Page, live: Live):
     checked(page)
     screenshot(page, live, "merge-preview", sizes=(("1280", DESKTOP),))
 
-    page.get_by_role("button", name="Merge Csv export into Sso login").click()
+    page.get_by_role("button", name="Merge CSV export into SSO login").click()
     expect(page).to_have_url(re.compile(rf"/problems/{ids['sso-login']}$"))
     expect(page.get_by_text("Merged. The counts below")).to_be_visible()
     expect(page.locator("dl.impact")).to_contain_text("Customers4")
     checked(page)
 
-    page.get_by_role("button", name="Unmerge Csv export").click()
+    page.get_by_role("button", name="Unmerge CSV export").click()
     expect(page).to_have_url(re.compile(rf"/problems/{ids['csv-export']}$"))
     expect(page.get_by_text("Unmerged")).to_be_visible()
     expect(page.locator("dl.impact")).to_contain_text("Customers2")
@@ -357,7 +357,7 @@ def test_hostile_text_never_runs_in_the_browser(page: Page, live: Live):
     seed_hostile(live.client)
     sign_in(page, live.agent)
     assert_nothing_ran(page)
-    page.get_by_role("link", name="Sso login", exact=True).click()
+    page.get_by_role("link", name="SSO login", exact=True).click()
     checked(page)
     page.get_by_label("Note", exact=True).fill(SCRIPT)
     page.get_by_role("button", name="Add note").click()

@@ -42,7 +42,7 @@ def test_the_preview_shows_distinct_combined_counts_and_writes_nothing(pm, runti
         "mrr": "10,500",
         "tickets": "5",
     }
-    assert "Merge Csv export into Sso login" in response.text
+    assert "Merge CSV export into SSO login" in response.text
     assert (counts(runtime, export), counts(runtime, login)) == before
     with Session(runtime.engine) as session:
         assert session.get(Problem, export).merged_into_id is None
@@ -59,7 +59,7 @@ def test_confirming_the_preview_stores_exactly_the_previewed_counts(pm, runtime)
     assert counts(runtime, login) == (4, 3, 10500.0, 5)
     survivor = pm.get(f"/problems/{login}").text
     assert "Merged. The counts below include the merged problem." in survivor
-    assert "Unmerge Csv export" in survivor
+    assert "Unmerge CSV export" in survivor
     merged = pm.get(f"/problems/{export}").text
     assert "Merged into" in merged and f'href="/problems/{login}"' in merged
 

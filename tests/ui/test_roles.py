@@ -130,4 +130,4 @@ def test_the_page_offers_only_what_the_role_may_do(client, runtime):
     client.post("/logout", data={"csrf_token": csrf_token(html)})
     sign_in(client, runtime, "pm")
     html = client.get(f"/problems/{ids['sso-login']}").text
-    assert "Preview merge" in html and "Unmerge Pdf invoice" in html
+    assert "Preview merge" in html and "Unmerge PDF invoice" in html

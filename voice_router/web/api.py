@@ -80,7 +80,7 @@ def get_problem(problem_id: int) -> ResponseReturnValue:
 def rename_problem(problem_id: int) -> ResponseReturnValue:
     """Rename a problem; the new title reaches the summary of the Jira issue voice-router
     created for it, never a person's linked issue (role: pm)."""
-    merging.rename(runtime().engine, problem_id, _json_object().get("title"))
+    merging.rename(runtime().engine, problem_id, _json_object().get("title"), caller().name)
     sync_later([problem_id])
     return _problem_response(problem_id)
 

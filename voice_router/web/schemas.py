@@ -79,9 +79,18 @@ class NoteOut(BaseModel):
     created_at: str | None
 
 
+class QuoteOut(BaseModel):
+    """A short quote in a customer's own words (contacts masked), with account and date."""
+
+    text: str
+    account: str | None
+    date: str
+
+
 class ProblemDetail(ProblemOut):
     pain_points: list[PainPointOut]
     notes: list[NoteOut]
+    quotes: list[QuoteOut]
 
 
 class NoteIn(BaseModel):
@@ -121,6 +130,10 @@ class RecipientOut(BaseModel):
     ticket_url: str | None
     reported_at: str | None
     notified: bool
+    draft: str = Field(
+        description="a ready-to-send message for the agent: the customer's name, the "
+        "problem in their words, what changed, signed by the agent"
+    )
 
 
 class NotifyOut(BaseModel):

@@ -52,6 +52,13 @@ class JiraLinkForm(FlaskForm):
         super().__init__(*args, prefix="jira", **kwargs)
 
 
+class RenameForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, prefix="rename", **kwargs)
+
+
 class MergeForm(FlaskForm):
     into = IntegerField(
         widget=HiddenInput(), validators=[DataRequired(), NumberRange(min=1, max=MAX_ID)]

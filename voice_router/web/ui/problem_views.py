@@ -16,7 +16,7 @@ from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.answers import answer_at, back_to
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
-from voice_router.web.ui.forms import JiraLinkForm, NoteForm, add_error
+from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm, add_error
 from voice_router.web.ui.listing import STATUS_LABELS
 from voice_router.web.ui.pages import bp
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
@@ -55,6 +55,7 @@ def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnVal
         jira_configured=bool(runtime().settings.jira.url),
         note_form=forms.get("note_form") or NoteForm(formdata=None),
         jira_form=forms.get("jira_form") or JiraLinkForm(formdata=None),
+        rename_form=forms.get("rename_form") or RenameForm(formdata=None, title=detail["title"]),
         status_labels=STATUS_LABELS,
     )
     return page, status
@@ -84,6 +85,26 @@ def add_note(problem_id: int) -> ResponseReturnValue:
     sync_later([problem_id])
     answer_at("notes", "Note added.")
     return back_to(problem_id, "notes")
+
+
+@bp.post("/problems/<int:problem_id>/rename")
+@role_required("pm")
+def rename(problem_id: int) -> ResponseReturnValue:
+    """A PM names the problem as people know it; the title reaches the summary of the Jira
+    issue voice-router created (never a person's linked issue) at its next sync."""
+    form = RenameForm()
+    if not form.validate_on_submit():
+        return _page(problem_id, 400, rename_form=form)
+    caller = current_caller()
+    by = caller.name if caller else "?"
+    try:
+        merging.rename(runtime().engine, problem_id, form.title.data, by)
+    except BadRequest as exc:
+        add_error(form.title, exc.message)
+        return _page(problem_id, 400, rename_form=form)
+    sync_later([problem_id])
+    answer_at("rename", "Renamed. The Jira issue voice-router created takes the new title.")
+    return back_to(problem_id, "rename")
 
 
 @bp.post("/problems/<int:problem_id>/jira")

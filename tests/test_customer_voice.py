@@ -1,0 +1,206 @@
+"""The customer's voice: titles spelled as tickets spell them, quotes in their own words
+(contacts masked) on the page and in the API, gone with `forget`, and a warm, specific
+message draft for every notify-list entry."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from integrations.freshdesk.parse import parse as freshdesk_parse
+from integrations.helpscout.parse import parse as helpscout_parse
+from integrations.intercom.parse import parse as intercom_parse
+from integrations.zendesk.parse import read as zendesk_read
+from tests.support import generic_delivery, post_signed, token
+from tests.ui.ui_support import IMG, SCRIPT, form_post, sign_in
+from voice_router.drafts import draft_message
+from voice_router.models import Problem
+from voice_router.privacy import forget
+from voice_router.quotes import excerpt
+from voice_router.titles import title_for
+
+
+@pytest.mark.parametrize(
+    ("key", "texts", "title"),
+    [
+        ("sso-login-loop", [], "SSO login loop"),
+        ("csv-export-timeout", ["CSV Export Times Out"], "CSV export timeout"),
+        ("okta-signin", ["Cannot sign in with Okta since Monday"], "Okta signin"),
+        ("ios-app-crash", ["the app crashes on iOS 18"], "iOS app crash"),
+        ("acme-sync", ["Our AcMe sync is stuck"], "AcMe sync"),
+        ("export-broken", ["Export broken. Export fails again"], "Export broken"),
+        ("login-broken", ["LOGIN IS BROKEN FOR EVERYONE"], "Login broken"),
+        ("pdf-invoice", ["the invoice pdf is blank"], "PDF invoice"),
+    ],
+)
+def test_a_title_spells_the_tag_as_tickets_and_common_acronyms_do(key, texts, title):
+    assert title_for(key, texts) == title
+
+
+def test_a_quote_is_one_short_line_with_contacts_masked():
+    said = (
+        "Hi team,\nI can't sign in with Okta, it loops. Call me on +1 (555) 123-4567 or "
+        "write to maria.lopez@acme-corp.com. Since 2026-11-20, order 1.2.3."
+    )
+    quote = excerpt(said)
+    assert quote.startswith("I can't sign in with Okta, it loops.")
+    assert "[phone]" in quote and "[e-mail]" in quote
+    assert "555" not in quote and "maria.lopez" not in quote
+    assert "2026-11-20" in quote and "1.2.3" in quote  # dates and versions are not phones
+    long = excerpt("word " * 100)
+    assert len(long) <= 160 and long.endswith("…") and "  " not in long
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_helpdesks_give_the_customers_first_message_where_their_bodies_carry_it():
+    def body(name: str) -> bytes:
+        return (FIXTURES / name).read_bytes()
+
+    zulip = json.loads(body("zendesk/trigger__ticket_create_update_zulip.json"))
+    assert zendesk_read(zulip).first_message == "I am writing this to create a ticket."
+    (fresh,) = freshdesk_parse({}, body("freshdesk/automation__ticket_created_zulip.json"))
+    assert fresh.first_message == "Test ticket description ☃."  # HTML read as text
+    (user,) = intercom_parse({}, body("intercom/conversation.user.created__zulip.json"))
+    assert user.first_message == "Hello everyone!"
+    convo = json.loads(body("helpscout/convo.created__legacy_doc_example.json"))
+    event = {"X-HelpScout-Event": "convo.created"}
+    (agent_wrote,) = helpscout_parse(event, json.dumps(convo).encode())
+    assert agent_wrote.first_message is None  # the only thread is an agent's
+    convo["threads"] += [
+        {"type": "customer", "body": "<p>Second</p>", "createdAt": "2012-07-24T00:00:00Z"},
+        {
+            "type": "customer",
+            "body": "<p>First &amp; foremost</p>",
+            "createdAt": "2012-07-23T00:00:00Z",
+        },
+    ]
+    (customer_wrote,) = helpscout_parse(event, json.dumps(convo).encode())
+    assert customer_wrote.first_message == "First & foremost"
+
+
+def freshdesk(ticket, email, name, tag, description, company="Acme Corp"):
+    return {
+        "freshdesk_webhook": {
+            "ticket_id": ticket,
+            "ticket_url": f"https://desk.example/{ticket}",
+            "ticket_subject": "Login trouble",
+            "ticket_description": description,
+            "ticket_tags": tag,
+            "ticket_updated_at": "2026-11-20T10:00:00Z",
+            "requester_email": email,
+            "requester_name": name,
+            "company_name": company,
+            "agent_email": "sam@support.example",
+            "agent_name": "Sam Rivera",
+        }
+    }
+
+
+def test_quotes_from_first_messages_reach_the_page_and_the_api_and_forget_removes_them(
+    client, runtime
+):
+    said = (
+        "<p>Every time I sign in with <b>Okta</b> I land on the login page again. "
+        "Reach me at 555-123-4567.</p>"
+    )
+    body = freshdesk("F1", "maria@acme-corp.com", "Maria Lopez", "pain-sso-login-loop", said)
+    assert post_signed(client, "freshdesk", body).status_code == 202
+    other = generic_delivery(
+        "G1",
+        "dev@globex.io",
+        ["pain-sso-login-loop"],
+        company="Globex",
+        subject="SSO loops",
+        occurred_at="2026-11-19T10:00:00Z",
+    )
+    assert post_signed(client, "generic", other).status_code == 202
+    with Session(runtime.engine) as session:
+        problem = session.exec(select(Problem)).one()
+    assert problem.title == "SSO login loop"
+    detail = client.get(f"/api/v1/problems/{problem.id}", headers=token(runtime)).get_json()
+    maria = "Every time I sign in with Okta I land on the login page again. Reach me at [phone]."
+    assert detail["quotes"] == [
+        {"text": maria, "account": "Acme Corp", "date": "2026-11-20"},
+        {"text": "SSO loops", "account": "Globex", "date": "2026-11-19"},
+    ]
+    sign_in(client, runtime, "agent")
+    page = client.get(f"/problems/{problem.id}").text
+    assert "In their words" in page and maria in page and "555-123" not in page
+    forget(runtime.engine, "maria@acme-corp.com", "test")
+    detail = client.get(f"/api/v1/problems/{problem.id}", headers=token(runtime)).get_json()
+    assert [q["text"] for q in detail["quotes"]] == ["SSO loops"]
+
+
+def test_a_draft_names_the_customer_their_words_the_version_and_the_agent():
+    text = draft_message(
+        "Maria Lopez", "Stuck in a login loop", "SSO login loop", "shipped", "4.2.0", "Sam Rivera"
+    )
+    assert text.startswith("Hi Maria,")
+    assert "“Stuck in a login loop”" in text and "version 4.2.0" in text
+    assert text.rstrip().endswith("Sam Rivera")
+    assert "Dear user" not in text and "your issue is resolved" not in text.lower()
+    unknown = draft_message(None, "", "SSO login loop", "open", None, None)
+    assert unknown.startswith("Hi there,") and "SSO login loop" in unknown
+    assert "isn't fixed yet" in unknown
+
+
+def test_drafts_are_in_the_api_the_csv_and_the_page_and_hostile_text_stays_text(client, runtime):
+    body = generic_delivery(
+        "H1",
+        "mallory@evil.example",
+        ["pain-sso-login"],
+        name=f"Mallory {IMG}",
+        subject=SCRIPT,
+        agent_email="sam@support.example",
+    )
+    assert post_signed(client, "generic", body).status_code == 202
+    with Session(runtime.engine) as session:
+        problem = session.exec(select(Problem)).one()
+        problem.status, problem.jira_fix_version = "shipped", "2026.12 <b>"
+        session.add(problem)
+        session.commit()
+        problem_id = problem.id
+    listed = client.get(f"/api/v1/problems/{problem_id}/notify", headers=token(runtime))
+    [entry] = listed.get_json()["recipients"]
+    draft = entry["draft"]
+    assert draft.startswith("Hi Mallory,") and f"“{SCRIPT}”" in draft
+    assert "version 2026.12 <b>" in draft and draft.rstrip().endswith("Agent Smith")
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(f"/api/v1/problems/{problem_id}/notify.csv", headers=token(runtime)).text
+            )
+        )
+    )
+    assert rows[0]["draft"] == draft
+    sign_in(client, runtime, "agent")
+    page = client.get(f"/problems/{problem_id}").text
+    assert '<pre class="draft"' in page and SCRIPT not in page
+    assert "“&lt;script&gt;window.__pwned" in page and "2026.12 &lt;b&gt;" in page
+
+
+def test_a_pm_renames_a_problem_on_its_page(app, client, runtime):
+    body = generic_delivery("T1", "a@acme.com", ["pain-sso-login"])
+    assert post_signed(client, "generic", body).status_code == 202
+    with Session(runtime.engine) as session:
+        problem = session.exec(select(Problem)).one()
+    url = f"/problems/{problem.id}"
+    sign_in(client, runtime, "agent")
+    assert 'id="rename"' not in client.get(url).text  # agents see no form
+    client = app.test_client()
+    sign_in(client, runtime, "pm", name="Pat PM")
+    assert 'id="rename"' in client.get(url).text
+    blank = form_post(client, url, f"{url}/rename", {"rename-title": "  "})
+    assert blank.status_code == 400
+    done = form_post(client, url, f"{url}/rename", {"rename-title": "Okta  sign-in loop"})
+    assert done.status_code == 303
+    with Session(runtime.engine) as session:
+        renamed = session.get(Problem, problem.id)
+    assert (renamed.title, renamed.renamed_by) == ("Okta sign-in loop", "Pat PM")
