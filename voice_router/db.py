@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, ExceptionContext
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from voice_router.sqlite_lock import write_lock
 
@@ -191,6 +191,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def update_row(engine: Engine, model: type[SQLModel], row_id: int, **values: object) -> bool:
+    """Set `values` on one row, its own transaction; False when the row is gone."""
+    with session_scope(engine) as session:
+        row = session.get(model, row_id)
+        if row is None:
+            return False
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+    return True
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.db import session_scope
+from voice_router.db import session_scope, update_row
 from voice_router.models import Note, Problem
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,7 @@ def load(engine: Engine, problem_id: int) -> Problem | None:
 
 
 def store(engine: Engine, problem_id: int, **values: object) -> None:
-    with session_scope(engine) as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None:
-            return
-        for name, value in values.items():
-            setattr(problem, name, value)
-        session.add(problem)
+    update_row(engine, Problem, problem_id, **values)
 
 
 def store_for_issue(engine: Engine, problem_id: int, key: str, **values: object) -> bool:

@@ -11,14 +11,13 @@ import logging
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from voice_router import metrics
 from voice_router.clock import to_utc, utcnow
-from voice_router.db import session_scope
+from voice_router.db import session_scope, update_row
 from voice_router.models import Outbound, Problem
 from voice_router.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
 from voice_router.settings import Settings
@@ -50,14 +49,6 @@ def _claim(engine: Engine, outbound_id: int) -> Message | None:
     return Message(problem, row, listed)
 
 
-def _record(engine: Engine, outbound_id: int, **values: Any) -> None:
-    with session_scope(engine) as session:
-        row = session.get(Outbound, outbound_id)
-        for name, value in values.items():
-            setattr(row, name, value)
-        session.add(row)
-
-
 def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
     message = _claim(engine, outbound_id)
     if message is None:
@@ -66,8 +57,14 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
         result_id = _send(settings, message)
     except Exception as exc:
         return _failed(engine, message.row, exc)
-    _record(
-        engine, outbound_id, status="sent", sent_at=utcnow(), result_id=result_id, last_error=None
+    update_row(
+        engine,
+        Outbound,
+        outbound_id,
+        status="sent",
+        sent_at=utcnow(),
+        result_id=result_id,
+        last_error=None,
     )
     log.info("outbound.sent", extra={"outbound_id": outbound_id, "channel": message.row.channel})
     metrics.notification(message.row.channel, "sent")
@@ -80,8 +77,9 @@ def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
     error = f"{reason}: {getattr(exc, 'message', str(exc))}"[:2000]
     if transient and reason not in AMBIGUOUS and row.attempts < MAX_ATTEMPTS:
         wait = getattr(exc, "retry_after", None) or 30 * 2 ** (row.attempts - 1)
-        _record(
+        update_row(
             engine,
+            Outbound,
             row.id,
             status="pending",
             last_error=error,
@@ -92,7 +90,7 @@ def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
         return "retry"
     if reason in AMBIGUOUS:
         error += " (it may have gone through; not retried to avoid a duplicate)"
-    _record(engine, row.id, status="failed", last_error=error)
+    update_row(engine, Outbound, row.id, status="failed", last_error=error)
     log.warning("outbound.failed", extra={"outbound_id": row.id, "reason": reason})
     metrics.notification(row.channel, "failed")
     return "failed"
