@@ -3,6 +3,7 @@ real Redis, and HTTP goes over loopback."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -17,8 +18,10 @@ from redis import Redis
 
 from integrations.helpscout.oauth import forget_tokens
 from integrations.intercom.writeback import forget_admins
+from jira_sandbox import JiraSandbox
 from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
-from tests.support import SECRETS, inline_runtime, redis_db_url
+from tests.support import JIRA_EMAIL, JIRA_TOKEN, SECRETS, inline_runtime, redis_db_url
+from voice_router import jira_client
 from voice_router.db import make_engine, upgrade
 from voice_router.runtime import Runtime
 from voice_router.settings import Settings, parse_settings
@@ -119,6 +122,37 @@ def app(runtime: Runtime):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
+    """A sandbox per test; options by indirect parametrisation, e.g. a lagging search index:
+    `@pytest.mark.parametrize("sandbox", [{"index_lag": 5}], indirect=True)` (also
+    `deployment="datacenter"`, `clock=...`). The process's cached Jira client is dropped
+    before and after, so no test talks to another's sandbox."""
+    jira_client._cached_client.cache_clear()
+    options = getattr(request, "param", {})
+    with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD", **options) as running:
+        yield running
+    jira_client._cached_client.cache_clear()
+
+
+@pytest.fixture
+def every_log_record() -> Iterator[list[logging.LogRecord]]:
+    """Every record any logger emits while the test runs, at every level."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    root = logging.getLogger()
+    handler, level = Keep(level=logging.DEBUG), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

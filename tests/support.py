@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 from integrations import registry
@@ -19,6 +20,9 @@ SECRETS = {
     "front": "fr-secret-def",
     "generic": "gen-secret-ghi",
 }
+
+# What the Jira sandbox fixture (conftest.py) takes.
+JIRA_EMAIL, JIRA_TOKEN = "bot@example.com", "sandbox-token"
 
 
 def generic_delivery(
@@ -66,6 +70,16 @@ def post_signed(
     signed = {"Content-Type": "application/json", **(headers or {})}
     signed.update(registry.adapter(kind).sign(raw, secret or SECRETS[kind]))
     return client.post(f"/webhooks/{source or kind}", data=raw, headers=signed)
+
+
+def config_file(tmp_path: Path, database_url: str) -> Path:
+    """A config file with the generic source, as an operator would write it."""
+    path = tmp_path / "vr.toml"
+    path.write_text(
+        f'database_url = "{database_url}"\n[sources.generic]\nkind = "generic"\n'
+        f'secret = "{SECRETS["generic"]}"\n'
+    )
+    return path
 
 
 def token(runtime: Any, role: str = "agent", name: str = "Test Person") -> dict[str, str]:

@@ -14,22 +14,13 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from integrations import registry
-from tests.support import SECRETS, by_key, generic_delivery, post_signed
+from tests.support import by_key, config_file, generic_delivery, post_signed
 from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
 from voice_router.models import Account, ApiToken, Delivery, UiSession
 from voice_router.tokens import authenticate, create_token
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
-
-
-def config_file(tmp_path: Path, database_url: str) -> Path:
-    path = tmp_path / "vr.toml"
-    path.write_text(
-        f'database_url = "{database_url}"\n[sources.generic]\nkind = "generic"\n'
-        f'secret = "{SECRETS["generic"]}"\n'
-    )
-    return path
 
 
 def run(tmp_path, settings, *args):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import Session, SQLModel, col, select
 
-from tests.support import SECRETS, by_key, generic_delivery, post_signed, token
+from tests.support import by_key, config_file, generic_delivery, post_signed, token
 from voice_router import impact_recount, processing
 from voice_router.cli import cli
 from voice_router.demo import sample_files
@@ -285,15 +285,6 @@ def test_what_already_left_is_reported_and_a_digest_to_her_is_cancelled(client, 
         to_her = session.exec(select(Outbound).where(col(Outbound.target).startswith("forgotten:")))
         assert [row.status for row in to_her] == ["cancelled"]
     assert EMAIL.encode() not in dump(runtime.engine)
-
-
-def config_file(tmp_path: Path, database_url: str) -> Path:
-    path = tmp_path / "vr.toml"
-    path.write_text(
-        f'database_url = "{database_url}"\n[sources.generic]\nkind = "generic"\n'
-        f'secret = "{SECRETS["generic"]}"\n'
-    )
-    return path
 
 
 def run(tmp_path, settings, *args, answer: str | None = None):

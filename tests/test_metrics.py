@@ -23,7 +23,7 @@ from redis import Redis
 from sqlmodel import Session, select
 
 from integrations import registry
-from tests.shipping.conftest import make_loop, sandbox  # noqa: F401 - fixtures used below
+from tests.shipping.conftest import make_loop  # noqa: F401 - a fixture used below
 from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed, redis_db_url
 from voice_router import processing
 from voice_router.clock import utcnow

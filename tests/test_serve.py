@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from werkzeug import Response
 
 from integrations import registry
-from jira_sandbox import JiraSandbox
 from tests.serving import (
     BlackHole,
     Process,
@@ -29,15 +28,15 @@ from tests.serving import (
     worker,
     write_config,
 )
-from tests.support import SECRETS, generic_delivery
-from voice_router import inbox, jira_client
+from tests.support import JIRA_EMAIL, JIRA_TOKEN, SECRETS, generic_delivery
+from voice_router import inbox
 from voice_router.db import make_engine, upgrade
 from voice_router.settings import load_settings
 from voice_router.tokens import create_token
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
-JIRA_EMAIL, JIRA_TOKEN, JIRA_SECRET = "bot@example.com", "sandbox-token", "jira-hook-secret"
+JIRA_SECRET = "jira-hook-secret"
 
 
 class Deployment:
@@ -102,13 +101,6 @@ def deployment(request, tmp_path, sqlite_template, redis_url) -> Iterator[Deploy
     yield found
     found.stop()
     found.engine.dispose()
-
-
-@pytest.fixture
-def sandbox() -> Iterator[JiraSandbox]:
-    jira_client._cached_client.cache_clear()
-    with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD") as running:
-        yield running
 
 
 def jira_table(url: str, **extra: Any) -> dict[str, Any]:

@@ -1,16 +1,19 @@
 """What the helpdesk tests share: the helpdesks under test (a registered kind with its
-fixtures and demo samples), arbitrary JSON for property tests, and "replace any part of a
-real body" for hostile ones."""
+fixtures and demo samples), arbitrary JSON for property tests, "replace any part of a
+real body" for hostile ones, bodies and headers as intake hands them over, and a write-back
+client talking to a loopback server."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
+from pytest_httpserver import HTTPServer
 
 from integrations import registry
 from integrations.adapter import Adapter
@@ -114,3 +117,29 @@ def registered_desk(kind: str) -> Desk:
 
 
 DESKS = [registered_desk(kind) for kind in registry.kinds()]
+
+
+def encode(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+def stored_headers(headers: dict[str, str]) -> dict[str, str]:
+    """What the core hands `parse` after intake: lower-case names, credentials dropped."""
+    return {
+        name.lower(): value
+        for name, value in headers.items()
+        if "signature" not in name.lower() and "authorization" not in name.lower()
+    }
+
+
+Client = TypeVar("Client")
+
+
+def served_client(
+    kind: str, httpserver: HTTPServer, token: str, cls: type[Client]
+) -> Iterator[Client]:
+    """For a fixture: `kind`'s write-back client on `httpserver` (short timeout), closed after."""
+    made = registry.make_client(kind, httpserver.url_for("/"), token, timeout=0.5)
+    assert isinstance(made, cls)
+    yield made
+    made.close()

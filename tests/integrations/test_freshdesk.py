@@ -12,6 +12,7 @@ import pytest
 from integrations import freshdesk
 from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
+from tests.integrations.helpdesks import encode, stored_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "freshdesk"
@@ -64,19 +65,6 @@ def template_body(**changes: object) -> dict:
     }
     fields.update(changes)
     return {"freshdesk_webhook": fields}
-
-
-def stored_headers(headers: dict[str, str]) -> dict[str, str]:
-    """What the core hands `parse` after intake: lower-case names, credentials dropped."""
-    return {
-        name.lower(): value
-        for name, value in headers.items()
-        if "signature" not in name.lower() and "authorization" not in name.lower()
-    }
-
-
-def encode(value: object) -> bytes:
-    return json.dumps(value).encode()
 
 
 def basic(credentials: str) -> dict[str, str]:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from integrations import helpscout
 from integrations.events import PayloadError, Person
 from integrations.signing import body_fingerprint
+from tests.integrations.helpdesks import encode, stored_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "helpscout"
@@ -82,19 +83,6 @@ def v2_conversation(**changes: object) -> dict:
     }
     convo.update(changes)
     return convo
-
-
-def stored_headers(headers: dict[str, str]) -> dict[str, str]:
-    """What the core hands `parse` after intake: lower-case names, credentials dropped."""
-    return {
-        name.lower(): value
-        for name, value in headers.items()
-        if "signature" not in name.lower() and "authorization" not in name.lower()
-    }
-
-
-def encode(value: object) -> bytes:
-    return json.dumps(value).encode()
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from integrations import intercom
 from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
-from tests.integrations.helpdesks import JSON, paths, replaced
+from tests.integrations.helpdesks import JSON, encode, paths, replaced
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "intercom"
 SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples" / "intercom"
@@ -52,10 +52,6 @@ SCENARIO = {
 
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / name).read_bytes())
-
-
-def encode(document: object) -> bytes:
-    return json.dumps(document).encode()
 
 
 def parse(document: object) -> list:

@@ -21,6 +21,7 @@ from integrations.jira.webhook import FixVersion, IssueDeleted, IssueUpdated, Ve
 from integrations.signing import body_fingerprint
 from jira_sandbox import JiraSandbox
 from jira_sandbox import sign as sandbox_sign
+from tests.integrations.helpdesks import encode, json_values
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -40,10 +41,6 @@ def raw(name: str) -> bytes:
 
 def document(name: str) -> dict[str, Any]:
     return json.loads(raw(name))
-
-
-def encode(payload: Any) -> bytes:
-    return json.dumps(payload).encode()
 
 
 def parse(body: bytes) -> webhook.JiraEvent | None:
@@ -511,13 +508,7 @@ def test_nesting_too_deep_for_the_json_parser_is_a_payload_error() -> None:
         parse(b"[" * 100_000 + b"]" * 100_000)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+JSON_VALUES = json_values(max_leaves=20)
 # Places in real bodies where a wrong shape or a missing key could surface as a crash.
 PLACES = [
     (DONE, ("issue",)),
@@ -552,7 +543,7 @@ def parses_or_refuses(body: bytes) -> None:
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
-@given(json_values)
+@given(JSON_VALUES)
 def test_any_json_body_parses_or_raises_payload_error(value: Any) -> None:
     parses_or_refuses(json.dumps(value).encode())
 
@@ -566,7 +557,7 @@ def test_a_handled_event_name_with_nothing_else_is_a_payload_error(event_name: s
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
-@given(st.sampled_from(PLACES), json_values)
+@given(st.sampled_from(PLACES), JSON_VALUES)
 def test_any_json_value_anywhere_in_a_real_body_parses_or_raises_payload_error(
     place: tuple[str, tuple[str | int, ...]], value: Any
 ) -> None:

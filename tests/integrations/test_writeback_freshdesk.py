@@ -17,6 +17,7 @@ from integrations.writeback import (
     WritebackPermanent,
     WritebackTransient,
 )
+from tests.integrations.helpdesks import served_client
 
 API_KEY = "sFv3xQ9LkTn2Wd7YpR4b"
 BASIC = "Basic " + base64.b64encode(b"sFv3xQ9LkTn2Wd7YpR4b:X").decode("ascii")
@@ -30,10 +31,7 @@ def created(note_id: int = 43001) -> dict:
 
 @pytest.fixture
 def client(httpserver: HTTPServer) -> Iterator[Client]:
-    made = make_client("freshdesk", httpserver.url_for("/"), API_KEY, timeout=0.5)
-    assert isinstance(made, Client)
-    yield made
-    made.close()
+    yield from served_client("freshdesk", httpserver, API_KEY, Client)
 
 
 def test_posts_one_private_html_note_and_returns_its_id(

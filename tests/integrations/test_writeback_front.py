@@ -20,6 +20,7 @@ from integrations.writeback import (
     WritebackTransient,
 )
 from tests.helpdesk_openapi import description, requests_match_openapi
+from tests.integrations.helpdesks import served_client
 
 openapi_check = requests_match_openapi("front")
 
@@ -40,10 +41,7 @@ def comment(comment_id: str = "com_1a2b3c") -> dict:
 
 @pytest.fixture
 def client(httpserver: HTTPServer) -> Iterator[Client]:
-    made = make_client("front", httpserver.url_for("/"), TOKEN, timeout=0.5)
-    assert isinstance(made, Client)
-    yield made
-    made.close()
+    yield from served_client("front", httpserver, TOKEN, Client)
 
 
 def test_posts_one_comment_and_returns_its_id(client: Client, httpserver: HTTPServer) -> None:

@@ -19,6 +19,7 @@ from integrations.writeback import (
     WritebackPermanent,
     WritebackTransient,
 )
+from tests.integrations.helpdesks import served_client
 
 TOKEN = "hs-oauth-access-token-5f2c"
 NOTES = "/v2/conversations/1001/notes"
@@ -33,10 +34,7 @@ HOSTILE_HTML = (
 
 @pytest.fixture
 def client(httpserver: HTTPServer) -> Iterator[Client]:
-    made = make_client("helpscout", httpserver.url_for("/"), TOKEN, timeout=0.5)
-    assert isinstance(made, Client)
-    yield made
-    made.close()
+    yield from served_client("helpscout", httpserver, TOKEN, Client)
 
 
 def test_posts_one_note_thread_and_returns_the_resource_id(

@@ -10,7 +10,6 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -93,24 +92,6 @@ def app_client(httpserver: HTTPServer, secret: str = APP_SECRET) -> Client:
     )
     assert isinstance(made, Client)
     return made
-
-
-@pytest.fixture
-def every_log_record() -> Iterator[list[logging.LogRecord]]:
-    """Every record any logger emits while the test runs, at every level."""
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    root = logging.getLogger()
-    handler, level = Keep(level=logging.DEBUG), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield records
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def leaked(records: list[logging.LogRecord], values: list[str]) -> list[str]:

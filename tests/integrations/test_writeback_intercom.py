@@ -19,6 +19,7 @@ from integrations.writeback import (
     WritebackTransient,
 )
 from tests.helpdesk_openapi import description, requests_match_openapi
+from tests.integrations.helpdesks import served_client
 
 openapi_check = requests_match_openapi("intercom")
 
@@ -57,10 +58,7 @@ def note(body: str) -> dict:
 
 @pytest.fixture
 def client(httpserver: HTTPServer) -> Iterator[Client]:
-    made = make_client("intercom", httpserver.url_for("/"), TOKEN, timeout=0.5)
-    assert isinstance(made, Client)
-    yield made
-    made.close()
+    yield from served_client("intercom", httpserver, TOKEN, Client)
 
 
 def test_asks_me_once_then_posts_one_admin_note_per_call(

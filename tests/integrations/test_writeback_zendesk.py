@@ -19,6 +19,7 @@ from integrations.writeback import (
     WritebackTransient,
 )
 from integrations.zendesk.writeback import STATUS_DOCS, STATUSES, Client
+from tests.integrations.helpdesks import served_client
 
 API_TOKEN = "bob@support.example/token:6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"
 BASIC = "Basic " + base64.b64encode(
@@ -45,10 +46,7 @@ def private(body: str) -> dict:
 
 @pytest.fixture
 def client(httpserver: HTTPServer) -> Iterator[Client]:
-    made = make_client("zendesk", httpserver.url_for("/"), API_TOKEN, timeout=0.5)
-    assert isinstance(made, Client)
-    yield made
-    made.close()
+    yield from served_client("zendesk", httpserver, API_TOKEN, Client)
 
 
 def test_adds_one_private_comment_with_api_token_auth_and_returns_its_id(

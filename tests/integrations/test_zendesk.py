@@ -19,6 +19,7 @@ from integrations.events import (
     SignatureError,
 )
 from integrations.signing import body_fingerprint
+from tests.integrations.helpdesks import encode, stored_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "zendesk"
@@ -78,19 +79,6 @@ def captured_event(**changes: object) -> dict:
     event = json.loads((FIXTURES / "ticket.created__event_subscription_captured.json").read_text())
     event.update(changes)
     return event
-
-
-def stored_headers(headers: dict[str, str]) -> dict[str, str]:
-    """What the core hands `parse` after intake: lower-case names, credentials dropped."""
-    return {
-        name.lower(): value
-        for name, value in headers.items()
-        if "signature" not in name.lower() and "authorization" not in name.lower()
-    }
-
-
-def encode(value: object) -> bytes:
-    return json.dumps(value).encode()
 
 
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.name)

@@ -10,25 +10,13 @@ from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraUnavailable
 from jira_sandbox import JiraSandbox
-from tests.support import generic_delivery, inline_runtime, post_signed
+from tests.support import JIRA_EMAIL, JIRA_TOKEN, generic_delivery, inline_runtime, post_signed
 from voice_router import jira_client, jira_create, jira_sync
 from voice_router.clock import utcnow
 from voice_router.models import Problem
 from voice_router.web import create_app
 
-EMAIL, TOKEN = "bot@example.com", "sandbox-token"
-
-
-@pytest.fixture
-def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
-    """A sandbox per test; options by indirect parametrisation, e.g. a lagging search index:
-    `@pytest.mark.parametrize("sandbox", [{"index_lag": 5}], indirect=True)` (also
-    `deployment="datacenter"`, `clock=...`)."""
-    jira_client._cached_client.cache_clear()
-    options = getattr(request, "param", {})
-    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD", **options) as running:
-        yield running
-    jira_client._cached_client.cache_clear()
+EMAIL, TOKEN = JIRA_EMAIL, JIRA_TOKEN
 
 
 def jira_table(sandbox: JiraSandbox, **overrides: object) -> dict[str, object]:

@@ -11,24 +11,11 @@ import pytest
 from jira_sandbox import JiraSandbox
 from tests.jira_sync.conftest import EMAIL, TOKEN
 from tests.support import SECRETS, inline_runtime
-from voice_router import jira_client
 from voice_router.demo import serving
 from voice_router.runtime import Runtime
 from voice_router.web import create_app
 
 JIRA_SECRET = "jira-webhook-secret"
-
-
-@pytest.fixture
-def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
-    """A sandbox per test; options by indirect parametrisation, e.g. a lagging search index:
-    `@pytest.mark.parametrize("sandbox", [{"index_lag": 5}], indirect=True)` (also
-    `deployment="datacenter"`, `clock=...`)."""
-    jira_client._cached_client.cache_clear()
-    options = getattr(request, "param", {})
-    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD", **options) as running:
-        yield running
-    jira_client._cached_client.cache_clear()
 
 
 class Loop:

@@ -6,9 +6,7 @@ a note opens closed again."""
 from __future__ import annotations
 
 import json
-import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,23 +41,6 @@ def ship(loop) -> int:
 def outbound_rows(loop) -> list[Outbound]:
     with Session(loop.runtime.engine) as session:
         return list(session.exec(select(Outbound).where(Outbound.channel == "writeback")))
-
-
-@pytest.fixture
-def every_log_record() -> Iterator[list[logging.LogRecord]]:
-    records: list[logging.LogRecord] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    root = logging.getLogger()
-    handler, level = Keep(level=logging.DEBUG), root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield records
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_a_help_scout_app_writes_back_with_tokens_it_fetches_and_never_logs(

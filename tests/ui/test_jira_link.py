@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from jira_sandbox import JiraSandbox
-from tests.support import inline_runtime
+from tests.support import JIRA_EMAIL, JIRA_TOKEN, inline_runtime
 from tests.ui.ui_support import form_post, problem_ids, seed_three_problems, sign_in
-from voice_router import jira_client
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
-EMAIL, TOKEN = "bot@example.com", "sandbox-token"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[JiraSandbox]:
-    jira_client._cached_client.cache_clear()
-    with JiraSandbox(email=EMAIL, api_token=TOKEN, project="PROD") as running:
-        yield running
-    jira_client._cached_client.cache_clear()
+EMAIL, TOKEN = JIRA_EMAIL, JIRA_TOKEN
 
 
 @pytest.fixture
