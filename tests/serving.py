@@ -87,6 +87,21 @@ def write_config(path: Path, database_url: str, **extra: Any) -> Path:
     return path
 
 
+def wait_until_healthy(process: subprocess.Popen[bytes], base: str, log: Path) -> None:
+    """Until `base` answers GET /healthz with 200 (listening, workers booted); fails with
+    the process's log when it exits first or a minute passes."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:  # listening, workers still booting
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base} did not come up:\n" + log.read_text(errors="replace"))
+
+
 class Process:
     """One long-running voice-router process (serve, gunicorn or a worker)."""
 
@@ -112,15 +127,8 @@ class Process:
                 start_new_session=True,  # its own process group, web workers included
             )
         if self.port:
-            wait_until(self._healthy, 60, f"{self.command[:3]} to answer:\n{self.output()}")
+            wait_until_healthy(self.process, self.base, self.log)
         return self
-
-    def _healthy(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, self.output()
-        try:
-            return requests.get(f"{self.base}/healthz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

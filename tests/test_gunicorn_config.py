@@ -22,18 +22,13 @@ import pytest
 import requests
 
 from integrations import registry
+from tests.serving import free_port, wait_until_healthy
 from tests.support import SECRETS, generic_delivery
 from voice_router.db import make_engine, upgrade
 from voice_router.tokens import create_token
 
 ROOT = Path(__file__).parents[1]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Gunicorn:
@@ -77,16 +72,7 @@ class Gunicorn:
             raise
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("gunicorn did not come up:\n" + self.log.read_text())
+        wait_until_healthy(self.process, self.base, self.log)
 
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)

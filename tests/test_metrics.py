@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from redis import Redis
 from sqlmodel import Session, select
 
 from integrations import registry
+from tests.serving import free_port, wait_until_healthy
 from tests.shipping.conftest import make_loop  # noqa: F401 - a fixture used below
 from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed, redis_db_url
 from voice_router import processing
@@ -187,12 +187,6 @@ def test_jira_calls_and_notifications_are_counted_by_result(make_loop, httpserve
 # -- under gunicorn, two workers ----------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Gunicorn:
     def __init__(self, tmp_path: Path) -> None:
         database = tmp_path / "vr.db"
@@ -238,16 +232,7 @@ class Gunicorn:
             raise
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text()
-            try:
-                if requests.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:  # listening, workers still booting
-                pass
-            time.sleep(0.1)
-        raise AssertionError("gunicorn did not come up:\n" + self.log.read_text())
+        wait_until_healthy(self.process, self.base, self.log)
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.base + path, timeout=10)
