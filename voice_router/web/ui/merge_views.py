@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
+from werkzeug.wrappers import Response
 
 from voice_router import merging
 from voice_router.errors import BadRequest, NotFound
@@ -50,11 +51,9 @@ def merge(problem_id: int) -> ResponseReturnValue:
     try:
         changed = merging.merge(runtime().engine, problem_id, into)
     except BadRequest as exc:
-        flash(f"Not merged: {exc.message}", "error")
-        return redirect(url_for("ui.problem", problem_id=problem_id), code=303)
+        return _answer(problem_id, f"Not merged: {exc.message}", "error")
     sync_later(changed)
-    flash("Merged. The counts below include the merged problem.", "success")
-    return redirect(url_for("ui.problem", problem_id=into), code=303)
+    return _answer(into, "Merged. The counts below include the merged problem.")
 
 
 @bp.post("/problems/<int:problem_id>/unmerge")
@@ -63,8 +62,12 @@ def unmerge(problem_id: int) -> ResponseReturnValue:
     try:
         changed = merging.unmerge(runtime().engine, problem_id)
     except BadRequest as exc:
-        flash(f"Not unmerged: {exc.message}", "error")
-        return redirect(url_for("ui.problem", problem_id=problem_id), code=303)
+        return _answer(problem_id, f"Not unmerged: {exc.message}", "error")
     sync_later(changed)
-    flash("Unmerged: both problems count on their own again.", "success")
+    return _answer(problem_id, "Unmerged: both problems count on their own again.")
+
+
+def _answer(problem_id: int, text: str, kind: str = "success") -> Response:
+    """303 to a problem's page, with `text` at its top."""
+    flash(text, kind)
     return redirect(url_for("ui.problem", problem_id=problem_id), code=303)
