@@ -204,3 +204,32 @@ def test_a_pm_renames_a_problem_on_its_page(app, client, runtime):
     with Session(runtime.engine) as session:
         renamed = session.get(Problem, problem.id)
     assert (renamed.title, renamed.renamed_by) == ("Okta sign-in loop", "Pat PM")
+
+
+def test_0012_respells_titles_still_as_the_tag_made_them_and_keeps_renamed_ones(database_url):
+    import sqlalchemy as sa
+    from alembic import command
+
+    from voice_router.db import alembic_config, make_engine, upgrade
+
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0011")
+        insert = sa.text(
+            "INSERT INTO problem (id, key, title, status, customers, accounts, mrr, tickets, "
+            "created_at, updated_at, jira_sync_attempts, jira_person_issue) VALUES "
+            "(:id, :key, :title, 'open', 0, 0, 0, 0, :now, :now, 0, false)"
+        )
+        now = "2026-12-01 10:00:00"
+        with engine.begin() as connection:
+            for pid, key, title in (
+                (1, "sso-login-loop", "Sso login loop"),
+                (2, "pdf-invoice", "Invoices as PDF"),  # a person's title
+            ):
+                connection.execute(insert, {"id": pid, "key": key, "title": title, "now": now})
+        upgrade(engine)
+        with engine.connect() as connection:
+            titles = dict(connection.execute(sa.text("SELECT id, title FROM problem")).all())
+        assert titles == {1: "SSO login loop", 2: "Invoices as PDF"}
+    finally:
+        engine.dispose()
