@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, Conflict
+from voice_router.web import downloads
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.ui.access import current_caller, role_required
 from voice_router.web.ui.answers import answer_at, back_to
@@ -172,10 +173,4 @@ def mark_sent(problem_id: int) -> ResponseReturnValue:
 @bp.get("/problems/<int:problem_id>/notify.csv")
 @role_required("agent")
 def notify_csv(problem_id: int) -> ResponseReturnValue:
-    with Session(runtime().engine) as session:
-        text = notify.notify_csv(session, problem_id)
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="problem-{problem_id}-notify.csv"'},
-    )
+    return downloads.notify_csv(problem_id)
