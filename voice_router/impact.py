@@ -52,6 +52,16 @@ def merge_children(session: Session) -> dict[int, list[int]]:
     return children_of(merge_parents(session))
 
 
+def merge_group(session: Session, problem_id: int) -> list[int]:
+    """The problem and every problem merged into it, at any depth, as the database has them."""
+    return group_of(problem_id, merge_children(session))
+
+
+def active_in(group: Sequence[int]) -> tuple[sa.ColumnElement[bool], ...]:
+    """Where-clauses for the pain points of a merge group that were not removed."""
+    return (col(PainPoint.problem_id).in_(list(group)), col(PainPoint.removed_at).is_(None))
+
+
 def group_of(problem_id: int, children: dict[int, list[int]]) -> list[int]:
     """The problem and every problem merged into it, at any depth."""
     group, todo = [], [problem_id]
