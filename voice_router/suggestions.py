@@ -41,7 +41,7 @@ from sqlmodel import Session, col, select
 from voice_router import meaning, problem_vectors
 from voice_router.errors import NotFound
 from voice_router.models import Account, Customer, PainPoint, Problem
-from voice_router.names import (
+from voice_router.similarity import (
     Name,
     as_name,
     idf,
