@@ -50,7 +50,7 @@ def reconcile(ctx: click.Context) -> None:
     """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
     would have), then send the messages still owed."""
     from integrations.jira.errors import JiraError
-    from voice_router.logs import scrub_text
+    from voice_router.masking import scrub_text
     from voice_router.reconcile import reconcile as reconcile_once
 
     settings = settings_of(ctx)
