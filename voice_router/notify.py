@@ -24,7 +24,7 @@ from voice_router.clock import iso, to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.drafts import draft_message
 from voice_router.errors import BadRequest, NotFound
-from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
 from voice_router.quotes import quote_of
 from voice_router.settings import Settings
 
@@ -129,11 +129,9 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     problem = _problem(session, problem_id)
     group = impact.merge_group(session, problem_id)
     rows = session.exec(
-        select(PainPoint, Customer, Account)
-        .join(Customer, col(Customer.id) == PainPoint.customer_id)
-        .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
-        .where(*impact.active_in(group))
-        .order_by(col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc())
+        impact.group_reports(group).order_by(
+            col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc()
+        )
     ).all()
     notified = set(
         session.exec(
