@@ -1,6 +1,6 @@
 """Webhook intake under gunicorn on loopback, against a bare Flask endpoint in the same run.
 
-    /work/venv/bin/python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres]
+    python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres]
 
 For every round it serves, one after the other and with the same gunicorn settings,
 

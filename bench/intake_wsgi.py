@@ -1,6 +1,6 @@
 """Intake cost per request inside one process, without HTTP: the WSGI apps called directly.
 
-    /work/venv/bin/python bench/intake_wsgi.py [--requests 1000] [--rounds 5]
+    python bench/intake_wsgi.py [--requests 1000] [--rounds 5]
         [--databases sqlite,postgresql]
 
 The companion of bench/intake.py for a shared, noisy machine: calling the apps in one

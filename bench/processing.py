@@ -1,6 +1,6 @@
 """Processing throughput: stored deliveries -> pain points through ONE rq worker.
 
-    /work/venv/bin/python bench/processing.py [--deliveries 20000] [--batch-sizes 500,1000]
+    python bench/processing.py [--deliveries 20000] [--batch-sizes 500,1000]
         [--sqlite-batch-sizes 500] [--databases postgresql,sqlite] [--max-seconds 120]
 
 For each database it stores N generic deliveries once through `voice_router.inbox.receive`

@@ -1,6 +1,6 @@
 """Reading: `GET /api/v1/problems?sort=impact` over 100,000 pain points on 1,000 problems.
 
-    /work/venv/bin/python bench/reading.py [--requests 50] [--databases sqlite,postgresql]
+    python bench/reading.py [--requests 50] [--databases sqlite,postgresql]
 
 For each database it migrates a fresh schema (`voice_router.db.upgrade`), bulk-inserts with
 SQLAlchemy core 1,000 problems, ~3,000 accounts, ~20,000 customers and 100,000 pain points

@@ -1,6 +1,6 @@
 """Merge suggestions: precision@3 over the labelled set, and the time one suggestion takes.
 
-    /work/venv/bin/python bench/suggestions.py [--split all|tuning|held_out]
+    python bench/suggestions.py [--split all|tuning|held_out]
         [--databases sqlite,postgresql] [--calls 50] [--pain-points 100000]
 
 Quality. tests/data/suggestions.json (see tests/data/README.md) is loaded into a fresh

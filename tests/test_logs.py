@@ -18,7 +18,7 @@ from integrations import registry
 from jira_sandbox import JiraSandbox
 from tests.conftest import source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime
-from voice_router import inbox, jira_client, logs
+from voice_router import inbox, jira_client, logs, masking
 from voice_router.settings import parse_settings
 from voice_router.tokens import create_token
 from voice_router.web import create_app
@@ -157,7 +157,7 @@ def test_a_whole_run_logs_json_events_and_never_a_secret_or_body(
     created = next(line for line in lines if line["event"] == "jira.sync.created")
     assert created["request_id"] and created["problem_id"] and created["issue"]
     [crashed] = [line for line in lines if line["event"] == "http.unhandled_error"]
-    assert "RuntimeError" in crashed["exc_info"] and logs.MASK in crashed["exc_info"]
+    assert "RuntimeError" in crashed["exc_info"] and masking.MASK in crashed["exc_info"]
 
     secrets = [
         *SECRETS.values(),
@@ -215,7 +215,7 @@ def test_an_extra_cannot_overwrite_the_event_name(captured):
 
 def test_credentials_and_payloads_are_masked_by_key_by_value_and_by_shape(captured):
     logger, stream = captured
-    logs.register_secrets(["configured-secret-42"])
+    masking.register_secrets(["configured-secret-42"])
     logger.info(
         "scrub.check",
         extra={
@@ -234,11 +234,11 @@ def test_credentials_and_payloads_are_masked_by_key_by_value_and_by_shape(captur
     )
     line = only_line(stream)
     text = stream.getvalue()
-    assert line["authorization"] == line["x_hub_signature"] == line["api_token"] == logs.MASK
-    assert line["body"] == line["payload"] == logs.DROPPED
-    assert line["headers"] == {"X-Zendesk-Webhook-Signature": logs.MASK, "Accept": "json"}
-    assert line["note"] == f"retrying with {logs.MASK} now"
-    assert line["url"] == f"postgresql://vr:{logs.MASK}@db:5432/vr"
+    assert line["authorization"] == line["x_hub_signature"] == line["api_token"] == masking.MASK
+    assert line["body"] == line["payload"] == masking.DROPPED
+    assert line["headers"] == {"X-Zendesk-Webhook-Signature": masking.MASK, "Accept": "json"}
+    assert line["note"] == f"retrying with {masking.MASK} now"
+    assert line["url"] == f"postgresql://vr:{masking.MASK}@db:5432/vr"
     assert line["raw_bytes"] == "[14 bytes]"
     assert line["delivery_id"] == 12
     for leaked in ("configured-secret-42", "hunter2-pw", "abcdef123456", "0f0f0f", "everything"):
@@ -260,7 +260,7 @@ def test_secrets_of_settings_include_every_credential_and_url_password():
         "test",
     )
     expected = {"s1", "t1", "t2", "s2", "s3", "s4", SLACK_URL, "p3", DB_PASSWORD}
-    assert expected <= logs.secrets_of(settings)
+    assert expected <= masking.secrets_of(settings)
 
 
 @pytest.mark.parametrize(
@@ -302,11 +302,11 @@ def test_an_email_never_reaches_a_log_line_whatever_carries_it(captured):
     text = stream.getvalue().lower()
     for email in ("maria.lopez@acme-corp.com", "a.b+tag@sub.example.co.uk", "x_y%z@example.org"):
         assert email not in text
-    assert line["customer"] == logs.EMAIL_MASK
-    assert line["nested"] == {"to": [logs.EMAIL_MASK]}
-    assert line["said"] == f"mail {logs.EMAIL_MASK} now"
-    assert f"no customer {logs.EMAIL_MASK} in batch" in line["exc_info"]
-    assert line["url"] == f"postgresql://vr:{logs.MASK}@db:5432/vr"  # a URL is no e-mail
+    assert line["customer"] == masking.EMAIL_MASK
+    assert line["nested"] == {"to": [masking.EMAIL_MASK]}
+    assert line["said"] == f"mail {masking.EMAIL_MASK} now"
+    assert f"no customer {masking.EMAIL_MASK} in batch" in line["exc_info"]
+    assert line["url"] == f"postgresql://vr:{masking.MASK}@db:5432/vr"  # a URL is no e-mail
 
 
 def test_an_ignored_intercom_item_is_logged_without_its_contents(caplog):
@@ -384,7 +384,7 @@ def test_log_format_auto_is_text_on_a_terminal_and_json_otherwise(
 
 def test_text_lines_are_masked_exactly_as_json_lines(log_format):
     """One scrubber for both formats: secrets, credentials, payloads and e-mails."""
-    logs.register_secrets(["configured-secret-42"])
+    masking.register_secrets(["configured-secret-42"])
     streams = {"json": io.StringIO(), "text": io.StringIO()}
     logger = logging.getLogger("tests.logs.both")
     logger.setLevel(logging.DEBUG)
@@ -419,15 +419,15 @@ def test_text_lines_are_masked_exactly_as_json_lines(log_format):
     text = streams["text"].getvalue()
     first, *trace = text.splitlines()
     assert TEXT_LINE.match(first) and " ERROR   scrub.both " in first
-    assert as_json["customer"] == logs.EMAIL_MASK and f"customer={logs.EMAIL_MASK}" in first
-    assert f"api_token={logs.MASK}" in first and f"body={logs.DROPPED}" in first
-    assert f'note="retrying with {logs.MASK} now"' in first
-    assert f'said="Authorization: Bearer {logs.MASK}"' in first
-    assert f"url=postgresql://vr:{logs.MASK}@db:5432/vr" in first
-    assert f'nested={{"to":["{logs.EMAIL_MASK}"]}}' in first
+    assert as_json["customer"] == masking.EMAIL_MASK and f"customer={masking.EMAIL_MASK}" in first
+    assert f"api_token={masking.MASK}" in first and f"body={masking.DROPPED}" in first
+    assert f'note="retrying with {masking.MASK} now"' in first
+    assert f'said="Authorization: Bearer {masking.MASK}"' in first
+    assert f"url=postgresql://vr:{masking.MASK}@db:5432/vr" in first
+    assert f'nested={{"to":["{masking.EMAIL_MASK}"]}}' in first
     assert "delivery_id=12" in first
     assert trace[0] == "    Traceback (most recent call last):"
-    assert trace[-1] == f"    ValueError: no customer {logs.EMAIL_MASK} with {logs.MASK}"
+    assert trace[-1] == f"    ValueError: no customer {masking.EMAIL_MASK} with {masking.MASK}"
     for leaked in ("configured-secret-42", "hunter2-pw", "abcdef123456", "everything", "@acme"):
         assert leaked not in text.lower()
         assert leaked not in streams["json"].getvalue().lower()

@@ -14,7 +14,7 @@ from tests.support import generic_delivery, post_signed
 from voice_router.errors import NotFound
 from voice_router.merging import merge
 from voice_router.models import Problem
-from voice_router.names import as_name, name_similarity
+from voice_router.similarity import as_name, name_similarity
 from voice_router.suggestions import suggest
 from voice_router.tags import TagMatcher
 

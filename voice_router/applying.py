@@ -170,26 +170,17 @@ def record_failure(
     delivery.attempts += 1
     delivery.last_error = failure_reason(exc)
     permanent = isinstance(exc, PayloadError)
+    fields = {
+        "delivery_id": delivery.id,
+        "attempts": delivery.attempts,
+        "error": delivery.last_error,
+    }
     if permanent or delivery.attempts >= settings.delivery_max_attempts:
         delivery.status = "failed"
         counts.failed += 1
-        log.warning(
-            "delivery.failed",
-            extra={
-                "delivery_id": delivery.id,
-                "attempts": delivery.attempts,
-                "error": delivery.last_error,
-            },
-        )
+        log.warning("delivery.failed", extra=fields)
     else:
         delivery.next_attempt_at = utcnow() + retry_delay(delivery.attempts)
         counts.retrying += 1
-        log.info(
-            "delivery.retry",
-            extra={
-                "delivery_id": delivery.id,
-                "attempts": delivery.attempts,
-                "error": delivery.last_error,
-            },
-        )
+        log.info("delivery.retry", extra=fields)
     session.add(delivery)

@@ -25,9 +25,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from voice_router.clock import to_utc, utcnow
-from voice_router.models import Account, ImpactDay, PainPoint, Problem
+from voice_router.models import Account, Customer, ImpactDay, PainPoint, Problem
 
 
 def merge_parents(session: Session) -> dict[int, int]:
@@ -50,6 +51,27 @@ def children_of(parents: dict[int, int]) -> dict[int, list[int]]:
 
 def merge_children(session: Session) -> dict[int, list[int]]:
     return children_of(merge_parents(session))
+
+
+def merge_group(session: Session, problem_id: int) -> list[int]:
+    """The problem and every problem merged into it, at any depth, as the database has them."""
+    return group_of(problem_id, merge_children(session))
+
+
+def active_in(group: Sequence[int]) -> tuple[sa.ColumnElement[bool], ...]:
+    """Where-clauses for the pain points of a merge group that were not removed."""
+    return (col(PainPoint.problem_id).in_(list(group)), col(PainPoint.removed_at).is_(None))
+
+
+def group_reports(group: Sequence[int]) -> Select[PainPoint, Customer, Account]:
+    """A query for the standing pain points of a merge group, each with its customer and
+    its account (None for a free-mail sender); the caller orders and limits."""
+    return (
+        select(PainPoint, Customer, Account)
+        .join(Customer, col(Customer.id) == PainPoint.customer_id)
+        .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
+        .where(*active_in(group))
+    )
 
 
 def group_of(problem_id: int, children: dict[int, list[int]]) -> list[int]:

@@ -69,8 +69,8 @@ class SyncOutcome:
 
 
 def _impact(session: Session, problem: Problem, base_url: str, currency: str) -> Impact:
-    group = impact_mod.group_of(problem.id, impact_mod.merge_children(session))
-    active = (col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
+    group = impact_mod.merge_group(session, problem.id)
+    active = impact_mod.active_in(group)
     accounts = session.exec(
         select(Account)
         .where(col(Account.id).in_(select(PainPoint.account_id).where(*active)))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from voice_router.names import STOP_WORDS, words
+from voice_router.similarity import STOP_WORDS, words
 
 DIM = 256
 WEIGHTS = "l2_supercat_256.safetensors"

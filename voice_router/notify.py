@@ -24,7 +24,7 @@ from voice_router.clock import iso, to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.drafts import draft_message
 from voice_router.errors import BadRequest, NotFound
-from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
 from voice_router.quotes import quote_of
 from voice_router.settings import Settings
 
@@ -127,13 +127,11 @@ def _problem(session: Session, problem_id: int) -> Problem:
 
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
     problem = _problem(session, problem_id)
-    group = impact.group_of(problem_id, impact.merge_children(session))
+    group = impact.merge_group(session, problem_id)
     rows = session.exec(
-        select(PainPoint, Customer, Account)
-        .join(Customer, col(Customer.id) == PainPoint.customer_id)
-        .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
-        .where(col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
-        .order_by(col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc())
+        impact.group_reports(group).order_by(
+            col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc()
+        )
     ).all()
     notified = set(
         session.exec(
@@ -245,11 +243,9 @@ def plan_outbound(
     planned: list[tuple[str, str]] = []
     listed = recipients(session, problem.id)
     if outcome == "shipped":
-        group = impact.group_of(problem.id, impact.merge_children(session))
+        group = impact.merge_group(session, problem.id)
         tickets = session.exec(
-            select(PainPoint.source, PainPoint.ticket_id)
-            .where(col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
-            .distinct()
+            select(PainPoint.source, PainPoint.ticket_id).where(*impact.active_in(group)).distinct()
         ).all()
         for source, ticket_id in sorted(tickets):
             config = settings.sources.get(source)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from voice_router import impact
 from voice_router.clock import iso
 from voice_router.errors import BadRequest, NotFound
-from voice_router.models import Account, Customer, Note, PainPoint, Problem
+from voice_router.models import Note, PainPoint, Problem
 from voice_router.quotes import quotes_for
 
 SORTS = {
@@ -107,12 +107,9 @@ def problem_detail(
     if problem is None:
         raise NotFound(f"no problem {problem_id}")
     data = problem_json(problem, impact.trends(session, [problem_id])[problem_id])
-    group = impact.group_of(problem_id, impact.merge_children(session))
+    group = impact.merge_group(session, problem_id)
     rows = session.exec(
-        select(PainPoint, Customer, Account)
-        .join(Customer, col(Customer.id) == PainPoint.customer_id)
-        .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
-        .where(col(PainPoint.problem_id).in_(group), col(PainPoint.removed_at).is_(None))
+        impact.group_reports(group)
         .order_by(col(PainPoint.last_event_at).desc())
         .limit(pain_point_limit)
     ).all()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from voice_router import impact
 from voice_router.clock import to_utc
 from voice_router.models import Account, PainPoint
 
@@ -93,8 +94,7 @@ def quotes_for(session: Session, group: list[int], limit: int = MAX_QUOTES) -> l
         )
         .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
         .where(
-            col(PainPoint.problem_id).in_(group),
-            col(PainPoint.removed_at).is_(None),
+            *impact.active_in(group),
             col(PainPoint.first_message).is_not(None) | col(PainPoint.subject).is_not(None),
         )
         .order_by(col(PainPoint.reported_at).desc(), col(PainPoint.id).desc())

@@ -1,6 +1,6 @@
 """Builds tests/data/suggestions.json, the labelled set for merge suggestions (see README.md).
 
-    /work/venv/bin/python tests/data/make_suggestions_set.py
+    python tests/data/make_suggestions_set.py
 
 Everything below the imports was written by hand for this project: each CLUSTER is one real
 product problem — its domain, the subjects customers write when they hit it, and the pain

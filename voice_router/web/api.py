@@ -13,7 +13,7 @@ from sqlmodel import Session
 from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, NotFound, ServiceUnavailable
 from voice_router.models import Problem
-from voice_router.web import schemas
+from voice_router.web import downloads, schemas
 from voice_router.web.auth import caller, require_role
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.openapi import api_spec
@@ -207,13 +207,7 @@ def notify_list(problem_id: int) -> ResponseReturnValue:
 @api_spec.validate(resp=Responses("HTTP_200", **ERRORS), tags=["notify"])
 def notify_csv(problem_id: int) -> ResponseReturnValue:
     """The notify list as CSV, grouped by agent (role: agent)."""
-    with Session(runtime().engine) as session:
-        text = notify.notify_csv(session, problem_id)
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="problem-{problem_id}-notify.csv"'},
-    )
+    return downloads.notify_csv(problem_id)
 
 
 @bp.post("/problems/<int:problem_id>/notify/mark-sent")

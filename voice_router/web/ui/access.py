@@ -7,14 +7,12 @@ token ends it at once, wherever the cookie has been copied to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, cast
+from typing import cast
 
 from flask import g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
 
 from voice_router import ui_sessions
-from voice_router.errors import Forbidden
 from voice_router.tokens import Caller
 from voice_router.web.context import runtime
 
@@ -71,23 +69,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def role_required(role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Signed out: off to the sign-in page (and back afterwards). Below `role`: 403."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            caller = current_caller()
-            if caller is None:
-                back = request.full_path.rstrip("?") if request.method == "GET" else None
-                return redirect(url_for("ui.login", next=back), code=303)
-            if not caller.may(role):
-                raise Forbidden(
-                    f"You are signed in as {caller.name} ({caller.role}); "
-                    f"this needs the {role} role."
-                )
-            return view(*args, **kwargs)
-
-        return guarded
-
-    return decorate
+def signed_in() -> Caller | Response:
+    """The UI's way to tell who is calling (auth.require_role): signed out, off to the
+    sign-in page (and back afterwards)."""
+    caller = current_caller()
+    if caller is None:
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("ui.login", next=back), code=303)
+    return caller

@@ -8,7 +8,6 @@ what the merge would refuse.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,18 +29,10 @@ class AccountRow:
     tickets: int
 
 
-def _active(group: Sequence[int]) -> tuple[sa.ColumnElement[bool], ...]:
-    return (col(PainPoint.problem_id).in_(list(group)), col(PainPoint.removed_at).is_(None))
-
-
-def _group(session: Session, problem_id: int) -> list[int]:
-    return impact.group_of(problem_id, impact.merge_children(session))
-
-
 def accounts_for(session: Session, problem_id: int) -> tuple[list[AccountRow], int]:
     """The accounts whose people reported the problem, by MRR; and how many customers
     reported it without an account (free-mail senders)."""
-    group = _group(session, problem_id)
+    group = impact.merge_group(session, problem_id)
     ticket = PainPoint.source + sa.literal(":") + PainPoint.ticket_id
     rows = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
@@ -54,13 +45,13 @@ def accounts_for(session: Session, problem_id: int) -> tuple[list[AccountRow], i
             sa.func.count(sa.distinct(ticket)),
         )
         .join(Account, col(Account.id) == PainPoint.account_id)
-        .where(*_active(group))
+        .where(*impact.active_in(group))
         .group_by(Account.id, Account.name, Account.domain, Account.plan, Account.mrr)
         .order_by(col(Account.mrr).desc().nulls_last(), col(Account.id))
     ).all()
     without = session.exec(
         select(sa.func.count(sa.distinct(col(PainPoint.customer_id)))).where(
-            *_active(group), col(PainPoint.account_id).is_(None)
+            *impact.active_in(group), col(PainPoint.account_id).is_(None)
         )
     ).one()
     accounts = [

@@ -7,9 +7,10 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from voice_router import problems
+from voice_router.web.auth import require_role
 from voice_router.web.context import runtime
 from voice_router.web.params import query_int
-from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.access import current_caller, signed_in
 from voice_router.web.ui.pages import bp
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
 
@@ -26,7 +27,7 @@ STATUS_LABELS = {
 
 
 @bp.get("/")
-@role_required("agent")
+@require_role("agent", signed_in)
 def problem_list() -> ResponseReturnValue:
     sort = request.args.get("sort") or "impact"
     status = request.args.get("status") or None

@@ -10,16 +10,17 @@ from werkzeug.wrappers import Response
 from voice_router import merging
 from voice_router.errors import BadRequest, NotFound
 from voice_router.models import MAX_ID, Problem
+from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.params import query_int
-from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.access import current_caller, signed_in
 from voice_router.web.ui.breakdown import merge_preview, merge_targets
 from voice_router.web.ui.forms import MergeForm
 from voice_router.web.ui.pages import bp
 
 
 @bp.get("/problems/<int:problem_id>/merge")
-@role_required("pm")
+@require_role("pm", signed_in)
 def merge_preview_page(problem_id: int) -> ResponseReturnValue:
     """Choose a target (`?into=`), then see both problems and the combined counts; nothing
     is written until the confirm form posts."""
@@ -42,7 +43,7 @@ def merge_preview_page(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/problems/<int:problem_id>/merge")
-@role_required("pm")
+@require_role("pm", signed_in)
 def merge(problem_id: int) -> ResponseReturnValue:
     form = MergeForm()
     if not form.validate_on_submit() or form.into.data is None:
@@ -57,7 +58,7 @@ def merge(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/problems/<int:problem_id>/unmerge")
-@role_required("pm")
+@require_role("pm", signed_in)
 def unmerge(problem_id: int) -> ResponseReturnValue:
     try:
         changed = merging.unmerge(runtime().engine, problem_id)

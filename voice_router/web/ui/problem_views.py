@@ -6,14 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from voice_router import merging, notify, problems
 from voice_router.errors import BadRequest, Conflict
+from voice_router.web import downloads
+from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
-from voice_router.web.ui.access import current_caller, role_required
+from voice_router.web.ui.access import current_caller, signed_in
 from voice_router.web.ui.answers import answer_at, back_to
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
 from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm, add_error
@@ -62,13 +64,13 @@ def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnVal
 
 
 @bp.get("/problems/<int:problem_id>")
-@role_required("agent")
+@require_role("agent", signed_in)
 def problem(problem_id: int) -> ResponseReturnValue:
     return _page(problem_id)
 
 
 @bp.post("/problems/<int:problem_id>/notes")
-@role_required("agent")
+@require_role("agent", signed_in)
 def add_note(problem_id: int) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
@@ -88,7 +90,7 @@ def add_note(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/problems/<int:problem_id>/rename")
-@role_required("pm")
+@require_role("pm", signed_in)
 def rename(problem_id: int) -> ResponseReturnValue:
     """A PM names the problem as people know it; the title reaches the summary of the Jira
     issue voice-router created (never a person's linked issue) at its next sync."""
@@ -108,7 +110,7 @@ def rename(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/problems/<int:problem_id>/jira")
-@role_required("pm")
+@require_role("pm", signed_in)
 def link_jira(problem_id: int) -> ResponseReturnValue:
     from integrations.jira.errors import JiraError
     from voice_router import jira_links
@@ -136,7 +138,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/problems/<int:problem_id>/jira/unlink")
-@role_required("pm")
+@require_role("pm", signed_in)
 def unlink_jira(problem_id: int) -> ResponseReturnValue:
     from voice_router import jira_links
 
@@ -155,7 +157,7 @@ def unlink_jira(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/problems/<int:problem_id>/notify/mark-sent")
-@role_required("agent")
+@require_role("agent", signed_in)
 def mark_sent(problem_id: int) -> ResponseReturnValue:
     emails = [e for e in request.form.getlist("customer_emails") if e.strip()]
     if not emails:
@@ -170,12 +172,6 @@ def mark_sent(problem_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/problems/<int:problem_id>/notify.csv")
-@role_required("agent")
+@require_role("agent", signed_in)
 def notify_csv(problem_id: int) -> ResponseReturnValue:
-    with Session(runtime().engine) as session:
-        text = notify.notify_csv(session, problem_id)
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="problem-{problem_id}-notify.csv"'},
-    )
+    return downloads.notify_csv(problem_id)

@@ -1,0 +1,43 @@
+"""What every command needs: the settings (loaded once per run, with logging set up), an
+engine, the runtime."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, cast
+
+import click
+
+from voice_router.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from voice_router.runtime import Runtime
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    if ctx.obj is None:
+        from voice_router import logs
+
+        ctx.obj = load_settings(ctx.find_root().params.get("config"))
+        # JSON lines on stderr with secrets masked; one-shot commands only say what went wrong.
+        chatty = ctx.command.name in ("worker", "serve") or ctx.obj.log_level == "debug"
+        logs.configure(ctx.obj, level=None if chatty else logging.WARNING)
+    return cast(Settings, ctx.obj)
+
+
+def runtime_of(ctx: click.Context) -> Runtime:
+    from workers.runtime import build_runtime
+
+    return build_runtime(settings_of(ctx))
+
+
+def engine_of(ctx: click.Context) -> Engine:
+    """An engine on the configured database; the embedded (SQLite) one is migrated first."""
+    from voice_router.db import make_engine, upgrade
+
+    engine = make_engine(settings_of(ctx).database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)  # the embedded database keeps itself current
+    return engine

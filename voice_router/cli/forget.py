@@ -1,0 +1,106 @@
+"""`voice-router forget`: erase one customer's personal data, and say what it cannot reach."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from voice_router.cli.context import runtime_of, settings_of
+
+if TYPE_CHECKING:
+    from voice_router.privacy import ForgetReport
+
+
+@click.command()
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def forget(ctx: click.Context, email: str, yes: bool) -> None:
+    """Erase one customer's personal data everywhere; aggregate counts stay right.
+
+    Prints counts only. See docs/privacy.md for what is kept and what this cannot reach.
+    """
+    import getpass
+
+    from voice_router.db import upgrade
+    from voice_router.errors import BadRequest
+    from voice_router.privacy import forget as run_forget
+    from voice_router.privacy import normalise_email
+    from voice_router.runtime import mark_sync_due
+
+    try:
+        email = normalise_email(email)
+    except BadRequest as exc:
+        raise click.BadParameter(exc.message, param_hint="EMAIL") from exc
+    rt = runtime_of(ctx)
+    if rt.engine.dialect.name == "sqlite":
+        upgrade(rt.engine)
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        actor = "cli"
+    preview = None if yes else run_forget(rt.engine, email, actor, dry_run=True)
+    if preview is not None and preview.found:
+        click.echo("Found for this e-mail address:")
+        _echo_counts(preview)
+        if not click.confirm("Erase it? This cannot be undone.", default=False):
+            click.echo("aborted: nothing erased")
+            sys.exit(1)
+    report = run_forget(rt.engine, email, actor)
+    if not report.found:
+        click.echo(
+            f"no customer or stored data matches that e-mail; nothing erased "
+            f"(audit entry {report.audit_id})"
+        )
+        sys.exit(1)
+    click.echo("Erased:")
+    _echo_counts(report)
+    click.echo(f"audit entry {report.audit_id}")
+    if report.sqlite_file and report.sqlite_file != "compacted":
+        click.echo(
+            f"warning: SQLite file {report.sqlite_file}: old copies may remain on disk until "
+            "VACUUM and `PRAGMA wal_checkpoint(TRUNCATE)` succeed",
+            err=True,
+        )
+    if report.jira_problems and settings_of(ctx).jira.url:
+        mark_sync_due(rt, report.jira_problems)
+        click.echo(f"Jira descriptions of {len(report.jira_problems)} problem(s) re-synced")
+    outside = [
+        f"{len(report.jira_comments)} note(s) already posted as Jira comments "
+        f"({', '.join(report.jira_comments)})"
+        if report.jira_comments
+        else "",
+        f"{report.writebacks_sent} write-back note(s) posted on helpdesk tickets"
+        if report.writebacks_sent
+        else "",
+        f"{report.digests_sent} agent digest(s) sent by Slack/e-mail"
+        if report.digests_sent
+        else "",
+    ]
+    if any(outside):
+        click.echo("Not reachable from here (erase it where it lives, see docs/privacy.md):")
+        for line in filter(None, outside):
+            click.echo(f"  - {line}")
+    if report.name_mentions_kept:
+        where = ", ".join(f"{column} {n}" for column, n in report.name_mentions_kept.items())
+        click.echo(
+            f"Left as they are: other people's rows that contain the same full name ({where}); "
+            "it may be a namesake's (docs/privacy.md says how to review them)"
+        )
+
+
+def _echo_counts(report: ForgetReport) -> None:
+    rows = [
+        ("customer records made anonymous", report.customers),
+        ("helpdesk identities deleted", report.identities),
+        ("pain points cleared (kept for counts)", report.pain_points),
+        ("raw webhook deliveries erased", report.deliveries),
+        ("accounts unnamed", report.accounts),
+        ("outbound messages readdressed", report.outbound),
+        *((f"text scrubbed in {column}", n) for column, n in report.scrubbed.items()),
+    ]
+    for label, count in rows:
+        if count:
+            click.echo(f"  {label}: {count}")

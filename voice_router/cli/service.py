@@ -1,0 +1,91 @@
+"""Running voice-router: the web service, the rq worker, the demo, the schema."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from voice_router.cli.context import runtime_of, settings_of
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Web processes (default: $WEB_CONCURRENCY or 2).",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
+    """Run voice-router on this machine: gunicorn, and (without redis_url) the job runner."""
+    from voice_router.db import make_engine, upgrade
+    from voice_router.web.server import Server
+
+    settings = settings_of(ctx)
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)  # once, before the web processes start
+    engine.dispose()
+    if settings.redis_url:
+        click.echo(
+            "redis_url is set: jobs run in `voice-router worker` processes, not here", err=True
+        )
+    Server(f"[{host}]:{port}" if ":" in host else f"{host}:{port}", workers).run()
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run an rq worker for all voice-router queues (needs redis_url)."""
+    from workers.runner import run_worker
+
+    run_worker(runtime_of(ctx), burst=burst)
+
+
+@click.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply all migrations."""
+    from voice_router.db import current_revision, make_engine, upgrade
+
+    engine = make_engine(settings_of(ctx).database_url)
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@click.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the demo database and its log file in this folder.",
+)
+def demo(keep: Path | None) -> None:
+    """The whole loop on embedded defaults, with no setup.
+
+    The terminal shows the story; the log lines go to a file named at the end."""
+    import tempfile
+
+    from voice_router import logs
+    from voice_router.demo import run_demo
+
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        log_file = keep / "voice-router-demo.log"
+    else:  # outlives the demo's throwaway folder
+        handle, name = tempfile.mkstemp(prefix="voice-router-demo-", suffix=".log")
+        os.close(handle)
+        log_file = Path(name)
+    try:
+        with logs.to_file(log_file):
+            run_demo(keep)
+    finally:
+        click.echo(f"\nlogs: {log_file}")

@@ -1,0 +1,190 @@
+"""Keeping the data right: a reconcile pass with Jira, recounting impact, loading account
+revenue, and webhook deliveries whose processing failed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Never
+
+import click
+from sqlmodel import Session, col, select
+
+from voice_router.cli.context import engine_of, runtime_of, settings_of
+from voice_router.models import MAX_ID
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+MANY_ISSUES = 100  # one page of Jira's search: past it, reconcile shows a progress bar
+
+
+class _IssueCounter:
+    """A tqdm counter on stderr of the Jira issues read, shown once there are many (Jira's
+    search says no total)."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self._bar: tqdm[Never] | None = None
+
+    def update(self, count: int) -> None:
+        from tqdm import tqdm
+
+        self.read += count
+        if self._bar is None:
+            if self.read <= MANY_ISSUES:
+                return
+            self._bar = tqdm(desc="Jira issues read", unit=" issues", file=sys.stderr)
+            count = self.read
+        self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@click.command()
+@click.pass_context
+def reconcile(ctx: click.Context) -> None:
+    """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
+    would have), then send the messages still owed."""
+    from integrations.jira.errors import JiraError
+    from voice_router.masking import scrub_text
+    from voice_router.reconcile import reconcile as reconcile_once
+
+    settings = settings_of(ctx)
+    engine = engine_of(ctx)
+    if not settings.jira.url:
+        click.echo("Jira is not configured ([jira].url is empty): no issues to read")
+    counter = _IssueCounter()
+    try:
+        result = reconcile_once(engine, settings, progress=counter.update)
+    except JiraError as exc:
+        counter.close()  # the bar's last line before the error's
+        first = (scrub_text(exc.message).strip().splitlines() or [""])[0]
+        click.echo(f"voice-router: reconcile stopped, Jira error ({exc.reason}): {first}", err=True)
+        sys.exit(1)
+    finally:
+        counter.close()
+        engine.dispose()
+    shipped = sum(1 for t in result.transitions if t.endswith("->shipped"))
+    sent = result.outbound
+    click.echo(
+        f"reconcile: {result.issues_seen} issue(s) read, {len(result.transitions)} status "
+        f"change(s) ({shipped} shipped), outbound: {sent.get('sent', 0)} sent, "
+        f"{sent.get('retry', 0)} retrying, {sent.get('failed', 0)} failed"
+    )
+
+
+MANY_PROBLEMS = 1000  # past this many, recompute shows a progress bar
+
+
+@click.command()
+@click.option("--check", "mode", flag_value="check", help="Report drift only; exit 1 if any.")
+@click.option("--fix", "mode", flag_value="fix", default=True, help="Report drift and fix it.")
+@click.pass_context
+def recompute(ctx: click.Context, mode: str) -> None:
+    """Recount every problem's impact from its pain points; report any drift from the
+    stored counts and (unless --check) replace them with the recount."""
+    from tqdm import tqdm
+
+    from voice_router.impact_check import problem_ids, recompute_all
+
+    engine = engine_of(ctx)
+    fix = mode == "fix"
+    try:
+        total = len(problem_ids(engine))
+        with tqdm(
+            total=total,
+            unit=" problems",
+            desc="recount",
+            file=sys.stderr,
+            disable=total <= MANY_PROBLEMS,
+        ) as bar:
+            drift = recompute_all(engine, fix, progress=bar.update)
+    finally:
+        engine.dispose()
+    for found in drift:
+        click.echo(f"problem {found.problem_id} ({found.key}): " + "; ".join(found.differences))
+    outcome = "fixed" if fix else "not fixed: run recompute --fix"
+    click.echo(
+        f"recompute: {total} problem(s) recounted, {len(drift)} with drift"
+        + (f" ({outcome})" if drift else "")
+    )
+    if drift and not fix:
+        sys.exit(1)
+
+
+@click.command("import-accounts")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_accounts(ctx: click.Context, csv_file: Path) -> None:
+    """Load account revenue from a CSV with columns domain,name,plan,mrr."""
+    from tqdm import tqdm
+
+    from voice_router.accounts_import import import_accounts as run_import
+    from voice_router.db import make_engine
+
+    engine = make_engine(settings_of(ctx).database_url)
+    total = max(0, sum(1 for _ in csv_file.open(encoding="utf-8-sig")) - 1)
+    with tqdm(total=total, unit="row", desc="accounts", file=sys.stderr) as bar:
+        report = run_import(engine, csv_file, progress=bar.update)
+    for line, message in report.errors:
+        click.echo(f"{csv_file}:{line}: {message}", err=True)
+    click.echo(f"imported {report.imported} account(s), {len(report.errors)} bad row(s)")
+    if report.errors:
+        sys.exit(1)
+
+
+@click.group()
+def deliveries() -> None:
+    """Webhook deliveries whose processing failed."""
+
+
+@deliveries.command("failed")
+@click.pass_context
+def deliveries_failed(ctx: click.Context) -> None:
+    """List deliveries that failed for good (or were not valid payloads)."""
+    from voice_router.clock import iso
+    from voice_router.db import make_engine
+    from voice_router.models import Delivery
+
+    engine = make_engine(settings_of(ctx).database_url)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Delivery)
+            .where(col(Delivery.status).in_(("failed", "invalid")))
+            .order_by(col(Delivery.id))
+        ).all()
+    if not rows:
+        click.echo("no failed deliveries")
+        return
+    click.echo(f"{'ID':>6}  {'SOURCE':<16} {'STATUS':<8} {'TRIES':>5}  {'RECEIVED':<20}  ERROR")
+    for d in rows:
+        click.echo(
+            f"{d.id:>6}  {d.source:<16} {d.status:<8} {d.attempts:>5}  {iso(d.received_at):<20}  "
+            f"{(d.last_error or '').splitlines()[0][:80] if d.last_error else ''}"
+        )
+
+
+@deliveries.command("replay")
+@click.argument("delivery_id", required=False, type=click.IntRange(1, MAX_ID))
+@click.option("--all", "replay_all", is_flag=True, help="Replay every failed delivery.")
+@click.pass_context
+def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: bool) -> None:
+    """Put failed deliveries back in the inbox and process them again."""
+    from voice_router.processing import replay
+
+    if (delivery_id is None) == (not replay_all):
+        raise click.UsageError("give one delivery ID or --all")
+    rt = runtime_of(ctx)
+    count = replay(rt.engine, None if replay_all or delivery_id is None else [delivery_id])
+    if count == 0:
+        click.echo(
+            "nothing to replay"
+            + (f": delivery {delivery_id} has not failed" if delivery_id else "")
+        )
+        return
+    rt.queue.signal_drain()
+    click.echo(f"replaying {count} delivery(ies)")

@@ -1,0 +1,20 @@
+"""Files the API and the UI both hand out, each behind its own sign-in."""
+
+from __future__ import annotations
+
+from flask import Response
+from sqlmodel import Session
+
+from voice_router import notify
+from voice_router.web.context import runtime
+
+
+def notify_csv(problem_id: int) -> Response:
+    """The notify list as a CSV attachment, grouped by agent."""
+    with Session(runtime().engine) as session:
+        text = notify.notify_csv(session, problem_id)
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="problem-{problem_id}-notify.csv"'},
+    )
