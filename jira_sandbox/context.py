@@ -52,6 +52,14 @@ def json_body() -> Any:
     return body
 
 
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object, refused as Jira refuses any other JSON value."""
+    body = json_body()
+    if not isinstance(body, dict):
+        raise JiraError(400, "Can not deserialize instance of java.util.LinkedHashMap")
+    return body
+
+
 def flag(name: str, default: bool = False) -> bool:
     value = request.args.get(name)
     return default if value is None else value.lower() == "true"

@@ -14,7 +14,7 @@ from .context import (
     api_blueprint,
     api_version,
     flag,
-    json_body,
+    json_object,
     may,
     state,
     visible_issue,
@@ -25,13 +25,6 @@ from .issue_json import issue_json, parse_field_spec
 bp = api_blueprint("jira_issues")
 
 Answer = tuple[Any, int]
-
-
-def _body_dict() -> dict[str, Any]:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise JiraError(400, "Can not deserialize instance of java.util.LinkedHashMap")
-    return body
 
 
 def _check_create(fields: Any) -> None:
@@ -50,7 +43,7 @@ def _check_create(fields: Any) -> None:
 
 @bp.post("/issue")
 def create_issue() -> Answer:
-    body = _body_dict()
+    body = json_object()
     s = state()
     _check_create(body.get("fields"))
     issue = lifecycle.create_issue(
@@ -70,7 +63,7 @@ def get_issue(issue_ref: str) -> dict[str, Any]:
 
 @bp.put("/issue/<issue_ref>")
 def edit_issue(issue_ref: str) -> Answer:
-    body = _body_dict()
+    body = json_object()
     s = state()
     with s.lock:
         issue = visible_issue(issue_ref)
@@ -114,7 +107,7 @@ def comments(issue_ref: str) -> dict[str, Any]:
 
 @bp.post("/issue/<issue_ref>/comment")
 def add_comment(issue_ref: str) -> Answer:
-    body = _body_dict()
+    body = json_object()
     s = state()
     with s.lock:
         issue = visible_issue(issue_ref)
@@ -156,7 +149,7 @@ def remote_links(issue_ref: str) -> Any:
 
 @bp.post("/issue/<issue_ref>/remotelink")
 def add_remote_link(issue_ref: str) -> Answer:
-    body = _body_dict()
+    body = json_object()
     s = state()
     with s.lock:
         issue = visible_issue(issue_ref)

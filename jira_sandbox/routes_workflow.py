@@ -14,7 +14,7 @@ from .context import (
     api_base,
     api_blueprint,
     api_version,
-    json_body,
+    json_object,
     may,
     state,
     visible_issue,
@@ -24,13 +24,6 @@ from .errors import NOT_ON_SCREEN, JiraError, field_errors
 bp = api_blueprint("jira_workflow")
 
 Answer = tuple[Any, int]
-
-
-def _body_dict() -> dict[str, Any]:
-    body = json_body()
-    if not isinstance(body, dict):
-        raise JiraError(400, "Can not deserialize instance of java.util.LinkedHashMap")
-    return body
 
 
 def _note(operation: Any) -> Any:
@@ -83,7 +76,7 @@ def transitions(issue_ref: str) -> dict[str, Any]:
 
 @bp.post("/issue/<issue_ref>/transitions")
 def do_transition(issue_ref: str) -> Answer:
-    body = _body_dict()
+    body = json_object()
     ref = body.get("transition")
     tid = str(ref.get("id")) if isinstance(ref, dict) and ref.get("id") is not None else None
     if tid is None:
