@@ -8,4 +8,9 @@ Command-line flags (`-b`, `-w`) and GUNICORN_CMD_ARGS override what is set there
 """
 
 from voice_router.gunicorn_config import *  # noqa: F403
-from voice_router.gunicorn_config import child_exit, on_starting, pre_request  # noqa: F401
+from voice_router.gunicorn_config import (  # noqa: F401
+    child_exit,
+    dirty_worker_exit,
+    on_starting,
+    pre_request,
+)

@@ -158,10 +158,12 @@ def serve(config: Path, log: Path, workers: int = 2) -> Process:
     return Process(command, config, log, port)
 
 
-def gunicorn(config: Path, log: Path, workers: int = 2) -> Process:
+def gunicorn(config: Path, log: Path, workers: int = 2, settings_file: bool = True) -> Process:
+    """gunicorn serving the app, with deploy/gunicorn.conf.py unless `settings_file` is off."""
     port = free_port()
+    settings = ["-c", "deploy/gunicorn.conf.py"] if settings_file else []
     command = [
-        sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        sys.executable, "-m", "gunicorn", *settings,
         "-b", f"127.0.0.1:{port}", "-w", str(workers), "voice_router.web:create_app()",
     ]  # fmt: skip
     return Process(command, config, log, port)

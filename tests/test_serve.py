@@ -6,6 +6,8 @@ ships what a lost Jira webhook did not; gunicorn without Redis runs one job runn
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -243,10 +245,22 @@ def test_serve_killed_mid_drain_and_mid_sync_loses_nothing_and_repeats_nothing(
         deployment.engine.dispose()
 
 
-def test_gunicorn_without_redis_runs_one_job_runner_and_hands_it_over(tmp_path, sqlite_template):
-    deployment = Deployment("gunicorn", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+def parent_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
+
+
+@pytest.mark.parametrize("runner", ["serve", "gunicorn"])
+def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_restarted(
+    runner, tmp_path, sqlite_template
+):
+    """`voice-router serve` and gunicorn with deploy/gunicorn.conf.py: the runner works in a
+    process of its own (gunicorn's dirty worker, not a web process), and when it dies gunicorn
+    starts another, which takes the lease over and goes on."""
+    deployment = Deployment(runner, tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
     config = deployment.configure()
-    web = gunicorn(config, tmp_path / "gunicorn.log", workers=2).start()
+    start = serve if runner == "serve" else gunicorn
+    web = start(config, tmp_path / f"{runner}.log", workers=2).start()
     deployment.web, deployment.processes = web, [web]
     try:
         body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
@@ -254,10 +268,41 @@ def test_gunicorn_without_redis_runs_one_job_runner_and_hands_it_over(tmp_path, 
         wait_until(lambda: "export" in deployment.problems(), 30, "the runner to process it")
         holder = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
         pid = int(holder.split(":")[1])
+        assert web.process is not None
+        arbiter = parent_of(pid)
+        assert arbiter != web.process.pid  # not a web process of gunicorn's master
+        assert parent_of(arbiter) == web.process.pid  # but its dirty arbiter's worker
         logs = web.output()
-        assert logs.count('"runner.leading"') == 1, logs  # one runner works, the other waits
-        import os
-        import signal
+        assert logs.count('"runner.leading"') == 1, logs  # one runner, and only one
+
+        os.kill(pid, signal.SIGKILL)
+        body = generic_delivery("T2", "bob@globex.com", ["pain-import"])
+        assert post_delivery(web.base, "generic", body).status_code == 202
+        wait_until(lambda: "import" in deployment.problems(), 60, "a new runner to take over")
+        successor = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
+        assert successor != holder
+        assert parent_of(int(successor.split(":")[1])) == arbiter
+    finally:
+        web.stop()
+        deployment.engine.dispose()
+
+
+def test_gunicorn_without_its_settings_file_runs_the_job_runner_in_a_web_process(
+    tmp_path, sqlite_template
+):
+    """Plain `gunicorn 'voice_router.web:create_app()'` (no -c): the web processes run the
+    runner themselves, one at a time by the lease, and hand it over when one dies."""
+    deployment = Deployment("gunicorn", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+    config = deployment.configure()
+    web = gunicorn(config, tmp_path / "gunicorn.log", workers=2, settings_file=False).start()
+    deployment.web, deployment.processes = web, [web]
+    try:
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_delivery(web.base, "generic", body).status_code == 202
+        wait_until(lambda: "export" in deployment.problems(), 30, "the runner to process it")
+        holder = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
+        pid = int(holder.split(":")[1])
+        assert web.process is not None and parent_of(pid) == web.process.pid  # a web process
 
         os.kill(pid, signal.SIGKILL)  # the leading web process dies; gunicorn starts another
         body = generic_delivery("T2", "bob@globex.com", ["pain-import"])

@@ -2,8 +2,9 @@
 
     gunicorn -c deploy/gunicorn.conf.py 'voice_router.web:create_app()'
 
-Either way, without `redis_url` the web processes also run the job runner
-(workers/embedded.py; one of them works at a time).
+Either way, without `redis_url` the job runner (workers/embedded.py) runs in a process of
+its own beside the web processes: a gunicorn dirty worker (workers/runner_process.py), which
+gunicorn's master starts and restarts as it does web workers.
 
 - Threads (`gthread`), 64 per worker process: a request holds its thread for as long as its
   sender takes to send the body. With sync workers (one request per process), two clients
@@ -30,6 +31,10 @@ Either way, without `redis_url` the web processes also run the job runner
   an rq worker on this host, are kept. A worker that exits is marked dead.
 - Logs: gunicorn's own lines and the app's go to stderr in `log_format` (voice_router.logs); the
   access log stays off, the app logs one `http.request` event per request with its id.
+- The job runner: `dirty_apps` / `dirty_workers` start it in one dirty worker, never in a web
+  process, so a request never shares an interpreter lock with a batch being applied. With
+  `redis_url` set (jobs run in `voice-router worker`) or when the app served is not
+  voice-router's, `on_starting` starts no dirty worker.
 - Command-line flags (`-b`, `-w`) and GUNICORN_CMD_ARGS override what is set here.
 """
 
@@ -85,11 +90,29 @@ def _alive(pid: int) -> bool:
 
 
 def on_starting(server: Arbiter) -> None:
-    """Drop the metric files of processes that no longer run (a previous gunicorn)."""
+    """Drop the metric files of processes that no longer run (a previous gunicorn); decide
+    whether this deployment's job runner runs here."""
     for path in glob.glob(os.path.join(os.environ[_MULTIPROC], "*.db")):
         found = re.search(r"_(\d+)\.db$", path)
         if found and not _alive(int(found.group(1))):
             os.remove(path)
+    _place_job_runner(server)
+
+
+def _serves_voice_router(server: Arbiter) -> bool:
+    app_uri = getattr(server.app, "app_uri", None)  # None: `voice-router serve`'s own app
+    return app_uri is None or str(app_uri).startswith("voice_router.web")
+
+
+def _place_job_runner(server: Arbiter) -> None:
+    from voice_router.settings import load_settings
+    from workers.runner_process import ENVIRONMENT_FLAG
+
+    if not _serves_voice_router(server) or load_settings().redis_url:
+        server.cfg.set("dirty_workers", 0)
+        os.environ.pop(ENVIRONMENT_FLAG, None)
+        return
+    os.environ[ENVIRONMENT_FLAG] = "1"  # the web processes start no runner of their own
 
 
 def pre_request(worker: Worker, req: Request) -> None:
@@ -100,10 +123,21 @@ def pre_request(worker: Worker, req: Request) -> None:
         sock.settimeout(worker.cfg.timeout)
 
 
-def child_exit(server: Arbiter, worker: Worker) -> None:
+def _mark_dead(pid: int | str) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(pid)
 
 
+def child_exit(server: Arbiter, worker: Worker) -> None:
+    _mark_dead(worker.pid)
+
+
+def dirty_worker_exit(arbiter: object, worker: Worker) -> None:
+    """The job runner's process is gone: its gauges go with it (its counts stay summed)."""
+    _mark_dead(worker.pid)
+
+
+dirty_apps = ["workers.runner_process:JobRunnerApp"]
+dirty_workers = 1
 control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from voice_router import logs, metrics
@@ -9,13 +11,15 @@ from voice_router.db import upgrade
 from voice_router.runtime import Runtime
 from voice_router.settings import Settings, load_settings
 from voice_router.web import bodies, request_ids
+from workers.runner_process import ENVIRONMENT_FLAG as RUNNER_PROCESS
 from workers.runtime import build_runtime
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
-    """The app. Built from settings (as gunicorn and `voice-router serve` build it) and with
-    no `redis_url`, it also starts this process's job runner; given a runtime, it leaves
-    running jobs to the caller."""
+    """The app. Built from settings with no `redis_url`, it also starts this process's job
+    runner — unless gunicorn runs one in a process of its own (deploy/gunicorn.conf.py,
+    `voice-router serve`: workers/runner_process.py); given a runtime, it leaves running jobs
+    to the caller."""
     runner_wanted = runtime is None
     if runtime is None:
         runtime = build_runtime(settings or load_settings())
@@ -43,7 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     openapi.register(app)
     # Signed webhooks are answered in front of Flask: no session, CSRF or UI hooks.
     app.wsgi_app = webhooks.Webhooks(app.wsgi_app, runtime)  # type: ignore[method-assign]  # Flask's way
-    if runner_wanted and not runtime.settings.redis_url:
+    if runner_wanted and not runtime.settings.redis_url and not os.environ.get(RUNNER_PROCESS):
         from workers.embedded import start_runner
 
         app.extensions["voice_router_runner"] = start_runner(runtime)

@@ -1,0 +1,60 @@
+"""The job runner in a process of its own, beside gunicorn's web processes.
+
+`voice-router serve` and `gunicorn -c deploy/gunicorn.conf.py` with no `redis_url` start it
+as a gunicorn *dirty app* (voice_router/gunicorn_config.py): gunicorn's master starts a
+dirty arbiter, which starts one dirty worker, which loads this app — and each restarts the
+one below it when it dies, as the master does with web workers. The runner's threads then
+never share an interpreter (and its lock) with a request: a 202 waits for nothing but its
+own insert, whatever the runner is applying or waiting on (Jira, a helpdesk, SMTP).
+
+The app takes no calls from the web processes: they store deliveries and leave them for the
+runner, which looks at the database every `workers.embedded.POLL_SECONDS` (and sooner while
+it finds work). `status` answers whoever asks through gunicorn's dirty client.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from gunicorn.dirty.app import DirtyApp
+
+from voice_router import logs
+from voice_router.settings import load_settings
+from workers.embedded import JobRunner, start_runner
+from workers.runtime import build_runtime
+
+log = logging.getLogger(__name__)
+
+# Set by the master (gunicorn_config.on_starting) for its web processes: the runner runs in
+# the dirty worker, so `create_app` starts none of its own.
+ENVIRONMENT_FLAG = "VOICE_ROUTER_RUNNER_PROCESS"
+
+
+class JobRunnerApp(DirtyApp):
+    workers = 1
+
+    def __init__(self) -> None:
+        self.runner: JobRunner | None = None
+
+    def init(self) -> None:
+        settings = load_settings()
+        logs.configure(settings)
+        if settings.redis_url:  # the master normally starts no dirty worker then
+            log.info("runner.not_needed", extra={"reason": "redis_url is set"})
+            return
+        self.runner = start_runner(build_runtime(settings))
+        log.info("runner.started", extra={"pid": os.getpid()})
+
+    def status(self) -> dict[str, object]:
+        runner = self.runner
+        return {
+            "running": runner is not None,
+            "leading": runner is not None and runner.leading.is_set(),
+            "passes": dict(runner.passes) if runner is not None else {},
+        }
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
