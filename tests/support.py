@@ -113,6 +113,11 @@ class InlineJobs:
 
         jobs.drain_inbox(self.runtime)
 
+    def signal_releases(self) -> None:
+        from workers import jobs
+
+        jobs.apply_releases(self.runtime)
+
     def signal_sync(self, problem_ids: list[int], wait: float = 0.0) -> None:
         if wait > 2 * SYNC_FOLD_SECONDS or self._syncing:  # a retry, a paced sync: not now
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,15 +11,18 @@ from typing import Any
 from sqlmodel import Session
 
 from voice_router import shipping
+from voice_router.models import Setting
 from voice_router.settings import Settings
 
 log = logging.getLogger(__name__)
+RELEASE_PREFIX = "jira_release:"  # a `setting` row per released version still to apply
 
 
 @dataclass
 class JiraOutcome:
     transitions: list[shipping.Transition] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
+    releases_owed: bool = False  # a released version to look up in Jira, after the batch
 
 
 def state_from_issue_json(issue: dict[str, Any], at: datetime) -> shipping.IssueState:
@@ -68,17 +72,23 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
         apply_issue_state(session, settings, event.issue_key, state, outcome)
     elif isinstance(event, webhook.IssueDeleted):
         outcome.touched |= set(shipping.unlink_deleted(session, event.issue_key, event.timestamp))
-    elif isinstance(event, webhook.VersionReleased):
-        if settings.jira.shipped_when != "released" or not settings.jira.url:
-            return
-        from voice_router.jira_client import client_for
-        from voice_router.jira_search import search_all
+    elif (
+        isinstance(event, webhook.VersionReleased)
+        and settings.jira.shipped_when == "released"
+        and settings.jira.url
+    ):
+        owe_release(session, event.version_id, event.timestamp)
+        outcome.releases_owed = True
 
-        issues = search_all(
-            client_for(settings.jira),
-            f"fixVersion = {event.version_id}",
-            "status,resolution,fixVersions,labels,updated",
-        )
-        for issue in issues:
-            state = state_from_issue_json(issue, event.timestamp)
-            apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+
+def owe_release(session: Session, version_id: str, released_at: datetime) -> None:
+    """Record, in the caller's transaction, that this release is still to be applied
+    (voice_router/jira_releases.py searches Jira for its issues, outside any batch). Only
+    a number goes into that search: another version id is logged and dropped."""
+    if not version_id.isdigit() or len(version_id) > 20:
+        log.warning("jira.release.ignored", extra={"reason": "version id is not a number"})
+        return
+    key = f"{RELEASE_PREFIX}{version_id}"
+    if session.get(Setting, key) is None:
+        record = {"released_at": released_at.isoformat(), "attempts": 0, "due": ""}
+        session.add(Setting(key=key, value=json.dumps(record)))

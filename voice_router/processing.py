@@ -42,12 +42,14 @@ class BatchResult:
     changes: int = 0
     touched: set[int] = field(default_factory=set)
     shipped: set[int] = field(default_factory=set)
+    releases_owed: bool = False  # Jira versions released: the job apply_releases looks them up
 
     def add(self, other: BatchResult) -> None:
         for name in ("claimed", "processed", "retrying", "failed", "changes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.touched |= other.touched
         self.shipped |= other.shipped
+        self.releases_owed = self.releases_owed or other.releases_owed
 
 
 __all__ = ["BatchResult", "drain", "next_retry_in", "process_batch", "replay", "retry_delay"]
@@ -158,6 +160,7 @@ def _run(
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
         schedule.sync_due(session, settings, result.touched)  # committed with the batch
         result.shipped = {t.problem_id for t in jira.transitions}
+        result.releases_owed = jira.releases_owed
         result.changes = sum(a.changed for a in attachers) + len(jira.transitions)
     return result
 

@@ -26,6 +26,9 @@ class JobQueue(Protocol):
     def signal_outbound(self, wait: float = 0.0) -> None:
         """Outbound messages are owed (or will be due in `wait` seconds)."""
 
+    def signal_releases(self) -> None:
+        """Released Jira versions are recorded, to be looked up in Jira (jira_releases)."""
+
     def ping(self) -> bool: ...
 
 

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from voice_router import schedule
+from voice_router import jira_releases, schedule
 from voice_router.runtime import Runtime
 from workers import jobs
 from workers.queue import EmbeddedQueue
@@ -141,6 +141,7 @@ class JobRunner:
         worked = any(jobs.deliver_outbound(None, self.runtime).values()) or worked
         worked = "sent" in jobs.weekly_digest(self.runtime) or worked
         if self.runtime.settings.jira.url:
+            worked = jobs.apply_releases(self.runtime)["applied"] > 0 or worked
             worked = "skipped" not in jobs.reconcile(self.runtime) or worked
         return worked
 
@@ -169,7 +170,12 @@ class JobRunner:
         seen = dict(self.passes)
         while time.monotonic() < deadline:
             idle = all(self.passes[name] > seen[name] for name in seen)
-            if idle and not schedule.anything_due(self.runtime.engine, schedule.SYNC_DELAY * 2):
+            engine = self.runtime.engine
+            if (
+                idle
+                and not schedule.anything_due(engine, schedule.SYNC_DELAY * 2)
+                and not jira_releases.any_due(engine)
+            ):
                 return True
             self.queue.inbox.set()
             self.queue.outside.set()

@@ -32,6 +32,8 @@ def drain_inbox(
         runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:
         runtime.queue.signal_outbound()
+    if result.releases_owed:
+        runtime.queue.signal_releases()
     if result.touched:
         _after_drain(runtime, result.touched)
     summary = {
@@ -104,6 +106,26 @@ def run_due_syncs(runtime: Runtime | None = None) -> int:
         sync_jira(problem_id, runtime) != "not-due"
         for problem_id in schedule.due_syncs(runtime.engine)
     )
+
+
+@metrics.counts_failures("apply_releases")
+def apply_releases(runtime: Runtime | None = None) -> dict[str, int]:
+    """Released Jira versions that processing recorded: their issues searched in Jira and
+    their states applied (voice_router/jira_releases.py); a failed search is due again
+    later, found by the runner's next pass or the worker's sweep."""
+    from voice_router import jira_releases
+
+    runtime = runtime or process_runtime()
+    if not runtime.settings.jira.url:
+        return {"applied": 0, "retrying": 0}
+    result = jira_releases.apply_due(runtime.engine, runtime.settings)
+    if result.outcome.touched:
+        runtime.queue.signal_sync(
+            sorted(result.outcome.touched), schedule.SYNC_DELAY.total_seconds()
+        )
+    if result.shipped:
+        runtime.queue.signal_outbound()
+    return {"applied": result.applied, "retrying": result.retrying}
 
 
 @metrics.counts_failures("deliver_outbound")

@@ -31,6 +31,7 @@ DRAIN_FLAG_TTL = 120
 DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
 SYNC_FLAG = "voice-router:jira-sync:{}"
 OUTBOUND_FLAG = "voice-router:outbound-sweep"
+RELEASES_FLAG = "voice-router:releases"
 RECONCILE_FLAG = "voice-router:reconcile"
 WEEKLY_FLAG = "voice-router:weekly"  # at most one weekly-digest job a minute
 WEEKLY_FLAG_SECONDS = 60
@@ -57,6 +58,9 @@ class EmbeddedQueue:
         self.outside.set()
 
     def signal_outbound(self, wait: float = 0.0) -> None:
+        self.outside.set()
+
+    def signal_releases(self) -> None:
         self.outside.set()
 
     def ping(self) -> bool:
@@ -127,6 +131,10 @@ class RedisQueue:
 
     def outbound_started(self) -> None:
         self.redis.delete(OUTBOUND_FLAG)
+
+    def signal_releases(self) -> None:
+        if self.redis.set(RELEASES_FLAG, b"1", nx=True, ex=COALESCE_SECONDS):
+            self._enqueue("workers.jobs.apply_releases", job_timeout=600)
 
     def signal_reconcile(self) -> None:
         if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):

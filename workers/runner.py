@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from voice_router import schedule
+from voice_router import jira_releases, schedule
 from voice_router.runtime import Runtime
 from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
 from workers.runtime import set_process_runtime
@@ -31,6 +31,8 @@ def sweep_once(runtime: Runtime, queue: RedisQueue) -> None:
         due = schedule.due_syncs(runtime.engine)
         if due:
             queue.signal_sync(due)
+        if jira_releases.any_due(runtime.engine):
+            queue.signal_releases()
         queue.signal_reconcile()  # the job runs only once per reconcile_seconds (a lease)
 
 

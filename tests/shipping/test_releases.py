@@ -1,0 +1,81 @@
+"""`shipped_when = "released"`: a released Jira version ships its problems, and looking up
+the version's issues in Jira happens in a job of its own — never inside the inbox's batch,
+where a slow Jira would hold every webhook waiting for the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from integrations.jira import webhook
+from tests.shipping.conftest import JIRA_SECRET
+from tests.shipping.test_close_the_loop import problem, seed
+from voice_router import jira_releases, processing
+from workers import jobs
+from workers.queue import EmbeddedQueue
+
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+SEARCH = r"/rest/api/\d/search.*"
+
+
+def fixed_and_done(loop) -> None:  # type: ignore[no-untyped-def]
+    p = seed(loop)
+    loop.sandbox.create_version("2.4.0")
+    loop.sandbox.edit(p.jira_key, {"fixVersions": [{"name": "2.4.0"}]})
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    assert problem(loop).status == "in_progress"
+
+
+def test_processing_a_release_asks_jira_nothing_and_the_job_ships_the_problem(make_loop):
+    loop = make_loop(shipped_when="released")
+    fixed_and_done(loop)
+    loop.runtime.queue = EmbeddedQueue()  # nobody runs jobs until this test does
+    released = loop.sandbox.release_version("2.4.0", send=False)
+    answer = loop.client.post(
+        "/webhooks/jira", data=released, headers=webhook.sign(released, JIRA_SECRET)
+    )
+    assert answer.status_code == 202
+    searches = loop.sandbox.count_calls("GET", SEARCH)
+
+    batch = processing.process_batch(loop.runtime.engine, loop.runtime.settings)
+    assert batch.processed == 1 and batch.releases_owed
+    assert loop.sandbox.count_calls("GET", SEARCH) == searches  # no call inside the batch
+    assert problem(loop).status == "in_progress"
+    assert jira_releases.any_due(loop.runtime.engine)
+
+    assert jobs.apply_releases(loop.runtime) == {"applied": 1, "retrying": 0}
+    assert loop.sandbox.count_calls("GET", SEARCH) == searches + 1
+    assert problem(loop).status == "shipped"
+    assert not jira_releases.any_due(loop.runtime.engine)
+    assert jobs.apply_releases(loop.runtime) == {"applied": 0, "retrying": 0}  # applied once
+
+
+def test_a_release_whose_search_fails_is_tried_again_until_it_ships(make_loop, monkeypatch):
+    loop = make_loop(shipped_when="released")
+    fixed_and_done(loop)
+    monkeypatch.setattr(jira_releases, "FIRST_RETRY", timedelta(0))  # due again at once
+    loop.sandbox.fail_next("GET", SEARCH, 503, times=2)
+    loop.sandbox.release_version("2.4.0")  # processed, then the job's search fails
+    assert problem(loop).status == "in_progress"
+    assert jobs.apply_releases(loop.runtime) == {"applied": 0, "retrying": 1}
+    assert jira_releases.any_due(loop.runtime.engine)
+
+    assert jobs.apply_releases(loop.runtime) == {"applied": 1, "retrying": 0}
+    assert problem(loop).status == "shipped"
+
+
+def test_a_release_with_a_version_id_that_is_no_number_is_dropped(make_loop):
+    loop = make_loop(shipped_when="released")
+    fixed_and_done(loop)
+    payload = loop.sandbox.release_version("2.4.0", send=False)
+    forged = payload.replace(b'"id": "', b'"id": "1 OR project = X').replace(
+        b'"id":"', b'"id":"1 OR project = X'
+    )
+    assert forged != payload
+    answer = loop.client.post(
+        "/webhooks/jira", data=forged, headers=webhook.sign(forged, JIRA_SECRET)
+    )
+    assert answer.status_code == 202
+    assert not jira_releases.any_due(loop.runtime.engine)
+    assert problem(loop).status == "in_progress"
