@@ -72,6 +72,14 @@ def _set_note(engine: Engine, note_id: int, value: str) -> None:
             session.add(note)
 
 
+def comment_once(client: JiraClient, key: str, marker: str, body: str) -> str:
+    """Post `body` (which carries `marker`) on the issue unless a comment with the marker is
+    already there: a retry after a lost answer finds it instead of posting a second one.
+    Returns the comment's id."""
+    existing = client.find_comment(key, marker)
+    return existing if existing is not None else client.add_comment(key, body)
+
+
 def regression_due(problem: Problem) -> bool:
     return problem.status == "regressed" and problem.regression_noticed_at is None
 
@@ -83,14 +91,15 @@ def regression_notice(
     if not regression_due(problem):
         return False
     marker = f"(voice-router regression {iso(problem.regressed_at) or problem.id})"
-    if client.find_comment(key, marker) is None:
-        client.add_comment(
-            key,
-            f"voice-router: customers reported this problem again after the fix shipped "
-            f"({problem.customers} customers in all now). "
-            f"[See the new reports|{problem_url(settings.base_url, problem.id)}] "
-            f"_{marker}_",
-        )
+    comment_once(
+        client,
+        key,
+        marker,
+        f"voice-router: customers reported this problem again after the fix shipped "
+        f"({problem.customers} customers in all now). "
+        f"[See the new reports|{problem_url(settings.base_url, problem.id)}] "
+        f"_{marker}_",
+    )
     store_for_issue(engine, problem.id, key, regression_noticed_at=utcnow())
     return True
 
@@ -108,10 +117,11 @@ def merge_notice(
         if survivor.jira_key
         else f"[voice-router problem #{survivor.id}|{problem_url(settings.base_url, survivor.id)}]"
     )
-    if client.find_comment(key, marker) is None:
-        client.add_comment(
-            key,
-            f"voice-router merged this problem into {where}; its customers are counted there "
-            f"now. _{marker}_",
-        )
+    comment_once(
+        client,
+        key,
+        marker,
+        f"voice-router merged this problem into {where}; its customers are counted there "
+        f"now. _{marker}_",
+    )
     store_for_issue(engine, problem.id, key, jira_merge_notice_for=survivor.id)

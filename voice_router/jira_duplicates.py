@@ -29,6 +29,7 @@ from integrations.jira.client import JiraClient
 from integrations.jira.errors import JiraBadRequest, JiraError, JiraNotFound, JiraUnauthorized
 from voice_router import jira_search, schedule
 from voice_router.db import session_scope
+from voice_router.jira_comments import comment_once
 from voice_router.jira_links import take_off
 from voice_router.jira_rows import holder_of, load, problem_label, problem_url, repost_notes
 from voice_router.models import Problem
@@ -155,13 +156,14 @@ def close_duplicate(
     except (JiraBadRequest, JiraNotFound, JiraUnauthorized) as exc:
         log.warning("jira.duplicates.not_linked", extra={"issue": key, "error": exc.message})
     marker = f"voice-router: duplicate of {survivor}."
-    if client.find_comment(key, marker) is None:
-        client.add_comment(
-            key,
-            f"{marker} Both issues were made for one problem "
-            f"([voice-router problem #{problem_id}|{problem_url(settings.base_url, problem_id)}]"
-            f"); {survivor} is kept and carries its impact from now on.",
-        )
+    comment_once(
+        client,
+        key,
+        marker,
+        f"{marker} Both issues were made for one problem "
+        f"([voice-router problem #{problem_id}|{problem_url(settings.base_url, problem_id)}]"
+        f"); {survivor} is kept and carries its impact from now on.",
+    )
     _close(client, key)
     take_off(client, key, problem_label(problem_id), settings.jira.notify_watchers)
     log.info("jira.duplicates.closed", extra={"issue": key, "survivor": survivor})
