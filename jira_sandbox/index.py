@@ -14,15 +14,22 @@ from __future__ import annotations
 import copy
 import threading
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .state import Issue
+from typing import Generic, Protocol, TypeVar
 
 LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
-class SearchIndex:
+class Identified(Protocol):
+    """What the index needs of an issue: its id (so it need not import the state's Issue)."""
+
+    @property
+    def id(self) -> int: ...
+
+
+Issue = TypeVar("Issue", bound=Identified)
+
+
+class SearchIndex(Generic[Issue]):
     def __init__(self, lag: float = 0.0) -> None:
         self.lag = float(lag)
         self._lock = threading.Lock()

@@ -143,7 +143,7 @@ class SandboxState:
         self.human = Account(_account_id("pat@example.com"), "pat@example.com", "Pat Human")
         self.accounts = [self.bot, self.human]
         self.permissions = Permissions()
-        self.index = SearchIndex(index_lag)
+        self.index: SearchIndex[Issue] = SearchIndex(index_lag)
         self.projects: dict[int, Project] = {}
         self.issues: dict[int, Issue] = {}
         self.comments: list[Comment] = []
