@@ -185,7 +185,7 @@ def test_the_problem_itself_is_never_suggested(client, runtime):
 
 def test_the_limit_is_respected_best_first(client, runtime):
     tags = ["pain-dashboard-slow", "pain-slow-dashboard", "pain-dashboards-slow"]
-    tags += ["pain-dashbaord-slow", "pain-dashboard-slowness", "pain-slow-dashboards"]
+    tags += ["pain-dashboard-is-slow", "pain-dashboard-slowness", "pain-slow-dashboards"]
     for n, tag in enumerate(tags):
         report(client, f"T{n}", tag, email=f"p{n}@acme.example")
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from tests.test_suggestions import ids, report
+from voice_router import meaning, problem_vectors
 from voice_router.merging import merge
 from voice_router.models import Problem, ProblemVector
 from voice_router.suggestions import compare, suggest
@@ -132,3 +133,23 @@ def test_vectors_are_stored_as_pain_points_arrive_and_suggestions_only_read(clie
         assert not session.new and not session.dirty and not session.deleted
     assert stored_vectors(runtime) == {}  # computed in memory, never written by a read
     assert found[ids(runtime)["sso-login-loop"]].meaning > 0.1
+
+
+def test_vectors_of_another_encoder_are_ignored_then_recomputed(client, runtime):
+    report(client, "T1", "pain-sso-login-loop", subject="Login loop after SSO")
+    report(client, "T2", "pain-okta-signin", email="ben@globex.example", subject="Okta loops")
+    key_ids = ids(runtime)
+    with Session(runtime.engine) as session:  # as rows left by the word-vector release were
+        session.execute(sa.update(ProblemVector).values(model="wordllama-256", vector=b"\0" * 1024))
+        session.commit()
+    with Session(runtime.engine) as session:
+        found, _ = compare(session, key_ids["okta-signin"])
+    assert found[key_ids["sso-login-loop"]].meaning > 0.1  # computed in memory meanwhile
+
+    assert problem_vectors.update(runtime.engine) == 2
+
+    with Session(runtime.engine) as session:
+        rows = session.exec(select(ProblemVector)).all()
+    assert {row.model for row in rows} == {meaning.MODEL}
+    assert {len(row.vector) for row in rows} == {meaning.DIM * 4}
+    assert problem_vectors.update(runtime.engine) == 0

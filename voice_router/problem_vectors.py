@@ -1,13 +1,15 @@
 """The meaning vector of each problem (table `problemvector`), for merge suggestions.
 
-Written only by jobs: `update` runs after each inbox drain (workers/jobs.py) and recomputes
-the vectors of the problems the drain touched, plus any that are missing or were computed
-at another ticket count (a pain point removed by `forget`, a replay, an upgrade).
+Written only by jobs: `update` runs after each inbox drain and in each reconcile pass
+(workers/jobs.py) and recomputes the vectors of the problems the drain touched, plus any
+that are missing, were computed at another ticket count (a pain point removed by `forget`,
+a replay) or by another encoder (`meaning.MODEL`, after an upgrade).
 
 Read by suggestions without writing: `load` keeps every vector in memory per process,
 keyed by (problem id, the row's `updated_at`), and reads from the database only the
-problems whose row changed since; a problem with no row yet gets a vector computed in
-memory (never stored by a request).
+problems whose row changed since. A problem with no current row yet gets a vector computed
+in memory (never stored by a request), at most UNSTORED per call, since encoding is the
+slow part: a job is due to store them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
 
 import numpy as np
 import sqlalchemy as sa
@@ -23,13 +26,14 @@ from sqlmodel import Session, col, select
 
 from voice_router.clock import utcnow
 from voice_router.db import session_scope
-from voice_router.meaning import DIM, text_vector
+from voice_router.meaning import DIM, MODEL, text_vector
 from voice_router.models import PainPoint, Problem, ProblemVector
 from voice_router.tags import title_from_key
 from voice_router.upsert import insert_missing
 
 SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
 CHUNK = 500
+UNSTORED = 20  # problems without a current stored vector that one read encodes itself
 
 # database identity -> problem id -> (version, vector); version: the row's updated_at, or
 # ("unstored", ticket count) for a vector computed in memory.
@@ -42,16 +46,19 @@ def update(engine: Engine, touched: Iterable[int] = ()) -> int:
     """Recompute and store the vectors of `touched` problems and of every problem whose
     vector is missing or stale (ticket count moved). Returns how many were written."""
     with session_scope(engine) as session:
-        rows = session.exec(
-            select(Problem.id, Problem.key, Problem.tickets, ProblemVector.tickets).join(
-                ProblemVector, col(ProblemVector.problem_id) == Problem.id, isouter=True
-            )
-        ).all()
+        rows = session.exec(select(Problem.id, Problem.key, Problem.tickets)).all()
+        current = set(
+            session.exec(
+                select(ProblemVector.problem_id, ProblemVector.tickets).where(
+                    col(ProblemVector.model) == MODEL
+                )
+            ).all()
+        )
         wanted = set(touched)
         due = {
             pid: (key, tickets)
-            for pid, key, tickets, cached in rows
-            if pid in wanted or cached != tickets
+            for pid, key, tickets in rows
+            if pid in wanted or (pid, tickets) not in current
         }
         if due:
             _store(session, _compute(session, due), due)
@@ -63,9 +70,9 @@ def load(session: Session) -> dict[int, np.ndarray]:
     counts when nothing was written since the last call, else the rows that changed."""
     stamp = (
         *session.exec(
-            select(sa.func.count(), sa.func.max(ProblemVector.updated_at)).select_from(
-                ProblemVector
-            )
+            select(sa.func.count(), sa.func.max(ProblemVector.updated_at))
+            .select_from(ProblemVector)
+            .where(col(ProblemVector.model) == MODEL)
         ).one(),
         session.exec(select(sa.func.count()).select_from(Problem)).one(),
     )
@@ -76,7 +83,13 @@ def load(session: Session) -> dict[int, np.ndarray]:
         if seen == stamp:
             return {pid: vector for pid, (_, vector) in cache.items()}
         known = {pid: version for pid, (version, _) in cache.items()}
-    versions = dict(session.exec(select(ProblemVector.problem_id, ProblemVector.updated_at)).all())
+    versions = dict(
+        session.exec(
+            select(ProblemVector.problem_id, ProblemVector.updated_at).where(
+                col(ProblemVector.model) == MODEL
+            )
+        ).all()
+    )
     changed = [pid for pid, version in versions.items() if known.get(pid) != version]
     fresh: dict[int, tuple[object, np.ndarray]] = {}
     for start in range(0, len(changed), CHUNK):
@@ -105,13 +118,21 @@ def _current(pid: int, version: object, versions: dict[int, datetime]) -> bool:
 def _unstored(
     session: Session, versions: dict[int, datetime], known: dict[int, object]
 ) -> dict[int, tuple[object, np.ndarray]]:
-    """Vectors, computed here and not stored, of problems no job has given one yet."""
-    rows = session.exec(select(Problem.id, Problem.key, Problem.tickets)).all()
-    due = {
-        pid: (key, tickets)
-        for pid, key, tickets in rows
-        if pid not in versions and known.get(pid) != ("unstored", tickets)
-    }
+    """Vectors, computed here and not stored, of up to UNSTORED problems (the newest) that
+    no job has given a current one yet."""
+    rows = session.exec(
+        select(Problem.id, Problem.key, Problem.tickets).order_by(col(Problem.id).desc())
+    ).all()
+    due = dict(
+        islice(
+            (
+                (pid, (key, tickets))
+                for pid, key, tickets in rows
+                if pid not in versions and known.get(pid) != ("unstored", tickets)
+            ),
+            UNSTORED,
+        )
+    )
     if not due:
         return {}
     vectors = _compute(session, due)
@@ -142,7 +163,7 @@ def _store(
         session.execute(sa.delete(ProblemVector).where(col(ProblemVector.problem_id).in_(chunk)))
     rows = [
         {"problem_id": pid, "vector": vector.tobytes(), "tickets": problems[pid][1],
-         "updated_at": now}
+         "model": MODEL, "updated_at": now}
         for pid, vector in vectors.items()
     ]  # fmt: skip
     insert_missing(session, ProblemVector, rows)

@@ -162,9 +162,11 @@ def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
 
 @metrics.counts_failures("reconcile")
 def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, int]:
-    """The periodic pass: Jira state since the last cursor, then what is owed. One pass per
-    `reconcile_seconds` across every worker and runner of the deployment (a lease in the
-    database), unless `force`d (`voice-router reconcile`)."""
+    """The periodic pass: problem vectors left stale (an upgrade to another encoder), Jira
+    state since the last cursor, then what is owed. One pass per `reconcile_seconds` across
+    every worker and runner of the deployment (a lease in the database), unless `force`d
+    (`voice-router reconcile`)."""
+    from voice_router import problem_vectors
     from voice_router import reconcile as reconcile_mod
 
     runtime = runtime or process_runtime()
@@ -173,6 +175,7 @@ def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, 
         runtime.engine, RECONCILE_LEASE, uuid.uuid4().hex, every
     ):
         return {"skipped": 1}
+    problem_vectors.update(runtime.engine)  # stale or missing ones, without waiting for a drain
     result = reconcile_mod.reconcile(runtime.engine, runtime.settings)
     if result.shipped:
         runtime.queue.signal_outbound()

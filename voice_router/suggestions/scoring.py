@@ -142,6 +142,7 @@ def suggest(
     ]
     if not best:
         return []
+    best = [(value, pid) for value, pid in best if value >= best[0][0] - weights.behind_best]
     namer = Namer(session, [found[pid] for _, pid in best])
     target = groups[problem_id]
     return [
