@@ -10,6 +10,7 @@ from tests.test_suggestions import ids, report
 from voice_router import meaning, problem_vectors
 from voice_router.merging import merge
 from voice_router.models import Problem, ProblemVector
+from voice_router.privacy import forget
 from voice_router.suggestions import compare, suggest
 
 # How tickets read in practice: each side of a pair in its own words, some of them shared
@@ -153,3 +154,28 @@ def test_vectors_of_another_encoder_are_ignored_then_recomputed(client, runtime)
     assert {row.model for row in rows} == {meaning.MODEL}
     assert {len(row.vector) for row in rows} == {meaning.DIM * 4}
     assert problem_vectors.update(runtime.engine) == 0
+
+
+def test_a_big_problem_is_encoded_again_as_it_grows_not_for_every_ticket(client, runtime):
+    """Up to twice SUBJECTS tickets every new one counts; past that, the vector is made again
+    once the tickets grew by a tenth. A forgotten person's subjects leave it at once."""
+
+    def tickets_of_vector() -> int:
+        (made_for,) = [tickets for tickets, _ in stored_vectors(runtime).values()]
+        return made_for
+
+    small = 2 * problem_vectors.SUBJECTS
+    for n in range(small):
+        report(client, f"T{n}", "pain-export", email=f"p{n}@acme.example", subject=f"Export {n}")
+    assert tickets_of_vector() == small  # every ticket so far made it again
+
+    report(client, "T100", "pain-export", email="q@acme.example", subject="Export again")
+    assert tickets_of_vector() == small  # 21 tickets: not a tenth more than 20
+
+    report(client, "T101", "pain-export", email="s@acme.example", subject="Export hangs")
+    assert tickets_of_vector() == small + 2  # 22: a tenth more
+
+    forget(runtime.engine, "s@acme.example", actor="test")  # "Export hangs" must go
+    assert stored_vectors(runtime) == {}
+    assert problem_vectors.update(runtime.engine) == 1
+    assert tickets_of_vector() == small + 2  # the ticket still counts; its subject is gone

@@ -39,6 +39,7 @@ from voice_router.models import (
     Outbound,
     PainPoint,
     Problem,
+    ProblemVector,
 )
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,12 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
     pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
     _outside_reach(session, pain_points, mentions, report)
     accounts = {c.account_id for c in customers} | {p.account_id for p in pain_points}
+    # Their subjects leave the meaning vectors too: the next job makes them from the rest.
+    problem_ids = {pp.problem_id for pp in pain_points}
+    if problem_ids:
+        session.execute(
+            sa.delete(ProblemVector).where(col(ProblemVector.problem_id).in_(problem_ids))
+        )
     for pp in pain_points:
         pp.subject = pp.first_message = None  # their quotes go with them
         if pp.ticket_url and mentions.any.search(pp.ticket_url):

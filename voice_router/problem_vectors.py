@@ -1,9 +1,9 @@
 """The meaning vector of each problem (table `problemvector`), for merge suggestions.
 
 Written only by jobs: `update` runs after each inbox drain and in each reconcile pass
-(workers/jobs.py) and recomputes the vectors of the problems the drain touched, plus any
-that are missing, were computed at another ticket count (a pain point removed by `forget`,
-a replay) or by another encoder (`meaning.MODEL`, after an upgrade).
+(workers/jobs.py) and recomputes the vectors that are missing, made by another encoder
+(`meaning.MODEL`, after an upgrade), made at more tickets than the problem has now (a pain
+point removed by `forget`, a replay), or behind the problem's growth (`_stale`).
 
 Read by suggestions without writing: `load` keeps every vector in memory per process,
 keyed by (problem id, the row's `updated_at`), and reads from the database only the
@@ -15,8 +15,7 @@ slow part: a job is due to store them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 import numpy as np
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.clock import utcnow
+from voice_router.clock import to_utc, utcnow
 from voice_router.db import session_scope
 from voice_router.meaning import DIM, MODEL, text_vector
 from voice_router.models import PainPoint, Problem, ProblemVector
@@ -34,6 +33,7 @@ from voice_router.upsert import insert_missing
 SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
 CHUNK = 500
 UNSTORED = 20  # problems without a current stored vector that one read encodes itself
+REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
 
 # database identity -> problem id -> (version, vector); version: the row's updated_at, or
 # ("unstored", ticket count) for a vector computed in memory.
@@ -42,27 +42,50 @@ _STAMPS: dict[str, tuple[object, ...]] = {}  # (vectors, their latest write, pro
 _LOCK = threading.Lock()
 
 
-def update(engine: Engine, touched: Iterable[int] = ()) -> int:
-    """Recompute and store the vectors of `touched` problems and of every problem whose
-    vector is missing or stale (ticket count moved). Returns how many were written."""
-    with session_scope(engine) as session:
+def update(engine: Engine) -> int:
+    """Recompute and store the vectors that are missing or stale (`_stale`). Encoding
+    (milliseconds a problem) happens between two transactions, never inside one: on SQLite
+    a write transaction holds the lock every webhook waits for. Returns how many were
+    written."""
+    now = utcnow()
+    with Session(engine) as session:
         rows = session.exec(select(Problem.id, Problem.key, Problem.tickets)).all()
-        current = set(
-            session.exec(
-                select(ProblemVector.problem_id, ProblemVector.tickets).where(
-                    col(ProblemVector.model) == MODEL
-                )
+        stored = {
+            pid: (tickets, made_at)
+            for pid, tickets, made_at in session.exec(
+                select(
+                    ProblemVector.problem_id, ProblemVector.tickets, ProblemVector.updated_at
+                ).where(col(ProblemVector.model) == MODEL)
             ).all()
-        )
-        wanted = set(touched)
+        }
         due = {
             pid: (key, tickets)
             for pid, key, tickets in rows
-            if pid in wanted or (pid, tickets) not in current
+            if _stale(tickets, stored.get(pid), now)
         }
-        if due:
-            _store(session, _compute(session, due), due)
+        texts = _texts(session, due) if due else {}
+    if not due:
+        return 0
+    vectors = {pid: text_vector(lines) for pid, lines in texts.items()}
+    with session_scope(engine) as session:
+        _store(session, vectors, due)
     return len(due)
+
+
+def _stale(tickets: int, stored: tuple[int, datetime] | None, now: datetime) -> bool:
+    """Whether a problem's vector is to be made again: none yet (or another encoder's);
+    fewer tickets than when it was made (`forget`, a removal: their subjects must go);
+    while the problem is small, any new ticket; later, once the tickets grew by a tenth, or
+    REFRESH after it was made. A big problem's latest subjects say the same thing ticket
+    after ticket, and encoding it anew for each batch would cost more than the batch."""
+    if stored is None:
+        return True
+    made_for, made_at = stored
+    if tickets == made_for:
+        return False
+    if tickets < made_for or tickets <= 2 * SUBJECTS:
+        return True
+    return (tickets - made_for) * 10 >= made_for or to_utc(made_at) + REFRESH <= now
 
 
 def load(session: Session) -> dict[int, np.ndarray]:
@@ -144,13 +167,18 @@ def _identity(session: Session) -> str:
 
 
 def _compute(session: Session, problems: dict[int, tuple[str, int]]) -> dict[int, np.ndarray]:
-    """The vectors of these problems (id -> (key, ticket count)): the name counts twice."""
+    return {pid: text_vector(lines) for pid, lines in _texts(session, problems).items()}
+
+
+def _texts(session: Session, problems: dict[int, tuple[str, int]]) -> dict[int, list[str]]:
+    """What each problem's vector is made of (id -> (key, ticket count)): its name, twice,
+    and its latest subjects."""
     subjects = _subjects(session, list(problems))
-    vectors = {}
+    texts = {}
     for pid, (key, _) in problems.items():
         name = title_from_key(key)
-        vectors[pid] = text_vector([name, name, *subjects.get(pid, [])])
-    return vectors
+        texts[pid] = [name, name, *subjects.get(pid, [])]
+    return texts
 
 
 def _store(

@@ -49,12 +49,12 @@ def drain_inbox(
 
 
 def _after_drain(runtime: Runtime, touched: set[int]) -> None:
-    """The touched problems' meaning vectors, then auto-merge (when `auto_merge_above` is
+    """The meaning vectors that went stale, then auto-merge (when `auto_merge_above` is
     set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
     from voice_router import auto_merge, problem_vectors
     from voice_router.db import session_scope
 
-    problem_vectors.update(runtime.engine, touched)
+    problem_vectors.update(runtime.engine)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
     if merged and runtime.settings.jira.url:
         with session_scope(runtime.engine) as session:
