@@ -31,8 +31,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from voice_router import trend_days
 from voice_router.clock import to_utc, utcnow
-from voice_router.impact import ancestors_in, children_of, group_of, lock_owners
+from voice_router.impact import ancestors_in, children_of, group_of, lock_owners, recent_days
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
 from voice_router.upsert import dialect
 
@@ -144,6 +145,10 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
     mrr = _account_mrr(session, {m for f in flips.values() for kind, m in f if kind == "a"})
     _add_days(session, delta.days)
     now = utcnow()
+    steps: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for (owner, day), step in delta.days.items():
+        steps[owner].append((day, step))
+    unfilled: dict[int, Problem] = {}
     for owner in owners | resum:
         problem = problems.get(owner)
         if problem is None:
@@ -156,12 +161,22 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
                 problem.mrr = Decimal(problem.mrr) + step * mrr.get(member, Decimal(0))
         problem.tickets += delta.tickets.get(owner, 0)
         _seen(problem, delta.came.get(owner, []), delta.gone.get(owner, []))
+        if owner in steps and not trend_days.moved(problem, steps[owner], now.date()):
+            unfilled[owner] = problem
         problem.updated_at = now
         session.add(problem)
     stale = [o for o in owners if o in problems and _needs_asking(problems[o], delta, o)]
     _ask_seen(session, parents, {o: problems[o] for o in stale})
     _sum_mrr(session, {o: problems[o] for o in resum if o in problems})
+    refill_trends(session, unfilled, now.date())
     return owners | resum
+
+
+def refill_trends(session: Session, problems: dict[int, Problem], today: date) -> None:
+    """Fill the rows' trend copy from `impactday` (a row never filled, or from a later day)."""
+    for owner, days in recent_days(session, list(problems), today).items():
+        trend_days.store(problems[owner], days, today)
+        session.add(problems[owner])
 
 
 def _chain(parents: dict[int, int], problem_id: int) -> list[int]:

@@ -87,6 +87,16 @@ class Problem(SQLModel, table=True):
     tickets: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    # A copy of the group's `impactday` rows the trend windows can reach, with the trends as
+    # they stood on `trend_day`, so the list needs no second query (voice_router/trend_days).
+    trend_day: date | None = Field(default_factory=lambda: utcnow().date())
+    trend_7d: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    trend_30d: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    recent: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     jira_key: str | None = Field(default=None, max_length=50, index=True, unique=True)
