@@ -29,13 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from voice_router import trend_days
 from voice_router.clock import to_utc, utcnow
 from voice_router.impact import ancestors_in, children_of, group_of, lock_owners, recent_days
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
-from voice_router.upsert import dialect
+from voice_router.upsert import dialect, insert_many
 
 
 @dataclass(frozen=True)
@@ -221,14 +221,12 @@ def _tally(
             upserts.append({"owner_id": owner, "kind": kind, "member_id": member, "n": new})
         elif old:
             emptied.append((owner, kind, member))
-    if upserts:
-        insert = dialect(session).insert(ImpactMember)
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
-            ),
-            upserts,
-        )
+    insert = dialect(session).insert(_table(ImpactMember))
+    statement = insert.on_conflict_do_update(
+        index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
+    )
+    conflict = "ON CONFLICT (owner_id, kind, member_id) DO UPDATE SET n = excluded.n"
+    insert_many(session, statement, upserts, conflict)
     for owner, kind, member in emptied:
         session.execute(
             sa.delete(ImpactMember).where(
@@ -240,20 +238,26 @@ def _tally(
     return flips
 
 
+def _table(model: type[SQLModel]) -> sa.Table:
+    """The model's table: rows inserted through it skip the ORM's per-row bookkeeping."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]  # SQLModel leaves __table__ undeclared
+
+
 def _add_days(session: Session, deltas: dict[tuple[int, date], int]) -> None:
     rows: list[dict[str, Any]] = [
         {"owner_id": o, "day": d, "tickets": n} for (o, d), n in sorted(deltas.items()) if n
     ]
     if not rows:
         return
-    insert = dialect(session).insert(ImpactDay)
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["owner_id", "day"],
-            set_={"tickets": ImpactDay.__table__.c.tickets + insert.excluded.tickets},  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
-        ),
-        rows,
+    insert = dialect(session).insert(_table(ImpactDay))
+    statement = insert.on_conflict_do_update(
+        index_elements=["owner_id", "day"],
+        set_={"tickets": _table(ImpactDay).c.tickets + insert.excluded.tickets},
     )
+    conflict = (
+        "ON CONFLICT (owner_id, day) DO UPDATE SET tickets = impactday.tickets + excluded.tickets"
+    )
+    insert_many(session, statement, rows, conflict)
     if any(n < 0 for n in (r["tickets"] for r in rows)):
         owners = sorted({r["owner_id"] for r in rows})
         session.execute(
