@@ -139,6 +139,20 @@ class Problem(SQLModel, table=True):
     merged_by: str | None = Field(default=None, max_length=20)
 
 
+# The list's default order (problems.SORTS["impact"]) read off an index, not sorted.
+_problems = Problem.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+sa.Index(
+    "ix_problem_impact_rank",
+    _problems.c.customers.desc(),
+    _problems.c.accounts.desc(),
+    _problems.c.mrr.desc(),
+    _problems.c.tickets.desc(),
+    _problems.c.id,
+    postgresql_where=_problems.c.merged_into_id.is_(None),
+    sqlite_where=_problems.c.merged_into_id.is_(None),
+)
+
+
 class ProblemVector(SQLModel, table=True):
     """The meaning of one problem's own words (its key and up to SUBJECTS ticket subjects) as
     an unnormalised sum of word vectors (voice_router.meaning), cached for suggestions;

@@ -3,7 +3,8 @@
 `problem.recent` holds the group's `impactday` rows the 7- and 30-day trend windows can
 still reach ("ordinal:count" pairs), `trend_7d` / `trend_30d` the trends as they stood on
 `trend_day`. The problem list reads them from the row instead of a query over `impactday`
-per request (voice_router/trend_days.py). Filled here from `impactday`.
+per request (voice_router/trend_days.py). Filled here from `impactday`. The list's
+default order (impact) gets an index, so its first page is read off it, not sorted.
 
 Revision ID: 0013
 Revises: 0012
@@ -29,6 +30,19 @@ def upgrade() -> None:
         batch.add_column(sa.Column("trend_30d", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("recent", sa.Text(), nullable=False, server_default=""))
     _fill()
+    op.create_index(
+        "ix_problem_impact_rank",
+        "problem",
+        [
+            sa.text("customers DESC"),
+            sa.text("accounts DESC"),
+            sa.text("mrr DESC"),
+            sa.text("tickets DESC"),
+            "id",
+        ],
+        postgresql_where=sa.text("merged_into_id IS NULL"),
+        sqlite_where=sa.text("merged_into_id IS NULL"),
+    )
 
 
 def _fill() -> None:
@@ -59,6 +73,7 @@ def _fill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_problem_impact_rank", table_name="problem")
     with op.batch_alter_table("problem") as batch:
         batch.drop_column("recent")
         batch.drop_column("trend_30d")
