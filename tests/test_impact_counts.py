@@ -203,3 +203,12 @@ def test_recompute_reports_a_wrong_trend_copy_and_fixes_it(client, runtime):
     assert [d.differences for d in drift] == [["new tickets per day on the problem (trends)"]]
     assert impact_check.recompute_all(runtime.engine, fix=False) == []
     assert by_key(client, runtime)["x"]["trend_7d"] == 1
+
+
+def test_a_problem_first_named_by_a_removal_has_its_trend_copy(client, runtime):
+    """The tombstone of a tag removed before it was added creates the problem with no
+    tickets: its (empty) trend copy is filled as of today, so --check finds nothing."""
+    body = generic_delivery("T1", "a@acme.com", [], ["pain-x"])
+    assert post_signed(client, "generic", body).status_code == 202
+    assert by_key(client, runtime)["x"]["tickets"] == 0
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []

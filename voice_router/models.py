@@ -18,6 +18,12 @@ from voice_router.clock import utcnow
 MAX_ID = 2**31 - 1  # ids are 32-bit `integer` columns on PostgreSQL
 
 
+def _today() -> date:
+    """A new problem has no tickets, so its trend copy is right as of today (also for rows
+    inserted without the ORM: a column default)."""
+    return utcnow().date()
+
+
 class Delivery(SQLModel, table=True):
     """The inbox: one raw webhook delivery, stored before the 202."""
 
@@ -89,7 +95,9 @@ class Problem(SQLModel, table=True):
     last_seen: datetime | None = None
     # A copy of the group's `impactday` rows the trend windows can reach, with the trends as
     # they stood on `trend_day`, so the list needs no second query (voice_router/trend_days).
-    trend_day: date | None = Field(default_factory=lambda: utcnow().date())
+    trend_day: date | None = Field(
+        default_factory=_today, sa_column=sa.Column(sa.Date, nullable=True, default=_today)
+    )
     trend_7d: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
