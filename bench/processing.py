@@ -18,10 +18,12 @@ included: the headline), the same over the processing span alone (first to last
 `processed_at`), and the worker's start-up time. A `worker --burst` over an empty inbox of
 the same database is timed too: its life (imports, connections, rq's start and stop) is
 what every run pays before and after processing, and the run's rate without it is reported
-as the steady rate. Also, unless --statements 0, SQL statements per delivery by kind,
-counted over an in-process `processing.drain` of a small inbox. Target: ≥ 5,000 pain
-points/s (issue 15). `--compare-with REF` runs REF's code on a clone of the same inbox
-right after each run: the same-run baseline.
+as the steady rate, and the worker's peak resident memory (ru_maxrss, from wait4).
+Deliveries are stored 1,000 to an INSERT, so --deliveries 200000 (or a million) takes
+minutes to store; give such a run a --max-seconds to match. Also, unless --statements 0,
+SQL statements per delivery by kind, counted over an in-process `processing.drain` of a
+small inbox. Target: ≥ 5,000 pain points/s (issue 15). `--compare-with REF` runs REF's
+code on a clone of the same inbox right after each run: the same-run baseline.
 """
 
 from __future__ import annotations
@@ -226,11 +228,7 @@ def run_worker(
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-        try:
-            worker.wait(timeout=max_seconds)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=30)
+        peak_kb = _wait_measured(worker, max_seconds)
     elapsed = time.perf_counter() - started
     complete = worker.returncode == 0
     flush_redis()
@@ -253,9 +251,26 @@ def run_worker(
         "processing_span_seconds": round(span, 2),
         "pain_points_per_s": round(facts["pain_points"] / seconds, 1) if seconds else None,
         "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
+        "worker_peak_rss_mb": round(peak_kb / 1024, 1),
         "pain_points_per_s_span": round(facts["pain_points"] / span, 1) if span else None,
         **facts,
     }
+
+
+def _wait_measured(worker: subprocess.Popen[bytes], max_seconds: float) -> int:
+    """Wait for the worker (killed after `max_seconds`); its peak resident memory in KiB,
+    from the kernel's account of the child (ru_maxrss of wait4)."""
+    deadline = time.perf_counter() + max_seconds
+    killed = False
+    while True:
+        pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
+        if pid:
+            worker.returncode = os.waitstatus_to_exitcode(status)
+            return int(usage.ru_maxrss)
+        if not killed and time.perf_counter() > deadline:
+            worker.kill()
+            killed = True
+        time.sleep(0.02)
 
 
 def count_statements(database_url: str, batch: int) -> dict[str, Any]:
@@ -405,7 +420,7 @@ def main() -> int:
     print(f"processing: {count} deliveries (1 pain point each), one `worker --burst`")
     print(
         f"{'database':<12}{'code':<10}{'batch':>6}{'timed s':>10}{'pp/s':>9}{'deliv/s':>9}"
-        f"{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}  ok"
+        f"{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'peak MB':>9}  ok"
     )
     for r in runs:
         span = f"{r['pain_points_per_s_span']:.0f}" if r["pain_points_per_s_span"] else "-"
@@ -414,7 +429,8 @@ def main() -> int:
         print(
             f"{r['database']:<12}{r['code'][:9]:<10}{r['batch_size']:>6}{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
-            f"{steady_rate:>13}{r['startup_seconds']:>9.1f}  {'yes' if r['ok'] else 'NO'}"
+            f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{r['worker_peak_rss_mb']:>9.0f}"
+            f"  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
         )
     for database, seconds in fixed.items():

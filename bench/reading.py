@@ -9,8 +9,10 @@ SQLAlchemy core 1,000 problems, ~3,000 accounts, ~20,000 customers and 100,000 p
 (timed and reported too). Then, through the Flask test client of `create_app()` with a
 bearer token from `voice_router.tokens.create_token`, it times the request for
 limit=100 (the default) and limit=1000: 3 warm-up calls and N timed ones each, and also
-`impact.trends` alone for the same problem ids (the part of the request that reads pain
-points). Target: median < 100 ms. Then, for the biggest problem, the customer's voice:
+`impact.trends` alone for the same problem ids (trends are kept on the problem rows, so
+this is what is left of them). Also the UI list page `GET /` (50 problems with a sparkline
+each), signed in. Targets (issue 15): the API median < 8 ms at limit 100, the UI page
+< 30 ms. Then, unless --voice 0, for the biggest problem, the customer's voice:
 `GET /api/v1/problems/<id>` (with its quotes), its notify list (a message draft per
 customer), `quotes.quotes_for` alone and the weekly digest's `weekly.top_problems(5)`.
 """
@@ -42,6 +44,8 @@ from common import (
 
 PROBLEMS = 1000
 DEFAULT_LIMIT = 100  # what GET /api/v1/problems returns without ?limit=
+TARGET_MS = 8.0  # the API list at the default limit (issue 15)
+UI_TARGET_MS = 30.0  # the UI list page
 ACCOUNTS = 3000
 CUSTOMERS = 20000
 SOURCES = ("zendesk-main", "helpscout-eu", "generic")
@@ -221,16 +225,51 @@ def bench_database(
             "request": request,
             "trends_only": trends,
             **timings,
-            "meets_target": request["median_ms"] < 100,
+            "meets_target": request["median_ms"] < TARGET_MS,
         }
         results.append(result)
         log(
             f"  limit={limit}: median {request['median_ms']} ms, p95 {request['p95_ms']} ms "
             f"(trends alone: median {trends['median_ms']} ms)"
         )
-    results.append(bench_voice(database, runtime, client, headers, args.requests))
+    results.append(bench_ui_list(database, runtime, args.requests))
+    if args.voice:
+        results.append(bench_voice(database, runtime, client, headers, args.requests))
     runtime.engine.dispose()
     return results
+
+
+def bench_ui_list(database: str, runtime: Any, requests: int) -> dict[str, Any]:
+    """The UI's problem list `GET /` (50 problems, a sparkline each), signed in with a token
+    through the login form as a browser would."""
+    import re
+
+    from voice_router.tokens import create_token
+    from voice_router.web import create_app
+
+    client = create_app(runtime=runtime).test_client()
+    token = create_token(runtime.engine, "agent", "bench ui")
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if found is None:
+        raise RuntimeError("no CSRF token on the login page")
+    signed = client.post("/login", data={"token": token, "csrf_token": found.group(1)})
+    if signed.status_code != 303:
+        raise RuntimeError(f"sign-in: {signed.status_code}")
+
+    def get() -> None:
+        response = client.get("/")
+        if response.status_code != 200 or b"<polyline" not in response.data:
+            raise RuntimeError(f"/: {response.status_code}, no sparkline")
+
+    timed = summary_ms(time_calls(get, 3, requests))
+    log(f"  UI list page: median {timed['median_ms']} ms, p95 {timed['p95_ms']} ms")
+    return {
+        "database": database,
+        "case": "ui_list",
+        "request": timed,
+        "meets_target": timed["median_ms"] < UI_TARGET_MS,
+    }
 
 
 def bench_voice(
@@ -301,6 +340,9 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--limits", default="100,1000")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--voice", type=int, default=1, help="also time the customer's voice (0: skip)"
+    )
     args = parser.parse_args()
     args.limits = [int(x) for x in args.limits.split(",") if x.strip()]
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
@@ -333,7 +375,8 @@ def main() -> int:
         },
         "client": "Flask test client, in process",
         "results": results,
-        "target_median_ms": 100,
+        "target_median_ms": TARGET_MS,
+        "ui_target_median_ms": UI_TARGET_MS,
     }
     path = write_result("reading", data)
     print(
@@ -348,14 +391,27 @@ def main() -> int:
             f"{r['database']:<12}{r['limit']:>6}{r['request']['median_ms']:>11.1f}"
             f"{r['request']['p95_ms']:>9.1f}{r['trends_only']['median_ms']:>18.1f}"
         )
+    for r in results:
+        if r.get("case") == "ui_list":
+            print(
+                f"{r['database']:<12}{'UI /':>6}{r['request']['median_ms']:>11.1f}"
+                f"{r['request']['p95_ms']:>9.1f}"
+            )
     # The target is for the request as a client sends it: the default page (limit 100).
     # Larger pages are measured to show how the cost grows, not judged.
     default = [r["request"]["median_ms"] for r in results if r.get("limit") == DEFAULT_LIMIT]
     worst = max(default, default=0.0)
-    verdict = "meets" if worst < 100 else "MISSES"
+    verdict = "meets" if worst < TARGET_MS else "MISSES"
     print(
         f"worst median at the default limit={DEFAULT_LIMIT}: {worst:.1f} ms — {verdict} "
-        "the < 100 ms target"
+        f"the < {TARGET_MS:g} ms target"
+    )
+    pages = [r["request"]["median_ms"] for r in results if r.get("case") == "ui_list"]
+    worst_page = max(pages, default=0.0)
+    verdict = "meets" if worst_page < UI_TARGET_MS else "MISSES"
+    print(
+        f"worst UI list page median: {worst_page:.1f} ms — {verdict} "
+        f"the < {UI_TARGET_MS:g} ms target"
     )
     print(f"-> {path.relative_to(ROOT)}")
     return 0

@@ -15,10 +15,11 @@ from sqlmodel import Session, SQLModel, select
 
 from integrations import generic
 from tests.support import SECRETS, by_key, generic_delivery, post_signed
-from voice_router import impact_check, inbox, merging, privacy, processing
+from voice_router import impact, impact_check, inbox, merging, privacy, processing, trend_days
 from voice_router.db import make_engine
 from voice_router.errors import BadRequest
 from voice_router.models import Problem
+from voice_router.web.ui.sparkline import daily_new_tickets
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TICKETS = ["T1", "T2", "T3", "T4"]
@@ -119,8 +120,26 @@ def test_counts_kept_by_difference_equal_a_recount(make_settings, history) -> No
             _apply(engine, config, n, op)
         processing.drain(engine, config)
         assert impact_check.recompute_all(engine, fix=False) == []
+        _trends_hold_on_later_days(engine)
     finally:
         engine.dispose()
+
+
+def _trends_hold_on_later_days(engine: sa.Engine) -> None:
+    """The problem rows' copy of the trends, read on later days (stale since midnight, so
+    shifted on read), says what `impactday` says on those days."""
+    with Session(engine) as session:
+        ids = list(session.exec(select(Problem.id)).all())
+        for days in (0, 1, 6, 7, 29, 30, 59, 60):
+            later = NOW + timedelta(days=days)
+            from_days = {
+                pid: trend_days.trends_on(found, later.date())
+                for pid, found in impact.recent_days(session, ids, later.date()).items()
+            }
+            assert impact.trends(session, ids, now=later) == from_days
+            sparks = daily_new_tickets(session, ids, now=later)
+            for pid, found in impact.recent_days(session, ids, later.date()).items():
+                assert sparks[pid] == trend_days.daily(found, later.date(), 30)
 
 
 def test_one_ticket_under_two_merged_tags_counts_once_in_tickets_and_trends(client, runtime):
@@ -154,3 +173,42 @@ def test_recompute_reports_drift_and_fixes_it(client, runtime, settings, monkeyp
     assert "1 with drift (fixed)" in fixed.output
     assert runner.invoke(cli, ["recompute", "--check"]).exit_code == 0
     assert by_key(client, runtime)["x"]["tickets"] == 1
+
+
+def test_a_row_without_its_trend_copy_is_filled_by_the_next_batch(client, runtime):
+    """Rows written without the copy (bulk loads, a clock set back) are read from
+    `impactday` meanwhile and filled again by the next batch that touches them."""
+    today = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"], occurred_at=today)
+    assert post_signed(client, "generic", body).status_code == 202
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE problem SET trend_day = NULL, recent = ''"))
+    assert by_key(client, runtime)["x"]["trend_7d"] == 1  # from impactday
+    assert [d.differences for d in impact_check.recompute_all(runtime.engine, False)] == [
+        ["trend copy not filled"]
+    ]
+    body = generic_delivery("T2", "b@acme.com", ["pain-x"], occurred_at=today)
+    assert post_signed(client, "generic", body).status_code == 202
+    assert by_key(client, runtime)["x"]["trend_7d"] == 2
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+def test_recompute_reports_a_wrong_trend_copy_and_fixes_it(client, runtime):
+    today = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = generic_delivery("T1", "a@acme.com", ["pain-x"], occurred_at=today)
+    assert post_signed(client, "generic", body).status_code == 202
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE problem SET recent = '', trend_7d = 5"))
+    drift = impact_check.recompute_all(runtime.engine, fix=True)
+    assert [d.differences for d in drift] == [["new tickets per day on the problem (trends)"]]
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+    assert by_key(client, runtime)["x"]["trend_7d"] == 1
+
+
+def test_a_problem_first_named_by_a_removal_has_its_trend_copy(client, runtime):
+    """The tombstone of a tag removed before it was added creates the problem with no
+    tickets: its (empty) trend copy is filled as of today, so --check finds nothing."""
+    body = generic_delivery("T1", "a@acme.com", [], ["pain-x"])
+    assert post_signed(client, "generic", body).status_code == 202
+    assert by_key(client, runtime)["x"]["tickets"] == 0
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []

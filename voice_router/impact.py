@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from voice_router import trend_days
 from voice_router.clock import to_utc, utcnow
 from voice_router.models import Account, Customer, ImpactDay, PainPoint, Problem
 
@@ -212,27 +213,52 @@ def trends(
     session: Session, problem_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, tuple[int, int]]:
     """problem id -> (trend_7d, trend_30d): tickets first reported in the last 7 (30) UTC
-    days, today included, minus those of the 7 (30) days before. Read from `impactday`,
-    where a ticket counts once per merge group, as in `tickets`."""
-    totals: dict[int, list[int]] = {pid: [0, 0] for pid in problem_ids}
+    days, today included, minus those of the 7 (30) days before; a ticket counts once per
+    merge group, as in `tickets`. Read from the problem rows (`trend_days`)."""
     if not problem_ids:
         return {}
+    found = trends_of_rows(session, trend_rows(session, problem_ids), now)
+    return {pid: found.get(pid, (0, 0)) for pid in problem_ids}
+
+
+def trend_rows(session: Session, problem_ids: Sequence[int]) -> list[Any]:
+    """The problems' id and `trend_days` columns (rows with those attributes)."""
+    return list(
+        session.exec(
+            select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
+                Problem.id, Problem.trend_day, Problem.trend_7d, Problem.trend_30d, Problem.recent
+            ).where(col(Problem.id).in_(list(problem_ids)))
+        ).all()
+    )
+
+
+def trends_of_rows(
+    session: Session, rows: Sequence[Any], now: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """Trends of problem rows (with `id` and the `trend_days` columns): from the row when it
+    answers for today, else from `impactday`."""
     today = to_utc(now or utcnow()).date()
-    rows = session.exec(
-        select(ImpactDay.owner_id, col(ImpactDay.day), ImpactDay.tickets).where(
-            col(ImpactDay.owner_id).in_(list(problem_ids)),
-            col(ImpactDay.day) > today - timedelta(days=60),
-        )
-    ).all()
-    for owner, day, tickets in rows:
-        age = (today - day).days
-        total = totals[owner]
-        if age < 7:
-            total[0] += tickets
-        elif age < 14:
-            total[0] -= tickets
-        if age < 30:
-            total[1] += tickets
-        elif age < 60:
-            total[1] -= tickets
-    return {pid: (t[0], t[1]) for pid, t in totals.items()}
+    found = {
+        row.id: trend_days.trends_of(row, today) for row in rows if trend_days.usable(row, today)
+    }
+    missing = [row.id for row in rows if row.id not in found]
+    for pid, days in recent_days(session, missing, today).items():
+        found[pid] = trend_days.trends_on(days, today)
+    return found
+
+
+def recent_days(session: Session, owners: Sequence[int], today: date) -> dict[int, dict[int, int]]:
+    """owner -> {day ordinal: new tickets} from `impactday`, for the days a trend window
+    read on `today` reaches (later days included)."""
+    found: dict[int, dict[int, int]] = {owner: {} for owner in owners}
+    oldest = today - timedelta(days=trend_days.SPAN - 1)
+    for start in range(0, len(owners), 500):
+        rows = session.exec(
+            select(ImpactDay.owner_id, col(ImpactDay.day), ImpactDay.tickets).where(
+                col(ImpactDay.owner_id).in_(list(owners[start : start + 500])),
+                col(ImpactDay.day) >= oldest,
+            )
+        ).all()
+        for owner, day, tickets in rows:
+            found[owner][day.toordinal()] = tickets
+    return found

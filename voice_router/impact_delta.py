@@ -29,12 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
+from voice_router import trend_days
 from voice_router.clock import to_utc, utcnow
-from voice_router.impact import ancestors_in, children_of, group_of, lock_owners
+from voice_router.impact import ancestors_in, children_of, group_of, lock_owners, recent_days
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
-from voice_router.upsert import dialect
+from voice_router.upsert import dialect, insert_many
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,10 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
     mrr = _account_mrr(session, {m for f in flips.values() for kind, m in f if kind == "a"})
     _add_days(session, delta.days)
     now = utcnow()
+    steps: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for (owner, day), step in delta.days.items():
+        steps[owner].append((day, step))
+    unfilled: dict[int, Problem] = {}
     for owner in owners | resum:
         problem = problems.get(owner)
         if problem is None:
@@ -156,12 +161,22 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
                 problem.mrr = Decimal(problem.mrr) + step * mrr.get(member, Decimal(0))
         problem.tickets += delta.tickets.get(owner, 0)
         _seen(problem, delta.came.get(owner, []), delta.gone.get(owner, []))
+        if owner in steps and not trend_days.moved(problem, steps[owner], now.date()):
+            unfilled[owner] = problem
         problem.updated_at = now
         session.add(problem)
     stale = [o for o in owners if o in problems and _needs_asking(problems[o], delta, o)]
     _ask_seen(session, parents, {o: problems[o] for o in stale})
     _sum_mrr(session, {o: problems[o] for o in resum if o in problems})
+    refill_trends(session, unfilled, now.date())
     return owners | resum
+
+
+def refill_trends(session: Session, problems: dict[int, Problem], today: date) -> None:
+    """Fill the rows' trend copy from `impactday` (a row never filled, or from a later day)."""
+    for owner, days in recent_days(session, list(problems), today).items():
+        trend_days.store(problems[owner], days, today)
+        session.add(problems[owner])
 
 
 def _chain(parents: dict[int, int], problem_id: int) -> list[int]:
@@ -206,14 +221,12 @@ def _tally(
             upserts.append({"owner_id": owner, "kind": kind, "member_id": member, "n": new})
         elif old:
             emptied.append((owner, kind, member))
-    if upserts:
-        insert = dialect(session).insert(ImpactMember)
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
-            ),
-            upserts,
-        )
+    insert = dialect(session).insert(_table(ImpactMember))
+    statement = insert.on_conflict_do_update(
+        index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
+    )
+    conflict = "ON CONFLICT (owner_id, kind, member_id) DO UPDATE SET n = excluded.n"
+    insert_many(session, statement, upserts, conflict)
     for owner, kind, member in emptied:
         session.execute(
             sa.delete(ImpactMember).where(
@@ -225,20 +238,26 @@ def _tally(
     return flips
 
 
+def _table(model: type[SQLModel]) -> sa.Table:
+    """The model's table: rows inserted through it skip the ORM's per-row bookkeeping."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]  # SQLModel leaves __table__ undeclared
+
+
 def _add_days(session: Session, deltas: dict[tuple[int, date], int]) -> None:
     rows: list[dict[str, Any]] = [
         {"owner_id": o, "day": d, "tickets": n} for (o, d), n in sorted(deltas.items()) if n
     ]
     if not rows:
         return
-    insert = dialect(session).insert(ImpactDay)
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["owner_id", "day"],
-            set_={"tickets": ImpactDay.__table__.c.tickets + insert.excluded.tickets},  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
-        ),
-        rows,
+    insert = dialect(session).insert(_table(ImpactDay))
+    statement = insert.on_conflict_do_update(
+        index_elements=["owner_id", "day"],
+        set_={"tickets": _table(ImpactDay).c.tickets + insert.excluded.tickets},
     )
+    conflict = (
+        "ON CONFLICT (owner_id, day) DO UPDATE SET tickets = impactday.tickets + excluded.tickets"
+    )
+    insert_many(session, statement, rows, conflict)
     if any(n < 0 for n in (r["tickets"] for r in rows)):
         owners = sorted({r["owner_id"] for r in rows})
         session.execute(

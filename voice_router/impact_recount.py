@@ -16,6 +16,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from voice_router import trend_days
 from voice_router.clock import to_utc, utcnow
 from voice_router.impact import (
     Impact,
@@ -37,6 +38,7 @@ class Counts:
     impact: Impact = field(default_factory=Impact)
     members: Members = field(default_factory=dict)
     days: dict[date, int] = field(default_factory=dict)
+    row: Problem | None = None  # stored counts only: the row, for its copy of the trends
 
     def differences(self, other: Counts) -> list[str]:
         """What differs from `other` (the recount), named without personal data."""
@@ -51,6 +53,10 @@ class Counts:
             found.append("customer and account tallies")
         if self.days != other.days:
             found.append("new tickets per day (trends)")
+        if self.row is not None:
+            wrong = trend_days.drift(self.row, other.days, utcnow().date())
+            if wrong:
+                found.append(wrong)
         return found
 
 
@@ -98,6 +104,7 @@ def stored(session: Session, owners: Sequence[int]) -> dict[int, Counts]:
             counts[p.id].impact = Impact(
                 p.customers, p.accounts, p.tickets, p.mrr, p.first_seen, p.last_seen
             )
+            counts[p.id].row = p
         for m in session.exec(select(ImpactMember).where(col(ImpactMember.owner_id).in_(chunk))):
             if m.n:
                 counts[m.owner_id].members[(m.kind, m.member_id)] = m.n
@@ -133,6 +140,8 @@ def store(session: Session, problems: Mapping[int, Problem], counts: Mapping[int
         problem.customers, problem.accounts = found.customers, found.accounts
         problem.tickets, problem.mrr = found.tickets, found.mrr
         problem.first_seen, problem.last_seen = found.first_seen, found.last_seen
+        ordinals = {day.toordinal(): n for day, n in counts[owner].days.items()}
+        trend_days.store(problem, ordinals, now.date())
         problem.updated_at = now
         session.add(problem)
 

@@ -18,6 +18,12 @@ from voice_router.clock import utcnow
 MAX_ID = 2**31 - 1  # ids are 32-bit `integer` columns on PostgreSQL
 
 
+def _today() -> date:
+    """A new problem has no tickets, so its trend copy is right as of today (also for rows
+    inserted without the ORM: a column default)."""
+    return utcnow().date()
+
+
 class Delivery(SQLModel, table=True):
     """The inbox: one raw webhook delivery, stored before the 202."""
 
@@ -87,6 +93,18 @@ class Problem(SQLModel, table=True):
     tickets: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    # A copy of the group's `impactday` rows the trend windows can reach, with the trends as
+    # they stood on `trend_day`, so the list needs no second query (voice_router/trend_days).
+    trend_day: date | None = Field(
+        default_factory=_today, sa_column=sa.Column(sa.Date, nullable=True, default=_today)
+    )
+    trend_7d: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    trend_30d: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    recent: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     jira_key: str | None = Field(default=None, max_length=50, index=True, unique=True)
@@ -127,6 +145,20 @@ class Problem(SQLModel, table=True):
     # Who merged this problem into `merged_into_id`: "auto" for the auto-merge job, else
     # empty (a person, through the API or the UI).
     merged_by: str | None = Field(default=None, max_length=20)
+
+
+# The list's default order (problems.SORTS["impact"]) read off an index, not sorted.
+_problems = Problem.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+sa.Index(
+    "ix_problem_impact_rank",
+    _problems.c.customers.desc(),
+    _problems.c.accounts.desc(),
+    _problems.c.mrr.desc(),
+    _problems.c.tickets.desc(),
+    _problems.c.id,
+    postgresql_where=_problems.c.merged_into_id.is_(None),
+    sqlite_where=_problems.c.merged_into_id.is_(None),
+)
 
 
 class ProblemVector(SQLModel, table=True):

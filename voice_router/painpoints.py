@@ -20,7 +20,7 @@ from voice_router.impact_delta import Change, Report, report_of, reports_now
 from voice_router.models import Account, PainPoint, Problem
 from voice_router.tags import TagMatcher
 from voice_router.titles import title_for
-from voice_router.upsert import insert_ignore, insert_missing
+from voice_router.upsert import insert_ignore, insert_many, insert_missing
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Attacher:
         if not self._new:
             return
         rows = [dict(vars(pain_point)) for pain_point in self._new]  # asdict deep-copies
-        self.session.execute(sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+        insert_many(self.session, sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         for pain_point in self._new:
             self._tickets.pop(pain_point.ticket_id, None)
         self._new.clear()

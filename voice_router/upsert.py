@@ -3,8 +3,11 @@ never trip over each other's rows."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -42,3 +45,31 @@ def insert_missing(session: Session, model: type[SQLModel], rows: list[dict[str,
 
 def dialect(session: Session) -> Any:
     return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
+def insert_many(
+    session: Session, statement: sa.Insert, rows: Sequence[dict[str, Any]], conflict: str = ""
+) -> None:
+    """`statement` for every row (all with the same keys). On PostgreSQL one
+    `INSERT … SELECT * FROM unnest(<an array per column>) <conflict>` instead: one statement
+    whatever the number of rows, where an executemany costs the server and psycopg a
+    statement per row. `conflict` is the statement's ON CONFLICT clause in SQL."""
+    if not rows:
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        session.execute(statement, list(rows))
+        return
+    table = statement.table
+    assert isinstance(table, sa.Table)
+    names = list(rows[0])
+    arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in names)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
+    columns = tuple([row[name] for row in rows] for name in names)
+    session.connection().exec_driver_sql(sql, columns)
+
+
+def _array_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
+    """The column's type as an array, without lengths: a cast to varchar(n) would cut a
+    longer value where the INSERT refuses it."""
+    return re.sub(r"\(\d+\)", "", column.type.compile(dialect=dialect)) + "[]"

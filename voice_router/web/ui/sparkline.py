@@ -1,19 +1,20 @@
 """The 30-day sparkline: new tickets per day, drawn as inline SVG coordinates.
 
 A ticket counts once per merge group, on the day of its first report there (the rule of
-`impact.trends` and of `tickets`): both read the new tickets per day kept in `impactday`.
+`impact.trends` and of `tickets`): both read the problem row's copy of `impactday`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from voice_router import trend_days
 from voice_router.clock import to_utc, utcnow
-from voice_router.models import ImpactDay
+from voice_router.impact import recent_days, trend_rows
 from voice_router.web.ui.wording import plural
 
 DAYS = 30
@@ -23,25 +24,17 @@ PAD = 2
 
 
 def daily_new_tickets(
-    session: Session, problem_ids: Sequence[int], days: int = DAYS, now: datetime | None = None
+    session: Session, problem_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, list[int]]:
-    """problem id -> counts of tickets first reported on each of the last `days` UTC days,
-    oldest first (the last entry is today), from `impactday`."""
-    counts = {pid: [0] * days for pid in problem_ids}
+    """problem id -> counts of tickets first reported on each of the last 30 UTC days,
+    oldest first (the last entry is today), from the problem rows' copy of `impactday`."""
     if not problem_ids:
-        return counts
+        return {}
     today = to_utc(now or utcnow()).date()
-    start = today - timedelta(days=days - 1)
-    rows = session.exec(
-        select(ImpactDay.owner_id, col(ImpactDay.day), ImpactDay.tickets).where(
-            col(ImpactDay.owner_id).in_(list(problem_ids)), col(ImpactDay.day) >= start
-        )
-    ).all()
-    for owner, day, tickets in rows:
-        index = (day - start).days
-        if 0 <= index < days:
-            counts[owner][index] += tickets
-    return counts
+    rows = trend_rows(session, problem_ids)
+    days = {row.id: trend_days.parse(row.recent) for row in rows if trend_days.usable(row, today)}
+    days.update(recent_days(session, [pid for pid in problem_ids if pid not in days], today))
+    return {pid: trend_days.daily(days.get(pid, {}), today, DAYS) for pid in problem_ids}
 
 
 @dataclass(frozen=True)
