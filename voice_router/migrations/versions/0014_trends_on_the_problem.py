@@ -6,8 +6,8 @@ still reach ("ordinal:count" pairs), `trend_7d` / `trend_30d` the trends as they
 per request (voice_router/trend_days.py). Filled here from `impactday`. The list's
 default order (impact) gets an index, so its first page is read off it, not sorted.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-05 09:40:00
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
