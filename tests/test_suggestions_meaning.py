@@ -179,3 +179,16 @@ def test_a_big_problem_is_encoded_again_as_it_grows_not_for_every_ticket(client,
     assert stored_vectors(runtime) == {}
     assert problem_vectors.update(runtime.engine) == 1
     assert tickets_of_vector() == small + 2  # the ticket still counts; its subject is gone
+
+
+def test_a_drain_makes_a_few_vectors_at_a_time_missing_ones_first(client, runtime):
+    for n, tag in enumerate(("pain-export", "pain-import", "pain-login")):
+        report(client, f"T{n}", tag, email=f"p{n}@acme.example", subject=f"{tag} fails")
+    with Session(runtime.engine) as session:
+        session.execute(sa.delete(ProblemVector).where(ProblemVector.problem_id != 1))
+        session.execute(sa.update(ProblemVector).values(tickets=0))  # stale, not missing
+        session.commit()
+    assert problem_vectors.update(runtime.engine, limit=2) == 2
+    assert stored_vectors(runtime)[1][0] == 0  # the stale one waits for the missing ones
+    assert problem_vectors.update(runtime.engine) == 1
+    assert problem_vectors.update(runtime.engine) == 0

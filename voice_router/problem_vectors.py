@@ -42,11 +42,12 @@ _STAMPS: dict[str, tuple[object, ...]] = {}  # (vectors, their latest write, pro
 _LOCK = threading.Lock()
 
 
-def update(engine: Engine) -> int:
-    """Recompute and store the vectors that are missing or stale (`_stale`). Encoding
-    (milliseconds a problem) happens between two transactions, never inside one: on SQLite
-    a write transaction holds the lock every webhook waits for. Returns how many were
-    written."""
+def update(engine: Engine, limit: int | None = None) -> int:
+    """Recompute and store the vectors that are missing or stale (`_stale`), missing ones
+    first, at most `limit` (a drain does a few each time, so encoding never costs more than
+    the batch; reconcile catches up). Encoding (milliseconds a problem) happens between two
+    transactions, never inside one: on SQLite a write transaction holds the lock every
+    webhook waits for. Returns how many were written."""
     now = utcnow()
     with Session(engine) as session:
         rows = session.exec(select(Problem.id, Problem.key, Problem.tickets)).all()
@@ -58,11 +59,12 @@ def update(engine: Engine) -> int:
                 ).where(col(ProblemVector.model) == MODEL)
             ).all()
         }
-        due = {
-            pid: (key, tickets)
+        stale = [
+            (pid in stored, pid, key, tickets)
             for pid, key, tickets in rows
             if _stale(tickets, stored.get(pid), now)
-        }
+        ]
+        due = {pid: (key, tickets) for _, pid, key, tickets in sorted(stale)[:limit]}
         texts = _texts(session, due) if due else {}
     if not due:
         return 0

@@ -15,6 +15,7 @@ from workers.runtime import process_runtime
 log = logging.getLogger(__name__)
 
 RECONCILE_LEASE = "reconcile"
+VECTORS_PER_DRAIN = 10  # meaning vectors made after a drain, ~10 ms each (problem_vectors)
 
 
 @metrics.counts_failures("drain_inbox")
@@ -54,7 +55,7 @@ def _after_drain(runtime: Runtime, touched: set[int]) -> None:
     from voice_router import auto_merge, problem_vectors
     from voice_router.db import session_scope
 
-    problem_vectors.update(runtime.engine)
+    problem_vectors.update(runtime.engine, VECTORS_PER_DRAIN)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
     if merged and runtime.settings.jira.url:
         with session_scope(runtime.engine) as session:
