@@ -170,7 +170,7 @@ def write_config(path: Path, database_url: str, redis_url: str = "", **top: int 
 
 
 def settings_for(database_url: str, redis_url: str = "", **top: Any):  # type: ignore[no-untyped-def]
-    from voice_router.settings import parse_settings
+    from voice_router.platform.settings import parse_settings
 
     data = {
         "database_url": database_url,

@@ -183,7 +183,7 @@ def run_wrk(
 def count_deliveries(database_url: str) -> int:
     import sqlalchemy as sa
 
-    from voice_router.db import make_engine
+    from voice_router.platform.db import make_engine
 
     engine = make_engine(database_url)
     try:
@@ -194,7 +194,7 @@ def count_deliveries(database_url: str) -> int:
 
 
 def prepare_database(database_url: str) -> None:
-    from voice_router.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(database_url)
     upgrade(engine)  # before gunicorn starts, so its workers do not race to migrate

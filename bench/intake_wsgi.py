@@ -86,7 +86,7 @@ def call_all(app: Callable[..., Any], environs: list[dict[str, Any]]) -> float:
 @contextmanager
 def timing(spent: Counter[str]) -> Iterator[None]:
     """Wrap inbox.receive and RedisQueue.enqueue_drain (whichever is in place) in timers."""
-    from voice_router import inbox
+    from voice_router.intake import inbox
     from workers import queue
 
     originals = (inbox.receive, queue.RedisQueue.enqueue_drain)
@@ -112,7 +112,7 @@ def timing(spent: Counter[str]) -> Iterator[None]:
 def bench_database(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     import bare_app
 
-    from voice_router.db import upgrade
+    from voice_router.platform.db import upgrade
     from voice_router.web import create_app
     from workers.runtime import build_runtime
 

@@ -6,7 +6,7 @@ lost under a lagging search index, through the real code path, against the sandb
         [--lost-problems 20] [--lags 0,5,30] [--only embedded|redis|lost]
 
 A burst of generic-signed deliveries (by default 10,000 pain points spread evenly over 100
-problems, 3,000 customers) is stored through `voice_router.inbox.receive` and processed by
+problems, 3,000 customers) is stored through `voice_router.intake.inbox.receive` and processed by
 the real code, while an in-process `JiraSandbox` (jira_sandbox) logs every
 request it gets. Two runs, each on a fresh database and a fresh sandbox (`--database auto`:
 a SQLite file for the embedded run, a PostgreSQL database for the worker run, as each is
@@ -173,7 +173,7 @@ def post(
     """Store each delivery as the webhook view does (verify, store, enqueue a drain);
     `tick` is called every 100 deliveries."""
     from integrations.generic import sign
-    from voice_router import inbox
+    from voice_router.intake import inbox
 
     stored = 0
     for index in indexes:
@@ -245,7 +245,7 @@ class Database:
             # calls are counted, not durability: commits need not wait for the disk
             with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'ALTER DATABASE "{self.pg_name}" SET synchronous_commit = off')
-        from voice_router.db import make_engine, upgrade
+        from voice_router.platform.db import make_engine, upgrade
 
         engine = make_engine(self.url)
         upgrade(engine)
@@ -373,7 +373,7 @@ def delivery_counts(engine: Any) -> dict[str, int]:
 
 def second_sync(sandbox: Any, runtime: Any, problem_ids: Sequence[int]) -> dict[str, Any]:
     """Sync every problem again with nothing changed, in this process, counting calls."""
-    from voice_router import jira_sync
+    from voice_router.tracker import sync as jira_sync
 
     sandbox.reset_calls()
     outcomes = Counter(
@@ -431,8 +431,8 @@ def summarize(
 
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
-    from voice_router import jira_client
-    from voice_router.settings import parse_settings
+    from voice_router.platform.settings import parse_settings
+    from voice_router.tracker import client as jira_client
     from workers.jobs import drain_inbox
     from workers.runtime import build_runtime
 
@@ -475,7 +475,7 @@ def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[
 def run_syncs_when_due(runtime: Any) -> int:
     """What `voice-router serve`'s runner does after a drain: the syncs it made due, once
     they are due (schedule.SYNC_DELAY later), until none is left."""
-    from voice_router import schedule
+    from voice_router.platform import schedule
     from workers.jobs import run_due_syncs
 
     ran = 0
@@ -618,8 +618,8 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
-    from voice_router import jira_client
-    from voice_router.settings import load_settings
+    from voice_router.platform.settings import load_settings
+    from voice_router.tracker import client as jira_client
     from workers.runtime import build_runtime
 
     jira_client._cached_client.cache_clear()
@@ -746,7 +746,7 @@ def sync_until_linked(
     transient error Retry-After or the job's backoff (30 s, doubling) — or 1 s with the
     "eager" policy; after a sync that asks to come back, exactly the wait it asked for."""
     from integrations.jira.errors import JiraError, JiraRateLimited
-    from voice_router import jira_sync
+    from voice_router.tracker import sync as jira_sync
 
     started, actions = clock.now, Counter[str]()
     for attempt in range(1, 200):
@@ -775,8 +775,10 @@ def sync_until_linked(
 
 def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
-    from voice_router import jira_client, jira_create, processing
-    from voice_router.settings import parse_settings
+    from voice_router.intake import processing
+    from voice_router.platform.settings import parse_settings
+    from voice_router.tracker import client as jira_client
+    from voice_router.tracker import create as jira_create
     from workers.runtime import build_runtime
 
     lost = Burst(args.lost_problems, args.lost_problems, args.lost_problems, seed=5)

@@ -3,7 +3,7 @@
     python bench/processing.py [--deliveries 20000] [--batch-sizes 500,1000]
         [--sqlite-batch-sizes 500] [--databases postgresql,sqlite] [--max-seconds 120]
 
-For each database it stores N generic deliveries once through `voice_router.inbox.receive`
+For each database it stores N generic deliveries once through `voice_router.intake.inbox.receive`
 (not timed; each a distinct ticket with one pain tag over ~100 problems of skewed
 popularity, ~2,000 customers, ~300 company domains, every tenth customer on free mail,
 reported over the last 90 days), then for each batch size clones that inbox (PostgreSQL:
@@ -69,10 +69,10 @@ def fill_inbox(database_url: str, count: int, seed: int) -> float:
     million deliveries are stored in minutes."""
     import sqlalchemy as sa
 
-    from voice_router import inbox
-    from voice_router.clock import utcnow
-    from voice_router.db import make_engine, upgrade
+    from voice_router.intake import inbox
     from voice_router.models import Delivery
+    from voice_router.platform.clock import utcnow
+    from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -122,7 +122,7 @@ def fill_inbox(database_url: str, count: int, seed: int) -> float:
 
 def empty_worker_seconds(database_url: str, workdir: Path) -> float:
     """The life of a `worker --burst` with nothing to do: the fixed cost of every run."""
-    from voice_router.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -143,7 +143,7 @@ def check(database_url: str, count: int | None) -> dict[str, Any]:
     and the problems' ticket counts add up (and, with `count`, all of them were processed)."""
     import sqlalchemy as sa
 
-    from voice_router.db import make_engine
+    from voice_router.platform.db import make_engine
 
     engine = make_engine(database_url)
     try:
@@ -280,8 +280,8 @@ def count_statements(database_url: str, batch: int) -> dict[str, Any]:
 
     import sqlalchemy as sa
 
-    from voice_router import processing
-    from voice_router.db import make_engine
+    from voice_router.intake import processing
+    from voice_router.platform.db import make_engine
 
     engine = make_engine(database_url)
     counts: Counter[str] = Counter()

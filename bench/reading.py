@@ -2,12 +2,12 @@
 
     python bench/reading.py [--requests 50] [--databases sqlite,postgresql]
 
-For each database it migrates a fresh schema (`voice_router.db.upgrade`), bulk-inserts with
+For each database it migrates a fresh schema (`voice_router.platform.db.upgrade`), bulk-inserts with
 SQLAlchemy core 1,000 problems, ~3,000 accounts, ~20,000 customers and 100,000 pain points
 (skewed over the problems, reported over the last 90 days, 5% of them removed), then calls
-`voice_router.impact_recount.recompute` for every problem so the stored impact columns are right
-(timed and reported too). Then, through the Flask test client of `create_app()` with a
-bearer token from `voice_router.tokens.create_token`, it times the request for
+`voice_router.problems.impact_recount.recompute` for every problem so the stored impact columns are
+right (timed and reported too). Then, through the Flask test client of `create_app()` with a
+bearer token from `voice_router.platform.tokens.create_token`, it times the request for
 limit=100 (the default) and limit=1000: 3 warm-up calls and N timed ones each, and also
 `impact.trends` alone for the same problem ids (trends are kept on the problem rows, so
 this is what is left of them). Also the UI list page `GET /` (50 problems with a sparkline
@@ -55,9 +55,9 @@ def bulk_load(engine: Any, pain_points: int, seed: int) -> dict[str, float]:
     """Insert the data set with SQLAlchemy core and recompute every problem's impact."""
     import sqlalchemy as sa
 
-    from voice_router import impact_recount
-    from voice_router.db import session_scope
     from voice_router.models import Account, Customer, PainPoint, Problem
+    from voice_router.platform.db import session_scope
+    from voice_router.problems import impact_recount
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -183,9 +183,10 @@ def bench_database(
 ) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
-    from voice_router import impact, problems
-    from voice_router.db import upgrade
-    from voice_router.tokens import create_token
+    from voice_router.platform.db import upgrade
+    from voice_router.platform.tokens import create_token
+    from voice_router.problems import impact
+    from voice_router.problems import listing as problems
     from voice_router.web import create_app
     from workers.runtime import build_runtime
 
@@ -244,7 +245,7 @@ def bench_ui_list(database: str, runtime: Any, requests: int) -> dict[str, Any]:
     through the login form as a browser would."""
     import re
 
-    from voice_router.tokens import create_token
+    from voice_router.platform.tokens import create_token
     from voice_router.web import create_app
 
     client = create_app(runtime=runtime).test_client()
@@ -280,10 +281,12 @@ def bench_voice(
     import sqlalchemy as sa
     from sqlmodel import Session
 
-    from voice_router import impact, problems, weekly
-    from voice_router.drafts import draft_message
+    from voice_router.closing import weekly
+    from voice_router.closing.drafts import draft_message
     from voice_router.models import Customer, PainPoint
-    from voice_router.quotes import quote_of, quotes_for
+    from voice_router.problems import impact
+    from voice_router.problems import listing as problems
+    from voice_router.problems.quotes import quote_of, quotes_for
 
     with Session(runtime.engine) as session:
         top = problems.list_problems(session, "impact", limit=1)[0]

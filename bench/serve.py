@@ -62,7 +62,7 @@ DRAIN_LIMIT_S = 60.0
 def count(database_url: str, where: str = "") -> int:
     import sqlalchemy as sa
 
-    from voice_router.db import make_engine
+    from voice_router.platform.db import make_engine
 
     engine = make_engine(database_url)
     try:

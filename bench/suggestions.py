@@ -76,9 +76,10 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
     """Insert the labelled set through the models; returns problem id -> its record."""
     from sqlmodel import Session
 
-    from voice_router import impact_recount, problem_vectors
     from voice_router.models import Account, Customer, PainPoint, Problem
-    from voice_router.tags import TagMatcher, title_from_key
+    from voice_router.problems import impact_recount
+    from voice_router.problems import vectors as problem_vectors
+    from voice_router.problems.tags import TagMatcher, title_from_key
 
     matcher = TagMatcher(["pain-*", "pain:*"])
     now = datetime.now(UTC)
@@ -139,7 +140,7 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
 def evaluate(engine: Any, by_id: dict[int, dict[str, Any]], weights: Any) -> dict[str, Any]:
     from sqlmodel import Session
 
-    from voice_router.suggestions import suggest
+    from voice_router.problems.suggestions import suggest
 
     cluster = {pid: record["cluster"] for pid, record in by_id.items()}
     size = Counter(cluster.values())
@@ -226,9 +227,9 @@ def bulk_load(engine: Any, data: dict[str, Any], pain_points: int, seed: int) ->
     """1,000 problems (the labelled keys first, then generated ones from their words)."""
     import sqlalchemy as sa
 
-    from voice_router import impact_recount
-    from voice_router.db import session_scope
     from voice_router.models import Account, Customer, PainPoint, Problem
+    from voice_router.platform.db import session_scope
+    from voice_router.problems import impact_recount
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -305,9 +306,9 @@ def bulk_load(engine: Any, data: dict[str, Any], pain_points: int, seed: int) ->
 def time_database(database: str, url: str, data: dict[str, Any], args: Any) -> dict[str, Any]:
     from sqlmodel import Session
 
-    from voice_router import problem_vectors
-    from voice_router.db import make_engine, upgrade
-    from voice_router.suggestions import suggest
+    from voice_router.platform.db import make_engine, upgrade
+    from voice_router.problems import vectors as problem_vectors
+    from voice_router.problems.suggestions import suggest
 
     engine = make_engine(url)
     upgrade(engine)
@@ -374,8 +375,8 @@ def main() -> int:
     args = parser.parse_args()
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
 
-    from voice_router.db import make_engine, upgrade
-    from voice_router.suggestions import WEIGHTS
+    from voice_router.platform.db import make_engine, upgrade
+    from voice_router.problems.suggestions import WEIGHTS
 
     data = json.loads(DATA.read_text())
     info = machine()

@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from alembic.script import ScriptDirectory
 
-    from voice_router.db import alembic_config, current_revision, make_engine
-    from voice_router.settings import ConfigError, load_settings
+    from voice_router.platform.db import alembic_config, current_revision, make_engine
+    from voice_router.platform.settings import ConfigError, load_settings
 
     try:
         settings = load_settings()

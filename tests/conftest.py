@@ -21,10 +21,10 @@ from integrations.intercom.writeback import forget_admins
 from jira_sandbox import JiraSandbox
 from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
 from tests.support import JIRA_EMAIL, JIRA_TOKEN, SECRETS, inline_runtime, redis_db_url
-from voice_router import jira_client
-from voice_router.db import make_engine, upgrade
-from voice_router.runtime import Runtime
-from voice_router.settings import Settings, parse_settings
+from voice_router.platform.db import make_engine, upgrade
+from voice_router.platform.runtime import Runtime
+from voice_router.platform.settings import Settings, parse_settings
+from voice_router.tracker import client as jira_client
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "VOICE_ROUTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"

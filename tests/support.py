@@ -83,7 +83,7 @@ def config_file(tmp_path: Path, database_url: str) -> Path:
 
 
 def token(runtime: Any, role: str = "agent", name: str = "Test Person") -> dict[str, str]:
-    from voice_router.tokens import create_token
+    from voice_router.platform.tokens import create_token
 
     return {"Authorization": f"Bearer {create_token(runtime.engine, role, name)}"}
 
@@ -131,9 +131,9 @@ class InlineJobs:
         """Every sync due now or within the fold delay."""
         import sqlalchemy as sa
 
-        from voice_router.clock import utcnow
         from voice_router.models import Problem
-        from voice_router.schedule import SYNC_DELAY
+        from voice_router.platform.clock import utcnow
+        from voice_router.platform.schedule import SYNC_DELAY
         from workers import jobs
 
         now = utcnow()

@@ -1,4 +1,4 @@
-"""Auto-merge (`auto_merge_above`, voice_router/auto_merge.py): after an inbox drain a job
+"""Auto-merge (`auto_merge_above`, voice_router/problems/auto_merge.py): after an inbox drain a job
 merges the surest suggestions, marks them, lists them on the survivor's page, and a person
 can undo them; below the threshold, or with the setting off, nothing is merged."""
 
@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from tests.test_suggestions import ids, report
 from tests.ui.ui_support import form_post, sign_in
-from voice_router import auto_merge
 from voice_router.models import Problem
-from voice_router.suggestions import suggest
+from voice_router.problems import auto_merge
+from voice_router.problems.suggestions import suggest
 
 THRESHOLD = 0.8
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from integrations.generic import sign
 from tests.conftest import source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime
-from voice_router import inbox, processing
+from voice_router.intake import inbox, processing
 
 TAGS = ["pain-login", "pain-export", "PAIN Export", "pain-pdf", "billing"]
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -78,7 +78,7 @@ def test_one_batch_ends_where_one_by_one_ends(make_settings, seed, caplog):
         while processing.process_batch(runtime.engine, runtime.settings, limit=1).claimed:
             pass
         store(runtime, "batched", bodies)
-        with caplog.at_level("INFO", logger="voice_router.processing"):
+        with caplog.at_level("INFO", logger="voice_router.intake.processing"):
             result = processing.drain(runtime.engine, runtime.settings)
         assert result.processed == len(bodies) and result.failed == 0
         assert "batch.split" not in caplog.messages  # the whole batch in one go

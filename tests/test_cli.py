@@ -18,7 +18,7 @@ from tests.support import by_key, config_file, generic_delivery, post_signed
 from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
 from voice_router.models import Account, ApiToken, Delivery, UiSession
-from voice_router.tokens import authenticate, create_token
+from voice_router.platform.tokens import authenticate, create_token
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -33,7 +33,7 @@ def run(tmp_path, settings, *args):
 def test_db_upgrade_reports_the_revision(tmp_path, settings):
     from alembic.script import ScriptDirectory
 
-    from voice_router.db import MIGRATIONS
+    from voice_router.platform.db import MIGRATIONS
 
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     result = run(tmp_path, settings, "db", "upgrade")

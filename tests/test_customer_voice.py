@@ -18,11 +18,11 @@ from integrations.intercom.parse import parse as intercom_parse
 from integrations.zendesk.parse import read as zendesk_read
 from tests.support import generic_delivery, post_signed, token
 from tests.ui.ui_support import IMG, SCRIPT, form_post, sign_in
-from voice_router.drafts import draft_message
+from voice_router.closing.drafts import draft_message
 from voice_router.models import Problem
-from voice_router.privacy import forget
-from voice_router.quotes import excerpt
-from voice_router.titles import title_for
+from voice_router.problems.privacy import forget
+from voice_router.problems.quotes import excerpt
+from voice_router.problems.titles import title_for
 
 
 @pytest.mark.parametrize(
@@ -210,7 +210,7 @@ def test_0012_respells_titles_still_as_the_tag_made_them_and_keeps_renamed_ones(
     import sqlalchemy as sa
     from alembic import command
 
-    from voice_router.db import alembic_config, make_engine, upgrade
+    from voice_router.platform.db import alembic_config, make_engine, upgrade
 
     engine = make_engine(database_url)
     try:

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from voice_router.db import make_engine
 from voice_router.models import Customer, CustomerIdentity
+from voice_router.platform.db import make_engine
 
 EMAIL = "maria.lopez@acme-corp.com"
 NAME = "Maria Lopez"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice_router.settings import JiraSettings, NotifySettings, Settings, load_settings
+from voice_router.platform.settings import JiraSettings, NotifySettings, Settings, load_settings
 
 ROOT = Path(__file__).parents[1]
 DEPLOY = ROOT / "deploy"
@@ -355,7 +355,7 @@ def test_secret_example_holds_a_loadable_config_file(tmp_path):
 
 
 def test_wait_for_migrations_waits_for_the_schema_head(tmp_path):
-    from voice_router.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'vr.db'}"
     env = {"VOICE_ROUTER_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}

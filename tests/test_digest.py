@@ -1,6 +1,6 @@
-"""voice_router/digest.py: one agent's digest for one problem, written for the agent, naming each
-customer and account, quoting their own words and linking their tickets; customer text can never
-make a Slack link or mention, nor break a line."""
+"""voice_router/closing/digest.py: one agent's digest for one problem, written for the agent, naming
+each customer and account, quoting their own words and linking their tickets; customer text can
+never make a Slack link or mention, nor break a line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voice_router.digest import Digest, DigestLine, render_digest, safe_url
+from voice_router.closing.digest import Digest, DigestLine, render_digest, safe_url
 
 JIRA_URL = "https://acme.atlassian.net/browse/PROD-12"
 MARIA = DigestLine(

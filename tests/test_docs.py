@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from voice_router import models  # noqa: F401  (registers every table)
-from voice_router.settings import JiraSettings, NotifySettings, Settings, SourceSettings
+from voice_router.platform.settings import JiraSettings, NotifySettings, Settings, SourceSettings
 
 DOC = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
 

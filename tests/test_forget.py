@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from sqlmodel import Session, SQLModel, col, select
 
 from tests.support import by_key, config_file, generic_delivery, post_signed, token
-from voice_router import impact_recount, processing
 from voice_router.cli import cli
 from voice_router.demo import sample_files
+from voice_router.intake import processing
 from voice_router.models import (
     AuditEntry,
     Customer,
@@ -25,7 +25,8 @@ from voice_router.models import (
     PainPoint,
     Problem,
 )
-from voice_router.privacy import FORGOTTEN_BODY, forget
+from voice_router.problems import impact_recount
+from voice_router.problems.privacy import FORGOTTEN_BODY, forget
 
 EMAIL = "maria.lopez@acme-corp.com"  # in the Help Scout and (as Maria.Lopez@…) Intercom samples
 NAME = "Maria Lopez"

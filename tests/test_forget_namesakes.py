@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from integrations import registry
 from tests.support import SECRETS, generic_delivery
-from voice_router import inbox, processing
+from voice_router.intake import inbox, processing
 from voice_router.models import Customer, CustomerIdentity, Delivery, Note, PainPoint, Problem
-from voice_router.privacy import FORGOTTEN_BODY, forget
+from voice_router.problems.privacy import FORGOTTEN_BODY, forget
 
 NAME = "Anna Berg"
 ANNA = "anna.berg@north.example"  # the one who asks to be forgotten

@@ -24,8 +24,8 @@ import requests
 from integrations import registry
 from tests.serving import free_port, wait_until_healthy
 from tests.support import SECRETS, generic_delivery
-from voice_router.db import make_engine, upgrade
-from voice_router.tokens import create_token
+from voice_router.platform.db import make_engine, upgrade
+from voice_router.platform.tokens import create_token
 
 ROOT = Path(__file__).parents[1]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -15,10 +15,11 @@ from sqlmodel import Session, SQLModel, select
 
 from integrations import generic
 from tests.support import SECRETS, by_key, generic_delivery, post_signed
-from voice_router import impact, impact_check, inbox, merging, privacy, processing, trend_days
-from voice_router.db import make_engine
-from voice_router.errors import BadRequest
+from voice_router.intake import inbox, processing
 from voice_router.models import Problem
+from voice_router.platform.db import make_engine
+from voice_router.platform.errors import BadRequest
+from voice_router.problems import impact, impact_check, merging, privacy, trend_days
 from voice_router.web.ui.sparkline import daily_new_tickets
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -1,5 +1,5 @@
 """Group commit: concurrent webhooks share a transaction, and each still gets its own answer
-only after its delivery is committed (voice_router/intake_store.py).
+only after its delivery is committed (voice_router/intake/store.py).
 
 Each test holds the delivery table's write lock from another connection, so the first request
 blocks in its INSERT and the next ones queue behind it: they are then written as one group
@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from tests.support import generic_delivery, post_signed
-from voice_router import intake_store
-from voice_router.db import make_engine
+from voice_router.intake import store as intake_store
+from voice_router.platform.db import make_engine
 from workers.runtime import build_runtime
 
 

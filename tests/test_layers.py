@@ -2,7 +2,8 @@
 anywhere in a module counts, inside functions and under TYPE_CHECKING too.
 
 The core is voice_router/ without its entry points (`NOT_CORE`): it decides, and reaches
-HTTP, Redis and Jira only through integrations/ and what the entry points hand it."""
+HTTP, Redis and Jira only through integrations/ and what the entry points hand it. It is
+made of stage packages (`STAGES`), each importing only the stages below it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,26 @@ NOT_CORE = {
     "voice_router.demo": "`voice-router demo`: starts the Jira emulator, serves the app with "
     "werkzeug and runs an embedded job runner",
     "voice_router.gunicorn_config": "gunicorn's settings and process hooks for the web server",
+}
+# The core's stages, bottom up, and the stages each may import besides its own modules and
+# the tables (voice_router.models, which import only the platform). Intake is on top: it
+# applies helpdesk deliveries to problems and Jira's deliveries to the tracker, which
+# hands a shipped or reopened problem to closing.
+PLATFORM, PROBLEMS = "voice_router.platform", "voice_router.problems"
+CLOSING, TRACKER, INTAKE = "voice_router.closing", "voice_router.tracker", "voice_router.intake"
+STAGES: dict[str, set[str]] = {
+    PLATFORM: set(),
+    PROBLEMS: {PLATFORM},
+    CLOSING: {PROBLEMS, PLATFORM},
+    TRACKER: {CLOSING, PROBLEMS, PLATFORM},
+    INTAKE: {TRACKER, CLOSING, PROBLEMS, PLATFORM},
+}
+# voice_router/ beside the stages and the entry points: the package, its tables, and Alembic's
+# environment and versions (which may read the tables and any stage, as entry points do).
+BESIDE_THE_STAGES = {
+    "voice_router": "the package",
+    "voice_router.models": "the tables",
+    "voice_router.migrations": "Alembic's environment and migrations",
 }
 # Only the demo may start the Jira emulator.
 MAY_IMPORT_THE_EMULATOR = {key: NOT_CORE[key] for key in ("voice_router.demo",)}
@@ -93,13 +114,49 @@ def test_the_exemptions_name_modules_that_exist():
     assert all(name in modules("voice_router") for name in NOT_CORE)
 
 
+def stage_of(module: str) -> str | None:
+    return next((stage for stage in STAGES if is_under(module, {stage: ""})), None)
+
+
+def test_every_core_module_is_in_a_stage():
+    """A new module goes into the stage it serves, not beside them."""
+    loose = [
+        module
+        for module in modules("voice_router")
+        if stage_of(module) is None
+        and not is_under(module, NOT_CORE)
+        and module not in BESIDE_THE_STAGES
+        and not is_under(module, {"voice_router.migrations": ""})
+    ]
+    assert loose == []
+
+
+def test_each_stage_imports_only_the_stages_below_it():
+    allowed = {"voice_router", "voice_router.models"}
+    wrong = [
+        f"{module} imports {target}"
+        for module, targets in product_graph().items()
+        if (stage := stage_of(module)) is not None
+        for target in targets
+        if target.split(".")[0] == "voice_router"
+        and target not in allowed
+        and stage_of(target) not in {stage, *STAGES[stage]}
+    ]
+    assert wrong == []
+
+
+def test_the_tables_import_only_the_platform():
+    targets = product_graph()["voice_router.models"]
+    assert {stage_of(target) for target in targets} <= {PLATFORM}
+
+
 def test_the_core_imports_no_edge_library():
     assert importers_of(EDGE_LIBRARIES, "voice_router", NOT_CORE) == []
 
 
 def test_the_core_does_not_build_or_run_the_job_queue():
-    """It signals the queue it is handed (voice_router.runtime.JobQueue); entry points build
-    it (workers/runtime.py)."""
+    """It signals the queue it is handed (voice_router.platform.runtime.JobQueue); entry
+    points build it (workers/runtime.py)."""
     assert importers_of({"workers"}, "voice_router", NOT_CORE) == []
 
 
@@ -134,12 +191,12 @@ def test_imports_inside_functions_and_for_type_checking_count(tmp_path):
     source = tmp_path / "module.py"
     source.write_text(
         "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from voice_router.processing import BatchResult\n"
+        "if TYPE_CHECKING:\n    from voice_router.intake.processing import BatchResult\n"
         "def later():\n    import rq.registry\n    from . import sibling\n"
     )
     assert set(imports_of("voice_router.module", source)) == {
         ("typing", "TYPE_CHECKING"),
-        ("voice_router.processing", "BatchResult"),
+        ("voice_router.intake.processing", "BatchResult"),
         ("rq.registry", None),
         ("voice_router", "sibling"),
     }

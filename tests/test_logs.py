@@ -18,9 +18,11 @@ from integrations import registry
 from jira_sandbox import JiraSandbox
 from tests.conftest import source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime
-from voice_router import inbox, jira_client, logs, masking
-from voice_router.settings import parse_settings
-from voice_router.tokens import create_token
+from voice_router.intake import inbox
+from voice_router.platform import logs, masking
+from voice_router.platform.settings import parse_settings
+from voice_router.platform.tokens import create_token
+from voice_router.tracker import client as jira_client
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -455,7 +457,7 @@ def test_text_lines_spell_out_control_characters_a_terminal_would_obey(log_forma
 
 
 def test_gunicorn_logs_follow_log_format_from_its_first_line(tmp_path, monkeypatch):
-    """deploy/gunicorn.conf.py names voice_router.logs' handler and JsonFormatter; with
+    """deploy/gunicorn.conf.py names voice_router.platform.logs' handler and JsonFormatter; with
     log_format = text every line is text, gunicorn's own start-up lines too (its master
     never builds the app, so the handler reads the settings itself)."""
     from tests.test_metrics import Gunicorn

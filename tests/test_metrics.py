@@ -25,10 +25,10 @@ from integrations import registry
 from tests.serving import free_port, wait_until_healthy
 from tests.shipping.conftest import make_loop  # noqa: F401 - a fixture used below
 from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed, redis_db_url
-from voice_router import processing
-from voice_router.clock import utcnow
-from voice_router.db import make_engine, upgrade
+from voice_router.intake import processing
 from voice_router.models import Delivery, Outbound, Problem
+from voice_router.platform.clock import utcnow
+from voice_router.platform.db import make_engine, upgrade
 from voice_router.web import create_app
 from workers import jobs
 
@@ -168,7 +168,7 @@ def test_jira_calls_and_notifications_are_counted_by_result(make_loop, httpserve
         row.next_attempt_at = row.created_at
         session.add(row)
         session.commit()
-    from voice_router.reconcile import reconcile
+    from voice_router.tracker.reconcile import reconcile
 
     reconcile(loop.runtime.engine, loop.runtime.settings)  # the retry goes through
     after = scrape(loop.client.get)

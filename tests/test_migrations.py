@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import voice_router.models  # noqa: F401  (registers the tables)
-from voice_router.db import alembic_config, make_engine, upgrade
+from voice_router.platform.db import alembic_config, make_engine, upgrade
 
 
 def _drift(engine) -> list:  # type: ignore[no-untyped-def]

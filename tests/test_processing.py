@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from integrations import generic
 from tests.support import by_key, generic_delivery, post_signed, problems
-from voice_router import processing
+from voice_router.intake import processing
 from voice_router.models import Customer, CustomerIdentity, Delivery
 
 

@@ -18,7 +18,7 @@ import pytest
 from redis import Redis
 
 from tests.support import inline_runtime
-from voice_router.settings import parse_settings
+from voice_router.platform.settings import parse_settings
 from voice_router.web import create_app
 from voice_router.web.health import PROBE_TIMEOUT
 

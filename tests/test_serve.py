@@ -31,10 +31,10 @@ from tests.serving import (
     write_config,
 )
 from tests.support import JIRA_EMAIL, JIRA_TOKEN, SECRETS, generic_delivery
-from voice_router import inbox
-from voice_router.db import make_engine, upgrade
-from voice_router.settings import load_settings
-from voice_router.tokens import create_token
+from voice_router.intake import inbox
+from voice_router.platform.db import make_engine, upgrade
+from voice_router.platform.settings import load_settings
+from voice_router.platform.tokens import create_token
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from voice_router.settings import ConfigError, load_settings
+from voice_router.platform.settings import ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -1,5 +1,5 @@
-"""SQLite writers queue on one lock per database file (voice_router/sqlite_lock.py): a unit of
-work holds it from its BEGIN IMMEDIATE until its connection is back in the pool, whether it
+"""SQLite writers queue on one lock per database file (voice_router/platform/sqlite_lock.py): a unit
+of work holds it from its BEGIN IMMEDIATE until its connection is back in the pool, whether it
 committed or failed, so no writer is ever left waiting on a lock nobody holds."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from voice_router.db import make_engine, session_scope
 from voice_router.models import Customer
-from voice_router.sqlite_lock import write_lock
+from voice_router.platform.db import make_engine, session_scope
+from voice_router.platform.sqlite_lock import write_lock
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Merge suggestions (voice_router/suggestions.py): which problems are offered as likely
+"""Merge suggestions (voice_router/problems/suggestions.py): which problems are offered as likely
 duplicates, and the reasons shown. How good they are is measured by bench/suggestions.py
 over tests/data/suggestions.json, not asserted here."""
 
@@ -11,12 +11,12 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.support import generic_delivery, post_signed
-from voice_router.errors import NotFound
-from voice_router.merging import merge
 from voice_router.models import Problem
-from voice_router.similarity import as_name, name_similarity
-from voice_router.suggestions import suggest
-from voice_router.tags import TagMatcher
+from voice_router.platform.errors import NotFound
+from voice_router.problems.merging import merge
+from voice_router.problems.similarity import as_name, name_similarity
+from voice_router.problems.suggestions import suggest
+from voice_router.problems.tags import TagMatcher
 
 DATA = Path(__file__).parent / "data" / "suggestions.json"
 

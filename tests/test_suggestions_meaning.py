@@ -7,11 +7,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from tests.test_suggestions import ids, report
-from voice_router import meaning, problem_vectors
-from voice_router.merging import merge
 from voice_router.models import Problem, ProblemVector
-from voice_router.privacy import forget
-from voice_router.suggestions import compare, suggest
+from voice_router.problems import meaning
+from voice_router.problems import vectors as problem_vectors
+from voice_router.problems.merging import merge
+from voice_router.problems.privacy import forget
+from voice_router.problems.suggestions import compare, suggest
 
 # How tickets read in practice: each side of a pair in its own words, some of them shared
 # ("loop", "export", "charged"), and two companies that reported it under both tags.

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from voice_router import ui_sessions
-from voice_router.clock import utcnow
 from voice_router.models import ApiToken, UiSession
-from voice_router.tokens import Caller, create_token
+from voice_router.platform import ui_sessions
+from voice_router.platform.clock import utcnow
+from voice_router.platform.tokens import Caller, create_token
 
 
 def test_a_session_signs_in_the_token_it_was_started_with(runtime):

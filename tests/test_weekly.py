@@ -11,8 +11,8 @@ import pytest
 
 from tests.shipping.test_digests import smtp  # noqa: F401  (the loopback SMTP server)
 from tests.support import generic_delivery, inline_runtime, post_signed, token
-from voice_router import weekly
-from voice_router.clock import utcnow
+from voice_router.closing import weekly
+from voice_router.platform.clock import utcnow
 from voice_router.web import create_app
 from workers import jobs
 from workers.embedded import JobRunner

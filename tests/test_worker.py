@@ -19,7 +19,7 @@ from sqlmodel import Session, func, select
 
 from integrations import registry
 from tests.support import SECRETS, generic_delivery, inline_runtime
-from voice_router import inbox
+from voice_router.intake import inbox
 from voice_router.models import Delivery, PainPoint, Problem
 from workers.queue import QUEUE_NAME, RedisQueue
 

@@ -11,10 +11,11 @@ from sqlmodel import Session, select
 from integrations import generic
 from tests.conftest import _truncate_postgres, source_table
 from tests.support import SECRETS
-from voice_router import impact_check, inbox, processing
-from voice_router.db import make_engine
+from voice_router.intake import inbox, processing
 from voice_router.models import Delivery, Problem
-from voice_router.settings import parse_settings
+from voice_router.platform.db import make_engine
+from voice_router.platform.settings import parse_settings
+from voice_router.problems import impact_check
 
 DELIVERIES = 120
 

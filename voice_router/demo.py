@@ -21,10 +21,10 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from integrations import registry
 from jira_sandbox import JiraSandbox
-from voice_router.notify import notify_json
-from voice_router.problems import list_problems
-from voice_router.runtime import Runtime
-from voice_router.settings import parse_settings
+from voice_router.closing.notify import notify_json
+from voice_router.platform.runtime import Runtime
+from voice_router.platform.settings import parse_settings
+from voice_router.problems.listing import list_problems
 from workers.runtime import build_runtime
 
 

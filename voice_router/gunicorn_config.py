@@ -13,7 +13,7 @@ gunicorn's master starts and restarts as it does web workers.
   nothing, and 64 let one worker alone sit out 50 slow senders and still answer at once
   (tests/test_gunicorn_config.py). They do not need 64 database connections: a thread takes
   one from the pool only while it stores or queries (a few ms, never while a body is still
-  arriving), so the pool (voice_router/db.py: 10 + 10 overflow per process) bounds the
+  arriving), so the pool (voice_router/platform/db.py: 10 + 10 overflow per process) bounds the
   requests that use the database at once and the others queue for at most `pool_timeout`
   (10 s, then 503 with Retry-After). PostgreSQL sees at most 20 connections per worker
   process, 40 per web container by default.
@@ -29,8 +29,9 @@ gunicorn's master starts and restarts as it does web workers.
   one). At start-up the files of processes that are gone are removed (their counts reset,
   which Prometheus' rate() handles); files of live processes sharing the directory, such as
   an rq worker on this host, are kept. A worker that exits is marked dead.
-- Logs: gunicorn's own lines and the app's go to stderr in `log_format` (voice_router.logs); the
-  access log stays off, the app logs one `http.request` event per request with its id.
+- Logs: gunicorn's own lines and the app's go to stderr in `log_format`
+  (voice_router.platform.logs); the access log stays off, the app logs one `http.request` event per
+  request with its id.
 - The job runner: `dirty_apps` / `dirty_workers` start it in one dirty worker, never in a web
   process, so a request never shares an interpreter lock with a batch being applied. With
   `redis_url` set (jobs run in `voice-router worker`) or when the app served is not
@@ -69,8 +70,10 @@ logconfig_dict = {
         "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
-    "handlers": {"json": {"class": "voice_router.logs.StderrHandler", "formatter": "json"}},
-    "formatters": {"json": {"()": "voice_router.logs.JsonFormatter"}},
+    "handlers": {
+        "json": {"class": "voice_router.platform.logs.StderrHandler", "formatter": "json"}
+    },
+    "formatters": {"json": {"()": "voice_router.platform.logs.JsonFormatter"}},
 }
 
 _MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
@@ -105,7 +108,7 @@ def _serves_voice_router(server: Arbiter) -> bool:
 
 
 def _place_job_runner(server: Arbiter) -> None:
-    from voice_router.settings import load_settings
+    from voice_router.platform.settings import load_settings
     from workers.runner_process import ENVIRONMENT_FLAG
 
     if not _serves_voice_router(server) or load_settings().redis_url:

@@ -13,7 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from voice_router.clock import utcnow
+from voice_router.platform.clock import utcnow
 
 MAX_ID = 2**31 - 1  # ids are 32-bit `integer` columns on PostgreSQL
 
@@ -163,7 +163,7 @@ sa.Index(
 
 class ProblemVector(SQLModel, table=True):
     """The meaning of one problem's own words (its key and up to SUBJECTS ticket subjects) as
-    an unnormalised sum of sentence vectors (voice_router.meaning), cached for suggestions;
+    an unnormalised sum of sentence vectors (voice_router.problems.meaning), cached for suggestions;
     `tickets` is the problem's ticket count when it was computed and `model` the encoder that
     computed it (stale once either differs)."""
 

@@ -27,8 +27,9 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from voice_router import jira_releases, schedule
-from voice_router.runtime import Runtime
+from voice_router.platform import schedule
+from voice_router.platform.runtime import Runtime
+from voice_router.tracker import releases as jira_releases
 from workers import jobs
 from workers.queue import EmbeddedQueue
 
@@ -109,7 +110,7 @@ class JobRunner:
         """This runner alone syncs and sends now: whatever a previous one was in the middle
         of when it died is its to finish — a sync claimed is tried again at once, a message
         being sent is given up (it may have gone out; nobody hears twice)."""
-        from voice_router import notify
+        from voice_router.closing import notify
 
         released = schedule.release_sync_claims(self.runtime.engine)
         given_up = notify.give_up_interrupted(self.runtime.engine, timedelta(0))

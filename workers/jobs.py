@@ -8,8 +8,9 @@ import logging
 import uuid
 from datetime import timedelta
 
-from voice_router import metrics, processing, schedule
-from voice_router.runtime import Runtime
+from voice_router.intake import processing
+from voice_router.platform import metrics, schedule
+from voice_router.platform.runtime import Runtime
 from workers.runtime import process_runtime
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ def drain_inbox(
 def _after_drain(runtime: Runtime, touched: set[int]) -> None:
     """The meaning vectors that went stale, then auto-merge (when `auto_merge_above` is
     set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
-    from voice_router import auto_merge, problem_vectors
-    from voice_router.db import session_scope
+    from voice_router.platform.db import session_scope
+    from voice_router.problems import auto_merge
+    from voice_router.problems import vectors as problem_vectors
 
     problem_vectors.update(runtime.engine, VECTORS_PER_DRAIN)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
@@ -69,7 +71,7 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     makes it due again later (Retry-After, else backoff), and `jira.error` says so until
     a later try succeeds. A sync waiting on Jira (`retry_in`) is due again after that wait."""
     from integrations.jira.errors import JiraError, JiraRateLimited
-    from voice_router import jira_sync
+    from voice_router.tracker import sync as jira_sync
 
     runtime = runtime or process_runtime()
     started = getattr(runtime.queue, "sync_started", None)
@@ -112,9 +114,9 @@ def run_due_syncs(runtime: Runtime | None = None) -> int:
 @metrics.counts_failures("apply_releases")
 def apply_releases(runtime: Runtime | None = None) -> dict[str, int]:
     """Released Jira versions that processing recorded: their issues searched in Jira and
-    their states applied (voice_router/jira_releases.py); a failed search is due again
+    their states applied (voice_router/tracker/releases.py); a failed search is due again
     later, found by the runner's next pass or the worker's sweep."""
-    from voice_router import jira_releases
+    from voice_router.tracker import releases as jira_releases
 
     runtime = runtime or process_runtime()
     if not runtime.settings.jira.url:
@@ -135,7 +137,7 @@ def deliver_outbound(
 ) -> dict[str, int]:
     """Send what shipped problems owe (write-back notes, agent digests), at most once each;
     with no id, everything that is due."""
-    from voice_router import notify, outbound
+    from voice_router.closing import notify, outbound
 
     runtime = runtime or process_runtime()
     started = getattr(runtime.queue, "outbound_started", None)
@@ -155,7 +157,7 @@ def deliver_outbound(
 def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
     """This week's digest for product (`[notify].weekly_top`), once per week and channel:
     what was sent is recorded in the database, so any number of runs sends it once."""
-    from voice_router import weekly
+    from voice_router.closing import weekly
 
     runtime = runtime or process_runtime()
     return weekly.send_weekly(runtime.engine, runtime.settings)
@@ -167,8 +169,8 @@ def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, 
     state since the last cursor, then what is owed. One pass per `reconcile_seconds` across
     every worker and runner of the deployment (a lease in the database), unless `force`d
     (`voice-router reconcile`)."""
-    from voice_router import problem_vectors
-    from voice_router import reconcile as reconcile_mod
+    from voice_router.problems import vectors as problem_vectors
+    from voice_router.tracker import reconcile as reconcile_mod
 
     runtime = runtime or process_runtime()
     every = timedelta(seconds=max(1, runtime.settings.reconcile_seconds))

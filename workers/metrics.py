@@ -1,5 +1,5 @@
 """The job queue's state gauges, read from rq's registries in Redis when `/metrics` is
-scraped (voice_router.metrics.StateCollector runs this as its `redis` check)."""
+scraped (voice_router.platform.metrics.StateCollector runs this as its `redis` check)."""
 
 from __future__ import annotations
 

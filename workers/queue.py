@@ -1,7 +1,7 @@
 """How the web side tells the job runner that work is waiting: rq on Redis when `redis_url`
 is set, else `voice-router serve`'s own runner (workers/embedded.py).
 
-A signal is only a nudge. What is due lives in the database (voice_router/schedule.py):
+A signal is only a nudge. What is due lives in the database (voice_router/platform/schedule.py):
 stored deliveries, problems whose Jira sync is due, outbound messages owed. A lost signal
 costs a few seconds — the rq worker's sweep and the embedded runner both look at the
 database every few seconds — never a delivery or a sync. Nothing here runs a job in the
@@ -16,12 +16,12 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from voice_router.runtime import JobQueue
+from voice_router.platform.runtime import JobQueue
 
 if TYPE_CHECKING:
     from rq import Retry
 
-    from voice_router.settings import Settings
+    from voice_router.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def _retry() -> Retry:
 
 
 def make_queue(settings: Settings) -> JobQueue:
-    """The queue `voice_router.runtime.JobQueue` signals: rq with `redis_url`, else the
+    """The queue `voice_router.platform.runtime.JobQueue` signals: rq with `redis_url`, else the
     embedded runner's."""
     if settings.redis_url:
         return RedisQueue(settings.redis_url)

@@ -10,8 +10,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from voice_router import jira_releases, schedule
-from voice_router.runtime import Runtime
+from voice_router.platform import schedule
+from voice_router.platform.runtime import Runtime
+from voice_router.tracker import releases as jira_releases
 from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
 from workers.runtime import set_process_runtime
 

@@ -19,8 +19,8 @@ import os
 
 from gunicorn.dirty.app import DirtyApp
 
-from voice_router import logs
-from voice_router.settings import load_settings
+from voice_router.platform import logs
+from voice_router.platform.settings import load_settings
 from workers.embedded import JobRunner, start_runner
 from workers.runtime import build_runtime
 

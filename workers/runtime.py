@@ -1,12 +1,12 @@
 """Building a process's runtime: the settings, one engine, and the job queue the settings
 ask for (rq on Redis with `redis_url`, else the embedded runner's). The entry points call
-`build_runtime`; the core only receives the result (voice_router/runtime.py)."""
+`build_runtime`; the core only receives the result (voice_router/platform/runtime.py)."""
 
 from __future__ import annotations
 
-from voice_router.db import make_engine
-from voice_router.runtime import Runtime
-from voice_router.settings import Settings, load_settings
+from voice_router.platform.db import make_engine
+from voice_router.platform.runtime import Runtime
+from voice_router.platform.settings import Settings, load_settings
 from workers.queue import make_queue
 
 

@@ -6,7 +6,7 @@ sent through its session directly: several of its helpers send bodies or call pa
 are not in Atlassian's description (`create_issue_link`, `transition_issue`,
 `add_remote_link`, `enhanced_search_issues(use_post=True)`), and its reload-after-write
 doubles the calls. Built with `max_retries=0`: its own backoff retries POSTs on 503 and can
-retry before Retry-After has passed; retries are decided by voice_router.jira_sync instead.
+retry before Retry-After has passed; retries are decided by voice_router.tracker.sync instead.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support import generic_delivery, post_signed, problems
-from voice_router import db
+from voice_router.platform import db
 
 
 def cut_every_connection(runtime) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.support import generic_delivery, post_signed
-from voice_router.tokens import create_token
+from voice_router.platform.tokens import create_token
 
 
 @pytest.fixture

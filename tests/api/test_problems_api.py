@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import generic_delivery, post_signed, token
-from voice_router.tokens import create_token
+from voice_router.platform.tokens import create_token
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import generic_delivery, post_signed
-from voice_router.tokens import create_token
+from voice_router.platform.tokens import create_token
 
 # (method, path, json body, least role)
 ROUTES = [

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from voice_router.tags import TagMatcher
+from voice_router.problems.tags import TagMatcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suggestions_more import (

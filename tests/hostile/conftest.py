@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from voice_router.settings import Settings
+from voice_router.platform.settings import Settings
 
 
 @pytest.fixture

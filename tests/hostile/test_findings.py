@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from tests.hostile.shapes import KINDS, Report, post
 from tests.support import SECRETS, by_key
-from voice_router import processing
+from voice_router.intake import processing
 from voice_router.models import Customer, Delivery, PainPoint, Problem
 
 

@@ -36,7 +36,7 @@ from integrations.writeback import (
     WritebackTransient,
 )
 from tests.integrations.helpdesks import JSON, SECRET, Delivery, Desk, paths, replaced
-from voice_router.inbox import stored_headers
+from voice_router.intake.inbox import stored_headers
 from voice_router.models import Delivery as StoredDelivery
 from voice_router.models import PainPoint
 

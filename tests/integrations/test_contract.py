@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from tests.integrations import contract
 from tests.integrations.helpdesks import DESKS, SECRET, Desk
 from tests.support import inline_runtime
-from voice_router.settings import parse_settings
+from voice_router.platform.settings import parse_settings
 
 WRITEBACK_DESKS = [desk for desk in DESKS if desk.adapter.writeback is not None]
 
@@ -49,7 +49,7 @@ def test_a_signed_sample_becomes_a_pain_point(desk: Desk, tmp_path: Any) -> None
 
 
 def service_settings(kind: str, tmp_path: Any) -> Any:
-    from voice_router.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'contract.db'}"
     upgrade(make_engine(url))

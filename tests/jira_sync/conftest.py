@@ -11,9 +11,11 @@ from sqlmodel import Session, select
 from integrations.jira.errors import JiraUnavailable
 from jira_sandbox import JiraSandbox
 from tests.support import JIRA_EMAIL, JIRA_TOKEN, generic_delivery, inline_runtime, post_signed
-from voice_router import jira_client, jira_create, jira_sync
-from voice_router.clock import utcnow
 from voice_router.models import Problem
+from voice_router.platform.clock import utcnow
+from voice_router.tracker import client as jira_client
+from voice_router.tracker import create as jira_create
+from voice_router.tracker import sync as jira_sync
 from voice_router.web import create_app
 
 EMAIL, TOKEN = JIRA_EMAIL, JIRA_TOKEN

@@ -12,8 +12,9 @@ import requests
 
 from tests.jira_sync.conftest import EMAIL, TOKEN, drive, one_problem, problem_row
 from tests.support import inline_runtime, token
-from voice_router import jira_create, jira_sync
-from voice_router.reconcile import reconcile
+from voice_router.tracker import create as jira_create
+from voice_router.tracker import sync as jira_sync
+from voice_router.tracker.reconcile import reconcile
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")

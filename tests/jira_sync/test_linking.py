@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 from integrations.jira.render import BEGIN, END
 from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
-from voice_router import jira_sync
-from voice_router.clock import utcnow
 from voice_router.models import Problem
+from voice_router.platform.clock import utcnow
+from voice_router.tracker import sync as jira_sync
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")

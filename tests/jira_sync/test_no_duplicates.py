@@ -10,9 +10,10 @@ from sqlmodel import Session
 
 from tests.jira_sync.conftest import drive, one_problem, problem_row
 from tests.support import inline_runtime
-from voice_router import jira_create, jira_sync
-from voice_router.clock import to_utc, utcnow
 from voice_router.models import Problem
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.tracker import create as jira_create
+from voice_router.tracker import sync as jira_sync
 from workers.jobs import sync_jira
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 from integrations.jira.errors import JiraRateLimited, JiraUnavailable
 from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
 from tests.support import generic_delivery, inline_runtime, post_signed, token
-from voice_router import jira_sync
-from voice_router.clock import utcnow
 from voice_router.models import Problem
+from voice_router.platform.clock import utcnow
+from voice_router.tracker import sync as jira_sync
 from voice_router.web import create_app
 from workers.jobs import sync_jira
 

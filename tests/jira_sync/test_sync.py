@@ -12,9 +12,10 @@ from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
 from tests.jira_sync.conftest import jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
-from voice_router import jira_client, jira_sync
-from voice_router.clock import to_utc, utcnow
 from voice_router.models import Problem
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.tracker import client as jira_client
+from voice_router.tracker import sync as jira_sync
 from voice_router.web import create_app
 from workers.jobs import sync_jira
 
@@ -92,7 +93,7 @@ def test_a_burst_on_one_problem_gives_a_handful_of_calls(client, runtime, sandbo
     import json
 
     from integrations import registry
-    from voice_router import inbox, processing
+    from voice_router.intake import inbox, processing
     from workers.jobs import drain_inbox
 
     report(client, "T0", "first@acme.com")
@@ -429,7 +430,7 @@ def test_impact_field_receives_the_customer_count(make_settings, sandbox):
 
 
 def test_a_burst_becomes_one_trailing_update_per_interval_without_redis(make_settings, sandbox):
-    from voice_router.jira_sync import sync_problem  # noqa: F401  (the path under test)
+    from voice_router.tracker.sync import sync_problem  # noqa: F401  (the path under test)
 
     runtime = inline_runtime(make_settings(jira=jira_table(sandbox, update_interval_seconds=3600)))
     client = create_app(runtime=runtime).test_client()
@@ -487,7 +488,7 @@ def test_the_update_interval_paces_changes_but_not_people(make_settings, sandbox
     assert due_in(runtime, problem_id) is None
     report(client, "T2", "b@globex.io")  # a change: after the interval
     assert 590 < due_in(runtime, problem_id) <= 600
-    from voice_router.runtime import mark_sync_due
+    from voice_router.platform.runtime import mark_sync_due
 
     mark_sync_due(runtime, [problem_id])  # a person: now, and the pending one goes with it
     assert due_in(runtime, problem_id) is None

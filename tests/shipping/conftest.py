@@ -12,7 +12,7 @@ from jira_sandbox import JiraSandbox
 from tests.jira_sync.conftest import EMAIL, TOKEN
 from tests.support import SECRETS, inline_runtime
 from voice_router.demo import serving
-from voice_router.runtime import Runtime
+from voice_router.platform.runtime import Runtime
 from voice_router.web import create_app
 
 JIRA_SECRET = "jira-webhook-secret"

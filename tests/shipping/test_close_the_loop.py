@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from integrations.jira import webhook
 from tests.shipping.conftest import JIRA_SECRET
 from tests.support import by_key, generic_delivery, post_signed, token
-from voice_router import processing
+from voice_router.intake import processing
 from voice_router.models import Outbound, Problem
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -232,7 +232,7 @@ def test_a_new_report_after_ship_regresses_and_jira_hears_once(make_loop):
 
 
 def test_every_webhook_lost_then_reconcile_ships(make_loop):
-    from voice_router.reconcile import reconcile
+    from voice_router.tracker.reconcile import reconcile
 
     loop = make_loop(webhooks=False)
     p = seed(loop)
@@ -285,7 +285,7 @@ def test_writeback_leaves_one_note_per_ticket_even_across_retries(make_loop, htt
         due.next_attempt_at = due.created_at
         session.add(due)
         session.commit()
-    from voice_router.reconcile import reconcile
+    from voice_router.tracker.reconcile import reconcile
 
     reconcile(loop.runtime.engine, loop.runtime.settings)
     reconcile(loop.runtime.engine, loop.runtime.settings)

@@ -15,10 +15,10 @@ from jira_sandbox import JiraSandbox
 from tests.jira_sync.conftest import TOKEN
 from tests.shipping.conftest import JIRA_SECRET
 from tests.support import generic_delivery, inline_runtime, post_signed
-from voice_router import jira_client
 from voice_router.demo import serving
 from voice_router.models import Problem
-from voice_router.reconcile import reconcile
+from voice_router.tracker import client as jira_client
+from voice_router.tracker.reconcile import reconcile
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")

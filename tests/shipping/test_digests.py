@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from tests.shipping.test_close_the_loop import problem, seed
 from voice_router.models import Outbound
-from voice_router.reconcile import reconcile
+from voice_router.tracker.reconcile import reconcile
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -20,8 +20,8 @@ from tests.jira_sync.conftest import EMAIL, TOKEN
 from tests.shipping.conftest import JIRA_SECRET
 from tests.shipping.test_close_the_loop import problem, seed
 from tests.support import SECRETS
-from voice_router.clock import utcnow
 from voice_router.models import Outbound
+from voice_router.platform.clock import utcnow
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -11,7 +11,8 @@ import pytest
 from integrations.jira import webhook
 from tests.shipping.conftest import JIRA_SECRET
 from tests.shipping.test_close_the_loop import problem, seed
-from voice_router import jira_releases, processing
+from voice_router.intake import processing
+from voice_router.tracker import releases as jira_releases
 from workers import jobs
 from workers.queue import EmbeddedQueue
 

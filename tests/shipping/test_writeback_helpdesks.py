@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from tests.shipping.test_close_the_loop import notify_list, problem
 from tests.support import post_signed
+from voice_router.closing.notify import moved_ticket, writeback_result
 from voice_router.models import Outbound
-from voice_router.notify import moved_ticket, writeback_result
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 

@@ -26,7 +26,7 @@ from tests.ui.a11y import DESKTOP, PHONE, Audit
 from tests.ui.ui_support import IMG, SCRIPT, problem_ids, seed_hostile, seed_three_problems
 from voice_router.demo import sample_files, serving
 from voice_router.models import Problem
-from voice_router.tokens import create_token
+from voice_router.platform.tokens import create_token
 
 CHROMIUM = os.environ.get("VOICE_ROUTER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [

@@ -25,7 +25,7 @@ from tests.ui.test_browser import (
     sign_in,
 )
 from tests.ui.ui_support import days_ago
-from voice_router import weekly
+from voice_router.closing import weekly
 from voice_router.models import Note, Problem
 
 __all__ = ["browser", "live", "page"]  # fixtures shared with test_browser.py

@@ -100,11 +100,11 @@ class FakeSuggestion:
 def test_suggestion_reasons_are_escaped(hostile, runtime, monkeypatch):
     client, login = hostile
     export = problem_ids(runtime)["csv-export"]
-    fake = types.ModuleType("voice_router.suggestions")
+    fake = types.ModuleType("voice_router.problems.suggestions")
     fake.suggest = lambda session, problem_id, limit=3: [  # type: ignore[attr-defined]
         FakeSuggestion(export, 0.5, (SCRIPT, IMG))
     ]
-    monkeypatch.setitem(sys.modules, "voice_router.suggestions", fake)
+    monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", fake)
     assert_inert(client.get(f"/problems/{login}").text)
 
 

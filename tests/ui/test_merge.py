@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from tests.ui.ui_support import csrf_token, form_post, problem_ids, seed_three_problems, sign_in
-from voice_router import merging
 from voice_router.models import Problem
+from voice_router.problems import merging
 
 
 @pytest.fixture

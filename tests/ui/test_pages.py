@@ -234,11 +234,11 @@ class FakeSuggestion:
 def test_merge_suggestions_show_their_reasons_and_lead_to_the_preview(client, runtime, monkeypatch):
     seed_three_problems(client)
     ids = problem_ids(runtime)
-    fake = types.ModuleType("voice_router.suggestions")
+    fake = types.ModuleType("voice_router.problems.suggestions")
     fake.suggest = lambda session, problem_id, limit=3: [  # type: ignore[attr-defined]
         FakeSuggestion(ids["sso-login"], 0.82, ("both name sign-in", "1 shared account: Northwind"))
     ]
-    monkeypatch.setitem(sys.modules, "voice_router.suggestions", fake)
+    monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", fake)
     sign_in(client, runtime, "pm")
     html = client.get(f"/problems/{ids['csv-export']}").text
     section = html.split('id="suggest-h"')[1].split("</section>")[0]
@@ -250,7 +250,7 @@ def test_merge_suggestions_show_their_reasons_and_lead_to_the_preview(client, ru
 
 
 def test_the_problem_page_works_without_the_suggestions_module(agent, runtime, monkeypatch):
-    monkeypatch.setitem(sys.modules, "voice_router.suggestions", None)
+    monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", None)
     login = problem_ids(runtime)["sso-login"]
     response = agent.get(f"/problems/{login}")
     assert response.status_code == 200 and 'id="suggest-h"' not in response.text
@@ -323,7 +323,7 @@ def test_the_last_page_allowed_is_empty_not_an_error(agent):
 
 
 def test_an_unexpected_failure_in_a_ui_view_is_a_500_page(agent, monkeypatch):
-    from voice_router import problems
+    from voice_router.problems import listing as problems
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.ui.ui_support import csrf_token, problem_ids, seed_three_problems, sign_in
-from voice_router import merging
 from voice_router.models import CustomerNotice, Note, Problem
+from voice_router.problems import merging
 
 ROLES = ("agent", "pm", "admin")
 

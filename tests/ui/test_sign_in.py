@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from tests.ui.ui_support import csrf_token, form_post, problem_ids, seed_three_problems, sign_in
-from voice_router.clock import utcnow
 from voice_router.models import ApiToken, Note, UiSession
-from voice_router.tokens import create_token
+from voice_router.platform.clock import utcnow
+from voice_router.platform.tokens import create_token
 from voice_router.web import create_app
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from tests.support import generic_delivery, post_signed
 from voice_router.models import Problem
-from voice_router.tokens import create_token
+from voice_router.platform.tokens import create_token
 
 CSRF = re.compile(r'name="(?:[a-z]+-)?csrf_token"[^>]*value="([^"]+)"')
 

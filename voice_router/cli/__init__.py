@@ -8,7 +8,7 @@ import sys
 import click
 
 from voice_router.cli import forget, service, tokens, upkeep
-from voice_router.settings import ConfigError
+from voice_router.platform.settings import ConfigError
 
 
 @click.group()

@@ -8,17 +8,17 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
-from voice_router.settings import Settings, load_settings
+from voice_router.platform.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from voice_router.runtime import Runtime
+    from voice_router.platform.runtime import Runtime
 
 
 def settings_of(ctx: click.Context) -> Settings:
     if ctx.obj is None:
-        from voice_router import logs
+        from voice_router.platform import logs
 
         ctx.obj = load_settings(ctx.find_root().params.get("config"))
         # JSON lines on stderr with secrets masked; one-shot commands only say what went wrong.
@@ -35,7 +35,7 @@ def runtime_of(ctx: click.Context) -> Runtime:
 
 def engine_of(ctx: click.Context) -> Engine:
     """An engine on the configured database; the embedded (SQLite) one is migrated first."""
-    from voice_router.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(settings_of(ctx).database_url)
     if engine.dialect.name == "sqlite":

@@ -10,7 +10,7 @@ import click
 from voice_router.cli.context import runtime_of, settings_of
 
 if TYPE_CHECKING:
-    from voice_router.privacy import ForgetReport
+    from voice_router.problems.privacy import ForgetReport
 
 
 @click.command()
@@ -24,11 +24,11 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     """
     import getpass
 
-    from voice_router.db import upgrade
-    from voice_router.errors import BadRequest
-    from voice_router.privacy import forget as run_forget
-    from voice_router.privacy import normalise_email
-    from voice_router.runtime import mark_sync_due
+    from voice_router.platform.db import upgrade
+    from voice_router.platform.errors import BadRequest
+    from voice_router.platform.runtime import mark_sync_due
+    from voice_router.problems.privacy import forget as run_forget
+    from voice_router.problems.privacy import normalise_email
 
     try:
         email = normalise_email(email)

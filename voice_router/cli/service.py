@@ -21,7 +21,7 @@ from voice_router.cli.context import runtime_of, settings_of
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
     """Run voice-router on this machine: gunicorn, and (without redis_url) the job runner."""
-    from voice_router.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine, upgrade
     from voice_router.web.server import Server
 
     settings = settings_of(ctx)
@@ -55,7 +55,7 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply all migrations."""
-    from voice_router.db import current_revision, make_engine, upgrade
+    from voice_router.platform.db import current_revision, make_engine, upgrade
 
     engine = make_engine(settings_of(ctx).database_url)
     upgrade(engine)
@@ -74,8 +74,8 @@ def demo(keep: Path | None) -> None:
     The terminal shows the story; the log lines go to a file named at the end."""
     import tempfile
 
-    from voice_router import logs
     from voice_router.demo import run_demo
+    from voice_router.platform import logs
 
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)

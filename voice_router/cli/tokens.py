@@ -20,7 +20,7 @@ def token() -> None:
 @click.pass_context
 def token_create(ctx: click.Context, role: str, name: str) -> None:
     """Print a new API token (shown once; only its hash is stored)."""
-    from voice_router.tokens import create_token
+    from voice_router.platform.tokens import create_token
 
     click.echo(create_token(engine_of(ctx), role, name))
 
@@ -29,8 +29,8 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
 @click.pass_context
 def token_list(ctx: click.Context) -> None:
     """List API tokens: id, name, role, created, revoked (never a token or its hash)."""
-    from voice_router.clock import iso
-    from voice_router.tokens import list_tokens
+    from voice_router.platform.clock import iso
+    from voice_router.platform.tokens import list_tokens
 
     rows = list_tokens(engine_of(ctx))
     if not rows:
@@ -47,8 +47,8 @@ def token_list(ctx: click.Context) -> None:
 @click.pass_context
 def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token at once: the API refuses it and its UI sessions end."""
-    from voice_router.clock import iso
-    from voice_router.tokens import revoke_token
+    from voice_router.platform.clock import iso
+    from voice_router.platform.tokens import revoke_token
 
     result = revoke_token(engine_of(ctx), token_id)
     if result is None:

@@ -50,8 +50,8 @@ def reconcile(ctx: click.Context) -> None:
     """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
     would have), then send the messages still owed."""
     from integrations.jira.errors import JiraError
-    from voice_router.masking import scrub_text
-    from voice_router.reconcile import reconcile as reconcile_once
+    from voice_router.platform.masking import scrub_text
+    from voice_router.tracker.reconcile import reconcile as reconcile_once
 
     settings = settings_of(ctx)
     engine = engine_of(ctx)
@@ -89,7 +89,7 @@ def recompute(ctx: click.Context, mode: str) -> None:
     stored counts and (unless --check) replace them with the recount."""
     from tqdm import tqdm
 
-    from voice_router.impact_check import problem_ids, recompute_all
+    from voice_router.problems.impact_check import problem_ids, recompute_all
 
     engine = engine_of(ctx)
     fix = mode == "fix"
@@ -123,8 +123,8 @@ def import_accounts(ctx: click.Context, csv_file: Path) -> None:
     """Load account revenue from a CSV with columns domain,name,plan,mrr."""
     from tqdm import tqdm
 
-    from voice_router.accounts_import import import_accounts as run_import
-    from voice_router.db import make_engine
+    from voice_router.platform.db import make_engine
+    from voice_router.problems.accounts_import import import_accounts as run_import
 
     engine = make_engine(settings_of(ctx).database_url)
     total = max(0, sum(1 for _ in csv_file.open(encoding="utf-8-sig")) - 1)
@@ -146,9 +146,9 @@ def deliveries() -> None:
 @click.pass_context
 def deliveries_failed(ctx: click.Context) -> None:
     """List deliveries that failed for good (or were not valid payloads)."""
-    from voice_router.clock import iso
-    from voice_router.db import make_engine
     from voice_router.models import Delivery
+    from voice_router.platform.clock import iso
+    from voice_router.platform.db import make_engine
 
     engine = make_engine(settings_of(ctx).database_url)
     with Session(engine) as session:
@@ -174,7 +174,7 @@ def deliveries_failed(ctx: click.Context) -> None:
 @click.pass_context
 def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: bool) -> None:
     """Put failed deliveries back in the inbox and process them again."""
-    from voice_router.processing import replay
+    from voice_router.intake.processing import replay
 
     if (delivery_id is None) == (not replay_all):
         raise click.UsageError("give one delivery ID or --all")

@@ -1,4 +1,4 @@
-"""Alembic environment: runs against the engine the caller hands over (voice_router.db)."""
+"""Alembic environment: runs against the engine the caller hands over (voice_router.platform.db)."""
 
 from alembic import context
 from sqlmodel import SQLModel

@@ -6,10 +6,10 @@ import os
 
 from flask import Flask
 
-from voice_router import logs, metrics
-from voice_router.db import upgrade
-from voice_router.runtime import Runtime
-from voice_router.settings import Settings, load_settings
+from voice_router.platform import logs, metrics
+from voice_router.platform.db import upgrade
+from voice_router.platform.runtime import Runtime
+from voice_router.platform.settings import Settings, load_settings
 from voice_router.web import bodies, request_ids
 from workers.runner_process import ENVIRONMENT_FLAG as RUNNER_PROCESS
 from workers.runtime import build_runtime

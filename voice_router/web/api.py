@@ -10,9 +10,11 @@ from flask.typing import ResponseReturnValue
 from spectree import Response as Responses
 from sqlmodel import Session
 
-from voice_router import merging, notify, problems
-from voice_router.errors import BadRequest, NotFound, ServiceUnavailable
+from voice_router.closing import notify
 from voice_router.models import Problem
+from voice_router.platform.errors import BadRequest, NotFound, ServiceUnavailable
+from voice_router.problems import listing as problems
+from voice_router.problems import merging
 from voice_router.web import downloads, schemas
 from voice_router.web.auth import caller, require_role
 from voice_router.web.context import runtime, sync_later
@@ -128,8 +130,8 @@ def unmerge(problem_id: int) -> ResponseReturnValue:
 @api_spec.validate(resp=Responses(HTTP_200=schemas.SuggestionList, **ERRORS), tags=["merge"])
 def suggestions(problem_id: int) -> ResponseReturnValue:
     """Likely duplicates of this problem, each with the reasons (role: agent)."""
-    from voice_router import impact
-    from voice_router.suggestions import suggest
+    from voice_router.problems import impact
+    from voice_router.problems.suggestions import suggest
 
     with Session(runtime().engine) as session:
         if session.get(Problem, problem_id) is None:
@@ -161,7 +163,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
     and its impact block to it and leaves the rest alone. An issue another problem holds
     is refused with 409 naming that problem (merge the two instead) (role: pm)."""
     from integrations.jira.errors import JiraError
-    from voice_router import jira_links
+    from voice_router.tracker import links as jira_links
 
     rt = runtime()
     key = _json_object().get("key")
@@ -186,7 +188,7 @@ def unlink_jira(problem_id: int) -> ResponseReturnValue:
     """Unlink the problem's Jira issue: its next sync takes voice-router's impact block and
     per-problem label off the issue, nothing else, and no new issue is created for the
     problem by itself (role: pm)."""
-    from voice_router import jira_links
+    from voice_router.tracker import links as jira_links
 
     jira_links.unlink_issue(runtime().engine, problem_id)
     sync_later([problem_id])

@@ -11,8 +11,8 @@ from typing import Any, cast
 from flask import g, request
 from werkzeug.wrappers import Response
 
-from voice_router.errors import Forbidden, Unauthorized
-from voice_router.tokens import Caller, authenticate
+from voice_router.platform.errors import Forbidden, Unauthorized
+from voice_router.platform.tokens import Caller, authenticate
 from voice_router.web.context import runtime
 
 # Who is calling, or the answer to give instead of running the view (the sign-in redirect).

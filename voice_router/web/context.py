@@ -6,7 +6,7 @@ from typing import cast
 
 from flask import current_app
 
-from voice_router.runtime import Runtime, mark_sync_due
+from voice_router.platform.runtime import Runtime, mark_sync_due
 
 
 def runtime() -> Runtime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response
 from sqlmodel import Session
 
-from voice_router import notify
+from voice_router.closing import notify
 from voice_router.web.context import runtime
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from voice_router.errors import Unauthorized, VoiceRouterError
+from voice_router.platform.errors import Unauthorized, VoiceRouterError
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.pool import NullPool
 
-from voice_router import metrics
+from voice_router.platform import metrics
 from voice_router.web.context import runtime
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _probe_engine(engine: Engine) -> Engine:
         return engine  # SQLite: a local file, nothing to wait for
     return sa.create_engine(
         engine.url,
-        hide_parameters=True,  # as every engine (voice_router/db.py)
+        hide_parameters=True,  # as every engine (voice_router/platform/db.py)
         poolclass=NullPool,  # a fresh connection per probe: never a stale one to wait on
         connect_args={
             "connect_timeout": PROBE_TIMEOUT,

@@ -21,7 +21,7 @@ from spectree import SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
 from voice_router import __version__
-from voice_router.errors import BadRequest
+from voice_router.platform.errors import BadRequest
 
 
 def _as_bad_request(req: Any, resp: Any, error: Exception | None, instance: Any, *_: Any) -> None:

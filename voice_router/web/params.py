@@ -15,8 +15,8 @@ from typing import overload
 from flask import request
 from werkzeug.routing import IntegerConverter, Map
 
-from voice_router.errors import BadRequest
 from voice_router.models import MAX_ID
+from voice_router.platform.errors import BadRequest
 
 _WHOLE = re.compile(r"[0-9]{1,19}")  # ASCII only: int() also takes "٣" and " 7 "
 

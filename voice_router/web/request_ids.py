@@ -1,7 +1,7 @@
 """The Flask side of logging: each request gets an id (the caller's `X-Request-ID` when it
 is sane, else a new one) that is on every line logged while it runs and goes back in the
 `X-Request-ID` header, and each answered request is one `http.request` event. The formats,
-the scrubbing and the event itself are voice_router/logs.py's."""
+the scrubbing and the event itself are voice_router/platform/logs.py's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 from flask import Flask, Response, g, request
 
-from voice_router import logs
+from voice_router.platform import logs
 
 
 def init_app(app: Flask) -> None:

@@ -22,13 +22,14 @@ from urllib.parse import parse_qs
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
 
-from voice_router import inbox, logs, metrics
-from voice_router.errors import NotFound
+from voice_router.intake import inbox
+from voice_router.platform import logs, metrics
+from voice_router.platform.errors import NotFound
 from voice_router.web.bodies import input_stream
 from voice_router.web.errors import describe, error_headers, intake_outcome
 
 if TYPE_CHECKING:
-    from voice_router.runtime import Runtime
+    from voice_router.platform.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

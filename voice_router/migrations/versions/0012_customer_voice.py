@@ -7,7 +7,7 @@ message drafts; `problem.renamed_by` who renamed the problem (its title is then 
 no longer derived from the tag). What each weekly digest sent is a `setting` row.
 
 Titles still as the tag key made them ("Sso login loop") are spelled again the way their
-tickets spell the words, or as common acronyms ("SSO login loop"): voice_router/titles.py.
+tickets spell the words, or as common acronyms ("SSO login loop"): voice_router/problems/titles.py.
 
 Revision ID: 0012
 Revises: 0011
@@ -33,7 +33,7 @@ def upgrade() -> None:
 
 
 def _respell_titles() -> None:
-    from voice_router.titles import title_for
+    from voice_router.problems.titles import title_for
 
     connection = op.get_bind()
     problems = connection.execute(sa.text("SELECT id, key, title FROM problem")).all()

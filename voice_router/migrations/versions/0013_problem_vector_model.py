@@ -1,6 +1,6 @@
 """the encoder that made each cached problem vector
 
-`problemvector.model` names the text encoder of voice_router.meaning that computed the row.
+`problemvector.model` names the text encoder of voice_router.problems.meaning that computed the row.
 Rows already there came from WordLlama's static word vectors (256 wide) and are stamped so;
 the drain and reconcile jobs recompute every row whose model is not the current one, and
 suggestions read only the current model's rows.

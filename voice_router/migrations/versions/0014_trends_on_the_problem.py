@@ -3,7 +3,7 @@
 `problem.recent` holds the group's `impactday` rows the 7- and 30-day trend windows can
 still reach ("ordinal:count" pairs), `trend_7d` / `trend_30d` the trends as they stood on
 `trend_day`. The problem list reads them from the row instead of a query over `impactday`
-per request (voice_router/trend_days.py). Filled here from `impactday`. The list's
+per request (voice_router/problems/trend_days.py). Filled here from `impactday`. The list's
 default order (impact) gets an index, so its first page is read off it, not sorted.
 
 Revision ID: 0014
@@ -46,7 +46,7 @@ def upgrade() -> None:
 
 
 def _fill() -> None:
-    from voice_router import trend_days
+    from voice_router.problems import trend_days
 
     connection = op.get_bind()
     today = datetime.now(UTC).date()

@@ -1,7 +1,7 @@
 """Who is signed in to the UI, and what they may do.
 
 The session cookie holds a random session id, never the token; the session itself lives in
-the database (voice_router.ui_sessions), so signing out, an expired session or a revoked
+the database (voice_router.platform.ui_sessions), so signing out, an expired session or a revoked
 token ends it at once, wherever the cookie has been copied to.
 """
 
@@ -12,8 +12,8 @@ from typing import cast
 from flask import g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from voice_router import ui_sessions
-from voice_router.tokens import Caller
+from voice_router.platform import ui_sessions
+from voice_router.platform.tokens import Caller
 from voice_router.web.context import runtime
 
 SESSION_KEY = "ui_session"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import Response, send_file, url_for
 
-from voice_router.errors import NotFound
+from voice_router.platform.errors import NotFound
 from voice_router.web.ui.pages import bp
 
 STATIC = Path(__file__).resolve().parents[1] / "static"

@@ -14,9 +14,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from voice_router import impact, merging
-from voice_router.errors import NotFound
 from voice_router.models import Account, PainPoint, Problem
+from voice_router.platform.errors import NotFound
+from voice_router.problems import impact, merging
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from voice_router import problems
+from voice_router.problems import listing as problems
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime
 from voice_router.web.params import query_int

@@ -7,9 +7,9 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 from werkzeug.wrappers import Response
 
-from voice_router import merging
-from voice_router.errors import BadRequest, NotFound
 from voice_router.models import MAX_ID, Problem
+from voice_router.platform.errors import BadRequest, NotFound
+from voice_router.problems import merging
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
 from voice_router.web.params import query_int

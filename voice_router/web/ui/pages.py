@@ -16,8 +16,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.http import HTTP_STATUS_CODES
 
-from voice_router import ui_sessions
-from voice_router.clock import iso
+from voice_router.platform import ui_sessions
+from voice_router.platform.clock import iso
 from voice_router.web.context import runtime
 from voice_router.web.ui.access import current_caller
 from voice_router.web.ui.answers import messages

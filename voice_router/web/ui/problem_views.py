@@ -10,8 +10,10 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from voice_router import merging, notify, problems
-from voice_router.errors import BadRequest, Conflict
+from voice_router.closing import notify
+from voice_router.platform.errors import BadRequest, Conflict
+from voice_router.problems import listing as problems
+from voice_router.problems import merging
 from voice_router.web import downloads
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
@@ -113,7 +115,7 @@ def rename(problem_id: int) -> ResponseReturnValue:
 @require_role("pm", signed_in)
 def link_jira(problem_id: int) -> ResponseReturnValue:
     from integrations.jira.errors import JiraError
-    from voice_router import jira_links
+    from voice_router.tracker import links as jira_links
 
     rt = runtime()
     form = JiraLinkForm()
@@ -140,7 +142,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
 @bp.post("/problems/<int:problem_id>/jira/unlink")
 @require_role("pm", signed_in)
 def unlink_jira(problem_id: int) -> ResponseReturnValue:
-    from voice_router import jira_links
+    from voice_router.tracker import links as jira_links
 
     try:
         key = jira_links.unlink_issue(runtime().engine, problem_id)

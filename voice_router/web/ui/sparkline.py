@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from voice_router import trend_days
-from voice_router.clock import to_utc, utcnow
-from voice_router.impact import recent_days, trend_rows
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.problems import trend_days
+from voice_router.problems.impact import recent_days, trend_rows
 from voice_router.web.ui.wording import plural
 
 DAYS = 30

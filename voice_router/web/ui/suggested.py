@@ -1,4 +1,4 @@
-"""Merge suggestions on the problem page, when `voice_router.suggestions` is installed.
+"""Merge suggestions on the problem page, when `voice_router.problems.suggestions` is installed.
 
 The page works without it: `suggestions_for` then returns None and the section is left out.
 """
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from voice_router.merging import survivor_first
 from voice_router.models import Problem
+from voice_router.problems.merging import survivor_first
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,11 @@ class ShownSuggestion:
 
 def suggestions_for(session: Session, problem_id: int) -> list[ShownSuggestion] | None:
     try:
-        module = importlib.import_module("voice_router.suggestions")
+        module = importlib.import_module("voice_router.problems.suggestions")
     except ImportError as exc:
-        if exc.name != "voice_router.suggestions":  # present, but something it needs is not
+        if (
+            exc.name != "voice_router.problems.suggestions"
+        ):  # present, but something it needs is not
             log.warning("ui.suggestions_unavailable", extra={"error": str(exc)})
         return None
     suggest = getattr(module, "suggest", None)

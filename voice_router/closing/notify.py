@@ -1,0 +1,288 @@
+"""Who to tell when a problem ships, and telling them once.
+
+The notify list is every customer who reported the problem (through merged problems too),
+one entry per customer with their latest ticket and the agent who handled it. Outbound
+messages (an internal note on each ticket, one digest per agent) are rows in `Outbound`,
+unique per problem and target, claimed before sending and recorded after: at most once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from voice_router.closing.drafts import draft_message
+from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.platform.clock import iso, to_utc, utcnow
+from voice_router.platform.db import session_scope
+from voice_router.platform.errors import BadRequest, NotFound
+from voice_router.platform.settings import Settings
+from voice_router.problems import impact
+from voice_router.problems.quotes import quote_of
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+SENDING_STALE = timedelta(minutes=15)
+RESULT_CHARS = 200  # Outbound.result_id
+
+
+def writeback_result(
+    note_id: str | None, ticket_id: str | None = None, ticket_url: str | None = None
+) -> str | None:
+    """What `Outbound.result_id` records for a sent note: the note's id; or, when the note
+    went to the ticket the reported one had been merged into, a JSON object
+    `{"note", "ticket", "url"}` that the notify list reads (`moved_tickets`)."""
+    if ticket_id is None:
+        return note_id[:RESULT_CHARS] if note_id else None
+    for shown in (
+        {"note": note_id, "ticket": ticket_id, "url": ticket_url},
+        {"note": note_id, "ticket": ticket_id},
+        {"ticket": ticket_id},
+    ):
+        text = json.dumps(shown, separators=(",", ":"))
+        if len(text) <= RESULT_CHARS:
+            return text
+    return note_id[:RESULT_CHARS] if note_id else None  # an id this long is not a ticket's
+
+
+def moved_ticket(result_id: str | None) -> tuple[str, str | None] | None:
+    """(surviving ticket id, its URL) from a result that records a merged ticket."""
+    if not result_id or not result_id.startswith("{"):
+        return None
+    try:
+        data = json.loads(result_id)
+    except ValueError:
+        return None
+    ticket = data.get("ticket") if isinstance(data, dict) else None
+    if not isinstance(ticket, str) or not ticket:
+        return None
+    url = data.get("url")
+    return ticket, url if isinstance(url, str) and url else None
+
+
+def moved_tickets(session: Session, problem_ids: list[int]) -> dict[str, tuple[str, str | None]]:
+    """`source:ticket` -> (surviving ticket, URL) for every sent note that found its ticket
+    merged into another."""
+    rows = session.exec(
+        select(Outbound.target, Outbound.result_id).where(
+            col(Outbound.problem_id).in_(sorted(problem_ids)),
+            Outbound.channel == "writeback",
+            Outbound.status == "sent",
+            col(Outbound.result_id).startswith("{"),
+        )
+    ).all()
+    found = {}
+    for target, result_id in rows:
+        moved = moved_ticket(result_id)
+        if moved is not None:
+            found[target] = moved
+    return found
+
+
+@dataclass(frozen=True)
+class Recipient:
+    customer_id: int
+    customer_email: str | None
+    customer_name: str | None
+    account: str | None
+    agent_email: str | None
+    agent_name: str | None
+    source: str
+    ticket_id: str
+    ticket_url: str | None
+    subject: str | None
+    reported_at: str | None
+    notified: bool
+    draft: str = ""  # a message for the agent to send (drafts.py)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "customer_email": self.customer_email,
+            "customer_name": self.customer_name,
+            "account": self.account,
+            "agent_email": self.agent_email,
+            "source": self.source,
+            "ticket_id": self.ticket_id,
+            "ticket_url": self.ticket_url,
+            "reported_at": self.reported_at,
+            "notified": self.notified,
+            "draft": self.draft,
+        }
+
+
+def _problem(session: Session, problem_id: int) -> Problem:
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound(f"no problem {problem_id}")
+    return problem
+
+
+def recipients(session: Session, problem_id: int) -> list[Recipient]:
+    problem = _problem(session, problem_id)
+    group = impact.merge_group(session, problem_id)
+    rows = session.exec(
+        impact.group_reports(group).order_by(
+            col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc()
+        )
+    ).all()
+    notified = set(
+        session.exec(
+            select(CustomerNotice.customer_id).where(CustomerNotice.problem_id == problem_id)
+        ).all()
+    )
+    moved = moved_tickets(session, group)
+    latest: dict[int, Recipient] = {}
+    for pp, customer, account in rows:
+        if customer.id in latest:
+            continue
+        ticket_id, ticket_url = moved.get(f"{pp.source}:{pp.ticket_id}", (None, None))
+        latest[customer.id] = Recipient(
+            customer_id=customer.id,
+            customer_email=customer.email,
+            customer_name=customer.name,
+            account=(account.name or account.domain) if account else None,
+            agent_email=pp.agent_email,
+            agent_name=pp.agent_name,
+            source=pp.source,
+            ticket_id=ticket_id or pp.ticket_id,
+            ticket_url=ticket_url if ticket_id else pp.ticket_url,
+            subject=pp.subject,
+            reported_at=iso(pp.reported_at),
+            notified=customer.id in notified,
+            draft=draft_message(
+                customer.name,
+                quote_of(pp.first_message, pp.subject),
+                problem.title,
+                problem.status,
+                problem.jira_fix_version,
+                pp.agent_name,
+            ),
+        )
+    return sorted(
+        latest.values(), key=lambda r: (r.agent_email or "~", (r.customer_email or "").lower())
+    )
+
+
+def notify_list(session: Session, problem_id: int) -> dict[str, Any]:
+    """Whether the fix shipped, the problem's status and its recipients (objects)."""
+    problem = _problem(session, problem_id)
+    shipped = problem.status in ("shipped", "regressed")
+    listed = [] if problem.status == "wont_fix" else recipients(session, problem_id)
+    return {"shipped": shipped, "status": problem.status, "recipients": listed}
+
+
+def notify_json(session: Session, problem_id: int) -> dict[str, Any]:
+    found = notify_list(session, problem_id)
+    return {**found, "recipients": [r.json() for r in found["recipients"]]}
+
+
+CSV_COLUMNS = (
+    "agent_email",
+    "customer_email",
+    "customer_name",
+    "account",
+    "source",
+    "ticket_id",
+    "ticket_url",
+    "reported_at",
+    "notified",
+    "draft",
+)
+
+
+def notify_csv(session: Session, problem_id: int) -> str:
+    """The notify list as CSV, grouped by agent (rows sorted by agent, then customer)."""
+    data = notify_json(session, problem_id)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in data["recipients"]:
+        writer.writerow({k: _csv_safe(row.get(k)) for k in CSV_COLUMNS})
+    return buffer.getvalue()
+
+
+def _csv_safe(value: Any) -> str:
+    """Customer text must not become a spreadsheet formula."""
+    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str, Any]:
+    if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails) or not emails:
+        raise BadRequest("customer_emails must be a non-empty list of e-mail addresses")
+    wanted = {e.strip().lower() for e in emails}
+    with session_scope(engine) as session:
+        known = {r.customer_email: r for r in recipients(session, problem_id) if r.customer_email}
+        marked = []
+        for email in sorted(wanted & set(known)):
+            recipient = known[email]
+            if recipient.notified:
+                continue
+            session.add(
+                CustomerNotice(
+                    problem_id=problem_id, customer_id=recipient.customer_id, notified_by=by
+                )
+            )
+            marked.append(email)
+    return {"marked": marked, "unknown": sorted(wanted - set(known))}
+
+
+def plan_outbound(
+    session: Session, settings: Settings, problem: Problem, outcome: str
+) -> list[tuple[str, str]]:
+    """(channel, target) for every message this outcome owes: a write-back note per ticket
+    on sources with write-back on (shipped only), a digest per agent when notify is set."""
+    planned: list[tuple[str, str]] = []
+    listed = recipients(session, problem.id)
+    if outcome == "shipped":
+        group = impact.merge_group(session, problem.id)
+        tickets = session.exec(
+            select(PainPoint.source, PainPoint.ticket_id).where(*impact.active_in(group)).distinct()
+        ).all()
+        for source, ticket_id in sorted(tickets):
+            config = settings.sources.get(source)
+            if config and config.writeback and config.has_api_credentials:
+                planned.append(("writeback", f"{source}:{ticket_id}"))
+    agents = sorted({r.agent_email for r in listed if r.agent_email})
+    if settings.notify.slack_webhook_url:
+        planned += [("slack", agent) for agent in agents]
+    if settings.notify.smtp_url:
+        planned += [("email", agent) for agent in agents]
+    return planned
+
+
+def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:
+    """Messages whose sending began longer ago than `older_than` and never finished (the
+    sender died) may have gone out: recorded as failed, never sent again."""
+    now = utcnow()
+    given_up = 0
+    with session_scope(engine) as session:
+        for row in session.exec(select(Outbound).where(Outbound.status == "sending")):
+            if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
+                row.status = "failed"
+                row.last_error = "interrupted while sending; not retried to avoid a duplicate"
+                session.add(row)
+                given_up += 1
+    return given_up
+
+
+def pending_outbound(engine: Engine) -> list[int]:
+    """Ids of outbound messages due now; stale claims are given up as uncertain."""
+    give_up_interrupted(engine)
+    now = utcnow()
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                select(Outbound.id).where(
+                    Outbound.status == "pending", col(Outbound.next_attempt_at) <= now
+                )
+            ).all()
+        )

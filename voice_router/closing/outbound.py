@@ -1,0 +1,216 @@
+"""Sending what a shipped problem owes, once: claim the row, send, record.
+
+A transient failure (429, 5xx, a refused connection) goes back to pending with a backoff; a
+permanent one, or a timeout after the request may have gone out, is recorded as failed and
+never sent again, so nobody hears twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
+from voice_router.models import Outbound, Problem
+from voice_router.platform import metrics
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.db import session_scope, update_row
+from voice_router.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+AMBIGUOUS = frozenset({"timeout"})
+
+
+@dataclass(frozen=True)
+class Message:
+    problem: Problem
+    row: Outbound
+    recipients: list[Recipient]
+
+
+def _claim(engine: Engine, outbound_id: int) -> Message | None:
+    with session_scope(engine) as session:
+        row = session.get(Outbound, outbound_id)
+        if row is None or row.status != "pending" or to_utc(row.next_attempt_at) > utcnow():
+            return None  # gone, taken, sent, or waiting for its retry time
+        problem = session.get(Problem, row.problem_id)
+        if problem is None:
+            return None
+        row.status = "sending"
+        row.attempts += 1
+        row.next_attempt_at = utcnow()
+        session.add(row)
+        listed = recipients(session, row.problem_id)
+    return Message(problem, row, listed)
+
+
+def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
+    message = _claim(engine, outbound_id)
+    if message is None:
+        return "skipped"
+    try:
+        result_id = _send(settings, message)
+    except Exception as exc:
+        return _failed(engine, message.row, exc)
+    update_row(
+        engine,
+        Outbound,
+        outbound_id,
+        status="sent",
+        sent_at=utcnow(),
+        result_id=result_id,
+        last_error=None,
+    )
+    log.info("outbound.sent", extra={"outbound_id": outbound_id, "channel": message.row.channel})
+    metrics.notification(message.row.channel, "sent")
+    return "sent"
+
+
+def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
+    transient = bool(getattr(exc, "transient", False))
+    reason = getattr(exc, "reason", type(exc).__name__)
+    error = f"{reason}: {getattr(exc, 'message', str(exc))}"[:2000]
+    if transient and reason not in AMBIGUOUS and row.attempts < MAX_ATTEMPTS:
+        wait = getattr(exc, "retry_after", None) or 30 * 2 ** (row.attempts - 1)
+        update_row(
+            engine,
+            Outbound,
+            row.id,
+            status="pending",
+            last_error=error,
+            next_attempt_at=utcnow() + timedelta(seconds=min(float(wait), 3600)),
+        )
+        log.info("outbound.retry", extra={"outbound_id": row.id, "reason": reason})
+        metrics.notification(row.channel, "retry")
+        return "retry"
+    if reason in AMBIGUOUS:
+        error += " (it may have gone through; not retried to avoid a duplicate)"
+    update_row(engine, Outbound, row.id, status="failed", last_error=error)
+    log.warning("outbound.failed", extra={"outbound_id": row.id, "reason": reason})
+    metrics.notification(row.channel, "failed")
+    return "failed"
+
+
+def _send(settings: Settings, message: Message) -> str | None:
+    row = message.row
+    if row.channel == "writeback":
+        return _writeback(settings, message)
+    if row.channel in ("slack", "email"):
+        return _digest(settings, message)
+    raise ValueError(f"unknown outbound channel {row.channel!r}")
+
+
+def _writeback(settings: Settings, message: Message) -> str | None:
+    """Post the note; the result names the note, and the surviving ticket when the one
+    reported had been merged into another (the notify list shows that one from then on)."""
+    from integrations.registry import make_client
+
+    source_name, _, ticket_id = message.row.target.partition(":")
+    source = settings.sources[source_name]
+    customer = next(
+        (r for r in message.recipients if r.source == source_name and r.ticket_id == ticket_id),
+        None,
+    )
+    text = writeback_text(settings, message.problem, customer)
+    client = make_client(
+        source.kind,
+        source.api_base,
+        source.api_token,
+        app_id=source.app_id,
+        app_secret=source.app_secret,
+    )
+    with closing(client):
+        result = client.post_internal_note(ticket_id, text)
+    if result.ticket_id is not None:
+        log.info(
+            "outbound.writeback.merged_ticket",
+            extra={
+                "outbound_id": message.row.id,
+                "source": source_name,
+                "ticket_id": ticket_id,
+                "surviving_ticket_id": result.ticket_id,
+            },
+        )
+    return writeback_result(result.note_id, result.ticket_id, result.ticket_url)
+
+
+def writeback_text(settings: Settings, problem: Problem, customer: Recipient | None) -> str:
+    jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
+    who = "This customer"
+    if customer is not None:
+        who = customer.customer_name or customer.customer_email or who
+        if customer.account:
+            who += f" at {customer.account}"
+    said = f' ("{customer.subject}")' if customer is not None and customer.subject else ""
+    return (
+        f'voice-router: the fix for "{problem.title}" has shipped{jira}.\n'
+        f"{who} reported this problem on this ticket{said}. "
+        f"Let them know it is fixed, in your own words.\n"
+        f"{settings.base_url.rstrip('/')}/problems/{problem.id}"
+    )
+
+
+def _digest(settings: Settings, message: Message) -> str | None:
+    from voice_router.closing.digest import DigestLine, render_digest
+
+    agent = message.row.target
+    mine = [r for r in message.recipients if r.agent_email == agent and not r.notified]
+    if not mine:
+        return None
+    lines = [
+        DigestLine(
+            customer_name=r.customer_name,
+            customer_email=r.customer_email or "",
+            account=r.account,
+            their_words=r.subject,
+            ticket_url=r.ticket_url,
+            source=r.source,
+            ticket_id=r.ticket_id,
+        )
+        for r in mine
+    ]
+    problem = message.problem
+    digest = render_digest(
+        mine[0].agent_name,
+        agent,
+        problem.title,
+        message.row.outcome,
+        problem.jira_key,
+        problem.jira_url,
+        lines,
+    )
+    if message.row.channel == "slack":
+        from integrations.slack import post_message
+
+        post_message(settings.notify.slack_webhook_url, digest.slack_text)
+    else:
+        from integrations.email import send_mail
+
+        send_mail(
+            settings.notify.smtp_url, settings.notify.from_addr, agent, digest.subject, digest.text
+        )
+    return None
+
+
+def deliver_due(engine: Engine, settings: Settings, outbound_ids: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outbound_id in outbound_ids:
+        outcome = deliver(engine, settings, outbound_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def outbound_ids_for(engine: Engine, problem_id: int) -> list[int]:
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Outbound.id).where(
+                    Outbound.problem_id == problem_id, Outbound.status == "pending"
+                )
+            ).all()
+        )

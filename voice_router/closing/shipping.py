@@ -1,0 +1,212 @@
+"""From Jira's word to a problem's status: shipped, won't fix, in progress, regressed.
+
+Decided from the issue's state (status category, resolution, fix versions), so a webhook,
+a replayed webhook and a reconcile pass all reach the same answer; events older than the
+last one applied change nothing, and our own edits (description, labels) never move a
+status because only status, resolution and fix-version changes are looked at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from voice_router.models import Outbound, Problem
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.settings import Settings
+from voice_router.problems import impact
+
+log = logging.getLogger(__name__)
+
+NOT_A_FIX = frozenset(
+    {
+        "won't do",
+        "won't fix",
+        "wont do",
+        "wont fix",
+        "duplicate",
+        "cannot reproduce",
+        "can't reproduce",
+        "incomplete",
+        "declined",
+        "not a bug",
+        "obsolete",
+        "rejected",
+    }
+)
+_DONE_NAMES = frozenset({"done", "closed", "resolved", "released", "shipped"})
+_STATUS_FIELDS = frozenset({"status", "resolution", "fix version", "fixversions", "fixversion"})
+
+
+@dataclass(frozen=True)
+class IssueState:
+    status_name: str | None
+    status_category: str | None
+    resolution: str | None
+    fix_versions_released: tuple[bool, ...]
+    at: datetime
+    fix_version_names: tuple[str, ...] = ()  # in the order of fix_versions_released
+
+
+def category(state: IssueState) -> str:
+    if state.status_category in ("new", "indeterminate", "done"):
+        return state.status_category
+    name = (state.status_name or "").strip().lower()
+    if name in _DONE_NAMES:
+        return "done"
+    return "new" if name in ("to do", "open", "backlog", "") else "indeterminate"
+
+
+def decide(settings: Settings, current: str, state: IssueState) -> str:
+    """The problem status Jira's issue state means under the configured `shipped_when`."""
+    cat = category(state)
+    if cat == "done":
+        if state.resolution and state.resolution.strip().lower() in NOT_A_FIX:
+            return "wont_fix"
+        if settings.jira.shipped_when == "done":
+            return "shipped"
+        return "shipped" if any(state.fix_versions_released) else "in_progress"
+    if cat == "indeterminate":
+        return "in_progress"
+    # Back in "to do": a problem that had moved on (shipped, won't fix) is being worked again.
+    return "open" if current in ("open", "in_progress") and cat == "new" else "in_progress"
+
+
+def fix_version(state: IssueState) -> str | None:
+    """The versions a fix is in, for the message drafts: the released ones if any, else all
+    Jira names; None when it names none."""
+    pairs = list(zip(state.fix_version_names, state.fix_versions_released, strict=False))
+    released = [name for name, done in pairs if done and name]
+    names = released or [name for name, _ in pairs if name]
+    text = ", ".join(" ".join(name.split()) for name in names)
+    return text[:255] or None
+
+
+def touches_status(changed_fields: Iterable[str]) -> bool:
+    return bool(_STATUS_FIELDS & {f.lower() for f in changed_fields})
+
+
+@dataclass(frozen=True)
+class Transition:
+    problem_id: int
+    before: str
+    after: str
+
+
+def apply_state(
+    session: Session, settings: Settings, problem: Problem, state: IssueState
+) -> Transition | None:
+    """Move the problem to the status the issue state means; None when nothing changes or
+    the state is older than one already applied."""
+    at = to_utc(state.at)
+    if problem.jira_event_at is not None and to_utc(problem.jira_event_at) > at:
+        return None
+    problem.jira_event_at = at
+    # Jira caps these names well below our columns; a signed body may still say anything.
+    problem.jira_status = (state.status_name or problem.jira_status or "")[:100] or None
+    problem.jira_status_category = category(state)
+    problem.jira_resolution = (state.resolution or "")[:100] or None
+    problem.jira_fix_version = fix_version(state)
+    before = problem.status
+    after = decide(settings, before, state)
+    if before == "regressed" and after == "shipped":
+        after = "regressed"  # still shipped in Jira; the new reports keep it flagged
+    session.add(problem)
+    if after == before:
+        return None
+    problem.status = after
+    if after in ("shipped", "wont_fix"):
+        problem.shipped_at = at
+        problem.regressed_at = problem.regression_noticed_at = None
+        _queue_outbound(session, settings, problem, after)
+    elif before in ("shipped", "wont_fix", "regressed"):
+        _cancel_outbound(session, problem.id)
+    log.info(
+        "problem.status_changed",
+        extra={"problem_id": problem.id, "before": before, "after": after},
+    )
+    return Transition(problem.id, before, after)
+
+
+def _queue_outbound(session: Session, settings: Settings, problem: Problem, outcome: str) -> None:
+    from voice_router.closing.notify import plan_outbound
+
+    for channel, target in plan_outbound(session, settings, problem, outcome):
+        existing = session.exec(
+            select(Outbound).where(
+                Outbound.problem_id == problem.id,
+                Outbound.channel == channel,
+                Outbound.target == target,
+            )
+        ).first()
+        if existing is None:
+            session.add(
+                Outbound(problem_id=problem.id, channel=channel, target=target, outcome=outcome)
+            )
+        elif existing.status in ("cancelled", "failed") and existing.sent_at is None:
+            existing.status, existing.outcome = "pending", outcome
+            existing.attempts, existing.next_attempt_at = 0, utcnow()
+            session.add(existing)
+
+
+def _cancel_outbound(session: Session, problem_id: int) -> None:
+    for row in session.exec(
+        select(Outbound).where(Outbound.problem_id == problem_id, Outbound.status == "pending")
+    ):
+        row.status = "cancelled"
+        session.add(row)
+
+
+def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]]) -> list[int]:
+    """A new report on a shipped problem marks it regressed (its Jira issue hears once)."""
+    attached = list(attached)
+    if not attached:
+        return []
+    parents = impact.merge_parents(session)
+    latest: dict[int, datetime] = {}  # root -> the newest report on it or its merged problems
+    for problem_id, at in attached:
+        when = to_utc(at)
+        for root_id in impact.ancestors_in(parents, [problem_id]) - parents.keys():
+            latest[root_id] = max(latest.get(root_id, when), when)
+    if not latest:
+        return []
+    roots = session.exec(
+        select(Problem)
+        .where(
+            col(Problem.id).in_(sorted(latest)),
+            col(Problem.merged_into_id).is_(None),
+            Problem.status == "shipped",
+        )
+        .order_by(col(Problem.id))
+    ).all()
+    regressed = []
+    for root in roots:
+        if root.shipped_at is not None and latest[root.id] > to_utc(root.shipped_at):
+            root.status = "regressed"
+            root.regressed_at = utcnow()
+            session.add(root)
+            regressed.append(root.id)
+            log.info("problem.regressed", extra={"problem_id": root.id})
+    return regressed
+
+
+def problems_for_issue(session: Session, key: str) -> list[Problem]:
+    return list(session.exec(select(Problem).where(Problem.jira_key == key)).all())
+
+
+def unlink_deleted(session: Session, key: str, at: datetime) -> list[int]:
+    """The issue was deleted in Jira: forget it, and do not create a new one by ourselves."""
+    ids = []
+    for problem in session.exec(select(Problem).where(col(Problem.jira_key) == key)):
+        problem.jira_key = problem.jira_url = problem.jira_status = None
+        problem.jira_content_hash = problem.jira_remote_link_at = None
+        problem.jira_person_issue = False
+        problem.jira_unlinked_at = to_utc(at)
+        problem.jira_error = f"the linked issue {key} was deleted in Jira; link one again"
+        session.add(problem)
+        ids.append(problem.id)
+    return ids

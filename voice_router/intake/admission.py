@@ -1,0 +1,185 @@
+"""What a helpdesk delivery must be to enter the inbox, and the bounds its values are held to.
+
+Every event an adapter reads goes through `admit`, at intake (a refusal there is a 400
+naming the field, and the delivery is kept as invalid) and again when it is processed. So
+nothing reaches the database that it cannot hold, whatever a sender puts in a payload:
+
+| value | limit | beyond it |
+|---|---|---|
+| ticket id | 255 characters | refused |
+| customer e-mail | a valid address (email-validator) | dropped; refused without a customer id |
+| helpdesk customer id | 255 characters | dropped; refused without an e-mail |
+| agent e-mail | a valid address | dropped |
+| names, company name and domain | 255 characters | trimmed |
+| plan | 100 characters | trimmed |
+| subject | 1,000 characters | trimmed |
+| first customer message | 1,000 characters, e-mail addresses and phone numbers masked | trimmed |
+| ticket URL | 2,000 characters | dropped (a cut URL leads nowhere) |
+| tag | 255 characters | trimmed (a problem key keeps its first 200) |
+| company MRR | 0 to 10,000,000,000 | refused |
+| pain tags in one delivery | `max_pain_tags` (20) | refused |
+
+Text has already been cleaned by integrations.payload; it is cleaned once more here so an
+adapter that forgets cannot let a NUL through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from decimal import Decimal
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
+
+from integrations import registry
+from integrations.events import Company, PainPointEvent, PayloadError, Person
+from integrations.payload import clean
+from voice_router.platform.settings import Settings
+from voice_router.problems.quotes import mask_contacts
+from voice_router.problems.tags import TagMatcher
+
+ID_CHARS = 255
+NAME_CHARS = 255
+PLAN_CHARS = 100
+SUBJECT_CHARS = 1000
+MESSAGE_CHARS = 1000
+URL_CHARS = 2000
+TAG_CHARS = 255
+MAX_MRR = Decimal(10) ** 10
+
+
+class Refused(PayloadError):
+    """A signed delivery whose values cannot be taken in (-> 400, kept as invalid)."""
+
+    reason = "refused"
+
+
+def read_events(
+    settings: Settings, source: str, kind: str, headers: Mapping[str, str], body: bytes
+) -> list[PainPointEvent]:
+    """The delivery's events, admitted; PayloadError (Refused included) when it has none
+    that can be."""
+    events = registry.adapter(kind).parse(headers, body)
+    tag_patterns = settings.sources[source].tag_patterns
+    return admit(events, matcher_for(tag_patterns), settings.max_pain_tags)
+
+
+@lru_cache(maxsize=64)
+def matcher_for(tag_patterns: tuple[str, ...]) -> TagMatcher:
+    return TagMatcher(tag_patterns)
+
+
+def admit(
+    events: Iterable[PainPointEvent], matcher: TagMatcher, max_pain_tags: int
+) -> list[PainPointEvent]:
+    return [_admit(event, matcher, max_pain_tags) for event in events]
+
+
+def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
+    ticket_id = clean(event.ticket_id)
+    if not ticket_id:
+        raise Refused("the ticket id is missing")
+    if len(ticket_id) > ID_CHARS:
+        raise Refused(f"the ticket id is longer than {ID_CHARS} characters")
+    tags, removed = _tags(event.tags), _tags(event.removed_tags)
+    pain = len(matcher.keys((*tags, *removed)))
+    if pain > max_pain_tags:
+        raise Refused(
+            f"the ticket carries {pain} pain tags; at most {max_pain_tags} are taken "
+            "from one delivery (max_pain_tags)"
+        )
+    return replace(
+        event,
+        ticket_id=ticket_id,
+        customer=_customer(event.customer),
+        tags=tags,
+        removed_tags=removed,
+        ticket_url=_url(event.ticket_url),
+        subject=_trimmed(event.subject, SUBJECT_CHARS),
+        first_message=_message(event.first_message),
+        company=_company(event.company),
+        agent=_agent(event.agent),
+    )
+
+
+def _message(text: str | None) -> str | None:
+    """Only what a quote needs: the start of the message, with contact details masked."""
+    trimmed = _trimmed(text, MESSAGE_CHARS)
+    return mask_contacts(trimmed) if trimmed else None
+
+
+def _customer(person: Person) -> Person:
+    given = _trimmed(person.email, 1000)
+    email = valid_email(given)
+    external_id = _trimmed(person.external_id, 10 * ID_CHARS)
+    if external_id is not None and len(external_id) > ID_CHARS:
+        external_id = None
+    if email is None and external_id is None:
+        if given is not None:
+            raise Refused("the customer's e-mail is not a valid address (and no customer id)")
+        raise Refused("the customer has neither an e-mail address nor a customer id")
+    return Person(email=email, name=_trimmed(person.name, NAME_CHARS), external_id=external_id)
+
+
+def _agent(person: Person | None) -> Person | None:
+    if person is None:
+        return None
+    agent = Person(
+        email=valid_email(_trimmed(person.email, 1000)),
+        name=_trimmed(person.name, NAME_CHARS),
+        external_id=_trimmed(person.external_id, ID_CHARS),
+    )
+    return agent if agent != Person() else None
+
+
+def _company(company: Company | None) -> Company | None:
+    if company is None:
+        return None
+    if company.mrr is not None and company.mrr < 0:
+        raise Refused("the company's MRR is negative")
+    if company.mrr is not None and company.mrr > MAX_MRR:
+        raise Refused(f"the company's MRR is over {MAX_MRR:,.0f}")
+    return Company(
+        name=_trimmed(company.name, NAME_CHARS),
+        domain=_trimmed(company.domain, NAME_CHARS),
+        mrr=company.mrr,
+        plan=_trimmed(company.plan, PLAN_CHARS),
+        external_id=_trimmed(company.external_id, ID_CHARS),
+    )
+
+
+def _tags(tags: Iterable[str]) -> tuple[str, ...]:
+    cleaned = (_trimmed(tag, TAG_CHARS) for tag in tags)
+    return tuple(tag for tag in cleaned if tag)
+
+
+def _url(url: str | None) -> str | None:
+    url = _trimmed(url, URL_CHARS + 1)
+    return None if url is None or len(url) > URL_CHARS else url
+
+
+def _trimmed(value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    return clean(value[: limit * 2])[:limit].strip() or None
+
+
+@lru_cache(maxsize=4096)
+def valid_email(value: str | None) -> str | None:
+    """The address in lower case, or None when email-validator does not take it."""
+    if value is None:
+        return None
+    return _checked_email(value)
+
+
+@lru_cache(maxsize=2048)
+def _checked_email(value: str) -> str | None:
+    """Checking an address costs ~100 µs, a third of storing a delivery, and the same
+    customers and agents write again and again; the answer never changes. Kept in memory
+    only, never stored."""
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return value.lower()

@@ -1,0 +1,317 @@
+"""Storing webhook deliveries durably, many requests to a commit (group commit).
+
+A 202 means the delivery is committed. One commit per delivery made the commit the cost of
+intake: a round trip and a WAL flush each on PostgreSQL, a turn at SQLite's single write lock
+each. Here the deliveries of concurrent request threads (gunicorn `gthread`) are written
+together: a thread that arrives while fewer than `max_writers` groups are being written leads
+one and writes its delivery with every one waiting at that moment in one transaction; the
+others wait for the commit that holds theirs, and whoever arrives meanwhile waits for the next
+group, led by the first of them. No thread of its own and no timer: a request alone is written
+at once, as before; under load, groups grow with the time a commit takes. SQLite writes one
+group at a time (it has one writer), PostgreSQL POSTGRES_WRITERS per process.
+
+Each request still gets its own answer: its new id, None when (source, delivery_key) is
+stored already — by an earlier group or by an earlier row of its own group — or its own
+error. A group whose transaction fails is written again one delivery per transaction, so
+a delivery the database refuses does not take the others of its group down with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect, Engine
+
+from voice_router.models import Delivery
+from voice_router.platform.errors import ServiceUnavailable
+from voice_router.platform.sqlite_lock import writing
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 256  # deliveries written in one transaction at most
+# Groups written at once by one process. SQLite has one writer anyway; PostgreSQL flushes
+# concurrent commits together itself, and a process writing one group at a time left it
+# waiting on round trips (measured: fewer deliveries/s than a commit per request).
+POSTGRES_WRITERS = 4
+TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+COLUMNS = (
+    "source",
+    "kind",
+    "delivery_key",
+    "headers",
+    "body",
+    "status",
+    "attempts",
+    "last_error",
+    "received_at",
+    "next_attempt_at",
+)
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, compiled once per dialect by
+    SQLAlchemy with positional parameters (the cheapest for the driver to bind), and the
+    column types' own bind processors, to run on the DBAPI cursor."""
+
+    sql: str
+    processors: tuple[Callable[[Any], Any] | None, ...]  # one per column of COLUMNS
+    postgres: bool
+    many_sql: str  # PostgreSQL: every row of a group in one statement (`_unnest_insert`)
+
+    def parameters(self, row: Row) -> tuple[Any, ...]:
+        return tuple(
+            row[name] if process is None else process(row[name])
+            for name, process in zip(COLUMNS, self.processors, strict=True)
+        )
+
+
+_plans: dict[str, _InsertPlan] = {}
+
+
+def _insert_plan(dialect: Dialect) -> _InsertPlan:
+    plan = _plans.get(dialect.name)
+    if plan is None:
+        module = postgresql if dialect.name == "postgresql" else sqlite
+        statement = module.insert(TABLE).on_conflict_do_nothing().returning(TABLE.c.id)
+        positional = (
+            dialect if dialect.positional else type(dialect)(paramstyle="format")  # type: ignore[call-arg]  # a DefaultDialect
+        )
+        compiled = statement.compile(dialect=positional, column_keys=list(COLUMNS))
+        assert tuple(compiled.positiontup or ()) == COLUMNS, compiled.positiontup
+        plan = _InsertPlan(
+            sql=compiled.string,
+            processors=tuple(
+                TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS
+            ),
+            postgres=dialect.name == "postgresql",
+            many_sql=_unnest_insert(dialect) if dialect.name == "postgresql" else "",
+        )
+        _plans[dialect.name] = plan
+    return plan
+
+
+def _unnest_insert(dialect: Dialect) -> str:
+    """`INSERT … SELECT * FROM unnest(<one array per column>) ON CONFLICT DO NOTHING
+    RETURNING id, source, delivery_key`: one statement whatever the group's size (so
+    PostgreSQL prepares it once), far less work for psycopg than a statement per row. The
+    arrays are cast to the columns' types without their lengths: a cast to varchar(n) would
+    cut a longer value where the INSERT refuses it."""
+    types = [
+        re.sub(r"\(\d+\)", "", TABLE.c[name].type.compile(dialect=dialect)) + "[]"
+        for name in COLUMNS
+    ]
+    arrays = ", ".join(f"%s::{array_type}" for array_type in types)
+    return (
+        f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT DO NOTHING RETURNING id, source, delivery_key"
+    )
+
+
+class _Disconnected(Exception):
+    """The pooled connection was dead (a database restart, an idle timeout)."""
+
+
+def _write(
+    plan: _InsertPlan, connection: Any, cursor: Any, rows: Sequence[Row], database: str
+) -> list[Any]:
+    """The rows in one transaction on the DBAPI connection; the id of each, None if stored
+    already."""
+    parameters = [plan.parameters(row) for row in rows]
+    if plan.postgres:
+        # One statement in autocommit is its own transaction: one round trip, no BEGIN/COMMIT.
+        connection.autocommit = True
+        if len(rows) == 1:
+            cursor.execute(plan.sql, parameters[0])
+            return [cursor.fetchone()]
+        cursor.execute(plan.many_sql, [list(column) for column in zip(*parameters, strict=True)])
+        stored = {(source, key): (new_id,) for new_id, source, key in cursor.fetchall()}
+        # A key twice in one group: its first row was inserted, the next one is a duplicate.
+        return [stored.pop((row["source"], row["delivery_key"]), None) for row in rows]
+    # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
+    with writing(database):
+        if len(rows) == 1:
+            cursor.execute(plan.sql, parameters[0])
+            return [cursor.fetchone()]
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            returned = []
+            for values in parameters:
+                cursor.execute(plan.sql, values)
+                returned.append(cursor.fetchone())
+            cursor.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:  # rolled back before the next writer's turn
+                connection.execute("ROLLBACK")
+            raise
+        return returned
+
+
+def insert_rows(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
+    """Store the rows in one transaction through the pooled DBAPI connection, skipping
+    SQLAlchemy's execution layer (this runs for every webhook and is most of its cost).
+    All or none: an error rolls the whole group back."""
+    plan = _insert_plan(engine.dialect)
+    pooled = engine.raw_connection()
+    try:
+        connection = pooled.dbapi_connection
+        cursor = None
+        try:
+            cursor = connection.cursor()  # type: ignore[union-attr]
+            returned = _write(plan, connection, cursor, rows, engine.url.database or "")
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, connection, cursor):
+                pooled.invalidate(exc)
+                raise _Disconnected from exc
+            raise
+        finally:
+            if cursor is not None:
+                with suppress(Exception):
+                    cursor.close()
+            if plan.postgres and pooled.is_valid:
+                connection.autocommit = False  # type: ignore[union-attr]
+    finally:
+        pooled.close()
+    return [found[0] if found else None for found in returned]
+
+
+def _insert_retrying(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
+    """`insert_rows`, once more on a fresh connection if the pooled one was dead. A database
+    that is down, unreachable or locked is a ServiceUnavailable: not stored, so not
+    acknowledged, and the sender resends."""
+    try:
+        try:
+            return insert_rows(engine, rows)
+        except _Disconnected:
+            return insert_rows(engine, rows)
+    except (
+        _Disconnected,
+        sa.exc.OperationalError,
+        engine.dialect.loaded_dbapi.OperationalError,
+    ) as exc:
+        log.warning(
+            "intake.database_unavailable",
+            extra={"source": rows[0]["source"], "deliveries": len(rows), "error": str(exc)},
+        )
+        raise ServiceUnavailable(
+            "the delivery could not be stored now; send it again later"
+        ) from exc
+
+
+class _Waiting:
+    __slots__ = ("done", "error", "lead", "new_id", "row")
+
+    def __init__(self, row: Row) -> None:
+        self.row = row
+        # Held from the start; released once, when the answer (or the lead) is here. A bare
+        # lock: an Event's Condition cost a measurable share of a webhook's CPU.
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.lead = False  # woken to lead the next group, not with an answer
+        self.new_id: int | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """The group commit of one engine (one per process, see `group_commit`)."""
+
+    def __init__(self, max_writers: int = 1, max_group: int = MAX_GROUP) -> None:
+        self.max_writers = max_writers
+        self.max_group = max_group
+        self.transactions = 0  # groups written (a group written again row by row: once)
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []  # for the next group
+        self._writers = 0  # leaders writing a group now
+
+    def store(self, engine: Engine, row: Row) -> int | None:
+        """Commit one delivery; its new id, or None when it is stored already."""
+        me = _Waiting(row)
+        with self._lock:
+            lead = self._writers < self.max_writers
+            if lead:
+                self._writers += 1
+            else:
+                self._waiting.append(me)
+        if not lead:
+            me.done.acquire()
+            lead = me.lead
+        if lead:
+            self._lead(engine, me)
+        if me.error is not None:
+            raise me.error
+        return me.new_id
+
+    def waiting(self) -> int:
+        """Deliveries waiting for the next group (tests use it)."""
+        with self._lock:
+            return len(self._waiting)
+
+    def _lead(self, engine: Engine, me: _Waiting) -> None:
+        """Write this delivery and those waiting, then hand the lead to the first delivery
+        that arrived meanwhile, or step down."""
+        with self._lock:
+            group = [me, *self._waiting[: self.max_group - 1]]
+            del self._waiting[: self.max_group - 1]
+        try:
+            self._write_group(engine, group)
+        finally:
+            with self._lock:
+                following = self._waiting.pop(0) if self._waiting else None
+                if following is None:
+                    self._writers -= 1
+            for waiting in group[1:]:  # group[0] is this thread's own
+                waiting.done.release()
+            if following is not None:
+                following.lead = True
+                following.done.release()
+
+    def _write_group(self, engine: Engine, group: list[_Waiting]) -> None:
+        self.transactions += 1
+        try:
+            ids = _insert_retrying(engine, [waiting.row for waiting in group])
+        except ServiceUnavailable as exc:
+            for waiting in group:
+                waiting.error = exc
+            return
+        except BaseException as exc:
+            if len(group) == 1:
+                group[0].error = exc
+                return
+            log.warning("intake.group_failed", extra={"deliveries": len(group), "error": str(exc)})
+            for waiting in group:
+                self._write_group(engine, [waiting])
+            return
+        for waiting, new_id in zip(group, ids, strict=True):
+            waiting.new_id = new_id
+
+
+# One per engine, so one per process; forgotten with its engine, and in a forked child.
+_groups: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
+_groups_lock = threading.Lock()
+os.register_at_fork(after_in_child=_groups.clear)
+
+
+def group_commit(engine: Engine) -> GroupCommit:
+    group = _groups.get(engine)
+    if group is None:
+        with _groups_lock:
+            writers = POSTGRES_WRITERS if engine.dialect.name == "postgresql" else 1
+            group = _groups.setdefault(engine, GroupCommit(writers))
+    return group
+
+
+def store(engine: Engine, row: Row) -> int | None:
+    """Commit one delivery with whatever other requests of this process store meanwhile;
+    its new id, or None when (source, delivery_key) is stored already."""
+    return group_commit(engine).store(engine, row)

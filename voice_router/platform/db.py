@@ -1,0 +1,245 @@
+"""One engine per process, sessions as context managers, migrations through Alembic."""
+
+from __future__ import annotations
+
+import fcntl
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, ExceptionContext
+from sqlmodel import Session, SQLModel
+
+from voice_router.platform.sqlite_lock import write_lock
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import psycopg
+    from alembic.config import Config
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN is ours to say (`_sqlite_begin`)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(database_url: str) -> Engine:
+    """The process's engine. Errors never show the values bound into a statement
+    (`hide_parameters`, and PostgreSQL's own quoting cut, see `_without_values`): an error's
+    text goes to logs, `delivery.last_error` and rq failure records, which forget cannot
+    reach, and the values are customers' e-mails and names."""
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    if database_url.startswith("sqlite"):
+        engine = sa.create_engine(
+            database_url, hide_parameters=True, connect_args={"check_same_thread": False}
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        sa.event.listen(engine.pool, "checkin", _release_write_lock)
+        return engine
+    # No ping on every checkout (a round trip per webhook): only a connection that sat idle
+    # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
+    # retries a connection found dead once (`inbox`).
+    engine = sa.create_engine(
+        database_url,
+        hide_parameters=True,
+        # Positional parameters: psycopg turns `%s` into `$n` in about half the time it
+        # takes for `%(name)s`, which shows on the multi-row INSERTs of a processing batch.
+        paramstyle="format",
+        pool_recycle=300,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=10,
+        connect_args={"connect_timeout": 5},
+    )
+    sa.event.listen(engine, "connect", _postgres_session)
+    sa.event.listen(engine, "handle_error", _without_values)
+    sa.event.listen(engine.pool, "checkin", _stamp_checkin)
+    sa.event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """`BEGIN`, or `BEGIN IMMEDIATE` for a unit of work that writes (session_scope). In WAL
+    mode a transaction that read first and then writes fails at once with "database is
+    locked" — no waiting — when another connection committed since its read: webhooks are
+    stored by other threads all the time, so a writer takes the lock when it begins."""
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":  # VACUUM and the like
+        return
+    begin = options.get("sqlite_begin", "")
+    if begin == "IMMEDIATE":
+        _take_write_lock(connection)
+    connection.exec_driver_sql(f"BEGIN {begin}".strip())
+
+
+def _take_write_lock(connection) -> None:  # type: ignore[no-untyped-def]
+    """Queue for the write lock (voice_router.platform.sqlite_lock) before `BEGIN IMMEDIATE`; held
+    until the connection goes back to the pool, which a session does right after its
+    commit or rollback."""
+    info = connection.connection.info  # the pooled connection's, seen again at checkin
+    if "write_lock" in info:  # a second transaction before going back to the pool
+        return
+    lock = write_lock(connection.engine.url.database or "")
+    if lock is not None and lock.acquire():
+        info["write_lock"] = lock
+
+
+def _release_write_lock(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    lock = record.info.pop("write_lock", None)
+    if lock is not None:
+        lock.release()
+
+
+def _postgres_session(
+    dbapi_connection: psycopg.Connection[Any], _record: ConnectionPoolEntry
+) -> None:
+    """psycopg prepares a statement run five times on a connection, and PostgreSQL may then
+    keep one generic plan for it. For a batch's `ticket_id IN (…500 values…)` lookups, a
+    plan made while the table was small turned 3 ms into 200 ms once it had grown: plan
+    every execution for its values (prepared statements still skip the parsing)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+    finally:
+        dbapi_connection.autocommit = autocommit
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def _without_values(context: ExceptionContext) -> None:
+    """PostgreSQL writes values into the text of its errors: `DETAIL:  Key (email)=(…)
+    already exists`, `Failing row contains (…)` for integrity errors (class 23), and the
+    offending value itself for data errors (class 22: `invalid input syntax for type
+    integer: "…"`). Those keep their first line only, a data error's quoted parts become
+    "…"; the fields stay on `exc.orig.diag` for code that needs them. Other errors (a
+    deadlock, a lost connection) keep their whole text: it names no value."""
+    error = context.original_exception
+    sqlstate = getattr(error, "sqlstate", None) or ""
+    if sqlstate[:2] not in ("22", "23") or len(error.args) != 1:
+        return
+    said = str(error.args[0])
+    message = said.split("\n", 1)[0]
+    if sqlstate.startswith("22"):
+        message = _QUOTED.sub('"…"', message)
+    error.args = (message,)
+    wrapper = context.sqlalchemy_exception  # its text was made from the driver's already
+    if wrapper is not None and wrapper.args and isinstance(wrapper.args[0], str):
+        wrapper.args = (wrapper.args[0].replace(said, message), *wrapper.args[1:])
+
+
+IDLE_PING_SECONDS = 10.0  # a database restart or an idle timeout usually happens in a lull
+
+
+def _stamp_checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(
+    dialect: Dialect,
+    dbapi_connection: DBAPIConnection,
+    record: ConnectionPoolEntry,
+    _proxy: PoolProxiedConnection,
+) -> None:
+    """A pooled connection unused for IDLE_PING_SECONDS is pinged before it is handed out;
+    a dead one is replaced by the pool (DisconnectionError), so the first API request after a
+    database restart does not fail. Busy connections (a stream of webhooks) are not pinged."""
+    checked_in_at = record.info.get("checked_in_at")
+    if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        if dialect.is_disconnect(exc, dbapi_connection, None):
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        raise
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error. On SQLite it holds the
+    write lock from its start (`_sqlite_begin`)."""
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def update_row(engine: Engine, model: type[SQLModel], row_id: int, **values: object) -> bool:
+    """Set `values` on one row, its own transaction; False when the row is gone."""
+    with session_scope(engine) as session:
+        row = session.get(model, row_id)
+        if row is None:
+            return False
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
+    return True
+
+
+def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # Alembic is imported only when migrating (~0.2 s)
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Every web process of a SQLite deployment keeps the file current at start-up: one at
+    a time, so two of them never create the same table. (PostgreSQL deployments migrate
+    once, with `voice-router db upgrade`.)"""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,151 @@
+"""Which stored webhook deliveries are one person's, for `voice-router forget`: people, not
+strings.
+
+A helpdesk delivery is the person's when a customer its adapter parses out of it is them
+(their e-mail, or one of their helpdesk ids at that source). One that names no customer (not
+parseable, invalid, no pain-point event) is theirs when their e-mail is in it. A name never
+makes a delivery theirs: it may be a namesake's. Their deliveries become stubs that keep their
+key (a provider's retry stays a duplicate) and never go back to processing: `processed`
+stays, anything else becomes `forgotten`, which neither the worker nor `deliveries replay`
+picks up.
+
+Anybody else's delivery keeps its status, so a pending one is still processed: where it
+carries the person's e-mail (they were the agent, someone quoted the address) only the address
+is cut out of its text. Jira's deliveries are nobody's (issue text, staff comments): the
+e-mail and the full names are cut out of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from integrations import registry
+from integrations.events import IntegrationError, Person
+from voice_router.problems.mentions import Mentions, cut_json
+
+FORGOTTEN_BODY = b'{"forgotten": true}'
+FORGOTTEN_NOTE = "forgotten: personal data erased by `voice-router forget`; never processed again"
+
+
+@dataclass
+class Erased:
+    """What happened to the deliveries: counts and the names learnt, no other data."""
+
+    names: set[str]
+    stubbed: int = 0
+    scrubbed: Counter[str] = field(default_factory=Counter)  # "delivery.body" -> rows cut
+    kept: Counter[str] = field(default_factory=Counter)  # others' rows with the same name
+
+
+class _Stored(NamedTuple):
+    id: int
+    source: str
+    kind: str
+    headers: str
+    body: bytes
+
+
+def erase_deliveries(
+    session: Session, email: str, names: set[str], known_ids: dict[str, set[str]]
+) -> Erased:
+    """Stub the person's deliveries, cut them out of Jira's and their e-mail out of anybody
+    else's. `names` are their full names as stored; the result adds those their deliveries
+    spell. `known_ids` are their helpdesk ids by source."""
+    table = SQLModel.metadata.tables["delivery"]
+    names = set(names)
+    mail = Mentions(email)
+    stubs: set[int] = set()
+    cuts: dict[int, dict[str, Any] | None] = {}
+    for row in _stored(session, table, table.c.kind != "jira"):
+        ids = known_ids.get(row.source, set())
+        has_mail = mail.in_raw(row.body) or mail.in_raw(row.headers)
+        if not has_mail and not any(i.encode() in row.body for i in ids):
+            continue  # it cannot name them: no need to parse it
+        people = _people(row.kind, row.headers, row.body)
+        theirs = [p for p in people if _is_them(p, email, ids)]
+        names |= {p.name for p in theirs if p.name}
+        if theirs or (has_mail and not people):
+            stubs.add(row.id)
+        elif has_mail:
+            cuts[row.id] = _cut(row, mail.email, mail)
+    result = Erased(names)
+    mentions = Mentions(email, names)
+    for row in _stored(session, table):
+        if row.id in stubs:
+            continue
+        if row.kind == "jira":
+            if mentions.in_raw(row.body) or mentions.in_raw(row.headers):
+                cuts[row.id] = _cut(row, mentions.any, mentions)
+        elif mentions.name is not None:
+            body = (cuts.get(row.id) or {}).get("body", row.body)
+            result.kept["delivery.body"] += mentions.in_raw(body, mentions.name)
+    stubs |= {delivery_id for delivery_id, values in cuts.items() if values is None}
+    ordered = sorted(stubs)
+    for start in range(0, len(ordered), 500):
+        session.execute(
+            sa.update(table)
+            .where(table.c.id.in_(ordered[start : start + 500]))
+            .values(
+                body=FORGOTTEN_BODY,
+                headers="{}",
+                last_error=FORGOTTEN_NOTE,
+                status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
+            )
+        )
+    for delivery_id, values in cuts.items():
+        if values:
+            session.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
+            result.scrubbed.update(f"delivery.{column}" for column in values)
+    result.stubbed = len(stubs)
+    result.kept = +result.kept
+    return result
+
+
+def _stored(session: Session, table: sa.Table, *where: Any) -> Iterator[_Stored]:
+    """Every stored delivery not stubbed yet, a thousand rows at a time."""
+    columns = (table.c.id, table.c.source, table.c.kind, table.c.headers, table.c.body)
+    query = sa.select(*columns).where(table.c.body != FORGOTTEN_BODY, *where)
+    for delivery_id, source, kind, headers, body in session.execute(
+        query.execution_options(yield_per=1000)
+    ):
+        yield _Stored(delivery_id, source, kind, headers, bytes(body))
+
+
+def _is_them(person: Person, email: str, ids: set[str]) -> bool:
+    if person.email and person.email.strip().lower() == email:
+        return True
+    return person.external_id is not None and person.external_id in ids
+
+
+def _people(kind: str, headers: str, body: bytes) -> list[Person]:
+    """The customers a helpdesk delivery names (none for an unparseable body)."""
+    if kind not in registry.kinds():
+        return []
+    try:
+        events = registry.adapter(kind).parse(json.loads(headers), body)
+    except (IntegrationError, ValueError, RecursionError):
+        return []
+    return [event.customer for event in events]
+
+
+def _cut(row: _Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:
+    """The changed columns of a delivery with `pattern` cut out of its JSON text; None when
+    some of it cannot be cut (not JSON): then the delivery is stubbed, privacy first."""
+    body = cut_json(row.body.decode("utf-8", "surrogateescape"), pattern)
+    headers = cut_json(row.headers, pattern)
+    if mentions.in_raw(body, pattern) or mentions.in_raw(headers, pattern):
+        return None
+    values: dict[str, Any] = {}
+    if (raw := body.encode("utf-8", "surrogateescape")) != row.body:
+        values["body"] = raw
+    if headers != row.headers:
+        values["headers"] = headers
+    return values

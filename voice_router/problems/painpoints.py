@@ -1,0 +1,279 @@
+"""Attach and detach pain points: the idempotent heart of processing.
+
+Every change is keyed by (source, ticket, problem) and ordered by the event's time, so a
+delivery applied twice, or an old event arriving late, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from integrations.events import PainPointEvent
+from voice_router.models import Account, PainPoint, Problem
+from voice_router.platform.clock import to_utc
+from voice_router.platform.upsert import insert_ignore, insert_many, insert_missing
+from voice_router.problems.identity import Directory, email_of
+from voice_router.problems.impact_delta import Change, Report, report_of, reports_now
+from voice_router.problems.tags import TagMatcher
+from voice_router.problems.titles import title_for
+
+
+@dataclass
+class NewPainPoint:
+    """A pain point first seen in this unit of work: a plain record, written by
+    `Attacher.flush_new` with one executemany. Building a SQLModel object per pain point and
+    flushing it through the ORM cost more than all the rest of applying an event."""
+
+    problem_id: int
+    source: str
+    ticket_id: str
+    tag: str
+    customer_id: int
+    account_id: int | None
+    reported_at: datetime
+    last_event_at: datetime
+    removed_at: datetime | None = None
+    ticket_url: str | None = None
+    subject: str | None = None
+    first_message: str | None = None
+    agent_email: str | None = None
+    agent_name: str | None = None
+
+
+Known = PainPoint | NewPainPoint
+
+
+class Attacher:
+    """Applies one source's events within a unit of work; remembers touched problems.
+    New pain points wait in `_new` until `flush_new`, which the caller runs before anything
+    reads pain points back (and which runs itself before a ticket is looked up)."""
+
+    def __init__(self, session: Session, source: str, matcher: TagMatcher) -> None:
+        self.session = session
+        self.source = source
+        self.matcher = matcher
+        self.directory = Directory(session)
+        self.touched: set[int] = set()
+        self.changed = 0  # pain points written
+        self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
+        self._problems: dict[str, int] = {}
+        self._tickets: dict[str, dict[str, Known]] = {}  # ticket id -> key -> pain point
+        self._new: list[NewPainPoint] = []
+        # Each ticket's active pain points as first read (before this unit of work changed
+        # them), and the tickets it changed: `changes` turns them into impact differences.
+        self._before: dict[str, list[Report]] = {}
+        self._changed: set[str] = set()
+
+    def _remember(self, ticket_id: str, pain_points: Iterable[PainPoint]) -> None:
+        if ticket_id not in self._before:
+            self._before[ticket_id] = [r for pp in pain_points if (r := report_of(pp))]
+
+    def changes(self) -> list[Change]:
+        """(before, after) active pain points of each ticket this unit of work changed; call
+        after `flush_new` and a session flush."""
+        after = reports_now(self.session, self.source, self._changed)
+        return [(self._before.get(t, []), after.get(t, [])) for t in sorted(self._changed)]
+
+    def flush_new(self) -> None:
+        """Insert the pending new pain points. Their tickets are looked up again afterwards,
+        so a later change to one of them goes through the ORM."""
+        if not self._new:
+            return
+        rows = [dict(vars(pain_point)) for pain_point in self._new]  # asdict deep-copies
+        insert_many(self.session, sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+        for pain_point in self._new:
+            self._tickets.pop(pain_point.ticket_id, None)
+        self._new.clear()
+
+    def preload(self, events: Iterable[PainPointEvent], create: bool = False) -> None:
+        """Fetch what a batch's events name (their tickets' pain points, problems, customers,
+        accounts) in a few queries instead of a few per event. With `create`, also create
+        the problems, accounts and customers applying the events is sure to create, one
+        INSERT each (the caller undoes the whole batch should anything fail)."""
+        events = list(events)
+        tickets = sorted({event.ticket_id for event in events})
+        keys = sorted({key for e in events for key in self._keys(e)})
+        for start in range(0, len(tickets), 500):
+            chunk = tickets[start : start + 500]
+            for ticket_id in chunk:
+                self._tickets.setdefault(ticket_id, {})
+            found: dict[str, list[PainPoint]] = {ticket_id: [] for ticket_id in chunk}
+            for key, pain_point in self.session.exec(
+                select(Problem.key, PainPoint)
+                .join(Problem, col(Problem.id) == PainPoint.problem_id)
+                .where(PainPoint.source == self.source, col(PainPoint.ticket_id).in_(chunk))
+            ):
+                self._tickets[pain_point.ticket_id][key] = pain_point
+                found[pain_point.ticket_id].append(pain_point)
+            for ticket_id, pain_points in found.items():
+                self._remember(ticket_id, pain_points)
+        self._load_problems(keys)
+        # An event naming a pain tag always reaches the customer step; with an e-mail or
+        # an external id it always has a customer, and so a problem for each tag it names.
+        sure = [e for e in events if self._keys(e)] if create else []
+        if sure:
+            missing = {
+                key
+                for e in sure
+                if email_of(e.customer) or e.customer.external_id
+                for key in self._keys(e)
+                if key not in self._problems
+            }
+            texts: dict[str, list[str | None]] = {}
+            for e in sure:
+                for key, tag in self._keys(e).items():
+                    if key in missing:
+                        texts.setdefault(key, []).extend((e.subject, e.first_message, tag))
+            rows = [{"key": k, "title": title_for(k, texts[k])} for k in sorted(missing)]
+            insert_missing(self.session, Problem, rows)
+            self._load_problems(sorted(missing))
+        self.directory.preload(self.source, events, sure)
+
+    def _keys(self, event: PainPointEvent) -> dict[str, str]:
+        return self.matcher.keys((*event.tags, *event.removed_tags))
+
+    def _load_problems(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 500):
+            self._problems.update(
+                self.session.exec(
+                    select(Problem.key, Problem.id).where(
+                        col(Problem.key).in_(keys[start : start + 500])
+                    )
+                ).all()
+            )
+
+    def apply(self, event: PainPointEvent) -> None:
+        present = self.matcher.keys(event.tags)
+        removed = {k for k in self.matcher.keys(event.removed_tags) if k not in present}
+        existing = self._ticket_pain_points(event.ticket_id)
+        if event.tags_complete:
+            removed |= {key for key, pp in existing.items() if pp.removed_at is None} - set(present)
+        if not present and not removed:
+            return
+        when = to_utc(event.occurred_at)
+        account = self.directory.account(event.company, event.customer.email)
+        customer = self.directory.customer(self.source, event.customer, account)
+        if customer is None:
+            return
+        for key, tag in present.items():
+            self._attach(event, key, tag, existing.get(key), customer.id, account, when)
+        for key in removed:
+            self._detach(event, key, existing.get(key), customer.id, when)
+
+    def _ticket_pain_points(self, ticket_id: str) -> dict[str, Known]:
+        cached = self._tickets.get(ticket_id)
+        if cached is not None:
+            return cached
+        self.flush_new()
+        self.session.flush()  # pending pain points count too, autoflush or not
+        rows = self.session.exec(
+            select(Problem.key, PainPoint)
+            .join(Problem, col(Problem.id) == PainPoint.problem_id)
+            .where(PainPoint.source == self.source, PainPoint.ticket_id == ticket_id)
+        ).all()
+        self._remember(ticket_id, [pp for _, pp in rows])  # unchanged yet, if not seen before
+        self._tickets[ticket_id] = dict(rows)
+        return self._tickets[ticket_id]
+
+    def problem_id(self, key: str, texts: Iterable[str | None] = ()) -> int:
+        """The id of the problem `key` names, created (titled from `texts`) if need be."""
+        problem_id = self._problems.get(key)
+        if problem_id is None:
+            problem_id = self.session.exec(select(Problem.id).where(Problem.key == key)).first()
+            if problem_id is None:
+                title = title_for(key, texts)
+                insert_ignore(self.session, Problem, {"key": key, "title": title})
+                problem_id = self.session.exec(select(Problem.id).where(Problem.key == key)).one()
+            self._problems[key] = problem_id
+        return problem_id
+
+    def _attach(
+        self,
+        event: PainPointEvent,
+        key: str,
+        tag: str,
+        pain_point: Known | None,
+        customer_id: int,
+        account: Account | None,
+        when: datetime,
+    ) -> None:
+        if pain_point is None:
+            agent = event.agent
+            fresh = NewPainPoint(
+                problem_id=self.problem_id(key, (event.subject, event.first_message, tag)),
+                source=self.source,
+                ticket_id=event.ticket_id,
+                tag=tag,
+                customer_id=customer_id,
+                account_id=account.id if account is not None else None,
+                reported_at=when,
+                last_event_at=when,
+                ticket_url=event.ticket_url or None,
+                subject=event.subject or None,
+                first_message=event.first_message or None,
+                agent_email=((agent.email or "").lower() or None) if agent else None,
+                agent_name=(agent.name or None) if agent else None,
+            )
+            self._ticket_pain_points(event.ticket_id)[key] = fresh
+            self._new.append(fresh)
+            self.attached.append((fresh.problem_id, when))
+            self._save(fresh)
+            return
+        if to_utc(pain_point.last_event_at) > when:
+            return
+        elif pain_point.removed_at is not None:
+            pain_point.reported_at = min(to_utc(pain_point.reported_at), when)
+        if pain_point.removed_at is not None:
+            self.attached.append((pain_point.problem_id, when))
+        pain_point.removed_at = None
+        pain_point.last_event_at = when
+        pain_point.customer_id = customer_id
+        pain_point.account_id = account.id if account is not None else None
+        pain_point.ticket_url = event.ticket_url or pain_point.ticket_url
+        pain_point.subject = event.subject or pain_point.subject
+        pain_point.first_message = pain_point.first_message or event.first_message or None
+        if event.agent is not None:
+            pain_point.agent_email = (event.agent.email or "").lower() or pain_point.agent_email
+            pain_point.agent_name = event.agent.name or pain_point.agent_name
+        self._save(pain_point)
+
+    def _detach(
+        self,
+        event: PainPointEvent,
+        key: str,
+        pain_point: Known | None,
+        customer_id: int,
+        when: datetime,
+    ) -> None:
+        if pain_point is None:
+            # Removal seen before the tag: keep a tombstone so the late add stays out.
+            values = {
+                "problem_id": self.problem_id(key),
+                "source": self.source,
+                "ticket_id": event.ticket_id,
+                "tag": key,
+                "customer_id": customer_id,
+                "reported_at": when,
+                "last_event_at": when,
+                "removed_at": when,
+            }
+            insert_ignore(self.session, PainPoint, values)
+            self._tickets.pop(event.ticket_id, None)  # ask again: the tombstone is not cached
+            return
+        if pain_point.removed_at is not None or to_utc(pain_point.last_event_at) > when:
+            return
+        pain_point.removed_at = when
+        pain_point.last_event_at = when
+        self._save(pain_point)
+
+    def _save(self, pain_point: Known) -> None:
+        if isinstance(pain_point, PainPoint):
+            self.session.add(pain_point)  # flushed with the delivery's savepoint
+        self.touched.add(pain_point.problem_id)
+        self._changed.add(pain_point.ticket_id)
+        self.changed += 1

@@ -1,0 +1,317 @@
+"""Forgetting one person: their personal data leaves every table, aggregate counts stay right.
+
+One transaction. The customer row stays as an anonymous tombstone (no e-mail, no name) and
+their pain points keep their ids, tickets and times, so every problem's impact counts are
+unchanged; what identifies the person goes: identities, subjects, raw webhook bodies,
+mentions in staff-written text. An AuditEntry records the request without the e-mail.
+What is kept, and what forget cannot reach, is in docs/privacy.md.
+
+It matches people, not strings: a delivery is theirs when the customer it names is them (by
+e-mail or helpdesk id), and a full name is looked for only in text that belongs to no
+customer, since anywhere else it may be a namesake's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, func, or_, select
+
+from voice_router.models import (
+    Account,
+    AuditEntry,
+    Customer,
+    CustomerIdentity,
+    Note,
+    Outbound,
+    PainPoint,
+    Problem,
+    ProblemVector,
+)
+from voice_router.platform.errors import BadRequest
+from voice_router.problems import impact
+from voice_router.problems.delivery_erasure import FORGOTTEN_BODY, FORGOTTEN_NOTE, erase_deliveries
+from voice_router.problems.mentions import FORGOTTEN, Mentions
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FORGOTTEN", "FORGOTTEN_BODY", "FORGOTTEN_NOTE", "ForgetReport", "forget"]
+
+# Staff-written text, which belongs to no customer: scrubbed of the person's full name as well
+# as their e-mail. Every other text column is scrubbed of the e-mail only: a name there (a
+# customer's own subject, another customer's name, an error text about their delivery) may
+# be a namesake's, and the person's own rows are emptied by who they belong to.
+FREE_TEXT = frozenset({"note.body", "problem.title"})
+NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # see delivery_erasure / no e-mail
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass
+class ForgetReport:
+    """What forget found and erased: counts only, never personal data."""
+
+    dry_run: bool = False
+    customers: int = 0
+    identities: int = 0
+    pain_points: int = 0
+    deliveries: int = 0
+    accounts: int = 0
+    outbound: int = 0
+    scrubbed: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
+    # Beyond the database: already sent or posted, to be erased where they live.
+    jira_comments: list[str] = field(default_factory=list)  # "PROD-12 comment 10001"
+    writebacks_sent: int = 0
+    digests_sent: int = 0
+    jira_problems: list[int] = field(default_factory=list)  # descriptions worth a re-sync
+    # Other people's rows that contain the same full name, left alone (a namesake's?).
+    name_mentions_kept: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
+    audit_id: int | None = None
+    sqlite_file: str | None = None  # "compacted", "wal-busy", "not-compacted"
+
+    @property
+    def found(self) -> bool:
+        counts = (self.customers, self.identities, self.pain_points, self.deliveries)
+        return any(counts) or bool(self.accounts or self.outbound or self.scrubbed)
+
+    def details(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("dry_run", "audit_id", "sqlite_file", "jira_problems"):
+            data.pop(name)
+        data["jira_comments"] = len(self.jira_comments)
+        data["found"] = self.found
+        return data
+
+
+def subject_hash(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored (lower case); BadRequest for anything that is not one, since an
+    empty or partial pattern would match other people's data."""
+    email = email.strip().lower()
+    if not _EMAIL.fullmatch(email):
+        raise BadRequest("not an e-mail address")
+    return email
+
+
+def forget(
+    engine: Engine, email: str, actor: str, *, dry_run: bool = False, compact: bool = True
+) -> ForgetReport:
+    """Erase one person's personal data everywhere in the database, in one transaction.
+
+    `dry_run` finds and counts, then rolls back (no audit entry). On SQLite the transaction
+    runs with `secure_delete`, and with `compact` the file is vacuumed and its WAL truncated
+    afterwards, so no old copy of a page survives in the file."""
+    email = normalise_email(email)
+    report = ForgetReport(dry_run=dry_run)
+    sqlite = engine.dialect.name == "sqlite"
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            if sqlite:
+                connection = session.connection()
+                was = connection.exec_driver_sql("PRAGMA secure_delete").scalar()
+                connection.exec_driver_sql("PRAGMA secure_delete=ON")
+            audit = _begin(session, email, actor, sqlite)
+            _erase(session, email, report)
+            audit.details = json.dumps(report.details(), sort_keys=True)
+            session.add(audit)
+            session.flush()
+            report.audit_id = None if dry_run else audit.id
+            if sqlite:
+                connection.exec_driver_sql(f"PRAGMA secure_delete={int(was or 0)}")
+        except BaseException:
+            session.rollback()
+            raise
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    if sqlite and compact and not dry_run:
+        report.sqlite_file = _compact(engine)
+    log.info(
+        "privacy.forget",
+        extra={"audit_id": report.audit_id, "dry_run": dry_run, "found": report.found},
+    )
+    return report
+
+
+def _begin(session: Session, email: str, actor: str, sqlite: bool) -> AuditEntry:
+    """Take the locks first: on SQLite the audit insert takes the write lock before any
+    read; on PostgreSQL processing waits (intake does not) until forget commits, so no
+    pain point or identity for this person lands halfway through."""
+    if not sqlite:
+        session.execute(
+            sa.text("LOCK TABLE customer, customeridentity, painpoint IN SHARE ROW EXCLUSIVE MODE")
+        )
+    audit = AuditEntry(action="forget", subject_hash=subject_hash(email), details="{}", actor=actor)
+    session.add(audit)
+    session.flush()
+    return audit
+
+
+def _erase(session: Session, email: str, report: ForgetReport) -> None:
+    identity_match = select(CustomerIdentity.customer_id).where(
+        func.lower(CustomerIdentity.external_id) == email
+    )
+    customers = session.exec(
+        select(Customer).where(
+            or_(func.lower(Customer.email) == email, col(Customer.id).in_(identity_match))
+        )
+    ).all()
+    ids = {c.id for c in customers}
+    names = {c.name for c in customers if c.name}
+    identities = session.exec(
+        select(CustomerIdentity).where(col(CustomerIdentity.customer_id).in_(ids))
+    ).all()
+    known_ids: dict[str, set[str]] = {}
+    for identity in identities:
+        known_ids.setdefault(identity.source, set()).add(identity.external_id)
+    # Raw deliveries first: the ones that are theirs spell their name in more ways.
+    erased = erase_deliveries(session, email, names, known_ids)
+    report.deliveries, scrubbed, kept = erased.stubbed, erased.scrubbed, erased.kept
+    mentions = Mentions(email, erased.names)
+    pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
+    _outside_reach(session, pain_points, mentions, report)
+    accounts = {c.account_id for c in customers} | {p.account_id for p in pain_points}
+    # Their subjects leave the meaning vectors too: the next job makes them from the rest.
+    problem_ids = {pp.problem_id for pp in pain_points}
+    if problem_ids:
+        session.execute(
+            sa.delete(ProblemVector).where(col(ProblemVector.problem_id).in_(problem_ids))
+        )
+    for pp in pain_points:
+        pp.subject = pp.first_message = None  # their quotes go with them
+        if pp.ticket_url and mentions.any.search(pp.ticket_url):
+            pp.ticket_url = None
+        session.add(pp)
+    # The person was also an agent: their address and name leave every ticket they handled.
+    handled = session.exec(select(PainPoint).where(func.lower(PainPoint.agent_email) == email))
+    for pp in handled:
+        pp.agent_email = pp.agent_name = None
+        session.add(pp)
+        scrubbed["painpoint.agent_email"] += 1
+    for identity in identities:
+        session.delete(identity)
+    for customer in customers:
+        customer.email = customer.name = None  # the tombstone keeps counts right
+        session.add(customer)
+    report.customers, report.identities = len(customers), len(identities)
+    report.pain_points = len(pain_points)
+    report.accounts = _forget_accounts(session, accounts - {None}, mentions)
+    report.outbound = _forget_outbound(session, mentions)
+    session.flush()
+    _sweep(session, mentions, scrubbed, kept)
+    report.scrubbed = dict(sorted(scrubbed.items()))
+    report.name_mentions_kept = dict(sorted(kept.items()))
+
+
+def _outside_reach(
+    session: Session, pain_points: Sequence[PainPoint], mentions: Mentions, report: ForgetReport
+) -> None:
+    """Count what already left voice-router with the person's data in it."""
+    tickets = {f"{p.source}:{p.ticket_id}" for p in pain_points}
+    agents = {p.agent_email for p in pain_points if p.agent_email}
+    problems = impact.ancestors(session, {p.problem_id for p in pain_points})
+    sent = session.exec(
+        select(Outbound).where(Outbound.status == "sent", col(Outbound.problem_id).in_(problems))
+    ).all()
+    report.writebacks_sent = sum(o.channel == "writeback" and o.target in tickets for o in sent)
+    report.digests_sent = sum(o.channel != "writeback" and o.target in agents for o in sent)
+    jira_keys = dict(session.exec(select(Problem.id, Problem.jira_key)).all())
+    report.jira_problems = sorted(p for p in problems if jira_keys.get(p))
+    for note in session.exec(select(Note).where(col(Note.jira_comment_id).is_not(None))):
+        if mentions.any.search(note.body):
+            key = jira_keys.get(note.problem_id) or f"problem {note.problem_id}"
+            report.jira_comments.append(f"{key} comment {note.jira_comment_id}")
+
+
+def _forget_accounts(session: Session, account_ids: set[int | None], mentions: Mentions) -> int:
+    """An account of theirs named after them (a sole trader) loses the name; it stays an
+    account, so account counts and MRR are unchanged."""
+    changed = 0
+    for account in session.exec(select(Account).where(col(Account.id).in_(account_ids))):
+        hit = False
+        if account.name and mentions.any.search(account.name):
+            account.name, hit = None, True
+        if account.key.startswith("name:") and mentions.any.search(account.key):
+            account.key, hit = f"forgotten:{account.id}", True
+        if hit:
+            session.add(account)
+            changed += 1
+    return changed
+
+
+def _forget_outbound(session: Session, mentions: Mentions) -> int:
+    """A digest addressed to the person (they were also an agent) is never sent."""
+    changed = 0
+    for row in session.exec(select(Outbound)):
+        if mentions.email.search(row.target):
+            row.target = f"forgotten:{row.id}"
+            if row.status in ("pending", "sending"):
+                row.status = "cancelled"
+            session.add(row)
+            changed += 1
+    return changed
+
+
+def _sweep(
+    session: Session, mentions: Mentions, scrubbed: Counter[str], kept: Counter[str]
+) -> None:
+    """Every text column of every table (so a table added later is covered too): the
+    e-mail anywhere, the full name in staff-written text, become `[forgotten]`. A full name
+    anywhere else is left and counted in `kept`: there it may be a namesake's."""
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name in NOT_SWEPT:
+            continue
+        columns = [
+            c for c in table.columns if _is_text(c) and f"{table.name}.{c.name}" not in NOT_SWEPT
+        ]
+        if not columns:
+            continue
+        keys = list(table.primary_key.columns)
+        updates = []
+        for row in session.execute(sa.select(*keys, *columns)).mappings():
+            values = {}
+            for column in columns:
+                text, name = row[column], f"{table.name}.{column.name}"
+                if not text:
+                    continue
+                pattern = mentions.any if name in FREE_TEXT else mentions.email
+                if pattern.search(text):
+                    values[column.name] = text = pattern.sub(FORGOTTEN, text)
+                    scrubbed[name] += 1
+                if mentions.name is not None and mentions.name.search(text):
+                    kept[name] += 1
+            if values:
+                updates.append(([k == row[k] for k in keys], values))
+        for where, values in updates:
+            session.execute(sa.update(table).where(*where).values(**values))
+
+
+def _is_text(column: sa.Column[Any]) -> bool:
+    """A string column, also behind a type decorator (SQLModel's AutoString for `str`)."""
+    return isinstance(getattr(column.type, "impl_instance", column.type), sa.String)
+
+
+def _compact(engine: Engine) -> str:
+    """Rewrite the SQLite file from live rows only and empty the WAL, so no free page,
+    free cell or old WAL frame keeps a copy of what was erased."""
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("VACUUM")
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+    except sa.exc.OperationalError as exc:
+        log.warning("privacy.compact_failed", extra={"error": type(exc).__name__})
+        return "not-compacted"
+    return "wal-busy" if busy else "compacted"

@@ -1,0 +1,32 @@
+"""Merge suggestions: the other problems that are most likely the same problem, and why.
+
+A problem's merge group (the problem and everything merged into it) is compared with every
+other unmerged problem's group on four signals:
+
+- name: the keys (and any title that is more than the key) as words. Words pair up in any
+  order after folding case, accents and plural/verb endings; failing that a word may stand
+  for a run of the other's words as an acronym, a joined spelling or a shortening ("sso" ~
+  "single sign on", "loginloop" ~ "login loop", "notif" ~ "notification", "pwd" ~
+  "password"), or be a typo of one (rapidfuzz ratio >= 75). The similarity is the share of
+  both names' word weight that found a counterpart (a weighted Dice coefficient); words
+  that are rarer among all problem names weigh a little more.
+- subjects: the words of up to SUBJECTS ticket subjects per problem (stop words dropped),
+  as tf-idf vectors compared by cosine similarity, scaled by n / (n + 1) where n is the
+  smaller number of distinct subjects: one shared subject is thin evidence.
+- accounts and customers: how many companies and people the two groups' active pain points
+  share, as a Jaccard index smoothed so that one shared account between two small problems
+  counts for little.
+
+Each signal above its floor is evidence in [0, 1]; they combine as a noisy-or (one strong
+signal is enough, weak ones add up) into a score in [0, 1], a little lower for shipped and
+won't-fix problems. Only scores from `min_score` up are suggested.
+
+Cost: a handful of queries per call, none per candidate. Names, accounts and customers are
+compared with every problem; ticket subjects are read only for a shortlist (blocking), the
+problems with the most similar names and those sharing the most accounts or customers.
+"""
+
+from voice_router.problems.suggestions.scoring import compare, score, suggest
+from voice_router.problems.suggestions.signals import WEIGHTS, Signals, Suggestion, Weights
+
+__all__ = ["WEIGHTS", "Signals", "Suggestion", "Weights", "compare", "score", "suggest"]

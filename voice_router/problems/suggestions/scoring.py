@@ -1,0 +1,152 @@
+"""Scoring merge suggestions: the signals between a problem's group and every other, their
+score, and the best few (see voice_router.problems.suggestions)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sqlmodel import Session
+
+from voice_router.problems import meaning
+from voice_router.problems import vectors as problem_vectors
+from voice_router.problems.similarity import idf, name_similarity
+from voice_router.problems.suggestions.reading import load_groups, read_subjects, shared_by_group
+from voice_router.problems.suggestions.reasons import Namer, reasons
+from voice_router.problems.suggestions.signals import (
+    CLOSED,
+    WEIGHTS,
+    Group,
+    Signals,
+    Suggestion,
+    Weights,
+    evidence,
+)
+
+
+def _overlap(shared: int, mine: int, theirs: int, smoothing: float) -> float:
+    """Jaccard index of two id sets, with `smoothing` added to the union."""
+    return shared / (mine + max(theirs, shared) - shared + smoothing) if shared else 0.0
+
+
+def score(signals: Signals, status: str, weights: Weights = WEIGHTS) -> float:
+    """The meaning similarity, lifted towards 1 by the other signals' noisy-or."""
+    lift = _lift(signals, weights)
+    value = max(signals.meaning, 0.0)
+    value = value + (1 - value) * weights.lift * lift if weights.lift else value
+    return min(value, 1.0) * (weights.closed_factor if status in CLOSED else 1.0)
+
+
+def _lift(signals: Signals, weights: Weights) -> float:
+    doubt = 1.0
+    doubt *= 1 - weights.name * evidence(signals.name, weights.name_floor)
+    doubt *= 1 - weights.subjects * evidence(signals.subjects, weights.subjects_floor)
+    doubt *= 1 - weights.accounts * signals.account_overlap
+    doubt *= 1 - weights.customers * signals.customer_overlap
+    return 1 - doubt
+
+
+def compare(
+    session: Session, problem_id: int, weights: Weights = WEIGHTS
+) -> tuple[dict[int, Signals], dict[int, Group]]:
+    """The signals between a problem and every other unmerged problem, by that problem's
+    id; subjects only for the `weights.shortlist` problems with the most similar names and
+    the `shortlist` sharing the most accounts and customers."""
+    groups, roots = load_groups(session, problem_id)
+    target = groups.get(problem_id)
+    if target is None:  # merged: it can no longer be merged, nor be merged into
+        return {}, groups
+    members = [pid for pid, root in roots.items() if root == problem_id]
+    names = [n.distinct for g in groups.values() for n in g.names]
+    name_weights = idf(names, weights.rarity)
+    own_accounts, accounts = shared_by_group(session, members, roots, accounts=True)
+    own_customers, customers = shared_by_group(session, members, roots, accounts=False)
+    found: dict[int, Signals] = {}
+    for group in groups.values():
+        if group is target:
+            continue
+        found[group.root] = sig = Signals()
+        for mine_name in target.names:
+            for their_name in group.names:
+                similarity = name_similarity(mine_name, their_name, name_weights)
+                if similarity > sig.name:
+                    sig.name, sig.names = similarity, (mine_name.text, their_name.text)
+        sig.accounts = accounts.get(group.root, set())
+        sig.account_overlap = _overlap(
+            len(sig.accounts), own_accounts, group.accounts, weights.overlap_smoothing
+        )
+        sig.customers = customers.get(group.root, set())
+        sig.customer_overlap = _overlap(
+            len(sig.customers), own_customers, group.customers, weights.overlap_smoothing
+        )
+    _meaning(session, problem_id, roots, found)
+    by_name = sorted((s for s in found.items() if s[1].name), key=lambda s: -s[1].name)
+    by_overlap = sorted(
+        (s for s in found.items() if s[1].accounts or s[1].customers),
+        key=lambda s: -(s[1].account_overlap + s[1].customer_overlap),
+    )
+    shortlist = {pid for pid, _ in by_name[: weights.shortlist] + by_overlap[: weights.shortlist]}
+    wanted = {problem_id} | shortlist
+    read_subjects(session, [pid for pid, root in roots.items() if root in wanted], groups, roots)
+    rarity = idf([set(groups[pid].words) for pid in wanted if groups[pid].words])
+    mine = {w: (1 + math.log(n)) * rarity[w] for w, n in target.words.items()}
+    mine_norm = math.sqrt(sum(v * v for v in mine.values()))
+    for pid in shortlist:
+        theirs = groups[pid].words
+        dot = sum(v * (1 + math.log(theirs[w])) * rarity[w] for w, v in mine.items() if w in theirs)
+        if dot:
+            norm = math.sqrt(sum(((1 + math.log(n)) * rarity[w]) ** 2 for w, n in theirs.items()))
+            fewer = min(len(target.subjects), len(groups[pid].subjects))
+            confidence = fewer / (fewer + weights.subjects_prior)
+            found[pid].subjects = dot / (mine_norm * norm) * confidence
+    return found, groups
+
+
+def _meaning(
+    session: Session, problem_id: int, roots: dict[int, int], found: dict[int, Signals]
+) -> None:
+    """Each group's meaning similarity to the problem's group (sums of its members'
+    vectors, kept in memory by voice_router.problems.vectors; see voice_router.problems.meaning)."""
+    vectors = problem_vectors.load(session)
+    sums: dict[int, np.ndarray] = {}
+    for pid, vector in vectors.items():
+        root = roots.get(pid)
+        if root is not None:
+            sums[root] = sums[root] + vector if root in sums else vector.copy()
+    others = [pid for pid in found if pid in sums]
+    if problem_id not in sums or not others:
+        return
+    matrix = np.stack([sums[pid] for pid in others])
+    alike = meaning.similarities(sums[problem_id], matrix, meaning.background(matrix))
+    for pid, value in zip(others, alike.tolist(), strict=True):
+        found[pid].meaning = value
+
+
+def suggest(
+    session: Session, problem_id: int, limit: int = 3, *, weights: Weights = WEIGHTS
+) -> list[Suggestion]:
+    """The likeliest duplicates of a problem, best first, each with the reasons to show.
+    Raises NotFound for an unknown problem; a merged problem gets none."""
+    found, groups = compare(session, problem_id, weights)
+    ranked = sorted(
+        ((round(score(sig, groups[pid].status, weights), 3), pid) for pid, sig in found.items()),
+        key=lambda item: (-item[0], item[1]),
+    )
+    low, high = weights.background
+    around = [v for v, _ in ranked[low:high]]
+    around += [weights.background_prior] * (high - low - len(around))  # few problems yet
+    background = sum(around) / len(around)
+    best = [
+        (value, pid)
+        for value, pid in ranked[: max(limit, 0)]
+        if value >= weights.min_score and value - background >= weights.margin
+    ]
+    if not best:
+        return []
+    best = [(value, pid) for value, pid in best if value >= best[0][0] - weights.behind_best]
+    namer = Namer(session, [found[pid] for _, pid in best])
+    target = groups[problem_id]
+    return [
+        Suggestion(pid, value, reasons(found[pid], target, groups[pid], namer, weights))
+        for value, pid in best
+    ]

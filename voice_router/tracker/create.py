@@ -1,0 +1,126 @@
+"""Creating a problem's issue exactly once, though Jira's search lags and answers get lost.
+
+Before a create, a durable intent (`problem.jira_create_sent_at`) is committed. A create that
+answered is stored at once. One whose answer was lost (a timeout, a cut connection, a 5xx)
+leaves the intent: Jira may or may not have made the issue, and the search that would show
+it can be tens of seconds behind (Jira Cloud's enhanced search is eventually consistent). So
+until CONFIRM_WINDOW has passed since that create was sent, a sync only searches for the
+per-problem label — adopting what it finds — and asks to come back a little later (2, 4,
+8 … s; it never sleeps); only after the window, with nothing found, is a create sent again.
+A refusal (400, 401, 403, 404, 429) clears the intent: Jira made nothing. Should an issue
+still appear twice (an index slower than the window), reconcile's sweep settles it
+(jira_duplicates.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from integrations.jira.client import JiraClient
+from integrations.jira.errors import JiraError, JiraUnavailable
+from voice_router.models import Problem
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.db import session_scope
+from voice_router.platform.settings import Settings
+from voice_router.tracker import search as jira_search
+from voice_router.tracker.rows import holder_of, problem_label, store
+
+log = logging.getLogger(__name__)
+
+CONFIRM_WINDOW = timedelta(seconds=90)  # longer than the search lag we plan for (30 s)
+FIRST_CHECK = 2.0  # seconds after the create before the first confirming search
+
+
+@dataclass(frozen=True)
+class CreateStep:
+    action: str  # created | adopted | confirming
+    key: str | None = None
+    retry_in: float | None = None
+
+
+def create_or_adopt(
+    engine: Engine,
+    settings: Settings,
+    client: JiraClient,
+    problem: Problem,
+    fields: dict[str, Any],
+) -> CreateStep:
+    """`fields`: the whole create (summary, description, labels, ...), project and type
+    added here."""
+    jira = settings.jira
+    labelled = jira_search.labelled(client, jira.project, problem_label(problem.id))
+    found = unheld(engine, problem.id, labelled)
+    if found:
+        return adopt(engine, settings, client, problem.id, found)
+    now = utcnow()
+    if problem.jira_create_sent_at is not None:
+        elapsed = (now - to_utc(problem.jira_create_sent_at)).total_seconds()
+        window = CONFIRM_WINDOW.total_seconds()
+        if elapsed < window:
+            wait = min(max(FIRST_CHECK, elapsed), window - elapsed)
+            log.info(
+                "jira.sync.confirming",
+                extra={"problem_id": problem.id, "elapsed": round(elapsed, 1), "wait": wait},
+            )
+            return CreateStep("confirming", retry_in=wait)
+    store(engine, problem.id, jira_create_sent_at=now)
+    try:
+        created = client.create_issue(
+            {**fields, "project": {"key": jira.project}, "issuetype": {"name": jira.issue_type}}
+        )
+    except JiraError as exc:
+        if not isinstance(exc, JiraUnavailable):  # refused: nothing was made
+            store(engine, problem.id, jira_create_sent_at=None)
+        raise
+    store(
+        engine,
+        problem.id,
+        jira_key=created.key,
+        jira_url=created.url,
+        jira_status="To Do",
+        jira_create_sent_at=None,
+        jira_person_issue=False,
+        jira_remote_link_at=None,
+    )
+    return CreateStep("created", created.key)
+
+
+def unheld(engine: Engine, problem_id: int, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Leave out issues another problem holds (one issue, one problem)."""
+    with Session(engine) as session:
+        return [i for i in found if holder_of(session, i["key"], problem_id) is None]
+
+
+def adopt(
+    engine: Engine,
+    settings: Settings,
+    client: JiraClient,
+    problem_id: int,
+    found: list[dict[str, Any]],
+) -> CreateStep:
+    """Take the oldest issue carrying the problem's label (an earlier create whose answer
+    was lost); any younger ones are settled as its duplicates."""
+    from voice_router.tracker import duplicates as jira_duplicates
+
+    key = found[0]["key"]
+    status = ((found[0].get("fields") or {}).get("status") or {}).get("name")
+    with session_scope(engine) as session:
+        problem = session.get(Problem, problem_id)
+        if problem is None:
+            return CreateStep("adopted", key)
+        problem.jira_key, problem.jira_url = key, client.browse_url(key)
+        problem.jira_status = (status or "")[:100] or None
+        problem.jira_content_hash = None  # rewritten in this sync
+        problem.jira_create_sent_at = problem.jira_remote_link_at = None
+        problem.jira_person_issue = False
+        session.add(problem)
+    log.info("jira.sync.adopted", extra={"problem_id": problem_id, "issue": key})
+    for duplicate in found[1:]:
+        jira_duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key)
+    return CreateStep("adopted", key)

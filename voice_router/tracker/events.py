@@ -1,0 +1,94 @@
+"""Applying what Jira tells us (webhook deliveries and reconcile results) to problems."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from voice_router.closing import shipping
+from voice_router.models import Setting
+from voice_router.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+RELEASE_PREFIX = "jira_release:"  # a `setting` row per released version still to apply
+
+
+@dataclass
+class JiraOutcome:
+    transitions: list[shipping.Transition] = field(default_factory=list)
+    touched: set[int] = field(default_factory=set)
+    releases_owed: bool = False  # a released version to look up in Jira, after the batch
+
+
+def state_from_issue_json(issue: dict[str, Any], at: datetime) -> shipping.IssueState:
+    fields = issue.get("fields") or {}
+    status = fields.get("status") or {}
+    resolution = fields.get("resolution") or {}
+    versions = fields.get("fixVersions") or []
+    return shipping.IssueState(
+        status_name=status.get("name"),
+        status_category=(status.get("statusCategory") or {}).get("key"),
+        resolution=resolution.get("name") if isinstance(resolution, dict) else None,
+        fix_versions_released=tuple(bool(v.get("released")) for v in versions),
+        at=at,
+        fix_version_names=tuple(str(v.get("name") or "") for v in versions),
+    )
+
+
+def apply_issue_state(
+    session: Session,
+    settings: Settings,
+    key: str,
+    state: shipping.IssueState,
+    outcome: JiraOutcome,
+) -> None:
+    for problem in shipping.problems_for_issue(session, key):
+        transition = shipping.apply_state(session, settings, problem, state)
+        outcome.touched.add(problem.id)
+        if transition is not None:
+            outcome.transitions.append(transition)
+
+
+def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraOutcome) -> None:
+    """Route one parsed Jira webhook event (see integrations.jira.webhook)."""
+    from integrations.jira import webhook
+
+    if isinstance(event, webhook.IssueUpdated):
+        if not shipping.touches_status(event.changed_fields):
+            return  # description, labels, our own block: nothing about shipping
+        state = shipping.IssueState(
+            status_name=event.status_name,
+            status_category=event.status_category,
+            resolution=event.resolution,
+            fix_versions_released=tuple(v.released for v in event.fix_versions),
+            at=event.timestamp,
+            fix_version_names=tuple(v.name for v in event.fix_versions),
+        )
+        apply_issue_state(session, settings, event.issue_key, state, outcome)
+    elif isinstance(event, webhook.IssueDeleted):
+        outcome.touched |= set(shipping.unlink_deleted(session, event.issue_key, event.timestamp))
+    elif (
+        isinstance(event, webhook.VersionReleased)
+        and settings.jira.shipped_when == "released"
+        and settings.jira.url
+    ):
+        owe_release(session, event.version_id, event.timestamp)
+        outcome.releases_owed = True
+
+
+def owe_release(session: Session, version_id: str, released_at: datetime) -> None:
+    """Record, in the caller's transaction, that this release is still to be applied
+    (voice_router/tracker/releases.py searches Jira for its issues, outside any batch). Only
+    a number goes into that search: another version id is logged and dropped."""
+    if not version_id.isdigit() or len(version_id) > 20:
+        log.warning("jira.release.ignored", extra={"reason": "version id is not a number"})
+        return
+    key = f"{RELEASE_PREFIX}{version_id}"
+    if session.get(Setting, key) is None:
+        record = {"released_at": released_at.isoformat(), "attempts": 0, "due": ""}
+        session.add(Setting(key=key, value=json.dumps(record)))

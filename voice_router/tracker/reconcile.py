@@ -1,0 +1,100 @@
+"""One reconcile pass: ask Jira what changed on our issues since the last pass and apply it
+as the webhooks would have, then send what is still owed. With every Jira webhook lost,
+problems still ship within one reconcile interval. The same issues are swept for a problem's
+label on two issues (jira_duplicates.py) before their states are applied, so a duplicate
+being closed is never taken for the problem's own issue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from voice_router.closing import notify, outbound
+from voice_router.models import Setting
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.db import session_scope
+from voice_router.platform.settings import Settings
+from voice_router.tracker import duplicates as jira_duplicates
+from voice_router.tracker import search as jira_search
+from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
+
+log = logging.getLogger(__name__)
+CURSOR_KEY = "jira_reconcile_cursor"
+OVERLAP = timedelta(minutes=2)
+FIRST_LOOKBACK = timedelta(days=30)
+FIELDS = "status,resolution,fixVersions,labels,updated,created"
+
+
+@dataclass
+class ReconcileResult:
+    issues_seen: int = 0
+    transitions: list[str] = field(default_factory=list)
+    shipped: set[int] = field(default_factory=set)
+    outbound: dict[str, int] = field(default_factory=dict)
+    duplicates: list[int] = field(default_factory=list)  # problems whose duplicates settled
+
+
+def _cursor(session: Session) -> datetime | None:
+    row = session.get(Setting, CURSOR_KEY)
+    return to_utc(datetime.fromisoformat(row.value)) if row else None
+
+
+def _updated_at(issue: dict[str, Any]) -> datetime:
+    raw = (issue.get("fields") or {}).get("updated")
+    if isinstance(raw, str):
+        try:
+            return to_utc(datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%f%z"))
+        except ValueError:
+            pass
+    return utcnow()
+
+
+def jql_since(settings: Settings, since: datetime, now: datetime) -> str:
+    """Relative minutes keep the query independent of the Jira user's time zone."""
+    minutes = int((now - since + OVERLAP).total_seconds() // 60) + 1
+    label = settings.jira.labels[0] if settings.jira.labels else "voice-router"
+    return (
+        f'project = "{settings.jira.project}" AND labels = "{label}" '
+        f'AND updated >= "-{minutes}m" ORDER BY updated ASC'
+    )
+
+
+def reconcile(
+    engine: Engine, settings: Settings, progress: Callable[[int], None] | None = None
+) -> ReconcileResult:
+    """`progress` hears how many issues each page of Jira's answer brought."""
+    from voice_router.tracker.client import client_for
+
+    result = ReconcileResult()
+    now = utcnow()
+    if settings.jira.url:
+        with Session(engine) as session:
+            since = _cursor(session) or now - FIRST_LOOKBACK
+        client = client_for(settings.jira)
+        issues = jira_search.search_all(
+            client, jql_since(settings, since, now), FIELDS, progress=progress
+        )
+        result.issues_seen = len(issues)
+        result.duplicates = jira_duplicates.sweep(engine, settings, client, issues)
+        outcome = JiraOutcome()
+        with session_scope(engine) as session:
+            for issue in issues:
+                state = state_from_issue_json(issue, _updated_at(issue))
+                apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+            row = session.get(Setting, CURSOR_KEY) or Setting(key=CURSOR_KEY, value="")
+            row.value = now.isoformat()
+            session.add(row)
+        result.transitions = [f"{t.problem_id}:{t.before}->{t.after}" for t in outcome.transitions]
+        result.shipped = {t.problem_id for t in outcome.transitions}
+    result.outbound = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
+    log.info(
+        "reconcile.done",
+        extra={"issues": result.issues_seen, "transitions": len(result.transitions)},
+    )
+    return result

@@ -1,0 +1,114 @@
+"""Released Jira versions, applied outside the inbox's transactions.
+
+Jira's `jira:version_released` names a version, not the issues it fixes: finding them takes
+a search. Processing must not wait on Jira (a batch holds SQLite's write lock, and every
+webhook waits for that lock), so it only records that the release is owed — a `setting` row
+`jira_release:<version id>`, committed with the batch (`jira_events.owe_release`) — and
+the job `apply_releases` (workers/jobs.py) searches Jira and applies what it finds, each
+release in a transaction of its own after its search. A search that fails is tried again
+later, with backoff; the row stays until it is applied, so a crash or restart of either
+runtime loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from voice_router.models import Setting
+from voice_router.platform import schedule
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.db import session_scope
+from voice_router.platform.settings import Settings
+from voice_router.tracker.events import RELEASE_PREFIX as PREFIX
+from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
+
+log = logging.getLogger(__name__)
+
+FIELDS = "status,resolution,fixVersions,labels,updated"
+FIRST_RETRY = timedelta(seconds=30)
+LAST_RETRY = timedelta(hours=1)
+
+
+@dataclass
+class ReleasesApplied:
+    applied: int = 0
+    retrying: int = 0
+    outcome: JiraOutcome = field(default_factory=JiraOutcome)
+
+    @property
+    def shipped(self) -> set[int]:
+        return {transition.problem_id for transition in self.outcome.transitions}
+
+
+def _owed(session: Session) -> list[Setting]:
+    statement = select(Setting).where(col(Setting.key).startswith(PREFIX))
+    return list(session.exec(statement.order_by(col(Setting.key))).all())
+
+
+def _is_due(record: dict[str, object], now: datetime) -> bool:
+    due = record.get("due")
+    return not due or to_utc(datetime.fromisoformat(str(due))) <= now
+
+
+def any_due(engine: Engine) -> bool:
+    now = utcnow()
+    with Session(engine) as session:
+        return any(_is_due(json.loads(row.value), now) for row in _owed(session))
+
+
+def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
+    """Search Jira for each due release's issues and apply their states, one release at a
+    time; a release whose search fails is due again after a backoff."""
+    from integrations.jira.errors import JiraError
+    from voice_router.tracker.client import client_for
+    from voice_router.tracker.search import search_all
+
+    result = ReleasesApplied()
+    now = utcnow()
+    with Session(engine) as session:
+        due = [(row.key, json.loads(row.value)) for row in _owed(session)]
+    for key, record in due:
+        if not _is_due(record, now):
+            continue
+        version_id = key.removeprefix(PREFIX)
+        try:
+            issues = search_all(client_for(settings.jira), f"fixVersion = {version_id}", FIELDS)
+        except JiraError as exc:
+            _retry_later(engine, key, record, exc)
+            result.retrying += 1
+            continue
+        released_at = to_utc(datetime.fromisoformat(str(record["released_at"])))
+        outcome = JiraOutcome()
+        with session_scope(engine) as session:
+            for issue in issues:
+                state = state_from_issue_json(issue, released_at)
+                apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+            schedule.sync_due(session, settings, outcome.touched)
+            session.execute(sa.delete(Setting).where(col(Setting.key) == key))
+        result.outcome.touched |= outcome.touched
+        result.outcome.transitions += outcome.transitions
+        result.applied += 1
+        log.info("jira.release.applied", extra={"version_id": version_id, "issues": len(issues)})
+    return result
+
+
+def _retry_later(engine: Engine, key: str, record: dict[str, object], exc: Exception) -> None:
+    attempts = int(str(record.get("attempts") or 0)) + 1
+    wait = min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
+    updated = {**record, "attempts": attempts, "due": (utcnow() + wait).isoformat()}
+    with session_scope(engine) as session:
+        row = session.get(Setting, key)
+        if row is not None:
+            row.value = json.dumps(updated)
+    log.info(
+        "jira.release.retry",
+        extra={"version_id": key.removeprefix(PREFIX), "wait": wait.total_seconds(),
+               "error": type(exc).__name__},
+    )  # fmt: skip

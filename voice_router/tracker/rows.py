@@ -1,0 +1,86 @@
+"""A problem's Jira columns: small writes, each its own transaction, and the names voice-router
+puts on issues (the per-problem label, the remote link's global id)."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from voice_router.models import Note, Problem
+from voice_router.platform.db import session_scope, update_row
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 32767  # Jira's limit for a description or a comment, in characters
+PENDING = "pending"  # a note whose comment was sent and not confirmed yet
+
+
+def problem_label(problem_id: int) -> str:
+    return f"vr-problem-{problem_id}"
+
+
+def remote_link_id(base_url: str, problem_id: int) -> str:
+    """The remote link's `globalId`: Jira updates the link with this id rather than adding a
+    second one, so a retried POST is harmless."""
+    return f"system={base_url.rstrip('/')}&id={problem_id}"
+
+
+def problem_url(base_url: str, problem_id: int) -> str:
+    return f"{base_url.rstrip('/')}/problems/{problem_id}"
+
+
+def load(engine: Engine, problem_id: int) -> Problem | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(Problem, problem_id)
+
+
+def store(engine: Engine, problem_id: int, **values: object) -> None:
+    update_row(engine, Problem, problem_id, **values)
+
+
+def store_for_issue(engine: Engine, problem_id: int, key: str, **values: object) -> bool:
+    """Write `values` only while the problem still points at `key` (a person may have linked
+    another issue while this sync talked to Jira). True when written."""
+    with session_scope(engine) as session:
+        done = session.execute(
+            sa.update(Problem)
+            .where(col(Problem.id) == problem_id, col(Problem.jira_key) == key)
+            .values(**values)
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
+    return bool(done)
+
+
+def record_error(engine: Engine, problem_id: int, message: str) -> None:
+    store(engine, problem_id, jira_error=message[:2000])
+
+
+def holder_of(session: Session, key: str, other_than: int | None = None) -> Problem | None:
+    """The problem that holds issue `key`, if any (other than `other_than`)."""
+    query = select(Problem).where(col(Problem.jira_key) == key)
+    if other_than is not None:
+        query = query.where(col(Problem.id) != other_than)
+    return session.exec(query).first()
+
+
+def detach_keys(problem: Problem) -> list[str]:
+    return (problem.jira_detach_keys or "").split()
+
+
+def with_detach(problem: Problem, key: str) -> str:
+    keys = [k for k in detach_keys(problem) if k != key] + [key]
+    while len(" ".join(keys)) > 500:  # the column's size; never reached in practice
+        keys.pop(0)
+    return " ".join(keys)
+
+
+def repost_notes(session: Session, problem_id: int) -> None:
+    """The problem moved to another issue: its notes are to be posted there too (each looked
+    for first, by its marker, so none is posted twice)."""
+    session.execute(
+        sa.update(Note)
+        .where(col(Note.problem_id) == problem_id, col(Note.jira_comment_id).is_not(None))
+        .values(jira_comment_id=PENDING)
+    )
