@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,6 +120,26 @@ def _unnest_insert(dialect: Dialect) -> str:
     )
 
 
+@lru_cache(maxsize=MAX_GROUP)
+def _sqlite_many_sql(count: int) -> str:
+    """`INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING id, source,
+    delivery_key` for `count` rows (MAX_GROUP times the columns stays under SQLite's limit of
+    32,766 parameters)."""
+    row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) VALUES {', '.join([row] * count)} "
+        "ON CONFLICT DO NOTHING RETURNING id, source, delivery_key"
+    )
+
+
+def _by_key(rows: Sequence[Row], returned: Sequence[Any]) -> list[Any]:
+    """Each row's (id,), or None when it was stored already; the database returns the rows
+    it inserted in no set order. A key twice in one group: its first row was inserted, the
+    next one is a duplicate."""
+    stored = {(source, key): (new_id,) for new_id, source, key in returned}
+    return [stored.pop((row["source"], row["delivery_key"]), None) for row in rows]
+
+
 class _Disconnected(Exception):
     """The pooled connection was dead (a database restart, an idle timeout)."""
 
@@ -136,26 +157,16 @@ def _write(
             cursor.execute(plan.sql, parameters[0])
             return [cursor.fetchone()]
         cursor.execute(plan.many_sql, [list(column) for column in zip(*parameters, strict=True)])
-        stored = {(source, key): (new_id,) for new_id, source, key in cursor.fetchall()}
-        # A key twice in one group: its first row was inserted, the next one is a duplicate.
-        return [stored.pop((row["source"], row["delivery_key"]), None) for row in rows]
+        return _by_key(rows, cursor.fetchall())
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
     with writing(database):
         if len(rows) == 1:
             cursor.execute(plan.sql, parameters[0])
             return [cursor.fetchone()]
-        cursor.execute("BEGIN IMMEDIATE")
-        try:
-            returned = []
-            for values in parameters:
-                cursor.execute(plan.sql, values)
-                returned.append(cursor.fetchone())
-            cursor.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:  # rolled back before the next writer's turn
-                connection.execute("ROLLBACK")
-            raise
-        return returned
+        # One statement for the group, its own transaction: the write lock is held for the
+        # inserts alone, not for a Python round per row.
+        cursor.execute(_sqlite_many_sql(len(rows)), [v for values in parameters for v in values])
+        return _by_key(rows, cursor.fetchall())
 
 
 def insert_rows(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
