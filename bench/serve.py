@@ -6,8 +6,9 @@ with voice-router's own settings) in the same run.
 
 Per round:
 
-- `bare`: bench/bare_app.py under gunicorn with voice_router/gunicorn_config.py (2 processes of
-  64 threads, as `serve` runs);
+- `bare`: bench/bare_app.py under gunicorn with voice_router/gunicorn_config.py and as many
+  processes of 64 threads as `serve` runs by default (one per core plus one:
+  `voice_router.cli.service.web_processes`);
 - `serve`: `voice-router serve` on a fresh SQLite file, no Redis, the job runner processing
   while wrk posts pre-signed distinct generic deliveries (bench/intake.lua, wrk -t2 -c32);
   then the time until every accepted delivery is processed, and the pain points per second
@@ -53,6 +54,8 @@ from common import (
 )
 from intake import Requests, free_port, run_wrk, tree_cpu_seconds
 
+from voice_router.cli.service import web_processes
+
 BENCH = ROOT / "bench"
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 50.0
@@ -85,8 +88,11 @@ def start(command: list[str], env: dict[str, str], log_path: Path, url: str) -> 
     return server
 
 
+WEB_PROCESSES = str(web_processes())  # serve's default on this machine, for both targets
+
+
 def serve_command(port: int) -> list[str]:
-    return [str(BIN / "voice-router"), "serve", "--port", str(port), "--workers", "2"]
+    return [str(BIN / "voice-router"), "serve", "--port", str(port), "--workers", WEB_PROCESSES]
 
 
 def measure(target: str, args: argparse.Namespace, requests: Requests, workdir: Path) -> dict:
@@ -98,7 +104,7 @@ def measure(target: str, args: argparse.Namespace, requests: Requests, workdir: 
     if target == "bare":
         command = [
             str(BIN / "gunicorn"), "-c", str(ROOT / "voice_router" / "gunicorn_config.py"),
-            "-b", f"127.0.0.1:{port}", "-w", "2", f"--pythonpath={BENCH}", "bare_app:app",
+            "-b", f"127.0.0.1:{port}", "-w", WEB_PROCESSES, f"--pythonpath={BENCH}", "bare_app:app",
         ]  # fmt: skip
     else:
         database_url = f"sqlite:///{workdir / f'serve-{requests.files}.db'}"

@@ -313,3 +313,22 @@ def test_gunicorn_without_its_settings_file_runs_the_job_runner_in_a_web_process
     finally:
         web.stop()
         deployment.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, (os.cpu_count() or 1) + 1),
+        ("5", 5),
+        ("", (os.cpu_count() or 1) + 1),
+        ("x", (os.cpu_count() or 1) + 1),
+    ],
+)
+def test_serve_runs_one_web_process_per_core_plus_one_unless_told(given, expected, monkeypatch):
+    from voice_router.cli.service import web_processes
+
+    if given is None:
+        monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    else:
+        monkeypatch.setenv("WEB_CONCURRENCY", given)
+    assert web_processes() == expected

@@ -16,7 +16,7 @@ from voice_router.cli.context import runtime_of, settings_of
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Web processes (default: $WEB_CONCURRENCY or 2).",
+    help="Web processes (default: $WEB_CONCURRENCY, else one per CPU core plus one).",
 )
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
@@ -33,7 +33,18 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None
         click.echo(
             "redis_url is set: jobs run in `voice-router worker` processes, not here", err=True
         )
-    Server(f"[{host}]:{port}" if ":" in host else f"{host}:{port}", workers).run()
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    Server(bind, workers or web_processes()).run()
+
+
+def web_processes() -> int:
+    """`serve`'s web processes unless told: $WEB_CONCURRENCY, else one per core plus one.
+    On one machine a process often waits (SQLite has one writer, every webhook takes its
+    turn), and the extra one keeps the cores busy meanwhile: 3 processes took about a fifth
+    more webhooks/s than 2 on a 2-core machine (docs/benchmarks.md, Serve). Containers keep
+    gunicorn's default of 2 per requested core (deploy/gunicorn.conf.py)."""
+    given = os.environ.get("WEB_CONCURRENCY", "").strip()
+    return int(given) if given.isdigit() and int(given) > 0 else (os.cpu_count() or 1) + 1
 
 
 @click.command()
