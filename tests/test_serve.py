@@ -245,6 +245,15 @@ def test_serve_killed_mid_drain_and_mid_sync_loses_nothing_and_repeats_nothing(
         deployment.engine.dispose()
 
 
+def first_runner(deployment: Deployment, web: Process) -> tuple[str, int]:
+    """Post a delivery, wait for the runner to process it: the lease's holder and its pid."""
+    body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+    assert post_delivery(web.base, "generic", body).status_code == 202
+    wait_until(lambda: "export" in deployment.problems(), 30, "the runner to process it")
+    holder = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
+    return holder, int(holder.split(":")[1])
+
+
 def parent_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
@@ -263,11 +272,7 @@ def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_resta
     web = start(config, tmp_path / f"{runner}.log", workers=2).start()
     deployment.web, deployment.processes = web, [web]
     try:
-        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
-        assert post_delivery(web.base, "generic", body).status_code == 202
-        wait_until(lambda: "export" in deployment.problems(), 30, "the runner to process it")
-        holder = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
-        pid = int(holder.split(":")[1])
+        holder, pid = first_runner(deployment, web)
         assert web.process is not None
         arbiter = parent_of(pid)
         assert arbiter != web.process.pid  # not a web process of gunicorn's master
@@ -297,11 +302,7 @@ def test_gunicorn_without_its_settings_file_runs_the_job_runner_in_a_web_process
     web = gunicorn(config, tmp_path / "gunicorn.log", workers=2, settings_file=False).start()
     deployment.web, deployment.processes = web, [web]
     try:
-        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
-        assert post_delivery(web.base, "generic", body).status_code == 202
-        wait_until(lambda: "export" in deployment.problems(), 30, "the runner to process it")
-        holder = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
-        pid = int(holder.split(":")[1])
+        holder, pid = first_runner(deployment, web)
         assert web.process is not None and parent_of(pid) == web.process.pid  # a web process
 
         os.kill(pid, signal.SIGKILL)  # the leading web process dies; gunicorn starts another
