@@ -68,8 +68,10 @@ class BlackHole:
 
 
 def write_config(path: Path, database_url: str, **extra: Any) -> Path:
-    """A config file: the generic and Zendesk sources, plus top-level keys and tables."""
-    lines = [f'database_url = "{database_url}"', f'secret_key = "{"5e" * 32}"']
+    """A config file: the generic and Zendesk sources, plus top-level keys and tables (a
+    fixed `secret_key` unless `extra` names one)."""
+    lines = [f'database_url = "{database_url}"']
+    extra.setdefault("secret_key", "5e" * 32)
     tables: dict[str, dict[str, Any]] = {}
     for key, value in extra.items():
         if isinstance(value, dict):

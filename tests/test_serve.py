@@ -333,3 +333,59 @@ def test_serve_runs_one_web_process_per_core_plus_one_unless_told(given, expecte
     else:
         monkeypatch.setenv("WEB_CONCURRENCY", given)
     assert web_processes() == expected
+
+
+def served_by(web: Process, answer: requests.Response) -> int:
+    """The pid of the web process that answered (its `http.request` log line)."""
+    request_id = answer.headers["X-Request-ID"]
+    for _ in range(50):
+        for line in web.output().splitlines():
+            if request_id in line and '"http.request"' in line:
+                return int(json.loads(line)["pid"])
+        time.sleep(0.1)
+    raise AssertionError(f"no log line for request {request_id}")
+
+
+def test_a_ui_form_served_by_one_web_process_is_taken_by_another(tmp_path, sqlite_template):
+    """No `secret_key` configured: the web processes of one `serve` sign with one key, so a
+    sign-in form (its CSRF token and cookie) served by one process is accepted when the
+    browser posts it on a connection another process answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.ui.ui_support import csrf_token
+
+    deployment = Deployment("serve", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+    web = serve(deployment.configure(secret_key=""), tmp_path / "serve.log", workers=3).start()
+    deployment.web, deployment.processes = web, [web]
+    connections: list[requests.Session] = []  # each holds its connection (keep-alive)
+    forms: list[requests.Response] = []
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while len({served_by(web, form) for form in forms}) < 2:  # until two processes
+                assert len(connections) < 80, "every connection went to one web process"
+                batch = [requests.Session() for _ in range(8)]
+                forms += pool.map(lambda c: c.get(f"{web.base}/login", timeout=10), batch)
+                connections += batch
+        pids = [served_by(web, form) for form in forms]
+        first = 0
+        other = next(j for j, pid in enumerate(pids) if pid != pids[first])
+        cookies = dict(connections[first].cookies)
+        connection = connections[other]  # answered by another process than the form
+        connection.cookies.clear()
+        connection.cookies.update(cookies)
+        answer = connection.post(
+            f"{web.base}/login",
+            data={
+                "token": create_token(deployment.engine, "agent", "Agent"),
+                "csrf_token": csrf_token(forms[first].text),
+            },
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert served_by(web, answer) != pids[first]
+        assert answer.status_code == 303, answer.text
+    finally:
+        for session in connections:
+            session.close()
+        web.stop()
+        deployment.engine.dispose()

@@ -111,11 +111,33 @@ def _place_job_runner(server: Arbiter) -> None:
     from voice_router.platform.settings import load_settings
     from workers.runner_process import ENVIRONMENT_FLAG
 
-    if not _serves_voice_router(server) or load_settings().redis_url:
+    if not _serves_voice_router(server):
+        server.cfg.set("dirty_workers", 0)
+        return
+    settings = load_settings()
+    if not settings.secret_key.strip():
+        _share_one_secret_key()
+    if settings.redis_url:
         server.cfg.set("dirty_workers", 0)
         os.environ.pop(ENVIRONMENT_FLAG, None)
         return
     os.environ[ENVIRONMENT_FLAG] = "1"  # the web processes start no runner of their own
+
+
+def _share_one_secret_key() -> None:
+    """No `secret_key` set: one random key for every web process of this server, made here
+    before they fork. With a key each, a form served by one process failed its CSRF check
+    when the browser posted it on a connection another process answered (a 400 for most
+    forms once a browser holds several connections). Sign-ins still end when the server
+    restarts, and several servers behind one address still need a configured key."""
+    import logging
+    import secrets
+
+    os.environ["VOICE_ROUTER_SECRET_KEY"] = secrets.token_hex(32)
+    logging.getLogger("voice_router.web.ui").warning(
+        "ui.secret_key.generated",
+        extra={"hint": "sign-ins end when this server restarts: set secret_key to keep them"},
+    )
 
 
 def pre_request(worker: Worker, req: Request) -> None:
