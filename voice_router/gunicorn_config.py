@@ -94,12 +94,13 @@ def _alive(pid: int) -> bool:
 
 def on_starting(server: Arbiter) -> None:
     """Drop the metric files of processes that no longer run (a previous gunicorn); decide
-    whether this deployment's job runner runs here."""
+    whether this deployment's job runner runs here, and give the web processes one secret
+    key when none is configured."""
     for path in glob.glob(os.path.join(os.environ[_MULTIPROC], "*.db")):
         found = re.search(r"_(\d+)\.db$", path)
         if found and not _alive(int(found.group(1))):
             os.remove(path)
-    _place_job_runner(server)
+    _prepare_processes(server)
 
 
 def _serves_voice_router(server: Arbiter) -> bool:
@@ -107,7 +108,7 @@ def _serves_voice_router(server: Arbiter) -> bool:
     return app_uri is None or str(app_uri).startswith("voice_router.web")
 
 
-def _place_job_runner(server: Arbiter) -> None:
+def _prepare_processes(server: Arbiter) -> None:
     from voice_router.platform.settings import load_settings
     from workers.runner_process import ENVIRONMENT_FLAG
 
