@@ -12,6 +12,7 @@ from integrations.jira import webhook
 from tests.shipping.conftest import JIRA_SECRET
 from tests.shipping.test_close_the_loop import problem, seed
 from voice_router.intake import processing
+from voice_router.platform import schedule
 from voice_router.tracker import releases as jira_releases
 from workers import jobs
 from workers.queue import EmbeddedQueue
@@ -55,7 +56,7 @@ def test_processing_a_release_asks_jira_nothing_and_the_job_ships_the_problem(ma
 def test_a_release_whose_search_fails_is_tried_again_until_it_ships(make_loop, monkeypatch):
     loop = make_loop(shipped_when="released")
     fixed_and_done(loop)
-    monkeypatch.setattr(jira_releases, "FIRST_RETRY", timedelta(0))  # due again at once
+    monkeypatch.setattr(schedule, "MAX_SYNC_BACKOFF", timedelta(0))  # due again at once
     loop.sandbox.fail_next("GET", SEARCH, 503, times=2)
     loop.sandbox.release_version("2.4.0")  # processed, then the job's search fails
     assert problem(loop).status == "in_progress"
@@ -80,3 +81,8 @@ def test_a_release_with_a_version_id_that_is_no_number_is_dropped(make_loop):
     assert answer.status_code == 202
     assert not jira_releases.any_due(loop.runtime.engine)
     assert problem(loop).status == "in_progress"
+
+
+def test_the_wait_after_a_failed_jira_call_doubles_to_an_hour_and_stays_there():
+    waits = [schedule.jira_backoff(attempts).total_seconds() for attempts in (1, 2, 3, 8, 200)]
+    assert waits == [30, 60, 120, 3600, 3600]  # no overflow after many failed tries

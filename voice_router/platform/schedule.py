@@ -130,6 +130,12 @@ def finish_sync(engine: Engine, problem_id: int, claimed: datetime) -> None:
         )
 
 
+def jira_backoff(attempts: int) -> timedelta:
+    """How long a call Jira failed waits after its `attempts`-th failed try: 30 s, doubling
+    per try, at most MAX_SYNC_BACKOFF."""
+    return min(timedelta(seconds=30 * 2 ** min(max(attempts, 1) - 1, 10)), MAX_SYNC_BACKOFF)
+
+
 def retry_sync(engine: Engine, problem_id: int, claimed: datetime, wait: float | None) -> float:
     """The sync failed for now: due again after `wait` seconds (Jira's Retry-After), else
     after a backoff that doubles per failed try (30 s … an hour) — or sooner, if a change
@@ -139,8 +145,7 @@ def retry_sync(engine: Engine, problem_id: int, claimed: datetime, wait: float |
         if problem is None:
             return 0.0
         attempts = problem.jira_sync_attempts + 1
-        backoff = timedelta(seconds=30 * 2 ** min(attempts - 1, 10))
-        delay = timedelta(seconds=wait) if wait is not None else min(backoff, MAX_SYNC_BACKOFF)
+        delay = timedelta(seconds=wait) if wait is not None else jira_backoff(attempts)
         due = utcnow() + delay
         current = problem.jira_sync_due_at
         changed = current is not None and to_utc(current) > to_utc(claimed)

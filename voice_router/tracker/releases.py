@@ -3,11 +3,11 @@
 Jira's `jira:version_released` names a version, not the issues it fixes: finding them takes
 a search. Processing must not wait on Jira (a batch holds SQLite's write lock, and every
 webhook waits for that lock), so it only records that the release is owed — a `setting` row
-`jira_release:<version id>`, committed with the batch (`jira_events.owe_release`) — and
+`jira_release:<version id>`, committed with the batch (`tracker.events.owe_release`) — and
 the job `apply_releases` (workers/jobs.py) searches Jira and applies what it finds, each
 release in a transaction of its own after its search. A search that fails is tried again
-later, with backoff; the row stays until it is applied, so a crash or restart of either
-runtime loses nothing.
+later, with the Jira syncs' backoff (`schedule.jira_backoff`); the row stays until it is
+applied, so a crash or restart of either runtime loses nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,8 +32,6 @@ from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_fr
 log = logging.getLogger(__name__)
 
 FIELDS = "status,resolution,fixVersions,labels,updated"
-FIRST_RETRY = timedelta(seconds=30)
-LAST_RETRY = timedelta(hours=1)
 
 
 @dataclass
@@ -101,7 +99,7 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
 
 def _retry_later(engine: Engine, key: str, record: dict[str, object], exc: Exception) -> None:
     attempts = int(str(record.get("attempts") or 0)) + 1
-    wait = min(FIRST_RETRY * 2 ** (attempts - 1), LAST_RETRY)
+    wait = schedule.jira_backoff(attempts)
     updated = {**record, "attempts": attempts, "due": (utcnow() + wait).isoformat()}
     with session_scope(engine) as session:
         row = session.get(Setting, key)
