@@ -5,7 +5,7 @@
 
 The companion of bench/intake.py for a shared, noisy machine: calling the apps in one
 process, in alternating blocks (bare, voice-router, bare, …), keeps other load
-from skewing one side, and wrappers around `inbox.receive` and `RedisQueue.enqueue_drain`
+from skewing one side, and wrappers around `inbox.receive` and `RedisQueue.signal_drain`
 show where voice-router's time goes. Same pre-signed distinct generic deliveries, same
 settings (fresh database, `redis_url` set so nothing is processed inline). Apps:
 
@@ -14,7 +14,7 @@ settings (fresh database, `redis_url` set so nothing is processed inline). Apps:
 
 Reported: median and best µs per request over the rounds for each app, the bare/app ratio (the
 throughput ratio a CPU-bound server would show, before gunicorn's own per-connection cost,
-which is the same for every app), and voice-router's time inside receive and enqueue.
+which is the same for every app), and voice-router's time inside receive and signal_drain.
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ def call_all(app: Callable[..., Any], environs: list[dict[str, Any]]) -> float:
 
 @contextmanager
 def timing(spent: Counter[str]) -> Iterator[None]:
-    """Wrap inbox.receive and RedisQueue.enqueue_drain (whichever is in place) in timers."""
+    """Wrap inbox.receive and RedisQueue.signal_drain in timers."""
     from voice_router.intake import inbox
     from workers import queue
 
-    originals = (inbox.receive, queue.RedisQueue.enqueue_drain)
+    originals = (inbox.receive, queue.RedisQueue.signal_drain)
 
     def wrap(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -102,11 +102,11 @@ def timing(spent: Counter[str]) -> Iterator[None]:
         return timed
 
     inbox.receive = wrap("inbox.receive", originals[0])
-    queue.RedisQueue.enqueue_drain = wrap("enqueue_drain", originals[1])  # type: ignore[method-assign]
+    queue.RedisQueue.signal_drain = wrap("signal_drain", originals[1])  # type: ignore[method-assign]
     try:
         yield
     finally:
-        inbox.receive, queue.RedisQueue.enqueue_drain = originals  # type: ignore[method-assign]
+        inbox.receive, queue.RedisQueue.signal_drain = originals  # type: ignore[method-assign]
 
 
 def bench_database(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
