@@ -11,7 +11,12 @@ from sqlmodel import Session
 from voice_router.problems import meaning
 from voice_router.problems import vectors as problem_vectors
 from voice_router.problems.similarity import idf, name_similarity
-from voice_router.problems.suggestions.reading import load_groups, read_subjects, shared_by_group
+from voice_router.problems.suggestions.reading import (
+    load_groups,
+    read_subjects,
+    shared_counts,
+    shared_members,
+)
 from voice_router.problems.suggestions.reasons import Namer, reasons
 from voice_router.problems.suggestions.signals import (
     CLOSED,
@@ -56,11 +61,9 @@ def compare(
     target = groups.get(problem_id)
     if target is None:  # merged: it can no longer be merged, nor be merged into
         return {}, groups
-    members = [pid for pid, root in roots.items() if root == problem_id]
     names = [n.distinct for g in groups.values() for n in g.names]
     name_weights = idf(names, weights.rarity)
-    own_accounts, accounts = shared_by_group(session, members, roots, accounts=True)
-    own_customers, customers = shared_by_group(session, members, roots, accounts=False)
+    shared = shared_counts(session, problem_id, groups)
     found: dict[int, Signals] = {}
     for group in groups.values():
         if group is target:
@@ -71,18 +74,17 @@ def compare(
                 similarity = name_similarity(mine_name, their_name, name_weights)
                 if similarity > sig.name:
                     sig.name, sig.names = similarity, (mine_name.text, their_name.text)
-        sig.accounts = accounts.get(group.root, set())
+        sig.shared_accounts, sig.shared_customers = shared.get(group.root, (0, 0))
         sig.account_overlap = _overlap(
-            len(sig.accounts), own_accounts, group.accounts, weights.overlap_smoothing
+            sig.shared_accounts, target.accounts, group.accounts, weights.overlap_smoothing
         )
-        sig.customers = customers.get(group.root, set())
         sig.customer_overlap = _overlap(
-            len(sig.customers), own_customers, group.customers, weights.overlap_smoothing
+            sig.shared_customers, target.customers, group.customers, weights.overlap_smoothing
         )
     _meaning(session, problem_id, roots, found)
     by_name = sorted((s for s in found.items() if s[1].name), key=lambda s: -s[1].name)
     by_overlap = sorted(
-        (s for s in found.items() if s[1].accounts or s[1].customers),
+        (s for s in found.items() if s[1].shared_accounts or s[1].shared_customers),
         key=lambda s: -(s[1].account_overlap + s[1].customer_overlap),
     )
     shortlist = {pid for pid, _ in by_name[: weights.shortlist] + by_overlap[: weights.shortlist]}
@@ -144,6 +146,9 @@ def suggest(
     if not best:
         return []
     best = [(value, pid) for value, pid in best if value >= best[0][0] - weights.behind_best]
+    members = shared_members(session, problem_id, [pid for _, pid in best])
+    for pid, (accounts, customers) in members.items():
+        found[pid].accounts, found[pid].customers = accounts, customers
     namer = Namer(session, [found[pid] for _, pid in best])
     target = groups[problem_id]
     return [

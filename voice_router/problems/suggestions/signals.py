@@ -63,7 +63,9 @@ class Signals:
     name: float = 0.0
     names: tuple[str, str] = ("", "")
     subjects: float = 0.0
-    accounts: set[int] = field(default_factory=set)
+    shared_accounts: int = 0
+    shared_customers: int = 0
+    accounts: set[int] = field(default_factory=set)  # the shared ones, for suggestions only
     account_overlap: float = 0.0
     customers: set[int] = field(default_factory=set)
     customer_overlap: float = 0.0
