@@ -54,6 +54,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+@lru_cache(maxsize=65536)
 def significant(subject: str) -> frozenset[str]:
     """The stems of a subject's words, without stop words and single letters."""
     return frozenset(stem(w) for w in words(subject) if len(w) > 1 and w not in STOP_WORDS)

@@ -18,26 +18,31 @@ SUBJECTS = 10  # ticket subjects read per problem
 
 
 def load_groups(session: Session, problem_id: int) -> tuple[dict[int, Group], dict[int, int]]:
-    """Every unmerged problem's group, and each problem's group (its root)."""
-    rows = session.exec(
-        select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
-            Problem.id,
-            Problem.key,
-            Problem.title,
-            Problem.status,
-            Problem.merged_into_id,
-            Problem.accounts,
-            Problem.customers,
+    """Every unmerged problem's group, and each problem's group (its root). Read as plain
+    rows (no ORM): this is one row per problem, on every call."""
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(
+                col(Problem.id),
+                col(Problem.key),
+                col(Problem.title),
+                col(Problem.status),
+                col(Problem.merged_into_id),
+                col(Problem.accounts),
+                col(Problem.customers),
+            )
         )
-    ).all()
-    parent = {row[0]: row[4] for row in rows}
+        .all()
+    )
+    parent: dict[int, int | None] = {row[0]: row[4] for row in rows}
     if problem_id not in parent:
         raise NotFound(f"no problem {problem_id}")
     roots: dict[int, int] = {}
     for pid in parent:
         top, seen = pid, {pid}
-        while parent.get(top) is not None and parent[top] not in seen:
-            top = parent[top]
+        while (up := parent.get(top)) is not None and up not in seen:
+            top = up
             seen.add(top)
         roots[pid] = top
     groups = {

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from sqlmodel import Session
 
-from voice_router.problems import meaning
 from voice_router.problems import vectors as problem_vectors
 from voice_router.problems.similarity import idf, name_similarity
+from voice_router.problems.suggestions import nearness
 from voice_router.problems.suggestions.reading import (
     load_groups,
     read_subjects,
@@ -81,7 +80,7 @@ def compare(
         sig.customer_overlap = _overlap(
             sig.shared_customers, target.customers, group.customers, weights.overlap_smoothing
         )
-    _meaning(session, problem_id, roots, found)
+    _meaning(session, problem_id, roots, found, weights)
     by_name = sorted((s for s in found.items() if s[1].name), key=lambda s: -s[1].name)
     by_overlap = sorted(
         (s for s in found.items() if s[1].shared_accounts or s[1].shared_customers),
@@ -105,23 +104,20 @@ def compare(
 
 
 def _meaning(
-    session: Session, problem_id: int, roots: dict[int, int], found: dict[int, Signals]
+    session: Session,
+    problem_id: int,
+    roots: dict[int, int],
+    found: dict[int, Signals],
+    weights: Weights,
 ) -> None:
-    """Each group's meaning similarity to the problem's group (sums of its members'
-    vectors, kept in memory by voice_router.problems.vectors; see voice_router.problems.meaning)."""
+    """Each group's meaning similarity to the problem's group (see
+    voice_router.problems.suggestions.nearness), from the vectors kept in memory by
+    voice_router.problems.vectors."""
     vectors = problem_vectors.load(session)
-    sums: dict[int, np.ndarray] = {}
-    for pid, vector in vectors.items():
-        root = roots.get(pid)
-        if root is not None:
-            sums[root] = sums[root] + vector if root in sums else vector.copy()
-    others = [pid for pid in found if pid in sums]
-    if problem_id not in sums or not others:
-        return
-    matrix = np.stack([sums[pid] for pid in others])
-    alike = meaning.similarities(sums[problem_id], matrix, meaning.background(matrix))
-    for pid, value in zip(others, alike.tolist(), strict=True):
-        found[pid].meaning = value
+    alike = nearness.similarities(vectors, roots, problem_id, weights.neighbour)
+    for pid, value in alike.items():
+        if pid in found:
+            found[pid].meaning = value
 
 
 def suggest(
