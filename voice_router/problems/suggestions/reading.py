@@ -91,7 +91,8 @@ def read_subjects(
         group = groups[roots[pid]]
         if subject not in group.subjects:
             group.subjects.append(subject)
-            group.words.update(significant(subject))
+            for word in significant(subject):
+                group.words[word] = group.words.get(word, 0) + 1
 
 
 def _shared(problem_id: int) -> tuple[Any, Any]:

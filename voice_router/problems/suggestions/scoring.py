@@ -4,11 +4,13 @@ score, and the best few (see voice_router.problems.suggestions)."""
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 
 from sqlmodel import Session
 
 from voice_router.problems import vectors as problem_vectors
-from voice_router.problems.similarity import idf, name_similarity
+from voice_router.problems.similarity import NameIndex, idf, name_similarity
 from voice_router.problems.suggestions import nearness
 from voice_router.problems.suggestions.reading import (
     load_groups,
@@ -26,6 +28,10 @@ from voice_router.problems.suggestions.signals import (
     Weights,
     evidence,
 )
+
+# names of every group -> their index (one per database and state of the names)
+_NAME_INDEXES: OrderedDict[tuple[object, ...], NameIndex] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def _overlap(shared: int, mine: int, theirs: int, smoothing: float) -> float:
@@ -63,12 +69,13 @@ def compare(
     names = [n.distinct for g in groups.values() for n in g.names]
     name_weights = idf(names, weights.rarity)
     shared = shared_counts(session, problem_id, groups)
+    alike = _name_index(groups).alike(target.names)
     found: dict[int, Signals] = {}
     for group in groups.values():
         if group is target:
             continue
         found[group.root] = sig = Signals()
-        for mine_name in target.names:
+        for mine_name in target.names if group.root in alike else ():
             for their_name in group.names:
                 similarity = name_similarity(mine_name, their_name, name_weights)
                 if similarity > sig.name:
@@ -101,6 +108,21 @@ def compare(
             confidence = fewer / (fewer + weights.subjects_prior)
             found[pid].subjects = dot / (mine_norm * norm) * confidence
     return found, groups
+
+
+def _name_index(groups: dict[int, Group]) -> NameIndex:
+    """The index of every group's names, kept while the names stay the same."""
+    key = tuple((root, *(name.text for name in group.names)) for root, group in groups.items())
+    with _LOCK:
+        if key in _NAME_INDEXES:
+            _NAME_INDEXES.move_to_end(key)
+            return _NAME_INDEXES[key]
+    index = NameIndex({root: group.names for root, group in groups.items()})
+    with _LOCK:
+        _NAME_INDEXES[key] = index
+        while len(_NAME_INDEXES) > 4:
+            _NAME_INDEXES.popitem(last=False)
+    return index
 
 
 def _meaning(

@@ -3,7 +3,6 @@ between two groups, and a suggestion (see voice_router.problems.suggestions)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from voice_router.problems.similarity import Name
@@ -45,7 +44,7 @@ class Suggestion:
     reasons: tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """A problem with everything merged into it: its names, some subjects, its sizes."""
 
@@ -55,10 +54,10 @@ class Group:
     customers: int
     names: list[Name] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)
-    words: Counter[str] = field(default_factory=Counter)
+    words: dict[str, int] = field(default_factory=dict)  # subject words: how many subjects
 
 
-@dataclass
+@dataclass(slots=True)
 class Signals:
     name: float = 0.0
     names: tuple[str, str] = ("", "")
