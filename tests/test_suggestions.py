@@ -270,6 +270,23 @@ def test_look_alikes_score_below_variants():
     assert look_alike < 0.7 < variant
 
 
+def test_the_name_index_finds_exactly_the_names_that_are_alike_at_all():
+    """Suggestions compare names only with those the index finds: every other name must
+    score exactly 0 (over every pair of the labelled set's keys, and their titles)."""
+    from voice_router.problems.similarity import NameIndex
+    from voice_router.problems.tags import title_from_key
+
+    keys = [p["key"] for p in json.loads(DATA.read_text())["problems"]]
+    names = {i: [as_name(key), as_name(title_from_key(key))] for i, key in enumerate(keys)}
+    names[len(keys)] = [as_name("e-mail-bounce"), as_name("sso")]  # one-letter words, 1 word
+    index = NameIndex(names)
+    for my_names in names.values():
+        alike = index.alike(my_names)
+        for theirs, their_names in names.items():
+            score = max(name_similarity(a, b, {}) for a in my_names for b in their_names)
+            assert (score > 0) == (theirs in alike), (my_names[0].text, their_names[0].text)
+
+
 # ---------------------------------------------------------------- the labelled set
 
 

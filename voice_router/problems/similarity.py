@@ -54,6 +54,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+@lru_cache(maxsize=65536)
 def significant(subject: str) -> frozenset[str]:
     """The stems of a subject's words, without stop words and single letters."""
     return frozenset(stem(w) for w in words(subject) if len(w) > 1 and w not in STOP_WORDS)
@@ -82,6 +83,9 @@ def as_name(text: str) -> Name:
     for index, word in enumerate(found):
         at[word[0]].append(index)
     return Name(text, found, stems, {k: tuple(v) for k, v in at.items()}, frozenset(stems))
+
+
+RUN = 4  # the longest run of words one word may stand for
 
 
 def _spells(token: str, run: tuple[str, ...]) -> bool:
@@ -133,7 +137,7 @@ def name_similarity(a: Name, b: Name, weight: dict[str, float]) -> float:
                 if got_l[i] or len(token) < 2:
                     continue
                 for j in right.at.get(token[0], ()):
-                    for size in (4, 3, 2, 1):
+                    for size in range(RUN, 0, -1):
                         if j + size > len(right.words) or any(got_r[j : j + size]):
                             continue
                         quality = stands_for(token, right.words[j : j + size])
@@ -150,6 +154,55 @@ def name_similarity(a: Name, b: Name, weight: dict[str, float]) -> float:
             total += w
             matched += w * g
     return matched / total if total else 0.0
+
+
+class NameIndex:
+    """Which names could be at all alike: where each stem, each run of up to RUN words and
+    each word occurs among many names (their owners: any hashable key). `alike` gives the
+    owners whose names share a word with a name's by any of name_similarity's ways (the
+    same stem, or a word standing for a run of the other's); every other owner's names have
+    a name_similarity of exactly 0 with it, so they need not be compared."""
+
+    def __init__(self, names: dict[int, list[Name]]) -> None:
+        self.by_stem: dict[str, set[int]] = defaultdict(set)
+        self.by_run: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        self.by_word: dict[str, set[int]] = defaultdict(set)
+        for owner, theirs in names.items():
+            for name in theirs:
+                for s in name.stems:
+                    self.by_stem[s].add(owner)
+                for run in _runs(name):
+                    self.by_run[run].add(owner)
+                for word in name.words:
+                    if len(word) >= 2:
+                        self.by_word[word].add(owner)
+        self.runs: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # by initial
+        for run in self.by_run:
+            self.runs[run[0][0]].append(run)
+        self.words: dict[str, list[str]] = defaultdict(list)  # by initial
+        for word in self.by_word:
+            self.words[word[0]].append(word)
+
+    def alike(self, names: list[Name]) -> set[int]:
+        found: set[int] = set()
+        for name in names:
+            for s in name.stems:
+                found |= self.by_stem.get(s, set())
+            for word in name.words:  # this name's word for a run of theirs
+                if len(word) >= 2:
+                    for run in self.runs.get(word[0], ()):
+                        if stands_for(word, run):
+                            found |= self.by_run[run]
+            for run in _runs(name):  # their word for a run of this name's
+                for word in self.words.get(run[0][0], ()):
+                    if stands_for(word, run):
+                        found |= self.by_word[word]
+        return found
+
+
+def _runs(name: Name) -> set[tuple[str, ...]]:
+    size = len(name.words)
+    return {name.words[j : j + n] for j in range(size) for n in range(1, RUN + 1) if j + n <= size}
 
 
 def idf(documents: list[frozenset[str]] | list[set[str]], power: float = 1.0) -> dict[str, float]:

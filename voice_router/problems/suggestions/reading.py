@@ -3,13 +3,13 @@ names, some ticket subjects, and the accounts and customers two groups share."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from voice_router.models import Customer, PainPoint, Problem
+from voice_router.models import ImpactMember, PainPoint, Problem
 from voice_router.platform.errors import NotFound
 from voice_router.problems.similarity import as_name, significant
 from voice_router.problems.suggestions.signals import Group
@@ -18,26 +18,31 @@ SUBJECTS = 10  # ticket subjects read per problem
 
 
 def load_groups(session: Session, problem_id: int) -> tuple[dict[int, Group], dict[int, int]]:
-    """Every unmerged problem's group, and each problem's group (its root)."""
-    rows = session.exec(
-        select(  # type: ignore[call-overload]  # SQLModel types select() up to 4 columns
-            Problem.id,
-            Problem.key,
-            Problem.title,
-            Problem.status,
-            Problem.merged_into_id,
-            Problem.accounts,
-            Problem.customers,
+    """Every unmerged problem's group, and each problem's group (its root). Read as plain
+    rows (no ORM): this is one row per problem, on every call."""
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(
+                col(Problem.id),
+                col(Problem.key),
+                col(Problem.title),
+                col(Problem.status),
+                col(Problem.merged_into_id),
+                col(Problem.accounts),
+                col(Problem.customers),
+            )
         )
-    ).all()
-    parent = {row[0]: row[4] for row in rows}
+        .all()
+    )
+    parent: dict[int, int | None] = {row[0]: row[4] for row in rows}
     if problem_id not in parent:
         raise NotFound(f"no problem {problem_id}")
     roots: dict[int, int] = {}
     for pid in parent:
         top, seen = pid, {pid}
-        while parent.get(top) is not None and parent[top] not in seen:
-            top = parent[top]
+        while (up := parent.get(top)) is not None and up not in seen:
+            top = up
             seen.add(top)
         roots[pid] = top
     groups = {
@@ -86,29 +91,49 @@ def read_subjects(
         group = groups[roots[pid]]
         if subject not in group.subjects:
             group.subjects.append(subject)
-            group.words.update(significant(subject))
+            for word in significant(subject):
+                group.words[word] = group.words.get(word, 0) + 1
 
 
-def shared_by_group(
-    session: Session, members: list[int], roots: dict[int, int], accounts: bool
-) -> tuple[int, dict[int, set[int]]]:
-    """How many distinct accounts (or customers) this group's active pain points have, and
-    for every other group the ones it shares with this one. Pain points are reached through
-    their customer (indexed): for accounts, the customers of this group's accounts."""
-    column = col(PainPoint.account_id) if accounts else col(PainPoint.customer_id)
-    active = (col(PainPoint.removed_at).is_(None), column.is_not(None))
-    mine = select(column).where(col(PainPoint.problem_id).in_(members), *active).distinct()
-    own = len(session.exec(mine).all())
-    found: dict[int, set[int]] = defaultdict(set)
-    if not own:
-        return 0, found
-    customers = select(Customer.id).where(col(Customer.account_id).in_(mine)) if accounts else mine
-    reach = col(PainPoint.customer_id).in_(customers)
-    rows = session.exec(
-        select(PainPoint.problem_id, column)
-        .where(reach, column.in_(mine), col(PainPoint.problem_id).not_in(members), *active)
-        .distinct()
-    ).all()
-    for pid, value in rows:
-        found[roots[pid]].add(value)  # type: ignore[arg-type]  # the query drops nulls
-    return own, found
+def _shared(problem_id: int) -> tuple[Any, Any]:
+    """`impactmember` rows of other groups (`theirs`) naming a member of this problem's
+    group, joined to this group's row for the member (`mine`)."""
+    mine, theirs = aliased(ImpactMember), aliased(ImpactMember)
+    same = sa.and_(col(mine.kind) == col(theirs.kind), col(mine.member_id) == col(theirs.member_id))
+    query = (
+        sa.select(col(theirs.owner_id))
+        .join(mine, same)
+        .where(col(mine.owner_id) == problem_id, col(mine.n) > 0)
+        .where(col(theirs.owner_id) != problem_id, col(theirs.n) > 0)
+    )
+    return query, theirs
+
+
+def shared_counts(
+    session: Session, problem_id: int, groups: dict[int, Group]
+) -> dict[int, tuple[int, int]]:
+    """For every other group, how many accounts and customers it shares with this problem's
+    group: one query over the tallies `impactmember` keeps per merge group (a member counts
+    while an active pain point of the group names it), found through its index on
+    (kind, member_id)."""
+    query, theirs = _shared(problem_id)
+    query = query.add_columns(theirs.kind, sa.func.count()).group_by(theirs.owner_id, theirs.kind)
+    found: dict[int, tuple[int, int]] = {}
+    for owner, kind, n in session.exec(query).all():
+        if owner in groups:  # a merged problem's own tallies are in its survivor's too
+            accounts, customers = found.get(owner, (0, 0))
+            found[owner] = (n, customers) if kind == "a" else (accounts, n)
+    return found
+
+
+def shared_members(
+    session: Session, problem_id: int, owners: list[int]
+) -> dict[int, tuple[set[int], set[int]]]:
+    """The accounts and customers each of these groups shares with this problem's group,
+    to name them."""
+    query, theirs = _shared(problem_id)
+    query = query.add_columns(theirs.kind, theirs.member_id)
+    found: dict[int, tuple[set[int], set[int]]] = {owner: (set(), set()) for owner in owners}
+    for owner, kind, member in session.exec(query.where(col(theirs.owner_id).in_(owners))).all():
+        found[owner][0 if kind == "a" else 1].add(member)
+    return found

@@ -4,14 +4,20 @@ score, and the best few (see voice_router.problems.suggestions)."""
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 
-import numpy as np
 from sqlmodel import Session
 
-from voice_router.problems import meaning
 from voice_router.problems import vectors as problem_vectors
-from voice_router.problems.similarity import idf, name_similarity
-from voice_router.problems.suggestions.reading import load_groups, read_subjects, shared_by_group
+from voice_router.problems.similarity import NameIndex, idf, name_similarity
+from voice_router.problems.suggestions import nearness
+from voice_router.problems.suggestions.reading import (
+    load_groups,
+    read_subjects,
+    shared_counts,
+    shared_members,
+)
 from voice_router.problems.suggestions.reasons import Namer, reasons
 from voice_router.problems.suggestions.signals import (
     CLOSED,
@@ -22,6 +28,10 @@ from voice_router.problems.suggestions.signals import (
     Weights,
     evidence,
 )
+
+# names of every group -> their index (one per database and state of the names)
+_NAME_INDEXES: OrderedDict[tuple[object, ...], NameIndex] = OrderedDict()
+_LOCK = threading.Lock()
 
 
 def _overlap(shared: int, mine: int, theirs: int, smoothing: float) -> float:
@@ -56,33 +66,31 @@ def compare(
     target = groups.get(problem_id)
     if target is None:  # merged: it can no longer be merged, nor be merged into
         return {}, groups
-    members = [pid for pid, root in roots.items() if root == problem_id]
     names = [n.distinct for g in groups.values() for n in g.names]
     name_weights = idf(names, weights.rarity)
-    own_accounts, accounts = shared_by_group(session, members, roots, accounts=True)
-    own_customers, customers = shared_by_group(session, members, roots, accounts=False)
+    shared = shared_counts(session, problem_id, groups)
+    alike = _name_index(groups).alike(target.names)
     found: dict[int, Signals] = {}
     for group in groups.values():
         if group is target:
             continue
         found[group.root] = sig = Signals()
-        for mine_name in target.names:
+        for mine_name in target.names if group.root in alike else ():
             for their_name in group.names:
                 similarity = name_similarity(mine_name, their_name, name_weights)
                 if similarity > sig.name:
                     sig.name, sig.names = similarity, (mine_name.text, their_name.text)
-        sig.accounts = accounts.get(group.root, set())
+        sig.shared_accounts, sig.shared_customers = shared.get(group.root, (0, 0))
         sig.account_overlap = _overlap(
-            len(sig.accounts), own_accounts, group.accounts, weights.overlap_smoothing
+            sig.shared_accounts, target.accounts, group.accounts, weights.overlap_smoothing
         )
-        sig.customers = customers.get(group.root, set())
         sig.customer_overlap = _overlap(
-            len(sig.customers), own_customers, group.customers, weights.overlap_smoothing
+            sig.shared_customers, target.customers, group.customers, weights.overlap_smoothing
         )
     _meaning(session, problem_id, roots, found)
     by_name = sorted((s for s in found.items() if s[1].name), key=lambda s: -s[1].name)
     by_overlap = sorted(
-        (s for s in found.items() if s[1].accounts or s[1].customers),
+        (s for s in found.items() if s[1].shared_accounts or s[1].shared_customers),
         key=lambda s: -(s[1].account_overlap + s[1].customer_overlap),
     )
     shortlist = {pid for pid, _ in by_name[: weights.shortlist] + by_overlap[: weights.shortlist]}
@@ -102,24 +110,35 @@ def compare(
     return found, groups
 
 
+def _name_index(groups: dict[int, Group]) -> NameIndex:
+    """The index of every group's names, kept while the names stay the same."""
+    key = tuple((root, *(name.text for name in group.names)) for root, group in groups.items())
+    with _LOCK:
+        if key in _NAME_INDEXES:
+            _NAME_INDEXES.move_to_end(key)
+            return _NAME_INDEXES[key]
+    index = NameIndex({root: group.names for root, group in groups.items()})
+    with _LOCK:
+        _NAME_INDEXES[key] = index
+        while len(_NAME_INDEXES) > 4:
+            _NAME_INDEXES.popitem(last=False)
+    return index
+
+
 def _meaning(
-    session: Session, problem_id: int, roots: dict[int, int], found: dict[int, Signals]
+    session: Session,
+    problem_id: int,
+    roots: dict[int, int],
+    found: dict[int, Signals],
 ) -> None:
-    """Each group's meaning similarity to the problem's group (sums of its members'
-    vectors, kept in memory by voice_router.problems.vectors; see voice_router.problems.meaning)."""
+    """Each group's meaning similarity to the problem's group (see
+    voice_router.problems.suggestions.nearness), from the vectors kept in memory by
+    voice_router.problems.vectors."""
     vectors = problem_vectors.load(session)
-    sums: dict[int, np.ndarray] = {}
-    for pid, vector in vectors.items():
-        root = roots.get(pid)
-        if root is not None:
-            sums[root] = sums[root] + vector if root in sums else vector.copy()
-    others = [pid for pid in found if pid in sums]
-    if problem_id not in sums or not others:
-        return
-    matrix = np.stack([sums[pid] for pid in others])
-    alike = meaning.similarities(sums[problem_id], matrix, meaning.background(matrix))
-    for pid, value in zip(others, alike.tolist(), strict=True):
-        found[pid].meaning = value
+    alike = nearness.similarities(vectors, roots, problem_id)
+    for pid, value in alike.items():
+        if pid in found:
+            found[pid].meaning = value
 
 
 def suggest(
@@ -144,6 +163,9 @@ def suggest(
     if not best:
         return []
     best = [(value, pid) for value, pid in best if value >= best[0][0] - weights.behind_best]
+    members = shared_members(session, problem_id, [pid for _, pid in best])
+    for pid, (accounts, customers) in members.items():
+        found[pid].accounts, found[pid].customers = accounts, customers
     namer = Namer(session, [found[pid] for _, pid in best])
     target = groups[problem_id]
     return [

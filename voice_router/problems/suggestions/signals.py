@@ -3,7 +3,6 @@ between two groups, and a suggestion (see voice_router.problems.suggestions)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from voice_router.problems.similarity import Name
@@ -45,7 +44,7 @@ class Suggestion:
     reasons: tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """A problem with everything merged into it: its names, some subjects, its sizes."""
 
@@ -55,15 +54,17 @@ class Group:
     customers: int
     names: list[Name] = field(default_factory=list)
     subjects: list[str] = field(default_factory=list)
-    words: Counter[str] = field(default_factory=Counter)
+    words: dict[str, int] = field(default_factory=dict)  # subject words: how many subjects
 
 
-@dataclass
+@dataclass(slots=True)
 class Signals:
     name: float = 0.0
     names: tuple[str, str] = ("", "")
     subjects: float = 0.0
-    accounts: set[int] = field(default_factory=set)
+    shared_accounts: int = 0
+    shared_customers: int = 0
+    accounts: set[int] = field(default_factory=set)  # the shared ones, for suggestions only
     account_overlap: float = 0.0
     customers: set[int] = field(default_factory=set)
     customer_overlap: float = 0.0

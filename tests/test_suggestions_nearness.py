@@ -1,0 +1,59 @@
+"""Meaning similarity between merge groups (voice_router.problems.suggestions.nearness): the
+same figures as centring every vector on the others' background, and the unit vectors of
+all groups kept only while the vectors and the merges stay the same."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voice_router.problems import meaning
+from voice_router.problems.suggestions import nearness
+
+
+def _vectors(seed: int = 7, n: int = 12, dim: int = 16) -> dict[int, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {pid: rng.normal(size=dim).astype(np.float32) for pid in range(1, n + 1)}
+
+
+def _centred(sums: dict[int, np.ndarray], problem_id: int) -> dict[int, float]:
+    """Row by row, as the suggestions computed it before the space was kept."""
+    others = [pid for pid in sums if pid != problem_id]
+    matrix = np.stack([sums[pid] for pid in others])
+    alike = meaning.similarities(sums[problem_id], matrix, meaning.background(matrix))
+    return dict(zip(others, alike.tolist(), strict=True))
+
+
+def test_the_same_as_centring_each_vector_on_the_others_background():
+    vectors = _vectors()
+    vectors[4] = np.zeros_like(vectors[4])  # a problem with no words yet
+    roots = {pid: pid for pid in vectors}
+    for problem_id in (1, 4, 12):
+        found = nearness.similarities(vectors, roots, problem_id)
+        expected = _centred(vectors, problem_id)
+        assert found.keys() == expected.keys()
+        assert all(abs(found[pid] - expected[pid]) < 1e-5 for pid in found), problem_id
+
+
+def test_a_merge_or_a_new_vector_makes_a_new_space():
+    vectors = _vectors()
+    roots = {pid: pid for pid in vectors}
+    before = nearness.similarities(vectors, roots, 1)
+
+    merged = {**roots, 3: 1}  # problem 3 merged into 1: one group, its vectors added up
+    after = nearness.similarities(vectors, merged, 1)
+    sums = {pid: v for pid, v in vectors.items() if pid != 3} | {1: vectors[1] + vectors[3]}
+    expected = _centred(sums, 1)
+    assert after.keys() == expected.keys() == set(vectors) - {1, 3}
+    assert all(abs(after[pid] - expected[pid]) < 1e-5 for pid in after)
+
+    changed = {**vectors, 5: vectors[1].copy()}  # problem 5's vector made again, now like 1's
+    again = nearness.similarities(changed, roots, 1)
+    assert again[5] > 0.99 > before[5]
+    assert nearness.similarities(vectors, roots, 1) == before
+
+
+def test_a_problem_without_a_vector_yet_finds_nothing_nor_does_a_lone_group():
+    vectors = _vectors(n=3)
+    roots = {pid: pid for pid in vectors} | {99: 99}
+    assert nearness.similarities(vectors, roots, 99) == {}
+    assert nearness.similarities({1: vectors[1]}, {1: 1}, 1) == {}
