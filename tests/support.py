@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from integrations import registry
+from jira_sandbox import JiraSandbox
 
 # One secret per registered kind; the six named ones predate the registry.
 SECRETS = {
@@ -23,6 +26,20 @@ SECRETS = {
 
 # What the Jira sandbox fixture (conftest.py) takes.
 JIRA_EMAIL, JIRA_TOKEN = "bot@example.com", "sandbox-token"
+
+
+@contextmanager
+def fresh_sandbox(
+    email: str, api_token: str, project: str = "PROD", **options: Any
+) -> Iterator[Any]:
+    """A running JiraSandbox, with the process's cached Jira clients dropped before and
+    after, so no test talks to another's sandbox."""
+    from voice_router.tracker.client import forget_clients
+
+    forget_clients()
+    with JiraSandbox(email, api_token, project, **options) as running:
+        yield running
+    forget_clients()
 
 
 def generic_delivery(

@@ -14,7 +14,7 @@ from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
-from voice_router.tracker import sync as jira_sync
+from voice_router.tracker import sync
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -233,6 +233,4 @@ def test_a_merged_problems_issue_moves_to_a_survivor_without_one(waiting, sandbo
     fields = sandbox.issue(key)["fields"]
     assert fields["summary"] == THEIR_SUMMARY  # still a person's issue
     assert f"vr-problem-{survivor.id}" in fields["labels"]
-    assert jira_sync.sync_problem(runtime.engine, runtime.settings, survivor.id).action == (
-        "unchanged"
-    )
+    assert sync.sync_problem(runtime.engine, runtime.settings, survivor.id).action == "unchanged"

@@ -323,12 +323,12 @@ def test_the_last_page_allowed_is_empty_not_an_error(agent):
 
 
 def test_an_unexpected_failure_in_a_ui_view_is_a_500_page(agent, monkeypatch):
-    from voice_router.problems import listing as problems
+    from voice_router.problems import listing
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(problems, "list_problems", broken)
+    monkeypatch.setattr(listing, "list_problems", broken)
     response = agent.get("/")
     assert_html_error(response, 500, "Something went wrong on our side")
     assert "boom" not in response.text

@@ -12,8 +12,7 @@ from sqlmodel import Session
 
 from voice_router.closing import notify
 from voice_router.platform.errors import BadRequest, Conflict
-from voice_router.problems import listing as problems
-from voice_router.problems import merging
+from voice_router.problems import listing, merging
 from voice_router.web import downloads
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
@@ -33,14 +32,14 @@ log = logging.getLogger(__name__)
 def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
     caller = current_caller()
     with Session(runtime().engine) as session:
-        detail = problems.problem_detail(session, problem_id)
+        detail = listing.problem_detail(session, problem_id)
         accounts, without_account = accounts_for(session, problem_id)
         notify_list = notify.notify_list(session, problem_id)
         trend = sparkline(daily_new_tickets(session, [problem_id])[problem_id])
         merged_here = merged_into_this(session, problem_id)
         survivor = None
         if detail["merged_into"] is not None:
-            survivor = problems.problem_detail(session, detail["merged_into"], pain_point_limit=0)
+            survivor = listing.problem_detail(session, detail["merged_into"], pain_point_limit=0)
         may_merge = caller is not None and caller.may("pm") and survivor is None
         targets = merge_targets(session, problem_id) if may_merge else []
         suggestions = suggestions_for(session, problem_id) if survivor is None else None
@@ -115,7 +114,7 @@ def rename(problem_id: int) -> ResponseReturnValue:
 @require_role("pm", signed_in)
 def link_jira(problem_id: int) -> ResponseReturnValue:
     from integrations.jira.errors import JiraError
-    from voice_router.tracker import links as jira_links
+    from voice_router.tracker import links
 
     rt = runtime()
     form = JiraLinkForm()
@@ -124,10 +123,10 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
     if not rt.settings.jira.url:
         raise BadRequest("Jira is not configured ([jira].url is empty).")
     with Session(rt.engine) as session:
-        problems.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
+        listing.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
     key = (form.key.data or "").strip().upper()
     try:
-        jira_links.link_issue(rt.engine, rt.settings, problem_id, key)
+        links.link_issue(rt.engine, rt.settings, problem_id, key)
     except Conflict as exc:
         add_error(form.key, exc.message)
         return _page(problem_id, 409, jira_form=form)
@@ -142,10 +141,10 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
 @bp.post("/problems/<int:problem_id>/jira/unlink")
 @require_role("pm", signed_in)
 def unlink_jira(problem_id: int) -> ResponseReturnValue:
-    from voice_router.tracker import links as jira_links
+    from voice_router.tracker import links
 
     try:
-        key = jira_links.unlink_issue(runtime().engine, problem_id)
+        key = links.unlink_issue(runtime().engine, problem_id)
     except BadRequest as exc:
         answer_at("jira", f"Not unlinked: {exc.message}", "error")
         return back_to(problem_id, "jira")
