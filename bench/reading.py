@@ -29,12 +29,11 @@ from decimal import Decimal
 from typing import Any
 
 from common import (
+    DATABASES,
     ROOT,
-    create_postgres,
-    drop_postgres,
+    fresh_database,
     log,
     machine,
-    postgres_url,
     postgres_version,
     settings_for,
     summary_ms,
@@ -352,16 +351,10 @@ def main() -> int:
     results: list[dict[str, Any]] = []
     with temp_dir("vr-bench-reading-") as workdir:
         for database in databases:
-            if database == "sqlite":
-                results += bench_database(database, f"sqlite:///{workdir / 'read.db'}", args)
-            elif database == "postgresql":
-                name = create_postgres("read")
-                try:
-                    results += bench_database(database, postgres_url(name), args)
-                finally:
-                    drop_postgres(name)
-            else:
+            if database not in DATABASES:
                 parser.error(f"unknown database {database!r}")
+            with fresh_database(database, workdir / "read.db", "read") as url:
+                results += bench_database(database, url, args)
 
     data = {
         "benchmark": "reading",

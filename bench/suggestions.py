@@ -48,12 +48,11 @@ from decimal import Decimal
 from typing import Any
 
 from common import (
+    DATABASES,
     ROOT,
-    create_postgres,
-    drop_postgres,
+    fresh_database,
     log,
     machine,
-    postgres_url,
     postgres_version,
     summary_ms,
     temp_dir,
@@ -411,16 +410,10 @@ def main() -> int:
         engine.dispose()
         speed = []
         for database in databases:
-            if database == "sqlite":
-                speed.append(time_database(database, f"sqlite:///{workdir / 's.db'}", data, args))
-            elif database == "postgresql":
-                name = create_postgres("suggest")
-                try:
-                    speed.append(time_database(database, postgres_url(name), data, args))
-                finally:
-                    drop_postgres(name)
-            else:
+            if database not in DATABASES:
                 parser.error(f"unknown database {database!r}")
+            with fresh_database(database, workdir / "s.db", "suggest") as url:
+                speed.append(time_database(database, url, data, args))
 
     splits = ("tuning", "held_out", "all") if args.split == "all" else (args.split,)
     result = {
