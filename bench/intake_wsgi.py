@@ -5,7 +5,7 @@
 
 The companion of bench/intake.py for a shared, noisy machine: calling the apps in one
 process, in alternating blocks (bare, voice-router, bare, …), keeps other load
-from skewing one side, and wrappers around `inbox.receive` and `RedisQueue.enqueue_drain`
+from skewing one side, and wrappers around `inbox.receive` and `RedisQueue.request_drain`
 show where voice-router's time goes. Same pre-signed distinct generic deliveries, same
 settings (fresh database, `redis_url` set so nothing is processed inline). Apps:
 
@@ -84,11 +84,11 @@ def call_all(app: Callable[..., Any], environs: list[dict[str, Any]]) -> float:
 
 @contextmanager
 def timing(spent: Counter[str]) -> Iterator[None]:
-    """Wrap inbox.receive and RedisQueue.enqueue_drain (whichever is in place) in timers."""
+    """Wrap inbox.receive and RedisQueue.request_drain (whichever is in place) in timers."""
     from voice_router.intake import inbox
     from workers import queue
 
-    originals = (inbox.receive, queue.RedisQueue.enqueue_drain)
+    originals = (inbox.receive, queue.RedisQueue.request_drain)
 
     def wrap(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -101,11 +101,11 @@ def timing(spent: Counter[str]) -> Iterator[None]:
         return timed
 
     inbox.receive = wrap("inbox.receive", originals[0])
-    queue.RedisQueue.enqueue_drain = wrap("enqueue_drain", originals[1])  # type: ignore[method-assign]
+    queue.RedisQueue.request_drain = wrap("enqueue_drain", originals[1])  # type: ignore[method-assign]
     try:
         yield
     finally:
-        inbox.receive, queue.RedisQueue.enqueue_drain = originals  # type: ignore[method-assign]
+        inbox.receive, queue.RedisQueue.request_drain = originals  # type: ignore[method-assign]
 
 
 def bench_database(database: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
