@@ -14,7 +14,6 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
-from redis import Redis
 
 from integrations.helpscout.oauth import forget_tokens
 from integrations.intercom.writeback import forget_admins
@@ -24,6 +23,7 @@ from tests.support import (
     JIRA_EMAIL,
     JIRA_TOKEN,
     SECRETS,
+    flushed_redis,
     fresh_sandbox,
     inline_runtime,
     redis_db_url,
@@ -161,10 +161,7 @@ def every_log_record() -> Iterator[list[logging.LogRecord]]:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    connection = Redis.from_url(REDIS_TEST_URL)
-    connection.flushdb()
-    yield REDIS_TEST_URL
-    connection.flushdb()
+    yield from flushed_redis(REDIS_TEST_URL)
 
 
 @pytest.fixture(autouse=True)

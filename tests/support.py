@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +75,44 @@ def generic_delivery(
         "removed_tags": list(removed_tags),
         "occurred_at": occurred_at,
     }
+
+
+def zendesk_login_loop(**ticket: Any) -> dict[str, Any]:
+    """A Zendesk webhook body: ticket 2002, tagged pain-sso-login, from Tom Reed of acme-corp.com;
+    `ticket` adds fields (`url`, `assignee`, …)."""
+    return {
+        "ticket": {
+            "id": "2002",
+            "title": "Login loop",
+            "tags": "pain-sso-login",
+            "updated_at": "2026-11-20T10:00:00Z",
+            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
+            **ticket,
+        }
+    }
+
+
+# What an agent's Zendesk adds to zendesk_login_loop: the ticket's page and its assignee.
+ZENDESK_ASSIGNED = {
+    "url": "acme.zendesk.com/agent/tickets/2002",
+    "assignee": {"email": "bob@support.example", "name": "Bob"},
+}
+
+
+def zendesk_writeback(api_base: str) -> dict[str, Any]:
+    """`sources` for a service that writes notes back to the Zendesk at `api_base`."""
+    return {"zendesk": {"writeback": True, "api_token": "zd-token", "api_base": api_base}}
+
+
+def run_cli(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`python -m voice_router <args>` in a child process, configured by the file `config`."""
+    return subprocess.run(
+        [sys.executable, "-m", "voice_router", *args],
+        env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def post_signed(
@@ -183,6 +223,16 @@ def inline_runtime(settings: Any) -> Any:
     if not settings.redis_url:
         runtime.queue = InlineJobs(runtime)
     return runtime
+
+
+def flushed_redis(url: str) -> Iterator[str]:
+    """For a fixture: the Redis database `url`, emptied before and after the test."""
+    from redis import Redis
+
+    connection = Redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()
 
 
 def redis_db_url(offset: int) -> str:

@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import pytest
 import requests
 
 from integrations import registry
-from tests.serving import free_port, wait_until_healthy
+from tests.serving import free_port, terminate, wait_until_healthy
 from tests.support import SECRETS, generic_delivery
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.tokens import create_token
@@ -78,12 +77,7 @@ class Gunicorn:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        terminate(self.process)
         self.engine.dispose()
 
 

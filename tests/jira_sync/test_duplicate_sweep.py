@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 
-from tests.jira_sync.conftest import EMAIL, TOKEN, drive, one_problem, problem_row
+from tests.jira_sync.conftest import drive, file_by_hand, one_problem, problem_row
 from tests.support import inline_runtime, token
 from voice_router.tracker import create, sync
 from voice_router.tracker.reconcile import reconcile
@@ -23,22 +22,7 @@ LAGS = [{"index_lag": 0}, {"index_lag": 5}, {"index_lag": 30}]
 
 def file_issue(jira, labels: list[str], summary: str = "SSO login") -> str:  # type: ignore[no-untyped-def]
     """An issue made through REST as the API user (as a create whose answer was lost is)."""
-    response = requests.post(
-        f"{jira.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": summary,
-                "labels": labels,
-                "description": "made twice",
-            }
-        },
-        auth=(EMAIL, TOKEN),
-        timeout=5,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["key"]
+    return file_by_hand(jira, summary, "made twice", labels=labels)
 
 
 def labels_of(jira, key: str) -> set[str]:  # type: ignore[no-untyped-def]

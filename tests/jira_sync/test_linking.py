@@ -5,12 +5,11 @@ takes the block and the per-problem label off again — nothing else."""
 from __future__ import annotations
 
 import pytest
-import requests
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from integrations.jira.render import BEGIN, END
-from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
+from tests.jira_sync.conftest import file_by_hand, jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
@@ -35,22 +34,18 @@ def problem_row(runtime, key: str) -> Problem:  # type: ignore[no-untyped-def]
 
 def their_issue(sandbox, labels=("customer-login",)) -> str:  # type: ignore[no-untyped-def]
     """An issue a person filed, with their own summary, description and labels."""
-    response = requests.post(
-        f"{sandbox.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": THEIR_SUMMARY,
-                "description": THEIR_TEXT,
-                "labels": list(labels),
-            }
-        },
-        auth=(EMAIL, TOKEN),
-        timeout=5,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["key"]
+    return file_by_hand(sandbox, THEIR_SUMMARY, THEIR_TEXT, labels=list(labels))
+
+
+def one_linked(waiting, sandbox):  # type: ignore[no-untyped-def]
+    """One problem (sso-login, one report) linked to an issue a person filed: the runtime,
+    the client, the problem and the issue's key."""
+    runtime, client = waiting
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime, "sso-login")
+    key = their_issue(sandbox)
+    assert link(client, runtime, problem.id, key).status_code == 200
+    return runtime, client, problem, key
 
 
 @pytest.fixture
@@ -88,11 +83,7 @@ def test_a_linked_issue_keeps_its_summary_text_and_labels_and_gains_ours(waiting
 def test_a_renamed_problem_never_reaches_a_persons_issue_but_reaches_ours(
     waiting, sandbox, make_settings
 ):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com")
-    theirs = problem_row(runtime, "sso-login")
-    key = their_issue(sandbox)
-    assert link(client, runtime, theirs.id, key).status_code == 200
+    runtime, client, theirs, key = one_linked(waiting, sandbox)
     pm = token(runtime, "pm")
 
     renamed = client.patch(
@@ -150,11 +141,7 @@ def test_the_database_holds_one_issue_to_one_problem(waiting, sandbox):
 
 
 def test_unlinking_takes_off_the_block_and_the_problem_label_and_nothing_else(waiting, sandbox):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com")
-    problem = problem_row(runtime, "sso-login")
-    key = their_issue(sandbox)
-    assert link(client, runtime, problem.id, key).status_code == 200
+    runtime, client, problem, key = one_linked(waiting, sandbox)
     links_before = sandbox.remote_links(key)
 
     response = client.delete(f"/api/v1/problems/{problem.id}/jira", headers=token(runtime, "pm"))
@@ -175,11 +162,7 @@ def test_unlinking_takes_off_the_block_and_the_problem_label_and_nothing_else(wa
 def test_unlinking_waits_out_jira_and_is_retried(waiting, sandbox):
     from workers.jobs import sync_jira
 
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com")
-    problem = problem_row(runtime, "sso-login")
-    key = their_issue(sandbox)
-    assert link(client, runtime, problem.id, key).status_code == 200
+    runtime, client, problem, key = one_linked(waiting, sandbox)
     sandbox.fail_next("GET", rf"/rest/api/2/issue/{key}", 503)
 
     assert (

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
-from tests.jira_sync.conftest import jira_table
-from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
+from tests.jira_sync.conftest import file_by_hand, jira_table
+from tests.support import by_key, generic_delivery, inline_runtime, post_signed, run_cli, token
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.tracker import sync
@@ -160,29 +160,13 @@ def test_link_an_existing_issue_instead_of_creating(make_settings, sandbox):
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     existing = sandbox.state  # create an issue as a person would, through the API
-    import requests
-
-    created = requests.post(
-        f"{sandbox.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": "Login loop (filed by hand)",
-                "description": "Ours",
-            }
-        },
-        auth=("bot@example.com", "sandbox-token"),
-        timeout=5,
-    ).json()
+    filed = file_by_hand(sandbox, "Login loop (filed by hand)", "Ours")
     problem = problem_row(runtime)
     pm = token(runtime, "pm")
-    response = client.post(
-        f"/api/v1/problems/{problem.id}/jira", json={"key": created["key"]}, headers=pm
-    )
+    response = client.post(f"/api/v1/problems/{problem.id}/jira", json={"key": filed}, headers=pm)
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["jira"]["key"] == created["key"]
-    description = sandbox.issue(created["key"])["fields"]["description"]
+    assert response.get_json()["jira"]["key"] == filed
+    description = sandbox.issue(filed)["fields"]["description"]
     assert description.startswith("Ours") and BEGIN in description
     assert len(sandbox.issues()) == 1
     bad = client.post(f"/api/v1/problems/{problem.id}/jira", json={"key": "PROD-999"}, headers=pm)
@@ -190,7 +174,7 @@ def test_link_an_existing_issue_instead_of_creating(make_settings, sandbox):
     assert "Issue does not exist" in bad.get_json()["message"]
     agent = client.post(
         f"/api/v1/problems/{problem.id}/jira",
-        json={"key": created["key"]},
+        json={"key": filed},
         headers=token(runtime, "agent"),
     )
     assert agent.status_code == 403
@@ -384,9 +368,6 @@ def test_400_from_jira_is_recorded_not_retried(make_settings, sandbox):
 
 
 def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_path):
-    import os
-    import subprocess
-    import sys
 
     from tests.support import SECRETS
 
@@ -403,13 +384,7 @@ def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_pa
         f'[jira]\nurl = "{sandbox.url}"\nemail = "bot@example.com"\n'
         f'api_token = "sandbox-token"\n'
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "voice_router", "worker", "--burst"],
-        env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli(config, "worker", "--burst")
     assert proc.returncode == 0, proc.stderr
     assert len(sandbox.issues()) == 1, proc.stderr + proc.stdout
     issue = only_issue(sandbox)
