@@ -16,7 +16,7 @@ from voice_router.problems import listing, merging
 from voice_router.web import downloads
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
-from voice_router.web.ui.access import current_caller, signed_in
+from voice_router.web.ui.access import caller_name, current_caller, signed_in
 from voice_router.web.ui.answers import answer_at, back_to
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
 from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm, add_error
@@ -76,14 +76,13 @@ def add_note(problem_id: int) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
         return _page(problem_id, 400, note_form=form)
-    caller = current_caller()
     amount = form.arr_at_risk.data
     merging.add_note(
         runtime().engine,
         problem_id,
         form.body.data,
         str(amount) if amount is not None else None,
-        caller.name if caller else "?",
+        caller_name(),
     )
     sync_later([problem_id])
     answer_at("notes", "Note added.")
@@ -98,10 +97,8 @@ def rename(problem_id: int) -> ResponseReturnValue:
     form = RenameForm()
     if not form.validate_on_submit():
         return _page(problem_id, 400, rename_form=form)
-    caller = current_caller()
-    by = caller.name if caller else "?"
     try:
-        merging.rename(runtime().engine, problem_id, form.title.data, by)
+        merging.rename(runtime().engine, problem_id, form.title.data, caller_name())
     except BadRequest as exc:
         add_error(form.title, exc.message)
         return _page(problem_id, 400, rename_form=form)
@@ -164,8 +161,7 @@ def mark_sent(problem_id: int) -> ResponseReturnValue:
     if not emails:
         answer_at("notify", "Nobody was marked: tick the customers you told first.", "error")
         return back_to(problem_id, "notify")
-    caller = current_caller()
-    result = notify.mark_sent(runtime().engine, problem_id, emails, caller.name if caller else "?")
+    result = notify.mark_sent(runtime().engine, problem_id, emails, caller_name())
     answer_at("notify", f"Marked {plural(len(result['marked']), 'customer')} as told.")
     if result["unknown"]:
         answer_at("notify", f"Not on this list: {', '.join(result['unknown'])}", "error")
