@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
@@ -148,17 +148,18 @@ def stored_headers(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-Client = TypeVar("Client")
+def client_fixture(kind: str, token: str, cls: type) -> Any:
+    """The `client` fixture of a write-back test module: `kind`'s client (an instance of
+    `cls`) on the test's `httpserver`, with a short timeout, closed after."""
 
+    @pytest.fixture(name="client")
+    def served_client(httpserver: HTTPServer) -> Iterator[Any]:
+        made = registry.make_client(kind, httpserver.url_for("/"), token, timeout=0.5)
+        assert isinstance(made, cls)
+        yield made
+        made.close()
 
-def served_client(
-    kind: str, httpserver: HTTPServer, token: str, cls: type[Client]
-) -> Iterator[Client]:
-    """For a fixture: `kind`'s write-back client on `httpserver` (short timeout), closed after."""
-    made = registry.make_client(kind, httpserver.url_for("/"), token, timeout=0.5)
-    assert isinstance(made, cls)
-    yield made
-    made.close()
+    return served_client
 
 
 def refusal(

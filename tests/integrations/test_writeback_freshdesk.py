@@ -5,7 +5,6 @@ body, the note id from the answer, and every failure mapped."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -25,9 +24,7 @@ def created(note_id: int = 43001) -> dict:
     return {"id": note_id, "ticket_id": 4001, "private": True, "body": "...", "incoming": False}
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from helpdesks.served_client("freshdesk", httpserver, API_KEY, Client)
+client = helpdesks.client_fixture("freshdesk", API_KEY, Client)
 
 
 def test_posts_one_private_html_note_and_returns_its_id(

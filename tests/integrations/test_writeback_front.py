@@ -6,8 +6,6 @@ Front's OpenAPI description (tests/helpdesk_openapi.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -34,9 +32,7 @@ def comment(comment_id: str = "com_1a2b3c") -> dict:
     }
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from helpdesks.served_client("front", httpserver, TOKEN, Client)
+client = helpdesks.client_fixture("front", TOKEN, Client)
 
 
 def test_posts_one_comment_and_returns_its_id(client: Client, httpserver: HTTPServer) -> None:

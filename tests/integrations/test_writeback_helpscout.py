@@ -6,8 +6,6 @@ test_writeback_helpscout_oauth.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -27,9 +25,7 @@ HOSTILE_HTML = (
 )
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from helpdesks.served_client("helpscout", httpserver, TOKEN, Client)
+client = helpdesks.client_fixture("helpscout", TOKEN, Client)
 
 
 def test_posts_one_note_thread_and_returns_the_resource_id(

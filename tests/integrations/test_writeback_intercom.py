@@ -6,7 +6,6 @@ every test sends is checked against Intercom's OpenAPI description (tests/helpde
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -52,9 +51,7 @@ def note(body: str) -> dict:
     return {"message_type": "note", "type": "admin", "admin_id": "991", "body": body}
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from helpdesks.served_client("intercom", httpserver, TOKEN, Client)
+client = helpdesks.client_fixture("intercom", TOKEN, Client)
 
 
 def test_asks_me_once_then_posts_one_admin_note_per_call(

@@ -5,7 +5,6 @@ or OAuth (Bearer) auth, the comment id from the audit, and every failure mapped.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -40,9 +39,7 @@ def private(body: str) -> dict:
     return {"ticket": {"comment": {"body": body, "public": False}}}
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from helpdesks.served_client("zendesk", httpserver, API_TOKEN, Client)
+client = helpdesks.client_fixture("zendesk", API_TOKEN, Client)
 
 
 def test_adds_one_private_comment_with_api_token_auth_and_returns_its_id(

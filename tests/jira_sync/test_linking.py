@@ -48,6 +48,18 @@ def one_linked(waiting, sandbox):  # type: ignore[no-untyped-def]
     return runtime, client, problem, key
 
 
+def two_problems_one_linked(waiting, sandbox):  # type: ignore[no-untyped-def]
+    """Two problems, sso-login and okta-loop, the first linked to an issue a person filed:
+    the runtime, the client, both problems and the issue's key."""
+    runtime, client = waiting
+    report(client, "T1", "a@acme.com", tag="pain-sso-login")
+    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
+    linked, other = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
+    key = their_issue(sandbox)
+    assert link(client, runtime, linked.id, key).status_code == 200
+    return runtime, client, linked, other, key
+
+
 @pytest.fixture
 def waiting(make_settings, sandbox):  # type: ignore[no-untyped-def]
     """Problems collect but get no issue of their own (min_customers 5): people link one."""
@@ -107,12 +119,7 @@ def test_a_renamed_problem_never_reaches_a_persons_issue_but_reaches_ours(
 
 
 def test_linking_an_issue_another_problem_holds_is_409_naming_that_problem(waiting, sandbox):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com", tag="pain-sso-login")
-    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
-    holder, other = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
-    key = their_issue(sandbox)
-    assert link(client, runtime, holder.id, key).status_code == 200
+    runtime, client, holder, other, key = two_problems_one_linked(waiting, sandbox)
     before = sandbox.issue(key)["fields"]["description"]
 
     for given in (key, key.lower()):
@@ -199,12 +206,7 @@ def test_linking_another_issue_moves_the_block_and_label_off_the_first(waiting, 
 
 
 def test_a_merged_problems_issue_moves_to_a_survivor_without_one(waiting, sandbox):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com", tag="pain-sso-login")
-    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
-    merged, survivor = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
-    key = their_issue(sandbox)
-    assert link(client, runtime, merged.id, key).status_code == 200
+    runtime, client, merged, survivor, key = two_problems_one_linked(waiting, sandbox)
     pm = token(runtime, "pm")
 
     response = client.post(

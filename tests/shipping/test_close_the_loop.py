@@ -342,11 +342,9 @@ def test_a_fixture_about_our_issue_ships_it(make_loop):
 
     loop = make_loop()
     p = seed(loop)
+    jira_fixtures = Path(__file__).parents[1] / "fixtures" / "jira"
     raw = (
-        Path(__file__).parents[1]
-        / "fixtures"
-        / "jira"
-        / "jira_issue_updated__status_done_resolution_set_mattermost.json"
+        jira_fixtures / "jira_issue_updated__status_done_resolution_set_mattermost.json"
     ).read_bytes()
     document = json.loads(raw)
     with Session(loop.runtime.engine) as session:
@@ -358,10 +356,7 @@ def test_a_fixture_about_our_issue_ships_it(make_loop):
     assert response.status_code == 202
     assert problem(loop).status == "shipped"
     reopened = (
-        Path(__file__).parents[1]
-        / "fixtures"
-        / "jira"
-        / "jira_issue_updated__reopened_resolution_cleared_mattermost.json"
+        jira_fixtures / "jira_issue_updated__reopened_resolution_cleared_mattermost.json"
     ).read_bytes()
     later = json.loads(reopened)
     later["timestamp"] = document["timestamp"] + 1000
