@@ -127,10 +127,7 @@ def _from_zulip_template(data: dict[str, Any]) -> PainPointEvent:
     tags, complete = _tags(data.get("tags"))
     return PainPointEvent(
         ticket_id=_ticket_id(data.get("ticket_id")),
-        customer=Person(
-            email=lenient_text(data.get("requester_email")),
-            name=lenient_text(data.get("requester_full_name")),
-        ),
+        customer=_person(data.get("requester_email"), data.get("requester_full_name")) or Person(),
         occurred_at=_when(data.get("updated_at")),
         tags=tags,
         tags_complete=complete,
