@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,15 @@ CSRF = re.compile(r'name="(?:[a-z]+-)?csrf_token"[^>]*value="([^"]+)"')
 SCRIPT = "<script>window.__pwned = 'script'; alert('pwned')</script>"
 IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"
 JS_URL = "javascript:window.__pwned='link'"
+
+
+@dataclass(frozen=True)
+class FakeSuggestion:
+    """What voice_router.problems.suggestions.suggest returns, for the tests that choose it."""
+
+    problem_id: int
+    score: float
+    reasons: tuple[str, ...]
 
 
 def days_ago(days: int, hour: int = 10) -> str:
@@ -96,6 +106,11 @@ def seed_hostile(client: Any) -> None:
         }
     }
     assert post_signed(client, "freshdesk", freshdesk).status_code == 202
+
+
+def section(html: str, heading: str) -> str:
+    """The part of a page from the heading `<heading>-h` to the end of its section."""
+    return html.split(f'id="{heading}-h"')[1].split("</section>")[0]
 
 
 def problem_ids(runtime: Any) -> dict[str, int]:
