@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 
@@ -146,6 +147,25 @@ def create_postgres(prefix: str, template: str | None = None) -> str:
 def drop_postgres(name: str) -> None:
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+DATABASES = ("sqlite", "postgresql")
+
+
+@contextlib.contextmanager
+def fresh_database(database: str, sqlite_file: Path, postgres_prefix: str) -> Iterator[str]:
+    """The URL of a new database of the kind `database` (one of DATABASES): the SQLite file
+    `sqlite_file`, or a PostgreSQL database named from `postgres_prefix`, dropped after."""
+    if database == "sqlite":
+        yield f"sqlite:///{sqlite_file}"
+        return
+    if database != "postgresql":
+        raise ValueError(f"unknown database {database!r}")
+    name = create_postgres(postgres_prefix)
+    try:
+        yield postgres_url(name)
+    finally:
+        drop_postgres(name)
 
 
 def postgres_version() -> str:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BENCH,
     BIN,
     REDIS_URL,
     ROOT,
@@ -60,7 +61,6 @@ from common import (
     write_result,
 )
 
-BENCH = ROOT / "bench"
 LUA = BENCH / "intake.lua"
 TICK = os.sysconf("SC_CLK_TCK")
 DEFAULT_APP = "voice_router.web:create_app()"

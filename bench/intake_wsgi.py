@@ -31,16 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    DATABASES,
     REDIS_URL,
     ROOT,
     Population,
-    create_postgres,
-    drop_postgres,
     flush_redis,
+    fresh_database,
     generic_body,
     log,
     machine,
-    postgres_url,
     postgres_version,
     settings_for,
     sign_generic,
@@ -167,16 +166,10 @@ def main() -> int:
     with temp_dir("vr-bench-wsgi-") as workdir:
         for database in databases:
             log(f"{database} ...")
-            if database == "sqlite":
-                results.append(bench_database(database, f"sqlite:///{workdir / 'w.db'}", args))
-            elif database == "postgresql":
-                name = create_postgres("wsgi")
-                try:
-                    results.append(bench_database(database, postgres_url(name), args))
-                finally:
-                    drop_postgres(name)
-            else:
+            if database not in DATABASES:
                 parser.error(f"unknown database {database!r}")
+            with fresh_database(database, workdir / "w.db", "wsgi") as url:
+                results.append(bench_database(database, url, args))
     data = {
         "benchmark": "intake_wsgi",
         "machine": info,

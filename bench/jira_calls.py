@@ -31,7 +31,7 @@ where in the code it comes from, and two figures:
 - calls per problem beyond the create: all calls attributed to a problem (its issue's
   paths, its label search) minus the create itself (label search + POST issue + remote
   link) — target <= 2;
-- calls made by a second `jira_sync.sync_problem` of every problem with nothing changed
+- calls made by a second `sync.sync_problem` of every problem with nothing changed
   (after `sandbox.reset_calls()`, in this process) — target 0.
 
 A third run, `lost`, asks whether a create whose answer is lost can make a second issue:
@@ -105,22 +105,21 @@ CREATE = {
 SETUP = {("GET", "/rest/api/2/serverInfo"), ("GET", "/rest/api/2/field")}
 ORIGIN = {
     ("GET", "/rest/api/2/serverInfo"): "JiraClient() -> jira.JIRA() construction, once a process "
-    "(jira_client.client_for, called only when a sync has something to do)",
-    ("GET", LABEL_SEARCH): "jira_create.create_or_adopt: label search before a create "
+    "(tracker.client.client_for, called only when a sync has something to do)",
+    ("GET", LABEL_SEARCH): "create.create_or_adopt: label search before a create "
     "(and while a lost create is being confirmed)",
     ("GET", UPDATED_SEARCH): "reconcile.reconcile: search_all, the worker's periodic pass "
     "(not per problem)",
-    ("POST", "/rest/api/2/issue"): "jira_create.create_or_adopt: client.create_issue",
-    ("POST", "/rest/api/2/issue/{key}/remotelink"): "jira_sync._link_back: client.add_remote_link",
-    ("GET", "/rest/api/2/issue/{key}/remotelink"): "jira_sync._link_back: an issue voice-router "
+    ("POST", "/rest/api/2/issue"): "create.create_or_adopt: client.create_issue",
+    ("POST", "/rest/api/2/issue/{key}/remotelink"): "sync._link_back: client.add_remote_link",
+    ("GET", "/rest/api/2/issue/{key}/remotelink"): "sync._link_back: an issue voice-router "
     "did not just create may carry the link already",
-    ("GET", "/rest/api/2/issue/{key}"): "jira_sync._rewrite: client.get_issue before every block "
+    ("GET", "/rest/api/2/issue/{key}"): "sync._rewrite: client.get_issue before every block "
     "rewrite (to splice the block into the current description)",
-    ("PUT", "/rest/api/2/issue/{key}"): "jira_sync._rewrite: client.edit_issue when the content "
+    ("PUT", "/rest/api/2/issue/{key}"): "sync._rewrite: client.edit_issue when the content "
     "hash changed",
-    ("POST", "/rest/api/2/issue/{key}/comment"): "jira_comments: notes, merge and regression "
-    "notices",
-    ("GET", "/rest/api/2/issue/{key}/comment"): "jira_comments: a pending note or notice looked "
+    ("POST", "/rest/api/2/issue/{key}/comment"): "comments: notes, merge and regression notices",
+    ("GET", "/rest/api/2/issue/{key}/comment"): "comments: a pending note or notice looked "
     "for before it is posted again",
 }
 
@@ -373,11 +372,11 @@ def delivery_counts(engine: Any) -> dict[str, int]:
 
 def second_sync(sandbox: Any, runtime: Any, problem_ids: Sequence[int]) -> dict[str, Any]:
     """Sync every problem again with nothing changed, in this process, counting calls."""
-    from voice_router.tracker import sync as jira_sync
+    from voice_router.tracker import sync
 
     sandbox.reset_calls()
     outcomes = Counter(
-        jira_sync.sync_problem(runtime.engine, runtime.settings, pid).action for pid in problem_ids
+        sync.sync_problem(runtime.engine, runtime.settings, pid).action for pid in problem_ids
     )
     calls = sandbox.calls
     setup = sum(1 for c in calls if endpoint(c) in SETUP)
@@ -432,11 +431,11 @@ def summarize(
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
     from voice_router.platform.settings import parse_settings
-    from voice_router.tracker import client as jira_client
+    from voice_router.tracker.client import forget_clients
     from workers.jobs import drain_inbox
     from workers.runtime import build_runtime
 
-    jira_client._cached_client.cache_clear()
+    forget_clients()
     database = Database(database_for(args, "embedded"), workdir, "embedded")
     try:
         with JiraSandbox(email=EMAIL, api_token=TOKEN, project=PROJECT) as sandbox:
@@ -468,7 +467,7 @@ def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[
                 runtime.engine.dispose()
     finally:
         database.drop()
-        jira_client._cached_client.cache_clear()
+        forget_clients()
     return result
 
 
@@ -619,10 +618,10 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
     from voice_router.platform.settings import load_settings
-    from voice_router.tracker import client as jira_client
+    from voice_router.tracker.client import forget_clients
     from workers.runtime import build_runtime
 
-    jira_client._cached_client.cache_clear()
+    forget_clients()
     rq = Rq(args.redis_url)
     rq.redis.flushdb()
     database = Database(database_for(args, "redis"), workdir, "redis")
@@ -718,7 +717,7 @@ def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str
     finally:
         rq.redis.flushdb()
         database.drop()
-        jira_client._cached_client.cache_clear()
+        forget_clients()
     return result
 
 
@@ -727,7 +726,7 @@ def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str
 
 class SimulatedClock:
     """The sandbox's clock (its index lag, `created`, `updated`) and voice-router's create
-    timing (jira_create.utcnow), stepped instead of slept."""
+    timing (create.utcnow), stepped instead of slept."""
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC)
@@ -746,12 +745,12 @@ def sync_until_linked(
     transient error Retry-After or the job's backoff (30 s, doubling) — or 1 s with the
     "eager" policy; after a sync that asks to come back, exactly the wait it asked for."""
     from integrations.jira.errors import JiraError, JiraRateLimited
-    from voice_router.tracker import sync as jira_sync
+    from voice_router.tracker import sync
 
     started, actions = clock.now, Counter[str]()
     for attempt in range(1, 200):
         try:
-            outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem_id)
+            outcome = sync.sync_problem(runtime.engine, runtime.settings, problem_id)
         except JiraError as exc:
             if not exc.transient:
                 raise
@@ -777,20 +776,20 @@ def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str,
     from jira_sandbox import JiraSandbox
     from voice_router.intake import processing
     from voice_router.platform.settings import parse_settings
-    from voice_router.tracker import client as jira_client
-    from voice_router.tracker import create as jira_create
+    from voice_router.tracker import create
+    from voice_router.tracker.client import forget_clients
     from workers.runtime import build_runtime
 
     lost = Burst(args.lost_problems, args.lost_problems, args.lost_problems, seed=5)
     cells = []
-    real_clock = jira_create.utcnow
+    real_clock = create.utcnow
     try:
         for lag in args.lags:
             for deployment in ("cloud", "datacenter"):
                 for policy in ("job backoff", "eager"):
-                    jira_client._cached_client.cache_clear()
+                    forget_clients()
                     clock = SimulatedClock()
-                    jira_create.utcnow = clock  # type: ignore[assignment]
+                    create.utcnow = clock  # type: ignore[assignment]
                     name = f"lost_{lag:g}_{deployment}_{policy.split()[0]}".replace(".", "_")
                     database = Database("sqlite", workdir, name)
                     try:
@@ -839,8 +838,8 @@ def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str,
                         database.drop()
                     log(f"  lost: lag {lag:g} s, {deployment}, {policy}: {cells[-1]['verdict']}")
     finally:
-        jira_create.utcnow = real_clock  # type: ignore[assignment]
-        jira_client._cached_client.cache_clear()
+        create.utcnow = real_clock  # type: ignore[assignment]
+        forget_clients()
     return {"run": "lost", "problems_per_cell": args.lost_problems, "cells": cells}
 
 

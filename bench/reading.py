@@ -29,12 +29,11 @@ from decimal import Decimal
 from typing import Any
 
 from common import (
+    DATABASES,
     ROOT,
-    create_postgres,
-    drop_postgres,
+    fresh_database,
     log,
     machine,
-    postgres_url,
     postgres_version,
     settings_for,
     summary_ms,
@@ -185,8 +184,7 @@ def bench_database(
 
     from voice_router.platform.db import upgrade
     from voice_router.platform.tokens import create_token
-    from voice_router.problems import impact
-    from voice_router.problems import listing as problems
+    from voice_router.problems import impact, listing
     from voice_router.web import create_app
     from workers.runtime import build_runtime
 
@@ -215,7 +213,7 @@ def bench_database(
 
         request = summary_ms(time_calls(get, 3, args.requests))
         with Session(runtime.engine) as session:
-            ids = [p["id"] for p in problems.list_problems(session, "impact", limit=limit)]
+            ids = [p["id"] for p in listing.list_problems(session, "impact", limit=limit)]
         with Session(runtime.engine) as session:
             trends = summary_ms(
                 time_calls(lambda ids=ids: impact.trends(session, ids), 3, args.requests)
@@ -284,12 +282,11 @@ def bench_voice(
     from voice_router.closing import weekly
     from voice_router.closing.drafts import draft_message
     from voice_router.models import Customer, PainPoint
-    from voice_router.problems import impact
-    from voice_router.problems import listing as problems
+    from voice_router.problems import impact, listing
     from voice_router.problems.quotes import quote_of, quotes_for
 
     with Session(runtime.engine) as session:
-        top = problems.list_problems(session, "impact", limit=1)[0]
+        top = listing.list_problems(session, "impact", limit=1)[0]
         top_id, customers = top["id"], top["customers"]
         group = impact.group_of(top_id, impact.merge_children(session))
 
@@ -354,16 +351,10 @@ def main() -> int:
     results: list[dict[str, Any]] = []
     with temp_dir("vr-bench-reading-") as workdir:
         for database in databases:
-            if database == "sqlite":
-                results += bench_database(database, f"sqlite:///{workdir / 'read.db'}", args)
-            elif database == "postgresql":
-                name = create_postgres("read")
-                try:
-                    results += bench_database(database, postgres_url(name), args)
-                finally:
-                    drop_postgres(name)
-            else:
+            if database not in DATABASES:
                 parser.error(f"unknown database {database!r}")
+            with fresh_database(database, workdir / "read.db", "read") as url:
+                results += bench_database(database, url, args)
 
     data = {
         "benchmark": "reading",

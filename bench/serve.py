@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    BENCH,
     BIN,
     ROOT,
     generic_body,
@@ -56,7 +57,6 @@ from intake import Requests, free_port, run_wrk, tree_cpu_seconds
 
 from voice_router.cli.service import web_processes
 
-BENCH = ROOT / "bench"
 TARGET_RATIO = 0.3
 TARGET_P99_MS = 50.0
 DRAIN_LIMIT_S = 60.0

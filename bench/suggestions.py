@@ -20,12 +20,12 @@ Figures are given for the tuning half and the held-out half of the clusters (the
 in the data; weights and threshold were chosen on the tuning half only), for ablations with
 signals switched off, and for other thresholds (`min_score`) as a precision/recall curve.
 
-The labelled set's problem vectors are computed by `problem_vectors.update` after loading,
+The labelled set's problem vectors are computed by `vectors.update` after loading,
 as the drain job does: a suggestion only compares cached vectors.
 
 Speed. The labelled problems plus generated ones make 1,000 problems with 100,000 pain
 points (subjects, ~3,000 accounts, ~20,000 customers), bulk-inserted like bench/reading.py;
-their vectors are stored by `problem_vectors.update` (timed apart: that is the job's
+their vectors are stored by `vectors.update` (timed apart: that is the job's
 encoding work; a later database in the same run reuses the encoder's text cache);
 `suggest` is timed (wall clock, and CPU time of this process: SQLite runs in it, PostgreSQL's
 own work is not in that figure) for N random problems and for N labelled problems that have
@@ -48,12 +48,11 @@ from decimal import Decimal
 from typing import Any
 
 from common import (
+    DATABASES,
     ROOT,
-    create_postgres,
-    drop_postgres,
+    fresh_database,
     log,
     machine,
-    postgres_url,
     postgres_version,
     summary_ms,
     temp_dir,
@@ -77,8 +76,7 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
     from sqlmodel import Session
 
     from voice_router.models import Account, Customer, PainPoint, Problem
-    from voice_router.problems import impact_recount
-    from voice_router.problems import vectors as problem_vectors
+    from voice_router.problems import impact_recount, vectors
     from voice_router.problems.tags import TagMatcher, title_from_key
 
     matcher = TagMatcher(["pain-*", "pain:*"])
@@ -133,7 +131,7 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
         session.flush()
         impact_recount.recompute(session, list(by_id))
         session.commit()
-    problem_vectors.update(engine)  # as the drain job does: requests only compare vectors
+    vectors.update(engine)  # as the drain job does: requests only compare vectors
     return by_id
 
 
@@ -307,7 +305,7 @@ def time_database(database: str, url: str, data: dict[str, Any], args: Any) -> d
     from sqlmodel import Session
 
     from voice_router.platform.db import make_engine, upgrade
-    from voice_router.problems import vectors as problem_vectors
+    from voice_router.problems import vectors
     from voice_router.problems.suggestions import suggest
 
     engine = make_engine(url)
@@ -315,7 +313,7 @@ def time_database(database: str, url: str, data: dict[str, Any], args: Any) -> d
     log(f"{database}: bulk-loading {PROBLEMS} problems, {args.pain_points} pain points ...")
     order = bulk_load(engine, data, args.pain_points, args.seed)
     started, used = time.perf_counter(), time.process_time()
-    problem_vectors.update(engine)  # what the drain job does; suggestions only compare
+    vectors.update(engine)  # what the drain job does; suggestions only compare
     encoding = {
         "wall_s": round(time.perf_counter() - started, 1),
         "cpu_s": round(time.process_time() - used, 1),
@@ -412,16 +410,10 @@ def main() -> int:
         engine.dispose()
         speed = []
         for database in databases:
-            if database == "sqlite":
-                speed.append(time_database(database, f"sqlite:///{workdir / 's.db'}", data, args))
-            elif database == "postgresql":
-                name = create_postgres("suggest")
-                try:
-                    speed.append(time_database(database, postgres_url(name), data, args))
-                finally:
-                    drop_postgres(name)
-            else:
+            if database not in DATABASES:
                 parser.error(f"unknown database {database!r}")
+            with fresh_database(database, workdir / "s.db", "suggest") as url:
+                speed.append(time_database(database, url, data, args))
 
     splits = ("tuning", "held_out", "all") if args.split == "all" else (args.split,)
     result = {

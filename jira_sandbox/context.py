@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from flask import Blueprint, abort, current_app, g, request
@@ -76,6 +78,18 @@ def visible_issue(ref: str) -> Issue:
     issue = s.get_issue(ref)
     may(issue, permissions.BROWSE)
     return issue
+
+
+@contextmanager
+def locked_issue(ref: str, *needed: str) -> Iterator[tuple[SandboxState, Issue]]:
+    """Under the sandbox's lock: its state and the issue `ref`, which the caller may browse
+    and holds `needed` on (else Jira's refusal)."""
+    s = state()
+    with s.lock:
+        issue = visible_issue(ref)
+        if needed:
+            may(issue, *needed)
+        yield s, issue
 
 
 def may(issue: Issue, *needed: str, status: int = 0) -> None:

@@ -23,6 +23,20 @@ def _emit(
     return event
 
 
+def _emit_issue_event(
+    state: SandboxState,
+    name: str,
+    type_name: str,
+    issue: Issue,
+    actor: Account,
+    items: list[dict[str, Any]],
+    via_api: bool,
+) -> Event:
+    """The webhook event `name` (`issue_event_type_name` `type_name`) for `items` changed."""
+    payload = payloads.issue_event(state, name, issue, actor, items, type_name)
+    return _emit(state, name, payload, via_api, issue)
+
+
 def create_issue(
     state: SandboxState,
     fields: Any,
@@ -81,10 +95,9 @@ def create_issue(
         items = changelog.diff(state, Draft(issuetype_id=issue.issuetype_id), Draft.of(issue))
         status = issue.status
         items.append(changelog.item("Status", "status", (None, None), (status.id, status.name)))
-        payload = payloads.issue_event(
-            state, "jira:issue_created", issue, actor, items, "issue_created"
+        _emit_issue_event(
+            state, "jira:issue_created", "issue_created", issue, actor, items, via_api
         )
-        _emit(state, "jira:issue_created", payload, via_api, issue)
         return issue
 
 
@@ -114,8 +127,9 @@ def edit_issue(
             _add_comment(state, issue, body, actor, via_api)
         state.reindex(issue)
         type_name = "issue_updated" if items else "issue_commented"
-        payload = payloads.issue_event(state, "jira:issue_updated", issue, actor, items, type_name)
-        return _emit(state, "jira:issue_updated", payload, via_api, issue)
+        return _emit_issue_event(
+            state, "jira:issue_updated", type_name, issue, actor, items, via_api
+        )
 
 
 def transition(
@@ -151,10 +165,9 @@ def transition(
             _add_comment(state, issue, body, actor, via_api)
         state.reindex(issue)
         items = changelog.workflow(old_status, target, old_resolution, new_resolution)
-        payload = payloads.issue_event(
-            state, "jira:issue_updated", issue, actor, items, "issue_generic"
+        return _emit_issue_event(
+            state, "jira:issue_updated", "issue_generic", issue, actor, items, via_api
         )
-        return _emit(state, "jira:issue_updated", payload, via_api, issue)
 
 
 def _add_comment(

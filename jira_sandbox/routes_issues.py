@@ -15,9 +15,9 @@ from .context import (
     api_version,
     flag,
     json_object,
+    locked_issue,
     may,
     state,
-    visible_issue,
 )
 from .errors import JiraError, field_errors
 from .issue_json import issue_json, parse_field_spec
@@ -54,9 +54,7 @@ def create_issue() -> Answer:
 
 @bp.get("/issue/<issue_ref>")
 def get_issue(issue_ref: str) -> dict[str, Any]:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
+    with locked_issue(issue_ref) as (s, issue):
         spec = parse_field_spec(request.args.getlist("fields"), "*all")
         return issue_json(api_base(), s, issue, spec)
 
@@ -64,10 +62,7 @@ def get_issue(issue_ref: str) -> dict[str, Any]:
 @bp.put("/issue/<issue_ref>")
 def edit_issue(issue_ref: str) -> Answer:
     body = json_object()
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.EDIT)
+    with locked_issue(issue_ref, perm.EDIT) as (s, issue):
         if not flag("notifyUsers", default=True):
             may(issue, perm.ADMIN_PROJECT)
         if isinstance(body.get("update"), dict) and "comment" in body["update"]:
@@ -82,10 +77,7 @@ def edit_issue(issue_ref: str) -> Answer:
 
 @bp.delete("/issue/<issue_ref>")
 def delete_issue(issue_ref: str) -> Answer:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.DELETE)
+    with locked_issue(issue_ref, perm.DELETE) as (s, issue):
         lifecycle.delete_issue(s, issue, actor(), via_api=True)
     return "", 204
 
@@ -95,9 +87,7 @@ def delete_issue(issue_ref: str) -> Answer:
 
 @bp.get("/issue/<issue_ref>/comment")
 def comments(issue_ref: str) -> dict[str, Any]:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
+    with locked_issue(issue_ref) as (s, issue):
         found = [render.comment(api_base(), s, c) for c in s.issue_comments(issue.id)]
     start = max(0, request.args.get("startAt", 0, type=int))
     limit = max(0, request.args.get("maxResults", 5000, type=int))
@@ -108,10 +98,7 @@ def comments(issue_ref: str) -> dict[str, Any]:
 @bp.post("/issue/<issue_ref>/comment")
 def add_comment(issue_ref: str) -> Answer:
     body = json_object()
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.COMMENT)
+    with locked_issue(issue_ref, perm.COMMENT) as (s, issue):
         comment = lifecycle.add_comment(
             s, issue, body.get("body"), actor(), api_version=api_version()
         )
@@ -120,9 +107,7 @@ def add_comment(issue_ref: str) -> Answer:
 
 @bp.get("/issue/<issue_ref>/comment/<comment_id>")
 def get_comment(issue_ref: str, comment_id: str) -> dict[str, Any]:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
+    with locked_issue(issue_ref) as (s, issue):
         found = next((c for c in s.issue_comments(issue.id) if str(c.id) == comment_id), None)
         if found is None:
             raise JiraError(404, "Can not find a comment for the id: " + comment_id)
@@ -134,9 +119,7 @@ def get_comment(issue_ref: str, comment_id: str) -> dict[str, Any]:
 
 @bp.get("/issue/<issue_ref>/remotelink")
 def remote_links(issue_ref: str) -> Any:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
+    with locked_issue(issue_ref) as (s, issue):
         links = s.issue_remote_links(issue.id)
         global_id = request.args.get("globalId")
         if global_id is not None:
@@ -150,10 +133,7 @@ def remote_links(issue_ref: str) -> Any:
 @bp.post("/issue/<issue_ref>/remotelink")
 def add_remote_link(issue_ref: str) -> Answer:
     body = json_object()
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.LINK)
+    with locked_issue(issue_ref, perm.LINK) as (s, issue):
         link, created = linking.upsert_remote_link(s, issue, body)
         return {"id": link.id, "self": f"{api_base()}/issue/{issue.key}/remotelink/{link.id}"}, (
             201 if created else 200
@@ -165,10 +145,7 @@ def delete_remote_link_by_global_id(issue_ref: str) -> Answer:
     global_id = request.args.get("globalId")
     if not global_id:
         raise JiraError(400, "The globalId parameter is required.")
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.LINK)
+    with locked_issue(issue_ref, perm.LINK) as (s, issue):
         if not any(r.global_id == global_id for r in s.issue_remote_links(issue.id)):
             raise JiraError(404, "No remote link with the given globalId was found.")
         linking.delete_remote_links(s, issue, keep=lambda r: r.global_id != global_id)
@@ -177,18 +154,13 @@ def delete_remote_link_by_global_id(issue_ref: str) -> Answer:
 
 @bp.get("/issue/<issue_ref>/remotelink/<link_id>")
 def remote_link(issue_ref: str, link_id: str) -> dict[str, Any]:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
+    with locked_issue(issue_ref) as (s, issue):
         return render.remote_link(api_base(), s, linking.find_remote_link(s, issue, link_id))
 
 
 @bp.delete("/issue/<issue_ref>/remotelink/<link_id>")
 def delete_remote_link(issue_ref: str, link_id: str) -> Answer:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.LINK)
+    with locked_issue(issue_ref, perm.LINK) as (s, issue):
         linking.find_remote_link(s, issue, link_id)
         linking.delete_remote_links(s, issue, keep=lambda r: str(r.id) != link_id)
     return "", 204

@@ -15,9 +15,9 @@ from .context import (
     api_blueprint,
     api_version,
     json_object,
+    locked_issue,
     may,
     state,
-    visible_issue,
 )
 from .errors import NOT_ON_SCREEN, JiraError, field_errors
 
@@ -46,9 +46,7 @@ def available(current: catalog.Status) -> list[catalog.Status]:
 
 @bp.get("/issue/<issue_ref>/transitions")
 def transitions(issue_ref: str) -> dict[str, Any]:
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
+    with locked_issue(issue_ref) as (s, issue):
         options = available(issue.status)
         project = s.projects[issue.project_id].key
         if not s.permissions.has(actor().account_id, project, perm.TRANSITION):
@@ -82,10 +80,7 @@ def do_transition(issue_ref: str) -> Answer:
     if tid is None:
         raise JiraError(400, "Missing 'transition' identifier")
     editing.operations(body.get("fields"), body.get("update"))  # shapes; a field in both
-    s = state()
-    with s.lock:
-        issue = visible_issue(issue_ref)
-        may(issue, perm.TRANSITION)
+    with locked_issue(issue_ref, perm.TRANSITION) as (s, issue):
         target = next((st for st in available(issue.status) if st.transition_id == tid), None)
         if target is None:
             raise JiraError(400, f"Transition id '{tid}' is not valid for this issue.")

@@ -14,17 +14,23 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
-from redis import Redis
 
 from integrations.helpscout.oauth import forget_tokens
 from integrations.intercom.writeback import forget_admins
 from jira_sandbox import JiraSandbox
 from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
-from tests.support import JIRA_EMAIL, JIRA_TOKEN, SECRETS, inline_runtime, redis_db_url
+from tests.support import (
+    JIRA_EMAIL,
+    JIRA_TOKEN,
+    SECRETS,
+    flushed_redis,
+    fresh_sandbox,
+    inline_runtime,
+    redis_db_url,
+)
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.runtime import Runtime
 from voice_router.platform.settings import Settings, parse_settings
-from voice_router.tracker import client as jira_client
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "VOICE_ROUTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -130,11 +136,9 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[JiraSandbox]:
     `@pytest.mark.parametrize("sandbox", [{"index_lag": 5}], indirect=True)` (also
     `deployment="datacenter"`, `clock=...`). The process's cached Jira client is dropped
     before and after, so no test talks to another's sandbox."""
-    jira_client._cached_client.cache_clear()
     options = getattr(request, "param", {})
-    with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD", **options) as running:
+    with fresh_sandbox(JIRA_EMAIL, JIRA_TOKEN, "PROD", **options) as running:
         yield running
-    jira_client._cached_client.cache_clear()
 
 
 @pytest.fixture
@@ -157,10 +161,7 @@ def every_log_record() -> Iterator[list[logging.LogRecord]]:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    connection = Redis.from_url(REDIS_TEST_URL)
-    connection.flushdb()
-    yield REDIS_TEST_URL
-    connection.flushdb()
+    yield from flushed_redis(REDIS_TEST_URL)
 
 
 @pytest.fixture(autouse=True)

@@ -151,6 +151,16 @@ class Process:
                 self.kill()
 
 
+def terminate(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it has not exited 30 s later."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 def serve(config: Path, log: Path, workers: int = 2) -> Process:
     port = free_port()
     command = [

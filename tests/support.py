@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from integrations import registry
+from jira_sandbox import JiraSandbox
 
 # One secret per registered kind; the six named ones predate the registry.
 SECRETS = {
@@ -23,6 +28,20 @@ SECRETS = {
 
 # What the Jira sandbox fixture (conftest.py) takes.
 JIRA_EMAIL, JIRA_TOKEN = "bot@example.com", "sandbox-token"
+
+
+@contextmanager
+def fresh_sandbox(
+    email: str, api_token: str, project: str = "PROD", **options: Any
+) -> Iterator[Any]:
+    """A running JiraSandbox, with the process's cached Jira clients dropped before and
+    after, so no test talks to another's sandbox."""
+    from voice_router.tracker.client import forget_clients
+
+    forget_clients()
+    with JiraSandbox(email, api_token, project, **options) as running:
+        yield running
+    forget_clients()
 
 
 def generic_delivery(
@@ -56,6 +75,44 @@ def generic_delivery(
         "removed_tags": list(removed_tags),
         "occurred_at": occurred_at,
     }
+
+
+def zendesk_login_loop(**ticket: Any) -> dict[str, Any]:
+    """A Zendesk webhook body: ticket 2002, tagged pain-sso-login, from Tom Reed of acme-corp.com;
+    `ticket` adds fields (`url`, `assignee`, …)."""
+    return {
+        "ticket": {
+            "id": "2002",
+            "title": "Login loop",
+            "tags": "pain-sso-login",
+            "updated_at": "2026-11-20T10:00:00Z",
+            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
+            **ticket,
+        }
+    }
+
+
+# What an agent's Zendesk adds to zendesk_login_loop: the ticket's page and its assignee.
+ZENDESK_ASSIGNED = {
+    "url": "acme.zendesk.com/agent/tickets/2002",
+    "assignee": {"email": "bob@support.example", "name": "Bob"},
+}
+
+
+def zendesk_writeback(api_base: str) -> dict[str, Any]:
+    """`sources` for a service that writes notes back to the Zendesk at `api_base`."""
+    return {"zendesk": {"writeback": True, "api_token": "zd-token", "api_base": api_base}}
+
+
+def run_cli(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`python -m voice_router <args>` in a child process, configured by the file `config`."""
+    return subprocess.run(
+        [sys.executable, "-m", "voice_router", *args],
+        env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def post_signed(
@@ -166,6 +223,16 @@ def inline_runtime(settings: Any) -> Any:
     if not settings.redis_url:
         runtime.queue = InlineJobs(runtime)
     return runtime
+
+
+def flushed_redis(url: str) -> Iterator[str]:
+    """For a fixture: the Redis database `url`, emptied before and after the test."""
+    from redis import Redis
+
+    connection = Redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()
 
 
 def redis_db_url(offset: int) -> str:

@@ -35,13 +35,9 @@ NEEDLES = (EMAIL.encode(), b"maria lopez", b"lopez")
 IMPACT = ("customers", "accounts", "mrr", "tickets", "first_seen", "last_seen")
 
 
-def seed(client, runtime, with_colleague: bool = True) -> int:
-    """Every shipped sample from every helpdesk, plus Maria in more places (and, with
-    `with_colleague`, in the words of another customer); the note's id."""
-    for kind, name, sample in sample_files():
-        response = post_signed(client, kind, sample["body"], headers=sample.get("headers", {}))
-        assert response.status_code == 202, (kind, name)
-    maria = generic_delivery(
+def maria_first_ticket() -> dict:
+    """Maria's ticket G-1, her address in mixed case, as its one delivery."""
+    return generic_delivery(
         "G-1",
         "MARIA.LOPEZ@Acme-Corp.com",
         ["pain-csv-export-timeout"],
@@ -50,6 +46,15 @@ def seed(client, runtime, with_colleague: bool = True) -> int:
         subject="Maria Lopez here: the export hangs",
         delivery_id="dlv-maria-1",
     )
+
+
+def seed(client, runtime, with_colleague: bool = True) -> int:
+    """Every shipped sample from every helpdesk, plus Maria in more places (and, with
+    `with_colleague`, in the words of another customer); the note's id."""
+    for kind, name, sample in sample_files():
+        response = post_signed(client, kind, sample["body"], headers=sample.get("headers", {}))
+        assert response.status_code == 202, (kind, name)
+    maria = maria_first_ticket()
     colleague = generic_delivery(
         "G-2",
         "ole.berg@umbrella.co",
@@ -162,15 +167,7 @@ def test_forgotten_deliveries_are_stubs_that_never_process_again(client, runtime
     assert processing.replay(runtime.engine, None) == 0  # the invalid one is not replayable
     assert processing.replay(runtime.engine, [d.id for d in stubs if d.id]) == 0
     # The helpdesk retries an old delivery: still a duplicate, she does not come back.
-    retry = generic_delivery(
-        "G-1",
-        "MARIA.LOPEZ@Acme-Corp.com",
-        ["pain-csv-export-timeout"],
-        name=NAME,
-        company="Acme Corp",
-        subject="Maria Lopez here: the export hangs",
-        delivery_id="dlv-maria-1",
-    )
+    retry = maria_first_ticket()  # the same delivery again
     response = post_signed(client, "generic", retry)
     assert response.status_code == 202 and response.get_json()["duplicate"] is True
     assert EMAIL.encode() not in dump(runtime.engine)

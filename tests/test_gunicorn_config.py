@@ -9,7 +9,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import pytest
 import requests
 
 from integrations import registry
-from tests.serving import free_port, wait_until_healthy
+from tests.serving import free_port, terminate, wait_until_healthy
 from tests.support import SECRETS, generic_delivery
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.tokens import create_token
@@ -78,12 +77,7 @@ class Gunicorn:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        terminate(self.process)
         self.engine.dispose()
 
 
@@ -218,19 +212,22 @@ def small_server(tmp_path: Path) -> Iterator[Gunicorn]:
     started.stop()
 
 
-def test_a_chunked_webhook_of_exactly_the_limit_is_accepted(small_server):
-    raw, headers = signed_of_length(4096)
-    url = f"{small_server.base}/webhooks/generic"
+def post_chunked(server: Gunicorn, length: int) -> requests.Response:
+    """A signed generic webhook of `length` bytes, sent chunked (no Content-Length)."""
+    raw, headers = signed_of_length(length)
+    url = f"{server.base}/webhooks/generic"
     response = requests.post(url, data=chunked(raw), headers=headers, timeout=30)
     assert response.request.headers["Transfer-Encoding"] == "chunked"
+    return response
+
+
+def test_a_chunked_webhook_of_exactly_the_limit_is_accepted(small_server):
+    response = post_chunked(small_server, 4096)
     assert response.status_code == 202, response.text
 
 
 def test_a_chunked_webhook_one_byte_over_the_limit_is_413(small_server):
-    raw, headers = signed_of_length(4097)
-    url = f"{small_server.base}/webhooks/generic"
-    response = requests.post(url, data=chunked(raw), headers=headers, timeout=30)
-    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    response = post_chunked(small_server, 4097)
     assert response.status_code == 413, response.text
     assert response.json()["error"] == "payload_too_large"
     with small_server.engine.connect() as connection:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.support import generic_delivery, post_signed
-from voice_router.intake import store as intake_store
+from voice_router.intake import store
 from voice_router.platform.db import make_engine
 from workers.runtime import build_runtime
 
@@ -64,7 +64,7 @@ def in_thread(function: Callable[[], Any]) -> dict[str, Any]:
     return outcome
 
 
-def queued(group: intake_store.GroupCommit, function: Callable[[], Any]) -> dict[str, Any]:
+def queued(group: store.GroupCommit, function: Callable[[], Any]) -> dict[str, Any]:
     """`in_thread`, once the call waits in the group commit's queue (so queued in order)."""
     before = group.waiting()
     outcome = in_thread(function)
@@ -88,7 +88,7 @@ def intake(settings):  # type: ignore[no-untyped-def]
     from voice_router.web import create_app
 
     runtime = build_runtime(settings)
-    yield create_app(runtime=runtime), intake_store.group_commit(runtime.engine)
+    yield create_app(runtime=runtime), store.group_commit(runtime.engine)
     runtime.engine.dispose()
 
 
@@ -143,7 +143,7 @@ def row(key: str, **overrides: Any) -> dict[str, Any]:
 
 def test_a_refused_delivery_costs_the_rest_of_its_group_nothing(settings, database_url):
     engine = make_engine(database_url)
-    group = intake_store.GroupCommit(max_writers=1)
+    group = store.GroupCommit(max_writers=1)
     rows = [
         row("b"),
         row("refused", headers=None),  # NOT NULL: the database refuses this one

@@ -17,12 +17,11 @@ import pytest
 from integrations import registry
 from jira_sandbox import JiraSandbox
 from tests.conftest import source_table
-from tests.support import SECRETS, generic_delivery, inline_runtime
+from tests.support import SECRETS, fresh_sandbox, generic_delivery, inline_runtime
 from voice_router.intake import inbox
 from voice_router.platform import logs, masking
 from voice_router.platform.settings import parse_settings
 from voice_router.platform.tokens import create_token
-from voice_router.tracker import client as jira_client
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -45,10 +44,8 @@ SAMPLES = {
 
 @pytest.fixture
 def sandbox() -> Iterator[JiraSandbox]:
-    jira_client._cached_client.cache_clear()
-    with JiraSandbox(email=JIRA_EMAIL, api_token=JIRA_TOKEN, project="PROD") as running:
+    with fresh_sandbox(JIRA_EMAIL, JIRA_TOKEN, "PROD") as running:
         yield running
-    jira_client._cached_client.cache_clear()
 
 
 class Sent:

@@ -18,13 +18,22 @@ from pathlib import Path
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
-from redis import Redis
 from sqlmodel import Session, select
 
 from integrations import registry
-from tests.serving import free_port, wait_until_healthy
+from tests.serving import free_port, terminate, wait_until_healthy
 from tests.shipping.conftest import make_loop  # noqa: F401 - a fixture used below
-from tests.support import SECRETS, generic_delivery, inline_runtime, post_signed, redis_db_url
+from tests.support import (
+    SECRETS,
+    ZENDESK_ASSIGNED,
+    flushed_redis,
+    generic_delivery,
+    inline_runtime,
+    post_signed,
+    redis_db_url,
+    zendesk_login_loop,
+    zendesk_writeback,
+)
 from voice_router.intake import processing
 from voice_router.models import Delivery, Outbound, Problem
 from voice_router.platform.clock import utcnow
@@ -88,10 +97,7 @@ def test_each_delivery_outcome_is_counted_once(client):
 
 @pytest.fixture
 def redis_m() -> Iterator[str]:
-    connection = Redis.from_url(REDIS_METRICS_URL)
-    connection.flushdb()
-    yield REDIS_METRICS_URL
-    connection.flushdb()
+    yield from flushed_redis(REDIS_METRICS_URL)
 
 
 def test_state_gauges_are_read_from_the_database_and_redis_at_scrape_time(make_settings, redis_m):
@@ -141,22 +147,10 @@ def test_jira_calls_and_notifications_are_counted_by_result(make_loop, httpserve
         {"audit": {"events": [{"type": "Comment", "id": 77}]}}
     )
     api_base = httpserver.url_for("").rstrip("/")
-    loop = make_loop(
-        sources={"zendesk": {"writeback": True, "api_token": "zd-token", "api_base": api_base}}
-    )
+    loop = make_loop(sources=zendesk_writeback(api_base))
     before = scrape(loop.client.get)
     loop.sandbox.fail_next("POST", r"/rest/api/2/issue$", 400)
-    body = {
-        "ticket": {
-            "id": "2002",
-            "url": "acme.zendesk.com/agent/tickets/2002",
-            "title": "Login loop",
-            "tags": "pain-sso-login",
-            "updated_at": "2026-11-20T10:00:00Z",
-            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
-            "assignee": {"email": "bob@support.example", "name": "Bob"},
-        }
-    }
+    body = zendesk_login_loop(**ZENDESK_ASSIGNED)
     assert post_signed(loop.client, "zendesk", body).status_code == 202  # create refused: 400
     second = dict(body, ticket={**body["ticket"], "updated_at": "2026-11-20T11:00:00Z"})
     assert post_signed(loop.client, "zendesk", second).status_code == 202  # created this time
@@ -248,12 +242,7 @@ class Gunicorn:
         }
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        terminate(self.process)
 
 
 def _gunicorn_major() -> int:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import run_cli
 from voice_router.platform.settings import ConfigError, load_settings
 
 
@@ -121,13 +119,7 @@ def test_a_help_scout_source_can_write_back_with_app_credentials_alone(tmp_path)
 
 def test_bad_config_stops_the_cli_with_one_line_and_no_traceback(tmp_path):
     path = write(tmp_path, '[sources.hs]\nkind = "hubspot"\nsecret = "s"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "voice_router", "db", "upgrade"],
-        env={**os.environ, "VOICE_ROUTER_CONFIG": str(path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(path, "db", "upgrade", timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "kind" in lines[0]

@@ -8,8 +8,7 @@ from sqlmodel import Session, select
 
 from tests.test_suggestions import ids, report
 from voice_router.models import Problem, ProblemVector
-from voice_router.problems import meaning
-from voice_router.problems import vectors as problem_vectors
+from voice_router.problems import meaning, vectors
 from voice_router.problems.merging import merge
 from voice_router.problems.privacy import forget
 from voice_router.problems.suggestions import compare, suggest
@@ -148,13 +147,13 @@ def test_vectors_of_another_encoder_are_ignored_then_recomputed(client, runtime)
         found, _ = compare(session, key_ids["okta-signin"])
     assert found[key_ids["sso-login-loop"]].meaning > 0.1  # computed in memory meanwhile
 
-    assert problem_vectors.update(runtime.engine) == 2
+    assert vectors.update(runtime.engine) == 2
 
     with Session(runtime.engine) as session:
         rows = session.exec(select(ProblemVector)).all()
     assert {row.model for row in rows} == {meaning.MODEL}
     assert {len(row.vector) for row in rows} == {meaning.DIM * 4}
-    assert problem_vectors.update(runtime.engine) == 0
+    assert vectors.update(runtime.engine) == 0
 
 
 def test_a_big_problem_is_encoded_again_as_it_grows_not_for_every_ticket(client, runtime):
@@ -165,7 +164,7 @@ def test_a_big_problem_is_encoded_again_as_it_grows_not_for_every_ticket(client,
         (made_for,) = [tickets for tickets, _ in stored_vectors(runtime).values()]
         return made_for
 
-    small = 2 * problem_vectors.SUBJECTS
+    small = 2 * vectors.SUBJECTS
     for n in range(small):
         report(client, f"T{n}", "pain-export", email=f"p{n}@acme.example", subject=f"Export {n}")
     assert tickets_of_vector() == small  # every ticket so far made it again
@@ -178,7 +177,7 @@ def test_a_big_problem_is_encoded_again_as_it_grows_not_for_every_ticket(client,
 
     forget(runtime.engine, "s@acme.example", actor="test")  # "Export hangs" must go
     assert stored_vectors(runtime) == {}
-    assert problem_vectors.update(runtime.engine) == 1
+    assert vectors.update(runtime.engine) == 1
     assert tickets_of_vector() == small + 2  # the ticket still counts; its subject is gone
 
 
@@ -189,7 +188,7 @@ def test_a_drain_makes_a_few_vectors_at_a_time_missing_ones_first(client, runtim
         session.execute(sa.delete(ProblemVector).where(ProblemVector.problem_id != 1))
         session.execute(sa.update(ProblemVector).values(tickets=0))  # stale, not missing
         session.commit()
-    assert problem_vectors.update(runtime.engine, limit=2) == 2
+    assert vectors.update(runtime.engine, limit=2) == 2
     assert stored_vectors(runtime)[1][0] == 0  # the stale one waits for the missing ones
-    assert problem_vectors.update(runtime.engine) == 1
-    assert problem_vectors.update(runtime.engine) == 0
+    assert vectors.update(runtime.engine) == 1
+    assert vectors.update(runtime.engine) == 0

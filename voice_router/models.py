@@ -127,7 +127,7 @@ class Problem(SQLModel, table=True):
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
     )
     # A create was sent at this time and its answer not seen yet: no second create before
-    # a search has had the chance to show the first one (jira_create.py).
+    # a search has had the chance to show the first one (tracker/create.py).
     jira_create_sent_at: datetime | None = None
     # Jira holds the remote link back to this problem on the linked issue.
     jira_remote_link_at: datetime | None = None

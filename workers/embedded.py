@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
-from voice_router.tracker import releases as jira_releases
+from voice_router.tracker import releases
 from workers import jobs
 from workers.queue import EmbeddedQueue
 
@@ -175,7 +175,7 @@ class JobRunner:
             if (
                 idle
                 and not schedule.anything_due(engine, schedule.SYNC_DELAY * 2)
-                and not jira_releases.any_due(engine)
+                and not releases.any_due(engine)
             ):
                 return True
             self.queue.inbox.set()

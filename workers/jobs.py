@@ -16,7 +16,7 @@ from workers.runtime import process_runtime
 log = logging.getLogger(__name__)
 
 RECONCILE_LEASE = "reconcile"
-VECTORS_PER_DRAIN = 10  # meaning vectors made after a drain, ~10 ms each (problem_vectors)
+VECTORS_PER_DRAIN = 10  # meaning vectors made after a drain, ~10 ms each (problems/vectors.py)
 
 
 @metrics.counts_failures("drain_inbox")
@@ -54,10 +54,9 @@ def _after_drain(runtime: Runtime, touched: set[int]) -> None:
     """The meaning vectors that went stale, then auto-merge (when `auto_merge_above` is
     set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
     from voice_router.platform.db import session_scope
-    from voice_router.problems import auto_merge
-    from voice_router.problems import vectors as problem_vectors
+    from voice_router.problems import auto_merge, vectors
 
-    problem_vectors.update(runtime.engine, VECTORS_PER_DRAIN)
+    vectors.update(runtime.engine, VECTORS_PER_DRAIN)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
     if merged and runtime.settings.jira.url:
         with session_scope(runtime.engine) as session:
@@ -71,7 +70,7 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     makes it due again later (Retry-After, else backoff), and `jira.error` says so until
     a later try succeeds. A sync waiting on Jira (`retry_in`) is due again after that wait."""
     from integrations.jira.errors import JiraError, JiraRateLimited
-    from voice_router.tracker import sync as jira_sync
+    from voice_router.tracker import sync
 
     runtime = runtime or process_runtime()
     started = getattr(runtime.queue, "sync_started", None)
@@ -81,12 +80,12 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     if claimed is None:
         return "not-due"
     try:
-        outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem_id)
+        outcome = sync.sync_problem(runtime.engine, runtime.settings, problem_id)
     except Exception as exc:
         retry_after = exc.retry_after if isinstance(exc, JiraRateLimited) else None
         wait = schedule.retry_sync(runtime.engine, problem_id, claimed, retry_after)
         if isinstance(exc, JiraError):
-            jira_sync.note_transient(runtime.engine, problem_id, exc)
+            sync.note_transient(runtime.engine, problem_id, exc)
             log.info("jira.sync.retry", extra={"problem_id": problem_id, "wait": wait})
         else:
             log.exception("jira.sync.crashed", extra={"problem_id": problem_id, "wait": wait})
@@ -116,12 +115,12 @@ def apply_releases(runtime: Runtime | None = None) -> dict[str, int]:
     """Released Jira versions that processing recorded: their issues searched in Jira and
     their states applied (voice_router/tracker/releases.py); a failed search is due again
     later, found by the runner's next pass or the worker's sweep."""
-    from voice_router.tracker import releases as jira_releases
+    from voice_router.tracker import releases
 
     runtime = runtime or process_runtime()
     if not runtime.settings.jira.url:
         return {"applied": 0, "retrying": 0}
-    result = jira_releases.apply_due(runtime.engine, runtime.settings)
+    result = releases.apply_due(runtime.engine, runtime.settings)
     if result.outcome.touched:
         runtime.queue.signal_sync(
             sorted(result.outcome.touched), schedule.SYNC_DELAY.total_seconds()
@@ -169,7 +168,7 @@ def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, 
     state since the last cursor, then what is owed. One pass per `reconcile_seconds` across
     every worker and runner of the deployment (a lease in the database), unless `force`d
     (`voice-router reconcile`)."""
-    from voice_router.problems import vectors as problem_vectors
+    from voice_router.problems import vectors
     from voice_router.tracker import reconcile as reconcile_mod
 
     runtime = runtime or process_runtime()
@@ -178,7 +177,7 @@ def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, 
         runtime.engine, RECONCILE_LEASE, uuid.uuid4().hex, every
     ):
         return {"skipped": 1}
-    problem_vectors.update(runtime.engine)  # stale or missing ones, without waiting for a drain
+    vectors.update(runtime.engine)  # stale or missing ones, without waiting for a drain
     result = reconcile_mod.reconcile(runtime.engine, runtime.settings)
     if result.shipped:
         runtime.queue.signal_outbound()

@@ -12,7 +12,7 @@ from typing import Any
 
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
-from voice_router.tracker import releases as jira_releases
+from voice_router.tracker import releases
 from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
 from workers.runtime import set_process_runtime
 
@@ -32,7 +32,7 @@ def sweep_once(runtime: Runtime, queue: RedisQueue) -> None:
         due = schedule.due_syncs(runtime.engine)
         if due:
             queue.signal_sync(due)
-        if jira_releases.any_due(runtime.engine):
+        if releases.any_due(runtime.engine):
             queue.signal_releases()
         queue.signal_reconcile()  # the job runs only once per reconcile_seconds (a lease)
 

@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
-from integrations.payload import clean as _clean
-from integrations.payload import lenient_ident as _ident
-from integrations.payload import lenient_text as _text
-from integrations.payload import lenient_utc as _utc
-from integrations.payload import load_object as _load_object
-from integrations.payload import message_text
-from integrations.payload import unrendered as _unrendered
+from integrations.payload import (
+    clean,
+    lenient_ident,
+    lenient_text,
+    lenient_utc,
+    load_object,
+    message_text,
+    unrendered,
+)
 
 ENVELOPE = "freshdesk_webhook"
 
@@ -24,26 +26,28 @@ log = logging.getLogger(__name__)
 
 
 def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
-    fields = envelope(_load_object(body))
-    ticket_id = _ident(fields.get("ticket_id"))
+    fields = envelope(load_object(body))
+    ticket_id = lenient_ident(fields.get("ticket_id"))
     if ticket_id is None:
         raise PayloadError("freshdesk_webhook has no ticket_id")
-    email = _text(fields.get("requester_email"))
+    email = lenient_text(fields.get("requester_email"))
     if email is None:
         log.info("freshdesk.parse.no_requester_email", extra={"ticket_id": ticket_id})
         return []
     tags, complete = _tags(fields.get("ticket_tags"))
-    company = _text(fields.get("company_name"))
-    agent = Person(email=_text(fields.get("agent_email")), name=_text(fields.get("agent_name")))
+    company = lenient_text(fields.get("company_name"))
+    agent = Person(
+        email=lenient_text(fields.get("agent_email")), name=lenient_text(fields.get("agent_name"))
+    )
     return [
         PainPointEvent(
             ticket_id=ticket_id,
-            customer=Person(email=email, name=_text(fields.get("requester_name"))),
-            occurred_at=_utc(fields.get("ticket_updated_at")) or datetime.now(UTC),
+            customer=Person(email=email, name=lenient_text(fields.get("requester_name"))),
+            occurred_at=lenient_utc(fields.get("ticket_updated_at")) or datetime.now(UTC),
             tags=tags,
             tags_complete=complete,
-            ticket_url=_text(fields.get("ticket_url")),
-            subject=_text(fields.get("ticket_subject")),
+            ticket_url=lenient_text(fields.get("ticket_url")),
+            subject=lenient_text(fields.get("ticket_subject")),
             first_message=message_text(fields.get("ticket_description"), markup=True),
             company=Company(name=company) if company else None,
             agent=agent if agent != Person() else None,
@@ -60,10 +64,10 @@ def envelope(data: dict[str, Any]) -> dict[str, Any]:
 
 def _tags(value: object) -> tuple[tuple[str, ...], bool]:
     """`{{ticket.tags}}` renders comma-separated; complete only when the field is there."""
-    if value is None or _unrendered(value):
+    if value is None or unrendered(value):
         return (), False
     if isinstance(value, str):
         value = value.split(",")
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return tuple(tag for tag in map(_clean, value) if tag), True
+        return tuple(tag for tag in map(clean, value) if tag), True
     raise PayloadError("ticket_tags is neither a string nor a list of strings")

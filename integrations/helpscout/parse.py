@@ -9,11 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from integrations.events import PainPointEvent, PayloadError, Person
-from integrations.payload import lenient_ident as _ident
-from integrations.payload import lenient_text as _text
-from integrations.payload import lenient_utc as _utc
-from integrations.payload import load_object as _load_object
-from integrations.payload import message_text
+from integrations.payload import lenient_ident, lenient_text, lenient_utc, load_object, message_text
 from integrations.signing import header
 
 EVENT_HEADER = "X-HelpScout-Event"
@@ -65,11 +61,11 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     if event not in CONVERSATION_EVENTS:
         log.warning("helpscout.parse.unknown_event", extra={"helpscout_event": event})
         return []
-    return _conversation_events(_load_object(body))
+    return _conversation_events(load_object(body))
 
 
 def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
-    ticket_id = _ident(convo.get("id"))
+    ticket_id = lenient_ident(convo.get("id"))
     if ticket_id is None:
         raise PayloadError("conversation has no id")
     occurred_at = _modified_at(convo)
@@ -78,7 +74,7 @@ def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
         log.info("helpscout.parse.no_customer_email", extra={"ticket_id": ticket_id})
         return []
     tags, complete = _tags(convo.get("tags"))
-    number = _ident(convo.get("number"))
+    number = lenient_ident(convo.get("number"))
     return [
         PainPointEvent(
             ticket_id=ticket_id,
@@ -87,7 +83,7 @@ def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
             tags=tags,
             tags_complete=complete,
             ticket_url=WEB_URL + ticket_id + (f"/{number}" if number else ""),
-            subject=_text(convo.get("subject")),
+            subject=lenient_text(convo.get("subject")),
             agent=_person(convo.get("assignee")) or _person(convo.get("owner")),
             first_message=_first_message(convo.get("threads")),
         )
@@ -115,7 +111,7 @@ def _modified_at(convo: dict[str, Any]) -> datetime:
         value = convo.get(key)
         if value is None:
             continue
-        moment = _utc(value)
+        moment = lenient_utc(value)
         if moment is None:
             raise PayloadError(f"conversation {key} is not an ISO-8601 time")
         return moment
@@ -130,7 +126,11 @@ def _tags(value: object) -> tuple[tuple[str, ...], bool]:
         raise PayloadError("conversation tags is not a list")
     tags = []
     for item in value:
-        tag = _text(item.get("tag") or item.get("name")) if isinstance(item, dict) else _text(item)
+        tag = (
+            lenient_text(item.get("tag") or item.get("name"))
+            if isinstance(item, dict)
+            else lenient_text(item)
+        )
         if tag is None:
             raise PayloadError("conversation tag is neither a string nor a tag object")
         tags.append(tag)
@@ -140,8 +140,12 @@ def _tags(value: object) -> tuple[tuple[str, ...], bool]:
 def _person(value: object) -> Person | None:
     if not isinstance(value, dict):
         return None
-    first = _text(value.get("first")) or _text(value.get("firstName"))
-    last = _text(value.get("last")) or _text(value.get("lastName"))
-    name = " ".join(part for part in (first, last) if part) or _text(value.get("name"))
-    person = Person(email=_text(value.get("email")), name=name, external_id=_ident(value.get("id")))
+    first = lenient_text(value.get("first")) or lenient_text(value.get("firstName"))
+    last = lenient_text(value.get("last")) or lenient_text(value.get("lastName"))
+    name = " ".join(part for part in (first, last) if part) or lenient_text(value.get("name"))
+    person = Person(
+        email=lenient_text(value.get("email")),
+        name=name,
+        external_id=lenient_ident(value.get("id")),
+    )
     return person if person != Person() else None

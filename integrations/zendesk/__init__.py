@@ -40,8 +40,7 @@ from datetime import UTC, datetime
 
 from integrations.adapter import Helpdesk
 from integrations.events import SignatureError
-from integrations.payload import delivery_object, given_id
-from integrations.payload import lenient_utc as utc
+from integrations.payload import delivery_object, given_id, lenient_utc
 from integrations.signing import (
     body_fingerprint,
     header,
@@ -68,7 +67,7 @@ def verify(
     require_equal(
         hmac_base64("sha256", secret, stamp.encode() + body), header(headers, SIGNATURE_HEADER)
     )
-    sent_at = utc(stamp)
+    sent_at = lenient_utc(stamp)
     if sent_at is None:
         raise SignatureError(f"{TIMESTAMP_HEADER} is not an ISO-8601 time")
     require_fresh(sent_at, now)

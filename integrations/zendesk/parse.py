@@ -15,13 +15,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
-from integrations.payload import clean as _clean
-from integrations.payload import lenient_ident as ident
-from integrations.payload import lenient_obj as _object
-from integrations.payload import lenient_text as text
-from integrations.payload import lenient_utc as utc
-from integrations.payload import load_object, message_text
-from integrations.payload import unrendered as _unrendered
+from integrations.payload import (
+    clean,
+    lenient_ident,
+    lenient_obj,
+    lenient_text,
+    lenient_utc,
+    load_object,
+    message_text,
+    unrendered,
+)
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
 TAG_DELTA_EVENT = "ticket.tags_changed"
@@ -64,10 +67,10 @@ def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
     detail = data.get("detail")
     if not isinstance(detail, dict):
         raise PayloadError("ticket event has no detail object")
-    ticket_id = ident(detail.get("id")) or _subject_ticket_id(data.get("subject"))
+    ticket_id = lenient_ident(detail.get("id")) or _subject_ticket_id(data.get("subject"))
     if ticket_id is None:
         raise PayloadError("ticket event names no ticket")
-    occurred_at = utc(data.get("time")) or utc(detail.get("updated_at"))
+    occurred_at = lenient_utc(data.get("time")) or lenient_utc(detail.get("updated_at"))
     if occurred_at is None:
         raise PayloadError("ticket event has no time")
     removed: tuple[str, ...] = ()
@@ -79,11 +82,11 @@ def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
         removed = _tags(change.get("tags_removed"))[0]
     else:
         tags, complete = _tags(detail.get("tags"))
-    requester = _object(detail.get("requester"))
+    requester = lenient_obj(detail.get("requester"))
     customer = Person(
-        email=text(requester.get("email")) or text(detail.get("requester_email")),
-        name=text(requester.get("name")),
-        external_id=ident(detail.get("requester_id")),
+        email=lenient_text(requester.get("email")) or lenient_text(detail.get("requester_email")),
+        name=lenient_text(requester.get("name")),
+        external_id=lenient_ident(detail.get("requester_id")),
     )
     return PainPointEvent(
         ticket_id=ticket_id,
@@ -92,28 +95,28 @@ def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
         tags=tags,
         removed_tags=removed,
         tags_complete=complete,
-        subject=text(detail.get("subject")),
+        subject=lenient_text(detail.get("subject")),
         first_message=message_text(detail.get("description")),
     )
 
 
 def _from_voice_router_template(ticket: dict[str, Any]) -> PainPointEvent:
-    requester = _object(ticket.get("requester"))
-    assignee = _object(ticket.get("assignee"))
-    organization = text(_object(ticket.get("organization")).get("name"))
+    requester = lenient_obj(ticket.get("requester"))
+    assignee = lenient_obj(ticket.get("assignee"))
+    organization = lenient_text(lenient_obj(ticket.get("organization")).get("name"))
     tags, complete = _tags(ticket.get("tags"))
     return PainPointEvent(
         ticket_id=_ticket_id(ticket.get("id")),
         customer=Person(
-            email=text(requester.get("email")),
-            name=text(requester.get("name")),
-            external_id=ident(requester.get("id")),
+            email=lenient_text(requester.get("email")),
+            name=lenient_text(requester.get("name")),
+            external_id=lenient_ident(requester.get("id")),
         ),
         occurred_at=_when(ticket.get("updated_at")),
         tags=tags,
         tags_complete=complete,
         ticket_url=_agent_url(ticket.get("url")),
-        subject=text(ticket.get("title")),
+        subject=lenient_text(ticket.get("title")),
         first_message=message_text(ticket.get("description")),
         company=Company(name=organization) if organization else None,
         agent=_person(assignee.get("email"), assignee.get("name")),
@@ -124,14 +127,12 @@ def _from_zulip_template(data: dict[str, Any]) -> PainPointEvent:
     tags, complete = _tags(data.get("tags"))
     return PainPointEvent(
         ticket_id=_ticket_id(data.get("ticket_id")),
-        customer=Person(
-            email=text(data.get("requester_email")), name=text(data.get("requester_full_name"))
-        ),
+        customer=_person(data.get("requester_email"), data.get("requester_full_name")) or Person(),
         occurred_at=_when(data.get("updated_at")),
         tags=tags,
         tags_complete=complete,
         ticket_url=_agent_url(data.get("link")) or _agent_url(data.get("ticket_url")),
-        subject=text(data.get("ticket_title")),
+        subject=lenient_text(data.get("ticket_title")),
         first_message=message_text(data.get("ticket_description")),
         agent=_person(data.get("assignee_email"), data.get("assignee_full_name")),
     )
@@ -139,17 +140,17 @@ def _from_zulip_template(data: dict[str, Any]) -> PainPointEvent:
 
 def _tags(value: object) -> tuple[tuple[str, ...], bool]:
     """Tags from `{{ticket.tags}}` (space-separated) or a JSON list; complete when present."""
-    if value is None or _unrendered(value):
+    if value is None or unrendered(value):
         return (), False
     if isinstance(value, str):
-        return tuple(tag for tag in map(_clean, value.split()) if tag), True
+        return tuple(tag for tag in map(clean, value.split()) if tag), True
     if isinstance(value, list) and all(isinstance(tag, str) for tag in value):
-        return tuple(tag for tag in map(_clean, value) if tag), True
+        return tuple(tag for tag in map(clean, value) if tag), True
     raise PayloadError("tags are neither a string nor a list of strings")
 
 
 def _ticket_id(value: object) -> str:
-    ticket_id = ident(value)
+    ticket_id = lenient_ident(value)
     if ticket_id is None:
         raise PayloadError("trigger body has no ticket id")
     return ticket_id
@@ -157,24 +158,24 @@ def _ticket_id(value: object) -> str:
 
 def _when(value: object) -> datetime:
     """The rendered update time; a template without a readable one is dated when parsed."""
-    return utc(value) or datetime.now(UTC)
+    return lenient_utc(value) or datetime.now(UTC)
 
 
 def _subject_ticket_id(value: object) -> str | None:
-    subject = text(value)
+    subject = lenient_text(value)
     if subject and subject.startswith("zen:ticket:"):
-        return text(subject.removeprefix("zen:ticket:"))
+        return lenient_text(subject.removeprefix("zen:ticket:"))
     return None
 
 
 def _agent_url(value: object) -> str | None:
     """`{{ticket.url}}` renders without a scheme (`acme.zendesk.com/agent/tickets/7`)."""
-    url = text(value)
+    url = lenient_text(value)
     if url is None or "://" in url:
         return url
     return "https://" + url.lstrip("/")
 
 
 def _person(email: object, name: object) -> Person | None:
-    person = Person(email=text(email), name=text(name))
+    person = Person(email=lenient_text(email), name=lenient_text(name))
     return person if person != Person() else None

@@ -1,7 +1,7 @@
 """What the helpdesk tests share: the helpdesks under test (a registered kind with its
 fixtures and demo samples), arbitrary JSON for property tests, "replace any part of a
 real body" for hostile ones, bodies and headers as intake hands them over, and a write-back
-client talking to a loopback server."""
+client talking to a loopback server, and what every write-back client's tests check of it."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+import pytest
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
+from werkzeug import Request
 
 from integrations import registry
 from integrations.adapter import Adapter
+from integrations.events import PainPointEvent
+from integrations.writeback import WritebackError, WritebackPermanent, WritebackTransient
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "contract-test-secret-4f1e"
@@ -123,6 +127,18 @@ def encode(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
+def sample_event(helpdesk: Any, path: Path, secret: str) -> PainPointEvent:
+    """A demo sample (`{"headers", "body"}`) signed with `secret` by the helpdesk module,
+    verified, and parsed as intake hands it over: its one event."""
+    sample = json.loads(path.read_bytes())
+    body = encode(sample["body"])
+    headers = {**sample["headers"], **helpdesk.sign(body, secret)}
+    helpdesk.verify(headers, body, secret)
+    (event,) = helpdesk.parse(stored_headers(headers), body)
+    assert isinstance(event, PainPointEvent)
+    return event
+
+
 def stored_headers(headers: dict[str, str]) -> dict[str, str]:
     """What the core hands `parse` after intake: lower-case names, credentials dropped."""
     return {
@@ -132,14 +148,65 @@ def stored_headers(headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-Client = TypeVar("Client")
+def client_fixture(kind: str, token: str, cls: type) -> Any:
+    """The `client` fixture of a write-back test module: `kind`'s client (an instance of
+    `cls`) on the test's `httpserver`, with a short timeout, closed after."""
+
+    @pytest.fixture(name="client")
+    def served_client(httpserver: HTTPServer) -> Iterator[Any]:
+        made = registry.make_client(kind, httpserver.url_for("/"), token, timeout=0.5)
+        assert isinstance(made, cls)
+        yield made
+        made.close()
+
+    return served_client
 
 
-def served_client(
-    kind: str, httpserver: HTTPServer, token: str, cls: type[Client]
-) -> Iterator[Client]:
-    """For a fixture: `kind`'s write-back client on `httpserver` (short timeout), closed after."""
-    made = registry.make_client(kind, httpserver.url_for("/"), token, timeout=0.5)
-    assert isinstance(made, cls)
-    yield made
-    made.close()
+def refusal(
+    client: Any, ticket_id: str, raised: type[WritebackError] = WritebackPermanent
+) -> WritebackError:
+    """What posting the note "shipped" to `ticket_id` raised; it must raise `raised`."""
+    with pytest.raises(raised) as caught:
+        client.post_internal_note(ticket_id, "shipped")
+    return caught.value
+
+
+def assert_said_permanently(
+    error: WritebackError, kind: str, status: int, reason: str, said: str, secret: str
+) -> None:
+    """A permanent refusal that names the helpdesk, its status and what it said, and never
+    the credential."""
+    assert (error.transient, error.status, error.reason) == (False, status, reason)
+    assert said in error.message and f"{kind} answered {status}: " in error.message
+    assert secret not in error.message
+
+
+def assert_rate_limited(client: Any, ticket_id: str, retry_after: float | None, said: str) -> None:
+    """A 429 is transient, waits what the helpdesk asked, and says what it said."""
+    error = refusal(client, ticket_id, WritebackTransient)
+    assert (error.transient, error.reason, error.status) == (True, "rate_limited", 429)
+    assert error.retry_after == retry_after
+    assert said in error.message
+
+
+def assert_refused_unsent(client: Any, httpserver: HTTPServer, ticket_id: str) -> None:
+    """A ticket id that is not one of the helpdesk's is refused before any request."""
+    assert refusal(client, ticket_id).reason == "bad_ticket_id"
+    assert httpserver.log == []
+
+
+def only_request(httpserver: HTTPServer) -> Request:
+    """The one request the server saw, after every expected one came."""
+    httpserver.check_assertions()
+    (request, _), *others = httpserver.log
+    assert others == []
+    return request
+
+
+def assert_documented_fields(sent: dict[str, Any], documented: dict[str, Any]) -> None:
+    """The body has every required field of the documented request, each of its type, and no
+    field the documentation does not list."""
+    for field, kind in documented["required fields"].items():
+        assert isinstance(sent[field], kind)
+    allowed = documented["required fields"] | documented["optional fields"]
+    assert set(sent) <= set(allowed)

@@ -144,6 +144,11 @@ def trusting(certificate: tuple[Path, Path]) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(certificate[0]))
 
 
+def send_trusting(url: str, certificate: tuple[Path, Path]) -> None:
+    """The test message sent to `url`, the server's self-signed certificate trusted."""
+    send_mail(url, FROM, TO, SUBJECT, TEXT, timeout=5, ssl_context=trusting(certificate))
+
+
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -243,15 +248,7 @@ def test_upgrades_with_starttls_when_offered_and_logs_in_over_it(
         authenticator=authenticator,  # and AUTH too (auth_require_tls defaults to True)
     )
 
-    send_mail(
-        f"smtp://{CREDENTIALS}@127.0.0.1:{server.port}",
-        FROM,
-        TO,
-        SUBJECT,
-        TEXT,
-        timeout=5,
-        ssl_context=trusting(certificate),
-    )
+    send_trusting(f"smtp://{CREDENTIALS}@127.0.0.1:{server.port}", certificate)
 
     (got,) = handler.received
     assert (got.tls, got.login) == (True, USER.encode())
@@ -281,15 +278,7 @@ def test_smtps_speaks_tls_from_the_first_byte(serve: Any, certificate: tuple[Pat
         auth_require_tls=False,
     )
 
-    send_mail(
-        f"smtps://{CREDENTIALS}@127.0.0.1:{server.port}",
-        FROM,
-        TO,
-        SUBJECT,
-        TEXT,
-        timeout=5,
-        ssl_context=trusting(certificate),
-    )
+    send_trusting(f"smtps://{CREDENTIALS}@127.0.0.1:{server.port}", certificate)
 
     (got,) = handler.received
     assert (got.tls, got.login) == (True, USER.encode())

@@ -14,6 +14,7 @@ import pytest
 from integrations import front
 from integrations.events import Handshake, PayloadError, Person, SignatureError, StaleDeliveryError
 from integrations.signing import body_fingerprint
+from tests.integrations.helpdesks import sample_event
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "front"
 SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples" / "front"
@@ -84,12 +85,7 @@ def test_samples_cover_the_front_rows_of_the_demo_scenario() -> None:
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda path: path.name)
 def test_each_sample_parses_into_its_scenario_row(path: Path) -> None:
-    sample = json.loads(path.read_bytes())
-    body = json.dumps(sample["body"]).encode()
-    headers = {**sample["headers"], **front.sign(body, SECRET)}
-    front.verify(headers, body, SECRET)
-
-    [event] = front.parse(headers, body)
+    event = sample_event(front, path, SECRET)
 
     row = SCENARIO[event.ticket_id]
     assert (event.customer.email, event.customer.name) == row["customer"]

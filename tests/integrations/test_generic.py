@@ -14,6 +14,7 @@ import pytest
 from integrations import generic
 from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
+from tests.integrations.helpdesks import sample_event
 
 SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples" / "generic"
 SECRET = "generic-test-secret"
@@ -63,12 +64,7 @@ def test_samples_cover_the_generic_rows_of_the_demo_scenario() -> None:
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda path: path.name)
 def test_each_sample_parses_into_its_scenario_row(path: Path) -> None:
-    sample = json.loads(path.read_bytes())
-    body = json.dumps(sample["body"]).encode()
-    headers = {**sample["headers"], **generic.sign(body, SECRET)}
-    generic.verify(headers, body, SECRET)
-
-    [event] = generic.parse(headers, body)
+    event = sample_event(generic, path, SECRET)
 
     row = SCENARIO[event.ticket_id]
     assert (event.customer.email, event.customer.name) == row["customer"]

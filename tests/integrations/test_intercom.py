@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from integrations import intercom
 from integrations.events import Company, PayloadError, Person, SignatureError
 from integrations.signing import body_fingerprint
-from tests.integrations.helpdesks import JSON, encode, paths, replaced
+from tests.integrations.helpdesks import JSON, encode, paths, replaced, sample_event
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "intercom"
 SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples" / "intercom"
@@ -138,12 +138,7 @@ def test_samples_cover_the_intercom_rows_of_the_demo_scenario() -> None:
 
 @pytest.mark.parametrize("path", sorted(SAMPLES.glob("*.json")), ids=lambda path: path.name)
 def test_each_sample_parses_into_its_scenario_row(path: Path) -> None:
-    sample = json.loads(path.read_bytes())
-    body = encode(sample["body"])
-    headers = {**sample["headers"], **intercom.sign(body, SECRET)}
-    intercom.verify(headers, body, SECRET)
-
-    [event] = intercom.parse(headers, body)
+    event = sample_event(intercom, path, SECRET)
 
     row = SCENARIO[event.ticket_id]
     assert (event.customer.email, event.customer.name) == row["customer"]

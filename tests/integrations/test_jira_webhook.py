@@ -47,6 +47,33 @@ def parse(body: bytes) -> webhook.JiraEvent | None:
     return webhook.parse({}, body)
 
 
+def tes_41(
+    timestamp: datetime,
+    status_name: str,
+    status_category: str,
+    resolution: str | None,
+    labels: tuple[str, ...],
+    changed: set[str],
+    move: tuple[str | None, str | None] = (None, None),
+) -> IssueUpdated:
+    """An update of the Mattermost fixtures' issue TES-41 (no fix versions, one actor); `move`
+    is the status it moved from and to."""
+    return IssueUpdated(
+        issue_key="TES-41",
+        issue_id="10040",
+        timestamp=timestamp,
+        status_name=status_name,
+        status_category=status_category,
+        resolution=resolution,
+        fix_versions=(),
+        labels=labels,
+        changed_fields=frozenset(changed),
+        status_from=move[0],
+        status_to=move[1],
+        actor=MATTERMOST_ACCOUNT,
+    )
+
+
 DONE = "jira_issue_updated__status_done_resolution_set_mattermost.json"
 REOPENED = "jira_issue_updated__reopened_resolution_cleared_mattermost.json"
 IN_PROGRESS = "jira_issue_updated__status_in_progress_zulip.json"
@@ -61,47 +88,24 @@ EXPECTED: dict[str, webhook.JiraEvent | None] = {
     OLD_CREATED: None,
     "jira_issue_deleted__mattermost.json": IssueDeleted("IDT-19", "10303", at(1562177136176)),
     "jira_issue_deleted__zulip.json": IssueDeleted("BUG-15", "10400", at(1364403969102)),
-    LABELS: IssueUpdated(
-        issue_key="TES-41",
-        issue_id="10040",
-        timestamp=at(1550351530065),
-        status_name="To Do",
-        status_category="new",
-        resolution=None,
-        fix_versions=(),
-        labels=("sad", "test-label"),
-        changed_fields=frozenset({"labels"}),
-        status_from=None,
-        status_to=None,
-        actor=MATTERMOST_ACCOUNT,
+    LABELS: tes_41(at(1550351530065), "To Do", "new", None, ("sad", "test-label"), {"labels"}),
+    REOPENED: tes_41(
+        at(1550287026531),
+        "To Do",
+        "new",
+        None,
+        ("test-label",),
+        {"resolution", "status"},
+        move=("Done", "To Do"),
     ),
-    REOPENED: IssueUpdated(
-        issue_key="TES-41",
-        issue_id="10040",
-        timestamp=at(1550287026531),
-        status_name="To Do",
-        status_category="new",
-        resolution=None,
-        fix_versions=(),
-        labels=("test-label",),
-        changed_fields=frozenset({"resolution", "status"}),
-        status_from="Done",
-        status_to="To Do",
-        actor=MATTERMOST_ACCOUNT,
-    ),
-    DONE: IssueUpdated(
-        issue_key="TES-41",
-        issue_id="10040",
-        timestamp=at(1550286940507),
-        status_name="Done",
-        status_category="done",
-        resolution="Done",
-        fix_versions=(),
-        labels=("test-label",),
-        changed_fields=frozenset({"resolution", "status"}),
-        status_from="In Progress",
-        status_to="Done",
-        actor=MATTERMOST_ACCOUNT,
+    DONE: tes_41(
+        at(1550286940507),
+        "Done",
+        "done",
+        "Done",
+        ("test-label",),
+        {"resolution", "status"},
+        move=("In Progress", "Done"),
     ),
     IN_PROGRESS: IssueUpdated(
         issue_key="TEST-1",

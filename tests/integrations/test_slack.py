@@ -25,6 +25,13 @@ def hook_url(httpserver: HTTPServer) -> str:
     return httpserver.url_for(HOOK)
 
 
+def refusal(httpserver: HTTPServer, raised: type[NotifyError]) -> NotifyError:
+    """What posting TEXT to the hook on `httpserver` raised; it must raise `raised`."""
+    with pytest.raises(raised) as caught:
+        post_message(hook_url(httpserver), TEXT, timeout=2)
+    return caught.value
+
+
 def assert_no_secret(error: NotifyError) -> None:
     assert "s3cretT0ken" not in str(error)
     # requests' own exceptions name the full URL: they must not ride along in the traceback.
@@ -69,10 +76,7 @@ def test_refusals_are_permanent_with_slacks_code_as_reason(
 ) -> None:
     httpserver.expect_request(HOOK, method="POST").respond_with_data(body, status=status)
 
-    with pytest.raises(NotifyPermanent) as caught:
-        post_message(hook_url(httpserver), TEXT, timeout=2)
-
-    error = caught.value
+    error = refusal(httpserver, NotifyPermanent)
     assert (error.reason, error.status, error.transient) == (reason, status, False)
     assert f"answered {status}" in error.message
     assert_no_secret(error)
@@ -83,10 +87,7 @@ def test_429_is_transient_and_carries_retry_after(httpserver: HTTPServer) -> Non
         "rate_limited", status=429, headers={"Retry-After": "30"}
     )
 
-    with pytest.raises(NotifyTransient) as caught:
-        post_message(hook_url(httpserver), TEXT, timeout=2)
-
-    error = caught.value
+    error = refusal(httpserver, NotifyTransient)
     assert (error.reason, error.status, error.retry_after) == ("rate_limited", 429, 30.0)
     assert error.transient is True
 
@@ -94,10 +95,8 @@ def test_429_is_transient_and_carries_retry_after(httpserver: HTTPServer) -> Non
 def test_429_without_retry_after_leaves_the_wait_to_the_caller(httpserver: HTTPServer) -> None:
     httpserver.expect_request(HOOK, method="POST").respond_with_data("", status=429)
 
-    with pytest.raises(NotifyTransient) as caught:
-        post_message(hook_url(httpserver), TEXT, timeout=2)
-
-    assert (caught.value.reason, caught.value.retry_after) == ("rate_limited", None)
+    error = refusal(httpserver, NotifyTransient)
+    assert (error.reason, error.retry_after) == ("rate_limited", None)
 
 
 @pytest.mark.parametrize(
@@ -109,10 +108,8 @@ def test_server_errors_are_transient(
 ) -> None:
     httpserver.expect_request(HOOK, method="POST").respond_with_data(body, status=status)
 
-    with pytest.raises(NotifyTransient) as caught:
-        post_message(hook_url(httpserver), TEXT, timeout=2)
-
-    assert (caught.value.reason, caught.value.status) == (reason, status)
+    error = refusal(httpserver, NotifyTransient)
+    assert (error.reason, error.status) == (reason, status)
 
 
 def test_a_slow_webhook_is_a_transient_timeout(httpserver: HTTPServer) -> None:
@@ -144,11 +141,9 @@ def test_a_redirect_is_not_followed(httpserver: HTTPServer) -> None:
     )
     httpserver.expect_request("/services/x").respond_with_data("ok")
 
-    with pytest.raises(NotifyPermanent) as caught:
-        post_message(hook_url(httpserver), TEXT, timeout=2)
-
-    assert (caught.value.reason, caught.value.status) == ("redirected", 302)
-    assert "elsewhere.example" in caught.value.message
+    error = refusal(httpserver, NotifyPermanent)
+    assert (error.reason, error.status) == ("redirected", 302)
+    assert "elsewhere.example" in error.message
     assert len(httpserver.log) == 1
 
 

@@ -5,19 +5,14 @@ body, the note id from the answer, and every failure mapped."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.freshdesk.writeback import STATUS_DOCS, STATUSES, Client
 from integrations.registry import make_client
-from integrations.writeback import (
-    NoteResult,
-    WritebackPermanent,
-    WritebackTransient,
-)
-from tests.integrations.helpdesks import served_client
+from integrations.writeback import NoteResult
+from tests.integrations import helpdesks
 
 API_KEY = "sFv3xQ9LkTn2Wd7YpR4b"
 BASIC = "Basic " + base64.b64encode(b"sFv3xQ9LkTn2Wd7YpR4b:X").decode("ascii")
@@ -29,9 +24,7 @@ def created(note_id: int = 43001) -> dict:
     return {"id": note_id, "ticket_id": 4001, "private": True, "body": "...", "incoming": False}
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from served_client("freshdesk", httpserver, API_KEY, Client)
+client = helpdesks.client_fixture("freshdesk", API_KEY, Client)
 
 
 def test_posts_one_private_html_note_and_returns_its_id(
@@ -47,9 +40,7 @@ def test_posts_one_private_html_note_and_returns_its_id(
     result = client.post_internal_note("4001", "The SSO login loop is fixed.\nTell Li Wei.")
 
     assert result == NoteResult(note_id="43001")
-    httpserver.check_assertions()
-    (request, _), *others = httpserver.log
-    assert others == []
+    request = helpdesks.only_request(httpserver)
     assert request.headers["Authorization"] == BASIC
 
 
@@ -119,14 +110,9 @@ def test_refusals_are_permanent_and_say_what_freshdesk_said(
     else:
         httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_data("", status=status)
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("4001", "shipped")
-
-    error = caught.value
-    assert (error.transient, error.status, error.reason) == (False, status, reason)
-    assert f"freshdesk answered {status}: " in error.message
-    assert said in error.message
-    assert API_KEY not in error.message
+    helpdesks.assert_said_permanently(
+        helpdesks.refusal(client, "4001"), "freshdesk", status, reason, said, API_KEY
+    )
     httpserver.check_assertions()
 
 
@@ -139,23 +125,14 @@ def test_rate_limiting_is_transient_with_retry_after(
         headers={"Retry-After": "45"},
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("4001", "shipped")
-
-    error = caught.value
-    assert (error.reason, error.status, error.retry_after) == ("rate_limited", 429, 45.0)
-    assert "You have exceeded the limit" in error.message
+    helpdesks.assert_rate_limited(client, "4001", 45.0, "You have exceeded the limit")
 
 
 @pytest.mark.parametrize("ticket_id", ["", "4001/reply", "../4001", "T-4001"])
 def test_an_id_that_is_not_a_ticket_number_is_refused_unsent(
     client: Client, httpserver: HTTPServer, ticket_id: str
 ) -> None:
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note(ticket_id, "shipped")
-
-    assert caught.value.reason == "bad_ticket_id"
-    assert httpserver.log == []
+    helpdesks.assert_refused_unsent(client, httpserver, ticket_id)
 
 
 def test_make_client_needs_the_account_url() -> None:
@@ -200,10 +177,5 @@ def test_the_note_request_is_the_documented_add_note(
     for name, value in DOCUMENTED["headers"].items():
         assert request.headers[name] == value
     sent = request.get_json()
-    for field, kind in DOCUMENTED["required fields"].items():
-        assert isinstance(sent[field], kind)
-    allowed = DOCUMENTED["required fields"] | DOCUMENTED["optional fields"]
-    assert set(sent) <= set(allowed)
-    for field in sent:
-        assert isinstance(sent[field], allowed[field])
+    helpdesks.assert_documented_fields(sent, DOCUMENTED)
     assert sent["private"] is True and "notify_emails" not in sent

@@ -6,21 +6,14 @@ Front's OpenAPI description (tests/helpdesk_openapi.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.front.writeback import STATUS_DOCS, STATUSES, Client
 from integrations.registry import make_client
-from integrations.writeback import (
-    MAX_MERGE_HOPS,
-    NoteResult,
-    WritebackPermanent,
-    WritebackTransient,
-)
+from integrations.writeback import MAX_MERGE_HOPS, NoteResult
 from tests.helpdesk_openapi import description, requests_match_openapi
-from tests.integrations.helpdesks import served_client
+from tests.integrations import helpdesks
 
 openapi_check = requests_match_openapi("front")
 
@@ -39,9 +32,7 @@ def comment(comment_id: str = "com_1a2b3c") -> dict:
     }
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from served_client("front", httpserver, TOKEN, Client)
+client = helpdesks.client_fixture("front", TOKEN, Client)
 
 
 def test_posts_one_comment_and_returns_its_id(client: Client, httpserver: HTTPServer) -> None:
@@ -57,9 +48,7 @@ def test_posts_one_comment_and_returns_its_id(client: Client, httpserver: HTTPSe
     )
 
     assert result == NoteResult(note_id="com_1a2b3c")
-    httpserver.check_assertions()
-    (request, _), *others = httpserver.log
-    assert others == []
+    request = helpdesks.only_request(httpserver)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert "author_id" not in request.get_json()
 
@@ -125,13 +114,9 @@ def test_refusals_are_permanent_and_say_what_front_said(
         {"_error": error}, status=status
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("cnv_5001", "shipped")
-
-    raised = caught.value
-    assert (raised.transient, raised.status, raised.reason) == (False, status, reason)
-    assert said in raised.message and f"front answered {status}" in raised.message
-    assert TOKEN not in raised.message
+    helpdesks.assert_said_permanently(
+        helpdesks.refusal(client, "cnv_5001"), "front", status, reason, said, TOKEN
+    )
     httpserver.check_assertions()
 
 
@@ -144,23 +129,14 @@ def test_rate_limiting_is_transient_with_retry_after(
         headers={"Retry-After": "20", "x-ratelimit-remaining": "0"},
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("cnv_5001", "shipped")
-
-    error = caught.value
-    assert (error.reason, error.status, error.retry_after) == ("rate_limited", 429, 20.0)
-    assert "Too many requests" in error.message
+    helpdesks.assert_rate_limited(client, "cnv_5001", 20.0, "Too many requests")
 
 
 @pytest.mark.parametrize("ticket_id", ["", "5001", "cnv_5001/messages", "../cnv_5001", "msg_1"])
 def test_an_id_that_is_not_a_conversation_id_is_refused_unsent(
     client: Client, httpserver: HTTPServer, ticket_id: str
 ) -> None:
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note(ticket_id, "shipped")
-
-    assert caught.value.reason == "bad_ticket_id"
-    assert httpserver.log == []
+    helpdesks.assert_refused_unsent(client, httpserver, ticket_id)
 
 
 def test_make_client_defaults_to_the_front_api() -> None:
@@ -227,13 +203,11 @@ def test_a_merge_redirect_off_the_host_or_in_a_loop_is_not_followed(
         "", status=301, headers={"Location": location} if location else {}
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("cnv_5001", "shipped")
-
-    assert (caught.value.reason, caught.value.status) == ("merged", 301)
+    error = helpdesks.refusal(client, "cnv_5001")
+    assert (error.reason, error.status) == ("merged", 301)
     assert len(httpserver.log) == 1
     if location:
-        assert location in caught.value.message
+        assert location in error.message
 
 
 def test_a_merge_chain_is_followed_a_bounded_number_of_times(
@@ -246,10 +220,8 @@ def test_a_merge_chain_is_followed_a_bounded_number_of_times(
             "", status=301, headers={"Location": f"/conversations/cnv_{hop + 1}/comments"}
         )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("cnv_0", "shipped")
-
-    assert caught.value.reason == "merged"
+    error = helpdesks.refusal(client, "cnv_0")
+    assert error.reason == "merged"
     assert len(httpserver.log) == MAX_MERGE_HOPS + 1
 
 

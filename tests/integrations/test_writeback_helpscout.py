@@ -6,20 +6,13 @@ test_writeback_helpscout_oauth.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.helpscout.writeback import STATUS_DOCS, STATUSES, Client
 from integrations.registry import make_client
-from integrations.writeback import (
-    MAX_MERGE_HOPS,
-    NoteResult,
-    WritebackPermanent,
-    WritebackTransient,
-)
-from tests.integrations.helpdesks import served_client
+from integrations.writeback import MAX_MERGE_HOPS, NoteResult, WritebackTransient
+from tests.integrations import helpdesks
 
 TOKEN = "hs-oauth-access-token-5f2c"
 NOTES = "/v2/conversations/1001/notes"
@@ -32,9 +25,7 @@ HOSTILE_HTML = (
 )
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from served_client("helpscout", httpserver, TOKEN, Client)
+client = helpdesks.client_fixture("helpscout", TOKEN, Client)
 
 
 def test_posts_one_note_thread_and_returns_the_resource_id(
@@ -50,9 +41,7 @@ def test_posts_one_note_thread_and_returns_the_resource_id(
     result = client.post_internal_note("1001", "The SSO login loop is fixed.\nTell Maria Lopez.")
 
     assert result == NoteResult(note_id="2279051")
-    httpserver.check_assertions()
-    (request, _), *others = httpserver.log
-    assert others == []
+    request = helpdesks.only_request(httpserver)
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["Content-Type"] == "application/json"
 
@@ -104,13 +93,9 @@ def test_refusals_are_permanent_and_say_what_help_scout_said(
 ) -> None:
     httpserver.expect_oneshot_request(NOTES, method="POST").respond_with_json(body, status=status)
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    error = caught.value
-    assert (error.transient, error.status, error.reason) == (False, status, reason)
-    assert said in error.message and f"helpscout answered {status}" in error.message
-    assert TOKEN not in error.message
+    helpdesks.assert_said_permanently(
+        helpdesks.refusal(client, "1001"), "helpscout", status, reason, said, TOKEN
+    )
     httpserver.check_assertions()
 
 
@@ -129,12 +114,7 @@ def test_rate_limiting_is_transient_with_the_wait_help_scout_asked_for(
         {"message": "Rate limit exceeded"}, status=429, headers=headers
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    error = caught.value
-    assert (error.transient, error.reason, error.retry_after) == (True, "rate_limited", retry_after)
-    assert "Rate limit exceeded" in error.message
+    helpdesks.assert_rate_limited(client, "1001", retry_after, "Rate limit exceeded")
 
 
 def test_a_deleted_conversation_is_not_found_after_one_lookup(
@@ -147,11 +127,9 @@ def test_a_deleted_conversation_is_not_found_after_one_lookup(
         {"message": "Conversation not found"}, status=404
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    assert (caught.value.reason, caught.value.status) == ("not_found", 404)
-    assert "Conversation not found" in caught.value.message
+    error = helpdesks.refusal(client, "1001")
+    assert (error.reason, error.status) == ("not_found", 404)
+    assert "Conversation not found" in error.message
     httpserver.check_assertions()
     assert len(httpserver.log) == 2
 
@@ -166,10 +144,8 @@ def test_a_404_on_a_conversation_that_was_not_merged_stands(
         {"id": 1001, "number": 51}
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    assert caught.value.reason == "not_found"
+    error = helpdesks.refusal(client, "1001")
+    assert error.reason == "not_found"
     assert [r.method for r, _ in httpserver.log] == ["POST", "GET"]
 
 
@@ -246,10 +222,8 @@ def test_a_merge_is_not_followed_off_the_host_or_in_a_loop(
         "", status=301, headers={"Location": location} if location else {}
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    assert (caught.value.reason, caught.value.status) == ("merged", 301)
+    error = helpdesks.refusal(client, "1001")
+    assert (error.reason, error.status) == ("merged", 301)
     assert len(httpserver.log) == 2
 
 
@@ -262,10 +236,8 @@ def test_a_merge_chain_is_followed_a_bounded_number_of_times(
             f"/v2/conversations/{1001 + hop}", method="GET"
         ).respond_with_data("", status=301, headers={"Location": f"/v2/conversations/{1002 + hop}"})
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    assert caught.value.reason == "merged"
+    error = helpdesks.refusal(client, "1001")
+    assert error.reason == "merged"
     lookups = [r.path for r, _ in httpserver.log if r.method == "GET"]
     assert len(lookups) == MAX_MERGE_HOPS + 1
 
@@ -276,10 +248,8 @@ def test_a_failing_lookup_is_reported_as_what_it_is(client: Client, httpserver: 
         {"message": "Rate limit exceeded"}, status=429, headers={"X-RateLimit-Retry-After": "7"}
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    assert (caught.value.reason, caught.value.retry_after) == ("rate_limited", 7.0)
+    error = helpdesks.refusal(client, "1001", WritebackTransient)
+    assert (error.reason, error.retry_after) == ("rate_limited", 7.0)
 
 
 def test_the_status_table_quotes_help_scouts_status_codes_page() -> None:
@@ -320,10 +290,7 @@ def test_the_note_request_is_the_documented_create_note(
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["Content-Type"] == DOCUMENTED["headers"]["Content-Type"]
     sent = request.get_json()
-    for field, kind in DOCUMENTED["required fields"].items():
-        assert isinstance(sent[field], kind)
-    allowed = DOCUMENTED["required fields"] | DOCUMENTED["optional fields"]
-    assert set(sent) <= set(allowed)
+    helpdesks.assert_documented_fields(sent, DOCUMENTED)
     assert "status" not in sent and "user" not in sent  # Help Scout's defaults apply
 
 
@@ -332,11 +299,9 @@ def test_a_redirect_is_reported_not_followed(client: Client, httpserver: HTTPSer
         "", status=301, headers={"Location": "/v2/conversations/2002/notes"}
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("1001", "shipped")
-
-    assert caught.value.reason == "redirected"
-    assert "/v2/conversations/2002/notes" in caught.value.message
+    error = helpdesks.refusal(client, "1001")
+    assert error.reason == "redirected"
+    assert "/v2/conversations/2002/notes" in error.message
     assert len(httpserver.log) == 1
 
 
@@ -344,11 +309,7 @@ def test_a_redirect_is_reported_not_followed(client: Client, httpserver: HTTPSer
 def test_an_id_that_is_not_a_conversation_id_is_refused_unsent(
     client: Client, httpserver: HTTPServer, ticket_id: str
 ) -> None:
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note(ticket_id, "shipped")
-
-    assert caught.value.reason == "bad_ticket_id"
-    assert httpserver.log == []
+    helpdesks.assert_refused_unsent(client, httpserver, ticket_id)
 
 
 def test_make_client_defaults_to_the_help_scout_api_and_refuses_what_has_no_write_back() -> None:

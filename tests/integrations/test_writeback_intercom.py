@@ -6,20 +6,15 @@ every test sends is checked against Intercom's OpenAPI description (tests/helpde
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.intercom.writeback import API_VERSION, STATUS_DOCS, STATUSES, Client
 from integrations.registry import make_client
-from integrations.writeback import (
-    NoteResult,
-    WritebackPermanent,
-    WritebackTransient,
-)
+from integrations.writeback import NoteResult, WritebackTransient
 from tests.helpdesk_openapi import description, requests_match_openapi
-from tests.integrations.helpdesks import served_client
+from tests.integrations import helpdesks
 
 openapi_check = requests_match_openapi("intercom")
 
@@ -56,9 +51,7 @@ def note(body: str) -> dict:
     return {"message_type": "note", "type": "admin", "admin_id": "991", "body": body}
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from served_client("intercom", httpserver, TOKEN, Client)
+client = helpdesks.client_fixture("intercom", TOKEN, Client)
 
 
 def test_asks_me_once_then_posts_one_admin_note_per_call(
@@ -129,10 +122,8 @@ def test_without_an_admin_no_note_is_sent(
 ) -> None:
     httpserver.expect_oneshot_request("/me", method="GET").respond_with_json(me, status=status)
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("3001", "shipped")
-
-    assert caught.value.reason == ("unauthorized" if status == 401 else "no_admin")
+    error = helpdesks.refusal(client, "3001")
+    assert error.reason == ("unauthorized" if status == 401 else "no_admin")
     assert [r.path for r, _ in httpserver.log] == ["/me"]
 
 
@@ -170,13 +161,9 @@ def test_refusals_are_permanent_and_say_what_intercom_said(
         status=status,
     )
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("3001", "shipped")
-
-    error = caught.value
-    assert (error.transient, error.status, error.reason) == (False, status, reason)
-    assert f"{code}: {message}" in error.message and f"intercom answered {status}" in error.message
-    assert TOKEN not in error.message
+    helpdesks.assert_said_permanently(
+        helpdesks.refusal(client, "3001"), "intercom", status, reason, f"{code}: {message}", TOKEN
+    )
     httpserver.check_assertions()
 
 
@@ -190,12 +177,7 @@ def test_rate_limiting_is_transient_with_retry_after(
         headers={"Retry-After": "12"},
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("3001", "shipped")
-
-    error = caught.value
-    assert (error.reason, error.retry_after) == ("rate_limited", 12.0)
-    assert "rate_limit_exceeded: Slow" in error.message
+    helpdesks.assert_rate_limited(client, "3001", 12.0, "rate_limit_exceeded: Slow")
 
 
 def test_rate_limiting_without_retry_after_waits_until_the_reset_time(
@@ -208,21 +190,15 @@ def test_rate_limiting_without_retry_after_waits_until_the_reset_time(
         headers={"X-RateLimit-Reset": str(int(time.time()) + 40)},
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("3001", "shipped")
-
-    assert caught.value.retry_after is not None and 35 <= caught.value.retry_after <= 40
+    error = helpdesks.refusal(client, "3001", WritebackTransient)
+    assert error.retry_after is not None and 35 <= error.retry_after <= 40
 
 
 @pytest.mark.parametrize("ticket_id", ["", "last", "3001/parts", "..", "30 01"])
 def test_an_id_that_is_not_a_conversation_id_is_refused_unsent(
     client: Client, httpserver: HTTPServer, ticket_id: str
 ) -> None:
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note(ticket_id, "shipped")
-
-    assert caught.value.reason == "bad_ticket_id"
-    assert httpserver.log == []
+    helpdesks.assert_refused_unsent(client, httpserver, ticket_id)
 
 
 def test_make_client_defaults_to_the_intercom_api() -> None:

@@ -5,7 +5,6 @@ or OAuth (Bearer) auth, the comment id from the audit, and every failure mapped.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -13,13 +12,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from integrations.registry import make_client
-from integrations.writeback import (
-    NoteResult,
-    WritebackPermanent,
-    WritebackTransient,
-)
+from integrations.writeback import NoteResult, WritebackTransient
 from integrations.zendesk.writeback import STATUS_DOCS, STATUSES, Client
-from tests.integrations.helpdesks import served_client
+from tests.integrations import helpdesks
 
 API_TOKEN = "bob@support.example/token:6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv"
 BASIC = "Basic " + base64.b64encode(
@@ -44,9 +39,7 @@ def private(body: str) -> dict:
     return {"ticket": {"comment": {"body": body, "public": False}}}
 
 
-@pytest.fixture
-def client(httpserver: HTTPServer) -> Iterator[Client]:
-    yield from served_client("zendesk", httpserver, API_TOKEN, Client)
+client = helpdesks.client_fixture("zendesk", API_TOKEN, Client)
 
 
 def test_adds_one_private_comment_with_api_token_auth_and_returns_its_id(
@@ -62,9 +55,7 @@ def test_adds_one_private_comment_with_api_token_auth_and_returns_its_id(
     result = client.post_internal_note("2001", "The SSO login loop is fixed.\r\nTell Dev Patel.")
 
     assert result == NoteResult(note_id="9002")
-    httpserver.check_assertions()
-    (request, _), *others = httpserver.log
-    assert others == []
+    request = helpdesks.only_request(httpserver)
     assert request.headers["Authorization"] == BASIC
 
 
@@ -154,13 +145,14 @@ def test_refusals_are_permanent_and_say_what_zendesk_said(
 ) -> None:
     httpserver.expect_oneshot_request(TICKET, method="PUT").respond_with_json(body, status=status)
 
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note("2001", "shipped")
-
-    error = caught.value
-    assert (error.transient, error.status, error.reason) == (False, status, reason)
-    assert said in error.message and f"zendesk answered {status}" in error.message
-    assert "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv" not in error.message
+    helpdesks.assert_said_permanently(
+        helpdesks.refusal(client, "2001"),
+        "zendesk",
+        status,
+        reason,
+        said,
+        "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv",
+    )
     httpserver.check_assertions()
 
 
@@ -173,12 +165,9 @@ def test_rate_limiting_is_transient_with_retry_after_seconds(
         headers={"Retry-After": "93"},
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("2001", "shipped")
-
-    error = caught.value
-    assert (error.reason, error.status, error.retry_after) == ("rate_limited", 429, 93.0)
-    assert "Number of allowed API requests per minute exceeded" in error.message
+    helpdesks.assert_rate_limited(
+        client, "2001", 93.0, "Number of allowed API requests per minute exceeded"
+    )
 
 
 def test_a_retry_after_date_becomes_the_seconds_until_then(
@@ -189,10 +178,8 @@ def test_a_retry_after_date_becomes_the_seconds_until_then(
         "slow down", status=429, headers={"Retry-After": later}
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("2001", "shipped")
-
-    assert caught.value.retry_after is not None and 55 <= caught.value.retry_after <= 60
+    error = helpdesks.refusal(client, "2001", WritebackTransient)
+    assert error.retry_after is not None and 55 <= error.retry_after <= 60
 
 
 def test_a_concurrent_update_conflict_is_transient(client: Client, httpserver: HTTPServer) -> None:
@@ -200,21 +187,15 @@ def test_a_concurrent_update_conflict_is_transient(client: Client, httpserver: H
         {"error": "Conflict", "description": "The ticket was updated by someone else"}, status=409
     )
 
-    with pytest.raises(WritebackTransient) as caught:
-        client.post_internal_note("2001", "shipped")
-
-    assert (caught.value.reason, caught.value.retry_after) == ("conflict", None)
+    error = helpdesks.refusal(client, "2001", WritebackTransient)
+    assert (error.reason, error.retry_after) == ("conflict", None)
 
 
 @pytest.mark.parametrize("ticket_id", ["", "..", "2001.json", "2001/comments", "#2001"])
 def test_an_id_that_is_not_a_ticket_number_is_refused_unsent(
     client: Client, httpserver: HTTPServer, ticket_id: str
 ) -> None:
-    with pytest.raises(WritebackPermanent) as caught:
-        client.post_internal_note(ticket_id, "shipped")
-
-    assert caught.value.reason == "bad_ticket_id"
-    assert httpserver.log == []
+    helpdesks.assert_refused_unsent(client, httpserver, ticket_id)
 
 
 def test_every_request_asks_for_json(client: Client, httpserver: HTTPServer) -> None:

@@ -8,12 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import requests
 
-from tests.jira_sync.conftest import EMAIL, TOKEN, drive, one_problem, problem_row
+from tests.jira_sync.conftest import drive, file_by_hand, one_problem, problem_row
 from tests.support import inline_runtime, token
-from voice_router.tracker import create as jira_create
-from voice_router.tracker import sync as jira_sync
+from voice_router.tracker import create, sync
 from voice_router.tracker.reconcile import reconcile
 from voice_router.web import create_app
 
@@ -24,22 +22,7 @@ LAGS = [{"index_lag": 0}, {"index_lag": 5}, {"index_lag": 30}]
 
 def file_issue(jira, labels: list[str], summary: str = "SSO login") -> str:  # type: ignore[no-untyped-def]
     """An issue made through REST as the API user (as a create whose answer was lost is)."""
-    response = requests.post(
-        f"{jira.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": summary,
-                "labels": labels,
-                "description": "made twice",
-            }
-        },
-        auth=(EMAIL, TOKEN),
-        timeout=5,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["key"]
+    return file_by_hand(jira, summary, "made twice", labels=labels)
 
 
 def labels_of(jira, key: str) -> set[str]:  # type: ignore[no-untyped-def]
@@ -63,7 +46,7 @@ def assert_settled_as_duplicate(jira, key: str, survivor: str, problem_id: int) 
 def test_reconcile_keeps_the_oldest_and_settles_the_other(make_settings, jira, clock):
     waiting, settings, problem_id = one_problem(make_settings, jira)
     runtime = inline_runtime(settings)
-    assert jira_sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
+    assert sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
     [first] = [i["key"] for i in jira.issues()]
     clock.advance(60)
     second = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
@@ -95,7 +78,7 @@ def test_a_problem_pointing_at_the_younger_issue_moves_to_the_oldest_with_its_no
     runtime = inline_runtime(settings)
     older = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
     clock.advance(1)
-    assert jira_sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
+    assert sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
     younger = problem_row(runtime.engine, problem_id).jira_key
     assert younger != older
     client = create_app(runtime=runtime).test_client()
@@ -117,7 +100,7 @@ def test_a_problem_pointing_at_the_younger_issue_moves_to_the_oldest_with_its_no
     assert "voice-router-begin" in jira.issue(older)["fields"]["description"]
     assert [c["body"] for c in jira.comments(older) if "Renewal at risk" in c["body"]]
     assert jira.remote_links(older)[0]["object"]["url"].endswith(f"/problems/{problem_id}")
-    jira_sync.sync_problem(runtime.engine, settings, problem_id)
+    sync.sync_problem(runtime.engine, settings, problem_id)
     notes = [c for c in jira.comments(older) if "Renewal at risk" in c["body"]]
     assert len(notes) == 1
     clock.advance(jira.state.search_lag + 1)
@@ -158,7 +141,7 @@ def test_without_transition_rights_the_duplicate_is_linked_and_unlabelled_but_le
 ):
     waiting, settings, problem_id = one_problem(make_settings, jira)
     runtime = inline_runtime(settings)
-    jira_sync.sync_problem(runtime.engine, settings, problem_id)
+    sync.sync_problem(runtime.engine, settings, problem_id)
     first = problem_row(runtime.engine, problem_id).jira_key
     clock.advance(1)
     second = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
@@ -181,7 +164,7 @@ def test_an_index_slower_than_the_confirm_window_still_ends_with_one_open_issue(
 ):
     """The last line of defence: with the window (wrongly) shorter than the lag, a lost
     create answer does produce a second issue, and reconcile settles it."""
-    monkeypatch.setattr(jira_create, "CONFIRM_WINDOW", timedelta(seconds=2))
+    monkeypatch.setattr(create, "CONFIRM_WINDOW", timedelta(seconds=2))
     waiting, settings, problem_id = one_problem(make_settings, jira)
     runtime = inline_runtime(settings)
     jira.drop_after_commit_next("POST", r"/rest/api/2/issue")

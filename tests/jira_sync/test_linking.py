@@ -5,16 +5,15 @@ takes the block and the per-problem label off again — nothing else."""
 from __future__ import annotations
 
 import pytest
-import requests
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from integrations.jira.render import BEGIN, END
-from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
+from tests.jira_sync.conftest import file_by_hand, jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
-from voice_router.tracker import sync as jira_sync
+from voice_router.tracker import sync
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -35,22 +34,30 @@ def problem_row(runtime, key: str) -> Problem:  # type: ignore[no-untyped-def]
 
 def their_issue(sandbox, labels=("customer-login",)) -> str:  # type: ignore[no-untyped-def]
     """An issue a person filed, with their own summary, description and labels."""
-    response = requests.post(
-        f"{sandbox.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": THEIR_SUMMARY,
-                "description": THEIR_TEXT,
-                "labels": list(labels),
-            }
-        },
-        auth=(EMAIL, TOKEN),
-        timeout=5,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["key"]
+    return file_by_hand(sandbox, THEIR_SUMMARY, THEIR_TEXT, labels=list(labels))
+
+
+def one_linked(waiting, sandbox):  # type: ignore[no-untyped-def]
+    """One problem (sso-login, one report) linked to an issue a person filed: the runtime,
+    the client, the problem and the issue's key."""
+    runtime, client = waiting
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime, "sso-login")
+    key = their_issue(sandbox)
+    assert link(client, runtime, problem.id, key).status_code == 200
+    return runtime, client, problem, key
+
+
+def two_problems_one_linked(waiting, sandbox):  # type: ignore[no-untyped-def]
+    """Two problems, sso-login and okta-loop, the first linked to an issue a person filed:
+    the runtime, the client, both problems and the issue's key."""
+    runtime, client = waiting
+    report(client, "T1", "a@acme.com", tag="pain-sso-login")
+    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
+    linked, other = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
+    key = their_issue(sandbox)
+    assert link(client, runtime, linked.id, key).status_code == 200
+    return runtime, client, linked, other, key
 
 
 @pytest.fixture
@@ -88,11 +95,7 @@ def test_a_linked_issue_keeps_its_summary_text_and_labels_and_gains_ours(waiting
 def test_a_renamed_problem_never_reaches_a_persons_issue_but_reaches_ours(
     waiting, sandbox, make_settings
 ):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com")
-    theirs = problem_row(runtime, "sso-login")
-    key = their_issue(sandbox)
-    assert link(client, runtime, theirs.id, key).status_code == 200
+    runtime, client, theirs, key = one_linked(waiting, sandbox)
     pm = token(runtime, "pm")
 
     renamed = client.patch(
@@ -116,12 +119,7 @@ def test_a_renamed_problem_never_reaches_a_persons_issue_but_reaches_ours(
 
 
 def test_linking_an_issue_another_problem_holds_is_409_naming_that_problem(waiting, sandbox):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com", tag="pain-sso-login")
-    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
-    holder, other = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
-    key = their_issue(sandbox)
-    assert link(client, runtime, holder.id, key).status_code == 200
+    runtime, client, holder, other, key = two_problems_one_linked(waiting, sandbox)
     before = sandbox.issue(key)["fields"]["description"]
 
     for given in (key, key.lower()):
@@ -150,11 +148,7 @@ def test_the_database_holds_one_issue_to_one_problem(waiting, sandbox):
 
 
 def test_unlinking_takes_off_the_block_and_the_problem_label_and_nothing_else(waiting, sandbox):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com")
-    problem = problem_row(runtime, "sso-login")
-    key = their_issue(sandbox)
-    assert link(client, runtime, problem.id, key).status_code == 200
+    runtime, client, problem, key = one_linked(waiting, sandbox)
     links_before = sandbox.remote_links(key)
 
     response = client.delete(f"/api/v1/problems/{problem.id}/jira", headers=token(runtime, "pm"))
@@ -175,11 +169,7 @@ def test_unlinking_takes_off_the_block_and_the_problem_label_and_nothing_else(wa
 def test_unlinking_waits_out_jira_and_is_retried(waiting, sandbox):
     from workers.jobs import sync_jira
 
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com")
-    problem = problem_row(runtime, "sso-login")
-    key = their_issue(sandbox)
-    assert link(client, runtime, problem.id, key).status_code == 200
+    runtime, client, problem, key = one_linked(waiting, sandbox)
     sandbox.fail_next("GET", rf"/rest/api/2/issue/{key}", 503)
 
     assert (
@@ -216,12 +206,7 @@ def test_linking_another_issue_moves_the_block_and_label_off_the_first(waiting, 
 
 
 def test_a_merged_problems_issue_moves_to_a_survivor_without_one(waiting, sandbox):
-    runtime, client = waiting
-    report(client, "T1", "a@acme.com", tag="pain-sso-login")
-    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
-    merged, survivor = problem_row(runtime, "sso-login"), problem_row(runtime, "okta-loop")
-    key = their_issue(sandbox)
-    assert link(client, runtime, merged.id, key).status_code == 200
+    runtime, client, merged, survivor, key = two_problems_one_linked(waiting, sandbox)
     pm = token(runtime, "pm")
 
     response = client.post(
@@ -233,6 +218,4 @@ def test_a_merged_problems_issue_moves_to_a_survivor_without_one(waiting, sandbo
     fields = sandbox.issue(key)["fields"]
     assert fields["summary"] == THEIR_SUMMARY  # still a person's issue
     assert f"vr-problem-{survivor.id}" in fields["labels"]
-    assert jira_sync.sync_problem(runtime.engine, runtime.settings, survivor.id).action == (
-        "unchanged"
-    )
+    assert sync.sync_problem(runtime.engine, runtime.settings, survivor.id).action == "unchanged"

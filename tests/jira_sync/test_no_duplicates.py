@@ -12,8 +12,7 @@ from tests.jira_sync.conftest import drive, one_problem, problem_row
 from tests.support import inline_runtime
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
-from voice_router.tracker import create as jira_create
-from voice_router.tracker import sync as jira_sync
+from voice_router.tracker import create, sync
 from workers.jobs import sync_jira
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -44,7 +43,7 @@ def test_a_create_whose_answer_was_lost_gives_exactly_one_issue(
     assert jira.count_calls("POST", CREATE) == 1
     assert actions[0] == "unavailable" and actions[-1] == "adopted"
     assert key_of(runtime.engine, problem_id) == issue["key"]
-    assert jira_sync.sync_problem(runtime.engine, settings, problem_id).action == "unchanged"
+    assert sync.sync_problem(runtime.engine, settings, problem_id).action == "unchanged"
     assert len(jira.issues()) == 1
     runtime.engine.dispose()
 
@@ -75,7 +74,7 @@ def test_a_create_that_never_reached_jira_is_sent_again_only_after_the_confirm_w
     actions = drive(runtime.engine, settings, problem_id, clock, 2)
 
     assert actions[-1] == "created" and "confirming" in actions
-    assert clock.now - started >= jira_create.CONFIRM_WINDOW
+    assert clock.now - started >= create.CONFIRM_WINDOW
     assert len(jira.issues()) == 1 and jira.count_calls("POST", CREATE) == 2
     runtime.engine.dispose()
 
@@ -85,8 +84,8 @@ def test_a_refused_create_made_nothing_and_is_sent_again_at_once(make_settings, 
     runtime, settings, problem_id = one_problem(make_settings, jira)
     jira.fail_next("POST", CREATE, 400)
 
-    assert jira_sync.sync_problem(runtime.engine, settings, problem_id).action == "error"
-    assert jira_sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
+    assert sync.sync_problem(runtime.engine, settings, problem_id).action == "error"
+    assert sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
     assert len(jira.issues()) == 1
     runtime.engine.dispose()
 

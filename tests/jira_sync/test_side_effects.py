@@ -14,7 +14,7 @@ from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
-from voice_router.tracker import sync as jira_sync
+from voice_router.tracker import sync
 from voice_router.web import create_app
 from workers.jobs import sync_jira
 
@@ -45,7 +45,7 @@ def update(runtime, problem_id: int, **values) -> None:  # type: ignore[no-untyp
 
 def unchanged_without_a_call(runtime, sandbox, problem_id: int) -> None:  # type: ignore[no-untyped-def]
     sandbox.reset_calls()
-    outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem_id)
+    outcome = sync.sync_problem(runtime.engine, runtime.settings, problem_id)
     assert outcome.action == "unchanged" and sandbox.count_calls() == 0
 
 
@@ -92,9 +92,7 @@ def test_an_issue_linked_back_before_keeps_its_one_remote_link(client, runtime, 
     ).raise_for_status()
     update(runtime, problem.id, jira_remote_link_at=None)  # as after the migration
 
-    assert jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id).action == (
-        "unchanged"
-    )
+    assert sync.sync_problem(runtime.engine, runtime.settings, problem.id).action == "unchanged"
     assert len(sandbox.remote_links(problem.jira_key)) == 1
     unchanged_without_a_call(runtime, sandbox, problem.id)
 
@@ -140,10 +138,10 @@ def test_a_regression_notice_whose_answer_was_lost_is_posted_once(client, runtim
     update(runtime, problem.id, status="regressed", regressed_at=utcnow())
     sandbox.drop_after_commit_next("POST", COMMENT)
     with pytest.raises(JiraUnavailable):
-        jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+        sync.sync_problem(runtime.engine, runtime.settings, problem.id)
     assert row(runtime).regression_noticed_at is None
 
-    jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    sync.sync_problem(runtime.engine, runtime.settings, problem.id)
 
     notices = [c for c in sandbox.comments(problem.jira_key) if "reported this" in c["body"]]
     assert len(notices) == 1
@@ -176,7 +174,7 @@ def test_a_rate_limited_create_makes_nothing_and_leaves_no_create_pending(make_s
     problem = row(runtime)
     sandbox.fail_next("POST", r"/rest/api/2/issue", 429, retry_after=0)
     with pytest.raises(JiraRateLimited):
-        jira_sync.sync_problem(runtime.engine, settings, problem.id)
+        sync.sync_problem(runtime.engine, settings, problem.id)
     assert row(runtime).jira_create_sent_at is None
-    assert jira_sync.sync_problem(runtime.engine, settings, problem.id).action == "created"
+    assert sync.sync_problem(runtime.engine, settings, problem.id).action == "created"
     runtime.engine.dispose()

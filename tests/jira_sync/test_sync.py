@@ -10,12 +10,12 @@ from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
-from tests.jira_sync.conftest import jira_table
-from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
+from tests.jira_sync.conftest import file_by_hand, jira_table
+from tests.support import by_key, generic_delivery, inline_runtime, post_signed, run_cli, token
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
-from voice_router.tracker import client as jira_client
-from voice_router.tracker import sync as jira_sync
+from voice_router.tracker import sync
+from voice_router.tracker.client import forget_clients
 from voice_router.web import create_app
 from workers.jobs import sync_jira
 
@@ -84,7 +84,7 @@ def test_a_sync_with_nothing_changed_makes_no_call(client, runtime, sandbox):
     report(client, "T1", "a@acme.com")
     problem = problem_row(runtime)
     sandbox.reset_calls()
-    outcome = jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    outcome = sync.sync_problem(runtime.engine, runtime.settings, problem.id)
     assert outcome.action == "unchanged"
     assert sandbox.count_calls() == 0
 
@@ -127,8 +127,8 @@ def test_each_business_note_becomes_exactly_one_comment(client, runtime, sandbox
         48000.0,
         "Acme renewal depends on this",
     )
-    jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
-    jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    sync.sync_problem(runtime.engine, runtime.settings, problem.id)
     key = problem.jira_key
     [comment] = sandbox.comments(key)
     assert "Acme renewal depends on this" in comment["body"]
@@ -160,29 +160,13 @@ def test_link_an_existing_issue_instead_of_creating(make_settings, sandbox):
     client = create_app(runtime=runtime).test_client()
     report(client, "T1", "a@acme.com")
     existing = sandbox.state  # create an issue as a person would, through the API
-    import requests
-
-    created = requests.post(
-        f"{sandbox.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": "Login loop (filed by hand)",
-                "description": "Ours",
-            }
-        },
-        auth=("bot@example.com", "sandbox-token"),
-        timeout=5,
-    ).json()
+    filed = file_by_hand(sandbox, "Login loop (filed by hand)", "Ours")
     problem = problem_row(runtime)
     pm = token(runtime, "pm")
-    response = client.post(
-        f"/api/v1/problems/{problem.id}/jira", json={"key": created["key"]}, headers=pm
-    )
+    response = client.post(f"/api/v1/problems/{problem.id}/jira", json={"key": filed}, headers=pm)
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["jira"]["key"] == created["key"]
-    description = sandbox.issue(created["key"])["fields"]["description"]
+    assert response.get_json()["jira"]["key"] == filed
+    description = sandbox.issue(filed)["fields"]["description"]
     assert description.startswith("Ours") and BEGIN in description
     assert len(sandbox.issues()) == 1
     bad = client.post(f"/api/v1/problems/{problem.id}/jira", json={"key": "PROD-999"}, headers=pm)
@@ -190,7 +174,7 @@ def test_link_an_existing_issue_instead_of_creating(make_settings, sandbox):
     assert "Issue does not exist" in bad.get_json()["message"]
     agent = client.post(
         f"/api/v1/problems/{problem.id}/jira",
-        json={"key": created["key"]},
+        json={"key": filed},
         headers=token(runtime, "agent"),
     )
     assert agent.status_code == 403
@@ -212,7 +196,7 @@ def test_merge_keeps_the_survivors_issue_and_comments_once_on_the_other(client, 
     assert (body["id"], body["customers"]) == (survivor.id, 3)
     [comment] = sandbox.comments(merged.jira_key)
     assert survivor.jira_key in comment["body"]
-    jira_sync.sync_problem(runtime.engine, runtime.settings, merged.id)
+    sync.sync_problem(runtime.engine, runtime.settings, merged.id)
     assert len(sandbox.comments(merged.jira_key)) == 1
     assert "|3|3|" in sandbox.issue(survivor.jira_key)["fields"]["description"]
     assert [p["key"] for p in by_key(client, runtime).values()] == ["okta-loop"]
@@ -267,11 +251,11 @@ def test_crash_after_create_then_retry_makes_exactly_one_issue(make_settings, sa
     sandbox.drop_after_commit_next("POST", r"/rest/api/2/issue$")
     settings = make_settings(jira=jira_table(sandbox, min_customers=1))
     with pytest.raises(JiraUnavailable):
-        jira_sync.sync_problem(runtime.engine, settings, problem.id)
+        sync.sync_problem(runtime.engine, settings, problem.id)
     assert len(sandbox.issues()) == 1 and problem_row(runtime).jira_key is None
-    outcome = jira_sync.sync_problem(runtime.engine, settings, problem.id)
+    outcome = sync.sync_problem(runtime.engine, settings, problem.id)
     assert outcome.action == "adopted"
-    jira_sync.sync_problem(runtime.engine, settings, problem.id)
+    sync.sync_problem(runtime.engine, settings, problem.id)
     assert len(sandbox.issues()) == 1
     assert problem_row(runtime).jira_key == sandbox.issues()[0]["key"]
     runtime.engine.dispose()
@@ -349,8 +333,8 @@ def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
 
 
 def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
-    monkeypatch.setattr(jira_client, "CLIENT_TIMEOUT", 0.5)
-    jira_client._cached_client.cache_clear()
+    monkeypatch.setattr("voice_router.tracker.client.CLIENT_TIMEOUT", 0.5)
+    forget_clients()
     report(client, "T1", "a@acme.com", tag="pain-slow")
     problem = problem_row(runtime, "slow")
     with Session(runtime.engine) as session:
@@ -360,7 +344,7 @@ def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
         session.commit()
     sandbox.delay_next("GET", r"/rest/api/2/issue/[^/]+", 2.0)
     with pytest.raises(JiraUnavailable, match="in time"):
-        jira_sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+        sync.sync_problem(runtime.engine, runtime.settings, problem.id)
 
 
 def test_401_stops_and_shows_the_error_on_the_problem(make_settings, sandbox):
@@ -384,9 +368,6 @@ def test_400_from_jira_is_recorded_not_retried(make_settings, sandbox):
 
 
 def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_path):
-    import os
-    import subprocess
-    import sys
 
     from tests.support import SECRETS
 
@@ -403,13 +384,7 @@ def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_pa
         f'[jira]\nurl = "{sandbox.url}"\nemail = "bot@example.com"\n'
         f'api_token = "sandbox-token"\n'
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "voice_router", "worker", "--burst"],
-        env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli(config, "worker", "--burst")
     assert proc.returncode == 0, proc.stderr
     assert len(sandbox.issues()) == 1, proc.stderr + proc.stdout
     issue = only_issue(sandbox)

@@ -5,11 +5,10 @@ within Jira's 32,767 characters, lists trimmed with "and N more"."""
 from __future__ import annotations
 
 import pytest
-import requests
 from sqlmodel import Session, select
 
 from integrations.jira.render import BEGIN, END, jira_length
-from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
+from tests.jira_sync.conftest import file_by_hand, jira_table
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.web import create_app
@@ -77,21 +76,7 @@ def test_a_wrong_token_is_not_blamed_on_notify_watchers(make_settings, sandbox):
 
 
 def their_issue(sandbox, description: str) -> str:  # type: ignore[no-untyped-def]
-    response = requests.post(
-        f"{sandbox.url}/rest/api/2/issue",
-        json={
-            "fields": {
-                "project": {"key": "PROD"},
-                "issuetype": {"name": "Bug"},
-                "summary": "Filed by hand",
-                "description": description,
-            }
-        },
-        auth=(EMAIL, TOKEN),
-        timeout=5,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["key"]
+    return file_by_hand(sandbox, "Filed by hand", description)
 
 
 def test_a_long_description_of_theirs_gets_a_shortened_block_within_the_limit(

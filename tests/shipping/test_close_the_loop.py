@@ -11,7 +11,16 @@ from sqlmodel import Session, select
 
 from integrations.jira import webhook
 from tests.shipping.conftest import JIRA_SECRET
-from tests.support import by_key, generic_delivery, post_signed, token
+from tests.support import (
+    ZENDESK_ASSIGNED,
+    by_key,
+    generic_delivery,
+    post_signed,
+    run_cli,
+    token,
+    zendesk_login_loop,
+    zendesk_writeback,
+)
 from voice_router.intake import processing
 from voice_router.models import Outbound, Problem
 
@@ -254,27 +263,11 @@ def test_writeback_leaves_one_note_per_ticket_even_across_retries(make_loop, htt
         method="PUT",
         headers={"Authorization": "Bearer zd-token"},
     ).respond_with_json({"audit": {"events": [{"type": "Comment", "id": 77}]}})
-    loop = make_loop(
-        sources={
-            "zendesk": {
-                "writeback": True,
-                "api_token": "zd-token",
-                "api_base": httpserver.url_for("").rstrip("/"),
-            }
-        }
+    loop = make_loop(sources=zendesk_writeback(httpserver.url_for("").rstrip("/")))
+    assert (
+        post_signed(loop.client, "zendesk", zendesk_login_loop(**ZENDESK_ASSIGNED)).status_code
+        == 202
     )
-    zendesk_body = {
-        "ticket": {
-            "id": "2002",
-            "url": "acme.zendesk.com/agent/tickets/2002",
-            "title": "Login loop",
-            "tags": "pain-sso-login",
-            "updated_at": "2026-11-20T10:00:00Z",
-            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
-            "assignee": {"email": "bob@support.example", "name": "Bob"},
-        }
-    }
-    assert post_signed(loop.client, "zendesk", zendesk_body).status_code == 202
     p = problem(loop)
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
     with Session(loop.runtime.engine) as session:
@@ -309,25 +302,8 @@ def test_reopen_cancels_unsent_writebacks(make_loop, httpserver):
     httpserver.expect_request("/api/v2/tickets/2002.json", method="PUT").respond_with_data(
         "busy", status=503
     )
-    loop = make_loop(
-        sources={
-            "zendesk": {
-                "writeback": True,
-                "api_token": "zd-token",
-                "api_base": httpserver.url_for("").rstrip("/"),
-            }
-        }
-    )
-    zendesk_body = {
-        "ticket": {
-            "id": "2002",
-            "title": "Login loop",
-            "tags": "pain-sso-login",
-            "updated_at": "2026-11-20T10:00:00Z",
-            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
-        }
-    }
-    assert post_signed(loop.client, "zendesk", zendesk_body).status_code == 202
+    loop = make_loop(sources=zendesk_writeback(httpserver.url_for("").rstrip("/")))
+    assert post_signed(loop.client, "zendesk", zendesk_login_loop()).status_code == 202
     p = problem(loop)
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
     loop.sandbox.transition(p.jira_key, "In Progress")
@@ -366,11 +342,9 @@ def test_a_fixture_about_our_issue_ships_it(make_loop):
 
     loop = make_loop()
     p = seed(loop)
+    jira_fixtures = Path(__file__).parents[1] / "fixtures" / "jira"
     raw = (
-        Path(__file__).parents[1]
-        / "fixtures"
-        / "jira"
-        / "jira_issue_updated__status_done_resolution_set_mattermost.json"
+        jira_fixtures / "jira_issue_updated__status_done_resolution_set_mattermost.json"
     ).read_bytes()
     document = json.loads(raw)
     with Session(loop.runtime.engine) as session:
@@ -382,10 +356,7 @@ def test_a_fixture_about_our_issue_ships_it(make_loop):
     assert response.status_code == 202
     assert problem(loop).status == "shipped"
     reopened = (
-        Path(__file__).parents[1]
-        / "fixtures"
-        / "jira"
-        / "jira_issue_updated__reopened_resolution_cleared_mattermost.json"
+        jira_fixtures / "jira_issue_updated__reopened_resolution_cleared_mattermost.json"
     ).read_bytes()
     later = json.loads(reopened)
     later["timestamp"] = document["timestamp"] + 1000
@@ -402,9 +373,6 @@ def test_a_fixture_about_our_issue_ships_it(make_loop):
 def test_nobody_is_notified_twice_across_retries_and_worker_restarts(
     make_loop, httpserver, redis_url, tmp_path
 ):
-    import os
-    import subprocess
-    import sys
 
     from tests.jira_sync.conftest import EMAIL, TOKEN
     from tests.support import SECRETS
@@ -429,7 +397,7 @@ def test_nobody_is_notified_twice_across_retries_and_worker_restarts(
     api_base = httpserver.url_for("").rstrip("/")
     loop = make_loop(
         redis_url=redis_url,
-        sources={"zendesk": {"writeback": True, "api_token": "zd-token", "api_base": api_base}},
+        sources=zendesk_writeback(api_base),
     )
     settings = loop.runtime.settings
     config = tmp_path / "vr.toml"
@@ -442,25 +410,10 @@ def test_nobody_is_notified_twice_across_retries_and_worker_restarts(
     )
 
     def burst():
-        proc = subprocess.run(
-            [sys.executable, "-m", "voice_router", "worker", "--burst"],
-            env={**os.environ, "VOICE_ROUTER_CONFIG": str(config)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = run_cli(config, "worker", "--burst")
         assert proc.returncode == 0, proc.stderr
 
-    body = {
-        "ticket": {
-            "id": "2002",
-            "title": "Login loop",
-            "tags": "pain-sso-login",
-            "updated_at": "2026-11-20T10:00:00Z",
-            "requester": {"email": "tom@acme-corp.com", "name": "Tom Reed", "id": "9"},
-        }
-    }
-    assert post_signed(loop.client, "zendesk", body).status_code == 202
+    assert post_signed(loop.client, "zendesk", zendesk_login_loop()).status_code == 202
     burst()  # processes the ticket, creates the Jira issue
     key = problem(loop).jira_key
     done = loop.sandbox.transition(key, "Done", resolution="Done")  # webhook -> inbox

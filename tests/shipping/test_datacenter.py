@@ -14,10 +14,9 @@ from sqlmodel import Session, select
 from jira_sandbox import JiraSandbox
 from tests.jira_sync.conftest import TOKEN
 from tests.shipping.conftest import JIRA_SECRET
-from tests.support import generic_delivery, inline_runtime, post_signed
+from tests.support import fresh_sandbox, generic_delivery, inline_runtime, post_signed
 from voice_router.demo import serving
 from voice_router.models import Problem
-from voice_router.tracker import client as jira_client
 from voice_router.tracker.reconcile import reconcile
 from voice_router.web import create_app
 
@@ -26,10 +25,8 @@ pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
 @pytest.fixture
 def datacenter() -> Iterator[JiraSandbox]:
-    jira_client._cached_client.cache_clear()
-    with JiraSandbox("bot@example.com", TOKEN, "PROD", deployment="datacenter") as running:
+    with fresh_sandbox("bot@example.com", TOKEN, "PROD", deployment="datacenter") as running:
         yield running
-    jira_client._cached_client.cache_clear()
 
 
 @pytest.fixture

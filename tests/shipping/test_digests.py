@@ -40,12 +40,17 @@ def smtp():
     controller.stop()
 
 
+def slack_texts(httpserver) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of every message posted to the Slack webhook on `httpserver`."""
+    return [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
+
+
 def test_each_agent_gets_one_slack_digest_naming_their_customers(make_loop, httpserver):
     httpserver.expect_request("/hooks/T000/B000", method="POST").respond_with_data("ok")
     loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hooks/T000/B000")})
     p = seed(loop)
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
-    texts = [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
+    texts = slack_texts(httpserver)
     assert len(texts) == 2  # bob and carol: one message each
     carol = next(t for t in texts if "Maria Lopez" in t)
     assert "Dev Patel" not in carol  # only her own customers
@@ -84,7 +89,7 @@ def test_wont_fix_tells_the_agents_it_will_not_be_fixed(make_loop, httpserver):
     loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
     p = seed(loop)
     loop.sandbox.transition(p.jira_key, "Done", resolution="Won't Do")
-    texts = [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
+    texts = slack_texts(httpserver)
     assert len(texts) == 2
     assert all("not be fixed" in t or "won't be fixed" in t.lower() for t in texts), texts
     assert problem(loop).status == "wont_fix"

@@ -13,7 +13,7 @@ from tests.shipping.conftest import JIRA_SECRET
 from tests.shipping.test_close_the_loop import problem, seed
 from voice_router.intake import processing
 from voice_router.platform import schedule
-from voice_router.tracker import releases as jira_releases
+from voice_router.tracker import releases
 from workers import jobs
 from workers.queue import EmbeddedQueue
 
@@ -44,12 +44,12 @@ def test_processing_a_release_asks_jira_nothing_and_the_job_ships_the_problem(ma
     assert batch.processed == 1 and batch.releases_owed
     assert loop.sandbox.count_calls("GET", SEARCH) == searches  # no call inside the batch
     assert problem(loop).status == "in_progress"
-    assert jira_releases.any_due(loop.runtime.engine)
+    assert releases.any_due(loop.runtime.engine)
 
     assert jobs.apply_releases(loop.runtime) == {"applied": 1, "retrying": 0}
     assert loop.sandbox.count_calls("GET", SEARCH) == searches + 1
     assert problem(loop).status == "shipped"
-    assert not jira_releases.any_due(loop.runtime.engine)
+    assert not releases.any_due(loop.runtime.engine)
     assert jobs.apply_releases(loop.runtime) == {"applied": 0, "retrying": 0}  # applied once
 
 
@@ -61,7 +61,7 @@ def test_a_release_whose_search_fails_is_tried_again_until_it_ships(make_loop, m
     loop.sandbox.release_version("2.4.0")  # processed, then the job's search fails
     assert problem(loop).status == "in_progress"
     assert jobs.apply_releases(loop.runtime) == {"applied": 0, "retrying": 1}
-    assert jira_releases.any_due(loop.runtime.engine)
+    assert releases.any_due(loop.runtime.engine)
 
     assert jobs.apply_releases(loop.runtime) == {"applied": 1, "retrying": 0}
     assert problem(loop).status == "shipped"
@@ -79,7 +79,7 @@ def test_a_release_with_a_version_id_that_is_no_number_is_dropped(make_loop):
         "/webhooks/jira", data=forged, headers=webhook.sign(forged, JIRA_SECRET)
     )
     assert answer.status_code == 202
-    assert not jira_releases.any_due(loop.runtime.engine)
+    assert not releases.any_due(loop.runtime.engine)
     assert problem(loop).status == "in_progress"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sys
 import types
-from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
@@ -15,6 +14,7 @@ from tests.ui.ui_support import (
     IMG,
     JS_URL,
     SCRIPT,
+    FakeSuggestion,
     form_post,
     problem_ids,
     seed_hostile,
@@ -88,13 +88,6 @@ def test_a_hostile_search_echoes_as_text(hostile):
     html = client.get("/", query_string={"q": '"><script>alert(1)</script>'}).text
     assert_inert(html)
     assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
-
-
-@dataclass(frozen=True)
-class FakeSuggestion:
-    problem_id: int
-    score: float
-    reasons: tuple[str, ...]
 
 
 def test_suggestion_reasons_are_escaped(hostile, runtime, monkeypatch):

@@ -7,7 +7,7 @@ import requests
 
 from jira_sandbox import JiraSandbox
 from tests.support import JIRA_EMAIL, JIRA_TOKEN, inline_runtime
-from tests.ui.ui_support import form_post, problem_ids, seed_three_problems, sign_in
+from tests.ui.ui_support import form_post, problem_ids, section, seed_three_problems, sign_in
 from voice_router.web import create_app
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -53,7 +53,7 @@ def test_a_pm_links_an_existing_issue(pm, sandbox):
     assert response.status_code == 303, response.text
     html = client.get(response.headers["Location"]).text
     assert f"Linked {key}." in html
-    jira = html.split('id="jira-h"')[1].split("</section>")[0]
+    jira = section(html, "jira")
     assert f">{key}</a>" in jira
     assert f"Unlink {key}" in jira and "Link existing issue" not in jira  # one issue at a time
 
@@ -66,7 +66,7 @@ def test_a_bad_key_is_shown_back_on_the_form(pm, key, message):
     client, login = pm
     response = form_post(client, f"/problems/{login}", f"/problems/{login}/jira", {"jira-key": key})
     assert response.status_code == 400
-    jira = response.text.split('id="jira-h"')[1].split("</section>")[0]
+    jira = section(response.text, "jira")
     assert message in jira and 'aria-invalid="true"' in jira
 
 
@@ -98,5 +98,5 @@ def test_an_issue_another_problem_holds_is_refused_on_the_form(signed_in, sandbo
     response = form_post(client, f"/problems/{other}", f"/problems/{other}/jira", {"jira-key": key})
 
     assert response.status_code == 409
-    jira = response.text.split('id="jira-h"')[1].split("</section>")[0]
+    jira = section(response.text, "jira")
     assert f"already linked to problem {login}" in jira and 'aria-invalid="true"' in jira

@@ -7,12 +7,20 @@ import io
 import re
 import sys
 import types
-from dataclasses import dataclass
 
 import pytest
 from sqlmodel import Session, select
 
-from tests.ui.ui_support import days_ago, form_post, post, problem_ids, seed_three_problems, sign_in
+from tests.ui.ui_support import (
+    FakeSuggestion,
+    days_ago,
+    form_post,
+    post,
+    problem_ids,
+    section,
+    seed_three_problems,
+    sign_in,
+)
 from voice_router.models import CustomerNotice, Note, Problem
 from voice_router.web.ui.sparkline import daily_new_tickets, sparkline
 
@@ -98,15 +106,15 @@ def test_the_problem_page_shows_impact_accounts_pain_points_and_notify_list(agen
     html = agent.get(f"/problems/{login}").text
     assert "<dt>Customers</dt><dd>3</dd>" in html and "<dt>MRR (USD)</dt><dd>1,500</dd>" in html
     assert 'aria-label="3 new tickets in the last 30 days' in html and "(3 in all)" in html
-    accounts = html.split('id="accounts-h"')[1].split("</section>")[0]
+    accounts = section(html, "accounts")
     assert accounts.index("Northwind") < accounts.index("Contoso")  # by MRR
     assert "1,200" in accounts and "1 customer without a company account" in accounts
-    tickets = html.split('id="tickets-h"')[1].split("</section>")[0]
+    tickets = section(html, "tickets")
     assert (
         '<a href="https://desk.example/t/L1" rel="noopener noreferrer nofollow">'
         "SSO loops back to the login page</a>" in tickets
     )
-    notify = html.split('id="notify-h"')[1].split("</section>")[0]
+    notify = section(html, "notify")
     assert "Not shipped yet" in notify
     assert f'href="/problems/{login}/notify.csv"' in notify
     assert notify.count('name="customer_emails"') == 3
@@ -123,7 +131,7 @@ def test_an_agent_adds_a_note(agent, runtime):
     assert response.status_code == 303
     assert response.headers["Location"] == f"/problems/{login}#notes-answer"
     html = agent.get(response.headers["Location"]).text
-    notes = html.split('id="notes-h"')[1].split("</section>")[0]
+    notes = section(html, "notes")
     answer = notes.split('id="notes-answer"')[1].split("</div>")[0]  # above the form
     assert "Note added." in answer and "Note added." not in html.split('id="notes-h"')[0]
     assert "Northwind threatens to churn" in notes
@@ -210,7 +218,7 @@ def test_jira_key_status_and_sync_error_are_shown(agent, runtime):
         problem.jira_status, problem.jira_error = "In Progress", "401 from Jira: check the token"
         session.add(problem)
         session.commit()
-    jira = agent.get(f"/problems/{login}").text.split('id="jira-h"')[1].split("</section>")[0]
+    jira = section(agent.get(f"/problems/{login}").text, "jira")
     assert 'href="https://jira.example/browse/PROD-3"' in jira and "In Progress" in jira
     assert "Sync error: 401 from Jira: check the token" in jira
     assert "Link existing issue" not in jira  # agents cannot link
@@ -220,15 +228,8 @@ def test_a_pm_sees_the_link_form_or_why_not(client, runtime):
     seed_three_problems(client)
     sign_in(client, runtime, "pm")
     login = problem_ids(runtime)["sso-login"]
-    jira = client.get(f"/problems/{login}").text.split('id="jira-h"')[1].split("</section>")[0]
+    jira = section(client.get(f"/problems/{login}").text, "jira")
     assert "Jira sync is off" in jira
-
-
-@dataclass(frozen=True)
-class FakeSuggestion:
-    problem_id: int
-    score: float
-    reasons: tuple[str, ...]
 
 
 def test_merge_suggestions_show_their_reasons_and_lead_to_the_preview(client, runtime, monkeypatch):
@@ -241,12 +242,12 @@ def test_merge_suggestions_show_their_reasons_and_lead_to_the_preview(client, ru
     monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", fake)
     sign_in(client, runtime, "pm")
     html = client.get(f"/problems/{ids['csv-export']}").text
-    section = html.split('id="suggest-h"')[1].split("</section>")[0]
-    assert "SSO login" in section and "score 0.82" in section
-    assert "<li>both name sign-in</li>" in section and "1 shared account: Northwind" in section
+    suggested = section(html, "suggest")
+    assert "SSO login" in suggested and "score 0.82" in suggested
+    assert "<li>both name sign-in</li>" in suggested and "1 shared account: Northwind" in suggested
     # csv-export has fewer customers, so it is the one folded into sso-login.
     action = f'action="/problems/{ids["csv-export"]}/merge"'
-    assert action in section and f'name="into" value="{ids["sso-login"]}"' in section
+    assert action in suggested and f'name="into" value="{ids["sso-login"]}"' in suggested
 
 
 def test_the_problem_page_works_without_the_suggestions_module(agent, runtime, monkeypatch):
@@ -323,12 +324,12 @@ def test_the_last_page_allowed_is_empty_not_an_error(agent):
 
 
 def test_an_unexpected_failure_in_a_ui_view_is_a_500_page(agent, monkeypatch):
-    from voice_router.problems import listing as problems
+    from voice_router.problems import listing
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(problems, "list_problems", broken)
+    monkeypatch.setattr(listing, "list_problems", broken)
     response = agent.get("/")
     assert_html_error(response, 500, "Something went wrong on our side")
     assert "boom" not in response.text

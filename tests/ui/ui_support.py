@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,15 @@ IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"
 JS_URL = "javascript:window.__pwned='link'"
 
 
+@dataclass(frozen=True)
+class FakeSuggestion:
+    """What voice_router.problems.suggestions.suggest returns, for the tests that choose it."""
+
+    problem_id: int
+    score: float
+    reasons: tuple[str, ...]
+
+
 def days_ago(days: int, hour: int = 10) -> str:
     moment = datetime.now(UTC) - timedelta(days=days)
     return moment.replace(hour=hour, minute=0, second=0, microsecond=0).strftime(
@@ -32,74 +42,41 @@ def post(client: Any, ticket: str, email: str | None, tag: str, **fields: Any) -
     assert response.status_code == 202, response.get_data(as_text=True)
 
 
+# Who reported the seeded tickets, as the generic webhook names them.
+CUSTOMERS: dict[str, dict[str, Any]] = {
+    "ana@northwind.example": {"name": "Ana Northwind", "company": "Northwind", "mrr": 1200},
+    "bo@contoso.example": {"name": "Bo Contoso", "company": "Contoso", "mrr": 300},
+    "cy@gmail.com": {"name": "Cy Free"},
+    "dee@tyrell.example": {"name": "Dee Tyrell", "company": "Tyrell", "mrr": 9000},
+    "eve@soylent.example": {"name": "Eve Soylent", "company": "Soylent", "mrr": 50},
+}
+# ticket, customer, tag, days ago, subject
+THREE_PROBLEMS = [
+    ("L1", "ana@northwind.example", "pain-sso-login", 20, "SSO loops back to the login page"),
+    ("L2", "bo@contoso.example", "pain-sso-login", 9, "Cannot sign in with Okta"),
+    ("L3", "cy@gmail.com", "pain-sso-login", 2, "Login page keeps reloading"),
+    ("E1", "dee@tyrell.example", "pain-csv-export", 12, "Export hangs"),
+    ("E2", "ana@northwind.example", "pain-csv-export", 3, "CSV export times out"),
+    ("P1", "eve@soylent.example", "pain-pdf-invoice", 0, "Invoice PDF is blank"),
+]
+
+
 def seed_three_problems(client: Any) -> None:
     """sso-login (3 customers, 2 accounts), csv-export (2 customers, one of them also on
-    sso-login, through Northwind), pdf-invoice (1 small account, reported today)."""
-    post(
-        client,
-        "L1",
-        "ana@northwind.example",
-        "pain-sso-login",
-        name="Ana Northwind",
-        company="Northwind",
-        mrr=1200,
-        occurred_at=days_ago(20),
-        subject="SSO loops back to the login page",
-    )
-    post(
-        client,
-        "L2",
-        "bo@contoso.example",
-        "pain-sso-login",
-        name="Bo Contoso",
-        company="Contoso",
-        mrr=300,
-        occurred_at=days_ago(9),
-        subject="Cannot sign in with Okta",
-    )
-    post(
-        client,
-        "L3",
-        "cy@gmail.com",
-        "pain-sso-login",
-        name="Cy Free",
-        occurred_at=days_ago(2),
-        subject="Login page keeps reloading",
-    )
-    post(
-        client,
-        "E1",
-        "dee@tyrell.example",
-        "pain-csv-export",
-        name="Dee Tyrell",
-        company="Tyrell",
-        mrr=9000,
-        occurred_at=days_ago(12),
-        subject="Export hangs",
-    )
-    post(
-        client,
-        "E2",
-        "ana@northwind.example",
-        "pain-csv-export",
-        name="Ana Northwind",
-        company="Northwind",
-        mrr=1200,
-        occurred_at=days_ago(3),
-        subject="CSV export times out",
-        agent_email="zoe@support.example",
-    )
-    post(
-        client,
-        "P1",
-        "eve@soylent.example",
-        "pain-pdf-invoice",
-        name="Eve Soylent",
-        company="Soylent",
-        mrr=50,
-        occurred_at=days_ago(0),
-        subject="Invoice PDF is blank",
-    )
+    sso-login, through Northwind), pdf-invoice (1 small account, reported today). E2 was
+    answered by zoe@support.example, every other ticket by the default agent."""
+    for ticket, email, tag, days, subject in THREE_PROBLEMS:
+        agent = {"agent_email": "zoe@support.example"} if ticket == "E2" else {}
+        post(
+            client,
+            ticket,
+            email,
+            tag,
+            **CUSTOMERS[email],
+            occurred_at=days_ago(days),
+            subject=subject,
+            **agent,
+        )
 
 
 def seed_hostile(client: Any) -> None:
@@ -129,6 +106,11 @@ def seed_hostile(client: Any) -> None:
         }
     }
     assert post_signed(client, "freshdesk", freshdesk).status_code == 202
+
+
+def section(html: str, heading: str) -> str:
+    """The part of a page from the heading `<heading>-h` to the end of its section."""
+    return html.split(f'id="{heading}-h"')[1].split("</section>")[0]
 
 
 def problem_ids(runtime: Any) -> dict[str, int]:

@@ -27,7 +27,7 @@ class JobQueue(Protocol):
         """Outbound messages are owed (or will be due in `wait` seconds)."""
 
     def signal_releases(self) -> None:
-        """Released Jira versions are recorded, to be looked up in Jira (jira_releases)."""
+        """Released Jira versions are recorded, to be looked up in Jira (tracker/releases.py)."""
 
     def ping(self) -> bool: ...
 

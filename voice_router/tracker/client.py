@@ -22,3 +22,9 @@ def _cached_client(url: str, email: str, api_token: str, auth: str = "basic") ->
 def client_for(jira: JiraSettings) -> JiraClient:
     """One client per process and Jira site (construction calls the server)."""
     return _cached_client(jira.url, jira.email, jira.api_token, jira.auth)
+
+
+def forget_clients() -> None:
+    """Drop the cached clients: the next call builds a new one (tests and benchmarks that
+    start a Jira sandbox of their own, on a port another sandbox may have had)."""
+    _cached_client.cache_clear()

@@ -9,7 +9,7 @@ per-problem label — adopting what it finds — and asks to come back a little 
 8 … s; it never sleeps); only after the window, with nothing found, is a create sent again.
 A refusal (400, 401, 403, 404, 429) clears the intent: Jira made nothing. Should an issue
 still appear twice (an index slower than the window), reconcile's sweep settles it
-(jira_duplicates.py).
+(duplicates.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.tracker import search as jira_search
+from voice_router.tracker import search
 from voice_router.tracker.rows import holder_of, problem_label, store
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def create_or_adopt(
     """`fields`: the whole create (summary, description, labels, ...), project and type
     added here."""
     jira = settings.jira
-    labelled = jira_search.labelled(client, jira.project, problem_label(problem.id))
+    labelled = search.labelled(client, jira.project, problem_label(problem.id))
     found = unheld(engine, problem.id, labelled)
     if found:
         return adopt(engine, settings, client, problem.id, found)
@@ -106,7 +106,7 @@ def adopt(
 ) -> CreateStep:
     """Take the oldest issue carrying the problem's label (an earlier create whose answer
     was lost); any younger ones are settled as its duplicates."""
-    from voice_router.tracker import duplicates as jira_duplicates
+    from voice_router.tracker import duplicates
 
     key = found[0]["key"]
     status = ((found[0].get("fields") or {}).get("status") or {}).get("name")
@@ -122,5 +122,5 @@ def adopt(
         session.add(problem)
     log.info("jira.sync.adopted", extra={"problem_id": problem_id, "issue": key})
     for duplicate in found[1:]:
-        jira_duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key)
+        duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key)
     return CreateStep("adopted", key)

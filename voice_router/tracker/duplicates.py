@@ -1,6 +1,6 @@
 """Two issues carrying one problem's label: keep one, settle the others.
 
-jira_create.py makes this all but impossible, yet a search index slower than its confirm
+create.py makes this all but impossible, yet a search index slower than its confirm
 window, a database restored from a backup or a person copying labels can still produce it.
 Reconcile reads the per-problem labels (`vr-problem-N`) of the issues it fetches; where one
 is on several issues, or on an issue its problem does not point at, it searches that label and
@@ -31,7 +31,7 @@ from voice_router.models import Problem
 from voice_router.platform import schedule
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.tracker import search as jira_search
+from voice_router.tracker import search
 from voice_router.tracker.comments import comment_once
 from voice_router.tracker.links import take_off
 from voice_router.tracker.rows import holder_of, load, problem_label, problem_url, repost_notes
@@ -71,7 +71,7 @@ def sweep(
             continue  # its issue is the survivor's now, or carries the merge notice
         if problem.jira_key is None and problem.jira_unlinked_at is not None:
             continue  # a person unlinked it; the sync takes the label off
-        found = jira_search.labelled(client, settings.jira.project, problem_label(problem_id))
+        found = search.labelled(client, settings.jira.project, problem_label(problem_id))
         try:
             if settle(engine, settings, client, problem_id, found):
                 settled.append(problem_id)
@@ -106,7 +106,7 @@ def settle(
             own = client.get_issue(current, fields="created,labels,status")
             found = sorted(
                 [*found, {"key": own.key, "id": own.id, "fields": own.extra}],
-                key=jira_search.created_order,
+                key=search.created_order,
             )
             keys = [i["key"] for i in found]
         except JiraNotFound:

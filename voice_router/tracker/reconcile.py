@@ -1,7 +1,7 @@
 """One reconcile pass: ask Jira what changed on our issues since the last pass and apply it
 as the webhooks would have, then send what is still owed. With every Jira webhook lost,
 problems still ship within one reconcile interval. The same issues are swept for a problem's
-label on two issues (jira_duplicates.py) before their states are applied, so a duplicate
+label on two issues (duplicates.py) before their states are applied, so a duplicate
 being closed is never taken for the problem's own issue."""
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from voice_router.models import Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.tracker import duplicates as jira_duplicates
-from voice_router.tracker import search as jira_search
+from voice_router.tracker import duplicates, search
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
 
 log = logging.getLogger(__name__)
@@ -77,11 +76,11 @@ def reconcile(
         with Session(engine) as session:
             since = _cursor(session) or now - FIRST_LOOKBACK
         client = client_for(settings.jira)
-        issues = jira_search.search_all(
+        issues = search.search_all(
             client, jql_since(settings, since, now), FIELDS, progress=progress
         )
         result.issues_seen = len(issues)
-        result.duplicates = jira_duplicates.sweep(engine, settings, client, issues)
+        result.duplicates = duplicates.sweep(engine, settings, client, issues)
         outcome = JiraOutcome()
         with session_scope(engine) as session:
             for issue in issues:

@@ -4,12 +4,12 @@ A sync makes every side effect true, each confirmed in the database once Jira to
 is "unchanged" — makes no call at all — only when all of them are in place:
 
 - the issue exists: created once a problem has `min_customers` customers, never twice
-  (jira_create.py), or linked by a person (jira_links.py);
+  (create.py), or linked by a person (links.py);
 - issues the problem let go of lost voice-router's block and per-problem label;
 - the fields, impact block and labels match what voice-router would write now (a content
   hash); on a person's issue only the block and the labels are voice-router's;
 - the remote link back to the problem is there;
-- each business note is a comment, and a regression was said (jira_comments.py).
+- each business note is a comment, and a regression was said (comments.py).
 
 401/403/400 stop and put the error on the problem; 429 and 5xx are raised as transient (the
 job comes back after Retry-After or a backoff). A sync that has to wait for Jira's search
@@ -40,10 +40,9 @@ from integrations.jira.render import (
 from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.platform.clock import iso, utcnow
 from voice_router.platform.settings import JiraSettings, Settings
-from voice_router.problems import impact as impact_mod
+from voice_router.problems.impact import active_in, merge_group, trends
 from voice_router.problems.quotes import mask_contacts, quotes_for
-from voice_router.tracker import comments as jira_comments
-from voice_router.tracker import links as jira_links
+from voice_router.tracker import comments, links
 from voice_router.tracker.client import client_for
 from voice_router.tracker.create import create_or_adopt
 from voice_router.tracker.rows import (
@@ -70,8 +69,8 @@ class SyncOutcome:
 
 
 def _impact(session: Session, problem: Problem, base_url: str, currency: str) -> Impact:
-    group = impact_mod.merge_group(session, problem.id)
-    active = impact_mod.active_in(group)
+    group = merge_group(session, problem.id)
+    active = active_in(group)
     accounts = session.exec(
         select(Account)
         .where(col(Account.id).in_(select(PainPoint.account_id).where(*active)))
@@ -84,7 +83,7 @@ def _impact(session: Session, problem: Problem, base_url: str, currency: str) ->
     notes_arr = session.exec(
         select(col(Note.arr_at_risk)).where(col(Note.problem_id).in_(group))
     ).all()
-    trend7, trend30 = impact_mod.trends(session, [problem.id])[problem.id]
+    trend7, trend30 = trends(session, [problem.id])[problem.id]
     return Impact(
         problem_url=problem_url(base_url, problem.id),
         customers=problem.customers,
@@ -151,7 +150,7 @@ def _in_place(problem: Problem, digest: str) -> bool:
         and problem.jira_remote_link_at is not None
         and problem.jira_create_sent_at is None
         and not detach_keys(problem)
-        and not jira_comments.regression_due(problem)
+        and not comments.regression_due(problem)
     )
 
 
@@ -167,7 +166,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         ):
             impact = _impact(session, problem, settings.base_url, settings.currency)
     if detach_keys(problem):
-        jira_links.detach_pending(engine, settings, client_for(jira), problem)
+        links.detach_pending(engine, settings, client_for(jira), problem)
     if problem.merged_into_id is not None:
         return _merge_notice(engine, settings, problem)
     if problem.jira_key is None and problem.jira_unlinked_at is not None:
@@ -176,7 +175,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         return SyncOutcome("waiting")
     fields, labels = _fields(jira, problem), _labels(jira, problem_id)
     digest = _content_hash(fields, render_block(impact), labels)
-    if _in_place(problem, digest) and not jira_comments.notes_pending(engine, problem_id):
+    if _in_place(problem, digest) and not comments.notes_pending(engine, problem_id):
         return SyncOutcome("unchanged", problem.jira_key)  # nothing to say: no call at all
     client = client_for(jira)
     action = "unchanged"
@@ -204,8 +203,8 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
     done = False
     if problem.jira_remote_link_at is None:
         done |= _link_back(engine, settings, client, problem, known_absent=action == "created")
-    done |= jira_comments.post_notes(engine, client, problem_id, key)
-    done |= jira_comments.regression_notice(engine, settings, client, problem, key)
+    done |= comments.post_notes(engine, client, problem_id, key)
+    done |= comments.regression_notice(engine, settings, client, problem, key)
     if done and action == "unchanged":
         action = "updated"
     store_for_issue(engine, problem_id, key, jira_error=None)
@@ -229,7 +228,7 @@ def _rewrite(
     assert key is not None  # sync() syncs linked problems only
     current = client.get_issue(key, fields="description,labels,status")
     missing = [label for label in labels if label not in current.labels]
-    jira_links.edit(
+    links.edit(
         client,
         key,
         fields={**fields, "description": fit_description(current.description, impact, TEXT_LIMIT)},
@@ -266,7 +265,7 @@ def _merge_notice(engine: Engine, settings: Settings, problem: Problem) -> SyncO
     if survivor is None or problem.jira_key is None:
         return SyncOutcome("merged", problem.jira_key)
     if problem.jira_merge_notice_for != survivor.id:
-        jira_comments.merge_notice(engine, settings, client_for(settings.jira), problem, survivor)
+        comments.merge_notice(engine, settings, client_for(settings.jira), problem, survivor)
     return SyncOutcome("merged", problem.jira_key)
 
 

@@ -13,8 +13,7 @@ from sqlmodel import Session
 from voice_router.closing import notify
 from voice_router.models import Problem
 from voice_router.platform.errors import BadRequest, NotFound, ServiceUnavailable
-from voice_router.problems import listing as problems
-from voice_router.problems import merging
+from voice_router.problems import listing, merging
 from voice_router.web import downloads, schemas
 from voice_router.web.auth import caller, require_role
 from voice_router.web.context import runtime, sync_later
@@ -39,7 +38,7 @@ def _json_object() -> dict[str, Any]:
 
 def _problem_response(problem_id: int) -> Response:
     with Session(runtime().engine) as session:
-        return jsonify(problems.problem_detail(session, problem_id))
+        return jsonify(listing.problem_detail(session, problem_id))
 
 
 @bp.get("/problems")
@@ -53,7 +52,7 @@ def list_problems() -> ResponseReturnValue:
     """Problems ranked by impact, MRR or recency (role: agent)."""
     query = schemas.ProblemsQuery.model_validate(request.args.to_dict())
     with Session(runtime().engine) as session:
-        found = problems.list_problems(
+        found = listing.list_problems(
             session,
             sort=query.sort,
             status=query.status,
@@ -99,7 +98,7 @@ def add_note(problem_id: int) -> ResponseReturnValue:
         runtime().engine, problem_id, data.get("body"), data.get("arr_at_risk"), caller().name
     )
     sync_later([problem_id])
-    return jsonify(problems.note_json(note)), 201
+    return jsonify(listing.note_json(note)), 201
 
 
 @bp.post("/problems/<int:problem_id>/merge")
@@ -140,7 +139,7 @@ def suggestions(problem_id: int) -> ResponseReturnValue:
         trends = impact.trends(session, [s.problem_id for s in found])
         items = [
             {
-                "problem": problems.problem_json(
+                "problem": listing.problem_json(
                     session.get_one(Problem, s.problem_id), trends[s.problem_id]
                 ),
                 "score": round(s.score, 3),
@@ -163,7 +162,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
     and its impact block to it and leaves the rest alone. An issue another problem holds
     is refused with 409 naming that problem (merge the two instead) (role: pm)."""
     from integrations.jira.errors import JiraError
-    from voice_router.tracker import links as jira_links
+    from voice_router.tracker import links
 
     rt = runtime()
     key = _json_object().get("key")
@@ -172,7 +171,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
     if not rt.settings.jira.url:
         raise BadRequest("Jira is not configured ([jira].url is empty)")
     try:
-        jira_links.link_issue(rt.engine, rt.settings, problem_id, key.strip())
+        links.link_issue(rt.engine, rt.settings, problem_id, key.strip())
     except JiraError as exc:
         if exc.transient:
             raise ServiceUnavailable(f"Jira is unavailable: {exc.message}") from exc
@@ -188,9 +187,9 @@ def unlink_jira(problem_id: int) -> ResponseReturnValue:
     """Unlink the problem's Jira issue: its next sync takes voice-router's impact block and
     per-problem label off the issue, nothing else, and no new issue is created for the
     problem by itself (role: pm)."""
-    from voice_router.tracker import links as jira_links
+    from voice_router.tracker import links
 
-    jira_links.unlink_issue(runtime().engine, problem_id)
+    links.unlink_issue(runtime().engine, problem_id)
     sync_later([problem_id])
     return _problem_response(problem_id)
 

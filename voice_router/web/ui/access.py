@@ -47,6 +47,12 @@ def sign_out() -> None:
     g.ui_caller = None
 
 
+def caller_name() -> str:
+    """Who is signed in, as notes and audit rows name them ("?" when nobody is)."""
+    caller = current_caller()
+    return caller.name if caller else "?"
+
+
 def current_caller() -> Caller | None:
     if "ui_caller" in g:
         return cast("Caller | None", g.ui_caller)

@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from voice_router.problems import listing as problems
+from voice_router.problems import listing
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime
 from voice_router.web.params import query_int
@@ -34,7 +34,7 @@ def problem_list() -> ResponseReturnValue:
     q = (request.args.get("q") or "").strip()
     page = query_int("page", 1, 1, MAX_PAGE, f"a whole number from 1 to {MAX_PAGE}")
     with Session(runtime().engine) as session:
-        found = problems.list_problems(
+        found = listing.list_problems(
             session,
             sort=sort,
             status=status,

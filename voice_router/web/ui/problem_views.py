@@ -12,12 +12,11 @@ from sqlmodel import Session
 
 from voice_router.closing import notify
 from voice_router.platform.errors import BadRequest, Conflict
-from voice_router.problems import listing as problems
-from voice_router.problems import merging
+from voice_router.problems import listing, merging
 from voice_router.web import downloads
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
-from voice_router.web.ui.access import current_caller, signed_in
+from voice_router.web.ui.access import caller_name, current_caller, signed_in
 from voice_router.web.ui.answers import answer_at, back_to
 from voice_router.web.ui.breakdown import accounts_for, merge_targets, merged_into_this
 from voice_router.web.ui.forms import JiraLinkForm, NoteForm, RenameForm, add_error
@@ -33,14 +32,14 @@ log = logging.getLogger(__name__)
 def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
     caller = current_caller()
     with Session(runtime().engine) as session:
-        detail = problems.problem_detail(session, problem_id)
+        detail = listing.problem_detail(session, problem_id)
         accounts, without_account = accounts_for(session, problem_id)
         notify_list = notify.notify_list(session, problem_id)
         trend = sparkline(daily_new_tickets(session, [problem_id])[problem_id])
         merged_here = merged_into_this(session, problem_id)
         survivor = None
         if detail["merged_into"] is not None:
-            survivor = problems.problem_detail(session, detail["merged_into"], pain_point_limit=0)
+            survivor = listing.problem_detail(session, detail["merged_into"], pain_point_limit=0)
         may_merge = caller is not None and caller.may("pm") and survivor is None
         targets = merge_targets(session, problem_id) if may_merge else []
         suggestions = suggestions_for(session, problem_id) if survivor is None else None
@@ -77,14 +76,13 @@ def add_note(problem_id: int) -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
         return _page(problem_id, 400, note_form=form)
-    caller = current_caller()
     amount = form.arr_at_risk.data
     merging.add_note(
         runtime().engine,
         problem_id,
         form.body.data,
         str(amount) if amount is not None else None,
-        caller.name if caller else "?",
+        caller_name(),
     )
     sync_later([problem_id])
     answer_at("notes", "Note added.")
@@ -99,10 +97,8 @@ def rename(problem_id: int) -> ResponseReturnValue:
     form = RenameForm()
     if not form.validate_on_submit():
         return _page(problem_id, 400, rename_form=form)
-    caller = current_caller()
-    by = caller.name if caller else "?"
     try:
-        merging.rename(runtime().engine, problem_id, form.title.data, by)
+        merging.rename(runtime().engine, problem_id, form.title.data, caller_name())
     except BadRequest as exc:
         add_error(form.title, exc.message)
         return _page(problem_id, 400, rename_form=form)
@@ -115,7 +111,7 @@ def rename(problem_id: int) -> ResponseReturnValue:
 @require_role("pm", signed_in)
 def link_jira(problem_id: int) -> ResponseReturnValue:
     from integrations.jira.errors import JiraError
-    from voice_router.tracker import links as jira_links
+    from voice_router.tracker import links
 
     rt = runtime()
     form = JiraLinkForm()
@@ -124,10 +120,10 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
     if not rt.settings.jira.url:
         raise BadRequest("Jira is not configured ([jira].url is empty).")
     with Session(rt.engine) as session:
-        problems.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
+        listing.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
     key = (form.key.data or "").strip().upper()
     try:
-        jira_links.link_issue(rt.engine, rt.settings, problem_id, key)
+        links.link_issue(rt.engine, rt.settings, problem_id, key)
     except Conflict as exc:
         add_error(form.key, exc.message)
         return _page(problem_id, 409, jira_form=form)
@@ -142,10 +138,10 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
 @bp.post("/problems/<int:problem_id>/jira/unlink")
 @require_role("pm", signed_in)
 def unlink_jira(problem_id: int) -> ResponseReturnValue:
-    from voice_router.tracker import links as jira_links
+    from voice_router.tracker import links
 
     try:
-        key = jira_links.unlink_issue(runtime().engine, problem_id)
+        key = links.unlink_issue(runtime().engine, problem_id)
     except BadRequest as exc:
         answer_at("jira", f"Not unlinked: {exc.message}", "error")
         return back_to(problem_id, "jira")
@@ -165,8 +161,7 @@ def mark_sent(problem_id: int) -> ResponseReturnValue:
     if not emails:
         answer_at("notify", "Nobody was marked: tick the customers you told first.", "error")
         return back_to(problem_id, "notify")
-    caller = current_caller()
-    result = notify.mark_sent(runtime().engine, problem_id, emails, caller.name if caller else "?")
+    result = notify.mark_sent(runtime().engine, problem_id, emails, caller_name())
     answer_at("notify", f"Marked {plural(len(result['marked']), 'customer')} as told.")
     if result["unknown"]:
         answer_at("notify", f"Not on this list: {', '.join(result['unknown'])}", "error")
