@@ -4,8 +4,6 @@ text, and only http(s) ticket links become links."""
 from __future__ import annotations
 
 import re
-import sys
-import types
 from html.parser import HTMLParser
 
 import pytest
@@ -14,10 +12,11 @@ from tests.ui.ui_support import (
     IMG,
     JS_URL,
     SCRIPT,
-    FakeSuggestion,
     form_post,
     problem_ids,
+    section,
     seed_hostile,
+    seed_okta_signin,
     seed_three_problems,
     sign_in,
 )
@@ -90,15 +89,13 @@ def test_a_hostile_search_echoes_as_text(hostile):
     assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
 
 
-def test_suggestion_reasons_are_escaped(hostile, runtime, monkeypatch):
+def test_suggestion_reasons_are_escaped(hostile):
     client, login = hostile
-    export = problem_ids(runtime)["csv-export"]
-    fake = types.ModuleType("voice_router.problems.suggestions")
-    fake.suggest = lambda session, problem_id, limit=3: [  # type: ignore[attr-defined]
-        FakeSuggestion(export, 0.5, (SCRIPT, IMG))
-    ]
-    monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", fake)
-    assert_inert(client.get(f"/problems/{login}").text)
+    seed_okta_signin(client, (f"Okta sign-in loops {SCRIPT}", f"Okta login never ends {IMG}"))
+    html = client.get(f"/problems/{login}").text
+    suggested = section(html, "suggest")
+    assert "Okta signin" in suggested and "&lt;script&gt;" in suggested  # quoted, as text
+    assert_inert(html)
 
 
 @pytest.mark.parametrize(

@@ -5,19 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
-import types
 
 import pytest
 from sqlmodel import Session, select
 
 from tests.ui.ui_support import (
-    FakeSuggestion,
     days_ago,
     form_post,
     post,
     problem_ids,
     section,
+    seed_okta_signin,
     seed_three_problems,
     sign_in,
 )
@@ -232,29 +230,20 @@ def test_a_pm_sees_the_link_form_or_why_not(client, runtime):
     assert "Jira sync is off" in jira
 
 
-def test_merge_suggestions_show_their_reasons_and_lead_to_the_preview(client, runtime, monkeypatch):
+def test_merge_suggestions_show_their_reasons_and_lead_to_the_preview(client, runtime):
     seed_three_problems(client)
+    seed_okta_signin(
+        client, ("Okta sign-in loops back to login", "Signing in with Okta never ends")
+    )
     ids = problem_ids(runtime)
-    fake = types.ModuleType("voice_router.problems.suggestions")
-    fake.suggest = lambda session, problem_id, limit=3: [  # type: ignore[attr-defined]
-        FakeSuggestion(ids["sso-login"], 0.82, ("both name sign-in", "1 shared account: Northwind"))
-    ]
-    monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", fake)
     sign_in(client, runtime, "pm")
-    html = client.get(f"/problems/{ids['csv-export']}").text
-    suggested = section(html, "suggest")
-    assert "SSO login" in suggested and "score 0.82" in suggested
-    assert "<li>both name sign-in</li>" in suggested and "1 shared account: Northwind" in suggested
-    # csv-export has fewer customers, so it is the one folded into sso-login.
-    action = f'action="/problems/{ids["csv-export"]}/merge"'
+    suggested = section(client.get(f"/problems/{ids['okta-signin']}").text, "suggest")
+    assert "SSO login" in suggested and "score 0." in suggested
+    assert "<li>2 shared accounts: Northwind, Contoso</li>" in suggested
+    assert "alike in meaning" in suggested
+    # okta-signin has fewer customers, so it is the one folded into sso-login.
+    action = f'action="/problems/{ids["okta-signin"]}/merge"'
     assert action in suggested and f'name="into" value="{ids["sso-login"]}"' in suggested
-
-
-def test_the_problem_page_works_without_the_suggestions_module(agent, runtime, monkeypatch):
-    monkeypatch.setitem(sys.modules, "voice_router.problems.suggestions", None)
-    login = problem_ids(runtime)["sso-login"]
-    response = agent.get(f"/problems/{login}")
-    assert response.status_code == 200 and 'id="suggest-h"' not in response.text
 
 
 def test_the_problem_page_works_with_the_suggestions_module_as_installed(agent, runtime):

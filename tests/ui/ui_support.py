@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,15 +18,6 @@ CSRF = re.compile(r'name="(?:[a-z]+-)?csrf_token"[^>]*value="([^"]+)"')
 SCRIPT = "<script>window.__pwned = 'script'; alert('pwned')</script>"
 IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"
 JS_URL = "javascript:window.__pwned='link'"
-
-
-@dataclass(frozen=True)
-class FakeSuggestion:
-    """What voice_router.problems.suggestions.suggest returns, for the tests that choose it."""
-
-    problem_id: int
-    score: float
-    reasons: tuple[str, ...]
 
 
 def days_ago(days: int, hour: int = 10) -> str:
@@ -77,6 +67,16 @@ def seed_three_problems(client: Any) -> None:
             subject=subject,
             **agent,
         )
+
+
+def seed_okta_signin(client: Any, subjects: tuple[str, str]) -> None:
+    """pain-okta-signin: sso-login in other words, from two of its accounts (Northwind and
+    Contoso), so that the real suggestions offer each for the other."""
+    for n, (email, subject) in enumerate(
+        zip(("kim@northwind.example", "lee@contoso.example"), subjects, strict=True)
+    ):
+        company = email.split("@")[1].split(".")[0].title()
+        post(client, f"K{n}", email, "pain-okta-signin", company=company, subject=subject)
 
 
 def seed_hostile(client: Any) -> None:

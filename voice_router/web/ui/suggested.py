@@ -1,11 +1,8 @@
-"""Merge suggestions on the problem page, when `voice_router.problems.suggestions` is installed.
-
-The page works without it: `suggestions_for` then returns None and the section is left out.
-"""
+"""Merge suggestions on the problem page. A suggester that fails leaves the section out
+(None) instead of taking the page down with it."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 
@@ -27,17 +24,8 @@ class ShownSuggestion:
 
 
 def suggestions_for(session: Session, problem_id: int) -> list[ShownSuggestion] | None:
-    try:
-        module = importlib.import_module("voice_router.problems.suggestions")
-    except ImportError as exc:
-        if (
-            exc.name != "voice_router.problems.suggestions"
-        ):  # present, but something it needs is not
-            log.warning("ui.suggestions_unavailable", extra={"error": str(exc)})
-        return None
-    suggest = getattr(module, "suggest", None)
-    if suggest is None:
-        return None
+    from voice_router.problems.suggestions import suggest  # numpy: loaded on first use
+
     try:
         found = suggest(session, problem_id, limit=3)
     except Exception:  # a broken suggester must not take the problem page down with it
