@@ -1,6 +1,6 @@
 """Start-up: how long the entry points take to be ready, and what they spend importing.
 
-    python bench/startup.py [--runs 5] [--compare-with REF]
+    python bench/startup.py [--runs 5] [--compare-with REF] [--only "ENTRY;..."]
 
 Timed, each `--runs` times (the median reported), in fresh processes:
 
@@ -135,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--compare-with", help="git ref whose code runs the same way")
+    parser.add_argument("--only", help="entry points to time, separated by ; (default: all)")
     parser.add_argument("--output", default="startup", help="bench/results/<OUTPUT>.json")
     args = parser.parse_args()
 
@@ -151,6 +152,8 @@ def main() -> None:
             # serve's imports: a web process's (the master's are --help's and gunicorn's)
             "serve (first 200)": ([], config, [PYTHON, "-c", "import voice_router.web"]),
         }
+        if args.only:
+            entries = {name: entries[name] for name in args.only.split(";")}
         seconds: dict[tuple[str, str], list[float]] = {}
         for run in range(args.runs):
             for label, code in codes.items():
