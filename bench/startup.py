@@ -11,10 +11,10 @@ Timed, each `--runs` times (the median reported), in fresh processes:
 * `voice-router serve` on an empty migrated SQLite database (the embedded runner, three web
   processes as on this machine by default): start to the first 200 from /healthz.
 
-And, once per entry point, `python -X importtime`: the import time of its modules (the
-sum over the top-level imports), with the heaviest ones named. `--compare-with REF` runs
-REF's code (voice_router, integrations, workers from git, first on PYTHONPATH) the same
-way, interleaved run by run with this tree's: the same-run baseline.
+And `python -X importtime` per entry point, as many times: the import time of its modules
+(the median of the sum over the top-level imports), with the heaviest ones named.
+`--compare-with REF` runs REF's code (voice_router, integrations, workers from git, first
+on PYTHONPATH) the same way, interleaved run by run with this tree's: the same-run baseline.
 """
 
 from __future__ import annotations
@@ -92,22 +92,29 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def import_times(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    """`-X importtime` of one run: the total over top-level imports (ms) and the heaviest."""
-    done = subprocess.run(
-        [PYTHON, "-X", "importtime", *command[1:]], env=env, cwd=cwd, capture_output=True
-    )
-    top: list[tuple[int, str]] = []
-    for line in done.stderr.decode(errors="replace").splitlines():
-        if not line.startswith("import time:") or "[us]" in line:
-            continue
-        _, cumulative, name = line[len("import time:") :].split("|")
-        if not name[1:].startswith(" "):  # " name" at the top level, indented below it
-            top.append((int(cumulative), name.strip()))
-    heaviest = sorted(top, reverse=True)[:HEAVY]
+def import_times(command: list[str], env: dict[str, str], cwd: Path, runs: int) -> dict[str, Any]:
+    """`-X importtime`, `runs` times: the median total over top-level imports (ms) and the
+    median of each of the heaviest."""
+    totals: list[float] = []
+    modules: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run(
+            [PYTHON, "-X", "importtime", *command[1:]], env=env, cwd=cwd, capture_output=True
+        )
+        top: list[tuple[int, str]] = []
+        for line in done.stderr.decode(errors="replace").splitlines():
+            if not line.startswith("import time:") or "[us]" in line:
+                continue
+            _, cumulative, name = line[len("import time:") :].split("|")
+            if not name[1:].startswith(" "):  # " name" at the top level, indented below it
+                top.append((int(cumulative), name.strip()))
+        totals.append(sum(us for us, _ in top) / 1000)
+        for us, name in top:
+            modules.setdefault(name, []).append(us / 1000)
+    heaviest = sorted(modules, key=lambda name: -statistics.median(modules[name]))[:HEAVY]
     return {
-        "imports_ms": round(sum(us for us, _ in top) / 1000, 1),
-        "heaviest_ms": {name: round(us / 1000, 1) for us, name in heaviest},
+        "imports_ms": round(statistics.median(totals), 1),
+        "heaviest_ms": {name: round(statistics.median(modules[name]), 1) for name in heaviest},
     }
 
 
@@ -169,7 +176,7 @@ def main() -> None:
         flush_redis()
         imports = {
             (label, entry): import_times(
-                traced or command, environment(entry_config, code), workdir
+                traced or command, environment(entry_config, code), workdir, args.runs
             )
             for label, code in codes.items()
             for entry, (command, entry_config, traced) in entries.items()
