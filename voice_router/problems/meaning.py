@@ -40,7 +40,7 @@ def _encoder() -> tuple[Any, Any]:
     digest = hashlib.sha256(model).hexdigest()
     if digest != SHA256:
         raise RuntimeError(f"{path}: sha256 {digest}, expected {SHA256}")
-    # Memory (docs/benchmarks.md, Memory): the weights stay int8 and each is made float only
+    # Memory (docs/benchmarks.md, section 6): the weights stay int8 and each is made float only
     # while it is used (meaning_graph), so constant folding, which would make them all float
     # at load (90 MB, 270 MB at its peak), is off; so are the arena and the memory pattern,
     # which would keep a run's largest buffers for the next one.

@@ -9,7 +9,7 @@ Read by suggestions without writing: `load` keeps every vector in memory per pro
 keyed by (problem id, the row's `updated_at`), and reads from the database only the
 problems whose row changed since. A problem with no current row yet has no vector there
 until a job stores one (the drain after its first pain point, missing ones first): reads
-never encode, so web processes never load the encoder (docs/benchmarks.md, Memory).
+never encode, so web processes never load the encoder (docs/benchmarks.md, section 6).
 """
 
 from __future__ import annotations
