@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
-import requests
-
 from integrations.outbound_errors import OutboundError, OutboundTransient
+
+if TYPE_CHECKING:  # imported where used: start-up need not load it
+    import requests
 
 USER_AGENT = "voice-router"
 MAX_SAID_CHARS = 300
@@ -217,6 +218,8 @@ class HttpNoteClient:
             raise ValueError(f"{self.kind}: api_base must be an http(s) URL, got {api_base!r}")
         self.api_base = base
         self.timeout = timeout
+        import requests  # here, not at the top: loading settings need not load it
+
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
 
@@ -252,6 +255,8 @@ class HttpNoteClient:
         for a note without knowing why, so a 3xx is the caller's to read (a merged ticket)
         and is otherwise reported with its Location.
         """
+        import requests
+
         try:
             return self.session.request(
                 method,

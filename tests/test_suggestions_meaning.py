@@ -114,7 +114,7 @@ def stored_vectors(runtime) -> dict[int, tuple[int, object]]:
         return {row.problem_id: (row.tickets, row.updated_at) for row in rows}
 
 
-def test_vectors_are_stored_as_pain_points_arrive_and_suggestions_only_read(client, runtime):
+def test_vectors_are_stored_as_pain_points_arrive_and_suggestions_only_read_them(client, runtime):
     report(client, "T1", "pain-sso-login-loop", subject="Login loop after SSO")
     report(client, "T2", "pain-okta-signin", email="ben@globex.example", subject="Okta loops")
     okta = ids(runtime)["okta-signin"]
@@ -128,11 +128,18 @@ def test_vectors_are_stored_as_pain_points_arrive_and_suggestions_only_read(clie
     with Session(runtime.engine) as session:
         session.execute(sa.delete(ProblemVector))  # as after an upgrade: no vectors yet
         session.commit()
+    meaning._encoder.cache_clear()
     with Session(runtime.engine) as session:
         suggest(session, okta)
         found, _ = compare(session, okta)
         assert not session.new and not session.dirty and not session.deleted
-    assert stored_vectors(runtime) == {}  # computed in memory, never written by a read
+    assert stored_vectors(runtime) == {}  # never written by a read
+    assert meaning._encoder.cache_info().misses == 0  # nor encoded: a read loads no encoder
+    assert found[ids(runtime)["sso-login-loop"]].meaning == 0
+
+    assert vectors.update(runtime.engine) == 2  # the job that stores them
+    with Session(runtime.engine) as session:
+        found, _ = compare(session, okta)
     assert found[ids(runtime)["sso-login-loop"]].meaning > 0.1
 
 
@@ -145,9 +152,12 @@ def test_vectors_of_another_encoder_are_ignored_then_recomputed(client, runtime)
         session.commit()
     with Session(runtime.engine) as session:
         found, _ = compare(session, key_ids["okta-signin"])
-    assert found[key_ids["sso-login-loop"]].meaning > 0.1  # computed in memory meanwhile
+    assert found[key_ids["sso-login-loop"]].meaning == 0  # none meanwhile, not zero vectors
 
     assert vectors.update(runtime.engine) == 2
+    with Session(runtime.engine) as session:
+        found, _ = compare(session, key_ids["okta-signin"])
+    assert found[key_ids["sso-login-loop"]].meaning > 0.1
 
     with Session(runtime.engine) as session:
         rows = session.exec(select(ProblemVector)).all()

@@ -110,7 +110,7 @@ def _serves_voice_router(server: Arbiter) -> bool:
 
 def _prepare_processes(server: Arbiter) -> None:
     from voice_router.platform.settings import load_settings
-    from workers.runner_process import ENVIRONMENT_FLAG
+    from workers.runtime import RUNNER_PROCESS_FLAG as ENVIRONMENT_FLAG
 
     if not _serves_voice_router(server):
         server.cfg.set("dirty_workers", 0)

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from voice_router.platform.clock import utcnow
-
-MAX_ID = 2**31 - 1  # ids are 32-bit `integer` columns on PostgreSQL
+from voice_router.platform.ids import MAX_ID as MAX_ID  # where the id columns' bound was
 
 
 def _today() -> date:

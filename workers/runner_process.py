@@ -26,10 +26,6 @@ from workers.runtime import build_runtime
 
 log = logging.getLogger(__name__)
 
-# Set by the master (gunicorn_config.on_starting) for its web processes: the runner runs in
-# the dirty worker, so `create_app` starts none of its own.
-ENVIRONMENT_FLAG = "VOICE_ROUTER_RUNNER_PROCESS"
-
 
 class JobRunnerApp(DirtyApp):
     workers = 1

@@ -9,6 +9,11 @@ from voice_router.platform.runtime import Runtime
 from voice_router.platform.settings import Settings, load_settings
 from workers.queue import make_queue
 
+# Set by the master (gunicorn_config.on_starting) for its web processes: the runner runs in
+# the dirty worker (workers/runner_process.py), so `create_app` starts none of its own. Here,
+# not there: a web process reads it without loading the runner and gunicorn's dirty app.
+RUNNER_PROCESS_FLAG = "VOICE_ROUTER_RUNNER_PROCESS"
+
 
 def build_runtime(settings: Settings) -> Runtime:
     return Runtime(

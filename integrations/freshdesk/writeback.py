@@ -25,9 +25,7 @@ Sources:
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from integrations.writeback import (
     Exchange,
@@ -40,6 +38,9 @@ from integrations.writeback import (
     ticket_segment,
     transient,
 )
+
+if TYPE_CHECKING:  # imported where used: start-up need not load it
+    import requests
 
 TICKET_ID = re.compile(r"[0-9]+")
 

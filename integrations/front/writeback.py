@@ -37,9 +37,7 @@ Sources:
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from integrations.writeback import (
     MAX_MERGE_HOPS,
@@ -55,6 +53,9 @@ from integrations.writeback import (
 )
 
 from .parse import APP_URL
+
+if TYPE_CHECKING:  # imported where used: start-up need not load it
+    import requests
 
 CONVERSATION_ID = re.compile(r"cnv_[0-9A-Za-z]+")
 MERGED_INTO = re.compile(r"/conversations/(cnv_[0-9A-Za-z]{1,64})(?:/comments)?/?")

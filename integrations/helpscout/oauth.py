@@ -28,9 +28,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from integrations.writeback import (
     USER_AGENT,
@@ -40,6 +38,9 @@ from integrations.writeback import (
     parse_retry_after,
     squeeze,
 )
+
+if TYPE_CHECKING:  # imported where used: start-up need not load it
+    import requests
 
 TOKEN_PATH = "/v2/oauth2/token"
 DEFAULT_LIFETIME = 3600.0  # when the answer has no usable `expires_in`
@@ -83,6 +84,8 @@ class TokenSource:
                 self._token = None
 
     def _fetch(self) -> tuple[str, float]:
+        import requests
+
         form = {
             "grant_type": "client_credentials",
             "client_id": self._app_id,

@@ -38,9 +38,7 @@ Sources:
 from __future__ import annotations
 
 import re
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from integrations.writeback import (
     MAX_MERGE_HOPS,
@@ -59,6 +57,9 @@ from integrations.writeback import (
 
 from .oauth import TokenSource, token_source
 from .parse import WEB_URL
+
+if TYPE_CHECKING:  # imported where used: start-up need not load it
+    import requests
 
 CONVERSATION_ID = re.compile(r"[0-9]+")
 CONVERSATION_PATH = re.compile(r"/v2/conversations/([0-9]{1,20})/?")

@@ -43,9 +43,7 @@ import hashlib
 import re
 import threading
 import time
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from integrations.writeback import (
     Exchange,
@@ -59,6 +57,9 @@ from integrations.writeback import (
     ticket_segment,
     transient,
 )
+
+if TYPE_CHECKING:  # imported where used: start-up need not load it
+    import requests
 
 API_VERSION = "2.14"
 CONVERSATION_ID = re.compile(r"[0-9]+")

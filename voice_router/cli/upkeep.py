@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Never
 
 import click
-from sqlmodel import Session, col, select
 
 from voice_router.cli.context import engine_of, runtime_of, settings_of
-from voice_router.models import MAX_ID
+from voice_router.platform.ids import MAX_ID
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -146,6 +145,8 @@ def deliveries() -> None:
 @click.pass_context
 def deliveries_failed(ctx: click.Context) -> None:
     """List deliveries that failed for good (or were not valid payloads)."""
+    from sqlmodel import Session, col, select
+
     from voice_router.models import Delivery
     from voice_router.platform.clock import iso
     from voice_router.platform.db import make_engine

@@ -7,16 +7,15 @@ point removed by `forget`, a replay), or behind the problem's growth (`_stale`).
 
 Read by suggestions without writing: `load` keeps every vector in memory per process,
 keyed by (problem id, the row's `updated_at`), and reads from the database only the
-problems whose row changed since. A problem with no current row yet gets a vector computed
-in memory (never stored by a request), at most UNSTORED per call, since encoding is the
-slow part: a job is due to store them.
+problems whose row changed since. A problem with no current row yet has no vector there
+until a job stores one (the drain after its first pain point, missing ones first): reads
+never encode, so web processes never load the encoder (docs/benchmarks.md, section 6).
 """
 
 from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta
-from itertools import islice
 
 import numpy as np
 import sqlalchemy as sa
@@ -32,11 +31,9 @@ from voice_router.problems.tags import title_from_key
 
 SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
 CHUNK = 500
-UNSTORED = 20  # problems without a current stored vector that one read encodes itself
 REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
 
-# database identity -> problem id -> (version, vector); version: the row's updated_at, or
-# ("unstored", ticket count) for a vector computed in memory.
+# database identity -> problem id -> (version: the row's updated_at, vector)
 _CACHE: dict[str, dict[int, tuple[object, np.ndarray]]] = {}
 _STAMPS: dict[str, tuple[object, ...]] = {}  # (vectors, their latest write, problems)
 _LOCK = threading.Lock()
@@ -91,8 +88,9 @@ def _stale(tickets: int, stored: tuple[int, datetime] | None, now: datetime) -> 
 
 
 def load(session: Session) -> dict[int, np.ndarray]:
-    """problem id -> its vector (unnormalised), for every problem. Reads only: two small
-    counts when nothing was written since the last call, else the rows that changed."""
+    """problem id -> its vector (unnormalised), for every problem with a current stored one.
+    Reads only: two small counts when nothing was written since the last call, else the
+    rows that changed. Never encodes."""
     stamp = (
         *session.exec(
             select(sa.func.count(), sa.func.max(ProblemVector.updated_at))
@@ -125,51 +123,16 @@ def load(session: Session) -> dict[int, np.ndarray]:
             )
         ).all():
             fresh[pid] = (version, np.frombuffer(blob, dtype=np.float32, count=DIM))
-    unstored = _unstored(session, versions, known) if stamp[0] < stamp[2] else {}
     with _LOCK:
         cache.update(fresh)
-        cache.update(unstored)
-        for pid in [pid for pid, (v, _) in cache.items() if not _current(pid, v, versions)]:
-            if pid not in unstored:
-                del cache[pid]
+        for pid in [pid for pid, (v, _) in cache.items() if versions.get(pid) != v]:
+            del cache[pid]
         _STAMPS[identity] = stamp
         return {pid: vector for pid, (_, vector) in cache.items()}
 
 
-def _current(pid: int, version: object, versions: dict[int, datetime]) -> bool:
-    return versions.get(pid) == version or (isinstance(version, tuple) and pid not in versions)
-
-
-def _unstored(
-    session: Session, versions: dict[int, datetime], known: dict[int, object]
-) -> dict[int, tuple[object, np.ndarray]]:
-    """Vectors, computed here and not stored, of up to UNSTORED problems (the newest) that
-    no job has given a current one yet."""
-    rows = session.exec(
-        select(Problem.id, Problem.key, Problem.tickets).order_by(col(Problem.id).desc())
-    ).all()
-    due = dict(
-        islice(
-            (
-                (pid, (key, tickets))
-                for pid, key, tickets in rows
-                if pid not in versions and known.get(pid) != ("unstored", tickets)
-            ),
-            UNSTORED,
-        )
-    )
-    if not due:
-        return {}
-    vectors = _compute(session, due)
-    return {pid: (("unstored", due[pid][1]), vectors[pid]) for pid in due}
-
-
 def _identity(session: Session) -> str:
     return session.get_bind().engine.url.render_as_string(hide_password=True)
-
-
-def _compute(session: Session, problems: dict[int, tuple[str, int]]) -> dict[int, np.ndarray]:
-    return {pid: text_vector(lines) for pid, lines in _texts(session, problems).items()}
 
 
 def _texts(session: Session, problems: dict[int, tuple[str, int]]) -> dict[int, list[str]]:

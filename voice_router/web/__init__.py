@@ -11,7 +11,7 @@ from voice_router.platform.db import upgrade
 from voice_router.platform.runtime import Runtime
 from voice_router.platform.settings import Settings, load_settings
 from voice_router.web import bodies, request_ids
-from workers.runner_process import ENVIRONMENT_FLAG as RUNNER_PROCESS
+from workers.runtime import RUNNER_PROCESS_FLAG as RUNNER_PROCESS
 from workers.runtime import build_runtime
 
 
