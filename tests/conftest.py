@@ -32,6 +32,11 @@ from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.runtime import Runtime
 from voice_router.platform.settings import Settings, parse_settings
 
+# aiosmtpd (the loopback SMTP server of the e-mail tests) logs every connection at INFO on
+# "mail.log"; once a test has installed the service's JSON handler, those lines filled the
+# suite's output.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "VOICE_ROUTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
