@@ -73,3 +73,43 @@ def _array_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
     """The column's type as an array, without lengths: a cast to varchar(n) would cut a
     longer value where the INSERT refuses it."""
     return re.sub(r"\(\d+\)", "", column.type.compile(dialect=dialect)) + "[]"
+
+
+def among(session: Session, column: Any, values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values`: on PostgreSQL `column = ANY(<one array>)`, one parameter that
+    psycopg binds as is, where an IN list is a parameter per value to compile, split and
+    send (and a new statement text for every length)."""
+    if session.get_bind().dialect.name == "postgresql":
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column == sa.any_(array)  # type: ignore[no-any-return]
+    return column.in_(list(values))  # type: ignore[no-any-return]
+
+
+def update_many(
+    session: Session, table: sa.Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """UPDATE the row each dict names by its `keys` columns (a unique key) to the dict's other
+    values (every dict with the same names). On PostgreSQL one `UPDATE … FROM unnest(<an
+    array per column>)` whatever the number of rows; elsewhere an executemany."""
+    if not rows:
+        return
+    names = [name for name in rows[0] if name not in keys]
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        statement = (
+            sa.update(table)
+            .where(*(table.c[k] == sa.bindparam("k_" + k) for k in keys))
+            .values({name: sa.bindparam("v_" + name) for name in names})
+        )
+        params = [{("k_" if n in keys else "v_") + n: v for n, v in row.items()} for row in rows]
+        session.connection().execute(statement, params)
+        return
+    columns = [*keys, *names]
+    arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in columns)
+    sets = ", ".join(f"{name} = v.{name}" for name in names)
+    match = " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys)
+    sql = (
+        f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({', '.join(columns)}) "
+        f"WHERE {match}"
+    )
+    session.connection().exec_driver_sql(sql, tuple([row[n] for row in rows] for n in columns))
