@@ -50,10 +50,11 @@ def dialect(session: Session) -> Any:
 def insert_many(
     session: Session, statement: sa.Insert, rows: Sequence[dict[str, Any]], conflict: str = ""
 ) -> None:
-    """`statement` for every row (all with the same keys). On PostgreSQL one
-    `INSERT … SELECT * FROM unnest(<an array per column>) <conflict>` instead: one statement
+    """`statement` for every row (all with the same keys). On PostgreSQL one statement
     whatever the number of rows, where an executemany costs the server and psycopg a
-    statement per row. `conflict` is the statement's ON CONFLICT clause in SQL."""
+    statement per row: `COPY … FROM STDIN` when there is no `conflict` (psycopg writes its
+    rows in C), else `INSERT … SELECT * FROM unnest(<an array per column>) <conflict>`.
+    `conflict` is the statement's ON CONFLICT clause in SQL."""
     if not rows:
         return
     bind = session.get_bind()
@@ -63,10 +64,17 @@ def insert_many(
     table = statement.table
     assert isinstance(table, sa.Table)
     names = list(rows[0])
+    connection = session.connection()
+    if not conflict:
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # psycopg's
+        with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+        return
     arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
     columns = tuple([row[name] for row in rows] for name in names)
-    session.connection().exec_driver_sql(sql, columns)
+    connection.exec_driver_sql(sql, columns)
 
 
 def _array_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:

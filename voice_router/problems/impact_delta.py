@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -201,7 +201,7 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
         session,
         _table(Problem),
         ["id"],
-        [{**asdict(problems[pid]), "updated_at": now} for pid in written],
+        [{**vars(problems[pid]), "updated_at": now} for pid in written],  # asdict deep-copies
     )
     return owners | resum
 
