@@ -168,15 +168,16 @@ class Directory:
         return AccountRow(*row) if row is not None else None
 
     def write(self) -> None:
-        """The changes to known accounts and customers: one UPDATE per table."""
+        """The changes to known accounts and customers: one UPDATE per table, rows in id
+        order (two workers updating the same rows then wait for each other, never deadlock)."""
         accounts = [
             {"id": a.id, "name": a.name, "plan": a.plan, "mrr": a.mrr}
-            for a in self._dirty_accounts.values()
+            for _, a in sorted(self._dirty_accounts.items())
         ]
         update_many(self.session, _table(Account), ["id"], accounts)
         customers = [
             {"id": c.id, "email": c.email, "name": c.name, "account_id": c.account_id}
-            for c in self._dirty_customers.values()
+            for _, c in sorted(self._dirty_customers.items())
         ]
         update_many(self.session, _table(Customer), ["id"], customers)
         self._dirty_accounts.clear()

@@ -243,23 +243,27 @@ def _tally(
             ).all()
             current.update({(o, kind, m): n for o, m, n in rows})
     flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
-    upserts: list[dict[str, Any]] = []
+    fresh: list[dict[str, Any]] = []  # tallies that start: inserted
+    moved: list[dict[str, Any]] = []  # tallies that stay above zero: updated
     emptied: list[tuple[int, str, int]] = []
-    for (owner, kind, member), step in sorted(deltas.items()):
-        old = current.get((owner, kind, member), 0)
+    for key, step in sorted(deltas.items()):
+        owner, kind, member = key
+        old = current.get(key, 0)
         new = max(0, old + step)  # below zero only if counts had drifted: --check says so
         if (old > 0) != (new > 0):
             flips[owner][(kind, member)] = 1 if new else -1
-        if new:
-            upserts.append({"owner_id": owner, "kind": kind, "member_id": member, "n": new})
+        row = {"owner_id": owner, "kind": kind, "member_id": member, "n": new}
+        if new and key in current:
+            moved.append(row)
+        elif new:
+            fresh.append(row)
         elif old:
-            emptied.append((owner, kind, member))
-    insert = dialect(session).insert(_table(ImpactMember))
-    statement = insert.on_conflict_do_update(
-        index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
-    )
-    conflict = "ON CONFLICT (owner_id, kind, member_id) DO UPDATE SET n = excluded.n"
-    insert_many(session, statement, upserts, conflict)
+            emptied.append(key)
+    # The owners are locked (`lock_owners`): no one else writes their tallies meanwhile, so
+    # a tally read as absent can be inserted plainly (COPY on PostgreSQL).
+    table = _table(ImpactMember)
+    insert_many(session, sa.insert(table), fresh)
+    update_many(session, table, ["owner_id", "kind", "member_id"], moved)
     for owner, kind, member in emptied:
         session.execute(
             sa.delete(ImpactMember).where(

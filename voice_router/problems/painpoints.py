@@ -108,7 +108,8 @@ class Attacher:
                 pain_point.stored = True
             self._new.clear()
         if self._dirty:
-            rows = [{name: getattr(pp, name) for name in COLUMNS} for pp in self._dirty.values()]
+            dirty = [pp for _, pp in sorted(self._dirty.items())]  # key order: no deadlock
+            rows = [{name: getattr(pp, name) for name in COLUMNS} for pp in dirty]
             update_many(self.session, table, KEY, rows)
             self._dirty.clear()
 
