@@ -211,6 +211,22 @@ def export_code(ref: str, workdir: Path) -> Path:
     return target
 
 
+def schema_as_of(database_url: str, code: Path) -> None:
+    """Take a clone back to the newest migration `code` has (the inbox was filled with this
+    code's schema), so a baseline runs on its own schema: an index added since would
+    flatter it."""
+    from alembic import command
+
+    from voice_router.platform.db import alembic_config, make_engine
+
+    versions = sorted((code / "voice_router" / "migrations" / "versions").glob("[0-9]*.py"))
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), versions[-1].name.split("_", 1)[0])
+    finally:
+        engine.dispose()
+
+
 def run_worker(
     database_url: str,
     batch: int,
@@ -539,6 +555,8 @@ def _postgres_run(
     try:
         log(f"postgresql: {workers} x worker --burst ({name}), batch {batch} ...")
         workdir = Path(args.workdir)
+        if code is not None:
+            schema_as_of(postgres_url(clone), code)
         result = run_worker(
             postgres_url(clone), batch, args.deliveries, workdir, args.max_seconds, code, workers
         )
