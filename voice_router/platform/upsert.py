@@ -121,3 +121,30 @@ def update_many(
         f"WHERE {match}"
     )
     session.connection().exec_driver_sql(sql, tuple([row[n] for row in rows] for n in columns))
+
+
+def find_many(
+    session: Session, table: sa.Table, keys: Sequence[str], values: Sequence[tuple[Any, ...]]
+) -> list[Any]:
+    """The rows whose `keys` columns (a unique key) hold one of `values`: on PostgreSQL one
+    join with `unnest(<an array per key column>)`, a probe of the key's index per value
+    (`IN` lists per column would be a scan over their product); elsewhere row-value INs of
+    500."""
+    if not values:
+        return []
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        found: list[Any] = []
+        columns = sa.tuple_(*(table.c[k] for k in keys))
+        for start in range(0, len(values), 500):
+            statement = sa.select(table).where(columns.in_(values[start : start + 500]))
+            found += session.execute(statement).all()
+        return found
+    arrays = ", ".join(f"%s::{_array_type(table.c[k], bind.dialect)}" for k in keys)
+    match = " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys)
+    sql = (
+        f"SELECT {table.name}.* FROM unnest({arrays}) AS v({', '.join(keys)}) "
+        f"JOIN {table.name} ON {match}"
+    )
+    params = tuple([value[i] for value in values] for i in range(len(keys)))
+    return list(session.connection().exec_driver_sql(sql, params).all())

@@ -33,7 +33,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
-from voice_router.platform.upsert import among, dialect, insert_many, update_many
+from voice_router.platform.upsert import among, dialect, find_many, insert_many, update_many
 from voice_router.problems import trend_days
 from voice_router.problems.impact import (
     ancestors_in,
@@ -229,19 +229,10 @@ def _tally(
     deltas = {key: d for key, d in deltas.items() if d}
     if not deltas:
         return {}
-    current: dict[tuple[int, str, int], int] = {}
-    owners = sorted({owner for owner, _, _ in deltas})
-    for kind in ("c", "a"):
-        members = sorted({m for _, k, m in deltas if k == kind})
-        for start in range(0, len(members), 500):
-            rows = session.exec(
-                select(ImpactMember.owner_id, ImpactMember.member_id, ImpactMember.n).where(
-                    among(session, ImpactMember.owner_id, owners),
-                    ImpactMember.kind == kind,
-                    among(session, ImpactMember.member_id, members[start : start + 500]),
-                )
-            ).all()
-            current.update({(o, kind, m): n for o, m, n in rows})
+    found = find_many(
+        session, _table(ImpactMember), ["owner_id", "kind", "member_id"], sorted(deltas)
+    )
+    current = {(row.owner_id, row.kind, row.member_id): row.n for row in found}
     flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
     fresh: list[dict[str, Any]] = []  # tallies that start: inserted
     moved: list[dict[str, Any]] = []  # tallies that stay above zero: updated

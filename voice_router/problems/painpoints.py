@@ -121,25 +121,15 @@ class Attacher:
         events = list(events)
         tickets = sorted({event.ticket_id for event in events})
         keys = sorted({key for e in events for key in self._keys(e)})
+        self._load_problems(keys)  # first: their ids name the tickets' pain points' keys
         for start in range(0, len(tickets), 500):
             chunk = tickets[start : start + 500]
-            for ticket_id in chunk:
-                self._tickets.setdefault(ticket_id, {})
-            found: dict[str, list[Record]] = {ticket_id: [] for ticket_id in chunk}
-            for key, *row in self.session.execute(
-                sa.select(col(Problem.key), *LOADED)
-                .join(Problem, col(Problem.id) == PainPoint.problem_id)
-                .where(
-                    col(PainPoint.source) == self.source,
-                    among(self.session, PainPoint.ticket_id, chunk),
-                )
-            ):
-                pain_point = Record(*row)
-                self._tickets[pain_point.ticket_id][key] = pain_point
-                found[pain_point.ticket_id].append(pain_point)
+            found: dict[str, dict[str, Record]] = {ticket_id: {} for ticket_id in chunk}
+            for key, pain_point in self._read(among(self.session, PainPoint.ticket_id, chunk)):
+                found[pain_point.ticket_id][key] = pain_point
             for ticket_id, pain_points in found.items():
-                self._remember(ticket_id, pain_points)
-        self._load_problems(keys)
+                self._tickets.setdefault(ticket_id, pain_points)
+                self._remember(ticket_id, pain_points.values())
         # An event naming a pain tag always reaches the customer step; with an e-mail or
         # an external id it always has a customer, and so a problem for each tag it names.
         sure = [e for e in events if self._keys(e)] if create else []
@@ -197,15 +187,25 @@ class Attacher:
         if cached is not None:
             return cached
         self.write()  # pending pain points count too
-        rows = self.session.execute(
-            sa.select(col(Problem.key), *LOADED)
-            .join(Problem, col(Problem.id) == PainPoint.problem_id)
-            .where(col(PainPoint.source) == self.source, col(PainPoint.ticket_id) == ticket_id)
-        ).all()
-        found = {key: Record(*row) for key, *row in rows}
+        found = dict(self._read(col(PainPoint.ticket_id) == ticket_id))
         self._remember(ticket_id, found.values())  # unchanged yet, if not seen before
         self._tickets[ticket_id] = found
         return found
+
+    def _read(self, tickets: sa.ColumnElement[bool]) -> list[tuple[str, Record]]:
+        """The source's pain points of the `tickets` clause, each with its problem's key.
+        The keys come from the problems the batch named (and one query for any other), not
+        a join: each batch rewrites its problems' rows, and a join read them all."""
+        where = (col(PainPoint.source) == self.source, tickets)
+        records = [Record(*row) for row in self.session.execute(sa.select(*LOADED).where(*where))]
+        known = {problem_id: key for key, problem_id in self._problems.items()}
+        unknown = sorted({r.problem_id for r in records} - known.keys())
+        if unknown:
+            statement = select(Problem.id, Problem.key).where(
+                among(self.session, Problem.id, unknown)
+            )
+            known.update(self.session.exec(statement).all())
+        return [(known[r.problem_id], r) for r in records]
 
     def problem_id(self, key: str, texts: Iterable[str | None] = ()) -> int:
         """The id of the problem `key` names, created (titled from `texts`) if need be."""
