@@ -124,27 +124,38 @@ def update_many(
 
 
 def find_many(
-    session: Session, table: sa.Table, keys: Sequence[str], values: Sequence[tuple[Any, ...]]
+    session: Session,
+    table: sa.Table,
+    keys: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
+    columns: Sequence[str] = (),
 ) -> list[Any]:
-    """The rows whose `keys` columns (a unique key) hold one of `values`: on PostgreSQL one
-    join with `unnest(<an array per key column>)`, a probe of the key's index per value
-    (`IN` lists per column would be a scan over their product); elsewhere row-value INs of
-    500."""
+    """The rows (their `columns`, else all) whose `keys` columns (a unique key or its
+    prefix) hold one of `values`. On PostgreSQL one probe of the key's index per value: a
+    `LATERAL` subquery per row of `unnest(<an array per key column>)`, kept apart with
+    `OFFSET 0` so no plan can scan the table instead. Without fresh statistics (a table
+    grown since it was last analyzed) the planner took `source = 'generic'` for a few rows
+    and scanned them all for the tickets: 0.6 s a query at a million pain points, 7 ms
+    this way. Elsewhere row-value INs of 500."""
     if not values:
         return []
+    names = list(columns) or [column.name for column in table.c]
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         found: list[Any] = []
-        columns = sa.tuple_(*(table.c[k] for k in keys))
+        key = sa.tuple_(*(table.c[k] for k in keys))
         for start in range(0, len(values), 500):
-            statement = sa.select(table).where(columns.in_(values[start : start + 500]))
+            statement = sa.select(*(table.c[n] for n in names)).where(
+                key.in_(values[start : start + 500])
+            )
             found += session.execute(statement).all()
         return found
     arrays = ", ".join(f"%s::{_array_type(table.c[k], bind.dialect)}" for k in keys)
     match = " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys)
     sql = (
-        f"SELECT {table.name}.* FROM unnest({arrays}) AS v({', '.join(keys)}) "
-        f"JOIN {table.name} ON {match}"
+        f"SELECT {', '.join('found.' + n for n in names)} "
+        f"FROM unnest({arrays}) AS v({', '.join(keys)}) "
+        f"CROSS JOIN LATERAL (SELECT * FROM {table.name} WHERE {match} OFFSET 0) AS found"
     )
     params = tuple([value[i] for value in values] for i in range(len(keys)))
     return list(session.connection().exec_driver_sql(sql, params).all())

@@ -11,13 +11,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from integrations.events import PainPointEvent
 from voice_router.models import PainPoint, Problem
 from voice_router.platform.clock import to_utc
 from voice_router.platform.upsert import (
     among,
+    find_many,
     insert_ignore,
     insert_many,
     insert_missing,
@@ -55,7 +56,7 @@ class Record:
 
 KEY = ("source", "ticket_id", "problem_id")
 COLUMNS = [f.name for f in fields(Record) if f.name != "stored"]
-LOADED = [PainPoint.__table__.c[name] for name in COLUMNS]  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+TABLE = PainPoint.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 
 
 class Attacher:
@@ -100,7 +101,7 @@ class Attacher:
         """Insert the new pain points and update the changed ones (and the directory's
         changed accounts and customers)."""
         self.directory.write()
-        table = PainPoint.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+        table = TABLE
         if self._new:
             rows = [{name: getattr(pp, name) for name in COLUMNS} for pp in self._new]
             insert_many(self.session, sa.insert(table), rows)
@@ -125,7 +126,7 @@ class Attacher:
         for start in range(0, len(tickets), 500):
             chunk = tickets[start : start + 500]
             found: dict[str, dict[str, Record]] = {ticket_id: {} for ticket_id in chunk}
-            for key, pain_point in self._read(among(self.session, PainPoint.ticket_id, chunk)):
+            for key, pain_point in self._read(chunk):
                 found[pain_point.ticket_id][key] = pain_point
             for ticket_id, pain_points in found.items():
                 self._tickets.setdefault(ticket_id, pain_points)
@@ -187,17 +188,23 @@ class Attacher:
         if cached is not None:
             return cached
         self.write()  # pending pain points count too
-        found = dict(self._read(col(PainPoint.ticket_id) == ticket_id))
+        found = dict(self._read([ticket_id]))
         self._remember(ticket_id, found.values())  # unchanged yet, if not seen before
         self._tickets[ticket_id] = found
         return found
 
-    def _read(self, tickets: sa.ColumnElement[bool]) -> list[tuple[str, Record]]:
-        """The source's pain points of the `tickets` clause, each with its problem's key.
-        The keys come from the problems the batch named (and one query for any other), not
-        a join: each batch rewrites its problems' rows, and a join read them all."""
-        where = (col(PainPoint.source) == self.source, tickets)
-        records = [Record(*row) for row in self.session.execute(sa.select(*LOADED).where(*where))]
+    def _read(self, tickets: list[str]) -> list[tuple[str, Record]]:
+        """The source's pain points of `tickets`, each with its problem's key. The keys
+        come from the problems the batch named (and one query for any other), not a join:
+        each batch rewrites its problems' rows, and a join read them all."""
+        found = find_many(
+            self.session,
+            TABLE,
+            ["source", "ticket_id"],
+            [(self.source, t) for t in tickets],
+            COLUMNS,
+        )
+        records = [Record(*row) for row in found]
         known = {problem_id: key for key, problem_id in self._problems.items()}
         unknown = sorted({r.problem_id for r in records} - known.keys())
         if unknown:
