@@ -64,11 +64,15 @@ class Attacher:
     Pain points are plain records; `write` puts the new and changed ones in the database,
     and runs itself before a ticket not preloaded is looked up."""
 
-    def __init__(self, session: Session, source: str, matcher: TagMatcher) -> None:
+    def __init__(
+        self, session: Session, source: str, matcher: TagMatcher, directory: Directory
+    ) -> None:
+        """`directory`: the unit of work's one directory, shared by every source's attacher
+        (one person, one company, whichever helpdesk names them; the last event wins)."""
         self.session = session
         self.source = source
         self.matcher = matcher
-        self.directory = Directory(session)
+        self.directory = directory
         self.touched: set[int] = set()
         self.changed = 0  # pain points written
         self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input

@@ -27,6 +27,7 @@ from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.platform.upsert import among
 from voice_router.problems import impact, impact_delta
+from voice_router.problems.identity import Directory
 from voice_router.problems.painpoints import Attacher
 from voice_router.tracker.events import JiraOutcome, apply_event
 
@@ -154,11 +155,12 @@ def _attachers(
     """One attacher per source, with what the batch's events name preloaded and what they
     are sure to create created."""
     attachers: dict[str, Attacher] = {}
+    directory = Directory(session)  # one for every source: a person is one customer
     for delivery in deliveries:
         source = settings.sources.get(delivery.source)
         if delivery.kind != "jira" and source is not None and delivery.source not in attachers:
             attachers[delivery.source] = Attacher(
-                session, delivery.source, matcher_for(source.tag_patterns)
+                session, delivery.source, matcher_for(source.tag_patterns), directory
             )
     for name, attacher in attachers.items():
         attacher.preload(
