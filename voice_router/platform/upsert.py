@@ -1,5 +1,7 @@
-"""INSERT … ON CONFLICT DO NOTHING for the two dialects we run on, so concurrent workers
-never trip over each other's rows."""
+"""Writes and reads of many rows for the two dialects we run on: INSERT … ON CONFLICT DO
+NOTHING, so concurrent workers never trip over each other's rows, and the set-based
+statements a processing batch is made of (on PostgreSQL one statement per table whatever
+the number of rows: COPY, unnest, = ANY; elsewhere executemany and IN)."""
 
 from __future__ import annotations
 
