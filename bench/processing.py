@@ -2,6 +2,7 @@
 
     python bench/processing.py [--deliveries 20000] [--batch-sizes 500,1000]
         [--sqlite-batch-sizes 500] [--databases postgresql,sqlite] [--max-seconds 120]
+        [--workers 2] [--list-requests 20] [--compare-with REF]
 
 For each database it stores N generic deliveries once through `voice_router.intake.inbox.receive`
 (not timed; each a distinct ticket with one pain tag over ~100 problems of skewed
@@ -24,12 +25,22 @@ minutes to store; give such a run a --max-seconds to match. Also, unless --state
 SQL statements per delivery by kind, counted over an in-process `processing.drain` of a
 small inbox. Target: ≥ 5,000 pain points/s (issue 15). `--compare-with REF` runs REF's
 code on a clone of the same inbox right after each run: the same-run baseline.
+
+`--workers N` also runs N `worker --burst` processes together on a clone of each
+PostgreSQL inbox (they share it through SKIP LOCKED) and reports their rate against one
+worker's in the same run (target for two: at least 1.6 times); the counts are checked as for
+one. `--list-requests N` times `GET /api/v1/problems?sort=impact` (limit 100) over what
+this code's one-worker run left. For a million pain points: `--deliveries 1000000
+--batch-sizes 1000 --databases postgresql --statements 0 --max-seconds 1800
+--list-requests 20` (storing them takes ~2 minutes; the peak memory reported is the
+largest of the workers').
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -56,6 +67,7 @@ from common import (
     settings_for,
     sign_generic,
     sqlite_checkpoint,
+    summary_ms,
     temp_dir,
     write_config,
     write_result,
@@ -199,6 +211,22 @@ def export_code(ref: str, workdir: Path) -> Path:
     return target
 
 
+def schema_as_of(database_url: str, code: Path) -> None:
+    """Take a clone back to the newest migration `code` has (the inbox was filled with this
+    code's schema), so a baseline runs on its own schema: an index added since would
+    flatter it."""
+    from alembic import command
+
+    from voice_router.platform.db import alembic_config, make_engine
+
+    versions = sorted((code / "voice_router" / "migrations" / "versions").glob("[0-9]*.py"))
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), versions[-1].name.split("_", 1)[0])
+    finally:
+        engine.dispose()
+
+
 def run_worker(
     database_url: str,
     batch: int,
@@ -206,10 +234,13 @@ def run_worker(
     workdir: Path,
     max_seconds: float,
     code: Path | None = None,
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """One `worker --burst` over the inbox. A worker still busy after `max_seconds` is killed
-    (SIGKILL: the batch in flight commits nothing, by design) and the run is reported as
-    partial, over the deliveries its committed batches processed."""
+    """`workers` `worker --burst` processes started together over the one inbox (each asks
+    for a drain as it starts; on PostgreSQL they share it through SKIP LOCKED), timed until
+    the last exits. Workers still busy after `max_seconds` are killed (SIGKILL: the batch in
+    flight commits nothing, by design) and the run is reported as partial, over the
+    deliveries its committed batches processed."""
     flush_redis()
     config = write_config(
         workdir / f"worker-{batch}.toml", database_url, REDIS_URL, process_batch_size=batch
@@ -217,33 +248,39 @@ def run_worker(
     env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
     if code is not None:
         env["PYTHONPATH"] = str(code)
-    output = workdir / f"worker-{batch}.log"
+    outputs = [workdir / f"worker-{batch}-{n}.log" for n in range(workers)]
     wall_start = datetime.now(UTC)
     started = time.perf_counter()
-    with output.open("wb") as sink:
-        worker = subprocess.Popen(
-            [PYTHON, "-m", "voice_router", "worker", "--burst"],
-            env=env,
-            cwd=workdir,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-        peak_kb = _wait_measured(worker, max_seconds)
+    processes = []
+    for output in outputs:
+        with output.open("wb") as sink:
+            processes.append(
+                subprocess.Popen(
+                    [PYTHON, "-m", "voice_router", "worker", "--burst"],
+                    env=env,
+                    cwd=workdir,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    peaks_kb = _wait_measured(processes, max_seconds)
     elapsed = time.perf_counter() - started
-    complete = worker.returncode == 0
+    complete = all(worker.returncode == 0 for worker in processes)
     flush_redis()
-    if not complete and worker.returncode != -signal.SIGKILL:
-        tail = output.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"worker exited {worker.returncode}:\n{tail}")
+    for worker, output in zip(processes, outputs, strict=True):
+        if worker.returncode not in (0, -signal.SIGKILL):
+            tail = output.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"worker exited {worker.returncode}:\n{tail}")
     facts = check(database_url, count if complete else None)
     first, last = facts.pop("first_processed_at"), facts.pop("last_processed_at")
     span = (last - first).total_seconds() if first and last else 0.0
     startup = (first - wall_start).total_seconds() if first else 0.0
-    # A complete run is timed over the worker's whole life; a killed one up to the last
+    # A complete run is timed over the workers' whole life; a killed one up to the last
     # delivery its committed batches processed (start-up included either way).
     seconds = elapsed if complete else ((last - wall_start).total_seconds() if last else elapsed)
     return {
         "batch_size": batch,
+        "workers": workers,
         "complete": complete,
         "worker_seconds": round(elapsed, 2),
         "timed_seconds": round(seconds, 2),
@@ -251,26 +288,62 @@ def run_worker(
         "processing_span_seconds": round(span, 2),
         "pain_points_per_s": round(facts["pain_points"] / seconds, 1) if seconds else None,
         "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
-        "worker_peak_rss_mb": round(peak_kb / 1024, 1),
+        "worker_peak_rss_mb": round(max(peaks_kb) / 1024, 1),
         "pain_points_per_s_span": round(facts["pain_points"] / span, 1) if span else None,
         **facts,
     }
 
 
-def _wait_measured(worker: subprocess.Popen[bytes], max_seconds: float) -> int:
-    """Wait for the worker (killed after `max_seconds`); its peak resident memory in KiB,
-    from the kernel's account of the child (ru_maxrss of wait4)."""
+def _wait_measured(workers: list[subprocess.Popen[bytes]], max_seconds: float) -> list[int]:
+    """Wait for the workers (killed after `max_seconds`); each one's peak resident memory in
+    KiB, from the kernel's account of the child (ru_maxrss of wait4)."""
     deadline = time.perf_counter() + max_seconds
+    peaks: dict[int, int] = {}
     killed = False
-    while True:
-        pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
-        if pid:
-            worker.returncode = os.waitstatus_to_exitcode(status)
-            return int(usage.ru_maxrss)
+    while len(peaks) < len(workers):
+        for worker in workers:
+            if worker.pid in peaks:
+                continue
+            pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
+            if pid:
+                worker.returncode = os.waitstatus_to_exitcode(status)
+                peaks[worker.pid] = int(usage.ru_maxrss)
         if not killed and time.perf_counter() > deadline:
-            worker.kill()
+            for worker in workers:
+                if worker.pid not in peaks:
+                    worker.kill()
             killed = True
         time.sleep(0.02)
+    return [peaks[worker.pid] for worker in workers]
+
+
+def list_latency(database_url: str, requests: int) -> dict[str, Any]:
+    """`GET /api/v1/problems?sort=impact` (limit 100) over what the run left, through the
+    Flask test client: 3 warm-up calls and `requests` timed ones."""
+    from voice_router.platform.tokens import create_token
+    from voice_router.web import create_app
+    from workers.runtime import build_runtime
+
+    logging.getLogger("voice_router.web.requests").setLevel(logging.WARNING)
+    runtime = build_runtime(settings_for(database_url))
+    token = create_token(runtime.engine, "agent", "bench")
+    client = create_app(runtime=runtime).test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get() -> None:
+        response = client.get("/api/v1/problems?sort=impact", headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"list: {response.status_code}")
+
+    for _ in range(3):
+        get()
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        get()
+        samples.append(time.perf_counter() - started)
+    runtime.engine.dispose()
+    return summary_ms(samples)
 
 
 def count_statements(database_url: str, batch: int) -> dict[str, Any]:
@@ -336,6 +409,20 @@ def main() -> int:
         default="",
         help="also run each worker with the code of this git ref (a same-run baseline)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also run this many workers together on each (PostgreSQL) inbox; the rate is "
+        "reported against one worker's in the same run",
+    )
+    parser.add_argument(
+        "--list-requests",
+        type=int,
+        default=0,
+        help="after this code's one-worker run, time GET /api/v1/problems?sort=impact this "
+        "many times over what it left (0: skip)",
+    )
     parser.add_argument("--output", default="processing", help="bench/results/<OUTPUT>.json")
     args = parser.parse_args()
     batches = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
@@ -349,6 +436,7 @@ def main() -> int:
     statements: dict[str, dict[str, Any]] = {}
     fixed: dict[str, float] = {}
     with temp_dir("vr-bench-processing-") as workdir:
+        args.workdir = str(workdir)
         codes: list[tuple[str, Path | None]] = [("this", None)]
         if args.compare_with:
             codes.append((args.compare_with, export_code(args.compare_with, workdir)))
@@ -365,21 +453,12 @@ def main() -> int:
                     fill[database] = fill_inbox(postgres_url(template), count, args.seed)
                     for batch in batches:
                         for name, code in codes:
-                            clone = create_postgres("proc", template=template)
-                            try:
-                                log(f"{database}: worker --burst ({name}), batch {batch} ...")
-                                result = run_worker(
-                                    postgres_url(clone),
-                                    batch,
-                                    count,
-                                    workdir,
-                                    args.max_seconds,
-                                    code,
+                            for workers in sorted({1, args.workers}):
+                                runs.append(
+                                    _postgres_run(template, name, code, batch, workers, args)
                                 )
-                            finally:
-                                drop_postgres(clone)
-                            runs.append({"database": database, "code": name, **result})
-                            _say(runs[-1])
+                                runs[-1].update(database=database, code=name)
+                                _say(runs[-1])
                 finally:
                     drop_postgres(template)
             elif database == "sqlite":
@@ -416,23 +495,37 @@ def main() -> int:
         "target_pain_points_per_s": 5000,
         "statement_counts": statements,
     }
+    _ratios(runs)
     path = write_result(args.output, data)
-    print(f"processing: {count} deliveries (1 pain point each), one `worker --burst`")
+    print(f"processing: {count} deliveries (1 pain point each), `worker --burst` processes")
     print(
-        f"{'database':<12}{'code':<10}{'batch':>6}{'timed s':>10}{'pp/s':>9}{'deliv/s':>9}"
-        f"{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'peak MB':>9}  ok"
+        f"{'database':<12}{'code':<10}{'batch':>6}{'wrk':>4}{'timed s':>10}{'pp/s':>9}"
+        f"{'deliv/s':>9}{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'peak MB':>9}  ok"
     )
     for r in runs:
         span = f"{r['pain_points_per_s_span']:.0f}" if r["pain_points_per_s_span"] else "-"
         rate = r["pain_points_per_s_steady"]
         steady_rate = f"{rate:.0f}" if rate else "-"
         print(
-            f"{r['database']:<12}{r['code'][:9]:<10}{r['batch_size']:>6}{r['timed_seconds']:>10.1f}"
+            f"{r['database']:<12}{r['code'][:9]:<10}{r['batch_size']:>6}{r['workers']:>4}"
+            f"{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
             f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{r['worker_peak_rss_mb']:>9.0f}"
             f"  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
         )
+    for r in runs:
+        if r.get("to_one_worker") and r["workers"] > 1:
+            print(
+                f"{r['database']} ({r['code']}, batch {r['batch_size']}): {r['workers']} workers "
+                f"{r['to_one_worker']:.2f}x one worker (target for two: >= 1.6x)"
+            )
+        if "list_impact" in r:
+            found = r["list_impact"]
+            print(
+                f"{r['database']} ({r['code']}): GET /api/v1/problems?sort=impact after the run: "
+                f"median {found['median_ms']} ms, p95 {found['p95_ms']} ms"
+            )
     for database, seconds in fixed.items():
         print(f"{database}: an empty `worker --burst` lives {seconds:.1f} s (left out of 'steady')")
     for database, found in statements.items():
@@ -441,13 +534,37 @@ def main() -> int:
             f"(in-process drain of {found['deliveries']}, batch {found['batch_size']})"
         )
     # The target is for one worker on PostgreSQL with Redis; SQLite is the comparison.
-    judged = [r for r in runs if r["database"] == "postgresql" and r["code"] == "this"] or runs
+    judged = [
+        r
+        for r in runs
+        if r["database"] == "postgresql" and r["code"] == "this" and r["workers"] == 1
+    ] or runs
     best = max((r["pain_points_per_s"] for r in judged), default=0)
     verdict = "meets" if best >= 5000 else "MISSES"
     where = judged[0]["database"] if judged else "-"
     print(f"best on {where}: {best:.0f} pain points/s — {verdict} the 5,000/s target")
     print(f"-> {path.relative_to(ROOT)}")
     return 0 if all(r["ok"] for r in runs) else 1
+
+
+def _postgres_run(
+    template: str, name: str, code: Path | None, batch: int, workers: int, args: Any
+) -> dict[str, Any]:
+    """One run on a clone of the inbox (and the list timed after it, if asked)."""
+    clone = create_postgres("proc", template=template)
+    try:
+        log(f"postgresql: {workers} x worker --burst ({name}), batch {batch} ...")
+        workdir = Path(args.workdir)
+        if code is not None:
+            schema_as_of(postgres_url(clone), code)
+        result = run_worker(
+            postgres_url(clone), batch, args.deliveries, workdir, args.max_seconds, code, workers
+        )
+        if args.list_requests and code is None and workers == 1:
+            result["list_impact"] = list_latency(postgres_url(clone), args.list_requests)
+        return result
+    finally:
+        drop_postgres(clone)
 
 
 def _statements(database: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -466,6 +583,18 @@ def _statements(database: str, workdir: Path, args: argparse.Namespace) -> dict[
         return count_statements(f"sqlite:///{path}", batch)
     finally:
         path.unlink()
+
+
+def _ratios(runs: list[dict[str, Any]]) -> None:
+    """Each run's rate against one worker's on the same database, code and batch size."""
+    one = {
+        (r["database"], r["code"], r["batch_size"]): r["pain_points_per_s"]
+        for r in runs
+        if r["workers"] == 1
+    }
+    for r in runs:
+        base = one.get((r["database"], r["code"], r["batch_size"]))
+        r["to_one_worker"] = round(r["pain_points_per_s"] / base, 2) if base else None
 
 
 def _partial(r: dict[str, Any]) -> str:

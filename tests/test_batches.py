@@ -16,6 +16,7 @@ from integrations.generic import sign
 from tests.conftest import source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime
 from voice_router.intake import inbox, processing
+from voice_router.problems import impact_check
 
 TAGS = ["pain-login", "pain-export", "PAIN Export", "pain-pdf", "billing"]
 START = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -85,5 +86,27 @@ def test_one_batch_ends_where_one_by_one_ends(make_settings, seed, caplog):
         one_by_one = pain_points(runtime, "generic")
         assert one_by_one  # the scenario does attach something
         assert pain_points(runtime, "batched") == one_by_one
+    finally:
+        runtime.engine.dispose()
+
+
+def test_two_helpdesks_in_one_batch_name_one_company(make_settings):
+    """One batch, two sources naming the same company with changing MRR: the company is one
+    account, its MRR the last event's, and the problem's MRR follows it."""
+    sources = {**source_table(), "desk2": {"kind": "generic", "secret": SECRETS["generic"]}}
+    runtime = inline_runtime(make_settings(sources=sources, process_batch_size=1000))
+    try:
+        for n, (source, mrr) in enumerate([("generic", 100), ("desk2", 200), ("generic", 300)]):
+            body = generic_delivery(
+                f"T{n}", f"p{n}@acme.com", ["pain-export"], company="Acme", mrr=mrr
+            )
+            store(runtime, source, [{**body, "id": f"d{n}"}])
+        assert processing.drain(runtime.engine, runtime.settings).processed == 3
+        with runtime.engine.connect() as connection:
+            accounts = connection.execute(sa.text("SELECT key, mrr FROM account")).all()
+            problem = connection.execute(sa.text("SELECT accounts, mrr FROM problem")).one()
+        assert [(key, float(mrr)) for key, mrr in accounts] == [("acme.com", 300.0)]
+        assert (problem.accounts, float(problem.mrr)) == (1, 300.0)
+        assert impact_check.recompute_all(runtime.engine, fix=False) == []
     finally:
         runtime.engine.dispose()

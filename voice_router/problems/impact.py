@@ -185,22 +185,28 @@ def _impact(session: Session, owners: sa.Subquery) -> tuple[dict[int, Any], dict
 
 
 def lock_owners(
-    session: Session, problem_ids: Iterable[int]
-) -> tuple[dict[int, int], dict[int, Problem]]:
+    session: Session, problem_ids: Iterable[int], columns: Sequence[Any] = ()
+) -> tuple[dict[int, int], dict[int, Any]]:
     """The merge parents and the problems whose counts `problem_ids` feed (themselves and
-    every problem they are merged into), locked on PostgreSQL in id order so concurrent
-    writers of one problem's counts take turns. A merge committed meanwhile is seen: the
-    owners are read again until they hold still."""
+    every problem they are merged into), locked on PostgreSQL in id order (FOR NO KEY
+    UPDATE) so concurrent writers of one problem's counts take turns. A merge committed
+    meanwhile is seen: the owners are read again until they hold still. The problems come
+    as ORM objects, or with `columns` as rows of their id and those columns."""
     wanted = set(problem_ids)
     parents = merge_parents(session)
-    locked: dict[int, Problem] = {}
+    locked: dict[int, Any] = {}
     while True:
         targets = ancestors_in(parents, wanted) - locked.keys()
         if targets:
-            statement = select(Problem).where(col(Problem.id).in_(sorted(targets)))
+            statement: Any = sa.select(col(Problem.id), *columns) if columns else select(Problem)
+            statement = statement.where(col(Problem.id).in_(sorted(targets)))
             if session.get_bind().dialect.name == "postgresql":
-                statement = statement.with_for_update()
-            for problem in session.exec(statement.order_by(col(Problem.id))):
+                # FOR NO KEY UPDATE: writers of the counts take turns, while the foreign-key
+                # checks of another worker's new pain points (FOR KEY SHARE) go through.
+                statement = statement.with_for_update(key_share=True)
+            statement = statement.order_by(col(Problem.id))
+            run = session.execute if columns else session.exec
+            for problem in run(statement).all():
                 locked[problem.id] = problem
             again = merge_parents(session)
             if again != parents:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,7 +33,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
-from voice_router.platform.upsert import dialect, insert_many
+from voice_router.platform.upsert import among, dialect, find_many, insert_many, update_many
 from voice_router.problems import trend_days
 from voice_router.problems.impact import (
     ancestors_in,
@@ -55,7 +55,8 @@ class Report:
     last_event_at: datetime
 
 
-def report_of(pain_point: PainPoint) -> Report | None:
+def report_of(pain_point: Any) -> Report | None:
+    """The report of a pain point (an ORM object or a plain record), None if removed."""
     if pain_point.removed_at is not None:
         return None
     return Report(
@@ -85,7 +86,7 @@ def reports_now(session: Session, source: str, tickets: Iterable[str]) -> dict[s
                 PainPoint.last_event_at,
             ).where(
                 PainPoint.source == source,
-                col(PainPoint.ticket_id).in_(tickets[start : start + 500]),
+                among(session, PainPoint.ticket_id, tickets[start : start + 500]),
                 col(PainPoint.removed_at).is_(None),
             )
         ).all()
@@ -135,6 +136,27 @@ def _first(reports: list[Report], owner: int, chains: dict[int, list[int]]) -> d
     return min(days).date() if days else None
 
 
+@dataclass
+class Counts:
+    """A problem's stored impact as a batch moves it: a plain copy of its locked row,
+    written back with one UPDATE for the batch."""
+
+    id: int
+    customers: int
+    accounts: int
+    mrr: Decimal
+    tickets: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    trend_day: date | None
+    trend_7d: int
+    trend_30d: int
+    recent: str
+
+
+COUNT_COLUMNS = [Problem.__table__.c[f.name] for f in fields(Counts) if f.name != "id"]  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+
+
 def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] = ()) -> set[int]:
     """Move the stored counts by what `changes` did; `repriced`: problems with an account
     whose MRR changed (their `mrr` is summed again). Returns the owners it updated."""
@@ -142,7 +164,8 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
     repriced = set(repriced)
     if not problem_ids and not repriced:
         return set()
-    parents, problems = lock_owners(session, problem_ids | repriced)
+    parents, rows = lock_owners(session, problem_ids | repriced, COUNT_COLUMNS)
+    problems = {pid: Counts(*row) for pid, row in rows.items()}
     chains = {pid: _chain(parents, pid) for pid in problem_ids}
     delta = _delta(changes, chains)
     flips = _tally(session, delta.members)
@@ -154,7 +177,7 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
     steps: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for (owner, day), step in delta.days.items():
         steps[owner].append((day, step))
-    unfilled: dict[int, Problem] = {}
+    unfilled: dict[int, Counts] = {}
     for owner in owners | resum:
         problem = problems.get(owner)
         if problem is None:
@@ -169,20 +192,24 @@ def apply(session: Session, changes: Sequence[Change], repriced: Iterable[int] =
         _seen(problem, delta.came.get(owner, []), delta.gone.get(owner, []))
         if owner in steps and not trend_days.moved(problem, steps[owner], now.date()):
             unfilled[owner] = problem
-        problem.updated_at = now
-        session.add(problem)
     stale = [o for o in owners if o in problems and _needs_asking(problems[o], delta, o)]
     _ask_seen(session, parents, {o: problems[o] for o in stale})
     _sum_mrr(session, {o: problems[o] for o in resum if o in problems})
     refill_trends(session, unfilled, now.date())
+    written = sorted((owners | resum) & problems.keys())
+    update_many(
+        session,
+        _table(Problem),
+        ["id"],
+        [{**vars(problems[pid]), "updated_at": now} for pid in written],  # asdict deep-copies
+    )
     return owners | resum
 
 
-def refill_trends(session: Session, problems: dict[int, Problem], today: date) -> None:
+def refill_trends(session: Session, problems: dict[int, Counts], today: date) -> None:
     """Fill the rows' trend copy from `impactday` (a row never filled, or from a later day)."""
     for owner, days in recent_days(session, list(problems), today).items():
         trend_days.store(problems[owner], days, today)
-        session.add(problems[owner])
 
 
 def _chain(parents: dict[int, int], problem_id: int) -> list[int]:
@@ -202,37 +229,32 @@ def _tally(
     deltas = {key: d for key, d in deltas.items() if d}
     if not deltas:
         return {}
-    current: dict[tuple[int, str, int], int] = {}
-    owners = sorted({owner for owner, _, _ in deltas})
-    for kind in ("c", "a"):
-        members = sorted({m for _, k, m in deltas if k == kind})
-        for start in range(0, len(members), 500):
-            rows = session.exec(
-                select(ImpactMember.owner_id, ImpactMember.member_id, ImpactMember.n).where(
-                    col(ImpactMember.owner_id).in_(owners),
-                    ImpactMember.kind == kind,
-                    col(ImpactMember.member_id).in_(members[start : start + 500]),
-                )
-            ).all()
-            current.update({(o, kind, m): n for o, m, n in rows})
+    found = find_many(
+        session, _table(ImpactMember), ["owner_id", "kind", "member_id"], sorted(deltas)
+    )
+    current = {(row.owner_id, row.kind, row.member_id): row.n for row in found}
     flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
-    upserts: list[dict[str, Any]] = []
+    fresh: list[dict[str, Any]] = []  # tallies that start: inserted
+    moved: list[dict[str, Any]] = []  # tallies that stay above zero: updated
     emptied: list[tuple[int, str, int]] = []
-    for (owner, kind, member), step in sorted(deltas.items()):
-        old = current.get((owner, kind, member), 0)
+    for key, step in sorted(deltas.items()):
+        owner, kind, member = key
+        old = current.get(key, 0)
         new = max(0, old + step)  # below zero only if counts had drifted: --check says so
         if (old > 0) != (new > 0):
             flips[owner][(kind, member)] = 1 if new else -1
-        if new:
-            upserts.append({"owner_id": owner, "kind": kind, "member_id": member, "n": new})
+        row = {"owner_id": owner, "kind": kind, "member_id": member, "n": new}
+        if new and key in current:
+            moved.append(row)
+        elif new:
+            fresh.append(row)
         elif old:
-            emptied.append((owner, kind, member))
-    insert = dialect(session).insert(_table(ImpactMember))
-    statement = insert.on_conflict_do_update(
-        index_elements=["owner_id", "kind", "member_id"], set_={"n": insert.excluded.n}
-    )
-    conflict = "ON CONFLICT (owner_id, kind, member_id) DO UPDATE SET n = excluded.n"
-    insert_many(session, statement, upserts, conflict)
+            emptied.append(key)
+    # The owners are locked (`lock_owners`): no one else writes their tallies meanwhile, so
+    # a tally read as absent can be inserted plainly (COPY on PostgreSQL).
+    table = _table(ImpactMember)
+    insert_many(session, sa.insert(table), fresh)
+    update_many(session, table, ["owner_id", "kind", "member_id"], moved)
     for owner, kind, member in emptied:
         session.execute(
             sa.delete(ImpactMember).where(
@@ -283,14 +305,14 @@ def _account_mrr(session: Session, accounts: set[int]) -> dict[int, Decimal]:
             (account, Decimal(mrr or 0))
             for account, mrr in session.exec(
                 select(Account.id, col(Account.mrr)).where(
-                    col(Account.id).in_(ids[start : start + 500])
+                    among(session, Account.id, ids[start : start + 500])
                 )
             )
         )
     return found
 
 
-def _seen(problem: Problem, came: list[Report], gone: list[Report]) -> None:
+def _seen(problem: Counts, came: list[Report], gone: list[Report]) -> None:
     """first_seen / last_seen widened by the reports gained; narrowed later by `_ask_seen`
     when a report that held one of them went away."""
     if came:
@@ -302,7 +324,7 @@ def _seen(problem: Problem, came: list[Report], gone: list[Report]) -> None:
             problem.last_seen = last
 
 
-def _needs_asking(problem: Problem, delta: _Delta, owner: int) -> bool:
+def _needs_asking(problem: Counts, delta: _Delta, owner: int) -> bool:
     gone = delta.gone.get(owner)
     if not gone:
         return False
@@ -312,7 +334,7 @@ def _needs_asking(problem: Problem, delta: _Delta, owner: int) -> bool:
     return any(r.reported_at <= first or r.last_event_at >= last for r in gone)
 
 
-def _ask_seen(session: Session, parents: dict[int, int], problems: dict[int, Problem]) -> None:
+def _ask_seen(session: Session, parents: dict[int, int], problems: dict[int, Counts]) -> None:
     if not problems:
         return
     children = children_of(parents)
@@ -324,10 +346,9 @@ def _ask_seen(session: Session, parents: dict[int, int], problems: dict[int, Pro
             )
         ).one()
         problem.first_seen, problem.last_seen = first, last
-        session.add(problem)
 
 
-def _sum_mrr(session: Session, problems: dict[int, Problem]) -> None:
+def _sum_mrr(session: Session, problems: dict[int, Counts]) -> None:
     """MRR summed again over each owner's accounts (some account's MRR changed)."""
     if not problems:
         return
@@ -345,4 +366,3 @@ def _sum_mrr(session: Session, problems: dict[int, Problem]) -> None:
     )
     for owner, problem in problems.items():
         problem.mrr = Decimal(sums.get(owner, 0))  # type: ignore[arg-type]  # coalesce: no None
-        session.add(problem)

@@ -7,27 +7,35 @@ delivery applied twice, or an old event arriving late, changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from integrations.events import PainPointEvent
-from voice_router.models import Account, PainPoint, Problem
+from voice_router.models import PainPoint, Problem
 from voice_router.platform.clock import to_utc
-from voice_router.platform.upsert import insert_ignore, insert_many, insert_missing
-from voice_router.problems.identity import Directory, email_of
+from voice_router.platform.upsert import (
+    among,
+    find_many,
+    insert_ignore,
+    insert_many,
+    insert_missing,
+    update_many,
+)
+from voice_router.problems.identity import AccountRow, Directory, email_of
 from voice_router.problems.impact_delta import Change, Report, report_of, reports_now
 from voice_router.problems.tags import TagMatcher
 from voice_router.problems.titles import title_for
 
 
 @dataclass
-class NewPainPoint:
-    """A pain point first seen in this unit of work: a plain record, written by
-    `Attacher.flush_new` with one executemany. Building a SQLModel object per pain point and
-    flushing it through the ORM cost more than all the rest of applying an event."""
+class Record:
+    """A pain point as a plain record: read for a batch's tickets or first seen in it.
+    New ones are inserted by `Attacher.write` with one INSERT, changed ones updated with one
+    UPDATE (keyed by source, ticket and problem). SQLModel objects flushed through the ORM
+    cost more than all the rest of applying an event."""
 
     problem_id: int
     source: str
@@ -43,52 +51,72 @@ class NewPainPoint:
     first_message: str | None = None
     agent_email: str | None = None
     agent_name: str | None = None
+    stored: bool = True  # False until inserted
 
 
-Known = PainPoint | NewPainPoint
+KEY = ("source", "ticket_id", "problem_id")
+COLUMNS = [f.name for f in fields(Record) if f.name != "stored"]
+TABLE = PainPoint.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 
 
 class Attacher:
     """Applies one source's events within a unit of work; remembers touched problems.
-    New pain points wait in `_new` until `flush_new`, which the caller runs before anything
-    reads pain points back (and which runs itself before a ticket is looked up)."""
+    Pain points are plain records; `write` puts the new and changed ones in the database,
+    and runs itself before a ticket not preloaded is looked up."""
 
-    def __init__(self, session: Session, source: str, matcher: TagMatcher) -> None:
+    def __init__(
+        self, session: Session, source: str, matcher: TagMatcher, directory: Directory
+    ) -> None:
+        """`directory`: the unit of work's one directory, shared by every source's attacher
+        (one person, one company, whichever helpdesk names them; the last event wins)."""
         self.session = session
         self.source = source
         self.matcher = matcher
-        self.directory = Directory(session)
+        self.directory = directory
         self.touched: set[int] = set()
         self.changed = 0  # pain points written
         self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
         self._problems: dict[str, int] = {}
-        self._tickets: dict[str, dict[str, Known]] = {}  # ticket id -> key -> pain point
-        self._new: list[NewPainPoint] = []
+        self._tickets: dict[str, dict[str, Record]] = {}  # ticket id -> key -> pain point
+        self._new: list[Record] = []
+        self._dirty: dict[tuple[str, int], Record] = {}  # stored records changed
         # Each ticket's active pain points as first read (before this unit of work changed
         # them), and the tickets it changed: `changes` turns them into impact differences.
         self._before: dict[str, list[Report]] = {}
         self._changed: set[str] = set()
 
-    def _remember(self, ticket_id: str, pain_points: Iterable[PainPoint]) -> None:
+    def _remember(self, ticket_id: str, pain_points: Iterable[Record]) -> None:
         if ticket_id not in self._before:
             self._before[ticket_id] = [r for pp in pain_points if (r := report_of(pp))]
 
     def changes(self) -> list[Change]:
         """(before, after) active pain points of each ticket this unit of work changed; call
-        after `flush_new` and a session flush."""
-        after = reports_now(self.session, self.source, self._changed)
+        after `write`. A ticket still cached is read from its records; one whose cache a
+        tombstone dropped, from the database."""
+        uncached = [t for t in self._changed if t not in self._tickets]
+        after = reports_now(self.session, self.source, uncached) if uncached else {}
+        for ticket_id in self._changed:
+            cached = self._tickets.get(ticket_id)
+            if cached is not None:
+                after[ticket_id] = [r for pp in cached.values() if (r := report_of(pp))]
         return [(self._before.get(t, []), after.get(t, [])) for t in sorted(self._changed)]
 
-    def flush_new(self) -> None:
-        """Insert the pending new pain points. Their tickets are looked up again afterwards,
-        so a later change to one of them goes through the ORM."""
-        if not self._new:
-            return
-        rows = [dict(vars(pain_point)) for pain_point in self._new]  # asdict deep-copies
-        insert_many(self.session, sa.insert(PainPoint.__table__), rows)  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
-        for pain_point in self._new:
-            self._tickets.pop(pain_point.ticket_id, None)
-        self._new.clear()
+    def write(self) -> None:
+        """Insert the new pain points and update the changed ones (and the directory's
+        changed accounts and customers)."""
+        self.directory.write()
+        table = TABLE
+        if self._new:
+            rows = [{name: getattr(pp, name) for name in COLUMNS} for pp in self._new]
+            insert_many(self.session, sa.insert(table), rows)
+            for pain_point in self._new:
+                pain_point.stored = True
+            self._new.clear()
+        if self._dirty:
+            dirty = [pp for _, pp in sorted(self._dirty.items())]  # key order: no deadlock
+            rows = [{name: getattr(pp, name) for name in COLUMNS} for pp in dirty]
+            update_many(self.session, table, KEY, rows)
+            self._dirty.clear()
 
     def preload(self, events: Iterable[PainPointEvent], create: bool = False) -> None:
         """Fetch what a batch's events name (their tickets' pain points, problems, customers,
@@ -98,21 +126,15 @@ class Attacher:
         events = list(events)
         tickets = sorted({event.ticket_id for event in events})
         keys = sorted({key for e in events for key in self._keys(e)})
+        self._load_problems(keys)  # first: their ids name the tickets' pain points' keys
         for start in range(0, len(tickets), 500):
             chunk = tickets[start : start + 500]
-            for ticket_id in chunk:
-                self._tickets.setdefault(ticket_id, {})
-            found: dict[str, list[PainPoint]] = {ticket_id: [] for ticket_id in chunk}
-            for key, pain_point in self.session.exec(
-                select(Problem.key, PainPoint)
-                .join(Problem, col(Problem.id) == PainPoint.problem_id)
-                .where(PainPoint.source == self.source, col(PainPoint.ticket_id).in_(chunk))
-            ):
-                self._tickets[pain_point.ticket_id][key] = pain_point
-                found[pain_point.ticket_id].append(pain_point)
+            found: dict[str, dict[str, Record]] = {ticket_id: {} for ticket_id in chunk}
+            for key, pain_point in self._read(chunk):
+                found[pain_point.ticket_id][key] = pain_point
             for ticket_id, pain_points in found.items():
-                self._remember(ticket_id, pain_points)
-        self._load_problems(keys)
+                self._tickets.setdefault(ticket_id, pain_points)
+                self._remember(ticket_id, pain_points.values())
         # An event naming a pain tag always reaches the customer step; with an e-mail or
         # an external id it always has a customer, and so a problem for each tag it names.
         sure = [e for e in events if self._keys(e)] if create else []
@@ -142,7 +164,7 @@ class Attacher:
             self._problems.update(
                 self.session.exec(
                     select(Problem.key, Problem.id).where(
-                        col(Problem.key).in_(keys[start : start + 500])
+                        among(self.session, Problem.key, keys[start : start + 500])
                     )
                 ).all()
             )
@@ -165,20 +187,36 @@ class Attacher:
         for key in removed:
             self._detach(event, key, existing.get(key), customer.id, when)
 
-    def _ticket_pain_points(self, ticket_id: str) -> dict[str, Known]:
+    def _ticket_pain_points(self, ticket_id: str) -> dict[str, Record]:
         cached = self._tickets.get(ticket_id)
         if cached is not None:
             return cached
-        self.flush_new()
-        self.session.flush()  # pending pain points count too, autoflush or not
-        rows = self.session.exec(
-            select(Problem.key, PainPoint)
-            .join(Problem, col(Problem.id) == PainPoint.problem_id)
-            .where(PainPoint.source == self.source, PainPoint.ticket_id == ticket_id)
-        ).all()
-        self._remember(ticket_id, [pp for _, pp in rows])  # unchanged yet, if not seen before
-        self._tickets[ticket_id] = dict(rows)
-        return self._tickets[ticket_id]
+        self.write()  # pending pain points count too
+        found = dict(self._read([ticket_id]))
+        self._remember(ticket_id, found.values())  # unchanged yet, if not seen before
+        self._tickets[ticket_id] = found
+        return found
+
+    def _read(self, tickets: list[str]) -> list[tuple[str, Record]]:
+        """The source's pain points of `tickets`, each with its problem's key. The keys
+        come from the problems the batch named (and one query for any other), not a join:
+        each batch rewrites its problems' rows, and a join read them all."""
+        found = find_many(
+            self.session,
+            TABLE,
+            ["source", "ticket_id"],
+            [(self.source, t) for t in tickets],
+            COLUMNS,
+        )
+        records = [Record(*row) for row in found]
+        known = {problem_id: key for key, problem_id in self._problems.items()}
+        unknown = sorted({r.problem_id for r in records} - known.keys())
+        if unknown:
+            statement = select(Problem.id, Problem.key).where(
+                among(self.session, Problem.id, unknown)
+            )
+            known.update(self.session.exec(statement).all())
+        return [(known[r.problem_id], r) for r in records]
 
     def problem_id(self, key: str, texts: Iterable[str | None] = ()) -> int:
         """The id of the problem `key` names, created (titled from `texts`) if need be."""
@@ -197,14 +235,14 @@ class Attacher:
         event: PainPointEvent,
         key: str,
         tag: str,
-        pain_point: Known | None,
+        pain_point: Record | None,
         customer_id: int,
-        account: Account | None,
+        account: AccountRow | None,
         when: datetime,
     ) -> None:
         if pain_point is None:
             agent = event.agent
-            fresh = NewPainPoint(
+            fresh = Record(
                 problem_id=self.problem_id(key, (event.subject, event.first_message, tag)),
                 source=self.source,
                 ticket_id=event.ticket_id,
@@ -218,6 +256,7 @@ class Attacher:
                 first_message=event.first_message or None,
                 agent_email=((agent.email or "").lower() or None) if agent else None,
                 agent_name=(agent.name or None) if agent else None,
+                stored=False,
             )
             self._ticket_pain_points(event.ticket_id)[key] = fresh
             self._new.append(fresh)
@@ -246,7 +285,7 @@ class Attacher:
         self,
         event: PainPointEvent,
         key: str,
-        pain_point: Known | None,
+        pain_point: Record | None,
         customer_id: int,
         when: datetime,
     ) -> None:
@@ -271,9 +310,9 @@ class Attacher:
         pain_point.last_event_at = when
         self._save(pain_point)
 
-    def _save(self, pain_point: Known) -> None:
-        if isinstance(pain_point, PainPoint):
-            self.session.add(pain_point)  # flushed with the delivery's savepoint
+    def _save(self, pain_point: Record) -> None:
+        if pain_point.stored:
+            self._dirty[(pain_point.ticket_id, pain_point.problem_id)] = pain_point
         self.touched.add(pain_point.problem_id)
         self._changed.add(pain_point.ticket_id)
         self.changed += 1

@@ -11,74 +11,38 @@ own transaction, down to the one delivery that fails. That delivery alone is cha
 attempt (retried with backoff, then failed with a reason that holds no personal data);
 every other delivery goes through. No failure leaves a delivery claimable with its attempt
 count unchanged.
+
+`batch` is the one transaction (claim, parse, apply as plain rows, recount, mark);
+`failures` what a delivery that failed is charged.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.closing import shipping
-from voice_router.intake import applying
-from voice_router.intake.applying import retry_delay
-from voice_router.models import Delivery, PainPoint
-from voice_router.platform import metrics, schedule
+from voice_router.intake.processing.batch import BatchResult, claim, run
+from voice_router.intake.processing.failures import record_failure, retry_delay
+from voice_router.models import Delivery
+from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.problems import impact, impact_delta
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class BatchResult:
-    claimed: int = 0
-    processed: int = 0
-    retrying: int = 0
-    failed: int = 0
-    changes: int = 0
-    touched: set[int] = field(default_factory=set)
-    shipped: set[int] = field(default_factory=set)
-    releases_owed: bool = False  # Jira versions released: the job apply_releases looks them up
-
-    def add(self, other: BatchResult) -> None:
-        for name in ("claimed", "processed", "retrying", "failed", "changes"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.touched |= other.touched
-        self.shipped |= other.shipped
-        self.releases_owed = self.releases_owed or other.releases_owed
-
-
 __all__ = ["BatchResult", "drain", "next_retry_in", "process_batch", "replay", "retry_delay"]
-
-
-def _claim(session: Session, limit: int, only: list[int] | None) -> list[Delivery]:
-    """Due deliveries, oldest first (`only`: among these ids). On PostgreSQL the rows stay
-    locked until the transaction ends and rows another worker holds are skipped."""
-    statement = (
-        select(Delivery)
-        .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= utcnow())
-        .order_by(col(Delivery.id))
-        .limit(limit)
-    )
-    if only is not None:
-        statement = statement.where(col(Delivery.id).in_(only))
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    return list(session.exec(statement).all())
 
 
 def process_batch(engine: Engine, settings: Settings, limit: int | None = None) -> BatchResult:
     result = BatchResult()
     claimed: list[int] = []
     try:
-        result.add(_run(engine, settings, limit or settings.process_batch_size, None, claimed))
+        result.add(run(engine, settings, limit or settings.process_batch_size, None, claimed))
     except Exception as exc:
         if not claimed:
             raise  # nothing was claimed: the database itself is the trouble
@@ -100,7 +64,7 @@ def _narrow(
     for half in (ids[:middle], ids[middle:]):
         claimed: list[int] = []
         try:
-            part = _run(engine, settings, len(half), half, claimed)
+            part = run(engine, settings, len(half), half, claimed)
         except Exception as error:
             if not claimed:
                 raise  # the claim itself failed: the database, not a delivery
@@ -115,57 +79,9 @@ def _charge(
 ) -> None:
     """Record one attempt that failed with `exc` on the delivery that caused it."""
     with session_scope(engine) as session:
-        claimed = _claim(session, 1, [delivery_id])
+        claimed = claim(session, 1, [delivery_id])
         if claimed:
-            applying.record_failure(session, settings, claimed[0], exc, result)
-
-
-def _run(
-    engine: Engine, settings: Settings, limit: int, only: list[int] | None, claimed: list[int]
-) -> BatchResult:
-    """One transaction: claim, apply, recount, commit. `claimed` receives the ids taken,
-    so a caller whose transaction failed knows which deliveries were in it."""
-    result = BatchResult()
-    with session_scope(engine) as session:
-        deliveries = _claim(session, limit, only)
-        claimed.extend(d.id for d in deliveries if d.id is not None)
-        result.claimed = len(deliveries)
-        parsed = applying.parse(settings, deliveries)
-        good = []
-        for delivery in deliveries:
-            failure = parsed.get(delivery.id)
-            if isinstance(failure, Exception):
-                applying.record_failure(session, settings, delivery, failure, result)
-            else:
-                good.append(delivery)
-        run = applying.apply(session, settings, good, parsed)
-        session.flush()
-        applying.mark_processed(session, run.done)
-        for name in ("processed", "retrying", "failed"):
-            setattr(result, name, getattr(result, name) + getattr(run, name))
-        attachers, jira = run.attachers, run.jira
-        touched = set().union(*(a.touched for a in attachers)) if attachers else set()
-        repriced = set().union(*(a.directory.mrr_changed for a in attachers))
-        repriced_problems: set[int] = set()
-        if repriced:
-            repriced_problems = set(
-                session.exec(
-                    select(PainPoint.problem_id)
-                    .where(col(PainPoint.account_id).in_(repriced))
-                    .distinct()
-                ).all()
-            )
-        changes = [change for a in attachers for change in a.changes()]
-        impact_delta.apply(session, changes, repriced_problems)
-        touched |= repriced_problems
-        attached = [pair for a in attachers for pair in a.attached]
-        regressed = shipping.detect_regressions(session, attached)
-        result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
-        schedule.sync_due(session, settings, result.touched)  # committed with the batch
-        result.shipped = {t.problem_id for t in jira.transitions}
-        result.releases_owed = jira.releases_owed
-        result.changes = sum(a.changed for a in attachers) + len(jira.transitions)
-    return result
+            record_failure(session, settings, claimed[0], exc, result)
 
 
 def drain(

@@ -1,0 +1,214 @@
+"""One batch in one transaction: claim due deliveries, parse them (no database), apply their
+events as plain rows, move the impact counts by what changed, mark them processed. A
+failure propagates: the caller (`processing`) undoes the transaction and narrows the batch
+down to the delivery that caused it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from integrations import registry
+from integrations.events import PainPointEvent, PayloadError
+from voice_router.closing import shipping
+from voice_router.intake.admission import matcher_for, read_events
+from voice_router.intake.processing.failures import record_failure
+from voice_router.intake.store import TABLE
+from voice_router.models import PainPoint
+from voice_router.platform import schedule
+from voice_router.platform.clock import utcnow
+from voice_router.platform.db import session_scope
+from voice_router.platform.settings import Settings
+from voice_router.platform.upsert import among
+from voice_router.problems import impact, impact_delta
+from voice_router.problems.identity import Directory
+from voice_router.problems.painpoints import Attacher
+from voice_router.tracker.events import JiraOutcome, apply_event
+
+Parsed = dict[int, list[PainPointEvent] | Exception]
+CLAIMED = (TABLE.c.id, TABLE.c.source, TABLE.c.kind, TABLE.c.headers, TABLE.c.body)
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    processed: int = 0
+    retrying: int = 0
+    failed: int = 0
+    changes: int = 0
+    touched: set[int] = field(default_factory=set)
+    shipped: set[int] = field(default_factory=set)
+    releases_owed: bool = False  # Jira versions released: the job apply_releases looks them up
+
+    def add(self, other: BatchResult) -> None:
+        for name in ("claimed", "processed", "retrying", "failed", "changes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.touched |= other.touched
+        self.shipped |= other.shipped
+        self.releases_owed = self.releases_owed or other.releases_owed
+
+
+def claim(session: Session, limit: int, only: list[int] | None) -> list[Any]:
+    """Due deliveries as rows (id, source, kind, headers, body, attempts), oldest first
+    (`only`: among these ids), read off `ix_delivery_pending` (the status is written into
+    the statement so the planner matches that partial index). On PostgreSQL the rows stay
+    locked until the transaction ends and rows another worker holds are skipped."""
+    pending = TABLE.c.status == sa.literal("pending", literal_execute=True)
+    statement = (
+        sa.select(*CLAIMED, TABLE.c.attempts)
+        .where(pending, TABLE.c.next_attempt_at <= utcnow())
+        .order_by(TABLE.c.id)
+        .limit(limit)
+    )
+    if only is not None:
+        statement = statement.where(among(session, TABLE.c.id, only))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return list(session.execute(statement).all())
+
+
+def run(
+    engine: Engine, settings: Settings, limit: int, only: list[int] | None, claimed: list[int]
+) -> BatchResult:
+    """One transaction: claim, apply, recount, commit. `claimed` receives the ids taken,
+    so a caller whose transaction failed knows which deliveries were in it."""
+    result = BatchResult()
+    with session_scope(engine) as session:
+        deliveries = claim(session, limit, only)
+        claimed.extend(d.id for d in deliveries)
+        result.claimed = len(deliveries)
+        parsed = parse(settings, deliveries)
+        good = []
+        for delivery in deliveries:
+            failure = parsed.get(delivery.id)
+            if isinstance(failure, Exception):
+                record_failure(session, settings, delivery, failure, result)
+            else:
+                good.append(delivery)
+        jira = JiraOutcome()
+        attachers = _attachers(session, settings, good, parsed)
+        done = []
+        for delivery in good:
+            if delivery.kind == "jira":
+                if not _process_jira(session, settings, delivery, jira, result):
+                    continue
+            else:
+                attacher = attachers.get(delivery.source)
+                for event in _events(parsed, delivery):
+                    if attacher is not None:
+                        attacher.apply(event)
+            done.append(delivery.id)
+        for attacher in attachers.values():
+            attacher.write()
+        mark_processed(session, done)
+        result.processed += len(done)
+        touched = set().union(*(a.touched for a in attachers.values()))
+        repriced = _repriced(session, attachers.values())
+        changes = [change for a in attachers.values() for change in a.changes()]
+        impact_delta.apply(session, changes, repriced)
+        touched |= repriced
+        attached = [pair for a in attachers.values() for pair in a.attached]
+        regressed = shipping.detect_regressions(session, attached)
+        result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
+        schedule.sync_due(session, settings, result.touched)  # committed with the batch
+        result.shipped = {t.problem_id for t in jira.transitions}
+        result.releases_owed = jira.releases_owed
+        result.changes = sum(a.changed for a in attachers.values()) + len(jira.transitions)
+    return result
+
+
+def parse(settings: Settings, deliveries: Sequence[Any]) -> Parsed:
+    """Each helpdesk delivery's events, or why they cannot be applied (pure: no database)."""
+    parsed: Parsed = {}
+    for delivery in deliveries:
+        if delivery.kind == "jira":
+            continue
+        if delivery.source not in settings.sources:
+            parsed[delivery.id] = PayloadError(
+                f"source {delivery.source!r} is no longer configured"
+            )
+            continue
+        try:
+            headers = json.loads(delivery.headers)
+            parsed[delivery.id] = read_events(
+                settings, delivery.source, delivery.kind, headers, delivery.body
+            )
+        except Exception as exc:
+            parsed[delivery.id] = exc
+    return parsed
+
+
+def _events(parsed: Parsed, delivery: Any) -> list[PainPointEvent]:
+    events = parsed.get(delivery.id, [])
+    return [] if isinstance(events, Exception) else events
+
+
+def _attachers(
+    session: Session, settings: Settings, deliveries: list[Any], parsed: Parsed
+) -> dict[str, Attacher]:
+    """One attacher per source, with what the batch's events name preloaded and what they
+    are sure to create created."""
+    attachers: dict[str, Attacher] = {}
+    directory = Directory(session)  # one for every source: a person is one customer
+    for delivery in deliveries:
+        source = settings.sources.get(delivery.source)
+        if delivery.kind != "jira" and source is not None and delivery.source not in attachers:
+            attachers[delivery.source] = Attacher(
+                session, delivery.source, matcher_for(source.tag_patterns), directory
+            )
+    for name, attacher in attachers.items():
+        attacher.preload(
+            (event for d in deliveries if d.source == name for event in _events(parsed, d)),
+            create=True,
+        )
+    return attachers
+
+
+def _repriced(session: Session, attachers: Any) -> set[int]:
+    """Problems with a pain point of an account whose MRR the batch changed."""
+    accounts = sorted(set().union(*(a.directory.mrr_changed for a in attachers)))
+    if not accounts:
+        return set()
+    return set(
+        session.exec(
+            select(PainPoint.problem_id)
+            .where(among(session, PainPoint.account_id, accounts))
+            .distinct()
+        ).all()
+    )
+
+
+def _process_jira(
+    session: Session, settings: Settings, delivery: Any, outcome: JiraOutcome, result: BatchResult
+) -> bool:
+    """A Jira event that cannot be read or applied is recorded on its own: its savepoint
+    keeps the rest of the batch."""
+    savepoint = session.begin_nested()
+    try:
+        event = registry.adapter("jira").parse(json.loads(delivery.headers), delivery.body)
+        if event is not None:
+            apply_event(session, settings, event, outcome)
+        savepoint.commit()
+    except Exception as exc:
+        savepoint.rollback()
+        record_failure(session, settings, delivery, exc, result)
+        return False
+    return True
+
+
+def mark_processed(session: Session, ids: list[int]) -> None:
+    """One UPDATE for every delivery the batch processed (on SQLite one per 500)."""
+    now = utcnow()
+    step = len(ids) if session.get_bind().dialect.name == "postgresql" else 500
+    for start in range(0, len(ids), step or 1):
+        session.execute(
+            sa.update(TABLE)
+            .where(among(session, TABLE.c.id, ids[start : start + step]))
+            .values(status="processed", processed_at=now, last_error=None)
+        )
