@@ -29,7 +29,7 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("source", "delivery_key", name="uq_delivery_source_key"),
         sa.Index("ix_delivery_status_due", "status", "next_attempt_at"),
-        sa.Index(  # the claim's order, pending deliveries only (migration 0015)
+        sa.Index(  # the claim's order, pending deliveries only (migration 0016)
             "ix_delivery_pending",
             "id",
             postgresql_where=sa.text("status = 'pending'"),

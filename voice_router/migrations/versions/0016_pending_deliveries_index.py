@@ -6,16 +6,16 @@ batch at 200,000 deliveries, the main reason processing slowed down as the inbox
 partial index on `id` holding only pending deliveries keeps the claim as cheap at a
 million deliveries as at the first.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-05 12:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
