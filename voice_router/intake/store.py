@@ -179,7 +179,7 @@ def insert_rows(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
         connection = pooled.dbapi_connection
         cursor = None
         try:
-            cursor = connection.cursor()  # type: ignore[union-attr]
+            cursor = connection.cursor()  # type: ignore[union-attr]  # None only once detached
             returned = _write(plan, connection, cursor, rows, engine.url.database or "")
         except engine.dialect.loaded_dbapi.Error as exc:
             if engine.dialect.is_disconnect(exc, connection, cursor):
@@ -191,7 +191,7 @@ def insert_rows(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
                 with suppress(Exception):
                     cursor.close()
             if plan.postgres and pooled.is_valid:
-                connection.autocommit = False  # type: ignore[union-attr]
+                connection.autocommit = False  # type: ignore[union-attr]  # as above
     finally:
         pooled.close()
     return [found[0] if found else None for found in returned]

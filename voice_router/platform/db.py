@@ -90,7 +90,7 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {begin}".strip())
 
 
-def _take_write_lock(connection) -> None:  # type: ignore[no-untyped-def]
+def _take_write_lock(connection: sa.Connection) -> None:
     """Queue for the write lock (voice_router.platform.sqlite_lock) before `BEGIN IMMEDIATE`; held
     until the connection goes back to the pool, which a session does right after its
     commit or rollback."""
@@ -102,7 +102,7 @@ def _take_write_lock(connection) -> None:  # type: ignore[no-untyped-def]
         info["write_lock"] = lock
 
 
-def _release_write_lock(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+def _release_write_lock(_dbapi_connection: Any, record: Any) -> None:
     lock = record.info.pop("write_lock", None)
     if lock is not None:
         lock.release()

@@ -81,9 +81,9 @@ def write_lock(database: str) -> WriteLock | None:
 def writing(database: str) -> Iterator[None]:
     """Hold the database's write lock for the block (or go ahead after WAIT_SECONDS)."""
     lock = write_lock(database)
-    held = lock is not None and lock.acquire()
+    held = lock if lock is not None and lock.acquire() else None
     try:
         yield
     finally:
-        if held:
-            lock.release()  # type: ignore[union-attr]
+        if held is not None:
+            held.release()

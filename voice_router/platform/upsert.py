@@ -91,8 +91,10 @@ def among(session: Session, column: Any, values: Sequence[Any]) -> sa.ColumnElem
     send (and a new statement text for every length)."""
     if session.get_bind().dialect.name == "postgresql":
         array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
-        return column == sa.any_(array)  # type: ignore[no-any-return]
-    return column.in_(list(values))  # type: ignore[no-any-return]
+        condition: sa.ColumnElement[bool] = column == sa.any_(array)
+    else:
+        condition = column.in_(list(values))
+    return condition
 
 
 def update_many(

@@ -55,7 +55,7 @@ class JiraLinkForm(FlaskForm):
 class RenameForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, prefix="rename", **kwargs)
 
 
