@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,18 @@ def summary_ms(samples_s: Sequence[float]) -> dict[str, float]:
         "min_ms": round(min(ms), 2),
         "max_ms": round(max(ms), 2),
     }
+
+
+def time_calls(call: Callable[[], Any], warmup: int, count: int) -> list[float]:
+    """Seconds each of `count` calls took, after `warmup` untimed ones."""
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
 
 
 def machine() -> dict[str, Any]:

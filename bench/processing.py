@@ -69,6 +69,7 @@ from common import (
     sqlite_checkpoint,
     summary_ms,
     temp_dir,
+    time_calls,
     write_config,
     write_result,
 )
@@ -335,13 +336,7 @@ def list_latency(database_url: str, requests: int) -> dict[str, Any]:
         if response.status_code != 200:
             raise RuntimeError(f"list: {response.status_code}")
 
-    for _ in range(3):
-        get()
-    samples = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        get()
-        samples.append(time.perf_counter() - started)
+    samples = time_calls(get, 3, requests)
     runtime.engine.dispose()
     return summary_ms(samples)
 

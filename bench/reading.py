@@ -38,6 +38,7 @@ from common import (
     settings_for,
     summary_ms,
     temp_dir,
+    time_calls,
     write_result,
 )
 
@@ -164,17 +165,6 @@ def bulk_load(engine: Any, pain_points: int, seed: int) -> dict[str, float]:
         impact_recount.recompute(session, range(1, PROBLEMS + 1))
     timings["recompute_all_s"] = round(time.perf_counter() - started, 2)
     return timings
-
-
-def time_calls(call: Callable[[], Any], warmup: int, count: int) -> list[float]:
-    for _ in range(warmup):
-        call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def bench_database(
