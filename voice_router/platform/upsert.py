@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
-
-M = TypeVar("M", bound=SQLModel)
 
 
 def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
@@ -27,15 +25,6 @@ def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any
         .returning(*table.primary_key.columns)
     )
     return session.execute(statement).first() is not None
-
-
-def insert_ignore_returning(session: Session, model: type[M], values: dict[str, Any]) -> M | None:
-    """Insert the row unless it clashes with a unique key; the new ORM object, else None
-    (one statement where an insert and a select would be two)."""
-    statement = (
-        dialect(session).insert(model).values(**values).on_conflict_do_nothing().returning(model)
-    )
-    return session.scalars(statement).first()
 
 
 def insert_missing(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
