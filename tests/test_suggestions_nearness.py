@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice_router.problems import meaning
 from voice_router.problems.suggestions import nearness
 
 
@@ -15,11 +14,20 @@ def _vectors(seed: int = 7, n: int = 12, dim: int = 16) -> dict[int, np.ndarray]
     return {pid: rng.normal(size=dim).astype(np.float32) for pid in range(1, n + 1)}
 
 
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
 def _centred(sums: dict[int, np.ndarray], problem_id: int) -> dict[int, float]:
-    """Row by row, as the suggestions computed it before the space was kept."""
+    """Row by row, as the suggestions computed it before the space was kept: every row and
+    the problem's own normalised, the others' shrunk mean unit vector taken off, normalised
+    again, then cosine."""
     others = [pid for pid in sums if pid != problem_id]
     matrix = np.stack([sums[pid] for pid in others])
-    alike = meaning.similarities(sums[problem_id], matrix, meaning.background(matrix))
+    background = _unit(matrix).mean(axis=0) * (len(matrix) / (len(matrix) + nearness.PRIOR))
+    rows = _unit(_unit(matrix) - background)
+    alike = rows @ _unit(_unit(sums[problem_id][None, :]) - background)[0]
     return dict(zip(others, alike.tolist(), strict=True))
 
 

@@ -128,22 +128,6 @@ def text_vector(texts: list[str]) -> np.ndarray:
     return embed(texts).sum(axis=0)
 
 
-def similarities(target: np.ndarray, others: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Cosine similarity of `target` with each row of `others` after both are normalised and
-    `background` (the mean normalised vector of all problems) is taken off: what every
-    problem shares stops counting."""
-    rows = _unit(_unit(others) - background)
-    return rows @ _unit(_unit(target[None, :]) - background)[0]
-
-
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-
-
-def background(vectors: np.ndarray, prior: int = 20) -> np.ndarray:
-    """The mean unit vector, shrunk towards zero for a few problems (with two problems,
-    taking off their full mean would leave them exact opposites)."""
-    if not len(vectors):
-        return np.zeros(DIM, dtype=np.float32)
-    return _unit(vectors).mean(axis=0) * (len(vectors) / (len(vectors) + prior))

@@ -3,8 +3,8 @@
 
 A group's vector is the sum of its problems' vectors. The problem's group is compared with
 every other group by cosine similarity after both are normalised and the background (the
-other groups' shrunk mean unit vector, voice_router.problems.meaning.background) is taken
-off, so what every problem shares stops counting.
+other groups' mean unit vector, shrunk towards zero while there are few) is taken off,
+so what every problem shares stops counting.
 
 The unit vectors of all groups depend only on the vectors and the merges, not on the
 problem asked about: they are kept while both stay the same, and a call costs two
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 KEPT = 4  # spaces kept (one per database and state of the vectors)
-PRIOR = 20  # as meaning.background: with n groups, the mean is shrunk by n / (n + PRIOR)
+PRIOR = 20  # with n groups, the mean is shrunk by n / (n + PRIOR): with two groups, taking
+# off their full mean would leave them exact opposites
 
 
 @dataclass(frozen=True)
