@@ -1,8 +1,9 @@
 """What a helpdesk delivery must be to enter the inbox, and the bounds its values are held to.
 
-Every event an adapter reads goes through `admit`, at intake (a refusal there is a 400
-naming the field, and the delivery is kept as invalid) and again when it is processed. So
-nothing reaches the database that it cannot hold, whatever a sender puts in a payload:
+Every event an adapter reads goes through `admit` when it is processed, and through its
+refusing checks already at intake (`check_events`: a refusal there is a 400 naming the
+field, and the delivery is kept as invalid). So nothing reaches the database that it cannot
+hold, whatever a sender puts in a payload:
 
 | value | limit | beyond it |
 |---|---|---|
@@ -65,6 +66,18 @@ def read_events(
     return admit(events, matcher_for(tag_patterns), settings.max_pain_tags)
 
 
+def check_events(
+    settings: Settings, source: str, kind: str, headers: Mapping[str, str], body: bytes
+) -> None:
+    """What intake needs of `read_events`: PayloadError (Refused included) exactly when it
+    would raise one, without building the admitted events (trimmed names, masked message,
+    the agent's address checked), which processing builds from the stored body anyway."""
+    events = registry.adapter(kind).parse(headers, body)
+    matcher = matcher_for(settings.sources[source].tag_patterns)
+    for event in events:
+        _refusal_checked(event, matcher, settings.max_pain_tags)
+
+
 @lru_cache(maxsize=64)
 def matcher_for(tag_patterns: tuple[str, ...]) -> TagMatcher:
     return TagMatcher(tag_patterns)
@@ -76,7 +89,11 @@ def admit(
     return [_admit(event, matcher, max_pain_tags) for event in events]
 
 
-def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
+def _refusal_checked(
+    event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int
+) -> tuple[str, tuple[str, ...], tuple[str, ...], Person]:
+    """Every check that refuses a delivery; the values they were made on (ticket id, tags,
+    removed tags, customer), as admitted."""
     ticket_id = clean(event.ticket_id)
     if not ticket_id:
         raise Refused("the ticket id is missing")
@@ -89,10 +106,17 @@ def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> Pa
             f"the ticket carries {pain} pain tags; at most {max_pain_tags} are taken "
             "from one delivery (max_pain_tags)"
         )
+    customer = _customer(event.customer)
+    _check_mrr(event.company)
+    return ticket_id, tags, removed, customer
+
+
+def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
+    ticket_id, tags, removed, customer = _refusal_checked(event, matcher, max_pain_tags)
     return replace(
         event,
         ticket_id=ticket_id,
-        customer=_customer(event.customer),
+        customer=customer,
         tags=tags,
         removed_tags=removed,
         ticket_url=_url(event.ticket_url),
@@ -133,13 +157,19 @@ def _agent(person: Person | None) -> Person | None:
     return agent if agent != Person() else None
 
 
+def _check_mrr(company: Company | None) -> None:
+    if company is None or company.mrr is None:
+        return
+    if company.mrr < 0:
+        raise Refused("the company's MRR is negative")
+    if company.mrr > MAX_MRR:
+        raise Refused(f"the company's MRR is over {MAX_MRR:,.0f}")
+
+
 def _company(company: Company | None) -> Company | None:
+    """The company's values bounded; its MRR was checked with the rest (_refusal_checked)."""
     if company is None:
         return None
-    if company.mrr is not None and company.mrr < 0:
-        raise Refused("the company's MRR is negative")
-    if company.mrr is not None and company.mrr > MAX_MRR:
-        raise Refused(f"the company's MRR is over {MAX_MRR:,.0f}")
     return Company(
         name=_trimmed(company.name, NAME_CHARS),
         domain=_trimmed(company.domain, NAME_CHARS),
