@@ -60,6 +60,9 @@ class Writers:
         connection = self._open_one()
         if self.engine.dialect.name == "postgresql":
             connection.autocommit = True
+            # The pool's connections plan every execution for its values (platform/db.py);
+            # an INSERT of given rows has but one plan, which PostgreSQL may then keep.
+            connection.execute("SET plan_cache_mode = auto")
         with self._lock:
             self._open.append(connection)
         return connection

@@ -183,6 +183,6 @@ class Webhooks:
                 self.runtime.queue.signal_drain()
             except Exception:  # stored already: the worker's sweep will process it
                 log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
-        return json_answer(
-            202, {"delivery_id": receipt.delivery_id, "duplicate": receipt.duplicate}
-        )
+        # json.dumps of {"delivery_id": …, "duplicate": …}, written out: every 202 pays it
+        duplicate = b"true" if receipt.duplicate else b"false"
+        return Answer(202, b'{"delivery_id":%d,"duplicate":%s}' % (receipt.delivery_id, duplicate))
