@@ -25,7 +25,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from voice_router.intake import inbox
 from voice_router.platform import logs, metrics
 from voice_router.platform.errors import NotFound
-from voice_router.web.bodies import input_stream
+from voice_router.web.bodies import read_body
 from voice_router.web.errors import describe, error_headers, intake_outcome
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class Webhooks:
             metrics.delivery(source, "unknown_source")
             return error_answer(404, "not_found", exc.message)
         try:
-            body = input_stream(environ, settings.max_body_bytes).read()  # 413 past the limit
+            body = read_body(environ, settings.max_body_bytes)  # 413 past the limit
             receipt = inbox.receive(
                 self.runtime.engine,
                 settings,
