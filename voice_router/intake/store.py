@@ -41,10 +41,12 @@ from voice_router.platform.sqlite_lock import writing
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 256  # deliveries written in one transaction at most
-# Groups written at once by one process. SQLite has one writer anyway; PostgreSQL flushes
-# concurrent commits together itself, and a process writing one group at a time left it
-# waiting on round trips (measured: fewer deliveries/s than a commit per request).
-POSTGRES_WRITERS = 4
+# Groups written at once by one process. SQLite has one writer anyway. On PostgreSQL, 4 at
+# once made groups of 1.4-2.3 deliveries under wrk (docs/benchmarks.md, 2026-12-05 14:28 UTC);
+# one at a time, on a connection of its own and straight on libpq, made groups of 3.9-4.8,
+# the same deliveries/s, and 18% less web CPU and a third less PostgreSQL CPU per delivery
+# than 2 at once: a commit costs PostgreSQL about as much for 5 rows as for one.
+POSTGRES_WRITERS = 1
 TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
     "source",
