@@ -49,3 +49,41 @@ def test_intake_refuses_exactly_what_processing_refuses(settings, case):
     at_intake = outcome(check_events, settings, body)
     assert at_intake == outcome(read_events, settings, body)
     assert (at_intake == "accepted") is case.startswith("accepted"), at_intake
+
+
+def address_corpus() -> list[str]:
+    """Plain addresses, the edges of the plain shape, and near misses of every kind."""
+    locals_ = ["a", "sam", "Sam.Okafor", "a+tag", "a_b", "-a", "a-", "1", "a.b.c", "x" * 64]
+    locals_ += ["x" * 65, "a..b", ".a", "a.", "a b", 'a"b', "é", "a!b", "a#b", ""]
+    domains = ["acme.com", "ACME.Example", "mail.acme.co.uk", "a.b", "1.com", "a-b.io"]
+    domains += ["xn--p1ai.ru", "a.xn--p1ai", "ab--cd.com", "abc--d.com", "a.c1", "a.1", "a"]
+    domains += ["a.test", "b.local", "x.localhost", "x.invalid", "a.arpa", "x.onion", "test"]
+    domains += ["-a.com", "a-.com", "a..com", ".a.com", "a.com.", "é.com", "a_b.com"]
+    domains += [("l" * 63 + ".") * 3 + "com", ("l" * 64) + ".com", ("l" * 61 + ".") * 4 + "com"]
+    domains += ["localhost", "example", "a.b.c.d.e.f.g.h", "in valid.com", ""]
+    corpus = [f"{local}@{domain}" for local in locals_ for domain in domains]
+    corpus += ["a@b@c.com", "@acme.com", "acme.com", "a@acme.com\n", " a@acme.com", "A@B.CO"]
+    corpus += [f"person{n}@company{n % 300}.example" for n in range(50)]
+    corpus += [f"person{n}@gmail.com" for n in range(9, 500, 10)]
+    return corpus
+
+
+def test_plain_addresses_are_exactly_those_email_validator_takes():
+    """`plain_email` may only say yes where email-validator says yes (it answers for it
+    while the cache is cold); every plain shape here must be one it takes."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from voice_router.intake.admission import plain_email
+
+    def validator_takes(address: str) -> bool:
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError:
+            return False
+        return True
+
+    corpus = address_corpus()
+    plain = [address for address in corpus if plain_email(address)]
+    assert [a for a in plain if not validator_takes(a)] == []
+    assert len(plain) > 100  # the corpus exercises the fast path, not only the fallback
+    assert not plain_email("a@b.test") and not plain_email("a@ab--cd.com")
