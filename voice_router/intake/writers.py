@@ -11,9 +11,10 @@ On PostgreSQL a group is one prepared `INSERT … VALUES (…), … ON CONFLICT 
 RETURNING id, source, delivery_key` per group size, run in autocommit straight on libpq
 (psycopg's `pgconn.exec_prepared`, which lets other threads run while it waits): the values
 go as text, the body as binary, with none of psycopg's adaptation, and PostgreSQL parses
-the statement once per connection. Anything that path does not take as it is (a NUL in a
-text, an unencodable string) or that PostgreSQL refuses is written again through psycopg's
-cursor (`FALLBACK`), whose errors the caller knows.
+the statement once per connection and keeps its plan (`plan_cache_mode = auto` on these
+connections only). Anything that path does not take as it is (a NUL in a text, an
+unencodable string), that PostgreSQL refuses or that fails on the way (`Unusable`) is
+written again through psycopg's cursor (store.py), which raises the errors it always did.
 """
 
 from __future__ import annotations
@@ -181,12 +182,17 @@ class PostgresInsert:
         name = b"vr_intake_%d" % count
         pgconn = connection.pgconn
         prepared = writers.prepared(connection)
-        if count not in prepared:
-            result = pgconn.prepare(name, self.sql(count))
-            if result.status != _COMMAND_OK:
-                raise Unusable
-            prepared.add(count)
-        result = pgconn.exec_prepared(name, values, self.formats * count)
+        try:
+            if count not in prepared:
+                result = pgconn.prepare(name, self.sql(count))
+                if result.status != _COMMAND_OK:
+                    raise Unusable
+                prepared.add(count)
+            result = pgconn.exec_prepared(name, values, self.formats * count)
+        except Unusable:
+            raise
+        except Exception as exc:  # libpq could not send or receive: psycopg will say why
+            raise Unusable from exc
         if result.status != _TUPLES_OK:
             raise Unusable
         return [
