@@ -21,7 +21,11 @@ p50/p99 latency, the server's CPU time per request and, on PostgreSQL, the datab
 server's CPU time per request (PostgreSQL shares the 2 cores). The headline is the ratio of
 voice-router's accepted/s to the bare app's (target ≥ 0.7, issue 15); the ratio of CPU time per
 request is given too, as it moves far less with other load on a shared machine. `--app`
-serves another app factory in voice-router's place, to A/B a candidate change.
+serves another app factory in voice-router's place, to A/B a candidate change; `--base DIR`
+serves a second source tree (`git worktree add DIR COMMIT`) right after each database's
+voice-router run, as `<database>-base`, to A/B two commits in the same run. On PostgreSQL the
+rows of each run tell how many deliveries one commit stored (`per commit`: the group
+commit's average group size; the rows of one transaction share its xmin).
 """
 
 from __future__ import annotations
@@ -92,8 +96,10 @@ def tree_cpu_seconds(pid: int) -> tuple[float, float]:
     return user, system
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU seconds of every PostgreSQL server process on this machine."""
+def postgres_cpu_seconds(database: str) -> float:
+    """User + system CPU seconds of the PostgreSQL server processes that serve `database`
+    (backends name it in their title) and of its shared background processes (WAL writer,
+    checkpointer, ...): other sessions' backends on the same server are left out."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -101,11 +107,17 @@ def postgres_cpu_seconds() -> float:
         try:
             if (entry / "comm").read_text().strip() not in ("postgres", "postmaster"):
                 continue
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             stat = (entry / "stat").read_text()
         except OSError:
             continue
+        words = title.split()
+        client = "[local]" in title or "(" in title  # a backend: "user db host(port) state"
+        if client and database not in words:
+            continue  # another database's backend
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += (int(fields[11]) + int(fields[12])) / TICK
+        cpu = (int(fields[11]) + int(fields[12])) / TICK
+        total += cpu
     return total
 
 
@@ -180,15 +192,23 @@ def run_wrk(
     return result
 
 
-def count_deliveries(database_url: str) -> int:
+def count_deliveries(database_url: str, after_id: int = 0) -> tuple[int, int, int]:
+    """(deliveries stored with an id over `after_id`, the highest id, the transactions that
+    stored them): on PostgreSQL the rows one transaction inserted share its `xmin`, so their
+    distinct count is the number of group commits (0 on SQLite, which has no xmin)."""
     import sqlalchemy as sa
 
     from voice_router.platform.db import make_engine
 
     engine = make_engine(database_url)
+    groups = "count(DISTINCT xmin::text)" if engine.dialect.name == "postgresql" else "0"
     try:
         with engine.connect() as connection:
-            return int(connection.execute(sa.text("SELECT count(*) FROM delivery")).scalar_one())
+            count, top, commits = connection.execute(
+                sa.text(f"SELECT count(*), max(id), {groups} FROM delivery WHERE id > :a"),
+                {"a": after_id},
+            ).one()
+            return int(count), int(top or after_id), int(commits)
     finally:
         engine.dispose()
 
@@ -220,7 +240,7 @@ def measure(
     if target == "bare":
         command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
     else:
-        database = target.removeprefix("minimal-")
+        database = target.removeprefix("minimal-").removesuffix("-base")
         if database == "sqlite":
             database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
         else:
@@ -232,6 +252,8 @@ def measure(
         env["VOICE_ROUTER_CONFIG"] = str(config)
         if target.startswith("minimal-"):
             command = [*gunicorn, f"--pythonpath={BENCH}", "minimal_app:app"]
+        elif target.endswith("-base"):
+            command = [*gunicorn, f"--pythonpath={Path(args.base).resolve()}", DEFAULT_APP]
         else:
             extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
             command = [*gunicorn, *extra, args.app]
@@ -254,16 +276,16 @@ def measure(
         warm = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.warmup)
         requests.remove(prefix)
         time.sleep(1.0)  # let warm-up requests still in flight land before counting
-        stored_before = count_deliveries(database_url) if database_url else 0
+        last_id = count_deliveries(database_url)[1] if database_url else 0
         prefix, stamp = requests.write(int(args.duration * args.max_rate))
         cpu_before = tree_cpu_seconds(server.pid)
-        postgres_before = postgres_cpu_seconds()
+        postgres_before = postgres_cpu_seconds(pg_name)
         run = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.duration)
         cpu_after = tree_cpu_seconds(server.pid)
-        postgres_spent = postgres_cpu_seconds() - postgres_before
+        postgres_spent = postgres_cpu_seconds(pg_name) - postgres_before
         requests.remove(prefix)
         time.sleep(1.0)
-        stored = count_deliveries(database_url) - stored_before if database_url else None
+        stored, _, commits = count_deliveries(database_url, last_id) if database_url else (0, 0, 0)
     finally:
         stop(server)
         server_log.close()
@@ -277,7 +299,9 @@ def measure(
         "target": target,
         "requests": run["requests"],
         "accepted": accepted,
-        "stored": stored,
+        "stored": stored if database_url else None,
+        # PostgreSQL: deliveries per transaction, the group commit's average group size
+        "deliveries_per_commit": round(stored / commits, 2) if commits else None,
         "non_2xx": run["status_errors"],
         "socket_errors": errors,
         "seconds": round(seconds, 2),
@@ -300,7 +324,7 @@ def measure(
         log(f"  warning: {target}: wrk ran out of distinct deliveries; raise --max-rate")
     # wrk stops counting with up to one request per connection still in flight, which the
     # server may still store; anything beyond that is a real mismatch.
-    if stored is not None and not accepted <= stored <= accepted + args.connections:
+    if database_url and not accepted <= stored <= accepted + args.connections:
         log(f"  warning: {target}: {accepted} answered 2xx but {stored} rows were stored")
     return result
 
@@ -335,6 +359,12 @@ def main() -> int:
     )
     parser.add_argument("--pythonpath", default="", help="extra gunicorn --pythonpath for --app")
     parser.add_argument(
+        "--base",
+        default="",
+        help="a source tree (`git worktree add DIR COMMIT`) also served on each database, as "
+        "target <database>-base, right after this one's: an A/B in the same run",
+    )
+    parser.add_argument(
         "--output",
         default="",
         help="bench/results/<OUTPUT>.json (default: intake, or intake-<module> with --app)",
@@ -349,6 +379,8 @@ def main() -> int:
     targets = ["bare"]
     for database in databases:
         targets += [database, f"minimal-{database}"] if args.reference else [database]
+        if args.base:
+            targets.append(f"{database}-base")
     runs: list[dict[str, Any]] = []
     info = machine()
     with temp_dir("vr-bench-intake-") as workdir:
@@ -430,17 +462,19 @@ def main() -> int:
     print(f"intake: gunicorn {data['settings']['gunicorn']}, wrk {data['settings']['wrk']}")
     print(
         f"{'target':<20}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'cpu µs/req':>12}{'db cpu µs/req':>15}"
+        f"{'cpu µs/req':>12}{'db cpu µs/req':>15}{'per commit':>12}"
     )
     for r in runs:
         print(
             f"{r['target']:<20}{r['round']:>6}{r['accepted_per_s']:>12.0f}{r['p50_ms']:>9.1f}"
             f"{r['p99_ms']:>9.1f}{r['server_cpu_us_per_request']:>12}"
-            f"{r['database_cpu_us_per_request'] or '':>15}"
+            f"{r['database_cpu_us_per_request'] or '':>15}{r['deliveries_per_commit'] or '':>12}"
         )
     for target, ratio in ratios.items():
         if target.startswith("minimal-"):
             verdict = "the reference (HMAC check + one INSERT)"
+        elif target.endswith("-base"):
+            verdict = f"the same-run baseline {args.base}"
         else:
             meets = "meets" if ratio >= TARGET_RATIO else "MISSES"
             verdict = f"{meets} the {TARGET_RATIO} target"

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from tests.support import generic_delivery, post_signed
 from voice_router.intake import store
@@ -169,3 +170,69 @@ def test_a_refused_delivery_costs_the_rest_of_its_group_nothing(settings, databa
         assert group.transactions == 2 + len(rows)
     finally:
         engine.dispose()
+
+
+def stored_rows(database_url: str) -> dict[str, Any]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(store.TABLE))
+            return {r.delivery_key: r for r in rows}
+    finally:
+        engine.dispose()
+
+
+def test_a_group_is_stored_byte_for_byte_on_the_writers_own_connection(settings, database_url):
+    """The rows as given, whichever path wrote them (on PostgreSQL libpq's prepared
+    statement, or psycopg's cursor for a text it cannot take: a NUL, which psycopg refuses)."""
+    engine = make_engine(database_url)
+    group = store.GroupCommit(max_writers=1)
+    moment = datetime(2026, 12, 5, 14, 0, 0, 123456, tzinfo=UTC)
+    try:
+        with table_locked(database_url):  # the first blocks, the next two queue: one group
+            first = in_thread(lambda: group.store(engine, row("plain", received_at=moment)))
+            wait_until(lambda: group.transactions == 1)
+            odd = row("bytes", body=b"\x00{\xff}\r\n", headers='{"x-é": "ü"}', last_error="bad ☃")
+            grouped = [
+                queued(group, lambda r=r: group.store(engine, r)) for r in (odd, row("bytes"))
+            ]
+        for outcome in [first, *grouped]:
+            outcome["thread"].join(10)
+        assert isinstance(first["value"], int) and isinstance(grouped[0]["value"], int)
+        assert grouped[1]["value"] is None  # the same key again in the group: a duplicate
+        assert group.transactions == 2
+        nul = row("nul", last_error="a\x00b")
+        if engine.dialect.name == "postgresql":
+            with pytest.raises(engine.dialect.loaded_dbapi.DataError):
+                group.store(engine, nul)  # psycopg refuses a NUL in a text, as before
+        else:
+            assert group.store(engine, nul) is not None
+        assert group.store(engine, row("after")) is not None  # the connection still serves
+        # every group on connections of its own, never more than its writers
+        assert group.writers is not None and len(group.writers._open) <= group.max_writers
+        if engine.dialect.name == "postgresql":
+            (connection,) = group.writers._open
+            names = {n for (n,) in connection.execute("SELECT name FROM pg_prepared_statements")}
+            assert {"vr_intake_1", "vr_intake_2"} <= names  # libpq's path, not the fallback
+    finally:
+        engine.dispose()
+    stored = stored_rows(database_url)
+    assert set(stored) == {"plain", "bytes", "after"} | (
+        set() if database_url.startswith("postgresql") else {"nul"}
+    )
+    assert bytes(stored["bytes"].body) == b"\x00{\xff}\r\n"
+    assert stored["bytes"].headers == '{"x-é": "ü"}' and stored["bytes"].last_error == "bad ☃"
+    assert stored["plain"].last_error is None and stored["plain"].attempts == 0
+    assert stored["plain"].received_at == moment
+
+
+def test_the_writers_connections_close_with_their_engine(settings, database_url):
+    engine = make_engine(database_url)
+    group = store.GroupCommit(max_writers=1)
+    assert group.store(engine, row("a")) is not None
+    assert group.writers is not None
+    (connection,) = group.writers._open
+    engine.dispose()
+    assert connection.closed if engine.dialect.name == "postgresql" else group.writers._open == []
+    assert group.store(engine, row("b")) is not None  # a new one after the dispose
+    engine.dispose()

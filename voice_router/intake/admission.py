@@ -1,8 +1,9 @@
 """What a helpdesk delivery must be to enter the inbox, and the bounds its values are held to.
 
-Every event an adapter reads goes through `admit`, at intake (a refusal there is a 400
-naming the field, and the delivery is kept as invalid) and again when it is processed. So
-nothing reaches the database that it cannot hold, whatever a sender puts in a payload:
+Every event an adapter reads goes through `admit` when it is processed, and through its
+refusing checks already at intake (`check_events`: a refusal there is a 400 naming the
+field, and the delivery is kept as invalid). So nothing reaches the database that it cannot
+hold, whatever a sender puts in a payload:
 
 | value | limit | beyond it |
 |---|---|---|
@@ -25,12 +26,18 @@ adapter that forgets cannot let a NUL through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator.rfc_constants import (
+    DOMAIN_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    LOCAL_PART_MAX_LENGTH,
+)
 
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
@@ -65,6 +72,18 @@ def read_events(
     return admit(events, matcher_for(tag_patterns), settings.max_pain_tags)
 
 
+def check_events(
+    settings: Settings, source: str, kind: str, headers: Mapping[str, str], body: bytes
+) -> None:
+    """What intake needs of `read_events`: PayloadError (Refused included) exactly when it
+    would raise one, without building the admitted events (trimmed names, masked message,
+    the agent's address checked), which processing builds from the stored body anyway."""
+    events = registry.adapter(kind).parse(headers, body)
+    matcher = matcher_for(settings.sources[source].tag_patterns)
+    for event in events:
+        _refusal_checked(event, matcher, settings.max_pain_tags)
+
+
 @lru_cache(maxsize=64)
 def matcher_for(tag_patterns: tuple[str, ...]) -> TagMatcher:
     return TagMatcher(tag_patterns)
@@ -76,7 +95,11 @@ def admit(
     return [_admit(event, matcher, max_pain_tags) for event in events]
 
 
-def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
+def _refusal_checked(
+    event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int
+) -> tuple[str, tuple[str, ...], tuple[str, ...], Person]:
+    """Every check that refuses a delivery; the values they were made on (ticket id, tags,
+    removed tags, customer), as admitted."""
     ticket_id = clean(event.ticket_id)
     if not ticket_id:
         raise Refused("the ticket id is missing")
@@ -89,10 +112,17 @@ def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> Pa
             f"the ticket carries {pain} pain tags; at most {max_pain_tags} are taken "
             "from one delivery (max_pain_tags)"
         )
+    customer = _customer(event.customer)
+    _check_mrr(event.company)
+    return ticket_id, tags, removed, customer
+
+
+def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
+    ticket_id, tags, removed, customer = _refusal_checked(event, matcher, max_pain_tags)
     return replace(
         event,
         ticket_id=ticket_id,
-        customer=_customer(event.customer),
+        customer=customer,
         tags=tags,
         removed_tags=removed,
         ticket_url=_url(event.ticket_url),
@@ -133,13 +163,19 @@ def _agent(person: Person | None) -> Person | None:
     return agent if agent != Person() else None
 
 
+def _check_mrr(company: Company | None) -> None:
+    if company is None or company.mrr is None:
+        return
+    if company.mrr < 0:
+        raise Refused("the company's MRR is negative")
+    if company.mrr > MAX_MRR:
+        raise Refused(f"the company's MRR is over {MAX_MRR:,.0f}")
+
+
 def _company(company: Company | None) -> Company | None:
+    """The company's values bounded; its MRR was checked with the rest (_refusal_checked)."""
     if company is None:
         return None
-    if company.mrr is not None and company.mrr < 0:
-        raise Refused("the company's MRR is negative")
-    if company.mrr is not None and company.mrr > MAX_MRR:
-        raise Refused(f"the company's MRR is over {MAX_MRR:,.0f}")
     return Company(
         name=_trimmed(company.name, NAME_CHARS),
         domain=_trimmed(company.domain, NAME_CHARS),
@@ -177,9 +213,37 @@ def valid_email(value: str | None) -> str | None:
 def _checked_email(value: str) -> str | None:
     """Checking an address costs ~100 µs, a third of storing a delivery, and the same
     customers and agents write again and again; the answer never changes. Kept in memory
-    only, never stored."""
+    only, never stored. An address of the plainest shape is taken without asking
+    email-validator (`plain_email`), which matters while a new process's cache is cold."""
+    if plain_email(value):
+        return value.lower()
     try:
         validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         return None
     return value.lower()
+
+
+# ASCII letters, digits, `_`, `+` and `-` in dot-separated runs, @, host name labels of
+# letters, digits and inner hyphens, a top-level domain of letters: a subset of what
+# email-validator takes (tests/test_intake_admission.py holds the two to the same answers).
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def plain_email(value: str) -> bool:
+    """True for an address email-validator surely takes (False: ask it): the plain shape,
+    within its lengths, no `--` in the host name (punycode and reserved label forms), and
+    not under a special-use name such as `.test` or `.local`."""
+    if len(value) > EMAIL_MAX_LENGTH or not _PLAIN_EMAIL.fullmatch(value):
+        return False
+    local, domain = value.split("@")
+    domain = domain.lower()
+    return (
+        len(local) <= LOCAL_PART_MAX_LENGTH
+        and len(domain) <= DOMAIN_MAX_LENGTH
+        and "--" not in domain
+        and not any(domain == d or domain.endswith("." + d) for d in SPECIAL_USE_DOMAIN_NAMES)
+    )

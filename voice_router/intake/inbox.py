@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from integrations import registry
 from integrations.events import Handshake, PayloadError
 from voice_router.intake import store as intake_store
-from voice_router.intake.admission import read_events
+from voice_router.intake.admission import check_events
 from voice_router.intake.store import TABLE
 from voice_router.platform.clock import utcnow
 from voice_router.platform.errors import NotFound, Unauthorized
@@ -103,7 +103,7 @@ def receive(
         if kind == "jira":
             adapter.parse(headers, body)
         else:
-            read_events(settings, source_name, kind, headers, body)
+            check_events(settings, source_name, kind, headers, body)
     except PayloadError as exc:
         error = str(exc) or "not this provider's payload"
     except Exception as exc:  # an adapter bug must not lose the delivery or answer 500

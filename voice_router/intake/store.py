@@ -24,7 +24,7 @@ import re
 import threading
 import weakref
 from collections.abc import Callable, Sequence
-from contextlib import suppress
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine
 
+from voice_router.intake.writers import PostgresInsert, Unusable, Writers
 from voice_router.models import Delivery
 from voice_router.platform.errors import ServiceUnavailable
 from voice_router.platform.sqlite_lock import writing
@@ -40,10 +41,12 @@ from voice_router.platform.sqlite_lock import writing
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 256  # deliveries written in one transaction at most
-# Groups written at once by one process. SQLite has one writer anyway; PostgreSQL flushes
-# concurrent commits together itself, and a process writing one group at a time left it
-# waiting on round trips (measured: fewer deliveries/s than a commit per request).
-POSTGRES_WRITERS = 4
+# Groups written at once by one process. SQLite has one writer anyway. On PostgreSQL, 4 at
+# once made groups of 1.4-2.3 deliveries under wrk (docs/benchmarks.md, 2026-12-05 14:28 UTC);
+# one at a time, on a connection of its own and straight on libpq, made groups of 3.9-4.8,
+# the same deliveries/s, and 18% less web CPU and a third less PostgreSQL CPU per delivery
+# than 2 at once: a commit costs PostgreSQL about as much for 5 rows as for one.
+POSTGRES_WRITERS = 1
 TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
     "source",
@@ -70,6 +73,7 @@ class _InsertPlan:
     processors: tuple[Callable[[Any], Any] | None, ...]  # one per column of COLUMNS
     postgres: bool
     many_sql: str  # PostgreSQL: every row of a group in one statement (`_unnest_insert`)
+    fast: PostgresInsert  # PostgreSQL: the same on libpq (writers.py)
 
     def parameters(self, row: Row) -> tuple[Any, ...]:
         return tuple(
@@ -98,6 +102,7 @@ def _insert_plan(dialect: Dialect) -> _InsertPlan:
             ),
             postgres=dialect.name == "postgresql",
             many_sql=_unnest_insert(dialect) if dialect.name == "postgresql" else "",
+            fast=PostgresInsert(TABLE, COLUMNS),
         )
         _plans[dialect.name] = plan
     return plan
@@ -145,21 +150,26 @@ class _Disconnected(Exception):
 
 
 def _write(
-    plan: _InsertPlan, connection: Any, cursor: Any, rows: Sequence[Row], database: str
+    plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row], database: str
 ) -> list[Any]:
     """The rows in one transaction on the DBAPI connection; the id of each, None if stored
     already."""
-    parameters = [plan.parameters(row) for row in rows]
     if plan.postgres:
         # One statement in autocommit is its own transaction: one round trip, no BEGIN/COMMIT.
-        connection.autocommit = True
-        if len(rows) == 1:
-            cursor.execute(plan.sql, parameters[0])
-            return [cursor.fetchone()]
-        cursor.execute(plan.many_sql, [list(column) for column in zip(*parameters, strict=True)])
-        return _by_key(rows, cursor.fetchall())
+        with suppress(Unusable):
+            return _by_key(rows, plan.fast.run(writers, connection, rows))
+        # What libpq's path did not take, through psycopg, which raises the database's error.
+        parameters = [plan.parameters(row) for row in rows]
+        with closing(connection.cursor()) as cursor:
+            if len(rows) == 1:
+                cursor.execute(plan.sql, parameters[0])
+                return [cursor.fetchone()]
+            columns = [list(column) for column in zip(*parameters, strict=True)]
+            cursor.execute(plan.many_sql, columns)
+            return _by_key(rows, cursor.fetchall())
+    parameters = [plan.parameters(row) for row in rows]
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
-    with writing(database):
+    with writing(database), closing(connection.cursor()) as cursor:
         if len(rows) == 1:
             cursor.execute(plan.sql, parameters[0])
             return [cursor.fetchone()]
@@ -169,43 +179,38 @@ def _write(
         return _by_key(rows, cursor.fetchall())
 
 
-def insert_rows(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
-    """Store the rows in one transaction through the pooled DBAPI connection, skipping
-    SQLAlchemy's execution layer (this runs for every webhook and is most of its cost).
-    All or none: an error rolls the whole group back."""
+def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
+    """Store the rows in one transaction on one of the intake's held connections
+    (writers.py), skipping SQLAlchemy's execution layer and pool (this runs for every
+    webhook and is most of its cost). All or none: an error rolls the whole group back."""
+    engine = writers.engine
     plan = _insert_plan(engine.dialect)
-    pooled = engine.raw_connection()
+    connection = writers.take()
     try:
-        connection = pooled.dbapi_connection
-        cursor = None
-        try:
-            cursor = connection.cursor()  # type: ignore[union-attr]  # None only once detached
-            returned = _write(plan, connection, cursor, rows, engine.url.database or "")
-        except engine.dialect.loaded_dbapi.Error as exc:
-            if engine.dialect.is_disconnect(exc, connection, cursor):
-                pooled.invalidate(exc)
-                raise _Disconnected from exc
-            raise
-        finally:
-            if cursor is not None:
-                with suppress(Exception):
-                    cursor.close()
-            if plan.postgres and pooled.is_valid:
-                connection.autocommit = False  # type: ignore[union-attr]  # as above
-    finally:
-        pooled.close()
+        returned = _write(plan, writers, connection, rows, engine.url.database or "")
+    except engine.dialect.loaded_dbapi.Error as exc:
+        if engine.dialect.is_disconnect(exc, connection, None):
+            writers.discard(connection)
+            raise _Disconnected from exc
+        writers.give_back(connection)
+        raise
+    except BaseException:
+        writers.discard(connection)  # in an unknown state
+        raise
+    writers.give_back(connection)
     return [found[0] if found else None for found in returned]
 
 
-def _insert_retrying(engine: Engine, rows: Sequence[Row]) -> list[int | None]:
+def _insert_retrying(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
     """`insert_rows`, once more on a fresh connection if the pooled one was dead. A database
     that is down, unreachable or locked is a ServiceUnavailable: not stored, so not
     acknowledged, and the sender resends."""
+    engine = writers.engine
     try:
         try:
-            return insert_rows(engine, rows)
+            return insert_rows(writers, rows)
         except _Disconnected:
-            return insert_rows(engine, rows)
+            return insert_rows(writers, rows)
     except (
         _Disconnected,
         sa.exc.OperationalError,
@@ -238,6 +243,7 @@ class GroupCommit:
     """The group commit of one engine (one per process, see `group_commit`)."""
 
     def __init__(self, max_writers: int = 1, max_group: int = MAX_GROUP) -> None:
+        self.writers: Writers | None = None  # the connections it writes on, once it writes
         self.max_writers = max_writers
         self.max_group = max_group
         self.transactions = 0  # groups written (a group written again row by row: once)
@@ -249,6 +255,8 @@ class GroupCommit:
         """Commit one delivery; its new id, or None when it is stored already."""
         me = _Waiting(row)
         with self._lock:
+            if self.writers is None:
+                self.writers = Writers(engine)
             lead = self._writers < self.max_writers
             if lead:
                 self._writers += 1
@@ -290,7 +298,8 @@ class GroupCommit:
     def _write_group(self, engine: Engine, group: list[_Waiting]) -> None:
         self.transactions += 1
         try:
-            ids = _insert_retrying(engine, [waiting.row for waiting in group])
+            assert self.writers is not None  # set by the first store
+            ids = _insert_retrying(self.writers, [waiting.row for waiting in group])
         except ServiceUnavailable as exc:
             for waiting in group:
                 waiting.error = exc
@@ -307,18 +316,30 @@ class GroupCommit:
             waiting.new_id = new_id
 
 
-# One per engine, so one per process; forgotten with its engine, and in a forked child.
+# One per engine, so one per process; forgotten with its engine, and in a forked child,
+# which keeps the parent's (never used, never closed: closing would end the parent's
+# sessions on the same sockets).
 _groups: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
 _groups_lock = threading.Lock()
-os.register_at_fork(after_in_child=_groups.clear)
+_inherited: list[GroupCommit] = []
+
+
+def _forget_after_fork() -> None:
+    _inherited.extend(_groups.values())
+    _groups.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def group_commit(engine: Engine) -> GroupCommit:
     group = _groups.get(engine)
     if group is None:
         with _groups_lock:
-            writers = POSTGRES_WRITERS if engine.dialect.name == "postgresql" else 1
-            group = _groups.setdefault(engine, GroupCommit(writers))
+            group = _groups.get(engine)
+            if group is None:
+                count = POSTGRES_WRITERS if engine.dialect.name == "postgresql" else 1
+                group = _groups[engine] = GroupCommit(count)
     return group
 
 

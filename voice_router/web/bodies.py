@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import IO, Any, cast
 
 from flask import Request as FlaskRequest
-from werkzeug.exceptions import RequestEntityTooLarge, RequestTimeout
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge, RequestTimeout
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream, get_input_stream
 
@@ -47,6 +47,32 @@ def input_stream(environ: dict[str, Any], max_bytes: int | None) -> IO[bytes]:
     if max_bytes is None or not environ.get("wsgi.input_terminated"):
         return stream  # no limit, or a server that does not end the stream: werkzeug's wrap
     return cast(IO[bytes], CappedStream(environ["wsgi.input"], max_bytes))
+
+
+def read_body(environ: dict[str, Any], max_bytes: int | None) -> bytes:
+    """The whole body, as `input_stream(environ, max_bytes).read()` gives it. A body that
+    the server ends itself (gunicorn: `wsgi.input_terminated`) and declares a length within
+    the limit is read straight off the server's stream, without werkzeug's wrappers: this
+    runs for every webhook. The same errors: a timeout is a 408, a broken read a 400."""
+    declared = environ.get("CONTENT_LENGTH") or ""
+    if max_bytes is None or not environ.get("wsgi.input_terminated") or not declared.isdigit():
+        return input_stream(environ, max_bytes).read()
+    length = int(declared)
+    if length > max_bytes:
+        raise RequestEntityTooLarge()
+    stream, parts, got = environ["wsgi.input"], [], 0
+    try:
+        while got < length:
+            part = stream.read(length - got)
+            if not part:
+                break  # the sender stopped: a short body, as the wrapped stream reads it
+            parts.append(part)
+            got += len(part)
+    except TimeoutError:
+        raise RequestTimeout("the request body stopped arriving") from None
+    except (OSError, ValueError):
+        raise ClientDisconnected() from None
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class Request(FlaskRequest):

@@ -14,18 +14,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
 
 from voice_router.intake import inbox
 from voice_router.platform import logs, metrics
 from voice_router.platform.errors import NotFound
-from voice_router.web.bodies import input_stream
+from voice_router.web.bodies import read_body
 from voice_router.web.errors import describe, error_headers, intake_outcome
 
 if TYPE_CHECKING:
@@ -62,6 +62,47 @@ def _url_secret(environ: dict[str, Any]) -> str | None:
     """`?secret=` of Jira's webhook URL (never logged: log lines carry the path only)."""
     values = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get("secret")
     return values[-1] if values else None
+
+
+class RequestHeaders(Mapping[str, str]):
+    """A request's headers, read out of its WSGI environ once: looked up regardless of case
+    (as every adapter does, through integrations.signing.header) and listed under the names
+    werkzeug's EnvironHeaders gives them, which walked the environ again for every look-up."""
+
+    __slots__ = ("_by_lower", "_by_name")
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        by_name: dict[str, str] = {}
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                    continue  # werkzeug's rule: the CGI variables win
+            elif key not in ("CONTENT_TYPE", "CONTENT_LENGTH") or not value:
+                continue
+            by_name[_header_name(key)] = value
+        self._by_name = by_name
+        self._by_lower = {name.lower(): value for name, value in by_name.items()}
+
+    def __getitem__(self, name: str) -> str:
+        return self._by_lower[name.lower()]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._by_lower.get(name.lower(), default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def items(self) -> Any:
+        return self._by_name.items()
+
+
+@lru_cache(maxsize=512)
+def _header_name(environ_key: str) -> str:
+    """`HTTP_X_HUB_SIGNATURE` -> `X-Hub-Signature`, `CONTENT_TYPE` -> `Content-Type`."""
+    return environ_key.removeprefix("HTTP_").replace("_", "-").title()
 
 
 class Webhooks:
@@ -109,12 +150,12 @@ class Webhooks:
             metrics.delivery(source, "unknown_source")
             return error_answer(404, "not_found", exc.message)
         try:
-            body = input_stream(environ, settings.max_body_bytes).read()  # 413 past the limit
+            body = read_body(environ, settings.max_body_bytes)  # 413 past the limit
             receipt = inbox.receive(
                 self.runtime.engine,
                 settings,
                 source,
-                EnvironHeaders(environ),  # type: ignore[arg-type]  # only get() and items() used
+                RequestHeaders(environ),
                 body,
                 url_secret=_url_secret(environ) if source == "jira" else None,
             )
@@ -142,6 +183,6 @@ class Webhooks:
                 self.runtime.queue.signal_drain()
             except Exception:  # stored already: the worker's sweep will process it
                 log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
-        return json_answer(
-            202, {"delivery_id": receipt.delivery_id, "duplicate": receipt.duplicate}
-        )
+        # json.dumps of {"delivery_id": …, "duplicate": …}, written out: every 202 pays it
+        duplicate = b"true" if receipt.duplicate else b"false"
+        return Answer(202, b'{"delivery_id":%d,"duplicate":%s}' % (receipt.delivery_id, duplicate))
