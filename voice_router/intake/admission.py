@@ -26,7 +26,6 @@ adapter that forgets cannot let a NUL through.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -89,17 +88,18 @@ def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> Pa
             f"the ticket carries {pain} pain tags; at most {max_pain_tags} are taken "
             "from one delivery (max_pain_tags)"
         )
-    return replace(
-        event,
+    return PainPointEvent(  # every field named: dataclasses.replace cost more than the rest
         ticket_id=ticket_id,
         customer=_customer(event.customer),
+        occurred_at=event.occurred_at,
         tags=tags,
         removed_tags=removed,
+        tags_complete=event.tags_complete,
         ticket_url=_url(event.ticket_url),
         subject=_trimmed(event.subject, SUBJECT_CHARS),
-        first_message=_message(event.first_message),
         company=_company(event.company),
         agent=_agent(event.agent),
+        first_message=_message(event.first_message),
     )
 
 
@@ -150,8 +150,11 @@ def _company(company: Company | None) -> Company | None:
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:
-    cleaned = (_trimmed(tag, TAG_CHARS) for tag in tags)
-    return tuple(tag for tag in cleaned if tag)
+    return tuple([tag for tag in map(_trimmed_tag, tags) if tag])
+
+
+def _trimmed_tag(tag: str) -> str | None:
+    return _trimmed(tag, TAG_CHARS)
 
 
 def _url(url: str | None) -> str | None:
@@ -162,6 +165,8 @@ def _url(url: str | None) -> str | None:
 def _trimmed(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
+    if len(value) <= limit and value.isprintable():  # the usual value: clean() only strips
+        return value.strip() or None
     return clean(value[: limit * 2])[:limit].strip() or None
 
 
