@@ -1,0 +1,131 @@
+"""pain points and impact tallies name their rows through set-wise checks (PostgreSQL)
+
+A foreign key is checked row by row: for each pain point inserted, PostgreSQL looked its
+problem, customer and account up and locked each (FOR KEY SHARE), and its owner for each
+`impactmember` and `impactday` row — 5,000 lookups a 1,000-delivery batch, about half of
+PostgreSQL's CPU in processing (docs/benchmarks.md, section 2). Here the five foreign keys
+of those three tables become statement-level triggers that check the same thing once per
+statement: every distinct id a statement's new rows name must exist, and each such row is
+locked FOR KEY SHARE, as the row-by-row check locked it, until the transaction ends. The
+other direction keeps its guard too: deleting a problem, customer or account (or changing
+its id) while a pain point or tally names it is refused, as NO ACTION refused it; it waits
+for a transaction that has just named the row (that lock), then sees its rows (each query
+of the trigger takes a fresh snapshot under READ COMMITTED, the isolation the service runs
+at). The violations are `foreign_key_violation` errors, as before.
+
+What is not the same: a delete run at REPEATABLE READ or SERIALIZABLE checks against its
+own snapshot (PostgreSQL's own check also looks at rows committed since), and TRUNCATE of
+one referenced table alone is not refused. The service never deletes these rows.
+
+SQLite keeps its foreign keys (checked in the same statement, and cheap there).
+
+Revision ID: 0017
+Revises: 0016
+Create Date: 2026-12-05 14:30:00
+"""
+
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+# (table, column, referenced table): the foreign keys checked set-wise
+REFERENCES = [
+    ("painpoint", "problem_id", "problem"),
+    ("painpoint", "customer_id", "customer"),
+    ("painpoint", "account_id", "account"),
+    ("impactmember", "owner_id", "problem"),
+    ("impactday", "owner_id", "problem"),
+]
+
+# TG_ARGV: (column, referenced table) pairs. `new_rows` is the statement's transition table.
+REFERENCES_EXIST = """
+CREATE FUNCTION voice_router_references_exist() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    i int := 0;
+    wanted bigint;
+    found bigint;
+BEGIN
+    WHILE i < TG_NARGS LOOP
+        EXECUTE format('SELECT count(DISTINCT %I) FROM new_rows', TG_ARGV[i]) INTO wanted;
+        EXECUTE format(
+            'SELECT count(*) FROM (SELECT 1 FROM %I t WHERE t.id IN (SELECT %I FROM new_rows) '
+            'FOR KEY SHARE OF t) locked', TG_ARGV[i + 1], TG_ARGV[i]) INTO found;
+        IF found < wanted THEN
+            RAISE EXCEPTION 'insert or update on table "%" violates foreign key: % names a % '
+                'row that does not exist', TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        i := i + 2;
+    END LOOP;
+    RETURN NULL;
+END $$
+"""
+
+# TG_ARGV: (referencing table, its column) pairs; a row trigger on the referenced table.
+UNREFERENCED = """
+CREATE FUNCTION voice_router_unreferenced() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    i int := 0;
+    named boolean;
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
+        RETURN NULL;
+    END IF;
+    WHILE i < TG_NARGS LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[i], TG_ARGV[i + 1])
+            INTO named USING OLD.id;
+        IF named THEN
+            RAISE EXCEPTION 'update or delete on table "%" violates foreign key: %.% names it',
+                TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+        i := i + 2;
+    END LOOP;
+    RETURN NULL;
+END $$
+"""
+
+
+def _arguments(*names: str) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(REFERENCES_EXIST)
+    op.execute(UNREFERENCED)
+    for table, column, _ in REFERENCES:
+        op.drop_constraint(f"{table}_{column}_fkey", table, type_="foreignkey")
+    for table in dict.fromkeys(t for t, _, _ in REFERENCES):
+        pairs = [name for t, c, r in REFERENCES if t == table for name in (c, r)]
+        for event in ("insert", "update"):
+            op.execute(
+                f"CREATE TRIGGER {table}_references_{event} AFTER {event.upper()} ON {table} "
+                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION voice_router_references_exist({_arguments(*pairs)})"
+            )
+    for referenced in dict.fromkeys(r for _, _, r in REFERENCES):
+        pairs = [name for t, c, r in REFERENCES if r == referenced for name in (t, c)]
+        op.execute(
+            f"CREATE TRIGGER {referenced}_unreferenced AFTER DELETE OR UPDATE OF id "
+            f"ON {referenced} FOR EACH ROW "
+            f"EXECUTE FUNCTION voice_router_unreferenced({_arguments(*pairs)})"
+        )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for referenced in dict.fromkeys(r for _, _, r in REFERENCES):
+        op.execute(f"DROP TRIGGER {referenced}_unreferenced ON {referenced}")
+    for table in dict.fromkeys(t for t, _, _ in REFERENCES):
+        for event in ("insert", "update"):
+            op.execute(f"DROP TRIGGER {table}_references_{event} ON {table}")
+    for table, column, referenced in REFERENCES:
+        op.create_foreign_key(f"{table}_{column}_fkey", table, referenced, [column], ["id"])
+    op.execute("DROP FUNCTION voice_router_unreferenced()")
+    op.execute("DROP FUNCTION voice_router_references_exist()")
