@@ -40,22 +40,21 @@ REFERENCES = [
     ("impactday", "owner_id", "problem"),
 ]
 
-# TG_ARGV: (column, referenced table) pairs. `new_rows` is the statement's transition table.
-REFERENCES_EXIST = """
-CREATE FUNCTION voice_router_references_exist() RETURNS trigger LANGUAGE plpgsql AS $$
+def _checker(name: str, declare: str, guard: str, check: str, message: str) -> str:
+    """A trigger function that runs `check` for each pair of its arguments (TG_ARGV) and
+    raises a foreign key violation when it sets `bad`."""
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     i int := 0;
-    wanted bigint;
-    found bigint;
+    bad boolean;
+    {declare}
 BEGIN
+    {guard}
     WHILE i < TG_NARGS LOOP
-        EXECUTE format('SELECT count(DISTINCT %I) FROM new_rows', TG_ARGV[i]) INTO wanted;
-        EXECUTE format(
-            'SELECT count(*) FROM (SELECT 1 FROM %I t WHERE t.id IN (SELECT %I FROM new_rows) '
-            'FOR KEY SHARE OF t) locked', TG_ARGV[i + 1], TG_ARGV[i]) INTO found;
-        IF found < wanted THEN
-            RAISE EXCEPTION 'insert or update on table "%" violates foreign key: % names a % '
-                'row that does not exist', TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
+        {check}
+        IF bad THEN
+            RAISE EXCEPTION '{message}', TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
         i := i + 2;
@@ -64,29 +63,30 @@ BEGIN
 END $$
 """
 
-# TG_ARGV: (referencing table, its column) pairs; a row trigger on the referenced table.
-UNREFERENCED = """
-CREATE FUNCTION voice_router_unreferenced() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    i int := 0;
-    named boolean;
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN
-        RETURN NULL;
-    END IF;
-    WHILE i < TG_NARGS LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[i], TG_ARGV[i + 1])
-            INTO named USING OLD.id;
-        IF named THEN
-            RAISE EXCEPTION 'update or delete on table "%" violates foreign key: %.% names it',
-                TG_TABLE_NAME, TG_ARGV[i], TG_ARGV[i + 1]
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-        i := i + 2;
-    END LOOP;
-    RETURN NULL;
-END $$
-"""
+
+# Statement triggers on the naming tables. TG_ARGV: (column, referenced table) pairs;
+# `new_rows` is the statement's transition table.
+REFERENCES_EXIST = _checker(
+    "voice_router_references_exist",
+    "wanted bigint; found bigint;",
+    "",
+    """EXECUTE format('SELECT count(DISTINCT %I) FROM new_rows', TG_ARGV[i]) INTO wanted;
+        EXECUTE format(
+            'SELECT count(*) FROM (SELECT 1 FROM %I t WHERE t.id IN (SELECT %I FROM new_rows) '
+            'FOR KEY SHARE OF t) locked', TG_ARGV[i + 1], TG_ARGV[i]) INTO found;
+        bad := found < wanted;""",
+    'insert or update on table "%" violates foreign key: % names a % row that does not exist',
+)
+
+# Row triggers on the named tables. TG_ARGV: (naming table, its column) pairs.
+UNREFERENCED = _checker(
+    "voice_router_unreferenced",
+    "",
+    "IF TG_OP = 'UPDATE' AND NEW.id = OLD.id THEN RETURN NULL; END IF;",
+    """EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1)', TG_ARGV[i],
+            TG_ARGV[i + 1]) INTO bad USING OLD.id;""",
+    'update or delete on table "%" violates foreign key: %.% names it',
+)
 
 
 def _arguments(*names: str) -> str:
