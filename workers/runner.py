@@ -13,6 +13,7 @@ from typing import Any
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
+from workers.jobs import freeze_loaded
 from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
 from workers.runtime import set_process_runtime
 
@@ -58,6 +59,7 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     if not burst:
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
     worker = SimpleWorker([QUEUE_NAME], connection=queue.redis)
+    freeze_loaded()
     try:
         if not burst:
             worker.work(with_scheduler=True, logging_level="WARNING")

@@ -22,6 +22,7 @@ from gunicorn.dirty.app import DirtyApp
 from voice_router.platform import logs
 from voice_router.platform.settings import load_settings
 from workers.embedded import JobRunner, start_runner
+from workers.jobs import freeze_loaded
 from workers.runtime import build_runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ class JobRunnerApp(DirtyApp):
         if settings.redis_url:  # the master normally starts no dirty worker then
             log.info("runner.not_needed", extra={"reason": "redis_url is set"})
             return
-        self.runner = start_runner(build_runtime(settings))
+        runtime = build_runtime(settings)
+        freeze_loaded()
+        self.runner = start_runner(runtime)
         log.info("runner.started", extra={"pid": os.getpid()})
 
     def status(self) -> dict[str, object]:

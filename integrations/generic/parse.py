@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import (
     as_list,
+    clean,
     epoch,
     identifier,
     load_object,
@@ -81,8 +82,13 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
 def _tags(value: object, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    names = (text(tag, f"{where}[{index}]") for index, tag in enumerate(as_list(value, where)))
-    return tuple(name for name in names if name)
+    names = []
+    for index, tag in enumerate(as_list(value, where)):
+        # A string is the usual tag: cleaned as `text` would, its place named only for an error.
+        name = clean(tag) if isinstance(tag, str) else text(tag, f"{where}[{index}]")
+        if name:
+            names.append(name)
+    return tuple(names)
 
 
 def _url(value: object, where: str) -> str | None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -119,17 +118,18 @@ def _refusal_checked(
 
 def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
     ticket_id, tags, removed, customer = _refusal_checked(event, matcher, max_pain_tags)
-    return replace(
-        event,
+    return PainPointEvent(  # every field named: dataclasses.replace cost more than the rest
         ticket_id=ticket_id,
         customer=customer,
+        occurred_at=event.occurred_at,
         tags=tags,
         removed_tags=removed,
+        tags_complete=event.tags_complete,
         ticket_url=_url(event.ticket_url),
         subject=_trimmed(event.subject, SUBJECT_CHARS),
-        first_message=_message(event.first_message),
         company=_company(event.company),
         agent=_agent(event.agent),
+        first_message=_message(event.first_message),
     )
 
 
@@ -186,8 +186,11 @@ def _company(company: Company | None) -> Company | None:
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:
-    cleaned = (_trimmed(tag, TAG_CHARS) for tag in tags)
-    return tuple(tag for tag in cleaned if tag)
+    return tuple([tag for tag in map(_trimmed_tag, tags) if tag])
+
+
+def _trimmed_tag(tag: str) -> str | None:
+    return _trimmed(tag, TAG_CHARS)
 
 
 def _url(url: str | None) -> str | None:
@@ -198,6 +201,8 @@ def _url(url: str | None) -> str | None:
 def _trimmed(value: str | None, limit: int) -> str | None:
     if value is None:
         return None
+    if len(value) <= limit and value.isprintable():  # the usual value: clean() only strips
+        return value.strip() or None
     return clean(value[: limit * 2])[:limit].strip() or None
 
 
