@@ -1,6 +1,6 @@
 """Merge suggestions: precision@3 over the labelled set, and the time one suggestion takes.
 
-    python bench/suggestions.py [--split all|tuning|held_out]
+    python bench/suggestions.py [--split all|tuning|held_out|held_out_fresh]
         [--databases sqlite,postgresql] [--calls 50] [--pain-points 100000]
 
 Quality. tests/data/suggestions.json (see tests/data/README.md) is loaded into a fresh
@@ -17,7 +17,9 @@ once and each returned suggestion is judged correct when it is in the same clust
 - false alarms = problems WITHOUT any true duplicate that got at least one suggestion.
 
 Figures are given for the tuning half and the held-out half of the clusters (the split is
-in the data; weights and threshold were chosen on the tuning half only), for ablations with
+in the data; weights and threshold were chosen on the tuning half only), for the held-out
+problems of the fresh clusters alone (`held_out_fresh`: the data's `fresh_clusters`, added
+after the held-out half had been looked at by earlier attempts), for ablations with
 signals switched off, and for other thresholds (`min_score`) as a precision/recall curve.
 
 The labelled set's problem vectors are computed by `vectors.update` after loading,
@@ -135,7 +137,20 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
     return by_id
 
 
-def evaluate(engine: Any, by_id: dict[int, dict[str, Any]], weights: Any) -> dict[str, Any]:
+SPLITS = ("tuning", "held_out", "held_out_fresh", "all")
+
+
+def in_split(record: dict[str, Any], split: str, fresh: set[str]) -> bool:
+    """Whether a problem counts in a split: `held_out_fresh` is the held-out problems of the
+    clusters added last (the data's `fresh_clusters`, not looked at before they were added)."""
+    if split == "held_out_fresh":
+        return record["split"] == "held_out" and record["cluster"] in fresh
+    return split in ("all", record["split"])
+
+
+def evaluate(
+    engine: Any, by_id: dict[int, dict[str, Any]], weights: Any, fresh: set[str] = frozenset()
+) -> dict[str, Any]:
     from sqlmodel import Session
 
     from voice_router.problems.suggestions import suggest
@@ -147,16 +162,12 @@ def evaluate(engine: Any, by_id: dict[int, dict[str, Any]], weights: Any) -> dic
         for pid in by_id:
             answers[pid] = suggest(session, pid, LIMIT, weights=weights)
     figures: dict[str, Any] = {}
-    for split in ("tuning", "held_out", "all"):
+    for split in SPLITS:
         queries = [
-            pid
-            for pid, r in by_id.items()
-            if size[r["cluster"]] > 1 and split in ("all", r["split"])
+            pid for pid, r in by_id.items() if size[r["cluster"]] > 1 and in_split(r, split, fresh)
         ]
         singles = [
-            pid
-            for pid, r in by_id.items()
-            if size[r["cluster"]] == 1 and split in ("all", r["split"])
+            pid for pid, r in by_id.items() if size[r["cluster"]] == 1 and in_split(r, split, fresh)
         ]
         returned = correct = wanted = empty = hits = 0
         for pid in queries:
@@ -186,6 +197,7 @@ def pair_report(
     by_id: dict[int, dict[str, Any]],
     answers: dict[int, list[Any]],
     split: str = "all",
+    fresh: set[str] = frozenset(),
 ) -> dict[str, dict[str, int]]:
     """Per pair kind: how many labelled pairs were suggested (either way round); a pair
     belongs to the split of its first problem."""
@@ -194,7 +206,7 @@ def pair_report(
     kinds: dict[str, dict[str, int]] = defaultdict(lambda: {"pairs": 0, "suggested": 0})
     for pair in data["pairs"]:
         a, b = ids[pair["a"]], ids[pair["b"]]
-        if split not in ("all", by_id[a]["split"]):
+        if not in_split(by_id[a], split, fresh):
             continue
         kind = (
             pair["kind"]
@@ -364,7 +376,7 @@ def time_database(database: str, url: str, data: dict[str, Any], args: Any) -> d
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--split", default="all", choices=("all", "tuning", "held_out"))
+    parser.add_argument("--split", default="all", choices=SPLITS)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--pain-points", type=int, default=100000)
@@ -377,6 +389,7 @@ def main() -> int:
     from voice_router.problems.suggestions import WEIGHTS
 
     data = json.loads(DATA.read_text())
+    fresh = set(data.get("fresh_clusters", []))
     info = machine()
     ablations = {
         "all signals": WEIGHTS,
@@ -395,16 +408,16 @@ def main() -> int:
         upgrade(engine)
         by_id = load_labelled(engine, data)
         for label, weights in curve.items():
-            thresholds[label] = evaluate(engine, by_id, weights)["figures"]
+            thresholds[label] = evaluate(engine, by_id, weights, fresh)["figures"]
         for label, weights in ablations.items():
-            outcome = evaluate(engine, by_id, weights)
+            outcome = evaluate(engine, by_id, weights, fresh)
             quality[label] = outcome["figures"]
             if label == "all signals":
-                pairs = pair_report(data, by_id, outcome["answers"], args.split)
+                pairs = pair_report(data, by_id, outcome["answers"], args.split, fresh)
                 if args.show:
                     shown = examples(by_id, outcome["answers"])
                     if args.split != "all":
-                        keep = {r["key"] for r in by_id.values() if r["split"] == args.split}
+                        keep = {r["key"] for r in by_id.values() if in_split(r, args.split, fresh)}
                         shown = [s for s in shown if s.split()[1] in keep]
                     print("\n".join(shown))
         engine.dispose()
@@ -415,7 +428,7 @@ def main() -> int:
             with fresh_database(database, workdir / "s.db", "suggest") as url:
                 speed.append(time_database(database, url, data, args))
 
-    splits = ("tuning", "held_out", "all") if args.split == "all" else (args.split,)
+    splits = SPLITS if args.split == "all" else (args.split,)
     result = {
         "benchmark": "suggestions",
         "machine": info,
@@ -424,6 +437,7 @@ def main() -> int:
             "file": str(DATA.relative_to(ROOT)),
             "problems": len(data["problems"]),
             "clusters": len(data["clusters"]),
+            "fresh_clusters": len(fresh),
             "labelled_pairs": len(data["pairs"]),
             "duplicate_pairs": sum(p["duplicate"] for p in data["pairs"]),
         },
@@ -442,12 +456,12 @@ def main() -> int:
     if args.split == "all":
         path = write_result("suggestions", result)
     print(f"suggestions: {result['data']['problems']} labelled problems, limit {LIMIT}")
-    print(f"{'signals':<17}{'split':<10}{'queries':>8}{'P@3':>7}{'R@3':>7}{'none':>6}{'false':>7}")
+    print(f"{'signals':<17}{'split':<16}{'queries':>8}{'P@3':>7}{'R@3':>7}{'none':>6}{'false':>7}")
     for label, figures in [*result["quality"].items(), *result["other_thresholds"].items()]:
         for split, f in figures.items():
             precision = "n/a" if f["precision_at_3"] is None else f"{f['precision_at_3']:.3f}"
             print(
-                f"{label:<17}{split:<10}{f['problems_with_duplicates']:>8}{precision:>7}"
+                f"{label:<17}{split:<16}{f['problems_with_duplicates']:>8}{precision:>7}"
                 f"{f['recall_at_3']:>7.3f}{f['no_suggestion']:>6}"
                 f"{f['false_alarms']:>4}/{f['problems_without_duplicates']}"
             )

@@ -299,5 +299,8 @@ def test_the_labelled_set_is_consistent():
         assert matcher.problem_key(problem["tag"]) == problem["key"]
         assert problem["tickets"] and problem["split"] in ("tuning", "held_out")
     assert len(data["pairs"]) >= 200
+    ids = [c["id"] for c in data["clusters"]]
+    fresh = data["fresh_clusters"]  # the last clusters added, the fair held-out test
+    assert fresh and fresh == ids[len(ids) - len(fresh) :]
     for pair in data["pairs"]:
         assert (cluster[pair["a"]] == cluster[pair["b"]]) is pair["duplicate"], pair

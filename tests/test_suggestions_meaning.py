@@ -3,6 +3,8 @@ words find each other; a merged problem's tag keeps counting toward its survivor
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -11,7 +13,7 @@ from voice_router.models import Problem, ProblemVector
 from voice_router.problems import meaning, vectors
 from voice_router.problems.merging import merge
 from voice_router.problems.privacy import forget
-from voice_router.problems.suggestions import compare, suggest
+from voice_router.problems.suggestions import WEIGHTS, compare, suggest
 
 # How tickets read in practice: each side of a pair in its own words, some of them shared
 # ("loop", "export", "charged"), and two companies that reported it under both tags.
@@ -202,3 +204,48 @@ def test_a_drain_makes_a_few_vectors_at_a_time_missing_ones_first(client, runtim
     assert stored_vectors(runtime)[1][0] == 0  # the stale one waits for the missing ones
     assert vectors.update(runtime.engine) == 1
     assert vectors.update(runtime.engine) == 0
+
+
+# A broad problem whose tickets touch every slow part of the product sits near each of them.
+BROAD = (
+    "pain-everything-slow",
+    [
+        "Search is slow today",
+        "Dashboard takes ages to load",
+        "Reports are slow",
+        "Login is slow",
+        "Exports are slow",
+        "The whole app is slow",
+    ],
+)
+SLOW = [
+    ("pain-search-lag", ["Search lags badly", "Searching takes 20 seconds"]),
+    ("pain-search-slow", ["Search is very slow", "Search results take forever"]),
+    ("pain-dashboard-slow", ["Dashboard takes forever to open", "Home page is slow"]),
+    ("pain-slow-reports", ["Reports take minutes to load", "Report page is slow"]),
+    ("pain-login-slow", ["Login takes a minute", "Signing in is slow"]),
+    ("pain-export-slow", ["Export takes an hour", "CSV export is very slow"]),
+]
+
+
+def test_a_problem_near_everything_counts_for_less_in_meaning(client, runtime):
+    """The hubness correction (suggestions.nearness) through the real encoder: the broad
+    problem, near every slow part of the product, comes nearer the search problem than
+    anything but its duplicate; corrected, it counts for less, and the duplicate alone is
+    offered."""
+    n = 0
+    for tag, subjects in [BROAD, *SLOW, *OTHERS]:
+        for subject in subjects:
+            n += 1
+            report(client, f"T{n}", tag, email=f"p{n}@c{n}.example", subject=subject)
+    key_ids = ids(runtime)
+    search, broad = key_ids["search-lag"], key_ids["everything-slow"]
+    plain = dataclasses.replace(WEIGHTS, hubness=0.0)
+    with Session(runtime.engine) as session:
+        corrected, _ = compare(session, search, WEIGHTS)
+        uncorrected, _ = compare(session, search, plain)
+        found = suggest(session, search)
+    assert corrected[broad].meaning < uncorrected[broad].meaning - 0.03
+    nearest = max(corrected, key=lambda pid: corrected[pid].meaning)
+    assert nearest == key_ids["search-slow"]
+    assert [s.problem_id for s in found] == [key_ids["search-slow"]]

@@ -65,3 +65,45 @@ def test_a_problem_without_a_vector_yet_finds_nothing_nor_does_a_lone_group():
     roots = {pid: pid for pid in vectors} | {99: 99}
     assert nearness.similarities(vectors, roots, 99) == {}
     assert nearness.similarities({1: vectors[1]}, {1: 1}, 1) == {}
+
+
+def _csls(sums: dict[int, np.ndarray], problem_id: int, hubness: float) -> dict[int, float]:
+    """The hubness correction the slow way: every group's similarities to all others, the
+    mean of its HUB highest, cos(t, c) - hubness * (h(c) - h(t)) / 2."""
+
+    def hub(pid: int) -> float:
+        values = sorted(_centred(sums, pid).values(), reverse=True)[: nearness.HUB]
+        return sum(values) / len(values)
+
+    own = hub(problem_id)
+    return {
+        pid: value - hubness * (hub(pid) - own) / 2
+        for pid, value in _centred(sums, problem_id).items()
+    }
+
+
+def test_the_hubness_correction_is_csls_over_each_groups_nearest():
+    vectors = _vectors(n=nearness.SHORTLIST)  # every other group is in the shortlist
+    roots = {pid: pid for pid in vectors}
+    for problem_id in (1, 9):
+        found = nearness.similarities(vectors, roots, problem_id, hubness=1.0)
+        expected = _csls(vectors, problem_id, 1.0)
+        assert found.keys() == expected.keys()
+        assert all(abs(found[pid] - expected[pid]) < 1e-5 for pid in found), problem_id
+    plain = nearness.similarities(vectors, roots, 1)
+    assert nearness.similarities(vectors, roots, 1, hubness=0.0) == plain
+
+
+def test_a_group_near_everything_counts_for_less():
+    """A hub (near a dozen groups and the problem) ranks above a group near the problem
+    only, until the correction takes its nearness to everything off."""
+    rng = np.random.default_rng(3)
+    vectors = {pid: rng.normal(size=32).astype(np.float32) for pid in range(1, 41)}
+    others = _unit(np.stack([vectors[pid] for pid in range(4, 41)]))
+    vectors[2] = (others[:12].sum(axis=0) + 3 * _unit(vectors[1][None, :])[0]).astype(np.float32)
+    vectors[3] = (vectors[1] * 0.8 + rng.normal(size=32)).astype(np.float32)  # near 1 only
+    roots = {pid: pid for pid in vectors}
+    plain = nearness.similarities(vectors, roots, 1)
+    corrected = nearness.similarities(vectors, roots, 1, hubness=1.0)
+    assert plain[2] > plain[3]
+    assert corrected[3] > corrected[2]

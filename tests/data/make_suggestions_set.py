@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from voice_router.problems.tags import TagMatcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from suggestions_fresh import FRESH_CLUSTERS, FRESH_HARD_NEGATIVES
 from suggestions_more import (
     MORE_HARD_NEGATIVES,
     MORE_TAGS,
@@ -1302,6 +1303,11 @@ def _grow() -> None:
 
 
 _grow()
+# The fresh clusters (suggestions_fresh.py) come last, so every earlier cluster and its seeded
+# draws stay as they were; their held-out half had not been looked at when they were added.
+FRESH_FROM = len(CLUSTERS)
+CLUSTERS.extend(FRESH_CLUSTERS)
+HARD_NEGATIVES.extend(FRESH_HARD_NEGATIVES)
 
 # Generic subjects that say nothing about the problem (agents tag them anyway).
 FILLER_SUBJECTS = [
@@ -1445,6 +1451,7 @@ def build() -> dict:
         "licence": "CC0-1.0",
         "companies": companies,
         "clusters": clusters,
+        "fresh_clusters": [c["id"] for c in clusters[FRESH_FROM:]],
         "problems": problems,
         "pairs": positives + negatives,
     }

@@ -17,8 +17,9 @@ other unmerged problem's group on these signals:
   share (read off `impactmember`, the tallies kept per merge group), as a Jaccard index
   smoothed so that one shared account between two small problems counts for little.
 - meaning: the cosine similarity of the two groups' sentence vectors (cached per problem by
-  voice_router.problems.vectors) once the background of the other problems is taken off
-  (voice_router.problems.suggestions.nearness).
+  voice_router.problems.vectors) once the background of the other problems is taken off,
+  corrected for hubness: a group near many others counts for less (CSLS; see
+  voice_router.problems.suggestions.nearness).
 
 The meaning similarity is the base of the score; the other signals, each above its floor
 evidence in [0, 1], combine as a noisy-or (one strong signal is enough, weak ones add up)

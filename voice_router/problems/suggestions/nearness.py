@@ -6,6 +6,14 @@ every other group by cosine similarity after both are normalised and the backgro
 other groups' mean unit vector, shrunk towards zero while there are few) is taken off,
 so what every problem shares stops counting.
 
+Hubness: some groups (broad ones: "everything is slow") sit close to many others, and
+would be suggested for all of them. With `hubness` > 0 each similarity is corrected as in
+CSLS (cross-domain similarity local scaling): cos(t, c) - hubness * (h(c) - h(t)) / 2, where
+h(x) is the mean of x's HUB highest similarities to the other groups — a candidate near
+everything counts for less, a problem near nothing is helped. h is computed only for the
+problem and its SHORTLIST most similar groups (the only ones a correction can bring to the
+top); the others get the shortlist's mean h.
+
 The unit vectors of all groups depend only on the vectors and the merges, not on the
 problem asked about: they are kept while both stay the same, and a call costs two
 matrix-vector products. With u the unit rows, b the background and t the problem's row,
@@ -22,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 
 KEPT = 4  # spaces kept (one per database and state of the vectors)
+HUB = 10  # a group's hubness: the mean of its this many highest similarities
+SHORTLIST = 30  # groups whose hubness is computed per call, the most similar first
 PRIOR = 20  # with n groups, the mean is shrunk by n / (n + PRIOR): with two groups, taking
 # off their full mean would leave them exact opposites
 
@@ -40,27 +50,68 @@ _LOCK = threading.Lock()
 
 
 def similarities(
-    vectors: dict[int, np.ndarray], roots: dict[int, int], problem_id: int
+    vectors: dict[int, np.ndarray],
+    roots: dict[int, int],
+    problem_id: int,
+    hubness: float = 0.0,
 ) -> dict[int, float]:
     """Group root -> its meaning similarity to `problem_id`'s group, for every other group
     with a vector (problem id -> vector in `vectors`, problem id -> its group root in
-    `roots`)."""
+    `roots`), corrected for hubness (see the module docstring) when `hubness` > 0."""
     space = _space(vectors, roots)
     row = space.index.get(problem_id)
     if row is None or len(space.index) < 2:
         return {}
-    target = space.rows[row]
-    others = len(space.index) - 1
-    background = (space.total - target) / (others + PRIOR)  # the others' shrunk mean
-    bb = float(background @ background)
-    ub = space.rows @ background
-    ut = space.rows @ target
-    tb = float(target @ background)
-    t_norm = np.sqrt(max(float(space.squares[row]) - 2 * tb + bb, 0.0))
-    norms = np.sqrt(np.maximum(space.squares - 2 * ub + bb, 0.0)) * t_norm
+    alike = _centred(space, np.array([row]))[0]
+    if hubness > 0 and len(space.index) > 2:
+        alike = _corrected(space, row, alike, hubness)
+    values = alike.tolist()
+    return {root: values[i] for root, i in space.index.items() if root != problem_id}
+
+
+def _centred(space: Space, rows: np.ndarray) -> np.ndarray:
+    """Each of `rows`' similarities to every row, the background of the others taken off
+    (one row of the result per row asked for; its own entry is meaningless). With b = (s -
+    t) / c the target's background (s the rows' sum), u.b = (u.s - u.t) / c, t.b and b.b
+    likewise: one matrix product, u.t, for all of them."""
+    c = len(space.index) - 1 + PRIOR
+    us = space.rows @ space.total  # (n,)
+    # (m, n) as m matrix-vector products: a matrix product goes to the BLAS's threads,
+    # several times the CPU time (and more wall time) on a busy machine of few cores
+    ut = np.stack([space.rows @ space.rows[row] for row in rows])
+    tt = space.squares[rows][:, None]  # |t|^2: 1, or 0 for a zero row
+    ts = us[rows][:, None]
+    ub = (us[None, :] - ut) / c
+    tb = (ts - tt) / c
+    bb = (float(space.total @ space.total) - 2 * ts + tt) / (c * c)
+    t_norm = np.sqrt(np.maximum(tt - 2 * tb + bb, 0.0))
+    norms = np.sqrt(np.maximum(space.squares[None, :] - 2 * ub + bb, 0.0)) * t_norm
     dots = ut - ub - tb + bb
-    alike = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0).tolist()
-    return {root: alike[i] for root, i in space.index.items() if root != problem_id}
+    alike: np.ndarray = np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
+    return alike
+
+
+def _corrected(space: Space, row: int, alike: np.ndarray, hubness: float) -> np.ndarray:
+    """`alike` (row's similarities) with the CSLS hubness correction."""
+    n = len(alike)
+    ranked = np.argsort(-np.where(np.arange(n) == row, -np.inf, alike), kind="stable")
+    near = ranked[: min(SHORTLIST, n - 1)]
+    hubs = _hubs(_centred(space, near), near)
+    own = _hubs(alike[None, :], np.array([row]))[0]
+    hub = np.full(n, hubs.mean(), dtype=alike.dtype)
+    hub[near] = hubs
+    corrected: np.ndarray = alike - hubness * (hub - own) / 2
+    return corrected
+
+
+def _hubs(alike: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The mean of each row's HUB highest similarities to the other rows."""
+    alike = alike.copy()
+    alike[np.arange(len(rows)), rows] = -np.inf  # not itself
+    k = min(HUB, alike.shape[1] - 1)
+    top = np.partition(alike, alike.shape[1] - k, axis=1)[:, -k:]
+    means: np.ndarray = top.mean(axis=1)
+    return means
 
 
 def _space(vectors: dict[int, np.ndarray], roots: dict[int, int]) -> Space:

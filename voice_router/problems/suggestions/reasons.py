@@ -63,6 +63,9 @@ def _best_subjects(mine: list[str], theirs: list[str]) -> tuple[str, str] | None
 def reasons(
     signals: Signals, target: Group, group: Group, namer: Namer, weights: Weights
 ) -> tuple[str, ...]:
+    # A name or subjects reason ranks by its evidence alone (not its weight in the score:
+    # the name weighs less there than subjects, yet an identical name says more than one
+    # shared generic subject); shared accounts and customers by weight x overlap.
     ranked: list[tuple[float, str]] = []
     if signals.meaning >= weights.min_score / 2:
         said = len(group.subjects)
@@ -74,13 +77,13 @@ def reasons(
     if evidence(signals.name, weights.name_floor):
         mine, theirs = signals.names
         text = f"similar name: '{mine}' ~ '{theirs}' ({round(signals.name * 100)}%)"
-        ranked.append((weights.name * evidence(signals.name, weights.name_floor), text))
+        ranked.append((evidence(signals.name, weights.name_floor), text))
     if evidence(signals.subjects, weights.subjects_floor):
         pair = _best_subjects(target.subjects, group.subjects)
         if pair:
             text = f"similar ticket subjects: '{pair[0]}' ~ '{pair[1]}'"
             strength = evidence(signals.subjects, weights.subjects_floor)
-            ranked.append((weights.subjects * strength, text))
+            ranked.append((strength, text))
     if signals.accounts:
         text = _listing("account", signals.accounts, namer.accounts)
         ranked.append((weights.accounts * signals.account_overlap, text))

@@ -87,7 +87,7 @@ def compare(
         sig.customer_overlap = _overlap(
             sig.shared_customers, target.customers, group.customers, weights.overlap_smoothing
         )
-    _meaning(session, problem_id, roots, found)
+    _meaning(session, problem_id, roots, found, weights.hubness)
     by_name = sorted((s for s in found.items() if s[1].name), key=lambda s: -s[1].name)
     by_overlap = sorted(
         (s for s in found.items() if s[1].shared_accounts or s[1].shared_customers),
@@ -130,12 +130,13 @@ def _meaning(
     problem_id: int,
     roots: dict[int, int],
     found: dict[int, Signals],
+    hubness: float,
 ) -> None:
     """Each group's meaning similarity to the problem's group (see
     voice_router.problems.suggestions.nearness), from the vectors kept in memory by
     voice_router.problems.vectors."""
     vectors = problem_vectors.load(session)
-    alike = nearness.similarities(vectors, roots, problem_id)
+    alike = nearness.similarities(vectors, roots, problem_id, hubness)
     for pid, value in alike.items():
         if pid in found:
             found[pid].meaning = value

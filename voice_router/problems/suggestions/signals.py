@@ -15,7 +15,7 @@ class Weights:
     """How the signals combine (see the module docstring); tuned on the tuning half of
     tests/data/suggestions.json with bench/suggestions.py."""
 
-    name: float = 0.5  # the most one signal can add
+    name: float = 0.3  # the most one signal can add
     name_floor: float = 0.4  # a similarity at or below its floor is no evidence
     subjects: float = 0.7
     subjects_floor: float = 0.2
@@ -25,13 +25,14 @@ class Weights:
     overlap_smoothing: float = 2.0  # added to the union of shared accounts / customers
     rarity: float = 0.5  # exponent on a name word's inverse document frequency
     closed_factor: float = 0.9  # shipped and won't-fix problems score a little lower
-    lift: float = 0.5  # how far the signals above lift the meaning similarity towards 1
-    min_score: float = 0.4
-    margin: float = 0.15  # a suggestion stands this far above the background ...
+    lift: float = 0.3  # how far the signals above lift the meaning similarity towards 1
+    min_score: float = 0.5
+    margin: float = 0.1  # a suggestion stands this far above the background ...
     background: tuple[int, int] = (3, 10)  # ... the mean score of these ranks (0-based)
     background_prior: float = 0.4  # the score of ranks there are no problems for yet
-    behind_best: float = 0.22  # a second or third suggestion scores at most this below the first
+    behind_best: float = 0.15  # a second or third suggestion scores at most this below the first
     shortlist: int = 30  # problems whose subjects are read, per name and per overlap
+    hubness: float = 1.0  # CSLS correction of the meaning similarity (suggestions.nearness)
 
 
 WEIGHTS = Weights()
