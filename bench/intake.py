@@ -1,6 +1,6 @@
 """Webhook intake under gunicorn on loopback, against a bare Flask endpoint in the same run.
 
-    python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres]
+    python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres] [--granian]
 
 For every round it serves, one after the other and with the same gunicorn settings,
 
@@ -22,6 +22,12 @@ server's CPU time per request (PostgreSQL shares the 2 cores). The headline is t
 voice-router's accepted/s to the bare app's (target ≥ 0.7, issue 15); the ratio of CPU time per
 request is given too, as it moves far less with other load on a shared machine. `--app`
 serves another app factory in voice-router's place, to A/B a candidate change.
+
+`--granian` adds, in each round, the same bare app and voice-router (same redis_url set-up,
+so only the server differs) served by granian's WSGI server (`bare-granian`, `sqlite-granian`,
+`postgresql-granian`; `--granian-workers` processes of `--blocking-threads` threads): the
+ratio stays against bare Flask on gunicorn, as issue 15 states it, and bare Flask on granian
+is there for like against like.
 """
 
 from __future__ import annotations
@@ -201,6 +207,23 @@ def prepare_database(database_url: str) -> None:
     engine.dispose()
 
 
+def granian_command(args: argparse.Namespace, port: int, app: str, factory: bool) -> list[str]:
+    """granian's WSGI server with --workers processes; the options measured on 2026-12-05."""
+    command = [
+        str(BIN / "granian"),
+        "--interface=wsgi",
+        f"--workers={args.granian_workers or args.workers}",
+        f"--blocking-threads={args.blocking_threads}",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--log-level=warning",
+        "--no-ws",
+    ]
+    if args.backpressure:
+        command.append(f"--backpressure={args.backpressure}")
+    return [*command, *(["--factory"] if factory else []), app]
+
+
 def measure(
     target: str, args: argparse.Namespace, requests: Requests, workdir: Path
 ) -> dict[str, Any]:
@@ -219,8 +242,11 @@ def measure(
     pg_name = ""
     if target == "bare":
         command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
+    elif target == "bare-granian":
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
+        command = granian_command(args, port, "bare_app:app", factory=False)
     else:
-        database = target.removeprefix("minimal-")
+        database = target.removeprefix("minimal-").removesuffix("-granian")
         if database == "sqlite":
             database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
         else:
@@ -232,6 +258,10 @@ def measure(
         env["VOICE_ROUTER_CONFIG"] = str(config)
         if target.startswith("minimal-"):
             command = [*gunicorn, f"--pythonpath={BENCH}", "minimal_app:app"]
+        elif target.endswith("-granian"):
+            if args.pythonpath:
+                env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
+            command = granian_command(args, port, args.app.removesuffix("()"), factory=True)
         else:
             extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
             command = [*gunicorn, *extra, args.app]
@@ -335,6 +365,20 @@ def main() -> int:
     )
     parser.add_argument("--pythonpath", default="", help="extra gunicorn --pythonpath for --app")
     parser.add_argument(
+        "--granian",
+        action="store_true",
+        help="also serve bare Flask and voice-router with granian (targets *-granian)",
+    )
+    parser.add_argument(
+        "--granian-workers", type=int, default=0, help="granian processes (default: --workers)"
+    )
+    parser.add_argument(
+        "--blocking-threads", type=int, default=8, help="granian threads per worker"
+    )
+    parser.add_argument(
+        "--backpressure", type=int, default=0, help="granian requests per worker (0: its default)"
+    )
+    parser.add_argument(
         "--output",
         default="",
         help="bench/results/<OUTPUT>.json (default: intake, or intake-<module> with --app)",
@@ -346,9 +390,10 @@ def main() -> int:
         for database, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
         if not skip
     ]
-    targets = ["bare"]
+    targets = ["bare", "bare-granian"] if args.granian else ["bare"]
     for database in databases:
         targets += [database, f"minimal-{database}"] if args.reference else [database]
+        targets += [f"{database}-granian"] if args.granian else []
     runs: list[dict[str, Any]] = []
     info = machine()
     with temp_dir("vr-bench-intake-") as workdir:
@@ -409,6 +454,13 @@ def main() -> int:
                 f"--workers={args.workers} --worker-class={args.worker_class} "
                 f"--threads={args.gthreads}"
             ),
+            "granian": (
+                f"--workers={args.granian_workers or args.workers} "
+                f"--blocking-threads={args.blocking_threads}"
+                + (f" --backpressure={args.backpressure}" if args.backpressure else "")
+                if args.granian
+                else None
+            ),
             "wrk": f"-t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s",
             "warmup_s": args.warmup,
             "rounds": args.rounds,
@@ -428,6 +480,8 @@ def main() -> int:
     path = write_result(output, data)
 
     print(f"intake: gunicorn {data['settings']['gunicorn']}, wrk {data['settings']['wrk']}")
+    if args.granian:
+        print(f"*-granian: granian {data['settings']['granian']}")
     print(
         f"{'target':<20}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'cpu µs/req':>12}{'db cpu µs/req':>15}"
