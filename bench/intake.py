@@ -28,6 +28,11 @@ so only the server differs) served by granian's WSGI server (`bare-granian`, `sq
 `postgresql-granian`; `--granian-workers` processes of `--blocking-threads` threads): the
 ratio stays against bare Flask on gunicorn, as issue 15 states it, and bare Flask on granian
 is there for like against like.
+
+`--serve` adds `serve`: `voice-router serve --workers 3` (serve's default on 2 cores) as the
+small team runs it, on a fresh SQLite file with no redis_url, so its job runner processes the
+deliveries while wrk posts them (intake and processing take turns at SQLite's one write
+lock); with --pythonpath, the serve of that source tree (an old commit's, for a baseline).
 """
 
 from __future__ import annotations
@@ -80,9 +85,9 @@ def free_port() -> int:
 
 
 def tree_cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process and its direct children (gunicorn master and
-    workers)."""
-    user = system = 0.0
+    """(user, system) CPU seconds of a process and all its descendants (gunicorn's master,
+    workers and dirty worker; granian's main process and workers; serve's runner)."""
+    stats: dict[int, tuple[int, float, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -91,10 +96,14 @@ def tree_cpu_seconds(pid: int) -> tuple[float, float]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        ppid = int(fields[1])
-        if int(entry.name) == pid or ppid == pid:
-            user += int(fields[11]) / TICK
-            system += int(fields[12]) / TICK
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) / TICK, int(fields[12]) / TICK)
+    tree, grown = {pid}, True
+    while grown:
+        below = {child for child, (ppid, _, _) in stats.items() if ppid in tree} - tree
+        tree |= below
+        grown = bool(below)
+    user = sum(stats[p][1] for p in tree if p in stats)
+    system = sum(stats[p][2] for p in tree if p in stats)
     return user, system
 
 
@@ -242,6 +251,15 @@ def measure(
     pg_name = ""
     if target == "bare":
         command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
+    elif target == "serve":
+        database_url = f"sqlite:///{workdir / f'serve-{requests.files}.db'}"
+        prepare_database(database_url)
+        config = write_config(workdir / "serve.toml", database_url)
+        env["VOICE_ROUTER_CONFIG"] = str(config)
+        if args.pythonpath:
+            env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
+        serve = ["serve", "--port", str(port), "--workers", str(args.serve_workers)]
+        command = [str(BIN / "voice-router"), *serve]
     elif target == "bare-granian":
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
         command = granian_command(args, port, "bare_app:app", factory=False)
@@ -370,6 +388,14 @@ def main() -> int:
         help="also serve bare Flask and voice-router with granian (targets *-granian)",
     )
     parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="also run `voice-router serve` on SQLite without redis_url (target `serve`)",
+    )
+    parser.add_argument(
+        "--serve-workers", type=int, default=3, help="serve's --workers (its default here: 3)"
+    )
+    parser.add_argument(
         "--granian-workers", type=int, default=0, help="granian processes (default: --workers)"
     )
     parser.add_argument(
@@ -394,6 +420,7 @@ def main() -> int:
     for database in databases:
         targets += [database, f"minimal-{database}"] if args.reference else [database]
         targets += [f"{database}-granian"] if args.granian else []
+    targets += ["serve"] if args.serve else []
     runs: list[dict[str, Any]] = []
     info = machine()
     with temp_dir("vr-bench-intake-") as workdir:
