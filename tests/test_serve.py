@@ -23,6 +23,7 @@ from integrations import registry
 from tests.serving import (
     BlackHole,
     Process,
+    command_line,
     gunicorn,
     post_delivery,
     serve,
@@ -257,10 +258,6 @@ def first_runner(deployment: Deployment, web: Process) -> tuple[str, int]:
 def parent_of(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
-
-
-def command_line(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
 @pytest.mark.parametrize("runner", ["serve", "gunicorn"])

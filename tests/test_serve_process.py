@@ -13,7 +13,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.serving import Process, serve, wait_until, write_config
+from tests.serving import (
+    Process,
+    command_line,
+    post_delivery,
+    serve,
+    wait_until,
+    write_config,
+)
+from tests.support import generic_delivery
 from voice_router.platform.db import make_engine, upgrade
 
 
@@ -32,11 +40,11 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
-def started(tmp_path: Path) -> tuple[Process, sa.Engine]:
+def started(tmp_path: Path, **extra: str) -> tuple[Process, sa.Engine]:
     database_url = f"sqlite:///{tmp_path / 'vr.db'}"
     engine = make_engine(database_url)
     upgrade(engine)
-    config = write_config(tmp_path / "vr.toml", database_url, secret_key="")
+    config = write_config(tmp_path / "vr.toml", database_url, secret_key="", **extra)
     return serve(config, tmp_path / "serve.log", workers=2).start(), engine
 
 
@@ -91,4 +99,21 @@ def test_a_runner_whose_serve_was_killed_stops_by_itself(tmp_path):
     finally:
         with contextlib.suppress(ProcessLookupError):  # the web processes granian left
             os.killpg(web.process.pid, signal.SIGKILL)
+        engine.dispose()
+
+
+def test_with_redis_serve_runs_the_web_processes_only(tmp_path, redis_url):
+    """Jobs then run in `voice-router worker`: serve starts no runner of its own, and its
+    web processes take webhooks."""
+    web, engine = started(tmp_path, redis_url=redis_url)
+    try:
+        assert web.process is not None
+        pid = web.process.pid
+        wait_until(lambda: len(children(pid)) == 2, 30, "two web processes")
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_delivery(web.base, "generic", body).status_code == 202
+        assert not any("serve_runner" in command_line(child) for child in children(pid))
+        assert lease(engine) is None
+    finally:
+        web.stop()
         engine.dispose()

@@ -51,8 +51,7 @@ LOGGING = {
     },
     "filters": {"threads_intended": {"()": "voice_router.server.ThreadsIntended"}},
     "handlers": {
-        "json": {"class": "voice_router.platform.logs.StderrHandler", "formatter": "json"},
-        "access": {"class": "logging.NullHandler"},
+        "json": {"class": "voice_router.platform.logs.StderrHandler", "formatter": "json"}
     },
     "formatters": {"json": {"()": "voice_router.platform.logs.JsonFormatter"}},
 }
@@ -98,12 +97,11 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
     if not settings.secret_key.strip():
         processes.share_one_secret_key()
     os.environ[_TIMEOUT_VARIABLE] = str(timeout)
-    runner = None
     if settings.redis_url:
         os.environ.pop(RUNNER_PROCESS_FLAG, None)
     else:
         os.environ[RUNNER_PROCESS_FLAG] = "1"  # the web processes start no runner of their own
-        runner = _Runner()
+    runner = _Runner(jobs=not settings.redis_url)
     server = Server(
         "voice_router.server:web_app",
         address=host,
@@ -119,27 +117,28 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
         log_dictconfig=LOGGING,
     )
     try:
-        if runner is not None:
-            runner.start()
+        runner.start()
         server.serve()
     finally:
-        if runner is not None:
-            runner.stop()
+        runner.stop()
 
 
 class _Runner:
-    """The job runner's process: started with the web processes, started again when it
-    dies, stopped (SIGTERM, then SIGKILL after 30 s) when serve stops. It also marks dead the
-    metric files of any of serve's processes that has gone (web processes granian restarted)."""
+    """The job runner's process (with `jobs`, i.e. no `redis_url`): started with the web
+    processes, started again when it dies, stopped (SIGTERM, then SIGKILL after 30 s) when
+    serve stops. Either way it marks dead the metric files of any of serve's processes that
+    has gone (a web process granian restarted)."""
 
-    def __init__(self) -> None:
+    def __init__(self, jobs: bool) -> None:
+        self.jobs = jobs
         self.process: subprocess.Popen[bytes] | None = None
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._supervise, name="runner", daemon=True)
         self.marked: set[int] = set()
 
     def start(self) -> None:
-        self.process = self._spawn()
+        if self.jobs:
+            self.process = self._spawn()
         self.thread.start()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -149,7 +148,7 @@ class _Runner:
         while not self.stopping.wait(RESPAWN_SECONDS):
             self._mark_gone_processes()
             process = self.process
-            if process is None or process.poll() is None:
+            if process is None or process.poll() is None:  # none wanted, or running
                 continue
             log.warning("runner.exited", extra={"pid": process.pid, "code": process.returncode})
             if not self.stopping.is_set():
