@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 from voice_router.platform import processes
@@ -77,7 +78,19 @@ def web_app() -> Any:
     from voice_router.web import create_app
     from voice_router.web.stalled import Watchdog
 
+    parent = os.getppid()
+    threading.Thread(target=_stop_without, args=(parent,), name="serve", daemon=True).start()
     return Watchdog(create_app(), float(os.environ.get(_TIMEOUT_VARIABLE) or BODY_TIMEOUT))
+
+
+def _stop_without(parent: int) -> None:
+    """A web process whose serve is gone (killed with SIGKILL) stops as on SIGTERM, finishing
+    its requests, as gunicorn's workers do when their master dies: granian's would go on
+    serving the port, old code included, beside the next serve."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    log.warning("web.orphaned", extra={"reason": "serve is gone"})
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> None:
