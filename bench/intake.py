@@ -1,6 +1,6 @@
 """Webhook intake under gunicorn on loopback, against a bare Flask endpoint in the same run.
 
-    python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres]
+    python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres] [--granian]
 
 For every round it serves, one after the other and with the same gunicorn settings,
 
@@ -26,6 +26,17 @@ serves a second source tree (`git worktree add DIR COMMIT`) right after each dat
 voice-router run, as `<database>-base`, to A/B two commits in the same run. On PostgreSQL the
 rows of each run tell how many deliveries one commit stored (`per commit`: the group
 commit's average group size; the rows of one transaction share its xmin).
+
+`--granian` adds, in each round, the same bare app and voice-router (same redis_url set-up,
+so only the server differs) served by granian's WSGI server (`bare-granian`, `sqlite-granian`,
+`postgresql-granian`; `--granian-workers` processes of `--blocking-threads` threads): the
+ratio stays against bare Flask on gunicorn, as issue 15 states it, and bare Flask on granian
+is there for like against like.
+
+`--serve` adds `serve`: `voice-router serve --workers 3` (serve's default on 2 cores) as the
+small team runs it, on a fresh SQLite file with no redis_url, so its job runner processes the
+deliveries while wrk posts them (intake and processing take turns at SQLite's one write
+lock); with --pythonpath, the serve of that source tree (an old commit's, for a baseline).
 """
 
 from __future__ import annotations
@@ -78,9 +89,9 @@ def free_port() -> int:
 
 
 def tree_cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process and its direct children (gunicorn master and
-    workers)."""
-    user = system = 0.0
+    """(user, system) CPU seconds of a process and all its descendants (gunicorn's master,
+    workers and dirty worker; granian's main process and workers; serve's runner)."""
+    stats: dict[int, tuple[int, float, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -89,10 +100,14 @@ def tree_cpu_seconds(pid: int) -> tuple[float, float]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
-        ppid = int(fields[1])
-        if int(entry.name) == pid or ppid == pid:
-            user += int(fields[11]) / TICK
-            system += int(fields[12]) / TICK
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) / TICK, int(fields[12]) / TICK)
+    tree, grown = {pid}, True
+    while grown:
+        below = {child for child, (ppid, _, _) in stats.items() if ppid in tree} - tree
+        tree |= below
+        grown = bool(below)
+    user = sum(stats[p][1] for p in tree if p in stats)
+    system = sum(stats[p][2] for p in tree if p in stats)
     return user, system
 
 
@@ -221,6 +236,23 @@ def prepare_database(database_url: str) -> None:
     engine.dispose()
 
 
+def granian_command(args: argparse.Namespace, port: int, app: str, factory: bool) -> list[str]:
+    """granian's WSGI server with --workers processes; the options measured on 2026-12-05."""
+    command = [
+        str(BIN / "granian"),
+        "--interface=wsgi",
+        f"--workers={args.granian_workers or args.workers}",
+        f"--blocking-threads={args.blocking_threads}",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--log-level=warning",
+        "--no-ws",
+    ]
+    if args.backpressure:
+        command.append(f"--backpressure={args.backpressure}")
+    return [*command, *(["--factory"] if factory else []), app]
+
+
 def measure(
     target: str, args: argparse.Namespace, requests: Requests, workdir: Path
 ) -> dict[str, Any]:
@@ -239,8 +271,20 @@ def measure(
     pg_name = ""
     if target == "bare":
         command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
+    elif target == "serve":
+        database_url = f"sqlite:///{workdir / f'serve-{requests.files}.db'}"
+        prepare_database(database_url)
+        config = write_config(workdir / "serve.toml", database_url)
+        env["VOICE_ROUTER_CONFIG"] = str(config)
+        if args.pythonpath:
+            env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
+        serve = ["serve", "--port", str(port), "--workers", str(args.serve_workers)]
+        command = [str(BIN / "voice-router"), *serve]
+    elif target == "bare-granian":
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
+        command = granian_command(args, port, "bare_app:app", factory=False)
     else:
-        database = target.removeprefix("minimal-").removesuffix("-base")
+        database = target.removeprefix("minimal-").removesuffix("-base").removesuffix("-granian")
         if database == "sqlite":
             database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
         else:
@@ -254,6 +298,10 @@ def measure(
             command = [*gunicorn, f"--pythonpath={BENCH}", "minimal_app:app"]
         elif target.endswith("-base"):
             command = [*gunicorn, f"--pythonpath={Path(args.base).resolve()}", DEFAULT_APP]
+        elif target.endswith("-granian"):
+            if args.pythonpath:
+                env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
+            command = granian_command(args, port, args.app.removesuffix("()"), factory=True)
         else:
             extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
             command = [*gunicorn, *extra, args.app]
@@ -365,6 +413,28 @@ def main() -> int:
         "target <database>-base, right after this one's: an A/B in the same run",
     )
     parser.add_argument(
+        "--granian",
+        action="store_true",
+        help="also serve bare Flask and voice-router with granian (targets *-granian)",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="also run `voice-router serve` on SQLite without redis_url (target `serve`)",
+    )
+    parser.add_argument(
+        "--serve-workers", type=int, default=3, help="serve's --workers (its default here: 3)"
+    )
+    parser.add_argument(
+        "--granian-workers", type=int, default=0, help="granian processes (default: --workers)"
+    )
+    parser.add_argument(
+        "--blocking-threads", type=int, default=8, help="granian threads per worker"
+    )
+    parser.add_argument(
+        "--backpressure", type=int, default=0, help="granian requests per worker (0: its default)"
+    )
+    parser.add_argument(
         "--output",
         default="",
         help="bench/results/<OUTPUT>.json (default: intake, or intake-<module> with --app)",
@@ -376,11 +446,13 @@ def main() -> int:
         for database, skip in (("sqlite", args.no_sqlite), ("postgresql", args.no_postgres))
         if not skip
     ]
-    targets = ["bare"]
+    targets = ["bare", "bare-granian"] if args.granian else ["bare"]
     for database in databases:
         targets += [database, f"minimal-{database}"] if args.reference else [database]
         if args.base:
             targets.append(f"{database}-base")
+        targets += [f"{database}-granian"] if args.granian else []
+    targets += ["serve"] if args.serve else []
     runs: list[dict[str, Any]] = []
     info = machine()
     with temp_dir("vr-bench-intake-") as workdir:
@@ -441,6 +513,13 @@ def main() -> int:
                 f"--workers={args.workers} --worker-class={args.worker_class} "
                 f"--threads={args.gthreads}"
             ),
+            "granian": (
+                f"--workers={args.granian_workers or args.workers} "
+                f"--blocking-threads={args.blocking_threads}"
+                + (f" --backpressure={args.backpressure}" if args.backpressure else "")
+                if args.granian
+                else None
+            ),
             "wrk": f"-t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s",
             "warmup_s": args.warmup,
             "rounds": args.rounds,
@@ -460,6 +539,8 @@ def main() -> int:
     path = write_result(output, data)
 
     print(f"intake: gunicorn {data['settings']['gunicorn']}, wrk {data['settings']['wrk']}")
+    if args.granian:
+        print(f"*-granian: granian {data['settings']['granian']}")
     print(
         f"{'target':<20}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'cpu µs/req':>12}{'db cpu µs/req':>15}{'per commit':>12}"

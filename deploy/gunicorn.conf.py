@@ -1,6 +1,6 @@
-"""gunicorn settings for voice-router — the very ones `voice-router serve` runs with, kept in
-the package (voice_router/gunicorn_config.py, where each is explained) so an installed
-voice-router has them too:
+"""gunicorn settings for voice-router's scaled set-up, kept in the package
+(voice_router/gunicorn_config.py, where each is explained) so an installed voice-router has
+them too:
 
     gunicorn -c deploy/gunicorn.conf.py 'voice_router.web:create_app()'
 

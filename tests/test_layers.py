@@ -25,6 +25,7 @@ NOT_CORE = {
     "voice_router.demo": "`voice-router demo`: starts the Jira emulator, serves the app with "
     "werkzeug and runs an embedded job runner",
     "voice_router.gunicorn_config": "gunicorn's settings and process hooks for the web server",
+    "voice_router.server": "`voice-router serve`: granian, and the job runner's own process",
 }
 # The core's stages, bottom up, and the stages each may import besides its own modules and
 # the tables (voice_router.models, which import only the platform). Intake is on top: it

@@ -453,21 +453,24 @@ def test_text_lines_spell_out_control_characters_a_terminal_would_obey(log_forma
     assert 'csi="\\x9b1m"' in line
 
 
-def test_gunicorn_logs_follow_log_format_from_its_first_line(tmp_path, monkeypatch):
-    """deploy/gunicorn.conf.py names voice_router.platform.logs' handler and JsonFormatter; with
-    log_format = text every line is text, gunicorn's own start-up lines too (its master
-    never builds the app, so the handler reads the settings itself)."""
-    from tests.test_metrics import Gunicorn
+@pytest.mark.parametrize("kind", ["gunicorn", "serve"])
+def test_server_logs_follow_log_format_from_its_first_line(tmp_path, monkeypatch, kind):
+    """deploy/gunicorn.conf.py, and voice_router/server.py for granian, name
+    voice_router.platform.logs' handler and JsonFormatter; with log_format = text every line
+    is text, the server's own start-up lines too (its main process never builds the app, so
+    the handler reads the settings itself)."""
+    from tests.test_metrics import Server
 
     monkeypatch.setenv("VOICE_ROUTER_LOG_FORMAT", "text")
-    server = Gunicorn(tmp_path)
+    server = Server(tmp_path, kind)
     try:
         assert server.get("/api/v1/problems").status_code == 401
     finally:
         server.stop()
     lines = [line for line in server.log.read_text().splitlines() if line.strip()]
     starts = [line for line in lines if TEXT_LINE.match(line)]
-    assert any("INFO    Starting gunicorn" in line for line in starts), lines
+    name = "gunicorn" if kind == "gunicorn" else "granian"
+    assert any(f"INFO    Starting {name}" in line for line in starts), lines
     assert any(
         "http.request method=GET path=/api/v1/problems " in line and " status=401 " in line
         for line in starts

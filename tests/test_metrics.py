@@ -1,5 +1,6 @@
 """/metrics: every counter moves when its event happens, state gauges come from the database
-and Redis, and under gunicorn the counts of several workers add up exactly."""
+and Redis, and under gunicorn or `voice-router serve` the counts of several web processes add
+up exactly."""
 
 from __future__ import annotations
 
@@ -178,11 +179,14 @@ def test_jira_calls_and_notifications_are_counted_by_result(make_loop, httpserve
     assert grew("voice_router_notifications_total", channel="writeback", outcome="failed") == 0
 
 
-# -- under gunicorn, two workers ----------------------------------------------------------
+# -- under gunicorn and under `voice-router serve` (granian), two web processes ----------------
 
 
-class Gunicorn:
-    def __init__(self, tmp_path: Path) -> None:
+class Server:
+    """gunicorn with the shipped config, or `voice-router serve`: two web processes and the
+    job runner beside them."""
+
+    def __init__(self, tmp_path: Path, kind: str) -> None:
         database = tmp_path / "vr.db"
         upgrade(make_engine(f"sqlite:///{database}"))  # before two workers race to migrate
         config = tmp_path / "vr.toml"
@@ -211,9 +215,13 @@ class Gunicorn:
         ]  # fmt: skip
         if _gunicorn_major() >= 27:  # its control socket defaults to one path per user
             command += ["--control-socket", str(tmp_path / "gunicorn.ctl")]
+        command.append("voice_router.web:create_app()")
+        if kind == "serve":
+            serve = ["serve", "--port", str(self.port), "--workers", "2"]
+            command = [sys.executable, "-m", "voice_router", *serve]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [*command, "voice_router.web:create_app()"],
+                command,
                 cwd=ROOT,
                 env=env,
                 stdout=out,
@@ -251,11 +259,11 @@ def _gunicorn_major() -> int:
     return int(gunicorn.__version__.split(".")[0])
 
 
-@pytest.fixture
-def gunicorn(tmp_path: Path) -> Iterator[Gunicorn]:
-    server = Gunicorn(tmp_path)
-    yield server
-    server.stop()
+@pytest.fixture(params=["gunicorn", "serve"])
+def server(request, tmp_path: Path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    started = Server(tmp_path, request.param)
+    yield started
+    started.stop()
 
 
 def post_generic(base: str, ticket: str, secret: str = SECRETS["generic"]) -> int:
@@ -267,45 +275,45 @@ def post_generic(base: str, ticket: str, secret: str = SECRETS["generic"]) -> in
     ).status_code
 
 
-def test_counts_from_two_gunicorn_workers_add_up_exactly(gunicorn):
+def test_counts_from_two_web_processes_add_up_exactly(server):
     sent = 0
     with ThreadPoolExecutor(max_workers=8) as pool:
         deadline = time.monotonic() + 90  # a worker still booting on a busy machine takes none
         while time.monotonic() < deadline:  # until both workers took some, and at least 40 in all
             tickets = [f"T{uuid.uuid4().hex[:8]}" for _ in range(20)]
-            statuses = list(pool.map(lambda t: post_generic(gunicorn.base, t), tickets))
+            statuses = list(pool.map(lambda t: post_generic(server.base, t), tickets))
             assert statuses == [202] * len(tickets)
             sent += len(tickets)
-            if sent >= 40 and len(gunicorn.worker_pids()) == 2:
+            if sent >= 40 and len(server.worker_pids()) == 2:
                 break
-    assert len(gunicorn.worker_pids()) == 2, "one worker took every delivery"
-    assert post_generic(gunicorn.base, "TBAD", secret="wrong") == 401
+    assert len(server.worker_pids()) == 2, "one worker took every delivery"
+    assert post_generic(server.base, "TBAD", secret="wrong") == 401
 
-    # The job runner (gunicorn's dirty worker: no Redis here) processes them in the background.
+    # The job runner (a process of its own: no Redis here) processes them in the background.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        samples = scrape(gunicorn.get)
+        samples = scrape(server.get)
         if value(samples, "voice_router_deliveries_stored", status="pending") == 0:
             break
         time.sleep(0.2)
-    scrapes = [scrape(gunicorn.get) for _ in range(6)]  # answered by either worker
+    scrapes = [scrape(server.get) for _ in range(6)]  # answered by either worker
     for samples in scrapes:
         assert deliveries(samples, "generic", "accepted") == sent
         assert deliveries(samples, "generic", "bad_signature") == 1
         processed = value(samples, "voice_router_deliveries_processed_total", outcome="processed")
         pending = value(samples, "voice_router_deliveries_stored", status="pending")
         assert (processed, pending) == (sent, 0)  # one runner: each delivery counted once
-    files = len(list(gunicorn.multiproc.glob("counter_*.db")))  # the web workers' and the runner's
-    for pid in gunicorn.worker_pids():
-        assert (gunicorn.multiproc / f"counter_{pid}.db").exists()
+    files = len(list(server.multiproc.glob("counter_*.db")))  # the web workers' and the runner's
+    for pid in server.worker_pids():
+        assert (server.multiproc / f"counter_{pid}.db").exists()
 
     # A worker that dies takes none of its counts with it.
-    os.kill(min(gunicorn.worker_pids()), signal.SIGTERM)
+    os.kill(min(server.worker_pids()), signal.SIGTERM)
     deadline = time.monotonic() + 30
-    while len(list(gunicorn.multiproc.glob("counter_*.db"))) <= files:
+    while len(list(server.multiproc.glob("counter_*.db"))) <= files:
         assert time.monotonic() < deadline, "no new worker wrote its counts"
-        gunicorn.get("/healthz")
+        server.get("/healthz")
         time.sleep(0.1)
-    assert post_generic(gunicorn.base, f"T{uuid.uuid4().hex[:8]}") == 202
+    assert post_generic(server.base, f"T{uuid.uuid4().hex[:8]}") == 202
     for _ in range(4):
-        assert deliveries(scrape(gunicorn.get), "generic", "accepted") == sent + 1
+        assert deliveries(scrape(server.get), "generic", "accepted") == sent + 1

@@ -23,6 +23,7 @@ from integrations import registry
 from tests.serving import (
     BlackHole,
     Process,
+    command_line,
     gunicorn,
     post_delivery,
     serve,
@@ -264,8 +265,9 @@ def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_resta
     runner, tmp_path, sqlite_template
 ):
     """`voice-router serve` and gunicorn with deploy/gunicorn.conf.py: the runner works in a
-    process of its own (gunicorn's dirty worker, not a web process), and when it dies gunicorn
-    starts another, which takes the lease over and goes on."""
+    process of its own, not a web process (serve: a child of serve running
+    workers/serve_runner.py; gunicorn: its dirty arbiter's worker), and when it dies another
+    is started, which takes the lease over and goes on."""
     deployment = Deployment(runner, tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
     config = deployment.configure()
     start = serve if runner == "serve" else gunicorn
@@ -274,9 +276,14 @@ def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_resta
     try:
         holder, pid = first_runner(deployment, web)
         assert web.process is not None
-        arbiter = parent_of(pid)
-        assert arbiter != web.process.pid  # not a web process of gunicorn's master
-        assert parent_of(arbiter) == web.process.pid  # but its dirty arbiter's worker
+        if runner == "serve":
+            supervisor = web.process.pid
+            assert parent_of(pid) == supervisor
+            assert "workers.serve_runner" in command_line(pid)
+        else:
+            supervisor = parent_of(pid)
+            assert supervisor != web.process.pid  # not a web process of gunicorn's master
+            assert parent_of(supervisor) == web.process.pid  # but its dirty arbiter's worker
         logs = web.output()
         assert logs.count('"runner.leading"') == 1, logs  # one runner, and only one
 
@@ -286,7 +293,7 @@ def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_resta
         wait_until(lambda: "import" in deployment.problems(), 60, "a new runner to take over")
         successor = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
         assert successor != holder
-        assert parent_of(int(successor.split(":")[1])) == arbiter
+        assert parent_of(int(successor.split(":")[1])) == supervisor
     finally:
         web.stop()
         deployment.engine.dispose()

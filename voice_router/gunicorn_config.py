@@ -1,17 +1,18 @@
-"""gunicorn settings for voice-router, used by `voice-router serve` and by
+"""gunicorn settings for voice-router's scaled set-up:
 
     gunicorn -c deploy/gunicorn.conf.py 'voice_router.web:create_app()'
 
-Either way, without `redis_url` the job runner (workers/embedded.py) runs in a process of
-its own beside the web processes: a gunicorn dirty worker (workers/runner_process.py), which
-gunicorn's master starts and restarts as it does web workers.
+(`voice-router serve` runs granian instead, with the same guarantees: voice_router/server.py.)
+Without `redis_url` the job runner (workers/embedded.py) runs in a process of its own beside
+the web processes: a gunicorn dirty worker (workers/runner_process.py), which gunicorn's
+master starts and restarts as it does web workers.
 
 - Threads (`gthread`), 64 per worker process: a request holds its thread for as long as its
   sender takes to send the body. With sync workers (one request per process), two clients
   trickling a body were enough to leave nobody to answer `/healthz` (the liveness probe
   would restart a healthy pod) or the next webhook. A thread waiting on a socket costs next to
   nothing, and 64 let one worker alone sit out 50 slow senders and still answer at once
-  (tests/test_gunicorn_config.py). They do not need 64 database connections: a thread takes
+  (tests/test_web_servers.py). They do not need 64 database connections: a thread takes
   one from the pool only while it stores or queries (a few ms, never while a body is still
   arriving), so the pool (voice_router/platform/db.py: 10 + 10 overflow per process) bounds the
   requests that use the database at once and the others queue for at most `pool_timeout`
@@ -41,11 +42,10 @@ gunicorn's master starts and restarts as it does web workers.
 
 from __future__ import annotations
 
-import glob
 import os
-import re
-import tempfile
 from typing import TYPE_CHECKING
+
+from voice_router.platform import processes as _processes
 
 if TYPE_CHECKING:
     from gunicorn.arbiter import Arbiter
@@ -76,35 +76,19 @@ logconfig_dict = {
     "formatters": {"json": {"()": "voice_router.platform.logs.JsonFormatter"}},
 }
 
-_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
-if not os.environ.get(_MULTIPROC):
-    os.environ[_MULTIPROC] = tempfile.mkdtemp(prefix="voice-router-metrics-")
-os.makedirs(os.environ[_MULTIPROC], exist_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+_processes.metrics_directory()  # before any worker imports prometheus_client
 
 
 def on_starting(server: Arbiter) -> None:
     """Drop the metric files of processes that no longer run (a previous gunicorn); decide
     whether this deployment's job runner runs here, and give the web processes one secret
     key when none is configured."""
-    for path in glob.glob(os.path.join(os.environ[_MULTIPROC], "*.db")):
-        found = re.search(r"_(\d+)\.db$", path)
-        if found and not _alive(int(found.group(1))):
-            os.remove(path)
+    _processes.remove_dead_metric_files()
     _prepare_processes(server)
 
 
 def _serves_voice_router(server: Arbiter) -> bool:
-    app_uri = getattr(server.app, "app_uri", None)  # None: `voice-router serve`'s own app
+    app_uri = getattr(server.app, "app_uri", None)
     return app_uri is None or str(app_uri).startswith("voice_router.web")
 
 
@@ -117,28 +101,12 @@ def _prepare_processes(server: Arbiter) -> None:
         return
     settings = load_settings()
     if not settings.secret_key.strip():
-        _share_one_secret_key()
+        _processes.share_one_secret_key()
     if settings.redis_url:
         server.cfg.set("dirty_workers", 0)
         os.environ.pop(ENVIRONMENT_FLAG, None)
         return
     os.environ[ENVIRONMENT_FLAG] = "1"  # the web processes start no runner of their own
-
-
-def _share_one_secret_key() -> None:
-    """No `secret_key` set: one random key for every web process of this server, made here
-    before they fork. With a key each, a form served by one process failed its CSRF check
-    when the browser posted it on a connection another process answered (a 400 for most
-    forms once a browser holds several connections). Sign-ins still end when the server
-    restarts, and several servers behind one address still need a configured key."""
-    import logging
-    import secrets
-
-    os.environ["VOICE_ROUTER_SECRET_KEY"] = secrets.token_hex(32)
-    logging.getLogger("voice_router.web.ui").warning(
-        "ui.secret_key.generated",
-        extra={"hint": "sign-ins end when this server restarts: set secret_key to keep them"},
-    )
 
 
 def pre_request(worker: Worker, req: Request) -> None:
@@ -149,19 +117,13 @@ def pre_request(worker: Worker, req: Request) -> None:
         sock.settimeout(worker.cfg.timeout)
 
 
-def _mark_dead(pid: int | str) -> None:
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(pid)
-
-
 def child_exit(server: Arbiter, worker: Worker) -> None:
-    _mark_dead(worker.pid)
+    _processes.mark_dead(worker.pid)
 
 
 def dirty_worker_exit(arbiter: object, worker: Worker) -> None:
     """The job runner's process is gone: its gauges go with it (its counts stay summed)."""
-    _mark_dead(worker.pid)
+    _processes.mark_dead(worker.pid)
 
 
 dirty_apps = ["workers.runner_process:JobRunnerApp"]

@@ -1,9 +1,10 @@
 """The job runner in a process of its own, beside gunicorn's web processes.
 
-`voice-router serve` and `gunicorn -c deploy/gunicorn.conf.py` with no `redis_url` start it
-as a gunicorn *dirty app* (voice_router/gunicorn_config.py): gunicorn's master starts a
-dirty arbiter, which starts one dirty worker, which loads this app — and each restarts the
-one below it when it dies, as the master does with web workers. The runner's threads then
+`gunicorn -c deploy/gunicorn.conf.py` with no `redis_url` starts it as a gunicorn *dirty app*
+(voice_router/gunicorn_config.py): gunicorn's master starts a dirty arbiter, which starts one
+dirty worker, which loads this app — and each restarts the one below it when it dies, as the
+master does with web workers. (`voice-router serve` starts its own runner process:
+workers/serve_runner.py.) The runner's threads then
 never share an interpreter (and its lock) with a request: a 202 waits for nothing but its
 own insert, whatever the runner is applying or waiting on (Jira, a helpdesk, SMTP).
 

@@ -9,8 +9,9 @@ from voice_router.platform.runtime import Runtime
 from voice_router.platform.settings import Settings, load_settings
 from workers.queue import make_queue
 
-# Set by the master (gunicorn_config.on_starting) for its web processes: the runner runs in
-# the dirty worker (workers/runner_process.py), so `create_app` starts none of its own. Here,
+# Set for the web processes by gunicorn's master (gunicorn_config.on_starting) and by
+# `voice-router serve` (voice_router/server.py): the runner runs in a process of its own
+# (workers/runner_process.py, workers/serve_runner.py), so `create_app` starts none. Here,
 # not there: a web process reads it without loading the runner and gunicorn's dirty app.
 RUNNER_PROCESS_FLAG = "VOICE_ROUTER_RUNNER_PROCESS"
 

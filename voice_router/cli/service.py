@@ -18,11 +18,18 @@ from voice_router.cli.context import runtime_of, settings_of
     type=click.IntRange(1, 64),
     help="Web processes (default: $WEB_CONCURRENCY, else one per CPU core plus one).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds a request may wait on its sender's next bytes before a 408.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
-    """Run voice-router on this machine: gunicorn, and (without redis_url) the job runner."""
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, timeout: float) -> None:
+    """Run voice-router on this machine: granian, and (without redis_url) the job runner."""
     from voice_router.platform.db import make_engine, upgrade
-    from voice_router.web.server import Server
+    from voice_router.server import serve as run
 
     settings = settings_of(ctx)
     engine = make_engine(settings.database_url)
@@ -33,8 +40,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None
         click.echo(
             "redis_url is set: jobs run in `voice-router worker` processes, not here", err=True
         )
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    Server(bind, workers or web_processes()).run()
+    run(host, port, workers or web_processes(), timeout)
 
 
 def web_processes() -> int:

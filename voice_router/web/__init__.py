@@ -17,9 +17,9 @@ from workers.runtime import build_runtime
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """The app. Built from settings with no `redis_url`, it also starts this process's job
-    runner — unless gunicorn runs one in a process of its own (deploy/gunicorn.conf.py,
-    `voice-router serve`: workers/runner_process.py); given a runtime, it leaves running jobs
-    to the caller."""
+    runner — unless the server runs one in a process of its own (deploy/gunicorn.conf.py:
+    workers/runner_process.py; `voice-router serve`: workers/serve_runner.py); given a
+    runtime, it leaves running jobs to the caller."""
     runner_wanted = runtime is None
     if runtime is None:
         runtime = build_runtime(settings or load_settings())

@@ -1,6 +1,7 @@
-"""deploy/gunicorn.conf.py under real gunicorn, as the image, compose and Kubernetes run it:
-slow senders do not starve /healthz, a sender that stalls gets an answer, and a chunked body
-over `max_body_bytes` is a 413 on every path, like one with a Content-Length."""
+"""Both web servers as they are run: gunicorn with deploy/gunicorn.conf.py (the image, compose
+and Kubernetes) and `voice-router serve` (granian, voice_router/server.py). Slow senders do not
+starve /healthz, a sender that stalls gets a 408 and one that trickles does not, and a chunked
+body over `max_body_bytes` is a 413 on every path, like one with a Content-Length."""
 
 from __future__ import annotations
 
@@ -30,11 +31,17 @@ ROOT = Path(__file__).parents[1]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-class Gunicorn:
-    """gunicorn with the shipped config on a loopback port and a fresh SQLite database;
-    `flags` are added to the command line the way an operator would add them."""
+SERVERS = ["gunicorn", "serve"]
 
-    def __init__(self, tmp_path: Path, *flags: str, max_body_bytes: int = 1048576) -> None:
+
+class Server:
+    """gunicorn with the shipped config, or `voice-router serve`, on a loopback port and a
+    fresh SQLite database; `flags` are added to the command line the way an operator would
+    add them."""
+
+    def __init__(
+        self, tmp_path: Path, kind: str, *flags: str, max_body_bytes: int = 1048576
+    ) -> None:
         database = tmp_path / "vr.db"
         self.engine = make_engine(f"sqlite:///{database}")
         upgrade(self.engine)  # before the workers race to migrate
@@ -47,7 +54,7 @@ class Gunicorn:
         )
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tmp_path / "gunicorn.log"
+        self.log = tmp_path / f"{kind}.log"
         metrics = tmp_path / "metrics"
         metrics.mkdir()
         env = {
@@ -60,6 +67,9 @@ class Gunicorn:
             sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
             "-b", f"127.0.0.1:{self.port}", *flags, "voice_router.web:create_app()",
         ]  # fmt: skip
+        if kind == "serve":
+            serve = ["serve", "--port", str(self.port), "--workers", "2", *flags]
+            command = [sys.executable, "-m", "voice_router", *serve]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -81,9 +91,9 @@ class Gunicorn:
         self.engine.dispose()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Gunicorn]:
-    started = Gunicorn(tmp_path)
+@pytest.fixture(params=SERVERS)
+def server(request, tmp_path: Path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    started = Server(tmp_path, request.param)
     yield started
     started.stop()
 
@@ -168,19 +178,54 @@ def test_healthz_answers_in_under_a_second_while_50_senders_trickle_their_bodies
             connection.close()
 
 
-def test_a_sender_that_stalls_mid_body_is_answered_408_after_the_timeout(tmp_path):
-    """A sync worker's heartbeat killed a request stuck on its sender after `timeout`
-    seconds; with threads, the socket timeout set per request does it, and answers."""
-    server = Gunicorn(tmp_path, "--timeout", "2")
+CHUNKED_HEAD = (
+    b"POST /webhooks/generic HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n7\r\n"
+)
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_sender_that_stalls_mid_body_is_answered_408_after_the_timeout(tmp_path, kind, framing):
+    """gunicorn: a socket timeout set per request (a sync worker's heartbeat did it before
+    threads). serve: granian waits for a body for ever, and voice_router/web/stalled.py cuts
+    the connection's reading side, so the read ends and the request is answered."""
+    server = Server(tmp_path, kind, "--timeout", "2")
+    head = request_head("/webhooks/generic", 1000) if framing == "content-length" else CHUNKED_HEAD
     try:
         with server.connect() as connection:
             connection.settimeout(30)
-            connection.sendall(request_head("/webhooks/generic", 1000) + b'{"id": ')
+            connection.sendall(head + b'{"id": ')
             answer = http.client.HTTPResponse(connection)
             answer.begin()  # http.client.RemoteDisconnected: closed without an answer
             assert answer.status == 408
             assert json.loads(answer.read())["error"] == "request_timeout"
         assert healthz_seconds(server.base) < 5  # the worker lives on
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_a_sender_that_trickles_its_body_within_the_timeout_is_not_cut(tmp_path, kind):
+    """The timeout bounds each wait for the sender's next bytes, not the whole body: a byte
+    every half second for four seconds, with a 2-second timeout, is taken."""
+    raw, headers = signed_of_length(600)
+    server = Server(tmp_path, kind, "--timeout", "2")
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    try:
+        with server.connect() as connection:
+            connection.settimeout(30)
+            connection.sendall(
+                f"POST /webhooks/generic HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
+                f"Content-Length: {len(raw)}\r\n\r\n".encode()
+                + raw[:-8]
+            )
+            for byte in raw[-8:]:
+                time.sleep(0.5)
+                connection.sendall(bytes([byte]))
+            answer = http.client.HTTPResponse(connection)
+            answer.begin()
+            assert answer.status == 202, answer.read()
     finally:
         server.stop()
 
@@ -205,14 +250,14 @@ def chunked(raw: bytes) -> Iterator[bytes]:
         yield raw[start : start + 1000]
 
 
-@pytest.fixture
-def small_server(tmp_path: Path) -> Iterator[Gunicorn]:
-    started = Gunicorn(tmp_path, max_body_bytes=4096)
+@pytest.fixture(params=SERVERS)
+def small_server(request, tmp_path: Path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    started = Server(tmp_path, request.param, max_body_bytes=4096)
     yield started
     started.stop()
 
 
-def post_chunked(server: Gunicorn, length: int) -> requests.Response:
+def post_chunked(server: Server, length: int) -> requests.Response:
     """A signed generic webhook of `length` bytes, sent chunked (no Content-Length)."""
     raw, headers = signed_of_length(length)
     url = f"{server.base}/webhooks/generic"
