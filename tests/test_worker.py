@@ -54,6 +54,7 @@ def worker(config: Path, *args: str) -> subprocess.Popen:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, to kill with its job's work horse
     )
 
 
@@ -104,8 +105,11 @@ def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, re
     while processed(runtime.engine) == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
     done_at_kill = processed(runtime.engine)
-    first.send_signal(signal.SIGKILL)
+    # The whole group: rq runs each job in a forked work horse, which a SIGKILL of the
+    # worker alone leaves running (it then blocked on the full output pipe, for ever).
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=30)
+    first.stdout.close()
     assert 0 < done_at_kill < total, "the kill must land while batches are still running"
 
     second = worker(config, "--burst")
