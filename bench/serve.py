@@ -1,6 +1,7 @@
 """The default set-up under load: `voice-router serve` on SQLite with no Redis — webhooks,
-processing, Jira in one service — against a bare Flask endpoint served the same way (gunicorn
-with voice-router's own settings) in the same run.
+processing, Jira in one service — against a bare Flask endpoint in the same run, served as
+serve was when issue 11 set the target (gunicorn with voice-router's own settings; serve itself
+has run granian since issue 15, so the ratio now includes the cheaper server).
 
     python bench/serve.py [--duration 10] [--rounds 2]
 
