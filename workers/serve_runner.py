@@ -21,6 +21,7 @@ import threading
 from voice_router.platform import logs
 from voice_router.platform.settings import load_settings
 from workers.embedded import start_runner
+from workers.jobs import freeze_loaded
 from workers.runtime import build_runtime
 
 log = logging.getLogger("workers.serve_runner")
@@ -33,7 +34,9 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = load_settings()
     logs.configure(settings)
-    runner = start_runner(build_runtime(settings))
+    runtime = build_runtime(settings)
+    freeze_loaded()
+    runner = start_runner(runtime)
     log.info("runner.started", extra={"pid": os.getpid()})
     while not stop.wait(1.0):
         if os.getppid() != parent:
