@@ -15,8 +15,9 @@ problem and its SHORTLIST most similar groups (the only ones a correction can br
 top); the others get the shortlist's mean h.
 
 The unit vectors of all groups depend only on the vectors and the merges, not on the
-problem asked about: they are kept while both stay the same, and a call costs two
-matrix-vector products. With u the unit rows, b the background and t the problem's row,
+problem asked about: they are kept while both stay the same, with each row's product
+with their sum, and a call costs one matrix-vector product per row asked about (the problem,
+and with hubness its shortlist). With u the unit rows, b the background and t the problem's row,
 (u - b) . (t - b) = u.t - u.b - b.t + b.b and |u - b|^2 = u.u - 2 u.b + b.b, so the rows
 never need centring one by one.
 """
@@ -42,6 +43,8 @@ class Space:
     rows: np.ndarray  # unit vectors (zero for a zero sum)
     squares: np.ndarray  # each row's squared norm: 1, or 0 for a zero row
     total: np.ndarray  # the rows' sum
+    with_total: np.ndarray  # each row . total (u.s below), the same for every call
+    total_square: float  # total . total
     vectors: tuple[np.ndarray, ...]  # held so that the ids in the cache key stay theirs
 
 
@@ -75,7 +78,7 @@ def _centred(space: Space, rows: np.ndarray) -> np.ndarray:
     t) / c the target's background (s the rows' sum), u.b = (u.s - u.t) / c, t.b and b.b
     likewise: one matrix product, u.t, for all of them."""
     c = len(space.index) - 1 + PRIOR
-    us = space.rows @ space.total  # (n,)
+    us = space.with_total  # (n,)
     # (m, n) as m matrix-vector products: a matrix product goes to the BLAS's threads,
     # several times the CPU time (and more wall time) on a busy machine of few cores
     ut = np.stack([space.rows @ space.rows[row] for row in rows])
@@ -83,7 +86,7 @@ def _centred(space: Space, rows: np.ndarray) -> np.ndarray:
     ts = us[rows][:, None]
     ub = (us[None, :] - ut) / c
     tb = (ts - tt) / c
-    bb = (float(space.total @ space.total) - 2 * ts + tt) / (c * c)
+    bb = (space.total_square - 2 * ts + tt) / (c * c)
     t_norm = np.sqrt(np.maximum(tt - 2 * tb + bb, 0.0))
     norms = np.sqrt(np.maximum(space.squares[None, :] - 2 * ub + bb, 0.0)) * t_norm
     dots = ut - ub - tb + bb
@@ -131,7 +134,10 @@ def _space(vectors: dict[int, np.ndarray], roots: dict[int, int]) -> Space:
     rows = np.zeros_like(matrix)
     np.divide(matrix, norms, out=rows, where=norms > 0)
     squares = (norms[:, 0] > 0).astype(matrix.dtype)
-    space = Space(index, rows, squares, rows.sum(axis=0), tuple(vectors.values()))
+    total = rows.sum(axis=0)
+    space = Space(
+        index, rows, squares, total, rows @ total, float(total @ total), tuple(vectors.values())
+    )
     with _LOCK:
         _SPACES[key] = space
         while len(_SPACES) > KEPT:
