@@ -123,6 +123,7 @@ def load_labelled(engine: Any, data: dict[str, Any]) -> dict[int, dict[str, Any]
                         source="generic",
                         ticket_id=f"L{ticket}",
                         subject=item["subject"],
+                        first_message=item.get("first_message"),
                         tag=record["tag"],
                         customer_id=customer.id,
                         account_id=account.id if account else None,
@@ -246,6 +247,8 @@ def bulk_load(engine: Any, data: dict[str, Any], pain_points: int, seed: int) ->
     keys = [p["key"] for p in data["problems"]]
     vocabulary = sorted({w for k in keys for w in k.split("-")})
     subjects = [t["subject"] for p in data["problems"] for t in p["tickets"]]
+    messages = [t.get("first_message") for p in data["problems"] for t in p["tickets"]]
+    texts = random.Random(seed + 1)  # first messages drawn apart: the other draws stay as they were
     while len(keys) < PROBLEMS:
         key = "-".join(rng.sample(vocabulary, rng.randint(2, 4)))
         if key not in keys:
@@ -286,7 +289,8 @@ def bulk_load(engine: Any, data: dict[str, Any], pain_points: int, seed: int) ->
             reported = now - timedelta(seconds=rng.randrange(90 * 24 * 3600))
             rows.append(
                 {"problem_id": problem + 1, "source": "generic", "ticket_id": f"T{i}",
-                 "subject": rng.choice(subjects), "tag": f"pain-{keys[problem]}",
+                 "subject": rng.choice(subjects), "first_message": texts.choice(messages),
+                 "tag": f"pain-{keys[problem]}",
                  "customer_id": customer + 1, "account_id": account_of[customer],
                  "reported_at": reported, "last_event_at": reported,
                  "removed_at": reported if rng.random() < 0.05 else None}

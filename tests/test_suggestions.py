@@ -5,6 +5,7 @@ over tests/data/suggestions.json, not asserted here."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,28 @@ def test_the_labelled_set_is_consistent():
     assert fresh and fresh == ids[len(ids) - len(fresh) :]
     for pair in data["pairs"]:
         assert (cluster[pair["a"]] == cluster[pair["b"]]) is pair["duplicate"], pair
+
+
+def test_the_labelled_first_messages_are_consistent():
+    """Each written first message (tests/data/suggestions_messages.py) goes to at most one
+    ticket, of its own cluster; the other tickets have a filler message or none."""
+
+    sys.path.insert(0, str(DATA.parent))
+    from make_suggestions_set import build
+    from suggestions_messages import FILLER_MESSAGES, MESSAGES
+
+    data = json.loads(DATA.read_text())
+    assert build() == data  # the generator is deterministic, and the file is its output
+    assert set(MESSAGES) == {c["id"] for c in data["clusters"]}
+    used: dict[str, str] = {}
+    tickets = [(p["cluster"], t) for p in data["problems"] for t in p["tickets"]]
+    for cluster, ticket in tickets:
+        message = ticket["first_message"]
+        if message is None or message in FILLER_MESSAGES:
+            continue
+        assert message in MESSAGES[cluster], (cluster, message)
+        assert message not in used, (cluster, message)
+        used[message] = cluster
+    written = sum(len(messages) for messages in MESSAGES.values())
+    none = sum(ticket["first_message"] is None for _, ticket in tickets)
+    assert len(used) >= 0.9 * written and 0.2 <= none / len(tickets) <= 0.4

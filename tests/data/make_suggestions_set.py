@@ -28,6 +28,7 @@ from voice_router.problems.tags import TagMatcher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from suggestions_fresh import FRESH_CLUSTERS, FRESH_HARD_NEGATIVES
+from suggestions_messages import FILLER_MESSAGES, MESSAGES
 from suggestions_more import (
     MORE_HARD_NEGATIVES,
     MORE_TAGS,
@@ -1347,6 +1348,8 @@ COMPANIES = 150
 FREE_MAIL_SHARE = 0.08
 FILLER_SHARE = 0.12
 REPEAT_SHARE = 0.25
+NO_MESSAGE_SHARE = 0.2  # tickets whose first message is not stored (none, or not read)
+FILLER_MESSAGE_SHARE = 0.6  # of the tickets beyond a cluster's written messages
 
 
 def build() -> dict:
@@ -1446,6 +1449,7 @@ def build() -> dict:
         negatives.append({"a": a, "b": b, "duplicate": False, "kind": "hard-negative"})
     assert len({(n["a"], n["b"]) for n in negatives}) == len(negatives)
 
+    _first_messages(problems)
     return {
         "about": "Labelled merge-suggestion set for voice-router; see README.md.",
         "licence": "CC0-1.0",
@@ -1457,15 +1461,41 @@ def build() -> dict:
     }
 
 
+def _first_messages(problems: list[dict]) -> None:
+    """Give each ticket its first message (suggestions_messages.py), or none. The draws have
+    a seed per cluster, apart from `build`'s, so every other field stays as it was and a
+    cluster's messages do not depend on the clusters before it: 20% of tickets get none;
+    each written message goes to one ticket of its cluster; tickets beyond those get a
+    filler message (60%) or none."""
+    tickets: dict[str, list[dict]] = {}
+    for problem in problems:
+        tickets.setdefault(problem["cluster"], []).extend(problem["tickets"])
+    for cluster_id, theirs in tickets.items():
+        rng = random.Random(f"{SEED}-messages-{cluster_id}")
+        pool = MESSAGES[cluster_id][:]
+        rng.shuffle(pool)
+        for ticket in theirs:
+            message = None
+            if rng.random() >= NO_MESSAGE_SHARE:
+                if pool:
+                    message = pool.pop()
+                elif rng.random() < FILLER_MESSAGE_SHARE:
+                    message = rng.choice(FILLER_MESSAGES)
+            ticket["first_message"] = message
+    assert set(MESSAGES) == set(tickets), set(MESSAGES) ^ set(tickets)
+
+
 def main() -> None:
     data = build()
     OUT.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     pairs = data["pairs"]
     duplicates = sum(p["duplicate"] for p in pairs)
+    tickets = [t for p in data["problems"] for t in p["tickets"]]
+    messages = sum(t["first_message"] is not None for t in tickets)
     print(
         f"{OUT.name}: {len(data['problems'])} problems in {len(data['clusters'])} clusters, "
         f"{len(pairs)} labelled pairs ({duplicates} duplicate, {len(pairs) - duplicates} hard "
-        f"negative)"
+        f"negative); {messages} of {len(tickets)} tickets with a first message"
     )
 
 
