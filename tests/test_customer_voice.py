@@ -85,12 +85,12 @@ def test_helpdesks_give_the_customers_first_message_where_their_bodies_carry_it(
     assert customer_wrote.first_message == "First & foremost"
 
 
-def freshdesk(ticket, email, name, tag, description, company="Acme Corp"):
+def freshdesk(ticket, email, name, tag, description, company="Acme Corp", subject="Login trouble"):
     return {
         "freshdesk_webhook": {
             "ticket_id": ticket,
             "ticket_url": f"https://desk.example/{ticket}",
-            "ticket_subject": "Login trouble",
+            "ticket_subject": subject,
             "ticket_description": description,
             "ticket_tags": tag,
             "ticket_updated_at": "2026-11-20T10:00:00Z",

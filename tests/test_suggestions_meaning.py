@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from tests.support import post_signed
+from tests.test_customer_voice import freshdesk
 from tests.test_suggestions import ids, report
 from voice_router.models import Problem, ProblemVector
 from voice_router.problems import meaning, vectors
 from voice_router.problems.merging import merge
 from voice_router.problems.privacy import forget
+from voice_router.problems.quotes import excerpt
 from voice_router.problems.suggestions import WEIGHTS, compare, suggest
 
 # How tickets read in practice: each side of a pair in its own words, some of them shared
@@ -145,12 +150,21 @@ def test_vectors_are_stored_as_pain_points_arrive_and_suggestions_only_read_them
     assert found[ids(runtime)["sso-login-loop"]].meaning > 0.1
 
 
-def test_vectors_of_another_encoder_are_ignored_then_recomputed(client, runtime):
+@pytest.mark.parametrize(
+    "stamp, size",
+    [
+        ("wordllama-256", 1024),  # as rows left by the word-vector release were
+        (meaning.MODEL, meaning.DIM * 4),  # this encoder's, from subjects only (no messages)
+    ],
+)
+def test_vectors_of_another_encoder_or_recipe_are_ignored_then_recomputed(
+    client, runtime, stamp, size
+):
     report(client, "T1", "pain-sso-login-loop", subject="Login loop after SSO")
     report(client, "T2", "pain-okta-signin", email="ben@globex.example", subject="Okta loops")
     key_ids = ids(runtime)
-    with Session(runtime.engine) as session:  # as rows left by the word-vector release were
-        session.execute(sa.update(ProblemVector).values(model="wordllama-256", vector=b"\0" * 1024))
+    with Session(runtime.engine) as session:
+        session.execute(sa.update(ProblemVector).values(model=stamp, vector=b"\0" * size))
         session.commit()
     with Session(runtime.engine) as session:
         found, _ = compare(session, key_ids["okta-signin"])
@@ -163,7 +177,7 @@ def test_vectors_of_another_encoder_are_ignored_then_recomputed(client, runtime)
 
     with Session(runtime.engine) as session:
         rows = session.exec(select(ProblemVector)).all()
-    assert {row.model for row in rows} == {meaning.MODEL}
+    assert {row.model for row in rows} == {vectors.STAMP}
     assert {len(row.vector) for row in rows} == {meaning.DIM * 4}
     assert vectors.update(runtime.engine) == 0
 
@@ -249,3 +263,80 @@ def test_a_problem_near_everything_counts_for_less_in_meaning(client, runtime):
     nearest = max(corrected, key=lambda pid: corrected[pid].meaning)
     assert nearest == key_ids["search-slow"]
     assert [s.problem_id for s in found] == [key_ids["search-slow"]]
+
+
+# Two problems whose tags and subjects say nothing alike: only what the customers wrote in
+# their first messages ties them together.
+BY_MESSAGE = [
+    (
+        "pain-cant-get-in",
+        [
+            ("Urgent", "I sign in with Okta and land on your login page again, round and round."),
+            ("Help please", "Since Monday logging in with our company SSO loops back to the "
+             "sign-in page forever. Cleared cookies, same thing."),
+            ("Still waiting for an answer", "We use Azure AD sign-on, and after the password "
+             "it sends us back to the start, over and over."),
+        ],
+    ),
+    (
+        "pain-sign-on-redirects",
+        [
+            ("Not working", "The single sign-on keeps redirecting me between "
+             "Azure AD and your login page until the browser gives up."),
+            ("Issue", "Our SAML login bounces back to the login screen every time, "
+             "nobody in the team can get past it."),
+            ("Follow up on my ticket", "Logging in through Okta goes in circles: Okta, your "
+             "login page, Okta again."),
+        ],
+    ),
+]  # fmt: skip
+
+
+def test_problems_tied_only_by_their_first_messages_find_each_other(client, runtime):
+    n = 0
+    for tag, tickets in BY_MESSAGE:
+        for subject, said in tickets:
+            n += 1
+            body = freshdesk(f"F{n}", f"p{n}@c{n}.example", f"Person {n}", tag, said,
+                             company=f"C{n}", subject=subject)  # fmt: skip
+            assert post_signed(client, "freshdesk", body).status_code == 202
+    for tag, subjects in OTHERS:
+        for subject in subjects:
+            n += 1
+            report(client, f"T{n}", tag, email=f"p{n}@c{n}.example", subject=subject)
+    key_ids = ids(runtime)
+    a, b = key_ids["cant-get-in"], key_ids["sign-on-redirects"]
+    with Session(runtime.engine) as session:
+        found, _ = compare(session, a)
+    tie = found[b]  # no name, subject word, account or customer in common: meaning alone
+    assert (tie.name, tie.subjects, tie.shared_accounts, tie.shared_customers) == (0, 0, 0, 0)
+    assert offered(runtime, a) == [b]
+    assert offered(runtime, b) == [a]
+
+
+def test_forget_takes_a_persons_first_messages_out_of_the_vectors(client, runtime):
+    mine = "Every time I sign in with Okta I land on the login page again."
+    theirs = "SSO login loops forever, reach me at 555-123-4567 or maria@acme-corp.com."
+    for n, (email, said) in enumerate(
+        [("ana@acme.example", mine), ("maria@acme-corp.com", theirs)]
+    ):
+        body = freshdesk(f"F{n}", email, "Someone", "pain-sso-login-loop", said)
+        assert post_signed(client, "freshdesk", body).status_code == 202
+    title = "SSO login loop"
+    both = vectors.problem_vector([title, title, "Login trouble"], [mine, excerpt(theirs, 500)])
+    (stored,) = stored_rows(runtime)
+    assert np.allclose(np.frombuffer(stored.vector, dtype=np.float32), both, atol=1e-5)
+    assert "[phone]" in excerpt(theirs, 500) and "[e-mail]" in excerpt(theirs, 500)
+    left = vectors.problem_vector([title, title, "Login trouble"], [mine])
+    assert not np.allclose(both, left, atol=1e-3)  # her message counted
+
+    forget(runtime.engine, "maria@acme-corp.com", actor="test")
+    assert stored_rows(runtime) == []
+    assert vectors.update(runtime.engine) == 1
+    (stored,) = stored_rows(runtime)
+    assert np.allclose(np.frombuffer(stored.vector, dtype=np.float32), left, atol=1e-5)
+
+
+def stored_rows(runtime) -> list[ProblemVector]:
+    with Session(runtime.engine) as session:
+        return list(session.exec(select(ProblemVector)).all())

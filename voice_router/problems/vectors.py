@@ -1,8 +1,15 @@
 """The meaning vector of each problem (table `problemvector`), for merge suggestions.
 
+A problem's vector is the sum of the unit sentence vectors of its title (twice), its latest
+ticket subjects and those of its latest first customer messages that are about it: a message
+joins when its cosine with the sum of the rest is at least AGREEMENT, so "see subject" and
+side issues stay out (the recipe chosen on the tuning half of
+tests/data/suggestions.json, docs/benchmarks.md section 5). Messages are read as quotes
+are: one line, greeting dropped, contacts masked, cut at MESSAGE_CHARS.
+
 Written only by jobs: `update` runs after each inbox drain and in each reconcile pass
-(workers/jobs.py) and recomputes the vectors that are missing, made by another encoder
-(`meaning.MODEL`, after an upgrade), made at more tickets than the problem has now (a pain
+(workers/jobs.py) and recomputes the vectors that are missing, made by another encoder or
+recipe (`STAMP`, after an upgrade), made at more tickets than the problem has now (a pain
 point removed by `forget`, a replay), or behind the problem's growth (`_stale`).
 
 Read by suggestions without writing: `load` keeps every vector in memory per process,
@@ -26,10 +33,17 @@ from voice_router.models import PainPoint, Problem, ProblemVector
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.upsert import insert_missing
-from voice_router.problems.meaning import DIM, MODEL, text_vector
+from voice_router.problems.meaning import DIM, MODEL, embed, text_vector
+from voice_router.problems.quotes import excerpt
 from voice_router.problems.tags import title_from_key
 
 SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
+MESSAGES = 10  # first customer messages per problem that may join it (the latest ones)
+MESSAGE_CHARS = 500  # a message is cut here: the encoder reads 128 tokens at most
+AGREEMENT = 0.4  # a message joins when its cosine with the rest of the texts is this or more
+# Stamped on stored vectors (`problemvector.model`): another encoder or another recipe of
+# texts means every stored vector is made again.
+STAMP = f"{MODEL}+messages"
 CHUNK = 500
 REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
 
@@ -53,7 +67,7 @@ def update(engine: Engine, limit: int | None = None) -> int:
             for pid, tickets, made_at in session.exec(
                 select(
                     ProblemVector.problem_id, ProblemVector.tickets, ProblemVector.updated_at
-                ).where(col(ProblemVector.model) == MODEL)
+                ).where(col(ProblemVector.model) == STAMP)
             ).all()
         }
         stale = [
@@ -65,7 +79,7 @@ def update(engine: Engine, limit: int | None = None) -> int:
         texts = _texts(session, due) if due else {}
     if not due:
         return 0
-    vectors = {pid: text_vector(lines) for pid, lines in texts.items()}
+    vectors = {pid: problem_vector(*parts) for pid, parts in texts.items()}
     with session_scope(engine) as session:
         _store(session, vectors, due)
     return len(due)
@@ -75,8 +89,9 @@ def _stale(tickets: int, stored: tuple[int, datetime] | None, now: datetime) -> 
     """Whether a problem's vector is to be made again: none yet (or another encoder's);
     fewer tickets than when it was made (`forget`, a removal: their subjects must go);
     while the problem is small, any new ticket; later, once the tickets grew by a tenth, or
-    REFRESH after it was made. A big problem's latest subjects say the same thing ticket
-    after ticket, and encoding it anew for each batch would cost more than the batch."""
+    REFRESH after it was made. A big problem's latest subjects and messages say the same
+    thing ticket after ticket, and encoding it anew for each batch would cost more than the
+    batch."""
     if stored is None:
         return True
     made_for, made_at = stored
@@ -95,7 +110,7 @@ def load(session: Session) -> dict[int, np.ndarray]:
         *session.exec(
             select(sa.func.count(), sa.func.max(ProblemVector.updated_at))
             .select_from(ProblemVector)
-            .where(col(ProblemVector.model) == MODEL)
+            .where(col(ProblemVector.model) == STAMP)
         ).one(),
         session.exec(select(sa.func.count()).select_from(Problem)).one(),
     )
@@ -109,7 +124,7 @@ def load(session: Session) -> dict[int, np.ndarray]:
     versions = dict(
         session.exec(
             select(ProblemVector.problem_id, ProblemVector.updated_at).where(
-                col(ProblemVector.model) == MODEL
+                col(ProblemVector.model) == STAMP
             )
         ).all()
     )
@@ -135,14 +150,34 @@ def _identity(session: Session) -> str:
     return session.get_bind().engine.url.render_as_string(hide_password=True)
 
 
-def _texts(session: Session, problems: dict[int, tuple[str, int]]) -> dict[int, list[str]]:
+def problem_vector(texts: list[str], messages: list[str]) -> np.ndarray:
+    """The sum of the unit vectors of `texts` (the title, twice, and subjects) and of those
+    `messages` whose cosine with the rest (the texts and the other messages) is at least
+    AGREEMENT: a message that says what the problem's other texts say joins, a greeting or
+    a side issue does not; messages that agree with each other join under a tag that says
+    little."""
+    core = text_vector(texts)
+    if not messages:
+        return core
+    found = embed(messages)
+    rest = core + found.sum(axis=0) - found
+    norms = np.maximum(np.linalg.norm(rest, axis=1), 1e-9)
+    agreement = (found * rest).sum(axis=1) / norms
+    joined: np.ndarray = core + found[agreement >= AGREEMENT].sum(axis=0)
+    return joined
+
+
+def _texts(
+    session: Session, problems: dict[int, tuple[str, int]]
+) -> dict[int, tuple[list[str], list[str]]]:
     """What each problem's vector is made of (id -> (key, ticket count)): its name, twice,
-    and its latest subjects."""
-    subjects = _subjects(session, list(problems))
+    and its latest subjects; its latest first messages."""
+    read = _read(session, list(problems))
     texts = {}
     for pid, (key, _) in problems.items():
         name = title_from_key(key)
-        texts[pid] = [name, name, *subjects.get(pid, [])]
+        subjects, messages = read.get(pid, ([], []))
+        texts[pid] = ([name, name, *subjects], messages)
     return texts
 
 
@@ -156,32 +191,40 @@ def _store(
         session.execute(sa.delete(ProblemVector).where(col(ProblemVector.problem_id).in_(chunk)))
     rows = [
         {"problem_id": pid, "vector": vector.tobytes(), "tickets": problems[pid][1],
-         "model": MODEL, "updated_at": now}
+         "model": STAMP, "updated_at": now}
         for pid, vector in vectors.items()
     ]  # fmt: skip
     insert_missing(session, ProblemVector, rows)
 
 
-def _subjects(session: Session, problem_ids: list[int]) -> dict[int, list[str]]:
-    """Up to SUBJECTS distinct subjects of each problem's active pain points, latest first."""
-    found: dict[int, list[str]] = {}
+def _read(session: Session, problem_ids: list[int]) -> dict[int, tuple[list[str], list[str]]]:
+    """Up to SUBJECTS distinct subjects and MESSAGES distinct first messages (as `excerpt`
+    reads them) of each problem's active pain points, latest first."""
+    found: dict[int, tuple[list[str], list[str]]] = {}
+    most = max(SUBJECTS, MESSAGES) * 2
     for start in range(0, len(problem_ids), CHUNK):
         chunk = problem_ids[start : start + CHUNK]
         ranked = (
             select(
                 PainPoint.problem_id,
                 PainPoint.subject,
+                PainPoint.first_message,
                 sa.func.row_number()
                 .over(partition_by=col(PainPoint.problem_id), order_by=col(PainPoint.id).desc())
                 .label("n"),
             )
             .where(col(PainPoint.problem_id).in_(chunk), col(PainPoint.removed_at).is_(None))
-            .where(col(PainPoint.subject).is_not(None))
+            .where(col(PainPoint.subject).is_not(None) | col(PainPoint.first_message).is_not(None))
             .subquery()
         )
-        query = select(ranked.c.problem_id, ranked.c.subject).where(ranked.c.n <= SUBJECTS * 2)
-        for pid, subject in session.exec(query).all():
-            mine = found.setdefault(pid, [])
-            if subject not in mine and len(mine) < SUBJECTS:
-                mine.append(subject)
+        query = select(ranked.c.problem_id, ranked.c.subject, ranked.c.first_message).where(
+            ranked.c.n <= most
+        )
+        for pid, subject, message in session.exec(query).all():
+            subjects, messages = found.setdefault(pid, ([], []))
+            if subject is not None and subject not in subjects and len(subjects) < SUBJECTS:
+                subjects.append(subject)
+            said = excerpt(message, MESSAGE_CHARS)
+            if said and said not in messages and len(messages) < MESSAGES:
+                messages.append(said)
     return found

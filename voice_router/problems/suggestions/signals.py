@@ -26,8 +26,8 @@ class Weights:
     rarity: float = 0.5  # exponent on a name word's inverse document frequency
     closed_factor: float = 0.9  # shipped and won't-fix problems score a little lower
     lift: float = 0.3  # how far the signals above lift the meaning similarity towards 1
-    min_score: float = 0.5
-    margin: float = 0.1  # a suggestion stands this far above the background ...
+    min_score: float = 0.45
+    margin: float = 0.12  # a suggestion stands this far above the background ...
     background: tuple[int, int] = (3, 10)  # ... the mean score of these ranks (0-based)
     background_prior: float = 0.4  # the score of ranks there are no problems for yet
     behind_best: float = 0.15  # a second or third suggestion scores at most this below the first
