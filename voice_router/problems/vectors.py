@@ -153,7 +153,7 @@ def _identity(session: Session) -> str:
 def problem_vector(texts: list[str], messages: list[str]) -> np.ndarray:
     """The sum of the unit vectors of `texts` (the title, twice, and subjects) and of those
     `messages` whose cosine with the rest (the texts and the other messages) is at least
-    AGREEMENT: a message that says what the problem's other texts say joins, a greeting or
+    AGREEMENT: a message that says what the problem's other texts say joins, "see subject" or
     a side issue does not; messages that agree with each other join under a tag that says
     little."""
     core = text_vector(texts)
