@@ -293,7 +293,11 @@ def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_resta
         wait_until(lambda: "import" in deployment.problems(), 60, "a new runner to take over")
         successor = deployment.scalar("SELECT holder FROM lease WHERE name = 'job-runner'")
         assert successor != holder
-        assert parent_of(int(successor.split(":")[1])) == supervisor
+        successor_parent = parent_of(int(successor.split(":")[1]))
+        if runner == "serve":
+            assert successor_parent == supervisor
+        else:  # gunicorn may replace the dirty arbiter along with its dead worker (under load)
+            assert successor_parent == supervisor or parent_of(successor_parent) == web.process.pid
     finally:
         web.stop()
         deployment.engine.dispose()
