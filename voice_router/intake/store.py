@@ -53,8 +53,9 @@ MAX_GROUP = 256  # deliveries written in one transaction at most
 # than 2 at once: a commit costs PostgreSQL about as much for 5 rows as for one.
 POSTGRES_WRITERS = 1
 # How long a leader waits for more deliveries before it writes its group, under load (a request
-# alone is never held up). 2 ms made PostgreSQL's groups 5-6 deliveries instead of 3.6-4.4
-# under wrk, and intake 1.2-1.4x as fast on both databases (docs/benchmarks.md, 2026-12-05).
+# alone is never held up). 2 ms made PostgreSQL's groups 5-7 deliveries instead of 3-4 under
+# wrk, and intake 1.31x as fast on PostgreSQL, 1.15x on SQLite (medians of four same-run
+# pairs; docs/benchmarks.md, 2026-12-05).
 LINGER_SECONDS = 0.002
 TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
@@ -292,7 +293,7 @@ class GroupCommit:
     def _lead(self, engine: Engine, me: _Waiting) -> None:
         """Write this delivery and those waiting, then hand the lead to the first delivery
         that arrived meanwhile, or step down."""
-        if self.last_group > 1 or self._waiting:
+        if self.last_group > 1 or self._waiting:  # a glance: the lock is taken below
             time.sleep(self.linger)  # under load: more will have queued meanwhile
         with self._lock:
             group = [me, *self._waiting[: self.max_group - 1]]
