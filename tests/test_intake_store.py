@@ -236,3 +236,34 @@ def test_the_writers_connections_close_with_their_engine(settings, database_url)
     assert connection.closed if engine.dialect.name == "postgresql" else group.writers._open == []
     assert group.store(engine, row("b")) is not None  # a new one after the dispose
     engine.dispose()
+
+
+def test_under_load_a_leader_lingers_for_the_deliveries_right_behind_it(settings, database_url):
+    """After a group of several, the next leader waits `linger` before it writes, and what
+    queues meanwhile goes in its commit; after a group of one, a delivery is written at once."""
+    engine = make_engine(database_url)
+    group = store.GroupCommit(max_writers=1, linger=1.0)
+    try:
+        with table_locked(database_url):  # a group of one, then a group of two
+            first = in_thread(lambda: group.store(engine, row("a")))
+            wait_until(lambda: group.transactions == 1)
+            pair = [queued(group, lambda k=k: group.store(engine, row(k))) for k in ("b", "c")]
+        for outcome in [first, *pair]:
+            outcome["thread"].join(10)
+        assert group.transactions == 2 and group.last_group == 2
+        leader = in_thread(lambda: group.store(engine, row("d")))  # lingers
+        behind = queued(group, lambda: group.store(engine, row("e")))
+        for outcome in (leader, behind):
+            outcome["thread"].join(10)
+        assert isinstance(leader["value"], int) and isinstance(behind["value"], int)
+        assert group.transactions == 3 and group.last_group == 2  # one commit for both
+        alone = in_thread(lambda: group.store(engine, row("f")))  # lingers: last group 2
+        alone["thread"].join(10)
+        assert group.last_group == 1
+        group.linger = 3600  # a lone delivery after a group of one is not held up
+        alone = in_thread(lambda: group.store(engine, row("g")))
+        alone["thread"].join(10)
+        assert isinstance(alone.get("value"), int)
+    finally:
+        engine.dispose()
+    assert set(stored_rows(database_url)) == set("abcdefg")

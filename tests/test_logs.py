@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -279,6 +281,26 @@ def test_request_id_is_the_callers_when_sane_else_a_new_one(client, incoming, ke
         assert returned == incoming
     else:
         assert returned != incoming and len(returned) == 32
+
+
+def test_new_request_ids_are_random_uuids_and_a_forked_child_draws_its_own():
+    ids = [logs.new_request_id() for _ in range(1000)]  # several draws of 256
+    assert len(set(ids)) == len(ids)
+    for given in ids:
+        parsed = uuid.UUID(given)
+        assert parsed.hex == given and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    logs.new_request_id()  # the parent holds spare ids now
+    spare = set(logs._spare_ids)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's exit code and pipe report back)
+        os.write(write_end, ",".join(logs.new_request_id() for _ in range(300)).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        drawn = pipe.read().decode().split(",")
+    os.waitpid(child, 0)
+    assert len(drawn) == 300 and not spare & set(drawn) and not set(ids) & set(drawn)
 
 
 def test_an_email_never_reaches_a_log_line_whatever_carries_it(captured):
