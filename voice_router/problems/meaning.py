@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Hashable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +28,15 @@ TOKENS = 256  # at most this many tokens (padding included) per run: its memory 
 SEEN = 8192  # texts whose vectors are kept (1.5 MB per thousand)
 _SEEN: dict[str, np.ndarray] = {}
 _LOCK = threading.Lock()  # one inference at a time per process: the machine has few cores
+_LOADING = threading.Lock()  # one load per process, whichever thread asks first
+K = TypeVar("K", bound=Hashable)
+
+
+def load() -> tuple[Any, Any]:
+    """The encoder (onnxruntime session, tokenizer), loaded on the first call in this process;
+    a thread that asks while another loads it waits for that load."""
+    with _LOADING:
+        return _encoder()
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +75,7 @@ def _encoder() -> tuple[Any, Any]:
 def _encode(texts: list[str]) -> dict[str, np.ndarray]:
     """Each text's vector: the mean of the last layer over its tokens, as sentence-transformers
     pools it; in runs of at most BATCH texts and TOKENS tokens, of similar lengths."""
-    session, tokenizer = _encoder()
+    session, tokenizer = load()
     encoded = sorted(zip(texts, tokenizer.encode_batch(texts), strict=True), key=_tokens)
     found: dict[str, np.ndarray] = {}
     start = 0
@@ -126,6 +136,19 @@ def text_vector(texts: list[str]) -> np.ndarray:
     if not texts:
         return np.zeros(DIM, dtype=np.float32)
     return embed(texts).sum(axis=0)
+
+
+def text_vectors(groups: Mapping[K, list[str]]) -> dict[K, np.ndarray]:
+    """`text_vector` of each group, the groups' texts encoded together: one pass of runs of
+    similar lengths over all of them, not a pass (and a short last run) per group."""
+    distinct = sorted({text for texts in groups.values() for text in texts})
+    found = dict(zip(distinct, embed(distinct), strict=True))
+    return {
+        key: np.stack([found[t] for t in texts]).sum(axis=0)
+        if texts
+        else np.zeros(DIM, dtype=np.float32)
+        for key, texts in groups.items()
+    }
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -26,11 +26,12 @@ from voice_router.models import PainPoint, Problem, ProblemVector
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.upsert import insert_missing
-from voice_router.problems.meaning import DIM, MODEL, text_vector
+from voice_router.problems.meaning import DIM, MODEL, text_vectors
 from voice_router.problems.tags import title_from_key
 
 SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
 CHUNK = 500
+ENCODE_CHUNK = 100  # problems whose texts are encoded together (~1,200 texts, 2 MB of vectors)
 REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
 
 # database identity -> problem id -> (version: the row's updated_at, vector)
@@ -65,7 +66,10 @@ def update(engine: Engine, limit: int | None = None) -> int:
         texts = _texts(session, due) if due else {}
     if not due:
         return 0
-    vectors = {pid: text_vector(lines) for pid, lines in texts.items()}
+    vectors: dict[int, np.ndarray] = {}
+    ids = list(texts)
+    for start in range(0, len(ids), ENCODE_CHUNK):  # a reconcile may make thousands
+        vectors.update(text_vectors({pid: texts[pid] for pid in ids[start : start + ENCODE_CHUNK]}))
     with session_scope(engine) as session:
         _store(session, vectors, due)
     return len(due)
