@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import uuid
 from datetime import timedelta
 
 from voice_router.intake import processing
-from voice_router.intake.processing import BatchResult
 from voice_router.platform import metrics, schedule
 from voice_router.platform.runtime import Runtime
 from workers.runtime import process_runtime
@@ -44,9 +42,7 @@ def drain_inbox(
     started = getattr(runtime.queue, "drain_started", None)
     if started is not None:
         started()
-    result = processing.drain(
-        runtime.engine, runtime.settings, None, batch_size, pause, _load_encoder_soon
-    )
+    result = processing.drain(runtime.engine, runtime.settings, None, batch_size, pause)
     if result.touched and runtime.settings.jira.url:
         runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:
@@ -65,30 +61,6 @@ def drain_inbox(
     if result.claimed:
         log.info("inbox.drained", extra=summary)
     return summary
-
-
-_ENCODER_LOAD: list[threading.Thread] = []  # the one load this process started, if any
-
-
-def _load_encoder_soon(batch: BatchResult) -> None:
-    """After a batch that touched problems: the drain ends by making meaning vectors, so the
-    encoder is loaded now, once per process, in a thread of its own while the next batches
-    are applied. Only the load's parts that let go of the interpreter (reading and hashing
-    the weights, onnxruntime building its session) run beside them; what is left after the
-    last batch is encoding."""
-    if batch.touched and not _ENCODER_LOAD:
-        thread = threading.Thread(target=_load_encoder, name="voice-router-encoder", daemon=True)
-        _ENCODER_LOAD.append(thread)
-        thread.start()
-
-
-def _load_encoder() -> None:
-    try:
-        from voice_router.problems import meaning
-
-        meaning.load()
-    except Exception:  # the vectors' own load, after the drain, says why
-        log.warning("encoder.load_failed", exc_info=True)
 
 
 def _after_drain(runtime: Runtime, touched: set[int]) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -94,12 +93,10 @@ def drain(
     max_batches: int | None = None,
     batch_size: int | None = None,
     pause: float = 0.0,
-    after_batch: Callable[[BatchResult], None] | None = None,
 ) -> BatchResult:
     """Process batches until nothing is due (or `max_batches` ran). `batch_size` overrides
     `process_batch_size`; `pause` seconds between batches let other writers in (SQLite has
-    one writer at a time, and webhooks are stored by other threads of the same service);
-    `after_batch` is called with each committed batch's result."""
+    one writer at a time, and webhooks are stored by other threads of the same service)."""
     size = batch_size or settings.process_batch_size
     total = BatchResult()
     batches = 0
@@ -109,8 +106,6 @@ def drain(
         batch = process_batch(engine, settings, size)
         batches += 1
         total.add(batch)
-        if after_batch is not None:
-            after_batch(batch)
         if batch.claimed < size:
             break
     return total
