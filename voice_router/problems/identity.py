@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -116,23 +117,27 @@ class Directory:
                 external_ids.add(event.customer.external_id)
         self._load_accounts(keys)
         if sure:
-            domains = dict(filter(None, (account_key(e.company, e.customer.email) for e in sure)))
-            missing = sorted(k for k in domains if k not in self._accounts)
-            rows: list[dict[str, Any]] = [{"key": k, "domain": domains[k]} for k in missing]
-            insert_missing(self.session, Account, rows)
+            companies: dict[str, tuple[str | None, Company | None]] = {}
+            for event in sure:
+                found = account_key(event.company, event.customer.email)
+                if found is not None and found[0] not in companies:
+                    companies[found[0]] = (found[1], event.company)
+            missing = sorted(k for k in companies if k not in self._accounts)
+            rows = [_new_account(key, *companies[key]) for key in missing]
+            insert_missing(self.session, Account, rows, committed=True)
             self._load_accounts(missing)
         self._load_customers(emails)
         if sure:
             with_id = {email_of(e.customer) for e in sure if e.customer.external_id}
-            names: dict[str, str | None] = {}
+            firsts: dict[str, PainPointEvent] = {}
             for event in sure:
                 email = email_of(event.customer)
-                if email and email not in with_id and email not in names:
-                    names[email] = event.customer.name
-            missing = sorted(e for e in names if self._by_email.get(e) is None)
+                if email and email not in with_id and email not in firsts:
+                    firsts[email] = event
+            missing = sorted(e for e in firsts if self._by_email.get(e) is None)
             now = utcnow()
-            rows = [{"email": e, "name": names[e], "created_at": now} for e in missing]
-            insert_missing(self.session, Customer, rows)
+            rows = [self._new_customer(email, firsts[email], now) for email in missing]
+            insert_missing(self.session, Customer, rows, committed=True)
             self._load_customers(missing)
         for chunk in _chunks(external_ids):
             self._identities.update({(source, e): None for e in chunk})
@@ -145,6 +150,19 @@ class Directory:
                 )
             ):
                 self._identities[(source, external_id)] = CustomerRow(*row)
+
+    def _new_customer(self, email: str, event: PainPointEvent, now: datetime) -> dict[str, Any]:
+        """A customer row as applying its first event would leave it (with the account that
+        event names), so that applying it changes nothing: two workers applying the same
+        new person then never wait on each other's UPDATE of that row."""
+        found = account_key(event.company, event.customer.email)
+        account = self._accounts.get(found[0]) if found is not None else None
+        return {
+            "email": email,
+            "name": event.customer.name,
+            "created_at": now,
+            "account_id": account.id if account is not None else None,
+        }
 
     def _load_accounts(self, keys: Iterable[str]) -> None:
         for chunk in _chunks(keys):
@@ -278,6 +296,19 @@ class Directory:
             CustomerIdentity.source == source,
             CustomerIdentity.external_id == external_id,
         )
+
+
+def _new_account(key: str, domain: str | None, company: Company | None) -> dict[str, Any]:
+    """An account row as applying the first event that names it would leave it (its name,
+    plan and MRR), so that applying it changes nothing: two workers applying the same new
+    account then never wait on each other's UPDATE of that row."""
+    return {
+        "key": key,
+        "domain": domain,
+        "name": company.name if company and company.name else None,
+        "plan": company.plan if company and company.plan else None,
+        "mrr": Decimal(company.mrr) if company and company.mrr is not None else None,
+    }
 
 
 def _table(model: Any) -> sa.Table:

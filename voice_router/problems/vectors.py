@@ -45,6 +45,7 @@ AGREEMENT = 0.4  # a message joins when its cosine with the rest of the texts is
 # texts means every stored vector is made again.
 STAMP = f"{MODEL}+messages"
 CHUNK = 500
+ENCODE_CHUNK = 100  # problems whose texts are encoded together (<= 2,200 texts: under meaning.SEEN)
 REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
 
 # database identity -> problem id -> (version: the row's updated_at, vector)
@@ -79,7 +80,14 @@ def update(engine: Engine, limit: int | None = None) -> int:
         texts = _texts(session, due) if due else {}
     if not due:
         return 0
-    vectors = {pid: problem_vector(*parts) for pid, parts in texts.items()}
+    vectors: dict[int, np.ndarray] = {}
+    ids = list(texts)
+    for start in range(0, len(ids), ENCODE_CHUNK):  # a reconcile may make thousands
+        chunk = ids[start : start + ENCODE_CHUNK]
+        # The chunk's texts in one pass of runs of similar lengths, not a pass (and a short
+        # last run) per problem; problem_vector then finds them in the encoder's cache.
+        embed(sorted({text for pid in chunk for part in texts[pid] for text in part}))
+        vectors.update({pid: problem_vector(*texts[pid]) for pid in chunk})
     with session_scope(engine) as session:
         _store(session, vectors, due)
     return len(due)
