@@ -4,6 +4,7 @@ up exactly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -312,7 +313,10 @@ def test_counts_from_two_web_processes_add_up_exactly(server):
     deadline = time.monotonic() + 30
     while len(list(server.multiproc.glob("counter_*.db"))) <= files:
         assert time.monotonic() < deadline, "no new worker wrote its counts"
-        server.get("/healthz")
+        # A poke only, to reach the new worker: under granian the connection may land on the
+        # dying worker, which closes it unanswered (seen once in CI).
+        with contextlib.suppress(requests.ConnectionError):
+            server.get("/healthz")
         time.sleep(0.1)
     assert post_generic(server.base, f"T{uuid.uuid4().hex[:8]}") == 202
     for _ in range(4):
