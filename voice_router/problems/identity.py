@@ -117,13 +117,9 @@ class Directory:
                 external_ids.add(event.customer.external_id)
         self._load_accounts(keys)
         if sure:
-            companies: dict[str, tuple[str | None, Company | None]] = {}
-            for event in sure:
-                found = account_key(event.company, event.customer.email)
-                if found is not None and found[0] not in companies:
-                    companies[found[0]] = (found[1], event.company)
-            missing = sorted(k for k in companies if k not in self._accounts)
-            rows = [_new_account(key, *companies[key]) for key in missing]
+            domains = dict(filter(None, (account_key(e.company, e.customer.email) for e in sure)))
+            missing = sorted(k for k in domains if k not in self._accounts)
+            rows: list[dict[str, Any]] = [{"key": k, "domain": domains[k]} for k in missing]
             insert_missing(self.session, Account, rows, committed=True)
             self._load_accounts(missing)
         self._load_customers(emails)
@@ -296,19 +292,6 @@ class Directory:
             CustomerIdentity.source == source,
             CustomerIdentity.external_id == external_id,
         )
-
-
-def _new_account(key: str, domain: str | None, company: Company | None) -> dict[str, Any]:
-    """An account row as applying the first event that names it would leave it (its name,
-    plan and MRR), so that applying it changes nothing: two workers applying the same new
-    account then never wait on each other's UPDATE of that row."""
-    return {
-        "key": key,
-        "domain": domain,
-        "name": company.name if company and company.name else None,
-        "plan": company.plan if company and company.plan else None,
-        "mrr": Decimal(company.mrr) if company and company.mrr is not None else None,
-    }
 
 
 def _table(model: Any) -> sa.Table:

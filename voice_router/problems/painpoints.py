@@ -122,9 +122,7 @@ class Attacher:
         """Fetch what a batch's events name (their tickets' pain points, problems, customers,
         accounts) in a few queries instead of a few per event. With `create`, also create
         the problems, accounts and customers applying the events is sure to create, one
-        INSERT each. On PostgreSQL those are committed at once on a connection of their own
-        (`insert_missing(committed=True)`): should the batch fail, they stay, unused until
-        it is tried again; everything else the caller undoes."""
+        INSERT each (the caller undoes the whole batch should anything fail)."""
         events = list(events)
         tickets = sorted({event.ticket_id for event in events})
         keys = sorted({key for e in events for key in self._keys(e)})
@@ -154,7 +152,7 @@ class Attacher:
                     if key in missing:
                         texts.setdefault(key, []).extend((e.subject, e.first_message, tag))
             rows = [{"key": k, "title": title_for(k, texts[k])} for k in sorted(missing)]
-            insert_missing(self.session, Problem, rows, committed=True)
+            insert_missing(self.session, Problem, rows)
             self._load_problems(sorted(missing))
         self.directory.preload(self.source, events, sure)
 

@@ -2,11 +2,8 @@
 
 A batch claims due deliveries, parses them, applies them all at once, moves the impact
 counts of the problems it touched by what it changed (`impact_delta`), and commits. A
-worker killed mid-batch commits nothing of it, so the same deliveries are simply claimed
-again; applying them twice changes nothing. (On PostgreSQL the new problems, accounts and
-customers its events are sure to create are committed first, on a connection of their own,
-so that two workers naming the same new ones do not wait for each other's whole batch; the
-batch claimed again finds them. Until then a new problem shows with no tickets.)
+worker killed mid-batch commits nothing, so the same deliveries are simply claimed again;
+applying them twice changes nothing.
 
 Should anything in a batch fail — reading, applying, recounting, the regression check, the
 commit — the transaction is undone and the batch is tried again in halves, each half in its
