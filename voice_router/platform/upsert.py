@@ -13,9 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-COMMITTED_LOCK_WAIT_MS = 1000  # see insert_missing(committed=True)
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for lock_timeout
-
 
 def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
     """Insert the row unless it clashes with a unique key; True when it was inserted."""
@@ -30,46 +27,20 @@ def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any
     return session.execute(statement).first() is not None
 
 
-def insert_missing(
-    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], committed: bool = False
-) -> None:
+def insert_missing(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT DO NOTHING of `rows` (all with the same keys; the columns' Python
     defaults fill the rest). On PostgreSQL one `insert_many` statement, elsewhere multi-row
     INSERTs of 500 rows: compiling a 500-row VALUES list took SQLAlchemy ~30 ms a time, and
-    the first batches of a drain create thousands of customers this way.
-
-    `committed` (PostgreSQL): in a transaction of its own on another connection, committed
-    before this returns, so that another transaction inserting one of the same keys waits
-    milliseconds for it, not until the end of the caller's transaction. That transaction
-    waits for a lock at most COMMITTED_LOCK_WAIT_MS, then the rows are inserted in the
-    caller's transaction after all: a wait the server cannot see through (another
-    transaction holding what this one wants while it waits for the caller's, as `forget`
-    does for a claimed delivery) then becomes a deadlock it detects and breaks."""
+    the first batches of a drain create thousands of customers this way."""
     if rows and session.get_bind().dialect.name == "postgresql":
         table = model.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         defaults = _python_defaults(table, rows[0])
         filled = [{**defaults, **row} for row in rows] if defaults else rows
-        if committed and _insert_committed(session, table, filled):
-            return
         insert_many(session, sa.insert(table), filled, "ON CONFLICT DO NOTHING")
         return
     for start in range(0, len(rows), 500):
         statement = dialect(session).insert(model).values(rows[start : start + 500])
         session.execute(statement.on_conflict_do_nothing())
-
-
-def _insert_committed(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> bool:
-    """`rows` inserted (ON CONFLICT DO NOTHING) and committed on a connection of their own;
-    False when that waited for a lock longer than COMMITTED_LOCK_WAIT_MS (nothing inserted)."""
-    try:
-        with session.get_bind().engine.begin() as connection:
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {COMMITTED_LOCK_WAIT_MS}")
-            _insert_unnest(connection, table, rows, "ON CONFLICT DO NOTHING")
-    except sa.exc.OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-            raise
-        return False
-    return True
 
 
 def _python_defaults(table: sa.Table, given: dict[str, Any]) -> dict[str, Any]:
@@ -118,15 +89,7 @@ def insert_many(
             for row in rows:
                 copy.write_row([row[name] for name in names])
         return
-    _insert_unnest(connection, table, rows, conflict)
-
-
-def _insert_unnest(
-    connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], conflict: str
-) -> None:
-    """`INSERT … SELECT * FROM unnest(<an array per column>) <conflict>` (PostgreSQL)."""
-    names = list(rows[0])
-    arrays = ", ".join(f"%s::{_array_type(table.c[name], connection.dialect)}" for name in names)
+    arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
     columns = tuple([row[name] for row in rows] for name in names)
     connection.exec_driver_sql(sql, columns)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -120,20 +119,20 @@ class Directory:
             domains = dict(filter(None, (account_key(e.company, e.customer.email) for e in sure)))
             missing = sorted(k for k in domains if k not in self._accounts)
             rows: list[dict[str, Any]] = [{"key": k, "domain": domains[k]} for k in missing]
-            insert_missing(self.session, Account, rows, committed=True)
+            insert_missing(self.session, Account, rows)
             self._load_accounts(missing)
         self._load_customers(emails)
         if sure:
             with_id = {email_of(e.customer) for e in sure if e.customer.external_id}
-            firsts: dict[str, PainPointEvent] = {}
+            names: dict[str, str | None] = {}
             for event in sure:
                 email = email_of(event.customer)
-                if email and email not in with_id and email not in firsts:
-                    firsts[email] = event
-            missing = sorted(e for e in firsts if self._by_email.get(e) is None)
+                if email and email not in with_id and email not in names:
+                    names[email] = event.customer.name
+            missing = sorted(e for e in names if self._by_email.get(e) is None)
             now = utcnow()
-            rows = [self._new_customer(email, firsts[email], now) for email in missing]
-            insert_missing(self.session, Customer, rows, committed=True)
+            rows = [{"email": e, "name": names[e], "created_at": now} for e in missing]
+            insert_missing(self.session, Customer, rows)
             self._load_customers(missing)
         for chunk in _chunks(external_ids):
             self._identities.update({(source, e): None for e in chunk})
@@ -146,19 +145,6 @@ class Directory:
                 )
             ):
                 self._identities[(source, external_id)] = CustomerRow(*row)
-
-    def _new_customer(self, email: str, event: PainPointEvent, now: datetime) -> dict[str, Any]:
-        """A customer row as applying its first event would leave it (with the account that
-        event names), so that applying it changes nothing: two workers applying the same
-        new person then never wait on each other's UPDATE of that row."""
-        found = account_key(event.company, event.customer.email)
-        account = self._accounts.get(found[0]) if found is not None else None
-        return {
-            "email": email,
-            "name": event.customer.name,
-            "created_at": now,
-            "account_id": account.id if account is not None else None,
-        }
 
     def _load_accounts(self, keys: Iterable[str]) -> None:
         for chunk in _chunks(keys):
