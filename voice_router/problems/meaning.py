@@ -27,14 +27,6 @@ TOKENS = 256  # at most this many tokens (padding included) per run: its memory 
 SEEN = 8192  # texts whose vectors are kept (1.5 MB per thousand)
 _SEEN: dict[str, np.ndarray] = {}
 _LOCK = threading.Lock()  # one inference at a time per process: the machine has few cores
-_LOADING = threading.Lock()  # one load per process, whichever thread asks first
-
-
-def load() -> tuple[Any, Any]:
-    """The encoder (onnxruntime session, tokenizer), loaded on the first call in this process;
-    a thread that asks while another loads it waits for that load."""
-    with _LOADING:
-        return _encoder()
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +65,7 @@ def _encoder() -> tuple[Any, Any]:
 def _encode(texts: list[str]) -> dict[str, np.ndarray]:
     """Each text's vector: the mean of the last layer over its tokens, as sentence-transformers
     pools it; in runs of at most BATCH texts and TOKENS tokens, of similar lengths."""
-    session, tokenizer = load()
+    session, tokenizer = _encoder()
     encoded = sorted(zip(texts, tokenizer.encode_batch(texts), strict=True), key=_tokens)
     found: dict[str, np.ndarray] = {}
     start = 0
@@ -126,14 +118,6 @@ def embed(texts: list[str]) -> np.ndarray:
         if text.strip():
             vectors[i] = found[text]
     return vectors
-
-
-def text_vector(texts: list[str]) -> np.ndarray:
-    """The sum of the texts' unit vectors (a text listed twice counts twice): unnormalised,
-    so the vectors of problems merged together add up."""
-    if not texts:
-        return np.zeros(DIM, dtype=np.float32)
-    return embed(texts).sum(axis=0)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from voice_router.models import PainPoint, Problem, ProblemVector
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.upsert import insert_missing
-from voice_router.problems.meaning import DIM, MODEL, embed, text_vector
+from voice_router.problems.meaning import DIM, MODEL, embed
 from voice_router.problems.quotes import excerpt
 from voice_router.problems.tags import title_from_key
 
@@ -45,7 +45,7 @@ AGREEMENT = 0.4  # a message joins when its cosine with the rest of the texts is
 # texts means every stored vector is made again.
 STAMP = f"{MODEL}+messages"
 CHUNK = 500
-ENCODE_CHUNK = 100  # problems whose texts are encoded together (<= 2,200 texts: under meaning.SEEN)
+ENCODE_CHUNK = 100  # problems whose texts are encoded together (at most ~2,100 texts)
 REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
 
 # database identity -> problem id -> (version: the row's updated_at, vector)
@@ -85,9 +85,12 @@ def update(engine: Engine, limit: int | None = None) -> int:
     for start in range(0, len(ids), ENCODE_CHUNK):  # a reconcile may make thousands
         chunk = ids[start : start + ENCODE_CHUNK]
         # The chunk's texts in one pass of runs of similar lengths, not a pass (and a short
-        # last run) per problem; problem_vector then finds them in the encoder's cache.
-        embed(sorted({text for pid in chunk for part in texts[pid] for text in part}))
-        vectors.update({pid: problem_vector(*texts[pid]) for pid in chunk})
+        # last run) per problem.
+        distinct = sorted({text for pid in chunk for part in texts[pid] for text in part})
+        found = dict(zip(distinct, embed(distinct), strict=True))
+        for pid in chunk:
+            lines, messages = texts[pid]
+            vectors[pid] = _joined(_rows(found, lines), _rows(found, messages))
     with session_scope(engine) as session:
         _store(session, vectors, due)
     return len(due)
@@ -164,15 +167,24 @@ def problem_vector(texts: list[str], messages: list[str]) -> np.ndarray:
     AGREEMENT: a message that says what the problem's other texts say joins, "see subject" or
     a side issue does not; messages that agree with each other join under a tag that says
     little."""
-    core = text_vector(texts)
-    if not messages:
+    return _joined(embed(texts), embed(messages))
+
+
+def _joined(texts: np.ndarray, messages: np.ndarray) -> np.ndarray:
+    """`problem_vector` from the unit vectors of the texts and of the messages (a row each):
+    a sum, unnormalised, so that the vectors of problems merged together add up."""
+    core: np.ndarray = texts.sum(axis=0)
+    if not len(messages):
         return core
-    found = embed(messages)
-    rest = core + found.sum(axis=0) - found
+    rest = core + messages.sum(axis=0) - messages
     norms = np.maximum(np.linalg.norm(rest, axis=1), 1e-9)
-    agreement = (found * rest).sum(axis=1) / norms
-    joined: np.ndarray = core + found[agreement >= AGREEMENT].sum(axis=0)
+    agreement = (messages * rest).sum(axis=1) / norms
+    joined: np.ndarray = core + messages[agreement >= AGREEMENT].sum(axis=0)
     return joined
+
+
+def _rows(found: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+    return np.array([found[text] for text in texts], dtype=np.float32).reshape(-1, DIM)
 
 
 def _texts(
