@@ -67,13 +67,9 @@ def _after_drain(runtime: Runtime, touched: set[int]) -> None:
     """The meaning vectors that went stale, then auto-merge (when `auto_merge_above` is
     set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
     from voice_router.platform.db import session_scope
-    from voice_router.problems import vectors
+    from voice_router.problems import auto_merge, vectors
 
     vectors.update(runtime.engine, VECTORS_PER_DRAIN)
-    if not runtime.settings.auto_merge_above:  # suggestions' modules are not loaded for nothing
-        return
-    from voice_router.problems import auto_merge
-
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
     if merged and runtime.settings.jira.url:
         with session_scope(runtime.engine) as session:

@@ -19,7 +19,6 @@ from voice_router.models import Problem
 from voice_router.platform.errors import BadRequest, NotFound
 from voice_router.platform.settings import Settings
 from voice_router.problems import merging
-from voice_router.problems.suggestions import suggest
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +48,8 @@ def run(engine: Engine, settings: Settings, touched: Iterable[int]) -> list[int]
 
 def _sure(engine: Engine, problem_id: int, threshold: float) -> list[tuple[int, int, float]]:
     """(merged, survivor, score) for each suggestion at or above the threshold."""
+    from voice_router.problems.suggestions import suggest  # loaded only with auto-merge on
+
     with Session(engine) as session:
         problem = session.get(Problem, problem_id)
         if problem is None or problem.merged_into_id is not None or problem.merged_by == UNDONE:
