@@ -142,28 +142,43 @@ def _meaning(
             found[pid].meaning = value
 
 
+def ranked(
+    found: dict[int, Signals], groups: dict[int, Group], weights: Weights = WEIGHTS
+) -> list[tuple[float, int]]:
+    """(score, problem id) of every other group (`compare`'s), best first."""
+    return sorted(
+        ((round(score(sig, groups[pid].status, weights), 3), pid) for pid, sig in found.items()),
+        key=lambda item: (-item[0], item[1]),
+    )
+
+
+def chosen(
+    ranking: list[tuple[float, int]], limit: int = 3, weights: Weights = WEIGHTS
+) -> list[tuple[float, int]]:
+    """Where the suggestions stop: of the first `limit` of `ranking` (`ranked`'s), those that
+    score at least `min_score`, stand `margin` above the background (the mean score of the
+    ranks `background`) and at most `behind_best` below the first of them."""
+    low, high = weights.background
+    around = [v for v, _ in ranking[low:high]]
+    around += [weights.background_prior] * (high - low - len(around))  # few problems yet
+    background = sum(around) / len(around)
+    best = [
+        (value, pid)
+        for value, pid in ranking[: max(limit, 0)]
+        if value >= weights.min_score and value - background >= weights.margin
+    ]
+    return [(value, pid) for value, pid in best if value >= best[0][0] - weights.behind_best]
+
+
 def suggest(
     session: Session, problem_id: int, limit: int = 3, *, weights: Weights = WEIGHTS
 ) -> list[Suggestion]:
     """The likeliest duplicates of a problem, best first, each with the reasons to show.
     Raises NotFound for an unknown problem; a merged problem gets none."""
     found, groups = compare(session, problem_id, weights)
-    ranked = sorted(
-        ((round(score(sig, groups[pid].status, weights), 3), pid) for pid, sig in found.items()),
-        key=lambda item: (-item[0], item[1]),
-    )
-    low, high = weights.background
-    around = [v for v, _ in ranked[low:high]]
-    around += [weights.background_prior] * (high - low - len(around))  # few problems yet
-    background = sum(around) / len(around)
-    best = [
-        (value, pid)
-        for value, pid in ranked[: max(limit, 0)]
-        if value >= weights.min_score and value - background >= weights.margin
-    ]
+    best = chosen(ranked(found, groups, weights), limit, weights)
     if not best:
         return []
-    best = [(value, pid) for value, pid in best if value >= best[0][0] - weights.behind_best]
     members = shared_members(session, problem_id, [pid for _, pid in best])
     for pid, (accounts, customers) in members.items():
         found[pid].accounts, found[pid].customers = accounts, customers
