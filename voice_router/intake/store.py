@@ -29,7 +29,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from contextlib import closing, suppress
+from contextlib import AbstractContextManager, closing, nullcontext, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -159,9 +159,7 @@ class _Disconnected(Exception):
     """The pooled connection was dead (a database restart, an idle timeout)."""
 
 
-def _write(
-    plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row], database: str
-) -> list[Any]:
+def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
     """The rows in one transaction on the DBAPI connection; the id of each, None if stored
     already."""
     if plan.postgres:
@@ -179,7 +177,8 @@ def _write(
             return _by_key(rows, cursor.fetchall())
     parameters = [plan.parameters(row) for row in rows]
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
-    with writing(database), closing(connection.cursor()) as cursor:
+    # The caller holds the file's write lock (GroupCommit._lead).
+    with closing(connection.cursor()) as cursor:
         if len(rows) == 1:
             cursor.execute(plan.sql, parameters[0])
             return [cursor.fetchone()]
@@ -192,12 +191,13 @@ def _write(
 def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
     """Store the rows in one transaction on one of the intake's held connections
     (writers.py), skipping SQLAlchemy's execution layer and pool (this runs for every
-    webhook and is most of its cost). All or none: an error rolls the whole group back."""
+    webhook and is most of its cost). All or none: an error rolls the whole group back. On
+    SQLite the caller holds the file's write lock (`writing`)."""
     engine = writers.engine
     plan = _insert_plan(engine.dialect)
     connection = writers.take()
     try:
-        returned = _write(plan, writers, connection, rows, engine.url.database or "")
+        returned = _write(plan, writers, connection, rows)
     except engine.dialect.loaded_dbapi.Error as exc:
         if engine.dialect.is_disconnect(exc, connection, None):
             writers.discard(connection)
@@ -295,12 +295,16 @@ class GroupCommit:
         that arrived meanwhile, or step down."""
         if self.last_group > 1 or self._waiting:  # a glance: the lock is taken below
             time.sleep(self.linger)  # under load: more will have queued meanwhile
-        with self._lock:
-            group = [me, *self._waiting[: self.max_group - 1]]
-            del self._waiting[: self.max_group - 1]
-            self.last_group = len(group)
+        group = [me]
         try:
-            self._write_group(engine, group)
+            # SQLite: the group is gathered once this process holds the file's write lock, so
+            # the deliveries that queued while another process wrote go in this commit too.
+            with _exclusive(engine):
+                with self._lock:
+                    group += self._waiting[: self.max_group - 1]
+                    del self._waiting[: self.max_group - 1]
+                    self.last_group = len(group)
+                self._write_group(engine, group)
         finally:
             with self._lock:
                 following = self._waiting.pop(0) if self._waiting else None
@@ -331,6 +335,14 @@ class GroupCommit:
             return
         for waiting, new_id in zip(group, ids, strict=True):
             waiting.new_id = new_id
+
+
+def _exclusive(engine: Engine) -> AbstractContextManager[None]:
+    """SQLite: its file's write lock (one writer at a time, voice_router.platform.sqlite_lock);
+    PostgreSQL writes groups side by side."""
+    if engine.dialect.name == "sqlite":
+        return writing(engine.url.database or "")
+    return nullcontext()
 
 
 # One per engine, so one per process; forgotten with its engine, and in a forked child,
