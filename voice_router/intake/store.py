@@ -12,7 +12,9 @@ first lingers LINGER_SECONDS for the requests arriving right behind it, so that 
 more of them: a commit costs about as much for eight deliveries as for one (a round trip,
 PostgreSQL's WAL flush, the web process's thread hand-offs), and the wait costs no CPU. The 202
 still follows its own delivery's commit at once. SQLite writes one group at a time (it has one
-writer), PostgreSQL POSTGRES_WRITERS per process.
+writer), PostgreSQL POSTGRES_WRITERS per process. On SQLite a leader gathers its group once it
+holds the file's write lock, and checkpoints the WAL every CHECKPOINT_GROUPS groups after the
+commit, outside the lock, not inside a commit as SQLite itself would.
 
 Each request still gets its own answer: its new id, None when (source, delivery_key) is
 stored already — by an earlier group or by an earlier row of its own group — or its own
@@ -57,6 +59,13 @@ POSTGRES_WRITERS = 1
 # wrk, and intake 1.31x as fast on PostgreSQL, 1.15x on SQLite (medians of four same-run
 # pairs; docs/benchmarks.md, 2026-12-05).
 LINGER_SECONDS = 0.002
+# SQLite: groups a process commits between two checkpoints of the WAL (see `_checkpoint`).
+# SQLite's own automatic checkpoint (every 1,000 WAL pages) runs inside the commit that
+# crosses the mark, so while it copied pages into the database file and synced both (15-30 ms
+# for 200-odd pages) the write lock was held and every other process's webhooks waited.
+# 100 groups are about 1,000 pages from one process alone; with more processes writing, each
+# checkpoint finds what all of them wrote since the last one.
+CHECKPOINT_GROUPS = 100
 TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
     "source",
@@ -253,17 +262,24 @@ class GroupCommit:
     """The group commit of one engine (one per process, see `group_commit`)."""
 
     def __init__(
-        self, max_writers: int = 1, max_group: int = MAX_GROUP, linger: float = LINGER_SECONDS
+        self,
+        max_writers: int = 1,
+        max_group: int = MAX_GROUP,
+        linger: float = LINGER_SECONDS,
+        checkpoint_groups: int = CHECKPOINT_GROUPS,
     ) -> None:
         self.writers: Writers | None = None  # the connections it writes on, once it writes
         self.max_writers = max_writers
         self.max_group = max_group
         self.linger = linger
+        self.checkpoint_groups = checkpoint_groups
         self.last_group = 0  # deliveries in the group written last
         self.transactions = 0  # groups written (a group written again row by row: once)
+        self.checkpoints = 0  # SQLite: WAL checkpoints run (`_checkpoint`)
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []  # for the next group
         self._writers = 0  # leaders writing a group now
+        self._unchecked = 0  # groups written since the last checkpoint
 
     def store(self, engine: Engine, row: Row) -> int | None:
         """Commit one delivery; its new id, or None when it is stored already."""
@@ -310,11 +326,35 @@ class GroupCommit:
                 following = self._waiting.pop(0) if self._waiting else None
                 if following is None:
                     self._writers -= 1
+                self._unchecked += 1
+                checkpoint = engine.dialect.name == "sqlite" and (
+                    self._unchecked >= self.checkpoint_groups
+                )
+                if checkpoint:
+                    self._unchecked = 0
             for waiting in group[1:]:  # group[0] is this thread's own
                 waiting.done.release()
             if following is not None:
                 following.lead = True
                 following.done.release()
+        if checkpoint:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL's pages into the database file (a PASSIVE checkpoint) outside the
+        write lock, once the group's others are answered and the lead is handed on: other
+        writers go on meanwhile, and only this thread's own 202, for a delivery committed
+        already, waits for it. A checkpoint that fails is logged and left to the next one."""
+        assert self.writers is not None  # set by the first store
+        self.checkpoints += 1
+        connection = self.writers.take()
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except Exception as exc:
+            self.writers.discard(connection)
+            log.warning("intake.checkpoint_failed", extra={"error": str(exc)})
+            return
+        self.writers.give_back(connection)
 
     def _write_group(self, engine: Engine, group: list[_Waiting]) -> None:
         self.transactions += 1

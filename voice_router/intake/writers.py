@@ -59,6 +59,10 @@ class Writers:
             if self._idle:
                 return self._idle.pop()
         connection = self._open_one()
+        if self.engine.dialect.name == "sqlite":
+            # No checkpoint inside a commit, which holds the file's write lock: the group
+            # commit checkpoints after it, outside the lock (store.CHECKPOINT_GROUPS).
+            connection.execute("PRAGMA wal_autocheckpoint = 0")
         if self.engine.dialect.name == "postgresql":
             connection.autocommit = True
             # The pool's connections plan every execution for its values (platform/db.py);
