@@ -31,7 +31,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, closing, nullcontext, suppress
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,7 +43,6 @@ from sqlalchemy.engine import Dialect, Engine
 from voice_router.intake.writers import PostgresInsert, Unusable, Writers
 from voice_router.models import Delivery
 from voice_router.platform.errors import ServiceUnavailable
-from voice_router.platform.sqlite_lock import writing
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +58,8 @@ POSTGRES_WRITERS = 1
 # wrk, and intake 1.31x as fast on PostgreSQL, 1.15x on SQLite (medians of four same-run
 # pairs; docs/benchmarks.md, 2026-12-05).
 LINGER_SECONDS = 0.002
-# SQLite: groups a process commits between two checkpoints of the WAL (see `_checkpoint`).
-# SQLite's own automatic checkpoint (every 1,000 WAL pages) runs inside the commit that
-# crosses the mark, so while it copied pages into the database file and synced both (15-30 ms
-# for 200-odd pages) the write lock was held and every other process's webhooks waited.
-# 100 groups are about 1,000 pages from one process alone; with more processes writing, each
-# checkpoint finds what all of them wrote since the last one.
+# SQLite: groups a process commits between two checkpoints of the WAL (Writers.checkpoint),
+# about 1,000 pages from one process alone, SQLite's own mark.
 CHECKPOINT_GROUPS = 100
 TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
@@ -275,7 +270,7 @@ class GroupCommit:
         self.checkpoint_groups = checkpoint_groups
         self.last_group = 0  # deliveries in the group written last
         self.transactions = 0  # groups written (a group written again row by row: once)
-        self.checkpoints = 0  # SQLite: WAL checkpoints run (`_checkpoint`)
+        self.checkpoints = 0  # SQLite: WAL checkpoints run (Writers.checkpoint)
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []  # for the next group
         self._writers = 0  # leaders writing a group now
@@ -311,11 +306,13 @@ class GroupCommit:
         that arrived meanwhile, or step down."""
         if self.last_group > 1 or self._waiting:  # a glance: the lock is taken below
             time.sleep(self.linger)  # under load: more will have queued meanwhile
+        writers = self.writers
+        assert writers is not None  # set by the first store
         group = [me]
         try:
             # SQLite: the group is gathered once this process holds the file's write lock, so
             # the deliveries that queued while another process wrote go in this commit too.
-            with _exclusive(engine):
+            with writers.exclusive():
                 with self._lock:
                     group += self._waiting[: self.max_group - 1]
                     del self._waiting[: self.max_group - 1]
@@ -337,24 +334,9 @@ class GroupCommit:
             if following is not None:
                 following.lead = True
                 following.done.release()
-        if checkpoint:
-            self._checkpoint()
-
-    def _checkpoint(self) -> None:
-        """Copy the WAL's pages into the database file (a PASSIVE checkpoint) outside the
-        write lock, once the group's others are answered and the lead is handed on: other
-        writers go on meanwhile, and only this thread's own 202, for a delivery committed
-        already, waits for it. A checkpoint that fails is logged and left to the next one."""
-        assert self.writers is not None  # set by the first store
-        self.checkpoints += 1
-        connection = self.writers.take()
-        try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except Exception as exc:
-            self.writers.discard(connection)
-            log.warning("intake.checkpoint_failed", extra={"error": str(exc)})
-            return
-        self.writers.give_back(connection)
+        if checkpoint:  # once the others are answered and the lead is handed on
+            self.checkpoints += 1
+            writers.checkpoint()
 
     def _write_group(self, engine: Engine, group: list[_Waiting]) -> None:
         self.transactions += 1
@@ -375,14 +357,6 @@ class GroupCommit:
             return
         for waiting, new_id in zip(group, ids, strict=True):
             waiting.new_id = new_id
-
-
-def _exclusive(engine: Engine) -> AbstractContextManager[None]:
-    """SQLite: its file's write lock (one writer at a time, voice_router.platform.sqlite_lock);
-    PostgreSQL writes groups side by side."""
-    if engine.dialect.name == "sqlite":
-        return writing(engine.url.database or "")
-    return nullcontext()
 
 
 # One per engine, so one per process; forgotten with its engine, and in a forked child,
