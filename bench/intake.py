@@ -23,7 +23,8 @@ voice-router's accepted/s to the bare app's (target ≥ 0.7, issue 15); the rati
 request is given too, as it moves far less with other load on a shared machine. `--app`
 serves another app factory in voice-router's place, to A/B a candidate change; `--base DIR`
 serves a second source tree (`git worktree add DIR COMMIT`) right after each database's
-voice-router run, as `<database>-base`, to A/B two commits in the same run. On PostgreSQL the
+voice-router run (right before it in even rounds), as `<database>-base`, to A/B two commits
+in the same run. On PostgreSQL the
 rows of each run tell how many deliveries one commit stored (`per commit`: the group
 commit's average group size; the rows of one transaction share its xmin).
 
@@ -88,9 +89,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tree_cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process and all its descendants (gunicorn's master,
-    workers and dirty worker; granian's main process and workers; serve's runner)."""
+def _process_tree(pid: int) -> dict[int, tuple[float, float]]:
+    """{pid: (user, system) CPU seconds} of a process and all its descendants (gunicorn's
+    master, workers and dirty worker; granian's main process and workers; serve's runner)."""
     stats: dict[int, tuple[int, float, float]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -106,9 +107,36 @@ def tree_cpu_seconds(pid: int) -> tuple[float, float]:
         below = {child for child, (ppid, _, _) in stats.items() if ppid in tree} - tree
         tree |= below
         grown = bool(below)
-    user = sum(stats[p][1] for p in tree if p in stats)
-    system = sum(stats[p][2] for p in tree if p in stats)
-    return user, system
+    return {p: stats[p][1:] for p in tree if p in stats}
+
+
+def tree_cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process and all its descendants."""
+    tree = _process_tree(pid)
+    return sum(user for user, _ in tree.values()), sum(system for _, system in tree.values())
+
+
+def tree_switches(pid: int) -> tuple[int, int]:
+    """(voluntary, involuntary) context switches of every thread of a process and all its
+    descendants so far (a thread that ended takes its count with it; gunicorn's and
+    granian's threads live as long as their worker)."""
+    voluntary = involuntary = 0
+    for process in _process_tree(pid):
+        try:
+            tasks = list(Path(f"/proc/{process}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                status = (task / "status").read_text()
+            except OSError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    voluntary += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches:"):
+                    involuntary += int(line.split()[1])
+    return voluntary, involuntary
 
 
 def postgres_cpu_seconds(database: str) -> float:
@@ -327,9 +355,11 @@ def measure(
         last_id = count_deliveries(database_url)[1] if database_url else 0
         prefix, stamp = requests.write(int(args.duration * args.max_rate))
         cpu_before = tree_cpu_seconds(server.pid)
+        switches_before = tree_switches(server.pid)
         postgres_before = postgres_cpu_seconds(pg_name)
         run = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.duration)
         cpu_after = tree_cpu_seconds(server.pid)
+        switches_after = tree_switches(server.pid)
         postgres_spent = postgres_cpu_seconds(pg_name) - postgres_before
         requests.remove(prefix)
         time.sleep(1.0)
@@ -362,6 +392,15 @@ def measure(
         "server_user_cpu_s": round(user, 2),
         "server_system_cpu_s": round(system, 2),
         "server_cpu_us_per_request": round((user + system) / max(1, run["requests"]) * 1e6),
+        # the server's threads' context switches per request: voluntary (a thread waits:
+        # for a lock, the interpreter lock, a socket, the database) and involuntary
+        # (preempted by the kernel, which other load on the machine drives up)
+        "server_switches_per_request": round(
+            (switches_after[0] - switches_before[0]) / max(1, run["requests"]), 2
+        ),
+        "server_involuntary_per_request": round(
+            (switches_after[1] - switches_before[1]) / max(1, run["requests"]), 2
+        ),
         "wrk_cpu_s": run["wrk_cpu_s"],
         "database_cpu_us_per_request": (
             round(postgres_spent / max(1, run["requests"]) * 1e6) if pg_name else None
@@ -375,6 +414,18 @@ def measure(
     if database_url and not accepted <= stored <= accepted + args.connections:
         log(f"  warning: {target}: {accepted} answered 2xx but {stored} rows were stored")
     return result
+
+
+def in_round_order(targets: list[str], round_no: int) -> list[str]:
+    """The targets in the order a round serves them: in even rounds each `<database>-base`
+    goes right before its `<database>`, not right after, so that neither side of an A/B
+    always runs second (on a shared machine the order alone moved the ratio by 0.1)."""
+    order = list(targets)
+    if round_no % 2 == 0:
+        for i, target in enumerate(order):
+            if target.endswith("-base") and i > 0 and order[i - 1] == target.removesuffix("-base"):
+                order[i - 1], order[i] = order[i], order[i - 1]
+    return order
 
 
 def main() -> int:
@@ -459,7 +510,7 @@ def main() -> int:
         requests = Requests(workdir, args.wrk_threads)
         try:
             for round_no in range(1, args.rounds + 1):
-                for target in targets:
+                for target in in_round_order(targets, round_no):
                     log(f"round {round_no}: {target} ...")
                     result = measure(target, args, requests, workdir)
                     result["round"] = round_no
@@ -469,7 +520,9 @@ def main() -> int:
                         f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
                         f"server CPU {result['server_cpu_us_per_request']} µs/request "
                         f"({result['server_system_cpu_s'] / max(result['server_cpu_s'], 1e-9):.0%} "
-                        "system)"
+                        "system), "
+                        f"{result['server_switches_per_request']} switches/request "
+                        f"({result['server_involuntary_per_request']} involuntary)"
                     )
         finally:
             flush_redis()
@@ -543,13 +596,14 @@ def main() -> int:
         print(f"*-granian: granian {data['settings']['granian']}")
     print(
         f"{'target':<20}{'round':>6}{'accepted/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'cpu µs/req':>12}{'db cpu µs/req':>15}{'per commit':>12}"
+        f"{'cpu µs/req':>12}{'db cpu µs/req':>15}{'per commit':>12}{'switches/req':>14}"
     )
     for r in runs:
         print(
             f"{r['target']:<20}{r['round']:>6}{r['accepted_per_s']:>12.0f}{r['p50_ms']:>9.1f}"
             f"{r['p99_ms']:>9.1f}{r['server_cpu_us_per_request']:>12}"
             f"{r['database_cpu_us_per_request'] or '':>15}{r['deliveries_per_commit'] or '':>12}"
+            f"{r['server_switches_per_request']:>14}"
         )
     for target, ratio in ratios.items():
         if target.startswith("minimal-"):

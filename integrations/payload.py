@@ -40,14 +40,28 @@ def clean(value: str) -> str:
     return value.strip()
 
 
+# The body read last and its document. Intake reads every body twice, for its events and
+# for its delivery id, one call right after the other: the second read is this look-up. One
+# slot for the whole process (what it holds is one body at most), matched by identity: the
+# body object is kept alive here, so another one cannot take its address, and `bytes` cannot
+# change. Readers only read a document, never change it.
+_last: tuple[bytes, dict[str, Any]] | None = None
+
+
 def load_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object; anything else is a PayloadError."""
+    global _last
+    last = _last  # one read: another thread may replace it meanwhile
+    if last is not None and last[0] is body:
+        return last[1]
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):  # ValueError covers bad UTF-8 and huge integers
         raise PayloadError("body is not JSON") from None
     if not isinstance(document, dict):
         raise PayloadError("body is not a JSON object")
+    if type(body) is bytes:
+        _last = (body, document)
     return document
 
 

@@ -8,11 +8,13 @@ when the lock goes, whatever the machine's timing.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -267,3 +269,27 @@ def test_under_load_a_leader_lingers_for_the_deliveries_right_behind_it(settings
     finally:
         engine.dispose()
     assert set(stored_rows(database_url)) == set("abcdefg")
+
+
+def test_on_sqlite_the_wal_is_checkpointed_after_commits_not_inside_one(tmp_path, sqlite_template):
+    """SQLite would copy the WAL into the database file inside the commit that takes it past
+    1,000 pages, holding the write lock all along; the group commit does it every
+    `checkpoint_groups` groups, after the commit."""
+    path = tmp_path / "checkpoint.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    group = store.GroupCommit(max_writers=1, checkpoint_groups=40)
+    body = b"x" * 120_000  # about 30 pages each: 39 of them are well over 1,000 WAL pages
+    try:
+        before = path.stat().st_size
+        for n in range(39):
+            assert group.store(engine, row(f"k{n}", body=body)) is not None
+        assert group.checkpoints == 0
+        assert path.stat().st_size == before  # all in the WAL still
+        assert Path(f"{path}-wal").stat().st_size > 1000 * 4096
+        assert group.store(engine, row("k39", body=body)) is not None
+        assert group.checkpoints == 1
+        assert path.stat().st_size > before + 40 * len(body)  # now in the database file
+    finally:
+        engine.dispose()
+    assert len(stored_rows(f"sqlite:///{path}")) == 40

@@ -12,7 +12,9 @@ first lingers LINGER_SECONDS for the requests arriving right behind it, so that 
 more of them: a commit costs about as much for eight deliveries as for one (a round trip,
 PostgreSQL's WAL flush, the web process's thread hand-offs), and the wait costs no CPU. The 202
 still follows its own delivery's commit at once. SQLite writes one group at a time (it has one
-writer), PostgreSQL POSTGRES_WRITERS per process.
+writer), PostgreSQL POSTGRES_WRITERS per process. On SQLite a leader gathers its group once it
+holds the file's write lock, and checkpoints the WAL every CHECKPOINT_GROUPS groups after the
+commit, outside the lock, not inside a commit as SQLite itself would.
 
 Each request still gets its own answer: its new id, None when (source, delivery_key) is
 stored already — by an earlier group or by an earlier row of its own group — or its own
@@ -41,7 +43,6 @@ from sqlalchemy.engine import Dialect, Engine
 from voice_router.intake.writers import PostgresInsert, Unusable, Writers
 from voice_router.models import Delivery
 from voice_router.platform.errors import ServiceUnavailable
-from voice_router.platform.sqlite_lock import writing
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ POSTGRES_WRITERS = 1
 # wrk, and intake 1.31x as fast on PostgreSQL, 1.15x on SQLite (medians of four same-run
 # pairs; docs/benchmarks.md, 2026-12-05).
 LINGER_SECONDS = 0.002
+# SQLite: groups a process commits between two checkpoints of the WAL (Writers.checkpoint),
+# about 1,000 pages from one process alone, SQLite's own mark.
+CHECKPOINT_GROUPS = 100
 TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 COLUMNS = (
     "source",
@@ -159,9 +163,7 @@ class _Disconnected(Exception):
     """The pooled connection was dead (a database restart, an idle timeout)."""
 
 
-def _write(
-    plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row], database: str
-) -> list[Any]:
+def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
     """The rows in one transaction on the DBAPI connection; the id of each, None if stored
     already."""
     if plan.postgres:
@@ -179,7 +181,8 @@ def _write(
             return _by_key(rows, cursor.fetchall())
     parameters = [plan.parameters(row) for row in rows]
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
-    with writing(database), closing(connection.cursor()) as cursor:
+    # The caller holds the file's write lock (GroupCommit._lead).
+    with closing(connection.cursor()) as cursor:
         if len(rows) == 1:
             cursor.execute(plan.sql, parameters[0])
             return [cursor.fetchone()]
@@ -192,12 +195,13 @@ def _write(
 def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
     """Store the rows in one transaction on one of the intake's held connections
     (writers.py), skipping SQLAlchemy's execution layer and pool (this runs for every
-    webhook and is most of its cost). All or none: an error rolls the whole group back."""
+    webhook and is most of its cost). All or none: an error rolls the whole group back. On
+    SQLite the caller holds the file's write lock (`writing`)."""
     engine = writers.engine
     plan = _insert_plan(engine.dialect)
     connection = writers.take()
     try:
-        returned = _write(plan, writers, connection, rows, engine.url.database or "")
+        returned = _write(plan, writers, connection, rows)
     except engine.dialect.loaded_dbapi.Error as exc:
         if engine.dialect.is_disconnect(exc, connection, None):
             writers.discard(connection)
@@ -253,17 +257,24 @@ class GroupCommit:
     """The group commit of one engine (one per process, see `group_commit`)."""
 
     def __init__(
-        self, max_writers: int = 1, max_group: int = MAX_GROUP, linger: float = LINGER_SECONDS
+        self,
+        max_writers: int = 1,
+        max_group: int = MAX_GROUP,
+        linger: float = LINGER_SECONDS,
+        checkpoint_groups: int = CHECKPOINT_GROUPS,
     ) -> None:
         self.writers: Writers | None = None  # the connections it writes on, once it writes
         self.max_writers = max_writers
         self.max_group = max_group
         self.linger = linger
+        self.checkpoint_groups = checkpoint_groups
         self.last_group = 0  # deliveries in the group written last
         self.transactions = 0  # groups written (a group written again row by row: once)
+        self.checkpoints = 0  # SQLite: WAL checkpoints run (Writers.checkpoint)
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []  # for the next group
         self._writers = 0  # leaders writing a group now
+        self._unchecked = 0  # groups written since the last checkpoint
 
     def store(self, engine: Engine, row: Row) -> int | None:
         """Commit one delivery; its new id, or None when it is stored already."""
@@ -295,22 +306,37 @@ class GroupCommit:
         that arrived meanwhile, or step down."""
         if self.last_group > 1 or self._waiting:  # a glance: the lock is taken below
             time.sleep(self.linger)  # under load: more will have queued meanwhile
-        with self._lock:
-            group = [me, *self._waiting[: self.max_group - 1]]
-            del self._waiting[: self.max_group - 1]
-            self.last_group = len(group)
+        writers = self.writers
+        assert writers is not None  # set by the first store
+        group = [me]
         try:
-            self._write_group(engine, group)
+            # SQLite: the group is gathered once this process holds the file's write lock, so
+            # the deliveries that queued while another process wrote go in this commit too.
+            with writers.exclusive():
+                with self._lock:
+                    group += self._waiting[: self.max_group - 1]
+                    del self._waiting[: self.max_group - 1]
+                    self.last_group = len(group)
+                self._write_group(engine, group)
         finally:
             with self._lock:
                 following = self._waiting.pop(0) if self._waiting else None
                 if following is None:
                     self._writers -= 1
+                self._unchecked += 1
+                checkpoint = engine.dialect.name == "sqlite" and (
+                    self._unchecked >= self.checkpoint_groups
+                )
+                if checkpoint:
+                    self._unchecked = 0
             for waiting in group[1:]:  # group[0] is this thread's own
                 waiting.done.release()
             if following is not None:
                 following.lead = True
                 following.done.release()
+        if checkpoint:  # once the others are answered and the lead is handed on
+            self.checkpoints += 1
+            writers.checkpoint()
 
     def _write_group(self, engine: Engine, group: list[_Waiting]) -> None:
         self.transactions += 1
