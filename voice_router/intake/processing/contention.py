@@ -7,10 +7,12 @@ and problems all through the first few tens of thousands of deliveries of an ins
 each such INSERT waited for the other worker's whole batch: the two workers took turns
 instead of working side by side. Now a batch names the rows it is about to create (`names`),
 takes a transaction-scoped advisory lock on each one without waiting, and the deliveries
-naming one that another batch holds stay pending: claimed again by the next batch, once the
-other one has committed them. Nothing is committed apart from the batch, and nothing in the
-batch's transaction waits for these locks; the wait for them (`wait_for`) comes after the
-batch's commit, holding nothing."""
+naming one that another batch holds stay pending, claimed again by a later batch. Nothing is
+committed apart from the batch, and nothing in the batch's transaction waits for these
+locks. A batch that left most of what it claimed (the first batches of two workers name the
+same ~100 new problems) waits for them after its commit, holding nothing (`wait_for`),
+rather than claim the same deliveries again at once; one that left a few goes on with its
+next batch, which leaves them again while they are still held."""
 
 from __future__ import annotations
 
