@@ -179,20 +179,32 @@ def _uncontended(
     session: Session, attachers: dict[str, Attacher], deliveries: list[Any], parsed: Parsed
 ) -> tuple[list[Any], set[str]]:
     """The deliveries to apply now, and the new rows another batch is creating: a delivery
-    naming one of those is left pending for a later batch (`contention`)."""
+    naming one of those is left pending for a later batch (`contention`). A batch that would
+    leave most of its deliveries lets go of every new row it took and leaves all the
+    deliveries naming new rows: two batches taking the same new rows at the same moment could
+    otherwise each hold part of them, and each leave most of its work."""
     absent = set().union(*(a.absent() for a in attachers.values()))
+    if not absent or session.get_bind().dialect.name != "postgresql":
+        return deliveries, set()
+    taking = session.begin_nested()
     contended = contention.taken_elsewhere(session, absent)
     if not contended:
+        taking.commit()  # the locks stay with the batch's transaction
         return deliveries, contended
-    now = []
-    for delivery in deliveries:
-        attacher = attachers.get(delivery.source)
-        if attacher is not None and delivery.kind != "jira":
-            names = {n for e in _events(parsed, delivery) for n in attacher.unknown(e)}
-            if names & contended:
-                continue
-        now.append(delivery)
-    return now, contended
+    names = {d.id: _new_rows(attachers, d, parsed) for d in deliveries}
+    now = [d for d in deliveries if not names[d.id] & contended]
+    if len(now) * 2 >= len(deliveries):
+        taking.commit()
+        return now, contended
+    taking.rollback()  # lets go of the names taken (a savepoint's advisory locks end with it)
+    return [d for d in deliveries if not names[d.id]], contended
+
+
+def _new_rows(attachers: dict[str, Attacher], delivery: Any, parsed: Parsed) -> set[str]:
+    attacher = attachers.get(delivery.source)
+    if attacher is None or delivery.kind == "jira":
+        return set()
+    return {name for event in _events(parsed, delivery) for name in attacher.unknown(event)}
 
 
 def _repriced(session: Session, attachers: Any) -> set[int]:

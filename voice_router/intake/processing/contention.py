@@ -9,10 +9,12 @@ instead of working side by side. Now a batch names the rows it is about to creat
 takes a transaction-scoped advisory lock on each one without waiting, and the deliveries
 naming one that another batch holds stay pending, claimed again by a later batch. Nothing is
 committed apart from the batch, and nothing in the batch's transaction waits for these
-locks. A batch that left most of what it claimed (the first batches of two workers name the
-same ~100 new problems) waits for them after its commit, holding nothing (`wait_for`),
-rather than claim the same deliveries again at once; one that left a few goes on with its
-next batch, which leaves them again while they are still held."""
+locks. A batch that would leave most of what it claimed (the first batches of two workers
+name the same ~100 new problems) lets go of the names it took and leaves every delivery
+naming a new row (batch._uncontended), then waits for the names held elsewhere after its
+commit, holding nothing (`wait_for`), rather than claim the same deliveries again at once;
+one that left a few goes on with its next batch, which leaves them again while they are
+still held."""
 
 from __future__ import annotations
 
@@ -30,9 +32,7 @@ WAIT = "5s"  # at most this long after a batch for the rows its deferred deliver
 
 def taken_elsewhere(session: Session, names: set[str]) -> set[str]:
     """Lock each of `names` (rows about to be inserted) for this transaction, without
-    waiting; the names another transaction holds."""
-    if not names or session.get_bind().dialect.name != "postgresql":
-        return set()
+    waiting; the names another transaction holds (PostgreSQL)."""
     return set(
         session.connection()
         .exec_driver_sql(
