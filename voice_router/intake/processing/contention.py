@@ -19,6 +19,8 @@ still held."""
 from __future__ import annotations
 
 import logging
+import random
+import time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LOCKS = 0x5652  # the first key of these advisory locks ("VR"); the second is the name's hash
 WAIT = "5s"  # at most this long after a batch for the rows its deferred deliveries name
+JITTER = 0.05  # then up to this long more, at random (`wait_for`)
 
 
 def taken_elsewhere(session: Session, names: set[str]) -> set[str]:
@@ -46,7 +49,9 @@ def taken_elsewhere(session: Session, names: set[str]) -> set[str]:
 
 def wait_for(engine: Engine, names: set[str]) -> None:
     """Until the transactions holding `names` have ended (at most WAIT), holding nothing
-    else: the deliveries left for them are then claimed with their rows in place."""
+    else, and then a random moment more: two batches that each took part of the same new
+    rows let go of them at the same moment, and would otherwise claim and take them again
+    in step, each part of them, again and again."""
     if not names:
         return
     with engine.connect() as connection:
@@ -60,3 +65,4 @@ def wait_for(engine: Engine, names: set[str]) -> None:
         except sa.exc.OperationalError:  # still held: the next batch leaves them again
             log.info("batch.contended_rows_still_held", extra={"rows": len(names)})
         connection.rollback()
+    time.sleep(random.uniform(0, JITTER))
