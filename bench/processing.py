@@ -19,7 +19,9 @@ included: the headline), the same over the processing span alone (first to last
 `processed_at`), and the worker's start-up time. A `worker --burst` over an empty inbox of
 the same database is timed too: its life (imports, connections, rq's start and stop) is
 what every run pays before and after processing, and the run's rate without it is reported
-as the steady rate, and the worker's peak resident memory (ru_maxrss, from wait4).
+as the steady rate, and the worker's peak resident memory (ru_maxrss, from wait4) and the CPU
+seconds the workers used (`cpu s`, also from wait4: steadier than wall time when other work
+shares the machine).
 Deliveries are stored 1,000 to an INSERT, so --deliveries 200000 (or a million) takes
 minutes to store; give such a run a --max-seconds to match. Also, unless --statements 0,
 SQL statements per delivery by kind, counted over an in-process `processing.drain` of a
@@ -264,7 +266,7 @@ def run_worker(
                     stderr=subprocess.STDOUT,
                 )
             )
-    peaks_kb = _wait_measured(processes, max_seconds)
+    peaks_kb, cpu = _wait_measured(processes, max_seconds)
     elapsed = time.perf_counter() - started
     complete = all(worker.returncode == 0 for worker in processes)
     flush_redis()
@@ -290,16 +292,22 @@ def run_worker(
         "pain_points_per_s": round(facts["pain_points"] / seconds, 1) if seconds else None,
         "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
         "worker_peak_rss_mb": round(max(peaks_kb) / 1024, 1),
+        "worker_cpu_seconds": round(cpu, 2),
         "pain_points_per_s_span": round(facts["pain_points"] / span, 1) if span else None,
         **facts,
     }
 
 
-def _wait_measured(workers: list[subprocess.Popen[bytes]], max_seconds: float) -> list[int]:
+def _wait_measured(
+    workers: list[subprocess.Popen[bytes]], max_seconds: float
+) -> tuple[list[int], float]:
     """Wait for the workers (killed after `max_seconds`); each one's peak resident memory in
-    KiB, from the kernel's account of the child (ru_maxrss of wait4)."""
+    KiB, from the kernel's account of the child (ru_maxrss of wait4), and the CPU seconds
+    they used in all (user and system): on a machine other work keeps busy, CPU moves far
+    less from run to run than wall time."""
     deadline = time.perf_counter() + max_seconds
     peaks: dict[int, int] = {}
+    cpu = 0.0
     killed = False
     while len(peaks) < len(workers):
         for worker in workers:
@@ -309,13 +317,14 @@ def _wait_measured(workers: list[subprocess.Popen[bytes]], max_seconds: float) -
             if pid:
                 worker.returncode = os.waitstatus_to_exitcode(status)
                 peaks[worker.pid] = int(usage.ru_maxrss)
+                cpu += usage.ru_utime + usage.ru_stime
         if not killed and time.perf_counter() > deadline:
             for worker in workers:
                 if worker.pid not in peaks:
                     worker.kill()
             killed = True
         time.sleep(0.02)
-    return [peaks[worker.pid] for worker in workers]
+    return [peaks[worker.pid] for worker in workers], cpu
 
 
 def list_latency(database_url: str, requests: int) -> dict[str, Any]:
@@ -506,6 +515,7 @@ def main() -> int:
             f"{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
             f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{r['worker_peak_rss_mb']:>9.0f}"
+            f"{r['worker_cpu_seconds']:>7.1f}"
             f"  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
         )

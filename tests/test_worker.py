@@ -18,9 +18,11 @@ from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, func, select
 
 from integrations import registry
+from tests.conftest import _truncate_postgres, source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime
 from voice_router.intake import inbox
 from voice_router.models import Delivery, PainPoint, Problem
+from voice_router.platform.settings import parse_settings
 from workers.queue import QUEUE_NAME, RedisQueue
 
 
@@ -91,6 +93,30 @@ def test_worker_processes_the_inbox_through_redis(make_settings, redis_url, tmp_
     with Session(runtime.engine) as session:
         problem = session.exec(select(Problem).where(Problem.key == "export")).one()
     assert (problem.customers, problem.tickets, problem.accounts) == (30, 30, 30)
+    runtime.engine.dispose()
+
+
+def test_two_burst_workers_started_together_both_drain(postgres_database, redis_url, tmp_path):
+    """On PostgreSQL, where workers claim batches side by side (SKIP LOCKED)."""
+    _truncate_postgres(postgres_database)
+    settings = parse_settings(
+        {"database_url": postgres_database, "redis_url": redis_url, "sources": source_table()},
+        {},
+        "test",
+    )
+    runtime = inline_runtime(settings)
+    store(runtime, 2000)
+    config = write_config(tmp_path / "vr.toml", settings.database_url, redis_url, 100)
+    RedisQueue(redis_url).request_drain()  # as a worker that started a moment before asks
+    workers = [worker(config, "--burst") for _ in range(2)]
+    drained = []
+    for proc in workers:
+        output, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, output.decode()
+        lines = [json.loads(line) for line in output.decode().splitlines() if line.startswith("{")]
+        drained.append(sum(r["processed"] for r in lines if r["event"] == "inbox.drained"))
+    assert processed(runtime.engine) == 2000 == sum(drained)
+    assert all(drained), drained  # each worker took part
     runtime.engine.dispose()
 
 

@@ -1,21 +1,29 @@
 """Two workers draining one inbox on PostgreSQL (FOR UPDATE SKIP LOCKED) split the work and
-keep exact counts when both touch the same problems at once."""
+keep exact counts when both touch the same problems at once; neither waits for the other's
+new customers, nor makes the meaning vectors the other is making."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from integrations import generic
 from tests.conftest import _truncate_postgres, source_table
-from tests.support import SECRETS
+from tests.support import SECRETS, generic_delivery
 from voice_router.intake import inbox, processing
-from voice_router.models import Delivery, Problem
+from voice_router.models import Customer, Delivery, Problem, ProblemVector
 from voice_router.platform.db import make_engine
-from voice_router.platform.settings import parse_settings
-from voice_router.problems import impact_check
+from voice_router.platform.settings import Settings, parse_settings
+from voice_router.problems import impact_check, vectors
 
 DELIVERIES = 120
 
@@ -66,3 +74,119 @@ def test_two_workers_on_one_problem_keep_exact_counts(postgres_database: str) ->
         assert (shared.tickets, shared.customers, shared.accounts) == (DELIVERIES, 37, 11)
     assert impact_check.recompute_all(engine, fix=False) == []
     engine.dispose()
+
+
+@pytest.fixture
+def two_workers(postgres_database: str) -> Iterator[tuple[Settings, Engine, Engine]]:
+    """An empty database and the engines of two workers on it."""
+    _truncate_postgres(postgres_database)
+    settings = parse_settings(
+        {"database_url": postgres_database, "sources": source_table()}, {}, "test"
+    )
+    engine, other = make_engine(postgres_database), make_engine(postgres_database)
+    yield settings, engine, other
+    engine.dispose()
+    other.dispose()
+
+
+def _store(engine: Engine, settings: Settings, ticket: str, email: str, tags: list[str]) -> None:
+    body = json.dumps(generic_delivery(ticket, email, tags)).encode()
+    inbox.receive(engine, settings, "generic", generic.sign(body, SECRETS["generic"]), body)
+
+
+@contextmanager
+def _paused_before(engine: Engine, sql: str) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Another worker's unit of work held open just before its first statement starting
+    with `sql`: (reached, go on)."""
+    reached, go_on = threading.Event(), threading.Event()
+
+    def pause(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith(sql) and not reached.is_set():
+            reached.set()
+            go_on.wait(60)
+
+    sa.event.listen(engine, "before_cursor_execute", pause)
+    try:
+        yield reached, go_on
+    finally:
+        go_on.set()
+        sa.event.remove(engine, "before_cursor_execute", pause)
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(work()))
+    thread.start()
+    return thread, out
+
+
+def _status(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT body, status FROM delivery")).all()
+    return {json.loads(body)["ticket"]["id"]: status for body, status in rows}
+
+
+def test_a_batch_leaves_a_new_customer_another_batch_is_creating_and_takes_it_after(
+    two_workers: tuple[Settings, Engine, Engine],
+) -> None:
+    settings, engine, other = two_workers
+    _store(engine, settings, "T0", "zed@zeta.example", ["pain-shared", "pain-other"])
+    processing.drain(engine, settings)  # both problems exist from here on
+    _store(engine, settings, "T1", "alice@new.example", ["pain-shared"])
+    _store(engine, settings, "T2", "bob@beta.example", ["pain-shared"])
+    _store(engine, settings, "T3", "alice@new.example", ["pain-shared"])  # Alice again
+    _store(engine, settings, "T4", "carol@gamma.example", ["pain-other"])
+
+    with _paused_before(other, "UPDATE delivery") as (reached, go_on):
+        # One worker's batch (T1, T2) has created Alice and is not committed yet...
+        first, _ = _in_thread(lambda: processing.process_batch(other, settings, 2))
+        assert reached.wait(30)
+        # ...the other's (T3, T4) does not wait for it: it applies T4 and leaves T3 pending,
+        second, results = _in_thread(lambda: processing.process_batch(engine, settings, 2))
+        for _ in range(300):
+            if _status(engine)["T4"] == "processed":
+                break
+            time.sleep(0.1)
+        assert _status(engine) == {
+            "T0": "processed", "T1": "pending", "T2": "pending", "T3": "pending",
+            "T4": "processed",
+        }  # fmt: skip
+        go_on.set()
+        first.join(30)
+        second.join(30)
+    assert not first.is_alive() and not second.is_alive()
+    [batch] = results
+    assert isinstance(batch, processing.BatchResult)
+    assert (batch.claimed, batch.processed, batch.deferred) == (2, 1, 1)
+
+    # ...to be claimed again once the first batch has committed Alice.
+    assert processing.drain(engine, settings).processed == 1
+    assert set(_status(engine).values()) == {"processed"}
+    with Session(engine) as session:
+        alice = session.exec(select(Customer).where(Customer.email == "alice@new.example"))
+        assert len(alice.all()) == 1
+        shared = session.exec(select(Problem).where(Problem.key == "shared")).one()
+        assert (shared.tickets, shared.customers) == (4, 3)
+    assert impact_check.recompute_all(engine, fix=False) == []
+
+
+def test_a_worker_leaves_the_meaning_vectors_another_worker_is_making(
+    two_workers: tuple[Settings, Engine, Engine],
+) -> None:
+    settings, engine, other = two_workers
+    for n, tag in enumerate(["pain-sso-login-loop", "pain-csv-export", "pain-pdf-invoice"]):
+        _store(engine, settings, f"T{n}", f"p{n}@acme.example", [tag])
+    processing.drain(engine, settings)
+
+    with _paused_before(other, "DELETE FROM problemvector") as (reached, go_on):
+        # One worker has encoded the three problems' texts and is about to store them...
+        first, made = _in_thread(lambda: vectors.update(other, 10))
+        assert reached.wait(60)
+        # ...a second one whose drain ended meanwhile makes none of them again.
+        assert vectors.update(engine, 10) == 0
+        go_on.set()
+        first.join(60)
+    assert made == [3]
+    with Session(engine) as session:
+        assert len(session.exec(select(ProblemVector)).all()) == 3
+    assert vectors.update(engine, 10) == 0  # all current

@@ -102,8 +102,12 @@ class RedisQueue:
         self._last_drain_request = now
         self.request_drain()
 
-    def request_drain(self) -> None:
-        if self.redis.set(DRAIN_FLAG, b"1", nx=True, ex=DRAIN_FLAG_TTL):
+    def request_drain(self, own: bool = False) -> None:
+        """A drain job unless one is queued already; with `own`, in any case: a worker that
+        starts asks for a drain of its own, so that it helps with a backlog at once (two
+        `--burst` workers started together could otherwise find one request for both, and
+        one of them stop without draining)."""
+        if self.redis.set(DRAIN_FLAG, b"1", nx=not own, ex=DRAIN_FLAG_TTL):
             self._enqueue("workers.jobs.drain_inbox", job_timeout=600, retry=_retry())
 
     def drain_started(self) -> None:

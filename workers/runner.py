@@ -14,7 +14,7 @@ from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
 from workers.jobs import freeze_loaded
-from workers.queue import DRAIN_FLAG, QUEUE_NAME, RedisQueue
+from workers.queue import QUEUE_NAME, RedisQueue
 from workers.runtime import set_process_runtime
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,8 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
         raise SystemExit("voice-router worker needs redis_url (VOICE_ROUTER_REDIS_URL)")
     set_process_runtime(runtime)
     queue = runtime.queue
-    queue.redis.delete(DRAIN_FLAG)
-    sweep_once(runtime, queue)
+    queue.request_drain(own=True)
+    sweep_once(runtime, queue)  # its drain request folds into that one
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()

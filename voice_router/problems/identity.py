@@ -86,6 +86,7 @@ class Directory:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._accounts: dict[str, AccountRow] = {}
+        self._account_keys: set[str] = set()  # the ones `load` asked for
         self._customers: dict[str, CustomerRow] = {}
         # Preloaded for a batch (None: known absent); a key missing here is asked for.
         self._by_email: dict[str, CustomerRow | None] = {}
@@ -94,16 +95,10 @@ class Directory:
         self._dirty_customers: dict[int, CustomerRow] = {}
         self.mrr_changed: set[int] = set()  # accounts whose MRR moved: their problems too
 
-    def preload(
-        self,
-        source: str,
-        events: Iterable[PainPointEvent],
-        sure: list[PainPointEvent] | None = None,
-    ) -> None:
+    def load(self, source: str, events: Iterable[PainPointEvent]) -> None:
         """Fetch the accounts, customers and identities a batch's events name, a few queries
-        in all, so applying the events asks the database only about new ones. `sure`:
-        events certain to reach the customer step; the accounts, and the customers known
-        only by e-mail, they name are created now when missing, one INSERT each."""
+        in all, so applying the events asks the database only about new ones (None: known
+        absent)."""
         keys, emails, external_ids = set(), set(), set()
         for event in events:
             found = account_key(event.company, event.customer.email)
@@ -114,26 +109,9 @@ class Directory:
                 emails.add(email)
             if event.customer.external_id:
                 external_ids.add(event.customer.external_id)
+        self._account_keys |= keys
         self._load_accounts(keys)
-        if sure:
-            domains = dict(filter(None, (account_key(e.company, e.customer.email) for e in sure)))
-            missing = sorted(k for k in domains if k not in self._accounts)
-            rows: list[dict[str, Any]] = [{"key": k, "domain": domains[k]} for k in missing]
-            insert_missing(self.session, Account, rows)
-            self._load_accounts(missing)
         self._load_customers(emails)
-        if sure:
-            with_id = {email_of(e.customer) for e in sure if e.customer.external_id}
-            names: dict[str, str | None] = {}
-            for event in sure:
-                email = email_of(event.customer)
-                if email and email not in with_id and email not in names:
-                    names[email] = event.customer.name
-            missing = sorted(e for e in names if self._by_email.get(e) is None)
-            now = utcnow()
-            rows = [{"email": e, "name": names[e], "created_at": now} for e in missing]
-            insert_missing(self.session, Customer, rows)
-            self._load_customers(missing)
         for chunk in _chunks(external_ids):
             self._identities.update({(source, e): None for e in chunk})
             for external_id, *row in self.session.execute(
@@ -145,6 +123,50 @@ class Directory:
                 )
             ):
                 self._identities[(source, external_id)] = CustomerRow(*row)
+
+    def create(self, sure: list[PainPointEvent]) -> None:
+        """The accounts, and the customers known only by e-mail, that `sure` (events certain
+        to reach the customer step, their names loaded) name and that are missing: one
+        INSERT each."""
+        domains = dict(filter(None, (account_key(e.company, e.customer.email) for e in sure)))
+        missing = sorted(k for k in domains if k not in self._accounts)
+        rows: list[dict[str, Any]] = [{"key": k, "domain": domains[k]} for k in missing]
+        insert_missing(self.session, Account, rows)
+        self._load_accounts(missing)
+        with_id = {email_of(e.customer) for e in sure if e.customer.external_id}
+        names: dict[str, str | None] = {}
+        for event in sure:
+            email = email_of(event.customer)
+            if email and email not in with_id and email not in names:
+                names[email] = event.customer.name
+        missing = sorted(e for e in names if self._by_email.get(e) is None)
+        now = utcnow()
+        rows = [{"email": e, "name": names[e], "created_at": now} for e in missing]
+        insert_missing(self.session, Customer, rows)
+        self._load_customers(missing)
+
+    def absent(self) -> set[str]:
+        """Names of the rows `load` found absent, which applying the events may insert:
+        `"account:<key>"`, `"customer:<e-mail>"`, `"identity:<source>:<external id>"`."""
+        return (
+            {"account:" + key for key in self._account_keys if key not in self._accounts}
+            | {"customer:" + email for email, row in self._by_email.items() if row is None}
+            | {f"identity:{s}:{e}" for (s, e), row in self._identities.items() if row is None}
+        )
+
+    def unknown(self, source: str, event: PainPointEvent) -> set[str]:
+        """The names among `absent` that applying `event` may insert."""
+        names = set()
+        found = account_key(event.company, event.customer.email)
+        if found is not None and found[0] not in self._accounts:
+            names.add("account:" + found[0])
+        email = email_of(event.customer)
+        if email and self._by_email.get(email) is None:
+            names.add("customer:" + email)
+        external_id = event.customer.external_id
+        if external_id and self._identities.get((source, external_id)) is None:
+            names.add(f"identity:{source}:{external_id}")
+        return names
 
     def _load_accounts(self, keys: Iterable[str]) -> None:
         for chunk in _chunks(keys):

@@ -77,6 +77,7 @@ class Attacher:
         self.changed = 0  # pain points written
         self.attached: list[tuple[int, datetime]] = []  # new or re-added: regression input
         self._problems: dict[str, int] = {}
+        self._problem_keys: set[str] = set()  # the ones `load` asked for
         self._tickets: dict[str, dict[str, Record]] = {}  # ticket id -> key -> pain point
         self._new: list[Record] = []
         self._dirty: dict[tuple[str, int], Record] = {}  # stored records changed
@@ -118,14 +119,13 @@ class Attacher:
             update_many(self.session, table, KEY, rows)
             self._dirty.clear()
 
-    def preload(self, events: Iterable[PainPointEvent], create: bool = False) -> None:
+    def load(self, events: Iterable[PainPointEvent]) -> None:
         """Fetch what a batch's events name (their tickets' pain points, problems, customers,
-        accounts) in a few queries instead of a few per event. With `create`, also create
-        the problems, accounts and customers applying the events is sure to create, one
-        INSERT each (the caller undoes the whole batch should anything fail)."""
+        accounts) in a few queries instead of a few per event."""
         events = list(events)
         tickets = sorted({event.ticket_id for event in events})
         keys = sorted({key for e in events for key in self._keys(e)})
+        self._problem_keys.update(keys)
         self._load_problems(keys)  # first: their ids name the tickets' pain points' keys
         for start in range(0, len(tickets), 500):
             chunk = tickets[start : start + 500]
@@ -135,26 +135,44 @@ class Attacher:
             for ticket_id, pain_points in found.items():
                 self._tickets.setdefault(ticket_id, pain_points)
                 self._remember(ticket_id, pain_points.values())
+        self.directory.load(self.source, events)
+
+    def absent(self) -> set[str]:
+        """Names of the rows `load` found absent, which applying the events may insert:
+        problems (`"problem:<key>"`) and accounts, customers, identities
+        (`Directory.absent`)."""
+        names = {"problem:" + key for key in self._problem_keys if key not in self._problems}
+        return names | self.directory.absent()
+
+    def unknown(self, event: PainPointEvent) -> set[str]:
+        """The names among `absent` that applying `event` may insert."""
+        names = {"problem:" + key for key in self._keys(event) if key not in self._problems}
+        return names | self.directory.unknown(self.source, event)
+
+    def create(self, events: Iterable[PainPointEvent]) -> None:
+        """Create the problems, accounts and customers applying `events` (loaded) is sure to
+        create, one INSERT each (the caller undoes the whole batch should anything fail)."""
         # An event naming a pain tag always reaches the customer step; with an e-mail or
         # an external id it always has a customer, and so a problem for each tag it names.
-        sure = [e for e in events if self._keys(e)] if create else []
-        if sure:
-            missing = {
-                key
-                for e in sure
-                if email_of(e.customer) or e.customer.external_id
-                for key in self._keys(e)
-                if key not in self._problems
-            }
-            texts: dict[str, list[str | None]] = {}
-            for e in sure:
-                for key, tag in self._keys(e).items():
-                    if key in missing:
-                        texts.setdefault(key, []).extend((e.subject, e.first_message, tag))
-            rows = [{"key": k, "title": title_for(k, texts[k])} for k in sorted(missing)]
-            insert_missing(self.session, Problem, rows)
-            self._load_problems(sorted(missing))
-        self.directory.preload(self.source, events, sure)
+        sure = [e for e in events if self._keys(e)]
+        if not sure:
+            return
+        missing = {
+            key
+            for e in sure
+            if email_of(e.customer) or e.customer.external_id
+            for key in self._keys(e)
+            if key not in self._problems
+        }
+        texts: dict[str, list[str | None]] = {}
+        for e in sure:
+            for key, tag in self._keys(e).items():
+                if key in missing:
+                    texts.setdefault(key, []).extend((e.subject, e.first_message, tag))
+        rows = [{"key": k, "title": title_for(k, texts[k])} for k in sorted(missing)]
+        insert_missing(self.session, Problem, rows)
+        self._load_problems(sorted(missing))
+        self.directory.create(sure)
 
     def _keys(self, event: PainPointEvent) -> dict[str, str]:
         return self.matcher.keys((*event.tags, *event.removed_tags))

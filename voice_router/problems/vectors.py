@@ -22,6 +22,8 @@ never encode, so web processes never load the encoder (docs/benchmarks.md, secti
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -32,7 +34,7 @@ from sqlmodel import Session, col, select
 from voice_router.models import PainPoint, Problem, ProblemVector
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
-from voice_router.platform.upsert import insert_missing
+from voice_router.platform.upsert import among, insert_missing
 from voice_router.problems.meaning import DIM, MODEL, embed
 from voice_router.problems.quotes import excerpt
 from voice_router.problems.tags import title_from_key
@@ -47,6 +49,7 @@ STAMP = f"{MODEL}+messages"
 CHUNK = 500
 ENCODE_CHUNK = 100  # problems whose texts are encoded together (at most ~2,100 texts)
 REFRESH = timedelta(hours=1)  # a big problem's vector is made again at most this often
+LOCKS = 0x5656  # the first key of the advisory locks of problems whose vector is being made
 
 # database identity -> problem id -> (version: the row's updated_at, vector)
 _CACHE: dict[str, dict[int, tuple[object, np.ndarray]]] = {}
@@ -57,43 +60,90 @@ _LOCK = threading.Lock()
 def update(engine: Engine, limit: int | None = None) -> int:
     """Recompute and store the vectors that are missing or stale (`_stale`), missing ones
     first, at most `limit` (a drain does a few each time, so encoding never costs more than
-    the batch; reconcile catches up). Encoding (milliseconds a problem) happens between two
-    transactions, never inside one: on SQLite a write transaction holds the lock every
-    webhook waits for. Returns how many were written."""
+    the batch; reconcile catches up), leaving out those another process is making now
+    (`_claimed`). Encoding (milliseconds a problem) happens between two transactions, never
+    inside one: on SQLite a write transaction holds the lock every webhook waits for.
+    Returns how many were written."""
     now = utcnow()
     with Session(engine) as session:
-        rows = session.exec(select(Problem.id, Problem.key, Problem.tickets)).all()
-        stored = {
-            pid: (tickets, made_at)
-            for pid, tickets, made_at in session.exec(
-                select(
-                    ProblemVector.problem_id, ProblemVector.tickets, ProblemVector.updated_at
-                ).where(col(ProblemVector.model) == STAMP)
-            ).all()
-        }
-        stale = [
+        order = [pid for _, pid, _, _ in sorted(_stale_rows(session, now))[:limit]]
+    if not order:
+        return 0
+    with _claimed(engine, order) as mine:
+        if not mine:
+            return 0
+        with Session(engine) as session:  # again: one made meanwhile is no longer stale
+            due = {pid: (key, tickets) for _, pid, key, tickets in _stale_rows(session, now, mine)}
+            texts = _texts(session, due) if due else {}
+        if not due:
+            return 0
+        vectors: dict[int, np.ndarray] = {}
+        ids = list(texts)
+        for start in range(0, len(ids), ENCODE_CHUNK):  # a reconcile may make thousands
+            chunk = ids[start : start + ENCODE_CHUNK]
+            # The chunk's texts in one pass of runs of similar lengths, not a pass (and a
+            # short last run) per problem.
+            distinct = sorted({text for pid in chunk for part in texts[pid] for text in part})
+            found = dict(zip(distinct, embed(distinct), strict=True))
+            for pid in chunk:
+                lines, messages = texts[pid]
+                vectors[pid] = _joined(_rows(found, lines), _rows(found, messages))
+        with session_scope(engine) as session:
+            _store(session, vectors, due)
+    return len(due)
+
+
+def _stale_rows(
+    session: Session, now: datetime, ids: list[int] | None = None
+) -> list[tuple[bool, int, str, int]]:
+    """(has a current vector, id, key, tickets) of each problem whose vector is to be made
+    (`_stale`): of all of them, or of `ids`."""
+    found = []
+    chunks = [None] if ids is None else [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    for chunk in chunks:
+        problems = select(Problem.id, Problem.key, Problem.tickets)
+        made = select(
+            ProblemVector.problem_id, ProblemVector.tickets, ProblemVector.updated_at
+        ).where(col(ProblemVector.model) == STAMP)
+        if chunk is not None:
+            problems = problems.where(among(session, Problem.id, chunk))
+            made = made.where(among(session, ProblemVector.problem_id, chunk))
+        stored = {pid: (tickets, made_at) for pid, tickets, made_at in session.exec(made).all()}
+        found += [
             (pid in stored, pid, key, tickets)
-            for pid, key, tickets in rows
+            for pid, key, tickets in session.exec(problems).all()
             if _stale(tickets, stored.get(pid), now)
         ]
-        due = {pid: (key, tickets) for _, pid, key, tickets in sorted(stale)[:limit]}
-        texts = _texts(session, due) if due else {}
-    if not due:
-        return 0
-    vectors: dict[int, np.ndarray] = {}
-    ids = list(texts)
-    for start in range(0, len(ids), ENCODE_CHUNK):  # a reconcile may make thousands
-        chunk = ids[start : start + ENCODE_CHUNK]
-        # The chunk's texts in one pass of runs of similar lengths, not a pass (and a short
-        # last run) per problem.
-        distinct = sorted({text for pid in chunk for part in texts[pid] for text in part})
-        found = dict(zip(distinct, embed(distinct), strict=True))
-        for pid in chunk:
-            lines, messages = texts[pid]
-            vectors[pid] = _joined(_rows(found, lines), _rows(found, messages))
-    with session_scope(engine) as session:
-        _store(session, vectors, due)
-    return len(due)
+    return found
+
+
+@contextmanager
+def _claimed(engine: Engine, problem_ids: list[int]) -> Iterator[list[int]]:
+    """The problems of `problem_ids` no other process is making a vector for, held until
+    the block ends. Two workers whose drains end together would otherwise both load the
+    encoder and make the same vectors; the second one now makes none of those (the next
+    drain or reconcile makes the rest). On PostgreSQL a session advisory lock per problem on
+    a connection of its own, which holds no transaction meanwhile; elsewhere (SQLite: one
+    job runner) all of them."""
+    if engine.dialect.name != "postgresql":
+        yield problem_ids
+        return
+    with engine.connect() as connection:
+        mine = list(
+            connection.exec_driver_sql(
+                "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_lock(%s::int, id)",
+                (problem_ids, LOCKS),
+            ).scalars()
+        )
+        connection.commit()  # session locks outlive it; no transaction stays open
+        try:
+            yield mine
+        finally:
+            connection.exec_driver_sql(
+                "SELECT pg_advisory_unlock(%s::int, id) FROM unnest(%s::int[]) AS id",
+                (LOCKS, mine),
+            )
+            connection.commit()
 
 
 def _stale(tickets: int, stored: tuple[int, datetime] | None, now: datetime) -> bool:

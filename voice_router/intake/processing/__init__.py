@@ -103,7 +103,7 @@ def drain(
         batch = process_batch(engine, settings, size)
         batches += 1
         total.add(batch)
-        if batch.claimed < size:
+        if batch.claimed < size and not batch.deferred:
             break
     return total
 

@@ -18,6 +18,7 @@ from integrations import registry
 from integrations.events import PainPointEvent, PayloadError
 from voice_router.closing import shipping
 from voice_router.intake.admission import matcher_for, read_events
+from voice_router.intake.processing import contention
 from voice_router.intake.processing.failures import record_failure
 from voice_router.intake.store import TABLE
 from voice_router.models import PainPoint
@@ -41,13 +42,14 @@ class BatchResult:
     processed: int = 0
     retrying: int = 0
     failed: int = 0
+    deferred: int = 0  # left pending: they name rows another batch is creating
     changes: int = 0
     touched: set[int] = field(default_factory=set)
     shipped: set[int] = field(default_factory=set)
     releases_owed: bool = False  # Jira versions released: the job apply_releases looks them up
 
     def add(self, other: BatchResult) -> None:
-        for name in ("claimed", "processed", "retrying", "failed", "changes"):
+        for name in ("claimed", "processed", "retrying", "failed", "deferred", "changes"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.touched |= other.touched
         self.shipped |= other.shipped
@@ -79,6 +81,7 @@ def run(
     """One transaction: claim, apply, recount, commit. `claimed` receives the ids taken,
     so a caller whose transaction failed knows which deliveries were in it."""
     result = BatchResult()
+    contended: set[str] = set()
     with session_scope(engine) as session:
         deliveries = claim(session, limit, only)
         claimed.extend(d.id for d in deliveries)
@@ -93,6 +96,10 @@ def run(
                 good.append(delivery)
         jira = JiraOutcome()
         attachers = _attachers(session, settings, good, parsed)
+        now, contended = _uncontended(session, attachers, good, parsed)
+        result.deferred, good = len(good) - len(now), now
+        for name, each in attachers.items():
+            each.create(event for d in good if d.source == name for event in _events(parsed, d))
         done = []
         for delivery in good:
             if delivery.kind == "jira":
@@ -120,6 +127,8 @@ def run(
         result.shipped = {t.problem_id for t in jira.transitions}
         result.releases_owed = jira.releases_owed
         result.changes = sum(a.changed for a in attachers.values()) + len(jira.transitions)
+    if result.deferred * 2 > result.claimed:  # mostly left: claimed again only once free
+        contention.wait_for(engine, contended)
     return result
 
 
@@ -152,8 +161,7 @@ def _events(parsed: Parsed, delivery: Any) -> list[PainPointEvent]:
 def _attachers(
     session: Session, settings: Settings, deliveries: list[Any], parsed: Parsed
 ) -> dict[str, Attacher]:
-    """One attacher per source, with what the batch's events name preloaded and what they
-    are sure to create created."""
+    """One attacher per source, with what the batch's events name loaded."""
     attachers: dict[str, Attacher] = {}
     directory = Directory(session)  # one for every source: a person is one customer
     for delivery in deliveries:
@@ -163,11 +171,40 @@ def _attachers(
                 session, delivery.source, matcher_for(source.tag_patterns), directory
             )
     for name, attacher in attachers.items():
-        attacher.preload(
-            (event for d in deliveries if d.source == name for event in _events(parsed, d)),
-            create=True,
-        )
+        attacher.load(event for d in deliveries if d.source == name for event in _events(parsed, d))
     return attachers
+
+
+def _uncontended(
+    session: Session, attachers: dict[str, Attacher], deliveries: list[Any], parsed: Parsed
+) -> tuple[list[Any], set[str]]:
+    """The deliveries to apply now, and the new rows another batch is creating: a delivery
+    naming one of those is left pending for a later batch (`contention`). A batch that would
+    leave most of its deliveries lets go of every new row it took and leaves all the
+    deliveries naming new rows: two batches taking the same new rows at the same moment could
+    otherwise each hold part of them, and each leave most of its work."""
+    absent = set().union(*(a.absent() for a in attachers.values()))
+    if not absent or session.get_bind().dialect.name != "postgresql":
+        return deliveries, set()
+    taking = session.begin_nested()
+    contended = contention.taken_elsewhere(session, absent)
+    if not contended:
+        taking.commit()  # the locks stay with the batch's transaction
+        return deliveries, contended
+    names = {d.id: _new_rows(attachers, d, parsed) for d in deliveries}
+    now = [d for d in deliveries if not names[d.id] & contended]
+    if len(now) * 2 >= len(deliveries):
+        taking.commit()
+        return now, contended
+    taking.rollback()  # lets go of the names taken (a savepoint's advisory locks end with it)
+    return [d for d in deliveries if not names[d.id]], contended
+
+
+def _new_rows(attachers: dict[str, Attacher], delivery: Any, parsed: Parsed) -> set[str]:
+    attacher = attachers.get(delivery.source)
+    if attacher is None or delivery.kind == "jira":
+        return set()
+    return {name for event in _events(parsed, delivery) for name in attacher.unknown(event)}
 
 
 def _repriced(session: Session, attachers: Any) -> set[int]:
