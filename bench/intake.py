@@ -281,12 +281,10 @@ def granian_command(args: argparse.Namespace, port: int, app: str, factory: bool
     return [*command, *(["--factory"] if factory else []), app]
 
 
-def measure(
-    target: str, args: argparse.Namespace, requests: Requests, workdir: Path
-) -> dict[str, Any]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    gunicorn = [
+def gunicorn_command(args: argparse.Namespace, port: int) -> list[str]:
+    """gunicorn with the bench's settings (`--workers`, `--worker-class`, `--gthreads`) on
+    `port`, the app and its --pythonpath to follow: bench/intake_ab.py serves the same way."""
+    return [
         str(BIN / "gunicorn"),
         f"--workers={args.workers}",
         f"--worker-class={args.worker_class}",
@@ -294,6 +292,14 @@ def measure(
         f"--bind=127.0.0.1:{port}",
         "--log-level=warning",
     ]
+
+
+def measure(
+    target: str, args: argparse.Namespace, requests: Requests, workdir: Path
+) -> dict[str, Any]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    gunicorn = gunicorn_command(args, port)
     env = dict(os.environ)
     database_url = ""
     pg_name = ""

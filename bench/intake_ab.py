@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from common import (
-    BIN,
     REDIS_URL,
     ROOT,
     create_postgres,
@@ -51,6 +50,7 @@ from intake import (
     Requests,
     count_deliveries,
     free_port,
+    gunicorn_command,
     postgres_cpu_seconds,
     prepare_database,
     run_wrk,
@@ -94,12 +94,7 @@ class Side:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
-            str(BIN / "gunicorn"),
-            f"--workers={self.args.workers}",
-            "--worker-class=gthread",
-            f"--threads={self.args.gthreads}",
-            f"--bind=127.0.0.1:{self.port}",
-            "--log-level=warning",
+            *gunicorn_command(self.args, self.port),
             *([f"--pythonpath={Path(self.tree).resolve()}"] if self.tree else []),
             DEFAULT_APP,
         ]
@@ -196,6 +191,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class")
     parser.add_argument("--gthreads", type=int, default=64)
     parser.add_argument("--wrk-threads", type=int, default=1, help="per side")
     parser.add_argument("--connections", type=int, default=32, help="per side")
