@@ -200,3 +200,60 @@ def test_every_enqueue_in_the_code_says_how_long_rq_keeps_results_and_failures()
             if not {"result_ttl", "failure_ttl"} <= given:
                 missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert missing == []
+
+
+DRAIN_IN_A_FRESH_PROCESS = """
+import json, sys
+from voice_router.platform.settings import load_settings
+from voice_router.problems import meaning
+from workers import jobs
+from workers.runtime import build_runtime
+
+summary = jobs.drain_inbox(build_runtime(load_settings(None)))
+print(json.dumps({"processed": summary["processed"], "numpy": "numpy" in sys.modules,
+                  "encoder": meaning.loaded()}))
+"""
+
+
+def drain_in_a_fresh_process(config: Path) -> dict:
+    env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
+    child = subprocess.run(
+        [sys.executable, "-c", DRAIN_IN_A_FRESH_PROCESS], env=env, capture_output=True, timeout=120
+    )
+    assert child.returncode == 0, child.stderr.decode()
+    return json.loads(child.stdout.decode().splitlines()[-1])
+
+
+def test_a_drain_loads_the_encoder_only_when_a_vector_is_to_be_made(make_settings, tmp_path):
+    """A worker whose drain leaves every meaning vector current spends neither the start of
+    numpy nor the encoder's (about a third of a second, and their memory); one whose drain
+    brings a new problem still makes its vector."""
+    from voice_router.intake import processing
+    from voice_router.models import ProblemVector
+    from voice_router.problems import vectors
+    from workers.runtime import build_runtime
+
+    settings = make_settings()
+    runtime = build_runtime(settings)  # no Redis, no runner: deliveries wait for the child
+    adapter = registry.adapter("generic")
+
+    def deliver(ticket: str, tag: str) -> None:
+        body = json.dumps(generic_delivery(ticket, f"{ticket}@acme.com", [tag])).encode()
+        headers = adapter.sign(body, SECRETS["generic"])
+        inbox.receive(runtime.engine, settings, "generic", headers, body)
+
+    for i in range(25):  # a problem past its first 20 tickets, its vector made at 25
+        deliver(f"T{i}", "pain-export")
+    processing.drain(runtime.engine, settings)
+    assert vectors.update(runtime.engine) == 1
+    config = write_config(tmp_path / "vr.toml", settings.database_url, "", 500)
+
+    deliver("T25", "pain-export")  # one ticket more: its vector is still current
+    assert drain_in_a_fresh_process(config) == {"processed": 1, "numpy": False, "encoder": False}
+
+    deliver("T26", "pain-sso-login")  # a new problem: its vector is made after the drain
+    assert drain_in_a_fresh_process(config) == {"processed": 1, "numpy": True, "encoder": True}
+    with Session(runtime.engine) as session:
+        sso = session.exec(select(Problem).where(Problem.key == "sso-login")).one()
+        assert session.get(ProblemVector, sso.id) is not None
+    runtime.engine.dispose()

@@ -11,11 +11,12 @@ import hashlib
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from voice_router.problems.meaning_graph import rearranged
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DIM = 384
 MODEL = "all-MiniLM-L6-v2-int8"  # stamped on stored vectors: another model means recompute
@@ -62,6 +63,11 @@ def _encoder() -> tuple[Any, Any]:
     return session, tokenizer
 
 
+def loaded() -> bool:
+    """Whether this process has built the encoder (it keeps it from then on)."""
+    return _encoder.cache_info().currsize > 0
+
+
 def _encode(texts: list[str]) -> dict[str, np.ndarray]:
     """Each text's vector: the mean of the last layer over its tokens, as sentence-transformers
     pools it; in runs of at most BATCH texts and TOKENS tokens, of similar lengths."""
@@ -88,6 +94,8 @@ def _tokens(item: tuple[str, Any]) -> int:
 
 
 def _run(session: Any, encoded: list[Any]) -> np.ndarray:
+    import numpy as np
+
     longest = max(len(e.ids) for e in encoded)  # each text is padded to the run's longest
     ids = np.array([e.ids + [0] * (longest - len(e.ids)) for e in encoded], dtype=np.int64)
     mask = np.array(
@@ -105,6 +113,8 @@ def _run(session: Any, encoded: list[Any]) -> np.ndarray:
 def embed(texts: list[str]) -> np.ndarray:
     """One unit vector (float32, DIM wide) per text; zeros for a blank text. Texts seen
     recently come from a cache; the rest are encoded in runs of similar length."""
+    import numpy as np  # here: a job with no vector to make never loads it (vectors.py)
+
     vectors = np.zeros((len(texts), DIM), dtype=np.float32)
     found = {t: _SEEN[t] for t in texts if t in _SEEN}
     todo = sorted({t for t in texts if t.strip() and t not in found})
@@ -121,5 +131,7 @@ def embed(texts: list[str]) -> np.ndarray:
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)

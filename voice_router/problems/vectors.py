@@ -17,6 +17,8 @@ keyed by (problem id, the row's `updated_at`), and reads from the database only 
 problems whose row changed since. A problem with no current row yet has no vector there
 until a job stores one (the drain after its first pain point, missing ones first): reads
 never encode, so web processes never load the encoder (docs/benchmarks.md, section 6).
+numpy is imported where a vector is made or read, not here: a drain whose problems all have
+current vectors, or whose due ones another worker is making, loads neither it nor the encoder.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -38,6 +40,9 @@ from voice_router.platform.upsert import among, insert_missing
 from voice_router.problems.meaning import DIM, MODEL, embed
 from voice_router.problems.quotes import excerpt
 from voice_router.problems.tags import title_from_key
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SUBJECTS = 10  # ticket subjects per problem that make its vector (the latest ones)
 MESSAGES = 10  # first customer messages per problem that may join it (the latest ones)
@@ -190,6 +195,8 @@ def load(session: Session) -> dict[int, np.ndarray]:
         ).all()
     )
     changed = [pid for pid, version in versions.items() if known.get(pid) != version]
+    import numpy as np
+
     fresh: dict[int, tuple[object, np.ndarray]] = {}
     for start in range(0, len(changed), CHUNK):
         chunk = changed[start : start + CHUNK]
@@ -223,6 +230,8 @@ def problem_vector(texts: list[str], messages: list[str]) -> np.ndarray:
 def _joined(texts: np.ndarray, messages: np.ndarray) -> np.ndarray:
     """`problem_vector` from the unit vectors of the texts and of the messages (a row each):
     a sum, unnormalised, so that the vectors of problems merged together add up."""
+    import numpy as np
+
     core: np.ndarray = texts.sum(axis=0)
     if not len(messages):
         return core
@@ -234,6 +243,8 @@ def _joined(texts: np.ndarray, messages: np.ndarray) -> np.ndarray:
 
 
 def _rows(found: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+    import numpy as np
+
     return np.array([found[text] for text in texts], dtype=np.float32).reshape(-1, DIM)
 
 

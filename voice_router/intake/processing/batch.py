@@ -84,6 +84,8 @@ def run(
     contended: set[str] = set()
     with session_scope(engine) as session:
         deliveries = claim(session, limit, only)
+        if not deliveries:  # every drain ends on one: nothing below has anything to do
+            return result
         claimed.extend(d.id for d in deliveries)
         result.claimed = len(deliveries)
         parsed = parse(settings, deliveries)
