@@ -270,11 +270,21 @@ def count_deliveries(database_url: str, after_id: int = 0) -> tuple[int, int, in
         engine.dispose()
 
 
-def prepare_database(database_url: str) -> None:
+def prepare_database(database_url: str, tree: Path | None = None) -> None:
+    """Migrate the database before gunicorn starts, so its workers do not race to; with
+    `tree`, with that source tree's migrations (a base commit may not know this one's)."""
+    if tree is not None:
+        script = (
+            "import sys; from voice_router.platform.db import make_engine, upgrade; "
+            "engine = make_engine(sys.argv[1]); upgrade(engine); engine.dispose()"
+        )
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        subprocess.run([sys.executable, "-c", script, database_url], env=env, check=True)
+        return
     from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(database_url)
-    upgrade(engine)  # before gunicorn starts, so its workers do not race to migrate
+    upgrade(engine)
     engine.dispose()
 
 
@@ -352,12 +362,13 @@ def measure(
         command = granian_command(args, port, "bare_app:app", factory=False)
     else:
         database = target.split("-")[0] if not target.startswith("minimal-") else target[8:]
+        base = target.endswith("-base")
         if database == "sqlite":
             database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
         else:
             pg_name = create_postgres("intake")
             database_url = postgres_url(pg_name)
-        prepare_database(database_url)
+        prepare_database(database_url, Path(args.base).resolve() if base else None)
         flush_redis()
         config = write_config(workdir / f"{target}.toml", database_url, REDIS_URL)
         env["VOICE_ROUTER_CONFIG"] = str(config)
@@ -367,7 +378,7 @@ def measure(
         metrics.mkdir()
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
         tree = Path(args.pythonpath).resolve() if args.pythonpath else ROOT
-        if target.endswith("-base"):
+        if base:
             tree = Path(args.base).resolve()
         # The served tree first on the path of gunicorn's master too: the deploy config
         # imports voice_router there, before the workers fork.
@@ -379,7 +390,7 @@ def measure(
         elif target.endswith("-granian"):
             command = granian_command(args, port, args.app.removesuffix("()"), factory=True)
         else:
-            app = DEFAULT_APP if target.endswith("-base") else args.app
+            app = DEFAULT_APP if base else args.app
             command = [*voice_router_command(args, port, tree, deploy_config), app]
     # The server's own log lines (one JSON `http.request` event per request at INFO) go to a
     # file, as they would in production, not to this script's terminal.
