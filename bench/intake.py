@@ -279,7 +279,8 @@ def prepare_database(database_url: str, tree: Path | None = None) -> None:
             "engine = make_engine(sys.argv[1]); upgrade(engine); engine.dispose()"
         )
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        subprocess.run([sys.executable, "-c", script, database_url], env=env, check=True)
+        # in `tree`: `python -c` puts the working directory first on the path
+        subprocess.run([sys.executable, "-c", script, database_url], env=env, cwd=tree, check=True)
         return
     from voice_router.platform.db import make_engine, upgrade
 
