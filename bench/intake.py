@@ -2,13 +2,26 @@
 
     python bench/intake.py [--duration 10] [--rounds 2] [--no-postgres] [--granian]
 
-For every round it serves, one after the other and with the same gunicorn settings,
+For every round it serves, one after the other and with the same gunicorn worker settings
+(`--workers`, `--worker-class`, `--gthreads`),
 
 - `bare`: bench/bare_app.py, a route that reads the body and answers 202;
-- `sqlite`: `gunicorn 'voice_router.web:create_app()'` on a fresh SQLite file (WAL) with
-  `redis_url` set, so each accepted delivery is verified, stored and a drain job is
-  (coalesced-)enqueued in Redis, but nothing is processed in the web process;
+- `sqlite`: voice-router as users run it, `gunicorn -c deploy/gunicorn.conf.py
+  'voice_router.web:create_app()'` (the config's workers and bind overridden by the flags
+  above), on a fresh SQLite file (WAL) with `redis_url` set, so each accepted delivery is
+  verified, stored and a drain job is (coalesced-)enqueued in Redis, but nothing is
+  processed in the web process;
 - `postgresql`: the same on a fresh PostgreSQL database (unless --no-postgres);
+
+What the deploy config adds for voice-router and not for bare Flask: prometheus_client's
+multiprocess mode (PROMETHEUS_MULTIPROC_DIR, here a fresh directory per run: every counter
+update writes to a memory-mapped file), its JSON logging at INFO to stderr (a file here), the
+`pre_request` hook (each request's socket gets the 60 s timeout) and its start-up hooks (no
+dirty worker: redis_url is set). Bare Flask gets the config's server settings that are not
+voice-router's (`--timeout 60 --graceful-timeout 20 --worker-tmp-dir /dev/shm`) and gunicorn's
+own logging. `--no-config` serves both as before 2026-12-05 (no config, gunicorn's defaults);
+`--config-ab` adds `<database>-noconfig`, voice-router without the config, to measure what it
+costs in the same run.
 - with --reference, `minimal-sqlite` and `minimal-postgresql`: bench/minimal_app.py, the
   "minimal signed intake" of notes/performance.md (HMAC check + one INSERT, nothing else) on
   the same fresh databases: the least any implementation that verifies and stores pays.
@@ -22,9 +35,9 @@ server's CPU time per request (PostgreSQL shares the 2 cores). The headline is t
 voice-router's accepted/s to the bare app's (target ≥ 0.7, issue 15); the ratio of CPU time per
 request is given too, as it moves far less with other load on a shared machine. `--app`
 serves another app factory in voice-router's place, to A/B a candidate change; `--base DIR`
-serves a second source tree (`git worktree add DIR COMMIT`) right after each database's
-voice-router run (right before it in even rounds), as `<database>-base`, to A/B two commits
-in the same run. On PostgreSQL the
+serves a second source tree (`git worktree add DIR COMMIT`, with its own deploy config)
+right after each database's voice-router run (right before it in even rounds, as for
+`-noconfig`), as `<database>-base`, to A/B two commits in the same run. On PostgreSQL the
 rows of each run tell how many deliveries one commit stored (`per commit`: the group
 commit's average group size; the rows of one transaction share its xmin).
 
@@ -81,6 +94,7 @@ LUA = BENCH / "intake.lua"
 TICK = os.sysconf("SC_CLK_TCK")
 DEFAULT_APP = "voice_router.web:create_app()"
 TARGET_RATIO = 0.7
+DEPLOY_TIMEOUT = 60  # voice_router/gunicorn_config.py's `timeout`
 
 
 def free_port() -> int:
@@ -256,11 +270,22 @@ def count_deliveries(database_url: str, after_id: int = 0) -> tuple[int, int, in
         engine.dispose()
 
 
-def prepare_database(database_url: str) -> None:
+def prepare_database(database_url: str, tree: Path | None = None) -> None:
+    """Migrate the database before gunicorn starts, so its workers do not race to; with
+    `tree`, with that source tree's migrations (a base commit may not know this one's)."""
+    if tree is not None:
+        script = (
+            "import sys; from voice_router.platform.db import make_engine, upgrade; "
+            "engine = make_engine(sys.argv[1]); upgrade(engine); engine.dispose()"
+        )
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        # in `tree`: `python -c` puts the working directory first on the path
+        subprocess.run([sys.executable, "-c", script, database_url], env=env, cwd=tree, check=True)
+        return
     from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(database_url)
-    upgrade(engine)  # before gunicorn starts, so its workers do not race to migrate
+    upgrade(engine)
     engine.dispose()
 
 
@@ -294,6 +319,25 @@ def gunicorn_command(args: argparse.Namespace, port: int) -> list[str]:
     ]
 
 
+def bare_command(args: argparse.Namespace, port: int) -> list[str]:
+    """gunicorn for bare Flask: the bench's settings plus the server settings of the deploy
+    config that are not voice-router's own (timeouts, the heartbeat file's directory)."""
+    command = gunicorn_command(args, port)
+    if not args.no_config:
+        command += [f"--timeout={DEPLOY_TIMEOUT}", "--graceful-timeout=20"]
+        command += ["--worker-tmp-dir=/dev/shm"] if os.path.isdir("/dev/shm") else []
+    return command
+
+
+def voice_router_command(
+    args: argparse.Namespace, port: int, tree: Path, deploy_config: bool
+) -> list[str]:
+    """gunicorn serving voice-router from `tree`, with that tree's deploy/gunicorn.conf.py
+    as users run it (`deploy_config`), the bench's flags overriding its workers and bind."""
+    config = [f"--config={tree / 'deploy' / 'gunicorn.conf.py'}"] if deploy_config else []
+    return [*gunicorn_command(args, port), *config, f"--pythonpath={tree}"]
+
+
 def measure(
     target: str, args: argparse.Namespace, requests: Requests, workdir: Path
 ) -> dict[str, Any]:
@@ -304,7 +348,7 @@ def measure(
     database_url = ""
     pg_name = ""
     if target == "bare":
-        command = [*gunicorn, f"--pythonpath={BENCH}", "bare_app:app"]
+        command = [*bare_command(args, port), f"--pythonpath={BENCH}", "bare_app:app"]
     elif target == "serve":
         database_url = f"sqlite:///{workdir / f'serve-{requests.files}.db'}"
         prepare_database(database_url)
@@ -318,27 +362,37 @@ def measure(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(BENCH), env.get("PYTHONPATH")]))
         command = granian_command(args, port, "bare_app:app", factory=False)
     else:
-        database = target.removeprefix("minimal-").removesuffix("-base").removesuffix("-granian")
+        database = target.split("-")[0] if not target.startswith("minimal-") else target[8:]
+        base = target.endswith("-base")
         if database == "sqlite":
             database_url = f"sqlite:///{workdir / f'intake-{requests.files}.db'}"
         else:
             pg_name = create_postgres("intake")
             database_url = postgres_url(pg_name)
-        prepare_database(database_url)
+        prepare_database(database_url, Path(args.base).resolve() if base else None)
         flush_redis()
         config = write_config(workdir / f"{target}.toml", database_url, REDIS_URL)
         env["VOICE_ROUTER_CONFIG"] = str(config)
+        # A fresh directory for the multiprocess metrics of each run (the deploy config
+        # would make one in /tmp otherwise).
+        metrics = workdir / f"metrics-{target}-{requests.files}"
+        metrics.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+        tree = Path(args.pythonpath).resolve() if args.pythonpath else ROOT
+        if base:
+            tree = Path(args.base).resolve()
+        # The served tree first on the path of gunicorn's master too: the deploy config
+        # imports voice_router there, before the workers fork.
+        env["PYTHONPATH"] = str(tree)
+        deploy_config = not args.no_config and not target.endswith("-noconfig")
         if target.startswith("minimal-"):
+            env.pop("PROMETHEUS_MULTIPROC_DIR")
             command = [*gunicorn, f"--pythonpath={BENCH}", "minimal_app:app"]
-        elif target.endswith("-base"):
-            command = [*gunicorn, f"--pythonpath={Path(args.base).resolve()}", DEFAULT_APP]
         elif target.endswith("-granian"):
-            if args.pythonpath:
-                env["PYTHONPATH"] = str(Path(args.pythonpath).resolve())
             command = granian_command(args, port, args.app.removesuffix("()"), factory=True)
         else:
-            extra = [f"--pythonpath={Path(args.pythonpath).resolve()}"] if args.pythonpath else []
-            command = [*gunicorn, *extra, args.app]
+            app = DEFAULT_APP if base else args.app
+            command = [*voice_router_command(args, port, tree, deploy_config), app]
     # The server's own log lines (one JSON `http.request` event per request at INFO) go to a
     # file, as they would in production, not to this script's terminal.
     server_log = open(workdir / f"{target}-server.log", "ab")  # noqa: SIM115
@@ -426,11 +480,16 @@ def in_round_order(targets: list[str], round_no: int) -> list[str]:
     """The targets in the order a round serves them: in even rounds each `<database>-base`
     goes right before its `<database>`, not right after, so that neither side of an A/B
     always runs second (on a shared machine the order alone moved the ratio by 0.1)."""
-    order = list(targets)
-    if round_no % 2 == 0:
-        for i, target in enumerate(order):
-            if target.endswith("-base") and i > 0 and order[i - 1] == target.removesuffix("-base"):
-                order[i - 1], order[i] = order[i], order[i - 1]
+    if round_no % 2:
+        return list(targets)
+    order: list[str] = []
+    group: list[str] = []  # a database's target and its A/B companions
+    for target in [*targets, ""]:
+        if group and target.removesuffix("-base").removesuffix("-noconfig") == group[0]:
+            group.append(target)
+            continue
+        order += group[::-1]
+        group = [target] if target else []
     return order
 
 
@@ -468,6 +527,16 @@ def main() -> int:
         default="",
         help="a source tree (`git worktree add DIR COMMIT`) also served on each database, as "
         "target <database>-base, right after this one's: an A/B in the same run",
+    )
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="serve voice-router without deploy/gunicorn.conf.py (and bare without its timeouts)",
+    )
+    parser.add_argument(
+        "--config-ab",
+        action="store_true",
+        help="also serve voice-router without the deploy config, as <database>-noconfig",
     )
     parser.add_argument(
         "--granian",
@@ -508,6 +577,8 @@ def main() -> int:
         targets += [database, f"minimal-{database}"] if args.reference else [database]
         if args.base:
             targets.append(f"{database}-base")
+        if args.config_ab and not args.no_config:
+            targets.append(f"{database}-noconfig")
         targets += [f"{database}-granian"] if args.granian else []
     targets += ["serve"] if args.serve else []
     runs: list[dict[str, Any]] = []
@@ -572,6 +643,7 @@ def main() -> int:
                 f"--workers={args.workers} --worker-class={args.worker_class} "
                 f"--threads={args.gthreads}"
             ),
+            "deploy_config": not args.no_config,
             "granian": (
                 f"--workers={args.granian_workers or args.workers} "
                 f"--blocking-threads={args.blocking_threads}"
@@ -597,7 +669,10 @@ def main() -> int:
     )
     path = write_result(output, data)
 
-    print(f"intake: gunicorn {data['settings']['gunicorn']}, wrk {data['settings']['wrk']}")
+    print(
+        f"intake: gunicorn {data['settings']['gunicorn']}"
+        f"{'' if args.no_config else ' -c deploy/gunicorn.conf.py'}, wrk {data['settings']['wrk']}"
+    )
     if args.granian:
         print(f"*-granian: granian {data['settings']['granian']}")
     print(
@@ -616,6 +691,8 @@ def main() -> int:
             verdict = "the reference (HMAC check + one INSERT)"
         elif target.endswith("-base"):
             verdict = f"the same-run baseline {args.base}"
+        elif target.endswith("-noconfig"):
+            verdict = "without deploy/gunicorn.conf.py"
         else:
             meets = "meets" if ratio >= TARGET_RATIO else "MISSES"
             verdict = f"{meets} the {TARGET_RATIO} target"

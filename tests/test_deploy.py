@@ -358,7 +358,8 @@ def test_wait_for_migrations_waits_for_the_schema_head(tmp_path):
     from voice_router.platform.db import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'vr.db'}"
-    env = {"VOICE_ROUTER_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
+    # this tree's migrations, not those of whichever voice-router is installed
+    env = {"VOICE_ROUTER_DATABASE_URL": url, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     script = [sys.executable, str(DEPLOY / "wait_for_migrations.py")]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -516,3 +517,37 @@ def test_to_file_takes_the_log_lines_off_stderr_and_gives_them_back(tmp_path, ca
     assert (list(root.handlers), root.level) == before
     logging.getLogger("tests.logs.file").warning("after.demo")
     assert "after.demo" in capsys.readouterr().err
+
+
+def test_gunicorn_with_the_deploy_config_writes_no_access_log_line(tmp_path):
+    """The access log stays off under deploy/gunicorn.conf.py (the app logs one
+    `http.request` event instead): gunicorn's `gunicorn.access` logger gets no record for an
+    answered request, even with a handler on it."""
+    script = """
+import datetime, logging, sys, types
+from gunicorn.app.wsgiapp import WSGIApplication
+sys.argv = ["gunicorn", "-c", "deploy/gunicorn.conf.py", "voice_router.web:create_app()"]
+cfg = WSGIApplication().cfg
+log = cfg.logger_class(cfg)
+records = []
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger("gunicorn.access").addHandler(handler)
+environ = {"REQUEST_METHOD": "POST", "RAW_URI": "/webhooks/generic",
+           "SERVER_PROTOCOL": "HTTP/1.1", "PATH_INFO": "/webhooks/generic"}
+req = types.SimpleNamespace(headers=[("HOST", "127.0.0.1")])
+resp = types.SimpleNamespace(status="202 Accepted", headers=[], sent=2)
+log.access(resp, req, environ, datetime.timedelta(milliseconds=1))
+print(len(records))
+"""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0"]

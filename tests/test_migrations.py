@@ -60,14 +60,26 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
         engine.dispose()
 
 
-def test_newest_migration_goes_down_and_up_again(database_url: str) -> None:
+# What 0018 changed: the delivery table's index on (status, next_attempt_at) gave way to a
+# partial one on failed and invalid deliveries.
+CHANGED_BY_0018 = {("add_index", "ix_delivery_held"), ("remove_index", "ix_delivery_status_due")}
+
+
+def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(d[0], d[1].name) for d in _drift(engine)}
+
+
+def test_the_newest_migrations_go_down_and_up_again(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         newest = current_revision(engine)
         command.downgrade(alembic_config(engine), "-1")
         assert current_revision(engine) != newest
+        assert _changes(engine) == CHANGED_BY_0018
+        command.downgrade(alembic_config(engine), "-1")
         if engine.dialect.name == "postgresql":  # 0017 changes PostgreSQL's schema only
-            assert not _triggers(engine) & SETWISE_TRIGGERS and _drift(engine) == []
+            assert not _triggers(engine) & SETWISE_TRIGGERS
+        assert _changes(engine) == CHANGED_BY_0018
         upgrade(engine)
         assert _drift(engine) == []
         if engine.dialect.name == "postgresql":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -11,6 +12,7 @@ from integrations import generic
 from tests.support import by_key, generic_delivery, post_signed, problems
 from voice_router.intake import processing
 from voice_router.models import Customer, CustomerIdentity, Delivery
+from voice_router.platform import schedule
 
 
 def send(client, *deliveries):
@@ -219,6 +221,32 @@ def test_a_failing_delivery_is_retried_with_backoff_then_marked_failed(
     assert processing.replay(runtime.engine, [delivery_id]) == 1
     processing.drain(runtime.engine, runtime.settings)
     assert by_key(client, runtime)["x"]["tickets"] == 1
+
+
+def test_a_delivery_waiting_for_its_retry_is_due_once_its_wait_is_over(
+    client, runtime, monkeypatch
+):
+    """What the job runner asks before it sleeps: nothing is due while the only pending
+    delivery waits out its backoff (10 s after a first failure), and it is due within it."""
+    response = post_signed(client, "generic", generic_delivery("T1", "a@acme.com", ["pain-x"]))
+    delivery_id = response.get_json()["delivery_id"]
+    with Session(runtime.engine) as session:  # processed already (inline jobs): once more
+        row = session.get(Delivery, delivery_id)
+        row.status, row.next_attempt_at = "pending", row.received_at
+        session.add(row)
+        session.commit()
+
+    def broken(headers, body):
+        raise RuntimeError("helpdesk adapter blew up")
+
+    monkeypatch.setattr(generic, "ADAPTER", replace(generic.ADAPTER, parse=broken))
+    assert processing.drain(runtime.engine, runtime.settings).retrying == 1
+    with Session(runtime.engine) as session:
+        assert session.get(Delivery, delivery_id).status == "pending"
+    wait = processing.next_retry_in(runtime.engine)
+    assert wait is not None and timedelta(seconds=5) < wait <= timedelta(seconds=10)
+    assert not schedule.anything_due(runtime.engine)
+    assert schedule.anything_due(runtime.engine, timedelta(seconds=11))
 
 
 def test_replay_reprocesses_a_failed_delivery(client, runtime):

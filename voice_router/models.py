@@ -23,17 +23,38 @@ def _today() -> date:
     return utcnow().date()
 
 
+# The conditions of the delivery table's partial indexes. A query reads one of them only with
+# the same condition written into its text, not as bound parameters (`pending` and `held`).
+PENDING = "status = 'pending'"
+HELD = "status IN ('failed', 'invalid')"
+
+
+def pending() -> sa.TextClause:
+    """`status = 'pending'`, as ix_delivery_pending is written (see PENDING)."""
+    return sa.text(PENDING)
+
+
+def held() -> sa.TextClause:
+    """`status IN ('failed', 'invalid')`, as ix_delivery_held is written (see HELD)."""
+    return sa.text(HELD)
+
+
 class Delivery(SQLModel, table=True):
     """The inbox: one raw webhook delivery, stored before the 202."""
 
     __table_args__ = (
         sa.UniqueConstraint("source", "delivery_key", name="uq_delivery_source_key"),
-        sa.Index("ix_delivery_status_due", "status", "next_attempt_at"),
         sa.Index(  # the claim's order, pending deliveries only (migration 0016)
             "ix_delivery_pending",
             "id",
-            postgresql_where=sa.text("status = 'pending'"),
-            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text(PENDING),
+            sqlite_where=sa.text(PENDING),
+        ),
+        sa.Index(  # failed and invalid ones, listed, replayed, counted (migration 0018)
+            "ix_delivery_held",
+            "id",
+            postgresql_where=sa.text(HELD),
+            sqlite_where=sa.text(HELD),
         ),
     )
 

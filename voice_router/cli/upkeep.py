@@ -147,17 +147,13 @@ def deliveries_failed(ctx: click.Context) -> None:
     """List deliveries that failed for good (or were not valid payloads)."""
     from sqlmodel import Session, col, select
 
-    from voice_router.models import Delivery
+    from voice_router.models import Delivery, held
     from voice_router.platform.clock import iso
     from voice_router.platform.db import make_engine
 
     engine = make_engine(settings_of(ctx).database_url)
     with Session(engine) as session:
-        rows = session.exec(
-            select(Delivery)
-            .where(col(Delivery.status).in_(("failed", "invalid")))
-            .order_by(col(Delivery.id))
-        ).all()
+        rows = session.exec(select(Delivery).where(held()).order_by(col(Delivery.id))).all()
     if not rows:
         click.echo("no failed deliveries")
         return

@@ -205,20 +205,19 @@ class StateCollector(Collector):
         yield up
 
     def _database(self) -> list[Metric]:
-        from voice_router.models import Delivery, Outbound
+        from voice_router.models import Delivery, Outbound, held, pending
 
         delivery_table: sa.Table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
         outbound_table: sa.Table = Outbound.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+        by_status = sa.select(
+            delivery_table.c.status, sa.func.count(), sa.func.min(delivery_table.c.received_at)
+        ).group_by(delivery_table.c.status)
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(
-                    delivery_table.c.status,
-                    sa.func.count(),
-                    sa.func.min(delivery_table.c.received_at),
-                )
-                .where(delivery_table.c.status.in_(("pending", "failed", "invalid")))
-                .group_by(delivery_table.c.status)
-            ).all()
+            # one statement per partial index (ix_delivery_pending, ix_delivery_held)
+            rows = [
+                *connection.execute(by_status.where(pending())).all(),
+                *connection.execute(by_status.where(held())).all(),
+            ]
             outbound = connection.execute(
                 sa.select(sa.func.count())
                 .select_from(outbound_table)

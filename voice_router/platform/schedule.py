@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.models import Delivery, Lease, Outbound, Problem
+from voice_router.models import Delivery, Lease, Outbound, Problem, pending
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
@@ -200,9 +200,7 @@ def anything_due(engine: Engine, within: timedelta = timedelta(0)) -> bool:
     horizon = utcnow() + within
     with Session(engine) as session:
         checks = (
-            select(Delivery.id).where(
-                Delivery.status == "pending", col(Delivery.next_attempt_at) <= horizon
-            ),
+            select(Delivery.id).where(pending(), col(Delivery.next_attempt_at) <= horizon),
             select(Problem.id).where(col(Problem.jira_sync_due_at) <= horizon),
             select(Outbound.id).where(
                 col(Outbound.status).in_(("pending", "sending")),

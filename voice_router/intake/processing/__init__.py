@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.intake.processing.batch import BatchResult, claim, run
 from voice_router.intake.processing.failures import record_failure, retry_delay
-from voice_router.models import Delivery
+from voice_router.models import Delivery, held, pending
 from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
@@ -113,7 +113,7 @@ def next_retry_in(engine: Engine) -> timedelta | None:
     with Session(engine) as session:
         due = session.exec(
             select(Delivery.next_attempt_at)
-            .where(Delivery.status == "pending")
+            .where(pending())
             .order_by(col(Delivery.next_attempt_at))
             .limit(1)
         ).first()
@@ -125,7 +125,7 @@ def next_retry_in(engine: Engine) -> timedelta | None:
 def replay(engine: Engine, delivery_ids: list[int] | None) -> int:
     """Put failed deliveries (all of them when `delivery_ids` is None) back in the inbox."""
     with session_scope(engine) as session:
-        statement = select(Delivery).where(col(Delivery.status).in_(("failed", "invalid")))
+        statement = select(Delivery).where(held())
         if delivery_ids is not None:
             statement = statement.where(col(Delivery.id).in_(delivery_ids))
         rows = list(session.exec(statement).all())
