@@ -6,13 +6,15 @@ batch at 200,000 deliveries, the main reason processing slowed down as the inbox
 partial index on `id` holding only pending deliveries keeps the claim as cheap at a
 million deliveries as at the first.
 
+On PostgreSQL the index is built CONCURRENTLY (`voice_router.platform.online_index`):
+webhooks go on being stored while it scans the table.
+
 Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-05 12:00:00
 """
 
-import sqlalchemy as sa
-from alembic import op
+from voice_router.platform import online_index
 
 revision = "0016"
 down_revision = "0015"
@@ -21,14 +23,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_delivery_pending",
-        "delivery",
-        ["id"],
-        postgresql_where=sa.text("status = 'pending'"),
-        sqlite_where=sa.text("status = 'pending'"),
-    )
+    online_index.create("ix_delivery_pending", "delivery", ["id"], "status = 'pending'")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_delivery_pending", table_name="delivery")
+    online_index.drop("ix_delivery_pending", "delivery")

@@ -8,13 +8,15 @@ The pending deliveries' queries (the claim, what is due, the next retry) read
 deliveries (listing, replaying and counting them). A partial index on `id` holding only
 those serves it, and neither storing nor processing a delivery writes into it.
 
+On PostgreSQL both indexes are built and dropped CONCURRENTLY
+(`voice_router.platform.online_index`): webhooks go on being stored meanwhile.
+
 Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-05 22:00:00
 """
 
-import sqlalchemy as sa
-from alembic import op
+from voice_router.platform import online_index
 
 revision = "0018"
 down_revision = "0017"
@@ -25,16 +27,10 @@ HELD = "status IN ('failed', 'invalid')"
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_delivery_held",
-        "delivery",
-        ["id"],
-        postgresql_where=sa.text(HELD),
-        sqlite_where=sa.text(HELD),
-    )
-    op.drop_index("ix_delivery_status_due", table_name="delivery")
+    online_index.create("ix_delivery_held", "delivery", ["id"], HELD)
+    online_index.drop("ix_delivery_status_due", "delivery")
 
 
 def downgrade() -> None:
-    op.create_index("ix_delivery_status_due", "delivery", ["status", "next_attempt_at"])
-    op.drop_index("ix_delivery_held", table_name="delivery")
+    online_index.create("ix_delivery_status_due", "delivery", ["status", "next_attempt_at"])
+    online_index.drop("ix_delivery_held", "delivery")
