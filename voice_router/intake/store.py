@@ -56,7 +56,11 @@ POSTGRES_WRITERS = 1
 # How long a leader waits for more deliveries before it writes its group, under load (a request
 # alone is never held up). 2 ms made PostgreSQL's groups 5-7 deliveries instead of 3-4 under
 # wrk, and intake 1.31x as fast on PostgreSQL, 1.15x on SQLite (medians of four same-run
-# pairs; docs/benchmarks.md, 2026-12-05).
+# pairs; docs/benchmarks.md, 2026-12-05). Tried against it in the same runs (2026-12-05,
+# 23:30-23:57 UTC): 1 ms made groups of 4-5 and PostgreSQL intake 0.58x bare against 0.67x;
+# lingering only while requests already inside this process were on their way to the store
+# made groups of 3-4 and 0.55x against 0.69x. The deliveries a leader gains by waiting are
+# mostly still on the network, not in its process.
 LINGER_SECONDS = 0.002
 # SQLite: groups a process commits between two checkpoints of the WAL (Writers.checkpoint),
 # about 1,000 pages from one process alone, SQLite's own mark.
