@@ -7,8 +7,10 @@ loads unevenly, two runs ten seconds apart differ by more than most changes do (
 of one commit against itself gave per-round ratios from 0.62 to 1.32). Here, in every round
 and for each database, this tree's voice-router (or --pythonpath's) and --base's are started
 together, each on a fresh database of its own, with the same gunicorn settings as
-bench/intake.py, and two wrk processes load them over the same seconds, each with its own
-distinct signed deliveries. Whatever else runs on the machine then weighs on both alike.
+bench/intake.py — each tree's own deploy/gunicorn.conf.py as users run it (multiprocess
+metrics in a fresh directory per side), unless --no-config — and two wrk processes load
+them over the same seconds, each with its own distinct signed deliveries. Whatever else runs
+on the machine then weighs on both alike.
 
 The figure to read is CPU per request of each side (its web processes', plus on PostgreSQL its
 database's backends' and the server's shared background processes', which both sides count),
@@ -26,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -50,12 +53,12 @@ from intake import (
     Requests,
     count_deliveries,
     free_port,
-    gunicorn_command,
     postgres_cpu_seconds,
     prepare_database,
     run_wrk,
     tree_cpu_seconds,
     tree_switches,
+    voice_router_command,
 )
 
 
@@ -93,13 +96,21 @@ class Side:
         config = write_config(workdir / f"{self.name}.toml", self.database_url, self.redis_url)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        tree = Path(self.tree).resolve() if self.tree else ROOT
         command = [
-            *gunicorn_command(self.args, self.port),
-            *([f"--pythonpath={Path(self.tree).resolve()}"] if self.tree else []),
+            *voice_router_command(self.args, self.port, tree, not self.args.no_config),
             DEFAULT_APP,
         ]
         self.log_file = open(workdir / f"{self.name}-server.log", "ab")  # noqa: SIM115
-        env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
+        metrics = tempfile.mkdtemp(prefix=f"{self.name}-metrics-", dir=workdir)  # per start
+        env = {
+            **os.environ,
+            "VOICE_ROUTER_CONFIG": str(config),
+            "PROMETHEUS_MULTIPROC_DIR": metrics,
+            # the served tree first for gunicorn's master too: the deploy config imports
+            # voice_router there, before the workers fork
+            "PYTHONPATH": str(tree),
+        }
         self.server = subprocess.Popen(
             command, env=env, cwd=workdir, stdout=self.log_file, stderr=subprocess.STDOUT
         )
@@ -196,6 +207,9 @@ def main() -> int:
     parser.add_argument("--wrk-threads", type=int, default=1, help="per side")
     parser.add_argument("--connections", type=int, default=32, help="per side")
     parser.add_argument("--max-rate", type=float, default=9000)
+    parser.add_argument(
+        "--no-config", action="store_true", help="serve both without deploy/gunicorn.conf.py"
+    )
     parser.add_argument("--output", default="intake-ab")
     args = parser.parse_args()
 
