@@ -233,3 +233,70 @@ def test_0012_respells_titles_still_as_the_tag_made_them_and_keeps_renamed_ones(
         assert titles == {1: "SSO login loop", 2: "Invoices as PDF"}
     finally:
         engine.dispose()
+
+
+def test_the_notify_list_has_each_customer_once_with_their_latest_ticket_and_account(
+    client, runtime
+):
+    """One entry per customer: their latest ticket, its agent and subject, the account by
+    its name, else its domain, and none for a free-mail sender."""
+    deliveries = [
+        generic_delivery(
+            "A1", "ann@acme.example", ["pain-export"], name="Ann Lee", company="Acme Corp",
+            occurred_at="2026-11-10T10:00:00Z", agent_email="old@support.example",
+        ),
+        generic_delivery(
+            "A2", "ann@acme.example", ["pain-export"], name="Ann Lee", company="Acme Corp",
+            subject="Export still broken", occurred_at="2026-11-12T10:00:00Z",
+        ),
+        generic_delivery(
+            "B1", "bo@initech.example", ["pain-export"], occurred_at="2026-11-11T10:00:00Z"
+        ),
+        generic_delivery(
+            "C1", "cy@gmail.com", ["pain-export"], name="Cy", occurred_at="2026-11-09T10:00:00Z"
+        ),
+    ]  # fmt: skip
+    for body in deliveries:
+        assert post_signed(client, "generic", body).status_code == 202
+    with Session(runtime.engine) as session:
+        problem_id = session.exec(select(Problem.id)).one()
+    listed = client.get(f"/api/v1/problems/{problem_id}/notify", headers=token(runtime))
+    entries = [
+        {k: r[k] for k in ("customer_email", "customer_name", "account", "ticket_id",
+                           "ticket_url", "agent_email", "reported_at", "notified")}
+        for r in listed.get_json()["recipients"]
+    ]  # fmt: skip
+    assert entries == [
+        {
+            "customer_email": "ann@acme.example",
+            "customer_name": "Ann Lee",
+            "account": "Acme Corp",
+            "ticket_id": "A2",
+            "ticket_url": "https://desk.example/t/A2",
+            "agent_email": "agent@support.example",
+            "reported_at": "2026-11-12T10:00:00Z",
+            "notified": False,
+        },
+        {
+            "customer_email": "bo@initech.example",
+            "customer_name": None,
+            "account": "initech.example",
+            "ticket_id": "B1",
+            "ticket_url": "https://desk.example/t/B1",
+            "agent_email": "agent@support.example",
+            "reported_at": "2026-11-11T10:00:00Z",
+            "notified": False,
+        },
+        {
+            "customer_email": "cy@gmail.com",
+            "customer_name": "Cy",
+            "account": None,
+            "ticket_id": "C1",
+            "ticket_url": "https://desk.example/t/C1",
+            "agent_email": "agent@support.example",
+            "reported_at": "2026-11-09T10:00:00Z",
+            "notified": False,
+        },
+    ]
+    [ann] = [r for r in listed.get_json()["recipients"] if r["ticket_id"] == "A2"]
+    assert "Export still broken" in ann["draft"] and ann["draft"].startswith("Hi Ann,")

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.closing.drafts import draft_message
-from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
 from voice_router.platform.clock import iso, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, NotFound
@@ -125,11 +125,30 @@ def _problem(session: Session, problem_id: int) -> Problem:
     return problem
 
 
+# What a recipient is made of: plain columns, not ORM objects (a big problem's list reads a
+# row per standing pain point, thousands of them).
+REPORT_COLUMNS: tuple[Any, ...] = (
+    PainPoint.customer_id,
+    PainPoint.source,
+    PainPoint.ticket_id,
+    PainPoint.ticket_url,
+    PainPoint.agent_email,
+    PainPoint.agent_name,
+    PainPoint.subject,
+    PainPoint.first_message,
+    PainPoint.reported_at,
+    Customer.email,
+    Customer.name,
+    col(Account.name).label("account_name"),
+    col(Account.domain).label("account_domain"),
+)
+
+
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
     problem = _problem(session, problem_id)
     group = impact.merge_group(session, problem_id)
-    rows = session.exec(
-        impact.group_reports(group).order_by(
+    rows = session.execute(
+        impact.group_report_rows(group, *REPORT_COLUMNS).order_by(
             col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc()
         )
     ).all()
@@ -140,15 +159,15 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     )
     moved = moved_tickets(session, group)
     latest: dict[int, Recipient] = {}
-    for pp, customer, account in rows:
-        if customer.id in latest:
+    for pp in rows:
+        if pp.customer_id in latest:
             continue
         ticket_id, ticket_url = moved.get(f"{pp.source}:{pp.ticket_id}", (None, None))
-        latest[customer.id] = Recipient(
-            customer_id=customer.id,
-            customer_email=customer.email,
-            customer_name=customer.name,
-            account=(account.name or account.domain) if account else None,
+        latest[pp.customer_id] = Recipient(
+            customer_id=pp.customer_id,
+            customer_email=pp.email,
+            customer_name=pp.name,
+            account=pp.account_name or pp.account_domain,
             agent_email=pp.agent_email,
             agent_name=pp.agent_name,
             source=pp.source,
@@ -156,9 +175,9 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
             ticket_url=ticket_url if ticket_id else pp.ticket_url,
             subject=pp.subject,
             reported_at=iso(pp.reported_at),
-            notified=customer.id in notified,
+            notified=pp.customer_id in notified,
             draft=draft_message(
-                customer.name,
+                pp.name,
                 quote_of(pp.first_message, pp.subject),
                 problem.title,
                 problem.status,
