@@ -28,12 +28,24 @@ def kinds() -> tuple[str, ...]:
     return tuple(HELPDESKS)
 
 
+# Modules whose import has finished, as import_module returned them. A module another
+# thread is still importing is in sys.modules already, without its ADAPTER yet:
+# import_module waits for that import to end, a bare sys.modules lookup does not.
+_complete: dict[str, ModuleType] = {}
+
+
+def _imported(name: str) -> ModuleType:
+    """`importlib.import_module(name)`, without its lock once the import has finished (looked
+    up several times per webhook)."""
+    module = sys.modules.get(name)
+    if module is None or module is not _complete.get(name):
+        module = _complete[name] = importlib.import_module(name)
+    return module
+
+
 def helpdesk(kind: str) -> Adapter:
     """The adapter for `kind`; KeyError for a kind the table does not hold."""
-    name = HELPDESKS[kind]
-    # Looked up several times per webhook: sys.modules first, as import_module takes a lock.
-    package = sys.modules.get(name) or importlib.import_module(name)
-    found: Adapter = package.ADAPTER
+    found: Adapter = _imported(HELPDESKS[kind]).ADAPTER
     if found.kind != kind:
         raise LookupError(f"{HELPDESKS[kind]}.ADAPTER serves {found.kind!r}, not {kind!r}")
     return found
@@ -42,7 +54,7 @@ def helpdesk(kind: str) -> Adapter:
 def adapter(kind: str) -> Adapter | ModuleType:
     """The helpdesk adapter for `kind`, or Jira's webhook module for `jira`."""
     if kind == "jira":
-        return sys.modules.get(JIRA_WEBHOOK) or importlib.import_module(JIRA_WEBHOOK)
+        return _imported(JIRA_WEBHOOK)
     return helpdesk(kind)
 
 
