@@ -6,8 +6,8 @@ for as long as the scan of millions of rows takes. On PostgreSQL these run CONCU
 outside the migration's transaction (alembic's autocommit block, which commits what the
 migrations before did first). A concurrent build that failed leaves an invalid index of
 that name behind; it is dropped and built again, so running the migration again finishes
-the job. SQLite builds the index in the migration's transaction, as before: its writers
-wait on one lock anyway and the file is small.
+the job. SQLite builds the index in the migration's transaction, as before: it has no
+concurrent build, and its writers wait on one lock anyway.
 """
 
 from __future__ import annotations
