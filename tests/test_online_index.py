@@ -79,8 +79,8 @@ def test_a_webhook_is_stored_while_the_upgrade_builds_the_delivery_indexes(
     try:
         _wait_for(
             database,
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query ILIKE 'CREATE INDEX%delivery%'",
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query ILIKE 'CREATE INDEX%delivery%'",
         )
         with psycopg.connect(database, autocommit=True) as sender:
             sender.execute("SET lock_timeout = '3s'")  # the webhook path's own wait, bounded
