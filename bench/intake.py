@@ -329,6 +329,20 @@ def bare_command(args: argparse.Namespace, port: int) -> list[str]:
     return command
 
 
+def served_env(config: Path, tree: Path, metrics: Path) -> dict[str, str]:
+    """The environment voice-router from `tree` is served with: its config; `metrics`, a
+    fresh directory for this server's multiprocess metrics (the deploy config would make one
+    in /tmp otherwise); and the served tree first on the path of gunicorn's master too, as
+    the deploy config imports voice_router there, before the workers fork.
+    bench/intake_ab.py serves the same way."""
+    return {
+        **os.environ,
+        "VOICE_ROUTER_CONFIG": str(config),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "PYTHONPATH": str(tree),
+    }
+
+
 def voice_router_command(
     args: argparse.Namespace, port: int, tree: Path, deploy_config: bool
 ) -> list[str]:
@@ -372,18 +386,12 @@ def measure(
         prepare_database(database_url, Path(args.base).resolve() if base else None)
         flush_redis()
         config = write_config(workdir / f"{target}.toml", database_url, REDIS_URL)
-        env["VOICE_ROUTER_CONFIG"] = str(config)
-        # A fresh directory for the multiprocess metrics of each run (the deploy config
-        # would make one in /tmp otherwise).
-        metrics = workdir / f"metrics-{target}-{requests.files}"
-        metrics.mkdir()
-        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
         tree = Path(args.pythonpath).resolve() if args.pythonpath else ROOT
         if base:
             tree = Path(args.base).resolve()
-        # The served tree first on the path of gunicorn's master too: the deploy config
-        # imports voice_router there, before the workers fork.
-        env["PYTHONPATH"] = str(tree)
+        metrics = workdir / f"metrics-{target}-{requests.files}"
+        metrics.mkdir()
+        env = served_env(config, tree, metrics)
         deploy_config = not args.no_config and not target.endswith("-noconfig")
         if target.startswith("minimal-"):
             env.pop("PROMETHEUS_MULTIPROC_DIR")

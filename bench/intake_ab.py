@@ -24,7 +24,6 @@ they are the evidence for whether a change helps it. Each round swaps which tree
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,7 @@ from intake import (
     postgres_cpu_seconds,
     prepare_database,
     run_wrk,
+    served_env,
     tree_cpu_seconds,
     tree_switches,
     voice_router_command,
@@ -103,14 +103,7 @@ class Side:
         ]
         self.log_file = open(workdir / f"{self.name}-server.log", "ab")  # noqa: SIM115
         metrics = tempfile.mkdtemp(prefix=f"{self.name}-metrics-", dir=workdir)  # per start
-        env = {
-            **os.environ,
-            "VOICE_ROUTER_CONFIG": str(config),
-            "PROMETHEUS_MULTIPROC_DIR": metrics,
-            # the served tree first for gunicorn's master too: the deploy config imports
-            # voice_router there, before the workers fork
-            "PYTHONPATH": str(tree),
-        }
+        env = served_env(config, tree, Path(metrics))
         self.server = subprocess.Popen(
             command, env=env, cwd=workdir, stdout=self.log_file, stderr=subprocess.STDOUT
         )
