@@ -77,6 +77,16 @@ def generic_delivery(
     }
 
 
+def receive_generic(engine: Any, settings: Any, delivery: dict[str, Any]) -> Any:
+    """`delivery` stored through the intake path (`inbox.receive`), signed as the generic
+    source signs it; its receipt."""
+    from voice_router.intake import inbox
+
+    body = json.dumps(delivery).encode()
+    headers = registry.adapter("generic").sign(body, SECRETS["generic"])
+    return inbox.receive(engine, settings, "generic", headers, body)
+
+
 def zendesk_login_loop(**ticket: Any) -> dict[str, Any]:
     """A Zendesk webhook body: ticket 2002, tagged pain-sso-login, from Tom Reed of acme-corp.com;
     `ticket` adds fields (`url`, `assignee`, …)."""

@@ -4,7 +4,6 @@ changing, problems merged and unmerged, customers forgotten."""
 
 from __future__ import annotations
 
-import json
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
@@ -13,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, select
 
-from integrations import generic
-from tests.support import SECRETS, by_key, generic_delivery, post_signed
-from voice_router.intake import inbox, processing
+from tests.support import by_key, generic_delivery, post_signed, receive_generic
+from voice_router.intake import processing
 from voice_router.models import Problem
 from voice_router.platform.db import make_engine
 from voice_router.platform.errors import BadRequest
@@ -70,18 +68,16 @@ def _deliver(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-unty
     if company:
         customer |= {"company": company, "mrr": mrr}
     when = NOW - timedelta(days=days_ago, minutes=n)
-    body = json.dumps(
-        {
-            "id": f"d{n}",
-            "ticket": {"id": ticket},
-            "customer": customer,
-            "tags": tags,
-            "removed_tags": removed,
-            "tags_complete": complete,
-            "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-    ).encode()
-    inbox.receive(engine, config, "generic", generic.sign(body, SECRETS["generic"]), body)
+    delivery = {
+        "id": f"d{n}",
+        "ticket": {"id": ticket},
+        "customer": customer,
+        "tags": tags,
+        "removed_tags": removed,
+        "tags_complete": complete,
+        "occurred_at": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    receive_generic(engine, config, delivery)
 
 
 def _apply(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-untyped-def]

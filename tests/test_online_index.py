@@ -4,7 +4,6 @@ concurrent build failed halfway is finished by running the upgrade again."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -14,9 +13,8 @@ import psycopg
 import pytest
 from alembic import command
 
-from integrations import registry
 from tests.conftest import POSTGRES_ADMIN_URL, source_table
-from tests.support import SECRETS, generic_delivery
+from tests.support import generic_delivery, receive_generic
 from voice_router.intake import inbox
 from voice_router.platform.db import alembic_config, current_revision, make_engine, upgrade
 from voice_router.platform.settings import parse_settings
@@ -40,9 +38,9 @@ def database() -> Iterator[str]:
 
 
 def _store(engine, settings, ticket: str) -> inbox.Receipt:  # type: ignore[no-untyped-def]
-    body = json.dumps(generic_delivery(ticket, f"{ticket}@acme.com", ["pain-export"])).encode()
-    headers = registry.adapter("generic").sign(body, SECRETS["generic"])
-    return inbox.receive(engine, settings, "generic", headers, body)
+    return receive_generic(
+        engine, settings, generic_delivery(ticket, f"{ticket}@acme.com", ["pain-export"])
+    )
 
 
 def _wait_for(url: str, query: str, seconds: float = 20) -> None:

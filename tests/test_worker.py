@@ -17,10 +17,8 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from sqlmodel import Session, func, select
 
-from integrations import registry
 from tests.conftest import _truncate_postgres, source_table
-from tests.support import SECRETS, generic_delivery, inline_runtime
-from voice_router.intake import inbox
+from tests.support import SECRETS, generic_delivery, inline_runtime, receive_generic
 from voice_router.models import Delivery, PainPoint, Problem
 from voice_router.platform.settings import parse_settings
 from workers.queue import QUEUE_NAME, RedisQueue
@@ -40,13 +38,9 @@ def write_config(path: Path, database_url: str, redis_url: str, batch: int) -> P
 
 
 def store(runtime, count: int) -> None:
-    adapter = registry.adapter("generic")
     for i in range(count):
-        body = json.dumps(
-            generic_delivery(f"T{i}", f"person{i}@company{i % 50}.com", ["pain-export"])
-        ).encode()
-        headers = adapter.sign(body, SECRETS["generic"])
-        inbox.receive(runtime.engine, runtime.settings, "generic", headers, body)
+        delivery = generic_delivery(f"T{i}", f"person{i}@company{i % 50}.com", ["pain-export"])
+        receive_generic(runtime.engine, runtime.settings, delivery)
 
 
 def worker(config: Path, *args: str) -> subprocess.Popen:
@@ -235,12 +229,11 @@ def test_a_drain_loads_the_encoder_only_when_a_vector_is_to_be_made(make_setting
 
     settings = make_settings()
     runtime = build_runtime(settings)  # no Redis, no runner: deliveries wait for the child
-    adapter = registry.adapter("generic")
 
     def deliver(ticket: str, tag: str) -> None:
-        body = json.dumps(generic_delivery(ticket, f"{ticket}@acme.com", [tag])).encode()
-        headers = adapter.sign(body, SECRETS["generic"])
-        inbox.receive(runtime.engine, settings, "generic", headers, body)
+        receive_generic(
+            runtime.engine, settings, generic_delivery(ticket, f"{ticket}@acme.com", [tag])
+        )
 
     for i in range(25):  # a problem past its first 20 tickets, its vector made at 25
         deliver(f"T{i}", "pain-export")

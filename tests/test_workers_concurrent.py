@@ -16,10 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from integrations import generic
 from tests.conftest import _truncate_postgres, source_table
-from tests.support import SECRETS, generic_delivery
-from voice_router.intake import inbox, processing
+from tests.support import generic_delivery, receive_generic
+from voice_router.intake import processing
 from voice_router.models import Customer, Delivery, Problem, ProblemVector
 from voice_router.platform.db import make_engine
 from voice_router.platform.settings import Settings, parse_settings
@@ -37,16 +36,14 @@ def test_two_workers_on_one_problem_keep_exact_counts(postgres_database: str) ->
     for n in range(DELIVERIES):
         person, company = n % 37, n % 37 % 11
         customer = {"email": f"c{person}@co{company}.com", "company": f"Co{company}", "mrr": 10}
-        body = json.dumps(
-            {
-                "id": f"d{n}",
-                "ticket": {"id": f"T{n}"},
-                "customer": customer,
-                "tags": ["pain-shared"] + (["pain-other"] if n % 3 == 0 else []),
-                "occurred_at": f"2026-11-{1 + n % 28:02d}T10:00:00Z",
-            }
-        ).encode()
-        inbox.receive(engine, settings, "generic", generic.sign(body, SECRETS["generic"]), body)
+        delivery = {
+            "id": f"d{n}",
+            "ticket": {"id": f"T{n}"},
+            "customer": customer,
+            "tags": ["pain-shared"] + (["pain-other"] if n % 3 == 0 else []),
+            "occurred_at": f"2026-11-{1 + n % 28:02d}T10:00:00Z",
+        }
+        receive_generic(engine, settings, delivery)
     start = threading.Barrier(2)
     done: list[int] = []
     errors: list[BaseException] = []
@@ -90,8 +87,7 @@ def two_workers(postgres_database: str) -> Iterator[tuple[Settings, Engine, Engi
 
 
 def _store(engine: Engine, settings: Settings, ticket: str, email: str, tags: list[str]) -> None:
-    body = json.dumps(generic_delivery(ticket, email, tags)).encode()
-    inbox.receive(engine, settings, "generic", generic.sign(body, SECRETS["generic"]), body)
+    receive_generic(engine, settings, generic_delivery(ticket, email, tags))
 
 
 @contextmanager
