@@ -114,6 +114,24 @@ def test_two_burst_workers_started_together_both_drain(postgres_database, redis_
     runtime.engine.dispose()
 
 
+def test_a_drain_that_finds_a_backlog_asks_at_once_for_another_worker(make_settings, redis_url):
+    """Idle workers join a backlog without waiting for the next webhook's request or the
+    sweep: the drain that finds more than a batch waiting asks for one more drain (once)."""
+    from workers import jobs
+
+    runtime = inline_runtime(make_settings(redis_url=redis_url))
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+    store(runtime, 25)
+    assert jobs.drain_inbox(runtime, batch_size=10)["processed"] == 25
+    assert [job.func_name for job in queue.get_jobs()] == ["workers.jobs.drain_inbox"]
+
+    queue.empty()
+    store(runtime, 5)  # less than a batch: this drain alone takes it all
+    assert jobs.drain_inbox(runtime, batch_size=10)["processed"] == 5
+    assert queue.get_jobs() == []
+    runtime.engine.dispose()
+
+
 def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, redis_url, tmp_path):
     total = 1500
     settings = make_settings(redis_url=redis_url)

@@ -42,7 +42,13 @@ def drain_inbox(
     started = getattr(runtime.queue, "drain_started", None)
     if started is not None:
         started()
-    result = processing.drain(runtime.engine, runtime.settings, None, batch_size, pause)
+    # A backlog asks for one more drain at once, which an idle worker takes (and asks on in
+    # turn while the backlog lasts): all of them join in without waiting for the next
+    # webhook's request or the sweep.
+    help_wanted = getattr(runtime.queue, "request_drain", None)
+    result = processing.drain(
+        runtime.engine, runtime.settings, None, batch_size, pause, on_backlog=help_wanted
+    )
     if result.touched and runtime.settings.jira.url:
         runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:

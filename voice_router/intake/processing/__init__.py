@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -90,10 +91,13 @@ def drain(
     max_batches: int | None = None,
     batch_size: int | None = None,
     pause: float = 0.0,
+    on_backlog: Callable[[], None] | None = None,
 ) -> BatchResult:
     """Process batches until nothing is due (or `max_batches` ran). `batch_size` overrides
     `process_batch_size`; `pause` seconds between batches let other writers in (SQLite has
-    one writer at a time, and webhooks are stored by other threads of the same service)."""
+    one writer at a time, and webhooks are stored by other threads of the same service).
+    `on_backlog` is called once, after the first batch that came back full: more is waiting
+    than one batch, so other workers may help (`workers.jobs.drain_inbox` asks for a drain)."""
     size = batch_size or settings.process_batch_size
     total = BatchResult()
     batches = 0
@@ -105,6 +109,9 @@ def drain(
         total.add(batch)
         if batch.claimed < size and not batch.deferred:
             break
+        if on_backlog is not None and batch.claimed >= size:
+            on_backlog()
+            on_backlog = None
     return total
 
 
