@@ -36,6 +36,11 @@ this code's one-worker run left. For a million pain points: `--deliveries 100000
 --batch-sizes 1000 --databases postgresql --statements 0 --max-seconds 1800
 --list-requests 20` (storing them takes ~2 minutes; the peak memory reported is the
 largest of the workers').
+
+`--warm` also times workers that are already running when the backlog arrives (bench/warm.py:
+started and idle first, then the inbox's deliveries appear in one commit and one drain is
+asked for, as a webhook asks; timed until every worker is idle with nothing pending), one
+worker and `--workers` of them: how deployed workers meet a backlog, start-up left out.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ from common import (
     write_config,
     write_result,
 )
+from warm import run_warm
 
 
 def fill_inbox(database_url: str, count: int, seed: int) -> float:
@@ -150,7 +156,9 @@ def steady(runs: list[dict[str, Any]], fixed: dict[str, float]) -> None:
     for r in runs:
         busy = r["timed_seconds"] - fixed.get(r["database"], 0.0)
         r["empty_worker_seconds"] = fixed.get(r["database"])
-        r["pain_points_per_s_steady"] = round(r["pain_points"] / busy, 1) if busy > 0 else None
+        r["pain_points_per_s_steady"] = (
+            round(r["pain_points"] / busy, 1) if busy > 0 and r["mode"] == "burst" else None
+        )
 
 
 def check(database_url: str, count: int | None) -> dict[str, Any]:
@@ -245,27 +253,9 @@ def run_worker(
     flight commits nothing, by design) and the run is reported as partial, over the
     deliveries its committed batches processed."""
     flush_redis()
-    config = write_config(
-        workdir / f"worker-{batch}.toml", database_url, REDIS_URL, process_batch_size=batch
-    )
-    env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
-    if code is not None:
-        env["PYTHONPATH"] = str(code)
-    outputs = [workdir / f"worker-{batch}-{n}.log" for n in range(workers)]
     wall_start = datetime.now(UTC)
     started = time.perf_counter()
-    processes = []
-    for output in outputs:
-        with output.open("wb") as sink:
-            processes.append(
-                subprocess.Popen(
-                    [PYTHON, "-m", "voice_router", "worker", "--burst"],
-                    env=env,
-                    cwd=workdir,
-                    stdout=sink,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+    processes, outputs = start_workers(database_url, batch, workdir, code, workers, "--burst")
     peaks_kb, cpu = _wait_measured(processes, max_seconds)
     elapsed = time.perf_counter() - started
     complete = all(worker.returncode == 0 for worker in processes)
@@ -274,21 +264,70 @@ def run_worker(
         if worker.returncode not in (0, -signal.SIGKILL):
             tail = output.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"worker exited {worker.returncode}:\n{tail}")
+    return measured(
+        database_url, count, complete, wall_start, elapsed, peaks_kb, cpu, "burst", batch, workers
+    )
+
+
+def start_workers(
+    database_url: str, batch: int, workdir: Path, code: Path | None, workers: int, *args: str
+) -> tuple[list[subprocess.Popen[bytes]], list[Path]]:
+    """`workers` `voice-router worker *args` processes on the database, each writing to a log
+    file of its own (returned beside them)."""
+    config = write_config(
+        workdir / f"worker-{batch}.toml", database_url, REDIS_URL, process_batch_size=batch
+    )
+    env = {**os.environ, "VOICE_ROUTER_CONFIG": str(config)}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    outputs = [workdir / f"worker-{batch}-{n}.log" for n in range(workers)]
+    processes = []
+    for output in outputs:
+        with output.open("wb") as sink:
+            processes.append(
+                subprocess.Popen(
+                    [PYTHON, "-m", "voice_router", "worker", *args],
+                    env=env,
+                    cwd=workdir,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    return processes, outputs
+
+
+def measured(
+    database_url: str,
+    count: int,
+    complete: bool,
+    wall_start: datetime,
+    elapsed: float,
+    peaks_kb: list[int],
+    cpu: float,
+    mode: str,
+    batch: int,
+    workers: int,
+) -> dict[str, Any]:
+    """A run's figures from what its workers left in the database: a complete run timed over
+    `elapsed`, a killed one up to the last delivery its committed batches processed."""
     facts = check(database_url, count if complete else None)
     first, last = facts.pop("first_processed_at"), facts.pop("last_processed_at")
     span = (last - first).total_seconds() if first and last else 0.0
-    startup = (first - wall_start).total_seconds() if first else 0.0
-    # A complete run is timed over the workers' whole life; a killed one up to the last
-    # delivery its committed batches processed (start-up included either way).
     seconds = elapsed if complete else ((last - wall_start).total_seconds() if last else elapsed)
     return {
+        "mode": mode,
         "batch_size": batch,
         "workers": workers,
         "complete": complete,
         "worker_seconds": round(elapsed, 2),
         "timed_seconds": round(seconds, 2),
-        "startup_seconds": round(startup, 2),
+        "startup_seconds": round((first - wall_start).total_seconds(), 2) if first else 0.0,
         "processing_span_seconds": round(span, 2),
+        # from the last batch's commit to the end of the run: what a drain does after its
+        # batches (meaning vectors, the empty last claim), and the workers' exit (--burst)
+        "after_last_batch_seconds": (
+            round((wall_start - last).total_seconds() + elapsed, 2) if last and complete else None
+        ),
         "pain_points_per_s": round(facts["pain_points"] / seconds, 1) if seconds else None,
         "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
         "worker_peak_rss_mb": round(max(peaks_kb) / 1024, 1),
@@ -427,6 +466,12 @@ def main() -> int:
         help="after this code's one-worker run, time GET /api/v1/problems?sort=impact this "
         "many times over what it left (0: skip)",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="also time workers already running when the backlog arrives (PostgreSQL; "
+        "bench/warm.py), one and --workers of them",
+    )
     parser.add_argument("--output", default="processing", help="bench/results/<OUTPUT>.json")
     args = parser.parse_args()
     batches = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
@@ -455,14 +500,18 @@ def main() -> int:
                 template = create_postgres("proc_inbox")
                 try:
                     fill[database] = fill_inbox(postgres_url(template), count, args.seed)
+                    modes = ["burst", "warm"] if args.warm else ["burst"]
                     for batch in batches:
                         for name, code in codes:
-                            for workers in sorted({1, args.workers}):
-                                runs.append(
-                                    _postgres_run(template, name, code, batch, workers, args)
-                                )
-                                runs[-1].update(database=database, code=name)
-                                _say(runs[-1])
+                            for mode in modes:
+                                for workers in sorted({1, args.workers}):
+                                    runs.append(
+                                        _postgres_run(
+                                            template, name, code, batch, workers, args, mode
+                                        )
+                                    )
+                                    runs[-1].update(database=database, code=name)
+                                    _say(runs[-1])
                 finally:
                     drop_postgres(template)
             elif database == "sqlite":
@@ -503,7 +552,7 @@ def main() -> int:
     path = write_result(args.output, data)
     print(f"processing: {count} deliveries (1 pain point each), `worker --burst` processes")
     print(
-        f"{'database':<12}{'code':<10}{'batch':>6}{'wrk':>4}{'timed s':>10}{'pp/s':>9}"
+        f"{'database':<12}{'code':<10}{'mode':<6}{'batch':>6}{'wrk':>4}{'timed s':>10}{'pp/s':>9}"
         f"{'deliv/s':>9}{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'peak MB':>9}  ok"
     )
     for r in runs:
@@ -511,7 +560,8 @@ def main() -> int:
         rate = r["pain_points_per_s_steady"]
         steady_rate = f"{rate:.0f}" if rate else "-"
         print(
-            f"{r['database']:<12}{r['code'][:9]:<10}{r['batch_size']:>6}{r['workers']:>4}"
+            f"{r['database']:<12}{r['code'][:9]:<10}{r['mode']:<6}{r['batch_size']:>6}"
+            f"{r['workers']:>4}"
             f"{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
             f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{r['worker_peak_rss_mb']:>9.0f}"
@@ -522,8 +572,9 @@ def main() -> int:
     for r in runs:
         if r.get("to_one_worker") and r["workers"] > 1:
             print(
-                f"{r['database']} ({r['code']}, batch {r['batch_size']}): {r['workers']} workers "
-                f"{r['to_one_worker']:.2f}x one worker (target for two: >= 1.6x)"
+                f"{r['database']} ({r['code']}, {r['mode']}, batch {r['batch_size']}): "
+                f"{r['workers']} workers {r['to_one_worker']:.2f}x one worker "
+                "(target for two: >= 1.6x)"
             )
         if "list_impact" in r:
             found = r["list_impact"]
@@ -542,7 +593,10 @@ def main() -> int:
     judged = [
         r
         for r in runs
-        if r["database"] == "postgresql" and r["code"] == "this" and r["workers"] == 1
+        if r["database"] == "postgresql"
+        and r["code"] == "this"
+        and r["workers"] == 1
+        and r["mode"] == "burst"
     ] or runs
     best = max((r["pain_points_per_s"] for r in judged), default=0)
     verdict = "meets" if best >= 5000 else "MISSES"
@@ -553,19 +607,27 @@ def main() -> int:
 
 
 def _postgres_run(
-    template: str, name: str, code: Path | None, batch: int, workers: int, args: Any
+    template: str,
+    name: str,
+    code: Path | None,
+    batch: int,
+    workers: int,
+    args: Any,
+    mode: str = "burst",
 ) -> dict[str, Any]:
     """One run on a clone of the inbox (and the list timed after it, if asked)."""
     clone = create_postgres("proc", template=template)
     try:
-        log(f"postgresql: {workers} x worker --burst ({name}), batch {batch} ...")
+        what = "worker --burst" if mode == "burst" else "running worker"
+        log(f"postgresql: {workers} x {what} ({name}), batch {batch} ...")
         workdir = Path(args.workdir)
         if code is not None:
             schema_as_of(postgres_url(clone), code)
-        result = run_worker(
+        runner = run_worker if mode == "burst" else run_warm
+        result = runner(
             postgres_url(clone), batch, args.deliveries, workdir, args.max_seconds, code, workers
         )
-        if args.list_requests and code is None and workers == 1:
+        if args.list_requests and code is None and workers == 1 and mode == "burst":
             result["list_impact"] = list_latency(postgres_url(clone), args.list_requests)
         return result
     finally:
@@ -593,12 +655,12 @@ def _statements(database: str, workdir: Path, args: argparse.Namespace) -> dict[
 def _ratios(runs: list[dict[str, Any]]) -> None:
     """Each run's rate against one worker's on the same database, code and batch size."""
     one = {
-        (r["database"], r["code"], r["batch_size"]): r["pain_points_per_s"]
+        (r["database"], r["code"], r["mode"], r["batch_size"]): r["pain_points_per_s"]
         for r in runs
         if r["workers"] == 1
     }
     for r in runs:
-        base = one.get((r["database"], r["code"], r["batch_size"]))
+        base = one.get((r["database"], r["code"], r["mode"], r["batch_size"]))
         r["to_one_worker"] = round(r["pain_points_per_s"] / base, 2) if base else None
 
 
