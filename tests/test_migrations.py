@@ -63,6 +63,11 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
 # What 0018 changed: the delivery table's index on (status, next_attempt_at) gave way to a
 # partial one on failed and invalid deliveries.
 CHANGED_BY_0018 = {("add_index", "ix_delivery_held"), ("remove_index", "ix_delivery_status_due")}
+# What 0019 changed: the tallies' index for suggestions no longer holds their count.
+CHANGED_BY_0019 = {
+    ("add_index", "ix_impactmember_shared"),
+    ("remove_index", "ix_impactmember_member"),
+}
 
 
 def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -75,17 +80,34 @@ def test_the_newest_migrations_go_down_and_up_again(database_url: str) -> None:
         newest = current_revision(engine)
         command.downgrade(alembic_config(engine), "-1")
         assert current_revision(engine) != newest
-        assert _changes(engine) == CHANGED_BY_0018
+        assert _changes(engine) == CHANGED_BY_0019
+        postgresql = engine.dialect.name == "postgresql"
+        assert _fillfactor(engine) == ("default" if postgresql else None)
+        command.downgrade(alembic_config(engine), "-1")
+        assert _changes(engine) == CHANGED_BY_0019 | CHANGED_BY_0018
         command.downgrade(alembic_config(engine), "-1")
         if engine.dialect.name == "postgresql":  # 0017 changes PostgreSQL's schema only
             assert not _triggers(engine) & SETWISE_TRIGGERS
-        assert _changes(engine) == CHANGED_BY_0018
+        assert _changes(engine) == CHANGED_BY_0019 | CHANGED_BY_0018
         upgrade(engine)
         assert _drift(engine) == []
+        assert _fillfactor(engine) == ("80" if postgresql else None)
         if engine.dialect.name == "postgresql":
             assert _triggers(engine) >= SETWISE_TRIGGERS
     finally:
         engine.dispose()
+
+
+def _fillfactor(engine) -> str | None:  # type: ignore[no-untyped-def]
+    """impactmember's fillfactor on PostgreSQL ("default" when unset); None elsewhere."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        options = connection.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'impactmember'"
+        ).scalar()
+    found = [o.split("=", 1)[1] for o in options or [] if o.startswith("fillfactor=")]
+    return found[0] if found else "default"
 
 
 def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str) -> None:

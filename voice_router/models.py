@@ -242,12 +242,14 @@ class PainPoint(SQLModel, table=True):
 
 class ImpactMember(SQLModel, table=True):
     """How many active pain points of `owner_id`'s merge group (the problem and every problem
-    merged into it, at any depth) name one customer (`kind` "c") or account ("a"). The
-    problem's `customers` and `accounts` count the rows with `n` above zero; processing
-    keeps both by difference, `voice-router recompute` checks them against a recount.
-    Merge suggestions find the groups that share a member through `ix_impactmember_member`."""
+    merged into it, at any depth) name one customer (`kind` "c") or account ("a"); a tally
+    whose count reaches zero is deleted. The problem's `customers` and `accounts` count its
+    rows; processing keeps both by difference, `voice-router recompute` checks them against a
+    recount. Merge suggestions find the groups that share a member through
+    `ix_impactmember_shared`. `n` is in no index, and on PostgreSQL pages keep a fifth free
+    (migration 0019), so moving a count writes no index entry."""
 
-    __table_args__ = (sa.Index("ix_impactmember_member", "kind", "member_id", "owner_id", "n"),)
+    __table_args__ = (sa.Index("ix_impactmember_shared", "kind", "member_id", "owner_id"),)
 
     owner_id: int = Field(foreign_key="problem.id", primary_key=True)
     kind: str = Field(primary_key=True, max_length=1)

@@ -97,14 +97,14 @@ def read_subjects(
 
 def _shared(problem_id: int) -> tuple[Any, Any]:
     """`impactmember` rows of other groups (`theirs`) naming a member of this problem's
-    group, joined to this group's row for the member (`mine`)."""
+    group, joined to this group's row for the member (`mine`): a tally exists only while its
+    count is above zero, so neither side reads the count (both are read off indexes)."""
     mine, theirs = aliased(ImpactMember), aliased(ImpactMember)
     same = sa.and_(col(mine.kind) == col(theirs.kind), col(mine.member_id) == col(theirs.member_id))
     query = (
         sa.select(col(theirs.owner_id))
         .join(mine, same)
-        .where(col(mine.owner_id) == problem_id, col(mine.n) > 0)
-        .where(col(theirs.owner_id) != problem_id, col(theirs.n) > 0)
+        .where(col(mine.owner_id) == problem_id, col(theirs.owner_id) != problem_id)
     )
     return query, theirs
 
