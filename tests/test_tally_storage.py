@@ -40,9 +40,11 @@ def _updates_after(url: str, before: int, expected: int) -> tuple[int, int]:
 
 
 def _settled_updates(url: str) -> tuple[int, int]:
-    """The counts once they stay the same for 0.2 s: what earlier writers did is all in."""
+    """The counts once they stay the same for 0.2 s (10 s at most): what earlier writers did
+    is all in."""
+    deadline = time.monotonic() + 10
     found, then = _updates(url), None
-    while found != then:
+    while found != then and time.monotonic() < deadline:
         time.sleep(0.2)
         found, then = _updates(url), found
     return found
