@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col
 
 from voice_router.models import ApiToken, UiSession
 from voice_router.platform.clock import utcnow
@@ -43,18 +43,21 @@ def start(engine: Engine, token: str) -> tuple[str, Caller] | None:
 
 
 def caller(engine: Engine, session_id: str) -> Caller | None:
-    """Who this session signs in, or None once it has ended, expired or lost its token."""
-    with Session(engine) as db:
-        found = db.exec(
-            select(ApiToken.name, ApiToken.role)
-            .join(UiSession, col(UiSession.token_id) == ApiToken.id)
-            .where(
-                UiSession.session_hash == _hash(session_id),
-                col(UiSession.ended_at).is_(None),
-                col(UiSession.created_at) > utcnow() - LIFETIME,
-                col(ApiToken.revoked_at).is_(None),
-            )
-        ).first()
+    """Who this session signs in, or None once it has ended, expired or lost its token. Read
+    for every page, outside a transaction (no BEGIN and ROLLBACK around it), as the API reads
+    a token (`tokens.authenticate`)."""
+    statement = (
+        sa.select(col(ApiToken.name), col(ApiToken.role))
+        .join(UiSession, col(UiSession.token_id) == ApiToken.id)
+        .where(
+            col(UiSession.session_hash) == _hash(session_id),
+            col(UiSession.ended_at).is_(None),
+            col(UiSession.created_at) > utcnow() - LIFETIME,
+            col(ApiToken.revoked_at).is_(None),
+        )
+    )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        found = connection.execute(statement).first()
     return Caller(*found) if found else None
 
 
