@@ -59,3 +59,21 @@ def test_a_failed_unit_of_work_gives_the_lock_back(sqlite_file):
     assert free_for_another_thread(database)
     with session_scope(engine) as session:  # and the next one writes
         session.add(Customer(email="b@acme.com"))
+
+
+def test_a_read_outside_a_transaction_leaves_transactions_to_us_again(sqlite_file):
+    """A token's lookup reads outside a transaction (AUTOCOMMIT). SQLAlchemy's reset used to
+    hand that pooled connection back with pysqlite's own transaction handling switched on,
+    and the serve job runner's lease could then no longer be taken over (tests/test_serve.py);
+    every connection the pool hands out must leave BEGIN to `_sqlite_begin`."""
+    from voice_router.platform.tokens import Caller, authenticate, create_token
+
+    engine, _ = sqlite_file
+    token = create_token(engine, "agent", "reader")
+    assert authenticate(engine, token) == Caller("reader", "agent")
+    with engine.connect() as connection:
+        assert connection.connection.dbapi_connection.isolation_level is None
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM")  # as `forget` compacts the file
+    with engine.connect() as connection:
+        assert connection.connection.dbapi_connection.isolation_level is None

@@ -53,6 +53,7 @@ def make_engine(database_url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         sa.event.listen(engine.pool, "checkin", _release_write_lock)
+        sa.event.listen(engine.pool, "checkin", _our_transactions_again)
         return engine
     # No ping on every checkout (a round trip per webhook): only a connection that sat idle
     # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
@@ -100,6 +101,15 @@ def _take_write_lock(connection: sa.Connection) -> None:
     lock = write_lock(connection.engine.url.database or "")
     if lock is not None and lock.acquire():
         info["write_lock"] = lock
+
+
+def _our_transactions_again(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    """Back in the pool, a connection leaves transactions to `_sqlite_begin` again. One used
+    outside a transaction (isolation_level AUTOCOMMIT: a token's lookup, VACUUM) comes back
+    from SQLAlchemy's reset with pysqlite's own transaction handling switched on (its
+    isolation_level ""), which opens transactions of its own before writes and holds them:
+    the job runner's lease could then no longer be taken over."""
+    dbapi_connection.isolation_level = None
 
 
 def _release_write_lock(_dbapi_connection: Any, record: Any) -> None:
