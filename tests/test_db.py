@@ -73,3 +73,20 @@ def test_a_data_error_does_not_quote_the_value(engine, statement, value):
     said = everything_said(caught.value)
     assert EMAIL not in said and "maria" not in said.lower()
     assert caught.value.orig is not None and caught.value.orig.sqlstate.startswith("22")
+
+
+def test_a_read_outside_a_transaction_hands_its_connection_back_as_it_was_made(database_url):
+    """A token's lookup reads outside a transaction; the pooled connection it used must come
+    back with the isolation level it was made with (see also tests/test_sqlite_lock.py)."""
+    from voice_router.platform.db import upgrade
+    from voice_router.platform.tokens import Caller, authenticate, create_token
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        token = create_token(engine, "agent", "reader")
+        assert authenticate(engine, token) == Caller("reader", "agent")
+        with engine.connect() as connection:
+            assert connection.connection.dbapi_connection.isolation_level is None
+    finally:
+        engine.dispose()

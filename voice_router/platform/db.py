@@ -53,7 +53,7 @@ def make_engine(database_url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         sa.event.listen(engine.pool, "checkin", _release_write_lock)
-        sa.event.listen(engine.pool, "checkin", _our_transactions_again)
+        sa.event.listen(engine.pool, "checkin", _isolation_as_made)
         return engine
     # No ping on every checkout (a round trip per webhook): only a connection that sat idle
     # in the pool pings first (see `_ping_if_idle`), stale ones are recycled, and the intake
@@ -73,6 +73,7 @@ def make_engine(database_url: str) -> Engine:
     sa.event.listen(engine, "connect", _postgres_session)
     sa.event.listen(engine, "handle_error", _without_values)
     sa.event.listen(engine.pool, "checkin", _stamp_checkin)
+    sa.event.listen(engine.pool, "checkin", _isolation_as_made)
     sa.event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine
 
@@ -103,13 +104,17 @@ def _take_write_lock(connection: sa.Connection) -> None:
         info["write_lock"] = lock
 
 
-def _our_transactions_again(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-    """Back in the pool, a connection leaves transactions to `_sqlite_begin` again. One used
-    outside a transaction (isolation_level AUTOCOMMIT: a token's lookup, VACUUM) comes back
-    from SQLAlchemy's reset with pysqlite's own transaction handling switched on (its
-    isolation_level ""), which opens transactions of its own before writes and holds them:
-    the job runner's lease could then no longer be taken over."""
-    dbapi_connection.isolation_level = None
+def _isolation_as_made(dbapi_connection: Any, _record: Any) -> None:
+    """Back in the pool, a connection used outside a transaction (isolation_level AUTOCOMMIT:
+    a token's lookup, VACUUM) gets the isolation level it was made with again. SQLAlchemy's
+    reset sets the level it read at connect instead: on SQLite that switches pysqlite's own
+    transaction handling back on (isolation_level ""), beside `_sqlite_begin`'s, and the
+    serve job runner's lease could then no longer be taken over (tests/test_serve.py); on
+    PostgreSQL every later BEGIN would name READ COMMITTED rather than the server's default."""
+    if dbapi_connection.isolation_level is not None and not getattr(
+        dbapi_connection, "closed", False
+    ):
+        dbapi_connection.isolation_level = None
 
 
 def _release_write_lock(_dbapi_connection: Any, record: Any) -> None:
