@@ -111,9 +111,9 @@ def _isolation_as_made(dbapi_connection: Any, _record: Any) -> None:
     transaction handling back on (isolation_level ""), beside `_sqlite_begin`'s, and the
     serve job runner's lease could then no longer be taken over (tests/test_serve.py); on
     PostgreSQL every later BEGIN would name READ COMMITTED rather than the server's default."""
-    if dbapi_connection.isolation_level is not None and not getattr(
-        dbapi_connection, "closed", False
-    ):
+    if dbapi_connection is None or getattr(dbapi_connection, "closed", False):
+        return  # invalidated (a dropped connection): the pool connects afresh in its place
+    if dbapi_connection.isolation_level is not None:
         dbapi_connection.isolation_level = None
 
 
