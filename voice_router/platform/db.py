@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, ExceptionContext
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+Columns = TypeVarTuple("Columns")  # a statement's column types, kept in its row (`read_first`)
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -187,6 +189,15 @@ def _ping_if_idle(
         if dialect.is_disconnect(exc, dbapi_connection, None):
             raise sa.exc.DisconnectionError(str(exc)) from exc
         raise
+
+
+def read_first(engine: Engine, statement: sa.Select[*Columns]) -> sa.Row[*Columns] | None:
+    """The first row of a read that needs no transaction (a token's or a UI session's
+    lookup, on every request), read outside one: no BEGIN and ROLLBACK round trips on
+    PostgreSQL. The connection gets its isolation level back in the pool
+    (`_isolation_as_made`)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(statement).first()
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import MAX_ID, ApiToken, UiSession
 from voice_router.platform.clock import utcnow
-from voice_router.platform.db import session_scope
+from voice_router.platform.db import read_first, session_scope
 
 ROLES = ("agent", "pm", "admin")
 TOKEN_PREFIX = "vr_"
@@ -67,13 +67,14 @@ def active_token(session: Session, token: str) -> ApiToken | None:
 
 
 def authenticate(engine: Engine, token: str) -> Caller | None:
-    """Who a token is, for each API request: one read of two columns, outside a transaction
-    (no BEGIN and ROLLBACK around it), not a session loading an `ApiToken`."""
-    statement = sa.select(col(ApiToken.name), col(ApiToken.role)).where(
-        col(ApiToken.token_hash) == _hash(token), col(ApiToken.revoked_at).is_(None)
+    """Who a token is, for each API request: one read of two columns outside a transaction
+    (`read_first`), not a session loading an `ApiToken`."""
+    found = read_first(
+        engine,
+        sa.select(col(ApiToken.name), col(ApiToken.role)).where(
+            col(ApiToken.token_hash) == _hash(token), col(ApiToken.revoked_at).is_(None)
+        ),
     )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        found = connection.execute(statement).first()
     return Caller(*found) if found else None
 
 

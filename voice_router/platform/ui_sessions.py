@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from voice_router.models import ApiToken, UiSession
 from voice_router.platform.clock import utcnow
-from voice_router.platform.db import session_scope
+from voice_router.platform.db import read_first, session_scope
 from voice_router.platform.tokens import Caller, active_token
 
 LIFETIME = timedelta(hours=12)
@@ -44,9 +44,9 @@ def start(engine: Engine, token: str) -> tuple[str, Caller] | None:
 
 def caller(engine: Engine, session_id: str) -> Caller | None:
     """Who this session signs in, or None once it has ended, expired or lost its token. Read
-    for every page, outside a transaction (no BEGIN and ROLLBACK around it), as the API reads
-    a token (`tokens.authenticate`)."""
-    statement = (
+    for every page outside a transaction (`read_first`), as the API reads a token."""
+    found = read_first(
+        engine,
         sa.select(col(ApiToken.name), col(ApiToken.role))
         .join(UiSession, col(UiSession.token_id) == ApiToken.id)
         .where(
@@ -54,10 +54,8 @@ def caller(engine: Engine, session_id: str) -> Caller | None:
             col(UiSession.ended_at).is_(None),
             col(UiSession.created_at) > utcnow() - LIFETIME,
             col(ApiToken.revoked_at).is_(None),
-        )
+        ),
     )
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        found = connection.execute(statement).first()
     return Caller(*found) if found else None
 
 
