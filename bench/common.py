@@ -71,6 +71,23 @@ def time_calls(call: Callable[[], Any], warmup: int, count: int) -> list[float]:
     return samples
 
 
+def alternated(
+    ways: dict[str, Callable[[], Any]], blocks: int, calls: int = 50
+) -> dict[str, float]:
+    """Median ms of each way, run in turn in `blocks` blocks of `calls` calls (the order
+    reversed every other block), so that a machine getting slower or faster meanwhile
+    weighs on each of them alike."""
+    samples: dict[str, list[float]] = {name: [] for name in ways}
+    for block in range(blocks):
+        order = list(ways) if block % 2 else list(reversed(ways))
+        for name in order:
+            for _ in range(calls):
+                started = time.perf_counter()
+                ways[name]()
+                samples[name].append(time.perf_counter() - started)
+    return {name: round(statistics.median(found) * 1000, 3) for name, found in samples.items()}
+
+
 def machine() -> dict[str, Any]:
     model = ""
     with contextlib.suppress(OSError):

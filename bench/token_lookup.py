@@ -8,12 +8,11 @@ of 50 calls in one process, on PostgreSQL and SQLite; medians in ms.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from common import create_postgres, drop_postgres, postgres_url, settings_for, temp_dir
+from common import alternated, create_postgres, drop_postgres, postgres_url, settings_for, temp_dir
 
 
 def session_lookup(engine: Any, token: str) -> Any:
@@ -40,16 +39,11 @@ def compare(database_url: str, blocks: int) -> dict[str, float]:
     }
     if len({repr(way(runtime.engine, token)) for way in ways.values()}) != 1:
         raise RuntimeError("the two lookups disagree")
-    samples: dict[str, list[float]] = {name: [] for name in ways}
-    for block in range(blocks):
-        order = list(ways) if block % 2 else list(reversed(ways))
-        for name in order:
-            for _ in range(50):
-                started = time.perf_counter()
-                ways[name](runtime.engine, token)
-                samples[name].append(time.perf_counter() - started)
+    medians = alternated(
+        {name: partial(way, runtime.engine, token) for name, way in ways.items()}, blocks
+    )
     runtime.engine.dispose()
-    return {name: round(statistics.median(found) * 1000, 3) for name, found in samples.items()}
+    return medians
 
 
 def main() -> int:

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from spectree import Response as Responses
-from sqlmodel import Session
 
 from voice_router.closing import notify
 from voice_router.models import Problem
+from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, NotFound, ServiceUnavailable
 from voice_router.problems import listing, merging
 from voice_router.web import downloads, schemas
@@ -37,7 +37,7 @@ def _json_object() -> dict[str, Any]:
 
 
 def _problem_response(problem_id: int) -> Response:
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         return jsonify(listing.problem_detail(session, problem_id))
 
 
@@ -51,7 +51,7 @@ def _problem_response(problem_id: int) -> Response:
 def list_problems() -> ResponseReturnValue:
     """Problems ranked by impact, MRR or recency (role: agent)."""
     query = schemas.ProblemsQuery.model_validate(request.args.to_dict())
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         found = listing.list_problems(
             session,
             sort=query.sort,
@@ -132,7 +132,7 @@ def suggestions(problem_id: int) -> ResponseReturnValue:
     from voice_router.problems import impact
     from voice_router.problems.suggestions import suggest
 
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         if session.get(Problem, problem_id) is None:
             raise NotFound(f"no problem {problem_id}")
         found = suggest(session, problem_id)
@@ -199,7 +199,7 @@ def unlink_jira(problem_id: int) -> ResponseReturnValue:
 @api_spec.validate(resp=Responses(HTTP_200=schemas.NotifyOut, **ERRORS), tags=["notify"])
 def notify_list(problem_id: int) -> ResponseReturnValue:
     """Customers to tell, one per customer with their latest ticket and agent (role: agent)."""
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         return jsonify(notify.notify_json(session, problem_id))
 
 

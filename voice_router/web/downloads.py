@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask import Response
-from sqlmodel import Session
 
 from voice_router.closing import notify
+from voice_router.platform.db import reading
 from voice_router.web.context import runtime
 
 
 def notify_csv(problem_id: int) -> Response:
     """The notify list as a CSV attachment, grouped by agent."""
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         text = notify.notify_csv(session, problem_id)
     return Response(
         text,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
-from sqlmodel import Session
 
+from voice_router.platform.db import reading
 from voice_router.problems import listing
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime
@@ -33,7 +33,7 @@ def problem_list() -> ResponseReturnValue:
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip()
     page = query_int("page", 1, 1, MAX_PAGE, f"a whole number from 1 to {MAX_PAGE}")
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         found = listing.list_problems(
             session,
             sort=sort,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlmodel import Session
 from werkzeug.wrappers import Response
 
 from voice_router.models import MAX_ID, Problem
+from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, NotFound
 from voice_router.problems import merging
 from voice_router.web.auth import require_role
@@ -25,7 +25,7 @@ def merge_preview_page(problem_id: int) -> ResponseReturnValue:
     """Choose a target (`?into=`), then see both problems and the combined counts; nothing
     is written until the confirm form posts."""
     into = query_int("into", None, 1, MAX_ID, "a problem id")
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         preview = merge_preview(session, problem_id, into) if into is not None else None
         targets = merge_targets(session, problem_id)
         this = preview.merged if preview else session.get(Problem, problem_id)

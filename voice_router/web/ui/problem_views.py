@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
-from sqlmodel import Session
 
 from voice_router.closing import notify
+from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, Conflict
 from voice_router.problems import listing, merging
 from voice_router.web import downloads
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
     caller = current_caller()
-    with Session(runtime().engine) as session:
+    with reading(runtime().engine) as session:
         detail = listing.problem_detail(session, problem_id)
         accounts, without_account = accounts_for(session, problem_id)
         notify_list = notify.notify_list(session, problem_id)
@@ -119,7 +119,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
         return _page(problem_id, 400, jira_form=form)
     if not rt.settings.jira.url:
         raise BadRequest("Jira is not configured ([jira].url is empty).")
-    with Session(rt.engine) as session:
+    with reading(rt.engine) as session:
         listing.problem_detail(session, problem_id, pain_point_limit=0)  # 404 if missing
     key = (form.key.data or "").strip().upper()
     try:
