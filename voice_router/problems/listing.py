@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +47,11 @@ LISTED: tuple[Any, ...] = (
     Problem.trend_7d,
     Problem.trend_30d,
     Problem.recent,
+)
+# Each listed row as a named tuple: a Row reads a field by name through `__getattr__` (0.3
+# µs), and the list of 100 problems reads 1,600 of them; the tuple costs 0.4 µs a row.
+ListedRow = namedtuple(  # type: ignore[misc]  # fields named at run time, from LISTED
+    "ListedRow", [attribute.key for attribute in LISTED]
 )
 STATUSES = ("open", "in_progress", "shipped", "wont_fix", "regressed")
 MAX_LIMIT = 1000
@@ -119,7 +125,8 @@ def list_problems(
                 col(Problem.key).like(needle.replace(" ", "-")),
             )
         )
-    problems = session.execute(statement.order_by(*SORTS[sort]).limit(limit).offset(offset)).all()
+    found = session.execute(statement.order_by(*SORTS[sort]).limit(limit).offset(offset))
+    problems: list[Any] = [ListedRow._make(row) for row in found]
     trends = impact.trends_of_rows(session, problems)
     return [problem_json(p, trends[p.id]) for p in problems]
 
