@@ -186,11 +186,16 @@ def _company(company: Company | None) -> Company | None:
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:
-    return tuple([tag for tag in map(_trimmed_tag, tags) if tag])
-
-
-def _trimmed_tag(tag: str) -> str | None:
-    return _trimmed(tag, TAG_CHARS)
+    """`_trimmed` of each tag, written out for the usual tag: a delivery may carry dozens."""
+    kept = []
+    for tag in tags:
+        if len(tag) <= TAG_CHARS and tag.isprintable():
+            tag = tag.strip()
+        else:
+            tag = _trimmed(tag, TAG_CHARS) or ""
+        if tag:
+            kept.append(tag)
+    return tuple(kept)
 
 
 def _url(url: str | None) -> str | None:

@@ -91,7 +91,7 @@ def insert_many(
         return
     arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
-    columns = tuple([row[name] for row in rows] for name in names)
+    columns = tuple(_array(table.c[name], [row[name] for row in rows]) for name in names)
     connection.exec_driver_sql(sql, columns)
 
 
@@ -99,6 +99,28 @@ def _array_type(column: sa.Column[Any], dialect: sa.Dialect) -> str:
     """The column's type as an array, without lengths: a cast to varchar(n) would cut a
     longer value where the INSERT refuses it."""
     return re.sub(r"\(\d+\)", "", column.type.compile(dialect=dialect)) + "[]"
+
+
+def _array(column: sa.Column[Any], values: list[Any]) -> Any:
+    """One column's values as the parameter of its `%s::<type>[]`. Whole numbers and strings
+    go as an array literal made here: psycopg adapts a list value by value in Python (0.8 µs a
+    number, 1.4 µs a string), and a batch sends some forty arrays of up to a thousand values.
+    Anything else (a None among them, dates, amounts) goes as the list, for psycopg."""
+    kind = _python_type(column)
+    if kind is int and all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    if kind is str and all(type(v) is str for v in values):
+        quoted = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+        return '{"' + '","'.join(quoted) + '"}' if quoted else "{}"
+    return values
+
+
+def _python_type(column: sa.Column[Any]) -> type | None:
+    """int or str for a column of whole numbers or text, else None."""
+    kind = column.type
+    if isinstance(kind, sa.TypeDecorator):  # SQLModel's AutoString, our UTCDateTime
+        kind = kind.impl_instance
+    return int if isinstance(kind, sa.Integer) else str if isinstance(kind, sa.String) else None
 
 
 def among(session: Session, column: Any, values: Sequence[Any]) -> sa.ColumnElement[bool]:
@@ -140,7 +162,8 @@ def update_many(
         f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({', '.join(columns)}) "
         f"WHERE {match}"
     )
-    session.connection().exec_driver_sql(sql, tuple([row[n] for row in rows] for n in columns))
+    arrays_of = tuple(_array(table.c[n], [row[n] for row in rows]) for n in columns)
+    session.connection().exec_driver_sql(sql, arrays_of)
 
 
 def find_many(
@@ -177,5 +200,5 @@ def find_many(
         f"FROM unnest({arrays}) AS v({', '.join(keys)}) "
         f"CROSS JOIN LATERAL (SELECT * FROM {table.name} WHERE {match} OFFSET 0) AS found"
     )
-    params = tuple([value[i] for value in values] for i in range(len(keys)))
+    params = tuple(_array(table.c[k], [value[i] for value in values]) for i, k in enumerate(keys))
     return list(session.connection().exec_driver_sql(sql, params).all())

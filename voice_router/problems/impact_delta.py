@@ -229,10 +229,9 @@ def _tally(
     deltas = {key: d for key, d in deltas.items() if d}
     if not deltas:
         return {}
-    found = find_many(
-        session, _table(ImpactMember), ["owner_id", "kind", "member_id"], sorted(deltas)
-    )
-    current = {(row.owner_id, row.kind, row.member_id): row.n for row in found}
+    keys = ["owner_id", "kind", "member_id"]
+    found = find_many(session, _table(ImpactMember), keys, sorted(deltas), [*keys, "n"])
+    current = {(owner, kind, member): n for owner, kind, member, n in found}
     flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
     fresh: list[dict[str, Any]] = []  # tallies that start: inserted
     moved: list[dict[str, Any]] = []  # tallies that stay above zero: updated

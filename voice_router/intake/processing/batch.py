@@ -6,6 +6,7 @@ down to the delivery that caused it."""
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,11 @@ from voice_router.tracker.events import JiraOutcome, apply_event
 
 Parsed = dict[int, list[PainPointEvent] | Exception]
 CLAIMED = (TABLE.c.id, TABLE.c.source, TABLE.c.kind, TABLE.c.headers, TABLE.c.body)
+# A claimed delivery as a named tuple: a batch reads each one's fields about twenty times,
+# and a Row reads a field by name through `__getattr__` (0.3 µs).
+Claimed = namedtuple(  # type: ignore[misc]  # fields named at run time, from CLAIMED
+    "Claimed", [column.name for column in (*CLAIMED, TABLE.c.attempts)]
+)
 
 
 @dataclass
@@ -72,7 +78,7 @@ def claim(session: Session, limit: int, only: list[int] | None) -> list[Any]:
         statement = statement.where(among(session, TABLE.c.id, only))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
-    return list(session.execute(statement).all())
+    return [Claimed._make(row) for row in session.execute(statement)]
 
 
 def run(

@@ -1,0 +1,93 @@
+"""The set-based writes and reads of a processing batch (voice_router.platform.upsert) keep
+every value as it was, whatever it holds: on PostgreSQL whole numbers and strings go as an
+array literal written by our code, where quoting is ours to get right."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session
+
+from voice_router.models import Customer
+from voice_router.platform.db import make_engine, session_scope, upgrade
+from voice_router.platform.upsert import find_many, insert_missing, update_many
+
+AWKWARD = [
+    'say "hi"',
+    "back\\slash",
+    "\\",
+    '"',
+    '\\"',
+    "{brace}",
+    "}",
+    "comma, here",
+    "NULL",
+    "null",
+    "",
+    "  spaced  ",
+    "tab\tnew\nline",
+    "ünïcødé 🚀 日本",
+    "'single'",
+    "ARRAY[1]",
+]
+TABLE = Customer.__table__  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def engine(database_url):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_awkward_strings_and_numbers_come_back_as_they_went(engine):
+    emails = [f"{n}{text}@x.example" for n, text in enumerate(AWKWARD)]
+    with session_scope(engine) as session:
+        insert_missing(
+            session,
+            Customer,
+            [{"email": e, "name": t} for e, t in zip(emails, AWKWARD, strict=True)],
+        )
+    with Session(engine) as session:
+        found = find_many(
+            session, TABLE, ["email"], [(e,) for e in emails], ["id", "email", "name"]
+        )
+        by_email = {email: (cid, name) for cid, email, name in found}
+        assert {email: name for email, (_, name) in by_email.items()} == dict(
+            zip(emails, AWKWARD, strict=True)
+        )
+        ids = [by_email[e][0] for e in emails]
+        again = find_many(session, TABLE, ["id"], [(i,) for i in ids], ["id", "name"])
+        assert sorted(again) == sorted(zip(ids, AWKWARD, strict=True))
+    renamed = list(reversed(AWKWARD))
+    with session_scope(engine) as session:
+        update_many(
+            session,
+            TABLE,
+            ["id"],
+            [{"id": i, "name": n} for i, n in zip(ids, renamed, strict=True)],
+        )
+    with Session(engine) as session:
+        found = find_many(session, TABLE, ["id"], [(i,) for i in ids], ["id", "name"])
+        assert sorted(found) == sorted(zip(ids, renamed, strict=True))
+
+
+def test_a_missing_value_among_strings_stays_missing(engine):
+    with session_scope(engine) as session:
+        insert_missing(
+            session,
+            Customer,
+            [
+                {"email": "named@x.example", "name": "Named"},
+                {"email": "nameless@x.example", "name": None},
+            ],
+        )
+    with Session(engine) as session:
+        found = find_many(
+            session,
+            TABLE,
+            ["email"],
+            [("named@x.example",), ("nameless@x.example",), ("absent@x.example",)],
+            ["email", "name"],
+        )
+    assert sorted(found) == [("named@x.example", "Named"), ("nameless@x.example", None)]
