@@ -5,11 +5,11 @@ array literal written by our code, where quoting is ours to get right."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from voice_router.models import Customer
 from voice_router.platform.db import make_engine, session_scope, upgrade
-from voice_router.platform.upsert import find_many, insert_missing, update_many
+from voice_router.platform.upsert import among, find_many, insert_missing, update_many
 
 AWKWARD = [
     'say "hi"',
@@ -91,3 +91,17 @@ def test_a_missing_value_among_strings_stays_missing(engine):
             ["email", "name"],
         )
     assert sorted(found) == [("named@x.example", "Named"), ("nameless@x.example", None)]
+
+
+def test_among_finds_awkward_strings_and_numbers(engine):
+    emails = [f"{n}{text}@x.example" for n, text in enumerate(AWKWARD)]
+    with session_scope(engine) as session:
+        insert_missing(session, Customer, [{"email": e} for e in emails])
+    with Session(engine) as session:
+        wanted = [*emails[::2], "absent@x.example"]
+        found = session.exec(select(Customer).where(among(session, Customer.email, wanted))).all()
+        assert sorted(c.email for c in found) == sorted(emails[::2])
+        ids = [c.id for c in found]
+        again = session.exec(select(Customer.email).where(among(session, Customer.id, ids))).all()
+        assert sorted(again) == sorted(emails[::2])
+        assert session.exec(select(Customer).where(among(session, Customer.id, []))).all() == []
