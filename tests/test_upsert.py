@@ -29,7 +29,7 @@ AWKWARD = [
     "'single'",
     "ARRAY[1]",
 ]
-TABLE = Customer.__table__  # type: ignore[attr-defined]
+TABLE = Customer.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from workers.runtime import process_runtime
 log = logging.getLogger(__name__)
 
 RECONCILE_LEASE = "reconcile"
-VECTORS_PER_DRAIN = 10  # meaning vectors made after a drain, ~10 ms each (problems/vectors.py)
+# Meaning vectors made after a drain (problems/vectors.py): 10-30 ms each, about 11 texts a
+# problem (28 ms on the slower of our 2-core machines, docs/benchmarks.md section 2).
+VECTORS_PER_DRAIN = 10
 
 
 def freeze_loaded() -> None:

@@ -64,11 +64,11 @@ _LOCK = threading.Lock()
 
 def update(engine: Engine, limit: int | None = None) -> int:
     """Recompute and store the vectors that are missing or stale (`_stale`), missing ones
-    first, at most `limit` (a drain does a few each time, so encoding never costs more than
-    the batch; reconcile catches up), leaving out those another process is making now
-    (`_claimed`). Encoding (milliseconds a problem) happens between two transactions, never
-    inside one: on SQLite a write transaction holds the lock every webhook waits for.
-    Returns how many were written."""
+    first, at most `limit` (a drain does a few each time, so encoding costs about one batch
+    per drain, not one per problem touched; reconcile catches up), leaving out those another
+    process is making now (`_claimed`). Encoding (tens of milliseconds a problem) happens
+    between two transactions, never inside one: on SQLite a write transaction holds the
+    lock every webhook waits for. Returns how many were written."""
     now = utcnow()
     with Session(engine) as session:
         order = [pid for _, pid, _, _ in sorted(_stale_rows(session, now))[:limit]]
