@@ -57,13 +57,13 @@ def create_token(engine: Engine, role: str, name: str) -> str:
     return token
 
 
+def _known_and_not_revoked(token: str) -> tuple[sa.ColumnElement[bool], ...]:
+    return col(ApiToken.token_hash) == _hash(token), col(ApiToken.revoked_at).is_(None)
+
+
 def active_token(session: Session, token: str) -> ApiToken | None:
     """The row of a token that is known and not revoked."""
-    return session.exec(
-        select(ApiToken).where(
-            ApiToken.token_hash == _hash(token), col(ApiToken.revoked_at).is_(None)
-        )
-    ).first()
+    return session.exec(select(ApiToken).where(*_known_and_not_revoked(token))).first()
 
 
 def authenticate(engine: Engine, token: str) -> Caller | None:
@@ -71,9 +71,7 @@ def authenticate(engine: Engine, token: str) -> Caller | None:
     (`read_first`), not a session loading an `ApiToken`."""
     found = read_first(
         engine,
-        sa.select(col(ApiToken.name), col(ApiToken.role)).where(
-            col(ApiToken.token_hash) == _hash(token), col(ApiToken.revoked_at).is_(None)
-        ),
+        sa.select(col(ApiToken.name), col(ApiToken.role)).where(*_known_and_not_revoked(token)),
     )
     return Caller(*found) if found else None
 
