@@ -89,10 +89,18 @@ def insert_many(
             for row in rows:
                 copy.write_row([row[name] for name in names])
         return
-    arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in names)
+    arrays, params = _unnest(table, bind.dialect, {n: [row[n] for row in rows] for n in names})
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {conflict}"
-    columns = tuple(_array(table.c[name], [row[name] for row in rows]) for name in names)
-    connection.exec_driver_sql(sql, columns)
+    connection.exec_driver_sql(sql, params)
+
+
+def _unnest(
+    table: sa.Table, dialect: sa.Dialect, columns: dict[str, list[Any]]
+) -> tuple[str, tuple[Any, ...]]:
+    """What `unnest(…)` takes for these columns' values: `%s::<type>[], …` in SQL, and the
+    arrays to bind in that order (`_array`)."""
+    casts = ", ".join(f"%s::{_array_type(table.c[name], dialect)}" for name in columns)
+    return casts, tuple(_array(table.c[name], values) for name, values in columns.items())
 
 
 def _array_type(column: Any, dialect: sa.Dialect) -> str:
@@ -175,15 +183,14 @@ def update_many(
         session.connection().execute(statement, params)
         return
     columns = [*keys, *names]
-    arrays = ", ".join(f"%s::{_array_type(table.c[name], bind.dialect)}" for name in columns)
+    arrays, bound = _unnest(table, bind.dialect, {n: [row[n] for row in rows] for n in columns})
     sets = ", ".join(f"{name} = v.{name}" for name in names)
     match = " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys)
     sql = (
         f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({', '.join(columns)}) "
         f"WHERE {match}"
     )
-    arrays_of = tuple(_array(table.c[n], [row[n] for row in rows]) for n in columns)
-    session.connection().exec_driver_sql(sql, arrays_of)
+    session.connection().exec_driver_sql(sql, bound)
 
 
 def find_many(
@@ -213,12 +220,12 @@ def find_many(
             )
             found += session.execute(statement).all()
         return found
-    arrays = ", ".join(f"%s::{_array_type(table.c[k], bind.dialect)}" for k in keys)
+    by_key = {k: [value[i] for value in values] for i, k in enumerate(keys)}
+    arrays, params = _unnest(table, bind.dialect, by_key)
     match = " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys)
     sql = (
         f"SELECT {', '.join('found.' + n for n in names)} "
         f"FROM unnest({arrays}) AS v({', '.join(keys)}) "
         f"CROSS JOIN LATERAL (SELECT * FROM {table.name} WHERE {match} OFFSET 0) AS found"
     )
-    params = tuple(_array(table.c[k], [value[i] for value in values]) for i, k in enumerate(keys))
     return list(session.connection().exec_driver_sql(sql, params).all())
