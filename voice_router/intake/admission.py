@@ -186,16 +186,7 @@ def _company(company: Company | None) -> Company | None:
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:
-    """`_trimmed` of each tag, written out for the usual tag: a delivery may carry dozens."""
-    kept = []
-    for tag in tags:
-        if len(tag) <= TAG_CHARS and tag.isprintable():
-            tag = tag.strip()
-        else:
-            tag = _trimmed(tag, TAG_CHARS) or ""
-        if tag:
-            kept.append(tag)
-    return tuple(kept)
+    return tuple([trimmed for tag in tags if (trimmed := _trimmed(tag, TAG_CHARS))])
 
 
 def _url(url: str | None) -> str | None:
