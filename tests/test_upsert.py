@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from voice_router.models import Customer
-from voice_router.platform.db import make_engine, session_scope, upgrade
+from voice_router.platform.db import session_scope
 from voice_router.platform.upsert import among, find_many, insert_missing, update_many
 
 AWKWARD = [
@@ -33,11 +33,8 @@ TABLE = Customer.__table__  # type: ignore[attr-defined]  # SQLModel leaves __ta
 
 
 @pytest.fixture
-def engine(database_url):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def engine(runtime):  # type: ignore[no-untyped-def]
+    return runtime.engine
 
 
 def test_awkward_strings_and_numbers_come_back_as_they_went(engine):
