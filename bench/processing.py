@@ -63,6 +63,7 @@ from common import (
     REDIS_URL,
     ROOT,
     Population,
+    compile_code,
     create_postgres,
     drop_postgres,
     flush_redis,
@@ -219,6 +220,7 @@ def export_code(ref: str, workdir: Path) -> Path:
         capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    compile_code(target)
     return target
 
 
@@ -486,6 +488,7 @@ def main() -> int:
     fixed: dict[str, float] = {}
     with temp_dir("vr-bench-processing-") as workdir:
         args.workdir = str(workdir)
+        compile_code()
         codes: list[tuple[str, Path | None]] = [("this", None)]
         if args.compare_with:
             codes.append((args.compare_with, export_code(args.compare_with, workdir)))

@@ -31,7 +31,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from common import PYTHON, REDIS_URL, flush_redis, log, machine, temp_dir, write_result
+from common import (
+    PYTHON,
+    REDIS_URL,
+    compile_code,
+    flush_redis,
+    log,
+    machine,
+    temp_dir,
+    write_result,
+)
 from processing import export_code
 
 HEAVY = 6  # heaviest imports named per entry point
@@ -148,6 +157,7 @@ def main() -> None:
 
     with temp_dir("vr-startup-") as workdir:
         config = prepare(workdir)
+        compile_code()
         codes: dict[str, Path | None] = {"this": None}
         if args.compare_with:
             codes[args.compare_with] = export_code(args.compare_with, workdir)
