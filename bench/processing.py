@@ -19,9 +19,10 @@ included: the headline), the same over the processing span alone (first to last
 `processed_at`), and the worker's start-up time. A `worker --burst` over an empty inbox of
 the same database is timed too: its life (imports, connections, rq's start and stop) is
 what every run pays before and after processing, and the run's rate without it is reported
-as the steady rate, and the worker's peak resident memory (ru_maxrss, from wait4) and the CPU
-seconds the workers used (`cpu s`, also from wait4: steadier than wall time when other work
-shares the machine).
+as the steady rate. Also the rate until the inbox was worked off (until the last batch
+wrote its counts: what drains do after their batches, the meaning vectors, left out), the
+worker's peak resident memory (ru_maxrss, from wait4) and the CPU seconds the workers used
+(`cpu s`, also from wait4: steadier than wall time when other work shares the machine).
 Deliveries are stored 1,000 to an INSERT, so --deliveries 200000 (or a million) takes
 minutes to store; give such a run a --max-seconds to match. Also, unless --statements 0,
 SQL statements per delivery by kind, counted over an in-process `processing.drain` of a
@@ -188,10 +189,14 @@ def check(database_url: str, count: int | None) -> dict[str, Any]:
             first, last = connection.execute(
                 sa.text("SELECT min(processed_at), max(processed_at) FROM delivery")
             ).one()
+            # A batch stamps the problems it counted (impact_delta.apply) just before its
+            # commit; nothing after the batches (meaning vectors) writes problem rows.
+            written = one("SELECT max(updated_at) FROM problem")
     finally:
         engine.dispose()
     facts["first_processed_at"] = _aware(first)
     facts["last_processed_at"] = _aware(last)
+    facts["last_written_at"] = _aware(written)
     expected = facts["processed"] if count is None else count
     facts["ok"] = (
         facts["processed"] == expected
@@ -314,8 +319,12 @@ def measured(
     `elapsed`, a killed one up to the last delivery its committed batches processed."""
     facts = check(database_url, count if complete else None)
     first, last = facts.pop("first_processed_at"), facts.pop("last_processed_at")
+    written = facts.pop("last_written_at")
     span = (last - first).total_seconds() if first and last else 0.0
     seconds = elapsed if complete else ((last - wall_start).total_seconds() if last else elapsed)
+    # From the start (burst: the workers'; warm: the backlog's arrival) until the last
+    # batch wrote its counts: the inbox worked off, without what drains do after it.
+    worked_off = (written - wall_start).total_seconds() if written and complete else None
     return {
         "mode": mode,
         "batch_size": batch,
@@ -330,7 +339,11 @@ def measured(
         "after_last_batch_seconds": (
             round((wall_start - last).total_seconds() + elapsed, 2) if last and complete else None
         ),
+        "worked_off_seconds": round(worked_off, 2) if worked_off else None,
         "pain_points_per_s": round(facts["pain_points"] / seconds, 1) if seconds else None,
+        "pain_points_per_s_worked_off": (
+            round(facts["pain_points"] / worked_off, 1) if worked_off else None
+        ),
         "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
         "worker_peak_rss_mb": round(max(peaks_kb) / 1024, 1),
         "worker_cpu_seconds": round(cpu, 2),
@@ -579,6 +592,11 @@ def main() -> int:
                 f"{r['workers']} workers {r['to_one_worker']:.2f}x one worker "
                 "(target for two: >= 1.6x)"
             )
+            if r.get("to_one_worker_worked_off"):
+                print(
+                    f"  until the inbox was worked off (before the drains' meaning vectors): "
+                    f"{r['to_one_worker_worked_off']:.2f}x"
+                )
         if "list_impact" in r:
             found = r["list_impact"]
             print(
@@ -656,15 +674,20 @@ def _statements(database: str, workdir: Path, args: argparse.Namespace) -> dict[
 
 
 def _ratios(runs: list[dict[str, Any]]) -> None:
-    """Each run's rate against one worker's on the same database, code and batch size."""
-    one = {
-        (r["database"], r["code"], r["mode"], r["batch_size"]): r["pain_points_per_s"]
-        for r in runs
-        if r["workers"] == 1
-    }
-    for r in runs:
-        base = one.get((r["database"], r["code"], r["mode"], r["batch_size"]))
-        r["to_one_worker"] = round(r["pain_points_per_s"] / base, 2) if base else None
+    """Each run's rate against one worker's on the same database, code and batch size: over
+    the whole run, and until the inbox was worked off."""
+    for field, ratio in (
+        ("pain_points_per_s", "to_one_worker"),
+        ("pain_points_per_s_worked_off", "to_one_worker_worked_off"),
+    ):
+        one = {
+            (r["database"], r["code"], r["mode"], r["batch_size"]): r[field]
+            for r in runs
+            if r["workers"] == 1
+        }
+        for r in runs:
+            base = one.get((r["database"], r["code"], r["mode"], r["batch_size"]))
+            r[ratio] = round(r[field] / base, 2) if base and r[field] else None
 
 
 def _partial(r: dict[str, Any]) -> str:
