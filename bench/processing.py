@@ -23,6 +23,8 @@ as the steady rate. Also the rate until the inbox was worked off (until the last
 wrote its counts: what drains do after their batches, the meaning vectors, left out), the
 worker's peak resident memory (ru_maxrss, from wait4) and the CPU seconds the workers used
 (`cpu s`, also from wait4: steadier than wall time when other work shares the machine).
+The code timed (and a `--compare-with` baseline) is compiled to bytecode first, as an
+installed copy is (`common.compile_code`).
 Deliveries are stored 1,000 to an INSERT, so --deliveries 200000 (or a million) takes
 minutes to store; give such a run a --max-seconds to match. Also, unless --statements 0,
 SQL statements per delivery by kind, counted over an in-process `processing.drain` of a

@@ -15,6 +15,7 @@ And `python -X importtime` per entry point, as many times: the import time of it
 (the median of the sum over the top-level imports), with the heaviest ones named.
 `--compare-with REF` runs REF's code (voice_router, integrations, workers from git, first
 on PYTHONPATH) the same way, interleaved run by run with this tree's: the same-run baseline.
+Both trees are compiled to bytecode first, as an installed copy is (`common.compile_code`).
 """
 
 from __future__ import annotations
