@@ -124,6 +124,19 @@ def _process_tree(pid: int) -> dict[int, tuple[float, float]]:
     return {p: stats[p][1:] for p in tree if p in stats}
 
 
+def _process_cores(
+    before: dict[int, tuple[float, float]], after: dict[int, tuple[float, float]], seconds: float
+) -> list[float]:
+    """Each process's CPU between two `_process_tree` readings, in cores, busiest first
+    (those that used none left out)."""
+    cores = [
+        (sum(after[pid]) - sum(before.get(pid, (0.0, 0.0)))) / seconds
+        for pid in after
+        if seconds > 0
+    ]
+    return sorted((round(c, 2) for c in cores if c >= 0.005), reverse=True)
+
+
 def tree_cpu_seconds(pid: int) -> tuple[float, float]:
     """(user, system) CPU seconds of a process and all its descendants."""
     tree = _process_tree(pid)
@@ -423,10 +436,12 @@ def measure(
         last_id = count_deliveries(database_url)[1] if database_url else 0
         prefix, stamp = requests.write(int(args.duration * args.max_rate))
         cpu_before = tree_cpu_seconds(server.pid)
+        processes_before = _process_tree(server.pid)
         switches_before = tree_switches(server.pid)
         postgres_before = postgres_cpu_seconds(pg_name)
         run = run_wrk(url + "/webhooks/generic", prefix, stamp, threads, connections, args.duration)
         cpu_after = tree_cpu_seconds(server.pid)
+        processes_after = _process_tree(server.pid)
         switches_after = tree_switches(server.pid)
         postgres_spent = postgres_cpu_seconds(pg_name) - postgres_before
         requests.remove(prefix)
@@ -460,6 +475,9 @@ def measure(
         "server_user_cpu_s": round(user, 2),
         "server_system_cpu_s": round(system, 2),
         "server_cpu_us_per_request": round((user + system) / max(1, run["requests"]) * 1e6),
+        # each server process's CPU over the run in cores, busiest first: a process whose
+        # threads share one interpreter lock cannot take more than one core
+        "server_process_cores": _process_cores(processes_before, processes_after, seconds),
         # the server's threads' context switches per request: voluntary (a thread waits:
         # for a lock, the interpreter lock, a socket, the database) and involuntary
         # (preempted by the kernel, which other load on the machine drives up)
@@ -607,7 +625,8 @@ def main() -> int:
                         f"({result['server_system_cpu_s'] / max(result['server_cpu_s'], 1e-9):.0%} "
                         "system), "
                         f"{result['server_switches_per_request']} switches/request "
-                        f"({result['server_involuntary_per_request']} involuntary)"
+                        f"({result['server_involuntary_per_request']} involuntary), "
+                        f"cores by process {result['server_process_cores']}"
                     )
         finally:
             flush_redis()
