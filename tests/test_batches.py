@@ -110,3 +110,47 @@ def test_two_helpdesks_in_one_batch_name_one_company(make_settings):
         assert impact_check.recompute_all(runtime.engine, fix=False) == []
     finally:
         runtime.engine.dispose()
+
+
+def test_removing_many_tags_empties_their_tallies_in_a_few_statements(make_settings):
+    """A helpdesk clean-up takes 600 pain tags off 600 tickets in one batch: every tally the
+    customers and accounts held on those problems is deleted, the counts come back to zero as a
+    recount has them, and the tallies go in a statement or two, not one statement each (which
+    made removing 20,000 tags five times slower than adding them)."""
+    runtime = inline_runtime(make_settings(process_batch_size=1000))
+    tickets = [
+        (f"T{n}", f"person{n}@company{n % 40}.example", f"pain-p{n % 7}") for n in range(600)
+    ]
+    deletes: list[str] = []
+
+    def count_deletes(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("DELETE FROM IMPACTMEMBER"):
+            deletes.append(statement)
+
+    try:
+        added = [
+            generic_delivery(t, email, [tag], company=email.split("@")[1])
+            for t, email, tag in tickets
+        ]
+        store(runtime, "generic", added)
+        assert processing.drain(runtime.engine, runtime.settings).processed == 600
+        with runtime.engine.connect() as connection:
+            held = connection.execute(sa.text("SELECT count(*) FROM impactmember")).scalar_one()
+        assert held == 600 + 7 * 40  # a tally per customer, and one per account and problem
+        removed = [generic_delivery(t, email, [], [tag]) for t, email, tag in tickets]
+        store(runtime, "generic", removed)
+        sa.event.listen(runtime.engine, "before_cursor_execute", count_deletes)
+        result = processing.drain(runtime.engine, runtime.settings)
+        sa.event.remove(runtime.engine, "before_cursor_execute", count_deletes)
+        assert result.processed == 600 and result.failed == 0
+        with runtime.engine.connect() as connection:
+            left = connection.execute(sa.text("SELECT count(*) FROM impactmember")).scalar_one()
+            counts = connection.execute(
+                sa.text("SELECT sum(customers), sum(accounts), sum(tickets) FROM problem")
+            ).one()
+        assert left == 0
+        assert tuple(counts) == (0, 0, 0)
+        assert impact_check.recompute_all(runtime.engine, fix=False) == []
+        assert 1 <= len(deletes) <= 2  # SQLite: 500 keys a statement
+    finally:
+        runtime.engine.dispose()

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from voice_router.models import Customer
 from voice_router.platform.db import session_scope
-from voice_router.platform.upsert import among, find_many, insert_missing, update_many
+from voice_router.platform.upsert import among, delete_many, find_many, insert_missing, update_many
 
 AWKWARD = [
     'say "hi"',
@@ -102,3 +102,17 @@ def test_among_finds_awkward_strings_and_numbers(engine):
         again = session.exec(select(Customer.email).where(among(session, Customer.id, ids))).all()
         assert sorted(again) == sorted(emails[::2])
         assert session.exec(select(Customer).where(among(session, Customer.id, []))).all() == []
+
+
+def test_delete_many_deletes_exactly_the_rows_named(engine):
+    emails = [f"{n}{text}@x.example" for n, text in enumerate(AWKWARD)]
+    many = [f"bulk{n}@x.example" for n in range(1200)]  # more than SQLite's 500 a statement
+    with session_scope(engine) as session:
+        insert_missing(session, Customer, [{"email": e} for e in [*emails, *many]])
+    gone = [*emails[::2], *many[::3]]
+    with session_scope(engine) as session:
+        delete_many(session, TABLE, ["email"], [(e,) for e in [*gone, "absent@x.example"]])
+        delete_many(session, TABLE, ["email"], [])
+    with Session(engine) as session:
+        left = session.exec(select(Customer.email)).all()
+    assert sorted(left) == sorted(set(emails + many) - set(gone))

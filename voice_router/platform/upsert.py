@@ -220,12 +220,48 @@ def find_many(
             )
             found += session.execute(statement).all()
         return found
+    probes, params = _probes(table, bind.dialect, keys, values, "*")
+    sql = f"SELECT {', '.join('found.' + n for n in names)} FROM {probes}"
+    return list(session.connection().exec_driver_sql(sql, params).all())
+
+
+def _probes(
+    table: sa.Table,
+    dialect: sa.Dialect,
+    keys: Sequence[str],
+    values: Sequence[tuple[Any, ...]],
+    selected: str,
+) -> tuple[str, tuple[Any, ...]]:
+    """`unnest(<an array per key column>) AS v(<keys>) CROSS JOIN LATERAL (SELECT <selected>
+    FROM <table> WHERE <its keys match v's> OFFSET 0) AS found`, and what it binds: one probe
+    of the key's index per value (`find_many`, `delete_many`)."""
     by_key = {k: [value[i] for value in values] for i, k in enumerate(keys)}
-    arrays, params = _unnest(table, bind.dialect, by_key)
+    arrays, params = _unnest(table, dialect, by_key)
     match = " AND ".join(f"{table.name}.{k} = v.{k}" for k in keys)
     sql = (
-        f"SELECT {', '.join('found.' + n for n in names)} "
-        f"FROM unnest({arrays}) AS v({', '.join(keys)}) "
-        f"CROSS JOIN LATERAL (SELECT * FROM {table.name} WHERE {match} OFFSET 0) AS found"
+        f"unnest({arrays}) AS v({', '.join(keys)}) CROSS JOIN LATERAL "
+        f"(SELECT {selected} FROM {table.name} WHERE {match} OFFSET 0) AS found"
     )
-    return list(session.connection().exec_driver_sql(sql, params).all())
+    return sql, params
+
+
+def delete_many(
+    session: Session, table: sa.Table, keys: Sequence[str], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """DELETE the rows whose `keys` columns (a unique key) hold one of `values`. On PostgreSQL
+    one statement: the rows are found as `find_many` finds them, a probe of the key's index
+    per value, and deleted by their row address (`ctid`), so no plan can scan the table
+    instead. A batch that removes tags empties thousands of tallies at once; a DELETE each
+    made removing 20,000 tags take 14 s against 2.7 s for adding them. Elsewhere row-value
+    INs of 500."""
+    if not values:
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        key = sa.tuple_(*(table.c[k] for k in keys))
+        for start in range(0, len(values), 500):
+            session.execute(sa.delete(table).where(key.in_(values[start : start + 500])))
+        return
+    probes, params = _probes(table, bind.dialect, keys, values, "ctid")
+    sql = f"DELETE FROM {table.name} WHERE ctid = ANY(ARRAY(SELECT found.ctid FROM {probes}))"
+    session.connection().exec_driver_sql(sql, params)

@@ -33,7 +33,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
-from voice_router.platform.upsert import among, dialect, find_many, insert_many, update_many
+from voice_router.platform.upsert import (
+    among,
+    delete_many,
+    dialect,
+    find_many,
+    insert_many,
+    update_many,
+)
 from voice_router.problems import trend_days
 from voice_router.problems.impact import (
     ancestors_in,
@@ -253,15 +260,8 @@ def _tally(
     # a tally read as absent can be inserted plainly (COPY on PostgreSQL).
     table = _table(ImpactMember)
     insert_many(session, sa.insert(table), fresh)
-    update_many(session, table, ["owner_id", "kind", "member_id"], moved)
-    for owner, kind, member in emptied:
-        session.execute(
-            sa.delete(ImpactMember).where(
-                col(ImpactMember.owner_id) == owner,
-                col(ImpactMember.kind) == kind,
-                col(ImpactMember.member_id) == member,
-            )
-        )
+    update_many(session, table, keys, moved)
+    delete_many(session, table, keys, emptied)
     return flips
 
 
