@@ -318,6 +318,26 @@ def sign_generic(body: bytes, now: datetime | None = None) -> dict[str, str]:
     return sign(body, GENERIC_SECRET, now)
 
 
+def stored_delivery(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """A generic delivery's `delivery` row as `inbox.receive` stores it (pending, due now),
+    for a script that writes thousands at once."""
+    from voice_router.intake import inbox
+    from voice_router.platform.clock import utcnow
+
+    received = utcnow()
+    return {
+        "source": "generic",
+        "kind": "generic",
+        "delivery_key": json.loads(body)["id"],
+        "headers": inbox.stored_headers(headers),
+        "body": body,
+        "status": "pending",
+        "attempts": 0,
+        "received_at": received,
+        "next_attempt_at": received,
+    }
+
+
 # ---------------------------------------------------------------- processes
 
 

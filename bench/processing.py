@@ -49,7 +49,6 @@ worker and `--workers` of them: how deployed workers meet a backlog, start-up le
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -78,6 +77,7 @@ from common import (
     settings_for,
     sign_generic,
     sqlite_checkpoint,
+    stored_delivery,
     summary_ms,
     temp_dir,
     time_calls,
@@ -96,7 +96,6 @@ def fill_inbox(database_url: str, count: int, seed: int) -> float:
 
     from voice_router.intake import inbox
     from voice_router.models import Delivery
-    from voice_router.platform.clock import utcnow
     from voice_router.platform.db import make_engine, upgrade
 
     engine = make_engine(database_url)
@@ -115,20 +114,7 @@ def fill_inbox(database_url: str, count: int, seed: int) -> float:
             if receipt.status != "pending" or receipt.duplicate:
                 raise RuntimeError(f"delivery {i} was not stored as new and pending: {receipt}")
             continue
-        received = utcnow()
-        rows.append(
-            {
-                "source": "generic",
-                "kind": "generic",
-                "delivery_key": json.loads(body)["id"],
-                "headers": inbox.stored_headers(headers),
-                "body": body,
-                "status": "pending",
-                "attempts": 0,
-                "received_at": received,
-                "next_attempt_at": received,
-            }
-        )
+        rows.append(stored_delivery(body, headers))
         if len(rows) == 1000 or i == count - 1:
             with engine.begin() as connection:
                 connection.execute(sa.insert(Delivery.__table__), rows)  # type: ignore[attr-defined]

@@ -34,6 +34,7 @@ from common import (
     postgres_url,
     settings_for,
     sign_generic,
+    stored_delivery,
     temp_dir,
     write_result,
 )
@@ -43,9 +44,6 @@ from processing import fill_inbox
 def removal_rows(engine: Any) -> list[dict[str, Any]]:
     """A delivery per pain point that takes its tag off, stored as intake stores one."""
     import sqlalchemy as sa
-
-    from voice_router.intake import inbox
-    from voice_router.platform.clock import utcnow
 
     with engine.connect() as connection:
         found = connection.execute(
@@ -66,20 +64,7 @@ def removal_rows(engine: Any) -> list[dict[str, Any]]:
             "occurred_at": now,
         }
         body = json.dumps(document, separators=(",", ":")).encode()
-        received = utcnow()
-        rows.append(
-            {
-                "source": "generic",
-                "kind": "generic",
-                "delivery_key": document["id"],
-                "headers": inbox.stored_headers(sign_generic(body)),
-                "body": body,
-                "status": "pending",
-                "attempts": 0,
-                "received_at": received,
-                "next_attempt_at": received,
-            }
-        )
+        rows.append(stored_delivery(body, sign_generic(body)))
     return rows
 
 
