@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import ImpactDay, ImpactMember, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.upsert import insert_many
 from voice_router.problems import trend_days
 from voice_router.problems.impact import (
     Impact,
@@ -131,9 +132,11 @@ def store(session: Session, problems: Mapping[int, Problem], counts: Mapping[int
         for owner in owners
         for day, n in counts[owner].days.items()
     ]
+    # One statement a table (COPY on PostgreSQL): an executemany was an INSERT a row, each
+    # firing the table's statement-level reference check, 2 s for a merge of problems of
+    # 9,000 and 5,000 pain points (`bench/merges.py`).
     for model, rows in ((ImpactMember, members), (ImpactDay, days)):
-        if rows:
-            session.execute(sa.insert(model.__table__), rows)  # type: ignore[union-attr]  # SQLModel leaves __table__ undeclared
+        insert_many(session, sa.insert(model.__table__), rows)  # type: ignore[union-attr]  # SQLModel leaves __table__ undeclared
     now = utcnow()
     for owner, problem in problems.items():
         found = counts[owner].impact
