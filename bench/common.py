@@ -161,6 +161,36 @@ def compile_code(tree: Path = ROOT) -> None:
             raise RuntimeError(f"{tree / name}: does not compile")
 
 
+def rounds_on_databases(
+    databases: str,
+    rounds: int,
+    name: str,
+    one_round: Callable[[str], dict[str, Any]],
+    said: Callable[[dict[str, Any]], str],
+) -> list[dict[str, Any]]:
+    """`one_round(database_url)` `rounds` times on each of `databases` (comma-separated:
+    postgresql, sqlite), each time on a fresh database (PostgreSQL: made and dropped; SQLite:
+    a new file), databases alternating within a round; each result gets its `database` and
+    `round`, and `said(result)` is logged after it."""
+    runs: list[dict[str, Any]] = []
+    with temp_dir(f"vr-bench-{name}-") as workdir:
+        for round_no in range(1, rounds + 1):
+            for database in [d.strip() for d in databases.split(",") if d.strip()]:
+                log(f"round {round_no}: {database} ...")
+                if database == "postgresql":
+                    made = create_postgres(name)
+                    try:
+                        found = one_round(postgres_url(made))
+                    finally:
+                        drop_postgres(made)
+                else:
+                    found = one_round(f"sqlite:///{workdir / f'{name}-{round_no}.db'}")
+                found.update(database=database, round=round_no)
+                runs.append(found)
+                log(f"  {said(found)}")
+    return runs
+
+
 @contextlib.contextmanager
 def temp_dir(prefix: str) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix=prefix))

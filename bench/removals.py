@@ -22,20 +22,15 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from common import (
     compile_code,
-    create_postgres,
-    drop_postgres,
-    log,
     machine,
-    postgres_url,
+    rounds_on_databases,
     settings_for,
     sign_generic,
     stored_delivery,
-    temp_dir,
     write_result,
 )
 from processing import fill_inbox
@@ -134,27 +129,17 @@ def main() -> int:
     parser.add_argument("--output", default="removals", help="bench/results/<OUTPUT>.json")
     args = parser.parse_args()
     compile_code()
-    runs: list[dict[str, Any]] = []
-    with temp_dir("vr-bench-removals-") as workdir:
-        for round_no in range(1, args.rounds + 1):
-            for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
-                log(f"round {round_no}: {database}, {args.deliveries} additions then removals ...")
-                if database == "postgresql":
-                    name = create_postgres("removals")
-                    try:
-                        found = one_round(postgres_url(name), args.deliveries)
-                    finally:
-                        drop_postgres(name)
-                else:
-                    path = Path(workdir) / f"removals-{round_no}.db"
-                    found = one_round(f"sqlite:///{path}", args.deliveries)
-                found.update(database=database, round=round_no)
-                runs.append(found)
-                log(
-                    f"  added {found['added']['per_s']}/s, removed {found['removed']['per_s']}/s, "
-                    f"DELETEs {found['removed']['statements'].get('DELETE', 0)}, "
-                    f"{'all back to zero' if found['ok'] else 'LEFT: ' + str(found['left'])}"
-                )
+    runs = rounds_on_databases(
+        args.databases,
+        args.rounds,
+        "removals",
+        lambda url: one_round(url, args.deliveries),
+        lambda found: (
+            f"added {found['added']['per_s']}/s, removed {found['removed']['per_s']}/s, "
+            f"DELETEs {found['removed']['statements'].get('DELETE', 0)}, "
+            f"{'all back to zero' if found['ok'] else 'LEFT: ' + str(found['left'])}"
+        ),
+    )
     path = write_result(args.output, {"benchmark": "removals", "machine": machine(), "runs": runs})
     print(f"removals: {args.deliveries} tags added, then taken off again (in-process drains)")
     print(
