@@ -17,8 +17,9 @@ from integrations import registry
 from tests.support import by_key, config_file, generic_delivery, post_signed
 from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
-from voice_router.models import Account, ApiToken, Delivery, UiSession
+from voice_router.models import Account, ApiToken, Delivery, Problem, UiSession
 from voice_router.platform.tokens import authenticate, create_token
+from voice_router.problems import impact_check, merging
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -143,6 +144,31 @@ def test_import_accounts_keeps_good_rows_and_reports_bad_ones(tmp_path, settings
     assert accounts["acme.com"].mrr == 1200 and accounts["acme.com"].plan == "Business"
     assert str(accounts["initech.com"].mrr) == "800.50"
     assert by_key(client, runtime)["sso"]["mrr"] == 1200.0  # impact recomputed
+
+
+def test_import_accounts_sums_mrr_again_for_merged_problems_too(
+    tmp_path, settings, runtime, client
+):
+    """Customers of acme.com on two problems, one merged into the other, globex.com's on the
+    surviving one: an import that reprices acme.com moves the MRR of both, the surviving
+    problem's over its whole group, and every count still equals a recount."""
+    for ticket, email, tag in [
+        ("T1", "a@acme.com", "pain-sso"),
+        ("T2", "b@acme.com", "pain-login"),
+        ("T3", "c@globex.com", "pain-login"),
+    ]:
+        body = generic_delivery(ticket, email, [tag], company=email.split("@")[1], mrr=100)
+        assert post_signed(client, "generic", body).status_code == 202
+    problems = by_key(client, runtime)
+    merging.merge(runtime.engine, problems["sso"]["id"], problems["login"]["id"], "pm")
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text("domain,name,plan,mrr\nacme.com,Acme,Business,1200\n")
+    result = run(tmp_path, settings, "import-accounts", str(csv_file))
+    assert result.exit_code == 0, result.output
+    with Session(runtime.engine) as session:
+        mrr = {p.key: float(p.mrr) for p in session.exec(select(Problem)).all()}
+    assert mrr == {"sso": 1200.0, "login": 1300.0}  # login's group: acme.com once, globex.com
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
 
 
 def test_import_accounts_without_the_columns_says_so(tmp_path, settings):

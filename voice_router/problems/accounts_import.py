@@ -1,7 +1,8 @@
 """`voice-router import-accounts FILE.csv`: account revenue from a CSV (domain,name,plan,mrr).
 
-Good rows are kept, bad rows are reported with their line numbers, and the impact of every
-problem those accounts appear in is recomputed so MRR sums are current.
+Good rows are kept, bad rows are reported with their line numbers, and every problem that
+counts one of those accounts has its MRR summed again from its account tallies
+(`impact_delta.resum_mrr`), so MRR sums are current.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from voice_router.models import Account, PainPoint
+from voice_router.models import Account
 from voice_router.platform.db import session_scope
-from voice_router.problems import impact_recount
+from voice_router.problems import impact_delta
 from voice_router.problems.identity import is_free_mail
 
 COLUMNS = ("domain", "name", "plan", "mrr")
@@ -88,11 +89,7 @@ def _store(engine: Engine, rows: list[AccountRow]) -> None:
             session.add(account)
             existing[row.domain] = account
         session.flush()
-        ids = [a.id for a in existing.values()]
-        touched = session.exec(
-            select(PainPoint.problem_id).where(col(PainPoint.account_id).in_(ids)).distinct()
-        ).all()
-        impact_recount.recompute(session, touched)
+        impact_delta.resum_mrr(session, [a.id for a in existing.values()])
 
 
 def import_accounts(
