@@ -1,8 +1,9 @@
 """`voice-router import-accounts FILE.csv`: account revenue from a CSV (domain,name,plan,mrr).
 
 Good rows are kept, bad rows are reported with their line numbers, and every problem that
-counts one of those accounts has its MRR summed again from its account tallies
-(`impact_delta.resum_mrr`), so MRR sums are current.
+counts one of those accounts has its MRR summed again from its account tallies, as a batch
+does when a delivery changes an account's MRR (`impact_delta.apply`), so MRR sums are
+current.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def _store(engine: Engine, rows: list[AccountRow]) -> None:
             session.add(account)
             existing[row.domain] = account
         session.flush()
-        impact_delta.resum_mrr(session, [a.id for a in existing.values()])
+        accounts = [a.id for a in existing.values()]
+        impact_delta.apply(session, [], impact_delta.problems_of_accounts(session, accounts))
 
 
 def import_accounts(

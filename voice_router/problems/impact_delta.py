@@ -347,37 +347,19 @@ def _ask_seen(session: Session, parents: dict[int, int], problems: dict[int, Cou
         problem.first_seen, problem.last_seen = first, last
 
 
-def resum_mrr(session: Session, account_ids: Sequence[int]) -> set[int]:
-    """After accounts' MRR changed outside a batch (`import-accounts`): the problems that
-    count one of them (each group owner holds its own account tallies), locked, their MRR
-    summed again from those tallies. Nothing else they count depends on an account's MRR,
-    so the cost follows the problems, not their pain points. Returns the problems updated."""
-    owners: set[int] = set()
-    for start in range(0, len(account_ids), 500):
-        owners.update(
-            session.exec(
-                select(ImpactMember.owner_id)
-                .where(
-                    ImpactMember.kind == "a",
-                    col(ImpactMember.member_id).in_(account_ids[start : start + 500]),
-                    ImpactMember.n > 0,
-                )
-                .distinct()
-            ).all()
-        )
-    if not owners:
+def problems_of_accounts(session: Session, account_ids: Sequence[int]) -> set[int]:
+    """Problems with a pain point of one of these accounts: those whose MRR is to be summed
+    again when the accounts' MRR changed (`apply`'s `repriced`: a batch's events, or
+    `import-accounts`)."""
+    if not account_ids:
         return set()
-    _, rows = lock_owners(session, owners, COUNT_COLUMNS)
-    problems = {pid: Counts(*row) for pid, row in rows.items()}
-    _sum_mrr(session, problems)
-    now = utcnow()
-    update_many(
-        session,
-        _table(Problem),
-        ["id"],
-        [{"id": pid, "mrr": problems[pid].mrr, "updated_at": now} for pid in sorted(problems)],
+    return set(
+        session.exec(
+            select(PainPoint.problem_id)
+            .where(among(session, PainPoint.account_id, account_ids))
+            .distinct()
+        ).all()
     )
-    return set(problems)
 
 
 def _sum_mrr(session: Session, problems: dict[int, Counts]) -> None:

@@ -153,7 +153,7 @@ def recompute(session: Session, problem_ids: Iterable[int]) -> None:
     """Count each problem (and the problems it was merged into) afresh from its pain points
     and store the counts, tallies and new tickets per day: after a merge, an unmerge, or
     `voice-router recompute --fix`. Processing keeps them by difference (`impact_delta`), and
-    an account import sums MRR again from the tallies (`impact_delta.resum_mrr`)."""
+    an account import sums MRR again from the tallies (`impact_delta.apply`)."""
     parents, problems = lock_owners(session, problem_ids)
     if not problems:
         return

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from integrations import registry
 from integrations.events import PainPointEvent, PayloadError
@@ -22,7 +22,6 @@ from voice_router.intake.admission import matcher_for, read_events
 from voice_router.intake.processing import contention
 from voice_router.intake.processing.failures import record_failure
 from voice_router.intake.store import TABLE
-from voice_router.models import PainPoint
 from voice_router.platform import schedule
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
@@ -218,15 +217,7 @@ def _new_rows(attachers: dict[str, Attacher], delivery: Any, parsed: Parsed) -> 
 def _repriced(session: Session, attachers: Any) -> set[int]:
     """Problems with a pain point of an account whose MRR the batch changed."""
     accounts = sorted(set().union(*(a.directory.mrr_changed for a in attachers)))
-    if not accounts:
-        return set()
-    return set(
-        session.exec(
-            select(PainPoint.problem_id)
-            .where(among(session, PainPoint.account_id, accounts))
-            .distinct()
-        ).all()
-    )
+    return impact_delta.problems_of_accounts(session, accounts)
 
 
 def _process_jira(
