@@ -469,3 +469,33 @@ def test_the_update_interval_paces_changes_but_not_people(make_settings, sandbox
     assert due_in(runtime, problem_id) is None
     assert "|2|2|" in only_issue(sandbox)["fields"]["description"]
     runtime.engine.dispose()
+
+
+def test_an_account_import_brings_the_jira_issues_of_its_problems_up_to_date(
+    client, runtime, sandbox, tmp_path
+):
+    """`import-accounts` gives acme.com a name and a new MRR: the problem counting it owes a
+    Jira sync, marked with the import, and that sync shows the new revenue and name."""
+    from tests.support import SECRETS
+
+    report(client, "T1", "a@acme.com", company="acme.com", mrr=100)
+    key = only_issue(sandbox)["key"]
+    assert "|1|1|100|1|" in sandbox.issue(key)["fields"]["description"]
+    assert problem_row(runtime).jira_sync_due_at is None
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text("domain,name,plan,mrr\nacme.com,Acme Corp,Business,1200\n")
+    config = tmp_path / "vr.toml"
+    config.write_text(
+        f'database_url = "{runtime.settings.database_url}"\n'
+        f'[sources.generic]\nkind = "generic"\nsecret = "{SECRETS["generic"]}"\n'
+        f'[jira]\nurl = "{sandbox.url}"\nemail = "bot@example.com"\n'
+        'api_token = "sandbox-token"\nproject = "PROD"\nupdate_interval_seconds = 0\n'
+    )
+    proc = run_cli(config, "import-accounts", str(csv_file))
+    assert proc.returncode == 0, proc.stderr
+    assert "Jira issues of 1 problem(s) will show the new revenue" in proc.stdout
+    assert problem_row(runtime).jira_sync_due_at is not None
+    runtime.queue.run_due_syncs()
+    description = sandbox.issue(key)["fields"]["description"]
+    assert "|1|1|1,200|1|" in description and "Acme Corp" in description
+    assert problem_row(runtime).jira_sync_due_at is None

@@ -119,19 +119,36 @@ def recompute(ctx: click.Context, mode: str) -> None:
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def import_accounts(ctx: click.Context, csv_file: Path) -> None:
-    """Load account revenue from a CSV with columns domain,name,plan,mrr."""
+    """Load account revenue from a CSV with columns domain,name,plan,mrr; the Jira issues of
+    the problems counting those accounts are updated (paced as after new reports)."""
     from tqdm import tqdm
 
-    from voice_router.platform.db import make_engine
+    from voice_router.platform.schedule import SYNC_DELAY
     from voice_router.problems.accounts_import import import_accounts as run_import
 
-    engine = make_engine(settings_of(ctx).database_url)
+    rt = runtime_of(ctx)
     total = max(0, sum(1 for _ in csv_file.open(encoding="utf-8-sig")) - 1)
-    with tqdm(total=total, unit="row", desc="accounts", file=sys.stderr) as bar:
-        report = run_import(engine, csv_file, progress=bar.update)
+    try:
+        with tqdm(total=total, unit="row", desc="accounts", file=sys.stderr) as bar:
+            report = run_import(rt.engine, rt.settings, csv_file, progress=bar.update)
+    finally:
+        rt.engine.dispose()
     for line, message in report.errors:
         click.echo(f"{csv_file}:{line}: {message}", err=True)
     click.echo(f"imported {report.imported} account(s), {len(report.errors)} bad row(s)")
+    if report.sync_due:
+        try:
+            rt.queue.signal_sync(sorted(report.sync_due), SYNC_DELAY.total_seconds())
+        except Exception as exc:  # due in the database already: a worker's sweep finds them
+            click.echo(
+                f"voice-router: the job queue did not answer ({type(exc).__name__}); workers will "
+                "find the syncs due within seconds",
+                err=True,
+            )
+        click.echo(
+            f"Jira issues of {len(report.sync_due)} problem(s) will show the new revenue "
+            "(paced by [jira].update_interval_seconds)"
+        )
     if report.errors:
         sys.exit(1)
 

@@ -3,7 +3,8 @@
 Good rows are kept, bad rows are reported with their line numbers, and every problem that
 counts one of those accounts has its MRR summed again from its account tallies, as a batch
 does when a delivery changes an account's MRR (`impact_delta.apply`), so MRR sums are
-current.
+current. Their Jira issues owe a sync, as after a batch (paced by
+`[jira].update_interval_seconds`): the issue shows the MRR and the top accounts' names.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from voice_router.models import Account
+from voice_router.platform import schedule
 from voice_router.platform.db import session_scope
+from voice_router.platform.settings import Settings
 from voice_router.problems import impact_delta
 from voice_router.problems.identity import is_free_mail
 
@@ -32,6 +35,7 @@ CHUNK = 500
 class ImportReport:
     imported: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    sync_due: set[int] = field(default_factory=set)  # problems whose Jira issue owes a sync
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,9 @@ def read_rows(path: Path, report: ImportReport) -> Iterator[AccountRow]:
                 report.errors.append((reader.line_num, str(exc)))
 
 
-def _store(engine: Engine, rows: list[AccountRow]) -> None:
+def _store(engine: Engine, settings: Settings, rows: list[AccountRow]) -> set[int]:
+    """Write the rows, sum MRR again where they are counted; returns the problems whose Jira
+    issues owe a sync for it (none without Jira), marked due in the same transaction."""
     with session_scope(engine) as session:
         domains = [r.domain for r in rows]
         existing = {
@@ -91,25 +97,39 @@ def _store(engine: Engine, rows: list[AccountRow]) -> None:
             existing[row.domain] = account
         session.flush()
         accounts = [a.id for a in existing.values()]
-        impact_delta.apply(session, [], impact_delta.problems_of_accounts(session, accounts))
+        moved = impact_delta.apply(
+            session, [], impact_delta.problems_of_accounts(session, accounts)
+        )
+        schedule.sync_due(session, settings, moved)
+    return moved if settings.jira.url else set()
 
 
 def import_accounts(
-    engine: Engine, path: Path, progress: Callable[[int], object] | None = None
+    engine: Engine,
+    settings: Settings,
+    path: Path,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
     report = ImportReport()
     chunk: list[AccountRow] = []
     for row in read_rows(path, report):
         chunk.append(row)
         if len(chunk) >= CHUNK:
-            _store(engine, chunk)
-            report.imported += len(chunk)
-            if progress:
-                progress(len(chunk))
+            _chunk_stored(engine, settings, chunk, report, progress)
             chunk = []
     if chunk:
-        _store(engine, chunk)
-        report.imported += len(chunk)
-        if progress:
-            progress(len(chunk))
+        _chunk_stored(engine, settings, chunk, report, progress)
     return report
+
+
+def _chunk_stored(
+    engine: Engine,
+    settings: Settings,
+    chunk: list[AccountRow],
+    report: ImportReport,
+    progress: Callable[[int], object] | None,
+) -> None:
+    report.sync_due |= _store(engine, settings, chunk)
+    report.imported += len(chunk)
+    if progress:
+        progress(len(chunk))
