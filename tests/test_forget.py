@@ -230,6 +230,32 @@ def test_a_similar_email_is_someone_else(client, runtime):
     assert b"xmaria.lopez@acme-corp.com" in dump(runtime.engine)
 
 
+def test_spellings_the_database_cannot_lower_are_still_found(client, runtime):
+    """The rows to look at are chosen by the database, on a lowered piece of her address or
+    name (`Mentions.needles`): a letter SQL's `lower` leaves alone (U+0130, which Python's
+    case-insensitive match takes for i) or white space inside her name must not hide a row
+    from it."""
+    note_id = seed(client, runtime)
+    quoted = "Escalated by MAR\u0130A.LOPEZ@ACME-CORP.COM"
+    with Session(runtime.engine) as session:
+        colleague = session.exec(select(PainPoint).where(PainPoint.ticket_id == "G-2")).one()
+        colleague.subject = quoted
+        note = session.get(Note, note_id)
+        assert note is not None
+        note.body = "Ring maria \n\t LOPEZ, not \u212aaria Lopez"
+        session.add_all([colleague, note])
+        session.commit()
+
+    report = forget(runtime.engine, EMAIL, "test:dpo")
+
+    assert report.scrubbed == {"note.body": 1, "painpoint.subject": 1}
+    with Session(runtime.engine) as session:
+        colleague = session.exec(select(PainPoint).where(PainPoint.ticket_id == "G-2")).one()
+        assert colleague.subject == "Escalated by [forgotten]"
+        note = session.get(Note, note_id)
+        assert note is not None and note.body == "Ring [forgotten], not \u212aaria Lopez"
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_sqlite_file_keeps_no_copy(client, runtime, settings):
     """Rows updated before forget leave old copies in free space of the file; forget runs

@@ -29,6 +29,7 @@ from sqlmodel import Session, SQLModel
 
 from integrations import registry
 from integrations.events import IntegrationError, Person
+from voice_router.platform.upsert import update_many
 from voice_router.problems.mentions import Mentions, cut_json
 
 FORGOTTEN_BODY = b'{"forgotten": true}'
@@ -100,10 +101,13 @@ def erase_deliveries(
                 status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
             )
         )
+    changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns a cut changed
     for delivery_id, values in cuts.items():
         if values:
-            session.execute(sa.update(table).where(table.c.id == delivery_id).values(**values))
+            changed.setdefault(tuple(sorted(values)), []).append({"id": delivery_id, **values})
             result.scrubbed.update(f"delivery.{column}" for column in values)
+    for rows in changed.values():  # an agent's address may be cut out of thousands
+        update_many(session, table, ["id"], rows)
     result.stubbed = len(stubs)
     result.kept = +result.kept
     return result

@@ -4,6 +4,11 @@ A person is found by their e-mail address (in any letter case, never as part of 
 address) and by their full names (two words or more: a lone first name is too ambiguous).
 Raw webhook bodies spell text in more ways than a column does: JSON escapes, URL encoding,
 Jira's wiki-markup escapes (`\\@`, `\\-`); both the search and the cut see through them.
+
+`forget` looks through every stored delivery and text column, so a search first asks for the
+pieces of the person's address (or of a name) that no case rule can spell otherwise, as plain
+substrings of the lowered text (`needles`, `found`), and runs a pattern only where they all
+are. The database asks the same of every other table (voice_router.problems.privacy).
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from functools import partial
 from urllib.parse import unquote, unquote_plus
 
 FORGOTTEN = "[forgotten]"
+# Runs of characters a case-insensitive pattern matches only as themselves or their ASCII
+# other case: printable ASCII but i, k and s (re also takes U+0130 and U+0131 for i, the
+# Kelvin sign U+212A for k, the long s U+017F for s); a space ends a run (a name's words are
+# matched across any white space).
+_PLAIN = re.compile(r"(?:(?![iksIKS])[\x21-\x7e])+")
 _MARKUP_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 # A JSON string literal, and whether it is an object key (a `:` follows).
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?', re.DOTALL)
@@ -33,19 +43,57 @@ class Mentions:
         spelled.reverse()  # the longest first
         self.name = re.compile("|".join(spelled), re.IGNORECASE) if spelled else None
         self.any = re.compile("|".join([mail, *spelled]), re.IGNORECASE)
+        address, of_names = _pieces(email), [_pieces(n) for n in full]
+        # pattern -> per spelling it matches (the address, each name), the lowered pieces
+        # that every text it matches that way holds
+        self._needles: dict[re.Pattern[str], list[tuple[str, ...]]] = {
+            self.email: [address],
+            self.any: [address, *of_names],
+        }
+        if self.name is not None:
+            self._needles[self.name] = of_names
+
+    def needles(self, pattern: re.Pattern[str] | None = None) -> list[tuple[str, ...]] | None:
+        """What any text that `pattern` (default: either) matches holds, lowered with ASCII
+        case rules (`str.lower`, SQL's `lower`): all the pieces of one of these groups (one
+        group per address or name). None when some spelling has no piece to look for."""
+        needles = self._needles.get(pattern or self.any)
+        return None if needles is None or () in needles else needles
+
+    def found(self, text: str, pattern: re.Pattern[str] | None = None) -> bool:
+        """`pattern` (default: either) in `text`. A text that does not hold the pattern's
+        needles, lowered, cannot match, and is not searched."""
+        pattern = pattern or self.any
+        needles = self.needles(pattern)
+        if needles is not None and not _holds(text.lower(), needles):
+            return False
+        return pattern.search(text) is not None
 
     def in_raw(self, raw: bytes | str, pattern: re.Pattern[str] | None = None) -> bool:
         """`pattern` (default: either) in raw webhook bytes, also when JSON-escaped,
         URL-encoded or markup-escaped."""
-        pattern = pattern or self.any
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        needles = self.needles(pattern)
+        plain = "%" not in text and "\\" not in text  # then its only other spelling is `+`
+        if plain and needles is not None and not _holds(text.lower(), needles):
+            return False  # read as a space, which makes no piece it lacks
         variants = [text, unquote(text), unquote_plus(text)]
         if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
             variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
             with suppress(ValueError, RecursionError):
                 decoded = json.dumps(json.loads(text), ensure_ascii=False)
                 variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded)]
-        return any(pattern.search(v) for v in variants)
+        return any(self.found(v, pattern) for v in dict.fromkeys(variants))
+
+
+def _pieces(text: str) -> tuple[str, ...]:
+    """The runs of `text`'s characters in `_PLAIN`, lowered: any text a case-insensitive
+    pattern of `text` matches holds each of them once lowered."""
+    return tuple(run.lower() for run in _PLAIN.findall(text))
+
+
+def _holds(lowered: str, needles: list[tuple[str, ...]]) -> bool:
+    return any(all(piece in lowered for piece in group) for group in needles)
 
 
 def cut_text(text: str, pattern: re.Pattern[str]) -> str:

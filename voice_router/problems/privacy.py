@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -53,6 +53,8 @@ __all__ = ["FORGOTTEN", "FORGOTTEN_BODY", "FORGOTTEN_NOTE", "ForgetReport", "for
 FREE_TEXT = frozenset({"note.body", "problem.title"})
 NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # see delivery_erasure / no e-mail
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CHUNK = 500  # ids in one IN (SQLite's limit on bound parameters)
+Query = TypeVar("Query", bound=sa.Select[Any])
 
 
 @dataclass
@@ -189,17 +191,27 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
         session.execute(
             sa.delete(ProblemVector).where(col(ProblemVector.problem_id).in_(problem_ids))
         )
-    for pp in pain_points:
-        pp.subject = pp.first_message = None  # their quotes go with them
-        if pp.ticket_url and mentions.any.search(pp.ticket_url):
-            pp.ticket_url = None
-        session.add(pp)
+    # Set-wise: an UPDATE a row fires the table's reference trigger a row (PostgreSQL), and
+    # an agent may have handled tens of thousands of tickets.
+    table = PainPoint.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+    urls = [pp.id for pp in pain_points if pp.ticket_url and mentions.found(pp.ticket_url)]
+    if ids:  # their quotes go with them
+        session.execute(
+            sa.update(table)
+            .where(table.c.customer_id.in_(ids))
+            .values(subject=None, first_message=None)
+        )
+    for start in range(0, len(urls), CHUNK):
+        chunk = urls[start : start + CHUNK]
+        session.execute(sa.update(table).where(table.c.id.in_(chunk)).values(ticket_url=None))
     # The person was also an agent: their address and name leave every ticket they handled.
-    handled = session.exec(select(PainPoint).where(func.lower(PainPoint.agent_email) == email))
-    for pp in handled:
-        pp.agent_email = pp.agent_name = None
-        session.add(pp)
-        scrubbed["painpoint.agent_email"] += 1
+    handled: int = session.execute(
+        sa.update(table)
+        .where(func.lower(table.c.agent_email) == email)
+        .values(agent_email=None, agent_name=None)
+    ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
+    if handled:
+        scrubbed["painpoint.agent_email"] += handled
     for identity in identities:
         session.delete(identity)
     for customer in customers:
@@ -230,7 +242,7 @@ def _outside_reach(
     jira_keys = dict(session.exec(select(Problem.id, Problem.jira_key)).all())
     report.jira_problems = sorted(p for p in problems if jira_keys.get(p))
     for note in session.exec(select(Note).where(col(Note.jira_comment_id).is_not(None))):
-        if mentions.any.search(note.body):
+        if mentions.found(note.body):
             key = jira_keys.get(note.problem_id) or f"problem {note.problem_id}"
             report.jira_comments.append(f"{key} comment {note.jira_comment_id}")
 
@@ -241,9 +253,9 @@ def _forget_accounts(session: Session, account_ids: set[int | None], mentions: M
     changed = 0
     for account in session.exec(select(Account).where(col(Account.id).in_(account_ids))):
         hit = False
-        if account.name and mentions.any.search(account.name):
+        if account.name and mentions.found(account.name):
             account.name, hit = None, True
-        if account.key.startswith("name:") and mentions.any.search(account.key):
+        if account.key.startswith("name:") and mentions.found(account.key):
             account.key, hit = f"forgotten:{account.id}", True
         if hit:
             session.add(account)
@@ -254,8 +266,8 @@ def _forget_accounts(session: Session, account_ids: set[int | None], mentions: M
 def _forget_outbound(session: Session, mentions: Mentions) -> int:
     """A digest addressed to the person (they were also an agent) is never sent."""
     changed = 0
-    for row in session.exec(select(Outbound)):
-        if mentions.email.search(row.target):
+    for row in session.exec(_mentioning(select(Outbound), [Outbound.target], mentions)):
+        if mentions.found(row.target, mentions.email):
             row.target = f"forgotten:{row.id}"
             if row.status in ("pending", "sending"):
                 row.status = "cancelled"
@@ -280,22 +292,43 @@ def _sweep(
             continue
         keys = list(table.primary_key.columns)
         updates = []
-        for row in session.execute(sa.select(*keys, *columns)).mappings():
+        for row in session.execute(
+            _mentioning(sa.select(*keys, *columns), columns, mentions)
+        ).mappings():
             values = {}
             for column in columns:
                 text, name = row[column], f"{table.name}.{column.name}"
                 if not text:
                     continue
                 pattern = mentions.any if name in FREE_TEXT else mentions.email
-                if pattern.search(text):
+                if mentions.found(text, pattern):
                     values[column.name] = text = pattern.sub(FORGOTTEN, text)
                     scrubbed[name] += 1
-                if mentions.name is not None and mentions.name.search(text):
+                if mentions.name is not None and mentions.found(text, mentions.name):
                     kept[name] += 1
             if values:
                 updates.append(([k == row[k] for k in keys], values))
         for where, values in updates:
             session.execute(sa.update(table).where(*where).values(**values))
+
+
+def _mentioning(query: Query, columns: list[Any], mentions: Mentions) -> Query:
+    """`query` narrowed to rows with a needle of the address or a name in one of `columns`
+    (`Mentions.needles`), so the database, not Python, looks through every row of every
+    table; the patterns then decide on those few."""
+    needles = mentions.needles()
+    if needles is None:
+        return query
+    lowered = [sa.func.lower(column) for column in columns]
+    return query.where(
+        sa.or_(
+            *(
+                sa.and_(*(text.contains(piece, autoescape=True) for piece in group))
+                for text in lowered
+                for group in needles
+            )
+        )
+    )
 
 
 def _is_text(column: sa.Column[Any]) -> bool:
