@@ -235,6 +235,29 @@ def test_jira_deliveries_lose_her_address_and_name_and_keep_their_status(runtime
     }
 
 
+def test_her_name_across_a_line_break_in_a_jira_comment_is_found_and_cut(runtime):
+    """JSON writes a line break as `\\n`: her name on two lines of a staff comment is still
+    her name (the cut reads the decoded strings; so must the search that decides to cut)."""
+    receive(runtime, report_of("N-1", ANNA, "pain-export", "export", "n7"))
+    first, last = NAME.split()
+    body = {"webhookEvent": "comment_created", "comment": {"body": f"Met\n{first}\n{last} today"}}
+    with Session(runtime.engine) as session:
+        row = Delivery(
+            source="jira", kind="jira", delivery_key="j-2", headers="{}",
+            body=json.dumps(body).encode(),
+        )  # fmt: skip
+        session.add(row)
+        session.commit()
+        delivery_id = row.id
+    assert delivery_id is not None
+
+    report = forget(runtime.engine, ANNA, "test")
+
+    assert report.scrubbed == {"delivery.body": 1}
+    stored = delivery_rows(runtime.engine, [delivery_id])[delivery_id][1]
+    assert json.loads(stored)["comment"]["body"] == "Met\n[forgotten] today"
+
+
 def test_every_string_column_is_swept_also_those_sqlmodel_declares(runtime):
     """SQLModel's `str` columns are a type decorator, not sa.String: a title a PM typed, a
     delivery id a sender chose, are swept like every other text."""

@@ -5,10 +5,12 @@ ones: U+0130 and U+0131 for i, the Kelvin sign U+212A for k, the long s U+017F f
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voice_router.problems.mentions import FORGOTTEN, Mentions, cut_text
+from voice_router.problems.mentions import FORGOTTEN, Mentions, cut_json, cut_text
 
 LOOK_ALIKES = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
 LETTERS = "abcdefghijklmnopqrstuvwxyzäéß"
@@ -57,6 +59,39 @@ def test_found_answers_as_the_pattern_does(email, name, before, after, which, ca
         assert mentions.found(text, pattern) == bool(pattern.search(text)), (pattern, text)
 
 
+def escaped(text: str, flags: list[bool], url: bool) -> str:
+    """`text` inside a JSON string as a sender may write it: some characters as `\\u` escapes,
+    and with `url` the `@` URL-encoded."""
+    if url:
+        text = text.replace("@", "%40")
+    return "".join(
+        f"\\u{ord(c):04x}" if flag else json.dumps(c)[1:-1]
+        for c, flag in zip(text, [*flags, *[False] * len(text)], strict=False)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    email=emails,
+    name=st.lists(words, min_size=2, max_size=3).map(" ".join),
+    before=noise,
+    which=st.sampled_from(["email", "name", "neither"]),
+    cases=st.lists(st.booleans(), min_size=40, max_size=40),
+    alikes=st.lists(st.booleans(), min_size=40, max_size=40),
+    escapes=st.lists(st.booleans(), min_size=40, max_size=40),
+    url=st.booleans(),
+)
+def test_cutting_json_with_the_needles_cuts_what_the_pattern_alone_cuts(
+    email, name, before, which, cases, alikes, escapes, url
+):
+    mentions = Mentions(email, [name])
+    said = {"email": email, "name": name.replace(" ", "\n", 1), "neither": "nobody"}[which]
+    inside = escaped(respelled(said, cases, alikes), escapes, url)
+    text = f'{{"text": {json.dumps(before)}, "said": "{inside}", {json.dumps(said)}: 1}}'
+    for pattern in (mentions.email, mentions.any):
+        assert cut_json(text, pattern, mentions) == cut_json(text, pattern)
+
+
 def test_an_address_spelled_with_look_alikes_is_still_found_and_cut():
     mentions = Mentions("kris@sikora.is", ["Kris Sikora"])
     text = "mail \u212aR\u0130S@\u017fIKORA.\u0130S or KRIS\n SIKORA"
@@ -72,7 +107,10 @@ def test_raw_bodies_are_searched_through_their_escapes():
         b"to=ann.lee%40acme.com&x=1",
         b"{quote}ann.lee\\@acme\\.com{quote}",
         b'{"name": "Ann L\\u00e9e"}',
+        b'{"signature": "Thanks,\\nAnn\\nL\\u00e9e"}',  # her name across a line break
     ):
         assert mentions.in_raw(raw), raw
     # the name's needle ("ann") is in it, the address's is not: the patterns decide
     assert not mentions.in_raw(b'{"email": "ann.leeds@acme.com", "name": "Annie L\\u00e9e"}')
+    # two strings are never read as one: "Ann" ends one, "Lée" starts the next
+    assert not mentions.in_raw(b'{"first": "Ann", "last": "L\\u00e9e", "n": "x\\ny"}')

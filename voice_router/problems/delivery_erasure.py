@@ -143,8 +143,8 @@ def _people(kind: str, headers: str, body: bytes) -> list[Person]:
 def _cut(row: _Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:
     """The changed columns of a delivery with `pattern` cut out of its JSON text; None when
     some of it cannot be cut (not JSON): then the delivery is stubbed, privacy first."""
-    body = cut_json(row.body.decode("utf-8", "surrogateescape"), pattern)
-    headers = cut_json(row.headers, pattern)
+    body = cut_json(row.body.decode("utf-8", "surrogateescape"), pattern, mentions)
+    headers = cut_json(row.headers, pattern, mentions)
     if mentions.in_raw(body, pattern) or mentions.in_raw(headers, pattern):
         return None
     values: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from functools import partial
 from urllib.parse import unquote, unquote_plus
@@ -81,9 +81,26 @@ class Mentions:
         if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
             variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
             with suppress(ValueError, RecursionError):
-                decoded = json.dumps(json.loads(text), ensure_ascii=False)
-                variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded)]
+                document = json.loads(text)
+                decoded = json.dumps(document, ensure_ascii=False)
+                # Its strings as they read (a name across an escaped line break), kept apart
+                # by a character that neither pattern reads as a word or white space.
+                strings = "\0".join(_strings(document))
+                variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded), strings]
         return any(self.found(v, pattern) for v in dict.fromkeys(variants))
+
+
+def _strings(document: object) -> Iterator[str]:
+    """Every string of a decoded JSON document, keys included."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            stack += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            stack += value
 
 
 def _pieces(text: str) -> tuple[str, ...]:
@@ -107,14 +124,20 @@ def cut_text(text: str, pattern: re.Pattern[str]) -> str:
     return text
 
 
-def cut_json(text: str, pattern: re.Pattern[str]) -> str:
+def cut_json(text: str, pattern: re.Pattern[str], mentions: Mentions | None = None) -> str:
     """`text` with the pattern cut out of every JSON string in it, every other character as
     it was. A value that was nothing but the match becomes null (an emptied field, not a
-    made-up value that a payload reader would trip over); a key becomes "[forgotten]"."""
+    made-up value that a payload reader would trip over); a key becomes "[forgotten]".
+    With the `mentions` the pattern is of, a string that lacks its needles and has no
+    escape to read (`\\`, `%`) is left as it is without decoding it."""
+    needles = mentions.needles(pattern) if mentions is not None else None
 
     def one(match: re.Match[str]) -> str:
         colon = match.group(1) or ""
         literal = match.group(0)[: len(match.group(0)) - len(colon)]
+        plain = "\\" not in literal and "%" not in literal
+        if plain and needles is not None and not _holds(literal.lower(), needles):
+            return match.group(0)
         try:
             value = json.loads(literal)
         except ValueError:
