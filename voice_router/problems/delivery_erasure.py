@@ -54,41 +54,75 @@ class _Stored(NamedTuple):
     body: bytes
 
 
-def erase_deliveries(
-    session: Session, email: str, names: set[str], known_ids: dict[str, set[str]]
-) -> Erased:
-    """Stub the person's deliveries, cut them out of Jira's and their e-mail out of anybody
-    else's. `names` are their full names as stored; the result adds those their deliveries
-    spell. `known_ids` are their helpdesk ids by source."""
+@dataclass
+class Scan:
+    """What reading the deliveries up to `upto` decided, before anything is written."""
+
+    given: tuple[frozenset[str], frozenset[tuple[str, str]]]  # the names and ids it began with
+    names: set[str]  # those names and the ones the person's deliveries spell
+    upto: int  # the highest delivery id when it began: it read those up to it
+    stubs: set[int] = field(default_factory=set)
+    cuts: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # None: stub it
+    read: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # the cut rows as read
+    kept: int = 0  # others' deliveries with the same name
+
+
+def scan_deliveries(
+    session: Session, email: str, names: set[str], known_ids: dict[str, set[str]], after: int = 0
+) -> Scan:
+    """Decide, reading only, what becomes of each delivery after id `after` (`erase_deliveries`
+    says what). `voice-router forget` on SQLite scans before it takes the write lock, which
+    every webhook waits for, and reads again under it only what arrived since."""
     table = SQLModel.metadata.tables["delivery"]
-    names = set(names)
+    upto = session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    found = Scan(_given(names, known_ids), set(names), upto)
+    within = (table.c.id > after, table.c.id <= upto)
     mail = Mentions(email)
-    stubs: set[int] = set()
-    cuts: dict[int, dict[str, Any] | None] = {}
-    for row in _stored(session, table, table.c.kind != "jira"):
+    for row in _stored(session, table, table.c.kind != "jira", *within):
         ids = known_ids.get(row.source, set())
         has_mail = mail.in_raw(row.body) or mail.in_raw(row.headers)
         if not has_mail and not any(i.encode() in row.body for i in ids):
             continue  # it cannot name them: no need to parse it
         people = _people(row.kind, row.headers, row.body)
         theirs = [p for p in people if _is_them(p, email, ids)]
-        names |= {p.name for p in theirs if p.name}
+        found.names |= {p.name for p in theirs if p.name}
         if theirs or (has_mail and not people):
-            stubs.add(row.id)
+            found.stubs.add(row.id)
         elif has_mail:
-            cuts[row.id] = _cut(row, mail.email, mail)
-    result = Erased(names)
-    mentions = Mentions(email, names)
-    for row in _stored(session, table):
-        if row.id in stubs:
+            found.cuts[row.id] = _cut(row, mail.email, mail)
+            found.read[row.id] = (row.body, row.headers)
+    mentions = Mentions(email, found.names)
+    for row in _stored(session, table, *within):
+        if row.id in found.stubs:
             continue
         if row.kind == "jira":
             if mentions.in_raw(row.body) or mentions.in_raw(row.headers):
-                cuts[row.id] = _cut(row, mentions.any, mentions)
+                found.cuts[row.id] = _cut(row, mentions.any, mentions)
+                found.read[row.id] = (row.body, row.headers)
         elif mentions.name is not None:
-            body = (cuts.get(row.id) or {}).get("body", row.body)
-            result.kept["delivery.body"] += mentions.in_raw(body, mentions.name)
-    stubs |= {delivery_id for delivery_id, values in cuts.items() if values is None}
+            body = (found.cuts.get(row.id) or {}).get("body", row.body)
+            found.kept += mentions.in_raw(body, mentions.name)
+    return found
+
+
+def erase_deliveries(
+    session: Session,
+    email: str,
+    names: set[str],
+    known_ids: dict[str, set[str]],
+    scanned: Scan | None = None,
+) -> Erased:
+    """Stub the person's deliveries, cut them out of Jira's and their e-mail out of anybody
+    else's. `names` are their full names as stored; the result adds those their deliveries
+    spell. `known_ids` are their helpdesk ids by source. With what a `scan_deliveries` read
+    before this transaction, only the deliveries stored since are read, unless the person's
+    names or ids changed meanwhile, those deliveries spell another name of theirs, or a
+    delivery it would cut changed (another forget): then all of them are read again."""
+    table = SQLModel.metadata.tables["delivery"]
+    found = _brought_up_to_date(session, email, names, known_ids, scanned)
+    stubs = found.stubs | {
+        delivery_id for delivery_id, values in found.cuts.items() if values is None
+    }
     ordered = sorted(stubs)
     for start in range(0, len(ordered), 500):
         session.execute(
@@ -101,16 +135,58 @@ def erase_deliveries(
                 status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
             )
         )
+    result = Erased(found.names)
     changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns a cut changed
-    for delivery_id, values in cuts.items():
+    for delivery_id, values in found.cuts.items():
         if values:
             changed.setdefault(tuple(sorted(values)), []).append({"id": delivery_id, **values})
             result.scrubbed.update(f"delivery.{column}" for column in values)
     for rows in changed.values():  # an agent's address may be cut out of thousands
         update_many(session, table, ["id"], rows)
     result.stubbed = len(stubs)
-    result.kept = +result.kept
+    if found.kept:
+        result.kept["delivery.body"] = found.kept
     return result
+
+
+def _brought_up_to_date(
+    session: Session,
+    email: str,
+    names: set[str],
+    known_ids: dict[str, set[str]],
+    scanned: Scan | None,
+) -> Scan:
+    if scanned is None or scanned.given != _given(names, known_ids):
+        return scan_deliveries(session, email, names, known_ids)
+    since = scan_deliveries(session, email, scanned.names, known_ids, after=scanned.upto)
+    if since.names != scanned.names or not _as_read(session, scanned.read):
+        return scan_deliveries(session, email, names, known_ids)
+    scanned.stubs |= since.stubs
+    scanned.cuts.update(since.cuts)
+    scanned.kept += since.kept
+    return scanned
+
+
+def _given(
+    names: set[str], known_ids: dict[str, set[str]]
+) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    ids = frozenset((source, i) for source, found in known_ids.items() for i in found)
+    return frozenset(names), ids
+
+
+def _as_read(session: Session, read: dict[int, tuple[bytes, str]]) -> bool:
+    """Whether the deliveries a scan decided to cut are still as it read them."""
+    table = SQLModel.metadata.tables["delivery"]
+    ids = sorted(read)
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            sa.select(table.c.id, table.c.body, table.c.headers).where(
+                table.c.id.in_(ids[start : start + 500])
+            )
+        )
+        if any((bytes(body), headers) != read[i] for i, body, headers in rows):
+            return False
+    return True
 
 
 def _stored(session: Session, table: sa.Table, *where: Any) -> Iterator[_Stored]:

@@ -39,7 +39,13 @@ from voice_router.models import (
 )
 from voice_router.platform.errors import BadRequest
 from voice_router.problems import impact
-from voice_router.problems.delivery_erasure import FORGOTTEN_BODY, FORGOTTEN_NOTE, erase_deliveries
+from voice_router.problems.delivery_erasure import (
+    FORGOTTEN_BODY,
+    FORGOTTEN_NOTE,
+    Scan,
+    erase_deliveries,
+    scan_deliveries,
+)
 from voice_router.problems.mentions import FORGOTTEN, Mentions
 
 log = logging.getLogger(__name__)
@@ -109,7 +115,8 @@ def normalise_email(email: str) -> str:
 def forget(
     engine: Engine, email: str, actor: str, *, dry_run: bool = False, compact: bool = True
 ) -> ForgetReport:
-    """Erase one person's personal data everywhere in the database, in one transaction.
+    """Erase one person's personal data everywhere in the database, in one transaction (on
+    SQLite the stored deliveries are read before it, see `_scanned`).
 
     `dry_run` finds and counts, then rolls back (no audit entry). On SQLite the transaction
     runs with `secure_delete`, and with `compact` the file is vacuumed and its WAL truncated
@@ -117,6 +124,9 @@ def forget(
     email = normalise_email(email)
     report = ForgetReport(dry_run=dry_run)
     sqlite = engine.dialect.name == "sqlite"
+    # SQLite: the deliveries are read before the write lock, which every webhook waits for
+    # (only those stored since are read under it); PostgreSQL stores webhooks meanwhile.
+    scanned = _scanned(engine, email) if sqlite else None
     with Session(engine, expire_on_commit=False) as session:
         try:
             if sqlite:
@@ -124,7 +134,7 @@ def forget(
                 was = connection.exec_driver_sql("PRAGMA secure_delete").scalar()
                 connection.exec_driver_sql("PRAGMA secure_delete=ON")
             audit = _begin(session, email, actor, sqlite)
-            _erase(session, email, report)
+            _erase(session, email, report, scanned)
             audit.details = json.dumps(report.details(), sort_keys=True)
             session.add(audit)
             session.flush()
@@ -161,7 +171,10 @@ def _begin(session: Session, email: str, actor: str, sqlite: bool) -> AuditEntry
     return audit
 
 
-def _erase(session: Session, email: str, report: ForgetReport) -> None:
+def _theirs(
+    session: Session, email: str
+) -> tuple[Sequence[Customer], Sequence[CustomerIdentity], set[str], dict[str, set[str]]]:
+    """Their customer rows and helpdesk identities; their names, their ids by source."""
     identity_match = select(CustomerIdentity.customer_id).where(
         func.lower(CustomerIdentity.external_id) == email
     )
@@ -170,16 +183,29 @@ def _erase(session: Session, email: str, report: ForgetReport) -> None:
             or_(func.lower(Customer.email) == email, col(Customer.id).in_(identity_match))
         )
     ).all()
-    ids = {c.id for c in customers}
-    names = {c.name for c in customers if c.name}
     identities = session.exec(
-        select(CustomerIdentity).where(col(CustomerIdentity.customer_id).in_(ids))
+        select(CustomerIdentity).where(
+            col(CustomerIdentity.customer_id).in_([c.id for c in customers])
+        )
     ).all()
     known_ids: dict[str, set[str]] = {}
     for identity in identities:
         known_ids.setdefault(identity.source, set()).add(identity.external_id)
+    return customers, identities, {c.name for c in customers if c.name}, known_ids
+
+
+def _scanned(engine: Engine, email: str) -> Scan:
+    """The deliveries read in a transaction of their own, which takes no write lock."""
+    with Session(engine) as session:
+        _, _, names, known_ids = _theirs(session, email)
+        return scan_deliveries(session, email, names, known_ids)
+
+
+def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | None) -> None:
+    customers, identities, names, known_ids = _theirs(session, email)
+    ids = {c.id for c in customers}
     # Raw deliveries first: the ones that are theirs spell their name in more ways.
-    erased = erase_deliveries(session, email, names, known_ids)
+    erased = erase_deliveries(session, email, names, known_ids, scanned)
     report.deliveries, scrubbed, kept = erased.stubbed, erased.scrubbed, erased.kept
     mentions = Mentions(email, erased.names)
     pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
