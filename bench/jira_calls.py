@@ -496,10 +496,12 @@ class Rq:
         from redis import Redis
         from rq import Queue
 
-        from workers.queue import QUEUE_NAME
+        from workers.queue import INBOX_QUEUE_NAME, QUEUE_NAME
 
         self.redis = Redis.from_url(redis_url)
-        self.queue = Queue(QUEUE_NAME, connection=self.redis)
+        self.queues = [
+            Queue(name, connection=self.redis) for name in (INBOX_QUEUE_NAME, QUEUE_NAME)
+        ]
         self.seen: set[str] = set()
         self.done: Counter[str] = Counter()
 
@@ -507,9 +509,9 @@ class Rq:
         from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
         return {
-            "queued": self.queue.count,
-            "scheduled": ScheduledJobRegistry(queue=self.queue).count,
-            "started": StartedJobRegistry(queue=self.queue).count,
+            "queued": sum(queue.count for queue in self.queues),
+            "scheduled": sum(ScheduledJobRegistry(queue=queue).count for queue in self.queues),
+            "started": sum(StartedJobRegistry(queue=queue).count for queue in self.queues),
             "sync_flags": sum(1 for _ in self.redis.scan_iter("voice-router:jira-sync:*")),
         }
 
@@ -518,7 +520,7 @@ class Rq:
         from rq.job import Job
         from rq.registry import FailedJobRegistry
 
-        ids = FailedJobRegistry(queue=self.queue).get_job_ids()
+        ids = [i for queue in self.queues for i in FailedJobRegistry(queue=queue).get_job_ids()]
         failed: Counter[str] = Counter()
         for job in Job.fetch_many(ids, connection=self.redis):
             if job is not None:
@@ -540,7 +542,12 @@ class Rq:
         from rq.job import Job
         from rq.registry import FinishedJobRegistry
 
-        ids = [i for i in FinishedJobRegistry(queue=self.queue).get_job_ids() if i not in self.seen]
+        ids = [
+            i
+            for queue in self.queues
+            for i in FinishedJobRegistry(queue=queue).get_job_ids()
+            if i not in self.seen
+        ]
         self.seen.update(ids)
         done: Counter[str] = Counter()
         for job in Job.fetch_many(ids, connection=self.redis):

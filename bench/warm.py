@@ -57,21 +57,21 @@ def run_warm(
     from redis import Redis
     from rq import Queue
 
-    from workers.queue import QUEUE_NAME, RedisQueue
+    from workers.queue import INBOX_QUEUE_NAME, QUEUE_NAME, RedisQueue
 
     set_aside(database_url)
     flush_redis()
     redis = Redis.from_url(REDIS_URL)
-    queue = Queue(QUEUE_NAME, connection=redis)
+    queues = [Queue(name, connection=redis) for name in (INBOX_QUEUE_NAME, QUEUE_NAME)]
     processes, outputs = start_workers(database_url, batch, workdir, code, workers)
     try:
-        if not _settled(queue, redis, workers, SETTLE_TIMEOUT, processes):
+        if not _settled(queues, redis, workers, SETTLE_TIMEOUT, processes):
             raise RuntimeError(f"the workers did not settle:\n{_tails(outputs)}")
         bring_back(database_url)
         started = time.perf_counter()
         wall_start = datetime.now(UTC)
         RedisQueue(REDIS_URL).request_drain()
-        complete = _settled(queue, redis, workers, max_seconds, processes, database_url)
+        complete = _settled(queues, redis, workers, max_seconds, processes, database_url)
         elapsed = time.perf_counter() - started
     finally:
         for process in processes:
@@ -88,24 +88,25 @@ def run_warm(
 
 
 def _settled(
-    queue: Any,
+    queues: list[Any],
     redis: Any,
     workers: int,
     timeout: float,
     processes: list[subprocess.Popen[bytes]],
     database_url: str | None = None,
 ) -> bool:
-    """Wait until `workers` rq workers are registered and idle with nothing queued (and, with
-    `database_url`, nothing pending there); False after `timeout`."""
+    """Wait until `workers` worker processes are registered and idle (two rq workers each:
+    the inbox's and the other jobs') with nothing queued (and, with `database_url`, nothing
+    pending there); False after `timeout`."""
     from rq import Worker
 
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if any(p.poll() is not None for p in processes):
             return False
-        if len(queue) == 0:
+        if not any(len(queue) for queue in queues):
             found = Worker.all(connection=redis)
-            idle = len(found) == workers and all(w.get_state() == "idle" for w in found)
+            idle = len(found) == 2 * workers and all(w.get_state() == "idle" for w in found)
             if idle and (database_url is None or _pending(database_url) == 0):
                 return True
         time.sleep(POLL_SECONDS)

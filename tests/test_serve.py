@@ -136,6 +136,13 @@ def test_webhooks_never_wait_on_a_jira_that_does_not_answer(deployment):
         started = time.monotonic()
         assert requests.get(f"{deployment.web.base}/healthz", timeout=5).status_code == 200
         assert time.monotonic() - started < 1.0
+        # And while Jira syncs wait their turn on it (10 s each), new deliveries do not wait
+        # behind them: the inbox has a worker (a runner thread) of its own.
+        wait_until(lambda: len(hole.held) >= 2, 30, "a Jira sync to hang")
+        for n in range(20, 25):
+            body = generic_delivery(f"T{n}", f"p{n}@acme{n}.com", [f"pain-problem-{n}"])
+            assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+        wait_until(lambda: len(deployment.problems()) == 25, 5, "the later deliveries processed")
     finally:
         deployment.stop()
         hole.close()

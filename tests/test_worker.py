@@ -21,7 +21,7 @@ from tests.conftest import _truncate_postgres, source_table
 from tests.support import SECRETS, generic_delivery, inline_runtime, receive_generic
 from voice_router.models import Delivery, PainPoint, Problem
 from voice_router.platform.settings import parse_settings
-from workers.queue import QUEUE_NAME, RedisQueue
+from workers.queue import INBOX_QUEUE_NAME, RedisQueue
 
 
 def write_config(path: Path, database_url: str, redis_url: str, batch: int) -> Path:
@@ -70,7 +70,7 @@ def test_a_burst_of_deliveries_enqueues_one_coalesced_job(make_settings, redis_u
     for i in range(20):
         body = generic_delivery(f"T{i}", f"p{i}@acme.com", ["pain-export"])
         assert post_signed(client, "generic", body).status_code == 202
-    assert len(Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))) == 1
+    assert len(Queue(INBOX_QUEUE_NAME, connection=Redis.from_url(redis_url))) == 1
     assert processed(runtime.engine) == 0  # nothing runs in the web process
     runtime.engine.dispose()
 
@@ -120,7 +120,7 @@ def test_a_drain_that_finds_a_backlog_asks_at_once_for_another_worker(make_setti
     from workers import jobs
 
     runtime = inline_runtime(make_settings(redis_url=redis_url))
-    queue = Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+    queue = Queue(INBOX_QUEUE_NAME, connection=Redis.from_url(redis_url))
     store(runtime, 25)
     assert jobs.drain_inbox(runtime, batch_size=10)["processed"] == 25
     assert [job.func_name for job in queue.get_jobs()] == ["workers.jobs.drain_inbox"]
@@ -180,7 +180,11 @@ def test_every_kind_of_job_keeps_its_result_briefly_and_its_failure_for_a_bounde
     queue.signal_outbound()
     queue.outbound_started()
     queue.signal_outbound(60)
-    ids = queue.queue.get_job_ids() + ScheduledJobRegistry(queue=queue.queue).get_job_ids()
+    ids = [
+        i
+        for q in queue.queues
+        for i in q.get_job_ids() + ScheduledJobRegistry(queue=q).get_job_ids()
+    ]
     jobs = Job.fetch_many(ids, connection=queue.redis)
     assert sorted(job.func_name.rsplit(".", 1)[1] for job in jobs if job) == [
         "deliver_outbound",
@@ -268,3 +272,52 @@ def test_a_drain_loads_the_encoder_only_when_a_vector_is_to_be_made(make_setting
         sso = session.exec(select(Problem).where(Problem.key == "sso-login")).one()
         assert session.get(ProblemVector, sso.id) is not None
     runtime.engine.dispose()
+
+
+def test_the_inbox_workers_scheduler_also_moves_the_other_queues_due_jobs(redis_url):
+    """rq's scheduler serves the queues of the worker that starts it; the inbox's worker
+    starts the process's scheduler, and a delayed Jira sync (the other queue) must still
+    come due through it, not only through the sweep a few seconds later."""
+    from datetime import timedelta
+
+    from workers.runner import InboxWorker
+
+    queue = RedisQueue(redis_url)
+    sync = queue.queue.enqueue_in(
+        timedelta(seconds=-1), "workers.jobs.sync_jira", 7, result_ttl=60, failure_ttl=60
+    )
+    drain = queue.inbox.enqueue_in(
+        timedelta(seconds=-1), "workers.jobs.drain_inbox", result_ttl=60, failure_ttl=60
+    )
+    worker = InboxWorker([queue.inbox], connection=queue.redis)
+    worker.scheduled = queue.queues
+    worker._start_scheduler(burst=True)  # what `work` does first: move the due jobs
+    assert queue.queue.get_job_ids() == [sync.id]
+    assert queue.inbox.get_job_ids() == [drain.id]
+    assert worker.queues == [queue.inbox]  # it still takes only the inbox's jobs
+
+
+def test_a_folded_job_keeps_its_flag_while_it_waits_behind_others(redis_url):
+    """While Jira hangs, jobs wait in the queue far longer than they run; a flag that
+    expired meanwhile let every sweep (each 5 s) add one more job per due problem, and the
+    queue grew without end. The flag now lives until its job starts (or ten minutes)."""
+    from workers.queue import OUTBOUND_FLAG, RELEASES_FLAG, SYNC_FLAG
+
+    queue = RedisQueue(redis_url)
+    queue.signal_sync([7])
+    queue.signal_outbound()
+    queue.signal_releases()
+    for flag in (SYNC_FLAG.format(7), OUTBOUND_FLAG, RELEASES_FLAG):
+        assert queue.redis.ttl(flag) > 300, flag
+    for _ in range(3):  # the sweeps that come while the jobs wait
+        queue.signal_sync([7])
+        queue.signal_outbound()
+        queue.signal_releases()
+    assert sorted(job.func_name for job in queue.queue.get_jobs()) == [
+        "workers.jobs.apply_releases",
+        "workers.jobs.deliver_outbound",
+        "workers.jobs.sync_jira",
+    ]
+    queue.releases_started()  # a job that starts lets the next signal enqueue again
+    queue.signal_releases()
+    assert len(queue.queue) == 4

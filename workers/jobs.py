@@ -139,6 +139,9 @@ def apply_releases(runtime: Runtime | None = None) -> dict[str, int]:
     from voice_router.tracker import releases
 
     runtime = runtime or process_runtime()
+    started = getattr(runtime.queue, "releases_started", None)
+    if started is not None:
+        started()
     if not runtime.settings.jira.url:
         return {"applied": 0, "retrying": 0}
     result = releases.apply_due(runtime.engine, runtime.settings)

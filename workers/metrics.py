@@ -9,27 +9,28 @@ from prometheus_client.core import GaugeMetricFamily
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from workers.queue import QUEUE_NAME
+from workers.queue import INBOX_QUEUE_NAME, QUEUE_NAME
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
     from redis import Redis
 
 
-def queue_gauges(redis: Redis, queue_name: str = QUEUE_NAME) -> list[Metric]:
-    queue = Queue(queue_name, connection=redis)
+def queue_gauges(redis: Redis) -> list[Metric]:
+    queues = [Queue(name, connection=redis) for name in (INBOX_QUEUE_NAME, QUEUE_NAME)]
     depth = GaugeMetricFamily(
         "voice_router_queue_jobs",
-        "rq jobs of the voice-router queue by state: queued (waiting for a worker), "
-        "scheduled (a retry or a coalesced sync, due later), started, failed (kept 7 days).",
+        "rq jobs of voice-router's queues (the inbox's and the other jobs') by state: queued "
+        "(waiting for a worker), scheduled (a retry or a coalesced sync, due later), started, "
+        "failed (kept 7 days).",
         labels=["state"],
     )
-    depth.add_metric(["queued"], queue.count)
+    depth.add_metric(["queued"], sum(queue.count for queue in queues))
     for state, registry_class in (
         ("scheduled", ScheduledJobRegistry),
         ("started", StartedJobRegistry),
         ("failed", FailedJobRegistry),
     ):
-        registry = registry_class(queue=queue)
-        depth.add_metric([state], registry.get_job_count(cleanup=False))
+        count = sum(registry_class(queue=queue).get_job_count(cleanup=False) for queue in queues)
+        depth.add_metric([state], count)
     return [depth]

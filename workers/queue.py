@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Two queues, as the embedded runner has two threads: the inbox's drains, and every other job
+# (Jira syncs, outbound messages, releases, reconcile, the weekly digest), so that a Jira or
+# a helpdesk that does not answer holds up only the second (workers/runner.py).
+INBOX_QUEUE_NAME = "voice-router-inbox"
 QUEUE_NAME = "voice-router"
 DRAIN_FLAG = "voice-router:drain-scheduled"
 DRAIN_FLAG_TTL = 120
@@ -37,6 +41,11 @@ WEEKLY_FLAG = "voice-router:weekly"  # at most one weekly-digest job a minute
 WEEKLY_FLAG_SECONDS = 60
 RECONCILE_LOCK_SECONDS = 50
 COALESCE_SECONDS = 10  # signals for sooner than this fold into one pending job
+# A folded job's flag lives until the job starts (the job deletes it), or this long: while
+# Jira hangs, jobs wait behind each other far longer than they run, and a flag gone before
+# its job starts let every sweep add one more job per problem. Lost with its job only when
+# Redis loses both (a flush), or a job is lost by hand: then the next signal after this.
+FLAG_SECONDS = 600
 # How long rq keeps a job's return value, and a failed job's record with its traceback text:
 # Redis is out of `voice-router forget`'s reach, so both expire (rq's defaults: 500 s, a year).
 RESULT_TTL = 60
@@ -75,12 +84,17 @@ class RedisQueue:
         from rq import Queue
 
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
+        self.inbox = Queue(INBOX_QUEUE_NAME, connection=self.redis)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
+        self.queues = [self.inbox, self.queue]  # in the order a worker in --burst takes them
         self._last_drain_request = float("-inf")
 
-    def _enqueue(self, function: str, *args: Any, wait: float = 0.0, **options: Any) -> None:
+    def _enqueue(
+        self, function: str, *args: Any, wait: float = 0.0, inbox: bool = False, **options: Any
+    ) -> None:
+        queue = self.inbox if inbox else self.queue
         if wait > 0:
-            self.queue.enqueue_in(
+            queue.enqueue_in(
                 timedelta(seconds=wait),
                 function,
                 *args,
@@ -89,7 +103,7 @@ class RedisQueue:
                 **options,
             )
         else:
-            self.queue.enqueue(
+            queue.enqueue(
                 function, *args, result_ttl=RESULT_TTL, failure_ttl=FAILURE_TTL, **options
             )
 
@@ -108,7 +122,7 @@ class RedisQueue:
         `--burst` workers started together could otherwise find one request for both, and
         one of them stop without draining)."""
         if self.redis.set(DRAIN_FLAG, b"1", nx=not own, ex=DRAIN_FLAG_TTL):
-            self._enqueue("workers.jobs.drain_inbox", job_timeout=600, retry=_retry())
+            self._enqueue("workers.jobs.drain_inbox", inbox=True, job_timeout=600, retry=_retry())
 
     def drain_started(self) -> None:
         self.redis.delete(DRAIN_FLAG)
@@ -121,7 +135,7 @@ class RedisQueue:
         for problem_id in problem_ids:
             later = wait and wait + 1
             if wait > COALESCE_SECONDS or self.redis.set(
-                SYNC_FLAG.format(problem_id), b"1", nx=True, ex=30
+                SYNC_FLAG.format(problem_id), b"1", nx=True, ex=FLAG_SECONDS
             ):
                 self._enqueue("workers.jobs.sync_jira", problem_id, wait=later, job_timeout=300)
 
@@ -130,15 +144,18 @@ class RedisQueue:
 
     def signal_outbound(self, wait: float = 0.0) -> None:
         """Folded like signal_sync; a later one (a retry's time) sends whatever is due then."""
-        if wait > COALESCE_SECONDS or self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=30):
+        if wait > COALESCE_SECONDS or self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=FLAG_SECONDS):
             self._enqueue("workers.jobs.deliver_outbound", wait=wait, job_timeout=600)
 
     def outbound_started(self) -> None:
         self.redis.delete(OUTBOUND_FLAG)
 
     def signal_releases(self) -> None:
-        if self.redis.set(RELEASES_FLAG, b"1", nx=True, ex=COALESCE_SECONDS):
+        if self.redis.set(RELEASES_FLAG, b"1", nx=True, ex=FLAG_SECONDS):
             self._enqueue("workers.jobs.apply_releases", job_timeout=600)
+
+    def releases_started(self) -> None:
+        self.redis.delete(RELEASES_FLAG)
 
     def signal_reconcile(self) -> None:
         if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):

@@ -1,6 +1,13 @@
-"""`voice-router worker`: an rq worker for our queue plus a sweep that reads what is due from
-the database every few seconds and enqueues it, so a lost enqueue (a crashed worker, a Redis
-restart, a retry that came due) costs seconds, never work."""
+"""`voice-router worker`: an rq worker for each of our queues, and a sweep that reads what is
+due from the database every few seconds and enqueues it, so a lost enqueue (a crashed worker,
+a Redis restart, a retry that came due) costs seconds, never work.
+
+As `voice-router serve`'s runner has two threads, a worker has two rq workers: the inbox's
+(the process's main thread: drains) and the other jobs' (a thread: Jira syncs, outbound
+messages, releases, reconcile, the weekly digest). A Jira that does not answer holds up the
+second only; deliveries keep being processed. `--burst` (tests, benchmarks) takes both
+queues in one thread, the inbox's first, until neither has a job.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +17,42 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from redis.exceptions import RedisError
+from rq import Queue, SimpleWorker
+from rq.exceptions import DequeueTimeout
+from rq.timeouts import TimerDeathPenalty
+from rq.worker import WorkerStatus
+
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
 from workers.jobs import freeze_loaded
-from workers.queue import QUEUE_NAME, RedisQueue
+from workers.queue import RedisQueue
 from workers.runtime import set_process_runtime
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 5.0
 BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this many seconds
+# rq restarts its scheduler (which moves jobs whose time came onto their queue) only in its
+# maintenance, by default every 10 minutes; the scheduler dies when Redis goes away.
+MAINTENANCE_SECONDS = 60
+OTHERS_WAIT_SECONDS = 5  # the other jobs' thread waits this long for a job, then looks again
+STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for the thread's job in flight
+
+
+class InboxWorker(SimpleWorker):
+    """rq's worker for the inbox queue, whose scheduler serves both queues (rq's own would
+    move only the inbox's jobs: a delayed Jira sync would then wait for the sweep)."""
+
+    scheduled: list[Queue] = []
+
+    def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
+        own, self.queues = self.queues, self.scheduled or self.queues
+        try:
+            super()._start_scheduler(*args, **kwargs)
+        finally:
+            self.queues = own
 
 
 def sweep_once(runtime: Runtime, queue: RedisQueue) -> None:
@@ -47,8 +79,6 @@ def _sweep(runtime: Runtime, queue: RedisQueue, stop: threading.Event) -> None:
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:
-    from rq import SimpleWorker
-
     if not isinstance(runtime.queue, RedisQueue):
         raise SystemExit("voice-router worker needs redis_url (VOICE_ROUTER_REDIS_URL)")
     set_process_runtime(runtime)
@@ -56,9 +86,15 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue.request_drain(own=True)
     sweep_once(runtime, queue)  # its drain request folds into that one
     stop = threading.Event()
+    worker = InboxWorker([queue.inbox], connection=queue.redis)
     if not burst:
+        worker.maintenance_interval = MAINTENANCE_SECONDS
+        worker.scheduled = queue.queues
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
-    worker = SimpleWorker([QUEUE_NAME], connection=queue.redis)
+        others = threading.Thread(
+            target=_work_others, args=(queue, f"{worker.name}-others", stop), daemon=True
+        )
+        others.start()
     freeze_loaded()
     try:
         if not burst:
@@ -73,37 +109,70 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
             _enqueue_due(queue)
     finally:
         stop.set()
+        if not burst:
+            others.join(STOP_WAIT_SECONDS)  # a job still in flight is due again, and found
+
+
+def _work_others(queue: RedisQueue, name: str, stop: threading.Event) -> None:
+    """The other queue's jobs, one at a time, until `stop`. An rq worker of its own (rq lists
+    it, its jobs are registered and retried as any), driven here: `Worker.work` installs
+    signal handlers, which only the main thread may. Job timeouts by a timer, not SIGALRM."""
+    worker = SimpleWorker([queue.queue], connection=queue.redis, name=name)
+    worker.death_penalty_class = TimerDeathPenalty
+    born = False
+    while not stop.is_set():
+        try:
+            if not born:
+                worker.register_birth()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+                worker.set_state(WorkerStatus.IDLE)
+                born = True
+            found = Queue.dequeue_any([queue.queue], OTHERS_WAIT_SECONDS, connection=queue.redis)
+        except DequeueTimeout:
+            worker.heartbeat()
+            continue
+        except RedisError:  # Redis away for a moment: the sweep enqueues what is due again
+            log.warning("worker.others_dequeue_failed", exc_info=True)
+            stop.wait(OTHERS_WAIT_SECONDS)
+            continue
+        if found is not None:
+            job, from_queue = found
+            worker.execute_job(job, from_queue)
+    if born:
+        try:
+            worker.register_death()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+        except RedisError:
+            log.warning("worker.others_death_unregistered", exc_info=True)
 
 
 def _work_off(worker: Any, queue: RedisQueue) -> None:
-    """Perform every queued job (--burst). Not `Worker.work(burst=True)`: its teardown can
-    wait up to a minute on a pub/sub thread, every time it is called."""
-    from rq import Queue
-
-    while (found := Queue.dequeue_any([queue.queue], None, connection=queue.redis)) is not None:
+    """Perform every queued job (--burst), the inbox's first. Not `Worker.work(burst=True)`:
+    its teardown can wait up to a minute on a pub/sub thread, every time it is called."""
+    while (found := Queue.dequeue_any(queue.queues, None, connection=queue.redis)) is not None:
         job, from_queue = found
         worker.execute_job(job, from_queue)
 
 
 def _enqueue_due(queue: RedisQueue) -> None:
-    """Move scheduled jobs that are due onto the queue (burst mode runs no scheduler)."""
+    """Move scheduled jobs that are due onto their queue (burst mode runs no scheduler)."""
     from rq.job import Job
     from rq.registry import ScheduledJobRegistry
 
-    registry = ScheduledJobRegistry(queue=queue.queue)
     now = int(datetime.now(UTC).timestamp())
-    for job_id in registry.get_jobs_to_schedule(now):
-        job = Job.fetch(job_id, connection=queue.redis)
-        registry.remove(job)
-        queue.queue.enqueue_job(job)
+    for target in queue.queues:
+        registry = ScheduledJobRegistry(queue=target)
+        for job_id in registry.get_jobs_to_schedule(now):
+            if registry.remove(job_id):  # else another worker in --burst moved it
+                target.enqueue_job(Job.fetch(job_id, connection=queue.redis))
 
 
 def _next_scheduled_in(queue: RedisQueue) -> float | None:
     """Seconds until the earliest scheduled job (a coalesced Jira sync, a retry) is due."""
     from rq.registry import ScheduledJobRegistry
 
-    registry = ScheduledJobRegistry(queue=queue.queue)
-    times = [registry.get_scheduled_time(job_id) for job_id in registry.get_job_ids()]
+    times = []
+    for target in queue.queues:
+        registry = ScheduledJobRegistry(queue=target)
+        times += [registry.get_scheduled_time(job_id) for job_id in registry.get_job_ids()]
     if not times:
         return None
     return (min(times) - datetime.now(UTC)).total_seconds()

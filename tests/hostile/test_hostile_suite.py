@@ -123,10 +123,12 @@ def _work_the_queue(runtime: Any) -> None:
     worker_runtime = build_runtime(runtime.settings)
     set_process_runtime(worker_runtime)
     try:
-        queue = worker_runtime.queue.queue
-        queue.enqueue("workers.jobs.drain_inbox")
-        worker = SimpleWorker([queue], connection=queue.connection)
-        while (found := Queue.dequeue_any([queue], None, connection=queue.connection)) is not None:
+        queues = worker_runtime.queue.queues
+        queues[0].enqueue("workers.jobs.drain_inbox")
+        worker = SimpleWorker(queues, connection=queues[0].connection)
+        while (
+            found := Queue.dequeue_any(queues, None, connection=queues[0].connection)
+        ) is not None:
             job, from_queue = found
             worker.execute_job(job, from_queue)
     finally:
