@@ -236,3 +236,32 @@ def test_a_sender_that_hangs_up_mid_body_gets_a_400_and_nothing_is_stored(client
     assert status.startswith("400")
     assert json.loads(b"".join(body))["error"] == "bad_request"
     assert stored(runtime) == []
+
+
+def test_a_redis_that_hangs_never_holds_a_webhooks_answer(make_settings):
+    """Redis accepts the connection and never answers (frozen, or a black-holed route): the
+    drain signal waits on it in a thread of its own, for its 30 s timeout, while every
+    webhook is stored and answered at once; the worker's sweep finds the deliveries."""
+    import time
+
+    from tests.serving import BlackHole
+    from voice_router.web import create_app
+
+    hole = BlackHole()
+    try:
+        redis_url = hole.url.replace("http://", "redis://") + "/0"
+        runtime = inline_runtime(make_settings(redis_url=redis_url))
+        client = create_app(runtime=runtime).test_client()
+        took = []
+        for n in range(3):
+            started = time.monotonic()
+            answer = post_signed(client, "generic", generic_delivery(f"T{n}", "a@acme.com", ["x"]))
+            took.append(time.monotonic() - started)
+            assert answer.status_code == 202
+            time.sleep(1.1)  # past the one-signal-a-second throttle: each one signals
+        assert max(took) < 1.0, took
+        assert hole.held  # the signal did go out, to a Redis that does not answer
+        assert [d.status for d in stored(runtime)] == ["pending"] * 3
+        runtime.engine.dispose()
+    finally:
+        hole.close()

@@ -70,6 +70,7 @@ def test_a_burst_of_deliveries_enqueues_one_coalesced_job(make_settings, redis_u
     for i in range(20):
         body = generic_delivery(f"T{i}", f"p{i}@acme.com", ["pain-export"])
         assert post_signed(client, "generic", body).status_code == 202
+    assert runtime.queue.signals_sent(5)  # by a thread of its own: the 202 did not wait
     assert len(Queue(INBOX_QUEUE_NAME, connection=Redis.from_url(redis_url))) == 1
     assert processed(runtime.engine) == 0  # nothing runs in the web process
     runtime.engine.dispose()
@@ -174,6 +175,7 @@ def test_every_kind_of_job_keeps_its_result_briefly_and_its_failure_for_a_bounde
     `voice-router forget` cannot reach: rq's defaults are 500 s and one year."""
     queue = RedisQueue(redis_url)
     queue.signal_drain()
+    assert queue.signals_sent(5)
     queue.signal_sync([1])
     queue.signal_sync([2], 30)
     queue.signal_reconcile()

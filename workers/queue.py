@@ -10,6 +10,7 @@ caller's thread: a webhook's 202 never waits on processing, Jira, a helpdesk, Sl
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -33,6 +34,7 @@ QUEUE_NAME = "voice-router"
 DRAIN_FLAG = "voice-router:drain-scheduled"
 DRAIN_FLAG_TTL = 120
 DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
+SIGNALS_AT_EXIT_SECONDS = 2.0  # a process that exits waits this long for its last signal
 SYNC_FLAG = "voice-router:jira-sync:{}"
 OUTBOUND_FLAG = "voice-router:outbound-sweep"
 RELEASES_FLAG = "voice-router:releases"
@@ -88,6 +90,10 @@ class RedisQueue:
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
         self.queues = [self.inbox, self.queue]  # in the order a worker in --burst takes them
         self._last_drain_request = float("-inf")
+        self._drain_wanted = threading.Event()
+        self._drains_sent = threading.Event()
+        self._signaller: threading.Thread | None = None
+        self._signaller_lock = threading.Lock()
 
     def _enqueue(
         self, function: str, *args: Any, wait: float = 0.0, inbox: bool = False, **options: Any
@@ -109,12 +115,39 @@ class RedisQueue:
 
     def signal_drain(self) -> None:
         """At most one request a second per process: a drain that is queued or running takes
-        every delivery stored before it finishes, and the worker's sweep the rest."""
+        every delivery stored before it finishes, and the worker's sweep the rest. Sent by a
+        thread of its own, so a webhook's 202 never waits on Redis: a Redis that hangs held
+        every request that signalled for the client's 30 s timeout. Signals that come while
+        one is being sent fold into the next."""
         now = time.monotonic()
         if now - self._last_drain_request < DRAIN_REQUEST_INTERVAL:
             return
         self._last_drain_request = now
-        self.request_drain()
+        self._drains_sent.clear()
+        self._drain_wanted.set()
+        with self._signaller_lock:
+            if self._signaller is None or not self._signaller.is_alive():  # or forked since
+                self._signaller = threading.Thread(
+                    target=self._send_drains, name="drain-signals", daemon=True
+                )
+                self._signaller.start()
+                atexit.register(self.signals_sent, SIGNALS_AT_EXIT_SECONDS)
+
+    def _send_drains(self) -> None:
+        while True:
+            self._drain_wanted.wait()
+            self._drain_wanted.clear()
+            try:
+                self.request_drain()
+            except Exception:  # stored already: the worker's sweep will process it
+                log.warning("webhook.enqueue_failed", exc_info=True)
+            if not self._drain_wanted.is_set():
+                self._drains_sent.set()
+
+    def signals_sent(self, timeout: float) -> bool:
+        """Wait until the drain signalled last was sent (a command that exits right after
+        signalling); False after `timeout` seconds."""
+        return self._signaller is None or self._drains_sent.wait(timeout)
 
     def request_drain(self, own: bool = False) -> None:
         """A drain job unless one is queued already; with `own`, in any case: a worker that

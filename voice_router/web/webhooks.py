@@ -180,7 +180,7 @@ class Webhooks:
         metrics.delivery(source, "duplicate" if receipt.duplicate else "accepted")
         if not receipt.duplicate:
             try:
-                self.runtime.queue.signal_drain()
+                self.runtime.queue.signal_drain()  # never waits on Redis (workers/queue.py)
             except Exception:  # stored already: the worker's sweep will process it
                 log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
         # json.dumps of {"delivery_id": …, "duplicate": …}, written out: every 202 pays it
