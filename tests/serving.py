@@ -4,6 +4,7 @@ Redis) — real processes on loopback ports, with a config file like an operator
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -45,13 +46,13 @@ def wait_until(check: Callable[[], Any], timeout: float = 60.0, what: str = "") 
         time.sleep(0.1)
 
 
-class BlackHole:
-    """A server that accepts connections and never answers: a Jira that hangs."""
+class _Listener:
+    """A loopback server that hands each connection it accepts to `_accepted`."""
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.held: list[socket.socket] = []
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []  # closed with it
         self._stop = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -63,12 +64,63 @@ class BlackHole:
             except OSError:
                 continue
             self.held.append(connection)
+            self._accepted(connection)
+
+    def _accepted(self, connection: socket.socket) -> None:
+        pass
 
     def close(self) -> None:
         self._stop.set()
-        for connection in self.held:
-            connection.close()
-        self.listener.close()
+        for sock in [self.listener, *self.held]:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+class BlackHole(_Listener):
+    """A server that accepts connections and never answers: a Jira that hangs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+
+class FrozenRelay(_Listener):
+    """A TCP relay to `target` that can freeze: it then takes connections and bytes as a
+    frozen server's kernel does, and passes nothing on, until it thaws."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.flowing = threading.Event()
+        self.flowing.set()
+        super().__init__()
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
+    def _accepted(self, client: socket.socket) -> None:
+        threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        self.flowing.wait()
+        server = socket.create_connection(self.target)
+        self.held.append(server)
+        for source, sink in ((client, server), (server, client)):
+            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.flowing.set()
+        super().close()
 
 
 def write_config(path: Path, database_url: str, **extra: Any) -> Path:

@@ -265,3 +265,52 @@ def test_a_redis_that_hangs_never_holds_a_webhooks_answer(make_settings):
         runtime.engine.dispose()
     finally:
         hole.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_that_stops_answering_is_a_503_in_seconds_not_a_hang(make_settings):
+    """PostgreSQL takes the connection and answers nothing (a frozen host, a black-holed
+    route): every thread that wrote a webhook waited for ever, until gunicorn had none left
+    for anything, /healthz included. Now a write waits INTAKE_SECONDS, then 503; once the
+    database answers again, so do webhooks."""
+    import threading
+    import time
+    from urllib.parse import urlsplit
+
+    from tests.serving import FrozenRelay
+    from voice_router.platform.pg_deadline import INTAKE_SECONDS
+    from voice_router.web import create_app
+
+    database_url = make_settings().database_url
+    parts = urlsplit(database_url)
+    relay = FrozenRelay((parts.hostname or "127.0.0.1", parts.port or 5432))
+    try:
+        through = parts._replace(netloc=f"{parts.username}@127.0.0.1:{relay.port}").geturl()
+        runtime = inline_runtime(make_settings(database_url=through, redis_url=""))
+        client = create_app(runtime=runtime).test_client()
+
+        def post(ticket: str) -> int:
+            body = generic_delivery(ticket, "a@x.com", [])
+            return post_signed(client, "generic", body).status_code
+
+        assert post("T1") == 202
+        relay.freeze()
+        answers: list[tuple[int, float]] = []
+
+        def timed(ticket: str) -> None:
+            started = time.monotonic()
+            answers.append((post(ticket), time.monotonic() - started))
+
+        threads = [threading.Thread(target=timed, args=(f"T{n}",)) for n in range(2, 6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(4 * INTAKE_SECONDS)
+        assert len(answers) == 4, "a webhook still waits on the frozen database"
+        assert all(status == 503 for status, _ in answers), answers
+        assert max(took for _, took in answers) < 3 * INTAKE_SECONDS, answers
+        relay.thaw()
+        assert post("T6") == 202
+        runtime.engine.dispose()
+    finally:
+        relay.close()

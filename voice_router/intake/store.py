@@ -43,6 +43,7 @@ from sqlalchemy.engine import Dialect, Engine
 from voice_router.intake.writers import PostgresInsert, Unusable, Writers
 from voice_router.models import Delivery
 from voice_router.platform.errors import ServiceUnavailable
+from voice_router.platform.pg_deadline import TimedOut
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,7 @@ def _insert_retrying(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
             return insert_rows(writers, rows)
     except (
         _Disconnected,
+        TimedOut,  # no answer in time: not tried again, the sender resends
         sa.exc.OperationalError,
         engine.dialect.loaded_dbapi.OperationalError,
     ) as exc:

@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from voice_router.platform.pg_deadline import INTAKE_SECONDS, TimedOut, ping_within, result_within
 from voice_router.platform.sqlite_lock import writing
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,14 @@ class Writers:
             pooled = self.engine.raw_connection()
             connection = pooled.dbapi_connection
             try:
-                dialect.do_ping(connection)  # type: ignore[arg-type]  # a live DBAPI connection
+                if dialect.name == "postgresql":
+                    ping_within(connection, INTAKE_SECONDS)
+                else:
+                    dialect.do_ping(connection)  # type: ignore[arg-type]  # a live DBAPI connection
+            except TimedOut:
+                pooled.invalidate()  # closed: its state is unknown
+                pooled.close()
+                raise
             except dialect.loaded_dbapi.Error as exc:
                 if attempt + 1 == tries or not dialect.is_disconnect(exc, connection, None):
                     pooled.close()
@@ -205,7 +213,8 @@ class PostgresInsert:
     def run(self, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
         """The rows in one autocommitted statement: (id, source, key) of each row inserted,
         in no set order. Unusable when the fast path cannot take them, or the database
-        refused (the caller writes them through psycopg, which raises the database's error)."""
+        refused (the caller writes them through psycopg, which raises the database's error);
+        TimedOut when the database did not answer within INTAKE_SECONDS (pg_deadline.py)."""
         values: list[bytes | None] = []
         for row in rows:
             for column, encode in zip(self.columns, self.encoders, strict=True):
@@ -216,15 +225,19 @@ class PostgresInsert:
         prepared = writers.prepared(connection)
         try:
             if count not in prepared:
-                result = pgconn.prepare(name, self.sql(count))
-                if result.status != _COMMAND_OK:
+                pgconn.send_prepare(name, self.sql(count))
+                result = result_within(pgconn, INTAKE_SECONDS)
+                if result is None or result.status != _COMMAND_OK:
                     raise Unusable
                 prepared.add(count)
-            result = pgconn.exec_prepared(name, values, self.formats * count)
-        except Unusable:
+            pgconn.send_query_prepared(name, values, self.formats * count)
+            result = result_within(pgconn, INTAKE_SECONDS)
+        except (Unusable, TimedOut):
             raise
         except Exception as exc:  # libpq could not send or receive: psycopg will say why
             raise Unusable from exc
+        if result is None:
+            raise Unusable
         if result.status != _TUPLES_OK:
             raise Unusable
         return [

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, ExceptionContext
 from sqlmodel import Session, SQLModel
 
+from voice_router.platform.pg_deadline import TimedOut, ping_within
 from voice_router.platform.sqlite_lock import write_lock
 
 if TYPE_CHECKING:
@@ -39,6 +40,20 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoo
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# libpq's: a connection attempt gives up after 5 s; sent data left unacknowledged for 10 s (a
+# host gone, a route black-holed by a failover) and a silent peer found by keepalives (after
+# 30 s idle, 3 probes 10 s apart) end the connection with an error, where a blocking call would
+# otherwise wait for ever.
+CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "tcp_user_timeout": 10_000,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 def make_engine(database_url: str) -> Engine:
@@ -70,7 +85,7 @@ def make_engine(database_url: str) -> Engine:
         pool_size=10,
         max_overflow=10,
         pool_timeout=10,
-        connect_args={"connect_timeout": 5},
+        connect_args=CONNECT_ARGS,
     )
     sa.event.listen(engine, "connect", _postgres_session)
     sa.event.listen(engine, "handle_error", _without_values)
@@ -165,6 +180,7 @@ def _without_values(context: ExceptionContext) -> None:
 
 
 IDLE_PING_SECONDS = 10.0  # a database restart or an idle timeout usually happens in a lull
+PING_SECONDS = 5.0  # a pooled connection that does not answer its ping is replaced
 
 
 def _stamp_checkin(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
@@ -184,7 +200,9 @@ def _ping_if_idle(
     if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_PING_SECONDS:
         return
     try:
-        dialect.do_ping(dbapi_connection)
+        ping_within(dbapi_connection, PING_SECONDS)  # do_ping could wait for ever
+    except TimedOut as exc:
+        raise sa.exc.DisconnectionError("no answer to a ping") from exc
     except dialect.loaded_dbapi.Error as exc:
         if dialect.is_disconnect(exc, dbapi_connection, None):
             raise sa.exc.DisconnectionError(str(exc)) from exc
