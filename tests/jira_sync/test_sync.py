@@ -317,6 +317,26 @@ def test_a_long_retry_after_is_kept_by_the_schedule(client, runtime, sandbox):
     assert error.startswith("rate_limited (retrying)")
 
 
+def test_rate_limits_are_not_failures_a_5xx_after_them_waits_30_s_not_an_hour(
+    client, runtime, sandbox
+):
+    """Jira Cloud answers a burst with 429s, then often a 503: the 429s' waits are Jira's
+    own (Retry-After) and leave the backoff where it starts."""
+    report(client, "T1", "a@acme.com")
+    problem = problem_row(runtime)
+    stale_block(runtime, problem.id)
+    sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 429, times=12, retry_after=5)
+    for _ in range(12):
+        assert sync_jira(problem.id, runtime) == "retry-scheduled"
+        assert due_in(runtime, problem.id) <= 5
+        make_due_now(runtime, problem.id)
+    sandbox.fail_next("GET", r"/rest/api/2/issue/[^/]+", 503)
+    assert sync_jira(problem.id, runtime) == "retry-scheduled"
+    assert 29 <= due_in(runtime, problem.id) <= 30
+    make_due_now(runtime, problem.id)
+    assert sync_jira(problem.id, runtime) == "updated"
+
+
 def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
     report(client, "T1", "a@acme.com")
     problem = problem_row(runtime)

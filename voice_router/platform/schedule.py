@@ -137,14 +137,17 @@ def jira_backoff(attempts: int) -> timedelta:
 
 
 def retry_sync(engine: Engine, problem_id: int, claimed: datetime, wait: float | None) -> float:
-    """The sync failed for now: due again after `wait` seconds (Jira's Retry-After), else
-    after a backoff that doubles per failed try (30 s … an hour) — or sooner, if a change
-    arrived meanwhile. Returns the wait."""
+    """The sync failed for now: due again after `wait` seconds (Jira's Retry-After, or how
+    long to wait for Jira's search), else after a backoff that doubles per failed try
+    (30 s … an hour) — or sooner, if a change arrived meanwhile. Returns the wait.
+
+    A given `wait` is Jira answering, not failing: it starts the backoff afresh. Counted as
+    failures, a few minutes of 429s sent the next 5xx's retry an hour out (fault audit)."""
     with session_scope(engine) as session:
         problem = session.get(Problem, problem_id)
         if problem is None:
             return 0.0
-        attempts = problem.jira_sync_attempts + 1
+        attempts = problem.jira_sync_attempts + 1 if wait is None else 0
         delay = timedelta(seconds=wait) if wait is not None else jira_backoff(attempts)
         due = utcnow() + delay
         current = problem.jira_sync_due_at
