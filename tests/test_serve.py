@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -407,3 +409,26 @@ def test_a_ui_form_served_by_one_web_process_is_taken_by_another(tmp_path, sqlit
             session.close()
         web.stop()
         deployment.engine.dispose()
+
+
+def test_a_second_serve_on_a_port_in_use_refuses_to_start(tmp_path, sqlite_template):
+    """granian binds with SO_REUSEPORT: a second `serve` on the same port (another terminal,
+    systemd beside a manual run, another config) used to start and take a share of the
+    webhooks, acknowledged into its own database. It now exits, naming the port."""
+    first_config = write_config(tmp_path / "a.toml", f"sqlite:///{tmp_path / 'a.db'}")
+    first = serve(first_config, tmp_path / "a.log").start()
+    try:
+        other = write_config(tmp_path / "b.toml", f"sqlite:///{tmp_path / 'b.db'}")
+        env = {**os.environ, "VOICE_ROUTER_CONFIG": str(other)}
+        second = subprocess.run(
+            [sys.executable, "-m", "voice_router", "serve", "--port", str(first.port)],
+            env=env,
+            capture_output=True,
+            timeout=60,
+        )
+        assert second.returncode != 0
+        assert f"{first.port} is in use" in second.stderr.decode()
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_delivery(first.base, "generic", body).status_code == 202  # undisturbed
+    finally:
+        first.stop()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -102,6 +103,7 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
     from voice_router.platform.settings import load_settings
     from workers.runtime import RUNNER_PROCESS_FLAG
 
+    _port_free(host, port)
     processes.metrics_directory()
     processes.remove_dead_metric_files()
     import prometheus_client.multiprocess  # noqa: F401  # now, not in a thread while forking
@@ -134,6 +136,24 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
         server.serve()
     finally:
         runner.stop()
+
+
+def _port_free(host: str, port: int) -> None:
+    """Exit if something listens on host:port already. granian binds with SO_REUSEPORT, so a
+    second `serve` on the port started without a word and the kernel gave it a share of the
+    connections: webhooks acknowledged into whatever database its configuration named."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # past TIME_WAIT, not a listener
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"voice-router serve: {host}:{port} is in use ({exc.strerror}); "
+                "is another voice-router serve running? Stop it, or give --port"
+            ) from None
 
 
 class _Runner:
