@@ -496,12 +496,10 @@ class Rq:
         from redis import Redis
         from rq import Queue
 
-        from workers.queue import INBOX_QUEUE_NAME, QUEUE_NAME
+        from workers.queue import QUEUE_NAMES
 
         self.redis = Redis.from_url(redis_url)
-        self.queues = [
-            Queue(name, connection=self.redis) for name in (INBOX_QUEUE_NAME, QUEUE_NAME)
-        ]
+        self.queues = [Queue(name, connection=self.redis) for name in QUEUE_NAMES]
         self.seen: set[str] = set()
         self.done: Counter[str] = Counter()
 

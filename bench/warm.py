@@ -57,12 +57,12 @@ def run_warm(
     from redis import Redis
     from rq import Queue
 
-    from workers.queue import INBOX_QUEUE_NAME, QUEUE_NAME, RedisQueue
+    from workers.queue import QUEUE_NAMES, RedisQueue
 
     set_aside(database_url)
     flush_redis()
     redis = Redis.from_url(REDIS_URL)
-    queues = [Queue(name, connection=redis) for name in (INBOX_QUEUE_NAME, QUEUE_NAME)]
+    queues = [Queue(name, connection=redis) for name in QUEUE_NAMES]
     processes, outputs = start_workers(database_url, batch, workdir, code, workers)
     try:
         if not _settled(queues, redis, workers, SETTLE_TIMEOUT, processes):
@@ -95,8 +95,8 @@ def _settled(
     processes: list[subprocess.Popen[bytes]],
     database_url: str | None = None,
 ) -> bool:
-    """Wait until `workers` worker processes are registered and idle (two rq workers each:
-    the inbox's and the other jobs') with nothing queued (and, with `database_url`, nothing
+    """Wait until `workers` worker processes are registered and idle (three rq workers each:
+    the inbox's, Jira's, the messages') with nothing queued (and, with `database_url`, nothing
     pending there); False after `timeout`."""
     from rq import Worker
 
@@ -106,7 +106,7 @@ def _settled(
             return False
         if not any(len(queue) for queue in queues):
             found = Worker.all(connection=redis)
-            idle = len(found) == 2 * workers and all(w.get_state() == "idle" for w in found)
+            idle = len(found) == 3 * workers and all(w.get_state() == "idle" for w in found)
             if idle and (database_url is None or _pending(database_url) == 0):
                 return True
         time.sleep(POLL_SECONDS)

@@ -168,6 +168,38 @@ def test_reconcile_ships_a_problem_whose_jira_webhook_was_lost(deployment, sandb
     )
 
 
+def test_a_helpdesk_that_does_not_answer_holds_up_no_jira_sync(deployment, sandbox):
+    """A shipped problem's write-back notes go to a helpdesk that hangs (10 s each); a new
+    problem reported meanwhile still gets its Jira issue at once: messages and Jira's work
+    have a worker (a runner thread) each."""
+    hole = BlackHole()
+    try:
+        zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
+        config = deployment.configure(
+            reconcile_seconds=3600, jira=jira_table(sandbox.url), **{"sources.zendesk": zendesk}
+        )
+        store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 6)
+        deployment.start(config)
+        key = wait_until(
+            lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
+            60,
+            "the Jira issue",
+        )
+        sandbox.register_webhook(f"{deployment.web.base}/webhooks/jira", JIRA_SECRET)
+        sandbox.transition(key, "Done", resolution="Done")
+        wait_until(lambda: hole.held, 30, "the first note to hang")
+        body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
+        assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+        wait_until(
+            lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
+            15,
+            "the later problem's Jira issue, while the notes hang",
+        )
+    finally:
+        deployment.stop()
+        hole.close()
+
+
 def store_deliveries(database_url: str, config: Path, tags: list[str]) -> None:
     """Deliveries already in the inbox (as if received just before), fast: ticket n tagged
     `tags[n]`."""

@@ -119,12 +119,12 @@ def test_off_unless_weekly_top_is_set(make_settings, httpserver):
     assert httpserver.log == []
 
 
-def test_serve_runner_sends_it_from_its_outside_pass(weekly_settings, httpserver):
+def test_serve_runner_sends_it_from_its_messages_pass(weekly_settings, httpserver):
     seed(weekly_settings)
     runtime = build_runtime(weekly_settings)  # no redis_url: serve's own runner
     runner = JobRunner(runtime)
-    runner._outside_pass()
-    runner._outside_pass()
+    runner._messages_pass()
+    runner._messages_pass()
     assert len(slack_texts(httpserver)) == 1
 
 

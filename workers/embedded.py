@@ -3,14 +3,16 @@
 backoff, Retry-After handling, Jira pacing and periodic reconcile, in threads of one process.
 
 Every web process starts one; a lease in the database lets one of them work at a time, and
-passes to another within LEASE_TTL when its process dies. Two threads, so a Jira that does
-not answer never holds up the inbox:
+passes to another within LEASE_TTL when its process dies. Three threads, so a Jira that does
+not answer never holds up the inbox or the messages, nor a helpdesk that does not answer
+Jira's work (the rq set-up has the same three lanes, workers/runner.py):
 
 - inbox: drains due deliveries;
-- outside: due Jira syncs, due outbound messages, reconcile every `reconcile_seconds`,
-  the weekly digest for product once a week.
+- outside: due Jira syncs, released versions, reconcile every `reconcile_seconds`;
+- messages: due outbound messages (write-back notes, digests), the weekly digest for
+  product once a week.
 
-Both wake on a signal from this process (workers.queue.EmbeddedQueue) and otherwise look at
+Each wakes on a signal from this process (workers.queue.EmbeddedQueue) and otherwise look at
 the database every POLL_SECONDS, so work signalled in another process, retries that come
 due and anything left by a crash are found without one.
 """
@@ -62,13 +64,14 @@ class JobRunner:
         self.leading = threading.Event()
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.passes = {"inbox": 0, "outside": 0}  # completed idle passes, for `settle`
+        self.passes = {"inbox": 0, "outside": 0, "messages": 0}  # idle passes, for `settle`
 
     def start(self) -> JobRunner:
         for name, loop in (
             ("lease", self._keep_lease),
             ("inbox", self._inbox),
             ("outside", self._outside),
+            ("messages", self._messages),
         ):
             thread = threading.Thread(target=loop, name=f"voice-router-{name}", daemon=True)
             thread.start()
@@ -77,8 +80,7 @@ class JobRunner:
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stopping.set()
-        self.queue.inbox.set()
-        self.queue.outside.set()
+        self._wake_all()
         for thread in self._threads:
             thread.join(timeout)
         if self.leading.is_set():
@@ -100,8 +102,7 @@ class JobRunner:
             self._take_over()
             log.info("runner.leading", extra={"holder": self.holder})
             self.leading.set()
-            self.queue.inbox.set()
-            self.queue.outside.set()
+            self._wake_all()
         elif not held and self.leading.is_set():
             log.info("runner.standing_by", extra={"holder": self.holder})
             self.leading.clear()
@@ -138,13 +139,27 @@ class JobRunner:
         self._loop("outside", self.queue.outside, self._outside_pass)
 
     def _outside_pass(self) -> bool:
+        """Jira's work. Its own thread: a Jira that does not answer (each call waits 10 s)
+        holds up neither the inbox nor the messages."""
         worked = jobs.run_due_syncs(self.runtime) > 0
-        worked = any(jobs.deliver_outbound(None, self.runtime).values()) or worked
-        worked = "sent" in jobs.weekly_digest(self.runtime) or worked
         if self.runtime.settings.jira.url:
             worked = jobs.apply_releases(self.runtime)["applied"] > 0 or worked
             worked = "skipped" not in jobs.reconcile(self.runtime) or worked
         return worked
+
+    def _messages(self) -> None:
+        self._loop("messages", self.queue.messages, self._messages_pass)
+
+    def _messages_pass(self) -> bool:
+        """Write-back notes, digests, the weekly digest. Their own thread: a helpdesk, Slack
+        or SMTP server that does not answer holds up no Jira sync (a shipped problem's
+        twenty notes to a hanging helpdesk held one for 3 min 48 s, in a fault audit)."""
+        worked = any(jobs.deliver_outbound(None, self.runtime).values())
+        return "sent" in jobs.weekly_digest(self.runtime) or worked
+
+    def _wake_all(self) -> None:
+        for wake in (self.queue.inbox, self.queue.outside, self.queue.messages):
+            wake.set()
 
     def _loop(self, name: str, wake: threading.Event, one_pass: Callable[[], bool]) -> None:
         """While leading: run passes while they find work; between idle passes, wait for a
@@ -178,8 +193,7 @@ class JobRunner:
                 and not releases.any_due(engine)
             ):
                 return True
-            self.queue.inbox.set()
-            self.queue.outside.set()
+            self._wake_all()
             time.sleep(0.05)
         return False
 

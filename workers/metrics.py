@@ -9,7 +9,7 @@ from prometheus_client.core import GaugeMetricFamily
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from workers.queue import INBOX_QUEUE_NAME, QUEUE_NAME
+from workers.queue import QUEUE_NAMES
 
 if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 
 def queue_gauges(redis: Redis) -> list[Metric]:
-    queues = [Queue(name, connection=redis) for name in (INBOX_QUEUE_NAME, QUEUE_NAME)]
+    queues = [Queue(name, connection=redis) for name in QUEUE_NAMES]
     depth = GaugeMetricFamily(
         "voice_router_queue_jobs",
-        "rq jobs of voice-router's queues (the inbox's and the other jobs') by state: queued "
+        "rq jobs of voice-router's queues (the inbox's, Jira's, the messages') by state: queued "
         "(waiting for a worker), scheduled (a retry or a coalesced sync, due later), started, "
         "failed (kept 7 days).",
         labels=["state"],

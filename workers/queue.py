@@ -20,17 +20,20 @@ from typing import TYPE_CHECKING, Any
 from voice_router.platform.runtime import JobQueue
 
 if TYPE_CHECKING:
-    from rq import Retry
+    from rq import Queue, Retry
 
     from voice_router.platform.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Two queues, as the embedded runner has two threads: the inbox's drains, and every other job
-# (Jira syncs, outbound messages, releases, reconcile, the weekly digest), so that a Jira or
-# a helpdesk that does not answer holds up only the second (workers/runner.py).
+# Three queues, as the embedded runner has three threads: the inbox's drains; Jira's jobs
+# (syncs, releases, reconcile); the messages (write-back notes, digests, the weekly digest).
+# A Jira that does not answer holds up only its own; a helpdesk, Slack or SMTP server that
+# does not answer, only the messages (workers/runner.py).
 INBOX_QUEUE_NAME = "voice-router-inbox"
 QUEUE_NAME = "voice-router"
+MESSAGES_QUEUE_NAME = "voice-router-messages"
+QUEUE_NAMES = (INBOX_QUEUE_NAME, QUEUE_NAME, MESSAGES_QUEUE_NAME)
 DRAIN_FLAG = "voice-router:drain-scheduled"
 DRAIN_FLAG_TTL = 120
 DRAIN_REQUEST_INTERVAL = 1.0  # seconds between drain requests from one process
@@ -60,7 +63,8 @@ class EmbeddedQueue:
 
     def __init__(self) -> None:
         self.inbox = threading.Event()  # deliveries to process
-        self.outside = threading.Event()  # Jira syncs, outbound messages
+        self.outside = threading.Event()  # Jira syncs and releases
+        self.messages = threading.Event()  # outbound messages
 
     def signal_drain(self) -> None:
         self.inbox.set()
@@ -69,7 +73,7 @@ class EmbeddedQueue:
         self.outside.set()
 
     def signal_outbound(self, wait: float = 0.0) -> None:
-        self.outside.set()
+        self.messages.set()
 
     def signal_releases(self) -> None:
         self.outside.set()
@@ -88,7 +92,9 @@ class RedisQueue:
         self.redis = Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=30)
         self.inbox = Queue(INBOX_QUEUE_NAME, connection=self.redis)
         self.queue = Queue(QUEUE_NAME, connection=self.redis)
-        self.queues = [self.inbox, self.queue]  # in the order a worker in --burst takes them
+        self.messages = Queue(MESSAGES_QUEUE_NAME, connection=self.redis)
+        # In the order a worker in --burst takes them.
+        self.queues = [self.inbox, self.queue, self.messages]
         self._last_drain_request = float("-inf")
         self._drain_wanted = threading.Event()
         self._drains_sent = threading.Event()
@@ -96,9 +102,9 @@ class RedisQueue:
         self._signaller_lock = threading.Lock()
 
     def _enqueue(
-        self, function: str, *args: Any, wait: float = 0.0, inbox: bool = False, **options: Any
+        self, function: str, *args: Any, wait: float = 0.0, on: Queue | None = None, **options: Any
     ) -> None:
-        queue = self.inbox if inbox else self.queue
+        queue = on or self.queue
         if wait > 0:
             queue.enqueue_in(
                 timedelta(seconds=wait),
@@ -155,7 +161,9 @@ class RedisQueue:
         `--burst` workers started together could otherwise find one request for both, and
         one of them stop without draining)."""
         if self.redis.set(DRAIN_FLAG, b"1", nx=not own, ex=DRAIN_FLAG_TTL):
-            self._enqueue("workers.jobs.drain_inbox", inbox=True, job_timeout=600, retry=_retry())
+            self._enqueue(
+                "workers.jobs.drain_inbox", on=self.inbox, job_timeout=600, retry=_retry()
+            )
 
     def drain_started(self) -> None:
         self.redis.delete(DRAIN_FLAG)
@@ -178,7 +186,9 @@ class RedisQueue:
     def signal_outbound(self, wait: float = 0.0) -> None:
         """Folded like signal_sync; a later one (a retry's time) sends whatever is due then."""
         if wait > COALESCE_SECONDS or self.redis.set(OUTBOUND_FLAG, b"1", nx=True, ex=FLAG_SECONDS):
-            self._enqueue("workers.jobs.deliver_outbound", wait=wait, job_timeout=600)
+            self._enqueue(
+                "workers.jobs.deliver_outbound", wait=wait, on=self.messages, job_timeout=600
+            )
 
     def outbound_started(self) -> None:
         self.redis.delete(OUTBOUND_FLAG)
@@ -197,7 +207,7 @@ class RedisQueue:
     def signal_weekly(self) -> None:
         """The weekly digest job; it sends only what this week has not had (weekly.py)."""
         if self.redis.set(WEEKLY_FLAG, b"1", nx=True, ex=WEEKLY_FLAG_SECONDS):
-            self._enqueue("workers.jobs.weekly_digest", job_timeout=300)
+            self._enqueue("workers.jobs.weekly_digest", on=self.messages, job_timeout=300)
 
     def ping(self) -> bool:
         return bool(self.redis.ping())

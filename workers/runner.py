@@ -2,11 +2,12 @@
 due from the database every few seconds and enqueues it, so a lost enqueue (a crashed worker,
 a Redis restart, a retry that came due) costs seconds, never work.
 
-As `voice-router serve`'s runner has two threads, a worker has two rq workers: the inbox's
-(the process's main thread: drains) and the other jobs' (a thread: Jira syncs, outbound
-messages, releases, reconcile, the weekly digest). A Jira that does not answer holds up the
-second only; deliveries keep being processed. `--burst` (tests, benchmarks) takes both
-queues in one thread, the inbox's first, until neither has a job.
+As `voice-router serve`'s runner has three threads, a worker has three rq workers: the
+inbox's (the process's main thread: drains), Jira's (a thread: syncs, releases, reconcile)
+and the messages' (a thread: write-back notes, digests, the weekly digest). A Jira that does
+not answer holds up only its own; a helpdesk, Slack or SMTP server that does not, only the
+messages; deliveries keep being processed either way. `--burst` (tests, benchmarks) takes
+every queue in one thread, the inbox's first, until none has a job.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for the thread's job
 
 
 class InboxWorker(SimpleWorker):
-    """rq's worker for the inbox queue, whose scheduler serves both queues (rq's own would
+    """rq's worker for the inbox queue, whose scheduler serves every queue (rq's own would
     move only the inbox's jobs: a delayed Jira sync would then wait for the sweep)."""
 
     scheduled: list[Queue] = []
@@ -91,10 +92,14 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
         worker.maintenance_interval = MAINTENANCE_SECONDS
         worker.scheduled = queue.queues
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
-        others = threading.Thread(
-            target=_work_others, args=(queue, f"{worker.name}-others", stop), daemon=True
-        )
-        others.start()
+        others = [
+            threading.Thread(
+                target=_work_others, args=(queue, lane, f"{worker.name}-{name}", stop), daemon=True
+            )
+            for name, lane in (("jira", queue.queue), ("messages", queue.messages))
+        ]
+        for thread in others:
+            thread.start()
     freeze_loaded()
     try:
         if not burst:
@@ -110,14 +115,16 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     finally:
         stop.set()
         if not burst:
-            others.join(STOP_WAIT_SECONDS)  # a job still in flight is due again, and found
+            deadline = time.monotonic() + STOP_WAIT_SECONDS
+            for thread in others:  # a job still in flight is due again, and found
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def _work_others(queue: RedisQueue, name: str, stop: threading.Event) -> None:
-    """The other queue's jobs, one at a time, until `stop`. An rq worker of its own (rq lists
-    it, its jobs are registered and retried as any), driven here: `Worker.work` installs
-    signal handlers, which only the main thread may. Job timeouts by a timer, not SIGALRM."""
-    worker = SimpleWorker([queue.queue], connection=queue.redis, name=name)
+def _work_others(queue: RedisQueue, lane: Queue, name: str, stop: threading.Event) -> None:
+    """The jobs of `lane`, one at a time, until `stop`. An rq worker of its own (rq lists it,
+    its jobs are registered and retried as any), driven here: `Worker.work` installs signal
+    handlers, which only the main thread may. Job timeouts by a timer, not SIGALRM."""
+    worker = SimpleWorker([lane], connection=queue.redis, name=name)
     worker.death_penalty_class = TimerDeathPenalty
     born = False
     while not stop.is_set():
@@ -126,7 +133,7 @@ def _work_others(queue: RedisQueue, name: str, stop: threading.Event) -> None:
                 worker.register_birth()  # type: ignore[no-untyped-call]  # rq leaves it untyped
                 worker.set_state(WorkerStatus.IDLE)
                 born = True
-            found = Queue.dequeue_any([queue.queue], OTHERS_WAIT_SECONDS, connection=queue.redis)
+            found = Queue.dequeue_any([lane], OTHERS_WAIT_SECONDS, connection=queue.redis)
         except DequeueTimeout:
             worker.heartbeat()
             continue
