@@ -87,3 +87,26 @@ def test_plain_addresses_are_exactly_those_email_validator_takes():
     assert [a for a in plain if not validator_takes(a)] == []
     assert len(plain) > 100  # the corpus exercises the fast path, not only the fallback
     assert not plain_email("a@b.test") and not plain_email("a@ab--cd.com")
+
+
+def test_a_time_no_helpdesk_could_mean_is_taken_as_when_it_is_processed(client, runtime):
+    """A sender's clock in year 1 or 9999 pinned the problem's first and last seen (and its
+    trends, and the "recent" order) for good; a ticket tagged in 2001 or an hour from now
+    (a clock a little ahead) keeps its time."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.support import by_key, post_signed
+
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+    for n, when in enumerate(["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]):
+        body = generic_delivery(f"T{n}", f"p{n}@acme.com", ["pain-clock"], occurred_at=when)
+        assert post_signed(client, "generic", body).status_code == 202
+    clock = by_key(client, runtime)["clock"]
+    today = datetime.now(UTC).date().isoformat()
+    assert clock["first_seen"][:10] == clock["last_seen"][:10] == today, clock
+    assert clock["trend_7d"] == 2
+    for n, when in enumerate(["2001-02-03T04:05:06Z", soon]):
+        body = generic_delivery(f"K{n}", f"k{n}@acme.com", ["pain-kept"], occurred_at=when)
+        assert post_signed(client, "generic", body).status_code == 202
+    kept = by_key(client, runtime)["kept"]
+    assert (kept["first_seen"][:19], kept["last_seen"][:19]) == ("2001-02-03T04:05:06", soon[:19])

@@ -34,6 +34,20 @@ def test_tag_variants_are_one_problem(client, runtime):
     assert found["jira-login"]["title"] == "Jira login"
 
 
+def test_unseen_format_characters_make_no_problem_of_their_own(client, runtime):
+    """A zero-width space and a right-to-left override in a tag: unseen, they made a problem
+    apart whose key (and Jira summary) read `hostile` backwards from the override on."""
+    send(
+        client,
+        generic_delivery("T1", "a@acme.com", ["pain-hostile"]),
+        generic_delivery("T2", "b@globex.io", ["pain-\u200bhost\u202eile"]),
+        generic_delivery("T3", "c@initech.com", ["pain-Jos\u00e9\u200d"]),
+    )
+    found = by_key(client, runtime)
+    assert sorted(found) == ["hostile", "josé"]
+    assert found["hostile"]["customers"] == 2
+
+
 def test_delivery_with_no_pain_tag_changes_nothing(client, runtime):
     send(client, generic_delivery("T1", "a@acme.com", ["billing", "vip"]))
     assert problems(client, runtime) == []

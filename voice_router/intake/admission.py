@@ -19,6 +19,7 @@ hold, whatever a sender puts in a payload:
 | tag | 255 characters | trimmed (a problem key keeps its first 200) |
 | company MRR | 0 to 10,000,000,000 | refused |
 | pain tags in one delivery | `max_pain_tags` (20) | refused |
+| when it happened | 2000-01-01 to a day after processing | taken as processed now |
 
 Text has already been cleaned by integrations.payload; it is cleaned once more here so an
 adapter that forgets cannot let a NUL through.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -41,6 +43,7 @@ from email_validator.rfc_constants import (
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import clean
+from voice_router.platform.clock import utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems.quotes import mask_contacts
 from voice_router.problems.tags import TagMatcher
@@ -53,6 +56,8 @@ MESSAGE_CHARS = 1000
 URL_CHARS = 2000
 TAG_CHARS = 255
 MAX_MRR = Decimal(10) ** 10
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # helpdesk clocks run ahead a little
 
 
 class Refused(PayloadError):
@@ -91,7 +96,8 @@ def matcher_for(tag_patterns: tuple[str, ...]) -> TagMatcher:
 def admit(
     events: Iterable[PainPointEvent], matcher: TagMatcher, max_pain_tags: int
 ) -> list[PainPointEvent]:
-    return [_admit(event, matcher, max_pain_tags) for event in events]
+    now = utcnow()
+    return [_admit(event, matcher, max_pain_tags, now) for event in events]
 
 
 def _refusal_checked(
@@ -116,12 +122,14 @@ def _refusal_checked(
     return ticket_id, tags, removed, customer
 
 
-def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> PainPointEvent:
+def _admit(
+    event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int, now: datetime
+) -> PainPointEvent:
     ticket_id, tags, removed, customer = _refusal_checked(event, matcher, max_pain_tags)
     return PainPointEvent(  # every field named: dataclasses.replace cost more than the rest
         ticket_id=ticket_id,
         customer=customer,
-        occurred_at=event.occurred_at,
+        occurred_at=_plausible(event.occurred_at, now),
         tags=tags,
         removed_tags=removed,
         tags_complete=event.tags_complete,
@@ -131,6 +139,15 @@ def _admit(event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int) -> Pa
         agent=_agent(event.agent),
         first_message=_message(event.first_message),
     )
+
+
+def _plausible(moment: datetime, now: datetime) -> datetime:
+    """`moment`, or `now` when no helpdesk could mean it: a sender's clock or template gone
+    wrong (year 1, year 9999) pinned a problem's first or last seen, the "recent" order and
+    its trends for good, and only a signed sender can send one, so it is not refused."""
+    if EARLIEST <= moment <= now + FUTURE_SLACK:
+        return moment
+    return now
 
 
 def _message(text: str | None) -> str | None:

@@ -1,7 +1,8 @@
 """Which tags are pain points, and which problem each one names.
 
-Tags and patterns are compared in one normal form: lower case, every run of `-`, `_`, `:`
-and white space folded to one `-`, surrounding punctuation stripped. So `pain-jira-login`,
+Tags and patterns are compared in one normal form: format characters (zero-width, bidi
+controls) dropped, lower case, every run of `-`, `_`, `:` and white space folded to one
+`-`, surrounding punctuation stripped. So `pain-jira-login`,
 `pain:Jira_Login` and `PAIN jira login` all read `pain-jira-login` and name the problem
 key `jira-login` under the default patterns `pain-*` and `pain:*`.
 """
@@ -9,6 +10,7 @@ key `jira-login` under the default patterns `pain-*` and `pain:*`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -19,8 +21,17 @@ _EDGE_PUNCTUATION = "-.,;!?'\"()[]{}<>#*/\\|`~"
 
 
 def normalise(text: str) -> str:
+    if not text.isprintable():  # rare: most tags are plain
+        text = _visible(text)
     folded = _SEPARATORS.sub("-", text.strip().lower())
     return folded.strip(_EDGE_PUNCTUATION)
+
+
+def _visible(text: str) -> str:
+    """`text` without format characters (zero-width spaces and joiners, bidirectional
+    overrides): unseen, they made `pain-host\u202eile` a problem apart from `pain-hostile`
+    whose key read backwards, in the UI and in Jira's summary alike."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 class TagMatcher:
