@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from integrations.jira.errors import JiraRateLimited, JiraUnavailable
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
@@ -173,6 +174,8 @@ class JobRunner:
             worked = False
             try:
                 worked = one_pass()
+            except (JiraUnavailable, JiraRateLimited) as exc:  # Jira away: the next pass
+                log.warning("runner.pass_failed", extra={"loop": name, "error": str(exc)})
             except Exception:
                 log.exception("runner.pass_failed", extra={"loop": name})
             if not worked:
