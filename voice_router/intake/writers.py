@@ -29,13 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from voice_router.platform.pg_deadline import INTAKE_SECONDS, TimedOut, ping_within, result_within
+from voice_router.platform.pg_deadline import INTAKE_SECONDS, TimedOut, Watchdog, ping_within
 from voice_router.platform.sqlite_lock import writing
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 
+WATCHDOG = Watchdog()  # the fast path's writes: past INTAKE_SECONDS, TimedOut (pg_deadline.py)
 # libpq's PGRES_COMMAND_OK and PGRES_TUPLES_OK (psycopg.pq.ExecStatus)
 _COMMAND_OK = 1
 _TUPLES_OK = 2
@@ -224,20 +225,17 @@ class PostgresInsert:
         pgconn = connection.pgconn
         prepared = writers.prepared(connection)
         try:
-            if count not in prepared:
-                pgconn.send_prepare(name, self.sql(count))
-                result = result_within(pgconn, INTAKE_SECONDS)
-                if result is None or result.status != _COMMAND_OK:
-                    raise Unusable
-                prepared.add(count)
-            pgconn.send_query_prepared(name, values, self.formats * count)
-            result = result_within(pgconn, INTAKE_SECONDS)
+            with WATCHDOG.watching(connection):
+                if count not in prepared:
+                    result = pgconn.prepare(name, self.sql(count))
+                    if result.status != _COMMAND_OK:
+                        raise Unusable
+                    prepared.add(count)
+                result = pgconn.exec_prepared(name, values, self.formats * count)
         except (Unusable, TimedOut):
             raise
         except Exception as exc:  # libpq could not send or receive: psycopg will say why
             raise Unusable from exc
-        if result is None:
-            raise Unusable
         if result.status != _TUPLES_OK:
             raise Unusable
         return [
