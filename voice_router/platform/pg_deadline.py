@@ -39,9 +39,7 @@ class TimedOut(Exception):
 
 def result_within(pgconn: Any, seconds: float) -> Any:
     """The last result of the command just sent on `pgconn` (psycopg's `pq.PGconn`, in
-    non-blocking mode), waiting at most `seconds` for it; TimedOut after that. One `poll`
-    a wait, as libpq's own blocking calls make (an epoll set up per command cost a webhook
-    a tenth more CPU on PostgreSQL, docs/benchmarks.md)."""
+    non-blocking mode), waiting at most `seconds` for it; TimedOut after that."""
     deadline = time.monotonic() + seconds
     fd = pgconn.socket
     while pgconn.flush():  # 1: part of the command is still to be sent
