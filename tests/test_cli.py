@@ -265,3 +265,16 @@ def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path
 def test_replaying_an_id_beyond_any_delivery_is_a_usage_error_not_a_crash(tmp_path, settings):
     result = run(tmp_path, settings, "deliveries", "replay", "99999999999999999999")
     assert result.exit_code == 2 and "99999999999999999999" in result.output
+
+
+def test_commands_on_a_new_embedded_database_answer_instead_of_a_traceback(tmp_path):
+    """Run where no database is yet (no config: the embedded default in this directory),
+    a command that reads deliveries made the file and then failed on its missing tables."""
+    from voice_router.platform.settings import parse_settings
+
+    fresh = parse_settings({"database_url": f"sqlite:///{tmp_path / 'new.db'}"}, {}, "test")
+    for args in (("deliveries", "failed"), ("deliveries", "replay", "--all")):
+        result = run(tmp_path, fresh, *args)
+        assert result.exit_code == 0, result.output
+        assert "Traceback" not in result.output
+    assert "no failed deliveries" in run(tmp_path, fresh, "deliveries", "failed").output

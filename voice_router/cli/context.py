@@ -28,9 +28,14 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 def runtime_of(ctx: click.Context) -> Runtime:
+    """The runtime; its embedded (SQLite) database migrated first, as `engine_of` does."""
+    from voice_router.platform.db import upgrade
     from workers.runtime import build_runtime
 
-    return build_runtime(settings_of(ctx))
+    runtime = build_runtime(settings_of(ctx))
+    if runtime.engine.dialect.name == "sqlite":
+        upgrade(runtime.engine)
+    return runtime
 
 
 def engine_of(ctx: click.Context) -> Engine:

@@ -24,7 +24,6 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     """
     import getpass
 
-    from voice_router.platform.db import upgrade
     from voice_router.platform.errors import BadRequest
     from voice_router.platform.runtime import mark_sync_due
     from voice_router.problems.privacy import forget as run_forget
@@ -34,9 +33,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         email = normalise_email(email)
     except BadRequest as exc:
         raise click.BadParameter(exc.message, param_hint="EMAIL") from exc
-    rt = runtime_of(ctx)
-    if rt.engine.dialect.name == "sqlite":
-        upgrade(rt.engine)
+    rt = runtime_of(ctx)  # the embedded database made current
     try:
         actor = f"cli:{getpass.getuser()}"
     except (KeyError, OSError):

@@ -166,9 +166,8 @@ def deliveries_failed(ctx: click.Context) -> None:
 
     from voice_router.models import Delivery, held
     from voice_router.platform.clock import iso
-    from voice_router.platform.db import make_engine
 
-    engine = make_engine(settings_of(ctx).database_url)
+    engine = engine_of(ctx)  # a new embedded database is made current: no traceback
     with Session(engine) as session:
         rows = session.exec(select(Delivery).where(held()).order_by(col(Delivery.id))).all()
     if not rows:
