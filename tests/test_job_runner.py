@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from tests.serving import BlackHole
+from tests.serving import free_port
 from workers.embedded import JobRunner
 from workers.runtime import build_runtime
 
@@ -16,9 +16,8 @@ def test_a_jira_that_is_away_is_a_warning_each_pass_not_an_error_with_a_tracebac
 ):
     """Reconcile fails on every pass while Jira is unreachable: expected, and retried; an
     error with a traceback each `reconcile_seconds` buried the errors worth reading."""
-    hole = BlackHole()
-    hole.close()  # nothing listens there now: connections are refused
-    jira = {"url": hole.url, "email": "bot@example.com", "api_token": "t"}
+    refused = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    jira = {"url": refused, "email": "bot@example.com", "api_token": "t"}
     runtime = build_runtime(make_settings(jira=jira, reconcile_seconds=1))
     runner = JobRunner(runtime, poll=0.1).start()
     try:
