@@ -324,3 +324,41 @@ def test_a_folded_job_keeps_its_flag_while_it_waits_behind_others(redis_url):
     queue.releases_started()  # a job that starts lets the next signal enqueue again
     queue.signal_releases()
     assert len(queue.queue) == 3
+
+
+def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkeypatch):
+    """A lane's thread (Jira's, the messages') runs rq's job handling itself: a failure
+    there (Redis gone mid-job) must not end the thread, or that worker would never sync or
+    send again until restarted."""
+    import threading
+
+    from rq import SimpleWorker
+
+    from workers import runner
+
+    queue = RedisQueue(redis_url)
+    tried: list[str] = []
+    execute = SimpleWorker.execute_job
+
+    def redis_goes_away_once(self, job, from_queue):  # type: ignore[no-untyped-def]
+        tried.append(job.id)
+        if len(tried) == 1:
+            raise ConnectionError("Redis went away mid-job")
+        return execute(self, job, from_queue)
+
+    monkeypatch.setattr(SimpleWorker, "execute_job", redis_goes_away_once)
+    monkeypatch.setattr(runner, "OTHERS_WAIT_SECONDS", 1)
+    stop = threading.Event()
+    lane = threading.Thread(target=runner._work_others, args=(queue, queue.queue, "lane", stop))
+    lane.start()
+    try:
+        queue.queue.enqueue("time.time", result_ttl=60, failure_ttl=60)
+        later = queue.queue.enqueue("time.time", result_ttl=60, failure_ttl=60)
+        deadline = time.monotonic() + 20
+        while later.get_status(refresh=True) != "finished" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert later.get_status(refresh=True) == "finished", tried
+    finally:
+        stop.set()
+        lane.join(10)
+    assert not lane.is_alive()

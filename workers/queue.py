@@ -145,8 +145,8 @@ class RedisQueue:
             self._drain_wanted.clear()
             try:
                 self.request_drain()
-            except Exception:  # stored already: the worker's sweep will process it
-                log.warning("webhook.enqueue_failed", exc_info=True)
+            except Exception as exc:  # stored already: the worker's sweep will process it
+                log.warning("webhook.enqueue_failed", extra={"error": type(exc).__name__})
             if not self._drain_wanted.is_set():
                 self._drains_sent.set()
 

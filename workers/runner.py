@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,8 +39,8 @@ BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this
 # rq restarts its scheduler (which moves jobs whose time came onto their queue) only in its
 # maintenance, by default every 10 minutes; the scheduler dies when Redis goes away.
 MAINTENANCE_SECONDS = 60
-OTHERS_WAIT_SECONDS = 5  # the other jobs' thread waits this long for a job, then looks again
-STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for the thread's job in flight
+OTHERS_WAIT_SECONDS = 5  # a lane's thread waits this long for a job, then looks again
+STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for its lanes' jobs in flight
 
 
 class InboxWorker(SimpleWorker):
@@ -134,21 +135,21 @@ def _work_others(queue: RedisQueue, lane: Queue, name: str, stop: threading.Even
                 worker.set_state(WorkerStatus.IDLE)
                 born = True
             found = Queue.dequeue_any([lane], OTHERS_WAIT_SECONDS, connection=queue.redis)
+            if found is not None:
+                job, from_queue = found
+                worker.execute_job(job, from_queue)
         except DequeueTimeout:
-            worker.heartbeat()
-            continue
-        except RedisError:  # Redis away for a moment: the sweep enqueues what is due again
-            log.warning("worker.others_dequeue_failed", exc_info=True)
+            with suppress(RedisError):
+                worker.heartbeat()
+        except Exception:  # Redis away, or rq's bookkeeping failed: the lane goes on, and
+            # the sweep enqueues again what is due
+            log.warning("worker.lane_failed", extra={"lane": lane.name}, exc_info=True)
             stop.wait(OTHERS_WAIT_SECONDS)
-            continue
-        if found is not None:
-            job, from_queue = found
-            worker.execute_job(job, from_queue)
     if born:
         try:
             worker.register_death()  # type: ignore[no-untyped-call]  # rq leaves it untyped
         except RedisError:
-            log.warning("worker.others_death_unregistered", exc_info=True)
+            log.warning("worker.lane_death_unregistered", extra={"lane": lane.name})
 
 
 def _work_off(worker: Any, queue: RedisQueue) -> None:
