@@ -108,13 +108,13 @@ class Watchdog:
         while True:
             time.sleep(self.CHECK_SECONDS)
             now = time.monotonic()
+            # Under the lock: until `watching` ends, which needs it, the connection (and so
+            # its descriptor) is still the late write's, never one opened since.
             with self._lock:
-                late = [
-                    (key, fd) for key, (deadline, fd) in self._watched.items() if now > deadline
-                ]
-                self._cut.update(key for key, _ in late)
-            for _, fd in late:
-                _shut(fd)
+                for key, (deadline, fd) in self._watched.items():
+                    if now > deadline and key not in self._cut:
+                        self._cut.add(key)
+                        _shut(fd)
 
 
 def _shut(fd: int) -> None:
