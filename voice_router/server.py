@@ -144,9 +144,8 @@ def _port_free(host: str, port: int) -> None:
     connections: webhooks acknowledged into whatever database its configuration named."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(
-            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
-        )  # past TIME_WAIT, not a listener
+        # Takes a port whose old connections linger in TIME_WAIT, never one with a listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

@@ -43,7 +43,7 @@ from email_validator.rfc_constants import (
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import clean
-from voice_router.platform.clock import utcnow
+from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems.quotes import mask_contacts
 from voice_router.problems.tags import TagMatcher
@@ -145,7 +145,7 @@ def _plausible(moment: datetime, now: datetime) -> datetime:
     """`moment`, or `now` when no helpdesk could mean it: a sender's clock or template gone
     wrong (year 1, year 9999) pinned a problem's first or last seen, the "recent" order and
     its trends for good, and only a signed sender can send one, so it is not refused."""
-    if EARLIEST <= moment <= now + FUTURE_SLACK:
+    if EARLIEST <= to_utc(moment) <= now + FUTURE_SLACK:
         return moment
     return now
 
