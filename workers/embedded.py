@@ -12,7 +12,7 @@ Jira's work (the rq set-up has the same three lanes, workers/runner.py):
 - messages: due outbound messages (write-back notes, digests), the weekly digest for
   product once a week.
 
-Each wakes on a signal from this process (workers.queue.EmbeddedQueue) and otherwise look at
+Each wakes on a signal from this process (workers.queue.EmbeddedQueue) and otherwise looks at
 the database every POLL_SECONDS, so work signalled in another process, retries that come
 due and anything left by a crash are found without one.
 """
