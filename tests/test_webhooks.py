@@ -314,3 +314,41 @@ def test_a_database_that_stops_answering_is_a_503_in_seconds_not_a_hang(make_set
         runtime.engine.dispose()
     finally:
         relay.close()
+
+
+def test_a_redis_that_hangs_never_holds_a_persons_request_either(make_settings):
+    """A note makes the problem's Jira sync due: recorded in the database before the 201,
+    the rq queue told from a thread of its own. A Redis that hung held the note for 30 s."""
+    import time
+
+    from tests.serving import BlackHole
+    from tests.support import token
+    from voice_router.intake import processing
+    from voice_router.models import Problem
+    from voice_router.web import create_app
+
+    hole = BlackHole()
+    try:
+        redis_url = hole.url.replace("http://", "redis://") + "/0"
+        jira = {"url": "http://127.0.0.1:9", "email": "bot@example.com", "api_token": "t"}
+        runtime = inline_runtime(make_settings(redis_url=redis_url, jira=jira))
+        client = create_app(runtime=runtime).test_client()
+        body = generic_delivery("T1", "a@acme.com", ["pain-export"])
+        assert post_signed(client, "generic", body).status_code == 202
+        processing.drain(runtime.engine, runtime.settings)
+        with Session(runtime.engine) as session:
+            problem = session.exec(select(Problem)).one()
+        started = time.monotonic()
+        answer = client.post(
+            f"/api/v1/problems/{problem.id}/notes",
+            json={"body": "Acme's renewal depends on it"},
+            headers=token(runtime),
+        )
+        took = time.monotonic() - started
+        assert answer.status_code == 201, answer.get_json()
+        assert took < 1.0, took
+        with Session(runtime.engine) as session:  # due, for the sweep to find
+            assert session.get(Problem, problem.id).jira_sync_due_at is not None
+        runtime.engine.dispose()
+    finally:
+        hole.close()

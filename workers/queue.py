@@ -85,6 +85,8 @@ class EmbeddedQueue:
 class RedisQueue:
     """rq jobs, coalesced by short-lived Redis flags so a burst of signals is one job."""
 
+    may_block = True  # a Redis that hangs holds a signal for the client's socket timeout
+
     def __init__(self, redis_url: str) -> None:
         from redis import Redis
         from rq import Queue

@@ -18,4 +18,4 @@ def sync_later(problem_ids: list[int]) -> None:
     without waiting out the update interval."""
     rt = runtime()
     if rt.settings.jira.url:
-        mark_sync_due(rt, problem_ids)
+        mark_sync_due(rt, problem_ids, waited=False)
