@@ -14,6 +14,8 @@ import atexit
 import logging
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -85,8 +87,6 @@ class EmbeddedQueue:
 class RedisQueue:
     """rq jobs, coalesced by short-lived Redis flags so a burst of signals is one job."""
 
-    may_block = True  # a Redis that hangs holds a signal for the client's socket timeout
-
     def __init__(self, redis_url: str) -> None:
         from redis import Redis
         from rq import Queue
@@ -98,10 +98,10 @@ class RedisQueue:
         # In the order a worker in --burst takes them.
         self.queues = [self.inbox, self.queue, self.messages]
         self._last_drain_request = float("-inf")
-        self._drain_wanted = threading.Event()
-        self._drains_sent = threading.Event()
+        self._signals: deque[Callable[[], None]] = deque()  # for `soon`, oldest first
+        self._sending = False
+        self._signalled = threading.Condition()
         self._signaller: threading.Thread | None = None
-        self._signaller_lock = threading.Lock()
 
     def _enqueue(
         self, function: str, *args: Any, wait: float = 0.0, on: Queue | None = None, **options: Any
@@ -123,39 +123,53 @@ class RedisQueue:
 
     def signal_drain(self) -> None:
         """At most one request a second per process: a drain that is queued or running takes
-        every delivery stored before it finishes, and the worker's sweep the rest. Sent by a
-        thread of its own, so a webhook's 202 never waits on Redis: a Redis that hangs held
-        every request that signalled for the client's 30 s timeout. Signals that come while
-        one is being sent fold into the next."""
+        every delivery stored before it finishes, and the worker's sweep the rest. Sent
+        `soon`, so a webhook's 202 never waits on Redis."""
         now = time.monotonic()
         if now - self._last_drain_request < DRAIN_REQUEST_INTERVAL:
             return
         self._last_drain_request = now
-        self._drains_sent.clear()
-        self._drain_wanted.set()
-        with self._signaller_lock:
+        self.soon(self.request_drain)
+
+    def soon(self, send: Callable[[], None]) -> None:
+        """Have this process's signaller thread call `send`, in order: the caller never
+        waits on Redis (one that hangs held every request that signalled for the client's
+        30 s). The same signal waiting already (a drain) folds into it, so a long hang does
+        not pile them up. A signal is only a nudge: one that fails is logged, and the
+        worker's sweep finds what is due."""
+        with self._signalled:
+            if send not in self._signals:
+                self._signals.append(send)
+            self._signalled.notify_all()
             if self._signaller is None or not self._signaller.is_alive():  # or forked since
                 self._signaller = threading.Thread(
-                    target=self._send_drains, name="drain-signals", daemon=True
+                    target=self._send_signals, name="queue-signals", daemon=True
                 )
                 self._signaller.start()
                 atexit.register(self.signals_sent, SIGNALS_AT_EXIT_SECONDS)
 
-    def _send_drains(self) -> None:
+    def _send_signals(self) -> None:
         while True:
-            self._drain_wanted.wait()
-            self._drain_wanted.clear()
+            with self._signalled:
+                while not self._signals:
+                    self._signalled.wait()
+                send = self._signals.popleft()
+                self._sending = True
             try:
-                self.request_drain()
-            except Exception as exc:  # stored already: the worker's sweep will process it
-                log.warning("webhook.enqueue_failed", extra={"error": type(exc).__name__})
-            if not self._drain_wanted.is_set():
-                self._drains_sent.set()
+                send()
+            except Exception as exc:
+                log.warning("queue.signal_failed", extra={"error": type(exc).__name__})
+            with self._signalled:
+                self._sending = False
+                self._signalled.notify_all()
 
     def signals_sent(self, timeout: float) -> bool:
-        """Wait until the drain signalled last was sent (a command that exits right after
+        """Wait until every signal sent `soon` is sent (a command that exits right after
         signalling); False after `timeout` seconds."""
-        return self._signaller is None or self._drains_sent.wait(timeout)
+        with self._signalled:
+            return self._signalled.wait_for(
+                lambda: not self._signals and not self._sending, timeout
+            )
 
     def request_drain(self, own: bool = False) -> None:
         """A drain job unless one is queued already; with `own`, in any case: a worker that

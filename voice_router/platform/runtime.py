@@ -6,9 +6,6 @@ workers/runtime.py."""
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -16,8 +13,6 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from voice_router.platform.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 class JobQueue(Protocol):
@@ -48,8 +43,8 @@ class Runtime:
 def mark_sync_due(runtime: Runtime, problem_ids: list[int], *, waited: bool = True) -> None:
     """A person changed these problems: their Jira syncs are due now (not paced), recorded
     in the database first, then the job runner is told. Not `waited` (a person's request),
-    a queue that may block (rq on a Redis that hangs: the client's 30 s) is told from a
-    thread of its own; the signal is a nudge, and the worker's sweep finds what is due."""
+    a queue that may block (rq on a Redis that hangs: the client's 30 s) is told through its
+    `soon` (workers/queue.py); the signal is a nudge, the worker's sweep finds what is due."""
     from voice_router.platform import schedule
     from voice_router.platform.db import session_scope
 
@@ -58,14 +53,8 @@ def mark_sync_due(runtime: Runtime, problem_ids: list[int], *, waited: bool = Tr
     signal = partial(
         runtime.queue.signal_sync, sorted(problem_ids), schedule.SYNC_DELAY.total_seconds()
     )
-    if waited or not getattr(runtime.queue, "may_block", False):
+    soon = None if waited else getattr(runtime.queue, "soon", None)
+    if soon is None:
         signal()
     else:
-        threading.Thread(target=_nudge, args=(signal,), name="sync-signal", daemon=True).start()
-
-
-def _nudge(signal: Callable[[], None]) -> None:
-    try:
-        signal()
-    except Exception as exc:  # due in the database: the sweep finds it
-        log.warning("sync.signal_failed", extra={"error": type(exc).__name__})
+        soon(signal)
