@@ -89,12 +89,16 @@ def _with_customers(statement: Any, group: Sequence[int]) -> Any:
 
 
 def group_of(problem_id: int, children: dict[int, list[int]]) -> list[int]:
-    """The problem and every problem merged into it, at any depth."""
-    group, todo = [], [problem_id]
+    """The problem and every problem merged into it, at any depth (each once: a cycle, which
+    merging refuses, must not make this loop for ever)."""
+    group, todo, seen = [], [problem_id], {problem_id}
     while todo:
         current = todo.pop()
         group.append(current)
-        todo.extend(children.get(current, ()))
+        for child in children.get(current, ()):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
     return group
 
 

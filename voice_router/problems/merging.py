@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from voice_router.models import Note, Problem
 from voice_router.platform.db import session_scope
@@ -56,12 +56,29 @@ def survivor_first(session: Session, problem_id: int, other_id: int) -> tuple[in
     return (problem_id, other_id) if rank(b) >= rank(a) else (other_id, problem_id)
 
 
+def _locked(session: Session, *problem_ids: int) -> list[Problem]:
+    """The problems, read again under a row lock on PostgreSQL (in id order, as every writer
+    of problem rows takes them), so a merge or unmerge of the same problems committed
+    meanwhile is seen before the rules are checked: two crossed merges (A into B, B into A)
+    both passed the check on rows read without a lock and made a cycle. SQLite's write
+    transaction already holds the whole database."""
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            select(Problem)
+            .where(col(Problem.id).in_(sorted(set(problem_ids))))
+            .order_by(col(Problem.id))
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        session.exec(statement).all()
+    return [_problem(session, problem_id) for problem_id in problem_ids]
+
+
 def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None = None) -> list[int]:
     """Fold `problem_id` into `into_id` (`merged_by`: "auto" for the auto-merge job, None
     for a person); returns the problems whose Jira issues need a sync."""
     with session_scope(engine) as session:
-        problem = _problem(session, problem_id)
-        survivor = _problem(session, into_id)
+        problem, survivor = _locked(session, problem_id, into_id)
         refused = refusal(session, problem, survivor)
         if refused is not None:
             raise BadRequest(refused)
@@ -89,7 +106,7 @@ def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None =
 
 def unmerge(engine: Engine, problem_id: int) -> list[int]:
     with session_scope(engine) as session:
-        problem = _problem(session, problem_id)
+        (problem,) = _locked(session, problem_id)
         former = problem.merged_into_id
         if former is None:
             raise BadRequest(f"problem {problem_id} is not merged")
