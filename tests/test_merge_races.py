@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
@@ -191,3 +193,52 @@ def test_a_merge_cycle_in_the_data_cannot_make_a_count_loop_for_ever():
     from voice_router.problems import impact
 
     assert sorted(impact.group_of(1, {1: [2], 2: [3, 1], 3: [1]})) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("action", ["merge", "unmerge"])
+def test_a_merge_or_unmerge_takes_its_locks_in_the_order_a_drain_does(app, client, runtime, action):
+    """A drain locks a group's problems in id order. A merge that locked the merged (higher)
+    problem first and its survivor after deadlocked with one: a 500 for the person."""
+    report(client, "T1", "a@acme.com", "pain-sso-login")
+    report(client, "T2", "b@globex.io", "pain-okta-loop")
+    ids = problem_ids(runtime)
+    low, high = sorted((ids["sso-login"], ids["okta-loop"]))
+    pm = token(runtime, "pm")
+    if action == "unmerge":
+        merged = client.post(f"/api/v1/problems/{high}/merge", json={"into": low}, headers=pm)
+        assert merged.status_code == 200
+    lock = "SELECT id FROM problem WHERE id = :id FOR NO KEY UPDATE"
+    engine = sa.create_engine(runtime.engine.url)
+    try:
+        with engine.connect() as drain:
+            drain.execute(sa.text(lock), {"id": low})
+            path = f"/api/v1/problems/{high}/{action}"
+            threads, answers = at_once(
+                app, [(path, {"into": low} if action == "merge" else None)], pm
+            )
+            time.sleep(1.5)  # the request has taken what it takes before it waits
+            drain.execute(sa.text(lock), {"id": high})  # deadlock detected here, or there
+            drain.commit()
+    finally:
+        engine.dispose()
+    finished(threads)
+    assert answers[0].status_code == 200, answers[0].get_json()
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.errors.SerializationFailure("could not serialize access"),
+        sqlite3.OperationalError("database is locked"),
+    ],
+)
+def test_a_change_that_met_another_is_answered_503_with_a_time_to_retry(driver_error):
+    """Nothing was wrong with the request: the same one may go through a moment later."""
+    from voice_router.web.errors import describe, error_headers
+
+    error = sa.exc.OperationalError("UPDATE problem ...", {}, driver_error)
+    status, code, _ = describe(error, None)
+    assert (status, code) == (503, "service_unavailable")
+    assert ("Retry-After", "30") in error_headers(status)

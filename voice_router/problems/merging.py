@@ -106,7 +106,11 @@ def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None =
 
 def unmerge(engine: Engine, problem_id: int) -> list[int]:
     with session_scope(engine) as session:
-        (problem,) = _locked(session, problem_id)
+        # The problem and the group it leaves are locked together in id order, as a drain
+        # locks them: the problem's row first and the group's after could deadlock with one.
+        former = _problem(session, problem_id).merged_into_id
+        group = impact.ancestors(session, [former]) if former is not None else set()
+        problem, *_ = _locked(session, problem_id, *group)
         former = problem.merged_into_id
         if former is None:
             raise BadRequest(f"problem {problem_id} is not merged")

@@ -37,11 +37,22 @@ def describe(exc: BaseException, max_body_bytes: int | None) -> tuple[int, str, 
     if isinstance(exc, sa.exc.TimeoutError):  # every pooled connection busy for pool_timeout
         log.warning("db.pool_exhausted")
         return 503, "service_unavailable", "the database is busy; try again later"
+    if isinstance(exc, sa.exc.DBAPIError) and _contended(exc):
+        log.warning("db.contended", extra={"error": type(exc.orig).__name__})
+        return 503, "service_unavailable", "the change met another one; try again"
     if isinstance(exc, HTTPException):  # e.g. 405, or a sender that hung up mid-body
         code = (exc.name or "error").lower().replace(" ", "_")
         return exc.code or 500, code, exc.description or code
     log.exception("http.unhandled_error")
     return 500, "internal_error", "something went wrong on our side"
+
+
+def _contended(exc: sa.exc.DBAPIError) -> bool:
+    """A deadlock or serialization failure on PostgreSQL, or SQLite's write lock held past
+    its busy timeout: nothing is wrong with the request, and the same one may succeed now."""
+    if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def intake_outcome(exc: BaseException) -> str:
