@@ -103,6 +103,40 @@ def test_a_late_old_event_does_not_undo_a_newer_removal(client, runtime):
     assert by_key(client, runtime)["export"]["tickets"] == 1
 
 
+def test_a_second_removal_is_remembered_against_a_late_add_from_between(client, runtime):
+    """Fault audit: add 10:00, removal 11:00, removal 13:00, then the add of 12:00 arrives
+    late; the latest word (13:00) is a removal, so the ticket stays out."""
+    send(
+        client,
+        generic_delivery("T1", "a@acme.com", ["pain-export"], occurred_at="2026-11-20T10:00:00Z"),
+        generic_delivery(
+            "T1", "a@acme.com", removed_tags=["pain-export"], occurred_at="2026-11-20T11:00:00Z"
+        ),
+        generic_delivery(
+            "T1", "a@acme.com", removed_tags=["pain-export"], occurred_at="2026-11-20T13:00:00Z"
+        ),
+        generic_delivery("T1", "a@acme.com", ["pain-export"], occurred_at="2026-11-20T12:00:00Z"),
+        generic_delivery("T2", "b@globex.io", ["pain-export"], occurred_at="2026-11-20T10:00:00Z"),
+    )
+    export = by_key(client, runtime)["export"]
+    assert (export["customers"], export["tickets"]) == (1, 1)
+
+
+def test_a_tag_added_after_an_early_removal_is_reported_when_added(client, runtime):
+    """The removal came first (a tombstone); the ticket was reported when the tag was added,
+    not at the removal's time."""
+    send(
+        client,
+        generic_delivery(
+            "T1", "a@acme.com", removed_tags=["pain-export"], occurred_at="2026-11-18T11:00:00Z"
+        ),
+        generic_delivery("T1", "a@acme.com", ["pain-export"], occurred_at="2026-11-20T12:00:00Z"),
+    )
+    export = by_key(client, runtime)["export"]
+    assert export["tickets"] == 1
+    assert export["first_seen"].startswith("2026-11-20T12:00:00")
+
+
 def test_full_tag_set_without_the_pain_tag_detaches(client, runtime):
     send(client, generic_delivery("T1", "a@acme.com", ["pain-export"]))
     complete = generic_delivery("T1", "a@acme.com", ["vip"], occurred_at="2026-11-21T10:00:00Z")

@@ -284,7 +284,10 @@ class Attacher:
         if to_utc(pain_point.last_event_at) > when:
             return
         elif pain_point.removed_at is not None:
-            pain_point.reported_at = min(to_utc(pain_point.reported_at), when)
+            # A tombstone's reported_at is its removal's time, not a report: the add is.
+            tombstone = to_utc(pain_point.reported_at) == to_utc(pain_point.removed_at)
+            reported = to_utc(pain_point.reported_at)
+            pain_point.reported_at = when if tombstone else min(reported, when)
         if pain_point.removed_at is not None:
             self.attached.append((pain_point.problem_id, when))
         pain_point.removed_at = None
@@ -322,7 +325,13 @@ class Attacher:
             insert_ignore(self.session, PainPoint, values)
             self._tickets.pop(event.ticket_id, None)  # ask again: the tombstone is not cached
             return
-        if pain_point.removed_at is not None or to_utc(pain_point.last_event_at) > when:
+        if to_utc(pain_point.last_event_at) > when:
+            return
+        if pain_point.removed_at is not None:
+            # Removed already: the newer removal is still the latest word on the tag, so an
+            # add from between the two that comes later stays out.
+            pain_point.last_event_at = when
+            self._save(pain_point)
             return
         pain_point.removed_at = when
         pain_point.last_event_at = when
