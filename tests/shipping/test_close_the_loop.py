@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
@@ -153,6 +154,38 @@ def test_duplicate_and_out_of_order_webhooks(make_loop):
     again = loop.sandbox.send_webhook(done, identifier="delivery-done")
     assert (first.status, again.status) == (202, 202)
     loop.sandbox.send_webhook(reopen, identifier="delivery-late")  # older event, late
+    assert problem(loop).status == "shipped"
+
+
+def test_one_jira_event_stamped_years_ahead_does_not_freeze_the_status(make_loop):
+    """Fault audit: a signed event from a Jira node whose clock says 2100 outranked every
+    later event and the reconcile pass's reading of the issue; the problem never shipped."""
+    loop = make_loop()
+    p = seed(loop)
+    skewed = json.loads(loop.sandbox.transition(p.jira_key, "In Progress", send=False))
+    skewed["timestamp"] = 4102444800000  # 2100-01-01
+    body = json.dumps(skewed).encode()
+    sent = loop.client.post("/webhooks/jira", data=body, headers=webhook.sign(body, JIRA_SECRET))
+    assert sent.status_code == 202
+    assert problem(loop).status == "in_progress"
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    assert problem(loop).status == "shipped"
+
+
+def test_a_status_frozen_by_a_future_event_is_set_right_by_reconcile(make_loop):
+    """A problem whose last applied Jira event is stamped years ahead (stored before this
+    was fixed) takes the issue's state at the next reconcile pass."""
+    from voice_router.tracker import reconcile
+
+    loop = make_loop()
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done", send=False)
+    with Session(loop.runtime.engine) as session:
+        row = session.get(Problem, p.id)
+        row.jira_event_at = datetime(2100, 1, 1, tzinfo=UTC)
+        session.add(row)
+        session.commit()
+    reconcile.reconcile(loop.runtime.engine, loop.runtime.settings)
     assert problem(loop).status == "shipped"
 
 

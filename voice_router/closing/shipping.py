@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from voice_router.models import Outbound, Problem
-from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 
@@ -102,8 +102,12 @@ def apply_state(
 ) -> Transition | None:
     """Move the problem to the status the issue state means; None when nothing changes or
     the state is older than one already applied."""
-    at = to_utc(state.at)
-    if problem.jira_event_at is not None and to_utc(problem.jira_event_at) > at:
+    now = utcnow()
+    at = to_utc(plausible(state.at, now))
+    # One event stamped years ahead (a Jira node's clock) outranked every later one, the
+    # reconcile pass's reading of the issue included: the status froze for good.
+    applied = to_utc(problem.jira_event_at) if problem.jira_event_at else None
+    if applied is not None and plausible(applied, now) is applied and applied > at:
         return None
     problem.jira_event_at = at
     # Jira caps these names well below our columns; a signed body may still say anything.

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -43,7 +43,7 @@ from email_validator.rfc_constants import (
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import clean
-from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.clock import plausible, utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems.quotes import mask_contacts
 from voice_router.problems.tags import TagMatcher
@@ -56,8 +56,6 @@ MESSAGE_CHARS = 1000
 URL_CHARS = 2000
 TAG_CHARS = 255
 MAX_MRR = Decimal(10) ** 10
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-FUTURE_SLACK = timedelta(days=1)  # helpdesk clocks run ahead a little
 
 
 class Refused(PayloadError):
@@ -129,7 +127,7 @@ def _admit(
     return PainPointEvent(  # every field named: dataclasses.replace cost more than the rest
         ticket_id=ticket_id,
         customer=customer,
-        occurred_at=_plausible(event.occurred_at, now),
+        occurred_at=plausible(event.occurred_at, now),
         tags=tags,
         removed_tags=removed,
         tags_complete=event.tags_complete,
@@ -139,15 +137,6 @@ def _admit(
         agent=_agent(event.agent),
         first_message=_message(event.first_message),
     )
-
-
-def _plausible(moment: datetime, now: datetime) -> datetime:
-    """`moment`, or `now` when no helpdesk could mean it: a sender's clock or template gone
-    wrong (year 1, year 9999) pinned a problem's first or last seen, the "recent" order and
-    its trends for good, and only a signed sender can send one, so it is not refused."""
-    if EARLIEST <= to_utc(moment) <= now + FUTURE_SLACK:
-        return moment
-    return now
 
 
 def _message(text: str | None) -> str | None:

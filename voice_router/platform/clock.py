@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # senders' clocks run ahead a little
 
 
 def utcnow() -> datetime:
@@ -23,3 +26,13 @@ def iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is not UTC:
         moment = to_utc(moment)
     return moment.isoformat(timespec="seconds")[:-6] + "Z"  # without "+00:00"
+
+
+def plausible(moment: datetime, now: datetime) -> datetime:
+    """`moment`, or `now` when no sender could mean it (before 2000, or more than a day
+    ahead): a helpdesk's or a Jira node's clock or template gone wrong. Only a signed sender
+    can send one, so it is not refused; kept as it is, it would outrank every later event
+    (a problem's first or last seen and trends; a Jira status) for good."""
+    if EARLIEST <= to_utc(moment) <= now + FUTURE_SLACK:
+        return moment
+    return now
