@@ -202,6 +202,35 @@ def test_merge_keeps_the_survivors_issue_and_comments_once_on_the_other(client, 
     assert [p["key"] for p in by_key(client, runtime).values()] == ["okta-loop"]
 
 
+def test_a_note_on_a_merged_problem_becomes_a_comment_on_its_survivors_issue(
+    client, runtime, sandbox
+):
+    """Fault audit: the note was accepted (201) and counted in the survivor's ARR, but the
+    merged problem's issue hears only the merge notice, so it never reached Jira."""
+    report(client, "T1", "a@acme.com", tag="pain-sso-login")
+    report(client, "T2", "b@globex.io", tag="pain-okta-loop")
+    survivor, merged = problem_row(runtime, "okta-loop"), problem_row(runtime, "sso-login")
+    pm = token(runtime, "pm")
+    answer = client.post(
+        f"/api/v1/problems/{merged.id}/merge", json={"into": survivor.id}, headers=pm
+    )
+    assert answer.status_code == 200
+    note = client.post(
+        f"/api/v1/problems/{merged.id}/notes",
+        json={"body": "Blocks the Acme renewal", "arr_at_risk": 5000},
+        headers=token(runtime, "agent"),
+    )
+    assert note.status_code == 201
+    on_survivor = [c["body"] for c in sandbox.comments(survivor.jira_key)]
+    assert sum("Blocks the Acme renewal" in body for body in on_survivor) == 1
+    assert not any(
+        "Blocks the Acme renewal" in c["body"] for c in sandbox.comments(merged.jira_key)
+    )
+    sync.sync_problem(runtime.engine, runtime.settings, survivor.id)
+    again = [c["body"] for c in sandbox.comments(survivor.jira_key)]
+    assert sum("Blocks the Acme renewal" in body for body in again) == 1
+
+
 def test_unmerge_restores_the_exact_counts(client, runtime, sandbox):
     report(client, "T1", "a@acme.com", tag="pain-sso-login", company="Acme", mrr=100)
     report(client, "T2", "a@acme.com", tag="pain-okta-loop", company="Acme", mrr=100)

@@ -172,6 +172,28 @@ def test_one_jira_event_stamped_years_ahead_does_not_freeze_the_status(make_loop
     assert problem(loop).status == "shipped"
 
 
+def test_a_webhook_without_a_status_category_is_left_to_reconcile(make_loop):
+    """Fault audit: an older Jira in German sent Done as "Erledigt" with no status category;
+    applied as "in progress", its time then outranked the reconcile pass's reading of the
+    same change (which has the category), and the problem never shipped."""
+    from voice_router.tracker import reconcile
+
+    loop = make_loop()
+    p = seed(loop)
+    document = json.loads(
+        loop.sandbox.transition(p.jira_key, "Done", resolution="Done", send=False)
+    )
+    status = document["issue"]["fields"]["status"]
+    status.pop("statusCategory", None)
+    status["name"] = "Erledigt"
+    body = json.dumps(document).encode()
+    sent = loop.client.post("/webhooks/jira", data=body, headers=webhook.sign(body, JIRA_SECRET))
+    assert sent.status_code == 202
+    assert problem(loop).status == "open"  # nothing certain: not guessed
+    reconcile.reconcile(loop.runtime.engine, loop.runtime.settings)
+    assert problem(loop).status == "shipped"
+
+
 def test_a_status_frozen_by_a_future_event_is_set_right_by_reconcile(make_loop):
     """A problem whose last applied Jira event is stamped years ahead (stored before this
     was fixed) takes the issue's state at the next reconcile pass."""

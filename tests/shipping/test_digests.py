@@ -9,7 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from tests.shipping.test_close_the_loop import problem, seed
+from tests.shipping.test_close_the_loop import problem, report, seed
 from voice_router.models import Outbound
 from voice_router.tracker.reconcile import reconcile
 
@@ -112,3 +112,29 @@ def test_slack_down_is_retried_and_sent_once(make_loop, httpserver):
     assert len(httpserver.log) == 3
     with Session(loop.runtime.engine) as session:
         assert sorted(session.exec(select(Outbound.status)).all()) == ["sent", "sent"]
+
+
+def test_closing_a_merged_problems_issue_as_a_duplicate_tells_nobody(make_loop, httpserver):
+    """Fault audit: a person closed the merged problem's issue as a Duplicate, as one does
+    after our merge comment; its agents were told the problem "will not be fixed" while its
+    customers were still counted, open, on the survivor."""
+    from tests.support import token
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    survivor = seed(loop)
+    report(loop, "T9", "tom@initech.com", tag="pain-okta-loop", agent_email="dan@support.example")
+    merged = problem(loop, "okta-loop")
+    answer = loop.client.post(
+        f"/api/v1/problems/{merged.id}/merge",
+        json={"into": survivor.id},
+        headers=token(loop.runtime, "pm"),
+    )
+    assert answer.status_code == 200
+    loop.sandbox.transition(merged.jira_key, "Done", resolution="Duplicate")
+    assert slack_texts(httpserver) == []
+    assert (problem(loop).status, problem(loop, "okta-loop").status) == ("open", "open")
+    loop.sandbox.transition(survivor.jira_key, "Done", resolution="Done")
+    texts = slack_texts(httpserver)
+    assert any("Tom" in text or "tom@initech.com" in text for text in texts)
+    assert not any("will not be fixed" in text for text in texts)

@@ -38,6 +38,7 @@ NOT_A_FIX = frozenset(
         "rejected",
     }
 )
+_CATEGORIES = frozenset({"new", "indeterminate", "done"})
 _DONE_NAMES = frozenset({"done", "closed", "resolved", "released", "shipped"})
 _STATUS_FIELDS = frozenset({"status", "resolution", "fix version", "fixversions", "fixversion"})
 
@@ -52,8 +53,18 @@ class IssueState:
     fix_version_names: tuple[str, ...] = ()  # in the order of fix_versions_released
 
 
+def readable(state: IssueState) -> bool:
+    """Whether the state says where the issue is: Jira's status category, or a status name
+    we know. An older Jira's webhook may leave the category out, and a status named in
+    another language ("Erledigt") then says nothing we can rely on."""
+    known = _DONE_NAMES | {"to do", "open", "backlog", "in progress"}
+    return (
+        state.status_category in _CATEGORIES or (state.status_name or "").strip().lower() in known
+    )
+
+
 def category(state: IssueState) -> str:
-    if state.status_category in ("new", "indeterminate", "done"):
+    if state.status_category in _CATEGORIES:
         return state.status_category
     name = (state.status_name or "").strip().lower()
     if name in _DONE_NAMES:
@@ -115,6 +126,12 @@ def apply_state(
     problem.jira_status_category = category(state)
     problem.jira_resolution = (state.resolution or "")[:100] or None
     problem.jira_fix_version = fix_version(state)
+    if problem.merged_into_id is not None:
+        # Its customers are its survivor's now, and hear when the survivor's issue moves: the
+        # merged problem's own issue is typically closed as a duplicate, which is not "won't
+        # fix" (nor, closed as Done, a shipped fix) for them.
+        session.add(problem)
+        return None
     before = problem.status
     after = decide(settings, before, state)
     if before == "regressed" and after == "shipped":

@@ -125,6 +125,13 @@ def unmerge(engine: Engine, problem_id: int) -> list[int]:
     return [problem_id, former]
 
 
+def issue_owners(engine: Engine, problem_id: int) -> list[int]:
+    """The problem and every problem it is merged into: a note on a merged problem is posted
+    on its survivor's issue, whose sync it makes due."""
+    with Session(engine) as session:
+        return sorted(impact.ancestors(session, [problem_id]))
+
+
 def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, author: str) -> Note:
     if not isinstance(body, str) or not body.strip():
         raise BadRequest("body must be non-empty text")

@@ -17,19 +17,24 @@ from voice_router.models import Note, Problem
 from voice_router.platform.clock import iso, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
+from voice_router.problems import impact
 from voice_router.tracker.rows import PENDING, TEXT_LIMIT, problem_url, store_for_issue
 
 
-def _unposted(problem_id: int) -> SelectOfScalar[Note]:
+def _unposted(session: Session, problem_id: int) -> SelectOfScalar[Note]:
+    """The notes still to post on the problem's issue: its own and those of every problem
+    merged into it, which has no issue of its own to speak on (a note a person adds to a
+    merged problem was accepted and then never reached Jira: fault audit)."""
+    group = impact.merge_group(session, problem_id)
     return select(Note).where(
-        Note.problem_id == problem_id,
+        col(Note.problem_id).in_(group),
         col(Note.jira_comment_id).is_(None) | (Note.jira_comment_id == PENDING),
     )
 
 
 def notes_pending(engine: Engine, problem_id: int) -> bool:
     with Session(engine) as session:
-        return session.exec(_unposted(problem_id).limit(1)).first() is not None
+        return session.exec(_unposted(session, problem_id).limit(1)).first() is not None
 
 
 def note_text(note: Note) -> str:
@@ -46,7 +51,7 @@ def post_notes(engine: Engine, client: JiraClient, problem_id: int, key: str) ->
     """Each note exactly once: mark it pending before posting; a pending note found on a
     retry is looked up among the issue's comments before it is posted again."""
     with Session(engine) as session:
-        notes = session.exec(_unposted(problem_id).order_by(col(Note.id))).all()
+        notes = session.exec(_unposted(session, problem_id).order_by(col(Note.id))).all()
     comments: list[tuple[str, str]] | None = None
     posted = False
     for note in notes:

@@ -69,6 +69,11 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
             at=event.timestamp,
             fix_version_names=tuple(v.name for v in event.fix_versions),
         )
+        if not shipping.readable(state):
+            # Applied, its time would outrank the reconcile pass's reading of the same
+            # change, which carries the category: left to that pass instead.
+            log.info("jira.event_unreadable", extra={"issue": event.issue_key})
+            return
         apply_issue_state(session, settings, event.issue_key, state, outcome)
     elif isinstance(event, webhook.IssueDeleted):
         outcome.touched |= set(shipping.unlink_deleted(session, event.issue_key, event.timestamp))

@@ -97,7 +97,7 @@ def add_note(problem_id: int) -> ResponseReturnValue:
     note = merging.add_note(
         runtime().engine, problem_id, data.get("body"), data.get("arr_at_risk"), caller().name
     )
-    sync_later([problem_id])
+    sync_later(merging.issue_owners(runtime().engine, problem_id))
     return jsonify(listing.note_json(note)), 201
 
 

@@ -84,7 +84,7 @@ def add_note(problem_id: int) -> ResponseReturnValue:
         str(amount) if amount is not None else None,
         caller_name(),
     )
-    sync_later([problem_id])
+    sync_later(merging.issue_owners(runtime().engine, problem_id))
     answer_at("notes", "Note added.")
     return back_to(problem_id, "notes")
 
