@@ -186,3 +186,39 @@ def test_a_worker_leaves_the_meaning_vectors_another_worker_is_making(
     with Session(engine) as session:
         assert len(session.exec(select(ProblemVector)).all()) == 3
     assert vectors.update(engine, 10) == 0  # all current
+
+
+def test_two_batches_applying_one_ticket_take_turns_and_count_it_once(
+    two_workers: tuple[Settings, Engine, Engine],
+) -> None:
+    """Fault audit: two workers' batches each read a ticket's pain points before either
+    committed, each applied a removal to that reading, and each moved the counts by it: the
+    problem's tickets went below zero. Now the second batch leaves the ticket's delivery for
+    a later batch, which reads what the first one wrote."""
+    settings, engine, other = two_workers
+    _store(engine, settings, "T0", "zed@zeta.example", ["pain-shared"])
+    _store(engine, settings, "T1", "alice@alpha.example", ["pain-shared"])
+    processing.drain(engine, settings)
+    for hour in (11, 12):  # two removals of the same tag, one for each worker's batch
+        removal = generic_delivery("T1", "alice@alpha.example", removed_tags=["pain-shared"])
+        removal["occurred_at"] = f"2026-11-21T{hour}:00:00Z"
+        receive_generic(engine, settings, removal)
+
+    with _paused_before(other, "UPDATE delivery") as (reached, go_on):
+        first, _ = _in_thread(lambda: processing.process_batch(other, settings, 1))
+        assert reached.wait(30)  # the first removal applied, not committed
+        second, results = _in_thread(lambda: processing.process_batch(engine, settings, 1))
+        time.sleep(1.0)
+        go_on.set()
+        first.join(30)
+        second.join(30)
+    assert not first.is_alive() and not second.is_alive()
+    processing.drain(engine, settings)
+    with Session(engine) as session:
+        shared = session.exec(select(Problem).where(Problem.key == "shared")).one()
+        assert (shared.tickets, shared.customers) == (1, 1)  # were (0, 0): removed twice
+    assert impact_check.recompute_all(engine, fix=False) == []
+    [batch] = results
+    assert isinstance(batch, processing.BatchResult)
+    assert (batch.claimed, batch.processed, batch.deferred) == (1, 0, 1)
+    assert set(_status(engine).values()) == {"processed"}

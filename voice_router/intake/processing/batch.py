@@ -102,8 +102,10 @@ def run(
             else:
                 good.append(delivery)
         jira = JiraOutcome()
-        attachers = _attachers(session, settings, good, parsed)
-        now, contended = _uncontended(session, attachers, good, parsed)
+        free, busy = _tickets_free(session, good, parsed)
+        attachers = _attachers(session, settings, free, parsed)
+        now, contended = _uncontended(session, attachers, free, parsed)
+        contended |= busy
         result.deferred, good = len(good) - len(now), now
         for name, each in attachers.items():
             each.create(event for d in good if d.source == name for event in _events(parsed, d))
@@ -180,6 +182,28 @@ def _attachers(
     for name, attacher in attachers.items():
         attacher.load(event for d in deliveries if d.source == name for event in _events(parsed, d))
     return attachers
+
+
+def _tickets_free(
+    session: Session, deliveries: list[Any], parsed: Parsed
+) -> tuple[list[Any], set[str]]:
+    """The deliveries whose tickets no other batch is applying now, and the tickets another
+    batch holds (PostgreSQL). A batch reads its tickets' pain points, applies its events to
+    what it read and moves the counts by the difference: two batches that read one ticket
+    before either committed each moved them from the same reading (a removal counted twice,
+    a ticket count below zero: fault audit). Each ticket is locked for the batch's
+    transaction before it is read, without waiting; the deliveries naming one another batch
+    holds stay pending for a later batch (`contention`), which reads what that one wrote."""
+    if session.get_bind().dialect.name != "postgresql":
+        return deliveries, set()  # SQLite: the batch holds the write lock from its start
+    names = {
+        d.id: {f"ticket:{d.source}:{e.ticket_id}" for e in _events(parsed, d)} for d in deliveries
+    }
+    wanted = set().union(*names.values())
+    if not wanted:
+        return deliveries, set()
+    held = contention.taken_elsewhere(session, wanted)
+    return [d for d in deliveries if not names[d.id] & held], held
 
 
 def _uncontended(
