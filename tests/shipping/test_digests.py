@@ -138,3 +138,54 @@ def test_closing_a_merged_problems_issue_as_a_duplicate_tells_nobody(make_loop, 
     texts = slack_texts(httpserver)
     assert any("Tom" in text or "tom@initech.com" in text for text in texts)
     assert not any("will not be fixed" in text for text in texts)
+
+
+def test_wont_fix_then_fixed_after_all_tells_the_agents_it_shipped(make_loop, httpserver):
+    """Fault audit: the agents' only digest said the problem "will not be fixed"; when it was
+    fixed after all they heard nothing, and kept telling customers the wrong thing."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Won't Do")
+    first = slack_texts(httpserver)
+    assert len(first) == 2 and all("will not be fixed" in text for text in first)
+    loop.sandbox.transition(p.jira_key, "To Do")
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    later = slack_texts(httpserver)[2:]
+    assert len(later) == 2 and not any("will not be fixed" in text for text in later)
+    assert any("Maria Lopez" in text for text in later)
+    assert any("Dev Patel" in text for text in later)
+
+
+def test_a_regression_warns_the_agents_told_and_the_fix_again_names_the_new_customer(
+    make_loop, httpserver
+):
+    """Fault audit: a report after the ship marked the problem regressed and warned nobody;
+    when it was fixed again, the agent who had heard of the first fix was never told about
+    the customer who reported it since."""
+    from datetime import timedelta
+
+    from voice_router.platform.clock import iso, utcnow
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    assert len(slack_texts(httpserver)) == 2
+    report(
+        loop,
+        "T7",
+        "nina@initech.com",
+        name="Nina Park",
+        agent_email="carol@support.example",
+        subject="Broken again since Monday",
+        occurred_at=iso(utcnow() + timedelta(seconds=5)),
+    )
+    assert problem(loop).status == "regressed"
+    warned = slack_texts(httpserver)[2:]
+    assert len(warned) == 2 and all("is back" in text for text in warned)
+    loop.sandbox.transition(p.jira_key, "In Progress")
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    again = slack_texts(httpserver)[4:]
+    carol = [text for text in again if "Nina Park" in text]
+    assert len(carol) == 1 and "has shipped" in carol[0] and "is back" not in carol[0]

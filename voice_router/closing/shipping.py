@@ -169,9 +169,32 @@ def _queue_outbound(session: Session, settings: Settings, problem: Problem, outc
                 Outbound(problem_id=problem.id, channel=channel, target=target, outcome=outcome)
             )
         elif existing.status in ("cancelled", "failed") and existing.sent_at is None:
-            existing.status, existing.outcome = "pending", outcome
-            existing.attempts, existing.next_attempt_at = 0, utcnow()
-            session.add(existing)
+            _rearm(session, existing, outcome)
+        elif existing.sent_at is not None and existing.outcome != outcome:
+            # The news changed since the agent heard (won't fix, then fixed after all; a
+            # regression, then fixed again): they hear the new one. Same news, never twice.
+            _rearm(session, existing, outcome)
+
+
+def _rearm(session: Session, row: Outbound, outcome: str) -> None:
+    row.status, row.outcome, row.sent_at, row.result_id = "pending", outcome, None, None
+    row.attempts, row.next_attempt_at, row.last_error = 0, utcnow(), None
+    session.add(row)
+
+
+def _warn_of_regression(session: Session, problem_id: int) -> None:
+    """The agents told a fix shipped hear that it has come back (a digest of the
+    "regressed" outcome): their customers may already have been told it is fixed."""
+    told = session.exec(
+        select(Outbound).where(
+            Outbound.problem_id == problem_id,
+            col(Outbound.channel).in_(("slack", "email")),
+            Outbound.outcome == "shipped",
+            col(Outbound.sent_at).is_not(None),
+        )
+    ).all()
+    for row in told:
+        _rearm(session, row, "regressed")
 
 
 def _cancel_outbound(session: Session, problem_id: int) -> None:
@@ -210,6 +233,7 @@ def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]
             root.status = "regressed"
             root.regressed_at = utcnow()
             session.add(root)
+            _warn_of_regression(session, root.id)
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed

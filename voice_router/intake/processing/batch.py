@@ -133,7 +133,7 @@ def run(
         regressed = shipping.detect_regressions(session, attached)
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
         schedule.sync_due(session, settings, result.touched)  # committed with the batch
-        result.shipped = {t.problem_id for t in jira.transitions}
+        result.shipped = {t.problem_id for t in jira.transitions} | set(regressed)
         result.releases_owed = jira.releases_owed
         result.changes = sum(a.changed for a in attachers.values()) + len(jira.transitions)
     if result.deferred * 2 > result.claimed:  # mostly left: claimed again only once free
