@@ -110,6 +110,45 @@ def _fillfactor(engine) -> str | None:  # type: ignore[no-untyped-def]
     return found[0] if found else "default"
 
 
+def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> None:
+    """Fault audit: on SQLite, migration 0009 rebuilds `problem` by copying it and dropping
+    the old one, which foreign keys refused while pain points pointed at it: the upgrade
+    stopped, and serve (which upgrades SQLite at start-up) did not start."""
+    import sqlalchemy as sa
+
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0008")
+        now = "2026-12-01 10:00:00"
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("INSERT INTO customer (id, created_at) VALUES (1, :now)"), {"now": now}
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO problem (id, key, title, status, customers, accounts, mrr, "
+                    "tickets, created_at, updated_at, jira_sync_attempts) VALUES "
+                    "(1, 'p', 'P', 'open', 1, 0, 0, 1, :now, :now, 0)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO painpoint (id, problem_id, source, ticket_id, tag, customer_id, "
+                    "reported_at, last_event_at) VALUES (1, 1, 'generic', 't1', 'pain-p', 1, "
+                    ":now, :now)"
+                ),
+                {"now": now},
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT problem_id FROM painpoint")).all() == [(1,)]
+            if engine.dialect.name == "sqlite":  # enforcement is back on for the service
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
 def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str) -> None:
     """Linking used to let several problems point at one issue; the unique key cannot hold
     until they are told apart: the oldest keeps it, the others say why they lost it."""
