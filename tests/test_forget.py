@@ -353,3 +353,67 @@ def test_cli_forget_of_an_unknown_email_exits_1(tmp_path, settings, client, runt
 def test_cli_forget_refuses_what_is_not_an_email(tmp_path, settings):
     result = run(tmp_path, settings, "forget", "maria", "--yes")
     assert result.exit_code == 2 and "not an e-mail address" in result.output
+
+
+def test_cli_forget_applies_the_persons_waiting_deliveries_first(
+    tmp_path, settings, client, runtime
+):
+    """Fault audit: a removal of the person's still waiting in the inbox became a stub that
+    is never processed, so the ticket they had untagged stayed counted for good."""
+    from tests.support import receive_generic
+
+    for ticket, email in (("F-1", EMAIL), ("F-2", "ole.berg@umbrella.co")):
+        body = generic_delivery(ticket, email, ["pain-export"], occurred_at="2026-11-20T10:00:00Z")
+        assert post_signed(client, "generic", body).status_code == 202
+    assert by_key(client, runtime)["export"]["tickets"] == 2
+    removal = generic_delivery(
+        "F-1", EMAIL, removed_tags=["pain-export"], occurred_at="2026-11-21T10:00:00Z"
+    )
+    receive_generic(runtime.engine, settings, removal)  # stored, not processed yet
+    result = run(tmp_path, settings, "forget", EMAIL, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Applied 1 waiting deliveries first" in result.output
+    export = by_key(client, runtime)["export"]
+    assert (export["tickets"], export["customers"]) == (1, 1)
+    assert EMAIL.encode() not in dump(runtime.engine)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_forget_meeting_a_drain_batch_of_the_persons_deliveries_starts_again(client, runtime):
+    """Fault audit: a batch held one of the person's deliveries and then waited for the pain
+    points forget had locked; PostgreSQL ended forget with a deadlock, every time, while
+    the helpdesk kept sending. Forget now starts again and erases."""
+    import threading
+    import time
+
+    body = generic_delivery("F-1", EMAIL, ["pain-export"])
+    assert post_signed(client, "generic", body).status_code == 202
+    engine = sa.create_engine(runtime.engine.url)
+    reports: list = []
+    try:
+        with engine.connect() as batch:
+            batch.execute(sa.text("SELECT id FROM delivery FOR UPDATE"))  # claimed
+            eraser = threading.Thread(
+                target=lambda: reports.append(forget(runtime.engine, EMAIL, "test")), daemon=True
+            )
+            eraser.start()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # until forget waits for the claimed row
+                waiting = batch.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar_one()
+                if waiting:
+                    break
+                time.sleep(0.05)
+            batch.execute(sa.text("UPDATE painpoint SET last_event_at = last_event_at"))
+            batch.commit()
+        eraser.join(30)
+    finally:
+        engine.dispose()
+    assert not eraser.is_alive()
+    [report] = reports
+    assert report.found and report.customers == 1
+    assert EMAIL.encode() not in dump(runtime.engine)

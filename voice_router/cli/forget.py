@@ -10,6 +10,7 @@ import click
 from voice_router.cli.context import runtime_of, settings_of
 
 if TYPE_CHECKING:
+    from voice_router.platform.runtime import Runtime
     from voice_router.problems.privacy import ForgetReport
 
 
@@ -23,6 +24,8 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     Prints counts only. See docs/privacy.md for what is kept and what this cannot reach.
     """
     import getpass
+
+    from sqlalchemy.exc import OperationalError
 
     from voice_router.platform.errors import BadRequest
     from voice_router.platform.runtime import mark_sync_due
@@ -38,6 +41,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         actor = f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         actor = "cli"
+    _apply_due_deliveries(rt)
     preview = None if yes else run_forget(rt.engine, email, actor, dry_run=True)
     if preview is not None and preview.found:
         click.echo("Found for this e-mail address:")
@@ -45,7 +49,17 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         if not click.confirm("Erase it? This cannot be undone.", default=False):
             click.echo("aborted: nothing erased")
             sys.exit(1)
-    report = run_forget(rt.engine, email, actor)
+    try:
+        report = run_forget(rt.engine, email, actor)
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != "40P01":
+            raise
+        click.echo(
+            "voice-router: forget kept meeting the processing of this person's deliveries; "
+            "nothing was erased. Run it again in a moment.",
+            err=True,
+        )
+        sys.exit(1)
     if not report.found:
         click.echo(
             f"no customer or stored data matches that e-mail; nothing erased "
@@ -86,6 +100,17 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
             f"Left as they are: other people's rows that contain the same full name ({where}); "
             "it may be a namesake's (docs/privacy.md says how to review them)"
         )
+
+
+def _apply_due_deliveries(rt: Runtime) -> None:
+    """Apply the deliveries waiting in the inbox first: a person's pending delivery becomes a
+    stub that is never processed, so a tag they had just removed would have stayed counted
+    for good (fault audit). One stored after this is still stubbed unapplied."""
+    from voice_router.intake import processing
+
+    applied = processing.drain(rt.engine, rt.settings).processed
+    if applied:
+        click.echo(f"Applied {applied} waiting deliveries first, so the counts are current.")
 
 
 def _echo_counts(report: ForgetReport) -> None:

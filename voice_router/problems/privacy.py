@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -99,6 +100,9 @@ class ForgetReport:
         return data
 
 
+DEADLOCK_TRIES = 5
+
+
 def subject_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
@@ -122,11 +126,35 @@ def forget(
     runs with `secure_delete`, and with `compact` the file is vacuumed and its WAL truncated
     afterwards, so no old copy of a page survives in the file."""
     email = normalise_email(email)
-    report = ForgetReport(dry_run=dry_run)
     sqlite = engine.dialect.name == "sqlite"
     # SQLite: the deliveries are read before the write lock, which every webhook waits for
     # (only those stored since are read under it); PostgreSQL stores webhooks meanwhile.
     scanned = _scanned(engine, email) if sqlite else None
+    for attempt in range(1, DEADLOCK_TRIES + 1):
+        try:
+            report = _forget_once(engine, email, actor, dry_run, scanned)
+            break
+        except sa.exc.OperationalError as exc:
+            # A drain batch that holds one of the person's deliveries and waits for the pain
+            # points this holds: PostgreSQL ends one of the two; forget starts again.
+            if getattr(exc.orig, "sqlstate", None) != "40P01" or attempt == DEADLOCK_TRIES:
+                raise
+            log.warning("privacy.forget_deadlock", extra={"attempt": attempt})
+            time.sleep(0.2 * attempt)
+    if sqlite and compact and not dry_run:
+        report.sqlite_file = _compact(engine)
+    log.info(
+        "privacy.forget",
+        extra={"audit_id": report.audit_id, "dry_run": dry_run, "found": report.found},
+    )
+    return report
+
+
+def _forget_once(
+    engine: Engine, email: str, actor: str, dry_run: bool, scanned: Scan | None
+) -> ForgetReport:
+    report = ForgetReport(dry_run=dry_run)
+    sqlite = engine.dialect.name == "sqlite"
     with Session(engine, expire_on_commit=False) as session:
         try:
             if sqlite:
@@ -148,12 +176,6 @@ def forget(
             session.rollback()
         else:
             session.commit()
-    if sqlite and compact and not dry_run:
-        report.sqlite_file = _compact(engine)
-    log.info(
-        "privacy.forget",
-        extra={"audit_id": report.audit_id, "dry_run": dry_run, "found": report.found},
-    )
     return report
 
 
