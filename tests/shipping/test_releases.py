@@ -67,6 +67,24 @@ def test_a_release_whose_search_fails_is_tried_again_until_it_ships(make_loop, m
     assert problem(loop).status == "shipped"
 
 
+def test_a_release_whose_search_jira_refuses_is_given_up_and_said(make_loop, every_log_record):
+    """Fault audit: Jira refusing the search for good (the version deleted or merged before
+    we looked: 400 "The value '10000' does not exist for the field 'fixVersion'") was tried
+    again every hour for ever, said only at INFO."""
+    loop = make_loop(shipped_when="released")
+    fixed_and_done(loop)
+    refusal = {
+        "errorMessages": ["The value '10000' does not exist for the field 'fixVersion'."],
+        "errors": {},
+    }
+    loop.sandbox.fail_next("GET", SEARCH, 400, times=1, body=refusal)
+    loop.sandbox.release_version("2.4.0")
+    assert jobs.apply_releases(loop.runtime) == {"applied": 0, "retrying": 0}
+    assert not releases.any_due(loop.runtime.engine)
+    [given_up] = [r for r in every_log_record if r.msg == "jira.release.given_up"]
+    assert given_up.levelname == "WARNING" and "does not exist" in given_up.error
+
+
 def test_a_release_with_a_version_id_that_is_no_number_is_dropped(make_loop):
     loop = make_loop(shipped_when="released")
     fixed_and_done(loop)

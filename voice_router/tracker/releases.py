@@ -64,7 +64,7 @@ def any_due(engine: Engine) -> bool:
 def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
     """Search Jira for each due release's issues and apply their states, one release at a
     time; a release whose search fails is due again after a backoff."""
-    from integrations.jira.errors import JiraError
+    from integrations.jira.errors import JiraBadRequest, JiraError, JiraNotFound
     from voice_router.tracker.client import client_for
     from voice_router.tracker.search import search_all
 
@@ -78,6 +78,11 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
         version_id = key.removeprefix(PREFIX)
         try:
             issues = search_all(client_for(settings.jira), f"fixVersion = {version_id}", FIELDS)
+        except (JiraBadRequest, JiraNotFound) as exc:
+            # Jira refuses the search for good (the version was deleted or merged before we
+            # looked): retried hourly for ever before, and said only at INFO (fault audit).
+            _give_up(engine, key, exc)
+            continue
         except JiraError as exc:
             _retry_later(engine, key, record, exc)
             result.retrying += 1
@@ -97,6 +102,15 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
     return result
 
 
+def _give_up(engine: Engine, key: str, exc: Exception) -> None:
+    with session_scope(engine) as session:
+        session.execute(sa.delete(Setting).where(col(Setting.key) == key))
+    log.warning(
+        "jira.release.given_up",
+        extra={"version_id": key.removeprefix(PREFIX), "error": str(exc)[:500]},
+    )
+
+
 def _retry_later(engine: Engine, key: str, record: dict[str, object], exc: Exception) -> None:
     attempts = int(str(record.get("attempts") or 0)) + 1
     wait = schedule.jira_backoff(attempts)
@@ -105,7 +119,9 @@ def _retry_later(engine: Engine, key: str, record: dict[str, object], exc: Excep
         row = session.get(Setting, key)
         if row is not None:
             row.value = json.dumps(updated)
-    log.info(
+    level = logging.INFO if getattr(exc, "transient", False) else logging.WARNING
+    log.log(
+        level,
         "jira.release.retry",
         extra={"version_id": key.removeprefix(PREFIX), "wait": wait.total_seconds(),
                "error": type(exc).__name__},
