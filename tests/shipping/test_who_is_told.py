@@ -1,0 +1,104 @@
+"""Who is told when the fix ships: nobody asked about a customer who was forgotten."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pytest_httpserver import HTTPServer
+from sqlmodel import Session, select
+
+from tests.shipping.test_close_the_loop import notify_list, problem
+from tests.shipping.test_digests import make_messages_due
+from tests.support import post_signed, zendesk_login_loop, zendesk_writeback
+from voice_router.models import Outbound
+from voice_router.problems.privacy import forget
+from voice_router.tracker.reconcile import reconcile
+
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
+NOTE_ANSWER = {"audit": {"events": [{"type": "Comment", "id": 77}]}}
+
+
+def desk_and_slack(make_loop, httpserver: HTTPServer):
+    """A service writing notes back to a Zendesk on `httpserver`, digests to its Slack hook."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    return make_loop(
+        sources=zendesk_writeback(httpserver.url_for("").rstrip("/")),
+        notify={"slack_webhook_url": httpserver.url_for("/hook")},
+    )
+
+
+def zendesk(loop, ticket, email, name, agent, subject="Login loop", at="2026-11-20T10:00:00Z"):
+    body = zendesk_login_loop(
+        id=ticket,
+        title=subject,
+        updated_at=at,
+        requester={"email": email, "name": name, "id": f"r-{ticket}"},
+        assignee={"email": f"{agent.lower()}@support.example", "name": agent},
+    )
+    assert post_signed(loop.client, "zendesk", body).status_code == 202
+
+
+def slack_texts(httpserver: HTTPServer) -> list[str]:
+    return [json.loads(r.get_data())["text"] for r, _ in httpserver.log if r.path == "/hook"]
+
+
+def notes(httpserver: HTTPServer) -> dict[str, str]:
+    """Ticket id -> the internal note posted on it."""
+    return {
+        request.path.rsplit("/", 1)[1].removesuffix(".json"): json.loads(request.get_data())[
+            "ticket"
+        ]["comment"]["body"]
+        for request, _ in httpserver.log
+        if request.path.startswith("/api/v2/tickets/")
+    }
+
+
+def test_a_customer_forgotten_before_the_ship_is_not_told_about(make_loop, httpserver):
+    for ticket in ("2001", "2003"):
+        httpserver.expect_request(f"/api/v2/tickets/{ticket}.json", method="PUT").respond_with_json(
+            NOTE_ANSWER
+        )
+    loop = desk_and_slack(make_loop, httpserver)
+    zendesk(loop, "2001", "maria@acme-corp.com", "Maria Lopez", "Alice")
+    zendesk(loop, "2003", "erin@initech.example", "Erin Gold", "Alice", "Erin cannot log in")
+    zendesk(loop, "2004", "erin@initech.example", "Erin Gold", "Bob", "Still cannot log in")
+    forget(loop.runtime.engine, "erin@initech.example", "test")
+    p = problem(loop)
+    assert (p.customers, p.tickets) == (2, 3)  # she still counts
+
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    listed = notify_list(loop, p.id)["recipients"]
+    assert [(r["customer_name"], r["ticket_id"]) for r in listed] == [("Maria Lopez", "2001")]
+    assert list(notes(httpserver)) == ["2001"]  # nothing new written on Erin's tickets
+    [digest] = slack_texts(httpserver)  # Alice's; Bob had only Erin, and hears nothing
+    assert "For Alice" in digest and "Maria Lopez" in digest
+    assert "initech" not in digest and "**" not in digest
+    with Session(loop.runtime.engine) as session:
+        planned = session.exec(select(Outbound.channel, Outbound.target)).all()
+    assert sorted(planned) == [("slack", "alice@support.example"), ("writeback", "zendesk:2001")]
+
+
+def test_a_note_owed_on_a_ticket_of_someone_forgotten_since_is_never_sent(make_loop, httpserver):
+    httpserver.expect_request("/api/v2/tickets/2001.json", method="PUT").respond_with_json(
+        NOTE_ANSWER
+    )
+    httpserver.expect_request("/api/v2/tickets/2003.json", method="PUT").respond_with_data(
+        "busy", status=503
+    )
+    loop = desk_and_slack(make_loop, httpserver)
+    zendesk(loop, "2001", "maria@acme-corp.com", "Maria Lopez", "Alice")
+    zendesk(loop, "2003", "erin@initech.example", "Erin Gold", "Alice", "Erin cannot log in")
+    p = problem(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")  # 2003's note waits
+    forget(loop.runtime.engine, "erin@initech.example", "test")
+    make_messages_due(loop)
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+
+    tried = [r.path for r, _ in httpserver.log if r.path.endswith("2003.json")]
+    assert len(tried) == 1  # the first try only
+    with Session(loop.runtime.engine) as session:
+        row = session.exec(select(Outbound).where(Outbound.target == "zendesk:2003")).one()
+    assert row.status == "cancelled"
