@@ -1,4 +1,5 @@
-"""Who is told when the fix ships: nobody asked about a customer who was forgotten."""
+"""Who is told when the fix ships: one agent per customer, a note on each of their tickets that
+names them, nobody asked about a customer who was forgotten."""
 
 from __future__ import annotations
 
@@ -102,3 +103,37 @@ def test_a_note_owed_on_a_ticket_of_someone_forgotten_since_is_never_sent(make_l
     with Session(loop.runtime.engine) as session:
         row = session.exec(select(Outbound).where(Outbound.target == "zendesk:2003")).one()
     assert row.status == "cancelled"
+
+
+def test_each_ticket_names_its_customer_and_one_agent_gets_back_to_them(make_loop, httpserver):
+    for ticket in ("2001", "2002", "2005"):
+        httpserver.expect_request(f"/api/v2/tickets/{ticket}.json", method="PUT").respond_with_json(
+            NOTE_ANSWER
+        )
+    loop = desk_and_slack(make_loop, httpserver)
+    zendesk(loop, "2001", "maria@acme-corp.com", "Maria Lopez", "Alice", "Login loop")
+    zendesk(loop, "2002", "tom@acme-corp.com", "Tom Reed", "Bob", "SSO bounces me")
+    later = "2026-11-22T10:00:00Z"
+    zendesk(loop, "2005", "maria@acme-corp.com", "Maria Lopez", "Carol", "Still looping", later)
+    p = problem(loop)
+
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    written = notes(httpserver)
+    assert sorted(written) == ["2001", "2002", "2005"]
+    older = written["2001"]  # Alice's ticket: Maria, her words there, and who writes to her
+    assert 'Maria Lopez at acme-corp.com reported this problem on this ticket ("Login loop")' in (
+        older
+    )
+    assert "zendesk #2005, handled by Carol" in older and "nothing to send" in older
+    assert "Let them know" not in older
+    assert '("Still looping"). Let them know it is fixed' in written["2005"]
+    assert (
+        'Tom Reed at acme-corp.com reported this problem on this ticket ("SSO bounces me")'
+        in (written["2002"])
+    )
+    digests = slack_texts(httpserver)  # Carol and Bob; Alice is not asked to write to Maria
+    assert sorted(d.split(":", 1)[0] for d in digests) == [
+        "*For Bob (bob@support.example)",
+        "*For Carol (carol@support.example)",
+    ]
