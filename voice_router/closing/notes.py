@@ -9,9 +9,11 @@ getting back to them, so two agents do not both write. A ticket whose only repor
 forgotten (`voice-router forget`) gets no note: nothing new is written about them.
 
 Everything a customer or a helpdesk chose (names, e-mails, accounts, subjects, agent names,
-and the problem's title, which tickets spell) is one line with control characters gone
-(`digest.one_line`), so it cannot start a line that looks like voice-router's own; and it
-goes through `literal`, for a helpdesk whose note format needs it escaped.
+and the problem's title, which tickets spell) is one line with control and format
+characters gone (`digest.one_line`), so it cannot start a line that looks like
+voice-router's own, nor reorder the note's text; and it goes through `literal`, the
+helpdesk client's way of showing text as is (Front's Markdown escaped; HTML helpdesks
+escape the whole note themselves).
 """
 
 from __future__ import annotations

@@ -121,7 +121,9 @@ def _writeback(settings: Settings, message: Message) -> str | None:
         app_secret=source.app_secret,
     )
     with closing(client):
-        text = note_text(settings, message.problem, message.recipients, source_name, ticket_id)
+        text = note_text(
+            settings, message.problem, message.recipients, source_name, ticket_id, client.literal
+        )
         if text is None:  # its customer was forgotten, or withdrew the report, since planned
             log.info("outbound.writeback.nobody", extra={"outbound_id": message.row.id})
             return None
