@@ -1,9 +1,11 @@
 """Who is told when the fix ships: one agent per customer, a note on each of their tickets that
-names them, nobody asked about a customer who was forgotten."""
+names them, nobody asked about a customer who was forgotten, and a draft that fits when the
+customer reported the problem (before or after the fix)."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -137,3 +139,26 @@ def test_each_ticket_names_its_customer_and_one_agent_gets_back_to_them(make_loo
         "*For Bob (bob@support.example)",
         "*For Carol (carol@support.example)",
     ]
+
+
+def test_drafts_greet_by_a_usable_name_and_thank_a_customer_who_reported_after_the_fix(
+    make_loop,
+):
+    loop = make_loop()
+    zendesk(loop, "2001", "maria@acme-corp.com", "Dr. Maria Lopez", "Alice")
+    zendesk(loop, "2002", "tom@acme-corp.com", "Reed, Tom", "Alice")
+    p = problem(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    after = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    zendesk(loop, "2005", "nina@umbrella.example", "Nina Park", "Bob", "It is back!", after)
+    assert problem(loop).status == "regressed"
+
+    drafts = {r["customer_email"]: r["draft"] for r in notify_list(loop, p.id)["recipients"]}
+
+    assert drafts["maria@acme-corp.com"].startswith("Hi Maria,\n")
+    assert drafts["tom@acme-corp.com"].startswith("Hi Tom,\n")
+    assert "it has come back" in drafts["tom@acme-corp.com"]  # told it was fixed: warned
+    nina = drafts["nina@umbrella.example"]
+    assert nina.startswith("Hi Nina,\n\nThank you for letting us know: “It is back!”.")
+    assert "A while ago" not in nina and "surprised" not in nina
+    assert "looking at it again" in nina and nina.rstrip().endswith("Bob")

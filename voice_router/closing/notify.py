@@ -195,6 +195,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
         ).all()
     )
     moved = moved_tickets(session, group)
+    shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
     reports: dict[int, dict[tuple[str, str], Report]] = {}
     latest: dict[int, Recipient] = {}
     for pp in rows:
@@ -226,6 +227,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
                 problem.status,
                 problem.jira_fix_version,
                 pp.agent_name,
+                after_ship=shipped_at is not None and to_utc(pp.reported_at) > shipped_at,
             ),
         )
     listed = [replace(r, reports=tuple(reports[r.customer_id].values())) for r in latest.values()]
