@@ -126,6 +126,8 @@ class NoteExample:
 class WritebackClient(Protocol):
     def post_internal_note(self, ticket_id: str, text: str) -> NoteResult: ...
 
+    def literal(self, text: str) -> str: ...
+
     def close(self) -> None: ...
 
 
@@ -154,6 +156,18 @@ def plain_note(text: str) -> str:
 def html_note(text: str) -> str:
     """The text as HTML: every character shown literally, each line break a `<br>`."""
     return "<br>".join(html.escape(line) for line in plain_note(text).split("\n"))
+
+
+# CommonMark lets every ASCII punctuation character be escaped with a backslash, and then
+# shows it as itself (https://spec.commonmark.org/0.31.2/#backslash-escapes).
+MARKDOWN_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def markdown_literal(text: str) -> str:
+    """One line of text as Markdown that shows it as is: every ASCII punctuation character
+    backslash-escaped, so no link, image, emphasis or HTML can form from it (a bare URL or
+    e-mail address is cut up by the escapes too, where a renderer would link it)."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in text)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -334,6 +348,12 @@ class HttpNoteClient:
 
     def error_text(self, data: Any) -> str | None:
         return None
+
+    def literal(self, text: str) -> str:
+        """Someone else's words (one line) as this helpdesk's note shows them as is, for the
+        note's text: unchanged where the note is plain text or the client escapes the whole
+        note (HTML); a Markdown helpdesk escapes them (Front)."""
+        return text
 
     def retry_after(self, response: requests.Response) -> float | None:
         return parse_retry_after(response.headers.get("Retry-After"))

@@ -18,7 +18,7 @@ from integrations.intercom.parse import parse as intercom_parse
 from integrations.zendesk.parse import read as zendesk_read
 from tests.support import generic_delivery, post_signed, token
 from tests.ui.ui_support import IMG, SCRIPT, form_post, sign_in
-from voice_router.closing.drafts import draft_message
+from voice_router.closing.drafts import draft_message, first_name
 from voice_router.models import Problem
 from voice_router.problems.privacy import forget
 from voice_router.problems.quotes import excerpt
@@ -149,6 +149,44 @@ def test_a_draft_names_the_customer_their_words_the_version_and_the_agent():
     unknown = draft_message(None, "", "SSO login loop", "open", None, None)
     assert unknown.startswith("Hi there,") and "SSO login loop" in unknown
     assert "isn't fixed yet" in unknown
+
+
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [
+        ("Maria Lopez", "Maria"),
+        ("Dr. Maria Lopez", "Maria"),
+        ("Prof. Dr. Anna Berg", "Anna"),
+        ("Ms Jane Doe", "Jane"),
+        ("Reed, Tom", "Tom"),
+        ("Lopez, Dr. Maria", "Maria"),
+        ("Maria Lopez, PhD", "Maria"),
+        ("Tom Reed,", "Tom"),
+        ("Dr. Lopez", "Dr. Lopez"),  # which name is the first? the name as written
+        ("J. Smith", "J. Smith"),
+        ("Smith, J.", "J. Smith"),
+        ("山田 太郎", "山田 太郎"),  # family name first, no capitals to tell
+        ("Dr.", ""),
+        ("sam.r@gmail.com", ""),
+        ("???", ""),
+        (None, ""),
+    ],
+)
+def test_a_draft_greets_by_a_name_a_person_would_use(name, greeted):
+    assert first_name(name) == greeted
+    assert draft_message(name, "", "SSO", "shipped", None, None).startswith(
+        f"Hi {greeted or 'there'},\n"
+    )
+
+
+def test_a_draft_for_someone_who_reported_after_the_fix_thanks_them_for_the_news():
+    text = draft_message(
+        "Nina Park", "It is back!", "SSO login loop", "regressed", "4.2.0", "Bob", after_ship=True
+    )
+    assert text.startswith("Hi Nina,\n\nThank you for letting us know: “It is back!”.")
+    assert "A while ago" not in text and "version 4.2.0" in text
+    before = draft_message("Maria Lopez", "Loops", "SSO login loop", "regressed", None, "Bob")
+    assert "A while ago you told us: “Loops”" in before and "come back" in before
 
 
 def test_drafts_are_in_the_api_the_csv_and_the_page_and_hostile_text_stays_text(client, runtime):

@@ -9,7 +9,9 @@
 Comments are Front's internal discussion between teammates: they are never sent to the
 customer. No `author_id` is sent, so Front posts the comment as the bot teammate of the API
 token (or OAuth client). The body is Markdown; voice-router's plain text is sent unchanged
-(line breaks kept), since plain text is valid Markdown. Conversation ids look like
+(line breaks kept), since plain text is valid Markdown, and what customers wrote in it (their
+name, subject, account) comes through `literal`, every punctuation character escaped, so it
+shows as written and never becomes a link, an image or formatting. Conversation ids look like
 `cnv_5001`, the form the Front adapter records.
 
 `api_token` is an API token (Settings > Developers > API tokens) with the `comments:write`
@@ -46,6 +48,7 @@ from integrations.writeback import (
     NoteExample,
     NoteResult,
     json_body,
+    markdown_literal,
     permanent,
     plain_note,
     ticket_segment,
@@ -121,6 +124,9 @@ class Client(HttpNoteClient):
         if conversation == asked:
             return NoteResult(comment)
         return NoteResult(comment, conversation, APP_URL.format(id=conversation))
+
+    def literal(self, text: str) -> str:
+        return markdown_literal(text)
 
     def error_text(self, data: Any) -> str | None:
         error = data.get("_error") if isinstance(data, dict) else None

@@ -6,7 +6,12 @@ Front's OpenAPI description (tests/helpdesk_openapi.py)."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from pytest_httpserver import HTTPServer
 
 from integrations.front.writeback import STATUS_DOCS, STATUSES, Client
@@ -14,6 +19,7 @@ from integrations.registry import make_client
 from integrations.writeback import MAX_MERGE_HOPS, NoteResult
 from tests.helpdesk_openapi import description, requests_match_openapi
 from tests.integrations import helpdesks
+from voice_router.closing.digest import one_line
 
 openapi_check = requests_match_openapi("front")
 
@@ -65,6 +71,27 @@ def test_text_is_sent_unchanged_as_markdown_not_html_escaped(
 
     httpserver.check_assertions()
     assert "&amp;" not in httpserver.log[0][0].get_json()["body"]
+
+
+def rendered(text: str) -> str:
+    """`text` put through Front's `literal`, as a CommonMark renderer shows it (HTML)."""
+    with Client("https://api2.frontapp.com", TOKEN) as front:
+        return MarkdownIt("commonmark").renderInline(front.literal(text))
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",))))
+def test_customer_text_through_literal_renders_as_itself_in_markdown(text: str) -> None:
+    """What a note says of a customer is one line (notes.py) put through `literal`: Markdown
+    shows it character for character, with no link, image, emphasis, entity or HTML."""
+    line = one_line(text, 300)
+    assert rendered(line) == html.escape(line, quote=False).replace('"', "&quot;")
+
+
+def test_a_markdown_link_from_a_customer_stays_text() -> None:
+    hostile = "Sam [verify](https://evil.example/x) ![p](https://evil.example/p.gif) *hi* <b>"
+    shown = rendered(hostile)
+    assert "<a" not in shown and "<img" not in shown and "<em>" not in shown
+    assert shown == html.escape(hostile, quote=False)
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,15 @@ def slack_texts(httpserver) -> list[str]:  # type: ignore[no-untyped-def]
     return [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
 
 
+def make_messages_due(loop) -> None:  # type: ignore[no-untyped-def]
+    """Every message waiting for a retry is due now (instead of waiting out its backoff)."""
+    with Session(loop.runtime.engine) as session:
+        for row in session.exec(select(Outbound)):
+            row.next_attempt_at = row.created_at
+            session.add(row)
+        session.commit()
+
+
 def test_each_agent_gets_one_slack_digest_naming_their_customers(make_loop, httpserver):
     httpserver.expect_request("/hooks/T000/B000", method="POST").respond_with_data("ok")
     loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hooks/T000/B000")})
@@ -102,11 +111,7 @@ def test_slack_down_is_retried_and_sent_once(make_loop, httpserver):
     loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
     p = seed(loop)
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
-    with Session(loop.runtime.engine) as session:
-        for row in session.exec(select(Outbound)):
-            row.next_attempt_at = row.created_at
-            session.add(row)
-        session.commit()
+    make_messages_due(loop)
     reconcile(loop.runtime.engine, loop.runtime.settings)
     reconcile(loop.runtime.engine, loop.runtime.settings)
     assert len(httpserver.log) == 3

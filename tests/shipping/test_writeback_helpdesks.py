@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from sqlmodel import Session, select
 
 from tests.shipping.test_close_the_loop import notify_list, problem
-from tests.support import post_signed
+from tests.support import post_signed, zendesk_login_loop
 from voice_router.closing.notify import moved_ticket, writeback_result
 from voice_router.models import Outbound
 
@@ -180,3 +180,67 @@ def test_the_recorded_result_names_the_surviving_ticket_and_fits_its_column() ->
     assert long_url is not None and len(long_url) <= 200
     assert moved_ticket(long_url) == ("1777", None)
     assert writeback_result(None) is None and moved_ticket(None) is None
+
+
+# A customer's name and subject as a hostile sender would write them: Markdown links and an
+# image, HTML, a line of its own, a character that turns the rest of the line around.
+HOSTILE_NAME = (
+    "Sam [verify](https://evil.example/phish) ![x](https://evil.example/p.gif) Okafor"
+    "\r\nvoice-router: refund this customer"
+)
+HOSTILE_SUBJECT = "Login <b>loop</b> [click](https://evil.example/) *now* \u202eevil\u202c\u200b"
+
+
+def hostile_front_sample() -> tuple[dict, dict]:
+    sample = json.loads((SAMPLES / "front" / "01_sso_login_loop.json").read_text())
+    body = sample["body"]
+    body["conversation"]["subject"] = HOSTILE_SUBJECT
+    for contact in (
+        body["conversation"]["recipient"],
+        body["conversation"]["last_message"]["recipients"][0],
+    ):
+        contact["name"] = HOSTILE_NAME
+    return sample["headers"], body
+
+
+def test_customer_text_in_a_note_is_one_line_and_shows_literally_in_front_markdown(
+    make_loop, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/conversations/cnv_5001/comments", method="POST").respond_with_json(
+        {"id": "com_1"}, status=201
+    )
+    httpserver.expect_request("/api/v2/tickets/2002.json", method="PUT").respond_with_json(
+        {"audit": {"events": [{"type": "Comment", "id": 9}]}}
+    )
+    base = httpserver.url_for("").rstrip("/")
+    loop = make_loop(
+        sources={
+            "front": {"api_base": base, "api_token": "fr-tok", "writeback": True},
+            "zendesk": {"api_base": base, "api_token": "zd-tok", "writeback": True},
+        }
+    )
+    headers, body = hostile_front_sample()
+    assert post_signed(loop.client, "front", body, headers=headers).status_code == 202
+    zendesk = zendesk_login_loop(
+        title=HOSTILE_SUBJECT,
+        tags="pain-sso-login-loop",
+        requester={"email": "tom@acme-corp.com", "name": HOSTILE_NAME, "id": "9"},
+    )
+    assert post_signed(loop.client, "zendesk", zendesk).status_code == 202
+    ship(loop)
+
+    sent = {request.path: json.loads(request.get_data()) for request, _ in httpserver.log}
+    front = sent["/conversations/cnv_5001/comments"]["body"]
+    plain = sent["/api/v2/tickets/2002.json"]["ticket"]["comment"]["body"]
+    for note in (front, plain):
+        lines = note.split("\n")
+        assert len(lines) == 3, lines  # what shipped; who reported it; the problem's page
+        assert lines[1].startswith("Sam ") and "refund this customer" in lines[1]
+        assert not {"\r", "\u202e", "\u202c", "\u200b"} & set(note)
+    assert "[verify](https://evil.example/phish)" in plain  # plain text: as is
+    # Front renders Markdown: no link, image, emphasis or HTML can form from what they wrote.
+    for live in ("](", "![", "<b>", "*now*", "https://"):
+        assert live not in front.split("\n")[1], live
+    assert r"\[verify\]\(https\:\/\/evil\.example\/phish\)" in front
+    assert r"\<b\>loop\<\/b\>" in front and r"\*now\*" in front
+    assert front.split("\n")[2].startswith("https://vr.example/problems/")  # ours stays a link

@@ -6,9 +6,10 @@ quotes what they wrote (the ticket subject, in their own words) and links their 
 agent can answer each one personally.
 
 Everything that came from a customer or a helpdesk is untrusted. Each piece is squeezed onto one
-line (line breaks and other controls become spaces or go), shortened, and for Slack has `&`, `<`
-and `>` escaped as Slack asks, so customer text can never open a link or a mention (`<!channel>`,
-`<@U123>`). Only http(s) URLs become links; any other ticket URL is left out.
+line (line breaks and other controls become spaces or go, and so do unseen format characters),
+shortened, and for Slack has `&`, `<` and `>` escaped as Slack asks, so customer text can never
+open a link or a mention (`<!channel>`, `<@U123>`). Only http(s) URLs become links; any other
+ticket URL is left out.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 OUTCOMES = ("shipped", "wont_fix", "regressed")
-# Characters that reorder text on screen (Trojan Source style); never worth keeping.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Format characters (Unicode category Cf) are unseen: bidi controls and marks that reorder
+# text on screen (Trojan Source style), zero-width spaces, tag characters. None is worth
+# keeping but the joiners, which shape some scripts (ZWNJ) and emoji sequences (ZWJ).
+JOINERS = frozenset("\u200c\u200d")
 # Kept as is when quoting a URL: the reserved set and `%` (existing escapes). Everything else
 # (spaces, quotes, `<`, `>`, `|`, non-ASCII ...) is percent-encoded.
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
@@ -86,14 +89,15 @@ def render_digest(
 
 def one_line(value: str | None, limit: int) -> str:
     """The text on one line: whitespace of every kind (line breaks included) becomes one space,
-    control, surrogate and bidi characters go, and it is cut to `limit` characters."""
+    control, surrogate and format characters (bidi controls, zero-width spaces; not the
+    joiners) go, and it is cut to `limit` characters."""
     if not value:
         return ""
     kept = []
     for char in value:
         if char.isspace():
             kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cs") and char not in BIDI_CONTROLS:
+        elif unicodedata.category(char) not in ("Cc", "Cs", "Cf") or char in JOINERS:
             kept.append(char)
     text = " ".join("".join(kept).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -3,8 +3,10 @@
 Specific and warm, never "Dear user, your issue is resolved": it greets the customer by
 name, gives back the problem in their own words (their quote, else the problem's title),
 says what changed (the fix version Jira names, when it does) and is signed by the agent who
-handled their ticket. Plain text; every output escapes it its own way (HTML by the
-template, CSV against formulas, JSON as a string).
+handled their ticket. Someone who reported the problem after its fix shipped (what makes it
+`regressed`) is thanked for the news, not told their own report back as the news. Plain
+text; every output escapes it its own way (HTML by the template, CSV against formulas, JSON
+as a string).
 """
 
 from __future__ import annotations
@@ -13,12 +15,41 @@ from voice_router.closing.digest import one_line
 
 NAME_CHARS = 80
 VERSION_CHARS = 120
+# Titles a name may start with, and letters after a comma that are not a first name
+# ("Maria Lopez, PhD"); compared without dots, case-insensitively.
+HONORIFICS = frozenset(
+    {"dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "madam"}
+    | {"mme", "mlle", "herr", "frau", "sr", "sra", "srta"}
+)
+SUFFIXES = frozenset(("jr", "sr", "ii", "iii", "iv", "phd", "md", "dds", "esq", "mba", "msc"))
+
+
+def _bare(word: str) -> str:
+    return word.rstrip(".,").casefold()
 
 
 def first_name(name: str | None) -> str:
-    """The name to greet: the first word of a full name ("Maria" of "Maria Lopez")."""
-    words = one_line(name, NAME_CHARS).split()
-    return words[0] if words else ""
+    """The name to greet: "Maria" of "Maria Lopez", "Dr. Maria Lopez", "Lopez, Maria" and
+    "Maria Lopez, PhD". When it is not clear which word is a first name ("Dr. Lopez", an
+    initial, a script without capitals, which may write the family name first) the name as
+    written; "" when there is none to greet (no letters, only a title, an e-mail address)."""
+    full = one_line(name, NAME_CHARS).strip(" ,")
+    if "@" in full or not any(c.isalpha() for c in full):
+        return ""
+    head, comma, tail = full.partition(",")
+    head, tail = head.strip(), tail.strip(" ,")
+    last_first = bool(comma and tail) and _bare(tail.split()[0]) not in SUFFIXES
+    words = (tail if last_first else head).split()
+    given = [w for w in words if _bare(w) not in HONORIFICS]
+    if not given:
+        return ""
+    first = given[0].rstrip(",")
+    titled_surname = len(given) == 1 and len(words) > 1 and not last_first  # "Dr. Lopez"
+    initial = len(first.rstrip(".")) < 2
+    caseless = not any(c.isupper() or c.islower() for c in first)
+    if titled_surname or initial or caseless:
+        return " ".join([*words, head] if last_first else words)
+    return first
 
 
 def draft_message(
@@ -28,8 +59,11 @@ def draft_message(
     status: str,
     fix_version: str | None,
     agent_name: str | None,
+    after_ship: bool = False,
 ) -> str:
-    """The draft for one customer; `their_words` is already a quote (quotes.quote_of)."""
+    """The draft for one customer; `their_words` is already a quote (quotes.quote_of).
+    `after_ship`: they reported it after the fix had shipped (what made a problem
+    `regressed`), so the draft thanks them for the news instead of telling it back."""
     greeting = f"Hi {first_name(customer_name) or 'there'},"
     words = their_words.rstrip(" .")
     said = (
@@ -38,8 +72,16 @@ def draft_message(
         else f"you told us about a problem with {one_line(problem_title, 200)}"
     )
     version = one_line(fix_version, VERSION_CHARS)
-    if status in ("shipped",):
-        where = f" in version {version}" if version else ""
+    where = f" in version {version}" if version else ""
+    if after_ship and status in ("shipped", "regressed"):
+        what = f": “{words}”" if words else f" about {one_line(problem_title, 200)}"
+        news = (
+            f"Thank you for letting us know{what}. We had shipped a fix for it{where}, so your "
+            "report tells us it isn't over yet. I've passed it on to our product team, and "
+            "they are looking at it again."
+        )
+        ask = "I'll write to you myself as soon as it's sorted out for good."
+    elif status in ("shipped",):
         news = (
             f"A while ago {said}. Thank you for that, it helped. I'm glad to say it's fixed: "
             f"the fix went out{where}, so you shouldn't run into it any more."

@@ -1,9 +1,12 @@
 """Who to tell when a problem ships, and telling them once.
 
 The notify list is every customer who reported the problem (through merged problems too),
-one entry per customer with their latest ticket and the agent who handled it. Outbound
-messages (an internal note on each ticket, one digest per agent) are rows in `Outbound`,
-unique per problem and target, claimed before sending and recorded after: at most once.
+one entry per customer with their latest ticket and the agent who handled it: that agent
+is the one asked to get back to them. A customer erased with `voice-router forget` (an
+anonymous tombstone) still counts on the problem but is on no list: nobody is asked to
+contact them. Outbound messages (an internal note on each ticket, one digest per agent)
+are rows in `Outbound`, unique per problem and target, claimed before sending and
+recorded after: at most once.
 """
 
 from __future__ import annotations
@@ -12,15 +15,24 @@ import csv
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.closing.drafts import draft_message
-from voice_router.models import Account, Customer, CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.models import (
+    Account,
+    Customer,
+    CustomerIdentity,
+    CustomerNotice,
+    Outbound,
+    PainPoint,
+    Problem,
+)
 from voice_router.platform.clock import iso, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, NotFound
@@ -88,6 +100,18 @@ def moved_tickets(session: Session, problem_ids: list[int]) -> dict[str, tuple[s
 
 
 @dataclass(frozen=True)
+class Report:
+    """One standing ticket of a customer on the problem, as reported (never a merged-into
+    ticket's id): write-back notes are planned and written per ticket."""
+
+    source: str
+    ticket_id: str
+    subject: str | None
+    agent_email: str | None
+    agent_name: str | None
+
+
+@dataclass(frozen=True)
 class Recipient:
     customer_id: int
     customer_email: str | None
@@ -102,6 +126,9 @@ class Recipient:
     reported_at: str | None
     notified: bool
     draft: str = ""  # a message for the agent to send (drafts.py)
+    # Every standing ticket of theirs on the problem, latest first (the first is the one
+    # listed); not in the API, which lists the customer once.
+    reports: tuple[Report, ...] = ()
 
     def json(self) -> dict[str, Any]:
         return {
@@ -144,13 +171,23 @@ REPORT_COLUMNS: tuple[Any, ...] = (
 )
 
 
+def not_forgotten() -> Any:
+    """Where-clause for customers that are not a `forget` tombstone: a tombstone has no
+    e-mail, no name and no helpdesk identity left (privacy.forget), while every customer
+    intake makes has an e-mail or a helpdesk id."""
+    has_identity = (
+        select(CustomerIdentity.id).where(CustomerIdentity.customer_id == Customer.id).exists()
+    )
+    return or_(col(Customer.email).is_not(None), col(Customer.name).is_not(None), has_identity)
+
+
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
     problem = _problem(session, problem_id)
     group = impact.merge_group(session, problem_id)
     rows = session.execute(
-        impact.group_report_rows(group, *REPORT_COLUMNS).order_by(
-            col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc()
-        )
+        impact.group_report_rows(group, *REPORT_COLUMNS)
+        .where(not_forgotten())
+        .order_by(col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc())
     ).all()
     notified = set(
         session.exec(
@@ -158,8 +195,15 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
         ).all()
     )
     moved = moved_tickets(session, group)
+    shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
+    reports: dict[int, dict[tuple[str, str], Report]] = {}
     latest: dict[int, Recipient] = {}
     for pp in rows:
+        theirs = reports.setdefault(pp.customer_id, {})
+        if (pp.source, pp.ticket_id) not in theirs:
+            theirs[(pp.source, pp.ticket_id)] = Report(
+                pp.source, pp.ticket_id, pp.subject, pp.agent_email, pp.agent_name
+            )
         if pp.customer_id in latest:
             continue
         ticket_id, ticket_url = moved.get(f"{pp.source}:{pp.ticket_id}", (None, None))
@@ -183,11 +227,11 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
                 problem.status,
                 problem.jira_fix_version,
                 pp.agent_name,
+                after_ship=shipped_at is not None and to_utc(pp.reported_at) > shipped_at,
             ),
         )
-    return sorted(
-        latest.values(), key=lambda r: (r.agent_email or "~", (r.customer_email or "").lower())
-    )
+    listed = [replace(r, reports=tuple(reports[r.customer_id].values())) for r in latest.values()]
+    return sorted(listed, key=lambda r: (r.agent_email or "~", (r.customer_email or "").lower()))
 
 
 def notify_list(session: Session, problem_id: int) -> dict[str, Any]:
@@ -258,14 +302,12 @@ def plan_outbound(
     session: Session, settings: Settings, problem: Problem, outcome: str
 ) -> list[tuple[str, str]]:
     """(channel, target) for every message this outcome owes: a write-back note per ticket
-    on sources with write-back on (shipped only), a digest per agent when notify is set."""
+    on sources with write-back on (shipped only), a digest per agent when notify is set.
+    Only tickets and agents of customers on the list: nothing about a forgotten one."""
     planned: list[tuple[str, str]] = []
     listed = recipients(session, problem.id)
     if outcome == "shipped":
-        group = impact.merge_group(session, problem.id)
-        tickets = session.exec(
-            select(PainPoint.source, PainPoint.ticket_id).where(*impact.active_in(group)).distinct()
-        ).all()
+        tickets = {(r.source, r.ticket_id) for c in listed for r in c.reports}
         for source, ticket_id in sorted(tickets):
             config = settings.sources.get(source)
             if config and config.writeback and config.has_api_credentials:

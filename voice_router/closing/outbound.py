@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from voice_router.closing.notes import note_text
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
@@ -112,11 +113,6 @@ def _writeback(settings: Settings, message: Message) -> str | None:
 
     source_name, _, ticket_id = message.row.target.partition(":")
     source = settings.sources[source_name]
-    customer = next(
-        (r for r in message.recipients if r.source == source_name and r.ticket_id == ticket_id),
-        None,
-    )
-    text = writeback_text(settings, message.problem, customer)
     client = make_client(
         source.kind,
         source.api_base,
@@ -125,6 +121,12 @@ def _writeback(settings: Settings, message: Message) -> str | None:
         app_secret=source.app_secret,
     )
     with closing(client):
+        text = note_text(
+            settings, message.problem, message.recipients, source_name, ticket_id, client.literal
+        )
+        if text is None:  # its customer was forgotten, or withdrew the report, since planned
+            log.info("outbound.writeback.nobody", extra={"outbound_id": message.row.id})
+            return None
         result = client.post_internal_note(ticket_id, text)
     if result.ticket_id is not None:
         log.info(
@@ -137,22 +139,6 @@ def _writeback(settings: Settings, message: Message) -> str | None:
             },
         )
     return writeback_result(result.note_id, result.ticket_id, result.ticket_url)
-
-
-def writeback_text(settings: Settings, problem: Problem, customer: Recipient | None) -> str:
-    jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
-    who = "This customer"
-    if customer is not None:
-        who = customer.customer_name or customer.customer_email or who
-        if customer.account:
-            who += f" at {customer.account}"
-    said = f' ("{customer.subject}")' if customer is not None and customer.subject else ""
-    return (
-        f'voice-router: the fix for "{problem.title}" has shipped{jira}.\n'
-        f"{who} reported this problem on this ticket{said}. "
-        f"Let them know it is fixed, in your own words.\n"
-        f"{settings.base_url.rstrip('/')}/problems/{problem.id}"
-    )
 
 
 def _digest(settings: Settings, message: Message) -> str | None:

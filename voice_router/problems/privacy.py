@@ -268,7 +268,7 @@ def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | N
     report.customers, report.identities = len(customers), len(identities)
     report.pain_points = len(pain_points)
     report.accounts = _forget_accounts(session, accounts - {None}, mentions)
-    report.outbound = _forget_outbound(session, mentions)
+    report.outbound = _forget_outbound(session, mentions) + _cancel_notes(session, pain_points)
     session.flush()
     _sweep(session, mentions, scrubbed, kept)
     report.scrubbed = dict(sorted(scrubbed.items()))
@@ -322,6 +322,24 @@ def _forget_outbound(session: Session, mentions: Mentions) -> int:
             session.add(row)
             changed += 1
     return changed
+
+
+def _cancel_notes(session: Session, pain_points: Sequence[PainPoint]) -> int:
+    """Write-back notes not sent yet on their tickets (no one else's) are never sent."""
+    tickets = {f"{pp.source}:{pp.ticket_id}" for pp in pain_points}
+    others = session.exec(
+        select(PainPoint.source, PainPoint.ticket_id).where(
+            col(PainPoint.ticket_id).in_({pp.ticket_id for pp in pain_points}),
+            col(PainPoint.id).not_in([pp.id for pp in pain_points]),
+        )
+    )
+    tickets -= {f"{source}:{ticket}" for source, ticket in others}
+    pending = select(Outbound).where(Outbound.channel == "writeback", Outbound.status == "pending")
+    rows = [row for row in session.exec(pending) if row.target in tickets]
+    for row in rows:
+        row.status = "cancelled"
+        session.add(row)
+    return len(rows)
 
 
 def _sweep(

@@ -1,0 +1,86 @@
+"""The write-back note on one helpdesk ticket when its problem's fix ships.
+
+Internal, for whoever opens the ticket: it names the customer who reported the problem on
+this ticket and gives their words (the ticket's subject), so nobody has to guess whom the
+note is about. One agent gets back to each customer: the agent of their latest ticket, the
+one the notify list and the digests name. On that ticket the note asks for the word to
+the customer; on an older ticket of the same customer it says which ticket and agent are
+getting back to them, so two agents do not both write. A ticket whose only reporter was
+forgotten (`voice-router forget`) gets no note: nothing new is written about them.
+
+Everything a customer or a helpdesk chose (names, e-mails, accounts, subjects, agent names,
+and the problem's title, which tickets spell) is one line with control and format
+characters gone (`digest.one_line`), so it cannot start a line that looks like
+voice-router's own, nor reorder the note's text; and it goes through `literal`, the
+helpdesk client's way of showing text as is (Front's Markdown escaped; HTML helpdesks
+escape the whole note themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from voice_router.closing.digest import one_line
+from voice_router.closing.notify import Recipient, Report
+from voice_router.models import Problem
+from voice_router.platform.settings import Settings
+
+NAME_CHARS = 120
+WORDS_CHARS = 300
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+def note_text(
+    settings: Settings,
+    problem: Problem,
+    listed: list[Recipient],
+    source: str,
+    ticket_id: str,
+    literal: Callable[[str], str] = _plain,
+) -> str | None:
+    """The note for ticket `source:ticket_id`; None when no customer on the notify list
+    reported on it (forgotten, or the report was withdrawn since)."""
+    said = [
+        _about(customer, report, literal)
+        for customer in listed
+        for report in customer.reports
+        if (report.source, report.ticket_id) == (source, ticket_id)
+    ]
+    if not said:
+        return None
+    title = literal(one_line(problem.title, WORDS_CHARS))
+    jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
+    return "\n".join(
+        [
+            f'voice-router: the fix for "{title}" has shipped{jira}.',
+            *said,
+            f"{settings.base_url.rstrip('/')}/problems/{problem.id}",
+        ]
+    )
+
+
+def _about(customer: Recipient, report: Report, literal: Callable[[str], str]) -> str:
+    """What the note says about one customer who reported on this ticket."""
+    name = one_line(customer.customer_name, NAME_CHARS)
+    email = one_line(customer.customer_email, NAME_CHARS)
+    who = literal(name or email or "This customer")
+    if customer.account:
+        who += f" at {literal(one_line(customer.account, NAME_CHARS))}"
+    words = one_line(report.subject, WORDS_CHARS)
+    quoted = f' ("{literal(words)}")' if words else ""
+    reported = f"{who} reported this problem on this ticket{quoted}."
+    listed = customer.reports[0] if customer.reports else None
+    if listed is None or (listed.source, listed.ticket_id) == (report.source, report.ticket_id):
+        return f"{reported} Let them know it is fixed, in your own words."
+    # Shown as the notify list shows it (the ticket it was merged into, if it was).
+    agent = one_line(customer.agent_name, NAME_CHARS) or one_line(customer.agent_email, NAME_CHARS)
+    by = f", handled by {literal(agent)}," if agent else ""
+    where = f"{one_line(customer.source, NAME_CHARS)} #{one_line(customer.ticket_id, NAME_CHARS)}"
+    where = literal(where)
+    return (
+        f"{reported} They reported it again later, on ticket {where}{by} and the word that "
+        "it is fixed goes to them there: nothing to send from this ticket."
+    )
