@@ -28,7 +28,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from voice_router.models import (
-    Account,
     AuditEntry,
     Customer,
     CustomerIdentity,
@@ -47,6 +46,7 @@ from voice_router.problems.delivery_erasure import (
     erase_deliveries,
     scan_deliveries,
 )
+from voice_router.problems.forget_rows import cancel_notes, forget_accounts
 from voice_router.problems.mentions import FORGOTTEN, Mentions
 
 log = logging.getLogger(__name__)
@@ -267,8 +267,8 @@ def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | N
         session.add(customer)
     report.customers, report.identities = len(customers), len(identities)
     report.pain_points = len(pain_points)
-    report.accounts = _forget_accounts(session, accounts - {None}, mentions)
-    report.outbound = _forget_outbound(session, mentions) + _cancel_notes(session, pain_points)
+    report.accounts = forget_accounts(session, accounts - {None}, mentions)
+    report.outbound = _forget_outbound(session, mentions) + cancel_notes(session, pain_points)
     session.flush()
     _sweep(session, mentions, scrubbed, kept)
     report.scrubbed = dict(sorted(scrubbed.items()))
@@ -295,22 +295,6 @@ def _outside_reach(
             report.jira_comments.append(f"{key} comment {note.jira_comment_id}")
 
 
-def _forget_accounts(session: Session, account_ids: set[int | None], mentions: Mentions) -> int:
-    """An account of theirs named after them (a sole trader) loses the name; it stays an
-    account, so account counts and MRR are unchanged."""
-    changed = 0
-    for account in session.exec(select(Account).where(col(Account.id).in_(account_ids))):
-        hit = False
-        if account.name and mentions.found(account.name):
-            account.name, hit = None, True
-        if account.key.startswith("name:") and mentions.found(account.key):
-            account.key, hit = f"forgotten:{account.id}", True
-        if hit:
-            session.add(account)
-            changed += 1
-    return changed
-
-
 def _forget_outbound(session: Session, mentions: Mentions) -> int:
     """A digest addressed to the person (they were also an agent) is never sent."""
     changed = 0
@@ -322,24 +306,6 @@ def _forget_outbound(session: Session, mentions: Mentions) -> int:
             session.add(row)
             changed += 1
     return changed
-
-
-def _cancel_notes(session: Session, pain_points: Sequence[PainPoint]) -> int:
-    """Write-back notes not sent yet on their tickets (no one else's) are never sent."""
-    tickets = {f"{pp.source}:{pp.ticket_id}" for pp in pain_points}
-    others = session.exec(
-        select(PainPoint.source, PainPoint.ticket_id).where(
-            col(PainPoint.ticket_id).in_({pp.ticket_id for pp in pain_points}),
-            col(PainPoint.id).not_in([pp.id for pp in pain_points]),
-        )
-    )
-    tickets -= {f"{source}:{ticket}" for source, ticket in others}
-    pending = select(Outbound).where(Outbound.channel == "writeback", Outbound.status == "pending")
-    rows = [row for row in session.exec(pending) if row.target in tickets]
-    for row in rows:
-        row.status = "cancelled"
-        session.add(row)
-    return len(rows)
 
 
 def _sweep(
