@@ -74,11 +74,14 @@ def drain_inbox(
 def _after_drain(runtime: Runtime, touched: set[int]) -> None:
     """The meaning vectors that went stale, then auto-merge (when `auto_merge_above` is
     set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
+    from voice_router.closing import shipping
     from voice_router.platform.db import session_scope
     from voice_router.problems import auto_merge, vectors
 
     vectors.update(runtime.engine, VECTORS_PER_DRAIN)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
+    for problem_id in merged:
+        shipping.owe_after_merge(runtime.engine, runtime.settings, problem_id)
     if merged and runtime.settings.jira.url:
         with session_scope(runtime.engine) as session:
             schedule.sync_due(session, runtime.settings, merged)

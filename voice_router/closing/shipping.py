@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.models import Outbound, Problem
+from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
+from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 
@@ -153,10 +155,40 @@ def apply_state(
     return Transition(problem.id, before, after)
 
 
-def _queue_outbound(session: Session, settings: Settings, problem: Problem, outcome: str) -> None:
+def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> None:
+    """A problem merged into one whose fix has shipped: its customers' tickets and agents
+    are owed the shipped messages now (planned when the survivor shipped, they left them
+    out for good: fault audit). An agent told already hears again for the customers the
+    merge brought."""
+    with session_scope(engine) as session:
+        above = impact.ancestors(session, [merged_id]) - {merged_id}
+        found = [session.get(Problem, problem_id) for problem_id in above]
+        survivor = next((p for p in found if p is not None and p.merged_into_id is None), None)
+        if survivor is not None and survivor.status == "shipped":
+            _owe_merged(session, settings, survivor, merged_id)
+
+
+def _owe_merged(session: Session, settings: Settings, survivor: Problem, merged_id: int) -> None:
+    group = impact.merge_group(session, merged_id)
+    agents = session.exec(
+        select(PainPoint.agent_email).where(*impact.active_in(group)).distinct()
+    ).all()
+    _queue_outbound(session, settings, survivor, "shipped", {a for a in agents if a})
+
+
+def _queue_outbound(
+    session: Session,
+    settings: Settings,
+    problem: Problem,
+    outcome: str,
+    again_for: set[str] | frozenset[str] = frozenset(),
+) -> None:
     from voice_router.closing.notify import plan_outbound
 
+    group = impact.merge_group(session, problem.id)
     for channel, target in plan_outbound(session, settings, problem, outcome):
+        if channel == "writeback" and _noted(session, group, target):
+            continue  # the ticket's note went out for a problem merged into this one
         existing = session.exec(
             select(Outbound).where(
                 Outbound.problem_id == problem.id,
@@ -174,6 +206,24 @@ def _queue_outbound(session: Session, settings: Settings, problem: Problem, outc
             # The news changed since the agent heard (won't fix, then fixed after all; a
             # regression, then fixed again): they hear the new one. Same news, never twice.
             _rearm(session, existing, outcome)
+        elif existing.sent_at is not None and target in again_for:
+            _rearm(session, existing, outcome)
+
+
+def _noted(session: Session, group: list[int], target: str) -> bool:
+    """Whether a ticket got its shipped note already, for any problem of the group (one
+    shipped, then merged into this one: its ticket was noted twice, fault audit)."""
+    return (
+        session.exec(
+            select(Outbound.id).where(
+                col(Outbound.problem_id).in_(group),
+                Outbound.channel == "writeback",
+                Outbound.target == target,
+                col(Outbound.sent_at).is_not(None),
+            )
+        ).first()
+        is not None
+    )
 
 
 def _rearm(session: Session, row: Outbound, outcome: str) -> None:

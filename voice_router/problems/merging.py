@@ -76,7 +76,9 @@ def _locked(session: Session, *problem_ids: int) -> list[Problem]:
 
 def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None = None) -> list[int]:
     """Fold `problem_id` into `into_id` (`merged_by`: "auto" for the auto-merge job, None
-    for a person); returns the problems whose Jira issues need a sync."""
+    for a person); returns the problems whose Jira issues need a sync. A survivor whose fix
+    shipped owes the merged problem's customers their messages: the caller asks
+    `closing.shipping.owe_after_merge`."""
     with session_scope(engine) as session:
         problem, survivor = _locked(session, problem_id, into_id)
         refused = refusal(session, problem, survivor)

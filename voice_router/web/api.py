@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from spectree import Response as Responses
 
-from voice_router.closing import notify
+from voice_router.closing import notify, shipping
 from voice_router.models import Problem
 from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, NotFound, ServiceUnavailable
@@ -112,6 +112,7 @@ def merge(problem_id: int) -> ResponseReturnValue:
     if not isinstance(into, int) or isinstance(into, bool):
         raise BadRequest("into must be a problem id")
     sync_later(merging.merge(runtime().engine, problem_id, into))
+    shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id)
     return _problem_response(into)
 
 

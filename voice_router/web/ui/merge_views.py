@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from voice_router.closing import shipping
 from voice_router.models import MAX_ID, Problem
 from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, NotFound
@@ -51,6 +52,7 @@ def merge(problem_id: int) -> ResponseReturnValue:
     into = form.into.data
     try:
         changed = merging.merge(runtime().engine, problem_id, into)
+        shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id)
     except BadRequest as exc:
         return _answer(problem_id, f"Not merged: {exc.message}", "error")
     sync_later(changed)
