@@ -194,3 +194,33 @@ def test_a_regression_warns_the_agents_told_and_the_fix_again_names_the_new_cust
     again = slack_texts(httpserver)[4:]
     carol = [text for text in again if "Nina Park" in text]
     assert len(carol) == 1 and "has shipped" in carol[0] and "is back" not in carol[0]
+
+
+def test_a_customer_marked_told_before_the_ship_is_in_the_digest_of_the_fix(make_loop, httpserver):
+    """Fault audit: an agent's mark-sent on a problem that had not shipped (accepted, 200)
+    hid the customer from the digest of the real fix, and a mark for a fix that was
+    reverted hid them from the next one."""
+    from tests.support import token
+
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    p = seed(loop)
+    marked = loop.client.post(
+        f"/api/v1/problems/{p.id}/notify/mark-sent",
+        json={"customer_emails": ["maria@acme-corp.com"]},
+        headers=token(loop.runtime),
+    )
+    assert marked.status_code == 200 and marked.get_json()["marked"] == ["maria@acme-corp.com"]
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    assert any("Maria Lopez" in text for text in slack_texts(httpserver))
+    again = loop.client.post(
+        f"/api/v1/problems/{p.id}/notify/mark-sent",
+        json={"customer_emails": ["maria@acme-corp.com"]},
+        headers=token(loop.runtime),
+    )
+    assert again.get_json()["marked"] == ["maria@acme-corp.com"]  # told of this fix now
+    listed = loop.client.get(f"/api/v1/problems/{p.id}/notify", headers=token(loop.runtime))
+    maria = [
+        r for r in listed.get_json()["recipients"] if r["customer_email"] == "maria@acme-corp.com"
+    ]
+    assert [r["notified"] for r in maria] == [True]

@@ -16,7 +16,7 @@ import io
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
@@ -181,6 +181,18 @@ def not_forgotten() -> Any:
     return or_(col(Customer.email).is_not(None), col(Customer.name).is_not(None), has_identity)
 
 
+def told_since(session: Session, problem_id: int, shipped_at: datetime | None) -> set[int]:
+    """The customers marked told of this problem's fix, since it last shipped: a mark made
+    before (an agent's slip before the ship, or a fix that was reverted) hid the customer
+    from the digest of the real fix (fault audit)."""
+    notices = session.exec(
+        select(CustomerNotice.customer_id, CustomerNotice.notified_at).where(
+            CustomerNotice.problem_id == problem_id
+        )
+    ).all()
+    return {c for c, at in notices if shipped_at is None or to_utc(at) >= shipped_at}
+
+
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
     problem = _problem(session, problem_id)
     group = impact.merge_group(session, problem_id)
@@ -189,13 +201,9 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
         .where(not_forgotten())
         .order_by(col(PainPoint.last_event_at).desc(), col(PainPoint.id).desc())
     ).all()
-    notified = set(
-        session.exec(
-            select(CustomerNotice.customer_id).where(CustomerNotice.problem_id == problem_id)
-        ).all()
-    )
     moved = moved_tickets(session, group)
     shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
+    notified = told_since(session, problem_id, shipped_at)
     reports: dict[int, dict[tuple[str, str], Report]] = {}
     latest: dict[int, Recipient] = {}
     for pp in rows:
@@ -289,11 +297,14 @@ def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str
             recipient = known[email]
             if recipient.notified:
                 continue
-            session.add(
-                CustomerNotice(
-                    problem_id=problem_id, customer_id=recipient.customer_id, notified_by=by
+            notice = session.exec(
+                select(CustomerNotice).where(
+                    CustomerNotice.problem_id == problem_id,
+                    CustomerNotice.customer_id == recipient.customer_id,
                 )
-            )
+            ).first() or CustomerNotice(problem_id=problem_id, customer_id=recipient.customer_id)
+            notice.notified_at, notice.notified_by = utcnow(), by  # a mark before this ship
+            session.add(notice)
             marked.append(email)
     return {"marked": marked, "unknown": sorted(wanted - set(known))}
 
