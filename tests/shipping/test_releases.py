@@ -104,3 +104,20 @@ def test_a_release_with_a_version_id_that_is_no_number_is_dropped(make_loop):
 def test_the_wait_after_a_failed_jira_call_doubles_to_an_hour_and_stays_there():
     waits = [schedule.jira_backoff(attempts).total_seconds() for attempts in (1, 2, 3, 8, 200)]
     assert waits == [30, 60, 120, 3600, 3600]  # no overflow after many failed tries
+
+
+def test_a_release_whose_webhook_was_lost_ships_at_the_next_reconcile(make_loop):
+    """Fault audit: releasing a version changes no issue's `updated`, so the reconcile pass
+    never saw it, and its reading was older than the Done webhook anyway: with the release
+    webhook lost, the problem never shipped (docs promise: within one reconcile interval)."""
+    from voice_router.tracker.reconcile import reconcile
+
+    loop = make_loop(shipped_when="released")
+    fixed_and_done(loop)
+    reconcile(loop.runtime.engine, loop.runtime.settings)  # a pass before the release
+    assert problem(loop).status == "in_progress"
+    loop.sandbox.release_version("2.4.0", send=False)  # its webhook lost
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+    assert problem(loop).status == "shipped"
+    loop.sandbox.transition(problem(loop).jira_key, "In Progress")  # a later event still wins
+    assert problem(loop).status == "in_progress"

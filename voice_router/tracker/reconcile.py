@@ -22,6 +22,7 @@ from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.tracker import duplicates, search
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
+from voice_router.tracker.released import apply_released
 
 log = logging.getLogger(__name__)
 CURSOR_KEY = "jira_reconcile_cursor"
@@ -86,6 +87,9 @@ def reconcile(
             for issue in issues:
                 state = state_from_issue_json(issue, _updated_at(issue))
                 apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+            result.issues_seen += apply_released(
+                session, settings, client, FIELDS, _updated_at, outcome
+            )
             row = session.get(Setting, CURSOR_KEY) or Setting(key=CURSOR_KEY, value="")
             row.value = now.isoformat()
             session.add(row)

@@ -1,0 +1,79 @@
+"""The reconcile pass's look for fix versions released while their webhook was lost
+(`shipped_when = "released"`). Releasing a version changes no issue's `updated`, so the
+pass's search for what changed never sees it; and an issue's `updated` is older than the
+webhook that marked it Done, so a state stamped with it would be dropped as stale. So the
+problems still `in_progress` whose issues Jira has Done are looked up by their labels,
+among the issues in a released version, and each state is stamped just after the last one
+applied: it wins over what is known, and any later event still wins over it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from integrations.jira.client import JiraClient
+from voice_router.models import Problem
+from voice_router.platform.clock import to_utc
+from voice_router.platform.settings import Settings
+from voice_router.tracker import search
+from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
+from voice_router.tracker.rows import problem_label
+
+CHUNK = 50  # labels in one search
+JUST_AFTER = timedelta(microseconds=1)
+
+
+def apply_released(
+    session: Session,
+    settings: Settings,
+    client: JiraClient,
+    fields: str,
+    updated_at: Callable[[dict[str, Any]], datetime],
+    outcome: JiraOutcome,
+) -> int:
+    """Apply the states of waiting problems' issues now in a released version; how many
+    issues were read. `updated_at` reads an issue's `updated`."""
+    if settings.jira.shipped_when != "released":
+        return 0
+    waiting = session.exec(
+        select(Problem.id, Problem.jira_event_at).where(
+            Problem.status == "in_progress",
+            col(Problem.merged_into_id).is_(None),
+            col(Problem.jira_key).is_not(None),
+            Problem.jira_status_category == "done",
+        )
+    ).all()
+    applied_at = {problem_id: at for problem_id, at in waiting}
+    seen = 0
+    ids = sorted(applied_at)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        labels = ", ".join(f'"{problem_label(problem_id)}"' for problem_id in chunk)
+        jql = (
+            f'project = "{settings.jira.project}" AND labels in ({labels}) '
+            "AND fixVersion in releasedVersions()"
+        )
+        for issue in search.search_all(client, jql, fields):
+            seen += 1
+            at = updated_at(issue)
+            for label in (issue.get("fields") or {}).get("labels") or []:
+                problem_id = _problem_id(label)
+                last = applied_at.get(problem_id) if problem_id is not None else None
+                if last is not None:
+                    at = max(at, to_utc(last) + JUST_AFTER)
+            state = state_from_issue_json(issue, at)
+            apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+    return seen
+
+
+def _problem_id(label: object) -> int | None:
+    text = str(label)
+    prefix = problem_label(0)[:-1]
+    return (
+        int(text[len(prefix) :])
+        if text.startswith(prefix) and text[len(prefix) :].isdigit()
+        else None
+    )
