@@ -224,3 +224,33 @@ def test_a_customer_marked_told_before_the_ship_is_in_the_digest_of_the_fix(make
         r for r in listed.get_json()["recipients"] if r["customer_email"] == "maria@acme-corp.com"
     ]
     assert [r["notified"] for r in maria] == [True]
+
+
+def test_customers_known_without_an_email_are_apart_in_their_agents_digest(make_loop, httpserver):
+    """Fault audit: the digest grouped customers by e-mail, so every customer a helpdesk
+    knows by id only was one person: Ann's ticket listed under Ben, and Ann never named."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    for ticket, person, name, words in (
+        ("G1", "cust-ann", "Ann Archer", "Login loops on Safari"),
+        ("G2", "cust-ben", "Ben Bishop", "SSO bounces me"),
+    ):
+        report(
+            loop,
+            ticket,
+            None,
+            customer_id=person,
+            name=name,
+            agent_email="bob@support.example",
+            subject=words,
+        )
+    p = problem(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    [digest] = slack_texts(httpserver)
+    assert "2 of your customers" in digest
+    people = {
+        block.split("*")[1]: block for block in digest.split("• ")[1:]
+    }  # each bullet: a customer, then their tickets
+    assert "Login loops on Safari" in people["Ann Archer"]
+    assert "SSO bounces me" in people["Ben Bishop"]
+    assert "Login loops" not in people["Ben Bishop"]

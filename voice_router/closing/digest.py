@@ -44,6 +44,7 @@ class DigestLine:
     ticket_url: str | None
     source: str
     ticket_id: str
+    customer_key: str = ""  # who the customer is (their id); else their e-mail says
 
 
 @dataclass(frozen=True)
@@ -180,11 +181,14 @@ SLACK = _Style(
 
 
 def _customers(lines: list[DigestLine]) -> list[_Customer]:
-    """Lines grouped by customer e-mail (case-insensitive), first appearance first."""
+    """Lines grouped by customer (their key, else their e-mail, case-insensitive), first
+    appearance first. Grouped by e-mail alone, every customer known without one (a helpdesk
+    id only) was one person: Ann's ticket listed under Ben (fault audit)."""
     by_email: dict[str, _Customer] = {}
     for line in lines:
         email = one_line(line.customer_email, NAME_CHARS)
-        customer = by_email.setdefault(email.casefold(), _Customer(email, "", ""))
+        key = line.customer_key or email.casefold()
+        customer = by_email.setdefault(key, _Customer(email, "", ""))
         customer.name = customer.name or one_line(line.customer_name, NAME_CHARS)
         customer.account = customer.account or one_line(line.account, NAME_CHARS)
         label = f"{one_line(line.source, LABEL_CHARS)} #{one_line(line.ticket_id, LABEL_CHARS)}"

@@ -157,6 +157,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
             ticket_url=r.ticket_url,
             source=r.source,
             ticket_id=r.ticket_id,
+            customer_key=str(r.customer_id),
         )
         for r in mine
     ]
