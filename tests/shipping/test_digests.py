@@ -254,3 +254,33 @@ def test_customers_known_without_an_email_are_apart_in_their_agents_digest(make_
     assert "Login loops on Safari" in people["Ann Archer"]
     assert "SSO bounces me" in people["Ben Bishop"]
     assert "Login loops" not in people["Ben Bishop"]
+
+
+def test_a_message_whose_sender_died_mid_send_is_given_up_aloud(make_loop, every_log_record):
+    """Fault audit: a row left `sending` (a worker killed, rq's job timeout) was given up as
+    failed with no log line and no count, though failures are said to be visible in both."""
+    from datetime import timedelta
+
+    from tests.test_metrics import scrape, value
+    from voice_router.closing import notify
+    from voice_router.platform.clock import utcnow
+
+    loop = make_loop()
+    p = seed(loop)
+    with Session(loop.runtime.engine) as session:
+        row = Outbound(
+            problem_id=p.id, channel="slack", target="bob@support.example", outcome="shipped"
+        )
+        row.status, row.next_attempt_at = "sending", utcnow() - timedelta(hours=1)
+        session.add(row)
+        session.commit()
+        row_id = row.id
+    counted = "voice_router_notifications_total"
+    before = value(scrape(loop.client.get), counted, channel="slack", outcome="failed")
+    assert notify.pending_outbound(loop.runtime.engine) == []
+    with Session(loop.runtime.engine) as session:
+        assert session.get(Outbound, row_id).status == "failed"
+    [said] = [r for r in every_log_record if r.msg == "outbound.failed"]
+    assert (said.levelname, said.outbound_id, said.reason) == ("WARNING", row_id, "interrupted")
+    after = value(scrape(loop.client.get), counted, channel="slack", outcome="failed")
+    assert after == before + 1

@@ -33,6 +33,7 @@ from voice_router.models import (
     PainPoint,
     Problem,
 )
+from voice_router.platform import metrics
 from voice_router.platform.clock import iso, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, NotFound
@@ -343,6 +344,11 @@ def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -
                 row.last_error = "interrupted while sending; not retried to avoid a duplicate"
                 session.add(row)
                 given_up += 1
+                # As a send that failed is: it was given up silently (fault audit).
+                log.warning(
+                    "outbound.failed", extra={"outbound_id": row.id, "reason": "interrupted"}
+                )
+                metrics.notification(row.channel, "failed")
     return given_up
 
 
