@@ -12,13 +12,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
-from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.settings import Settings
 
@@ -34,17 +35,29 @@ class Message:
 
 
 def _claim(engine: Engine, outbound_id: int) -> Message | None:
+    """Take the row for this sender alone: one UPDATE from `pending` (and due) to `sending`,
+    whose row count says who won. Two senders that read the row together (two workers'
+    message lanes, a reconcile pass) cannot both take it: on PostgreSQL the second UPDATE
+    waits for the first one's commit and then finds the row no longer pending; on SQLite
+    the transaction holds the write lock from its start."""
+    now = utcnow()
     with session_scope(engine) as session:
-        row = session.get(Outbound, outbound_id)
-        if row is None or row.status != "pending" or to_utc(row.next_attempt_at) > utcnow():
+        taken = session.execute(
+            sa.update(Outbound)
+            .where(
+                col(Outbound.id) == outbound_id,
+                col(Outbound.status) == "pending",
+                col(Outbound.next_attempt_at) <= now,
+            )
+            .values(status="sending", attempts=col(Outbound.attempts) + 1, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
             return None  # gone, taken, sent, or waiting for its retry time
-        problem = session.get(Problem, row.problem_id)
-        if problem is None:
+        row = session.get(Outbound, outbound_id)
+        problem = session.get(Problem, row.problem_id) if row is not None else None
+        if row is None or problem is None:
             return None
-        row.status = "sending"
-        row.attempts += 1
-        row.next_attempt_at = utcnow()
-        session.add(row)
         listed = recipients(session, row.problem_id)
     return Message(problem, row, listed)
 
