@@ -49,6 +49,7 @@ def reconcile(ctx: click.Context) -> None:
     """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
     would have), then send the messages still owed."""
     from integrations.jira.errors import JiraError
+    from voice_router.closing import notify, outbound
     from voice_router.platform.masking import scrub_text
     from voice_router.tracker.reconcile import reconcile as reconcile_once
 
@@ -59,6 +60,8 @@ def reconcile(ctx: click.Context) -> None:
     counter = _IssueCounter()
     try:
         result = reconcile_once(engine, settings, progress=counter.update)
+        # A command of its own, on no lane: it sends what is owed itself (no worker may run).
+        sent = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
     except JiraError as exc:
         counter.close()  # the bar's last line before the error's
         first = (scrub_text(exc.message).strip().splitlines() or [""])[0]
@@ -68,7 +71,6 @@ def reconcile(ctx: click.Context) -> None:
         counter.close()
         engine.dispose()
     shipped = sum(1 for t in result.transitions if t.endswith("->shipped"))
-    sent = result.outbound
     click.echo(
         f"reconcile: {result.issues_seen} issue(s) read, {len(result.transitions)} status "
         f"change(s) ({shipped} shipped), outbound: {sent.get('sent', 0)} sent, "
