@@ -1,8 +1,9 @@
 """Sending what a shipped problem owes, once: claim the row, send, record.
 
-A transient failure (429, 5xx, a refused connection) goes back to pending with a backoff; a
-permanent one, or a timeout after the request may have gone out, is recorded as failed and
-never sent again, so nobody hears twice.
+A transient failure (429, 5xx, 408, a refused connection) goes back to pending with a backoff;
+a permanent one, or one after the request may have gone out (a timeout, a connection closed
+before the answer: `ambiguous`), is recorded as failed and never sent again, so nobody hears
+twice.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.settings import Settings
 
 log = logging.getLogger(__name__)
-AMBIGUOUS = frozenset({"timeout"})
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,10 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
 
 def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
     transient = bool(getattr(exc, "transient", False))
+    ambiguous = bool(getattr(exc, "ambiguous", False))  # it may have gone out
     reason = getattr(exc, "reason", type(exc).__name__)
     error = f"{reason}: {getattr(exc, 'message', str(exc))}"[:2000]
-    if transient and reason not in AMBIGUOUS and row.attempts < MAX_ATTEMPTS:
+    if transient and not ambiguous and row.attempts < MAX_ATTEMPTS:
         wait = getattr(exc, "retry_after", None) or 30 * 2 ** (row.attempts - 1)
         update_row(
             engine,
@@ -101,7 +102,7 @@ def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
         log.info("outbound.retry", extra={"outbound_id": row.id, "reason": reason})
         metrics.notification(row.channel, "retry")
         return "retry"
-    if reason in AMBIGUOUS:
+    if ambiguous:
         error += " (it may have gone through; not retried to avoid a duplicate)"
     update_row(engine, Outbound, row.id, status="failed", last_error=error)
     log.warning("outbound.failed", extra={"outbound_id": row.id, "reason": reason})
