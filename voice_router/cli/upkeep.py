@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Never
 
 import click
 
-from voice_router.cli.context import engine_of, runtime_of, settings_of
+from voice_router.cli.context import engine_of, first_line, listing, runtime_of, settings_of
 from voice_router.platform.ids import MAX_ID
 
 if TYPE_CHECKING:
@@ -172,15 +172,15 @@ def deliveries_failed(ctx: click.Context) -> None:
     engine = engine_of(ctx)  # a new embedded database is made current: no traceback
     with Session(engine) as session:
         rows = session.exec(select(Delivery).where(held()).order_by(col(Delivery.id))).all()
-    if not rows:
-        click.echo("no failed deliveries")
-        return
-    click.echo(f"{'ID':>6}  {'SOURCE':<16} {'STATUS':<8} {'TRIES':>5}  {'RECEIVED':<20}  ERROR")
-    for d in rows:
-        click.echo(
+    listing(
+        "no failed deliveries",
+        f"{'ID':>6}  {'SOURCE':<16} {'STATUS':<8} {'TRIES':>5}  {'RECEIVED':<20}  ERROR",
+        [
             f"{d.id:>6}  {d.source:<16} {d.status:<8} {d.attempts:>5}  {iso(d.received_at):<20}  "
-            f"{(d.last_error or '').splitlines()[0][:80] if d.last_error else ''}"
-        )
+            f"{first_line(d.last_error)}"
+            for d in rows
+        ],
+    )
 
 
 @deliveries.command("replay")
