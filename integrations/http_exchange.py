@@ -249,13 +249,18 @@ def _adapter_class() -> type:
     class WatchedHTTPSPool(HTTPSConnectionPool):
         ConnectionCls = WatchedHTTPS
 
+    watched = {"http": WatchedPool, "https": WatchedHTTPSPool}
+
     class WatchedAdapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = {
-                "http": WatchedPool,
-                "https": WatchedHTTPSPool,
-            }
+            self.poolmanager.pool_classes_by_scheme = watched
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            """Through a proxy (HTTPS_PROXY) too."""
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            manager.pool_classes_by_scheme = watched
+            return manager
 
     _adapter = WatchedAdapter
     return _adapter
