@@ -8,10 +8,12 @@ or a trusted network). Certificates are verified against the system's CAs, or `s
 
 Errors mirror `integrations.writeback`: a refused or dropped connection, a timeout and any 4xx
 reply are `NotifyTransient`; a 5xx reply, a failed login, a bad URL or address, or a header with
-a line break in it are `NotifyPermanent`. Nothing is retried here. Reason `timeout` means the
-server went quiet while the message was being sent: it may have been accepted, so a retry can,
-rarely, deliver it twice; `connect_timeout` (connect, greeting, EHLO, STARTTLS or AUTH) is safe
-to retry. Messages never carry the password.
+a line break in it are `NotifyPermanent`. Nothing is retried here. Reasons `timeout` and
+`connection_lost` mean the server went quiet or closed the connection after the message's
+final dot went out, before its answer: it may have been accepted, so the error is `ambiguous`
+and the caller does not send it again. Before the final dot (`connect_timeout`,
+`timeout_before_data`, `disconnected`, `connection_failed`) nothing whole was sent: safe to
+retry. Messages never carry the password.
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from integrations.notify_errors import NotifyError, NotifyPermanent, NotifyTransient
 from integrations.writeback import squeeze
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
 URL_SHAPE = "smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]"
@@ -74,9 +80,9 @@ def send_mail(
     smtp: smtplib.SMTP | None = None
     try:
         if target.implicit_tls:
-            smtp = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
+            smtp = _WatchedTLS(target.host, target.port, timeout=timeout, context=context)
         else:
-            smtp = smtplib.SMTP(target.host, target.port, timeout=timeout)
+            smtp = _Watched(target.host, target.port, timeout=timeout)
         smtp.ehlo_or_helo_if_needed()
         if not target.implicit_tls and smtp.has_extn("starttls"):
             stage = "starttls"
@@ -88,6 +94,8 @@ def send_mail(
         stage = "send"
         smtp.send_message(message, from_addr=envelope_from, to_addrs=[envelope_to])
     except (smtplib.SMTPException, OSError, UnicodeError) as exc:
+        if isinstance(smtp, _Watched) and smtp.message_sent:
+            stage = "answer"  # the final dot went out: the server may have taken it
         raise error_for(exc, target, stage, timeout) from exc
     finally:
         if smtp is not None:
@@ -183,6 +191,8 @@ def error_for(exc: BaseException, target: SmtpTarget, stage: str, timeout: float
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         if isinstance(exc.__context__, TimeoutError):
             return _timed_out(where, stage, timeout)
+        if stage == "answer":
+            return _lost(where)
         return NotifyTransient(f"{where} closed the connection at {stage}", reason="disconnected")
     if isinstance(exc, smtplib.SMTPException):  # e.g. no AUTH mechanism both sides know
         return NotifyPermanent(f"{where} at {stage}: {exc}", reason="refused")
@@ -192,11 +202,20 @@ def error_for(exc: BaseException, target: SmtpTarget, stage: str, timeout: float
             reason="tls_untrusted",
         )
     if isinstance(exc, ssl.SSLEOFError | ssl.SSLZeroReturnError | ssl.SSLSyscallError):
+        if stage == "answer":
+            return _lost(where)
         return NotifyTransient(f"{where} dropped the TLS connection", reason="disconnected")
     if isinstance(exc, ssl.SSLError):  # e.g. smtps:// pointed at a plain-text port
         return NotifyPermanent(f"{where}: TLS failed ({exc.reason})", reason="tls_failed")
     if isinstance(exc, TimeoutError):
         return _timed_out(where, stage, timeout)
+    if isinstance(exc, OSError) and stage == "answer":  # reset after the final dot
+        return _lost(where)
+    if isinstance(exc, OSError) and stage != "connect":  # reset mid-conversation
+        return NotifyTransient(
+            f"{where} closed the connection at {stage} ({exc.__class__.__name__})",
+            reason="disconnected",
+        )
     if isinstance(exc, OSError):  # refused, reset, unreachable, unknown host
         return NotifyTransient(
             f"could not reach the SMTP server at {where} ({exc.__class__.__name__})",
@@ -216,14 +235,43 @@ def _reply(code: int, said: bytes | str, what: str, reason: str) -> NotifyError:
 
 
 def _timed_out(where: str, stage: str, timeout: float) -> NotifyTransient:
-    if stage != "send":  # connect, greeting, EHLO, STARTTLS, AUTH: nothing of the message sent
+    if stage != "answer":  # connect ... the DATA before its final dot: not a whole message
+        reason = "timeout_before_data" if stage == "send" else "connect_timeout"
         return NotifyTransient(
-            f"{where} did not answer within {timeout:g} s at {stage}", reason="connect_timeout"
+            f"{where} did not answer within {timeout:g} s at {stage}", reason=reason
         )
     return NotifyTransient(
-        f"{where} did not answer within {timeout:g} s while sending; it may have been accepted",
+        f"{where} did not answer within {timeout:g} s after the message; it may have been accepted",
         reason="timeout",
+        ambiguous=True,
     )
+
+
+def _lost(where: str) -> NotifyTransient:
+    return NotifyTransient(
+        f"{where} closed the connection after the message, before an answer; it may have "
+        "been accepted",
+        reason="connection_lost",
+        ambiguous=True,
+    )
+
+
+class _Watched(smtplib.SMTP):
+    """Knows whether the message's final dot went out: after it a server that answers
+    nothing may have queued the message (RFC 5321 4.1.1.4), before it the message is not
+    whole and nothing can have been delivered. smtplib's `data` sends the message with its
+    final CRLF.CRLF in one `send` of bytes; a command is never that."""
+
+    message_sent = False
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        super().send(s)
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.message_sent = True
+
+
+class _WatchedTLS(_Watched, smtplib.SMTP_SSL):
+    pass
 
 
 def _close(smtp: smtplib.SMTP) -> None:

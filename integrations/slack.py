@@ -6,10 +6,12 @@ channel_is_archived`, ...), and too many messages get `429` with `Retry-After`. 
 becomes the error's `reason` when it is one Slack documents; otherwise the status decides.
 
 One request, no retries, no redirects followed (a webhook POST re-sent elsewhere is never
-right). The webhook URL is a secret: no message or chained exception carries it, only its host.
-Reason `timeout` means the request went out and no answer came: the message may have been
-posted, so a retry can, rarely, post it twice. `connect_timeout` (no connection) and
-`request_timeout` (HTTP 408: Slack did not get the whole request) are safe to retry.
+right), within `timeout` seconds all told (integrations/http_exchange.py). The webhook URL is
+a secret: no message or chained exception carries it, only its host. Reasons `timeout` and
+`connection_lost` mean the request went out and no answer came: the message may have been
+posted, so the error is `ambiguous` and the caller does not post it again.
+`connection_failed` (no connection made) and `request_timeout` (HTTP 408: Slack did not get
+the whole request) are safe to retry.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from integrations import http_exchange
 from integrations.notify_errors import NotifyError, NotifyPermanent, NotifyTransient
 from integrations.writeback import USER_AGENT, parse_retry_after, squeeze
 
@@ -55,40 +58,24 @@ PERMANENT_REASONS = {
 def post_message(webhook_url: str, text: str, timeout: float = 10.0) -> None:
     """POST `{"text": text}` (Slack mrkdwn) to an incoming webhook; return when Slack took it.
 
-    Raises NotifyTransient (timeouts, connection failure, 408/425/429/5xx, with `retry_after`
-    from Retry-After) or NotifyPermanent (a URL that is not http(s), 3xx, any other 4xx).
+    Raises NotifyTransient (timeouts, a failed or lost connection, 408/425/429/5xx, with
+    `retry_after` from Retry-After) or NotifyPermanent (a URL that is not http(s), 3xx, any
+    other 4xx).
     """
     url, host = _checked(webhook_url)
-    try:
-        response = requests.post(
-            url,
-            json={"text": text},
-            headers={"User-Agent": USER_AGENT},
-            timeout=timeout,
-            allow_redirects=False,
-        )
-    except requests.ConnectTimeout:
-        # `from None`: requests' own message names the full URL, token included.
-        raise NotifyTransient(
-            f"could not connect to Slack at {host} within {timeout:g} s",
-            reason="connect_timeout",
-        ) from None
-    except requests.Timeout:
-        raise NotifyTransient(
-            f"Slack at {host} did not answer within {timeout:g} s (it may have posted it)",
-            reason="timeout",
-        ) from None
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-        raise NotifyTransient(
-            f"could not reach Slack at {host} ({exc.__class__.__name__})",
-            reason="connection_failed",
-        ) from None
-    except requests.RequestException as exc:
-        invalid = isinstance(exc, ValueError)  # InvalidURL, MissingSchema, InvalidHeader ...
-        raise NotifyPermanent(
-            f"could not send the request to Slack at {host} ({exc.__class__.__name__})",
-            reason="bad_url" if invalid else "bad_request",
-        ) from None
+    with http_exchange.session(USER_AGENT) as client:
+        try:
+            response = http_exchange.exchange(client, "POST", url, timeout, json={"text": text})
+        except http_exchange.Failed as failed:
+            # `from None`: requests' own message names the full URL, token included.
+            raise http_exchange.error_for(
+                failed,
+                f"Slack at {host}",
+                timeout,
+                transient=NotifyTransient,
+                permanent=NotifyPermanent,
+                invalid="bad_url",
+            ) from None
     if not 200 <= response.status_code < 300:
         raise error_for(response, host)
 

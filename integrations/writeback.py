@@ -7,9 +7,14 @@ posts one note per call and retries nothing that might have created it: the call
 with their `reason`. The
 extra requests a client may make are the ones its helpdesk documents: Intercom's `GET /me`
 (once per process and token), Help Scout's token endpoint and its lookup of a merged
-conversation, and, for a merged conversation, the same note posted on the surviving one. A
-timeout after the request went out does not prove the note was not created, so a retry
-after `reason == "timeout"` can, rarely, leave the note twice.
+conversation, and, for a merged conversation, the same note posted on the surviving one.
+
+Every exchange has an overall deadline, the client's `timeout` (integrations/http_exchange.py).
+Only a failure to connect (`connection_failed`) proves the note was not created. A timeout
+(`timeout`) or a connection closed before the answer (`connection_lost`) after the request
+went out does not: the error is then `ambiguous`, and the caller records the note as failed
+instead of posting it again. A 408 (`request_timeout`) says the helpdesk did not process the
+request: transient, safe to resend.
 
 What each status means comes from the helpdesk's own docs: every client module holds a
 `STATUSES` table quoting them (`STATUS_DOCS` names the page); a status its table does not
@@ -28,6 +33,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import quote, urljoin, urlsplit
 
+from integrations import http_exchange
 from integrations.outbound_errors import OutboundError, OutboundTransient
 
 if TYPE_CHECKING:  # imported where used: start-up need not load it
@@ -62,7 +68,7 @@ GENERIC_STATUSES: Mapping[int, Status] = {
     401: permanent("unauthorized"),
     403: permanent("forbidden"),
     404: permanent("not_found"),
-    408: transient("timeout"),
+    408: transient("request_timeout"),  # the server did not process it: safe to resend
     410: permanent("not_found"),
     413: permanent("too_large"),
     422: permanent("invalid"),
@@ -78,7 +84,8 @@ class WritebackError(OutboundError):
 
 
 class WritebackTransient(WritebackError, OutboundTransient):
-    """429, 5xx, 408/409, a timeout or a failed connection: worth another try later."""
+    """429, 5xx, 408/409, a timeout or a failed or lost connection: worth another try later
+    (unless `ambiguous`: the note may have been created)."""
 
     reason = "unavailable"
 
@@ -232,10 +239,7 @@ class HttpNoteClient:
             raise ValueError(f"{self.kind}: api_base must be an http(s) URL, got {api_base!r}")
         self.api_base = base
         self.timeout = timeout
-        import requests  # here, not at the top: loading settings need not load it
-
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.session = http_exchange.session(USER_AGENT)
 
     def close(self) -> None:
         self.session.close()
@@ -262,38 +266,32 @@ class HttpNoteClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """Send one request and return whatever the helpdesk answered; only a failure to get
-        an answer (timeout, connection) is raised.
+        """Send one request and return whatever the helpdesk answered, within `timeout`
+        seconds all told (a helpdesk that trickles its answer is cut off at it); only a
+        failure to get an answer (timeout, connection) is raised.
 
         Redirects are not followed: re-sending a POST elsewhere (or as a GET) is never right
         for a note without knowing why, so a 3xx is the caller's to read (a merged ticket)
         and is otherwise reported with its Location.
         """
-        import requests
-
         try:
-            return self.session.request(
+            return http_exchange.exchange(
+                self.session,
                 method,
                 self.api_base + path,
+                self.timeout,
                 json=json,
                 headers=dict(headers) if headers else None,
-                timeout=self.timeout,
-                allow_redirects=False,
             )
-        except requests.Timeout as exc:
-            raise WritebackTransient(
-                f"{self.kind} did not answer within {self.timeout:g} s", reason="timeout"
-            ) from exc
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            raise WritebackTransient(
-                f"could not reach {self.kind} at {self.api_base} ({exc.__class__.__name__})",
-                reason="connection_failed",
-            ) from exc
-        except requests.RequestException as exc:
-            raise WritebackPermanent(
-                f"could not send the request to {self.kind} ({exc.__class__.__name__})",
-                reason="bad_request",
-            ) from exc
+        except http_exchange.Failed as failed:
+            raise http_exchange.error_for(
+                failed,
+                f"{self.kind} at {self.api_base}",
+                self.timeout,
+                transient=WritebackTransient,
+                permanent=WritebackPermanent,
+                writes=method.upper() not in ("GET", "HEAD"),  # a look-up creates nothing
+            ) from failed
 
     def checked(self, response: requests.Response) -> requests.Response:
         if not 200 <= response.status_code < 300:

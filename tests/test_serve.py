@@ -200,6 +200,46 @@ def test_a_helpdesk_that_does_not_answer_holds_up_no_jira_sync(deployment, sandb
         hole.close()
 
 
+def test_a_reconcile_pass_sends_nothing_itself_while_a_helpdesk_hangs(deployment, sandbox):
+    """Reconcile runs on Jira's lane: the notes it finds owed go to the messages lane, so a
+    pass ends at once while the helpdesk hangs and a new problem still gets its Jira issue
+    (a pass that sent them itself waited 10 s a note, and every sync behind it)."""
+    hole = BlackHole()
+    try:
+        zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
+        config = deployment.configure(
+            reconcile_seconds=2, jira=jira_table(sandbox.url), **{"sources.zendesk": zendesk}
+        )
+        store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 6)
+        deployment.start(config)
+        key = wait_until(
+            lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
+            60,
+            "the Jira issue",
+        )
+        sandbox.transition(key, "Done", resolution="Done")  # no webhook: reconcile ships it
+        wait_until(lambda: hole.held, 60, "the first note to hang")
+        wait_until(
+            lambda: any(
+                "reconcile.done" in line and '"transitions": 1' in line
+                for line in deployment.output().splitlines()
+            ),
+            5,
+            "the pass that shipped the problem to end, while the notes hang",
+        )
+        body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
+        assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+        wait_until(
+            lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
+            15,
+            "the later problem's Jira issue, while the notes hang",
+        )
+        assert deployment.scalar("SELECT count(*) FROM outbound WHERE status = 'sent'") == 0
+    finally:
+        deployment.stop()
+        hole.close()
+
+
 def store_deliveries(database_url: str, config: Path, tags: list[str]) -> None:
     """Deliveries already in the inbox (as if received just before), fast: ticket n tagged
     `tags[n]`."""

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.integrations.misbehaving import HangsUp
 from tests.shipping.test_digests import smtp  # noqa: F401  (the loopback SMTP server)
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from voice_router.closing import weekly
@@ -111,6 +112,20 @@ def test_a_slack_outage_is_tried_again_later_not_on_every_pass(make_settings, ht
     later = now + timedelta(minutes=6)
     assert weekly.send_weekly(runtime.engine, settings, later) == {"sent": 1}
     assert len(httpserver.log) == 2
+
+
+def test_a_slack_that_hangs_up_after_the_post_is_not_posted_again(make_settings):
+    """Slack took the whole POST and closed the connection without an answer: it may have
+    posted the digest, so the week's digest is recorded as failed, not sent again."""
+    with HangsUp() as slack:
+        settings = make_settings(notify={"slack_webhook_url": slack.url + HOOK, "weekly_top": 5})
+        seed(settings)
+        runtime = inline_runtime(settings)
+        now = utcnow()
+        assert weekly.send_weekly(runtime.engine, settings, now) == {"failed": 1}
+        later = now + timedelta(hours=1)
+        assert weekly.send_weekly(runtime.engine, settings, later) == {"done": 1}
+        assert len(slack.received) == 1
 
 
 def test_off_unless_weekly_top_is_set(make_settings, httpserver):

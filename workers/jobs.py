@@ -192,9 +192,9 @@ def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
 @metrics.counts_failures("reconcile")
 def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, int]:
     """The periodic pass: problem vectors left stale (an upgrade to another encoder), Jira
-    state since the last cursor, then what is owed. One pass per `reconcile_seconds` across
-    every worker and runner of the deployment (a lease in the database), unless `force`d
-    (`voice-router reconcile`)."""
+    state since the last cursor, then a nudge to the messages lane for what is owed. One
+    pass per `reconcile_seconds` across every worker and runner of the deployment (a lease
+    in the database), unless `force`d."""
     from voice_router.problems import vectors
     from voice_router.tracker import reconcile as reconcile_mod
 
@@ -206,6 +206,7 @@ def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, 
         return {"skipped": 1}
     vectors.update(runtime.engine)  # stale or missing ones, without waiting for a drain
     result = reconcile_mod.reconcile(runtime.engine, runtime.settings)
-    if result.shipped:
-        runtime.queue.signal_outbound()
+    # Whatever is owed (shipped now, or a retry come due) goes out on the messages lane:
+    # sent here, on Jira's lane, a helpdesk that hangs held every Jira sync behind it.
+    runtime.queue.signal_outbound()
     return {"issues": result.issues_seen, "transitions": len(result.transitions)}

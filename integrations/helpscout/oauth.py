@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from integrations import http_exchange
 from integrations.writeback import (
     USER_AGENT,
     WritebackPermanent,
@@ -84,33 +85,27 @@ class TokenSource:
                 self._token = None
 
     def _fetch(self) -> tuple[str, float]:
-        import requests
-
         form = {
             "grant_type": "client_credentials",
             "client_id": self._app_id,
             "client_secret": self._app_secret,
         }
         try:
-            with requests.Session() as session:
-                session.headers["User-Agent"] = USER_AGENT
-                response = session.post(
+            with http_exchange.session(USER_AGENT) as session:
+                response = http_exchange.exchange(
+                    session,
+                    "POST",
                     self.token_url,
+                    self.timeout,
                     data=form,
                     headers={"Accept": "application/json"},
-                    timeout=self.timeout,
-                    allow_redirects=False,
                 )
-        except requests.Timeout as exc:
+        except http_exchange.Failed as failed:
+            # A token asked for creates no note: whatever happened, safe to ask again.
             raise WritebackTransient(
-                f"helpscout's token endpoint did not answer within {self.timeout:g} s",
-                reason="timeout",
-            ) from exc
-        except requests.RequestException as exc:
-            raise WritebackTransient(
-                f"could not reach helpscout's token endpoint ({exc.__class__.__name__})",
-                reason="connection_failed",
-            ) from exc
+                f"helpscout's token endpoint gave no answer ({failed.what}, {failed.cause})",
+                reason="token_unavailable",
+            ) from failed
         data = json_body(response)
         if response.status_code != 200:
             raise self._refused(response, data)

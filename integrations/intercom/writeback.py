@@ -80,7 +80,8 @@ STATUSES = {
         "not_acceptable", "Not Acceptable -- The resource cannot return the client's content type."
     ),
     408: transient(
-        "timeout", "Request Timeout -- The server would not wait any longer for the client."
+        "request_timeout",
+        "Request Timeout -- The server would not wait any longer for the client.",
     ),
     409: permanent(
         "conflict",

@@ -333,10 +333,10 @@ def test_writeback_leaves_one_note_per_ticket_even_across_retries(make_loop, htt
         due.next_attempt_at = due.created_at
         session.add(due)
         session.commit()
-    from voice_router.tracker.reconcile import reconcile
+    from workers import jobs
 
-    reconcile(loop.runtime.engine, loop.runtime.settings)
-    reconcile(loop.runtime.engine, loop.runtime.settings)
+    jobs.reconcile(loop.runtime, force=True)  # its nudge sends what is owed
+    jobs.reconcile(loop.runtime, force=True)  # its nudge sends what is owed
     httpserver.check_assertions()
     with Session(loop.runtime.engine) as session:
         [row] = session.exec(select(Outbound)).all()
@@ -349,7 +349,7 @@ def test_writeback_leaves_one_note_per_ticket_even_across_retries(make_loop, htt
     # Jira says done again (a duplicate webhook, a reopen and re-ship): still one note.
     loop.sandbox.transition(p.jira_key, "To Do")
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
-    reconcile(loop.runtime.engine, loop.runtime.settings)
+    jobs.reconcile(loop.runtime, force=True)  # its nudge sends what is owed
     assert len(httpserver.log) == 2
 
 

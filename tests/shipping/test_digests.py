@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from tests.shipping.test_close_the_loop import problem, report, seed
 from voice_router.models import Outbound
-from voice_router.tracker.reconcile import reconcile
+from workers import jobs
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -65,10 +65,10 @@ def test_each_agent_gets_one_slack_digest_naming_their_customers(make_loop, http
     assert "Dev Patel" not in carol  # only her own customers
     assert "Still looping" in carol  # the problem in the customer's words
     assert p.jira_key in carol
-    reconcile(loop.runtime.engine, loop.runtime.settings)
+    jobs.reconcile(loop.runtime, force=True)
     loop.sandbox.transition(p.jira_key, "To Do")
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
-    reconcile(loop.runtime.engine, loop.runtime.settings)
+    jobs.reconcile(loop.runtime, force=True)
     assert len(httpserver.log) == 2  # reopened and shipped again: nobody hears twice
     with Session(loop.runtime.engine) as session:
         rows = session.exec(select(Outbound.channel, Outbound.status)).all()
@@ -112,8 +112,8 @@ def test_slack_down_is_retried_and_sent_once(make_loop, httpserver):
     p = seed(loop)
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
     make_messages_due(loop)
-    reconcile(loop.runtime.engine, loop.runtime.settings)
-    reconcile(loop.runtime.engine, loop.runtime.settings)
+    jobs.reconcile(loop.runtime, force=True)
+    jobs.reconcile(loop.runtime, force=True)
     assert len(httpserver.log) == 3
     with Session(loop.runtime.engine) as session:
         assert sorted(session.exec(select(Outbound.status)).all()) == ["sent", "sent"]

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from voice_router.cli import forget, service, tokens, upkeep
+from voice_router.cli import forget, outbound, service, tokens, upkeep
 from voice_router.platform.settings import ConfigError
 
 
@@ -30,6 +30,7 @@ for command in (
     upkeep.recompute,
     upkeep.import_accounts,
     upkeep.deliveries,
+    outbound.outbound,
     service.demo,
     forget.forget,
 ):

@@ -38,6 +38,17 @@ def runtime_of(ctx: click.Context) -> Runtime:
     return runtime
 
 
+def first_line(text: str | None, limit: int = 80) -> str:
+    """An error's first line, cut to `limit` characters, for a listing."""
+    lines = (text or "").splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def listing(empty: str, header: str, lines: list[str]) -> None:
+    """A table of `lines` under `header`, or `empty` when there are none."""
+    click.echo(f"{header}\n" + "\n".join(lines) if lines else empty)
+
+
 def engine_of(ctx: click.Context) -> Engine:
     """An engine on the configured database; the embedded (SQLite) one is migrated first."""
     from voice_router.platform.db import make_engine, upgrade

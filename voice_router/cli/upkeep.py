@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Never
 
 import click
 
-from voice_router.cli.context import engine_of, runtime_of, settings_of
+from voice_router.cli.context import engine_of, first_line, listing, runtime_of, settings_of
 from voice_router.platform.ids import MAX_ID
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def reconcile(ctx: click.Context) -> None:
     """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
     would have), then send the messages still owed."""
     from integrations.jira.errors import JiraError
+    from voice_router.closing import notify, outbound
     from voice_router.platform.masking import scrub_text
     from voice_router.tracker.reconcile import reconcile as reconcile_once
 
@@ -59,6 +60,8 @@ def reconcile(ctx: click.Context) -> None:
     counter = _IssueCounter()
     try:
         result = reconcile_once(engine, settings, progress=counter.update)
+        # A command of its own, on no lane: it sends what is owed itself (no worker may run).
+        sent = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
     except JiraError as exc:
         counter.close()  # the bar's last line before the error's
         first = (scrub_text(exc.message).strip().splitlines() or [""])[0]
@@ -68,7 +71,6 @@ def reconcile(ctx: click.Context) -> None:
         counter.close()
         engine.dispose()
     shipped = sum(1 for t in result.transitions if t.endswith("->shipped"))
-    sent = result.outbound
     click.echo(
         f"reconcile: {result.issues_seen} issue(s) read, {len(result.transitions)} status "
         f"change(s) ({shipped} shipped), outbound: {sent.get('sent', 0)} sent, "
@@ -170,15 +172,15 @@ def deliveries_failed(ctx: click.Context) -> None:
     engine = engine_of(ctx)  # a new embedded database is made current: no traceback
     with Session(engine) as session:
         rows = session.exec(select(Delivery).where(held()).order_by(col(Delivery.id))).all()
-    if not rows:
-        click.echo("no failed deliveries")
-        return
-    click.echo(f"{'ID':>6}  {'SOURCE':<16} {'STATUS':<8} {'TRIES':>5}  {'RECEIVED':<20}  ERROR")
-    for d in rows:
-        click.echo(
+    listing(
+        "no failed deliveries",
+        f"{'ID':>6}  {'SOURCE':<16} {'STATUS':<8} {'TRIES':>5}  {'RECEIVED':<20}  ERROR",
+        [
             f"{d.id:>6}  {d.source:<16} {d.status:<8} {d.attempts:>5}  {iso(d.received_at):<20}  "
-            f"{(d.last_error or '').splitlines()[0][:80] if d.last_error else ''}"
-        )
+            f"{first_line(d.last_error)}"
+            for d in rows
+        ],
+    )
 
 
 @deliveries.command("replay")

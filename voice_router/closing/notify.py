@@ -42,7 +42,10 @@ from voice_router.problems import impact
 from voice_router.problems.quotes import quote_of
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 6
+# Failed tries (rate limits aside) before a message is given up: with the backoff of 30 s
+# doubling to an hour (outbound.py), the last of 30 comes about 23 hours after the first, so a
+# helpdesk, Slack or SMTP outage of most of a day loses nothing.
+MAX_ATTEMPTS = 30
 SENDING_STALE = timedelta(minutes=15)
 RESULT_CHARS = 200  # Outbound.result_id
 

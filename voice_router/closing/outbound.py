@@ -1,8 +1,10 @@
 """Sending what a shipped problem owes, once: claim the row, send, record.
 
-A transient failure (429, 5xx, a refused connection) goes back to pending with a backoff; a
-permanent one, or a timeout after the request may have gone out, is recorded as failed and
-never sent again, so nobody hears twice.
+A transient failure (429, 5xx, 408, a refused connection) goes back to pending with a backoff,
+for about a day of failures (rate limits aside); a permanent one, or one after the request may
+have gone out (a timeout, a connection closed before the answer: `ambiguous`), is recorded as
+failed and not sent again, so nobody hears twice. `voice-router outbound failed` lists what
+was given up, `voice-router outbound resend` sends it again at an operator's word.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from voice_router.closing.notes import note_text
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
-from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.settings import Settings
 
 log = logging.getLogger(__name__)
-AMBIGUOUS = frozenset({"timeout"})
+MAX_WAIT_SECONDS = 3600  # the longest backoff, and the longest Retry-After honoured
 
 
 @dataclass(frozen=True)
@@ -35,17 +38,29 @@ class Message:
 
 
 def _claim(engine: Engine, outbound_id: int) -> Message | None:
+    """Take the row for this sender alone: one UPDATE from `pending` (and due) to `sending`,
+    whose row count says who won. Two senders that read the row together (two workers'
+    message lanes, a reconcile pass) cannot both take it: on PostgreSQL the second UPDATE
+    waits for the first one's commit and then finds the row no longer pending; on SQLite
+    the transaction holds the write lock from its start."""
+    now = utcnow()
     with session_scope(engine) as session:
-        row = session.get(Outbound, outbound_id)
-        if row is None or row.status != "pending" or to_utc(row.next_attempt_at) > utcnow():
+        taken = session.execute(
+            sa.update(Outbound)
+            .where(
+                col(Outbound.id) == outbound_id,
+                col(Outbound.status) == "pending",
+                col(Outbound.next_attempt_at) <= now,
+            )
+            .values(status="sending", attempts=col(Outbound.attempts) + 1, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
             return None  # gone, taken, sent, or waiting for its retry time
-        problem = session.get(Problem, row.problem_id)
-        if problem is None:
+        row = session.get(Outbound, outbound_id)
+        problem = session.get(Problem, row.problem_id) if row is not None else None
+        if row is None or problem is None:
             return None
-        row.status = "sending"
-        row.attempts += 1
-        row.next_attempt_at = utcnow()
-        session.add(row)
         listed = recipients(session, row.problem_id)
     return Message(problem, row, listed)
 
@@ -73,24 +88,36 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
 
 
 def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
+    """Record a failed try: transient ones are tried again after a backoff (30 s doubling,
+    at most an hour, or the Retry-After asked for) until MAX_ATTEMPTS tries have failed,
+    about a day; a rate limit is the other side working as designed and does not count
+    towards that. A permanent failure, or one after which the message may have gone out
+    (`ambiguous`: a timeout, a connection closed before the answer), is final."""
     transient = bool(getattr(exc, "transient", False))
+    ambiguous = bool(getattr(exc, "ambiguous", False))
     reason = getattr(exc, "reason", type(exc).__name__)
     error = f"{reason}: {getattr(exc, 'message', str(exc))}"[:2000]
-    if transient and reason not in AMBIGUOUS and row.attempts < MAX_ATTEMPTS:
-        wait = getattr(exc, "retry_after", None) or 30 * 2 ** (row.attempts - 1)
+    rate_limited = getattr(exc, "status", None) == 429 or reason == "rate_limited"
+    attempts = row.attempts - 1 if rate_limited else row.attempts
+    if transient and not ambiguous and attempts < MAX_ATTEMPTS:
+        backoff = 30 * 2 ** max(0, min(attempts - 1, 12))
+        wait = getattr(exc, "retry_after", None) or backoff
         update_row(
             engine,
             Outbound,
             row.id,
             status="pending",
+            attempts=attempts,
             last_error=error,
-            next_attempt_at=utcnow() + timedelta(seconds=min(float(wait), 3600)),
+            next_attempt_at=utcnow() + timedelta(seconds=min(float(wait), MAX_WAIT_SECONDS)),
         )
         log.info("outbound.retry", extra={"outbound_id": row.id, "reason": reason})
         metrics.notification(row.channel, "retry")
         return "retry"
-    if reason in AMBIGUOUS:
+    if ambiguous:
         error += " (it may have gone through; not retried to avoid a duplicate)"
+    elif transient:
+        error += f" (given up after {attempts} failed tries)"
     update_row(engine, Outbound, row.id, status="failed", last_error=error)
     log.warning("outbound.failed", extra={"outbound_id": row.id, "reason": reason})
     metrics.notification(row.channel, "failed")
@@ -201,3 +228,32 @@ def outbound_ids_for(engine: Engine, problem_id: int) -> list[int]:
                 )
             ).all()
         )
+
+
+def given_up(engine: Engine) -> list[Outbound]:
+    """Messages given up for good (status `failed`), oldest first, for an operator to read."""
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Outbound).where(Outbound.status == "failed").order_by(col(Outbound.id))
+            ).all()
+        )
+
+
+def resend(engine: Engine, outbound_ids: list[int] | None) -> int:
+    """Put failed messages (these, or all with None) back to pending, due now and with their
+    tries counted afresh: an operator's word that sending them again is right, even those
+    that may have gone out. Returns how many."""
+    where = [col(Outbound.status) == "failed"]
+    if outbound_ids is not None:
+        where.append(col(Outbound.id).in_(outbound_ids))
+    with session_scope(engine) as session:
+        done = session.execute(
+            sa.update(Outbound)
+            .where(*where)
+            .values(status="pending", attempts=0, next_attempt_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        count = int(done.rowcount)  # type: ignore[attr-defined]  # a CursorResult's
+    log.info("outbound.resend", extra={"count": count})
+    return count

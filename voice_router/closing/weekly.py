@@ -185,7 +185,9 @@ def _send_channel(
         _deliver(settings, channel, week, top)
     except NotifyError as exc:
         attempts = claimed.get("attempts", 0) + 1
-        transient = isinstance(exc, NotifyTransient) and attempts < MAX_ATTEMPTS
+        # Not after a timeout or a connection lost once it went out: it may have been posted.
+        transient = isinstance(exc, NotifyTransient) and not exc.ambiguous
+        transient = transient and attempts < MAX_ATTEMPTS
         backoff = timedelta(minutes=5 * 2 ** (attempts - 1))
         state = {"status": "retry" if transient else "failed", "attempts": attempts}
         state |= {"next": (now + backoff).isoformat(), "error": exc.reason}

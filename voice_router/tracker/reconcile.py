@@ -1,6 +1,8 @@
 """One reconcile pass: ask Jira what changed on our issues since the last pass and apply it
-as the webhooks would have, then send what is still owed. With every Jira webhook lost,
-problems still ship within one reconcile interval. The same issues are swept for a problem's
+as the webhooks would have. With every Jira webhook lost, problems still ship within one
+reconcile interval. What a pass ships is sent on the messages lane, never here: the pass
+runs on Jira's lane, and a helpdesk that hangs must not hold up Jira's work (jobs.reconcile
+signals that lane; `voice-router reconcile` sends itself). The same issues are swept for a problem's
 label on two issues (duplicates.py) before their states are applied, so a duplicate
 being closed is never taken for the problem's own issue."""
 
@@ -15,7 +17,6 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from voice_router.closing import notify, outbound
 from voice_router.models import Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
@@ -36,7 +37,6 @@ class ReconcileResult:
     issues_seen: int = 0
     transitions: list[str] = field(default_factory=list)
     shipped: set[int] = field(default_factory=set)
-    outbound: dict[str, int] = field(default_factory=dict)
     duplicates: list[int] = field(default_factory=list)  # problems whose duplicates settled
 
 
@@ -95,7 +95,6 @@ def reconcile(
             session.add(row)
         result.transitions = [f"{t.problem_id}:{t.before}->{t.after}" for t in outcome.transitions]
         result.shipped = {t.problem_id for t in outcome.transitions}
-    result.outbound = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
     log.info(
         "reconcile.done",
         extra={"issues": result.issues_seen, "transitions": len(result.transitions)},
