@@ -118,6 +118,7 @@ def test_state_gauges_are_read_from_the_database_and_redis_at_scrape_time(make_s
         rows[2].status = "failed"
         session.add_all([rows[0], rows[2]])
         session.commit()
+    assert runtime.queue.signals_sent(10)  # the drain signal goes to Redis from a thread
 
     samples = scrape(client.get)
     assert 600 <= value(samples, "voice_router_processing_lag_seconds") < 660
