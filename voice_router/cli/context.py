@@ -28,21 +28,22 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 def runtime_of(ctx: click.Context) -> Runtime:
-    """The runtime; its embedded (SQLite) database migrated first, as `engine_of` does."""
-    from voice_router.platform.db import upgrade
+    """The runtime, on a database that serves this release (`engine_of`)."""
+    from voice_router.platform.schema import require_current
     from workers.runtime import build_runtime
 
     runtime = build_runtime(settings_of(ctx))
-    if runtime.engine.dialect.name == "sqlite":
-        upgrade(runtime.engine)
+    require_current(runtime.engine)
     return runtime
 
 
 def engine_of(ctx: click.Context) -> Engine:
-    """An engine on the configured database; the embedded (SQLite) one is migrated first."""
-    from voice_router.platform.db import make_engine, upgrade
+    """An engine on the configured database, which serves this release: the embedded
+    (SQLite) one is migrated first, a PostgreSQL one must be reachable and migrated (else
+    DatabaseNotReady: one line, and the command stops)."""
+    from voice_router.platform.db import make_engine
+    from voice_router.platform.schema import require_current
 
     engine = make_engine(settings_of(ctx).database_url)
-    if engine.dialect.name == "sqlite":
-        upgrade(engine)  # the embedded database keeps itself current
+    require_current(engine)
     return engine
