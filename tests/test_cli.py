@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from integrations import registry
-from tests.support import by_key, config_file, generic_delivery, post_signed
+from tests.support import by_key, config_file, generic_delivery, post_signed, run_cli
 from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
 from voice_router.models import Account, ApiToken, Delivery, Problem, UiSession
@@ -278,3 +279,54 @@ def test_commands_on_a_new_embedded_database_answer_instead_of_a_traceback(tmp_p
         assert result.exit_code == 0, result.output
         assert "Traceback" not in result.output
     assert "no failed deliveries" in run(tmp_path, fresh, "deliveries", "failed").output
+
+
+def test_import_accounts_refuses_an_mrr_over_the_webhooks_cap_and_keeps_the_good_rows(
+    tmp_path, settings, runtime, client
+):
+    """1e309 was stored as infinity on SQLite (the API then wrote `Infinity`, not JSON); a
+    number past NUMERIC(20,2) lost the whole file on PostgreSQL with a traceback."""
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text(
+        "domain,name,plan,mrr\n"
+        "acme.com,Acme,Business,1200\n"
+        "umbrella.co,Umbrella,pro,1e309\n"
+        "big.co,Big,pro,100000000000000000000\n"
+        'globex.com,Globex,pro,"12,500.50"\n'
+        'eu.example,EU,pro,"1,5"\n'
+        'eu2.example,EU,pro,"1.234,56"\n'
+    )
+    result = run_cli(config_file(tmp_path, settings.database_url), "import-accounts", str(csv_file))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{csv_file}:3: mrr '1e309' is over 10,000,000,000" in result.stderr
+    assert f"{csv_file}:4: mrr '100000000000000000000' is over 10,000,000,000" in result.stderr
+    assert f"{csv_file}:6: mrr '1,5' is ambiguous" in result.stderr
+    assert f"{csv_file}:7: mrr '1.234,56' is ambiguous" in result.stderr
+    assert "imported 2 account(s), 4 bad row(s)" in result.stdout
+    with Session(runtime.engine) as session:
+        mrr = {a.key: a.mrr for a in session.exec(select(Account)).all()}
+    assert mrr == {"acme.com": 1200, "globex.com": Decimal("12500.50")}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"domain,name,plan,mrr\nacme.com,Caf\xe9 GmbH,pro,1500\n",
+            'not UTF-8 text (byte 0xe9 at offset 33): save it as "CSV UTF-8"',
+        ),
+        (
+            b"domain;name;plan;mrr\nacme.com;Acme;pro;1500\n",
+            "missing column(s): domain, name, plan, mrr (the columns look separated by ';'",
+        ),
+    ],
+)
+def test_import_accounts_says_what_is_wrong_with_a_file_excel_saved(
+    tmp_path, settings, content, message
+):
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_bytes(content)
+    result = run_cli(config_file(tmp_path, settings.database_url), "import-accounts", str(csv_file))
+    assert result.returncode == 1
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr

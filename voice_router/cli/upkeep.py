@@ -124,10 +124,15 @@ def import_accounts(ctx: click.Context, csv_file: Path) -> None:
     from tqdm import tqdm
 
     from voice_router.platform.schedule import SYNC_DELAY
+    from voice_router.problems.accounts_import import NotCsvText, count_rows
     from voice_router.problems.accounts_import import import_accounts as run_import
 
+    try:
+        total = count_rows(csv_file)
+    except NotCsvText as exc:
+        click.echo(f"{csv_file}: {exc}", err=True)
+        sys.exit(1)
     rt = runtime_of(ctx)
-    total = max(0, sum(1 for _ in csv_file.open(encoding="utf-8-sig")) - 1)
     try:
         with tqdm(total=total, unit="row", desc="accounts", file=sys.stderr) as bar:
             report = run_import(rt.engine, rt.settings, csv_file, progress=bar.update)
