@@ -55,6 +55,26 @@ def test_token_create_refuses_an_unknown_role(tmp_path, settings):
     assert result.exit_code == 2 and "boss" in result.output
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("x" * 101, "at most 100 characters, got 101"), ("   ", "must not be blank"), ("", "blank")],
+)
+def test_token_create_refuses_a_name_blank_or_longer_than_its_column(
+    tmp_path, settings, runtime, name, message
+):
+    """The same answer on both databases: SQLite kept a 300-character name, PostgreSQL
+    ended in a traceback; a blank name left notes without an author."""
+    config = config_file(tmp_path, settings.database_url)
+    result = run_cli(config, "token", "create", "--role", "agent", "--name", name)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--name" in result.stderr and message in result.stderr
+    with Session(runtime.engine) as session:
+        assert session.exec(select(ApiToken)).all() == []
+    fits = run_cli(config, "token", "create", "--role", "agent", "--name", " " + "y" * 100)
+    assert fits.returncode == 0
+    assert authenticate(runtime.engine, fits.stdout.strip()).name == "y" * 100
+
+
 def token_id(runtime, name: str) -> int:
     with Session(runtime.engine) as session:
         return session.exec(select(ApiToken.id).where(ApiToken.name == name)).one()
