@@ -283,6 +283,30 @@ def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path
         assert event in events
 
 
+def test_demo_kept_in_a_folder_runs_again_there_from_a_fresh_database(tmp_path):
+    """The second run reused the first one's database with a new, empty Jira sandbox and
+    ended in a KeyError traceback for an issue only the first sandbox had."""
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "voice_router", "demo", "--keep", str(tmp_path / "kept")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        for _ in range(2)
+    ]
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "is now shipped. Who tells whom:" in result.stdout
+    assert "previous demo's database in that folder was replaced" in runs[1].stdout
+    assert (
+        runs[0].stdout.split("Problems ranked")[1].split("Jira issues")[0]
+        == (runs[1].stdout.split("Problems ranked")[1].split("Jira issues")[0])
+    )  # counted once each run, not twice
+
+
 def test_replaying_an_id_beyond_any_delivery_is_a_usage_error_not_a_crash(tmp_path, settings):
     result = run(tmp_path, settings, "deliveries", "replay", "99999999999999999999")
     assert result.exit_code == 2 and "99999999999999999999" in result.output
