@@ -121,6 +121,15 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
         ('[sources."a b"]\nkind = "generic"\nsecret = "s"\n', "[sources.a b]: the name is the"),
         ('redis_url = "localhost:6379"\n', ": redis_url: needs its scheme: redis://"),
         ('database_url = "mysql://u@h/db"\n', ": database_url: mysql is not supported"),
+        ("[jira]\nlabels = []\n", "[jira].labels: needs at least one label"),
+        (
+            '[sources.zd]\nkind = "zendesk"\nsecret = "s"\nwriteback = true\napi_token = "t"\n',
+            "[sources.zd].api_base: write-back needs the helpdesk's API address",
+        ),
+        (
+            '[sources.hs]\nkind = "helpscout"\nsecret = "s"\napi_base = "api.helpscout.net"\n',
+            "[sources.hs].api_base: write-back needs the helpdesk's API address",
+        ),
     ],
 )
 def test_values_that_cannot_work_are_refused_naming_file_and_key(tmp_path, text, message):
@@ -128,6 +137,14 @@ def test_values_that_cannot_work_are_refused_naming_file_and_key(tmp_path, text,
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
     assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+
+
+def test_write_back_to_a_helpdesk_with_one_api_host_needs_no_api_base(tmp_path):
+    path = write(
+        tmp_path,
+        '[sources.hs]\nkind = "helpscout"\nsecret = "s"\nwriteback = true\napi_token = "t"\n',
+    )
+    assert load_settings(path, env={}).sources["hs"].api_base == ""
 
 
 def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):

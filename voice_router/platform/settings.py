@@ -224,6 +224,12 @@ def _source(name: str, table: Any, where: _Where) -> SourceSettings:
         raise ConfigError(f"{where.of('tag_patterns')}: needs at least one pattern")
     app_id, app_secret = source.app_id.strip(), source.app_secret.strip()
     client = registry.helpdesk(kind).writeback
+    api_base = source.api_base.strip() or (getattr(client, "default_api_base", "") or "")
+    if (source.api_base.strip() or (source.writeback and client)) and not _is_http_url(api_base):
+        raise ConfigError(
+            f"{where.of('api_base')}: write-back needs the helpdesk's API address with its "
+            "scheme, e.g. https://<subdomain>.zendesk.com"
+        )
     if (app_id or app_secret) and not (client and client.app_credentials):
         titles = " and ".join(registry.app_credential_titles())
         raise ConfigError(f"{where.of('app_id')}: app_id and app_secret are for {titles} sources")
@@ -253,6 +259,8 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         jira_table, env, ENV_PREFIX + "JIRA_", JiraSettings, _Where(origin, "[jira]")
     )
     jira = _build(JiraSettings, jira_values, jira_where)
+    if not jira.labels:  # reconcile finds voice-router's issues by the first label
+        raise ConfigError(f"{jira_where.of('labels')}: needs at least one label")
     if jira.shipped_when not in _SHIPPED_WHEN:
         raise ConfigError(f"{jira_where.of('shipped_when')}: must be 'done' or 'released'")
     if jira.auth not in JIRA_AUTH:
