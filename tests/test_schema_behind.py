@@ -6,6 +6,8 @@ whose every query would fail. A schema a newer release migrated is used."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,3 +98,42 @@ def test_a_schema_a_newer_release_migrated_is_used(behind, tmp_path):
     settings = parse_settings({"database_url": behind}, {}, "test")
     client = create_app(runtime=inline_runtime(settings)).test_client()
     assert client.get("/readyz").status_code == 200
+
+
+def test_a_sqlite_database_a_newer_release_migrated_is_one_line_not_a_traceback(tmp_path):
+    """After a rollback: SQLite cannot be migrated down, and Alembic's 'Can't locate
+    revision' came as two chained tracebacks."""
+    url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_future'")
+    engine.dispose()
+    path = tmp_path / "vr.toml"
+    path.write_text(f'database_url = "{url}"\n')
+    for args in (("token", "list"), ("db", "upgrade")):
+        result = run_cli(path, *args, timeout=60)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.strip().splitlines() == [
+            "voice-router: database schema at 0099_future, newer than this release (0019): run "
+            "the newer release, or restore the backup taken before upgrading"
+        ]
+
+
+@pytest.mark.parametrize("behind", [None], indirect=True, ids=["never-migrated"])
+def test_upgrades_at_once_on_postgresql_take_turns(behind, tmp_path):
+    """The compose `migrate` service and an operator's `db upgrade` overlapping: all but
+    the first ended in a UniqueViolation traceback (or one line saying so)."""
+    path = config(tmp_path, behind)
+    env = {**os.environ, "VOICE_ROUTER_CONFIG": str(path)}
+    command = [sys.executable, "-m", "voice_router", "db", "upgrade"]
+    together = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    for process in together:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert "database at revision 0019" in out

@@ -95,16 +95,24 @@ def db_upgrade(ctx: click.Context) -> None:
     import sqlalchemy as sa
 
     from voice_router.platform.db import current_revision, make_engine, upgrade
-    from voice_router.platform.schema import DatabaseNotReady, sqlite_folder, unreachable
+    from voice_router.platform.schema import (
+        DatabaseNotReady,
+        schema_state,
+        sqlite_folder,
+        unreachable,
+    )
 
     engine = make_engine(settings_of(ctx).database_url)
     folder = sqlite_folder(engine)
     if folder is not None and not folder.is_dir():
         raise DatabaseNotReady(f"database_url: the folder {folder} does not exist")
     try:
-        before = current_revision(engine)
+        state = schema_state(engine)
     except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
         raise DatabaseNotReady(unreachable(engine, exc)) from None
+    if state.newer:  # migrations only go forward
+        raise DatabaseNotReady(state.describe())
+    before = state.current
     try:
         upgrade(engine)
     except Exception as exc:  # a migration failed: its error in one line, no traceback

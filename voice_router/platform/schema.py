@@ -77,6 +77,11 @@ class SchemaState:
 
     def describe(self) -> str:
         wanted = ", ".join(sorted(heads()))
+        if self.newer:
+            return (
+                f"database schema at {self.current}, newer than this release ({wanted}): run "
+                "the newer release, or restore the backup taken before upgrading"
+            )
         if self.current is None:
             return f"database schema not created (this release needs {wanted}): {UPGRADE}"
         return f"database schema at {self.current}, this release needs {wanted}: {UPGRADE}"
@@ -104,10 +109,12 @@ def require_current(engine: Engine) -> None:
         if folder is not None and not folder.is_dir():
             raise DatabaseNotReady(f"database_url: the folder {folder} does not exist")
     try:
+        state = schema_state(engine)
         if engine.dialect.name == "sqlite":
+            if state.newer:  # a rollback: SQLite cannot be migrated down, nor run as it is
+                raise DatabaseNotReady(state.describe())
             upgrade(engine)  # the embedded database keeps itself current
             return
-        state = schema_state(engine)
     except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
         raise DatabaseNotReady(unreachable(engine, exc)) from None
     if not state.usable:
