@@ -374,3 +374,26 @@ def test_import_accounts_says_what_is_wrong_with_a_file_excel_saved(
     assert result.returncode == 1
     assert message in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_replaying_a_delivery_that_does_not_exist_says_so_and_fails(tmp_path, settings):
+    result = run(tmp_path, settings, "deliveries", "replay", "99999")
+    assert result.exit_code == 1
+    assert "no delivery with id 99999" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("--port", "99999"), 2, "'--port': 99999 is not in the range 1<=x<=65535"),
+        (("--host", "nonexistent.invalid", "--port", "18441"), 1, "--host nonexistent.invalid: "),
+    ],
+)
+def test_serve_says_what_is_wrong_with_where_it_was_told_to_listen(
+    tmp_path, settings, args, status, message
+):
+    """A port out of range was an OverflowError traceback; a host name that does not
+    resolve was reported as a port in use."""
+    result = run_cli(config_file(tmp_path, settings.database_url), "serve", *args, timeout=60)
+    assert result.returncode == status and "Traceback" not in result.stderr
+    assert message in result.stderr and "in use" not in result.stderr

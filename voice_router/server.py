@@ -21,6 +21,7 @@ gets the same guarantees by other means:
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
@@ -148,7 +149,13 @@ def _port_free(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+        except socket.gaierror as exc:  # a host name that does not resolve
+            raise SystemExit(f"voice-router serve: --host {host}: {exc.strerror}") from None
         except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:  # not ours to bind (EADDRNOTAVAIL, EACCES)
+                raise SystemExit(
+                    f"voice-router serve: cannot listen on {host}:{port} ({exc.strerror})"
+                ) from None
             raise SystemExit(
                 f"voice-router serve: {host}:{port} is in use ({exc.strerror}); "
                 "is another voice-router serve running? Stop it, or give --port"

@@ -14,7 +14,7 @@ from voice_router.platform.masking import scrub_text
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),

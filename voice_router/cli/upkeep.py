@@ -13,6 +13,7 @@ from voice_router.cli.context import engine_of, runtime_of, settings_of
 from voice_router.platform.ids import MAX_ID
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from tqdm import tqdm
 
 MANY_ISSUES = 100  # one page of Jira's search: past it, reconcile shows a progress bar
@@ -199,6 +200,9 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
     rt = runtime_of(ctx)
     count = replay(rt.engine, None if replay_all or delivery_id is None else [delivery_id])
     if count == 0:
+        if delivery_id is not None and not _exists(rt.engine, delivery_id):
+            click.echo(f"no delivery with id {delivery_id} (see: voice-router deliveries failed)")
+            sys.exit(1)
         click.echo(
             "nothing to replay"
             + (f": delivery {delivery_id} has not failed" if delivery_id else "")
@@ -206,3 +210,12 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
         return
     rt.queue.signal_drain()
     click.echo(f"replaying {count} delivery(ies)")
+
+
+def _exists(engine: Engine, delivery_id: int) -> bool:
+    from sqlmodel import Session
+
+    from voice_router.models import Delivery
+
+    with Session(engine) as session:
+        return session.get(Delivery, delivery_id) is not None
