@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -105,6 +106,7 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
     from workers.runtime import RUNNER_PROCESS_FLAG
 
     _port_free(host, port)
+    private_metrics = not os.environ.get(processes.MULTIPROC)  # made here, for this run only
     processes.metrics_directory()
     processes.remove_dead_metric_files()
     import prometheus_client.multiprocess  # noqa: F401  # now, not in a thread while forking
@@ -137,6 +139,8 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
         server.serve()
     finally:
         runner.stop()
+        if private_metrics:  # else one directory more in /tmp per start
+            shutil.rmtree(os.environ[processes.MULTIPROC], ignore_errors=True)
 
 
 def _port_free(host: str, port: int) -> None:
