@@ -301,6 +301,7 @@ def test_demo_kept_in_a_folder_runs_again_there_from_a_fresh_database(tmp_path):
         assert "Traceback" not in result.stderr
         assert "is now shipped. Who tells whom:" in result.stdout
     assert "previous demo's database in that folder was replaced" in runs[1].stdout
+    assert "The demo reads no configuration (voice-router.toml, VOICE_ROUTER_*)" in runs[0].stdout
     assert (
         runs[0].stdout.split("Problems ranked")[1].split("Jira issues")[0]
         == (runs[1].stdout.split("Problems ranked")[1].split("Jira issues")[0])

@@ -168,8 +168,8 @@ def run_demo(keep: Path | None = None) -> None:
         if replaced:
             click.echo("  (the previous demo's database in that folder was replaced)")
         click.echo(
-            f"No Jira configured ([jira].url is empty): using the built-in Jira sandbox "
-            f"at {sandbox.url}, project PROD"
+            "The demo reads no configuration (voice-router.toml, VOICE_ROUTER_*): "
+            f"using the built-in Jira sandbox at {sandbox.url}, project PROD"
         )
         with serving(app) as base:
             click.echo(f"posting signed sample webhooks to {base}/webhooks/<source>")
