@@ -3,6 +3,9 @@ and the newest one can be undone and applied again."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -154,3 +157,38 @@ def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str
         assert _drift(engine) == []
     finally:
         engine.dispose()
+
+
+def test_an_sqlite_database_from_0008_with_pain_points_upgrades(tmp_path: Path) -> None:
+    """0009 copies `problem` in a batch on SQLite; with foreign keys on, dropping the old
+    table failed on the pain points pointing at it, and the database stayed at 0008 (serve
+    then did not start)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0008")
+    now = "2026-12-01 10:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO customer (id, created_at) VALUES (1, :now)"), {"now": now}
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO problem (id, key, title, status, customers, accounts, mrr, tickets, "
+                "created_at, updated_at, jira_sync_attempts) "
+                "VALUES (1, 'p', 'P', 'open', 1, 0, 0, 1, :now, :now, 0)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO painpoint (id, problem_id, source, ticket_id, tag, customer_id, "
+                "reported_at, last_event_at) "
+                "VALUES (1, 1, 'generic', 't1', 'pain-p', 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+    upgrade(engine)
+    assert current_revision(engine) == "0019"
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT problem_id FROM painpoint").all() == [(1,)]
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again
+    engine.dispose()
