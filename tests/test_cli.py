@@ -398,3 +398,27 @@ def test_serve_says_what_is_wrong_with_where_it_was_told_to_listen(
     result = run_cli(config_file(tmp_path, settings.database_url), "serve", *args, timeout=60)
     assert result.returncode == status and "Traceback" not in result.stderr
     assert message in result.stderr and "in use" not in result.stderr
+
+
+def test_a_command_that_makes_a_new_sqlite_database_says_so(tmp_path):
+    """The default database_url is relative: `token create` run from another directory
+    than the service made a database of its own, and the token then got 401, silently."""
+
+    def token_list() -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_ROUTER_")}
+        return subprocess.run(
+            [sys.executable, "-m", "voice_router", "token", "list"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    first = token_list()
+    assert first.returncode == 0 and first.stdout.startswith("no tokens")
+    assert first.stderr.strip() == (
+        f"voice-router: no database was at {tmp_path.resolve() / 'voice_router.db'}: made a new, "
+        "empty one (a relative database_url is read from the working directory)"
+    )
+    assert token_list().stderr == ""

@@ -29,11 +29,10 @@ def settings_of(ctx: click.Context) -> Settings:
 
 def runtime_of(ctx: click.Context) -> Runtime:
     """The runtime, on a database that serves this release (`engine_of`)."""
-    from voice_router.platform.schema import require_current
     from workers.runtime import build_runtime
 
     runtime = build_runtime(settings_of(ctx))
-    require_current(runtime.engine)
+    _ready(runtime.engine)
     return runtime
 
 
@@ -42,8 +41,28 @@ def engine_of(ctx: click.Context) -> Engine:
     (SQLite) one is migrated first, a PostgreSQL one must be reachable and migrated (else
     DatabaseNotReady: one line, and the command stops)."""
     from voice_router.platform.db import make_engine
-    from voice_router.platform.schema import require_current
 
     engine = make_engine(settings_of(ctx).database_url)
-    require_current(engine)
+    _ready(engine)
     return engine
+
+
+def _ready(engine: Engine) -> None:
+    """`require_current`, and a word on stderr when that made a new SQLite file: a relative
+    database_url (the default's) names a file in the working directory, so a command run
+    elsewhere than the service (a token, an import, a forget) silently got a database of
+    its own."""
+    from pathlib import Path
+
+    from voice_router.platform.schema import require_current
+
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    path = Path(database).resolve() if database and database != ":memory:" else None
+    new = path is not None and not path.exists()
+    require_current(engine)
+    if new:
+        click.echo(
+            f"voice-router: no database was at {path}: made a new, empty one "
+            "(a relative database_url is read from the working directory)",
+            err=True,
+        )
