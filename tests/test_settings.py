@@ -122,6 +122,12 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
         ('redis_url = "localhost:6379"\n', ": redis_url: needs its scheme: redis://"),
         ('database_url = "mysql://u@h/db"\n', ": database_url: mysql is not supported"),
         ("[jira]\nlabels = []\n", "[jira].labels: needs at least one label"),
+        ('secret_key = "change-me-to-64-random-hex"\n', ": secret_key: still the example's"),
+        (
+            '[sources.hs]\nkind = "helpscout"\nsecret = "change-me-helpscout-secret"\n',
+            "[sources.hs].secret: still the example's placeholder (change-me…)",
+        ),
+        ('[jira]\nwebhook_secret = "Change-Me"\n', "[jira].webhook_secret: still the example's"),
         (
             '[sources.zd]\nkind = "zendesk"\nsecret = "s"\nwriteback = true\napi_token = "t"\n',
             "[sources.zd].api_base: write-back needs the helpdesk's API address",

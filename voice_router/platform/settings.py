@@ -220,6 +220,7 @@ def _source(name: str, table: Any, where: _Where) -> SourceSettings:
     if not secret or (isinstance(secret, str) and not secret.strip()):
         raise ConfigError(f"{where.of('secret')}: a source needs its webhook secret (not blank)")
     source = _build(SourceSettings, table, where, name=name)
+    _no_placeholders(source, where, ("secret", "api_token", "app_secret"))
     if not source.tag_patterns:
         raise ConfigError(f"{where.of('tag_patterns')}: needs at least one pattern")
     app_id, app_secret = source.app_id.strip(), source.app_secret.strip()
@@ -239,6 +240,20 @@ def _source(name: str, table: Any, where: _Where) -> SourceSettings:
     return source
 
 
+PLACEHOLDER = "change-me"  # how deploy/'s example files mark a secret to fill in
+
+
+def _no_placeholders(values: object, where: _Where, keys: tuple[str, ...]) -> None:
+    """An example file copied unedited would run on secrets anyone can read in this
+    repository (a webhook secret that lets anyone send signed deliveries)."""
+    for key in keys:
+        if str(getattr(values, key)).strip().lower().startswith(PLACEHOLDER):
+            raise ConfigError(
+                f"{where.of(key)}: still the example's placeholder ({PLACEHOLDER}…): "
+                "set a secret of your own"
+            )
+
+
 def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str) -> Settings:
     top, where = _with_env(
         {k: v for k, v in data.items() if k not in _TABLES},
@@ -248,6 +263,7 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         _Where(origin),
     )
     settings = _build(Settings, top, where)
+    _no_placeholders(settings, where, ("secret_key",))
 
     jira_table = data.get("jira", {})
     notify_table = data.get("notify", {})
@@ -259,6 +275,7 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         jira_table, env, ENV_PREFIX + "JIRA_", JiraSettings, _Where(origin, "[jira]")
     )
     jira = _build(JiraSettings, jira_values, jira_where)
+    _no_placeholders(jira, jira_where, ("api_token", "webhook_secret"))
     if not jira.labels:  # reconcile finds voice-router's issues by the first label
         raise ConfigError(f"{jira_where.of('labels')}: needs at least one label")
     if jira.shipped_when not in _SHIPPED_WHEN:
