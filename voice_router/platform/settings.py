@@ -229,7 +229,7 @@ def _source(name: str, table: Any, where: _Where) -> SourceSettings:
     if (source.api_base.strip() or (source.writeback and client)) and not _is_http_url(api_base):
         raise ConfigError(
             f"{where.of('api_base')}: write-back needs the helpdesk's API address with its "
-            "scheme, e.g. https://<subdomain>.zendesk.com"
+            "https:// (Zendesk: https://<subdomain>.zendesk.com)"
         )
     if (app_id or app_secret) and not (client and client.app_credentials):
         titles = " and ".join(registry.app_credential_titles())
