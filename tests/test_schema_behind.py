@@ -137,3 +137,21 @@ def test_upgrades_at_once_on_postgresql_take_turns(behind, tmp_path):
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
         assert "database at revision 0019" in out
+
+
+def test_a_migration_that_fails_is_one_line_naming_where_the_schema_stays(tmp_path):
+    """Something in a migration's way (here an index of 0014's name): the traceback became
+    one line saying which revision the database is left at."""
+    url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0013")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE INDEX ix_problem_impact_rank ON note (id)")
+    engine.dispose()
+    path = tmp_path / "vr.toml"
+    path.write_text(f'database_url = "{url}"\n')
+    result = run_cli(path, "db", "upgrade", timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("voice-router: db upgrade failed after revision 0013 (OperationalError")
+    assert line.endswith("the database stays at that revision")
