@@ -146,3 +146,5 @@ def test_serve_removes_the_metrics_directory_it_made_when_it_stops(tmp_path):
         terminate(process)
     assert process.returncode == 0, log.read_text()
     assert list(tmp_path.glob("voice-router-metrics-*")) == []
+    # No sources configured: the first-run hint, not a silent 404 for every webhook.
+    assert "no [sources.<name>] configured: every webhook will answer 404" in log.read_text()

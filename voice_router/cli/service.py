@@ -44,6 +44,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, timeout
         click.echo(
             "redis_url is set: jobs run in `voice-router worker` processes, not here", err=True
         )
+    if not settings.sources:  # a first run: say what is missing rather than 404 every webhook
+        click.echo(
+            "no [sources.<name>] configured: every webhook will answer 404 until one is "
+            "(docs/configuration.md); sign in with a token from `voice-router token create`",
+            err=True,
+        )
     run(host, port, workers or web_processes(), timeout)
 
 
