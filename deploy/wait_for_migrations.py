@@ -26,9 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=3.0, help="poll every (s)")
     args = parser.parse_args(argv)
 
-    from alembic.script import ScriptDirectory
-
-    from voice_router.platform.db import alembic_config, current_revision, make_engine
+    from voice_router.platform.db import make_engine
+    from voice_router.platform.schema import heads, schema_state
     from voice_router.platform.settings import ConfigError, load_settings
 
     try:
@@ -37,28 +36,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"voice-router: configuration error: {exc}", file=sys.stderr)
         return 2
     engine = make_engine(settings.database_url)
-    scripts = ScriptDirectory.from_config(alembic_config(engine))
-    heads = set(scripts.get_heads())
+    wanted = ", ".join(sorted(heads()))
     deadline = time.monotonic() + args.timeout
     last = None
     try:
         while True:
             try:
-                current = current_revision(engine)
+                state = schema_state(engine)  # the comparison serve, worker and /readyz make
             except Exception as exc:  # database not reachable yet: keep waiting
                 status = f"database unreachable ({type(exc).__name__})"
             else:
-                if current in heads:
-                    print(f"schema at {current}: ready", flush=True)
+                if state.at_head:
+                    print(f"schema at {state.current}: ready", flush=True)
                     return 0
-                if current is not None and _unknown(scripts, current):
+                if state.newer:
                     print(
-                        f"schema at {current}, newer than this image's {', '.join(sorted(heads))}:"
-                        " not waiting",
+                        f"schema at {state.current}, newer than this image's {wanted}: not waiting",
                         flush=True,
                     )
                     return 0
-                status = f"schema at {current or 'nothing'}, waiting for {', '.join(sorted(heads))}"
+                status = f"schema at {state.current or 'nothing'}, waiting for {wanted}"
             if status != last:
                 print(status, flush=True)
                 last = status
@@ -68,15 +65,6 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(args.interval)
     finally:
         engine.dispose()
-
-
-def _unknown(scripts, revision: str) -> bool:  # type: ignore[no-untyped-def]
-    from alembic.util import CommandError
-
-    try:
-        return scripts.get_revision(revision) is None
-    except CommandError:
-        return True
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from integrations import registry
-from tests.support import by_key, config_file, generic_delivery, post_signed
+from tests.support import by_key, config_file, generic_delivery, post_signed, run_cli
 from tests.ui.ui_support import sign_in
 from voice_router.cli import cli
 from voice_router.models import Account, ApiToken, Delivery, Problem, UiSession
@@ -52,6 +53,26 @@ def test_token_create_prints_a_working_token_once(tmp_path, settings, runtime):
 def test_token_create_refuses_an_unknown_role(tmp_path, settings):
     result = run(tmp_path, settings, "token", "create", "--role", "boss", "--name", "X")
     assert result.exit_code == 2 and "boss" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("x" * 101, "at most 100 characters, got 101"), ("   ", "must not be blank"), ("", "blank")],
+)
+def test_token_create_refuses_a_name_blank_or_longer_than_its_column(
+    tmp_path, settings, runtime, name, message
+):
+    """The same answer on both databases: SQLite kept a 300-character name, PostgreSQL
+    ended in a traceback; a blank name left notes without an author."""
+    config = config_file(tmp_path, settings.database_url)
+    result = run_cli(config, "token", "create", "--role", "agent", "--name", name)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--name" in result.stderr and message in result.stderr
+    with Session(runtime.engine) as session:
+        assert session.exec(select(ApiToken)).all() == []
+    fits = run_cli(config, "token", "create", "--role", "agent", "--name", " " + "y" * 100)
+    assert fits.returncode == 0
+    assert authenticate(runtime.engine, fits.stdout.strip()).name == "y" * 100
 
 
 def token_id(runtime, name: str) -> int:
@@ -262,6 +283,31 @@ def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path
         assert event in events
 
 
+def test_demo_kept_in_a_folder_runs_again_there_from_a_fresh_database(tmp_path):
+    """The second run reused the first one's database with a new, empty Jira sandbox and
+    ended in a KeyError traceback for an issue only the first sandbox had."""
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "voice_router", "demo", "--keep", str(tmp_path / "kept")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        for _ in range(2)
+    ]
+    for result in runs:
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "is now shipped. Who tells whom:" in result.stdout
+    assert "previous demo's database in that folder was replaced" in runs[1].stdout
+    assert "The demo reads no configuration (voice-router.toml, VOICE_ROUTER_*)" in runs[0].stdout
+    assert (
+        runs[0].stdout.split("Problems ranked")[1].split("Jira issues")[0]
+        == (runs[1].stdout.split("Problems ranked")[1].split("Jira issues")[0])
+    )  # counted once each run, not twice
+
+
 def test_replaying_an_id_beyond_any_delivery_is_a_usage_error_not_a_crash(tmp_path, settings):
     result = run(tmp_path, settings, "deliveries", "replay", "99999999999999999999")
     assert result.exit_code == 2 and "99999999999999999999" in result.output
@@ -278,3 +324,101 @@ def test_commands_on_a_new_embedded_database_answer_instead_of_a_traceback(tmp_p
         assert result.exit_code == 0, result.output
         assert "Traceback" not in result.output
     assert "no failed deliveries" in run(tmp_path, fresh, "deliveries", "failed").output
+
+
+def test_import_accounts_refuses_an_mrr_over_the_webhooks_cap_and_keeps_the_good_rows(
+    tmp_path, settings, runtime, client
+):
+    """1e309 was stored as infinity on SQLite (the API then wrote `Infinity`, not JSON); a
+    number past NUMERIC(20,2) lost the whole file on PostgreSQL with a traceback."""
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_text(
+        "domain,name,plan,mrr\n"
+        "acme.com,Acme,Business,1200\n"
+        "umbrella.co,Umbrella,pro,1e309\n"
+        "big.co,Big,pro,100000000000000000000\n"
+        'globex.com,Globex,pro,"12,500.50"\n'
+        'eu.example,EU,pro,"1,5"\n'
+        'eu2.example,EU,pro,"1.234,56"\n'
+    )
+    result = run_cli(config_file(tmp_path, settings.database_url), "import-accounts", str(csv_file))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{csv_file}:3: mrr '1e309' is over 10,000,000,000" in result.stderr
+    assert f"{csv_file}:4: mrr '100000000000000000000' is over 10,000,000,000" in result.stderr
+    assert f"{csv_file}:6: mrr '1,5' is ambiguous" in result.stderr
+    assert f"{csv_file}:7: mrr '1.234,56' is ambiguous" in result.stderr
+    assert "imported 2 account(s), 4 bad row(s)" in result.stdout
+    with Session(runtime.engine) as session:
+        mrr = {a.key: a.mrr for a in session.exec(select(Account)).all()}
+    assert mrr == {"acme.com": 1200, "globex.com": Decimal("12500.50")}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"domain,name,plan,mrr\nacme.com,Caf\xe9 GmbH,pro,1500\n",
+            'not UTF-8 text (byte 0xe9 at offset 33): save it as "CSV UTF-8"',
+        ),
+        (
+            b"domain;name;plan;mrr\nacme.com;Acme;pro;1500\n",
+            "missing column(s): domain, name, plan, mrr (the columns look separated by ';'",
+        ),
+    ],
+)
+def test_import_accounts_says_what_is_wrong_with_a_file_excel_saved(
+    tmp_path, settings, content, message
+):
+    csv_file = tmp_path / "accounts.csv"
+    csv_file.write_bytes(content)
+    result = run_cli(config_file(tmp_path, settings.database_url), "import-accounts", str(csv_file))
+    assert result.returncode == 1
+    assert message in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_replaying_a_delivery_that_does_not_exist_says_so_and_fails(tmp_path, settings):
+    result = run(tmp_path, settings, "deliveries", "replay", "99999")
+    assert result.exit_code == 1
+    assert "no delivery with id 99999" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (("--port", "99999"), 2, "'--port': 99999 is not in the range 1<=x<=65535"),
+        (("--host", "nonexistent.invalid", "--port", "18441"), 1, "--host nonexistent.invalid: "),
+    ],
+)
+def test_serve_says_what_is_wrong_with_where_it_was_told_to_listen(
+    tmp_path, settings, args, status, message
+):
+    """A port out of range was an OverflowError traceback; a host name that does not
+    resolve was reported as a port in use."""
+    result = run_cli(config_file(tmp_path, settings.database_url), "serve", *args, timeout=60)
+    assert result.returncode == status and "Traceback" not in result.stderr
+    assert message in result.stderr and "in use" not in result.stderr
+
+
+def test_a_command_that_makes_a_new_sqlite_database_says_so(tmp_path):
+    """The default database_url is relative: `token create` run from another directory
+    than the service made a database of its own, and the token then got 401, silently."""
+
+    def token_list() -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOICE_ROUTER_")}
+        return subprocess.run(
+            [sys.executable, "-m", "voice_router", "token", "list"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    first = token_list()
+    assert first.returncode == 0 and first.stdout.startswith("no tokens")
+    assert first.stderr.strip() == (
+        f"voice-router: no database was at {tmp_path.resolve() / 'voice_router.db'}: made a new, "
+        "empty one (a relative database_url is read from the working directory)"
+    )
+    assert token_list().stderr == ""

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice_router.platform.settings import JiraSettings, NotifySettings, Settings, load_settings
+from voice_router.platform.settings import (
+    ConfigError,
+    JiraSettings,
+    NotifySettings,
+    Settings,
+    load_settings,
+)
 
 ROOT = Path(__file__).parents[1]
 DEPLOY = ROOT / "deploy"
@@ -221,10 +227,16 @@ def test_env_example_points_at_the_compose_services_with_matching_credentials():
     assert active["VOICE_ROUTER_REDIS_URL"].startswith("redis://redis:6379")
 
 
-def test_example_config_file_and_env_load_as_settings():
+def test_example_config_file_and_env_load_as_settings(tmp_path):
     active, _ = env_example()
     env = {k: v for k, v in active.items() if k.startswith("VOICE_ROUTER_")}
-    settings = load_settings(DEPLOY / "voice-router.toml.example", env=env)
+    example = DEPLOY / "voice-router.toml.example"
+    with pytest.raises(ConfigError, match="still the example's placeholder"):
+        load_settings(example, env=env)  # copied unedited: secrets anyone can read here
+    filled = tmp_path / "voice-router.toml"
+    filled.write_text(example.read_text().replace("change-me", "filled-in"))
+    env = {key: value.replace("change-me", "filled-in") for key, value in env.items()}
+    settings = load_settings(filled, env=env)
     assert settings.sources, "the example shows no [sources.*] table"
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.redis_url
@@ -347,6 +359,10 @@ def test_secret_example_holds_a_loadable_config_file(tmp_path):
     toml = tmp_path / "voice-router.toml"
     toml.write_text(secrets["voice-router-config"]["stringData"][Path(CONFIG_PATH).name])
     env = secrets["voice-router-env"]["stringData"]
+    with pytest.raises(ConfigError, match="still the example's placeholder"):
+        load_settings(toml, env=env)  # copied unedited: secrets anyone can read here
+    toml.write_text(toml.read_text().replace("change-me", "filled-in"))
+    env = {key: value.replace("change-me", "filled-in") for key, value in env.items()}
     settings = load_settings(toml, env=env)
     assert settings.sources and settings.database_url.startswith("postgresql+psycopg://")
 

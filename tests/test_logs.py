@@ -77,7 +77,12 @@ def lines_of(text: str) -> list[dict[str, Any]]:
 def test_a_whole_run_logs_json_events_and_never_a_secret_or_body(
     database_url, sandbox, capsys, monkeypatch
 ):
-    sources = source_table(zendesk={"api_token": WRITEBACK_TOKEN, "writeback": True})
+    zendesk = {
+        "api_token": WRITEBACK_TOKEN,
+        "writeback": True,
+        "api_base": "https://acme.zendesk.com",
+    }
+    sources = source_table(zendesk=zendesk)
     settings = parse_settings(
         {
             "database_url": database_url,

@@ -3,6 +3,7 @@ and the newest one can be undone and applied again."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -114,7 +115,6 @@ def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> N
     """Fault audit: on SQLite, migration 0009 rebuilds `problem` by copying it and dropping
     the old one, which foreign keys refused while pain points pointed at it: the upgrade
     stopped, and serve (which upgrades SQLite at start-up) did not start."""
-    import sqlalchemy as sa
 
     engine = make_engine(database_url)
     try:
@@ -152,7 +152,6 @@ def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> N
 def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str) -> None:
     """Linking used to let several problems point at one issue; the unique key cannot hold
     until they are told apart: the oldest keeps it, the others say why they lost it."""
-    import sqlalchemy as sa
 
     engine = make_engine(database_url)
     try:

@@ -18,12 +18,13 @@ import pytest
 from redis import Redis
 
 from tests.support import inline_runtime
+from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.settings import parse_settings
 from voice_router.web import create_app
 from voice_router.web.health import PROBE_TIMEOUT
 
 SLOW = PROBE_TIMEOUT + 3  # seconds a failing probe may take at most
-DATABASE_READY = {"ready": True, "checks": {"database": "ok"}, "failed": []}
+DATABASE_READY = {"ready": True, "checks": {"database": "ok", "schema": "ok"}, "failed": []}
 
 
 def free_port() -> int:
@@ -130,6 +131,9 @@ def postgres() -> Iterator[ThrowawayPostgres]:
     cluster = ThrowawayPostgres(bin_dir)
     try:
         cluster.start()
+        engine = make_engine(cluster.url)
+        upgrade(engine)  # as `voice-router db upgrade` does: readiness wants the schema current
+        engine.dispose()
         yield cluster
     finally:
         cluster.remove()
@@ -191,14 +195,14 @@ def test_a_frozen_postgres_fails_the_probe_quickly_instead_of_hanging(postgres):
 
 def test_redis_stopping_flips_readiness_to_503_and_back(redis_server, tmp_path):
     client = make_client(f"sqlite:///{tmp_path / 'vr.db'}", redis_server.url)
-    ok = {"ready": True, "checks": {"database": "ok", "redis": "ok"}, "failed": []}
+    ok = {"ready": True, "checks": {"database": "ok", "schema": "ok", "redis": "ok"}, "failed": []}
     assert readiness(client)[:2] == (200, ok)
 
     redis_server.stop()
     status, body, took = readiness(client)
     assert status == 503
     assert body["failed"] == ["redis"]
-    assert body["checks"] == {"database": "ok", "redis": body["checks"]["redis"]}
+    assert body["checks"] == {"database": "ok", "schema": "ok", "redis": body["checks"]["redis"]}
     assert body["checks"]["redis"].startswith("unreachable: ")
     assert took < SLOW
 

@@ -8,6 +8,8 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +18,12 @@ import sqlalchemy as sa
 from tests.serving import (
     Process,
     command_line,
+    free_port,
     post_delivery,
     serve,
+    terminate,
     wait_until,
+    wait_until_healthy,
     write_config,
 )
 from tests.support import generic_delivery
@@ -117,3 +122,29 @@ def test_with_redis_serve_runs_the_web_processes_only(tmp_path, redis_url):
     finally:
         web.stop()
         engine.dispose()
+
+
+def test_serve_removes_the_metrics_directory_it_made_when_it_stops(tmp_path):
+    """Without PROMETHEUS_MULTIPROC_DIR serve makes a private one in the temp folder; every
+    start left one behind (a systemd unit restarting it filled /tmp)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update(TMPDIR=str(tmp_path), VOICE_ROUTER_DATABASE_URL=f"sqlite:///{tmp_path / 'vr.db'}")
+    log = tmp_path / "serve.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voice_router", "serve", "--port", str(port), "--workers", "1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_healthy(process, f"http://127.0.0.1:{port}", log)
+        assert len(list(tmp_path.glob("voice-router-metrics-*"))) == 1
+    finally:
+        terminate(process)
+    assert process.returncode == 0, log.read_text()
+    assert list(tmp_path.glob("voice-router-metrics-*")) == []
+    # No sources configured: the first-run hint, not a silent 404 for every webhook.
+    assert "no [sources.<name>] configured: every webhook will answer 404" in log.read_text()

@@ -106,6 +106,91 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
     assert str(path) in str(caught.value) and message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[sources.hs]\nkind = "helpscout"\nsecret = "   "\n', "[sources.hs].secret: a source"),
+        ("delivery_max_attempts = 0\n", ": delivery_max_attempts: must be 1 or more"),
+        ("reconcile_seconds = 0\n", ": reconcile_seconds: must be 1 or more"),
+        ("max_body_bytes = -1\n", ": max_body_bytes: must be 1 or more"),
+        ("[jira]\nmin_customers = 0\n", "[jira].min_customers: must be 1 or more"),
+        ("[jira]\nupdate_interval_seconds = -5\n", "[jira].update_interval_seconds: must be 0 or"),
+        ("[notify]\nweekly_top = -2\n", "[notify].weekly_top: must be 0 or more"),
+        ('[jira]\nurl = "jira.example.com"\n', "[jira].url: expected the site's address with"),
+        ('[sources."a/b"]\nkind = "generic"\nsecret = "s"\n', "[sources.a/b]: the name is the"),
+        ('[sources."a b"]\nkind = "generic"\nsecret = "s"\n', "[sources.a b]: the name is the"),
+        ('redis_url = "localhost:6379"\n', ": redis_url: needs its scheme: redis://"),
+        ('database_url = "mysql://u@h/db"\n', ": database_url: mysql is not supported"),
+        ("[jira]\nlabels = []\n", "[jira].labels: needs at least one label"),
+        ('secret_key = "change-me-to-64-random-hex"\n', ": secret_key: still the example's"),
+        (
+            '[sources.hs]\nkind = "helpscout"\nsecret = "change-me-helpscout-secret"\n',
+            "[sources.hs].secret: still the example's placeholder (change-me…)",
+        ),
+        ('[jira]\nwebhook_secret = "Change-Me"\n', "[jira].webhook_secret: still the example's"),
+        (
+            '[sources.zd]\nkind = "zendesk"\nsecret = "s"\nwriteback = true\napi_token = "t"\n',
+            "[sources.zd].api_base: write-back needs the helpdesk's API address",
+        ),
+        (
+            '[sources.hs]\nkind = "helpscout"\nsecret = "s"\napi_base = "api.helpscout.net"\n',
+            "[sources.hs].api_base: write-back needs the helpdesk's API address",
+        ),
+    ],
+)
+def test_values_that_cannot_work_are_refused_naming_file_and_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value)
+
+
+def test_write_back_to_a_helpdesk_with_one_api_host_needs_no_api_base(tmp_path):
+    path = write(
+        tmp_path,
+        '[sources.hs]\nkind = "helpscout"\nsecret = "s"\nwriteback = true\napi_token = "t"\n',
+    )
+    assert load_settings(path, env={}).sources["hs"].api_base == ""
+
+
+def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
+    path = write(tmp_path, "[jira]\nupdate_interval_seconds = 0\n[notify]\nweekly_top = 0\n")
+    settings = load_settings(path, env={})
+    assert settings.jira.update_interval_seconds == 0 and settings.notify.weekly_top == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("VOICE_ROUTER_MAX_BODY_BYTES", "1MB", "expected a whole number, got '1MB'"),
+        ("VOICE_ROUTER_MAX_BODY_BYTES", "", "expected a whole number, got ''"),
+        ("VOICE_ROUTER_DELIVERY_MAX_ATTEMPTS", "-3", "must be 1 or more"),
+        ("VOICE_ROUTER_LOG_FORMAT", "xml", "must be auto, json or text"),
+        ("VOICE_ROUTER_JIRA_NOTIFY_WATCHERS", "maybe", "expected true or false"),
+        ("VOICE_ROUTER_JIRA_URL", "not-a-url", "expected the site's address with its scheme"),
+        ("VOICE_ROUTER_NOTIFY_WEEKLY_TOP", "-2", "must be 0 or more"),
+    ],
+)
+def test_a_bad_environment_variable_is_named_not_a_file(
+    tmp_path, monkeypatch, variable, value, message
+):
+    """All settings from the environment (Kubernetes, compose), no file: the message names
+    the variable, not a voice-router.toml that does not exist."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={variable: value})
+    assert str(caught.value) == f"{variable}: {message}" or (
+        str(caught.value).startswith(f"{variable}: ") and message in str(caught.value)
+    )
+    assert "voice-router.toml" not in str(caught.value)
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "voice-router.toml"
+    path.write_bytes('\ufeffbase_url = "https://vr.example"\n'.encode())
+    assert load_settings(path, env={}).base_url == "https://vr.example"
+
+
 def test_a_help_scout_source_can_write_back_with_app_credentials_alone(tmp_path):
     path = write(
         tmp_path,

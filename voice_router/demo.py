@@ -136,6 +136,16 @@ def show_notify_list(runtime: Runtime, problem: dict[str, Any]) -> None:
             )
 
 
+def _remove_previous(database: Path) -> bool:
+    """A kept folder's earlier demo database goes, with SQLite's side files: the demo starts
+    fresh, as it says. Its Jira sandbox lives in memory and is new each run, so the issues
+    the old database pointed at are gone anyway (the second run ended in a KeyError)."""
+    found = database.exists()
+    for suffix in ("", "-wal", "-shm", ".migrate-lock"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    return found
+
+
 def run_demo(keep: Path | None = None) -> None:
     from voice_router.web import create_app
     from workers.embedded import JobRunner
@@ -144,6 +154,7 @@ def run_demo(keep: Path | None = None) -> None:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         database = folder / "demo.db"
+        replaced = _remove_previous(database)
         jira_token = secrets.token_hex(8)
         sandbox = JiraSandbox(email=DEMO_JIRA_EMAIL, api_token=jira_token, project="PROD")
         sandbox.start()
@@ -154,9 +165,11 @@ def run_demo(keep: Path | None = None) -> None:
         app = create_app(runtime=runtime)
         runner = JobRunner(runtime, poll=0.2).start()  # what `voice-router serve` runs
         click.echo(f"voice-router demo: a fresh SQLite database at {database}")
+        if replaced:
+            click.echo("  (the previous demo's database in that folder was replaced)")
         click.echo(
-            f"No Jira configured ([jira].url is empty): using the built-in Jira sandbox "
-            f"at {sandbox.url}, project PROD"
+            "The demo reads no configuration (voice-router.toml, VOICE_ROUTER_*): "
+            f"using the built-in Jira sandbox at {sandbox.url}, project PROD"
         )
         with serving(app) as base:
             click.echo(f"posting signed sample webhooks to {base}/webhooks/<source>")

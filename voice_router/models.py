@@ -72,6 +72,11 @@ class Delivery(SQLModel, table=True):
     processed_at: datetime | None = None
 
 
+# The largest MRR an account may have, from a webhook or an import: far above any real
+# company's, far inside NUMERIC(20, 2), and summed over a problem's accounts still exact.
+MAX_MRR = Decimal(10) ** 10
+
+
 class Account(SQLModel, table=True):
     """A paying company; `key` is its domain, or `name:<name>` when only a name is known."""
 

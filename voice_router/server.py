@@ -21,8 +21,10 @@ gets the same guarantees by other means:
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -104,6 +106,7 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
     from workers.runtime import RUNNER_PROCESS_FLAG
 
     _port_free(host, port)
+    private_metrics = not os.environ.get(processes.MULTIPROC)  # made here, for this run only
     processes.metrics_directory()
     processes.remove_dead_metric_files()
     import prometheus_client.multiprocess  # noqa: F401  # now, not in a thread while forking
@@ -136,6 +139,8 @@ def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> 
         server.serve()
     finally:
         runner.stop()
+        if private_metrics:  # else one directory more in /tmp per start
+            shutil.rmtree(os.environ[processes.MULTIPROC], ignore_errors=True)
 
 
 def _port_free(host: str, port: int) -> None:
@@ -148,7 +153,13 @@ def _port_free(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+        except socket.gaierror as exc:  # a host name that does not resolve
+            raise SystemExit(f"voice-router serve: --host {host}: {exc.strerror}") from None
         except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:  # not ours to bind (EADDRNOTAVAIL, EACCES)
+                raise SystemExit(
+                    f"voice-router serve: cannot listen on {host}:{port} ({exc.strerror})"
+                ) from None
             raise SystemExit(
                 f"voice-router serve: {host}:{port} is in use ({exc.strerror}); "
                 "is another voice-router serve running? Stop it, or give --port"

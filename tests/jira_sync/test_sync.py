@@ -3,6 +3,7 @@ The real `jira` library talks HTTP to the sandbox throughout."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,16 @@ from sqlmodel import Session, select
 from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
 from tests.jira_sync.conftest import file_by_hand, jira_table
-from tests.support import by_key, generic_delivery, inline_runtime, post_signed, run_cli, token
+from tests.support import (
+    JIRA_EMAIL,
+    JIRA_TOKEN,
+    by_key,
+    generic_delivery,
+    inline_runtime,
+    post_signed,
+    run_cli,
+    token,
+)
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.tracker import sync
@@ -413,6 +423,21 @@ def test_400_from_jira_is_recorded_not_retried(make_settings, sandbox):
     jira = by_key(client, runtime)["sso-login"]["jira"]
     assert jira["error"].startswith("bad_request")
     assert sandbox.issues() == []
+    runtime.engine.dispose()
+
+
+def test_jira_error_text_is_masked_before_an_agent_reads_it(make_settings, sandbox):
+    """A Jira (or a proxy in front of it) whose error echoes the request's headers: the
+    stored error, which every agent reads in the API and the UI, is masked as a log line is."""
+    credential = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
+    echo = f"Request headers: Authorization: Basic {credential}; From: {JIRA_EMAIL}"
+    sandbox.fail_next("POST", r"/rest/api/2/issue", 400, body={"errorMessages": [echo]})
+    runtime = inline_runtime(make_settings(jira=jira_table(sandbox)))
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com")
+    error = by_key(client, runtime)["sso-login"]["jira"]["error"]
+    assert error.startswith("bad_request") and "Authorization: Basic [redacted]" in error
+    assert credential not in error and JIRA_EMAIL not in error
     runtime.engine.dispose()
 
 

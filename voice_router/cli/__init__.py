@@ -38,8 +38,13 @@ for command in (
 
 
 def main() -> None:
+    from voice_router.platform.schema import DatabaseNotReady
+
     try:
         cli(standalone_mode=True)
     except ConfigError as exc:
         click.echo(f"voice-router: configuration error: {exc}", err=True)
         sys.exit(2)
+    except DatabaseNotReady as exc:  # unreachable, or its schema behind this release
+        click.echo(f"voice-router: {exc}", err=True)
+        sys.exit(1)

@@ -28,13 +28,11 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 def runtime_of(ctx: click.Context) -> Runtime:
-    """The runtime; its embedded (SQLite) database migrated first, as `engine_of` does."""
-    from voice_router.platform.db import upgrade
+    """The runtime, on a database that serves this release (`engine_of`)."""
     from workers.runtime import build_runtime
 
     runtime = build_runtime(settings_of(ctx))
-    if runtime.engine.dialect.name == "sqlite":
-        upgrade(runtime.engine)
+    _ready(runtime.engine)
     return runtime
 
 
@@ -50,10 +48,32 @@ def listing(empty: str, header: str, lines: list[str]) -> None:
 
 
 def engine_of(ctx: click.Context) -> Engine:
-    """An engine on the configured database; the embedded (SQLite) one is migrated first."""
-    from voice_router.platform.db import make_engine, upgrade
+    """An engine on the configured database, which serves this release: the embedded
+    (SQLite) one is migrated first, a PostgreSQL one must be reachable and migrated (else
+    DatabaseNotReady: one line, and the command stops)."""
+    from voice_router.platform.db import make_engine
 
     engine = make_engine(settings_of(ctx).database_url)
-    if engine.dialect.name == "sqlite":
-        upgrade(engine)  # the embedded database keeps itself current
+    _ready(engine)
     return engine
+
+
+def _ready(engine: Engine) -> None:
+    """`require_current`, and a word on stderr when that made a new SQLite file: a relative
+    database_url (the default's) names a file in the working directory, so a command run
+    elsewhere than the service (a token, an import, a forget) silently got a database of
+    its own."""
+    from pathlib import Path
+
+    from voice_router.platform.schema import require_current
+
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    path = Path(database).resolve() if database and database != ":memory:" else None
+    new = path is not None and not path.exists()
+    require_current(engine)
+    if new:
+        click.echo(
+            f"voice-router: no database was at {path}: made a new, empty one "
+            "(a relative database_url is read from the working directory)",
+            err=True,
+        )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from voice_router.cli.context import runtime_of, settings_of
+from voice_router.platform.masking import scrub_text
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -28,17 +30,25 @@ from voice_router.cli.context import runtime_of, settings_of
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int | None, timeout: float) -> None:
     """Run voice-router on this machine: granian, and (without redis_url) the job runner."""
-    from voice_router.platform.db import make_engine, upgrade
+    from voice_router.platform.db import make_engine
+    from voice_router.platform.schema import require_current
     from voice_router.server import serve as run
 
     settings = settings_of(ctx)
     engine = make_engine(settings.database_url)
-    if engine.dialect.name == "sqlite":
-        upgrade(engine)  # once, before the web processes start
-    engine.dispose()
+    try:  # SQLite migrated once, before the web processes start; PostgreSQL must be current
+        require_current(engine)
+    finally:
+        engine.dispose()
     if settings.redis_url:
         click.echo(
             "redis_url is set: jobs run in `voice-router worker` processes, not here", err=True
+        )
+    if not settings.sources:  # a first run: say what is missing rather than 404 every webhook
+        click.echo(
+            "no [sources.<name>] configured: every webhook will answer 404 until one is "
+            "(docs/configuration.md); sign in with a token from `voice-router token create`",
+            err=True,
         )
     run(host, port, workers or web_processes(), timeout)
 
@@ -58,9 +68,25 @@ def web_processes() -> int:
 @click.pass_context
 def worker(ctx: click.Context, burst: bool) -> None:
     """Run an rq worker for all voice-router queues (needs redis_url)."""
+    from redis.exceptions import RedisError
+
+    from workers.queue import RedisQueue
     from workers.runner import run_worker
 
-    run_worker(runtime_of(ctx), burst=burst)
+    if not settings_of(ctx).redis_url:
+        raise SystemExit("voice-router worker needs redis_url (VOICE_ROUTER_REDIS_URL)")
+    runtime = runtime_of(ctx)
+    if isinstance(runtime.queue, RedisQueue):
+        try:
+            runtime.queue.redis.ping()
+        except RedisError as exc:
+            said = scrub_text(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            click.echo(
+                f"voice-router: redis_url: cannot reach Redis ({type(exc).__name__}: {said})",
+                err=True,
+            )
+            sys.exit(1)
+    run_worker(runtime, burst=burst)
 
 
 @click.group()
@@ -72,10 +98,40 @@ def db() -> None:
 @click.pass_context
 def db_upgrade(ctx: click.Context) -> None:
     """Apply all migrations."""
+    import sqlalchemy as sa
+
     from voice_router.platform.db import current_revision, make_engine, upgrade
+    from voice_router.platform.schema import (
+        DatabaseNotReady,
+        schema_state,
+        sqlite_folder,
+        unreachable,
+    )
 
     engine = make_engine(settings_of(ctx).database_url)
-    upgrade(engine)
+    folder = sqlite_folder(engine)
+    if folder is not None and not folder.is_dir():
+        raise DatabaseNotReady(f"database_url: the folder {folder} does not exist")
+    try:
+        state = schema_state(engine)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
+        raise DatabaseNotReady(unreachable(engine, exc)) from None
+    if state.newer:  # migrations only go forward
+        raise DatabaseNotReady(state.describe())
+    before = state.current
+    try:
+        upgrade(engine)
+    except Exception as exc:  # a migration failed: its error in one line, no traceback
+        after = current_revision(engine)
+        said = scrub_text((str(exc).strip().splitlines() or [""])[0], limit=300)
+        click.echo(
+            f"voice-router: db upgrade failed after revision {after or before or 'none'} "
+            f"({type(exc).__name__}: {said}); the database stays at that revision",
+            err=True,
+        )
+        sys.exit(1)
+    finally:
+        engine.dispose()
     click.echo(f"database at revision {current_revision(engine)}")
 
 

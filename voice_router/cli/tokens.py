@@ -14,9 +14,25 @@ def token() -> None:
     """API tokens."""
 
 
+NAME_CHARS = 100  # ApiToken.name's column
+
+
+def _name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A name someone can be known by: not blank, within the column on every database
+    (SQLite would keep a longer one, PostgreSQL refuse it with a traceback)."""
+    name = value.strip()
+    if not name:
+        raise click.BadParameter("must not be blank: it is shown as the author of notes")
+    if len(name) > NAME_CHARS:
+        raise click.BadParameter(f"at most {NAME_CHARS} characters, got {len(name)}")
+    return name
+
+
 @token.command("create")
 @click.option("--role", type=click.Choice(["agent", "pm", "admin"]), required=True)
-@click.option("--name", required=True, help="Who uses it (shown as the author of notes).")
+@click.option(
+    "--name", required=True, callback=_name, help="Who uses it (shown as the author of notes)."
+)
 @click.pass_context
 def token_create(ctx: click.Context, role: str, name: str) -> None:
     """Print a new API token (shown once; only its hash is stored)."""

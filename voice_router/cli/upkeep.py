@@ -13,6 +13,7 @@ from voice_router.cli.context import engine_of, first_line, listing, runtime_of,
 from voice_router.platform.ids import MAX_ID
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from tqdm import tqdm
 
 MANY_ISSUES = 100  # one page of Jira's search: past it, reconcile shows a progress bar
@@ -126,10 +127,15 @@ def import_accounts(ctx: click.Context, csv_file: Path) -> None:
     from tqdm import tqdm
 
     from voice_router.platform.schedule import SYNC_DELAY
+    from voice_router.problems.accounts_import import NotCsvText, count_rows
     from voice_router.problems.accounts_import import import_accounts as run_import
 
+    try:
+        total = count_rows(csv_file)
+    except NotCsvText as exc:
+        click.echo(f"{csv_file}: {exc}", err=True)
+        sys.exit(1)
     rt = runtime_of(ctx)
-    total = max(0, sum(1 for _ in csv_file.open(encoding="utf-8-sig")) - 1)
     try:
         with tqdm(total=total, unit="row", desc="accounts", file=sys.stderr) as bar:
             report = run_import(rt.engine, rt.settings, csv_file, progress=bar.update)
@@ -196,6 +202,9 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
     rt = runtime_of(ctx)
     count = replay(rt.engine, None if replay_all or delivery_id is None else [delivery_id])
     if count == 0:
+        if delivery_id is not None and not _exists(rt.engine, delivery_id):
+            click.echo(f"no delivery with id {delivery_id} (see: voice-router deliveries failed)")
+            sys.exit(1)
         click.echo(
             "nothing to replay"
             + (f": delivery {delivery_id} has not failed" if delivery_id else "")
@@ -203,3 +212,12 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
         return
     rt.queue.signal_drain()
     click.echo(f"replaying {count} delivery(ies)")
+
+
+def _exists(engine: Engine, delivery_id: int) -> bool:
+    from sqlmodel import Session
+
+    from voice_router.models import Delivery
+
+    with Session(engine) as session:
+        return session.get(Delivery, delivery_id) is not None

@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
@@ -43,6 +42,7 @@ from email_validator.rfc_constants import (
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import clean
+from voice_router.models import MAX_MRR
 from voice_router.platform.clock import plausible, utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems.quotes import mask_contacts
@@ -55,7 +55,6 @@ SUBJECT_CHARS = 1000
 MESSAGE_CHARS = 1000
 URL_CHARS = 2000
 TAG_CHARS = 255
-MAX_MRR = Decimal(10) ** 10
 
 
 class Refused(PayloadError):

@@ -2,10 +2,16 @@
 
 Alembic owns the transaction (one for the whole upgrade on PostgreSQL, one per migration on
 SQLite), so a migration can step out of it: an index built CONCURRENTLY cannot run inside
-one (voice_router/platform/online_index.py)."""
+one (voice_router/platform/online_index.py).
+
+On SQLite foreign keys are off while migrating, as Alembic advises for batch migrations: a
+batch copies a table, drops the old one and renames the copy, and with foreign keys on the
+drop deleted through the rows that point at it (0009 on a database with pain points failed
+with "FOREIGN KEY constraint failed"). The pragma is set outside any transaction (inside one
+SQLite ignores it), checked with `PRAGMA foreign_key_check` afterwards, and turned on again
+before the connection goes back to the pool."""
 
 from alembic import context
-from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import voice_router.models  # noqa: F401  (registers the tables)
@@ -13,37 +19,26 @@ import voice_router.models  # noqa: F401  (registers the tables)
 config = context.config
 engine = config.attributes["engine"]
 
-
-def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
-    """SQLite changes a table by copying it and dropping the old one (batch mode); with
-    foreign keys enforced, dropping `problem` while pain points point at it fails, and the
-    upgrade stopped there (fault audit: any database of schema 0008 or older holding a pain
-    point). Alembic's remedy: enforcement off for the run (the pragma is ignored inside a
-    transaction, so it goes on the driver's connection), then every key checked."""
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    if not on:
-        driver.execute("PRAGMA foreign_keys=OFF")
-        return
-    broken = driver.execute("PRAGMA foreign_key_check").fetchall()
-    driver.execute("PRAGMA foreign_keys=ON")
-    if broken:
-        raise RuntimeError(f"the upgrade left rows whose references are broken: {broken[:5]}")
-
-
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
-        _sqlite_foreign_keys(connection, on=False)
-    context.configure(
-        connection=connection,
-        target_metadata=SQLModel.metadata,
-        render_as_batch=sqlite,
-        compare_type=True,
-    )
+    raw = connection.connection.driver_connection if sqlite else None
+    if raw is not None:
+        raw.execute("PRAGMA foreign_keys=OFF")  # before SQLAlchemy's BEGIN: no transaction yet
     try:
+        context.configure(
+            connection=connection,
+            target_metadata=SQLModel.metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
+        if raw is not None:
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(
+                    f"rows whose foreign keys point nowhere after migrating: {broken[:5]}"
+                )
     finally:
-        if sqlite:
-            _sqlite_foreign_keys(connection, on=True)
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")

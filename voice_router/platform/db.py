@@ -299,11 +299,32 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine), revision)
 
 
+# pg_advisory_lock's key for migrating: two `voice-router db upgrade` at once (the compose
+# `migrate` service and an operator's, a Kubernetes Job applied again) take turns, and the
+# second finds nothing left to do instead of failing on the first one's tables.
+MIGRATION_LOCK_KEY = 0x766F_6963_6572_7472  # "voicertr"
+
+
 @contextmanager
 def _migration_lock(engine: Engine) -> Iterator[None]:
-    """Every web process of a SQLite deployment keeps the file current at start-up: one at
-    a time, so two of them never create the same table. (PostgreSQL deployments migrate
-    once, with `voice-router db upgrade`.)"""
+    """Migrations one at a time: every web process of a SQLite deployment keeps the file
+    current at start-up, so two of them never create the same table; on PostgreSQL an
+    advisory lock, held by a connection outside any transaction (a transaction left open
+    would hold up a migration's CREATE INDEX CONCURRENTLY for ever)."""
+    if engine.dialect.name == "postgresql":
+        with _outside_transactions(engine).connect() as connection:
+            # Tried, not waited for: a statement waiting on the lock holds a snapshot, which
+            # the holder's CREATE INDEX CONCURRENTLY would wait for in turn.
+            take = sa.text("SELECT pg_try_advisory_lock(:key)")
+            while not connection.execute(take, {"key": MIGRATION_LOCK_KEY}).scalar():
+                time.sleep(0.5)
+            try:
+                yield
+            finally:
+                connection.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+        return
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         yield

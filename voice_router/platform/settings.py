@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from integrations import registry
+from voice_router.platform.urls import database_url_problem, redis_url_problem
+from voice_router.platform.urls import is_http_url as _is_http_url
 
 DEFAULT_CONFIG_FILE = "voice-router.toml"
 ENV_PREFIX = "VOICE_ROUTER_"
@@ -94,6 +96,41 @@ _TABLES = {"sources", "jira", "notify"}
 _SHIPPED_WHEN = ("done", "released")
 JIRA_AUTH = ("basic", "token")
 LOG_FORMATS = ("auto", "json", "text")
+# The least value that means something, per numeric key (each one's meaning in
+# docs/configuration.md): a size, a batch, a count of tries or customers below it cannot
+# work; zero is "at once" for update_interval_seconds and "off" for weekly_top.
+_AT_LEAST = {
+    "Settings": {
+        "max_body_bytes": 1,
+        "max_pain_tags": 1,
+        "process_batch_size": 1,
+        "delivery_max_attempts": 1,
+        "reconcile_seconds": 1,
+    },
+    "JiraSettings": {"min_customers": 1, "update_interval_seconds": 0},
+    "NotifySettings": {"weekly_top": 0},
+}
+# A source's name is the URL segment of its webhook: letters, digits, `-`, `_`, `.`, `~`,
+# as long as the deliveries' `source` column.
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}")
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a table's values came from, for messages: the file and table (`/etc/vr.toml:
+    [jira].url`), or the environment variable that set a key (`VOICE_ROUTER_JIRA_URL`)."""
+
+    file: str
+    table: str = ""  # "" (top level), "[jira]", "[sources.hs]"
+    env: Mapping[str, str] = field(default_factory=dict)  # key -> variable that set it
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.table}" if self.table else self.file
+
+    def of(self, key: str) -> str:
+        if key in self.env:
+            return self.env[key]
+        return f"{self}.{key}" if self.table else f"{self.file}: {key}"
 
 
 def _scalar_fields(cls: type) -> dict[str, Any]:
@@ -141,51 +178,92 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     raise ConfigError(f"{where}: expected a string, got {value!r}")
 
 
-def _build(cls: type[_T], table: Mapping[str, Any], where: str, **fixed: Any) -> _T:
+def _build(cls: type[_T], table: Mapping[str, Any], where: _Where, **fixed: Any) -> _T:
     known = _scalar_fields(cls)
     values: dict[str, Any] = dict(fixed)
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key {key!r}")
-        values[key] = _coerce(value, known[key].default, f"{where}.{key}")
-    return cls(**values)
+        values[key] = _coerce(value, known[key].default, where.of(key))
+    built = cls(**values)
+    for key, least in _AT_LEAST.get(cls.__name__, {}).items():
+        if getattr(built, key) < least:
+            raise ConfigError(f"{where.of(key)}: must be {least} or more")
+    return built
 
 
-def _env_overrides(env: Mapping[str, str], prefix: str, cls: type) -> dict[str, str]:
-    return {
-        name: env[prefix + name.upper()]
-        for name in _scalar_fields(cls)
-        if prefix + name.upper() in env
-    }
+def _with_env(
+    table: Mapping[str, Any], env: Mapping[str, str], prefix: str, cls: type, where: _Where
+) -> tuple[dict[str, Any], _Where]:
+    """`table` with the environment's overrides, and where each value came from."""
+    names = {name: prefix + name.upper() for name in _scalar_fields(cls)}
+    found = {name: variable for name, variable in names.items() if variable in env}
+    merged = {**table, **{name: env[variable] for name, variable in found.items()}}
+    return merged, _Where(where.file, where.table, found)
 
 
-def _source(name: str, table: Any, where: str) -> SourceSettings:
+def _source(name: str, table: Any, where: _Where) -> SourceSettings:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
+    if not _SOURCE_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{where}: the name is the webhook's URL segment (POST /webhooks/<name>): letters, "
+            "digits, '-', '_', '.' or '~', up to 100"
+        )
     kind = table.get("kind")
     kinds = registry.kinds()
     if kind not in kinds:
-        raise ConfigError(f"{where}.kind: unknown source kind {kind!r} (one of {', '.join(kinds)})")
-    if not table.get("secret"):
-        raise ConfigError(f"{where}.secret: a source needs its webhook secret")
+        raise ConfigError(
+            f"{where.of('kind')}: unknown source kind {kind!r} (one of {', '.join(kinds)})"
+        )
+    secret = table.get("secret")
+    if not secret or (isinstance(secret, str) and not secret.strip()):
+        raise ConfigError(f"{where.of('secret')}: a source needs its webhook secret (not blank)")
     source = _build(SourceSettings, table, where, name=name)
+    _no_placeholders(source, where, ("secret", "api_token", "app_secret"))
     if not source.tag_patterns:
-        raise ConfigError(f"{where}.tag_patterns: needs at least one pattern")
+        raise ConfigError(f"{where.of('tag_patterns')}: needs at least one pattern")
     app_id, app_secret = source.app_id.strip(), source.app_secret.strip()
     client = registry.helpdesk(kind).writeback
+    api_base = source.api_base.strip() or (getattr(client, "default_api_base", "") or "")
+    if (source.api_base.strip() or (source.writeback and client)) and not _is_http_url(api_base):
+        raise ConfigError(
+            f"{where.of('api_base')}: write-back needs the helpdesk's API address with its "
+            "https:// (Zendesk: https://<subdomain>.zendesk.com)"
+        )
     if (app_id or app_secret) and not (client and client.app_credentials):
         titles = " and ".join(registry.app_credential_titles())
-        raise ConfigError(f"{where}.app_id: app_id and app_secret are for {titles} sources")
+        raise ConfigError(f"{where.of('app_id')}: app_id and app_secret are for {titles} sources")
     if bool(app_id) != bool(app_secret):
         missing = "app_secret" if app_id else "app_id"
-        raise ConfigError(f"{where}.{missing}: app_id and app_secret go together")
+        raise ConfigError(f"{where.of(missing)}: app_id and app_secret go together")
     return source
 
 
+PLACEHOLDER = "change-me"  # how deploy/'s example files mark a secret to fill in
+
+
+def _no_placeholders(values: object, where: _Where, keys: tuple[str, ...]) -> None:
+    """An example file copied unedited would run on secrets anyone can read in this
+    repository (a webhook secret that lets anyone send signed deliveries)."""
+    for key in keys:
+        if str(getattr(values, key)).strip().lower().startswith(PLACEHOLDER):
+            raise ConfigError(
+                f"{where.of(key)}: still the example's placeholder ({PLACEHOLDER}…): "
+                "set a secret of your own"
+            )
+
+
 def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str) -> Settings:
-    top = {k: v for k, v in data.items() if k not in _TABLES}
-    top.update(_env_overrides(env, ENV_PREFIX, Settings))
-    settings = _build(Settings, top, origin)
+    top, where = _with_env(
+        {k: v for k, v in data.items() if k not in _TABLES},
+        env,
+        ENV_PREFIX,
+        Settings,
+        _Where(origin),
+    )
+    settings = _build(Settings, top, where)
+    _no_placeholders(settings, where, ("secret_key",))
 
     jira_table = data.get("jira", {})
     notify_table = data.get("notify", {})
@@ -193,36 +271,51 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     for key, value in (("jira", jira_table), ("notify", notify_table), ("sources", sources_table)):
         if not isinstance(value, dict):
             raise ConfigError(f"{origin}: [{key}] must be a table")
-    jira_values = {**jira_table, **_env_overrides(env, ENV_PREFIX + "JIRA_", JiraSettings)}
-    jira = _build(JiraSettings, jira_values, f"{origin}: [jira]")
+    jira_values, jira_where = _with_env(
+        jira_table, env, ENV_PREFIX + "JIRA_", JiraSettings, _Where(origin, "[jira]")
+    )
+    jira = _build(JiraSettings, jira_values, jira_where)
+    _no_placeholders(jira, jira_where, ("api_token", "webhook_secret"))
+    if not jira.labels:  # reconcile finds voice-router's issues by the first label
+        raise ConfigError(f"{jira_where.of('labels')}: needs at least one label")
     if jira.shipped_when not in _SHIPPED_WHEN:
-        raise ConfigError(f"{origin}: [jira].shipped_when: must be 'done' or 'released'")
+        raise ConfigError(f"{jira_where.of('shipped_when')}: must be 'done' or 'released'")
     if jira.auth not in JIRA_AUTH:
         raise ConfigError(
-            f"{origin}: [jira].auth: must be 'basic' (e-mail and API token) or 'token' "
+            f"{jira_where.of('auth')}: must be 'basic' (e-mail and API token) or 'token' "
             "(a personal access token)"
         )
-    notify_values = {**notify_table, **_env_overrides(env, ENV_PREFIX + "NOTIFY_", NotifySettings)}
-    notify = _build(NotifySettings, notify_values, f"{origin}: [notify]")
+    if jira.url.strip() and not _is_http_url(jira.url.strip()):
+        raise ConfigError(
+            f"{jira_where.of('url')}: expected the site's address with its scheme, "
+            "e.g. https://example.atlassian.net"
+        )
+    notify_values, notify_where = _with_env(
+        notify_table, env, ENV_PREFIX + "NOTIFY_", NotifySettings, _Where(origin, "[notify]")
+    )
+    notify = _build(NotifySettings, notify_values, notify_where)
     sources = {
-        name: _source(name, table, f"{origin}: [sources.{name}]")
+        name: _source(name, table, _Where(origin, f"[sources.{name}]"))
         for name, table in sources_table.items()
     }
     if "jira" in sources:
         raise ConfigError(f"{origin}: [sources.jira]: 'jira' is reserved for Jira's own webhook")
     if settings.log_level.lower() not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"{origin}: log_level: must be debug, info, warning or error")
+        raise ConfigError(f"{where.of('log_level')}: must be debug, info, warning or error")
     log_format = settings.log_format.strip().lower()
     if log_format not in LOG_FORMATS:
-        raise ConfigError(f"{origin}: log_format: must be auto, json or text")
+        raise ConfigError(f"{where.of('log_format')}: must be auto, json or text")
     currency = settings.currency.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
-        raise ConfigError(f"{origin}: currency: must be a three-letter ISO 4217 code, e.g. USD")
-    for name in ("max_body_bytes", "process_batch_size", "max_pain_tags"):
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"{origin}: {name}: must be positive")
+        raise ConfigError(f"{where.of('currency')}: must be a three-letter ISO 4217 code, e.g. USD")
     if not 0 <= settings.auto_merge_above <= 1:
-        raise ConfigError(f"{origin}: auto_merge_above: must be 0 (off) or a score up to 1")
+        raise ConfigError(f"{where.of('auto_merge_above')}: must be 0 (off) or a score up to 1")
+    for key, problem in (
+        ("database_url", database_url_problem(settings.database_url)),
+        ("redis_url", redis_url_problem(settings.redis_url)),
+    ):
+        if problem:
+            raise ConfigError(f"{where.of(key)}: {problem}")
     return Settings(
         **{
             f.name: getattr(settings, f.name)
@@ -247,10 +340,28 @@ def load_settings(
     file = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
     data: dict[str, Any] = {}
     if explicit or file.exists():
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{file}: config file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+        data = _read_toml(file)
     return parse_settings(data, env, str(file))
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    """The file's TOML; a UTF-8 byte order mark (Windows Notepad's) is skipped."""
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{file}: is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{file}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): "
+            "save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from None

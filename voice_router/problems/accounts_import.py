@@ -5,13 +5,19 @@ counts one of those accounts has its MRR summed again from its account tallies, 
 does when a delivery changes an account's MRR (`impact_delta.apply`), so MRR sums are
 current. Their Jira issues owe a sync, as after a batch (paced by
 `[jira].update_interval_seconds`): the issue shows the MRR and the top accounts' names.
+
+The file must be UTF-8 (Excel: "CSV UTF-8"), separated by commas. An MRR is a plain number
+with a point for decimals, at most MAX_MRR as webhooks take it; commas are read only as
+thousands separators in groups of three (`1,234.50`), any other comma (`1,5`, `1.234,56`)
+makes the row bad rather than a number ten or a thousand times off.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,7 +25,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from voice_router.models import Account
+from voice_router.models import MAX_MRR, Account
 from voice_router.platform import schedule
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
@@ -27,6 +33,9 @@ from voice_router.problems import impact_delta
 from voice_router.problems.identity import is_free_mail
 
 COLUMNS = ("domain", "name", "plan", "mrr")
+_THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
+_NAME_CHARS = Account.__table__.c.name.type.length  # type: ignore[attr-defined]  # typed FromClause, is a Table
+_PLAN_CHARS = Account.__table__.c.plan.type.length  # type: ignore[attr-defined]  # typed FromClause, is a Table
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 CHUNK = 500
 
@@ -52,32 +61,88 @@ def parse_row(row: dict[str, str | None]) -> AccountRow:
         raise ValueError(f"domain {domain!r} is not a domain name")
     if is_free_mail(domain):
         raise ValueError(f"{domain} is a free-mail domain, not a company")
-    raw_mrr = (row.get("mrr") or "").strip().replace(",", "")
-    mrr = None
-    if raw_mrr:
-        try:
-            mrr = Decimal(raw_mrr)
-        except InvalidOperation:
-            raise ValueError(f"mrr {raw_mrr!r} is not a number") from None
-        if not mrr.is_finite() or mrr < 0:
-            raise ValueError(f"mrr {raw_mrr!r} must be zero or more")
-    name = (row.get("name") or "").strip() or None
-    plan = (row.get("plan") or "").strip() or None
+    mrr = parse_mrr((row.get("mrr") or "").strip())
+    name = (row.get("name") or "").strip()[:_NAME_CHARS] or None
+    plan = (row.get("plan") or "").strip()[:_PLAN_CHARS] or None
     return AccountRow(domain, name, plan, mrr)
+
+
+def parse_mrr(raw: str) -> Decimal | None:
+    if not raw:
+        return None
+    digits = raw
+    if "," in raw:
+        if not _THOUSANDS.fullmatch(raw):
+            raise ValueError(
+                f"mrr {raw!r} is ambiguous: write it with a point for decimals and no other "
+                "separator (1234.50)"
+            )
+        digits = raw.replace(",", "")
+    try:
+        mrr = Decimal(digits)
+    except InvalidOperation:
+        raise ValueError(f"mrr {raw!r} is not a number") from None
+    if not mrr.is_finite() or mrr < 0:
+        raise ValueError(f"mrr {raw!r} must be zero or more")
+    if mrr > MAX_MRR:
+        raise ValueError(f"mrr {raw!r} is over {MAX_MRR:,.0f}")
+    return mrr
+
+
+class NotCsvText(ValueError):
+    """The file cannot be read as CSV text at all; one line, without the file's name."""
+
+
+def count_rows(path: Path) -> int:
+    """The file's data rows (lines after the header), checking it is UTF-8 on the way:
+    Excel's plain "CSV" is the Windows code page (cp1252), which Python would stop on
+    part-way with a traceback."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = offset = 0
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                where = offset - len(pending) + exc.start
+                byte = (pending + chunk)[exc.start]
+                raise NotCsvText(
+                    f'not UTF-8 text (byte 0x{byte:02x} at offset {where}): save it as "CSV UTF-8"'
+                ) from None
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+            last = chunk
+    if offset and not last.endswith(b"\n"):
+        lines += 1
+    return max(0, lines - 1)
 
 
 def read_rows(path: Path, report: ImportReport) -> Iterator[AccountRow]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        header = reader.fieldnames or []
+        missing = [c for c in COLUMNS if c not in header]
         if missing:
-            report.errors.append((1, f"missing column(s): {', '.join(missing)}"))
+            report.errors.append((1, f"missing column(s): {', '.join(missing)}{_hint(header)}"))
             return
-        for row in reader:
-            try:
-                yield parse_row(row)
-            except ValueError as exc:
-                report.errors.append((reader.line_num, str(exc)))
+        try:
+            for row in reader:
+                try:
+                    yield parse_row(row)
+                except ValueError as exc:
+                    report.errors.append((reader.line_num, str(exc)))
+        except csv.Error as exc:  # a NUL byte, a field over csv's limit
+            report.errors.append((reader.line_num, f"not CSV ({exc}); the rest was not read"))
+
+
+def _hint(header: Sequence[str]) -> str:
+    """Excel in most of Europe separates with `;` (or a tab): say so."""
+    for separator, said in ((";", "';'"), ("\t", "tabs")):
+        parts = {part.strip() for name in header for part in name.split(separator)}
+        if any(separator in name for name in header) and set(COLUMNS) & parts:
+            return f" (the columns look separated by {said}: save the file with commas)"
+    return ""
 
 
 def _store(engine: Engine, settings: Settings, rows: list[AccountRow]) -> set[int]:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import Note, Problem
 from voice_router.platform.db import session_scope, update_row
+from voice_router.platform.masking import scrub_text
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ def store_for_issue(engine: Engine, problem_id: int, key: str, **values: object)
 
 
 def record_error(engine: Engine, problem_id: int, message: str) -> None:
-    store(engine, problem_id, jira_error=message[:2000])
+    """Keep Jira's error on the problem, masked as a log line is (`masking.scrub_text`):
+    every agent reads it in the API and the UI, and Jira's text, or a proxy's in front of
+    it, may echo the request's credentials."""
+    store(engine, problem_id, jira_error=scrub_text(message, limit=2000)[:2000])
 
 
 def holder_of(session: Session, key: str, other_than: int | None = None) -> Problem | None:

@@ -9,6 +9,7 @@ from flask import Flask
 from voice_router.platform import logs, metrics
 from voice_router.platform.db import upgrade
 from voice_router.platform.runtime import Runtime
+from voice_router.platform.schema import require_current
 from voice_router.platform.settings import Settings, load_settings
 from voice_router.web import bodies, request_ids
 from workers.runtime import RUNNER_PROCESS_FLAG as RUNNER_PROCESS
@@ -24,7 +25,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is None:
         runtime = build_runtime(settings or load_settings())
     logs.configure(runtime.settings)  # JSON lines, secrets masked; once per process
-    if runtime.engine.dialect.name == "sqlite":
+    if runner_wanted:  # built here (gunicorn): refuse a schema behind this release
+        require_current(runtime.engine)
+    elif runtime.engine.dialect.name == "sqlite":
         upgrade(runtime.engine)  # the embedded database keeps itself current
     app = Flask(__name__)
     app.request_class = bodies.Request  # 413 for any body over the limit, chunked or not

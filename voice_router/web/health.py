@@ -1,5 +1,8 @@
 """Liveness, readiness and Prometheus metrics.
 
+Readiness also compares the database schema's revision with this release's migrations:
+a schema behind (`voice-router db upgrade` not run) is not ready.
+
 Readiness and the scrape-time gauges use their own connections with short timeouts, so a
 stopped or hung PostgreSQL or Redis turns into a quick 503 (or `voice_router_state_up 0`)
 instead of a probe that hangs: PostgreSQL through a pool-less engine with `connect_timeout`
@@ -19,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.pool import NullPool
 
 from voice_router.platform import metrics
+from voice_router.platform.schema import read_state
 from voice_router.web.context import runtime
 
 if TYPE_CHECKING:
@@ -88,7 +92,11 @@ def readyz() -> ResponseReturnValue:
     try:
         with found.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
+            state = read_state(connection)
         checks["database"] = "ok"
+        # A schema behind this release (`voice-router db upgrade` not run): every request
+        # and job naming a newer column would fail, so no traffic is routed here.
+        checks["schema"] = "ok" if state.usable else f"behind: {state.describe()}"
     except Exception as exc:
         checks["database"] = f"unreachable: {type(exc).__name__}"
     if found.redis is not None:
