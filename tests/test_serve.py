@@ -174,17 +174,7 @@ def test_a_helpdesk_that_does_not_answer_holds_up_no_jira_sync(deployment, sandb
     have a worker (a runner thread) each."""
     hole = BlackHole()
     try:
-        zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
-        config = deployment.configure(
-            reconcile_seconds=3600, jira=jira_table(sandbox.url), **{"sources.zendesk": zendesk}
-        )
-        store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 6)
-        deployment.start(config)
-        key = wait_until(
-            lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
-            60,
-            "the Jira issue",
-        )
+        key = _six_notes_owed_to(hole, deployment, sandbox, reconcile_seconds=3600)
         sandbox.register_webhook(f"{deployment.web.base}/webhooks/jira", JIRA_SECRET)
         sandbox.transition(key, "Done", resolution="Done")
         wait_until(lambda: hole.held, 30, "the first note to hang")
@@ -206,17 +196,7 @@ def test_a_reconcile_pass_sends_nothing_itself_while_a_helpdesk_hangs(deployment
     (a pass that sent them itself waited 10 s a note, and every sync behind it)."""
     hole = BlackHole()
     try:
-        zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
-        config = deployment.configure(
-            reconcile_seconds=2, jira=jira_table(sandbox.url), **{"sources.zendesk": zendesk}
-        )
-        store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 6)
-        deployment.start(config)
-        key = wait_until(
-            lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
-            60,
-            "the Jira issue",
-        )
+        key = _six_notes_owed_to(hole, deployment, sandbox, reconcile_seconds=2)
         sandbox.transition(key, "Done", resolution="Done")  # no webhook: reconcile ships it
         wait_until(lambda: hole.held, 60, "the first note to hang")
         wait_until(
@@ -238,6 +218,24 @@ def test_a_reconcile_pass_sends_nothing_itself_while_a_helpdesk_hangs(deployment
     finally:
         deployment.stop()
         hole.close()
+
+
+def _six_notes_owed_to(hole: BlackHole, deployment, sandbox, reconcile_seconds: int) -> str:  # type: ignore[no-untyped-def]
+    """The service started with six Zendesk tickets of one problem, whose write-back notes go
+    to `hole` once it ships; the problem's Jira key."""
+    zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
+    config = deployment.configure(
+        reconcile_seconds=reconcile_seconds,
+        jira=jira_table(sandbox.url),
+        **{"sources.zendesk": zendesk},
+    )
+    store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 6)
+    deployment.start(config)
+    return wait_until(
+        lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
+        60,
+        "the Jira issue",
+    )
 
 
 def store_deliveries(database_url: str, config: Path, tags: list[str]) -> None:
