@@ -23,7 +23,7 @@ from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.tracker import duplicates, search
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
-from voice_router.tracker.released import apply_released
+from voice_router.tracker.released import apply_released, find_released
 
 log = logging.getLogger(__name__)
 CURSOR_KEY = "jira_reconcile_cursor"
@@ -80,16 +80,15 @@ def reconcile(
         issues = search.search_all(
             client, jql_since(settings, since, now), FIELDS, progress=progress
         )
-        result.issues_seen = len(issues)
+        released = find_released(engine, settings, client, FIELDS, _updated_at)
+        result.issues_seen = len(issues) + len(released)
         result.duplicates = duplicates.sweep(engine, settings, client, issues)
         outcome = JiraOutcome()
         with session_scope(engine) as session:
             for issue in issues:
                 state = state_from_issue_json(issue, _updated_at(issue))
                 apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
-            result.issues_seen += apply_released(
-                session, settings, client, FIELDS, _updated_at, outcome
-            )
+            apply_released(session, settings, released, outcome)
             row = session.get(Setting, CURSOR_KEY) or Setting(key=CURSOR_KEY, value="")
             row.value = now.isoformat()
             session.add(row)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from integrations.jira.client import JiraClient
@@ -26,28 +27,29 @@ CHUNK = 50  # labels in one search
 JUST_AFTER = timedelta(microseconds=1)
 
 
-def apply_released(
-    session: Session,
+def find_released(
+    engine: Engine,
     settings: Settings,
     client: JiraClient,
     fields: str,
     updated_at: Callable[[dict[str, Any]], datetime],
-    outcome: JiraOutcome,
-) -> int:
-    """Apply the states of waiting problems' issues now in a released version; how many
-    issues were read. `updated_at` reads an issue's `updated`."""
+) -> list[tuple[dict[str, Any], datetime]]:
+    """The issues of waiting problems now in a released version, each with the time its
+    state is to be applied at. Jira is asked outside any transaction: on SQLite a write
+    transaction holds the lock every webhook waits for."""
     if settings.jira.shipped_when != "released":
-        return 0
-    waiting = session.exec(
-        select(Problem.id, Problem.jira_event_at).where(
-            Problem.status == "in_progress",
-            col(Problem.merged_into_id).is_(None),
-            col(Problem.jira_key).is_not(None),
-            Problem.jira_status_category == "done",
-        )
-    ).all()
+        return []
+    with Session(engine) as session:
+        waiting = session.exec(
+            select(Problem.id, Problem.jira_event_at).where(
+                Problem.status == "in_progress",
+                col(Problem.merged_into_id).is_(None),
+                col(Problem.jira_key).is_not(None),
+                Problem.jira_status_category == "done",
+            )
+        ).all()
     applied_at = {problem_id: at for problem_id, at in waiting}
-    seen = 0
+    found = []
     ids = sorted(applied_at)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -57,16 +59,25 @@ def apply_released(
             "AND fixVersion in releasedVersions()"
         )
         for issue in search.search_all(client, jql, fields):
-            seen += 1
             at = updated_at(issue)
             for label in (issue.get("fields") or {}).get("labels") or []:
                 problem_id = _problem_id(label)
                 last = applied_at.get(problem_id) if problem_id is not None else None
                 if last is not None:
                     at = max(at, to_utc(last) + JUST_AFTER)
-            state = state_from_issue_json(issue, at)
-            apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
-    return seen
+            found.append((issue, at))
+    return found
+
+
+def apply_released(
+    session: Session,
+    settings: Settings,
+    found: list[tuple[dict[str, Any], datetime]],
+    outcome: JiraOutcome,
+) -> None:
+    for issue, at in found:
+        state = state_from_issue_json(issue, at)
+        apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
 
 
 def _problem_id(label: object) -> int | None:
