@@ -422,3 +422,18 @@ def test_a_command_that_makes_a_new_sqlite_database_says_so(tmp_path):
         "empty one (a relative database_url is read from the working directory)"
     )
     assert token_list().stderr == ""
+
+
+def test_help_loads_no_database_library():
+    """`voice-router --help` answers at once: every command catches the database's errors,
+    and catching them must not import SQLAlchemy (0.4 s of a 0.1 s answer)."""
+    probe = (
+        "import sys\n"
+        "from voice_router.cli import main\n"
+        "sys.argv = ['voice-router', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert "Usage:" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "False"

@@ -19,7 +19,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 from tests.serving import free_port
 from tests.support import inline_runtime, redis_db_url, run_cli
 from voice_router.platform.db import make_engine, upgrade
-from voice_router.platform.schema import DatabaseNotReady
+from voice_router.platform.errors import DatabaseNotReady
 from voice_router.platform.settings import parse_settings
 from voice_router.web import create_app
 

@@ -38,7 +38,7 @@ for command in (
 
 
 def main() -> None:
-    from voice_router.platform.schema import DatabaseNotReady
+    from voice_router.platform.errors import DatabaseNotReady
 
     try:
         cli(standalone_mode=True)

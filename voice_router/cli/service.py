@@ -101,12 +101,8 @@ def db_upgrade(ctx: click.Context) -> None:
     import sqlalchemy as sa
 
     from voice_router.platform.db import current_revision, make_engine, upgrade
-    from voice_router.platform.schema import (
-        DatabaseNotReady,
-        schema_state,
-        sqlite_folder,
-        unreachable,
-    )
+    from voice_router.platform.errors import DatabaseNotReady
+    from voice_router.platform.schema import schema_state, sqlite_folder, unreachable
 
     engine = make_engine(settings_of(ctx).database_url)
     folder = sqlite_folder(engine)

@@ -45,3 +45,9 @@ class PayloadTooLarge(VoiceRouterError):
 class ServiceUnavailable(VoiceRouterError):
     status = 503
     code = "service_unavailable"
+
+
+class DatabaseNotReady(Exception):
+    """The database cannot be used as it is; one line for the operator, naming the setting.
+    Here, not in platform/schema.py: the CLI catches it on every command, `--help` included,
+    which must not import SQLAlchemy to do so."""

@@ -21,16 +21,13 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from voice_router.platform.db import MIGRATIONS, upgrade
+from voice_router.platform.errors import DatabaseNotReady
 
 if TYPE_CHECKING:
     from alembic.script import ScriptDirectory
     from sqlalchemy.engine import Connection, Engine
 
 UPGRADE = "run `voice-router db upgrade`"
-
-
-class DatabaseNotReady(Exception):
-    """The database cannot be used as it is; one line for the operator, naming the setting."""
 
 
 @functools.cache
