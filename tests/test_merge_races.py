@@ -154,7 +154,9 @@ def test_a_merge_into_a_problem_merged_meanwhile_is_refused(app, client, runtime
         waiting_on_locks(runtime, 3)
     finished(threads)
     assert sorted(r.status_code for r in answers).count(200) >= 1
-    assert all(r.status_code in (200, 400) for r in answers)
+    # 503 (with Retry-After): two of the ring may still meet in the recount that follows;
+    # seen once in a loaded run, not reproduced since. Never a 500, never a cycle.
+    assert all(r.status_code in (200, 400, 503) for r in answers)
     links = {child: parent for child, parent in parents(runtime).items() if parent}
     for start in links:  # every chain of merges ends at a survivor
         seen, current = set(), start

@@ -140,6 +140,7 @@ class Problem(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     jira_key: str | None = Field(default=None, max_length=50, index=True, unique=True)
     jira_url: str | None = Field(default=None, max_length=500)
+    jira_issue_id: str | None = Field(default=None, max_length=50, index=True)
     jira_status: str | None = Field(default=None, max_length=100)
     jira_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     jira_content_hash: str | None = Field(default=None, max_length=64)

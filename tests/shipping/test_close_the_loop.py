@@ -485,3 +485,21 @@ def test_nobody_is_notified_twice_across_retries_and_worker_restarts(
     assert calls["n"] == 2
     with Session(loop.runtime.engine) as session:
         assert session.exec(select(Outbound.status)).all() == ["sent"]
+
+
+def test_an_issue_moved_to_another_key_still_ships_its_problem(make_loop):
+    """Fault audit: an issue moved to another project (or whose project key was renamed) is
+    APP-1 in Jira's webhooks from then on, with the same id; events were matched by key,
+    reached no problem, and it never shipped."""
+    loop = make_loop()
+    p = seed(loop)
+    document = json.loads(
+        loop.sandbox.transition(p.jira_key, "Done", resolution="Done", send=False)
+    )
+    document["issue"]["key"] = "APP-1"
+    body = json.dumps(document).encode()
+    sent = loop.client.post("/webhooks/jira", data=body, headers=webhook.sign(body, JIRA_SECRET))
+    assert sent.status_code == 202
+    moved = problem(loop)
+    assert (moved.status, moved.jira_key) == ("shipped", "APP-1")
+    assert moved.jira_url.endswith("/browse/APP-1")

@@ -289,8 +289,33 @@ def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]
     return regressed
 
 
-def problems_for_issue(session: Session, key: str) -> list[Problem]:
-    return list(session.exec(select(Problem).where(Problem.jira_key == key)).all())
+def problems_for_issue(
+    session: Session, key: str, issue_id: str | None = None, labels: Iterable[str] = ()
+) -> list[Problem]:
+    """The problems of the issue: by Jira's id, which never changes, then by key. An issue
+    moved to another project (or whose project key was renamed) has a new key: its events
+    reached no problem, which never shipped (fault audit); the problem takes the new key.
+    By id only while the issue still carries the problem's own label (`vr-problem-<id>`,
+    tracker.rows.problem_label): an id alone could be another Jira site's."""
+    if issue_id:
+        found_by_id = session.exec(select(Problem).where(Problem.jira_issue_id == issue_id))
+        moved = [p for p in found_by_id if f"vr-problem-{p.id}" in set(labels)]
+        taken = key and session.exec(select(Problem.id).where(Problem.jira_key == key)).first()
+        for problem in moved:
+            if problem.jira_key != key and key and taken is None:
+                old = problem.jira_key or ""
+                url = problem.jira_url or ""
+                problem.jira_url = url[: -len(old)] + key if old and url.endswith(old) else url
+                problem.jira_key = key
+                session.add(problem)
+        if moved:
+            return list(moved)
+    found = list(session.exec(select(Problem).where(Problem.jira_key == key)).all())
+    for problem in found:
+        if issue_id and problem.jira_issue_id is None:  # linked before ids were kept
+            problem.jira_issue_id = issue_id[:50]
+            session.add(problem)
+    return found
 
 
 def unlink_deleted(session: Session, key: str, at: datetime) -> list[int]:
@@ -298,6 +323,7 @@ def unlink_deleted(session: Session, key: str, at: datetime) -> list[int]:
     ids = []
     for problem in session.exec(select(Problem).where(col(Problem.jira_key) == key)):
         problem.jira_key = problem.jira_url = problem.jira_status = None
+        problem.jira_issue_id = None
         problem.jira_content_hash = problem.jira_remote_link_at = None
         problem.jira_person_issue = False
         problem.jira_unlinked_at = to_utc(at)

@@ -90,12 +90,14 @@ def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None =
             # The survivor had no issue yet: it takes over the merged problem's issue (one
             # issue, one problem: the merged problem lets go of it first).
             key, url, status = problem.jira_key, problem.jira_url, problem.jira_status
-            person = problem.jira_person_issue
+            person, issue_id = problem.jira_person_issue, problem.jira_issue_id
             problem.jira_key = problem.jira_url = problem.jira_status = None
+            problem.jira_issue_id = None
             problem.jira_person_issue = False
             session.add(problem)
             session.flush()
             survivor.jira_key, survivor.jira_url, survivor.jira_status = key, url, status
+            survivor.jira_issue_id = issue_id
             survivor.jira_person_issue = person
             survivor.jira_content_hash = survivor.jira_remote_link_at = None
             survivor.jira_create_sent_at = survivor.jira_unlinked_at = None

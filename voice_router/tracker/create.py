@@ -83,6 +83,7 @@ def create_or_adopt(
         problem.id,
         jira_key=created.key,
         jira_url=created.url,
+        jira_issue_id=created.id,
         jira_status="To Do",
         jira_create_sent_at=None,
         jira_person_issue=False,
@@ -115,6 +116,7 @@ def adopt(
         if problem is None:
             return CreateStep("adopted", key)
         problem.jira_key, problem.jira_url = key, client.browse_url(key)
+        problem.jira_issue_id = _text_or_none(found[0].get("id"))
         problem.jira_status = (status or "")[:100] or None
         problem.jira_content_hash = None  # rewritten in this sync
         problem.jira_create_sent_at = problem.jira_remote_link_at = None
@@ -124,3 +126,7 @@ def adopt(
     for duplicate in found[1:]:
         duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key)
     return CreateStep("adopted", key)
+
+
+def _text_or_none(value: object) -> str | None:
+    return str(value)[:50] if value is not None else None

@@ -139,6 +139,9 @@ def point_at(engine: Engine, settings: Settings, problem_id: int, key: str, url:
             repost_notes(session, problem_id)
             problem.jira_person_issue = False
         problem.jira_key, problem.jira_url = key, url
+        problem.jira_issue_id = (
+            None  # the issue's next event names it (shipping.problems_for_issue)
+        )
         problem.jira_status = problem.jira_status_category = problem.jira_resolution = None
         problem.jira_content_hash = problem.jira_remote_link_at = None
         problem.jira_create_sent_at = problem.jira_unlinked_at = None

@@ -46,8 +46,10 @@ def apply_issue_state(
     key: str,
     state: shipping.IssueState,
     outcome: JiraOutcome,
+    issue_id: str | None = None,
+    labels: tuple[str, ...] = (),
 ) -> None:
-    for problem in shipping.problems_for_issue(session, key):
+    for problem in shipping.problems_for_issue(session, key, issue_id, labels):
         transition = shipping.apply_state(session, settings, problem, state)
         outcome.touched.add(problem.id)
         if transition is not None:
@@ -74,7 +76,9 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
             # change, which carries the category: left to that pass instead.
             log.info("jira.event_unreadable", extra={"issue": event.issue_key})
             return
-        apply_issue_state(session, settings, event.issue_key, state, outcome)
+        apply_issue_state(
+            session, settings, event.issue_key, state, outcome, event.issue_id, event.labels
+        )
     elif isinstance(event, webhook.IssueDeleted):
         outcome.touched |= set(shipping.unlink_deleted(session, event.issue_key, event.timestamp))
     elif (

@@ -73,6 +73,7 @@ def link_issue(engine: Engine, settings: Settings, problem_id: int, key: str) ->
                 problem.jira_detach_keys = with_detach(problem, problem.jira_key)
                 repost_notes(session, problem_id)
             problem.jira_key, problem.jira_url = issue.key, issue.url
+            problem.jira_issue_id = issue.id
             problem.jira_status = (issue.status or "")[:100] or None
             problem.jira_person_issue = True
             problem.jira_content_hash = problem.jira_remote_link_at = None
@@ -98,6 +99,7 @@ def unlink_issue(engine: Engine, problem_id: int) -> str:
             raise BadRequest(f"problem {problem_id} has no Jira issue linked")
         problem.jira_detach_keys = with_detach(problem, key)
         problem.jira_key = problem.jira_url = problem.jira_status = None
+        problem.jira_issue_id = None
         problem.jira_status_category = problem.jira_resolution = None
         problem.jira_content_hash = problem.jira_remote_link_at = None
         problem.jira_create_sent_at = None

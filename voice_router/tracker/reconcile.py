@@ -55,6 +55,10 @@ def _updated_at(issue: dict[str, Any]) -> datetime:
     return utcnow()
 
 
+def _id_of(issue: dict[str, Any]) -> str | None:
+    return str(issue["id"]) if issue.get("id") is not None else None
+
+
 def jql_since(settings: Settings, since: datetime, now: datetime) -> str:
     """Relative minutes keep the query independent of the Jira user's time zone."""
     minutes = int((now - since + OVERLAP).total_seconds() // 60) + 1
@@ -87,7 +91,9 @@ def reconcile(
         with session_scope(engine) as session:
             for issue in issues:
                 state = state_from_issue_json(issue, _updated_at(issue))
-                apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
+                labels = tuple((issue.get("fields") or {}).get("labels") or ())
+                key = issue.get("key", "")
+                apply_issue_state(session, settings, key, state, outcome, _id_of(issue), labels)
             apply_released(session, settings, released, outcome)
             row = session.get(Setting, CURSOR_KEY) or Setting(key=CURSOR_KEY, value="")
             row.value = now.isoformat()
