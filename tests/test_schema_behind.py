@@ -20,8 +20,11 @@ from tests.serving import free_port
 from tests.support import inline_runtime, redis_db_url, run_cli
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.errors import DatabaseNotReady
+from voice_router.platform.schema import heads
 from voice_router.platform.settings import parse_settings
 from voice_router.web import create_app
+
+[HEAD] = heads()  # the revision this code migrates to
 
 
 @pytest.fixture(params=[None, "0018"], ids=["never-migrated", "older-release"])
@@ -59,11 +62,11 @@ def test_every_command_refuses_a_schema_behind_the_code_until_db_upgrade(behind,
         assert "Traceback" not in result.stderr, args
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("voice-router: database schema "), (args, last)
-        assert last.endswith("this release needs 0019: run `voice-router db upgrade`") or (
+        assert last.endswith(f"this release needs {HEAD}: run `voice-router db upgrade`") or (
             "not created" in last and "db upgrade" in last
         )
     upgraded = run_cli(path, "db", "upgrade", timeout=60)
-    assert upgraded.returncode == 0 and "revision 0019" in upgraded.stdout
+    assert upgraded.returncode == 0 and f"revision {HEAD}" in upgraded.stdout
     listed = run_cli(path, "token", "list", timeout=60)
     assert listed.returncode == 0 and listed.stdout.startswith("no tokens")
 
@@ -115,7 +118,7 @@ def test_a_sqlite_database_a_newer_release_migrated_is_one_line_not_a_traceback(
         result = run_cli(path, *args, timeout=60)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr.strip().splitlines() == [
-            "voice-router: database schema at 0099_future, newer than this release (0019): run "
+            f"voice-router: database schema at 0099_future, newer than this release ({HEAD}): run "
             "the newer release, or restore the backup taken before upgrading"
         ]
 
@@ -136,7 +139,7 @@ def test_upgrades_at_once_on_postgresql_take_turns(behind, tmp_path):
     for process in together:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, err
-        assert "database at revision 0019" in out
+        assert f"database at revision {HEAD}" in out
 
 
 def test_a_migration_that_fails_is_one_line_naming_where_the_schema_stays(tmp_path):
