@@ -53,12 +53,12 @@ class _Listener:
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port = self.listener.getsockname()[1]
         self.held: list[socket.socket] = []  # closed with it
-        self._stop = threading.Event()
+        self.stopped = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
         self.listener.settimeout(0.2)
-        while not self._stop.is_set():
+        while not self.stopped.is_set():
             try:
                 connection, _ = self.listener.accept()
             except OSError:
@@ -70,7 +70,7 @@ class _Listener:
         pass
 
     def close(self) -> None:
-        self._stop.set()
+        self.stopped.set()
         for sock in [self.listener, *self.held]:
             with contextlib.suppress(OSError):
                 sock.close()

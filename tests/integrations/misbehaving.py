@@ -9,27 +9,23 @@ import socket
 import threading
 import time
 
+from tests.serving import _Listener
+
 # Answered properly whatever the server's misbehaviour: Intercom's look-up of its admin,
 # which comes before the note (and writes nothing).
 LOOKUPS = {b"GET /me ": b'{"type": "admin", "id": "991"}'}
 
 
-class _Server:
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.closed = threading.Event()
-        self.received: list[bytes] = []  # what each connection sent, as far as it was read
-        threading.Thread(target=self._accept, daemon=True).start()
+class _Server(_Listener):
+    """A loopback server (tests/serving.py) serving each connection in a thread of its own."""
 
-    def _accept(self) -> None:
-        while not self.closed.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+    def __init__(self) -> None:
+        self.received: list[bytes] = []  # what each connection sent, as far as it was read
+        super().__init__()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _accepted(self, connection: socket.socket) -> None:
+        threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection: socket.socket) -> None:
         """Read a request whole; answer a look-up properly, misbehave on anything else."""
@@ -51,10 +47,6 @@ class _Server:
                 connection.sendall(head.encode() + body)
                 return True
         return False
-
-    def close(self) -> None:
-        self.closed.set()
-        self.listener.close()
 
     def __enter__(self) -> _Server:
         return self
@@ -105,7 +97,7 @@ class Trickles(_Server):
     def _misbehave(self, connection: socket.socket) -> None:
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
         until = time.monotonic() + self.seconds
-        while time.monotonic() < until and not self.closed.is_set():
+        while time.monotonic() < until and not self.stopped.is_set():
             connection.sendall(b"X-Still-Thinking: yes\r\n")
             time.sleep(1.0)
         connection.sendall(b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
