@@ -185,9 +185,9 @@ def _queue_outbound(
 ) -> None:
     from voice_router.closing.notify import plan_outbound
 
-    group = impact.merge_group(session, problem.id)
+    noted = _noted(session, impact.merge_group(session, problem.id))
     for channel, target in plan_outbound(session, settings, problem, outcome):
-        if channel == "writeback" and _noted(session, group, target):
+        if channel == "writeback" and target in noted:
             continue  # the ticket's note went out for a problem merged into this one
         existing = session.exec(
             select(Outbound).where(
@@ -210,19 +210,17 @@ def _queue_outbound(
             _rearm(session, existing, outcome)
 
 
-def _noted(session: Session, group: list[int], target: str) -> bool:
-    """Whether a ticket got its shipped note already, for any problem of the group (one
+def _noted(session: Session, group: list[int]) -> set[str]:
+    """The tickets that got their shipped note already, for any problem of the group (one
     shipped, then merged into this one: its ticket was noted twice, fault audit)."""
-    return (
+    return set(
         session.exec(
-            select(Outbound.id).where(
+            select(Outbound.target).where(
                 col(Outbound.problem_id).in_(group),
                 Outbound.channel == "writeback",
-                Outbound.target == target,
                 col(Outbound.sent_at).is_not(None),
             )
-        ).first()
-        is not None
+        ).all()
     )
 
 
