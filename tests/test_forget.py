@@ -399,6 +399,8 @@ def test_forget_meeting_a_drain_batch_of_the_persons_deliveries_starts_again(cli
             eraser.start()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:  # until forget waits for the claimed row
+                # pg_stat_activity is read once a transaction: a fresh look each time round.
+                batch.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
                 waiting = batch.execute(
                     sa.text(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -408,6 +410,8 @@ def test_forget_meeting_a_drain_batch_of_the_persons_deliveries_starts_again(cli
                 if waiting:
                     break
                 time.sleep(0.05)
+            else:
+                raise AssertionError("forget never waited for the claimed delivery")
             batch.execute(sa.text("UPDATE painpoint SET last_event_at = last_event_at"))
             batch.commit()
         eraser.join(30)

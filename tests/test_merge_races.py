@@ -74,6 +74,8 @@ def waiting_on_locks(runtime: Any, expected: int) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     with runtime.engine.connect() as connection:
         while time.monotonic() < deadline:
+            # pg_stat_activity is read once a transaction: a fresh look each time round.
+            connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
             waiting = connection.execute(
                 sa.text(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -154,8 +156,8 @@ def test_a_merge_into_a_problem_merged_meanwhile_is_refused(app, client, runtime
         waiting_on_locks(runtime, 3)
     finished(threads)
     assert sorted(r.status_code for r in answers).count(200) >= 1
-    # 503 (with Retry-After): two of the ring may still meet in the recount that follows;
-    # seen once in a loaded run, not reproduced since. Never a 500, never a cycle.
+    # 503 (with Retry-After) is allowed: two of the ring may still meet in the recount that
+    # follows the row locks. Never a 500, never a cycle.
     assert all(r.status_code in (200, 400, 503) for r in answers)
     links = {child: parent for child, parent in parents(runtime).items() if parent}
     for start in links:  # every chain of merges ends at a survivor
