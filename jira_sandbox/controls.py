@@ -191,6 +191,11 @@ class SandboxControls(SiteControls):
         returning the result: "Jira created the issue but we never saw the key"."""
         self.state.traffic.add("drop", method, path_regex, times, mode=mode)
 
+    def trickle_next(self, method: str, path_regex: str, seconds: float, times: int = 1) -> None:
+        """Perform matching requests, then send the answer's body a byte at a time over
+        `seconds`: every byte comes well within a per-read timeout, the whole answer late."""
+        self.state.traffic.add("drop", method, path_regex, times, mode="trickle", seconds=seconds)
+
     def clear_faults(self) -> None:
         self.state.traffic.clear_faults()
 
