@@ -133,6 +133,20 @@ class SandboxControls(SiteControls):
             event = linking.release_version(self.state, self._version(name, project))
         return self._deliver(event, send)
 
+    def unrelease_version(
+        self, name: str, *, project: str | None = None, send: bool = True
+    ) -> bytes:
+        with self.state.lock:
+            event = linking.unrelease_version(self.state, self._version(name, project))
+        return self._deliver(event, send)
+
+    def rename_version(
+        self, name: str, new_name: str, *, project: str | None = None, send: bool = True
+    ) -> bytes:
+        with self.state.lock:
+            event = linking.rename_version(self.state, self._version(name, project), new_name)
+        return self._deliver(event, send)
+
     def webhook_payload(
         self,
         event: str,
