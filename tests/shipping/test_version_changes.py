@@ -7,6 +7,7 @@ never inside the inbox's batch), and what voice-router stores and says follows J
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlmodel import Session, select
@@ -16,6 +17,7 @@ from tests.shipping.conftest import JIRA_SECRET
 from tests.shipping.test_close_the_loop import notify_list, problem, seed
 from voice_router.models import Outbound
 from voice_router.tracker import releases
+from voice_router.tracker.reconcile import reconcile
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -125,3 +127,51 @@ def test_an_unknown_version_event_is_acknowledged_and_ignored(make_loop):
     ).encode()
     assert post_jira(loop, body).status_code == 202
     assert not releases.any_due(loop.runtime.engine)
+
+
+# -- the webhook lost: the reconcile pass catches up -----------------------------------------
+
+
+def labelled_searches(loop) -> int:  # type: ignore[no-untyped-def]
+    """The reconcile pass's searches by problem label (`labels in (...)`)."""
+    return sum(
+        1
+        for call in loop.sandbox.calls
+        if re.fullmatch(r"/rest/api/\d/search.*", call.path) and "labels+in" in call.query
+    )
+
+
+@pytest.mark.parametrize("shipped_when", ["done", "released"])
+def test_a_rename_whose_webhook_was_lost_reaches_the_drafts_at_the_next_reconcile(
+    make_loop, shipped_when
+):
+    """Renaming a version changes no issue's `updated`: the pass's search for what changed
+    never saw it, and the drafts named the old version for good."""
+    loop = make_loop(shipped_when=shipped_when)
+    p = shipped_in(loop, "2.4.0-rc1", shipped_when)
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+    searches = labelled_searches(loop)
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+    assert labelled_searches(loop) == searches  # nothing to catch up: no issue read again
+
+    loop.sandbox.rename_version("2.4.0-rc1", "2.4.0", send=False)  # its webhook lost
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+
+    assert problem(loop).jira_fix_version == "2.4.0" and problem(loop).status == "shipped"
+    assert all("in version 2.4.0," in d for d in drafts(loop, p.id))
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+    assert labelled_searches(loop) == searches + 1  # caught up once, then quiet again
+
+
+def test_an_unrelease_whose_webhook_was_lost_unships_at_the_next_reconcile(make_loop):
+    loop = make_loop(shipped_when="released")
+    shipped_in(loop, "2.4.0", "released")
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+
+    loop.sandbox.unrelease_version("2.4.0", send=False)  # its webhook lost
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+
+    assert problem(loop).status == "in_progress"
+    loop.sandbox.release_version("2.4.0", send=False)  # and released again, also unheard
+    reconcile(loop.runtime.engine, loop.runtime.settings)
+    assert problem(loop).status == "shipped"
