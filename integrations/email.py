@@ -14,13 +14,20 @@ final dot went out, before its answer: it may have been accepted, so the error i
 and the caller does not send it again. Before the final dot (`connect_timeout`,
 `timeout_before_data`, `disconnected`, `connection_failed`) nothing whole was sent: safe to
 retry. Messages never carry the password.
+
+`timeout` bounds each step of the conversation (smtplib's socket timeout) and the whole of it:
+a server that answered each command slowly, but within the step's timeout, held the sender
+for as long as it liked. The watchdog of integrations/http_exchange.py shuts the connection at
+the deadline, and the error is a timeout at the stage it cut (ambiguous after the final dot).
 """
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
@@ -28,9 +35,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from integrations import http_exchange
 from integrations.notify_errors import NotifyError, NotifyPermanent, NotifyTransient
 from integrations.writeback import squeeze
 
@@ -66,16 +74,28 @@ def send_mail(
     *,
     ssl_context: ssl.SSLContext | None = None,
 ) -> None:
-    """Send one plain-text UTF-8 message; return once the server has accepted it.
+    """Send one plain-text UTF-8 message within `timeout` seconds all told; return once the
+    server has accepted it.
 
     `ssl_context` replaces the default (system CAs, hostname checked), e.g. for a private CA.
     Raises NotifyTransient or NotifyPermanent; see the module docstring.
     """
     target = parse_smtp_url(smtp_url)
     message = build_message(from_addr, to_addr, subject, text)
+    context = ssl_context or ssl.create_default_context()
+    with http_exchange.deadline(timeout) as watchdog:
+        _converse(target, message, context, timeout, lambda: watchdog.expired)
+
+
+def _converse(
+    target: SmtpTarget,
+    message: EmailMessage,
+    context: ssl.SSLContext,
+    timeout: float,
+    expired: Callable[[], bool],
+) -> None:
     envelope_from = message["From"].addresses[0].addr_spec
     envelope_to = message["To"].addresses[0].addr_spec
-    context = ssl_context or ssl.create_default_context()
     stage = "connect"
     smtp: smtplib.SMTP | None = None
     try:
@@ -96,6 +116,8 @@ def send_mail(
     except (smtplib.SMTPException, OSError, UnicodeError) as exc:
         if isinstance(smtp, _Watched) and smtp.message_sent:
             stage = "answer"  # the final dot went out: the server may have taken it
+        if expired():  # the watchdog shut the connection, whatever the error says
+            raise _timed_out(target.where, stage, timeout) from exc
         raise error_for(exc, target, stage, timeout) from exc
     finally:
         if smtp is not None:
@@ -263,6 +285,17 @@ class _Watched(smtplib.SMTP):
     final CRLF.CRLF in one `send` of bytes; a command is never that."""
 
     message_sent = False
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # The socket before the greeting is read.
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]  # smtplib's, not in typeshed
+        http_exchange.join(sock)  # under the deadline of the conversation
+        return sock
+
+    def starttls(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        answer = super().starttls(*args, **kwargs)
+        http_exchange.join(self.sock)  # the TLS socket now carries the conversation
+        return answer
 
     def send(self, s: ReadableBuffer | str) -> None:
         super().send(s)

@@ -19,6 +19,10 @@ What a failure proves (`Failed.what`):
 
 After `TIMEOUT` or `LOST` the other side may have acted on the request (`Failed.sent`):
 a note or a message may have been posted, so a caller must not simply send it again.
+
+`within` gives the same deadline to requests a library sends through a session of its own
+(the Jira client's, fitted by `watch`); `deadline` is the watchdog alone, for a protocol other
+than HTTP (an SMTP conversation registers its sockets with `join`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import contextvars
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
@@ -126,17 +130,19 @@ _current: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar(
 
 
 @contextmanager
-def _deadline(seconds: float) -> Iterator[_Watch]:
-    watch = _Watch()
-    token = _current.set(watch)
-    timer = threading.Timer(seconds, watch.expire)
+def deadline(seconds: float) -> Iterator[_Watch]:
+    """A watchdog for `seconds`: at the end of them every socket joined to it (`join`, or
+    the connections of a watched session) is shut down, and `expired` is set."""
+    watchdog = _Watch()
+    token = _current.set(watchdog)
+    timer = threading.Timer(seconds, watchdog.expire)
     timer.daemon = True
     timer.start()
     try:
-        yield watch
+        yield watchdog
     finally:
         timer.cancel()
-        watch.end()
+        watchdog.end()
         _current.reset(token)
 
 
@@ -146,6 +152,12 @@ def session(user_agent: str) -> requests.Session:
 
     made = requests.Session()
     made.headers["User-Agent"] = user_agent
+    return watch(made)
+
+
+def watch(made: requests.Session) -> requests.Session:
+    """`made`, its connections now ones the exchange's watchdog can shut (a session a
+    library made, such as the Jira client's)."""
     adapter = _adapter_class()()
     made.mount("http://", adapter)
     made.mount("https://", adapter)
@@ -157,16 +169,29 @@ def exchange(
 ) -> requests.Response:
     """One request and its whole answer (body read) within `timeout` seconds all told,
     redirects not followed; any failure to get it is raised as `Failed`."""
+    return within(
+        timeout,
+        lambda: client.request(method, url, timeout=timeout, allow_redirects=False, **options),
+    )
+
+
+def within(timeout: float, send: Callable[[], requests.Response]) -> requests.Response:
+    """What `send` returns (requests on watched sessions, their answers read whole), within
+    `timeout` seconds all told; a failure to get an answer is raised as `Failed`, and so is
+    whatever `send` raised once the deadline had passed (an answer cut off proves nothing).
+    Anything else `send` raises (a library's error for an answer it read) goes through."""
     import requests
 
-    with _deadline(timeout) as watch:
+    with deadline(timeout) as watched:
         try:
-            response = client.request(
-                method, url, timeout=timeout, allow_redirects=False, **options
-            )
+            response = send()
         except requests.RequestException as exc:
-            raise Failed(_what(exc, watch.expired), type(exc).__name__) from exc
-    if watch.expired:  # cut off: what did arrive (a status line, some headers) proves nothing
+            raise Failed(_what(exc, watched.expired), type(exc).__name__) from exc
+        except Exception as exc:
+            if watched.expired:
+                raise Failed(TIMEOUT, type(exc).__name__) from exc
+            raise
+    if watched.expired:  # cut off: what did arrive (a status line, some headers) proves nothing
         response.close()
         raise Failed(TIMEOUT, "deadline")
     return response
@@ -231,10 +256,10 @@ def _adapter_class() -> type:
 
         def connect(self) -> None:
             super().connect()  # type: ignore[misc]  # the urllib3 connection it is mixed into
-            _join(self.sock)
+            join(self.sock)
 
         def request(self, *args: Any, **kwargs: Any) -> None:
-            _join(self.sock)  # None when not yet connected: connect() joins then
+            join(self.sock)  # None when not yet connected: connect() joins then
             super().request(*args, **kwargs)  # type: ignore[misc]  # as above
 
     class WatchedHTTP(Watched, HTTPConnection):
@@ -266,7 +291,8 @@ def _adapter_class() -> type:
     return _adapter
 
 
-def _join(sock: socket.socket | None) -> None:
-    watch = _current.get()
-    if watch is not None:
-        watch.add(sock)
+def join(sock: socket.socket | None) -> None:
+    """Put `sock` under the watchdog of the `deadline` in progress, if there is one."""
+    current = _current.get()
+    if current is not None:
+        current.add(sock)

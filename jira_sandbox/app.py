@@ -6,7 +6,8 @@ import contextlib
 import hmac
 import json
 import socket
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
@@ -111,13 +112,33 @@ def _before() -> Response | None:
         return error_response(fault.status, fault.body, headers)
     if drop := traffic.take("drop", method, path):
         g.drop_mode = drop.mode
+        g.trickle_seconds = drop.seconds
     return None
+
+
+def _trickled(response: Response, seconds: float, wake: threading.Event) -> Response:
+    """The same answer, its body sent a byte at a time over `seconds` (each byte well within
+    any per-read timeout): a slow proxy in front of a Jira that has done the work."""
+    body = response.get_data()
+    pause = seconds / max(1, len(body))
+
+    def trickle() -> Iterator[bytes]:
+        for index in range(len(body)):
+            if index:
+                wake.wait(pause)
+            yield body[index : index + 1]
+
+    slow = Response(trickle(), status=response.status_code, headers=response.headers)
+    slow.headers["Content-Length"] = str(len(body))
+    return slow
 
 
 def _after(response: Response) -> Response:
     mode = g.pop("drop_mode", None)
     if mode is not None and response.status_code < 400:
-        if mode == "drop" and "werkzeug.socket" in request.environ:
+        if mode == "trickle":
+            response = _trickled(response, g.pop("trickle_seconds"), _state().traffic.wake)
+        elif mode == "drop" and "werkzeug.socket" in request.environ:
             request.environ[DROP_FLAG] = True
         else:
             response = error_response(503)

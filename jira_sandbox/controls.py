@@ -133,6 +133,20 @@ class SandboxControls(SiteControls):
             event = linking.release_version(self.state, self._version(name, project))
         return self._deliver(event, send)
 
+    def unrelease_version(
+        self, name: str, *, project: str | None = None, send: bool = True
+    ) -> bytes:
+        with self.state.lock:
+            event = linking.unrelease_version(self.state, self._version(name, project))
+        return self._deliver(event, send)
+
+    def rename_version(
+        self, name: str, new_name: str, *, project: str | None = None, send: bool = True
+    ) -> bytes:
+        with self.state.lock:
+            event = linking.rename_version(self.state, self._version(name, project), new_name)
+        return self._deliver(event, send)
+
     def webhook_payload(
         self,
         event: str,
@@ -190,6 +204,11 @@ class SandboxControls(SiteControls):
         """Perform matching requests, then cut the connection (or answer 503) instead of
         returning the result: "Jira created the issue but we never saw the key"."""
         self.state.traffic.add("drop", method, path_regex, times, mode=mode)
+
+    def trickle_next(self, method: str, path_regex: str, seconds: float, times: int = 1) -> None:
+        """Perform matching requests, then send the answer's body a byte at a time over
+        `seconds`: every byte comes well within a per-read timeout, the whole answer late."""
+        self.state.traffic.add("drop", method, path_regex, times, mode="trickle", seconds=seconds)
 
     def clear_faults(self) -> None:
         self.state.traffic.clear_faults()

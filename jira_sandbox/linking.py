@@ -126,6 +126,23 @@ def release_version(state: SandboxState, version: Version, *, via_api: bool = Fa
         return _version_event(state, "jira:version_released", version, via_api)
 
 
+def unrelease_version(state: SandboxState, version: Version, *, via_api: bool = False) -> Event:
+    with state.lock:
+        version.released = False
+        return _version_event(state, "jira:version_unreleased", version, via_api)
+
+
+def rename_version(
+    state: SandboxState, version: Version, name: str, *, via_api: bool = False
+) -> Event:
+    with state.lock:
+        taken = [v for v in state.project_versions(version.project_id) if v is not version]
+        if any(v.name == name for v in taken):
+            raise field_errors({"name": "A version with this name already exists in this project."})
+        version.name = name
+        return _version_event(state, "jira:version_updated", version, via_api)
+
+
 def _version_event(state: SandboxState, name: str, version: Version, via_api: bool) -> Event:
     event = Event(name, payloads.encode(payloads.version_event(state, name, version)), via_api)
     state.emit(event)

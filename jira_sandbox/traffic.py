@@ -67,7 +67,7 @@ class Fault:
     retry_after: int | None = None
     body: Any = None
     seconds: float = 0.0
-    mode: Literal["drop", "503"] = "drop"
+    mode: Literal["drop", "503", "trickle"] = "drop"
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method == "*" or self.method == method) and bool(self.pattern.fullmatch(path))

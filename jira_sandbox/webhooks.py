@@ -24,6 +24,8 @@ DEFAULT_EVENTS = (
     "jira:issue_updated",
     "jira:issue_deleted",
     "jira:version_released",
+    "jira:version_updated",
+    "jira:version_unreleased",
 )
 
 

@@ -7,6 +7,12 @@ are not in Atlassian's description (`create_issue_link`, `transition_issue`,
 `add_remote_link`, `enhanced_search_issues(use_post=True)`), and its reload-after-write
 doubles the calls. Built with `max_retries=0`: its own backoff retries POSTs on 503 and can
 retry before Retry-After has passed; retries are decided by voice_router.tracker.sync instead.
+
+Every call, the `serverInfo` read included, has an overall deadline, `timeout` seconds for
+connecting, sending and reading the whole answer (integrations/http_exchange.py): requests'
+own timeout bounds each read, so a Jira (or a proxy) that trickled its answer a byte every
+few seconds held the caller for ever. A call cut off at the deadline is `JiraUnavailable`:
+like a lost answer, it may have been acted on (a create goes through the search first).
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from jira import JIRA, JIRAError
 
+from integrations import http_exchange
 from integrations.jira.errors import (
     JiraBadRequest,
     JiraError,
@@ -29,7 +36,6 @@ from integrations.jira.errors import (
     JiraUnavailable,
 )
 
-T = TypeVar("T")
 AUTH_KINDS = ("basic", "token")
 
 
@@ -72,9 +78,21 @@ def _retry_after(exc: JIRAError) -> float:
         return 10.0
 
 
-def translate(exc: Exception) -> JiraError:
+def _unanswered(failed: http_exchange.Failed, timeout: float) -> JiraError:
+    if failed.what == http_exchange.CONNECT:
+        return JiraUnavailable("could not reach Jira (connection failed)")
+    if failed.what == http_exchange.TIMEOUT:
+        return JiraUnavailable(f"Jira did not answer in time (within {timeout:g} s)")
+    if failed.what == http_exchange.LOST:
+        return JiraUnavailable(f"the connection to Jira closed before an answer ({failed.cause})")
+    return JiraBadRequest(f"could not send the request to Jira ({failed.cause})")
+
+
+def translate(exc: Exception, timeout: float = 0.0) -> JiraError:
     if isinstance(exc, JiraError):
         return exc
+    if isinstance(exc, http_exchange.Failed):
+        return _unanswered(exc, timeout)
     if isinstance(exc, requests.Timeout):
         return JiraUnavailable(f"Jira did not answer in time ({exc.__class__.__name__})")
     if isinstance(exc, requests.ConnectionError):
@@ -95,12 +113,14 @@ def translate(exc: Exception) -> JiraError:
 
 
 @contextmanager
-def _translated(observe: Callable[[str], None] | None = None) -> Iterator[None]:
+def _translated(
+    observe: Callable[[str], None] | None = None, timeout: float = 0.0
+) -> Iterator[None]:
     """Map library errors to JiraError; tell `observe` each call's result ("ok" or a reason)."""
     try:
         yield
-    except (JIRAError, requests.RequestException) as exc:
-        error = translate(exc)
+    except (JIRAError, requests.RequestException, http_exchange.Failed) as exc:
+        error = translate(exc, timeout)
         if observe is not None:
             observe(error.reason)
         raise error from exc
@@ -142,31 +162,39 @@ class JiraClient:
         if auth not in AUTH_KINDS:
             raise ValueError(f"auth must be one of {AUTH_KINDS}")
         self.url = url.rstrip("/")
+        self.timeout = timeout
         self._observe = observe
         credentials: dict[str, Any] = (
             {"token_auth": api_token} if auth == "token" else {"basic_auth": (email, api_token)}
         )
-        with _translated(observe):
-            self._jira = JIRA(server=self.url, timeout=timeout, max_retries=0, **credentials)
-        self.deployment: str | None = self._jira.deploymentType  # "Cloud", "Server", None
+        # No server call in the library's constructor: `serverInfo` is read below, within
+        # the deadline, through the watched session.
+        self._jira = JIRA(
+            server=self.url, timeout=timeout, max_retries=0, get_server_info=False, **credentials
+        )
+        http_exchange.watch(self._jira._session)
+        info = self._get("serverInfo")
+        deployment = info.get("deploymentType") if isinstance(info, dict) else None
+        self.deployment: str | None = deployment if isinstance(deployment, str) else None
 
     def browse_url(self, key: str) -> str:
         return f"{self.url}/browse/{key}"
 
-    def _call(self, fn: Callable[[], T]) -> T:
-        with _translated(self._observe):
-            return fn()
+    def _call(self, method: str, path: str, **options: Any) -> Any:
+        """One request and its whole answer within `timeout` seconds; the JSON it holds."""
+        url = self._jira._get_url(path)
+        session = self._jira._session
+        with _translated(self._observe, self.timeout):
+            response = http_exchange.within(
+                self.timeout, lambda: session.request(method, url, **options)
+            )
+            return response.json() if response.content else {}
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        url = self._jira._get_url(path)
-        response = self._call(lambda: self._jira._session.get(url, params=params))
-        return response.json() if response.content else {}
+        return self._call("GET", path, params=params)
 
     def _send(self, method: str, path: str, body: Any, params: dict[str, Any] | None = None) -> Any:
-        url = self._jira._get_url(path)
-        send = getattr(self._jira._session, method)
-        response = self._call(lambda: send(url, data=json.dumps(body), params=params))
-        return response.json() if response.content else {}
+        return self._call(method.upper(), path, data=json.dumps(body), params=params)
 
     # -- search ------------------------------------------------------------------------
 
@@ -213,6 +241,10 @@ class JiraClient:
         if update:
             body["update"] = update
         self._send("put", f"issue/{key}", body, None if notify else {"notifyUsers": "false"})
+
+    def project_versions(self, project: str) -> list[dict[str, Any]]:
+        """`GET /project/{key}/versions`: every version of the project (id, name, released)."""
+        return list(self._get(f"project/{project}/versions"))
 
     # -- comments, links, transitions --------------------------------------------------
 

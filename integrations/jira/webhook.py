@@ -41,7 +41,8 @@ SIGNATURE_HEADER = "X-Hub-Signature"
 IDENTIFIER_HEADER = "X-Atlassian-Webhook-Identifier"
 STATUS_CATEGORIES = frozenset({"new", "indeterminate", "done"})
 # Known events we acknowledge and drop: issues we did not create are not ours, and comments,
-# worklogs, links and other version moves say nothing about whether a fix shipped.
+# worklogs, links and the other version moves say nothing about whether a fix shipped or
+# what it shipped in (a version's rename and unrelease do: they are read below).
 IGNORED_EVENTS = frozenset(
     {
         "jira:issue_created",
@@ -56,8 +57,6 @@ IGNORED_EVENTS = frozenset(
         "attachment_created",
         "attachment_deleted",
         "jira:version_created",
-        "jira:version_updated",
-        "jira:version_unreleased",
         "jira:version_deleted",
         "jira:version_moved",
         "jira:version_merged",
@@ -112,7 +111,19 @@ class VersionReleased:
     timestamp: datetime
 
 
-JiraEvent = IssueUpdated | IssueDeleted | VersionReleased
+@dataclass(frozen=True)
+class VersionChanged:
+    """A version renamed or otherwise edited (`jira:version_updated`), or released and then
+    unreleased (`jira:version_unreleased`): what a draft says of the issues in it may have
+    changed. Found, like a release's, by `fixVersion = <id>`."""
+
+    version_id: str
+    version_name: str | None
+    released: bool | None
+    timestamp: datetime
+
+
+JiraEvent = IssueUpdated | IssueDeleted | VersionReleased | VersionChanged
 
 
 def _signature(body: bytes, secret: str) -> str:
@@ -215,10 +226,36 @@ def _version_released(document: dict[str, Any]) -> VersionReleased:
     )
 
 
-_READERS: dict[str, Callable[[dict[str, Any]], JiraEvent]] = {
+def _version_changed(document: dict[str, Any]) -> VersionChanged | None:
+    """The version's id is all that is needed (its issues are looked up); a body without a
+    usable one is acknowledged and ignored, as these events were before they were read:
+    nothing of a problem depends on it alone, and a refusal would only bring Jira's retries."""
+    try:
+        version = obj(document.get("version"), "version")
+        name, released = version.get("name"), version.get("released")
+        version_id = required_identifier(version.get("id"), "version.id")
+        if not version_id.isdigit():  # Jira's are; only a number goes into the look-up
+            raise PayloadError("version.id is not a number")
+        return VersionChanged(
+            version_id=version_id,
+            version_name=" ".join(name.split())[:255] or None if isinstance(name, str) else None,
+            released=released if isinstance(released, bool) else None,
+            timestamp=_timestamp(document.get("timestamp")),
+        )
+    except PayloadError as exc:
+        log.warning(
+            "jira.webhook.ignored",
+            extra={"jira_event": document.get("webhookEvent"), "known": True, "error": str(exc)},
+        )
+        return None
+
+
+_READERS: dict[str, Callable[[dict[str, Any]], JiraEvent | None]] = {
     "jira:issue_updated": _issue_updated,
     "jira:issue_deleted": _issue_deleted,
     "jira:version_released": _version_released,
+    "jira:version_updated": _version_changed,
+    "jira:version_unreleased": _version_changed,
 }
 
 

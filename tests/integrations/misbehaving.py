@@ -12,8 +12,12 @@ import time
 from tests.serving import _Listener
 
 # Answered properly whatever the server's misbehaviour: Intercom's look-up of its admin,
-# which comes before the note (and writes nothing).
-LOOKUPS = {b"GET /me ": b'{"type": "admin", "id": "991"}'}
+# which comes before the note, and Jira's serverInfo, which the Jira client reads when it is
+# made (neither writes anything).
+LOOKUPS = {
+    b"GET /me ": b'{"type": "admin", "id": "991"}',
+    b"GET /rest/api/2/serverInfo ": b'{"deploymentType": "Cloud", "versionNumbers": [1001, 0, 0]}',
+}
 
 
 class _Server(_Listener):

@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -365,6 +366,79 @@ def test_a_server_silent_after_the_data_is_a_timeout_that_may_have_delivered(ser
 
     assert caught.value.reason == "timeout"
     assert "may have been accepted" in caught.value.message
+
+
+@dataclass
+class Dawdler(Recorder):
+    """Answers MAIL, RCPT and DATA each after `pause` seconds (and EHLO too unless
+    `brisk_ehlo`): every answer within a per-step timeout, the conversation long."""
+
+    pause: float = 1.2
+    brisk_ehlo: bool = False
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        if not self.brisk_ehlo:
+            await asyncio.sleep(self.pause)
+        session.host_name = hostname
+        return list(responses)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        await asyncio.sleep(self.pause)
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        await asyncio.sleep(self.pause)
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        await asyncio.sleep(self.pause)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def sent_within(send: Any) -> tuple[NotifyTransient, float]:
+    started = time.monotonic()
+    with pytest.raises(NotifyTransient) as caught:
+        send()
+    return caught.value, time.monotonic() - started
+
+
+def test_a_server_that_answers_each_command_slowly_is_cut_off_at_the_deadline(
+    serve: Any,
+) -> None:
+    """Each answer 1.2 s, within the 2 s a step may take; the whole conversation took more
+    than 5 s and was waited out, however slow the server chose to be."""
+    handler = Dawdler()
+    server = serve(handler)
+
+    error, took = sent_within(
+        lambda: send_mail(f"smtp://127.0.0.1:{server.port}", FROM, TO, SUBJECT, TEXT, timeout=2)
+    )
+
+    assert took < 4.5, took  # the 2 s deadline, and slack for a busy machine
+    assert (error.reason, error.ambiguous) == ("timeout_before_data", False), error
+    assert "did not answer within 2 s" in error.message
+    assert handler.received == []  # nothing whole went out: safe to send again
+
+
+def test_the_deadline_holds_over_starttls_too(serve: Any, certificate: tuple[Path, Path]) -> None:
+    handler = Dawdler(brisk_ehlo=True)
+    server = serve(handler, tls_context=server_tls(certificate), require_starttls=True)
+
+    error, took = sent_within(
+        lambda: send_mail(
+            f"smtp://127.0.0.1:{server.port}",
+            FROM,
+            TO,
+            SUBJECT,
+            TEXT,
+            timeout=2,
+            ssl_context=trusting(certificate),
+        )
+    )
+
+    assert took < 4.5, took
+    assert error.reason == "timeout_before_data" and handler.received == [], error
 
 
 # --- what is refused before any connection ---------------------------------------------------

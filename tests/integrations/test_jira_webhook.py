@@ -17,7 +17,13 @@ from jira import JIRA
 
 from integrations.events import PayloadError, SignatureError
 from integrations.jira import webhook
-from integrations.jira.webhook import FixVersion, IssueDeleted, IssueUpdated, VersionReleased
+from integrations.jira.webhook import (
+    FixVersion,
+    IssueDeleted,
+    IssueUpdated,
+    VersionChanged,
+    VersionReleased,
+)
 from integrations.signing import body_fingerprint
 from jira_sandbox import JiraSandbox
 from jira_sandbox import sign as sandbox_sign
@@ -543,7 +549,9 @@ def parses_or_refuses(body: bytes) -> None:
         event = parse(body)
     except PayloadError:
         return
-    assert event is None or isinstance(event, IssueUpdated | IssueDeleted | VersionReleased)
+    assert event is None or isinstance(
+        event, IssueUpdated | IssueDeleted | VersionReleased | VersionChanged
+    )
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
@@ -644,6 +652,34 @@ def test_sandbox_fix_version_edit_and_release_read_as_their_events(
     assert (released.version_id, released.version_name) == (version["id"], "2.0")
     assert released.project_id == str(sandbox.state.project("PROD").id)
     assert CLOCK <= released.timestamp < CLOCK + timedelta(seconds=1)
+
+
+def test_sandbox_version_rename_and_unrelease_read_as_version_changes(
+    sandbox: JiraSandbox,
+) -> None:
+    version = sandbox.create_version("2.0-rc1", released=True, send=False)
+
+    renamed = parse(sandbox.rename_version("2.0-rc1", "2.0", send=False))
+    unreleased = parse(sandbox.unrelease_version("2.0", send=False))
+
+    assert renamed == VersionChanged(version["id"], "2.0", True, renamed.timestamp)  # type: ignore[union-attr]  # checked by the comparison
+    assert unreleased == VersionChanged(version["id"], "2.0", False, unreleased.timestamp)  # type: ignore[union-attr]  # as above
+    assert CLOCK <= renamed.timestamp < CLOCK + timedelta(seconds=1)  # type: ignore[union-attr]  # as above
+
+
+@pytest.mark.parametrize("event", ["jira:version_updated", "jira:version_unreleased"])
+@pytest.mark.parametrize(
+    "version", [None, [], {"name": "2.0"}, {"id": True}, {"id": "1 OR 1=1"}, {"id": "x y"}]
+)
+def test_a_version_change_without_a_usable_id_is_ignored_not_refused(
+    event: str, version: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=webhook.__name__)
+    body: dict[str, Any] = {"webhookEvent": event, "timestamp": 1764000000000}
+    if version is not None:
+        body["version"] = version
+    assert parse(encode(body)) is None
+    assert [r.msg for r in caplog.records] == ["jira.webhook.ignored"]
 
 
 def test_sandbox_label_edit_reads_as_a_labels_change(sandbox: JiraSandbox, issue_key: str) -> None:

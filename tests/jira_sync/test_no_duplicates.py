@@ -5,14 +5,18 @@ brought back after exactly the wait it asked for."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlmodel import Session
 
+from integrations.jira.errors import JiraUnavailable
 from tests.jira_sync.conftest import drive, one_problem, problem_row
 from tests.support import inline_runtime
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.tracker import create, sync
+from voice_router.tracker.client import forget_clients
 from workers.jobs import sync_jira
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -45,6 +49,31 @@ def test_a_create_whose_answer_was_lost_gives_exactly_one_issue(
     assert key_of(runtime.engine, problem_id) == issue["key"]
     assert sync.sync_problem(runtime.engine, settings, problem_id).action == "unchanged"
     assert len(jira.issues()) == 1
+    runtime.engine.dispose()
+
+
+@pytest.mark.parametrize("jira", [{"index_lag": 30}], indirect=True)
+def test_a_create_whose_answer_trickles_is_cut_off_and_adopted_never_sent_twice(
+    make_settings, jira, clock, monkeypatch
+):
+    """A proxy that sends Jira's answer a byte at a time (each within requests' per-read
+    timeout) held the sync, and Jira's lane behind it, until the last byte; the create is
+    cut off at the client's deadline, and the issue Jira made is found and adopted."""
+    monkeypatch.setattr("voice_router.tracker.client.CLIENT_TIMEOUT", 2.0)
+    forget_clients()
+    runtime, settings, problem_id = one_problem(make_settings, jira)
+    jira.trickle_next("POST", CREATE, seconds=30)
+    started = time.monotonic()
+    with pytest.raises(JiraUnavailable, match="in time"):
+        sync.sync_problem(runtime.engine, settings, problem_id)
+    took = time.monotonic() - started
+
+    actions = drive(runtime.engine, settings, problem_id, clock, 30)
+
+    assert took < 8, took  # the 2 s deadline and slack for a busy machine, not the 30 s
+    [issue] = jira.issues()
+    assert actions[-1] == "adopted" and jira.count_calls("POST", CREATE) == 1, actions
+    assert key_of(runtime.engine, problem_id) == issue["key"]
     runtime.engine.dispose()
 
 

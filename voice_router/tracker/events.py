@@ -15,7 +15,7 @@ from voice_router.models import Setting
 from voice_router.platform.settings import Settings
 
 log = logging.getLogger(__name__)
-RELEASE_PREFIX = "jira_release:"  # a `setting` row per released version still to apply
+RELEASE_PREFIX = "jira_release:"  # a `setting` row per version (released, renamed ...) to apply
 
 
 @dataclass
@@ -88,16 +88,30 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
     ):
         owe_release(session, event.version_id, event.timestamp)
         outcome.releases_owed = True
+    elif isinstance(event, webhook.VersionChanged) and settings.jira.url:
+        # Renamed, or unreleased: its issues' states are read again, as for a release, so
+        # the drafts name the version as Jira does now (and, with shipped_when = "released",
+        # a problem whose only released version was unreleased is no longer shipped).
+        owe_release(session, event.version_id, event.timestamp)
+        outcome.releases_owed = True
 
 
 def owe_release(session: Session, version_id: str, released_at: datetime) -> None:
-    """Record, in the caller's transaction, that this release is still to be applied
-    (voice_router/tracker/releases.py searches Jira for its issues, outside any batch). Only
+    """Record, in the caller's transaction, that this version's issues are still to be read
+    and applied, as of `released_at` (voice_router/tracker/releases.py searches Jira for
+    them, outside any batch): a release, a rename, an unrelease. A version already owed is
+    owed as of the later of the two events (the look-up reads Jira as it is by then). Only
     a number goes into that search: another version id is logged and dropped."""
     if not version_id.isdigit() or len(version_id) > 20:
         log.warning("jira.release.ignored", extra={"reason": "version id is not a number"})
         return
     key = f"{RELEASE_PREFIX}{version_id}"
-    if session.get(Setting, key) is None:
+    row = session.get(Setting, key)
+    if row is None:
         record = {"released_at": released_at.isoformat(), "attempts": 0, "due": ""}
         session.add(Setting(key=key, value=json.dumps(record)))
+        return
+    record = json.loads(row.value)
+    if released_at > datetime.fromisoformat(str(record["released_at"])):
+        row.value = json.dumps({**record, "released_at": released_at.isoformat()})
+        session.add(row)

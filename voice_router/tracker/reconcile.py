@@ -21,7 +21,7 @@ from voice_router.models import Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.tracker import duplicates, search
+from voice_router.tracker import duplicates, search, versions
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
 from voice_router.tracker.released import apply_released, find_released
 
@@ -85,6 +85,7 @@ def reconcile(
             client, jql_since(settings, since, now), FIELDS, progress=progress
         )
         released = find_released(engine, settings, client, FIELDS, _updated_at)
+        released += versions.find_changed(engine, settings, client, FIELDS, _updated_at)
         result.issues_seen = len(issues) + len(released)
         result.duplicates = duplicates.sweep(engine, settings, client, issues)
         outcome = JiraOutcome()

@@ -49,15 +49,30 @@ def find_released(
             )
         ).all()
     applied_at = {problem_id: at for problem_id, at in waiting}
+    return labelled_states(
+        settings, client, applied_at, "fixVersion in releasedVersions()", fields, updated_at
+    )
+
+
+def labelled_states(
+    settings: Settings,
+    client: JiraClient,
+    applied_at: dict[int, datetime | None],
+    condition: str,
+    fields: str,
+    updated_at: Callable[[dict[str, Any]], datetime],
+) -> list[tuple[dict[str, Any], datetime]]:
+    """The issues of these problems (by their labels, 50 to a search) that also meet the JQL
+    `condition` (or all of them, with none), each with its state's time: just after the last
+    state applied to its problem (`applied_at`), so what Jira says now wins over it."""
     found = []
     ids = sorted(applied_at)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         labels = ", ".join(f'"{problem_label(problem_id)}"' for problem_id in chunk)
-        jql = (
-            f'project = "{settings.jira.project}" AND labels in ({labels}) '
-            "AND fixVersion in releasedVersions()"
-        )
+        jql = f'project = "{settings.jira.project}" AND labels in ({labels})'
+        if condition:
+            jql += f" AND {condition}"
         for issue in search.search_all(client, jql, fields):
             at = updated_at(issue)
             for label in (issue.get("fields") or {}).get("labels") or []:
