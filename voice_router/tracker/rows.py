@@ -54,6 +54,19 @@ def store_for_issue(engine: Engine, problem_id: int, key: str, **values: object)
     return bool(done)
 
 
+def store_if_no_issue(engine: Engine, problem_id: int, **values: object) -> bool:
+    """Write `values` only while the problem has no issue: a merge may have handed it the
+    merged problem's, or a person linked one, while a create or a search was on its way.
+    True when written."""
+    with session_scope(engine) as session:
+        done = session.execute(
+            sa.update(Problem)
+            .where(col(Problem.id) == problem_id, col(Problem.jira_key).is_(None))
+            .values(**values)
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
+    return bool(done)
+
+
 def record_error(engine: Engine, problem_id: int, message: str) -> None:
     """Keep Jira's error on the problem, masked as a log line is (`masking.scrub_text`):
     every agent reads it in the API and the UI, and Jira's text, or a proxy's in front of

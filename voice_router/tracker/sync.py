@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class SyncOutcome:
     # off | gone | waiting | unlinked | created | adopted | updated | unchanged | merged |
+    # kept (an issue given meanwhile, the one made for it settled as a duplicate) |
     # confirming (come back in `retry_in` seconds) | error
     action: str
     key: str | None = None
