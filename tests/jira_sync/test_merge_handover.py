@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from integrations.jira.render import BEGIN
-from tests.jira_sync.conftest import jira_table
+from tests.jira_sync.conftest import jira_table, label
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.tracker.reconcile import reconcile
@@ -97,13 +97,13 @@ def test_a_merge_while_the_survivors_create_is_in_flight_leaves_one_live_issue(t
     kept = row(runtime, "okta-loop")
     assert kept.jira_key == "PROD-1" and row(runtime, "sso-login").jira_key is None
     fields = sandbox.issue("PROD-1")["fields"]
-    assert f"vr-problem-{survivor.id}" in fields["labels"]
+    assert label(runtime.engine, survivor.id) in fields["labels"]
     assert "|4|4|" in fields["description"]  # the group's four customers
     duplicate = sandbox.issue("PROD-2")["fields"]
     assert duplicate["resolution"]["name"] == "Duplicate"
     [link] = duplicate["issuelinks"]
     assert link["outwardIssue"]["key"] == "PROD-1"
-    assert f"vr-problem-{survivor.id}" not in duplicate["labels"]
+    assert label(runtime.engine, survivor.id) not in duplicate["labels"]
     assert BEGIN not in (duplicate["description"] or "")
 
 

@@ -27,8 +27,9 @@ from integrations.jira.errors import JiraError, JiraUnavailable
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.settings import Settings
+from voice_router.problems.issue_labels import problem_label
 from voice_router.tracker import search
-from voice_router.tracker.rows import holder_of, load, problem_label, store, store_if_no_issue
+from voice_router.tracker.rows import holder_of, load, store, store_if_no_issue
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,15 @@ def create_or_adopt(
     client: JiraClient,
     problem: Problem,
     fields: dict[str, Any],
+    install: str,
 ) -> CreateStep:
     """`fields`: the whole create (summary, description, labels, ...), project and type
-    added here."""
+    added here; `install`: this install's name, in the per-problem label."""
     jira = settings.jira
-    labelled = search.labelled(client, jira.project, problem_label(problem.id))
+    labelled = search.labelled(client, jira.project, problem_label(problem.id, install))
     found = unheld(engine, problem.id, labelled)
     if found:
-        return adopt(engine, settings, client, problem.id, found)
+        return adopt(engine, settings, client, problem.id, found, install)
     now = utcnow()
     if problem.jira_create_sent_at is not None:
         elapsed = (now - to_utc(problem.jira_create_sent_at)).total_seconds()
@@ -88,7 +90,7 @@ def create_or_adopt(
         jira_person_issue=False,
         jira_remote_link_at=None,
     ):
-        return _made_meanwhile(engine, settings, client, problem.id, [created.key])
+        return _made_meanwhile(engine, settings, client, problem.id, [created.key], install)
     return CreateStep("created", created.key)
 
 
@@ -104,6 +106,7 @@ def adopt(
     client: JiraClient,
     problem_id: int,
     found: list[dict[str, Any]],
+    install: str,
 ) -> CreateStep:
     """Take the oldest issue carrying the problem's label (an earlier create whose answer
     was lost); any younger ones are settled as its duplicates."""
@@ -124,10 +127,10 @@ def adopt(
         jira_person_issue=False,
     ):
         keys = [i["key"] for i in found]
-        return _made_meanwhile(engine, settings, client, problem_id, keys)
+        return _made_meanwhile(engine, settings, client, problem_id, keys, install)
     log.info("jira.sync.adopted", extra={"problem_id": problem_id, "issue": key})
     for duplicate in found[1:]:
-        duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key)
+        duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key, install)
     return CreateStep("adopted", key)
 
 
@@ -137,6 +140,7 @@ def _made_meanwhile(
     client: JiraClient,
     problem_id: int,
     keys: list[str],
+    install: str,
 ) -> CreateStep:
     """The problem got an issue while its own create (or search) was on its way: a merge
     handed it the merged problem's, or a person linked one. That issue stays; the ones made
@@ -150,7 +154,7 @@ def _made_meanwhile(
         return CreateStep("created", keys[0])
     for key in keys:
         if key != current:
-            duplicates.close_duplicate(settings, client, problem_id, key, current)
+            duplicates.close_duplicate(settings, client, problem_id, key, current, install)
     log.info(
         "jira.sync.kept", extra={"problem_id": problem_id, "issue": current, "duplicates": keys}
     )

@@ -1,5 +1,6 @@
 """A problem's Jira columns: small writes, each its own transaction, and the names voice-router
-puts on issues (the per-problem label, the remote link's global id)."""
+puts on issues (the remote link's global id; the per-problem label is spelled in
+problems/issue_labels.py, which closing reads too)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,6 @@ log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 32767  # Jira's limit for a description or a comment, in characters
 PENDING = "pending"  # a note whose comment was sent and not confirmed yet
-
-
-def problem_label(problem_id: int) -> str:
-    return f"vr-problem-{problem_id}"
 
 
 def remote_link_id(base_url: str, problem_id: int) -> str:

@@ -41,6 +41,7 @@ from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.platform.clock import iso, utcnow
 from voice_router.platform.settings import JiraSettings, Settings
 from voice_router.problems.impact import active_in, merge_group, trends
+from voice_router.problems.issue_labels import install_of, problem_label
 from voice_router.problems.quotes import mask_contacts, quotes_for
 from voice_router.tracker import comments, links
 from voice_router.tracker.client import client_for
@@ -49,7 +50,6 @@ from voice_router.tracker.rows import (
     TEXT_LIMIT,
     detach_keys,
     load,
-    problem_label,
     problem_url,
     record_error,
     remote_link_id,
@@ -117,8 +117,8 @@ def _fields(jira: JiraSettings, problem: Problem) -> dict[str, object]:
     return fields
 
 
-def _labels(jira: JiraSettings, problem_id: int) -> list[str]:
-    return list(dict.fromkeys([*jira.labels, problem_label(problem_id)]))
+def _labels(jira: JiraSettings, problem_id: int, install: str) -> list[str]:
+    return list(dict.fromkeys([*jira.labels, problem_label(problem_id, install)]))
 
 
 def _content_hash(fields: dict[str, object], block: str, labels: list[str]) -> str:
@@ -174,7 +174,8 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         return SyncOutcome("unlinked")  # a person unlinked it, or it was deleted: they decide
     if impact is None:
         return SyncOutcome("waiting")
-    fields, labels = _fields(jira, problem), _labels(jira, problem_id)
+    install = install_of(engine)
+    fields, labels = _fields(jira, problem), _labels(jira, problem_id, install)
     digest = _content_hash(fields, render_block(impact), labels)
     if _in_place(problem, digest) and not comments.notes_pending(engine, problem_id):
         return SyncOutcome("unchanged", problem.jira_key)  # nothing to say: no call at all
@@ -188,6 +189,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
             client,
             problem,
             {**fields, "labels": labels, "description": description},
+            install,
         )
         if step.action == "confirming":
             return SyncOutcome("confirming", retry_in=step.retry_in)
