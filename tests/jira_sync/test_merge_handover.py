@@ -1,5 +1,6 @@
-"""A merged problem's Jira issue handed to a survivor that had none: one live issue for the
-group however the merge meets the survivor's own create."""
+"""A merged problem's issue handed to a survivor that had none: one live issue for the
+group however the merge meets the survivor's own create, and an unmerge gives the issue
+back to the problem it was made for, with no trace of the other left on it."""
 
 from __future__ import annotations
 
@@ -105,6 +106,62 @@ def test_a_merge_while_the_survivors_create_is_in_flight_leaves_one_live_issue(t
     assert link["outwardIssue"]["key"] == "PROD-1"
     assert label(runtime.engine, survivor.id) not in duplicate["labels"]
     assert BEGIN not in (duplicate["description"] or "")
+
+
+def unmerge(client, runtime, merged: int):  # type: ignore[no-untyped-def]
+    return client.post(f"/api/v1/problems/{merged}/unmerge", headers=token(runtime, "pm"))
+
+
+def test_an_unmerge_gives_the_handed_over_issue_back_without_the_survivors_marks(two, sandbox):
+    """Fault audit: after the unmerge the survivor kept PROD-1, still labelled for the
+    merged problem, which got a second issue of its own: PROD-1's history (comments,
+    status, the people working it) left the problem it was made for."""
+    runtime, client = two
+    merged, survivor = row(runtime, "sso-login"), row(runtime, "okta-loop")
+    assert merge(client, runtime, merged.id, survivor.id).get_json()["jira"]["key"] == "PROD-1"
+    assert label(runtime.engine, survivor.id) in sandbox.issue("PROD-1")["fields"]["labels"]
+
+    answer = unmerge(client, runtime, merged.id)
+    runtime.queue.run_due_syncs()
+
+    assert answer.status_code == 200 and answer.get_json()["jira"]["key"] == "PROD-1"
+    assert row(runtime, "okta-loop").jira_key is None  # one customer: below min_customers
+    assert [i["key"] for i in sandbox.issues()] == ["PROD-1"]
+    fields = sandbox.issue("PROD-1")["fields"]
+    assert set(fields["labels"]) == {"voice-router", label(runtime.engine, merged.id)}
+    assert "|2|2|" in fields["description"]  # sso-login's two customers again
+    [link] = sandbox.remote_links("PROD-1")
+    assert link["object"]["url"] == f"https://vr.example/problems/{merged.id}"
+
+    sandbox.transition("PROD-1", "Done", resolution="Fixed")
+    reconcile(runtime.engine, runtime.settings)
+    assert (row(runtime, "sso-login").status, row(runtime, "okta-loop").status) == (
+        "shipped",
+        "open",
+    )
+
+
+def test_after_an_unmerge_the_survivor_with_customers_enough_gets_its_own_issue(two, sandbox):
+    runtime, client = two
+    merged, survivor = row(runtime, "sso-login"), row(runtime, "okta-loop")
+    assert merge(client, runtime, merged.id, survivor.id).status_code == 200
+    report(client, "T4", "d@hooli.com", "pain-okta-loop")  # the survivor's own second
+    runtime.queue.run_due_syncs()
+
+    assert unmerge(client, runtime, merged.id).status_code == 200
+    runtime.queue.run_due_syncs()
+
+    assert row(runtime, "sso-login").jira_key == "PROD-1"
+    assert row(runtime, "okta-loop").jira_key == "PROD-2"
+    assert set(sandbox.issue("PROD-1")["fields"]["labels"]) == {
+        "voice-router",
+        label(runtime.engine, merged.id),
+    }
+    assert set(sandbox.issue("PROD-2")["fields"]["labels"]) == {
+        "voice-router",
+        label(runtime.engine, survivor.id),
+    }
+    assert len(live(sandbox)) == 2
 
 
 def test_a_create_whose_answer_was_lost_before_the_merge_is_settled_by_reconcile(two, sandbox):

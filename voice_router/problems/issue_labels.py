@@ -80,3 +80,15 @@ def problem_of(label: object, install: str) -> int | None:
     if ours and ours.group(2) == install:
         return int(ours.group(1))
     return int(legacy.group(1)) if legacy else None
+
+
+def others(labels: Iterable[object], problem_id: int, install: str) -> list[str]:
+    """Labels of other problems of this install (or old labels of other problems) on an
+    issue `problem_id` holds: left by a merge that handed the issue over, or an unmerge
+    that gave it back. One issue, one problem: they come off."""
+    found = []
+    for label in labels:
+        named = problem_of(label, install)
+        if named is not None and named != problem_id:
+            found.append(str(label))
+    return found
