@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from integrations.jira.render import BEGIN
-from tests.jira_sync.conftest import jira_table, label
+from tests.jira_sync.conftest import jira_table, label, labels_naming
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.tracker.reconcile import reconcile
@@ -119,7 +119,11 @@ def test_an_unmerge_gives_the_handed_over_issue_back_without_the_survivors_marks
     runtime, client = two
     merged, survivor = row(runtime, "sso-login"), row(runtime, "okta-loop")
     assert merge(client, runtime, merged.id, survivor.id).get_json()["jira"]["key"] == "PROD-1"
-    assert label(runtime.engine, survivor.id) in sandbox.issue("PROD-1")["fields"]["labels"]
+    handed = sandbox.issue("PROD-1")["fields"]["labels"]
+    assert label(runtime.engine, survivor.id) in handed  # the survivor keeps it now,
+    assert not labels_naming(handed, merged.id)  # and it names no other problem
+    [link] = sandbox.remote_links("PROD-1")
+    assert link["object"]["url"] == f"https://vr.example/problems/{survivor.id}"
 
     answer = unmerge(client, runtime, merged.id)
     runtime.queue.run_due_syncs()
