@@ -156,7 +156,8 @@ def _made_meanwhile(
         if key != current:
             duplicates.close_duplicate(settings, client, problem_id, key, current, install)
     log.info(
-        "jira.sync.kept", extra={"problem_id": problem_id, "issue": current, "duplicates": keys}
+        "jira.create.superseded",
+        extra={"problem_id": problem_id, "issue": current, "duplicates": keys},
     )
     return CreateStep("kept", current)
 

@@ -31,11 +31,12 @@ from voice_router.models import Problem
 from voice_router.platform import schedule
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
+from voice_router.problems.handover import repost_notes
 from voice_router.problems.issue_labels import install_of, labelled, labels_of, problem_label
 from voice_router.tracker import search
 from voice_router.tracker.comments import comment_once
 from voice_router.tracker.links import take_off
-from voice_router.tracker.rows import holder_of, load, problem_url, repost_notes
+from voice_router.tracker.rows import holder_of, load, problem_url
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,8 @@ from sqlmodel import Session, col, select
 from voice_router.models import Problem
 from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.masking import scrub_text
-from voice_router.problems.handover import PENDING, repost_notes
 
 log = logging.getLogger(__name__)
-__all__ = ["PENDING", "repost_notes"]  # kept here for the tracker's modules
 
 TEXT_LIMIT = 32767  # Jira's limit for a description or a comment, in characters
 
