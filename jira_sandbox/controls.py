@@ -194,6 +194,11 @@ class SandboxControls(SiteControls):
         that still commits after the client gave up)."""
         self.state.traffic.add("delay", method, path_regex, times, seconds=seconds)
 
+    def release_delayed(self) -> None:
+        """Let every request held by `delay_next` go on at once (a test that holds a request
+        in flight until it has done what it wanted meanwhile); later delays pass at once."""
+        self.state.traffic.wake.set()
+
     def drop_after_commit_next(
         self,
         method: str,

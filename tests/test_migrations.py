@@ -75,6 +75,8 @@ CHANGED_BY_0020 = {
     ("add_column", "jira_issue_id"),
     ("add_index", "ix_problem_jira_issue_id"),
 }
+# What 0021 changed: a merged problem remembers the issue it handed to its survivor.
+CHANGED_BY_0021 = {("add_column", "jira_handed_key")}
 
 
 def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -89,17 +91,20 @@ def test_the_newest_migrations_go_down_and_up_again(database_url: str) -> None:
         newest = current_revision(engine)
         command.downgrade(alembic_config(engine), "-1")
         assert current_revision(engine) != newest
-        assert _changes(engine) == CHANGED_BY_0020
+        assert _changes(engine) == CHANGED_BY_0021
         command.downgrade(alembic_config(engine), "-1")
-        assert _changes(engine) == CHANGED_BY_0020 | CHANGED_BY_0019
+        assert _changes(engine) == CHANGED_BY_0021 | CHANGED_BY_0020
+        command.downgrade(alembic_config(engine), "-1")
+        since_0019 = CHANGED_BY_0021 | CHANGED_BY_0020 | CHANGED_BY_0019
+        assert _changes(engine) == since_0019
         postgresql = engine.dialect.name == "postgresql"
         assert _fillfactor(engine) == ("default" if postgresql else None)
         command.downgrade(alembic_config(engine), "-1")
-        assert _changes(engine) == CHANGED_BY_0020 | CHANGED_BY_0019 | CHANGED_BY_0018
+        assert _changes(engine) == since_0019 | CHANGED_BY_0018
         command.downgrade(alembic_config(engine), "-1")
         if engine.dialect.name == "postgresql":  # 0017 changes PostgreSQL's schema only
             assert not _triggers(engine) & SETWISE_TRIGGERS
-        assert _changes(engine) == CHANGED_BY_0020 | CHANGED_BY_0019 | CHANGED_BY_0018
+        assert _changes(engine) == since_0019 | CHANGED_BY_0018
         upgrade(engine)
         assert _drift(engine) == []
         assert _fillfactor(engine) == ("80" if postgresql else None)

@@ -170,6 +170,9 @@ class Problem(SQLModel, table=True):
     # Issues voice-router still has to take its block and per-problem label off
     # (unlinked, or replaced by another link), space-separated.
     jira_detach_keys: str | None = Field(default=None, max_length=500)
+    # The issue this merged problem handed to its survivor, which had none: an unmerge
+    # gives it back (problems/merging.py).
+    jira_handed_key: str | None = Field(default=None, max_length=50)
     # The fix version(s) Jira names for the issue, for the notify list's message drafts.
     jira_fix_version: str | None = Field(default=None, max_length=255)
     # A PM renamed the problem: its title is theirs, no longer derived from the tag.

@@ -269,6 +269,10 @@ class JiraClient:
     def remote_links(self, key: str) -> list[dict[str, Any]]:
         return list(self._get(f"issue/{key}/remotelink"))
 
+    def delete_remote_link(self, key: str, global_id: str) -> None:
+        """`DELETE /issue/{key}/remotelink?globalId=...`."""
+        self._call("DELETE", f"issue/{key}/remotelink", params={"globalId": global_id})
+
     def link_issues(self, link_type: str, inward_key: str, outward_key: str) -> None:
         """`POST /issueLink`. As Jira's UI then shows it, the *inward* issue gets the type's
         outward phrase: inward "duplicates" / "blocks" outward."""

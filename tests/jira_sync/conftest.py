@@ -140,3 +140,17 @@ def drive(engine, settings, problem_id, clock: Clock, step: float) -> list[str]:
 def problem_row(engine, problem_id: int) -> Problem:  # type: ignore[no-untyped-def]
     with Session(engine, expire_on_commit=False) as session:
         return session.get(Problem, problem_id)
+
+
+def label(engine, problem_id: int) -> str:  # type: ignore[no-untyped-def]
+    """The problem's per-problem label, in its install's spelling."""
+    from voice_router.problems.issue_labels import install_of, problem_label
+
+    return problem_label(problem_id, install_of(engine))
+
+
+def labels_naming(labels, problem_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The per-problem labels among `labels` that name the problem, in any spelling."""
+    import re
+
+    return [str(x) for x in labels if re.fullmatch(rf"vr-problem-{problem_id}(-[a-z0-9]+)?", x)]

@@ -9,7 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from tests.jira_sync.conftest import drive, file_by_hand, one_problem, problem_row
+from tests.jira_sync.conftest import (
+    drive,
+    file_by_hand,
+    label,
+    labels_naming,
+    one_problem,
+    problem_row,
+)
 from tests.support import inline_runtime, token
 from voice_router.tracker import create, sync
 from voice_router.tracker.reconcile import reconcile
@@ -38,7 +45,7 @@ def assert_settled_as_duplicate(jira, key: str, survivor: str, problem_id: int) 
     assert survivor in comment["body"]
     assert fields["status"]["statusCategory"]["key"] == "done"
     assert fields["resolution"]["name"] == "Duplicate"
-    assert f"vr-problem-{problem_id}" not in fields["labels"]
+    assert not labels_naming(fields["labels"], problem_id)
     assert "voice-router-begin" not in (fields["description"] or "")
 
 
@@ -49,7 +56,7 @@ def test_reconcile_keeps_the_oldest_and_settles_the_other(make_settings, jira, c
     assert sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
     [first] = [i["key"] for i in jira.issues()]
     clock.advance(60)
-    second = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
+    second = file_issue(jira, ["voice-router", label(runtime.engine, problem_id)])
     lag = jira.state.search_lag
     if lag:
         assert reconcile(runtime.engine, settings).duplicates == []  # not searchable yet
@@ -58,7 +65,7 @@ def test_reconcile_keeps_the_oldest_and_settles_the_other(make_settings, jira, c
     assert reconcile(runtime.engine, settings).duplicates == [problem_id]
 
     assert_settled_as_duplicate(jira, second, first, problem_id)
-    assert f"vr-problem-{problem_id}" in labels_of(jira, first)
+    assert label(runtime.engine, problem_id) in labels_of(jira, first)
     assert problem_row(runtime.engine, problem_id).jira_key == first
     jira.reset_calls()
     clock.advance(lag + 1)
@@ -76,7 +83,7 @@ def test_a_problem_pointing_at_the_younger_issue_moves_to_the_oldest_with_its_no
     a restored database, say); reconcile finds both once the index catches up."""
     waiting, settings, problem_id = one_problem(make_settings, jira)
     runtime = inline_runtime(settings)
-    older = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
+    older = file_issue(jira, ["voice-router", label(runtime.engine, problem_id)])
     clock.advance(1)
     assert sync.sync_problem(runtime.engine, settings, problem_id).action == "created"
     younger = problem_row(runtime.engine, problem_id).jira_key
@@ -114,7 +121,7 @@ def test_a_problem_pointing_at_the_younger_issue_moves_to_the_oldest_with_its_no
 def test_a_persons_linked_issue_survives_even_when_younger(make_settings, jira, clock):
     waiting, settings, problem_id = one_problem(make_settings, jira)
     runtime = inline_runtime(settings)
-    orphan = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
+    orphan = file_issue(jira, ["voice-router", label(runtime.engine, problem_id)])
     clock.advance(5)
     theirs = file_issue(jira, ["customer-login"], summary="Login broken for Oscorp (Jane)")
     client = create_app(runtime=runtime).test_client()
@@ -144,7 +151,7 @@ def test_without_transition_rights_the_duplicate_is_linked_and_unlabelled_but_le
     sync.sync_problem(runtime.engine, settings, problem_id)
     first = problem_row(runtime.engine, problem_id).jira_key
     clock.advance(1)
-    second = file_issue(jira, ["voice-router", f"vr-problem-{problem_id}"])
+    second = file_issue(jira, ["voice-router", label(runtime.engine, problem_id)])
     jira.revoke("TRANSITION_ISSUES")
 
     assert reconcile(runtime.engine, settings).duplicates == [problem_id]
@@ -152,7 +159,7 @@ def test_without_transition_rights_the_duplicate_is_linked_and_unlabelled_but_le
     fields = jira.issue(second)["fields"]
     assert fields["status"]["statusCategory"]["key"] == "new"
     assert fields["issuelinks"][0]["outwardIssue"]["key"] == first
-    assert f"vr-problem-{problem_id}" not in fields["labels"]
+    assert not labels_naming(fields["labels"], problem_id)
     assert reconcile(runtime.engine, settings).duplicates == []
     runtime.engine.dispose()
     waiting.engine.dispose()
@@ -174,8 +181,8 @@ def test_an_index_slower_than_the_confirm_window_still_ends_with_one_open_issue(
 
     assert reconcile(runtime.engine, settings).duplicates == [problem_id]
 
-    label = f"vr-problem-{problem_id}"
-    carrying = [i for i in jira.issues() if label in i["fields"]["labels"]]
+    own = label(runtime.engine, problem_id)
+    carrying = [i for i in jira.issues() if own in i["fields"]["labels"]]
     [kept] = carrying
     assert kept["fields"]["status"]["statusCategory"]["key"] != "done"
     assert kept["key"] == min((i for i in jira.issues()), key=lambda i: int(i["id"]))["key"]

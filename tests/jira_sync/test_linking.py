@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from integrations.jira.render import BEGIN, END
-from tests.jira_sync.conftest import file_by_hand, jira_table
+from tests.jira_sync.conftest import file_by_hand, jira_table, label, labels_naming
 from tests.support import by_key, generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
@@ -88,7 +88,8 @@ def test_a_linked_issue_keeps_its_summary_text_and_labels_and_gains_ours(waiting
     assert fields["summary"] == THEIR_SUMMARY
     assert fields["description"].startswith(THEIR_TEXT + "\n\n" + BEGIN)
     assert fields["description"].endswith(END)
-    assert set(fields["labels"]) == {"customer-login", "voice-router", f"vr-problem-{problem.id}"}
+    own = label(runtime.engine, problem.id)
+    assert set(fields["labels"]) == {"customer-login", "voice-router", own}
     assert sandbox.remote_links(key)[0]["object"]["url"].endswith(f"/problems/{problem.id}")
 
 
@@ -132,7 +133,7 @@ def test_linking_an_issue_another_problem_holds_is_409_naming_that_problem(waiti
 
     assert by_key(client, runtime)["okta-loop"]["jira"] is None
     assert sandbox.issue(key)["fields"]["description"] == before
-    assert f"vr-problem-{other.id}" not in sandbox.issue(key)["fields"]["labels"]
+    assert not labels_naming(sandbox.issue(key)["fields"]["labels"], other.id)
 
 
 def test_the_database_holds_one_issue_to_one_problem(waiting, sandbox):
@@ -200,9 +201,9 @@ def test_linking_another_issue_moves_the_block_and_label_off_the_first(waiting, 
     assert link(client, runtime, problem.id, second).status_code == 200
 
     assert sandbox.issue(first)["fields"]["description"] == THEIR_TEXT
-    assert f"vr-problem-{problem.id}" not in sandbox.issue(first)["fields"]["labels"]
+    assert not labels_naming(sandbox.issue(first)["fields"]["labels"], problem.id)
     assert BEGIN in sandbox.issue(second)["fields"]["description"]
-    assert f"vr-problem-{problem.id}" in sandbox.issue(second)["fields"]["labels"]
+    assert label(runtime.engine, problem.id) in sandbox.issue(second)["fields"]["labels"]
 
 
 def test_a_merged_problems_issue_moves_to_a_survivor_without_one(waiting, sandbox):
@@ -217,5 +218,5 @@ def test_a_merged_problems_issue_moves_to_a_survivor_without_one(waiting, sandbo
     assert problem_row(runtime, "sso-login").jira_key is None
     fields = sandbox.issue(key)["fields"]
     assert fields["summary"] == THEIR_SUMMARY  # still a person's issue
-    assert f"vr-problem-{survivor.id}" in fields["labels"]
+    assert label(runtime.engine, survivor.id) in fields["labels"]
     assert sync.sync_problem(runtime.engine, runtime.settings, survivor.id).action == "unchanged"

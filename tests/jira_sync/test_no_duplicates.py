@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 
 from integrations.jira.errors import JiraUnavailable
-from tests.jira_sync.conftest import drive, one_problem, problem_row
+from tests.jira_sync.conftest import drive, label, one_problem, problem_row
 from tests.support import inline_runtime
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
@@ -85,7 +85,7 @@ def test_the_adopted_issue_gets_the_block_labels_and_link_in_the_same_sync(
     jira.drop_after_commit_next("POST", CREATE)
     drive(runtime.engine, settings, problem_id, clock, 2)
     [issue] = jira.issues()
-    assert "vr-problem-" in " ".join(issue["fields"]["labels"])
+    assert label(runtime.engine, problem_id) in issue["fields"]["labels"]
     assert "|1|1|" in issue["fields"]["description"]
     [link] = jira.remote_links(issue["key"])
     assert link["object"]["url"] == f"https://vr.example/problems/{problem_id}"

@@ -10,7 +10,7 @@ import requests
 from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraRateLimited, JiraUnavailable
-from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table
+from tests.jira_sync.conftest import EMAIL, TOKEN, jira_table, label
 from tests.support import generic_delivery, inline_runtime, post_signed, token
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
@@ -103,7 +103,7 @@ def test_labels_a_person_removed_come_back_with_the_next_block_rewrite(client, r
     sandbox.edit(problem.jira_key, {"labels": ["triaged"]}, send=False)
     report(client, "T2", "b@globex.io")
     labels = set(sandbox.issue(problem.jira_key)["fields"]["labels"])
-    assert labels == {"triaged", "voice-router", f"vr-problem-{problem.id}"}
+    assert labels == {"triaged", "voice-router", label(runtime.engine, problem.id)}
 
 
 def test_a_block_rewrite_that_failed_is_not_unchanged(client, runtime, sandbox):

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from integrations.jira.errors import JiraUnavailable
 from integrations.jira.render import BEGIN, END
-from tests.jira_sync.conftest import file_by_hand, jira_table
+from tests.jira_sync.conftest import file_by_hand, jira_table, label
 from tests.support import (
     JIRA_EMAIL,
     JIRA_TOKEN,
@@ -53,7 +53,7 @@ def test_a_reported_problem_gets_one_issue_with_labels_and_impact(client, runtim
     problem = problem_row(runtime)
     fields = issue["fields"]
     assert fields["summary"] == "SSO login"
-    assert set(fields["labels"]) == {"voice-router", f"vr-problem-{problem.id}"}
+    assert set(fields["labels"]) == {"voice-router", label(runtime.engine, problem.id)}
     assert BEGIN in fields["description"] and END in fields["description"]
     assert "|1|1|1,200|1|" in fields["description"]
     assert f"https://vr.example/problems/{problem.id}" in fields["description"]

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from jira_sandbox import JiraSandbox
+from tests.jira_sync.conftest import labels_naming
 from tests.support import JIRA_EMAIL, JIRA_TOKEN, inline_runtime
 from tests.ui.ui_support import form_post, problem_ids, section, seed_three_problems, sign_in
 from voice_router.web import create_app
@@ -86,7 +87,7 @@ def test_a_pm_unlinks_the_issue_and_voice_router_takes_its_marks_off(pm, sandbox
     fields = sandbox.issue(key)["fields"]
     assert "voice-router-begin" not in (fields["description"] or "")
     assert fields["summary"] == "SSO"
-    assert f"vr-problem-{login}" not in fields["labels"]
+    assert not labels_naming(fields["labels"], login)
 
 
 def test_an_issue_another_problem_holds_is_refused_on_the_form(signed_in, sandbox):

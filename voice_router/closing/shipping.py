@@ -20,7 +20,7 @@ from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.problems import impact
+from voice_router.problems import impact, issue_labels
 
 log = logging.getLogger(__name__)
 
@@ -293,11 +293,13 @@ def problems_for_issue(
     """The problems of the issue: by Jira's id, which never changes, then by key. An issue
     moved to another project (or whose project key was renamed) has a new key: its events
     reached no problem, which never shipped (fault audit); the problem takes the new key.
-    By id only while the issue still carries the problem's own label (`vr-problem-<id>`,
-    tracker.rows.problem_label): an id alone could be another Jira site's."""
+    By id only while the issue still carries the problem's own label (`vr-problem-<id>-…`,
+    problems.issue_labels, this install's or the old spelling, since the issue is known by
+    its id): an id alone could be another Jira site's."""
     if issue_id:
         found_by_id = session.exec(select(Problem).where(Problem.jira_issue_id == issue_id))
-        moved = [p for p in found_by_id if f"vr-problem-{p.id}" in set(labels)]
+        install, named = issue_labels.install_name(session), set(labels)
+        moved = [p for p in found_by_id if named & set(issue_labels.labels_of(p.id, install))]
         taken = key and session.exec(select(Problem.id).where(Problem.jira_key == key)).first()
         for problem in moved:
             if problem.jira_key != key and key and taken is None:

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from voice_router.models import Note, Problem
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, NotFound
-from voice_router.problems import impact, impact_recount
+from voice_router.problems import handover, impact, impact_recount
 
 
 def _problem(session: Session, problem_id: int) -> Problem:
@@ -87,20 +87,7 @@ def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None =
         problem.merged_into_id = into_id
         problem.merged_by = merged_by
         if survivor.jira_key is None and problem.jira_key is not None:
-            # The survivor had no issue yet: it takes over the merged problem's issue (one
-            # issue, one problem: the merged problem lets go of it first).
-            key, url, status = problem.jira_key, problem.jira_url, problem.jira_status
-            person, issue_id = problem.jira_person_issue, problem.jira_issue_id
-            problem.jira_key = problem.jira_url = problem.jira_status = None
-            problem.jira_issue_id = None
-            problem.jira_person_issue = False
-            session.add(problem)
-            session.flush()
-            survivor.jira_key, survivor.jira_url, survivor.jira_status = key, url, status
-            survivor.jira_issue_id = issue_id
-            survivor.jira_person_issue = person
-            survivor.jira_content_hash = survivor.jira_remote_link_at = None
-            survivor.jira_create_sent_at = survivor.jira_unlinked_at = None
+            handover.hand_over(session, problem, survivor)
         session.add(problem)
         session.add(survivor)
         session.flush()
@@ -121,12 +108,13 @@ def unmerge(engine: Engine, problem_id: int) -> list[int]:
         ancestors = impact.ancestors(session, [former])
         problem.merged_into_id = None
         problem.jira_merge_notice_for = None
+        gave_back = handover.give_back(session, problem, ancestors)
         if problem.merged_by == "auto":  # a person said no: never merged automatically again
             problem.merged_by = "auto-undone"
         session.add(problem)
         session.flush()
         impact_recount.recompute(session, [problem_id, *ancestors])
-    return [problem_id, former]
+    return [problem_id, former] + ([gave_back] if gave_back not in (None, former) else [])
 
 
 def issue_owners(engine: Engine, problem_id: int) -> list[int]:

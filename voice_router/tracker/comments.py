@@ -18,7 +18,8 @@ from voice_router.platform.clock import iso, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
-from voice_router.tracker.rows import PENDING, TEXT_LIMIT, problem_url, store_for_issue
+from voice_router.problems.handover import PENDING
+from voice_router.tracker.rows import TEXT_LIMIT, problem_url, store_for_issue
 
 
 def _unposted(session: Session, problem_id: int) -> SelectOfScalar[Note]:

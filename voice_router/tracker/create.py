@@ -26,10 +26,10 @@ from integrations.jira.client import JiraClient
 from integrations.jira.errors import JiraError, JiraUnavailable
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
-from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
+from voice_router.problems.issue_labels import problem_label
 from voice_router.tracker import search
-from voice_router.tracker.rows import holder_of, problem_label, store
+from voice_router.tracker.rows import holder_of, load, store, store_if_no_issue
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ FIRST_CHECK = 2.0  # seconds after the create before the first confirming search
 
 @dataclass(frozen=True)
 class CreateStep:
-    action: str  # created | adopted | confirming
+    action: str  # created | adopted | confirming | kept (one given meanwhile)
     key: str | None = None
     retry_in: float | None = None
 
@@ -50,14 +50,15 @@ def create_or_adopt(
     client: JiraClient,
     problem: Problem,
     fields: dict[str, Any],
+    install: str,
 ) -> CreateStep:
     """`fields`: the whole create (summary, description, labels, ...), project and type
-    added here."""
+    added here; `install`: this install's name, in the per-problem label."""
     jira = settings.jira
-    labelled = search.labelled(client, jira.project, problem_label(problem.id))
+    labelled = search.labelled(client, jira.project, problem_label(problem.id, install))
     found = unheld(engine, problem.id, labelled)
     if found:
-        return adopt(engine, settings, client, problem.id, found)
+        return adopt(engine, settings, client, problem.id, found, install)
     now = utcnow()
     if problem.jira_create_sent_at is not None:
         elapsed = (now - to_utc(problem.jira_create_sent_at)).total_seconds()
@@ -78,7 +79,7 @@ def create_or_adopt(
         if not isinstance(exc, JiraUnavailable):  # refused: nothing was made
             store(engine, problem.id, jira_create_sent_at=None)
         raise
-    store(
+    if not store_if_no_issue(
         engine,
         problem.id,
         jira_key=created.key,
@@ -88,7 +89,8 @@ def create_or_adopt(
         jira_create_sent_at=None,
         jira_person_issue=False,
         jira_remote_link_at=None,
-    )
+    ):
+        return _made_meanwhile(engine, settings, client, problem.id, [created.key], install)
     return CreateStep("created", created.key)
 
 
@@ -104,6 +106,7 @@ def adopt(
     client: JiraClient,
     problem_id: int,
     found: list[dict[str, Any]],
+    install: str,
 ) -> CreateStep:
     """Take the oldest issue carrying the problem's label (an earlier create whose answer
     was lost); any younger ones are settled as its duplicates."""
@@ -111,21 +114,52 @@ def adopt(
 
     key = found[0]["key"]
     status = ((found[0].get("fields") or {}).get("status") or {}).get("name")
-    with session_scope(engine) as session:
-        problem = session.get(Problem, problem_id)
-        if problem is None:
-            return CreateStep("adopted", key)
-        problem.jira_key, problem.jira_url = key, client.browse_url(key)
-        problem.jira_issue_id = _text_or_none(found[0].get("id"))
-        problem.jira_status = (status or "")[:100] or None
-        problem.jira_content_hash = None  # rewritten in this sync
-        problem.jira_create_sent_at = problem.jira_remote_link_at = None
-        problem.jira_person_issue = False
-        session.add(problem)
+    if not store_if_no_issue(
+        engine,
+        problem_id,
+        jira_key=key,
+        jira_url=client.browse_url(key),
+        jira_issue_id=_text_or_none(found[0].get("id")),
+        jira_status=(status or "")[:100] or None,
+        jira_content_hash=None,  # rewritten in this sync
+        jira_create_sent_at=None,
+        jira_remote_link_at=None,
+        jira_person_issue=False,
+    ):
+        keys = [i["key"] for i in found]
+        return _made_meanwhile(engine, settings, client, problem_id, keys, install)
     log.info("jira.sync.adopted", extra={"problem_id": problem_id, "issue": key})
     for duplicate in found[1:]:
-        duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key)
+        duplicates.close_duplicate(settings, client, problem_id, duplicate["key"], key, install)
     return CreateStep("adopted", key)
+
+
+def _made_meanwhile(
+    engine: Engine,
+    settings: Settings,
+    client: JiraClient,
+    problem_id: int,
+    keys: list[str],
+    install: str,
+) -> CreateStep:
+    """The problem got an issue while its own create (or search) was on its way: a merge
+    handed it the merged problem's, or a person linked one. That issue stays; the ones made
+    or found for the problem are settled as its duplicates (linked, commented, closed, our
+    marks taken off), so the group keeps one live issue and none is left unkept."""
+    from voice_router.tracker import duplicates
+
+    problem = load(engine, problem_id)
+    current = problem.jira_key if problem is not None else None
+    if current is None:  # the problem is gone: nothing to keep the issue for
+        return CreateStep("created", keys[0])
+    for key in keys:
+        if key != current:
+            duplicates.close_duplicate(settings, client, problem_id, key, current, install)
+    log.info(
+        "jira.create.superseded",
+        extra={"problem_id": problem_id, "issue": current, "duplicates": keys},
+    )
+    return CreateStep("kept", current)
 
 
 def _text_or_none(value: object) -> str | None:

@@ -2,7 +2,8 @@
 
 create.py makes this all but impossible, yet a search index slower than its confirm
 window, a database restored from a backup or a person copying labels can still produce it.
-Reconcile reads the per-problem labels (`vr-problem-N`) of the issues it fetches; where one
+Reconcile reads the per-problem labels (`vr-problem-N-<install>`, this install's only:
+problems/issue_labels.py) of the issues it fetches; where one
 is on several issues, or on an issue its problem does not point at, it searches that label and
 settles it here:
 
@@ -18,7 +19,6 @@ settles it here:
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,21 +31,21 @@ from voice_router.models import Problem
 from voice_router.platform import schedule
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
+from voice_router.problems.handover import repost_notes
+from voice_router.problems.issue_labels import install_of, labelled, labels_of, problem_label
 from voice_router.tracker import search
 from voice_router.tracker.comments import comment_once
 from voice_router.tracker.links import take_off
-from voice_router.tracker.rows import holder_of, load, problem_label, problem_url, repost_notes
+from voice_router.tracker.rows import holder_of, load, problem_url
 
 log = logging.getLogger(__name__)
 
 LINK_TYPE = "Duplicate"
 RESOLUTION = "Duplicate"
-_LABEL = re.compile(r"^vr-problem-(\d+)$")
 
 
-def problems_labelled(issue: dict[str, Any]) -> list[int]:
-    labels = (issue.get("fields") or {}).get("labels") or []
-    return [int(m.group(1)) for m in (_LABEL.match(str(label)) for label in labels) if m]
+def problems_labelled(issue: dict[str, Any], install: str) -> list[int]:
+    return labelled((issue.get("fields") or {}).get("labels") or [], install)
 
 
 def sweep(
@@ -53,8 +53,9 @@ def sweep(
 ) -> list[int]:
     """Settle every problem whose label these issues show out of place; returns their ids."""
     keys: dict[int, set[str]] = {}
+    install = install_of(engine)
     for issue in issues:
-        for problem_id in problems_labelled(issue):
+        for problem_id in problems_labelled(issue, install):
             keys.setdefault(problem_id, set()).add(str(issue.get("key")))
     if not keys:
         return []
@@ -71,9 +72,10 @@ def sweep(
             continue  # its issue is the survivor's now, or carries the merge notice
         if problem.jira_key is None and problem.jira_unlinked_at is not None:
             continue  # a person unlinked it; the sync takes the label off
-        found = search.labelled(client, settings.jira.project, problem_label(problem_id))
+        label = problem_label(problem_id, install)
+        found = search.labelled(client, settings.jira.project, label)
         try:
-            if settle(engine, settings, client, problem_id, found):
+            if settle(engine, settings, client, problem_id, found, install):
                 settled.append(problem_id)
         except JiraError as exc:
             if exc.transient:
@@ -91,6 +93,7 @@ def settle(
     client: JiraClient,
     problem_id: int,
     found: list[dict[str, Any]],
+    install: str,
 ) -> bool:
     """Keep one of the issues `found` (carrying the problem's label, oldest first) and the
     problem's own issue; settle the others. True when anything changed."""
@@ -120,7 +123,7 @@ def settle(
     if current != survivor:
         point_at(engine, settings, problem_id, survivor, client.browse_url(survivor))
     for key in others:
-        close_duplicate(settings, client, problem_id, key, survivor)
+        close_duplicate(settings, client, problem_id, key, survivor, install)
     log.info(
         "jira.duplicates.settled",
         extra={"problem_id": problem_id, "issue": survivor, "duplicates": others},
@@ -151,7 +154,12 @@ def point_at(engine: Engine, settings: Settings, problem_id: int, key: str, url:
 
 
 def close_duplicate(
-    settings: Settings, client: JiraClient, problem_id: int, key: str, survivor: str
+    settings: Settings,
+    client: JiraClient,
+    problem_id: int,
+    key: str,
+    survivor: str,
+    install: str,
 ) -> None:
     """Link, comment, close where the workflow allows, then take voice-router's block and
     label off (the last step: an issue without the label is settled)."""
@@ -169,7 +177,7 @@ def close_duplicate(
         f"); {survivor} is kept and carries its impact from now on.",
     )
     _close(client, key)
-    take_off(client, key, problem_label(problem_id), settings.jira.notify_watchers)
+    take_off(client, key, labels_of(problem_id, install), settings.jira.notify_watchers)
     log.info("jira.duplicates.closed", extra={"issue": key, "survivor": survivor})
 
 

@@ -12,6 +12,7 @@ no request waits on Jira for it and it is retried like any other sync.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,12 +26,12 @@ from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, Conflict, NotFound
 from voice_router.platform.settings import Settings
+from voice_router.problems.handover import repost_notes
+from voice_router.problems.issue_labels import install_of, labels_of
 from voice_router.tracker.client import client_for
 from voice_router.tracker.rows import (
     detach_keys,
     holder_of,
-    problem_label,
-    repost_notes,
     with_detach,
 )
 
@@ -127,15 +128,16 @@ def edit(
         raise JiraUnauthorized(exc.message + NOTIFY_HINT, exc.status) from exc
 
 
-def take_off(client: JiraClient, key: str, label: str, notify: bool) -> bool:
-    """Remove voice-router's block and `label` from the issue, nothing else; False when the
+def take_off(client: JiraClient, key: str, labels: Iterable[str], notify: bool) -> bool:
+    """Remove voice-router's block and `labels` from the issue, nothing else; False when the
     issue is gone."""
     try:
         issue = client.get_issue(key, fields="description,labels")
     except JiraNotFound:
         return False
     fields = {"description": unsplice(issue.description)} if has_block(issue.description) else {}
-    update = {"labels": [{"remove": label}]} if label in issue.labels else None
+    gone = [{"remove": label} for label in labels if label in issue.labels]
+    update = {"labels": gone} if gone else None
     if fields or update:
         edit(client, key, fields, update, notify)
     return True
@@ -145,9 +147,9 @@ def detach_pending(
     engine: Engine, settings: Settings, client: JiraClient, problem: Problem
 ) -> None:
     """Take voice-router's marks off each issue the problem let go of, then forget it."""
-    label = problem_label(problem.id)
+    labels = labels_of(problem.id, install_of(engine))
     for key in detach_keys(problem):
-        take_off(client, key, label, settings.jira.notify_watchers)
+        take_off(client, key, labels, settings.jira.notify_watchers)
         with session_scope(engine) as session:
             row = session.get(Problem, problem.id)
             if row is None:

@@ -19,9 +19,9 @@ from integrations.jira.client import JiraClient
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc
 from voice_router.platform.settings import Settings
+from voice_router.problems.issue_labels import install_of, labels_of, problem_of
 from voice_router.tracker import search
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
-from voice_router.tracker.rows import problem_label
 
 CHUNK = 50  # labels in one search
 JUST_AFTER = timedelta(microseconds=1)
@@ -50,33 +50,41 @@ def find_released(
         ).all()
     applied_at = {problem_id: at for problem_id, at in waiting}
     return labelled_states(
-        settings, client, applied_at, "fixVersion in releasedVersions()", fields, updated_at
+        settings,
+        client,
+        install_of(engine),
+        applied_at,
+        "fixVersion in releasedVersions()",
+        fields,
+        updated_at,
     )
 
 
 def labelled_states(
     settings: Settings,
     client: JiraClient,
+    install: str,
     applied_at: dict[int, datetime | None],
     condition: str,
     fields: str,
     updated_at: Callable[[dict[str, Any]], datetime],
 ) -> list[tuple[dict[str, Any], datetime]]:
-    """The issues of these problems (by their labels, 50 to a search) that also meet the JQL
-    `condition` (or all of them, with none), each with its state's time: just after the last
-    state applied to its problem (`applied_at`), so what Jira says now wins over it."""
+    """The issues of these problems (by their labels in `install`'s spelling and the old
+    one, 50 problems to a search) that also meet the JQL `condition` (or all of them, with
+    none), each with its state's time: just after the last state applied to its problem
+    (`applied_at`), so what Jira says now wins over it."""
     found = []
     ids = sorted(applied_at)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        labels = ", ".join(f'"{problem_label(problem_id)}"' for problem_id in chunk)
+        labels = ", ".join(f'"{label}"' for i in chunk for label in labels_of(i, install))
         jql = f'project = "{settings.jira.project}" AND labels in ({labels})'
         if condition:
             jql += f" AND {condition}"
         for issue in search.search_all(client, jql, fields):
             at = updated_at(issue)
             for label in (issue.get("fields") or {}).get("labels") or []:
-                problem_id = _problem_id(label)
+                problem_id = problem_of(label, install)
                 last = applied_at.get(problem_id) if problem_id is not None else None
                 if last is not None:
                     at = max(at, to_utc(last) + JUST_AFTER)
@@ -93,13 +101,3 @@ def apply_released(
     for issue, at in found:
         state = state_from_issue_json(issue, at)
         apply_issue_state(session, settings, issue.get("key", ""), state, outcome)
-
-
-def _problem_id(label: object) -> int | None:
-    text = str(label)
-    prefix = problem_label(0)[:-1]
-    return (
-        int(text[len(prefix) :])
-        if text.startswith(prefix) and text[len(prefix) :].isdigit()
-        else None
-    )

@@ -1,5 +1,6 @@
 """A problem's Jira columns: small writes, each its own transaction, and the names voice-router
-puts on issues (the per-problem label, the remote link's global id)."""
+puts on issues (the remote link's global id; the per-problem label is spelled in
+problems/issue_labels.py, which closing reads too)."""
 
 from __future__ import annotations
 
@@ -9,24 +10,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.models import Note, Problem
+from voice_router.models import Problem
 from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.masking import scrub_text
 
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 32767  # Jira's limit for a description or a comment, in characters
-PENDING = "pending"  # a note whose comment was sent and not confirmed yet
-
-
-def problem_label(problem_id: int) -> str:
-    return f"vr-problem-{problem_id}"
 
 
 def remote_link_id(base_url: str, problem_id: int) -> str:
     """The remote link's `globalId`: Jira updates the link with this id rather than adding a
     second one, so a retried POST is harmless."""
     return f"system={base_url.rstrip('/')}&id={problem_id}"
+
+
+def remote_link_problem(base_url: str, global_id: object) -> int | None:
+    """The problem a remote link's `globalId` names, if it is one of this install's."""
+    prefix = remote_link_id(base_url, 0)[:-1]
+    text = str(global_id or "")
+    rest = text[len(prefix) :]
+    return int(rest) if text.startswith(prefix) and rest.isdigit() else None
 
 
 def problem_url(base_url: str, problem_id: int) -> str:
@@ -49,6 +53,19 @@ def store_for_issue(engine: Engine, problem_id: int, key: str, **values: object)
         done = session.execute(
             sa.update(Problem)
             .where(col(Problem.id) == problem_id, col(Problem.jira_key) == key)
+            .values(**values)
+        ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
+    return bool(done)
+
+
+def store_if_no_issue(engine: Engine, problem_id: int, **values: object) -> bool:
+    """Write `values` only while the problem has no issue: a merge may have handed it the
+    merged problem's, or a person linked one, while a create or a search was on its way.
+    True when written."""
+    with session_scope(engine) as session:
+        done = session.execute(
+            sa.update(Problem)
+            .where(col(Problem.id) == problem_id, col(Problem.jira_key).is_(None))
             .values(**values)
         ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
     return bool(done)
@@ -78,13 +95,3 @@ def with_detach(problem: Problem, key: str) -> str:
     while len(" ".join(keys)) > 500:  # the column's size; never reached in practice
         keys.pop(0)
     return " ".join(keys)
-
-
-def repost_notes(session: Session, problem_id: int) -> None:
-    """The problem moved to another issue: its notes are to be posted there too (each looked
-    for first, by its marker, so none is posted twice)."""
-    session.execute(
-        sa.update(Note)
-        .where(col(Note.problem_id) == problem_id, col(Note.jira_comment_id).is_not(None))
-        .values(jira_comment_id=PENDING)
-    )

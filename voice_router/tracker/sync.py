@@ -41,6 +41,7 @@ from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.platform.clock import iso, utcnow
 from voice_router.platform.settings import JiraSettings, Settings
 from voice_router.problems.impact import active_in, merge_group, trends
+from voice_router.problems.issue_labels import install_of, others, problem_label
 from voice_router.problems.quotes import mask_contacts, quotes_for
 from voice_router.tracker import comments, links
 from voice_router.tracker.client import client_for
@@ -49,10 +50,10 @@ from voice_router.tracker.rows import (
     TEXT_LIMIT,
     detach_keys,
     load,
-    problem_label,
     problem_url,
     record_error,
     remote_link_id,
+    remote_link_problem,
     store_for_issue,
 )
 
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class SyncOutcome:
     # off | gone | waiting | unlinked | created | adopted | updated | unchanged | merged |
+    # kept (an issue given meanwhile, the one made for it settled as a duplicate) |
     # confirming (come back in `retry_in` seconds) | error
     action: str
     key: str | None = None
@@ -116,8 +118,8 @@ def _fields(jira: JiraSettings, problem: Problem) -> dict[str, object]:
     return fields
 
 
-def _labels(jira: JiraSettings, problem_id: int) -> list[str]:
-    return list(dict.fromkeys([*jira.labels, problem_label(problem_id)]))
+def _labels(jira: JiraSettings, problem_id: int, install: str) -> list[str]:
+    return list(dict.fromkeys([*jira.labels, problem_label(problem_id, install)]))
 
 
 def _content_hash(fields: dict[str, object], block: str, labels: list[str]) -> str:
@@ -173,7 +175,8 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         return SyncOutcome("unlinked")  # a person unlinked it, or it was deleted: they decide
     if impact is None:
         return SyncOutcome("waiting")
-    fields, labels = _fields(jira, problem), _labels(jira, problem_id)
+    install = install_of(engine)
+    fields, labels = _fields(jira, problem), _labels(jira, problem_id, install)
     digest = _content_hash(fields, render_block(impact), labels)
     if _in_place(problem, digest) and not comments.notes_pending(engine, problem_id):
         return SyncOutcome("unchanged", problem.jira_key)  # nothing to say: no call at all
@@ -187,6 +190,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
             client,
             problem,
             {**fields, "labels": labels, "description": description},
+            install,
         )
         if step.action == "confirming":
             return SyncOutcome("confirming", retry_in=step.retry_in)
@@ -198,7 +202,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
             return SyncOutcome("gone")
     key = problem.jira_key
     if problem.jira_content_hash != digest:
-        _rewrite(engine, jira, client, problem, fields, impact, labels, digest)
+        _rewrite(engine, jira, client, problem, fields, impact, (labels, install), digest)
         action = "updated" if action == "unchanged" else action
     done = False
     if problem.jira_remote_link_at is None:
@@ -219,20 +223,23 @@ def _rewrite(
     problem: Problem,
     fields: dict[str, object],
     impact: Impact,
-    labels: list[str],
+    labelling: tuple[list[str], str],
     digest: str,
 ) -> None:
-    """Splice the block into the issue's current description, add missing labels, and
-    (on voice-router's own issues) set the summary and impact field: one GET, one PUT."""
+    """Splice the block into the issue's current description, add missing labels and take
+    off other problems' (a merge handed the issue over, an unmerge gave it back), and (on
+    voice-router's own issues) set the summary and impact field: one GET, one PUT."""
     key = problem.jira_key
     assert key is not None  # sync() syncs linked problems only
+    labels, install = labelling
     current = client.get_issue(key, fields="description,labels,status")
-    missing = [label for label in labels if label not in current.labels]
+    changes = [{"add": label} for label in labels if label not in current.labels]
+    changes += [{"remove": label} for label in others(current.labels, problem.id, install)]
     links.edit(
         client,
         key,
         fields={**fields, "description": fit_description(current.description, impact, TEXT_LIMIT)},
-        update={"labels": [{"add": label} for label in missing]} if missing else None,
+        update={"labels": changes} if changes else None,
         notify=jira.notify_watchers,
     )
     store_for_issue(engine, problem.id, key, jira_content_hash=digest, jira_status=current.status)
@@ -242,12 +249,17 @@ def _link_back(
     engine: Engine, settings: Settings, client: JiraClient, problem: Problem, known_absent: bool
 ) -> bool:
     """The remote link from the issue to the problem page; an issue voice-router did not
-    just create may have it already (linked before, without a global id)."""
+    just create may have it already (linked before, without a global id), and may carry
+    another problem's, which a merge handed it from or an unmerge gave it back from: that
+    one comes off (one issue, one problem)."""
     key, url = problem.jira_key, problem_url(settings.base_url, problem.id)
     assert key is not None  # sync() syncs linked problems only
-    there = not known_absent and any(
-        (link.get("object") or {}).get("url") == url for link in client.remote_links(key)
-    )
+    current = [] if known_absent else client.remote_links(key)
+    there = any((link.get("object") or {}).get("url") == url for link in current)
+    for link in current:
+        named = remote_link_problem(settings.base_url, link.get("globalId"))
+        if named is not None and named != problem.id:
+            client.delete_remote_link(key, str(link["globalId"]))
     if not there:
         client.add_remote_link(
             key,

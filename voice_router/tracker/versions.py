@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from integrations.jira.client import JiraClient
 from voice_router.models import Problem
 from voice_router.platform.settings import Settings
+from voice_router.problems.issue_labels import install_of
 from voice_router.tracker.released import labelled_states
 
 
@@ -54,7 +55,9 @@ def find_changed(
         for problem_id, text, status, at in stored
         if not _borne_out(text or "", released, must_be_released and status == "shipped")
     }
-    return labelled_states(settings, client, stale, "", fields, updated_at) if stale else []
+    if not stale:
+        return []
+    return labelled_states(settings, client, install_of(engine), stale, "", fields, updated_at)
 
 
 def _borne_out(text: str, released: dict[str, bool], shipped_by_release: bool) -> bool:
