@@ -332,6 +332,15 @@ class Outbound(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class DigestCustomer(SQLModel, table=True):
+    """A customer a sent digest of a shipped fix named to its agent (`outbound_id`): the agent
+    hears of a customer once per fix, whichever problem of a merge group told them. Let go
+    when the fix regresses, or when the digest's news changes (closing/told.py)."""
+
+    outbound_id: int = Field(foreign_key="outbound.id", primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+
+
 class Lease(SQLModel, table=True):
     """Who may do a job that one process at a time must do (the job runner, a reconcile
     pass), until when. A holder that dies simply stops renewing it."""

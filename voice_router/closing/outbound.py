@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.closing.notes import note_text
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
+from voice_router.closing.told import DIGESTS, record_told, told_of_fix
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
@@ -35,6 +36,16 @@ class Message:
     problem: Problem
     row: Outbound
     recipients: list[Recipient]
+    told: frozenset[int] = frozenset()  # customers the agent heard of for this fix (told.py)
+
+    def digest_recipients(self) -> list[Recipient]:
+        """Whom a digest names: the agent's customers not marked told, nor heard of."""
+        agent = self.row.target
+        return [
+            r
+            for r in self.recipients
+            if r.agent_email == agent and not r.notified and r.customer_id not in self.told
+        ]
 
 
 def _claim(engine: Engine, outbound_id: int) -> Message | None:
@@ -62,7 +73,8 @@ def _claim(engine: Engine, outbound_id: int) -> Message | None:
         if row is None or problem is None:
             return None
         listed = recipients(session, row.problem_id)
-    return Message(problem, row, listed)
+        told = told_of_fix(session, row)
+    return Message(problem, row, listed, told)
 
 
 def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
@@ -73,15 +85,18 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
         result_id = _send(settings, message)
     except Exception as exc:
         return _failed(engine, message.row, exc)
-    update_row(
-        engine,
-        Outbound,
-        outbound_id,
-        status="sent",
-        sent_at=utcnow(),
-        result_id=result_id,
-        last_error=None,
-    )
+    with session_scope(engine) as session:
+        row = session.get(Outbound, outbound_id)
+        if row is not None:
+            row.status, row.sent_at, row.result_id, row.last_error = (
+                "sent",
+                utcnow(),
+                result_id,
+                None,
+            )
+            session.add(row)
+            if message.row.channel in DIGESTS:
+                record_told(session, row, (r.customer_id for r in message.digest_recipients()))
     log.info("outbound.sent", extra={"outbound_id": outbound_id, "channel": message.row.channel})
     metrics.notification(message.row.channel, "sent")
     return "sent"
@@ -172,7 +187,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
     from voice_router.closing.digest import DigestLine, render_digest
 
     agent = message.row.target
-    mine = [r for r in message.recipients if r.agent_email == agent and not r.notified]
+    mine = message.digest_recipients()
     if not mine:
         return None
     lines = [

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from voice_router.closing import told
 from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.db import session_scope
@@ -225,6 +226,8 @@ def _noted(session: Session, group: list[int]) -> set[str]:
 
 
 def _rearm(session: Session, row: Outbound, outcome: str) -> None:
+    if row.outcome != outcome:  # new news: whom the old one named hear this one too
+        told.let_go(session, [row.id])
     row.status, row.outcome, row.sent_at, row.result_id = "pending", outcome, None, None
     row.attempts, row.next_attempt_at, row.last_error = 0, utcnow(), None
     session.add(row)
@@ -282,6 +285,7 @@ def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]
             root.regressed_at = utcnow()
             session.add(root)
             _warn_of_regression(session, root.id)
+            told.let_go_of_group(session, root.id)  # the next fix is news to everyone
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed
