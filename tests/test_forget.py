@@ -25,7 +25,7 @@ from voice_router.models import (
     PainPoint,
     Problem,
 )
-from voice_router.problems import impact_recount
+from voice_router.problems import impact_check, impact_recount
 from voice_router.problems.privacy import FORGOTTEN_BODY, forget
 
 EMAIL = "maria.lopez@acme-corp.com"  # in the Help Scout and (as Maria.Lopez@…) Intercom samples
@@ -183,6 +183,26 @@ def test_the_notify_list_no_longer_lists_her_and_the_problem_still_counts_her(cl
     after = client.get(url, headers=token(runtime)).get_json()["recipients"]
     assert [r for r in before if r["customer_email"] != EMAIL] == after  # nobody anonymous
     assert by_key(client, runtime)["sso-login-loop"]["customers"] == problem["customers"]
+
+
+def test_a_forgotten_persons_ticket_delivered_again_counts_once(client, runtime):
+    """Forget is not a block-list: her ticket's next delivery makes her a customer again.
+    The ticket is the same one: the new customer takes it over from the tombstone, so no
+    count (tickets, customers, accounts, the new tickets per day) has it twice."""
+    for ticket, email in (("G-1", EMAIL), ("G-2", "ole.berg@umbrella.co")):
+        body = generic_delivery(ticket, email, ["pain-export"], company="Acme Corp", mrr=100)
+        assert post_signed(client, "generic", body).status_code == 202
+    before = by_key(client, runtime)["export"]
+    forget(runtime.engine, EMAIL, "test")
+    again = generic_delivery(
+        "G-1", EMAIL, ["pain-export"], company="Acme Corp", occurred_at="2026-11-21T10:00:00Z"
+    )
+    assert post_signed(client, "generic", again).status_code == 202
+    after = by_key(client, runtime)["export"]
+    counts = ("customers", "accounts", "tickets", "mrr", "trend_30d", "first_seen")
+    assert [after[name] for name in counts] == [before[name] for name in counts]
+    assert after["last_seen"] == "2026-11-21T10:00:00Z"
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
 
 
 def test_the_audit_entry_records_counts_not_the_email(client, runtime):
