@@ -1,11 +1,15 @@
 """Impact counts kept by difference equal a recount from the pain points, whatever happens:
 tags added, removed and added again (in order or late, one batch or many), account MRR
-changing, problems merged and unmerged, customers forgotten."""
+changing (by deliveries in any order, and by imports), problems merged and unmerged,
+customers forgotten; and an account's MRR is the newest information's."""
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -14,10 +18,17 @@ from sqlmodel import Session, SQLModel, select
 
 from tests.support import by_key, generic_delivery, post_signed, receive_generic
 from voice_router.intake import processing
-from voice_router.models import Problem
+from voice_router.models import Account, Problem
 from voice_router.platform.db import make_engine
 from voice_router.platform.errors import BadRequest
-from voice_router.problems import impact, impact_check, merging, privacy, trend_days
+from voice_router.problems import (
+    accounts_import,
+    impact,
+    impact_check,
+    merging,
+    privacy,
+    trend_days,
+)
 from voice_router.web.ui.sparkline import daily_new_tickets
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -47,7 +58,11 @@ operation = st.one_of(
     st.tuples(st.just("merge"), st.sampled_from(TAGS), st.sampled_from(TAGS)),
     st.tuples(st.just("unmerge"), st.sampled_from(TAGS)),
     st.tuples(st.just("forget"), st.sampled_from(sorted(PEOPLE))),
+    st.tuples(st.just("import"), st.sampled_from(["acme.com", "beta.io"]), st.just(400)),
 )
+# domain -> (when, mrr, sure) of each word on its MRR: a delivery's occurred_at, an import's
+# moment; `sure` unless the delivery may name no pain point at all (it then changes nothing).
+Said = dict[str, list[tuple[datetime, int, bool]]]
 
 
 def _empty(engine: sa.Engine) -> None:
@@ -61,13 +76,14 @@ def _problem_id(engine: sa.Engine, tag: str) -> int | None:
         return session.exec(select(Problem.id).where(Problem.key == tag[5:])).first()
 
 
-def _deliver(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-untyped-def]
+def _deliver(engine, config, n: int, op: tuple, said: Said) -> None:  # type: ignore[no-untyped-def]
     _, ticket, email, tags, removed, days_ago, mrr, complete = op
     company = PEOPLE[email]
     customer = {"email": email, "name": email.split("@")[0]}
+    when = NOW - timedelta(days=days_ago, minutes=n)
     if company:
         customer |= {"company": company, "mrr": mrr}
-    when = NOW - timedelta(days=days_ago, minutes=n)
+        said.setdefault(email.split("@")[1], []).append((when, mrr, bool(tags or removed)))
     delivery = {
         "id": f"d{n}",
         "ticket": {"id": ticket},
@@ -80,9 +96,9 @@ def _deliver(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-unty
     receive_generic(engine, config, delivery)
 
 
-def _apply(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-untyped-def]
+def _apply(engine, config, n: int, op: tuple, said: Said) -> None:  # type: ignore[no-untyped-def]
     if op[0] == "tag":
-        _deliver(engine, config, n, op)
+        _deliver(engine, config, n, op, said)
         return
     if op[0] == "drain":
         processing.drain(engine, config)
@@ -98,6 +114,12 @@ def _apply(engine, config, n: int, op: tuple) -> None:  # type: ignore[no-untype
                 merging.unmerge(engine, problem_id)
     elif op[0] == "forget":
         privacy.forget(engine, op[1], "test", compact=False)
+    elif op[0] == "import":
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "accounts.csv"
+            path.write_text(f"domain,name,plan,mrr\n{op[1]},,,{op[2]}\n")
+            said.setdefault(op[1], []).append((datetime.now(UTC), op[2], True))
+            assert accounts_import.import_accounts(engine, config, path).imported == 1
     assert impact_check.recompute_all(engine, fix=False) == []
 
 
@@ -113,13 +135,28 @@ def test_counts_kept_by_difference_equal_a_recount(make_settings, history) -> No
     engine = make_engine(config.database_url)
     try:
         _empty(engine)
+        said: Said = {}
         for n, op in enumerate(history):
-            _apply(engine, config, n, op)
+            _apply(engine, config, n, op, said)
         processing.drain(engine, config)
         assert impact_check.recompute_all(engine, fix=False) == []
         _trends_hold_on_later_days(engine)
+        _newest_mrr_stands(engine, said)
     finally:
         engine.dispose()
+
+
+def _newest_mrr_stands(engine: sa.Engine, said: Said) -> None:
+    """Each account's MRR is what the newest word on it said, whatever order the words were
+    processed in (a delivery that may have changed nothing counts only if it is newer)."""
+    with Session(engine) as session:
+        mrr = dict(session.exec(select(Account.key, Account.mrr)).all())
+    for domain, words in said.items():
+        newest_sure = max((w for w in words if w[2]), default=None)
+        if newest_sure is None:
+            continue
+        allowed = {m for when, m, _ in words if when > newest_sure[0]} | {newest_sure[1]}
+        assert mrr[domain] in {Decimal(m) for m in allowed}, (domain, mrr[domain], words)
 
 
 def _trends_hold_on_later_days(engine: sa.Engine) -> None:

@@ -77,8 +77,8 @@ CHANGED_BY_0020 = {
 }
 # What 0021 changed: a merged problem remembers the issue it handed to its survivor.
 CHANGED_BY_0021 = {("add_column", "jira_handed_key")}
-# What 0022 added: whom each sent digest of a shipped fix named.
-CHANGED_BY_0022 = {("add_table", "digestcustomer")}
+# What 0022 added: whom each sent digest of a shipped fix named; when an account's MRR was set.
+CHANGED_BY_0022 = {("add_table", "digestcustomer"), ("add_column", "mrr_at")}
 
 
 def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
 """Two workers draining one inbox on PostgreSQL (FOR UPDATE SKIP LOCKED) split the work and
 keep exact counts when both touch the same problems at once; neither waits for the other's
-new customers, nor makes the meaning vectors the other is making."""
+new customers, nor makes the meaning vectors the other is making, nor undoes the newer MRR
+the other wrote."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlmodel import Session, select
 from tests.conftest import _truncate_postgres, source_table
 from tests.support import generic_delivery, receive_generic
 from voice_router.intake import processing
-from voice_router.models import Customer, Delivery, Problem, ProblemVector
+from voice_router.models import Account, Customer, Delivery, Problem, ProblemVector
 from voice_router.platform.db import make_engine
 from voice_router.platform.settings import Settings, parse_settings
 from voice_router.problems import impact_check, vectors
@@ -222,3 +223,51 @@ def test_two_batches_applying_one_ticket_take_turns_and_count_it_once(
     assert isinstance(batch, processing.BatchResult)
     assert (batch.claimed, batch.processed, batch.deferred) == (1, 0, 1)
     assert set(_status(engine).values()) == {"processed"}
+
+
+def test_an_older_mrr_waiting_to_commit_does_not_undo_a_newer_one(
+    two_workers: tuple[Settings, Engine, Engine],
+) -> None:
+    """One worker's batch carries acme.com's MRR of October and is about to write it; another
+    worker's, meanwhile, its MRR of November. Both commit: November's stands, and both
+    problems of the account sum it (the older write came last and stood: fault audit)."""
+    settings, engine, other = two_workers
+
+    def store(ticket: str, email: str, tags: list[str], mrr: int, at: str) -> None:
+        body = generic_delivery(ticket, email, tags, company="acme.com", mrr=mrr, occurred_at=at)
+        receive_generic(engine, settings, body)
+
+    store("T0", "zed@acme.com", ["pain-x", "pain-y"], 50, "2026-09-01T10:00:00Z")
+    processing.drain(engine, settings)  # both problems and the account exist from here on
+    store("T1", "ann@acme.com", ["pain-x"], 100, "2026-10-01T10:00:00Z")
+    with _paused_before(other, "UPDATE account") as (reached, go_on):
+        first, _ = _in_thread(lambda: processing.process_batch(other, settings, 1))
+        assert reached.wait(30)
+        store("T2", "ben@acme.com", ["pain-y"], 900, "2026-11-01T10:00:00Z")
+        second, _ = _in_thread(lambda: processing.process_batch(engine, settings, 1))
+        for _ in range(300):  # until it is done, or waits for the first batch's account row
+            if not second.is_alive() or _waiting_on_a_lock(engine):
+                break
+            time.sleep(0.1)
+        go_on.set()
+        first.join(30)
+        second.join(30)
+    assert not first.is_alive() and not second.is_alive()
+    assert set(_status(engine).values()) == {"processed"}
+    with Session(engine) as session:
+        assert session.exec(select(Account.mrr).where(Account.key == "acme.com")).one() == 900
+        mrr = dict(session.exec(select(Problem.key, Problem.mrr)).all())
+    assert mrr == {"x": 900, "y": 900}
+    assert impact_check.recompute_all(engine, fix=False) == []
+
+
+def _waiting_on_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return bool(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+        )

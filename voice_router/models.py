@@ -86,6 +86,9 @@ class Account(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=255)
     plan: str | None = Field(default=None, max_length=100)
     mrr: Decimal | None = Field(default=None, sa_column=sa.Column(sa.Numeric(20, 2)))
+    # When the information `mrr` came from is from: a delivery's occurred_at, an import's
+    # moment. Older information never replaces it (a helpdesk's retry of an old delivery).
+    mrr_at: datetime | None = None
 
 
 class Customer(SQLModel, table=True):

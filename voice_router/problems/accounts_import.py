@@ -5,6 +5,8 @@ counts one of those accounts has its MRR summed again from its account tallies, 
 does when a delivery changes an account's MRR (`impact_delta.apply`), so MRR sums are
 current. Their Jira issues owe a sync, as after a batch (paced by
 `[jira].update_interval_seconds`): the issue shows the MRR and the top accounts' names.
+An imported MRR is the newest word on the account ("now", `Account.mrr_at`): a delivery that
+happened before the import, processed after it, leaves it as it is.
 
 The file must be UTF-8 (Excel: "CSV UTF-8"), separated by commas. An MRR is a plain number
 with a point for decimals, at most MAX_MRR as webhooks take it; commas are read only as
@@ -27,6 +29,7 @@ from sqlmodel import col, select
 
 from voice_router.models import MAX_MRR, Account
 from voice_router.platform import schedule
+from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact_delta
@@ -148,6 +151,7 @@ def _hint(header: Sequence[str]) -> str:
 def _store(engine: Engine, settings: Settings, rows: list[AccountRow]) -> set[int]:
     """Write the rows, sum MRR again where they are counted; returns the problems whose Jira
     issues owe a sync for it (none without Jira), marked due in the same transaction."""
+    now = utcnow()
     with session_scope(engine) as session:
         domains = [r.domain for r in rows]
         existing = {
@@ -157,7 +161,8 @@ def _store(engine: Engine, settings: Settings, rows: list[AccountRow]) -> set[in
             account = existing.get(row.domain) or Account(key=row.domain, domain=row.domain)
             account.name = row.name or account.name
             account.plan = row.plan or account.plan
-            account.mrr = row.mrr if row.mrr is not None else account.mrr
+            if row.mrr is not None:  # the newest word: a delivery older than now changes it no more
+                account.mrr, account.mrr_at = row.mrr, now
             session.add(account)
             existing[row.domain] = account
         session.flush()

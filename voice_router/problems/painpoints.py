@@ -196,7 +196,7 @@ class Attacher:
         if not present and not removed:
             return
         when = to_utc(event.occurred_at)
-        account = self.directory.account(event.company, event.customer.email)
+        account = self.directory.account(event.company, event.customer.email, when)
         customer = self.directory.customer(self.source, event.customer, account)
         if customer is None:
             return
