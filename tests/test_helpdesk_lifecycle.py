@@ -57,3 +57,18 @@ def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(clie
     assert (problem["customers"], problem["tickets"]) == (1, 2)
     listed = recipients(client, runtime, problem["id"])
     assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
+
+
+def test_one_tag_spelt_in_other_unicode_forms_is_one_problem(client, runtime):
+    composed, decomposed, full_width = "pain-café", "pain-cafe\u0301", "Pain:ｃａｆé"
+    hs_event = {"X-HelpScout-Event": "convo.tags"}
+    first = helpscout(5002, "ann@acme.com", [composed], "2026-11-20T10:00:00Z")
+    assert post_signed(client, "helpscout", first, hs_event).status_code == 202
+    second = zendesk("7002", "bob@beta.io", decomposed, "2026-11-20T11:00:00Z")
+    assert post_signed(client, "zendesk", second).status_code == 202
+    third = zendesk("7003", "cat@gamma.org", full_width, "2026-11-20T12:00:00Z")
+    assert post_signed(client, "zendesk", third).status_code == 202
+
+    problems = by_key(client, runtime)
+    assert list(problems) == ["café"]
+    assert (problems["café"]["customers"], problems["café"]["tickets"]) == (3, 3)
