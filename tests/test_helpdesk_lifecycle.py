@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support import by_key, post_signed, token
+from voice_router.problems import impact_check
 
 
 def helpscout(ticket: int, email: str, tags: list[str], modified: str) -> dict[str, Any]:
@@ -72,3 +73,23 @@ def test_one_tag_spelt_in_other_unicode_forms_is_one_problem(client, runtime):
     problems = by_key(client, runtime)
     assert list(problems) == ["café"]
     assert (problems["café"]["customers"], problems["café"]["tickets"]) == (3, 3)
+
+
+def test_a_conversation_deleted_in_help_scout_no_longer_counts(client, runtime):
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    kept = helpscout(5003, "ann@acme.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    assert post_signed(client, "helpscout", kept, tagged).status_code == 202
+    gone = helpscout(5004, "bob@beta.io", ["pain-export"], "2026-11-20T10:00:00Z")
+    gone["customer"]["id"] = 30000
+    assert post_signed(client, "helpscout", gone, tagged).status_code == 202
+    assert by_key(client, runtime)["export"]["customers"] == 2
+
+    # Help Scout's body for a deleted conversation is only its id.
+    deleted = {"X-HelpScout-Event": "convo.deleted"}
+    assert post_signed(client, "helpscout", {"id": 5004}, deleted).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    assert (problem["customers"], problem["accounts"], problem["tickets"]) == (1, 1, 1)
+    listed = recipients(client, runtime, problem["id"])
+    assert [(r["customer_email"], r["ticket_id"]) for r in listed] == [("ann@acme.com", "5003")]
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []

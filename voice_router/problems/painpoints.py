@@ -199,6 +199,11 @@ class Attacher:
         account = self.directory.account(event.company, event.customer.email)
         customer = self.directory.customer(self.source, event.customer, account)
         if customer is None:
+            if present:
+                return
+            # Nobody named (a deleted ticket): its standing pain points go; no tombstone.
+            for key in removed & existing.keys():
+                self._detach(event, key, existing[key], None, when)
             return
         for key, tag in present.items():
             self._attach(event, key, tag, existing.get(key), customer.id, account, when)
@@ -307,10 +312,11 @@ class Attacher:
         event: PainPointEvent,
         key: str,
         pain_point: Record | None,
-        customer_id: int,
+        customer_id: int | None,
         when: datetime,
     ) -> None:
         if pain_point is None:
+            assert customer_id is not None  # apply passes None only with a pain point
             # Removal seen before the tag: keep a tombstone so the late add stays out.
             values = {
                 "problem_id": self.problem_id(key),
