@@ -93,3 +93,30 @@ def test_a_conversation_deleted_in_help_scout_no_longer_counts(client, runtime):
     listed = recipients(client, runtime, problem["id"])
     assert [(r["customer_email"], r["ticket_id"]) for r in listed] == [("ann@acme.com", "5003")]
     assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+def generic(ticket: str, agent: dict[str, str], occurred_at: str) -> dict[str, Any]:
+    return {
+        "id": f"{ticket}-{occurred_at}",
+        "ticket": {"id": ticket, "subject": "Export fails"},
+        "customer": {"email": f"{ticket}@acme.com", "name": "Dee"},
+        "agent": agent,
+        "tags": ["pain-export"],
+        "occurred_at": occurred_at,
+    }
+
+
+def test_a_ticket_handed_to_another_agent_is_theirs_alone(client, runtime):
+    alice = {"email": "alice@s.example", "name": "Alice"}
+    for ticket, then in (("t1", {"name": "Bob"}), ("t2", {"email": "bob@s.example"})):
+        for agent, at in ((alice, "2026-11-20T10:00:00Z"), (then, "2026-11-20T11:00:00Z")):
+            assert post_signed(client, "generic", generic(ticket, agent, at)).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    listed = {r["ticket_id"]: r for r in recipients(client, runtime, problem["id"])}
+    # Bob, known by name only, holds t1: Alice is not asked to send a message Bob signs.
+    assert listed["t1"]["agent_email"] is None
+    assert listed["t1"]["draft"].endswith("Bob")
+    # Bob, known by address only, holds t2: his message is not signed by Alice.
+    assert listed["t2"]["agent_email"] == "bob@s.example"
+    assert "Alice" not in listed["t2"]["draft"]
