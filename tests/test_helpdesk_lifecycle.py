@@ -120,3 +120,20 @@ def test_a_ticket_handed_to_another_agent_is_theirs_alone(client, runtime):
     # Bob, known by address only, holds t2: his message is not signed by Alice.
     assert listed["t2"]["agent_email"] == "bob@s.example"
     assert "Alice" not in listed["t2"]["draft"]
+
+
+def test_a_late_delivery_from_before_the_change_does_not_take_the_address_back(client, runtime):
+    # Three Help Scout events on one conversation; the 10:05 one arrives last.
+    for event, email, at in (
+        ("convo.tags", "vb@mywork.com", "2026-11-20T10:00:00Z"),
+        ("convo.customer.reply.created", "vernon@newco.com", "2026-11-20T11:00:00Z"),
+        ("convo.note.created", "vb@mywork.com", "2026-11-20T10:05:00Z"),
+    ):
+        body = helpscout(5005, email, ["pain-export"], at)
+        assert (
+            post_signed(client, "helpscout", body, {"X-HelpScout-Event": event}).status_code == 202
+        )
+
+    problem = by_key(client, runtime)["export"]
+    listed = recipients(client, runtime, problem["id"])
+    assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]

@@ -235,8 +235,11 @@ class Directory:
             self.mrr_changed.add(account.id)
 
     def customer(
-        self, source: str, person: Person, account: AccountRow | None
+        self, source: str, person: Person, account: AccountRow | None, current: bool = True
     ) -> CustomerRow | None:
+        """The customer `person` names, found or made. `current`: the event is not older
+        than what is known of its ticket, so it may change their address, name and account
+        (a late delivery from before a change fills in only what is missing)."""
         email = email_of(person)
         customer = self._customers.get(email) if email else None
         if customer is None and person.external_id:
@@ -259,17 +262,26 @@ class Directory:
                 return None
             customer = self._insert_customer({"name": person.name}, ignore=False)
             assert customer is not None
-        if email and customer.email != email and not self._email_taken(email, customer.id):
+        if (
+            email
+            and customer.email != email
+            and (current or customer.email is None)
+            and not self._email_taken(email, customer.id)
+        ):
             # Known by their helpdesk id under another address: the helpdesk says they write
             # from this one now. Kept, the notify list named the old address, and the new one
             # reaching us through another helpdesk made the person a second customer.
             customer.email = email
             self._dirty_customers[customer.id] = customer
             self._by_email[email] = customer
-        if person.name and customer.name != person.name:
+        if person.name and customer.name != person.name and (current or customer.name is None):
             customer.name = person.name
             self._dirty_customers[customer.id] = customer
-        if account is not None and customer.account_id != account.id:
+        if (
+            account is not None
+            and customer.account_id != account.id
+            and (current or customer.account_id is None)
+        ):
             customer.account_id = account.id
             self._dirty_customers[customer.id] = customer
         identity = (source, person.external_id) if person.external_id else None

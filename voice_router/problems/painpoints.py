@@ -212,7 +212,10 @@ class Attacher:
             return
         when = to_utc(event.occurred_at)
         account = self.directory.account(event.company, event.customer.email)
-        customer = self.directory.customer(self.source, event.customer, account)
+        # An event from before the ticket's latest one (a late delivery) names who the
+        # customer was then: it must not take back their new address or name.
+        current = all(to_utc(pp.last_event_at) <= when for pp in existing.values())
+        customer = self.directory.customer(self.source, event.customer, account, current)
         if customer is None:
             if present:
                 return
