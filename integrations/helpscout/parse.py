@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from integrations.events import PainPointEvent, PayloadError, Person
@@ -32,7 +32,6 @@ CONVERSATION_EVENTS = frozenset(
 IGNORED_EVENTS = frozenset(
     {
         "helpscout.test",
-        "convo.deleted",
         "convo.merged",
         "customer.created",
         "customer.updated",
@@ -45,6 +44,9 @@ IGNORED_EVENTS = frozenset(
         "tag.deleted",
     }
 )
+# The conversation is gone: its body is only `{"id": <conversation id>}` (Help Scout's webhook
+# documentation), so it is read as "no tags any more" for that conversation.
+DELETED_EVENT = "convo.deleted"
 # Most specific first: when the conversation last changed.
 MODIFIED_KEYS = ("userUpdatedAt", "userModifiedAt", "modifiedAt", "updatedAt", "createdAt")
 
@@ -58,6 +60,8 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     if event in IGNORED_EVENTS:
         log.info("helpscout.parse.ignored", extra={"helpscout_event": event})
         return []
+    if event == DELETED_EVENT:
+        return [_deleted(load_object(body))]
     if event not in CONVERSATION_EVENTS:
         log.warning("helpscout.parse.unknown_event", extra={"helpscout_event": event})
         return []
@@ -88,6 +92,18 @@ def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
             first_message=_first_message(convo.get("threads")),
         )
     ]
+
+
+def _deleted(body: dict[str, Any]) -> PainPointEvent:
+    """A deleted conversation no longer reports anything: every pain tag it had is removed.
+    The body names no customer and no time; it is dated when read (a conversation restored
+    later is tagged again by its next delivery, which is newer)."""
+    ticket_id = lenient_ident(body.get("id"))
+    if ticket_id is None:
+        raise PayloadError("deleted conversation has no id")
+    return PainPointEvent(
+        ticket_id=ticket_id, customer=Person(), occurred_at=datetime.now(UTC), tags_complete=True
+    )
 
 
 def _first_message(threads: object) -> str | None:

@@ -172,8 +172,19 @@ def test_the_test_event_is_acknowledged_whatever_its_body(body: bytes) -> None:
 
 
 def test_known_events_without_a_conversation_yield_nothing() -> None:
-    assert helpscout.parse({"x-helpscout-event": "convo.deleted"}, b'{"id": 555}') == []
     assert helpscout.parse({"X-HelpScout-Event": "customer.created"}, b'{"id": 9}') == []
+
+
+def test_a_deleted_conversation_is_one_with_no_tags_left() -> None:
+    (event,) = helpscout.parse({"x-helpscout-event": "convo.deleted"}, b'{"id": 555}')
+
+    assert (event.ticket_id, event.tags, event.tags_complete) == ("555", (), True)
+    assert event.customer == Person()
+
+
+def test_a_deletion_that_names_no_conversation_is_refused() -> None:
+    with pytest.raises(PayloadError):
+        helpscout.parse({"x-helpscout-event": "convo.deleted"}, b'{"number": 12}')
 
 
 def test_an_unknown_event_is_acknowledged_and_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -114,7 +114,10 @@ def _refusal_checked(
             f"the ticket carries {pain} pain tags; at most {max_pain_tags} are taken "
             "from one delivery (max_pain_tags)"
         )
-    customer = _customer(event.customer)
+    # An event that only says the ticket has no tags any more (a deleted conversation) needs
+    # no customer: it takes pain points away, and names nobody.
+    clearing = event.tags_complete and not tags and not removed and event.customer == Person()
+    customer = Person() if clearing else _customer(event.customer)
     _check_mrr(event.company)
     return ticket_id, tags, removed, customer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,7 @@ from voice_router.platform.upsert import (
     insert_missing,
     update_many,
 )
+from voice_router.problems.account_mrr import MrrWords
 
 
 def email_domain(email: str | None) -> str | None:
@@ -84,10 +85,6 @@ ACCOUNT: list[Any] = [
     col(Account.mrr),
     col(Account.mrr_at),
 ]
-# An account's MRR said again, unchanged, moves the time it was set only when this much later:
-# it keeps the time current (an older word with another figure stays out) without a write,
-# and a row lock two workers would wait on, for every account of every batch.
-MRR_AT_SLACK = timedelta(days=1)
 CUSTOMER: list[Any] = [Customer.id, Customer.email, Customer.name, Customer.account_id]
 
 
@@ -107,8 +104,7 @@ class Directory:
         self._dirty_accounts: dict[int, AccountRow] = {}
         self._dirty_customers: dict[int, CustomerRow] = {}
         self.mrr_changed: set[int] = set()  # accounts whose MRR moved: their problems too
-        self._mrr_words: dict[int, AccountRow] = {}  # accounts given a newer MRR by the batch
-        self._mrr_read: dict[int, Decimal | None] = {}  # their MRR as the batch first read it
+        self._mrr_words = MrrWords()  # the batch's newest word on each account's MRR
 
     def load(self, source: str, events: Iterable[PainPointEvent]) -> None:
         """Fetch the accounts, customers and identities a batch's events name, a few queries
@@ -208,8 +204,8 @@ class Directory:
         """The changes to known accounts and customers: one UPDATE per table and kind of
         change, rows in id order (two workers updating the same rows then wait for each
         other, never deadlock). Name and plan are written apart from MRR: what the batch read
-        of an account's MRR may be stale, and only a word on it moves it (`_write_mrr`)."""
-        self._write_mrr()
+        of an account's MRR may be stale, and only a word on it moves it (account_mrr.py)."""
+        self.mrr_changed |= self._mrr_words.write(self.session, _table(Account))
         accounts = [
             {"id": a.id, "name": a.name, "plan": a.plan}
             for _, a in sorted(self._dirty_accounts.items())
@@ -222,56 +218,6 @@ class Directory:
         update_many(self.session, _table(Customer), ["id"], customers)
         self._dirty_accounts.clear()
         self._dirty_customers.clear()
-
-    def _write_mrr(self) -> None:
-        """The batch's newest word on each account's MRR, where it is newer than the one the
-        account holds now, read again under a row lock (PostgreSQL; in id order): another
-        worker may have set a newer one since the batch read it, which stays. An MRR that
-        does move marks its account's problems for a new sum (`mrr_changed`).
-
-        The lock is FOR NO KEY UPDATE, as an UPDATE of these columns takes: FOR UPDATE also
-        stopped every other batch's customer and pain point rows that name the account (their
-        foreign key checks take FOR KEY SHARE) until this batch committed, and made two
-        workers 1.1 times as fast as one instead of 1.4-1.5 (bench/processing.py). A word that
-        only repeats the figure the batch read (its time moves on) does not wait for a row
-        another batch holds at all: it is left out (SKIP LOCKED), and with it only the newer
-        time of a figure the account already has."""
-        if not self._mrr_words:
-            return
-        read = self._mrr_read
-        moved = sorted(i for i in self._mrr_words if read.get(i) != self._mrr_words[i].mrr)
-        repeated = sorted(i for i in self._mrr_words if i not in set(moved))
-        held = {**self._locked_mrr(moved, skip=False), **self._locked_mrr(repeated, skip=True)}
-        rows = []
-        for account_id in sorted(held):
-            account = self._mrr_words[account_id]
-            mrr, at = held[account_id]
-            assert account.mrr_at is not None  # set with the word
-            if at is not None and to_utc(at) > to_utc(account.mrr_at):
-                account.mrr, account.mrr_at = mrr, at  # newer than this batch's word
-                continue
-            if account.mrr != mrr:
-                self.mrr_changed.add(account_id)
-            rows.append({"id": account_id, "mrr": account.mrr, "mrr_at": account.mrr_at})
-        update_many(self.session, _table(Account), ["id"], rows)
-        self._mrr_words.clear()
-        self._mrr_read.clear()
-
-    def _locked_mrr(
-        self, ids: list[int], skip: bool
-    ) -> dict[int, tuple[Decimal | None, datetime | None]]:
-        """(MRR, its time) of these accounts as they stand, locked; with `skip`, only of those
-        no other transaction holds."""
-        held: dict[int, tuple[Decimal | None, datetime | None]] = {}
-        for start in range(0, len(ids), 500):
-            statement = (
-                sa.select(col(Account.id), col(Account.mrr), col(Account.mrr_at))
-                .where(among(self.session, Account.id, ids[start : start + 500]))
-                .order_by(col(Account.id))
-                .with_for_update(key_share=True, skip_locked=skip)
-            )
-            held.update({i: (mrr, at) for i, mrr, at in self.session.execute(statement)})
-        return held
 
     def account(
         self, company: Company | None, email: str | None, at: datetime | None = None
@@ -300,20 +246,14 @@ class Directory:
         if company.plan and account.plan != company.plan:
             account.plan = company.plan
             self._dirty_accounts[account.id] = account
-        # The newest information wins, not the last processed: a helpdesk's retry of a
-        # delivery two months old, processed after an import, overwrote the imported MRR.
-        set_at = to_utc(account.mrr_at) if account.mrr_at is not None else None
-        if company.mrr is None or (set_at is not None and set_at > at):
-            return
-        said = Decimal(company.mrr)
-        if account.mrr != said or set_at is None or at - set_at > MRR_AT_SLACK:
-            self._mrr_read.setdefault(account.id, account.mrr)
-            account.mrr, account.mrr_at = said, at
-            self._mrr_words[account.id] = account
+        self._mrr_words.hear(account, company.mrr, at)
 
     def customer(
-        self, source: str, person: Person, account: AccountRow | None
+        self, source: str, person: Person, account: AccountRow | None, current: bool = True
     ) -> CustomerRow | None:
+        """The customer `person` names, found or made. `current`: the event is not older
+        than what is known of its ticket, so it may change their address, name and account
+        (a late delivery from before a change fills in only what is missing)."""
         email = email_of(person)
         customer = self._customers.get(email) if email else None
         if customer is None and person.external_id:
@@ -336,13 +276,26 @@ class Directory:
                 return None
             customer = self._insert_customer({"name": person.name}, ignore=False)
             assert customer is not None
-        if email and customer.email is None:
+        if (
+            email
+            and customer.email != email
+            and (current or customer.email is None)
+            and not self._email_taken(email, customer.id)
+        ):
+            # Known by their helpdesk id under another address: the helpdesk says they write
+            # from this one now. Kept, the notify list named the old address, and the new one
+            # reaching us through another helpdesk made the person a second customer.
             customer.email = email
             self._dirty_customers[customer.id] = customer
-        if person.name and customer.name != person.name:
+            self._by_email[email] = customer
+        if person.name and customer.name != person.name and (current or customer.name is None):
             customer.name = person.name
             self._dirty_customers[customer.id] = customer
-        if account is not None and customer.account_id != account.id:
+        if (
+            account is not None
+            and customer.account_id != account.id
+            and (current or customer.account_id is None)
+        ):
             customer.account_id = account.id
             self._dirty_customers[customer.id] = customer
         identity = (source, person.external_id) if person.external_id else None
@@ -360,6 +313,22 @@ class Directory:
         if email:
             self._customers[email] = customer
         return customer
+
+    def _email_taken(self, email: str, customer_id: int) -> bool:
+        """Whether another customer has the address `email` (this unit of work included)."""
+        if any(
+            row.email == email and row.id != customer_id
+            for row in (self._customers.get(email), *self._dirty_customers.values())
+            if row is not None
+        ):
+            return True
+        if email in self._by_email:
+            row = self._by_email[email]
+        else:
+            self.write()  # a pending e-mail change counts too
+            row = self._customer_where(Customer.email == email)
+            self._by_email[email] = row
+        return row is not None and row.id != customer_id
 
     def _insert_customer(self, values: dict[str, Any], ignore: bool) -> CustomerRow | None:
         """A new customer row (None when `ignore` and its e-mail is taken)."""

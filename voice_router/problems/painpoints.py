@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from integrations.events import PainPointEvent
+from integrations.events import PainPointEvent, Person
 from voice_router.models import PainPoint, Problem
 from voice_router.platform.clock import to_utc
 from voice_router.platform.upsert import (
@@ -52,6 +52,21 @@ class Record:
     agent_email: str | None = None
     agent_name: str | None = None
     stored: bool = True  # False until inserted
+
+
+def holder(email: str | None, name: str | None, agent: Person) -> tuple[str | None, str | None]:
+    """The e-mail and name of the agent who holds a ticket now, from the one who held it
+    (`email`, `name`) and the one an event names. What the event leaves out is kept only
+    while it names the same agent: a ticket handed to Bob (known by name only) kept Alice's
+    address, so Alice was asked to send a message signed by Bob."""
+    new_email = (agent.email or "").lower() or None
+    if new_email is None:
+        if agent.name and agent.name != name:
+            return None, agent.name
+        return email, name
+    if new_email == email:
+        return email, agent.name or name
+    return new_email, agent.name
 
 
 KEY = ("source", "ticket_id", "problem_id")
@@ -197,8 +212,16 @@ class Attacher:
             return
         when = to_utc(event.occurred_at)
         account = self.directory.account(event.company, event.customer.email, when)
-        customer = self.directory.customer(self.source, event.customer, account)
+        # An event from before the ticket's latest one (a late delivery) names who the
+        # customer was then: it must not take back their new address or name.
+        current = all(to_utc(pp.last_event_at) <= when for pp in existing.values())
+        customer = self.directory.customer(self.source, event.customer, account, current)
         if customer is None:
+            if present:
+                return
+            # Nobody named (a deleted ticket): its standing pain points go; no tombstone.
+            for key in removed & existing.keys():
+                self._detach(event, key, existing[key], None, when)
             return
         for key, tag in present.items():
             self._attach(event, key, tag, existing.get(key), customer.id, account, when)
@@ -298,8 +321,9 @@ class Attacher:
         pain_point.subject = event.subject or pain_point.subject
         pain_point.first_message = pain_point.first_message or event.first_message or None
         if event.agent is not None:
-            pain_point.agent_email = (event.agent.email or "").lower() or pain_point.agent_email
-            pain_point.agent_name = event.agent.name or pain_point.agent_name
+            pain_point.agent_email, pain_point.agent_name = holder(
+                pain_point.agent_email, pain_point.agent_name, event.agent
+            )
         self._save(pain_point)
 
     def _detach(
@@ -307,10 +331,11 @@ class Attacher:
         event: PainPointEvent,
         key: str,
         pain_point: Record | None,
-        customer_id: int,
+        customer_id: int | None,
         when: datetime,
     ) -> None:
         if pain_point is None:
+            assert customer_id is not None  # apply passes None only with a pain point
             # Removal seen before the tag: keep a tombstone so the late add stays out.
             values = {
                 "problem_id": self.problem_id(key),

@@ -1,6 +1,7 @@
 """Which tags are pain points, and which problem each one names.
 
-Tags and patterns are compared in one normal form: format characters (zero-width, bidi
+Tags and patterns are compared in one normal form: Unicode NFKC (`é` as one character or as
+`e` + U+0301, full-width U+FF45 and `e`, are one), format characters (zero-width, bidi
 controls) dropped, lower case, every run of `-`, `_`, `:` and white space folded to one
 `-`, surrounding punctuation stripped. So `pain-jira-login`,
 `pain:Jira_Login` and `PAIN jira login` all read `pain-jira-login` and name the problem
@@ -21,7 +22,12 @@ _EDGE_PUNCTUATION = "-.,;!?'\"()[]{}<>#*/\\|`~"
 
 
 def normalise(text: str) -> str:
-    if not text.isprintable():  # rare: most tags are plain
+    if not text.isascii():  # rare: most tags are plain
+        # One spelling per tag however it was composed: `café` with é as one character or
+        # as e + U+0301, `export` in full-width letters (U+FF45...). Apart, each spelling
+        # was a problem of its own with a share of the customers.
+        text = unicodedata.normalize("NFKC", text)
+    if not text.isprintable():
         text = _visible(text)
     folded = _SEPARATORS.sub("-", text.strip().lower())
     return folded.strip(_EDGE_PUNCTUATION)
@@ -42,8 +48,10 @@ class TagMatcher:
         for pattern in patterns:
             star = pattern.find("*")
             prefix = pattern if star < 0 else pattern[:star]
+            prefix, rest = unicodedata.normalize("NFKC", prefix), pattern[star + 1 :]
             norm_prefix = _SEPARATORS.sub("-", prefix.lower())
-            norm_pattern = norm_prefix + ("" if star < 0 else "*" + pattern[star + 1 :].lower())
+            norm_rest = unicodedata.normalize("NFKC", rest).lower()
+            norm_pattern = norm_prefix + ("" if star < 0 else "*" + norm_rest)
             self._patterns.append((norm_pattern, norm_prefix))
         # A helpdesk reuses few tags: each is worked out once per matcher.
         self._key_of = lru_cache(maxsize=10_000)(self._find_key)

@@ -1,0 +1,139 @@
+"""What helpdesks do to a ticket over its life, through the real webhook path: customers
+who change address, tags spelt in another Unicode form, tickets deleted in the helpdesk.
+Counts stay honest and the notify list names the right person once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import by_key, post_signed, token
+from voice_router.problems import impact_check
+
+
+def helpscout(ticket: int, email: str, tags: list[str], modified: str) -> dict[str, Any]:
+    """A Help Scout conversation (legacy shape, as its docs example) of customer 29418."""
+    return {
+        "id": ticket,
+        "number": 349,
+        "subject": "Export fails",
+        "customer": {"id": 29418, "firstName": "Vernon", "lastName": "Bear", "email": email},
+        "owner": {"id": 1234, "firstName": "Jack", "lastName": "Sprout", "email": "jack@s.example"},
+        "tags": tags,
+        "createdAt": "2026-11-20T09:00:00Z",
+        "modifiedAt": modified,
+    }
+
+
+def zendesk(ticket: str, email: str, tags: str, updated: str) -> dict[str, Any]:
+    return {
+        "ticket": {
+            "id": ticket,
+            "title": "Export fails",
+            "tags": tags,
+            "updated_at": updated,
+            "requester": {"email": email, "name": "Vernon Bear"},
+            "assignee": {"email": "zoe@s.example", "name": "Zoe"},
+        }
+    }
+
+
+def recipients(client: Any, runtime: Any, problem_id: int) -> list[dict[str, Any]]:
+    answer = client.get(f"/api/v1/problems/{problem_id}/notify", headers=token(runtime))
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()["recipients"]  # type: ignore[no-any-return]
+
+
+def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(client, runtime):
+    hs_event = {"X-HelpScout-Event": "convo.customer.reply.created"}
+    first = helpscout(5001, "vb@mywork.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    assert post_signed(client, "helpscout", first, hs_event).status_code == 202
+    # Help Scout's customer 29418 now writes from another address ...
+    moved = helpscout(5001, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")
+    assert post_signed(client, "helpscout", moved, hs_event).status_code == 202
+    # ... and from it reports the same problem through Zendesk.
+    body = zendesk("7001", "vernon@newco.com", "pain-export", "2026-11-20T12:00:00Z")
+    assert post_signed(client, "zendesk", body).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    assert (problem["customers"], problem["tickets"]) == (1, 2)
+    listed = recipients(client, runtime, problem["id"])
+    assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
+
+
+def test_one_tag_spelt_in_other_unicode_forms_is_one_problem(client, runtime):
+    composed, decomposed, full_width = "pain-café", "pain-cafe\u0301", "Pain:ｃａｆé"
+    hs_event = {"X-HelpScout-Event": "convo.tags"}
+    first = helpscout(5002, "ann@acme.com", [composed], "2026-11-20T10:00:00Z")
+    assert post_signed(client, "helpscout", first, hs_event).status_code == 202
+    second = zendesk("7002", "bob@beta.io", decomposed, "2026-11-20T11:00:00Z")
+    assert post_signed(client, "zendesk", second).status_code == 202
+    third = zendesk("7003", "cat@gamma.org", full_width, "2026-11-20T12:00:00Z")
+    assert post_signed(client, "zendesk", third).status_code == 202
+
+    problems = by_key(client, runtime)
+    assert list(problems) == ["café"]
+    assert (problems["café"]["customers"], problems["café"]["tickets"]) == (3, 3)
+
+
+def test_a_conversation_deleted_in_help_scout_no_longer_counts(client, runtime):
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    kept = helpscout(5003, "ann@acme.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    assert post_signed(client, "helpscout", kept, tagged).status_code == 202
+    gone = helpscout(5004, "bob@beta.io", ["pain-export"], "2026-11-20T10:00:00Z")
+    gone["customer"]["id"] = 30000
+    assert post_signed(client, "helpscout", gone, tagged).status_code == 202
+    assert by_key(client, runtime)["export"]["customers"] == 2
+
+    # Help Scout's body for a deleted conversation is only its id.
+    deleted = {"X-HelpScout-Event": "convo.deleted"}
+    assert post_signed(client, "helpscout", {"id": 5004}, deleted).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    assert (problem["customers"], problem["accounts"], problem["tickets"]) == (1, 1, 1)
+    listed = recipients(client, runtime, problem["id"])
+    assert [(r["customer_email"], r["ticket_id"]) for r in listed] == [("ann@acme.com", "5003")]
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+def generic(ticket: str, agent: dict[str, str], occurred_at: str) -> dict[str, Any]:
+    return {
+        "id": f"{ticket}-{occurred_at}",
+        "ticket": {"id": ticket, "subject": "Export fails"},
+        "customer": {"email": f"{ticket}@acme.com", "name": "Dee"},
+        "agent": agent,
+        "tags": ["pain-export"],
+        "occurred_at": occurred_at,
+    }
+
+
+def test_a_ticket_handed_to_another_agent_is_theirs_alone(client, runtime):
+    alice = {"email": "alice@s.example", "name": "Alice"}
+    for ticket, then in (("t1", {"name": "Bob"}), ("t2", {"email": "bob@s.example"})):
+        for agent, at in ((alice, "2026-11-20T10:00:00Z"), (then, "2026-11-20T11:00:00Z")):
+            assert post_signed(client, "generic", generic(ticket, agent, at)).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    listed = {r["ticket_id"]: r for r in recipients(client, runtime, problem["id"])}
+    # Bob, known by name only, holds t1: Alice is not asked to send a message Bob signs.
+    assert listed["t1"]["agent_email"] is None
+    assert listed["t1"]["draft"].endswith("Bob")
+    # Bob, known by address only, holds t2: his message is not signed by Alice.
+    assert listed["t2"]["agent_email"] == "bob@s.example"
+    assert "Alice" not in listed["t2"]["draft"]
+
+
+def test_a_late_delivery_from_before_the_change_does_not_take_the_address_back(client, runtime):
+    # Three Help Scout events on one conversation; the 10:05 one arrives last.
+    for event, email, at in (
+        ("convo.tags", "vb@mywork.com", "2026-11-20T10:00:00Z"),
+        ("convo.customer.reply.created", "vernon@newco.com", "2026-11-20T11:00:00Z"),
+        ("convo.note.created", "vb@mywork.com", "2026-11-20T10:05:00Z"),
+    ):
+        body = helpscout(5005, email, ["pain-export"], at)
+        assert (
+            post_signed(client, "helpscout", body, {"X-HelpScout-Event": event}).status_code == 202
+        )
+
+    problem = by_key(client, runtime)["export"]
+    listed = recipients(client, runtime, problem["id"])
+    assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
