@@ -215,7 +215,7 @@ def test_me_is_asked_once_per_process_and_token_whatever_the_number_of_clients(
     httpserver.expect_request(REPLY, method="POST").respond_with_json(conversation())
 
     for token in (TOKEN, TOKEN, TOKEN, other, other):
-        with make_client("intercom", httpserver.url_for("/"), token, timeout=0.5) as client:
+        with make_client("intercom", httpserver.url_for("/"), token, timeout=5) as client:
             client.post_internal_note("3001", "shipped")
 
     asked = [r.headers["Authorization"] for r, _ in httpserver.log if r.path == "/me"]

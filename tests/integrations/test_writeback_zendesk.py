@@ -62,7 +62,7 @@ def test_adds_one_private_comment_with_api_token_auth_and_returns_its_id(
 def test_a_token_without_the_api_token_form_is_sent_as_an_oauth_bearer_token(
     httpserver: HTTPServer,
 ) -> None:
-    client = make_client("zendesk", httpserver.url_for("/"), OAUTH_TOKEN, timeout=0.5)
+    client = make_client("zendesk", httpserver.url_for("/"), OAUTH_TOKEN, timeout=5)
     httpserver.expect_oneshot_request(
         TICKET,
         method="PUT",
