@@ -28,11 +28,7 @@ def hand_over(session: Session, problem: Problem, survivor: Problem) -> None:
     problem.jira_handed_key = key
     session.add(problem)
     session.flush()
-    survivor.jira_key, survivor.jira_url, survivor.jira_status = key, url, status
-    survivor.jira_issue_id = issue_id
-    survivor.jira_person_issue = person
-    survivor.jira_content_hash = survivor.jira_remote_link_at = None
-    survivor.jira_create_sent_at = survivor.jira_unlinked_at = None
+    _take(survivor, key, url, status, issue_id, person)
     session.add(survivor)
 
 
@@ -56,11 +52,24 @@ def give_back(session: Session, problem: Problem, group: set[int]) -> int | None
     repost_notes(session, holder.id)  # its notes belong on the issue it gets next
     session.add(holder)
     session.flush()
+    _take(problem, key, url, status, issue_id, person)
+    return holder.id
+
+
+def _take(
+    problem: Problem,
+    key: str | None,
+    url: str | None,
+    status: str | None,
+    issue_id: str | None,
+    person: bool,
+) -> None:
+    """`problem` holds the issue from now on; its next sync rewrites the block and labels
+    and links it back."""
     problem.jira_key, problem.jira_url, problem.jira_status = key, url, status
     problem.jira_issue_id, problem.jira_person_issue = issue_id, person
     problem.jira_content_hash = problem.jira_remote_link_at = None
     problem.jira_create_sent_at = problem.jira_unlinked_at = None
-    return holder.id
 
 
 def _let_go(problem: Problem) -> None:
