@@ -48,6 +48,12 @@ def install_name(session: Session) -> str:
 
 
 def install_of(engine: Engine) -> str:
+    """This install's name, read outside a write transaction once it exists: every Jira
+    sync asks, and on SQLite a write transaction holds the lock each webhook waits for."""
+    with Session(engine) as session:
+        row = session.get(Setting, INSTALL_KEY)
+        if row is not None:
+            return row.value
     with session_scope(engine) as session:
         return install_name(session)
 
