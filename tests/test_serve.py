@@ -178,16 +178,22 @@ def test_a_helpdesk_that_does_not_answer_holds_up_no_jira_sync(deployment, sandb
         sandbox.register_webhook(f"{deployment.web.base}/webhooks/jira", JIRA_SECRET)
         sandbox.transition(key, "Done", resolution="Done")
         wait_until(lambda: hole.held, 30, "the first note to hang")
-        body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
-        assert post_delivery(deployment.web.base, "generic", body).status_code == 202
-        wait_until(
-            lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
-            15,
-            "the later problem's Jira issue, while the notes hang",
-        )
+        _a_new_problem_gets_its_issue_meanwhile(deployment)
     finally:
         deployment.stop()
         hole.close()
+
+
+def _a_new_problem_gets_its_issue_meanwhile(deployment: Deployment) -> None:
+    """A webhook for a new problem is taken, and the problem gets its Jira issue, while the
+    notes hang."""
+    body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
+    assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+    wait_until(
+        lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
+        15,
+        "the later problem's Jira issue, while the notes hang",
+    )
 
 
 def test_a_reconcile_pass_sends_nothing_itself_while_a_helpdesk_hangs(deployment, sandbox):
@@ -207,13 +213,7 @@ def test_a_reconcile_pass_sends_nothing_itself_while_a_helpdesk_hangs(deployment
             5,
             "the pass that shipped the problem to end, while the notes hang",
         )
-        body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
-        assert post_delivery(deployment.web.base, "generic", body).status_code == 202
-        wait_until(
-            lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
-            15,
-            "the later problem's Jira issue, while the notes hang",
-        )
+        _a_new_problem_gets_its_issue_meanwhile(deployment)
         assert deployment.scalar("SELECT count(*) FROM outbound WHERE status = 'sent'") == 0
     finally:
         deployment.stop()
