@@ -219,3 +219,33 @@ def test_merge_into_an_impossible_id_is_400_json(client, runtime, seeded, into):
     login = client.get("/api/v1/problems?q=login", headers=auth).get_json()["problems"][0]["id"]
     response = client.post(f"/api/v1/problems/{login}/merge", headers=auth, json={"into": into})
     assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
+
+
+def test_a_request_the_problems_state_refuses_is_409(client, runtime, seeded):
+    """Well formed, refused for the state things are in now: merging a merged problem again,
+    into a merged problem or into one merged into it, unmerging one that is not merged,
+    unlinking an issue that is not linked, linking one while Jira is not configured. Merging a
+    problem into itself can never be done: 400."""
+    auth = token(runtime, "pm")
+    ids = {
+        p["key"]: p["id"]
+        for p in client.get("/api/v1/problems", headers=auth).get_json()["problems"]
+    }
+    a, b, c = ids["login"], ids["export"], ids["pdf-invoice"]
+
+    def post(path: str, body: object = None) -> tuple[int, str | None]:
+        answer = client.post(f"/api/v1/problems/{path}", json=body, headers=auth)
+        return answer.status_code, answer.get_json().get("error")
+
+    assert post(f"{a}/unmerge") == (409, "conflict")
+    assert post(f"{a}/merge", {"into": b})[0] == 200
+    assert post(f"{a}/merge", {"into": c}) == (409, "conflict")
+    assert post(f"{c}/merge", {"into": a}) == (409, "conflict")
+    assert post(f"{b}/merge", {"into": a}) == (409, "conflict")
+    assert post(f"{c}/jira", {"key": "PROD-1"}) == (409, "conflict")
+    unlinked = client.delete(f"/api/v1/problems/{c}/jira", headers=auth)
+    assert (unlinked.status_code, unlinked.get_json()["error"]) == (409, "conflict")
+    assert post(f"{a}/unmerge")[0] == 200
+    assert post(f"{a}/unmerge") == (409, "conflict")
+    assert post(f"{a}/merge", {"into": a}) == (400, "bad_request")
+    assert post(f"{b}/merge", {"into": c})[0] == 200  # nothing refused is left half done

@@ -164,7 +164,7 @@ def test_unlinking_takes_off_the_block_and_the_problem_label_and_nothing_else(wa
     report(client, "T3", "c@initech.com")
     assert [i["key"] for i in sandbox.issues()] == [key]
     again = client.delete(f"/api/v1/problems/{problem.id}/jira", headers=token(runtime, "pm"))
-    assert again.status_code == 400
+    assert again.status_code == 409 and again.get_json()["error"] == "conflict"
 
 
 def test_unlinking_waits_out_jira_and_is_retried(waiting, sandbox):

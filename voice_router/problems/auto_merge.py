@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.models import Problem
-from voice_router.platform.errors import BadRequest, NotFound
+from voice_router.platform.errors import Conflict, NotFound
 from voice_router.platform.settings import Settings
 from voice_router.problems import merging
 
@@ -37,7 +37,7 @@ def run(engine: Engine, settings: Settings, touched: Iterable[int]) -> list[int]
         for merged_id, survivor_id, value in _sure(engine, problem_id, threshold):
             try:
                 changed += merging.merge(engine, merged_id, survivor_id, merged_by=AUTO)
-            except (BadRequest, NotFound):  # an earlier merge of this pass changed the world
+            except (Conflict, NotFound):  # an earlier merge of this pass changed the world
                 continue
             log.info(
                 "problem.auto_merged",

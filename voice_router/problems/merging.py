@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import Note, Problem
 from voice_router.platform.db import session_scope
-from voice_router.platform.errors import BadRequest, NotFound
+from voice_router.platform.errors import BadRequest, Conflict, NotFound
 from voice_router.problems import handover, impact, impact_recount
 
 
@@ -83,7 +83,9 @@ def merge(engine: Engine, problem_id: int, into_id: int, merged_by: str | None =
         problem, survivor = _locked(session, problem_id, into_id)
         refused = refusal(session, problem, survivor)
         if refused is not None:
-            raise BadRequest(refused)
+            # Merging a problem into itself asks for nothing that could ever be done; the rest
+            # are refused for the problems' state now (409), which another merge may change.
+            raise (BadRequest if problem.id == survivor.id else Conflict)(refused)
         problem.merged_into_id = into_id
         problem.merged_by = merged_by
         if survivor.jira_key is None and problem.jira_key is not None:
@@ -104,7 +106,7 @@ def unmerge(engine: Engine, problem_id: int) -> list[int]:
         problem, *_ = _locked(session, problem_id, *group)
         former = problem.merged_into_id
         if former is None:
-            raise BadRequest(f"problem {problem_id} is not merged")
+            raise Conflict(f"problem {problem_id} is not merged")
         ancestors = impact.ancestors(session, [former])
         problem.merged_into_id = None
         problem.jira_merge_notice_for = None

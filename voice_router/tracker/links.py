@@ -24,7 +24,7 @@ from integrations.jira.render import has_block, unsplice
 from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
-from voice_router.platform.errors import BadRequest, Conflict, NotFound
+from voice_router.platform.errors import Conflict, NotFound
 from voice_router.platform.settings import Settings
 from voice_router.problems.handover import repost_notes
 from voice_router.problems.issue_labels import install_of, labels_of
@@ -97,7 +97,7 @@ def unlink_issue(engine: Engine, problem_id: int) -> str:
             raise NotFound(f"no problem {problem_id}")
         key = problem.jira_key
         if key is None:
-            raise BadRequest(f"problem {problem_id} has no Jira issue linked")
+            raise Conflict(f"problem {problem_id} has no Jira issue linked")
         problem.jira_detach_keys = with_detach(problem, key)
         problem.jira_key = problem.jira_url = problem.jira_status = None
         problem.jira_issue_id = None

@@ -12,7 +12,7 @@ from spectree import Response as Responses
 from voice_router.closing import notify, shipping
 from voice_router.models import Problem
 from voice_router.platform.db import reading
-from voice_router.platform.errors import BadRequest, NotFound, ServiceUnavailable
+from voice_router.platform.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
 from voice_router.problems import listing, merging
 from voice_router.web import downloads, schemas
 from voice_router.web.auth import caller, require_role
@@ -27,6 +27,9 @@ ERRORS = {
     "HTTP_403": schemas.ErrorOut,
     "HTTP_404": schemas.ErrorOut,
 }
+# Routes that a well-formed request can still meet refused for the state things are in now
+# (already merged, not merged, no issue linked, Jira not configured): 409.
+CONFLICTS = {**ERRORS, "HTTP_409": schemas.ErrorOut}
 
 
 def _json_object() -> dict[str, Any]:
@@ -104,7 +107,9 @@ def add_note(problem_id: int) -> ResponseReturnValue:
 @bp.post("/problems/<int:problem_id>/merge")
 @require_role("pm")
 @api_spec.validate(
-    json=schemas.MergeIn, resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"]
+    json=schemas.MergeIn,
+    resp=Responses(HTTP_200=schemas.ProblemDetail, **CONFLICTS),
+    tags=["merge"],
 )
 def merge(problem_id: int) -> ResponseReturnValue:
     """Fold this problem into another; returns the survivor (role: pm)."""
@@ -118,7 +123,7 @@ def merge(problem_id: int) -> ResponseReturnValue:
 
 @bp.post("/problems/<int:problem_id>/unmerge")
 @require_role("pm")
-@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["merge"])
+@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **CONFLICTS), tags=["merge"])
 def unmerge(problem_id: int) -> ResponseReturnValue:
     """Undo a merge; counts are recomputed from the unchanged pain points (role: pm)."""
     sync_later(merging.unmerge(runtime().engine, problem_id))
@@ -155,7 +160,7 @@ def suggestions(problem_id: int) -> ResponseReturnValue:
 @require_role("pm")
 @api_spec.validate(
     json=schemas.JiraKeyIn,
-    resp=Responses(HTTP_200=schemas.ProblemDetail, HTTP_409=schemas.ErrorOut, **ERRORS),
+    resp=Responses(HTTP_200=schemas.ProblemDetail, **CONFLICTS),
     tags=["jira"],
 )
 def link_jira(problem_id: int) -> ResponseReturnValue:
@@ -170,7 +175,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
     if not isinstance(key, str) or not key.strip():
         raise BadRequest("key must be a Jira issue key such as PROD-12")
     if not rt.settings.jira.url:
-        raise BadRequest("Jira is not configured ([jira].url is empty)")
+        raise Conflict("Jira is not configured ([jira].url is empty)")
     try:
         links.link_issue(rt.engine, rt.settings, problem_id, key.strip())
     except JiraError as exc:
@@ -183,7 +188,7 @@ def link_jira(problem_id: int) -> ResponseReturnValue:
 
 @bp.delete("/problems/<int:problem_id>/jira")
 @require_role("pm")
-@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **ERRORS), tags=["jira"])
+@api_spec.validate(resp=Responses(HTTP_200=schemas.ProblemDetail, **CONFLICTS), tags=["jira"])
 def unlink_jira(problem_id: int) -> ResponseReturnValue:
     """Unlink the problem's Jira issue: its next sync takes voice-router's impact block and
     per-problem label off the issue, nothing else, and no new issue is created for the

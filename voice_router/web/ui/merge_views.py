@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from voice_router.closing import shipping
 from voice_router.models import MAX_ID, Problem
 from voice_router.platform.db import reading
-from voice_router.platform.errors import BadRequest, NotFound
+from voice_router.platform.errors import BadRequest, Conflict, NotFound
 from voice_router.problems import merging
 from voice_router.web.auth import require_role
 from voice_router.web.context import runtime, sync_later
@@ -53,7 +53,7 @@ def merge(problem_id: int) -> ResponseReturnValue:
     try:
         changed = merging.merge(runtime().engine, problem_id, into)
         shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id)
-    except BadRequest as exc:
+    except (BadRequest, Conflict) as exc:
         return _answer(problem_id, f"Not merged: {exc.message}", "error")
     sync_later(changed)
     return _answer(into, "Merged. The counts below include the merged problem.")
@@ -64,7 +64,7 @@ def merge(problem_id: int) -> ResponseReturnValue:
 def unmerge(problem_id: int) -> ResponseReturnValue:
     try:
         changed = merging.unmerge(runtime().engine, problem_id)
-    except BadRequest as exc:
+    except (BadRequest, Conflict) as exc:
         return _answer(problem_id, f"Not unmerged: {exc.message}", "error")
     sync_later(changed)
     return _answer(problem_id, "Unmerged: both problems count on their own again.")

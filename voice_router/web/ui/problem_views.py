@@ -142,7 +142,7 @@ def unlink_jira(problem_id: int) -> ResponseReturnValue:
 
     try:
         key = links.unlink_issue(runtime().engine, problem_id)
-    except BadRequest as exc:
+    except (BadRequest, Conflict) as exc:
         answer_at("jira", f"Not unlinked: {exc.message}", "error")
         return back_to(problem_id, "jira")
     sync_later([problem_id])
