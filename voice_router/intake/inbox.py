@@ -20,7 +20,7 @@ from integrations import registry
 from integrations.events import Handshake, PayloadError
 from voice_router.intake import store as intake_store
 from voice_router.intake.admission import check_events
-from voice_router.intake.store import TABLE
+from voice_router.intake.statements import TABLE
 from voice_router.platform.clock import utcnow
 from voice_router.platform.errors import NotFound, Unauthorized
 from voice_router.platform.settings import Settings

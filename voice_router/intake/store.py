@@ -26,28 +26,30 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import closing, suppress
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Engine
 
-from voice_router.intake.writers import PostgresInsert, Unusable, Writers
-from voice_router.models import Delivery
+from voice_router.intake.statements import (
+    MAX_GROUP,
+    InsertPlan,
+    Row,
+    by_key,
+    insert_plan,
+    sqlite_many_sql,
+)
+from voice_router.intake.writers import Unusable, Writers
 from voice_router.platform.errors import ServiceUnavailable
 from voice_router.platform.pg_deadline import TimedOut
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP = 256  # deliveries written in one transaction at most
 # Groups written at once by one process. SQLite has one writer anyway. On PostgreSQL, 4 at
 # once made groups of 1.4-2.3 deliveries under wrk (docs/benchmarks.md, 2026-12-05 14:28 UTC);
 # one at a time, on a connection of its own and straight on libpq, made groups of 3.9-4.8,
@@ -66,115 +68,19 @@ LINGER_SECONDS = 0.002
 # SQLite: groups a process commits between two checkpoints of the WAL (Writers.checkpoint),
 # about 1,000 pages from one process alone, SQLite's own mark.
 CHECKPOINT_GROUPS = 100
-TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
-COLUMNS = (
-    "source",
-    "kind",
-    "delivery_key",
-    "headers",
-    "body",
-    "status",
-    "attempts",
-    "last_error",
-    "received_at",
-    "next_attempt_at",
-)
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _InsertPlan:
-    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, compiled once per dialect by
-    SQLAlchemy with positional parameters (the cheapest for the driver to bind), and the
-    column types' own bind processors, to run on the DBAPI cursor."""
-
-    sql: str
-    processors: tuple[Callable[[Any], Any] | None, ...]  # one per column of COLUMNS
-    postgres: bool
-    many_sql: str  # PostgreSQL: every row of a group in one statement (`_unnest_insert`)
-    fast: PostgresInsert  # PostgreSQL: the same on libpq (writers.py)
-
-    def parameters(self, row: Row) -> tuple[Any, ...]:
-        return tuple(
-            row[name] if process is None else process(row[name])
-            for name, process in zip(COLUMNS, self.processors, strict=True)
-        )
-
-
-_plans: dict[str, _InsertPlan] = {}
-
-
-def _insert_plan(dialect: Dialect) -> _InsertPlan:
-    plan = _plans.get(dialect.name)
-    if plan is None:
-        module = postgresql if dialect.name == "postgresql" else sqlite
-        statement = module.insert(TABLE).on_conflict_do_nothing().returning(TABLE.c.id)
-        positional = (
-            dialect if dialect.positional else type(dialect)(paramstyle="format")  # type: ignore[call-arg]  # a DefaultDialect
-        )
-        compiled = statement.compile(dialect=positional, column_keys=list(COLUMNS))
-        assert tuple(compiled.positiontup or ()) == COLUMNS, compiled.positiontup
-        plan = _InsertPlan(
-            sql=compiled.string,
-            processors=tuple(
-                TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS
-            ),
-            postgres=dialect.name == "postgresql",
-            many_sql=_unnest_insert(dialect) if dialect.name == "postgresql" else "",
-            fast=PostgresInsert(TABLE, COLUMNS),
-        )
-        _plans[dialect.name] = plan
-    return plan
-
-
-def _unnest_insert(dialect: Dialect) -> str:
-    """`INSERT … SELECT * FROM unnest(<one array per column>) ON CONFLICT DO NOTHING
-    RETURNING id, source, delivery_key`: one statement whatever the group's size (so
-    PostgreSQL prepares it once), far less work for psycopg than a statement per row. The
-    arrays are cast to the columns' types without their lengths: a cast to varchar(n) would
-    cut a longer value where the INSERT refuses it."""
-    types = [
-        re.sub(r"\(\d+\)", "", TABLE.c[name].type.compile(dialect=dialect)) + "[]"
-        for name in COLUMNS
-    ]
-    arrays = ", ".join(f"%s::{array_type}" for array_type in types)
-    return (
-        f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) SELECT * FROM unnest({arrays}) "
-        "ON CONFLICT DO NOTHING RETURNING id, source, delivery_key"
-    )
-
-
-@lru_cache(maxsize=MAX_GROUP)
-def _sqlite_many_sql(count: int) -> str:
-    """`INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING id, source,
-    delivery_key` for `count` rows (MAX_GROUP times the columns stays under SQLite's limit of
-    32,766 parameters)."""
-    row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    return (
-        f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) VALUES {', '.join([row] * count)} "
-        "ON CONFLICT DO NOTHING RETURNING id, source, delivery_key"
-    )
-
-
-def _by_key(rows: Sequence[Row], returned: Sequence[Any]) -> list[Any]:
-    """Each row's (id,), or None when it was stored already; the database returns the rows
-    it inserted in no set order. A key twice in one group: its first row was inserted, the
-    next one is a duplicate."""
-    stored = {(source, key): (new_id,) for new_id, source, key in returned}
-    return [stored.pop((row["source"], row["delivery_key"]), None) for row in rows]
 
 
 class _Disconnected(Exception):
     """The pooled connection was dead (a database restart, an idle timeout)."""
 
 
-def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
+def _write(plan: InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
     """The rows in one transaction on the DBAPI connection; the id of each, None if stored
     already."""
     if plan.postgres:
         # One statement in autocommit is its own transaction: one round trip, no BEGIN/COMMIT.
         with suppress(Unusable):
-            return _by_key(rows, plan.fast.run(writers, connection, rows))
+            return by_key(rows, plan.fast.run(writers, connection, rows))
         # What libpq's path did not take, through psycopg, which raises the database's error.
         parameters = [plan.parameters(row) for row in rows]
         with closing(connection.cursor()) as cursor:
@@ -183,7 +89,7 @@ def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[
                 return [cursor.fetchone()]
             columns = [list(column) for column in zip(*parameters, strict=True)]
             cursor.execute(plan.many_sql, columns)
-            return _by_key(rows, cursor.fetchall())
+            return by_key(rows, cursor.fetchall())
     parameters = [plan.parameters(row) for row in rows]
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
     # The caller holds the file's write lock (GroupCommit._lead).
@@ -193,8 +99,8 @@ def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[
             return [cursor.fetchone()]
         # One statement for the group, its own transaction: the write lock is held for the
         # inserts alone, not for a Python round per row.
-        cursor.execute(_sqlite_many_sql(len(rows)), [v for values in parameters for v in values])
-        return _by_key(rows, cursor.fetchall())
+        cursor.execute(sqlite_many_sql(len(rows)), [v for values in parameters for v in values])
+        return by_key(rows, cursor.fetchall())
 
 
 def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
@@ -203,7 +109,7 @@ def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
     webhook and is most of its cost). All or none: an error rolls the whole group back. On
     SQLite the caller holds the file's write lock (`writing`)."""
     engine = writers.engine
-    plan = _insert_plan(engine.dialect)
+    plan = insert_plan(engine.dialect)
     connection = writers.take()
     try:
         returned = _write(plan, writers, connection, rows)
