@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support import generic_delivery, post_signed
-from voice_router.intake import store
+from voice_router.intake import statements, store
 from voice_router.platform.db import make_engine
 from workers.runtime import build_runtime
 
@@ -178,7 +178,7 @@ def stored_rows(database_url: str) -> dict[str, Any]:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(sa.select(store.TABLE))
+            rows = connection.execute(sa.select(statements.TABLE))
             return {r.delivery_key: r for r in rows}
     finally:
         engine.dispose()

@@ -20,7 +20,7 @@ from integrations import registry
 from integrations.events import Handshake, PayloadError
 from voice_router.intake import store as intake_store
 from voice_router.intake.admission import check_events
-from voice_router.intake.store import TABLE
+from voice_router.intake.statements import TABLE
 from voice_router.platform.clock import utcnow
 from voice_router.platform.errors import NotFound, Unauthorized
 from voice_router.platform.settings import Settings
@@ -33,11 +33,12 @@ _SECRET_HEADER_WORDS = ("signature", "authorization", "cookie", "token", "secret
 
 @dataclass(frozen=True)
 class Receipt:
-    delivery_id: int
+    delivery_id: int | None  # None: spooled, not in the table yet
     status: str  # "pending" (to process) or "invalid" (kept for inspection)
     duplicate: bool
     error: str | None = None
     handshake: Handshake | None = None
+    spooled: bool = False  # SQLite's write lock was held too long: in the spool (spool.py)
 
 
 def stored_headers(headers: Mapping[str, str]) -> str:
@@ -124,7 +125,10 @@ def receive(
         "received_at": now,
         "next_attempt_at": now,
     }
-    new_id = intake_store.store(engine, row)
+    try:
+        new_id = intake_store.store(engine, row)
+    except intake_store.Spooled:
+        return Receipt(None, status, False, error, handshake, spooled=True)
     if new_id is not None:
         return Receipt(new_id, status, False, error, handshake)
     with engine.connect() as connection:

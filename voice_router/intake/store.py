@@ -1,20 +1,22 @@
 """Storing webhook deliveries durably, many requests to a commit (group commit).
 
-A 202 means the delivery is committed. One commit per delivery made the commit the cost of
-intake: a round trip and a WAL flush each on PostgreSQL, a turn at SQLite's single write lock
-each. Here the deliveries of concurrent request threads (gunicorn `gthread`) are written
-together: a thread that arrives while fewer than `max_writers` groups are being written leads
-one and writes its delivery with every one waiting at that moment in one transaction; the
-others wait for the commit that holds theirs, and whoever arrives meanwhile waits for the next
-group, led by the first of them. No thread of its own: a request alone is written at once, as
-before. Under load (the last group held more than one delivery, or some wait already) a leader
-first lingers LINGER_SECONDS for the requests arriving right behind it, so that one commit takes
-more of them: a commit costs about as much for eight deliveries as for one (a round trip,
-PostgreSQL's WAL flush, the web process's thread hand-offs), and the wait costs no CPU. The 202
-still follows its own delivery's commit at once. SQLite writes one group at a time (it has one
-writer), PostgreSQL POSTGRES_WRITERS per process. On SQLite a leader gathers its group once it
-holds the file's write lock, and checkpoints the WAL every CHECKPOINT_GROUPS groups after the
-commit, outside the lock, not inside a commit as SQLite itself would.
+A 202 means the delivery is committed (or, on SQLite when the file's write lock is not had
+within SPOOL_AFTER_SECONDS, written durably to the spool beside it: spool.py). One commit
+per delivery made the commit the cost of intake: a round trip and a WAL flush each on
+PostgreSQL, a turn at SQLite's single write lock each. Here the deliveries of concurrent
+request threads (gunicorn `gthread`) are written together: a thread that arrives while fewer
+than `max_writers` groups are being written leads one and writes its delivery with every one
+waiting at that moment in one transaction; the others wait for the commit that holds theirs,
+and whoever arrives meanwhile waits for the next group, led by the first of them. No thread
+of its own: a request alone is written at once, as before. Under load (the last group held
+more than one delivery, or some wait already) a leader first lingers LINGER_SECONDS for the
+requests arriving right behind it, so that one commit takes more of them: a commit costs
+about as much for eight deliveries as for one (a round trip, PostgreSQL's WAL flush, the web
+process's thread hand-offs), and the wait costs no CPU. The 202 still follows its own
+delivery's commit at once. SQLite writes one group at a time (it has one writer), PostgreSQL
+POSTGRES_WRITERS per process. On SQLite a leader gathers its group once it holds the file's
+write lock, and checkpoints the WAL every CHECKPOINT_GROUPS groups after the commit, outside
+the lock, not inside a commit as SQLite itself would.
 
 Each request still gets its own answer: its new id, None when (source, delivery_key) is
 stored already — by an earlier group or by an earlier row of its own group — or its own
@@ -26,28 +28,32 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import closing, suppress
-from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Engine
 
-from voice_router.intake.writers import PostgresInsert, Unusable, Writers
-from voice_router.models import Delivery
+from voice_router.intake import spool
+from voice_router.intake.statements import (
+    MAX_GROUP,
+    InsertPlan,
+    Row,
+    by_key,
+    insert_plan,
+    sqlite_many_sql,
+)
+from voice_router.intake.writers import Unusable, Writers
 from voice_router.platform.errors import ServiceUnavailable
 from voice_router.platform.pg_deadline import TimedOut
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP = 256  # deliveries written in one transaction at most
 # Groups written at once by one process. SQLite has one writer anyway. On PostgreSQL, 4 at
 # once made groups of 1.4-2.3 deliveries under wrk (docs/benchmarks.md, 2026-12-05 14:28 UTC);
 # one at a time, on a connection of its own and straight on libpq, made groups of 3.9-4.8,
@@ -66,115 +72,36 @@ LINGER_SECONDS = 0.002
 # SQLite: groups a process commits between two checkpoints of the WAL (Writers.checkpoint),
 # about 1,000 pages from one process alone, SQLite's own mark.
 CHECKPOINT_GROUPS = 100
-TABLE = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
-COLUMNS = (
-    "source",
-    "kind",
-    "delivery_key",
-    "headers",
-    "body",
-    "status",
-    "attempts",
-    "last_error",
-    "received_at",
-    "next_attempt_at",
-)
-Row = dict[str, Any]
+# SQLite: how long a delivery waits for the file's write lock before its group is written to
+# the spool (spool.py) and answered. Helpdesks give up at about 10 s (Zendesk 10 s, Help
+# Scout and Front alike); our own writers hold the lock for tens of milliseconds (a
+# processing batch, a group), so only a holder from outside, or a long `forget` or
+# `recompute --fix`, makes a delivery wait this long; the rest of the 10 s is the network's
+# and a loaded machine's. docs/operating.md, "SQLite's write lock and the spool".
+SPOOL_AFTER_SECONDS = 2.0
+SQLITE_BUSY = 5  # SQLite's primary result code: the lock was not had within the busy timeout
 
 
-@dataclass(frozen=True)
-class _InsertPlan:
-    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`, compiled once per dialect by
-    SQLAlchemy with positional parameters (the cheapest for the driver to bind), and the
-    column types' own bind processors, to run on the DBAPI cursor."""
-
-    sql: str
-    processors: tuple[Callable[[Any], Any] | None, ...]  # one per column of COLUMNS
-    postgres: bool
-    many_sql: str  # PostgreSQL: every row of a group in one statement (`_unnest_insert`)
-    fast: PostgresInsert  # PostgreSQL: the same on libpq (writers.py)
-
-    def parameters(self, row: Row) -> tuple[Any, ...]:
-        return tuple(
-            row[name] if process is None else process(row[name])
-            for name, process in zip(COLUMNS, self.processors, strict=True)
-        )
+class Spooled(Exception):
+    """SQLite: the delivery is in the spool (spool.py), not yet in the table: as durable,
+    answered `202`, taken into the table once the write lock is free."""
 
 
-_plans: dict[str, _InsertPlan] = {}
-
-
-def _insert_plan(dialect: Dialect) -> _InsertPlan:
-    plan = _plans.get(dialect.name)
-    if plan is None:
-        module = postgresql if dialect.name == "postgresql" else sqlite
-        statement = module.insert(TABLE).on_conflict_do_nothing().returning(TABLE.c.id)
-        positional = (
-            dialect if dialect.positional else type(dialect)(paramstyle="format")  # type: ignore[call-arg]  # a DefaultDialect
-        )
-        compiled = statement.compile(dialect=positional, column_keys=list(COLUMNS))
-        assert tuple(compiled.positiontup or ()) == COLUMNS, compiled.positiontup
-        plan = _InsertPlan(
-            sql=compiled.string,
-            processors=tuple(
-                TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS
-            ),
-            postgres=dialect.name == "postgresql",
-            many_sql=_unnest_insert(dialect) if dialect.name == "postgresql" else "",
-            fast=PostgresInsert(TABLE, COLUMNS),
-        )
-        _plans[dialect.name] = plan
-    return plan
-
-
-def _unnest_insert(dialect: Dialect) -> str:
-    """`INSERT … SELECT * FROM unnest(<one array per column>) ON CONFLICT DO NOTHING
-    RETURNING id, source, delivery_key`: one statement whatever the group's size (so
-    PostgreSQL prepares it once), far less work for psycopg than a statement per row. The
-    arrays are cast to the columns' types without their lengths: a cast to varchar(n) would
-    cut a longer value where the INSERT refuses it."""
-    types = [
-        re.sub(r"\(\d+\)", "", TABLE.c[name].type.compile(dialect=dialect)) + "[]"
-        for name in COLUMNS
-    ]
-    arrays = ", ".join(f"%s::{array_type}" for array_type in types)
-    return (
-        f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) SELECT * FROM unnest({arrays}) "
-        "ON CONFLICT DO NOTHING RETURNING id, source, delivery_key"
-    )
-
-
-@lru_cache(maxsize=MAX_GROUP)
-def _sqlite_many_sql(count: int) -> str:
-    """`INSERT … VALUES (…), (…) … ON CONFLICT DO NOTHING RETURNING id, source,
-    delivery_key` for `count` rows (MAX_GROUP times the columns stays under SQLite's limit of
-    32,766 parameters)."""
-    row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    return (
-        f"INSERT INTO {TABLE.name} ({', '.join(COLUMNS)}) VALUES {', '.join([row] * count)} "
-        "ON CONFLICT DO NOTHING RETURNING id, source, delivery_key"
-    )
-
-
-def _by_key(rows: Sequence[Row], returned: Sequence[Any]) -> list[Any]:
-    """Each row's (id,), or None when it was stored already; the database returns the rows
-    it inserted in no set order. A key twice in one group: its first row was inserted, the
-    next one is a duplicate."""
-    stored = {(source, key): (new_id,) for new_id, source, key in returned}
-    return [stored.pop((row["source"], row["delivery_key"]), None) for row in rows]
+class _Busy(ServiceUnavailable):
+    """SQLite's write lock was not had in time (SQLITE_BUSY)."""
 
 
 class _Disconnected(Exception):
     """The pooled connection was dead (a database restart, an idle timeout)."""
 
 
-def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
+def _write(plan: InsertPlan, writers: Writers, connection: Any, rows: Sequence[Row]) -> list[Any]:
     """The rows in one transaction on the DBAPI connection; the id of each, None if stored
     already."""
     if plan.postgres:
         # One statement in autocommit is its own transaction: one round trip, no BEGIN/COMMIT.
         with suppress(Unusable):
-            return _by_key(rows, plan.fast.run(writers, connection, rows))
+            return by_key(rows, plan.fast.run(writers, connection, rows))
         # What libpq's path did not take, through psycopg, which raises the database's error.
         parameters = [plan.parameters(row) for row in rows]
         with closing(connection.cursor()) as cursor:
@@ -183,7 +110,7 @@ def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[
                 return [cursor.fetchone()]
             columns = [list(column) for column in zip(*parameters, strict=True)]
             cursor.execute(plan.many_sql, columns)
-            return _by_key(rows, cursor.fetchall())
+            return by_key(rows, cursor.fetchall())
     parameters = [plan.parameters(row) for row in rows]
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
     # The caller holds the file's write lock (GroupCommit._lead).
@@ -193,19 +120,24 @@ def _write(plan: _InsertPlan, writers: Writers, connection: Any, rows: Sequence[
             return [cursor.fetchone()]
         # One statement for the group, its own transaction: the write lock is held for the
         # inserts alone, not for a Python round per row.
-        cursor.execute(_sqlite_many_sql(len(rows)), [v for values in parameters for v in values])
-        return _by_key(rows, cursor.fetchall())
+        cursor.execute(sqlite_many_sql(len(rows)), [v for values in parameters for v in values])
+        return by_key(rows, cursor.fetchall())
 
 
-def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
+def insert_rows(
+    writers: Writers, rows: Sequence[Row], deadline: float | None = None
+) -> list[int | None]:
     """Store the rows in one transaction on one of the intake's held connections
     (writers.py), skipping SQLAlchemy's execution layer and pool (this runs for every
     webhook and is most of its cost). All or none: an error rolls the whole group back. On
-    SQLite the caller holds the file's write lock (`writing`)."""
+    SQLite the caller holds the file's write lock (`writing`), and the INSERT waits for
+    SQLite's own lock until `deadline` (time.monotonic) at most."""
     engine = writers.engine
-    plan = _insert_plan(engine.dialect)
+    plan = insert_plan(engine.dialect)
     connection = writers.take()
     try:
+        if deadline is not None:
+            writers.wait_at_most(connection, deadline - time.monotonic())
         returned = _write(plan, writers, connection, rows)
     except engine.dialect.loaded_dbapi.Error as exc:
         if engine.dialect.is_disconnect(exc, connection, None):
@@ -220,16 +152,18 @@ def insert_rows(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
     return [found[0] if found else None for found in returned]
 
 
-def _insert_retrying(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
+def _insert_retrying(
+    writers: Writers, rows: Sequence[Row], deadline: float | None
+) -> list[int | None]:
     """`insert_rows`, once more on a fresh connection if the pooled one was dead. A database
     that is down, unreachable or locked is a ServiceUnavailable: not stored, so not
     acknowledged, and the sender resends."""
     engine = writers.engine
     try:
         try:
-            return insert_rows(writers, rows)
+            return insert_rows(writers, rows, deadline)
         except _Disconnected:
-            return insert_rows(writers, rows)
+            return insert_rows(writers, rows, deadline)
     except (
         _Disconnected,
         TimedOut,  # no answer in time: not tried again, the sender resends
@@ -240,16 +174,18 @@ def _insert_retrying(writers: Writers, rows: Sequence[Row]) -> list[int | None]:
             "intake.database_unavailable",
             extra={"source": rows[0]["source"], "deliveries": len(rows), "error": str(exc)},
         )
-        raise ServiceUnavailable(
+        busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == SQLITE_BUSY
+        raise (_Busy if busy else ServiceUnavailable)(
             "the delivery could not be stored now; send it again later"
         ) from exc
 
 
 class _Waiting:
-    __slots__ = ("done", "error", "lead", "new_id", "row")
+    __slots__ = ("arrived", "done", "error", "lead", "new_id", "row")
 
     def __init__(self, row: Row) -> None:
         self.row = row
+        self.arrived = time.monotonic()
         # Held from the start; released once, when the answer (or the lead) is here. A bare
         # lock: an Event's Condition cost a measurable share of a webhook's CPU.
         self.done = threading.Lock()
@@ -268,12 +204,15 @@ class GroupCommit:
         max_group: int = MAX_GROUP,
         linger: float = LINGER_SECONDS,
         checkpoint_groups: int = CHECKPOINT_GROUPS,
+        spool_after: float = SPOOL_AFTER_SECONDS,
     ) -> None:
         self.writers: Writers | None = None  # the connections it writes on, once it writes
         self.max_writers = max_writers
         self.max_group = max_group
         self.linger = linger
         self.checkpoint_groups = checkpoint_groups
+        self.spool_after = spool_after
+        self.spool_dir: Path | None = None  # SQLite on a file: where groups go when locked out
         self.last_group = 0  # deliveries in the group written last
         self.transactions = 0  # groups written (a group written again row by row: once)
         self.checkpoints = 0  # SQLite: WAL checkpoints run (Writers.checkpoint)
@@ -283,11 +222,14 @@ class GroupCommit:
         self._unchecked = 0  # groups written since the last checkpoint
 
     def store(self, engine: Engine, row: Row) -> int | None:
-        """Commit one delivery; its new id, or None when it is stored already."""
+        """Commit one delivery; its new id, or None when it is stored already. Spooled
+        when it went to the spool instead (SQLite's write lock held too long)."""
         me = _Waiting(row)
         with self._lock:
             if self.writers is None:
                 self.writers = Writers(engine)
+                if engine.dialect.name == "sqlite":
+                    self.spool_dir = spool.directory_of(engine.url.database or "")
             lead = self._writers < self.max_writers
             if lead:
                 self._writers += 1
@@ -315,15 +257,19 @@ class GroupCommit:
         writers = self.writers
         assert writers is not None  # set by the first store
         group = [me]
+        deadline = me.arrived + self.spool_after  # the others of the group arrived later
         try:
             # SQLite: the group is gathered once this process holds the file's write lock, so
             # the deliveries that queued while another process wrote go in this commit too.
-            with writers.exclusive():
+            with writers.exclusive(deadline - time.monotonic()) as held:
                 with self._lock:
                     group += self._waiting[: self.max_group - 1]
                     del self._waiting[: self.max_group - 1]
                     self.last_group = len(group)
-                self._write_group(engine, group)
+                if held:
+                    self._write_group(engine, group, deadline)
+                else:
+                    self._spool(group, "the write lock was held too long")
         finally:
             with self._lock:
                 following = self._waiting.pop(0) if self._waiting else None
@@ -344,12 +290,16 @@ class GroupCommit:
             self.checkpoints += 1
             writers.checkpoint()
 
-    def _write_group(self, engine: Engine, group: list[_Waiting]) -> None:
+    def _write_group(self, engine: Engine, group: list[_Waiting], deadline: float) -> None:
         self.transactions += 1
         try:
             assert self.writers is not None  # set by the first store
-            ids = _insert_retrying(self.writers, [waiting.row for waiting in group])
+            rows = [waiting.row for waiting in group]
+            ids = _insert_retrying(self.writers, rows, deadline if self.spool_dir else None)
         except ServiceUnavailable as exc:
+            if isinstance(exc, _Busy) and self.spool_dir is not None:
+                self._spool(group, str(exc.__cause__))
+                return
             for waiting in group:
                 waiting.error = exc
             return
@@ -359,10 +309,29 @@ class GroupCommit:
                 return
             log.warning("intake.group_failed", extra={"deliveries": len(group), "error": str(exc)})
             for waiting in group:
-                self._write_group(engine, [waiting])
+                self._write_group(engine, [waiting], deadline)
             return
         for waiting, new_id in zip(group, ids, strict=True):
             waiting.new_id = new_id
+
+    def _spool(self, group: list[_Waiting], reason: str) -> None:
+        """SQLite: the group's rows into a spool file, each delivery answered Spooled; a
+        spool that cannot be written is a ServiceUnavailable, as the database's error was."""
+        error: BaseException
+        try:
+            assert self.spool_dir is not None  # a file's lock, so a file's spool
+            path = spool.write(self.spool_dir, [waiting.row for waiting in group])
+        except OSError as exc:
+            log.error("intake.spool_failed", extra={"deliveries": len(group), "error": str(exc)})
+            error = ServiceUnavailable("the delivery could not be stored now; send it again later")
+        else:
+            log.warning(
+                "intake.spooled",
+                extra={"deliveries": len(group), "file": path.name, "reason": reason},
+            )
+            error = Spooled(path.name)
+        for waiting in group:
+            waiting.error = error
 
 
 # One per engine, so one per process; forgotten with its engine, and in a forked child,

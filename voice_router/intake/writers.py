@@ -55,6 +55,8 @@ class Writers:
         self._idle: list[Any] = []  # DBAPI connections not in use
         self._open: list[Any] = []  # every one still open, to close on dispose
         self._prepared: dict[int, set[int]] = {}  # id(connection) -> group sizes prepared
+        self._busy_tenths: dict[int, int] = {}  # SQLite: id(connection) -> its busy_timeout
+        self._sqlite = engine.dialect.name == "sqlite"
         sa.event.listen(engine, "engine_disposed", self._disposed)
 
     def _disposed(self, _engine: Engine) -> None:
@@ -109,13 +111,26 @@ class Writers:
             return connection
         raise AssertionError("unreachable")
 
-    def exclusive(self) -> AbstractContextManager[None]:
+    def exclusive(self, timeout: float) -> AbstractContextManager[bool]:
         """SQLite: its file's write lock (one writer at a time, platform/sqlite_lock.py), held
-        by the group commit from before it gathers a group until the commit; PostgreSQL
-        writes groups side by side."""
-        if self.engine.dialect.name == "sqlite":
-            return writing(self.engine.url.database or "")
-        return nullcontext()
+        by the group commit from before it gathers a group until the commit, if it comes
+        within `timeout` (the block is told whether it did); PostgreSQL writes groups side
+        by side."""
+        if self._sqlite:
+            return writing(self.engine.url.database or "", timeout)
+        return nullcontext(True)
+
+    def wait_at_most(self, connection: Any, seconds: float) -> None:
+        """SQLite: the connection's next statement waits at most `seconds` (down to a tenth)
+        for a lock held outside this service's own queue (platform/sqlite_lock.py), then
+        fails with SQLITE_BUSY. Set only when it changes: on the usual path, the same each
+        group."""
+        if not self._sqlite:
+            return
+        tenths = max(0, int(seconds * 10))
+        if self._busy_tenths.get(id(connection)) != tenths:
+            connection.execute(f"PRAGMA busy_timeout = {tenths * 100}")
+            self._busy_tenths[id(connection)] = tenths
 
     def checkpoint(self) -> None:
         """SQLite: copy the WAL's pages into the database file (a PASSIVE checkpoint), outside
@@ -142,6 +157,7 @@ class Writers:
             if connection in self._open:
                 self._open.remove(connection)
             self._prepared.pop(id(connection), None)
+            self._busy_tenths.pop(id(connection), None)
         with suppress(Exception):
             connection.close()
 
@@ -149,6 +165,7 @@ class Writers:
         with self._lock:
             connections, self._open, self._idle = self._open, [], []
             self._prepared.clear()
+            self._busy_tenths.clear()
         for connection in connections:
             with suppress(Exception):
                 connection.close()

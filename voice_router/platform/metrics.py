@@ -47,6 +47,7 @@ R = TypeVar("R")
 DELIVERY_OUTCOMES = (
     "accepted",
     "duplicate",
+    "spooled",
     "bad_signature",
     "bad_payload",
     "too_large",

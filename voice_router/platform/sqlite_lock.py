@@ -78,12 +78,19 @@ def write_lock(database: str) -> WriteLock | None:
 
 
 @contextmanager
-def writing(database: str) -> Iterator[None]:
-    """Hold the database's write lock for the block (or go ahead after WAIT_SECONDS)."""
+def writing(database: str, timeout: float = WAIT_SECONDS) -> Iterator[bool]:
+    """Hold the database's write lock for the block if it comes within `timeout`; the block
+    is told whether it holds it (an in-memory database has none: True). Most writers go
+    ahead either way, after WAIT_SECONDS; the webhook intake, which waits at most
+    store.SPOOL_AFTER_SECONDS, spools its deliveries when it was not held."""
     lock = write_lock(database)
-    held = lock if lock is not None and lock.acquire() else None
+    if lock is None:
+        yield True
+        return
+    if not lock.acquire(max(0.0, timeout)):
+        yield False
+        return
     try:
-        yield
+        yield True
     finally:
-        if held is not None:
-            held.release()
+        lock.release()

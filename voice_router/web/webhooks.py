@@ -177,12 +177,15 @@ class Webhooks:
                 },
             )
             return answer
-        metrics.delivery(source, "duplicate" if receipt.duplicate else "accepted")
+        outcome = "duplicate" if receipt.duplicate else "accepted"
+        metrics.delivery(source, "spooled" if receipt.spooled else outcome)
         if not receipt.duplicate:
             try:
                 self.runtime.queue.signal_drain()  # never waits on Redis (workers/queue.py)
             except Exception:  # stored already: the worker's sweep will process it
                 log.warning("webhook.enqueue_failed", extra={"delivery_id": receipt.delivery_id})
+        if receipt.delivery_id is None:  # spooled: its id comes when it is taken in
+            return json_answer(202, {"delivery_id": None, "duplicate": False, "spooled": True})
         # json.dumps of {"delivery_id": …, "duplicate": …}, written out: every 202 pays it
         duplicate = b"true" if receipt.duplicate else b"false"
         return Answer(202, b'{"delivery_id":%d,"duplicate":%s}' % (receipt.delivery_id, duplicate))

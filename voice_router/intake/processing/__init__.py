@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.intake.processing.batch import BatchResult, claim, run
 from voice_router.intake.processing.failures import record_failure, retry_delay
+from voice_router.intake.processing.spooled import take_in
 from voice_router.models import Delivery, held, pending
 from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
@@ -93,11 +94,13 @@ def drain(
     pause: float = 0.0,
     on_backlog: Callable[[], None] | None = None,
 ) -> BatchResult:
-    """Process batches until nothing is due (or `max_batches` ran). `batch_size` overrides
-    `process_batch_size`; `pause` seconds between batches let other writers in (SQLite has
-    one writer at a time, and webhooks are stored by other threads of the same service).
+    """Take in the spool (processing/spooled.py), then process batches until nothing is due
+    (or `max_batches` ran). `batch_size` overrides `process_batch_size`; `pause` seconds
+    between batches let other writers in (SQLite has one writer at a time, and webhooks
+    are stored by other threads of the same service).
     `on_backlog` is called once, after the first batch that came back full: more is waiting
     than one batch, so other workers may help (`workers.jobs.drain_inbox` asks for a drain)."""
+    take_in(engine)  # SQLite: deliveries spooled while the write lock was held too long
     size = batch_size or settings.process_batch_size
     total = BatchResult()
     batches = 0

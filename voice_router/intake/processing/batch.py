@@ -21,7 +21,7 @@ from voice_router.closing import shipping
 from voice_router.intake.admission import matcher_for, read_events
 from voice_router.intake.processing import contention
 from voice_router.intake.processing.failures import record_failure
-from voice_router.intake.store import TABLE
+from voice_router.intake.statements import TABLE
 from voice_router.platform import schedule
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope

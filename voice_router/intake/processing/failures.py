@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from integrations.events import IntegrationError, PayloadError
-from voice_router.intake.store import TABLE
+from voice_router.intake.statements import TABLE
 from voice_router.platform.clock import utcnow
 from voice_router.platform.settings import Settings
 

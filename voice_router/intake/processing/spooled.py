@@ -1,0 +1,96 @@
+"""Taking the spool's deliveries into the delivery table (SQLite; intake/spool.py).
+
+Every drain (processing.drain) starts here, so `serve`'s runner, rq workers and `forget`
+take the spool in as soon as they can write. One transaction per file: its rows are inserted with
+`ON CONFLICT DO NOTHING` (a delivery already stored — a provider's retry that got through,
+or this file taken in before a crash kept it from being removed — is dropped, so it counts
+once), committed, and only then the file is removed. A crash at any point leaves the file,
+taken in again later with the same outcome; two processes taking in the same file store it
+once. A file that cannot be read, or whose rows the database refuses, is set aside
+(`corrupt/`) and logged; the rest go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Engine
+
+from voice_router.intake import spool
+from voice_router.intake.statements import TABLE, Row
+from voice_router.platform.db import session_scope
+
+log = logging.getLogger(__name__)
+
+FILES_PER_PASS = 200
+
+
+@dataclass
+class TakenIn:
+    files: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    set_aside: int = 0
+
+
+def take_in(engine: Engine) -> TakenIn:
+    """The spool's files into the table, oldest first (at most FILES_PER_PASS of them: the
+    next drain takes the rest). Nothing to do off SQLite or with no spool. The database's
+    own errors (locked, I/O) propagate, leaving the files for the next try."""
+    taken = TakenIn()
+    if engine.dialect.name != "sqlite":
+        return taken
+    directory = spool.directory_of(engine.url.database or "")
+    if directory is None:
+        return taken
+    for path in spool.waiting(directory)[:FILES_PER_PASS]:
+        try:
+            rows = spool.read(path)
+        except FileNotFoundError:
+            continue  # another process took it in meanwhile
+        except spool.Corrupt as exc:
+            _set_aside(path, str(exc), taken)
+            continue
+        try:
+            stored = _insert(engine, rows)
+        except sa.exc.StatementError as exc:
+            if isinstance(exc, sa.exc.OperationalError):
+                raise  # the database, not the file
+            _set_aside(path, f"refused by the database: {type(exc.orig).__name__}", taken)
+            continue
+        spool.remove(path)
+        taken.files += 1
+        taken.stored += stored
+        taken.duplicates += len(rows) - stored
+    if taken.files:
+        log.info(
+            "intake.spool_taken_in",
+            extra={"files": taken.files, "stored": taken.stored, "duplicates": taken.duplicates},
+        )
+    return taken
+
+
+def _insert(engine: Engine, rows: list[Row]) -> int:
+    """The rows in one transaction; how many were new."""
+    statement = sqlite.insert(TABLE).on_conflict_do_nothing().returning(TABLE.c.id)
+    stored = 0
+    with session_scope(engine) as session:
+        for row in rows:
+            stored += len(session.execute(statement, row).all())
+    return stored
+
+
+def _set_aside(path: Path, reason: str, taken: TakenIn) -> None:
+    try:
+        kept = spool.set_aside(path)
+    except FileNotFoundError:
+        return  # another process set it aside meanwhile
+    taken.set_aside += 1
+    log.error(
+        "intake.spool_corrupt",
+        extra={"file": path.name, "kept_as": str(kept), "reason": reason},
+    )
