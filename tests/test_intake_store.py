@@ -25,6 +25,11 @@ from voice_router.intake import statements, store
 from voice_router.platform.db import make_engine
 from workers.runtime import build_runtime
 
+# These tests hold the write lock on purpose, to make groups: on a loaded machine queueing
+# them may take longer than store.SPOOL_AFTER_SECONDS, after which SQLite's deliveries would
+# go to the spool instead (tests/test_intake_spool.py tests that), so they wait longer here.
+HOLD_WITHOUT_SPOOLING = 60.0
+
 
 @contextmanager
 def table_locked(database_url: str) -> Iterator[None]:
@@ -91,7 +96,9 @@ def intake(settings):  # type: ignore[no-untyped-def]
     from voice_router.web import create_app
 
     runtime = build_runtime(settings)
-    yield create_app(runtime=runtime), store.group_commit(runtime.engine)
+    group = store.group_commit(runtime.engine)
+    group.spool_after = HOLD_WITHOUT_SPOOLING
+    yield create_app(runtime=runtime), group
     runtime.engine.dispose()
 
 
@@ -146,7 +153,7 @@ def row(key: str, **overrides: Any) -> dict[str, Any]:
 
 def test_a_refused_delivery_costs_the_rest_of_its_group_nothing(settings, database_url):
     engine = make_engine(database_url)
-    group = store.GroupCommit(max_writers=1)
+    group = store.GroupCommit(max_writers=1, spool_after=HOLD_WITHOUT_SPOOLING)
     rows = [
         row("b"),
         row("refused", headers=None),  # NOT NULL: the database refuses this one
@@ -188,7 +195,7 @@ def test_a_group_is_stored_byte_for_byte_on_the_writers_own_connection(settings,
     """The rows as given, whichever path wrote them (on PostgreSQL libpq's prepared
     statement, or psycopg's cursor for a text it cannot take: a NUL, which psycopg refuses)."""
     engine = make_engine(database_url)
-    group = store.GroupCommit(max_writers=1)
+    group = store.GroupCommit(max_writers=1, spool_after=HOLD_WITHOUT_SPOOLING)
     moment = datetime(2026, 12, 5, 14, 0, 0, 123456, tzinfo=UTC)
     try:
         with table_locked(database_url):  # the first blocks, the next two queue: one group
@@ -230,7 +237,7 @@ def test_a_group_is_stored_byte_for_byte_on_the_writers_own_connection(settings,
 
 def test_the_writers_connections_close_with_their_engine(settings, database_url):
     engine = make_engine(database_url)
-    group = store.GroupCommit(max_writers=1)
+    group = store.GroupCommit(max_writers=1, spool_after=HOLD_WITHOUT_SPOOLING)
     assert group.store(engine, row("a")) is not None
     assert group.writers is not None
     (connection,) = group.writers._open
@@ -244,7 +251,7 @@ def test_under_load_a_leader_lingers_for_the_deliveries_right_behind_it(settings
     """After a group of several, the next leader waits `linger` before it writes, and what
     queues meanwhile goes in its commit; after a group of one, a delivery is written at once."""
     engine = make_engine(database_url)
-    group = store.GroupCommit(max_writers=1, linger=1.0)
+    group = store.GroupCommit(max_writers=1, linger=1.0, spool_after=HOLD_WITHOUT_SPOOLING)
     try:
         with table_locked(database_url):  # a group of one, then a group of two
             first = in_thread(lambda: group.store(engine, row("a")))
