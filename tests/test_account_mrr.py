@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.support import by_key, config_file, generic_delivery, post_signed, run_cli
@@ -65,4 +66,17 @@ def test_of_two_deliveries_the_later_said_mrr_stands_whatever_order_they_come_in
     assert acme_mrr(runtime) == 700.0 and by_key(client, runtime)["sso"]["mrr"] == 700.0
     deliver(client, "T3", "cat@acme.com", 800, days_ago(1))
     assert acme_mrr(runtime) == 800.0 and by_key(client, runtime)["sso"]["mrr"] == 800.0
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+@pytest.mark.parametrize("figures", [(700, 300), (300, 700)], ids=["larger-first", "larger-last"])
+def test_two_words_said_at_the_same_moment_leave_the_same_mrr_whatever_their_order(
+    figures, runtime, client
+):
+    """Fault audit: of two deliveries with the same time and different MRR, the one processed
+    last stood, so with two workers the MRR was down to timing. The larger figure stands."""
+    at = days_ago(1)
+    for ticket, mrr in zip(("T1", "T2"), figures, strict=True):
+        deliver(client, ticket, f"{ticket.lower()}@acme.com", mrr, at)
+    assert acme_mrr(runtime) == 700.0 and by_key(client, runtime)["sso"]["mrr"] == 700.0
     assert impact_check.recompute_all(runtime.engine, fix=False) == []

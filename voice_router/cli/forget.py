@@ -11,6 +11,7 @@ from voice_router.cli.context import runtime_of, settings_of
 
 if TYPE_CHECKING:
     from voice_router.platform.runtime import Runtime
+    from voice_router.problems.delivery_erasure import Scan
     from voice_router.problems.privacy import ForgetReport
 
 
@@ -42,15 +43,9 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     except (KeyError, OSError):
         actor = "cli"
     _apply_due_deliveries(rt)
-    preview = None if yes else run_forget(rt.engine, email, actor, dry_run=True)
-    if preview is not None and preview.found:
-        click.echo("Found for this e-mail address:")
-        _echo_counts(preview)
-        if not click.confirm("Erase it? This cannot be undone.", default=False):
-            click.echo("aborted: nothing erased")
-            sys.exit(1)
+    scanned = None if yes else _ask(rt, email)
     try:
-        report = run_forget(rt.engine, email, actor)
+        report = run_forget(rt.engine, email, actor, scanned=scanned)
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != "40P01":
             raise
@@ -100,6 +95,23 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
             f"Left as they are: other people's rows that contain the same full name ({where}); "
             "it may be a namesake's (docs/privacy.md says how to review them)"
         )
+
+
+def _ask(rt: Runtime, email: str) -> Scan | None:
+    """Show what would be erased, counted without erasing (forget_preview), and ask; exits
+    when the answer is no. The preview's reading of the deliveries serves the erasure."""
+    from voice_router.problems.forget_preview import mentioned, preview
+
+    found, scanned = preview(rt.engine, email)
+    if not found.found and not mentioned(rt.engine, email, scanned):
+        return scanned  # nothing to erase: forget says so
+    click.echo("Found for this e-mail address:")
+    _echo_counts(found)
+    click.echo("  mentions of the address in other text: cut out, and counted, as it erases")
+    if not click.confirm("Erase it? This cannot be undone.", default=False):
+        click.echo("aborted: nothing erased")
+        sys.exit(1)
+    return scanned
 
 
 def _apply_due_deliveries(rt: Runtime) -> None:

@@ -235,17 +235,24 @@ def _rearm(session: Session, row: Outbound, outcome: str) -> None:
 
 def _warn_of_regression(session: Session, problem_id: int) -> None:
     """The agents told a fix shipped hear that it has come back (a digest of the
-    "regressed" outcome): their customers may already have been told it is fixed."""
-    told = session.exec(
-        select(Outbound).where(
-            Outbound.problem_id == problem_id,
-            col(Outbound.channel).in_(("slack", "email")),
-            Outbound.outcome == "shipped",
-            col(Outbound.sent_at).is_not(None),
-        )
-    ).all()
-    for row in told:
-        _rearm(session, row, "regressed")
+    "regressed" outcome): their customers may already have been told it is fixed. Told
+    through any problem of the merge group: one told through a problem since merged into
+    this one was not warned, and a shipped message the merge owed them, not sent yet, then
+    told them the fix "has shipped" (fault audit)."""
+    for channel, target in sorted(told.heard_of_fix(session, problem_id)):
+        row = session.exec(
+            select(Outbound).where(
+                Outbound.problem_id == problem_id,
+                Outbound.channel == channel,
+                Outbound.target == target,
+            )
+        ).first()
+        if row is None:
+            session.add(
+                Outbound(problem_id=problem_id, channel=channel, target=target, outcome="regressed")
+            )
+        else:
+            _rearm(session, row, "regressed")
 
 
 def _cancel_outbound(session: Session, problem_id: int) -> None:

@@ -41,6 +41,28 @@ def told_of_fix(session: Session, row: Outbound) -> frozenset[int]:
     return frozenset(found)
 
 
+def heard_of_fix(session: Session, problem_id: int) -> set[tuple[str, str]]:
+    """(channel, agent) of every digest that told of the fix of this problem's merge group:
+    this problem's sent digests of the shipped news, and those of any problem of the group
+    that named customers (a problem told, then merged into this one)."""
+    group = impact.merge_group(session, problem_id)
+    named = (
+        select(DigestCustomer.customer_id)
+        .where(col(DigestCustomer.outbound_id) == col(Outbound.id))
+        .exists()
+    )
+    found = session.exec(
+        select(Outbound.channel, Outbound.target).where(
+            col(Outbound.problem_id).in_(group),
+            col(Outbound.channel).in_(DIGESTS),
+            Outbound.outcome == "shipped",
+            col(Outbound.sent_at).is_not(None),
+            sa.or_(col(Outbound.problem_id) == problem_id, named),
+        )
+    ).all()
+    return {(channel, target) for channel, target in found}
+
+
 def record_told(session: Session, row: Outbound, customer_ids: Iterable[int]) -> None:
     """The customers a digest of the shipped news named, as it is recorded sent."""
     if row.channel not in DIGESTS or row.outcome != "shipped":

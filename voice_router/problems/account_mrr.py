@@ -2,7 +2,13 @@
 of a delivery two months old, processed after `import-accounts`, overwrote the imported MRR
 and every problem's MRR of the account. Each account keeps when its MRR was set
 (`Account.mrr_at`: a delivery's occurred_at, an import's moment); a batch's words on it are
-gathered here and written only where they are newer than what the account holds then."""
+gathered here and written only where they are newer than what the account holds then.
+
+Two words said at the same moment (a helpdesk's timestamps are whole seconds) are ranked by
+their figure, the larger standing: which of them stood was the last one processed, and with
+two workers that was down to timing. The rank needs nothing but the figure and its time the
+account keeps, so it adds no column and no lock: whichever order the words come in, and
+whichever worker writes first, the same one stands."""
 
 from __future__ import annotations
 
@@ -41,10 +47,12 @@ class MrrWords:
     def hear(self, account: AccountRow, mrr: float | Decimal | None, at: datetime) -> None:
         """`mrr` said of `account` at `at`: taken (on the row the batch holds) when newer than
         what the account had."""
-        set_at = to_utc(account.mrr_at) if account.mrr_at is not None else None
-        if mrr is None or (set_at is not None and set_at > at):
+        if mrr is None:
             return
         said = Decimal(mrr)
+        set_at = to_utc(account.mrr_at) if account.mrr_at is not None else None
+        if set_at is not None and outranks(set_at, account.mrr, at, said):
+            return
         if account.mrr != said or set_at is None or at - set_at > MRR_AT_SLACK:
             self._read.setdefault(account.id, account.mrr)
             account.mrr, account.mrr_at = said, at
@@ -73,7 +81,7 @@ class MrrWords:
             account = self._words[account_id]
             mrr, at = held[account_id]
             assert account.mrr_at is not None  # set with the word
-            if at is not None and to_utc(at) > to_utc(account.mrr_at):
+            if at is not None and outranks(to_utc(at), mrr, to_utc(account.mrr_at), account.mrr):
                 account.mrr, account.mrr_at = mrr, at  # newer than this batch's word
                 continue
             if account.mrr != mrr:
@@ -83,6 +91,16 @@ class MrrWords:
         self._words.clear()
         self._read.clear()
         return changed
+
+
+def outranks(
+    at: datetime, mrr: Decimal | None, other_at: datetime, other_mrr: Decimal | None
+) -> bool:
+    """Whether the word `mrr` said at `at` stands over the other: it is newer, or said at
+    the same moment with a larger figure."""
+    if at != other_at:
+        return at > other_at
+    return mrr is not None and (other_mrr is None or mrr > other_mrr)
 
 
 def _locked(

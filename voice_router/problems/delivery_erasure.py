@@ -66,6 +66,10 @@ class Scan:
     read: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # the cut rows as read
     kept: int = 0  # others' deliveries with the same name
 
+    def stubbed(self) -> set[int]:
+        """The deliveries that become stubs: the person's, and those a cut leaves nothing of."""
+        return self.stubs | {i for i, values in self.cuts.items() if values is None}
+
 
 def scan_deliveries(
     session: Session, email: str, names: set[str], known_ids: dict[str, set[str]], after: int = 0
@@ -120,9 +124,7 @@ def erase_deliveries(
     delivery it would cut changed (another forget): then all of them are read again."""
     table = SQLModel.metadata.tables["delivery"]
     found = _brought_up_to_date(session, email, names, known_ids, scanned)
-    stubs = found.stubs | {
-        delivery_id for delivery_id, values in found.cuts.items() if values is None
-    }
+    stubs = found.stubbed()
     ordered = sorted(stubs)
     for start in range(0, len(ordered), 500):
         session.execute(

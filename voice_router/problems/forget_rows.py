@@ -1,5 +1,6 @@
 """Rows `forget` changes beside the person's own: accounts named after them, write-back
-notes not sent yet on their tickets (voice_router.problems.privacy)."""
+notes not sent yet on their tickets (voice_router.problems.privacy). Finding them is apart
+from changing them, so `forget`'s preview counts the same rows (forget_preview)."""
 
 from __future__ import annotations
 
@@ -11,24 +12,37 @@ from voice_router.models import Account, Outbound, PainPoint
 from voice_router.problems.mentions import Mentions
 
 
+def _name_theirs(account: Account, mentions: Mentions) -> bool:
+    return bool(account.name and mentions.found(account.name))
+
+
+def _key_theirs(account: Account, mentions: Mentions) -> bool:
+    return account.key.startswith("name:") and bool(mentions.found(account.key))
+
+
+def accounts_named_after(
+    session: Session, account_ids: set[int | None], mentions: Mentions
+) -> list[Account]:
+    """Their accounts named after them (a sole trader): by name, or by a key made of it."""
+    found = session.exec(select(Account).where(col(Account.id).in_(account_ids)))
+    return [a for a in found if _name_theirs(a, mentions) or _key_theirs(a, mentions)]
+
+
 def forget_accounts(session: Session, account_ids: set[int | None], mentions: Mentions) -> int:
-    """An account of theirs named after them (a sole trader) loses the name; it stays an
-    account, so account counts and MRR are unchanged."""
-    changed = 0
-    for account in session.exec(select(Account).where(col(Account.id).in_(account_ids))):
-        hit = False
-        if account.name and mentions.found(account.name):
-            account.name, hit = None, True
-        if account.key.startswith("name:") and mentions.found(account.key):
-            account.key, hit = f"forgotten:{account.id}", True
-        if hit:
-            session.add(account)
-            changed += 1
-    return changed
+    """An account of theirs named after them loses the name; it stays an account, so
+    account counts and MRR are unchanged."""
+    found = accounts_named_after(session, account_ids, mentions)
+    for account in found:
+        if _name_theirs(account, mentions):
+            account.name = None
+        if _key_theirs(account, mentions):
+            account.key = f"forgotten:{account.id}"
+        session.add(account)
+    return len(found)
 
 
-def cancel_notes(session: Session, pain_points: Sequence[PainPoint]) -> int:
-    """Write-back notes not sent yet on their tickets (no one else's) are never sent."""
+def notes_to_cancel(session: Session, pain_points: Sequence[PainPoint]) -> list[Outbound]:
+    """Write-back notes not sent yet on their tickets (no one else's)."""
     tickets = {f"{pp.source}:{pp.ticket_id}" for pp in pain_points}
     others = session.exec(
         select(PainPoint.source, PainPoint.ticket_id).where(
@@ -38,7 +52,12 @@ def cancel_notes(session: Session, pain_points: Sequence[PainPoint]) -> int:
     )
     tickets -= {f"{source}:{ticket}" for source, ticket in others}
     pending = select(Outbound).where(Outbound.channel == "writeback", Outbound.status == "pending")
-    rows = [row for row in session.exec(pending) if row.target in tickets]
+    return [row for row in session.exec(pending) if row.target in tickets]
+
+
+def cancel_notes(session: Session, pain_points: Sequence[PainPoint]) -> int:
+    """Write-back notes not sent yet on their tickets (no one else's) are never sent."""
+    rows = notes_to_cancel(session, pain_points)
     for row in rows:
         row.status = "cancelled"
         session.add(row)

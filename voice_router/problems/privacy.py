@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
@@ -117,10 +117,17 @@ def normalise_email(email: str) -> str:
 
 
 def forget(
-    engine: Engine, email: str, actor: str, *, dry_run: bool = False, compact: bool = True
+    engine: Engine,
+    email: str,
+    actor: str,
+    *,
+    dry_run: bool = False,
+    compact: bool = True,
+    scanned: Scan | None = None,
 ) -> ForgetReport:
     """Erase one person's personal data everywhere in the database, in one transaction (on
-    SQLite the stored deliveries are read before it, see `_scanned`).
+    SQLite the stored deliveries are read before it, see `_scanned`; `scanned`, a preview's
+    reading of them, serves on either database).
 
     `dry_run` finds and counts, then rolls back (no audit entry). On SQLite the transaction
     runs with `secure_delete`, and with `compact` the file is vacuumed and its WAL truncated
@@ -129,7 +136,8 @@ def forget(
     sqlite = engine.dialect.name == "sqlite"
     # SQLite: the deliveries are read before the write lock, which every webhook waits for
     # (only those stored since are read under it); PostgreSQL stores webhooks meanwhile.
-    scanned = _scanned(engine, email) if sqlite else None
+    if scanned is None and sqlite:
+        scanned = _scanned(engine, email)
     for attempt in range(1, DEADLOCK_TRIES + 1):
         try:
             report = _forget_once(engine, email, actor, dry_run, scanned)
@@ -193,7 +201,7 @@ def _begin(session: Session, email: str, actor: str, sqlite: bool) -> AuditEntry
     return audit
 
 
-def _theirs(
+def theirs(
     session: Session, email: str
 ) -> tuple[Sequence[Customer], Sequence[CustomerIdentity], set[str], dict[str, set[str]]]:
     """Their customer rows and helpdesk identities; their names, their ids by source."""
@@ -219,12 +227,12 @@ def _theirs(
 def _scanned(engine: Engine, email: str) -> Scan:
     """The deliveries read in a transaction of their own, which takes no write lock."""
     with Session(engine) as session:
-        _, _, names, known_ids = _theirs(session, email)
+        _, _, names, known_ids = theirs(session, email)
         return scan_deliveries(session, email, names, known_ids)
 
 
 def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | None) -> None:
-    customers, identities, names, known_ids = _theirs(session, email)
+    customers, identities, names, known_ids = theirs(session, email)
     ids = {c.id for c in customers}
     # Raw deliveries first: the ones that are theirs spell their name in more ways.
     erased = erase_deliveries(session, email, names, known_ids, scanned)
@@ -270,7 +278,9 @@ def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | N
     report.accounts = forget_accounts(session, accounts - {None}, mentions)
     report.outbound = _forget_outbound(session, mentions) + cancel_notes(session, pain_points)
     session.flush()
-    _sweep(session, mentions, scrubbed, kept)
+    for table, updates in scrubs(session, mentions, scrubbed, kept):
+        for where, values in updates:
+            session.execute(sa.update(table).where(*where).values(**values))
     report.scrubbed = dict(sorted(scrubbed.items()))
     report.name_mentions_kept = dict(sorted(kept.items()))
 
@@ -295,25 +305,30 @@ def _outside_reach(
             report.jira_comments.append(f"{key} comment {note.jira_comment_id}")
 
 
+def addressed_to(session: Session, mentions: Mentions) -> list[Outbound]:
+    """Messages addressed to the person (they were also an agent)."""
+    rows = session.exec(_mentioning(select(Outbound), [Outbound.target], mentions))
+    return [row for row in rows if mentions.found(row.target, mentions.email)]
+
+
 def _forget_outbound(session: Session, mentions: Mentions) -> int:
-    """A digest addressed to the person (they were also an agent) is never sent."""
-    changed = 0
-    for row in session.exec(_mentioning(select(Outbound), [Outbound.target], mentions)):
-        if mentions.found(row.target, mentions.email):
-            row.target = f"forgotten:{row.id}"
-            if row.status in ("pending", "sending"):
-                row.status = "cancelled"
-            session.add(row)
-            changed += 1
-    return changed
+    """A digest addressed to the person is never sent."""
+    rows = addressed_to(session, mentions)
+    for row in rows:
+        row.target = f"forgotten:{row.id}"
+        if row.status in ("pending", "sending"):
+            row.status = "cancelled"
+        session.add(row)
+    return len(rows)
 
 
-def _sweep(
+def scrubs(
     session: Session, mentions: Mentions, scrubbed: Counter[str], kept: Counter[str]
-) -> None:
-    """Every text column of every table (so a table added later is covered too): the
-    e-mail anywhere, the full name in staff-written text, become `[forgotten]`. A full name
-    anywhere else is left and counted in `kept`: there it may be a namesake's."""
+) -> Iterator[tuple[sa.Table, list[tuple[list[Any], dict[str, str]]]]]:
+    """The sweep, per table (a row's key, its new values), read only: every text column of
+    every table (so a table added later is covered too), the e-mail anywhere, the full name
+    in staff-written text, become `[forgotten]`. A full name anywhere else is left and
+    counted in `kept`: there it may be a namesake's."""
     for table in SQLModel.metadata.sorted_tables:
         if table.name in NOT_SWEPT:
             continue
@@ -340,8 +355,7 @@ def _sweep(
                     kept[name] += 1
             if values:
                 updates.append(([k == row[k] for k in keys], values))
-        for where, values in updates:
-            session.execute(sa.update(table).where(*where).values(**values))
+        yield table, updates
 
 
 def _mentioning(query: Query, columns: list[Any], mentions: Mentions) -> Query:
