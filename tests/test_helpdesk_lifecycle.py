@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from tests.support import by_key, post_signed, token
 from voice_router.problems import impact_check
 
@@ -137,3 +139,47 @@ def test_a_late_delivery_from_before_the_change_does_not_take_the_address_back(c
     problem = by_key(client, runtime)["export"]
     listed = recipients(client, runtime, problem["id"])
     assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
+
+
+def test_a_new_address_another_customer_had_makes_the_two_one(client, runtime):
+    # The person first writes through Zendesk from their new address: a customer of its own.
+    body = zendesk("7010", "vernon@newco.com", "pain-export", "2026-11-20T09:00:00Z")
+    assert post_signed(client, "zendesk", body).status_code == 202
+    # Help Scout knows them as customer 29418 at the old address, on two problems.
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    for ticket, tag in ((5010, "pain-export"), (5011, "pain-import")):
+        old = helpscout(ticket, "vb@mywork.com", [tag], "2026-11-20T10:00:00Z")
+        assert post_signed(client, "helpscout", old, tagged).status_code == 202
+    export = by_key(client, runtime)["export"]
+    assert export["customers"] == 2
+    # The agent has told both rows of the export problem's fix.
+    told = {"customer_emails": ["vernon@newco.com", "vb@mywork.com"]}
+    url = f"/api/v1/problems/{export['id']}/notify/mark-sent"
+    assert client.post(url, json=told, headers=token(runtime)).status_code == 200
+
+    # Help Scout now sends the new address for customer 29418: the two are one person.
+    moved = helpscout(5010, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")
+    assert post_signed(client, "helpscout", moved, tagged).status_code == 202
+
+    problems = by_key(client, runtime)
+    assert (problems["export"]["customers"], problems["export"]["tickets"]) == (1, 2)
+    assert (problems["import"]["customers"], problems["import"]["tickets"]) == (1, 1)
+    for key, notified in (("export", True), ("import", False)):
+        listed = recipients(client, runtime, problems[key]["id"])
+        assert [(r["customer_email"], r["notified"]) for r in listed] == [
+            ("vernon@newco.com", notified)
+        ]
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT email FROM customer")).scalars().all()
+    assert rows == ["vernon@newco.com"]
+
+    # Either helpdesk's next word on them reaches the one customer.
+    again = zendesk("7011", "vernon@newco.com", "pain-import", "2026-11-20T12:00:00Z")
+    assert post_signed(client, "zendesk", again).status_code == 202
+    later = helpscout(5012, "vernon@newco.com", ["pain-export"], "2026-11-20T12:00:00Z")
+    assert post_signed(client, "helpscout", later, tagged).status_code == 202
+    problems = by_key(client, runtime)
+    assert (problems["export"]["customers"], problems["export"]["tickets"]) == (1, 3)
+    assert (problems["import"]["customers"], problems["import"]["tickets"]) == (1, 2)
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
