@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from click.testing import CliRunner
 
-from tests.support import by_key, post_signed, token
+from tests.support import by_key, config_file, post_signed, token
+from voice_router.cli import cli
 from voice_router.problems import impact_check
 
 
@@ -45,19 +47,22 @@ def recipients(client: Any, runtime: Any, problem_id: int) -> list[dict[str, Any
     return answer.get_json()["recipients"]  # type: ignore[no-any-return]
 
 
-def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(client, runtime):
-    hs_event = {"X-HelpScout-Event": "convo.customer.reply.created"}
-    first = helpscout(5001, "vb@mywork.com", ["pain-export"], "2026-11-20T10:00:00Z")
-    assert post_signed(client, "helpscout", first, hs_event).status_code == 202
-    # Help Scout's customer 29418 now writes from another address ...
-    moved = helpscout(5001, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")
-    assert post_signed(client, "helpscout", moved, hs_event).status_code == 202
-    # ... and from it reports the same problem through Zendesk.
-    body = zendesk("7001", "vernon@newco.com", "pain-export", "2026-11-20T12:00:00Z")
+def moves(client: Any, runtime: Any, ticket: int, zendesk_ticket: str, event: str) -> Any:
+    """Help Scout's customer 29418 writes from vb@mywork.com, then from another address, from
+    which they also report the same problem through Zendesk; the problem, counted once."""
+    headers = {"X-HelpScout-Event": event}
+    for email, hour in (("vb@mywork.com", 10), ("vernon@newco.com", 11)):
+        body = helpscout(ticket, email, ["pain-export"], f"2026-11-20T{hour}:00:00Z")
+        assert post_signed(client, "helpscout", body, headers).status_code == 202
+    body = zendesk(zendesk_ticket, "vernon@newco.com", "pain-export", "2026-11-20T12:00:00Z")
     assert post_signed(client, "zendesk", body).status_code == 202
-
     problem = by_key(client, runtime)["export"]
     assert (problem["customers"], problem["tickets"]) == (1, 2)
+    return problem
+
+
+def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(client, runtime):
+    problem = moves(client, runtime, 5001, "7001", "convo.customer.reply.created")
     listed = recipients(client, runtime, problem["id"])
     assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
 
@@ -183,3 +188,25 @@ def test_a_new_address_another_customer_had_makes_the_two_one(client, runtime):
     assert (problems["export"]["customers"], problems["export"]["tickets"]) == (1, 3)
     assert (problems["import"]["customers"], problems["import"]["tickets"]) == (1, 2)
     assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+def test_forget_by_a_former_address_forgets_the_person(client, runtime, settings, tmp_path):
+    moves(client, runtime, 5030, "7030", "convo.tags")
+    # The person asks to be forgotten, giving the address they know: their old one.
+    config = config_file(tmp_path, settings.database_url)
+    result = CliRunner().invoke(cli, ["--config", str(config), "forget", "vb@mywork.com", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "customer records made anonymous: 1" in result.output
+    assert "raw webhook deliveries erased: 3" in result.output
+
+    with runtime.engine.connect() as connection:
+        customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
+        identities = connection.execute(sa.text("SELECT count(*) FROM customeridentity")).scalar()
+        bodies = connection.execute(sa.text("SELECT body FROM delivery")).scalars().all()
+    assert [tuple(row) for row in customers] == [(None, None)]
+    assert identities == 0
+    for needle in (b"vb@mywork.com", b"vernon@newco.com", b"Vernon"):
+        assert not any(needle in bytes(body) for body in bodies), needle
+    after = by_key(client, runtime)["export"]
+    assert (after["customers"], after["tickets"]) == (1, 2)  # counts stay right
+    assert recipients(client, runtime, after["id"]) == []
