@@ -210,3 +210,22 @@ def test_forget_by_a_former_address_forgets_the_person(client, runtime, settings
     after = by_key(client, runtime)["export"]
     assert (after["customers"], after["tickets"]) == (1, 2)  # counts stay right
     assert recipients(client, runtime, after["id"]) == []
+
+
+def test_two_changes_of_a_conversation_in_one_second_both_count(client, runtime):
+    assigned = {"X-HelpScout-Event": "convo.assigned"}
+    to_jack = helpscout(5040, "ann@acme.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    # Reassigned to Zoe within the same second: same event, modified time and tags.
+    to_zoe = helpscout(5040, "ann@acme.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    to_zoe["owner"] = {"id": 4321, "firstName": "Zoe", "lastName": "Ng", "email": "zoe@s.example"}
+    for body in (to_jack, to_zoe, to_zoe):  # Help Scout retries the second once
+        assert post_signed(client, "helpscout", body, assigned).status_code == 202
+
+    with runtime.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM delivery")).scalar()
+    assert stored == 2  # the retry counts once, the reassignment is not taken for one
+    problem = by_key(client, runtime)["export"]
+    listed = recipients(client, runtime, problem["id"])
+    assert [(r["agent_email"], r["draft"].endswith("Zoe Ng")) for r in listed] == [
+        ("zoe@s.example", True)
+    ]
