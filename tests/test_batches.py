@@ -154,3 +154,40 @@ def test_removing_many_tags_empties_their_tallies_in_a_few_statements(make_setti
         assert 1 <= len(deletes) <= 2  # SQLite: 500 keys a statement
     finally:
         runtime.engine.dispose()
+
+
+def test_a_new_address_another_customer_had_makes_them_one_in_one_batch(make_settings):
+    """One batch: desk2 knows the person by their new address only; the generic source knows
+    them by its id at the old address, on two problems, then sends the new address."""
+    sources = {**source_table(), "desk2": {"kind": "generic", "secret": SECRETS["generic"]}}
+    runtime = inline_runtime(make_settings(sources=sources, process_batch_size=1000))
+    try:
+        steps = [
+            ("desk2", "Z1", "vernon@newco.com", None, "pain-export", "09:00"),
+            ("generic", "G1", "vb@mywork.com", "c1", "pain-export", "10:00"),
+            ("generic", "G2", "vb@mywork.com", "c1", "pain-import", "10:00"),
+            ("generic", "G1", "vernon@newco.com", "c1", "pain-export", "11:00"),
+            ("desk2", "Z2", "vernon@newco.com", None, "pain-import", "12:00"),
+        ]
+        for n, (source, ticket, email, customer_id, tag, at) in enumerate(steps):
+            body = generic_delivery(
+                ticket,
+                email,
+                [tag],
+                customer_id=customer_id,
+                occurred_at=f"2026-11-20T{at}:00Z",
+                delivery_id=f"d{n}",
+            )
+            store(runtime, source, [body])
+        result = processing.drain(runtime.engine, runtime.settings)
+        assert (result.processed, result.claimed) == (5, 5)  # one batch
+        with runtime.engine.connect() as connection:
+            emails = connection.execute(sa.text("SELECT email FROM customer")).scalars().all()
+            counts = connection.execute(
+                sa.text("SELECT key, customers, tickets FROM problem ORDER BY key")
+            ).all()
+        assert emails == ["vernon@newco.com"]
+        assert [tuple(row) for row in counts] == [("export", 1, 2), ("import", 1, 2)]
+        assert impact_check.recompute_all(runtime.engine, fix=False) == []
+    finally:
+        runtime.engine.dispose()

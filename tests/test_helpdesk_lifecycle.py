@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import by_key, post_signed, token
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.support import by_key, config_file, post_signed, token
+from voice_router.cli import cli
 from voice_router.problems import impact_check
 
 
@@ -43,19 +47,22 @@ def recipients(client: Any, runtime: Any, problem_id: int) -> list[dict[str, Any
     return answer.get_json()["recipients"]  # type: ignore[no-any-return]
 
 
-def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(client, runtime):
-    hs_event = {"X-HelpScout-Event": "convo.customer.reply.created"}
-    first = helpscout(5001, "vb@mywork.com", ["pain-export"], "2026-11-20T10:00:00Z")
-    assert post_signed(client, "helpscout", first, hs_event).status_code == 202
-    # Help Scout's customer 29418 now writes from another address ...
-    moved = helpscout(5001, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")
-    assert post_signed(client, "helpscout", moved, hs_event).status_code == 202
-    # ... and from it reports the same problem through Zendesk.
-    body = zendesk("7001", "vernon@newco.com", "pain-export", "2026-11-20T12:00:00Z")
+def moves(client: Any, runtime: Any, ticket: int, zendesk_ticket: str, event: str) -> Any:
+    """Help Scout's customer 29418 writes from vb@mywork.com, then from another address, from
+    which they also report the same problem through Zendesk; the problem, counted once."""
+    headers = {"X-HelpScout-Event": event}
+    for email, hour in (("vb@mywork.com", 10), ("vernon@newco.com", 11)):
+        body = helpscout(ticket, email, ["pain-export"], f"2026-11-20T{hour}:00:00Z")
+        assert post_signed(client, "helpscout", body, headers).status_code == 202
+    body = zendesk(zendesk_ticket, "vernon@newco.com", "pain-export", "2026-11-20T12:00:00Z")
     assert post_signed(client, "zendesk", body).status_code == 202
-
     problem = by_key(client, runtime)["export"]
     assert (problem["customers"], problem["tickets"]) == (1, 2)
+    return problem
+
+
+def test_a_customer_who_changes_address_is_one_customer_told_at_the_new_one(client, runtime):
+    problem = moves(client, runtime, 5001, "7001", "convo.customer.reply.created")
     listed = recipients(client, runtime, problem["id"])
     assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
 
@@ -137,3 +144,108 @@ def test_a_late_delivery_from_before_the_change_does_not_take_the_address_back(c
     problem = by_key(client, runtime)["export"]
     listed = recipients(client, runtime, problem["id"])
     assert [r["customer_email"] for r in listed] == ["vernon@newco.com"]
+
+
+def test_a_new_address_another_customer_had_makes_the_two_one(client, runtime):
+    # The person first writes through Zendesk from their new address: a customer of its own.
+    body = zendesk("7010", "vernon@newco.com", "pain-export", "2026-11-20T09:00:00Z")
+    assert post_signed(client, "zendesk", body).status_code == 202
+    # Help Scout knows them as customer 29418 at the old address, on two problems.
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    for ticket, tag in ((5010, "pain-export"), (5011, "pain-import")):
+        old = helpscout(ticket, "vb@mywork.com", [tag], "2026-11-20T10:00:00Z")
+        assert post_signed(client, "helpscout", old, tagged).status_code == 202
+    export = by_key(client, runtime)["export"]
+    assert export["customers"] == 2
+    # The agent has told both rows of the export problem's fix.
+    told = {"customer_emails": ["vernon@newco.com", "vb@mywork.com"]}
+    url = f"/api/v1/problems/{export['id']}/notify/mark-sent"
+    assert client.post(url, json=told, headers=token(runtime)).status_code == 200
+
+    # Help Scout now sends the new address for customer 29418: the two are one person.
+    moved = helpscout(5010, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")
+    assert post_signed(client, "helpscout", moved, tagged).status_code == 202
+
+    problems = by_key(client, runtime)
+    assert (problems["export"]["customers"], problems["export"]["tickets"]) == (1, 2)
+    assert (problems["import"]["customers"], problems["import"]["tickets"]) == (1, 1)
+    for key, notified in (("export", True), ("import", False)):
+        listed = recipients(client, runtime, problems[key]["id"])
+        assert [(r["customer_email"], r["notified"]) for r in listed] == [
+            ("vernon@newco.com", notified)
+        ]
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT email FROM customer")).scalars().all()
+    assert rows == ["vernon@newco.com"]
+
+    # Either helpdesk's next word on them reaches the one customer.
+    again = zendesk("7011", "vernon@newco.com", "pain-import", "2026-11-20T12:00:00Z")
+    assert post_signed(client, "zendesk", again).status_code == 202
+    later = helpscout(5012, "vernon@newco.com", ["pain-export"], "2026-11-20T12:00:00Z")
+    assert post_signed(client, "helpscout", later, tagged).status_code == 202
+    problems = by_key(client, runtime)
+    assert (problems["export"]["customers"], problems["export"]["tickets"]) == (1, 3)
+    assert (problems["import"]["customers"], problems["import"]["tickets"]) == (1, 2)
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+def test_forget_by_a_former_address_forgets_the_person(client, runtime, settings, tmp_path):
+    moves(client, runtime, 5030, "7030", "convo.tags")
+    # The person asks to be forgotten, giving the address they know: their old one.
+    config = config_file(tmp_path, settings.database_url)
+    result = CliRunner().invoke(cli, ["--config", str(config), "forget", "vb@mywork.com", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "customer records made anonymous: 1" in result.output
+    assert "raw webhook deliveries erased: 3" in result.output
+
+    with runtime.engine.connect() as connection:
+        customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
+        identities = connection.execute(sa.text("SELECT count(*) FROM customeridentity")).scalar()
+        bodies = connection.execute(sa.text("SELECT body FROM delivery")).scalars().all()
+    assert [tuple(row) for row in customers] == [(None, None)]
+    assert identities == 0
+    for needle in (b"vb@mywork.com", b"vernon@newco.com", b"Vernon"):
+        assert not any(needle in bytes(body) for body in bodies), needle
+    after = by_key(client, runtime)["export"]
+    assert (after["customers"], after["tickets"]) == (1, 2)  # counts stay right
+    assert recipients(client, runtime, after["id"]) == []
+
+
+def test_forget_asked_by_a_former_address_shows_what_it_then_erases(
+    client, runtime, settings, tmp_path
+):
+    """The preview follows the person to their current address as the erasure does: it
+    counted only what the former address named (no customer record), then erased more."""
+    from tests.test_forget_preview import counts
+
+    moves(client, runtime, 5031, "7031", "convo.tags")
+    config = config_file(tmp_path, settings.database_url)
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "forget", "vb@mywork.com"], input="y\n"
+    )
+    assert result.exit_code == 0, result.output
+    shown = counts(result.output, "Found for this e-mail address:")
+    erased = counts(result.output, "Erased:")
+    assert shown == {k: n for k, n in erased.items() if not k.startswith("text scrubbed in ")}
+    assert shown["customer records made anonymous"] == 1
+    assert shown["raw webhook deliveries erased"] == 3
+
+
+def test_two_changes_of_a_conversation_in_one_second_both_count(client, runtime):
+    assigned = {"X-HelpScout-Event": "convo.assigned"}
+    to_jack = helpscout(5040, "ann@acme.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    # Reassigned to Zoe within the same second: same event, modified time and tags.
+    to_zoe = helpscout(5040, "ann@acme.com", ["pain-export"], "2026-11-20T10:00:00Z")
+    to_zoe["owner"] = {"id": 4321, "firstName": "Zoe", "lastName": "Ng", "email": "zoe@s.example"}
+    for body in (to_jack, to_zoe, to_zoe):  # Help Scout retries the second once
+        assert post_signed(client, "helpscout", body, assigned).status_code == 202
+
+    with runtime.engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM delivery")).scalar()
+    assert stored == 2  # the retry counts once, the reassignment is not taken for one
+    problem = by_key(client, runtime)["export"]
+    listed = recipients(client, runtime, problem["id"])
+    assert [(r["agent_email"], r["draft"].endswith("Zoe Ng")) for r in listed] == [
+        ("zoe@s.example", True)
+    ]

@@ -1,10 +1,12 @@
 """Impact counts kept by difference equal a recount from the pain points, whatever happens:
 tags added, removed and added again (in order or late, one batch or many), account MRR
 changing (by deliveries in any order, and by imports), problems merged and unmerged,
-customers forgotten; and an account's MRR is the newest information's."""
+customers forgotten, customer rows found to be one person merged; and an account's MRR is
+the newest information's."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
@@ -16,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, SQLModel, select
 
-from tests.support import by_key, generic_delivery, post_signed, receive_generic
-from voice_router.intake import processing
+from integrations import registry
+from tests.support import SECRETS, by_key, generic_delivery, post_signed, receive_generic
+from voice_router.intake import inbox, processing
 from voice_router.models import Account, Problem
 from voice_router.platform.db import make_engine
 from voice_router.platform.errors import BadRequest
@@ -246,3 +249,73 @@ def test_a_problem_first_named_by_a_removal_has_its_trend_copy(client, runtime):
     assert post_signed(client, "generic", body).status_code == 202
     assert by_key(client, runtime)["x"]["tickets"] == 0
     assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
+identity_event = st.tuples(
+    st.just("tag"),
+    st.sampled_from(["generic", "desk2"]),
+    st.sampled_from(TICKETS),
+    st.sampled_from(["ann@acme.com", "dan@gmail.com"]),
+    st.sampled_from([None, "p1"]),  # the helpdesk's own id for the person
+    st.lists(st.sampled_from(TAGS), min_size=1, max_size=2, unique=True),
+    st.integers(0, 40),
+)
+
+
+# The generic source knows p1 at one address, desk2 knows the other person-row by the other
+# one, the generic source then sends that one for p1: in whatever order with the rest.
+ONE_PERSON = [
+    ("tag", "generic", "T1", "ann@acme.com", "p1", ["pain-x"], 3),
+    ("tag", "desk2", "T2", "dan@gmail.com", None, ["pain-x", "pain-y"], 2),
+    ("tag", "generic", "T3", "dan@gmail.com", "p1", ["pain-y"], 1),
+]
+
+
+@settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=st.lists(
+        st.one_of(
+            identity_event,
+            st.tuples(st.just("drain")),
+            st.tuples(st.just("forget"), st.sampled_from(sorted(PEOPLE))),
+        ),
+        max_size=8,
+    ).flatmap(lambda extra: st.permutations([*ONE_PERSON, ("drain",), *extra]))
+)
+def test_counts_stay_right_when_customer_rows_are_merged(make_settings, history) -> None:
+    """A helpdesk id sent with an address another customer row has makes the two rows one
+    (two helpdesks, in one batch or many, with forgets between): counts equal a recount."""
+    sources = {"generic": {"kind": "generic", "secret": SECRETS["generic"]}}
+    config = make_settings(sources={**sources, "desk2": sources["generic"]})
+    engine = make_engine(config.database_url)
+    try:
+        _empty(engine)
+        for n, op in enumerate(history):
+            if op[0] == "tag":
+                _, source, ticket, email, person, tags, days_ago = op
+                when = NOW - timedelta(days=days_ago, minutes=n)
+                body = generic_delivery(
+                    ticket,
+                    email,
+                    tags,
+                    customer_id=person,
+                    occurred_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    delivery_id=f"d{n}",
+                )
+                raw = json.dumps(body).encode()
+                headers = registry.adapter("generic").sign(raw, SECRETS["generic"])
+                inbox.receive(engine, config, source, headers, raw)
+            elif op[0] == "drain":
+                processing.drain(engine, config)
+            else:
+                privacy.forget(engine, op[1], "test", compact=False)
+            assert impact_check.recompute_all(engine, fix=False) == []
+        processing.drain(engine, config)
+        assert impact_check.recompute_all(engine, fix=False) == []
+    finally:
+        engine.dispose()

@@ -270,6 +270,66 @@ def test_a_different_delivery_has_a_different_id(headers: dict, changes: dict) -
     assert helpscout.delivery_id(headers, encode(v2_conversation(**changes))) != first
 
 
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def new_thread(convo: dict, thread_id: int, kind: str) -> dict:
+    """The conversation after one more published thread (a reply or a note) in the same
+    second: Help Scout's body shows it as a thread with its own id, and counts it."""
+    changed = json.loads(json.dumps(convo))
+    latest = dict(changed["threads"][0], id=thread_id, type=kind)
+    changed["threads"] = [latest, *changed["threads"]]
+    changed["threadCount"] += 1
+    return changed
+
+
+NOTE = "convo.note.created__SYNTHETIC_pipedream.json"
+REPLY = "convo.customer.reply.created__SYNTHETIC_pipedream.json"
+LEGACY = "convo.created__legacy_doc_example.json"
+
+
+def legacy_with(**changes: object) -> dict:
+    return {**fixture(LEGACY), **changes}
+
+
+@pytest.mark.parametrize(
+    ("event", "first", "second"),
+    [
+        # Two notes, two customer replies: a thread each, with its own id.
+        ("convo.note.created", fixture(NOTE), new_thread(fixture(NOTE), 98254761, "note")),
+        ("convo.customer.reply.created", fixture(REPLY), new_thread(fixture(REPLY), 9, "customer")),
+        # Assigned to Jack, then to someone else; a status set twice; a custom field changed;
+        # moved to another folder: the field itself tells them apart.
+        ("convo.assigned", legacy_with(), legacy_with(owner={"id": 77, "email": "z@s.example"})),
+        ("convo.status", legacy_with(status="pending"), legacy_with(status="closed")),
+        ("convo.custom-fields", legacy_with(), legacy_with(customFields=[])),
+        ("convo.moved", legacy_with(), legacy_with(folderId="5678")),
+        ("convo.customer.reply.created", legacy_with(), legacy_with(customer={"id": 1})),
+    ],
+)
+def test_two_changes_of_a_conversation_in_the_same_second_have_different_ids(
+    event: str, first: dict, second: dict
+) -> None:
+    headers = {"X-HelpScout-Event": event}
+    assert first["modifiedAt"] == second["modifiedAt"]  # the same second, the same tags
+    assert first["tags"] == second["tags"]
+
+    assert helpscout.delivery_id(headers, encode(first)) != helpscout.delivery_id(
+        headers, encode(second)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_EVENTS))
+def test_a_retry_of_a_fixture_has_its_id(name: str) -> None:
+    """A retry sends the same conversation, whatever its bytes' layout."""
+    headers = {"X-HelpScout-Event": name.split("__")[0]}
+    body = (FIXTURES / name).read_bytes()
+    retry = json.dumps(json.loads(body), separators=(",", ":"), sort_keys=True).encode()
+
+    assert helpscout.delivery_id(headers, body) == helpscout.delivery_id(headers, retry)
+
+
 @given(body=st.binary(max_size=64))
 def test_delivery_id_never_raises_and_falls_back_to_the_bytes(body: bytes) -> None:
     assert helpscout.delivery_id({}, body) == body_fingerprint(body)

@@ -44,6 +44,7 @@ class Erased:
     stubbed: int = 0
     scrubbed: Counter[str] = field(default_factory=Counter)  # "delivery.body" -> rows cut
     kept: Counter[str] = field(default_factory=Counter)  # others' rows with the same name
+    ids: set[tuple[str, str]] = field(default_factory=set)  # as in `Scan.ids`
 
 
 class _Stored(NamedTuple):
@@ -65,6 +66,9 @@ class Scan:
     cuts: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # None: stub it
     read: dict[int, tuple[bytes, str]] = field(default_factory=dict)  # the cut rows as read
     kept: int = 0  # others' deliveries with the same name
+    # (source, helpdesk id) of the customers the person's deliveries name: with an old
+    # address, the ids of the customer row that holds their address now.
+    ids: set[tuple[str, str]] = field(default_factory=set)
 
     def stubbed(self) -> set[int]:
         """The deliveries that become stubs: the person's, and those a cut leaves nothing of."""
@@ -90,6 +94,7 @@ def scan_deliveries(
         people = _people(row.kind, row.headers, row.body)
         theirs = [p for p in people if _is_them(p, email, ids)]
         found.names |= {p.name for p in theirs if p.name}
+        found.ids |= {(row.source, p.external_id) for p in theirs if p.external_id}
         if theirs or (has_mail and not people):
             found.stubs.add(row.id)
         elif has_mail:
@@ -137,7 +142,7 @@ def erase_deliveries(
                 status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
             )
         )
-    result = Erased(found.names)
+    result = Erased(found.names, ids=found.ids)
     changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns a cut changed
     for delivery_id, values in found.cuts.items():
         if values:
@@ -166,6 +171,7 @@ def _brought_up_to_date(
     scanned.stubs |= since.stubs
     scanned.cuts.update(since.cuts)
     scanned.kept += since.kept
+    scanned.ids |= since.ids
     return scanned
 
 

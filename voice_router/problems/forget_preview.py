@@ -13,17 +13,20 @@ again only the deliveries stored since (delivery_erasure.erase_deliveries)."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.models import PainPoint
+from voice_router.models import Customer, PainPoint
 from voice_router.problems.delivery_erasure import Scan, scan_deliveries
 from voice_router.problems.forget_rows import accounts_named_after, notes_to_cancel
 from voice_router.problems.mentions import Mentions
 from voice_router.problems.privacy import (
     ForgetReport,
+    Ids,
     addressed_to,
+    addresses_holding,
     normalise_email,
     scrubs,
     theirs,
@@ -32,28 +35,63 @@ from voice_router.problems.privacy import (
 
 def preview(engine: Engine, email: str) -> tuple[ForgetReport, Scan]:
     """The counts forget would report for these rows (`dry_run` set, `scrubbed` left empty:
-    `mentioned` says whether other text mentions them), and its reading of the deliveries."""
+    `mentioned` says whether other text mentions them), and its reading of the deliveries.
+    Like forget (privacy._erase_person) it follows the person from the address given to
+    every address their customer rows hold now, counting each row once."""
     email = normalise_email(email)
+    found = _Found()
     with Session(engine) as session:
-        customers, identities, names, known_ids = theirs(session, email)
-        scan = scan_deliveries(session, email, names, known_ids)
-        mentions = Mentions(email, scan.names)
-        ids = [c.id for c in customers]
-        mine = select(PainPoint).where(col(PainPoint.customer_id).in_(ids))
-        pain_points = session.exec(mine).all()
-        accounts = {c.account_id for c in customers} | {p.account_id for p in pain_points}
-        report = ForgetReport(
-            dry_run=True,
-            customers=len(customers),
-            identities=len(identities),
-            pain_points=len(pain_points),
-            deliveries=len(scan.stubbed()),
-            accounts=len(accounts_named_after(session, accounts - {None}, mentions)),
-        )
-        report.outbound = len(addressed_to(session, mentions))
-        report.outbound += len(notes_to_cancel(session, pain_points))
+        scan = found.add(session, email, frozenset())
+        ids = frozenset(scan.ids)
+        done: set[str | None] = {email}
+        while pending := set(session.exec(addresses_holding(ids))) - done:
+            address = min(pending, key=str)
+            done.add(address)
+            ids |= found.add(session, address or email, ids).ids
+        report = found.report(session)
         session.rollback()
     return report, scan
+
+
+@dataclass
+class _Found:
+    """The rows forget would change, by id, over every address it follows."""
+
+    customers: dict[int, Customer] = field(default_factory=dict)
+    identities: set[int] = field(default_factory=set)
+    pain_points: dict[int, PainPoint] = field(default_factory=dict)
+    deliveries: set[int] = field(default_factory=set)
+    mentions: list[Mentions] = field(default_factory=list)
+
+    def add(self, session: Session, email: str, held: Ids) -> Scan:
+        customers, identities, names, known_ids = theirs(session, email, held)
+        scan = scan_deliveries(session, email, names, known_ids)
+        self.customers.update((c.id, c) for c in customers if c.id is not None)
+        self.identities |= {i.id for i in identities if i.id is not None}
+        mine = select(PainPoint).where(col(PainPoint.customer_id).in_(list(self.customers)))
+        self.pain_points.update((p.id, p) for p in session.exec(mine) if p.id is not None)
+        self.deliveries |= scan.stubbed()
+        self.mentions.append(Mentions(email, scan.names))
+        return scan
+
+    def report(self, session: Session) -> ForgetReport:
+        pain_points = list(self.pain_points.values())
+        accounts = {c.account_id for c in self.customers.values()}
+        accounts |= {p.account_id for p in pain_points}
+        named: set[int | None] = set()
+        outbound: set[int | None] = {row.id for row in notes_to_cancel(session, pain_points)}
+        for mentions in self.mentions:
+            named |= {a.id for a in accounts_named_after(session, accounts - {None}, mentions)}
+            outbound |= {row.id for row in addressed_to(session, mentions)}
+        return ForgetReport(
+            dry_run=True,
+            customers=len(self.customers),
+            identities=len(self.identities),
+            pain_points=len(pain_points),
+            deliveries=len(self.deliveries),
+            accounts=len(named),
+            outbound=len(outbound),
+        )
 
 
 def mentioned(engine: Engine, email: str, scan: Scan) -> bool:

@@ -24,6 +24,7 @@ from voice_router.platform.upsert import (
     update_many,
 )
 from voice_router.problems.account_mrr import MrrWords
+from voice_router.problems.customer_merge import free_address
 
 
 def email_domain(email: str | None) -> str | None:
@@ -104,6 +105,9 @@ class Directory:
         self._dirty_accounts: dict[int, AccountRow] = {}
         self._dirty_customers: dict[int, CustomerRow] = {}
         self.mrr_changed: set[int] = set()  # accounts whose MRR moved: their problems too
+        # Rows found to be one person with another (gone id -> survivor), merged once the
+        # batch's pain points are written (customer_merge.py).
+        self.merged: dict[int, CustomerRow] = {}
         self._mrr_words = MrrWords()  # the batch's newest word on each account's MRR
 
     def load(self, source: str, events: Iterable[PainPointEvent]) -> None:
@@ -255,9 +259,10 @@ class Directory:
         than what is known of its ticket, so it may change their address, name and account
         (a late delivery from before a change fills in only what is missing)."""
         email = email_of(person)
-        customer = self._customers.get(email) if email else None
-        if customer is None and person.external_id:
-            customer = self._by_identity(source, person.external_id)
+        # The helpdesk's id first: the address may be another row's, to be merged into it.
+        customer = self._by_identity(source, person.external_id) if person.external_id else None
+        if customer is None and email:
+            customer = self._customers.get(email)
         if customer is None and email:
             customer = self._by_email.get(email)
             if customer is None and email not in self._by_email:
@@ -276,15 +281,16 @@ class Directory:
                 return None
             customer = self._insert_customer({"name": person.name}, ignore=False)
             assert customer is not None
-        if (
-            email
-            and customer.email != email
-            and (current or customer.email is None)
-            and not self._email_taken(email, customer.id)
-        ):
+        while customer.id in self.merged:
+            customer = self.merged[customer.id]
+        if email and customer.email != email and (current or customer.email is None):
             # Known by their helpdesk id under another address: the helpdesk says they write
             # from this one now. Kept, the notify list named the old address, and the new one
-            # reaching us through another helpdesk made the person a second customer.
+            # reaching us through another helpdesk made the person a second customer. A row
+            # that has the address already is the same person: it is merged into this one.
+            other = self._holder(email, customer.id)
+            if other is not None:
+                self._absorb(other, customer)
             customer.email = email
             self._dirty_customers[customer.id] = customer
             self._by_email[email] = customer
@@ -314,21 +320,33 @@ class Directory:
             self._customers[email] = customer
         return customer
 
-    def _email_taken(self, email: str, customer_id: int) -> bool:
-        """Whether another customer has the address `email` (this unit of work included)."""
-        if any(
-            row.email == email and row.id != customer_id
-            for row in (self._customers.get(email), *self._dirty_customers.values())
-            if row is not None
-        ):
-            return True
+    def _holder(self, email: str, customer_id: int) -> CustomerRow | None:
+        """Another customer with the address `email` (this unit of work included), if any."""
+        for row in (self._customers.get(email), *self._dirty_customers.values()):
+            if row is not None and row.email == email and row.id != customer_id:
+                return row
         if email in self._by_email:
             row = self._by_email[email]
         else:
             self.write()  # a pending e-mail change counts too
             row = self._customer_where(Customer.email == email)
             self._by_email[email] = row
-        return row is not None and row.id != customer_id
+        return row if row is not None and row.id != customer_id else None
+
+    def _absorb(self, other: CustomerRow, survivor: CustomerRow) -> None:
+        """`other` is `survivor`'s person: it gives up its address now (every cached copy of
+        it too) and is merged into `survivor` after the batch's pain points are written."""
+        self.write()  # the rows as they stand, before the address moves
+        free_address(self.session, other.id)
+        cached = (
+            *self._customers.values(),
+            *self._by_email.values(),
+            *self._identities.values(),
+        )
+        for row in cached:
+            if row is not None and row.id == other.id:
+                row.email = None
+        self.merged[other.id] = survivor
 
     def _insert_customer(self, values: dict[str, Any], ignore: bool) -> CustomerRow | None:
         """A new customer row (None when `ignore` and its e-mail is taken)."""

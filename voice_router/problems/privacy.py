@@ -20,12 +20,11 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, func, or_, select
+from sqlmodel import Session, SQLModel, and_, col, func, or_, select
 
 from voice_router.models import (
     AuditEntry,
@@ -46,6 +45,7 @@ from voice_router.problems.delivery_erasure import (
     erase_deliveries,
     scan_deliveries,
 )
+from voice_router.problems.forget_report import ForgetReport
 from voice_router.problems.forget_rows import cancel_notes, forget_accounts
 from voice_router.problems.mentions import FORGOTTEN, Mentions
 
@@ -62,42 +62,7 @@ NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # see delivery_erasur
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CHUNK = 500  # ids in one IN (SQLite's limit on bound parameters)
 Query = TypeVar("Query", bound=sa.Select[Any])
-
-
-@dataclass
-class ForgetReport:
-    """What forget found and erased: counts only, never personal data."""
-
-    dry_run: bool = False
-    customers: int = 0
-    identities: int = 0
-    pain_points: int = 0
-    deliveries: int = 0
-    accounts: int = 0
-    outbound: int = 0
-    scrubbed: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
-    # Beyond the database: already sent or posted, to be erased where they live.
-    jira_comments: list[str] = field(default_factory=list)  # "PROD-12 comment 10001"
-    writebacks_sent: int = 0
-    digests_sent: int = 0
-    jira_problems: list[int] = field(default_factory=list)  # descriptions worth a re-sync
-    # Other people's rows that contain the same full name, left alone (a namesake's?).
-    name_mentions_kept: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
-    audit_id: int | None = None
-    sqlite_file: str | None = None  # "compacted", "wal-busy", "not-compacted"
-
-    @property
-    def found(self) -> bool:
-        counts = (self.customers, self.identities, self.pain_points, self.deliveries)
-        return any(counts) or bool(self.accounts or self.outbound or self.scrubbed)
-
-    def details(self) -> dict[str, Any]:
-        data = asdict(self)
-        for name in ("dry_run", "audit_id", "sqlite_file", "jira_problems"):
-            data.pop(name)
-        data["jira_comments"] = len(self.jira_comments)
-        data["found"] = self.found
-        return data
+Ids = frozenset[tuple[str, str]]  # (source, helpdesk id) of customers
 
 
 DEADLOCK_TRIES = 5
@@ -170,7 +135,7 @@ def _forget_once(
                 was = connection.exec_driver_sql("PRAGMA secure_delete").scalar()
                 connection.exec_driver_sql("PRAGMA secure_delete=ON")
             audit = _begin(session, email, actor, sqlite)
-            _erase(session, email, report, scanned)
+            _erase_person(session, email, report, scanned)
             audit.details = json.dumps(report.details(), sort_keys=True)
             session.add(audit)
             session.flush()
@@ -202,15 +167,20 @@ def _begin(session: Session, email: str, actor: str, sqlite: bool) -> AuditEntry
 
 
 def theirs(
-    session: Session, email: str
+    session: Session, email: str, ids: Ids = frozenset()
 ) -> tuple[Sequence[Customer], Sequence[CustomerIdentity], set[str], dict[str, set[str]]]:
-    """Their customer rows and helpdesk identities; their names, their ids by source."""
+    """Their customer rows (also those holding one of `ids`) and helpdesk identities; their
+    names, their ids by source."""
     identity_match = select(CustomerIdentity.customer_id).where(
         func.lower(CustomerIdentity.external_id) == email
     )
     customers = session.exec(
         select(Customer).where(
-            or_(func.lower(Customer.email) == email, col(Customer.id).in_(identity_match))
+            or_(
+                func.lower(Customer.email) == email,
+                col(Customer.id).in_(identity_match),
+                col(Customer.id).in_(_holding(ids)),
+            )
         )
     ).all()
     identities = session.exec(
@@ -231,8 +201,41 @@ def _scanned(engine: Engine, email: str) -> Scan:
         return scan_deliveries(session, email, names, known_ids)
 
 
-def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | None) -> None:
-    customers, identities, names, known_ids = theirs(session, email)
+def _holding(ids: Ids) -> sa.Select[Any]:
+    """The ids of the customers that hold one of the helpdesk ids `ids`."""
+    pairs = [and_(CustomerIdentity.source == s, CustomerIdentity.external_id == e) for s, e in ids]
+    return sa.select(col(CustomerIdentity.customer_id)).where(or_(sa.false(), *pairs))
+
+
+def addresses_holding(ids: Ids) -> Any:
+    """The addresses (None: none) of the customers that hold one of `ids`."""
+    return select(Customer.email).where(col(Customer.id).in_(_holding(ids)))
+
+
+def _erase_person(session: Session, email: str, report: ForgetReport, scanned: Scan | None) -> None:
+    """The person under the address given, then under each address their customer rows
+    hold now: a helpdesk that knows them by id may have sent a new one since, and the
+    deliveries at the given address name them by those ids (a former address finds them)."""
+    ids = _erase(session, email, report, scanned)
+    done: set[str | None] = {email}
+    while pending := set(session.exec(addresses_holding(ids))) - done:
+        address = min(pending, key=str)
+        done.add(address)
+        part = ForgetReport()
+        ids |= _erase(session, address or email, part, None, ids)  # None: known by id only
+        report.add(part)
+
+
+def _erase(
+    session: Session,
+    email: str,
+    report: ForgetReport,
+    scanned: Scan | None,
+    held: Ids = frozenset(),
+) -> Ids:
+    """Forget `email` (and the customers holding `held`); the helpdesk ids of the customers
+    its deliveries name."""
+    customers, identities, names, known_ids = theirs(session, email, held)
     ids = {c.id for c in customers}
     # Raw deliveries first: the ones that are theirs spell their name in more ways.
     erased = erase_deliveries(session, email, names, known_ids, scanned)
@@ -283,6 +286,7 @@ def _erase(session: Session, email: str, report: ForgetReport, scanned: Scan | N
             session.execute(sa.update(table).where(*where).values(**values))
     report.scrubbed = dict(sorted(scrubbed.items()))
     report.name_mentions_kept = dict(sorted(kept.items()))
+    return frozenset(erased.ids)
 
 
 def _outside_reach(

@@ -27,7 +27,7 @@ from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.platform.upsert import among
-from voice_router.problems import impact, impact_delta
+from voice_router.problems import customer_merge, impact, impact_delta
 from voice_router.problems.identity import Directory
 from voice_router.problems.painpoints import Attacher
 from voice_router.tracker.events import JiraOutcome, apply_event
@@ -127,8 +127,9 @@ def run(
         touched = set().union(*(a.touched for a in attachers.values()))
         repriced = _repriced(session, attachers.values())
         changes = [change for a in attachers.values() for change in a.changes()]
-        impact_delta.apply(session, changes, repriced)
-        touched |= repriced
+        merged = _merge_customers(session, attachers.values())
+        impact_delta.apply(session, [*changes, *merged.changes], repriced)
+        touched |= repriced | merged.problems
         attached = [pair for a in attachers.values() for pair in a.attached]
         regressed = shipping.detect_regressions(session, attached)
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
@@ -236,6 +237,18 @@ def _new_rows(attachers: dict[str, Attacher], delivery: Any, parsed: Parsed) -> 
     if attacher is None or delivery.kind == "jira":
         return set()
     return {name for event in _events(parsed, delivery) for name in attacher.unknown(event)}
+
+
+def _merge_customers(session: Session, attachers: Any) -> customer_merge.Merged:
+    """The customer rows the batch found to be one person made one (the attachers share
+    one directory), once their pain points are written."""
+    survivors: dict[int, int] = {}
+    for attacher in attachers:
+        for gone, survivor in attacher.directory.merged.items():
+            while survivor.id in attacher.directory.merged:
+                survivor = attacher.directory.merged[survivor.id]
+            survivors[gone] = survivor.id
+    return customer_merge.merge_into(session, survivors)
 
 
 def _repriced(session: Session, attachers: Any) -> set[int]:
