@@ -34,6 +34,15 @@ def counts(output: str, heading: str) -> dict[str, int]:
     return found
 
 
+def shown_as_erased(output: str) -> dict[str, int]:
+    """The preview's figures, checked to be the erasure's (but for the text it scrubbed,
+    which it counts only as it erases)."""
+    shown = counts(output, "Found for this e-mail address:")
+    erased = counts(output, "Erased:")
+    assert shown == {k: n for k, n in erased.items() if not k.startswith("text scrubbed in ")}
+    return shown
+
+
 def messages_to_her(runtime) -> None:  # type: ignore[no-untyped-def]
     """A digest addressed to her (she was an agent too) and a note owed on her ticket."""
     with Session(runtime.engine) as session:
@@ -64,9 +73,7 @@ def test_the_preview_shows_what_the_erasure_then_erases(tmp_path, settings, clie
     messages_to_her(runtime)
     result = run(tmp_path, settings, "forget", EMAIL, answer="y\n")
     assert result.exit_code == 0, result.output
-    shown = counts(result.output, "Found for this e-mail address:")
-    erased = counts(result.output, "Erased:")
-    assert shown == {k: n for k, n in erased.items() if not k.startswith("text scrubbed in ")}
+    shown = shown_as_erased(result.output)
     assert shown["customer records made anonymous"] == 1
     assert shown["raw webhook deliveries erased"] == 5
     assert shown["outbound messages readdressed"] == 2
