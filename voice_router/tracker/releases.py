@@ -78,8 +78,8 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
         if not _is_due(record, now):
             continue
         version_id = key.removeprefix(PREFIX)
-        client = client_for(settings.jira)
         try:
+            client = client_for(settings.jira)  # made (serverInfo read) once per process
             if _other_project(engine, settings, client, record):
                 _drop(engine, key)
                 continue
