@@ -242,6 +242,10 @@ class JiraClient:
             body["update"] = update
         self._send("put", f"issue/{key}", body, None if notify else {"notifyUsers": "false"})
 
+    def project(self, project: str) -> dict[str, Any]:
+        """`GET /project/{key}`: the project (id, key, name, ...)."""
+        return dict(self._get(f"project/{project}"))
+
     def project_versions(self, project: str) -> list[dict[str, Any]]:
         """`GET /project/{key}/versions`: every version of the project (id, name, released)."""
         return list(self._get(f"project/{project}/versions"))

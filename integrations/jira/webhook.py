@@ -121,6 +121,7 @@ class VersionChanged:
     version_name: str | None
     released: bool | None
     timestamp: datetime
+    project_id: str | None = None  # `version.projectId`: the site's every project sends these
 
 
 JiraEvent = IssueUpdated | IssueDeleted | VersionReleased | VersionChanged
@@ -241,6 +242,7 @@ def _version_changed(document: dict[str, Any]) -> VersionChanged | None:
             version_name=" ".join(name.split())[:255] or None if isinstance(name, str) else None,
             released=released if isinstance(released, bool) else None,
             timestamp=_timestamp(document.get("timestamp")),
+            project_id=identifier(version.get("projectId"), "version.projectId"),
         )
     except PayloadError as exc:
         log.warning(

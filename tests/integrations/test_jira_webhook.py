@@ -662,8 +662,9 @@ def test_sandbox_version_rename_and_unrelease_read_as_version_changes(
     renamed = parse(sandbox.rename_version("2.0-rc1", "2.0", send=False))
     unreleased = parse(sandbox.unrelease_version("2.0", send=False))
 
-    assert renamed == VersionChanged(version["id"], "2.0", True, renamed.timestamp)  # type: ignore[union-attr]  # checked by the comparison
-    assert unreleased == VersionChanged(version["id"], "2.0", False, unreleased.timestamp)  # type: ignore[union-attr]  # as above
+    project = str(version["projectId"])  # each version event names its project by id
+    assert renamed == VersionChanged(version["id"], "2.0", True, renamed.timestamp, project)  # type: ignore[union-attr]  # checked by the comparison
+    assert unreleased == VersionChanged(version["id"], "2.0", False, unreleased.timestamp, project)  # type: ignore[union-attr]  # as above
     assert CLOCK <= renamed.timestamp < CLOCK + timedelta(seconds=1)  # type: ignore[union-attr]  # as above
 
 

@@ -57,7 +57,7 @@ def merge(client, runtime, merged: int, into: int):  # type: ignore[no-untyped-d
 def create_sent(runtime, key: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + WAIT_SECONDS
     while row(runtime, key).jira_create_sent_at is None:
-        assert time.monotonic() < deadline, "the survivor's create was never sent"
+        assert time.monotonic() < deadline, f"{key}'s create was never sent"
         time.sleep(0.05)
 
 
@@ -70,28 +70,37 @@ def live(sandbox) -> list[str]:  # type: ignore[no-untyped-def]
     )
 
 
-def test_a_merge_while_the_survivors_create_is_in_flight_leaves_one_live_issue(two, sandbox):
-    """Fault audit: the survivor took over PROD-1 at the merge, then its create answered and
-    overwrote it with PROD-2: PROD-1 was held by no problem, kept up to date by nobody and
-    never settled, and the group had two live issues."""
-    runtime, client = two
-    merged, survivor = row(runtime, "sso-login"), row(runtime, "okta-loop")
-    sandbox.delay_next("POST", CREATE, WAIT_SECONDS)  # held until released below
-    second = threading.Thread(
-        target=report,
-        args=(create_app(runtime=runtime).test_client(), "T4", "d@hooli.com", "pain-okta-loop"),
-        daemon=True,
-    )
-    second.start()  # okta-loop reaches two customers: its sync sends the create
-    create_sent(runtime, "okta-loop")
+def held_create(runtime, sandbox, ticket: str, email: str, tag: str) -> threading.Thread:  # type: ignore[no-untyped-def]
+    """A report that brings its problem to two customers, sent from a thread whose sync's
+    create Jira holds until `settle`; returns once the create is on its way."""
+    sandbox.delay_next("POST", CREATE, WAIT_SECONDS)  # held until released
+    client = create_app(runtime=runtime).test_client()
+    second = threading.Thread(target=report, args=(client, ticket, email, tag), daemon=True)
+    second.start()
+    create_sent(runtime, tag.removeprefix("pain-"))
+    return second
 
-    assert merge(client, runtime, merged.id, survivor.id).status_code == 200
+
+def settle(runtime, sandbox, second: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    """The held create answers; the syncs due and a reconcile pass run."""
     sandbox.release_delayed()
     second.join(WAIT_SECONDS)
     assert not second.is_alive()
     runtime.queue.run_due_syncs()
     reconcile(runtime.engine, runtime.settings)
     runtime.queue.run_due_syncs()
+
+
+def test_a_merge_while_the_survivors_create_is_in_flight_leaves_one_live_issue(two, sandbox):
+    """Fault audit: the survivor took over PROD-1 at the merge, then its create answered and
+    overwrote it with PROD-2: PROD-1 was held by no problem, kept up to date by nobody and
+    never settled, and the group had two live issues."""
+    runtime, client = two
+    merged, survivor = row(runtime, "sso-login"), row(runtime, "okta-loop")
+    second = held_create(runtime, sandbox, "T4", "d@hooli.com", "pain-okta-loop")
+
+    assert merge(client, runtime, merged.id, survivor.id).status_code == 200
+    settle(runtime, sandbox, second)
 
     assert len(sandbox.issues()) == 2  # the create did reach Jira
     assert live(sandbox) == ["PROD-1"]
@@ -183,3 +192,35 @@ def test_a_create_whose_answer_was_lost_before_the_merge_is_settled_by_reconcile
 
     assert live(sandbox) == ["PROD-1"] and row(runtime, "okta-loop").jira_key == "PROD-1"
     assert sandbox.issue("PROD-2")["fields"]["resolution"]["name"] == "Duplicate"
+
+
+def test_a_merge_while_the_merged_problems_create_is_in_flight_leaves_one_issue_for_the_survivor(
+    make_settings, sandbox
+):
+    """sso-login (M) reaches two customers and its create is on its way when it is merged
+    into okta-loop (S), which has no issue: the merge found no issue to hand over, M's
+    create then landed on M, and S created one of its own — two open issues, one for a
+    merged problem. Now S waits for M's create, and the issue it makes is handed to S."""
+    runtime = inline_runtime(
+        make_settings(jira=jira_table(sandbox, min_customers=2), base_url="https://vr.example")
+    )
+    client = create_app(runtime=runtime).test_client()
+    report(client, "T1", "a@acme.com", "pain-sso-login")
+    report(client, "T3", "c@initech.com", "pain-okta-loop")
+    merged, survivor = row(runtime, "sso-login"), row(runtime, "okta-loop")
+    second = held_create(runtime, sandbox, "T2", "b@globex.io", "pain-sso-login")
+
+    assert merge(client, runtime, merged.id, survivor.id).status_code == 200
+    runtime.queue.run_due_syncs()  # the survivor's sync, while the create is held
+    settle(runtime, sandbox, second)
+
+    assert [i["key"] for i in sandbox.issues()] == ["PROD-1"]
+    assert live(sandbox) == ["PROD-1"]
+    kept, gone = row(runtime, "okta-loop"), row(runtime, "sso-login")
+    assert kept.jira_key == "PROD-1" and gone.jira_key is None
+    assert gone.jira_handed_key == "PROD-1"  # an unmerge gives it back
+    fields = sandbox.issue("PROD-1")["fields"]
+    assert label(runtime.engine, survivor.id) in fields["labels"]
+    assert label(runtime.engine, merged.id) not in fields["labels"]
+    assert "|3|3|" in fields["description"]  # the group's three customers
+    runtime.engine.dispose()

@@ -67,6 +67,21 @@ def test_a_release_whose_search_fails_is_tried_again_until_it_ships(make_loop, m
     assert problem(loop).status == "shipped"
 
 
+def test_a_release_whose_project_look_up_fails_is_kept_and_tried_again(make_loop, monkeypatch):
+    """Before its first search the job reads the project's id (once, to skip other
+    projects' versions): that read failing keeps the release, as a failed search does."""
+    loop = make_loop(shipped_when="released")
+    fixed_and_done(loop)
+    monkeypatch.setattr(schedule, "MAX_SYNC_BACKOFF", timedelta(0))  # due again at once
+    loop.sandbox.fail_next("GET", r"/rest/api/2/project/PROD", 503)
+    loop.sandbox.release_version("2.4.0")  # processed, then the job's project read fails
+    assert problem(loop).status == "in_progress"
+    assert releases.any_due(loop.runtime.engine)  # kept, to be tried again
+
+    assert jobs.apply_releases(loop.runtime) == {"applied": 1, "retrying": 0}
+    assert problem(loop).status == "shipped"
+
+
 def test_a_release_whose_search_jira_refuses_is_given_up_and_said(make_loop, every_log_record):
     """Fault audit: Jira refusing the search for good (the version deleted or merged before
     we looked: 400 "The value '10000' does not exist for the field 'fixVersion'") was tried

@@ -175,3 +175,41 @@ def test_an_unrelease_whose_webhook_was_lost_unships_at_the_next_reconcile(make_
     loop.sandbox.release_version("2.4.0", send=False)  # and released again, also unheard
     reconcile(loop.runtime.engine, loop.runtime.settings)
     assert problem(loop).status == "shipped"
+
+
+# -- another project's versions ---------------------------------------------------------------
+
+
+def change(loop, version: str, how: str) -> None:  # type: ignore[no-untyped-def]
+    """Release, rename or unrelease `version` of project OPS in Jira (its webhook sent)."""
+    if how == "released":
+        loop.sandbox.release_version(version, project="OPS")
+    elif how == "renamed":
+        loop.sandbox.rename_version(version, f"{version}-final", project="OPS")
+    else:
+        loop.sandbox.release_version(version, project="OPS", send=False)
+        loop.sandbox.unrelease_version(version, project="OPS")
+
+
+@pytest.mark.parametrize("how", ["released", "renamed", "unreleased"])
+def test_another_projects_version_events_cost_no_jira_call(make_loop, how):
+    """Jira sends every project's version events to a site's webhooks: each one made a
+    `fixVersion = <id>` search, whatever project the version was in. Now the project's id
+    is asked of Jira once, and another project's version costs nothing after that."""
+    loop = make_loop(shipped_when="released")
+    loop.sandbox.state.add_project("OPS")
+    loop.sandbox.create_version("9.0", project="OPS")
+    loop.sandbox.create_version("9.1", project="OPS")
+    loop.sandbox.reset_calls()
+
+    change(loop, "9.0", how)
+    assert [(c.method, c.path) for c in loop.sandbox.calls] == [
+        ("GET", "/rest/api/2/serverInfo"),  # the process's Jira client, made once
+        ("GET", "/rest/api/2/project/PROD"),  # our project's id, asked for the first time
+    ]
+    loop.sandbox.reset_calls()
+    change(loop, "9.1", how)
+    assert loop.sandbox.calls == []
+    assert not releases.any_due(loop.runtime.engine)
+
+    shipped_in(loop, "2.4.0", "released")  # our own project's release is still looked up

@@ -2,7 +2,9 @@
 
 A merge into a problem that has no issue yet hands the merged problem's issue over (one
 issue, one problem: the merged problem lets go of it first) and remembers which it was
-(`problem.jira_handed_key`). Unmerging gives it back, as long as a problem of the group it
+(`problem.jira_handed_key`); a merged problem whose create was on its way at the merge
+hands over the issue it makes as it lands (tracker/create.py), and meanwhile the survivor
+makes none of its own. Unmerging gives it back, as long as a problem of the group it
 leaves still holds it: the issue was made (or linked) for the merged problem, and its
 comments, status and the people working it are about that problem. The holder goes back to
 having no issue (it creates its own once it has the customers); the give-back's next syncs

@@ -20,13 +20,17 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from integrations.jira.client import JiraClient
 from integrations.jira.errors import JiraError, JiraUnavailable
 from voice_router.models import Problem
+from voice_router.platform import schedule
 from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
+from voice_router.problems.handover import hand_over
+from voice_router.problems.impact import ancestors, merge_group
 from voice_router.problems.issue_labels import problem_label
 from voice_router.tracker import search
 from voice_router.tracker.rows import holder_of, load, store, store_if_no_issue
@@ -39,7 +43,9 @@ FIRST_CHECK = 2.0  # seconds after the create before the first confirming search
 
 @dataclass(frozen=True)
 class CreateStep:
-    action: str  # created | adopted | confirming | kept (one given meanwhile)
+    # created | adopted | confirming | kept (one given meanwhile) | handed (to the survivor
+    # of a merge made while the create was on its way)
+    action: str
     key: str | None = None
     retry_in: float | None = None
 
@@ -55,6 +61,11 @@ def create_or_adopt(
     """`fields`: the whole create (summary, description, labels, ...), project and type
     added here; `install`: this install's name, in the per-problem label."""
     jira = settings.jira
+    if _merged_create_on_its_way(engine, problem.id):
+        # The issue that create makes comes to this problem when it lands (_hand_up): a
+        # create of its own now would leave the group two open issues.
+        log.info("jira.sync.awaiting_merged_create", extra={"problem_id": problem.id})
+        return CreateStep("confirming", retry_in=FIRST_CHECK)
     labelled = search.labelled(client, jira.project, problem_label(problem.id, install))
     found = unheld(engine, problem.id, labelled)
     if found:
@@ -91,7 +102,53 @@ def create_or_adopt(
         jira_remote_link_at=None,
     ):
         return _made_meanwhile(engine, settings, client, problem.id, [created.key], install)
+    survivor = _hand_up(engine, settings, problem.id)
+    if survivor is not None:
+        log.info(
+            "jira.create.handed_over",
+            extra={"problem_id": problem.id, "issue": created.key, "survivor": survivor},
+        )
+        return CreateStep("handed", created.key)
     return CreateStep("created", created.key)
+
+
+def _merged_create_on_its_way(engine: Engine, problem_id: int) -> bool:
+    """Whether a problem merged into this one sent a create that has not answered yet (and
+    may still: within CONFIRM_WINDOW)."""
+    since = utcnow() - CONFIRM_WINDOW
+    with Session(engine) as session:
+        others = [i for i in merge_group(session, problem_id) if i != problem_id]
+        if not others:
+            return False
+        sent = session.exec(
+            select(Problem.id).where(
+                col(Problem.id).in_(others),
+                col(Problem.jira_key).is_(None),
+                col(Problem.jira_create_sent_at) > since,
+            )
+        ).first()
+    return sent is not None
+
+
+def _hand_up(engine: Engine, settings: Settings, problem_id: int) -> int | None:
+    """The problem was merged while its create was on its way, so the merge found no issue
+    to hand over: the issue goes to the survivor at the top of its group now, as the merge
+    would have handed it (remembered for an unmerge), if that survivor has none. Returns
+    the survivor."""
+    with session_scope(engine) as session:
+        problem = session.get(Problem, problem_id)
+        if problem is None or problem.merged_into_id is None or problem.jira_key is None:
+            return None
+        above = sorted(ancestors(session, [problem_id]) - {problem_id})
+        survivor = next(
+            (p for p in (session.get(Problem, i) for i in above) if p and p.merged_into_id is None),
+            None,
+        )
+        if survivor is None or survivor.jira_key is not None:
+            return None
+        hand_over(session, problem, survivor)
+        schedule.sync_due(session, settings, [survivor.id], urgent=True)
+        return survivor.id
 
 
 def unheld(engine: Engine, problem_id: int, found: list[dict[str, Any]]) -> list[dict[str, Any]]:

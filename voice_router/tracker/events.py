@@ -13,6 +13,7 @@ from sqlmodel import Session
 from voice_router.closing import shipping
 from voice_router.models import Setting
 from voice_router.platform.settings import Settings
+from voice_router.tracker.project import is_other, known_id
 
 log = logging.getLogger(__name__)
 RELEASE_PREFIX = "jira_release:"  # a `setting` row per version (released, renamed ...) to apply
@@ -86,22 +87,37 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
         and settings.jira.shipped_when == "released"
         and settings.jira.url
     ):
-        owe_release(session, event.version_id, event.timestamp)
-        outcome.releases_owed = True
+        _owe_ours(session, settings, event, outcome)
     elif isinstance(event, webhook.VersionChanged) and settings.jira.url:
         # Renamed, or unreleased: its issues' states are read again, as for a release, so
         # the drafts name the version as Jira does now (and, with shipped_when = "released",
         # a problem whose only released version was unreleased is no longer shipped).
-        owe_release(session, event.version_id, event.timestamp)
-        outcome.releases_owed = True
+        _owe_ours(session, settings, event, outcome)
 
 
-def owe_release(session: Session, version_id: str, released_at: datetime) -> None:
+def _owe_ours(session: Session, settings: Settings, event: Any, outcome: JiraOutcome) -> None:
+    """Owe the version's look-up, unless it is another project's (Jira sends every
+    project's version events): known by the id kept in tracker/project.py, or, before that
+    id is known, by the release job, which looks it up once (the event's id goes with it)."""
+    if is_other(event.project_id, known_id(session, settings)):
+        log.info(
+            "jira.release.other_project",
+            extra={"version_id": event.version_id, "project_id": event.project_id},
+        )
+        return
+    owe_release(session, event.version_id, event.timestamp, event.project_id)
+    outcome.releases_owed = True
+
+
+def owe_release(
+    session: Session, version_id: str, released_at: datetime, project_id: str | None = None
+) -> None:
     """Record, in the caller's transaction, that this version's issues are still to be read
     and applied, as of `released_at` (voice_router/tracker/releases.py searches Jira for
     them, outside any batch): a release, a rename, an unrelease. A version already owed is
     owed as of the later of the two events (the look-up reads Jira as it is by then). Only
-    a number goes into that search: another version id is logged and dropped."""
+    a number goes into that search: another version id is logged and dropped. `project_id`,
+    the version's project as the event named it, lets the job skip another project's."""
     if not version_id.isdigit() or len(version_id) > 20:
         log.warning("jira.release.ignored", extra={"reason": "version id is not a number"})
         return
@@ -109,6 +125,8 @@ def owe_release(session: Session, version_id: str, released_at: datetime) -> Non
     row = session.get(Setting, key)
     if row is None:
         record = {"released_at": released_at.isoformat(), "attempts": 0, "due": ""}
+        if project_id is not None:
+            record["project_id"] = project_id
         session.add(Setting(key=key, value=json.dumps(record)))
         return
     record = json.loads(row.value)

@@ -85,7 +85,8 @@ def reconcile(
             client, jql_since(settings, since, now), FIELDS, progress=progress
         )
         released = find_released(engine, settings, client, FIELDS, _updated_at)
-        released += versions.find_changed(engine, settings, client, FIELDS, _updated_at)
+        changed = versions.find_changed(engine, settings, client, FIELDS, _updated_at)
+        released += changed.found
         result.issues_seen = len(issues) + len(released)
         result.duplicates = duplicates.sweep(engine, settings, client, issues)
         outcome = JiraOutcome()
@@ -96,6 +97,7 @@ def reconcile(
                 key = issue.get("key", "")
                 apply_issue_state(session, settings, key, state, outcome, _id_of(issue), labels)
             apply_released(session, settings, released, outcome)
+            versions.remember(session, settings, changed)
             row = session.get(Setting, CURSOR_KEY) or Setting(key=CURSOR_KEY, value="")
             row.value = now.isoformat()
             session.add(row)

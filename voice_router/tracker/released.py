@@ -4,7 +4,8 @@ pass's search for what changed never sees it; and an issue's `updated` is older 
 webhook that marked it Done, so a state stamped with it would be dropped as stale. So the
 problems still `in_progress` whose issues Jira has Done are looked up by their labels,
 among the issues in a released version, and each state is stamped just after the last one
-applied: it wins over what is known, and any later event still wins over it."""
+applied: it wins over what is known, and any later event still wins over it. Problems whose
+issue is in another project are left out (`in_project`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from integrations.jira.client import JiraClient
@@ -42,6 +45,7 @@ def find_released(
     with Session(engine) as session:
         waiting = session.exec(
             select(Problem.id, Problem.jira_event_at).where(
+                in_project(settings.jira.project),
                 Problem.status == "in_progress",
                 col(Problem.merged_into_id).is_(None),
                 col(Problem.jira_key).is_not(None),
@@ -58,6 +62,16 @@ def find_released(
         fields,
         updated_at,
     )
+
+
+def in_project(project: str) -> ColumnElement[bool]:
+    """Problems whose issue is in the configured `project` (a key; an id cannot be told
+    from an issue's key, and lets all pass): the searches by label look there only, so
+    another project's issue (one a person linked) was searched for on every pass, and never
+    found."""
+    if project.strip().isdigit():
+        return sa.true()
+    return col(Problem.jira_key).startswith(f"{project.strip().upper()}-", autoescape=True)
 
 
 def labelled_states(

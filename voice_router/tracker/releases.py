@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from integrations.jira.client import JiraClient
 from voice_router.models import Setting
 from voice_router.platform import schedule
 from voice_router.platform.clock import to_utc, utcnow
@@ -28,6 +29,7 @@ from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.tracker.events import RELEASE_PREFIX as PREFIX
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
+from voice_router.tracker.project import is_other, project_id
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,11 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
             continue
         version_id = key.removeprefix(PREFIX)
         try:
-            issues = search_all(client_for(settings.jira), f"fixVersion = {version_id}", FIELDS)
+            client = client_for(settings.jira)  # made (serverInfo read) once per process
+            if _other_project(engine, settings, client, record):
+                _drop(engine, key)
+                continue
+            issues = search_all(client, f"fixVersion = {version_id}", FIELDS)
         except (JiraBadRequest, JiraNotFound) as exc:
             # Jira refuses the search for good (the version was deleted or merged before we
             # looked): retried hourly for ever before, and said only at INFO (fault audit).
@@ -102,9 +108,33 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
     return result
 
 
-def _give_up(engine: Engine, key: str, exc: Exception) -> None:
+def _other_project(
+    engine: Engine, settings: Settings, client: JiraClient, record: dict[str, object]
+) -> bool:
+    """Whether the event named another project's version (the configured project's id is
+    asked of Jira the first time only, tracker/project.py)."""
+    from integrations.jira.errors import JiraBadRequest, JiraNotFound
+
+    named = str(record.get("project_id") or "") or None
+    if named is None:
+        return False  # an event without `projectId`: looked up, as before
+    try:
+        ours = project_id(engine, settings, client)
+    except (JiraBadRequest, JiraNotFound):
+        return False  # the project cannot be read: its versions are looked up, as before
+    if not is_other(named, ours):
+        return False
+    log.info("jira.release.other_project", extra={"project_id": named})
+    return True
+
+
+def _drop(engine: Engine, key: str) -> None:
     with session_scope(engine) as session:
         session.execute(sa.delete(Setting).where(col(Setting.key) == key))
+
+
+def _give_up(engine: Engine, key: str, exc: Exception) -> None:
+    _drop(engine, key)
     log.warning(
         "jira.release.given_up",
         extra={"version_id": key.removeprefix(PREFIX), "error": str(exc)[:500]},

@@ -194,6 +194,8 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         )
         if step.action == "confirming":
             return SyncOutcome("confirming", retry_in=step.retry_in)
+        if step.action == "handed":  # merged meanwhile: the survivor's sync takes it on
+            return SyncOutcome("merged", step.key)
         if step.action == "created":
             store_for_issue(engine, problem_id, step.key, jira_content_hash=digest)  # type: ignore[arg-type]  # a created step has its key
         action = step.action
