@@ -28,6 +28,8 @@ Also read:
   in `detail.tags`. Their `detail` names the requester only by `requester_id`, and an event
   without a requester e-mail is acknowledged and yields no events: voice-router identifies
   customers by e-mail and never calls Zendesk while parsing. Use the trigger template.
+  `ticket.soft_deleted` / `ticket.permanently_deleted` need no requester: a deleted ticket
+  is read as one with no tags any more.
 
 `parse` reads the body alone: the core keeps no signature headers for processing. A template
 delivery without a readable ISO-8601 update time is therefore dated when it is parsed.

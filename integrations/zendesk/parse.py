@@ -28,16 +28,20 @@ from integrations.payload import (
 
 EVENT_TYPE_PREFIX = "zen:event-type:"
 TAG_DELTA_EVENT = "ticket.tags_changed"
-# Ticket events whose ticket no longer stands on its own: acknowledged, nothing to record.
-IGNORED_TICKET_EVENTS = frozenset(
-    {"ticket.merged", "ticket.marked_as_spam", "ticket.soft_deleted", "ticket.permanently_deleted"}
-)
+# Ticket events acknowledged with nothing to record. A merge's documented payload names no
+# target ticket (tests/fixtures/zendesk/README.md), so the merged-away ticket is left as it is.
+IGNORED_TICKET_EVENTS = frozenset({"ticket.merged", "ticket.marked_as_spam"})
+# The ticket went to the trash or was deleted for good: read as "no tags any more". The
+# event's `detail` names the requester only by id, so the event names nobody.
+DELETED_EVENTS = frozenset({"ticket.soft_deleted", "ticket.permanently_deleted"})
 
 log = logging.getLogger(__name__)
 
 
 def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     data = load_object(body)
+    if _event_name(data) in DELETED_EVENTS:
+        return [_deleted(data)]
     event = read(data)
     if event is None:
         log.info("zendesk.parse.ignored", extra={"zendesk_event": data.get("type")})
@@ -50,9 +54,9 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
 
 def read(data: dict[str, Any]) -> PainPointEvent | None:
     """The body's event (customer e-mail possibly absent), or None for an ignored event."""
-    event_type = data.get("type")
-    if isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX):
-        return _from_event(event_type.removeprefix(EVENT_TYPE_PREFIX), data)
+    name = _event_name(data)
+    if name is not None:
+        return _from_event(name, data)
     ticket = data.get("ticket")
     if isinstance(ticket, dict):
         return _from_voice_router_template(ticket)
@@ -61,9 +65,24 @@ def read(data: dict[str, Any]) -> PainPointEvent | None:
     raise PayloadError("neither a Zendesk event nor a known trigger template")
 
 
-def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
-    if not name.startswith("ticket.") or name in IGNORED_TICKET_EVENTS:
-        return None
+def _event_name(data: dict[str, Any]) -> str | None:
+    event_type = data.get("type")
+    if isinstance(event_type, str) and event_type.startswith(EVENT_TYPE_PREFIX):
+        return event_type.removeprefix(EVENT_TYPE_PREFIX)
+    return None
+
+
+def _deleted(data: dict[str, Any]) -> PainPointEvent:
+    """A deleted ticket reports nothing any more: every pain tag it had is removed, as of
+    the event's time (a ticket restored later counts again with its next tagged delivery)."""
+    _, ticket_id, occurred_at = _ticket_event(data)
+    return PainPointEvent(
+        ticket_id=ticket_id, customer=Person(), occurred_at=occurred_at, tags_complete=True
+    )
+
+
+def _ticket_event(data: dict[str, Any]) -> tuple[dict[str, Any], str, datetime]:
+    """A ticket event's `detail`, ticket id and time, each required."""
     detail = data.get("detail")
     if not isinstance(detail, dict):
         raise PayloadError("ticket event has no detail object")
@@ -73,6 +92,13 @@ def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
     occurred_at = lenient_utc(data.get("time")) or lenient_utc(detail.get("updated_at"))
     if occurred_at is None:
         raise PayloadError("ticket event has no time")
+    return detail, ticket_id, occurred_at
+
+
+def _from_event(name: str, data: dict[str, Any]) -> PainPointEvent | None:
+    if not name.startswith("ticket.") or name in IGNORED_TICKET_EVENTS:
+        return None
+    detail, ticket_id, occurred_at = _ticket_event(data)
     removed: tuple[str, ...] = ()
     if name == TAG_DELTA_EVENT:
         change = data.get("event")

@@ -141,10 +141,34 @@ def test_the_ticket_id_comes_from_the_subject_when_detail_has_none() -> None:
 
 @pytest.mark.parametrize(
     "event_type",
-    ["zen:event-type:user.created", "zen:event-type:ticket.permanently_deleted"],
+    ["zen:event-type:user.created", "zen:event-type:ticket.merged"],
 )
 def test_events_about_other_things_are_acknowledged(event_type: str) -> None:
     assert zendesk.parse({}, encode(captured_event(type=event_type))) == []
+
+
+@pytest.mark.parametrize("deletion", ["soft_deleted", "permanently_deleted"])
+def test_a_deleted_ticket_is_one_with_no_tags_left(deletion: str) -> None:
+    # Ticket events share one documented `detail` (the ticket as it stands, requester by id).
+    (event,) = zendesk.parse({}, encode(captured_event(type=f"zen:event-type:ticket.{deletion}")))
+
+    assert (event.ticket_id, event.tags, event.tags_complete) == ("5158", (), True)
+    assert event.customer == Person()
+    assert event.occurred_at == datetime(2025, 1, 8, 10, 12, 7, 672717, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"detail": None},
+        {"detail": {"requester_id": "1"}, "subject": None},
+        {"detail": {"id": "1"}, "time": "yesterday"},
+    ],
+)
+def test_a_deletion_that_names_no_ticket_or_time_is_refused(changes: dict) -> None:
+    body = captured_event(type="zen:event-type:ticket.soft_deleted", **changes)
+    with pytest.raises(PayloadError):
+        zendesk.parse({}, encode(body))
 
 
 def test_the_recommended_template_gives_everything_the_core_needs() -> None:
