@@ -362,3 +362,18 @@ def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkey
         stop.set()
         lane.join(10)
     assert not lane.is_alive()
+
+
+def test_a_worker_starts_without_the_jira_library():
+    """The Jira library (and requests under it: ~45 ms and ~7 MB) loads when a Jira job
+    runs, not when a worker starts: a worker of an install without Jira, or one that only
+    drains, never pays for it (docs/benchmarks.md, start-up and peak memory)."""
+    probe = (
+        "import sys\n"
+        "import workers.runner, workers.jobs, voice_router.intake.processing\n"
+        "print(sorted(m for m in ('jira', 'requests', 'integrations.jira.client')"
+        " if m in sys.modules))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=120)
+    assert child.returncode == 0, child.stderr.decode()
+    assert child.stdout.decode().strip() == "[]"

@@ -11,14 +11,18 @@ another project then costs no call at all (tracker/events.py, tracker/releases.p
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from integrations.jira.client import JiraClient
 from voice_router.models import Setting
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.platform.upsert import insert_ignore
+
+if TYPE_CHECKING:  # a worker's batches read `known_id` and never load the Jira library
+    from integrations.jira.client import JiraClient
 
 PREFIX = "jira_project_id:"
 

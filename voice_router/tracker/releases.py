@@ -16,12 +16,12 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from integrations.jira.client import JiraClient
 from voice_router.models import Setting
 from voice_router.platform import schedule
 from voice_router.platform.clock import to_utc, utcnow
@@ -30,6 +30,9 @@ from voice_router.platform.settings import Settings
 from voice_router.tracker.events import RELEASE_PREFIX as PREFIX
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
 from voice_router.tracker.project import is_other, project_id
+
+if TYPE_CHECKING:  # workers import this module at start-up; the Jira library, when used
+    from integrations.jira.client import JiraClient
 
 log = logging.getLogger(__name__)
 
