@@ -20,6 +20,7 @@ from voice_router.platform.urls import is_http_url as _is_http_url
 
 DEFAULT_CONFIG_FILE = "voice-router.toml"
 ENV_PREFIX = "VOICE_ROUTER_"
+CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"  # names the file
 
 _T = TypeVar("_T")
 
@@ -336,7 +337,7 @@ def load_settings(
     """Read the config file (explicit path, $VOICE_ROUTER_CONFIG, or ./voice-router.toml if
     present) and apply environment overrides. No file and no variables: embedded defaults."""
     env = os.environ if env is None else env
-    explicit = path or env.get(ENV_PREFIX + "CONFIG")
+    explicit = path or env.get(CONFIG_VARIABLE)
     file = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
     data: dict[str, Any] = {}
     if explicit or file.exists():
