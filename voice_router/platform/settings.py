@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from integrations import registry
-from voice_router.platform.urls import database_url_problem, redis_url_problem
+from voice_router.platform.urls import (
+    database_url_problem,
+    http_url_problem,
+    notify_problems,
+    redis_url_problem,
+)
 from voice_router.platform.urls import is_http_url as _is_http_url
 
 DEFAULT_CONFIG_FILE = "voice-router.toml"
@@ -295,6 +300,13 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         notify_table, env, ENV_PREFIX + "NOTIFY_", NotifySettings, _Where(origin, "[notify]")
     )
     notify = _build(NotifySettings, notify_values, notify_where)
+    for key, problem in notify_problems(  # else found out when a fix ships
+        notify.slack_webhook_url,
+        notify.smtp_url,
+        (notify.from_addr,) if notify.from_addr.strip() or notify.smtp_url.strip() else (),
+        notify.weekly_to,
+    ):
+        raise ConfigError(f"{notify_where.of(key)}: {problem}")
     sources = {
         name: _source(name, table, _Where(origin, f"[sources.{name}]"))
         for name, table in sources_table.items()
@@ -314,6 +326,7 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     for key, problem in (
         ("database_url", database_url_problem(settings.database_url)),
         ("redis_url", redis_url_problem(settings.redis_url)),
+        ("base_url", http_url_problem(settings.base_url, "https://vr.example.com", True)),
     ):
         if problem:
             raise ConfigError(f"{where.of(key)}: {problem}")
