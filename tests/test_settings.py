@@ -198,6 +198,10 @@ def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
         ("VOICE_ROUTER_JIRA_URL", "not-a-url", "expected the site's address with its scheme"),
         ("VOICE_ROUTER_NOTIFY_WEEKLY_TOP", "-2", "must be 0 or more"),
         ("VOICE_ROUTER_BASE_URL", "localhost:8000", "expected an address with its scheme"),
+        # A misspelt [jira]/[notify] key, or a source, was ignored without a word.
+        ("VOICE_ROUTER_JIRA_TOKEN", "t", "not a [jira] key (did you mean VOICE_ROUTER_JIRA_API"),
+        ("VOICE_ROUTER_NOTIFY_SMTP", "smtp://h", "not a [notify] key (did you mean VOICE_ROUTER_"),
+        ("VOICE_ROUTER_SOURCES_HS_SECRET", "s", "sources are configured in the file only"),
         ("VOICE_ROUTER_NOTIFY_SMTP_URL", "smtp://u:pw@", "expected smtp://"),
     ],
 )

@@ -6,6 +6,7 @@ prints that line and exits, never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -260,7 +261,23 @@ def _no_placeholders(values: object, where: _Where, keys: tuple[str, ...]) -> No
             )
 
 
+def _no_stray_variables(env: Mapping[str, str]) -> None:
+    """A variable for a [jira] or [notify] key that does not exist (VOICE_ROUTER_JIRA_TOKEN)
+    or for a source was ignored without a word, as an unknown key in the file is not."""
+    for variable in env:
+        if variable.startswith(ENV_PREFIX + "SOURCES_"):
+            raise ConfigError(f"{variable}: sources are configured in the file only")
+        for table, cls in (("JIRA_", JiraSettings), ("NOTIFY_", NotifySettings)):
+            prefix = ENV_PREFIX + table
+            names = [prefix + name.upper() for name in _scalar_fields(cls)]
+            if variable.startswith(prefix) and variable not in names:
+                like = difflib.get_close_matches(variable, names, 1, 0.7)
+                hint = f" (did you mean {like[0]}?)" if like else ""
+                raise ConfigError(f"{variable}: not a [{table[:-1].lower()}] key{hint}")
+
+
 def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str) -> Settings:
+    _no_stray_variables(env)
     top, where = _with_env(
         {k: v for k, v in data.items() if k not in _TABLES},
         env,
