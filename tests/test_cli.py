@@ -161,6 +161,8 @@ def test_import_accounts_keeps_good_rows_and_reports_bad_ones(tmp_path, settings
     assert f"{csv_file}:4: mrr 'abc' is not a number" in result.output
     assert f"{csv_file}:5: gmail.com is a free-mail domain" in result.output
     assert "imported 2 account(s), 3 bad row(s)" in result.output
+    # The progress bar ends full: it counted the imported rows only and stopped at 2/5.
+    assert "5/5" in result.stderr.rsplit("accounts:", 1)[-1]
     with Session(runtime.engine) as session:
         accounts = {a.key: a for a in session.exec(select(Account)).all()}
     assert accounts["acme.com"].mrr == 1200 and accounts["acme.com"].plan == "Business"
