@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import Session, select
 
@@ -160,6 +161,8 @@ def test_import_accounts_keeps_good_rows_and_reports_bad_ones(tmp_path, settings
     assert f"{csv_file}:4: mrr 'abc' is not a number" in result.output
     assert f"{csv_file}:5: gmail.com is a free-mail domain" in result.output
     assert "imported 2 account(s), 3 bad row(s)" in result.output
+    # The progress bar ends full: it counted the imported rows only and stopped at 2/5.
+    assert "5/5" in result.stderr.rsplit("accounts:", 1)[-1]
     with Session(runtime.engine) as session:
         accounts = {a.key: a for a in session.exec(select(Account)).all()}
     assert accounts["acme.com"].mrr == 1200 and accounts["acme.com"].plan == "Business"
@@ -223,6 +226,17 @@ def test_failed_deliveries_are_listed_and_replayed(tmp_path, settings, runtime, 
     assert by_key(client, runtime)["x"]["tickets"] == 1
     again = run(tmp_path, settings, "deliveries", "replay", str(good_id))
     assert "nothing to replay" in again.output
+
+
+def test_recompute_refuses_check_and_fix_together(tmp_path, settings, runtime, client):
+    """The last flag given used to win: `--check --fix` stored the recount."""
+    body = generic_delivery("T1", "ann@acme.com", ["pain-x"])
+    assert post_signed(client, "generic", body).status_code == 202
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE problem SET tickets = 7"))
+    result = run(tmp_path, settings, "recompute", "--check", "--fix")
+    assert result.exit_code == 2 and "give --check or --fix, not both" in result.output
+    assert by_key(client, runtime)["x"]["tickets"] == 7
 
 
 def test_replay_needs_an_id_or_all(tmp_path, settings):

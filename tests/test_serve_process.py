@@ -81,6 +81,9 @@ def test_sigterm_stops_the_web_processes_and_the_runner_and_releases_the_lease(t
         events = [json.loads(line)["event"] for line in lines]  # every line JSON
         assert "runner.stopped" in events
         assert "ui.secret_key.generated" in events
+        # Alembic's own set-up chatter ("setup plugin alembic.autogenerate.schemas", ...)
+        # filled the first screen of every start.
+        assert not [event for event in events if event.startswith("setup plugin")]
     finally:
         web.kill()
         engine.dispose()
@@ -148,3 +151,31 @@ def test_serve_removes_the_metrics_directory_it_made_when_it_stops(tmp_path):
     assert list(tmp_path.glob("voice-router-metrics-*")) == []
     # No sources configured: the first-run hint, not a silent 404 for every webhook.
     assert "no [sources.<name>] configured: every webhook will answer 404" in log.read_text()
+
+
+def test_serve_runs_its_processes_on_the_file_given_with_config(tmp_path):
+    """`voice-router --config FILE serve`: the web processes and the runner read their own
+    settings; they read VOICE_ROUTER_CONFIG's file (here one without sources, on another
+    database), not FILE, and every webhook of FILE's sources answered 404."""
+    database_url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    config = write_config(tmp_path / "vr.toml", database_url)
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text(f'database_url = "sqlite:///{tmp_path / "elsewhere.db"}"\n')
+    port = free_port()
+    command = [
+        sys.executable, "-m", "voice_router", "--config", str(config), "serve",
+        "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    web = Process(command, elsewhere, tmp_path / "serve.log", port).start()
+    try:
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_delivery(web.base, "generic", body).status_code == 202
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT count(*) FROM delivery")).scalar()
+        assert stored == 1
+        wait_until(lambda: lease(engine) is not None, 30, "the runner on the same database")
+    finally:
+        web.stop()
+        engine.dispose()

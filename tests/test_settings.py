@@ -122,6 +122,23 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
         ('redis_url = "localhost:6379"\n', ": redis_url: needs its scheme: redis://"),
         ('database_url = "mysql://u@h/db"\n', ": database_url: mysql is not supported"),
         ("[jira]\nlabels = []\n", "[jira].labels: needs at least one label"),
+        # Links from Jira back to a problem, and what [notify] sends once a fix ships: each
+        # message would fail for good then, days after start-up.
+        ('base_url = "vr.example.com"\n', ": base_url: expected an address with its scheme"),
+        ('base_url = ""\n', ": base_url: expected an address with its scheme"),
+        (
+            '[notify]\nsmtp_url = "mail.example.com"\n',
+            "[notify].smtp_url: expected smtp://[user:pass@]host[:port] or smtps://",
+        ),
+        ('[notify]\nslack_webhook_url = "hooks"\n', "[notify].slack_webhook_url: expected an"),
+        (
+            '[notify]\nsmtp_url = "smtp://h"\nfrom_addr = "voice-router"\n',
+            "[notify].from_addr: 'voice-router' is not one e-mail address",
+        ),
+        (
+            '[notify]\nweekly_to = ["pm@example.com", "cpo"]\n',
+            "[notify].weekly_to: 'cpo' is not one e-mail address",
+        ),
         ('secret_key = "change-me-to-64-random-hex"\n', ": secret_key: still the example's"),
         (
             '[sources.hs]\nkind = "helpscout"\nsecret = "change-me-helpscout-secret"\n',
@@ -153,6 +170,17 @@ def test_write_back_to_a_helpdesk_with_one_api_host_needs_no_api_base(tmp_path):
     assert load_settings(path, env={}).sources["hs"].api_base == ""
 
 
+def test_usable_notify_values_and_an_unused_empty_sender_are_accepted(tmp_path):
+    path = write(
+        tmp_path,
+        '[notify]\nsmtp_url = "smtps://u:p%40ss@mail.example.com"\n'
+        'from_addr = "Voice Router <vr@example.com>"\nweekly_to = ["pm@example.com"]\n'
+        'slack_webhook_url = "https://hooks.slack.com/services/T/B/x"\n',
+    )
+    assert load_settings(path, env={}).notify.weekly_to == ("pm@example.com",)
+    assert load_settings(write(tmp_path, '[notify]\nfrom_addr = ""\n'), env={}).notify
+
+
 def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
     path = write(tmp_path, "[jira]\nupdate_interval_seconds = 0\n[notify]\nweekly_top = 0\n")
     settings = load_settings(path, env={})
@@ -169,6 +197,12 @@ def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
         ("VOICE_ROUTER_JIRA_NOTIFY_WATCHERS", "maybe", "expected true or false"),
         ("VOICE_ROUTER_JIRA_URL", "not-a-url", "expected the site's address with its scheme"),
         ("VOICE_ROUTER_NOTIFY_WEEKLY_TOP", "-2", "must be 0 or more"),
+        ("VOICE_ROUTER_BASE_URL", "localhost:8000", "expected an address with its scheme"),
+        # A misspelt [jira]/[notify] key, or a source, was ignored without a word.
+        ("VOICE_ROUTER_JIRA_TOKEN", "t", "not a [jira] key (did you mean VOICE_ROUTER_JIRA_API"),
+        ("VOICE_ROUTER_NOTIFY_SMTP", "smtp://h", "not a [notify] key (did you mean VOICE_ROUTER_"),
+        ("VOICE_ROUTER_SOURCES_HS_SECRET", "s", "sources are configured in the file only"),
+        ("VOICE_ROUTER_NOTIFY_SMTP_URL", "smtp://u:pw@", "expected smtp://"),
     ],
 )
 def test_a_bad_environment_variable_is_named_not_a_file(

@@ -309,3 +309,32 @@ def test_a_chunked_form_post_over_the_limit_is_413_not_a_cut_form(small_server):
         timeout=30,
     )
     assert response.status_code == 413, response.text
+
+
+def test_gunicorn_with_the_shipped_settings_stops_on_a_bad_config_with_one_line(tmp_path):
+    """The image's web command: a bad setting was a 30-line traceback in the container's
+    log; it is the one line (and exit status 2) `voice-router serve` gives."""
+    config = tmp_path / "vr.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "vr.db"}"\n')
+    env = {
+        **os.environ,
+        "VOICE_ROUTER_CONFIG": str(config),
+        "VOICE_ROUTER_MAX_BODY_BYTES": "1MB",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+        "-b", f"127.0.0.1:{free_port()}", "voice_router.web:create_app()",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    expected = "voice-router: configuration error: VOICE_ROUTER_MAX_BODY_BYTES: expected a whole"
+    assert [line for line in result.stderr.splitlines() if line.startswith(expected)]

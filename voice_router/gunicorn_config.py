@@ -45,6 +45,7 @@ master starts and restarts as it does web workers.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from gunicorn.glogging import Logger as _GunicornLogger
@@ -111,13 +112,17 @@ def _serves_voice_router(server: Arbiter) -> bool:
 
 
 def _prepare_processes(server: Arbiter) -> None:
-    from voice_router.platform.settings import load_settings
+    from voice_router.platform.settings import ConfigError, load_settings
     from workers.runtime import RUNNER_PROCESS_FLAG as ENVIRONMENT_FLAG
 
     if not _serves_voice_router(server):
         server.cfg.set("dirty_workers", 0)
         return
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # the line `voice-router serve` says, not 30 of traceback
+        print(f"voice-router: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     if not settings.secret_key.strip():
         _processes.share_one_secret_key()
     if settings.redis_url:

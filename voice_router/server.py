@@ -96,15 +96,21 @@ def _stop_without(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def serve(host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT) -> None:
+def serve(
+    host: str, port: int, workers: int, timeout: float = BODY_TIMEOUT, config: str | None = None
+) -> None:
     """Run the web processes, and the job runner unless `redis_url` is set, until SIGTERM or
-    SIGINT."""
+    SIGINT. `config` (`voice-router --config FILE serve`) is handed to them as
+    VOICE_ROUTER_CONFIG: they read their settings themselves, and read the environment's
+    file (or ./voice-router.toml) without it."""
     from granian.constants import Interfaces
     from granian.server import Server
 
-    from voice_router.platform.settings import load_settings
+    from voice_router.platform.settings import CONFIG_VARIABLE, load_settings
     from workers.runtime import RUNNER_PROCESS_FLAG
 
+    if config:
+        os.environ[CONFIG_VARIABLE] = os.path.abspath(config)
     _port_free(host, port)
     private_metrics = not os.environ.get(processes.MULTIPROC)  # made here, for this run only
     processes.metrics_directory()

@@ -151,6 +151,6 @@ def test_a_note_whose_answer_never_came_is_not_posted_twice_until_an_operator_sa
         assert len(desk.received) == 2
 
     again = CliRunner().invoke(cli, ["--config", str(config), "outbound", "resend", "999"])
-    assert again.exit_code == 0 and "nothing to resend: message 999 has not failed" in again.output
+    assert again.exit_code == 1 and "no message with id 999" in again.output  # as replay says
     bare = CliRunner().invoke(cli, ["--config", str(config), "outbound", "resend"])
     assert bare.exit_code == 2 and "--all" in bare.output

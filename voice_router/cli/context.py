@@ -12,6 +12,7 @@ from voice_router.platform.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import SQLModel
 
     from voice_router.platform.runtime import Runtime
 
@@ -40,6 +41,14 @@ def first_line(text: str | None, limit: int = 80) -> str:
     """An error's first line, cut to `limit` characters, for a listing."""
     lines = (text or "").splitlines()
     return lines[0][:limit] if lines else ""
+
+
+def exists(engine: Engine, model: type[SQLModel], row_id: int) -> bool:
+    """Whether `model`'s table has the row `row_id`: an id that names nothing is said so."""
+    from sqlmodel import Session
+
+    with Session(engine) as session:
+        return session.get(model, row_id) is not None
 
 
 def listing(empty: str, header: str, lines: list[str]) -> None:

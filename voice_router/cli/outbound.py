@@ -3,9 +3,11 @@ listed, and sent again at an operator's word."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from voice_router.cli.context import engine_of, first_line, listing, runtime_of
+from voice_router.cli.context import engine_of, exists, first_line, listing, runtime_of
 from voice_router.platform.ids import MAX_ID
 
 
@@ -55,6 +57,11 @@ def outbound_resend(ctx: click.Context, outbound_id: int | None, resend_all: boo
     finally:
         rt.engine.dispose()
     if count == 0:
+        from voice_router.models import Outbound
+
+        if outbound_id is not None and not exists(rt.engine, Outbound, outbound_id):
+            click.echo(f"no message with id {outbound_id} (see: voice-router outbound failed)")
+            sys.exit(1)
         click.echo(
             "nothing to resend" + (f": message {outbound_id} has not failed" if outbound_id else "")
         )

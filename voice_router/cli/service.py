@@ -50,7 +50,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, timeout
             "(docs/configuration.md); sign in with a token from `voice-router token create`",
             err=True,
         )
-    run(host, port, workers or web_processes(), timeout)
+    run(host, port, workers or web_processes(), timeout, ctx.find_root().params.get("config"))
 
 
 def web_processes() -> int:

@@ -9,11 +9,17 @@ from typing import TYPE_CHECKING, Never
 
 import click
 
-from voice_router.cli.context import engine_of, first_line, listing, runtime_of, settings_of
+from voice_router.cli.context import (
+    engine_of,
+    exists,
+    first_line,
+    listing,
+    runtime_of,
+    settings_of,
+)
 from voice_router.platform.ids import MAX_ID
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
     from tqdm import tqdm
 
 MANY_ISSUES = 100  # one page of Jira's search: past it, reconcile shows a progress bar
@@ -83,18 +89,20 @@ MANY_PROBLEMS = 1000  # past this many, recompute shows a progress bar
 
 
 @click.command()
-@click.option("--check", "mode", flag_value="check", help="Report drift only; exit 1 if any.")
-@click.option("--fix", "mode", flag_value="fix", default=True, help="Report drift and fix it.")
+@click.option("--check", is_flag=True, help="Report drift only; exit 1 if any.")
+@click.option("--fix", is_flag=True, help="Report drift and fix it (the default).")
 @click.pass_context
-def recompute(ctx: click.Context, mode: str) -> None:
+def recompute(ctx: click.Context, check: bool, fix: bool) -> None:
     """Recount every problem's impact from its pain points; report any drift from the
     stored counts and (unless --check) replace them with the recount."""
     from tqdm import tqdm
 
     from voice_router.problems.impact_check import problem_ids, recompute_all
 
+    if check and fix:  # the last one given won, and --check --fix changed the counts
+        raise click.UsageError("give --check or --fix, not both")
     engine = engine_of(ctx)
-    fix = mode == "fix"
+    fix = not check
     try:
         total = len(problem_ids(engine))
         with tqdm(
@@ -202,7 +210,9 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
     rt = runtime_of(ctx)
     count = replay(rt.engine, None if replay_all or delivery_id is None else [delivery_id])
     if count == 0:
-        if delivery_id is not None and not _exists(rt.engine, delivery_id):
+        from voice_router.models import Delivery
+
+        if delivery_id is not None and not exists(rt.engine, Delivery, delivery_id):
             click.echo(f"no delivery with id {delivery_id} (see: voice-router deliveries failed)")
             sys.exit(1)
         click.echo(
@@ -212,12 +222,3 @@ def deliveries_replay(ctx: click.Context, delivery_id: int | None, replay_all: b
         return
     rt.queue.signal_drain()
     click.echo(f"replaying {count} delivery(ies)")
-
-
-def _exists(engine: Engine, delivery_id: int) -> bool:
-    from sqlmodel import Session
-
-    from voice_router.models import Delivery
-
-    with Session(engine) as session:
-        return session.get(Delivery, delivery_id) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -283,7 +284,14 @@ def update_row(engine: Engine, model: type[SQLModel], row_id: int, **values: obj
     return True
 
 
+def quiet_alembic() -> None:
+    """Before Alembic is imported: it says at INFO which of its plugins it set up, seven lines
+    of its internals on the terminal of every `serve` and `worker` start."""
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
 def alembic_config(engine: Engine) -> Config:
+    quiet_alembic()
     from alembic.config import Config  # Alembic is imported only when migrating (~0.2 s)
 
     config = Config()
@@ -293,6 +301,7 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    quiet_alembic()
     from alembic import command
 
     with _migration_lock(engine):
@@ -338,6 +347,7 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def current_revision(engine: Engine) -> str | None:
+    quiet_alembic()
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:

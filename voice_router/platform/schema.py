@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from voice_router.platform.db import MIGRATIONS, upgrade
+from voice_router.platform.db import MIGRATIONS, quiet_alembic, upgrade
 from voice_router.platform.errors import DatabaseNotReady
 
 if TYPE_CHECKING:
@@ -32,11 +32,7 @@ UPGRADE = "run `voice-router db upgrade`"
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
-    import logging
-
-    # Alembic says at INFO which of its plugins it set up: seven lines of its internals on
-    # the terminal of every `serve` and `worker`.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    quiet_alembic()
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS))
@@ -60,6 +56,7 @@ def _declared_heads() -> frozenset[str]:
 
 
 def _known(revision: str) -> bool:
+    quiet_alembic()
     from alembic.util import CommandError
 
     try:

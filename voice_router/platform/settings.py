@@ -6,6 +6,7 @@ prints that line and exits, never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -15,11 +16,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from integrations import registry
-from voice_router.platform.urls import database_url_problem, redis_url_problem
+from voice_router.platform.urls import (
+    database_url_problem,
+    http_url_problem,
+    notify_problems,
+    redis_url_problem,
+)
 from voice_router.platform.urls import is_http_url as _is_http_url
 
 DEFAULT_CONFIG_FILE = "voice-router.toml"
 ENV_PREFIX = "VOICE_ROUTER_"
+CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"  # names the file
 
 _T = TypeVar("_T")
 
@@ -254,7 +261,23 @@ def _no_placeholders(values: object, where: _Where, keys: tuple[str, ...]) -> No
             )
 
 
+def _no_stray_variables(env: Mapping[str, str]) -> None:
+    """A variable for a [jira] or [notify] key that does not exist (VOICE_ROUTER_JIRA_TOKEN)
+    or for a source was ignored without a word, as an unknown key in the file is not."""
+    for variable in env:
+        if variable.startswith(ENV_PREFIX + "SOURCES_"):
+            raise ConfigError(f"{variable}: sources are configured in the file only")
+        for table, cls in (("JIRA_", JiraSettings), ("NOTIFY_", NotifySettings)):
+            prefix = ENV_PREFIX + table
+            names = [prefix + name.upper() for name in _scalar_fields(cls)]
+            if variable.startswith(prefix) and variable not in names:
+                like = difflib.get_close_matches(variable, names, 1, 0.7)
+                hint = f" (did you mean {like[0]}?)" if like else ""
+                raise ConfigError(f"{variable}: not a [{table[:-1].lower()}] key{hint}")
+
+
 def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str) -> Settings:
+    _no_stray_variables(env)
     top, where = _with_env(
         {k: v for k, v in data.items() if k not in _TABLES},
         env,
@@ -294,6 +317,13 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
         notify_table, env, ENV_PREFIX + "NOTIFY_", NotifySettings, _Where(origin, "[notify]")
     )
     notify = _build(NotifySettings, notify_values, notify_where)
+    for key, problem in notify_problems(  # else found out when a fix ships
+        notify.slack_webhook_url,
+        notify.smtp_url,
+        (notify.from_addr,) if notify.from_addr.strip() or notify.smtp_url.strip() else (),
+        notify.weekly_to,
+    ):
+        raise ConfigError(f"{notify_where.of(key)}: {problem}")
     sources = {
         name: _source(name, table, _Where(origin, f"[sources.{name}]"))
         for name, table in sources_table.items()
@@ -313,6 +343,7 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     for key, problem in (
         ("database_url", database_url_problem(settings.database_url)),
         ("redis_url", redis_url_problem(settings.redis_url)),
+        ("base_url", http_url_problem(settings.base_url, "https://vr.example.com", True)),
     ):
         if problem:
             raise ConfigError(f"{where.of(key)}: {problem}")
@@ -336,7 +367,7 @@ def load_settings(
     """Read the config file (explicit path, $VOICE_ROUTER_CONFIG, or ./voice-router.toml if
     present) and apply environment overrides. No file and no variables: embedded defaults."""
     env = os.environ if env is None else env
-    explicit = path or env.get(ENV_PREFIX + "CONFIG")
+    explicit = path or env.get(CONFIG_VARIABLE)
     file = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
     data: dict[str, Any] = {}
     if explicit or file.exists():

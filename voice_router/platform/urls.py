@@ -1,18 +1,21 @@
 """Whether a URL setting can work, checked when the settings are read: a database URL
 naming a database and driver voice-router runs on, a Redis URL with its scheme, an HTTP
-site with its scheme. Each check answers what is wrong in a few words (for the line that
+site with its scheme, an SMTP server (and the e-mail addresses beside it) as the mailer
+reads them. Each check answers what is wrong in a few words (for the line that
 names the setting), or "" when nothing is; none echoes the value, which may hold a password.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 _DATABASES = "sqlite:///path/voice_router.db or postgresql+psycopg://user:password@host/db"
 _SQLITE = ("sqlite", "sqlite+pysqlite")
 _POSTGRES = ("postgresql", "postgresql+psycopg")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+SLACK_EXAMPLE = "https://hooks.slack.com/services/…"
 
 
 def database_url_problem(url: str) -> str:
@@ -58,3 +61,50 @@ def is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def http_url_problem(url: str, example: str, required: bool = False) -> str:
+    """An address with its http(s):// and host, or "" when unset and not `required`."""
+    if is_http_url(url.strip()) or not (url.strip() or required):
+        return ""
+    return f"expected an address with its scheme, e.g. {example}"
+
+
+def smtp_url_problem(url: str) -> str:
+    """What the mailer would refuse at the first e-mail (days later, when a fix ships)."""
+    from integrations.email import parse_smtp_url
+    from integrations.notify_errors import NotifyPermanent
+
+    try:
+        if url.strip():
+            parse_smtp_url(url)
+    except NotifyPermanent as exc:
+        return "expected " + exc.message.removeprefix("smtp_url is not ")
+    return ""
+
+
+def address_problem(address: str) -> str:
+    from integrations.email import parse_address
+    from integrations.notify_errors import NotifyPermanent
+
+    try:
+        parse_address(address, "it")
+    except NotifyPermanent:
+        return (
+            f"{address[:100]!r} is not one e-mail address (a@example.com or Name <a@example.com>)"
+        )
+    return ""
+
+
+def notify_problems(
+    slack_webhook_url: str, smtp_url: str, from_addr: tuple[str, ...], weekly_to: tuple[str, ...]
+) -> Iterator[tuple[str, str]]:
+    """`[notify]`'s keys that the first digest or e-mail would find unusable, with why:
+    checked at start-up rather than when a fix ships, every message then failing for good."""
+    checks = [
+        ("slack_webhook_url", http_url_problem(slack_webhook_url, SLACK_EXAMPLE)),
+        ("smtp_url", smtp_url_problem(smtp_url)),
+        *(("from_addr", address_problem(address)) for address in from_addr),
+        *(("weekly_to", address_problem(address)) for address in weekly_to),
+    ]
+    yield from ((key, problem) for key, problem in checks if problem)

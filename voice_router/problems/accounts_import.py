@@ -46,6 +46,7 @@ CHUNK = 500
 @dataclass
 class ImportReport:
     imported: int = 0
+    refused: int = 0  # data rows not imported: each is in `errors`
     errors: list[tuple[int, str]] = field(default_factory=list)
     sync_due: set[int] = field(default_factory=set)  # problems whose Jira issue owes a sync
 
@@ -134,6 +135,7 @@ def read_rows(path: Path, report: ImportReport) -> Iterator[AccountRow]:
                 try:
                     yield parse_row(row)
                 except ValueError as exc:
+                    report.refused += 1
                     report.errors.append((reader.line_num, str(exc)))
         except csv.Error as exc:  # a NUL byte, a field over csv's limit
             report.errors.append((reader.line_num, f"not CSV ({exc}); the rest was not read"))
@@ -180,26 +182,32 @@ def import_accounts(
     path: Path,
     progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
+    """`progress` is told of every data row read, the refused ones too (a bar counting only
+    the imported ones stopped short of its total, as if the import had not finished)."""
     report = ImportReport()
     chunk: list[AccountRow] = []
+    told = 0
     for row in read_rows(path, report):
         chunk.append(row)
         if len(chunk) >= CHUNK:
-            _chunk_stored(engine, settings, chunk, report, progress)
+            _chunk_stored(engine, settings, chunk, report)
+            told = _tell(progress, report, told)
             chunk = []
     if chunk:
-        _chunk_stored(engine, settings, chunk, report, progress)
+        _chunk_stored(engine, settings, chunk, report)
+    _tell(progress, report, told)
     return report
 
 
+def _tell(progress: Callable[[int], object] | None, report: ImportReport, told: int) -> int:
+    read = report.imported + report.refused
+    if progress and read > told:
+        progress(read - told)
+    return read
+
+
 def _chunk_stored(
-    engine: Engine,
-    settings: Settings,
-    chunk: list[AccountRow],
-    report: ImportReport,
-    progress: Callable[[int], object] | None,
+    engine: Engine, settings: Settings, chunk: list[AccountRow], report: ImportReport
 ) -> None:
     report.sync_due |= _store(engine, settings, chunk)
     report.imported += len(chunk)
-    if progress:
-        progress(len(chunk))
