@@ -238,6 +238,11 @@ def test_a_sender_that_hangs_up_mid_body_gets_a_400_and_nothing_is_stored(client
     assert stored(runtime) == []
 
 
+# A request held by the Redis that hangs waits out its client's 30 s socket timeout; one that
+# takes under 10 s was not (a loaded CI machine once took 3.9 s over a note under 1.0).
+HELD_BY_REDIS = 10.0
+
+
 def test_a_redis_that_hangs_never_holds_a_webhooks_answer(make_settings):
     """Redis accepts the connection and never answers (frozen, or a black-holed route): the
     drain signal waits on it in a thread of its own, for its 30 s timeout, while every
@@ -259,7 +264,7 @@ def test_a_redis_that_hangs_never_holds_a_webhooks_answer(make_settings):
             took.append(time.monotonic() - started)
             assert answer.status_code == 202
             time.sleep(1.1)  # past the one-signal-a-second throttle: each one signals
-        assert max(took) < 1.0, took
+        assert max(took) < HELD_BY_REDIS, took
         assert hole.held  # the signal did go out, to a Redis that does not answer
         assert [d.status for d in stored(runtime)] == ["pending"] * 3
         runtime.engine.dispose()
@@ -346,7 +351,7 @@ def test_a_redis_that_hangs_never_holds_a_persons_request_either(make_settings):
         )
         took = time.monotonic() - started
         assert answer.status_code == 201, answer.get_json()
-        assert took < 1.0, took
+        assert took < HELD_BY_REDIS, took
         with Session(runtime.engine) as session:  # due, for the sweep to find
             assert session.get(Problem, problem.id).jira_sync_due_at is not None
         runtime.engine.dispose()
