@@ -80,8 +80,9 @@ def _after_drain(runtime: Runtime, touched: set[int]) -> None:
 
     vectors.update(runtime.engine, VECTORS_PER_DRAIN)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
-    for problem_id in merged:
-        shipping.owe_after_merge(runtime.engine, runtime.settings, problem_id)
+    owed = [shipping.owe_after_merge(runtime.engine, runtime.settings, i) for i in merged]
+    if any(owed):
+        runtime.queue.signal_outbound()
     if merged and runtime.settings.jira.url:
         with session_scope(runtime.engine) as session:
             schedule.sync_due(session, runtime.settings, merged)

@@ -16,7 +16,7 @@ from voice_router.platform.errors import BadRequest, Conflict, NotFound, Service
 from voice_router.problems import listing, merging
 from voice_router.web import downloads, schemas
 from voice_router.web.auth import caller, require_role
-from voice_router.web.context import runtime, sync_later
+from voice_router.web.context import messages_later, runtime, sync_later
 from voice_router.web.openapi import api_spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -117,7 +117,8 @@ def merge(problem_id: int) -> ResponseReturnValue:
     if not isinstance(into, int) or isinstance(into, bool):
         raise BadRequest("into must be a problem id")
     sync_later(merging.merge(runtime().engine, problem_id, into))
-    shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id)
+    if shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id):
+        messages_later()
     return _problem_response(into)
 
 

@@ -13,6 +13,18 @@ def runtime() -> Runtime:
     return cast(Runtime, current_app.extensions["voice_router"])
 
 
+def messages_later() -> None:
+    """A person's change made messages due (a merge into a shipped problem): the sender is
+    told now, through `soon` where telling may block (rq on a Redis that hangs), instead of
+    the messages waiting for its next sweep."""
+    rt = runtime()
+    soon = getattr(rt.queue, "soon", None)
+    if soon is None:
+        rt.queue.signal_outbound()
+    else:
+        soon(rt.queue.signal_outbound)
+
+
 def sync_later(problem_ids: list[int]) -> None:
     """A person changed these problems (note, merge, link): sync their Jira issues soon,
     without waiting out the update interval."""

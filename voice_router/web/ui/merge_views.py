@@ -12,7 +12,7 @@ from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, Conflict, NotFound
 from voice_router.problems import merging
 from voice_router.web.auth import require_role
-from voice_router.web.context import runtime, sync_later
+from voice_router.web.context import messages_later, runtime, sync_later
 from voice_router.web.params import query_int
 from voice_router.web.ui.access import current_caller, signed_in
 from voice_router.web.ui.breakdown import merge_preview, merge_targets
@@ -52,10 +52,12 @@ def merge(problem_id: int) -> ResponseReturnValue:
     into = form.into.data
     try:
         changed = merging.merge(runtime().engine, problem_id, into)
-        shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id)
+        owed = shipping.owe_after_merge(runtime().engine, runtime().settings, problem_id)
     except (BadRequest, Conflict) as exc:
         return _answer(problem_id, f"Not merged: {exc.message}", "error")
     sync_later(changed)
+    if owed:
+        messages_later()
     return _answer(into, "Merged. The counts below include the merged problem.")
 
 
