@@ -6,6 +6,7 @@ workers/runtime.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
@@ -53,7 +54,17 @@ def mark_sync_due(runtime: Runtime, problem_ids: list[int], *, waited: bool = Tr
     signal = partial(
         runtime.queue.signal_sync, sorted(problem_ids), schedule.SYNC_DELAY.total_seconds()
     )
-    soon = None if waited else getattr(runtime.queue, "soon", None)
+    if waited:
+        signal()
+    else:
+        tell_soon(runtime, signal)
+
+
+def tell_soon(runtime: Runtime, signal: Callable[[], None]) -> None:
+    """Send `signal` without a person's request waiting on it: through the queue's `soon`
+    where telling may block (rq on a Redis that hangs: the client's 30 s, workers/queue.py),
+    at once where it cannot (serve's runner sets an event)."""
+    soon = getattr(runtime.queue, "soon", None)
     if soon is None:
         signal()
     else:

@@ -6,7 +6,7 @@ from typing import cast
 
 from flask import current_app
 
-from voice_router.platform.runtime import Runtime, mark_sync_due
+from voice_router.platform.runtime import Runtime, mark_sync_due, tell_soon
 
 
 def runtime() -> Runtime:
@@ -15,14 +15,9 @@ def runtime() -> Runtime:
 
 def messages_later() -> None:
     """A person's change made messages due (a merge into a shipped problem): the sender is
-    told now, through `soon` where telling may block (rq on a Redis that hangs), instead of
-    the messages waiting for its next sweep."""
+    told now (`tell_soon`), instead of the messages waiting for its next sweep."""
     rt = runtime()
-    soon = getattr(rt.queue, "soon", None)
-    if soon is None:
-        rt.queue.signal_outbound()
-    else:
-        soon(rt.queue.signal_outbound)
+    tell_soon(rt, rt.queue.signal_outbound)
 
 
 def sync_later(problem_ids: list[int]) -> None:
