@@ -20,13 +20,12 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import Customer, PainPoint
 from voice_router.problems.delivery_erasure import Scan, scan_deliveries
+from voice_router.problems.forget_chain import Ids, follow
 from voice_router.problems.forget_rows import accounts_named_after, notes_to_cancel
 from voice_router.problems.mentions import Mentions
 from voice_router.problems.privacy import (
     ForgetReport,
-    Ids,
     addressed_to,
-    addresses_holding,
     normalise_email,
     scrubs,
     theirs,
@@ -40,17 +39,17 @@ def preview(engine: Engine, email: str) -> tuple[ForgetReport, Scan]:
     every address their customer rows hold now, counting each row once."""
     email = normalise_email(email)
     found = _Found()
+    scans: list[Scan] = []
     with Session(engine) as session:
-        scan = found.add(session, email, frozenset())
-        ids = frozenset(scan.ids)
-        done: set[str | None] = {email}
-        while pending := set(session.exec(addresses_holding(ids))) - done:
-            address = min(pending, key=str)
-            done.add(address)
-            ids |= found.add(session, address or email, ids).ids
+
+        def count(address: str, held: Ids) -> Ids:
+            scans.append(found.add(session, address, held))
+            return frozenset(scans[-1].ids)
+
+        follow(session, email, count)
         report = found.report(session)
         session.rollback()
-    return report, scan
+    return report, scans[0]  # the erasure's reading of the address given
 
 
 @dataclass

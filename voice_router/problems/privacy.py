@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, and_, col, func, or_, select
+from sqlmodel import Session, SQLModel, col, func, or_, select
 
 from voice_router.models import (
     AuditEntry,
@@ -45,6 +45,7 @@ from voice_router.problems.delivery_erasure import (
     erase_deliveries,
     scan_deliveries,
 )
+from voice_router.problems.forget_chain import Ids, follow, holding
 from voice_router.problems.forget_report import ForgetReport
 from voice_router.problems.forget_rows import cancel_notes, forget_accounts
 from voice_router.problems.mentions import FORGOTTEN, Mentions
@@ -62,7 +63,6 @@ NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # see delivery_erasur
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CHUNK = 500  # ids in one IN (SQLite's limit on bound parameters)
 Query = TypeVar("Query", bound=sa.Select[Any])
-Ids = frozenset[tuple[str, str]]  # (source, helpdesk id) of customers
 
 
 DEADLOCK_TRIES = 5
@@ -179,7 +179,7 @@ def theirs(
             or_(
                 func.lower(Customer.email) == email,
                 col(Customer.id).in_(identity_match),
-                col(Customer.id).in_(_holding(ids)),
+                col(Customer.id).in_(holding(ids)),
             )
         )
     ).all()
@@ -201,29 +201,19 @@ def _scanned(engine: Engine, email: str) -> Scan:
         return scan_deliveries(session, email, names, known_ids)
 
 
-def _holding(ids: Ids) -> sa.Select[Any]:
-    """The ids of the customers that hold one of the helpdesk ids `ids`."""
-    pairs = [and_(CustomerIdentity.source == s, CustomerIdentity.external_id == e) for s, e in ids]
-    return sa.select(col(CustomerIdentity.customer_id)).where(or_(sa.false(), *pairs))
-
-
-def addresses_holding(ids: Ids) -> Any:
-    """The addresses (None: none) of the customers that hold one of `ids`."""
-    return select(Customer.email).where(col(Customer.id).in_(_holding(ids)))
-
-
 def _erase_person(session: Session, email: str, report: ForgetReport, scanned: Scan | None) -> None:
     """The person under the address given, then under each address their customer rows
-    hold now: a helpdesk that knows them by id may have sent a new one since, and the
-    deliveries at the given address name them by those ids (a former address finds them)."""
-    ids = _erase(session, email, report, scanned)
-    done: set[str | None] = {email}
-    while pending := set(session.exec(addresses_holding(ids))) - done:
-        address = min(pending, key=str)
-        done.add(address)
+    hold now (forget_chain: a former address finds them)."""
+
+    def erase(address: str, held: Ids) -> Ids:
+        if not held:  # the address given: the preview's reading of the deliveries serves
+            return _erase(session, address, report, scanned)
         part = ForgetReport()
-        ids |= _erase(session, address or email, part, None, ids)  # None: known by id only
+        found = _erase(session, address, part, None, held)
         report.add(part)
+        return found
+
+    follow(session, email, erase)
 
 
 def _erase(
