@@ -41,8 +41,9 @@ def database_path(database_url: str) -> Path:
 @contextmanager
 def held_from_outside(path: Path) -> Iterator[None]:
     """A connection that is not voice-router's (the sqlite3 shell, a backup tool) holds the
-    file's write lock until the block ends."""
-    outside = sqlite3.connect(path, isolation_level=None, timeout=0)
+    file's write lock until the block ends. Taking the lock waits for serve's runner, whose
+    start-up sweeps may hold it for a moment when the block begins."""
+    outside = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         outside.execute("BEGIN IMMEDIATE")
         yield
