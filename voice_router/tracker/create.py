@@ -15,6 +15,7 @@ still appear twice (an index slower than the window), reconcile's sweep settles 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -70,6 +71,10 @@ def create_or_adopt(
     found = unheld(engine, problem.id, labelled)
     if found:
         return adopt(engine, settings, client, problem.id, found, install)
+    for member in lost_creates(engine, problem.id):
+        key = settle_lost_create(engine, settings, client, member, install)
+        if key is not None:
+            return CreateStep("adopted", key)
     now = utcnow()
     if problem.jira_create_sent_at is not None:
         elapsed = (now - to_utc(problem.jira_create_sent_at)).total_seconds()
@@ -128,6 +133,76 @@ def _merged_create_on_its_way(engine: Engine, problem_id: int) -> bool:
             )
         ).first()
     return sent is not None
+
+
+def lost_creates(engine: Engine, problem_id: int) -> list[int]:
+    """The problems merged into this one whose create never answered (the window waited out
+    by _merged_create_on_its_way is over: the answer was lost, not slow)."""
+    with Session(engine) as session:
+        others = [i for i in merge_group(session, problem_id) if i != problem_id]
+    return merged_lost_creates(engine, others)
+
+
+def merged_lost_creates(engine: Engine, problem_ids: Iterable[int]) -> list[int]:
+    """Those of `problem_ids` that are merged and sent a create whose answer was lost: no
+    issue, and an intent older than CONFIRM_WINDOW (a create still on its way may yet land
+    on the problem, which must not hold an issue another holds)."""
+    ids = sorted(set(problem_ids))
+    if not ids:
+        return []
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Problem.id)
+                .where(
+                    col(Problem.id).in_(ids),
+                    col(Problem.merged_into_id).is_not(None),
+                    col(Problem.jira_key).is_(None),
+                    col(Problem.jira_create_sent_at) <= utcnow() - CONFIRM_WINDOW,
+                )
+                .order_by(col(Problem.id))
+            )
+        )
+
+
+def settle_lost_create(
+    engine: Engine, settings: Settings, client: JiraClient, merged_id: int, install: str
+) -> str | None:
+    """A merged problem's create whose answer was lost may have made an issue, found under
+    its label once the search shows it. The issue is the group's: the survivor takes it as
+    a merge hands one over (remembered for an unmerge) if it has none, else it is settled
+    as a duplicate of the survivor's. Returns the survivor's issue then; None while the
+    search shows nothing."""
+    from voice_router.tracker import duplicates
+
+    labelled = search.labelled(client, settings.jira.project, problem_label(merged_id, install))
+    found = unheld(engine, merged_id, labelled)
+    if not found:
+        return None
+    survivor = _survivor_issue(engine, merged_id)
+    if survivor is None:
+        step = adopt(engine, settings, client, merged_id, found, install)
+        if step.action != "adopted" or _hand_up(engine, settings, merged_id) is None:
+            return None
+        return step.key
+    for issue in found:
+        duplicates.close_duplicate(settings, client, merged_id, issue["key"], survivor, install)
+    store(engine, merged_id, jira_create_sent_at=None)
+    log.info(
+        "jira.create.lost_settled",
+        extra={"problem_id": merged_id, "issue": survivor, "duplicates": [i["key"] for i in found]},
+    )
+    return survivor
+
+
+def _survivor_issue(engine: Engine, problem_id: int) -> str | None:
+    """The issue of the survivor at the top of the problem's merge group, if it has one."""
+    with Session(engine) as session:
+        above = sorted(ancestors(session, [problem_id]) - {problem_id})
+        for candidate in (session.get(Problem, i) for i in above):
+            if candidate is not None and candidate.merged_into_id is None:
+                return candidate.jira_key
+    return None
 
 
 def _hand_up(engine: Engine, settings: Settings, problem_id: int) -> int | None:

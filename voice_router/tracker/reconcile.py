@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,9 +21,13 @@ from voice_router.models import Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
-from voice_router.tracker import duplicates, search, versions
+from voice_router.problems.issue_labels import install_of
+from voice_router.tracker import create, duplicates, search, versions
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
 from voice_router.tracker.released import apply_released, find_released
+
+if TYPE_CHECKING:
+    from integrations.jira.client import JiraClient
 
 log = logging.getLogger(__name__)
 CURSOR_KEY = "jira_reconcile_cursor"
@@ -59,6 +63,21 @@ def _id_of(issue: dict[str, Any]) -> str | None:
     return str(issue["id"]) if issue.get("id") is not None else None
 
 
+def _lost_creates(
+    engine: Engine, settings: Settings, client: JiraClient, issues: list[dict[str, Any]]
+) -> list[int]:
+    """Issues labelled for a merged problem whose create answer was lost (the sweep passes
+    merged problems by): each goes to the problem's survivor, or is closed as a duplicate of
+    the survivor's issue (create.settle_lost_create)."""
+    install = install_of(engine)
+    named = {p for issue in issues for p in duplicates.problems_labelled(issue, install)}
+    return [
+        problem_id
+        for problem_id in create.merged_lost_creates(engine, named)
+        if create.settle_lost_create(engine, settings, client, problem_id, install) is not None
+    ]
+
+
 def jql_since(settings: Settings, since: datetime, now: datetime) -> str:
     """Relative minutes keep the query independent of the Jira user's time zone."""
     minutes = int((now - since + OVERLAP).total_seconds() // 60) + 1
@@ -89,6 +108,7 @@ def reconcile(
         released += changed.found
         result.issues_seen = len(issues) + len(released)
         result.duplicates = duplicates.sweep(engine, settings, client, issues)
+        result.duplicates += _lost_creates(engine, settings, client, issues)
         outcome = JiraOutcome()
         with session_scope(engine) as session:
             for issue in issues:
