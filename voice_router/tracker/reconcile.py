@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from voice_router.models import Setting
+from voice_router.models import Problem, Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems.issue_labels import install_of
 from voice_router.tracker import create, duplicates, search, versions
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
-from voice_router.tracker.released import apply_released, find_released
+from voice_router.tracker.released import apply_released, find_released, in_project
 
 if TYPE_CHECKING:
     from integrations.jira.client import JiraClient
@@ -78,14 +79,26 @@ def _lost_creates(
     ]
 
 
-def jql_since(settings: Settings, since: datetime, now: datetime) -> str:
-    """Relative minutes keep the query independent of the Jira user's time zone."""
+def jql_since(settings: Settings, since: datetime, now: datetime, everywhere: bool = False) -> str:
+    """Relative minutes keep the query independent of the Jira user's time zone.
+    `everywhere`: in every project, for problems linked to another project's issue."""
     minutes = int((now - since + OVERLAP).total_seconds() // 60) + 1
     label = settings.jira.labels[0] if settings.jira.labels else "voice-router"
-    return (
-        f'project = "{settings.jira.project}" AND labels = "{label}" '
-        f'AND updated >= "-{minutes}m" ORDER BY updated ASC'
-    )
+    where = "" if everywhere else f'project = "{settings.jira.project}" AND '
+    return f'{where}labels = "{label}" AND updated >= "-{minutes}m" ORDER BY updated ASC'
+
+
+def _linked_elsewhere(session: Session, settings: Settings) -> bool:
+    """Whether a problem holds an issue in another project than `[jira].project` (a person
+    linked it): its webhooks lost, only a search beyond the project would catch it up."""
+    found = session.exec(
+        select(Problem.id).where(
+            col(Problem.jira_key).is_not(None),
+            col(Problem.merged_into_id).is_(None),
+            sa.not_(in_project(settings.jira.project)),
+        )
+    ).first()
+    return found is not None
 
 
 def reconcile(
@@ -99,10 +112,10 @@ def reconcile(
     if settings.jira.url:
         with Session(engine) as session:
             since = _cursor(session) or now - FIRST_LOOKBACK
+            everywhere = _linked_elsewhere(session, settings)
         client = client_for(settings.jira)
-        issues = search.search_all(
-            client, jql_since(settings, since, now), FIELDS, progress=progress
-        )
+        jql = jql_since(settings, since, now, everywhere)
+        issues = search.search_all(client, jql, FIELDS, progress=progress)
         released = find_released(engine, settings, client, FIELDS, _updated_at)
         changed = versions.find_changed(engine, settings, client, FIELDS, _updated_at)
         released += changed.found
