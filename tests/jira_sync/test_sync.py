@@ -490,7 +490,8 @@ def test_a_burst_becomes_one_trailing_update_per_interval_without_redis(make_set
         report(client, f"B{i}", f"b{i}@globex.io")
     assert sandbox.count_calls() == 0  # within the interval: waiting, no call
     assert "|1|1|" in sandbox.issue(key)["fields"]["description"]
-    assert 3590 < due_in(runtime, problem_row(runtime).id) <= 3600  # one sync, an hour on
+    # one sync, an hour after the first (the 20 reports may take a while on a busy machine)
+    assert 3500 < due_in(runtime, problem_row(runtime).id) <= 3600
     make_due_now(runtime, problem_row(runtime).id)  # the interval has passed
     runtime.queue.run_due_syncs()
     assert "|21|2|" in sandbox.issue(key)["fields"]["description"]
