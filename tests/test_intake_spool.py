@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from integrations import registry
 from tests.serving import post_delivery, serve, wait_until, write_config
-from tests.support import generic_delivery, post_signed
-from voice_router.intake import processing, spool
+from tests.support import SECRETS, generic_delivery, post_signed
+from voice_router.intake import inbox, processing, spool
+from voice_router.intake.statements import MAX_GROUP
 from voice_router.platform.db import make_engine, session_scope
 from workers.embedded import JobRunner
 from workers.runtime import build_runtime
@@ -193,6 +195,47 @@ def test_a_spool_left_by_a_crashed_process_is_taken_in_once_and_a_corrupt_file_s
     logged = [r for r in every_log_record if r.getMessage() == "intake.spool_corrupt"]
     assert [r.levelno for r in logged] == [logging.ERROR]
     assert logged[0].file == corrupt.name  # type: ignore[attr-defined]
+
+
+def spooled_row(delivery: dict[str, Any]) -> dict[str, Any]:
+    """The row intake writes to the spool for a signed generic delivery (inbox.receive)."""
+    body = json.dumps(delivery).encode()
+    headers = registry.adapter("generic").sign(body, SECRETS["generic"])
+    now = datetime.now(UTC)
+    return {
+        "source": "generic",
+        "kind": "generic",
+        "delivery_key": inbox.delivery_key(delivery["id"]),
+        "headers": inbox.stored_headers(headers),
+        "body": body,
+        "status": "pending",
+        "last_error": None,
+        "attempts": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+    }
+
+
+@SQLITE_ONLY
+def test_a_spool_file_of_more_rows_than_one_insert_takes_is_taken_in_each_delivery_once(
+    intake, database_url
+):
+    """A file with more rows than one INSERT binds (statements.MAX_GROUP), one delivery twice
+    in it and one stored already: each delivery stored, processed and counted once."""
+    client, runtime = intake
+    people = [
+        generic_delivery(f"T{i}", f"p{i}@acme.com", ["pain-export"], delivery_id=f"dlv-{i}")
+        for i in range(MAX_GROUP + 40)
+    ]
+    assert post_signed(client, "generic", people[0]).get_json()["duplicate"] is False
+    directory = spool.directory_of(str(database_path(database_url)))
+    assert directory is not None
+    spool.write(directory, [spooled_row(d) for d in [*people, people[7]]])
+    assert processing.drain(runtime.engine, runtime.settings).processed == len(people)
+    assert spool_files(database_url) == []
+    assert count(database_url, "SELECT count(*) FROM delivery") == len(people)
+    assert count(database_url, "SELECT count(*) FROM painpoint") == len(people)
+    assert count(database_url, "SELECT customers FROM problem WHERE key = 'export'") == len(people)
 
 
 def test_a_spool_file_holds_the_row_the_table_would_get(tmp_path):

@@ -1,27 +1,28 @@
 """Taking the spool's deliveries into the delivery table (SQLite; intake/spool.py).
 
 Every drain (processing.drain) starts here, so `serve`'s runner, rq workers and `forget`
-take the spool in as soon as they can write. One transaction per file: its rows are inserted with
-`ON CONFLICT DO NOTHING` (a delivery already stored — a provider's retry that got through,
-or this file taken in before a crash kept it from being removed — is dropped, so it counts
-once), committed, and only then the file is removed. A crash at any point leaves the file,
-taken in again later with the same outcome; two processes taking in the same file store it
-once. A file that cannot be read, or whose rows the database refuses, is set aside
-(`corrupt/`) and logged; the rest go on.
+take the spool in as soon as they can write. One transaction per file: its rows are inserted
+in one multi-row INSERT with `ON CONFLICT DO NOTHING` (a delivery already stored — a
+provider's retry that got through, or this file taken in before a crash kept it from being
+removed — is dropped, so it counts once), committed, and only then the file is removed. A
+crash at any point leaves the file, taken in again later with the same outcome; two
+processes taking in the same file store it once. A file that cannot be read, or whose rows
+the database refuses, is set aside (`corrupt/`) and logged; the rest go on.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from voice_router.intake import spool
-from voice_router.intake.statements import TABLE, Row
+from voice_router.intake.statements import MAX_GROUP, Row, insert_plan, sqlite_group
 from voice_router.platform.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -76,11 +77,19 @@ def take_in(engine: Engine) -> TakenIn:
 
 def _insert(engine: Engine, rows: list[Row]) -> int:
     """The rows in one transaction; how many were new."""
-    statement = sqlite.insert(TABLE).on_conflict_do_nothing().returning(TABLE.c.id)
-    stored = 0
     with session_scope(engine) as session:
-        for row in rows:
-            stored += len(session.execute(statement, row).all())
+        return insert(session, rows)
+
+
+def insert(session: Session, rows: Sequence[Row]) -> int:
+    """The rows in the session's transaction, one multi-row INSERT … ON CONFLICT DO NOTHING
+    per MAX_GROUP of them (a spool file holds one group); how many were new."""
+    plan = insert_plan(session.get_bind().dialect)
+    connection = session.connection()
+    stored = 0
+    for start in range(0, len(rows), MAX_GROUP):
+        group = rows[start : start + MAX_GROUP]
+        stored += len(connection.exec_driver_sql(*sqlite_group(plan, group)).all())
     return stored
 
 
