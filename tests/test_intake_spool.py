@@ -265,3 +265,49 @@ def _rewritten(path: Path, change: Any) -> Path:
     change(document["rows"])
     path.write_text(json.dumps(document))
     return path
+
+
+def spool_seen(client: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    """The spool's gauges on /metrics, and /readyz's answer."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    gauges = {}
+    for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True)):
+        for sample in family.samples:
+            if sample.name.startswith("voice_router_spool_"):
+                state = sample.labels.get("state")
+                gauges[sample.name + (f"/{state}" if state else "")] = sample.value
+    return gauges, client.get("/readyz").get_json()
+
+
+@SQLITE_ONLY
+def test_an_operator_sees_a_waiting_spool_and_corrupt_files_on_metrics_and_readyz(
+    intake, database_url
+):
+    """Deliveries answered 202 but not in the table yet, and files set aside as corrupt,
+    show as gauges and in /readyz's answer (while there are any); neither makes the service
+    unready."""
+    client, runtime = intake
+    gauges, ready = spool_seen(client)
+    assert gauges == {
+        "voice_router_spool_files/waiting": 0,
+        "voice_router_spool_files/corrupt": 0,
+        "voice_router_spool_oldest_seconds": 0,
+    }
+    assert "spool" not in ready  # nothing to tell
+    with held_from_outside(database_path(database_url)):
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_signed(client, "generic", body).get_json()["spooled"] is True
+        (spool_files(database_url)[0].parent / "00000000000000000001-cut.json").write_text("{")
+        time.sleep(0.1)
+        gauges, ready = spool_seen(client)
+    assert gauges["voice_router_spool_files/waiting"] == 2
+    assert gauges["voice_router_spool_oldest_seconds"] >= 0.1
+    assert ready["spool"]["waiting"] == 2 and ready["ready"] is True
+    processing.drain(runtime.engine, runtime.settings)
+    gauges, ready = spool_seen(client)
+    assert gauges["voice_router_spool_files/waiting"] == 0
+    assert gauges["voice_router_spool_files/corrupt"] == 1
+    assert gauges["voice_router_spool_oldest_seconds"] == 0
+    assert ready["spool"] == {"waiting": 0, "oldest_seconds": 0, "corrupt": 1}
+    assert ready["ready"] is True

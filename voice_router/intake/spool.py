@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,36 @@ def waiting(directory: Path) -> list[Path]:
                 if time.time() - entry.stat().st_mtime > STALE_TEMP_SECONDS:
                     os.unlink(entry.path)
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class State:
+    """What an operator needs to see of a spool: files waiting to be taken in (and the age
+    of the oldest), files set aside in `corrupt/`."""
+
+    waiting: int = 0
+    oldest_seconds: float = 0.0
+    corrupt: int = 0
+
+
+def state(directory: Path) -> State:
+    """The spool's state, read only (nothing removed, unlike `waiting`)."""
+    oldest = None
+    waiting = _names(directory)
+    for name in waiting:
+        with suppress(FileNotFoundError):  # taken in meanwhile
+            mtime = (directory / name).stat().st_mtime
+            oldest = mtime if oldest is None else min(oldest, mtime)
+    age = 0.0 if oldest is None else max(0.0, time.time() - oldest)
+    return State(len(waiting), round(age, 3), len(_names(directory / CORRUPT)))
+
+
+def _names(directory: Path) -> list[str]:
+    try:
+        entries = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [name for name in entries if name.endswith(SUFFIX) and not name.startswith(".")]
 
 
 def read(path: Path) -> list[Row]:
