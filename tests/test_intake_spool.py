@@ -21,10 +21,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from integrations import registry
 from tests.serving import post_delivery, serve, wait_until, write_config
-from tests.support import SECRETS, generic_delivery, post_signed
-from voice_router.intake import inbox, processing, spool
+from tests.support import generic_delivery, post_signed, spooled_row
+from voice_router.intake import processing, spool
 from voice_router.intake.statements import MAX_GROUP
 from voice_router.platform.db import make_engine, session_scope
 from workers.embedded import JobRunner
@@ -195,25 +194,6 @@ def test_a_spool_left_by_a_crashed_process_is_taken_in_once_and_a_corrupt_file_s
     logged = [r for r in every_log_record if r.getMessage() == "intake.spool_corrupt"]
     assert [r.levelno for r in logged] == [logging.ERROR]
     assert logged[0].file == corrupt.name  # type: ignore[attr-defined]
-
-
-def spooled_row(delivery: dict[str, Any]) -> dict[str, Any]:
-    """The row intake writes to the spool for a signed generic delivery (inbox.receive)."""
-    body = json.dumps(delivery).encode()
-    headers = registry.adapter("generic").sign(body, SECRETS["generic"])
-    now = datetime.now(UTC)
-    return {
-        "source": "generic",
-        "kind": "generic",
-        "delivery_key": inbox.delivery_key(delivery["id"]),
-        "headers": inbox.stored_headers(headers),
-        "body": body,
-        "status": "pending",
-        "last_error": None,
-        "attempts": 0,
-        "received_at": now,
-        "next_attempt_at": now,
-    }
 
 
 @SQLITE_ONLY

@@ -53,8 +53,18 @@ def write(directory: Path, rows: Sequence[Row]) -> Path:
     if not directory.is_dir():
         directory.mkdir(mode=0o700, exist_ok=True)
         _sync_directory(directory.parent)
-    name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
-    temporary = directory / f".{name}.tmp"
+    return _put(directory, f"{time.time_ns():020d}-{uuid.uuid4().hex}{SUFFIX}", rows)
+
+
+def rewrite(path: Path, rows: Sequence[Row]) -> None:
+    """A file's rows replaced, whole or not at all (`forget` erasing a person in `corrupt/`)."""
+    _put(path.parent, path.name, rows)
+
+
+def _put(directory: Path, name: str, rows: Sequence[Row]) -> Path:
+    """`name` holds the rows once this returns: written to a temporary name, synced, renamed
+    into place (over the old file, if any) and the directory synced."""
+    temporary = directory / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
     data = json.dumps({"format": FORMAT, "rows": [_encoded(row) for row in rows]}).encode()
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
@@ -63,7 +73,7 @@ def write(directory: Path, rows: Sequence[Row]) -> Path:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-    final = directory / (name + SUFFIX)
+    final = directory / name
     os.rename(temporary, final)
     _sync_directory(directory)
     return final

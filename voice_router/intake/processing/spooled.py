@@ -13,7 +13,7 @@ the database refuses, is set aside (`corrupt/`) and logged; the rest go on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,30 +49,59 @@ def take_in(engine: Engine) -> TakenIn:
     if directory is None:
         return taken
     for path in spool.waiting(directory)[:FILES_PER_PASS]:
-        try:
-            rows = spool.read(path)
-        except FileNotFoundError:
-            continue  # another process took it in meanwhile
-        except spool.Corrupt as exc:
-            _set_aside(path, str(exc), taken)
-            continue
-        try:
-            stored = _insert(engine, rows)
-        except sa.exc.StatementError as exc:
-            if isinstance(exc, sa.exc.OperationalError):
-                raise  # the database, not the file
-            _set_aside(path, f"refused by the database: {type(exc.orig).__name__}", taken)
-            continue
-        spool.remove(path)
-        taken.files += 1
-        taken.stored += stored
-        taken.duplicates += len(rows) - stored
+        if _took_in(path, lambda rows: _insert(engine, rows), taken):
+            spool.remove(path)
+    _logged(taken)
+    return taken
+
+
+def take_in_within(session: Session, directory: Path) -> list[Path]:
+    """Every file of the spool into the table in the session's transaction (`forget`, which
+    holds the write lock meanwhile), each file in a savepoint of its own; the files taken in,
+    for the caller to remove once it committed."""
+    taken = TakenIn()
+    kept = []
+
+    def within(rows: list[Row]) -> int:
+        with session.begin_nested():
+            return insert(session, rows)
+
+    for path in spool.waiting(directory):
+        if _took_in(path, within, taken):
+            kept.append(path)
+    _logged(taken)
+    return kept
+
+
+def _took_in(path: Path, store: Callable[[list[Row]], int], taken: TakenIn) -> bool:
+    """One file's rows through `store`; False when it was gone or set aside. The database's
+    own errors (locked, I/O) propagate."""
+    try:
+        rows = spool.read(path)
+    except FileNotFoundError:
+        return False  # another process took it in meanwhile
+    except spool.Corrupt as exc:
+        _set_aside(path, str(exc), taken)
+        return False
+    try:
+        stored = store(rows)
+    except sa.exc.StatementError as exc:
+        if isinstance(exc, sa.exc.OperationalError):
+            raise  # the database, not the file
+        _set_aside(path, f"refused by the database: {type(exc.orig).__name__}", taken)
+        return False
+    taken.files += 1
+    taken.stored += stored
+    taken.duplicates += len(rows) - stored
+    return True
+
+
+def _logged(taken: TakenIn) -> None:
     if taken.files:
         log.info(
             "intake.spool_taken_in",
             extra={"files": taken.files, "stored": taken.stored, "duplicates": taken.duplicates},
         )
-    return taken
 
 
 def _insert(engine: Engine, rows: list[Row]) -> int:
