@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,24 @@ def redis_db_url(offset: int) -> str:
     server, _, db = base.rpartition("/")
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
     return f"{server}/{(int(db) + 2 * worker + offset) % 16}"
+
+
+def spooled_row(delivery: dict[str, Any]) -> dict[str, Any]:
+    """The row intake writes to the spool for a signed generic delivery (inbox.receive)."""
+    from voice_router.intake import inbox
+
+    body = json.dumps(delivery).encode()
+    headers = registry.adapter("generic").sign(body, SECRETS["generic"])
+    now = datetime.now(UTC)
+    return {
+        "source": "generic",
+        "kind": "generic",
+        "delivery_key": inbox.delivery_key(delivery["id"]),
+        "headers": inbox.stored_headers(headers),
+        "body": body,
+        "status": "pending",
+        "last_error": None,
+        "attempts": 0,
+        "received_at": now,
+        "next_attempt_at": now,
+    }

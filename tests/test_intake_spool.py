@@ -22,8 +22,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.serving import post_delivery, serve, wait_until, write_config
-from tests.support import generic_delivery, post_signed
+from tests.support import generic_delivery, post_signed, spooled_row
 from voice_router.intake import processing, spool
+from voice_router.intake.statements import MAX_GROUP
 from voice_router.platform.db import make_engine, session_scope
 from workers.embedded import JobRunner
 from workers.runtime import build_runtime
@@ -195,6 +196,28 @@ def test_a_spool_left_by_a_crashed_process_is_taken_in_once_and_a_corrupt_file_s
     assert logged[0].file == corrupt.name  # type: ignore[attr-defined]
 
 
+@SQLITE_ONLY
+def test_a_spool_file_of_more_rows_than_one_insert_takes_is_taken_in_each_delivery_once(
+    intake, database_url
+):
+    """A file with more rows than one INSERT binds (statements.MAX_GROUP), one delivery twice
+    in it and one stored already: each delivery stored, processed and counted once."""
+    client, runtime = intake
+    people = [
+        generic_delivery(f"T{i}", f"p{i}@acme.com", ["pain-export"], delivery_id=f"dlv-{i}")
+        for i in range(MAX_GROUP + 40)
+    ]
+    assert post_signed(client, "generic", people[0]).get_json()["duplicate"] is False
+    directory = spool.directory_of(str(database_path(database_url)))
+    assert directory is not None
+    spool.write(directory, [spooled_row(d) for d in [*people, people[7]]])
+    assert processing.drain(runtime.engine, runtime.settings).processed == len(people)
+    assert spool_files(database_url) == []
+    assert count(database_url, "SELECT count(*) FROM delivery") == len(people)
+    assert count(database_url, "SELECT count(*) FROM painpoint") == len(people)
+    assert count(database_url, "SELECT customers FROM problem WHERE key = 'export'") == len(people)
+
+
 def test_a_spool_file_holds_the_row_the_table_would_get(tmp_path):
     row = {
         "source": "generic",
@@ -222,3 +245,49 @@ def _rewritten(path: Path, change: Any) -> Path:
     change(document["rows"])
     path.write_text(json.dumps(document))
     return path
+
+
+def spool_seen(client: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    """The spool's gauges on /metrics, and /readyz's answer."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    gauges = {}
+    for family in text_string_to_metric_families(client.get("/metrics").get_data(as_text=True)):
+        for sample in family.samples:
+            if sample.name.startswith("voice_router_spool_"):
+                state = sample.labels.get("state")
+                gauges[sample.name + (f"/{state}" if state else "")] = sample.value
+    return gauges, client.get("/readyz").get_json()
+
+
+@SQLITE_ONLY
+def test_an_operator_sees_a_waiting_spool_and_corrupt_files_on_metrics_and_readyz(
+    intake, database_url
+):
+    """Deliveries answered 202 but not in the table yet, and files set aside as corrupt,
+    show as gauges and in /readyz's answer (while there are any); neither makes the service
+    unready."""
+    client, runtime = intake
+    gauges, ready = spool_seen(client)
+    assert gauges == {
+        "voice_router_spool_files/waiting": 0,
+        "voice_router_spool_files/corrupt": 0,
+        "voice_router_spool_oldest_seconds": 0,
+    }
+    assert "spool" not in ready  # nothing to tell
+    with held_from_outside(database_path(database_url)):
+        body = generic_delivery("T1", "ann@acme.com", ["pain-export"])
+        assert post_signed(client, "generic", body).get_json()["spooled"] is True
+        (spool_files(database_url)[0].parent / "00000000000000000001-cut.json").write_text("{")
+        time.sleep(0.1)
+        gauges, ready = spool_seen(client)
+    assert gauges["voice_router_spool_files/waiting"] == 2
+    assert gauges["voice_router_spool_oldest_seconds"] >= 0.1
+    assert ready["spool"]["waiting"] == 2 and ready["ready"] is True
+    processing.drain(runtime.engine, runtime.settings)
+    gauges, ready = spool_seen(client)
+    assert gauges["voice_router_spool_files/waiting"] == 0
+    assert gauges["voice_router_spool_files/corrupt"] == 1
+    assert gauges["voice_router_spool_oldest_seconds"] == 0
+    assert ready["spool"] == {"waiting": 0, "oldest_seconds": 0, "corrupt": 1}
+    assert ready["ready"] is True

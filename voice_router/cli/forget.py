@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -28,6 +29,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
 
     from sqlalchemy.exc import OperationalError
 
+    from voice_router.intake.spool_forget import SpoolForget
     from voice_router.platform.errors import BadRequest
     from voice_router.platform.runtime import mark_sync_due
     from voice_router.problems.privacy import forget as run_forget
@@ -44,8 +46,9 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         actor = "cli"
     _apply_due_deliveries(rt)
     scanned = None if yes else _ask(rt, email)
+    spooled = SpoolForget(rt.engine)
     try:
-        report = run_forget(rt.engine, email, actor, scanned=scanned)
+        report = run_forget(rt.engine, email, actor, scanned=scanned, beside=spooled)
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != "40P01":
             raise
@@ -56,6 +59,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         )
         sys.exit(1)
     if not report.found:
+        _echo_unreadable(spooled.unreadable, spooled.corrupt_directory)
         click.echo(
             f"no customer or stored data matches that e-mail; nothing erased "
             f"(audit entry {report.audit_id})"
@@ -89,6 +93,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
         click.echo("Not reachable from here (erase it where it lives, see docs/privacy.md):")
         for line in filter(None, outside):
             click.echo(f"  - {line}")
+    _echo_unreadable(spooled.unreadable, spooled.corrupt_directory)
     if report.name_mentions_kept:
         where = ", ".join(f"{column} {n}" for column, n in report.name_mentions_kept.items())
         click.echo(
@@ -100,13 +105,16 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
 def _ask(rt: Runtime, email: str) -> Scan | None:
     """Show what would be erased, counted without erasing (forget_preview), and ask; exits
     when the answer is no. The preview's reading of the deliveries serves the erasure."""
+    from voice_router.intake.spool_forget import SpoolForget
     from voice_router.problems.forget_preview import mentioned, preview
 
-    found, scanned = preview(rt.engine, email)
+    spooled = SpoolForget(rt.engine, preview=True)
+    found, scanned = preview(rt.engine, email, beside=spooled)
     if not found.found and not mentioned(rt.engine, email, scanned):
         return scanned  # nothing to erase: forget says so
     click.echo("Found for this e-mail address:")
     _echo_counts(found)
+    _echo_unreadable(found.spool_unreadable, spooled.corrupt_directory)
     click.echo("  mentions of the address in other text: cut out, and counted, as it erases")
     if not click.confirm("Erase it? This cannot be undone.", default=False):
         click.echo("aborted: nothing erased")
@@ -131,6 +139,7 @@ def _echo_counts(report: ForgetReport) -> None:
         ("helpdesk identities deleted", report.identities),
         ("pain points cleared (kept for counts)", report.pain_points),
         ("raw webhook deliveries erased", report.deliveries),
+        ("deliveries erased in files of SQLite's spool", report.spooled),
         ("accounts unnamed", report.accounts),
         ("outbound messages readdressed", report.outbound),
         *((f"text scrubbed in {column}", n) for column, n in report.scrubbed.items()),
@@ -138,3 +147,13 @@ def _echo_counts(report: ForgetReport) -> None:
     for label, count in rows:
         if count:
             click.echo(f"  {label}: {count}")
+
+
+def _echo_unreadable(count: int, where: Path | None) -> None:
+    """Spool files forget could not read, so could not look into (intake/spool_forget.py)."""
+    if count:
+        click.echo(
+            f"Left as they are: {count} spool file(s) in {where} that cannot be read (or "
+            "rewritten), so forget could not erase in them; they may hold this person's "
+            "deliveries. Read them and delete what is theirs (docs/privacy.md)"
+        )

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,18 @@ def write(directory: Path, rows: Sequence[Row]) -> Path:
     if not directory.is_dir():
         directory.mkdir(mode=0o700, exist_ok=True)
         _sync_directory(directory.parent)
-    name = f"{time.time_ns():020d}-{uuid.uuid4().hex}"
-    temporary = directory / f".{name}.tmp"
+    return _put(directory, f"{time.time_ns():020d}-{uuid.uuid4().hex}{SUFFIX}", rows)
+
+
+def rewrite(path: Path, rows: Sequence[Row]) -> None:
+    """A file's rows replaced, whole or not at all (`forget` erasing a person in `corrupt/`)."""
+    _put(path.parent, path.name, rows)
+
+
+def _put(directory: Path, name: str, rows: Sequence[Row]) -> Path:
+    """`name` holds the rows once this returns: written to a temporary name, synced, renamed
+    into place (over the old file, if any) and the directory synced."""
+    temporary = directory / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
     data = json.dumps({"format": FORMAT, "rows": [_encoded(row) for row in rows]}).encode()
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     try:
@@ -62,7 +73,7 @@ def write(directory: Path, rows: Sequence[Row]) -> Path:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-    final = directory / (name + SUFFIX)
+    final = directory / name
     os.rename(temporary, final)
     _sync_directory(directory)
     return final
@@ -84,6 +95,36 @@ def waiting(directory: Path) -> list[Path]:
                 if time.time() - entry.stat().st_mtime > STALE_TEMP_SECONDS:
                     os.unlink(entry.path)
     return sorted(found)
+
+
+@dataclass(frozen=True)
+class State:
+    """What an operator needs to see of a spool: files waiting to be taken in (and the age
+    of the oldest), files set aside in `corrupt/`."""
+
+    waiting: int = 0
+    oldest_seconds: float = 0.0
+    corrupt: int = 0
+
+
+def state(directory: Path) -> State:
+    """The spool's state, read only (nothing removed, unlike `waiting`)."""
+    oldest = None
+    waiting = _names(directory)
+    for name in waiting:
+        with suppress(FileNotFoundError):  # taken in meanwhile
+            mtime = (directory / name).stat().st_mtime
+            oldest = mtime if oldest is None else min(oldest, mtime)
+    age = 0.0 if oldest is None else max(0.0, time.time() - oldest)
+    return State(len(waiting), round(age, 3), len(_names(directory / CORRUPT)))
+
+
+def _names(directory: Path) -> list[str]:
+    try:
+        entries = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [name for name in entries if name.endswith(SUFFIX) and not name.startswith(".")]
 
 
 def read(path: Path) -> list[Row]:

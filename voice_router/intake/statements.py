@@ -107,6 +107,11 @@ def sqlite_many_sql(count: int) -> str:
     )
 
 
+def sqlite_group(plan: InsertPlan, rows: Sequence[Row]) -> tuple[str, tuple[Any, ...]]:
+    """SQLite: the one INSERT of `rows` (at most MAX_GROUP) and its parameters, flat."""
+    return sqlite_many_sql(len(rows)), tuple(v for row in rows for v in plan.parameters(row))
+
+
 def by_key(rows: Sequence[Row], returned: Sequence[Any]) -> list[Any]:
     """Each row's (id,), or None when it was stored already; the database returns the rows
     it inserted in no set order. A key twice in one group: its first row was inserted, the

@@ -46,7 +46,7 @@ from voice_router.intake.statements import (
     Row,
     by_key,
     insert_plan,
-    sqlite_many_sql,
+    sqlite_group,
 )
 from voice_router.intake.writers import Unusable, Writers
 from voice_router.platform.errors import ServiceUnavailable
@@ -111,16 +111,15 @@ def _write(plan: InsertPlan, writers: Writers, connection: Any, rows: Sequence[R
             columns = [list(column) for column in zip(*parameters, strict=True)]
             cursor.execute(plan.many_sql, columns)
             return by_key(rows, cursor.fetchall())
-    parameters = [plan.parameters(row) for row in rows]
     # pysqlite runs in autocommit here (voice_router.platform.db): a transaction is ours to begin.
     # The caller holds the file's write lock (GroupCommit._lead).
     with closing(connection.cursor()) as cursor:
         if len(rows) == 1:
-            cursor.execute(plan.sql, parameters[0])
+            cursor.execute(plan.sql, plan.parameters(rows[0]))
             return [cursor.fetchone()]
         # One statement for the group, its own transaction: the write lock is held for the
         # inserts alone, not for a Python round per row.
-        cursor.execute(sqlite_many_sql(len(rows)), [v for values in parameters for v in values])
+        cursor.execute(*sqlite_group(plan, rows))
         return by_key(rows, cursor.fetchall())
 
 

@@ -352,3 +352,20 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def compact_sqlite(engine: Engine) -> str:
+    """Rewrite the SQLite file from live rows only and empty the WAL, so no free page,
+    free cell or old WAL frame keeps a copy of what was erased (`voice-router forget`):
+    "compacted", "wal-busy" (a reader kept the WAL) or "not-compacted"."""
+    try:
+        with engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("VACUUM")
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+    except sa.exc.OperationalError as exc:
+        logging.getLogger(__name__).warning(
+            "privacy.compact_failed", extra={"error": type(exc).__name__}
+        )
+        return "not-compacted"
+    return "wal-busy" if busy else "compacted"

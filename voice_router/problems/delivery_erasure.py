@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -32,8 +32,11 @@ from integrations.events import IntegrationError, Person
 from voice_router.platform.upsert import update_many
 from voice_router.problems.mentions import Mentions, cut_json
 
+Ids = dict[str, set[str]]  # a person's helpdesk ids by source
+
 FORGOTTEN_BODY = b'{"forgotten": true}'
 FORGOTTEN_NOTE = "forgotten: personal data erased by `voice-router forget`; never processed again"
+STUB = {"body": FORGOTTEN_BODY, "headers": "{}", "last_error": FORGOTTEN_NOTE}  # and its status
 
 
 @dataclass
@@ -47,7 +50,9 @@ class Erased:
     ids: set[tuple[str, str]] = field(default_factory=set)  # as in `Scan.ids`
 
 
-class _Stored(NamedTuple):
+class Stored(NamedTuple):
+    """A delivery as the scan reads it: a row of the table, or of a spool file."""
+
     id: int
     source: str
     kind: str
@@ -83,10 +88,42 @@ def scan_deliveries(
     every webhook waits for, and reads again under it only what arrived since."""
     table = SQLModel.metadata.tables["delivery"]
     upto = session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
-    found = Scan(_given(names, known_ids), set(names), upto)
     within = (table.c.id > after, table.c.id <= upto)
+    found = Scan(_given(names, known_ids), set(names), upto)
+
+    def rows(helpdesks_only: bool) -> Iterator[Stored]:
+        only = (table.c.kind != "jira",) if helpdesks_only else ()
+        return _stored(session, table, *only, *within)
+
+    return _scan(found, email, known_ids, rows)
+
+
+def scan_rows(rows: Sequence[Stored], email: str, names: set[str], known_ids: Ids) -> Scan:
+    """`scan_deliveries`' decisions over deliveries held elsewhere (the files of SQLite's
+    spool, intake/spool_forget.py), by their `id`s; `erased_row` applies one."""
+    alive = [row for row in rows if row.body != FORGOTTEN_BODY]
+
+    def chosen(helpdesks_only: bool) -> Iterator[Stored]:
+        return (row for row in alive if not helpdesks_only or row.kind != "jira")
+
+    return _scan(Scan(_given(names, known_ids), set(names), 0), email, known_ids, chosen)
+
+
+def erased_row(row: dict[str, Any], values: dict[str, Any] | None) -> dict[str, Any]:
+    """A delivery row as `erase_deliveries` leaves it: a stub (`values` None), or the
+    columns a cut changed."""
+    if values is None:
+        status = "processed" if row["status"] == "processed" else "forgotten"
+        return {**row, **STUB, "status": status}
+    return {**row, **values}
+
+
+def _scan(
+    found: Scan, email: str, known_ids: Ids, rows: Callable[[bool], Iterator[Stored]]
+) -> Scan:
+    """The decisions of a scan over `rows(helpdesks_only)`, into `found`."""
     mail = Mentions(email)
-    for row in _stored(session, table, table.c.kind != "jira", *within):
+    for row in rows(True):
         ids = known_ids.get(row.source, set())
         has_mail = mail.in_raw(row.body) or mail.in_raw(row.headers)
         if not has_mail and not any(i.encode() in row.body for i in ids):
@@ -101,7 +138,7 @@ def scan_deliveries(
             found.cuts[row.id] = _cut(row, mail.email, mail)
             found.read[row.id] = (row.body, row.headers)
     mentions = Mentions(email, found.names)
-    for row in _stored(session, table, *within):
+    for row in rows(False):
         if row.id in found.stubs:
             continue
         if row.kind == "jira":
@@ -136,9 +173,7 @@ def erase_deliveries(
             sa.update(table)
             .where(table.c.id.in_(ordered[start : start + 500]))
             .values(
-                body=FORGOTTEN_BODY,
-                headers="{}",
-                last_error=FORGOTTEN_NOTE,
+                **STUB,
                 status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
             )
         )
@@ -197,14 +232,14 @@ def _as_read(session: Session, read: dict[int, tuple[bytes, str]]) -> bool:
     return True
 
 
-def _stored(session: Session, table: sa.Table, *where: Any) -> Iterator[_Stored]:
+def _stored(session: Session, table: sa.Table, *where: Any) -> Iterator[Stored]:
     """Every stored delivery not stubbed yet, a thousand rows at a time."""
     columns = (table.c.id, table.c.source, table.c.kind, table.c.headers, table.c.body)
     query = sa.select(*columns).where(table.c.body != FORGOTTEN_BODY, *where)
     for delivery_id, source, kind, headers, body in session.execute(
         query.execution_options(yield_per=1000)
     ):
-        yield _Stored(delivery_id, source, kind, headers, bytes(body))
+        yield Stored(delivery_id, source, kind, headers, bytes(body))
 
 
 def _is_them(person: Person, email: str, ids: set[str]) -> bool:
@@ -224,7 +259,7 @@ def _people(kind: str, headers: str, body: bytes) -> list[Person]:
     return [event.customer for event in events]
 
 
-def _cut(row: _Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:
+def _cut(row: Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:
     """The changed columns of a delivery with `pattern` cut out of its JSON text; None when
     some of it cannot be cut (not JSON): then the delivery is stubbed, privacy first."""
     body = cut_json(row.body.decode("utf-8", "surrogateescape"), pattern, mentions)

@@ -6,7 +6,7 @@ same chain, so what the preview counts is what the erasure erases."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, or_, select
@@ -35,3 +35,23 @@ def follow(session: Session, email: str, visit: Callable[[str, Ids], Ids]) -> No
         done.add(address)
         ids |= visit(address or email, ids)
         addresses = select(Customer.email).where(col(Customer.id).in_(holding(ids)))
+
+
+class Beside(Protocol):
+    """Deliveries forget also reaches outside the tables: SQLite's spool
+    (intake/spool_forget.py). The erasure calls `begin` in its transaction once it holds the
+    locks, `person` for each address it follows, before anything of theirs is erased, and
+    `committed` after its commit; the preview calls `person` alone."""
+
+    @property
+    def unreadable(self) -> int:
+        """Files it could not read, so could not look into."""
+        ...
+
+    def begin(self, session: Session) -> None: ...
+
+    def person(self, email: str, names: set[str], known_ids: dict[str, set[str]]) -> int:
+        """Erase (or, for a preview, count) what is theirs; how many deliveries, once each."""
+        ...
+
+    def committed(self) -> None: ...

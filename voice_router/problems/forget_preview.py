@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import Customer, PainPoint
 from voice_router.problems.delivery_erasure import Scan, scan_deliveries
-from voice_router.problems.forget_chain import Ids, follow
+from voice_router.problems.forget_chain import Beside, Ids, follow
 from voice_router.problems.forget_rows import accounts_named_after, notes_to_cancel
 from voice_router.problems.mentions import Mentions
 from voice_router.problems.privacy import (
@@ -32,13 +32,14 @@ from voice_router.problems.privacy import (
 )
 
 
-def preview(engine: Engine, email: str) -> tuple[ForgetReport, Scan]:
+def preview(engine: Engine, email: str, beside: Beside | None = None) -> tuple[ForgetReport, Scan]:
     """The counts forget would report for these rows (`dry_run` set, `scrubbed` left empty:
     `mentioned` says whether other text mentions them), and its reading of the deliveries.
     Like forget (privacy._erase_person) it follows the person from the address given to
-    every address their customer rows hold now, counting each row once."""
+    every address their customer rows hold now, counting each row once; `beside` counts what
+    it holds of them (SQLite's spool files, which it reads as the erasure would)."""
     email = normalise_email(email)
-    found = _Found()
+    found = _Found(beside=beside)
     scans: list[Scan] = []
     with Session(engine) as session:
 
@@ -61,10 +62,14 @@ class _Found:
     pain_points: dict[int, PainPoint] = field(default_factory=dict)
     deliveries: set[int] = field(default_factory=set)
     mentions: list[Mentions] = field(default_factory=list)
+    beside: Beside | None = None
+    spooled: int = 0
 
     def add(self, session: Session, email: str, held: Ids) -> Scan:
         customers, identities, names, known_ids = theirs(session, email, held)
         scan = scan_deliveries(session, email, names, known_ids)
+        if self.beside is not None:
+            self.spooled += self.beside.person(email, names, known_ids)
         self.customers.update((c.id, c) for c in customers if c.id is not None)
         self.identities |= {i.id for i in identities if i.id is not None}
         mine = select(PainPoint).where(col(PainPoint.customer_id).in_(list(self.customers)))
@@ -90,6 +95,8 @@ class _Found:
             deliveries=len(self.deliveries),
             accounts=len(named),
             outbound=len(outbound),
+            spooled=self.spooled,
+            spool_unreadable=self.beside.unreadable if self.beside is not None else 0,
         )
 
 

@@ -18,6 +18,8 @@ class ForgetReport:
     deliveries: int = 0
     accounts: int = 0
     outbound: int = 0
+    spooled: int = 0  # deliveries in files of SQLite's spool stubbed or cut (forget_chain.Beside)
+    spool_unreadable: int = 0  # spool files it could not read, so could not look into
     scrubbed: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
     # Beyond the database: already sent or posted, to be erased where they live.
     jira_comments: list[str] = field(default_factory=list)  # "PROD-12 comment 10001"
@@ -31,7 +33,7 @@ class ForgetReport:
 
     @property
     def found(self) -> bool:
-        counts = (self.customers, self.identities, self.pain_points, self.deliveries)
+        counts = (self.customers, self.identities, self.pain_points, self.deliveries, self.spooled)
         return any(counts) or bool(self.accounts or self.outbound or self.scrubbed)
 
     def details(self) -> dict[str, Any]:
@@ -47,7 +49,7 @@ class ForgetReport:
         had (`privacy._erase_person`), one pass each."""
         for name in ("customers", "identities", "pain_points", "deliveries", "accounts"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in ("outbound", "writebacks_sent", "digests_sent"):
+        for name in ("outbound", "spooled", "writebacks_sent", "digests_sent"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for column, rows in other.scrubbed.items():
             self.scrubbed[column] = self.scrubbed.get(column, 0) + rows

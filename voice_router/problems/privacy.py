@@ -36,6 +36,7 @@ from voice_router.models import (
     Problem,
     ProblemVector,
 )
+from voice_router.platform.db import compact_sqlite
 from voice_router.platform.errors import BadRequest
 from voice_router.problems import impact
 from voice_router.problems.delivery_erasure import (
@@ -45,7 +46,7 @@ from voice_router.problems.delivery_erasure import (
     erase_deliveries,
     scan_deliveries,
 )
-from voice_router.problems.forget_chain import Ids, follow, holding
+from voice_router.problems.forget_chain import Beside, Ids, follow, holding
 from voice_router.problems.forget_report import ForgetReport
 from voice_router.problems.forget_rows import cancel_notes, forget_accounts
 from voice_router.problems.mentions import FORGOTTEN, Mentions
@@ -89,10 +90,11 @@ def forget(
     dry_run: bool = False,
     compact: bool = True,
     scanned: Scan | None = None,
+    beside: Beside | None = None,
 ) -> ForgetReport:
     """Erase one person's personal data everywhere in the database, in one transaction (on
     SQLite the stored deliveries are read before it, see `_scanned`; `scanned`, a preview's
-    reading of them, serves on either database).
+    reading of them, serves on either database; `beside` what it reaches outside the tables).
 
     `dry_run` finds and counts, then rolls back (no audit entry). On SQLite the transaction
     runs with `secure_delete`, and with `compact` the file is vacuumed and its WAL truncated
@@ -105,7 +107,7 @@ def forget(
         scanned = _scanned(engine, email)
     for attempt in range(1, DEADLOCK_TRIES + 1):
         try:
-            report = _forget_once(engine, email, actor, dry_run, scanned)
+            report = _forget_once(engine, email, actor, dry_run, scanned, beside)
             break
         except sa.exc.OperationalError as exc:
             # A drain batch that holds one of the person's deliveries and waits for the pain
@@ -114,8 +116,10 @@ def forget(
                 raise
             log.warning("privacy.forget_deadlock", extra={"attempt": attempt})
             time.sleep(0.2 * attempt)
+    if beside is not None and not dry_run:
+        beside.committed()
     if sqlite and compact and not dry_run:
-        report.sqlite_file = _compact(engine)
+        report.sqlite_file = compact_sqlite(engine)
     log.info(
         "privacy.forget",
         extra={"audit_id": report.audit_id, "dry_run": dry_run, "found": report.found},
@@ -124,7 +128,12 @@ def forget(
 
 
 def _forget_once(
-    engine: Engine, email: str, actor: str, dry_run: bool, scanned: Scan | None
+    engine: Engine,
+    email: str,
+    actor: str,
+    dry_run: bool,
+    scanned: Scan | None,
+    beside: Beside | None,
 ) -> ForgetReport:
     report = ForgetReport(dry_run=dry_run)
     sqlite = engine.dialect.name == "sqlite"
@@ -135,7 +144,10 @@ def _forget_once(
                 was = connection.exec_driver_sql("PRAGMA secure_delete").scalar()
                 connection.exec_driver_sql("PRAGMA secure_delete=ON")
             audit = _begin(session, email, actor, sqlite)
-            _erase_person(session, email, report, scanned)
+            if beside is not None:
+                beside.begin(session)
+            _erase_person(session, email, report, scanned, beside)
+            report.spool_unreadable = beside.unreadable if beside is not None else 0
             audit.details = json.dumps(report.details(), sort_keys=True)
             session.add(audit)
             session.flush()
@@ -201,15 +213,17 @@ def _scanned(engine: Engine, email: str) -> Scan:
         return scan_deliveries(session, email, names, known_ids)
 
 
-def _erase_person(session: Session, email: str, report: ForgetReport, scanned: Scan | None) -> None:
+def _erase_person(
+    session: Session, email: str, report: ForgetReport, scanned: Scan | None, beside: Beside | None
+) -> None:
     """The person under the address given, then under each address their customer rows
     hold now (forget_chain: a former address finds them)."""
 
     def erase(address: str, held: Ids) -> Ids:
         if not held:  # the address given: the preview's reading of the deliveries serves
-            return _erase(session, address, report, scanned)
+            return _erase(session, address, report, scanned, beside)
         part = ForgetReport()
-        found = _erase(session, address, part, None, held)
+        found = _erase(session, address, part, None, beside, held)
         report.add(part)
         return found
 
@@ -221,12 +235,14 @@ def _erase(
     email: str,
     report: ForgetReport,
     scanned: Scan | None,
+    beside: Beside | None,
     held: Ids = frozenset(),
 ) -> Ids:
     """Forget `email` (and the customers holding `held`); the helpdesk ids of the customers
     its deliveries name."""
     customers, identities, names, known_ids = theirs(session, email, held)
     ids = {c.id for c in customers}
+    report.spooled = beside.person(email, names, known_ids) if beside is not None else 0
     # Raw deliveries first: the ones that are theirs spell their name in more ways.
     erased = erase_deliveries(session, email, names, known_ids, scanned)
     report.deliveries, scrubbed, kept = erased.stubbed, erased.scrubbed, erased.kept
@@ -374,17 +390,3 @@ def _mentioning(query: Query, columns: list[Any], mentions: Mentions) -> Query:
 def _is_text(column: sa.Column[Any]) -> bool:
     """A string column, also behind a type decorator (SQLModel's AutoString for `str`)."""
     return isinstance(getattr(column.type, "impl_instance", column.type), sa.String)
-
-
-def _compact(engine: Engine) -> str:
-    """Rewrite the SQLite file from live rows only and empty the WAL, so no free page,
-    free cell or old WAL frame keeps a copy of what was erased."""
-    try:
-        with engine.connect() as connection:
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-            connection.exec_driver_sql("VACUUM")
-            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
-    except sa.exc.OperationalError as exc:
-        log.warning("privacy.compact_failed", extra={"error": type(exc).__name__})
-        return "not-compacted"
-    return "wal-busy" if busy else "compacted"

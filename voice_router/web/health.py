@@ -13,19 +13,23 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.pool import NullPool
 
+from voice_router.intake import spool
 from voice_router.platform import metrics
 from voice_router.platform.schema import read_state
 from voice_router.web.context import runtime
 
 if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
     from redis import Redis
     from sqlalchemy.engine import Engine
 
@@ -107,7 +111,11 @@ def readyz() -> ResponseReturnValue:
     failed = [name for name, value in checks.items() if value != "ok"]
     if failed:
         log.warning("health.not_ready", extra={"failed": failed})
-    body = {"ready": not failed, "checks": checks, "failed": failed}
+    body: dict[str, object] = {"ready": not failed, "checks": checks, "failed": failed}
+    directory = _spool_of(found.engine)
+    waiting = spool.state(directory) if directory is not None else spool.State()
+    if waiting.waiting or waiting.corrupt:  # told, never a reason to leave the rotation
+        body["spool"] = asdict(waiting)
     return jsonify(body), 503 if failed else 200
 
 
@@ -119,6 +127,36 @@ def metrics_view() -> ResponseReturnValue:
         from workers.metrics import queue_gauges
 
         checks["redis"] = functools.partial(queue_gauges, found.redis)
+    directory = _spool_of(found.engine)
+    if directory is not None:
+        checks["spool"] = functools.partial(_spool_gauges, directory)
     state = metrics.StateCollector(found.engine, checks)
     text, content_type = metrics.generate(state)
     return Response(text, content_type=content_type)
+
+
+def _spool_of(engine: Engine) -> Path | None:
+    """SQLite on a file: its spool (intake/spool.py); None otherwise."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return spool.directory_of(engine.url.database or "")
+
+
+def _spool_gauges(directory: Path) -> list[Metric]:
+    """SQLite's spool: deliveries answered 202 that are not in the table yet, and files set
+    aside because they could not be read back (docs/operating.md)."""
+    found = spool.state(directory)
+    files = GaugeMetricFamily(
+        "voice_router_spool_files",
+        "SQLite's spool: files waiting to be taken into the delivery table, and files set "
+        "aside in corrupt/ for an operator (never taken in).",
+        labels=["state"],
+    )
+    files.add_metric(["waiting"], found.waiting)
+    files.add_metric(["corrupt"], found.corrupt)
+    oldest = GaugeMetricFamily(
+        "voice_router_spool_oldest_seconds",
+        "Age of the oldest file waiting in SQLite's spool (0 when none waits).",
+        value=found.oldest_seconds,
+    )
+    return [files, oldest]
