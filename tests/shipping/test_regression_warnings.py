@@ -14,9 +14,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from tests.shipping.test_close_the_loop import problem, report
+from tests.shipping.test_digests import make_messages_due
+from tests.shipping.test_merged_after_ship import merge
 from tests.support import generic_delivery, post_signed, token
 from voice_router.models import DigestCustomer, Problem
 from voice_router.platform.clock import iso, utcnow
+from workers import jobs
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -122,6 +125,44 @@ def test_an_agent_whose_customer_wrote_again_to_a_colleague_is_warned(make_loop,
     assert to(DAVE, httpserver) == []
 
 
+def test_a_problem_merged_into_one_whose_fix_came_back_warns_the_agents_told_of_it_once(
+    make_loop, httpserver
+):
+    """Fault audit: the duplicate had shipped and its agents had told their customers; merged
+    into a problem whose fix had already come back, it warned nobody. Now Alice hears about
+    Erin (not again about Maria, of whom the regression warned her), Carol about Tom, Bob
+    nothing more; and when the fix ships again everyone hears of everyone."""
+    loop = slack_loop(make_loop, httpserver)
+    report(loop, "T3", "erin@initech.com", "pain-sso-loop", name="Erin Gold", agent_email=ALICE)
+    report(loop, "T4", "tom@umbrella.example", "pain-sso-loop", name="Tom Reed", agent_email=CAROL)
+    duplicate = problem(loop, "sso-loop")
+    loop.sandbox.transition(duplicate.jira_key, "Done", resolution="Done")
+    survivor = ship(loop, MARIA, ("T2", "dev@globex.io", "Dev Patel", BOB))
+    assert [named(t) for t in to(ALICE, httpserver)] == [["Erin Gold"], ["Maria Lopez"]]
+    back(loop, "T5", "nina@initech.com", "Nina Park", BOB)
+    assert named(to(ALICE, httpserver)[-1]) == ["Maria Lopez"]
+    assert len(to(BOB, httpserver)) == 2 and len(to(CAROL, httpserver)) == 1
+
+    merge(loop, duplicate.id, survivor.id)
+    jobs.deliver_outbound(runtime=loop.runtime)
+
+    alice, bob, carol = to(ALICE, httpserver), to(BOB, httpserver), to(CAROL, httpserver)
+    assert len(alice) == 4 and "is back" in alice[-1] and named(alice[-1]) == ["Erin Gold"]
+    assert "SSO" in alice[-1] and survivor.jira_key in alice[-1]
+    assert len(carol) == 2 and "is back" in carol[-1] and named(carol[-1]) == ["Tom Reed"]
+    assert len(bob) == 2
+    assert problem(loop).status == "regressed"
+
+    loop.sandbox.transition(survivor.jira_key, "In Progress")
+    loop.sandbox.transition(survivor.jira_key, "Done", resolution="Done")
+    jobs.deliver_outbound(runtime=loop.runtime)
+    fixed = {agent: to(agent, httpserver)[-1] for agent in (ALICE, BOB, CAROL)}
+    assert all("has shipped" in text for text in fixed.values())
+    assert named(fixed[ALICE]) == ["Maria Lopez", "Erin Gold"]
+    assert named(fixed[BOB]) == ["Dev Patel", "Nina Park"]
+    assert named(fixed[CAROL]) == ["Tom Reed"]
+
+
 def test_a_digest_sent_before_whom_it_named_was_recorded_still_warns_its_customers(
     make_loop, httpserver
 ):
@@ -135,3 +176,25 @@ def test_a_digest_sent_before_whom_it_named_was_recorded_still_warns_its_custome
     back(loop, "T2", "erin@initech.com", "Erin Gold", ALICE)
     [_, alice] = to(ALICE, httpserver)
     assert "is back" in alice and named(alice) == ["Maria Lopez"]
+
+
+def test_shipped_news_still_owed_by_a_problem_merged_into_one_whose_fix_came_back_is_not_sent(
+    make_loop, httpserver
+):
+    """Carol's digest of the duplicate's fix was waiting for Slack when the duplicate was
+    merged into a problem whose fix had come back: it then told her the fix "has shipped"."""
+    loop = slack_loop(make_loop, httpserver)
+    survivor = ship(loop, ("T1", "dev@globex.io", "Dev Patel", BOB))
+    report(loop, "T2", "tom@umbrella.example", "pain-sso-loop", name="Tom Reed", agent_email=CAROL)
+    duplicate = problem(loop, "sso-loop")
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("", status=503)
+    loop.sandbox.transition(duplicate.jira_key, "Done", resolution="Done")
+    assert to(CAROL, httpserver) == []  # Slack said 503: her digest waits for a retry
+    back(loop, "T3", "nina@initech.com", "Nina Park", BOB)
+
+    merge(loop, duplicate.id, survivor.id)
+    make_messages_due(loop)
+    jobs.deliver_outbound(runtime=loop.runtime)
+
+    assert to(CAROL, httpserver) == []
+    assert [named(t) for t in to(BOB, httpserver)] == [["Dev Patel"], ["Dev Patel"]]

@@ -35,7 +35,26 @@ def warn_of_regression(session: Session, root_id: int) -> None:
     told.let_go(
         session, session.exec(select(Outbound.id).where(col(Outbound.problem_id).in_(group)))
     )
-    _owe(session, root_id, whom)
+    _owe(session, root_id, whom, None)
+
+
+def warn_after_merge(session: Session, root_id: int, merged_id: int) -> bool:
+    """A problem was merged into `root_id`, whose fix had already come back: the agents told
+    of the merged problem's fix hear that it is back, about the customers they were told of
+    and have not been warned about; the shipped news it still owed (a digest or a note not
+    sent yet) is not sent. True when a warning is owed."""
+    merged = impact.merge_group(session, merged_id)
+    whom = _told(session, merged_id, merged)
+    owed = _owe(session, root_id, whom, _warned(session, impact.merge_group(session, root_id)))
+    shipped = session.exec(
+        select(Outbound).where(col(Outbound.problem_id).in_(merged), Outbound.outcome == "shipped")
+    ).all()
+    told.let_go(session, [row.id for row in shipped])  # the next fix is news to them too
+    for row in shipped:
+        if row.status == "pending":
+            row.status = "cancelled"
+            session.add(row)
+    return owed
 
 
 def _told(session: Session, root_id: int, group: list[int]) -> dict[Pair, set[int]]:
@@ -118,10 +137,26 @@ def _marked_told(session: Session, group: list[int]) -> set[tuple[int, str]]:
     }
 
 
-def _owe(session: Session, root_id: int, whom: dict[Pair, set[int]]) -> None:
-    """The root's warning to each agent, about the customers in `whom`, whoever it is
-    about: the news the agent heard last is then that the fix came back."""
-    for (channel, target), fresh in sorted(whom.items()):
+def _warned(session: Session, group: list[int]) -> dict[Pair, set[int]]:
+    """(channel, agent) -> the customers a warning of this regression is about already."""
+    rows, named = _digests(session, group, "regressed")
+    warned: dict[Pair, set[int]] = defaultdict(set)
+    for row in rows:
+        warned[(row.channel, row.target)] |= named.get(row.id, set())
+    return warned
+
+
+def _owe(
+    session: Session, root_id: int, whom: dict[Pair, set[int]], warned: dict[Pair, set[int]] | None
+) -> bool:
+    """The root's warning to each agent, about the customers in `whom` not `warned` yet. A
+    new regression (`warned` None) owes each agent theirs, whoever it is about: the news
+    the agent heard last is then that the fix came back."""
+    owed = False
+    for (channel, target), customers in sorted(whom.items()):
+        fresh = customers - (warned or {}).get((channel, target), set())
+        if warned is not None and not fresh:
+            continue
         row = session.exec(
             select(Outbound).where(
                 Outbound.problem_id == root_id,
@@ -134,5 +169,10 @@ def _owe(session: Session, root_id: int, whom: dict[Pair, set[int]]) -> None:
             session.add(row)
             session.flush()
         elif row.outcome != "regressed" or row.status != "pending":
+            sent = row.sent_at is not None
             told.rearm(session, row, "regressed")
+            if sent:  # a warning sent already: this one is about the customers not in it
+                told.let_go(session, [row.id])
         told.record_named(session, row.id, fresh)
+        owed = True
+    return owed

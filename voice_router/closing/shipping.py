@@ -160,12 +160,16 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     """A problem merged into one whose fix has shipped: its customers' tickets and agents
     are owed the shipped messages now (planned when the survivor shipped, they left them
     out for good: fault audit). An agent told already hears again for the customers the
-    merge brought. True when messages were owed: the caller tells the sender, else they
+    merge brought. Merged into one whose fix has come back (regressed): the agents told of
+    the merged problem's own fix hear that it is back, and what it still owed (the shipped
+    news) is not sent. True when messages were owed: the caller tells the sender, else they
     waited for its next sweep."""
     with session_scope(engine) as session:
         above = impact.ancestors(session, [merged_id]) - {merged_id}
         found = [session.get(Problem, problem_id) for problem_id in above]
         survivor = next((p for p in found if p is not None and p.merged_into_id is None), None)
+        if survivor is not None and survivor.status == "regressed":
+            return regression.warn_after_merge(session, survivor.id, merged_id)
         if survivor is None or survivor.status != "shipped":
             return False
         _owe_merged(session, settings, survivor, merged_id)
