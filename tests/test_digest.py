@@ -98,7 +98,7 @@ def test_regressed_warns_that_the_problem_is_back() -> None:
 
     assert result.subject == "3 of your customers to warn: SSO login loop is back (PROD-12)"
     assert "“SSO login loop” is back. The fix that shipped has regressed" in result.text
-    assert "If you told these customers it was fixed" in result.text
+    assert "You were asked to tell these customers it was fixed. If you did" in result.text
 
 
 def test_one_customer_is_one_not_one_of_1() -> None:

@@ -253,8 +253,9 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
     else:
         news = f"Heads-up: {title} is back. The fix that shipped has regressed{jira}."
         ask = (
-            f"If you told {them} it was fixed, they may run into it again; a word from you "
-            f"now saves them the surprise. Here is who to warn, and what they wrote:"
+            f"You were asked to tell {them} it was fixed. If you did, they may run into it "
+            "again; a word from you now saves them the surprise. Here is who to warn, and "
+            "what they wrote:"
         )
         label = "What we know"
     paragraphs = [news]

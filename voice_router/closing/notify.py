@@ -113,6 +113,7 @@ class Report:
     subject: str | None
     agent_email: str | None
     agent_name: str | None
+    ticket_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
         theirs = reports.setdefault(pp.customer_id, {})
         if (pp.source, pp.ticket_id) not in theirs:
             theirs[(pp.source, pp.ticket_id)] = Report(
-                pp.source, pp.ticket_id, pp.subject, pp.agent_email, pp.agent_name
+                pp.source, pp.ticket_id, pp.subject, pp.agent_email, pp.agent_name, pp.ticket_url
             )
         if pp.customer_id in latest:
             continue

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from voice_router.closing.digest import DigestLine, render_digest
 from voice_router.closing.notes import note_text
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
-from voice_router.closing.told import DIGESTS, record_told, told_of_fix
+from voice_router.closing.told import DIGESTS, record_told, to_warn, told_of_fix
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
@@ -37,10 +38,15 @@ class Message:
     row: Outbound
     recipients: list[Recipient]
     told: frozenset[int] = frozenset()  # customers the agent heard of for this fix (told.py)
+    warn: frozenset[int] = frozenset()  # for a warning that the fix came back: about whom
 
     def digest_recipients(self) -> list[Recipient]:
-        """Whom a digest names: the agent's customers not marked told, nor heard of."""
+        """Whom a digest names: the agent's customers not marked told, nor heard of; for a
+        warning that the fix came back, the customers the agent was told of when it shipped
+        (regression.py), whoever handles them now."""
         agent = self.row.target
+        if self.row.outcome == "regressed":
+            return [r for r in self.recipients if r.customer_id in self.warn]
         return [
             r
             for r in self.recipients
@@ -73,8 +79,8 @@ def _claim(engine: Engine, outbound_id: int) -> Message | None:
         if row is None or problem is None:
             return None
         listed = recipients(session, row.problem_id)
-        told = told_of_fix(session, row)
-    return Message(problem, row, listed, told)
+        told, warn = told_of_fix(session, row), to_warn(session, row)
+    return Message(problem, row, listed, told, warn)
 
 
 def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
@@ -184,28 +190,14 @@ def _writeback(settings: Settings, message: Message) -> str | None:
 
 
 def _digest(settings: Settings, message: Message) -> str | None:
-    from voice_router.closing.digest import DigestLine, render_digest
-
     agent = message.row.target
     mine = message.digest_recipients()
     if not mine:
         return None
-    lines = [
-        DigestLine(
-            customer_name=r.customer_name,
-            customer_email=r.customer_email or "",
-            account=r.account,
-            their_words=r.subject,
-            ticket_url=r.ticket_url,
-            source=r.source,
-            ticket_id=r.ticket_id,
-            customer_key=str(r.customer_id),
-        )
-        for r in mine
-    ]
+    lines = [line for r in mine for line in _lines(r, agent)]
     problem = message.problem
     digest = render_digest(
-        mine[0].agent_name,
+        _agent_name(mine, agent),
         agent,
         problem.title,
         message.row.outcome,
@@ -224,6 +216,37 @@ def _digest(settings: Settings, message: Message) -> str | None:
             settings.notify.smtp_url, settings.notify.from_addr, agent, digest.subject, digest.text
         )
     return None
+
+
+def _lines(r: Recipient, agent: str) -> list[DigestLine]:
+    """The customer's ticket the digest links: the one listed; for a customer the agent was
+    told of who wrote since to someone else (a warning), the agent's own tickets of theirs."""
+    listed = (r.subject, r.ticket_url, r.source, r.ticket_id)
+    own = [
+        (t.subject, t.ticket_url, t.source, t.ticket_id)
+        for t in r.reports
+        if t.agent_email == agent
+    ]
+    tickets = own if r.agent_email != agent and own else [listed]
+    return [
+        DigestLine(
+            customer_name=r.customer_name,
+            customer_email=r.customer_email or "",
+            account=r.account,
+            their_words=subject,
+            ticket_url=url,
+            source=source,
+            ticket_id=ticket_id,
+            customer_key=str(r.customer_id),
+        )
+        for subject, url, source, ticket_id in tickets
+    ]
+
+
+def _agent_name(mine: list[Recipient], agent: str) -> str | None:
+    """The agent's name as a helpdesk gave it with one of these customers' tickets."""
+    names = (t.agent_name for r in mine for t in r.reports if t.agent_email == agent)
+    return next((name for name in names if name), None)
 
 
 def deliver_due(engine: Engine, settings: Settings, outbound_ids: list[int]) -> dict[str, int]:

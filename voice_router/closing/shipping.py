@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.closing import told
+from voice_router.closing import regression, told
 from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.db import session_scope
@@ -160,12 +160,16 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     """A problem merged into one whose fix has shipped: its customers' tickets and agents
     are owed the shipped messages now (planned when the survivor shipped, they left them
     out for good: fault audit). An agent told already hears again for the customers the
-    merge brought. True when messages were owed: the caller tells the sender, else they
+    merge brought. Merged into one whose fix has come back (regressed): the agents told of
+    the merged problem's own fix hear that it is back, and what it still owed (the shipped
+    news) is not sent. True when messages were owed: the caller tells the sender, else they
     waited for its next sweep."""
     with session_scope(engine) as session:
         above = impact.ancestors(session, [merged_id]) - {merged_id}
         found = [session.get(Problem, problem_id) for problem_id in above]
         survivor = next((p for p in found if p is not None and p.merged_into_id is None), None)
+        if survivor is not None and survivor.status == "regressed":
+            return regression.warn_after_merge(session, survivor.id, merged_id)
         if survivor is None or survivor.status != "shipped":
             return False
         _owe_merged(session, settings, survivor, merged_id)
@@ -205,13 +209,13 @@ def _queue_outbound(
                 Outbound(problem_id=problem.id, channel=channel, target=target, outcome=outcome)
             )
         elif existing.status in ("cancelled", "failed") and existing.sent_at is None:
-            _rearm(session, existing, outcome)
+            told.rearm(session, existing, outcome)
         elif existing.sent_at is not None and existing.outcome != outcome:
             # The news changed since the agent heard (won't fix, then fixed after all; a
             # regression, then fixed again): they hear the new one. Same news, never twice.
-            _rearm(session, existing, outcome)
+            told.rearm(session, existing, outcome)
         elif existing.sent_at is not None and target in again_for:
-            _rearm(session, existing, outcome)
+            told.rearm(session, existing, outcome)
 
 
 def _noted(session: Session, group: list[int]) -> set[str]:
@@ -226,36 +230,6 @@ def _noted(session: Session, group: list[int]) -> set[str]:
             )
         ).all()
     )
-
-
-def _rearm(session: Session, row: Outbound, outcome: str) -> None:
-    if row.outcome != outcome:  # new news: whom the old one named hear this one too
-        told.let_go(session, [row.id])
-    row.status, row.outcome, row.sent_at, row.result_id = "pending", outcome, None, None
-    row.attempts, row.next_attempt_at, row.last_error = 0, utcnow(), None
-    session.add(row)
-
-
-def _warn_of_regression(session: Session, problem_id: int) -> None:
-    """The agents told a fix shipped hear that it has come back (a digest of the
-    "regressed" outcome): their customers may already have been told it is fixed. Told
-    through any problem of the merge group: one told through a problem since merged into
-    this one was not warned, and a shipped message the merge owed them, not sent yet, then
-    told them the fix "has shipped" (fault audit)."""
-    for channel, target in sorted(told.heard_of_fix(session, problem_id)):
-        row = session.exec(
-            select(Outbound).where(
-                Outbound.problem_id == problem_id,
-                Outbound.channel == channel,
-                Outbound.target == target,
-            )
-        ).first()
-        if row is None:
-            session.add(
-                Outbound(problem_id=problem_id, channel=channel, target=target, outcome="regressed")
-            )
-        else:
-            _rearm(session, row, "regressed")
 
 
 def _cancel_outbound(session: Session, problem_id: int) -> None:
@@ -294,8 +268,7 @@ def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]
             root.status = "regressed"
             root.regressed_at = utcnow()
             session.add(root)
-            _warn_of_regression(session, root.id)
-            told.let_go_of_group(session, root.id)  # the next fix is news to everyone
+            regression.warn_of_regression(session, root.id)  # the next fix: news to all
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed

@@ -6,6 +6,9 @@ the survivor ships, or when a problem is merged into a survivor that shipped alr
 agent's digest names only the customers they have not heard of for this fix. A regression
 makes the next fix new news (everyone hears again), and so does a digest whose news changed
 (won't fix, then fixed after all).
+
+The same records say whom a warning that the fix came back is about (a digest of the
+"regressed" news): the customers its agent was told of when the fix shipped.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from voice_router.models import DigestCustomer, Outbound
+from voice_router.platform.clock import utcnow
 from voice_router.problems import impact
 
 DIGESTS = ("slack", "email")
@@ -41,37 +45,40 @@ def told_of_fix(session: Session, row: Outbound) -> frozenset[int]:
     return frozenset(found)
 
 
-def heard_of_fix(session: Session, problem_id: int) -> set[tuple[str, str]]:
-    """(channel, agent) of every digest that told of the fix of this problem's merge group:
-    this problem's sent digests of the shipped news, and those of any problem of the group
-    that named customers (a problem told, then merged into this one)."""
-    group = impact.merge_group(session, problem_id)
-    named = (
-        select(DigestCustomer.customer_id)
-        .where(col(DigestCustomer.outbound_id) == col(Outbound.id))
-        .exists()
-    )
-    found = session.exec(
-        select(Outbound.channel, Outbound.target).where(
-            col(Outbound.problem_id).in_(group),
-            col(Outbound.channel).in_(DIGESTS),
-            Outbound.outcome == "shipped",
-            col(Outbound.sent_at).is_not(None),
-            sa.or_(col(Outbound.problem_id) == problem_id, named),
-        )
-    ).all()
-    return {(channel, target) for channel, target in found}
-
-
 def record_told(session: Session, row: Outbound, customer_ids: Iterable[int]) -> None:
     """The customers a digest of the shipped news named, as it is recorded sent."""
-    if row.channel not in DIGESTS or row.outcome != "shipped":
-        return
+    if row.channel in DIGESTS and row.outcome == "shipped":
+        record_named(session, row.id, customer_ids)
+
+
+def record_named(session: Session, outbound_id: int, customer_ids: Iterable[int]) -> None:
     known = session.exec(
-        select(DigestCustomer.customer_id).where(DigestCustomer.outbound_id == row.id)
+        select(DigestCustomer.customer_id).where(DigestCustomer.outbound_id == outbound_id)
     ).all()
     for customer_id in sorted(set(customer_ids) - set(known)):
-        session.add(DigestCustomer(outbound_id=row.id, customer_id=customer_id))
+        session.add(DigestCustomer(outbound_id=outbound_id, customer_id=customer_id))
+
+
+def named_by(session: Session, outbound_ids: Iterable[int]) -> dict[int, set[int]]:
+    """outbound id -> the customers recorded for it (told of a fix, or to warn)."""
+    found: dict[int, set[int]] = {}
+    ids = sorted(set(outbound_ids))
+    if ids:
+        for outbound_id, customer_id in session.exec(
+            select(DigestCustomer.outbound_id, DigestCustomer.customer_id).where(
+                col(DigestCustomer.outbound_id).in_(ids)
+            )
+        ):
+            found.setdefault(outbound_id, set()).add(customer_id)
+    return found
+
+
+def to_warn(session: Session, row: Outbound) -> frozenset[int]:
+    """The customers a warning that the fix came back (`row`) is about: those its agent
+    was told of, recorded when the fix regressed (closing/regression.py)."""
+    if row.channel not in DIGESTS or row.outcome != "regressed":
+        return frozenset()
+    return frozenset(named_by(session, [row.id]).get(row.id, ()))
 
 
 def let_go(session: Session, outbound_ids: Iterable[int]) -> None:
@@ -81,9 +88,11 @@ def let_go(session: Session, outbound_ids: Iterable[int]) -> None:
         session.execute(sa.delete(DigestCustomer).where(col(DigestCustomer.outbound_id).in_(ids)))
 
 
-def let_go_of_group(session: Session, problem_id: int) -> None:
-    """The fix of this problem's merge group regressed: whoever was told of it hears of the
-    next fix again, through whichever problem of the group they heard."""
-    group = impact.merge_group(session, problem_id)
-    ids = session.exec(select(Outbound.id).where(col(Outbound.problem_id).in_(group))).all()
-    let_go(session, ids)
+def rearm(session: Session, row: Outbound, outcome: str) -> None:
+    """The message is owed again, now, with this news; whom the old news named hear the new
+    one too."""
+    if row.outcome != outcome:
+        let_go(session, [row.id])
+    row.status, row.outcome, row.sent_at, row.result_id = "pending", outcome, None, None
+    row.attempts, row.next_attempt_at, row.last_error = 0, utcnow(), None
+    session.add(row)

@@ -1,0 +1,178 @@
+"""Warning the agents who announced a fix that it has come back.
+
+Each agent hears about the customers they were told of for the fix (a sent digest of the
+shipped news named them to the agent, table `digestcustomer`) or marked as told
+(`mark-sent`, after the fix shipped), through any problem of the merge group. Not about a
+customer who reported since the ship: nobody told them it was fixed, and their report is
+what brought it back. An agent none of whose customers was told hears nothing. Whom a
+warning is about is recorded with it (its `digestcustomer` rows), since the records of who
+was told of the fix are let go when it regresses (the next fix is news to everyone).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from voice_router.closing import told
+from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
+from voice_router.platform.clock import to_utc
+from voice_router.problems import impact
+
+Pair = tuple[str, str]  # (channel, agent)
+
+
+def warn_of_regression(session: Session, root_id: int) -> None:
+    """The fix of this problem (a merge group's root) came back: every agent who heard of it
+    is owed a warning about the customers they were told of (say nothing when that is
+    nobody: the warning is recorded, and the next fix is new news to them). Told through
+    any problem of the group (one since merged into this one), instead of a shipped
+    message a merge owed them, not sent yet (fault audit)."""
+    group = impact.merge_group(session, root_id)
+    whom = _told(session, root_id, group)
+    told.let_go(
+        session, session.exec(select(Outbound.id).where(col(Outbound.problem_id).in_(group)))
+    )
+    _owe(session, root_id, whom, None)
+
+
+def warn_after_merge(session: Session, root_id: int, merged_id: int) -> bool:
+    """A problem was merged into `root_id`, whose fix had already come back: the agents told
+    of the merged problem's fix hear that it is back, about the customers they were told of
+    and have not been warned about; the shipped news it still owed (a digest or a note not
+    sent yet) is not sent. True when a warning is owed."""
+    merged = impact.merge_group(session, merged_id)
+    whom = _told(session, merged_id, merged)
+    owed = _owe(session, root_id, whom, _warned(session, impact.merge_group(session, root_id)))
+    shipped = session.exec(
+        select(Outbound).where(col(Outbound.problem_id).in_(merged), Outbound.outcome == "shipped")
+    ).all()
+    told.let_go(session, [row.id for row in shipped])  # the next fix is news to them too
+    for row in shipped:
+        if row.status == "pending":
+            row.status = "cancelled"
+            session.add(row)
+    return owed
+
+
+def _told(session: Session, root_id: int, group: list[int]) -> dict[Pair, set[int]]:
+    """(channel, agent) -> the customers the agent was told of for the fix of the group's
+    problems: by a digest of the shipped news that named them, or a mark-sent since the
+    problem shipped. Every pair of a sent digest of the root's own is there (maybe with
+    nobody), and of another problem's only when it names someone."""
+    digests, named = _digests(session, group, "shipped")
+    whom: dict[Pair, set[int]] = defaultdict(set)
+    for row in digests:
+        own = row.sent_at is not None and row.problem_id == root_id
+        # Only the root's own: another problem's digest may record nobody because a
+        # regression of its group let go of whom it named.
+        found = named.get(row.id) or (_named_before_records(session, row) if own else set())
+        if found or own:
+            whom[(row.channel, row.target)] |= found
+    for customer_id, agent in _marked_told(session, group):
+        for channel, target in list(whom):
+            if target == agent:
+                whom[(channel, target)].add(customer_id)
+    return whom
+
+
+def _digests(
+    session: Session, group: list[int], outcome: str
+) -> tuple[list[Outbound], dict[int, set[int]]]:
+    """The group's digests of this news, and the customers recorded for each."""
+    rows = session.exec(
+        select(Outbound).where(
+            col(Outbound.problem_id).in_(group),
+            col(Outbound.channel).in_(told.DIGESTS),
+            Outbound.outcome == outcome,
+        )
+    ).all()
+    return list(rows), told.named_by(session, [row.id for row in rows])
+
+
+def _named_before_records(session: Session, row: Outbound) -> set[int]:
+    """Whom a sent digest that recorded nobody named (sent before whom a digest names was
+    recorded, migration 0022; or naming nobody new): the agent's customers who reported the
+    problem by the time it shipped."""
+    problem = session.get(Problem, row.problem_id)
+    if problem is None or problem.shipped_at is None:
+        return set()
+    group = impact.merge_group(session, row.problem_id)
+    return set(
+        session.exec(
+            select(PainPoint.customer_id).where(
+                *impact.active_in(group),
+                PainPoint.agent_email == row.target,
+                col(PainPoint.reported_at) <= problem.shipped_at,
+            )
+        ).all()
+    )
+
+
+def _marked_told(session: Session, group: list[int]) -> set[tuple[int, str]]:
+    """(customer, agent) for every customer marked told of a problem's fix since it shipped,
+    with each agent they had reported it to by then."""
+    notices = session.exec(
+        select(CustomerNotice.customer_id, CustomerNotice.notified_at, Problem.shipped_at)
+        .join(Problem, col(Problem.id) == CustomerNotice.problem_id)
+        .where(col(CustomerNotice.problem_id).in_(group), col(Problem.shipped_at).is_not(None))
+    ).all()
+    marked: dict[int, datetime] = {}
+    for customer_id, at, shipped_at in notices:
+        if shipped_at is not None and to_utc(at) >= to_utc(shipped_at):
+            marked[customer_id] = max(marked.get(customer_id, to_utc(at)), to_utc(at))
+    if not marked:
+        return set()
+    reports = session.exec(
+        select(PainPoint.customer_id, PainPoint.agent_email, PainPoint.reported_at).where(
+            *impact.active_in(group), col(PainPoint.customer_id).in_(sorted(marked))
+        )
+    ).all()
+    return {
+        (customer_id, agent)
+        for customer_id, agent, at in reports
+        if agent and to_utc(at) <= marked[customer_id]
+    }
+
+
+def _warned(session: Session, group: list[int]) -> dict[Pair, set[int]]:
+    """(channel, agent) -> the customers a warning of this regression is about already."""
+    rows, named = _digests(session, group, "regressed")
+    warned: dict[Pair, set[int]] = defaultdict(set)
+    for row in rows:
+        warned[(row.channel, row.target)] |= named.get(row.id, set())
+    return warned
+
+
+def _owe(
+    session: Session, root_id: int, whom: dict[Pair, set[int]], warned: dict[Pair, set[int]] | None
+) -> bool:
+    """The root's warning to each agent, about the customers in `whom` not `warned` yet. A
+    new regression (`warned` None) owes each agent theirs, whoever it is about: the news
+    the agent heard last is then that the fix came back."""
+    owed = False
+    for (channel, target), customers in sorted(whom.items()):
+        fresh = customers - (warned or {}).get((channel, target), set())
+        if warned is not None and not fresh:
+            continue
+        row = session.exec(
+            select(Outbound).where(
+                Outbound.problem_id == root_id,
+                Outbound.channel == channel,
+                Outbound.target == target,
+            )
+        ).first()
+        if row is None:
+            row = Outbound(problem_id=root_id, channel=channel, target=target, outcome="regressed")
+            session.add(row)
+            session.flush()
+        elif row.outcome != "regressed" or row.status != "pending":
+            sent = row.sent_at is not None
+            told.rearm(session, row, "regressed")
+            if sent:  # a warning sent already: this one is about the customers not in it
+                told.let_go(session, [row.id])
+        told.record_named(session, row.id, fresh)
+        owed = True
+    return owed
