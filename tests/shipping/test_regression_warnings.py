@@ -198,3 +198,21 @@ def test_shipped_news_still_owed_by_a_problem_merged_into_one_whose_fix_came_bac
 
     assert to(CAROL, httpserver) == []
     assert [named(t) for t in to(BOB, httpserver)] == [["Dev Patel"], ["Dev Patel"]]
+
+
+def test_shipped_news_not_sent_yet_when_the_fix_comes_back_is_never_sent(make_loop, httpserver):
+    """Found by the fault audit: Slack was down when the fix shipped, so Bob's digest waited
+    for a retry; the fix came back meanwhile, and once Slack answered the digest told Bob the
+    fix "has shipped" and to get back to Dev. Nobody was told it was fixed: nobody is warned,
+    and the stale news is not sent."""
+    loop = slack_loop(make_loop, httpserver)
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("", status=503)
+    ship(loop, ("T1", "dev@globex.io", "Dev Patel", BOB))
+    assert to(BOB, httpserver) == []  # Slack said 503: the digest waits for a retry
+
+    back(loop, "T2", "nina@initech.com", "Nina Park", BOB)
+    make_messages_due(loop)
+    jobs.deliver_outbound(runtime=loop.runtime)
+
+    assert to(BOB, httpserver) == []
+    assert problem(loop).status == "regressed"

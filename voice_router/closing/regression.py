@@ -36,6 +36,23 @@ def warn_of_regression(session: Session, root_id: int) -> None:
         session, session.exec(select(Outbound.id).where(col(Outbound.problem_id).in_(group)))
     )
     _owe(session, root_id, whom, None)
+    _cancel_unsent_news(session, group)
+
+
+def _cancel_unsent_news(session: Session, group: list[int]) -> None:
+    """The shipped news not sent yet (Slack or the helpdesk was down when the fix shipped)
+    would tell that the fix "has shipped" while it is back: it is not sent. Nobody heard
+    it, so nobody is warned of it either."""
+    for row in session.exec(
+        select(Outbound).where(
+            col(Outbound.problem_id).in_(group),
+            Outbound.outcome == "shipped",
+            Outbound.status == "pending",
+            col(Outbound.sent_at).is_(None),
+        )
+    ):
+        row.status = "cancelled"
+        session.add(row)
 
 
 def warn_after_merge(session: Session, root_id: int, merged_id: int) -> bool:
@@ -50,10 +67,7 @@ def warn_after_merge(session: Session, root_id: int, merged_id: int) -> bool:
         select(Outbound).where(col(Outbound.problem_id).in_(merged), Outbound.outcome == "shipped")
     ).all()
     told.let_go(session, [row.id for row in shipped])  # the next fix is news to them too
-    for row in shipped:
-        if row.status == "pending":
-            row.status = "cancelled"
-            session.add(row)
+    _cancel_unsent_news(session, merged)
     return owed
 
 
