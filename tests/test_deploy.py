@@ -219,17 +219,50 @@ def test_env_example_shows_every_setting_and_only_real_ones():
     assert {v for v in shown if v.startswith("VOICE_ROUTER_")} == setting_variables()
 
 
-def test_env_example_points_at_the_compose_services_with_matching_credentials():
+# compose's ${VAR:?message}: no default; `docker compose` stops, saying message, while unset
+REQUIRED_PASSWORD = re.compile(r"\$\{POSTGRES_PASSWORD:\?[^}]+\}")
+
+
+def compose_database_url(compose: dict, password: str) -> str:
+    """The database URL compose gives migrate, web and worker, with `password` filled in."""
+    url = compose["x-voice-router"]["environment"]["VOICE_ROUTER_DATABASE_URL"]
+    return REQUIRED_PASSWORD.sub(password, url)
+
+
+def test_compose_starts_nothing_until_a_postgres_password_is_set(compose):
+    """The env example's POSTGRES_PASSWORD could be deployed unchanged, and the database ran
+    on a password anyone can read here. compose.yaml now has none to give: the postgres
+    service and the app's database URL take it from POSTGRES_PASSWORD (deploy/.env or the
+    shell), required, and the env example holds no password at all."""
+    postgres = compose["services"]["postgres"]
+    assert "env_file" not in postgres  # else the env file's POSTGRES_PASSWORD could creep in
+    environment = postgres["environment"]
+    assert REQUIRED_PASSWORD.fullmatch(environment["POSTGRES_PASSWORD"])
+    user, db = environment["POSTGRES_USER"], environment["POSTGRES_DB"]
+    for service in ("migrate", "web", "worker"):
+        url = compose["services"][service]["environment"]["VOICE_ROUTER_DATABASE_URL"]
+        assert (
+            REQUIRED_PASSWORD.sub("pw", url) == f"postgresql+psycopg://{user}:pw@postgres:5432/{db}"
+        )
+    text = (DEPLOY / "compose.yaml").read_text()
+    uses = re.findall(r"\$\{POSTGRES_PASSWORD[^}]*\}", text)
+    assert len(uses) == 2 and all(REQUIRED_PASSWORD.fullmatch(use) for use in uses)
     active, _ = env_example()
-    url = active["VOICE_ROUTER_DATABASE_URL"]
-    user, password, db = (active[f"POSTGRES_{k}"] for k in ("USER", "PASSWORD", "DB"))
-    assert url == f"postgresql+psycopg://{user}:{password}@postgres:5432/{db}"
+    assert not {"POSTGRES_PASSWORD", "VOICE_ROUTER_DATABASE_URL"} & set(active)
+    assert "change-me" not in text
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    assert 'echo "POSTGRES_PASSWORD=$(openssl rand -hex 32)" > .env' in docs
+
+
+def test_env_example_points_at_the_compose_services():
+    active, _ = env_example()
     assert active["VOICE_ROUTER_REDIS_URL"].startswith("redis://redis:6379")
 
 
-def test_example_config_file_and_env_load_as_settings(tmp_path):
+def test_example_config_file_and_env_load_as_settings(tmp_path, compose):
     active, _ = env_example()
     env = {k: v for k, v in active.items() if k.startswith("VOICE_ROUTER_")}
+    env["VOICE_ROUTER_DATABASE_URL"] = compose_database_url(compose, "0123abcd")
     example = DEPLOY / "voice-router.toml.example"
     with pytest.raises(ConfigError, match="still the example's placeholder"):
         load_settings(example, env=env)  # copied unedited: secrets anyone can read here
@@ -240,6 +273,9 @@ def test_example_config_file_and_env_load_as_settings(tmp_path):
     assert settings.sources, "the example shows no [sources.*] table"
     assert settings.database_url.startswith("postgresql+psycopg://")
     assert settings.redis_url
+    env["VOICE_ROUTER_DATABASE_URL"] = compose_database_url(compose, "change-me-later")
+    with pytest.raises(ConfigError, match="VOICE_ROUTER_DATABASE_URL: the password is still the"):
+        load_settings(filled, env=env)
 
 
 # --- Kubernetes --------------------------------------------------------------------------

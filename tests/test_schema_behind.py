@@ -173,3 +173,23 @@ def test_checking_a_database_at_head_loads_no_migrations(postgres_database):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("shipped_settings", [True, False], ids=["gunicorn-c", "plain-gunicorn"])
+def test_gunicorn_refuses_a_schema_behind_the_code_with_one_line(
+    behind, tmp_path, shipped_settings
+):
+    """gunicorn, with deploy/gunicorn.conf.py or without: every web process printed the
+    traceback of DatabaseNotReady (in a JSON log line's exc_info with the shipped settings)
+    and gunicorn stopped. Now the line `voice-router serve` says; the shipped settings
+    check the database in gunicorn's master, before any process starts, as serve does."""
+    from tests.test_web_servers import stopped_gunicorn, voice_router_lines
+
+    env = {"VOICE_ROUTER_DATABASE_URL": behind, "VOICE_ROUTER_CONFIG": str(tmp_path / "none")}
+    (tmp_path / "none").write_text("")
+    result = stopped_gunicorn(tmp_path, env, shipped_settings)
+    assert result.returncode == (1 if shipped_settings else 3), result.stderr
+    assert "Traceback" not in result.stderr
+    lines = voice_router_lines(result.stderr)
+    assert lines and all(line.startswith("voice-router: database schema ") for line in lines)
+    assert len(lines) == 1 if shipped_settings else len(set(lines)) == 1

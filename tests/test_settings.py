@@ -122,6 +122,27 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
         ('redis_url = "localhost:6379"\n', ": redis_url: needs its scheme: redis://"),
         ('database_url = "mysql://u@h/db"\n', ": database_url: mysql is not supported"),
         ("[jira]\nlabels = []\n", "[jira].labels: needs at least one label"),
+        # Jira sync without the credentials its auth needs failed at the first sync only.
+        (
+            '[jira]\nurl = "https://acme.atlassian.net"\nemail = "bot@acme.com"\n',
+            "[jira].api_token: Jira sync (url is set) needs an API token",
+        ),
+        (
+            '[jira]\nurl = "https://acme.atlassian.net"\napi_token = "t"\n',
+            '[jira].email: Jira sync with auth = "basic" needs the e-mail address',
+        ),
+        (
+            '[jira]\nurl = "https://jira.acme.com"\nauth = "token"\napi_token = " "\n',
+            "[jira].api_token: Jira sync (url is set) needs a personal access token",
+        ),
+        # A whole number past an integer column was taken, and failed where it was used
+        # (process_batch_size as the claim's SQL LIMIT: no batch ever ran).
+        ("process_batch_size = 100000000000000000000\n", ": process_batch_size: must be 2,147"),
+        ("[jira]\nmin_customers = 2147483648\n", "[jira].min_customers: must be 2,147,483,647"),
+        (
+            'database_url = "postgresql+psycopg://vr:change-me-please@db/vr"\n',
+            ": database_url: the password is still the example's placeholder (change-me…)",
+        ),
         # Links from Jira back to a problem, and what [notify] sends once a fix ships: each
         # message would fail for good then, days after start-up.
         ('base_url = "vr.example.com"\n', ": base_url: expected an address with its scheme"),
@@ -197,6 +218,8 @@ def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
         ("VOICE_ROUTER_JIRA_NOTIFY_WATCHERS", "maybe", "expected true or false"),
         ("VOICE_ROUTER_JIRA_URL", "not-a-url", "expected the site's address with its scheme"),
         ("VOICE_ROUTER_NOTIFY_WEEKLY_TOP", "-2", "must be 0 or more"),
+        ("VOICE_ROUTER_PROCESS_BATCH_SIZE", "1" + "0" * 20, "must be 2,147,483,647 or less"),
+        ("VOICE_ROUTER_JIRA_UPDATE_INTERVAL_SECONDS", "9" * 30, "must be 2,147,483,647 or"),
         ("VOICE_ROUTER_BASE_URL", "localhost:8000", "expected an address with its scheme"),
         # A misspelt [jira]/[notify] key, or a source, was ignored without a word.
         ("VOICE_ROUTER_JIRA_TOKEN", "t", "not a [jira] key (did you mean VOICE_ROUTER_JIRA_API"),
@@ -243,3 +266,31 @@ def test_bad_config_stops_the_cli_with_one_line_and_no_traceback(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "kind" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_jira_sync_without_its_credentials_stops_the_cli_at_start_up(tmp_path):
+    """A [jira] url without api_token was taken: every command started, and the first Jira
+    sync failed (unauthorized) long after whoever wrote the file had gone."""
+    path = write(tmp_path, '[jira]\nurl = "https://acme.atlassian.net"\nemail = "bot@acme.com"\n')
+    result = run_cli(path, "reconcile", timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"voice-router: configuration error: {path}: [jira].api_token: Jira sync (url is set) "
+        "needs an API token"
+    )
+
+
+def test_jira_from_the_environment_names_the_variable_it_misses(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no voice-router.toml: a message naming one would mislead
+    env = {"VOICE_ROUTER_JIRA_URL": "https://acme.atlassian.net"}
+    with pytest.raises(ConfigError, match=r"^VOICE_ROUTER_JIRA_API_TOKEN: Jira sync"):
+        load_settings(env=env)
+    with pytest.raises(ConfigError, match=r"^VOICE_ROUTER_JIRA_EMAIL: Jira sync"):
+        load_settings(env={**env, "VOICE_ROUTER_JIRA_API_TOKEN": "t"})
+
+
+def test_jira_with_a_personal_access_token_needs_no_e_mail(tmp_path):
+    path = write(
+        tmp_path, '[jira]\nurl = "https://jira.acme.com"\nauth = "token"\napi_token = "pat"\n'
+    )
+    assert load_settings(path, env={}).jira.api_token == "pat"

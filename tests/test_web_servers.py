@@ -311,30 +311,53 @@ def test_a_chunked_form_post_over_the_limit_is_413_not_a_cut_form(small_server):
     assert response.status_code == 413, response.text
 
 
+def stopped_gunicorn(
+    tmp_path: Path, env: dict[str, str], shipped_settings: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """gunicorn on voice-router's app, with deploy/gunicorn.conf.py or without; run until
+    it stops by itself."""
+    flags = ["-c", "deploy/gunicorn.conf.py"] if shipped_settings else []
+    command = [
+        sys.executable, "-m", "gunicorn", *flags,
+        "-b", f"127.0.0.1:{free_port()}", "voice_router.web:create_app()",
+    ]  # fmt: skip
+    (tmp_path / "metrics").mkdir(exist_ok=True)  # only the shipped settings make it
+    metrics = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **metrics, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def voice_router_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("voice-router: ")]
+
+
 def test_gunicorn_with_the_shipped_settings_stops_on_a_bad_config_with_one_line(tmp_path):
     """The image's web command: a bad setting was a 30-line traceback in the container's
     log; it is the one line (and exit status 2) `voice-router serve` gives."""
     config = tmp_path / "vr.toml"
     config.write_text(f'database_url = "sqlite:///{tmp_path / "vr.db"}"\n')
-    env = {
-        **os.environ,
-        "VOICE_ROUTER_CONFIG": str(config),
-        "VOICE_ROUTER_MAX_BODY_BYTES": "1MB",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-    }
-    command = [
-        sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-        "-b", f"127.0.0.1:{free_port()}", "voice_router.web:create_app()",
-    ]  # fmt: skip
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {"VOICE_ROUTER_CONFIG": str(config), "VOICE_ROUTER_MAX_BODY_BYTES": "1MB"}
+    result = stopped_gunicorn(tmp_path, env)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     expected = "voice-router: configuration error: VOICE_ROUTER_MAX_BODY_BYTES: expected a whole"
     assert [line for line in result.stderr.splitlines() if line.startswith(expected)]
+
+
+def test_plain_gunicorn_stops_on_a_bad_config_with_one_line(tmp_path):
+    """`gunicorn 'voice_router.web:create_app()'` without deploy/gunicorn.conf.py: each web
+    process printed the traceback of the ConfigError it built the app into."""
+    config = tmp_path / "vr.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "vr.db"}"\nbogus = 1\n')
+    result = stopped_gunicorn(tmp_path, {"VOICE_ROUTER_CONFIG": str(config)}, False)
+    assert result.returncode == 3, result.stderr  # gunicorn's "Worker failed to boot."
+    assert "Traceback" not in result.stderr
+    assert voice_router_lines(result.stderr) == [
+        f"voice-router: configuration error: {config}: unknown key 'bogus'"
+    ]

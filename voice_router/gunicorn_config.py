@@ -45,7 +45,6 @@ master starts and restarts as it does web workers.
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 from gunicorn.glogging import Logger as _GunicornLogger
@@ -112,17 +111,24 @@ def _serves_voice_router(server: Arbiter) -> bool:
 
 
 def _prepare_processes(server: Arbiter) -> None:
-    from voice_router.platform.settings import ConfigError, load_settings
+    from voice_router.platform.db import make_engine
+    from voice_router.platform.schema import require_current
+    from voice_router.platform.settings import load_settings
+    from voice_router.platform.startup import stops_with_one_line
     from workers.runtime import RUNNER_PROCESS_FLAG as ENVIRONMENT_FLAG
 
     if not _serves_voice_router(server):
         server.cfg.set("dirty_workers", 0)
         return
-    try:
+    # The lines `voice-router serve` says, not a traceback from every worker: settings, and
+    # a database that cannot be used (SQLite migrated once, PostgreSQL at this release).
+    with stops_with_one_line():
         settings = load_settings()
-    except ConfigError as exc:  # the line `voice-router serve` says, not 30 of traceback
-        print(f"voice-router: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        engine = make_engine(settings.database_url)
+        try:
+            require_current(engine)
+        finally:
+            engine.dispose()  # before the fork: no connection is shared with a worker
     if not settings.secret_key.strip():
         _processes.share_one_secret_key()
     if settings.redis_url:

@@ -75,6 +75,14 @@ class Delivery(SQLModel, table=True):
 # The largest MRR an account may have, from a webhook or an import: far above any real
 # company's, far inside NUMERIC(20, 2), and summed over a problem's accounts still exact.
 MAX_MRR = Decimal(10) ** 10
+CENT = Decimal("0.01")
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    """`amount` as a money column (NUMERIC(20, 2)) keeps it: rounded to the cent. Decimal
+    holds an amount written with a far exponent exactly (`1e-999999999`), and PostgreSQL
+    refused to store it (value overflows numeric format)."""
+    return amount.quantize(CENT)
 
 
 class Account(SQLModel, table=True):

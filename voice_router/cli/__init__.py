@@ -3,12 +3,10 @@ this one, registered here."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from voice_router.cli import forget, outbound, service, tokens, upkeep
-from voice_router.platform.settings import ConfigError
+from voice_router.platform.startup import stops_with_one_line
 
 
 @click.group()
@@ -38,13 +36,5 @@ for command in (
 
 
 def main() -> None:
-    from voice_router.platform.errors import DatabaseNotReady
-
-    try:
+    with stops_with_one_line():
         cli(standalone_mode=True)
-    except ConfigError as exc:
-        click.echo(f"voice-router: configuration error: {exc}", err=True)
-        sys.exit(2)
-    except DatabaseNotReady as exc:  # unreachable, or its schema behind this release
-        click.echo(f"voice-router: {exc}", err=True)
-        sys.exit(1)

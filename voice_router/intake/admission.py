@@ -17,7 +17,7 @@ hold, whatever a sender puts in a payload:
 | first customer message | 1,000 characters, e-mail addresses and phone numbers masked | trimmed |
 | ticket URL | 2,000 characters | dropped (a cut URL leads nowhere) |
 | tag | 255 characters | trimmed (a problem key keeps its first 200) |
-| company MRR | 0 to 10,000,000,000 | refused |
+| company MRR | 0 to 10,000,000,000, rounded to the cent | refused |
 | pain tags in one delivery | `max_pain_tags` (20) | refused |
 | when it happened | 2000-01-01 to a day after processing | taken as processed now |
 
@@ -42,7 +42,7 @@ from email_validator.rfc_constants import (
 from integrations import registry
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import clean
-from voice_router.models import MAX_MRR
+from voice_router.models import MAX_MRR, to_cents
 from voice_router.platform.clock import plausible, utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems.quotes import mask_contacts
@@ -187,7 +187,7 @@ def _company(company: Company | None) -> Company | None:
     return Company(
         name=_trimmed(company.name, NAME_CHARS),
         domain=_trimmed(company.domain, NAME_CHARS),
-        mrr=company.mrr,
+        mrr=None if company.mrr is None else to_cents(company.mrr),
         plan=_trimmed(company.plan, PLAN_CHARS),
         external_id=_trimmed(company.external_id, ID_CHARS),
     )

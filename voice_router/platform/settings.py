@@ -9,13 +9,14 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 from integrations import registry
+from voice_router.platform.config_file import PLACEHOLDER, coerce, read_toml
+from voice_router.platform.config_file import ConfigError as ConfigError
 from voice_router.platform.urls import (
     database_url_problem,
     http_url_problem,
@@ -29,10 +30,6 @@ ENV_PREFIX = "VOICE_ROUTER_"
 CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"  # names the file
 
 _T = TypeVar("_T")
-
-
-class ConfigError(Exception):
-    """A configuration problem, already phrased as one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +114,10 @@ _AT_LEAST = {
     "JiraSettings": {"min_customers": 1, "update_interval_seconds": 0},
     "NotifySettings": {"weekly_top": 0},
 }
+# The largest whole number a setting takes: what an integer column holds. Larger ones were
+# taken and failed where they were used (a process_batch_size of 10**20 as the claim's SQL
+# LIMIT stopped every batch).
+MAX_WHOLE = 2**31 - 1
 # A source's name is the URL segment of its webhook: letters, digits, `-`, `_`, `.`, `~`,
 # as long as the deliveries' `source` column.
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}")
@@ -144,58 +145,20 @@ def _scalar_fields(cls: type) -> dict[str, Any]:
     return {f.name: f for f in fields(cls) if f.name not in _TABLES and f.name != "name"}
 
 
-def _coerce(value: Any, default: Any, where: str) -> Any:
-    """Check a TOML value's type against the field default, or convert an env string."""
-    if isinstance(default, bool):
-        if isinstance(value, str):
-            low = value.strip().lower()
-            if low in ("1", "true", "yes", "on"):
-                return True
-            if low in ("0", "false", "no", "off", ""):
-                return False
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    if isinstance(default, float):
-        if isinstance(value, str):
-            try:
-                return float(value.strip() or 0)
-            except ValueError:
-                raise ConfigError(f"{where}: expected a number, got {value!r}") from None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise ConfigError(f"{where}: expected a number, got {value!r}")
-    if isinstance(default, int):
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                raise ConfigError(f"{where}: expected a whole number, got {value!r}") from None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-    if isinstance(default, tuple):
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-    if isinstance(value, str):
-        return value
-    raise ConfigError(f"{where}: expected a string, got {value!r}")
-
-
 def _build(cls: type[_T], table: Mapping[str, Any], where: _Where, **fixed: Any) -> _T:
     known = _scalar_fields(cls)
     values: dict[str, Any] = dict(fixed)
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key {key!r}")
-        values[key] = _coerce(value, known[key].default, where.of(key))
+        values[key] = coerce(value, known[key].default, where.of(key))
     built = cls(**values)
     for key, least in _AT_LEAST.get(cls.__name__, {}).items():
         if getattr(built, key) < least:
             raise ConfigError(f"{where.of(key)}: must be {least} or more")
+    for key in values:
+        if type(getattr(built, key)) is int and getattr(built, key) > MAX_WHOLE:
+            raise ConfigError(f"{where.of(key)}: must be {MAX_WHOLE:,} or less")
     return built
 
 
@@ -247,9 +210,6 @@ def _source(name: str, table: Any, where: _Where) -> SourceSettings:
     return source
 
 
-PLACEHOLDER = "change-me"  # how deploy/'s example files mark a secret to fill in
-
-
 def _no_placeholders(values: object, where: _Where, keys: tuple[str, ...]) -> None:
     """An example file copied unedited would run on secrets anyone can read in this
     repository (a webhook secret that lets anyone send signed deliveries)."""
@@ -259,6 +219,26 @@ def _no_placeholders(values: object, where: _Where, keys: tuple[str, ...]) -> No
                 f"{where.of(key)}: still the example's placeholder ({PLACEHOLDER}…): "
                 "set a secret of your own"
             )
+
+
+def _jira_credentials(jira: JiraSettings, where: _Where) -> None:
+    """A Jira URL without the credentials its `auth` needs was taken, and failed at the
+    first sync."""
+    if not jira.url.strip():
+        return
+
+    def named(key: str) -> str:  # where the url was given: the file, or a variable
+        given_in_env = key not in where.env and "url" in where.env
+        return f"{ENV_PREFIX}JIRA_{key.upper()}" if given_in_env else where.of(key)
+
+    if not jira.api_token.strip():
+        what = "an API token" if jira.auth == "basic" else "a personal access token"
+        raise ConfigError(f"{named('api_token')}: Jira sync (url is set) needs {what}")
+    if jira.auth == "basic" and not jira.email.strip():
+        raise ConfigError(
+            f'{named("email")}: Jira sync with auth = "basic" needs the e-mail address '
+            "the API token belongs to"
+        )
 
 
 def _no_stray_variables(env: Mapping[str, str]) -> None:
@@ -313,6 +293,7 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
             f"{jira_where.of('url')}: expected the site's address with its scheme, "
             "e.g. https://example.atlassian.net"
         )
+    _jira_credentials(jira, jira_where)
     notify_values, notify_where = _with_env(
         notify_table, env, ENV_PREFIX + "NOTIFY_", NotifySettings, _Where(origin, "[notify]")
     )
@@ -371,28 +352,5 @@ def load_settings(
     file = Path(explicit) if explicit else Path(DEFAULT_CONFIG_FILE)
     data: dict[str, Any] = {}
     if explicit or file.exists():
-        data = _read_toml(file)
+        data = read_toml(file)
     return parse_settings(data, env, str(file))
-
-
-def _read_toml(file: Path) -> dict[str, Any]:
-    """The file's TOML; a UTF-8 byte order mark (Windows Notepad's) is skipped."""
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{file}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{file}: is a directory, not a config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the config file ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{file}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}): "
-            "save it as UTF-8"
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML ({exc})") from None

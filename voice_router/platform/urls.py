@@ -11,6 +11,8 @@ import importlib.util
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from voice_router.platform.config_file import PLACEHOLDER
+
 _DATABASES = "sqlite:///path/voice_router.db or postgresql+psycopg://user:password@host/db"
 _SQLITE = ("sqlite", "sqlite+pysqlite")
 _POSTGRES = ("postgresql", "postgresql+psycopg")
@@ -32,6 +34,8 @@ def database_url_problem(url: str) -> str:
     if name in _SQLITE:
         return ""
     if name in _POSTGRES:
+        if str(parsed.password or "").strip().lower().startswith(PLACEHOLDER):
+            return f"the password is still the example's placeholder ({PLACEHOLDER}…): set your own"
         if importlib.util.find_spec("psycopg") is None:
             return "PostgreSQL needs the psycopg driver: pip install 'voice-router[postgres]'"
         return ""

@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from voice_router.models import MAX_MRR, Account
+from voice_router.models import MAX_MRR, Account, to_cents
 from voice_router.platform import schedule
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
@@ -90,7 +90,7 @@ def parse_mrr(raw: str) -> Decimal | None:
         raise ValueError(f"mrr {raw!r} must be zero or more")
     if mrr > MAX_MRR:
         raise ValueError(f"mrr {raw!r} is over {MAX_MRR:,.0f}")
-    return mrr
+    return to_cents(mrr)
 
 
 class NotCsvText(ValueError):

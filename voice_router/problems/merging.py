@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.models import Note, Problem
+from voice_router.models import Note, Problem, to_cents
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, Conflict, NotFound
 from voice_router.problems import handover, impact, impact_recount
@@ -143,6 +143,7 @@ def add_note(engine: Engine, problem_id: int, body: Any, arr_at_risk: Any, autho
             raise BadRequest("arr_at_risk must be a number") from None
         if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
             raise BadRequest("arr_at_risk must be zero or more (and below 10^12)")
+        amount = to_cents(amount)
     with session_scope(engine) as session:
         _problem(session, problem_id)
         note = Note(problem_id=problem_id, body=body.strip(), author=author, arr_at_risk=amount)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 
 from flask import Flask
 
@@ -11,9 +12,14 @@ from voice_router.platform.db import upgrade
 from voice_router.platform.runtime import Runtime
 from voice_router.platform.schema import require_current
 from voice_router.platform.settings import Settings, load_settings
+from voice_router.platform.startup import stops_with_one_line
 from voice_router.web import bodies, request_ids
 from workers.runtime import RUNNER_PROCESS_FLAG as RUNNER_PROCESS
 from workers.runtime import build_runtime
+
+# gunicorn's exit status for a worker that failed to boot: its master then stops, where any
+# other status had it start the worker again, and print the same line, for ever.
+WORKER_BOOT_ERROR = 3
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -23,12 +29,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     runtime, it leaves running jobs to the caller."""
     runner_wanted = runtime is None
     if runtime is None:
-        runtime = build_runtime(settings or load_settings())
-    logs.configure(runtime.settings)  # JSON lines, secrets masked; once per process
-    if runner_wanted:  # built here (gunicorn): refuse a schema behind this release
-        require_current(runtime.engine)
-    elif runtime.engine.dialect.name == "sqlite":
-        upgrade(runtime.engine)  # the embedded database keeps itself current
+        # Built by a server from the environment (gunicorn's `create_app()`, also without
+        # deploy/gunicorn.conf.py): a bad setting or database is one line, not a traceback.
+        with stops_with_one_line(WORKER_BOOT_ERROR) if settings is None else nullcontext():
+            runtime = build_runtime(settings or load_settings())
+            logs.configure(runtime.settings)  # JSON lines, secrets masked; once per process
+            require_current(runtime.engine)  # refuse a schema behind this release
+    else:
+        logs.configure(runtime.settings)
+        if runtime.engine.dialect.name == "sqlite":
+            upgrade(runtime.engine)  # the embedded database keeps itself current
     app = Flask(__name__)
     app.request_class = bodies.Request  # 413 for any body over the limit, chunked or not
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes

@@ -26,9 +26,20 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class AmountField(DecimalField):
+    """A decimal number that is one: `NaN`, `sNaN` and `Infinity` are not a valid decimal
+    value (WTForms' DecimalField took them, and NumberRange raised on `sNaN`: a 500)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
 class NoteForm(FlaskForm):
     body = TextAreaField("Note", validators=[DataRequired(), Length(max=10000)])
-    arr_at_risk = DecimalField(
+    arr_at_risk = AmountField(
         "ARR at risk (optional)",
         places=None,
         validators=[Optional(), NumberRange(min=0, max=999_999_999_999)],
