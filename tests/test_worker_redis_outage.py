@@ -16,11 +16,21 @@ from sqlmodel import Session, select
 
 from tests.conftest import _truncate_postgres, source_table
 from tests.serving import free_port, wait_until, worker, write_config
-from tests.support import inline_runtime, run_cli
+from tests.support import (
+    JIRA_EMAIL,
+    JIRA_TOKEN,
+    generic_delivery,
+    inline_runtime,
+    receive_generic,
+    run_cli,
+)
 from tests.test_worker import processed, store
 from voice_router.models import Problem
 from voice_router.platform.settings import parse_settings
 
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
+OUTAGE_SECONDS = 32  # long enough for rq's reconnect backoff to reach 32 s between tries
 BACK_WITHIN_SECONDS = 20  # after Redis answers again, new deliveries are processed within
 
 
@@ -105,4 +115,46 @@ def test_a_worker_outlives_redis_going_away_while_a_drain_is_in_hand(
     assert export_counts(runtime.engine) == (610, 610, 50)
     check = run_cli(config, "recompute", "--check")
     assert check.returncode == 0, check.stdout + check.stderr
+    runtime.engine.dispose()
+
+
+def test_a_worker_idle_through_a_redis_restart_is_back_at_work_within_seconds(
+    postgres_database, own_redis, tmp_path, sandbox
+):
+    """While Redis was away rq's reconnect backoff grew to a minute, and its scheduler (which
+    moves a coalesced Jira sync onto its queue when due) died, restarted only by rq's
+    maintenance: after half a minute away, deliveries waited another half minute and
+    Jira syncs up to a minute."""
+    runtime = inline_runtime(settings_on(postgres_database))
+    jira = {"url": sandbox.url, "email": JIRA_EMAIL, "api_token": JIRA_TOKEN}
+    config = write_config(
+        tmp_path / "vr.toml",
+        postgres_database,
+        redis_url=own_redis.url,
+        jira={**jira, "update_interval_seconds": 0},
+    )
+    running = worker(config, tmp_path / "worker.log").start()
+    store(runtime, 10)
+    wait_until(lambda: len(sandbox.issues()) == 1, 60, "the first problem's Jira issue")
+
+    own_redis.stop()
+    time.sleep(OUTAGE_SECONDS)
+    own_redis.start()
+    store(runtime, 10, start=10)
+    receive_generic(
+        runtime.engine, runtime.settings, generic_delivery("T99", "ann@acme.com", ["pain-sso"])
+    )
+    wait_until(
+        lambda: processed(runtime.engine) == 21,
+        BACK_WITHIN_SECONDS,
+        "the worker to process again:\n" + running.output()[-3000:],
+    )
+    wait_until(
+        lambda: len(sandbox.issues()) == 2,
+        BACK_WITHIN_SECONDS,
+        "the new problem's Jira issue:\n" + running.output()[-3000:],
+    )
+    assert running.process is not None and running.process.poll() is None
+    running.stop()
+    assert export_counts(runtime.engine) == (20, 20, 20)
     runtime.engine.dispose()

@@ -41,9 +41,12 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
 BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this many seconds
 # rq restarts its scheduler (which moves jobs whose time came onto their queue) only in its
-# maintenance, by default every 10 minutes; the scheduler dies when Redis goes away.
-MAINTENANCE_SECONDS = 60
-REDIS_RETRY_SECONDS = 5.0  # while Redis is away, the worker tries it again this often
+# maintenance, by default every 10 minutes; the scheduler dies when Redis goes away, and a
+# Jira sync folded into a scheduled job waited for it after Redis came back.
+MAINTENANCE_SECONDS = 10
+# While Redis is away the worker tries it again this often (rq's backoff grows to 60 s: a
+# worker left idle through a Redis restart slept on for up to a minute after it was back).
+REDIS_RETRY_SECONDS = 5.0
 OTHERS_WAIT_SECONDS = 5  # a lane's thread waits this long for a job, then looks again
 STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for its lanes' jobs in flight
 
@@ -53,6 +56,7 @@ class InboxWorker(SimpleWorker):
     move only the inbox's jobs: a delayed Jira sync would then wait for the sweep)."""
 
     scheduled: list[Queue] = []
+    max_connection_wait_time = REDIS_RETRY_SECONDS
     stopping = False  # SIGTERM or SIGINT: rq's loop ends for good
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
