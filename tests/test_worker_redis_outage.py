@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from redis.exceptions import RedisError
 from sqlmodel import Session, select
 
 from tests.conftest import _truncate_postgres, source_table
-from tests.serving import free_port, wait_until, worker, write_config
+from tests.serving import Process, free_port, wait_until, worker, write_config
 from tests.support import (
     JIRA_EMAIL,
     JIRA_TOKEN,
@@ -70,6 +71,20 @@ def own_redis() -> Iterator[RedisServer]:
     server.stop()
 
 
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[Path], Process]]:
+    """`voice-router worker` on a config file, stopped after the test whatever its outcome."""
+    started: list[Process] = []
+
+    def start(config: Path) -> Process:
+        started.append(worker(config, tmp_path / "worker.log").start())
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()
+
+
 def settings_on(postgres_database: str) -> Any:
     _truncate_postgres(postgres_database)
     return parse_settings(
@@ -86,7 +101,7 @@ def export_counts(engine: Any) -> tuple[int, int, int]:
 
 
 def test_a_worker_outlives_redis_going_away_while_a_drain_is_in_hand(
-    postgres_database, own_redis, tmp_path
+    postgres_database, own_redis, tmp_path, start_worker
 ):
     """rq cannot record the end of the drain in hand and leaves its loop: the worker used to
     exit with it, and nothing was processed until someone started it again."""
@@ -95,7 +110,7 @@ def test_a_worker_outlives_redis_going_away_while_a_drain_is_in_hand(
     config = write_config(
         tmp_path / "vr.toml", postgres_database, redis_url=own_redis.url, process_batch_size=50
     )
-    running = worker(config, tmp_path / "worker.log").start()
+    running = start_worker(config)
 
     wait_until(lambda: processed(runtime.engine) > 0, 120, "the drain to start")
     own_redis.stop()
@@ -119,7 +134,7 @@ def test_a_worker_outlives_redis_going_away_while_a_drain_is_in_hand(
 
 
 def test_a_worker_idle_through_a_redis_restart_is_back_at_work_within_seconds(
-    postgres_database, own_redis, tmp_path, sandbox
+    postgres_database, own_redis, tmp_path, sandbox, start_worker
 ):
     """While Redis was away rq's reconnect backoff grew to a minute, and its scheduler (which
     moves a coalesced Jira sync onto its queue when due) died, restarted only by rq's
@@ -133,7 +148,7 @@ def test_a_worker_idle_through_a_redis_restart_is_back_at_work_within_seconds(
         redis_url=own_redis.url,
         jira={**jira, "update_interval_seconds": 0},
     )
-    running = worker(config, tmp_path / "worker.log").start()
+    running = start_worker(config)
     store(runtime, 10)
     wait_until(lambda: len(sandbox.issues()) == 1, 60, "the first problem's Jira issue")
 
