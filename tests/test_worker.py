@@ -37,8 +37,8 @@ def write_config(path: Path, database_url: str, redis_url: str, batch: int) -> P
     return path
 
 
-def store(runtime, count: int) -> None:
-    for i in range(count):
+def store(runtime, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
         delivery = generic_delivery(f"T{i}", f"person{i}@company{i % 50}.com", ["pain-export"])
         receive_generic(runtime.engine, runtime.settings, delivery)
 

@@ -12,11 +12,15 @@ every queue in one thread, the inbox's first, until none has a job.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import signal
 import threading
 import time
+import uuid
 from contextlib import suppress
 from datetime import UTC, datetime
+from types import FrameType
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -37,8 +41,12 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 5.0
 BURST_WAIT_LIMIT = 15.0  # --burst also runs jobs scheduled to start within this many seconds
 # rq restarts its scheduler (which moves jobs whose time came onto their queue) only in its
-# maintenance, by default every 10 minutes; the scheduler dies when Redis goes away.
-MAINTENANCE_SECONDS = 60
+# maintenance, by default every 10 minutes; the scheduler dies when Redis goes away, and a
+# Jira sync folded into a scheduled job waited for it after Redis came back.
+MAINTENANCE_SECONDS = 10
+# While Redis is away the worker tries it again this often (rq's backoff grows to 60 s: a
+# worker left idle through a Redis restart slept on for up to a minute after it was back).
+REDIS_RETRY_SECONDS = 5.0
 OTHERS_WAIT_SECONDS = 5  # a lane's thread waits this long for a job, then looks again
 STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for its lanes' jobs in flight
 
@@ -48,6 +56,12 @@ class InboxWorker(SimpleWorker):
     move only the inbox's jobs: a delayed Jira sync would then wait for the sweep)."""
 
     scheduled: list[Queue] = []
+    max_connection_wait_time = REDIS_RETRY_SECONDS
+    stopping = False  # SIGTERM or SIGINT: rq's loop ends for good
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq leaves it untyped
 
     def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
         own, self.queues = self.queues, self.scheduled or self.queues
@@ -88,24 +102,23 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue.request_drain(own=True)
     sweep_once(runtime, queue)  # its drain request folds into that one
     stop = threading.Event()
-    worker = InboxWorker([queue.inbox], connection=queue.redis)
+    name = uuid.uuid4().hex  # rq's names: the inbox's worker, its lanes' "<name>-jira" …
     if not burst:
-        worker.maintenance_interval = MAINTENANCE_SECONDS
-        worker.scheduled = queue.queues
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
         others = [
             threading.Thread(
-                target=_work_others, args=(queue, lane, f"{worker.name}-{name}", stop), daemon=True
+                target=_work_others, args=(queue, lane, f"{name}-{kind}", stop), daemon=True
             )
-            for name, lane in (("jira", queue.queue), ("messages", queue.messages))
+            for kind, lane in (("jira", queue.queue), ("messages", queue.messages))
         ]
         for thread in others:
             thread.start()
     freeze_loaded()
     try:
         if not burst:
-            worker.work(with_scheduler=True, logging_level="WARNING")
+            _work_inbox(queue, name, stop)
             return
+        worker = InboxWorker([queue.inbox], connection=queue.redis)
         while True:
             _work_off(worker, queue)
             wait = _next_scheduled_in(queue)
@@ -119,6 +132,47 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
             deadline = time.monotonic() + STOP_WAIT_SECONDS
             for thread in others:  # a job still in flight is due again, and found
                 thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _work_inbox(queue: RedisQueue, name: str, stop: threading.Event) -> None:
+    """rq's loop for the inbox, in the main thread, until SIGTERM or SIGINT. rq leaves its loop
+    for good on a Redis error met anywhere but while it waits for a job (recording the end of
+    the drain in hand, a heartbeat): a Redis restart during a drain stopped the whole worker,
+    its sweep and lanes with it, and deliveries waited for someone to start it again. The
+    loop starts again, as a new rq worker with a new scheduler, once Redis answers."""
+    for attempt in itertools.count():
+        worker = InboxWorker(
+            [queue.inbox], connection=queue.redis, name=f"{name}-{attempt}" if attempt else name
+        )
+        worker.maintenance_interval = MAINTENANCE_SECONDS
+        worker.scheduled = queue.queues
+        torn_down = False
+        try:
+            worker.work(with_scheduler=True, logging_level="WARNING")
+            torn_down = True
+        except RedisError:  # its teardown could not tell Redis it stopped
+            pass
+        if worker.stopping:
+            return
+        log.warning("worker.inbox_restarting", extra={"worker": worker.name})
+        if not _redis_answers(queue, stop):
+            return
+        if not torn_down:  # rq's record of it, its command channel
+            with suppress(RedisError):
+                worker.teardown()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+
+
+def _redis_answers(queue: RedisQueue, stop: threading.Event) -> bool:
+    """Wait until Redis answers (True) or SIGTERM or SIGINT comes (False)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    pause = 1.0  # at first: rq may have quit its loop on something else than Redis
+    while not stop.wait(pause):
+        with suppress(RedisError):
+            if queue.redis.ping():
+                return True
+        pause = REDIS_RETRY_SECONDS
+    return False
 
 
 def _work_others(queue: RedisQueue, lane: Queue, name: str, stop: threading.Event) -> None:
