@@ -90,3 +90,23 @@ def test_a_read_outside_a_transaction_hands_its_connection_back_as_it_was_made(d
             assert connection.connection.dbapi_connection.isolation_level is None
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_server_gives_up_on_a_vanished_client_within_about_a_minute(engine):
+    """A worker whose machine vanished mid-batch sends no FIN and no RST: its batch's row
+    locks held the other workers' batches on the same problems until the server's keepalive
+    gave up, about two hours with the operating system's defaults (the server's own
+    setting, not the client's). On our connections the server probes after 30 s idle,
+    every 10 s, three times."""
+    with engine.connect() as connection:
+        shown = {
+            name: connection.exec_driver_sql(f"SHOW {name}").scalar()
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+        }
+        connection.rollback()
+    assert shown == {
+        "tcp_keepalives_idle": "30",
+        "tcp_keepalives_interval": "10",
+        "tcp_keepalives_count": "3",
+    }

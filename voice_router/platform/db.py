@@ -56,6 +56,13 @@ CONNECT_ARGS = {
     "keepalives_count": 3,
 }
 
+SESSION_SETTINGS = (
+    "SET plan_cache_mode = force_custom_plan; "
+    f"SET tcp_keepalives_idle = {CONNECT_ARGS['keepalives_idle']}; "
+    f"SET tcp_keepalives_interval = {CONNECT_ARGS['keepalives_interval']}; "
+    f"SET tcp_keepalives_count = {CONNECT_ARGS['keepalives_count']}"
+)
+
 
 def make_engine(database_url: str) -> Engine:
     """The process's engine. Errors never show the values bound into a statement
@@ -147,11 +154,16 @@ def _postgres_session(
     """psycopg prepares a statement run five times on a connection, and PostgreSQL may then
     keep one generic plan for it. For a batch's `ticket_id IN (…500 values…)` lookups, a
     plan made while the table was small turned 3 ms into 200 ms once it had grown: plan
-    every execution for its values (prepared statements still skip the parsing)."""
+    every execution for its values (prepared statements still skip the parsing).
+
+    The server probes the connection as the client does (CONNECT_ARGS): a worker whose
+    machine vanished mid-batch (no FIN, no RST) held its batch's row locks, and the other
+    workers' batches on the same problems waited, until the server's own keepalive gave up,
+    about two hours with the operating system's defaults; now about a minute."""
     autocommit = dbapi_connection.autocommit
     dbapi_connection.autocommit = True
     try:
-        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.execute(SESSION_SETTINGS)
     finally:
         dbapi_connection.autocommit = autocommit
 
