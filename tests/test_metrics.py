@@ -326,3 +326,24 @@ def test_counts_from_two_web_processes_add_up_exactly(server):
     assert post_generic(server.base, f"T{uuid.uuid4().hex[:8]}") == 202
     for _ in range(4):
         assert deliveries(scrape(server.get), "generic", "accepted") == sent + 1
+
+
+def test_a_multiprocess_directory_not_made_yet_is_made_at_first_use(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR naming a directory nobody made (plain gunicorn, which does
+    not make it as deploy/gunicorn.conf.py does): every process stopped with
+    FileNotFoundError as it first counted something."""
+    directory = tmp_path / "not" / "made"
+    counted = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from voice_router.platform import metrics; "
+            "metrics.DELIVERIES.labels(source='generic', outcome='accepted').inc()",
+        ],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert counted.returncode == 0, counted.stderr[-2000:]
+    assert any(directory.glob("counter_*.db"))

@@ -44,6 +44,18 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+def _multiprocess_dir_made() -> None:
+    """prometheus_client writes each counter to a file in PROMETHEUS_MULTIPROC_DIR from its
+    first use, and fails when the directory is not there: under plain gunicorn (which makes
+    none: deploy/gunicorn.conf.py does) every web process stopped on its first webhook."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+
+
+_multiprocess_dir_made()
+
 DELIVERY_OUTCOMES = (
     "accepted",
     "duplicate",
