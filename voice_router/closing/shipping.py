@@ -165,9 +165,7 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     news) is not sent. True when messages were owed: the caller tells the sender, else they
     waited for its next sweep."""
     with session_scope(engine) as session:
-        above = impact.ancestors(session, [merged_id]) - {merged_id}
-        found = [session.get(Problem, problem_id) for problem_id in above]
-        survivor = next((p for p in found if p is not None and p.merged_into_id is None), None)
+        survivor = impact.survivor_of(session, merged_id)
         if survivor is not None and survivor.status == "regressed":
             return regression.warn_after_merge(session, survivor.id, merged_id)
         if survivor is None or survivor.status != "shipped":

@@ -117,6 +117,16 @@ def ancestors(session: Session, problem_ids: Iterable[int]) -> set[int]:
     return ancestors_in(merge_parents(session), problem_ids)
 
 
+def survivor_of(session: Session, problem_id: int) -> Problem | None:
+    """The problem at the top of the merge chain this one was merged into (None when it
+    stands alone)."""
+    for above in sorted(ancestors(session, [problem_id]) - {problem_id}):
+        problem = session.get(Problem, above)
+        if problem is not None and problem.merged_into_id is None:
+            return problem
+    return None
+
+
 def _owner_chunks(groups: Mapping[int, Sequence[int]], size: int = 400) -> Iterator[sa.Subquery]:
     """(owner, member) rows: each owner with every member of its group, in chunks small
     enough for SQLite's limit on compound SELECTs."""

@@ -31,7 +31,7 @@ from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems.handover import hand_over
-from voice_router.problems.impact import ancestors, merge_group
+from voice_router.problems.impact import merge_group, survivor_of
 from voice_router.problems.issue_labels import problem_label
 from voice_router.tracker import search
 from voice_router.tracker.rows import holder_of, load, store, store_if_no_issue
@@ -62,7 +62,8 @@ def create_or_adopt(
     """`fields`: the whole create (summary, description, labels, ...), project and type
     added here; `install`: this install's name, in the per-problem label."""
     jira = settings.jira
-    if _merged_create_on_its_way(engine, problem.id):
+    merged = _merged_into(engine, problem.id)
+    if _create_on_its_way(engine, merged):
         # The issue that create makes comes to this problem when it lands (_hand_up): a
         # create of its own now would leave the group two open issues.
         log.info("jira.sync.awaiting_merged_create", extra={"problem_id": problem.id})
@@ -71,7 +72,7 @@ def create_or_adopt(
     found = unheld(engine, problem.id, labelled)
     if found:
         return adopt(engine, settings, client, problem.id, found, install)
-    for member in lost_creates(engine, problem.id):
+    for member in merged_lost_creates(engine, merged):
         key = settle_lost_create(engine, settings, client, member, install)
         if key is not None:
             return CreateStep("adopted", key)
@@ -117,17 +118,22 @@ def create_or_adopt(
     return CreateStep("created", created.key)
 
 
-def _merged_create_on_its_way(engine: Engine, problem_id: int) -> bool:
-    """Whether a problem merged into this one sent a create that has not answered yet (and
-    may still: within CONFIRM_WINDOW)."""
+def _merged_into(engine: Engine, problem_id: int) -> list[int]:
+    """The problems merged into this one, directly or through others."""
+    with Session(engine) as session:
+        return [i for i in merge_group(session, problem_id) if i != problem_id]
+
+
+def _create_on_its_way(engine: Engine, problem_ids: list[int]) -> bool:
+    """Whether one of these problems (merged into the one syncing) sent a create that has
+    not answered yet (and may still: within CONFIRM_WINDOW)."""
+    if not problem_ids:
+        return False
     since = utcnow() - CONFIRM_WINDOW
     with Session(engine) as session:
-        others = [i for i in merge_group(session, problem_id) if i != problem_id]
-        if not others:
-            return False
         sent = session.exec(
             select(Problem.id).where(
-                col(Problem.id).in_(others),
+                col(Problem.id).in_(problem_ids),
                 col(Problem.jira_key).is_(None),
                 col(Problem.jira_create_sent_at) > since,
             )
@@ -135,18 +141,11 @@ def _merged_create_on_its_way(engine: Engine, problem_id: int) -> bool:
     return sent is not None
 
 
-def lost_creates(engine: Engine, problem_id: int) -> list[int]:
-    """The problems merged into this one whose create never answered (the window waited out
-    by _merged_create_on_its_way is over: the answer was lost, not slow)."""
-    with Session(engine) as session:
-        others = [i for i in merge_group(session, problem_id) if i != problem_id]
-    return merged_lost_creates(engine, others)
-
-
 def merged_lost_creates(engine: Engine, problem_ids: Iterable[int]) -> list[int]:
     """Those of `problem_ids` that are merged and sent a create whose answer was lost: no
-    issue, and an intent older than CONFIRM_WINDOW (a create still on its way may yet land
-    on the problem, which must not hold an issue another holds)."""
+    issue, and an intent older than CONFIRM_WINDOW (the window _create_on_its_way waits
+    out; a create still on its way may yet land on the problem, which must not hold an
+    issue another holds)."""
     ids = sorted(set(problem_ids))
     if not ids:
         return []
@@ -198,11 +197,8 @@ def settle_lost_create(
 def _survivor_issue(engine: Engine, problem_id: int) -> str | None:
     """The issue of the survivor at the top of the problem's merge group, if it has one."""
     with Session(engine) as session:
-        above = sorted(ancestors(session, [problem_id]) - {problem_id})
-        for candidate in (session.get(Problem, i) for i in above):
-            if candidate is not None and candidate.merged_into_id is None:
-                return candidate.jira_key
-    return None
+        survivor = survivor_of(session, problem_id)
+        return survivor.jira_key if survivor is not None else None
 
 
 def _hand_up(engine: Engine, settings: Settings, problem_id: int) -> int | None:
@@ -214,11 +210,7 @@ def _hand_up(engine: Engine, settings: Settings, problem_id: int) -> int | None:
         problem = session.get(Problem, problem_id)
         if problem is None or problem.merged_into_id is None or problem.jira_key is None:
             return None
-        above = sorted(ancestors(session, [problem_id]) - {problem_id})
-        survivor = next(
-            (p for p in (session.get(Problem, i) for i in above) if p and p.merged_into_id is None),
-            None,
-        )
+        survivor = survivor_of(session, problem_id)
         if survivor is None or survivor.jira_key is not None:
             return None
         hand_over(session, problem, survivor)
