@@ -25,9 +25,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voice_router.intake.statements import COLUMNS, Row
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 FORMAT = "voice-router-spool/1"
 SUFFIX = ".json"
@@ -46,6 +49,13 @@ def directory_of(database: str) -> Path | None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(f"{database}.spool")
+
+
+def of_engine(engine: Engine) -> Path | None:
+    """The spool of the engine's database: SQLite on a file has one, nothing else does."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return directory_of(engine.url.database or "")
 
 
 def write(directory: Path, rows: Sequence[Row]) -> Path:

@@ -31,9 +31,7 @@ class SpoolForget:
     """forget_chain.Beside for SQLite's spool; inert off SQLite or for an in-memory file."""
 
     def __init__(self, engine: Engine, preview: bool = False) -> None:
-        self.directory = None
-        if engine.dialect.name == "sqlite":
-            self.directory = spool.directory_of(engine.url.database or "")
+        self.directory = spool.of_engine(engine)
         self.preview = preview
         self.taken: list[Path] = []
         self.files: dict[Path, list[Row]] = {}

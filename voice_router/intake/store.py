@@ -227,8 +227,7 @@ class GroupCommit:
         with self._lock:
             if self.writers is None:
                 self.writers = Writers(engine)
-                if engine.dialect.name == "sqlite":
-                    self.spool_dir = spool.directory_of(engine.url.database or "")
+                self.spool_dir = spool.of_engine(engine)
             lead = self._writers < self.max_writers
             if lead:
                 self._writers += 1

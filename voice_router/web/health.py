@@ -112,7 +112,7 @@ def readyz() -> ResponseReturnValue:
     if failed:
         log.warning("health.not_ready", extra={"failed": failed})
     body: dict[str, object] = {"ready": not failed, "checks": checks, "failed": failed}
-    directory = _spool_of(found.engine)
+    directory = spool.of_engine(found.engine)
     waiting = spool.state(directory) if directory is not None else spool.State()
     if waiting.waiting or waiting.corrupt:  # told, never a reason to leave the rotation
         body["spool"] = asdict(waiting)
@@ -127,19 +127,12 @@ def metrics_view() -> ResponseReturnValue:
         from workers.metrics import queue_gauges
 
         checks["redis"] = functools.partial(queue_gauges, found.redis)
-    directory = _spool_of(found.engine)
+    directory = spool.of_engine(found.engine)
     if directory is not None:
         checks["spool"] = functools.partial(_spool_gauges, directory)
     state = metrics.StateCollector(found.engine, checks)
     text, content_type = metrics.generate(state)
     return Response(text, content_type=content_type)
-
-
-def _spool_of(engine: Engine) -> Path | None:
-    """SQLite on a file: its spool (intake/spool.py); None otherwise."""
-    if engine.dialect.name != "sqlite":
-        return None
-    return spool.directory_of(engine.url.database or "")
 
 
 def _spool_gauges(directory: Path) -> list[Metric]:

@@ -43,9 +43,7 @@ def take_in(engine: Engine) -> TakenIn:
     next drain takes the rest). Nothing to do off SQLite or with no spool. The database's
     own errors (locked, I/O) propagate, leaving the files for the next try."""
     taken = TakenIn()
-    if engine.dialect.name != "sqlite":
-        return taken
-    directory = spool.directory_of(engine.url.database or "")
+    directory = spool.of_engine(engine)
     if directory is None:
         return taken
     for path in spool.waiting(directory)[:FILES_PER_PASS]:
