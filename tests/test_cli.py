@@ -255,6 +255,10 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     assert "SSO login loop" in first
     # Maria (two helpdesks), Dev, Tom, Li, Sam, Anna; accounts Acme, Globex, Initech, Umbrella
     assert first.split()[4:6] == ["6", "4"]
+    # The samples are moved to the last days, so each one's ticket counts in the 7-day trend
+    # (with their written dates of March 2026 every row read +0).
+    rows = [line.split() for line in table if re.match(r"^ *\d+  ", line)]
+    assert len(rows) == 4 and all(row[-1] == f"+{row[-2]}" for row in rows), table
     assert "using the built-in Jira sandbox" in result.output
     issues = re.findall(r"^  (PROD-\d+) +(.+)$", result.output, re.MULTILINE)
     assert sorted(title for _, title in issues) == [  # one issue per problem
@@ -264,7 +268,7 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
         "SSO login loop",
     ]
     assert len({key for key, _ in issues}) == 4
-    assert "|6|4|4,500|7|" in result.output  # the block written into the top issue
+    assert "|6|4|4,500|7|+7|+7|" in result.output  # the block written into the top issue
     after = result.output.split("is now shipped. Who tells whom:")[1]
     assert "  carol@support.example\n    - Maria Lopez at Acme Corp" in after
     assert after.count("    - ") == 6  # one line per customer, none twice
@@ -451,3 +455,25 @@ def test_help_loads_no_database_library():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "Usage:" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_demo_samples_move_together_to_the_last_days():
+    """Every moment of every sample moves by one amount, ISO strings and Unix seconds alike,
+    keeping each one's form; a 0 that means "never" stays 0."""
+    from datetime import UTC, datetime, timedelta
+
+    from voice_router.demo import _moments, recent, sample_files
+
+    samples = list(sample_files())
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    moved = recent(samples, now)
+    before = [sorted(_moments(s["body"])) for _, _, s in samples]
+    after = [sorted(_moments(s["body"])) for _, _, s in moved]
+    pairs = zip(before, after, strict=True)
+    shifts = {b - a for old, new in pairs for a, b in zip(old, new, strict=True)}
+    assert len(shifts) == 1 and max(max(m) for m in after) == now - timedelta(hours=1)
+    kinds = {kind for kind, _, s in samples if list(_moments(s["body"]))}
+    assert kinds == set(registry.kinds())  # no helpdesk's sample left in March
+    text = json.dumps([s["body"] for _, _, s in moved])
+    assert '"delivered_at": 0' in text and "2026-12-0" in text
+    assert not re.search(r"2026-03-\d\dT", text)

@@ -4,6 +4,7 @@ HTTP endpoint of a throwaway instance, processed, and the problems printed by im
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import tempfile
 import threading
@@ -11,6 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,56 @@ def sample_files() -> Iterator[tuple[str, str, Any]]:
         for item in sorted(folder.iterdir(), key=lambda p: p.name):
             if item.name.endswith(".json"):
                 yield kind, item.name, json.loads(item.read_text(encoding="utf-8"))
+
+
+# A moment in a sample: an ISO 8601 string, or Unix seconds under a key naming a moment
+# (0 there means "never", as Intercom's `delivered_at`).
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+EPOCH_KEY = re.compile(r"(_at|At)$")
+
+
+def _is_epoch(value: Any, key: str) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and value >= 1_000_000_000 and EPOCH_KEY.search(key) is not None
+
+
+def _moments(value: Any, key: str = "") -> Iterator[datetime]:
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield from _moments(item, name)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _moments(item, key)
+    elif isinstance(value, str) and ISO_MOMENT.match(value):
+        yield datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif _is_epoch(value, key):
+        yield datetime.fromtimestamp(value, UTC)
+
+
+def _shifted(value: Any, by: timedelta, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {name: _shifted(item, by, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_shifted(item, by, key) for item in value]
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")) + by
+        text = moment.isoformat(timespec="seconds")
+        return text.replace("+00:00", "Z") if value.endswith("Z") else text
+    if _is_epoch(value, key):
+        return value + int(by.total_seconds())
+    return value
+
+
+def recent(samples: list[tuple[str, str, Any]], now: datetime) -> list[tuple[str, str, Any]]:
+    """The samples moved in time as one, so the latest report was an hour before `now` and
+    the days between them stay as written: the problems' 7-day trends then show the
+    samples, as a new user's first table should (their dates alone fall out of any week)."""
+    latest = max(m for _, _, sample in samples for m in _moments(sample["body"]))
+    by = timedelta(seconds=int((now - timedelta(hours=1) - latest).total_seconds()))
+    return [
+        (kind, name, {**sample, "body": _shifted(sample["body"], by)})
+        for kind, name, sample in samples
+    ]
 
 
 DEMO_JIRA_EMAIL = "voice-router@demo.invalid"
@@ -173,7 +225,7 @@ def run_demo(keep: Path | None = None) -> None:
         )
         with serving(app) as base:
             click.echo(f"posting signed sample webhooks to {base}/webhooks/<source>")
-            for kind, name, sample in sample_files():
+            for kind, name, sample in recent(list(sample_files()), datetime.now(UTC)):
                 status = post_sample(base, kind, settings.sources[kind].secret, sample)
                 click.echo(f"  {kind:<10} {name:<40} -> {status}")
             runner.settle()  # processed, and each problem's Jira issue written
