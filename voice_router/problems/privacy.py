@@ -147,6 +147,8 @@ def _forget_once(
             if beside is not None:
                 beside.begin(session)
             _erase_person(session, email, report, scanned, beside)
+            if beside is not None and not dry_run:
+                beside.write()
             report.spool_unreadable = beside.unreadable if beside is not None else 0
             audit.details = json.dumps(report.details(), sort_keys=True)
             session.add(audit)
