@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from integrations import registry
 from jira_sandbox import JiraSandbox
 
@@ -275,3 +277,19 @@ def spooled_row(delivery: dict[str, Any]) -> dict[str, Any]:
         "received_at": now,
         "next_attempt_at": now,
     }
+
+
+def lock_waiters(connection: Any, query: str = "%") -> int:
+    """PostgreSQL: how many sessions of this database wait for a lock now, running a
+    statement LIKE `query`. pg_stat_activity is read once a transaction: each call clears
+    the snapshot, so a loop sees sessions that began waiting since its first look."""
+    connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+    return int(
+        connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database() AND query LIKE :query"
+            ),
+            {"query": query},
+        ).scalar_one()
+    )

@@ -12,7 +12,14 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import Session, SQLModel, col, select
 
-from tests.support import by_key, config_file, generic_delivery, post_signed, token
+from tests.support import (
+    by_key,
+    config_file,
+    generic_delivery,
+    lock_waiters,
+    post_signed,
+    token,
+)
 from voice_router.cli import cli
 from voice_router.demo import sample_files
 from voice_router.intake import processing
@@ -419,15 +426,7 @@ def test_forget_meeting_a_drain_batch_of_the_persons_deliveries_starts_again(cli
             eraser.start()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:  # until forget waits for the claimed row
-                # pg_stat_activity is read once a transaction: a fresh look each time round.
-                batch.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-                waiting = batch.execute(
-                    sa.text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()"
-                    )
-                ).scalar_one()
-                if waiting:
+                if lock_waiters(batch):
                     break
                 time.sleep(0.05)
             else:

@@ -14,10 +14,13 @@ from sqlmodel import Session, select
 from tests.test_forget import EMAIL, dump, run, seed
 from voice_router.models import Outbound, PainPoint
 
-# A write to a table that holds the person (or an audit of forgetting them), or a lock on it.
+# A write to a table that holds the person (or an audit of forgetting them), or a lock on it
+# that processing or intake would wait for. Not ROW EXCLUSIVE: every processing batch takes
+# it (and any INSERT or UPDATE does), it makes nobody wait but forget.
 WRITES_THEIRS = re.compile(
     r"^\s*(?:update|delete\s+from|insert\s+into|lock\s+table)\s+"
-    r"(?:customer|customeridentity|painpoint|account|outbound|auditentry|note|problemvector)\b",
+    r"(?:customer|customeridentity|painpoint|account|outbound|auditentry|note|problemvector)\b"
+    r"(?!.*\bin\s+row\s+exclusive\s+mode)",
     re.IGNORECASE,
 )
 

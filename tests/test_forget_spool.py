@@ -4,16 +4,21 @@ file it cannot read is named in what it prints (voice_router/intake/spool_forget
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlmodel import Session, select
 
 from tests.support import config_file, generic_delivery, post_signed, spooled_row
 from voice_router.cli import cli
 from voice_router.intake import processing, spool
 from voice_router.intake.processing.spooled import FILES_PER_PASS
+from voice_router.models import Customer
 from voice_router.problems.privacy import FORGOTTEN_BODY
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -104,3 +109,45 @@ def test_the_preview_counts_her_spooled_deliveries_and_the_unreadable_files(
     assert f"1 spool file(s) in {directory / spool.CORRUPT} that cannot be read (or" in preview
     assert "nothing erased" in result.output
     assert len(mentions_her(directory)) == 2  # untouched
+
+
+# `voice-router forget` in a process of its own, which dies (SIGKILL, as a power cut or the
+# OOM killer would end it) the moment it first puts a file in place in `corrupt/`.
+DIES_AT_CORRUPT_REWRITE = """
+import os, signal, sys
+rename = os.rename
+def dying(source, target, *args, **kwargs):
+    if os.sep + "corrupt" + os.sep in os.fspath(target):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return rename(source, target, *args, **kwargs)
+os.rename = dying
+from voice_router.cli import cli
+cli(sys.argv[1:])
+"""
+
+
+def test_forget_killed_as_it_rewrites_a_corrupt_file_never_leaves_her_there_behind_erased_tables(
+    tmp_path, settings, client, runtime, database_url
+):
+    assert post_signed(client, "generic", maria("M-1")).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    directory = spool.directory_of(database_url.removeprefix("sqlite:///"))
+    assert directory is not None
+    (directory / spool.CORRUPT).mkdir(parents=True)
+    refused = spool.write(directory / spool.CORRUPT, [spooled_row(maria("M-3"))])
+    config = config_file(tmp_path, settings.database_url)
+    command = ["--config", str(config), "forget", EMAIL, "--yes"]
+    child = subprocess.run(
+        [sys.executable, "-c", DIES_AT_CORRUPT_REWRITE, *command],
+        capture_output=True,
+        check=False,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert mentions_her(directory) == [refused.name]  # the file as it was ...
+    with Session(runtime.engine) as session:  # ... and so are the tables: nothing erased
+        assert session.exec(select(Customer).where(Customer.email == EMAIL)).one()
+    result = run(tmp_path, settings, "forget", EMAIL, "--yes")  # as the operator would
+    assert result.exit_code == 0, result.output
+    assert mentions_her(directory) == []
+    with Session(runtime.engine) as session:
+        assert session.exec(select(Customer).where(Customer.email == EMAIL)).all() == []

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from tests.support import by_key, generic_delivery, post_signed, token
+from tests.support import by_key, generic_delivery, lock_waiters, post_signed, token
 from voice_router.models import Problem
 from voice_router.problems import impact_check
 
@@ -74,15 +74,7 @@ def waiting_on_locks(runtime: Any, expected: int) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     with runtime.engine.connect() as connection:
         while time.monotonic() < deadline:
-            # pg_stat_activity is read once a transaction: a fresh look each time round.
-            connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-            waiting = connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            ).scalar_one()
-            if waiting >= expected:
+            if lock_waiters(connection) >= expected:
                 return
             time.sleep(0.05)
     raise AssertionError(f"{expected} requests never waited on the held rows")

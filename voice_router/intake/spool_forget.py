@@ -5,9 +5,16 @@ takes every waiting file into the table in its own transaction (removed after it
 so they are erased there with the rest. Files in `corrupt/` are never taken in: each one
 that can be read is looked through as the table is (`delivery_erasure.scan_rows`): the
 person's deliveries become stubs, their address is cut out of anybody else's, and the file
-is rewritten after the commit. A file that cannot be read (or rewritten) is left as it is
-and counted (`unreadable`), for the command to say where it is. The preview reads the
-waiting files as well and writes nothing.
+is rewritten (whole or not at all, spool.rewrite) *before* the commit, still under the write
+lock. A crash at any point then leaves either the tables not erased (the transaction rolls
+back; run forget again) or the files erased already: never the person's data in a file
+after the tables say they were forgotten. Rewritten after the commit, outside the lock, a
+crash in between left the files as they were, and a second forget that read a file before
+the first had rewritten it wrote the first person's deliveries back. A file taken in whose
+removal a crash prevents holds only deliveries the table has already (stubs, for the
+person's): the next drain drops them as duplicates and removes it. A file that cannot be
+read (or rewritten) is left as it is and counted (`unreadable`), for the command to say
+where it is. The preview reads the waiting files as well and writes nothing.
 """
 
 from __future__ import annotations
@@ -77,19 +84,23 @@ class SpoolForget:
             self.erased.add(places[n])
         return new
 
-    def committed(self) -> None:
-        for path in self.taken:
-            spool.remove(path)
+    def write(self) -> None:
+        """The `corrupt/` files the person was erased from, rewritten now: in the erasure's
+        transaction, before its commit."""
         for path in sorted(self.changed):
             try:
                 spool.rewrite(path, self.files[path])
-            except OSError as exc:  # the tables are erased already: say what is left
+            except OSError as exc:  # the tables are erased all the same: say what is left
                 log.error(
                     "privacy.spool_rewrite_failed", extra={"file": str(path), "error": str(exc)}
                 )
                 self.unreadable_files.append(path)
                 continue
             log.info("privacy.spool_file_rewritten", extra={"file": str(path)})
+
+    def committed(self) -> None:
+        for path in self.taken:
+            spool.remove(path)
 
     def _reset(self) -> None:
         self.taken, self.files, self.unreadable_files = [], {}, []

@@ -40,8 +40,9 @@ def follow(session: Session, email: str, visit: Callable[[str, Ids], Ids]) -> No
 class Beside(Protocol):
     """Deliveries forget also reaches outside the tables: SQLite's spool
     (intake/spool_forget.py). The erasure calls `begin` in its transaction once it holds the
-    locks, `person` for each address it follows, before anything of theirs is erased, and
-    `committed` after its commit; the preview calls `person` alone."""
+    locks, `person` for each address it follows, before anything of theirs is erased,
+    `write` once it erased them all, before its commit (not on a dry run), and `committed`
+    after its commit; the preview calls `person` alone."""
 
     @property
     def unreadable(self) -> int:
@@ -52,6 +53,11 @@ class Beside(Protocol):
 
     def person(self, email: str, names: set[str], known_ids: dict[str, set[str]]) -> int:
         """Erase (or, for a preview, count) what is theirs; how many deliveries, once each."""
+        ...
+
+    def write(self) -> None:
+        """Write what `person` erased, before the commit: a crash then never leaves it
+        unwritten behind tables that say the person is forgotten."""
         ...
 
     def committed(self) -> None: ...

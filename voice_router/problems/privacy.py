@@ -13,8 +13,6 @@ customer, since anywhere else it may be a namesake's.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import time
@@ -47,6 +45,7 @@ from voice_router.problems.delivery_erasure import (
     scan_deliveries,
 )
 from voice_router.problems.forget_chain import Beside, Ids, follow, holding
+from voice_router.problems.forget_late import stamp, subject_hash
 from voice_router.problems.forget_report import ForgetReport
 from voice_router.problems.forget_rows import cancel_notes, forget_accounts
 from voice_router.problems.mentions import FORGOTTEN, Mentions
@@ -67,10 +66,6 @@ Query = TypeVar("Query", bound=sa.Select[Any])
 
 
 DEADLOCK_TRIES = 5
-
-
-def subject_hash(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 def normalise_email(email: str) -> str:
@@ -146,9 +141,11 @@ def _forget_once(
             audit = _begin(session, email, actor, sqlite)
             if beside is not None:
                 beside.begin(session)
-            _erase_person(session, email, report, scanned, beside)
+            followed = _erase_person(session, email, report, scanned, beside)
+            if beside is not None and not dry_run:
+                beside.write()
             report.spool_unreadable = beside.unreadable if beside is not None else 0
-            audit.details = json.dumps(report.details(), sort_keys=True)
+            stamp(audit, report.details(), email, followed)  # forget_late: what comes late
             session.add(audit)
             session.flush()
             report.audit_id = None if dry_run else audit.id
@@ -215,11 +212,13 @@ def _scanned(engine: Engine, email: str) -> Scan:
 
 def _erase_person(
     session: Session, email: str, report: ForgetReport, scanned: Scan | None, beside: Beside | None
-) -> None:
+) -> list[str]:
     """The person under the address given, then under each address their customer rows
-    hold now (forget_chain: a former address finds them)."""
+    hold now (forget_chain: a former address finds them); those addresses."""
+    addresses: list[str] = []
 
     def erase(address: str, held: Ids) -> Ids:
+        addresses.append(address)
         if not held:  # the address given: the preview's reading of the deliveries serves
             return _erase(session, address, report, scanned, beside)
         part = ForgetReport()
@@ -228,6 +227,7 @@ def _erase_person(
         return found
 
     follow(session, email, erase)
+    return addresses
 
 
 def _erase(

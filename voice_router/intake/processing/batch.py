@@ -27,13 +27,20 @@ from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.platform.upsert import among
-from voice_router.problems import customer_merge, impact, impact_delta
-from voice_router.problems.identity import Directory
+from voice_router.problems import customer_merge, forget_late, impact, impact_delta
+from voice_router.problems.identity import Directory, email_of
 from voice_router.problems.painpoints import Attacher
 from voice_router.tracker.events import JiraOutcome, apply_event
 
 Parsed = dict[int, list[PainPointEvent] | Exception]
-CLAIMED = (TABLE.c.id, TABLE.c.source, TABLE.c.kind, TABLE.c.headers, TABLE.c.body)
+CLAIMED = (
+    TABLE.c.id,
+    TABLE.c.source,
+    TABLE.c.kind,
+    TABLE.c.headers,
+    TABLE.c.body,
+    TABLE.c.received_at,
+)
 # A claimed delivery as a named tuple: a batch reads each one's fields about twenty times,
 # and a Row reads a field by name through `__getattr__` (0.3 µs).
 Claimed = namedtuple(  # type: ignore[misc]  # fields named at run time, from CLAIMED
@@ -88,6 +95,10 @@ def run(
     result = BatchResult()
     contended: set[str] = set()
     with session_scope(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # A forget running now ends first (SQLite: the write lock did that), so what it
+            # stamped is seen below (forget_late), before this holds any of its deliveries.
+            session.execute(sa.text("LOCK TABLE customer IN ROW EXCLUSIVE MODE"))
         deliveries = claim(session, limit, only)
         if not deliveries:  # every drain ends on one: nothing below has anything to do
             return result
@@ -101,6 +112,7 @@ def run(
                 record_failure(session, settings, delivery, failure, result)
             else:
                 good.append(delivery)
+        good = _not_forgotten(session, good, parsed)
         jira = JiraOutcome()
         free, busy = _tickets_free(session, good, parsed)
         attachers = _attachers(session, settings, free, parsed)
@@ -166,6 +178,24 @@ def parse(settings: Settings, deliveries: Sequence[Any]) -> Parsed:
 def _events(parsed: Parsed, delivery: Any) -> list[PainPointEvent]:
     events = parsed.get(delivery.id, [])
     return [] if isinstance(events, Exception) else events
+
+
+def _not_forgotten(session: Session, deliveries: list[Any], parsed: Parsed) -> list[Any]:
+    """Those not received before a forget of a customer they name ended; those that were
+    become stubs, unapplied (forget_late)."""
+    received = {
+        d.id: (d.received_at, emails)
+        for d in deliveries
+        if (emails := {e for e in map(email_of, _people(parsed, d)) if e})
+    }
+    late = forget_late.received_before(session, received)
+    if late:
+        forget_late.stub(session, late)
+    return [d for d in deliveries if d.id not in late]
+
+
+def _people(parsed: Parsed, delivery: Any) -> list[Any]:
+    return [event.customer for event in _events(parsed, delivery)]
 
 
 def _attachers(

@@ -1,0 +1,124 @@
+"""A webhook received while `voice-router forget` runs is erased too: the person asked to be
+forgotten before it came in. Forget runs as the operator runs it (a process of its own) and
+is held mid-way by something it really waits for; the delivery comes in through the web app
+meanwhile, and processing afterwards stubs it, unapplied (problems/forget_late.py). One
+received after forget ended is new data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support import config_file, generic_delivery, lock_waiters, post_signed
+from tests.test_forget import dump
+from voice_router.intake import processing, spool
+from voice_router.problems.privacy import FORGOTTEN_BODY
+
+EMAIL = "maria.lopez@acme-corp.com"
+
+
+def maria(ticket: str) -> dict[str, Any]:
+    return generic_delivery(ticket, EMAIL, ["pain-export"], name="Maria Lopez")
+
+
+@pytest.fixture
+def intake(settings):  # type: ignore[no-untyped-def]
+    """The web app with the embedded queue (signals only: this test drains by itself)."""
+    from voice_router.web import create_app
+    from workers.runtime import build_runtime
+
+    runtime = build_runtime(settings)
+    yield create_app(runtime=runtime).test_client(), runtime
+    runtime.engine.dispose()
+
+
+def forget_process(tmp_path: Path, database_url: str) -> subprocess.Popen[bytes]:
+    config = config_file(tmp_path, database_url)
+    command = ["-m", "voice_router", "--config", str(config), "forget", EMAIL, "--yes"]
+    return subprocess.Popen([sys.executable, *command], stderr=subprocess.PIPE)
+
+
+@contextmanager
+def forget_held_sqlite(tmp_path: Path, database_url: str) -> Iterator[None]:
+    """Forget holding SQLite's write lock: it reads the files in `corrupt/` once it holds it,
+    and one of them is a pipe nobody has written to yet."""
+    directory = spool.directory_of(database_url.removeprefix("sqlite:///"))
+    assert directory is not None
+    (directory / spool.CORRUPT).mkdir(parents=True)
+    pipe = directory / spool.CORRUPT / "00000000000000000000-pipe.json"
+    os.mkfifo(pipe)
+    eraser = forget_process(tmp_path, database_url)
+    deadline = time.monotonic() + 60
+    while True:  # until forget opened the pipe to read it, holding the lock
+        try:
+            writer = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:  # ENXIO: no reader yet
+            assert eraser.poll() is None, eraser.communicate()[1]
+            assert time.monotonic() < deadline, "forget never read the spool's corrupt files"
+            time.sleep(0.05)
+    yield
+    os.write(writer, b"not a spool file")
+    os.close(writer)
+    assert eraser.wait(60) == 0, eraser.communicate()[1]
+
+
+@contextmanager
+def forget_held_postgres(tmp_path: Path, database_url: str, engine: Any) -> Iterator[None]:
+    """Forget in its transaction, having read the deliveries: it waits to stub her first one,
+    which a batch of another worker holds."""
+    outside = sa.create_engine(engine.url)
+    try:
+        with outside.connect() as batch:
+            batch.execute(sa.text("SELECT id FROM delivery FOR UPDATE"))
+            eraser = forget_process(tmp_path, database_url)
+            deadline = time.monotonic() + 60
+            while not lock_waiters(batch, "UPDATE delivery%"):  # until forget waits for it
+                assert eraser.poll() is None, eraser.communicate()[1]
+                assert time.monotonic() < deadline, "forget never waited for the held delivery"
+                time.sleep(0.05)
+            yield
+            batch.commit()
+        assert eraser.wait(60) == 0, eraser.communicate()[1]
+    finally:
+        outside.dispose()
+
+
+def test_a_delivery_received_while_forget_runs_is_erased_and_one_after_it_is_kept(
+    tmp_path, settings, intake, database_url
+):
+    client, runtime = intake
+    assert post_signed(client, "generic", maria("M-1")).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    if database_url.startswith("sqlite"):
+        held = forget_held_sqlite(tmp_path, database_url)
+    else:
+        held = forget_held_postgres(tmp_path, database_url, runtime.engine)
+    with held:
+        # SQLite: it waits for the write lock, then goes to the spool, answered all the same.
+        answer = post_signed(client, "generic", maria("M-2"))
+        assert answer.status_code == 202
+        assert answer.get_json().get("spooled", False) is database_url.startswith("sqlite")
+    processing.drain(runtime.engine, runtime.settings)
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT body, status FROM delivery ORDER BY id")).all()
+        customers = connection.execute(sa.text("SELECT count(*) FROM customer")).scalar_one()
+    assert [(bytes(body), status) for body, status in rows] == [
+        (FORGOTTEN_BODY, "processed"),  # M-1, erased by forget
+        (FORGOTTEN_BODY, "forgotten"),  # M-2, erased as it reached processing
+    ]
+    assert customers == 1  # her tombstone; nobody made again from M-2
+    assert EMAIL.encode() not in dump(runtime.engine)
+    # Once forget has ended, she is a new customer like anyone writing in.
+    assert post_signed(client, "generic", maria("M-3")).status_code == 202
+    assert processing.drain(runtime.engine, runtime.settings).processed == 1
+    assert EMAIL.encode() in dump(runtime.engine)
