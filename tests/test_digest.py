@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voice_router.closing.digest import Digest, DigestLine, render_digest, safe_url
+from voice_router.closing.digest import OUTCOMES, Digest, DigestLine, render_digest, safe_url
 
 JIRA_URL = "https://acme.atlassian.net/browse/PROD-12"
 MARIA = DigestLine(
@@ -99,6 +99,18 @@ def test_regressed_warns_that_the_problem_is_back() -> None:
     assert result.subject == "3 of your customers to warn: SSO login loop is back (PROD-12)"
     assert "“SSO login loop” is back. The fix that shipped has regressed" in result.text
     assert "You were asked to tell these customers it was fixed. If you did" in result.text
+
+
+def test_reopened_says_the_fix_is_being_looked_at_again_not_that_it_is_back() -> None:
+    result = digest("reopened")
+
+    assert result.subject == (
+        "3 of your customers to update: SSO login loop was reopened in Jira (PROD-12)"
+    )
+    assert "“SSO login loop” was reopened in Jira (PROD-12: " in result.text
+    assert "is being looked at again; nobody has reported it back" in result.text
+    assert "You were asked to tell these customers it was fixed" in result.text
+    assert "is back" not in result.text and "regressed" not in result.text
 
 
 def test_one_customer_is_one_not_one_of_1() -> None:
@@ -286,7 +298,7 @@ def placeholder(lines: list[DigestLine]) -> list[DigestLine]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(lines=customer_groups(), outcome=st.sampled_from(["shipped", "wont_fix", "regressed"]))
+@given(lines=customer_groups(), outcome=st.sampled_from(OUTCOMES))
 def test_arbitrary_customer_text_never_escapes_its_place(
     lines: list[DigestLine], outcome: str
 ) -> None:

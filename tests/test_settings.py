@@ -116,6 +116,7 @@ def test_bad_config_names_file_and_key(tmp_path, text, message):
         ("[jira]\nmin_customers = 0\n", "[jira].min_customers: must be 1 or more"),
         ("[jira]\nupdate_interval_seconds = -5\n", "[jira].update_interval_seconds: must be 0 or"),
         ("[notify]\nweekly_top = -2\n", "[notify].weekly_top: must be 0 or more"),
+        ("[notify]\nreopen_grace_seconds = -1\n", "[notify].reopen_grace_seconds: must be 0 or"),
         ('[jira]\nurl = "jira.example.com"\n', "[jira].url: expected the site's address with"),
         ('[sources."a/b"]\nkind = "generic"\nsecret = "s"\n', "[sources.a/b]: the name is the"),
         ('[sources."a b"]\nkind = "generic"\nsecret = "s"\n', "[sources.a b]: the name is the"),
@@ -203,9 +204,13 @@ def test_usable_notify_values_and_an_unused_empty_sender_are_accepted(tmp_path):
 
 
 def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
-    path = write(tmp_path, "[jira]\nupdate_interval_seconds = 0\n[notify]\nweekly_top = 0\n")
+    path = write(
+        tmp_path,
+        "[jira]\nupdate_interval_seconds = 0\n[notify]\nweekly_top = 0\nreopen_grace_seconds = 0\n",
+    )
     settings = load_settings(path, env={})
     assert settings.jira.update_interval_seconds == 0 and settings.notify.weekly_top == 0
+    assert settings.notify.reopen_grace_seconds == 0
 
 
 @pytest.mark.parametrize(

@@ -68,11 +68,20 @@ def test_each_agent_gets_one_slack_digest_naming_their_customers(make_loop, http
     jobs.reconcile(loop.runtime, force=True)
     loop.sandbox.transition(p.jira_key, "To Do")
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    make_messages_due(loop)
     jobs.reconcile(loop.runtime, force=True)
-    assert len(httpserver.log) == 2  # reopened and shipped again: nobody hears twice
+    # Reopened and Done again within the grace period (a mis-click): nobody hears a thing,
+    # neither that it was reopened nor, twice, that it is fixed.
+    assert len(httpserver.log) == 2
     with Session(loop.runtime.engine) as session:
         rows = session.exec(select(Outbound.channel, Outbound.status)).all()
     assert sorted(rows) == [("slack", "sent"), ("slack", "sent")]
+    loop.sandbox.transition(p.jira_key, "To Do")
+    make_messages_due(loop)  # reopened for longer than the grace period: each agent hears
+    jobs.reconcile(loop.runtime, force=True)
+    reopened = slack_texts(httpserver)[2:]
+    assert len(reopened) == 2 and all("reopened in Jira" in text for text in reopened)
+    assert "Maria Lopez" in next(t for t in reopened if "carol@" in t)
 
 
 def test_each_agent_gets_one_email_digest(make_loop, smtp):

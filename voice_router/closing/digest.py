@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-OUTCOMES = ("shipped", "wont_fix", "regressed")
+OUTCOMES = ("shipped", "wont_fix", "regressed", "reopened")
 # Format characters (Unicode category Cf) are unseen: bidi controls and marks that reorder
 # text on screen (Trojan Source style), zero-width spaces, tag characters. None is worth
 # keeping but the joiners, which shape some scripts (ZWNJ) and emoji sequences (ZWJ).
@@ -217,6 +217,7 @@ def _subject(facts: _Facts) -> str:
         "shipped": f"to tell: {facts.title} is fixed",
         "wont_fix": f"to tell: {facts.title} won't be fixed",
         "regressed": f"to warn: {facts.title} is back",
+        "reopened": f"to update: {facts.title} was reopened in Jira",
     }[facts.outcome]
     key = f" ({facts.jira_key})" if facts.jira_key else ""
     return f"{_how_many(facts)} {what}{key}"
@@ -250,6 +251,17 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
             "they wrote:"
         )
         label = "Why"
+    elif facts.outcome == "reopened":
+        news = (
+            f"Heads-up: {title} was reopened in Jira{jira}. The fix that shipped is being "
+            "looked at again; nobody has reported it back."
+        )
+        ask = (
+            f"You were asked to tell {them} it was fixed. If you did, you may want to let "
+            "them know it is being looked at again, or keep an eye out should they write. "
+            "Here is who you were asked to tell, and what they wrote:"
+        )
+        label = "What we know"
     else:
         news = f"Heads-up: {title} is back. The fix that shipped has regressed{jira}."
         ask = (

@@ -23,6 +23,7 @@ from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from voice_router.closing import told
 from voice_router.closing.drafts import draft_message
 from voice_router.models import (
     Account,
@@ -329,10 +330,8 @@ def plan_outbound(
             if config and config.writeback and config.has_api_credentials:
                 planned.append(("writeback", f"{source}:{ticket_id}"))
     agents = sorted({r.agent_email for r in listed if r.agent_email})
-    if settings.notify.slack_webhook_url:
-        planned += [("slack", agent) for agent in agents]
-    if settings.notify.smtp_url:
-        planned += [("email", agent) for agent in agents]
+    for channel in told.channels(settings):
+        planned += [(channel, agent) for agent in agents]
     return planned
 
 

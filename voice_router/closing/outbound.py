@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from voice_router.closing.digest import DigestLine, render_digest
 from voice_router.closing.notes import note_text
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
-from voice_router.closing.told import DIGESTS, record_told, to_warn, told_of_fix
+from voice_router.closing.told import DIGESTS, WARNINGS, record_told, to_warn, told_of_fix
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
@@ -38,14 +38,14 @@ class Message:
     row: Outbound
     recipients: list[Recipient]
     told: frozenset[int] = frozenset()  # customers the agent heard of for this fix (told.py)
-    warn: frozenset[int] = frozenset()  # for a warning that the fix came back: about whom
+    warn: frozenset[int] = frozenset()  # for a warning (came back, reopened): about whom
 
     def digest_recipients(self) -> list[Recipient]:
         """Whom a digest names: the agent's customers not marked told, nor heard of; for a
-        warning that the fix came back, the customers the agent was told of when it shipped
-        (regression.py), whoever handles them now."""
+        warning that the fix came back or its issue was reopened, the customers the agent
+        was told of when it shipped (regression.py), whoever handles them now."""
         agent = self.row.target
-        if self.row.outcome == "regressed":
+        if self.row.outcome in WARNINGS:
             return [r for r in self.recipients if r.customer_id in self.warn]
         return [
             r

@@ -1,42 +1,82 @@
-"""Warning the agents who announced a fix that it has come back.
+"""Warning the agents who announced a fix that it has come back, or that its issue was
+reopened in Jira.
 
 Each agent hears about the customers they were told of for the fix (a sent digest of the
 shipped news named them to the agent, table `digestcustomer`) or marked as told
-(`mark-sent`, after the fix shipped), through any problem of the merge group. Not about a
-customer who reported since the ship: nobody told them it was fixed, and their report is
-what brought it back. An agent none of whose customers was told hears nothing. Whom a
-warning is about is recorded with it (its `digestcustomer` rows), since the records of who
-was told of the fix are let go when it regresses (the next fix is news to everyone).
+(`mark-sent`, after the fix shipped), through any problem of the merge group; an agent who
+marked customers told without ever getting a digest (or whose digest failed) hears by each
+configured digest channel. Not about a customer who reported since the ship: nobody told
+them it was fixed, and their report is what brought it back. An agent none of whose
+customers was told hears nothing. Whom a warning is about is recorded with it (its
+`digestcustomer` rows), since the records of who was told of the fix are let go when it is
+owed (the next fix is news to everyone).
+
+A reopen's heads-up is owed at once but due only after `[notify].reopen_grace_seconds`: the
+messages lane sends it when it comes due (outbound.py), and a Done again before it goes puts
+everything back as it was (`take_back_reopen`), so a mis-click sends nothing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
 from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
-from voice_router.platform.clock import to_utc
+from voice_router.platform.clock import to_utc, utcnow
 from voice_router.problems import impact
 
 Pair = tuple[str, str]  # (channel, agent)
 
 
-def warn_of_regression(session: Session, root_id: int) -> None:
+def warn_of_regression(session: Session, root_id: int, channels: Sequence[str]) -> None:
     """The fix of this problem (a merge group's root) came back: every agent who heard of it
     is owed a warning about the customers they were told of (say nothing when that is
     nobody: the warning is recorded, and the next fix is new news to them). Told through
     any problem of the group (one since merged into this one), instead of a shipped
     message a merge owed them, not sent yet (fault audit)."""
+    _warn(session, root_id, channels, "regressed", utcnow())
+
+
+def warn_of_reopen(session: Session, root_id: int, channels: Sequence[str], due: datetime) -> None:
+    """The issue of this shipped problem (a merge group's root) was reopened in Jira: the
+    agents told of the fix are owed a heads-up, as for a regression, sent from `due` on."""
+    _warn(session, root_id, channels, "reopened", due)
+
+
+def _warn(
+    session: Session, root_id: int, channels: Sequence[str], outcome: str, due: datetime
+) -> None:
     group = impact.merge_group(session, root_id)
-    whom = _told(session, root_id, group)
+    whom = _told(session, root_id, group, channels)
     told.let_go(
         session, session.exec(select(Outbound.id).where(col(Outbound.problem_id).in_(group)))
     )
-    _owe(session, root_id, whom, None)
+    _owe(session, root_id, whom, None, outcome, due)
     _cancel_unsent_news(session, group)
+
+
+def take_back_reopen(session: Session, root_id: int) -> None:
+    """The issue is done again before the heads-up of its reopen went out (a mis-click, or
+    second thoughts within the grace period): it is not sent. Each row that had carried the
+    shipped news carries it again, sent (whom the heads-up was about count as told of the
+    fix: they were); one made for the heads-up alone goes."""
+    for row in session.exec(
+        select(Outbound).where(
+            Outbound.problem_id == root_id,
+            Outbound.outcome == "reopened",
+            Outbound.status == "pending",
+        )
+    ):
+        if row.sent_at is not None:
+            row.outcome, row.status = "shipped", "sent"
+            session.add(row)
+        else:
+            told.let_go(session, [row.id])
+            session.delete(row)
 
 
 def _cancel_unsent_news(session: Session, group: list[int]) -> None:
@@ -55,14 +95,17 @@ def _cancel_unsent_news(session: Session, group: list[int]) -> None:
         session.add(row)
 
 
-def warn_after_merge(session: Session, root_id: int, merged_id: int) -> bool:
+def warn_after_merge(
+    session: Session, root_id: int, merged_id: int, channels: Sequence[str]
+) -> bool:
     """A problem was merged into `root_id`, whose fix had already come back: the agents told
     of the merged problem's fix hear that it is back, about the customers they were told of
     and have not been warned about; the shipped news it still owed (a digest or a note not
     sent yet) is not sent. True when a warning is owed."""
     merged = impact.merge_group(session, merged_id)
-    whom = _told(session, merged_id, merged)
-    owed = _owe(session, root_id, whom, _warned(session, impact.merge_group(session, root_id)))
+    whom = _told(session, merged_id, merged, channels)
+    warned = _warned(session, impact.merge_group(session, root_id))
+    owed = _owe(session, root_id, whom, warned, "regressed", utcnow())
     shipped = session.exec(
         select(Outbound).where(col(Outbound.problem_id).in_(merged), Outbound.outcome == "shipped")
     ).all()
@@ -71,11 +114,15 @@ def warn_after_merge(session: Session, root_id: int, merged_id: int) -> bool:
     return owed
 
 
-def _told(session: Session, root_id: int, group: list[int]) -> dict[Pair, set[int]]:
+def _told(
+    session: Session, root_id: int, group: list[int], channels: Sequence[str]
+) -> dict[Pair, set[int]]:
     """(channel, agent) -> the customers the agent was told of for the fix of the group's
     problems: by a digest of the shipped news that named them, or a mark-sent since the
     problem shipped. Every pair of a sent digest of the root's own is there (maybe with
-    nobody), and of another problem's only when it names someone."""
+    nobody), and of another problem's only when it names someone. An agent who marked
+    customers told and had no digest of the fix is there by each of `channels` (only
+    agents with a digest were warned: fault audit)."""
     digests, named = _digests(session, group, "shipped")
     whom: dict[Pair, set[int]] = defaultdict(set)
     for row in digests:
@@ -86,9 +133,9 @@ def _told(session: Session, root_id: int, group: list[int]) -> dict[Pair, set[in
         if found or own:
             whom[(row.channel, row.target)] |= found
     for customer_id, agent in _marked_told(session, group):
-        for channel, target in list(whom):
-            if target == agent:
-                whom[(channel, target)].add(customer_id)
+        pairs = [pair for pair in whom if pair[1] == agent] or [(c, agent) for c in channels]
+        for pair in pairs:
+            whom[pair].add(customer_id)
     return whom
 
 
@@ -161,11 +208,18 @@ def _warned(session: Session, group: list[int]) -> dict[Pair, set[int]]:
 
 
 def _owe(
-    session: Session, root_id: int, whom: dict[Pair, set[int]], warned: dict[Pair, set[int]] | None
+    session: Session,
+    root_id: int,
+    whom: dict[Pair, set[int]],
+    warned: dict[Pair, set[int]] | None,
+    outcome: str,
+    due: datetime,
 ) -> bool:
-    """The root's warning to each agent, about the customers in `whom` not `warned` yet. A
-    new regression (`warned` None) owes each agent theirs, whoever it is about: the news
-    the agent heard last is then that the fix came back."""
+    """The root's warning (`outcome`, sent from `due` on) to each agent, about the customers
+    in `whom` not `warned` yet. A new one (`warned` None) owes each agent theirs, whoever it
+    is about: the news the agent heard last is then that the fix came back (or was
+    reopened). A reopen's row keeps the time the shipped news was sent, for
+    take_back_reopen."""
     owed = False
     for (channel, target), customers in sorted(whom.items()):
         fresh = customers - (warned or {}).get((channel, target), set())
@@ -179,14 +233,22 @@ def _owe(
             )
         ).first()
         if row is None:
-            row = Outbound(problem_id=root_id, channel=channel, target=target, outcome="regressed")
+            row = Outbound(
+                problem_id=root_id,
+                channel=channel,
+                target=target,
+                outcome=outcome,
+                next_attempt_at=due,
+            )
             session.add(row)
             session.flush()
-        elif row.outcome != "regressed" or row.status != "pending":
-            sent = row.sent_at is not None
-            told.rearm(session, row, "regressed")
-            if sent:  # a warning sent already: this one is about the customers not in it
+        elif row.outcome != outcome or row.status != "pending":
+            sent = row.sent_at
+            told.rearm(session, row, outcome, due)
+            if sent is not None:  # a warning sent already: this one is about the others
                 told.let_go(session, [row.id])
+            if outcome == "reopened" and sent is not None:
+                row.sent_at = sent
         told.record_named(session, row.id, fresh)
         owed = True
     return owed

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -146,9 +146,13 @@ def apply_state(
     if after in ("shipped", "wont_fix"):
         problem.shipped_at = at
         problem.regressed_at = problem.regression_noticed_at = None
+        regression.take_back_reopen(session, problem.id)  # done again before it went out
         _queue_outbound(session, settings, problem, after)
     elif before in ("shipped", "wont_fix", "regressed"):
         _cancel_outbound(session, problem.id)
+        if before == "shipped" and category(state) != "done":  # reopened: out of done
+            grace = timedelta(seconds=settings.notify.reopen_grace_seconds)
+            regression.warn_of_reopen(session, problem.id, told.channels(settings), now + grace)
     log.info(
         "problem.status_changed",
         extra={"problem_id": problem.id, "before": before, "after": after},
@@ -167,7 +171,9 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     with session_scope(engine) as session:
         survivor = impact.survivor_of(session, merged_id)
         if survivor is not None and survivor.status == "regressed":
-            return regression.warn_after_merge(session, survivor.id, merged_id)
+            return regression.warn_after_merge(
+                session, survivor.id, merged_id, told.channels(settings)
+            )
         if survivor is None or survivor.status != "shipped":
             return False
         _owe_merged(session, settings, survivor, merged_id)
@@ -238,7 +244,9 @@ def _cancel_outbound(session: Session, problem_id: int) -> None:
         session.add(row)
 
 
-def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]]) -> list[int]:
+def detect_regressions(
+    session: Session, settings: Settings, attached: Iterable[tuple[int, datetime]]
+) -> list[int]:
     """A new report on a shipped problem marks it regressed (its Jira issue hears once)."""
     attached = list(attached)
     if not attached:
@@ -266,7 +274,7 @@ def detect_regressions(session: Session, attached: Iterable[tuple[int, datetime]
             root.status = "regressed"
             root.regressed_at = utcnow()
             session.add(root)
-            regression.warn_of_regression(session, root.id)  # the next fix: news to all
+            regression.warn_of_regression(session, root.id, told.channels(settings))
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed

@@ -7,22 +7,36 @@ agent's digest names only the customers they have not heard of for this fix. A r
 makes the next fix new news (everyone hears again), and so does a digest whose news changed
 (won't fix, then fixed after all).
 
-The same records say whom a warning that the fix came back is about (a digest of the
-"regressed" news): the customers its agent was told of when the fix shipped.
+The same records say whom a warning is about (a digest of the "regressed" news: the fix
+came back; of the "reopened" news: its Jira issue was reopened): the customers its agent was
+told of when the fix shipped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from voice_router.models import DigestCustomer, Outbound
 from voice_router.platform.clock import utcnow
+from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 
 DIGESTS = ("slack", "email")
+WARNINGS = ("regressed", "reopened")  # news for the agents told of a fix: it came back
+
+
+def channels(settings: Settings) -> tuple[str, ...]:
+    """The channels agents' digests go by, as configured: Slack and/or e-mail."""
+    notify = settings.notify
+    return tuple(
+        channel
+        for channel, url in (("slack", notify.slack_webhook_url), ("email", notify.smtp_url))
+        if url
+    )
 
 
 def told_of_fix(session: Session, row: Outbound) -> frozenset[int]:
@@ -74,9 +88,9 @@ def named_by(session: Session, outbound_ids: Iterable[int]) -> dict[int, set[int
 
 
 def to_warn(session: Session, row: Outbound) -> frozenset[int]:
-    """The customers a warning that the fix came back (`row`) is about: those its agent
-    was told of, recorded when the fix regressed (closing/regression.py)."""
-    if row.channel not in DIGESTS or row.outcome != "regressed":
+    """The customers a warning (`row`: the fix came back, or its issue was reopened) is
+    about: those its agent was told of, recorded when it was owed (closing/regression.py)."""
+    if row.channel not in DIGESTS or row.outcome not in WARNINGS:
         return frozenset()
     return frozenset(named_by(session, [row.id]).get(row.id, ()))
 
@@ -88,11 +102,11 @@ def let_go(session: Session, outbound_ids: Iterable[int]) -> None:
         session.execute(sa.delete(DigestCustomer).where(col(DigestCustomer.outbound_id).in_(ids)))
 
 
-def rearm(session: Session, row: Outbound, outcome: str) -> None:
-    """The message is owed again, now, with this news; whom the old news named hear the new
-    one too."""
+def rearm(session: Session, row: Outbound, outcome: str, due: datetime | None = None) -> None:
+    """The message is owed again, now (or from `due` on), with this news; whom the old news
+    named hear the new one too."""
     if row.outcome != outcome:
         let_go(session, [row.id])
     row.status, row.outcome, row.sent_at, row.result_id = "pending", outcome, None, None
-    row.attempts, row.next_attempt_at, row.last_error = 0, utcnow(), None
+    row.attempts, row.next_attempt_at, row.last_error = 0, due or utcnow(), None
     session.add(row)

@@ -74,6 +74,9 @@ class NotifySettings:
     from_addr: str = "voice-router@localhost"
     weekly_top: int = 0
     weekly_to: tuple[str, ...] = ()
+    # A reopened issue's heads-up to the agents told of its fix waits this long: a Done
+    # again before then (a mis-click) sends nothing.
+    reopen_grace_seconds: int = 600
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ JIRA_AUTH = ("basic", "token")
 LOG_FORMATS = ("auto", "json", "text")
 # The least value that means something, per numeric key (each one's meaning in
 # docs/configuration.md): a size, a batch, a count of tries or customers below it cannot
-# work; zero is "at once" for update_interval_seconds and "off" for weekly_top.
+# work; zero is "at once" for update_interval_seconds and reopen_grace_seconds, and "off"
+# for weekly_top.
 _AT_LEAST = {
     "Settings": {
         "max_body_bytes": 1,
@@ -112,7 +116,7 @@ _AT_LEAST = {
         "reconcile_seconds": 1,
     },
     "JiraSettings": {"min_customers": 1, "update_interval_seconds": 0},
-    "NotifySettings": {"weekly_top": 0},
+    "NotifySettings": {"weekly_top": 0, "reopen_grace_seconds": 0},
 }
 # The largest whole number a setting takes: what an integer column holds. Larger ones were
 # taken and failed where they were used (a process_batch_size of 10**20 as the claim's SQL

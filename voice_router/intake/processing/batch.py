@@ -143,7 +143,7 @@ def run(
         impact_delta.apply(session, [*changes, *merged.changes], repriced)
         touched |= repriced | merged.problems
         attached = [pair for a in attachers.values() for pair in a.attached]
-        regressed = shipping.detect_regressions(session, attached)
+        regressed = shipping.detect_regressions(session, settings, attached)
         result.touched = impact.ancestors(session, touched) | jira.touched | set(regressed)
         schedule.sync_due(session, settings, result.touched)  # committed with the batch
         result.shipped = {t.problem_id for t in jira.transitions} | set(regressed)
