@@ -204,6 +204,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         problem.jira_key,
         problem.jira_url,
         lines,
+        fix_version=problem.jira_fix_version,
     )
     if message.row.channel == "slack":
         from integrations.slack import post_message

@@ -1,0 +1,80 @@
+"""What the people on the other end read, through the whole loop: the agent's digest (Slack
+and e-mail), the note on the ticket, the comments on the Jira issue. Each names what changed
+as Jira says it, and the customer's problem in their own words where we have them."""
+
+from __future__ import annotations
+
+import email
+import json
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from tests.shipping.test_close_the_loop import problem
+from tests.shipping.test_digests import slack_texts, smtp  # noqa: F401  (loopback SMTP)
+from tests.support import ZENDESK_ASSIGNED, post_signed, zendesk_login_loop
+
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
+SAMPLES = Path(__file__).parents[2] / "voice_router" / "samples"
+
+
+def plain_texts(inbox) -> list[str]:  # type: ignore[no-untyped-def]
+    """The plain-text body of every e-mail the loopback SMTP server took."""
+    found = []
+    for _, _, content in inbox.messages:
+        message = email.message_from_bytes(content, policy=policy.default)
+        found.append(f"{message['subject']}\n{message.get_body(('plain',)).get_content()}")
+    return found
+
+
+def test_the_digests_and_the_ticket_note_name_the_version_the_fix_went_out_in(
+    make_loop,
+    httpserver,
+    smtp,  # noqa: F811
+):
+    """Before: the draft for the customer said "the fix went out in version 2.4.0", while the
+    agent's digest and the note on the ticket only said it "has shipped": the agent could
+    not tell the customer which version to update to without opening Jira."""
+    controller, inbox = smtp
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/api/v2/tickets/2002.json", method="PUT").respond_with_json(
+        {"audit": {"events": [{"type": "Comment", "id": 9}]}}
+    )
+    base = httpserver.url_for("").rstrip("/")
+    loop = make_loop(
+        sources={"zendesk": {"writeback": True, "api_token": "zd", "api_base": base}},
+        notify={
+            "slack_webhook_url": httpserver.url_for("/hook"),
+            "smtp_url": f"smtp://127.0.0.1:{controller.port}",
+        },
+    )
+    body = zendesk_login_loop(**ZENDESK_ASSIGNED)
+    assert post_signed(loop.client, "zendesk", body).status_code == 202
+    p = problem(loop)
+    loop.sandbox.create_version("2.4.0")
+    loop.sandbox.edit(p.jira_key, {"fixVersions": [{"name": "2.4.0"}]})
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    [slack] = slack_texts(_only(httpserver, "/hook"))
+    [mail] = plain_texts(inbox)
+    [note] = [
+        json.loads(r.get_data())["ticket"]["comment"]["body"]
+        for r, _ in httpserver.log
+        if r.path == "/api/v2/tickets/2002.json"
+    ]
+    assert "has shipped in version 2.4.0" in slack, slack
+    assert "fixed in version 2.4.0" in mail.split("\n")[0], mail  # the subject
+    assert "has shipped in version 2.4.0" in mail, mail
+    assert "has shipped in version 2.4.0" in note.split("\n")[0], note
+    assert "Tom Reed" in slack and "Tom Reed" in mail and "Tom Reed" in note
+
+
+def _only(httpserver, path: str):  # type: ignore[no-untyped-def]
+    """`httpserver` seen through its requests to `path` alone."""
+
+    class Seen:
+        log = [(request, answer) for request, answer in httpserver.log if request.path == path]
+
+    return Seen
