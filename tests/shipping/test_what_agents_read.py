@@ -78,3 +78,24 @@ def _only(httpserver, path: str):  # type: ignore[no-untyped-def]
         log = [(request, answer) for request, answer in httpserver.log if request.path == path]
 
     return Seen
+
+
+def test_a_chat_without_a_subject_is_quoted_in_the_digest_from_its_first_message(
+    make_loop, httpserver
+):
+    """Before: an Intercom Messenger chat has no subject, only the customer's first message;
+    the draft quoted it, but the agent's digest listed the customer with "intercom #3001"
+    alone, nothing of what they wrote."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    sample = json.loads((SAMPLES / "intercom" / "01_sso_login_loop.json").read_text())
+    sample["body"]["data"]["item"]["conversation_message"]["subject"] = ""
+    answer = post_signed(loop.client, "intercom", sample["body"], headers=sample["headers"])
+    assert answer.status_code == 202
+    p = problem(loop, "sso-login-loop")
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    [digest] = slack_texts(httpserver)
+    maria = digest.split("• ")[1]
+    assert maria.startswith("*Maria Lopez* at Acme Corp"), digest
+    assert "“After signing in with Okta I land on the login page again, every time.”" in maria

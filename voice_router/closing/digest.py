@@ -2,8 +2,8 @@
 
 Pure rendering, no I/O. The digest reads like a note from a colleague: it says what happened to
 the problem (shipped, won't be fixed, came back), then names each customer and their account,
-quotes what they wrote (the ticket subject, in their own words) and links their ticket, so the
-agent can answer each one personally.
+quotes what they wrote (the ticket subject, else the start of their first message) and links
+their ticket, so the agent can answer each one personally.
 
 Everything that came from a customer or a helpdesk is untrusted. Each piece is squeezed onto one
 line (line breaks and other controls become spaces or go, and so do unseen format characters),
