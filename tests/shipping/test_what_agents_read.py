@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.shipping.test_close_the_loop import problem
+from tests.shipping.test_close_the_loop import problem, report
 from tests.shipping.test_digests import slack_texts, smtp  # noqa: F401  (loopback SMTP)
-from tests.support import ZENDESK_ASSIGNED, post_signed, zendesk_login_loop
+from tests.support import ZENDESK_ASSIGNED, post_signed, token, zendesk_login_loop
+from workers import jobs
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -99,3 +100,21 @@ def test_a_chat_without_a_subject_is_quoted_in_the_digest_from_its_first_message
     maria = digest.split("• ")[1]
     assert maria.startswith("*Maria Lopez* at Acme Corp"), digest
     assert "“After signing in with Okta I land on the login page again, every time.”" in maria
+
+
+def test_a_business_note_on_the_issue_names_the_configured_currency(make_loop):
+    """Before: with `currency = "EUR"` the issue's impact block said "48,000 EUR" and the
+    note's comment just below it "ARR at risk: $48,000"."""
+    loop = make_loop(currency="EUR")
+    report(loop, "T1", "maria@acme-corp.com", name="Maria Lopez", subject="Stuck in a loop")
+    p = problem(loop)
+    note = {"body": "Acme's renewal depends on it", "arr_at_risk": 48000}
+    answer = loop.client.post(
+        f"/api/v1/problems/{p.id}/notes", json=note, headers=token(loop.runtime)
+    )
+    assert answer.status_code == 201
+    jobs.reconcile(loop.runtime, force=True)
+
+    [comment] = [c["body"] for c in loop.sandbox.comments(p.jira_key)]
+    assert "ARR at risk: 48,000 EUR." in comment, comment
+    assert "$" not in comment
