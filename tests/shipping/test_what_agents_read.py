@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import json
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from tests.shipping.test_close_the_loop import problem, report
 from tests.shipping.test_digests import slack_texts, smtp  # noqa: F401  (loopback SMTP)
 from tests.support import ZENDESK_ASSIGNED, post_signed, token, zendesk_login_loop
+from voice_router.platform.clock import iso, utcnow
 from workers import jobs
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -118,3 +120,26 @@ def test_a_business_note_on_the_issue_names_the_configured_currency(make_loop):
     [comment] = [c["body"] for c in loop.sandbox.comments(p.jira_key)]
     assert "ARR at risk: 48,000 EUR." in comment, comment
     assert "$" not in comment
+
+
+def test_the_regression_comment_counts_right_and_quotes_the_new_report(make_loop):
+    """Before: one customer, reporting again after the fix shipped, made the issue say
+    "(1 customers in all now)", and nothing of what they wrote: product had to open
+    voice-router to learn what came back."""
+    loop = make_loop()
+    maria = {"name": "Maria Lopez", "company": "Acme Corp"}
+    report(loop, "T1", "maria@acme-corp.com", subject="Stuck in a login loop", **maria)
+    p = problem(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    later = iso(utcnow() + timedelta(seconds=5))
+    words = "The *loop* is back since Monday"
+    report(loop, "T2", "maria@acme-corp.com", subject=words, occurred_at=later, **maria)
+    assert problem(loop).status == "regressed"
+    jobs.reconcile(loop.runtime, force=True)
+
+    [comment] = [c["body"] for c in loop.sandbox.comments(p.jira_key) if "regression" in c["body"]]
+    assert "1 customers" not in comment, comment
+    assert "1 customer in all" in comment, comment
+    assert "“The \\*loop\\* is back since Monday” — Acme Corp" in comment, comment
+    assert "Stuck in a login loop" not in comment  # the report from before the fix
+    assert "maria@acme-corp.com" not in comment  # quotes never carry a way to reach them

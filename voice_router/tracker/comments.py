@@ -10,13 +10,14 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from integrations.jira.client import JiraClient
-from integrations.jira.render import escape, fit_comment, money
+from integrations.jira.render import QuoteLine, escape, fit_comment, money, quote_item
 from voice_router.models import Note, Problem
-from voice_router.platform.clock import iso, utcnow
+from voice_router.platform.clock import iso, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 from voice_router.problems.handover import PENDING
+from voice_router.problems.quotes import quotes_for
 from voice_router.tracker.rows import TEXT_LIMIT, problem_url, store_for_issue
 
 
@@ -98,12 +99,21 @@ def regression_notice(
     if not regression_due(problem):
         return False
     marker = f"(voice-router regression {iso(problem.regressed_at) or problem.id})"
+    with Session(engine) as session:
+        group = impact.merge_group(session, problem.id)
+        since = to_utc(problem.shipped_at) if problem.shipped_at else None
+        said = [
+            quote_item(QuoteLine(q.text, q.account, q.date))
+            for q in quotes_for(session, group, since=since)
+        ]
+    count = f"{problem.customers} customer{'' if problem.customers == 1 else 's'}"
+    words = "In their words:\n" + "\n".join(said) + "\n" if said else ""
     comment_once(
         client,
         key,
         marker,
         f"voice-router: customers reported this problem again after the fix shipped "
-        f"({problem.customers} customers in all now). "
+        f"({count} in all now).\n{words}"
         f"[See the new reports|{problem_url(settings.base_url, problem.id)}] "
         f"_{marker}_",
     )
