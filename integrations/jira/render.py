@@ -99,7 +99,8 @@ def _more(count: int, noun: str) -> str:
     return f"* … and {count} more {noun}"
 
 
-def _quote(quote: QuoteLine) -> str:
+def quote_item(quote: QuoteLine) -> str:
+    """A list item with the quote, escaped, and where it is from: `* “…” — Acme, 2026-12-01`."""
     who = ", ".join(p for p in (escape(quote.account, 80), escape(quote.date, 10)) if p)
     return f"* “{escape(quote.text, 200)}”" + (f" — {who}" if who else "")
 
@@ -119,7 +120,7 @@ def _lines(impact: Impact, accounts: int, tickets: int, quotes: int) -> list[str
     ]
     if impact.quotes[:quotes]:
         lines.append("*In their words*")
-        lines += [_quote(q) for q in impact.quotes[:quotes]]
+        lines += [quote_item(q) for q in impact.quotes[:quotes]]
     shown_accounts = impact.top_accounts[:accounts]
     if impact.top_accounts:
         lines.append(f"*Top accounts by MRR ({impact.currency})*")

@@ -2,8 +2,8 @@
 
 Pure rendering, no I/O. The digest reads like a note from a colleague: it says what happened to
 the problem (shipped, won't be fixed, came back), then names each customer and their account,
-quotes what they wrote (the ticket subject, in their own words) and links their ticket, so the
-agent can answer each one personally.
+quotes what they wrote (the ticket subject, else the start of their first message) and links
+their ticket, so the agent can answer each one personally.
 
 Everything that came from a customer or a helpdesk is untrusted. Each piece is squeezed onto one
 line (line breaks and other controls become spaces or go, and so do unseen format characters),
@@ -30,6 +30,7 @@ URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 NAME_CHARS = 120
 WORDS_CHARS = 300
 LABEL_CHARS = 100
+VERSION_CHARS = 120
 WHAT_CHANGED_CHARS = 2000
 
 
@@ -63,9 +64,11 @@ def render_digest(
     jira_url: str | None,
     lines: list[DigestLine],
     what_changed: str | None = None,
+    fix_version: str | None = None,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
-    the lines come. Raises ValueError for an unknown outcome or no lines at all."""
+    the lines come; a shipped fix names `fix_version` (Jira's) as the draft does. Raises
+    ValueError for an unknown outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     customers = _customers(lines)
@@ -80,6 +83,7 @@ def render_digest(
         jira_url=safe_url(jira_url),
         what_changed=_paragraph(what_changed),
         customers=customers,
+        in_version=in_version(fix_version),
     )
     return Digest(
         subject=_subject(facts),
@@ -102,6 +106,12 @@ def one_line(value: str | None, limit: int) -> str:
             kept.append(char)
     text = " ".join("".join(kept).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def in_version(fix_version: str | None) -> str:
+    """` in version 2.4.0` for the fix version(s) Jira names, on one line; "" for none."""
+    version = one_line(fix_version, VERSION_CHARS)
+    return f" in version {version}" if version else ""
 
 
 def slack_escape(text: str) -> str:
@@ -151,6 +161,7 @@ class _Facts:
     jira_url: str | None
     what_changed: str
     customers: list[_Customer]
+    in_version: str = ""  # ` in version 2.4.0`, or nothing
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ def _how_many(facts: _Facts) -> str:
 
 def _subject(facts: _Facts) -> str:
     what = {
-        "shipped": f"to tell: {facts.title} is fixed",
+        "shipped": f"to tell: {facts.title} is fixed{facts.in_version}",
         "wont_fix": f"to tell: {facts.title} won't be fixed",
         "regressed": f"to warn: {facts.title} is back",
         "reopened": f"to update: {facts.title} was reopened in Jira",
@@ -237,7 +248,7 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
     jira = _jira(facts, style)
     them = "these customers" if len(facts.customers) > 1 else "this customer"
     if facts.outcome == "shipped":
-        news = f"Good news: the fix for {title} has shipped{jira}."
+        news = f"Good news: the fix for {title} has shipped{style.esc(facts.in_version)}{jira}."
         ask = (
             f"{_how_many(facts)} told you about it, so the word should come from you. "
             "Here is who to get back to, and what they wrote:"

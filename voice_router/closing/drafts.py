@@ -11,10 +11,9 @@ as a string).
 
 from __future__ import annotations
 
-from voice_router.closing.digest import one_line
+from voice_router.closing.digest import in_version, one_line
 
 NAME_CHARS = 80
-VERSION_CHARS = 120
 # Titles a name may start with, and letters after a comma that are not a first name
 # ("Maria Lopez, PhD"); compared without dots, case-insensitively.
 HONORIFICS = frozenset(
@@ -71,8 +70,7 @@ def draft_message(
         if words
         else f"you told us about a problem with {one_line(problem_title, 200)}"
     )
-    version = one_line(fix_version, VERSION_CHARS)
-    where = f" in version {version}" if version else ""
+    where = in_version(fix_version)
     if after_ship and status in ("shipped", "regressed"):
         what = f": “{words}”" if words else f" about {one_line(problem_title, 200)}"
         news = (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voice_router.closing.digest import one_line
+from voice_router.closing.digest import in_version, one_line
 from voice_router.closing.notify import Recipient, Report
 from voice_router.models import Problem
 from voice_router.platform.settings import Settings
@@ -53,9 +53,10 @@ def note_text(
         return None
     title = literal(one_line(problem.title, WORDS_CHARS))
     jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
+    version = literal(in_version(problem.jira_fix_version))
     return "\n".join(
         [
-            f'voice-router: the fix for "{title}" has shipped{jira}.',
+            f'voice-router: the fix for "{title}" has shipped{version}{jira}.',
             *said,
             f"{settings.base_url.rstrip('/')}/problems/{problem.id}",
         ]

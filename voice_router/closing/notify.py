@@ -115,6 +115,7 @@ class Report:
     agent_email: str | None
     agent_name: str | None
     ticket_url: str | None = None
+    words: str = ""  # a quote of the ticket in the customer's words (quotes.quote_of)
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ class Recipient:
     reported_at: str | None
     notified: bool
     draft: str = ""  # a message for the agent to send (drafts.py)
+    words: str = ""  # their listed ticket in their words: first message, else subject
     # Every standing ticket of theirs on the problem, latest first (the first is the one
     # listed); not in the API, which lists the customer once.
     reports: tuple[Report, ...] = ()
@@ -214,9 +216,16 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     latest: dict[int, Recipient] = {}
     for pp in rows:
         theirs = reports.setdefault(pp.customer_id, {})
+        words = quote_of(pp.first_message, pp.subject)
         if (pp.source, pp.ticket_id) not in theirs:
             theirs[(pp.source, pp.ticket_id)] = Report(
-                pp.source, pp.ticket_id, pp.subject, pp.agent_email, pp.agent_name, pp.ticket_url
+                pp.source,
+                pp.ticket_id,
+                pp.subject,
+                pp.agent_email,
+                pp.agent_name,
+                pp.ticket_url,
+                words,
             )
         if pp.customer_id in latest:
             continue
@@ -234,9 +243,10 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
             subject=pp.subject,
             reported_at=iso(pp.reported_at),
             notified=pp.customer_id in notified,
+            words=words,
             draft=draft_message(
                 pp.name,
-                quote_of(pp.first_message, pp.subject),
+                words,
                 problem.title,
                 problem.status,
                 problem.jira_fix_version,

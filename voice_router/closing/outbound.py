@@ -204,6 +204,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         problem.jira_key,
         problem.jira_url,
         lines,
+        fix_version=problem.jira_fix_version,
     )
     if message.row.channel == "slack":
         from integrations.slack import post_message
@@ -220,10 +221,12 @@ def _digest(settings: Settings, message: Message) -> str | None:
 
 def _lines(r: Recipient, agent: str) -> list[DigestLine]:
     """The customer's ticket the digest links: the one listed; for a customer the agent was
-    told of who wrote since to someone else (a warning), the agent's own tickets of theirs."""
-    listed = (r.subject, r.ticket_url, r.source, r.ticket_id)
+    told of who wrote since to someone else (a warning), the agent's own tickets of theirs.
+    Each in the customer's words: its subject, else their first message (a chat has no
+    subject)."""
+    listed = (r.subject or r.words, r.ticket_url, r.source, r.ticket_id)
     own = [
-        (t.subject, t.ticket_url, t.source, t.ticket_id)
+        (t.subject or t.words, t.ticket_url, t.source, t.ticket_id)
         for t in r.reports
         if t.agent_email == agent
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -80,9 +81,13 @@ def quote_of(first_message: str | None, subject: str | None) -> str:
     return excerpt(first_message) or excerpt(subject)
 
 
-def quotes_for(session: Session, group: list[int], limit: int = MAX_QUOTES) -> list[Quote]:
-    """Up to `limit` quotes from the active tickets of a merge group: newest first, one per
-    customer and text, different accounts before a second quote from one account."""
+def quotes_for(
+    session: Session, group: list[int], limit: int = MAX_QUOTES, since: datetime | None = None
+) -> list[Quote]:
+    """Up to `limit` quotes from the active tickets of a merge group (reported after `since`,
+    when given): newest first, one per customer and text, different accounts before a second
+    quote from one account."""
+    after = () if since is None else (col(PainPoint.reported_at) > since,)
     rows = session.execute(
         sa.select(
             col(PainPoint.customer_id),
@@ -95,6 +100,7 @@ def quotes_for(session: Session, group: list[int], limit: int = MAX_QUOTES) -> l
         .join(Account, col(Account.id) == PainPoint.account_id, isouter=True)
         .where(
             *impact.active_in(group),
+            *after,
             col(PainPoint.first_message).is_not(None) | col(PainPoint.subject).is_not(None),
         )
         .order_by(col(PainPoint.reported_at).desc(), col(PainPoint.id).desc())

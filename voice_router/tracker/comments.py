@@ -5,20 +5,19 @@ posted again, so none appears twice."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from integrations.jira.client import JiraClient
-from integrations.jira.render import escape, fit_comment
+from integrations.jira.render import QuoteLine, escape, fit_comment, money, quote_item
 from voice_router.models import Note, Problem
-from voice_router.platform.clock import iso, utcnow
+from voice_router.platform.clock import iso, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 from voice_router.problems.handover import PENDING
+from voice_router.problems.quotes import quotes_for
 from voice_router.tracker.rows import TEXT_LIMIT, problem_url, store_for_issue
 
 
@@ -38,8 +37,9 @@ def notes_pending(engine: Engine, problem_id: int) -> bool:
         return session.exec(_unposted(session, problem_id).limit(1)).first() is not None
 
 
-def note_text(note: Note) -> str:
-    arr = f" ARR at risk: ${Decimal(note.arr_at_risk):,.0f}." if note.arr_at_risk else ""
+def note_text(note: Note, currency: str) -> str:
+    """The note's comment; its ARR in the `currency` setting, as the impact block has it."""
+    arr = f" ARR at risk: {money(note.arr_at_risk)} {currency}." if note.arr_at_risk else ""
     return fit_comment(
         f"Business note from {escape(note.author, 80)}:{arr}\n"
         f"bq. {escape(note.body, 4000)}\n"
@@ -48,7 +48,9 @@ def note_text(note: Note) -> str:
     )
 
 
-def post_notes(engine: Engine, client: JiraClient, problem_id: int, key: str) -> bool:
+def post_notes(
+    engine: Engine, client: JiraClient, problem_id: int, key: str, currency: str
+) -> bool:
     """Each note exactly once: mark it pending before posting; a pending note found on a
     retry is looked up among the issue's comments before it is posted again."""
     with Session(engine) as session:
@@ -65,7 +67,7 @@ def post_notes(engine: Engine, client: JiraClient, problem_id: int, key: str) ->
                 _set_note(engine, note.id, existing)
                 continue
         _set_note(engine, note.id, PENDING)
-        _set_note(engine, note.id, client.add_comment(key, note_text(note)))
+        _set_note(engine, note.id, client.add_comment(key, note_text(note, currency)))
         posted = True
     return posted
 
@@ -97,12 +99,21 @@ def regression_notice(
     if not regression_due(problem):
         return False
     marker = f"(voice-router regression {iso(problem.regressed_at) or problem.id})"
+    with Session(engine) as session:
+        group = impact.merge_group(session, problem.id)
+        since = to_utc(problem.shipped_at) if problem.shipped_at else None
+        said = [
+            quote_item(QuoteLine(q.text, q.account, q.date))
+            for q in quotes_for(session, group, since=since)
+        ]
+    count = f"{problem.customers} customer{'' if problem.customers == 1 else 's'}"
+    words = "In their words:\n" + "\n".join(said) + "\n" if said else ""
     comment_once(
         client,
         key,
         marker,
         f"voice-router: customers reported this problem again after the fix shipped "
-        f"({problem.customers} customers in all now). "
+        f"({count} in all now).\n{words}"
         f"[See the new reports|{problem_url(settings.base_url, problem.id)}] "
         f"_{marker}_",
     )

@@ -209,7 +209,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
     done = False
     if problem.jira_remote_link_at is None:
         done |= _link_back(engine, settings, client, problem, known_absent=action == "created")
-    done |= comments.post_notes(engine, client, problem_id, key)
+    done |= comments.post_notes(engine, client, problem_id, key, settings.currency)
     done |= comments.regression_notice(engine, settings, client, problem, key)
     if done and action == "unchanged":
         action = "updated"
