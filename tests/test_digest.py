@@ -97,7 +97,8 @@ def test_regressed_warns_that_the_problem_is_back() -> None:
     result = digest("regressed")
 
     assert result.subject == "3 of your customers to warn: SSO login loop is back (PROD-12)"
-    assert "“SSO login loop” is back. The fix that shipped has regressed" in result.text
+    assert "“SSO login loop” is back: it was reported again after the fix shipped" in result.text
+    assert "What came back" not in result.text  # no report in the customers' words: no list
     assert "You were asked to tell these customers it was fixed. If you did" in result.text
 
 

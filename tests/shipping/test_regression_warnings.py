@@ -221,3 +221,33 @@ def test_shipped_news_not_sent_yet_when_the_fix_comes_back_is_never_sent(make_lo
 
     assert to(BOB, httpserver) == []
     assert problem(loop).status == "regressed"
+
+
+def test_the_warning_says_what_came_back_in_the_customers_words(make_loop, httpserver):
+    """Found reading every message (fix-words): the warning said "The fix that shipped has
+    regressed" with nothing of the report that brought it back, nor the version it shipped
+    in, so an agent about to warn Maria could not say what was seen again."""
+    loop = slack_loop(make_loop, httpserver)
+    report(loop, *MARIA[:2], name=MARIA[2], agent_email=ALICE, subject="Stuck in a login loop")
+    shipped = problem(loop)
+    loop.sandbox.create_version("2.4.0")
+    loop.sandbox.edit(shipped.jira_key, {"fixVersions": [{"name": "2.4.0"}]})
+    loop.sandbox.transition(shipped.jira_key, "Done", resolution="Done")
+    [told] = to(ALICE, httpserver)
+    assert "has shipped in version 2.4.0" in told
+    back(
+        loop,
+        "T3",
+        "erin@initech.com",
+        "Erin Gold",
+        BOB,
+        subject="Safari loops again after 2.4.0",
+        company="Initech",
+    )
+    [_, alice] = to(ALICE, httpserver)
+    assert "is back: it was reported again after the fix shipped in version 2.4.0" in alice
+    assert "What came back, in their words:\n“Safari loops again after 2.4.0” — Initech" in alice
+    assert "has regressed" not in alice
+    assert named(alice) == ["Maria Lopez"]  # whom to warn; the new report is quoted, not named
+    assert "Stuck in a login loop" in alice  # Maria's own ticket, in her words
+    assert alice.count("Stuck in a login loop") == 1  # not among what came back

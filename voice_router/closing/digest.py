@@ -49,6 +49,16 @@ class DigestLine:
 
 
 @dataclass(frozen=True)
+class CameBack:
+    """A report made after the fix shipped, for a warning that it is back: the customer's
+    words (contacts masked already), their account, the day."""
+
+    words: str
+    account: str | None
+    date: str
+
+
+@dataclass(frozen=True)
 class Digest:
     subject: str  # one line, no line breaks
     text: str  # plain text, for e-mail
@@ -65,10 +75,12 @@ def render_digest(
     lines: list[DigestLine],
     what_changed: str | None = None,
     fix_version: str | None = None,
+    came_back: list[CameBack] | None = None,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
-    the lines come; a shipped fix names `fix_version` (Jira's) as the draft does. Raises
-    ValueError for an unknown outcome or no lines at all."""
+    the lines come; a shipped fix names `fix_version` (Jira's) as the draft does, and a
+    warning that it is back quotes what `came_back`. Raises ValueError for an unknown
+    outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     customers = _customers(lines)
@@ -84,6 +96,11 @@ def render_digest(
         what_changed=_paragraph(what_changed),
         customers=customers,
         in_version=in_version(fix_version),
+        came_back=[
+            CameBack(one_line(c.words, WORDS_CHARS), one_line(c.account, NAME_CHARS), c.date)
+            for c in came_back or []
+            if one_line(c.words, WORDS_CHARS)
+        ],
     )
     return Digest(
         subject=_subject(facts),
@@ -162,6 +179,7 @@ class _Facts:
     what_changed: str
     customers: list[_Customer]
     in_version: str = ""  # ` in version 2.4.0`, or nothing
+    came_back: list[CameBack] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -274,7 +292,10 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
         )
         label = "What we know"
     else:
-        news = f"Heads-up: {title} is back. The fix that shipped has regressed{jira}."
+        news = (
+            f"Heads-up: {title} is back: it was reported again after the fix shipped"
+            f"{style.esc(facts.in_version)}{jira}."
+        )
         ask = (
             f"You were asked to tell {them} it was fixed. If you did, they may run into it "
             "again; a word from you now saves them the surprise. Here is who to warn, and "
@@ -282,10 +303,21 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
         )
         label = "What we know"
     paragraphs = [news]
+    if facts.came_back:
+        paragraphs.append(_came_back(facts.came_back, style))
     if facts.what_changed:
         paragraphs.append(f"{label}: {style.esc(facts.what_changed)}")
     paragraphs.append(ask)
     return paragraphs
+
+
+def _came_back(reports: list[CameBack], style: _Style) -> str:
+    """What the reports since the ship say, a line each: `“…” — Initech, 2026-12-06`."""
+    lines = ["What came back, in their words:"]
+    for report in reports:
+        where = ", ".join(style.esc(part) for part in (report.account, report.date) if part)
+        lines.append(f"“{style.esc(report.words)}”" + (f" — {where}" if where else ""))
+    return "\n".join(lines)
 
 
 def _who(customer: _Customer, style: _Style) -> str:

@@ -18,15 +18,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.closing.digest import DigestLine, render_digest
+from voice_router.closing.digest import CameBack, DigestLine, render_digest
 from voice_router.closing.notes import note_text
 from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
 from voice_router.closing.told import DIGESTS, WARNINGS, record_told, to_warn, told_of_fix
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
-from voice_router.platform.clock import utcnow
+from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.settings import Settings
+from voice_router.problems import impact
+from voice_router.problems.quotes import quotes_for
 
 log = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 3600  # the longest backoff, and the longest Retry-After honoured
@@ -39,6 +41,7 @@ class Message:
     recipients: list[Recipient]
     told: frozenset[int] = frozenset()  # customers the agent heard of for this fix (told.py)
     warn: frozenset[int] = frozenset()  # for a warning (came back, reopened): about whom
+    came_back: tuple[CameBack, ...] = ()  # for a warning that it came back: the new reports
 
     def digest_recipients(self) -> list[Recipient]:
         """Whom a digest names: the agent's customers not marked told, nor heard of; for a
@@ -80,7 +83,18 @@ def _claim(engine: Engine, outbound_id: int) -> Message | None:
             return None
         listed = recipients(session, row.problem_id)
         told, warn = told_of_fix(session, row), to_warn(session, row)
-    return Message(problem, row, listed, told, warn)
+        came_back = _came_back(session, problem) if row.outcome == "regressed" else ()
+    return Message(problem, row, listed, told, warn, came_back)
+
+
+def _came_back(session: Session, problem: Problem) -> tuple[CameBack, ...]:
+    """The group's reports since its fix shipped, in the customers' words (quotes_for, as
+    the regression comment on the Jira issue quotes them)."""
+    since = to_utc(problem.shipped_at) if problem.shipped_at else None
+    group = impact.merge_group(session, problem.id)
+    return tuple(
+        CameBack(q.text, q.account, q.date) for q in quotes_for(session, group, since=since)
+    )
 
 
 def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
@@ -205,6 +219,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         problem.jira_url,
         lines,
         fix_version=problem.jira_fix_version,
+        came_back=list(message.came_back),
     )
     if message.row.channel == "slack":
         from integrations.slack import post_message
