@@ -163,3 +163,15 @@ def test_rq_worker_sends_it_from_the_sweep(weekly_settings, redis_url, httpserve
     run_worker(runtime, burst=True)
     assert len(slack_texts(httpserver)) == 1
     set_process_runtime(None)  # type: ignore[arg-type]
+
+
+def test_a_problem_with_no_known_mrr_does_not_read_mrr_0(weekly_settings, httpserver):
+    """Found reading every message (fix-words): Hooli's MRR is known nowhere, and the digest
+    said "MRR 0 USD", as if the problem cost nothing."""
+    settings = replace(weekly_settings, notify=replace(weekly_settings.notify, weekly_top=3))
+    seed(settings)
+    assert jobs.weekly_digest(inline_runtime(settings))["sent"] == 3
+    [text] = slack_texts(httpserver)
+    assert "PDF invoice" in text and "   1 customer, 1 account\n" in text
+    assert "MRR 0" not in text
+    assert "3 customers, 3 accounts, MRR 1,200 USD · ARR at risk 48,000 USD" in text

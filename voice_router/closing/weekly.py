@@ -134,7 +134,9 @@ def render(week: str, top: list[TopProblem], slack: bool, currency: str = "USD")
         lines.append(f"{number}. {'*' + name + '*' if slack else name}")
         arr = f" · ARR at risk {_money(p.arr_at_risk, currency)}" if p.arr_at_risk else ""
         counts = f"{_count(p.customers, 'customer')}, {_count(p.accounts, 'account')}"
-        lines.append(f"   {counts}, MRR {_money(p.mrr, currency)}{arr}")
+        # No account's MRR known (free mail, none imported) reads "MRR 0", as if it were nil.
+        mrr = f", MRR {_money(p.mrr, currency)}" if p.mrr else ""
+        lines.append(f"   {counts}{mrr}{arr}")
         lines.append(f"   {_trend(p.trend_7d)}")
         if p.quote:
             where = f" — {esc(one_line(p.quote_from, 120))}" if p.quote_from else ""
