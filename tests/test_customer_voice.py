@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from integrations.intercom.parse import parse as intercom_parse
 from integrations.zendesk.parse import read as zendesk_read
 from tests.support import generic_delivery, post_signed, token
 from tests.ui.ui_support import IMG, SCRIPT, form_post, sign_in
-from voice_router.closing.drafts import draft_message, first_name
+from voice_router.closing.drafts import draft_message, first_name, when_told
 from voice_router.models import Problem
 from voice_router.problems.privacy import forget
 from voice_router.problems.quotes import excerpt
@@ -338,3 +339,44 @@ def test_the_notify_list_has_each_customer_once_with_their_latest_ticket_and_acc
     ]
     [ann] = [r for r in listed.get_json()["recipients"] if r["ticket_id"] == "A2"]
     assert "Export still broken" in ann["draft"] and ann["draft"].startswith("Hi Ann,")
+
+
+def test_a_draft_says_when_the_customer_told_us_as_a_person_would(client, runtime):
+    """Found reading every message (fix-words): every draft began "A while ago you told
+    us", for yesterday's report as for last year's."""
+    now = datetime.now(UTC)
+    reports = {
+        "ann@acme.example": now - timedelta(days=1),
+        "bo@globex.example": now - timedelta(days=40),
+    }
+    for n, (email, when) in enumerate(reports.items()):
+        body = generic_delivery(
+            f"W{n}", email, ["pain-sso-login"], subject="Loops", occurred_at=when.isoformat()
+        )
+        assert post_signed(client, "generic", body).status_code == 202
+    with Session(runtime.engine) as session:
+        problem_id = session.exec(select(Problem)).one().id
+    listed = client.get(f"/api/v1/problems/{problem_id}/notify", headers=token(runtime))
+    drafts = {r["customer_email"]: r["draft"] for r in listed.get_json()["recipients"]}
+    assert "Yesterday you told us: “Loops”" in drafts["ann@acme.example"]
+    earlier = reports["bo@globex.example"]
+    assert f"On {earlier.day} {earlier:%B} you told us" in drafts["bo@globex.example"]
+    assert not any("A while ago" in draft for draft in drafts.values())
+
+
+@pytest.mark.parametrize(
+    ("reported", "said"),
+    [
+        ("2026-12-07T08:00:00+00:00", "Earlier today"),
+        ("2026-12-07T23:00:00+00:00", "Earlier today"),  # a clock ahead: not "in the future"
+        ("2026-12-06T23:59:00+00:00", "Yesterday"),
+        ("2026-12-02T10:00:00+00:00", "On Wednesday"),
+        ("2026-11-30T10:00:00+00:00", "On 30 November"),
+        ("2026-03-03T10:00:00+00:00", "On 3 March"),
+        ("2025-12-01T10:00:00+00:00", "Back in December 2025"),
+        (None, "A while ago"),
+    ],
+)
+def test_when_told_counts_utc_days(reported, said):
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert when_told(datetime.fromisoformat(reported) if reported else None, now) == said

@@ -11,7 +11,10 @@ as a string).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from voice_router.closing.digest import in_version, one_line
+from voice_router.platform.clock import to_utc
 
 NAME_CHARS = 80
 # Titles a name may start with, and letters after a comma that are not a first name
@@ -51,6 +54,26 @@ def first_name(name: str | None) -> str:
     return first
 
 
+def when_told(reported_at: datetime | None, now: datetime) -> str:
+    """When the customer told us, as a person would say it in a reply: "Earlier today",
+    "Yesterday", "On Tuesday" (within the week), "On 3 November" (this year), "Back in March
+    2025" — by UTC days, a draft the agent reads before sending; "A while ago" without a
+    date."""
+    if reported_at is None:
+        return "A while ago"
+    then, today = to_utc(reported_at), to_utc(now)
+    days = (today.date() - then.date()).days
+    if days <= 0:
+        return "Earlier today"
+    if days == 1:
+        return "Yesterday"
+    if days < 7:
+        return f"On {then:%A}"
+    if days < 300:
+        return f"On {then.day} {then:%B}"
+    return f"Back in {then:%B %Y}"
+
+
 def draft_message(
     customer_name: str | None,
     their_words: str,
@@ -59,10 +82,12 @@ def draft_message(
     fix_version: str | None,
     agent_name: str | None,
     after_ship: bool = False,
+    told_when: str = "A while ago",
 ) -> str:
     """The draft for one customer; `their_words` is already a quote (quotes.quote_of).
     `after_ship`: they reported it after the fix had shipped (what made a problem
-    `regressed`), so the draft thanks them for the news instead of telling it back."""
+    `regressed`), so the draft thanks them for the news instead of telling it back.
+    `told_when` starts the sentence of what they told us (`when_told`)."""
     greeting = f"Hi {first_name(customer_name) or 'there'},"
     words = their_words.rstrip(" .")
     said = (
@@ -81,19 +106,19 @@ def draft_message(
         ask = "I'll write to you myself as soon as it's sorted out for good."
     elif status in ("shipped",):
         news = (
-            f"A while ago {said}. Thank you for that, it helped. I'm glad to say it's fixed: "
+            f"{told_when} {said}. Thank you for that, it helped. I'm glad to say it's fixed: "
             f"the fix went out{where}, so you shouldn't run into it any more."
         )
         ask = "If you still see it, just reply here and I'll look into it myself."
     elif status == "regressed":
         news = (
-            f"A while ago {said}. We shipped a fix, but it has come back, and I didn't want "
+            f"{told_when} {said}. We shipped a fix, but it has come back, and I didn't want "
             "you to be surprised by it."
         )
         ask = "The team is on it again; I'll write as soon as it's fixed for good."
     else:
         news = (
-            f"A while ago {said}. Thank you for that. I've passed it on to our product team, "
+            f"{told_when} {said}. Thank you for that. I've passed it on to our product team, "
             "together with what other customers told us about it."
         )
         ask = "It isn't fixed yet; I'll write to you myself as soon as it is."

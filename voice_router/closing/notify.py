@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
-from voice_router.closing.drafts import draft_message
+from voice_router.closing.drafts import draft_message, when_told
 from voice_router.models import (
     Account,
     Customer,
@@ -212,6 +212,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     moved = moved_tickets(session, group)
     shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
     notified = told_since(session, problem_id, shipped_at)
+    now = utcnow()
     reports: dict[int, dict[tuple[str, str], Report]] = {}
     latest: dict[int, Recipient] = {}
     for pp in rows:
@@ -252,6 +253,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
                 problem.jira_fix_version,
                 pp.agent_name,
                 after_ship=shipped_at is not None and to_utc(pp.reported_at) > shipped_at,
+                told_when=when_told(pp.reported_at, now),
             ),
         )
     listed = [replace(r, reports=tuple(reports[r.customer_id].values())) for r in latest.values()]
