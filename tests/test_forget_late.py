@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +41,14 @@ def intake(settings):  # type: ignore[no-untyped-def]
     runtime.engine.dispose()
 
 
-def forget_process(tmp_path: Path, database_url: str) -> subprocess.Popen[bytes]:
+def forget_process(tmp_path: Path, database_url: str, email: str) -> subprocess.Popen[bytes]:
     config = config_file(tmp_path, database_url)
-    command = ["-m", "voice_router", "--config", str(config), "forget", EMAIL, "--yes"]
+    command = ["-m", "voice_router", "--config", str(config), "forget", email, "--yes"]
     return subprocess.Popen([sys.executable, *command], stderr=subprocess.PIPE)
 
 
 @contextmanager
-def forget_held_sqlite(tmp_path: Path, database_url: str) -> Iterator[None]:
+def forget_held_sqlite(tmp_path: Path, database_url: str, email: str) -> Iterator[None]:
     """Forget holding SQLite's write lock: it reads the files in `corrupt/` once it holds it,
     and one of them is a pipe nobody has written to yet."""
     directory = spool.directory_of(database_url.removeprefix("sqlite:///"))
@@ -56,7 +56,7 @@ def forget_held_sqlite(tmp_path: Path, database_url: str) -> Iterator[None]:
     (directory / spool.CORRUPT).mkdir(parents=True)
     pipe = directory / spool.CORRUPT / "00000000000000000000-pipe.json"
     os.mkfifo(pipe)
-    eraser = forget_process(tmp_path, database_url)
+    eraser = forget_process(tmp_path, database_url, email)
     deadline = time.monotonic() + 60
     while True:  # until forget opened the pipe to read it, holding the lock
         try:
@@ -73,14 +73,16 @@ def forget_held_sqlite(tmp_path: Path, database_url: str) -> Iterator[None]:
 
 
 @contextmanager
-def forget_held_postgres(tmp_path: Path, database_url: str, engine: Any) -> Iterator[None]:
+def forget_held_postgres(
+    tmp_path: Path, database_url: str, engine: Any, email: str
+) -> Iterator[None]:
     """Forget in its transaction, having read the deliveries: it waits to stub her first one,
     which a batch of another worker holds."""
     outside = sa.create_engine(engine.url)
     try:
         with outside.connect() as batch:
             batch.execute(sa.text("SELECT id FROM delivery FOR UPDATE"))
-            eraser = forget_process(tmp_path, database_url)
+            eraser = forget_process(tmp_path, database_url, email)
             deadline = time.monotonic() + 60
             while not lock_waiters(batch, "UPDATE delivery%"):  # until forget waits for it
                 assert eraser.poll() is None, eraser.communicate()[1]
@@ -93,17 +95,22 @@ def forget_held_postgres(tmp_path: Path, database_url: str, engine: Any) -> Iter
         outside.dispose()
 
 
+def forget_held(
+    tmp_path: Path, database_url: str, engine: Any, email: str
+) -> AbstractContextManager[None]:
+    """`forget email` running in a process of its own, held mid-way by a real wait."""
+    if database_url.startswith("sqlite"):
+        return forget_held_sqlite(tmp_path, database_url, email)
+    return forget_held_postgres(tmp_path, database_url, engine, email)
+
+
 def test_a_delivery_received_while_forget_runs_is_erased_and_one_after_it_is_kept(
     tmp_path, settings, intake, database_url
 ):
     client, runtime = intake
     assert post_signed(client, "generic", maria("M-1")).status_code == 202
     processing.drain(runtime.engine, runtime.settings)
-    if database_url.startswith("sqlite"):
-        held = forget_held_sqlite(tmp_path, database_url)
-    else:
-        held = forget_held_postgres(tmp_path, database_url, runtime.engine)
-    with held:
+    with forget_held(tmp_path, database_url, runtime.engine, EMAIL):
         # SQLite: it waits for the write lock, then goes to the spool, answered all the same.
         answer = post_signed(client, "generic", maria("M-2"))
         assert answer.status_code == 202

@@ -118,6 +118,15 @@ class CustomerIdentity(SQLModel, table=True):
     external_id: str = Field(max_length=255)
 
 
+class CustomerAlias(SQLModel, table=True):
+    """An address a customer had before their helpdesk sent another (or a late delivery
+    named one another row held, merged into them): the sha256 of it, lower-cased, as the
+    audit names one, never the address. `forget` finds the person by it."""
+
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    email_hash: str = Field(max_length=64, primary_key=True, index=True)
+
+
 class Problem(SQLModel, table=True):
     """A product problem; impact columns are recomputed from its active pain points."""
 

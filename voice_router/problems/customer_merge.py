@@ -6,11 +6,14 @@ row goes. Counts move by the difference, as processing's own (`impact_delta`).
 
 Two steps in one batch: `free_address` when `Directory.customer` meets the clash (so the
 survivor can take the address at once), `merge_into` once the batch's pain points are
-written (so every pain point of the other row, the batch's own too, moves)."""
+written (so every pain point of the other row, the batch's own too, moves).
+
+An address a row gives up stays known as one it had (`customeralias`, hashed as the audit
+hashes one), so `voice-router forget` given a former address still finds the person."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +22,15 @@ from sqlmodel import Session, col
 
 from voice_router.models import (
     Customer,
+    CustomerAlias,
     CustomerIdentity,
     CustomerNotice,
     DigestCustomer,
     PainPoint,
 )
 from voice_router.platform.clock import to_utc
+from voice_router.platform.upsert import insert_missing
+from voice_router.problems.forget_late import subject_hash
 from voice_router.problems.impact_delta import Change, Report
 
 
@@ -34,6 +40,13 @@ def free_address(session: Session, customer_id: int) -> None:
     locked = sa.select(col(Customer.id)).where(col(Customer.id) == customer_id)
     session.execute(locked.with_for_update())
     session.execute(sa.update(Customer).where(col(Customer.id) == customer_id).values(email=None))
+
+
+def remember(session: Session, former: Iterable[tuple[int, str]]) -> None:
+    """(customer id, an address they had before) recorded as their aliases: one INSERT, none
+    when there are none. Only the address's sha256 is stored."""
+    rows = [{"customer_id": c, "email_hash": subject_hash(e)} for c, e in sorted(set(former))]
+    insert_missing(session, CustomerAlias, rows)
 
 
 @dataclass
@@ -50,6 +63,7 @@ def merge_into(session: Session, survivors: Mapping[int, int]) -> Merged:
     for gone, kept in sorted(survivors.items()):
         _move_pain_points(session, gone, kept, merged)
         _move(session, CustomerIdentity, gone, kept, None)
+        _move(session, CustomerAlias, gone, kept, col(CustomerAlias.email_hash))
         _move(session, CustomerNotice, gone, kept, col(CustomerNotice.problem_id))
         _move(session, DigestCustomer, gone, kept, col(DigestCustomer.outbound_id))
         name, account_id = session.execute(

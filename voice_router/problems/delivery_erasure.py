@@ -48,6 +48,7 @@ class Erased:
     scrubbed: Counter[str] = field(default_factory=Counter)  # "delivery.body" -> rows cut
     kept: Counter[str] = field(default_factory=Counter)  # others' rows with the same name
     ids: set[tuple[str, str]] = field(default_factory=set)  # as in `Scan.ids`
+    named: set[str] = field(default_factory=set)  # as in `Scan.named`
 
 
 class Stored(NamedTuple):
@@ -74,6 +75,7 @@ class Scan:
     # (source, helpdesk id) of the customers the person's deliveries name: with an old
     # address, the ids of the customer row that holds their address now.
     ids: set[tuple[str, str]] = field(default_factory=set)
+    named: set[str] = field(default_factory=set)  # the addresses of those customers
 
     def stubbed(self) -> set[int]:
         """The deliveries that become stubs: the person's, and those a cut leaves nothing of."""
@@ -132,6 +134,7 @@ def _scan(
         theirs = [p for p in people if _is_them(p, email, ids)]
         found.names |= {p.name for p in theirs if p.name}
         found.ids |= {(row.source, p.external_id) for p in theirs if p.external_id}
+        found.named |= {p.email.strip().lower() for p in theirs if p.email}
         if theirs or (has_mail and not people):
             found.stubs.add(row.id)
         elif has_mail:
@@ -177,7 +180,7 @@ def erase_deliveries(
                 status=sa.case((table.c.status == "processed", "processed"), else_="forgotten"),
             )
         )
-    result = Erased(found.names, ids=found.ids)
+    result = Erased(found.names, ids=found.ids, named=found.named)
     changed: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # by the columns a cut changed
     for delivery_id, values in found.cuts.items():
         if values:
@@ -207,6 +210,7 @@ def _brought_up_to_date(
     scanned.cuts.update(since.cuts)
     scanned.kept += since.kept
     scanned.ids |= since.ids
+    scanned.named |= since.named
     return scanned
 
 

@@ -1,17 +1,22 @@
 """Which addresses `forget` follows a person to: from the address given, to every address the
 customer rows holding their helpdesk ids have now (a helpdesk that knows them by id may have
-sent a new address since). The erasure (privacy) and its preview (forget_preview) follow the
-same chain, so what the preview counts is what the erasure erases."""
+sent a new address since), the address each customer row found has now (found by a former
+address, `customeralias`), and each address their deliveries name that was a former address
+of a row found (a delivery from it through a helpdesk that knows no id). The erasure
+(privacy) and its preview (forget_preview) follow the same chain, so what the preview
+counts is what the erasure erases."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, and_, col, or_, select
 
-from voice_router.models import Customer, CustomerIdentity
+from voice_router.models import Customer, CustomerAlias, CustomerIdentity
+from voice_router.problems.forget_late import subject_hash
 
 Ids = frozenset[tuple[str, str]]  # (source, helpdesk id) of customers
 
@@ -22,19 +27,56 @@ def holding(ids: Ids) -> sa.Select[Any]:
     return sa.select(col(CustomerIdentity.customer_id)).where(or_(sa.false(), *pairs))
 
 
-def follow(session: Session, email: str, visit: Callable[[str, Ids], Ids]) -> None:
+def having_had(email: str) -> sa.Select[Any]:
+    """The ids of the customers that had the address `email` before (`customeralias`)."""
+    alias = sa.select(col(CustomerAlias.customer_id))
+    return alias.where(col(CustomerAlias.email_hash) == subject_hash(email))
+
+
+def aliases(session: Session, customer_ids: Iterable[int]) -> set[str]:
+    """The hashes of the former addresses of these customers."""
+    hashes = sa.select(col(CustomerAlias.email_hash))
+    return set(session.scalars(hashes.where(col(CustomerAlias.customer_id).in_(customer_ids))))
+
+
+@dataclass
+class Trail:
+    """What the visits found beyond helpdesk ids: the addresses the customer rows found
+    have now, the hashes of the addresses they had before, the addresses their deliveries
+    name. A visit adds to it (`found`)."""
+
+    current: set[str] = field(default_factory=set)
+    hashes: set[str] = field(default_factory=set)
+    named: set[str] = field(default_factory=set)
+
+    def found(self, customers: Iterable[Any], hashes: set[str], named: set[str]) -> None:
+        self.current |= {c.email for c in customers if c.email}
+        self.hashes |= hashes
+        self.named |= named
+
+    def addresses(self) -> set[str]:
+        """Theirs to visit: now, or before and named by their deliveries."""
+        return self.current | {a for a in self.named if subject_hash(a) in self.hashes}
+
+
+def follow(
+    session: Session, email: str, visit: Callable[[str, Ids], Ids], trail: Trail
+) -> list[str]:
     """`visit(address, ids)` for the address given (with no ids), then for each address a
-    customer holding one of the ids found so far has now, once each; `visit` returns the
-    helpdesk ids its address's deliveries name. A customer known by id only (no address) is
-    visited under the address given."""
+    customer holding one of the ids found so far has now, or `trail` found, once each;
+    `visit` returns the helpdesk ids its address's deliveries name. A customer known by id
+    only (no address) is visited under the address given. The addresses visited."""
     ids = visit(email, frozenset())
     done: set[str | None] = {email}
+    visited = [email]
     addresses = select(Customer.email).where(col(Customer.id).in_(holding(ids)))
-    while pending := set(session.exec(addresses)) - done:
+    while pending := (set(session.exec(addresses)) | trail.addresses()) - done:
         address = min(pending, key=str)
         done.add(address)
+        visited.append(address or email)
         ids |= visit(address or email, ids)
         addresses = select(Customer.email).where(col(Customer.id).in_(holding(ids)))
+    return visited
 
 
 class Beside(Protocol):

@@ -6,7 +6,8 @@ after `store.SPOOL_AFTER_SECONDS` go to the spool), on PostgreSQL they are store
 processing waits for it either way. So a delivery received while forget ran lands in the
 table after forget read it. Forget's audit entry records the moment it ended (`at`, set
 just before its commit) and the sha256 of every address it erased the person under (the
-address given, `subject_hash`, and those it followed them to, `details["followed"]`); a
+address given, `subject_hash`, and those it followed them to or knew as a former address
+of theirs, `details["followed"]`); a
 batch stubs, unapplied, each helpdesk delivery received before then that names a customer
 at one of those addresses, as forget stubs the person's pending deliveries. One received
 after is new data: forget is not a block-list.
@@ -39,8 +40,9 @@ def subject_hash(email: str) -> str:
 
 def stamp(audit: AuditEntry, details: dict[str, Any], given: str, followed: Iterable[str]) -> None:
     """The audit entry's last values, written just before forget commits: its counts, the
-    addresses it followed the person to besides the one given, and when it ended."""
-    others = sorted({subject_hash(a) for a in followed} - {subject_hash(given)})
+    hashes of the addresses it followed the person to and of their former addresses
+    (`followed`) besides the one given, and when it ended."""
+    others = sorted(set(followed) - {subject_hash(given)})
     audit.details = json.dumps(
         {**details, **({"followed": others} if others else {})}, sort_keys=True
     )

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from voice_router.models import Customer, PainPoint
 from voice_router.problems.delivery_erasure import Scan, scan_deliveries
-from voice_router.problems.forget_chain import Beside, Ids, follow
+from voice_router.problems.forget_chain import Beside, Ids, Trail, aliases, follow
 from voice_router.problems.forget_rows import accounts_named_after, notes_to_cancel
 from voice_router.problems.mentions import Mentions
 from voice_router.problems.privacy import (
@@ -36,18 +36,19 @@ def preview(engine: Engine, email: str, beside: Beside | None = None) -> tuple[F
     """The counts forget would report for these rows (`dry_run` set, `scrubbed` left empty:
     `mentioned` says whether other text mentions them), and its reading of the deliveries.
     Like forget (privacy._erase_person) it follows the person from the address given to
-    every address their customer rows hold now, counting each row once; `beside` counts what
+    every address forget_chain follows them to, counting each row once; `beside` counts what
     it holds of them (SQLite's spool files, which it reads as the erasure would)."""
     email = normalise_email(email)
     found = _Found(beside=beside)
     scans: list[Scan] = []
+    trail = Trail()
     with Session(engine) as session:
 
         def count(address: str, held: Ids) -> Ids:
-            scans.append(found.add(session, address, held))
+            scans.append(found.add(session, address, held, trail))
             return frozenset(scans[-1].ids)
 
-        follow(session, email, count)
+        follow(session, email, count, trail)
         report = found.report(session)
         session.rollback()
     return report, scans[0]  # the erasure's reading of the address given
@@ -65,9 +66,10 @@ class _Found:
     beside: Beside | None = None
     spooled: int = 0
 
-    def add(self, session: Session, email: str, held: Ids) -> Scan:
+    def add(self, session: Session, email: str, held: Ids, trail: Trail) -> Scan:
         customers, identities, names, known_ids = theirs(session, email, held)
         scan = scan_deliveries(session, email, names, known_ids)
+        trail.found(customers, aliases(session, [c.id for c in customers]), scan.named)
         if self.beside is not None:
             self.spooled += self.beside.person(email, names, known_ids)
         self.customers.update((c.id, c) for c in customers if c.id is not None)

@@ -1,14 +1,17 @@
 """Rows `forget` changes beside the person's own: accounts named after them, write-back
-notes not sent yet on their tickets (voice_router.problems.privacy). Finding them is apart
-from changing them, so `forget`'s preview counts the same rows (forget_preview)."""
+notes not sent yet on their tickets, their former addresses (voice_router.problems.privacy).
+Finding them is apart from changing them, so `forget`'s preview counts the same rows
+(forget_preview)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from voice_router.models import Account, Outbound, PainPoint
+from voice_router.models import Account, CustomerAlias, Outbound, PainPoint
+from voice_router.problems.forget_chain import aliases
 from voice_router.problems.mentions import Mentions
 
 
@@ -62,3 +65,12 @@ def cancel_notes(session: Session, pain_points: Sequence[PainPoint]) -> int:
         row.status = "cancelled"
         session.add(row)
     return len(rows)
+
+
+def forget_aliases(session: Session, customer_ids: Iterable[int]) -> set[str]:
+    """Their former addresses (hashed) are deleted; the hashes, which the audit keeps so a
+    delivery to one that was received before forget ended is erased too (forget_late)."""
+    ids = list(customer_ids)
+    hashes = aliases(session, ids)
+    session.execute(sa.delete(CustomerAlias).where(col(CustomerAlias.customer_id).in_(ids)))
+    return hashes

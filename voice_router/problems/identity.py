@@ -24,7 +24,7 @@ from voice_router.platform.upsert import (
     update_many,
 )
 from voice_router.problems.account_mrr import MrrWords
-from voice_router.problems.customer_merge import free_address
+from voice_router.problems.customer_merge import free_address, remember
 
 
 def email_domain(email: str | None) -> str | None:
@@ -108,6 +108,7 @@ class Directory:
         # Rows found to be one person with another (gone id -> survivor), merged once the
         # batch's pain points are written (customer_merge.py).
         self.merged: dict[int, CustomerRow] = {}
+        self._former: list[tuple[int, str]] = []  # (customer id, an address they gave up)
         self._mrr_words = MrrWords()  # the batch's newest word on each account's MRR
 
     def load(self, source: str, events: Iterable[PainPointEvent]) -> None:
@@ -220,8 +221,10 @@ class Directory:
             for _, c in sorted(self._dirty_customers.items())
         ]
         update_many(self.session, _table(Customer), ["id"], customers)
+        remember(self.session, self._former)  # no statement unless an address changed
         self._dirty_accounts.clear()
         self._dirty_customers.clear()
+        self._former.clear()
 
     def account(
         self, company: Company | None, email: str | None, at: datetime | None = None
@@ -291,6 +294,8 @@ class Directory:
             other = self._holder(email, customer.id)
             if other is not None:
                 self._absorb(other, customer)
+            if customer.email is not None:  # kept, hashed: forget finds them by it
+                self._former.append((customer.id, customer.email))
             customer.email = email
             self._dirty_customers[customer.id] = customer
             self._by_email[email] = customer

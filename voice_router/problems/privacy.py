@@ -44,10 +44,10 @@ from voice_router.problems.delivery_erasure import (
     erase_deliveries,
     scan_deliveries,
 )
-from voice_router.problems.forget_chain import Beside, Ids, follow, holding
+from voice_router.problems.forget_chain import Beside, Ids, Trail, follow, having_had, holding
 from voice_router.problems.forget_late import stamp, subject_hash
 from voice_router.problems.forget_report import ForgetReport
-from voice_router.problems.forget_rows import cancel_notes, forget_accounts
+from voice_router.problems.forget_rows import cancel_notes, forget_accounts, forget_aliases
 from voice_router.problems.mentions import FORGOTTEN, Mentions
 
 log = logging.getLogger(__name__)
@@ -178,8 +178,8 @@ def _begin(session: Session, email: str, actor: str, sqlite: bool) -> AuditEntry
 def theirs(
     session: Session, email: str, ids: Ids = frozenset()
 ) -> tuple[Sequence[Customer], Sequence[CustomerIdentity], set[str], dict[str, set[str]]]:
-    """Their customer rows (also those holding one of `ids`) and helpdesk identities; their
-    names, their ids by source."""
+    """Their customer rows (also those that had the address before, and those holding one of
+    `ids`) and helpdesk identities; their names, their ids by source."""
     identity_match = select(CustomerIdentity.customer_id).where(
         func.lower(CustomerIdentity.external_id) == email
     )
@@ -188,6 +188,7 @@ def theirs(
             or_(
                 func.lower(Customer.email) == email,
                 col(Customer.id).in_(identity_match),
+                col(Customer.id).in_(having_had(email)),
                 col(Customer.id).in_(holding(ids)),
             )
         )
@@ -212,22 +213,21 @@ def _scanned(engine: Engine, email: str) -> Scan:
 
 def _erase_person(
     session: Session, email: str, report: ForgetReport, scanned: Scan | None, beside: Beside | None
-) -> list[str]:
-    """The person under the address given, then under each address their customer rows
-    hold now (forget_chain: a former address finds them); those addresses."""
-    addresses: list[str] = []
+) -> set[str]:
+    """The person under the address given, then under each address forget_chain follows
+    them to; the hashes of those addresses and of every former address of theirs."""
+    trail, given = Trail(), [email]
 
     def erase(address: str, held: Ids) -> Ids:
-        addresses.append(address)
-        if not held:  # the address given: the preview's reading of the deliveries serves
-            return _erase(session, address, report, scanned, beside)
+        if given:  # the address given: the preview's reading of the deliveries serves
+            given.clear()
+            return _erase(session, address, report, scanned, beside, trail)
         part = ForgetReport()
-        found = _erase(session, address, part, None, beside, held)
+        found = _erase(session, address, part, None, beside, trail, held)
         report.add(part)
         return found
 
-    follow(session, email, erase)
-    return addresses
+    return {subject_hash(a) for a in follow(session, email, erase, trail)} | trail.hashes
 
 
 def _erase(
@@ -236,16 +236,18 @@ def _erase(
     report: ForgetReport,
     scanned: Scan | None,
     beside: Beside | None,
+    trail: Trail,
     held: Ids = frozenset(),
 ) -> Ids:
     """Forget `email` (and the customers holding `held`); the helpdesk ids of the customers
-    its deliveries name."""
+    its deliveries name (the rest it found goes to `trail`)."""
     customers, identities, names, known_ids = theirs(session, email, held)
     ids = {c.id for c in customers}
     report.spooled = beside.person(email, names, known_ids) if beside is not None else 0
     # Raw deliveries first: the ones that are theirs spell their name in more ways.
     erased = erase_deliveries(session, email, names, known_ids, scanned)
     report.deliveries, scrubbed, kept = erased.stubbed, erased.scrubbed, erased.kept
+    trail.found(customers, forget_aliases(session, ids), erased.named)
     mentions = Mentions(email, erased.names)
     pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
     _outside_reach(session, pain_points, mentions, report)

@@ -1,0 +1,129 @@
+"""A customer keeps the addresses they had before (hashed, `customeralias`), so `voice-router
+forget` finds the person by any of them: given the old one it erases them under the one they
+use now, given the one they use now it erases what they wrote from the old one. Through the
+real path: signed webhooks, processing, the CLI."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from tests.support import by_key, config_file, generic_delivery, post_signed
+from tests.test_forget import dump
+from tests.test_forget_late import forget_held, intake  # noqa: F401  (the web app, a fixture)
+from tests.test_helpdesk_lifecycle import helpscout, recipients, zendesk
+from voice_router.cli import cli
+from voice_router.intake import processing
+from voice_router.problems.forget_late import subject_hash
+from voice_router.problems.privacy import FORGOTTEN_BODY
+
+OLD, NEW = "vb@mywork.com", "vernon@newco.com"
+
+
+def moves(client: Any, runtime: Any) -> None:
+    """Vernon writes through Zendesk from his old address (Zendesk sends no id for him), then
+    Help Scout knows him as customer 29418 at the old address and then at a new one, from
+    which he also writes through Zendesk: one customer on two problems."""
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    sent = [
+        ("zendesk", zendesk("7050", OLD, "pain-import", "2026-11-20T09:00:00Z"), {}),
+        ("helpscout", helpscout(5050, OLD, ["pain-export"], "2026-11-20T10:00:00Z"), tagged),
+        ("helpscout", helpscout(5050, NEW, ["pain-export"], "2026-11-20T11:00:00Z"), tagged),
+        ("zendesk", zendesk("7051", NEW, "pain-export", "2026-11-20T12:00:00Z"), {}),
+    ]
+    for kind, body, headers in sent:
+        assert post_signed(client, kind, body, headers).status_code == 202
+    problems = by_key(client, runtime)
+    assert [(p["customers"], p["tickets"]) for p in problems.values()] == [(1, 2), (1, 1)]
+    with runtime.engine.connect() as connection:
+        held = connection.execute(sa.text("SELECT email_hash FROM customeralias")).scalars()
+        assert list(held) == [subject_hash(OLD)]  # never the address itself
+
+
+def forget(settings: Any, tmp_path: Any, email: str) -> str:
+    config = config_file(tmp_path, settings.database_url)
+    result = CliRunner().invoke(cli, ["--config", str(config), "forget", email, "--yes"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def forgotten_everywhere(client: Any, runtime: Any, other: str) -> None:
+    """One tombstone holding every pain point, every delivery a stub, neither address nor
+    the name in any table, nobody on a notify list, the counts as they were; the audit
+    names `other`, the address not given, so a delivery to it received before forget
+    ended is erased as it arrives (forget_late)."""
+    with runtime.engine.connect() as connection:
+        customers = connection.execute(sa.text("SELECT id, email, name FROM customer")).all()
+        owners = connection.execute(sa.text("SELECT DISTINCT customer_id FROM painpoint"))
+        bodies = connection.execute(sa.text("SELECT body FROM delivery")).scalars().all()
+        left = connection.execute(sa.text("SELECT count(*) FROM customeralias")).scalar()
+        audit = connection.execute(sa.text("SELECT details FROM auditentry")).scalar_one()
+    [(tombstone, email, name)] = customers
+    assert (email, name) == (None, None)
+    assert list(owners.scalars()) == [tombstone]
+    assert [json.loads(bytes(body)) for body in bodies] == [{"forgotten": True}] * 4
+    assert left == 0
+    for needle in (OLD.encode(), NEW.encode(), b"vernon bear"):
+        assert needle not in dump(runtime.engine), needle
+    problems = by_key(client, runtime)
+    assert [(p["customers"], p["tickets"]) for p in problems.values()] == [(1, 2), (1, 1)]
+    for problem in problems.values():
+        assert recipients(client, runtime, problem["id"]) == []
+    assert json.loads(audit)["followed"] == [subject_hash(other)]
+
+
+@pytest.mark.parametrize(
+    ("given", "other"), [(OLD, NEW), (NEW, OLD)], ids=["by-the-old", "by-the-new"]
+)
+def test_forget_by_either_address_forgets_the_person_under_both(
+    client, runtime, settings, tmp_path, given, other
+):
+    """By the old address: the customer, found as the one that had it, is forgotten under
+    the one they use now (before, only deliveries that carried it with the helpdesk id led
+    there). By the new one: Zendesk's delivery from the old address names him by address
+    only, and forget left it whole (his old address, name and words) before it knew the old
+    address was his."""
+    moves(client, runtime)
+    output = forget(settings, tmp_path, given)
+    assert "customer records made anonymous: 1" in output
+    assert "raw webhook deliveries erased: 4" in output
+    forgotten_everywhere(client, runtime, other)
+
+
+def test_a_delivery_from_a_former_address_received_while_forget_runs_is_erased(
+    tmp_path,
+    settings,
+    intake,  # noqa: F811
+    database_url,
+):
+    """Forget is given the address she uses now; meanwhile a delivery from her former one
+    comes in (a ticket through a channel that knows her by address only). Before, forget's
+    audit named only the address given: the delivery was processed after it and made her
+    a customer again, with her old address, her name and her words."""
+    client, runtime = intake
+    old, new = "ann@old.example", "ann@new.example"
+    for email, at in ((old, "2026-11-20T10:00:00Z"), (new, "2026-11-20T11:00:00Z")):
+        body = generic_delivery(
+            "A-1", email, ["pain-export"], name="Ann Vik", customer_id="c-7", occurred_at=at
+        )
+        assert post_signed(client, "generic", body).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    with forget_held(tmp_path, database_url, runtime.engine, new):
+        late = generic_delivery("A-2", old, ["pain-import"], name="Ann Vik")
+        assert post_signed(client, "generic", late).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT body, status FROM delivery ORDER BY id")).all()
+        customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
+    assert [(bytes(body), status) for body, status in rows] == [
+        (FORGOTTEN_BODY, "processed"),
+        (FORGOTTEN_BODY, "processed"),
+        (FORGOTTEN_BODY, "forgotten"),  # A-2, erased as it reached processing
+    ]
+    assert [tuple(row) for row in customers] == [(None, None)]  # nobody made again from A-2
+    for needle in (old.encode(), new.encode(), b"ann vik"):
+        assert needle not in dump(runtime.engine), needle
