@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from sqlmodel import Session, select
 
-from tests.shipping.test_close_the_loop import problem, report
+from tests.shipping.test_close_the_loop import notify_list, problem, report
 from tests.shipping.test_digests import make_messages_due
 from tests.shipping.test_regression_warnings import (
     ALICE,
@@ -92,6 +92,31 @@ def test_done_again_within_the_grace_period_sends_nothing(make_loop, httpserver)
 
     assert len(httpserver.log) == 2  # the digests of the fix, and nothing since
     assert owed(loop) == [(ALICE, "shipped", "sent"), (DAVE, "shipped", "sent")]
+
+
+def test_done_again_within_the_grace_period_keeps_whom_the_agents_marked_told(
+    make_loop, httpserver
+):
+    """Left by fix-reopen: Alice had marked Maria told; a mis-click reopen and Done again
+    moved the fix's ship time to the second Done, so the notify list showed Maria as not
+    told any more, and Alice was asked again to tell her."""
+    loop = slack_loop(make_loop, httpserver)
+    p = ship(loop, MARIA, DEV)
+    shipped_at = problem(loop).shipped_at
+    mark_told(loop, p.id, "maria@acme-corp.com")
+    loop.sandbox.transition(p.jira_key, "In Progress")
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    assert problem(loop).shipped_at == shipped_at
+    told = {r["customer_email"]: r["notified"] for r in notify_list(loop, p.id)["recipients"]}
+    assert told == {"maria@acme-corp.com": True, "dev@globex.io": False}
+
+    loop.sandbox.transition(p.jira_key, "In Progress")  # reopened for good this time
+    make_messages_due(loop)
+    jobs.deliver_outbound(runtime=loop.runtime)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")  # a new fix: news again
+    assert problem(loop).shipped_at != shipped_at
+    told = {r["customer_email"]: r["notified"] for r in notify_list(loop, p.id)["recipients"]}
+    assert told == {"maria@acme-corp.com": False, "dev@globex.io": False}
 
 
 def test_a_reopen_whose_webhook_was_lost_is_found_by_reconcile_and_warns_the_same(

@@ -59,11 +59,12 @@ def _warn(
     _cancel_unsent_news(session, group)
 
 
-def take_back_reopen(session: Session, root_id: int) -> None:
+def take_back_reopen(session: Session, root_id: int) -> bool:
     """The issue is done again before the heads-up of its reopen went out (a mis-click, or
     second thoughts within the grace period): it is not sent. Each row that had carried the
     shipped news carries it again, sent (whom the heads-up was about count as told of the
-    fix: they were); one made for the heads-up alone goes."""
+    fix: they were); one made for the heads-up alone goes. True when there was one."""
+    taken = False
     for row in session.exec(
         select(Outbound).where(
             Outbound.problem_id == root_id,
@@ -71,12 +72,14 @@ def take_back_reopen(session: Session, root_id: int) -> None:
             Outbound.status == "pending",
         )
     ):
+        taken = True
         if row.sent_at is not None:
             row.outcome, row.status = "shipped", "sent"
             session.add(row)
         else:
             told.let_go(session, [row.id])
             session.delete(row)
+    return taken
 
 
 def _cancel_unsent_news(session: Session, group: list[int]) -> None:

@@ -144,9 +144,12 @@ def apply_state(
         return None
     problem.status = after
     if after in ("shipped", "wont_fix"):
-        problem.shipped_at = at
+        # Done again before the reopen's heads-up went out: the fix shipped when it first
+        # did, so the customers marked told since then stay told (told_since(shipped_at)).
+        taken_back = regression.take_back_reopen(session, problem.id)
+        if not (taken_back and after == "shipped" and problem.shipped_at is not None):
+            problem.shipped_at = at
         problem.regressed_at = problem.regression_noticed_at = None
-        regression.take_back_reopen(session, problem.id)  # done again before it went out
         _queue_outbound(session, settings, problem, after)
     elif before in ("shipped", "wont_fix", "regressed"):
         _cancel_outbound(session, problem.id)
