@@ -7,16 +7,21 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
+from contextlib import nullcontext
 from datetime import timedelta
 
 from voice_router.intake import processing
 from voice_router.platform import metrics, schedule
+from voice_router.platform.clock import utcnow
 from voice_router.platform.runtime import Runtime
 from workers.runtime import process_runtime
 
 log = logging.getLogger(__name__)
 
 RECONCILE_LEASE = "reconcile"
+# A pass holds its lease this far ahead, renewed while it runs: a worker killed mid-pass
+# holds off the next pass at most this long.
+RECONCILE_HOLD = timedelta(seconds=60)
 # Meaning vectors made after a drain (problems/vectors.py): 10-30 ms each, about 11 texts a
 # problem (28 ms on the slower of our 2-core machines, docs/benchmarks.md section 2).
 VECTORS_PER_DRAIN = 10
@@ -194,19 +199,29 @@ def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
 def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, int]:
     """The periodic pass: problem vectors left stale (an upgrade to another encoder), Jira
     state since the last cursor, then a nudge to the messages lane for what is owed. One
-    pass per `reconcile_seconds` across every worker and runner of the deployment (a lease
-    in the database), unless `force`d."""
+    pass at a time across every worker and runner of the deployment, the next one
+    `reconcile_seconds` after the last one started (a lease in the database, held while the
+    pass runs however long it takes), unless `force`d."""
     from voice_router.problems import vectors
     from voice_router.tracker import reconcile as reconcile_mod
 
     runtime = runtime or process_runtime()
-    every = timedelta(seconds=max(1, runtime.settings.reconcile_seconds))
-    if not force and not schedule.take_lease(
-        runtime.engine, RECONCILE_LEASE, uuid.uuid4().hex, every
-    ):
+    started = getattr(runtime.queue, "reconcile_started", None)
+    if started is not None:
+        started()
+    began, holder = utcnow(), uuid.uuid4().hex
+    engine = runtime.engine
+    if not force and not schedule.take_lease(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD):
         return {"skipped": 1}
-    vectors.update(runtime.engine)  # stale or missing ones, without waiting for a drain
-    result = reconcile_mod.reconcile(runtime.engine, runtime.settings)
+    kept = schedule.lease_kept(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD)
+    try:
+        with nullcontext() if force else kept:
+            vectors.update(engine)  # stale or missing ones, without waiting for a drain
+            result = reconcile_mod.reconcile(engine, runtime.settings)
+    finally:
+        if not force:
+            every = timedelta(seconds=runtime.settings.reconcile_seconds)
+            schedule.release_lease(engine, RECONCILE_LEASE, holder, at=began + every)
     # Whatever is owed (shipped now, or a retry come due) goes out on the messages lane:
     # sent here, on Jira's lane, a helpdesk that hangs held every Jira sync behind it.
     runtime.queue.signal_outbound()
