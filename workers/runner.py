@@ -32,6 +32,7 @@ from rq.worker import WorkerStatus
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
+from workers import outage
 from workers.jobs import RECONCILE_LEASE, freeze_loaded
 from workers.queue import RedisQueue
 from workers.runtime import set_process_runtime
@@ -99,8 +100,11 @@ def _sweep(runtime: Runtime, queue: RedisQueue, stop: threading.Event) -> None:
     while not stop.wait(sweep_seconds(runtime)):
         try:
             sweep_once(runtime, queue)
-        except Exception:  # Redis or the database away for a moment: the next sweep tries
-            log.warning("worker.sweep_failed", exc_info=True)
+        except Exception as exc:  # Redis or the database away for a moment: the next tries
+            if outage.unreachable(exc):
+                outage.went_away("sweep", exc)  # said once per outage, by whoever meets it
+            else:
+                log.warning("worker.sweep_failed", exc_info=True)
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:
