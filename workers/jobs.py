@@ -7,19 +7,26 @@ from __future__ import annotations
 import gc
 import logging
 import uuid
+from contextlib import nullcontext
 from datetime import timedelta
 
 from voice_router.intake import processing
 from voice_router.platform import metrics, schedule
+from voice_router.platform.clock import utcnow
 from voice_router.platform.runtime import Runtime
+from workers import outage
 from workers.runtime import process_runtime
 
 log = logging.getLogger(__name__)
 
 RECONCILE_LEASE = "reconcile"
+# A pass holds its lease this far ahead, renewed while it runs: a worker killed mid-pass
+# holds off the next pass at most this long.
+RECONCILE_HOLD = timedelta(seconds=60)
 # Meaning vectors made after a drain (problems/vectors.py): 10-30 ms each, about 11 texts a
 # problem (28 ms on the slower of our 2-core machines, docs/benchmarks.md section 2).
 VECTORS_PER_DRAIN = 10
+DRAIN_COUNTS = ("claimed", "processed", "retrying", "failed", "changes")
 
 
 def freeze_loaded() -> None:
@@ -35,6 +42,7 @@ def freeze_loaded() -> None:
 
 
 @metrics.counts_failures("drain_inbox")
+@outage.waits_out("drain_inbox", lambda: dict.fromkeys(DRAIN_COUNTS, 0))
 def drain_inbox(
     runtime: Runtime | None = None, batch_size: int | None = None, pause: float = 0.0
 ) -> dict[str, int]:
@@ -59,13 +67,7 @@ def drain_inbox(
         runtime.queue.signal_releases()
     if result.touched:
         _after_drain(runtime, result.touched)
-    summary = {
-        "claimed": result.claimed,
-        "processed": result.processed,
-        "retrying": result.retrying,
-        "failed": result.failed,
-        "changes": result.changes,
-    }
+    summary = {count: getattr(result, count) for count in DRAIN_COUNTS}
     if result.claimed:
         log.info("inbox.drained", extra=summary)
     return summary
@@ -90,6 +92,7 @@ def _after_drain(runtime: Runtime, touched: set[int]) -> None:
 
 
 @metrics.counts_failures("sync_jira")
+@outage.waits_out("sync_jira", lambda: "database-unreachable")
 def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     """Bring one problem's Jira issue up to date, if its sync is due; a transient failure
     makes it due again later (Retry-After, else backoff), and `jira.error` says so until
@@ -136,6 +139,7 @@ def run_due_syncs(runtime: Runtime | None = None) -> int:
 
 
 @metrics.counts_failures("apply_releases")
+@outage.waits_out("apply_releases", lambda: {"applied": 0, "retrying": 0})
 def apply_releases(runtime: Runtime | None = None) -> dict[str, int]:
     """Released Jira versions that processing recorded: their issues searched in Jira and
     their states applied (voice_router/tracker/releases.py); a failed search is due again
@@ -159,6 +163,7 @@ def apply_releases(runtime: Runtime | None = None) -> dict[str, int]:
 
 
 @metrics.counts_failures("deliver_outbound")
+@outage.waits_out("deliver_outbound", dict[str, int])
 def deliver_outbound(
     problem_id: int | None = None, runtime: Runtime | None = None
 ) -> dict[str, int]:
@@ -181,6 +186,7 @@ def deliver_outbound(
 
 
 @metrics.counts_failures("weekly_digest")
+@outage.waits_out("weekly_digest", dict[str, int])
 def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
     """This week's digest for product (`[notify].weekly_top`), once per week and channel:
     what was sent is recorded in the database, so any number of runs sends it once."""
@@ -191,22 +197,33 @@ def weekly_digest(runtime: Runtime | None = None) -> dict[str, int]:
 
 
 @metrics.counts_failures("reconcile")
+@outage.waits_out("reconcile", lambda: {"skipped": 1})
 def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, int]:
     """The periodic pass: problem vectors left stale (an upgrade to another encoder), Jira
     state since the last cursor, then a nudge to the messages lane for what is owed. One
-    pass per `reconcile_seconds` across every worker and runner of the deployment (a lease
-    in the database), unless `force`d."""
+    pass at a time across every worker and runner of the deployment, the next one
+    `reconcile_seconds` after the last one started (a lease in the database, held while the
+    pass runs however long it takes), unless `force`d."""
     from voice_router.problems import vectors
     from voice_router.tracker import reconcile as reconcile_mod
 
     runtime = runtime or process_runtime()
-    every = timedelta(seconds=max(1, runtime.settings.reconcile_seconds))
-    if not force and not schedule.take_lease(
-        runtime.engine, RECONCILE_LEASE, uuid.uuid4().hex, every
-    ):
+    started = getattr(runtime.queue, "reconcile_started", None)
+    if started is not None:
+        started()
+    began, holder = utcnow(), uuid.uuid4().hex
+    engine = runtime.engine
+    if not force and not schedule.take_lease(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD):
         return {"skipped": 1}
-    vectors.update(runtime.engine)  # stale or missing ones, without waiting for a drain
-    result = reconcile_mod.reconcile(runtime.engine, runtime.settings)
+    kept = schedule.lease_kept(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD)
+    try:
+        with nullcontext() if force else kept:
+            vectors.update(engine)  # stale or missing ones, without waiting for a drain
+            result = reconcile_mod.reconcile(engine, runtime.settings)
+    finally:
+        if not force:
+            every = timedelta(seconds=runtime.settings.reconcile_seconds)
+            schedule.release_lease(engine, RECONCILE_LEASE, holder, at=began + every)
     # Whatever is owed (shipped now, or a retry come due) goes out on the messages lane:
     # sent here, on Jira's lane, a helpdesk that hangs held every Jira sync behind it.
     runtime.queue.signal_outbound()

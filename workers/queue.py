@@ -46,7 +46,6 @@ RELEASES_FLAG = "voice-router:releases"
 RECONCILE_FLAG = "voice-router:reconcile"
 WEEKLY_FLAG = "voice-router:weekly"  # at most one weekly-digest job a minute
 WEEKLY_FLAG_SECONDS = 60
-RECONCILE_LOCK_SECONDS = 50
 COALESCE_SECONDS = 10  # signals for sooner than this fold into one pending job
 # A folded job's flag lives until the job starts (the job deletes it), or this long: while
 # Jira hangs, jobs wait behind each other far longer than they run, and a flag gone before
@@ -217,8 +216,13 @@ class RedisQueue:
         self.redis.delete(RELEASES_FLAG)
 
     def signal_reconcile(self) -> None:
-        if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=RECONCILE_LOCK_SECONDS):
+        """Folded like signal_sync. The sweep signals only when the database says a pass is
+        due (its lease is free); the pass's lease, not this flag, keeps passes apart."""
+        if self.redis.set(RECONCILE_FLAG, b"1", nx=True, ex=FLAG_SECONDS):
             self._enqueue("workers.jobs.reconcile", job_timeout=900)
+
+    def reconcile_started(self) -> None:
+        self.redis.delete(RECONCILE_FLAG)
 
     def signal_weekly(self) -> None:
         """The weekly digest job; it sends only what this week has not had (weekly.py)."""

@@ -32,7 +32,8 @@ from rq.worker import WorkerStatus
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
-from workers.jobs import freeze_loaded
+from workers import outage
+from workers.jobs import RECONCILE_LEASE, freeze_loaded
 from workers.queue import RedisQueue
 from workers.runtime import set_process_runtime
 
@@ -83,15 +84,27 @@ def sweep_once(runtime: Runtime, queue: RedisQueue) -> None:
             queue.signal_sync(due)
         if releases.any_due(runtime.engine):
             queue.signal_releases()
-        queue.signal_reconcile()  # the job runs only once per reconcile_seconds (a lease)
+        if schedule.lease_free(runtime.engine, RECONCILE_LEASE):  # a pass is due
+            queue.signal_reconcile()
+
+
+def sweep_seconds(runtime: Runtime) -> float:
+    """How often the sweep looks: every SWEEP_SECONDS, or every `reconcile_seconds` when
+    that is shorter and Jira is on, so that a pass comes that often."""
+    if not runtime.settings.jira.url:
+        return SWEEP_SECONDS
+    return min(SWEEP_SECONDS, float(runtime.settings.reconcile_seconds))
 
 
 def _sweep(runtime: Runtime, queue: RedisQueue, stop: threading.Event) -> None:
-    while not stop.wait(SWEEP_SECONDS):
+    while not stop.wait(sweep_seconds(runtime)):
         try:
             sweep_once(runtime, queue)
-        except Exception:  # Redis or the database away for a moment: the next sweep tries
-            log.warning("worker.sweep_failed", exc_info=True)
+        except Exception as exc:  # Redis or the database away for a moment: the next tries
+            if outage.unreachable(exc):
+                outage.went_away("sweep", exc)  # said once per outage, by whoever meets it
+            else:
+                log.warning("worker.sweep_failed", exc_info=True)
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:

@@ -87,6 +87,11 @@ PROCESSED = Counter(
 JOBS_FAILED = Counter(
     "voice_router_jobs_failed", "Jobs that ended with an exception, by job.", ["job"]
 )
+JOBS_DATABASE_UNREACHABLE = Counter(
+    "voice_router_jobs_database_unreachable",
+    "Jobs that found the database unreachable and left their work for a later run, by job.",
+    ["job"],
+)
 JIRA_CALLS = Counter("voice_router_jira_calls", "Calls to the Jira API, by result.", ["result"])
 NOTIFICATIONS = Counter(
     "voice_router_notifications",
@@ -100,6 +105,7 @@ for _result in JIRA_RESULTS:
     JIRA_CALLS.labels(_result)
 for _job in JOBS:
     JOBS_FAILED.labels(_job)
+    JOBS_DATABASE_UNREACHABLE.labels(_job)
 for _channel in CHANNELS:
     for _outcome in NOTIFY_OUTCOMES:
         NOTIFICATIONS.labels(_channel, _outcome)
@@ -154,6 +160,10 @@ def jira_call(result: str) -> None:
 
 def notification(channel: str, outcome: str) -> None:
     NOTIFICATIONS.labels(channel, outcome).inc()
+
+
+def database_unreachable(job: str) -> None:
+    JOBS_DATABASE_UNREACHABLE.labels(job).inc()
 
 
 def counts_failures(job: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

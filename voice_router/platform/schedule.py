@@ -14,7 +14,10 @@ Redis flags and rq's scheduled jobs only make things happen sooner; this is the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -26,6 +29,8 @@ from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.platform.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
 
 SYNC_DELAY = timedelta(seconds=2)  # a burst of changes folds into one sync
 SYNC_LEASE = timedelta(minutes=2)  # a sync claimed longer ago than this has died
@@ -188,13 +193,46 @@ def take_lease(engine: Engine, name: str, holder: str, ttl: timedelta) -> bool:
     return bool(taken)
 
 
-def release_lease(engine: Engine, name: str, holder: str) -> None:
+def release_lease(engine: Engine, name: str, holder: str, at: datetime | None = None) -> None:
+    """Let `name` go, at once or from `at` (a periodic pass holds off the next one until
+    its interval is over): only if `holder` still holds it."""
     with session_scope(engine) as session:
         session.execute(
             sa.update(Lease)
             .where(col(Lease.name) == name, col(Lease.holder) == holder)
-            .values(expires_at=utcnow())
+            .values(expires_at=at or utcnow())
         )
+
+
+def lease_free(engine: Engine, name: str) -> bool:
+    """Whether `name` could be taken now: a read, for a sweep that asks before it signals."""
+    with Session(engine) as session:
+        expires = session.exec(select(Lease.expires_at).where(col(Lease.name) == name)).first()
+    return expires is None or to_utc(expires) <= utcnow()
+
+
+@contextmanager
+def lease_kept(engine: Engine, name: str, holder: str, ttl: timedelta) -> Iterator[None]:
+    """Renew `holder`'s lease on `name` to `ttl` ahead, every quarter of it, while the block
+    runs: work longer than any fixed lease is never taken up by a second process meanwhile,
+    and a process that dies with it frees it within `ttl`."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(ttl.total_seconds() / 4):
+            try:
+                if not take_lease(engine, name, holder, ttl):
+                    log.warning("lease.lost", extra={"lease": name})
+            except Exception:  # the database away for a moment: the next renewal tries
+                log.warning("lease.renew_failed", extra={"lease": name}, exc_info=True)
+
+    keeper = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
 
 
 def anything_due(engine: Engine, within: timedelta = timedelta(0)) -> bool:

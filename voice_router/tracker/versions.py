@@ -3,7 +3,7 @@ lost (`jira:version_updated`, `jira:version_unreleased`). Neither changes an iss
 `updated`, so the pass's search for what changed never sees them, and the drafts would name
 the old version (or, with `shipped_when = "released"`, a problem would stay shipped) for good.
 
-So each pass reads the project's versions (one call) and compares them with what problems
+So each pass reads the versions of the issues' projects and compares them with what problems
 store (`problem.jira_fix_version`: the released versions' names, else all of them, joined by
 ", "; a name may hold ", " itself, so the text is read as any run of the project's names): a
 stored name the project no longer has, a released name that is now unreleased, a shipped
@@ -14,9 +14,9 @@ state applied just after the last one (tracker/released.py). The released names 
 kept for the next pass (`setting` row `jira_versions_released:<key>`), written with the
 pass's results so a pass that failed midway leaves them as they were.
 
-Only problems whose issue is in the configured project are looked at: the versions read are
-that project's, and the search by label is restricted to it, so another project's issue
-(linked by a person) would be searched again on every pass and never found."""
+Each project that holds a problem's issue is read (one call each a pass): the configured
+one, and the projects of issues a person linked, whose versions are their own; each issue is
+searched for by label in its own project."""
 
 from __future__ import annotations
 
@@ -27,14 +27,15 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from integrations.jira.client import JiraClient
 from voice_router.models import Problem, Setting
 from voice_router.platform.settings import Settings
 from voice_router.problems.issue_labels import install_of
-from voice_router.tracker.released import in_project, labelled_states
+from voice_router.tracker.released import by_project, labelled_states, unless_gone
 
 SEEN_PREFIX = "jira_versions_released:"
 READINGS = 64  # ways of reading one text as names, at most (names holding ", " are rare)
@@ -43,7 +44,7 @@ READINGS = 64  # ways of reading one text as names, at most (names holding ", " 
 @dataclass
 class VersionsChanged:
     found: list[tuple[dict[str, Any], datetime]] = field(default_factory=list)
-    released: list[str] | None = None  # the project's released names now (None: not read)
+    released: dict[str, list[str]] = field(default_factory=dict)  # per project read: names
 
 
 def find_changed(
@@ -54,51 +55,70 @@ def find_changed(
     updated_at: Callable[[dict[str, Any]], datetime],
 ) -> VersionsChanged:
     """The issues of problems whose stored fix version Jira's versions no longer bear out,
-    each with the time its state is to be applied at. Jira is asked outside any transaction."""
-    project = settings.jira.project
+    each with the time its state is to be applied at: one read of the versions of each
+    project that holds a problem's issue. Jira is asked outside any transaction."""
     with Session(engine) as session:
-        stored = session.exec(
-            select(Problem.id, Problem.jira_fix_version, Problem.status, Problem.jira_event_at)
-            .where(col(Problem.jira_key).is_not(None), in_project(project))
+        stored = session.execute(
+            sa.select(
+                col(Problem.id),
+                col(Problem.jira_key),
+                col(Problem.jira_fix_version),
+                col(Problem.status),
+                col(Problem.jira_event_at),
+            )
+            .where(col(Problem.jira_key).is_not(None))
             .where(col(Problem.jira_fix_version).is_not(None))
         ).all()
-        before = _seen(session, settings)
-    if not stored:
-        return VersionsChanged()
-    released = {
-        " ".join(str(v.get("name") or "").split()): bool(v.get("released"))
-        for v in client.project_versions(project)
-        if isinstance(v, dict)
-    }
+        projects = by_project(settings, ((row[0], row[1], row[4]) for row in stored))
+        before = {project: _seen(session, project) for project in projects}
+    texts = {problem_id: (text or "", status) for problem_id, _, text, status, _ in stored}
     must_be_released = settings.jira.shipped_when == "released"
-    stale = {
-        problem_id: at
-        for problem_id, text, status, at in stored
-        if not _borne_out(text or "", released, before, must_be_released and status == "shipped")
-    }
-    now_released = sorted(name for name, done in released.items() if done)
-    if not stale:
-        return VersionsChanged([], now_released)
-    found = labelled_states(settings, client, install_of(engine), stale, "", fields, updated_at)
-    return VersionsChanged(found, now_released)
+    changed = VersionsChanged()
+    install = install_of(engine) if projects else ""
+    for project, applied_at in projects.items():
+        with unless_gone(settings, project):
+            released = {
+                " ".join(str(v.get("name") or "").split()): bool(v.get("released"))
+                for v in client.project_versions(project)
+                if isinstance(v, dict)
+            }
+            stale = {
+                problem_id: at
+                for problem_id, at in applied_at.items()
+                if not _borne_out(
+                    texts[problem_id][0],
+                    released,
+                    before[project],
+                    must_be_released and texts[problem_id][1] == "shipped",
+                )
+            }
+            if stale:
+                changed.found += labelled_states(
+                    settings, client, install, stale, "", fields, updated_at, project
+                )
+            changed.released[project] = sorted(name for name, done in released.items() if done)
+    return changed
 
 
 def remember(session: Session, settings: Settings, changed: VersionsChanged) -> None:
     """Keep the released names this pass saw, for the next pass (in the pass's transaction)."""
-    if changed.released is None:
-        return
-    key = f"{SEEN_PREFIX}{settings.jira.project.strip().upper()}"[:100]
-    value = json.dumps(changed.released)
-    row = session.get(Setting, key)
-    if row is None:
-        session.add(Setting(key=key, value=value))
-    elif row.value != value:
-        row.value = value
-        session.add(row)
+    for project, names in changed.released.items():
+        key = _seen_key(project)
+        value = json.dumps(names)
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=value))
+        elif row.value != value:
+            row.value = value
+            session.add(row)
 
 
-def _seen(session: Session, settings: Settings) -> frozenset[str]:
-    row = session.get(Setting, f"{SEEN_PREFIX}{settings.jira.project.strip().upper()}"[:100])
+def _seen_key(project: str) -> str:
+    return f"{SEEN_PREFIX}{project.strip().upper()}"[:100]
+
+
+def _seen(session: Session, project: str) -> frozenset[str]:
+    row = session.get(Setting, _seen_key(project))
     return frozenset(json.loads(row.value)) if row is not None else frozenset()
 
 
