@@ -56,9 +56,9 @@ def first_name(name: str | None) -> str:
 
 def when_told(reported_at: datetime | None, now: datetime) -> str:
     """When the customer told us, as a person would say it in a reply: "Earlier today",
-    "Yesterday", "On Tuesday" (within the week), "On 3 November" (this year), "Back in March
-    2025" — by UTC days, a draft the agent reads before sending; "A while ago" without a
-    date."""
+    "Yesterday", "On Tuesday" (within the week), "On 3 November" (within about ten months,
+    so a month name cannot mean last year's as well), else "Back in March 2025" — by UTC
+    days, in a draft the agent reads before sending; "A while ago" without a date."""
     if reported_at is None:
         return "A while ago"
     then, today = to_utc(reported_at), to_utc(now)
