@@ -452,27 +452,33 @@ def test_a_ui_form_served_by_one_web_process_is_taken_by_another(tmp_path, sqlit
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             while len({served_by(web, form) for form in forms}) < 2:  # until two processes
-                assert len(connections) < 80, "every connection went to one web process"
+                # On a loaded machine one process may accept many connections in a row.
+                assert len(connections) < 400, "every connection went to one web process"
                 batch = [requests.Session() for _ in range(8)]
                 forms += pool.map(lambda c: c.get(f"{web.base}/login", timeout=10), batch)
                 connections += batch
         pids = [served_by(web, form) for form in forms]
         first = 0
-        other = next(j for j, pid in enumerate(pids) if pid != pids[first])
         cookies = dict(connections[first].cookies)
-        connection = connections[other]  # answered by another process than the form
-        connection.cookies.clear()
-        connection.cookies.update(cookies)
-        answer = connection.post(
-            f"{web.base}/login",
-            data={
-                "token": create_token(deployment.engine, "agent", "Agent"),
-                "csrf_token": csrf_token(forms[first].text),
-            },
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert served_by(web, answer) != pids[first]
+        token_value = create_token(deployment.engine, "agent", "Agent")
+        answered = []
+        # A kept-alive connection answered by another process than the form's, unless the
+        # server closed it meanwhile and the reconnect reached the form's own process: then
+        # the next such connection (what is tested is the other process taking the form).
+        for other in (j for j, pid in enumerate(pids) if pid != pids[first]):
+            connection = connections[other]
+            connection.cookies.clear()
+            connection.cookies.update(cookies)
+            answer = connection.post(
+                f"{web.base}/login",
+                data={"token": token_value, "csrf_token": csrf_token(forms[first].text)},
+                allow_redirects=False,
+                timeout=10,
+            )
+            answered.append(served_by(web, answer))
+            if answered[-1] != pids[first]:
+                break
+        assert answered[-1] != pids[first], answered
         assert answer.status_code == 303, answer.text
     finally:
         for session in connections:

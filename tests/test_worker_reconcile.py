@@ -57,16 +57,17 @@ def two_workers(
 
 
 def test_passes_come_every_reconcile_seconds_below_the_old_fifty(two_workers, sandbox):
-    """An operator who set 8 s got a pass every 50 s: the signal's Redis flag lived 50 s
-    whatever the setting. Over a minute: about seven passes (one per 8 s, give or take the
-    5-second sweep), never one per worker per interval."""
-    running = two_workers(8)
+    """An operator who set 3 s got a pass every 50 s: the signal's Redis flag lived 50 s
+    whatever the setting (none after the first in these 20 s). Over 20 s: about seven passes
+    (one per 3 s, the sweep looking as often), never one per worker per interval (about
+    thirteen)."""
+    running = two_workers(3)
     wait_until(lambda: passes(sandbox) >= 1, 60, "the first pass")
     first = passes(sandbox)
-    time.sleep(60)
+    time.sleep(20)
     seen = passes(sandbox) - first
     logs = "\n".join(process.output()[-2000:] for process in running)
-    assert 3 <= seen <= 9, f"{seen} passes in 60 s\n{logs}"
+    assert 3 <= seen <= 10, f"{seen} passes in 20 s\n{logs}"
 
 
 def test_a_pass_longer_than_the_interval_is_never_joined_by_a_second(two_workers, sandbox):
