@@ -24,11 +24,10 @@ from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, wri
 from voice_router.closing.told import DIGESTS, WARNINGS, record_told, to_warn, told_of_fix
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
-from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope, update_row
 from voice_router.platform.settings import Settings
-from voice_router.problems import impact
-from voice_router.problems.quotes import quotes_for
+from voice_router.problems.quotes import since_the_ship
 
 log = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 3600  # the longest backoff, and the longest Retry-After honoured
@@ -88,13 +87,9 @@ def _claim(engine: Engine, outbound_id: int) -> Message | None:
 
 
 def _came_back(session: Session, problem: Problem) -> tuple[CameBack, ...]:
-    """The group's reports since its fix shipped, in the customers' words (quotes_for, as
-    the regression comment on the Jira issue quotes them)."""
-    since = to_utc(problem.shipped_at) if problem.shipped_at else None
-    group = impact.merge_group(session, problem.id)
-    return tuple(
-        CameBack(q.text, q.account, q.date) for q in quotes_for(session, group, since=since)
-    )
+    """The group's reports since its fix shipped, in the customers' words, as the
+    regression comment on the Jira issue quotes them."""
+    return tuple(CameBack(q.text, q.account, q.date) for q in since_the_ship(session, problem))
 
 
 def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:

@@ -66,6 +66,8 @@ def received_before(
     for at, subject, details in forgets:
         for hashed in (subject, *json.loads(details).get("followed", [])):
             ended[hashed] = max(to_utc(at), ended.get(hashed, to_utc(at)))
+    if not ended:  # the usual batch: no forget lately, no address to hash
+        return set()
     late = set()
     for delivery_id, (at, emails) in received.items():
         ends = [ended[h] for h in map(subject_hash, emails) if h in ended]

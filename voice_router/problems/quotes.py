@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from voice_router.models import Account, PainPoint
+from voice_router.models import Account, PainPoint, Problem
 from voice_router.platform.clock import to_utc
 from voice_router.problems import impact
 
@@ -125,3 +125,10 @@ def quotes_for(
         (rest if again else first).append(quote)
         accounts.add(quote.account)
     return (first + rest)[:limit]
+
+
+def since_the_ship(session: Session, problem: Problem) -> list[Quote]:
+    """What came back: quotes of the reports on the problem's merge group made after its
+    fix shipped (all of them when it never did)."""
+    since = to_utc(problem.shipped_at) if problem.shipped_at else None
+    return quotes_for(session, impact.merge_group(session, problem.id), since=since)

@@ -12,12 +12,12 @@ from sqlmodel.sql.expression import SelectOfScalar
 from integrations.jira.client import JiraClient
 from integrations.jira.render import QuoteLine, escape, fit_comment, money, quote_item
 from voice_router.models import Note, Problem
-from voice_router.platform.clock import iso, to_utc, utcnow
+from voice_router.platform.clock import iso, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 from voice_router.problems.handover import PENDING
-from voice_router.problems.quotes import quotes_for
+from voice_router.problems.quotes import since_the_ship
 from voice_router.tracker.rows import TEXT_LIMIT, problem_url, store_for_issue
 
 
@@ -100,11 +100,9 @@ def regression_notice(
         return False
     marker = f"(voice-router regression {iso(problem.regressed_at) or problem.id})"
     with Session(engine) as session:
-        group = impact.merge_group(session, problem.id)
-        since = to_utc(problem.shipped_at) if problem.shipped_at else None
         said = [
             quote_item(QuoteLine(q.text, q.account, q.date))
-            for q in quotes_for(session, group, since=since)
+            for q in since_the_ship(session, problem)
         ]
     count = f"{problem.customers} customer{'' if problem.customers == 1 else 's'}"
     words = "In their words:\n" + "\n".join(said) + "\n" if said else ""
