@@ -105,6 +105,14 @@ def quote_item(quote: QuoteLine) -> str:
     return f"* “{escape(quote.text, 200)}”" + (f" — {who}" if who else "")
 
 
+def _arr_line(impact: Impact) -> str:
+    """What the business notes put at risk; with none named, said so rather than "0 USD",
+    which read as if a note had put nothing at risk."""
+    if not impact.arr_at_risk:
+        return "ARR at risk (business notes): none named yet"
+    return f"ARR at risk (business notes): {money(impact.arr_at_risk)} {impact.currency}"
+
+
 def _lines(impact: Impact, accounts: int, tickets: int, quotes: int) -> list[str]:
     """The block with the first `accounts` top accounts, `tickets` recent tickets and
     `quotes` quotes; the rest of the accounts and tickets are counted in an "and N more"
@@ -116,7 +124,7 @@ def _lines(impact: Impact, accounts: int, tickets: int, quotes: int) -> list[str
         f"|{impact.customers}|{impact.accounts}|{money(impact.mrr)}|{impact.tickets}"
         f"|{impact.trend_7d:+d}|{impact.trend_30d:+d}|",
         f"First seen {impact.first_seen or 'never'}; last seen {impact.last_seen or 'never'}.",
-        f"ARR at risk (business notes): {money(impact.arr_at_risk)} {impact.currency}",
+        _arr_line(impact),
     ]
     if impact.quotes[:quotes]:
         lines.append("*In their words*")

@@ -202,3 +202,11 @@ def test_the_block_names_the_currency_of_every_amount():
     block = render_block(impact)
     assert "||MRR (EUR)||" in block and "ARR at risk (business notes): 1,200 EUR" in block
     assert "*Top accounts by MRR (EUR)*\n* Northwind — 300 EUR" in block
+
+
+def test_a_problem_no_business_note_put_at_risk_says_none_named_not_zero():
+    """A block saying "ARR at risk (business notes): 0 USD" read as if a PM had weighed the
+    problem and found nothing at risk; with no note naming an amount, it says none was named."""
+    block = render_block(replace(impact_with("Subject"), arr_at_risk=Decimal(0)))
+    assert "ARR at risk (business notes): none named yet" in block
+    assert "ARR at risk (business notes): 0" not in block
