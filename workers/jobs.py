@@ -133,8 +133,10 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     return outcome.action
 
 
+@outage.waits_out("sync_jira", int)
 def run_due_syncs(runtime: Runtime | None = None) -> int:
-    """Every sync due now, one after the other. Returns how many ran."""
+    """Every sync due now, one after the other. Returns how many ran (none while the
+    database is unreachable: serve's runner logged each pass's look as a failure)."""
     runtime = runtime or process_runtime()
     if not runtime.settings.jira.url:
         return 0
