@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from sqlmodel import Session, col, func, select
 
@@ -25,6 +26,8 @@ from voice_router.models import Problem
 from voice_router.platform.db import make_engine
 from voice_router.platform.settings import parse_settings
 from workers import jobs
+
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
 JIRA_SECRET = "jira-webhook-secret"
 SLACK_PATH = "/hooks/T000/B000"
