@@ -33,7 +33,7 @@ from integrations.jira.errors import JiraRateLimited, JiraUnavailable
 from voice_router.platform import schedule
 from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
-from workers import jobs
+from workers import jobs, outage
 from workers.queue import EmbeddedQueue
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,14 @@ class JobRunner:
         while not self.stopping.is_set():
             try:
                 self._renew()
-            except Exception:  # the database is away: stop working until it is back
-                log.warning("runner.lease_failed", exc_info=True)
+            except Exception as exc:  # the database is away: stop working until it is back
+                if outage.unreachable(exc):  # said once per outage, not every 2 s
+                    outage.noted_away("job-runner", exc)
+                else:
+                    log.warning("runner.lease_failed", exc_info=True)
                 self.leading.clear()
+            else:
+                outage.answered()
             self.stopping.wait(LEASE_RENEW_SECONDS)
 
     def _renew(self) -> None:

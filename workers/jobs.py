@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 import uuid
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
+from functools import partial
+
+from sqlalchemy.engine import Engine
 
 from voice_router.intake import processing
 from voice_router.platform import metrics, schedule
 from voice_router.platform.clock import utcnow
 from voice_router.platform.runtime import Runtime
+from voice_router.platform.settings import Settings
 from workers import outage
 from workers.runtime import process_runtime
 
@@ -127,8 +133,10 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
     return outcome.action
 
 
+@outage.waits_out("sync_jira", int)
 def run_due_syncs(runtime: Runtime | None = None) -> int:
-    """Every sync due now, one after the other. Returns how many ran."""
+    """Every sync due now, one after the other. Returns how many ran (none while the
+    database is unreachable: serve's runner logged each pass's look as a failure)."""
     runtime = runtime or process_runtime()
     if not runtime.settings.jira.url:
         return 0
@@ -211,20 +219,44 @@ def reconcile(runtime: Runtime | None = None, force: bool = False) -> dict[str, 
     started = getattr(runtime.queue, "reconcile_started", None)
     if started is not None:
         started()
-    began, holder = utcnow(), uuid.uuid4().hex
-    engine = runtime.engine
+    holder, engine = uuid.uuid4().hex, runtime.engine
     if not force and not schedule.take_lease(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD):
         return {"skipped": 1}
-    kept = schedule.lease_kept(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD)
-    try:
-        with nullcontext() if force else kept:
-            vectors.update(engine)  # stale or missing ones, without waiting for a drain
-            result = reconcile_mod.reconcile(engine, runtime.settings)
-    finally:
-        if not force:
-            every = timedelta(seconds=runtime.settings.reconcile_seconds)
-            schedule.release_lease(engine, RECONCILE_LEASE, holder, at=began + every)
+    with nullcontext() if force else reconcile_held(runtime.engine, runtime.settings, holder):
+        vectors.update(engine)  # stale or missing ones, without waiting for a drain
+        result = reconcile_mod.reconcile(engine, runtime.settings)
     # Whatever is owed (shipped now, or a retry come due) goes out on the messages lane:
     # sent here, on Jira's lane, a helpdesk that hangs held every Jira sync behind it.
     runtime.queue.signal_outbound()
     return {"issues": result.issues_seen, "transitions": len(result.transitions)}
+
+
+@contextmanager
+def reconcile_held(engine: Engine, settings: Settings, holder: str) -> Iterator[None]:
+    """Run the block as the deployment's one reconcile pass, `holder` having taken the lease
+    `reconcile`: renewed while the block runs, then let go until `reconcile_seconds` after
+    it began, when the next periodic pass is due (a pass by hand counts as one)."""
+    began = utcnow()
+    try:
+        with schedule.lease_kept(engine, RECONCILE_LEASE, holder, RECONCILE_HOLD):
+            yield
+    finally:
+        every = timedelta(seconds=settings.reconcile_seconds)
+        schedule.release_lease(engine, RECONCILE_LEASE, holder, at=began + every)
+
+
+def take_reconcile_waiting(
+    engine: Engine, holder: str, waiting: Callable[[], None], poll: float = 1.0
+) -> None:
+    """Take the lease `reconcile` for a pass asked for by hand: at once, even within the
+    periodic interval, unless a pass is running in another process; then `waiting` is called
+    and the lease is taken as soon as that pass ends (or lapses, RECONCILE_HOLD after its
+    process died)."""
+    take = partial(
+        schedule.take_lease, engine, RECONCILE_LEASE, holder, RECONCILE_HOLD, let_go=True
+    )
+    if take():
+        return
+    waiting()
+    while not take():
+        time.sleep(poll)

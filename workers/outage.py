@@ -36,6 +36,17 @@ _AWAY_STATES = ("08", "57P01", "57P02", "57P03")
 
 _lock = threading.Lock()
 _away_since: float | None = None  # monotonic time this process first found it away
+_answered = threading.local()  # `.statements`: statements the server answered, this thread
+
+
+@sa.event.listens_for(sa.engine.Engine, "after_cursor_execute")
+def _statement_answered(*_: object) -> None:
+    _answered.statements = _statements() + 1
+
+
+def _statements() -> int:
+    count: int = getattr(_answered, "statements", 0)
+    return count
 
 
 def unreachable(exc: BaseException) -> bool:
@@ -54,8 +65,13 @@ def unreachable(exc: BaseException) -> bool:
 
 def went_away(job: str, exc: BaseException) -> None:
     """Count it; the first time in an outage, say so."""
-    global _away_since
     metrics.database_unreachable(job)
+    noted_away(job, exc)
+
+
+def noted_away(job: str, exc: BaseException) -> None:
+    """The first time in an outage, say so (once per process, whoever found it away)."""
+    global _away_since
     with _lock:
         first, _away_since = _away_since is None, _away_since or time.monotonic()
     if first:
@@ -67,6 +83,7 @@ def went_away(job: str, exc: BaseException) -> None:
 
 
 def answered() -> None:
+    """The database answered: the first time after an outage, say it is back."""
     global _away_since
     with _lock:
         since, _away_since = _away_since, None
@@ -75,11 +92,16 @@ def answered() -> None:
 
 
 def waits_out(job: str, idle: Callable[[], R]) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a job function: while the database is unreachable it returns `idle()`."""
+    """Decorate a job function: while the database is unreachable it returns `idle()`. A
+    run says the database is back only when the server answered one of its statements: a
+    run that needed none (the weekly digest while it is off) proves nothing, and said it was
+    back every second of an outage under serve's runner, each time followed by a new
+    `database.unreachable`."""
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            before = _statements()
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
@@ -87,7 +109,8 @@ def waits_out(job: str, idle: Callable[[], R]) -> Callable[[Callable[P, R]], Cal
                     raise
                 went_away(job, exc)
                 return idle()
-            answered()
+            if _statements() > before:
+                answered()
             return result
 
         return run

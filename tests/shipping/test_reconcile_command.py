@@ -16,6 +16,7 @@ import pytest
 import requests
 from sqlmodel import Session, select
 
+from jira_sandbox import JiraSandbox
 from tests.jira_sync.conftest import EMAIL, TOKEN
 from tests.shipping.conftest import JIRA_SECRET
 from tests.shipping.test_close_the_loop import problem, seed
@@ -172,19 +173,24 @@ def test_a_jira_error_is_one_line_and_a_failing_exit(make_loop, tmp_path, jira, 
     assert problem(loop).status == "open"
 
 
-def test_many_issues_show_a_progress_bar_on_stderr(make_loop, tmp_path):
-    loop = make_loop(webhooks=False)
+def file_issues(sandbox: JiraSandbox, count: int) -> None:
+    """Issues labelled for voice-router (no problem's): a pass reads them in pages of 100."""
     with requests.Session() as jira:
         jira.auth = (EMAIL, TOKEN)
-        for number in range(150):  # two pages of Jira's search
+        for number in range(count):
             fields = {
                 "project": {"key": "PROD"},
                 "issuetype": {"name": "Bug"},
                 "summary": f"Issue {number}",
                 "labels": ["voice-router"],
             }
-            response = jira.post(f"{loop.sandbox.url}/rest/api/2/issue", json={"fields": fields})
+            response = jira.post(f"{sandbox.url}/rest/api/2/issue", json={"fields": fields})
             assert response.status_code == 201, response.text
+
+
+def test_many_issues_show_a_progress_bar_on_stderr(make_loop, tmp_path):
+    loop = make_loop(webhooks=False)
+    file_issues(loop.sandbox, 150)  # two pages of Jira's search
 
     result = voice_router(tmp_path, config_of(loop), "reconcile")
 

@@ -4,6 +4,7 @@ revenue, and webhook deliveries whose processing failed."""
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Never
 
@@ -50,23 +51,36 @@ class _IssueCounter:
             self._bar = None
 
 
+def _say_waiting() -> None:
+    click.echo(
+        "voice-router: a reconcile pass is running in another process; waiting for it to "
+        "end, then this one runs…",
+        err=True,
+    )
+
+
 @click.command()
 @click.pass_context
 def reconcile(ctx: click.Context) -> None:
     """One reconcile pass: apply what changed in Jira since the last pass (as its webhooks
-    would have), then send the messages still owed."""
+    would have), then send the messages still owed. While a pass runs in a worker or
+    `serve`, it waits for that pass to end, then makes its own."""
     from integrations.jira.errors import JiraError
     from voice_router.closing import notify, outbound
     from voice_router.platform.masking import scrub_text
     from voice_router.tracker.reconcile import reconcile as reconcile_once
+    from workers.jobs import reconcile_held, take_reconcile_waiting
 
     settings = settings_of(ctx)
     engine = engine_of(ctx)
     if not settings.jira.url:
         click.echo("Jira is not configured ([jira].url is empty): no issues to read")
     counter = _IssueCounter()
+    holder = f"voice-router reconcile:{uuid.uuid4().hex}"
     try:
-        result = reconcile_once(engine, settings, progress=counter.update)
+        take_reconcile_waiting(engine, holder, waiting=_say_waiting)
+        with reconcile_held(engine, settings, holder):
+            result = reconcile_once(engine, settings, progress=counter.update)
         # A command of its own, on no lane: it sends what is owed itself (no worker may run).
         sent = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
     except JiraError as exc:

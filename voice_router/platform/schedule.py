@@ -177,17 +177,21 @@ def release_sync_claims(engine: Engine) -> int:
     return released
 
 
-def take_lease(engine: Engine, name: str, holder: str, ttl: timedelta) -> bool:
-    """Hold `name` for `ttl` from now: True when it was free, expired, or ours already."""
+def take_lease(
+    engine: Engine, name: str, holder: str, ttl: timedelta, let_go: bool = False
+) -> bool:
+    """Hold `name` for `ttl` from now: True when it was free, expired, or ours already, and
+    with `let_go` also when its last holder let it go until a later time (the periodic
+    reconcile's interval, which a pass asked for by hand does not wait out)."""
     now = utcnow()
+    free = col(Lease.expires_at) <= now
+    if let_go:
+        free = free | (col(Lease.holder) == "")
     with session_scope(engine) as session:
         insert_ignore(session, Lease, {"name": name, "holder": "", "expires_at": now})
         taken = session.execute(
             sa.update(Lease)
-            .where(
-                col(Lease.name) == name,
-                (col(Lease.holder) == holder) | (col(Lease.expires_at) <= now),
-            )
+            .where(col(Lease.name) == name, (col(Lease.holder) == holder) | free)
             .values(holder=holder, expires_at=now + ttl)
         ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
     return bool(taken)
@@ -195,12 +199,12 @@ def take_lease(engine: Engine, name: str, holder: str, ttl: timedelta) -> bool:
 
 def release_lease(engine: Engine, name: str, holder: str, at: datetime | None = None) -> None:
     """Let `name` go, at once or from `at` (a periodic pass holds off the next one until
-    its interval is over): only if `holder` still holds it."""
+    its interval is over), held by nobody meanwhile: only if `holder` still holds it."""
     with session_scope(engine) as session:
         session.execute(
             sa.update(Lease)
             .where(col(Lease.name) == name, col(Lease.holder) == holder)
-            .values(expires_at=at or utcnow())
+            .values(holder="", expires_at=at or utcnow())
         )
 
 

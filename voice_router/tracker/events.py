@@ -13,7 +13,7 @@ from sqlmodel import Session
 from voice_router.closing import shipping
 from voice_router.models import Setting
 from voice_router.platform.settings import Settings
-from voice_router.tracker.project import is_other, known_id
+from voice_router.tracker.project import is_other, known_id, may_hold_linked
 
 log = logging.getLogger(__name__)
 RELEASE_PREFIX = "jira_release:"  # a `setting` row per version (released, renamed ...) to apply
@@ -96,10 +96,13 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
 
 
 def _owe_ours(session: Session, settings: Settings, event: Any, outcome: JiraOutcome) -> None:
-    """Owe the version's look-up, unless it is another project's (Jira sends every
-    project's version events): known by the id kept in tracker/project.py, or, before that
-    id is known, by the release job, which looks it up once (the event's id goes with it)."""
-    if is_other(event.project_id, known_id(session, settings)):
+    """Owe the version's look-up, unless it is the version of a project that holds no
+    problem's issue (Jira sends every project's version events): known by the ids kept in
+    tracker/project.py, or, before an id is known, by the release job, which looks it up
+    once (the event's id goes with it). A project a person linked an issue in is ours too."""
+    if is_other(event.project_id, known_id(session, settings)) and not may_hold_linked(
+        session, settings, event.project_id
+    ):
         log.info(
             "jira.release.other_project",
             extra={"version_id": event.version_id, "project_id": event.project_id},

@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from voice_router.models import Problem, Setting
+from voice_router.models import Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.problems.issue_labels import install_of
 from voice_router.tracker import create, duplicates, search, versions
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
-from voice_router.tracker.released import apply_released, find_released, in_project
+from voice_router.tracker.project import linked_elsewhere
+from voice_router.tracker.released import apply_released, find_released
 
 if TYPE_CHECKING:
     from integrations.jira.client import JiraClient
@@ -91,14 +91,7 @@ def jql_since(settings: Settings, since: datetime, now: datetime, everywhere: bo
 def _linked_elsewhere(session: Session, settings: Settings) -> bool:
     """Whether a problem holds an issue in another project than `[jira].project` (a person
     linked it): its webhooks lost, only a search beyond the project would catch it up."""
-    found = session.exec(
-        select(Problem.id).where(
-            col(Problem.jira_key).is_not(None),
-            col(Problem.merged_into_id).is_(None),
-            sa.not_(in_project(settings.jira.project)),
-        )
-    ).first()
-    return found is not None
+    return session.exec(linked_elsewhere(settings).limit(1)).first() is not None
 
 
 def reconcile(

@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from integrations.jira.client import JiraClient
@@ -108,14 +106,6 @@ def unless_gone(settings: Settings, project: str) -> Iterator[None]:
         if project == settings.jira.project.strip():
             raise
         log.warning("reconcile.project_unreadable", extra={"project": project, "error": str(exc)})
-
-
-def in_project(project: str) -> ColumnElement[bool]:
-    """Problems whose issue is in the configured `project` (a key; an id cannot be told
-    from an issue's key, and lets all pass)."""
-    if project.strip().isdigit():
-        return sa.true()
-    return col(Problem.jira_key).startswith(f"{project.strip().upper()}-", autoescape=True)
 
 
 def labelled_states(

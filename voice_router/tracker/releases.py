@@ -29,7 +29,7 @@ from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.tracker.events import RELEASE_PREFIX as PREFIX
 from voice_router.tracker.events import JiraOutcome, apply_issue_state, state_from_issue_json
-from voice_router.tracker.project import is_other, project_id
+from voice_router.tracker.project import is_other, linked_projects, project_id
 
 if TYPE_CHECKING:  # workers import this module at start-up; the Jira library, when used
     from integrations.jira.client import JiraClient
@@ -114,7 +114,8 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
 def _other_project(
     engine: Engine, settings: Settings, client: JiraClient, record: dict[str, object]
 ) -> bool:
-    """Whether the event named another project's version (the configured project's id is
+    """Whether the event named the version of a project that holds no problem's issue:
+    neither `[jira].project` nor a project a person linked an issue in (each project's id is
     asked of Jira the first time only, tracker/project.py)."""
     from integrations.jira.errors import JiraBadRequest, JiraNotFound
 
@@ -125,10 +126,26 @@ def _other_project(
         ours = project_id(engine, settings, client)
     except (JiraBadRequest, JiraNotFound):
         return False  # the project cannot be read: its versions are looked up, as before
-    if not is_other(named, ours):
+    if not is_other(named, ours) or named in _linked_ids(engine, settings, client):
         return False
     log.info("jira.release.other_project", extra={"project_id": named})
     return True
+
+
+def _linked_ids(engine: Engine, settings: Settings, client: JiraClient) -> set[str]:
+    """The ids of the other projects holding a problem's issue (a person linked it); one
+    Jira no longer shows is left out, and asked again at its project's next version."""
+    from integrations.jira.errors import JiraBadRequest, JiraNotFound
+
+    with Session(engine) as session:
+        projects = linked_projects(session, settings)
+    found = set()
+    for project in projects:
+        try:
+            found.add(project_id(engine, settings, client, project))
+        except (JiraBadRequest, JiraNotFound):
+            log.info("jira.release.project_unreadable", extra={"project": project})
+    return found
 
 
 def _drop(engine: Engine, key: str) -> None:
