@@ -1,5 +1,5 @@
-"""Warning the agents who announced a fix that it has come back, or that its issue was
-reopened in Jira.
+"""Warning the agents who announced a fix that it has come back, that its issue was
+reopened in Jira, or (`shipped_when = "released"`) that its fix version was unreleased.
 
 Each agent hears about the customers they were told of for the fix (a sent digest of the
 shipped news named them to the agent, table `digestcustomer`) or marked as told
@@ -11,9 +11,10 @@ customers was told hears nothing. Whom a warning is about is recorded with it (i
 `digestcustomer` rows), since the records of who was told of the fix are let go when it is
 owed (the next fix is news to everyone).
 
-A reopen's heads-up is owed at once but due only after `[notify].reopen_grace_seconds`: the
-messages lane sends it when it comes due (outbound.py), and a Done again before it goes puts
-everything back as it was (`take_back_reopen`), so a mis-click sends nothing.
+A reopen's heads-up (and an unrelease's) is owed at once but due only after
+`[notify].reopen_grace_seconds`: the messages lane sends it when it comes due (outbound.py),
+and a Done (a release) again before it goes puts everything back as it was
+(`take_back_reopen`), so a mis-click sends nothing.
 """
 
 from __future__ import annotations
@@ -41,10 +42,17 @@ def warn_of_regression(session: Session, root_id: int, channels: Sequence[str]) 
     _warn(session, root_id, channels, "regressed", utcnow())
 
 
-def warn_of_reopen(session: Session, root_id: int, channels: Sequence[str], due: datetime) -> None:
-    """The issue of this shipped problem (a merge group's root) was reopened in Jira: the
-    agents told of the fix are owed a heads-up, as for a regression, sent from `due` on."""
-    _warn(session, root_id, channels, "reopened", due)
+def warn_of_reopen(
+    session: Session,
+    root_id: int,
+    channels: Sequence[str],
+    due: datetime,
+    news: str = "reopened",
+) -> None:
+    """The issue of this shipped problem (a merge group's root) was reopened in Jira, or
+    (`news` "unreleased") its fix version was unreleased: the agents told of the fix are
+    owed a heads-up, as for a regression, sent from `due` on."""
+    _warn(session, root_id, channels, news, due)
 
 
 def _warn(
@@ -60,15 +68,16 @@ def _warn(
 
 
 def take_back_reopen(session: Session, root_id: int) -> bool:
-    """The issue is done again before the heads-up of its reopen went out (a mis-click, or
-    second thoughts within the grace period): it is not sent. Each row that had carried the
+    """The issue is done (its version released) again before the heads-up of its reopen (its
+    unrelease) went out (a mis-click, or second thoughts within the grace period): it is
+    not sent. Each row that had carried the
     shipped news carries it again, sent (whom the heads-up was about count as told of the
     fix: they were); one made for the heads-up alone goes. True when there was one."""
     taken = False
     for row in session.exec(
         select(Outbound).where(
             Outbound.problem_id == root_id,
-            Outbound.outcome == "reopened",
+            col(Outbound.outcome).in_(told.HEADS_UPS),
             Outbound.status == "pending",
         )
     ):
@@ -221,8 +230,8 @@ def _owe(
     """The root's warning (`outcome`, sent from `due` on) to each agent, about the customers
     in `whom` not `warned` yet. A new one (`warned` None) owes each agent theirs, whoever it
     is about: the news the agent heard last is then that the fix came back (or was
-    reopened). A reopen's row keeps the time the shipped news was sent, for
-    take_back_reopen."""
+    reopened, or not released). A heads-up's row keeps the time the shipped news was sent,
+    for take_back_reopen."""
     owed = False
     for (channel, target), customers in sorted(whom.items()):
         fresh = customers - (warned or {}).get((channel, target), set())
@@ -250,7 +259,7 @@ def _owe(
             told.rearm(session, row, outcome, due)
             if sent is not None:  # a warning sent already: this one is about the others
                 told.let_go(session, [row.id])
-            if outcome == "reopened" and sent is not None:
+            if outcome in told.HEADS_UPS and sent is not None:
                 row.sent_at = sent
         told.record_named(session, row.id, fresh)
         owed = True

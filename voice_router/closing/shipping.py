@@ -153,9 +153,13 @@ def apply_state(
         _queue_outbound(session, settings, problem, after)
     elif before in ("shipped", "wont_fix", "regressed"):
         _cancel_outbound(session, problem.id)
-        if before == "shipped" and category(state) != "done":  # reopened: out of done
+        if before == "shipped":
+            # Out of done: reopened. Still done: under shipped_when = "released", its fix is
+            # in no released version any more (unreleased, or the issue moved to another).
+            news = "reopened" if category(state) != "done" else "unreleased"
             grace = timedelta(seconds=settings.notify.reopen_grace_seconds)
-            regression.warn_of_reopen(session, problem.id, told.channels(settings), now + grace)
+            channels = told.channels(settings)
+            regression.warn_of_reopen(session, problem.id, channels, now + grace, news)
     log.info(
         "problem.status_changed",
         extra={"problem_id": problem.id, "before": before, "after": after},

@@ -26,7 +26,10 @@ from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 
 DIGESTS = ("slack", "email")
-WARNINGS = ("regressed", "reopened")  # news for the agents told of a fix: it came back
+# News for the agents told of a fix, about whom they were told of: it came back; its issue
+# was reopened; it was not released after all (a heads-up, sent after a grace period).
+HEADS_UPS = ("reopened", "unreleased")
+WARNINGS = ("regressed", *HEADS_UPS)
 
 
 def channels(settings: Settings) -> tuple[str, ...]:
