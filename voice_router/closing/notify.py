@@ -86,13 +86,13 @@ def moved_ticket(result_id: str | None) -> tuple[str, str | None] | None:
 
 
 def moved_tickets(session: Session, problem_ids: list[int]) -> dict[str, tuple[str, str | None]]:
-    """`source:ticket` -> (surviving ticket, URL) for every sent note that found its ticket
-    merged into another."""
+    """`source:ticket` -> (surviving ticket, URL) for every note sent that found its ticket
+    merged into another (its row may owe the ticket a later note since: told.rearm keeps
+    the result)."""
     rows = session.exec(
         select(Outbound.target, Outbound.result_id).where(
             col(Outbound.problem_id).in_(sorted(problem_ids)),
             Outbound.channel == "writeback",
-            Outbound.status == "sent",
             col(Outbound.result_id).startswith("{"),
         )
     ).all()
@@ -338,13 +338,18 @@ def plan_outbound(
     if outcome == "shipped":
         tickets = {(r.source, r.ticket_id) for c in listed for r in c.reports}
         for source, ticket_id in sorted(tickets):
-            config = settings.sources.get(source)
-            if config and config.writeback and config.has_api_credentials:
+            if writes_notes(settings, source):
                 planned.append(("writeback", f"{source}:{ticket_id}"))
     agents = sorted({r.agent_email for r in listed if r.agent_email})
     for channel in told.channels(settings):
         planned += [(channel, agent) for agent in agents]
     return planned
+
+
+def writes_notes(settings: Settings, source: str) -> bool:
+    """Whether notes go to this source's tickets: write-back on, with credentials."""
+    config = settings.sources.get(source)
+    return bool(config and config.writeback and config.has_api_credentials)
 
 
 def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:

@@ -179,7 +179,13 @@ def _writeback(settings: Settings, message: Message) -> str | None:
     )
     with closing(client):
         text = note_text(
-            settings, message.problem, message.recipients, source_name, ticket_id, client.literal
+            settings,
+            message.problem,
+            message.recipients,
+            source_name,
+            ticket_id,
+            client.literal,
+            message.row.outcome,
         )
         if text is None:  # its customer was forgotten, or withdrew the report, since planned
             log.info("outbound.writeback.nobody", extra={"outbound_id": message.row.id})

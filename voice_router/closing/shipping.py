@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.closing import regression, told
+from voice_router.closing import notes_back, regression, told
 from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.db import session_scope
@@ -178,9 +178,9 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     with session_scope(engine) as session:
         survivor = impact.survivor_of(session, merged_id)
         if survivor is not None and survivor.status == "regressed":
-            return regression.warn_after_merge(
-                session, survivor.id, merged_id, told.channels(settings)
-            )
+            channels = told.channels(settings)
+            warned = regression.warn_after_merge(session, survivor.id, merged_id, channels)
+            return notes_back.owe(session, settings, survivor.id) or warned
         if survivor is None or survivor.status != "shipped":
             return False
         _owe_merged(session, settings, survivor, merged_id)
@@ -204,10 +204,10 @@ def _queue_outbound(
 ) -> None:
     from voice_router.closing.notify import plan_outbound
 
-    noted = _noted(session, impact.merge_group(session, problem.id))
+    noted = notes_back.noted(session, impact.merge_group(session, problem.id))
     for channel, target in plan_outbound(session, settings, problem, outcome):
         if channel == "writeback" and target in noted:
-            continue  # the ticket's note went out for a problem merged into this one
+            continue  # its last note says so already (maybe a merged problem's: fault audit)
         existing = session.exec(
             select(Outbound).where(
                 Outbound.problem_id == problem.id,
@@ -227,20 +227,6 @@ def _queue_outbound(
             told.rearm(session, existing, outcome)
         elif existing.sent_at is not None and target in again_for:
             told.rearm(session, existing, outcome)
-
-
-def _noted(session: Session, group: list[int]) -> set[str]:
-    """The tickets that got their shipped note already, for any problem of the group (one
-    shipped, then merged into this one: its ticket was noted twice, fault audit)."""
-    return set(
-        session.exec(
-            select(Outbound.target).where(
-                col(Outbound.problem_id).in_(group),
-                Outbound.channel == "writeback",
-                col(Outbound.sent_at).is_not(None),
-            )
-        ).all()
-    )
 
 
 def _cancel_outbound(session: Session, problem_id: int) -> None:
@@ -282,6 +268,7 @@ def detect_regressions(
             root.regressed_at = utcnow()
             session.add(root)
             regression.warn_of_regression(session, root.id, told.channels(settings))
+            notes_back.owe(session, settings, root.id)
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed
