@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 # helpdesk, Slack or SMTP outage of most of a day loses nothing.
 MAX_ATTEMPTS = 30
 SENDING_STALE = timedelta(minutes=15)
+# Said by the error of a message given up because it may have gone out (a timeout or a
+# connection lost after the request went out, a sender that died while sending).
+MAYBE_SENT = "not retried to avoid a duplicate"
 RESULT_CHARS = 200  # Outbound.result_id
 
 
@@ -352,6 +355,11 @@ def writes_notes(settings: Settings, source: str) -> bool:
     return bool(config and config.writeback and config.has_api_credentials)
 
 
+def maybe_sent(row: Outbound) -> bool:
+    """Whether a message given up may have reached its reader all the same."""
+    return row.status == "failed" and MAYBE_SENT in (row.last_error or "")
+
+
 def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:
     """Messages whose sending began longer ago than `older_than` and never finished (the
     sender died) may have gone out: recorded as failed, never sent again."""
@@ -361,12 +369,18 @@ def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -
         for row in session.exec(select(Outbound).where(Outbound.status == "sending")):
             if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
                 row.status = "failed"
-                row.last_error = "interrupted while sending; not retried to avoid a duplicate"
+                row.last_error = f"interrupted while sending; {MAYBE_SENT}"
                 session.add(row)
                 given_up += 1
                 # As a send that failed is: it was given up silently (fault audit).
                 log.warning(
-                    "outbound.failed", extra={"outbound_id": row.id, "reason": "interrupted"}
+                    "outbound.failed",
+                    extra={
+                        "outbound_id": row.id,
+                        "reason": "interrupted",
+                        "outcome": row.outcome,
+                        "maybe_sent": True,
+                    },
                 )
                 metrics.notification(row.channel, "failed")
     return given_up
