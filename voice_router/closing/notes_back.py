@@ -7,10 +7,11 @@ that got it gets one internal note more, saying the fix has come back: once per 
 (a later report on a regressed problem owes nothing more), only where the shipped note went
 out (one still waiting is cancelled with the rest of the shipped news: nobody read it), and
 never on a ticket none of whose customers is on the notify list any more (forgotten, or the
-report withdrawn). The note is a row like any other write-back (closing/outbound.py: claimed,
-retried, refused for good): the ticket's own row when the root problem has one, carrying the
-new news, else a row of the root's. When the fix ships again, the same rows carry that news
-(closing/shipping.py), so the ticket's last note says what is true.
+report withdrawn). A shipped note given up after it went out (no answer came) may be on the
+ticket, and counts as sent. The note is a row like any other write-back (closing/outbound.py:
+claimed, retried, refused for good): the ticket's own row when the root problem has one,
+carrying the new news, else a row of the root's. When the fix ships again, the same rows
+carry that news (closing/shipping.py), so the ticket's last note says what is true.
 
 Its words are the shipped note's with other news (closing/notes.py, `CAME_BACK`).
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
-from voice_router.closing.notify import recipients, writes_notes
+from voice_router.closing.notify import maybe_sent, recipients, writes_notes
 from voice_router.models import Outbound
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
@@ -30,14 +31,14 @@ NEWS = "regressed"
 
 def noted(session: Session, group: list[int]) -> set[str]:
     """The tickets (`source:ticket`) whose last note from any problem of the group said the
-    fix shipped: a shipped note went out, and no follow-up of its return is owed or sent."""
+    fix shipped: a shipped note went out (or was given up after it went out: it may be on
+    the ticket), and no follow-up of its return is owed or sent."""
     rows = session.exec(
-        select(Outbound.target, Outbound.outcome, Outbound.sent_at).where(
-            col(Outbound.problem_id).in_(group), Outbound.channel == "writeback"
-        )
+        select(Outbound).where(col(Outbound.problem_id).in_(group), Outbound.channel == "writeback")
     ).all()
-    shipped = {target for target, outcome, sent in rows if outcome == "shipped" and sent}
-    return shipped - {target for target, outcome, _ in rows if outcome == NEWS}
+    went = [row for row in rows if row.sent_at is not None or maybe_sent(row)]
+    shipped = {row.target for row in went if row.outcome == "shipped"}
+    return shipped - {row.target for row in rows if row.outcome == NEWS}
 
 
 def owe(session: Session, settings: Settings, root_id: int) -> bool:

@@ -26,6 +26,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
+from voice_router.closing.notify import maybe_sent
 from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.problems import impact
@@ -94,12 +95,14 @@ def take_back_reopen(session: Session, root_id: int) -> bool:
 def _cancel_unsent_news(session: Session, group: list[int]) -> None:
     """The shipped news not sent yet (Slack or the helpdesk was down when the fix shipped)
     would tell that the fix "has shipped" while it is back: it is not sent. Nobody heard
-    it, so nobody is warned of it either."""
+    it, so nobody is warned of it either. News given up (`failed`) is not kept for a
+    resend either: `outbound resend --all` sent it, stale (fault audit); what may have
+    arrived was taken for the warning already, or named nobody."""
     for row in session.exec(
         select(Outbound).where(
             col(Outbound.problem_id).in_(group),
             Outbound.outcome == "shipped",
-            Outbound.status == "pending",
+            col(Outbound.status).in_(("pending", "failed")),
             col(Outbound.sent_at).is_(None),
         )
     ):
@@ -131,17 +134,21 @@ def _told(
 ) -> dict[Pair, set[int]]:
     """(channel, agent) -> the customers the agent was told of for the fix of the group's
     problems: by a digest of the shipped news that named them, or a mark-sent since the
-    problem shipped. Every pair of a sent digest of the root's own is there (maybe with
-    nobody), and of another problem's only when it names someone. An agent who marked
-    customers told and had no digest of the fix is there by each of `channels` (only
-    agents with a digest were warned: fault audit)."""
+    problem shipped. A digest given up after it went out (no answer came) may have been
+    read: it counts as sent, naming whom it was to name (only digests recorded sent did:
+    its agent was never warned, fault audit). Every pair of a sent digest of the root's
+    own is there (maybe with nobody), and of another problem's only when it names someone.
+    An agent who marked customers told and had no digest of the fix is there by each of
+    `channels` (only agents with a digest were warned: fault audit)."""
     digests, named = _digests(session, group, "shipped")
     whom: dict[Pair, set[int]] = defaultdict(set)
     for row in digests:
-        own = row.sent_at is not None and row.problem_id == root_id
+        maybe = maybe_sent(row)  # never recorded whom it named, nor let go of them
+        own = (row.sent_at is not None or maybe) and row.problem_id == root_id
         # Only the root's own: another problem's digest may record nobody because a
         # regression of its group let go of whom it named.
-        found = named.get(row.id) or (_named_before_records(session, row) if own else set())
+        guess = own or maybe
+        found = named.get(row.id) or (_named_before_records(session, row) if guess else set())
         if found or own:
             whom[(row.channel, row.target)] |= found
     for customer_id, agent in _marked_told(session, group):

@@ -178,9 +178,9 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     with session_scope(engine) as session:
         survivor = impact.survivor_of(session, merged_id)
         if survivor is not None and survivor.status == "regressed":
+            noted = notes_back.owe(session, settings, survivor.id)
             channels = told.channels(settings)
-            warned = regression.warn_after_merge(session, survivor.id, merged_id, channels)
-            return notes_back.owe(session, settings, survivor.id) or warned
+            return regression.warn_after_merge(session, survivor.id, merged_id, channels) or noted
         if survivor is None or survivor.status != "shipped":
             return False
         _owe_merged(session, settings, survivor, merged_id)
@@ -267,8 +267,8 @@ def detect_regressions(
             root.status = "regressed"
             root.regressed_at = utcnow()
             session.add(root)
+            notes_back.owe(session, settings, root.id)  # before the shipped news is let go
             regression.warn_of_regression(session, root.id, told.channels(settings))
-            notes_back.owe(session, settings, root.id)
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})
     return regressed
