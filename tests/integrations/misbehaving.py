@@ -8,6 +8,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Collection
 
 from tests.serving import _Listener
 
@@ -83,9 +84,18 @@ def read_request(connection: socket.socket) -> bytes:
 
 class HangsUp(_Server):
     """Reads each request whole (a helpdesk that has created the note), then closes the
-    connection without a word."""
+    connection without a word; the requests numbered in `answer` (from 1) get `200 ok`
+    (Slack's answer) instead."""
+
+    def __init__(self, answer: Collection[int] = ()) -> None:
+        self.answer = answer
+        super().__init__()
 
     def _misbehave(self, connection: socket.socket) -> None:
+        if len(self.received) in self.answer:
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+            )
         connection.shutdown(socket.SHUT_RDWR)
 
 
@@ -110,10 +120,12 @@ class Trickles(_Server):
 class SmtpHangsUp(_Server):
     """An SMTP server that takes the envelope and, at `drop_at`, hangs up: `"rcpt"` when
     asked for the recipient (nothing of the message sent), `"dot"` after the message's final
-    dot instead of answering 250 (the message may have been queued)."""
+    dot instead of answering 250 (the message may have been queued); the messages numbered
+    in `answer` (from 1) are taken properly."""
 
-    def __init__(self, drop_at: str) -> None:
+    def __init__(self, drop_at: str, answer: Collection[int] = ()) -> None:
         self.drop_at = drop_at
+        self.answer = answer
         super().__init__()
 
     def _serve(self, connection: socket.socket) -> None:
@@ -134,7 +146,7 @@ class SmtpHangsUp(_Server):
                     while not message.endswith(b"\r\n.\r\n") and (chunk := reader.readline()):
                         message += chunk
                     self.received.append(message)
-                    if self.drop_at == "dot":
+                    if self.drop_at == "dot" and len(self.received) not in self.answer:
                         break
                     connection.sendall(b"250 queued\r\n")
                 elif command == b"QUIT":

@@ -13,8 +13,9 @@ from workers import jobs
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
 
-def zendesk(loop, ticket, email, name, agent, tags="pain-sso-login"):  # type: ignore[no-untyped-def]
+def zendesk(loop, ticket, email, name, agent, tags="pain-sso-login", **more):  # type: ignore[no-untyped-def]
     body = zendesk_login_loop(
+        **more,
         id=ticket,
         tags=tags,
         requester={"email": email, "name": name, "id": f"r-{ticket}"},

@@ -48,6 +48,19 @@ def owed(loop) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
     return sorted(rows)
 
 
+def after_the_grace_period(loop, httpserver, news: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Alice and Bob, told of the fix, hear nothing within the grace period, then each their
+    heads-up (`news`): its text for each."""
+    jobs.deliver_outbound(runtime=loop.runtime)  # within the grace period: not yet
+    assert len(to(ALICE, httpserver)) == len(to(BOB, httpserver)) == 1
+    assert owed(loop) == [(ALICE, news, "pending"), (BOB, news, "pending")]
+    make_messages_due(loop)  # the grace period is over
+    jobs.deliver_outbound(runtime=loop.runtime)
+    [_, alice] = to(ALICE, httpserver)
+    [_, bob] = to(BOB, httpserver)
+    return alice, bob
+
+
 def test_each_agent_told_of_the_fix_hears_of_the_reopen_after_the_grace_period(
     make_loop, httpserver
 ):
@@ -58,16 +71,9 @@ def test_each_agent_told_of_the_fix_hears_of_the_reopen_after_the_grace_period(
     loop.sandbox.transition(p.jira_key, "To Do")
     assert problem(loop).status == "in_progress"
 
-    jobs.deliver_outbound(runtime=loop.runtime)  # within the grace period: not yet
-    assert len(to(ALICE, httpserver)) == len(to(BOB, httpserver)) == 1
-    assert owed(loop) == [(ALICE, "reopened", "pending"), (BOB, "reopened", "pending")]
-
-    make_messages_due(loop)  # the grace period is over
-    jobs.deliver_outbound(runtime=loop.runtime)
-    [_, alice] = to(ALICE, httpserver)
+    alice, bob = after_the_grace_period(loop, httpserver, "reopened")
     assert reopened(alice) and named(alice) == ["Maria Lopez"] and "generic #T1" in alice
     assert p.jira_key in alice and "looked at again" in alice
-    [_, bob] = to(BOB, httpserver)
     assert reopened(bob) and named(bob) == ["Dev Patel"]
 
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")  # fixed again: news

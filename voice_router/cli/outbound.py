@@ -20,7 +20,10 @@ def outbound() -> None:
 @click.pass_context
 def outbound_failed(ctx: click.Context) -> None:
     """List messages given up for good: refused, failed for about a day, or unanswered after
-    they went out (those may have arrived: the error says so)."""
+    they went out (those may have arrived: their error starts with "may have arrived"). NEWS
+    is what each carried: shipped, wont_fix, regressed (the fix came back), reopened,
+    unreleased (a heads-up or correction to agents told of the fix)."""
+    from voice_router.closing.notify import maybe_sent
     from voice_router.closing.outbound import given_up
 
     engine = engine_of(ctx)
@@ -30,10 +33,12 @@ def outbound_failed(ctx: click.Context) -> None:
         engine.dispose()
     listing(
         "no failed messages",
-        f"{'ID':>6}  {'PROBLEM':>7}  {'CHANNEL':<9} {'TARGET':<32} {'TRIES':>5}  ERROR",
+        f"{'ID':>6}  {'PROBLEM':>7}  {'CHANNEL':<9} {'NEWS':<10} {'TARGET':<32} {'TRIES':>5}  "
+        "ERROR",
         [
-            f"{row.id:>6}  {row.problem_id:>7}  {row.channel:<9} {row.target[:32]:<32} "
-            f"{row.attempts:>5}  {first_line(row.last_error, 120)}"
+            f"{row.id:>6}  {row.problem_id:>7}  {row.channel:<9} {row.outcome:<10} "
+            f"{row.target[:32]:<32} {row.attempts:>5}  "
+            f"{'may have arrived: ' if maybe_sent(row) else ''}{first_line(row.last_error, 120)}"
             for row in rows
         ],
     )

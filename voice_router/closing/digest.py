@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-OUTCOMES = ("shipped", "wont_fix", "regressed", "reopened")
+OUTCOMES = ("shipped", "wont_fix", "regressed", "reopened", "unreleased")
 # Format characters (Unicode category Cf) are unseen: bidi controls and marks that reorder
 # text on screen (Trojan Source style), zero-width spaces, tag characters. None is worth
 # keeping but the joiners, which shape some scripts (ZWNJ) and emoji sequences (ZWJ).
@@ -247,6 +247,7 @@ def _subject(facts: _Facts) -> str:
         "wont_fix": f"to tell: {facts.title} won't be fixed",
         "regressed": f"to warn: {facts.title} is back",
         "reopened": f"to update: {facts.title} was reopened in Jira",
+        "unreleased": f"to update: {facts.title} has not shipped after all",
     }[facts.outcome]
     key = f" ({facts.jira_key})" if facts.jira_key else ""
     return f"{_how_many(facts)} {what}{key}"
@@ -291,6 +292,9 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
             "Here is who you were asked to tell, and what they wrote:"
         )
         label = "What we know"
+    elif facts.outcome == "unreleased":
+        news, ask = _not_released(facts, style, title, jira, them)
+        label = "What we know"
     else:
         news = (
             f"Heads-up: {title} is back: it was reported again after the fix shipped"
@@ -309,6 +313,23 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
         paragraphs.append(f"{label}: {style.esc(facts.what_changed)}")
     paragraphs.append(ask)
     return paragraphs
+
+
+def _not_released(
+    facts: _Facts, style: _Style, title: str, jira: str, them: str
+) -> tuple[str, str]:
+    """The correction to a fix announced as shipped whose version was then unreleased."""
+    version = f" It is{style.esc(facts.in_version)}, not released yet." if facts.in_version else ""
+    news = (
+        f"Correction: the fix for {title} has not shipped after all{jira}: Jira no longer has "
+        f"it in a released version.{version}"
+    )
+    ask = (
+        f"You were asked to tell {them} it was fixed. If you did, you may want to let them "
+        "know the fix is not out yet after all. Here is who you were asked to tell, and what "
+        "they wrote:"
+    )
+    return news, ask
 
 
 def _came_back(reports: list[CameBack], style: _Style) -> str:

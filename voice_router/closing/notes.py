@@ -1,4 +1,5 @@
-"""The write-back note on one helpdesk ticket when its problem's fix ships.
+"""The write-back note on one helpdesk ticket when its problem's fix ships (and the follow-up
+when the fix comes back, closing/notes_back.py).
 
 Internal, for whoever opens the ticket: it names the customer who reported the problem on
 this ticket and gives their words (the ticket's subject), so nobody has to guess whom the
@@ -19,6 +20,7 @@ escape the whole note themselves).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from voice_router.closing.digest import in_version, one_line
 from voice_router.closing.notify import Recipient, Report
@@ -33,6 +35,33 @@ def _plain(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class News:
+    """What a note says for its news: its first line (a template of the problem's `title`,
+    the fix `version` text and the `jira` issue text), what to do on the customer's latest
+    ticket, and on an older one, after where the word to them goes."""
+
+    opening: str
+    here: str
+    elsewhere: str
+
+
+SHIPPED = News(
+    'voice-router: the fix for "{title}" has shipped{version}{jira}.',
+    "Let them know it is fixed, in your own words.",
+    "and the word that it is fixed goes to them there: nothing to send from this ticket.",
+)
+# The follow-up on a ticket whose note said the fix shipped, when it came back (notes_back.py).
+CAME_BACK = News(
+    'voice-router: the fix for "{title}" has come back: it was reported again after it '
+    "shipped{version}{jira}. The earlier note saying it is fixed no longer holds.",
+    "If they were told it was fixed, they may run into it again: a word from you now saves "
+    "them the surprise.",
+    "and any word that it is back goes to them there: nothing to send from this ticket.",
+)
+NEWS = {"shipped": SHIPPED, "regressed": CAME_BACK}
+
+
 def note_text(
     settings: Settings,
     problem: Problem,
@@ -40,11 +69,12 @@ def note_text(
     source: str,
     ticket_id: str,
     literal: Callable[[str], str] = _plain,
+    news: str = "shipped",
 ) -> str | None:
-    """The note for ticket `source:ticket_id`; None when no customer on the notify list
-    reported on it (forgotten, or the report was withdrawn since)."""
+    """The note for ticket `source:ticket_id` with this news (NEWS); None when no customer
+    on the notify list reported on it (forgotten, or the report was withdrawn since)."""
     said = [
-        _about(customer, report, literal)
+        _about(customer, report, literal, NEWS[news])
         for customer in listed
         for report in customer.reports
         if (report.source, report.ticket_id) == (source, ticket_id)
@@ -56,14 +86,14 @@ def note_text(
     version = literal(in_version(problem.jira_fix_version))
     return "\n".join(
         [
-            f'voice-router: the fix for "{title}" has shipped{version}{jira}.',
+            NEWS[news].opening.format(title=title, version=version, jira=jira),
             *said,
             f"{settings.base_url.rstrip('/')}/problems/{problem.id}",
         ]
     )
 
 
-def _about(customer: Recipient, report: Report, literal: Callable[[str], str]) -> str:
+def _about(customer: Recipient, report: Report, literal: Callable[[str], str], news: News) -> str:
     """What the note says about one customer who reported on this ticket."""
     name = one_line(customer.customer_name, NAME_CHARS)
     email = one_line(customer.customer_email, NAME_CHARS)
@@ -75,13 +105,10 @@ def _about(customer: Recipient, report: Report, literal: Callable[[str], str]) -
     reported = f"{who} reported this problem on this ticket{quoted}."
     listed = customer.reports[0] if customer.reports else None
     if listed is None or (listed.source, listed.ticket_id) == (report.source, report.ticket_id):
-        return f"{reported} Let them know it is fixed, in your own words."
+        return f"{reported} {news.here}"
     # Shown as the notify list shows it (the ticket it was merged into, if it was).
     agent = one_line(customer.agent_name, NAME_CHARS) or one_line(customer.agent_email, NAME_CHARS)
     by = f", handled by {literal(agent)}," if agent else ""
     where = f"{one_line(customer.source, NAME_CHARS)} #{one_line(customer.ticket_id, NAME_CHARS)}"
     where = literal(where)
-    return (
-        f"{reported} They reported it again later, on ticket {where}{by} and the word that "
-        "it is fixed goes to them there: nothing to send from this ticket."
-    )
+    return f"{reported} They reported it again later, on ticket {where}{by} {news.elsewhere}"

@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 # helpdesk, Slack or SMTP outage of most of a day loses nothing.
 MAX_ATTEMPTS = 30
 SENDING_STALE = timedelta(minutes=15)
+# Said by the error of a message given up because it may have gone out (a timeout or a
+# connection lost after the request went out, a sender that died while sending).
+MAYBE_SENT = "not retried to avoid a duplicate"
 RESULT_CHARS = 200  # Outbound.result_id
 
 
@@ -86,13 +89,13 @@ def moved_ticket(result_id: str | None) -> tuple[str, str | None] | None:
 
 
 def moved_tickets(session: Session, problem_ids: list[int]) -> dict[str, tuple[str, str | None]]:
-    """`source:ticket` -> (surviving ticket, URL) for every sent note that found its ticket
-    merged into another."""
+    """`source:ticket` -> (surviving ticket, URL) for every note sent that found its ticket
+    merged into another (its row may owe the ticket a later note since: told.rearm keeps
+    the result)."""
     rows = session.exec(
         select(Outbound.target, Outbound.result_id).where(
             col(Outbound.problem_id).in_(sorted(problem_ids)),
             Outbound.channel == "writeback",
-            Outbound.status == "sent",
             col(Outbound.result_id).startswith("{"),
         )
     ).all()
@@ -338,13 +341,23 @@ def plan_outbound(
     if outcome == "shipped":
         tickets = {(r.source, r.ticket_id) for c in listed for r in c.reports}
         for source, ticket_id in sorted(tickets):
-            config = settings.sources.get(source)
-            if config and config.writeback and config.has_api_credentials:
+            if writes_notes(settings, source):
                 planned.append(("writeback", f"{source}:{ticket_id}"))
     agents = sorted({r.agent_email for r in listed if r.agent_email})
     for channel in told.channels(settings):
         planned += [(channel, agent) for agent in agents]
     return planned
+
+
+def writes_notes(settings: Settings, source: str) -> bool:
+    """Whether notes go to this source's tickets: write-back on, with credentials."""
+    config = settings.sources.get(source)
+    return bool(config and config.writeback and config.has_api_credentials)
+
+
+def maybe_sent(row: Outbound) -> bool:
+    """Whether a message given up may have reached its reader all the same."""
+    return row.status == "failed" and MAYBE_SENT in (row.last_error or "")
 
 
 def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:
@@ -356,12 +369,18 @@ def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -
         for row in session.exec(select(Outbound).where(Outbound.status == "sending")):
             if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
                 row.status = "failed"
-                row.last_error = "interrupted while sending; not retried to avoid a duplicate"
+                row.last_error = f"interrupted while sending; {MAYBE_SENT}"
                 session.add(row)
                 given_up += 1
                 # As a send that failed is: it was given up silently (fault audit).
                 log.warning(
-                    "outbound.failed", extra={"outbound_id": row.id, "reason": "interrupted"}
+                    "outbound.failed",
+                    extra={
+                        "outbound_id": row.id,
+                        "reason": "interrupted",
+                        "outcome": row.outcome,
+                        "maybe_sent": True,
+                    },
                 )
                 metrics.notification(row.channel, "failed")
     return given_up

@@ -20,7 +20,13 @@ from sqlmodel import Session, col, select
 
 from voice_router.closing.digest import CameBack, DigestLine, render_digest
 from voice_router.closing.notes import note_text
-from voice_router.closing.notify import MAX_ATTEMPTS, Recipient, recipients, writeback_result
+from voice_router.closing.notify import (
+    MAX_ATTEMPTS,
+    MAYBE_SENT,
+    Recipient,
+    recipients,
+    writeback_result,
+)
 from voice_router.closing.told import DIGESTS, WARNINGS, record_told, to_warn, told_of_fix
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
@@ -145,11 +151,19 @@ def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
         metrics.notification(row.channel, "retry")
         return "retry"
     if ambiguous:
-        error += " (it may have gone through; not retried to avoid a duplicate)"
+        error += f" (it may have gone through; {MAYBE_SENT})"
     elif transient:
         error += f" (given up after {attempts} failed tries)"
     update_row(engine, Outbound, row.id, status="failed", last_error=error)
-    log.warning("outbound.failed", extra={"outbound_id": row.id, "reason": reason})
+    log.warning(
+        "outbound.failed",
+        extra={
+            "outbound_id": row.id,
+            "reason": reason,
+            "outcome": row.outcome,
+            "maybe_sent": ambiguous,
+        },
+    )
     metrics.notification(row.channel, "failed")
     return "failed"
 
@@ -179,7 +193,13 @@ def _writeback(settings: Settings, message: Message) -> str | None:
     )
     with closing(client):
         text = note_text(
-            settings, message.problem, message.recipients, source_name, ticket_id, client.literal
+            settings,
+            message.problem,
+            message.recipients,
+            source_name,
+            ticket_id,
+            client.literal,
+            message.row.outcome,
         )
         if text is None:  # its customer was forgotten, or withdrew the report, since planned
             log.info("outbound.writeback.nobody", extra={"outbound_id": message.row.id})

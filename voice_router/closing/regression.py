@@ -1,5 +1,5 @@
-"""Warning the agents who announced a fix that it has come back, or that its issue was
-reopened in Jira.
+"""Warning the agents who announced a fix that it has come back, that its issue was
+reopened in Jira, or (`shipped_when = "released"`) that its fix version was unreleased.
 
 Each agent hears about the customers they were told of for the fix (a sent digest of the
 shipped news named them to the agent, table `digestcustomer`) or marked as told
@@ -11,9 +11,10 @@ customers was told hears nothing. Whom a warning is about is recorded with it (i
 `digestcustomer` rows), since the records of who was told of the fix are let go when it is
 owed (the next fix is news to everyone).
 
-A reopen's heads-up is owed at once but due only after `[notify].reopen_grace_seconds`: the
-messages lane sends it when it comes due (outbound.py), and a Done again before it goes puts
-everything back as it was (`take_back_reopen`), so a mis-click sends nothing.
+A reopen's heads-up (and an unrelease's) is owed at once but due only after
+`[notify].reopen_grace_seconds`: the messages lane sends it when it comes due (outbound.py),
+and a Done (a release) again before it goes puts everything back as it was
+(`take_back_reopen`), so a mis-click sends nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
+from voice_router.closing.notify import maybe_sent
 from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.problems import impact
@@ -41,10 +43,17 @@ def warn_of_regression(session: Session, root_id: int, channels: Sequence[str]) 
     _warn(session, root_id, channels, "regressed", utcnow())
 
 
-def warn_of_reopen(session: Session, root_id: int, channels: Sequence[str], due: datetime) -> None:
-    """The issue of this shipped problem (a merge group's root) was reopened in Jira: the
-    agents told of the fix are owed a heads-up, as for a regression, sent from `due` on."""
-    _warn(session, root_id, channels, "reopened", due)
+def warn_of_reopen(
+    session: Session,
+    root_id: int,
+    channels: Sequence[str],
+    due: datetime,
+    news: str = "reopened",
+) -> None:
+    """The issue of this shipped problem (a merge group's root) was reopened in Jira, or
+    (`news` "unreleased") its fix version was unreleased: the agents told of the fix are
+    owed a heads-up, as for a regression, sent from `due` on."""
+    _warn(session, root_id, channels, news, due)
 
 
 def _warn(
@@ -60,15 +69,16 @@ def _warn(
 
 
 def take_back_reopen(session: Session, root_id: int) -> bool:
-    """The issue is done again before the heads-up of its reopen went out (a mis-click, or
-    second thoughts within the grace period): it is not sent. Each row that had carried the
+    """The issue is done (its version released) again before the heads-up of its reopen (its
+    unrelease) went out (a mis-click, or second thoughts within the grace period): it is
+    not sent. Each row that had carried the
     shipped news carries it again, sent (whom the heads-up was about count as told of the
     fix: they were); one made for the heads-up alone goes. True when there was one."""
     taken = False
     for row in session.exec(
         select(Outbound).where(
             Outbound.problem_id == root_id,
-            Outbound.outcome == "reopened",
+            col(Outbound.outcome).in_(told.HEADS_UPS),
             Outbound.status == "pending",
         )
     ):
@@ -85,12 +95,14 @@ def take_back_reopen(session: Session, root_id: int) -> bool:
 def _cancel_unsent_news(session: Session, group: list[int]) -> None:
     """The shipped news not sent yet (Slack or the helpdesk was down when the fix shipped)
     would tell that the fix "has shipped" while it is back: it is not sent. Nobody heard
-    it, so nobody is warned of it either."""
+    it, so nobody is warned of it either. News given up (`failed`) is not kept for a
+    resend either: `outbound resend --all` sent it, stale (fault audit); what may have
+    arrived was taken for the warning already, or named nobody."""
     for row in session.exec(
         select(Outbound).where(
             col(Outbound.problem_id).in_(group),
             Outbound.outcome == "shipped",
-            Outbound.status == "pending",
+            col(Outbound.status).in_(("pending", "failed")),
             col(Outbound.sent_at).is_(None),
         )
     ):
@@ -122,17 +134,21 @@ def _told(
 ) -> dict[Pair, set[int]]:
     """(channel, agent) -> the customers the agent was told of for the fix of the group's
     problems: by a digest of the shipped news that named them, or a mark-sent since the
-    problem shipped. Every pair of a sent digest of the root's own is there (maybe with
-    nobody), and of another problem's only when it names someone. An agent who marked
-    customers told and had no digest of the fix is there by each of `channels` (only
-    agents with a digest were warned: fault audit)."""
+    problem shipped. A digest given up after it went out (no answer came) may have been
+    read: it counts as sent, naming whom it was to name (only digests recorded sent did:
+    its agent was never warned, fault audit). Every pair of a sent digest of the root's
+    own is there (maybe with nobody), and of another problem's only when it names someone.
+    An agent who marked customers told and had no digest of the fix is there by each of
+    `channels` (only agents with a digest were warned: fault audit)."""
     digests, named = _digests(session, group, "shipped")
     whom: dict[Pair, set[int]] = defaultdict(set)
     for row in digests:
-        own = row.sent_at is not None and row.problem_id == root_id
+        maybe = maybe_sent(row)  # never recorded whom it named, nor let go of them
+        own = (row.sent_at is not None or maybe) and row.problem_id == root_id
         # Only the root's own: another problem's digest may record nobody because a
         # regression of its group let go of whom it named.
-        found = named.get(row.id) or (_named_before_records(session, row) if own else set())
+        guess = own or maybe
+        found = named.get(row.id) or (_named_before_records(session, row) if guess else set())
         if found or own:
             whom[(row.channel, row.target)] |= found
     for customer_id, agent in _marked_told(session, group):
@@ -221,8 +237,8 @@ def _owe(
     """The root's warning (`outcome`, sent from `due` on) to each agent, about the customers
     in `whom` not `warned` yet. A new one (`warned` None) owes each agent theirs, whoever it
     is about: the news the agent heard last is then that the fix came back (or was
-    reopened). A reopen's row keeps the time the shipped news was sent, for
-    take_back_reopen."""
+    reopened, or not released). A heads-up's row keeps the time the shipped news was sent,
+    for take_back_reopen."""
     owed = False
     for (channel, target), customers in sorted(whom.items()):
         fresh = customers - (warned or {}).get((channel, target), set())
@@ -250,7 +266,7 @@ def _owe(
             told.rearm(session, row, outcome, due)
             if sent is not None:  # a warning sent already: this one is about the others
                 told.let_go(session, [row.id])
-            if outcome == "reopened" and sent is not None:
+            if outcome in told.HEADS_UPS and sent is not None:
                 row.sent_at = sent
         told.record_named(session, row.id, fresh)
         owed = True

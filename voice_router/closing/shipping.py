@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.closing import regression, told
+from voice_router.closing import notes_back, regression, told
 from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.db import session_scope
@@ -153,9 +153,13 @@ def apply_state(
         _queue_outbound(session, settings, problem, after)
     elif before in ("shipped", "wont_fix", "regressed"):
         _cancel_outbound(session, problem.id)
-        if before == "shipped" and category(state) != "done":  # reopened: out of done
+        if before == "shipped":
+            # Out of done: reopened. Still done: under shipped_when = "released", its fix is
+            # in no released version any more (unreleased, or the issue moved to another).
+            news = "reopened" if category(state) != "done" else "unreleased"
             grace = timedelta(seconds=settings.notify.reopen_grace_seconds)
-            regression.warn_of_reopen(session, problem.id, told.channels(settings), now + grace)
+            channels = told.channels(settings)
+            regression.warn_of_reopen(session, problem.id, channels, now + grace, news)
     log.info(
         "problem.status_changed",
         extra={"problem_id": problem.id, "before": before, "after": after},
@@ -174,9 +178,9 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
     with session_scope(engine) as session:
         survivor = impact.survivor_of(session, merged_id)
         if survivor is not None and survivor.status == "regressed":
-            return regression.warn_after_merge(
-                session, survivor.id, merged_id, told.channels(settings)
-            )
+            noted = notes_back.owe(session, settings, survivor.id)
+            channels = told.channels(settings)
+            return regression.warn_after_merge(session, survivor.id, merged_id, channels) or noted
         if survivor is None or survivor.status != "shipped":
             return False
         _owe_merged(session, settings, survivor, merged_id)
@@ -200,10 +204,10 @@ def _queue_outbound(
 ) -> None:
     from voice_router.closing.notify import plan_outbound
 
-    noted = _noted(session, impact.merge_group(session, problem.id))
+    noted = notes_back.noted(session, impact.merge_group(session, problem.id))
     for channel, target in plan_outbound(session, settings, problem, outcome):
         if channel == "writeback" and target in noted:
-            continue  # the ticket's note went out for a problem merged into this one
+            continue  # its last note says so already (maybe a merged problem's: fault audit)
         existing = session.exec(
             select(Outbound).where(
                 Outbound.problem_id == problem.id,
@@ -223,20 +227,6 @@ def _queue_outbound(
             told.rearm(session, existing, outcome)
         elif existing.sent_at is not None and target in again_for:
             told.rearm(session, existing, outcome)
-
-
-def _noted(session: Session, group: list[int]) -> set[str]:
-    """The tickets that got their shipped note already, for any problem of the group (one
-    shipped, then merged into this one: its ticket was noted twice, fault audit)."""
-    return set(
-        session.exec(
-            select(Outbound.target).where(
-                col(Outbound.problem_id).in_(group),
-                Outbound.channel == "writeback",
-                col(Outbound.sent_at).is_not(None),
-            )
-        ).all()
-    )
 
 
 def _cancel_outbound(session: Session, problem_id: int) -> None:
@@ -277,6 +267,7 @@ def detect_regressions(
             root.status = "regressed"
             root.regressed_at = utcnow()
             session.add(root)
+            notes_back.owe(session, settings, root.id)  # before the shipped news is let go
             regression.warn_of_regression(session, root.id, told.channels(settings))
             regressed.append(root.id)
             log.info("problem.regressed", extra={"problem_id": root.id})

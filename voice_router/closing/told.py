@@ -26,7 +26,10 @@ from voice_router.platform.settings import Settings
 from voice_router.problems import impact
 
 DIGESTS = ("slack", "email")
-WARNINGS = ("regressed", "reopened")  # news for the agents told of a fix: it came back
+# News for the agents told of a fix, about whom they were told of: it came back; its issue
+# was reopened; it was not released after all (a heads-up, sent after a grace period).
+HEADS_UPS = ("reopened", "unreleased")
+WARNINGS = ("regressed", *HEADS_UPS)
 
 
 def channels(settings: Settings) -> tuple[str, ...]:
@@ -104,9 +107,10 @@ def let_go(session: Session, outbound_ids: Iterable[int]) -> None:
 
 def rearm(session: Session, row: Outbound, outcome: str, due: datetime | None = None) -> None:
     """The message is owed again, now (or from `due` on), with this news; whom the old news
-    named hear the new one too."""
+    named hear the new one too. A note's result stays until the next note's replaces it: it
+    says which ticket the reported one was merged into (notify.moved_tickets)."""
     if row.outcome != outcome:
         let_go(session, [row.id])
-    row.status, row.outcome, row.sent_at, row.result_id = "pending", outcome, None, None
+    row.status, row.outcome, row.sent_at = "pending", outcome, None
     row.attempts, row.next_attempt_at, row.last_error = 0, due or utcnow(), None
     session.add(row)

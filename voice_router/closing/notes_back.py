@@ -1,0 +1,70 @@
+"""The follow-up note on a helpdesk ticket whose note said the fix shipped, when the fix
+comes back (the problem is `regressed`).
+
+The shipped note ("the fix … has shipped in 2.4.0") stays on the ticket for good; an agent
+who opens the ticket after the fix came back would read that it is fixed. So each ticket
+that got it gets one internal note more, saying the fix has come back: once per regression
+(a later report on a regressed problem owes nothing more), only where the shipped note went
+out (one still waiting is cancelled with the rest of the shipped news: nobody read it), and
+never on a ticket none of whose customers is on the notify list any more (forgotten, or the
+report withdrawn). A shipped note given up after it went out (no answer came) may be on the
+ticket, and counts as sent. The note is a row like any other write-back (closing/outbound.py:
+claimed, retried, refused for good): the ticket's own row when the root problem has one,
+carrying the new news, else a row of the root's. When the fix ships again, the same rows
+carry that news (closing/shipping.py), so the ticket's last note says what is true.
+
+Its words are the shipped note's with other news (closing/notes.py, `CAME_BACK`).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from voice_router.closing import told
+from voice_router.closing.notify import maybe_sent, recipients, writes_notes
+from voice_router.models import Outbound
+from voice_router.platform.settings import Settings
+from voice_router.problems import impact
+
+NEWS = "regressed"
+
+
+def noted(session: Session, group: list[int]) -> set[str]:
+    """The tickets (`source:ticket`) whose last note from any problem of the group said the
+    fix shipped: a shipped note went out (or was given up after it went out: it may be on
+    the ticket), and no follow-up of its return is owed or sent."""
+    rows = session.exec(
+        select(Outbound).where(col(Outbound.problem_id).in_(group), Outbound.channel == "writeback")
+    ).all()
+    went = [row for row in rows if row.sent_at is not None or maybe_sent(row)]
+    shipped = {row.target for row in went if row.outcome == "shipped"}
+    return shipped - {row.target for row in rows if row.outcome == NEWS}
+
+
+def owe(session: Session, settings: Settings, root_id: int) -> bool:
+    """The fix of this problem (a merge group's root) came back: each ticket whose note said
+    it shipped, and whose customer is still listed, is owed the follow-up. True when one is."""
+    group = impact.merge_group(session, root_id)
+    listed = {
+        f"{report.source}:{report.ticket_id}"
+        for customer in recipients(session, root_id)
+        for report in customer.reports
+        if writes_notes(settings, report.source)
+    }
+    owed = False
+    for target in sorted(noted(session, group) & listed):
+        row = session.exec(
+            select(Outbound).where(
+                Outbound.problem_id == root_id,
+                Outbound.channel == "writeback",
+                Outbound.target == target,
+            )
+        ).first()
+        if row is None:  # the ticket's note went out for a problem merged into the root
+            session.add(
+                Outbound(problem_id=root_id, channel="writeback", target=target, outcome=NEWS)
+            )
+        else:
+            told.rearm(session, row, NEWS)
+        owed = True
+    return owed
