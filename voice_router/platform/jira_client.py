@@ -1,5 +1,6 @@
 """The process's Jira client: one per Jira site, every call counted in metrics. The sync,
-links, webhook events and reconcile all ask Jira through it."""
+links, webhook events and reconcile all ask Jira through it. It stands on the platform so
+that every stage that talks to Jira shares it (construction asks the server)."""
 
 from __future__ import annotations
 
