@@ -14,23 +14,20 @@ ticket URL is left out.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from voice_router.closing.fix_versions import in_versions
+from voice_router.closing.text import one_line
+
 OUTCOMES = ("shipped", "wont_fix", "regressed", "reopened")
-# Format characters (Unicode category Cf) are unseen: bidi controls and marks that reorder
-# text on screen (Trojan Source style), zero-width spaces, tag characters. None is worth
-# keeping but the joiners, which shape some scripts (ZWNJ) and emoji sequences (ZWJ).
-JOINERS = frozenset("\u200c\u200d")
 # Kept as is when quoting a URL: the reserved set and `%` (existing escapes). Everything else
 # (spaces, quotes, `<`, `>`, `|`, non-ASCII ...) is percent-encoded.
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 NAME_CHARS = 120
 WORDS_CHARS = 300
 LABEL_CHARS = 100
-VERSION_CHARS = 120
 WHAT_CHANGED_CHARS = 2000
 
 
@@ -78,9 +75,9 @@ def render_digest(
     came_back: list[CameBack] | None = None,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
-    the lines come; a shipped fix names `fix_version` (Jira's) as the draft does, and a
-    warning that it is back quotes what `came_back`. Raises ValueError for an unknown
-    outcome or no lines at all."""
+    the lines come; a shipped fix names `fix_version` (Jira's stored names) as the draft
+    does, and a warning that it is back quotes what `came_back`. Raises ValueError for an
+    unknown outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     customers = _customers(lines)
@@ -95,7 +92,7 @@ def render_digest(
         jira_url=safe_url(jira_url),
         what_changed=_paragraph(what_changed),
         customers=customers,
-        in_version=in_version(fix_version),
+        in_version=in_versions(fix_version),
         came_back=[
             CameBack(one_line(c.words, WORDS_CHARS), one_line(c.account, NAME_CHARS), c.date)
             for c in came_back or []
@@ -107,28 +104,6 @@ def render_digest(
         text=_render(facts, PLAIN),
         slack_text=_render(facts, SLACK),
     )
-
-
-def one_line(value: str | None, limit: int) -> str:
-    """The text on one line: whitespace of every kind (line breaks included) becomes one space,
-    control, surrogate and format characters (bidi controls, zero-width spaces; not the
-    joiners) go, and it is cut to `limit` characters."""
-    if not value:
-        return ""
-    kept = []
-    for char in value:
-        if char.isspace():
-            kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cs", "Cf") or char in JOINERS:
-            kept.append(char)
-    text = " ".join("".join(kept).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def in_version(fix_version: str | None) -> str:
-    """` in version 2.4.0` for the fix version(s) Jira names, on one line; "" for none."""
-    version = one_line(fix_version, VERSION_CHARS)
-    return f" in version {version}" if version else ""
 
 
 def slack_escape(text: str) -> str:

@@ -10,7 +10,7 @@ forgotten (`voice-router forget`) gets no note: nothing new is written about the
 
 Everything a customer or a helpdesk chose (names, e-mails, accounts, subjects, agent names,
 and the problem's title, which tickets spell) is one line with control and format
-characters gone (`digest.one_line`), so it cannot start a line that looks like
+characters gone (`text.one_line`), so it cannot start a line that looks like
 voice-router's own, nor reorder the note's text; and it goes through `literal`, the
 helpdesk client's way of showing text as is (Front's Markdown escaped; HTML helpdesks
 escape the whole note themselves).
@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from voice_router.closing.digest import in_version, one_line
+from voice_router.closing.fix_versions import in_versions
 from voice_router.closing.notify import Recipient, Report
+from voice_router.closing.text import one_line
 from voice_router.models import Problem
 from voice_router.platform.settings import Settings
 
@@ -53,7 +54,7 @@ def note_text(
         return None
     title = literal(one_line(problem.title, WORDS_CHARS))
     jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
-    version = literal(in_version(problem.jira_fix_version))
+    version = literal(in_versions(problem.jira_fix_version))
     return "\n".join(
         [
             f'voice-router: the fix for "{title}" has shipped{version}{jira}.',
