@@ -70,8 +70,9 @@ def test_the_digests_and_the_ticket_note_name_the_version_the_fix_went_out_in(
     assert "has shipped in version 2.4.0" in slack, slack
     assert "fixed in version 2.4.0" in mail.split("\n")[0], mail  # the subject
     assert "has shipped in version 2.4.0" in mail, mail
-    assert "has shipped in version 2.4.0" in note.split("\n")[0], note
-    assert "Tom Reed" in slack and "Tom Reed" in mail and "Tom Reed" in note
+    # The note opens with what changed for the ticket's customer, then the version.
+    assert note.split("\n")[1].startswith("The fix shipped in version 2.4.0 ("), note
+    assert "Tom Reed" in slack and "Tom Reed" in mail and "Tom Reed" in note.split("\n")[0]
 
 
 def _only(httpserver, path: str):  # type: ignore[no-untyped-def]
@@ -174,6 +175,35 @@ def ticket_note(httpserver) -> str:  # type: ignore[no-untyped-def]
     return str(note)
 
 
+def test_the_ticket_note_opens_with_what_changed_for_its_customer_in_their_words(
+    make_loop, httpserver
+):
+    """Before: the note opened with "the fix for "<problem title>" has shipped": the tag
+    spelled as words, or what a PM renamed it to, which the agent opening Tom's ticket had
+    never seen; what Tom reported came after it."""
+    loop = zendesk_desk(make_loop, httpserver)
+    p = problem(loop)
+    renamed = {"title": "Okta session cookie dropped on redirect"}
+    answer = loop.client.patch(
+        f"/api/v1/problems/{p.id}", json=renamed, headers=token(loop.runtime, "pm")
+    )
+    assert answer.status_code == 200
+    loop.sandbox.create_version("2.4.0")
+    loop.sandbox.edit(p.jira_key, {"fixVersions": [{"name": "2.4.0"}]})
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    lines = ticket_note(httpserver).split("\n")
+    assert lines[0] == (
+        'Fixed for Tom Reed at acme-corp.com: "Login loop", as they reported on this ticket. '
+        "Let them know, in your own words."
+    )
+    assert lines[1].startswith("The fix shipped in version 2.4.0 (PROD-1: http"), lines
+    assert lines[2] == (
+        'voice-router problem "Okta session cookie dropped on redirect": '
+        f"https://vr.example/problems/{p.id}"
+    )
+
+
 def test_several_fix_versions_are_named_as_a_list_everywhere(
     make_loop,
     httpserver,
@@ -196,7 +226,7 @@ def test_several_fix_versions_are_named_as_a_list_everywhere(
     [draft] = [r["draft"] for r in notify_list(loop, p.id)["recipients"]]
     assert f"has shipped {named} (" in slack, slack
     assert f"is fixed {named} (" in mail.split("\n")[0] and f"has shipped {named} (" in mail
-    assert f"has shipped {named} (" in ticket_note(httpserver).split("\n")[0]
+    assert ticket_note(httpserver).split("\n")[1].startswith(f"The fix shipped {named} (")
     assert f"the fix went out {named}, so" in draft, draft
 
     later = iso(utcnow() + timedelta(seconds=5))

@@ -1,11 +1,13 @@
 """The write-back note on one helpdesk ticket when its problem's fix ships.
 
-Internal, for whoever opens the ticket: it names the customer who reported the problem on
-this ticket and gives their words (the ticket's subject), so nobody has to guess whom the
-note is about. One agent gets back to each customer: the agent of their latest ticket, the
-one the notify list and the digests name. On that ticket the note asks for the word to
-the customer; on an older ticket of the same customer it says which ticket and agent are
-getting back to them, so two agents do not both write. A ticket whose only reporter was
+Internal, for whoever opens the ticket: it opens with what changed for the customer who
+reported the problem on this ticket, in their words (the ticket's subject, else the start of
+their first message), so nobody has to guess whom the note is about or what it means to
+them; then the version the fix shipped in; then the problem as voice-router and the product
+team call it, as a reference. One agent gets back to each customer: the agent of their latest
+ticket, the one the notify list and the digests name. On that ticket the note asks for the
+word to the customer; on an older ticket of the same customer it says which ticket and agent
+are getting back to them, so two agents do not both write. A ticket whose only reporter was
 forgotten (`voice-router forget`) gets no note: nothing new is written about them.
 
 Everything a customer or a helpdesk chose (names, e-mails, accounts, subjects, agent names,
@@ -52,37 +54,37 @@ def note_text(
     ]
     if not said:
         return None
-    title = literal(one_line(problem.title, WORDS_CHARS))
-    jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
     version = literal(in_versions(problem.jira_fix_version))
+    jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
+    title = literal(one_line(problem.title, WORDS_CHARS))
+    page = f"{settings.base_url.rstrip('/')}/problems/{problem.id}"
     return "\n".join(
-        [
-            f'voice-router: the fix for "{title}" has shipped{version}{jira}.',
-            *said,
-            f"{settings.base_url.rstrip('/')}/problems/{problem.id}",
-        ]
+        [*said, f"The fix shipped{version}{jira}.", f'voice-router problem "{title}": {page}']
     )
 
 
 def _about(customer: Recipient, report: Report, literal: Callable[[str], str]) -> str:
-    """What the note says about one customer who reported on this ticket."""
+    """What changed for one customer who reported on this ticket, in their words."""
     name = one_line(customer.customer_name, NAME_CHARS)
     email = one_line(customer.customer_email, NAME_CHARS)
-    who = literal(name or email or "This customer")
+    who = literal(name or email or "this customer")
     if customer.account:
         who += f" at {literal(one_line(customer.account, NAME_CHARS))}"
-    words = one_line(report.subject, WORDS_CHARS)
-    quoted = f' ("{literal(words)}")' if words else ""
-    reported = f"{who} reported this problem on this ticket{quoted}."
+    words = one_line(report.subject or report.words, WORDS_CHARS)
+    fixed = (
+        f'Fixed for {who}: "{literal(words)}", as they reported on this ticket.'
+        if words
+        else f"Fixed for {who}: the problem they reported on this ticket."
+    )
     listed = customer.reports[0] if customer.reports else None
     if listed is None or (listed.source, listed.ticket_id) == (report.source, report.ticket_id):
-        return f"{reported} Let them know it is fixed, in your own words."
+        return f"{fixed} Let them know, in your own words."
     # Shown as the notify list shows it (the ticket it was merged into, if it was).
     agent = one_line(customer.agent_name, NAME_CHARS) or one_line(customer.agent_email, NAME_CHARS)
     by = f", handled by {literal(agent)}," if agent else ""
     where = f"{one_line(customer.source, NAME_CHARS)} #{one_line(customer.ticket_id, NAME_CHARS)}"
     where = literal(where)
     return (
-        f"{reported} They reported it again later, on ticket {where}{by} and the word that "
+        f"{fixed} They reported it again later, on ticket {where}{by} and the word that "
         "it is fixed goes to them there: nothing to send from this ticket."
     )
