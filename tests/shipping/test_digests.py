@@ -45,6 +45,17 @@ def slack_texts(httpserver) -> list[str]:  # type: ignore[no-untyped-def]
     return [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
 
 
+def slack_and_mail(make_loop, httpserver, smtp_port: int):  # type: ignore[no-untyped-def]
+    """A loop whose digests go to a Slack hook on `httpserver` and to loopback SMTP."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    return make_loop(
+        notify={
+            "slack_webhook_url": httpserver.url_for("/hook"),
+            "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
+        }
+    )
+
+
 def make_messages_due(loop) -> None:  # type: ignore[no-untyped-def]
     """Every message waiting for a retry is due now (instead of waiting out its backoff)."""
     with Session(loop.runtime.engine) as session:

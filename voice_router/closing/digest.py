@@ -28,6 +28,7 @@ URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 NAME_CHARS = 120
 WORDS_CHARS = 300
 LABEL_CHARS = 100
+WHY_CHARS = 400
 WHAT_CHANGED_CHARS = 2000
 
 
@@ -56,6 +57,16 @@ class CameBack:
 
 
 @dataclass(frozen=True)
+class Why:
+    """Why a problem won't be fixed, as Jira has it (closing/why.py): the issue's resolution,
+    and the latest comment a person made on it around then (who wrote it, their words)."""
+
+    resolution: str | None = None
+    author: str | None = None
+    words: str | None = None
+
+
+@dataclass(frozen=True)
 class Digest:
     subject: str  # one line, no line breaks
     text: str  # plain text, for e-mail
@@ -73,11 +84,12 @@ def render_digest(
     what_changed: str | None = None,
     fix_version: str | None = None,
     came_back: list[CameBack] | None = None,
+    why: Why | None = None,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
     the lines come; a shipped fix names `fix_version` (Jira's stored names) as the draft
-    does, and a warning that it is back quotes what `came_back`. Raises ValueError for an
-    unknown outcome or no lines at all."""
+    does, a warning that it is back quotes what `came_back`, and a won't-fix says `why`.
+    Raises ValueError for an unknown outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     customers = _customers(lines)
@@ -98,6 +110,7 @@ def render_digest(
             for c in came_back or []
             if one_line(c.words, WORDS_CHARS)
         ],
+        why=_why_facts(why) if outcome == "wont_fix" else None,
     )
     return Digest(
         subject=_subject(facts),
@@ -155,6 +168,7 @@ class _Facts:
     customers: list[_Customer]
     in_version: str = ""  # ` in version 2.4.0`, or nothing
     came_back: list[CameBack] = field(default_factory=list)
+    why: Why | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +294,8 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
     paragraphs = [news]
     if facts.came_back:
         paragraphs.append(_came_back(facts.came_back, style))
+    if facts.why:
+        paragraphs.append(_why(facts.why, style))
     if facts.what_changed:
         paragraphs.append(f"{label}: {style.esc(facts.what_changed)}")
     paragraphs.append(ask)
@@ -293,6 +309,27 @@ def _came_back(reports: list[CameBack], style: _Style) -> str:
         where = ", ".join(style.esc(part) for part in (report.account, report.date) if part)
         lines.append(f"“{style.esc(report.words)}”" + (f" — {where}" if where else ""))
     return "\n".join(lines)
+
+
+def _why_facts(why: Why | None) -> Why | None:
+    """Jira's words on one line and shortened; None when there are none."""
+    if why is None:
+        return None
+    resolution, words = one_line(why.resolution, LABEL_CHARS), one_line(why.words, WHY_CHARS)
+    if not (resolution or words):
+        return None
+    return Why(resolution, one_line(why.author, NAME_CHARS), words)
+
+
+def _why(why: Why, style: _Style) -> str:
+    """`Why: it was closed in Jira as “Won't Do”. Pat Lee wrote on the issue: “…”`"""
+    said = []
+    if why.resolution:
+        said.append(f"it was closed in Jira as “{style.esc(why.resolution)}”.")
+    if why.words:
+        who = style.esc(why.author) if why.author else "Someone"
+        said.append(f"{who} wrote on the issue: “{style.esc(why.words)}”")
+    return "Why: " + " ".join(said)
 
 
 def _who(customer: _Customer, style: _Style) -> str:
