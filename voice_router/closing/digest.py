@@ -333,14 +333,15 @@ def _why(why: Why, style: _Style) -> str:
 
 
 def _who(customer: _Customer, style: _Style) -> str:
-    """`Maria Lopez at Acme Corp <maria@acme.example>`, as much of it as is known."""
+    """`Maria Lopez at Acme Corp (maria@acme.example)`, as much of it as is known. A customer
+    a helpdesk knows by an id alone was an empty name (`• **` in Slack): said as such."""
     name = customer.name or customer.email
-    who = style.strong(style.esc(name))
+    who = style.strong(style.esc(name)) if name else "A customer"
     if customer.account:
         who += f" at {style.esc(customer.account)}"
     if customer.name and customer.email:
         who += f" ({style.esc(customer.email)})"
-    return who
+    return who if name else f"{who} (no name or e-mail on file: see their ticket)"
 
 
 def _ticket(ticket: _Ticket, style: _Style) -> str:
