@@ -105,7 +105,7 @@ CREATE = {
 SETUP = {("GET", "/rest/api/2/serverInfo"), ("GET", "/rest/api/2/field")}
 ORIGIN = {
     ("GET", "/rest/api/2/serverInfo"): "JiraClient() -> jira.JIRA() construction, once a process "
-    "(tracker.client.client_for, called only when a sync has something to do)",
+    "(platform.jira_client.client_for, called only when a sync has something to do)",
     ("GET", LABEL_SEARCH): "create.create_or_adopt: label search before a create "
     "(and while a lost create is being confirmed)",
     ("GET", UPDATED_SEARCH): "reconcile.reconcile: search_all, the worker's periodic pass "
@@ -430,8 +430,8 @@ def summarize(
 
 def run_embedded(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
+    from voice_router.platform.jira_client import forget_clients
     from voice_router.platform.settings import parse_settings
-    from voice_router.tracker.client import forget_clients
     from workers.jobs import drain_inbox
     from workers.runtime import build_runtime
 
@@ -622,8 +622,8 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> int | None:
 
 def run_redis(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
+    from voice_router.platform.jira_client import forget_clients
     from voice_router.platform.settings import load_settings
-    from voice_router.tracker.client import forget_clients
     from workers.runtime import build_runtime
 
     forget_clients()
@@ -780,9 +780,9 @@ def sync_until_linked(
 def run_lost(args: argparse.Namespace, burst: Burst, workdir: Path) -> dict[str, Any]:
     from jira_sandbox import JiraSandbox
     from voice_router.intake import processing
+    from voice_router.platform.jira_client import forget_clients
     from voice_router.platform.settings import parse_settings
     from voice_router.tracker import create
-    from voice_router.tracker.client import forget_clients
     from workers.runtime import build_runtime
 
     lost = Burst(args.lost_problems, args.lost_problems, args.lost_problems, seed=5)

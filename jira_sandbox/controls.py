@@ -80,8 +80,16 @@ class SandboxControls(SiteControls):
     # -- a person working in Jira ----------------------------------------------------------
 
     def transition(
-        self, key: str, to_status_name: str, resolution: str | None = None, *, send: bool = True
+        self,
+        key: str,
+        to_status_name: str,
+        resolution: str | None = None,
+        *,
+        comment: str | None = None,
+        send: bool = True,
     ) -> bytes:
+        """`comment`: written on the transition's screen, as a person closing an issue says
+        why (Jira adds it as a comment, then sends the issue's event)."""
         target = catalog.status_by_name(to_status_name)
         if target is None:
             raise ValueError(f"no status named {to_status_name!r}")
@@ -90,8 +98,22 @@ class SandboxControls(SiteControls):
             if issue.status_id == target.id:
                 raise ValueError(f"{key} is already in {target.name}")
             event = lifecycle.transition(
-                self.state, issue, target, self.state.human, resolution=resolution, via_api=False
+                self.state,
+                issue,
+                target,
+                self.state.human,
+                resolution=resolution,
+                comments=[comment] if comment is not None else None,
+                via_api=False,
             )
+        return self._deliver(event, send)
+
+    def comment(self, key: str, body: str, *, send: bool = True) -> bytes:
+        """Comment on the issue as a person; the `comment_created` body Jira sends."""
+        with self.state.lock:
+            issue = self._issue(key)
+            lifecycle.add_comment(self.state, issue, body, self.state.human, via_api=False)
+            event = self.state.events[-1]
         return self._deliver(event, send)
 
     def edit(

@@ -89,6 +89,8 @@ def delete_issue(issue_ref: str) -> Answer:
 def comments(issue_ref: str) -> dict[str, Any]:
     with locked_issue(issue_ref) as (s, issue):
         found = [render.comment(api_base(), s, c) for c in s.issue_comments(issue.id)]
+    if request.args.get("orderBy") == "-created":  # "created" and "+created": oldest first
+        found.reverse()
     start = max(0, request.args.get("startAt", 0, type=int))
     limit = max(0, request.args.get("maxResults", 5000, type=int))
     page = found[start : start + limit]

@@ -39,7 +39,7 @@ def fresh_sandbox(
 ) -> Iterator[Any]:
     """A running JiraSandbox, with the process's cached Jira clients dropped before and
     after, so no test talks to another's sandbox."""
-    from voice_router.tracker.client import forget_clients
+    from voice_router.platform.jira_client import forget_clients
 
     forget_clients()
     with JiraSandbox(email, api_token, project, **options) as running:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voice_router.closing.digest import OUTCOMES, Digest, DigestLine, render_digest, safe_url
+from voice_router.closing.fix_versions import in_versions, stored
 
 JIRA_URL = "https://acme.atlassian.net/browse/PROD-12"
 MARIA = DigestLine(
@@ -91,6 +92,18 @@ def test_wont_fix_says_it_will_not_be_fixed_so_the_agent_can_close_the_loop_hone
     assert "close the loop honestly" in result.text
     assert "Why: Legacy SSO is being retired in June." in result.text
     assert "shipped" not in result.text and "shipped" not in result.slack_text
+
+
+def test_versions_are_named_as_a_person_would_list_them() -> None:
+    assert in_versions(stored(["2.4.0"])) == " in version 2.4.0"
+    assert in_versions(stored(["2.4.0", "2.5.0"])) == " in versions 2.4.0 and 2.5.0"
+    assert in_versions(stored(["2.4.0", "2.5.0", "2.6.0"])) == " in versions 2.4.0, 2.5.0 and 2.6.0"
+    assert in_versions(stored(["2.4, hotfix", "2.5"])) == " in versions 2.4, hotfix and 2.5"
+    assert in_versions(stored([])) == "" and in_versions(None) == ""
+    result = digest(fix_version=stored(["2.4.0", "2.5.0"]))
+    assert result.subject == (
+        "3 of your customers to tell: SSO login loop is fixed in versions 2.4.0 and 2.5.0 (PROD-12)"
+    )
 
 
 def test_regressed_warns_that_the_problem_is_back() -> None:

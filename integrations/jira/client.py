@@ -260,6 +260,18 @@ class JiraClient:
         found = self._get(f"issue/{key}/comment", {"maxResults": 5000}).get("comments", [])
         return [(str(c["id"]), c.get("body") or "") for c in found]
 
+    def latest_comments(self, key: str, count: int) -> list[dict[str, Any]]:
+        """`GET /issue/{key}/comment?orderBy=-created`: the issue's newest `count` comments,
+        newest first, as Jira gives them (author, body, created, visibility ...)."""
+        params = {"orderBy": "-created", "maxResults": count}
+        found = self._get(f"issue/{key}/comment", params).get("comments", [])
+        return [c for c in found if isinstance(c, dict)]
+
+    def myself(self) -> dict[str, Any]:
+        """`GET /myself`: the account voice-router acts as (accountId; name and key on Data
+        Center)."""
+        return dict(self._get("myself"))
+
     def find_comment(self, key: str, marker: str) -> str | None:
         """The id of the issue's first comment containing `marker`, if any."""
         return next((cid for cid, body in self.comments(key) if marker in str(body)), None)

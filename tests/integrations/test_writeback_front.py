@@ -19,7 +19,7 @@ from integrations.registry import make_client
 from integrations.writeback import MAX_MERGE_HOPS, NoteResult
 from tests.helpdesk_openapi import description, requests_match_openapi
 from tests.integrations import helpdesks
-from voice_router.closing.digest import one_line
+from voice_router.closing.text import one_line
 
 openapi_check = requests_match_openapi("front")
 

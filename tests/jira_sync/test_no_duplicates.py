@@ -15,8 +15,8 @@ from tests.jira_sync.conftest import drive, label, one_problem, problem_row
 from tests.support import inline_runtime
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.jira_client import forget_clients
 from voice_router.tracker import create, sync
-from voice_router.tracker.client import forget_clients
 from workers.jobs import sync_jira
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -59,7 +59,7 @@ def test_a_create_whose_answer_trickles_is_cut_off_and_adopted_never_sent_twice(
     """A proxy that sends Jira's answer a byte at a time (each within requests' per-read
     timeout) held the sync, and Jira's lane behind it, until the last byte; the create is
     cut off at the client's deadline, and the issue Jira made is found and adopted."""
-    monkeypatch.setattr("voice_router.tracker.client.CLIENT_TIMEOUT", 2.0)
+    monkeypatch.setattr("voice_router.platform.jira_client.CLIENT_TIMEOUT", 2.0)
     forget_clients()
     runtime, settings, problem_id = one_problem(make_settings, jira)
     jira.trickle_next("POST", CREATE, seconds=30)

@@ -24,8 +24,8 @@ from tests.support import (
 )
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.jira_client import forget_clients
 from voice_router.tracker import sync
-from voice_router.tracker.client import forget_clients
 from voice_router.web import create_app
 from workers.jobs import sync_jira
 
@@ -392,7 +392,7 @@ def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
 
 
 def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
-    monkeypatch.setattr("voice_router.tracker.client.CLIENT_TIMEOUT", 0.5)
+    monkeypatch.setattr("voice_router.platform.jira_client.CLIENT_TIMEOUT", 0.5)
     forget_clients()
     report(client, "T1", "a@acme.com", tag="pain-slow")
     problem = problem_row(runtime, "slow")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import email
 import json
 import socket
+from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -43,6 +45,17 @@ def smtp():
 def slack_texts(httpserver) -> list[str]:  # type: ignore[no-untyped-def]
     """The text of every message posted to the Slack webhook on `httpserver`."""
     return [json.loads(request.get_data())["text"] for request, _ in httpserver.log]
+
+
+def slack_and_mail(make_loop, httpserver, smtp_port: int):  # type: ignore[no-untyped-def]
+    """A loop whose digests go to a Slack hook on `httpserver` and to loopback SMTP."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    return make_loop(
+        notify={
+            "slack_webhook_url": httpserver.url_for("/hook"),
+            "smtp_url": f"smtp://127.0.0.1:{smtp_port}",
+        }
+    )
 
 
 def make_messages_due(loop) -> None:  # type: ignore[no-untyped-def]
@@ -263,6 +276,28 @@ def test_customers_known_without_an_email_are_apart_in_their_agents_digest(make_
     assert "Login loops on Safari" in people["Ann Archer"]
     assert "SSO bounces me" in people["Ben Bishop"]
     assert "Login loops" not in people["Ben Bishop"]
+
+
+def test_a_customer_known_by_an_id_alone_is_said_to_be_one_not_an_empty_name(
+    make_loop, httpserver, smtp
+):
+    """Found reading every message (fix-words2): a customer a helpdesk knows by an id alone
+    (no name, no e-mail: a chat visitor, a Zendesk event naming its requester by id) was
+    listed in Slack as `• **` and in the e-mail as `1. `, a bullet naming nobody."""
+    controller, inbox = smtp
+    loop = slack_and_mail(make_loop, httpserver, controller.port)
+    who = {"customer_id": "visitor-77", "company": "Initech", "agent_email": "bob@support.example"}
+    report(loop, "G1", None, subject="Login loops on Safari", **who)
+    loop.sandbox.transition(problem(loop).jira_key, "Done", resolution="Done")
+
+    [slack] = slack_texts(httpserver)
+    [(_, _, raw)] = inbox.messages
+    mail = email.message_from_bytes(raw, policy=policy.default).get_body(("plain",))
+    text = mail.get_content().replace("\r\n", "\n")
+    said = "A customer at Initech (no name or e-mail on file: see their ticket)"
+    assert f"• {said}\n    “Login loops on Safari” — <https://desk.example/t/G1|" in slack
+    assert f"1. {said}\n   “Login loops on Safari” — generic #G1: https://desk" in text
+    assert "**" not in slack
 
 
 def test_a_message_whose_sender_died_mid_send_is_given_up_aloud(make_loop, every_log_record):

@@ -65,19 +65,21 @@ def test_each_noted_ticket_hears_once_that_the_fix_came_back(make_loop, httpserv
     loop.sandbox.create_version("2.4.0")
     loop.sandbox.edit(key, {"fixVersions": [{"name": "2.4.0"}]})
     loop.sandbox.transition(key, "Done", resolution="Done")
-    assert all(len(notes) == 1 and "has shipped" in notes[0] for notes in desk.notes.values())
+    assert all(len(notes) == 1 and "The fix shipped" in notes[0] for notes in desk.notes.values())
     forget(loop.runtime.engine, "zoe@umbrella.example", "test:dpo")
 
     back(loop, "T9", "nina@initech.com", "Nina Park", "alice@support.example")
 
     tom = desk.notes["2002"]
     assert len(tom) == 2, tom
-    assert tom[1].startswith('voice-router: the fix for "SSO login" has come back: it was ')
-    assert "after it shipped in version 2.4.0" in tom[1] and key in tom[1]
-    assert "no longer holds" in tom[1]
-    assert 'Tom Reed at acme-corp.com reported this problem on this ticket ("Login loop")' in tom[1]
-    assert "they may run into it again" in tom[1]
-    assert len(tom[1].split("\n")) == 3  # what came back; who reported it; the problem's page
+    said, fix, page = tom[1].split("\n")  # for the customer; the fix; the problem's page
+    assert said.startswith(
+        'Not fixed after all for Tom Reed at acme-corp.com: "Login loop", as they reported on '
+        "this ticket. If they were told it was fixed, they may run into it again"
+    )
+    assert fix.startswith(f"The fix that shipped in version 2.4.0 ({key}: ")
+    assert "has come back" in fix and "no longer holds" in fix
+    assert page.startswith('voice-router problem "SSO login": ')
     assert len(desk.notes["2003"]) == 2 and "Ann Lee" in desk.notes["2003"][1]
     assert desk.notes["2005"] == [desk.notes["2005"][0]]  # forgotten: nothing new about Zoe
     [refused] = given_up(loop.runtime.engine)
@@ -93,7 +95,7 @@ def test_each_noted_ticket_hears_once_that_the_fix_came_back(make_loop, httpserv
     loop.sandbox.transition(key, "In Progress")
     loop.sandbox.transition(key, "Done", resolution="Done")  # a new fix: the ticket hears
     assert [len(n) for n in desk.notes.values()] == [3, 3, 1, 1]
-    assert "has shipped" in desk.notes["2002"][2] and "Tom Reed" in desk.notes["2002"][2]
+    assert desk.notes["2002"][2].startswith("Fixed for Tom Reed")
     with Session(loop.runtime.engine) as session:
         rows = session.exec(select(Outbound.target, Outbound.outcome, Outbound.status)).all()
     assert ("zendesk:2002", "shipped", "sent") in rows
@@ -123,7 +125,8 @@ def test_tickets_of_a_problem_merged_into_one_whose_fix_came_back_hear_it_once(
     jobs.deliver_outbound(runtime=loop.runtime)
 
     [shipped, came_back] = desk.notes["2002"]
-    assert "has shipped" in shipped and '"SSO login" has come back' in came_back
+    assert shipped.startswith("Fixed for Tom Reed") and "The fix shipped" in shipped
+    assert came_back.startswith("Not fixed after all for") and "has come back" in came_back
     assert "Tom Reed" in came_back and survivor.jira_key in came_back
     assert len(desk.notes["2003"]) == 2
 

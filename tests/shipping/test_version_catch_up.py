@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sqlmodel import Session
 
 from tests.jira_sync.conftest import EMAIL, TOKEN
 from tests.shipping.test_close_the_loop import problem, seed
 from tests.shipping.test_version_changes import drafts, labelled_searches, shipped_in
 from tests.support import token
+from voice_router.models import Problem
 from voice_router.tracker.reconcile import reconcile
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -43,7 +45,8 @@ def test_a_version_name_holding_a_comma_is_not_searched_again_each_pass(make_loo
     loop.sandbox.create_version("2.5", released=released)
     loop.sandbox.edit(p.jira_key, {"fixVersions": [{"name": "2.4, hotfix"}, {"name": "2.5"}]})
     loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
-    assert (problem(loop).status, problem(loop).jira_fix_version) == ("shipped", "2.4, hotfix, 2.5")
+    assert (problem(loop).status, problem(loop).jira_fix_version) == ("shipped", "2.4, hotfix\n2.5")
+    assert all("in versions 2.4, hotfix and 2.5," in d for d in drafts(loop, p.id))
     passes(loop)
     searches = labelled_searches(loop)
 
@@ -52,7 +55,7 @@ def test_a_version_name_holding_a_comma_is_not_searched_again_each_pass(make_loo
 
     loop.sandbox.rename_version("2.4, hotfix", "2.4.1", send=False)  # its webhook lost
     passes(loop)
-    assert problem(loop).jira_fix_version == "2.4.1, 2.5"  # still caught up, once
+    assert problem(loop).jira_fix_version == "2.4.1\n2.5"  # still caught up, once
     assert labelled_searches(loop) == searches + 1
 
 
@@ -102,6 +105,31 @@ def test_a_lost_unrelease_of_the_only_released_version_reaches_the_drafts_under_
     passes(loop)
 
     assert problem(loop).status == "shipped"  # Done ships it, whatever the versions say
-    assert problem(loop).jira_fix_version == "2.4.0, 2.3.9"
-    assert all("in version 2.4.0, 2.3.9," in d for d in drafts(loop, p.id))
+    assert problem(loop).jira_fix_version == "2.4.0\n2.3.9"
+    assert all("in versions 2.4.0 and 2.3.9," in d for d in drafts(loop, p.id))
     assert labelled_searches(loop) == searches + 1  # caught up once, then quiet
+
+
+def test_versions_stored_joined_by_commas_before_the_upgrade_are_read_again_once(make_loop):
+    """Names stored before they were kept one a line ("2.4.0, 2.5.0") cannot be told apart
+    again: the next pass reads the issue once, and the drafts name each version."""
+    loop = make_loop()
+    p = seed(loop)
+    for name in ("2.4.0", "2.5.0"):
+        loop.sandbox.create_version(name)
+    loop.sandbox.edit(p.jira_key, {"fixVersions": [{"name": "2.4.0"}, {"name": "2.5.0"}]})
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    with Session(loop.runtime.engine) as session:  # as an older version stored it
+        stored = session.get(Problem, p.id)
+        assert stored is not None
+        stored.jira_fix_version = "2.4.0, 2.5.0"
+        session.add(stored)
+        session.commit()
+    assert all("in version 2.4.0, 2.5.0," in d for d in drafts(loop, p.id))
+    searches = labelled_searches(loop)
+
+    passes(loop)
+
+    assert problem(loop).jira_fix_version == "2.4.0\n2.5.0"
+    assert all("in versions 2.4.0 and 2.5.0," in d for d in drafts(loop, p.id))
+    assert labelled_searches(loop) == searches + 1  # read again once, then quiet

@@ -94,7 +94,8 @@ def test_an_unreleased_version_under_shipped_when_done_only_changes_the_name_sho
     loop.sandbox.unrelease_version("2.3.9")
 
     assert problem(loop).status == "shipped"  # Done ships it, whatever the versions say
-    assert problem(loop).jira_fix_version == "2.4.0, 2.3.9"
+    assert problem(loop).jira_fix_version == "2.4.0\n2.3.9"
+    assert all("the fix went out in versions 2.4.0 and 2.3.9," in d for d in drafts(loop, p.id))
 
 
 def post_jira(loop, body: bytes):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shipping.test_close_the_loop import problem, report
+from tests.shipping.test_close_the_loop import notify_list, problem, report
 from tests.shipping.test_digests import slack_texts, smtp  # noqa: F401  (loopback SMTP)
 from tests.support import ZENDESK_ASSIGNED, post_signed, token, zendesk_login_loop
 from voice_router.platform.clock import iso, utcnow
@@ -70,8 +70,9 @@ def test_the_digests_and_the_ticket_note_name_the_version_the_fix_went_out_in(
     assert "has shipped in version 2.4.0" in slack, slack
     assert "fixed in version 2.4.0" in mail.split("\n")[0], mail  # the subject
     assert "has shipped in version 2.4.0" in mail, mail
-    assert "has shipped in version 2.4.0" in note.split("\n")[0], note
-    assert "Tom Reed" in slack and "Tom Reed" in mail and "Tom Reed" in note
+    # The note opens with what changed for the ticket's customer, then the version.
+    assert note.split("\n")[1].startswith("The fix shipped in version 2.4.0 ("), note
+    assert "Tom Reed" in slack and "Tom Reed" in mail and "Tom Reed" in note.split("\n")[0]
 
 
 def _only(httpserver, path: str):  # type: ignore[no-untyped-def]
@@ -143,3 +144,93 @@ def test_the_regression_comment_counts_right_and_quotes_the_new_report(make_loop
     assert "“The \\*loop\\* is back since Monday” — Acme Corp" in comment, comment
     assert "Stuck in a login loop" not in comment  # the report from before the fix
     assert "maria@acme-corp.com" not in comment  # quotes never carry a way to reach them
+
+
+def zendesk_desk(make_loop, httpserver, smtp_port: int | None = None):  # type: ignore[no-untyped-def]
+    """A service writing notes back to a Zendesk on `httpserver` (ticket 2002, Tom Reed's),
+    its digests to a Slack hook there (and to a loopback SMTP server, given its port)."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/api/v2/tickets/2002.json", method="PUT").respond_with_json(
+        {"audit": {"events": [{"type": "Comment", "id": 9}]}}
+    )
+    notify = {"slack_webhook_url": httpserver.url_for("/hook")}
+    if smtp_port is not None:
+        notify["smtp_url"] = f"smtp://127.0.0.1:{smtp_port}"
+    base = httpserver.url_for("").rstrip("/")
+    loop = make_loop(
+        sources={"zendesk": {"writeback": True, "api_token": "zd", "api_base": base}},
+        notify=notify,
+    )
+    body = zendesk_login_loop(**ZENDESK_ASSIGNED)
+    assert post_signed(loop.client, "zendesk", body).status_code == 202
+    return loop
+
+
+def ticket_note(httpserver) -> str:  # type: ignore[no-untyped-def]
+    [note] = [
+        json.loads(r.get_data())["ticket"]["comment"]["body"]
+        for r, _ in httpserver.log
+        if r.path == "/api/v2/tickets/2002.json"
+    ]
+    return str(note)
+
+
+def test_the_ticket_note_opens_with_what_changed_for_its_customer_in_their_words(
+    make_loop, httpserver
+):
+    """Before: the note opened with "the fix for "<problem title>" has shipped": the tag
+    spelled as words, or what a PM renamed it to, which the agent opening Tom's ticket had
+    never seen; what Tom reported came after it."""
+    loop = zendesk_desk(make_loop, httpserver)
+    p = problem(loop)
+    renamed = {"title": "Okta session cookie dropped on redirect"}
+    answer = loop.client.patch(
+        f"/api/v1/problems/{p.id}", json=renamed, headers=token(loop.runtime, "pm")
+    )
+    assert answer.status_code == 200
+    loop.sandbox.create_version("2.4.0")
+    loop.sandbox.edit(p.jira_key, {"fixVersions": [{"name": "2.4.0"}]})
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    lines = ticket_note(httpserver).split("\n")
+    assert lines[0] == (
+        'Fixed for Tom Reed at acme-corp.com: "Login loop", as they reported on this ticket. '
+        "Let them know, in your own words."
+    )
+    assert lines[1].startswith("The fix shipped in version 2.4.0 (PROD-1: http"), lines
+    assert lines[2] == (
+        'voice-router problem "Okta session cookie dropped on redirect": '
+        f"https://vr.example/problems/{p.id}"
+    )
+
+
+def test_several_fix_versions_are_named_as_a_list_everywhere(
+    make_loop,
+    httpserver,
+    smtp,  # noqa: F811
+):
+    """Before: every message said "in version 2.4.0, 2.5.0" (the names joined as stored), and
+    a version whose name holds ", " could not be told from two."""
+    controller, inbox = smtp
+    loop = zendesk_desk(make_loop, httpserver, controller.port)
+    p = problem(loop)
+    for name in ("2.4.0", "2.5.0, LTS"):
+        loop.sandbox.create_version(name)
+    versions = [{"name": "2.4.0"}, {"name": "2.5.0, LTS"}]
+    loop.sandbox.edit(p.jira_key, {"fixVersions": versions})
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+
+    named = "in versions 2.4.0 and 2.5.0, LTS"
+    [slack] = slack_texts(_only(httpserver, "/hook"))
+    [mail] = plain_texts(inbox)
+    [draft] = [r["draft"] for r in notify_list(loop, p.id)["recipients"]]
+    assert f"has shipped {named} (" in slack, slack
+    assert f"is fixed {named} (" in mail.split("\n")[0] and f"has shipped {named} (" in mail
+    assert ticket_note(httpserver).split("\n")[1].startswith(f"The fix shipped {named} (")
+    assert f"the fix went out {named}, so" in draft, draft
+
+    later = iso(utcnow() + timedelta(seconds=5))
+    report(loop, "T9", "nina@umbrella.example", subject="Back again", occurred_at=later)
+    assert problem(loop).status == "regressed"
+    [_, warning] = slack_texts(_only(httpserver, "/hook"))
+    assert f"is back: it was reported again after the fix shipped {named} (" in warning

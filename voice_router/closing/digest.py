@@ -14,23 +14,21 @@ ticket URL is left out.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from voice_router.closing.fix_versions import in_versions
+from voice_router.closing.text import one_line
+
 OUTCOMES = ("shipped", "wont_fix", "regressed", "reopened", "unreleased")
-# Format characters (Unicode category Cf) are unseen: bidi controls and marks that reorder
-# text on screen (Trojan Source style), zero-width spaces, tag characters. None is worth
-# keeping but the joiners, which shape some scripts (ZWNJ) and emoji sequences (ZWJ).
-JOINERS = frozenset("\u200c\u200d")
 # Kept as is when quoting a URL: the reserved set and `%` (existing escapes). Everything else
 # (spaces, quotes, `<`, `>`, `|`, non-ASCII ...) is percent-encoded.
 URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 NAME_CHARS = 120
 WORDS_CHARS = 300
 LABEL_CHARS = 100
-VERSION_CHARS = 120
+WHY_CHARS = 400
 WHAT_CHANGED_CHARS = 2000
 
 
@@ -59,6 +57,16 @@ class CameBack:
 
 
 @dataclass(frozen=True)
+class Why:
+    """Why a problem won't be fixed, as Jira has it (closing/why.py): the issue's resolution,
+    and the latest comment a person made on it around then (who wrote it, their words)."""
+
+    resolution: str | None = None
+    author: str | None = None
+    words: str | None = None
+
+
+@dataclass(frozen=True)
 class Digest:
     subject: str  # one line, no line breaks
     text: str  # plain text, for e-mail
@@ -76,11 +84,12 @@ def render_digest(
     what_changed: str | None = None,
     fix_version: str | None = None,
     came_back: list[CameBack] | None = None,
+    why: Why | None = None,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
-    the lines come; a shipped fix names `fix_version` (Jira's) as the draft does, and a
-    warning that it is back quotes what `came_back`. Raises ValueError for an unknown
-    outcome or no lines at all."""
+    the lines come; a shipped fix names `fix_version` (Jira's stored names) as the draft
+    does, a warning that it is back quotes what `came_back`, and a won't-fix says `why`.
+    Raises ValueError for an unknown outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     customers = _customers(lines)
@@ -95,40 +104,19 @@ def render_digest(
         jira_url=safe_url(jira_url),
         what_changed=_paragraph(what_changed),
         customers=customers,
-        in_version=in_version(fix_version),
+        in_version=in_versions(fix_version),
         came_back=[
             CameBack(one_line(c.words, WORDS_CHARS), one_line(c.account, NAME_CHARS), c.date)
             for c in came_back or []
             if one_line(c.words, WORDS_CHARS)
         ],
+        why=_why_facts(why) if outcome == "wont_fix" else None,
     )
     return Digest(
         subject=_subject(facts),
         text=_render(facts, PLAIN),
         slack_text=_render(facts, SLACK),
     )
-
-
-def one_line(value: str | None, limit: int) -> str:
-    """The text on one line: whitespace of every kind (line breaks included) becomes one space,
-    control, surrogate and format characters (bidi controls, zero-width spaces; not the
-    joiners) go, and it is cut to `limit` characters."""
-    if not value:
-        return ""
-    kept = []
-    for char in value:
-        if char.isspace():
-            kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cs", "Cf") or char in JOINERS:
-            kept.append(char)
-    text = " ".join("".join(kept).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def in_version(fix_version: str | None) -> str:
-    """` in version 2.4.0` for the fix version(s) Jira names, on one line; "" for none."""
-    version = one_line(fix_version, VERSION_CHARS)
-    return f" in version {version}" if version else ""
 
 
 def slack_escape(text: str) -> str:
@@ -180,6 +168,7 @@ class _Facts:
     customers: list[_Customer]
     in_version: str = ""  # ` in version 2.4.0`, or nothing
     came_back: list[CameBack] = field(default_factory=list)
+    why: Why | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +298,8 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
     paragraphs = [news]
     if facts.came_back:
         paragraphs.append(_came_back(facts.came_back, style))
+    if facts.why:
+        paragraphs.append(_why(facts.why, style))
     if facts.what_changed:
         paragraphs.append(f"{label}: {style.esc(facts.what_changed)}")
     paragraphs.append(ask)
@@ -341,15 +332,37 @@ def _came_back(reports: list[CameBack], style: _Style) -> str:
     return "\n".join(lines)
 
 
+def _why_facts(why: Why | None) -> Why | None:
+    """Jira's words on one line and shortened; None when there are none."""
+    if why is None:
+        return None
+    resolution, words = one_line(why.resolution, LABEL_CHARS), one_line(why.words, WHY_CHARS)
+    if not (resolution or words):
+        return None
+    return Why(resolution, one_line(why.author, NAME_CHARS), words)
+
+
+def _why(why: Why, style: _Style) -> str:
+    """`Why: it was closed in Jira as “Won't Do”. Pat Lee wrote on the issue: “…”`"""
+    said = []
+    if why.resolution:
+        said.append(f"it was closed in Jira as “{style.esc(why.resolution)}”.")
+    if why.words:
+        who = style.esc(why.author) if why.author else "Someone"
+        said.append(f"{who} wrote on the issue: “{style.esc(why.words)}”")
+    return "Why: " + " ".join(said)
+
+
 def _who(customer: _Customer, style: _Style) -> str:
-    """`Maria Lopez at Acme Corp <maria@acme.example>`, as much of it as is known."""
+    """`Maria Lopez at Acme Corp (maria@acme.example)`, as much of it as is known. A customer
+    a helpdesk knows by an id alone was an empty name (`• **` in Slack): said as such."""
     name = customer.name or customer.email
-    who = style.strong(style.esc(name))
+    who = style.strong(style.esc(name)) if name else "A customer"
     if customer.account:
         who += f" at {style.esc(customer.account)}"
     if customer.name and customer.email:
         who += f" ({style.esc(customer.email)})"
-    return who
+    return who if name else f"{who} (no name or e-mail on file: see their ticket)"
 
 
 def _ticket(ticket: _Ticket, style: _Style) -> str:

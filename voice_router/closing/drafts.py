@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from voice_router.closing.digest import in_version, one_line
+from voice_router.closing.fix_versions import in_versions
+from voice_router.closing.text import one_line
 from voice_router.platform.clock import to_utc
 
 NAME_CHARS = 80
@@ -95,7 +96,7 @@ def draft_message(
         if words
         else f"you told us about a problem with {one_line(problem_title, 200)}"
     )
-    where = in_version(fix_version)
+    where = in_versions(fix_version)
     if after_ship and status in ("shipped", "regressed"):
         what = f": “{words}”" if words else f" about {one_line(problem_title, 200)}"
         news = (

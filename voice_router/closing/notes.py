@@ -1,17 +1,19 @@
 """The write-back note on one helpdesk ticket when its problem's fix ships (and the follow-up
 when the fix comes back, closing/notes_back.py).
 
-Internal, for whoever opens the ticket: it names the customer who reported the problem on
-this ticket and gives their words (the ticket's subject), so nobody has to guess whom the
-note is about. One agent gets back to each customer: the agent of their latest ticket, the
-one the notify list and the digests name. On that ticket the note asks for the word to
-the customer; on an older ticket of the same customer it says which ticket and agent are
-getting back to them, so two agents do not both write. A ticket whose only reporter was
+Internal, for whoever opens the ticket: it opens with what changed for the customer who
+reported the problem on this ticket, in their words (the ticket's subject, else the start of
+their first message), so nobody has to guess whom the note is about or what it means to
+them; then the version the fix shipped in; then the problem as voice-router and the product
+team call it, as a reference. One agent gets back to each customer: the agent of their latest
+ticket, the one the notify list and the digests name. On that ticket the note asks for the
+word to the customer; on an older ticket of the same customer it says which ticket and agent
+are getting back to them, so two agents do not both write. A ticket whose only reporter was
 forgotten (`voice-router forget`) gets no note: nothing new is written about them.
 
 Everything a customer or a helpdesk chose (names, e-mails, accounts, subjects, agent names,
 and the problem's title, which tickets spell) is one line with control and format
-characters gone (`digest.one_line`), so it cannot start a line that looks like
+characters gone (`text.one_line`), so it cannot start a line that looks like
 voice-router's own, nor reorder the note's text; and it goes through `literal`, the
 helpdesk client's way of showing text as is (Front's Markdown escaped; HTML helpdesks
 escape the whole note themselves).
@@ -22,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voice_router.closing.digest import in_version, one_line
+from voice_router.closing.fix_versions import in_versions
 from voice_router.closing.notify import Recipient, Report
+from voice_router.closing.text import one_line
 from voice_router.models import Problem
 from voice_router.platform.settings import Settings
 
@@ -37,27 +40,35 @@ def _plain(text: str) -> str:
 
 @dataclass(frozen=True)
 class News:
-    """What a note says for its news: its first line (a template of the problem's `title`,
-    the fix `version` text and the `jira` issue text), what to do on the customer's latest
-    ticket, and on an older one, after where the word to them goes."""
+    """What a note says for its news: the opening of each customer's line (`changed`, a
+    template of `who` and, when there are any, their `words`; `changed_bare` without), what
+    to do on the customer's latest ticket (`here`) and on an older one (`elsewhere`, after
+    where the word to them goes), then the line on the fix (a template of the fix `version`
+    text and the `jira` issue text)."""
 
-    opening: str
+    changed: str
+    changed_bare: str
     here: str
     elsewhere: str
+    fix: str
 
 
 SHIPPED = News(
-    'voice-router: the fix for "{title}" has shipped{version}{jira}.',
-    "Let them know it is fixed, in your own words.",
+    'Fixed for {who}: "{words}", as they reported on this ticket.',
+    "Fixed for {who}: the problem they reported on this ticket.",
+    "Let them know, in your own words.",
     "and the word that it is fixed goes to them there: nothing to send from this ticket.",
+    "The fix shipped{version}{jira}.",
 )
 # The follow-up on a ticket whose note said the fix shipped, when it came back (notes_back.py).
 CAME_BACK = News(
-    'voice-router: the fix for "{title}" has come back: it was reported again after it '
-    "shipped{version}{jira}. The earlier note saying it is fixed no longer holds.",
+    'Not fixed after all for {who}: "{words}", as they reported on this ticket.',
+    "Not fixed after all for {who}: the problem they reported on this ticket.",
     "If they were told it was fixed, they may run into it again: a word from you now saves "
     "them the surprise.",
     "and any word that it is back goes to them there: nothing to send from this ticket.",
+    "The fix that shipped{version}{jira} has come back: it was reported again after it "
+    "shipped. The earlier note saying it is fixed no longer holds.",
 )
 NEWS = {"shipped": SHIPPED, "regressed": CAME_BACK}
 
@@ -81,34 +92,37 @@ def note_text(
     ]
     if not said:
         return None
-    title = literal(one_line(problem.title, WORDS_CHARS))
+    version = literal(in_versions(problem.jira_fix_version))
     jira = f" ({problem.jira_key}: {problem.jira_url})" if problem.jira_key else ""
-    version = literal(in_version(problem.jira_fix_version))
+    title = literal(one_line(problem.title, WORDS_CHARS))
+    page = f"{settings.base_url.rstrip('/')}/problems/{problem.id}"
     return "\n".join(
         [
-            NEWS[news].opening.format(title=title, version=version, jira=jira),
             *said,
-            f"{settings.base_url.rstrip('/')}/problems/{problem.id}",
+            NEWS[news].fix.format(version=version, jira=jira),
+            f'voice-router problem "{title}": {page}',
         ]
     )
 
 
 def _about(customer: Recipient, report: Report, literal: Callable[[str], str], news: News) -> str:
-    """What the note says about one customer who reported on this ticket."""
+    """What changed for one customer who reported on this ticket, in their words."""
     name = one_line(customer.customer_name, NAME_CHARS)
     email = one_line(customer.customer_email, NAME_CHARS)
-    who = literal(name or email or "This customer")
+    who = literal(name or email or "this customer")
     if customer.account:
         who += f" at {literal(one_line(customer.account, NAME_CHARS))}"
-    words = one_line(report.subject, WORDS_CHARS)
-    quoted = f' ("{literal(words)}")' if words else ""
-    reported = f"{who} reported this problem on this ticket{quoted}."
+    words = one_line(report.subject or report.words, WORDS_CHARS)
+    if words:
+        changed = news.changed.format(who=who, words=literal(words))
+    else:
+        changed = news.changed_bare.format(who=who)
     listed = customer.reports[0] if customer.reports else None
     if listed is None or (listed.source, listed.ticket_id) == (report.source, report.ticket_id):
-        return f"{reported} {news.here}"
+        return f"{changed} {news.here}"
     # Shown as the notify list shows it (the ticket it was merged into, if it was).
     agent = one_line(customer.agent_name, NAME_CHARS) or one_line(customer.agent_email, NAME_CHARS)
     by = f", handled by {literal(agent)}," if agent else ""
     where = f"{one_line(customer.source, NAME_CHARS)} #{one_line(customer.ticket_id, NAME_CHARS)}"
     where = literal(where)
-    return f"{reported} They reported it again later, on ticket {where}{by} {news.elsewhere}"
+    return f"{changed} They reported it again later, on ticket {where}{by} {news.elsewhere}"

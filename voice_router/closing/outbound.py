@@ -28,6 +28,7 @@ from voice_router.closing.notify import (
     writeback_result,
 )
 from voice_router.closing.told import DIGESTS, WARNINGS, record_told, to_warn, told_of_fix
+from voice_router.closing.why import why_not_fixed
 from voice_router.models import Outbound, Problem
 from voice_router.platform import metrics
 from voice_router.platform.clock import utcnow
@@ -235,6 +236,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         lines,
         fix_version=problem.jira_fix_version,
         came_back=list(message.came_back),
+        why=why_not_fixed(settings, problem) if message.row.outcome == "wont_fix" else None,
     )
     if message.row.channel == "slack":
         from integrations.slack import post_message

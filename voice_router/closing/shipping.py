@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from voice_router.closing import notes_back, regression, told
+from voice_router.closing import fix_versions, notes_back, regression, told
 from voice_router.models import Outbound, PainPoint, Problem
 from voice_router.platform.clock import plausible, to_utc, utcnow
 from voice_router.platform.db import session_scope
@@ -91,13 +91,11 @@ def decide(settings: Settings, current: str, state: IssueState) -> str:
 
 
 def fix_version(state: IssueState) -> str | None:
-    """The versions a fix is in, for the message drafts: the released ones if any, else all
-    Jira names; None when it names none."""
+    """The versions a fix is in, for the messages, as stored (fix_versions.stored): the
+    released ones if any, else all Jira names; None when it names none."""
     pairs = list(zip(state.fix_version_names, state.fix_versions_released, strict=False))
     released = [name for name, done in pairs if done and name]
-    names = released or [name for name, _ in pairs if name]
-    text = ", ".join(" ".join(name.split()) for name in names)
-    return text[:255] or None
+    return fix_versions.stored(released or [name for name, _ in pairs if name])
 
 
 def touches_status(changed_fields: Iterable[str]) -> bool:

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from integrations.notify_errors import NotifyError, NotifyTransient
-from voice_router.closing.digest import one_line, safe_url, slack_escape
+from voice_router.closing.digest import safe_url, slack_escape
+from voice_router.closing.text import one_line
 from voice_router.models import Note, Problem, Setting
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import session_scope

@@ -25,10 +25,10 @@ from voice_router.models import Problem
 from voice_router.platform.clock import utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import Conflict, NotFound
+from voice_router.platform.jira_client import client_for
 from voice_router.platform.settings import Settings
 from voice_router.problems.handover import repost_notes
 from voice_router.problems.issue_labels import install_of, labels_of
-from voice_router.tracker.client import client_for
 from voice_router.tracker.rows import (
     detach_keys,
     holder_of,

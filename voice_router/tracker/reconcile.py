@@ -98,7 +98,7 @@ def reconcile(
     engine: Engine, settings: Settings, progress: Callable[[int], None] | None = None
 ) -> ReconcileResult:
     """`progress` hears how many issues each page of Jira's answer brought."""
-    from voice_router.tracker.client import client_for
+    from voice_router.platform.jira_client import client_for
 
     result = ReconcileResult()
     now = utcnow()

@@ -70,7 +70,7 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
     """Search Jira for each due release's issues and apply their states, one release at a
     time; a release whose search fails is due again after a backoff."""
     from integrations.jira.errors import JiraBadRequest, JiraError, JiraNotFound
-    from voice_router.tracker.client import client_for
+    from voice_router.platform.jira_client import client_for
     from voice_router.tracker.search import search_all
 
     result = ReleasesApplied()

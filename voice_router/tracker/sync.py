@@ -39,12 +39,12 @@ from integrations.jira.render import (
 )
 from voice_router.models import Account, Note, PainPoint, Problem
 from voice_router.platform.clock import iso, utcnow
+from voice_router.platform.jira_client import client_for
 from voice_router.platform.settings import JiraSettings, Settings
 from voice_router.problems.impact import active_in, merge_group, trends
 from voice_router.problems.issue_labels import install_of, others, problem_label
 from voice_router.problems.quotes import mask_contacts, quotes_for
 from voice_router.tracker import comments, links
-from voice_router.tracker.client import client_for
 from voice_router.tracker.create import create_or_adopt
 from voice_router.tracker.rows import (
     TEXT_LIMIT,

@@ -4,15 +4,17 @@ lost (`jira:version_updated`, `jira:version_unreleased`). Neither changes an iss
 the old version (or, with `shipped_when = "released"`, a problem would stay shipped) for good.
 
 So each pass reads the versions of the issues' projects and compares them with what problems
-store (`problem.jira_fix_version`: the released versions' names, else all of them, joined by
-", "; a name may hold ", " itself, so the text is read as any run of the project's names): a
-stored name the project no longer has, a released name that is now unreleased, a shipped
-problem (under "released") whose names are all unreleased, or names all unreleased of which
-one was released at the last pass (the released ones were all the text named: the issue's
-other versions are missing from it), and the problem's issue is read again by its label, its
-state applied just after the last one (tracker/released.py). The released names seen are
-kept for the next pass (`setting` row `jira_versions_released:<key>`), written with the
-pass's results so a pass that failed midway leaves them as they were.
+store (`problem.jira_fix_version`: the released versions' names, else all of them, one a
+line, closing/fix_versions.py): a stored name the project no longer has, a released name
+that is now unreleased, a shipped problem (under "released") whose names are all
+unreleased, or names all unreleased of which one was released at the last pass (the
+released ones were all the text named: the issue's other versions are missing from it),
+and the problem's issue is read again by its label, its state applied just after the last
+one (tracker/released.py). The released names seen are kept for the next pass (`setting`
+row `jira_versions_released:<key>`), written with the pass's results so a pass that failed
+midway leaves them as they were. A value stored before the names were kept one a line
+(joined by ", ") is one name the project does not have, unless it is one: its issue is read
+again once, and the names are stored anew.
 
 Each project that holds a problem's issue is read (one call each a pass): the configured
 one, and the projects of issues a person linked, whose versions are their own; each issue is
@@ -21,10 +23,9 @@ searched for by label in its own project."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,13 +33,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from integrations.jira.client import JiraClient
+from voice_router.closing.fix_versions import names_of
 from voice_router.models import Problem, Setting
 from voice_router.platform.settings import Settings
 from voice_router.problems.issue_labels import install_of
 from voice_router.tracker.released import by_project, labelled_states, unless_gone
 
 SEEN_PREFIX = "jira_versions_released:"
-READINGS = 64  # ways of reading one text as names, at most (names holding ", " are rare)
 
 
 @dataclass
@@ -122,25 +123,15 @@ def _seen(session: Session, project: str) -> frozenset[str]:
     return frozenset(json.loads(row.value)) if row is not None else frozenset()
 
 
-def _readings(pieces: list[str], known: dict[str, bool], start: int = 0) -> Iterator[list[str]]:
-    """Each way of reading pieces[start:] as names the project has, joined by ", "."""
-    if start == len(pieces):
-        yield []
-        return
-    for end in range(start + 1, len(pieces) + 1):
-        name = ", ".join(pieces[start:end])
-        if name in known:
-            for rest in _readings(pieces, known, end):
-                yield [name, *rest]
-
-
 def _borne_out(
     text: str, released: dict[str, bool], before: frozenset[str], shipped_by_release: bool
 ) -> bool:
     """Whether the project's versions (name -> released) can still give `text`; `before`:
     the names released at the last pass."""
-    readings = islice(_readings(text.split(", "), released), READINGS)
-    return any(_bears(names, released, before, shipped_by_release) for names in readings)
+    names = names_of(text)
+    if not all(name in released for name in names):
+        return False
+    return _bears(names, released, before, shipped_by_release)
 
 
 def _bears(

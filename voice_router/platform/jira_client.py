@@ -1,5 +1,6 @@
 """The process's Jira client: one per Jira site, every call counted in metrics. The sync,
-links, webhook events and reconcile all ask Jira through it."""
+links, webhook events, reconcile and the reason of a won't-fix digest (closing/why.py) ask
+Jira through it."""
 
 from __future__ import annotations
 
