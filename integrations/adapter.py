@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from integrations.events import Handshake, PainPointEvent
+from integrations.events import Handshake, PainPointEvent, Person
 
 if TYPE_CHECKING:
     from integrations.writeback import WritebackClientClass
@@ -33,6 +33,10 @@ class DeliveryId(Protocol):
 
 class Parse(Protocol):
     def __call__(self, headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]: ...
+
+
+class People(Protocol):
+    def __call__(self, headers: Mapping[str, str], body: bytes) -> list[Person]: ...
 
 
 class ReadHandshake(Protocol):
@@ -64,6 +68,12 @@ class Adapter(Protocol):
     @property
     def parse(self) -> Parse:
         """Pure; PayloadError for anything that is not this helpdesk's shape."""
+
+    def named(self, headers: Mapping[str, str], body: bytes) -> list[Person]:
+        """The customers a delivery names by address or helpdesk id, also one that yields
+        no events (no tags, no address for its customer): `voice-router forget` finds a
+        person's deliveries by it. Pure; PayloadError as `parse`."""
+        ...
 
     @property
     def handshake(self) -> ReadHandshake:
@@ -101,3 +111,12 @@ class Helpdesk:
     handshake: ReadHandshake = no_handshake
     signs_body: bool = True
     event_header: str | None = None
+    # Who a delivery names where `parse` yields no event for them (no tags, no address).
+    people: People | None = None
+
+    def named(self, headers: Mapping[str, str], body: bytes) -> list[Person]:
+        if self.people is not None:
+            found = self.people(headers, body)
+        else:
+            found = [event.customer for event in self.parse(headers, body)]
+        return [p for p in found if p.email or p.external_id]

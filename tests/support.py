@@ -80,6 +80,50 @@ def generic_delivery(
     }
 
 
+ZENDESK_ID, INTERCOM_ID = "8447388090494", "63a1f0c2e4b0d1a2b3c4d5e6"
+
+
+def zendesk_event(ticket: str, words: str, email: str | None = None) -> dict[str, Any]:
+    """A Zendesk event-subscription webhook: it names the requester by id (the address only
+    when the operator's integration adds it)."""
+    detail = {
+        "id": ticket,
+        "requester_id": ZENDESK_ID,
+        "subject": words,
+        "description": words,
+        "tags": ["pain-export"],
+        "updated_at": "2026-11-20T10:00:00Z",
+        **({"requester_email": email} if email else {}),
+    }
+    return {
+        "type": "zen:event-type:ticket.created",
+        "subject": f"zen:ticket:{ticket}",
+        "time": "2026-11-20T10:00:00Z",
+        "detail": detail,
+    }
+
+
+def intercom_chat(conversation: str, words: str, email: str | None = None) -> dict[str, Any]:
+    """An Intercom (API 2.x) conversation opened by a contact known by id, and by address
+    when Intercom has one."""
+    author = {"type": "user", "id": INTERCOM_ID, **({"email": email} if email else {})}
+    item = {
+        "type": "conversation",
+        "id": conversation,
+        "created_at": 1795000000,
+        "updated_at": 1795000000,
+        "source": {"type": "conversation", "body": f"<p>{words}</p>", "author": author},
+        "contacts": {"type": "contact.list", "contacts": [{"type": "contact", "id": INTERCOM_ID}]},
+        "tags": {"type": "tag.list", "tags": [{"type": "tag", "name": "pain-export"}]},
+    }
+    return {
+        "type": "notification_event",
+        "topic": "conversation.user.created",
+        "created_at": 1795000000,
+        "data": {"type": "notification_event_data", "item": item},
+    }
+
+
 def receive_generic(engine: Any, settings: Any, delivery: dict[str, Any]) -> Any:
     """`delivery` stored through the intake path (`inbox.receive`), signed as the generic
     source signs it; its receipt."""

@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.support import config_file, generic_delivery, lock_waiters, post_signed
+from tests.support import (
+    INTERCOM_ID,
+    ZENDESK_ID,
+    config_file,
+    generic_delivery,
+    intercom_chat,
+    lock_waiters,
+    post_signed,
+    zendesk_event,
+)
 from tests.test_forget import dump
 from voice_router.intake import processing, spool
 from voice_router.problems.privacy import FORGOTTEN_BODY
@@ -129,3 +138,48 @@ def test_a_delivery_received_while_forget_runs_is_erased_and_one_after_it_is_kep
     assert post_signed(client, "generic", maria("M-3")).status_code == 202
     assert processing.drain(runtime.engine, runtime.settings).processed == 1
     assert EMAIL.encode() in dump(runtime.engine)
+
+
+def test_a_delivery_naming_her_by_a_helpdesk_id_alone_received_while_forget_runs_is_erased(
+    tmp_path, settings, intake, database_url
+):
+    """Zendesk's event webhooks name the requester by id, and Intercom's contacts carry ids
+    only. Before, forget's audit named addresses only: such an Intercom delivery received
+    while forget ran was processed after it, and her words were back under a new customer
+    holding her Intercom id; a Zendesk one (no event without the requester's address) was
+    kept whole, her words in it, as was one stored before forget."""
+    client, runtime = intake
+    for kind, body in (
+        ("zendesk", zendesk_event("Z-1", "Export drops the totals", EMAIL)),
+        ("intercom", intercom_chat("501", "Exports time out", EMAIL)),
+        ("zendesk", zendesk_event("Z-0", "Maria's payroll export is empty")),
+    ):
+        assert post_signed(client, kind, body).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    with forget_held(tmp_path, database_url, runtime.engine, EMAIL):
+        for kind, body in (
+            ("zendesk", zendesk_event("Z-2", "Maria's payroll file vanished")),
+            ("intercom", intercom_chat("502", "Maria's second payroll run failed")),
+        ):
+            assert post_signed(client, kind, body).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT body, status FROM delivery ORDER BY id")).all()
+        customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
+        identities = connection.execute(sa.text("SELECT count(*) FROM customeridentity"))
+        identities_left = identities.scalar_one()
+    assert [(bytes(body), status) for body, status in rows] == [
+        (FORGOTTEN_BODY, "processed"),
+        (FORGOTTEN_BODY, "processed"),
+        (FORGOTTEN_BODY, "processed"),  # Z-0, by her Zendesk id alone
+        (FORGOTTEN_BODY, "forgotten"),  # Z-2, erased as it reached processing
+        (FORGOTTEN_BODY, "forgotten"),  # 502 too
+    ]
+    assert [tuple(row) for row in customers] == [(None, None)]  # nobody made again
+    assert identities_left == 0
+    everything = dump(runtime.engine)
+    for needle in (b"payroll", EMAIL.encode(), ZENDESK_ID.encode(), INTERCOM_ID.encode()):
+        assert needle not in everything, needle  # the audit keeps the ids hashed only
+    # Once forget has ended, a delivery naming her helpdesk id is new data, as any.
+    assert post_signed(client, "zendesk", zendesk_event("Z-3", "New words")).status_code == 202
+    assert processing.drain(runtime.engine, runtime.settings).processed == 1

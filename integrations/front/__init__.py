@@ -27,7 +27,7 @@ from integrations.signing import (
     require_fresh,
 )
 
-from .parse import parse
+from .parse import parse, people
 from .writeback import Client
 
 KIND = "front"
@@ -100,4 +100,5 @@ ADAPTER = Helpdesk(
     parse=parse,
     writeback=Client,
     handshake=handshake,
+    people=people,
 )

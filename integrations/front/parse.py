@@ -52,6 +52,15 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     return [event]
 
 
+def people(headers: Mapping[str, str], body: bytes) -> list[Person]:
+    """The conversation's recipient, also of one `parse` yields nothing for (no tags)."""
+    document = load_object(body)
+    if "authorization" in document:
+        document = optional_obj(document.get("payload"), "payload") or {}
+    conversation = optional_obj(document.get("conversation"), "conversation")
+    return [_customer(document, conversation)] if conversation is not None else []
+
+
 def _conversation_event(
     event: dict[str, Any],
     conversation: dict[str, Any],

@@ -16,7 +16,7 @@ from integrations.events import SignatureError
 from integrations.payload import delivery_object, given_id
 from integrations.signing import body_fingerprint, header, hmac_hex, require_equal, require_fresh
 
-from .parse import TIMESTAMP_HEADER, parse
+from .parse import TIMESTAMP_HEADER, parse, people
 from .writeback import Client
 
 KIND = "generic"
@@ -61,4 +61,5 @@ ADAPTER = Helpdesk(
     delivery_id=delivery_id,
     parse=parse,
     writeback=Client,
+    people=people,
 )

@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from integrations.events import Company, PainPointEvent, PayloadError, Person
 from integrations.payload import (
@@ -35,6 +36,20 @@ log = logging.getLogger(__name__)
 _UNIX_SECONDS = re.compile(r"[0-9]{1,11}(\.[0-9]+)?")
 
 
+def people(headers: Mapping[str, str], body: bytes) -> list[Person]:
+    """The customer, also of a delivery `parse` yields nothing for (no tags)."""
+    return [_customer(load_object(body))]
+
+
+def _customer(document: dict[str, Any]) -> Person:
+    customer = obj(document.get("customer"), "customer")
+    return Person(
+        email=text(customer.get("email"), "customer.email"),
+        name=text(customer.get("name"), "customer.name"),
+        external_id=identifier(customer.get("id"), "customer.id"),
+    )
+
+
 def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     """The `X-Voice-Router-Timestamp` value is the fallback for `occurred_at`."""
     sent_at = header(headers, TIMESTAMP_HEADER)
@@ -46,12 +61,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     ticket_id = identifier(ticket.get("id"), "ticket.id")
     if ticket_id is None:
         raise PayloadError("ticket.id is required")
-    customer_doc = obj(document.get("customer"), "customer")
-    customer = Person(
-        email=text(customer_doc.get("email"), "customer.email"),
-        name=text(customer_doc.get("name"), "customer.name"),
-        external_id=identifier(customer_doc.get("id"), "customer.id"),
-    )
+    customer = _customer(document)
     if not (customer.email or customer.external_id):
         raise PayloadError("customer.email (or customer.id) is required")
     tags = _tags(document.get("tags"), "tags")
@@ -73,7 +83,7 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
             tags_complete=complete,
             ticket_url=_url(ticket.get("url"), "ticket.url"),
             subject=text(ticket.get("subject"), "ticket.subject"),
-            company=_company(customer_doc),
+            company=_company(obj(document.get("customer"), "customer")),
             agent=_agent(optional_obj(document.get("agent"), "agent")),
         )
     ]

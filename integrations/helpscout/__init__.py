@@ -21,7 +21,7 @@ from integrations.adapter import Helpdesk
 from integrations.payload import delivery_object, lenient_ident, lenient_text
 from integrations.signing import body_fingerprint, header, hmac_base64, require_equal
 
-from .parse import EVENT_HEADER, MODIFIED_KEYS, parse
+from .parse import EVENT_HEADER, MODIFIED_KEYS, parse, people
 from .writeback import Client
 
 KIND = "helpscout"
@@ -99,4 +99,5 @@ ADAPTER = Helpdesk(
     parse=parse,
     writeback=Client,
     event_header=EVENT_HEADER,
+    people=people,
 )

@@ -68,6 +68,15 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     return _conversation_events(load_object(body))
 
 
+def people(headers: Mapping[str, str], body: bytes) -> list[Person]:
+    """The conversation's customer, also one `parse` yields nothing for (no address)."""
+    if (header(headers, EVENT_HEADER) or "").strip() not in CONVERSATION_EVENTS:
+        return []
+    convo = load_object(body)
+    customer = _person(convo.get("primaryCustomer")) or _person(convo.get("customer"))
+    return [customer] if customer is not None else []
+
+
 def _conversation_events(convo: dict[str, Any]) -> list[PainPointEvent]:
     ticket_id = lenient_ident(convo.get("id"))
     if ticket_id is None:

@@ -15,7 +15,7 @@ from integrations.events import SignatureError
 from integrations.payload import delivery_object, given_id
 from integrations.signing import body_fingerprint, header, hmac_hex, require_equal
 
-from .parse import parse
+from .parse import parse, people
 from .writeback import Client
 
 KIND = "intercom"
@@ -50,4 +50,5 @@ ADAPTER = Helpdesk(
     delivery_id=delivery_id,
     parse=parse,
     writeback=Client,
+    people=people,
 )

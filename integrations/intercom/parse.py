@@ -60,6 +60,16 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     return [event]
 
 
+def people(headers: Mapping[str, str], body: bytes) -> list[Person]:
+    """The conversation's customer, also of one `parse` yields nothing for (no tags)."""
+    envelope = load_object(body)
+    data = optional_obj(envelope.get("data"), "data") or {}
+    item = optional_obj(data.get("item"), "data.item") or {}
+    if envelope.get("type") != "notification_event" or item.get("type") != "conversation":
+        return []
+    return [_customer(item)[0]]
+
+
 def _conversation_event(
     envelope: dict[str, Any], item: dict[str, Any], read_tags: TagReader
 ) -> PainPointEvent | None:

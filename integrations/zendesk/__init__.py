@@ -51,7 +51,7 @@ from integrations.signing import (
     require_fresh,
 )
 
-from .parse import EVENT_TYPE_PREFIX, parse
+from .parse import EVENT_TYPE_PREFIX, parse, people
 from .writeback import Client
 
 KIND = "zendesk"
@@ -104,4 +104,5 @@ ADAPTER = Helpdesk(
     delivery_id=delivery_id,
     parse=parse,
     writeback=Client,
+    people=people,
 )

@@ -52,6 +52,13 @@ def parse(headers: Mapping[str, str], body: bytes) -> list[PainPointEvent]:
     return [event]
 
 
+def people(headers: Mapping[str, str], body: bytes) -> list[Person]:
+    """The requester, also where `parse` yields nothing for them: an event webhook names
+    them by `requester_id` alone."""
+    event = read(load_object(body))
+    return [event.customer] if event is not None else []
+
+
 def read(data: dict[str, Any]) -> PainPointEvent | None:
     """The body's event (customer e-mail possibly absent), or None for an ignored event."""
     name = _event_name(data)

@@ -26,7 +26,13 @@ from sqlmodel import Session, select
 from werkzeug import Request, Response
 
 from integrations import registry
-from integrations.events import PainPointEvent, PayloadError, SignatureError, StaleDeliveryError
+from integrations.events import (
+    PainPointEvent,
+    PayloadError,
+    Person,
+    SignatureError,
+    StaleDeliveryError,
+)
 from integrations.payload import clean
 from integrations.registry import make_client
 from integrations.writeback import (
@@ -154,6 +160,11 @@ def _assert_events(events: object) -> None:
             assert value == clean(value), f"unclean text reached the core: {value!r}"
 
 
+def _assert_named(people: object) -> None:
+    assert isinstance(people, list)
+    assert all(isinstance(p, Person) and (p.email or p.external_id) for p in people)
+
+
 def _strings(node: object) -> list[str]:
     if isinstance(node, str):
         return [node]
@@ -189,6 +200,8 @@ def check_any_json_value_parses_or_is_a_payload_error(desk: Desk) -> None:
     def parse_any(value: object) -> None:
         with contextlib.suppress(PayloadError):
             _assert_events(desk.adapter.parse(headers, json.dumps(value).encode()))
+        with contextlib.suppress(PayloadError):
+            _assert_named(desk.adapter.named(headers, json.dumps(value).encode()))
 
     parse_any()
 
@@ -203,6 +216,8 @@ def check_any_part_of_a_real_delivery_may_be_replaced_without_a_crash(desk: Desk
         body = json.dumps(replaced(document, path, data.draw(JSON))).encode()
         with contextlib.suppress(PayloadError):
             _assert_events(desk.adapter.parse(headers, body))
+        with contextlib.suppress(PayloadError):  # forget reads every stored body with it
+            _assert_named(desk.adapter.named(headers, body))
 
     replace_any()
 

@@ -1,9 +1,11 @@
 """Which stored webhook deliveries are one person's, for `voice-router forget`: people, not
 strings.
 
-A helpdesk delivery is the person's when a customer its adapter parses out of it is them
-(their e-mail, or one of their helpdesk ids at that source). One that names no customer (not
-parseable, invalid, no pain-point event) is theirs when their e-mail is in it. A name never
+A helpdesk delivery is the person's when a customer its adapter reads out of it is them
+(their e-mail, or one of their helpdesk ids at that source), also one that yields no
+pain-point event (`Adapter.named`: a ticket without tags, a Zendesk event naming its
+requester by id alone). One that names no customer by address or id (not parseable,
+invalid, none named) is theirs when their e-mail is in it. A name never
 makes a delivery theirs: it may be a namesake's. Their deliveries become stubs that keep their
 key (a provider's retry stays a duplicate) and never go back to processing: `processed`
 stays, anything else becomes `forgotten`, which neither the worker nor `deliveries replay`
@@ -130,12 +132,12 @@ def _scan(
         has_mail = mail.in_raw(row.body) or mail.in_raw(row.headers)
         if not has_mail and not any(i.encode() in row.body for i in ids):
             continue  # it cannot name them: no need to parse it
-        people = _people(row.kind, row.headers, row.body)
-        theirs = [p for p in people if _is_them(p, email, ids)]
+        named = people(row.kind, row.headers, row.body)
+        theirs = [p for p in named if _is_them(p, email, ids)]
         found.names |= {p.name for p in theirs if p.name}
         found.ids |= {(row.source, p.external_id) for p in theirs if p.external_id}
         found.named |= {p.email.strip().lower() for p in theirs if p.email}
-        if theirs or (has_mail and not people):
+        if theirs or (has_mail and not named):
             found.stubs.add(row.id)
         elif has_mail:
             found.cuts[row.id] = _cut(row, mail.email, mail)
@@ -252,15 +254,16 @@ def _is_them(person: Person, email: str, ids: set[str]) -> bool:
     return person.external_id is not None and person.external_id in ids
 
 
-def _people(kind: str, headers: str, body: bytes) -> list[Person]:
-    """The customers a helpdesk delivery names (none for an unparseable body)."""
+def people(kind: str, headers: str, body: bytes) -> list[Person]:
+    """The customers a helpdesk delivery names by address or helpdesk id, also one that
+    yields no events (a ticket without tags, a Zendesk event naming its requester by id
+    alone); none for an unparseable body."""
     if kind not in registry.kinds():
         return []
     try:
-        events = registry.adapter(kind).parse(json.loads(headers), body)
+        return registry.helpdesk(kind).named(json.loads(headers), body)
     except (IntegrationError, ValueError, RecursionError):
         return []
-    return [event.customer for event in events]
 
 
 def _cut(row: Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:

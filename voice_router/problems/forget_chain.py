@@ -41,18 +41,27 @@ def aliases(session: Session, customer_ids: Iterable[int]) -> set[str]:
 
 @dataclass
 class Trail:
-    """What the visits found beyond helpdesk ids: the addresses the customer rows found
-    have now, the hashes of the addresses they had before, the addresses their deliveries
-    name. A visit adds to it (`found`)."""
+    """What the visits found: the addresses the customer rows found have now, the hashes of
+    the addresses they had before, the addresses their deliveries name, and every helpdesk
+    id of theirs (their identities', and those their deliveries name). A visit adds to it
+    (`found`)."""
 
     current: set[str] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
     named: set[str] = field(default_factory=set)
+    ids: set[tuple[str, str]] = field(default_factory=set)
 
-    def found(self, customers: Iterable[Any], hashes: set[str], named: set[str]) -> None:
+    def found(
+        self,
+        customers: Iterable[Any],
+        hashes: set[str],
+        named: set[str],
+        ids: Iterable[tuple[str, str]] = (),
+    ) -> None:
         self.current |= {c.email for c in customers if c.email}
         self.hashes |= hashes
         self.named |= named
+        self.ids |= set(ids)
 
     def addresses(self) -> set[str]:
         """Theirs to visit: now, or before and named by their deliveries."""

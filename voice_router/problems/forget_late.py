@@ -5,12 +5,13 @@ While forget runs, webhooks are still answered: on SQLite they wait for its writ
 after `store.SPOOL_AFTER_SECONDS` go to the spool), on PostgreSQL they are stored beside it;
 processing waits for it either way. So a delivery received while forget ran lands in the
 table after forget read it. Forget's audit entry records the moment it ended (`at`, set
-just before its commit) and the sha256 of every address it erased the person under (the
+just before its commit), the sha256 of every address it erased the person under (the
 address given, `subject_hash`, and those it followed them to or knew as a former address
-of theirs, `details["followed"]`); a
-batch stubs, unapplied, each helpdesk delivery received before then that names a customer
-at one of those addresses, as forget stubs the person's pending deliveries. One received
-after is new data: forget is not a block-list.
+of theirs, `details["followed"]`) and of every helpdesk id it erased, per source
+(`details["followed_ids"]`: Zendesk's event webhooks and Intercom's contacts name a person
+by id alone); a batch stubs, unapplied, each helpdesk delivery received before then that
+names a customer at one of those addresses or by one of those ids, as forget stubs the
+person's pending deliveries. One received after is new data: forget is not a block-list.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,10 @@ from sqlmodel import Session, col
 from voice_router.models import AuditEntry, Delivery
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.upsert import among
-from voice_router.problems.delivery_erasure import STUB
+from voice_router.problems.delivery_erasure import STUB, people
 
 log = logging.getLogger(__name__)
+Key = tuple[str | None, str]  # what a forget erased: (None, address hash), (source, id hash)
 
 
 def subject_hash(email: str) -> str:
@@ -38,42 +40,71 @@ def subject_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def stamp(audit: AuditEntry, details: dict[str, Any], given: str, followed: Iterable[str]) -> None:
+def id_hash(external_id: str) -> str:
+    """How the audit names a helpdesk id: the sha256 of it as the helpdesk spells it."""
+    return hashlib.sha256(external_id.encode()).hexdigest()
+
+
+def stamp(
+    audit: AuditEntry,
+    details: dict[str, Any],
+    given: str,
+    followed: Iterable[str],
+    ids: Iterable[tuple[str, str]],
+) -> None:
     """The audit entry's last values, written just before forget commits: its counts, the
     hashes of the addresses it followed the person to and of their former addresses
-    (`followed`) besides the one given, and when it ended."""
+    (`followed`) besides the one given, of the helpdesk ids it erased (`ids`, by source),
+    and when it ended."""
     others = sorted(set(followed) - {subject_hash(given)})
+    by_source: dict[str, set[str]] = {}
+    for source, external_id in ids:
+        by_source.setdefault(source, set()).add(id_hash(external_id))
     audit.details = json.dumps(
-        {**details, **({"followed": others} if others else {})}, sort_keys=True
+        {
+            **details,
+            **({"followed": others} if others else {}),
+            **({"followed_ids": {s: sorted(h) for s, h in by_source.items()}} if by_source else {}),
+        },
+        sort_keys=True,
     )
     audit.at = utcnow()
 
 
-def received_before(
-    session: Session, received: Mapping[int, tuple[datetime, set[str]]]
-) -> set[int]:
-    """Of `received` (delivery id -> when it was received, the addresses of the customers it
-    names), those received before a forget of one of those addresses ended."""
-    if not received:
+def received_before(session: Session, deliveries: Sequence[Any]) -> set[int]:
+    """Of claimed helpdesk `deliveries` (rows with `id`, `source`, `kind`, `headers`,
+    `body`, `received_at`), those received before a forget of an address or helpdesk id
+    of a customer they name ended."""
+    if not deliveries:
         return set()
-    oldest = min(to_utc(at) for at, _ in received.values())
+    ended = _ended_since(session, min(to_utc(d.received_at) for d in deliveries))
+    if not ended:  # the usual batch: no forget lately, nothing to read again
+        return set()
+    late = set()
+    for delivery in deliveries:
+        named = people(delivery.kind, delivery.headers, bytes(delivery.body))
+        keys: set[Key] = {(None, subject_hash(p.email)) for p in named if p.email}
+        keys |= {(delivery.source, id_hash(p.external_id)) for p in named if p.external_id}
+        if any(to_utc(delivery.received_at) <= ended[key] for key in keys if key in ended):
+            late.add(delivery.id)
+    return late
+
+
+def _ended_since(session: Session, oldest: datetime) -> dict[Key, datetime]:
+    """What the forgets that ended since `oldest` erased, and when the last of each ended."""
     forgets = session.execute(
         sa.select(col(AuditEntry.at), col(AuditEntry.subject_hash), col(AuditEntry.details)).where(
             col(AuditEntry.action) == "forget", col(AuditEntry.at) >= oldest
         )
     ).all()
-    ended: dict[str, datetime] = {}  # address hash -> when the last forget of it ended
+    ended: dict[Key, datetime] = {}
     for at, subject, details in forgets:
-        for hashed in (subject, *json.loads(details).get("followed", [])):
-            ended[hashed] = max(to_utc(at), ended.get(hashed, to_utc(at)))
-    if not ended:  # the usual batch: no forget lately, no address to hash
-        return set()
-    late = set()
-    for delivery_id, (at, emails) in received.items():
-        ends = [ended[h] for h in map(subject_hash, emails) if h in ended]
-        if any(to_utc(at) <= end for end in ends):
-            late.add(delivery_id)
-    return late
+        found = json.loads(details)
+        keys: list[Key] = [(None, h) for h in (subject, *found.get("followed", []))]
+        keys += [(s, h) for s, hashes in found.get("followed_ids", {}).items() for h in hashes]
+        for key in keys:
+            ended[key] = max(to_utc(at), ended.get(key, to_utc(at)))
+    return ended
 
 
 def stub(session: Session, ids: set[int]) -> None:

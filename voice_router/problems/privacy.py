@@ -141,11 +141,11 @@ def _forget_once(
             audit = _begin(session, email, actor, sqlite)
             if beside is not None:
                 beside.begin(session)
-            followed = _erase_person(session, email, report, scanned, beside)
+            followed, ids = _erase_person(session, email, report, scanned, beside)
             if beside is not None and not dry_run:
                 beside.write()
             report.spool_unreadable = beside.unreadable if beside is not None else 0
-            stamp(audit, report.details(), email, followed)  # forget_late: what comes late
+            stamp(audit, report.details(), email, followed, ids)  # forget_late: what comes late
             session.add(audit)
             session.flush()
             report.audit_id = None if dry_run else audit.id
@@ -213,9 +213,10 @@ def _scanned(engine: Engine, email: str) -> Scan:
 
 def _erase_person(
     session: Session, email: str, report: ForgetReport, scanned: Scan | None, beside: Beside | None
-) -> set[str]:
+) -> tuple[set[str], set[tuple[str, str]]]:
     """The person under the address given, then under each address forget_chain follows
-    them to; the hashes of those addresses and of every former address of theirs."""
+    them to; the hashes of those addresses and of every former address of theirs, and
+    their helpdesk ids (source, id)."""
     trail, given = Trail(), [email]
 
     def erase(address: str, held: Ids) -> Ids:
@@ -227,7 +228,8 @@ def _erase_person(
         report.add(part)
         return found
 
-    return {subject_hash(a) for a in follow(session, email, erase, trail)} | trail.hashes
+    visited = follow(session, email, erase, trail)
+    return {subject_hash(a) for a in visited} | trail.hashes, trail.ids
 
 
 def _erase(
@@ -247,7 +249,8 @@ def _erase(
     # Raw deliveries first: the ones that are theirs spell their name in more ways.
     erased = erase_deliveries(session, email, names, known_ids, scanned)
     report.deliveries, scrubbed, kept = erased.stubbed, erased.scrubbed, erased.kept
-    trail.found(customers, forget_aliases(session, ids), erased.named)
+    helpdesk_ids = {(i.source, i.external_id) for i in identities} | erased.ids
+    trail.found(customers, forget_aliases(session, ids), erased.named, helpdesk_ids)
     mentions = Mentions(email, erased.names)
     pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
     _outside_reach(session, pain_points, mentions, report)

@@ -28,7 +28,7 @@ from voice_router.platform.db import session_scope
 from voice_router.platform.settings import Settings
 from voice_router.platform.upsert import among
 from voice_router.problems import customer_merge, forget_late, impact, impact_delta
-from voice_router.problems.identity import Directory, email_of
+from voice_router.problems.identity import Directory
 from voice_router.problems.painpoints import Attacher
 from voice_router.tracker.events import JiraOutcome, apply_event
 
@@ -112,7 +112,7 @@ def run(
                 record_failure(session, settings, delivery, failure, result)
             else:
                 good.append(delivery)
-        good = _not_forgotten(session, good, parsed)
+        good = _not_forgotten(session, good)
         jira = JiraOutcome()
         free, busy = _tickets_free(session, good, parsed)
         attachers = _attachers(session, settings, free, parsed)
@@ -180,22 +180,13 @@ def _events(parsed: Parsed, delivery: Any) -> list[PainPointEvent]:
     return [] if isinstance(events, Exception) else events
 
 
-def _not_forgotten(session: Session, deliveries: list[Any], parsed: Parsed) -> list[Any]:
-    """Those not received before a forget of a customer they name ended; those that were
-    become stubs, unapplied (forget_late)."""
-    received = {
-        d.id: (d.received_at, emails)
-        for d in deliveries
-        if (emails := {e for e in map(email_of, _people(parsed, d)) if e})
-    }
-    late = forget_late.received_before(session, received)
+def _not_forgotten(session: Session, deliveries: list[Any]) -> list[Any]:
+    """Those not received before a forget of a customer they name (by address or helpdesk
+    id) ended; those that were become stubs, unapplied (forget_late)."""
+    late = forget_late.received_before(session, [d for d in deliveries if d.kind != "jira"])
     if late:
         forget_late.stub(session, late)
     return [d for d in deliveries if d.id not in late]
-
-
-def _people(parsed: Parsed, delivery: Any) -> list[Any]:
-    return [event.customer for event in _events(parsed, delivery)]
 
 
 def _attachers(
