@@ -127,3 +127,47 @@ def test_a_delivery_from_a_former_address_received_while_forget_runs_is_erased(
     assert [tuple(row) for row in customers] == [(None, None)]  # nobody made again from A-2
     for needle in (old.encode(), new.encode(), b"ann vik"):
         assert needle not in dump(runtime.engine), needle
+
+
+@pytest.mark.parametrize(
+    ("given", "other"), [(OLD, NEW), (NEW, OLD)], ids=["by-the-old", "by-the-new"]
+)
+def test_forget_reaches_a_second_row_of_the_person_that_a_late_delivery_named(
+    client, runtime, settings, tmp_path, given, other
+):
+    """Help Scout's customer 29418 wrote from his old address, briefly from a new one (from
+    which he also wrote through Zendesk), then from the old one again; the delivery from the
+    new one came in last, older than its ticket's latest, so it took no address and merged
+    nothing (docs/operating.md): the person is two customer rows. Given the old address,
+    forget found the row of 29418 only, and left the other with the new address, his name and
+    his words. It now follows every address a delivery of his names for him. (Given the new
+    one, the late delivery, at it, named 29418 and led to the other row already.)"""
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    sent = [
+        ("zendesk", zendesk("7060", NEW, "pain-import", "2026-11-20T09:00:00Z"), {}),
+        ("helpscout", helpscout(5060, OLD, ["pain-export"], "2026-11-20T10:00:00Z"), tagged),
+        ("helpscout", helpscout(5060, OLD, ["pain-export"], "2026-11-20T12:00:00Z"), tagged),
+        ("helpscout", helpscout(5060, NEW, ["pain-export"], "2026-11-20T11:00:00Z"), tagged),
+    ]
+    for kind, body, headers in sent:
+        assert post_signed(client, kind, body, headers).status_code == 202
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT email FROM customer ORDER BY id")).scalars()
+        assert list(rows) == [NEW, OLD]  # one person, two rows: the case
+    before = by_key(client, runtime)
+    output = forget(settings, tmp_path, given)
+    assert "customer records made anonymous: 2" in output
+    assert "raw webhook deliveries erased: 4" in output
+    with runtime.engine.connect() as connection:
+        customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
+        audit = connection.execute(sa.text("SELECT details FROM auditentry")).scalar_one()
+    assert [tuple(row) for row in customers] == [(None, None), (None, None)]
+    for needle in (OLD.encode(), NEW.encode(), b"vernon bear"):
+        assert needle not in dump(runtime.engine), needle
+    after = by_key(client, runtime)
+    assert {k: (p["customers"], p["tickets"]) for k, p in after.items()} == {
+        k: (p["customers"], p["tickets"]) for k, p in before.items()
+    }
+    for problem in after.values():
+        assert recipients(client, runtime, problem["id"]) == []
+    assert json.loads(audit)["followed"] == [subject_hash(other)]

@@ -1,10 +1,13 @@
 """Which addresses `forget` follows a person to: from the address given, to every address the
 customer rows holding their helpdesk ids have now (a helpdesk that knows them by id may have
 sent a new address since), the address each customer row found has now (found by a former
-address, `customeralias`), and each address their deliveries name that was a former address
-of a row found (a delivery from it through a helpdesk that knows no id). The erasure
-(privacy) and its preview (forget_preview) follow the same chain, so what the preview
-counts is what the erasure erases."""
+address, `customeralias`), and each address their own deliveries name for them (by one of
+their helpdesk ids). A helpdesk said that address was theirs, whether or not a customer row
+kept it: as a former address, or not at all (a delivery older than its ticket's latest takes
+no address and merges nothing, so another row may still hold it; a change made before
+former addresses were kept). What they wrote from it through a helpdesk that knows no id,
+and the row holding it, are theirs. The erasure (privacy) and its preview (forget_preview)
+follow the same chain, so what the preview counts is what the erasure erases."""
 
 from __future__ import annotations
 
@@ -64,8 +67,8 @@ class Trail:
         self.ids |= set(ids)
 
     def addresses(self) -> set[str]:
-        """Theirs to visit: now, or before and named by their deliveries."""
-        return self.current | {a for a in self.named if subject_hash(a) in self.hashes}
+        """Theirs to visit: the ones they have now, and those their deliveries name."""
+        return self.current | self.named
 
 
 def follow(
