@@ -171,3 +171,23 @@ def test_forget_reaches_a_second_row_of_the_person_that_a_late_delivery_named(
     for problem in after.values():
         assert recipients(client, runtime, problem["id"]) == []
     assert json.loads(audit)["followed"] == [subject_hash(other)]
+
+
+@pytest.mark.parametrize(
+    ("given", "other"), [(OLD, NEW), (NEW, OLD)], ids=["by-the-old", "by-the-new"]
+)
+def test_a_customer_whose_address_changed_before_former_addresses_were_kept_is_forgotten_under_both(
+    client, runtime, settings, tmp_path, given, other
+):
+    """Migration 0023 kept no former address of a change made before it; forget reads them
+    from the stored deliveries instead (a delivery naming the old address with the helpdesk
+    id), so nothing needs back-filling. Before, given the new address, forget left Zendesk's
+    delivery from the old one whole (his old address, name and words): it followed an
+    address to the old one only when it was a recorded former address."""
+    moves(client, runtime)
+    with runtime.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM customeralias"))  # as before 0023
+    output = forget(settings, tmp_path, given)
+    assert "customer records made anonymous: 1" in output
+    assert "raw webhook deliveries erased: 4" in output
+    forgotten_everywhere(client, runtime, other)
