@@ -39,6 +39,9 @@ master starts and restarts as it does web workers.
   process, so a request never shares an interpreter lock with a batch being applied. With
   `redis_url` set (jobs run in `voice-router worker`) or when the app served is not
   voice-router's, `on_starting` starts no dirty worker.
+- The process name (`proc_name`) ends with the addresses gunicorn listens on: gunicorn
+  kills at start a dirty arbiter it finds by a pid file named after it, and two deployments
+  of one machine must not take each other's for an orphan.
 - Command-line flags (`-b`, `-w`) and GUNICORN_CMD_ARGS override what is set here.
 """
 
@@ -102,7 +105,16 @@ def on_starting(server: Arbiter) -> None:
     whether this deployment's job runner runs here, and give the web processes one secret
     key when none is configured."""
     _processes.remove_dead_metric_files()
+    _name_by_address(server)
     _prepare_processes(server)
+
+
+def _name_by_address(server: Arbiter) -> None:
+    """gunicorn finds an orphaned dirty arbiter (the job runner's parent) by a pid file in the
+    temporary directory named after `proc_name`, and kills it at start: a second deployment of
+    the same user on one machine killed the first one's job runner. The addresses a master
+    listens on are its own, and stay the same across its restarts."""
+    server.proc_name = f"{server.proc_name} {' '.join(server.cfg.bind)}"
 
 
 def _serves_voice_router(server: Arbiter) -> bool:
