@@ -137,27 +137,30 @@ def test_forget_reaches_a_second_row_of_the_person_that_a_late_delivery_named(
 ):
     """Help Scout's customer 29418 wrote from his old address, briefly from a new one (from
     which he also wrote through Zendesk), then from the old one again; the delivery from the
-    new one came in last, older than its ticket's latest, so it took no address and merged
-    nothing (docs/operating.md): the person is two customer rows. Given the old address,
-    forget found the row of 29418 only, and left the other with the new address, his name and
-    his words. It now follows every address a delivery of his names for him. (Given the new
-    one, the late delivery, at it, named 29418 and led to the other row already.)"""
+    new one came in last, older than its ticket's latest: it made his Zendesk row one with
+    his, and left him at the old address (the newest word). He then writes through Zendesk
+    from the new address again: Zendesk knows no id, and no row has that address now, so he
+    is a second customer row. Given the old address, forget once found the row of 29418
+    only, and left the other with the new address, his name and his words. It follows every
+    address a delivery of his names for him. (Given the new one, the late delivery, at it,
+    names 29418 and leads to the other row.)"""
     tagged = {"X-HelpScout-Event": "convo.tags"}
     sent = [
         ("zendesk", zendesk("7060", NEW, "pain-import", "2026-11-20T09:00:00Z"), {}),
         ("helpscout", helpscout(5060, OLD, ["pain-export"], "2026-11-20T10:00:00Z"), tagged),
         ("helpscout", helpscout(5060, OLD, ["pain-export"], "2026-11-20T12:00:00Z"), tagged),
         ("helpscout", helpscout(5060, NEW, ["pain-export"], "2026-11-20T11:00:00Z"), tagged),
+        ("zendesk", zendesk("7061", NEW, "pain-import", "2026-11-20T13:00:00Z"), {}),
     ]
     for kind, body, headers in sent:
         assert post_signed(client, kind, body, headers).status_code == 202
     with runtime.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT email FROM customer ORDER BY id")).scalars()
-        assert list(rows) == [NEW, OLD]  # one person, two rows: the case
+        assert list(rows) == [OLD, NEW]  # one person, two rows: the case
     before = by_key(client, runtime)
     output = forget(settings, tmp_path, given)
     assert "customer records made anonymous: 2" in output
-    assert "raw webhook deliveries erased: 4" in output
+    assert "raw webhook deliveries erased: 5" in output
     with runtime.engine.connect() as connection:
         customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
         audit = connection.execute(sa.text("SELECT details FROM auditentry")).scalar_one()
