@@ -194,3 +194,42 @@ def test_a_customer_whose_address_changed_before_former_addresses_were_kept_is_f
     assert "customer records made anonymous: 1" in output
     assert "raw webhook deliveries erased: 4" in output
     forgotten_everywhere(client, runtime, other)
+
+
+def test_forget_errs_on_erasing_a_colleague_at_a_mailbox_the_person_left(
+    client, runtime, settings, tmp_path
+):
+    """Vernon (Help Scout's 29418) moved from vb@mywork.com to vernon@newco.com; Wanda then
+    writes through Zendesk from vb@mywork.com, and a late Help Scout delivery from before
+    his move names it with his id. Processing keeps Wanda apart (an address he gave up), but
+    forget given his address follows every address his deliveries name, so it forgets her
+    row too (docs/privacy.md: it errs on that side). The preview shows two customer records,
+    so an operator who knows the mailbox changed hands can answer no: nothing is erased."""
+    from tests.test_forget_preview import counts
+
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    for email, at in ((OLD, "10:00"), (NEW, "11:00")):
+        moved = helpscout(5095, email, ["pain-export"], f"2026-11-20T{at}:00Z")
+        assert post_signed(client, "helpscout", moved, tagged).status_code == 202
+    wanda = zendesk("7095", OLD, "pain-export", "2026-11-20T11:30:00Z")
+    wanda["ticket"]["requester"]["name"] = "Wanda Bear"
+    assert post_signed(client, "zendesk", wanda).status_code == 202
+    late = helpscout(5095, OLD, ["pain-export"], "2026-11-20T10:30:00Z")
+    assert post_signed(client, "helpscout", late, tagged).status_code == 202
+
+    def customers() -> list[tuple[Any, ...]]:
+        with runtime.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT email, name FROM customer ORDER BY id"))
+            return [tuple(row) for row in rows]
+
+    assert customers() == [(NEW, "Vernon Bear"), (OLD, "Wanda Bear")]
+    config = config_file(tmp_path, settings.database_url)
+    asked = CliRunner().invoke(cli, ["--config", str(config), "forget", NEW], input="n\n")
+    assert asked.exit_code == 1, asked.output
+    shown = counts(asked.output, "Found for this e-mail address:")
+    assert shown["customer records made anonymous"] == 2
+    assert customers() == [(NEW, "Vernon Bear"), (OLD, "Wanda Bear")]
+
+    forget(settings, tmp_path, NEW)
+    assert customers() == [(None, None), (None, None)]
+    assert by_key(client, runtime)["export"]["customers"] == 2  # counts stay right
