@@ -297,6 +297,7 @@ class Directory:
                 self._absorb(other, customer)
             if customer.email is not None:  # kept, hashed: forget finds them by it
                 self._former.append((customer.id, customer.email))
+                self._had[(customer.id, customer.email)] = True
             customer.email = email
             self._dirty_customers[customer.id] = customer
             self._by_email[email] = customer
