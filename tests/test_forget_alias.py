@@ -137,27 +137,30 @@ def test_forget_reaches_a_second_row_of_the_person_that_a_late_delivery_named(
 ):
     """Help Scout's customer 29418 wrote from his old address, briefly from a new one (from
     which he also wrote through Zendesk), then from the old one again; the delivery from the
-    new one came in last, older than its ticket's latest, so it took no address and merged
-    nothing (docs/operating.md): the person is two customer rows. Given the old address,
-    forget found the row of 29418 only, and left the other with the new address, his name and
-    his words. It now follows every address a delivery of his names for him. (Given the new
-    one, the late delivery, at it, named 29418 and led to the other row already.)"""
+    new one came in last, older than its ticket's latest: it made his Zendesk row one with
+    his, and left him at the old address (the newest word). He then writes through Zendesk
+    from the new address again: Zendesk knows no id, and no row has that address now, so he
+    is a second customer row. Given the old address, forget once found the row of 29418
+    only, and left the other with the new address, his name and his words. It follows every
+    address a delivery of his names for him. (Given the new one, the late delivery, at it,
+    names 29418 and leads to the other row.)"""
     tagged = {"X-HelpScout-Event": "convo.tags"}
     sent = [
         ("zendesk", zendesk("7060", NEW, "pain-import", "2026-11-20T09:00:00Z"), {}),
         ("helpscout", helpscout(5060, OLD, ["pain-export"], "2026-11-20T10:00:00Z"), tagged),
         ("helpscout", helpscout(5060, OLD, ["pain-export"], "2026-11-20T12:00:00Z"), tagged),
         ("helpscout", helpscout(5060, NEW, ["pain-export"], "2026-11-20T11:00:00Z"), tagged),
+        ("zendesk", zendesk("7061", NEW, "pain-import", "2026-11-20T13:00:00Z"), {}),
     ]
     for kind, body, headers in sent:
         assert post_signed(client, kind, body, headers).status_code == 202
     with runtime.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT email FROM customer ORDER BY id")).scalars()
-        assert list(rows) == [NEW, OLD]  # one person, two rows: the case
+        assert list(rows) == [OLD, NEW]  # one person, two rows: the case
     before = by_key(client, runtime)
     output = forget(settings, tmp_path, given)
     assert "customer records made anonymous: 2" in output
-    assert "raw webhook deliveries erased: 4" in output
+    assert "raw webhook deliveries erased: 5" in output
     with runtime.engine.connect() as connection:
         customers = connection.execute(sa.text("SELECT email, name FROM customer")).all()
         audit = connection.execute(sa.text("SELECT details FROM auditentry")).scalar_one()
@@ -191,3 +194,42 @@ def test_a_customer_whose_address_changed_before_former_addresses_were_kept_is_f
     assert "customer records made anonymous: 1" in output
     assert "raw webhook deliveries erased: 4" in output
     forgotten_everywhere(client, runtime, other)
+
+
+def test_forget_errs_on_erasing_a_colleague_at_a_mailbox_the_person_left(
+    client, runtime, settings, tmp_path
+):
+    """Vernon (Help Scout's 29418) moved from vb@mywork.com to vernon@newco.com; Wanda then
+    writes through Zendesk from vb@mywork.com, and a late Help Scout delivery from before
+    his move names it with his id. Processing keeps Wanda apart (an address he gave up), but
+    forget given his address follows every address his deliveries name, so it forgets her
+    row too (docs/privacy.md: it errs on that side). The preview shows two customer records,
+    so an operator who knows the mailbox changed hands can answer no: nothing is erased."""
+    from tests.test_forget_preview import counts
+
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    for email, at in ((OLD, "10:00"), (NEW, "11:00")):
+        moved = helpscout(5095, email, ["pain-export"], f"2026-11-20T{at}:00Z")
+        assert post_signed(client, "helpscout", moved, tagged).status_code == 202
+    wanda = zendesk("7095", OLD, "pain-export", "2026-11-20T11:30:00Z")
+    wanda["ticket"]["requester"]["name"] = "Wanda Bear"
+    assert post_signed(client, "zendesk", wanda).status_code == 202
+    late = helpscout(5095, OLD, ["pain-export"], "2026-11-20T10:30:00Z")
+    assert post_signed(client, "helpscout", late, tagged).status_code == 202
+
+    def customers() -> list[tuple[Any, ...]]:
+        with runtime.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT email, name FROM customer ORDER BY id"))
+            return [tuple(row) for row in rows]
+
+    assert customers() == [(NEW, "Vernon Bear"), (OLD, "Wanda Bear")]
+    config = config_file(tmp_path, settings.database_url)
+    asked = CliRunner().invoke(cli, ["--config", str(config), "forget", NEW], input="n\n")
+    assert asked.exit_code == 1, asked.output
+    shown = counts(asked.output, "Found for this e-mail address:")
+    assert shown["customer records made anonymous"] == 2
+    assert customers() == [(NEW, "Vernon Bear"), (OLD, "Wanda Bear")]
+
+    forget(settings, tmp_path, NEW)
+    assert customers() == [(None, None), (None, None)]
+    assert by_key(client, runtime)["export"]["customers"] == 2  # counts stay right

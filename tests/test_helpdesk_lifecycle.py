@@ -190,6 +190,58 @@ def test_a_new_address_another_customer_had_makes_the_two_one(client, runtime):
     assert impact_check.recompute_all(runtime.engine, fix=False) == []
 
 
+def test_a_late_delivery_naming_an_address_another_customer_has_makes_the_two_one(client, runtime):
+    """Vernon writes through Zendesk from vernon@newco.com (Zendesk sends no id for him);
+    Help Scout knows him as customer 29418 at vb@mywork.com, at 10:00 and again at 12:00;
+    its 11:00 delivery, from the new address, comes in last. It is older than its ticket's
+    latest, so it does not change his address (the 12:00 one said the old one), but the
+    helpdesk id says the new address is his: the two rows are one person. Before, it merged
+    nothing, and he counted twice on the export problem, listed under both addresses."""
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    sent = [
+        ("zendesk", zendesk("7080", "vernon@newco.com", "pain-export", "2026-11-20T09:00:00Z")),
+        ("helpscout", helpscout(5080, "vb@mywork.com", ["pain-export"], "2026-11-20T10:00:00Z")),
+        ("helpscout", helpscout(5080, "vb@mywork.com", ["pain-export"], "2026-11-20T12:00:00Z")),
+        ("helpscout", helpscout(5080, "vernon@newco.com", ["pain-export"], "2026-11-20T11:00:00Z")),
+    ]
+    for kind, body in sent:
+        assert (
+            post_signed(client, kind, body, tagged if kind == "helpscout" else {}).status_code
+            == 202
+        )
+
+    problem = by_key(client, runtime)["export"]
+    assert (problem["customers"], problem["tickets"]) == (1, 2)
+    listed = recipients(client, runtime, problem["id"])
+    assert [r["customer_email"] for r in listed] == ["vb@mywork.com"]  # the newest word
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT email FROM customer")).scalars().all()
+    assert rows == ["vb@mywork.com"]
+
+
+def test_a_late_delivery_naming_an_address_the_customer_gave_up_merges_nobody(client, runtime):
+    """An address a customer gave up (their helpdesk sent another since) may be somebody
+    else's now: a colleague who took over the mailbox and writes through a helpdesk that
+    knows them by address only. A late delivery from before the change, naming the old
+    address with the helpdesk id, does not make the two one."""
+    tagged = {"X-HelpScout-Event": "convo.tags"}
+    for email, at in (("vb@mywork.com", "10:00"), ("vernon@newco.com", "11:00")):
+        moved = helpscout(5090, email, ["pain-export"], f"2026-11-20T{at}:00Z")
+        assert post_signed(client, "helpscout", moved, tagged).status_code == 202
+    colleague = zendesk("7090", "vb@mywork.com", "pain-export", "2026-11-20T11:30:00Z")
+    colleague["ticket"]["requester"]["name"] = "Wanda Bear"
+    assert post_signed(client, "zendesk", colleague).status_code == 202
+    late = helpscout(5090, "vb@mywork.com", ["pain-export"], "2026-11-20T10:30:00Z")
+    assert post_signed(client, "helpscout", late, tagged).status_code == 202
+
+    problem = by_key(client, runtime)["export"]
+    assert (problem["customers"], problem["tickets"]) == (2, 2)
+    listed = recipients(client, runtime, problem["id"])
+    assert sorted(r["customer_email"] for r in listed) == ["vb@mywork.com", "vernon@newco.com"]
+    assert impact_check.recompute_all(runtime.engine, fix=False) == []
+
+
 def test_forget_by_a_former_address_forgets_the_person(client, runtime, settings, tmp_path):
     moves(client, runtime, 5030, "7030", "convo.tags")
     # The person asks to be forgotten, giving the address they know: their old one.

@@ -49,6 +49,15 @@ def remember(session: Session, former: Iterable[tuple[int, str]]) -> None:
     insert_missing(session, CustomerAlias, rows)
 
 
+def gave_up(session: Session, customer_id: int, email: str) -> bool:
+    """Whether the customer had the address `email` before (one of their `customeralias`)."""
+    alias = sa.select(col(CustomerAlias.customer_id)).where(
+        col(CustomerAlias.customer_id) == customer_id,
+        col(CustomerAlias.email_hash) == subject_hash(email),
+    )
+    return session.execute(alias).first() is not None
+
+
 @dataclass
 class Merged:
     changes: list[Change] = field(default_factory=list)  # each moved active pain point

@@ -3,11 +3,12 @@ customer rows holding their helpdesk ids have now (a helpdesk that knows them by
 sent a new address since), the address each customer row found has now (found by a former
 address, `customeralias`), and each address their own deliveries name for them (by one of
 their helpdesk ids). A helpdesk said that address was theirs, whether or not a customer row
-kept it: as a former address, or not at all (a delivery older than its ticket's latest takes
-no address and merges nothing, so another row may still hold it; a change made before
-former addresses were kept). What they wrote from it through a helpdesk that knows no id,
-and the row holding it, are theirs. The erasure (privacy) and its preview (forget_preview)
-follow the same chain, so what the preview counts is what the erasure erases."""
+kept it: as a former address, or not at all (a change made before former addresses were
+kept). What they wrote from it through a helpdesk that knows no id, and the row holding it,
+are theirs: also a row processing left apart, at an address they gave up, which may be a
+colleague's now (docs/privacy.md says forget errs on that side). The erasure (privacy) and
+its preview (forget_preview) follow the same chain, so what the preview counts is what the
+erasure erases."""
 
 from __future__ import annotations
 

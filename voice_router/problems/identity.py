@@ -24,7 +24,7 @@ from voice_router.platform.upsert import (
     update_many,
 )
 from voice_router.problems.account_mrr import MrrWords
-from voice_router.problems.customer_merge import free_address, remember
+from voice_router.problems.customer_merge import free_address, gave_up, remember
 
 
 def email_domain(email: str | None) -> str | None:
@@ -109,6 +109,7 @@ class Directory:
         # batch's pain points are written (customer_merge.py).
         self.merged: dict[int, CustomerRow] = {}
         self._former: list[tuple[int, str]] = []  # (customer id, an address they gave up)
+        self._had: dict[tuple[int, str], bool] = {}  # whether it is a former one of theirs
         self._mrr_words = MrrWords()  # the batch's newest word on each account's MRR
 
     def load(self, source: str, events: Iterable[PainPointEvent]) -> None:
@@ -296,9 +297,20 @@ class Directory:
                 self._absorb(other, customer)
             if customer.email is not None:  # kept, hashed: forget finds them by it
                 self._former.append((customer.id, customer.email))
+                self._had[(customer.id, customer.email)] = True
             customer.email = email
             self._dirty_customers[customer.id] = customer
             self._by_email[email] = customer
+        elif email and customer.email != email and not self._gave_up(customer.id, email):
+            # A late delivery: the address is not theirs now (the ticket's later word named
+            # another) but was, so it is a former one of theirs, and a row holding it is the
+            # same person. Once former, a row made at it later stays apart: one they gave up
+            # may be a colleague's now.
+            other = self._holder(email, customer.id)
+            if other is not None:
+                self._absorb(other, customer)
+            self._former.append((customer.id, email))
+            self._had[(customer.id, email)] = True
         if person.name and customer.name != person.name and (current or customer.name is None):
             customer.name = person.name
             self._dirty_customers[customer.id] = customer
@@ -337,6 +349,14 @@ class Directory:
             row = self._customer_where(Customer.email == email)
             self._by_email[email] = row
         return row if row is not None and row.id != customer_id else None
+
+    def _gave_up(self, customer_id: int, email: str) -> bool:
+        """Whether `email` is an address the customer had before (`customeralias`): asked
+        once a batch (late deliveries of one ticket come in runs)."""
+        if (customer_id, email) not in self._had:
+            self.write()  # a pending change of address counts too
+            self._had[(customer_id, email)] = gave_up(self.session, customer_id, email)
+        return self._had[(customer_id, email)]
 
     def _absorb(self, other: CustomerRow, survivor: CustomerRow) -> None:
         """`other` is `survivor`'s person: it gives up its address now (every cached copy of
