@@ -200,7 +200,7 @@ def _queue_outbound(
     outcome: str,
     again_for: set[str] | frozenset[str] = frozenset(),
 ) -> None:
-    from voice_router.closing.notify import plan_outbound
+    from voice_router.closing.notify import maybe_sent, plan_outbound
 
     noted = notes_back.noted(session, impact.merge_group(session, problem.id))
     for channel, target in plan_outbound(session, settings, problem, outcome):
@@ -217,6 +217,10 @@ def _queue_outbound(
             session.add(
                 Outbound(problem_id=problem.id, channel=channel, target=target, outcome=outcome)
             )
+        elif maybe_sent(existing) and existing.outcome == outcome and target not in again_for:
+            # The same news may have reached them (given up after it went out): never sent
+            # again by itself, as a sent one is not (a reopen taken back, a won't-fix again).
+            continue
         elif existing.status in ("cancelled", "failed") and existing.sent_at is None:
             told.rearm(session, existing, outcome)
         elif existing.sent_at is not None and existing.outcome != outcome:
