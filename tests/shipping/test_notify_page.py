@@ -109,7 +109,7 @@ def test_a_wont_fix_shows_whom_the_agents_were_asked_to_tell(make_loop, httpserv
 
     assert "nobody to tell" not in text and "Nobody on the list" not in text
     assert "Won't fix: each agent is asked to let their customers know" in text, text
-    assert "1 customer below has not been told of it that way (yet)" in text, text
+    assert "the agent of 1 customer below has not been asked (yet)." in text, text
     [erin, dev, maria] = rows(loop, p.id)  # by agent: Alice (Erin), Bob, Carol
     assert dev.startswith("Asked ") and "Dev Patel dev@globex.io" in dev, dev
     assert maria.startswith("Asked ") and "Maria Lopez" in maria and CAROL in maria, maria
