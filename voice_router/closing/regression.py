@@ -178,14 +178,16 @@ def _digests(
     return list(rows), told.named_by(session, [row.id for row in rows])
 
 
-def _named_before_records(session: Session, row: Outbound) -> set[int]:
+def _named_before_records(
+    session: Session, row: Outbound, leave_out: Sequence[int] = ()
+) -> set[int]:
     """Whom a sent digest that recorded nobody named (sent before whom a digest names was
     recorded, migration 0022; or naming nobody new): the agent's customers who reported the
-    problem by the time it shipped."""
+    problem by the time it shipped (not through the problems `leave_out`)."""
     problem = session.get(Problem, row.problem_id)
     if problem is None or problem.shipped_at is None:
         return set()
-    group = impact.merge_group(session, row.problem_id)
+    group = [p for p in impact.merge_group(session, row.problem_id) if p not in leave_out]
     return set(
         session.exec(
             select(PainPoint.customer_id).where(
@@ -195,6 +197,26 @@ def _named_before_records(session: Session, row: Outbound) -> set[int]:
             )
         ).all()
     )
+
+
+def count_maybe_told(
+    session: Session, root_id: int, agents: set[str], merged: Sequence[int]
+) -> None:
+    """A merge into this shipped problem owes its agents the news for the customers it
+    brought (`merged`: the merged problems). An agent whose digest of the fix may have
+    arrived (given up after it went out, which records nobody) counts as told of whom it
+    was to name, so the digest owed now names only the customers the merge brought: it
+    named them all again (fault audit)."""
+    for row in session.exec(
+        select(Outbound).where(
+            Outbound.problem_id == root_id,
+            col(Outbound.channel).in_(told.DIGESTS),
+            Outbound.outcome == "shipped",
+            col(Outbound.target).in_(sorted(agents)),
+        )
+    ):
+        if maybe_sent(row):
+            told.record_named(session, row.id, _named_before_records(session, row, merged))
 
 
 def _marked_told(session: Session, group: list[int]) -> set[tuple[int, str]]:

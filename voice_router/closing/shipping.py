@@ -187,10 +187,15 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
 
 def _owe_merged(session: Session, settings: Settings, survivor: Problem, merged_id: int) -> None:
     group = impact.merge_group(session, merged_id)
-    agents = session.exec(
-        select(PainPoint.agent_email).where(*impact.active_in(group)).distinct()
-    ).all()
-    _queue_outbound(session, settings, survivor, "shipped", {a for a in agents if a})
+    agents = {
+        a
+        for a in session.exec(
+            select(PainPoint.agent_email).where(*impact.active_in(group)).distinct()
+        ).all()
+        if a
+    }
+    regression.count_maybe_told(session, survivor.id, agents, group)
+    _queue_outbound(session, settings, survivor, "shipped", agents)
 
 
 def _queue_outbound(
