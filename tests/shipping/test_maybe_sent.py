@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from sqlmodel import Session
 
 from tests.integrations.misbehaving import HangsUp, SmtpHangsUp
-from tests.shipping.test_close_the_loop import problem
+from tests.shipping.test_close_the_loop import problem, report
 from tests.shipping.test_digests import make_messages_due
-from tests.shipping.test_merged_after_ship import zendesk
+from tests.shipping.test_merged_after_ship import merge, zendesk
 from tests.shipping.test_regression_warnings import ALICE, BOB, MARIA, back, named, ship
 from tests.support import config_file, zendesk_writeback
 from tests.test_metrics import scrape, value
@@ -145,3 +145,52 @@ def test_a_ticket_whose_note_may_have_arrived_hears_that_the_fix_came_back(make_
     assert "The fix shipped" in shipped and "has come back" in came_back
     assert came_back.startswith("Not fixed after all for Tom Reed")
     assert given_up(loop.runtime.engine) == []
+
+
+@pytest.mark.parametrize("news", ["shipped", "wont_fix"])
+def test_a_reopen_taken_back_does_not_resend_news_that_may_have_arrived(make_loop, news):
+    """Left by an earlier session: Slack took Alice's digest of the fix and hung up (it may
+    have arrived); the issue was reopened by mistake and moved back to Done within the grace
+    period. Taking the reopen back dropped the heads-up's row, which had carried the digest,
+    and the Done owed the digest anew: Alice was told the fix shipped a second time. (The
+    same for a won't-fix decided again after a reopen.)"""
+    resolution = "Done" if news == "shipped" else "Won't Do"
+    with agents_side("slack") as slack:  # every message hangs up: each may have arrived
+        loop = make_loop(notify=notify_at("slack", slack))
+        ticket, email, name, agent = MARIA
+        report(loop, ticket, email, name=name, agent_email=agent)
+        p = problem(loop)
+        loop.sandbox.transition(p.jira_key, "Done", resolution=resolution)
+        [maybe] = given_up(loop.runtime.engine)
+        loop.sandbox.transition(p.jira_key, "To Do")
+        loop.sandbox.transition(p.jira_key, "Done", resolution=resolution)  # within the grace
+        make_messages_due(loop)
+        jobs.deliver_outbound(runtime=loop.runtime)
+        received = len(slack.received)
+
+    assert received == 1  # the news went out once, and not again
+    [row] = given_up(loop.runtime.engine)  # still shown as one that may have arrived
+    assert (row.id, row.outcome, row.target) == (maybe.id, news, ALICE)
+    assert "it may have gone through" in row.last_error
+
+
+def test_a_merge_into_a_shipped_fix_names_only_its_customers_to_an_agent_who_may_have_heard(
+    make_loop,
+):
+    """Slack took Alice's digest of the fix (naming Maria) and hung up. A problem Tom had
+    reported to Alice was then merged into the shipped one: Alice is owed the news for Tom,
+    and was sent the whole digest again, Maria included."""
+    with agents_side("slack", answer=[2]) as slack:  # the fix's digest hangs, the next goes
+        loop = make_loop(notify=notify_at("slack", slack))
+        p = ship(loop, MARIA)
+        assert len(given_up(loop.runtime.engine)) == 1
+        report(
+            loop, "T5", "tom@acme-corp.com", tag="pain-export", name="Tom Reed", agent_email=ALICE
+        )
+        merge(loop, problem(loop, "export").id, p.id)
+        jobs.deliver_outbound(runtime=loop.runtime)
+        texts = [json.loads(r.split(b"\r\n\r\n", 1)[1])["text"] for r in slack.received]
+
+    [digest, merged] = texts
+    assert named(digest) == ["Maria Lopez"]
+    assert named(merged) == ["Tom Reed"], merged

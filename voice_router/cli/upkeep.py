@@ -92,10 +92,12 @@ def reconcile(ctx: click.Context) -> None:
         counter.close()
         engine.dispose()
     shipped = sum(1 for t in result.transitions if t.endswith("->shipped"))
+    nothing = sent.get("nothing_to_send", 0)
     click.echo(
         f"reconcile: {result.issues_seen} issue(s) read, {len(result.transitions)} status "
         f"change(s) ({shipped} shipped), outbound: {sent.get('sent', 0)} sent, "
         f"{sent.get('retry', 0)} retrying, {sent.get('failed', 0)} failed"
+        + (f", {nothing} with nothing left to send" if nothing else "")
     )
 
 

@@ -4,7 +4,10 @@ A transient failure (429, 5xx, 408, a refused connection) goes back to pending w
 for about a day of failures (rate limits aside); a permanent one, or one after the request may
 have gone out (a timeout, a connection closed before the answer: `ambiguous`), is recorded as
 failed and not sent again, so nobody hears twice. `voice-router outbound failed` lists what
-was given up, `voice-router outbound resend` sends it again at an operator's word.
+was given up, `voice-router outbound resend` sends it again at an operator's word. A message
+left with nothing to say when its turn came (its customers forgotten, withdrawn or marked told
+since it was owed) is not sent and not counted as sent: it is recorded `cancelled`, its
+`last_error` saying why, and counted as `nothing_to_send`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ from voice_router.problems.quotes import since_the_ship
 
 log = logging.getLogger(__name__)
 MAX_WAIT_SECONDS = 3600  # the longest backoff, and the longest Retry-After honoured
+NOTHING = "nothing to send"  # starts the last_error of a message that had nobody left to name
+
+
+class NothingToSend(Exception):
+    """The message has nobody left to name: nothing goes out (why: `str(exc)`)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,8 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
         return "skipped"
     try:
         result_id = _send(settings, message)
+    except NothingToSend as nothing:
+        return _nothing(engine, message.row, str(nothing))
     except Exception as exc:
         return _failed(engine, message.row, exc)
     with session_scope(engine) as session:
@@ -122,6 +132,19 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
     log.info("outbound.sent", extra={"outbound_id": outbound_id, "channel": message.row.channel})
     metrics.notification(message.row.channel, "sent")
     return "sent"
+
+
+def _nothing(engine: Engine, row: Outbound, why: str) -> str:
+    """Nothing went out: the row is cancelled as forget cancels a note (a later ship owes it
+    anew), not recorded sent, so nothing counts it as read: not the metrics, not `forget`'s
+    count of messages that left, not a warning to the agent that the fix came back."""
+    update_row(engine, Outbound, row.id, status="cancelled", last_error=f"{NOTHING}: {why}")
+    log.info(
+        "outbound.nothing_to_send",
+        extra={"outbound_id": row.id, "channel": row.channel, "outcome": row.outcome},
+    )
+    metrics.notification(row.channel, "nothing_to_send")
+    return "nothing_to_send"
 
 
 def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
@@ -203,8 +226,7 @@ def _writeback(settings: Settings, message: Message) -> str | None:
             message.row.outcome,
         )
         if text is None:  # its customer was forgotten, or withdrew the report, since planned
-            log.info("outbound.writeback.nobody", extra={"outbound_id": message.row.id})
-            return None
+            raise NothingToSend("no customer of this ticket is on the notify list any more")
         result = client.post_internal_note(ticket_id, text)
     if result.ticket_id is not None:
         log.info(
@@ -223,7 +245,10 @@ def _digest(settings: Settings, message: Message) -> str | None:
     agent = message.row.target
     mine = message.digest_recipients()
     if not mine:
-        return None
+        raise NothingToSend(
+            "none of the agent's customers is left to name (forgotten, report withdrawn, "
+            "or told already)"
+        )
     lines = [line for r in mine for line in _lines(r, agent)]
     problem = message.problem
     digest = render_digest(

@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
-from voice_router.closing.notify import maybe_sent
+from voice_router.closing.notify import MAYBE_SENT, maybe_sent
 from voice_router.models import CustomerNotice, Outbound, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.problems import impact
@@ -73,7 +73,8 @@ def take_back_reopen(session: Session, root_id: int) -> bool:
     unrelease) went out (a mis-click, or second thoughts within the grace period): it is
     not sent. Each row that had carried the
     shipped news carries it again, sent (whom the heads-up was about count as told of the
-    fix: they were); one made for the heads-up alone goes. True when there was one."""
+    fix: they were), or given up as one that may have arrived; one made for the heads-up
+    alone goes. True when there was one."""
     taken = False
     for row in session.exec(
         select(Outbound).where(
@@ -83,7 +84,12 @@ def take_back_reopen(session: Session, root_id: int) -> bool:
         )
     ):
         taken = True
-        if row.sent_at is not None:
+        if row.sent_at is not None and MAYBE_SENT in (row.last_error or ""):
+            # Given up after it went out: as it was (never sent again by itself, listed by
+            # `outbound failed`); dropped, the Done owed it anew and it went twice (audit).
+            row.outcome, row.status, row.sent_at = "shipped", "failed", None
+            session.add(row)
+        elif row.sent_at is not None:
             row.outcome, row.status = "shipped", "sent"
             session.add(row)
         else:
@@ -172,14 +178,16 @@ def _digests(
     return list(rows), told.named_by(session, [row.id for row in rows])
 
 
-def _named_before_records(session: Session, row: Outbound) -> set[int]:
+def _named_before_records(
+    session: Session, row: Outbound, leave_out: Sequence[int] = ()
+) -> set[int]:
     """Whom a sent digest that recorded nobody named (sent before whom a digest names was
     recorded, migration 0022; or naming nobody new): the agent's customers who reported the
-    problem by the time it shipped."""
+    problem by the time it shipped (not through the problems `leave_out`)."""
     problem = session.get(Problem, row.problem_id)
     if problem is None or problem.shipped_at is None:
         return set()
-    group = impact.merge_group(session, row.problem_id)
+    group = [p for p in impact.merge_group(session, row.problem_id) if p not in leave_out]
     return set(
         session.exec(
             select(PainPoint.customer_id).where(
@@ -189,6 +197,26 @@ def _named_before_records(session: Session, row: Outbound) -> set[int]:
             )
         ).all()
     )
+
+
+def count_maybe_told(
+    session: Session, root_id: int, agents: set[str], merged: Sequence[int]
+) -> None:
+    """A merge into this shipped problem owes its agents the news for the customers it
+    brought (`merged`: the merged problems). An agent whose digest of the fix may have
+    arrived (given up after it went out, which records nobody) counts as told of whom it
+    was to name, so the digest owed now names only the customers the merge brought: it
+    named them all again (fault audit)."""
+    for row in session.exec(
+        select(Outbound).where(
+            Outbound.problem_id == root_id,
+            col(Outbound.channel).in_(told.DIGESTS),
+            Outbound.outcome == "shipped",
+            col(Outbound.target).in_(sorted(agents)),
+        )
+    ):
+        if maybe_sent(row):
+            told.record_named(session, row.id, _named_before_records(session, row, merged))
 
 
 def _marked_told(session: Session, group: list[int]) -> set[tuple[int, str]]:
@@ -237,8 +265,8 @@ def _owe(
     """The root's warning (`outcome`, sent from `due` on) to each agent, about the customers
     in `whom` not `warned` yet. A new one (`warned` None) owes each agent theirs, whoever it
     is about: the news the agent heard last is then that the fix came back (or was
-    reopened, or not released). A heads-up's row keeps the time the shipped news was sent,
-    for take_back_reopen."""
+    reopened, or not released). A heads-up's row keeps the time the shipped news was sent
+    (or went out and may have arrived, with the error that says so), for take_back_reopen."""
     owed = False
     for (channel, target), customers in sorted(whom.items()):
         fresh = customers - (warned or {}).get((channel, target), set())
@@ -262,12 +290,18 @@ def _owe(
             session.add(row)
             session.flush()
         elif row.outcome != outcome or row.status != "pending":
-            sent = row.sent_at
+            sent, maybe = row.sent_at, maybe_sent(row)
+            went, error = row.next_attempt_at, row.last_error  # when it was last tried, why
             told.rearm(session, row, outcome, due)
             if sent is not None:  # a warning sent already: this one is about the others
                 told.let_go(session, [row.id])
             if outcome in told.HEADS_UPS and sent is not None:
                 row.sent_at = sent
+            elif outcome in told.HEADS_UPS and maybe:
+                # The shipped news may have arrived: kept for take_back_reopen, with when it
+                # went out and the error that says so (should a failed try of the heads-up
+                # replace that error, it is taken back as sent: still never sent again).
+                row.sent_at, row.last_error = went, error
         told.record_named(session, row.id, fresh)
         owed = True
     return owed

@@ -187,10 +187,15 @@ def owe_after_merge(engine: Engine, settings: Settings, merged_id: int) -> bool:
 
 def _owe_merged(session: Session, settings: Settings, survivor: Problem, merged_id: int) -> None:
     group = impact.merge_group(session, merged_id)
-    agents = session.exec(
-        select(PainPoint.agent_email).where(*impact.active_in(group)).distinct()
-    ).all()
-    _queue_outbound(session, settings, survivor, "shipped", {a for a in agents if a})
+    agents = {
+        a
+        for a in session.exec(
+            select(PainPoint.agent_email).where(*impact.active_in(group)).distinct()
+        ).all()
+        if a
+    }
+    regression.count_maybe_told(session, survivor.id, agents, group)
+    _queue_outbound(session, settings, survivor, "shipped", agents)
 
 
 def _queue_outbound(
@@ -200,7 +205,7 @@ def _queue_outbound(
     outcome: str,
     again_for: set[str] | frozenset[str] = frozenset(),
 ) -> None:
-    from voice_router.closing.notify import plan_outbound
+    from voice_router.closing.notify import maybe_sent, plan_outbound
 
     noted = notes_back.noted(session, impact.merge_group(session, problem.id))
     for channel, target in plan_outbound(session, settings, problem, outcome):
@@ -217,6 +222,10 @@ def _queue_outbound(
             session.add(
                 Outbound(problem_id=problem.id, channel=channel, target=target, outcome=outcome)
             )
+        elif maybe_sent(existing) and existing.outcome == outcome and target not in again_for:
+            # The same news may have reached them (given up after it went out): never sent
+            # again by itself, as a sent one is not (a reopen taken back, a won't-fix again).
+            continue
         elif existing.status in ("cancelled", "failed") and existing.sent_at is None:
             told.rearm(session, existing, outcome)
         elif existing.sent_at is not None and existing.outcome != outcome:

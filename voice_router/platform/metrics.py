@@ -71,7 +71,7 @@ UNKNOWN_SOURCE = "unknown"  # one label value for every unconfigured name: no la
 PROCESS_OUTCOMES = ("processed", "retry", "failed")
 JIRA_RESULTS = ("ok", "rate_limited", "unavailable", "unauthorized", "bad_request", "not_found")
 CHANNELS = ("writeback", "slack", "email")
-NOTIFY_OUTCOMES = ("sent", "retry", "failed")
+NOTIFY_OUTCOMES = ("sent", "retry", "failed", "nothing_to_send")
 JOBS = ("drain_inbox", "sync_jira", "deliver_outbound", "reconcile", "weekly_digest")
 
 DELIVERIES = Counter(

@@ -9,7 +9,7 @@ from typing import Any
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
-from voice_router.closing import notify
+from voice_router.closing import asked, notify, told
 from voice_router.platform.db import reading
 from voice_router.platform.errors import BadRequest, Conflict
 from voice_router.problems import listing, merging
@@ -35,6 +35,9 @@ def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnVal
         detail = listing.problem_detail(session, problem_id)
         accounts, without_account = accounts_for(session, problem_id)
         notify_list = notify.notify_list(session, problem_id)
+        wont_fix = None
+        if notify_list["status"] == "wont_fix":  # no list to work through: who was asked
+            wont_fix = asked.wont_fix_list(session, problem_id)
         trend = sparkline(daily_new_tickets(session, [problem_id])[problem_id])
         merged_here = merged_into_this(session, problem_id)
         survivor = None
@@ -50,6 +53,8 @@ def _page(problem_id: int, status: int = 200, **forms: Any) -> ResponseReturnVal
         accounts=accounts,
         without_account=without_account,
         notify=notify_list,
+        wont_fix=wont_fix,
+        digests_configured=bool(told.channels(runtime().settings)),
         trend=trend,
         merged_here=merged_here,
         survivor=survivor,
