@@ -16,6 +16,7 @@ from tests.shipping.test_regression_warnings import (
     CAROL,
     MARIA,
     after_the_ship,
+    back,
     mark_told,
     ship,
     slack_loop,
@@ -84,6 +85,25 @@ def test_a_shipped_fix_says_how_many_are_left_to_tell_and_when_everyone_was(make
     text = said(loop, p.id)
     assert "The fix shipped, and all 2 customers on the list have been told." in text, text
     assert "tell these customers" not in text and "still to tell" not in text
+
+
+def test_a_fix_that_came_back_asks_nobody_to_tell_customers_it_is_fixed(make_loop, httpserver):
+    """Left by fix-pages: once a report after the ship brought the problem back (`regressed`),
+    the page still said "Tell these customers" and "The fix shipped: tell these customers,
+    then mark them as told."."""
+    loop = slack_loop(make_loop, httpserver)
+    p = ship(loop, MARIA, DEV)
+    mark_told(loop, p.id, "maria@acme-corp.com")
+    back(loop, "T3", "erin@initech.com", "Erin Gold", ALICE, subject="Broken again")
+    sign_in(loop.client, loop.runtime, "agent", name="Ann Agent")
+
+    text = said(loop, p.id)
+
+    assert "The fix came back The fix shipped, then it was reported again: tell nobody" in text
+    assert "it is fixed until the next fix ships (each draft below says it came back)." in text
+    assert "We shipped a fix, but it has come back" in text, text  # Maria's draft
+    assert "1 customer on the list was told it was fixed." in text, text
+    assert "Tell these customers" not in text and "tell these customers" not in text
 
 
 def test_a_wont_fix_shows_whom_the_agents_were_asked_to_tell(make_loop, httpserver):
