@@ -45,6 +45,7 @@ master starts and restarts as it does web workers.
 from __future__ import annotations
 
 import os
+import secrets as _secrets
 from typing import TYPE_CHECKING
 
 from gunicorn.glogging import Logger as _GunicornLogger
@@ -156,5 +157,12 @@ def dirty_worker_exit(arbiter: object, worker: Worker) -> None:
 
 
 dirty_apps = ["workers.runner_process:JobRunnerApp"]
+# gunicorn keeps its dirty arbiter's pid in /tmp/gunicorn-dirty-<proc_name>.pid and, starting,
+# stops the process that file names as an orphan of a crashed master. With the default name
+# (the app's) every voice-router gunicorn on a host shares the file: starting a second one
+# killed the first one's job runner (SIGTERM, SIGKILL a second later), and a file left by a
+# killed arbiter named a pid the host may have given to anything since. A name of this
+# master's own; its arbiter stops by itself within a second of the master's death anyway.
+proc_name = f"voice-router-{_secrets.token_hex(6)}"
 dirty_workers = 1
 control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)
