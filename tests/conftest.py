@@ -20,6 +20,7 @@ from integrations.helpscout.oauth import forget_tokens
 from integrations.intercom.writeback import forget_admins
 from jira_sandbox import JiraSandbox
 from tests.jira_openapi import jira_openapi_check  # noqa: F401 - for every Jira test module
+from tests.session_end import pytest_sessionfinish  # noqa: F401 - this conftest's hook
 from tests.support import (
     JIRA_EMAIL,
     JIRA_TOKEN,

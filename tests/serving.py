@@ -5,6 +5,7 @@ Redis) — real processes on loopback ports, with a config file like an operator
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -205,6 +206,55 @@ class Process:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def ends_with_this_process() -> Callable[[], None]:
+    """A `preexec_fn` for Popen: the child gets SIGTERM when the thread that starts it (the
+    test's) ends, however it ends — a run cut short by `timeout`, SIGKILL, a crash — and not
+    only at a teardown that may never come: a server nobody stops serves on, orphaned, for
+    good. Linux's PR_SET_PDEATHSIG, looked up before the fork (the child only calls it)."""
+    parent, signum = os.getpid(), int(signal.SIGTERM)
+
+    def preexec() -> None:
+        _prctl(_PR_SET_PDEATHSIG, signum)
+        if os.getppid() != parent:  # gone before it was set: no signal will come
+            os._exit(1)
+
+    return preexec
+
+
+def start_group(command: list[str], env: dict[str, str], out: IO[bytes]) -> subprocess.Popen[bytes]:
+    """A server's process for a test, its output to `out`: in a session of its own, so that
+    `stop_group` stops it with all it starts, and ending with the test's process."""
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=ends_with_this_process(),
+    )
+
+
+def stop_group(process: subprocess.Popen[Any], seconds: float = 30) -> None:
+    """Stop a process started with `start_new_session`, and everything it started: SIGTERM,
+    then, once it has exited or `seconds` have passed, SIGKILL to whatever of its process
+    group is left (a child it did not stop, or all of it). Its group is signalled before
+    the process is reaped, while its id cannot name anyone else's group."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + seconds
+        waiting = os.WEXITED | os.WNOHANG | os.WNOWAIT
+        while os.waitid(os.P_PID, process.pid, waiting) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
 
 
 def terminate(process: subprocess.Popen[Any]) -> None:

@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import Session, select
 
 from integrations import registry
-from tests.serving import free_port, terminate, wait_until_healthy
+from tests.serving import free_port, start_group, stop_group, wait_until_healthy
 from tests.shipping.conftest import make_loop  # noqa: F401 - a fixture used below
 from tests.support import (
     SECRETS,
@@ -222,13 +222,7 @@ class Server:
             serve = ["serve", "--port", str(self.port), "--workers", "2"]
             command = [sys.executable, "-m", "voice_router", *serve]
         with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            self.process = start_group(command, env, out)
         try:
             self.wait_until_up()
         except BaseException:
@@ -252,7 +246,7 @@ class Server:
         }
 
     def stop(self) -> None:
-        terminate(self.process)
+        stop_group(self.process)
 
 
 def _gunicorn_major() -> int:

@@ -10,17 +10,23 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote_plus
 
 import pytest
+import sqlalchemy as sa
 
 from jira_sandbox import JiraSandbox
 from tests.serving import ROOT, Process, serve, wait_until, worker, write_config
 from tests.shipping.test_reconcile_command import file_issues
 from tests.support import JIRA_EMAIL, JIRA_TOKEN
 from tests.test_worker_reconcile import SEARCH, passes
+from voice_router.models import Lease
+from voice_router.platform.clock import to_utc, utcnow
+from voice_router.platform.db import make_engine
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
 
@@ -144,3 +150,36 @@ def test_no_periodic_pass_starts_while_a_pass_by_hand_runs(running, sandbox, tmp
 
     assert by_hand.finish().startswith("reconcile: 0 issue(s) read")
     wait_until(lambda: passes(sandbox) >= before + 2, 60, "the periodic passes after it")
+
+
+def test_a_pass_by_hand_does_not_wait_out_an_interval_left_by_an_older_release(
+    database_url, sandbox, tmp_path
+):
+    """Releases before the pass by hand took the lease let it go until `reconcile_seconds`
+    after a pass began under that pass's name, as a running pass holds it: after an upgrade
+    the first pass by hand waited up to `reconcile_seconds` (here 250 s) for nobody. A
+    running pass never holds it more than a minute ahead."""
+    jira = {"url": sandbox.url, "email": JIRA_EMAIL, "api_token": JIRA_TOKEN}
+    config = write_config(tmp_path / "vr.toml", database_url, reconcile_seconds=300, jira=jira)
+    engine = make_engine(database_url)
+    began = utcnow() - timedelta(seconds=50)  # the older release's last periodic pass
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(Lease).values(
+                name="reconcile", holder=uuid.uuid4().hex, expires_at=began + timedelta(minutes=5)
+            )
+        )
+    by_hand = ByHand(config, tmp_path)
+    try:
+        assert by_hand.process.wait(30) == 0, by_hand.stderr()
+    finally:
+        if by_hand.process.poll() is None:
+            by_hand.process.kill()
+            by_hand.process.wait(10)
+    assert WAITING not in by_hand.stderr()
+    assert by_hand.out.read_text().startswith("reconcile: 0 issue(s) read")
+    with engine.connect() as connection:
+        holder, expires = connection.execute(sa.select(Lease.holder, Lease.expires_at)).one()
+    engine.dispose()
+    assert holder == ""  # let go until the next periodic pass, 300 s after this one began
+    assert to_utc(expires) > utcnow() + timedelta(seconds=250)

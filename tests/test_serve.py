@@ -382,40 +382,6 @@ def test_without_redis_one_job_runner_runs_beside_the_web_processes_and_is_resta
         deployment.engine.dispose()
 
 
-def test_a_second_gunicorn_deployment_on_the_machine_leaves_the_first_ones_job_runner_alone(
-    tmp_path, sqlite_template
-):
-    """gunicorn kills at start a dirty arbiter it takes for an orphan of its own, found by a pid
-    file in the temporary directory named after the process name: every deployment with
-    deploy/gunicorn.conf.py had the same, so starting a second one (staging beside production)
-    killed the first one's job runner."""
-    first = Deployment("gunicorn", tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", "")
-    second = Deployment("gunicorn", tmp_path / "b", f"sqlite:///{tmp_path / 'b.db'}", "")
-
-    def start(deployment: Deployment) -> Process:
-        deployment.tmp_path.mkdir()
-        config = deployment.configure()
-        deployment.web = gunicorn(config, deployment.tmp_path / "gunicorn.log").start()
-        deployment.processes = [deployment.web]
-        return deployment.web
-
-    try:
-        web = start(first)
-        holder, pid = first_runner(first, web)
-        first_runner(second, start(second))
-
-        body = generic_delivery("T2", "bob@globex.com", ["pain-import"])
-        assert post_delivery(web.base, "generic", body).status_code == 202
-        wait_until(lambda: "import" in first.problems(), 30, "the first runner to go on")
-        assert first.scalar("SELECT holder FROM lease WHERE name = 'job-runner'") == holder
-        assert os.path.exists(f"/proc/{pid}")
-        assert web.output().count('"runner.leading"') == 1, web.output()
-    finally:
-        for deployment in (first, second):
-            deployment.stop()
-            deployment.engine.dispose()
-
-
 def test_gunicorn_without_its_settings_file_runs_the_job_runner_in_a_web_process(
     tmp_path, sqlite_template
 ):

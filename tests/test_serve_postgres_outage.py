@@ -9,6 +9,7 @@ same port; the Jira sandbox and Slack over HTTP."""
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from tests.serving import Process, post_delivery, serve, wait_until, write_confi
 from tests.support import JIRA_EMAIL, JIRA_TOKEN, generic_delivery, inline_runtime
 from tests.test_readiness import postgres  # noqa: F401 - a cluster of the module's own
 from tests.test_worker import processed
-from voice_router.models import Problem
+from voice_router.models import Delivery, Problem
 from voice_router.platform.db import make_engine
 from voice_router.platform.settings import parse_settings
 from workers import jobs
@@ -153,3 +154,48 @@ def test_a_job_that_needs_no_database_does_not_say_it_is_back(
 
     said = [r.getMessage() for r in every_log_record if r.name == "workers.outage"]
     assert said == ["database.unreachable", "database.back"]
+
+
+def lease_expiry(engine) -> Any:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(
+            "SELECT expires_at FROM lease WHERE name = 'job-runner'"
+        ).scalar_one_or_none()
+
+
+def test_serve_stopped_while_postgres_is_away_exits_0_with_one_line(
+    postgres,  # noqa: F811 - the fixture imported above
+    tmp_path,
+):
+    """A stop that came before the runner's next lease renewal (every 2 s) found out that
+    the database was gone by releasing the lease: a traceback at exit, twice. The stop comes
+    just after a renewal here, with deliveries stored and not all processed yet: serve exits
+    0, says once that the lease was left to run out, and every delivery is still there."""
+    running = serve(write_config(tmp_path / "vr.toml", postgres.url), tmp_path / "serve.log")
+    running.start()
+    engine = make_engine(postgres.url)
+    try:
+        wait_until(lambda: events(running, "runner.leading"), 60, "the runner to lead")
+        for body in deliveries(0, 5):
+            assert post_delivery(running.base, "generic", body).status_code == 202
+        renewed_from = lease_expiry(engine)
+        wait_until(lambda: lease_expiry(engine) != renewed_from, 10, "a lease renewal")
+        engine.dispose()
+        postgres.stop()
+        assert running.process is not None
+        running.process.send_signal(signal.SIGTERM)
+        code = running.process.wait(60)
+    finally:
+        running.stop()
+    postgres.start()
+
+    output = running.output()
+    assert code == 0, output[-5000:]
+    assert "Traceback" not in output, output[-5000:]
+    [left] = events(running, "runner.lease_left")
+    assert left["reason"] == "database unreachable"
+    assert events(running, "runner.stopped"), output[-5000:]
+    with Session(engine) as session:
+        statuses = session.exec(select(Delivery.status)).all()
+    engine.dispose()
+    assert len(statuses) == 5 and set(statuses) <= {"pending", "processed"}, statuses

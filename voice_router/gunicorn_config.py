@@ -39,15 +39,13 @@ master starts and restarts as it does web workers.
   process, so a request never shares an interpreter lock with a batch being applied. With
   `redis_url` set (jobs run in `voice-router worker`) or when the app served is not
   voice-router's, `on_starting` starts no dirty worker.
-- The process name (`proc_name`) ends with the addresses gunicorn listens on: gunicorn
-  kills at start a dirty arbiter it finds by a pid file named after it, and two deployments
-  of one machine must not take each other's for an orphan.
 - Command-line flags (`-b`, `-w`) and GUNICORN_CMD_ARGS override what is set here.
 """
 
 from __future__ import annotations
 
 import os
+import secrets as _secrets
 from typing import TYPE_CHECKING
 
 from gunicorn.glogging import Logger as _GunicornLogger
@@ -105,16 +103,7 @@ def on_starting(server: Arbiter) -> None:
     whether this deployment's job runner runs here, and give the web processes one secret
     key when none is configured."""
     _processes.remove_dead_metric_files()
-    _name_by_address(server)
     _prepare_processes(server)
-
-
-def _name_by_address(server: Arbiter) -> None:
-    """gunicorn finds an orphaned dirty arbiter (the job runner's parent) by a pid file in the
-    temporary directory named after `proc_name`, and kills it at start: a second deployment of
-    the same user on one machine killed the first one's job runner. The addresses a master
-    listens on are its own, and stay the same across its restarts."""
-    server.proc_name = f"{server.proc_name} {' '.join(server.cfg.bind)}"
 
 
 def _serves_voice_router(server: Arbiter) -> bool:
@@ -168,5 +157,12 @@ def dirty_worker_exit(arbiter: object, worker: Worker) -> None:
 
 
 dirty_apps = ["workers.runner_process:JobRunnerApp"]
+# gunicorn keeps its dirty arbiter's pid in /tmp/gunicorn-dirty-<proc_name>.pid and, starting,
+# stops the process that file names as an orphan of a crashed master. With the default name
+# (the app's) every voice-router gunicorn on a host shares the file: starting a second one
+# killed the first one's job runner (SIGTERM, SIGKILL a second later), and a file left by a
+# killed arbiter named a pid the host may have given to anything since. A name of this
+# master's own; its arbiter stops by itself within a second of the master's death anyway.
+proc_name = f"voice-router-{_secrets.token_hex(6)}"
 dirty_workers = 1
 control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)

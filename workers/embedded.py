@@ -80,13 +80,30 @@ class JobRunner:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the threads and hand the lease over at once. With the database unreachable
+        it cannot be: that is said once, and the lease runs out within LEASE_TTL (a stop that
+        came before the lease's next renewal found out otherwise, with a traceback at exit).
+        Work in hand stays where it is, due for whoever leads next."""
         self.stopping.set()
         self._wake_all()
         for thread in self._threads:
             thread.join(timeout)
-        if self.leading.is_set():
+        if not self.leading.is_set():
+            return
+        self.leading.clear()
+        try:
             schedule.release_lease(self.runtime.engine, LEASE_NAME, self.holder)
-            self.leading.clear()
+        except Exception as exc:
+            if not outage.unreachable(exc):
+                raise
+            log.warning(
+                "runner.lease_left",
+                extra={
+                    "holder": self.holder,
+                    "reason": "database unreachable",
+                    "expires_within_seconds": LEASE_TTL.total_seconds(),
+                },
+            )
 
     def _keep_lease(self) -> None:
         while not self.stopping.is_set():

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 SYNC_DELAY = timedelta(seconds=2)  # a burst of changes folds into one sync
 SYNC_LEASE = timedelta(minutes=2)  # a sync claimed longer ago than this has died
 MAX_SYNC_BACKOFF = timedelta(hours=1)
+# How far another host's clock may be ahead of this one's when reading a lease it renewed.
+CLOCK_SLACK = timedelta(seconds=30)
 
 
 def sync_due(
@@ -182,11 +184,19 @@ def take_lease(
 ) -> bool:
     """Hold `name` for `ttl` from now: True when it was free, expired, or ours already, and
     with `let_go` also when its last holder let it go until a later time (the periodic
-    reconcile's interval, which a pass asked for by hand does not wait out)."""
+    reconcile's interval, which a pass asked for by hand does not wait out).
+
+    Let go: held by nobody (holder ''), or running out later than a holder ever holds it
+    (`ttl` from now, plus CLOCK_SLACK for another host's clock). Releases before holder ''
+    kept the holder's name on the interval: a row left by them mid-interval looked held, and
+    the first pass asked for by hand after an upgrade waited up to `reconcile_seconds` for
+    nobody. Such a row is waited for only in its last `ttl` + CLOCK_SLACK, as a lease whose
+    holder died is."""
     now = utcnow()
     free = col(Lease.expires_at) <= now
     if let_go:
-        free = free | (col(Lease.holder) == "")
+        beyond_any_holder = col(Lease.expires_at) > now + ttl + CLOCK_SLACK
+        free = free | (col(Lease.holder) == "") | beyond_any_holder
     with session_scope(engine) as session:
         insert_ignore(session, Lease, {"name": name, "holder": "", "expires_at": now})
         taken = session.execute(
