@@ -22,7 +22,7 @@ from tests.shipping.test_reconcile_command import file_issues
 from tests.support import JIRA_EMAIL, JIRA_TOKEN
 from tests.test_worker_reconcile import SEARCH, passes
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 WAITING = "a reconcile pass is running in another process; waiting"
 LOOKBACK_MINUTES = 30 * 24 * 60  # a first pass reads the last 30 days
