@@ -31,6 +31,7 @@ def acme_mrr(runtime) -> float:  # type: ignore[no-untyped-def]
         return float(session.exec(select(Account.mrr).where(Account.key == "acme.com")).one())
 
 
+@pytest.mark.slow
 def test_an_old_delivery_processed_after_an_import_leaves_the_imported_mrr(
     tmp_path, settings, runtime, client
 ):

@@ -274,6 +274,7 @@ def test_demo_runs_every_helpdesk_and_ranks_the_problems():
     assert after.count("    - ") == 6  # one line per customer, none twice
 
 
+@pytest.mark.slow
 def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path):
     """As a user runs it: the terminal shows the story, not log lines; they are in a file
     named on the last line (in the temporary folder, which outlives the demo)."""
@@ -301,6 +302,7 @@ def test_demo_prints_the_story_only_and_names_the_file_its_logs_went_to(tmp_path
         assert event in events
 
 
+@pytest.mark.slow
 def test_demo_kept_in_a_folder_runs_again_there_from_a_fresh_database(tmp_path):
     """The second run reused the first one's database with a new, empty Jira sandbox and
     ended in a KeyError traceback for an issue only the first sandbox had."""

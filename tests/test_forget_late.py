@@ -140,6 +140,7 @@ def test_a_delivery_received_while_forget_runs_is_erased_and_one_after_it_is_kep
     assert EMAIL.encode() in dump(runtime.engine)
 
 
+@pytest.mark.slow
 def test_a_delivery_naming_her_by_a_helpdesk_id_alone_received_while_forget_runs_is_erased(
     tmp_path, settings, intake, database_url
 ):

@@ -126,6 +126,7 @@ cli(sys.argv[1:])
 """
 
 
+@pytest.mark.slow
 def test_forget_killed_as_it_rewrites_a_corrupt_file_never_leaves_her_there_behind_erased_tables(
     tmp_path, settings, client, runtime, database_url
 ):

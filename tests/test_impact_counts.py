@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -133,6 +134,7 @@ def _apply(engine, config, n: int, op: tuple, said: Said) -> None:  # type: igno
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(history=st.lists(operation, min_size=1, max_size=9))
 def test_counts_kept_by_difference_equal_a_recount(make_settings, history) -> None:
     config = make_settings()
@@ -299,6 +301,7 @@ LATE_WORD = [
         )
     )
 )
+@pytest.mark.slow
 def test_counts_stay_right_when_customer_rows_are_merged(make_settings, history) -> None:
     """A helpdesk id sent with an address another customer row has makes the two rows one
     (two helpdesks, in one batch or many, with forgets between, in a late delivery too):

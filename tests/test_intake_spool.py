@@ -74,6 +74,7 @@ def timed_post(post: Any) -> tuple[Any, float]:
     return answer, time.monotonic() - started
 
 
+@pytest.mark.slow
 def test_serve_answers_webhooks_while_an_outside_connection_holds_the_lock(
     tmp_path, sqlite_template
 ):

@@ -271,6 +271,7 @@ def post_generic(base: str, ticket: str, secret: str = SECRETS["generic"]) -> in
     ).status_code
 
 
+@pytest.mark.slow
 def test_counts_from_two_web_processes_add_up_exactly(server):
     sent = 0
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -160,6 +160,7 @@ def make_client(database_url: str, redis_url: str = ""):  # type: ignore[no-unty
     return create_app(runtime=inline_runtime(settings)).test_client()
 
 
+@pytest.mark.slow
 def test_postgres_stopping_flips_readiness_to_503_and_back(postgres):
     client = make_client(postgres.url)
     assert readiness(client)[:2] == (200, DATABASE_READY)

@@ -28,7 +28,7 @@ from voice_router.models import Lease
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.db import make_engine
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 WAITING = "a reconcile pass is running in another process; waiting"
 LOOKBACK_MINUTES = 30 * 24 * 60  # a first pass reads the last 30 days

@@ -24,6 +24,8 @@ from voice_router.platform.schema import heads
 from voice_router.platform.settings import parse_settings
 from voice_router.web import create_app
 
+pytestmark = pytest.mark.slow
+
 [HEAD] = heads()  # the revision this code migrates to
 
 

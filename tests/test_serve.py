@@ -39,7 +39,7 @@ from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.settings import load_settings
 from voice_router.platform.tokens import create_token
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 JIRA_SECRET = "jira-hook-secret"
 

@@ -28,7 +28,7 @@ from voice_router.platform.db import make_engine
 from voice_router.platform.settings import parse_settings
 from workers import jobs
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 JIRA_SECRET = "jira-webhook-secret"
 SLACK_PATH = "/hooks/T000/B000"

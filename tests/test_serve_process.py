@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.serving import (
@@ -28,6 +29,8 @@ from tests.serving import (
 )
 from tests.support import generic_delivery
 from voice_router.platform.db import make_engine, upgrade
+
+pytestmark = pytest.mark.slow
 
 
 def children(pid: int) -> set[int]:

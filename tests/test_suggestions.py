@@ -184,6 +184,7 @@ def test_the_problem_itself_is_never_suggested(client, runtime):
         assert pid not in {s.problem_id for s in suggestions(runtime, key)}
 
 
+@pytest.mark.slow
 def test_the_limit_is_respected_best_first(client, runtime):
     tags = ["pain-dashboard-slow", "pain-slow-dashboard", "pain-dashboards-slow"]
     tags += ["pain-dashboard-is-slow", "pain-dashboard-slowness", "pain-slow-dashboards"]

@@ -28,6 +28,8 @@ from tests.support import SECRETS, generic_delivery
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.tokens import create_token
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parents[1]
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

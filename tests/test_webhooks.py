@@ -272,6 +272,7 @@ def test_a_redis_that_hangs_never_holds_a_webhooks_answer(make_settings):
         hole.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_database_that_stops_answering_is_a_503_in_seconds_not_a_hang(make_settings):
     """PostgreSQL takes the connection and answers nothing (a frozen host, a black-holed

@@ -76,6 +76,7 @@ def weekly_settings(make_settings, httpserver, smtp):  # noqa: F811
     )
 
 
+@pytest.mark.slow
 def test_product_hears_the_top_problems_once_a_week_on_slack_and_by_email(
     weekly_settings,
     httpserver,

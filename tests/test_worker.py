@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job
@@ -91,6 +92,7 @@ def test_worker_processes_the_inbox_through_redis(make_settings, redis_url, tmp_
     runtime.engine.dispose()
 
 
+@pytest.mark.slow
 def test_two_burst_workers_started_together_both_drain(postgres_database, redis_url, tmp_path):
     """On PostgreSQL, where workers claim batches side by side (SKIP LOCKED)."""
     _truncate_postgres(postgres_database)

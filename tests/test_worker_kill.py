@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Worker
 from sqlmodel import Session, func, select
@@ -18,6 +19,8 @@ from tests.test_worker import processed, store
 from tests.test_worker_redis_outage import export_counts
 from voice_router.models import PainPoint
 from workers.runtime import build_runtime
+
+pytestmark = pytest.mark.slow
 
 BACKLOG = 1500
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from redis import Redis
@@ -23,6 +24,8 @@ from tests.test_worker import processed, store
 from tests.test_worker_redis_outage import export_counts
 from voice_router.platform.settings import parse_settings
 from workers.queue import QUEUE_NAMES
+
+pytestmark = pytest.mark.slow
 
 
 def in_registry(redis_url: str, registry: type[BaseRegistry]) -> list[str]:

@@ -17,7 +17,7 @@ from jira_sandbox import JiraSandbox
 from tests.serving import Process, wait_until, worker, write_config
 from tests.support import JIRA_EMAIL, JIRA_TOKEN
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 SEARCH = r".*/search/jql"
 

@@ -29,7 +29,7 @@ from tests.test_worker import processed, store
 from voice_router.models import Problem
 from voice_router.platform.settings import parse_settings
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 OUTAGE_SECONDS = 32  # long enough for rq's reconnect backoff to reach 32 s between tries
 BACK_WITHIN_SECONDS = 20  # after Redis answers again, new deliveries are processed within

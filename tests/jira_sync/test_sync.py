@@ -441,6 +441,7 @@ def test_jira_error_text_is_masked_before_an_agent_reads_it(make_settings, sandb
     runtime.engine.dispose()
 
 
+@pytest.mark.slow
 def test_sync_runs_in_a_real_rq_worker(make_settings, sandbox, redis_url, tmp_path):
 
     from tests.support import SECRETS

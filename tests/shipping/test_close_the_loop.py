@@ -425,6 +425,7 @@ def test_a_fixture_about_our_issue_ships_it(make_loop):
     assert problem(loop).status == "in_progress"
 
 
+@pytest.mark.slow
 def test_nobody_is_notified_twice_across_retries_and_worker_restarts(
     make_loop, httpserver, redis_url, tmp_path
 ):

@@ -24,7 +24,7 @@ from tests.support import SECRETS
 from voice_router.models import Outbound
 from voice_router.platform.clock import utcnow
 
-pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
 SLACK_PATH = "/hooks/T000/B000"
 

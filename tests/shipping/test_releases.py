@@ -29,6 +29,7 @@ def fixed_and_done(loop) -> None:  # type: ignore[no-untyped-def]
     assert problem(loop).status == "in_progress"
 
 
+@pytest.mark.slow
 def test_processing_a_release_asks_jira_nothing_and_the_job_ships_the_problem(make_loop):
     loop = make_loop(shipped_when="released")
     fixed_and_done(loop)

@@ -159,6 +159,7 @@ def test_serve_runner_sends_the_heads_up_once_it_is_due(make_loop, httpserver):
     assert reopened(alice) and named(alice) == ["Maria Lopez"]
 
 
+@pytest.mark.slow
 def test_rq_worker_processes_the_reopen_and_sends_the_heads_up_once_it_is_due(
     make_loop, httpserver, redis_url
 ):

@@ -28,6 +28,8 @@ from voice_router.demo import sample_files, serving
 from voice_router.models import Problem
 from voice_router.platform.tokens import create_token
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = os.environ.get("VOICE_ROUTER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless",

@@ -42,6 +42,7 @@ def titles(html: str) -> list[str]:
         ("recent", ["PDF invoice", "SSO login", "CSV export"]),
     ],
 )
+@pytest.mark.slow
 def test_the_list_sorts_like_the_api(agent, sort, expected):
     assert titles(agent.get(f"/?sort={sort}").text) == expected
 

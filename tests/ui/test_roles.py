@@ -90,6 +90,7 @@ ACTIONS = {
 ALLOWED = {(name, role) for name, a in ACTIONS.items() for role in ROLES[ROLES.index(a.needs) :]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", list(ACTIONS))
 def test_each_ui_action_for_each_role(client, runtime, name, role):

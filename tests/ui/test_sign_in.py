@@ -215,6 +215,7 @@ def test_a_session_older_than_its_lifetime_signs_nobody_in(client, runtime):
     assert client.get("/").status_code == 303
 
 
+@pytest.mark.slow
 def test_after_sign_out_the_flash_message_is_shown_on_the_sign_in_page(client, runtime):
     sign_in(client, runtime)
     response = form_post(client, "/", "/logout")
