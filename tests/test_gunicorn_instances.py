@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.serving import Process, gunicorn, wait_until, write_config
 from voice_router.platform.db import make_engine, upgrade
+
+pytestmark = pytest.mark.slow
 
 
 def started(tmp_path: Path, name: str) -> Process:
