@@ -7,18 +7,22 @@ closed ticket's refusal is final); the next ship sends a fresh shipped note."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import Session, select
 
+from tests.integrations.misbehaving import HangsUp
 from tests.shipping.test_close_the_loop import problem
 from tests.shipping.test_digests import make_messages_due
-from tests.shipping.test_merged_after_ship import merge
+from tests.shipping.test_merged_after_ship import merge, zendesk
 from tests.shipping.test_notes_when_it_came_back import (
     CLOSED,
     CUSTOMERS,
     shipped_with_notes,
     two_shipped,
 )
+from tests.support import zendesk_writeback
 from voice_router.closing.outbound import given_up
 from voice_router.models import Outbound
 from voice_router.problems.privacy import forget
@@ -157,3 +161,35 @@ def test_a_merged_problems_ticket_hears_of_the_reopen_and_of_the_next_ship(make_
     jobs.deliver_outbound(runtime=loop.runtime)
     assert [len(desk.notes[t]) for t in ("2002", "2003")] == [3, 3]
     assert desk.notes["2002"][2].startswith("Fixed for Tom Reed at acme-corp.com")
+
+
+def test_a_note_that_may_have_arrived_is_not_resent_and_gets_the_follow_up(make_loop):
+    """Zendesk took Tom's note that the fix shipped and hung up: it may be on the ticket. A
+    reopen taken back within the grace period leaves it as it was (not sent again, still
+    listed as one that may have arrived); a reopen for good sends the follow-up."""
+    with HangsUp(answer=[2]) as desk:
+        loop = make_loop(sources=zendesk_writeback(desk.url))
+        zendesk(loop, "2002", "tom@acme-corp.com", "Tom Reed", "Bob")
+        key = problem(loop).jira_key
+        loop.sandbox.transition(key, "Done", resolution="Done")
+        [maybe] = given_up(loop.runtime.engine)
+        take_back(loop, key, "reopened")
+        ship_again(loop, key, "reopened")  # within the grace period
+        make_messages_due(loop)
+        jobs.deliver_outbound(runtime=loop.runtime)
+        [still] = given_up(loop.runtime.engine)
+        assert (still.id, still.outcome, still.last_error) == (
+            maybe.id,
+            "shipped",
+            maybe.last_error,
+        )
+
+        take_back(loop, key, "reopened")  # for good
+        make_messages_due(loop)
+        jobs.deliver_outbound(runtime=loop.runtime)
+        bodies = [json.loads(r.split(b"\r\n\r\n", 1)[1]) for r in desk.received]
+
+    [shipped, reopened] = [body["ticket"]["comment"]["body"] for body in bodies]
+    assert "The fix shipped" in shipped
+    assert reopened.startswith("Maybe not fixed after all for Tom Reed")
+    assert given_up(loop.runtime.engine) == []
