@@ -54,18 +54,31 @@ class Desk:
         return Response(json.dumps({"audit": {"events": [event]}}), content_type="application/json")
 
 
-def test_each_noted_ticket_hears_once_that_the_fix_came_back(make_loop, httpserver):
-    """Found by fix-lifecycle: Tom's ticket kept "the fix … has shipped in 2.4.0" after Nina
-    reported the problem back, and Bob, opening it to answer Tom, read that it was fixed."""
+def shipped_with_notes(make_loop, httpserver, shipped_when: str = "done"):  # type: ignore[no-untyped-def]
+    """Tom, Ann, Sue and Zoe reported the problem on Zendesk tickets (notes written back);
+    its fix shipped in 2.4.0 (Done; under shipped_when = "released", 2.4.0 released too)
+    and each ticket got the note that it shipped. Returns (loop, desk, the issue's key)."""
     desk = Desk(httpserver)
-    loop = make_loop(sources=zendesk_writeback(httpserver.url_for("").rstrip("/")))
+    loop = make_loop(
+        shipped_when=shipped_when, sources=zendesk_writeback(httpserver.url_for("").rstrip("/"))
+    )
     for ticket, (email, name, subject) in CUSTOMERS.items():
         zendesk(loop, ticket, email, name, "Bob", title=subject)
     key = problem(loop).jira_key
     loop.sandbox.create_version("2.4.0")
     loop.sandbox.edit(key, {"fixVersions": [{"name": "2.4.0"}]})
     loop.sandbox.transition(key, "Done", resolution="Done")
+    if shipped_when == "released":
+        loop.sandbox.release_version("2.4.0")
+    assert problem(loop).status == "shipped"
     assert all(len(notes) == 1 and "The fix shipped" in notes[0] for notes in desk.notes.values())
+    return loop, desk, key
+
+
+def test_each_noted_ticket_hears_once_that_the_fix_came_back(make_loop, httpserver):
+    """Found by fix-lifecycle: Tom's ticket kept "the fix … has shipped in 2.4.0" after Nina
+    reported the problem back, and Bob, opening it to answer Tom, read that it was fixed."""
+    loop, desk, key = shipped_with_notes(make_loop, httpserver)
     forget(loop.runtime.engine, "zoe@umbrella.example", "test:dpo")
 
     back(loop, "T9", "nina@initech.com", "Nina Park", "alice@support.example")
@@ -101,12 +114,9 @@ def test_each_noted_ticket_hears_once_that_the_fix_came_back(make_loop, httpserv
     assert ("zendesk:2002", "shipped", "sent") in rows
 
 
-def test_tickets_of_a_problem_merged_into_one_whose_fix_came_back_hear_it_once(
-    make_loop, httpserver
-):
-    """Tom's ticket was noted when its own problem's fix shipped; that problem was merged
-    into one whose fix had come back: its agent is warned (regression.warn_after_merge),
-    and its ticket now says so too, once."""
+def two_shipped(make_loop, httpserver):  # type: ignore[no-untyped-def]
+    """Tom reported one problem (ticket 2002), Ann another (2003); each one's fix shipped and
+    each ticket was noted. Returns (loop, desk, Tom's problem, Ann's problem)."""
     desk = Desk(httpserver)
     loop = make_loop(sources=zendesk_writeback(httpserver.url_for("").rstrip("/")))
     zendesk(loop, "2002", "tom@acme-corp.com", "Tom Reed", "Carol", tags="pain-sso-loop")
@@ -115,6 +125,17 @@ def test_tickets_of_a_problem_merged_into_one_whose_fix_came_back_hear_it_once(
     zendesk(loop, "2003", "ann@globex.io", "Ann Lee", "Bob")
     survivor = problem(loop)
     loop.sandbox.transition(survivor.jira_key, "Done", resolution="Done")
+    assert [len(desk.notes[t]) for t in ("2002", "2003")] == [1, 1]
+    return loop, desk, duplicate, survivor
+
+
+def test_tickets_of_a_problem_merged_into_one_whose_fix_came_back_hear_it_once(
+    make_loop, httpserver
+):
+    """Tom's ticket was noted when its own problem's fix shipped; that problem was merged
+    into one whose fix had come back: its agent is warned (regression.warn_after_merge),
+    and its ticket now says so too, once."""
+    loop, desk, duplicate, survivor = two_shipped(make_loop, httpserver)
     back(loop, "T9", "nina@initech.com", "Nina Park", "alice@support.example")
     assert [len(desk.notes[t]) for t in ("2002", "2003")] == [1, 2]
 

@@ -1,5 +1,6 @@
 """The write-back note on one helpdesk ticket when its problem's fix ships (and the follow-up
-when the fix comes back, closing/notes_back.py).
+when the fix comes back, its issue is reopened or its version unreleased,
+closing/notes_back.py).
 
 Internal, for whoever opens the ticket: it opens with what changed for the customer who
 reported the problem on this ticket, in their words (the ticket's subject, else the start of
@@ -70,7 +71,33 @@ CAME_BACK = News(
     "The fix that shipped{version}{jira} has come back: it was reported again after it "
     "shipped. The earlier note saying it is fixed no longer holds.",
 )
-NEWS = {"shipped": SHIPPED, "regressed": CAME_BACK}
+# The follow-ups when the fix's Jira issue was reopened, or its version unreleased (a release
+# by mistake), after the grace period: the earlier note no longer holds either.
+ELSEWHERE = "and any word about it goes to them there: nothing to send from this ticket."
+REOPENED = News(
+    'Maybe not fixed after all for {who}: "{words}", as they reported on this ticket.',
+    "Maybe not fixed after all for {who}: the problem they reported on this ticket.",
+    "If they were told it was fixed, you may want to let them know it is being looked at "
+    "again, or keep an eye out should they write.",
+    ELSEWHERE,
+    "The fix that shipped{version}{jira} is being looked at again: its issue was reopened in "
+    "Jira (nobody has reported it back). The earlier note saying it is fixed no longer holds.",
+)
+NOT_RELEASED = News(
+    'Not released yet for {who}: "{words}", as they reported on this ticket.',
+    "Not released yet for {who}: the problem they reported on this ticket.",
+    "If they were told it was fixed, you may want to let them know the fix is not out yet "
+    "after all.",
+    ELSEWHERE,
+    "The fix{version}{jira} has not shipped after all: Jira no longer has it in a released "
+    "version. The earlier note saying it is fixed no longer holds.",
+)
+NEWS = {
+    "shipped": SHIPPED,
+    "regressed": CAME_BACK,
+    "reopened": REOPENED,
+    "unreleased": NOT_RELEASED,
+}
 
 
 def note_text(

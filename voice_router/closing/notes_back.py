@@ -1,5 +1,6 @@
 """The follow-up note on a helpdesk ticket whose note said the fix shipped, when the fix
-comes back (the problem is `regressed`).
+comes back (the problem is `regressed`), when its Jira issue is reopened (`reopened`), or
+when its fix version is unreleased under `shipped_when = "released"` (`unreleased`).
 
 The shipped note ("the fix … has shipped in 2.4.0") stays on the ticket for good; an agent
 who opens the ticket after the fix came back would read that it is fixed. So each ticket
@@ -13,37 +14,51 @@ claimed, retried, refused for good): the ticket's own row when the root problem 
 carrying the new news, else a row of the root's. When the fix ships again, the same rows
 carry that news (closing/shipping.py), so the ticket's last note says what is true.
 
-Its words are the shipped note's with other news (closing/notes.py, `CAME_BACK`).
+A reopen's (an unrelease's) note is owed when the agents' heads-up is, and due when it is,
+after `[notify].reopen_grace_seconds`: taken back within it (Done, released again), it is not
+sent and the ticket's row says the fix shipped again, as it did (regression.take_back_reopen).
+
+Its words are the shipped note's with other news (closing/notes.py, `NEWS`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
-from voice_router.closing import told
+from voice_router.closing import regression, told
 from voice_router.closing.notify import maybe_sent, recipients, writes_notes
 from voice_router.models import Outbound
+from voice_router.platform.clock import utcnow
 from voice_router.platform.settings import Settings
 from voice_router.problems import impact
-
-NEWS = "regressed"
 
 
 def noted(session: Session, group: list[int]) -> set[str]:
     """The tickets (`source:ticket`) whose last note from any problem of the group said the
     fix shipped: a shipped note went out (or was given up after it went out: it may be on
-    the ticket), and no follow-up of its return is owed or sent."""
+    the ticket), and no follow-up (it came back, was reopened, not released) is owed or
+    sent since."""
     rows = session.exec(
         select(Outbound).where(col(Outbound.problem_id).in_(group), Outbound.channel == "writeback")
     ).all()
     went = [row for row in rows if row.sent_at is not None or maybe_sent(row)]
     shipped = {row.target for row in went if row.outcome == "shipped"}
-    return shipped - {row.target for row in rows if row.outcome == NEWS}
+    return shipped - {row.target for row in rows if row.outcome in told.WARNINGS}
 
 
-def owe(session: Session, settings: Settings, root_id: int) -> bool:
-    """The fix of this problem (a merge group's root) came back: each ticket whose note said
-    it shipped, and whose customer is still listed, is owed the follow-up. True when one is."""
+def owe(
+    session: Session,
+    settings: Settings,
+    root_id: int,
+    news: str = "regressed",
+    due: datetime | None = None,
+) -> bool:
+    """The fix of this problem (a merge group's root) came back (or, `news`, its issue was
+    reopened, its version unreleased): each ticket whose note said it shipped, and whose
+    customer is still listed, is owed the follow-up, from `due` on (now when None). True
+    when one is."""
     group = impact.merge_group(session, root_id)
     listed = {
         f"{report.source}:{report.ticket_id}"
@@ -62,9 +77,15 @@ def owe(session: Session, settings: Settings, root_id: int) -> bool:
         ).first()
         if row is None:  # the ticket's note went out for a problem merged into the root
             session.add(
-                Outbound(problem_id=root_id, channel="writeback", target=target, outcome=NEWS)
+                Outbound(
+                    problem_id=root_id,
+                    channel="writeback",
+                    target=target,
+                    outcome=news,
+                    next_attempt_at=due or utcnow(),
+                )
             )
         else:
-            told.rearm(session, row, NEWS)
+            regression.rearm(session, row, news, due or utcnow())
         owed = True
     return owed

@@ -71,7 +71,7 @@ def _warn(
 def take_back_reopen(session: Session, root_id: int) -> bool:
     """The issue is done (its version released) again before the heads-up of its reopen (its
     unrelease) went out (a mis-click, or second thoughts within the grace period): it is
-    not sent. Each row that had carried the
+    not sent, nor the tickets' follow-up notes (notes_back.py). Each row that had carried the
     shipped news carries it again, sent (whom the heads-up was about count as told of the
     fix: they were), or given up as one that may have arrived; one made for the heads-up
     alone goes. True when there was one."""
@@ -265,8 +265,7 @@ def _owe(
     """The root's warning (`outcome`, sent from `due` on) to each agent, about the customers
     in `whom` not `warned` yet. A new one (`warned` None) owes each agent theirs, whoever it
     is about: the news the agent heard last is then that the fix came back (or was
-    reopened, or not released). A heads-up's row keeps the time the shipped news was sent
-    (or went out and may have arrived, with the error that says so), for take_back_reopen."""
+    reopened, or not released)."""
     owed = False
     for (channel, target), customers in sorted(whom.items()):
         fresh = customers - (warned or {}).get((channel, target), set())
@@ -290,18 +289,26 @@ def _owe(
             session.add(row)
             session.flush()
         elif row.outcome != outcome or row.status != "pending":
-            sent, maybe = row.sent_at, maybe_sent(row)
-            went, error = row.next_attempt_at, row.last_error  # when it was last tried, why
-            told.rearm(session, row, outcome, due)
+            sent = row.sent_at
+            rearm(session, row, outcome, due)
             if sent is not None:  # a warning sent already: this one is about the others
                 told.let_go(session, [row.id])
-            if outcome in told.HEADS_UPS and sent is not None:
-                row.sent_at = sent
-            elif outcome in told.HEADS_UPS and maybe:
-                # The shipped news may have arrived: kept for take_back_reopen, with when it
-                # went out and the error that says so (should a failed try of the heads-up
-                # replace that error, it is taken back as sent: still never sent again).
-                row.sent_at, row.last_error = went, error
         told.record_named(session, row.id, fresh)
         owed = True
     return owed
+
+
+def rearm(session: Session, row: Outbound, outcome: str, due: datetime) -> None:
+    """The message (a digest or a ticket's note) is owed again with this news from `due` on.
+    A heads-up's row keeps the time the shipped news was sent (or went out and may have
+    arrived, with the error that says so), for take_back_reopen."""
+    sent, maybe = row.sent_at, maybe_sent(row)
+    went, error = row.next_attempt_at, row.last_error  # when it was last tried, why
+    told.rearm(session, row, outcome, due)
+    if outcome in told.HEADS_UPS and sent is not None:
+        row.sent_at = sent
+    elif outcome in told.HEADS_UPS and maybe:
+        # The shipped news may have arrived: kept for take_back_reopen, with when it went
+        # out and the error that says so (should a failed try of the heads-up replace that
+        # error, it is taken back as sent: still never sent again).
+        row.sent_at, row.last_error = went, error

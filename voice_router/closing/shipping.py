@@ -157,6 +157,9 @@ def apply_state(
             news = "reopened" if category(state) != "done" else "unreleased"
             grace = timedelta(seconds=settings.notify.reopen_grace_seconds)
             channels = told.channels(settings)
+            # The tickets first, as for a regression: warn_of_reopen cancels the shipped news
+            # not sent, a note given up that may have arrived among it.
+            notes_back.owe(session, settings, problem.id, news, now + grace)
             regression.warn_of_reopen(session, problem.id, channels, now + grace, news)
     log.info(
         "problem.status_changed",
