@@ -77,17 +77,26 @@ class Mentions:
         plain = "%" not in text and "\\" not in text  # then its only other spelling is `+`
         if plain and needles is not None and not _holds(text.lower(), needles):
             return False  # read as a space, which makes no piece it lacks
-        variants = [text, unquote(text), unquote_plus(text)]
-        if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
-            variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
-            with suppress(ValueError, RecursionError):
-                document = json.loads(text)
-                decoded = json.dumps(document, ensure_ascii=False)
-                # Its strings as they read (a name across an escaped line break), kept apart
-                # by a character that neither pattern reads as a word or white space.
-                strings = "\0".join(_strings(document))
-                variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded), strings]
-        return any(self.found(v, pattern) for v in dict.fromkeys(variants))
+        return any(self.found(v, pattern) for v in spellings(text))
+
+
+def spellings(text: str) -> list[str]:
+    """Raw webhook text as it reads in each way it may be spelled: as it is, URL-decoded,
+    and, with a backslash in it, markup-unescaped, JSON-decoded and both."""
+    variants = [text, unquote(text), unquote_plus(text)]
+    if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
+        variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
+        with suppress(ValueError, RecursionError):
+            document = json.loads(text)
+            decoded = json.dumps(document, ensure_ascii=False)
+            # Its strings as they read (a name across an escaped line break), kept apart
+            # by a character that neither pattern reads as a word or white space.
+            strings = "\0".join(_strings(document))
+            variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded), strings]
+            # Jira's wiki markup inside a JSON string (`a\\@b.com` in the raw text) reads
+            # as markup only once the JSON escape is undone.
+            variants.append(_MARKUP_ESCAPE.sub(r"\1", strings))
+    return list(dict.fromkeys(variants))
 
 
 def _strings(document: object) -> Iterator[str]:
