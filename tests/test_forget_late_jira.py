@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from integrations.jira import webhook
 from tests.support import generic_delivery, post_signed
 from tests.test_forget import dump
-from tests.test_forget_late import EMAIL, forget_process
+from tests.test_forget_late import EMAIL, forget_held, forget_process
 from voice_router.intake import processing
 
 JIRA_SECRET = "jira-webhook-secret"
 NAME = "Maria Lopez"
 MARKUP = EMAIL.replace("@", "\\@").replace("-", "\\-")  # as Jira's wiki markup escapes it
+FORMER = "m.lopez@acme-corp.com"  # an address of hers forget followed, not the one given
 
 
 @pytest.fixture
@@ -93,3 +94,40 @@ def test_her_address_in_jira_markup_is_cut_from_a_jira_delivery_stored_before_fo
     assert document["issue"]["fields"]["description"] == "* [forgotten] - export fails"
     assert document["comment"]["body"] == "Export fails for her again"
     assert b"maria.lopez" not in dump(runtime.engine)
+
+
+def test_a_jira_delivery_received_while_forget_runs_loses_her_addresses(
+    tmp_path, intake, database_url
+):
+    """Before, a Jira delivery received while forget ran kept her address (in the issue
+    description and in a staff comment, also one she no longer used) for good: processing
+    stubbed helpdesk deliveries only, and forget had read the table before it arrived."""
+    client, runtime = intake
+    # She wrote from her former address first, then from the one forget is given: the same
+    # generic customer id, so forget follows her to the former one.
+    first = generic_delivery("M-0", FORMER, ["pain-export"], name=NAME, customer_id="c-7")
+    second = generic_delivery("M-1", EMAIL, ["pain-export"], name=NAME, customer_id="c-7")
+    for body in (first, second):
+        assert post_signed(client, "generic", body).status_code == 202
+    post_jira(client, comment("1", f"Called {NAME} at {EMAIL}", "Export fails"))
+    processing.drain(runtime.engine, runtime.settings)
+    with forget_held(tmp_path, database_url, runtime.engine, EMAIL):
+        post_jira(client, comment("2", f"Wrote to {EMAIL.upper()} and mailto:{FORMER}."))
+        # A comment about somebody else, received meanwhile, is left as it is.
+        post_jira(client, comment("3", "Called ben@acme-corp.com", "Export fails"))
+    processing.drain(runtime.engine, runtime.settings)
+
+    (before, during, other) = jira_rows(runtime.engine)
+    # Read by forget: her address and name cut (forget knew her name).
+    assert before[0] == "processed"
+    assert before[1]["comment"]["body"] == "Called [forgotten] at [forgotten]"
+    # Received while it ran: her addresses cut as it reached processing, and processed.
+    assert during[0] == "processed"
+    assert during[1]["comment"]["body"] == "Wrote to [forgotten] and mailto:[forgotten]."
+    assert during[1]["issue"]["fields"]["description"] == "* [forgotten] - export fails"
+    assert other == (
+        "processed",
+        json.loads(comment("3", "Called ben@acme-corp.com", "Export fails")),
+    )
+    everything = dump(runtime.engine)
+    assert b"lopez@" not in everything and b"lopez\\\\@" not in everything
