@@ -134,8 +134,10 @@ def cut_from_jira(session: Session, deliveries: Sequence[Any]) -> set[int]:
     return stubbed
 
 
-# An address as a helpdesk or a person writes it, generously: the hashes decide.
-_CANDIDATE = re.compile(r"[^\s\x00@\"'<>()\[\],;:\\]+@[^\s\x00@\"'<>()\[\],;:\\]+")
+# An address as a helpdesk or a person writes it, generously (`o'brien@x.com`): the hashes
+# decide. At most 64 characters before the `@` and 255 after it are read (RFC 5321's limits),
+# so a long run of text without a space costs no more than a real address.
+_CANDIDATE = re.compile(r"[^\s\x00@\"<>()\[\],;:\\]{1,64}@[^\s\x00@\"<>()\[\],;:\\]{1,255}")
 _BOUNDARY = re.compile(r"[^0-9A-Za-z]")
 
 
