@@ -8,7 +8,7 @@ Jira's wiki-markup escapes (`\\@`, `\\-`); both the search and the cut see throu
 `forget` looks through every stored delivery and text column, so a search first asks for the
 pieces of the person's address (or of a name) that no case rule can spell otherwise, as plain
 substrings of the lowered text (`needles`, `found`), and runs a pattern only where they all
-are. The database asks the same of every other table (voice_router.problems.privacy).
+are. The database asks the same of every other table (voice_router.problems.forget_sweep).
 """
 
 from __future__ import annotations
