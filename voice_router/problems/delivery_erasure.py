@@ -140,7 +140,7 @@ def _scan(
         if theirs or (has_mail and not named):
             found.stubs.add(row.id)
         elif has_mail:
-            found.cuts[row.id] = _cut(row, mail.email, mail)
+            found.cuts[row.id] = cut_row(row, mail.email, mail)
             found.read[row.id] = (row.body, row.headers)
     mentions = Mentions(email, found.names)
     for row in rows(False):
@@ -148,7 +148,7 @@ def _scan(
             continue
         if row.kind == "jira":
             if mentions.in_raw(row.body) or mentions.in_raw(row.headers):
-                found.cuts[row.id] = _cut(row, mentions.any, mentions)
+                found.cuts[row.id] = cut_row(row, mentions.any, mentions)
                 found.read[row.id] = (row.body, row.headers)
         elif mentions.name is not None:
             body = (found.cuts.get(row.id) or {}).get("body", row.body)
@@ -266,7 +266,7 @@ def people(kind: str, headers: str, body: bytes) -> list[Person]:
         return []
 
 
-def _cut(row: Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:
+def cut_row(row: Stored, pattern: re.Pattern[str], mentions: Mentions) -> dict[str, Any] | None:
     """The changed columns of a delivery with `pattern` cut out of its JSON text; None when
     some of it cannot be cut (not JSON): then the delivery is stubbed, privacy first."""
     body = cut_json(row.body.decode("utf-8", "surrogateescape"), pattern, mentions)

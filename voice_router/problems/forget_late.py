@@ -12,6 +12,12 @@ of theirs, `details["followed"]`) and of every helpdesk id it erased, per source
 by id alone); a batch stubs, unapplied, each helpdesk delivery received before then that
 names a customer at one of those addresses or by one of those ids, as forget stubs the
 person's pending deliveries. One received after is new data: forget is not a block-list.
+
+Jira's deliveries belong to no customer (issue descriptions, staff comments), and forget cuts
+the person out of them rather than stubbing them. One received before a forget ended loses,
+as it reaches processing, every address in it whose hash that forget recorded; it is still
+processed. Forget recorded no name (a hash of a name is guessed from a list of names): a
+name in it stays, and forget run again cuts it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +36,8 @@ from sqlmodel import Session, col
 from voice_router.models import AuditEntry, Delivery
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.upsert import among
-from voice_router.problems.delivery_erasure import STUB, people
+from voice_router.problems.delivery_erasure import STUB, Stored, cut_row, people
+from voice_router.problems.mentions import Mentions, spellings
 
 log = logging.getLogger(__name__)
 Key = tuple[str | None, str]  # what a forget erased: (None, address hash), (source, id hash)
@@ -88,6 +96,73 @@ def received_before(session: Session, deliveries: Sequence[Any]) -> set[int]:
         if any(to_utc(delivery.received_at) <= ended[key] for key in keys if key in ended):
             late.add(delivery.id)
     return late
+
+
+def cut_from_jira(session: Session, deliveries: Sequence[Any]) -> set[int]:
+    """Of claimed Jira `deliveries`, those received before a forget that erased an address
+    in them ended: the address is cut out of their body and headers, as forget cuts it out
+    of the Jira deliveries it reads. Those a cut cannot clean (not JSON) are returned, to
+    become stubs (`stub`), privacy first."""
+    if not deliveries:
+        return set()
+    ended = _ended_since(session, min(to_utc(d.received_at) for d in deliveries))
+    if not any(source is None for source, _ in ended):
+        return set()
+    table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+    stubbed = set()
+    for delivery in deliveries:
+        row = Stored(
+            delivery.id, delivery.source, delivery.kind, delivery.headers, bytes(delivery.body)
+        )
+        received = to_utc(delivery.received_at)
+        keys = {
+            address: (None, subject_hash(address)) for address in addresses(row.body, row.headers)
+        }
+        erased = [a for a, key in keys.items() if key in ended and received <= ended[key]]
+        values: dict[str, Any] | None = {}
+        for address in erased:
+            mentions = Mentions(address)
+            values = cut_row(row, mentions.email, mentions)
+            if values is None:
+                break
+            row = row._replace(**values)
+        if values is None:
+            stubbed.add(delivery.id)
+        elif erased:
+            changed = {"body": row.body, "headers": row.headers}
+            session.execute(sa.update(table).where(table.c.id == delivery.id).values(**changed))
+    return stubbed
+
+
+# An address as a helpdesk or a person writes it, generously (`o'brien@x.com`): the hashes
+# decide. At most 64 characters before the `@` and 255 after it are read (RFC 5321's limits),
+# so a long run of text without a space costs no more than a real address.
+_CANDIDATE = re.compile(r"[^\s\x00@\"<>()\[\],;:\\]{1,64}@[^\s\x00@\"<>()\[\],;:\\]{1,255}")
+_BOUNDARY = re.compile(r"[^0-9A-Za-z]")
+
+
+def addresses(body: bytes, headers: str) -> set[str]:
+    """Every address `body` or `headers` may spell (JSON-escaped, URL-encoded, markup-escaped),
+    lowered, in every reading that a word boundary allows (`mailto:a@b.c.`, `x=a@b.c`)."""
+    found = set()
+    for raw in (body.decode("utf-8", "replace"), headers):
+        for text in spellings(raw):
+            for candidate in _CANDIDATE.findall(text):
+                local, domain = candidate.lower().split("@", 1)
+                for start in _starts(local):
+                    for end in _ends(domain):
+                        found.add(f"{local[start:]}@{domain[:end]}")
+    return found
+
+
+def _starts(local: str) -> Iterator[int]:
+    yield 0
+    yield from (m.end() for m in _BOUNDARY.finditer(local) if m.end() < len(local))
+
+
+def _ends(domain: str) -> Iterator[int]:
+    yield len(domain)
+    yield from (m.start() for m in _BOUNDARY.finditer(domain) if m.start() > 0)
 
 
 def _ended_since(session: Session, oldest: datetime) -> dict[Key, datetime]:

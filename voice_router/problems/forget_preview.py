@@ -22,14 +22,9 @@ from voice_router.models import Customer, PainPoint
 from voice_router.problems.delivery_erasure import Scan, scan_deliveries
 from voice_router.problems.forget_chain import Beside, Ids, Trail, aliases, follow
 from voice_router.problems.forget_rows import accounts_named_after, notes_to_cancel
+from voice_router.problems.forget_sweep import addressed_to, scrubs
 from voice_router.problems.mentions import Mentions
-from voice_router.problems.privacy import (
-    ForgetReport,
-    addressed_to,
-    normalise_email,
-    scrubs,
-    theirs,
-)
+from voice_router.problems.privacy import ForgetReport, normalise_email, theirs
 
 
 def preview(engine: Engine, email: str, beside: Beside | None = None) -> tuple[ForgetReport, Scan]:

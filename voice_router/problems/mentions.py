@@ -8,7 +8,7 @@ Jira's wiki-markup escapes (`\\@`, `\\-`); both the search and the cut see throu
 `forget` looks through every stored delivery and text column, so a search first asks for the
 pieces of the person's address (or of a name) that no case rule can spell otherwise, as plain
 substrings of the lowered text (`needles`, `found`), and runs a pattern only where they all
-are. The database asks the same of every other table (voice_router.problems.privacy).
+are. The database asks the same of every other table (voice_router.problems.forget_sweep).
 """
 
 from __future__ import annotations
@@ -77,17 +77,26 @@ class Mentions:
         plain = "%" not in text and "\\" not in text  # then its only other spelling is `+`
         if plain and needles is not None and not _holds(text.lower(), needles):
             return False  # read as a space, which makes no piece it lacks
-        variants = [text, unquote(text), unquote_plus(text)]
-        if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
-            variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
-            with suppress(ValueError, RecursionError):
-                document = json.loads(text)
-                decoded = json.dumps(document, ensure_ascii=False)
-                # Its strings as they read (a name across an escaped line break), kept apart
-                # by a character that neither pattern reads as a word or white space.
-                strings = "\0".join(_strings(document))
-                variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded), strings]
-        return any(self.found(v, pattern) for v in dict.fromkeys(variants))
+        return any(self.found(v, pattern) for v in spellings(text))
+
+
+def spellings(text: str) -> list[str]:
+    """Raw webhook text as it reads in each way it may be spelled: as it is, URL-decoded,
+    and, with a backslash in it, markup-unescaped, JSON-decoded and both."""
+    variants = [text, unquote(text), unquote_plus(text)]
+    if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
+        variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
+        with suppress(ValueError, RecursionError):
+            document = json.loads(text)
+            decoded = json.dumps(document, ensure_ascii=False)
+            # Its strings as they read (a name across an escaped line break), kept apart
+            # by a character that neither pattern reads as a word or white space.
+            strings = "\0".join(_strings(document))
+            variants += [decoded, _MARKUP_ESCAPE.sub(r"\1", decoded), strings]
+            # Jira's wiki markup inside a JSON string (`a\\@b.com` in the raw text) reads
+            # as markup only once the JSON escape is undone.
+            variants.append(_MARKUP_ESCAPE.sub(r"\1", strings))
+    return list(dict.fromkeys(variants))
 
 
 def _strings(document: object) -> Iterator[str]:

@@ -8,7 +8,8 @@ What is kept, and what forget cannot reach, is in docs/privacy.md.
 
 It matches people, not strings: a delivery is theirs when the customer it names is them (by
 e-mail or helpdesk id), and a full name is looked for only in text that belongs to no
-customer, since anywhere else it may be a namesake's.
+customer, since anywhere else it may be a namesake's. The deliveries are delivery_erasure's,
+every other text column forget_sweep's.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, func, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from voice_router.models import (
     AuditEntry,
@@ -48,21 +47,15 @@ from voice_router.problems.forget_chain import Beside, Ids, Trail, follow, havin
 from voice_router.problems.forget_late import stamp, subject_hash
 from voice_router.problems.forget_report import ForgetReport
 from voice_router.problems.forget_rows import cancel_notes, forget_accounts, forget_aliases
+from voice_router.problems.forget_sweep import addressed_to, scrubs
 from voice_router.problems.mentions import FORGOTTEN, Mentions
 
 log = logging.getLogger(__name__)
 
 __all__ = ["FORGOTTEN", "FORGOTTEN_BODY", "FORGOTTEN_NOTE", "ForgetReport", "forget"]
 
-# Staff-written text, which belongs to no customer: scrubbed of the person's full name as well
-# as their e-mail. Every other text column is scrubbed of the e-mail only: a name there (a
-# customer's own subject, another customer's name, an error text about their delivery) may
-# be a namesake's, and the person's own rows are emptied by who they belong to.
-FREE_TEXT = frozenset({"note.body", "problem.title"})
-NOT_SWEPT = frozenset({"delivery.headers", "auditentry"})  # see delivery_erasure / no e-mail
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 CHUNK = 500  # ids in one IN (SQLite's limit on bound parameters)
-Query = TypeVar("Query", bound=sa.Select[Any])
 
 
 DEADLOCK_TRIES = 5
@@ -320,12 +313,6 @@ def _outside_reach(
             report.jira_comments.append(f"{key} comment {note.jira_comment_id}")
 
 
-def addressed_to(session: Session, mentions: Mentions) -> list[Outbound]:
-    """Messages addressed to the person (they were also an agent)."""
-    rows = session.exec(_mentioning(select(Outbound), [Outbound.target], mentions))
-    return [row for row in rows if mentions.found(row.target, mentions.email)]
-
-
 def _forget_outbound(session: Session, mentions: Mentions) -> int:
     """A digest addressed to the person is never sent."""
     rows = addressed_to(session, mentions)
@@ -335,63 +322,3 @@ def _forget_outbound(session: Session, mentions: Mentions) -> int:
             row.status = "cancelled"
         session.add(row)
     return len(rows)
-
-
-def scrubs(
-    session: Session, mentions: Mentions, scrubbed: Counter[str], kept: Counter[str]
-) -> Iterator[tuple[sa.Table, list[tuple[list[Any], dict[str, str]]]]]:
-    """The sweep, per table (a row's key, its new values), read only: every text column of
-    every table (so a table added later is covered too), the e-mail anywhere, the full name
-    in staff-written text, become `[forgotten]`. A full name anywhere else is left and
-    counted in `kept`: there it may be a namesake's."""
-    for table in SQLModel.metadata.sorted_tables:
-        if table.name in NOT_SWEPT:
-            continue
-        columns = [
-            c for c in table.columns if _is_text(c) and f"{table.name}.{c.name}" not in NOT_SWEPT
-        ]
-        if not columns:
-            continue
-        keys = list(table.primary_key.columns)
-        updates = []
-        for row in session.execute(
-            _mentioning(sa.select(*keys, *columns), columns, mentions)
-        ).mappings():
-            values = {}
-            for column in columns:
-                text, name = row[column], f"{table.name}.{column.name}"
-                if not text:
-                    continue
-                pattern = mentions.any if name in FREE_TEXT else mentions.email
-                if mentions.found(text, pattern):
-                    values[column.name] = text = pattern.sub(FORGOTTEN, text)
-                    scrubbed[name] += 1
-                if mentions.name is not None and mentions.found(text, mentions.name):
-                    kept[name] += 1
-            if values:
-                updates.append(([k == row[k] for k in keys], values))
-        yield table, updates
-
-
-def _mentioning(query: Query, columns: list[Any], mentions: Mentions) -> Query:
-    """`query` narrowed to rows with a needle of the address or a name in one of `columns`
-    (`Mentions.needles`), so the database, not Python, looks through every row of every
-    table; the patterns then decide on those few."""
-    needles = mentions.needles()
-    if needles is None:
-        return query
-    lowered = [sa.func.lower(column) for column in columns]
-    return query.where(
-        sa.or_(
-            *(
-                sa.and_(*(text.contains(piece, autoescape=True) for piece in group))
-                for text in lowered
-                for group in needles
-            )
-        )
-    )
-
-
-def _is_text(column: sa.Column[Any]) -> bool:
-    """A string column, also behind a type decorator (SQLModel's AutoString for `str`)."""
-    return isinstance(getattr(column.type, "impl_instance", column.type), sa.String)
