@@ -53,10 +53,10 @@ REDIS_TEST_URL = redis_db_url(0)
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `slow` (real processes, outages, timeouts: 7-50 s each) run first. In
-    collection order most of them came last (tests/test_serve*, test_worker*, tests/ui), and the
-    run ended with one pytest-xdist process on a 50 s test while the others had finished. With
-    pyproject.toml's `--maxschedchunk`, xdist hands out a few tests at a time: the slow ones
-    spread over every process, and the short ones fill in behind them."""
+    collection order most of them come last (tests/test_serve*, test_worker*, tests/ui), where
+    one of them can end the run alone. With pyproject.toml's `--maxschedchunk`, xdist hands
+    out a few tests at a time: the slow ones spread over every process, and the short ones
+    fill in behind them."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
