@@ -184,6 +184,7 @@ class Process:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, web workers included
+                preexec_fn=ends_with_this_process(),  # and not left serving if pytest dies
             )
         if self.port:
             wait_until_healthy(self.process, self.base, self.log)

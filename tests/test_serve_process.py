@@ -28,6 +28,7 @@ from tests.serving import (
     write_config,
 )
 from tests.support import generic_delivery
+from tests.test_web_servers import processes_of
 from voice_router.platform.db import make_engine, upgrade
 
 pytestmark = pytest.mark.slow
@@ -182,3 +183,35 @@ def test_serve_runs_its_processes_on_the_file_given_with_config(tmp_path):
     finally:
         web.stop()
         engine.dispose()
+
+
+def test_a_serve_a_test_started_goes_with_the_test_process_that_dies(tmp_path):
+    """tests/serving.Process (serve, gunicorn and workers of 15 test files) started its process
+    in a session of its own: a test process killed before its teardown left it serving, its
+    web processes and job runner with it, for good (fix-ops2 fixed test_web_servers' own)."""
+    started = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from tests.serving import serve, write_config\n"
+        "from voice_router.platform.db import make_engine, upgrade\n"
+        "folder = Path(sys.argv[1])\n"
+        "url = f'sqlite:///{folder / \"vr.db\"}'\n"
+        "upgrade(make_engine(url))\n"
+        "serve(write_config(folder / 'vr.toml', url), folder / 'serve.log').start()\n"
+        "os._exit(1)\n"
+    )
+    test = subprocess.run(
+        [sys.executable, "-c", started, str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert test.returncode == 1, test.stderr
+    config = tmp_path / "vr.toml"
+    try:
+        wait_until(lambda: not processes_of(config), 30, "serve and its processes to stop")
+    finally:
+        for pid in processes_of(config):  # left by the test process before this fix
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
