@@ -213,6 +213,42 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
+def processes_of(config: Path) -> list[int]:
+    """Every process started for the server that reads `config`: its main process and all it
+    started (web processes, gunicorn's dirty arbiter, the job runner), which inherit the
+    variable that names it."""
+    wanted = f"VOICE_ROUTER_CONFIG={config}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and wanted in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+    return found
+
+
+def left_by_a_dying_test(script: str, folder: Path) -> list[int]:
+    """Run `script` in a child python, as a test process that starts a server on
+    `folder`/vr.toml and dies before its teardown (`os._exit(1)`); then wait up to 30 s for
+    every process of that server to go. Those still there are killed, and returned."""
+    test = subprocess.run(
+        [sys.executable, "-c", script, str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert test.returncode == 1, test.stderr
+    config = folder / "vr.toml"
+    deadline = time.monotonic() + 30  # gunicorn stops its workers gracefully
+    while processes_of(config) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = processes_of(config)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
 def ends_with_this_process() -> Callable[[], None]:
     """A `preexec_fn` for Popen: the child gets SIGTERM when the thread that starts it (the
     test's) ends, however it ends — a run cut short by `timeout`, SIGKILL, a crash — and not

@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +22,13 @@ import pytest
 import requests
 
 from integrations import registry
-from tests.serving import free_port, start_group, stop_group, wait_until_healthy
+from tests.serving import (
+    free_port,
+    left_by_a_dying_test,
+    start_group,
+    stop_group,
+    wait_until_healthy,
+)
 from tests.support import SECRETS, generic_delivery
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.tokens import create_token
@@ -92,19 +97,6 @@ class Server:
         self.engine.dispose()
 
 
-def processes_of(config: Path) -> list[int]:
-    """Every process started for the server that reads `config`: its main process and all it
-    started (web processes, gunicorn's dirty arbiter, the job runner), which inherit the
-    variable that names it."""
-    wanted = f"VOICE_ROUTER_CONFIG={config}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
-            if entry.name.isdigit() and wanted in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.parametrize("kind", SERVERS)
 def test_a_server_a_test_started_goes_with_the_test_process_that_dies(tmp_path, kind):
     """A test process killed before its teardown (the run cut short by `timeout`, a crash,
@@ -117,24 +109,8 @@ def test_a_server_a_test_started_goes_with_the_test_process_that_dies(tmp_path, 
         f"server = Server(Path(sys.argv[1]), {kind!r}, '--timeout', '2')\n"
         "os._exit(1)\n"
     )
-    test = subprocess.run(
-        [sys.executable, "-c", started, str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert test.returncode == 1, test.stderr
-    config = tmp_path / "vr.toml"
-    try:
-        deadline = time.monotonic() + 30  # gunicorn stops its workers gracefully
-        while processes_of(config) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not processes_of(config), (tmp_path / f"{kind}.log").read_text()[-3000:]
-    finally:
-        for pid in processes_of(config):  # left by the test process before this fix
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+    log = tmp_path / f"{kind}.log"
+    assert not left_by_a_dying_test(started, tmp_path), log.read_text()[-3000:]
 
 
 @pytest.fixture(params=SERVERS)
