@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,15 +79,24 @@ def stamp(
     audit.at = utcnow()
 
 
-def received_before(session: Session, deliveries: Sequence[Any]) -> set[int]:
-    """Of claimed helpdesk `deliveries` (rows with `id`, `source`, `kind`, `headers`,
-    `body`, `received_at`), those received before a forget of an address or helpdesk id
-    of a customer they name ended."""
+def late(session: Session, deliveries: Sequence[Any]) -> set[int]:
+    """Of a batch's claimed `deliveries` (rows with `id`, `source`, `kind`, `headers`, `body`,
+    `received_at`), those received before a forget of someone they name ended, to become
+    stubs (`stub`). The forgets that ended since the oldest of them are read once, for the
+    helpdesk deliveries and the Jira ones alike."""
     if not deliveries:
         return set()
     ended = _ended_since(session, min(to_utc(d.received_at) for d in deliveries))
     if not ended:  # the usual batch: no forget lately, nothing to read again
         return set()
+    helpdesk = [d for d in deliveries if d.kind != "jira"]
+    jira = [d for d in deliveries if d.kind == "jira"]
+    return received_before(ended, helpdesk) | cut_from_jira(session, ended, jira)
+
+
+def received_before(ended: Mapping[Key, datetime], deliveries: Sequence[Any]) -> set[int]:
+    """Of claimed helpdesk `deliveries`, those received before a forget of an address or
+    helpdesk id of a customer they name ended (`ended`: what forgets erased, and when)."""
     late = set()
     for delivery in deliveries:
         named = people(delivery.kind, delivery.headers, bytes(delivery.body))
@@ -98,15 +107,14 @@ def received_before(session: Session, deliveries: Sequence[Any]) -> set[int]:
     return late
 
 
-def cut_from_jira(session: Session, deliveries: Sequence[Any]) -> set[int]:
+def cut_from_jira(
+    session: Session, ended: Mapping[Key, datetime], deliveries: Sequence[Any]
+) -> set[int]:
     """Of claimed Jira `deliveries`, those received before a forget that erased an address
     in them ended: the address is cut out of their body and headers, as forget cuts it out
     of the Jira deliveries it reads. Those a cut cannot clean (not JSON) are returned, to
     become stubs (`stub`), privacy first."""
-    if not deliveries:
-        return set()
-    ended = _ended_since(session, min(to_utc(d.received_at) for d in deliveries))
-    if not any(source is None for source, _ in ended):
+    if not deliveries or not any(source is None for source, _ in ended):
         return set()
     table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
     stubbed = set()

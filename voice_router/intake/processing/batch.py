@@ -184,8 +184,7 @@ def _not_forgotten(session: Session, deliveries: list[Any]) -> list[Any]:
     """Those not received before a forget of a customer they name (by address or helpdesk
     id) ended; those that were become stubs, unapplied (forget_late). Jira's lose the
     addresses such a forget erased, and are applied."""
-    late = forget_late.received_before(session, [d for d in deliveries if d.kind != "jira"])
-    late |= forget_late.cut_from_jira(session, [d for d in deliveries if d.kind == "jira"])
+    late = forget_late.late(session, deliveries)
     if late:
         forget_late.stub(session, late)
     return [d for d in deliveries if d.id not in late]
