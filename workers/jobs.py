@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent import futures
+from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from functools import partial
@@ -62,31 +65,74 @@ def drain_inbox(
     # turn while the backlog lasts): all of them join in without waiting for the next
     # webhook's request or the sweep.
     help_wanted = getattr(runtime.queue, "request_drain", None)
-    result = processing.drain(
-        runtime.engine, runtime.settings, None, batch_size, pause, on_backlog=help_wanted
-    )
+    beside: list[Future[tuple[int, int]]] = []
+
+    def backlog() -> None:
+        if help_wanted is not None:
+            help_wanted()
+        beside.append(_vectors_beside(runtime.engine))
+
+    try:
+        result = processing.drain(
+            runtime.engine, runtime.settings, None, batch_size, pause, on_backlog=backlog
+        )
+    finally:
+        futures.wait(beside)  # a drain that failed still lets its thread finish first
     if result.touched and runtime.settings.jira.url:
         runtime.queue.signal_sync(sorted(result.touched), schedule.SYNC_DELAY.total_seconds())
     if result.shipped:
         runtime.queue.signal_outbound()
     if result.releases_owed:
         runtime.queue.signal_releases()
+    # Its failure fails the drain, as one made after the batches would.
+    made_beside = beside[0].result() if beside else None
     if result.touched:
-        _after_drain(runtime, result.touched)
+        _after_drain(runtime, result.touched, made_beside)
     summary = {count: getattr(result, count) for count in DRAIN_COUNTS}
     if result.claimed:
         log.info("inbox.drained", extra=summary)
     return summary
 
 
-def _after_drain(runtime: Runtime, touched: set[int]) -> None:
-    """The meaning vectors that went stale, then auto-merge (when `auto_merge_above` is
-    set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
+def _vectors_beside(engine: Engine) -> Future[tuple[int, int]]:
+    """A backlog drain's pass of meaning vectors, made in a thread while its batches run:
+    (vectors made, the newest problem then). Made after the last batch, as a short drain's
+    are, it added the encoder's load and its runs (0.5-1 s) to every backlog; beside them
+    it runs mostly outside the GIL (onnxruntime and the tokenizer are native), on the core
+    the batches leave to PostgreSQL. Its vectors are of the problems as the first batch
+    left them: after the batches, only problems made since and still without one are
+    encoded (within the drain's share), and the next drain or reconcile makes again those
+    that grew (vectors.py, `_stale`)."""
+    from voice_router.problems import vectors
+
+    made: Future[tuple[int, int]] = Future()
+    made.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            made.set_result(vectors.update_seeing(engine, VECTORS_PER_DRAIN))
+        except BaseException as exc:  # handed to the drain, which raises it
+            made.set_exception(exc)
+
+    threading.Thread(target=run, name="meaning-vectors", daemon=True).start()
+    return made
+
+
+def _after_drain(
+    runtime: Runtime, touched: set[int], made_beside: tuple[int, int] | None = None
+) -> None:
+    """The meaning vectors that went stale (or, when `made_beside` the batches, those still
+    missing of problems newer than that pass saw), then auto-merge (when `auto_merge_above`
+    is set) of their surest duplicates; the Jira issues of merged problems owe a sync."""
     from voice_router.closing import shipping
     from voice_router.platform.db import session_scope
     from voice_router.problems import auto_merge, vectors
 
-    vectors.update(runtime.engine, VECTORS_PER_DRAIN)
+    if made_beside is None:
+        vectors.update(runtime.engine, VECTORS_PER_DRAIN)
+    else:
+        made, seen = made_beside
+        vectors.update(runtime.engine, VECTORS_PER_DRAIN - made, newer_than=seen)
     merged = auto_merge.run(runtime.engine, runtime.settings, touched)
     owed = [shipping.owe_after_merge(runtime.engine, runtime.settings, i) for i in merged]
     if any(owed):

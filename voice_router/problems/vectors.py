@@ -62,16 +62,22 @@ _STAMPS: dict[str, tuple[object, ...]] = {}  # (vectors, their latest write, pro
 _LOCK = threading.Lock()
 
 
-def update(engine: Engine, limit: int | None = None) -> int:
+def update(engine: Engine, limit: int | None = None, newer_than: int | None = None) -> int:
     """Recompute and store the vectors that are missing or stale (`_stale`), missing ones
     first, at most `limit` (a drain does a few each time, so encoding costs about one batch
     per drain, not one per problem touched; reconcile catches up), leaving out those another
-    process is making now (`_claimed`). Encoding (tens of milliseconds a problem) happens
-    between two transactions, never inside one: on SQLite a write transaction holds the
-    lock every webhook waits for. Returns how many were written."""
+    process is making now (`_claimed`); with `newer_than`, only the missing vectors of
+    problems whose id is above it. Encoding (tens of milliseconds a problem) happens between
+    two transactions, never inside one: on SQLite a write transaction holds the lock every
+    webhook waits for. Returns how many were written."""
+    if limit is not None and limit <= 0:
+        return 0
     now = utcnow()
     with Session(engine) as session:
-        order = [pid for _, pid, _, _ in sorted(_stale_rows(session, now))[:limit]]
+        rows = sorted(_stale_rows(session, now))
+    if newer_than is not None:
+        rows = [row for row in rows if not row[0] and row[1] > newer_than]
+    order = [pid for _, pid, _, _ in rows[:limit]]
     if not order:
         return 0
     with _claimed(engine, order) as mine:
@@ -96,6 +102,15 @@ def update(engine: Engine, limit: int | None = None) -> int:
         with session_scope(engine) as session:
             _store(session, vectors, due)
     return len(due)
+
+
+def update_seeing(engine: Engine, limit: int) -> tuple[int, int]:
+    """`update`, and the newest problem id as it began: it looked at every problem up to
+    that one, so what it left for later is either beyond its `limit` or newer (for a drain
+    that makes its vectors beside its batches, then only those of newer problems)."""
+    with Session(engine) as session:
+        newest = session.exec(select(sa.func.max(Problem.id))).one() or 0
+    return update(engine, limit), newest
 
 
 def _stale_rows(
