@@ -21,8 +21,10 @@ the same database is timed too: its life (imports, connections, rq's start and s
 what every run pays before and after processing, and the run's rate without it is reported
 as the steady rate. Also the rate until the inbox was worked off (until the last batch
 wrote its counts: what drains do after their batches, the meaning vectors, left out), the
-worker's peak resident memory (ru_maxrss, from wait4) and the CPU seconds the workers used
-(`cpu s`, also from wait4: steadier than wall time when other work shares the machine).
+worker's peak resident memory (ru_maxrss, from wait4), the CPU seconds the workers used
+(`cpu s`, also from wait4: steadier than wall time when other work shares the machine), the
+seconds from the last batch's commit to the workers' exit (`tail s`: what drains do after
+their batches, and rq's stop) and how many meaning vectors the run left (`vec`).
 The code timed (and a `--compare-with` baseline) is compiled to bytecode first, as an
 installed copy is (`common.compile_code`).
 Deliveries are stored 1,000 to an INSERT, so --deliveries 200000 (or a million) takes
@@ -173,6 +175,7 @@ def check(database_url: str, count: int | None) -> dict[str, Any]:
                 "customers": one("SELECT count(*) FROM customer"),
                 "accounts": one("SELECT count(*) FROM account"),
                 "tickets_summed": one("SELECT coalesce(sum(tickets), 0) FROM problem"),
+                "vectors": one("SELECT count(*) FROM problemvector"),
             }
             first, last = connection.execute(
                 sa.text("SELECT min(processed_at), max(processed_at) FROM delivery")
@@ -557,19 +560,22 @@ def main() -> int:
     print(f"processing: {count} deliveries (1 pain point each), `worker --burst` processes")
     print(
         f"{'database':<12}{'code':<10}{'mode':<6}{'batch':>6}{'wrk':>4}{'timed s':>10}{'pp/s':>9}"
-        f"{'deliv/s':>9}{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'peak MB':>9}  ok"
+        f"{'deliv/s':>9}{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'tail s':>8}"
+        f"{'peak MB':>9}{'cpu s':>7}{'vec':>5}  ok"
     )
     for r in runs:
         span = f"{r['pain_points_per_s_span']:.0f}" if r["pain_points_per_s_span"] else "-"
         rate = r["pain_points_per_s_steady"]
         steady_rate = f"{rate:.0f}" if rate else "-"
+        after = r["after_last_batch_seconds"]
+        tail = f"{after:.2f}" if after is not None else "-"
         print(
             f"{r['database']:<12}{r['code'][:9]:<10}{r['mode']:<6}{r['batch_size']:>6}"
             f"{r['workers']:>4}"
             f"{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
-            f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{r['worker_peak_rss_mb']:>9.0f}"
-            f"{r['worker_cpu_seconds']:>7.1f}"
+            f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{tail:>8}"
+            f"{r['worker_peak_rss_mb']:>9.0f}{r['worker_cpu_seconds']:>7.1f}{r['vectors']:>5}"
             f"  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
         )
