@@ -173,3 +173,34 @@ def test_a_worker_idle_through_a_redis_restart_is_back_at_work_within_seconds(
     running.stop()
     assert export_counts(runtime.engine) == (20, 20, 20)
     runtime.engine.dispose()
+
+
+def test_a_drain_that_cannot_ask_for_help_goes_on_alone(postgres_database, own_redis):
+    """A drain that finds a backlog asks Redis for one more drain, which another worker
+    takes; when Redis refuses (an ACL without SET here, as an outage would from one command
+    to the next) the drain used to fail after its first batch and leave the rest of the
+    backlog to the next sweep."""
+    from workers import jobs
+    from workers.runtime import build_runtime
+
+    Redis.from_url(own_redis.url).execute_command(
+        "ACL", "SETUSER", "helpless", "on", ">pw", "~*", "&*", "+@all", "-set"
+    )
+    runtime = inline_runtime(settings_on(postgres_database))
+    store(runtime, 120)
+    helpless = own_redis.url.replace("redis://", "redis://helpless:pw@")
+    on_helpless = build_runtime(
+        parse_settings(
+            {"database_url": postgres_database, "redis_url": helpless, "sources": source_table()},
+            {},
+            "test",
+        )
+    )
+
+    summary = jobs.drain_inbox(on_helpless, batch_size=50)
+
+    assert summary["processed"] == 120
+    assert processed(runtime.engine) == 120
+    assert export_counts(runtime.engine) == (120, 120, 50)
+    on_helpless.engine.dispose()
+    runtime.engine.dispose()

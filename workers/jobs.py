@@ -68,8 +68,13 @@ def drain_inbox(
     beside: list[Future[tuple[int, int]]] = []
 
     def backlog() -> None:
-        if help_wanted is not None:
-            help_wanted()
+        if help_wanted is not None:  # only rq's queue asks, so Redis is loaded
+            from redis.exceptions import RedisError
+
+            try:
+                help_wanted()
+            except RedisError:  # help is a nicety: the drain goes on alone (the sweep asks)
+                log.warning("inbox.help_not_asked", exc_info=True)
         beside.append(_vectors_beside(runtime.engine))
 
     try:
