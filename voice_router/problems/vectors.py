@@ -8,9 +8,10 @@ tests/data/suggestions.json, docs/benchmarks.md section 5). Messages are read as
 are: one line, greeting dropped, contacts masked, cut at MESSAGE_CHARS.
 
 Written only by jobs: `update` runs after each inbox drain (beside the batches of one
-that finds a backlog) and in each reconcile pass (workers/jobs.py) and recomputes the vectors that are missing, made by another encoder or
-recipe (`STAMP`, after an upgrade), made at more tickets than the problem has now (a pain
-point removed by `forget`, a replay), or behind the problem's growth (`_stale`).
+that finds a backlog) and in each reconcile pass (workers/jobs.py) and recomputes the
+vectors that are missing, made by another encoder or recipe (`STAMP`, after an upgrade),
+made at more tickets than the problem has now (a pain point removed by `forget`, a
+replay), or behind the problem's growth (`_stale`).
 
 Read by suggestions without writing: `load` keeps every vector in memory per process,
 keyed by (problem id, the row's `updated_at`), and reads from the database only the
