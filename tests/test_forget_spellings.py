@@ -171,3 +171,22 @@ def test_a_megabyte_of_near_misses_is_read_in_linear_time(intake):  # noqa: F811
     assert 900_000 < len(body) < 1_048_576  # max_body_bytes
     comments = her_reports_and_forget(client, runtime, [body])
     assert comments[0]["body"] == "".join(gaps) + "Lopezova"
+
+
+def test_a_name_whose_word_holds_an_emphasis_mark_is_cut_whole(client, runtime):
+    """`_` is an emphasis mark between words, and part of a word inside one: forget once
+    took the `_` of `Anna_Lena` for a gap between words, and failed."""
+    email = "anna.lena@acme-corp.com"
+    her = generic_delivery("A-1", email, ["pain-export"], name="Anna_Lena Berg")
+    assert post_signed(client, "generic", her).status_code == 202
+    processing.drain(runtime.engine, runtime.settings)
+    agent = token(runtime)
+    [problem] = client.get("/api/v1/problems", headers=agent).get_json()["problems"]
+    path = f"/api/v1/problems/{problem['id']}/notes"
+    answer = client.post(path, json={"body": "*Anna_Lena* Berg called"}, headers=agent)
+    assert answer.status_code == 201
+
+    forget(runtime.engine, email, "test")
+
+    with Session(runtime.engine) as session:
+        assert session.exec(select(Note.body)).one() == "*[forgotten]* called"

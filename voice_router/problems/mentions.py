@@ -167,6 +167,8 @@ def _forgotten(match: re.Match[str]) -> str:
     for gap in _GAP.finditer(match.group(0)):
         pieces = [(p.lastgroup, p.group(0)) for p in _GAP_PIECE.finditer(gap.group(0))]
         spaces = [i for i, (kind, _) in enumerate(pieces) if kind == "space"]
+        if not spaces:
+            continue  # within a word of the name (`Maria_Jose`): cut with it
         closing = Counter(m for kind, m in pieces[: spaces[0]] if kind == "mark")
         opening = Counter(m for kind, m in pieces[spaces[-1] :] if kind == "mark")
         # `_Maria_ _Lopez_`: a mark closed and opened again around the space goes, both times.
