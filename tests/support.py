@@ -186,12 +186,14 @@ def post_signed(
     return client.post(f"/webhooks/{source or kind}", data=raw, headers=signed)
 
 
-def config_file(tmp_path: Path, database_url: str) -> Path:
-    """A config file with the generic source, as an operator would write it."""
+def config_file(tmp_path: Path, database_url: str, jira_secret: str = "") -> Path:
+    """A config file with the generic source (and Jira's webhook secret, if given), as an
+    operator would write it."""
     path = tmp_path / "vr.toml"
     path.write_text(
         f'database_url = "{database_url}"\n[sources.generic]\nkind = "generic"\n'
         f'secret = "{SECRETS["generic"]}"\n'
+        + (f'[jira]\nwebhook_secret = "{jira_secret}"\n' if jira_secret else "")
     )
     return path
 

@@ -50,14 +50,20 @@ def intake(settings):  # type: ignore[no-untyped-def]
     runtime.engine.dispose()
 
 
-def forget_process(tmp_path: Path, database_url: str, email: str) -> subprocess.Popen[bytes]:
-    config = config_file(tmp_path, database_url)
+def forget_process(
+    tmp_path: Path, database_url: str, email: str, jira_secret: str = ""
+) -> subprocess.Popen[bytes]:
+    config = config_file(tmp_path, database_url, jira_secret)
     command = ["-m", "voice_router", "--config", str(config), "forget", email, "--yes"]
-    return subprocess.Popen([sys.executable, *command], stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 @contextmanager
-def forget_held_sqlite(tmp_path: Path, database_url: str, email: str) -> Iterator[None]:
+def forget_held_sqlite(
+    tmp_path: Path, database_url: str, email: str, jira_secret: str = ""
+) -> Iterator[subprocess.Popen[bytes]]:
     """Forget holding SQLite's write lock: it reads the files in `corrupt/` once it holds it,
     and one of them is a pipe nobody has written to yet."""
     directory = spool.directory_of(database_url.removeprefix("sqlite:///"))
@@ -65,7 +71,7 @@ def forget_held_sqlite(tmp_path: Path, database_url: str, email: str) -> Iterato
     (directory / spool.CORRUPT).mkdir(parents=True)
     pipe = directory / spool.CORRUPT / "00000000000000000000-pipe.json"
     os.mkfifo(pipe)
-    eraser = forget_process(tmp_path, database_url, email)
+    eraser = forget_process(tmp_path, database_url, email, jira_secret)
     deadline = time.monotonic() + 60
     while True:  # until forget opened the pipe to read it, holding the lock
         try:
@@ -75,7 +81,7 @@ def forget_held_sqlite(tmp_path: Path, database_url: str, email: str) -> Iterato
             assert eraser.poll() is None, eraser.communicate()[1]
             assert time.monotonic() < deadline, "forget never read the spool's corrupt files"
             time.sleep(0.05)
-    yield
+    yield eraser
     os.write(writer, b"not a spool file")
     os.close(writer)
     assert eraser.wait(60) == 0, eraser.communicate()[1]
@@ -83,21 +89,21 @@ def forget_held_sqlite(tmp_path: Path, database_url: str, email: str) -> Iterato
 
 @contextmanager
 def forget_held_postgres(
-    tmp_path: Path, database_url: str, engine: Any, email: str
-) -> Iterator[None]:
+    tmp_path: Path, database_url: str, engine: Any, email: str, jira_secret: str = ""
+) -> Iterator[subprocess.Popen[bytes]]:
     """Forget in its transaction, having read the deliveries: it waits to stub her first one,
     which a batch of another worker holds."""
     outside = sa.create_engine(engine.url)
     try:
         with outside.connect() as batch:
             batch.execute(sa.text("SELECT id FROM delivery FOR UPDATE"))
-            eraser = forget_process(tmp_path, database_url, email)
+            eraser = forget_process(tmp_path, database_url, email, jira_secret)
             deadline = time.monotonic() + 60
             while not lock_waiters(batch, "UPDATE delivery%"):  # until forget waits for it
                 assert eraser.poll() is None, eraser.communicate()[1]
                 assert time.monotonic() < deadline, "forget never waited for the held delivery"
                 time.sleep(0.05)
-            yield
+            yield eraser
             batch.commit()
         assert eraser.wait(60) == 0, eraser.communicate()[1]
     finally:
@@ -105,12 +111,13 @@ def forget_held_postgres(
 
 
 def forget_held(
-    tmp_path: Path, database_url: str, engine: Any, email: str
-) -> AbstractContextManager[None]:
-    """`forget email` running in a process of its own, held mid-way by a real wait."""
+    tmp_path: Path, database_url: str, engine: Any, email: str, jira_secret: str = ""
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """`forget email` running in a process of its own, held mid-way by a real wait (its
+    configuration takes Jira's webhooks when `jira_secret` is given)."""
     if database_url.startswith("sqlite"):
-        return forget_held_sqlite(tmp_path, database_url, email)
-    return forget_held_postgres(tmp_path, database_url, engine, email)
+        return forget_held_sqlite(tmp_path, database_url, email, jira_secret)
+    return forget_held_postgres(tmp_path, database_url, engine, email, jira_secret)
 
 
 def test_a_delivery_received_while_forget_runs_is_erased_and_one_after_it_is_kept(

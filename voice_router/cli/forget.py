@@ -29,6 +29,7 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
 
     from sqlalchemy.exc import OperationalError
 
+    from voice_router.intake.forget_after import JiraReceivedMeanwhile
     from voice_router.intake.spool_forget import SpoolForget
     from voice_router.platform.errors import BadRequest
     from voice_router.platform.runtime import mark_sync_due
@@ -47,8 +48,10 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     _apply_due_deliveries(rt)
     scanned = None if yes else _ask(rt, email)
     spooled = SpoolForget(rt.engine)
+    # Jira's webhooks may bring the person's name while it runs: it stays to cut it out.
+    after = JiraReceivedMeanwhile(rt.engine) if settings_of(ctx).jira.webhook_secret else None
     try:
-        report = run_forget(rt.engine, email, actor, scanned=scanned, beside=spooled)
+        report = run_forget(rt.engine, email, actor, scanned=scanned, beside=spooled, after=after)
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != "40P01":
             raise
@@ -68,6 +71,15 @@ def forget(ctx: click.Context, email: str, yes: bool) -> None:
     click.echo("Erased:")
     _echo_counts(report)
     click.echo(f"audit entry {report.audit_id}")
+    if report.late:
+        click.echo(f"  Jira deliveries received while it ran, cut afterwards: {report.late}")
+    elif after is not None and report.late is None:
+        click.echo(
+            "warning: the Jira deliveries received while forget ran could not be looked "
+            "through; their addresses go as they are processed, a name in them stays: "
+            "run forget again",
+            err=True,
+        )
     if report.sqlite_file and report.sqlite_file != "compacted":
         click.echo(
             f"warning: SQLite file {report.sqlite_file}: old copies may remain on disk until "

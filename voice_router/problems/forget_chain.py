@@ -21,6 +21,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from voice_router.models import Customer, CustomerAlias, CustomerIdentity
 from voice_router.problems.forget_late import subject_hash
+from voice_router.problems.mentions import Mentions
 
 Ids = frozenset[tuple[str, str]]  # (source, helpdesk id) of customers
 
@@ -54,6 +55,9 @@ class Trail:
     hashes: set[str] = field(default_factory=set)
     named: set[str] = field(default_factory=set)
     ids: set[tuple[str, str]] = field(default_factory=set)
+    # The person as each visit reads them (an address and their full names), in memory only:
+    # forget_late.Late, for the Jira deliveries that reach the table after forget read it.
+    people: list[Mentions] = field(default_factory=list)
 
     def found(
         self,

@@ -14,10 +14,17 @@ names a customer at one of those addresses or by one of those ids, as forget stu
 person's pending deliveries. One received after is new data: forget is not a block-list.
 
 Jira's deliveries belong to no customer (issue descriptions, staff comments), and forget cuts
-the person out of them rather than stubbing them. One received before a forget ended loses,
-as it reaches processing, every address in it whose hash that forget recorded; it is still
-processed. Forget recorded no name (a hash of a name is guessed from a list of names): a
-name in it stays, and forget run again cuts it.
+the person out of them rather than stubbing them. A name cannot be kept for that: a hash of
+it is found again by trying a list of names, and so is anything derived from it alone. So
+forget itself stays, once it committed, as long as a delivery received before that can take
+to be stored (`Late`, its knowledge of the person in memory only), then cuts their
+addresses and full names out of every Jira delivery received from shortly before it began
+until it committed (`cut_late`); then it ends, and nothing of the name is left. Applying
+a Jira delivery copies none of its text, so processing need not wait for that: one it
+reaches first loses, as before, every address whose hash the forget recorded. The same
+is what is left if forget did not stay (no Jira webhook secret in its settings, killed) or
+a delivery took longer to be stored: its addresses go, a name in it stays (forget run
+again cuts it).
 """
 
 from __future__ import annotations
@@ -27,7 +34,8 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -79,6 +87,59 @@ def stamp(
     audit.at = utcnow()
 
 
+@dataclass
+class Late:
+    """What one forget knows of the person, held in its process's memory only: how each
+    address it erased them under reads with their full names (`people`), when it began and
+    when it committed (`at`, its audit entry's)."""
+
+    began: datetime
+    at: datetime
+    audit_id: int | None
+    people: list[Mentions]
+
+
+def cut_late(session: Session, late: Late, stored_within: timedelta) -> int:
+    """Cut the person out of every Jira delivery received from `stored_within` before the
+    forget began until it committed, as forget cuts the ones it reads (a delivery that a cut
+    cannot clean, not JSON, becomes a stub); the deliveries changed. On PostgreSQL each is
+    locked first (a batch applying it meanwhile is waited for), on SQLite the caller holds
+    the write lock. The audit entry counts them (`details.late`)."""
+    table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+    query = sa.select(table.c.id, table.c.source, table.c.kind, table.c.headers, table.c.body)
+    query = query.where(
+        table.c.kind == "jira",
+        table.c.body != STUB["body"],
+        table.c.received_at >= late.began - stored_within,
+        table.c.received_at <= late.at,
+    ).order_by(table.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    changed, stubbed = 0, set()
+    for delivery in session.execute(query).all():
+        read = Stored(delivery.id, delivery.source, "jira", delivery.headers, bytes(delivery.body))
+        found = [m for m in late.people if m.in_raw(read.body) or m.in_raw(read.headers)]
+        row = _cut_each(read, [(mentions.any, mentions) for mentions in found])
+        if row is None:
+            stubbed.add(read.id)
+        elif row != read:
+            changed += 1
+            values = {"body": row.body, "headers": row.headers}
+            session.execute(sa.update(table).where(table.c.id == row.id).values(**values))
+    if stubbed:
+        status = sa.case((table.c.status == "processed", "processed"), else_="forgotten")
+        session.execute(
+            sa.update(table).where(table.c.id.in_(sorted(stubbed))).values(**STUB, status=status)
+        )
+    audit = session.get(AuditEntry, late.audit_id) if late.audit_id is not None else None
+    if audit is not None:
+        counted = {**json.loads(audit.details), "late": changed + len(stubbed)}
+        audit.details = json.dumps(counted, sort_keys=True)
+        session.add(audit)
+    log.info("privacy.forget_late_cut", extra={"deliveries": changed + len(stubbed)})
+    return changed + len(stubbed)
+
+
 def late(session: Session, deliveries: Sequence[Any]) -> set[int]:
     """Of a batch's claimed `deliveries` (rows with `id`, `source`, `kind`, `headers`, `body`,
     `received_at`), those received before a forget of someone they name ended, to become
@@ -127,19 +188,24 @@ def cut_from_jira(
             address: (None, subject_hash(address)) for address in addresses(row.body, row.headers)
         }
         erased = [a for a, key in keys.items() if key in ended and received <= ended[key]]
-        values: dict[str, Any] | None = {}
-        for address in erased:
-            mentions = Mentions(address)
-            values = cut_row(row, mentions.email, mentions)
-            if values is None:
-                break
-            row = row._replace(**values)
-        if values is None:
+        cut = _cut_each(row, [(m.email, m) for m in map(Mentions, erased)])
+        if cut is None:
             stubbed.add(delivery.id)
         elif erased:
-            changed = {"body": row.body, "headers": row.headers}
+            changed = {"body": cut.body, "headers": cut.headers}
             session.execute(sa.update(table).where(table.c.id == delivery.id).values(**changed))
     return stubbed
+
+
+def _cut_each(row: Stored, cuts: list[tuple[re.Pattern[str], Mentions]]) -> Stored | None:
+    """`row` with each pattern cut out of it in turn (`cut_row`); None when one cannot be
+    (not JSON): the delivery is then stubbed, privacy first."""
+    for pattern, mentions in cuts:
+        values = cut_row(row, pattern, mentions)
+        if values is None:
+            return None
+        row = row._replace(**values)
+    return row
 
 
 # An address as a helpdesk or a person writes it, generously (`o'brien@x.com`): the hashes

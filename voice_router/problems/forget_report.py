@@ -28,6 +28,9 @@ class ForgetReport:
     jira_problems: list[int] = field(default_factory=list)  # descriptions worth a re-sync
     # Other people's rows that contain the same full name, left alone (a namesake's?).
     name_mentions_kept: dict[str, int] = field(default_factory=dict)  # "table.column" -> rows
+    # Jira deliveries received while it ran, stored after it read them, cut once it committed
+    # (forget_late.Late); None when it did not look (no Jira webhooks, or it failed).
+    late: int | None = None
     audit_id: int | None = None
     sqlite_file: str | None = None  # "compacted", "wal-busy", "not-compacted"
 
@@ -38,7 +41,7 @@ class ForgetReport:
 
     def details(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("dry_run", "audit_id", "sqlite_file", "jira_problems"):
+        for name in ("dry_run", "audit_id", "sqlite_file", "jira_problems", "late"):
             data.pop(name)
         data["jira_comments"] = len(self.jira_comments)
         data["found"] = self.found

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
 from voice_router.models import Outbound
-from voice_router.problems.mentions import FORGOTTEN, Mentions
+from voice_router.problems.mentions import Mentions, cut_out
 
 # Staff-written text, which belongs to no customer: scrubbed of the person's full name as well
 # as their e-mail. Every other text column is scrubbed of the e-mail only: a name there (a
@@ -58,7 +58,7 @@ def scrubs(
                     continue
                 pattern = mentions.any if name in FREE_TEXT else mentions.email
                 if mentions.found(text, pattern):
-                    values[column.name] = text = pattern.sub(FORGOTTEN, text)
+                    values[column.name] = text = cut_out(text, pattern)
                     scrubbed[name] += 1
                 if mentions.name is not None and mentions.found(text, mentions.name):
                     kept[name] += 1

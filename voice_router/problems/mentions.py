@@ -4,6 +4,13 @@ A person is found by their e-mail address (in any letter case, never as part of 
 address) and by their full names (two words or more: a lone first name is too ambiguous).
 Raw webhook bodies spell text in more ways than a column does: JSON escapes, URL encoding,
 Jira's wiki-markup escapes (`\\@`, `\\-`); both the search and the cut see through them.
+A name is read as a reader reads it: its words apart by any white space, line break
+(`<br>`, a paragraph's end, `&nbsp;`) and the markup around them (`*Maria* Lopez`,
+`<b>Maria</b> Lopez`, `{color:red}Maria{color} Lopez`), but not by markup alone
+(`<b>Maria</b>Lopez` reads `MariaLopez`), nor as part of a longer word (`Lopezova`); the cut
+keeps the markup (`*[forgotten]*`). Across the text nodes of Jira's document format (ADF)
+see rich_text.py. Every gap is matched without backtracking (possessive), and each markup
+piece is at most a few hundred characters, so no body makes a search quadratic.
 
 `forget` looks through every stored delivery and text column, so a search first asks for the
 pieces of the person's address (or of a name) that no case rule can spell otherwise, as plain
@@ -15,20 +22,35 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
 from functools import partial
+from itertools import count
 from urllib.parse import unquote, unquote_plus
 
-FORGOTTEN = "[forgotten]"
+from voice_router.problems.rich_text import FORGOTTEN, JSON_STRING, cut_across, documents
+
+__all__ = ["FORGOTTEN", "Mentions", "cut_json", "cut_out", "cut_text", "spellings"]
+
 # Runs of characters a case-insensitive pattern matches only as themselves or their ASCII
 # other case: printable ASCII but i, k and s (re also takes U+0130 and U+0131 for i, the
 # Kelvin sign U+212A for k, the long s U+017F for s); a space ends a run (a name's words are
 # matched across any white space).
 _PLAIN = re.compile(r"(?:(?![iksIKS])[\x21-\x7e])+")
 _MARKUP_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
-# A JSON string literal, and whether it is an object key (a `:` follows).
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?', re.DOTALL)
+# What may stand between the words of a name. Read as a space: white space, a line break or
+# block tag, a non-breaking space entity. Read as nothing: any other tag, a wiki-markup macro
+# (`{color:red}`), an emphasis mark of wiki markup or Markdown (`*`, `_`, `+`, `{{`). A name's
+# words are apart by at least one space. The alternatives are disjoint and the longer one is
+# tried first, so a gap parses one way only and is matched possessively.
+_BLOCKS = r"(?:br|p|div|li|ul|ol|h[1-6]|tr|td|th|blockquote|pre)\b"
+_SPACE = rf"(?:\s|&nbsp;|&#160;|&#x[aA]0;|</?{_BLOCKS}[^<>]{{0,200}}>)"
+_TAG = rf"(?:<(?!/?{_BLOCKS})[^<>]{{0,200}}>|\{{[a-zA-Z]+(?::[^{{}}]{{0,200}})?\}})"
+_MARK = rf"(?:{_TAG}|[*_+{{}}])"
+_NAME_GAP = rf"(?:{_MARK})*+{_SPACE}(?:{_SPACE}|{_MARK})*+"
+_GAP_PIECE = re.compile(rf"(?P<space>{_SPACE})|(?P<tag>{_TAG})|(?P<mark>[*_+{{}}])", re.I)
+_GAP = re.compile(rf"(?:{_SPACE}|{_MARK})+", re.IGNORECASE)
 
 
 class Mentions:
@@ -36,10 +58,13 @@ class Mentions:
     either (`any`), as case-insensitive patterns."""
 
     def __init__(self, email: str, names: Iterable[str] = ()) -> None:
-        mail = r"(?<![\w.+%-])" + re.escape(email) + r"(?![\w-]|\.\w)"
+        mail = r"(?P<mail>(?<![\w.+%-])" + re.escape(email) + r"(?![\w-]|\.\w))"
         self.email = re.compile(mail, re.IGNORECASE)
         full = sorted({" ".join(n.split()) for n in names if len(n.split()) >= 2}, key=len)
-        spelled = [r"(?<!\w)" + r"\s+".join(map(re.escape, n.split())) + r"(?!\w)" for n in full]
+        # `_` is a word character to `\w`, but an emphasis mark around a name (`_Maria_`).
+        spelled = [
+            r"(?<![^\W_])" + _NAME_GAP.join(map(re.escape, n.split())) + r"(?![^\W_])" for n in full
+        ]
         spelled.reverse()  # the longest first
         self.name = re.compile("|".join(spelled), re.IGNORECASE) if spelled else None
         self.any = re.compile("|".join([mail, *spelled]), re.IGNORECASE)
@@ -74,7 +99,8 @@ class Mentions:
         URL-encoded or markup-escaped."""
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         needles = self.needles(pattern)
-        plain = "%" not in text and "\\" not in text  # then its only other spelling is `+`
+        # Then its only other spelling is `+` (a document's text nodes may split a piece).
+        plain = "%" not in text and "\\" not in text and '"doc"' not in text
         if plain and needles is not None and not _holds(text.lower(), needles):
             return False  # read as a space, which makes no piece it lacks
         return any(self.found(v, pattern) for v in spellings(text))
@@ -83,6 +109,8 @@ class Mentions:
 def spellings(text: str) -> list[str]:
     """Raw webhook text as it reads in each way it may be spelled: as it is, URL-decoded,
     and, with a backslash in it, markup-unescaped, JSON-decoded and both."""
+    found = documents(text)  # Jira's document format: read as a reader does (rich_text.py)
+    text = text if found is None else found.masked(text)
     variants = [text, unquote(text), unquote_plus(text)]
     if "\\" in text:  # JSON escapes (\u00e9, \/), markup escapes: search decoded text too
         variants.append(_MARKUP_ESCAPE.sub(r"\1", text))
@@ -96,6 +124,8 @@ def spellings(text: str) -> list[str]:
             # Jira's wiki markup inside a JSON string (`a\\@b.com` in the raw text) reads
             # as markup only once the JSON escape is undone.
             variants.append(_MARKUP_ESCAPE.sub(r"\1", strings))
+    if found is not None:
+        variants.append("\0".join(found.readings()))
     return list(dict.fromkeys(variants))
 
 
@@ -122,14 +152,44 @@ def _holds(lowered: str, needles: list[tuple[str, ...]]) -> bool:
     return any(all(piece in lowered for piece in group) for group in needles)
 
 
+def cut_out(text: str, pattern: re.Pattern[str]) -> str:
+    """Every match replaced by `[forgotten]`; of a name, the markup between its words stays
+    after it (`*Maria* Lopez` becomes `*[forgotten]*`, `<b>Maria</b> Lopez`
+    `<b>[forgotten]</b>`): its tags, and its emphasis marks but those it closes and opens
+    again; white space goes."""
+    return pattern.sub(_forgotten, text)
+
+
+def _forgotten(match: re.Match[str]) -> str:
+    if match.groupdict().get("mail"):
+        return FORGOTTEN
+    kept = []
+    for gap in _GAP.finditer(match.group(0)):
+        pieces = [(p.lastgroup, p.group(0)) for p in _GAP_PIECE.finditer(gap.group(0))]
+        spaces = [i for i, (kind, _) in enumerate(pieces) if kind == "space"]
+        if not spaces:
+            continue  # within a word of the name (`Maria_Jose`): cut with it
+        closing = Counter(m for kind, m in pieces[: spaces[0]] if kind == "mark")
+        opening = Counter(m for kind, m in pieces[spaces[-1] :] if kind == "mark")
+        # `_Maria_ _Lopez_`: a mark closed and opened again around the space goes, both times.
+        drop = {"before": closing & opening, "after": closing & opening}
+        for i, (kind, text) in enumerate(pieces):
+            side = "before" if i < spaces[0] else "after" if i > spaces[-1] else ""
+            if kind == "mark" and side and drop[side][text]:
+                drop[side][text] -= 1
+            elif kind != "space" or text.startswith("<"):  # a line break's tag stays
+                kept.append(text)
+    return FORGOTTEN + "".join(kept)
+
+
 def cut_text(text: str, pattern: re.Pattern[str]) -> str:
-    """Every match replaced by `[forgotten]`, also where the text spells it URL-encoded or
+    """Every match cut out (`cut_out`), also where the text spells it URL-encoded or
     markup-escaped (that text is then kept decoded)."""
-    text = pattern.sub(FORGOTTEN, text)
+    text = cut_out(text, pattern)
     for decode in (unquote, unquote_plus, partial(_MARKUP_ESCAPE.sub, r"\1")):
         decoded = decode(text)
         if decoded != text and pattern.search(decoded):
-            text = pattern.sub(FORGOTTEN, decoded)
+            text = cut_out(decoded, pattern)
     return text
 
 
@@ -140,8 +200,13 @@ def cut_json(text: str, pattern: re.Pattern[str], mentions: Mentions | None = No
     With the `mentions` the pattern is of, a string that lacks its needles and has no
     escape to read (`\\`, `%`) is left as it is without decoding it."""
     needles = mentions.needles(pattern) if mentions is not None else None
+    found = documents(text)  # their text nodes first, as they read; the same literals after
+    nodes = found.nodes() if found is not None else set()
+    ordinal = count()
 
     def one(match: re.Match[str]) -> str:
+        if next(ordinal) in nodes:
+            return match.group(0)  # a text node of a document: cut as it reads, below
         colon = match.group(1) or ""
         literal = match.group(0)[: len(match.group(0)) - len(colon)]
         plain = "\\" not in literal and "%" not in literal
@@ -158,4 +223,4 @@ def cut_json(text: str, pattern: re.Pattern[str], mentions: Mentions | None = No
             return "null"
         return json.dumps(clean) + colon
 
-    return _JSON_STRING.sub(one, text)
+    return JSON_STRING.sub(one, cut_across(text, pattern, found))

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,6 +34,7 @@ from voice_router.models import (
     Problem,
     ProblemVector,
 )
+from voice_router.platform.clock import utcnow
 from voice_router.platform.db import compact_sqlite
 from voice_router.platform.errors import BadRequest
 from voice_router.problems import impact
@@ -44,7 +46,7 @@ from voice_router.problems.delivery_erasure import (
     scan_deliveries,
 )
 from voice_router.problems.forget_chain import Beside, Ids, Trail, follow, having_had, holding
-from voice_router.problems.forget_late import stamp, subject_hash
+from voice_router.problems.forget_late import Late, stamp, subject_hash
 from voice_router.problems.forget_report import ForgetReport
 from voice_router.problems.forget_rows import cancel_notes, forget_accounts, forget_aliases
 from voice_router.problems.forget_sweep import addressed_to, scrubs
@@ -79,15 +81,18 @@ def forget(
     compact: bool = True,
     scanned: Scan | None = None,
     beside: Beside | None = None,
+    after: Callable[[Late], int | None] | None = None,
 ) -> ForgetReport:
     """Erase one person's personal data everywhere in the database, in one transaction (on
     SQLite the stored deliveries are read before it, see `_scanned`; `scanned`, a preview's
-    reading of them, serves on either database; `beside` what it reaches outside the tables).
+    reading of them, serves on either database; `beside` what it reaches outside the tables;
+    `after`, run once it committed, the Jira deliveries received meanwhile: forget_late.Late).
 
     `dry_run` finds and counts, then rolls back (no audit entry). On SQLite the transaction
     runs with `secure_delete`, and with `compact` the file is vacuumed and its WAL truncated
     afterwards, so no old copy of a page survives in the file."""
     email = normalise_email(email)
+    began = utcnow()  # a delivery received since may reach the table after it was read
     sqlite = engine.dialect.name == "sqlite"
     # SQLite: the deliveries are read before the write lock, which every webhook waits for
     # (only those stored since are read under it); PostgreSQL stores webhooks meanwhile.
@@ -95,7 +100,7 @@ def forget(
         scanned = _scanned(engine, email)
     for attempt in range(1, DEADLOCK_TRIES + 1):
         try:
-            report = _forget_once(engine, email, actor, dry_run, scanned, beside)
+            report, late = _forget_once(engine, email, actor, dry_run, scanned, beside, began)
             break
         except sa.exc.OperationalError as exc:
             # A drain batch that holds one of the person's deliveries and waits for the pain
@@ -106,6 +111,8 @@ def forget(
             time.sleep(0.2 * attempt)
     if beside is not None and not dry_run:
         beside.committed()
+    if after is not None and not dry_run:
+        report.late = after(late)  # before VACUUM, which then takes out what it cut
     if sqlite and compact and not dry_run:
         report.sqlite_file = compact_sqlite(engine)
     log.info(
@@ -122,7 +129,8 @@ def _forget_once(
     dry_run: bool,
     scanned: Scan | None,
     beside: Beside | None,
-) -> ForgetReport:
+    began: datetime,
+) -> tuple[ForgetReport, Late]:
     report = ForgetReport(dry_run=dry_run)
     sqlite = engine.dialect.name == "sqlite"
     with Session(engine, expire_on_commit=False) as session:
@@ -134,7 +142,7 @@ def _forget_once(
             audit = _begin(session, email, actor, sqlite)
             if beside is not None:
                 beside.begin(session)
-            followed, ids = _erase_person(session, email, report, scanned, beside)
+            followed, ids, people = _erase_person(session, email, report, scanned, beside)
             if beside is not None and not dry_run:
                 beside.write()
             report.spool_unreadable = beside.unreadable if beside is not None else 0
@@ -142,6 +150,7 @@ def _forget_once(
             session.add(audit)
             session.flush()
             report.audit_id = None if dry_run else audit.id
+            late = Late(began, audit.at, audit.id, people)
             if sqlite:
                 connection.exec_driver_sql(f"PRAGMA secure_delete={int(was or 0)}")
         except BaseException:
@@ -151,7 +160,7 @@ def _forget_once(
             session.rollback()
         else:
             session.commit()
-    return report
+    return report, late
 
 
 def _begin(session: Session, email: str, actor: str, sqlite: bool) -> AuditEntry:
@@ -206,10 +215,10 @@ def _scanned(engine: Engine, email: str) -> Scan:
 
 def _erase_person(
     session: Session, email: str, report: ForgetReport, scanned: Scan | None, beside: Beside | None
-) -> tuple[set[str], set[tuple[str, str]]]:
+) -> tuple[set[str], set[tuple[str, str]], list[Mentions]]:
     """The person under the address given, then under each address forget_chain follows
-    them to; the hashes of those addresses and of every former address of theirs, and
-    their helpdesk ids (source, id)."""
+    them to; the hashes of those addresses and of every former address of theirs, their
+    helpdesk ids (source, id), and how each visit found them (address and names)."""
     trail, given = Trail(), [email]
 
     def erase(address: str, held: Ids) -> Ids:
@@ -222,7 +231,7 @@ def _erase_person(
         return found
 
     visited = follow(session, email, erase, trail)
-    return {subject_hash(a) for a in visited} | trail.hashes, trail.ids
+    return {subject_hash(a) for a in visited} | trail.hashes, trail.ids, trail.people
 
 
 def _erase(
@@ -245,6 +254,7 @@ def _erase(
     helpdesk_ids = {(i.source, i.external_id) for i in identities} | erased.ids
     trail.found(customers, forget_aliases(session, ids), erased.named, helpdesk_ids)
     mentions = Mentions(email, erased.names)
+    trail.people.append(mentions)
     pain_points = session.exec(select(PainPoint).where(col(PainPoint.customer_id).in_(ids))).all()
     _outside_reach(session, pain_points, mentions, report)
     accounts = {c.account_id for c in customers} | {p.account_id for p in pain_points}
