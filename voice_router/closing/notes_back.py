@@ -83,6 +83,7 @@ def owe(
                     target=target,
                     outcome=news,
                     next_attempt_at=due or utcnow(),
+                    fix_told=told.fix_told_in(session, group, "writeback", target),
                 )
             )
         else:
