@@ -11,13 +11,16 @@ shipped after it and is reopened is news again."""
 
 from __future__ import annotations
 
+import email
 import json
+from email import policy
 
 import pytest
+from aiosmtpd.controller import Controller
 from werkzeug import Request, Response
 
 from tests.shipping.test_close_the_loop import problem
-from tests.shipping.test_digests import make_messages_due
+from tests.shipping.test_digests import Inbox, free_port, make_messages_due
 from tests.shipping.test_merged_after_ship import zendesk
 from tests.shipping.test_regression_warnings import back, named, to
 from tests.support import zendesk_writeback
@@ -192,3 +195,48 @@ def test_a_note_that_went_out_is_followed_by_one_saying_what_changed(make_loop, 
     loop.sandbox.transition(key, "Done", resolution="Done")
     jobs.deliver_outbound(runtime=loop.runtime)
     assert "The earlier fix in version 2.4.1 did not hold" in desk.notes[4]
+
+
+class RefusingInbox(Inbox):
+    """A mail server refusing the messages numbered in `refused` (from 1) for good (550)."""
+
+    def __init__(self, refused: set[int]) -> None:
+        super().__init__()
+        self.refused, self.received = refused, 0
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.received += 1
+        if self.received in self.refused:
+            return "550 5.2.1 mailbox disabled"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_the_agents_email_says_the_earlier_fix_did_not_hold(make_loop):
+    """Bob's digests come by e-mail; the heads-up of the reopen bounced for good (550). The
+    e-mail of 2.4.1 says in its subject, and then in its text, that it follows a fix that did
+    not hold."""
+    inbox = RefusingInbox({2})
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        loop = make_loop(notify={"smtp_url": f"smtp://127.0.0.1:{controller.port}"})
+        zendesk(loop, TOM, "tom@acme-corp.com", "Tom Reed", "Bob", title="Login loop")
+        key = problem(loop).jira_key
+        loop.sandbox.create_version("2.4.0")
+        loop.sandbox.edit(key, {"fixVersions": [{"name": "2.4.0"}]})
+        loop.sandbox.transition(key, "Done", resolution="Done")
+        did_not_hold(loop, key, "reopened")
+        assert [row.channel for row in given_up(loop.runtime.engine)] == ["email"]
+        ships_in_241(loop, key, "reopened")
+    finally:
+        controller.stop()
+
+    mails = [email.message_from_bytes(raw, policy=policy.default) for *_, raw in inbox.messages]
+    assert [" ".join(str(m["Subject"]).split()) for m in mails] == [
+        f"One of your customers to tell: SSO login is fixed in version 2.4.0 ({key})",
+        f"One of your customers to tell: SSO login is fixed in version 2.4.1 (the earlier fix "
+        f"did not hold) ({key})",
+    ]
+    text = mails[1].get_body(("plain",)).get_content()
+    assert f"has shipped in version 2.4.1 ({key}: " in text and WHAT_BECAME["reopened"] in text
+    assert "Tom Reed at acme-corp.com" in text and "“Login loop”" in text
