@@ -11,8 +11,6 @@ recorded after: at most once.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -274,37 +272,6 @@ def notify_list(session: Session, problem_id: int) -> dict[str, Any]:
 def notify_json(session: Session, problem_id: int) -> dict[str, Any]:
     found = notify_list(session, problem_id)
     return {**found, "recipients": [r.json() for r in found["recipients"]]}
-
-
-CSV_COLUMNS = (
-    "agent_email",
-    "customer_email",
-    "customer_name",
-    "account",
-    "source",
-    "ticket_id",
-    "ticket_url",
-    "reported_at",
-    "notified",
-    "draft",
-)
-
-
-def notify_csv(session: Session, problem_id: int) -> str:
-    """The notify list as CSV, grouped by agent (rows sorted by agent, then customer)."""
-    data = notify_json(session, problem_id)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in data["recipients"]:
-        writer.writerow({k: _csv_safe(row.get(k)) for k in CSV_COLUMNS})
-    return buffer.getvalue()
-
-
-def _csv_safe(value: Any) -> str:
-    """Customer text must not become a spreadsheet formula."""
-    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str, Any]:
