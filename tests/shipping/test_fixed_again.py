@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import email
 import json
+from datetime import timedelta
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
 from werkzeug import Request, Response
 
 from tests.shipping.test_close_the_loop import problem
@@ -25,6 +27,8 @@ from tests.shipping.test_merged_after_ship import zendesk
 from tests.shipping.test_regression_warnings import back, named, to
 from tests.support import zendesk_writeback
 from voice_router.closing.outbound import given_up
+from voice_router.models import Outbound
+from voice_router.platform.clock import utcnow
 from workers import jobs
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -240,3 +244,30 @@ def test_the_agents_email_says_the_earlier_fix_did_not_hold(make_loop):
     text = mails[1].get_body(("plain",)).get_content()
     assert f"has shipped in version 2.4.1 ({key}: " in text and WHAT_BECAME["reopened"] in text
     assert "Tom Reed at acme-corp.com" in text and "“Login loop”" in text
+
+
+def test_a_note_whose_sender_died_counts_as_naming_its_fix(make_loop, httpserver):
+    """2.4.1's note on Tom's ticket was being sent when its sender died (given up: it may be
+    on the ticket). 2.4.1 came back and 2.4.2 shipped: the note of 2.4.2 says the fix of
+    2.4.1 came back, as the ticket may read, not the one of 2.4.0 before it."""
+    loop, desk, key = shipped_in_240(make_loop, httpserver, "reopened", desk=[0, 503], slack=[])
+    did_not_hold(loop, key, "reopened")
+    ships_in_241(loop, key, "reopened")  # Zendesk away: tried again later
+    with Session(loop.runtime.engine) as session:  # a sender took it, and died mid-send
+        note = session.exec(select(Outbound).where(Outbound.channel == "writeback")).one()
+        note.status, note.next_attempt_at = "sending", utcnow() - timedelta(hours=1)
+        session.add(note)
+        session.commit()
+    jobs.deliver_outbound(runtime=loop.runtime)
+    [maybe] = given_up(loop.runtime.engine)
+    assert maybe.last_error.startswith("interrupted while sending")
+
+    back(loop, "T9", "nina@initech.com", "Nina Park", ALICE)  # 2.4.1 came back
+    assert "The fix that shipped in version 2.4.1" in desk.notes[-1]
+    loop.sandbox.transition(key, "In Progress")
+    loop.sandbox.create_version("2.4.2")
+    loop.sandbox.edit(key, {"fixVersions": [{"name": "2.4.2"}]})
+    loop.sandbox.transition(key, "Done", resolution="Done")
+    jobs.deliver_outbound(runtime=loop.runtime)
+    assert "The earlier fix in version 2.4.1 came back: " in desk.notes[-1]
+    assert "The fix has shipped now in version 2.4.2" in desk.notes[-1]

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
+from voice_router.closing.corrections import went_out
 from voice_router.closing.drafts import draft_message, when_told
 from voice_router.models import (
     Account,
@@ -337,6 +338,11 @@ def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -
             if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
                 row.status = "failed"
                 row.last_error = f"interrupted while sending; {MAYBE_SENT}"
+                # As one that went out: what it named is what its reader heard last.
+                problem = session.get(Problem, row.problem_id)
+                version = problem.jira_fix_version if problem is not None else None
+                for name, value in went_out(row, version).items():
+                    setattr(row, name, value)
                 session.add(row)
                 given_up += 1
                 # As a send that failed is: it was given up silently (fault audit).
