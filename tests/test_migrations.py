@@ -81,6 +81,8 @@ CHANGED_BY_0021 = {("add_column", "jira_handed_key")}
 CHANGED_BY_0022 = {("add_table", "digestcustomer"), ("add_column", "mrr_at")}
 # What 0023 added: the addresses a customer had before, hashed.
 CHANGED_BY_0023 = {("add_table", "customeralias"), ("add_index", "ix_customeralias_email_hash")}
+# What 0024 added: what a message's reader heard of the fix before.
+CHANGED_BY_0024 = {("add_column", "fix_told"), ("add_column", "amends")}
 
 
 def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -95,8 +97,10 @@ def test_the_newest_migrations_go_down_and_up_again(database_url: str) -> None:
         newest = current_revision(engine)
         command.downgrade(alembic_config(engine), "-1")
         assert current_revision(engine) != newest
-        assert _changes(engine) == CHANGED_BY_0023
-        since_0022 = CHANGED_BY_0023 | CHANGED_BY_0022
+        assert _changes(engine) == CHANGED_BY_0024
+        command.downgrade(alembic_config(engine), "-1")
+        assert _changes(engine) == CHANGED_BY_0024 | CHANGED_BY_0023
+        since_0022 = CHANGED_BY_0024 | CHANGED_BY_0023 | CHANGED_BY_0022
         command.downgrade(alembic_config(engine), "-1")
         assert _changes(engine) == since_0022
         command.downgrade(alembic_config(engine), "-1")

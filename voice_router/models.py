@@ -350,6 +350,12 @@ class Outbound(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # The fix versions the last shipped news that went out on this row named ("" for none;
+    # None when none did), and, for shipped news owed after a warning (the fix came back, was
+    # reopened, not released), that warning's news: the message says the earlier fix did not
+    # hold (closing/earlier.py).
+    fix_told: str | None = Field(default=None, max_length=255)
+    amends: str | None = Field(default=None, max_length=20)
 
 
 class DigestCustomer(SQLModel, table=True):

@@ -111,7 +111,9 @@ def test_each_noted_ticket_hears_once_when_the_grace_period_is_over(make_loop, h
     ship_again(loop, key, news)  # a new fix: the tickets hear it, as news
     jobs.deliver_outbound(runtime=loop.runtime)
     assert [len(n) for n in desk.notes.values()] == [3, 3, 1, 1]
-    assert desk.notes["2002"][2].startswith('Fixed for Tom Reed at acme-corp.com: "Login loop"')
+    again = desk.notes["2002"][2]  # says what became of the fix it said shipped before
+    assert again.startswith('Fixed now for Tom Reed at acme-corp.com: "Login loop"')
+    assert "The earlier fix in version 2.4.0 " in again
     assert ("zendesk:2002", "shipped", "sent") in notes(loop)
 
 
@@ -160,7 +162,8 @@ def test_a_merged_problems_ticket_hears_of_the_reopen_and_of_the_next_ship(make_
     ship_again(loop, survivor.jira_key, "reopened")
     jobs.deliver_outbound(runtime=loop.runtime)
     assert [len(desk.notes[t]) for t in ("2002", "2003")] == [3, 3]
-    assert desk.notes["2002"][2].startswith("Fixed for Tom Reed at acme-corp.com")
+    assert desk.notes["2002"][2].startswith("Fixed now for Tom Reed at acme-corp.com")
+    assert "The earlier fix did not hold: its issue was reopened" in desk.notes["2002"][2]
 
 
 def test_a_note_that_may_have_arrived_is_not_resent_and_gets_the_follow_up(make_loop):

@@ -39,7 +39,7 @@ def to(agent: str, httpserver) -> list[str]:  # type: ignore[no-untyped-def]
     taken = [
         json.loads(request.get_data())["text"]
         for request, answer in httpserver.log
-        if answer.status_code == 200
+        if request.path == "/hook" and answer.status_code == 200
     ]
     return [text for text in taken if f"({agent})" in text]
 

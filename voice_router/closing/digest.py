@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from voice_router.closing.corrections import SUBJECT, Earlier, not_released
 from voice_router.closing.fix_versions import in_versions
 from voice_router.closing.text import one_line
 
@@ -85,10 +86,12 @@ def render_digest(
     fix_version: str | None = None,
     came_back: list[CameBack] | None = None,
     why: Why | None = None,
+    earlier: Earlier | None = None,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
     the lines come; a shipped fix names `fix_version` (Jira's stored names) as the draft
-    does, a warning that it is back quotes what `came_back`, and a won't-fix says `why`.
+    does, and what became of the `earlier` fix the agent heard of; a warning that it is
+    back quotes what `came_back`, and a won't-fix says `why`.
     Raises ValueError for an unknown outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
@@ -111,6 +114,7 @@ def render_digest(
             if one_line(c.words, WORDS_CHARS)
         ],
         why=_why_facts(why) if outcome == "wont_fix" else None,
+        earlier=earlier if outcome == "shipped" else None,
     )
     return Digest(
         subject=_subject(facts),
@@ -169,6 +173,7 @@ class _Facts:
     in_version: str = ""  # ` in version 2.4.0`, or nothing
     came_back: list[CameBack] = field(default_factory=list)
     why: Why | None = None
+    earlier: Earlier | None = None
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,8 @@ def _how_many(facts: _Facts) -> str:
 
 def _subject(facts: _Facts) -> str:
     what = {
-        "shipped": f"to tell: {facts.title} is fixed{facts.in_version}",
+        "shipped": f"to tell: {facts.title} is fixed{facts.in_version}"
+        + (SUBJECT if facts.earlier else ""),
         "wont_fix": f"to tell: {facts.title} won't be fixed",
         "regressed": f"to warn: {facts.title} is back",
         "reopened": f"to update: {facts.title} was reopened in Jira",
@@ -257,9 +263,12 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
     them = "these customers" if len(facts.customers) > 1 else "this customer"
     if facts.outcome == "shipped":
         news = f"Good news: the fix for {title} has shipped{style.esc(facts.in_version)}{jira}."
+        again = f"If you told {them} of the earlier fix, let them know this one is out now. "
+        if facts.earlier:  # the fix the agent heard of before did not hold
+            news += f" {style.esc(facts.earlier.said())}"
         ask = (
             f"{_how_many(facts)} told you about it, so the word should come from you. "
-            "Here is who to get back to, and what they wrote:"
+            f"{again if facts.earlier else ''}Here is who to get back to, and what they wrote:"
         )
         label = "What changed"
     elif facts.outcome == "wont_fix":
@@ -282,7 +291,7 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
         )
         label = "What we know"
     elif facts.outcome == "unreleased":
-        news, ask = _not_released(facts, style, title, jira, them)
+        news, ask = not_released(style.esc, facts.in_version, title, jira, them)
         label = "What we know"
     else:
         news = (
@@ -304,23 +313,6 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
         paragraphs.append(f"{label}: {style.esc(facts.what_changed)}")
     paragraphs.append(ask)
     return paragraphs
-
-
-def _not_released(
-    facts: _Facts, style: _Style, title: str, jira: str, them: str
-) -> tuple[str, str]:
-    """The correction to a fix announced as shipped whose version was then unreleased."""
-    version = f" It is{style.esc(facts.in_version)}, not released yet." if facts.in_version else ""
-    news = (
-        f"Correction: the fix for {title} has not shipped after all{jira}: Jira no longer has "
-        f"it in a released version.{version}"
-    )
-    ask = (
-        f"You were asked to tell {them} it was fixed. If you did, you may want to let them "
-        "know the fix is not out yet after all. Here is who you were asked to tell, and what "
-        "they wrote:"
-    )
-    return news, ask
 
 
 def _came_back(reports: list[CameBack], style: _Style) -> str:

@@ -10,7 +10,9 @@ team call it, as a reference. One agent gets back to each customer: the agent of
 ticket, the one the notify list and the digests name. On that ticket the note asks for the
 word to the customer; on an older ticket of the same customer it says which ticket and agent
 are getting back to them, so two agents do not both write. A ticket whose only reporter was
-forgotten (`voice-router forget`) gets no note: nothing new is written about them.
+forgotten (`voice-router forget`) gets no note: nothing new is written about them. A fix
+that ships after one the ticket heard of did not hold says what became of that one (AGAIN,
+closing/corrections.py).
 
 Everything a customer or a helpdesk chose (names, e-mails, accounts, subjects, agent names,
 and the problem's title, which tickets spell) is one line with control and format
@@ -25,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from voice_router.closing.corrections import Earlier
 from voice_router.closing.fix_versions import in_versions
 from voice_router.closing.notify import Recipient, Report
 from voice_router.closing.text import one_line
@@ -60,6 +63,17 @@ SHIPPED = News(
     "Let them know, in your own words.",
     "and the word that it is fixed goes to them there: nothing to send from this ticket.",
     "The fix shipped{version}{jira}.",
+)
+# A fix shipped after the one an earlier note said shipped did not hold (corrections.py): it
+# says what became of that one (`earlier`), and a second "Fixed for …" reads as news.
+AGAIN = News(
+    'Fixed now for {who}: "{words}", as they reported on this ticket.',
+    "Fixed now for {who}: the problem they reported on this ticket.",
+    "Let them know, in your own words; if they were told of the earlier fix, that it did not "
+    "hold and this one fixes it.",
+    "and the word that it is fixed now goes to them there: nothing to send from this ticket.",
+    "{earlier} The fix has shipped now{version}{jira}; this note takes over from the earlier "
+    "ones on this ticket.",
 )
 # The follow-up on a ticket whose note said the fix shipped, when it came back (notes_back.py).
 CAME_BACK = News(
@@ -108,11 +122,14 @@ def note_text(
     ticket_id: str,
     literal: Callable[[str], str] = _plain,
     news: str = "shipped",
+    earlier: Earlier | None = None,
 ) -> str | None:
-    """The note for ticket `source:ticket_id` with this news (NEWS); None when no customer
-    on the notify list reported on it (forgotten, or the report was withdrawn since)."""
+    """The note for ticket `source:ticket_id` with this news (NEWS; shipped after an
+    `earlier` fix that did not hold, AGAIN); None when no customer on the notify list
+    reported on it (forgotten, or the report was withdrawn since)."""
+    told = AGAIN if news == "shipped" and earlier else NEWS[news]
     said = [
-        _about(customer, report, literal, NEWS[news])
+        _about(customer, report, literal, told)
         for customer in listed
         for report in customer.reports
         if (report.source, report.ticket_id) == (source, ticket_id)
@@ -126,7 +143,9 @@ def note_text(
     return "\n".join(
         [
             *said,
-            NEWS[news].fix.format(version=version, jira=jira),
+            told.fix.format(
+                version=version, jira=jira, earlier=earlier.said(literal) if earlier else ""
+            ),
             f'voice-router problem "{title}": {page}',
         ]
     )

@@ -12,7 +12,9 @@ report withdrawn). A shipped note given up after it went out (no answer came) ma
 ticket, and counts as sent. The note is a row like any other write-back (closing/outbound.py:
 claimed, retried, refused for good): the ticket's own row when the root problem has one,
 carrying the new news, else a row of the root's. When the fix ships again, the same rows
-carry that news (closing/shipping.py), so the ticket's last note says what is true.
+carry that news (closing/shipping.py), so the ticket's last note says what is true, and what
+became of the fix the ticket heard of before (closing/corrections.py). A fix that came back
+and is then reopened owes no note more: the ticket heard it is not fixed.
 
 A reopen's (an unrelease's) note is owed when the agents' heads-up is, and due when it is,
 after `[notify].reopen_grace_seconds`: taken back within it (Done, released again), it is not
@@ -83,6 +85,7 @@ def owe(
                     target=target,
                     outcome=news,
                     next_attempt_at=due or utcnow(),
+                    fix_told=told.fix_told_in(session, group, "writeback", target),
                 )
             )
         else:

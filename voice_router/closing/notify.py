@@ -11,8 +11,6 @@ recorded after: at most once.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from dataclasses import dataclass, replace
@@ -24,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
+from voice_router.closing.corrections import went_out
 from voice_router.closing.drafts import draft_message, when_told
 from voice_router.models import (
     Account,
@@ -276,37 +275,6 @@ def notify_json(session: Session, problem_id: int) -> dict[str, Any]:
     return {**found, "recipients": [r.json() for r in found["recipients"]]}
 
 
-CSV_COLUMNS = (
-    "agent_email",
-    "customer_email",
-    "customer_name",
-    "account",
-    "source",
-    "ticket_id",
-    "ticket_url",
-    "reported_at",
-    "notified",
-    "draft",
-)
-
-
-def notify_csv(session: Session, problem_id: int) -> str:
-    """The notify list as CSV, grouped by agent (rows sorted by agent, then customer)."""
-    data = notify_json(session, problem_id)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in data["recipients"]:
-        writer.writerow({k: _csv_safe(row.get(k)) for k in CSV_COLUMNS})
-    return buffer.getvalue()
-
-
-def _csv_safe(value: Any) -> str:
-    """Customer text must not become a spreadsheet formula."""
-    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str, Any]:
     if not isinstance(emails, list) or not all(isinstance(e, str) for e in emails) or not emails:
         raise BadRequest("customer_emails must be a non-empty list of e-mail addresses")
@@ -370,6 +338,11 @@ def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -
             if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
                 row.status = "failed"
                 row.last_error = f"interrupted while sending; {MAYBE_SENT}"
+                # As one that went out: what it named is what its reader heard last.
+                problem = session.get(Problem, row.problem_id)
+                version = problem.jira_fix_version if problem is not None else None
+                for name, value in went_out(row, version).items():
+                    setattr(row, name, value)
                 session.add(row)
                 given_up += 1
                 # As a send that failed is: it was given up silently (fault audit).

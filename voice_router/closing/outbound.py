@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from voice_router.closing.corrections import earlier_of, went_out
 from voice_router.closing.digest import CameBack, DigestLine, render_digest
 from voice_router.closing.notes import note_text
 from voice_router.closing.notify import (
@@ -116,7 +117,7 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
     except NothingToSend as nothing:
         return _nothing(engine, message.row, str(nothing))
     except Exception as exc:
-        return _failed(engine, message.row, exc)
+        return _failed(engine, message, exc)
     with session_scope(engine) as session:
         row = session.get(Outbound, outbound_id)
         if row is not None:
@@ -126,6 +127,8 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
                 result_id,
                 None,
             )
+            for name, value in went_out(row, message.problem.jira_fix_version).items():
+                setattr(row, name, value)
             session.add(row)
             if message.row.channel in DIGESTS:
                 record_told(session, row, (r.customer_id for r in message.digest_recipients()))
@@ -147,12 +150,13 @@ def _nothing(engine: Engine, row: Outbound, why: str) -> str:
     return "nothing_to_send"
 
 
-def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
+def _failed(engine: Engine, message: Message, exc: Exception) -> str:
     """Record a failed try: transient ones are tried again after a backoff (30 s doubling,
     at most an hour, or the Retry-After asked for) until MAX_ATTEMPTS tries have failed,
     about a day; a rate limit is the other side working as designed and does not count
     towards that. A permanent failure, or one after which the message may have gone out
     (`ambiguous`: a timeout, a connection closed before the answer), is final."""
+    row = message.row
     transient = bool(getattr(exc, "transient", False))
     ambiguous = bool(getattr(exc, "ambiguous", False))
     reason = getattr(exc, "reason", type(exc).__name__)
@@ -174,11 +178,13 @@ def _failed(engine: Engine, row: Outbound, exc: Exception) -> str:
         log.info("outbound.retry", extra={"outbound_id": row.id, "reason": reason})
         metrics.notification(row.channel, "retry")
         return "retry"
+    went: dict[str, str | None] = {}
     if ambiguous:
         error += f" (it may have gone through; {MAYBE_SENT})"
+        went = went_out(row, message.problem.jira_fix_version)  # as if it went: it may have
     elif transient:
         error += f" (given up after {attempts} failed tries)"
-    update_row(engine, Outbound, row.id, status="failed", last_error=error)
+    update_row(engine, Outbound, row.id, status="failed", last_error=error, **went)
     log.warning(
         "outbound.failed",
         extra={
@@ -224,6 +230,7 @@ def _writeback(settings: Settings, message: Message) -> str | None:
             ticket_id,
             client.literal,
             message.row.outcome,
+            earlier_of(message.row),
         )
         if text is None:  # its customer was forgotten, or withdrew the report, since planned
             raise NothingToSend("no customer of this ticket is on the notify list any more")
@@ -262,6 +269,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         fix_version=problem.jira_fix_version,
         came_back=list(message.came_back),
         why=why_not_fixed(settings, problem) if message.row.outcome == "wont_fix" else None,
+        earlier=earlier_of(message.row),
     )
     if message.row.channel == "slack":
         from integrations.slack import post_message

@@ -267,6 +267,7 @@ def _owe(
     is about: the news the agent heard last is then that the fix came back (or was
     reopened, or not released)."""
     owed = False
+    group = impact.merge_group(session, root_id)
     for (channel, target), customers in sorted(whom.items()):
         fresh = customers - (warned or {}).get((channel, target), set())
         if warned is not None and not fresh:
@@ -285,6 +286,7 @@ def _owe(
                 target=target,
                 outcome=outcome,
                 next_attempt_at=due,
+                fix_told=told.fix_told_in(session, group, channel, target),
             )
             session.add(row)
             session.flush()

@@ -150,7 +150,10 @@ def apply_state(
         problem.regressed_at = problem.regression_noticed_at = None
         _queue_outbound(session, settings, problem, after)
     elif before in ("shipped", "wont_fix", "regressed"):
-        _cancel_outbound(session, problem.id)
+        # A fix that came back stays back while its issue is worked again: the warnings and
+        # notes saying so, not sent yet, still go (reopened, it owes nothing more: a second
+        # "came back" says nothing new); the next ship sends the shipped news instead.
+        _cancel_outbound(session, problem.id, told.WARNINGS if before == "regressed" else ())
         if before == "shipped":
             # Out of done: reopened. Still done: under shipped_when = "released", its fix is
             # in no released version any more (unreleased, or the issue moved to another).
@@ -231,6 +234,8 @@ def _queue_outbound(
             continue
         elif existing.status in ("cancelled", "failed") and existing.sent_at is None:
             told.rearm(session, existing, outcome)
+        elif existing.status == "pending" and existing.outcome != outcome:
+            told.rearm(session, existing, outcome)  # a warning not sent yet: this news instead
         elif existing.sent_at is not None and existing.outcome != outcome:
             # The news changed since the agent heard (won't fix, then fixed after all; a
             # regression, then fixed again): they hear the new one. Same news, never twice.
@@ -239,9 +244,14 @@ def _queue_outbound(
             told.rearm(session, existing, outcome)
 
 
-def _cancel_outbound(session: Session, problem_id: int) -> None:
+def _cancel_outbound(session: Session, problem_id: int, keep: tuple[str, ...] = ()) -> None:
+    """The problem's messages not sent yet are not sent, but those carrying news in `keep`."""
     for row in session.exec(
-        select(Outbound).where(Outbound.problem_id == problem_id, Outbound.status == "pending")
+        select(Outbound).where(
+            Outbound.problem_id == problem_id,
+            Outbound.status == "pending",
+            col(Outbound.outcome).not_in(keep),
+        )
     ):
         row.status = "cancelled"
         session.add(row)

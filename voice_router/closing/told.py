@@ -107,10 +107,27 @@ def let_go(session: Session, outbound_ids: Iterable[int]) -> None:
 
 def rearm(session: Session, row: Outbound, outcome: str, due: datetime | None = None) -> None:
     """The message is owed again, now (or from `due` on), with this news; whom the old news
-    named hear the new one too. A note's result stays until the next note's replaces it: it
+    named hear the new one too. Shipped news owed instead of a warning says what became of
+    the fix the warning was about. A note's result stays until the next note's replaces it: it
     says which ticket the reported one was merged into (notify.moved_tickets)."""
     if row.outcome != outcome:
         let_go(session, [row.id])
+    if outcome == "shipped" and row.outcome in WARNINGS:
+        row.amends = row.outcome  # the fix they heard of did not hold (corrections.py)
     row.status, row.outcome, row.sent_at = "pending", outcome, None
     row.attempts, row.next_attempt_at, row.last_error = 0, due or utcnow(), None
     session.add(row)
+
+
+def fix_told_in(session: Session, group: list[int], channel: str, target: str) -> str | None:
+    """The versions the shipped news that went out to this reader (a ticket, an agent) for a
+    problem of the group named: for a warning's row made for the root, when that news went
+    out for a problem merged into it since."""
+    return session.exec(
+        select(Outbound.fix_told).where(
+            col(Outbound.problem_id).in_(group),
+            Outbound.channel == channel,
+            Outbound.target == target,
+            col(Outbound.fix_told).is_not(None),
+        )
+    ).first()

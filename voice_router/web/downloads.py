@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from voice_router.closing import notify
+from voice_router.closing.notify_csv import notify_csv as notify_list_csv
 from voice_router.platform.db import reading
 from voice_router.web.context import runtime
 
@@ -12,7 +12,7 @@ from voice_router.web.context import runtime
 def notify_csv(problem_id: int) -> Response:
     """The notify list as a CSV attachment, grouped by agent."""
     with reading(runtime().engine) as session:
-        text = notify.notify_csv(session, problem_id)
+        text = notify_list_csv(session, problem_id)
     return Response(
         text,
         mimetype="text/csv",
