@@ -45,9 +45,12 @@ def test_vectors_that_cannot_be_made_fail_the_drain_after_its_batches_commit(bac
     runner logs it), and what the batches did stays done."""
     with backlog.engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE problemvector RENAME TO problemvector_away")
-
-    with pytest.raises(sa.exc.DBAPIError, match="problemvector"):
-        jobs.drain_inbox(backlog, batch_size=2)
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="problemvector"):
+            jobs.drain_inbox(backlog, batch_size=2)
+    finally:  # the PostgreSQL database is the next test's too
+        with backlog.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE problemvector_away RENAME TO problemvector")
 
     with Session(backlog.engine) as session:
         assert len(session.exec(select(PainPoint.id)).all()) == 9
