@@ -212,6 +212,7 @@ def _writeback(settings: Settings, message: Message) -> str | None:
         source.kind,
         source.api_base,
         source.api_token,
+        settings.outbound_timeout_seconds,
         app_id=source.app_id,
         app_secret=source.app_secret,
     )
@@ -266,12 +267,20 @@ def _digest(settings: Settings, message: Message) -> str | None:
     if message.row.channel == "slack":
         from integrations.slack import post_message
 
-        post_message(settings.notify.slack_webhook_url, digest.slack_text)
+        post_message(
+            settings.notify.slack_webhook_url, digest.slack_text, settings.outbound_timeout_seconds
+        )
     else:
         from integrations.email import send_mail
 
+        notify = settings.notify
         send_mail(
-            settings.notify.smtp_url, settings.notify.from_addr, agent, digest.subject, digest.text
+            notify.smtp_url,
+            notify.from_addr,
+            agent,
+            digest.subject,
+            digest.text,
+            timeout=settings.outbound_timeout_seconds,
         )
     return None
 
