@@ -325,6 +325,113 @@ def test_serve_killed_mid_drain_and_mid_sync_loses_nothing_and_repeats_nothing(
         deployment.engine.dispose()
 
 
+def test_serve_stopped_while_jira_and_a_helpdesk_hang_stops_at_once_and_loses_nothing(
+    tmp_path, sqlite_template, sandbox
+):
+    """A Jira create and a write-back note in flight, neither answered: SIGTERM stopped serve
+    after 13 s (its runner's lanes joined one after the other, each up to the call's
+    timeout). It waits once for both, STOP_WAIT_SECONDS, and says in one line which lanes it
+    left. After a restart the sync is done with the issue Jira made meanwhile (no second
+    create), and the note, which may have arrived, is never marked sent nor sent again."""
+    hole = BlackHole()  # the helpdesk: takes the note, never answers
+    deployment = Deployment("serve", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+    zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
+    config = deployment.configure(
+        outbound_timeout_seconds=60,  # the calls stay in flight whatever the machine's pace
+        reconcile_seconds=3600,
+        jira=jira_table(sandbox.url),
+        **{"sources.zendesk": zendesk},
+    )
+    store_deliveries(deployment.database_url, config, ["pain-ship-me"])
+    create = r"/rest/api/2/issue"
+    try:
+        deployment.start(config)
+        key = wait_until(
+            lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
+            60,
+            "the Jira issue",
+        )
+        sandbox.register_webhook(f"{deployment.web.base}/webhooks/jira", JIRA_SECRET)
+        sandbox.transition(key, "Done", resolution="Done")
+        wait_until(lambda: hole.held, 60, "the note in flight")
+        creates = sandbox.count_calls("POST", create)  # ship-me's
+        sandbox.delay_next("POST", create, 120)  # Jira holds the next create's answer
+        body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
+        assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+        wait_until(lambda: sandbox.state.traffic.pending_faults == 0, 60, "a create in flight")
+        assert deployment.web.process is not None
+        started = time.monotonic()
+        deployment.web.process.send_signal(signal.SIGTERM)
+        code = deployment.web.process.wait(60)
+        took = time.monotonic() - started
+        first_run = deployment.output()
+        sandbox.release_delayed()  # Jira makes the issue after all; its answer reaches nobody
+
+        assert code == 0, first_run[-3000:]
+        assert took < 9, took  # STOP_WAIT_SECONDS and the web processes' stop, not 13 s
+        lines = [json.loads(line) for line in first_run.splitlines() if "stop.jobs_left" in line]
+        assert [line["lanes"] for line in lines] == [["jira", "messages"]], first_run[-3000:]
+        unsent = "SELECT count(*) FROM outbound WHERE status = 'sent'"
+        assert deployment.scalar(unsent) == 0
+
+        deployment.start(config)
+        wait_until(
+            lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
+            120,
+            "the sync left in flight, done after the restart",
+        )
+        assert sandbox.count_calls("POST", create) == creates + 1  # the one made, adopted
+        assert len(sandbox.issues()) == 2
+        wait_until(
+            lambda: deployment.scalar("SELECT status FROM outbound") == "failed", 30, "the note"
+        )
+        error = deployment.scalar("SELECT last_error FROM outbound")
+        assert "interrupted while sending" in error and "not retried" in error, error
+        assert len(hole.held) == 1  # it went out once, and not again
+    finally:
+        sandbox.release_delayed()
+        deployment.stop()
+        deployment.engine.dispose()
+        hole.close()
+
+
+def test_a_worker_stopped_while_jira_hangs_waits_once_and_names_the_lane_it_left(
+    tmp_path, redis_url
+):
+    """`voice-router worker` gives its lanes' jobs one wait in all too, and says which lane it
+    left: Jira's, whose sync (or pass) is due again once its claim (or lease) lapses."""
+    hole = BlackHole()  # Jira: takes every call, answers none
+    database_url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    jira = {"url": hole.url, "email": JIRA_EMAIL, "api_token": JIRA_TOKEN}
+    config = write_config(
+        tmp_path / "vr.toml",
+        database_url,
+        redis_url=redis_url,
+        outbound_timeout_seconds=60,
+        jira={**jira, "update_interval_seconds": 0},
+    )
+    store_deliveries(database_url, config, ["pain-later"])
+    running = worker(config, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: hole.held, 60, "a call to Jira in flight")
+        assert running.process is not None
+        started = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        code = running.process.wait(60)
+        took = time.monotonic() - started
+    finally:
+        running.stop()
+        hole.close()
+    output = running.output()
+    assert code == 0, output[-3000:]
+    assert took < 9, took
+    lines = [json.loads(line) for line in output.splitlines() if "stop.jobs_left" in line]
+    assert [line["lanes"] for line in lines] == [["jira"]], output[-3000:]
+
+
 def first_runner(deployment: Deployment, web: Process) -> tuple[str, int]:
     """Post a delivery, wait for the runner to process it: the lease's holder and its pid."""
     body = generic_delivery("T1", "ann@acme.com", ["pain-export"])

@@ -333,10 +333,12 @@ def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkey
     there (Redis gone mid-job) must not end the thread, or that worker would never sync or
     send again until restarted."""
     import threading
+    from functools import partial
 
     from rq import SimpleWorker
 
     from workers import runner
+    from workers.stopping import Lanes
 
     queue = RedisQueue(redis_url)
     tried: list[str] = []
@@ -351,7 +353,10 @@ def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkey
     monkeypatch.setattr(SimpleWorker, "execute_job", redis_goes_away_once)
     monkeypatch.setattr(runner, "OTHERS_WAIT_SECONDS", 1)
     stop = threading.Event()
-    lane = threading.Thread(target=runner._work_others, args=(queue, queue.queue, "lane", stop))
+    in_flight = partial(Lanes().job, "jira")
+    lane = threading.Thread(
+        target=runner._work_others, args=(queue, queue.queue, "lane", stop, in_flight)
+    )
     lane.start()
     try:
         queue.queue.enqueue("time.time", result_ttl=60, failure_ttl=60)
