@@ -87,6 +87,18 @@ class Deployment:
         answer = requests.get(f"{self.web.base}/api/v1/problems", headers=self.headers, timeout=10)
         return {p["key"]: p for p in answer.json()["problems"]}
 
+    def issue_key(self, problem: str, seconds: float = 60, what: str = "the Jira issue") -> str:
+        return wait_until(
+            lambda: (self.problems().get(problem, {}).get("jira") or {}).get("key"), seconds, what
+        )
+
+    def ship_by_webhook(self, sandbox: Any, problem: str = "ship-me") -> None:
+        """Once `problem` has its Jira issue, it moves to Done, and Jira says so by webhook."""
+        key = self.issue_key(problem)
+        assert self.web is not None
+        sandbox.register_webhook(f"{self.web.base}/webhooks/jira", JIRA_SECRET)
+        sandbox.transition(key, "Done", resolution="Done")
+
     def scalar(self, sql: str) -> Any:
         with self.engine.connect() as connection:
             return connection.execute(sa.text(sql)).scalar()
@@ -346,13 +358,7 @@ def test_serve_stopped_while_jira_and_a_helpdesk_hang_stops_at_once_and_loses_no
     create = r"/rest/api/2/issue"
     try:
         deployment.start(config)
-        key = wait_until(
-            lambda: (deployment.problems().get("ship-me", {}).get("jira") or {}).get("key"),
-            60,
-            "the Jira issue",
-        )
-        sandbox.register_webhook(f"{deployment.web.base}/webhooks/jira", JIRA_SECRET)
-        sandbox.transition(key, "Done", resolution="Done")
+        deployment.ship_by_webhook(sandbox)
         wait_until(lambda: hole.held, 60, "the note in flight")
         creates = sandbox.count_calls("POST", create)  # ship-me's
         sandbox.delay_next("POST", create, 120)  # Jira holds the next create's answer
@@ -375,11 +381,7 @@ def test_serve_stopped_while_jira_and_a_helpdesk_hang_stops_at_once_and_loses_no
         assert deployment.scalar(unsent) == 0
 
         deployment.start(config)
-        wait_until(
-            lambda: (deployment.problems().get("later", {}).get("jira") or {}).get("key"),
-            120,
-            "the sync left in flight, done after the restart",
-        )
+        deployment.issue_key("later", 120, "the sync left in flight, done after the restart")
         assert sandbox.count_calls("POST", create) == creates + 1  # the one made, adopted
         assert len(sandbox.issues()) == 2
         wait_until(
@@ -393,6 +395,64 @@ def test_serve_stopped_while_jira_and_a_helpdesk_hang_stops_at_once_and_loses_no
         deployment.stop()
         deployment.engine.dispose()
         hole.close()
+
+
+def test_a_stop_sends_no_further_note_and_the_rest_go_after_the_restart(
+    deployment, sandbox, httpserver
+):
+    """SIGTERM to serve, or to the worker, while the first of three write-back notes is in
+    flight: that one is answered within the stop's wait and recorded sent, and the messages
+    lane sends no further note. It went on to the next one, left it in flight at the wait's
+    end, and that note was given up as possibly sent though only the stop had cut it. The
+    others stay owed and go after the restart, each once."""
+    tickets = [f"/api/v2/tickets/{n}.json" for n in range(3)]
+    notes: list[str] = []
+    answer_first, restarted = threading.Event(), threading.Event()
+
+    def helpdesk(request):  # type: ignore[no-untyped-def]
+        notes.append(request.path)
+        (answer_first if len(notes) == 1 else restarted).wait(60)
+        body = {"audit": {"events": [{"type": "Comment", "id": len(notes)}]}}
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    for path in tickets:
+        httpserver.expect_request(path, method="PUT").respond_with_handler(helpdesk)
+    base = httpserver.url_for("").rstrip("/")
+    config = deployment.configure(
+        reconcile_seconds=3600,
+        jira=jira_table(sandbox.url),
+        **{"sources.zendesk": {"writeback": True, "api_token": "zd", "api_base": base}},
+    )
+    store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 3)
+    statuses = "SELECT status FROM outbound ORDER BY status"
+    try:
+        deployment.start(config)
+        deployment.ship_by_webhook(sandbox)
+        wait_until(lambda: notes, 60, "the first note in flight")
+        jobs = deployment.processes[-1]  # serve, or the worker
+        assert jobs.process is not None
+        jobs.process.send_signal(signal.SIGTERM)
+        said = "runner.stopping" if deployment.setup == "serve" else "worker.stopping"
+        wait_until(lambda: said in jobs.output(), 30, "the stop under way")
+        answer_first.set()
+        assert jobs.process.wait(60) == 0
+        with deployment.engine.connect() as connection:
+            after_stop = [row[0] for row in connection.execute(sa.text(statuses))]
+        assert after_stop == ["pending", "pending", "sent"], (notes, after_stop)
+        assert len(notes) == 1
+
+        restarted.set()
+        jobs.start()
+        wait_until(
+            lambda: deployment.scalar("SELECT count(*) FROM outbound WHERE status = 'sent'") == 3,
+            60,
+            "the other notes, after the restart",
+        )
+        assert sorted(notes) == sorted(tickets), notes  # each ticket's note once
+    finally:
+        answer_first.set()
+        restarted.set()
+        deployment.stop()
 
 
 def test_a_worker_stopped_while_jira_hangs_waits_once_and_names_the_lane_it_left(

@@ -64,13 +64,14 @@ class JobRunner:
         self.poll = poll
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading = threading.Event()
-        self.stopping = threading.Event()
+        self.stopping = self.queue.stopping  # the jobs it runs look at it too
         self._threads: list[threading.Thread] = []
         self.passes = {"inbox": 0, "outside": 0, "messages": 0}  # idle passes, for `settle`
         self.lanes = Lanes()
         self._stopped = threading.Lock()
 
     def start(self) -> JobRunner:
+        self.stopping.clear()
         for name, loop in (
             ("lease", self._keep_lease),  # first: stop waits for it
             ("inbox", self._inbox),
@@ -92,7 +93,8 @@ class JobRunner:
         if not self._stopped.acquire(blocking=False):
             return
         deadline = time.monotonic() + timeout
-        self.stopping.set()
+        self.stopping.set()  # its lanes, and the jobs they run, take no more work
+        log.info("runner.stopping", extra={"holder": self.holder})
         self._wake_all()
         for lease in self._threads[:1]:  # its renewal in hand ends before the release
             lease.join(timeout)

@@ -61,9 +61,12 @@ class InboxWorker(SimpleWorker):
     scheduled: list[Queue] = []
     max_connection_wait_time = REDIS_RETRY_SECONDS
     stopping = False  # SIGTERM or SIGINT: rq's loop ends for good
+    told: threading.Event | None = None  # set then too: the lanes and jobs stop taking work
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+        if self.told is not None:
+            self.told.set()
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq leaves it untyped
 
     def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
@@ -107,6 +110,7 @@ def _sweep(runtime: Runtime, queue: RedisQueue, stop: threading.Event) -> None:
                 outage.went_away("sweep", exc)  # said once per outage, by whoever meets it
             else:
                 log.warning("worker.sweep_failed", exc_info=True)
+    log.info("worker.stopping")  # here, not in the signal handler that set `stop`
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:
@@ -116,7 +120,7 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue = runtime.queue
     queue.request_drain(own=True)
     sweep_once(runtime, queue)  # its drain request folds into that one
-    stop, lanes, others = threading.Event(), Lanes(), []
+    stop, lanes, others = queue.stopping, Lanes(), []
     name = uuid.uuid4().hex  # rq's names: the inbox's worker, its lanes' "<name>-jira" …
     if not burst:
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
@@ -163,6 +167,7 @@ def _work_inbox(queue: RedisQueue, name: str, stop: threading.Event) -> None:
         )
         worker.maintenance_interval = MAINTENANCE_SECONDS
         worker.scheduled = queue.queues
+        worker.told = stop
         torn_down = False
         try:
             worker.work(with_scheduler=True, logging_level="WARNING")

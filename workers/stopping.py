@@ -2,15 +2,17 @@
 
 Both runtimes work in lanes (threads): the inbox, Jira's work, the messages (workers/runner.py,
 workers/embedded.py). A lane waiting on a Jira, helpdesk, Slack or SMTP server that does not
-answer holds its job for up to `outbound_timeout_seconds` a call. A stop waits for every
-lane's job together, STOP_WAIT_SECONDS in all (serve's runner joined its lanes one after the
-other, each up to 10 s: 13 s to stop while Jira and a helpdesk hung), then leaves what is
-still in flight, saying in one line which lanes held it. Nothing left is lost, all of it being
-in the database: deliveries stay due; a Jira sync's claim is taken over by the next serve
-runner (tried again at once) or lapses for a worker's sweep (`SYNC_LEASE`), and a create
-whose answer never came is confirmed by a search before any second one; a message whose
-request went out may have been received, so it is given up as possibly sent (`voice-router
-outbound failed`, `voice-router outbound resend`), never sent twice.
+answer holds its job for up to `outbound_timeout_seconds` a call. From the moment a stop
+comes (the queue's `stopping`) a lane starts no new job, nor a job its next message or sync
+(workers/jobs.py). The stop waits for every lane's job together, STOP_WAIT_SECONDS in all
+(serve's runner joined its lanes one after the other, each up to 10 s: 13 s to stop while
+Jira and a helpdesk hung), then leaves what is still in flight, saying in one line which
+lanes held it. Nothing left is lost, all of it being in the database: deliveries stay due;
+a Jira sync's claim is taken over by the next serve runner (tried again at once) or lapses
+for a worker's sweep (`SYNC_LEASE`), and a create whose answer never came is confirmed by a
+search before any second one; a message whose request went out may have been received, so
+it is given up as possibly sent (`voice-router outbound failed`, `voice-router outbound
+resend`), never sent twice.
 """
 
 from __future__ import annotations

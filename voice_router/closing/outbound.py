@@ -13,6 +13,7 @@ since it was owed) is not sent and not counted as sent: it is recorded `cancelle
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
@@ -318,9 +319,18 @@ def _agent_name(mine: list[Recipient], agent: str) -> str | None:
     return next((name for name in names if name), None)
 
 
-def deliver_due(engine: Engine, settings: Settings, outbound_ids: list[int]) -> dict[str, int]:
+def deliver_due(
+    engine: Engine,
+    settings: Settings,
+    outbound_ids: list[int],
+    stop_asked: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:
+    """Send these messages one after the other, until `stop_asked` (the process stops:
+    the rest stay pending, none left half sent)."""
     counts: dict[str, int] = {}
     for outbound_id in outbound_ids:
+        if stop_asked():
+            break
         outcome = deliver(engine, settings, outbound_id)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
