@@ -69,6 +69,18 @@ class InboxWorker(SimpleWorker):
             self.told.set()
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq leaves it untyped
 
+    def unsubscribe(self) -> None:
+        """rq's, with its pub/sub thread told to stop before the unsubscribe's answer wakes
+        it. redis-py's `stop()` waits for the thread; woken while still told to run, it waited
+        for a subscription again, rq's 60 s, and the worker's stop with it (now and then)."""
+        thread: Any = self.pubsub_thread  # rq types it as None
+        if thread is not None:
+            try:
+                thread.stop(timeout=0)  # redis-py 8: stop, without waiting here
+            except TypeError:  # before: stop() took no timeout, and never waited
+                thread.stop()
+        super().unsubscribe()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+
     def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
         own, self.queues = self.queues, self.scheduled or self.queues
         try:
