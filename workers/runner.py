@@ -133,6 +133,7 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue.request_drain(own=True)
     sweep_once(runtime, queue)  # its drain request folds into that one
     stop, lanes, others = queue.stopping, Lanes(), []
+    stop.clear()  # a run of its own (tests run --burst again on one runtime)
     name = uuid.uuid4().hex  # rq's names: the inbox's worker, its lanes' "<name>-jira" …
     if not burst:
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
