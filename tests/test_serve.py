@@ -87,6 +87,18 @@ class Deployment:
         answer = requests.get(f"{self.web.base}/api/v1/problems", headers=self.headers, timeout=10)
         return {p["key"]: p for p in answer.json()["problems"]}
 
+    def issue_key(self, problem: str, seconds: float = 60, what: str = "the Jira issue") -> str:
+        return wait_until(
+            lambda: (self.problems().get(problem, {}).get("jira") or {}).get("key"), seconds, what
+        )
+
+    def ship_by_webhook(self, sandbox: Any, problem: str = "ship-me") -> None:
+        """Once `problem` has its Jira issue, it moves to Done, and Jira says so by webhook."""
+        key = self.issue_key(problem)
+        assert self.web is not None
+        sandbox.register_webhook(f"{self.web.base}/webhooks/jira", JIRA_SECRET)
+        sandbox.transition(key, "Done", resolution="Done")
+
     def scalar(self, sql: str) -> Any:
         with self.engine.connect() as connection:
             return connection.execute(sa.text(sql)).scalar()
@@ -323,6 +335,161 @@ def test_serve_killed_mid_drain_and_mid_sync_loses_nothing_and_repeats_nothing(
         hold.set()
         deployment.stop()
         deployment.engine.dispose()
+
+
+def test_serve_stopped_while_jira_and_a_helpdesk_hang_stops_at_once_and_loses_nothing(
+    tmp_path, sqlite_template, sandbox
+):
+    """A Jira create and a write-back note in flight, neither answered: SIGTERM stopped serve
+    after 13 s (its runner's lanes joined one after the other, each up to the call's
+    timeout). It waits once for both, STOP_WAIT_SECONDS, and says in one line which lanes it
+    left. After a restart the sync is done with the issue Jira made meanwhile (no second
+    create), and the note, which may have arrived, is never marked sent nor sent again."""
+    hole = BlackHole()  # the helpdesk: takes the note, never answers
+    deployment = Deployment("serve", tmp_path, f"sqlite:///{tmp_path / 'vr.db'}", "")
+    zendesk = {"writeback": True, "api_token": "zd", "api_base": hole.url}
+    config = deployment.configure(
+        outbound_timeout_seconds=60,  # the calls stay in flight whatever the machine's pace
+        reconcile_seconds=3600,
+        jira=jira_table(sandbox.url),
+        **{"sources.zendesk": zendesk},
+    )
+    store_deliveries(deployment.database_url, config, ["pain-ship-me"])
+    create = r"/rest/api/2/issue"
+    try:
+        deployment.start(config)
+        deployment.ship_by_webhook(sandbox)
+        wait_until(lambda: hole.held, 60, "the note in flight")
+        creates = sandbox.count_calls("POST", create)  # ship-me's
+        sandbox.delay_next("POST", create, 120)  # Jira holds the next create's answer
+        body = generic_delivery("T1", "ann@acme.com", ["pain-later"])
+        assert post_delivery(deployment.web.base, "generic", body).status_code == 202
+        wait_until(lambda: sandbox.state.traffic.pending_faults == 0, 60, "a create in flight")
+        assert deployment.web.process is not None
+        started = time.monotonic()
+        deployment.web.process.send_signal(signal.SIGTERM)
+        code = deployment.web.process.wait(60)
+        took = time.monotonic() - started
+        first_run = deployment.output()
+        sandbox.release_delayed()  # Jira makes the issue after all; its answer reaches nobody
+
+        assert code == 0, first_run[-3000:]
+        assert took < 9, took  # STOP_WAIT_SECONDS and the web processes' stop, not 13 s
+        lines = [json.loads(line) for line in first_run.splitlines() if "stop.jobs_left" in line]
+        assert [line["lanes"] for line in lines] == [["jira", "messages"]], first_run[-3000:]
+        unsent = "SELECT count(*) FROM outbound WHERE status = 'sent'"
+        assert deployment.scalar(unsent) == 0
+
+        deployment.start(config)
+        deployment.issue_key("later", 120, "the sync left in flight, done after the restart")
+        assert sandbox.count_calls("POST", create) == creates + 1  # the one made, adopted
+        assert len(sandbox.issues()) == 2
+        wait_until(
+            lambda: deployment.scalar("SELECT status FROM outbound") == "failed", 30, "the note"
+        )
+        error = deployment.scalar("SELECT last_error FROM outbound")
+        assert "interrupted while sending" in error and "not retried" in error, error
+        assert len(hole.held) == 1  # it went out once, and not again
+    finally:
+        sandbox.release_delayed()
+        deployment.stop()
+        deployment.engine.dispose()
+        hole.close()
+
+
+def test_a_stop_sends_no_further_note_and_the_rest_go_after_the_restart(
+    deployment, sandbox, httpserver
+):
+    """SIGTERM to serve, or to the worker, while the first of three write-back notes is in
+    flight: that one is answered within the stop's wait and recorded sent, and the messages
+    lane sends no further note. It went on to the next one, left it in flight at the wait's
+    end, and that note was given up as possibly sent though only the stop had cut it. The
+    others stay owed and go after the restart, each once."""
+    tickets = [f"/api/v2/tickets/{n}.json" for n in range(3)]
+    notes: list[str] = []
+    answer_first, restarted = threading.Event(), threading.Event()
+
+    def helpdesk(request):  # type: ignore[no-untyped-def]
+        notes.append(request.path)
+        (answer_first if len(notes) == 1 else restarted).wait(60)
+        body = {"audit": {"events": [{"type": "Comment", "id": len(notes)}]}}
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+    for path in tickets:
+        httpserver.expect_request(path, method="PUT").respond_with_handler(helpdesk)
+    base = httpserver.url_for("").rstrip("/")
+    config = deployment.configure(
+        reconcile_seconds=3600,
+        jira=jira_table(sandbox.url),
+        **{"sources.zendesk": {"writeback": True, "api_token": "zd", "api_base": base}},
+    )
+    store_deliveries(deployment.database_url, config, ["pain-ship-me"] * 3)
+    statuses = "SELECT status FROM outbound ORDER BY status"
+    try:
+        deployment.start(config)
+        deployment.ship_by_webhook(sandbox)
+        wait_until(lambda: notes, 60, "the first note in flight")
+        jobs = deployment.processes[-1]  # serve, or the worker
+        assert jobs.process is not None
+        jobs.process.send_signal(signal.SIGTERM)
+        said = "runner.stopping" if deployment.setup == "serve" else "worker.stopping"
+        wait_until(lambda: said in jobs.output(), 30, "the stop under way")
+        answer_first.set()
+        assert jobs.process.wait(60) == 0
+        with deployment.engine.connect() as connection:
+            after_stop = [row[0] for row in connection.execute(sa.text(statuses))]
+        assert after_stop == ["pending", "pending", "sent"], (notes, after_stop)
+        assert len(notes) == 1
+
+        restarted.set()
+        jobs.start()
+        wait_until(
+            lambda: deployment.scalar("SELECT count(*) FROM outbound WHERE status = 'sent'") == 3,
+            60,
+            "the other notes, after the restart",
+        )
+        assert sorted(notes) == sorted(tickets), notes  # each ticket's note once
+    finally:
+        answer_first.set()
+        restarted.set()
+        deployment.stop()
+
+
+def test_a_worker_stopped_while_jira_hangs_waits_once_and_names_the_lane_it_left(
+    tmp_path, redis_url
+):
+    """`voice-router worker` gives its lanes' jobs one wait in all too, and says which lane it
+    left: Jira's, whose sync (or pass) is due again once its claim (or lease) lapses."""
+    hole = BlackHole()  # Jira: takes every call, answers none
+    database_url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    engine.dispose()
+    jira = {"url": hole.url, "email": JIRA_EMAIL, "api_token": JIRA_TOKEN}
+    config = write_config(
+        tmp_path / "vr.toml",
+        database_url,
+        redis_url=redis_url,
+        outbound_timeout_seconds=60,
+        jira={**jira, "update_interval_seconds": 0},
+    )
+    store_deliveries(database_url, config, ["pain-later"])
+    running = worker(config, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: hole.held, 60, "a call to Jira in flight")
+        assert running.process is not None
+        started = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        code = running.process.wait(60)
+        took = time.monotonic() - started
+    finally:
+        running.stop()
+        hole.close()
+    output = running.output()
+    assert code == 0, output[-3000:]
+    assert took < 9, took
+    lines = [json.loads(line) for line in output.splitlines() if "stop.jobs_left" in line]
+    assert [line["lanes"] for line in lines] == [["jira"]], output[-3000:]
 
 
 def first_runner(deployment: Deployment, web: Process) -> tuple[str, int]:

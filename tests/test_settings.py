@@ -59,6 +59,28 @@ def test_auto_merge_is_off_unless_a_score_is_set(tmp_path):
     assert load_settings(write(tmp_path, "auto_merge_above = 1\n"), env={}).auto_merge_above == 1.0
 
 
+def test_outbound_calls_are_given_ten_seconds_unless_set(tmp_path):
+    assert load_settings(write(tmp_path, ""), env={}).outbound_timeout_seconds == 10.0
+    path = write(tmp_path, "outbound_timeout_seconds = 2.5\n")
+    assert load_settings(path, env={}).outbound_timeout_seconds == 2.5
+    env = {"VOICE_ROUTER_OUTBOUND_TIMEOUT_SECONDS": "30"}
+    assert load_settings(path, env=env).outbound_timeout_seconds == 30.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "121", "nan", "inf", '"ten"', "true"])
+def test_an_outbound_timeout_that_cannot_work_is_refused_naming_the_key(tmp_path, value):
+    """No deadline, a negative one, or one longer than two minutes (a lane waits on each call,
+    and rq's job timeouts leave room for a few) is refused at start-up, in one line."""
+    path = write(tmp_path, f"outbound_timeout_seconds = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    said = str(caught.value)
+    assert said.startswith(f"{path}: outbound_timeout_seconds: "), said
+    assert "must be a number of seconds above 0, at most 120" in said or (
+        "expected a number" in said
+    )
+
+
 def test_currency_is_usd_unless_set_and_is_upper_cased(tmp_path):
     assert load_settings(write(tmp_path, ""), env={}).currency == "USD"
     path = write(tmp_path, 'currency = "eur"\n')
@@ -226,6 +248,8 @@ def test_zero_means_at_once_or_off_where_the_docs_say_so(tmp_path):
         ("VOICE_ROUTER_PROCESS_BATCH_SIZE", "1" + "0" * 20, "must be 2,147,483,647 or less"),
         ("VOICE_ROUTER_JIRA_UPDATE_INTERVAL_SECONDS", "9" * 30, "must be 2,147,483,647 or"),
         ("VOICE_ROUTER_BASE_URL", "localhost:8000", "expected an address with its scheme"),
+        ("VOICE_ROUTER_OUTBOUND_TIMEOUT_SECONDS", "10s", "expected a number, got '10s'"),
+        ("VOICE_ROUTER_OUTBOUND_TIMEOUT_SECONDS", "0", "must be a number of seconds above 0"),
         # A misspelt [jira]/[notify] key, or a source, was ignored without a word.
         ("VOICE_ROUTER_JIRA_TOKEN", "t", "not a [jira] key (did you mean VOICE_ROUTER_JIRA_API"),
         ("VOICE_ROUTER_NOTIFY_SMTP", "smtp://h", "not a [notify] key (did you mean VOICE_ROUTER_"),

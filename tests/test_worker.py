@@ -333,10 +333,12 @@ def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkey
     there (Redis gone mid-job) must not end the thread, or that worker would never sync or
     send again until restarted."""
     import threading
+    from functools import partial
 
     from rq import SimpleWorker
 
     from workers import runner
+    from workers.stopping import Lanes
 
     queue = RedisQueue(redis_url)
     tried: list[str] = []
@@ -351,7 +353,10 @@ def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkey
     monkeypatch.setattr(SimpleWorker, "execute_job", redis_goes_away_once)
     monkeypatch.setattr(runner, "OTHERS_WAIT_SECONDS", 1)
     stop = threading.Event()
-    lane = threading.Thread(target=runner._work_others, args=(queue, queue.queue, "lane", stop))
+    in_flight = partial(Lanes().job, "jira")
+    lane = threading.Thread(
+        target=runner._work_others, args=(queue, queue.queue, "lane", stop, in_flight)
+    )
     lane.start()
     try:
         queue.queue.enqueue("time.time", result_ttl=60, failure_ttl=60)
@@ -379,3 +384,31 @@ def test_a_worker_starts_without_the_jira_library():
     child = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=120)
     assert child.returncode == 0, child.stderr.decode()
     assert child.stdout.decode().strip() == "[]"
+
+
+@pytest.mark.slow
+def test_an_inbox_workers_stop_does_not_wait_on_its_pub_sub_thread(redis_url, monkeypatch):
+    """Found by a stop test: `voice-router worker` now and then took a minute to stop, in rq's
+    teardown. rq unsubscribes its command channel, then asks redis-py's pub/sub thread to stop,
+    which waits for the thread; when the unsubscribe's answer reached the thread first, the
+    thread, still told to run, waited for a subscription again (rq's 60 s). Here the answer
+    always comes first (redis-py's stop made late), as it did now and then."""
+    from redis.client import PubSubWorkerThread
+
+    from workers.runner import InboxWorker
+
+    stop = PubSubWorkerThread.stop
+
+    def late(self, timeout=None):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        stop(self, timeout)
+
+    monkeypatch.setattr(PubSubWorkerThread, "stop", late)
+    queue = RedisQueue(redis_url)
+    worker = InboxWorker([queue.inbox], connection=queue.redis)
+    worker.subscribe()
+    thread = worker.pubsub_thread
+    started = time.monotonic()
+    worker.unsubscribe()
+    assert time.monotonic() - started < 10  # a second or so, not 60
+    assert thread is not None and not thread.is_alive()

@@ -35,6 +35,7 @@ from voice_router.platform.runtime import Runtime
 from voice_router.tracker import releases
 from workers import jobs, outage
 from workers.queue import EmbeddedQueue
+from workers.stopping import STOP_WAIT_SECONDS, Lanes
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,16 @@ class JobRunner:
         self.poll = poll
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.leading = threading.Event()
-        self.stopping = threading.Event()
+        self.stopping = self.queue.stopping  # the jobs it runs look at it too
         self._threads: list[threading.Thread] = []
         self.passes = {"inbox": 0, "outside": 0, "messages": 0}  # idle passes, for `settle`
+        self.lanes = Lanes()
+        self._stopped = threading.Lock()
 
     def start(self) -> JobRunner:
+        self.stopping.clear()
         for name, loop in (
-            ("lease", self._keep_lease),
+            ("lease", self._keep_lease),  # first: stop waits for it
             ("inbox", self._inbox),
             ("outside", self._outside),
             ("messages", self._messages),
@@ -79,15 +83,22 @@ class JobRunner:
             self._threads.append(thread)
         return self
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the threads and hand the lease over at once. With the database unreachable
-        it cannot be: that is said once, and the lease runs out within LEASE_TTL (a stop that
-        came before the lease's next renewal found out otherwise, with a traceback at exit).
-        Work in hand stays where it is, due for whoever leads next."""
-        self.stopping.set()
+    def stop(self, timeout: float = STOP_WAIT_SECONDS) -> None:
+        """Stop the threads and hand the lease over at once. The jobs in flight get `timeout`
+        seconds in all, then are left (workers/stopping.py: they are found again, and said
+        in one line). With the database unreachable the lease cannot be handed over: that is
+        said once, and it runs out within LEASE_TTL (a stop that came before the lease's next
+        renewal found out otherwise, with a traceback at exit). A second stop (at exit)
+        returns at once."""
+        if not self._stopped.acquire(blocking=False):
+            return
+        deadline = time.monotonic() + timeout
+        self.stopping.set()  # its lanes, and the jobs they run, take no more work
+        log.info("runner.stopping", extra={"holder": self.holder})
         self._wake_all()
-        for thread in self._threads:
-            thread.join(timeout)
+        for lease in self._threads[:1]:  # its renewal in hand ends before the release
+            lease.join(timeout)
+        self.lanes.wait("runner", max(0.0, deadline - time.monotonic()))
         if not self.leading.is_set():
             return
         self.leading.clear()
@@ -159,11 +170,11 @@ class JobRunner:
         return bool(summary["claimed"])
 
     def _outside(self) -> None:
-        self._loop("outside", self.queue.outside, self._outside_pass)
+        self._loop("outside", self.queue.outside, self._outside_pass, lane="jira")
 
     def _outside_pass(self) -> bool:
-        """Jira's work. Its own thread: a Jira that does not answer (each call waits 10 s)
-        holds up neither the inbox nor the messages."""
+        """Jira's work. Its own thread: a Jira that does not answer (each call waits
+        `outbound_timeout_seconds`) holds up neither the inbox nor the messages."""
         worked = jobs.run_due_syncs(self.runtime) > 0
         if self.runtime.settings.jira.url:
             worked = jobs.apply_releases(self.runtime)["applied"] > 0 or worked
@@ -184,7 +195,9 @@ class JobRunner:
         for wake in (self.queue.inbox, self.queue.outside, self.queue.messages):
             wake.set()
 
-    def _loop(self, name: str, wake: threading.Event, one_pass: Callable[[], bool]) -> None:
+    def _loop(
+        self, name: str, wake: threading.Event, one_pass: Callable[[], bool], lane: str = ""
+    ) -> None:
         """While leading: run passes while they find work; between idle passes, wait for a
         signal or the poll interval. A failing pass is logged and tried again after the
         interval. While not leading: look again every poll interval, whatever is signalled."""
@@ -195,7 +208,8 @@ class JobRunner:
             wake.clear()
             worked = False
             try:
-                worked = one_pass()
+                with self.lanes.job(lane or name):
+                    worked = one_pass()
             except (JiraUnavailable, JiraRateLimited) as exc:  # Jira away: the next pass
                 log.warning("runner.pass_failed", extra={"loop": name, "error": str(exc)})
             except Exception:

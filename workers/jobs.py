@@ -186,15 +186,26 @@ def sync_jira(problem_id: int, runtime: Runtime | None = None) -> str:
 
 @outage.waits_out("sync_jira", int)
 def run_due_syncs(runtime: Runtime | None = None) -> int:
-    """Every sync due now, one after the other. Returns how many ran (none while the
-    database is unreachable: serve's runner logged each pass's look as a failure)."""
+    """Every sync due now, one after the other, until the process stops. Returns how many
+    ran (none while the database is unreachable: serve's runner logged each pass's look as
+    a failure)."""
     runtime = runtime or process_runtime()
     if not runtime.settings.jira.url:
         return 0
-    return sum(
-        sync_jira(problem_id, runtime) != "not-due"
-        for problem_id in schedule.due_syncs(runtime.engine)
-    )
+    stop_asked, ran = stop_asked_of(runtime), 0
+    for problem_id in schedule.due_syncs(runtime.engine):
+        if stop_asked():
+            break
+        ran += sync_jira(problem_id, runtime) != "not-due"
+    return ran
+
+
+def stop_asked_of(runtime: Runtime) -> Callable[[], bool]:
+    """Whether the process's stop has come (serve's runner, a worker: its queue's
+    `stopping`): a job working through a list then takes no next item, which stays due,
+    rather than start a call the stop would leave in flight (workers/stopping.py)."""
+    stopping = getattr(runtime.queue, "stopping", None)
+    return stopping.is_set if stopping is not None else lambda: False
 
 
 @metrics.counts_failures("apply_releases")
@@ -227,7 +238,7 @@ def deliver_outbound(
     problem_id: int | None = None, runtime: Runtime | None = None
 ) -> dict[str, int]:
     """Send what shipped problems owe (write-back notes, agent digests), at most once each;
-    with no id, everything that is due."""
+    with no id, everything that is due. Once the process stops, no further one."""
     from voice_router.closing import notify, outbound
 
     runtime = runtime or process_runtime()
@@ -238,7 +249,7 @@ def deliver_outbound(
         ids = notify.pending_outbound(runtime.engine)
     else:
         ids = outbound.outbound_ids_for(runtime.engine, problem_id)
-    counts = outbound.deliver_due(runtime.engine, runtime.settings, ids)
+    counts = outbound.deliver_due(runtime.engine, runtime.settings, ids, stop_asked_of(runtime))
     if counts.get("retry"):
         runtime.queue.signal_outbound(wait=60)
     return counts

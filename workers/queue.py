@@ -66,6 +66,9 @@ class EmbeddedQueue:
         self.inbox = threading.Event()  # deliveries to process
         self.outside = threading.Event()  # Jira syncs and releases
         self.messages = threading.Event()  # outbound messages
+        # Set by the runner's stop: a job working through a list (messages, syncs) takes no
+        # next one, which stays due (workers/jobs.py).
+        self.stopping = threading.Event()
 
     def signal_drain(self) -> None:
         self.inbox.set()
@@ -96,6 +99,7 @@ class RedisQueue:
         self.messages = Queue(MESSAGES_QUEUE_NAME, connection=self.redis)
         # In the order a worker in --burst takes them.
         self.queues = [self.inbox, self.queue, self.messages]
+        self.stopping = threading.Event()  # the worker's stop came: as EmbeddedQueue's
         self._last_drain_request = float("-inf")
         self._signals: deque[Callable[[], None]] = deque()  # for `soon`, oldest first
         self._sending = False

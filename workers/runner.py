@@ -18,8 +18,10 @@ import signal
 import threading
 import time
 import uuid
-from contextlib import suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from datetime import UTC, datetime
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -36,6 +38,7 @@ from workers import outage
 from workers.jobs import RECONCILE_LEASE, freeze_loaded
 from workers.queue import RedisQueue
 from workers.runtime import set_process_runtime
+from workers.stopping import STOP_WAIT_SECONDS, Lanes
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,6 @@ MAINTENANCE_SECONDS = 10
 # worker left idle through a Redis restart slept on for up to a minute after it was back).
 REDIS_RETRY_SECONDS = 5.0
 OTHERS_WAIT_SECONDS = 5  # a lane's thread waits this long for a job, then looks again
-STOP_WAIT_SECONDS = 5.0  # how long a stopping worker waits for its lanes' jobs in flight
 
 
 class InboxWorker(SimpleWorker):
@@ -59,10 +61,25 @@ class InboxWorker(SimpleWorker):
     scheduled: list[Queue] = []
     max_connection_wait_time = REDIS_RETRY_SECONDS
     stopping = False  # SIGTERM or SIGINT: rq's loop ends for good
+    told: threading.Event | None = None  # set then too: the lanes and jobs stop taking work
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
+        if self.told is not None:
+            self.told.set()
         super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq leaves it untyped
+
+    def unsubscribe(self) -> None:
+        """rq's, with its pub/sub thread told to stop before the unsubscribe's answer wakes
+        it. redis-py's `stop()` waits for the thread; woken while still told to run, it waited
+        for a subscription again, rq's 60 s, and the worker's stop with it (now and then)."""
+        thread: Any = self.pubsub_thread  # rq types it as None
+        if thread is not None:
+            try:
+                thread.stop(timeout=0)  # redis-py 8: stop, without waiting here
+            except TypeError:  # before: stop() took no timeout, and never waited
+                thread.stop()
+        super().unsubscribe()  # type: ignore[no-untyped-call]  # rq leaves it untyped
 
     def _start_scheduler(self, *args: Any, **kwargs: Any) -> None:
         own, self.queues = self.queues, self.scheduled or self.queues
@@ -105,6 +122,7 @@ def _sweep(runtime: Runtime, queue: RedisQueue, stop: threading.Event) -> None:
                 outage.went_away("sweep", exc)  # said once per outage, by whoever meets it
             else:
                 log.warning("worker.sweep_failed", exc_info=True)
+    log.info("worker.stopping")  # here, not in the signal handler that set `stop`
 
 
 def run_worker(runtime: Runtime, burst: bool = False) -> None:
@@ -114,13 +132,16 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue = runtime.queue
     queue.request_drain(own=True)
     sweep_once(runtime, queue)  # its drain request folds into that one
-    stop = threading.Event()
+    stop, lanes, others = queue.stopping, Lanes(), []
+    stop.clear()  # a run of its own (tests run --burst again on one runtime)
     name = uuid.uuid4().hex  # rq's names: the inbox's worker, its lanes' "<name>-jira" …
     if not burst:
         threading.Thread(target=_sweep, args=(runtime, queue, stop), daemon=True).start()
         others = [
             threading.Thread(
-                target=_work_others, args=(queue, lane, f"{name}-{kind}", stop), daemon=True
+                target=_work_others,
+                args=(queue, lane, f"{name}-{kind}", stop, partial(lanes.job, kind)),
+                daemon=True,
             )
             for kind, lane in (("jira", queue.queue), ("messages", queue.messages))
         ]
@@ -141,10 +162,10 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
             _enqueue_due(queue)
     finally:
         stop.set()
-        if not burst:
-            deadline = time.monotonic() + STOP_WAIT_SECONDS
-            for thread in others:  # a job still in flight is due again, and found
-                thread.join(max(0.0, deadline - time.monotonic()))
+        deadline = time.monotonic() + STOP_WAIT_SECONDS  # one wait in all (workers/stopping.py)
+        lanes.wait("worker")  # a job still in flight is due again, and found
+        for thread in others:  # an idle lane tells rq it stopped once its wait for a job ends
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _work_inbox(queue: RedisQueue, name: str, stop: threading.Event) -> None:
@@ -159,6 +180,7 @@ def _work_inbox(queue: RedisQueue, name: str, stop: threading.Event) -> None:
         )
         worker.maintenance_interval = MAINTENANCE_SECONDS
         worker.scheduled = queue.queues
+        worker.told = stop
         torn_down = False
         try:
             worker.work(with_scheduler=True, logging_level="WARNING")
@@ -188,10 +210,17 @@ def _redis_answers(queue: RedisQueue, stop: threading.Event) -> bool:
     return False
 
 
-def _work_others(queue: RedisQueue, lane: Queue, name: str, stop: threading.Event) -> None:
-    """The jobs of `lane`, one at a time, until `stop`. An rq worker of its own (rq lists it,
-    its jobs are registered and retried as any), driven here: `Worker.work` installs signal
-    handlers, which only the main thread may. Job timeouts by a timer, not SIGALRM."""
+def _work_others(
+    queue: RedisQueue,
+    lane: Queue,
+    name: str,
+    stop: threading.Event,
+    in_flight: Callable[[], AbstractContextManager[None]],
+) -> None:
+    """The jobs of `lane`, one at a time, until `stop`, each `in_flight` while it runs. An rq
+    worker of its own (rq lists it, its jobs are registered and retried as any), driven here:
+    `Worker.work` installs signal handlers, which only the main thread may. Job timeouts by
+    a timer, not SIGALRM."""
     worker = SimpleWorker([lane], connection=queue.redis, name=name)
     worker.death_penalty_class = TimerDeathPenalty
     born = False
@@ -204,7 +233,8 @@ def _work_others(queue: RedisQueue, lane: Queue, name: str, stop: threading.Even
             found = Queue.dequeue_any([lane], OTHERS_WAIT_SECONDS, connection=queue.redis)
             if found is not None:
                 job, from_queue = found
-                worker.execute_job(job, from_queue)
+                with in_flight():
+                    worker.execute_job(job, from_queue)
         except DequeueTimeout:
             with suppress(RedisError):
                 worker.heartbeat()

@@ -6,6 +6,7 @@ brought back after exactly the wait it asked for."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 from sqlmodel import Session
@@ -54,14 +55,14 @@ def test_a_create_whose_answer_was_lost_gives_exactly_one_issue(
 
 @pytest.mark.parametrize("jira", [{"index_lag": 30}], indirect=True)
 def test_a_create_whose_answer_trickles_is_cut_off_and_adopted_never_sent_twice(
-    make_settings, jira, clock, monkeypatch
+    make_settings, jira, clock
 ):
     """A proxy that sends Jira's answer a byte at a time (each within requests' per-read
     timeout) held the sync, and Jira's lane behind it, until the last byte; the create is
     cut off at the client's deadline, and the issue Jira made is found and adopted."""
-    monkeypatch.setattr("voice_router.platform.jira_client.CLIENT_TIMEOUT", 2.0)
     forget_clients()
     runtime, settings, problem_id = one_problem(make_settings, jira)
+    settings = replace(settings, outbound_timeout_seconds=2.0)
     jira.trickle_next("POST", CREATE, seconds=30)
     started = time.monotonic()
     with pytest.raises(JiraUnavailable, match="in time"):

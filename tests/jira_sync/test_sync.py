@@ -4,6 +4,7 @@ The real `jira` library talks HTTP to the sandbox throughout."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -391,8 +392,7 @@ def test_503_is_retried_with_growing_backoff(client, runtime, sandbox):
     assert by_key(client, runtime)["sso-login"]["jira"]["error"] is None
 
 
-def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
-    monkeypatch.setattr("voice_router.platform.jira_client.CLIENT_TIMEOUT", 0.5)
+def test_a_timeout_is_transient(client, runtime, sandbox):
     forget_clients()
     report(client, "T1", "a@acme.com", tag="pain-slow")
     problem = problem_row(runtime, "slow")
@@ -402,8 +402,9 @@ def test_a_timeout_is_transient(client, runtime, sandbox, monkeypatch):
         session.add(row)
         session.commit()
     sandbox.delay_next("GET", r"/rest/api/2/issue/[^/]+", 2.0)
-    with pytest.raises(JiraUnavailable, match="in time"):
-        sync.sync_problem(runtime.engine, runtime.settings, problem.id)
+    settings = replace(runtime.settings, outbound_timeout_seconds=0.5)
+    with pytest.raises(JiraUnavailable, match=r"in time \(within 0.5 s\)"):
+        sync.sync_problem(runtime.engine, settings, problem.id)
 
 
 def test_401_stops_and_shows_the_error_on_the_problem(make_settings, sandbox):

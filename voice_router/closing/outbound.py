@@ -13,6 +13,7 @@ since it was owed) is not sent and not counted as sent: it is recorded `cancelle
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
@@ -218,6 +219,7 @@ def _writeback(settings: Settings, message: Message) -> str | None:
         source.kind,
         source.api_base,
         source.api_token,
+        settings.outbound_timeout_seconds,
         app_id=source.app_id,
         app_secret=source.app_secret,
     )
@@ -274,12 +276,20 @@ def _digest(settings: Settings, message: Message) -> str | None:
     if message.row.channel == "slack":
         from integrations.slack import post_message
 
-        post_message(settings.notify.slack_webhook_url, digest.slack_text)
+        post_message(
+            settings.notify.slack_webhook_url, digest.slack_text, settings.outbound_timeout_seconds
+        )
     else:
         from integrations.email import send_mail
 
+        notify = settings.notify
         send_mail(
-            settings.notify.smtp_url, settings.notify.from_addr, agent, digest.subject, digest.text
+            notify.smtp_url,
+            notify.from_addr,
+            agent,
+            digest.subject,
+            digest.text,
+            timeout=settings.outbound_timeout_seconds,
         )
     return None
 
@@ -317,9 +327,18 @@ def _agent_name(mine: list[Recipient], agent: str) -> str | None:
     return next((name for name in names if name), None)
 
 
-def deliver_due(engine: Engine, settings: Settings, outbound_ids: list[int]) -> dict[str, int]:
+def deliver_due(
+    engine: Engine,
+    settings: Settings,
+    outbound_ids: list[int],
+    stop_asked: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:
+    """Send these messages one after the other, until `stop_asked` (the process stops:
+    the rest stay pending, none left half sent)."""
     counts: dict[str, int] = {}
     for outbound_id in outbound_ids:
+        if stop_asked():
+            break
         outcome = deliver(engine, settings, outbound_id)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

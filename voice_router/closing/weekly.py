@@ -240,11 +240,19 @@ def _deliver(settings: Settings, channel: str, week: str, top: list[TopProblem])
     if channel == "slack":
         from integrations.slack import post_message
 
-        post_message(notify.slack_webhook_url, render(week, top, True, settings.currency))
+        text = render(week, top, True, settings.currency)
+        post_message(notify.slack_webhook_url, text, settings.outbound_timeout_seconds)
         return
     from integrations.email import send_mail
 
     address = channel.removeprefix("email:")
     subject = f"Top {len(top)} customer problems, week {week}"
     text = render(week, top, False, settings.currency)
-    send_mail(notify.smtp_url, notify.from_addr, address, subject, text)
+    send_mail(
+        notify.smtp_url,
+        notify.from_addr,
+        address,
+        subject,
+        text,
+        timeout=settings.outbound_timeout_seconds,
+    )

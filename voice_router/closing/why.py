@@ -40,21 +40,28 @@ def why_not_fixed(settings: Settings, problem: Problem) -> Why:
     """The resolution, and the latest comment of a person around it where Jira gives one."""
     said = None
     if settings.jira.url and problem.jira_key and problem.shipped_at is not None:
-        said = _last_word(settings.jira, problem.jira_key, to_utc(problem.shipped_at))
+        said = _last_word(
+            settings.jira,
+            settings.outbound_timeout_seconds,
+            problem.jira_key,
+            to_utc(problem.shipped_at),
+        )
     author, words = said or (None, None)
     return Why(resolution=problem.jira_resolution, author=author, words=words)
 
 
 @lru_cache(maxsize=256)
-def _last_word(jira: JiraSettings, key: str, resolved_at: datetime) -> tuple[str, str] | None:
+def _last_word(
+    jira: JiraSettings, timeout: float, key: str, resolved_at: datetime
+) -> tuple[str, str] | None:
     """(author, words) of the comment that says why, if any; None too when Jira could not be
     asked (remembered: the other digests of this resolution do not wait for Jira again)."""
     from integrations.jira.errors import JiraError
     from voice_router.platform.jira_client import client_for
 
     try:
-        client = client_for(jira)
-        ours = _ids(_our_account(jira))
+        client = client_for(jira, timeout)
+        ours = _ids(_our_account(jira, timeout))
         comments = client.latest_comments(key, COMMENTS_READ)
     except JiraError as exc:
         log.warning("outbound.why.unread", extra={"issue": key, "reason": exc.reason})
@@ -63,10 +70,10 @@ def _last_word(jira: JiraSettings, key: str, resolved_at: datetime) -> tuple[str
 
 
 @lru_cache(maxsize=4)
-def _our_account(jira: JiraSettings) -> dict[str, Any]:
+def _our_account(jira: JiraSettings, timeout: float) -> dict[str, Any]:
     from voice_router.platform.jira_client import client_for
 
-    return client_for(jira).myself()
+    return client_for(jira, timeout).myself()
 
 
 def pick(

@@ -10,19 +10,16 @@ from integrations.jira.client import JiraClient
 from voice_router.platform import metrics
 from voice_router.platform.settings import JiraSettings
 
-CLIENT_TIMEOUT = 10.0  # seconds, on every call to Jira
-
 
 @lru_cache(maxsize=4)
-def _cached_client(url: str, email: str, api_token: str, auth: str = "basic") -> JiraClient:
-    return JiraClient(
-        url, email, api_token, timeout=CLIENT_TIMEOUT, observe=metrics.jira_call, auth=auth
-    )
+def _cached_client(url: str, email: str, api_token: str, auth: str, timeout: float) -> JiraClient:
+    return JiraClient(url, email, api_token, timeout=timeout, observe=metrics.jira_call, auth=auth)
 
 
-def client_for(jira: JiraSettings) -> JiraClient:
-    """One client per process and Jira site (construction calls the server)."""
-    return _cached_client(jira.url, jira.email, jira.api_token, jira.auth)
+def client_for(jira: JiraSettings, timeout: float) -> JiraClient:
+    """One client per process, Jira site and `timeout` (`outbound_timeout_seconds`: each
+    call's deadline); construction calls the server."""
+    return _cached_client(jira.url, jira.email, jira.api_token, jira.auth, timeout)
 
 
 def forget_clients() -> None:

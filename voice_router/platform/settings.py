@@ -92,6 +92,8 @@ class Settings:
     process_batch_size: int = 1000
     delivery_max_attempts: int = 5
     reconcile_seconds: int = 300
+    # Every call to Jira, a helpdesk's write-back, Slack and SMTP: the whole exchange.
+    outbound_timeout_seconds: float = 10.0
     auto_merge_above: float = 0.0  # 0: off; else merge suggestions scoring at least this
     currency: str = "USD"  # ISO 4217 code that MRR and ARR amounts are in
     sources: Mapping[str, SourceSettings] = field(default_factory=dict)
@@ -122,6 +124,9 @@ _AT_LEAST = {
 # taken and failed where they were used (a process_batch_size of 10**20 as the claim's SQL
 # LIMIT stopped every batch).
 MAX_WHOLE = 2**31 - 1
+# A call may take this long at most: a lane (every Jira sync, every message behind it) waits
+# on it, and rq's job timeouts (300 s a Jira sync) must leave room for several calls.
+MAX_OUTBOUND_TIMEOUT = 120
 # A source's name is the URL segment of its webhook: letters, digits, `-`, `_`, `.`, `~`,
 # as long as the deliveries' `source` column.
 _SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,99}")
@@ -323,6 +328,11 @@ def parse_settings(data: Mapping[str, Any], env: Mapping[str, str], origin: str)
     currency = settings.currency.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise ConfigError(f"{where.of('currency')}: must be a three-letter ISO 4217 code, e.g. USD")
+    if not 0 < settings.outbound_timeout_seconds <= MAX_OUTBOUND_TIMEOUT:
+        raise ConfigError(
+            f"{where.of('outbound_timeout_seconds')}: must be a number of seconds above 0, "
+            f"at most {MAX_OUTBOUND_TIMEOUT}"
+        )
     if not 0 <= settings.auto_merge_above <= 1:
         raise ConfigError(f"{where.of('auto_merge_above')}: must be 0 (off) or a score up to 1")
     for key, problem in (

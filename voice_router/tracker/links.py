@@ -57,7 +57,9 @@ def link_issue(engine: Engine, settings: Settings, problem_id: int, key: str) ->
         holder = holder_of(session, key.upper(), problem_id)
         if holder is not None:  # refused before asking Jira
             raise _refuse_held(holder, key.upper())
-    issue = client_for(settings.jira).get_issue(key, fields="status")
+    issue = client_for(settings.jira, settings.outbound_timeout_seconds).get_issue(
+        key, fields="status"
+    )
     try:
         with session_scope(engine) as session:
             problem = session.get(Problem, problem_id)

@@ -106,7 +106,7 @@ def reconcile(
         with Session(engine) as session:
             since = _cursor(session) or now - FIRST_LOOKBACK
             everywhere = _linked_elsewhere(session, settings)
-        client = client_for(settings.jira)
+        client = client_for(settings.jira, settings.outbound_timeout_seconds)
         jql = jql_since(settings, since, now, everywhere)
         issues = search.search_all(client, jql, FIELDS, progress=progress)
         released = find_released(engine, settings, client, FIELDS, _updated_at)

@@ -82,7 +82,8 @@ def apply_due(engine: Engine, settings: Settings) -> ReleasesApplied:
             continue
         version_id = key.removeprefix(PREFIX)
         try:
-            client = client_for(settings.jira)  # made (serverInfo read) once per process
+            # made (serverInfo read) once per process
+            client = client_for(settings.jira, settings.outbound_timeout_seconds)
             if _other_project(engine, settings, client, record):
                 _drop(engine, key)
                 continue

@@ -156,6 +156,10 @@ def _in_place(problem: Problem, digest: str) -> bool:
     )
 
 
+def _client(settings: Settings) -> JiraClient:
+    return client_for(settings.jira, settings.outbound_timeout_seconds)
+
+
 def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
     jira = settings.jira
     with Session(engine, expire_on_commit=False) as session:
@@ -168,7 +172,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
         ):
             impact = _impact(session, problem, settings.base_url, settings.currency)
     if detach_keys(problem):
-        links.detach_pending(engine, settings, client_for(jira), problem)
+        links.detach_pending(engine, settings, _client(settings), problem)
     if problem.merged_into_id is not None:
         return _merge_notice(engine, settings, problem)
     if problem.jira_key is None and problem.jira_unlinked_at is not None:
@@ -180,7 +184,7 @@ def _sync(engine: Engine, settings: Settings, problem_id: int) -> SyncOutcome:
     digest = _content_hash(fields, render_block(impact), labels)
     if _in_place(problem, digest) and not comments.notes_pending(engine, problem_id):
         return SyncOutcome("unchanged", problem.jira_key)  # nothing to say: no call at all
-    client = client_for(jira)
+    client = _client(settings)
     action = "unchanged"
     if problem.jira_key is None:
         description = fit_description(None, impact, TEXT_LIMIT)
@@ -279,7 +283,7 @@ def _merge_notice(engine: Engine, settings: Settings, problem: Problem) -> SyncO
     if survivor is None or problem.jira_key is None:
         return SyncOutcome("merged", problem.jira_key)
     if problem.jira_merge_notice_for != survivor.id:
-        comments.merge_notice(engine, settings, client_for(settings.jira), problem, survivor)
+        comments.merge_notice(engine, settings, _client(settings), problem, survivor)
     return SyncOutcome("merged", problem.jira_key)
 
 
