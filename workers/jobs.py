@@ -103,11 +103,14 @@ def _vectors_beside(engine: Engine) -> Future[tuple[int, int]]:
     """A backlog drain's pass of meaning vectors, made in a thread while its batches run:
     (vectors made, the newest problem then). Made after the last batch, as a short drain's
     are, it added the encoder's load and its runs (0.5-1 s) to every backlog; beside them
-    it runs mostly outside the GIL (onnxruntime and the tokenizer are native), on the core
-    the batches leave to PostgreSQL. Its vectors are of the problems as the first batch
-    left them: after the batches, only problems made since and still without one are
-    encoded (within the drain's share), and the next drain or reconcile makes again those
-    that grew (vectors.py, `_stale`)."""
+    it runs mostly outside the GIL (onnxruntime and the tokenizer are native): off the
+    critical path where the worker has a core to spare, and a backlog's new problems have
+    their vectors (their merge suggestions) before it is worked off. On 2 cores shared
+    with PostgreSQL it takes about as long from the batches as it saved (docs/benchmarks.md
+    section 2). Its vectors are of the problems as the first batch left them: after the
+    batches, only problems made since and still without one are encoded (within the
+    drain's share), and the next drain or reconcile makes again those that grew
+    (vectors.py, `_stale`)."""
     from voice_router.problems import vectors
 
     made: Future[tuple[int, int]] = Future()
