@@ -13,7 +13,6 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -121,9 +120,7 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    # It looks for shutdown() this often: at werkzeug's 0.5 s, every stop waited ~0.25 s.
-    serve = partial(server.serve_forever, poll_interval=0.05)
-    thread = threading.Thread(target=serve, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
