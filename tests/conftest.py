@@ -45,6 +45,7 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)
 hypothesis_settings.register_profile("voice-router", deadline=None)
 hypothesis_settings.load_profile("voice-router")
 
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "VOICE_ROUTER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -86,17 +87,37 @@ def postgres_database() -> Iterator[str]:
 
 
 def _truncate_postgres(url: str) -> None:
+    """Empties the tables the last test wrote to and restarts the sequences it drew from.
+
+    A table with no pages was not written since its last TRUNCATE and is left alone:
+    TRUNCATE makes new files for every table and index it names, 0.3-0.4 s a test for all
+    of them on a loaded 2-core machine, against a few hundredths for the ones a test used.
+    A table that has pages is truncated even if a test deleted its rows, so every test
+    starts on fresh pages (test_tally_storage counts heap-only updates on them)."""
     engine = make_engine(url)
     with engine.begin() as connection:
-        tables = connection.execute(
+        written = connection.execute(
             sa.text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+                "SELECT c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r' "
+                "AND c.relname <> 'alembic_version' AND pg_relation_size(c.oid) > 0"
             )
         ).scalars()
-        names = ", ".join(f'"{t}"' for t in tables)
+        names = ", ".join(f'"{t}"' for t in written)
         if names:
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            connection.execute(sa.text(f"TRUNCATE {names} CASCADE"))
+        drawn = connection.execute(
+            sa.text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename), "
+                "start_value FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+        ).all()
+        for sequence, start in drawn:  # what RESTART IDENTITY did
+            connection.execute(
+                sa.text("SELECT setval(:name, :start, false)"), {"name": sequence, "start": start}
+            )
     engine.dispose()
 
 
