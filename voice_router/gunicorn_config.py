@@ -130,6 +130,10 @@ def _prepare_processes(server: Arbiter) -> None:
             require_current(engine)
         finally:
             engine.dispose()  # before the fork: no connection is shared with a worker
+    # Loaded before the fork, so each web process starts with the app's modules (shared,
+    # copy-on-write) instead of importing them again; the app itself is each worker's own.
+    import voice_router.web  # noqa: F401
+
     if not settings.secret_key.strip():
         _processes.share_one_secret_key()
     if settings.redis_url:
