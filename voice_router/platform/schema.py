@@ -76,7 +76,9 @@ class SchemaState:
     @property
     def newer(self) -> bool:
         """Migrated by a release newer than this code (a revision it does not know)."""
-        return self.current is not None and not _known(self.current)
+        if self.current is None or self.current in _declared_heads():  # known: no Alembic
+            return False
+        return not _known(self.current)
 
     @property
     def usable(self) -> bool:
@@ -120,12 +122,22 @@ def require_current(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             if state.newer:  # a rollback: SQLite cannot be migrated down, nor run as it is
                 raise DatabaseNotReady(state.describe())
-            upgrade(engine)  # the embedded database keeps itself current
+            keep_current(engine, state)  # the embedded database keeps itself current
             return
     except (sa.exc.OperationalError, sa.exc.InterfaceError, OSError) as exc:
         raise DatabaseNotReady(unreachable(engine, exc)) from None
     if not state.usable:
         raise DatabaseNotReady(state.describe())
+
+
+def keep_current(engine: Engine, state: SchemaState | None = None) -> None:
+    """Migrate the embedded database to this code's head, unless it is there already: the
+    revision is read with one query and compared with the heads the migration files declare,
+    so a database at head (every process start but the first after an upgrade, and every
+    app a test builds) is left without importing Alembic and loading every migration."""
+    state = state or schema_state(engine)
+    if state.current not in _declared_heads():
+        upgrade(engine)
 
 
 def sqlite_folder(engine: Engine) -> Path | None:

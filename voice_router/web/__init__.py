@@ -8,9 +8,8 @@ from contextlib import nullcontext
 from flask import Flask
 
 from voice_router.platform import logs, metrics
-from voice_router.platform.db import upgrade
 from voice_router.platform.runtime import Runtime
-from voice_router.platform.schema import require_current
+from voice_router.platform.schema import keep_current, require_current
 from voice_router.platform.settings import Settings, load_settings
 from voice_router.platform.startup import stops_with_one_line
 from voice_router.web import bodies, request_ids
@@ -38,7 +37,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     else:
         logs.configure(runtime.settings)
         if runtime.engine.dialect.name == "sqlite":
-            upgrade(runtime.engine)  # the embedded database keeps itself current
+            keep_current(runtime.engine)  # the embedded database keeps itself current
     app = Flask(__name__)
     app.request_class = bodies.Request  # 413 for any body over the limit, chunked or not
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
