@@ -131,12 +131,11 @@ def require_current(engine: Engine) -> None:
 
 
 def keep_current(engine: Engine, state: SchemaState | None = None) -> None:
-    """Migrate the embedded database to this code's head, unless it is there already: the
-    revision is read with one query and compared with the heads the migration files declare,
+    """Migrate the embedded database to this code's head, unless it is there already
+    (`SchemaState.at_head`: one query, compared with the heads the migration files declare),
     so a database at head (every process start but the first after an upgrade, and every
     app a test builds) is left without importing Alembic and loading every migration."""
-    state = state or schema_state(engine)
-    if state.current not in _declared_heads():
+    if not (state or schema_state(engine)).at_head:
         upgrade(engine)
 
 
