@@ -2,7 +2,8 @@
 
     python bench/startup.py [--runs 5] [--compare-with REF] [--only "ENTRY;..."]
 
-Timed, each `--runs` times (the median reported), in fresh processes:
+Timed, each `--runs` times (the median reported, and the CPU the processes used), in fresh
+processes:
 
 * `voice-router --help` (`python -m voice_router --help`), start to exit;
 * `voice-router worker --burst` over an empty queue (Redis, an empty migrated SQLite
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -94,6 +96,13 @@ def serve_ready(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> float:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def children_cpu() -> float:
+    """CPU seconds of every child process waited for so far, theirs included: a command's,
+    or serve's with its web processes and job runner, stopped at its first 200."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def free_port() -> int:
@@ -173,16 +182,19 @@ def main() -> None:
         if args.only:
             entries = {name: entries[name] for name in args.only.split(";")}
         seconds: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
         for run in range(args.runs):
             for label, code in codes.items():
                 for entry, (command, entry_config, _) in entries.items():
                     env = environment(entry_config, code)
+                    before = children_cpu()
                     if command:
                         flush_redis()
                         took = timed(command, env, workdir)
                     else:
                         took = serve_ready(env, workdir)
                     seconds.setdefault((label, entry), []).append(took)
+                    cpu.setdefault((label, entry), []).append(children_cpu() - before)
             log(f"run {run + 1}/{args.runs} done; load {os.getloadavg()[0]:.2f}")
         flush_redis()
         imports = {
@@ -194,7 +206,10 @@ def main() -> None:
         }
 
     rows = []
-    print(f"{'entry':<20}{'code':<10}{'median s':>10}{'min s':>8}{'imports ms':>12}  heaviest")
+    print(
+        f"{'entry':<20}{'code':<10}{'median s':>10}{'min s':>8}{'cpu s':>8}{'imports ms':>12}"
+        "  heaviest"
+    )
     for (label, entry), values in seconds.items():
         found = imports.get((label, entry), {})
         heavy = ", ".join(
@@ -202,11 +217,13 @@ def main() -> None:
         )
         print(
             f"{entry:<20}{label:<10}{statistics.median(values):>10.3f}{min(values):>8.3f}"
+            f"{statistics.median(cpu[label, entry]):>8.2f}"
             f"{found.get('imports_ms', float('nan')):>12.0f}  {heavy}"
         )
         rows.append(
             {"entry": entry, "code": label, "median_s": round(statistics.median(values), 3),
-             "seconds": [round(v, 3) for v in values], **found}
+             "seconds": [round(v, 3) for v in values],
+             "cpu_seconds": [round(v, 3) for v in cpu[label, entry]], **found}
         )  # fmt: skip
     path = write_result(
         args.output,

@@ -132,7 +132,9 @@ def _prepare_processes(server: Arbiter) -> None:
             engine.dispose()  # before the fork: no connection is shared with a worker
     # Loaded before the fork, so each web process starts with the app's modules (shared,
     # copy-on-write) instead of importing them again; the app itself is each worker's own.
-    import voice_router.web  # noqa: F401
+    from voice_router.web import load_modules
+
+    load_modules()
 
     if not settings.secret_key.strip():
         _processes.share_one_secret_key()

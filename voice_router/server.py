@@ -127,9 +127,11 @@ def serve(
         os.environ[RUNNER_PROCESS_FLAG] = "1"  # the web processes start no runner of their own
     # The web processes are forked from this one: with the app's modules loaded here first,
     # each starts with them (shared, copy-on-write) instead of importing them all again, at
-    # every start and respawn (a start with two: 4.0-4.2 s of CPU, against 4.3-4.9 s).
-    # Nothing is made here: the app, its engine and its connections are each process's own.
-    import voice_router.web.stalled  # noqa: F401  # and voice_router.web, its package
+    # every start and respawn. Nothing is made here: the app, its engine and its connections
+    # are each process's own.
+    from voice_router.web import load_modules
+
+    load_modules()
 
     runner = _Runner(jobs=not settings.redis_url)
     server = Server(

@@ -21,6 +21,15 @@ from workers.runtime import build_runtime
 WORKER_BOOT_ERROR = 3
 
 
+def load_modules() -> None:
+    """Import the modules an app is made of, making nothing. A server that forks its web
+    processes calls this first: each then starts with them loaded (shared, copy-on-write)
+    instead of importing them again, at every start and every respawn."""
+    from voice_router.web import api, errors, health, openapi, params, stalled, ui, webhooks
+
+    del api, errors, health, openapi, params, stalled, ui, webhooks
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """The app. Built from settings with no `redis_url`, it also starts this process's job
     runner — unless the server runs one in a process of its own (deploy/gunicorn.conf.py:
