@@ -11,6 +11,7 @@ from voice_router.gunicorn_config import *  # noqa: F403
 from voice_router.gunicorn_config import (  # noqa: F401
     child_exit,
     dirty_worker_exit,
+    dirty_worker_init,
     on_starting,
     pre_request,
 )

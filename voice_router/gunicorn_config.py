@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import secrets as _secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.glogging import Logger as _GunicornLogger
 
@@ -155,6 +155,21 @@ def pre_request(worker: Worker, req: Request) -> None:
 
 def child_exit(server: Arbiter, worker: Worker) -> None:
     _processes.mark_dead(worker.pid)
+
+
+def dirty_worker_init(worker: Any) -> None:
+    """A stop (SIGTERM, SIGINT or SIGQUIT) that reaches the job runner's process while its
+    app loads (about a second: the imports, the runtime, the runner's threads) only clears
+    the worker's `alive` in gunicorn 27: its event loop does not exist yet, so nothing
+    stops it, and the process ran on after the master and its arbiter had gone: a job
+    runner nobody stops, holding the lease (seen when a test stopped gunicorn right after
+    it started). gunicorn calls this once the app has loaded: such a process stops here,
+    as its loop would have, handing the lease over."""
+    if worker.alive:
+        return
+    for app in worker.apps.values():
+        app.close()
+    raise SystemExit(0)
 
 
 def dirty_worker_exit(arbiter: object, worker: Worker) -> None:
