@@ -11,12 +11,24 @@ import pytest
 import sqlalchemy as sa
 
 from tests.serving import wait_until, write_config
-from voice_router import gunicorn_config
 from voice_router.platform.db import make_engine
+from voice_router.platform.processes import MULTIPROC
 from workers.embedded import LEASE_NAME
 from workers.runner_process import JobRunnerApp
 
 APP = "workers.runner_process:JobRunnerApp"
+
+
+@pytest.fixture
+def dirty_worker_init(monkeypatch):  # type: ignore[no-untyped-def]
+    """deploy/gunicorn.conf.py's hook. Importing gunicorn's settings names a metrics directory
+    for the whole process (PROMETHEUS_MULTIPROC_DIR, as gunicorn's master needs before it
+    forks). The test process gets its own value back afterwards: left set, it made every
+    later scrape in the process read that directory instead of its own counters."""
+    monkeypatch.setenv(MULTIPROC, "")  # restored (here: unset again) after the test
+    from voice_router import gunicorn_config
+
+    return gunicorn_config.dirty_worker_init
 
 
 @pytest.fixture
@@ -45,19 +57,21 @@ def holder(engine: sa.Engine) -> str:
         )
 
 
-def test_a_runner_told_to_stop_while_it_loaded_stops_and_hands_the_lease_over(loaded):
+def test_a_runner_told_to_stop_while_it_loaded_stops_and_hands_the_lease_over(
+    loaded, dirty_worker_init
+):
     app, engine = loaded
     assert holder(engine) == app.runner.holder
     told_to_stop = SimpleNamespace(alive=False, apps={APP: app})  # gunicorn's DirtyWorker
     with pytest.raises(SystemExit) as stopped:
-        gunicorn_config.dirty_worker_init(told_to_stop)
+        dirty_worker_init(told_to_stop)
     assert stopped.value.code == 0
     assert app.runner is None
     assert holder(engine) == ""  # the next runner takes over at once
 
 
-def test_a_runner_not_told_to_stop_goes_on(loaded):
+def test_a_runner_not_told_to_stop_goes_on(loaded, dirty_worker_init):
     app, engine = loaded
-    gunicorn_config.dirty_worker_init(SimpleNamespace(alive=True, apps={APP: app}))
+    dirty_worker_init(SimpleNamespace(alive=True, apps={APP: app}))
     assert app.runner is not None and app.runner.leading.is_set()
     assert holder(engine) == app.runner.holder
