@@ -4,6 +4,7 @@ the lease. deploy/gunicorn.conf.py's `dirty_worker_init` stops it once the app h
 
 from __future__ import annotations
 
+import gc
 import shutil
 from types import SimpleNamespace
 
@@ -33,7 +34,9 @@ def dirty_worker_init(monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def loaded(tmp_path, sqlite_template, monkeypatch):  # type: ignore[no-untyped-def]
-    """The job runner's app as gunicorn's dirty worker loads it, leading, on SQLite."""
+    """The job runner's app as gunicorn's dirty worker loads it, leading, on SQLite. Its
+    `init` freezes every object alive out of the garbage collector's reach, as a job process
+    should; this test process gets its collector back afterwards."""
     database = tmp_path / "vr.db"
     shutil.copy(sqlite_template, database)
     config = write_config(tmp_path / "vr.toml", f"sqlite:///{database}")
@@ -46,6 +49,7 @@ def loaded(tmp_path, sqlite_template, monkeypatch):  # type: ignore[no-untyped-d
     yield app, engine
     app.close()
     engine.dispose()
+    gc.unfreeze()
 
 
 def holder(engine: sa.Engine) -> str:
