@@ -87,15 +87,19 @@ class SandboxControls(SiteControls):
         *,
         comment: str | None = None,
         send: bool = True,
+        looped: bool = False,
     ) -> bytes:
         """`comment`: written on the transition's screen, as a person closing an issue says
-        why (Jira adds it as a comment, then sends the issue's event)."""
+        why (Jira adds it as a comment, then sends the issue's event). `looped`: through a
+        looped transition, which an admin adds to a workflow to show a transition screen
+        without moving the issue (Jira Cloud's "Create workflow transitions"): the issue may
+        stay in its status, with the resolution chosen on that screen (Done, then Won't Do)."""
         target = catalog.status_by_name(to_status_name)
         if target is None:
             raise ValueError(f"no status named {to_status_name!r}")
         with self.state.lock:
             issue = self._issue(key)
-            if issue.status_id == target.id:
+            if issue.status_id == target.id and not looped:
                 raise ValueError(f"{key} is already in {target.name}")
             event = lifecycle.transition(
                 self.state,

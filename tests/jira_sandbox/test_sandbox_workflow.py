@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -146,6 +147,25 @@ def test_person_transition_changes_state_without_a_webhook_target(
     assert fetched.fields.resolution.name == "Won't Do"
     with pytest.raises(ValueError, match="already in Done"):
         sandbox.transition(issue.key, "Done")
+
+
+def test_a_looped_transition_changes_the_resolution_and_keeps_the_status(
+    jira: JIRA, sandbox: JiraSandbox, bug: Bug
+) -> None:
+    """Done as fixed, then, through a workflow's looped transition, Won't Do after all: the
+    issue stays Done; its event's changelog names the resolution only."""
+    issue = jira.create_issue(fields=bug())
+    sandbox.transition(issue.key, "Done", resolution="Done")
+
+    body = json.loads(sandbox.transition(issue.key, "Done", resolution="Won't Do", looped=True))
+
+    fetched = jira.issue(issue.key)
+    assert (fetched.fields.status.name, fetched.fields.resolution.name) == ("Done", "Won't Do")
+    assert body["webhookEvent"] == "jira:issue_updated"
+    assert [(i["field"], i["fromString"], i["toString"]) for i in body["changelog"]["items"]] == [
+        ("resolution", "Done", "Won't Do")
+    ]
+    assert body["issue"]["fields"]["resolution"]["name"] == "Won't Do"
 
 
 def test_versions_are_listed_and_settable_as_fix_version(

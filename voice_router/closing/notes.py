@@ -1,6 +1,6 @@
 """The write-back note on one helpdesk ticket when its problem's fix ships (and the follow-up
-when the fix comes back, its issue is reopened or its version unreleased,
-closing/notes_back.py).
+when the fix comes back, its issue is reopened, its version unreleased, or it is closed as
+won't fix after all, closing/notes_back.py).
 
 Internal, for whoever opens the ticket: it opens with what changed for the customer who
 reported the problem on this ticket, in their words (the ticket's subject, else the start of
@@ -106,11 +106,21 @@ NOT_RELEASED = News(
     "The fix{version}{jira} has not shipped after all: Jira no longer has it in a released "
     "version. The earlier note saying it is fixed no longer holds.",
 )
+# The follow-up when the issue, Done, was closed as won't fix after all (Won't Do).
+NOT_A_FIX = News(
+    'Not fixed after all for {who}: "{words}", as they reported on this ticket.',
+    "Not fixed after all for {who}: the problem they reported on this ticket.",
+    "If they were told it was fixed, you may want to let them know it won't be fixed after all.",
+    ELSEWHERE,
+    "The fix{version}{jira} does not count as shipped any more: its issue was closed in Jira "
+    "as {resolution}. The earlier note saying it is fixed no longer holds.",
+)
 NEWS = {
     "shipped": SHIPPED,
     "regressed": CAME_BACK,
     "reopened": REOPENED,
     "unreleased": NOT_RELEASED,
+    "wont_fix": NOT_A_FIX,
 }
 
 
@@ -144,11 +154,20 @@ def note_text(
         [
             *said,
             told.fix.format(
-                version=version, jira=jira, earlier=earlier.said(literal) if earlier else ""
+                version=version,
+                jira=jira,
+                earlier=earlier.said(literal) if earlier else "",
+                resolution=_resolution(problem, literal),
             ),
             f'voice-router problem "{title}": {page}',
         ]
     )
+
+
+def _resolution(problem: Problem, literal: Callable[[str], str]) -> str:
+    """The issue's resolution as Jira names it (“Won't Do”), else "won't fix"."""
+    name = one_line(problem.jira_resolution or "", NAME_CHARS)
+    return f"“{literal(name)}”" if name else "won't fix"
 
 
 def _about(customer: Recipient, report: Report, literal: Callable[[str], str], news: News) -> str:

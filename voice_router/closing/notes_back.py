@@ -1,6 +1,9 @@
 """The follow-up note on a helpdesk ticket whose note said the fix shipped, when the fix
-comes back (the problem is `regressed`), when its Jira issue is reopened (`reopened`), or
-when its fix version is unreleased under `shipped_when = "released"` (`unreleased`).
+comes back (the problem is `regressed`), when its Jira issue is reopened (`reopened`), when
+its fix version is unreleased under `shipped_when = "released"` (`unreleased`), or when the
+issue, Done, is closed as won't fix after all (`wont_fix`: its resolution changed to Won't
+Do, say, through a looped transition; sent at once, as a regression's is, and taken back
+like a reopen's should the issue be Done as fixed before it went).
 
 The shipped note ("the fix … has shipped in 2.4.0") stays on the ticket for good; an agent
 who opens the ticket after the fix came back would read that it is fixed. So each ticket
@@ -40,14 +43,14 @@ from voice_router.problems import impact
 def noted(session: Session, group: list[int]) -> set[str]:
     """The tickets (`source:ticket`) whose last note from any problem of the group said the
     fix shipped: a shipped note went out (or was given up after it went out: it may be on
-    the ticket), and no follow-up (it came back, was reopened, not released) is owed or
-    sent since."""
+    the ticket), and no follow-up (it came back, was reopened, not released, closed as won't
+    fix) is owed or sent since."""
     rows = session.exec(
         select(Outbound).where(col(Outbound.problem_id).in_(group), Outbound.channel == "writeback")
     ).all()
     went = [row for row in rows if row.sent_at is not None or maybe_sent(row)]
     shipped = {row.target for row in went if row.outcome == "shipped"}
-    return shipped - {row.target for row in rows if row.outcome in told.WARNINGS}
+    return shipped - {row.target for row in rows if row.outcome in (*told.WARNINGS, told.WONT_FIX)}
 
 
 def owe(

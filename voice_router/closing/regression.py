@@ -65,24 +65,27 @@ def _warn(
         session, session.exec(select(Outbound.id).where(col(Outbound.problem_id).in_(group)))
     )
     _owe(session, root_id, whom, None, outcome, due)
-    _cancel_unsent_news(session, group)
+    cancel_unsent_news(session, group)
 
 
 def take_back_reopen(session: Session, root_id: int) -> bool:
     """The issue is done (its version released) again before the heads-up of its reopen (its
     unrelease) went out (a mis-click, or second thoughts within the grace period): it is
-    not sent, nor the tickets' follow-up notes (notes_back.py). Each row that had carried the
-    shipped news carries it again, sent (whom the heads-up was about count as told of the
-    fix: they were), or given up as one that may have arrived; one made for the heads-up
-    alone goes. True when there was one."""
+    not sent, nor the tickets' follow-up notes (notes_back.py; nor those saying it was
+    closed as won't fix, when it is Done as fixed again before they went). Each row that
+    had carried the shipped news carries it again, sent (whom the heads-up was about count
+    as told of the fix: they were), or given up as one that may have arrived; one made for
+    the heads-up alone goes. True when there was one."""
     taken = False
     for row in session.exec(
         select(Outbound).where(
             Outbound.problem_id == root_id,
-            col(Outbound.outcome).in_(told.HEADS_UPS),
+            col(Outbound.outcome).in_((*told.HEADS_UPS, told.WONT_FIX)),
             Outbound.status == "pending",
         )
     ):
+        if not told.heads_up(row.channel, row.outcome):
+            continue  # an agent's won't-fix digest: news of its own
         taken = True
         if row.sent_at is not None and MAYBE_SENT in (row.last_error or ""):
             # Given up after it went out: as it was (never sent again by itself, listed by
@@ -98,9 +101,10 @@ def take_back_reopen(session: Session, root_id: int) -> bool:
     return taken
 
 
-def _cancel_unsent_news(session: Session, group: list[int]) -> None:
+def cancel_unsent_news(session: Session, group: list[int]) -> None:
     """The shipped news not sent yet (Slack or the helpdesk was down when the fix shipped)
-    would tell that the fix "has shipped" while it is back: it is not sent. Nobody heard
+    would tell that the fix "has shipped" while it is back (or closed as won't fix after
+    all): it is not sent. Nobody heard
     it, so nobody is warned of it either. News given up (`failed`) is not kept for a
     resend either: `outbound resend --all` sent it, stale (fault audit); what may have
     arrived was taken for the warning already, or named nobody."""
@@ -131,7 +135,7 @@ def warn_after_merge(
         select(Outbound).where(col(Outbound.problem_id).in_(merged), Outbound.outcome == "shipped")
     ).all()
     told.let_go(session, [row.id for row in shipped])  # the next fix is news to them too
-    _cancel_unsent_news(session, merged)
+    cancel_unsent_news(session, merged)
     return owed
 
 
@@ -307,9 +311,9 @@ def rearm(session: Session, row: Outbound, outcome: str, due: datetime) -> None:
     sent, maybe = row.sent_at, maybe_sent(row)
     went, error = row.next_attempt_at, row.last_error  # when it was last tried, why
     told.rearm(session, row, outcome, due)
-    if outcome in told.HEADS_UPS and sent is not None:
+    if told.heads_up(row.channel, outcome) and sent is not None:
         row.sent_at = sent
-    elif outcome in told.HEADS_UPS and maybe:
+    elif told.heads_up(row.channel, outcome) and maybe:
         # The shipped news may have arrived: kept for take_back_reopen, with when it went
         # out and the error that says so (should a failed try of the heads-up replace that
         # error, it is taken back as sent: still never sent again).

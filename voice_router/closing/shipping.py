@@ -148,6 +148,12 @@ def apply_state(
         if not (taken_back and after == "shipped" and problem.shipped_at is not None):
             problem.shipped_at = at
         problem.regressed_at = problem.regression_noticed_at = None
+        if after == "wont_fix":
+            # Closed as won't fix after it shipped (Done, then Won't Do): a note saying it is
+            # fixed that has not gone out never goes; the tickets whose note did go out hear
+            # that it no longer holds. The agents' digests say it won't be fixed.
+            regression.cancel_unsent_news(session, impact.merge_group(session, problem.id))
+            notes_back.owe(session, settings, problem.id, told.WONT_FIX)
         _queue_outbound(session, settings, problem, after)
     elif before in ("shipped", "wont_fix", "regressed"):
         # A fix that came back stays back while its issue is worked again: the warnings and

@@ -30,6 +30,15 @@ DIGESTS = ("slack", "email")
 # was reopened; it was not released after all (a heads-up, sent after a grace period).
 HEADS_UPS = ("reopened", "unreleased")
 WARNINGS = ("regressed", *HEADS_UPS)
+# A ticket's follow-up when the fix its note said shipped was closed as won't fix after all
+# (notes_back.py): kept, as a heads-up is, for the issue being Done as fixed again first.
+WONT_FIX = "wont_fix"
+
+
+def heads_up(channel: str, outcome: str) -> bool:
+    """Whether a row with this news keeps the shipped news it carried until it is sent, so
+    that the news it follows up can be taken back (regression.take_back_reopen)."""
+    return outcome in HEADS_UPS or (channel == "writeback" and outcome == WONT_FIX)
 
 
 def channels(settings: Settings) -> tuple[str, ...]:
