@@ -94,6 +94,21 @@ def test_wont_fix_says_it_will_not_be_fixed_so_the_agent_can_close_the_loop_hone
     assert "shipped" not in result.text and "shipped" not in result.slack_text
 
 
+def test_wont_fix_after_the_agent_heard_it_shipped_says_so_and_corrects_it() -> None:
+    result = digest("wont_fix", fix_version="2.4.0", fixed_before=True)
+
+    assert result.subject == (
+        "3 of your customers to tell: SSO login loop won't be fixed after all (PROD-12)"
+    )
+    assert result.text.startswith(
+        "Hi Alice Moreno,\n\nCorrection: the product team has decided that “SSO login loop” "
+        "will not be fixed after all (PROD-12: "
+    )
+    assert "The fix you heard had shipped in version 2.4.0 no longer counts." in result.text
+    assert "You were asked to tell these customers it was fixed." in result.text
+    assert "fixed after all" not in digest("shipped", fixed_before=True).subject
+
+
 def test_versions_are_named_as_a_person_would_list_them() -> None:
     assert in_versions(stored(["2.4.0"])) == " in version 2.4.0"
     assert in_versions(stored(["2.4.0", "2.5.0"])) == " in versions 2.4.0 and 2.5.0"

@@ -11,7 +11,7 @@ import json
 import pytest
 from werkzeug import Request, Response
 
-from tests.shipping.test_close_the_loop import problem
+from tests.shipping.test_close_the_loop import problem, seed
 from tests.shipping.test_digests import make_messages_due
 from tests.shipping.test_merged_after_ship import zendesk
 from tests.shipping.test_notes_when_it_came_back import CLOSED, shipped_with_notes
@@ -140,3 +140,60 @@ def test_won_t_do_taken_back_before_its_follow_up_went_out_sends_nothing(make_lo
 
     assert len(desk.notes) == 1
     assert notes(loop) == [("zendesk:2002", "shipped", "sent")]
+
+
+class Slack:
+    """A Slack incoming webhook that answers 503 while `down`, then takes every message."""
+
+    def __init__(self, httpserver) -> None:  # type: ignore[no-untyped-def]
+        self.down = False
+        self.texts: list[str] = []
+        httpserver.expect_request("/hook", method="POST").respond_with_handler(self.answer)
+
+    def answer(self, request: Request) -> Response:
+        if self.down:
+            return Response("busy", status=503)
+        self.texts.append(json.loads(request.get_data())["text"])
+        return Response("ok")
+
+
+def test_agents_told_it_was_fixed_hear_it_wont_be_after_all(make_loop, httpserver):
+    """Bob and Carol were asked to tell their customers the fix shipped; when the issue was
+    closed as Won't Do after all, their digest said only that it "will not be fixed", as if
+    nobody had heard otherwise."""
+    slack = Slack(httpserver)
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    assert len(slack.texts) == 2 and all("Good news" in text for text in slack.texts)
+
+    loop.sandbox.transition(
+        p.jira_key, "Done", resolution="Won't Do", comment="We are retiring SSO.", looped=True
+    )
+
+    later = slack.texts[2:]
+    assert len(later) == 2, later
+    carol = next(text for text in later if "carol@" in text)
+    assert "Correction: the product team has decided that *“SSO login”* will not be fixed " in carol
+    assert "after all" in carol and "The fix you heard had shipped no longer counts." in carol
+    assert "You were asked to tell this customer it was fixed." in carol
+    assert "Why: it was closed in Jira as “Won't Do”." in carol
+    assert "We are retiring SSO." in carol and "Maria Lopez" in carol
+
+
+def test_agents_who_never_heard_of_the_fix_hear_only_that_it_wont_be_fixed(make_loop, httpserver):
+    """Slack was down when the fix shipped, and the issue was closed as Won't Do before it
+    was back: the agents never heard of the fix, so there is nothing to correct."""
+    slack = Slack(httpserver)
+    slack.down = True
+    loop = make_loop(notify={"slack_webhook_url": httpserver.url_for("/hook")})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    wont_do(loop, p.jira_key)
+    slack.down = False
+    make_messages_due(loop)
+    jobs.deliver_outbound(runtime=loop.runtime)
+
+    assert len(slack.texts) == 2
+    assert all("will not be fixed" in text for text in slack.texts), slack.texts
+    assert not any("after all" in text or "Good news" in text for text in slack.texts)

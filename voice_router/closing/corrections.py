@@ -1,6 +1,6 @@
 """News that corrects news its reader heard before: a fix announced as shipped whose version
-was then unreleased (the agents' correction), and a fix that ships after one its reader
-heard of did not hold.
+was then unreleased, or whose issue was then closed as won't fix (the agents' corrections),
+and a fix that ships after one its reader heard of did not hold.
 
 A ticket's note (or an agent's digest) said the fix shipped in 2.4.0; then it came back, its
 issue was reopened or its version unreleased. The follow-up saying so may have gone out, or
@@ -78,5 +78,22 @@ def not_released(
         f"You were asked to tell {them} it was fixed. If you did, you may want to let them "
         "know the fix is not out yet after all. Here is who you were asked to tell, and what "
         "they wrote:"
+    )
+    return news, ask
+
+
+def not_fixed_after_all(
+    esc: Callable[[str], str], in_version: str, title: str, jira: str, them: str
+) -> tuple[str, str]:
+    """The agents' won't-fix digest when they had heard the fix shipped (the issue, Done,
+    was then closed as Won't Do): (the news, what to do)."""
+    news = (
+        f"Correction: the product team has decided that {title} will not be fixed after "
+        f"all{jira}. The fix you heard had shipped{esc(in_version)} no longer counts."
+    )
+    ask = (
+        f"You were asked to tell {them} it was fixed. If you did, a straight answer now saves "
+        "them running into it again, and lets you close the loop honestly. Here is who to "
+        "tell, and what they wrote:"
     )
     return news, ask

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-from voice_router.closing.corrections import SUBJECT, Earlier, not_released
+from voice_router.closing.corrections import SUBJECT, Earlier, not_fixed_after_all, not_released
 from voice_router.closing.fix_versions import in_versions
 from voice_router.closing.text import one_line
 
@@ -87,11 +87,13 @@ def render_digest(
     came_back: list[CameBack] | None = None,
     why: Why | None = None,
     earlier: Earlier | None = None,
+    fixed_before: bool = False,
 ) -> Digest:
     """The digest for one agent: one entry per customer (their tickets grouped), in the order
     the lines come; a shipped fix names `fix_version` (Jira's stored names) as the draft
     does, and what became of the `earlier` fix the agent heard of; a warning that it is
-    back quotes what `came_back`, and a won't-fix says `why`.
+    back quotes what `came_back`, and a won't-fix says `why` (and, `fixed_before`, that the
+    agent had heard the fix shipped: it won't be fixed after all).
     Raises ValueError for an unknown outcome or no lines at all."""
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
@@ -115,6 +117,7 @@ def render_digest(
         ],
         why=_why_facts(why) if outcome == "wont_fix" else None,
         earlier=earlier if outcome == "shipped" else None,
+        fixed_before=fixed_before and outcome == "wont_fix",
     )
     return Digest(
         subject=_subject(facts),
@@ -174,6 +177,7 @@ class _Facts:
     came_back: list[CameBack] = field(default_factory=list)
     why: Why | None = None
     earlier: Earlier | None = None
+    fixed_before: bool = False  # a won't-fix after the agent heard the fix shipped
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,8 @@ def _subject(facts: _Facts) -> str:
     what = {
         "shipped": f"to tell: {facts.title} is fixed{facts.in_version}"
         + (SUBJECT if facts.earlier else ""),
-        "wont_fix": f"to tell: {facts.title} won't be fixed",
+        "wont_fix": f"to tell: {facts.title} won't be fixed"
+        + (" after all" if facts.fixed_before else ""),
         "regressed": f"to warn: {facts.title} is back",
         "reopened": f"to update: {facts.title} was reopened in Jira",
         "unreleased": f"to update: {facts.title} has not shipped after all",
@@ -271,6 +276,9 @@ def _news(facts: _Facts, style: _Style) -> list[str]:
             f"{again if facts.earlier else ''}Here is who to get back to, and what they wrote:"
         )
         label = "What changed"
+    elif facts.outcome == "wont_fix" and facts.fixed_before:
+        news, ask = not_fixed_after_all(style.esc, facts.in_version, title, jira, them)
+        label = "Why"
     elif facts.outcome == "wont_fix":
         news = f"The product team has decided that {title} will not be fixed{jira}."
         ask = (

@@ -272,6 +272,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         came_back=list(message.came_back),
         why=why_not_fixed(settings, problem) if message.row.outcome == "wont_fix" else None,
         earlier=earlier_of(message.row),
+        fixed_before=message.row.outcome == "wont_fix" and message.row.amends == "shipped",
     )
     if message.row.channel == "slack":
         from integrations.slack import post_message
