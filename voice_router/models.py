@@ -353,7 +353,8 @@ class Outbound(SQLModel, table=True):
     # The fix versions the last shipped news that went out on this row named ("" for none;
     # None when none did), and, for shipped news owed after a warning (the fix came back, was
     # reopened, not released), that warning's news: the message says the earlier fix did not
-    # hold (closing/earlier.py).
+    # hold (closing/corrections.py); on an agent's won't-fix digest, "shipped" when the
+    # shipped news went out on it before (the digest then says "after all").
     fix_told: str | None = Field(default=None, max_length=255)
     amends: str | None = Field(default=None, max_length=20)
 
