@@ -56,6 +56,9 @@ STATUSES = (
     Status("10001", "To Do", NEW, "11"),
     Status("3", "In Progress", INDETERMINATE, "21"),
     Status("10002", "Done", DONE, "31"),
+    # A done status of the workflow's own, as teams add for what they decided not to do; a
+    # team-managed project resolves every done status as Done, and so does the sandbox.
+    Status("10003", "Won't Do", DONE, "41"),
 )
 INITIAL_STATUS = STATUSES[0]
 

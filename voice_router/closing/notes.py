@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from voice_router.closing.corrections import Earlier
 from voice_router.closing.fix_versions import in_versions
 from voice_router.closing.notify import Recipient, Report
+from voice_router.closing.shipping import closed_as
 from voice_router.closing.text import one_line
 from voice_router.models import Problem
 from voice_router.platform.settings import Settings
@@ -107,7 +108,7 @@ NOT_RELEASED = News(
     "version. The earlier note saying it is fixed no longer holds.",
 )
 # The follow-up when the issue, Done, was closed as won't fix after all (Won't Do).
-NOT_A_FIX = News(
+NOT_FIXED_AFTER_ALL = News(
     'Not fixed after all for {who}: "{words}", as they reported on this ticket.',
     "Not fixed after all for {who}: the problem they reported on this ticket.",
     "If they were told it was fixed, you may want to let them know it won't be fixed after all.",
@@ -120,7 +121,7 @@ NEWS = {
     "regressed": CAME_BACK,
     "reopened": REOPENED,
     "unreleased": NOT_RELEASED,
-    "wont_fix": NOT_A_FIX,
+    "wont_fix": NOT_FIXED_AFTER_ALL,
 }
 
 
@@ -166,7 +167,7 @@ def note_text(
 
 def _resolution(problem: Problem, literal: Callable[[str], str]) -> str:
     """The issue's resolution as Jira names it (“Won't Do”), else "won't fix"."""
-    name = one_line(problem.jira_resolution or "", NAME_CHARS)
+    name = one_line(closed_as(problem.jira_status, problem.jira_resolution), NAME_CHARS)
     return f"“{literal(name)}”" if name else "won't fix"
 
 

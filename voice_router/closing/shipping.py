@@ -39,6 +39,8 @@ NOT_A_FIX = frozenset(
         "not a bug",
         "obsolete",
         "rejected",
+        "cancelled",
+        "canceled",
     }
 )
 _CATEGORIES = frozenset({"new", "indeterminate", "done"})
@@ -60,26 +62,46 @@ def readable(state: IssueState) -> bool:
     """Whether the state says where the issue is: Jira's status category, or a status name
     we know. An older Jira's webhook may leave the category out, and a status named in
     another language ("Erledigt") then says nothing we can rely on."""
-    known = _DONE_NAMES | {"to do", "open", "backlog", "in progress"}
-    return (
-        state.status_category in _CATEGORIES or (state.status_name or "").strip().lower() in known
-    )
+    known = _DONE_NAMES | NOT_A_FIX | {"to do", "open", "backlog", "in progress"}
+    return state.status_category in _CATEGORIES or _name(state.status_name) in known
+
+
+def _name(text: str | None) -> str:
+    """A status or resolution name as compared: lower case, a typographic apostrophe (U+2019)
+    as a straight one."""
+    return (text or "").strip().lower().replace("\u2019", "'")
 
 
 def category(state: IssueState) -> str:
     if state.status_category in _CATEGORIES:
         return state.status_category
-    name = (state.status_name or "").strip().lower()
-    if name in _DONE_NAMES:
+    name = _name(state.status_name)
+    if name in _DONE_NAMES or name in NOT_A_FIX:
         return "done"
     return "new" if name in ("to do", "open", "backlog", "") else "indeterminate"
+
+
+def not_a_fix(state: IssueState) -> bool:
+    """Closed without a fix: the resolution says so (Won't Do, Duplicate, ...), or the
+    status does. A workflow may have a done status of its own for it ("Won't Do",
+    "Declined", "Cancelled"), and a team-managed project sets the resolution Done on every
+    done status: moved to its "Won't Do" column, an issue reads as resolved Done."""
+    return _name(state.resolution) in NOT_A_FIX or _name(state.status_name) in NOT_A_FIX
+
+
+def closed_as(status_name: str | None, resolution: str | None) -> str | None:
+    """What the issue was closed as, for the messages that say why: its resolution, but the
+    status's name where that alone says it is no fix (resolved Done in a "Won't Do" status)."""
+    if _name(resolution) not in NOT_A_FIX and _name(status_name) in NOT_A_FIX:
+        return status_name
+    return resolution
 
 
 def decide(settings: Settings, current: str, state: IssueState) -> str:
     """The problem status Jira's issue state means under the configured `shipped_when`."""
     cat = category(state)
     if cat == "done":
-        if state.resolution and state.resolution.strip().lower() in NOT_A_FIX:
+        if not_a_fix(state):
             return "wont_fix"
         if settings.jira.shipped_when == "done":
             return "shipped"

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from voice_router.closing.digest import Why
+from voice_router.closing.shipping import closed_as
 from voice_router.models import Problem
 from voice_router.platform.clock import to_utc
 from voice_router.platform.settings import JiraSettings, Settings
@@ -47,7 +48,11 @@ def why_not_fixed(settings: Settings, problem: Problem) -> Why:
             to_utc(problem.shipped_at),
         )
     author, words = said or (None, None)
-    return Why(resolution=problem.jira_resolution, author=author, words=words)
+    return Why(
+        resolution=closed_as(problem.jira_status, problem.jira_resolution),
+        author=author,
+        words=words,
+    )
 
 
 @lru_cache(maxsize=256)
