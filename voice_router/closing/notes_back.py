@@ -65,6 +65,9 @@ def owe(
     customer is still listed, is owed the follow-up, from `due` on (now when None). True
     when one is."""
     group = impact.merge_group(session, root_id)
+    shipped_notes = noted(session, group)
+    if not shipped_notes:
+        return False  # no ticket heard it shipped: nothing to follow up, no list to read
     listed = {
         f"{report.source}:{report.ticket_id}"
         for customer in recipients(session, root_id)
@@ -72,7 +75,7 @@ def owe(
         if writes_notes(settings, report.source)
     }
     owed = False
-    for target in sorted(noted(session, group) & listed):
+    for target in sorted(shipped_notes & listed):
         row = session.exec(
             select(Outbound).where(
                 Outbound.problem_id == root_id,

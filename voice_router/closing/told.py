@@ -123,9 +123,9 @@ def rearm(session: Session, row: Outbound, outcome: str, due: datetime | None = 
         let_go(session, [row.id])
     if outcome == "shipped" and row.outcome in WARNINGS:
         row.amends = row.outcome  # the fix they heard of did not hold (corrections.py)
-    elif outcome == WONT_FIX and row.channel in DIGESTS and row.outcome == "shipped":
-        # The agent heard it was fixed: the won't-fix digest says so (outbound.py).
-        row.amends = "shipped" if row.sent_at is not None else None
+    elif outcome == WONT_FIX and row.channel in DIGESTS:
+        # Whether the agent heard it was fixed: the won't-fix digest then says so (outbound.py).
+        row.amends = "shipped" if row.outcome == "shipped" and row.sent_at is not None else None
     row.status, row.outcome, row.sent_at = "pending", outcome, None
     row.attempts, row.next_attempt_at, row.last_error = 0, due or utcnow(), None
     session.add(row)
