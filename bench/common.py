@@ -131,6 +131,23 @@ def machine() -> dict[str, Any]:
     }
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds PostgreSQL's processes on this machine have used so far: each live one's
+    own, and the postmaster's account of the backends it reaped (a worker's connection ends
+    with it). The difference across a run is what that run cost the database; None where no
+    PostgreSQL process is visible (a database on another machine)."""
+    ticks, seen = 0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            if text[text.index("(") + 1 : text.rindex(")")] != "postgres":
+                continue
+            fields = text[text.rindex(")") + 2 :].split()
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+            seen = True
+    return ticks / os.sysconf("SC_CLK_TCK") if seen else None
+
+
 def write_result(name: str, data: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"

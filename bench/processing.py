@@ -22,7 +22,10 @@ what every run pays before and after processing, and the run's rate without it i
 as the steady rate. Also the rate until the inbox was worked off (until the last batch
 wrote its counts: what drains do after their batches, the meaning vectors, left out), the
 worker's peak resident memory (ru_maxrss, from wait4), the CPU seconds the workers used
-(`cpu s`, also from wait4: steadier than wall time when other work shares the machine), the
+(`cpu s`, also from wait4: steadier than wall time when other work shares the machine),
+PostgreSQL's CPU seconds meanwhile (`pg cpu s`, from /proc, when it runs on this machine)
+and the two together per pain point (`cpu µs/pp`: on N cores no number of workers gets past
+N million / that many pain points a second), the
 seconds from the last batch's commit to the workers' exit (`tail s`: what drains do after
 their batches, and rq's stop) and how many meaning vectors the run left (`vec`).
 The code timed (and a `--compare-with` baseline) is compiled to bytecode first, as an
@@ -74,6 +77,7 @@ from common import (
     generic_body,
     log,
     machine,
+    postgres_cpu_seconds,
     postgres_url,
     postgres_version,
     settings_for,
@@ -251,11 +255,13 @@ def run_worker(
     flight commits nothing, by design) and the run is reported as partial, over the
     deliveries its committed batches processed."""
     flush_redis()
+    database_cpu = postgres_cpu_seconds()
     wall_start = datetime.now(UTC)
     started = time.perf_counter()
     processes, outputs = start_workers(database_url, batch, workdir, code, workers, "--burst")
     peaks_kb, cpu = _wait_measured(processes, max_seconds)
     elapsed = time.perf_counter() - started
+    database_cpu = _spent(database_cpu, database_url)
     complete = all(worker.returncode == 0 for worker in processes)
     flush_redis()
     for worker, output in zip(processes, outputs, strict=True):
@@ -263,8 +269,26 @@ def run_worker(
             tail = output.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"worker exited {worker.returncode}:\n{tail}")
     return measured(
-        database_url, count, complete, wall_start, elapsed, peaks_kb, cpu, "burst", batch, workers
+        database_url,
+        count,
+        complete,
+        wall_start,
+        elapsed,
+        peaks_kb,
+        cpu,
+        "burst",
+        batch,
+        workers,
+        database_cpu,
     )
+
+
+def _spent(before: float | None, database_url: str) -> float | None:
+    """PostgreSQL's CPU seconds since `before` (postgres_cpu_seconds), for a run on it."""
+    after = postgres_cpu_seconds()
+    if before is None or after is None or not database_url.startswith("postgresql"):
+        return None
+    return after - before
 
 
 def start_workers(
@@ -305,9 +329,11 @@ def measured(
     mode: str,
     batch: int,
     workers: int,
+    database_cpu: float | None = None,
 ) -> dict[str, Any]:
     """A run's figures from what its workers left in the database: a complete run timed over
-    `elapsed`, a killed one up to the last delivery its committed batches processed."""
+    `elapsed`, a killed one up to the last delivery its committed batches processed; with
+    `database_cpu` (PostgreSQL's CPU seconds meanwhile), the CPU all told per pain point."""
     facts = check(database_url, count if complete else None)
     first, last = facts.pop("first_processed_at"), facts.pop("last_processed_at")
     written = facts.pop("last_written_at")
@@ -338,6 +364,14 @@ def measured(
         "deliveries_per_s": round(facts["processed"] / seconds, 1) if seconds else None,
         "worker_peak_rss_mb": round(max(peaks_kb) / 1024, 1),
         "worker_cpu_seconds": round(cpu, 2),
+        "postgres_cpu_seconds": round(database_cpu, 2) if database_cpu is not None else None,
+        # The workers' and the database's CPU per pain point: on a machine of N cores no
+        # number of workers gets past N / this (start-up included).
+        "cpu_us_per_pain_point": (
+            round((cpu + database_cpu) / facts["pain_points"] * 1e6)
+            if database_cpu is not None and facts["pain_points"]
+            else None
+        ),
         "pain_points_per_s_span": round(facts["pain_points"] / span, 1) if span else None,
         **facts,
     }
@@ -561,7 +595,7 @@ def main() -> int:
     print(
         f"{'database':<12}{'code':<10}{'mode':<6}{'batch':>6}{'wrk':>4}{'timed s':>10}{'pp/s':>9}"
         f"{'deliv/s':>9}{'pp/s span':>11}{'pp/s steady':>13}{'start s':>9}{'tail s':>8}"
-        f"{'peak MB':>9}{'cpu s':>7}{'vec':>5}  ok"
+        f"{'peak MB':>9}{'cpu s':>7}{'pg cpu s':>10}{'cpu µs/pp':>11}{'vec':>5}  ok"
     )
     for r in runs:
         span = f"{r['pain_points_per_s_span']:.0f}" if r["pain_points_per_s_span"] else "-"
@@ -575,7 +609,9 @@ def main() -> int:
             f"{r['timed_seconds']:>10.1f}"
             f"{r['pain_points_per_s']:>9.0f}{r['deliveries_per_s']:>9.0f}{span:>11}"
             f"{steady_rate:>13}{r['startup_seconds']:>9.1f}{tail:>8}"
-            f"{r['worker_peak_rss_mb']:>9.0f}{r['worker_cpu_seconds']:>7.1f}{r['vectors']:>5}"
+            f"{r['worker_peak_rss_mb']:>9.0f}{r['worker_cpu_seconds']:>7.1f}"
+            f"{_figure(r.get('postgres_cpu_seconds'), '.1f'):>10}"
+            f"{_figure(r.get('cpu_us_per_pain_point'), '.0f'):>11}{r['vectors']:>5}"
             f"  {'yes' if r['ok'] else 'NO'}"
             f"{_partial(r)}"
         )
@@ -686,6 +722,10 @@ def _ratios(runs: list[dict[str, Any]]) -> None:
 
 def _partial(r: dict[str, Any]) -> str:
     return "" if r["complete"] else f"  (stopped after {r['processed']} deliveries)"
+
+
+def _figure(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
 
 
 def _say(r: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from common import REDIS_URL, flush_redis
+from common import REDIS_URL, flush_redis, postgres_cpu_seconds
 
 POLL_SECONDS = 0.005
 SETTLE_TIMEOUT = 60.0
@@ -53,7 +53,7 @@ def run_warm(
 ) -> dict[str, Any]:
     """`workers` running workers meet the inbox's `count` deliveries (see the module's
     docstring); the figures as `processing.run_worker` gives them, with mode "warm"."""
-    from processing import _wait_measured, measured, start_workers
+    from processing import _spent, _wait_measured, measured, start_workers
     from redis import Redis
     from rq import Queue
 
@@ -68,11 +68,13 @@ def run_warm(
         if not _settled(queues, redis, workers, SETTLE_TIMEOUT, processes):
             raise RuntimeError(f"the workers did not settle:\n{_tails(outputs)}")
         bring_back(database_url)
+        database_cpu = postgres_cpu_seconds()
         started = time.perf_counter()
         wall_start = datetime.now(UTC)
         RedisQueue(REDIS_URL).request_drain()
         complete = _settled(queues, redis, workers, max_seconds, processes, database_url)
         elapsed = time.perf_counter() - started
+        database_cpu = _spent(database_cpu, database_url)
     finally:
         for process in processes:
             if process.poll() is None:
@@ -83,7 +85,17 @@ def run_warm(
         raise RuntimeError(f"a worker exited {codes}:\n{_tails(outputs)}")
     flush_redis()
     return measured(
-        database_url, count, complete, wall_start, elapsed, peaks_kb, cpu, "warm", batch, workers
+        database_url,
+        count,
+        complete,
+        wall_start,
+        elapsed,
+        peaks_kb,
+        cpu,
+        "warm",
+        batch,
+        workers,
+        database_cpu,
     )
 
 
