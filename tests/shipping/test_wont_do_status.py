@@ -13,7 +13,7 @@ from tests.shipping.test_close_the_loop import problem, seed
 from tests.shipping.test_notes_when_it_came_back import shipped_with_notes
 from tests.shipping.test_notes_when_wont_do import Slack
 from voice_router.closing.shipping import IssueState, closed_as, decide, readable
-from voice_router.platform.settings import Settings
+from voice_router.platform.settings import Settings, load_settings
 from workers import jobs
 
 pytestmark = pytest.mark.usefixtures("jira_openapi_check")
@@ -88,8 +88,25 @@ def test_a_done_status_named_for_no_fix_is_wont_fix(status, category, resolution
 
 
 def test_why_names_the_status_when_only_it_says_there_was_no_fix():
-    assert closed_as("Won't Do", "Done") == "Won't Do"
-    assert closed_as("Done", "Won't Do") == "Won't Do"
-    assert closed_as("Declined", "Duplicate") == "Duplicate"
-    assert closed_as("Done", "Done") == "Done"
-    assert closed_as(None, None) is None
+    settings = Settings()
+    assert closed_as(settings, "Won't Do", "Done") == "Won't Do"
+    assert closed_as(settings, "Done", "Won't Do") == "Won't Do"
+    assert closed_as(settings, "Declined", "Duplicate") == "Duplicate"
+    assert closed_as(settings, "Done", "Done") == "Done"
+    assert closed_as(settings, None, None) is None
+
+
+def test_names_in_another_language_are_configured(tmp_path):
+    """A German Jira resolves as "Wird nicht erledigt": read as resolved, the fix "shipped"
+    and agents were told so, until `[jira].not_a_fix` names it."""
+    config = tmp_path / "vr.toml"
+    config.write_text('[jira]\nnot_a_fix = ["Wird nicht erledigt", "Geparkt"]\n')
+    german = load_settings(config, env={})
+    closed = IssueState("Fertig", "done", "Wird nicht erledigt", (), AT)
+    parked = IssueState("Geparkt", "done", "Erledigt", (), AT)
+    assert decide(Settings(), "open", closed) == "shipped"
+    assert decide(german, "open", closed) == "wont_fix"
+    assert decide(german, "open", parked) == "wont_fix"
+    assert closed_as(german, "Geparkt", "Erledigt") == "Geparkt"
+    from_env = load_settings(env={"VOICE_ROUTER_JIRA_NOT_A_FIX": "Wird nicht erledigt, Geparkt"})
+    assert from_env.jira.not_a_fix == ("Wird nicht erledigt", "Geparkt")

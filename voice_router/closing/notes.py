@@ -158,16 +158,16 @@ def note_text(
                 version=version,
                 jira=jira,
                 earlier=earlier.said(literal) if earlier else "",
-                resolution=_resolution(problem, literal),
+                resolution=_resolution(settings, problem, literal),
             ),
             f'voice-router problem "{title}": {page}',
         ]
     )
 
 
-def _resolution(problem: Problem, literal: Callable[[str], str]) -> str:
+def _resolution(settings: Settings, problem: Problem, literal: Callable[[str], str]) -> str:
     """The issue's resolution as Jira names it (“Won't Do”), else "won't fix"."""
-    name = one_line(closed_as(problem.jira_status, problem.jira_resolution), NAME_CHARS)
+    name = one_line(closed_as(settings, problem.jira_status, problem.jira_resolution), NAME_CHARS)
     return f"“{literal(name)}”" if name else "won't fix"
 
 

@@ -81,18 +81,25 @@ def category(state: IssueState) -> str:
     return "new" if name in ("to do", "open", "backlog", "") else "indeterminate"
 
 
-def not_a_fix(state: IssueState) -> bool:
+def _no_fix(settings: Settings) -> frozenset[str]:
+    """The names that say an issue was closed without a fix: ours and `[jira].not_a_fix`."""
+    return NOT_A_FIX | {_name(name) for name in settings.jira.not_a_fix}
+
+
+def not_a_fix(settings: Settings, state: IssueState) -> bool:
     """Closed without a fix: the resolution says so (Won't Do, Duplicate, ...), or the
     status does. A workflow may have a done status of its own for it ("Won't Do",
     "Declined", "Cancelled"), and a team-managed project sets the resolution Done on every
     done status: moved to its "Won't Do" column, an issue reads as resolved Done."""
-    return _name(state.resolution) in NOT_A_FIX or _name(state.status_name) in NOT_A_FIX
+    names = _no_fix(settings)
+    return _name(state.resolution) in names or _name(state.status_name) in names
 
 
-def closed_as(status_name: str | None, resolution: str | None) -> str | None:
+def closed_as(settings: Settings, status_name: str | None, resolution: str | None) -> str | None:
     """What the issue was closed as, for the messages that say why: its resolution, but the
     status's name where that alone says it is no fix (resolved Done in a "Won't Do" status)."""
-    if _name(resolution) not in NOT_A_FIX and _name(status_name) in NOT_A_FIX:
+    names = _no_fix(settings)
+    if _name(resolution) not in names and _name(status_name) in names:
         return status_name
     return resolution
 
@@ -101,7 +108,7 @@ def decide(settings: Settings, current: str, state: IssueState) -> str:
     """The problem status Jira's issue state means under the configured `shipped_when`."""
     cat = category(state)
     if cat == "done":
-        if not_a_fix(state):
+        if not_a_fix(settings, state):
             return "wont_fix"
         if settings.jira.shipped_when == "done":
             return "shipped"

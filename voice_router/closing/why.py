@@ -49,7 +49,7 @@ def why_not_fixed(settings: Settings, problem: Problem) -> Why:
         )
     author, words = said or (None, None)
     return Why(
-        resolution=closed_as(problem.jira_status, problem.jira_resolution),
+        resolution=closed_as(settings, problem.jira_status, problem.jira_resolution),
         author=author,
         words=words,
     )

@@ -65,6 +65,10 @@ class JiraSettings:
     update_interval_seconds: int = 300
     auth: str = "basic"
     notify_watchers: bool = True
+    # Resolutions and done statuses that close a problem as won't fix, besides the English
+    # names voice-router knows (closing/shipping.py): a Jira that names them in another
+    # language ("Wird nicht erledigt") or a workflow's own ("Parked").
+    not_a_fix: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
