@@ -2,7 +2,9 @@
 resolution changed through a looped transition): a ticket's note saying it shipped that has
 not gone out yet never goes, and each ticket whose note did go out gets one follow-up saying
 the earlier note no longer holds, as when the fix comes back. Done again as fixed: the
-tickets hear that, once; taken back before the follow-up went out, nothing is sent."""
+tickets hear that, once; taken back before the follow-up went out, nothing is sent. An agent
+who heard the fix shipped reads the won't-fix as a correction; one who never heard of it, as
+plain news."""
 
 from __future__ import annotations
 
