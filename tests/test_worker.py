@@ -165,6 +165,39 @@ def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, re
     runtime.engine.dispose()
 
 
+def test_a_worker_told_to_stop_during_a_backlog_stops_after_the_batch_in_hand(
+    make_settings, redis_url, tmp_path
+):
+    """SIGTERM (Kubernetes' stop, systemd's) during a backlog: the worker went on through
+    all of it before stopping, and was killed when the grace period ran out. Now the drain
+    starts no next batch; what is left stays due for the next worker, and nothing counts
+    twice."""
+    total = 2000
+    settings = make_settings(redis_url=redis_url)
+    runtime = inline_runtime(settings)
+    store(runtime, total)
+    config = write_config(tmp_path / "vr.toml", settings.database_url, redis_url, 20)
+    first = worker(config)
+    deadline = time.monotonic() + 120
+    while processed(runtime.engine) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGTERM)
+    output, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, output.decode()
+    assert b"inbox.drain_stopped" in output
+    done_at_stop = processed(runtime.engine)
+    assert 0 < done_at_stop < total, "the stop waited for the whole backlog"
+
+    second = worker(config, "--burst")
+    output, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, output.decode()
+    assert processed(runtime.engine) == total
+    with Session(runtime.engine) as session:
+        problem = session.exec(select(Problem).where(Problem.key == "export")).one()
+    assert (problem.customers, problem.tickets, problem.accounts) == (total, total, 50)
+    runtime.engine.dispose()
+
+
 RESULT_TTL_MAX = 60  # seconds a job's return value stays in Redis
 FAILURE_TTL_MAX = 7 * 24 * 3600  # a failed job's record (its traceback text), at most a week
 ROOT = Path(__file__).resolve().parents[1]

@@ -79,7 +79,13 @@ def drain_inbox(
 
     try:
         result = processing.drain(
-            runtime.engine, runtime.settings, None, batch_size, pause, on_backlog=backlog
+            runtime.engine,
+            runtime.settings,
+            None,
+            batch_size,
+            pause,
+            on_backlog=backlog,
+            stop_asked=stop_asked_of(runtime),
         )
     finally:
         futures.wait(beside)  # a drain that failed still lets its thread finish first

@@ -7,7 +7,8 @@ comes (the queue's `stopping`) a lane starts no new job, nor a job its next mess
 (workers/jobs.py). The stop waits for every lane's job together, STOP_WAIT_SECONDS in all
 (serve's runner joined its lanes one after the other, each up to 10 s: 13 s to stop while
 Jira and a helpdesk hung), then leaves what is still in flight, saying in one line which
-lanes held it. Nothing left is lost, all of it being in the database: deliveries stay due;
+lanes held it. A drain starts no next batch either (processing.drain's `stop_asked`).
+Nothing left is lost, all of it being in the database: deliveries stay due;
 a Jira sync's claim is taken over by the next serve runner (tried again at once) or lapses
 for a worker's sweep (`SYNC_LEASE`), and a create whose answer never came is confirmed by a
 search before any second one; a message whose request went out may have been received, so

@@ -93,13 +93,17 @@ def drain(
     batch_size: int | None = None,
     pause: float = 0.0,
     on_backlog: Callable[[], None] | None = None,
+    stop_asked: Callable[[], bool] | None = None,
 ) -> BatchResult:
     """Take in the spool (processing/spooled.py), then process batches until nothing is due
     (or `max_batches` ran). `batch_size` overrides `process_batch_size`; `pause` seconds
     between batches let other writers in (SQLite has one writer at a time, and webhooks
     are stored by other threads of the same service).
     `on_backlog` is called once, after the first batch that came back full: more is waiting
-    than one batch, so other workers may help (`workers.jobs.drain_inbox` asks for a drain)."""
+    than one batch, so other workers may help (`workers.jobs.drain_inbox` asks for a drain).
+    Once `stop_asked()` says the process is stopping, no next batch starts: what is left
+    stays due for the next drain (a worker told to stop during a backlog of 200,000 went
+    on through all of it, and a SIGKILL after the grace period lost the batch in hand)."""
     take_in(engine)  # SQLite: deliveries spooled while the write lock was held too long
     size = batch_size or settings.process_batch_size
     total = BatchResult()
@@ -111,6 +115,9 @@ def drain(
         batches += 1
         total.add(batch)
         if batch.claimed < size and not batch.deferred:
+            break
+        if stop_asked is not None and stop_asked():
+            log.info("inbox.drain_stopped", extra={"batches": batches})
             break
         if on_backlog is not None and batch.claimed >= size:
             on_backlog()
