@@ -135,24 +135,21 @@ def test_a_drain_that_finds_a_backlog_asks_at_once_for_another_worker(make_setti
     runtime.engine.dispose()
 
 
-def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, redis_url, tmp_path):
-    total = 1500
-    settings = make_settings(redis_url=redis_url)
+def working_on_a_backlog(settings, total: int, batch: int, config: Path):  # type: ignore[no-untyped-def]
+    """`total` deliveries stored and a worker started on them, returned once it has committed
+    its first batch, with the runtime the test reads the database through."""
     runtime = inline_runtime(settings)
     store(runtime, total)
-    config = write_config(tmp_path / "vr.toml", settings.database_url, redis_url, 100)
+    write_config(config, settings.database_url, settings.redis_url, batch)
     first = worker(config)
     deadline = time.monotonic() + 120
     while processed(runtime.engine) == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
-    done_at_kill = processed(runtime.engine)
-    # The whole group: rq runs each job in a forked work horse, which a SIGKILL of the
-    # worker alone leaves running (it then blocked on the full output pipe, for ever).
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait(timeout=30)
-    first.stdout.close()
-    assert 0 < done_at_kill < total, "the kill must land while batches are still running"
+    return runtime, first
 
+
+def burst_finishes_exactly(runtime, config: Path, total: int) -> None:  # type: ignore[no-untyped-def]
+    """A burst worker processes what is left: every delivery once, the counts exact."""
     second = worker(config, "--burst")
     output, _ = second.communicate(timeout=300)
     assert second.returncode == 0, output.decode()
@@ -165,6 +162,19 @@ def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, re
     runtime.engine.dispose()
 
 
+def test_worker_killed_mid_batch_loses_nothing_and_counts_once(make_settings, redis_url, tmp_path):
+    total, config = 1500, tmp_path / "vr.toml"
+    runtime, first = working_on_a_backlog(make_settings(redis_url=redis_url), total, 100, config)
+    done_at_kill = processed(runtime.engine)
+    # The whole group: rq runs each job in a forked work horse, which a SIGKILL of the
+    # worker alone leaves running (it then blocked on the full output pipe, for ever).
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(timeout=30)
+    first.stdout.close()
+    assert 0 < done_at_kill < total, "the kill must land while batches are still running"
+    burst_finishes_exactly(runtime, config, total)
+
+
 def test_a_worker_told_to_stop_during_a_backlog_stops_after_the_batch_in_hand(
     make_settings, redis_url, tmp_path
 ):
@@ -172,30 +182,14 @@ def test_a_worker_told_to_stop_during_a_backlog_stops_after_the_batch_in_hand(
     all of it before stopping, and was killed when the grace period ran out. Now the drain
     starts no next batch; what is left stays due for the next worker, and nothing counts
     twice."""
-    total = 2000
-    settings = make_settings(redis_url=redis_url)
-    runtime = inline_runtime(settings)
-    store(runtime, total)
-    config = write_config(tmp_path / "vr.toml", settings.database_url, redis_url, 20)
-    first = worker(config)
-    deadline = time.monotonic() + 120
-    while processed(runtime.engine) == 0 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    total, config = 2000, tmp_path / "vr.toml"
+    runtime, first = working_on_a_backlog(make_settings(redis_url=redis_url), total, 20, config)
     first.send_signal(signal.SIGTERM)
     output, _ = first.communicate(timeout=120)
     assert first.returncode == 0, output.decode()
     assert b"inbox.drain_stopped" in output
-    done_at_stop = processed(runtime.engine)
-    assert 0 < done_at_stop < total, "the stop waited for the whole backlog"
-
-    second = worker(config, "--burst")
-    output, _ = second.communicate(timeout=300)
-    assert second.returncode == 0, output.decode()
-    assert processed(runtime.engine) == total
-    with Session(runtime.engine) as session:
-        problem = session.exec(select(Problem).where(Problem.key == "export")).one()
-    assert (problem.customers, problem.tickets, problem.accounts) == (total, total, 50)
-    runtime.engine.dispose()
+    assert 0 < processed(runtime.engine) < total, "the stop waited for the whole backlog"
+    burst_finishes_exactly(runtime, config, total)
 
 
 RESULT_TTL_MAX = 60  # seconds a job's return value stays in Redis
