@@ -56,8 +56,9 @@ STATUSES = (
     Status("10001", "To Do", NEW, "11"),
     Status("3", "In Progress", INDETERMINATE, "21"),
     Status("10002", "Done", DONE, "31"),
-    # A done status of the workflow's own, as teams add for what they decided not to do; a
-    # team-managed project resolves every done status as Done, and so does the sandbox.
+    # A done status of the workflow's own, as teams add for what they decided not to do;
+    # entering it resolves the issue Done unless a resolution is given, as a workflow that
+    # resolves every done status does.
     Status("10003", "Won't Do", DONE, "41"),
 )
 INITIAL_STATUS = STATUSES[0]

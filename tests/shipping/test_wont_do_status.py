@@ -1,7 +1,8 @@
 """A workflow's own done status for what was decided not to do ("Won't Do", "Declined",
 "Cancelled"): an issue moved there is closed without a fix, whatever its resolution says. A
-team-managed project resolves every done status as Done, so the resolution alone read it as
-a fix: agents were told it shipped, and tickets that it was fixed."""
+workflow that resolves every done status as Done (team-managed projects are reported to) made
+the resolution alone read it as a fix: agents were told it shipped, and tickets that it was
+fixed."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_moved_to_a_wont_do_status_resolved_done_tells_nobody_it_is_fixed(make_l
 def test_a_shipped_fix_moved_to_wont_do_follows_up_on_each_noted_ticket(make_loop, httpserver):
     loop, desk, key = shipped_with_notes(make_loop, httpserver)
 
-    loop.sandbox.transition(key, "Won't Do")  # resolved Done again, as team-managed does
+    loop.sandbox.transition(key, "Won't Do")  # resolved Done again (the sandbox's default)
     jobs.deliver_outbound(runtime=loop.runtime)
 
     tom = desk.notes["2002"]

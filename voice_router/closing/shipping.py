@@ -89,8 +89,9 @@ def _no_fix(settings: Settings) -> frozenset[str]:
 def not_a_fix(settings: Settings, state: IssueState) -> bool:
     """Closed without a fix: the resolution says so (Won't Do, Duplicate, ...), or the
     status does. A workflow may have a done status of its own for it ("Won't Do",
-    "Declined", "Cancelled"), and a team-managed project sets the resolution Done on every
-    done status: moved to its "Won't Do" column, an issue reads as resolved Done."""
+    "Declined", "Cancelled"), and a workflow that sets the resolution Done on entering any
+    done status (as team-managed projects are reported to) makes an issue moved to its
+    "Won't Do" column read as resolved Done."""
     names = _no_fix(settings)
     return _name(state.resolution) in names or _name(state.status_name) in names
 
