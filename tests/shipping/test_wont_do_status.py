@@ -84,7 +84,7 @@ AT = datetime(2026, 12, 1, tzinfo=UTC)
 )
 def test_a_done_status_named_for_no_fix_is_wont_fix(status, category, resolution, expected):
     state = IssueState(status, category, resolution, (), AT)
-    assert readable(state)
+    assert readable(Settings(), state)
     assert decide(Settings(), "open", state) == expected
 
 
@@ -109,5 +109,9 @@ def test_names_in_another_language_are_configured(tmp_path):
     assert decide(german, "open", closed) == "wont_fix"
     assert decide(german, "open", parked) == "wont_fix"
     assert closed_as(german, "Geparkt", "Erledigt") == "Geparkt"
+    # An older Jira's webhook without the status category: the name alone says done.
+    uncategorized = IssueState("Geparkt", None, None, (), AT)
+    assert not readable(Settings(), uncategorized) and readable(german, uncategorized)
+    assert decide(german, "open", uncategorized) == "wont_fix"
     from_env = load_settings(env={"VOICE_ROUTER_JIRA_NOT_A_FIX": "Wird nicht erledigt, Geparkt"})
     assert from_env.jira.not_a_fix == ("Wird nicht erledigt", "Geparkt")

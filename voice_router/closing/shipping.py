@@ -58,11 +58,12 @@ class IssueState:
     fix_version_names: tuple[str, ...] = ()  # in the order of fix_versions_released
 
 
-def readable(state: IssueState) -> bool:
+def readable(settings: Settings, state: IssueState) -> bool:
     """Whether the state says where the issue is: Jira's status category, or a status name
-    we know. An older Jira's webhook may leave the category out, and a status named in
-    another language ("Erledigt") then says nothing we can rely on."""
-    known = _DONE_NAMES | NOT_A_FIX | {"to do", "open", "backlog", "in progress"}
+    we know (`[jira].not_a_fix` names included). An older Jira's webhook may leave the
+    category out, and a status named in another language ("Erledigt") then says nothing we
+    can rely on."""
+    known = _DONE_NAMES | _no_fix(settings) | {"to do", "open", "backlog", "in progress"}
     return state.status_category in _CATEGORIES or _name(state.status_name) in known
 
 
@@ -72,11 +73,11 @@ def _name(text: str | None) -> str:
     return (text or "").strip().lower().replace("\u2019", "'")
 
 
-def category(state: IssueState) -> str:
+def category(settings: Settings, state: IssueState) -> str:
     if state.status_category in _CATEGORIES:
         return state.status_category
     name = _name(state.status_name)
-    if name in _DONE_NAMES or name in NOT_A_FIX:
+    if name in _DONE_NAMES or name in _no_fix(settings):
         return "done"
     return "new" if name in ("to do", "open", "backlog", "") else "indeterminate"
 
@@ -107,7 +108,7 @@ def closed_as(settings: Settings, status_name: str | None, resolution: str | Non
 
 def decide(settings: Settings, current: str, state: IssueState) -> str:
     """The problem status Jira's issue state means under the configured `shipped_when`."""
-    cat = category(state)
+    cat = category(settings, state)
     if cat == "done":
         if not_a_fix(settings, state):
             return "wont_fix"
@@ -154,7 +155,7 @@ def apply_state(
     problem.jira_event_at = at
     # Jira caps these names well below our columns; a signed body may still say anything.
     problem.jira_status = (state.status_name or problem.jira_status or "")[:100] or None
-    problem.jira_status_category = category(state)
+    problem.jira_status_category = category(settings, state)
     problem.jira_resolution = (state.resolution or "")[:100] or None
     problem.jira_fix_version = fix_version(state)
     if problem.merged_into_id is not None:
@@ -193,7 +194,7 @@ def apply_state(
         if before == "shipped":
             # Out of done: reopened. Still done: under shipped_when = "released", its fix is
             # in no released version any more (unreleased, or the issue moved to another).
-            news = "reopened" if category(state) != "done" else "unreleased"
+            news = "reopened" if category(settings, state) != "done" else "unreleased"
             grace = timedelta(seconds=settings.notify.reopen_grace_seconds)
             channels = told.channels(settings)
             # The tickets first, as for a regression: warn_of_reopen cancels the shipped news

@@ -72,7 +72,7 @@ def apply_event(session: Session, settings: Settings, event: Any, outcome: JiraO
             at=event.timestamp,
             fix_version_names=tuple(v.name for v in event.fix_versions),
         )
-        if not shipping.readable(state):
+        if not shipping.readable(settings, state):
             # Applied, its time would outrank the reconcile pass's reading of the same
             # change, which carries the category: left to that pass instead.
             log.info("jira.event_unreadable", extra={"issue": event.issue_key})
