@@ -1,18 +1,26 @@
-"""gunicorn's job runner process (its dirty worker) told to stop while its app loads: gunicorn
-27 only notes it, and the process ran on after the master and its arbiter had gone, holding
-the lease. deploy/gunicorn.conf.py's `dirty_worker_init` stops it once the app has loaded."""
+"""gunicorn's job runner process (its dirty worker) told to stop before gunicorn's event loop
+listens: gunicorn 27 only notes it, and the process ran on after the master and its arbiter
+had gone, holding the lease. deploy/gunicorn.conf.py's `dirty_worker_init` stops it once the
+app has loaded; a stop that comes after that, and the arbiter's death, the process sees
+through itself (workers.runner_process.see_stops_through). Real gunicorns, on SQLite."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import re
 import shutil
+import signal
+import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
-from tests.serving import wait_until, write_config
-from voice_router.platform.db import make_engine
+from tests.serving import Process, gunicorn, processes_of, wait_until, write_config
+from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.processes import MULTIPROC
 from workers.embedded import LEASE_NAME
 from workers.runner_process import JobRunnerApp
@@ -74,8 +82,91 @@ def test_a_runner_told_to_stop_while_it_loaded_stops_and_hands_the_lease_over(
     assert holder(engine) == ""  # the next runner takes over at once
 
 
-def test_a_runner_not_told_to_stop_goes_on(loaded, dirty_worker_init):
-    app, engine = loaded
-    dirty_worker_init(SimpleNamespace(alive=True, apps={APP: app}))
-    assert app.runner is not None and app.runner.leading.is_set()
-    assert holder(engine) == app.runner.holder
+# A slow machine: the app has loaded and the hook has run, gunicorn's loop is not listening yet.
+SLOW_HOOK = """
+import logging, time
+from voice_router.gunicorn_config import *  # noqa: F403
+from voice_router.gunicorn_config import child_exit, dirty_worker_exit, on_starting, pre_request
+from voice_router.gunicorn_config import dirty_worker_init as shipped
+
+def dirty_worker_init(worker):
+    shipped(worker)
+    logging.getLogger("test").warning("test.loop_not_listening")
+    time.sleep(5)
+"""
+
+
+def running(tmp_path: Path, *, slow_hook: bool = False) -> tuple[Process, sa.Engine]:
+    database_url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)  # before the web processes race to migrate
+    config = write_config(tmp_path / "vr.toml", database_url)
+    served = gunicorn(config, tmp_path / "gunicorn.log")
+    if slow_hook:
+        settings = tmp_path / "gunicorn.conf.py"
+        settings.write_text(SLOW_HOOK)
+        served.command[served.command.index("deploy/gunicorn.conf.py")] = str(settings)
+    served.start()
+    wait_until(lambda: '"runner.leading"' in served.output(), 60, "the job runner to lead")
+    return served, engine
+
+
+def gone_within(seconds: float, config: Path) -> bool:
+    deadline = time.monotonic() + seconds
+    while processes_of(config) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not processes_of(config)
+
+
+def stop_all(served: Process) -> None:
+    """Stop gunicorn; then kill whatever of it is left (a runner that ran on, orphaned)."""
+    served.stop()
+    for pid in processes_of(served.config):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def pids(pattern: str, output: str) -> list[int]:
+    return [int(found) for found in re.findall(pattern, output)]
+
+
+@pytest.mark.slow
+def test_gunicorn_stopped_before_its_runners_loop_listens_stops_whole(tmp_path):
+    """The stop came after the hook, before gunicorn's loop listened (CI saw it, 18 ms
+    wide): the runner ran on; the master waited out its 20 s, killed the arbiter and left."""
+    served, engine = running(tmp_path, slow_hook=True)
+    try:
+        wait_until(lambda: "test.loop_not_listening" in served.output(), 30, "the slow hook")
+        assert served.process is not None
+        served.process.send_signal(signal.SIGTERM)
+        assert gone_within(15, served.config), served.output()[-3000:]
+        assert holder(engine) == ""  # handed over: the next runner takes over at once
+    finally:
+        stop_all(served)
+        engine.dispose()
+    assert '"runner.stopping"' in served.output()
+
+
+@pytest.mark.slow
+def test_a_runner_whose_arbiter_was_killed_stops_and_the_next_one_leads(tmp_path):
+    """Its arbiter killed (by the OOM killer, or a master's SIGKILL), the runner was nobody's
+    and ran on, holding the lease against the runner the next arbiter starts."""
+    served, engine = running(tmp_path)
+    try:
+        output = served.output()
+        (arbiter,) = pids(r"Dirty arbiter starting \(pid: (\d+)\)", output)
+        (first,) = pids(r'"runner\.started".*?"pid": (\d+)', output)
+        os.kill(arbiter, signal.SIGKILL)
+        wait_until(
+            lambda: first not in processes_of(served.config), 15, "the orphaned runner to go"
+        )
+        wait_until(
+            lambda: len(pids(r'"runner\.leading".*?"pid": (\d+)', served.output())) == 2,
+            30,
+            "the next runner to lead",
+        )
+        assert holder(engine).split(":")[1] != str(first)
+    finally:
+        stop_all(served)
+        engine.dispose()
+    assert '"runner.orphaned"' in served.output()

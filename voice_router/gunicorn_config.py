@@ -164,8 +164,13 @@ def dirty_worker_init(worker: Any) -> None:
     stops it, and the process ran on after the master and its arbiter had gone: a job
     runner nobody stops, holding the lease (seen when a test stopped gunicorn right after
     it started). gunicorn calls this once the app has loaded: such a process stops here,
-    as its loop would have, handing the lease over."""
+    as its loop would have, handing the lease over. A stop that comes later, before the loop
+    listens, and the arbiter's death are seen through by the process itself
+    (workers.runner_process.see_stops_through)."""
     if worker.alive:
+        from workers.runner_process import see_stops_through
+
+        see_stops_through(worker)
         return
     for app in worker.apps.values():
         app.close()
@@ -186,4 +191,8 @@ dirty_apps = ["workers.runner_process:JobRunnerApp"]
 # master's own; its arbiter stops by itself within a second of the master's death anyway.
 proc_name = f"voice-router-{_secrets.token_hex(6)}"
 dirty_workers = 1
+# The arbiter kills a dirty worker that has not stopped this long after it was told; under
+# graceful_timeout, so that it does before the master kills the arbiter (gunicorn's default,
+# 30 s, left the runner to run on, orphaned, holding the lease).
+dirty_graceful_timeout = 15
 control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)

@@ -11,12 +11,21 @@ own insert, whatever the runner is applying or waiting on (Jira, a helpdesk, SMT
 The app takes no calls from the web processes: they store deliveries and leave them for the
 runner, which looks at the database every `workers.embedded.POLL_SECONDS` (and sooner while
 it finds work). `status` answers whoever asks through gunicorn's dirty client.
+
+A stop is seen through however it comes (`see_stops_through`, called by the
+`dirty_worker_init` hook in voice_router/gunicorn_config.py): gunicorn 27's dirty worker acts
+on SIGTERM only once its event loop listens, and its arbiter may be killed before it kills
+a worker that did not stop. Either way the job runner ran on, orphaned, holding the lease.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
+import time
+from typing import Any
 
 from gunicorn.dirty.app import DirtyApp
 
@@ -28,12 +37,17 @@ from workers.runtime import build_runtime
 
 log = logging.getLogger(__name__)
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGABRT)  # gunicorn's
+PARENT_CHECK_SECONDS = 1.0
+LOOP_GRACE_SECONDS = 3.0  # for gunicorn's loop to end the process once the apps are closed
+
 
 class JobRunnerApp(DirtyApp):
     workers = 1
 
     def __init__(self) -> None:
         self.runner: JobRunner | None = None
+        self._closing = threading.Lock()  # a second close waits for the first one's handover
 
     def init(self) -> None:
         settings = load_settings()
@@ -55,6 +69,48 @@ class JobRunnerApp(DirtyApp):
         }
 
     def close(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
-            self.runner = None
+        with self._closing:
+            if self.runner is not None:
+                self.runner.stop()
+                self.runner = None
+
+
+def see_stops_through(worker: Any) -> None:
+    """In gunicorn's dirty worker `worker`, once its apps have loaded: a stop signal closes
+    the apps (the runner hands the lease over) whether or not gunicorn's event loop hears it
+    (it does not before it listens), and so does the death of the dirty arbiter that started
+    this process (killed, its worker is nobody's). The process then ends as gunicorn ends it,
+    or `LOOP_GRACE_SECONDS` later by itself."""
+    told = threading.Event()
+    for signum in STOP_SIGNALS:
+        theirs = signal.getsignal(signum)
+
+        def heard(sig: int, frame: Any, theirs: Any = theirs) -> None:
+            if callable(theirs):
+                theirs(sig, frame)
+            told.set()
+
+        signal.signal(signum, heard)
+    if not getattr(worker, "alive", True):  # told between the hook's check and the above
+        told.set()
+    threading.Thread(
+        target=_stop_when_told,
+        args=(worker, told, os.getppid()),
+        name="runner-stop",
+        daemon=True,
+    ).start()
+
+
+def _stop_when_told(worker: Any, told: threading.Event, parent: int) -> None:
+    while not told.wait(PARENT_CHECK_SECONDS):
+        if os.getppid() != parent:
+            log.warning("runner.orphaned", extra={"reason": "gunicorn's dirty arbiter is gone"})
+            os.kill(os.getpid(), signal.SIGTERM)  # stopped as any stop is
+    for path, app in worker.apps.items():
+        try:
+            app.close()
+        except Exception:
+            log.exception("runner.close_failed", extra={"app": path})
+    time.sleep(LOOP_GRACE_SECONDS)
+    log.warning("runner.exit_forced", extra={"reason": "gunicorn's loop missed the stop"})
+    os._exit(0)
