@@ -190,6 +190,37 @@ def test_a_draft_for_someone_who_reported_after_the_fix_thanks_them_for_the_news
     assert "A while ago you told us: “Loops”" in before and "come back" in before
 
 
+@pytest.mark.parametrize(
+    ("status", "after_ship", "said"),
+    [
+        ("shipped", False, "On 3 November we wrote to you that it was fixed, but that fix "
+         "didn't hold, and I'm sorry about that. Now a new fix has gone out in version 4.2.1"),
+        ("regressed", False, "On 3 November we wrote to you that it was fixed, but it has come "
+         "back, and I'm sorry about that."),
+        ("in_progress", False, "On 3 November we wrote to you that it was fixed, but that fix "
+         "didn't hold, and I'm sorry about that.\n\nThe team is on it again"),
+        ("regressed", True, "so your report tells us it isn't over yet. On 3 November we wrote "
+         "to you that it was fixed, and I'm sorry it wasn't so."),
+    ],
+)  # fmt: skip
+def test_a_draft_for_someone_told_of_a_fix_that_did_not_hold_says_so(status, after_ship, said):
+    text = draft_message(
+        "Maria Lopez",
+        "Loops",
+        "SSO login loop",
+        status,
+        "4.2.1",
+        "Bob",
+        after_ship=after_ship,
+        told_when="On 1 November",
+        fix_told_when="On 3 November",
+    )
+    assert said in text
+    assert "I'm glad to say" not in text and "isn't fixed yet" not in text
+    plain = draft_message("Maria Lopez", "Loops", "SSO login loop", status, "4.2.1", "Bob")
+    assert "we wrote" not in plain
+
+
 def test_drafts_are_in_the_api_the_csv_and_the_page_and_hostile_text_stays_text(client, runtime):
     body = generic_delivery(
         "H1",

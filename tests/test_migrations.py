@@ -83,6 +83,8 @@ CHANGED_BY_0022 = {("add_table", "digestcustomer"), ("add_column", "mrr_at")}
 CHANGED_BY_0023 = {("add_table", "customeralias"), ("add_index", "ix_customeralias_email_hash")}
 # What 0024 added: what a message's reader heard of the fix before.
 CHANGED_BY_0024 = {("add_column", "fix_told"), ("add_column", "amends")}
+# What 0025 added: which fix a customer was marked told of.
+CHANGED_BY_0025 = {("add_column", "fix_shipped_at")}
 
 
 def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -97,10 +99,13 @@ def test_the_newest_migrations_go_down_and_up_again(database_url: str) -> None:
         newest = current_revision(engine)
         command.downgrade(alembic_config(engine), "-1")
         assert current_revision(engine) != newest
-        assert _changes(engine) == CHANGED_BY_0024
+        assert _changes(engine) == CHANGED_BY_0025
+        since_0024 = CHANGED_BY_0025 | CHANGED_BY_0024
         command.downgrade(alembic_config(engine), "-1")
-        assert _changes(engine) == CHANGED_BY_0024 | CHANGED_BY_0023
-        since_0022 = CHANGED_BY_0024 | CHANGED_BY_0023 | CHANGED_BY_0022
+        assert _changes(engine) == since_0024
+        command.downgrade(alembic_config(engine), "-1")
+        assert _changes(engine) == since_0024 | CHANGED_BY_0023
+        since_0022 = since_0024 | CHANGED_BY_0023 | CHANGED_BY_0022
         command.downgrade(alembic_config(engine), "-1")
         assert _changes(engine) == since_0022
         command.downgrade(alembic_config(engine), "-1")
@@ -137,6 +142,44 @@ def _fillfactor(engine) -> str | None:  # type: ignore[no-untyped-def]
         ).scalar()
     found = [o.split("=", 1)[1] for o in options or [] if o.startswith("fillfactor=")]
     return found[0] if found else "default"
+
+
+def test_0025_takes_marks_since_the_last_ship_as_marks_of_that_fix(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0024")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO problem (id, key, title, status, customers, accounts, mrr, "
+                    "tickets, created_at, updated_at, jira_sync_attempts, shipped_at) VALUES "
+                    "(1, 'p', 'P', 'shipped', 0, 0, 0, 0, :then, :then, 0, :shipped)"
+                ),
+                {"then": "2026-11-01 10:00:00", "shipped": "2026-11-10 10:00:00"},
+            )
+            for customer, marked in ((1, "2026-11-09 10:00:00"), (2, "2026-11-11 10:00:00")):
+                connection.execute(
+                    sa.text("INSERT INTO customer (id, created_at) VALUES (:id, :at)"),
+                    {"id": customer, "at": "2026-11-01 10:00:00"},
+                )
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO customernotice (problem_id, customer_id, notified_at) "
+                        "VALUES (1, :customer, :at)"
+                    ),
+                    {"customer": customer, "at": marked},
+                )
+        upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT customer_id, fix_shipped_at IS NOT NULL FROM customernotice "
+                    "ORDER BY customer_id"
+                )
+            ).all()
+        assert [tuple(row) for row in rows] == [(1, False), (2, True)]  # before it: of none
+    finally:
+        engine.dispose()
 
 
 def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> None:

@@ -317,7 +317,10 @@ class UiSession(SQLModel, table=True):
 
 
 class CustomerNotice(SQLModel, table=True):
-    """An agent told this customer that this problem's fix shipped (mark-sent)."""
+    """An agent told this customer that this problem's fix shipped (mark-sent).
+    `fix_shipped_at` is when the fix they were told of shipped (the problem's `shipped_at`
+    at the mark; none when it was marked before any fix shipped): a customer told of a fix
+    that did not hold hears so in their next draft."""
 
     __table_args__ = (sa.UniqueConstraint("problem_id", "customer_id", name="uq_notice"),)
 
@@ -326,6 +329,7 @@ class CustomerNotice(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     notified_at: datetime = Field(default_factory=utcnow)
     notified_by: str | None = Field(default=None, max_length=100)
+    fix_shipped_at: datetime | None = None
 
 
 class Outbound(SQLModel, table=True):

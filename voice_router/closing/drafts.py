@@ -4,7 +4,9 @@ Specific and warm, never "Dear user, your issue is resolved": it greets the cust
 name, gives back the problem in their own words (their quote, else the problem's title),
 says what changed (the fix version Jira names, when it does) and is signed by the agent who
 handled their ticket. Someone who reported the problem after its fix shipped (what makes it
-`regressed`) is thanked for the news, not told their own report back as the news. Plain
+`regressed`) is thanked for the news, not told their own report back as the news. Someone
+told of a fix that did not hold (it came back, or its issue was reopened) hears that first,
+with an apology, not a second "it's fixed" as if it were the first. Plain
 text; every output escapes it its own way (HTML by the template, CSV against formulas, JSON
 as a string).
 """
@@ -84,11 +86,13 @@ def draft_message(
     agent_name: str | None,
     after_ship: bool = False,
     told_when: str = "A while ago",
+    fix_told_when: str | None = None,
 ) -> str:
     """The draft for one customer; `their_words` is already a quote (quotes.quote_of).
     `after_ship`: they reported it after the fix had shipped (what made a problem
     `regressed`), so the draft thanks them for the news instead of telling it back.
-    `told_when` starts the sentence of what they told us (`when_told`)."""
+    `told_when` starts the sentence of what they told us (`when_told`); `fix_told_when`,
+    of when we told them of a fix that has not held (`when_told`), if we did."""
     greeting = f"Hi {first_name(customer_name) or 'there'},"
     words = their_words.rstrip(" .")
     said = (
@@ -97,26 +101,39 @@ def draft_message(
         else f"you told us about a problem with {one_line(problem_title, 200)}"
     )
     where = in_versions(fix_version)
+    wrote = f"{fix_told_when} we wrote to you that it was fixed" if fix_told_when else ""
+    again = "The team is on it again; I'll write as soon as it's fixed for good."
     if after_ship and status in ("shipped", "regressed"):
         what = f": “{words}”" if words else f" about {one_line(problem_title, 200)}"
+        sorry = f" {wrote}, and I'm sorry it wasn't so." if wrote else ""
         news = (
             f"Thank you for letting us know{what}. We had shipped a fix for it{where}, so your "
-            "report tells us it isn't over yet. I've passed it on to our product team, and "
-            "they are looking at it again."
+            f"report tells us it isn't over yet.{sorry} I've passed it on to our product "
+            "team, and they are looking at it again."
         )
         ask = "I'll write to you myself as soon as it's sorted out for good."
-    elif status in ("shipped",):
+    elif status == "shipped" and wrote:
+        news = (
+            f"{told_when} {said}. {wrote}, but that fix didn't hold, and I'm sorry about "
+            f"that. Now a new fix has gone out{where}, so you shouldn't run into it any more."
+        )
+        ask = "If you still see it, just reply here and I'll look into it myself."
+    elif status == "shipped":
         news = (
             f"{told_when} {said}. Thank you for that, it helped. I'm glad to say it's fixed: "
             f"the fix went out{where}, so you shouldn't run into it any more."
         )
         ask = "If you still see it, just reply here and I'll look into it myself."
+    elif wrote:  # it came back, or its issue was reopened
+        held = "it has come back" if status == "regressed" else "that fix didn't hold"
+        news = f"{told_when} {said}. {wrote}, but {held}, and I'm sorry about that."
+        ask = again
     elif status == "regressed":
         news = (
             f"{told_when} {said}. We shipped a fix, but it has come back, and I didn't want "
             "you to be surprised by it."
         )
-        ask = "The team is on it again; I'll write as soon as it's fixed for good."
+        ask = again
     else:
         news = (
             f"{told_when} {said}. Thank you for that. I've passed it on to our product team, "

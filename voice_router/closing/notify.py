@@ -203,6 +203,27 @@ def told_since(session: Session, problem_id: int, shipped_at: datetime | None) -
     return {c for c, at in notices if shipped_at is None or to_utc(at) >= shipped_at}
 
 
+def told_of_a_fix_that_did_not_hold(session: Session, problem: Problem) -> dict[int, datetime]:
+    """When each customer was marked told of a fix that has not held since: an earlier one
+    than the fix that has shipped now, or, the problem not shipped now (it came back, or its
+    issue was reopened), the one that had. A mark made before any fix shipped is none."""
+    shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
+    notices = session.exec(
+        select(
+            CustomerNotice.customer_id,
+            CustomerNotice.notified_at,
+            CustomerNotice.fix_shipped_at,
+        ).where(
+            CustomerNotice.problem_id == problem.id,
+            col(CustomerNotice.fix_shipped_at).is_not(None),
+        )
+    ).all()
+    if problem.status != "shipped":
+        return {c: to_utc(at) for c, at, _ in notices}
+    earlier = [(c, at) for c, at, fix in notices if fix and shipped_at and to_utc(fix) < shipped_at]
+    return {c: to_utc(at) for c, at in earlier}
+
+
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
     problem = _problem(session, problem_id)
     group = impact.merge_group(session, problem_id)
@@ -214,6 +235,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     moved = moved_tickets(session, group)
     shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
     notified = told_since(session, problem_id, shipped_at)
+    not_held = told_of_a_fix_that_did_not_hold(session, problem)
     now = utcnow()
     reports: dict[int, dict[tuple[str, str], Report]] = {}
     latest: dict[int, Recipient] = {}
@@ -256,6 +278,9 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
                 pp.agent_name,
                 after_ship=shipped_at is not None and to_utc(pp.reported_at) > shipped_at,
                 told_when=when_told(pp.reported_at, now),
+                fix_told_when=(
+                    when_told(not_held[pp.customer_id], now) if pp.customer_id in not_held else None
+                ),
             ),
         )
     listed = [replace(r, reports=tuple(reports[r.customer_id].values())) for r in latest.values()]
@@ -280,6 +305,10 @@ def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str
         raise BadRequest("customer_emails must be a non-empty list of e-mail addresses")
     wanted = {e.strip().lower() for e in emails}
     with session_scope(engine) as session:
+        problem = _problem(session, problem_id)
+        # The fix they are told of; none before any shipped, and none once it came back
+        # (they are told that: the regressed draft).
+        shipped_at = problem.shipped_at if problem.status == "shipped" else None
         known = {r.customer_email: r for r in recipients(session, problem_id) if r.customer_email}
         marked = []
         for email in sorted(wanted & set(known)):
@@ -293,6 +322,7 @@ def mark_sent(engine: Engine, problem_id: int, emails: Any, by: str) -> dict[str
                 )
             ).first() or CustomerNotice(problem_id=problem_id, customer_id=recipient.customer_id)
             notice.notified_at, notice.notified_by = utcnow(), by  # a mark before this ship
+            notice.fix_shipped_at = shipped_at
             session.add(notice)
             marked.append(email)
     return {"marked": marked, "unknown": sorted(wanted - set(known))}
