@@ -85,6 +85,8 @@ CHANGED_BY_0023 = {("add_table", "customeralias"), ("add_index", "ix_customerali
 CHANGED_BY_0024 = {("add_column", "fix_told"), ("add_column", "amends")}
 # What 0025 added: which fix a customer was marked told of.
 CHANGED_BY_0025 = {("add_column", "fix_shipped_at")}
+# What 0026 added: whether a message's request went out.
+CHANGED_BY_0026 = {("add_column", "request_at")}
 
 
 def _changes(engine) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -99,8 +101,10 @@ def test_the_newest_migrations_go_down_and_up_again(database_url: str) -> None:
         newest = current_revision(engine)
         command.downgrade(alembic_config(engine), "-1")
         assert current_revision(engine) != newest
-        assert _changes(engine) == CHANGED_BY_0025
-        since_0024 = CHANGED_BY_0025 | CHANGED_BY_0024
+        assert _changes(engine) == CHANGED_BY_0026
+        command.downgrade(alembic_config(engine), "-1")
+        assert _changes(engine) == CHANGED_BY_0026 | CHANGED_BY_0025
+        since_0024 = CHANGED_BY_0026 | CHANGED_BY_0025 | CHANGED_BY_0024
         command.downgrade(alembic_config(engine), "-1")
         assert _changes(engine) == since_0024
         command.downgrade(alembic_config(engine), "-1")

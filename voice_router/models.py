@@ -317,10 +317,7 @@ class UiSession(SQLModel, table=True):
 
 
 class CustomerNotice(SQLModel, table=True):
-    """An agent told this customer that this problem's fix shipped (mark-sent).
-    `fix_shipped_at` is when the fix they were told of shipped (the problem's `shipped_at`
-    at the mark; none when it was marked before any fix shipped): a customer told of a fix
-    that did not hold hears so in their next draft."""
+    """An agent told this customer of the fix that shipped at `fix_shipped_at` (mark-sent)."""
 
     __table_args__ = (sa.UniqueConstraint("problem_id", "customer_id", name="uq_notice"),)
 
@@ -361,6 +358,8 @@ class Outbound(SQLModel, table=True):
     # shipped news went out on it before (the digest then says "after all").
     fix_told: str | None = Field(default=None, max_length=255)
     amends: str | None = Field(default=None, max_length=20)
+    # While `sending`: when its request went out (none yet: nothing to have arrived; sending.py)
+    request_at: datetime | None = None
 
 
 class DigestCustomer(SQLModel, table=True):

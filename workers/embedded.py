@@ -144,11 +144,12 @@ class JobRunner:
     def _take_over(self) -> None:
         """This runner alone syncs and sends now: whatever a previous one was in the middle
         of when it died is its to finish — a sync claimed is tried again at once, a message
-        being sent is given up (it may have gone out; nobody hears twice)."""
-        from voice_router.closing import notify
+        whose request went out is given up (it may have arrived; nobody hears twice), one
+        still being prepared is due again (closing/sending.py)."""
+        from voice_router.closing import sending
 
         released = schedule.release_sync_claims(self.runtime.engine)
-        given_up = notify.give_up_interrupted(self.runtime.engine, timedelta(0))
+        given_up = sending.give_up_interrupted(self.runtime.engine, timedelta(0))
         if released or given_up:
             log.warning(
                 "runner.took_over", extra={"syncs_resumed": released, "messages_given_up": given_up}

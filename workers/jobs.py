@@ -248,14 +248,14 @@ def deliver_outbound(
 ) -> dict[str, int]:
     """Send what shipped problems owe (write-back notes, agent digests), at most once each;
     with no id, everything that is due. Once the process stops, no further one."""
-    from voice_router.closing import notify, outbound
+    from voice_router.closing import outbound, sending
 
     runtime = runtime or process_runtime()
     started = getattr(runtime.queue, "outbound_started", None)
     if started is not None:
         started()
     if problem_id is None:
-        ids = notify.pending_outbound(runtime.engine)
+        ids = sending.pending_outbound(runtime.engine)
     else:
         ids = outbound.outbound_ids_for(runtime.engine, problem_id)
     counts = outbound.deliver_due(runtime.engine, runtime.settings, ids, stop_asked_of(runtime))

@@ -13,7 +13,8 @@ a Jira sync's claim is taken over by the next serve runner (tried again at once)
 for a worker's sweep (`SYNC_LEASE`), and a create whose answer never came is confirmed by a
 search before any second one; a message whose request went out may have been received, so
 it is given up as possibly sent (`voice-router outbound failed`, `voice-router outbound
-resend`), never sent twice.
+resend`), never sent twice, and one whose request had not gone out is sent again
+(closing/sending.py).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ LEFT = {
     "jira": "a sync, release look-up or reconcile pass is due again (a create whose answer "
     "never came is confirmed before any second one)",
     "messages": "a message whose request went out is given up as possibly sent, never sent "
-    "twice (voice-router outbound failed)",
+    "twice (voice-router outbound failed); one still being prepared is sent again",
 }
 
 

@@ -306,7 +306,7 @@ def test_a_message_whose_sender_died_mid_send_is_given_up_aloud(make_loop, every
     from datetime import timedelta
 
     from tests.test_metrics import scrape, value
-    from voice_router.closing import notify
+    from voice_router.closing import sending
     from voice_router.platform.clock import utcnow
 
     loop = make_loop()
@@ -316,12 +316,13 @@ def test_a_message_whose_sender_died_mid_send_is_given_up_aloud(make_loop, every
             problem_id=p.id, channel="slack", target="bob@support.example", outcome="shipped"
         )
         row.status, row.next_attempt_at = "sending", utcnow() - timedelta(hours=1)
+        row.request_at = row.next_attempt_at  # its request went out: it may have arrived
         session.add(row)
         session.commit()
         row_id = row.id
     counted = "voice_router_notifications_total"
     before = value(scrape(loop.client.get), counted, channel="slack", outcome="failed")
-    assert notify.pending_outbound(loop.runtime.engine) == []
+    assert sending.pending_outbound(loop.runtime.engine) == []
     with Session(loop.runtime.engine) as session:
         assert session.get(Outbound, row_id).status == "failed"
     [said] = [r for r in every_log_record if r.msg == "outbound.failed"]

@@ -66,7 +66,7 @@ def reconcile(ctx: click.Context) -> None:
     would have), then send the messages still owed. While a pass runs in a worker or
     `serve`, it waits for that pass to end, then makes its own."""
     from integrations.jira.errors import JiraError
-    from voice_router.closing import notify, outbound
+    from voice_router.closing import outbound, sending
     from voice_router.platform.masking import scrub_text
     from voice_router.tracker.reconcile import reconcile as reconcile_once
     from workers.jobs import reconcile_held, take_reconcile_waiting
@@ -82,7 +82,7 @@ def reconcile(ctx: click.Context) -> None:
         with reconcile_held(engine, settings, holder):
             result = reconcile_once(engine, settings, progress=counter.update)
         # A command of its own, on no lane: it sends what is owed itself (no worker may run).
-        sent = outbound.deliver_due(engine, settings, notify.pending_outbound(engine))
+        sent = outbound.deliver_due(engine, settings, sending.pending_outbound(engine))
     except JiraError as exc:
         counter.close()  # the bar's last line before the error's
         first = (scrub_text(exc.message).strip().splitlines() or [""])[0]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_
@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from voice_router.closing import told
-from voice_router.closing.corrections import went_out
 from voice_router.closing.drafts import draft_message, when_told
 from voice_router.models import (
     Account,
@@ -33,7 +32,6 @@ from voice_router.models import (
     PainPoint,
     Problem,
 )
-from voice_router.platform import metrics
 from voice_router.platform.clock import iso, to_utc, utcnow
 from voice_router.platform.db import session_scope
 from voice_router.platform.errors import BadRequest, NotFound
@@ -46,7 +44,6 @@ log = logging.getLogger(__name__)
 # doubling to an hour (outbound.py), the last of 30 comes about 23 hours after the first, so a
 # helpdesk, Slack or SMTP outage of most of a day loses nothing.
 MAX_ATTEMPTS = 30
-SENDING_STALE = timedelta(minutes=15)
 # Said by the error of a message given up because it may have gone out (a timeout or a
 # connection lost after the request went out, a sender that died while sending).
 MAYBE_SENT = "not retried to avoid a duplicate"
@@ -356,48 +353,3 @@ def writes_notes(settings: Settings, source: str) -> bool:
 def maybe_sent(row: Outbound) -> bool:
     """Whether a message given up may have reached its reader all the same."""
     return row.status == "failed" and MAYBE_SENT in (row.last_error or "")
-
-
-def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:
-    """Messages whose sending began longer ago than `older_than` and never finished (the
-    sender died) may have gone out: recorded as failed, never sent again."""
-    now = utcnow()
-    given_up = 0
-    with session_scope(engine) as session:
-        for row in session.exec(select(Outbound).where(Outbound.status == "sending")):
-            if row.next_attempt_at and now - to_utc(row.next_attempt_at) >= older_than:
-                row.status = "failed"
-                row.last_error = f"interrupted while sending; {MAYBE_SENT}"
-                # As one that went out: what it named is what its reader heard last.
-                problem = session.get(Problem, row.problem_id)
-                version = problem.jira_fix_version if problem is not None else None
-                for name, value in went_out(row, version).items():
-                    setattr(row, name, value)
-                session.add(row)
-                given_up += 1
-                # As a send that failed is: it was given up silently (fault audit).
-                log.warning(
-                    "outbound.failed",
-                    extra={
-                        "outbound_id": row.id,
-                        "reason": "interrupted",
-                        "outcome": row.outcome,
-                        "maybe_sent": True,
-                    },
-                )
-                metrics.notification(row.channel, "failed")
-    return given_up
-
-
-def pending_outbound(engine: Engine) -> list[int]:
-    """Ids of outbound messages due now; stale claims are given up as uncertain."""
-    give_up_interrupted(engine)
-    now = utcnow()
-    with session_scope(engine) as session:
-        return list(
-            session.exec(
-                select(Outbound.id).where(
-                    Outbound.status == "pending", col(Outbound.next_attempt_at) <= now
-                )
-            ).all()
-        )

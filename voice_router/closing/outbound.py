@@ -32,6 +32,7 @@ from voice_router.closing.notify import (
     recipients,
     writeback_result,
 )
+from voice_router.closing.sending import TakenBack, going_out
 from voice_router.closing.told import DIGESTS, WARNINGS, record_told, to_warn, told_of_fix
 from voice_router.closing.why import why_not_fixed
 from voice_router.models import Outbound, Problem
@@ -88,7 +89,12 @@ def _claim(engine: Engine, outbound_id: int) -> Message | None:
                 col(Outbound.status) == "pending",
                 col(Outbound.next_attempt_at) <= now,
             )
-            .values(status="sending", attempts=col(Outbound.attempts) + 1, next_attempt_at=now)
+            .values(
+                status="sending",
+                attempts=col(Outbound.attempts) + 1,
+                next_attempt_at=now,
+                request_at=None,
+            )
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
@@ -114,9 +120,12 @@ def deliver(engine: Engine, settings: Settings, outbound_id: int) -> str:
     if message is None:
         return "skipped"
     try:
-        result_id = _send(settings, message)
+        result_id = _send(settings, message, lambda: going_out(engine, message.row))
     except NothingToSend as nothing:
         return _nothing(engine, message.row, str(nothing))
+    except TakenBack:
+        log.info("outbound.taken_back", extra={"outbound_id": outbound_id})
+        return "skipped"
     except Exception as exc:
         return _failed(engine, message, exc)
     with session_scope(engine) as session:
@@ -199,16 +208,17 @@ def _failed(engine: Engine, message: Message, exc: Exception) -> str:
     return "failed"
 
 
-def _send(settings: Settings, message: Message) -> str | None:
+def _send(settings: Settings, message: Message, going_out: Callable[[], None]) -> str | None:
+    """Prepare the message and send it, calling `going_out` just before its request."""
     row = message.row
     if row.channel == "writeback":
-        return _writeback(settings, message)
+        return _writeback(settings, message, going_out)
     if row.channel in ("slack", "email"):
-        return _digest(settings, message)
+        return _digest(settings, message, going_out)
     raise ValueError(f"unknown outbound channel {row.channel!r}")
 
 
-def _writeback(settings: Settings, message: Message) -> str | None:
+def _writeback(settings: Settings, message: Message, going_out: Callable[[], None]) -> str | None:
     """Post the note; the result names the note, and the surviving ticket when the one
     reported had been merged into another (the notify list shows that one from then on)."""
     from integrations.registry import make_client
@@ -236,6 +246,7 @@ def _writeback(settings: Settings, message: Message) -> str | None:
         )
         if text is None:  # its customer was forgotten, or withdrew the report, since planned
             raise NothingToSend("no customer of this ticket is on the notify list any more")
+        going_out()
         result = client.post_internal_note(ticket_id, text)
     if result.ticket_id is not None:
         log.info(
@@ -250,7 +261,7 @@ def _writeback(settings: Settings, message: Message) -> str | None:
     return writeback_result(result.note_id, result.ticket_id, result.ticket_url)
 
 
-def _digest(settings: Settings, message: Message) -> str | None:
+def _digest(settings: Settings, message: Message, going_out: Callable[[], None]) -> str | None:
     agent = message.row.target
     mine = message.digest_recipients()
     if not mine:
@@ -274,6 +285,7 @@ def _digest(settings: Settings, message: Message) -> str | None:
         earlier=earlier_of(message.row),
         fixed_before=message.row.outcome == "wont_fix" and message.row.amends == "shipped",
     )
+    going_out()
     if message.row.channel == "slack":
         from integrations.slack import post_message
 

@@ -1,0 +1,105 @@
+"""A sender that died before its message's request went out left nothing that may have
+arrived: the message is sent again, once, instead of being given up as possibly sent (a
+stop while the sender waited on Jira for a won't-fix's reason lost the agent's digest for
+good). One whose request went out is given up as before (test_digests.py). And a sender
+whose message was taken back while it prepared it, by a runner that took over from its
+process, sends nothing: the agent hears once. Real Slack on loopback, the Jira sandbox."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+from werkzeug import Request, Response
+
+from tests.serving import wait_until
+from tests.shipping.test_close_the_loop import seed
+from tests.shipping.test_digests import make_messages_due
+from voice_router.closing import outbound, sending, why
+from voice_router.models import Outbound
+from voice_router.platform.clock import utcnow
+from workers import jobs
+
+pytestmark = pytest.mark.usefixtures("jira_openapi_check")
+
+BOB = "bob@support.example"
+
+
+class Slack:
+    """A Slack webhook that answers 503 while `down`, and then takes every message."""
+
+    def __init__(self, httpserver) -> None:  # type: ignore[no-untyped-def]
+        self.down = True
+        self.taken: list[str] = []
+        httpserver.expect_request("/hook", method="POST").respond_with_handler(self.answer)
+        self.url = httpserver.url_for("/hook")
+
+    def answer(self, request: Request) -> Response:
+        if self.down:
+            return Response("busy", status=503)
+        self.taken.append(json.loads(request.get_data())["text"])
+        return Response("ok")
+
+    def bobs(self) -> list[str]:
+        return [text for text in self.taken if f"({BOB})" in text]
+
+
+def bobs_row(loop) -> Outbound:  # type: ignore[no-untyped-def]
+    with Session(loop.runtime.engine) as session:
+        return session.exec(
+            select(Outbound).where(Outbound.channel == "slack", Outbound.target == BOB)
+        ).one()
+
+
+def test_a_message_whose_sender_died_before_its_request_went_out_is_sent_again(
+    make_loop, httpserver, every_log_record
+):
+    slack = Slack(httpserver)
+    loop = make_loop(notify={"slack_webhook_url": slack.url})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")  # Slack down: both wait
+    assert bobs_row(loop).status == "pending"
+    make_messages_due(loop)
+    with Session(loop.runtime.engine) as session:  # a sender took Bob's and died preparing it
+        row = session.get(Outbound, bobs_row(loop).id)
+        row.status, row.request_at = "sending", None
+        row.next_attempt_at = utcnow() - timedelta(hours=1)
+        session.add(row)
+        session.commit()
+    slack.down = False
+    jobs.deliver_outbound(runtime=loop.runtime)
+    assert bobs_row(loop).status == "sent"
+    assert len(slack.bobs()) == 1 and "Good news" in slack.bobs()[0]
+    assert "outbound.resumed" in [r.msg for r in every_log_record]
+    assert not [r for r in every_log_record if r.msg == "outbound.failed"]
+
+
+def test_a_sender_whose_message_was_taken_back_while_it_prepared_it_sends_nothing(
+    make_loop, httpserver
+):
+    slack = Slack(httpserver)
+    loop = make_loop(notify={"slack_webhook_url": slack.url})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Won't Do")
+    make_messages_due(loop)
+    slack.down = False
+    engine, settings, bob = loop.runtime.engine, loop.runtime.settings, bobs_row(loop).id
+    why._last_word.cache_clear()  # read afresh (this process read it for the first tries)
+    comments = r"/rest/api/\d/issue/[^/]+/comment"
+    loop.sandbox.delay_next("GET", comments, seconds=60)  # Jira holds the reason's read
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(outbound.deliver, engine, settings, bob)
+        try:
+            traffic = loop.sandbox.state.traffic
+            wait_until(lambda: traffic.pending_faults == 0, 30, "the reason's read held")
+            # The runner that takes over from this process, taking it for dead:
+            assert sending.give_up_interrupted(engine, timedelta(0)) == 0  # due again
+            assert outbound.deliver(engine, settings, bob) == "sent"
+        finally:
+            loop.sandbox.release_delayed()
+        assert first.result(60) == "skipped"  # its reason read at last, it sends nothing
+    assert len(slack.bobs()) == 1 and "will not be fixed" in slack.bobs()[0]
+    assert bobs_row(loop).status == "sent"
