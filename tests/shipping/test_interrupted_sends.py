@@ -3,7 +3,8 @@ arrived: the message is sent again, once, instead of being given up as possibly 
 stop while the sender waited on Jira for a won't-fix's reason lost the agent's digest for
 good). One whose request went out is given up as before (test_digests.py). And a sender
 whose message was taken back while it prepared it, by a runner that took over from its
-process, sends nothing: the agent hears once. Real Slack on loopback, the Jira sandbox."""
+process, sends nothing: the agent hears once; nor one whose note that it is going out the
+database refused, which is tried again. Real Slack on loopback, the Jira sandbox."""
 
 from __future__ import annotations
 
@@ -103,3 +104,43 @@ def test_a_sender_whose_message_was_taken_back_while_it_prepared_it_sends_nothin
         assert first.result(60) == "skipped"  # its reason read at last, it sends nothing
     assert len(slack.bobs()) == 1 and "will not be fixed" in slack.bobs()[0]
     assert bobs_row(loop).status == "sent"
+
+
+REFUSE_THE_NOTE = {
+    "postgresql": [
+        "CREATE FUNCTION refuse_note() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+        "CREATE TRIGGER refuse_note BEFORE UPDATE OF request_at ON outbound FOR EACH ROW "
+        "WHEN (NEW.request_at IS NOT NULL) EXECUTE FUNCTION refuse_note()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER refuse_note BEFORE UPDATE OF request_at ON outbound "
+        "WHEN NEW.request_at IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    ],
+}
+
+
+def test_a_message_whose_going_out_the_database_refused_is_tried_again(make_loop, httpserver):
+    """The note that the request is going out failed (the database refused it): nothing
+    went out, and the message waits for a retry rather than being given up."""
+    slack = Slack(httpserver)
+    loop = make_loop(notify={"slack_webhook_url": slack.url})
+    p = seed(loop)
+    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
+    make_messages_due(loop)
+    slack.down = False
+    engine = loop.runtime.engine
+    with engine.begin() as connection:
+        for statement in REFUSE_THE_NOTE[engine.dialect.name]:
+            connection.exec_driver_sql(statement)
+    assert outbound.deliver(engine, loop.runtime.settings, bobs_row(loop).id) == "retry"
+    row = bobs_row(loop)
+    assert (row.status, row.request_at) == ("pending", None)
+    assert row.last_error is not None and row.last_error.startswith("database: ")
+    assert slack.bobs() == []
+    on = " ON outbound" if engine.dialect.name == "postgresql" else ""
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP TRIGGER refuse_note{on}")
+    make_messages_due(loop)
+    assert outbound.deliver(engine, loop.runtime.settings, bobs_row(loop).id) == "sent"
+    assert len(slack.bobs()) == 1

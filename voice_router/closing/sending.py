@@ -36,10 +36,27 @@ class TakenBack(Exception):
     prepared (by a runner that took over from this process, which it took for dead)."""
 
 
+class NotNoted(Exception):
+    """The database could not take the note that the request is going out: nothing was
+    sent, and the message is tried again after a backoff (`transient`)."""
+
+    transient = True
+    reason = "database"
+
+
 def going_out(engine: Engine, row: Outbound) -> None:
     """Just before the request to the reader's server: note that it is going out, if the
     row is still this sender's (`TakenBack` if not: nothing is sent). Until then a sender
     that dies leaves nothing that may have arrived (`give_up_interrupted`)."""
+    try:
+        noted = _note_going_out(engine, row)
+    except sa.exc.SQLAlchemyError as exc:
+        raise NotNoted(type(exc).__name__) from exc
+    if not noted:
+        raise TakenBack()
+
+
+def _note_going_out(engine: Engine, row: Outbound) -> bool:
     with session_scope(engine) as session:
         noted = session.execute(
             sa.update(Outbound)
@@ -52,8 +69,7 @@ def going_out(engine: Engine, row: Outbound) -> None:
             .values(request_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-        if noted.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult's
-            raise TakenBack()
+        return bool(noted.rowcount == 1)  # type: ignore[attr-defined]  # a CursorResult's
 
 
 def give_up_interrupted(engine: Engine, older_than: timedelta = SENDING_STALE) -> int:
