@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from tests.test_worker import processed
 from voice_router.models import Delivery, Problem
 from voice_router.platform.db import make_engine
 from voice_router.platform.settings import parse_settings
-from workers import jobs
+from workers import jobs, outage
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
@@ -154,6 +155,45 @@ def test_a_job_that_needs_no_database_does_not_say_it_is_back(
     finally:
         postgres.start()
     jobs.weekly_digest(runtime)
+    jobs.drain_inbox(runtime)  # the database answers it
+    runtime.engine.dispose()
+
+    said = [r.getMessage() for r in every_log_record if r.name == "workers.outage"]
+    assert said == ["database.unreachable", "database.back"]
+
+
+def test_a_job_answered_before_the_outage_does_not_say_it_is_back(
+    postgres,  # noqa: F811 - the fixture imported above
+    every_log_record,
+):
+    """A job whose statement was answered just before PostgreSQL stopped, ending just after
+    another lane found it away, said `database.back` at once, and the next lane to meet the
+    outage said `database.unreachable` again (serve's outage test, now and then)."""
+    settings = parse_settings(
+        {"database_url": postgres.url, "redis_url": "", "sources": source_table()}, {}, "t"
+    )
+    runtime = inline_runtime(settings)
+    answered, ending = threading.Event(), threading.Event()
+
+    @outage.waits_out("slow", lambda: None)
+    def slow_job() -> None:
+        with runtime.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        answered.set()
+        ending.wait(30)
+
+    slow = threading.Thread(target=slow_job)
+    slow.start()
+    try:
+        assert answered.wait(30)
+        postgres.stop()
+        jobs.drain_inbox(runtime)  # another lane finds it away
+        ending.set()
+        slow.join(30)
+        jobs.drain_inbox(runtime)
+    finally:
+        ending.set()
+        postgres.start()
     jobs.drain_inbox(runtime)  # the database answers it
     runtime.engine.dispose()
 

@@ -36,12 +36,14 @@ _AWAY_STATES = ("08", "57P01", "57P02", "57P03")
 
 _lock = threading.Lock()
 _away_since: float | None = None  # monotonic time this process first found it away
-_answered = threading.local()  # `.statements`: statements the server answered, this thread
+# `.statements`: statements the server answered this thread, `.at` when it last did
+_answered = threading.local()
 
 
 @sa.event.listens_for(sa.engine.Engine, "after_cursor_execute")
 def _statement_answered(*_: object) -> None:
     _answered.statements = _statements() + 1
+    _answered.at = time.monotonic()
 
 
 def _statements() -> int:
@@ -83,9 +85,15 @@ def noted_away(job: str, exc: BaseException) -> None:
 
 
 def answered() -> None:
-    """The database answered: the first time after an outage, say it is back."""
+    """The database answered this thread: the first time after an outage, say it is back.
+    An answer it had before the outage was found proves nothing: a job whose statements
+    were answered just before PostgreSQL stopped, ending just after another thread found it
+    away, said it was back at once, and the next thread to meet the outage said it again."""
     global _away_since
+    at = getattr(_answered, "at", None)
     with _lock:
+        if _away_since is not None and (at is None or at < _away_since):
+            return
         since, _away_since = _away_since, None
     if since is not None:
         log.warning("database.back", extra={"away_seconds": round(time.monotonic() - since)})
