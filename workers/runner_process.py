@@ -37,8 +37,8 @@ from workers.runtime import build_runtime
 
 log = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGABRT)  # gunicorn's
-PARENT_CHECK_SECONDS = 1.0
+LOOK_SECONDS = 0.2  # how often the stop-watch looks whether the process was told to stop
+PARENT_LOOKS = 5  # and every this many looks, whether its arbiter is still there
 LOOP_GRACE_SECONDS = 3.0  # for gunicorn's loop to end the process once the apps are closed
 
 
@@ -76,34 +76,24 @@ class JobRunnerApp(DirtyApp):
 
 
 def see_stops_through(worker: Any) -> None:
-    """In gunicorn's dirty worker `worker`, once its apps have loaded: a stop signal closes
-    the apps (the runner hands the lease over) whether or not gunicorn's event loop hears it
-    (it does not before it listens), and so does the death of the dirty arbiter that started
-    this process (killed, its worker is nobody's). The process then ends as gunicorn ends it,
-    or `LOOP_GRACE_SECONDS` later by itself."""
-    told = threading.Event()
-    for signum in STOP_SIGNALS:
-        theirs = signal.getsignal(signum)
-
-        def heard(sig: int, frame: Any, theirs: Any = theirs) -> None:
-            if callable(theirs):
-                theirs(sig, frame)
-            told.set()
-
-        signal.signal(signum, heard)
-    if not getattr(worker, "alive", True):  # told between the hook's check and the above
-        told.set()
+    """In gunicorn's dirty worker `worker`, once its apps have loaded: a stop (gunicorn's own
+    signal handlers clear `worker.alive`) closes the apps, so the runner hands the lease
+    over, whether or not gunicorn's event loop hears it (it does not before it listens), and
+    so does the death of the dirty arbiter that started this process (killed, its worker is
+    nobody's). The process then ends as gunicorn ends it, or `LOOP_GRACE_SECONDS` later by
+    itself. A thread that looks, rather than a handler of our own: nothing to take a lock in
+    a signal handler."""
     threading.Thread(
-        target=_stop_when_told,
-        args=(worker, told, os.getppid()),
-        name="runner-stop",
-        daemon=True,
+        target=_stop_when_told, args=(worker, os.getppid()), name="runner-stop", daemon=True
     ).start()
 
 
-def _stop_when_told(worker: Any, told: threading.Event, parent: int) -> None:
-    while not told.wait(PARENT_CHECK_SECONDS):
-        if os.getppid() != parent:
+def _stop_when_told(worker: Any, parent: int) -> None:
+    looks = 0
+    while worker.alive:
+        time.sleep(LOOK_SECONDS)
+        looks += 1
+        if looks % PARENT_LOOKS == 0 and os.getppid() != parent:
             log.warning("runner.orphaned", extra={"reason": "gunicorn's dirty arbiter is gone"})
             os.kill(os.getpid(), signal.SIGTERM)  # stopped as any stop is
     for path, app in worker.apps.items():
