@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.integrations.misbehaving import HangsUp
 from tests.shipping.test_digests import smtp  # noqa: F401  (the loopback SMTP server)
@@ -176,3 +177,51 @@ def test_a_problem_with_no_known_mrr_does_not_read_mrr_0(weekly_settings, httpse
     assert "PDF invoice" in text and "   1 customer, 1 account\n" in text
     assert "MRR 0" not in text
     assert "3 customers, 3 accounts, MRR 1,200 USD · ARR at risk 48,000 USD" in text
+
+
+def left_sending(runtime, now: datetime, **state: str) -> None:  # type: ignore[no-untyped-def]
+    """This week's Slack digest as a sender that died while sending it left it."""
+    key = f"weekly_top:{weekly.week_of(now)}:slack"
+    value = json.dumps({"status": "sending", "at": now.isoformat(), **state})
+    with runtime.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO setting (key, value) VALUES (:key, :value)"),
+            {"key": key, "value": value},
+        )
+
+
+def test_a_digest_whose_sender_died_before_its_post_goes_out_later(make_settings, httpserver):
+    """It was left `sending` for good: that week's digest never went out."""
+    httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
+    settings = make_settings(
+        notify={"slack_webhook_url": httpserver.url_for(HOOK), "weekly_top": 5}
+    )
+    seed(settings)
+    runtime = inline_runtime(settings)
+    now = inside_a_week()
+    left_sending(runtime, now)
+    assert weekly.send_weekly(runtime.engine, settings, now + timedelta(minutes=1)) == {"done": 1}
+    assert httpserver.log == []  # it may still be being sent
+    later = now + timedelta(minutes=16)
+    assert weekly.send_weekly(runtime.engine, settings, later) == {"sent": 1}
+    assert weekly.send_weekly(runtime.engine, settings, later) == {"done": 1}
+    assert len(slack_texts(httpserver)) == 1
+
+
+def test_a_digest_whose_sender_died_after_its_post_went_out_is_given_up(
+    make_settings, httpserver, every_log_record
+):
+    httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
+    settings = make_settings(
+        notify={"slack_webhook_url": httpserver.url_for(HOOK), "weekly_top": 5}
+    )
+    seed(settings)
+    runtime = inline_runtime(settings)
+    now = inside_a_week()
+    left_sending(runtime, now, request_at=now.isoformat())
+    later = now + timedelta(minutes=16)
+    assert weekly.send_weekly(runtime.engine, settings, later) == {"done": 1}
+    assert weekly.send_weekly(runtime.engine, settings, later) == {"done": 1}
+    assert httpserver.log == []
+    [said] = [r for r in every_log_record if r.msg == "weekly.send_failed"]
+    assert said.reason == "interrupted"

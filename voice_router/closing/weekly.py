@@ -5,8 +5,10 @@ customers and accounts, trend, ARR at risk, one quote in a customer's words, lin
 problem page and its Jira issue. Sent to Slack and/or by e-mail once per ISO week (UTC) and
 channel: a `setting` row `weekly_top:<week>:<channel>` is claimed before sending and records
 what went out, so restarts and concurrent workers never send a week twice. A transient
-failure is tried again with backoff; a send interrupted by a crash is given up (it may have
-gone out; nobody hears twice).
+failure is tried again with backoff. A send interrupted by a crash or a stop (`sending` for
+longer than SENDING_STALE) is taken up again when its request had not gone out yet (the state
+records `request_at` just before it does), and given up when it had (it may have arrived;
+nobody hears twice). Before, it was left `sending`, and that week's digest never went out.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sqlmodel import Session, col, func, select
 
 from integrations.notify_errors import NotifyError, NotifyTransient
 from voice_router.closing.digest import safe_url, slack_escape
+from voice_router.closing.notify import MAYBE_SENT
+from voice_router.closing.sending import SENDING_STALE
 from voice_router.closing.text import one_line
 from voice_router.models import Note, Problem, Setting
 from voice_router.platform.clock import to_utc, utcnow
@@ -184,6 +188,9 @@ def _send_channel(
         return "done"
     with Session(engine) as session:
         top = top_problems(session, settings, settings.notify.weekly_top)
+    going = claimed | {"request_at": now.isoformat()}  # from here on it may arrive
+    if not _swap(engine, key, json.dumps(claimed), going):
+        return "done"  # taken back meanwhile, as a sender that died (`_interrupted`)
     try:
         _deliver(settings, channel, week, top)
     except NotifyError as exc:
@@ -210,22 +217,50 @@ def _claim(engine: Engine, key: str, now: datetime) -> dict[str, Any] | None:
     with session_scope(engine) as session:
         sending = json.dumps({"status": "sending", "at": now.isoformat()})
         insert_ignore(session, Setting, {"key": key, "value": sending})
-    with session_scope(engine) as session:
+    with Session(engine) as session:
         row = session.get(Setting, key)
-        if row is None:
-            return None
-        state: dict[str, Any] = json.loads(row.value)
-        if row.value == sending:
-            return state
-        if state.get("status") != "retry" or datetime.fromisoformat(state["next"]) > now:
-            return None
+    if row is None:
+        return None
+    state: dict[str, Any] = json.loads(row.value)
+    if row.value == sending:
+        return state
+    if state.get("status") == "sending":
+        return _interrupted(engine, key, row.value, state, now)
+    if state.get("status") != "retry" or datetime.fromisoformat(state["next"]) > now:
+        return None
+    claimed = {k: v for k, v in state.items() if k != "request_at"}
+    claimed |= {"status": "sending", "at": now.isoformat()}
+    return claimed if _swap(engine, key, row.value, claimed) else None
+
+
+def _interrupted(
+    engine: Engine, key: str, value: str, state: dict[str, Any], now: datetime
+) -> dict[str, Any] | None:
+    """A send begun longer ago than SENDING_STALE and never finished: its sender died. Before
+    its request went out, it is taken (sent now); after, it may have arrived: failed."""
+    if now - datetime.fromisoformat(state["at"]) < SENDING_STALE:
+        return None  # being sent elsewhere
+    if "request_at" not in state:
         claimed = state | {"status": "sending", "at": now.isoformat()}
+        if not _swap(engine, key, value, claimed):
+            return None
+        log.info("weekly.resumed", extra={"key": key})
+        return claimed
+    failed = state | {"status": "failed", "error": f"interrupted while sending; {MAYBE_SENT}"}
+    if _swap(engine, key, value, failed):
+        log.warning("weekly.send_failed", extra={"key": key, "reason": "interrupted"})
+    return None
+
+
+def _swap(engine: Engine, key: str, was: str, state: dict[str, Any]) -> bool:
+    """Store `state` if the stored value is still `was`: whether it was."""
+    with session_scope(engine) as session:
         taken = session.execute(
             sa.update(Setting)
-            .where(col(Setting.key) == key, col(Setting.value) == row.value)
-            .values(value=json.dumps(claimed))
+            .where(col(Setting.key) == key, col(Setting.value) == was)
+            .values(value=json.dumps(state))
         ).rowcount  # type: ignore[attr-defined]  # DML gets a CursorResult, typed as Result
-        return claimed if taken else None
+    return bool(taken)
 
 
 def _store(engine: Engine, key: str, state: dict[str, Any]) -> None:
