@@ -3,6 +3,8 @@ and the newest one can be undone and applied again."""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -182,6 +184,34 @@ def test_0025_takes_marks_since_the_last_ship_as_marks_of_that_fix(database_url:
                 )
             ).all()
         assert [tuple(row) for row in rows] == [(1, False), (2, True)]  # before it: of none
+    finally:
+        engine.dispose()
+
+
+def test_0026_takes_what_was_being_sent_as_gone_out(database_url: str) -> None:
+    """Rows left `sending` by the code before 0026 may have gone out: an outbound message's
+    and a weekly digest's are given up (weekly: after SENDING_STALE), not sent again."""
+    engine = make_engine(database_url)
+    try:
+        command.downgrade(alembic_config(engine), "0025")
+        sending = '{"status": "sending", "at": "2026-12-07T09:00:00+00:00"}'
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("INSERT INTO setting (key, value) VALUES (:key, :value)"),
+                [
+                    {"key": "weekly_top:2026-W50:slack", "value": sending},
+                    {"key": "weekly_top:2026-W49:slack", "value": '{"status": "sent"}'},
+                ],
+            )
+        upgrade(engine)
+        with engine.connect() as connection:
+            values = dict(connection.execute(sa.text("SELECT key, value FROM setting")).all())
+        assert json.loads(values["weekly_top:2026-W50:slack"]) == {
+            "status": "sending",
+            "request_at": "before 0026",
+            "at": "2026-12-07T09:00:00+00:00",
+        }
+        assert values["weekly_top:2026-W49:slack"] == '{"status": "sent"}'
     finally:
         engine.dispose()
 
