@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from redis import Redis
+from rq.registry import FailedJobRegistry, StartedJobRegistry
 from werkzeug import Response
 
 from integrations import registry
@@ -38,6 +40,7 @@ from voice_router.intake import inbox
 from voice_router.platform.db import make_engine, upgrade
 from voice_router.platform.settings import load_settings
 from voice_router.platform.tokens import create_token
+from workers.queue import QUEUE_NAMES
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("jira_openapi_check")]
 
@@ -490,6 +493,12 @@ def test_a_worker_stopped_while_jira_hangs_waits_once_and_names_the_lane_it_left
     assert took < 9, took
     lines = [json.loads(line) for line in output.splitlines() if "stop.jobs_left" in line]
     assert [line["lanes"] for line in lines] == [["jira"]], output[-3000:]
+    # The job left in flight is not left `started`: rq's cleanup in the next worker (here
+    # as if its timeout had long passed) put it in the failed list, abandoned.
+    redis = Redis.from_url(redis_url)
+    for name in QUEUE_NAMES:
+        StartedJobRegistry(name, connection=redis).cleanup(time.time() + 10**6)
+        assert FailedJobRegistry(name, connection=redis).get_job_ids() == [], name
 
 
 def first_runner(deployment: Deployment, web: Process) -> tuple[str, int]:

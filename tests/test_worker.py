@@ -380,7 +380,7 @@ def test_a_lane_that_meets_a_failure_goes_on_with_the_next_job(redis_url, monkey
     monkeypatch.setattr(SimpleWorker, "execute_job", redis_goes_away_once)
     monkeypatch.setattr(runner, "OTHERS_WAIT_SECONDS", 1)
     stop = threading.Event()
-    in_flight = partial(Lanes().job, "jira")
+    in_flight = partial(runner._in_flight, Lanes(), {}, "jira")
     lane = threading.Thread(
         target=runner._work_others, args=(queue, queue.queue, "lane", stop, in_flight)
     )

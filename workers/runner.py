@@ -18,8 +18,8 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
 from functools import partial
 from types import FrameType
@@ -28,6 +28,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.exceptions import DequeueTimeout
+from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
 from rq.worker import WorkerStatus
 
@@ -133,6 +134,7 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     queue.request_drain(own=True)
     sweep_once(runtime, queue)  # its drain request folds into that one
     stop, lanes, others = queue.stopping, Lanes(), []
+    running: dict[str, Job] = {}  # each lane's job in hand
     stop.clear()  # a run of its own (tests run --burst again on one runtime)
     name = uuid.uuid4().hex  # rq's names: the inbox's worker, its lanes' "<name>-jira" …
     if not burst:
@@ -140,7 +142,13 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
         others = [
             threading.Thread(
                 target=_work_others,
-                args=(queue, lane, f"{name}-{kind}", stop, partial(lanes.job, kind)),
+                args=(
+                    queue,
+                    lane,
+                    f"{name}-{kind}",
+                    stop,
+                    partial(_in_flight, lanes, running, kind),
+                ),
                 daemon=True,
             )
             for kind, lane in (("jira", queue.queue), ("messages", queue.messages))
@@ -163,9 +171,33 @@ def run_worker(runtime: Runtime, burst: bool = False) -> None:
     finally:
         stop.set()
         deadline = time.monotonic() + STOP_WAIT_SECONDS  # one wait in all (workers/stopping.py)
-        lanes.wait("worker")  # a job still in flight is due again, and found
+        left = lanes.wait("worker")  # a job still in flight is due again, and found
+        _let_go([job for kind in left if (job := running.get(kind)) is not None])
         for thread in others:  # an idle lane tells rq it stopped once its wait for a job ends
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+@contextmanager
+def _in_flight(lanes: Lanes, running: dict[str, Job], kind: str, job: Job) -> Iterator[None]:
+    """`job` is lane `kind`'s job in hand while it runs (the stop's wait counts it)."""
+    with lanes.job(kind):
+        running[kind] = job
+        try:
+            yield
+        finally:
+            running.pop(kind, None)
+
+
+def _let_go(jobs: list[Job]) -> None:
+    """The rq jobs a stop left in flight, deleted: their work is due in the database, and
+    the sweep enqueues it again. Left `started`, rq's cleanup in another worker later found
+    each one abandoned and put it in the failed list: a failed job after every stop that
+    left a lane busy (`voice_router_queue_jobs{state="failed"}`)."""
+    for job in jobs:
+        try:
+            job.delete()  # and out of every registry
+        except RedisError:
+            log.warning("worker.job_left_started", extra={"job": job.id})
 
 
 def _work_inbox(queue: RedisQueue, name: str, stop: threading.Event) -> None:
@@ -215,7 +247,7 @@ def _work_others(
     lane: Queue,
     name: str,
     stop: threading.Event,
-    in_flight: Callable[[], AbstractContextManager[None]],
+    in_flight: Callable[[Job], AbstractContextManager[None]],
 ) -> None:
     """The jobs of `lane`, one at a time, until `stop`, each `in_flight` while it runs. An rq
     worker of its own (rq lists it, its jobs are registered and retried as any), driven here:
@@ -233,7 +265,7 @@ def _work_others(
             found = Queue.dequeue_any([lane], OTHERS_WAIT_SECONDS, connection=queue.redis)
             if found is not None:
                 job, from_queue = found
-                with in_flight():
+                with in_flight(job):
                     worker.execute_job(job, from_queue)
         except DequeueTimeout:
             with suppress(RedisError):
