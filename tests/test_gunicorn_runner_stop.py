@@ -96,16 +96,33 @@ def dirty_worker_init(worker):
 """
 
 
-def running(tmp_path: Path, *, slow_hook: bool = False) -> tuple[Process, sa.Engine]:
+# A job runner whose stop hangs (on its database, say): only its arbiter's SIGKILL ends it.
+HANGING_STOP = """
+import time
+from voice_router.gunicorn_config import *  # noqa: F403
+from voice_router.gunicorn_config import child_exit, dirty_worker_exit, on_starting, pre_request
+from voice_router.gunicorn_config import dirty_worker_init as shipped
+
+def dirty_worker_init(worker):
+    for app in worker.apps.values():
+        app.close = lambda: time.sleep(3600)
+    shipped(worker)
+"""
+
+
+def running(
+    tmp_path: Path, settings_file: str | None = None, *flags: str
+) -> tuple[Process, sa.Engine]:
     database_url = f"sqlite:///{tmp_path / 'vr.db'}"
     engine = make_engine(database_url)
     upgrade(engine)  # before the web processes race to migrate
     config = write_config(tmp_path / "vr.toml", database_url)
     served = gunicorn(config, tmp_path / "gunicorn.log")
-    if slow_hook:
+    if settings_file is not None:
         settings = tmp_path / "gunicorn.conf.py"
-        settings.write_text(SLOW_HOOK)
+        settings.write_text(settings_file)
         served.command[served.command.index("deploy/gunicorn.conf.py")] = str(settings)
+    served.command[-1:-1] = flags
     served.start()
     wait_until(lambda: '"runner.leading"' in served.output(), 60, "the job runner to lead")
     return served, engine
@@ -134,7 +151,7 @@ def pids(pattern: str, output: str) -> list[int]:
 def test_gunicorn_stopped_before_its_runners_loop_listens_stops_whole(tmp_path):
     """The stop came after the hook, before gunicorn's loop listened (CI saw it, 18 ms
     wide): the runner ran on; the master waited out its 20 s, killed the arbiter and left."""
-    served, engine = running(tmp_path, slow_hook=True)
+    served, engine = running(tmp_path, SLOW_HOOK)
     try:
         wait_until(lambda: "test.loop_not_listening" in served.output(), 30, "the slow hook")
         assert served.process is not None
@@ -170,3 +187,18 @@ def test_a_runner_whose_arbiter_was_killed_stops_and_the_next_one_leads(tmp_path
         stop_all(served)
         engine.dispose()
     assert '"runner.orphaned"' in served.output()
+
+
+@pytest.mark.slow
+def test_a_shorter_graceful_timeout_still_lets_the_arbiter_end_a_runner_that_hangs(tmp_path):
+    """`--graceful-timeout 6` (a shorter grace period) under the shipped
+    `dirty_graceful_timeout` (15 s): the master killed the arbiter first, and a runner whose
+    stop hung ran on, orphaned. The arbiter's own limit is kept under the master's."""
+    served, engine = running(tmp_path, HANGING_STOP, "--graceful-timeout", "6")
+    try:
+        assert served.process is not None
+        served.process.send_signal(signal.SIGTERM)
+        assert gone_within(12, served.config), served.output()[-3000:]
+    finally:
+        stop_all(served)
+        engine.dispose()

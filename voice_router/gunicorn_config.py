@@ -103,7 +103,18 @@ def on_starting(server: Arbiter) -> None:
     whether this deployment's job runner runs here, and give the web processes one secret
     key when none is configured."""
     _processes.remove_dead_metric_files()
+    _dirty_stops_first(server)
     _prepare_processes(server)
+
+
+def _dirty_stops_first(server: Arbiter) -> None:
+    """`dirty_graceful_timeout` under `graceful_timeout`, whatever the command line set:
+    with `--graceful-timeout 10` (a pod's shorter grace period, say) the master killed the
+    arbiter before the arbiter killed a job runner that did not stop, which then ran on,
+    orphaned, holding the lease."""
+    cfg = server.cfg
+    if cfg.dirty_graceful_timeout >= cfg.graceful_timeout:
+        cfg.set("dirty_graceful_timeout", max(1, int(cfg.graceful_timeout) - 5))
 
 
 def _serves_voice_router(server: Arbiter) -> bool:
@@ -193,6 +204,7 @@ proc_name = f"voice-router-{_secrets.token_hex(6)}"
 dirty_workers = 1
 # The arbiter kills a dirty worker that has not stopped this long after it was told; under
 # graceful_timeout, so that it does before the master kills the arbiter (gunicorn's default,
-# 30 s, left the runner to run on, orphaned, holding the lease).
+# 30 s, left the runner to run on, orphaned, holding the lease). Kept under it when the
+# command line lowers graceful_timeout (`_dirty_stops_first`).
 dirty_graceful_timeout = 15
 control_socket_disable = True  # no writable $HOME on read-only filesystems (Kubernetes)
