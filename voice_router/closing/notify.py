@@ -188,37 +188,29 @@ def not_forgotten() -> Any:
     return or_(col(Customer.email).is_not(None), col(Customer.name).is_not(None), has_identity)
 
 
-def told_since(session: Session, problem_id: int, shipped_at: datetime | None) -> set[int]:
-    """The customers marked told of this problem's fix, since it last shipped: a mark made
-    before (an agent's slip before the ship, or a fix that was reverted) hid the customer
-    from the digest of the real fix (fault audit)."""
-    notices = session.exec(
-        select(CustomerNotice.customer_id, CustomerNotice.notified_at).where(
-            CustomerNotice.problem_id == problem_id
-        )
-    ).all()
-    return {c for c, at in notices if shipped_at is None or to_utc(at) >= shipped_at}
-
-
-def told_of_a_fix_that_did_not_hold(session: Session, problem: Problem) -> dict[int, datetime]:
-    """When each customer was marked told of a fix that has not held since: an earlier one
-    than the fix that has shipped now, or, the problem not shipped now (it came back, or its
-    issue was reopened), the one that had. A mark made before any fix shipped is none."""
+def marks(session: Session, problem: Problem) -> tuple[set[int], dict[int, datetime]]:
+    """The customers marked told of this problem's fix, from one read of the marks: those
+    marked since it last shipped (a mark made before, an agent's slip before the ship or a
+    fix that was reverted, hid the customer from the digest of the real fix: fault audit),
+    and when each was marked told of a fix that has not held since (an earlier one than the
+    fix that has shipped now, or, the problem not shipped now, the one that had; a mark made
+    before any fix shipped, or while it was back, is of none)."""
     shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
     notices = session.exec(
         select(
             CustomerNotice.customer_id,
             CustomerNotice.notified_at,
             CustomerNotice.fix_shipped_at,
-        ).where(
-            CustomerNotice.problem_id == problem.id,
-            col(CustomerNotice.fix_shipped_at).is_not(None),
-        )
+        ).where(CustomerNotice.problem_id == problem.id)
     ).all()
-    if problem.status != "shipped":
-        return {c: to_utc(at) for c, at, _ in notices}
-    earlier = [(c, at) for c, at, fix in notices if fix and shipped_at and to_utc(fix) < shipped_at]
-    return {c: to_utc(at) for c, at in earlier}
+    since = {c for c, at, _ in notices if shipped_at is None or to_utc(at) >= shipped_at}
+    not_held = {
+        c: to_utc(at)
+        for c, at, fix in notices
+        if fix is not None
+        and (problem.status != "shipped" or (shipped_at is not None and to_utc(fix) < shipped_at))
+    }
+    return since, not_held
 
 
 def recipients(session: Session, problem_id: int) -> list[Recipient]:
@@ -231,8 +223,7 @@ def recipients(session: Session, problem_id: int) -> list[Recipient]:
     ).all()
     moved = moved_tickets(session, group)
     shipped_at = to_utc(problem.shipped_at) if problem.shipped_at else None
-    notified = told_since(session, problem_id, shipped_at)
-    not_held = told_of_a_fix_that_did_not_hold(session, problem)
+    notified, not_held = marks(session, problem)
     now = utcnow()
     reports: dict[int, dict[tuple[str, str], Report]] = {}
     latest: dict[int, Recipient] = {}

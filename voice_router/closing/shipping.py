@@ -174,7 +174,7 @@ def apply_state(
     problem.status = after
     if after in ("shipped", "wont_fix"):
         # Done again before the reopen's heads-up went out: the fix shipped when it first
-        # did, so the customers marked told since then stay told (told_since(shipped_at)).
+        # did, so the customers marked told since then stay told (notify.marks).
         taken_back = regression.take_back_reopen(session, problem.id)
         if not (taken_back and after == "shipped" and problem.shipped_at is not None):
             problem.shipped_at = at
