@@ -112,14 +112,19 @@ def test_product_hears_the_top_problems_once_a_week_on_slack_and_by_email(
     assert len(httpserver.log) == 2
 
 
-def test_a_slack_outage_is_tried_again_later_not_on_every_pass(make_settings, httpserver):
-    httpserver.expect_oneshot_request(HOOK, method="POST").respond_with_data("down", status=503)
-    httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
+def on_slack(make_settings, httpserver):  # type: ignore[no-untyped-def]
+    """The top five, weekly, to the Slack hook on `httpserver`, over the seeded problems."""
     settings = make_settings(
         notify={"slack_webhook_url": httpserver.url_for(HOOK), "weekly_top": 5}
     )
     seed(settings)
-    runtime = inline_runtime(settings)
+    return settings, inline_runtime(settings)
+
+
+def test_a_slack_outage_is_tried_again_later_not_on_every_pass(make_settings, httpserver):
+    httpserver.expect_oneshot_request(HOOK, method="POST").respond_with_data("down", status=503)
+    httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
+    settings, runtime = on_slack(make_settings, httpserver)
     now = inside_a_week()
     assert weekly.send_weekly(runtime.engine, settings, now) == {"retry": 1}
     assert weekly.send_weekly(runtime.engine, settings, now + timedelta(minutes=1)) == {"done": 1}
@@ -193,11 +198,7 @@ def left_sending(runtime, now: datetime, **state: str) -> None:  # type: ignore[
 def test_a_digest_whose_sender_died_before_its_post_goes_out_later(make_settings, httpserver):
     """It was left `sending` for good: that week's digest never went out."""
     httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    settings = make_settings(
-        notify={"slack_webhook_url": httpserver.url_for(HOOK), "weekly_top": 5}
-    )
-    seed(settings)
-    runtime = inline_runtime(settings)
+    settings, runtime = on_slack(make_settings, httpserver)
     now = inside_a_week()
     left_sending(runtime, now)
     assert weekly.send_weekly(runtime.engine, settings, now + timedelta(minutes=1)) == {"done": 1}
@@ -212,11 +213,7 @@ def test_a_digest_whose_sender_died_after_its_post_went_out_is_given_up(
     make_settings, httpserver, every_log_record
 ):
     httpserver.expect_request(HOOK, method="POST").respond_with_data("ok")
-    settings = make_settings(
-        notify={"slack_webhook_url": httpserver.url_for(HOOK), "weekly_top": 5}
-    )
-    seed(settings)
-    runtime = inline_runtime(settings)
+    settings, runtime = on_slack(make_settings, httpserver)
     now = inside_a_week()
     left_sending(runtime, now, request_at=now.isoformat())
     later = now + timedelta(minutes=16)

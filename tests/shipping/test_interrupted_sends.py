@@ -55,22 +55,29 @@ def bobs_row(loop) -> Outbound:  # type: ignore[no-untyped-def]
         ).one()
 
 
-def test_a_message_whose_sender_died_before_its_request_went_out_is_sent_again(
-    make_loop, httpserver, every_log_record
-):
+def owed(make_loop, httpserver, resolution: str):  # type: ignore[no-untyped-def]
+    """The agents' digests of a problem closed with `resolution`, left waiting by a Slack
+    that was down: Slack is up again and they are due (the loop, and Slack)."""
     slack = Slack(httpserver)
     loop = make_loop(notify={"slack_webhook_url": slack.url})
     p = seed(loop)
-    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")  # Slack down: both wait
+    loop.sandbox.transition(p.jira_key, "Done", resolution=resolution)
     assert bobs_row(loop).status == "pending"
     make_messages_due(loop)
+    slack.down = False
+    return loop, slack
+
+
+def test_a_message_whose_sender_died_before_its_request_went_out_is_sent_again(
+    make_loop, httpserver, every_log_record
+):
+    loop, slack = owed(make_loop, httpserver, "Done")
     with Session(loop.runtime.engine) as session:  # a sender took Bob's and died preparing it
         row = session.get(Outbound, bobs_row(loop).id)
         row.status, row.request_at = "sending", None
         row.next_attempt_at = utcnow() - timedelta(hours=1)
         session.add(row)
         session.commit()
-    slack.down = False
     jobs.deliver_outbound(runtime=loop.runtime)
     assert bobs_row(loop).status == "sent"
     assert len(slack.bobs()) == 1 and "Good news" in slack.bobs()[0]
@@ -81,12 +88,7 @@ def test_a_message_whose_sender_died_before_its_request_went_out_is_sent_again(
 def test_a_sender_whose_message_was_taken_back_while_it_prepared_it_sends_nothing(
     make_loop, httpserver
 ):
-    slack = Slack(httpserver)
-    loop = make_loop(notify={"slack_webhook_url": slack.url})
-    p = seed(loop)
-    loop.sandbox.transition(p.jira_key, "Done", resolution="Won't Do")
-    make_messages_due(loop)
-    slack.down = False
+    loop, slack = owed(make_loop, httpserver, "Won't Do")
     engine, settings, bob = loop.runtime.engine, loop.runtime.settings, bobs_row(loop).id
     why._last_word.cache_clear()  # read afresh (this process read it for the first tries)
     comments = r"/rest/api/\d/issue/[^/]+/comment"
@@ -123,12 +125,7 @@ REFUSE_THE_NOTE = {
 def test_a_message_whose_going_out_the_database_refused_is_tried_again(make_loop, httpserver):
     """The note that the request is going out failed (the database refused it): nothing
     went out, and the message waits for a retry rather than being given up."""
-    slack = Slack(httpserver)
-    loop = make_loop(notify={"slack_webhook_url": slack.url})
-    p = seed(loop)
-    loop.sandbox.transition(p.jira_key, "Done", resolution="Done")
-    make_messages_due(loop)
-    slack.down = False
+    loop, slack = owed(make_loop, httpserver, "Done")
     engine = loop.runtime.engine
     with engine.begin() as connection:
         for statement in REFUSE_THE_NOTE[engine.dialect.name]:
