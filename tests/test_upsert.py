@@ -4,12 +4,21 @@ array literal written by our code, where quoting is ours to get right."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import Session, select
 
-from voice_router.models import Customer
+from voice_router.models import Customer, ImpactDay, ImpactMember, Problem
 from voice_router.platform.db import session_scope
-from voice_router.platform.upsert import among, delete_many, find_many, insert_missing, update_many
+from voice_router.platform.upsert import (
+    add_many,
+    among,
+    delete_many,
+    find_many,
+    insert_missing,
+    update_many,
+)
 
 AWKWARD = [
     'say "hi"',
@@ -116,3 +125,62 @@ def test_delete_many_deletes_exactly_the_rows_named(engine):
     with Session(engine) as session:
         left = session.exec(select(Customer.email)).all()
     assert sorted(left) == sorted(set(emails + many) - set(gone))
+
+
+def test_add_many_moves_the_rows_there_are_and_starts_the_others(engine):
+    """What a batch's tallies and days are written with: each step added to the row its key
+    names, or a row started at the step, and every row's new value returned (a tally that
+    reaches zero or goes below is how the batch knows a customer left a problem)."""
+    members = ImpactMember.__table__  # type: ignore[attr-defined]
+    days = ImpactDay.__table__  # type: ignore[attr-defined]
+    with session_scope(engine) as session:
+        problem = Problem(key="slow-export", title="Slow export")
+        session.add(problem)
+        session.flush()
+        owner = problem.id
+        assert add_many(session, members, ["owner_id", "kind", "member_id"], "n", {}) == []
+        first = add_many(
+            session,
+            members,
+            ["owner_id", "kind", "member_id"],
+            "n",
+            {(owner, "c", 7): 2, (owner, "a", 7): 1, (owner, "c", 8): 1},
+        )
+    assert sorted(first) == [(owner, "a", 7, 1), (owner, "c", 7, 2), (owner, "c", 8, 1)]
+    many = {(owner, "c", 100 + n): 1 for n in range(1200)}  # past SQLite's 500 a statement
+    with session_scope(engine) as session:
+        again = add_many(
+            session,
+            members,
+            ["owner_id", "kind", "member_id"],
+            "n",
+            {(owner, "c", 7): -2, (owner, "c", 8): 3, (owner, "c", 9): -1, **many},
+        )
+        moved = add_many(
+            session,
+            days,
+            ["owner_id", "day"],
+            "tickets",
+            {(owner, date(2026, 12, 1)): 2, (owner, date(2026, 12, 2)): 1},
+        )
+        moved += add_many(
+            session, days, ["owner_id", "day"], "tickets", {(owner, date(2026, 12, 1)): -1}
+        )
+    found = {row[:3]: row[3] for row in again}
+    assert len(found) == 1203
+    assert (found[(owner, "c", 7)], found[(owner, "c", 8)], found[(owner, "c", 9)]) == (0, 4, -1)
+    assert moved == [
+        (owner, date(2026, 12, 1), 2),
+        (owner, date(2026, 12, 2), 1),
+        (owner, date(2026, 12, 1), 1),
+    ]
+    with Session(engine) as session:
+        stored = {
+            (row.kind, row.member_id): row.n
+            for row in session.exec(select(ImpactMember).where(ImpactMember.member_id < 100))
+        }
+        assert stored == {("a", 7): 1, ("c", 7): 0, ("c", 8): 4, ("c", 9): -1}
+        assert sorted(session.exec(select(ImpactDay.day, ImpactDay.tickets)).all()) == [
+            (date(2026, 12, 1), 1),
+            (date(2026, 12, 2), 1),
+        ]

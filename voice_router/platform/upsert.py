@@ -265,3 +265,39 @@ def delete_many(
     probes, params = _probes(table, bind.dialect, keys, values, "ctid")
     sql = f"DELETE FROM {table.name} WHERE ctid = ANY(ARRAY(SELECT found.ctid FROM {probes}))"
     session.connection().exec_driver_sql(sql, params)
+
+
+def add_many(
+    session: Session,
+    table: sa.Table,
+    keys: Sequence[str],
+    column: str,
+    steps: dict[tuple[Any, ...], int],
+) -> list[tuple[Any, ...]]:
+    """Add each step to `column` of the row its key names (`keys` columns, a unique key), a
+    row with the step itself where there is none; returns (*key, new value) of every row.
+    One `INSERT … ON CONFLICT DO UPDATE … RETURNING`, on PostgreSQL from unnest: where
+    reading the rows first, then a COPY of the new ones and an UPDATE of the others probed
+    the key's index three times a row, this probes it once (the tallies of a batch of 1,000
+    pain points: 40 µs a pain point of PostgreSQL's time, docs/benchmarks.md section 2)."""
+    if not steps:
+        return []
+    ordered = sorted(steps.items())  # one order for every writer
+    names = [*keys, column]
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        insert = sqlite.insert(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=list(keys), set_={column: table.c[column] + insert.excluded[column]}
+        ).returning(*(table.c[name] for name in names))
+        rows = [{**dict(zip(keys, key, strict=True)), column: step} for key, step in ordered]
+        return [tuple(row) for row in session.connection().execute(statement, rows)]
+    values = {name: [key[i] for key, _ in ordered] for i, name in enumerate(keys)}
+    values[column] = [step for _, step in ordered]
+    arrays, params = _unnest(table, bind.dialect, values)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        f"{column} = {table.name}.{column} + excluded.{column} RETURNING {', '.join(names)}"
+    )
+    return [tuple(row) for row in session.connection().exec_driver_sql(sql, params)]

@@ -34,11 +34,9 @@ from sqlmodel import Session, SQLModel, col, select
 from voice_router.models import Account, ImpactDay, ImpactMember, PainPoint, Problem
 from voice_router.platform.clock import to_utc, utcnow
 from voice_router.platform.upsert import (
+    add_many,
     among,
     delete_many,
-    dialect,
-    find_many,
-    insert_many,
     update_many,
 )
 from voice_router.problems import trend_days
@@ -232,35 +230,19 @@ def _tally(
     session: Session, deltas: dict[tuple[int, str, int], int]
 ) -> dict[int, dict[tuple[str, int], int]]:
     """Apply the tally changes; owner -> {(kind, member): +1 or -1} for tallies that reached
-    or left zero."""
-    deltas = {key: d for key, d in deltas.items() if d}
-    if not deltas:
-        return {}
-    keys = ["owner_id", "kind", "member_id"]
-    found = find_many(session, _table(ImpactMember), keys, sorted(deltas), [*keys, "n"])
-    current = {(owner, kind, member): n for owner, kind, member, n in found}
-    flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
-    fresh: list[dict[str, Any]] = []  # tallies that start: inserted
-    moved: list[dict[str, Any]] = []  # tallies that stay above zero: updated
-    emptied: list[tuple[int, str, int]] = []
-    for key, step in sorted(deltas.items()):
-        owner, kind, member = key
-        old = current.get(key, 0)
-        new = max(0, old + step)  # below zero only if counts had drifted: --check says so
-        if (old > 0) != (new > 0):
-            flips[owner][(kind, member)] = 1 if new else -1
-        row = {"owner_id": owner, "kind": kind, "member_id": member, "n": new}
-        if new and key in current:
-            moved.append(row)
-        elif new:
-            fresh.append(row)
-        elif old:
-            emptied.append(key)
-    # The owners are locked (`lock_owners`): no one else writes their tallies meanwhile, so
-    # a tally read as absent can be inserted plainly (COPY on PostgreSQL).
+    or left zero. A tally at zero or below (below only if counts had drifted: --check says
+    so) is deleted."""
+    steps = {key: d for key, d in deltas.items() if d}
     table = _table(ImpactMember)
-    insert_many(session, sa.insert(table), fresh)
-    update_many(session, table, keys, moved)
+    keys = ["owner_id", "kind", "member_id"]
+    flips: dict[int, dict[tuple[str, int], int]] = defaultdict(dict)
+    emptied: list[tuple[int, str, int]] = []
+    for owner, kind, member, n in add_many(session, table, keys, "n", steps):
+        old = n - steps[(owner, kind, member)]
+        if (old > 0) != (n > 0):
+            flips[owner][(kind, member)] = 1 if n > 0 else -1
+        if n <= 0:
+            emptied.append((owner, kind, member))
     delete_many(session, table, keys, emptied)
     return flips
 
@@ -271,27 +253,10 @@ def _table(model: type[SQLModel]) -> sa.Table:
 
 
 def _add_days(session: Session, deltas: dict[tuple[int, date], int]) -> None:
-    rows: list[dict[str, Any]] = [
-        {"owner_id": o, "day": d, "tickets": n} for (o, d), n in sorted(deltas.items()) if n
-    ]
-    if not rows:
-        return
-    insert = dialect(session).insert(_table(ImpactDay))
-    statement = insert.on_conflict_do_update(
-        index_elements=["owner_id", "day"],
-        set_={"tickets": _table(ImpactDay).c.tickets + insert.excluded.tickets},
-    )
-    conflict = (
-        "ON CONFLICT (owner_id, day) DO UPDATE SET tickets = impactday.tickets + excluded.tickets"
-    )
-    insert_many(session, statement, rows, conflict)
-    if any(n < 0 for n in (r["tickets"] for r in rows)):
-        owners = sorted({r["owner_id"] for r in rows})
-        session.execute(
-            sa.delete(ImpactDay).where(
-                col(ImpactDay.owner_id).in_(owners), col(ImpactDay.tickets) <= 0
-            )
-        )
+    steps = {key: n for key, n in deltas.items() if n}
+    keys = ["owner_id", "day"]
+    found = add_many(session, _table(ImpactDay), keys, "tickets", steps)
+    delete_many(session, _table(ImpactDay), keys, [row[:2] for row in found if row[2] <= 0])
 
 
 def _account_mrr(session: Session, accounts: set[int]) -> dict[int, Decimal]:
