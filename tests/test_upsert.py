@@ -169,11 +169,8 @@ def test_add_many_moves_the_rows_there_are_and_starts_the_others(engine):
     found = {row[:3]: row[3] for row in again}
     assert len(found) == 1203
     assert (found[(owner, "c", 7)], found[(owner, "c", 8)], found[(owner, "c", 9)]) == (0, 4, -1)
-    assert moved == [
-        (owner, date(2026, 12, 1), 2),
-        (owner, date(2026, 12, 2), 1),
-        (owner, date(2026, 12, 1), 1),
-    ]
+    assert sorted(moved[:2]) == [(owner, date(2026, 12, 1), 2), (owner, date(2026, 12, 2), 1)]
+    assert moved[2:] == [(owner, date(2026, 12, 1), 1)]
     with Session(engine) as session:
         stored = {
             (row.kind, row.member_id): row.n
