@@ -38,16 +38,26 @@ VECTORS_PER_DRAIN = 10
 DRAIN_COUNTS = ("claimed", "processed", "retrying", "failed", "changes")
 
 
+# The cyclic garbage collector looks at the youngest objects once this many more of them
+# live than at its last look (Python's default: 700). A processing batch holds tens of
+# thousands until it commits, so at 700 a worker's drain of 50,000 deliveries set it off
+# some 1,700 times, 0.7 s of its 12 s of CPU and more in the caches it emptied; at 50,000
+# it runs a few times a drain (docs/benchmarks.md, section 2). Garbage without cycles is
+# freed at once either way, by reference counts.
+YOUNG_OBJECTS_COLLECTED_AT = 50_000
+
+
 def freeze_loaded() -> None:
     """Put every object alive now (the modules jobs need, this one's imports, the settings,
-    the engine) out of the cyclic garbage collector's reach, as a job process starts. A
-    processing batch makes enough objects to set off collections, and each full one walked
-    those hundreds of thousands of long-lived objects again: 0.6-1.5 s of an in-process
-    drain of 20,000 deliveries went to the collector, 0.1 s with them frozen
-    (docs/benchmarks.md, section 2). Objects freed later are still freed by their reference
-    counts; only cycles among what is frozen here would stay, and these live as long as the
-    process anyway."""
+    the engine) out of the cyclic garbage collector's reach, as a job process starts, and
+    collect the young ones less often (`YOUNG_OBJECTS_COLLECTED_AT`). A processing batch
+    makes enough objects to set off collections, and each full one walked those hundreds of
+    thousands of long-lived objects again: 0.6-1.5 s of an in-process drain of 20,000
+    deliveries went to the collector, 0.1 s with them frozen (docs/benchmarks.md, section
+    2). Objects freed later are still freed by their reference counts; only cycles among
+    what is frozen here would stay, and these live as long as the process anyway."""
     gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS_COLLECTED_AT, *gc.get_threshold()[1:])
 
 
 @metrics.counts_failures("drain_inbox")
