@@ -34,7 +34,9 @@ Deliveries are stored 1,000 to an INSERT, so --deliveries 200000 (or a million) 
 minutes to store; give such a run a --max-seconds to match. Also, unless --statements 0,
 SQL statements per delivery by kind, counted over an in-process `processing.drain` of a
 small inbox. Target: ≥ 5,000 pain points/s (issue 15). `--compare-with REF` runs REF's
-code on a clone of the same inbox right after each run: the same-run baseline.
+code on a clone of the same inbox right after each run: the same-run baseline; with
+`--pairs K` the two codes run K times each, alternating, and each pair's ratio is reported
+(the machine's speed moves within minutes, so K alternated pairs say more than one).
 
 `--workers N` also runs N `worker --burst` processes together on a clone of each
 PostgreSQL inbox (they share it through SKIP LOCKED) and reports their rate against one
@@ -58,6 +60,7 @@ import logging
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -512,6 +515,14 @@ def main() -> int:
         help="also time workers already running when the backlog arrives (PostgreSQL; "
         "bench/warm.py), one and --workers of them",
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="with --compare-with: run this code and the other this many times each, "
+        "alternating, each on a clone of the same inbox, and report each pair's ratio (the "
+        "machine's speed moves within minutes; alternated pairs see through it)",
+    )
     parser.add_argument("--output", default="processing", help="bench/results/<OUTPUT>.json")
     args = parser.parse_args()
     batches = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
@@ -543,15 +554,15 @@ def main() -> int:
                     fill[database] = fill_inbox(postgres_url(template), count, args.seed)
                     modes = ["burst", "warm"] if args.warm else ["burst"]
                     for batch in batches:
-                        for name, code in codes:
+                        for pair, (name, code) in _alternated(codes, args.pairs):
                             for mode in modes:
                                 for workers in sorted({1, args.workers}):
                                     runs.append(
                                         _postgres_run(
-                                            template, name, code, batch, workers, args, mode
+                                            template, name, code, batch, workers, args, mode, pair
                                         )
                                     )
-                                    runs[-1].update(database=database, code=name)
+                                    runs[-1].update(database=database, code=name, pair=pair)
                                     _say(runs[-1])
                 finally:
                     drop_postgres(template)
@@ -560,14 +571,14 @@ def main() -> int:
                 template = workdir / "inbox.db"
                 fill[database] = fill_inbox(f"sqlite:///{template}", count, args.seed)
                 for batch in sqlite_batches:
-                    for name, code in codes:
+                    for pair, (name, code) in _alternated(codes, args.pairs):
                         clone = workdir / f"proc-{batch}.db"
                         shutil.copy(template, clone)
                         log(f"{database}: worker --burst ({name}), batch {batch} ...")
                         result = run_worker(
                             f"sqlite:///{clone}", batch, count, workdir, args.max_seconds, code
                         )
-                        runs.append({"database": database, "code": name, **result})
+                        runs.append({"database": database, "code": name, "pair": pair, **result})
                         _say(runs[-1])
                         clone.unlink()
             else:
@@ -633,6 +644,8 @@ def main() -> int:
                 f"{r['database']} ({r['code']}): GET /api/v1/problems?sort=impact after the run: "
                 f"median {found['median_ms']} ms, p95 {found['p95_ms']} ms"
             )
+    if args.compare_with:
+        _say_pairs(runs, args.compare_with)
     for database, seconds in fixed.items():
         print(f"{database}: an empty `worker --burst` lives {seconds:.1f} s (left out of 'steady')")
     for database, found in statements.items():
@@ -665,8 +678,10 @@ def _postgres_run(
     workers: int,
     args: Any,
     mode: str = "burst",
+    pair: int = 1,
 ) -> dict[str, Any]:
-    """One run on a clone of the inbox (and the list timed after it, if asked)."""
+    """One run on a clone of the inbox (and the list timed after it, if asked: after the
+    first pair's)."""
     clone = create_postgres("proc", template=template)
     try:
         what = "worker --burst" if mode == "burst" else "running worker"
@@ -678,7 +693,7 @@ def _postgres_run(
         result = runner(
             postgres_url(clone), batch, args.deliveries, workdir, args.max_seconds, code, workers
         )
-        if args.list_requests and code is None and workers == 1 and mode == "burst":
+        if args.list_requests and code is None and workers == 1 and mode == "burst" and pair == 1:
             result["list_impact"] = list_latency(postgres_url(clone), args.list_requests)
         return result
     finally:
@@ -711,13 +726,43 @@ def _ratios(runs: list[dict[str, Any]]) -> None:
         ("pain_points_per_s_worked_off", "to_one_worker_worked_off"),
     ):
         one = {
-            (r["database"], r["code"], r["mode"], r["batch_size"]): r[field]
+            (r["database"], r["code"], r["mode"], r["batch_size"], r["pair"]): r[field]
             for r in runs
             if r["workers"] == 1
         }
         for r in runs:
-            base = one.get((r["database"], r["code"], r["mode"], r["batch_size"]))
+            base = one.get((r["database"], r["code"], r["mode"], r["batch_size"], r["pair"]))
             r[ratio] = round(r[field] / base, 2) if base and r[field] else None
+
+
+def _alternated(
+    codes: list[tuple[str, Path | None]], pairs: int
+) -> list[tuple[int, tuple[str, Path | None]]]:
+    """(pair number, code) for each run: every code once, `pairs` times over."""
+    return [(pair, code) for pair in range(1, pairs + 1) for code in codes]
+
+
+def _say_pairs(runs: list[dict[str, Any]], other: str) -> None:
+    """Each pair's rate and CPU of this code against `other`'s, with the same database,
+    mode, batch size and workers, and their median."""
+    by_key: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in runs:
+        key = (r["database"], r["mode"], r["batch_size"], r["workers"], r["pair"])
+        by_key.setdefault(key, {})[r["code"]] = r
+    ratios: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+    for key, pair in by_key.items():
+        this, base = pair.get("this"), pair.get(other)
+        if this and base and base["pain_points_per_s"] and this["worker_cpu_seconds"]:
+            rate = this["pain_points_per_s"] / base["pain_points_per_s"]
+            cpu = this["worker_cpu_seconds"] / base["worker_cpu_seconds"]
+            ratios.setdefault(key[:4], []).append((rate, cpu))
+    for (database, mode, batch, workers), found in ratios.items():
+        said = ", ".join(f"{rate:.2f}x ({cpu:.2f}x CPU)" for rate, cpu in found)
+        median = statistics.median(rate for rate, _ in found)
+        print(
+            f"{database} ({mode}, batch {batch}, {workers} worker(s)): this code's rate ÷ "
+            f"{other}'s, pair by pair: {said}; median {median:.2f}x"
+        )
 
 
 def _partial(r: dict[str, Any]) -> str:
