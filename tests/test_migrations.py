@@ -4,11 +4,14 @@ and the newest one can be undone and applied again."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import voice_router.models  # noqa: F401  (registers the tables)
@@ -150,10 +153,19 @@ def _fillfactor(engine) -> str | None:  # type: ignore[no-untyped-def]
     return found[0] if found else "default"
 
 
-def test_0025_takes_marks_since_the_last_ship_as_marks_of_that_fix(database_url: str) -> None:
+@contextmanager
+def _at_revision(database_url: str, revision: str) -> Iterator[Engine]:
+    """An engine on the test database migrated down to `revision`, disposed afterwards."""
     engine = make_engine(database_url)
     try:
-        command.downgrade(alembic_config(engine), "0024")
+        command.downgrade(alembic_config(engine), revision)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_0025_takes_marks_since_the_last_ship_as_marks_of_that_fix(database_url: str) -> None:
+    with _at_revision(database_url, "0024") as engine:
         with engine.begin() as connection:
             connection.execute(
                 sa.text(
@@ -184,16 +196,12 @@ def test_0025_takes_marks_since_the_last_ship_as_marks_of_that_fix(database_url:
                 )
             ).all()
         assert [tuple(row) for row in rows] == [(1, False), (2, True)]  # before it: of none
-    finally:
-        engine.dispose()
 
 
 def test_0026_takes_what_was_being_sent_as_gone_out(database_url: str) -> None:
     """Rows left `sending` by the code before 0026 may have gone out: an outbound message's
     and a weekly digest's are given up (weekly: after SENDING_STALE), not sent again."""
-    engine = make_engine(database_url)
-    try:
-        command.downgrade(alembic_config(engine), "0025")
+    with _at_revision(database_url, "0025") as engine:
         sending = '{"status": "sending", "at": "2026-12-07T09:00:00+00:00"}'
         with engine.begin() as connection:
             connection.execute(
@@ -212,8 +220,6 @@ def test_0026_takes_what_was_being_sent_as_gone_out(database_url: str) -> None:
             "at": "2026-12-07T09:00:00+00:00",
         }
         assert values["weekly_top:2026-W49:slack"] == '{"status": "sent"}'
-    finally:
-        engine.dispose()
 
 
 def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> None:
@@ -221,9 +227,7 @@ def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> N
     the old one, which foreign keys refused while pain points pointed at it: the upgrade
     stopped, and serve (which upgrades SQLite at start-up) did not start."""
 
-    engine = make_engine(database_url)
-    try:
-        command.downgrade(alembic_config(engine), "0008")
+    with _at_revision(database_url, "0008") as engine:
         now = "2026-12-01 10:00:00"
         with engine.begin() as connection:
             connection.execute(
@@ -250,17 +254,13 @@ def test_a_database_of_0008_holding_pain_points_upgrades(database_url: str) -> N
             assert connection.execute(sa.text("SELECT problem_id FROM painpoint")).all() == [(1,)]
             if engine.dialect.name == "sqlite":  # enforcement is back on for the service
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    finally:
-        engine.dispose()
 
 
 def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str) -> None:
     """Linking used to let several problems point at one issue; the unique key cannot hold
     until they are told apart: the oldest keeps it, the others say why they lost it."""
 
-    engine = make_engine(database_url)
-    try:
-        command.downgrade(alembic_config(engine), "0008")
+    with _at_revision(database_url, "0008") as engine:
         insert = sa.text(
             "INSERT INTO problem (id, key, title, status, customers, accounts, mrr, tickets, "
             "created_at, updated_at, jira_sync_attempts, jira_key, jira_content_hash) VALUES "
@@ -295,5 +295,3 @@ def test_0009_leaves_each_shared_issue_with_its_oldest_problem(database_url: str
             assert "PROD-1 is problem 3's issue" in rows[lost].jira_error
             assert rows[lost].jira_unlinked_at is not None
         assert _drift(engine) == []
-    finally:
-        engine.dispose()
