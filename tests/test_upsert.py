@@ -1,16 +1,18 @@
 """The set-based writes and reads of a processing batch (voice_router.platform.upsert) keep
-every value as it was, whatever it holds: on PostgreSQL whole numbers and strings go as an
-array literal written by our code, where quoting is ours to get right."""
+every value as it was, whatever it holds: on PostgreSQL whole numbers, strings, days and
+times go as an array literal written by our code, where quoting is ours to get right."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from voice_router.intake.processing.contention import taken_elsewhere
 from voice_router.models import Customer, ImpactDay, ImpactMember, Problem
-from voice_router.platform.db import session_scope
+from voice_router.platform.db import make_engine, session_scope
 from voice_router.platform.upsert import (
     add_many,
     among,
@@ -111,6 +113,71 @@ def test_among_finds_awkward_strings_and_numbers(engine):
         again = session.exec(select(Customer.email).where(among(session, Customer.id, ids))).all()
         assert sorted(again) == sorted(emails[::2])
         assert session.exec(select(Customer).where(among(session, Customer.id, []))).all() == []
+
+
+TIMES = [
+    datetime(2026, 12, 8, 1, 2, 3, 456789, tzinfo=UTC),
+    datetime(2026, 12, 8, 1, 2, 3, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+    datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-8))),
+    datetime(1, 1, 1, 0, 0, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+]
+
+
+def test_times_and_days_come_back_as_the_same_moments(engine):
+    emails = [f"t{n}@x.example" for n in range(len(TIMES))]
+    with session_scope(engine) as session:
+        insert_missing(
+            session,
+            Customer,
+            [{"email": e, "created_at": t} for e, t in zip(emails, TIMES, strict=True)],
+        )
+        session.add(Problem(key="dated", title="Dated"))
+    with Session(engine) as session:
+        found = find_many(
+            session, TABLE, ["email"], [(e,) for e in emails], ["email", "created_at"]
+        )
+        assert {e: t.astimezone(UTC) for e, t in found} == dict(zip(emails, TIMES, strict=True))
+        named = session.exec(
+            select(Customer.email).where(among(session, Customer.created_at, TIMES[1:3]))
+        ).all()
+        assert sorted(named) == emails[1:3]
+        with pytest.raises(sa.exc.StatementError, match="timezone"):  # as a single time would
+            session.exec(
+                select(Customer.email).where(
+                    among(session, Customer.created_at, [datetime(2026, 1, 1)])
+                )
+            ).all()
+        problem_id = session.exec(select(Problem.id).where(Problem.key == "dated")).one()
+    table = Problem.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+    with session_scope(engine) as session:
+        update_many(
+            session,
+            table,
+            ["id"],
+            [{"id": problem_id, "first_seen": TIMES[3], "last_seen": TIMES[4]}],
+        )
+        days = {(problem_id, date(1, 1, 1)): 1, (problem_id, date(9999, 12, 31)): 2}
+        add_many(session, ImpactDay.__table__, ["owner_id", "day"], "tickets", days)  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        problem = session.get(Problem, problem_id)
+        assert problem is not None
+        assert (problem.first_seen, problem.last_seen) == (TIMES[3], TIMES[4])
+        stored = session.exec(select(ImpactDay.day, ImpactDay.tickets)).all()
+        assert sorted(stored) == [(date(1, 1, 1), 1), (date(9999, 12, 31), 2)]
+
+
+def test_names_another_batch_holds_come_back_as_they_went(postgres_database):
+    """contention: the names another transaction locked are told apart exactly, whatever they
+    hold (advisory locks, PostgreSQL's, taken over an array literal of the names)."""
+    engine = make_engine(postgres_database)
+    names = sorted(f"customer:{text}" for text in AWKWARD)
+    try:
+        with Session(engine) as holder, Session(engine) as other:
+            assert taken_elsewhere(holder, set(names[::2])) == set()
+            assert taken_elsewhere(other, set(names)) == set(names[::2])
+    finally:
+        engine.dispose()
 
 
 def test_delete_many_deletes_exactly_the_rows_named(engine):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
+from operator import attrgetter
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from integrations.events import PainPointEvent, Person
@@ -20,8 +20,8 @@ from voice_router.platform.upsert import (
     among,
     find_many,
     insert_ignore,
-    insert_many,
     insert_missing,
+    insert_rows,
     update_many,
 )
 from voice_router.problems.identity import AccountRow, Directory, email_of
@@ -71,6 +71,7 @@ def holder(email: str | None, name: str | None, agent: Person) -> tuple[str | No
 
 KEY = ("source", "ticket_id", "problem_id")
 COLUMNS = [f.name for f in fields(Record) if f.name != "stored"]
+_VALUES = attrgetter(*COLUMNS)  # a record's values, in COLUMNS' order, as a tuple
 TABLE = PainPoint.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
 
 
@@ -123,8 +124,7 @@ class Attacher:
         self.directory.write()
         table = TABLE
         if self._new:
-            rows = [{name: getattr(pp, name) for name in COLUMNS} for pp in self._new]
-            insert_many(self.session, sa.insert(table), rows)
+            insert_rows(self.session, table, COLUMNS, [_VALUES(pp) for pp in self._new])
             for pain_point in self._new:
                 pain_point.stored = True
             self._new.clear()

@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from voice_router.platform.upsert import text_array
+
 log = logging.getLogger(__name__)
 
 LOCKS = 0x5652  # the first key of these advisory locks ("VR"); the second is the name's hash
@@ -41,7 +43,7 @@ def taken_elsewhere(session: Session, names: set[str]) -> set[str]:
         .exec_driver_sql(
             "SELECT name FROM unnest(%s::text[]) AS name "
             "WHERE NOT pg_try_advisory_xact_lock(%s::int, hashtext(name))",
-            (sorted(names), LOCKS),
+            (text_array(sorted(names)), LOCKS),
         )
         .scalars()
     )
@@ -60,7 +62,7 @@ def wait_for(engine: Engine, names: set[str]) -> None:
             connection.exec_driver_sql(
                 "SELECT pg_advisory_xact_lock_shared(%s::int, hashtext(name)) "
                 "FROM unnest(%s::text[]) AS name",
-                (LOCKS, sorted(names)),
+                (LOCKS, text_array(sorted(names))),
             )
         except sa.exc.OperationalError:  # still held: the next batch leaves them again
             log.info("batch.contended_rows_still_held", extra={"rows": len(names)})
