@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -131,15 +132,18 @@ def _array(column: Any, values: list[Any]) -> Any:
     batch sends some forty arrays of up to a thousand values. Anything else (a None among
     them, amounts) goes as the list, for psycopg."""
     kind = _python_type(column)
-    if kind is None or not all(type(v) is kind for v in values):
+    if kind is None or (values and set(map(type, values)) != {kind}):
         return values
     if kind is str:
         return text_array(values)
     if kind is int:
         return "{" + ",".join(map(str, values)) + "}"
-    if kind is datetime and any(v.tzinfo is None for v in values):
+    if kind is datetime and None in set(map(_ZONE, values)):
         return values  # a time without its zone: psycopg's (SQLAlchemy's refusal, in `among`)
     return "{" + ",".join([v.isoformat() for v in values]) + "}"  # ISO 8601: nothing to quote
+
+
+_ZONE = attrgetter("tzinfo")
 
 
 def text_array(values: Sequence[str]) -> str:
