@@ -5,6 +5,7 @@ processing would refuse it, with the same message: the 400 names the field."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -110,3 +111,31 @@ def test_a_time_no_helpdesk_could_mean_is_taken_as_when_it_is_processed(client, 
         assert post_signed(client, "generic", body).status_code == 202
     kept = by_key(client, runtime)["kept"]
     assert (kept["first_seen"][:19], kept["last_seen"][:19]) == ("2001-02-03T04:05:06", soon[:19])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_what_processing_admits_is_bounded_whether_or_not_it_had_to_be(settings):
+    """An event within every bound is admitted as it came; one value out of bounds, and the
+    event admitted holds that value bounded and the rest as they came."""
+
+    def admitted(**changes):  # type: ignore[no-untyped-def]
+        document = generic_delivery("T-1", "sam@acme.com", ["pain-login"])
+        for field, value in changes.items():
+            part, _, key = field.partition("__")
+            document[part] = {**document[part], key: value} if key else value
+        body = json.dumps(document).encode()
+        headers = sign(body, settings.sources["generic"].secret)
+        (event,) = read_events(settings, "generic", "generic", headers, body)
+        return event
+
+    usual = admitted(customer__company="Acme", customer__mrr="1250.50")
+    assert (usual.customer.email, usual.company.name) == ("sam@acme.com", "Acme")
+    assert usual.company.mrr.as_tuple() == Decimal("1250.50").as_tuple()
+    whole = admitted(customer__company="Acme", customer__mrr=100)
+    assert whole.company.mrr.as_tuple() == Decimal("100.00").as_tuple()  # in cents, as stored
+    shouting = admitted(customer__email="Sam@ACME.com", customer__name="Sam")
+    assert (shouting.customer.email, shouting.customer.name) == ("sam@acme.com", "Sam")
+    long = admitted(ticket__subject="S" * 1500, agent={"email": "no address", "name": "Ana"})
+    assert (len(long.subject), long.ticket_id, long.tags) == (1000, "T-1", ("pain-login",))
+    assert (long.agent.email, long.agent.name) == (None, "Ana")
+    assert admitted(agent={"email": "no address", "name": " "}).agent is None

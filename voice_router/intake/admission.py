@@ -30,7 +30,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import (
@@ -126,19 +128,34 @@ def _admit(
     event: PainPointEvent, matcher: TagMatcher, max_pain_tags: int, now: datetime
 ) -> PainPointEvent:
     ticket_id, tags, removed, customer = _refusal_checked(event, matcher, max_pain_tags)
+    occurred_at = plausible(event.occurred_at, now)
+    ticket_url = _url(event.ticket_url)
+    subject = _trimmed(event.subject, SUBJECT_CHARS)
+    company = _company(event.company)
+    agent = _agent(event.agent)
+    first_message = _message(event.first_message)
+    admitted = (ticket_id, occurred_at, tags, removed, ticket_url, subject, first_message)
+    kept = customer is event.customer and company is event.company and agent is event.agent
+    if kept and admitted == _AS_GIVEN(event):
+        return event  # the usual one: within every bound already (it is frozen: shared)
     return PainPointEvent(  # every field named: dataclasses.replace cost more than the rest
         ticket_id=ticket_id,
         customer=customer,
-        occurred_at=plausible(event.occurred_at, now),
+        occurred_at=occurred_at,
         tags=tags,
         removed_tags=removed,
         tags_complete=event.tags_complete,
-        ticket_url=_url(event.ticket_url),
-        subject=_trimmed(event.subject, SUBJECT_CHARS),
-        company=_company(event.company),
-        agent=_agent(event.agent),
-        first_message=_message(event.first_message),
+        ticket_url=ticket_url,
+        subject=subject,
+        company=company,
+        agent=agent,
+        first_message=first_message,
     )
+
+
+_AS_GIVEN = attrgetter(
+    "ticket_id", "occurred_at", "tags", "removed_tags", "ticket_url", "subject", "first_message"
+)
 
 
 def _message(text: str | None) -> str | None:
@@ -157,18 +174,23 @@ def _customer(person: Person) -> Person:
         if given is not None:
             raise Refused("the customer's e-mail is not a valid address (and no customer id)")
         raise Refused("the customer has neither an e-mail address nor a customer id")
-    return Person(email=email, name=_trimmed(person.name, NAME_CHARS), external_id=external_id)
+    name = _trimmed(person.name, NAME_CHARS)
+    if (email, name, external_id) == (person.email, person.name, person.external_id):
+        return person
+    return Person(email=email, name=name, external_id=external_id)
 
 
 def _agent(person: Person | None) -> Person | None:
     if person is None:
         return None
-    agent = Person(
-        email=valid_email(_trimmed(person.email, 1000)),
-        name=_trimmed(person.name, NAME_CHARS),
-        external_id=_trimmed(person.external_id, ID_CHARS),
-    )
-    return agent if agent != Person() else None
+    email = valid_email(_trimmed(person.email, 1000))
+    name = _trimmed(person.name, NAME_CHARS)
+    external_id = _trimmed(person.external_id, ID_CHARS)
+    if email is None and name is None and external_id is None:
+        return None
+    if (email, name, external_id) == (person.email, person.name, person.external_id):
+        return person
+    return Person(email=email, name=name, external_id=external_id)
 
 
 def _check_mrr(company: Company | None) -> None:
@@ -184,13 +206,23 @@ def _company(company: Company | None) -> Company | None:
     """The company's values bounded; its MRR was checked with the rest (_refusal_checked)."""
     if company is None:
         return None
-    return Company(
-        name=_trimmed(company.name, NAME_CHARS),
-        domain=_trimmed(company.domain, NAME_CHARS),
-        mrr=None if company.mrr is None else to_cents(company.mrr),
-        plan=_trimmed(company.plan, PLAN_CHARS),
-        external_id=_trimmed(company.external_id, ID_CHARS),
+    bounded = (
+        _trimmed(company.name, NAME_CHARS),
+        _trimmed(company.domain, NAME_CHARS),
+        None if company.mrr is None else to_cents(company.mrr),
+        _trimmed(company.plan, PLAN_CHARS),
+        _trimmed(company.external_id, ID_CHARS),
     )
+    given = (company.name, company.domain, company.mrr, company.plan, company.external_id)
+    if bounded == given and _same_amount(bounded[2], company.mrr):
+        return company
+    name, domain, mrr, plan, external_id = bounded
+    return Company(name=name, domain=domain, mrr=mrr, plan=plan, external_id=external_id)
+
+
+def _same_amount(bounded: Decimal | None, given: Decimal | None) -> bool:
+    """Equal and written alike: 100 and 100.00 are equal, but only the second is in cents."""
+    return bounded is None or (given is not None and bounded.as_tuple() == given.as_tuple())
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:

@@ -84,7 +84,7 @@ def claim(session: Session, limit: int, only: list[int] | None) -> list[Any]:
         statement = statement.where(among(session, TABLE.c.id, only))
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update(skip_locked=True)
-    return [Claimed._make(row) for row in session.execute(statement)]
+    return [Claimed._make(row) for row in session.execute(statement).all()]
 
 
 def run(
