@@ -130,9 +130,10 @@ def test_what_processing_admits_is_bounded_whether_or_not_it_had_to_be(settings)
 
     usual = admitted(customer__company="Acme", customer__mrr="1250.50")
     assert (usual.customer.email, usual.company.name) == ("sam@acme.com", "Acme")
-    assert usual.company.mrr.as_tuple() == Decimal("1250.50").as_tuple()
-    whole = admitted(customer__company="Acme", customer__mrr=100)
-    assert whole.company.mrr.as_tuple() == Decimal("100.00").as_tuple()  # in cents, as stored
+    assert usual.company.mrr == Decimal("1250.50")
+    assert admitted(customer__company="Acme", customer__mrr=100).company.mrr == 100
+    fraction = admitted(customer__company="Acme", customer__mrr="1250.125")
+    assert fraction.company.mrr.as_tuple() == Decimal("1250.12").as_tuple()  # to the cent
     shouting = admitted(customer__email="Sam@ACME.com", customer__name="Sam")
     assert (shouting.customer.email, shouting.customer.name) == ("sam@acme.com", "Sam")
     long = admitted(ticket__subject="S" * 1500, agent={"email": "no address", "name": "Ana"})

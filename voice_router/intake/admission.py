@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
 
@@ -214,15 +213,10 @@ def _company(company: Company | None) -> Company | None:
         _trimmed(company.external_id, ID_CHARS),
     )
     given = (company.name, company.domain, company.mrr, company.plan, company.external_id)
-    if bounded == given and _same_amount(bounded[2], company.mrr):
+    if bounded == given:  # an amount equal to itself in cents is one (100 as 100.00)
         return company
     name, domain, mrr, plan, external_id = bounded
     return Company(name=name, domain=domain, mrr=mrr, plan=plan, external_id=external_id)
-
-
-def _same_amount(bounded: Decimal | None, given: Decimal | None) -> bool:
-    """Equal and written alike: 100 and 100.00 are equal, but only the second is in cents."""
-    return bounded is None or (given is not None and bounded.as_tuple() == given.as_tuple())
 
 
 def _tags(tags: Iterable[str]) -> tuple[str, ...]:

@@ -28,16 +28,14 @@ class HasTrend(Protocol):
 
 
 def parse(text: str) -> dict[int, int]:
-    """`recent` as day ordinal -> new tickets."""
-    found: dict[int, int] = {}
-    for pair in text.split():
-        day, _, count = pair.partition(":")
-        found[int(day)] = int(count)
-    return found
+    """`recent` as day ordinal -> new tickets. Read in C (`int` over the numbers, in pairs):
+    a batch reads and writes the copy of every problem it touched."""
+    numbers = map(int, text.replace(":", " ").split())
+    return dict(zip(numbers, numbers, strict=False))  # the one iterator, read two at a time
 
 
 def dump(days: Mapping[int, int]) -> str:
-    return " ".join(f"{day}:{n}" for day, n in sorted(days.items()) if n)
+    return " ".join([f"{day}:{n}" for day, n in sorted(days.items()) if n])
 
 
 def windowed(days: Mapping[int, int], today: date) -> dict[int, int]:
