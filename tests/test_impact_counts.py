@@ -365,7 +365,7 @@ def _ids_name_one_person(engine: sa.Engine) -> None:
             assert (customer, subject_hash(person["email"])) in had, (source, person, holder)
 
 
-@given(st.dictionaries(st.integers(1, 3_652_059), st.integers(-10**6, 10**6), max_size=80))
+@given(st.dictionaries(st.integers(1, 3_652_059), st.integers(-(10**6), 10**6), max_size=80))
 def test_a_problems_copy_of_its_days_reads_back_as_written(days):
     """`recent` on the problem row: what `dump` writes, `parse` reads back (days with no
     new ticket left out; a count below zero, which only drift makes, kept to be reported)."""

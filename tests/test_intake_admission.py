@@ -71,10 +71,20 @@ def address_corpus() -> list[str]:
 
 def test_plain_addresses_are_exactly_those_email_validator_takes():
     """`plain_email` may only say yes where email-validator says yes (it answers for it
-    while the cache is cold); every plain shape here must be one it takes."""
-    from email_validator import EmailNotValidError, validate_email
+    while the cache is cold, and without importing it); every plain shape here must be one
+    it takes, and the bounds it checks are email-validator's own."""
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+    from email_validator import rfc_constants as rfc
 
+    from voice_router.intake import admission
     from voice_router.intake.admission import plain_email
+
+    assert (admission.EMAIL_MAX_LENGTH, admission.LOCAL_PART_MAX_LENGTH) == (
+        rfc.EMAIL_MAX_LENGTH,
+        rfc.LOCAL_PART_MAX_LENGTH,
+    )
+    assert admission.DOMAIN_MAX_LENGTH == rfc.DOMAIN_MAX_LENGTH
+    assert set(admission.SPECIAL_USE_DOMAIN_NAMES) == set(SPECIAL_USE_DOMAIN_NAMES)
 
     def validator_takes(address: str) -> bool:
         try:
