@@ -153,11 +153,13 @@ def text_array(values: Sequence[str]) -> str:
 
 
 def _python_type(column: Any) -> type | None:
-    """int, str, datetime or date for a column of whole numbers, text, times or days, else
-    None."""
+    """int, str, datetime or date for a column of whole numbers, text, times with their zone
+    or days, else None (a time without its zone would take the session's from the literal)."""
     kind = column.type
     if isinstance(kind, sa.TypeDecorator):  # SQLModel's AutoString, our UTCDateTime
         kind = kind.impl_instance
+    if isinstance(kind, sa.DateTime) and not kind.timezone:
+        return None
     for sql_type, python_type in _LITERAL_TYPES:
         if isinstance(kind, sql_type):
             return python_type
