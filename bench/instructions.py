@@ -109,7 +109,9 @@ def drop(url: str) -> None:
 def all_processed(url: str) -> None:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    from voice_router.platform.db import make_engine
+
+    engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE delivery SET status = 'processed'"))
     engine.dispose()

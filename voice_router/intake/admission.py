@@ -175,10 +175,7 @@ def _customer(person: Person) -> Person:
         if given is not None:
             raise Refused("the customer's e-mail is not a valid address (and no customer id)")
         raise Refused("the customer has neither an e-mail address nor a customer id")
-    name = _trimmed(person.name, NAME_CHARS)
-    if (email, name, external_id) == (person.email, person.name, person.external_id):
-        return person
-    return Person(email=email, name=name, external_id=external_id)
+    return _bounded_person(person, email, _trimmed(person.name, NAME_CHARS), external_id)
 
 
 def _agent(person: Person | None) -> Person | None:
@@ -189,6 +186,14 @@ def _agent(person: Person | None) -> Person | None:
     external_id = _trimmed(person.external_id, ID_CHARS)
     if email is None and name is None and external_id is None:
         return None
+    return _bounded_person(person, email, name, external_id)
+
+
+def _bounded_person(
+    person: Person, email: str | None, name: str | None, external_id: str | None
+) -> Person:
+    """`person` itself when its values were within bounds already (it is frozen: shared),
+    else a person of the bounded ones."""
     if (email, name, external_id) == (person.email, person.name, person.external_id):
         return person
     return Person(email=email, name=name, external_id=external_id)
